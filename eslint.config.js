@@ -1,0 +1,66 @@
+// Lint: house rules plus the determinism contract (DESIGN.md).
+// src/impl may not touch ambient time, randomness, timers or real I/O: only the Env.
+// src/sim may not import src/impl: the world does not know the systems it runs.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import globals from "globals";
+
+const ambientMessage = "Ambient nondeterminism: in src/impl, time, randomness, timers and I/O come only from the Env.";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "out/**", "coverage/**", ".stryker-tmp/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "no-constant-condition": ["error", { checkLoops: false }],
+    },
+  },
+  {
+    files: ["src/impl/**/*.ts"],
+    rules: {
+      "no-restricted-globals": [
+        "error",
+        ...["Date", "performance", "setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval",
+          "clearImmediate", "queueMicrotask", "crypto", "Worker", "SharedArrayBuffer", "Atomics", "fetch"].map(
+          (name) => ({ name, message: ambientMessage })),
+      ],
+      "no-restricted-properties": [
+        "error",
+        { object: "Math", property: "random", message: ambientMessage },
+        { object: "process", property: "hrtime", message: ambientMessage },
+        { object: "process", property: "nextTick", message: ambientMessage },
+        { object: "process", property: "env", message: ambientMessage },
+        { object: "globalThis", property: "Date", message: ambientMessage },
+        { object: "globalThis", property: "performance", message: ambientMessage },
+        { object: "globalThis", property: "setTimeout", message: ambientMessage },
+        { object: "globalThis", property: "crypto", message: ambientMessage },
+      ],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(node:)?(fs|fs/promises|net|dgram|http|https|http2|tls|crypto|worker_threads|child_process|cluster|timers|timers/promises|perf_hooks|os|process)$",
+              message: ambientMessage,
+            },
+            { regex: "^(memfs|seedrandom)$", message: "src/impl sees the disk and randomness only through the Env." },
+            { regex: "(^|/)sim/(?!env(\\.ts)?$)", message: "src/impl may import only the Env types from src/sim (src/sim/env.ts)." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["src/sim/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "(^|/)impl(/|$)", message: "src/sim never imports src/impl (DESIGN.md: the dependency goes the other way)." }] },
+      ],
+    },
+  },
+);
