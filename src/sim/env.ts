@@ -1,0 +1,327 @@
+/**
+ * The Env: everything a system under test (src/impl) may touch.
+ *
+ * This file holds types and error classes only, so that src/impl can import it
+ * without importing the simulator. Every method is deterministic given the run's
+ * seed: time is virtual, randomness is a named stream of the root seed, and I/O is
+ * simulated. Faults injected by the world surface here as the typed errors below
+ * (DiskError, NetError, RpcError), never as crashes.
+ *
+ * Lifetime: an Env belongs to one incarnation of one process. When the host
+ * crashes, every pending promise handed out by this Env stays pending forever
+ * (the code awaiting it never resumes), its timers never fire, and its
+ * connections reset for the peer. `lifetime.signal` aborts at the crash.
+ */
+
+/** Host-local clock. May be skewed and may drift against true virtual time. */
+export interface Clock {
+  /** Host-local wall time in milliseconds (virtual). May jump when the plan skews the clock. */
+  now(): number;
+  /** Host-local monotonic time in milliseconds: never goes backwards, drifts with the host clock. */
+  monotonic(): number;
+  /** Resolves after `durationMs` of host-local time. */
+  sleep(durationMs: number): Promise<void>;
+  /** Calls `callback` after `durationMs` of host-local time, unless cancelled first. */
+  setTimer(durationMs: number, callback: () => void): Timer;
+}
+
+export interface Timer {
+  /** Cancels the timer. Returns true if it had not fired yet. A cancelled timer never fires. */
+  cancel(): boolean;
+}
+
+/** A deterministic random stream (one per host incarnation, forkable by name). */
+export interface Random {
+  /** A float in [0, 1). */
+  next(): number;
+  /** An integer in [min, max] inclusive. */
+  int(min: number, max: number): number;
+  /** A float in [min, max). */
+  float(min: number, max: number): number;
+  /** True with probability `probability`. */
+  bool(probability?: number): boolean;
+  pick<T>(items: readonly T[]): T;
+  shuffle<T>(items: readonly T[]): T[];
+  bytes(length: number): Uint8Array;
+  /** A 32-bit unsigned integer. */
+  uint32(): number;
+  /** An independent stream named `name`: drawing from it does not shift this one. */
+  fork(name: string): Random;
+}
+
+// ---------------------------------------------------------------------------
+// Disk
+
+export type DiskErrorCode =
+  | "EIO"
+  | "ENOSPC"
+  | "ENOENT"
+  | "EEXIST"
+  | "ENOTDIR"
+  | "EISDIR"
+  | "ENOTEMPTY"
+  | "EBADF"
+  | "EINVAL";
+
+/** A disk operation failed. `code` is the POSIX name of the failure. */
+export class DiskError extends Error {
+  override readonly name = "DiskError";
+  constructor(
+    readonly code: DiskErrorCode,
+    readonly operation: string,
+    readonly path: string,
+    detail?: string,
+  ) {
+    super(`${code}: ${operation} ${path}${detail ? `: ${detail}` : ""}`);
+  }
+}
+
+export interface OpenOptions {
+  /** Create the file if it does not exist (its directory entry is volatile until the directory is synced). */
+  create?: boolean;
+  /** Fail with EEXIST if the file exists (with `create`). */
+  exclusive?: boolean;
+  /** Truncate to zero length on open. */
+  truncate?: boolean;
+}
+
+/** An open file on the host's disk. Writes are volatile until `sync()` resolves. */
+export interface FileHandle {
+  readonly path: string;
+  /** Reads up to `length` bytes at `position`; fewer at end of file. */
+  read(position: number, length: number): Promise<Uint8Array>;
+  /** Writes all of `data` at `position`, extending the file if needed. */
+  write(position: number, data: Uint8Array): Promise<void>;
+  /** Makes this file's data durable (not its directory entry: see Disk.syncDirectory). */
+  sync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface FileStat {
+  size: number;
+  isDirectory: boolean;
+}
+
+/**
+ * The host's own disk. Durability model (DESIGN.md): file data is volatile until
+ * its file is synced; a directory entry (create, rename, unlink) is volatile until
+ * its directory is synced. A crash drops everything volatile.
+ */
+export interface Disk {
+  open(path: string, options?: OpenOptions): Promise<FileHandle>;
+  /** Whole-file read (convenience). */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Whole-file write, not synced (convenience). */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+  /** Writes a file durably and atomically: temp file, sync, rename, sync directory. */
+  writeFileAtomic(path: string, data: Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  /** Entry names in a directory, sorted. */
+  list(directory: string): Promise<string[]>;
+  stat(path: string): Promise<FileStat>;
+  exists(path: string): Promise<boolean>;
+  /** Makes the directory's entries durable. */
+  syncDirectory(path: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// Network
+
+export type NetErrorCode =
+  /** The connection was reset: peer crashed, a partition cut it, or either side closed it abortively. */
+  | "ECONNRESET"
+  /** Nobody listens at that address and port, or the host is down. */
+  | "ECONNREFUSED"
+  /** The dial got no answer in time (partitioned or clogged). */
+  | "ETIMEDOUT"
+  /** The operation used a connection or listener already closed by this side. */
+  | "ECLOSED"
+  /** The port is already in use on this host. */
+  | "EADDRINUSE";
+
+export class NetError extends Error {
+  override readonly name = "NetError";
+  constructor(
+    readonly code: NetErrorCode,
+    detail: string,
+  ) {
+    super(`${code}: ${detail}`);
+  }
+}
+
+/** An ordered, reliable byte stream that either delivers in order or resets. */
+export interface Connection {
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  /** Bytes in order; `null` at a clean end of stream (the peer closed its write side). Rejects with NetError on reset. */
+  read(): Promise<Uint8Array | null>;
+  /** Queues bytes for delivery; waits while the send window is full. Rejects with NetError on reset. */
+  write(data: Uint8Array): Promise<void>;
+  /** Graceful close: the peer reads end of stream after the queued bytes. */
+  close(): void;
+  /** Abortive close: both sides see ECONNRESET. */
+  reset(): void;
+  readonly closed: boolean;
+}
+
+export interface Listener {
+  readonly port: number;
+  /** The next incoming connection. Rejects with NetError ECLOSED once the listener is closed. */
+  accept(): Promise<Connection>;
+  close(): void;
+}
+
+export interface Datagram {
+  from: string;
+  fromPort: number;
+  payload: Uint8Array;
+}
+
+export interface DialOptions {
+  /** Gives up with ETIMEDOUT after this much host-local time. Default: 1000 ms. */
+  timeoutMs?: number;
+}
+
+export interface Net {
+  /** This host's address (its name). */
+  readonly address: string;
+  listen(port: number): Listener;
+  dial(address: string, port: number, options?: DialOptions): Promise<Connection>;
+  /** Fire-and-forget datagram; may be lost, duplicated, delayed or reordered. */
+  sendDatagram(address: string, port: number, payload: Uint8Array): void;
+  /** Receives datagrams on `port`. Returns an unsubscribe function. */
+  onDatagram(port: number, handler: (datagram: Datagram) => void): () => void;
+}
+
+// ---------------------------------------------------------------------------
+// Process-level services
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface Lifetime {
+  /** Aborted when this process incarnation dies (crash or stop). */
+  readonly signal: AbortSignal;
+  /** 1 for the first start, incremented on every restart of the host. */
+  readonly incarnation: number;
+}
+
+/** Everything an implementation may touch. Nothing else leaks through. */
+export interface Env {
+  /** The host this process runs on. */
+  readonly host: string;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly net: Net;
+  /** Unary and server-streaming RPC with deadlines, on `net`'s streams. */
+  readonly rpc: Rpc;
+  readonly disk: Disk;
+  readonly log: Logger;
+  /** Records a structured trace event (part of the fingerprint). */
+  trace(kind: string, fields?: Record<string, unknown>): void;
+  /**
+   * A fault point: true only in runs that enable buggification, and then only
+   * sometimes (the point's activation is decided once per run, FoundationDB style).
+   */
+  buggify(name: string): boolean;
+  /** Marks that a rare path was reached (coverage of rare paths). */
+  probe(name: string): void;
+  readonly lifetime: Lifetime;
+}
+
+/** The async main of a simulated process. */
+export type ProcessMain = (env: Env) => Promise<void>;
+
+// ---------------------------------------------------------------------------
+// RPC on streams
+
+/**
+ * Values that cross the wire: msgpack-encodable (null, booleans, numbers, strings,
+ * Uint8Array, arrays and plain objects of these).
+ */
+export type WireValue =
+  | null
+  | boolean
+  | number
+  | string
+  | Uint8Array
+  | readonly WireValue[]
+  | { readonly [key: string]: WireValue | undefined };
+
+export type RpcErrorCode =
+  /** No connection could be made or it broke before the answer: the call may or may not have run. */
+  | "UNAVAILABLE"
+  /** The deadline passed first: the call may or may not have run. */
+  | "DEADLINE_EXCEEDED"
+  /** The server has no handler for this method. */
+  | "UNIMPLEMENTED"
+  /** A message from the peer could not be decoded. */
+  | "MALFORMED"
+  /** The caller or server went away (closed, crashed). */
+  | "CANCELLED"
+  /** The handler failed; `details` carries its error. */
+  | "INTERNAL"
+  /** The handler refused the request with an application error (see `details`). */
+  | "APPLICATION";
+
+export class RpcError extends Error {
+  override readonly name = "RpcError";
+  constructor(
+    readonly code: RpcErrorCode,
+    message: string,
+    readonly details?: WireValue,
+  ) {
+    super(`${code}: ${message}`);
+  }
+  /** True when the call may have taken effect at the server. */
+  get outcomeUnknown(): boolean {
+    return this.code === "UNAVAILABLE" || this.code === "DEADLINE_EXCEEDED" || this.code === "CANCELLED";
+  }
+}
+
+export interface CallOptions {
+  /** Host-local milliseconds until the call fails with DEADLINE_EXCEEDED. Default 5000. */
+  deadlineMs?: number;
+}
+
+export interface RpcContext {
+  /** The caller's address. */
+  readonly peer: string;
+  /** Aborted when the caller cancels, its deadline passes or the connection breaks. */
+  readonly signal: AbortSignal;
+}
+
+export type UnaryHandler = (request: WireValue, context: RpcContext) => Promise<WireValue>;
+export type StreamHandler = (
+  request: WireValue,
+  send: (message: WireValue) => Promise<void>,
+  context: RpcContext,
+) => Promise<void>;
+
+export interface RpcServer {
+  readonly port: number;
+  unary(method: string, handler: UnaryHandler): void;
+  serverStream(method: string, handler: StreamHandler): void;
+  close(): void;
+}
+
+export interface Rpc {
+  serve(port: number): RpcServer;
+  call(address: string, port: number, method: string, request: WireValue, options?: CallOptions): Promise<WireValue>;
+  /** Server streaming: iterate the messages; the iterator throws RpcError on failure. */
+  serverStream(
+    address: string,
+    port: number,
+    method: string,
+    request: WireValue,
+    options?: CallOptions,
+  ): AsyncIterable<WireValue>;
+}
