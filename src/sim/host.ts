@@ -1,0 +1,210 @@
+/**
+ * Hosts and process incarnations.
+ *
+ * Faults injected here: crash (the incarnation dies: its timers, pending operations
+ * and connections die with it, and its continuations never run again), restart (a
+ * new incarnation on the same durable disk), pause/resume (stop the world: the
+ * host's events are parked and run at resume, while its clock keeps going), clock
+ * skew (a jump of the host's wall clock) and drift (the host's clock runs faster or
+ * slower than true virtual time).
+ */
+import type { ProcessMain } from "./env.ts";
+import { completeOwned, type ProcessContext } from "./process-context.ts";
+import type { ScheduledEvent, Scheduler } from "./scheduler.ts";
+
+/** The host's clock model: wall = offset + drifted elapsed time; monotonic never jumps. */
+export class HostClock {
+  private anchorTrueTime = 0;
+  private anchorWall = 0;
+  private anchorMonotonic = 0;
+  private rate = 1;
+
+  constructor(private readonly scheduler: Scheduler) {}
+
+  /** Host-local wall time. */
+  wall(): number {
+    return this.anchorWall + (this.scheduler.now - this.anchorTrueTime) * this.rate;
+  }
+
+  /** Host-local monotonic time. */
+  monotonic(): number {
+    return this.anchorMonotonic + (this.scheduler.now - this.anchorTrueTime) * this.rate;
+  }
+
+  /** True virtual duration of `localMs` of host time. */
+  toTrueDuration(localMs: number): number {
+    return localMs / this.rate;
+  }
+
+  /** Jumps the wall clock by `offsetMs` (may be negative). Monotonic time does not jump. */
+  skew(offsetMs: number): void {
+    this.reanchor();
+    this.anchorWall += offsetMs;
+  }
+
+  /** Sets the drift: the host clock runs at (1 + drift) times true speed. |drift| < 0.5. */
+  setDrift(drift: number): void {
+    if (!(Math.abs(drift) < 0.5)) throw new RangeError(`drift must be in (-0.5, 0.5), got ${drift}`);
+    this.reanchor();
+    this.rate = 1 + drift;
+  }
+
+  get drift(): number {
+    return this.rate - 1;
+  }
+
+  private reanchor(): void {
+    this.anchorWall = this.wall();
+    this.anchorMonotonic = this.monotonic();
+    this.anchorTrueTime = this.scheduler.now;
+  }
+}
+
+/** One run of a process on a host, from start to crash or stop. */
+export class Incarnation implements ProcessContext {
+  private dead = false;
+  private readonly cleanups: (() => void)[] = [];
+  readonly abortController = new AbortController();
+
+  constructor(
+    readonly hostRef: Host,
+    readonly incarnation: number,
+  ) {}
+
+  get host(): string {
+    return this.hostRef.name;
+  }
+  get scheduler(): Scheduler {
+    return this.hostRef.scheduler;
+  }
+  get alive(): boolean {
+    return !this.dead;
+  }
+  isDead(): boolean {
+    return this.dead;
+  }
+  isPaused(): boolean {
+    return this.hostRef.paused;
+  }
+  park(event: ScheduledEvent): void {
+    this.hostRef.parkEvent(event);
+  }
+  complete<T>(delayMs: number, operation: () => T): Promise<T> {
+    return completeOwned(this, delayMs, operation);
+  }
+  onDeath(cleanup: () => void): void {
+    if (this.dead) {
+      cleanup();
+      return;
+    }
+    this.cleanups.push(cleanup);
+  }
+
+  /** Kills this incarnation: cleanups run in reverse registration order. */
+  kill(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (let i = this.cleanups.length - 1; i >= 0; i--) (this.cleanups[i] as () => void)();
+    this.cleanups.length = 0;
+    this.abortController.abort(new Error(`process died: ${reason}`));
+  }
+}
+
+export type HostState = "down" | "running" | "paused";
+
+export interface HostHooks {
+  /** Starts `main` in a new incarnation (builds its Env and runs it). */
+  launch(host: Host, incarnation: Incarnation): void;
+  /** Called after an incarnation died (the world resets disks, connections, listeners). */
+  died(host: Host, incarnation: Incarnation, reason: "crash" | "stop"): void;
+  trace(host: Host, kind: string, fields?: Record<string, unknown>): void;
+}
+
+export class Host {
+  readonly clock: HostClock;
+  private current: Incarnation | undefined;
+  private incarnationCount = 0;
+  private pausedFlag = false;
+  private parked: ScheduledEvent[] = [];
+  main: ProcessMain | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly scheduler: Scheduler,
+    private readonly hooks: HostHooks,
+  ) {
+    this.clock = new HostClock(scheduler);
+  }
+
+  get state(): HostState {
+    if (this.current === undefined) return "down";
+    return this.pausedFlag ? "paused" : "running";
+  }
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+  /** The live incarnation, if the host is up. */
+  get incarnation(): Incarnation | undefined {
+    return this.current;
+  }
+  get incarnations(): number {
+    return this.incarnationCount;
+  }
+
+  /** Starts the host's process (first start or restart). No-op when it is already up. */
+  start(main?: ProcessMain): void {
+    if (main !== undefined) this.main = main;
+    if (this.current !== undefined) return;
+    if (this.main === undefined) throw new Error(`host ${this.name}: no process to start`);
+    const incarnation = new Incarnation(this, ++this.incarnationCount);
+    this.current = incarnation;
+    this.hooks.trace(this, "process.start", { incarnation: incarnation.incarnation });
+    this.hooks.launch(this, incarnation);
+  }
+
+  /** Crashes the process: memory, timers, pending operations and connections die. */
+  crash(): void {
+    this.kill("crash");
+  }
+
+  /** Stops the process cleanly (same effect on the process as a crash; the disk is not reset by the world). */
+  stop(): void {
+    this.kill("stop");
+  }
+
+  restart(): void {
+    this.kill("crash");
+    this.start();
+  }
+
+  pause(): void {
+    if (this.current === undefined || this.pausedFlag) return;
+    this.pausedFlag = true;
+    this.hooks.trace(this, "process.pause");
+  }
+
+  resume(): void {
+    if (!this.pausedFlag) return;
+    this.pausedFlag = false;
+    this.hooks.trace(this, "process.resume", { parked: this.parked.length });
+    const parked = this.parked;
+    this.parked = [];
+    for (const event of parked) this.scheduler.requeue(event);
+  }
+
+  /** Holds an event of this host until resume. */
+  parkEvent(event: ScheduledEvent): void {
+    this.parked.push(event);
+  }
+
+  private kill(reason: "crash" | "stop"): void {
+    const incarnation = this.current;
+    if (incarnation === undefined) return;
+    this.current = undefined;
+    this.pausedFlag = false;
+    this.parked = [];
+    this.hooks.trace(this, `process.${reason}`, { incarnation: incarnation.incarnation });
+    incarnation.kill(reason);
+    this.hooks.died(this, incarnation, reason);
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * The simulated network: addresses (host names), datagrams, and stream connections.
+ *
+ * Faults injected here (with Links): datagram loss, duplication, reordering and
+ * latency; partitions (symmetric and one-way) and isolation, which drop datagrams
+ * and reset every stream they cut; clogs, which hold traffic for a while; and the
+ * crash of a host, which resets its connections for the peer, closes its listeners
+ * and refuses new dials. A datagram or stream byte never crosses a cut link: the
+ * link is checked when it is sent and again when it would arrive.
+ */
+import { NetError, type Connection, type Datagram, type DialOptions, type Listener, type Net } from "../env.ts";
+import type { Incarnation } from "../host.ts";
+import type { Links } from "./links.ts";
+import { StreamEndpoint, type StreamTracer } from "./stream.ts";
+
+/** Pending connections a listener holds before refusing more. */
+export const LISTEN_BACKLOG_MAX = 128;
+/** Default dial timeout in host-local milliseconds. */
+export const DIAL_TIMEOUT_MS_DEFAULT = 1000;
+/** Largest datagram payload. */
+export const DATAGRAM_BYTES_MAX = 64 * 1024;
+
+export interface NetworkHosts {
+  hostNames(): readonly string[];
+  /** The live incarnation of a host, undefined when it is down. */
+  liveIncarnation(host: string): Incarnation | undefined;
+  /** Host-local duration to true virtual duration. */
+  toTrueDuration(host: string, localMs: number): number;
+}
+
+export interface NetworkStats {
+  datagramsSent: number;
+  datagramsDelivered: number;
+  datagramsDropped: number;
+  connectionsOpened: number;
+  connectionsReset: number;
+}
+
+class SimListener implements Listener {
+  private readonly backlog: StreamEndpoint[] = [];
+  private waiter: { resolve: (connection: Connection) => void; reject: (error: unknown) => void } | undefined;
+  private closedFlag = false;
+
+  constructor(
+    readonly port: number,
+    private readonly owner: Incarnation,
+    private readonly onClose: () => void,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  accept(): Promise<Connection> {
+    if (this.closedFlag) return Promise.reject(new NetError("ECLOSED", `listener on port ${this.port} is closed`));
+    if (this.waiter !== undefined) throw new Error(`listener ${this.port}: concurrent accept`);
+    const next = this.backlog.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** Offers a new server-side endpoint (runs as an event of the owner). False when the backlog is full. */
+  offer(endpoint: StreamEndpoint): boolean {
+    if (this.closedFlag) return false;
+    const waiter = this.waiter;
+    if (waiter !== undefined) {
+      this.waiter = undefined;
+      waiter.resolve(endpoint);
+      return true;
+    }
+    if (this.backlog.length >= LISTEN_BACKLOG_MAX) return false;
+    this.backlog.push(endpoint);
+    return true;
+  }
+
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const endpoint of this.backlog.splice(0)) endpoint.resetBothSides("listener closed");
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter !== undefined && !this.owner.isDead()) {
+      void this.owner.complete(0, () => waiter.reject(new NetError("ECLOSED", `listener on port ${this.port} closed`)));
+    }
+    this.onClose();
+  }
+}
+
+export class Network {
+  private readonly listeners = new Map<string, Map<number, SimListener>>();
+  private readonly datagramHandlers = new Map<string, Map<number, (datagram: Datagram) => void>>();
+  private readonly openEndpoints = new Set<StreamEndpoint>();
+  private nextConnectionId = 1;
+  readonly stats: NetworkStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsDropped: 0, connectionsOpened: 0, connectionsReset: 0 };
+
+  constructor(
+    readonly links: Links,
+    private readonly hosts: NetworkHosts,
+    private readonly tracer: StreamTracer,
+  ) {}
+
+  /** The Env's Net for one process incarnation. */
+  viewFor(incarnation: Incarnation): Net {
+    const network = this;
+    const address = incarnation.host;
+    return {
+      address,
+      listen: (port) => network.listen(incarnation, port),
+      dial: (to, port, options) => network.dial(incarnation, to, port, options),
+      sendDatagram: (to, port, payload) => network.sendDatagram(incarnation, to, port, payload),
+      onDatagram: (port, handler) => network.onDatagram(incarnation, port, handler),
+    };
+  }
+
+  /** Applies a partition and resets every stream it cuts. */
+  partition(groups: readonly (readonly string[])[], oneWay = false): void {
+    const added = this.links.partition(groups, oneWay);
+    if (added.length > 0) this.resetCutStreams();
+  }
+
+  isolate(host: string): void {
+    const added = this.links.isolate(host, this.hosts.hostNames());
+    if (added.length > 0) this.resetCutStreams();
+  }
+
+  heal(): void {
+    this.links.heal();
+  }
+
+  /** A host's incarnation died: close its listeners and handlers, reset its streams. */
+  hostDied(incarnation: Incarnation): void {
+    const host = incarnation.host;
+    for (const listener of this.listeners.get(host)?.values() ?? []) listener.close();
+    this.listeners.delete(host);
+    this.datagramHandlers.delete(host);
+    for (const endpoint of [...this.openEndpoints]) {
+      if (endpoint.owner === incarnation) endpoint.resetBothSides("host crashed");
+    }
+  }
+
+  private resetCutStreams(): void {
+    for (const endpoint of [...this.openEndpoints]) {
+      if (this.links.isCut(endpoint.localAddress, endpoint.remoteAddress)) endpoint.resetBothSides("partition");
+    }
+  }
+
+  private listen(incarnation: Incarnation, port: number): Listener {
+    assertLive(incarnation);
+    validatePort(port);
+    let ports = this.listeners.get(incarnation.host);
+    if (ports === undefined) this.listeners.set(incarnation.host, (ports = new Map()));
+    if (ports.has(port)) throw new NetError("EADDRINUSE", `${incarnation.host}:${port}`);
+    const listener = new SimListener(port, incarnation, () => {
+      if (ports.get(port) === listener) ports.delete(port);
+    });
+    ports.set(port, listener);
+    this.tracer.trace(incarnation.host, "net.listen", { port });
+    return listener;
+  }
+
+  private dial(incarnation: Incarnation, to: string, port: number, options: DialOptions = {}): Promise<Connection> {
+    assertLive(incarnation);
+    validatePort(port);
+    const from = incarnation.host;
+    const scheduler = incarnation.scheduler;
+    const timeoutMs = this.hosts.toTrueDuration(from, options.timeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT);
+    this.tracer.trace(from, "net.dial", { to, port });
+    return new Promise<Connection>((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        timeout.cancelled = true;
+        outcome();
+      };
+      const timeout = scheduler.schedule(timeoutMs, () => settle(() => reject(new NetError("ETIMEDOUT", `dial ${to}:${port}`))), { owner: incarnation });
+      const synArrival = this.arrivalTime(from, to, scheduler.now);
+      scheduler.at(synArrival, () => {
+        if (this.links.isBlocked(from, to) || incarnation.isDead()) return; // SYN lost: the dial times out
+        const server = this.hosts.liveIncarnation(to);
+        const listener = server === undefined ? undefined : this.listeners.get(to)?.get(port);
+        const replyAt = this.arrivalTime(to, from, scheduler.now);
+        if (this.links.isBlocked(to, from)) return; // SYN-ACK or RST lost
+        if (server === undefined || listener === undefined || listener.closed) {
+          scheduler.at(replyAt, () => settle(() => reject(new NetError("ECONNREFUSED", `${to}:${port}`))), { owner: incarnation });
+          return;
+        }
+        const [clientSide, serverSide] = this.createPair(incarnation, server);
+        scheduler.at(replyAt, () => {
+          if (settled || clientSide.isReset) {
+            clientSide.resetBothSides("dial abandoned");
+            return;
+          }
+          settle(() => resolve(clientSide));
+        }, { owner: incarnation });
+        scheduler.schedule(0, () => {
+          if (!listener.offer(serverSide)) clientSide.resetBothSides("listen backlog full");
+        }, { owner: server });
+      }, { wakes: false });
+    });
+  }
+
+  private createPair(client: Incarnation, server: Incarnation): [StreamEndpoint, StreamEndpoint] {
+    const id = this.nextConnectionId++;
+    const finished = (endpoint: StreamEndpoint) => {
+      if (endpoint.isReset) this.stats.connectionsReset++;
+      this.openEndpoints.delete(endpoint);
+    };
+    const clientSide = new StreamEndpoint(id, client, client.host, server.host, this.links, this.tracer, finished);
+    const serverSide = new StreamEndpoint(id, server, server.host, client.host, this.links, this.tracer, finished);
+    clientSide.peer = serverSide;
+    serverSide.peer = clientSide;
+    this.openEndpoints.add(clientSide);
+    this.openEndpoints.add(serverSide);
+    this.stats.connectionsOpened++;
+    this.tracer.trace(client.host, "net.connect", { connection: id, to: server.host });
+    return [clientSide, serverSide];
+  }
+
+  private arrivalTime(from: string, to: string, now: number): number {
+    return Math.max(now + this.links.latency(from, to), this.links.clogEnd(from, to));
+  }
+
+  private sendDatagram(incarnation: Incarnation, to: string, port: number, payload: Uint8Array): void {
+    assertLive(incarnation);
+    validatePort(port);
+    if (payload.length > DATAGRAM_BYTES_MAX) throw new RangeError(`datagram of ${payload.length} bytes exceeds ${DATAGRAM_BYTES_MAX}`);
+    const from = incarnation.host;
+    this.stats.datagramsSent++;
+    const quality = this.links.qualityOf(from, to);
+    const random = this.links.randomStream;
+    if (this.links.isBlocked(from, to) || random.bool(quality.lossProbability)) {
+      this.stats.datagramsDropped++;
+      this.tracer.trace(from, "net.datagram.drop", { to, port, bytes: payload.length });
+      return;
+    }
+    const copies = random.bool(quality.duplicateProbability) ? 2 : 1;
+    const scheduler = incarnation.scheduler;
+    for (let copy = 0; copy < copies; copy++) {
+      let arrival = this.arrivalTime(from, to, scheduler.now);
+      if (random.bool(quality.reorderProbability)) arrival += random.float(0, quality.reorderDelayMsMax);
+      const datagram: Datagram = { from, fromPort: 0, payload: payload.slice() };
+      this.tracer.trace(from, "net.datagram.send", { to, port, bytes: payload.length, arrival });
+      scheduler.at(arrival, () => this.deliverDatagram(to, port, datagram));
+    }
+  }
+
+  private deliverDatagram(to: string, port: number, datagram: Datagram): void {
+    const receiver = this.hosts.liveIncarnation(to);
+    if (receiver === undefined || this.links.isBlocked(datagram.from, to)) {
+      this.stats.datagramsDropped++;
+      this.tracer.trace(to, "net.datagram.drop", { from: datagram.from, port, bytes: datagram.payload.length });
+      return;
+    }
+    if (receiver.isPaused()) {
+      // The datagram waits in the paused host's receive queue.
+      receiver.scheduler.schedule(0, () => this.deliverDatagram(to, port, datagram), { owner: receiver });
+      return;
+    }
+    const handler = this.datagramHandlers.get(to)?.get(port);
+    if (handler === undefined) {
+      this.stats.datagramsDropped++;
+      return;
+    }
+    this.stats.datagramsDelivered++;
+    this.tracer.trace(to, "net.datagram.deliver", { from: datagram.from, port, bytes: datagram.payload.length });
+    handler(datagram);
+  }
+
+  private onDatagram(incarnation: Incarnation, port: number, handler: (datagram: Datagram) => void): () => void {
+    assertLive(incarnation);
+    validatePort(port);
+    let ports = this.datagramHandlers.get(incarnation.host);
+    if (ports === undefined) this.datagramHandlers.set(incarnation.host, (ports = new Map()));
+    if (ports.has(port)) throw new NetError("EADDRINUSE", `datagram port ${incarnation.host}:${port}`);
+    ports.set(port, handler);
+    return () => {
+      if (ports.get(port) === handler) ports.delete(port);
+    };
+  }
+}
+
+function assertLive(incarnation: Incarnation): void {
+  if (incarnation.isDead()) throw new Error(`host ${incarnation.host}: a dead process used the network`);
+}
+
+function validatePort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port ${port}`);
+}

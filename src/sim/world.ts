@@ -1,0 +1,191 @@
+/**
+ * The world of one run: scheduler, root random stream, trace, network, hosts and
+ * their disks, and the violations found so far. Everything a run does is driven
+ * from here, by one seed.
+ *
+ * It injects no faults by itself; it applies the fault events of a plan (see
+ * faults/apply.ts) through the host, network and disk models.
+ */
+import type { Env, ProcessMain, Random as RandomContract } from "./env.ts";
+import { Host, type HostHooks, type Incarnation } from "./host.ts";
+import { Links } from "./net/links.ts";
+import { Network } from "./net/network.ts";
+import { Random } from "./random.ts";
+import { Scheduler } from "./scheduler.ts";
+import { Trace, type TraceOptions } from "./trace.ts";
+import { buildEnv, type DiskProvider } from "./world-env.ts";
+
+export type ViolationKind = "safety" | "liveness" | "kernel";
+
+/** A broken invariant: data, never a stray exception. */
+export interface Violation {
+  /** The invariant's name, e.g. "counter.acknowledged-write-lost". */
+  invariant: string;
+  kind: ViolationKind;
+  /** Virtual time in ms. */
+  time: number;
+  host?: string;
+  details: string;
+}
+
+export interface WorldOptions {
+  seed: number | string;
+  trace?: TraceOptions;
+  /** Enables `buggify` fault points for this run. */
+  buggify?: boolean;
+  /** Gives each host its disk (the world knows no disk implementation itself). */
+  disks?: DiskProvider;
+}
+
+/** Probability that a buggify point is active in a run that enables buggify. */
+export const BUGGIFY_ACTIVATION_PROBABILITY = 0.25;
+/** Probability that an active buggify point fires each time it is reached. */
+export const BUGGIFY_FIRE_PROBABILITY = 0.25;
+
+export class World {
+  readonly seed: string;
+  readonly scheduler = new Scheduler();
+  readonly random: Random;
+  readonly trace: Trace;
+  readonly links: Links;
+  readonly network: Network;
+  readonly violations: Violation[] = [];
+  readonly probes = new Map<string, number>();
+  readonly buggifyHits = new Map<string, number>();
+  private readonly hostsByName = new Map<string, Host>();
+  private readonly buggifyActive = new Map<string, boolean>();
+  private readonly buggifyEnabled: boolean;
+  private readonly disks: DiskProvider | undefined;
+  private readonly processErrors: Array<{ host: string; error: unknown }> = [];
+
+  constructor(options: WorldOptions) {
+    this.seed = String(options.seed);
+    this.random = new Random(this.seed);
+    this.trace = new Trace(options.trace);
+    this.buggifyEnabled = options.buggify ?? false;
+    this.disks = options.disks;
+    this.links = new Links(this.random.fork("net"));
+    this.network = new Network(
+      this.links,
+      {
+        hostNames: () => [...this.hostsByName.keys()],
+        liveIncarnation: (name) => this.hostsByName.get(name)?.incarnation,
+        toTrueDuration: (name, localMs) => this.host(name).clock.toTrueDuration(localMs),
+      },
+      { trace: (host, kind, fields) => this.record(host, kind, fields) },
+    );
+  }
+
+  get now(): number {
+    return this.scheduler.now;
+  }
+
+  get hosts(): readonly Host[] {
+    return [...this.hostsByName.values()];
+  }
+
+  get hostNames(): string[] {
+    return [...this.hostsByName.keys()];
+  }
+
+  /** Adds a host (down until started). Names are addresses: unique, non-empty. */
+  addHost(name: string, main?: ProcessMain): Host {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`invalid host name "${name}"`);
+    if (this.hostsByName.has(name)) throw new Error(`host "${name}" exists`);
+    const host = new Host(name, this.scheduler, this.hostHooks());
+    if (main !== undefined) host.main = main;
+    this.hostsByName.set(name, host);
+    this.disks?.create(name, this.random.fork(`disk/${name}`));
+    return host;
+  }
+
+  host(name: string): Host {
+    const host = this.hostsByName.get(name);
+    if (host === undefined) throw new Error(`unknown host "${name}"`);
+    return host;
+  }
+
+  hasHost(name: string): boolean {
+    return this.hostsByName.has(name);
+  }
+
+  /** Records a trace event at the current virtual time. */
+  record(host: string | undefined, kind: string, fields?: Record<string, unknown>): void {
+    this.trace.record(this.scheduler.now, host, kind, fields);
+  }
+
+  /** Records a violation (and a trace record of it). */
+  violate(violation: Omit<Violation, "time"> & { time?: number }): void {
+    const full: Violation = { ...violation, time: violation.time ?? this.scheduler.now };
+    this.violations.push(full);
+    this.record(full.host, "violation", { invariant: full.invariant, kind: full.kind, details: full.details });
+  }
+
+  probe(name: string, host?: string): void {
+    this.probes.set(name, (this.probes.get(name) ?? 0) + 1);
+    this.record(host, "probe", { name });
+  }
+
+  /** FoundationDB-style buggify: a point is active in a run with some probability, then fires sometimes. */
+  buggify(name: string, host: string): boolean {
+    if (!this.buggifyEnabled) return false;
+    let active = this.buggifyActive.get(name);
+    if (active === undefined) {
+      active = this.random.fork(`buggify/${name}`).bool(BUGGIFY_ACTIVATION_PROBABILITY);
+      this.buggifyActive.set(name, active);
+    }
+    if (!active) return false;
+    const fires = this.random.fork(`buggify/${name}/${host}/${this.buggifyHits.get(name) ?? 0}`).bool(BUGGIFY_FIRE_PROBABILITY);
+    this.buggifyHits.set(name, (this.buggifyHits.get(name) ?? 0) + 1);
+    if (fires) this.record(host, "buggify", { name });
+    return fires;
+  }
+
+  /** A random stream for a named purpose (workloads, fault generators). */
+  stream(name: string): RandomContract & Random {
+    return this.random.fork(name);
+  }
+
+  /** Errors thrown out of process mains (reported as violations by the runner). */
+  get uncaughtProcessErrors(): ReadonlyArray<{ host: string; error: unknown }> {
+    return this.processErrors;
+  }
+
+  private hostHooks(): HostHooks {
+    return {
+      launch: (host, incarnation) => this.launch(host, incarnation),
+      died: (host, incarnation, reason) => {
+        this.network.hostDied(incarnation);
+        if (reason === "crash") this.disks?.crash(host.name);
+      },
+      trace: (host, kind, fields) => this.record(host.name, kind, fields),
+    };
+  }
+
+  private launch(host: Host, incarnation: Incarnation): void {
+    const main = host.main;
+    if (main === undefined) throw new Error(`host ${host.name} has no main`);
+    const env: Env = buildEnv(this, host, incarnation, this.disks);
+    // The main starts as an event of the new incarnation, so a paused or crashed host does not run it.
+    this.scheduler.schedule(0, () => {
+      main(env).then(
+        () => this.record(host.name, "process.exit", { incarnation: incarnation.incarnation }),
+        (error: unknown) => {
+          if (incarnation.isDead()) return;
+          this.processErrors.push({ host: host.name, error });
+          this.violate({
+            invariant: "process.uncaught-error",
+            kind: "safety",
+            host: host.name,
+            details: describeError(error),
+          });
+        },
+      );
+    }, { owner: incarnation });
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
