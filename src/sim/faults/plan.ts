@@ -1,0 +1,201 @@
+/**
+ * Fault plans as data: a serialisable list of timed fault events.
+ *
+ * A plan comes from the swarm generator (the seed picks the fault mix) or from
+ * fast-check arbitraries (so fast-check can shrink it), or from a file. Parsing is
+ * strict: a malformed plan is a `FaultPlanError` naming the event and field, never
+ * a crash later in the run.
+ */
+
+export const FAULT_PLAN_VERSION = 1;
+
+/** Probabilities of disk faults per operation while they are on. */
+export interface DiskFaultRates {
+  readErrorProbability?: number;
+  writeErrorProbability?: number;
+  syncErrorProbability?: number;
+  /** Silent corruption of data returned by a read. */
+  readCorruptionProbability?: number;
+  /** A write reported as done but never stored. */
+  lostWriteProbability?: number;
+  /** On crash, a file may keep a torn prefix of its unsynced writes. */
+  tornWrites?: boolean;
+  /** Shrinks the disk to this many bytes (ENOSPC beyond). */
+  capacityBytes?: number;
+}
+
+export type FaultEvent =
+  | { atMs: number; kind: "partition"; groups: string[][]; oneWay?: boolean }
+  | { atMs: number; kind: "isolate"; host: string }
+  | { atMs: number; kind: "heal" }
+  | { atMs: number; kind: "clog"; from: string; to: string; durationMs: number }
+  | { atMs: number; kind: "crash"; host: string }
+  | { atMs: number; kind: "restart"; host: string }
+  | { atMs: number; kind: "pause"; host: string; durationMs: number }
+  | { atMs: number; kind: "clock-skew"; host: string; offsetMs: number; drift?: number }
+  | {
+      atMs: number;
+      kind: "link-quality";
+      lossProbability?: number;
+      duplicateProbability?: number;
+      reorderProbability?: number;
+      latencyMsMean?: number;
+    }
+  | { atMs: number; kind: "disk-faults"; host: string; rates: DiskFaultRates; durationMs: number };
+
+export type FaultKind = FaultEvent["kind"];
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  "partition",
+  "isolate",
+  "heal",
+  "clog",
+  "crash",
+  "restart",
+  "pause",
+  "clock-skew",
+  "link-quality",
+  "disk-faults",
+];
+
+export interface FaultPlan {
+  version: number;
+  /** Sorted by atMs (stable). */
+  faults: FaultEvent[];
+  /** How the plan was made, for reports: e.g. the swarm's chosen mix. */
+  origin?: Record<string, unknown>;
+}
+
+export class FaultPlanError extends Error {
+  override readonly name = "FaultPlanError";
+}
+
+export function emptyPlan(): FaultPlan {
+  return { version: FAULT_PLAN_VERSION, faults: [] };
+}
+
+/** Sorts events by time, keeping the order of events at the same time. */
+export function normalizePlan(plan: FaultPlan): FaultPlan {
+  const faults = plan.faults.map((fault, index) => ({ fault, index }));
+  faults.sort((a, b) => a.fault.atMs - b.fault.atMs || a.index - b.index);
+  const result: FaultPlan = { version: plan.version, faults: faults.map((entry) => entry.fault) };
+  if (plan.origin !== undefined) result.origin = plan.origin;
+  return result;
+}
+
+/** Validates untrusted JSON as a plan over `hosts`. Throws FaultPlanError. */
+export function parsePlan(value: unknown, hosts?: readonly string[]): FaultPlan {
+  if (!isObject(value)) throw new FaultPlanError("fault plan: expected an object with 'version' and 'faults'");
+  if (value.version !== FAULT_PLAN_VERSION) throw new FaultPlanError(`fault plan: unsupported version ${String(value.version)} (expected ${FAULT_PLAN_VERSION})`);
+  if (!Array.isArray(value.faults)) throw new FaultPlanError("fault plan: 'faults' must be an array");
+  const faults = value.faults.map((event, index) => parseEvent(event, index, hosts));
+  const plan: FaultPlan = { version: FAULT_PLAN_VERSION, faults };
+  if (isObject(value.origin)) plan.origin = value.origin;
+  return normalizePlan(plan);
+}
+
+function parseEvent(value: unknown, index: number, hosts: readonly string[] | undefined): FaultEvent {
+  const where = `fault plan: event ${index}`;
+  if (!isObject(value)) throw new FaultPlanError(`${where}: expected an object`);
+  const field = new FieldReader(value, where, hosts);
+  const atMs = field.number("atMs", 0);
+  switch (value.kind) {
+    case "partition": {
+      const groups = value.groups;
+      if (!Array.isArray(groups) || groups.length < 2) throw new FaultPlanError(`${where}: 'groups' must list at least two groups`);
+      const parsed = groups.map((group, g) => {
+        if (!Array.isArray(group)) throw new FaultPlanError(`${where}: group ${g} must be an array of hosts`);
+        return group.map((host) => field.hostValue(host, `groups[${g}]`));
+      });
+      const event: FaultEvent = { atMs, kind: "partition", groups: parsed };
+      if (value.oneWay !== undefined) event.oneWay = field.boolean("oneWay");
+      return event;
+    }
+    case "isolate":
+      return { atMs, kind: "isolate", host: field.host("host") };
+    case "heal":
+      return { atMs, kind: "heal" };
+    case "clog":
+      return { atMs, kind: "clog", from: field.host("from"), to: field.host("to"), durationMs: field.number("durationMs", 0) };
+    case "crash":
+      return { atMs, kind: "crash", host: field.host("host") };
+    case "restart":
+      return { atMs, kind: "restart", host: field.host("host") };
+    case "pause":
+      return { atMs, kind: "pause", host: field.host("host"), durationMs: field.number("durationMs", 0) };
+    case "clock-skew": {
+      const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host"), offsetMs: field.number("offsetMs") };
+      if (value.drift !== undefined) event.drift = field.number("drift", -0.49, 0.49);
+      return event;
+    }
+    case "link-quality": {
+      const event: FaultEvent = { atMs, kind: "link-quality" };
+      for (const name of ["lossProbability", "duplicateProbability", "reorderProbability"] as const) {
+        if (value[name] !== undefined) event[name] = field.number(name, 0, 1);
+      }
+      if (value.latencyMsMean !== undefined) event.latencyMsMean = field.number("latencyMsMean", 0, 60_000);
+      return event;
+    }
+    case "disk-faults":
+      return { atMs, kind: "disk-faults", host: field.host("host"), rates: parseRates(value.rates, where), durationMs: field.number("durationMs", 0) };
+    default:
+      throw new FaultPlanError(`${where}: unknown kind ${JSON.stringify(value.kind)} (known: ${FAULT_KINDS.join(", ")})`);
+  }
+}
+
+function parseRates(value: unknown, where: string): DiskFaultRates {
+  if (!isObject(value)) throw new FaultPlanError(`${where}: 'rates' must be an object`);
+  const field = new FieldReader(value, `${where}.rates`, undefined);
+  const rates: DiskFaultRates = {};
+  for (const name of ["readErrorProbability", "writeErrorProbability", "syncErrorProbability", "readCorruptionProbability", "lostWriteProbability"] as const) {
+    if (value[name] !== undefined) rates[name] = field.number(name, 0, 1);
+  }
+  if (value.tornWrites !== undefined) rates.tornWrites = field.boolean("tornWrites");
+  if (value.capacityBytes !== undefined) rates.capacityBytes = field.number("capacityBytes", 0);
+  const known = new Set(["readErrorProbability", "writeErrorProbability", "syncErrorProbability", "readCorruptionProbability", "lostWriteProbability", "tornWrites", "capacityBytes"]);
+  for (const key of Object.keys(value)) if (!known.has(key)) throw new FaultPlanError(`${where}.rates: unknown field '${key}'`);
+  return rates;
+}
+
+class FieldReader {
+  constructor(
+    private readonly value: Record<string, unknown>,
+    private readonly where: string,
+    private readonly hosts: readonly string[] | undefined,
+  ) {}
+
+  number(name: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): number {
+    const field = this.value[name];
+    if (typeof field !== "number" || !Number.isFinite(field)) throw new FaultPlanError(`${this.where}: '${name}' must be a finite number`);
+    if (field < min || field > max) throw new FaultPlanError(`${this.where}: '${name}' = ${field} is outside [${min}, ${max}]`);
+    return field;
+  }
+
+  boolean(name: string): boolean {
+    const field = this.value[name];
+    if (typeof field !== "boolean") throw new FaultPlanError(`${this.where}: '${name}' must be true or false`);
+    return field;
+  }
+
+  host(name: string): string {
+    return this.hostValue(this.value[name], name);
+  }
+
+  hostValue(field: unknown, name: string): string {
+    if (typeof field !== "string" || field.length === 0) throw new FaultPlanError(`${this.where}: '${name}' must be a host name`);
+    if (this.hosts !== undefined && !this.hosts.includes(field)) {
+      throw new FaultPlanError(`${this.where}: unknown host '${field}' in '${name}' (hosts: ${this.hosts.join(", ")})`);
+    }
+    return field;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Counts of a plan, for before/after reports. */
+export function planSize(plan: FaultPlan): { faults: number; lastAtMs: number } {
+  const last = plan.faults[plan.faults.length - 1];
+  return { faults: plan.faults.length, lastAtMs: last === undefined ? 0 : last.atMs };
+}

@@ -1,0 +1,122 @@
+/**
+ * The swarm generator (FoundationDB style): the seed picks which fault kinds are on
+ * in this run and how often they strike, then draws a timed plan. Rare
+ * combinations of faults appear because each run enables a different subset.
+ *
+ * Destructive faults are placed so that a correct system can survive them: at most
+ * a minority of the target hosts is down at once, and disk faults strike only a
+ * fixed minority of hosts per run. Every fault is undone within the safety phase
+ * or by the heal at its end.
+ */
+import type { Random } from "../random.ts";
+import { FAULT_PLAN_VERSION, normalizePlan, type FaultEvent, type FaultKind, type FaultPlan } from "./plan.ts";
+
+export type SwarmKind = Exclude<FaultKind, "heal" | "restart">;
+
+export const SWARM_KINDS: readonly SwarmKind[] = ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality", "disk-faults"];
+
+export interface SwarmOptions {
+  /** Hosts the faults may target (servers; clients are usually left out). */
+  hosts: readonly string[];
+  /** Length of the safety phase: every fault starts and ends inside it. */
+  durationMs: number;
+  /** Kinds this scenario allows (default: all). */
+  kinds?: readonly SwarmKind[];
+  /** Most episodes of one kind in a run. Default 6. */
+  episodesPerKindMax?: number;
+  /** Hosts that may be down (crashed) at once. Default: a minority of `hosts`. */
+  downAtOnceMax?: number;
+}
+
+export interface SwarmMix {
+  enabled: SwarmKind[];
+  episodes: Partial<Record<SwarmKind, number>>;
+}
+
+export function swarmPlan(random: Random, options: SwarmOptions): FaultPlan {
+  const kinds = options.kinds ?? SWARM_KINDS;
+  const episodesMax = options.episodesPerKindMax ?? 6;
+  const mix: SwarmMix = { enabled: [], episodes: {} };
+  for (const kind of kinds) {
+    if (options.hosts.length === 0 || !random.fork(`enable/${kind}`).bool(0.5)) continue;
+    mix.enabled.push(kind);
+    mix.episodes[kind] = random.fork(`count/${kind}`).int(1, episodesMax);
+  }
+  const minority = Math.floor((options.hosts.length - 1) / 2);
+  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), minority);
+  const faults: FaultEvent[] = [];
+  for (const kind of mix.enabled) {
+    const stream = random.fork(`episodes/${kind}`);
+    for (let i = 0; i < (mix.episodes[kind] ?? 0); i++) faults.push(...generator.episode(kind, stream));
+  }
+  return normalizePlan({ version: FAULT_PLAN_VERSION, faults, origin: { swarm: mix } });
+}
+
+class EpisodeGenerator {
+  private readonly downIntervals: Array<{ host: string; start: number; end: number }> = [];
+
+  constructor(
+    private readonly options: SwarmOptions,
+    private readonly downAtOnceMax: number,
+    private readonly diskFaultHostCount: number,
+  ) {}
+
+  episode(kind: SwarmKind, random: Random): FaultEvent[] {
+    const duration = this.options.durationMs;
+    const hosts = this.options.hosts;
+    const start = Math.round(random.float(0, duration * 0.8));
+    const length = Math.round(Math.min(random.exponential(duration / 8) + 1, duration - start));
+    const end = start + length;
+    const host = random.pick(hosts);
+    switch (kind) {
+      case "partition": {
+        const shuffled = random.shuffle(hosts);
+        const cut = random.int(1, Math.max(1, shuffled.length - 1));
+        const groups = [shuffled.slice(0, cut), shuffled.slice(cut)];
+        if ((groups[1] as string[]).length === 0) return [];
+        return [{ atMs: start, kind, groups, oneWay: random.bool(0.3) }, { atMs: end, kind: "heal" }];
+      }
+      case "isolate":
+        return [{ atMs: start, kind, host }, { atMs: end, kind: "heal" }];
+      case "clog": {
+        const to = random.pick(hosts.filter((name) => name !== host));
+        return to === undefined ? [] : [{ atMs: start, kind, from: host, to, durationMs: length }];
+      }
+      case "crash":
+        return this.crash(host, start, end);
+      case "pause":
+        return [{ atMs: start, kind, host, durationMs: Math.min(length, 2000) }];
+      case "clock-skew":
+        return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)), drift: random.float(-0.01, 0.01) }];
+      case "link-quality":
+        return [
+          { atMs: start, kind, lossProbability: random.float(0, 0.2), duplicateProbability: random.float(0, 0.1), reorderProbability: random.float(0, 0.3) },
+          { atMs: end, kind, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },
+        ];
+      case "disk-faults": {
+        if (this.diskFaultHostCount === 0) return [];
+        const target = hosts[random.int(0, this.diskFaultHostCount - 1)] as string;
+        const rates = {
+          readErrorProbability: random.float(0, 0.05),
+          writeErrorProbability: random.float(0, 0.05),
+          syncErrorProbability: random.float(0, 0.05),
+          tornWrites: random.bool(0.5),
+        };
+        return [{ atMs: start, kind, host: target, rates, durationMs: length }];
+      }
+    }
+  }
+
+  /** A crash and its restart, unless that would put more than the allowed hosts down at once. */
+  private crash(host: string, start: number, end: number): FaultEvent[] {
+    const overlapping = this.downIntervals.filter((interval) => interval.start <= end && start <= interval.end);
+    if (overlapping.some((interval) => interval.host === host)) return [];
+    const hostsDown = new Set(overlapping.map((interval) => interval.host));
+    if (hostsDown.size + 1 > this.downAtOnceMax) return [];
+    this.downIntervals.push({ host, start, end });
+    return [
+      { atMs: start, kind: "crash", host },
+      { atMs: end, kind: "restart", host },
+    ];
+  }
+}

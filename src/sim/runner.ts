@@ -1,0 +1,222 @@
+/**
+ * The runner: one scenario, one seed, one fault plan, two phases.
+ *
+ * 1. Safety phase: the workload runs under the fault plan for `safetyMs` of virtual
+ *    time; continuous invariants are checked as it goes.
+ * 2. Liveness phase (TigerBeetle's simulator does the same): every fault is healed,
+ *    and the scenario's progress condition must hold within `livenessMs`; failing
+ *    that is a `liveness` violation, distinct from a `safety` one.
+ * Then the final invariants run. The run stops at the first violation.
+ *
+ * Runaway guards: a maximum of events and of virtual time; exceeding either ends
+ * the run with a violation, never a hang. Errors that escape process code
+ * (uncaught, unhandled rejections) become violations, never stray exceptions.
+ */
+import { applyPlan, type DiskFaultTarget } from "./faults/apply.ts";
+import { parsePlan, type FaultPlan } from "./faults/plan.ts";
+import { swarmPlan, type SwarmKind } from "./faults/swarm.ts";
+import type { Random } from "./random.ts";
+import type { TraceOptions } from "./trace.ts";
+import type { DiskProvider } from "./world-env.ts";
+import { describeError, World, type Violation } from "./world.ts";
+
+export type Phase = "setup" | "safety" | "liveness" | "final";
+
+export interface ScenarioContext {
+  readonly world: World;
+  /** The workload's random stream (independent of the fault plan's). */
+  readonly random: Random;
+  /** The broken variant under test, if any (never set on the shipping path). */
+  readonly variant: string | undefined;
+  readonly params: Readonly<Record<string, unknown>>;
+  phase(): Phase;
+  /** Virtual time at which the liveness phase began (undefined before). */
+  livenessStartedAt(): number | undefined;
+}
+
+export interface ScenarioHooks {
+  /** Continuous invariants: called often during the run; report with `world.violate`. */
+  check?(): void;
+  /** Liveness: true once the system has made progress since the liveness phase began. */
+  progress(): boolean;
+  /** Final invariants, after the liveness phase. */
+  finish?(): void | Promise<void>;
+  /** Workload figures for the report (operations, acknowledged writes, ...). */
+  summary?(): Record<string, number | string>;
+}
+
+/** Everything a disk model offers the runner: each host's disk and its faults. */
+export type DiskSystem = DiskProvider & DiskFaultTarget;
+
+export interface Scenario {
+  /** kebab-case, beginning with the system it exercises. */
+  readonly name: string;
+  readonly description: string;
+  readonly safetyMs: number;
+  readonly livenessMs: number;
+  readonly maxEvents?: number;
+  /** Hosts the generated fault plan may target. */
+  readonly faultHosts: readonly string[];
+  readonly faultKinds?: readonly SwarmKind[];
+  /** Deliberately broken variants, by name, with what each breaks. */
+  readonly variants?: Readonly<Record<string, string>>;
+  /** A fresh disk system for a run (omit for scenarios that use no disk). */
+  createDisks?(): DiskSystem;
+  setup(context: ScenarioContext): ScenarioHooks;
+}
+
+export interface RunOptions {
+  seed: number;
+  /** An explicit plan (replay, shrink, property tests); default: the swarm's plan for the seed. */
+  faults?: FaultPlan;
+  variant?: string;
+  params?: Record<string, unknown>;
+  buggify?: boolean;
+  trace?: TraceOptions;
+  maxEvents?: number;
+  /** Overrides the scenario's phase lengths. */
+  safetyMs?: number;
+  livenessMs?: number;
+}
+
+export interface RunStats {
+  virtualTimeMs: number;
+  events: number;
+  traceRecords: number;
+  safetyEndMs: number;
+  /** When progress was observed in the liveness phase, if it was. */
+  progressAtMs?: number;
+  probes: Record<string, number>;
+  workload: Record<string, number | string>;
+}
+
+export interface RunResult {
+  scenario: string;
+  seed: number;
+  variant?: string;
+  ok: boolean;
+  violations: Violation[];
+  fingerprint: string;
+  faultPlan: FaultPlan;
+  stats: RunStats;
+}
+
+export const DEFAULT_RUN_MAX_EVENTS = 20_000_000;
+
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError";
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new ScenarioError(`seed must be a non-negative integer, got ${options.seed}`);
+  if (options.variant !== undefined && scenario.variants?.[options.variant] === undefined) {
+    const known = Object.keys(scenario.variants ?? {});
+    throw new ScenarioError(`scenario ${scenario.name} has no variant "${options.variant}" (variants: ${known.length ? known.join(", ") : "none"})`);
+  }
+  const disks = scenario.createDisks?.();
+  const worldOptions: ConstructorParameters<typeof World>[0] = { seed: `${scenario.name}:${options.seed}`, buggify: options.buggify ?? false };
+  if (options.trace !== undefined) worldOptions.trace = options.trace;
+  if (disks !== undefined) worldOptions.disks = disks;
+  const world = new World(worldOptions);
+  const safetyMs = options.safetyMs ?? scenario.safetyMs;
+  const livenessMs = options.livenessMs ?? scenario.livenessMs;
+  const plan = options.faults !== undefined
+    ? parsePlan(options.faults, undefined)
+    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}) });
+  let phase: Phase = "setup";
+  let livenessStart: number | undefined;
+  const context: ScenarioContext = {
+    world,
+    random: world.stream("workload"),
+    variant: options.variant,
+    params: options.params ?? {},
+    phase: () => phase,
+    livenessStartedAt: () => livenessStart,
+  };
+  const stopOnViolation = () => world.violations.length > 0;
+  const restoreHandler = captureUnhandled(world);
+  const maxEvents = options.maxEvents ?? scenario.maxEvents ?? DEFAULT_RUN_MAX_EVENTS;
+  let progressAt: number | undefined;
+  try {
+    const hooks = scenario.setup(context);
+    const applier = applyPlan(world, plan, disks);
+    const check = () => {
+      hooks.check?.();
+      return stopOnViolation();
+    };
+    phase = "safety";
+    world.record(undefined, "phase.safety", { untilMs: safetyMs });
+    const safety = await world.scheduler.run({ untilTime: safetyMs, predicate: check, maxEvents });
+    reportGuard(world, safety.reason, maxEvents);
+    if (!stopOnViolation()) {
+      phase = "liveness";
+      livenessStart = world.now;
+      world.record(undefined, "phase.liveness", { boundMs: livenessMs });
+      applier.healAll();
+      const deadline = livenessStart + livenessMs;
+      const liveness = await world.scheduler.run({
+        untilTime: deadline,
+        predicate: () => check() || hooks.progress(),
+        maxEvents: Math.max(0, maxEvents - world.scheduler.eventCount),
+      });
+      reportGuard(world, liveness.reason, maxEvents);
+      if (!stopOnViolation()) {
+        if (hooks.progress()) {
+          progressAt = world.now;
+        } else {
+          world.violate({
+            invariant: "liveness.no-progress-after-heal",
+            kind: "liveness",
+            details: `no progress within ${livenessMs} ms after every fault was healed (${liveness.reason})`,
+          });
+        }
+      }
+    }
+    if (!stopOnViolation()) {
+      phase = "final";
+      world.record(undefined, "phase.final");
+      await hooks.finish?.();
+    }
+    const stats: RunStats = {
+      virtualTimeMs: world.now,
+      events: world.scheduler.eventCount,
+      traceRecords: world.trace.count,
+      safetyEndMs: safetyMs,
+      probes: Object.fromEntries([...world.probes.entries()].sort(([a], [b]) => a.localeCompare(b))),
+      workload: hooks.summary?.() ?? {},
+    };
+    if (progressAt !== undefined) stats.progressAtMs = progressAt;
+    const result: RunResult = {
+      scenario: scenario.name,
+      seed: options.seed,
+      ok: world.violations.length === 0,
+      violations: world.violations.slice(),
+      fingerprint: world.trace.fingerprint(),
+      faultPlan: plan,
+      stats,
+    };
+    if (options.variant !== undefined) result.variant = options.variant;
+    return result;
+  } finally {
+    restoreHandler();
+  }
+}
+
+function reportGuard(world: World, reason: string, maxEvents: number): void {
+  if (reason === "max-events") {
+    world.violate({ invariant: "kernel.runaway-events", kind: "liveness", details: `more than ${maxEvents} events: a livelock or a busy loop` });
+  } else if (reason === "max-time") {
+    world.violate({ invariant: "kernel.runaway-time", kind: "liveness", details: "virtual time passed the run's maximum" });
+  }
+}
+
+/** Turns unhandled promise rejections during the run into violations. */
+function captureUnhandled(world: World): () => void {
+  const handler = (reason: unknown) => {
+    world.violate({ invariant: "process.unhandled-rejection", kind: "safety", details: describeError(reason) });
+  };
+  process.on("unhandledRejection", handler);
+  return () => {
+    process.off("unhandledRejection", handler);
+  };
+}
