@@ -6,7 +6,7 @@
  * settles and the code awaiting it never resumes. If its host is paused, the
  * completion waits for the resume.
  */
-import type { EventOwner, Scheduler } from "./scheduler.ts";
+import type { EventOwner, ScheduledEvent, Scheduler } from "./scheduler.ts";
 
 export interface ProcessContext extends EventOwner {
   readonly host: string;
@@ -28,7 +28,7 @@ export interface ProcessContext extends EventOwner {
 export class StandaloneContext implements ProcessContext {
   alive = true;
   paused = false;
-  private readonly parked: import("./scheduler.ts").ScheduledEvent[] = [];
+  private readonly parked: ScheduledEvent[] = [];
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
@@ -43,7 +43,7 @@ export class StandaloneContext implements ProcessContext {
   isPaused(): boolean {
     return this.paused;
   }
-  park(event: import("./scheduler.ts").ScheduledEvent): void {
+  park(event: ScheduledEvent): void {
     this.parked.push(event);
   }
   resume(): void {

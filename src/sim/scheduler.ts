@@ -77,6 +77,7 @@ export class Scheduler {
   private executed = 0;
   private stopRequested = false;
   private running = false;
+  private wokeDuringEvent = false;
 
   /** Virtual time in milliseconds since the start of the run. */
   get now(): number {
@@ -122,6 +123,14 @@ export class Scheduler {
     event.time = this.currentTime;
     event.sequence = this.nextSequence++;
     this.push(event);
+  }
+
+  /**
+   * Called by a `wakes: false` event that did resolve a promise or call user code
+   * after all: the loop yields after it, like after a waking event.
+   */
+  noteWake(): void {
+    this.wokeDuringEvent = true;
   }
 
   /** Asks a running loop to stop after the current event. */
@@ -196,8 +205,9 @@ export class Scheduler {
       }
       event.fired = true;
       this.executed++;
+      this.wokeDuringEvent = false;
       event.callback();
-      if (event.wakes) return undefined;
+      if (event.wakes || this.wokeDuringEvent) return undefined;
     }
   }
 

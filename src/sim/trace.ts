@@ -2,8 +2,8 @@
  * The trace: structured records of everything that happens in a run, and a running
  * fingerprint over them.
  *
- * The fingerprint is a 64-bit FNV-1a hash (two 32-bit lanes) over a canonical text
- * of each record, so the same seed and the same code give the same fingerprint on
+ * The fingerprint is a 64-bit hash (two independent 32-bit multiplicative lanes)
+ * over each record's time, host, kind and fields (numbers by their IEEE-754 bits), so the same seed and the same code give the same fingerprint on
  * any machine. Records are kept in memory only on request (determinism checks,
  * the viewer) and written as JSON lines only on request (`dst run --trace`).
  */
@@ -29,12 +29,12 @@ export interface TraceOptions {
   maxKeptRecords?: number;
 }
 
-const FNV_OFFSET_HIGH = 0xcbf29ce4;
-const FNV_OFFSET_LOW = 0x84222325;
+const FINGERPRINT_SEED_HIGH = 0x6a09e667;
+const FINGERPRINT_SEED_LOW = 0xbb67ae85;
 
 export class Trace {
-  private hashHigh = FNV_OFFSET_HIGH;
-  private hashLow = FNV_OFFSET_LOW;
+  private hashHigh = FINGERPRINT_SEED_HIGH;
+  private hashLow = FINGERPRINT_SEED_LOW;
   private recordCount = 0;
   readonly records: TraceRecord[] | undefined;
   private readonly sink: ((line: string) => void) | undefined;
@@ -54,13 +54,12 @@ export class Trace {
     const record: TraceRecord = { index: this.recordCount++, time, kind };
     if (host !== undefined) record.host = host;
     if (fields !== undefined) record.fields = fields;
-    const text = canonicalRecordText(record);
-    this.mix(text);
+    this.mixRecord(record);
     if (this.records !== undefined) {
       if (this.records.length >= this.maxKeptRecords) this.records.shift();
       this.records.push(record);
     }
-    this.sink?.(text);
+    if (this.sink !== undefined) this.sink(canonicalRecordText(record));
   }
 
   /** The running fingerprint as 16 hex digits. */
@@ -68,34 +67,91 @@ export class Trace {
     return hex32(this.hashHigh) + hex32(this.hashLow);
   }
 
-  private mix(text: string): void {
-    // FNV-1a 64-bit over UTF-16 code units, computed in two 32-bit halves.
+  /** Mixes a record's structure directly (no text is built: this is the hot path of every event). */
+  private mixRecord(record: TraceRecord): void {
+    this.mixNumber(record.time);
+    this.mixString(record.host ?? "");
+    this.mixString(record.kind);
+    const fields = record.fields;
+    if (fields !== undefined) {
+      for (const key in fields) {
+        const value = fields[key];
+        if (value === undefined) continue;
+        this.mixString(key);
+        if (typeof value === "number") this.mixNumber(value);
+        else if (typeof value === "string") this.mixString(value);
+        else if (typeof value === "boolean") this.mixUnit(value ? 1 : 2);
+        else this.mixString(JSON.stringify(value, replacer) ?? "null");
+      }
+    }
+    // Record boundary, with an avalanche so that records cannot blur into each other.
+    this.hashHigh = Math.imul(this.hashHigh ^ (this.hashHigh >>> 16) ^ 0x0a, 0x85ebca6b) >>> 0;
+    this.hashLow = Math.imul(this.hashLow ^ (this.hashLow >>> 13) ^ this.hashHigh, 0xc2b2ae35) >>> 0;
+  }
+
+  private mixNumber(value: number): void {
+    FLOAT_VIEW[0] = value;
+    this.mixUnit(WORD_VIEW[0] as number);
+    this.mixUnit(WORD_VIEW[1] as number);
+  }
+
+  private mixString(text: string): void {
+    // Two independent 32-bit multiplicative lanes (a 64-bit fingerprint), one step per UTF-16 unit.
     let high = this.hashHigh;
     let low = this.hashLow;
     for (let i = 0; i < text.length; i++) {
-      low ^= text.charCodeAt(i);
-      // multiply (high, low) by the FNV prime 0x100000001b3 modulo 2^64
-      const lowProduct = low * 0x1b3;
-      const carry = Math.floor(lowProduct / 0x100000000);
-      high = (Math.imul(high, 0x1b3) + Math.imul(low, 0x100) + carry) >>> 0;
-      low = lowProduct >>> 0;
+      const unit = text.charCodeAt(i);
+      high = Math.imul(high ^ unit, 0x9e3779b1);
+      low = Math.imul(low ^ unit, 0x85ebca77);
     }
-    // record separator
-    low ^= 0x0a;
-    const lowProduct = low * 0x1b3;
-    high = (Math.imul(high, 0x1b3) + Math.imul(low, 0x100) + Math.floor(lowProduct / 0x100000000)) >>> 0;
+    high = Math.imul(high ^ text.length, 0x9e3779b1);
     this.hashHigh = high;
-    this.hashLow = lowProduct >>> 0;
+    this.hashLow = low;
+  }
+
+  private mixUnit(unit: number): void {
+    this.hashHigh = Math.imul(this.hashHigh ^ unit, 0x9e3779b1);
+    this.hashLow = Math.imul(this.hashLow ^ unit, 0x85ebca77);
   }
 }
+
+const FLOAT_VIEW = new Float64Array(1);
+const WORD_VIEW = new Uint32Array(FLOAT_VIEW.buffer);
 
 function hex32(value: number): string {
   return (value >>> 0).toString(16).padStart(8, "0");
 }
 
-/** The canonical JSON text of a record (byte arrays as length and hash). */
+/**
+ * The canonical JSON text of a record (byte arrays as length and hash). Built by
+ * hand for the common flat records: this is the hot path of every traced event.
+ */
 export function canonicalRecordText(record: TraceRecord): string {
-  return JSON.stringify(record, replacer);
+  let text = `{"index":${record.index},"time":${numberText(record.time)}`;
+  if (record.host !== undefined) text += `,"host":${JSON.stringify(record.host)}`;
+  text += `,"kind":${JSON.stringify(record.kind)}`;
+  if (record.fields !== undefined) text += `,"fields":${fieldsText(record.fields)}`;
+  return `${text}}`;
+}
+
+function fieldsText(fields: Record<string, unknown>): string {
+  let text = "{";
+  let first = true;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    text += `${first ? "" : ","}${JSON.stringify(key)}:`;
+    first = false;
+    if (typeof value === "number") text += numberText(value);
+    else if (typeof value === "string") text += JSON.stringify(value);
+    else if (typeof value === "boolean") text += value ? "true" : "false";
+    else text += JSON.stringify(value, replacer) ?? "null";
+  }
+  return `${text}}`;
+}
+
+function numberText(value: number): string {
+  return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
 }
 
 function replacer(_key: string, value: unknown): unknown {

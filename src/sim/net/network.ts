@@ -103,14 +103,12 @@ export class Network {
 
   /** The Env's Net for one process incarnation. */
   viewFor(incarnation: Incarnation): Net {
-    const network = this;
-    const address = incarnation.host;
     return {
-      address,
-      listen: (port) => network.listen(incarnation, port),
-      dial: (to, port, options) => network.dial(incarnation, to, port, options),
-      sendDatagram: (to, port, payload) => network.sendDatagram(incarnation, to, port, payload),
-      onDatagram: (port, handler) => network.onDatagram(incarnation, port, handler),
+      address: incarnation.host,
+      listen: (port) => this.listen(incarnation, port),
+      dial: (to, port, options) => this.dial(incarnation, to, port, options),
+      sendDatagram: (to, port, payload) => this.sendDatagram(incarnation, to, port, payload),
+      onDatagram: (port, handler) => this.onDatagram(incarnation, port, handler),
     };
   }
 

@@ -153,7 +153,7 @@ export class StreamEndpoint implements Connection {
     );
     this.lastArrival = arrival;
     const peer = this.peer;
-    scheduler.at(arrival, () => peer.arrive(data, this), { owner: peer.owner });
+    scheduler.at(arrival, () => peer.arrive(data, this), { owner: peer.owner, wakes: false });
   }
 
   /** A segment from the peer arrives (runs as an event of this side's owner). */
@@ -175,6 +175,7 @@ export class StreamEndpoint implements Connection {
     const waiter = this.readWaiter;
     if (waiter !== undefined) {
       this.readWaiter = undefined;
+      this.owner.scheduler.noteWake();
       waiter.resolve(this.bufferedBytes > 0 ? this.takeBuffered() : null);
     }
     sender.pumpWrites();

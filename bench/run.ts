@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: every benchmark, each figure beside a baseline measured in the
+ * same run. Pass section names to run only some: `npm run bench -- kernel`.
+ */
+import { formatSection, type BenchSection } from "./lib.ts";
+import { benchKernel } from "./kernel.ts";
+
+const SECTIONS: Record<string, () => Promise<BenchSection>> = {
+  kernel: benchKernel,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) {
+  if (!(name in SECTIONS)) {
+    process.stderr.write(`bench: unknown section "${name}" (sections: ${Object.keys(SECTIONS).join(", ")})\n`);
+    process.exit(2);
+  }
+}
+for (const [name, bench] of Object.entries(SECTIONS)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stdout.write(`${formatSection(await bench())}\n\n`);
+}

@@ -1,0 +1,187 @@
+/**
+ * One pooled client connection to an (address, port): dialed on demand, carrying
+ * many calls at once, told apart by call id.
+ *
+ * Faults handled here: a dial that fails (refused, timed out) and a connection that
+ * resets or ends fail every call in flight with UNAVAILABLE (they may or may not
+ * have run) and take the connection out of the pool, so the next call redials. A
+ * malformed frame or a protocol violation from the server resets the connection
+ * and fails the calls in flight with MALFORMED. Calls in flight are bounded by
+ * `RPC_PENDING_CALLS_MAX`; beyond it a call fails fast with UNAVAILABLE.
+ */
+import { RpcError, type Connection, type Net } from "../../env.ts";
+import { assert } from "./assert.ts";
+import { describeError } from "./errors.ts";
+import { encodeFrame, type Frame, type ServerFrame } from "./frame.ts";
+import { readFrames, type ReadEnd } from "./frame-reader.ts";
+import { RPC_PENDING_CALLS_MAX } from "./limits.ts";
+
+/** A call in flight, as its connection sees it. */
+export interface PendingCall {
+  readonly id: number;
+  /** The request frame, written as soon as the connection is up. */
+  readonly requestFrame: Uint8Array;
+  /** A frame for this call arrived. Returns why it breaks the protocol, or undefined. */
+  receive(frame: ServerFrame): string | undefined;
+  /** The connection failed under the call (it is already unregistered): settle with `error`. */
+  fail(error: RpcError): void;
+}
+
+/** Where a client connection goes. */
+export interface ClientTarget {
+  readonly address: string;
+  readonly port: number;
+}
+
+type ConnectionState = "dialing" | "open" | "finished";
+
+export class ClientConnection {
+  private state: ConnectionState = "dialing";
+  private connection: Connection | undefined;
+  private readonly calls = new Map<number, PendingCall>();
+  private highestCallId = 0;
+  private failureError: RpcError | undefined;
+
+  /**
+   * Starts dialing at once. `onFinished` runs exactly once, when the connection
+   * stops taking calls (failed, ended or closed), before its calls are failed.
+   */
+  constructor(
+    net: Net,
+    readonly target: ClientTarget,
+    dialTimeoutMs: number,
+    private readonly onFinished: (connection: ClientConnection) => void,
+  ) {
+    void this.run(net, dialTimeoutMs);
+  }
+
+  /** Calls in flight. */
+  get callCount(): number {
+    return this.calls.size;
+  }
+
+  /** Why the connection failed, once it has. */
+  get failure(): RpcError | undefined {
+    return this.failureError;
+  }
+
+  /** True once the connection takes no more calls. */
+  get finished(): boolean {
+    return this.state === "finished";
+  }
+
+  /**
+   * Takes a call (ids increase from call to call) and writes its request once
+   * connected. Returns UNAVAILABLE without taking it when the connection is full.
+   */
+  register(call: PendingCall): RpcError | undefined {
+    assert(this.state !== "finished", "register on a finished rpc connection");
+    assert(call.id > this.highestCallId, () => `rpc call id ${call.id} not above ${this.highestCallId}`);
+    if (this.calls.size >= RPC_PENDING_CALLS_MAX) {
+      return new RpcError("UNAVAILABLE", `too many pending calls to ${this.describeTarget()} (limit ${RPC_PENDING_CALLS_MAX})`);
+    }
+    this.highestCallId = call.id;
+    this.calls.set(call.id, call);
+    if (this.state === "open") this.write(call.requestFrame);
+    return undefined;
+  }
+
+  /** The call settled on its own (answer or error from the server): forget it. */
+  unregister(id: number): void {
+    this.calls.delete(id);
+  }
+
+  /** The caller gives up on a call: forget it, and tell the server if it was sent the request. */
+  cancel(id: number): void {
+    if (!this.calls.delete(id)) return;
+    if (this.state === "open") this.send({ type: "cancel", id });
+  }
+
+  /** Lets the server send `count` more messages on stream `id`. */
+  grant(id: number, count: number): void {
+    if (this.state === "open" && this.calls.has(id)) this.send({ type: "credit", id, count });
+  }
+
+  /** Closes an idle connection (no calls in flight) gracefully. */
+  close(): void {
+    assert(this.calls.size === 0, "closing an rpc connection with calls in flight");
+    if (this.state === "finished") return;
+    this.state = "finished";
+    this.onFinished(this);
+    this.connection?.close();
+  }
+
+  private async run(net: Net, dialTimeoutMs: number): Promise<void> {
+    let connection: Connection;
+    try {
+      connection = await net.dial(this.target.address, this.target.port, { timeoutMs: dialTimeoutMs });
+    } catch (error) {
+      this.fail(new RpcError("UNAVAILABLE", `dial ${this.describeTarget()} failed: ${describeError(error)}`));
+      return;
+    }
+    if (this.state === "finished") {
+      connection.close();
+      return;
+    }
+    this.connection = connection;
+    this.state = "open";
+    for (const call of this.calls.values()) this.write(call.requestFrame);
+    this.ended(await readFrames(connection, (frame) => this.receive(frame)));
+  }
+
+  private receive(frame: Frame): string | undefined {
+    if (frame.type === "request" || frame.type === "cancel" || frame.type === "credit") {
+      return `server sent a ${frame.type} frame`;
+    }
+    const call = this.calls.get(frame.id);
+    if (call === undefined) {
+      // A late answer to a call the caller gave up on is normal; one to a call never made is not.
+      return frame.id > this.highestCallId ? `server answered call ${frame.id}, which was never made` : undefined;
+    }
+    return call.receive(frame);
+  }
+
+  private ended(end: ReadEnd): void {
+    const target = this.describeTarget();
+    switch (end.kind) {
+      case "end":
+        this.connection?.close();
+        this.fail(new RpcError("UNAVAILABLE", `${target} closed the connection`));
+        return;
+      case "reset":
+        this.fail(new RpcError("UNAVAILABLE", `connection to ${target} lost: ${describeError(end.error)}`));
+        return;
+      case "malformed":
+        this.connection?.reset();
+        this.fail(new RpcError("MALFORMED", `malformed frame from ${target}: ${end.reason}`));
+        return;
+    }
+  }
+
+  private send(frame: Frame): void {
+    this.write(encodeFrame(frame));
+  }
+
+  private write(bytes: Uint8Array): void {
+    const connection = this.connection;
+    assert(connection !== undefined, "rpc write before the connection is up");
+    connection.write(bytes).then(undefined, (error: unknown) => {
+      this.fail(new RpcError("UNAVAILABLE", `connection to ${this.describeTarget()} lost: ${describeError(error)}`));
+    });
+  }
+
+  /** Stops taking calls and fails those in flight with `error`. Idempotent. */
+  private fail(error: RpcError): void {
+    if (this.state === "finished") return;
+    this.state = "finished";
+    this.failureError = error;
+    this.onFinished(this);
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const call of calls) call.fail(error);
+  }
+
+  private describeTarget(): string {
+    return `${this.target.address}:${this.target.port}`;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The client's connection pool: at most one live connection per (address, port),
+ * dialed by the first call that needs it, and dropped from the pool as soon as it
+ * fails so that the next call redials.
+ *
+ * Faults handled here: none directly (see client-connection.ts); the pool only
+ * bounds itself (`RPC_CLIENT_CONNECTIONS_MAX`), closing an idle connection to make
+ * room, or failing the call fast with UNAVAILABLE when every connection is busy.
+ */
+import { RpcError, type Net } from "../../env.ts";
+import { ClientConnection } from "./client-connection.ts";
+import { RPC_CLIENT_CONNECTIONS_MAX } from "./limits.ts";
+
+export class ClientPool {
+  private readonly connections = new Map<string, ClientConnection>();
+
+  constructor(private readonly net: Net) {}
+
+  /** Live pooled connections (dialing or open). */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * The connection to (address, port), dialing a new one, with `dialTimeoutMs`, if
+   * there is none. UNAVAILABLE when the pool is full of busy connections.
+   */
+  acquire(address: string, port: number, dialTimeoutMs: number): ClientConnection | RpcError {
+    const key = `${port}/${address}`;
+    const existing = this.connections.get(key);
+    if (existing !== undefined && !existing.finished) return existing;
+    if (this.connections.size >= RPC_CLIENT_CONNECTIONS_MAX && !this.closeOneIdle()) {
+      return new RpcError("UNAVAILABLE", `too many rpc connections (limit ${RPC_CLIENT_CONNECTIONS_MAX}), all busy`);
+    }
+    const connection = new ClientConnection(this.net, { address, port }, dialTimeoutMs, (finished) => {
+      if (this.connections.get(key) === finished) this.connections.delete(key);
+    });
+    // A dial that fails synchronously (a programmer error such as a bad port) finishes the connection at once.
+    if (connection.failure !== undefined) return connection.failure;
+    this.connections.set(key, connection);
+    return connection;
+  }
+
+  /** Closes the oldest connection with no call in flight. False when there is none. */
+  private closeOneIdle(): boolean {
+    for (const connection of this.connections.values()) {
+      if (connection.callCount === 0) {
+        connection.close();
+        return true;
+      }
+    }
+    return false;
+  }
+}

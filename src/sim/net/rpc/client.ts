@@ -1,0 +1,48 @@
+/**
+ * The RPC client: numbers calls and hands them to the pooled connections.
+ *
+ * Faults handled here: none of its own; see client-connection.ts (dial failures,
+ * resets, malformed frames), unary-call.ts and stream-call.ts (deadlines).
+ */
+import type { CallOptions, Clock, Net, WireValue } from "../../env.ts";
+import { prepareCall } from "./call-setup.ts";
+import { ClientPool } from "./client-pool.ts";
+import { StreamCall } from "./stream-call.ts";
+import { startUnaryCall } from "./unary-call.ts";
+
+export class Client {
+  private readonly pool: ClientPool;
+  private nextCallId = 1;
+
+  constructor(
+    net: Net,
+    private readonly clock: Clock,
+  ) {
+    this.pool = new ClientPool(net);
+  }
+
+  /** A unary call (see Rpc.call). Bad arguments reject with TypeError or RangeError. */
+  call(address: string, port: number, method: string, request: WireValue, options?: CallOptions): Promise<WireValue> {
+    try {
+      const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: false });
+      return startUnaryCall(this.pool, this.clock, setup);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * A server-streaming call (see Rpc.serverStream). Each iteration is its own call,
+   * started when iteration starts; bad arguments throw from `[Symbol.asyncIterator]()`.
+   */
+  serverStream(address: string, port: number, method: string, request: WireValue, options?: CallOptions): AsyncIterable<WireValue> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: true });
+        const call = new StreamCall(this.clock, setup);
+        call.start(this.pool);
+        return call;
+      },
+    };
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * One call being served: runs its handler, and writes its answer, its stream
+ * messages and its end, or its error.
+ *
+ * Faults handled here: a cancel from the caller, the call's deadline (counted on
+ * this host's clock from the request's arrival) and the loss of the connection
+ * abort `context.signal`; from then on nothing more is written for the call, and
+ * a pending `send` rejects with the abort reason. A handler that throws an
+ * RpcError sends that error; anything else it throws, or a response that is not a
+ * WireValue or is too large, becomes INTERNAL. The handler's own failures never
+ * escape into the server.
+ */
+import { RpcError, type Clock, type RpcContext, type StreamHandler, type Timer, type UnaryHandler, type WireValue } from "../../env.ts";
+import { assert } from "./assert.ts";
+import { describeError, errorFrameFor } from "./errors.ts";
+import { encodeFrame, type RequestFrame, type ServerFrame } from "./frame.ts";
+import { RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
+import { wireValueProblem } from "./wire-value.ts";
+
+/** A registered handler. */
+export type HandlerEntry = { kind: "unary"; handler: UnaryHandler } | { kind: "stream"; handler: StreamHandler };
+
+/** How a call writes to its connection: resolves once the connection took the bytes, rejects if it broke. */
+export type FrameWriter = (bytes: Uint8Array) => Promise<void>;
+
+interface CreditWaiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class ServerCall {
+  private readonly controller = new AbortController();
+  private readonly context: RpcContext;
+  private deadlineTimer: Timer | undefined;
+  private credits: number;
+  private creditWaiter: CreditWaiter | undefined;
+  private sending = false;
+  /** True once nothing more may be written for this call: answered, or aborted. */
+  private closed = false;
+
+  constructor(
+    private readonly request: RequestFrame,
+    peer: string,
+    private readonly clock: Clock,
+    private readonly write: FrameWriter,
+  ) {
+    this.credits = request.window;
+    this.context = { peer, signal: this.controller.signal };
+  }
+
+  get id(): number {
+    return this.request.id;
+  }
+
+  /** Runs the handler of `entry` (undefined: the method is not served) and writes the outcome. Never rejects. */
+  async run(entry: HandlerEntry | undefined): Promise<void> {
+    const { method, streaming } = this.request;
+    const calledAs = streaming ? "stream" : "unary";
+    if (entry === undefined || entry.kind !== calledAs) {
+      const message = entry === undefined ? `method ${method} is not served` : `method ${method} is ${entry.kind}, called as ${calledAs}`;
+      this.finish({ type: "error", id: this.id, code: "UNIMPLEMENTED", message, details: undefined });
+      return;
+    }
+    this.deadlineTimer = this.clock.setTimer(this.request.deadlineMs, () => {
+      this.abort(new RpcError("DEADLINE_EXCEEDED", `${method}: deadline of ${this.request.deadlineMs} ms passed`));
+    });
+    let outcome: ServerFrame;
+    try {
+      outcome = entry.kind === "unary" ? await this.runUnary(entry.handler) : await this.runStream(entry.handler);
+    } catch (error) {
+      outcome = errorFrameFor(this.id, error);
+    }
+    this.finish(outcome);
+  }
+
+  /** Stops the call: aborts its signal and writes nothing more for it. Idempotent. */
+  abort(reason: RpcError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.deadlineTimer?.cancel();
+    const waiter = this.creditWaiter;
+    this.creditWaiter = undefined;
+    waiter?.reject(reason);
+    this.controller.abort(reason);
+  }
+
+  /** The caller took `count` more messages. Returns why that breaks the protocol, or undefined. */
+  grant(count: number): string | undefined {
+    if (!this.request.streaming) return `credit for unary call ${this.id}`;
+    this.credits += count;
+    if (this.credits > RPC_STREAM_WINDOW_MESSAGES) return `credit for stream call ${this.id} beyond its window`;
+    const waiter = this.creditWaiter;
+    this.creditWaiter = undefined;
+    waiter?.resolve();
+    return undefined;
+  }
+
+  private async runUnary(handler: UnaryHandler): Promise<ServerFrame> {
+    const response: unknown = await handler(this.request.payload, this.context);
+    const problem = wireValueProblem(response);
+    if (problem !== undefined) {
+      return { type: "error", id: this.id, code: "INTERNAL", message: `handler response is not a wire value: ${problem}`, details: undefined };
+    }
+    return { type: "response", id: this.id, payload: response as WireValue };
+  }
+
+  private async runStream(handler: StreamHandler): Promise<ServerFrame> {
+    await handler(this.request.payload, (message) => this.send(message), this.context);
+    return { type: "end", id: this.id };
+  }
+
+  /** A stream handler's `send`: waits for credit, then for the connection to take the message. */
+  private async send(message: WireValue): Promise<void> {
+    if (this.sending) throw new Error(`rpc: send on stream ${this.request.method} called before the previous send resolved`);
+    this.throwIfClosed();
+    const problem = wireValueProblem(message);
+    if (problem !== undefined) throw new TypeError(`rpc: stream message of ${this.request.method} is not a wire value: ${problem}`);
+    const bytes = encodeFrame({ type: "message", id: this.id, payload: message });
+    this.sending = true;
+    try {
+      while (this.credits === 0) {
+        await new Promise<void>((resolve, reject) => {
+          this.creditWaiter = { resolve, reject };
+        });
+        this.throwIfClosed();
+      }
+      this.credits--;
+      await this.write(bytes).then(undefined, (error: unknown) => {
+        if (this.controller.signal.aborted) throw this.controller.signal.reason;
+        throw new RpcError("UNAVAILABLE", `connection to ${this.context.peer} lost: ${describeError(error)}`);
+      });
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  private throwIfClosed(): void {
+    if (this.controller.signal.aborted) throw this.controller.signal.reason;
+    if (this.closed) throw new Error(`rpc: send on stream ${this.request.method} after its handler returned`);
+  }
+
+  /** Writes the call's last frame, unless the call was aborted. */
+  private finish(outcome: ServerFrame): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.deadlineTimer?.cancel();
+    const waiter = this.creditWaiter;
+    this.creditWaiter = undefined;
+    waiter?.reject(new Error(`rpc: send on stream ${this.request.method} after its handler returned`));
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame(outcome);
+    } catch (error) {
+      assert(outcome.type !== "end", "an end frame always encodes");
+      bytes = encodeFrame({ type: "error", id: this.id, code: "INTERNAL", message: `handler answer not sent: ${describeError(error)}`, details: undefined });
+    }
+    // A failed write means the connection broke: its reader sees that and aborts every call.
+    this.write(bytes).then(undefined, () => undefined);
+  }
+}

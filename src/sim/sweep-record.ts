@@ -1,0 +1,45 @@
+/**
+ * One JSON line per run of a sweep: everything needed to group failures, merge
+ * shards, measure coverage of rare paths and replay any run.
+ */
+import type { RunResult } from "./runner.ts";
+import type { Violation } from "./world.ts";
+
+export type Outcome = "ok" | "safety" | "liveness" | "kernel";
+
+export interface SweepRecord {
+  scenario: string;
+  seed: number;
+  variant?: string;
+  /** The swarm's chosen fault mix (or "explicit" for a given plan). */
+  faultMix: unknown;
+  faults: number;
+  outcome: Outcome;
+  violations: Violation[];
+  fingerprint: string;
+  stats: { virtualTimeMs: number; events: number; traceRecords: number; wallMs: number; workload: Record<string, number | string> };
+  probes: Record<string, number>;
+}
+
+export function sweepRecordOf(result: RunResult, wallMs: number): SweepRecord {
+  const first = result.violations[0];
+  const record: SweepRecord = {
+    scenario: result.scenario,
+    seed: result.seed,
+    faultMix: result.faultPlan.origin?.swarm ?? "explicit",
+    faults: result.faultPlan.faults.length,
+    outcome: first === undefined ? "ok" : first.kind,
+    violations: result.violations,
+    fingerprint: result.fingerprint,
+    stats: {
+      virtualTimeMs: result.stats.virtualTimeMs,
+      events: result.stats.events,
+      traceRecords: result.stats.traceRecords,
+      wallMs: Math.round(wallMs),
+      workload: result.stats.workload,
+    },
+    probes: result.stats.probes,
+  };
+  if (result.variant !== undefined) record.variant = result.variant;
+  return record;
+}
