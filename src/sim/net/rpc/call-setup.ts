@@ -19,6 +19,7 @@ export interface CallSetup {
   readonly requestFrame: Uint8Array;
 }
 
+/** The arguments of `Rpc.call` and `Rpc.serverStream`, unchecked. */
 export interface CallArguments {
   address: string;
   port: number;

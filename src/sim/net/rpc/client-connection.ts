@@ -35,6 +35,11 @@ export interface ClientTarget {
 
 type ConnectionState = "dialing" | "open" | "finished";
 
+/**
+ * A connection to one target, shared by every call to it. Calls register in
+ * increasing id order and are answered by id; frames for calls the caller already
+ * gave up on are dropped, frames for ids never used break the protocol.
+ */
 export class ClientConnection {
   private state: ConnectionState = "dialing";
   private connection: Connection | undefined;

@@ -11,6 +11,7 @@ import { RpcError, type Net } from "../../env.ts";
 import { ClientConnection } from "./client-connection.ts";
 import { RPC_CLIENT_CONNECTIONS_MAX } from "./limits.ts";
 
+/** At most one live ClientConnection per (address, port), bounded by `RPC_CLIENT_CONNECTIONS_MAX`. */
 export class ClientPool {
   private readonly connections = new Map<string, ClientConnection>();
 

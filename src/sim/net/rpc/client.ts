@@ -10,6 +10,7 @@ import { ClientPool } from "./client-pool.ts";
 import { StreamCall } from "./stream-call.ts";
 import { startUnaryCall } from "./unary-call.ts";
 
+/** The client half of an Rpc: call ids increase across all of its connections. */
 export class Client {
   private readonly pool: ClientPool;
   private nextCallId = 1;

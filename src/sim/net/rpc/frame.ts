@@ -17,7 +17,13 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { RpcErrorCode, WireValue } from "../../env.ts";
 import { assert } from "./assert.ts";
-import { RPC_FRAME_BYTES_MAX, RPC_FRAME_HEADER_BYTES, RPC_METHOD_NAME_LENGTH_MAX, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
+import {
+  RPC_FRAME_BYTES_MAX,
+  RPC_FRAME_HEADER_BYTES,
+  RPC_METHOD_NAME_LENGTH_MAX,
+  RPC_STREAM_WINDOW_MESSAGES,
+  RPC_VALUE_DEPTH_MAX,
+} from "./limits.ts";
 import { wireValueProblem } from "./wire-value.ts";
 
 /** Opens a call. `deadlineMs` is the caller's remaining time; `window` the stream's first credit (0 for unary). */
@@ -49,8 +55,11 @@ export interface ErrorFrame {
   details: WireValue | undefined;
 }
 
+/** Frames a client sends. */
 export type ClientFrame = RequestFrame | CancelFrame | CreditFrame;
+/** Frames a server sends. */
 export type ServerFrame = ResponseFrame | MessageFrame | EndFrame | ErrorFrame;
+/** Any frame. */
 export type Frame = ClientFrame | ServerFrame;
 
 /** The outcome of decoding one frame body: the frame, or why it is malformed. */
@@ -62,7 +71,8 @@ const ERROR_CODES: ReadonlySet<string> = new Set<RpcErrorCode>([
   "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "MALFORMED", "CANCELLED", "INTERNAL", "APPLICATION",
 ]);
 
-const encoder = new Encoder({ ignoreUndefined: true });
+// The frame array adds a level above the payload; payloads are checked against RPC_VALUE_DEPTH_MAX first.
+const encoder = new Encoder({ ignoreUndefined: true, maxDepth: RPC_VALUE_DEPTH_MAX + 2 });
 const decoder = new Decoder();
 
 /**
@@ -182,7 +192,7 @@ function checkedPayload(value: unknown): { value: WireValue } | string {
 }
 
 /** Call ids are positive safe integers. */
-export function isCallId(value: unknown): value is number {
+function isCallId(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
 }
 

@@ -28,6 +28,10 @@ interface CreditWaiter {
   reject: (error: unknown) => void;
 }
 
+/**
+ * A call from its request to its last frame. Its handler may outlive it (a handler
+ * that ignores its signal); the connection counts it until the handler settles.
+ */
 export class ServerCall {
   private readonly controller = new AbortController();
   private readonly context: RpcContext;

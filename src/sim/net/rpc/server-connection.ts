@@ -16,6 +16,7 @@ import { readFrames, type ReadEnd } from "./frame-reader.ts";
 import { RPC_SERVER_CALLS_PER_CONNECTION_MAX } from "./limits.ts";
 import { ServerCall, type HandlerEntry } from "./server-call.ts";
 
+/** The server side of one connection: call ids from the client must increase. */
 export class ServerConnection {
   private readonly calls = new Map<number, ServerCall>();
   private highestCallId = 0;
@@ -70,6 +71,8 @@ export class ServerConnection {
   }
 
   private receive(frame: Frame): string | undefined {
+    // Frames already buffered when the connection was shut down (say, a handler closed the server) are dropped.
+    if (this.finished) return undefined;
     if (frame.type === "request") return this.startCall(frame);
     if (frame.type !== "cancel" && frame.type !== "credit") return `client sent a ${frame.type} frame`;
     if (frame.id > this.highestCallId) return `client sent a ${frame.type} frame for call ${frame.id}, which it never made`;
@@ -77,7 +80,7 @@ export class ServerConnection {
     const call = this.calls.get(frame.id);
     if (call === undefined) return undefined;
     if (frame.type === "credit") return call.grant(frame.count);
-    call.abort(new RpcError("CANCELLED", `${frame.id}: cancelled by the caller`));
+    call.abort(new RpcError("CANCELLED", `call ${frame.id} cancelled by the caller`));
     return undefined;
   }
 

@@ -28,6 +28,10 @@ interface NextWaiter {
 
 const DONE: IteratorResult<WireValue> = { done: true, value: undefined };
 
+/**
+ * One server-streaming call: the iterator its consumer drives, and the pending
+ * call its connection feeds. `next()` must not be called again before it settles.
+ */
 export class StreamCall implements AsyncIterator<WireValue>, PendingCall {
   readonly id: number;
   readonly requestFrame: Uint8Array;

@@ -16,45 +16,67 @@ import type { ServerFrame } from "./frame.ts";
 /** Starts a unary call; the promise settles with the response or an RpcError. */
 export function startUnaryCall(pool: ClientPool, clock: Clock, setup: CallSetup): Promise<WireValue> {
   return new Promise<WireValue>((resolve, reject) => {
-    let settled = false;
-    let connection: ClientConnection | undefined;
-    const settle = (outcome: () => void): void => {
-      if (settled) return;
-      settled = true;
-      timer.cancel();
-      outcome();
-    };
+    new UnaryCall(setup, resolve, reject).start(pool, clock);
+  });
+}
+
+class UnaryCall implements PendingCall {
+  readonly id: number;
+  readonly requestFrame: Uint8Array;
+  private connection: ClientConnection | undefined;
+  private timer: Timer | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly setup: CallSetup,
+    private readonly resolve: (response: WireValue) => void,
+    private readonly reject: (error: RpcError) => void,
+  ) {
+    this.id = setup.id;
+    this.requestFrame = setup.requestFrame;
+  }
+
+  start(pool: ClientPool, clock: Clock): void {
     // The deadline timer goes first, so that it fires before a dial timeout of the same length.
-    const timer: Timer = clock.setTimer(setup.deadlineMs, () => {
-      if (settled) return;
-      connection?.cancel(setup.id);
-      settle(() => reject(new RpcError("DEADLINE_EXCEEDED", `${describeCall(setup)}: no answer within ${setup.deadlineMs} ms`)));
-    });
-    const acquired = pool.acquire(setup.address, setup.port, setup.deadlineMs);
+    this.timer = clock.setTimer(this.setup.deadlineMs, () => this.deadlinePassed());
+    const acquired = pool.acquire(this.setup.address, this.setup.port, this.setup.deadlineMs);
     if (acquired instanceof RpcError) {
-      settle(() => reject(acquired));
+      this.settle(() => this.reject(acquired));
       return;
     }
-    connection = acquired;
-    const call: PendingCall = {
-      id: setup.id,
-      requestFrame: setup.requestFrame,
-      receive: (frame: ServerFrame) => {
-        if (frame.type === "response") {
-          acquired.unregister(setup.id);
-          settle(() => resolve(frame.payload));
-          return undefined;
-        }
-        if (frame.type === "error") {
-          acquired.unregister(setup.id);
-          settle(() => reject(errorFromFrame(frame)));
-          return undefined;
-        }
-        return `server sent a ${frame.type} frame for unary call ${setup.id}`;
-      },
-      fail: (error) => settle(() => reject(error)),
-    };
-    const refused = acquired.register(call);
-    if (refused !== undefined) settle(() => reject(refused));
-  });
+    this.connection = acquired;
+    const refused = acquired.register(this);
+    if (refused !== undefined) this.settle(() => this.reject(refused));
+  }
+
+  receive(frame: ServerFrame): string | undefined {
+    if (frame.type === "response") {
+      this.connection?.unregister(this.id);
+      this.settle(() => this.resolve(frame.payload));
+      return undefined;
+    }
+    if (frame.type === "error") {
+      this.connection?.unregister(this.id);
+      this.settle(() => this.reject(errorFromFrame(frame)));
+      return undefined;
+    }
+    return `server sent a ${frame.type} frame for unary call ${this.id}`;
+  }
+
+  fail(error: RpcError): void {
+    this.settle(() => this.reject(error));
+  }
+
+  private deadlinePassed(): void {
+    if (this.settled) return;
+    this.connection?.cancel(this.id);
+    this.settle(() => this.reject(new RpcError("DEADLINE_EXCEEDED", `${describeCall(this.setup)}: no answer within ${this.setup.deadlineMs} ms`)));
+  }
+
+  private settle(outcome: () => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.timer?.cancel();
+    outcome();
+  }
 }
