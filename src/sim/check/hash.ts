@@ -10,7 +10,16 @@ const fnvPrime = 0x01000193;
 
 /** FNV-1a over the UTF-16 code units of `text`, as an unsigned 32-bit integer. */
 export function hashString(text: string): number {
-  let hash = fnvOffsetBasis;
+  return continueStringHash(fnvOffsetBasis, text);
+}
+
+/**
+ * FNV-1a is a streaming hash: `continueStringHash(hashString(a), b)` equals
+ * `hashString(a + b)`. That lets a model hash an appended string in the time of
+ * the appended part.
+ */
+export function continueStringHash(previousHash: number, text: string): number {
+  let hash = previousHash | 0;
   for (let index = 0; index < text.length; index++) {
     hash ^= text.charCodeAt(index);
     hash = Math.imul(hash, fnvPrime);

@@ -14,6 +14,12 @@ interface OpenOperation {
   readonly process: ProcessId;
 }
 
+/**
+ * Records one history. `invoke` returns the operation's handle; exactly one of
+ * `ok`, `fail` or `info` completes it (or none: it stays open, an unknown
+ * outcome). Each event gets the next index; times are the caller's virtual
+ * times and must not decrease.
+ */
 export class HistoryRecorder<Input extends OperationInput, Output> {
   private readonly events: HistoryEvent<Input, Output>[] = [];
   private readonly open = new Map<OperationHandle, OpenOperation>();
@@ -27,6 +33,7 @@ export class HistoryRecorder<Input extends OperationInput, Output> {
    */
   invoke(process: ProcessId, input: Input, time: number): OperationHandle {
     assert(!this.busyProcesses.has(process), () => `process ${String(process)} already has an open operation`);
+    this.assertTime(time);
     const operationId = this.nextOperationId++;
     this.append({ type: "invoke", index: this.events.length, time, operationId, process, input });
     this.open.set(operationId, { process });
@@ -36,13 +43,13 @@ export class HistoryRecorder<Input extends OperationInput, Output> {
 
   /** Records that the operation took effect and returned `output`. */
   ok(handle: OperationHandle, output: Output, time: number): void {
-    const process = this.close(handle);
+    const process = this.close(handle, time);
     this.append({ type: "ok", index: this.events.length, time, operationId: handle, process, output });
   }
 
   /** Records that the operation certainly had no effect. */
   fail(handle: OperationHandle, time: number, reason?: string): void {
-    const process = this.close(handle);
+    const process = this.close(handle, time);
     this.append({ type: "fail", index: this.events.length, time, operationId: handle, process, ...reasonField(reason) });
   }
 
@@ -51,7 +58,7 @@ export class HistoryRecorder<Input extends OperationInput, Output> {
    * later point or never. Jepsen retires the process after this; so should callers.
    */
   info(handle: OperationHandle, time: number, reason?: string): void {
-    const process = this.close(handle);
+    const process = this.close(handle, time);
     this.append({ type: "info", index: this.events.length, time, operationId: handle, process, ...reasonField(reason) });
   }
 
@@ -65,7 +72,8 @@ export class HistoryRecorder<Input extends OperationInput, Output> {
     return this.events.slice();
   }
 
-  private close(handle: OperationHandle): ProcessId {
+  private close(handle: OperationHandle, time: number): ProcessId {
+    this.assertTime(time);
     const operation = this.open.get(handle);
     assert(operation !== undefined, () => `operation ${handle} is not open (never invoked, or already completed)`);
     this.open.delete(handle);
@@ -73,9 +81,13 @@ export class HistoryRecorder<Input extends OperationInput, Output> {
     return operation.process;
   }
 
+  private assertTime(time: number): void {
+    assert(Number.isFinite(time), () => `event time must be a finite number, got ${time}`);
+    assert(time >= this.lastTime, () => `time went backwards: ${time} after ${this.lastTime}`);
+  }
+
   private append(event: HistoryEvent<Input, Output>): void {
-    assert(Number.isFinite(event.time), () => `event time must be a finite number, got ${event.time}`);
-    assert(event.time >= this.lastTime, () => `time went backwards: ${event.time} after ${this.lastTime}`);
+    this.assertTime(event.time);
     this.lastTime = event.time;
     this.events.push(event);
   }

@@ -20,6 +20,10 @@ export interface Partition<Input extends OperationInput, Output> {
   readonly operations: readonly Operation<Input, Output>[];
 }
 
+/**
+ * A sequential specification. Operations are checked against it one at a time;
+ * `equal` and `hash` let the checker cache the states it has explored.
+ */
 export interface Model<State, Input extends OperationInput, Output> {
   /** Names the model in messages. */
   readonly name: string;

@@ -4,9 +4,10 @@
  * has a fixed pseudo-random 32-bit key, and the hash is the XOR of the keys of
  * the members, so `add` and `remove` update it in O(1).
  */
-import { assert } from "../assert.ts";
+import { assert, CheckerAssertionError } from "../assert.ts";
 import { mixInteger } from "../hash.ts";
 
+/** A set of operation slots with an O(1)-maintained Zobrist hash. */
 export class LinearizedSet {
   /** The members, slot `i` in bit `i % 32` of word `i >> 5`. */
   readonly words: Uint32Array;
@@ -35,14 +36,14 @@ export class LinearizedSet {
   }
 
   add(slot: number): void {
-    assert(!this.has(slot), () => `slot ${slot} is already linearized`);
+    if (this.has(slot)) throw new CheckerAssertionError(`slot ${slot} is already linearized`);
     this.words[slot >>> 5] = (this.words[slot >>> 5] as number) | (1 << (slot & 31));
     this.currentHash ^= this.keys[slot] as number;
     this.currentSize++;
   }
 
   remove(slot: number): void {
-    assert(this.has(slot), () => `slot ${slot} is not linearized`);
+    if (!this.has(slot)) throw new CheckerAssertionError(`slot ${slot} is not linearized`);
     this.words[slot >>> 5] = (this.words[slot >>> 5] as number) & ~(1 << (slot & 31));
     this.currentHash ^= this.keys[slot] as number;
     this.currentSize--;

@@ -2,8 +2,10 @@
  * Lowe's cache for WGL: the (linearized set, model state) pairs already
  * explored. Reaching a pair again cannot lead anywhere new, so the search prunes
  * it. An open-addressing hash table (linear probing, load at most 1/2) keyed by
- * the set's Zobrist hash combined with the state's hash; members are stored flat
- * (the set's words in one Uint32Array) so that a lookup allocates nothing.
+ * the set's Zobrist hash combined with the state's hash. Each slot holds the
+ * pair's full hash next to its entry number, so a probe reads one cache line;
+ * the sets' words are stored flat in one Uint32Array, so a lookup allocates
+ * nothing.
  *
  * Its size is bounded by the caller's step budget: each step adds at most one pair.
  */
@@ -13,9 +15,11 @@ import type { LinearizedSet } from "./linearized-set.ts";
 
 const initialSlotCount = 1024;
 
+/** The set of explored (linearized set, state) pairs of one search. */
 export class StateCache<State> {
-  private slots = new Int32Array(initialSlotCount);
-  private hashes = new Uint32Array(initialSlotCount / 2);
+  /** Slot `i`: the pair's hash at `2i`, its entry number + 1 at `2i + 1` (0: empty). */
+  private slots = new Int32Array(2 * initialSlotCount);
+  private slotMask = initialSlotCount - 1;
   private words: Uint32Array;
   private readonly states: State[] = [];
   private count = 0;
@@ -35,17 +39,16 @@ export class StateCache<State> {
 
   /** Stores (set, state) and returns true, or returns false if it was already stored. */
   addIfAbsent(set: LinearizedSet, state: State, stateHash: number): boolean {
-    const hash = combineHashes(set.hash, stateHash);
-    const mask = this.slots.length - 1;
-    let slot = hash & mask;
+    const hash = combineHashes(set.hash, stateHash) | 0;
+    const slots = this.slots;
+    let slot = hash & this.slotMask;
     while (true) {
-      const stored = this.slots[slot] as number;
+      const stored = slots[2 * slot + 1] as number;
       if (stored === 0) break;
-      const entry = stored - 1;
-      if (this.hashes[entry] === hash && this.sameSet(entry, set.words) && this.equal(this.states[entry] as State, state)) {
+      if (slots[2 * slot] === hash && this.sameSet(stored - 1, set.words) && this.equal(this.states[stored - 1] as State, state)) {
         return false;
       }
-      slot = (slot + 1) & mask;
+      slot = (slot + 1) & this.slotMask;
     }
     this.store(slot, hash, set.words, state);
     return true;
@@ -61,31 +64,36 @@ export class StateCache<State> {
 
   private store(slot: number, hash: number, words: Uint32Array, state: State): void {
     const entry = this.count++;
-    if (entry >= this.hashes.length) this.growEntries();
-    this.hashes[entry] = hash;
-    this.words.set(words.subarray(0, this.wordCount), entry * this.wordCount);
+    const offset = entry * this.wordCount;
+    if (offset + this.wordCount > this.words.length) this.growWords();
+    for (let word = 0; word < this.wordCount; word++) this.words[offset + word] = words[word] as number;
     this.states.push(state);
-    this.slots[slot] = entry + 1;
-    if (this.count * 2 > this.slots.length) this.growSlots();
+    this.slots[2 * slot] = hash;
+    this.slots[2 * slot + 1] = entry + 1;
+    if (this.count * 2 > this.slotMask + 1) this.growSlots();
   }
 
-  private growEntries(): void {
-    const hashes = new Uint32Array(this.hashes.length * 2);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+  private growWords(): void {
     const words = new Uint32Array(this.words.length * 2);
     words.set(this.words);
     this.words = words;
   }
 
   private growSlots(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    for (let entry = 0; entry < this.count; entry++) {
-      let slot = (this.hashes[entry] as number) & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = entry + 1;
+    const old = this.slots;
+    const slotCount = 2 * (this.slotMask + 1);
+    const slots = new Int32Array(2 * slotCount);
+    const mask = slotCount - 1;
+    for (let index = 0; index < old.length; index += 2) {
+      const stored = old[index + 1] as number;
+      if (stored === 0) continue;
+      const hash = old[index] as number;
+      let slot = hash & mask;
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = hash;
+      slots[2 * slot + 1] = stored;
     }
     this.slots = slots;
+    this.slotMask = mask;
   }
 }

@@ -16,6 +16,7 @@ export type RegisterValue = number | string;
 /** The register's state: its value, or null before any write. */
 export type RegisterState = RegisterValue | null;
 
+/** A read (value nil), a write of a value, or a cas of `[expected, next]`. */
 export type RegisterInput =
   | { readonly f: "read"; readonly value: null }
   | { readonly f: "write"; readonly value: RegisterValue }
