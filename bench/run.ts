@@ -3,10 +3,12 @@
  * same run. Pass section names to run only some: `npm run bench -- kernel`.
  */
 import { formatSection, type BenchSection } from "./lib.ts";
+import { benchCheck } from "./check.ts";
 import { benchKernel } from "./kernel.ts";
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   kernel: benchKernel,
+  check: benchCheck,
 };
 
 const wanted = process.argv.slice(2);

@@ -10,16 +10,54 @@
  */
 import type { ProcessMain } from "./env.ts";
 import { completeOwned, type ProcessContext } from "./process-context.ts";
-import type { ScheduledEvent, Scheduler } from "./scheduler.ts";
+import type { EventOwner, ScheduledEvent, Scheduler } from "./scheduler.ts";
 
-/** The host's clock model: wall = offset + drifted elapsed time; monotonic never jumps. */
+/** A timer measured in host-local time: it fires when the host's monotonic clock reaches `deadline`. */
+interface LocalTimer {
+  deadline: number;
+  event: ScheduledEvent;
+  readonly callback: () => void;
+  readonly owner: EventOwner;
+}
+
+/**
+ * The host's clock model: wall = offset + drifted elapsed time; monotonic never jumps.
+ * Timers are host-local: a drift change re-plans every pending timer, so a sleep
+ * always lasts its duration of host-local monotonic time.
+ */
 export class HostClock {
   private anchorTrueTime = 0;
   private anchorWall = 0;
   private anchorMonotonic = 0;
   private rate = 1;
+  private readonly timers = new Set<LocalTimer>();
 
   constructor(private readonly scheduler: Scheduler) {}
+
+  /** Runs `callback` after `durationMs` of host-local monotonic time, as an event of `owner`. */
+  schedule(durationMs: number, callback: () => void, owner: EventOwner): { cancel(): boolean } {
+    const timer: LocalTimer = { deadline: this.monotonic() + durationMs, event: undefined as unknown as ScheduledEvent, callback, owner };
+    this.plan(timer, durationMs);
+    this.timers.add(timer);
+    return {
+      cancel: () => {
+        this.timers.delete(timer);
+        return this.scheduler.cancel(timer.event);
+      },
+    };
+  }
+
+  private plan(timer: LocalTimer, remainingLocalMs: number): void {
+    timer.event = this.scheduler.schedule(Math.max(0, remainingLocalMs) / this.rate, () => {
+      this.timers.delete(timer);
+      timer.callback();
+    }, { owner: timer.owner });
+  }
+
+  /** Forgets timers of dead owners (called when an incarnation dies). */
+  dropTimersOf(owner: EventOwner): void {
+    for (const timer of this.timers) if (timer.owner === owner) this.timers.delete(timer);
+  }
 
   /** Host-local wall time. */
   wall(): number {
@@ -47,6 +85,10 @@ export class HostClock {
     if (!(Math.abs(drift) < 0.5)) throw new RangeError(`drift must be in (-0.5, 0.5), got ${drift}`);
     this.reanchor();
     this.rate = 1 + drift;
+    for (const timer of this.timers) {
+      if (!this.scheduler.cancel(timer.event)) continue;
+      this.plan(timer, timer.deadline - this.monotonic());
+    }
   }
 
   get drift(): number {
@@ -205,6 +247,7 @@ export class Host {
     this.parked = [];
     this.hooks.trace(this, `process.${reason}`, { incarnation: incarnation.incarnation });
     incarnation.kill(reason);
+    this.clock.dropTimersOf(incarnation);
     this.hooks.died(this, incarnation, reason);
   }
 }

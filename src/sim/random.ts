@@ -32,7 +32,9 @@ export class Random implements RandomContract {
 
   float(min: number, max: number): number {
     if (!(max >= min)) throw new RangeError(`float: max ${max} < min ${min}`);
-    return min + this.next() * (max - min);
+    const value = min + this.next() * (max - min);
+    // Rounding can land on max for ranges a few ulps wide; the contract is [min, max).
+    return value < max ? value : min;
   }
 
   bool(probability = 0.5): boolean {
@@ -98,8 +100,9 @@ export class Random implements RandomContract {
     }
   }
 
+  /** The seed of a fork is the parent's seed and the child's escaped name: "a/b" never equals fork("a").fork("b"). */
   fork(name: string): Random {
-    return new Random(`${this.seed}/${name}`);
+    return new Random(`${this.seed}/${encodeURIComponent(name)}`);
   }
 }
 

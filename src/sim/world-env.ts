@@ -4,7 +4,7 @@
  * incarnation, so nothing of a dead process runs again, and a paused host's
  * timers wait for its resume.
  */
-import type { Clock, Disk, Env, Logger, Timer } from "./env.ts";
+import type { Clock, Disk, Env, Logger, Net, Timer } from "./env.ts";
 import type { Host, Incarnation } from "./host.ts";
 import { createRpc } from "./net/rpc.ts";
 import type { Random } from "./random.ts";
@@ -12,7 +12,8 @@ import type { World } from "./world.ts";
 
 /** Supplies each host's disk; the world itself knows no disk implementation. */
 export interface DiskProvider {
-  create(host: string, random: Random): void;
+  /** Gives `host` its disk; `trace` records the disk's events in the world's trace (and fingerprint). */
+  create(host: string, random: Random, trace: (kind: string, fields: Record<string, unknown>) => void): void;
   /** The host crashed: drop everything volatile. */
   crash(host: string): void;
   /** The Env's disk for one incarnation. */
@@ -31,15 +32,15 @@ export function buildEnv(world: World, host: Host, incarnation: Incarnation, dis
     });
     return false;
   };
-  const clock = buildClock(host, incarnation);
-  const net = world.network.viewFor(incarnation);
+  const clock = buildClock(host, incarnation, guard);
+  const net = guardNet(world.network.viewFor(incarnation), guard);
   const log = buildLogger(world, name, guard);
   return {
     host: name,
     clock,
     random: world.random.fork(`host/${name}/${incarnation.incarnation}`),
     net,
-    get rpc() { return createRpc(net, clock); },
+    rpc: createRpc(net, clock),
     disk: disks?.view(name, incarnation) ?? missingDisk(name),
     log,
     trace: (kind, fields) => {
@@ -53,16 +54,37 @@ export function buildEnv(world: World, host: Host, incarnation: Incarnation, dis
   };
 }
 
-function buildClock(host: Host, incarnation: Incarnation): Clock {
-  const scheduler = host.scheduler;
+function buildClock(host: Host, incarnation: Incarnation, guard: (what: string) => boolean): Clock {
+  const never = new Promise<void>(() => undefined);
   return {
     now: () => host.clock.wall(),
     monotonic: () => host.clock.monotonic(),
-    sleep: (durationMs) => incarnation.complete(host.clock.toTrueDuration(checkDuration(durationMs)), () => undefined),
-    setTimer: (durationMs, callback): Timer => {
-      const event = scheduler.schedule(host.clock.toTrueDuration(checkDuration(durationMs)), callback, { owner: incarnation });
-      return { cancel: () => scheduler.cancel(event) };
+    sleep: (durationMs) => {
+      checkDuration(durationMs);
+      if (!guard("clock.sleep")) return never;
+      return new Promise<void>((resolve) => host.clock.schedule(durationMs, resolve, incarnation));
     },
+    setTimer: (durationMs, callback): Timer => {
+      checkDuration(durationMs);
+      if (!guard("clock.setTimer")) return { cancel: () => false };
+      return host.clock.schedule(durationMs, callback, incarnation);
+    },
+  };
+}
+
+/** A dead process that touches the network records a violation; its calls go nowhere. */
+function guardNet(net: Net, guard: (what: string) => boolean): Net {
+  return {
+    address: net.address,
+    listen: (port) => {
+      if (!guard("net.listen")) return { port, accept: () => new Promise(() => undefined), close: () => undefined };
+      return net.listen(port);
+    },
+    dial: (address, port, options) => (guard("net.dial") ? net.dial(address, port, options) : new Promise(() => undefined)),
+    sendDatagram: (address, port, payload) => {
+      if (guard("net.sendDatagram")) net.sendDatagram(address, port, payload);
+    },
+    onDatagram: (port, handler) => (guard("net.onDatagram") ? net.onDatagram(port, handler) : () => undefined),
   };
 }
 

@@ -95,7 +95,7 @@ export class World {
     const host = new Host(name, this.scheduler, this.hostHooks());
     if (main !== undefined) host.main = main;
     this.hostsByName.set(name, host);
-    this.disks?.create(name, this.random.fork(`disk/${name}`));
+    this.disks?.create(name, this.random.fork(`disk/${name}`), (kind, fields) => this.record(name, kind, fields));
     return host;
   }
 

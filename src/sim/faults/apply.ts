@@ -18,10 +18,11 @@ export interface FaultApplier {
 
 export function applyPlan(world: World, plan: FaultPlan, disks?: DiskFaultTarget): FaultApplier {
   const diskFaultsUntil = new Map<string, number>();
+  const pausedUntil = new Map<string, number>();
   for (const event of plan.faults) {
     world.scheduler.at(Math.max(event.atMs, world.now), () => {
       world.record(hostOf(event), `fault.${event.kind}`, describe(event));
-      applyEvent(world, event, disks, diskFaultsUntil);
+      applyEvent(world, event, disks, diskFaultsUntil, pausedUntil);
     }, { wakes: true });
   }
   return {
@@ -36,11 +37,12 @@ export function applyPlan(world: World, plan: FaultPlan, disks?: DiskFaultTarget
         disks?.setDiskFaults(host.name, undefined);
       }
       diskFaultsUntil.clear();
+      pausedUntil.clear();
     },
   };
 }
 
-function applyEvent(world: World, event: FaultEvent, disks: DiskFaultTarget | undefined, diskFaultsUntil: Map<string, number>): void {
+function applyEvent(world: World, event: FaultEvent, disks: DiskFaultTarget | undefined, diskFaultsUntil: Map<string, number>, pausedUntil: Map<string, number>): void {
   switch (event.kind) {
     case "partition":
       world.network.partition(event.groups.map((group) => group.filter((host) => world.hasHost(host))), event.oneWay ?? false);
@@ -67,7 +69,12 @@ function applyEvent(world: World, event: FaultEvent, disks: DiskFaultTarget | un
       if (!world.hasHost(event.host)) return;
       const host = world.host(event.host);
       host.pause();
-      world.scheduler.schedule(event.durationMs, () => host.resume());
+      // Overlapping pauses: the host resumes when the last of them ends.
+      const until = Math.max(pausedUntil.get(event.host) ?? 0, world.now + event.durationMs);
+      pausedUntil.set(event.host, until);
+      world.scheduler.schedule(event.durationMs, () => {
+        if (pausedUntil.get(event.host) === until) host.resume();
+      });
       return;
     }
     case "clock-skew": {

@@ -58,6 +58,20 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "disk-faults",
 ];
 
+/** The fields each kind may carry besides atMs and kind: anything else is a typo, and rejected. */
+const EVENT_FIELDS: Record<FaultKind, readonly string[]> = {
+  partition: ["groups", "oneWay"],
+  isolate: ["host"],
+  heal: [],
+  clog: ["from", "to", "durationMs"],
+  crash: ["host"],
+  restart: ["host"],
+  pause: ["host", "durationMs"],
+  "clock-skew": ["host", "offsetMs", "drift"],
+  "link-quality": ["lossProbability", "duplicateProbability", "reorderProbability", "latencyMsMean"],
+  "disk-faults": ["host", "rates", "durationMs"],
+};
+
 export interface FaultPlan {
   version: number;
   /** Sorted by atMs (stable). */
@@ -99,6 +113,14 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
   if (!isObject(value)) throw new FaultPlanError(`${where}: expected an object`);
   const field = new FieldReader(value, where, hosts);
   const atMs = field.number("atMs", 0);
+  const known = EVENT_FIELDS[value.kind as FaultKind];
+  if (known !== undefined) {
+    for (const key of Object.keys(value)) {
+      if (key !== "atMs" && key !== "kind" && !known.includes(key)) {
+        throw new FaultPlanError(`${where}: unknown field '${key}' for kind ${String(value.kind)} (fields: ${["atMs", "kind", ...known].join(", ")})`);
+      }
+    }
+  }
   switch (value.kind) {
     case "partition": {
       const groups = value.groups;

@@ -79,15 +79,16 @@ class EpisodeGenerator {
       case "isolate":
         return [{ atMs: start, kind, host }, { atMs: end, kind: "heal" }];
       case "clog": {
-        const to = random.pick(hosts.filter((name) => name !== host));
-        return to === undefined ? [] : [{ atMs: start, kind, from: host, to, durationMs: length }];
+        const others = hosts.filter((name) => name !== host);
+        if (others.length === 0) return [];
+        return [{ atMs: start, kind, from: host, to: random.pick(others), durationMs: length }];
       }
       case "crash":
         return this.crash(host, start, end);
       case "pause":
         return [{ atMs: start, kind, host, durationMs: Math.min(length, 2000) }];
       case "clock-skew":
-        return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)), drift: random.float(-0.01, 0.01) }];
+        return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)) || 0, drift: random.float(-0.01, 0.01) }];
       case "link-quality":
         return [
           { atMs: start, kind, lossProbability: random.float(0, 0.2), duplicateProbability: random.float(0, 0.1), reorderProbability: random.float(0, 0.3) },

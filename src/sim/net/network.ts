@@ -93,6 +93,7 @@ export class Network {
   private readonly datagramHandlers = new Map<string, Map<number, (datagram: Datagram) => void>>();
   private readonly openEndpoints = new Set<StreamEndpoint>();
   private nextConnectionId = 1;
+  private readonly lastDatagramArrival = new Map<string, number>();
   readonly stats: NetworkStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsDropped: 0, connectionsOpened: 0, connectionsReset: 0 };
 
   constructor(
@@ -187,8 +188,12 @@ export class Network {
         }
         const [clientSide, serverSide] = this.createPair(incarnation, server);
         scheduler.at(replyAt, () => {
-          if (settled || clientSide.isReset) {
+          if (settled) {
             clientSide.resetBothSides("dial abandoned");
+            return;
+          }
+          if (clientSide.isReset) {
+            settle(() => reject(new NetError("ECONNRESET", `${to}:${port} reset during the handshake`)));
             return;
           }
           settle(() => resolve(clientSide));
@@ -236,9 +241,16 @@ export class Network {
     }
     const copies = random.bool(quality.duplicateProbability) ? 2 : 1;
     const scheduler = incarnation.scheduler;
+    const link = `${from}\u0000${to}`;
     for (let copy = 0; copy < copies; copy++) {
       let arrival = this.arrivalTime(from, to, scheduler.now);
-      if (random.bool(quality.reorderProbability)) arrival += random.float(0, quality.reorderDelayMsMax);
+      if (random.bool(quality.reorderProbability)) {
+        arrival += random.float(0, quality.reorderDelayMsMax);
+      } else {
+        // Without the reordering fault a link is FIFO: jitter never lets a datagram overtake.
+        arrival = Math.max(arrival, this.lastDatagramArrival.get(link) ?? 0);
+        this.lastDatagramArrival.set(link, arrival);
+      }
       const datagram: Datagram = { from, fromPort: 0, payload: payload.slice() };
       this.tracer.trace(from, "net.datagram.send", { to, port, bytes: payload.length, arrival });
       scheduler.at(arrival, () => this.deliverDatagram(to, port, datagram));

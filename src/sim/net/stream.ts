@@ -41,6 +41,8 @@ export class StreamEndpoint implements Connection {
   /** Arrival time of this side's last segment: later segments never arrive earlier. */
   private lastArrival = 0;
   private resetReason = "";
+  /** Closed locally with writes still queued: end-of-stream goes out after them. */
+  private finPending = false;
 
   constructor(
     readonly id: number,
@@ -87,8 +89,16 @@ export class StreamEndpoint implements Connection {
   close(): void {
     if (this.state !== "open") return;
     this.state = "closed";
-    this.failWaiters(new NetError("ECLOSED", `connection ${this.id} closed locally`));
+    this.failWaiters(new NetError("ECLOSED", `connection ${this.id} closed locally`), false);
     this.tracer.trace(this.localAddress, "net.stream.close", { connection: this.id });
+    // Writes still waiting for window are sent first; end-of-stream follows them.
+    this.finPending = true;
+    this.sendFinIfDrained();
+  }
+
+  private sendFinIfDrained(): void {
+    if (!this.finPending || this.writeWaiters.length > 0) return;
+    this.finPending = false;
     this.deliverToPeer(undefined);
     this.onFinished(this);
   }
@@ -109,6 +119,7 @@ export class StreamEndpoint implements Connection {
   resetLocal(reason: string): void {
     if (this.state === "reset") return;
     this.state = "reset";
+    this.finPending = false;
     this.resetReason = reason;
     this.buffer.length = 0;
     this.bufferedBytes = 0;
@@ -120,10 +131,10 @@ export class StreamEndpoint implements Connection {
     return new NetError("ECONNRESET", `connection ${this.id} ${this.localAddress}->${this.remoteAddress}: ${this.resetReason}`);
   }
 
-  private failWaiters(error: NetError): void {
+  private failWaiters(error: NetError, includeWrites = true): void {
     const readWaiter = this.readWaiter;
     this.readWaiter = undefined;
-    const writeWaiters = this.writeWaiters.splice(0);
+    const writeWaiters = includeWrites ? this.writeWaiters.splice(0) : [];
     if (readWaiter === undefined && writeWaiters.length === 0) return;
     if (this.owner.isDead()) return;
     void this.owner.complete(0, () => {
@@ -206,7 +217,7 @@ export class StreamEndpoint implements Connection {
 
   /** Sends queued writes that now fit the window (synchronously, inside an event of the owner). */
   private pumpWrites(): void {
-    if (this.state !== "open") return;
+    if (this.state === "reset" || (this.state === "closed" && !this.finPending)) return;
     const resolved: Array<() => void> = [];
     while (this.writeWaiters.length > 0) {
       const next = this.writeWaiters[0] as Waiter<void> & { data: Uint8Array };
@@ -215,6 +226,7 @@ export class StreamEndpoint implements Connection {
       this.send(next.data);
       resolved.push(() => next.resolve());
     }
+    this.sendFinIfDrained();
     if (resolved.length === 0) return;
     if (this.owner.isDead()) return;
     void this.owner.complete(0, () => {

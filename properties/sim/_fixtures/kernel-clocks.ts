@@ -1,0 +1,39 @@
+/**
+ * Deliberately broken host clocks, never used by shipping code: worlds whose hosts
+ * ignore drift when turning host-local durations into virtual time, or whose skew
+ * also jumps the monotonic clock.
+ */
+import type { ProcessMain } from "../../../src/sim/env.ts";
+import type { Host } from "../../../src/sim/host.ts";
+import { World } from "../../../src/sim/world.ts";
+import type { WorldFactory } from "../_support/world-factory.ts";
+
+function worldPatchingHosts(patch: (host: Host) => void): WorldFactory {
+  class PatchedHostsWorld extends World {
+    override addHost(name: string, main?: ProcessMain): Host {
+      const host = super.addHost(name, main);
+      patch(host);
+      return host;
+    }
+  }
+  return (options) => new PatchedHostsWorld(options);
+}
+
+/** Host-local durations are taken as true durations: sleeps and timers ignore drift. */
+export const driftIgnoringWorld: WorldFactory = worldPatchingHosts((host) => {
+  host.clock.toTrueDuration = (localMs) => localMs;
+  host.clock.schedule = (durationMs, callback, owner) => {
+    const event = host.scheduler.schedule(durationMs, callback, { owner });
+    return { cancel: () => host.scheduler.cancel(event) };
+  };
+});
+
+/** A clock skew also jumps the monotonic clock (which may then go backwards). */
+export const skewJumpsMonotonicWorld: WorldFactory = worldPatchingHosts((host) => {
+  const clock = host.clock;
+  const skew = clock.skew.bind(clock);
+  clock.skew = (offsetMs) => {
+    skew(offsetMs);
+    (clock as unknown as { anchorMonotonic: number }).anchorMonotonic += offsetMs;
+  };
+});

@@ -1,0 +1,12 @@
+/**
+ * The scenario registry: every named scenario, in listing order.
+ * Names are kebab-case and begin with the system they exercise.
+ */
+import type { Scenario } from "../src/sim/runner.ts";
+import { counterQuorum } from "./counter-quorum.ts";
+
+export const SCENARIOS: readonly Scenario[] = [counterQuorum];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((scenario) => scenario.name === name);
+}

@@ -1,0 +1,53 @@
+/**
+ * Parsing of command-line input. Every malformed input is a `UsageError`: the CLI
+ * prints its one line on stderr and exits with code 2.
+ */
+import { readFileSync } from "node:fs";
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export const SEED_MAX = Number.MAX_SAFE_INTEGER;
+/** The most seeds one sweep may run. */
+export const SWEEP_SEEDS_MAX = 10_000_000;
+
+export function parseSeed(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`malformed seed "${text}": expected a non-negative integer`);
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`seed ${text} is too large (maximum ${SEED_MAX})`);
+  return seed;
+}
+
+/** "A..B" (inclusive) or a single seed. */
+export function parseSeedRange(text: string): { first: number; last: number } {
+  const match = /^(\d+)\.\.(\d+)$/.exec(text);
+  if (match === null) {
+    if (/^\d+$/.test(text)) {
+      const seed = parseSeed(text);
+      return { first: seed, last: seed };
+    }
+    throw new UsageError(`malformed seed range "${text}": expected A..B, e.g. 1..1000`);
+  }
+  const first = parseSeed(match[1] as string);
+  const last = parseSeed(match[2] as string);
+  if (last < first) throw new UsageError(`empty seed range "${text}": ${last} < ${first}`);
+  if (last - first + 1 > SWEEP_SEEDS_MAX) throw new UsageError(`seed range "${text}" has more than ${SWEEP_SEEDS_MAX} seeds`);
+  return { first, last };
+}
+
+/** Reads and parses a JSON file, with one clear line on failure. */
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new UsageError(`cannot read ${what} ${path}: ${code}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The `dst` command: list, run, replay, sweep.
+ *
+ * Exit codes: 0 ok; 1 a run had violations (or a replay did not reproduce);
+ * 2 bad input (unknown scenario, malformed seed, range, file or option), with one
+ * clear line on stderr.
+ */
+import { Command, CommanderError } from "commander";
+import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
+import { CounterexampleError } from "../sim/counterexample.ts";
+import { FaultPlanError } from "../sim/faults/plan.ts";
+import { ScenarioError, type Scenario } from "../sim/runner.ts";
+import { UsageError } from "./input.ts";
+import { replayCommand } from "./commands/replay.ts";
+import { runCommand } from "./commands/run.ts";
+import { sweepCommand } from "./commands/sweep.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_VIOLATION = 1;
+export const EXIT_USAGE = 2;
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processOutput: Output = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Runs the CLI on `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command("dst")
+    .description("Deterministic simulation testing: run scenarios by seed, replay failures, sweep seeds.")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => output.out(text.trimEnd()),
+      writeErr: (text) => output.err(text.trimEnd()),
+      outputError: (text, write) => write(`dst: ${text.replace(/^error: /, "").trim()}\n`),
+    })
+    .showSuggestionAfterError(true);
+
+  program
+    .command("list")
+    .description("list the scenarios: name, then a one-line description")
+    .action(() => {
+      const width = Math.max(...SCENARIOS.map((scenario) => scenario.name.length));
+      for (const scenario of SCENARIOS) output.out(`${scenario.name.padEnd(width)}  ${scenario.description}`);
+    });
+
+  program
+    .command("run")
+    .description("run one scenario on one seed")
+    .argument("<scenario>", "scenario name (see dst list)")
+    .requiredOption("--seed <n>", "the run's seed (non-negative integer)")
+    .option("--faults <plan.json>", "an explicit fault plan instead of the swarm's")
+    .option("--trace <out.jsonl>", "write the trace as JSON lines")
+    .option("--variant <name>", "run a deliberately broken variant")
+    .option("--buggify", "enable buggify fault points", false)
+    .option("--json", "print one JSON object instead of the summary", false)
+    .option("--out <dir>", "where to write a counterexample file", ".")
+    .action(async (name: string, options) => {
+      exitCode = await runCommand(requireScenario(name), options, output);
+    });
+
+  program
+    .command("replay")
+    .description("rerun a counterexample exactly and confirm the same fingerprint")
+    .argument("<counterexample.json>", "a file written by dst run or dst sweep")
+    .option("--trace <out.jsonl>", "write the trace as JSON lines")
+    .option("--json", "print one JSON object", false)
+    .action(async (path: string, options) => {
+      exitCode = await replayCommand(path, options, output, requireScenario);
+    });
+
+  program
+    .command("sweep")
+    .description("run a scenario over a range of seeds, with a progress bar and a summary of failures")
+    .argument("<scenario>", "scenario name (see dst list)")
+    .requiredOption("--seeds <A..B>", "inclusive seed range, e.g. 1..1000")
+    .option("--variant <name>", "sweep a deliberately broken variant")
+    .option("--out <results.jsonl>", "write one JSON line per run")
+    .option("--counterexamples <dir>", "write a counterexample file for each failing run")
+    .option("--no-progress", "no progress bar")
+    .action(async (name: string, options) => {
+      exitCode = await sweepCommand(requireScenario(name), options, output);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return handleError(error, output);
+  }
+}
+
+function requireScenario(name: string): Scenario {
+  const scenario = findScenario(name);
+  if (scenario === undefined) throw new UsageError(`unknown scenario "${name}" (dst list shows them)`);
+  return scenario;
+}
+
+function handleError(error: unknown, output: Output): number {
+  if (error instanceof CommanderError) {
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT_OK;
+    return EXIT_USAGE; // commander already printed its one line through outputError
+  }
+  if (error instanceof UsageError || error instanceof FaultPlanError || error instanceof CounterexampleError || error instanceof ScenarioError) {
+    output.err(`dst: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  throw error;
+}

@@ -1,0 +1,142 @@
+/**
+ * A quorum-replicated counter: the demonstration system of the kernel.
+ *
+ * Replica 0 is the primary. An increment is made durable on the primary (write +
+ * fsync), replicated to the backups (each makes it durable), and acknowledged only
+ * once a majority, the primary included, holds it. A restarted primary recovers
+ * the highest value held by a majority before serving, so no acknowledged
+ * increment is ever lost while a majority of disks survives.
+ *
+ * The broken variant `ackBeforeFsync` (a demonstration fixture, off by default)
+ * acknowledges after a volatile local write and recovers from its own disk only:
+ * the classic bug the harness must catch.
+ */
+import { RpcError, type Env, type WireValue } from "../../sim/env.ts";
+import { assert } from "../common/assert.ts";
+
+export const COUNTER_PORT = 7000;
+const VALUE_PATH = "/counter";
+/** Deadline for replication calls between replicas. */
+export const REPLICATE_DEADLINE_MS = 200;
+/** Increments waiting behind the one in progress before new ones are refused. */
+export const INCREMENT_QUEUE_MAX = 64;
+
+export interface CounterOptions {
+  replicas: readonly string[];
+  /** Demonstration fixture: acknowledge before fsync and recover only locally. Never set in real use. */
+  ackBeforeFsync?: boolean;
+}
+
+/** In-memory state, exposed so scenario invariants can observe it. */
+export interface ReplicaState {
+  value: number;
+  ready: boolean;
+}
+
+export async function runReplica(env: Env, options: CounterOptions, state: ReplicaState): Promise<void> {
+  const isPrimary = options.replicas[0] === env.host;
+  state.ready = false;
+  state.value = await loadValue(env);
+  const server = env.rpc.serve(COUNTER_PORT);
+  server.unary("replicate", async (request) => {
+    const value = readValue(request);
+    if (value > state.value) {
+      state.value = value;
+      await persist(env, value, options.ackBeforeFsync ?? false);
+    }
+    return { value: state.value };
+  });
+  server.unary("read", async () => ({ value: state.value, ready: state.ready }));
+  if (isPrimary) {
+    if (!options.ackBeforeFsync) state.value = await recover(env, options, state.value);
+    let queued = 0;
+    let tail: Promise<unknown> = Promise.resolve();
+    server.unary("increment", async () => {
+      if (!state.ready) throw new RpcError("APPLICATION", "recovering", "not-ready");
+      if (queued >= INCREMENT_QUEUE_MAX) throw new RpcError("APPLICATION", "overloaded", "overloaded");
+      queued++;
+      const result = tail.then(() => increment(env, options, state));
+      tail = result.catch(() => undefined);
+      try {
+        return await result;
+      } finally {
+        queued--;
+      }
+    });
+  }
+  state.ready = true;
+  env.log.info("replica ready", { value: state.value, primary: isPrimary });
+}
+
+async function increment(env: Env, options: CounterOptions, state: ReplicaState): Promise<WireValue> {
+  const value = state.value + 1;
+  state.value = value;
+  await persist(env, value, options.ackBeforeFsync ?? false);
+  if (options.ackBeforeFsync) {
+    void replicate(env, options, value);
+    return { value };
+  }
+  const acknowledged = await replicate(env, options, value);
+  const majority = Math.floor(options.replicas.length / 2) + 1;
+  if (acknowledged + 1 < majority) throw new RpcError("APPLICATION", `only ${acknowledged + 1} of ${majority} replicas hold ${value}`, "no-quorum");
+  return { value };
+}
+
+/** Sends `value` to every backup; resolves with how many acknowledged holding at least it. */
+async function replicate(env: Env, options: CounterOptions, value: number): Promise<number> {
+  const backups = options.replicas.filter((name) => name !== env.host);
+  const results = await Promise.all(
+    backups.map((backup) =>
+      env.rpc.call(backup, COUNTER_PORT, "replicate", { value }, { deadlineMs: REPLICATE_DEADLINE_MS }).then(
+        (reply) => readValue(reply) >= value,
+        () => false,
+      ),
+    ),
+  );
+  return results.filter(Boolean).length;
+}
+
+/** Before serving, the primary adopts the highest value held by a majority (its own included). */
+async function recover(env: Env, options: CounterOptions, local: number): Promise<number> {
+  const majority = Math.floor(options.replicas.length / 2) + 1;
+  const backups = options.replicas.filter((name) => name !== env.host);
+  for (let attempt = 0; ; attempt++) {
+    const values = await Promise.all(
+      backups.map((backup) =>
+        env.rpc.call(backup, COUNTER_PORT, "read", {}, { deadlineMs: REPLICATE_DEADLINE_MS }).then(readValue, () => undefined),
+      ),
+    );
+    const answered = values.filter((value): value is number => value !== undefined);
+    if (answered.length + 1 >= majority) {
+      const recovered = Math.max(local, ...answered);
+      if (recovered > local) await persist(env, recovered, false);
+      env.trace("counter.recovered", { local, recovered, attempt });
+      return recovered;
+    }
+    await env.clock.sleep(Math.min(50 * 2 ** Math.min(attempt, 5), 1000));
+  }
+}
+
+async function loadValue(env: Env): Promise<number> {
+  if (!(await env.disk.exists(VALUE_PATH))) return 0;
+  const bytes = await env.disk.readFile(VALUE_PATH);
+  const text = new TextDecoder().decode(bytes);
+  const value = Number(text);
+  assert(Number.isSafeInteger(value) && value >= 0, `corrupt counter file: ${JSON.stringify(text)}`);
+  return value;
+}
+
+async function persist(env: Env, value: number, volatile: boolean): Promise<void> {
+  const bytes = new TextEncoder().encode(String(value));
+  if (volatile) await env.disk.writeFile(VALUE_PATH, bytes);
+  else await env.disk.writeFileAtomic(VALUE_PATH, bytes);
+}
+
+function readValue(message: WireValue): number {
+  if (typeof message !== "object" || message === null || Array.isArray(message) || message instanceof Uint8Array) {
+    throw new RpcError("MALFORMED", "expected an object with 'value'");
+  }
+  const value = (message as { value?: WireValue }).value;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new RpcError("MALFORMED", "bad 'value'");
+  return value;
+}
