@@ -1,5 +1,5 @@
 /**
- * The `dst` command: list, run, replay, sweep.
+ * The `dst` command: list, run, replay, sweep, merge, coverage.
  *
  * Exit codes: 0 ok; 1 a run had violations (or a replay did not reproduce);
  * 2 bad input (unknown scenario, malformed seed, range, file or option), with one
@@ -14,6 +14,7 @@ import { UsageError } from "./input.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
 import { sweepCommand } from "./commands/sweep.ts";
+import { coverageCommand, mergeCommand } from "./commands/merge.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_VIOLATION = 1;
@@ -77,15 +78,36 @@ export async function main(argv: readonly string[], output: Output = processOutp
 
   program
     .command("sweep")
-    .description("run a scenario over a range of seeds, with a progress bar and a summary of failures")
-    .argument("<scenario>", "scenario name (see dst list)")
+    .description("run a scenario (or all) over a range of seeds on worker threads, with a progress bar and a summary")
+    .argument("<scenario>", "scenario name (see dst list), or all")
     .requiredOption("--seeds <A..B>", "inclusive seed range, e.g. 1..1000")
+    .option("--workers <n>", "worker threads (default: all cores)")
+    .option("--shard <i/n>", "run only seeds with seed % n == i - 1 (split a range over n machines)")
+    .option("--check-determinism [every]", "rerun every Nth seed (default 10) and fail on any trace difference")
     .option("--variant <name>", "sweep a deliberately broken variant")
-    .option("--out <results.jsonl>", "write one JSON line per run")
+    .option("--out <results.jsonl>", "write one JSON line per run, in seed order")
     .option("--counterexamples <dir>", "write a counterexample file for each failing run")
     .option("--no-progress", "no progress bar")
     .action(async (name: string, options) => {
-      exitCode = await sweepCommand(requireScenario(name), options, output);
+      exitCode = await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output);
+    });
+
+  program
+    .command("merge")
+    .description("combine sweep outputs (e.g. shards) into one summary table")
+    .argument("<results.jsonl...>", "sweep outputs")
+    .option("--out <merged.jsonl>", "write the merged runs as JSON lines")
+    .action((paths: string[], options) => {
+      exitCode = mergeCommand(paths, options, output);
+    });
+
+  program
+    .command("coverage")
+    .description("for each probe and buggify point in src/impl: how many runs hit it; the points never hit")
+    .argument("<results.jsonl...>", "sweep outputs")
+    .option("--json", "print the report as JSON", false)
+    .action((paths: string[], options) => {
+      exitCode = coverageCommand(paths, options, output);
     });
 
   try {

@@ -137,7 +137,10 @@ export class World {
     if (!active) return false;
     const fires = this.random.fork(`buggify/${name}/${host}/${this.buggifyHits.get(name) ?? 0}`).bool(BUGGIFY_FIRE_PROBABILITY);
     this.buggifyHits.set(name, (this.buggifyHits.get(name) ?? 0) + 1);
-    if (fires) this.record(host, "buggify", { name });
+    if (fires) {
+      this.probes.set(`buggify:${name}`, (this.probes.get(`buggify:${name}`) ?? 0) + 1);
+      this.record(host, "buggify", { name });
+    }
     return fires;
   }
 

@@ -1,17 +1,27 @@
 /**
- * `dst sweep`: many seeds of one scenario, sequentially, with a progress bar on
- * stderr, one JSON line per run (--out), and a summary table of failures grouped by
- * violation signature, each with its smallest seed and the command that replays it.
+ * `dst sweep`: many seeds of one scenario (or `all`), on worker threads, with a live
+ * progress bar on stderr (runs done, failures, runs/s, ETA), one JSON line per run
+ * (--out) written in seed order, and a summary: failures grouped by violation
+ * signature, each with its smallest seed and replay command, then coverage of rare
+ * paths. `--shard i/n` runs the seeds with seed % n == i - 1, so n machines split
+ * the same range; `dst merge` combines their outputs into the same summary.
+ * `--check-determinism` reruns a sample of seeds and fails on any difference.
  */
 import { SingleBar } from "cli-progress";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { SCENARIOS } from "../../../scenarios/index.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
-import { runScenario, type RunOptions, type Scenario } from "../../sim/runner.ts";
-import { sweepRecordOf, type SweepRecord } from "../../sim/sweep-record.ts";
-import { parseSeedRange } from "../input.ts";
+import { runScenario, type Scenario } from "../../sim/runner.ts";
+import type { SweepRecord } from "../../sim/sweep-record.ts";
+import { scanPoints } from "../coverage/points.ts";
+import { coverageOf, formatCoverage } from "../coverage/report.ts";
+import { parseSeedRange, UsageError } from "../input.ts";
 import type { Output } from "../main.ts";
 import { violationSignature } from "../report.ts";
+import { runTasks } from "../sweep/pool.ts";
+import type { DeterminismDifference, SweepAnswer, SweepTask } from "../sweep/task.ts";
 
 export interface SweepCommandOptions {
   seeds: string;
@@ -19,58 +29,164 @@ export interface SweepCommandOptions {
   out?: string;
   counterexamples?: string;
   progress: boolean;
+  workers?: string;
+  shard?: string;
+  checkDeterminism?: string | boolean;
 }
 
-export async function sweepCommand(scenario: Scenario, options: SweepCommandOptions, output: Output): Promise<number> {
+/** Most workers a sweep may start. */
+export const SWEEP_WORKERS_MAX = 64;
+
+export async function sweepCommand(target: Scenario | "all", options: SweepCommandOptions, output: Output): Promise<number> {
   const { first, last } = parseSeedRange(options.seeds);
-  const total = last - first + 1;
-  const lines = options.out === undefined ? undefined : createWriteStream(options.out);
+  const shard = parseShard(options.shard);
+  const workers = parseWorkers(options.workers);
+  const sampleEvery = parseDeterminismSample(options.checkDeterminism);
+  const scenarios = target === "all" ? [...SCENARIOS] : [target];
+  if (options.variant !== undefined && scenarios.length > 1) throw new UsageError("--variant needs one scenario, not all");
+  const tasks = buildTasks(scenarios, first, last, shard, options.variant, sampleEvery);
   if (options.counterexamples !== undefined) mkdirSync(options.counterexamples, { recursive: true });
-  const bar = options.progress && process.stderr.isTTY ? new SingleBar({
-    format: "{bar} {value}/{total} runs | {failures} failed | {rate} runs/s | ETA {eta_formatted}",
-    hideCursor: true,
-  }) : undefined;
-  bar?.start(total, 0, { failures: 0, rate: "0.0" });
+  const lines = options.out === undefined ? undefined : createWriteStream(options.out);
+  const ordered = new OrderedWriter(tasks.length, (record) => lines?.write(`${JSON.stringify(record)}\n`));
+  const bar = options.progress && process.stderr.isTTY
+    ? new SingleBar({ format: "{bar} {value}/{total} runs | {failures} failed | {rate} runs/s | ETA {eta_formatted}", hideCursor: true })
+    : undefined;
+  bar?.start(tasks.length, 0, { failures: 0, rate: "0.0" });
   const records: SweepRecord[] = [];
+  const nondeterministic: Array<{ task: SweepTask; difference: DeterminismDifference }> = [];
+  const errors: string[] = [];
   const start = performance.now();
-  let failures = 0;
-  for (let seed = first; seed <= last; seed++) {
-    const runOptions: RunOptions = { seed };
-    if (options.variant !== undefined) runOptions.variant = options.variant;
-    const runStart = performance.now();
-    const result = await runScenario(scenario, runOptions);
-    const record = sweepRecordOf(result, performance.now() - runStart);
-    records.push(record);
-    lines?.write(`${JSON.stringify(record)}\n`);
-    if (!result.ok) {
-      failures++;
-      if (options.counterexamples !== undefined) {
-        writeFileSync(join(options.counterexamples, `${scenario.name}-seed-${seed}.counterexample.json`), JSON.stringify(counterexampleOf(result, runOptions), null, 2));
-      }
+  await runTasks(tasks, workers, (answer: SweepAnswer) => {
+    const task = tasks[answer.id] as SweepTask;
+    if (!answer.ok) {
+      errors.push(`${task.scenario} seed ${task.seed}: ${answer.error}`);
+      ordered.skip(answer.id);
+    } else {
+      records.push(answer.record);
+      ordered.put(answer.id, answer.record);
+      if (answer.nondeterminism !== undefined) nondeterministic.push({ task, difference: answer.nondeterminism });
     }
-    const elapsedSeconds = (performance.now() - start) / 1000;
-    bar?.update(seed - first + 1, { failures, rate: ((seed - first + 1) / Math.max(elapsedSeconds, 1e-9)).toFixed(1) });
-  }
+    const done = records.length + errors.length;
+    bar?.update(done, { failures: records.filter((record) => record.outcome !== "ok").length + errors.length, rate: (done / ((performance.now() - start) / 1000)).toFixed(1) });
+  });
   bar?.stop();
   if (lines !== undefined) await new Promise<void>((resolve) => lines.end(() => resolve()));
-  output.out(summarizeSweep(records, (performance.now() - start) / 1000));
-  return failures === 0 ? 0 : 1;
+  if (options.counterexamples !== undefined) await writeCounterexamples(records, options.counterexamples);
+  output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
+  output.out("");
+  output.out(formatCoverage(coverageOf(records, scanPoints()), target === "all" ? undefined : `${target.name.split("-")[0]}.`));
+  for (const error of errors) output.out(`ERROR ${error}`);
+  for (const { task, difference } of nondeterministic) {
+    output.out(`NONDETERMINISM ${task.scenario} seed ${task.seed}: first differing trace record ${difference.index}\n  first run:  ${difference.first ?? "(end of trace)"}\n  second run: ${difference.second ?? "(end of trace)"}`);
+  }
+  if (sampleEvery !== undefined && nondeterministic.length === 0) {
+    output.out(`determinism: ${tasks.filter((task) => task.checkDeterminism).length} sampled runs replayed with identical traces`);
+  }
+  const failed = records.some((record) => record.outcome !== "ok") || errors.length > 0 || nondeterministic.length > 0;
+  return failed ? 1 : 0;
+}
+
+function buildTasks(
+  scenarios: readonly Scenario[],
+  first: number,
+  last: number,
+  shard: { index: number; count: number } | undefined,
+  variant: string | undefined,
+  sampleEvery: number | undefined,
+): SweepTask[] {
+  const tasks: SweepTask[] = [];
+  for (const scenario of scenarios) {
+    for (let seed = first; seed <= last; seed++) {
+      if (shard !== undefined && seed % shard.count !== shard.index - 1) continue;
+      const task: SweepTask = { id: tasks.length, scenario: scenario.name, seed, checkDeterminism: sampleEvery !== undefined && seed % sampleEvery === 0 };
+      if (variant !== undefined) task.variant = variant;
+      tasks.push(task);
+    }
+  }
+  if (sampleEvery !== undefined && tasks.length > 0 && !tasks.some((task) => task.checkDeterminism)) (tasks[0] as SweepTask).checkDeterminism = true;
+  return tasks;
+}
+
+async function writeCounterexamples(records: readonly SweepRecord[], directory: string): Promise<void> {
+  for (const record of records) {
+    if (record.outcome === "ok") continue;
+    const scenario = SCENARIOS.find((candidate) => candidate.name === record.scenario) as Scenario;
+    const options = { seed: record.seed, ...(record.variant === undefined ? {} : { variant: record.variant }) };
+    const result = await runScenario(scenario, options);
+    writeFileSync(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options), null, 2)}\n`);
+  }
+}
+
+/** Writes records in task order although workers finish out of order. */
+class OrderedWriter {
+  private next = 0;
+  private readonly waiting = new Map<number, SweepRecord | null>();
+
+  constructor(
+    private readonly total: number,
+    private readonly write: (record: SweepRecord) => void,
+  ) {}
+
+  put(id: number, record: SweepRecord): void {
+    this.waiting.set(id, record);
+    this.flush();
+  }
+
+  skip(id: number): void {
+    this.waiting.set(id, null);
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.next < this.total && this.waiting.has(this.next)) {
+      const record = this.waiting.get(this.next);
+      this.waiting.delete(this.next);
+      if (record !== null && record !== undefined) this.write(record);
+      this.next++;
+    }
+  }
+}
+
+export function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || count < 1 || index < 1 || index > count || count > 1_000_000) {
+    throw new UsageError(`malformed shard "${text}": expected i/n with 1 <= i <= n, e.g. 2/8`);
+  }
+  return { index, count };
+}
+
+function parseWorkers(text: string | undefined): number {
+  if (text === undefined) return Math.min(availableParallelism(), SWEEP_WORKERS_MAX);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > SWEEP_WORKERS_MAX) {
+    throw new UsageError(`malformed --workers "${text}": expected 1 to ${SWEEP_WORKERS_MAX}`);
+  }
+  return Number(text);
+}
+
+/** `--check-determinism` alone samples every 10th seed; `--check-determinism N` every Nth. */
+function parseDeterminismSample(value: string | boolean | undefined): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 10;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`malformed --check-determinism "${value}": expected a sampling interval N >= 1 (every Nth seed)`);
+  return Number(value);
 }
 
 /** The summary table: totals, then failures grouped by signature with the smallest seed. */
-export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: number): string {
+export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: number, workers?: number): string {
   const failed = records.filter((record) => record.outcome !== "ok");
-  const lines = [`${records.length} runs, ${records.length - failed.length} ok, ${failed.length} failed${wallSeconds === undefined ? "" : ` in ${wallSeconds.toFixed(1)} s`}`];
+  const timing = wallSeconds === undefined ? "" : ` in ${wallSeconds.toFixed(1)} s${workers === undefined ? "" : ` on ${workers} worker(s)`} (${(records.length / Math.max(wallSeconds, 1e-9) * 60).toFixed(0)} seeds/min)`;
+  const lines = [`${records.length} runs, ${records.length - failed.length} ok, ${failed.length} failed${timing}`];
   const groups = new Map<string, SweepRecord[]>();
   for (const record of failed) {
-    const signature = violationSignature(record.violations[0] as SweepRecord["violations"][number]);
-    const group = groups.get(signature) ?? [];
-    group.push(record);
-    groups.set(signature, group);
+    const signature = `${record.scenario}: ${violationSignature(record.violations[0] as SweepRecord["violations"][number])}`;
+    groups.set(signature, [...(groups.get(signature) ?? []), record]);
   }
   if (groups.size > 0) {
     lines.push("", "| failures | signature | smallest seed | replay |", "| ---: | --- | ---: | --- |");
-    for (const [signature, group] of [...groups.entries()].sort((a, b) => b[1].length - a[1].length)) {
+    for (const [signature, group] of [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))) {
       const smallest = group.reduce((best, record) => (record.seed < best.seed ? record : best));
       const variant = smallest.variant === undefined ? "" : ` --variant ${smallest.variant}`;
       lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | npx dst run ${smallest.scenario} --seed ${smallest.seed}${variant} |`);

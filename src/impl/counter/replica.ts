@@ -53,7 +53,10 @@ export async function runReplica(env: Env, options: CounterOptions, state: Repli
     let tail: Promise<unknown> = Promise.resolve();
     server.unary("increment", async () => {
       if (!state.ready) throw new RpcError("APPLICATION", "recovering", "not-ready");
-      if (queued >= INCREMENT_QUEUE_MAX) throw new RpcError("APPLICATION", "overloaded", "overloaded");
+      if (queued >= INCREMENT_QUEUE_MAX) {
+        env.probe("counter.increment-queue-full");
+        throw new RpcError("APPLICATION", "overloaded", "overloaded");
+      }
       queued++;
       const result = tail.then(() => increment(env, options, state));
       tail = result.catch(() => undefined);
@@ -78,7 +81,10 @@ async function increment(env: Env, options: CounterOptions, state: ReplicaState)
   }
   const acknowledged = await replicate(env, options, value);
   const majority = Math.floor(options.replicas.length / 2) + 1;
-  if (acknowledged + 1 < majority) throw new RpcError("APPLICATION", `only ${acknowledged + 1} of ${majority} replicas hold ${value}`, "no-quorum");
+  if (acknowledged + 1 < majority) {
+    env.probe("counter.increment-without-quorum");
+    throw new RpcError("APPLICATION", `only ${acknowledged + 1} of ${majority} replicas hold ${value}`, "no-quorum");
+  }
   return { value };
 }
 
@@ -109,7 +115,10 @@ async function recover(env: Env, options: CounterOptions, local: number): Promis
     const answered = values.filter((value): value is number => value !== undefined);
     if (answered.length + 1 >= majority) {
       const recovered = Math.max(local, ...answered);
-      if (recovered > local) await persist(env, recovered, false);
+      if (recovered > local) {
+        env.probe("counter.recovered-from-backups");
+        await persist(env, recovered, false);
+      }
       env.trace("counter.recovered", { local, recovered, attempt });
       return recovered;
     }

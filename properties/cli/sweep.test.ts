@@ -1,0 +1,85 @@
+/**
+ * Invariants of sweeps: results are one valid JSON line per run in seed order; the
+ * shards of a range merge into exactly the unsharded sweep; worker threads give the
+ * same records as one thread; a rerun that differs is reported with the first
+ * differing trace record; every probe hit at run time is in the static registry.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseShard } from "../../src/cli/commands/sweep.ts";
+import { scanPoints } from "../../src/cli/coverage/points.ts";
+import { UsageError } from "../../src/cli/input.ts";
+import { main } from "../../src/cli/main.ts";
+import { executeTask } from "../../src/cli/sweep/execute.ts";
+import { mergeRecords, readSweepRecords } from "../../src/cli/sweep/records-file.ts";
+import type { Scenario } from "../../src/sim/runner.ts";
+
+const scratch = mkdtempSync(join(tmpdir(), "dst-sweep-"));
+const quiet = { out: () => undefined, err: () => undefined };
+const fingerprints = (path: string) => readSweepRecords(path).map((record) => `${record.seed}:${record.fingerprint}`);
+
+describe("dst sweep", () => {
+  it("shards 1/2 and 2/2 merge into the unsharded sweep, and 2 workers equal 1", async () => {
+    const whole = join(scratch, "whole.jsonl");
+    const first = join(scratch, "shard-1.jsonl");
+    const second = join(scratch, "shard-2.jsonl");
+    expect(await main(["sweep", "counter-quorum", "--seeds", "1..4", "--workers", "2", "--no-progress", "--out", whole], quiet)).toBe(0);
+    expect(await main(["sweep", "counter-quorum", "--seeds", "1..4", "--workers", "1", "--shard", "1/2", "--no-progress", "--out", first], quiet)).toBe(0);
+    expect(await main(["sweep", "counter-quorum", "--seeds", "1..4", "--workers", "1", "--shard", "2/2", "--no-progress", "--out", second], quiet)).toBe(0);
+    expect(fingerprints(whole).map((entry) => entry.split(":")[0])).toEqual(["1", "2", "3", "4"]);
+    const merged = mergeRecords([first, second].map((path) => ({ path, records: readSweepRecords(path) })));
+    expect(merged.map((record) => `${record.seed}:${record.fingerprint}`)).toEqual(fingerprints(whole));
+  });
+
+  it("a broken variant's failures are grouped with their smallest seed and replay command", async () => {
+    const out: string[] = [];
+    const code = await main(["sweep", "counter-quorum", "--seeds", "1..3", "--workers", "1", "--variant", "ack-before-fsync", "--no-progress"], { out: (text) => out.push(text), err: () => undefined });
+    expect(code).toBe(1);
+    expect(out.join("\n")).toMatch(/\| \d+ \| counter-quorum: safety counter\.[a-z-]+.* \| 1 \| npx dst run counter-quorum --seed 1 --variant ack-before-fsync \|/);
+  });
+
+  it("merge refuses the same seed with two fingerprints", () => {
+    const path = join(scratch, "whole.jsonl");
+    const [record] = readSweepRecords(path);
+    const forged = join(scratch, "forged.jsonl");
+    writeFileSync(forged, `${JSON.stringify({ ...record, fingerprint: "0000000000000000" })}\n`);
+    expect(() => mergeRecords([path, forged].map((file) => ({ path: file, records: readSweepRecords(file) })))).toThrow(/different fingerprints/);
+  });
+
+  it("malformed shards and result lines are usage errors", () => {
+    for (const shard of ["0/2", "3/2", "1/0", "a/b", "1"]) expect(() => parseShard(shard)).toThrow(UsageError);
+    const bad = join(scratch, "bad.jsonl");
+    writeFileSync(bad, '{"scenario":"x","seed":1,"outcome":"weird","violations":[],"probes":{},"fingerprint":"a"}\n');
+    expect(() => readSweepRecords(bad)).toThrow(/bad\.jsonl:1: not a sweep record/);
+  });
+
+  it("--check-determinism names the first differing trace record of a nondeterministic scenario", async () => {
+    let calls = 0;
+    const leaky: Scenario = {
+      name: "leaky-global",
+      description: "reads process-wide state: deliberately nondeterministic",
+      safetyMs: 10,
+      livenessMs: 10,
+      faultHosts: [],
+      setup: ({ world }) => {
+        calls++;
+        world.addHost("a", async (env) => env.trace("leak", { calls })).start();
+        return { progress: () => true };
+      },
+    };
+    const answer = await executeTask({ id: 0, scenario: "leaky-global", seed: 1, checkDeterminism: true }, () => leaky);
+    expect(answer.ok && answer.nondeterminism?.first).toMatch(/"kind":"app.leak".*"calls":1/);
+    expect(answer.ok && answer.nondeterminism?.second).toMatch(/"calls":2/);
+    const steady = await executeTask({ id: 0, scenario: "counter-quorum", seed: 3, checkDeterminism: true });
+    expect(steady.ok && steady.nondeterminism).toBeUndefined();
+  });
+
+  it("every probe hit in a sweep is in the static registry", () => {
+    const known = new Set(scanPoints().map((point) => point.name));
+    const records = readSweepRecords(join(scratch, "whole.jsonl"));
+    for (const record of records) for (const name of Object.keys(record.probes)) expect(known, `${name} missing from the registry`).toContain(name.replace(/^buggify:/, ""));
+    expect(readFileSync(join(scratch, "whole.jsonl"), "utf8").trim().split("\n")).toHaveLength(4);
+  });
+});

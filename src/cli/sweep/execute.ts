@@ -1,0 +1,42 @@
+/**
+ * Runs one sweep task (in a worker thread or inline): the scenario on its seed,
+ * and, when asked, a second time with both traces kept, naming the first record
+ * where they differ.
+ */
+import { findScenario } from "../../../scenarios/index.ts";
+import { runScenario, type RunOptions, type Scenario } from "../../sim/runner.ts";
+import { sweepRecordOf } from "../../sim/sweep-record.ts";
+import type { DeterminismDifference, SweepAnswer, SweepTask } from "./task.ts";
+
+export async function executeTask(task: SweepTask, resolve: (name: string) => Scenario | undefined = findScenario): Promise<SweepAnswer> {
+  const scenario = resolve(task.scenario);
+  if (scenario === undefined) return { id: task.id, ok: false, error: `unknown scenario "${task.scenario}"` };
+  const options: RunOptions = { seed: task.seed };
+  if (task.variant !== undefined) options.variant = task.variant;
+  try {
+    const firstLines: string[] = [];
+    const start = performance.now();
+    const result = await runScenario(scenario, task.checkDeterminism ? { ...options, trace: { sink: (line) => firstLines.push(line) } } : options);
+    const record = sweepRecordOf(result, performance.now() - start);
+    if (!task.checkDeterminism) return { id: task.id, ok: true, record };
+    const secondLines: string[] = [];
+    const second = await runScenario(scenario, { ...options, trace: { sink: (line) => secondLines.push(line) } });
+    const difference = second.fingerprint === result.fingerprint && secondLines.length === firstLines.length ? undefined : firstDifference(firstLines, secondLines);
+    return difference === undefined ? { id: task.id, ok: true, record } : { id: task.id, ok: true, record, nondeterminism: difference };
+  } catch (error) {
+    return { id: task.id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
+function firstDifference(first: readonly string[], second: readonly string[]): DeterminismDifference {
+  const length = Math.max(first.length, second.length);
+  for (let index = 0; index < length; index++) {
+    if (first[index] !== second[index]) {
+      const difference: DeterminismDifference = { index };
+      if (first[index] !== undefined) difference.first = first[index];
+      if (second[index] !== undefined) difference.second = second[index];
+      return difference;
+    }
+  }
+  return { index: length };
+}

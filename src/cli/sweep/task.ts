@@ -1,0 +1,26 @@
+/**
+ * Messages between the sweep's main thread and its workers: a task is one seed of
+ * one scenario; its answer is the run's sweep record, plus, when determinism is
+ * checked, the first trace record where a second run differed.
+ */
+import type { SweepRecord } from "../../sim/sweep-record.ts";
+
+export interface SweepTask {
+  id: number;
+  scenario: string;
+  seed: number;
+  variant?: string;
+  /** Run twice and compare the traces record by record. */
+  checkDeterminism: boolean;
+}
+
+export interface DeterminismDifference {
+  /** Index of the first trace record that differs (or the shorter trace's length). */
+  index: number;
+  first?: string;
+  second?: string;
+}
+
+export type SweepAnswer =
+  | { id: number; ok: true; record: SweepRecord; nondeterminism?: DeterminismDifference }
+  | { id: number; ok: false; error: string };

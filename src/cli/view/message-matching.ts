@@ -1,0 +1,123 @@
+/**
+ * Pairs each message send with its delivery, so the diagram can draw an arrow.
+ *
+ * Streams (`net.stream.send` / `net.stream.deliver`) are ordered: the k-th delivery
+ * from A to B on connection c is the k-th send from A to B on c. A reset drops
+ * only the segments still in flight (a suffix), so the order holds to the end; the
+ * sends left unmatched are "lost".
+ *
+ * Datagrams (`net.datagram.send` / `.deliver` / `.drop`) may be reordered or
+ * duplicated. A send records its arrival time; a delivery (or a drop at the
+ * receiver) at exactly that time on the same link and port is its match. A paused
+ * receiver delivers later, so failing an exact match, the earliest pending send on
+ * the link that arrived by then is taken. A drop at the sender (the record names
+ * `to`) is a message that never left.
+ */
+import type { DiagramEvent, DiagramMessage } from "./diagram-types.ts";
+
+/** The most datagrams one link may have pending before the oldest are given up as lost. */
+export const PENDING_DATAGRAMS_PER_LINK_MAX = 10_000;
+
+interface StreamQueue {
+  /** Sends not yet delivered, from `head` on (matched entries are cleared). */
+  messages: Array<DiagramMessage | undefined>;
+  head: number;
+}
+
+interface PendingDatagram {
+  message: DiagramMessage;
+  arrival: number | undefined;
+}
+
+/**
+ * Matches the messages of a trace. `laneOf` gives the lane of a host named in a
+ * record's fields; `hostOf` the host name of a lane. Messages come out in the
+ * order of their sends.
+ */
+export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: string) => number, hostOf: (lane: number) => string): DiagramMessage[] {
+  const messages: DiagramMessage[] = [];
+  const streams = new Map<string, StreamQueue>();
+  const datagrams = new Map<string, PendingDatagram[]>();
+  for (let position = 0; position < events.length; position++) {
+    const event = events[position] as DiagramEvent;
+    if (!event.kind.startsWith("net.")) continue;
+    const fields = event.fields ?? {};
+    const host = hostOf(event.lane);
+    switch (event.kind) {
+      case "net.stream.send":
+        if (typeof fields.to !== "string") break;
+        messages.push(sendStream(streams, position, event, fields.connection, fields.to, laneOf(fields.to), host));
+        break;
+      case "net.stream.deliver":
+        if (typeof fields.from === "string") deliverStream(streams, position, fields.connection, fields.from, host);
+        break;
+      case "net.datagram.send":
+        if (typeof fields.to !== "string") break;
+        messages.push(sendDatagram(datagrams, position, event, host, fields.to, laneOf(fields.to)));
+        break;
+      case "net.datagram.deliver":
+      case "net.datagram.drop":
+        if (typeof fields.from === "string") {
+          endDatagram(datagrams, position, event, fields.from, host);
+        } else if (event.kind === "net.datagram.drop" && typeof fields.to === "string") {
+          messages.push({ transport: "datagram", send: position, end: undefined, fromLane: event.lane, toLane: laneOf(fields.to), outcome: "dropped" });
+        }
+        break;
+    }
+  }
+  return messages;
+}
+
+function sendStream(streams: Map<string, StreamQueue>, position: number, event: DiagramEvent, connection: unknown, to: string, toLane: number, host: string): DiagramMessage {
+  const message: DiagramMessage = { transport: "stream", send: position, end: undefined, fromLane: event.lane, toLane, outcome: "lost" };
+  if (typeof connection === "number") message.connection = connection;
+  const key = `${String(connection)}\u0000${host}\u0000${to}`;
+  let queue = streams.get(key);
+  if (queue === undefined) {
+    queue = { messages: [], head: 0 };
+    streams.set(key, queue);
+  }
+  queue.messages.push(message);
+  return message;
+}
+
+function deliverStream(streams: Map<string, StreamQueue>, position: number, connection: unknown, from: string, host: string): void {
+  const queue = streams.get(`${String(connection)}\u0000${from}\u0000${host}`);
+  if (queue === undefined || queue.head >= queue.messages.length) return;
+  const message = queue.messages[queue.head];
+  queue.messages[queue.head] = undefined;
+  queue.head++;
+  if (queue.head === queue.messages.length) {
+    queue.messages.length = 0;
+    queue.head = 0;
+  }
+  if (message === undefined) return;
+  message.end = position;
+  message.outcome = "delivered";
+}
+
+function sendDatagram(datagrams: Map<string, PendingDatagram[]>, position: number, event: DiagramEvent, host: string, to: string, toLane: number): DiagramMessage {
+  const fields = event.fields ?? {};
+  const message: DiagramMessage = { transport: "datagram", send: position, end: undefined, fromLane: event.lane, toLane, outcome: "lost" };
+  const key = `${host}\u0000${to}\u0000${String(fields.port)}`;
+  let pending = datagrams.get(key);
+  if (pending === undefined) {
+    pending = [];
+    datagrams.set(key, pending);
+  }
+  pending.push({ message, arrival: typeof fields.arrival === "number" ? fields.arrival : undefined });
+  if (pending.length > PENDING_DATAGRAMS_PER_LINK_MAX) pending.shift();
+  return message;
+}
+
+function endDatagram(datagrams: Map<string, PendingDatagram[]>, position: number, event: DiagramEvent, from: string, host: string): void {
+  const pending = datagrams.get(`${from}\u0000${host}\u0000${String(event.fields?.port)}`);
+  if (pending === undefined || pending.length === 0) return;
+  let chosen = pending.findIndex((entry) => entry.arrival === event.time);
+  if (chosen === -1) chosen = pending.findIndex((entry) => entry.arrival === undefined || entry.arrival <= event.time);
+  if (chosen === -1) chosen = 0;
+  const [entry] = pending.splice(chosen, 1);
+  if (entry === undefined) return;
+  entry.message.end = position;
+  entry.message.outcome = event.kind === "net.datagram.drop" ? "dropped" : "delivered";
+}
