@@ -49,3 +49,16 @@ describe("counter-quorum", () => {
     expect(outcome.failed).toBe(true);
   });
 });
+
+describe("runner guards", () => {
+  it("maxTime ends a run with a kernel.runaway-time violation", async () => {
+    const result = await runScenario(counterQuorum, { seed: 1, faults: { version: 1, faults: [] }, maxTime: 500 });
+    expect(result.violations.map((violation) => violation.invariant)).toEqual(["kernel.runaway-time"]);
+  });
+
+  it("maxEvents ends a run with a kernel.runaway-events violation", async () => {
+    const result = await runScenario(counterQuorum, { seed: 1, faults: { version: 1, faults: [] }, maxEvents: 200 });
+    expect(result.violations.map((violation) => violation.invariant)).toEqual(["kernel.runaway-events"]);
+    expect(result.stats.events).toBeLessThanOrEqual(200);
+  });
+});

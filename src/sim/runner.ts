@@ -74,6 +74,8 @@ export interface RunOptions {
   buggify?: boolean;
   trace?: TraceOptions;
   maxEvents?: number;
+  /** Runaway guard on virtual time (ms): passing it ends the run with a `kernel.runaway-time` violation. */
+  maxTime?: number;
   /** Overrides the scenario's phase lengths. */
   safetyMs?: number;
   livenessMs?: number;
@@ -146,7 +148,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     };
     phase = "safety";
     world.record(undefined, "phase.safety", { untilMs: safetyMs });
-    const safety = await world.scheduler.run({ untilTime: safetyMs, predicate: check, maxEvents });
+    const maxTime = options.maxTime ?? Number.POSITIVE_INFINITY;
+    const safety = await world.scheduler.run({ untilTime: safetyMs, predicate: check, maxEvents, maxTime });
     reportGuard(world, safety.reason, maxEvents);
     if (!stopOnViolation()) {
       phase = "liveness";
@@ -158,6 +161,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         untilTime: deadline,
         predicate: () => check() || hooks.progress(),
         maxEvents: Math.max(0, maxEvents - world.scheduler.eventCount),
+        maxTime,
       });
       reportGuard(world, liveness.reason, maxEvents);
       if (!stopOnViolation()) {
