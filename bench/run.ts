@@ -5,10 +5,12 @@
 import { formatSection, type BenchSection } from "./lib.ts";
 import { benchCheck } from "./check.ts";
 import { benchKernel } from "./kernel.ts";
+import { benchSweep } from "./sweep.ts";
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   kernel: benchKernel,
   check: benchCheck,
+  sweep: benchSweep,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,5 +1,5 @@
 /**
- * The `dst` command: list, run, replay, sweep, merge, coverage.
+ * The `dst` command: list, run, replay, sweep, merge, coverage, shrink.
  *
  * Exit codes: 0 ok; 1 a run had violations (or a replay did not reproduce);
  * 2 bad input (unknown scenario, malformed seed, range, file or option), with one
@@ -13,6 +13,7 @@ import { ScenarioError, type Scenario } from "../sim/runner.ts";
 import { UsageError } from "./input.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
+import { shrinkCommand } from "./commands/shrink.ts";
 import { sweepCommand } from "./commands/sweep.ts";
 import { coverageCommand, mergeCommand } from "./commands/merge.ts";
 
@@ -90,6 +91,16 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .option("--no-progress", "no progress bar")
     .action(async (name: string, options) => {
       exitCode = await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output);
+    });
+
+  program
+    .command("shrink")
+    .description("minimise a counterexample's fault plan, safety phase and workload, keeping the same failure")
+    .argument("<counterexample.json>", "a file written by dst run or dst sweep")
+    .option("--out <min.json>", "where to write the minimal counterexample (default: <input>.min.json)")
+    .option("--max-runs <n>", "most scenario runs while shrinking (default 500)")
+    .action(async (path: string, options) => {
+      exitCode = await shrinkCommand(path, options, output);
     });
 
   program

@@ -60,6 +60,8 @@ export interface Scenario {
   readonly faultKinds?: readonly SwarmKind[];
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
+  /** Integer workload parameters that shrinking may lower; `default` is the value used when absent. */
+  readonly shrinkableParams?: Readonly<Record<string, { min: number; default: number }>>;
   /** A fresh disk system for a run (omit for scenarios that use no disk). */
   createDisks?(): DiskSystem;
   setup(context: ScenarioContext): ScenarioHooks;

@@ -1,0 +1,55 @@
+/**
+ * Sweep throughput: seeds per minute for each scenario with one worker, side by side
+ * with all cores (the ratio is the parallel speed-up).
+ */
+import { availableParallelism } from "node:os";
+import { SCENARIOS } from "../scenarios/index.ts";
+import { findScenario } from "../scenarios/index.ts";
+import { runTasks } from "../src/cli/sweep/pool.ts";
+import { counterexampleOf } from "../src/sim/counterexample.ts";
+import { runScenario, type Scenario } from "../src/sim/runner.ts";
+import { shrinkCounterexample } from "../src/sim/shrink/shrink-counterexample.ts";
+import type { SweepTask } from "../src/cli/sweep/task.ts";
+import type { BenchSection, BenchRow } from "./lib.ts";
+
+const SEEDS_PER_SCENARIO = Number(process.env.BENCH_SWEEP_SEEDS ?? 12);
+
+async function seedsPerMinute(scenario: string, workers: number): Promise<number> {
+  const tasks: SweepTask[] = Array.from({ length: SEEDS_PER_SCENARIO }, (_, index) => ({ id: index, scenario, seed: index + 1, checkDeterminism: false }));
+  const start = performance.now();
+  let failures = 0;
+  await runTasks(tasks, workers, (answer) => {
+    if (!answer.ok) failures++;
+  });
+  if (failures > 0) throw new Error(`bench sweep: ${failures} runs of ${scenario} could not run`);
+  return tasks.length / ((performance.now() - start) / 60_000);
+}
+
+/** Wall time to shrink the demonstration's failing run, beside the time of one run of it. */
+async function shrinkDemonstration(): Promise<{ shrinkMs: number; oneRunMs: number; runs: number; before: number; after: number }> {
+  const scenario = findScenario("counter-quorum") as Scenario;
+  const options = { seed: 1, variant: "ack-before-fsync" };
+  const runStart = performance.now();
+  const failing = await runScenario(scenario, options);
+  const oneRunMs = performance.now() - runStart;
+  const start = performance.now();
+  const shrunk = await shrinkCounterexample(counterexampleOf(failing, options), { resolveScenario: (name) => findScenario(name) });
+  return { shrinkMs: performance.now() - start, oneRunMs, runs: shrunk.runs, before: shrunk.before.faults, after: shrunk.after.faults };
+}
+
+export async function benchSweep(): Promise<BenchSection> {
+  const cores = availableParallelism();
+  const rows: BenchRow[] = [];
+  for (const scenario of SCENARIOS) {
+    const single = await seedsPerMinute(scenario.name, 1);
+    const parallel = await seedsPerMinute(scenario.name, cores);
+    rows.push({ name: `${scenario.name}, ${cores} workers`, value: parallel, unit: "seeds/min", baseline: single, baselineName: "1 worker" });
+  }
+  const shrink = await shrinkDemonstration();
+  rows.push({ name: `shrink counter-quorum seed 1 ack-before-fsync (${shrink.before} to ${shrink.after} faults, ${shrink.runs} runs)`, value: shrink.shrinkMs / 1000, unit: "s", baseline: shrink.oneRunMs / 1000, baselineName: "one run of the failing seed" });
+  return {
+    title: `Sweeps and shrinking: seeds per minute (${SEEDS_PER_SCENARIO} seeds per scenario, ${cores} cores)`,
+    rows,
+    notes: ["Each run is isolated in its own world; workers pull seeds as they finish. The ratio is the parallel speed-up (worker start-up included)."],
+  };
+}
