@@ -33,7 +33,7 @@ async function shrinkDemonstration(): Promise<{ shrinkMs: number; oneRunMs: numb
   const failing = await runScenario(scenario, options);
   const oneRunMs = performance.now() - runStart;
   const start = performance.now();
-  const shrunk = await shrinkCounterexample(counterexampleOf(failing, options), { resolveScenario: (name) => findScenario(name) });
+  const shrunk = await shrinkCounterexample(counterexampleOf(failing, options), { resolveScenario: (name) => findScenario(name) as Scenario });
   return { shrinkMs: performance.now() - start, oneRunMs, runs: shrunk.runs, before: shrunk.before.faults, after: shrunk.after.faults };
 }
 
