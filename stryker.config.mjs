@@ -1,0 +1,25 @@
+// Mutation testing of the protocol cores (npm run mutate): the property tests are the
+// killing suite. Surviving mutants point at missing properties.
+// Pass modules to mutate with STRYKER_MODULES=backedpipe,raft (default: all listed).
+const modules = {
+  "backedpipe-ring-buffer": ["src/impl/backedpipe/ring-buffer.ts"],
+  "backedpipe-writer": ["src/impl/backedpipe/backed-writer.ts"],
+};
+const wanted = (process.env.STRYKER_MODULES ?? "").split(",").filter(Boolean);
+const mutate = Object.entries(modules)
+  .filter(([name]) => wanted.length === 0 || wanted.some((prefix) => name.startsWith(prefix)))
+  .flatMap(([, files]) => files);
+
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "vitest.config.ts", related: true },
+  mutate,
+  coverageAnalysis: "perTest",
+  concurrency: 2,
+  timeoutMS: 60_000,
+  reporters: ["clear-text", "progress", "json"],
+  jsonReporter: { fileName: "out/mutation/mutation.json" },
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: true,
+  ignoreStatic: true,
+};
