@@ -3,6 +3,7 @@
  * same run. Pass section names to run only some: `npm run bench -- kernel`.
  */
 import { formatSection, type BenchSection } from "./lib.ts";
+import { benchBackedPipe } from "./backedpipe.ts";
 import { benchCheck } from "./check.ts";
 import { benchKernel } from "./kernel.ts";
 import { benchSweep } from "./sweep.ts";
@@ -10,6 +11,7 @@ import { benchSweep } from "./sweep.ts";
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   kernel: benchKernel,
   check: benchCheck,
+  backedpipe: benchBackedPipe,
   sweep: benchSweep,
 };
 

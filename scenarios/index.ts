@@ -4,8 +4,10 @@
  */
 import type { Scenario } from "../src/sim/runner.ts";
 import { counterQuorum } from "./counter-quorum.ts";
+import { pipeBufferTooSmall } from "./pipe-buffer-too-small.ts";
+import { pipeFlakyLink } from "./pipe-flaky-link.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum];
+export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

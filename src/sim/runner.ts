@@ -60,6 +60,8 @@ export interface Scenario {
   readonly faultKinds?: readonly SwarmKind[];
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
+  /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
+  readonly probePrefixes?: readonly string[];
   /** Integer workload parameters that shrinking may lower; `default` is the value used when absent. */
   readonly shrinkableParams?: Readonly<Record<string, { min: number; default: number }>>;
   /** A fresh disk system for a run (omit for scenarios that use no disk). */

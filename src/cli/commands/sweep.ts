@@ -74,7 +74,7 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   if (options.counterexamples !== undefined) await writeCounterexamples(records, options.counterexamples);
   output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
   output.out("");
-  output.out(formatCoverage(coverageOf(records, scanPoints()), target === "all" ? undefined : `${target.name.split("-")[0]}.`));
+  output.out(formatCoverage(coverageOf(records, scanPoints()), target === "all" ? undefined : target.probePrefixes ?? [`${target.name.split("-")[0]}.`]));
   for (const error of errors) output.out(`ERROR ${error}`);
   for (const { task, difference } of nondeterministic) {
     output.out(`NONDETERMINISM ${task.scenario} seed ${task.seed}: first differing trace record ${difference.index}\n  first run:  ${difference.first ?? "(end of trace)"}\n  second run: ${difference.second ?? "(end of trace)"}`);

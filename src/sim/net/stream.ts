@@ -76,6 +76,8 @@ export class StreamEndpoint implements Connection {
   write(data: Uint8Array): Promise<void> {
     if (this.state === "reset") return Promise.reject(this.resetError());
     if (this.state === "closed") return Promise.reject(new NetError("ECLOSED", `write on closed connection ${this.id}`));
+    // An empty write sends nothing: an empty segment would read as end-of-stream.
+    if (data.length === 0) return Promise.resolve();
     const copy = data.slice();
     if (this.writeWaiters.length === 0 && this.windowAllows(copy.length)) {
       this.send(copy);

@@ -1,0 +1,93 @@
+/**
+ * Deliberately broken BackedPipes for the pipe scenarios, one bug each, built from
+ * real components through the pipe's createReader/createWriter seams (they mirror
+ * properties/backedpipe/_fixtures). Only a run that names a variant uses them; the
+ * shipping code in src/impl never does.
+ */
+import { BackedPipe, BackedReader, BackedWriter } from "../src/impl/backedpipe/index.ts";
+import type { BackedPipeOptions, BackedWriterOptions, ErrorEventHandler, WritableConnection } from "../src/impl/backedpipe/index.ts";
+
+/** Builds a pipe (the real one or a broken one). */
+export type PipeFactory = (options: BackedPipeOptions) => BackedPipe;
+
+/** Bug: the writer replays from one byte past what the peer asked for (the peer misses a byte). */
+class OffByOneReplayWriter extends BackedWriter {
+  override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
+    const from = replayFromSequence < this.sequenceNum() ? replayFromSequence + 1 : replayFromSequence;
+    return super.reconnect(from, connection);
+  }
+}
+
+/** Bug: when the replay was evicted, the writer replays whatever is still buffered (a silent gap). */
+function replayWhatRemainsWriter(capacity: number, onError: ErrorEventHandler, options: BackedWriterOptions): BackedWriter {
+  class ReplayWhatRemainsWriter extends BackedWriter {
+    override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
+      return super.reconnect(Math.max(replayFromSequence, this.sequenceNum() - capacity), connection);
+    }
+  }
+  return new ReplayWhatRemainsWriter(capacity, onError, options);
+}
+
+/**
+ * Bug: every error is tagged with the latest generation instead of the generation of
+ * the connection that failed, so a late error of a replaced connection looks current
+ * and the pipe drops a healthy connection for it.
+ */
+const pipeThatReconnectsOnStaleErrors: PipeFactory = (options) => {
+  let latestGeneration = 0;
+  const retag =
+    (onError: ErrorEventHandler): ErrorEventHandler =>
+    (event) =>
+      onError({ ...event, generation: latestGeneration });
+  class RecordingReader extends BackedReader {
+    override setGeneration(generation: number): void {
+      latestGeneration = generation;
+      super.setGeneration(generation);
+    }
+  }
+  return new BackedPipe({
+    ...options,
+    createReader: (onError) => new RecordingReader(retag(onError)),
+    createWriter: (capacity, onError, writerOptions) => new BackedWriter(capacity, retag(onError), writerOptions),
+  });
+};
+
+const BROKEN_PIPES: Readonly<Record<string, PipeFactory>> = {
+  "off-by-one-replay": (options) =>
+    new BackedPipe({
+      ...options,
+      createWriter: (capacity, onError, writerOptions) => new OffByOneReplayWriter(capacity, onError, writerOptions),
+    }),
+  "replay-what-remains": (options) =>
+    new BackedPipe({
+      ...options,
+      createWriter: (capacity, onError, writerOptions) => replayWhatRemainsWriter(capacity, onError, writerOptions),
+    }),
+  "stale-generation-reconnect": pipeThatReconnectsOnStaleErrors,
+};
+
+/** What each broken pipe gets wrong (for the scenarios' `variants`). */
+export const PIPE_VARIANT_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  "off-by-one-replay": "the writer replays from one byte past the peer's sequence number",
+  "replay-what-remains": "when the replay was evicted from the ring buffer, the writer replays what remains instead of failing",
+  "stale-generation-reconnect": "errors carry the latest generation, so a late error of a replaced connection drops a healthy one",
+};
+
+/** The real pipe when `variant` is undefined, else the named broken pipe (which must exist). */
+export function pipeFactoryFor(variant: string | undefined): PipeFactory {
+  if (variant === undefined) return (options) => new BackedPipe(options);
+  const factory = BROKEN_PIPES[variant];
+  if (factory === undefined) throw new Error(`no broken pipe named "${variant}"`);
+  return factory;
+}
+
+/** The variants a scenario offers: a subset of the broken pipes, with their descriptions. */
+export function pipeVariants(...names: string[]): Readonly<Record<string, string>> {
+  const variants: Record<string, string> = {};
+  for (const name of names) {
+    const description = PIPE_VARIANT_DESCRIPTIONS[name];
+    if (description === undefined) throw new Error(`no broken pipe named "${name}"`);
+    variants[name] = description;
+  }
+  return variants;
+}

@@ -1,0 +1,63 @@
+/**
+ * The static registry of rare-path points: every `probe("system.point")` and
+ * `buggify("system.point")` in src/impl and scenarios/, found by scanning the source. Point names
+ * are string literals by convention (`system.point-name`), so the scan is complete;
+ * a test checks that every point hit at run time is in it.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export type PointKind = "probe" | "buggify";
+
+export interface Point {
+  kind: PointKind;
+  name: string;
+  /** Source locations, "file:line", relative to the repository. */
+  locations: string[];
+}
+
+const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const IMPLEMENTATION_ROOT = join(REPOSITORY_ROOT, "src", "impl");
+/** Where points live: the systems, and the scenarios' own workloads. */
+export const POINT_ROOTS = [IMPLEMENTATION_ROOT, join(REPOSITORY_ROOT, "scenarios")];
+
+/**
+ * A call of a probe or buggify function (`probe(`, `#probe(`, `probe?.(`,
+ * `env.buggify(`), optionally after one identifier argument (`probe(state, "…")`),
+ * whose argument is a literal dotted name.
+ */
+const POINT_CALL = /(?:^|[^\w$])#?(probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(["'])([a-z][\w-]*(?:\.[\w-]+)+)\2/g;
+
+/** Scans `roots` (default src/impl and scenarios) for points, sorted by kind and name. */
+export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
+  const points = new Map<string, Point>();
+  for (const file of roots.flatMap((root) => sourceFiles(root))) {
+    const lines = readFileSync(file, "utf8").split("\n");
+    lines.forEach((line, index) => {
+      if (/^\s*(\/\/|\*)/.test(line)) return;
+      for (const match of line.matchAll(POINT_CALL)) {
+        const kind = match[1] as PointKind;
+        const name = match[3] as string;
+        const key = `${kind}:${name}`;
+        const point = points.get(key) ?? { kind, name, locations: [] };
+        point.locations.push(`${relative(REPOSITORY_ROOT, file)}:${index + 1}`);
+        points.set(key, point);
+      }
+    });
+  }
+  return [...points.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+}
+
+function sourceFiles(root: string): string[] {
+  const files: string[] = [];
+  const visit = (directory: string) => {
+    for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(directory, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) files.push(path);
+    }
+  };
+  visit(root);
+  return files;
+}
