@@ -1,5 +1,5 @@
 /**
- * The `dst` command: list, run, replay, sweep, merge, coverage, shrink.
+ * The `dst` command: list, run, replay, sweep, merge, coverage, shrink, view, export.
  *
  * Exit codes: 0 ok; 1 a run had violations (or a replay did not reproduce);
  * 2 bad input (unknown scenario, malformed seed, range, file or option), with one
@@ -13,8 +13,10 @@ import { ScenarioError, type Scenario } from "../sim/runner.ts";
 import { UsageError } from "./input.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
+import { exportCommand } from "./commands/export.ts";
 import { shrinkCommand } from "./commands/shrink.ts";
 import { sweepCommand } from "./commands/sweep.ts";
+import { viewCommand } from "./commands/view.ts";
 import { coverageCommand, mergeCommand } from "./commands/merge.ts";
 
 export const EXIT_OK = 0;
@@ -101,6 +103,25 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .option("--max-runs <n>", "most scenario runs while shrinking (default 500)")
     .action(async (path: string, options) => {
       exitCode = await shrinkCommand(path, options, output);
+    });
+
+  program
+    .command("view")
+    .description("write one self-contained HTML page: a space-time diagram of a run, with its event list")
+    .argument("<input>", "a trace (.jsonl, from dst run --trace) or a counterexample (.json, replayed)")
+    .requiredOption("-o, --output <run.html>", "the page to write")
+    .action(async (input: string, options) => {
+      exitCode = await viewCommand(input, options, output);
+    });
+
+  program
+    .command("export")
+    .description("convert a run to another tool's format (chrome: Trace Event JSON for Perfetto / chrome://tracing)")
+    .argument("<input>", "a trace (.jsonl) or a counterexample (.json, replayed)")
+    .requiredOption("--format <name>", "output format: chrome")
+    .requiredOption("-o, --output <file>", "the file to write")
+    .action(async (input: string, options) => {
+      exitCode = await exportCommand(input, options, output);
     });
 
   program

@@ -6,27 +6,17 @@
  * only the segments still in flight (a suffix), so the order holds to the end; the
  * sends left unmatched are "lost".
  *
- * Datagrams (`net.datagram.send` / `.deliver` / `.drop`) may be reordered or
- * duplicated. A send records its arrival time; a delivery (or a drop at the
- * receiver) at exactly that time on the same link and port is its match. A paused
- * receiver delivers later, so failing an exact match, the earliest pending send on
- * the link that arrived by then is taken. A drop at the sender (the record names
- * `to`) is a message that never left.
+ * Datagrams (`net.datagram.send` / `.deliver` / `.drop`) are paired by their
+ * arrival times (see datagram-matcher.ts). A drop at the sender (the record
+ * names `to`) is a message that never left.
  */
+import { DatagramMatcher } from "./datagram-matcher.ts";
 import type { DiagramEvent, DiagramMessage } from "./diagram-types.ts";
-
-/** The most datagrams one link may have pending before the oldest are given up as lost. */
-export const PENDING_DATAGRAMS_PER_LINK_MAX = 10_000;
 
 interface StreamQueue {
   /** Sends not yet delivered, from `head` on (matched entries are cleared). */
   messages: Array<DiagramMessage | undefined>;
   head: number;
-}
-
-interface PendingDatagram {
-  message: DiagramMessage;
-  arrival: number | undefined;
 }
 
 /**
@@ -37,9 +27,10 @@ interface PendingDatagram {
 export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: string) => number, hostOf: (lane: number) => string): DiagramMessage[] {
   const messages: DiagramMessage[] = [];
   const streams = new Map<string, StreamQueue>();
-  const datagrams = new Map<string, PendingDatagram[]>();
+  const datagrams = new DatagramMatcher();
   for (let position = 0; position < events.length; position++) {
     const event = events[position] as DiagramEvent;
+    if (event.kind.startsWith("process.")) datagrams.process(event, hostOf(event.lane));
     if (!event.kind.startsWith("net.")) continue;
     const fields = event.fields ?? {};
     const host = hostOf(event.lane);
@@ -53,12 +44,12 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
         break;
       case "net.datagram.send":
         if (typeof fields.to !== "string") break;
-        messages.push(sendDatagram(datagrams, position, event, host, fields.to, laneOf(fields.to)));
+        messages.push(datagrams.send(position, event, host, fields.to, laneOf(fields.to)));
         break;
       case "net.datagram.deliver":
       case "net.datagram.drop":
         if (typeof fields.from === "string") {
-          endDatagram(datagrams, position, event, fields.from, host);
+          datagrams.end(position, event, fields.from, host);
         } else if (event.kind === "net.datagram.drop" && typeof fields.to === "string") {
           messages.push({ transport: "datagram", send: position, end: undefined, fromLane: event.lane, toLane: laneOf(fields.to), outcome: "dropped" });
         }
@@ -94,30 +85,4 @@ function deliverStream(streams: Map<string, StreamQueue>, position: number, conn
   if (message === undefined) return;
   message.end = position;
   message.outcome = "delivered";
-}
-
-function sendDatagram(datagrams: Map<string, PendingDatagram[]>, position: number, event: DiagramEvent, host: string, to: string, toLane: number): DiagramMessage {
-  const fields = event.fields ?? {};
-  const message: DiagramMessage = { transport: "datagram", send: position, end: undefined, fromLane: event.lane, toLane, outcome: "lost" };
-  const key = `${host}\u0000${to}\u0000${String(fields.port)}`;
-  let pending = datagrams.get(key);
-  if (pending === undefined) {
-    pending = [];
-    datagrams.set(key, pending);
-  }
-  pending.push({ message, arrival: typeof fields.arrival === "number" ? fields.arrival : undefined });
-  if (pending.length > PENDING_DATAGRAMS_PER_LINK_MAX) pending.shift();
-  return message;
-}
-
-function endDatagram(datagrams: Map<string, PendingDatagram[]>, position: number, event: DiagramEvent, from: string, host: string): void {
-  const pending = datagrams.get(`${from}\u0000${host}\u0000${String(event.fields?.port)}`);
-  if (pending === undefined || pending.length === 0) return;
-  let chosen = pending.findIndex((entry) => entry.arrival === event.time);
-  if (chosen === -1) chosen = pending.findIndex((entry) => entry.arrival === undefined || entry.arrival <= event.time);
-  if (chosen === -1) chosen = 0;
-  const [entry] = pending.splice(chosen, 1);
-  if (entry === undefined) return;
-  entry.message.end = position;
-  entry.message.outcome = event.kind === "net.datagram.drop" ? "dropped" : "delivered";
 }

@@ -1,0 +1,32 @@
+/**
+ * `dst view <trace.jsonl|counterexample.json> -o run.html`: writes one
+ * self-contained HTML page with the run's space-time diagram (a counterexample
+ * is replayed first, to get its trace): a lane per host, messages as arrows,
+ * crashes, pauses and partitions as shaded spans, violations in red, client
+ * operations as bars coloured by outcome. A scenario gets its operations drawn
+ * by tracing records with fields `{ op, phase: "invoke" | "ok" | "fail" | "info" }`
+ * (and optionally `id`), or `app.<op>.invoke` / `.ok` / `.fail` / `.info` kinds;
+ * see src/cli/view/operation-building.ts.
+ */
+import { buildDiagramModel } from "../view/diagram-model.ts";
+import { loadRun } from "../view/load-run.ts";
+import { viewPageHtml } from "../view/page-html.ts";
+import { writeOutputFile } from "../view/write-output.ts";
+import type { Output } from "../main.ts";
+
+export interface ViewCommandOptions {
+  /** Where to write the page. */
+  output: string;
+}
+
+/** Writes the page; resolves with exit code 0. Bad input throws `UsageError`. */
+export async function viewCommand(input: string, options: ViewCommandOptions, output: Output): Promise<number> {
+  const run = await loadRun(input);
+  if (run.reproduced === false) output.err(`dst: warning: the replay of ${input} did not reproduce its recorded fingerprint; showing the replay`);
+  const model = buildDiagramModel(run.records, run.title);
+  const html = viewPageHtml(model);
+  writeOutputFile(options.output, html, "page");
+  const violations = model.violations.length === 0 ? "no violations" : `${model.violations.length} violation(s)`;
+  output.out(`wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`);
+  return 0;
+}
