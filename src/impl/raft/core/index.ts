@@ -1,0 +1,15 @@
+/**
+ * The pure Raft core: no I/O, no ambient time or randomness. See raft-core.ts.
+ */
+export { RaftCore, EMPTY_RESTORE } from "./raft-core.ts";
+export type { CoreRestore, CoreStatus, FollowerStatus, ProposeOutcome } from "./raft-core.ts";
+export type { ConfigurationChange, Placement } from "./leader-requests.ts";
+export { BROKEN_VARIANTS, resolveCoreOptions } from "./options.ts";
+export type { BrokenVariant, CoreOptions, CoreRandom, ResolvedCoreOptions } from "./options.ts";
+export { isEmptyReady } from "./ready.ts";
+export type { LeadershipChange, Ready, TransferOutcome, Verification } from "./ready.ts";
+export { describeMessage } from "./messages.ts";
+export type * from "./messages.ts";
+export { configurationOf, EMPTY_CONFIGURATION, isVoter, quorumOf, sameConfiguration } from "./types.ts";
+export type { Configuration, EntryKind, HardState, LogEntry, RaftRole, ServerId, SnapshotMetadata } from "./types.ts";
+export type { ProgressMode } from "./progress.ts";

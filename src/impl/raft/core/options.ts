@@ -1,0 +1,102 @@
+/**
+ * Options of the Raft core, in ticks (the node turns ticks into milliseconds), and
+ * the deliberately broken variants that property tests use to show that each
+ * checker catches the bug it is about.
+ */
+import { assert } from "../../common/assert.ts";
+import type { ServerId } from "./types.ts";
+
+/**
+ * The randomness the core needs (election jitter), injected: an Env's Random fits,
+ * and so does a test's seeded generator. The core never touches ambient randomness.
+ */
+export interface CoreRandom {
+  /** An integer in [min, max] inclusive. */
+  int(min: number, max: number): number;
+}
+
+/**
+ * Deliberately broken variants: test fixtures only. Never set outside tests and
+ * scenario variants; every one breaks a Raft invariant on purpose.
+ */
+export const BROKEN_VARIANTS = {
+  "count-stale-term-votes": "a candidate counts granted votes from earlier terms (breaks election safety)",
+  "leader-appends-after-commit-index": "a leader appends new entries right after its commit index, overwriting its uncommitted ones (breaks leader append-only)",
+  "skip-previous-term-check": "a follower accepts entries when it holds prevLogIndex, whatever its term (breaks log matching)",
+  "grant-vote-without-log-check": "a voter grants its vote without checking that the candidate's log is up to date (breaks leader completeness)",
+  "commit-previous-term-by-counting": "a leader commits entries of earlier terms by counting replicas (Raft §5.4.2, Figure 8; breaks leader completeness)",
+  "heartbeat-commit-uncapped": "a leader's heartbeat carries its whole commit index, not what the follower is known to hold, so a follower commits stale entries (breaks state machine safety)",
+  "vote-twice-in-term": "a voter does not remember its vote, and votes again in the same term (breaks election safety)",
+  "no-next-index-backtracking": "a leader never moves nextIndex back on a rejection (breaks liveness)",
+} as const;
+
+export type BrokenVariant = keyof typeof BROKEN_VARIANTS;
+
+export interface CoreOptions {
+  /** This server's id. */
+  readonly id: ServerId;
+  /** Election jitter comes only from here. */
+  readonly random: CoreRandom;
+  /** Base election timeout; each timeout is drawn in [base, 2 × base - 1]. Default 10. */
+  readonly electionTimeoutTicks?: number;
+  /** A leader sends heartbeats this often. Default 1. Must be below the election timeout. */
+  readonly heartbeatIntervalTicks?: number;
+  /** Pre-vote (Raft thesis §9.6): a partitioned server does not disrupt the cluster when it returns. Default true. */
+  readonly preVote?: boolean;
+  /** Check-quorum: a leader that hears from no quorum for an election timeout steps down; voters ignore elections while they hear from a leader. Default true. */
+  readonly checkQuorum?: boolean;
+  /** Most entries in one AppendEntries. Default 64. */
+  readonly maxEntriesPerAppend?: number;
+  /** Most AppendEntries in flight to one follower while replicating. Default 8. */
+  readonly maxInflightAppends?: number;
+  /** Ask for a snapshot once this many entries were applied since the last one. Default 1024. */
+  readonly snapshotThresholdEntries?: number;
+  /** Entries kept in the log behind a snapshot, for slow followers. Default 128. */
+  readonly trailingLogEntries?: number;
+  /** A snapshot not acknowledged after this many ticks is sent again. Default: the election timeout. */
+  readonly snapshotResendTicks?: number;
+  /** Test fixture: a deliberately broken variant. Never set in real use. */
+  readonly brokenVariant?: BrokenVariant;
+}
+
+export type ResolvedCoreOptions = Required<Omit<CoreOptions, "brokenVariant">> & { readonly brokenVariant: BrokenVariant | undefined };
+
+export const DEFAULT_ELECTION_TIMEOUT_TICKS = 10;
+export const DEFAULT_HEARTBEAT_INTERVAL_TICKS = 1;
+export const DEFAULT_MAX_ENTRIES_PER_APPEND = 64;
+export const DEFAULT_MAX_INFLIGHT_APPENDS = 8;
+export const DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES = 1024;
+export const DEFAULT_TRAILING_LOG_ENTRIES = 128;
+
+/** Fills in defaults and checks every option. */
+export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
+  const electionTimeoutTicks = options.electionTimeoutTicks ?? DEFAULT_ELECTION_TIMEOUT_TICKS;
+  const resolved: ResolvedCoreOptions = {
+    id: options.id,
+    random: options.random,
+    electionTimeoutTicks,
+    heartbeatIntervalTicks: options.heartbeatIntervalTicks ?? DEFAULT_HEARTBEAT_INTERVAL_TICKS,
+    preVote: options.preVote ?? true,
+    checkQuorum: options.checkQuorum ?? true,
+    maxEntriesPerAppend: options.maxEntriesPerAppend ?? DEFAULT_MAX_ENTRIES_PER_APPEND,
+    maxInflightAppends: options.maxInflightAppends ?? DEFAULT_MAX_INFLIGHT_APPENDS,
+    snapshotThresholdEntries: options.snapshotThresholdEntries ?? DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES,
+    trailingLogEntries: options.trailingLogEntries ?? DEFAULT_TRAILING_LOG_ENTRIES,
+    snapshotResendTicks: options.snapshotResendTicks ?? electionTimeoutTicks,
+    brokenVariant: options.brokenVariant,
+  };
+  assert(resolved.id.length > 0, "a server id must not be empty");
+  assert(positiveInteger(resolved.electionTimeoutTicks) && resolved.electionTimeoutTicks >= 2, "electionTimeoutTicks must be an integer ≥ 2");
+  assert(positiveInteger(resolved.heartbeatIntervalTicks), "heartbeatIntervalTicks must be a positive integer");
+  assert(resolved.heartbeatIntervalTicks < resolved.electionTimeoutTicks, "heartbeats must come more often than election timeouts");
+  assert(positiveInteger(resolved.maxEntriesPerAppend), "maxEntriesPerAppend must be a positive integer");
+  assert(positiveInteger(resolved.maxInflightAppends), "maxInflightAppends must be a positive integer");
+  assert(positiveInteger(resolved.snapshotThresholdEntries), "snapshotThresholdEntries must be a positive integer");
+  assert(Number.isSafeInteger(resolved.trailingLogEntries) && resolved.trailingLogEntries >= 0, "trailingLogEntries must be a non-negative integer");
+  assert(positiveInteger(resolved.snapshotResendTicks), "snapshotResendTicks must be a positive integer");
+  return resolved;
+}
+
+function positiveInteger(value: number): boolean {
+  return Number.isSafeInteger(value) && value > 0;
+}

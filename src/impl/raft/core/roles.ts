@@ -1,0 +1,163 @@
+/**
+ * Role transitions and the election timer: follower, pre-candidate (pre-vote),
+ * candidate and leader, and what each does on a tick.
+ */
+import { assert } from "../../common/assert.ts";
+import { appendToLog } from "./log-changes.ts";
+import {
+  otherVoters,
+  probe,
+  promotable,
+  quorum,
+  reportLeadership,
+  resetElectionTimer,
+  send,
+  type CoreState,
+} from "./core-state.ts";
+import { Progress } from "./progress.ts";
+import { broadcastAppend, heartbeatRound, maybeCommit } from "./replication.ts";
+import type { ServerId } from "./types.ts";
+
+/** Becomes a follower at `term` (a higher term forgets the vote), following `leaderId` if known. */
+export function becomeFollower(state: CoreState, term: number, leaderId: ServerId | undefined): void {
+  assert(term >= state.term, `${state.id} stepping back from term ${state.term} to ${term}`);
+  if (term > state.term) {
+    state.term = term;
+    state.votedFor = undefined;
+  }
+  endLeadership(state);
+  state.role = "follower";
+  state.leaderId = leaderId;
+  state.votes = new Map();
+  resetElectionTimer(state);
+  reportLeadership(state);
+}
+
+/** A leader that stops leading answers its pending verifications: not confirmed. */
+function endLeadership(state: CoreState): void {
+  const leader = state.leader;
+  if (leader === undefined) return;
+  for (const verification of leader.verifications) state.ready.verified({ id: verification.id, confirmed: false });
+  state.leader = undefined;
+}
+
+/** Starts an election: a pre-vote first unless disabled or asked for by a leadership transfer. */
+export function startElection(state: CoreState, transfer: boolean): void {
+  if (state.options.preVote && !transfer) becomePreCandidate(state);
+  else campaign(state, transfer);
+}
+
+function becomePreCandidate(state: CoreState): void {
+  assert(state.role !== "leader", `${state.id}: a leader does not pre-vote`);
+  state.role = "pre-candidate";
+  state.leaderId = undefined;
+  state.votes = new Map([[state.id, true]]);
+  resetElectionTimer(state);
+  reportLeadership(state);
+  if (state.votes.size >= quorum(state)) {
+    campaign(state, false);
+    return;
+  }
+  for (const voter of otherVoters(state)) {
+    send(state, {
+      type: "request-vote", to: voter, term: state.term + 1, lastLogIndex: state.log.lastIndex, lastLogTerm: state.log.lastTerm,
+      preVote: true, transfer: false,
+    });
+  }
+}
+
+/** Becomes a candidate in the next term, votes for itself, and asks the other voters. */
+export function campaign(state: CoreState, transfer: boolean): void {
+  endLeadership(state);
+  state.term += 1;
+  state.votedFor = state.id;
+  state.role = "candidate";
+  state.leaderId = undefined;
+  state.votes = new Map([[state.id, true]]);
+  resetElectionTimer(state);
+  reportLeadership(state);
+  if (state.votes.size >= quorum(state)) {
+    becomeLeader(state);
+    return;
+  }
+  for (const voter of otherVoters(state)) {
+    send(state, {
+      type: "request-vote", to: voter, lastLogIndex: state.log.lastIndex, lastLogTerm: state.log.lastTerm, preVote: false, transfer,
+    });
+  }
+}
+
+/** Wins the election: tracks every follower, appends the term's no-op and replicates it. */
+export function becomeLeader(state: CoreState): void {
+  assert(state.role === "candidate", `${state.id} becoming leader from ${state.role}`);
+  const nextIndex = state.log.lastIndex + 1;
+  const progress = new Map<ServerId, Progress>();
+  for (const voter of otherVoters(state)) progress.set(voter, new Progress(nextIndex));
+  state.role = "leader";
+  state.leaderId = state.id;
+  state.votes = new Map();
+  state.leader = { progress, sequence: 0, termStartIndex: nextIndex, verifications: [], transfer: undefined };
+  state.electionElapsedTicks = 0;
+  state.heartbeatElapsedTicks = 0;
+  reportLeadership(state);
+  appendToLog(state, [{ index: nextIndex, term: state.term, kind: "noop", data: new Uint8Array(0) }]);
+  broadcastAppend(state);
+  maybeCommit(state);
+}
+
+/** One tick of the logical clock. */
+export function tick(state: CoreState): void {
+  if (state.role === "leader") tickLeader(state);
+  else tickElection(state);
+}
+
+function tickElection(state: CoreState): void {
+  state.electionElapsedTicks++;
+  if (state.electionElapsedTicks >= state.randomizedElectionTimeoutTicks && promotable(state)) {
+    startElection(state, false);
+  } else if (state.electionElapsedTicks >= state.randomizedElectionTimeoutTicks) {
+    // Not a voter: no election, and no leader heard from for a while.
+    resetElectionTimer(state);
+  }
+}
+
+function tickLeader(state: CoreState): void {
+  const leader = state.leader;
+  assert(leader !== undefined, "leader without leader state");
+  state.heartbeatElapsedTicks++;
+  state.electionElapsedTicks++;
+  const transfer = leader.transfer;
+  if (transfer !== undefined && ++transfer.elapsedTicks >= state.options.electionTimeoutTicks) {
+    leader.transfer = undefined;
+    for (const progress of leader.progress.values()) progress.timeoutNowSent = false;
+    probe(state, "raft.leadership-transfer-timed-out");
+    state.ready.transferEnded({ target: transfer.target, outcome: "timed-out" });
+  }
+  for (const progress of leader.progress.values()) progress.ticksSinceContact++;
+  if (state.electionElapsedTicks >= state.options.electionTimeoutTicks) state.electionElapsedTicks = 0;
+  if (state.options.checkQuorum && !quorumActive(state)) {
+    probe(state, "raft.check-quorum-step-down");
+    becomeFollower(state, state.term, undefined);
+    return;
+  }
+  if (state.heartbeatElapsedTicks >= state.options.heartbeatIntervalTicks) {
+    state.heartbeatElapsedTicks = 0;
+    heartbeatRound(state);
+  }
+}
+
+/**
+ * Check-quorum: a quorum of voters (this one included, if it votes) answered within
+ * the last election timeout. Checked every tick, so a leader cut off from a quorum
+ * steps down one election timeout after it last heard from one.
+ */
+function quorumActive(state: CoreState): boolean {
+  const leader = state.leader;
+  assert(leader !== undefined, "quorumActive: not a leader");
+  let active = 0;
+  for (const voter of state.configuration.voters) {
+    const progress = leader.progress.get(voter);
+    if (voter === state.id || (progress !== undefined && progress.ticksSinceContact < state.options.electionTimeoutTicks)) active++;
+  }
+  return active >= quorum(state);
+}

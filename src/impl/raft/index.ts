@@ -1,0 +1,21 @@
+/**
+ * raft: hashicorp/raft's contract in TypeScript. A pure, deterministic protocol
+ * core (core/: etcd-raft style, tick/step/propose → Ready) and a node (node/) that
+ * runs it on an Env: RPC transport, log, stable and snapshot stores on the host's
+ * disk, and hashicorp/raft's API (apply, barrier, verifyLeader, leader, state,
+ * leadership observation, stats, addVoter, removeServer, leadershipTransfer,
+ * shutdown) with its typed errors (errors.ts).
+ */
+export * from "./core/index.ts";
+export * from "./errors.ts";
+export { RaftNode, DEFAULT_ENQUEUE_TIMEOUT_MS } from "./node/raft-node.ts";
+export type { RaftState } from "./node/raft-node.ts";
+export type { ApplyResult } from "./node/pending-operations.ts";
+export type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "./node/fsm.ts";
+export { readerOf } from "./node/fsm.ts";
+export type { LeadershipEvent } from "./node/leadership-observers.ts";
+export { BROKEN_NODE_VARIANTS, DEFAULT_RAFT_PORT, resolveNodeOptions } from "./node/node-options.ts";
+export type { BrokenNodeVariant, RaftNodeOptions } from "./node/node-options.ts";
+export { RAFT_INSTALL_SNAPSHOT_METHOD, RAFT_MESSAGE_METHOD } from "./node/transport.ts";
+export { RAFT_BUGGIFY_POINTS, RAFT_PROBES } from "./probes.ts";
+export type { RaftBuggifyPoint, RaftProbe } from "./probes.ts";

@@ -1,0 +1,396 @@
+/**
+ * RaftNode: the Raft core (../core) driven on an Env, with hashicorp/raft's API:
+ * `apply` (a promise of the FSM's response once the entry is committed and
+ * applied), `barrier`, `verifyLeader`, `leader`, `state`, leadership observation,
+ * `stats`, `addVoter`, `removeServer`, `leadershipTransfer`, `shutdown`.
+ *
+ * How it runs: ticks come from `env.clock.setTimer`; messages travel as RPC calls
+ * (transport.ts); every ready of the core is carried out in order by the pipeline
+ * (ready-pipeline.ts): durable before anything is sent, applied after; the stores
+ * (log, stable, snapshots) live on `env.disk` (storage.ts).
+ *
+ * Failure semantics, as hashicorp/raft:
+ * - ErrNotLeader, ErrLeadershipTransferInProgress, ErrEnqueueTimeout: the entry was not appended;
+ * - ErrLeadershipLost: this server stopped leading before the entry was applied; the
+ *   entry may still be committed and applied later (outcome unknown);
+ * - ErrRaftShutdown: the node stopped (shutdown, or a fatal disk failure: then
+ *   `terminated` resolves with ErrStorageFailed).
+ *
+ * Probes (env.probe) at rare paths: those the core reports (core/*.ts) and
+ * "raft.leadership-lost-with-pending", "raft.log-tail-truncated-on-restart",
+ * "raft.read-retried-after-checksum-failure", "raft.snapshot-install-finished-on-restart",
+ * "raft.storage-failed", "raft.snapshot-failed", "raft.message-dropped-backpressure".
+ * Buggify points: "raft.delay-fsync", "raft.drop-outbound-message".
+ */
+import { DiskError, RpcError, type Env, type Timer } from "../../../sim/env.ts";
+import { RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
+import {
+  ErrLeadershipLost,
+  ErrLeadershipTransferTimeout,
+  ErrNotLeader,
+  ErrRaftShutdown,
+  ErrSnapshotCorrupted,
+  ErrStorageFailed,
+  type RaftError,
+} from "../errors.ts";
+import { readerOf, type FsmSnapshot } from "./fsm.ts";
+import { LeadershipObservers, type LeadershipEvent } from "./leadership-observers.ts";
+import { resolveNodeOptions, type RaftNodeOptions, type ResolvedNodeOptions } from "./node-options.ts";
+import { PendingOperations, type ApplyResult } from "./pending-operations.ts";
+import { ReadyPipeline } from "./ready-pipeline.ts";
+import { SnapshotTooLargeError } from "./snapshot-store.ts";
+import { openStorage, type Storage } from "./storage.ts";
+import { Transport } from "./transport.ts";
+
+/** hashicorp/raft's RaftState names (a pre-candidate reports as Candidate). */
+export type RaftState = "Follower" | "Candidate" | "Leader" | "Shutdown";
+
+/** How long `apply` and the others wait for room in the window by default, in ms. */
+export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1_000;
+
+interface Deferred<T> {
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: RaftError) => void;
+}
+
+/** One Raft server on an Env (see the file's comment). Create with `RaftNode.start`. */
+export class RaftNode {
+  private readonly pipeline: ReadyPipeline;
+  private readonly transport: Transport;
+  private readonly pending: PendingOperations;
+  private readonly observers = new LeadershipObservers();
+  private readonly verifications = new Map<number, Deferred<void>>();
+  private transfer: (Deferred<void> & { readonly target: ServerId }) | undefined;
+  private nextVerificationId = 1;
+  private tickTimer: Timer | undefined;
+  private stopped = false;
+  private fsmAppliedIndex: number;
+  private snapshotInProgress = false;
+  private leadership: LeadershipChange;
+  private resolveTerminated: (reason: RaftError | undefined) => void = () => undefined;
+  /** Resolves when the node stops: undefined after `shutdown`, the ErrStorageFailed that stopped it otherwise. */
+  readonly terminated: Promise<RaftError | undefined>;
+
+  /** Opens the stores, restores the FSM from the latest snapshot, and starts serving and ticking. */
+  static async start(env: Env, options: RaftNodeOptions): Promise<RaftNode> {
+    const resolved = resolveNodeOptions(options);
+    const storage = await openStorage(env, resolved.directory, resolved.bootstrapVoters);
+    if (storage.latestSnapshot !== undefined) await resolved.fsm.restore(readerOf(storage.latestSnapshot.data));
+    const core = new RaftCore({
+      id: env.host,
+      random: env.random.fork("raft-election"),
+      electionTimeoutTicks: resolved.electionTimeoutTicks,
+      heartbeatIntervalTicks: resolved.heartbeatIntervalTicks,
+      snapshotThresholdEntries: resolved.snapshotThresholdEntries,
+      trailingLogEntries: resolved.trailingLogEntries,
+      maxEntriesPerAppend: resolved.maxEntriesPerAppend,
+      maxInflightAppends: resolved.maxInflightAppends,
+      ...(resolved.brokenVariant !== undefined ? { brokenVariant: resolved.brokenVariant } : {}),
+    }, storage.restore);
+    const node = new RaftNode(env, resolved, storage, core);
+    node.transport.start();
+    node.scheduleTick();
+    env.trace("raft.started", { term: storage.restore.hardState.term, lastIndex: storage.log.lastIndex, snapshot: storage.latestSnapshot?.metadata.index ?? 0 });
+    return node;
+  }
+
+  private constructor(
+    private readonly env: Env,
+    private readonly options: ResolvedNodeOptions,
+    private readonly storage: Storage,
+    private readonly core: RaftCore,
+  ) {
+    this.terminated = new Promise((resolve) => (this.resolveTerminated = resolve));
+    this.pending = new PendingOperations(env.clock, options.maxPendingApplies);
+    this.fsmAppliedIndex = storage.latestSnapshot?.metadata.index ?? 0;
+    this.leadership = { role: "follower", leaderId: undefined, term: storage.restore.hardState.term };
+    this.pipeline = new ReadyPipeline({
+      env,
+      stable: storage.stable,
+      log: storage.log,
+      send: (message) => this.transport.send(message),
+      restoreSnapshot: (metadata) => this.restoreSnapshot(metadata),
+      applyEntry: (entry) => this.applyEntry(entry),
+      report: (ready) => this.report(ready),
+      fail: (operation, error) => this.fail(operation, error),
+      running: () => !this.stopped,
+      ackBeforeFsync: options.brokenNodeVariant === "ack-before-fsync",
+    });
+    this.transport = new Transport(env, options.port, options.messageDeadlineMs, {
+      receive: (message) => this.receive(message),
+      receiveSnapshot: (message, data) => this.receiveSnapshot(message, data),
+      readSnapshot: async (metadata) => (await this.storage.snapshots.read(metadata))?.data,
+      running: () => !this.stopped,
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // hashicorp/raft's API
+
+  /**
+   * Appends `data` as a command (leader only) and resolves with the FSM's response
+   * once it is committed and applied here. `timeoutMs` bounds only the wait for room
+   * in the window of pending entries (ErrEnqueueTimeout), as in hashicorp/raft.
+   */
+  apply(data: Uint8Array, timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS): Promise<ApplyResult> {
+    return this.propose(timeoutMs, () => this.core.propose(data));
+  }
+
+  /** Resolves once every entry appended before it is applied (a barrier entry, leader only). */
+  async barrier(timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS): Promise<void> {
+    await this.propose(timeoutMs, () => this.core.proposeBarrier());
+  }
+
+  /** Resolves if a quorum still follows this leader (it heard from one after the call); ErrNotLeader otherwise. */
+  verifyLeader(): Promise<void> {
+    if (this.stopped) return Promise.reject(new ErrRaftShutdown(false));
+    const id = this.nextVerificationId++;
+    const outcome = this.core.verifyLeader(id);
+    if (!outcome.ok) return Promise.reject(outcome.error);
+    const result = new Promise<void>((resolve, reject) => this.verifications.set(id, { resolve, reject }));
+    this.pipeline.enqueue(outcome.ready);
+    return result;
+  }
+
+  /** Adds a voter through the log; resolves once the new configuration is applied (committed). */
+  addVoter(id: ServerId, timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS): Promise<void> {
+    return this.changeConfiguration({ kind: "add-voter", id }, timeoutMs);
+  }
+
+  /** Removes a server through the log; resolves once the new configuration is applied (committed). */
+  removeServer(id: ServerId, timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS): Promise<void> {
+    return this.changeConfiguration({ kind: "remove-server", id }, timeoutMs);
+  }
+
+  /** Hands leadership to `target` (default: the most up-to-date voter); resolves once this server stepped down. */
+  leadershipTransfer(target?: ServerId): Promise<void> {
+    if (this.stopped) return Promise.reject(new ErrRaftShutdown(false));
+    const outcome = this.core.transferLeadership(target);
+    if (!outcome.ok) return Promise.reject(outcome.error);
+    const result = new Promise<void>((resolve, reject) => (this.transfer = { resolve, reject, target: outcome.target }));
+    this.pipeline.enqueue(outcome.ready);
+    return result;
+  }
+
+  /** The leader this server knows of, if any (its id is its address). */
+  leader(): ServerId | undefined {
+    return this.stopped ? undefined : this.core.status().leaderId;
+  }
+
+  state(): RaftState {
+    if (this.stopped) return "Shutdown";
+    return stateOf(this.core.status().role);
+  }
+
+  /** Calls `callback` on every leadership change (after the change is durable); returns the unsubscribe function. */
+  observeLeadership(callback: (event: LeadershipEvent) => void): () => void {
+    return this.observers.observe(callback);
+  }
+
+  /** Leadership changes as an async iterable (hashicorp/raft's LeaderCh), ending at shutdown. */
+  leadershipChanges(): AsyncIterable<LeadershipEvent> {
+    return this.observers.iterate();
+  }
+
+  /** hashicorp/raft's Stats: figures as strings. */
+  stats(): Record<string, string> {
+    const status = this.core.status();
+    return {
+      state: this.state(),
+      term: String(status.term),
+      last_log_index: String(status.lastIndex),
+      last_log_term: String(status.lastTerm),
+      commit_index: String(status.commitIndex),
+      applied_index: String(this.fsmAppliedIndex),
+      fsm_pending: String(this.pending.size),
+      last_snapshot_index: String(status.snapshot?.index ?? 0),
+      last_snapshot_term: String(status.snapshot?.term ?? 0),
+      latest_configuration: `[${status.configuration.voters.join(", ")}]`,
+      latest_configuration_index: String(status.configurationIndex),
+      num_peers: String(status.configuration.voters.filter((voter) => voter !== this.env.host).length),
+      leader: status.leaderId ?? "",
+      dropped_messages: String(this.transport.droppedMessages),
+    };
+  }
+
+  /** Stops ticking and serving; every pending operation fails with ErrRaftShutdown. */
+  async shutdown(): Promise<void> {
+    await this.stop(undefined);
+  }
+
+  // -------------------------------------------------------------------------
+  // Internals
+
+  /** Checks that this server may take proposals, then takes a slot in the window (given back if it stopped meanwhile). */
+  private async admit(timeoutMs: number): Promise<void> {
+    if (this.stopped) throw new ErrRaftShutdown(false);
+    const status = this.core.status();
+    if (status.role !== "leader") throw new ErrNotLeader(status.leaderId);
+    try {
+      await this.pending.admit(timeoutMs);
+    } catch (error) {
+      if (this.stopped) throw new ErrRaftShutdown(false);
+      throw error;
+    }
+    if (this.stopped) {
+      this.pending.release();
+      throw new ErrRaftShutdown(false);
+    }
+  }
+
+  private async changeConfiguration(change: { kind: "add-voter" | "remove-server"; id: ServerId }, timeoutMs: number): Promise<void> {
+    await this.propose(timeoutMs, () => this.core.proposeConfigurationChange(change));
+  }
+
+  /** Takes a slot in the window, proposes, and waits for the entry to be applied. */
+  private async propose(timeoutMs: number, propose: () => ProposeOutcome): Promise<ApplyResult> {
+    await this.admit(timeoutMs);
+    const outcome = propose();
+    if (!outcome.ok) {
+      this.pending.release();
+      throw outcome.error;
+    }
+    const result = this.pending.add(outcome.index, outcome.term);
+    this.pipeline.enqueue(outcome.ready);
+    return result;
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.env.clock.setTimer(this.options.tickIntervalMs, () => {
+      if (this.stopped) return;
+      this.pipeline.enqueue(this.core.tick());
+      this.scheduleTick();
+    });
+  }
+
+  private receive(message: Message): void {
+    if (!this.stopped) this.pipeline.enqueue(this.core.step(message));
+  }
+
+  /** Stores a snapshot from the leader durably (unless it is of no use), then steps the core. */
+  private async receiveSnapshot(message: InstallSnapshot, data: Uint8Array): Promise<void> {
+    const status = this.core.status();
+    if (message.term >= status.term && message.snapshot.index > status.commitIndex) {
+      try {
+        await this.storage.snapshots.store({ metadata: message.snapshot, data });
+      } catch (error) {
+        if (!(error instanceof DiskError) && !(error instanceof SnapshotTooLargeError)) throw error;
+        this.env.probe("raft.snapshot-failed");
+        throw new RpcError("APPLICATION", `could not store the snapshot: ${error.message}`, "snapshot-not-stored");
+      }
+    }
+    this.receive(message);
+  }
+
+  private async restoreSnapshot(metadata: SnapshotMetadata): Promise<void> {
+    const stored = await this.storage.snapshots.read(metadata);
+    if (stored === undefined) {
+      this.fail("restore", new ErrSnapshotCorrupted(`snapshot ${metadata.index}/${metadata.term}`, "not readable after it was stored"));
+      return;
+    }
+    await this.options.fsm.restore(readerOf(stored.data));
+    this.fsmAppliedIndex = metadata.index;
+    this.env.trace("raft.snapshot-restored", { index: metadata.index, term: metadata.term });
+  }
+
+  private applyEntry(entry: LogEntry): void {
+    const response = entry.kind === "command" ? this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data }) : undefined;
+    this.fsmAppliedIndex = entry.index;
+    this.pending.applied(entry, response);
+  }
+
+  /** Step 4 of a ready: probes, leadership, verifications, transfer outcome, snapshot request. */
+  private async report(ready: Ready): Promise<void> {
+    for (const name of ready.probes) this.env.probe(name);
+    if (ready.leadership !== undefined) this.leadershipChanged(ready.leadership);
+    for (const verification of ready.verifications) {
+      const deferred = this.verifications.get(verification.id);
+      this.verifications.delete(verification.id);
+      if (verification.confirmed) deferred?.resolve();
+      else deferred?.reject(new ErrNotLeader(this.core.status().leaderId));
+    }
+    if (ready.transfer !== undefined && this.transfer !== undefined) {
+      this.transfer.reject(new ErrLeadershipTransferTimeout(ready.transfer.target));
+      this.transfer = undefined;
+    }
+    if (ready.snapshotWanted) await this.takeSnapshot();
+  }
+
+  private leadershipChanged(change: LeadershipChange): void {
+    const wasLeader = this.leadership.role === "leader";
+    this.leadership = change;
+    if (wasLeader && change.role !== "leader") {
+      const failed = this.pending.failAll((index, term) => new ErrLeadershipLost(index, term), (term) => term <= change.term);
+      if (failed > 0) this.env.probe("raft.leadership-lost-with-pending");
+      this.transfer?.resolve();
+      this.transfer = undefined;
+    }
+    this.env.trace("raft.leadership", { role: change.role, leader: change.leaderId ?? null, term: change.term });
+    this.observers.notify({ isLeader: change.role === "leader", role: change.role, leaderId: change.leaderId, term: change.term });
+  }
+
+  /** Captures the FSM now (no apply runs meanwhile), then persists it in the background. */
+  private async takeSnapshot(): Promise<void> {
+    if (this.snapshotInProgress) return;
+    const metadata = this.core.snapshotMetadata(this.fsmAppliedIndex);
+    if (metadata === undefined) return;
+    this.snapshotInProgress = true;
+    const snapshot = await this.options.fsm.snapshot();
+    void this.persistSnapshot(metadata, snapshot);
+  }
+
+  private async persistSnapshot(metadata: SnapshotMetadata, snapshot: FsmSnapshot): Promise<void> {
+    const sink = this.storage.snapshots.create(metadata);
+    try {
+      await snapshot.persist(sink);
+      await sink.close();
+      if (!this.stopped) this.pipeline.enqueue(this.core.snapshotTaken(metadata));
+      this.env.trace("raft.snapshot-taken", { index: metadata.index, term: metadata.term });
+    } catch (error) {
+      await sink.cancel();
+      if (!(error instanceof DiskError) && !(error instanceof SnapshotTooLargeError)) throw error;
+      this.env.probe("raft.snapshot-failed");
+      this.env.log.warn("raft: snapshot failed", { index: metadata.index, error: error.message });
+    } finally {
+      snapshot.release();
+      this.snapshotInProgress = false;
+    }
+  }
+
+  private fail(operation: string, error: unknown): void {
+    this.env.probe("raft.storage-failed");
+    this.env.log.error("raft: fatal storage failure, shutting down", { operation, error: error instanceof Error ? error.message : String(error) });
+    void this.stop(new ErrStorageFailed(operation, error));
+  }
+
+  private async stop(reason: RaftError | undefined): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.tickTimer?.cancel();
+    this.transport.close();
+    this.pending.failAll(() => new ErrRaftShutdown(true), () => true);
+    this.pending.refuseWaiters();
+    for (const deferred of this.verifications.values()) deferred.reject(new ErrRaftShutdown(false));
+    this.verifications.clear();
+    this.transfer?.reject(new ErrRaftShutdown(false));
+    this.transfer = undefined;
+    this.observers.notify({ isLeader: false, role: "shutdown", leaderId: undefined, term: this.core.status().term });
+    this.observers.close();
+    await this.pipeline.idle();
+    await this.storage.log.close().catch(() => undefined);
+    this.env.trace("raft.stopped", { reason: reason?.message ?? "shutdown" });
+    this.resolveTerminated(reason);
+  }
+}
+
+function stateOf(role: RaftRole): RaftState {
+  switch (role) {
+    case "leader":
+      return "Leader";
+    case "candidate":
+    case "pre-candidate":
+      return "Candidate";
+    case "follower":
+      return "Follower";
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Carries out the core's readies in order, as ready.ts requires: make a batch of
+ * consecutive readies durable with one fsync (group commit: the hard state first,
+ * then the log), then send their messages, then, ready by ready, restore or apply
+ * and report the rest. Only one drain runs at a time.
+ *
+ * A disk failure (a DiskError: EIO, ENOSPC) while persisting is fatal: what reached
+ * the disk is unknown, so the node shuts down (hashicorp/raft panics) and a restart
+ * recovers from what is durable. Any other error is a bug and propagates.
+ *
+ * Limits: at most READIES_PER_BATCH_MAX readies per fsync. Buggify point
+ * "raft.delay-fsync" waits a little before the fsync (a slow disk).
+ */
+import { DiskError, type Env } from "../../../sim/env.ts";
+import type { LogEntry, Message, Ready, SnapshotMetadata } from "../core/index.ts";
+import type { LogStore } from "./log-store.ts";
+import type { StableStore } from "./stable-store.ts";
+
+/** Readies made durable by one fsync at most. */
+export const READIES_PER_BATCH_MAX = 256;
+/** Longest extra wait before an fsync at the buggify point, in ms. */
+const FSYNC_DELAY_MS_MAX = 30;
+
+/** What the pipeline needs from its node. */
+export interface PipelineHost {
+  readonly env: Env;
+  readonly stable: StableStore;
+  readonly log: LogStore;
+  send(message: Message): void;
+  /** Step 3: the state machine takes the installed snapshot's state. */
+  restoreSnapshot(metadata: SnapshotMetadata): Promise<void>;
+  /** Step 3: one committed entry, in order. */
+  applyEntry(entry: LogEntry): void;
+  /** Step 4: leadership, verifications, transfer, snapshot requests, probes. */
+  report(ready: Ready): Promise<void>;
+  /** Persisting failed: the node must stop. */
+  fail(operation: string, error: unknown): void;
+  running(): boolean;
+  /** Test fixture (node-options.ts): send before persisting. */
+  readonly ackBeforeFsync: boolean;
+}
+
+/** Carries out readies in the order they are enqueued (see the file's comment). */
+export class ReadyPipeline {
+  private readonly queue: Ready[] = [];
+  private draining: Promise<void> | undefined;
+
+  constructor(private readonly host: PipelineHost) {}
+
+  /** Queues a ready; the drain starts unless one runs. */
+  enqueue(ready: Ready): void {
+    this.queue.push(ready);
+    if (this.draining === undefined) this.draining = this.drain().finally(() => (this.draining = undefined));
+  }
+
+  /** Resolves once nothing is being carried out. */
+  async idle(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && this.host.running()) {
+      const batch = this.queue.splice(0, READIES_PER_BATCH_MAX);
+      if (this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
+      try {
+        await this.persist(batch);
+      } catch (error) {
+        if (!(error instanceof DiskError)) throw error;
+        this.host.fail("persist", error);
+        return;
+      }
+      if (!this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
+      for (const ready of batch) {
+        if (!this.host.running()) return;
+        await this.finish(ready);
+      }
+    }
+  }
+
+  /** Step 1 for a whole batch: the last hard state, then every log change in order, then one fsync. */
+  private async persist(batch: readonly Ready[]): Promise<void> {
+    let hardState;
+    for (const ready of batch) hardState = ready.hardState ?? hardState;
+    if (hardState !== undefined) await this.host.stable.save(hardState);
+    const log = this.host.log;
+    for (const ready of batch) {
+      if (ready.snapshot !== undefined) await log.resetTo({ index: ready.snapshot.index, term: ready.snapshot.term });
+      if (ready.truncateFrom !== undefined) await log.truncateFrom(ready.truncateFrom);
+      await log.append(ready.entries);
+    }
+    if (this.host.env.buggify("raft.delay-fsync")) await this.host.env.clock.sleep(this.host.env.random.int(1, FSYNC_DELAY_MS_MAX));
+    await log.sync();
+  }
+
+  /** Steps 3 and 4 for one ready. */
+  private async finish(ready: Ready): Promise<void> {
+    if (ready.snapshot !== undefined) await this.host.restoreSnapshot(ready.snapshot);
+    for (const entry of ready.committed) this.host.applyEntry(entry);
+    if (ready.compactThrough !== undefined) {
+      try {
+        await this.host.log.compactThrough(ready.compactThrough);
+      } catch (error) {
+        if (!(error instanceof DiskError)) throw error;
+        this.host.fail("compact", error);
+        return;
+      }
+    }
+    await this.host.report(ready);
+  }
+}

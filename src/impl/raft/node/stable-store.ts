@@ -1,0 +1,53 @@
+/**
+ * The stable store: the current term and the vote, in one checksummed record,
+ * replaced durably (temporary file, sync, rename, directory sync) before any
+ * message that depends on it leaves.
+ *
+ * On start: a missing file is a fresh server (term 0, no vote); a file whose record
+ * fails its checksum on every read refuses the start (ErrSnapshotCorrupted): a lost
+ * vote could let this server vote twice in a term.
+ */
+import { decode, encode } from "@msgpack/msgpack";
+import type { Disk, WireValue } from "../../../sim/env.ts";
+import type { HardState } from "../core/index.ts";
+import { ErrSnapshotCorrupted } from "../errors.ts";
+import { readVerified, writeFileDurably, type ParseOutcome } from "./durable-file.ts";
+import { encodeRecord, scanRecords } from "./record-codec.ts";
+import { decodeHardState, encodeHardState, MalformedValueError } from "./wire-codec.ts";
+
+/** The term and vote of this server; `save` resolves once they are durable. */
+export class StableStore {
+  private constructor(
+    private readonly disk: Disk,
+    private readonly path: string,
+    private current: HardState,
+  ) {}
+
+  static async open(disk: Disk, path: string, onRetry: () => void): Promise<StableStore> {
+    if (!(await disk.exists(path))) return new StableStore(disk, path, { term: 0, votedFor: undefined });
+    const outcome = await readVerified(disk, path, parseHardState, onRetry);
+    if (!outcome.ok) throw new ErrSnapshotCorrupted(path, outcome.detail);
+    return new StableStore(disk, path, outcome.value);
+  }
+
+  get hardState(): HardState {
+    return this.current;
+  }
+
+  /** Makes `state` durable; resolves once it is. */
+  async save(state: HardState): Promise<void> {
+    await writeFileDurably(this.disk, this.path, encodeRecord(encode(encodeHardState(state))));
+    this.current = state;
+  }
+}
+
+function parseHardState(bytes: Uint8Array): ParseOutcome<HardState> {
+  const scan = scanRecords(bytes);
+  if (scan.outcome !== "clean" || scan.payloads.length !== 1) return { ok: false, detail: `stable store: ${scan.outcome} with ${scan.payloads.length} records` };
+  try {
+    return { ok: true, value: decodeHardState(decode(scan.payloads[0] as Uint8Array) as WireValue) };
+  } catch (error) {
+    if (error instanceof MalformedValueError || error instanceof RangeError) return { ok: false, detail: error.message };
+    throw error;
+  }
+}

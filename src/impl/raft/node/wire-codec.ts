@@ -1,0 +1,147 @@
+/**
+ * Converts the core's values (entries, hard state, snapshot metadata, messages)
+ * to and from WireValues: what the RPC layer sends and what the stores encode with
+ * msgpack. Decoding checks every field and throws MalformedValueError on anything
+ * unexpected, so that a damaged or hostile input never reaches the core.
+ */
+import type {
+  Configuration,
+  EntryKind,
+  HardState,
+  LogEntry,
+  Message,
+  SnapshotMetadata,
+} from "../core/index.ts";
+import type { WireValue } from "../../../sim/env.ts";
+
+/** A value from the wire or the disk that is not what it claims to be. */
+export class MalformedValueError extends Error {
+  override readonly name = "MalformedValueError";
+}
+
+type WireObject = { readonly [key: string]: WireValue | undefined };
+
+function object(value: WireValue | undefined, what: string): WireObject {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new MalformedValueError(`${what}: expected an object`);
+  }
+  return value as WireObject;
+}
+
+function integer(value: WireValue | undefined, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new MalformedValueError(`${what}: expected a non-negative integer`);
+  return value;
+}
+
+function text(value: WireValue | undefined, what: string): string {
+  if (typeof value !== "string") throw new MalformedValueError(`${what}: expected a string`);
+  return value;
+}
+
+function flag(value: WireValue | undefined, what: string): boolean {
+  if (typeof value !== "boolean") throw new MalformedValueError(`${what}: expected a boolean`);
+  return value;
+}
+
+function bytes(value: WireValue | undefined, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new MalformedValueError(`${what}: expected bytes`);
+  return value;
+}
+
+function configuration(value: WireValue | undefined, what: string): Configuration {
+  if (!Array.isArray(value)) throw new MalformedValueError(`${what}: expected a list of voters`);
+  return { voters: (value as readonly WireValue[]).map((voter, index) => text(voter, `${what}[${index}]`)) };
+}
+
+const ENTRY_KINDS: readonly EntryKind[] = ["command", "noop", "configuration", "barrier"];
+
+/** An entry as a WireValue (its configuration as a list of voters). */
+export function encodeEntry(entry: LogEntry): WireValue {
+  const encoded: Record<string, WireValue> = { index: entry.index, term: entry.term, kind: entry.kind, data: entry.data };
+  if (entry.configuration !== undefined) encoded.voters = entry.configuration.voters;
+  return encoded;
+}
+
+/** The entry `value` encodes; throws MalformedValueError otherwise. */
+export function decodeEntry(value: WireValue | undefined): LogEntry {
+  const fields = object(value, "entry");
+  const kind = text(fields.kind, "entry.kind") as EntryKind;
+  if (!ENTRY_KINDS.includes(kind)) throw new MalformedValueError(`entry.kind: unknown kind ${kind}`);
+  const entry = { index: integer(fields.index, "entry.index"), term: integer(fields.term, "entry.term"), kind, data: bytes(fields.data, "entry.data") };
+  if (kind !== "configuration") return entry;
+  return { ...entry, configuration: configuration(fields.voters, "entry.voters") };
+}
+
+/** The hard state as a WireValue (no vote: null). */
+export function encodeHardState(state: HardState): WireValue {
+  return { term: state.term, votedFor: state.votedFor ?? null };
+}
+
+/** The hard state `value` encodes; throws MalformedValueError otherwise. */
+export function decodeHardState(value: WireValue | undefined): HardState {
+  const fields = object(value, "hard state");
+  const votedFor = fields.votedFor === null ? undefined : text(fields.votedFor, "hardState.votedFor");
+  return { term: integer(fields.term, "hardState.term"), votedFor };
+}
+
+/** Snapshot metadata as a WireValue. */
+export function encodeSnapshotMetadata(metadata: SnapshotMetadata): WireValue {
+  return { index: metadata.index, term: metadata.term, voters: metadata.configuration.voters, configurationIndex: metadata.configurationIndex };
+}
+
+/** The snapshot metadata `value` encodes; throws MalformedValueError otherwise. */
+export function decodeSnapshotMetadata(value: WireValue | undefined): SnapshotMetadata {
+  const fields = object(value, "snapshot");
+  return {
+    index: integer(fields.index, "snapshot.index"),
+    term: integer(fields.term, "snapshot.term"),
+    configuration: configuration(fields.voters, "snapshot.voters"),
+    configurationIndex: integer(fields.configurationIndex, "snapshot.configurationIndex"),
+  };
+}
+
+/** A message as a WireValue (every field, entries and snapshot metadata included). */
+export function encodeMessage(message: Message): WireValue {
+  const encoded: Record<string, WireValue> = {};
+  for (const [key, field] of Object.entries(message)) {
+    if (key === "entries") encoded.entries = (field as readonly LogEntry[]).map(encodeEntry);
+    else if (key === "snapshot") encoded.snapshot = encodeSnapshotMetadata(field as SnapshotMetadata);
+    else encoded[key] = field as WireValue;
+  }
+  return encoded;
+}
+
+/** Decodes and checks a message; throws MalformedValueError on any unexpected field. */
+export function decodeMessage(value: WireValue | undefined): Message {
+  const fields = object(value, "message");
+  const base = { from: text(fields.from, "message.from"), to: text(fields.to, "message.to"), term: integer(fields.term, "message.term") };
+  const type = text(fields.type, "message.type");
+  const number = (key: string) => integer(fields[key], `${type}.${key}`);
+  const boolean = (key: string) => flag(fields[key], `${type}.${key}`);
+  switch (type) {
+    case "request-vote":
+      return { ...base, type, lastLogIndex: number("lastLogIndex"), lastLogTerm: number("lastLogTerm"), preVote: boolean("preVote"), transfer: boolean("transfer") };
+    case "request-vote-response":
+      return { ...base, type, granted: boolean("granted"), preVote: boolean("preVote") };
+    case "append-entries": {
+      if (!Array.isArray(fields.entries)) throw new MalformedValueError("append-entries.entries: expected a list");
+      const entries = (fields.entries as readonly WireValue[]).map(decodeEntry);
+      return { ...base, type, prevLogIndex: number("prevLogIndex"), prevLogTerm: number("prevLogTerm"), entries, leaderCommit: number("leaderCommit"), sequence: number("sequence") };
+    }
+    case "append-entries-response":
+      return {
+        ...base, type, success: boolean("success"), matchIndex: number("matchIndex"), rejectedIndex: number("rejectedIndex"),
+        hintIndex: number("hintIndex"), hintTerm: number("hintTerm"), sequence: number("sequence"),
+      };
+    case "heartbeat":
+      return { ...base, type, leaderCommit: number("leaderCommit"), sequence: number("sequence") };
+    case "heartbeat-response":
+      return { ...base, type, sequence: number("sequence") };
+    case "install-snapshot":
+      return { ...base, type, snapshot: decodeSnapshotMetadata(fields.snapshot), sequence: number("sequence") };
+    case "timeout-now":
+      return { ...base, type };
+    default:
+      throw new MalformedValueError(`unknown message type ${type}`);
+  }
+}
