@@ -54,6 +54,8 @@ export class Links {
   /**
    * Blocks traffic between groups. Symmetric by default; with `oneWay`, only traffic
    * from an earlier group to a later one is blocked. Returns the newly blocked links.
+   * Low level: this does not reset the streams it cuts. Call `world.network.partition`
+   * (as fault plans do), which blocks here and then resets them.
    */
   partition(groups: readonly (readonly string[])[], oneWay = false): Array<[string, string]> {
     const added: Array<[string, string]> = [];
@@ -75,7 +77,7 @@ export class Links {
     return added;
   }
 
-  /** Blocks every link to and from `host`. */
+  /** Blocks every link to and from `host`. Low level: use `world.network.isolate`, which also resets cut streams. */
   isolate(host: string, allHosts: readonly string[]): Array<[string, string]> {
     return this.partition([[host], allHosts.filter((name) => name !== host)]);
   }
