@@ -13,11 +13,15 @@ import { completeOwned, type ProcessContext } from "./process-context.ts";
 import type { EventOwner, ScheduledEvent, Scheduler } from "./scheduler.ts";
 
 /** A timer measured in host-local time: it fires when the host's monotonic clock reaches `deadline`. */
-interface LocalTimer {
+export interface LocalTimer {
   deadline: number;
-  event: ScheduledEvent;
+  event: ScheduledEvent | undefined;
   readonly callback: () => void;
   readonly owner: EventOwner;
+  /** Intrusive list of pending timers (O(1) insert and removal, no hashing on the hot path). */
+  previous: LocalTimer | undefined;
+  next: LocalTimer | undefined;
+  linked: boolean;
 }
 
 /**
@@ -30,33 +34,55 @@ export class HostClock {
   private anchorWall = 0;
   private anchorMonotonic = 0;
   private rate = 1;
-  private readonly timers = new Set<LocalTimer>();
+  private pending: LocalTimer | undefined;
 
   constructor(private readonly scheduler: Scheduler) {}
 
   /** Runs `callback` after `durationMs` of host-local monotonic time, as an event of `owner`. */
-  schedule(durationMs: number, callback: () => void, owner: EventOwner): { cancel(): boolean } {
-    const timer: LocalTimer = { deadline: this.monotonic() + durationMs, event: undefined as unknown as ScheduledEvent, callback, owner };
+  schedule(durationMs: number, callback: () => void, owner: EventOwner): LocalTimer {
+    const timer: LocalTimer = { deadline: this.monotonic() + durationMs, event: undefined, callback, owner, previous: undefined, next: undefined, linked: false };
     this.plan(timer, durationMs);
-    this.timers.add(timer);
-    return {
-      cancel: () => {
-        this.timers.delete(timer);
-        return this.scheduler.cancel(timer.event);
-      },
-    };
+    this.link(timer);
+    return timer;
+  }
+
+  /** Cancels a pending timer. Returns true if it had not fired yet. */
+  cancel(timer: LocalTimer): boolean {
+    this.unlink(timer);
+    return timer.event !== undefined && this.scheduler.cancel(timer.event);
   }
 
   private plan(timer: LocalTimer, remainingLocalMs: number): void {
     timer.event = this.scheduler.schedule(Math.max(0, remainingLocalMs) / this.rate, () => {
-      this.timers.delete(timer);
+      this.unlink(timer);
       timer.callback();
     }, { owner: timer.owner });
   }
 
+  private link(timer: LocalTimer): void {
+    timer.next = this.pending;
+    if (this.pending !== undefined) this.pending.previous = timer;
+    this.pending = timer;
+    timer.linked = true;
+  }
+
+  private unlink(timer: LocalTimer): void {
+    if (!timer.linked) return;
+    if (timer.previous !== undefined) timer.previous.next = timer.next;
+    else this.pending = timer.next;
+    if (timer.next !== undefined) timer.next.previous = timer.previous;
+    timer.previous = undefined;
+    timer.next = undefined;
+    timer.linked = false;
+  }
+
   /** Forgets timers of dead owners (called when an incarnation dies). */
   dropTimersOf(owner: EventOwner): void {
-    for (const timer of this.timers) if (timer.owner === owner) this.timers.delete(timer);
+    for (let timer = this.pending; timer !== undefined; ) {
+      const next = timer.next;
+      if (timer.owner === owner) this.unlink(timer);
+      timer = next;
+    }
   }
 
   /** Host-local wall time. */
@@ -85,8 +111,8 @@ export class HostClock {
     if (!(Math.abs(drift) < 0.5)) throw new RangeError(`drift must be in (-0.5, 0.5), got ${drift}`);
     this.reanchor();
     this.rate = 1 + drift;
-    for (const timer of this.timers) {
-      if (!this.scheduler.cancel(timer.event)) continue;
+    for (let timer = this.pending; timer !== undefined; timer = timer.next) {
+      if (timer.event === undefined || !this.scheduler.cancel(timer.event)) continue;
       this.plan(timer, timer.deadline - this.monotonic());
     }
   }

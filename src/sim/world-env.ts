@@ -62,12 +62,15 @@ function buildClock(host: Host, incarnation: Incarnation, guard: (what: string) 
     sleep: (durationMs) => {
       checkDuration(durationMs);
       if (!guard("clock.sleep")) return never;
-      return new Promise<void>((resolve) => host.clock.schedule(durationMs, resolve, incarnation));
+      return new Promise<void>((resolve) => {
+        host.clock.schedule(durationMs, resolve, incarnation);
+      });
     },
     setTimer: (durationMs, callback): Timer => {
       checkDuration(durationMs);
       if (!guard("clock.setTimer")) return { cancel: () => false };
-      return host.clock.schedule(durationMs, callback, incarnation);
+      const timer = host.clock.schedule(durationMs, callback, incarnation);
+      return { cancel: () => host.clock.cancel(timer) };
     },
   };
 }

@@ -24,7 +24,7 @@ export const driftIgnoringWorld: WorldFactory = worldPatchingHosts((host) => {
   host.clock.toTrueDuration = (localMs) => localMs;
   host.clock.schedule = (durationMs, callback, owner) => {
     const event = host.scheduler.schedule(durationMs, callback, { owner });
-    return { cancel: () => host.scheduler.cancel(event) };
+    return { deadline: 0, event, callback, owner, previous: undefined, next: undefined, linked: false };
   };
 });
 
