@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .description("run a scenario (or all) over a range of seeds on worker threads, with a progress bar and a summary")
     .argument("<scenario>", "scenario name (see dst list), or all")
     .requiredOption("--seeds <A..B>", "inclusive seed range, e.g. 1..1000")
-    .option("--workers <n>", "worker threads (default: all cores)")
+    .option("--workers <n>", "worker threads (default: all cores; 1 for fewer than 16 runs)")
     .option("--shard <i/n>", "run only seeds with seed % n == i - 1 (split a range over n machines)")
     .option("--check-determinism [every]", "rerun every Nth seed (default 10) and fail on any trace difference")
     .option("--variant <name>", "sweep a deliberately broken variant")

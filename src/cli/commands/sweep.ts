@@ -36,15 +36,19 @@ export interface SweepCommandOptions {
 
 /** Most workers a sweep may start. */
 export const SWEEP_WORKERS_MAX = 64;
+/** Without --workers, sweeps of fewer runs than this run in this thread. */
+export const SWEEP_INLINE_RUNS_MAX = 16;
 
 export async function sweepCommand(target: Scenario | "all", options: SweepCommandOptions, output: Output): Promise<number> {
   const { first, last } = parseSeedRange(options.seeds);
   const shard = parseShard(options.shard);
-  const workers = parseWorkers(options.workers);
+  const requestedWorkers = parseWorkers(options.workers);
   const sampleEvery = parseDeterminismSample(options.checkDeterminism);
   const scenarios = target === "all" ? [...SCENARIOS] : [target];
   if (options.variant !== undefined && scenarios.length > 1) throw new UsageError("--variant needs one scenario, not all");
   const tasks = buildTasks(scenarios, first, last, shard, options.variant, sampleEvery);
+  // A worker thread costs about 1.5 s to start (loading the sources): short sweeps run inline unless asked.
+  const workers = options.workers === undefined && tasks.length < SWEEP_INLINE_RUNS_MAX ? 1 : requestedWorkers;
   if (options.counterexamples !== undefined) mkdirSync(options.counterexamples, { recursive: true });
   const lines = options.out === undefined ? undefined : createWriteStream(options.out);
   const ordered = new OrderedWriter(tasks.length, (record) => lines?.write(`${JSON.stringify(record)}\n`));
