@@ -4,6 +4,7 @@
 const modules = {
   "backedpipe-ring-buffer": ["src/impl/backedpipe/ring-buffer.ts"],
   "backedpipe-writer": ["src/impl/backedpipe/backed-writer.ts"],
+  "raft-core": ["src/impl/raft/core/**/*.ts", "!src/impl/raft/core/index.ts"],
 };
 const wanted = (process.env.STRYKER_MODULES ?? "").split(",").filter(Boolean);
 const mutate = Object.entries(modules)
