@@ -222,6 +222,24 @@ describe("BackedWriter", () => {
     { create: writerOf(LazyCloseWriter), bug: "ignores close while disconnected", reason: /released by close/ },
   );
 
+  it("keeps its own copy of each write: changing the caller's buffer afterwards changes neither delivery nor replay", async () => {
+    // The caller may reuse its buffer once write() is called: the replay comes from the ring buffer's own copy.
+    const writer = realWriter(64, () => undefined);
+    const peer = new FakePeer();
+    const first = peer.connect();
+    first.plan({ kind: "reject" });
+    await writer.reconnect(0, first);
+    const buffer = streamBytes(0, 4);
+    const write = observe(writer.write(buffer));
+    await drainMicrotasks();
+    buffer.fill(0xff);
+    expect(write.current.state).toBe("pending");
+    await writer.reconnect(0, peer.connect());
+    await drainMicrotasks();
+    expect(write.current.state).toBe("resolved");
+    expect(peer.received).toEqual([0, 1, 2, 3]);
+  });
+
   it("tags a failed write's error with the generation its connection was installed under", async () => {
     const events: ErrorEvent[] = [];
     const writer = realWriter(64, (event) => events.push(event));
