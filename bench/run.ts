@@ -6,12 +6,14 @@ import { formatSection, type BenchSection } from "./lib.ts";
 import { benchBackedPipe } from "./backedpipe.ts";
 import { benchCheck } from "./check.ts";
 import { benchKernel } from "./kernel.ts";
+import { benchRaft } from "./raft.ts";
 import { benchSweep } from "./sweep.ts";
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   kernel: benchKernel,
   check: benchCheck,
   backedpipe: benchBackedPipe,
+  raft: benchRaft,
   sweep: benchSweep,
 };
 

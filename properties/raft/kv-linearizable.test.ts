@@ -1,0 +1,52 @@
+/**
+ * Invariant: under any fault plan, get, put and cas on the KV store on Raft
+ * (scenarios/raft-kv-linearizable.ts) form a linearizable history, with one leader
+ * per term, one command per log index, and converged replicas after the heal; and
+ * a Raft that votes twice in a term is caught.
+ * Method: the scenario on fixed swarm seeds, then on fast-check generated fault
+ * plans (each failure prints the replay command and the plan).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { raftKvLinearizable } from "../../scenarios/raft-kv-linearizable.ts";
+import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
+import { propertyParameters } from "../_support/fast-check.ts";
+import { describeRun, runKv } from "./_fixtures/kv-runs.ts";
+
+const SAFETY_MS = 1_500;
+const plans = faultPlanArbitrary({
+  hosts: ["n1", "n2", "n3"],
+  durationMs: SAFETY_MS,
+  kinds: ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality"],
+  maxEvents: 6,
+});
+
+describe("raft-kv-linearizable", () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`is linearizable and converges under the swarm's faults (seed ${seed})`, async () => {
+      const run = { seed };
+      const result = await runKv(raftKvLinearizable, run);
+      expect(result.violations, describeRun(raftKvLinearizable, run, result)).toEqual([]);
+      expect(result.stats.progressAtMs).toBeDefined();
+      expect(Number(result.stats.workload.ok)).toBeGreaterThan(0);
+    });
+  }
+
+  it("raft-kv.linearizable: holds for generated fault plans", async () => {
+    await fc.assert(
+      fc.asyncProperty(plans, async (faults) => {
+        const run = { seed: 1, faults, safetyMs: SAFETY_MS };
+        const result = await runKv(raftKvLinearizable, run);
+        if (!result.ok) throw new Error(describeRun(raftKvLinearizable, run, result));
+      }),
+      propertyParameters("raft-kv.linearizable-under-generated-plans", 10),
+    );
+  }, 60_000);
+
+  it("catches the vote-twice-in-term variant (seed 15: two leaders in one term)", async () => {
+    const run = { seed: 15, variant: "vote-twice-in-term" };
+    const result = await runKv(raftKvLinearizable, run);
+    expect(result.ok, describeRun(raftKvLinearizable, run, result)).toBe(false);
+    expect(result.violations[0]?.invariant).toBe("raft.election-safety");
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The server side of the raft-kv scenarios: one host per KV server (runKvServer),
+ * each under a supervisor that starts it again after a fatal disk failure or a
+ * failed start (at most RESTARTS_MAX times per incarnation), and the records the
+ * scenarios check continuously:
+ * - raft.election-safety: at most one leader per term (from the leadership observers);
+ * - raft.state-machine-safety: no two hosts apply different commands at one index
+ *   (every applied entry is recorded as (index, command text) per host).
+ */
+import type { BrokenVariant } from "../src/impl/raft/index.ts";
+import type { BrokenNodeVariant, RaftNodeOptions } from "../src/impl/raft/index.ts";
+import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
+import type { Env } from "../src/sim/env.ts";
+import type { ScenarioContext } from "../src/sim/runner.ts";
+
+/** Starts of a server in one incarnation at most (after fatal failures). */
+const RESTARTS_MAX = 20;
+const RESTART_BACKOFF_MS = 100;
+
+export interface KvClusterOptions {
+  readonly servers: readonly string[];
+  readonly raft?: Partial<Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">>;
+  readonly readMode?: KvReadMode;
+  /** The scenario's variant name, if it is one of the raft node's or core's broken variants. */
+  readonly variant?: string;
+}
+
+/** What the cluster's hosts record as they run. */
+export interface KvCluster {
+  readonly servers: readonly string[];
+  /** The server each host runs now (removed when its process dies). */
+  readonly live: Map<string, KvServer>;
+  readonly leadersByTerm: Map<number, string>;
+  /** The command text applied at each index by the first host that applied it. */
+  readonly appliedAt: Map<number, string>;
+  /** Ids of the commands each host applied (in any incarnation). */
+  readonly appliedIds: Map<string, Set<string>>;
+  readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
+  readonly failures: Record<string, number>;
+}
+
+/** Broken variants a KV scenario offers: the node's and a few of the core's. */
+export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
+  "ack-before-fsync": "the raft node acknowledges votes and entries before they are durable (lost on a crash)",
+  "vote-twice-in-term": "the raft core forgets its vote and votes twice in a term (breaks election safety)",
+  "commit-previous-term-by-counting": "the raft core commits entries of earlier terms by counting replicas (Figure 8)",
+};
+
+/** Adds and starts one host per server; returns the records they fill. */
+export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
+  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {} };
+  for (const host of options.servers) {
+    cluster.appliedIds.set(host, new Set());
+    context.world.addHost(host, (env) => supervise(env, cluster, options)).start();
+  }
+  return cluster;
+}
+
+function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
+  if (variant === undefined) return {};
+  if (variant === "ack-before-fsync") return { brokenNodeVariant: variant as BrokenNodeVariant };
+  return { brokenVariant: variant as BrokenVariant };
+}
+
+function count(cluster: KvCluster, name: string): void {
+  cluster.failures[name] = (cluster.failures[name] ?? 0) + 1;
+}
+
+async function supervise(env: Env, cluster: KvCluster, options: KvClusterOptions): Promise<void> {
+  env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
+  const applied = cluster.appliedIds.get(env.host) as Set<string>;
+  for (let start = 0; start < RESTARTS_MAX; start++) {
+    let server: KvServer;
+    try {
+      server = await runKvServer(env, {
+        raft: { ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers },
+        ...(options.readMode ? { readMode: options.readMode } : {}),
+        onApply: (index, command) => {
+          const text = command === undefined ? "(not a command)" : JSON.stringify(command);
+          const other = cluster.appliedAt.get(index);
+          if (other !== undefined && other !== text) cluster.problems.push({ invariant: "raft.state-machine-safety", host: env.host, details: `${env.host} applied ${text} at index ${index}, another server ${other}` });
+          cluster.appliedAt.set(index, text);
+          if (command !== undefined) applied.add(command.id);
+        },
+      });
+    } catch (error) {
+      count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
+      await env.clock.sleep(RESTART_BACKOFF_MS);
+      continue;
+    }
+    cluster.live.set(env.host, server);
+    server.node.observeLeadership((event) => {
+      if (!event.isLeader) return;
+      const other = cluster.leadersByTerm.get(event.term);
+      if (other !== undefined && other !== env.host) cluster.problems.push({ invariant: "raft.election-safety", host: env.host, details: `${env.host} and ${other} both lead term ${event.term}` });
+      cluster.leadersByTerm.set(event.term, env.host);
+    });
+    const reason = await server.terminated;
+    cluster.live.delete(env.host);
+    if (reason === undefined) return;
+    count(cluster, `stopped:${reason.name}`);
+    await env.clock.sleep(RESTART_BACKOFF_MS);
+  }
+}
+
+/** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
+export function reportProblems(context: ScenarioContext, cluster: KvCluster, reported: number): number {
+  for (; reported < cluster.problems.length; reported++) {
+    const problem = cluster.problems[reported] as KvCluster["problems"][number];
+    context.world.violate({ invariant: problem.invariant, kind: "safety", host: problem.host, details: problem.details });
+  }
+  return reported;
+}
+
+/** True when every server runs, one leads, and all applied the same index and hold the same map. */
+export function converged(cluster: KvCluster): boolean {
+  const servers = cluster.servers.map((host) => cluster.live.get(host));
+  if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return false;
+  const running = servers as KvServer[];
+  const leader = running.find((server) => server.node.state() === "Leader");
+  if (leader === undefined) return false;
+  const commit = leader.node.stats().commit_index;
+  const digest = leader.fsm.digest();
+  return running.every((server) => server.node.stats().applied_index === commit && server.fsm.digest() === digest);
+}
+
+/** Each server's applied index and map, for violation messages. */
+export function describeReplicas(cluster: KvCluster): string {
+  return cluster.servers
+    .map((host) => {
+      const server = cluster.live.get(host);
+      return server === undefined ? `${host}: down` : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} ${server.fsm.digest()}`;
+    })
+    .join("; ");
+}
