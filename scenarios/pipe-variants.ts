@@ -10,8 +10,8 @@ import type { BackedPipeOptions, BackedWriterOptions, ErrorEventHandler, Writabl
 /** Builds a pipe (the real one or a broken one). */
 export type PipeFactory = (options: BackedPipeOptions) => BackedPipe;
 
-/** Bug: the writer replays from one byte past what the peer asked for (the peer misses a byte). */
-class OffByOneReplayWriter extends BackedWriter {
+/** Bug: the writer replays from one byte past what the peer asked for (the peer misses a byte). Shared with the unit properties' fixtures. */
+export class OffByOneReplayWriter extends BackedWriter {
   override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
     const from = replayFromSequence < this.sequenceNum() ? replayFromSequence + 1 : replayFromSequence;
     return super.reconnect(from, connection);
@@ -33,7 +33,7 @@ function replayWhatRemainsWriter(capacity: number, onError: ErrorEventHandler, o
  * the connection that failed, so a late error of a replaced connection looks current
  * and the pipe drops a healthy connection for it.
  */
-const pipeThatReconnectsOnStaleErrors: PipeFactory = (options) => {
+export const pipeThatReconnectsOnStaleErrors: PipeFactory = (options) => {
   let latestGeneration = 0;
   const retag =
     (onError: ErrorEventHandler): ErrorEventHandler =>

@@ -6,9 +6,6 @@
  */
 import { BackedPipe } from "../../../src/impl/backedpipe/backed-pipe.ts";
 import type { BackedPipeOptions } from "../../../src/impl/backedpipe/backed-pipe.ts";
-import { BackedReader } from "../../../src/impl/backedpipe/backed-reader.ts";
-import { BackedWriter } from "../../../src/impl/backedpipe/backed-writer.ts";
-import type { ErrorEventHandler } from "../../../src/impl/backedpipe/errors.ts";
 import { OffByOneReplayWriter } from "./broken-backed-writers.ts";
 
 /** Builds a pipe (the real one or a broken one). */
@@ -16,29 +13,8 @@ export type PipeFactory = (options: BackedPipeOptions) => BackedPipe;
 
 export const realPipe: PipeFactory = (options) => new BackedPipe(options);
 
-/**
- * Bug: every error is tagged with the latest generation instead of the generation
- * of the connection that failed (the seed's "current generation at error time"),
- * so the pipe cannot tell a stale error from a current one and reconnects on it.
- */
-export const pipeThatReconnectsOnStaleErrors: PipeFactory = (options) => {
-  let latestGeneration = 0;
-  const retag =
-    (onError: ErrorEventHandler): ErrorEventHandler =>
-    (event) =>
-      onError({ ...event, generation: latestGeneration });
-  class RecordingReader extends BackedReader {
-    override setGeneration(generation: number): void {
-      latestGeneration = generation;
-      super.setGeneration(generation);
-    }
-  }
-  return new BackedPipe({
-    ...options,
-    createReader: (onError) => new RecordingReader(retag(onError)),
-    createWriter: (capacity, onError, writerOptions) => new BackedWriter(capacity, retag(onError), writerOptions),
-  });
-};
+/** Bug: errors tagged with the latest generation, so stale errors look current (one home: the pipe scenarios' variants). */
+export { pipeThatReconnectsOnStaleErrors } from "../../../scenarios/pipe-variants.ts";
 
 /** Bug: the pipe's writer replays from one byte past what the peer asked for. */
 export const pipeWithOffByOneReplay: PipeFactory = (options) =>

@@ -13,13 +13,8 @@ export type WriterFactory = (capacity: number, onError: ErrorEventHandler, optio
 
 export const realWriter: WriterFactory = (capacity, onError, options) => new BackedWriter(capacity, onError, options);
 
-/** Bug: replays from one byte past the requested sequence number (the peer misses a byte). */
-export class OffByOneReplayWriter extends BackedWriter {
-  override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
-    const from = replayFromSequence < this.sequenceNum() ? replayFromSequence + 1 : replayFromSequence;
-    return super.reconnect(from, connection);
-  }
-}
+/** Bug: the writer replays from one byte past what the peer asked for (one home: the pipe scenarios' variants). */
+export { OffByOneReplayWriter } from "../../../scenarios/pipe-variants.ts";
 
 /** Bug: a peer ahead of the writer is treated as fully caught up instead of refused. */
 export class ClampingFutureSequenceWriter extends BackedWriter {
