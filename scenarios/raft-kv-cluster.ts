@@ -8,7 +8,7 @@
  *   (every applied entry is recorded as (index, command text) per host).
  */
 import type { BrokenVariant } from "../src/impl/raft/index.ts";
-import type { BrokenNodeVariant, RaftNodeOptions } from "../src/impl/raft/index.ts";
+import { BROKEN_NODE_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } from "../src/impl/raft/index.ts";
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
@@ -42,6 +42,8 @@ export interface KvCluster {
 /** Broken variants a KV scenario offers: the node's and a few of the core's. */
 export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
   "ack-before-fsync": "the raft node acknowledges votes and entries before they are durable (lost on a crash)",
+  "apply-on-step-down": "a deposed raft leader applies its own uncommitted entries to its FSM (a lost write may be applied on that server only)",
+  "ignore-install-snapshot-state": "a raft follower installing a snapshot keeps its own FSM state instead of the snapshot's",
   "vote-twice-in-term": "the raft core forgets its vote and votes twice in a term (breaks election safety)",
   "commit-previous-term-by-counting": "the raft core commits entries of earlier terms by counting replicas (Figure 8)",
 };
@@ -58,7 +60,7 @@ export function startKvCluster(context: ScenarioContext, options: KvClusterOptio
 
 function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
   if (variant === undefined) return {};
-  if (variant === "ack-before-fsync") return { brokenNodeVariant: variant as BrokenNodeVariant };
+  if (variant in BROKEN_NODE_VARIANTS) return { brokenNodeVariant: variant as BrokenNodeVariant };
   return { brokenVariant: variant as BrokenVariant };
 }
 
@@ -114,14 +116,30 @@ export function reportProblems(context: ScenarioContext, cluster: KvCluster, rep
 
 /** True when every server runs, one leads, and all applied the same index and hold the same map. */
 export function converged(cluster: KvCluster): boolean {
+  const running = caughtUpServers(cluster);
+  if (running === undefined) return false;
+  const digest = (running[0] as KvServer).fsm.digest();
+  return running.every((server) => server.fsm.digest() === digest);
+}
+
+/**
+ * True when every server runs, one leads, and all applied its commit index, whatever
+ * their maps: a scenario that makes this its progress condition then checks in its
+ * final phase that the maps are equal (a safety violation if not, rather than a
+ * liveness failure that hides why).
+ */
+export function caughtUp(cluster: KvCluster): boolean {
+  return caughtUpServers(cluster) !== undefined;
+}
+
+function caughtUpServers(cluster: KvCluster): KvServer[] | undefined {
   const servers = cluster.servers.map((host) => cluster.live.get(host));
-  if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return false;
+  if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
   const running = servers as KvServer[];
   const leader = running.find((server) => server.node.state() === "Leader");
-  if (leader === undefined) return false;
+  if (leader === undefined) return undefined;
   const commit = leader.node.stats().commit_index;
-  const digest = leader.fsm.digest();
-  return running.every((server) => server.node.stats().applied_index === commit && server.fsm.digest() === digest);
+  return running.every((server) => server.node.stats().applied_index === commit) ? running : undefined;
 }
 
 /** Each server's applied index and map, for violation messages. */

@@ -6,12 +6,30 @@
  * - raft-snapshot-catch-up: a follower isolated past compaction catches up by
  *   InstallSnapshot, and restarted from its snapshot and log it holds the same
  *   state as the others.
+ * Each property is also shown failing, with a safety violation, on the broken
+ * variant it is about: "apply-on-step-down" (a deposed leader applies its own
+ * uncommitted entries) and "ignore-install-snapshot-state" (a follower installing a
+ * snapshot keeps its own FSM state).
  * Method: each scenario on fixed seeds (failures print the replay command).
  */
 import { describe, expect, it } from "vitest";
 import { raftLeadershipLoss } from "../../scenarios/raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "../../scenarios/raft-snapshot-catch-up.ts";
+import type { Scenario } from "../../src/sim/runner.ts";
 import { describeRun, runKv } from "./_fixtures/kv-runs.ts";
+
+/** Runs `scenario` with `variant` on `seed` and expects a safety violation of one of `invariants` first. */
+async function expectCaught(scenario: Scenario, variant: string, seed: number, invariants: RegExp): Promise<void> {
+  const run = { seed, variant };
+  const result = await runKv(scenario, run);
+  const violation = result.violations[0];
+  expect(violation, `no violation: ${describeRun(scenario, run, result)}`).toBeDefined();
+  expect(violation?.kind, describeRun(scenario, run, result)).toBe("safety");
+  expect(violation?.invariant, describeRun(scenario, run, result)).toMatch(invariants);
+}
+
+/** The invariants by which a replica that applied what it should not is caught. */
+const FATE_INVARIANTS = /^(raft-kv\.unknown-write-fate|raft-kv\.replicas-converge|raft-kv\.linearizable|raft\.state-machine-safety)$/;
 
 describe("raft-leadership-loss", () => {
   for (const seed of [1, 2, 3]) {
@@ -23,6 +41,10 @@ describe("raft-leadership-loss", () => {
       expect(Number(result.stats.workload.info)).toBeGreaterThan(0);
     });
   }
+
+  it("catches the apply-on-step-down variant with a safety violation (seed 2)", async () => {
+    await expectCaught(raftLeadershipLoss, "apply-on-step-down", 2, FATE_INVARIANTS);
+  });
 });
 
 describe("raft-snapshot-catch-up", () => {
@@ -34,4 +56,8 @@ describe("raft-snapshot-catch-up", () => {
       expect(result.stats.probes["raft.snapshot-installed"]).toBeGreaterThan(0);
     });
   }
+
+  it("catches the ignore-install-snapshot-state variant with a safety violation (seed 3)", async () => {
+    await expectCaught(raftSnapshotCatchUp, "ignore-install-snapshot-state", 3, FATE_INVARIANTS);
+  });
 });

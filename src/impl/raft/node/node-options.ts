@@ -33,13 +33,15 @@ export interface RaftNodeOptions {
   readonly maxPendingApplies?: number;
   /** Test fixture: a deliberately broken core (core/options.ts). Never set in real use. */
   readonly brokenVariant?: BrokenVariant;
-  /** Test fixture: "ack-before-fsync" sends each batch's messages before it is durable. Never set in real use. */
+  /** Test fixture: a deliberately broken node (BROKEN_NODE_VARIANTS). Never set in real use. */
   readonly brokenNodeVariant?: BrokenNodeVariant;
 }
 
 /** Deliberately broken variants of the node (test fixtures). */
 export const BROKEN_NODE_VARIANTS = {
   "ack-before-fsync": "votes and acknowledgements leave before the hard state and entries they promise are durable",
+  "apply-on-step-down": "a leader that loses leadership applies its own uncommitted entries to its FSM (breaks state machine safety: a write of unknown outcome may be applied on that server only)",
+  "ignore-install-snapshot-state": "a follower that installs a leader's snapshot keeps its own FSM state instead of restoring the snapshot's (breaks snapshot catch-up: its state diverges)",
 } as const;
 
 export type BrokenNodeVariant = keyof typeof BROKEN_NODE_VARIANTS;

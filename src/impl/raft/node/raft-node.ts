@@ -66,6 +66,8 @@ export class RaftNode {
   private stopped = false;
   private fsmAppliedIndex: number;
   private snapshotInProgress = false;
+  /** Test fixture "apply-on-step-down": the FSM already took the entries through this index, uncommitted. */
+  private appliedOnStepDownThrough = 0;
   private leadership: LeadershipChange;
   private resolveTerminated: (reason: RaftError | undefined) => void = () => undefined;
   /** Resolves when the node stops: undefined after `shutdown`, the ErrStorageFailed that stopped it otherwise. */
@@ -288,12 +290,18 @@ export class RaftNode {
       this.fail("restore", new ErrSnapshotCorrupted(`snapshot ${metadata.index}/${metadata.term}`, "not readable after it was stored"));
       return;
     }
-    await this.options.fsm.restore(readerOf(stored.data));
+    if (this.options.brokenNodeVariant !== "ignore-install-snapshot-state") await this.options.fsm.restore(readerOf(stored.data));
     this.fsmAppliedIndex = metadata.index;
     this.env.trace("raft.snapshot-restored", { index: metadata.index, term: metadata.term });
   }
 
   private applyEntry(entry: LogEntry): void {
+    if (entry.index <= this.appliedOnStepDownThrough) {
+      // Test fixture "apply-on-step-down": the FSM took this index already (maybe another entry).
+      this.fsmAppliedIndex = entry.index;
+      this.pending.applied(entry, undefined);
+      return;
+    }
     const response = entry.kind === "command" ? this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data }) : undefined;
     this.fsmAppliedIndex = entry.index;
     this.pending.applied(entry, response);
@@ -322,11 +330,21 @@ export class RaftNode {
     if (wasLeader && change.role !== "leader") {
       const failed = this.pending.failAll((index, term) => new ErrLeadershipLost(index, term), (term) => term <= change.term);
       if (failed > 0) this.env.probe("raft.leadership-lost-with-pending");
+      if (this.options.brokenNodeVariant === "apply-on-step-down") this.applyUncommittedOnStepDown();
       this.transfer?.resolve();
       this.transfer = undefined;
     }
     this.env.trace("raft.leadership", { role: change.role, leader: change.leaderId ?? null, term: change.term });
     this.observers.notify({ isLeader: change.role === "leader", role: change.role, leaderId: change.leaderId, term: change.term });
+  }
+
+  /** Test fixture "apply-on-step-down": hands the FSM every entry of the log not yet applied, committed or not. */
+  private applyUncommittedOnStepDown(): void {
+    for (const entry of this.storage.log.allEntries()) {
+      if (entry.index <= Math.max(this.fsmAppliedIndex, this.appliedOnStepDownThrough)) continue;
+      if (entry.kind === "command") this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data });
+      this.appliedOnStepDownThrough = entry.index;
+    }
   }
 
   /** Captures the FSM now (no apply runs meanwhile), then persists it in the background. */
