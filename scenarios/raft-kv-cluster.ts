@@ -11,7 +11,8 @@ import type { BrokenVariant } from "../src/impl/raft/index.ts";
 import { BROKEN_NODE_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } from "../src/impl/raft/index.ts";
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
-import type { ScenarioContext } from "../src/sim/runner.ts";
+import { createSimDisks } from "../src/sim/disk/system.ts";
+import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
 /** Starts of a server in one incarnation at most (after fatal failures). */
 const RESTARTS_MAX = 20;
@@ -49,6 +50,14 @@ export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
 };
 
 /** Adds and starts one host per server; returns the records they fill. */
+/** What every Raft KV scenario shares: the runaway guard, the broken variants, the probes it reports, its disks. */
+export const RAFT_KV_SCENARIO_BASE = {
+  maxEvents: 300_000,
+  variants: RAFT_KV_VARIANTS,
+  probePrefixes: ["raft.", "raft-kv."],
+  createDisks: () => createSimDisks(),
+} as const satisfies Partial<Scenario>;
+
 export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
   const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {} };
   for (const host of options.servers) {

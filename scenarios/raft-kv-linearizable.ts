@@ -20,9 +20,8 @@
  * - raft-kv.replicas-converge (final): every replica holds the same map;
  * - progress: an operation is acknowledged after the heal and the replicas converge.
  */
-import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { converged, describeReplicas, RAFT_KV_VARIANTS, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
+import { converged, describeReplicas, RAFT_KV_SCENARIO_BASE, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload } from "./raft-kv-workload.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -34,11 +33,8 @@ export const raftKvLinearizable: Scenario = {
   description: "KV store on 3 Raft servers, 3 clients doing get/put/cas under the swarm's faults; the history must be linearizable and the replicas converge",
   safetyMs: 2_000,
   livenessMs: 5_000,
-  maxEvents: 300_000,
   faultHosts: SERVERS,
-  variants: RAFT_KV_VARIANTS,
-  probePrefixes: ["raft.", "raft-kv."],
-  createDisks: () => createSimDisks(),
+  ...RAFT_KV_SCENARIO_BASE,
   setup,
 };
 

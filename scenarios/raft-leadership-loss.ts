@@ -20,9 +20,8 @@
  * - progress: an operation is acknowledged after the heal and every replica applied
  *   the leader's commit index (then raft-kv.replicas-converge compares their maps).
  */
-import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { caughtUp, converged, describeReplicas, RAFT_KV_VARIANTS, reportProblems, startKvCluster, type KvCluster } from "./raft-kv-cluster.ts";
+import { caughtUp, converged, describeReplicas, RAFT_KV_SCENARIO_BASE, reportProblems, startKvCluster, type KvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload, type KvWorkload } from "./raft-kv-workload.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -36,11 +35,8 @@ export const raftLeadershipLoss: Scenario = {
   description: "the leader is cut off (with its client) while a write is in flight; the write's unknown fate must be the same on every replica",
   safetyMs: 2_500,
   livenessMs: 4_000,
-  maxEvents: 300_000,
   faultHosts: [],
-  variants: RAFT_KV_VARIANTS,
-  probePrefixes: ["raft.", "raft-kv."],
-  createDisks: () => createSimDisks(),
+  ...RAFT_KV_SCENARIO_BASE,
   setup,
 };
 

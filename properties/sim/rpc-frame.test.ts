@@ -12,6 +12,7 @@ import { FrameReader } from "../../src/sim/net/rpc/frame-reader.ts";
 import { RPC_FRAME_BYTES_MAX, RPC_VALUE_DEPTH_MAX } from "../../src/sim/net/rpc.ts";
 import { wireValueProblem } from "../../src/sim/net/rpc/wire-value.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
+import { concatenate } from "./_support/byte-pattern.ts";
 
 const wireValue: fc.Arbitrary<WireValue> = fc.letrec<{ value: WireValue }>((tie) => ({
   value: fc.oneof(
@@ -76,16 +77,6 @@ function readAll(bytes: Uint8Array, cuts: readonly number[]): Array<Frame | stri
     }
   }
   return results;
-}
-
-function concatenate(parts: Uint8Array[]): Uint8Array {
-  const result = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
 }
 
 /** A frame whose body is `value` encoded as msgpack. */

@@ -7,6 +7,7 @@
 import type { Connection, Net } from "../../../src/sim/env.ts";
 import { encodeFrame, type Frame, type ResponseFrame } from "../../../src/sim/net/rpc/frame.ts";
 import { FrameReader } from "../../../src/sim/net/rpc/frame-reader.ts";
+import { concatenate } from "../_support/byte-pattern.ts";
 
 /** Wraps `net`: connections it dials mix up the ids of the responses they carry. */
 export function idSwappingNet(net: Net): Net {
@@ -72,12 +73,3 @@ class IdSwappingConnection implements Connection {
   }
 }
 
-function concatenate(parts: Uint8Array[]): Uint8Array {
-  const result = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
-}
