@@ -12,7 +12,7 @@ export { RaftNode, DEFAULT_ENQUEUE_TIMEOUT_MS } from "./node/raft-node.ts";
 export type { RaftState } from "./node/raft-node.ts";
 export type { ApplyResult } from "./node/pending-operations.ts";
 export type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "./node/fsm.ts";
-export { readerOf } from "./node/fsm.ts";
+export { ErrSnapshotRefused, readerOf } from "./node/fsm.ts";
 export type { LeadershipEvent } from "./node/leadership-observers.ts";
 export { BROKEN_NODE_VARIANTS, DEFAULT_RAFT_PORT, resolveNodeOptions } from "./node/node-options.ts";
 export type { BrokenNodeVariant, RaftNodeOptions } from "./node/node-options.ts";

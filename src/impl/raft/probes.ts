@@ -27,6 +27,7 @@ export const RAFT_PROBES = {
   "raft.snapshot-install-finished-on-restart": "a snapshot stored before a crash replaced the log at start (an InstallSnapshot the crash interrupted)",
   "raft.storage-failed": "a disk failure while persisting stopped the node (ErrStorageFailed)",
   "raft.snapshot-failed": "a snapshot could not be stored (disk failure or too large); the log stays uncompacted",
+  "raft.snapshot-refused": "the FSM refused to snapshot for now (ErrSnapshotRefused: a transaction in flight); retried after later commits",
   "raft.message-dropped-backpressure": "a message was dropped because too many calls to its peer were in flight",
 } as const;
 

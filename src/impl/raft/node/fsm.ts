@@ -38,13 +38,28 @@ export interface Fsm {
   /**
    * Applies a committed command and returns the response handed to the `apply`
    * caller on the leader. Called in log order, once per entry per incarnation
-   * (after a restart, again from the last snapshot on).
+   * (after a restart, again from the last snapshot on). An FSM whose apply does I/O
+   * returns a Promise: the node waits for it before applying the next entry (as
+   * hashicorp/raft's FSM goroutine does), and the caller gets what it resolves to.
    */
   apply(log: LogRecord): unknown;
-  /** Captures the state as of the last applied entry; no `apply` runs until it resolves. */
+  /**
+   * Captures the state as of the last applied entry; no `apply` runs until it
+   * resolves. Rejecting with an `ErrSnapshotRefused` means "not now" (a
+   * transaction is in flight): the node tries again after later commits.
+   */
   snapshot(): Promise<FsmSnapshot>;
   /** Discards all state and replaces it with the snapshot's. */
   restore(reader: SnapshotReader): Promise<void>;
+}
+
+/**
+ * An FSM's answer to `snapshot()` meaning "not now": its state cannot be captured
+ * consistently at this point (go-dqlite refuses while a transaction is in flight).
+ * The node counts it (probe "raft.snapshot-refused") and retries on a later commit.
+ */
+export class ErrSnapshotRefused extends Error {
+  override readonly name: string = "ErrSnapshotRefused";
 }
 
 /** A reader over bytes already in memory, in chunks of at most `chunkBytes`. */

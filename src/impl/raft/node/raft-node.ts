@@ -33,7 +33,7 @@ import {
   ErrStorageFailed,
   type RaftError,
 } from "../errors.ts";
-import { readerOf, type FsmSnapshot } from "./fsm.ts";
+import { ErrSnapshotRefused, readerOf, type FsmSnapshot } from "./fsm.ts";
 import { LeadershipObservers, type LeadershipEvent } from "./leadership-observers.ts";
 import { resolveNodeOptions, type RaftNodeOptions, type ResolvedNodeOptions } from "./node-options.ts";
 import { PendingOperations, type ApplyResult } from "./pending-operations.ts";
@@ -295,14 +295,18 @@ export class RaftNode {
     this.env.trace("raft.snapshot-restored", { index: metadata.index, term: metadata.term });
   }
 
-  private applyEntry(entry: LogEntry): void {
+  private applyEntry(entry: LogEntry): void | Promise<void> {
     if (entry.index <= this.appliedOnStepDownThrough) {
       // Test fixture "apply-on-step-down": the FSM took this index already (maybe another entry).
-      this.fsmAppliedIndex = entry.index;
-      this.pending.applied(entry, undefined);
+      this.applied(entry, undefined);
       return;
     }
     const response = entry.kind === "command" ? this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data }) : undefined;
+    if (response instanceof Promise) return response.then((value: unknown) => this.applied(entry, value));
+    this.applied(entry, response);
+  }
+
+  private applied(entry: LogEntry, response: unknown): void {
     this.fsmAppliedIndex = entry.index;
     this.pending.applied(entry, response);
   }
@@ -353,7 +357,15 @@ export class RaftNode {
     const metadata = this.core.snapshotMetadata(this.fsmAppliedIndex);
     if (metadata === undefined) return;
     this.snapshotInProgress = true;
-    const snapshot = await this.options.fsm.snapshot();
+    let snapshot: FsmSnapshot;
+    try {
+      snapshot = await this.options.fsm.snapshot();
+    } catch (error) {
+      this.snapshotInProgress = false;
+      if (!(error instanceof ErrSnapshotRefused)) throw error;
+      this.env.probe("raft.snapshot-refused");
+      return;
+    }
     void this.persistSnapshot(metadata, snapshot);
   }
 

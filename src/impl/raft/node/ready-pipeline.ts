@@ -29,8 +29,8 @@ export interface PipelineHost {
   send(message: Message): void;
   /** Step 3: the state machine takes the installed snapshot's state. */
   restoreSnapshot(metadata: SnapshotMetadata): Promise<void>;
-  /** Step 3: one committed entry, in order. */
-  applyEntry(entry: LogEntry): void;
+  /** Step 3: one committed entry, in order; a promise when the FSM's apply is asynchronous (awaited before the next). */
+  applyEntry(entry: LogEntry): void | Promise<void>;
   /** Step 4: leadership, verifications, transfer, snapshot requests, probes. */
   report(ready: Ready): Promise<void>;
   /** Persisting failed: the node must stop. */
@@ -95,7 +95,12 @@ export class ReadyPipeline {
   /** Steps 3 and 4 for one ready. */
   private async finish(ready: Ready): Promise<void> {
     if (ready.snapshot !== undefined) await this.host.restoreSnapshot(ready.snapshot);
-    for (const entry of ready.committed) this.host.applyEntry(entry);
+    for (const entry of ready.committed) {
+      const applying = this.host.applyEntry(entry);
+      if (applying === undefined) continue;
+      await applying;
+      if (!this.host.running()) return;
+    }
     if (ready.compactThrough !== undefined) {
       try {
         await this.host.log.compactThrough(ready.compactThrough);
