@@ -14,8 +14,9 @@
  *   DEADLINE_EXCEEDED, ErrLeadershipLost). A write is never retried after a
  *   failure that leaves its outcome unknown, since it could then take effect twice.
  */
-import { RpcError, type Env, type WireValue } from "../../sim/env.ts";
+import type { Env, RpcError, WireValue } from "../../sim/env.ts";
 import { assert } from "../common/assert.ts";
+import { LeaderCaller, type Refusal } from "../common/leader-caller.ts";
 import type { KvResponse } from "./commands.ts";
 import { refusalOf } from "./errors.ts";
 import { KV_PORT } from "./kv-server.ts";
@@ -42,24 +43,19 @@ export interface KvClientOptions {
   readonly backoffMaxMs?: number;
 }
 
-type Attempt = { readonly kind: "done"; readonly outcome: KvOutcome<KvResponse> } | { readonly kind: "again"; readonly wait: boolean };
-
 /** A client of the KV service (see the file's comment). One operation at a time. */
 export class KvClient {
-  private leaderHint: string | undefined;
-  private nextServer = 0;
   private nextId = 1;
   private busy = false;
   private lastId: string | undefined;
-  private readonly options: Required<KvClientOptions>;
+  private readonly caller: LeaderCaller;
 
   constructor(
     private readonly env: Env,
     options: KvClientOptions,
   ) {
     assert(options.servers.length > 0, "a KvClient needs at least one server");
-    this.options = { port: KV_PORT, operationTimeoutMs: 1_000, callDeadlineMs: 300, attemptsMax: 10, backoffMs: 10, backoffMaxMs: 200, ...options };
-    assert(this.options.attemptsMax > 0, "attemptsMax must be positive");
+    this.caller = new LeaderCaller(env, { ...options, port: options.port ?? KV_PORT }, readRefusal);
   }
 
   /** The value of `key` (null: absent). */
@@ -84,7 +80,7 @@ export class KvClient {
 
   /** The leader this client last heard of. */
   get leader(): string | undefined {
-    return this.leaderHint;
+    return this.caller.leader;
   }
 
   private async run(kind: "get" | "put" | "cas", fields: Record<string, WireValue>): Promise<KvOutcome<KvResponse>> {
@@ -92,62 +88,30 @@ export class KvClient {
     this.busy = true;
     try {
       this.lastId = `${this.env.host}/${this.env.lifetime.incarnation}/${this.nextId++}`;
-      const request = { ...fields, id: this.lastId };
-      const deadline = this.env.clock.monotonic() + this.options.operationTimeoutMs;
-      for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
-        const remaining = deadline - this.env.clock.monotonic();
-        if (remaining <= 0) break;
-        const result = await this.attempt(kind, request, Math.min(this.options.callDeadlineMs, remaining));
-        if (result.kind === "done") return result.outcome;
-        if (result.wait) await this.env.clock.sleep(this.backoff(attempt));
-      }
-      return { type: "fail", reason: "no attempt reached a leader in time" };
+      const outcome = await this.caller.call(`kv.${kind}`, { ...fields, id: this.lastId }, kind === "get");
+      if (outcome.type !== "ok") return { type: outcome.type, reason: outcome.reason };
+      const reply = outcome.value as { value: string | null; swapped: boolean };
+      return { type: "ok", value: { value: reply.value, swapped: reply.swapped } };
     } finally {
       this.busy = false;
     }
   }
+}
 
-  private async attempt(kind: "get" | "put" | "cas", request: Record<string, WireValue>, deadlineMs: number): Promise<Attempt> {
-    const target = this.target();
-    try {
-      const reply = (await this.env.rpc.call(target, this.options.port, `kv.${kind}`, request, { deadlineMs })) as { value: string | null; swapped: boolean };
-      this.leaderHint = target;
-      return { kind: "done", outcome: { type: "ok", value: { value: reply.value, swapped: reply.swapped } } };
-    } catch (error) {
-      if (!(error instanceof RpcError)) throw error;
-      return this.classify(kind, target, error);
-    }
-  }
-
-  private classify(kind: "get" | "put" | "cas", target: string, error: RpcError): Attempt {
-    const refused = refusalOf(error);
-    if (refused?.code === "not-leader") {
-      const fresh = refused.leader !== null && refused.leader !== target;
-      this.leaderHint = fresh ? (refused.leader as string) : undefined;
-      return { kind: "again", wait: !fresh };
-    }
-    if (refused?.code === "retry") return { kind: "again", wait: true };
-    if (refused?.code === "invalid") return { kind: "done", outcome: { type: "fail", reason: error.message } };
-    this.leaderHint = undefined;
-    // A dial that was refused never delivered the request: the command certainly did not run.
-    if (error.code === "UNAVAILABLE" && error.message.includes("ECONNREFUSED")) return { kind: "again", wait: true };
-    const unknown = refused?.code === "outcome-unknown" || error.outcomeUnknown || error.code === "INTERNAL";
-    // A read changes nothing: it may always be tried again.
-    if (unknown && kind !== "get") return { kind: "done", outcome: { type: "info", reason: error.message } };
-    return { kind: "again", wait: true };
-  }
-
-  private target(): string {
-    if (this.leaderHint !== undefined) return this.leaderHint;
-    const servers = this.options.servers;
-    const server = servers[this.nextServer % servers.length] as string;
-    this.nextServer++;
-    return server;
-  }
-
-  private backoff(attempt: number): number {
-    const base = Math.min(this.options.backoffMaxMs, this.options.backoffMs * 2 ** attempt);
-    return base / 2 + this.env.random.float(0, base / 2);
+/** A read changes nothing: even a refusal that says "outcome unknown" may be tried again. */
+function readRefusal(error: RpcError, read: boolean): Refusal | undefined {
+  const refused = refusalOf(error);
+  switch (refused?.code) {
+    case undefined:
+      return undefined;
+    case "not-leader":
+      return { kind: "redirect", leader: refused.leader };
+    case "retry":
+      return { kind: "retry" };
+    case "invalid":
+      return { kind: "fail" };
+    case "outcome-unknown":
+      return read ? { kind: "retry" } : { kind: "unknown" };
   }
 }
 

@@ -1,0 +1,126 @@
+/**
+ * LeaderCaller: finds the leader of a replicated service and makes one call on it,
+ * within an operation timeout, as the KV and dqlite clients need.
+ *
+ * It follows redirects, tries the next server when one is unreachable or knows no
+ * leader, and backs off exponentially (env.clock.sleep, with jitter) between
+ * attempts, at most `attemptsMax` attempts per operation.
+ *
+ * Outcomes, as a Jepsen history records them:
+ * - "ok": the call returned a value;
+ * - "fail": it certainly did not take effect (refused, or every attempt failed
+ *   before reaching a leader);
+ * - "info": its outcome is unknown (a timeout or broken connection after the
+ *   request left, or the service said so). A call that is not idempotent is never
+ *   retried after such a failure, since it could then take effect twice.
+ */
+import { RpcError, type Env, type WireValue } from "../../sim/env.ts";
+import { assert } from "./assert.ts";
+
+/** What the service's refusal means, as its client library reads it. */
+export type Refusal =
+  | { readonly kind: "redirect"; readonly leader: string | null }
+  | { readonly kind: "retry" }
+  | { readonly kind: "fail" }
+  | { readonly kind: "unknown" };
+
+export type CallOutcome =
+  | { readonly type: "ok"; readonly value: WireValue; readonly server: string }
+  | { readonly type: "fail"; readonly reason: string; readonly error: RpcError | undefined }
+  | { readonly type: "info"; readonly reason: string; readonly error: RpcError | undefined };
+
+export interface LeaderCallerOptions {
+  /** Addresses of the servers. */
+  readonly servers: readonly string[];
+  readonly port: number;
+  /** Host-local time one operation may take, retries included. Default 1000 ms. */
+  readonly operationTimeoutMs?: number;
+  /** Deadline of one RPC attempt (cut to what is left of the operation's time). Default 300 ms. */
+  readonly callDeadlineMs?: number;
+  /** Attempts per operation at most. Default 10. */
+  readonly attemptsMax?: number;
+  /** First backoff between attempts; it doubles up to `backoffMaxMs`. Default 10 ms. */
+  readonly backoffMs?: number;
+  readonly backoffMaxMs?: number;
+}
+
+type Attempt = { readonly kind: "done"; readonly outcome: CallOutcome } | { readonly kind: "again"; readonly wait: boolean };
+
+/** Finds the leader and calls it (see the file's comment). */
+export class LeaderCaller {
+  private leaderHint: string | undefined;
+  private nextServer = 0;
+  private readonly options: Required<LeaderCallerOptions>;
+
+  constructor(
+    private readonly env: Env,
+    options: LeaderCallerOptions,
+    /** Reads a service refusal (an APPLICATION RpcError) to a call that is or is not idempotent; undefined for anything else. */
+    private readonly refusalOf: (error: RpcError, idempotent: boolean) => Refusal | undefined,
+  ) {
+    assert(options.servers.length > 0, "a client needs at least one server");
+    this.options = { operationTimeoutMs: 1_000, callDeadlineMs: 300, attemptsMax: 10, backoffMs: 10, backoffMaxMs: 200, ...options };
+    assert(this.options.attemptsMax > 0, "attemptsMax must be positive");
+  }
+
+  /** The leader this client last heard of. */
+  get leader(): string | undefined {
+    return this.leaderHint;
+  }
+
+  /** Calls `method` on the leader; `idempotent` calls are retried even after an unknown outcome. */
+  async call(method: string, request: WireValue, idempotent: boolean): Promise<CallOutcome> {
+    const deadline = this.env.clock.monotonic() + this.options.operationTimeoutMs;
+    for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
+      const remaining = deadline - this.env.clock.monotonic();
+      if (remaining <= 0) break;
+      const result = await this.attempt(method, request, idempotent, Math.min(this.options.callDeadlineMs, remaining));
+      if (result.kind === "done") return result.outcome;
+      if (result.wait) await this.env.clock.sleep(this.backoff(attempt));
+    }
+    return { type: "fail", reason: "no attempt reached a leader in time", error: undefined };
+  }
+
+  private async attempt(method: string, request: WireValue, idempotent: boolean, deadlineMs: number): Promise<Attempt> {
+    const target = this.target();
+    try {
+      const value = await this.env.rpc.call(target, this.options.port, method, request, { deadlineMs });
+      this.leaderHint = target;
+      return { kind: "done", outcome: { type: "ok", value, server: target } };
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      return this.classify(target, error, idempotent);
+    }
+  }
+
+  private classify(target: string, error: RpcError, idempotent: boolean): Attempt {
+    const refused = this.refusalOf(error, idempotent);
+    if (refused?.kind === "redirect") {
+      const fresh = refused.leader !== null && refused.leader !== target;
+      this.leaderHint = fresh ? (refused.leader as string) : undefined;
+      return { kind: "again", wait: !fresh };
+    }
+    if (refused?.kind === "retry") return { kind: "again", wait: true };
+    if (refused?.kind === "fail") return { kind: "done", outcome: { type: "fail", reason: error.message, error } };
+    if (refused?.kind === "unknown") return { kind: "done", outcome: { type: "info", reason: error.message, error } };
+    this.leaderHint = undefined;
+    // A dial that was refused never delivered the request: the call certainly did not run.
+    if (error.code === "UNAVAILABLE" && error.message.includes("ECONNREFUSED")) return { kind: "again", wait: true };
+    const unknown = error.outcomeUnknown || error.code === "INTERNAL";
+    if (unknown && !idempotent) return { kind: "done", outcome: { type: "info", reason: error.message, error } };
+    return { kind: "again", wait: true };
+  }
+
+  private target(): string {
+    if (this.leaderHint !== undefined) return this.leaderHint;
+    const servers = this.options.servers;
+    const server = servers[this.nextServer % servers.length] as string;
+    this.nextServer++;
+    return server;
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(this.options.backoffMaxMs, this.options.backoffMs * 2 ** attempt);
+    return base / 2 + this.env.random.float(0, base / 2);
+  }
+}
