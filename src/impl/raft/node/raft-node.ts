@@ -362,6 +362,11 @@ export class RaftNode {
       snapshot = await this.options.fsm.snapshot();
     } catch (error) {
       this.snapshotInProgress = false;
+      if (error instanceof DiskError) {
+        this.env.probe("raft.snapshot-failed");
+        this.env.log.warn("raft: the FSM could not capture a snapshot", { index: metadata.index, error: error.message });
+        return;
+      }
       if (!(error instanceof ErrSnapshotRefused)) throw error;
       this.env.probe("raft.snapshot-refused");
       return;

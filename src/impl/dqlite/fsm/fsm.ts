@@ -1,0 +1,313 @@
+/**
+ * go-dqlite's replication FSM (seed 001): applies the committed commands of the Raft
+ * log to this node's copy of every database, tracking leader, follower and zombie
+ * transactions in the registry, and snapshots and restores the databases.
+ *
+ * Where the seed panics (tracer.Panic) or returns an error, this FSM records an
+ * `FsmInvariantViolation` (the first `violationsMax` in `violations`, all counted),
+ * logs and traces it, and `apply` resolves to an `FsmApplyError`: a run reports the
+ * violation instead of dying. A DiskError from the database files is handled the
+ * same way (this node's copy has diverged). The FSM index moves only when an entry
+ * applied. Other exceptions are programmer errors and propagate.
+ *
+ * apply, snapshot and restore run one at a time (the seed's registry lock), in the
+ * order they were called.
+ */
+import type { Env } from "../../../sim/env.ts";
+import { DiskError } from "../../../sim/env.ts";
+import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader } from "../../raft/node/fsm.ts";
+import { PAGE_SIZE, type Command, type DatabaseFiles, type DatabaseStore, type FrameBatch, type FramesPayload, type TxnId } from "../types.ts";
+import { decodeCommand } from "./commands.ts";
+import { ErrCommandMalformed, ErrTransactionInProgress, FsmApplyError, type FsmInvariantViolation } from "./errors.ts";
+import { DqliteFsmSnapshot } from "./fsm-snapshot.ts";
+import type { DqliteFsmProbe } from "./probes.ts";
+import { Registry } from "./registry.ts";
+import { decodeSnapshot, type DatabaseSnapshot } from "./snapshot-format.ts";
+import type { Transaction } from "./transaction.ts";
+
+/** What the FSM uses of the Env. */
+export type FsmEnv = Pick<Env, "log" | "trace" | "probe">;
+
+/** How many violations `violations` keeps (the first ones; `violationCount` counts all). */
+export const FSM_VIOLATIONS_KEPT_MAX = 100;
+
+/**
+ * Deliberately broken variants, for tests that show a property can fail. Never set
+ * in real use.
+ */
+export const DQLITE_FSM_BROKEN_VARIANTS = {
+  "undo-keeps-zombies": "applyUndo leaves an undone zombie registered (case 3 of the seed's comment forgotten)",
+  "no-stale-zombie-purge": "frames of a new transaction meeting a stale Pending zombie are a violation instead of purging it",
+  "resurrect-without-frames": "a resurrected zombie does not re-apply the non-commit frames it had applied as leader",
+  "follower-kept-after-commit": "a follower transaction stays registered after its commit frames",
+  "snapshot-ignores-transactions": "snapshot() captures the databases even while a transaction is in flight",
+} as const;
+
+export type DqliteFsmBrokenVariant = keyof typeof DQLITE_FSM_BROKEN_VARIANTS;
+
+export interface DqliteFsmOptions {
+  readonly env: FsmEnv;
+  /** This node's databases. */
+  readonly store: DatabaseStore;
+  /** Shared with the leader's replication code; a fresh one by default. */
+  readonly registry?: Registry;
+  readonly violationsKeptMax?: number;
+  /** Test fixture only. */
+  readonly brokenVariant?: DqliteFsmBrokenVariant;
+}
+
+/** Unwinds an apply that hit a violation; caught in `apply`. */
+class ApplyFailure {
+  constructor(readonly message: string) {}
+}
+
+function fail(message: string): never {
+  throw new ApplyFailure(message);
+}
+
+export class DqliteFsm implements Fsm {
+  readonly registry: Registry;
+  /** The first violations recorded (at most `violationsKeptMax`). */
+  readonly violations: FsmInvariantViolation[] = [];
+  /** Every violation recorded. */
+  violationCount = 0;
+  private readonly env: FsmEnv;
+  private readonly store: DatabaseStore;
+  private readonly violationsKeptMax: number;
+  private readonly brokenVariant: DqliteFsmBrokenVariant | undefined;
+  /** The txid of the last Begin applied (kept for old logs whose Undo follows a Begin alone). */
+  private noopBeginTxn: TxnId = 0;
+  private serial: Promise<unknown> = Promise.resolve();
+
+  constructor(options: DqliteFsmOptions) {
+    this.env = options.env;
+    this.store = options.store;
+    this.registry = options.registry ?? new Registry();
+    this.violationsKeptMax = options.violationsKeptMax ?? FSM_VIOLATIONS_KEPT_MAX;
+    this.brokenVariant = options.brokenVariant;
+  }
+
+  /**
+   * Applies one committed entry. Resolves to undefined on success (the FSM index is
+   * then `log.index`), or to an FsmApplyError after recording the violation.
+   */
+  apply(log: LogRecord): Promise<FsmApplyError | undefined> {
+    return this.exclusive(() => this.applyNow(log));
+  }
+
+  /**
+   * Captures every database's files and the index. Rejects with
+   * ErrTransactionInProgress while any transaction is registered (as the seed does:
+   * a follower restored from it could not continue the transaction), and with a
+   * DiskError if the files cannot be read.
+   */
+  snapshot(): Promise<FsmSnapshot> {
+    return this.exclusive(async () => {
+      const busy = this.registry.transactions()[0];
+      if (busy !== undefined && this.brokenVariant !== "snapshot-ignores-transactions") {
+        throw new ErrTransactionInProgress(busy.id, busy.filename);
+      }
+      const databases: DatabaseSnapshot[] = [];
+      for (const name of this.store.names()) {
+        const files = this.store.get(name) ?? (await this.store.open(name));
+        const { database, wal } = await files.read();
+        // Copies: the files may change while persist runs.
+        databases.push({ name, database: database.slice(), wal: wal.slice() });
+      }
+      return new DqliteFsmSnapshot({ index: this.registry.index(), databases });
+    });
+  }
+
+  /**
+   * Replaces all state with the snapshot's: decodes it completely first (rejecting
+   * with ErrSnapshotMalformed before touching anything), then clears the databases
+   * and the transactions, restores every database and sets the index.
+   */
+  async restore(reader: SnapshotReader): Promise<void> {
+    const snapshot = decodeSnapshot(await reader.readAll());
+    await this.exclusive(async () => {
+      await this.store.clear();
+      this.registry.txnClear();
+      this.noopBeginTxn = 0;
+      for (const database of snapshot.databases) await this.store.restore(database.name, database.database, database.wal);
+      this.registry.indexRestore(snapshot.index);
+      this.env.trace("dqlite.fsm-restored", { index: snapshot.index, databases: snapshot.databases.length });
+    });
+  }
+
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.serial.then(operation);
+    this.serial = result.catch(() => undefined);
+    return result;
+  }
+
+  private async applyNow(log: LogRecord): Promise<FsmApplyError | undefined> {
+    let command: Command | undefined;
+    try {
+      command = decodeCommand(log.data);
+      await this.dispatch(command);
+    } catch (error) {
+      if (error instanceof ApplyFailure) return this.violation(log, command, error.message);
+      if (error instanceof DiskError) return this.violation(log, command, `disk failure: ${error.message}`, error);
+      if (error instanceof ErrCommandMalformed) return this.violation(log, command, `corrupted command data: ${error.message}`, error);
+      throw error;
+    }
+    this.registry.indexUpdate(log.index);
+    return undefined;
+  }
+
+  private async dispatch(command: Command): Promise<void> {
+    switch (command.kind) {
+      case "open":
+        await this.store.open(command.name);
+        return;
+      case "begin":
+        // A no-op kept for old logs; an Undo that follows a Begin alone is then accepted.
+        this.noopBeginTxn = command.txid;
+        return;
+      case "frames":
+        await this.applyFrames(command);
+        return;
+      case "undo":
+        await this.applyUndo(command.txid);
+        return;
+      case "end":
+        return; // A no-op kept for old logs.
+      case "checkpoint":
+        await this.applyCheckpoint(command.name);
+        return;
+    }
+  }
+
+  private async applyFrames(frames: FramesPayload): Promise<void> {
+    if (frames.pageSize !== PAGE_SIZE) fail(`frames of ${frames.pageSize}-byte pages; databases use ${PAGE_SIZE}`);
+    const files = this.filesOf(frames.filename);
+    let txn = this.registry.txnById(frames.txid);
+    let begin = true;
+    if (txn === undefined) {
+      txn = this.newFollower(frames, files);
+    } else if (txn.filename !== frames.filename) {
+      fail(`frames on ${frames.filename} for transaction ${txn.describe()}`);
+    } else if (!txn.inFlight) {
+      fail(`frames for transaction ${txn.describe()}`);
+    } else if (txn.isZombie) {
+      ({ txn, begin } = await this.recoverZombie(txn, frames, files));
+    } else if (txn.isLeader) {
+      // Applied while this node's own Frames hook waits on it: SQLite writes the frames.
+    } else {
+      // A follower transaction took its first frames already: these continue it.
+      if (txn.state !== "writing") fail(`unexpected transaction ${txn.describe()}`);
+      begin = false;
+    }
+    await txn.frames(begin, batchOf(frames));
+    if (frames.isCommit) {
+      this.registry.txnCommittedAdd(txn.id);
+      // A leader's transaction is unregistered by the leader's code once SQLite is done.
+      if (!txn.isLeader && this.brokenVariant !== "follower-kept-after-commit") this.registry.txnDel(txn.id);
+    }
+    this.noopBeginTxn = 0;
+  }
+
+  /**
+   * Frames of a transaction this node does not know: a new follower transaction.
+   * Only a stale zombie may stand on the database: one left by this node when it
+   * lost leadership during the first frames of a transaction that did not reach a
+   * quorum (nobody else knows it, and SQLite rolled it back), so it is dropped.
+   */
+  private newFollower(frames: FramesPayload, files: DatabaseFiles): Transaction {
+    const other = this.registry.txnByFilename(frames.filename);
+    if (other !== undefined) {
+      if (!other.isZombie || this.brokenVariant === "no-stale-zombie-purge") fail(`unexpected transaction ${other.describe()}`);
+      if (other.id > frames.txid) fail(`zombie transaction too recent ${other.describe()}`);
+      if (other.state !== "pending") fail(`unexpected transaction state ${other.describe()}`);
+      this.registry.txnDel(other.id);
+      this.probe("dqlite.fsm.stale-zombie-purged");
+    }
+    return this.registry.txnFollowerAdd(files, frames.txid);
+  }
+
+  /**
+   * Frames of a zombie: this node lost leadership while they were in flight, and
+   * they committed anyway (this node was re-elected and committed its own entry, or
+   * another leader did, the entry having reached a quorum). Non-commit frames go to
+   * a surrogate follower transaction, which the next leader will undo. Commit frames
+   * commit the transaction: the zombie becomes a follower that re-applies the frames
+   * it had applied as leader (SQLite rolled them back), then takes the commit.
+   */
+  private async recoverZombie(zombie: Transaction, frames: FramesPayload, files: DatabaseFiles): Promise<{ txn: Transaction; begin: boolean }> {
+    if (!frames.isCommit) {
+      this.probe("dqlite.fsm.surrogate-created");
+      return { txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true };
+    }
+    if (this.brokenVariant === "resurrect-without-frames") return { txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true };
+    const follower = await zombie.resurrect(files);
+    this.registry.txnFollowerResurrected(follower);
+    this.probe("dqlite.fsm.zombie-resurrected");
+    return { txn: follower, begin: follower.state === "pending" };
+  }
+
+  /**
+   * Undo. Who unregisters the transaction (the seed's three cases): a live leader
+   * transaction is undone within this node's own Undo hook, whose End unregisters it;
+   * a follower transaction is done (Undone is final); a zombie was rolled back by
+   * SQLite already and nobody else will remove it.
+   */
+  private async applyUndo(txid: TxnId): Promise<void> {
+    const txn = this.registry.txnById(txid);
+    if (txn === undefined) {
+      if (this.noopBeginTxn !== txid) fail("txn not found");
+      this.noopBeginTxn = 0;
+      return;
+    }
+    if (!txn.inFlight) fail(`undo of transaction ${txn.describe()}`);
+    await txn.undo();
+    if (txn.isZombie) {
+      this.probe("dqlite.fsm.zombie-undone");
+      if (this.brokenVariant !== "undo-keeps-zombies") this.registry.txnDel(txid);
+    } else if (!txn.isLeader) {
+      this.registry.txnDel(txid);
+    }
+  }
+
+  /** Checkpoint: the leader issues it between transactions, so any transaction on the database means the logs diverged. */
+  private async applyCheckpoint(name: string): Promise<void> {
+    const files = this.filesOf(name);
+    const txn = this.registry.txnByFilename(name);
+    if (txn !== undefined) fail(`can't run checkpoint concurrently with transaction ${txn.describe()}`);
+    const pending = files.pendingFrames();
+    if (pending !== 0) fail(`${pending} uncommitted frames are still in the WAL`);
+    await files.checkpoint();
+    this.probe("dqlite.fsm.checkpoint");
+  }
+
+  private filesOf(name: string): DatabaseFiles {
+    const files = this.store.get(name);
+    if (files === undefined) fail(`database ${name} was never opened`);
+    return files;
+  }
+
+  private probe(name: DqliteFsmProbe): void {
+    this.env.probe(name);
+  }
+
+  private violation(log: LogRecord, command: Command | undefined, message: string, cause?: unknown): FsmApplyError {
+    const violation: FsmInvariantViolation = {
+      index: log.index,
+      term: log.term,
+      command: command?.kind ?? "malformed",
+      txid: command !== undefined && "txid" in command ? command.txid : undefined,
+      message,
+    };
+    this.violationCount++;
+    if (this.violations.length < this.violationsKeptMax) this.violations.push(violation);
+    const fields = { ...violation, txid: violation.txid ?? null };
+    this.env.log.error("dqlite: fsm: apply failed", fields);
+    this.env.trace("dqlite.fsm-violation", fields);
+    return new FsmApplyError(violation, cause);
+  }
+}
+
+function batchOf(frames: FramesPayload): FrameBatch {
+  const { pageSize, pageNumbers, pageData, truncate, isCommit } = frames;
+  return { pageSize, pageNumbers, pageData, truncate, isCommit };
+}
