@@ -1,0 +1,16 @@
+/**
+ * dqlite: Raft-replicated SQLite (go-dqlite's replication state machine) on the
+ * project's Raft, with real SQLite (wa-sqlite) on each host's simulated disk.
+ * See types.ts for how the parts fit, and the seed
+ * (../shared/seeds/001_9f6423b7399b5b23.txt) for the FSM they implement.
+ */
+export { DqliteClient } from "./client/client.ts";
+export type { DqliteClientOptions, ExecReply, Param, Transaction } from "./client/client.ts";
+export { DqliteError, ErrInvalidRequest, ErrNoLeader, ErrOutcomeUnknown, ErrSqlite, ErrTransactionAborted } from "./errors.ts";
+export { DqliteNode, DQLITE_PORT, CHECKPOINT_THRESHOLD_FRAMES } from "./node/dqlite-node.ts";
+export type { DqliteNodeOptions } from "./node/dqlite-node.ts";
+export { DqliteServer } from "./node/server.ts";
+export { runDqliteServer } from "./node/run-server.ts";
+export type { RunningDqliteServer } from "./node/run-server.ts";
+export type { SqliteModuleFactory } from "./sqlite/module.ts";
+export { PAGE_SIZE } from "./types.ts";

@@ -1,0 +1,290 @@
+/**
+ * The client protocol of a dqlite node, as RPC methods on the node's port:
+ *
+ * - `dqlite.exec` {db, sql, params}: runs statements in autocommit mode on the
+ *   leader; a write returns only once its frames are committed and applied through
+ *   Raft. `dqlite.query` is the same after confirming leadership with a quorum (a
+ *   linearizable read).
+ * - `dqlite.begin` {db} -> {session}, `dqlite.session.exec` {session, sql, params},
+ *   `dqlite.commit` {session}, `dqlite.rollback` {session}: an interactive
+ *   transaction. It holds its database (one statement or transaction at a time per
+ *   database: the leader's single connection runs in EXCLUSIVE locking mode) and is
+ *   rolled back after SESSION_IDLE_MS without a request, or when leadership is lost.
+ * - `dqlite.leader` {} -> {leader}: who this node thinks leads.
+ *
+ * Refusals are typed (errors.ts): redirects to the leader, "retry" when nothing
+ * committed, "outcome-unknown" when a commit was in flight as leadership was lost.
+ *
+ * Limits: SESSIONS_MAX open transactions; SQL_BYTES_MAX per statement text,
+ * PARAMS_MAX parameters; DATABASE_NAME pattern for names.
+ */
+import { RpcError, type Env, type Timer, type WireValue } from "../../../sim/env.ts";
+import { LockQueueFull } from "../../common/async-lock.ts";
+import { RaftError } from "../../raft/index.ts";
+import { refusal } from "../errors.ts";
+import type { ReplicationFailure } from "../leader/methods.ts";
+import { SqliteError, type SqliteConnection, type SqlValue } from "../sqlite/engine.ts";
+import { DQLITE_PORT, type DqliteNode } from "./dqlite-node.ts";
+
+export const SESSIONS_MAX = 64;
+export const SESSION_IDLE_MS = 2_000;
+export const SQL_BYTES_MAX = 64 * 1024;
+export const PARAMS_MAX = 256;
+const DATABASE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** What a statement returns over the wire. */
+export interface ExecReply {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly WireValue[])[];
+  readonly changes: number;
+  readonly lastInsertRowId: number;
+}
+
+interface Session {
+  readonly id: string;
+  readonly db: string;
+  readonly release: () => void;
+  timer: Timer | undefined;
+  busy: boolean;
+}
+
+/** Serves the client protocol of one node (see the file's comment). */
+export class DqliteServer {
+  private readonly sessions = new Map<string, Session>();
+  private nextSession = 1;
+
+  constructor(
+    private readonly env: Env,
+    private readonly node: DqliteNode,
+  ) {}
+
+  static serve(env: Env, node: DqliteNode, port = DQLITE_PORT): DqliteServer {
+    const server = new DqliteServer(env, node);
+    const rpc = env.rpc.serve(port);
+    rpc.unary("dqlite.exec", (request) => server.exec(request, false));
+    rpc.unary("dqlite.query", (request) => server.exec(request, true));
+    rpc.unary("dqlite.begin", (request) => server.begin(request));
+    rpc.unary("dqlite.session.exec", (request) => server.sessionExec(request));
+    rpc.unary("dqlite.commit", (request) => server.finish(request, "COMMIT"));
+    rpc.unary("dqlite.rollback", (request) => server.finish(request, "ROLLBACK"));
+    rpc.unary("dqlite.leader", async () => ({ leader: node.raft.leader() ?? null }));
+    node.raft.observeLeadership((event) => {
+      if (!event.isLeader) void server.abortSessions();
+    });
+    return server;
+  }
+
+  private async exec(request: WireValue, read: boolean): Promise<WireValue> {
+    const { db, sql, params } = parseStatement(request);
+    this.requireReadyLeader();
+    await this.guard(() => this.node.ensureDatabase(db));
+    if (read) await this.guard(() => this.node.raft.verifyLeader());
+    const release = await this.acquire(db);
+    try {
+      this.requireReadyLeader();
+      const connection = await this.node.connection(db);
+      const reply = await this.statement(db, connection, sql, params);
+      if (!connection.autocommit()) {
+        await this.statement(db, connection, "ROLLBACK", []);
+        throw refusal("invalid", "exec may not leave a transaction open: use an interactive transaction");
+      }
+      await this.node.maybeCheckpoint(db);
+      return reply as unknown as WireValue;
+    } finally {
+      release();
+    }
+  }
+
+  private async begin(request: WireValue): Promise<WireValue> {
+    const db = parseDatabase(field(request, "db"));
+    this.requireReadyLeader();
+    if (this.sessions.size >= SESSIONS_MAX) throw refusal("retry", `more than ${SESSIONS_MAX} open transactions`);
+    await this.guard(() => this.node.ensureDatabase(db));
+    const release = await this.acquire(db);
+    try {
+      this.requireReadyLeader();
+      const connection = await this.node.connection(db);
+      await this.statement(db, connection, "BEGIN", []);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const session: Session = { id: `${this.env.host}/${this.env.lifetime.incarnation}/${this.nextSession++}`, db, release, timer: undefined, busy: false };
+    this.sessions.set(session.id, session);
+    this.touch(session);
+    return { session: session.id };
+  }
+
+  private async sessionExec(request: WireValue): Promise<WireValue> {
+    const session = this.session(field(request, "session"));
+    const { sql, params } = parseStatement({ ...(request as Record<string, WireValue>), db: session.db });
+    return this.inSession(session, async (connection) => {
+      const reply = await this.statement(session.db, connection, sql, params);
+      if (connection.autocommit()) throw refusal("session-unknown", "the transaction ended inside the session (COMMIT or ROLLBACK belong to dqlite.commit / dqlite.rollback)");
+      return reply as unknown as WireValue;
+    });
+  }
+
+  private async finish(request: WireValue, statement: "COMMIT" | "ROLLBACK"): Promise<WireValue> {
+    const session = this.session(field(request, "session"));
+    try {
+      return await this.inSession(session, async (connection) => {
+        const reply = await this.statement(session.db, connection, statement, []);
+        await this.node.maybeCheckpoint(session.db);
+        return reply as unknown as WireValue;
+      });
+    } finally {
+      this.close(session);
+    }
+  }
+
+  /** Runs one step of a session; a failure that ended the transaction closes the session. */
+  private async inSession(session: Session, step: (connection: SqliteConnection) => Promise<WireValue>): Promise<WireValue> {
+    if (session.busy) throw refusal("invalid", "one request at a time per transaction");
+    session.busy = true;
+    session.timer?.cancel();
+    try {
+      this.requireReadyLeader();
+      const connection = await this.node.connection(session.db);
+      try {
+        return await step(connection);
+      } finally {
+        if (connection.autocommit()) this.close(session);
+      }
+    } catch (error) {
+      if (!this.sessions.has(session.id)) throw error;
+      throw error;
+    } finally {
+      session.busy = false;
+      if (this.sessions.has(session.id)) this.touch(session);
+    }
+  }
+
+  /** Runs SQL, then lets the leader's hooks see how the transaction ended, and turns failures into refusals. */
+  private async statement(db: string, connection: SqliteConnection, sql: string, params: readonly SqlValue[]): Promise<ExecReply> {
+    let reply: ExecReply | undefined;
+    let failed: SqliteError | undefined;
+    try {
+      const result = await connection.exec(sql, params);
+      reply = { columns: result.columns, rows: result.rows.map((row) => row.map(toWire)), changes: result.changes, lastInsertRowId: Number(result.lastInsertRowId) };
+    } catch (error) {
+      if (!(error instanceof SqliteError)) throw error;
+      failed = error;
+    }
+    await this.node.methods.statementEnded(db, connection.autocommit());
+    const failure = this.node.methods.takeFailure(db);
+    if (failure !== undefined) throw this.refusalFor(failure);
+    if (failed !== undefined) throw refusal("sqlite", failed.message, { sqliteCode: failed.code });
+    if (reply === undefined) throw new Error("unreachable: a statement with neither a reply nor an error");
+    return reply;
+  }
+
+  private refusalFor(failure: ReplicationFailure): RpcError {
+    switch (failure.kind) {
+      case "not-leader":
+        return refusal("not-leader", failure.reason, { leader: this.leaderHint() });
+      case "aborted":
+        return refusal("retry", `transaction aborted: ${failure.reason}`);
+      case "outcome-unknown":
+        return refusal("outcome-unknown", failure.reason, { txid: failure.txid });
+      case "fatal":
+        return failure.txid === undefined ? refusal("retry", failure.reason) : refusal("outcome-unknown", failure.reason, { txid: failure.txid });
+    }
+  }
+
+  private requireReadyLeader(): void {
+    if (!this.node.isReadyLeader()) throw refusal("not-leader", "this node is not a ready leader", { leader: this.leaderHint() });
+  }
+
+  private leaderHint(): string | null {
+    const leader = this.node.raft.leader();
+    return leader === undefined || leader === this.env.host ? null : leader;
+  }
+
+  /** Raft refusals of leader-only calls (Open, verifyLeader) as client refusals. */
+  private async guard(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (!(error instanceof RaftError)) throw error;
+      throw refusal(error.code === "not-leader" ? "not-leader" : "retry", error.message, { leader: this.leaderHint() });
+    }
+  }
+
+  private async acquire(db: string): Promise<() => void> {
+    try {
+      return await this.node.lock(db).acquire();
+    } catch (error) {
+      if (error instanceof LockQueueFull) throw refusal("retry", `database ${db} is busy: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private session(id: WireValue | undefined): Session {
+    const session = typeof id === "string" ? this.sessions.get(id) : undefined;
+    if (session === undefined) throw refusal("session-unknown", `no transaction ${String(id)} on this node (expired, or leadership moved)`);
+    return session;
+  }
+
+  private touch(session: Session): void {
+    session.timer?.cancel();
+    session.timer = this.env.clock.setTimer(SESSION_IDLE_MS, () => void this.expire(session));
+  }
+
+  private async expire(session: Session): Promise<void> {
+    if (!this.sessions.has(session.id) || session.busy) return;
+    this.env.probe("dqlite.server.session-expired");
+    await this.rollback(session);
+  }
+
+  private async abortSessions(): Promise<void> {
+    for (const session of [...this.sessions.values()]) if (!session.busy) await this.rollback(session);
+  }
+
+  private async rollback(session: Session): Promise<void> {
+    this.sessions.delete(session.id);
+    session.timer?.cancel();
+    try {
+      const connection = await this.node.connection(session.db);
+      if (!connection.autocommit()) await this.statement(session.db, connection, "ROLLBACK", []);
+    } catch (error) {
+      if (!(error instanceof RpcError) && !(error instanceof SqliteError)) throw error;
+    } finally {
+      session.release();
+    }
+  }
+
+  private close(session: Session): void {
+    if (!this.sessions.delete(session.id)) return;
+    session.timer?.cancel();
+    session.release();
+  }
+}
+
+function field(request: WireValue, name: string): WireValue | undefined {
+  if (typeof request !== "object" || request === null || Array.isArray(request) || request instanceof Uint8Array) throw refusal("invalid", "the request is not an object");
+  return (request as Record<string, WireValue | undefined>)[name];
+}
+
+function parseDatabase(value: WireValue | undefined): string {
+  if (typeof value !== "string" || !DATABASE_NAME.test(value)) throw refusal("invalid", `bad database name ${JSON.stringify(value)}`);
+  return value;
+}
+
+function parseStatement(request: WireValue): { db: string; sql: string; params: SqlValue[] } {
+  const db = parseDatabase(field(request, "db"));
+  const sql = field(request, "sql");
+  if (typeof sql !== "string" || sql.length === 0 || sql.length > SQL_BYTES_MAX) throw refusal("invalid", "sql must be a non-empty string of bounded length");
+  const raw = field(request, "params") ?? [];
+  if (!Array.isArray(raw) || raw.length > PARAMS_MAX) throw refusal("invalid", `params must be an array of at most ${PARAMS_MAX} values`);
+  const params = (raw as readonly WireValue[]).map((value): SqlValue => {
+    if (value === null || typeof value === "number" || typeof value === "string" || value instanceof Uint8Array) return value;
+    throw refusal("invalid", "a parameter must be null, a number, a string or bytes");
+  });
+  return { db, sql, params };
+}
+
+function toWire(value: SqlValue | bigint): WireValue {
+  if (typeof value === "bigint") return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  return value;
+}
