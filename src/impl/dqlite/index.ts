@@ -14,3 +14,5 @@ export { runDqliteServer } from "./node/run-server.ts";
 export type { RunningDqliteServer } from "./node/run-server.ts";
 export type { SqliteModuleFactory } from "./sqlite/module.ts";
 export { PAGE_SIZE } from "./types.ts";
+export { DQLITE_LEADER_BROKEN_VARIANTS } from "./leader/methods.ts";
+export type { DqliteLeaderBrokenVariant } from "./leader/methods.ts";

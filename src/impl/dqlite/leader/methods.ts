@@ -37,6 +37,14 @@ export type ReplicationFailure =
   | { readonly kind: "outcome-unknown"; readonly reason: string; readonly txid: TxnId }
   | { readonly kind: "fatal"; readonly reason: string; readonly txid: TxnId | undefined };
 
+/** Deliberately broken variants of the leader's hooks (test fixtures, never set in real use). */
+export const DQLITE_LEADER_BROKEN_VARIANTS = {
+  "ack-before-raft-commit": "the commit frame is written and acknowledged to SQLite before Raft has applied it (replication runs in the background): an acknowledged commit can be lost with the leader",
+  "skip-dangling-undo": "a new leader drops a dangling transaction of an earlier leader from its own registry without an Undo command: followers keep it in Writing and trip on the next transaction",
+} as const;
+
+export type DqliteLeaderBrokenVariant = keyof typeof DQLITE_LEADER_BROKEN_VARIANTS;
+
 /** Transaction IDs: the term in the high bits, a counter in the low 32. */
 const TXID_TERM_FACTOR = 2 ** 32;
 
@@ -57,6 +65,8 @@ export interface MethodsHost {
   leaderTerm(): number;
   /** This node's copy could not keep up with what Raft committed: stop serving. */
   fatal(reason: string): void;
+  /** Test fixture only. */
+  readonly brokenVariant?: DqliteLeaderBrokenVariant | undefined;
 }
 
 /** The leader's replication hooks for every database of the node (see the file's comment). */
@@ -147,6 +157,7 @@ export class LeaderMethods {
         committedFrames: () => this.store.get(filename)?.committedFrames() ?? 0,
         diskFailed: (error, committed) => this.diskFailed(created, error, committed),
       });
+      if (this.host.brokenVariant === "ack-before-raft-commit") created.capture.acknowledgeBeforeReplication();
       database = created;
       this.databases.set(filename, database);
     }
@@ -179,6 +190,10 @@ export class LeaderMethods {
     }
     if (leftover.isZombie && leftover.state === "pending") {
       this.env.probe("dqlite.leader.stale-zombie-purged");
+      this.registry.txnDel(leftover.id);
+      return SQLITE_OK;
+    }
+    if (this.host.brokenVariant === "skip-dangling-undo") {
       this.registry.txnDel(leftover.id);
       return SQLITE_OK;
     }

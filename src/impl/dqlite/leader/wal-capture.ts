@@ -69,11 +69,17 @@ export class WalCapture {
   private frames: CapturedFrame[] = [];
   private header: { readonly frame: number; readonly pageNumber: number; readonly commitSize: number } | undefined;
   private diskWrite: DiskWrite | undefined;
+  private acknowledgeEarly = false;
 
   constructor(
     private readonly pageSize: number,
     private readonly hooks: CaptureHooks,
   ) {}
+
+  /** Test fixture "ack-before-raft-commit" (leader/methods.ts): commits return before Raft applies them. */
+  acknowledgeBeforeReplication(): void {
+    this.acknowledgeEarly = true;
+  }
 
   /** True between the first write of a transaction and its commit or rollback. */
   inTransaction(): boolean {
@@ -165,6 +171,7 @@ export class WalCapture {
   }
 
   private async commit(commitSize: number): Promise<number> {
+    if (this.acknowledgeEarly) return this.commitEarly(commitSize);
     const code = await this.hooks.replicate(this.frames, commitSize);
     if (code !== SQLITE_OK) {
       this.reset();
@@ -175,6 +182,19 @@ export class WalCapture {
     const frameCount = this.nextFrame - 1;
     this.active = false;
     this.frames = [];
+    this.hooks.committed(frameCount);
+    return SQLITE_OK;
+  }
+
+  /** The broken variant: write and acknowledge now, replicate in the background (its failure is ignored). */
+  private async commitEarly(commitSize: number): Promise<number> {
+    const frames = this.frames;
+    const written = await this.writeHeld(true);
+    if (written !== SQLITE_OK) return written;
+    const frameCount = this.nextFrame - 1;
+    this.active = false;
+    this.frames = [];
+    void this.hooks.replicate(frames, commitSize).then(() => undefined);
     this.hooks.committed(frameCount);
     return SQLITE_OK;
   }

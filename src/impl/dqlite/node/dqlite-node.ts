@@ -23,7 +23,7 @@ import { RaftNode, type RaftNodeOptions } from "../../raft/index.ts";
 import { encodeCommand } from "../fsm/commands.ts";
 import { DqliteFsm } from "../fsm/fsm.ts";
 import { Registry } from "../fsm/registry.ts";
-import { LeaderMethods } from "../leader/methods.ts";
+import { LeaderMethods, type DqliteLeaderBrokenVariant } from "../leader/methods.ts";
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
 import type { SqliteModuleFactory } from "../sqlite/module.ts";
 import type { DatabaseStore } from "../types.ts";
@@ -47,6 +47,8 @@ export interface DqliteNodeOptions {
   /** SQLite page cache of the leader's connections, in pages (small caches spill frames mid-transaction). */
   readonly cacheSizePages?: number;
   readonly checkpointThresholdFrames?: number;
+  /** Test fixture only: a deliberately broken leader (DQLITE_LEADER_BROKEN_VARIANTS). */
+  readonly brokenVariant?: DqliteLeaderBrokenVariant;
   /** Raft settings (the fsm and voters are the node's). */
   readonly raft?: Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">;
 }
@@ -78,6 +80,7 @@ export class DqliteNode {
       leaderReady: () => this.isReadyLeader(),
       leaderTerm: () => this.currentTerm,
       fatal: (reason) => this.fail(reason),
+      brokenVariant: options.brokenVariant,
     });
     raft.observeLeadership((event) => {
       if (!event.isLeader) {
