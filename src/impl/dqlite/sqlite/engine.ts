@@ -157,8 +157,8 @@ export class SqliteEngine {
       } catch (error) {
         outcome = { ok: false, error };
       }
-      const unexpected = this.vfs.takeUnexpectedError() ?? this.scratch.takeUnexpectedError();
-      this.scratch.takeUnexpectedError();
+      // Take from both VFSs (each forgets what it gives), then throw the first bug.
+      const unexpected = [this.vfs.takeUnexpectedError(), this.scratch.takeUnexpectedError()].find((each) => each !== undefined);
       if (unexpected !== undefined) throw unexpected.error;
       if (!outcome.ok) throw outcome.error;
       return outcome.value;
