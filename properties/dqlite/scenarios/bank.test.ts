@@ -1,0 +1,71 @@
+/**
+ * dqlite-bank on fixed seeds, under the swarm's faults:
+ * - money is never created or lost (every read sees the full total), the replicas
+ *   end byte-identical with integrity_check ok, no FSM invariant is violated, and
+ *   Raft elects at most one leader per term;
+ * - the run is deterministic: the same seed gives the same trace fingerprint;
+ * - the property can fail: the leader's "ack-before-raft-commit" variant (a commit
+ *   acknowledged to SQLite before Raft applied it) is caught with a safety violation.
+ * Failures print the replay command.
+ */
+import { describe, expect, it } from "vitest";
+import { dqliteBank } from "../../../scenarios/dqlite-bank.ts";
+import { FAULT_PLAN_VERSION, type FaultPlan } from "../../../src/sim/faults/plan.ts";
+import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
+
+function describeRun(seed: number, variant: string | undefined, result: RunResult): string {
+  const replay = `npx dst run ${dqliteBank.name} --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}`;
+  const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, 400)}`).join("\n");
+  return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
+}
+
+/** A fixed plan: the first server crashes mid-workload and comes back, then a server is isolated for a while. */
+const CRASH_AND_ISOLATE: FaultPlan = {
+  version: FAULT_PLAN_VERSION,
+  faults: [
+    { atMs: 400, kind: "crash", host: "n1" },
+    { atMs: 900, kind: "restart", host: "n1" },
+    { atMs: 1_200, kind: "isolate", host: "n2" },
+    { atMs: 1_600, kind: "heal" },
+  ],
+};
+
+describe("dqlite-bank", () => {
+  for (const seed of [1, 2, 3]) {
+    it(`conserves money and converges under the swarm's faults (seed ${seed})`, async () => {
+      const result = await runScenario(dqliteBank, { seed });
+      expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
+      expect(result.faultPlan.faults.length).toBeGreaterThan(0);
+      expect(Number(result.stats.workload["transfer:ok"])).toBeGreaterThan(0);
+      expect(Number(result.stats.workload["read:ok"])).toBeGreaterThan(0);
+    }, 30_000);
+  }
+
+  it("is deterministic: the same seed gives the same fingerprint", async () => {
+    const first = await runScenario(dqliteBank, { seed: 3 });
+    const second = await runScenario(dqliteBank, { seed: 3 });
+    expect(second.fingerprint).toBe(first.fingerprint);
+    expect(second.stats.workload).toEqual(first.stats.workload);
+  }, 30_000);
+
+  it("passes the fixed crash-and-isolate plan, which catches the variant below (seed 1)", async () => {
+    const result = await runScenario(dqliteBank, { seed: 1, faults: CRASH_AND_ISOLATE });
+    expect(result.violations, describeRun(1, undefined, result)).toEqual([]);
+  }, 30_000);
+
+  it("catches the ack-before-raft-commit variant under the fixed crash-and-isolate plan (seed 1)", async () => {
+    const result = await runScenario(dqliteBank, { seed: 1, variant: "ack-before-raft-commit", faults: CRASH_AND_ISOLATE });
+    expect(result.violations[0]?.kind, describeRun(1, "ack-before-raft-commit", result)).toBe("safety");
+  }, 30_000);
+
+  for (const seed of [2, 3]) {
+    it(`catches the ack-before-raft-commit variant with a safety violation (seed ${seed})`, async () => {
+      const variant = "ack-before-raft-commit";
+      const result = await runScenario(dqliteBank, { seed, variant });
+      const violation = result.violations[0];
+      expect(violation, `no violation: ${describeRun(seed, variant, result)}`).toBeDefined();
+      expect(violation?.kind, describeRun(seed, variant, result)).toBe("safety");
+      expect(violation?.invariant, describeRun(seed, variant, result)).toMatch(/^(dqlite-bank\.|dqlite\.fsm-invariant$)/);
+    }, 30_000);
+  }
+});

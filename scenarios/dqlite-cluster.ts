@@ -1,0 +1,179 @@
+/**
+ * The server side of the dqlite scenarios: one host per dqlite server
+ * (runDqliteServer with wa-sqlite on the host's simulated disk), each under a
+ * supervisor that restarts the host's process (a clean stop, the disk kept) after
+ * a failed start or a fatal stop, at most RESTARTS_MAX times per host in a run. A
+ * fresh process, not a second start in the same one: a stopped node does not
+ * release its ports. The records the scenarios check
+ * continuously:
+ * - raft.election-safety: at most one leader per term (from the leadership observers);
+ * - dqlite.fsm-invariant: no FSM invariant violation on any node (the FSM records
+ *   them instead of throwing; they are collected from live nodes and from a node
+ *   when it stops).
+ */
+import { DQLITE_LEADER_BROKEN_VARIANTS, runDqliteServer, type DqliteLeaderBrokenVariant, type DqliteNode, type RunningDqliteServer } from "../src/impl/dqlite/index.ts";
+import type { Env } from "../src/sim/env.ts";
+import { createSimDisks } from "../src/sim/disk/system.ts";
+import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
+import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
+import type { World } from "../src/sim/world.ts";
+
+/** Supervisor restarts of one host in a run at most (after failed starts or fatal stops). */
+const RESTARTS_MAX = 20;
+const RESTART_BACKOFF_MS = 100;
+/** Steps of 1 ms that `settle` runs the world at most while waiting on simulated I/O. */
+const SETTLE_STEPS_MAX = 20_000;
+
+export interface DqliteClusterOptions {
+  readonly servers: readonly string[];
+  /** The scenario's variant name: one of DQLITE_LEADER_BROKEN_VARIANTS, or undefined. */
+  readonly variant?: string;
+}
+
+/** What the cluster's hosts record as they run. */
+export interface DqliteCluster {
+  readonly servers: readonly string[];
+  /** The server each host runs now (removed when its process dies). */
+  readonly live: Map<string, RunningDqliteServer>;
+  readonly leadersByTerm: Map<number, string>;
+  readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
+  readonly failures: Record<string, number>;
+}
+
+/** What every dqlite scenario shares: the runaway guard, the broken variants, the probes it reports, its disks. */
+export const DQLITE_SCENARIO_BASE = {
+  maxEvents: 2_000_000,
+  variants: DQLITE_LEADER_BROKEN_VARIANTS,
+  probePrefixes: ["dqlite.", "raft."],
+  createDisks: () => createSimDisks(),
+} as const satisfies Partial<Scenario>;
+
+/** Adds and starts one host per server; returns the records they fill. */
+export function startDqliteCluster(context: ScenarioContext, options: DqliteClusterOptions): DqliteCluster {
+  const cluster: DqliteCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), problems: [], failures: {} };
+  const restarts = new Map<string, number>();
+  const { world } = context;
+  /** Restarts `host`'s process after the backoff, unless it was restarted meanwhile (by the fault plan). */
+  const restart = (host: string, incarnation: number) => {
+    const done = restarts.get(host) ?? 0;
+    if (done >= RESTARTS_MAX) return;
+    restarts.set(host, done + 1);
+    world.scheduler.schedule(RESTART_BACKOFF_MS, () => {
+      const process = world.host(host);
+      if (process.incarnations !== incarnation || process.incarnation === undefined) return;
+      process.stop();
+      process.start();
+    });
+  };
+  for (const host of options.servers) {
+    const process = world.addHost(host, (env) => supervise(env, cluster, options, () => restart(host, process.incarnations)));
+    process.start();
+  }
+  return cluster;
+}
+
+function count(cluster: DqliteCluster, name: string): void {
+  cluster.failures[name] = (cluster.failures[name] ?? 0) + 1;
+}
+
+/** FSM violations already turned into problems, per node object (one per incarnation). */
+const collected = new WeakMap<DqliteNode, number>();
+
+/** Moves the FSM violations `node` recorded since the last call into the problems. */
+function collectFsmViolations(cluster: DqliteCluster, host: string, node: DqliteNode): void {
+  const violations = node.fsm.violations;
+  let seen = collected.get(node) ?? 0;
+  for (; seen < violations.length; seen++) {
+    const violation = violations[seen];
+    if (violation === undefined) continue;
+    cluster.problems.push({ invariant: "dqlite.fsm-invariant", host, details: `${violation.command} at index ${violation.index} (term ${violation.term}): ${violation.message}` });
+  }
+  collected.set(node, seen);
+}
+
+async function supervise(env: Env, cluster: DqliteCluster, options: DqliteClusterOptions, restart: () => void): Promise<void> {
+  env.lifetime.signal.addEventListener("abort", () => {
+    const running = cluster.live.get(env.host);
+    if (running !== undefined) collectFsmViolations(cluster, env.host, running.node);
+    cluster.live.delete(env.host);
+  });
+  const brokenVariant = options.variant as DqliteLeaderBrokenVariant | undefined;
+  let running: RunningDqliteServer;
+  try {
+    running = await runDqliteServer(env, { sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+  } catch (error) {
+    count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
+    restart();
+    return;
+  }
+  cluster.live.set(env.host, running);
+  running.node.raft.observeLeadership((event) => {
+    if (!event.isLeader) return;
+    const other = cluster.leadersByTerm.get(event.term);
+    if (other !== undefined && other !== env.host) cluster.problems.push({ invariant: "raft.election-safety", host: env.host, details: `${env.host} and ${other} both lead term ${event.term}` });
+    cluster.leadersByTerm.set(event.term, env.host);
+  });
+  const reason = await running.terminated;
+  collectFsmViolations(cluster, env.host, running.node);
+  cluster.live.delete(env.host);
+  if (reason === undefined) return;
+  count(cluster, `stopped:${reason.name}`);
+  restart();
+}
+
+/** Reports the problems recorded since the last call (and live nodes' new FSM violations) as safety violations; returns the new count reported. */
+export function reportProblems(context: ScenarioContext, cluster: DqliteCluster, reported: number): number {
+  for (const [host, running] of cluster.live) collectFsmViolations(cluster, host, running.node);
+  for (; reported < cluster.problems.length; reported++) {
+    const problem = cluster.problems[reported] as DqliteCluster["problems"][number];
+    context.world.violate({ invariant: problem.invariant, kind: "safety", host: problem.host, details: problem.details });
+  }
+  return reported;
+}
+
+/** True when every server runs, one is a ready leader, and all applied the leader's commit index. */
+export function caughtUp(cluster: DqliteCluster): boolean {
+  const running = cluster.servers.map((host) => cluster.live.get(host));
+  if (running.some((server) => server === undefined || server.node.raft.state() === "Shutdown")) return false;
+  const servers = running as RunningDqliteServer[];
+  const leader = servers.find((server) => server.node.isReadyLeader());
+  if (leader === undefined) return false;
+  const commit = leader.node.raft.stats().commit_index;
+  return servers.every((server) => server.node.raft.stats().applied_index === commit);
+}
+
+/**
+ * Waits for a promise whose work needs simulated time (disk reads), running the
+ * world meanwhile: the finish phase runs outside the scheduler's loop.
+ */
+export async function settle<T>(world: World, promise: Promise<T>): Promise<T> {
+  let done = false;
+  const tracked = promise.finally(() => (done = true));
+  // Observed now, awaited below: a rejection is not "unhandled" while the world runs.
+  tracked.catch(() => undefined);
+  for (let step = 0; step < SETTLE_STEPS_MAX && !done; step++) await world.scheduler.run({ untilTime: world.now + 1 });
+  if (!done) {
+    throw new Error(`simulated work did not finish within ${SETTLE_STEPS_MAX} ms`);
+  }
+  return tracked;
+}
+
+/**
+ * PRAGMA integrity_check of `filename` on one node (["ok"] when sound). A ready
+ * leader (or a deposed one) keeps its own connection open and another gets
+ * SQLITE_BUSY: then the check runs on that connection, under the database's lock.
+ */
+export async function integrityCheck(node: DqliteNode, filename: string): Promise<string[]> {
+  try {
+    return await node.engine.integrityCheck(filename);
+  } catch (error) {
+    if (!String(error).includes("locked")) throw error;
+  }
+  const release = await node.lock(filename).acquire();
+  try {
+    const result = await (await node.connection(filename)).exec("PRAGMA integrity_check");
+    return result.rows.map((row) => String(row[0]));
+  } finally {
+    release();
+  }
+}
