@@ -8,10 +8,12 @@
  * - leadership observers (callback and async iterator) see every change, ending at shutdown;
  * - a full window of pending entries makes apply fail with ErrEnqueueTimeout;
  * - shutdown fails pending operations with ErrRaftShutdown (outcome unknown) and refuses new ones;
+ * - a DiskError from the FSM's apply stops that server with ErrStorageFailed, and the others go on;
  * - a server that was down while the log was compacted catches up with InstallSnapshot.
  */
 import { describe, expect, it } from "vitest";
-import { ErrEnqueueTimeout, ErrLeadershipLost, ErrNotLeader, ErrRaftShutdown, type LeadershipEvent, type RaftError } from "../../src/impl/raft/index.ts";
+import { DiskError } from "../../src/sim/env.ts";
+import { ErrEnqueueTimeout, ErrStorageFailed, ErrLeadershipLost, ErrNotLeader, ErrRaftShutdown, type LeadershipEvent, type RaftError } from "../../src/impl/raft/index.ts";
 import { command } from "./_support/recording-fsm.ts";
 import { crash, leaderOf, member, restart, runFor, runUntil, startSimCluster, track, type SimCluster } from "./_support/sim-cluster.ts";
 
@@ -107,6 +109,26 @@ describe("RaftNode API", () => {
     }
     expect((await settled(cluster, node.apply(command("4")))).error).toBeInstanceOf(ErrRaftShutdown);
     expect(node.stats().state).toBe("Shutdown");
+  });
+
+  it("stops a server with ErrStorageFailed when its FSM's apply fails with a DiskError; the others go on (seed 17)", async () => {
+    const cluster = startSimCluster(17);
+    const leader = await electedLeader(cluster);
+    const victim = cluster.hosts.find((host) => host !== leader) as string;
+    const fsm = member(cluster, victim).fsm;
+    const apply = fsm.apply.bind(fsm);
+    fsm.apply = (log) => {
+      if (new TextDecoder().decode(log.data) === "boom") throw new DiskError("EIO", "write", "/fsm", "injected by the test");
+      return apply(log);
+    };
+    const terminated = track(member(cluster, victim).node.terminated);
+    const node = member(cluster, leader).node;
+    expect((await settled(cluster, node.apply(command("boom")))).error).toBeUndefined();
+    expect((await settled(cluster, node.apply(command("after")))).error).toBeUndefined();
+    expect(await runUntil(cluster, () => terminated.settled, 1_000)).toBe(true);
+    expect(terminated.value).toBeInstanceOf(ErrStorageFailed);
+    expect((terminated.value as ErrStorageFailed).operation).toBe("apply");
+    expect(fsm.commands).not.toContain("boom");
   });
 
   it("catches a server up with InstallSnapshot after the log was compacted without it (seed 16)", async () => {

@@ -6,7 +6,6 @@
  * zombies purged, and every state the seed panics on recorded as a violation.
  */
 import { describe, expect, it } from "vitest";
-import { FsmApplyError } from "../../../src/impl/dqlite/fsm/errors.ts";
 import { DiskError } from "../../../src/sim/env.ts";
 import { fills, frames, txidOf } from "./_support/fsm-node.ts";
 import { DB, TwoNodes } from "./_support/two-nodes.ts";
@@ -38,12 +37,19 @@ describe("applyFrames: follower transactions", () => {
 
   it("a follower transaction that is not Writing is a violation (the seed panics)", async () => {
     const nodes = await TwoNodes.start();
-    nodes.follower.store.failNext("applyFrames");
-    const failed = await nodes.applyOn(nodes.follower, frames(T1, DB, [[1, 1]]));
-    expect(failed?.cause).toBeInstanceOf(DiskError);
-    // The transaction stayed Pending: its next frames cannot continue it.
+    // Registered but never given frames: nothing in a sound log leaves it so.
+    nodes.follower.registry.txnFollowerAdd(nodes.follower.files(DB), T1);
     const result = await nodes.applyOn(nodes.follower, frames(T1, DB, [[2, 2]]));
     expect(result?.violation.message).toBe(`unexpected transaction ${T1} on ${DB} (follower, pending)`);
+  });
+
+  it("a disk failure rejects the apply with the DiskError (not a violation), and every later apply too", async () => {
+    const nodes = await TwoNodes.start();
+    nodes.follower.store.failNext("applyFrames");
+    await expect(nodes.applyOn(nodes.follower, frames(T1, DB, [[1, 1]]))).rejects.toBeInstanceOf(DiskError);
+    await expect(nodes.applyOn(nodes.follower, frames(T1, DB, [[2, 2]], 2))).rejects.toBeInstanceOf(DiskError);
+    expect(nodes.follower.fsm.violations).toEqual([]);
+    expect(nodes.follower.env.probes.get("dqlite.fsm.disk-failed")).toBe(1);
   });
 
   it("frames of an unknown transaction while a live transaction holds the database are a violation", async () => {
@@ -154,15 +160,14 @@ describe("applyFrames: zombies whose commit frames reached a quorum", () => {
     expect(fills(await nodes.leader.files(DB).image())).toEqual([4]);
   });
 
-  it("a disk failure while re-applying the zombie's frames is a violation and leaves the zombie registered", async () => {
+  it("a disk failure while re-applying the zombie's frames rejects the apply and leaves the zombie registered", async () => {
     const nodes = await TwoNodes.start();
     const txn = nodes.leader.registry.txnLeaderAdd(DB, T1);
     await nodes.commit(frames(T1, DB, [[1, 1]]));
     txn.markZombie();
     nodes.leader.store.failNext("applyFrames");
-    const result = await nodes.applyOn(nodes.leader, frames(T1, DB, [[2, 2]], 2));
-    expect(result).toBeInstanceOf(FsmApplyError);
-    expect(result?.cause).toBeInstanceOf(DiskError);
+    await expect(nodes.applyOn(nodes.leader, frames(T1, DB, [[2, 2]], 2))).rejects.toBeInstanceOf(DiskError);
+    expect(nodes.leader.fsm.violations).toEqual([]);
     expect(nodes.leader.registry.txnById(T1)).toBe(txn);
   });
 });

@@ -68,13 +68,14 @@ describe("applyUndo", () => {
     expect(result?.violation.message).toBe(`undo of transaction ${T1} on ${DB} (leader, written)`);
   });
 
-  it("a disk failure while undoing is a violation; the transaction stays registered", async () => {
+  it("a disk failure while undoing rejects the apply; the transaction stays registered and the index stays", async () => {
     const nodes = await TwoNodes.start();
     await nodes.commit(frames(T1, DB, [[1, 1]]));
+    const index = nodes.follower.registry.index();
     nodes.follower.store.failNext("undo");
-    const result = await nodes.applyOn(nodes.follower, { kind: "undo", txid: T1 });
-    expect(result?.cause).toBeInstanceOf(DiskError);
+    await expect(nodes.applyOn(nodes.follower, { kind: "undo", txid: T1 })).rejects.toBeInstanceOf(DiskError);
     expect(nodes.follower.registry.txnById(T1)?.state).toBe("writing");
+    expect(nodes.follower.registry.index()).toBe(index);
   });
 });
 
@@ -107,13 +108,12 @@ describe("applyCheckpoint", () => {
     expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: "nope.db" }))?.violation.message).toBe("database nope.db was never opened");
   });
 
-  it("a disk failure is returned as a value and recorded", async () => {
+  it("a disk failure rejects the apply with the DiskError and is logged and traced, not recorded as a violation", async () => {
     const nodes = await TwoNodes.start();
     nodes.follower.store.failNext("checkpoint");
-    const result = await nodes.applyOn(nodes.follower, { kind: "checkpoint", name: DB });
-    expect(result).toBeInstanceOf(FsmApplyError);
-    expect(result?.cause).toBeInstanceOf(DiskError);
-    expect(nodes.follower.fsm.violations[0]?.message).toMatch(/^disk failure: EIO: checkpoint app\.db/);
+    await expect(nodes.applyOn(nodes.follower, { kind: "checkpoint", name: DB })).rejects.toThrow(/^EIO: checkpoint app\.db/);
+    expect(nodes.follower.fsm.violations).toEqual([]);
+    expect(nodes.follower.env.probes.get("dqlite.fsm.disk-failed")).toBe(1);
   });
 });
 
@@ -127,12 +127,10 @@ describe("Open, Begin, End and the index", () => {
     expect(nodes.follower.registry.transactions()).toEqual([]);
   });
 
-  it("a failed Open is a violation carrying the DiskError", async () => {
+  it("a failed Open rejects with the DiskError", async () => {
     const nodes = await TwoNodes.start();
     nodes.follower.store.failNext("open");
-    const result = await nodes.applyOn(nodes.follower, { kind: "open", name: "x.db" });
-    expect(result?.violation).toMatchObject({ command: "open", txid: undefined });
-    expect(result?.cause).toBeInstanceOf(DiskError);
+    await expect(nodes.applyOn(nodes.follower, { kind: "open", name: "x.db" })).rejects.toBeInstanceOf(DiskError);
   });
 });
 

@@ -6,8 +6,11 @@
  * Where the seed panics (tracer.Panic) or returns an error, this FSM records an
  * `FsmInvariantViolation` (the first `violationsMax` in `violations`, all counted),
  * logs and traces it, and `apply` resolves to an `FsmApplyError`: a run reports the
- * violation instead of dying. A DiskError from the database files is handled the
- * same way (this node's copy has diverged). The FSM index moves only when an entry
+ * violation instead of dying. A DiskError from the database files is not a
+ * violation but a failure of this node's disk: this node's copy is no longer known,
+ * so `apply` rejects with it (probe dqlite.fsm.disk-failed), and so does every later
+ * `apply`; Raft then stops the node, and a restart rebuilds the databases from the
+ * snapshot and the log (raft/node/fsm.ts). The FSM index moves only when an entry
  * applied. Other exceptions are programmer errors and propagate.
  *
  * apply, snapshot and restore run one at a time (the seed's registry lock), in the
@@ -78,6 +81,8 @@ export class DqliteFsm implements Fsm {
   /** The txid of the last Begin applied (kept for old logs whose Undo follows a Begin alone). */
   private noopBeginTxn: TxnId = 0;
   private serial: Promise<unknown> = Promise.resolve();
+  /** The disk failure that made this node's copy unknown, once one happened. */
+  private diskFailure: DiskError | undefined;
 
   constructor(options: DqliteFsmOptions) {
     this.env = options.env;
@@ -142,13 +147,14 @@ export class DqliteFsm implements Fsm {
   }
 
   private async applyNow(log: LogRecord): Promise<FsmApplyError | undefined> {
+    if (this.diskFailure !== undefined) throw this.diskFailure;
     let command: Command | undefined;
     try {
       command = decodeCommand(log.data);
       await this.dispatch(command);
     } catch (error) {
       if (error instanceof ApplyFailure) return this.violation(log, command, error.message);
-      if (error instanceof DiskError) return this.violation(log, command, `disk failure: ${error.message}`, error);
+      if (error instanceof DiskError) throw this.diskFailed(log, command, error);
       if (error instanceof ErrCommandMalformed) return this.violation(log, command, `corrupted command data: ${error.message}`, error);
       throw error;
     }
@@ -288,6 +294,15 @@ export class DqliteFsm implements Fsm {
 
   private probe(name: DqliteFsmProbe): void {
     this.env.probe(name);
+  }
+
+  private diskFailed(log: LogRecord, command: Command | undefined, error: DiskError): DiskError {
+    this.diskFailure = error;
+    this.probe("dqlite.fsm.disk-failed");
+    const fields = { index: log.index, term: log.term, command: command?.kind ?? "malformed", error: error.message };
+    this.env.log.error("dqlite: fsm: disk failure, this node's databases are unknown", fields);
+    this.env.trace("dqlite.fsm-disk-failed", fields);
+    return error;
   }
 
   private violation(log: LogRecord, command: Command | undefined, message: string, cause?: unknown): FsmApplyError {

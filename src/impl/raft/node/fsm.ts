@@ -41,6 +41,9 @@ export interface Fsm {
    * (after a restart, again from the last snapshot on). An FSM whose apply does I/O
    * returns a Promise: the node waits for it before applying the next entry (as
    * hashicorp/raft's FSM goroutine does), and the caller gets what it resolves to.
+   * Rejecting (or throwing) a DiskError means this node's copy of the state can no
+   * longer be trusted: the node stops with ErrStorageFailed, as for a failed log
+   * write, and a restart rebuilds the state from the snapshot and the log.
    */
   apply(log: LogRecord): unknown;
   /**
@@ -49,7 +52,7 @@ export interface Fsm {
    * transaction is in flight): the node tries again after later commits.
    */
   snapshot(): Promise<FsmSnapshot>;
-  /** Discards all state and replaces it with the snapshot's. */
+  /** Discards all state and replaces it with the snapshot's. A DiskError stops the node, as in `apply`. */
   restore(reader: SnapshotReader): Promise<void>;
 }
 

@@ -6,7 +6,9 @@
  *
  * A disk failure (a DiskError: EIO, ENOSPC) while persisting is fatal: what reached
  * the disk is unknown, so the node shuts down (hashicorp/raft panics) and a restart
- * recovers from what is durable. Any other error is a bug and propagates.
+ * recovers from what is durable. The same holds for a DiskError from the state
+ * machine (applying an entry or restoring a snapshot). Any other error is a bug
+ * and propagates.
  *
  * Limits: at most READIES_PER_BATCH_MAX readies per fsync. Buggify point
  * "raft.delay-fsync" waits a little before the fsync (a slow disk).
@@ -94,12 +96,19 @@ export class ReadyPipeline {
 
   /** Steps 3 and 4 for one ready. */
   private async finish(ready: Ready): Promise<void> {
-    if (ready.snapshot !== undefined) await this.host.restoreSnapshot(ready.snapshot);
-    for (const entry of ready.committed) {
-      const applying = this.host.applyEntry(entry);
-      if (applying === undefined) continue;
-      await applying;
-      if (!this.host.running()) return;
+    try {
+      if (ready.snapshot !== undefined) await this.host.restoreSnapshot(ready.snapshot);
+      for (const entry of ready.committed) {
+        const applying = this.host.applyEntry(entry);
+        if (applying === undefined) continue;
+        await applying;
+        if (!this.host.running()) return;
+      }
+    } catch (error) {
+      // The state machine's own files failed: its state is unknown (fsm.ts).
+      if (!(error instanceof DiskError)) throw error;
+      this.host.fail("apply", error);
+      return;
     }
     if (ready.compactThrough !== undefined) {
       try {
