@@ -11,7 +11,16 @@
  *   them instead of throwing; they are collected from live nodes and from a node
  *   when it stops).
  */
-import { DQLITE_LEADER_BROKEN_VARIANTS, runDqliteServer, type DqliteLeaderBrokenVariant, type DqliteNode, type RunningDqliteServer } from "../src/impl/dqlite/index.ts";
+import {
+  DQLITE_FSM_BROKEN_VARIANTS,
+  DQLITE_LEADER_BROKEN_VARIANTS,
+  runDqliteServer,
+  type DqliteFsmBrokenVariant,
+  type DqliteLeaderBrokenVariant,
+  type DqliteNode,
+  type DqliteNodeOptions,
+  type RunningDqliteServer,
+} from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
@@ -26,8 +35,21 @@ const SETTLE_STEPS_MAX = 20_000;
 
 export interface DqliteClusterOptions {
   readonly servers: readonly string[];
-  /** The scenario's variant name: one of DQLITE_LEADER_BROKEN_VARIANTS, or undefined. */
+  /** The scenario's variant name: one of DQLITE_BROKEN_VARIANTS, or undefined. */
   readonly variant?: string;
+  /** More node options (cache size, checkpoint threshold, Raft settings). */
+  readonly node?: Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant">>;
+}
+
+/** Every broken variant of a dqlite server: the leader's and the FSM's. */
+export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = { ...DQLITE_LEADER_BROKEN_VARIANTS, ...DQLITE_FSM_BROKEN_VARIANTS };
+
+/** The node options that select `variant` (undefined: none). */
+export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant"> {
+  if (variant === undefined) return {};
+  if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
+  if (variant in DQLITE_FSM_BROKEN_VARIANTS) return { fsmBrokenVariant: variant as DqliteFsmBrokenVariant };
+  throw new Error(`unknown dqlite variant "${variant}"`);
 }
 
 /** What the cluster's hosts record as they run. */
@@ -43,7 +65,7 @@ export interface DqliteCluster {
 /** What every dqlite scenario shares: the runaway guard, the broken variants, the probes it reports, its disks. */
 export const DQLITE_SCENARIO_BASE = {
   maxEvents: 2_000_000,
-  variants: DQLITE_LEADER_BROKEN_VARIANTS,
+  variants: DQLITE_BROKEN_VARIANTS,
   probePrefixes: ["dqlite.", "raft."],
   createDisks: () => createSimDisks(),
 } as const satisfies Partial<Scenario>;
@@ -97,10 +119,9 @@ async function supervise(env: Env, cluster: DqliteCluster, options: DqliteCluste
     if (running !== undefined) collectFsmViolations(cluster, env.host, running.node);
     cluster.live.delete(env.host);
   });
-  const brokenVariant = options.variant as DqliteLeaderBrokenVariant | undefined;
   let running: RunningDqliteServer;
   try {
-    running = await runDqliteServer(env, { sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+    running = await runDqliteServer(env, { ...options.node, sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
   } catch (error) {
     count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
     restart();

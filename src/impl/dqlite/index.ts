@@ -16,3 +16,5 @@ export type { SqliteModuleFactory } from "./sqlite/module.ts";
 export { PAGE_SIZE } from "./types.ts";
 export { DQLITE_LEADER_BROKEN_VARIANTS } from "./leader/methods.ts";
 export type { DqliteLeaderBrokenVariant } from "./leader/methods.ts";
+export { DQLITE_FSM_BROKEN_VARIANTS } from "./fsm/fsm.ts";
+export type { DqliteFsmBrokenVariant } from "./fsm/fsm.ts";

@@ -21,7 +21,7 @@ import type { Env } from "../../../sim/env.ts";
 import { AsyncLock } from "../../common/async-lock.ts";
 import { RaftNode, type RaftNodeOptions } from "../../raft/index.ts";
 import { encodeCommand } from "../fsm/commands.ts";
-import { DqliteFsm } from "../fsm/fsm.ts";
+import { DqliteFsm, type DqliteFsmBrokenVariant } from "../fsm/fsm.ts";
 import { Registry } from "../fsm/registry.ts";
 import { LeaderMethods, type DqliteLeaderBrokenVariant } from "../leader/methods.ts";
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
@@ -49,6 +49,8 @@ export interface DqliteNodeOptions {
   readonly checkpointThresholdFrames?: number;
   /** Test fixture only: a deliberately broken leader (DQLITE_LEADER_BROKEN_VARIANTS). */
   readonly brokenVariant?: DqliteLeaderBrokenVariant;
+  /** Test fixture only: a deliberately broken FSM (DQLITE_FSM_BROKEN_VARIANTS). */
+  readonly fsmBrokenVariant?: DqliteFsmBrokenVariant;
   /** Raft settings (the fsm and voters are the node's). */
   readonly raft?: Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">;
 }
@@ -100,7 +102,7 @@ export class DqliteNode {
     const store = new DiskDatabaseStore(env, directory, template);
     await store.clear();
     const registry = new Registry();
-    const fsm = new DqliteFsm({ env, store, registry });
+    const fsm = new DqliteFsm({ env, store, registry, ...(options.fsmBrokenVariant !== undefined ? { brokenVariant: options.fsmBrokenVariant } : {}) });
     const raft = await RaftNode.start(env, { ...options.raft, fsm, bootstrapVoters: options.bootstrapVoters });
     return new DqliteNode(env, raft, fsm, registry, store, engine, options);
   }
