@@ -27,7 +27,7 @@ import { DqliteClient, DqliteError, ErrOutcomeUnknown, type ExecReply } from "..
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { caughtUp, DQLITE_SCENARIO_BASE, integrityCheck, reportProblems, settle, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENTS = ["c1", "c2", "c3"] as const;
@@ -171,36 +171,8 @@ function checkTotal(bank: Bank, host: string, reply: ExecReply): void {
 
 /** Lets the clients stop and the replicas catch up, then compares the replicas and checks each one's integrity. */
 async function finish(context: ScenarioContext, cluster: DqliteCluster, bank: Bank, report: () => void): Promise<void> {
-  const { world } = context;
-  const deadline = world.now + QUIESCE_MS_MAX;
-  while ((bank.running > 0 || !caughtUp(cluster)) && world.now < deadline) await world.scheduler.run({ untilTime: world.now + 10 });
+  await quiesce(context, cluster, () => bank.running > 0, QUIESCE_MS_MAX);
   report();
-  if (world.violations.length > 0) return;
-  const images: string[] = [];
-  for (const host of SERVERS) {
-    const running = cluster.live.get(host);
-    if (running === undefined) {
-      images.push(`${host}: down`);
-      continue;
-    }
-    const files = running.node.store.get(DATABASE);
-    const image = files === undefined ? new Uint8Array() : await settle(world, files.image());
-    images.push(Buffer.from(image).toString("hex"));
-    const integrity = await settle(world, integrityCheck(running.node, DATABASE)).catch((error: unknown) => [`integrity_check failed: ${String(error)}`]);
-    if (integrity.length !== 1 || integrity[0] !== "ok") {
-      world.violate({ invariant: "dqlite-bank.integrity", kind: "safety", host, details: integrity.join("; ").slice(0, 500) });
-    }
-  }
-  if (new Set(images).size !== 1) {
-    const digests = SERVERS.map((host, i) => `${host}: ${digest(images[i] ?? "")}`).join("; ");
-    world.violate({ invariant: "dqlite-bank.replicas-identical", kind: "safety", details: `the replicas' databases differ (${digests})` });
-  }
-}
-
-/** A short, deterministic summary of a hex image for messages. */
-function digest(hex: string): string {
-  if (hex.endsWith("down")) return hex;
-  let hash = 0;
-  for (let i = 0; i < hex.length; i++) hash = (Math.imul(hash, 31) + hex.charCodeAt(i)) | 0;
-  return `${hex.length / 2} bytes #${(hash >>> 0).toString(16)}`;
+  if (context.world.violations.length > 0) return;
+  await checkReplicas(context, cluster, [DATABASE], "dqlite-bank");
 }

@@ -38,8 +38,14 @@ export interface DqliteClusterOptions {
   /** The scenario's variant name: one of DQLITE_BROKEN_VARIANTS, or undefined. */
   readonly variant?: string;
   /** More node options (cache size, checkpoint threshold, Raft settings). */
-  readonly node?: Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant">>;
+  readonly node?: ClusterNodeOptions;
+  /** Per-host node options, over `node` (e.g. election timeouts that decide who leads next). */
+  readonly nodeFor?: (host: string) => ClusterNodeOptions;
+  /** Sees every trace record a server makes, synchronously (scenarios cut the network at chosen points). */
+  readonly watchTrace?: (host: string, kind: string, fields: Record<string, unknown> | undefined) => void;
 }
+
+export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant">>;
 
 /** Every broken variant of a dqlite server: the leader's and the FSM's. */
 export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = { ...DQLITE_LEADER_BROKEN_VARIANTS, ...DQLITE_FSM_BROKEN_VARIANTS };
@@ -113,7 +119,15 @@ function collectFsmViolations(cluster: DqliteCluster, host: string, node: Dqlite
   collected.set(node, seen);
 }
 
-async function supervise(env: Env, cluster: DqliteCluster, options: DqliteClusterOptions, restart: () => void): Promise<void> {
+async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteClusterOptions, restart: () => void): Promise<void> {
+  const watch = options.watchTrace;
+  const env: Env = watch === undefined ? hostEnv : {
+    ...hostEnv,
+    trace: (kind, fields) => {
+      hostEnv.trace(kind, fields);
+      watch(hostEnv.host, kind, fields);
+    },
+  };
   env.lifetime.signal.addEventListener("abort", () => {
     const running = cluster.live.get(env.host);
     if (running !== undefined) collectFsmViolations(cluster, env.host, running.node);
@@ -121,7 +135,7 @@ async function supervise(env: Env, cluster: DqliteCluster, options: DqliteCluste
   });
   let running: RunningDqliteServer;
   try {
-    running = await runDqliteServer(env, { ...options.node, sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
+    running = await runDqliteServer(env, { ...options.node, ...options.nodeFor?.(env.host), sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
   } catch (error) {
     count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
     restart();
@@ -197,4 +211,50 @@ export async function integrityCheck(node: DqliteNode, filename: string): Promis
   } finally {
     release();
   }
+}
+
+/** Runs the world until `busy` is false and every replica caught up, or `maxMs` passed. */
+export async function quiesce(context: ScenarioContext, cluster: DqliteCluster, busy: () => boolean, maxMs: number): Promise<void> {
+  const { world } = context;
+  const deadline = world.now + maxMs;
+  while ((busy() || !caughtUp(cluster)) && world.now < deadline) await world.scheduler.run({ untilTime: world.now + 10 });
+}
+
+/**
+ * The final checks of every dqlite scenario, per database: `${prefix}.integrity`
+ * (PRAGMA integrity_check is ok on every replica) and `${prefix}.replicas-identical`
+ * (every replica's logical database, the file with its committed WAL frames
+ * applied, is byte-identical; a server that is down counts as different).
+ */
+export async function checkReplicas(context: ScenarioContext, cluster: DqliteCluster, databases: readonly string[], prefix: string): Promise<void> {
+  const { world } = context;
+  for (const database of databases) {
+    const images: string[] = [];
+    for (const host of cluster.servers) {
+      const running = cluster.live.get(host);
+      if (running === undefined) {
+        images.push(`${host}: down`);
+        continue;
+      }
+      const files = running.node.store.get(database);
+      const image = files === undefined ? new Uint8Array() : await settle(world, files.image());
+      images.push(Buffer.from(image).toString("hex"));
+      const integrity = await settle(world, integrityCheck(running.node, database)).catch((error: unknown) => [`integrity_check failed: ${String(error)}`]);
+      if (integrity.length !== 1 || integrity[0] !== "ok") {
+        world.violate({ invariant: `${prefix}.integrity`, kind: "safety", host, details: `${database}: ${integrity.join("; ").slice(0, 500)}` });
+      }
+    }
+    if (new Set(images).size !== 1) {
+      const digests = cluster.servers.map((host, i) => `${host}: ${digest(images[i] ?? "")}`).join("; ");
+      world.violate({ invariant: `${prefix}.replicas-identical`, kind: "safety", details: `the replicas' copies of ${database} differ (${digests})` });
+    }
+  }
+}
+
+/** A short, deterministic summary of a hex image for messages. */
+function digest(hex: string): string {
+  if (hex.endsWith("down")) return hex;
+  let hash = 0;
+  for (let i = 0; i < hex.length; i++) hash = (Math.imul(hash, 31) + hex.charCodeAt(i)) | 0;
+  return `${hex.length / 2} bytes #${(hash >>> 0).toString(16)}`;
 }

@@ -264,6 +264,7 @@ export class LeaderMethods {
   /** Applies a command through Raft; the error (not thrown) if it did not apply cleanly. */
   private async propose(database: DatabaseLeader, command: Command): Promise<Error | undefined> {
     database.replicating = true;
+    this.env.trace("dqlite.leader.propose", proposalFields(command));
     try {
       const result = await this.raft.apply(encodeCommand(command));
       if (result.response instanceof Error) return result.response;
@@ -280,4 +281,12 @@ export class LeaderMethods {
     database.failure = failure;
     return SQLITE_IOERR;
   }
+}
+
+/** What the trace records of a proposed command (scenarios watch it to cut the leader off at a chosen point). */
+function proposalFields(command: Command): Record<string, unknown> {
+  if (command.kind === "frames") {
+    return { kind: "frames", txid: command.txid, filename: command.filename, frames: command.pageNumbers.length, isCommit: command.isCommit };
+  }
+  return { kind: command.kind, txid: "txid" in command ? command.txid : null };
 }
