@@ -24,6 +24,8 @@ export type Phase = "setup" | "safety" | "liveness" | "final";
 
 export interface ScenarioContext {
   readonly world: World;
+  /** The run's seed (a scenario may derive its configuration from it, as a matrix does). */
+  readonly seed: number;
   /** The workload's random stream (independent of the fault plan's). */
   readonly random: Random;
   /** The broken variant under test, if any (never set on the shipping path). */
@@ -133,6 +135,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let livenessStart: number | undefined;
   const context: ScenarioContext = {
     world,
+    seed: options.seed,
     random: world.stream("workload"),
     variant: options.variant,
     params: options.params ?? {},
@@ -183,7 +186,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (!stopOnViolation()) {
       phase = "final";
       world.record(undefined, "phase.final");
-      await hooks.finish?.();
+      try {
+        await hooks.finish?.();
+      } catch (error) {
+        // A final check that could not run (e.g. SQLite found a replica corrupted) fails the run; it never crashes it.
+        world.violate({ invariant: "scenario.final-check-failed", kind: "safety", details: describeError(error) });
+      }
     }
     const stats: RunStats = {
       virtualTimeMs: world.now,

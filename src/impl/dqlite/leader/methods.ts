@@ -107,7 +107,8 @@ export class LeaderMethods {
       const txn = database.txn;
       if (txn === undefined || txn.isZombie) continue;
       txn.markZombie();
-      this.env.probe(database.replicating ? "dqlite.leader.zombie-with-command-in-flight" : "dqlite.leader.zombie-before-replication");
+      if (database.replicating) this.env.probe("dqlite.leader.zombie-with-command-in-flight");
+      else this.env.probe("dqlite.leader.zombie-before-replication");
     }
   }
 
@@ -197,7 +198,8 @@ export class LeaderMethods {
       this.registry.txnDel(leftover.id);
       return SQLITE_OK;
     }
-    this.env.probe(leftover.isZombie ? "dqlite.leader.zombie-undone" : "dqlite.leader.dangling-follower-undone");
+    if (leftover.isZombie) this.env.probe("dqlite.leader.zombie-undone");
+    else this.env.probe("dqlite.leader.dangling-follower-undone");
     const failure = await this.propose(database, { kind: "undo", txid: leftover.id });
     if (failure !== undefined) return this.fail(database, { kind: "not-leader", reason: `undo of dangling transaction ${leftover.id}: ${failure.message}` });
     return SQLITE_OK;
