@@ -5,6 +5,7 @@
 import { formatSection, type BenchSection } from "./lib.ts";
 import { benchBackedPipe } from "./backedpipe.ts";
 import { benchCheck } from "./check.ts";
+import { benchDqlite } from "./dqlite.ts";
 import { benchKernel } from "./kernel.ts";
 import { benchRaft } from "./raft.ts";
 import { benchSweep } from "./sweep.ts";
@@ -14,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   check: benchCheck,
   backedpipe: benchBackedPipe,
   raft: benchRaft,
+  dqlite: benchDqlite,
   sweep: benchSweep,
 };
 

@@ -2,7 +2,8 @@
  * The server side of the dqlite scenarios: one host per dqlite server
  * (runDqliteServer with wa-sqlite on the host's simulated disk), each under a
  * supervisor that restarts the host's process (a clean stop, the disk kept) after
- * a failed start or a fatal stop, at most RESTARTS_MAX times per host in a run. A
+ * a failed start or a fatal stop (Raft's storage failed, or the node stopped
+ * serving because its copy lacks what Raft committed), at most RESTARTS_MAX times per host in a run. A
  * fresh process, not a second start in the same one: a stopped node does not
  * release its ports. The records the scenarios check
  * continuously:
@@ -47,12 +48,17 @@ export interface DqliteClusterOptions {
 
 export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant">>;
 
-/** Every broken variant of a dqlite server: the leader's and the FSM's. */
-export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = { ...DQLITE_LEADER_BROKEN_VARIANTS, ...DQLITE_FSM_BROKEN_VARIANTS };
+/** Broken variants of the cluster's recovery (the supervisor here). */
+export const DQLITE_CLUSTER_BROKEN_VARIANTS = {
+  "no-restart-after-node-failure": "a server that stopped itself (its copy lacks what Raft committed) is left down instead of being restarted to rebuild from the snapshot and log",
+} as const;
 
-/** The node options that select `variant` (undefined: none). */
+/** Every broken variant of a dqlite cluster: the leader's, the FSM's and the supervisor's. */
+export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = { ...DQLITE_LEADER_BROKEN_VARIANTS, ...DQLITE_FSM_BROKEN_VARIANTS, ...DQLITE_CLUSTER_BROKEN_VARIANTS };
+
+/** The node options that select `variant` (undefined: none, or a supervisor variant). */
 export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant"> {
-  if (variant === undefined) return {};
+  if (variant === undefined || variant in DQLITE_CLUSTER_BROKEN_VARIANTS) return {};
   if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
   if (variant in DQLITE_FSM_BROKEN_VARIANTS) return { fsmBrokenVariant: variant as DqliteFsmBrokenVariant };
   throw new Error(`unknown dqlite variant "${variant}"`);
@@ -151,8 +157,10 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
   const reason = await running.terminated;
   collectFsmViolations(cluster, env.host, running.node);
   cluster.live.delete(env.host);
-  if (reason === undefined) return;
-  count(cluster, `stopped:${reason.name}`);
+  if (reason !== undefined) count(cluster, `stopped:${reason.name}`);
+  // The node stops itself (a clean Raft shutdown) when its copy could not keep up with what Raft committed.
+  else if (running.node.failure() !== undefined && options.variant !== "no-restart-after-node-failure") count(cluster, "stopped:node-failed");
+  else return;
   restart();
 }
 

@@ -5,13 +5,16 @@
 import type { Scenario } from "../src/sim/runner.ts";
 import { counterQuorum } from "./counter-quorum.ts";
 import { dqliteBank } from "./dqlite-bank.ts";
+import { dqliteLeadershipLoss, dqliteZombies } from "./dqlite-leadership-loss.ts";
+import { dqliteRegister } from "./dqlite-register.ts";
+import { dqliteSnapshotCatchUp } from "./dqlite-snapshot-catch-up.ts";
 import { pipeBufferTooSmall } from "./pipe-buffer-too-small.ts";
 import { pipeFlakyLink } from "./pipe-flaky-link.ts";
 import { raftKvLinearizable } from "./raft-kv-linearizable.ts";
 import { raftLeadershipLoss } from "./raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "./raft-snapshot-catch-up.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank];
+export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

@@ -6,10 +6,13 @@
  * - a record damaged in the middle of the log makes the node refuse to start with ErrLogCorrupted;
  * - a read that returns a flipped byte is read again, and never yields wrong entries;
  * - the stable store and the snapshot store keep what they made durable across a
- *   crash, and the snapshot store keeps only the newest snapshots.
+ *   crash, and the snapshot store keeps only the newest snapshots;
+ * - a term the stable store reads at start survives a later crash even if the save
+ *   that wrote it failed on its last sync (visible to the restarted process, not yet
+ *   durable): the store makes what it read durable before it is used.
  */
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/sim/env.ts";
+import { DiskError, type Disk, type Env } from "../../src/sim/env.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import { World } from "../../src/sim/world.ts";
 import type { LogEntry } from "../../src/impl/raft/index.ts";
@@ -51,6 +54,9 @@ function diskWorld(seed: number) {
     },
     crash(): void {
       host.crash();
+    },
+    stop(): void {
+      host.stop();
     },
   };
 }
@@ -171,6 +177,34 @@ describe("stable and snapshot stores", () => {
       expect([...(latest?.data ?? [])]).toEqual([30]);
       expect(await snapshots.read({ index: 10, term: 2, configuration, configurationIndex: 1 })).toBeUndefined();
       expect((await env.disk.list("/raft/snapshots")).length).toBe(RETAINED_SNAPSHOTS);
+    });
+    expect(test.world.violations).toEqual([]);
+  });
+
+  it("make a term read at start durable, even if the save that wrote it failed on its last sync (seed 6)", async () => {
+    const test = diskWorld(6);
+    /** The disk, except that directory syncs fail (after nothing was synced). */
+    const failingDirectorySync = (disk: Disk): Disk =>
+      Object.assign(Object.create(disk) as Disk, {
+        syncDirectory: async (path: string) => {
+          throw new DiskError("EIO", "syncDirectory", path, "injected by the test");
+        },
+      });
+    await test.run(async (env) => {
+      await ensureDirectory(env.disk, "/raft");
+      const store = await StableStore.open(env.disk, "/raft/stable", () => undefined);
+      await store.save({ term: 2, votedFor: "a" });
+      Object.assign(store, { disk: failingDirectorySync(env.disk) });
+      await expect(store.save({ term: 3, votedFor: "b" })).rejects.toBeInstanceOf(DiskError);
+    });
+    test.stop();
+    // A new process on the same host (no crash): it sees term 3, renamed but not durable.
+    await test.run(async (env) => {
+      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined)).hardState).toEqual({ term: 3, votedFor: "b" });
+    });
+    test.crash();
+    await test.run(async (env) => {
+      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined)).hardState).toEqual({ term: 3, votedFor: "b" });
     });
     expect(test.world.violations).toEqual([]);
   });

@@ -1,12 +1,17 @@
 /**
  * Examples of DqliteFsm.snapshot and restore: refused while any transaction is
- * registered (leader, follower or zombie), a point-in-time copy of several databases
+ * registered (leader, follower or zombie) and while the leader's SQLite is using a
+ * database (ErrDatabaseBusy), a point-in-time copy of several databases
  * that persist writes even after later applies, a restore that replaces all state
  * (databases, transactions, index) and lets the node go on applying, and a malformed
  * snapshot refused before anything is touched.
  */
 import { describe, expect, it } from "vitest";
-import { ErrSnapshotMalformed, ErrTransactionInProgress } from "../../../src/impl/dqlite/fsm/errors.ts";
+import { ErrDatabaseBusy, ErrSnapshotMalformed, ErrTransactionInProgress } from "../../../src/impl/dqlite/fsm/errors.ts";
+import { DqliteFsm } from "../../../src/impl/dqlite/fsm/fsm.ts";
+import { PAGE_SIZE } from "../../../src/impl/dqlite/types.ts";
+import { FakeDatabaseStore } from "./_support/fake-database-store.ts";
+import { recordingEnv } from "./_support/fake-env.ts";
 import { ErrSnapshotRefused, readerOf, type FsmSnapshot, type SnapshotSink } from "../../../src/impl/raft/node/fsm.ts";
 import { DiskError } from "../../../src/sim/env.ts";
 import { fills, frames, FsmNode, TestLog, txidOf } from "./_support/fsm-node.ts";
@@ -28,6 +33,16 @@ async function images(node: FsmNode): Promise<Record<string, (number | undefined
 }
 
 describe("snapshot", () => {
+  it("is refused with ErrDatabaseBusy while the leader's SQLite uses a database, and taken once it is done", async () => {
+    let busy: string | undefined = "app.db";
+    const fsm = new DqliteFsm({ env: recordingEnv(), store: new FakeDatabaseStore(PAGE_SIZE), busyDatabase: () => busy });
+    const refusal = await fsm.snapshot().then(() => undefined, (error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ErrDatabaseBusy);
+    expect(refusal).toBeInstanceOf(ErrSnapshotRefused);
+    busy = undefined;
+    await expect(fsm.snapshot()).resolves.toBeDefined();
+  });
+
   it("refuses with ErrTransactionInProgress (an ErrSnapshotRefused) while any transaction is registered", async () => {
     const nodes = await TwoNodes.start();
     const txn = nodes.leader.registry.txnLeaderAdd(DB, T1);

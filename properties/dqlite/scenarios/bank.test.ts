@@ -10,25 +10,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { dqliteBank } from "../../../scenarios/dqlite-bank.ts";
-import { FAULT_PLAN_VERSION, type FaultPlan } from "../../../src/sim/faults/plan.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
+import { CRASH_AND_ISOLATE, describeRun as describeAnyRun } from "./_support/runs.ts";
 
-function describeRun(seed: number, variant: string | undefined, result: RunResult): string {
-  const replay = `npx dst run ${dqliteBank.name} --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}`;
-  const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, 400)}`).join("\n");
-  return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
-}
+const describeRun = (seed: number, variant: string | undefined, result: RunResult): string => describeAnyRun(dqliteBank.name, seed, variant, result, 400);
 
-/** A fixed plan: the first server crashes mid-workload and comes back, then a server is isolated for a while. */
-const CRASH_AND_ISOLATE: FaultPlan = {
-  version: FAULT_PLAN_VERSION,
-  faults: [
-    { atMs: 400, kind: "crash", host: "n1" },
-    { atMs: 900, kind: "restart", host: "n1" },
-    { atMs: 1_200, kind: "isolate", host: "n2" },
-    { atMs: 1_600, kind: "heal" },
-  ],
-};
 
 describe("dqlite-bank", () => {
   for (const seed of [1, 2, 3]) {

@@ -16,12 +16,9 @@
 import { describe, expect, it } from "vitest";
 import { cellOfSeed, describeCell, leadershipLossScenario, LEADERSHIP_LOSS_CELLS } from "../../../scenarios/dqlite-leadership-loss.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
+import { describeRun as describeAnyRun } from "./_support/runs.ts";
 
-function describeRun(seed: number, variant: string | undefined, result: RunResult): string {
-  const replay = `npx dst run dqlite-leadership-loss --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}`;
-  const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, 300)}`).join("\n");
-  return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
-}
+const describeRun = (seed: number, variant: string | undefined, result: RunResult): string => describeAnyRun("dqlite-leadership-loss", seed, variant, result, 300);
 
 /** The FSM path each cell must take (seed 001's zombie cases). */
 function expectedPath(seed: number): string {

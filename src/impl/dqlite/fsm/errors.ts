@@ -31,6 +31,18 @@ export class ErrTransactionInProgress extends ErrSnapshotRefused {
   }
 }
 
+/**
+ * A snapshot refused because the leader's SQLite is using a database now (a
+ * statement or an interactive transaction): its files may be mid-write (frames
+ * rewritten in place whose checksums SQLite rewrites after the commit).
+ */
+export class ErrDatabaseBusy extends ErrSnapshotRefused {
+  override readonly name: string = "ErrDatabaseBusy";
+  constructor(readonly filename: string) {
+    super(`the leader's SQLite is using ${filename}`);
+  }
+}
+
 /** The kind of the command being applied, or "malformed" when it did not decode. */
 export type AppliedCommandKind = Command["kind"] | "malformed";
 

@@ -21,7 +21,7 @@ import { DiskError } from "../../../sim/env.ts";
 import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader } from "../../raft/node/fsm.ts";
 import { PAGE_SIZE, type Command, type DatabaseFiles, type DatabaseStore, type FrameBatch, type FramesPayload, type TxnId } from "../types.ts";
 import { decodeCommand } from "./commands.ts";
-import { ErrCommandMalformed, ErrTransactionInProgress, FsmApplyError, type FsmInvariantViolation } from "./errors.ts";
+import { ErrCommandMalformed, ErrDatabaseBusy, ErrTransactionInProgress, FsmApplyError, type FsmInvariantViolation } from "./errors.ts";
 import { DqliteFsmSnapshot } from "./fsm-snapshot.ts";
 import type { DqliteFsmProbe } from "./probes.ts";
 import { Registry } from "./registry.ts";
@@ -55,6 +55,11 @@ export interface DqliteFsmOptions {
   /** Shared with the leader's replication code; a fresh one by default. */
   readonly registry?: Registry;
   readonly violationsKeptMax?: number;
+  /**
+   * A database the leader's SQLite is using now, if any (the node's per-database
+   * lock is held): `snapshot` refuses meanwhile, as for a registered transaction.
+   */
+  readonly busyDatabase?: () => string | undefined;
   /** Test fixture only. */
   readonly brokenVariant?: DqliteFsmBrokenVariant;
 }
@@ -78,6 +83,7 @@ export class DqliteFsm implements Fsm {
   private readonly store: DatabaseStore;
   private readonly violationsKeptMax: number;
   private readonly brokenVariant: DqliteFsmBrokenVariant | undefined;
+  private readonly busyDatabase: (() => string | undefined) | undefined;
   /** The txid of the last Begin applied (kept for old logs whose Undo follows a Begin alone). */
   private noopBeginTxn: TxnId = 0;
   private serial: Promise<unknown> = Promise.resolve();
@@ -90,6 +96,7 @@ export class DqliteFsm implements Fsm {
     this.registry = options.registry ?? new Registry();
     this.violationsKeptMax = options.violationsKeptMax ?? FSM_VIOLATIONS_KEPT_MAX;
     this.brokenVariant = options.brokenVariant;
+    this.busyDatabase = options.busyDatabase;
   }
 
   /**
@@ -103,14 +110,17 @@ export class DqliteFsm implements Fsm {
   /**
    * Captures every database's files and the index. Rejects with
    * ErrTransactionInProgress while any transaction is registered (as the seed does:
-   * a follower restored from it could not continue the transaction), and with a
-   * DiskError if the files cannot be read.
+   * a follower restored from it could not continue the transaction), with
+   * ErrDatabaseBusy while the leader's SQLite is using a database (`busyDatabase`),
+   * and with a DiskError if the files cannot be read.
    */
   snapshot(): Promise<FsmSnapshot> {
     return this.exclusive(async () => {
-      const busy = this.registry.transactions()[0];
-      if (busy !== undefined && this.brokenVariant !== "snapshot-ignores-transactions") {
-        throw new ErrTransactionInProgress(busy.id, busy.filename);
+      if (this.brokenVariant !== "snapshot-ignores-transactions") {
+        const busy = this.registry.transactions()[0];
+        if (busy !== undefined) throw new ErrTransactionInProgress(busy.id, busy.filename);
+        const database = this.busyDatabase?.();
+        if (database !== undefined) throw new ErrDatabaseBusy(database);
       }
       const databases: DatabaseSnapshot[] = [];
       for (const name of this.store.names()) {

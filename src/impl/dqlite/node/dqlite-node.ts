@@ -102,9 +102,18 @@ export class DqliteNode {
     const store = new DiskDatabaseStore(env, directory, template);
     await store.clear();
     const registry = new Registry();
-    const fsm = new DqliteFsm({ env, store, registry, ...(options.fsmBrokenVariant !== undefined ? { brokenVariant: options.fsmBrokenVariant } : {}) });
+    // The FSM asks the node (created after Raft starts) which database its SQLite is using.
+    const started: { node?: DqliteNode } = {};
+    const fsm = new DqliteFsm({
+      env,
+      store,
+      registry,
+      busyDatabase: () => started.node?.busyDatabase(),
+      ...(options.fsmBrokenVariant !== undefined ? { brokenVariant: options.fsmBrokenVariant } : {}),
+    });
     const raft = await RaftNode.start(env, { ...options.raft, fsm, bootstrapVoters: options.bootstrapVoters });
-    return new DqliteNode(env, raft, fsm, registry, store, engine, options);
+    started.node = new DqliteNode(env, raft, fsm, registry, store, engine, options);
+    return started.node;
   }
 
   /** True when this node leads a term whose earlier entries are all applied and whose leftovers are resolved. */
@@ -115,6 +124,12 @@ export class DqliteNode {
   /** Why this node stopped serving, if it did. */
   failure(): string | undefined {
     return this.failed;
+  }
+
+  /** A database whose lock is held now (a statement or interactive transaction runs on it), if any. */
+  busyDatabase(): string | undefined {
+    for (const [filename, lock] of this.locks) if (lock.isHeld()) return filename;
+    return undefined;
   }
 
   /** The lock of one database: one statement or interactive transaction at a time. */

@@ -42,6 +42,7 @@ export const BROKEN_NODE_VARIANTS = {
   "ack-before-fsync": "votes and acknowledgements leave before the hard state and entries they promise are durable",
   "apply-on-step-down": "a leader that loses leadership applies its own uncommitted entries to its FSM (breaks state machine safety: a write of unknown outcome may be applied on that server only)",
   "ignore-install-snapshot-state": "a follower that installs a leader's snapshot keeps its own FSM state instead of restoring the snapshot's (breaks snapshot catch-up: its state diverges)",
+  "no-snapshot-retry": "a snapshot the FSM refused is asked for again only when the next entry applies, not at the next tick (a dqlite leader, whose own commit is always in flight then, never snapshots)",
 } as const;
 
 export type BrokenNodeVariant = keyof typeof BROKEN_NODE_VARIANTS;

@@ -66,6 +66,8 @@ export class RaftNode {
   private stopped = false;
   private fsmAppliedIndex: number;
   private snapshotInProgress = false;
+  /** The FSM refused the last snapshot: ask again at the next ready (a tick at the latest). */
+  private snapshotRetryDue = false;
   /** Test fixture "apply-on-step-down": the FSM already took the entries through this index, uncommitted. */
   private appliedOnStepDownThrough = 0;
   private leadership: LeadershipChange;
@@ -325,7 +327,9 @@ export class RaftNode {
       this.transfer.reject(new ErrLeadershipTransferTimeout(ready.transfer.target));
       this.transfer = undefined;
     }
-    if (ready.snapshotWanted) await this.takeSnapshot();
+    // A refused snapshot (the FSM said "not now") is asked for again at every ready, ticks included, until taken.
+    const retry = this.snapshotRetryDue && this.options.brokenNodeVariant !== "no-snapshot-retry";
+    if (ready.snapshotWanted || retry) await this.takeSnapshot();
   }
 
   private leadershipChanged(change: LeadershipChange): void {
@@ -354,6 +358,7 @@ export class RaftNode {
   /** Captures the FSM now (no apply runs meanwhile), then persists it in the background. */
   private async takeSnapshot(): Promise<void> {
     if (this.snapshotInProgress) return;
+    this.snapshotRetryDue = false;
     const metadata = this.core.snapshotMetadata(this.fsmAppliedIndex);
     if (metadata === undefined) return;
     this.snapshotInProgress = true;
@@ -369,6 +374,7 @@ export class RaftNode {
       }
       if (!(error instanceof ErrSnapshotRefused)) throw error;
       this.env.probe("raft.snapshot-refused");
+      this.snapshotRetryDue = true;
       return;
     }
     void this.persistSnapshot(metadata, snapshot);

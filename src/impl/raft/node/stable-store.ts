@@ -5,7 +5,8 @@
  *
  * On start: a missing file is a fresh server (term 0, no vote); a file whose record
  * fails its checksum on every read refuses the start (ErrSnapshotCorrupted): a lost
- * vote could let this server vote twice in a term.
+ * vote could let this server vote twice in a term. A record read at start is written
+ * durably again before it is used (it may be visible without being durable).
  */
 import { decode, encode } from "@msgpack/msgpack";
 import type { Disk, WireValue } from "../../../sim/env.ts";
@@ -27,7 +28,13 @@ export class StableStore {
     if (!(await disk.exists(path))) return new StableStore(disk, path, { term: 0, votedFor: undefined });
     const outcome = await readVerified(disk, path, parseHardState, onRetry);
     if (!outcome.ok) throw new ErrSnapshotCorrupted(path, outcome.detail);
-    return new StableStore(disk, path, outcome.value);
+    const store = new StableStore(disk, path, outcome.value);
+    // What was read may not be durable: the last incarnation may have stopped on a failed
+    // sync after the rename (its process died, the host did not). Acting on a term that a
+    // later crash takes back could let this server vote twice in a term, or hold log
+    // entries of a term above its own: make it durable first.
+    await store.save(outcome.value);
+    return store;
   }
 
   get hardState(): HardState {

@@ -1,0 +1,222 @@
+/**
+ * A hand-driven dqlite cluster for the snapshot tests: one World, one host per
+ * server (runDqliteServer with wa-sqlite on the host's simulated disk), clients
+ * on hosts of their own, and a log of what the servers report as they run (every
+ * probe and trace of every incarnation, by host), so a test can assert that the
+ * path it is about (a snapshot taken, refused, sent, installed, restored) was
+ * really taken. The helpers read each replica's logical databases, check their
+ * integrity, and read their rows on the replica itself.
+ */
+import { DqliteClient, runDqliteServer, type DqliteNode, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
+import { integrityCheck, settle } from "../../../../scenarios/dqlite-cluster.ts";
+import { createSimDisks } from "../../../../src/sim/disk/system.ts";
+import type { Env } from "../../../../src/sim/env.ts";
+import { createWaSqliteModule } from "../../../../src/sim/wasm/wa-sqlite-module.ts";
+import { World } from "../../../../src/sim/world.ts";
+
+export const SERVERS = ["n1", "n2", "n3"] as const;
+/** Virtual time a `runUntil` step lets pass before the condition is checked again. */
+const POLL_STEP_MS = 50;
+
+/** The options a test chooses for every server (the rest are the harness's). */
+export type ServerOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters">>;
+
+/** One probe or trace a server reported. */
+export interface ServerEvent {
+  readonly time: number;
+  readonly host: string;
+  /** The host's process incarnation (1 for the first start). */
+  readonly incarnation: number;
+  readonly kind: "probe" | "trace";
+  readonly name: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+export interface SnapshotCluster {
+  readonly world: World;
+  /** The server each host runs now (removed when its process dies). */
+  readonly live: Map<string, RunningDqliteServer>;
+  /** Every probe and trace of every server, in order. */
+  readonly events: ServerEvent[];
+}
+
+/** A World with one dqlite server per host of SERVERS, all started; `options` may differ per host. */
+export function startSnapshotCluster(seed: number, options: ServerOptions | ((host: string) => ServerOptions)): SnapshotCluster {
+  const world = new World({ seed, disks: createSimDisks() });
+  const cluster: SnapshotCluster = { world, live: new Map(), events: [] };
+  for (const host of SERVERS) {
+    const hostOptions = typeof options === "function" ? options(host) : options;
+    world.addHost(host, (env) => serve(cluster, observed(cluster, env), hostOptions)).start();
+  }
+  return cluster;
+}
+
+async function serve(cluster: SnapshotCluster, env: Env, options: ServerOptions): Promise<void> {
+  env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
+  const running = await runDqliteServer(env, { ...options, sqlite: createWaSqliteModule, bootstrapVoters: SERVERS });
+  cluster.live.set(env.host, running);
+  await running.terminated;
+  cluster.live.delete(env.host);
+}
+
+/** `env` with its probes and traces also logged in `cluster.events`. */
+function observed(cluster: SnapshotCluster, env: Env): Env {
+  const note = (kind: ServerEvent["kind"], name: string, fields: Readonly<Record<string, unknown>>) =>
+    cluster.events.push({ time: cluster.world.now, host: env.host, incarnation: env.lifetime.incarnation, kind, name, fields });
+  return {
+    ...env,
+    probe: (point) => {
+      note("probe", point, {});
+      env.probe(point);
+    },
+    trace: (kind, fields) => {
+      note("trace", kind, fields ?? {});
+      env.trace(kind, fields);
+    },
+  };
+}
+
+/** The events named `name`, of `host` if given (and of its incarnation `incarnation` if given). */
+export function eventsNamed(cluster: SnapshotCluster, name: string, host?: string, incarnation?: number): ServerEvent[] {
+  return cluster.events.filter((event) => event.name === name && (host === undefined || event.host === host) && (incarnation === undefined || event.incarnation === incarnation));
+}
+
+/** Runs the world until `condition` holds or `maxMs` of virtual time passed; true if it holds. */
+export async function runUntil(cluster: SnapshotCluster, condition: () => boolean, maxMs: number): Promise<boolean> {
+  const deadline = cluster.world.now + maxMs;
+  while (!condition() && cluster.world.now < deadline) await cluster.world.scheduler.run({ untilTime: cluster.world.now + POLL_STEP_MS });
+  return condition();
+}
+
+/** Makes a client of the cluster whose calls go to `database` (default "db"). */
+export type ClientMaker = (database?: string) => DqliteClient;
+
+/** Runs `body` on a host of its own, with a maker of clients; rethrows what it threw. */
+export async function runClient<T>(cluster: SnapshotCluster, body: (client: ClientMaker, env: Env) => Promise<T>, maxMs = 60_000): Promise<T> {
+  let outcome: { value: T } | { error: unknown } | undefined;
+  cluster.world
+    .addHost(`client-${cluster.world.hosts.length}`, async (env) => {
+      const client: ClientMaker = (database = "db") =>
+        new DqliteClient(env, { servers: SERVERS, database, operationTimeoutMs: 5_000, callDeadlineMs: 1_000, attemptsMax: 50 });
+      try {
+        outcome = { value: await body(client, env) };
+      } catch (error) {
+        outcome = { error };
+      }
+    })
+    .start();
+  if (!(await runUntil(cluster, () => outcome !== undefined, maxMs))) throw new Error(`the client did not finish within ${maxMs} ms`);
+  const done = outcome as unknown as { value: T } | { error: unknown };
+  if ("error" in done) throw done.error;
+  return done.value;
+}
+
+/** The ready leader, if one. */
+export function readyLeader(cluster: SnapshotCluster): string | undefined {
+  return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader() === true);
+}
+
+/** True when every server runs, one is a ready leader, and all applied the leader's commit index. */
+export function caughtUp(cluster: SnapshotCluster): boolean {
+  const leader = readyLeader(cluster);
+  if (leader === undefined) return false;
+  const commit = (cluster.live.get(leader) as RunningDqliteServer).node.raft.stats().commit_index;
+  return SERVERS.every((host) => cluster.live.get(host)?.node.raft.stats().applied_index === commit);
+}
+
+/** What one replica holds of one database. */
+export interface ReplicaDatabase {
+  /** The logical database (the file with its committed WAL frames applied), hex; "" when the replica lacks it. */
+  readonly image: string;
+  /** PRAGMA integrity_check (or the error it failed with). */
+  readonly integrity: readonly string[];
+  /** The rows of the test's query, read on the replica itself (or the error it failed with, as one row). */
+  readonly rows: unknown[][];
+}
+
+/** Reads `database` on every live server: its image, its integrity check, and the rows of `sql` (read locally). */
+export async function replicas(cluster: SnapshotCluster, database: string, sql: string): Promise<Map<string, ReplicaDatabase>> {
+  const result = new Map<string, ReplicaDatabase>();
+  for (const host of SERVERS) {
+    const node = cluster.live.get(host)?.node;
+    const files = node?.store.get(database);
+    if (node === undefined || files === undefined) {
+      result.set(host, { image: "", integrity: [], rows: [] });
+      continue;
+    }
+    const image = Buffer.from(await settle(cluster.world, files.image())).toString("hex");
+    const integrity = await settle(cluster.world, integrityCheck(node, database).catch((error: unknown) => [`error: ${String(error)}`]));
+    const rows = await settle(cluster.world, localRows(node, database, sql).catch((error: unknown) => [[`error: ${String(error)}`]]));
+    result.set(host, { image, integrity, rows });
+  }
+  return result;
+}
+
+/**
+ * The rows of `sql` read on `node` itself: on a connection of its own, closed
+ * without checkpointing; on a leader (whose own connection holds the database),
+ * on that connection under the database's lock. SQLite's errors (a malformed
+ * database) propagate.
+ */
+async function localRows(node: DqliteNode, database: string, sql: string): Promise<unknown[][]> {
+  try {
+    const connection = await node.engine.open(database);
+    try {
+      return (await connection.exec(sql)).rows.map((row) => [...row]);
+    } finally {
+      await connection.close();
+    }
+  } catch (error) {
+    if (!String(error).includes("locked")) throw error;
+  }
+  const release = await node.lock(database).acquire();
+  try {
+    return (await (await node.connection(database)).exec(sql)).rows.map((row) => [...row]);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * What is wrong with `database` across the cluster, as text (empty when all is
+ * well): a server not running or without the database, a logical database that
+ * differs from the one most servers hold, an integrity_check other than ok, rows of `sql`
+ * (read on each replica itself) other than `expected`, an FSM invariant violation,
+ * a violation the world recorded (a server's main threw).
+ */
+export async function divergences(cluster: SnapshotCluster, database: string, sql: string, expected: readonly (readonly unknown[])[]): Promise<string[]> {
+  const problems: string[] = [];
+  const found = await replicas(cluster, database, sql);
+  const [referenceHost, reference] = majority(found);
+  for (const [host, replica] of found) {
+    if (replica.image === "") {
+      problems.push(`${host}: not running or without database ${database}`);
+      continue;
+    }
+    if (replica.image !== reference.image) problems.push(`${host}: ${database} differs from ${referenceHost}'s from byte ${Math.floor(firstDifference(replica.image, reference.image) / 2)}`);
+    if (replica.integrity.join(",") !== "ok") problems.push(`${host}: ${database} integrity_check: ${replica.integrity.slice(0, 3).join("; ")}`);
+    if (JSON.stringify(replica.rows) !== JSON.stringify(expected)) problems.push(`${host}: ${database} rows ${JSON.stringify(replica.rows).slice(0, 300)}`);
+  }
+  const world = cluster.world.violations.map((violation) => `${violation.host ?? "world"}: ${violation.invariant}: ${violation.details}`);
+  return [...problems, ...fsmViolations(cluster), ...world];
+}
+
+/** The first replica whose image most replicas share. */
+function majority(found: ReadonlyMap<string, ReplicaDatabase>): [string, ReplicaDatabase] {
+  const entries = [...found];
+  const shared = (image: string) => entries.filter(([, replica]) => replica.image === image).length;
+  let best = entries[0] as [string, ReplicaDatabase];
+  for (const entry of entries) if (shared(entry[1].image) > shared(best[1].image)) best = entry;
+  return best;
+}
+
+function firstDifference(left: string, right: string): number {
+  let index = 0;
+  while (index < left.length && index < right.length && left[index] === right[index]) index++;
+  return index;
+}
+
+/** The FSM invariant violations of every live server, as text. */
+export function fsmViolations(cluster: SnapshotCluster): string[] {
+  return SERVERS.flatMap((host) => (cluster.live.get(host)?.node.fsm.violations ?? []).map((violation) => `${host}: ${violation.command} at ${violation.index}: ${violation.message}`));
+}

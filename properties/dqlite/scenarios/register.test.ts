@@ -1,0 +1,87 @@
+/**
+ * dqlite-register on fixed seeds, under the swarm's faults:
+ * - reads, writes and compare-and-sets on register rows form a linearizable
+ *   history (per key), the replicas end byte-identical with integrity_check ok, no
+ *   FSM invariant is violated, Raft elects at most one leader per term, and a write
+ *   is acknowledged after the heal;
+ * - the run is deterministic: the same seed gives the same trace fingerprint;
+ * - the properties can fail: the leader's "ack-before-raft-commit" variant (a
+ *   commit acknowledged to SQLite before Raft applied it) is caught with a safety
+ *   violation, and the history check itself catches the client variant
+ *   "unknown-outcome-as-failed" (a write of unknown outcome recorded as failed,
+ *   later read by another client) as dqlite-register.linearizable.
+ * - liveness: after healing, a write succeeds within the scenario's virtual-time
+ *   bound, also when a server stopped itself on a disk failure and had to be
+ *   restarted to rebuild; fails when such a server is left down (the cluster
+ *   variant "no-restart-after-node-failure").
+ * Failures print the replay command.
+ */
+import { describe, expect, it } from "vitest";
+import { dqliteRegister } from "../../../scenarios/dqlite-register.ts";
+import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
+import { CRASH_AND_ISOLATE, describeRun as describeAnyRun } from "./_support/runs.ts";
+
+const describeRun = (seed: number, variant: string | undefined, result: RunResult): string => describeAnyRun(dqliteRegister.name, seed, variant, result, 1_500);
+
+
+describe("dqlite-register", () => {
+  for (const seed of [1, 2, 3, 5]) {
+    it(`is linearizable and converges under the swarm's faults (seed ${seed})`, async () => {
+      const result = await runScenario(dqliteRegister, { seed });
+      expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
+      expect(result.faultPlan.faults.length).toBeGreaterThan(0);
+      expect(result.stats.progressAtMs).toBeDefined();
+      for (const operation of ["read:ok", "write:ok", "cas:ok"]) expect(Number(result.stats.workload[operation]), operation).toBeGreaterThan(0);
+    }, 30_000);
+  }
+
+  it("is deterministic: the same seed gives the same fingerprint", async () => {
+    const first = await runScenario(dqliteRegister, { seed: 2 });
+    const second = await runScenario(dqliteRegister, { seed: 2 });
+    expect(second.fingerprint).toBe(first.fingerprint);
+    expect(second.stats.workload).toEqual(first.stats.workload);
+  }, 30_000);
+
+  it("passes the fixed crash-and-isolate plan, which catches the variant below (seed 1)", async () => {
+    const result = await runScenario(dqliteRegister, { seed: 1, faults: CRASH_AND_ISOLATE });
+    expect(result.violations, describeRun(1, undefined, result)).toEqual([]);
+  }, 30_000);
+
+  it("catches the ack-before-raft-commit variant under the fixed crash-and-isolate plan (seed 1)", async () => {
+    const result = await runScenario(dqliteRegister, { seed: 1, variant: "ack-before-raft-commit", faults: CRASH_AND_ISOLATE });
+    expect(result.violations[0]?.kind, describeRun(1, "ack-before-raft-commit", result)).toBe("safety");
+  }, 30_000);
+
+  for (const seed of [2, 3]) {
+    it(`catches the ack-before-raft-commit variant with a safety violation (seed ${seed})`, async () => {
+      const variant = "ack-before-raft-commit";
+      const result = await runScenario(dqliteRegister, { seed, variant });
+      const violation = result.violations[0];
+      expect(violation, `no violation: ${describeRun(seed, variant, result)}`).toBeDefined();
+      expect(violation?.kind, describeRun(seed, variant, result)).toBe("safety");
+      expect(violation?.invariant, describeRun(seed, variant, result)).toMatch(/^(dqlite-register\.|dqlite\.fsm-invariant$)/);
+    }, 30_000);
+  }
+
+  // Seeds 3 and 5 pass above: the same runs fail only because of how the client records outcomes.
+  for (const seed of [3, 5]) {
+    it(`dqlite-register.linearizable catches the unknown-outcome-as-failed client variant (seed ${seed})`, async () => {
+      const variant = "unknown-outcome-as-failed";
+      const result = await runScenario(dqliteRegister, { seed, variant });
+      expect(result.violations[0]?.invariant, describeRun(seed, variant, result)).toBe("dqlite-register.linearizable");
+      expect(result.violations[0]?.kind).toBe("safety");
+    }, 30_000);
+  }
+  it("is live: after healing a write succeeds within the bound, even after a server stopped itself on a disk failure (seed 14)", async () => {
+    const result = await runScenario(dqliteRegister, { seed: 14 });
+    expect(result.violations, describeRun(14, undefined, result)).toEqual([]);
+    expect(result.stats.probes["dqlite.leader.disk-failed-after-replication"], "the server stopped itself").toBeGreaterThan(0);
+    expect(result.stats.progressAtMs).toBeLessThanOrEqual(dqliteRegister.safetyMs + dqliteRegister.livenessMs);
+  }, 30_000);
+
+  it("the liveness check fails when such a server is left down (variant no-restart-after-node-failure, seed 14)", async () => {
+    const variant = "no-restart-after-node-failure";
+    const result = await runScenario(dqliteRegister, { seed: 14, variant });
+    expect(result.violations.map((violation) => violation.invariant), describeRun(14, variant, result)).toEqual(["liveness.no-progress-after-heal"]);
+  }, 30_000);
+});
