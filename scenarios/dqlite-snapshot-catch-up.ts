@@ -6,8 +6,8 @@
  * same server restarted later rebuilds its databases from its snapshot and log,
  * and that all replicas end identical and hold what the client was told.
  * Method: three servers with a small snapshot threshold (16 entries, 4 kept) and
- * a small checkpoint threshold (16 frames: the leader's snapshots are taken at its
- * Checkpoint commands, see properties/dqlite/node/snapshot.test.ts), and one
+ * a small checkpoint threshold (16 frames, so Checkpoint commands are in the log
+ * the follower catches up on), and one
  * client (c1) inserting rows of ROW_BYTES (so the rows span many pages and a lost
  * page loses rows), each labelled. The scenario's own faults (no swarm plan): the
  * first follower seen after ISOLATE_AT_MS is isolated for ISOLATE_MS; once it has

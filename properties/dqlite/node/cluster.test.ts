@@ -2,14 +2,18 @@
  * End-to-end: three dqlite servers and a client on the simulator. Writes commit
  * through Raft and appear on every replica; a crashed leader is replaced and its
  * copy is rebuilt from the Raft log when it comes back; every replica ends with a
- * byte-identical logical database and integrity_check = ok.
+ * byte-identical logical database and integrity_check = ok. Calls whose callers
+ * gave up while waiting for a database held by an idle transaction do not run (nor
+ * hold the database in turn): once the idle transaction expires, a live client gets
+ * in at once; on the "serve-abandoned-calls" variant it starves.
  */
 import { describe, expect, it } from "vitest";
-import { DqliteClient, runDqliteServer, type RunningDqliteServer } from "../../../src/impl/dqlite/index.ts";
+import { DqliteClient, DQLITE_PORT, runDqliteServer, type DqliteLeaderBrokenVariant, type RunningDqliteServer } from "../../../src/impl/dqlite/index.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
 import type { Env } from "../../../src/sim/env.ts";
 import { createWaSqliteModule } from "../../../src/sim/wasm/wa-sqlite-module.ts";
 import { World } from "../../../src/sim/world.ts";
+import { SESSION_IDLE_MS } from "../../../src/impl/dqlite/node/server.ts";
 
 const SERVERS = ["n1", "n2", "n3"];
 
@@ -18,14 +22,14 @@ interface Cluster {
   readonly live: Map<string, RunningDqliteServer>;
 }
 
-function startCluster(seed: number): Cluster {
+function startCluster(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): Cluster {
   const world = new World({ seed, disks: createSimDisks() });
   const live = new Map<string, RunningDqliteServer>();
   for (const host of SERVERS) {
     world
       .addHost(host, async (env) => {
         env.lifetime.signal.addEventListener("abort", () => live.delete(host));
-        const running = await runDqliteServer(env, { sqlite: createWaSqliteModule, bootstrapVoters: SERVERS });
+        const running = await runDqliteServer(env, { sqlite: createWaSqliteModule, bootstrapVoters: SERVERS, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
         live.set(host, running);
         await running.terminated;
       })
@@ -110,5 +114,38 @@ describe("dqlite cluster", () => {
       const running = cluster.live.get(host) as RunningDqliteServer;
       expect(running.node.fsm.violations).toEqual([]);
     }
+  });
+
+  /**
+   * A client opens a transaction and goes silent (it holds the database until the
+   * session idles out); meanwhile 10 begins with a 100 ms deadline give up waiting.
+   * Then a live client writes: how long after the idle transaction expired does it
+   * get in?
+   */
+  async function abandonedBegins(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): Promise<{ waitedMs: number; ok: boolean }> {
+    const cluster = startCluster(seed, brokenVariant);
+    const leader = await runClient(cluster, async (_env, client) => {
+      await client.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+      return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader()) as string;
+    });
+    return runClient(cluster, async (env) => {
+      await env.rpc.call(leader, DQLITE_PORT, "dqlite.begin", { db: "db" }, { deadlineMs: 1_000 });
+      const openedAt = env.clock.now();
+      for (let i = 0; i < 10; i++) await env.rpc.call(leader, DQLITE_PORT, "dqlite.begin", { db: "db" }, { deadlineMs: 100 }).catch(() => undefined);
+      const patient = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 10_000, callDeadlineMs: 5_000, attemptsMax: 5 });
+      const ok = await patient.exec("INSERT INTO t (v) VALUES ('live')").then(() => true, () => false);
+      return { waitedMs: env.clock.now() - openedAt - SESSION_IDLE_MS, ok };
+    });
+  }
+
+  it("a begin whose caller gave up while waiting never holds the database: a live write gets in once the idle one expires (seed 8)", async () => {
+    const { waitedMs, ok } = await abandonedBegins(8);
+    expect(ok).toBe(true);
+    expect(waitedMs).toBeLessThan(500);
+  });
+
+  it("the abandoned-begin check fails on the variant serve-abandoned-calls (seed 8)", async () => {
+    const { waitedMs, ok } = await abandonedBegins(8, "serve-abandoned-calls");
+    expect(!ok || waitedMs >= 500).toBe(true);
   });
 });

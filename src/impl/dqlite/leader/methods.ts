@@ -41,6 +41,7 @@ export type ReplicationFailure =
 export const DQLITE_LEADER_BROKEN_VARIANTS = {
   "ack-before-raft-commit": "the commit frame is written and acknowledged to SQLite before Raft has applied it (replication runs in the background): an acknowledged commit can be lost with the leader",
   "skip-dangling-undo": "a new leader drops a dangling transaction of an earlier leader from its own registry without an Undo command: followers keep it in Writing and trip on the next transaction",
+  "serve-abandoned-calls": "the server runs a call whose caller gave up while it waited for the database: abandoned begins each hold the database until they idle out, and live clients starve",
 } as const;
 
 export type DqliteLeaderBrokenVariant = keyof typeof DQLITE_LEADER_BROKEN_VARIANTS;

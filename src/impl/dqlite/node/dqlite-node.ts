@@ -121,6 +121,11 @@ export class DqliteNode {
     return this.failed === undefined && this.readyTerm !== undefined && this.readyTerm === this.currentTerm && this.raft.state() === "Leader";
   }
 
+  /** The broken variant this node runs (test fixture), if any. */
+  get brokenVariant(): DqliteLeaderBrokenVariant | undefined {
+    return this.options.brokenVariant;
+  }
+
   /** Why this node stopped serving, if it did. */
   failure(): string | undefined {
     return this.failed;

@@ -9,7 +9,12 @@
  *   `dqlite.commit` {session}, `dqlite.rollback` {session}: an interactive
  *   transaction. It holds its database (one statement or transaction at a time per
  *   database: the leader's single connection runs in EXCLUSIVE locking mode) and is
- *   rolled back after SESSION_IDLE_MS without a request, or when leadership is lost.
+ *   rolled back after SESSION_IDLE_MS without a request, or when leadership is lost,
+ *   or at once if its caller gave up before the begin returned.
+ *
+ * A call whose caller gave up (deadline, cancel, broken connection) while it waited
+ * for its database does not run: otherwise abandoned begins, each holding the
+ * database until it idles out, could starve every live client.
  * - `dqlite.leader` {} -> {leader}: who this node thinks leads.
  *
  * Refusals are typed (errors.ts): redirects to the leader, "retry" when nothing
@@ -18,7 +23,7 @@
  * Limits: SESSIONS_MAX open transactions; SQL_BYTES_MAX per statement text,
  * PARAMS_MAX parameters; DATABASE_NAME pattern for names.
  */
-import { RpcError, type Env, type Timer, type WireValue } from "../../../sim/env.ts";
+import { RpcError, type Env, type RpcContext, type Timer, type WireValue } from "../../../sim/env.ts";
 import { LockQueueFull } from "../../common/async-lock.ts";
 import { RaftError } from "../../raft/index.ts";
 import { refusal } from "../errors.ts";
@@ -61,9 +66,9 @@ export class DqliteServer {
   static serve(env: Env, node: DqliteNode, port = DQLITE_PORT): DqliteServer {
     const server = new DqliteServer(env, node);
     const rpc = env.rpc.serve(port);
-    rpc.unary("dqlite.exec", (request) => server.exec(request, false));
-    rpc.unary("dqlite.query", (request) => server.exec(request, true));
-    rpc.unary("dqlite.begin", (request) => server.begin(request));
+    rpc.unary("dqlite.exec", (request, context) => server.exec(request, false, context.signal));
+    rpc.unary("dqlite.query", (request, context) => server.exec(request, true, context.signal));
+    rpc.unary("dqlite.begin", (request, context) => server.begin(request, context));
     rpc.unary("dqlite.session.exec", (request) => server.sessionExec(request));
     rpc.unary("dqlite.commit", (request) => server.finish(request, "COMMIT"));
     rpc.unary("dqlite.rollback", (request) => server.finish(request, "ROLLBACK"));
@@ -74,12 +79,12 @@ export class DqliteServer {
     return server;
   }
 
-  private async exec(request: WireValue, read: boolean): Promise<WireValue> {
+  private async exec(request: WireValue, read: boolean, signal: AbortSignal): Promise<WireValue> {
     const { db, sql, params } = parseStatement(request);
     this.requireReadyLeader();
     await this.guard(() => this.node.ensureDatabase(db));
     if (read) await this.guard(() => this.node.raft.verifyLeader());
-    const release = await this.acquire(db);
+    const release = await this.acquire(db, signal);
     try {
       this.requireReadyLeader();
       const connection = await this.node.connection(db);
@@ -95,12 +100,12 @@ export class DqliteServer {
     }
   }
 
-  private async begin(request: WireValue): Promise<WireValue> {
+  private async begin(request: WireValue, context: RpcContext): Promise<WireValue> {
     const db = parseDatabase(field(request, "db"));
     this.requireReadyLeader();
     if (this.sessions.size >= SESSIONS_MAX) throw refusal("retry", `more than ${SESSIONS_MAX} open transactions`);
     await this.guard(() => this.node.ensureDatabase(db));
-    const release = await this.acquire(db);
+    const release = await this.acquire(db, context.signal);
     try {
       this.requireReadyLeader();
       const connection = await this.node.connection(db);
@@ -111,6 +116,12 @@ export class DqliteServer {
     }
     const session: Session = { id: `${this.env.host}/${this.env.lifetime.incarnation}/${this.nextSession++}`, db, release, timer: undefined, busy: false };
     this.sessions.set(session.id, session);
+    if (context.signal.aborted && this.node.brokenVariant !== "serve-abandoned-calls") {
+      // The caller gave up while the transaction began: nobody will ever use (or end) it.
+      this.env.probe("dqlite.server.abandoned-session-rolled-back");
+      await this.rollback(session);
+      throw refusal("retry", "the caller gave up before the transaction began");
+    }
     this.touch(session);
     return { session: session.id };
   }
@@ -211,13 +222,25 @@ export class DqliteServer {
     }
   }
 
-  private async acquire(db: string): Promise<() => void> {
+  /**
+   * The database's lock. A caller that gave up while waiting (its deadline passed,
+   * it cancelled) does not get it: the lock goes straight to the next waiter, so
+   * abandoned calls cannot hold a database one after another.
+   */
+  private async acquire(db: string, signal: AbortSignal): Promise<() => void> {
+    let release: () => void;
     try {
-      return await this.node.lock(db).acquire();
+      release = await this.node.lock(db).acquire();
     } catch (error) {
       if (error instanceof LockQueueFull) throw refusal("retry", `database ${db} is busy: ${error.message}`);
       throw error;
     }
+    if (signal.aborted && this.node.brokenVariant !== "serve-abandoned-calls") {
+      release();
+      this.env.probe("dqlite.server.abandoned-call-skipped");
+      throw refusal("retry", `the caller gave up while waiting for database ${db}`);
+    }
+    return release;
   }
 
   private session(id: WireValue | undefined): Session {
