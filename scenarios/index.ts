@@ -3,6 +3,7 @@
  * Names are kebab-case and begin with the system they exercise.
  */
 import type { Scenario } from "../src/sim/runner.ts";
+import { bmdbProvisioning } from "./bmdb-provisioning.ts";
 import { counterQuorum } from "./counter-quorum.ts";
 import { dqliteBank } from "./dqlite-bank.ts";
 import { dqliteLeadershipLoss, dqliteZombies } from "./dqlite-leadership-loss.ts";
@@ -14,7 +15,7 @@ import { raftKvLinearizable } from "./raft-kv-linearizable.ts";
 import { raftLeadershipLoss } from "./raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "./raft-snapshot-catch-up.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp];
+export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, bmdbProvisioning];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

@@ -1,0 +1,375 @@
+/**
+ * bmdb-provisioning: agents provision machines through the BMDB (src/impl/bmdb)
+ * on the replicated SQLite, under partitions, pauses and crashes of both the
+ * agents and the database servers.
+ *
+ * Goal: show that BMDB's work locking is mutually exclusive across sessions, that
+ * sessions cut off expire and release their work, that the work history and the
+ * backoffs are consistent, and that every machine gets provisioned once the faults
+ * heal; and that broken variants are caught.
+ * Method: three dqlite servers (n1..n3) and three agent hosts (a1..a3). Agent a1
+ * first adds MACHINES machines tagged "new". Every agent keeps a session (interval
+ * SESSION_INTERVAL_SECONDS; a new one when it expires) and loops: take work for
+ * "InstallOS" (machines tagged "new", not "os-installed") or "Verify" (tagged
+ * "os-installed", not "verified"), do it in WORK_STEPS steps of a few ms, checking
+ * before each step that its session is still alive (abandoning the work if not),
+ * then fail it with probability FAIL_PROBABILITY (backoff BACKOFF) or finish it
+ * (tagging the machine with the process's done tag). A monitor host (m0, never
+ * faulted) counts verified machines. The swarm partitions, isolates, clogs,
+ * pauses and crashes servers and agents (no clock skew: sessions are leases, and
+ * leases assume clocks agree within LEASE_MARGIN_MS).
+ * Invariants:
+ * - raft.election-safety, dqlite.fsm-invariant (continuous: dqlite-cluster.ts);
+ * - bmdb.mutual-exclusion (continuous): no two sessions act on the same machine and
+ *   process at overlapping times (an agent acts from the moment work() returns to
+ *   its last step or commit taken while its session was alive);
+ * - bmdb.history (final): per machine and process, every terminal event (Finished,
+ *   Canceled, Failed) follows a Started with no terminal event in between;
+ * - bmdb.backoff (final): no Started of a machine and process before the backoff of
+ *   its last Failed expired, and each failure's backoff is `nextBackoffSeconds` of
+ *   the previous one since the last Finished;
+ * - bmdb.integrity, bmdb.replicas-identical (final: checkReplicas);
+ * - progress: every machine is verified, and every replica caught up.
+ */
+import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, nextBackoffSeconds, type Backoff, type BmdbBrokenVariant, type HistoryRow, type Session, type Work } from "../src/impl/bmdb/index.ts";
+import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
+import type { Env } from "../src/sim/env.ts";
+import type { Random } from "../src/sim/random.ts";
+import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { checkReplicas, DQLITE_SCENARIO_BASE, quiesce, reportProblems, settle, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+
+const SERVERS = ["n1", "n2", "n3"] as const;
+const AGENTS = ["a1", "a2", "a3"] as const;
+const MONITOR = "m0";
+const DATABASE = "bmdb";
+const MACHINES = 6;
+const SESSION_INTERVAL_SECONDS = 2;
+const WORK_STEPS = 3;
+const WORK_STEP_MS_MAX = 60;
+const FAIL_PROBABILITY = 0.3;
+const BACKOFF: Backoff = { initialMs: 1_000, maximumMs: 4_000, exponent: 2 };
+const IDLE_MS = 100;
+const MONITOR_EVERY_MS = 200;
+const QUIESCE_MS_MAX = 5_000;
+
+const PROCESSES = [
+  { process: "InstallOS", requiredTag: "new", doneTag: "os-installed" },
+  { process: "Verify", requiredTag: "os-installed", doneTag: "verified" },
+] as const;
+
+/** Broken variants of the scenario's own agents (the user code of BMDB). */
+const AGENT_BROKEN_VARIANTS = {
+  "retrieval-ignores-backoff": "the agents' retrieval query hands out machines still in backoff",
+} as const;
+
+export const bmdbProvisioning: Scenario = {
+  name: "bmdb-provisioning",
+  description: "3 agents provision 6 machines through BMDB sessions and work on a 3-node replicated SQLite, under partitions, pauses and crashes; work is exclusive, history and backoffs consistent, every machine provisioned",
+  safetyMs: 8_000,
+  livenessMs: 20_000,
+  faultHosts: [...SERVERS, ...AGENTS],
+  faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
+  ...DQLITE_SCENARIO_BASE,
+  variants: { ...BMDB_BROKEN_VARIANTS, ...AGENT_BROKEN_VARIANTS },
+  setup,
+};
+
+/** One agent's hold of a machine and process, in true virtual time. */
+interface Hold {
+  readonly agent: string;
+  readonly session: string;
+  readonly key: string;
+  readonly from: number;
+  /** The last time the agent acted (a step or a commit) believing its session alive. */
+  to: number;
+}
+
+/** A Fail an agent attempted: its backoff in whole seconds, and whether it surely committed. */
+interface Failure {
+  readonly key: string;
+  readonly seconds: number;
+  /** "committed", "unknown" (it may have), or "not-committed". */
+  readonly outcome: "committed" | "unknown" | "not-committed";
+}
+
+interface Provisioning {
+  machinesAdded: boolean;
+  /** Set by the final phase: agents cancel their sessions and return; the monitor returns. */
+  stopping: boolean;
+  running: number;
+  verified: number;
+  readonly holds: Hold[];
+  readonly open: Map<string, Hold>;
+  readonly failures: Failure[];
+  readonly problems: string[];
+  readonly counts: Record<string, number>;
+}
+
+function setup(context: ScenarioContext): ScenarioHooks {
+  const { world } = context;
+  const bmdbVariant = context.variant !== undefined && context.variant in BMDB_BROKEN_VARIANTS ? (context.variant as BmdbBrokenVariant) : undefined;
+  const cluster = startDqliteCluster(context, { servers: SERVERS, node: { raft: { snapshotThresholdEntries: 1_000_000 } } });
+  const state: Provisioning = { machinesAdded: false, stopping: false, running: AGENTS.length + 1, verified: 0, holds: [], open: new Map(), failures: [], problems: [], counts: {} };
+  for (const agent of AGENTS) {
+    const random = context.random.fork(`agent/${agent}`);
+    world.addHost(agent, (env) => runAgent(env, context, random, state, bmdbVariant, agent === AGENTS[0]).finally(() => state.running--)).start();
+  }
+  world.addHost(MONITOR, (env) => runMonitor(env, state).finally(() => state.running--)).start();
+  let reported = 0;
+  let problemsReported = 0;
+  const report = () => {
+    reported = reportProblems(context, cluster, reported);
+    for (; problemsReported < state.problems.length; problemsReported++) {
+      world.violate({ invariant: "bmdb.mutual-exclusion", kind: "safety", details: state.problems[problemsReported] as string });
+    }
+  };
+  return {
+    check: report,
+    progress: () => state.verified === MACHINES,
+    finish: async () => {
+      // Sessions poke the database until canceled: stop the agents before comparing the replicas.
+      state.stopping = true;
+      await quiesce(context, cluster, () => state.running > 0, QUIESCE_MS_MAX);
+      report();
+      if (world.violations.length > 0) return;
+      await checkReplicas(context, cluster, [DATABASE], "bmdb");
+      if (world.violations.length > 0) return;
+      const history = await readHistory(context, cluster);
+      if (history !== undefined) {
+        checkHistory(context, history);
+        checkBackoffs(context, history, state);
+      }
+    },
+    summary: () => ({ ...state.counts, verified: state.verified, holds: state.holds.length, terms: cluster.leadersByTerm.size, ...cluster.failures }),
+  };
+}
+
+function tally(state: Provisioning, name: string): void {
+  state.counts[name] = (state.counts[name] ?? 0) + 1;
+}
+
+/** Counts verified machines every MONITOR_EVERY_MS (the progress condition). */
+async function runMonitor(env: Env, state: Provisioning): Promise<void> {
+  const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_000, callDeadlineMs: 400, attemptsMax: 10 });
+  while (!state.stopping) {
+    await env.clock.sleep(MONITOR_EVERY_MS);
+    try {
+      const reply = await client.query("SELECT count(*) FROM machine_tags WHERE tag = 'verified'");
+      state.verified = Number(reply.rows[0]?.[0] ?? 0);
+    } catch (error) {
+      if (!(error instanceof DqliteError)) throw error;
+    }
+  }
+}
+
+async function runAgent(env: Env, context: ScenarioContext, random: Random, state: Provisioning, variant: BmdbBrokenVariant | undefined, seeder: boolean): Promise<void> {
+  let connection: Connection | undefined;
+  while (connection === undefined) {
+    if (state.stopping) return;
+    try {
+      connection = await Connection.connect(env, { servers: SERVERS, database: DATABASE, componentName: `agent-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+    } catch (error) {
+      if (!(error instanceof ErrTransactionFailed)) throw error;
+      tally(state, "connect:failed");
+    }
+  }
+  let session: Session | undefined;
+  for (;;) {
+    if (state.stopping) {
+      session?.cancel();
+      await session?.heartbeatDone();
+      return;
+    }
+    if (session === undefined || session.expired()) {
+      try {
+        session = await connection.startSession({ processor: "provisioning", intervalSeconds: SESSION_INTERVAL_SECONDS });
+        tally(state, "session:started");
+      } catch (error) {
+        if (!(error instanceof ErrTransactionFailed)) throw error;
+        tally(state, "session:start-failed");
+        await env.clock.sleep(IDLE_MS);
+        continue;
+      }
+    }
+    if (seeder && !state.machinesAdded) {
+      await addMachines(env, session, state);
+      continue;
+    }
+    const spec = random.pick(PROCESSES);
+    let work: Work;
+    try {
+      work = await session.work(spec.process, (q, now) =>
+        context.variant === "retrieval-ignores-backoff"
+          ? q.machinesEligible({ ...spec, now: 0, limit: 1 })
+          : q.machinesEligible({ ...spec, now, limit: 1 }));
+    } catch (error) {
+      if (error instanceof ErrNothingToDo || error instanceof ErrWorkConflict || error instanceof ErrSessionExpired || error instanceof ErrTransactionFailed) {
+        tally(state, `work:${error.name}`);
+        // The work may have been taken without our knowing: end the session, so that collection releases it.
+        if (error instanceof ErrTransactionFailed && error.outcomeUnknown) session.cancel();
+        await env.clock.sleep(IDLE_MS);
+        continue;
+      }
+      throw error;
+    }
+    await doWork(env, context, random, state, session, work, spec.doneTag);
+  }
+}
+
+async function addMachines(env: Env, session: Session, state: Provisioning): Promise<void> {
+  try {
+    await session.transact(async (q, now) => {
+      for (let i = 1; i <= MACHINES; i++) {
+        await q.machineAdd(`m${i}`, now + i);
+        await q.machineTag(`m${i}`, "new");
+      }
+    });
+    state.machinesAdded = true;
+  } catch (error) {
+    if (!(error instanceof ErrSessionExpired) && !(error instanceof ErrTransactionFailed)) throw error;
+    tally(state, "seed:failed");
+    // An unknown outcome may have added them: the statements are idempotent, so adding again is safe.
+    await env.clock.sleep(IDLE_MS);
+  }
+}
+
+/** Does the work in steps while the session lives, then fails or finishes it. */
+async function doWork(env: Env, context: ScenarioContext, random: Random, state: Provisioning, session: Session, work: Work, doneTag: string): Promise<void> {
+  const key = `${work.machineId}/${work.process}`;
+  const hold = startHold(context, state, env.host, session.id, key);
+  try {
+    for (let step = 0; step < WORK_STEPS; step++) {
+      if (session.expired()) {
+        tally(state, "work:abandoned");
+        return;
+      }
+      extendHold(context, state, hold);
+      await env.clock.sleep(random.int(1, WORK_STEP_MS_MAX));
+    }
+    if (session.expired()) {
+      tally(state, "work:abandoned");
+      return;
+    }
+    // The commit is the last act: the transaction checks the session itself (after it, others may take the machine at once).
+    extendHold(context, state, hold);
+    if (random.bool(FAIL_PROBABILITY)) {
+      const seconds = nextBackoffSeconds(BACKOFF, work.backoff);
+      try {
+        await work.fail(BACKOFF, "provisioning failed");
+        state.failures.push({ key, seconds, outcome: "committed" });
+      } catch (error) {
+        const unknown = error instanceof ErrTransactionFailed && error.outcomeUnknown;
+        state.failures.push({ key, seconds, outcome: unknown ? "unknown" : "not-committed" });
+        throw error;
+      }
+      tally(state, "work:failed");
+    } else {
+      await work.finish(async (q) => {
+        await q.machineTag(work.machineId, doneTag);
+      });
+      tally(state, "work:finished");
+    }
+  } catch (error) {
+    if (!(error instanceof ErrSessionExpired) && !(error instanceof ErrTransactionFailed) && !(error instanceof ErrWorkAlreadyDone)) throw error;
+    tally(state, `commit:${error.name}`);
+    // Not released: cancel it, and if even that fails, end the session so that collection releases it.
+    if (!(error instanceof ErrSessionExpired) && !(await work.cancel())) session.cancel();
+  } finally {
+    if (state.open.get(key) === hold) state.open.delete(key);
+  }
+}
+
+/** Records that `agent` holds `key` from now, checking no other session holds it. */
+function startHold(context: ScenarioContext, state: Provisioning, agent: string, session: string, key: string): Hold {
+  const now = context.world.now;
+  const hold: Hold = { agent, session, key, from: now, to: now };
+  state.holds.push(hold);
+  const other = state.open.get(key);
+  if (other !== undefined && other.session !== session && other.to >= now) {
+    state.problems.push(`${agent} (session ${session}) took ${key} at ${now.toFixed(1)} ms while ${other.agent} (session ${other.session}) held it, acting at ${other.to.toFixed(1)} ms`);
+  }
+  state.open.set(key, hold);
+  return hold;
+}
+
+/** The agent acts on `hold` now: nobody else may have taken the key since it did. */
+function extendHold(context: ScenarioContext, state: Provisioning, hold: Hold): void {
+  const now = context.world.now;
+  hold.to = now;
+  const latest = state.open.get(hold.key);
+  if (latest !== undefined && latest !== hold && latest.from <= now) {
+    state.problems.push(`${hold.agent} (session ${hold.session}) acted on ${hold.key} at ${now.toFixed(1)} ms after ${latest.agent} (session ${latest.session}) took it at ${latest.from.toFixed(1)} ms`);
+  }
+}
+
+/** The work history, read on the ready leader's own connection. */
+async function readHistory(context: ScenarioContext, cluster: DqliteCluster): Promise<HistoryRow[] | undefined> {
+  const leader = [...cluster.live.values()].find((running) => running.node.isReadyLeader());
+  if (leader === undefined) return undefined;
+  const read = (async () => {
+    const release = await leader.node.lock(DATABASE).acquire();
+    try {
+      const connection = await leader.node.connection(DATABASE);
+      const reply = await connection.exec("SELECT history_id, machine_id, process, event, timestamp FROM work_history ORDER BY history_id");
+      return reply.rows.map((row): HistoryRow => ({
+        historyId: Number(row[0]),
+        machineId: String(row[1]),
+        process: String(row[2]),
+        event: String(row[3]) as HistoryRow["event"],
+        failedCause: null,
+        timestamp: Number(row[4]),
+      }));
+    } finally {
+      release();
+    }
+  })();
+  return settle(context.world, read);
+}
+
+/** bmdb.history: per key, a terminal event only after a Started, and at most one per Started. */
+function checkHistory(context: ScenarioContext, history: readonly HistoryRow[]): void {
+  const open = new Map<string, boolean>();
+  for (const row of history) {
+    const key = `${row.machineId}/${row.process}`;
+    if (row.event === "Started") {
+      // An item left open was released by session collection (no terminal event): allowed.
+      open.set(key, true);
+      continue;
+    }
+    if (open.get(key) !== true) {
+      context.world.violate({ invariant: "bmdb.history", kind: "safety", details: `${row.event} of ${key} (history ${row.historyId}) without an open Started` });
+      return;
+    }
+    open.set(key, false);
+  }
+}
+
+/**
+ * bmdb.backoff: a Started never comes before the backoff of the last Failed of its
+ * key expired, and each failure's backoff follows the previous one (reset by Finished).
+ */
+function checkBackoffs(context: ScenarioContext, history: readonly HistoryRow[], state: Provisioning): void {
+  const until = new Map<string, number>();
+  const last = new Map<string, number | undefined>();
+  // Per key, the backoffs of the Fails that surely committed, in order; keys with a Fail of unknown outcome are not compared.
+  const committed = new Map<string, number[]>();
+  const uncertain = new Set(state.failures.filter((failure) => failure.outcome === "unknown").map((failure) => failure.key));
+  for (const failure of state.failures) if (failure.outcome === "committed") committed.set(failure.key, [...(committed.get(failure.key) ?? []), failure.seconds]);
+  const violate = (details: string) => context.world.violate({ invariant: "bmdb.backoff", kind: "safety", details });
+  for (const row of history) {
+    const key = `${row.machineId}/${row.process}`;
+    if (row.event === "Started") {
+      const end = until.get(key);
+      if (end !== undefined && row.timestamp < end) return violate(`${key} started at ${row.timestamp} ms, in its backoff until ${end} ms`);
+    } else if (row.event === "Finished") {
+      last.set(key, undefined);
+    } else if (row.event === "Failed") {
+      const previous = last.get(key);
+      const expected = nextBackoffSeconds(BACKOFF, previous === undefined ? undefined : { lastIntervalSeconds: previous });
+      const seen = uncertain.has(key) ? undefined : committed.get(key)?.shift();
+      if (seen !== undefined && seen !== expected) return violate(`${key} failed with a backoff of ${seen} s, expected ${expected} s after ${previous ?? "none"}`);
+      last.set(key, expected);
+      until.set(key, row.timestamp + expected * 1_000);
+    }
+  }
+}

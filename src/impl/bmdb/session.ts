@@ -1,0 +1,427 @@
+/**
+ * BMDB's Connection, Session and Work (seed 003), on the replicated SQLite.
+ *
+ * - `Connection.connect` applies the migrations (model.ts), retrying while the
+ *   database has no leader. `startSession` inserts a session row and starts its
+ *   heartbeat.
+ * - A Session is alive while its row's deadline (set to now + interval at each
+ *   poke) has not passed. Its heartbeat pokes every interval/2; a poke that fails
+ *   transiently is retried every HEARTBEAT_RETRY_MS until the interval's deadline
+ *   and only then given up (the seed's condition is inverted: it gives up at once
+ *   while the deadline is still ahead). Once given up, or once a transaction finds
+ *   the row gone, the session is expired for good: every later call fails with
+ *   ErrSessionExpired and the caller must start a new session.
+ * - Leases: the session also expires locally once LEASE_MARGIN_MS before the
+ *   deadline its last successful poke wrote, measured from when that poke began
+ *   (the monotonic clock). The row may be collected by others as soon as the
+ *   deadline passes on their clocks, so a session that stops hearing from the
+ *   database must stop believing it holds work before that. The seed leaves this
+ *   to the interval/2 heartbeat; without it a cut-off holder keeps working for up
+ *   to the poke's latency past its deadline. The margin covers clock offsets
+ *   between hosts up to LEASE_MARGIN_MS (CockroachDB's default maximum offset).
+ * - `transact(fn)` runs `fn` in one SQL transaction that first checks the session
+ *   (the seed's Transact), retrying a transaction that certainly did not commit
+ *   (no leader, aborted by a leadership change, SQLITE_BUSY) with a bounded,
+ *   jittered backoff: the role CockroachDB's retry loop plays in the seed. A
+ *   transaction whose commit outcome is unknown is not retried (it may have
+ *   applied): ErrTransactionFailed with outcomeUnknown. `fn` may run several times.
+ * - `work(process, retrieve)`: one transaction collects expired sessions (and so
+ *   releases their work), retrieves eligible machines, locks the first for the
+ *   process (ErrWorkConflict on the unique violation), records Started, and reads
+ *   the existing backoff. `Work.cancel`, `finish(fn)` and `fail(backoff, cause)`
+ *   release it with their history event (and for fail a backoff row).
+ *
+ * Time: every SQL time is the caller's simulated wall clock (`env.clock.now()`),
+ * passed as a parameter; leases use its monotonic clock.
+ */
+import type { Env } from "../../sim/env.ts";
+import { DqliteClient, DqliteError, ErrSqlite, type DqliteClientOptions } from "../dqlite/index.ts";
+import { nextBackoffSeconds, type Backoff, type ExistingBackoff } from "./backoff.ts";
+import { BmdbError, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict } from "./errors.ts";
+import { BmdbMetrics, type ProcessorRecorder, type ProcessRecorder } from "./metrics.ts";
+import { MIGRATIONS, Queries, SQLITE_CONSTRAINT } from "./model.ts";
+
+/** The seed's session interval. */
+export const SESSION_INTERVAL_SECONDS_DEFAULT = 5;
+/** How long before its deadline a session stops trusting its lease locally. */
+export const LEASE_MARGIN_MS = 500;
+/** The seed's "one second seems about right for a 5 second interval": interval / 5. */
+const HEARTBEAT_RETRY_FRACTION = 5;
+/** Attempts of one transaction at most (the first included). */
+export const TRANSACT_ATTEMPTS_MAX = 10;
+const TRANSACT_BACKOFF_MS_MIN = 20;
+const TRANSACT_BACKOFF_MS_MAX = 1_000;
+/** Attempts at applying the migrations at connect, at most. */
+const MIGRATE_ATTEMPTS_MAX = 50;
+const MIGRATE_RETRY_MS = 100;
+/** SQLite's SQLITE_BUSY: another statement holds the database; retryable. */
+const SQLITE_BUSY = 5;
+
+/**
+ * Deliberately broken variants, for tests that show a property can fail. Never set
+ * in real use.
+ */
+export const BMDB_BROKEN_VARIANTS = {
+  "no-session-check": "transact runs without checking the session, so an expired session's heartbeat and work go on",
+  "no-session-collection": "expired sessions are never collected: their work is never released",
+  "seed-heartbeat-condition": "the seed's heartbeat condition: a transient poke failure ends the session at once while its deadline is still ahead",
+  "no-lease": "a session trusts itself until its heartbeat gives up (the seed's behaviour): a cut-off holder works past its deadline",
+} as const;
+export type BmdbBrokenVariant = keyof typeof BMDB_BROKEN_VARIANTS;
+
+export interface ConnectionOptions {
+  /** The dqlite servers. */
+  readonly servers: readonly string[];
+  /** The database name. Default "bmdb". */
+  readonly database?: string;
+  /** Who uses the BMDB (the seed's BMDB.ComponentName). */
+  readonly componentName: string;
+  readonly runtimeInfo?: string;
+  /** Client timeouts (defaults suit a 5 s session interval). */
+  readonly client?: Partial<Omit<DqliteClientOptions, "servers" | "database">>;
+  readonly metrics?: BmdbMetrics;
+  /** Test fixture only. */
+  readonly brokenVariant?: BmdbBrokenVariant;
+}
+
+export interface SessionOptions {
+  /** The metrics processor (component) label. */
+  readonly processor?: string;
+  /** Default SESSION_INTERVAL_SECONDS_DEFAULT. */
+  readonly intervalSeconds?: number;
+}
+
+/** A function run inside a BMDB transaction: the queries, and the caller's clock reading for SQL. */
+export type TransactFn<T> = (q: Queries, now: number) => Promise<T>;
+
+/** A connection to the BMDB: a dqlite client, with the schema applied. */
+export class Connection {
+  readonly metrics: BmdbMetrics;
+
+  private constructor(
+    readonly env: Env,
+    readonly client: DqliteClient,
+    readonly options: ConnectionOptions,
+  ) {
+    this.metrics = options.metrics ?? new BmdbMetrics();
+  }
+
+  /** Connects and applies the migrations (retrying while the database cannot take them). */
+  static async connect(env: Env, options: ConnectionOptions): Promise<Connection> {
+    const client = new DqliteClient(env, {
+      operationTimeoutMs: 2_000,
+      callDeadlineMs: 700,
+      attemptsMax: 20,
+      ...options.client,
+      servers: options.servers,
+      database: options.database ?? "bmdb",
+    });
+    const connection = new Connection(env, client, options);
+    let last: unknown;
+    for (let attempt = 0; attempt < MIGRATE_ATTEMPTS_MAX; attempt++) {
+      try {
+        for (const migration of MIGRATIONS) await client.exec(migration);
+        return connection;
+      } catch (error) {
+        if (!(error instanceof DqliteError)) throw error;
+        last = error;
+      }
+      await env.clock.sleep(MIGRATE_RETRY_MS);
+    }
+    throw new ErrTransactionFailed(`could not apply the migrations: ${String(last)}`, MIGRATE_ATTEMPTS_MAX, false, last);
+  }
+
+  /** Creates a session and starts its heartbeat (the seed's StartSession). */
+  async startSession(options: SessionOptions = {}): Promise<Session> {
+    const intervalSeconds = options.intervalSeconds ?? SESSION_INTERVAL_SECONDS_DEFAULT;
+    const sessionId = uuid(this.env);
+    const recorder = this.metrics.recorder(options.processor);
+    const started = this.env.clock.monotonic();
+    await runTransaction(this, recorder, undefined, async (q, now) => {
+      await q.newSession({ sessionId, componentName: this.options.componentName, runtimeInfo: this.options.runtimeInfo ?? "", intervalSeconds, now });
+    });
+    const session = new Session(this, sessionId, intervalSeconds, recorder, started);
+    recorder.onSessionStarted();
+    this.env.log.info("bmdb: started session", { session: sessionId });
+    session.startHeartbeat();
+    return session;
+  }
+}
+
+/** A live session (see the file's comment). */
+export class Session {
+  private canceled = false;
+  /** Monotonic time after which this session no longer trusts itself. */
+  private leaseUntil: number;
+  private heartbeat: Promise<void> | undefined;
+
+  constructor(
+    readonly connection: Connection,
+    readonly id: string,
+    readonly intervalSeconds: number,
+    readonly metrics: ProcessorRecorder,
+    createdAt: number,
+  ) {
+    this.leaseUntil = createdAt + this.intervalMs - LEASE_MARGIN_MS;
+  }
+
+  private get env(): Env {
+    return this.connection.env;
+  }
+
+  private get intervalMs(): number {
+    return this.intervalSeconds * 1_000;
+  }
+
+  private get variant(): BmdbBrokenVariant | undefined {
+    return this.connection.options.brokenVariant;
+  }
+
+  /** True once this session is expired: every later call fails with ErrSessionExpired. */
+  expired(): boolean {
+    if (this.canceled) return true;
+    if (this.variant !== "no-lease" && this.env.clock.monotonic() >= this.leaseUntil) this.expire("its lease ran out");
+    return this.canceled;
+  }
+
+  /** Ends the session locally (the seed's context cancel); the row expires on its own. */
+  cancel(): void {
+    this.expire("canceled");
+  }
+
+  private expire(reason: string): ErrSessionExpired {
+    if (!this.canceled) {
+      this.canceled = true;
+      this.env.log.info("bmdb: session expired", { session: this.id, reason });
+      this.env.trace("bmdb.session-expired", { session: this.id, reason });
+    }
+    return new ErrSessionExpired(this.id);
+  }
+
+  /** Resolves when the heartbeat loop has exited (after expiry). */
+  heartbeatDone(): Promise<void> {
+    return this.heartbeat ?? Promise.resolve();
+  }
+
+  /** @internal */
+  startHeartbeat(): void {
+    this.heartbeat = this.maintainHeartbeat();
+  }
+
+  /** Pokes every interval/2; gives up when a poke finds the session gone, or when pokes kept failing until the deadline. */
+  private async maintainHeartbeat(): Promise<void> {
+    let deadline = this.env.clock.monotonic() + this.intervalMs;
+    for (;;) {
+      if (this.expired()) return;
+      const pokeStarted = this.env.clock.monotonic();
+      let failure: unknown;
+      try {
+        await this.transact(async (q, now) => {
+          await q.sessionPoke(this.id, now);
+        });
+      } catch (error) {
+        if (!(error instanceof BmdbError)) throw error;
+        failure = error;
+      }
+      if (failure !== undefined) {
+        const now = this.env.clock.monotonic();
+        const giveUp = this.variant === "seed-heartbeat-condition" ? deadline > now : now >= deadline;
+        if (failure instanceof ErrSessionExpired || giveUp) {
+          this.expire(`heartbeat gave up: ${String(failure)}`);
+          return;
+        }
+        this.env.log.warn("bmdb: session poke failed, retrying", { session: this.id, error: String(failure) });
+        await this.env.clock.sleep(this.intervalMs / HEARTBEAT_RETRY_FRACTION);
+        continue;
+      }
+      this.leaseUntil = Math.max(this.leaseUntil, pokeStarted + this.intervalMs - LEASE_MARGIN_MS);
+      deadline = this.env.clock.monotonic() + this.intervalMs;
+      await this.env.clock.sleep(this.intervalMs / 2);
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction that first checks this session (the seed's
+   * Transact); see the file's comment for retries. Throws ErrSessionExpired once
+   * the session is expired, fn's own BmdbErrors as they are, and
+   * ErrTransactionFailed otherwise.
+   */
+  transact<T>(fn: TransactFn<T>): Promise<T> {
+    return runTransaction(this.connection, this.metrics, this, fn);
+  }
+
+  /**
+   * The seed's Work: see the file's comment. If it fails with an unknown outcome
+   * (ErrTransactionFailed.outcomeUnknown) the machine may be locked by this
+   * session without the caller knowing which: cancel the session, and session
+   * collection releases it once the session's deadline passes.
+   */
+  async work(process: string, retrieve: TransactFn<readonly string[]>): Promise<Work> {
+    const recorder = this.metrics;
+    const found = await this.transact(async (q, now) => {
+      if (this.variant !== "no-session-collection") recorder.onSessionsCollected(await q.sessionsCollect(now));
+      const machines = await retrieve(q, now);
+      const machineId = machines[0];
+      if (machineId === undefined) throw new ErrNothingToDo(process);
+      try {
+        await q.startWork({ machineId, sessionId: this.id, process });
+      } catch (error) {
+        if (error instanceof ErrSqlite && error.sqliteCode === SQLITE_CONSTRAINT) throw new ErrWorkConflict(machineId, process);
+        throw error;
+      }
+      await q.workHistoryInsert({ machineId, process, event: "Started", now });
+      const backoffs = await q.workBackoffOf({ machineId, process });
+      const last = backoffs[0]?.lastIntervalSeconds;
+      // A backoff row without an interval (an older schema) is ignored: the sequence starts afresh.
+      const existing: ExistingBackoff | undefined = last === null || last === undefined ? undefined : { lastIntervalSeconds: last };
+      return { machineId, existing };
+    });
+    const work = new Work(this, found.machineId, process, found.existing, recorder.withProcess(process));
+    work.metrics.onWorkStarted();
+    this.env.log.info("bmdb: started work", { process, machine: found.machineId, session: this.id });
+    return work;
+  }
+}
+
+/** Work being performed on a machine (the seed's Work). Not safe for concurrent use. */
+export class Work {
+  private done = false;
+
+  constructor(
+    readonly session: Session,
+    readonly machineId: string,
+    readonly process: string,
+    /** The backoff the machine had for this process when the work started. */
+    readonly backoff: ExistingBackoff | undefined,
+    readonly metrics: ProcessRecorder,
+  ) {}
+
+  /** True once finished, failed or canceled. */
+  isDone(): boolean {
+    return this.done;
+  }
+
+  /**
+   * Releases the machine with a Canceled event; a no-op when already done. Errors
+   * are logged, not thrown (the seed's); resolves to whether the release surely
+   * committed (if not, the machine stays locked until the session expires: a
+   * caller that must free it cancels the session).
+   */
+  async cancel(): Promise<boolean> {
+    if (this.done) return true;
+    this.done = true;
+    this.metrics.onWorkFinished("canceled");
+    try {
+      await this.session.transact(async (q, now) => {
+        // Gone already (an earlier Finish or Fail of unknown outcome did commit): nothing to record.
+        if (await q.finishWork(this.key())) await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Canceled", now });
+      });
+      return true;
+    } catch (error) {
+      if (!(error instanceof BmdbError)) throw error;
+      this.session.connection.env.log.warn("bmdb: failed to cancel work", { process: this.process, machine: this.machineId, error: String(error) });
+      return false;
+    }
+  }
+
+  /**
+   * Releases the machine with a Finished event, clears its backoff, and runs `fn`
+   * in the same transaction. Once it succeeded, never again (ErrWorkAlreadyDone).
+   * If it fails the work is still held: call it again, or `cancel` (the seed marks
+   * the work done before trying, so a failed Finish left the machine locked for
+   * as long as the session lived, with no way to release it).
+   */
+  async finish(fn: TransactFn<void> = async () => undefined): Promise<void> {
+    if (this.done) throw new ErrWorkAlreadyDone(this.machineId, this.process);
+    await this.session.transact(async (q, now) => {
+      await this.release(q);
+      await q.workBackoffDelete({ machineId: this.machineId, process: this.process });
+      await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Finished", now });
+      await fn(q, now);
+    });
+    this.done = true;
+    this.metrics.onWorkFinished("finished");
+  }
+
+  /**
+   * Releases the machine with a Failed event and puts it in backoff for
+   * `nextBackoffSeconds(backoff, this.backoff)` (undefined: one second, or the
+   * last interval), which it returns. Once it succeeded, never again; if it fails
+   * the work is still held (as for `finish`).
+   */
+  async fail(backoff: Backoff | undefined, cause: string): Promise<number> {
+    if (this.done) throw new ErrWorkAlreadyDone(this.machineId, this.process);
+    const seconds = nextBackoffSeconds(backoff, this.backoff);
+    await this.session.transact(async (q, now) => {
+      await this.release(q);
+      await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Failed", failedCause: cause, now });
+      await q.workBackoffInsert({ machineId: this.machineId, process: this.process, cause, seconds, now });
+    });
+    this.done = true;
+    this.metrics.onWorkFinished("failed");
+    return seconds;
+  }
+
+  /** Deletes this work's row; if it is gone (an earlier attempt of unknown outcome committed), the transaction must not record anything. */
+  private async release(q: Queries): Promise<void> {
+    if (!(await q.finishWork(this.key()))) throw new ErrWorkAlreadyDone(this.machineId, this.process);
+  }
+
+  private key(): { machineId: string; sessionId: string; process: string } {
+    return { machineId: this.machineId, sessionId: this.session.id, process: this.process };
+  }
+}
+
+/** True for errors after which the transaction certainly did not commit and may run again. */
+function retryable(error: unknown): boolean {
+  if (!(error instanceof DqliteError) || error.outcomeUnknown) return false;
+  if (error instanceof ErrSqlite) return error.sqliteCode === SQLITE_BUSY;
+  return error.name === "ErrNoLeader" || error.name === "ErrTransactionAborted";
+}
+
+/** The transaction loop of transact (and of startSession, which has no session to check yet). */
+async function runTransaction<T>(connection: Connection, recorder: ProcessorRecorder, session: Session | undefined, fn: TransactFn<T>): Promise<T> {
+  const env = connection.env;
+  for (let attempt = 1; ; attempt++) {
+    if (session?.expired()) {
+      recorder.onTransactionFailed();
+      throw new ErrSessionExpired(session.id);
+    }
+    recorder.onTransactionStarted(attempt);
+    try {
+      return await connection.client.transaction(async (tx) => {
+        const q = new Queries(tx);
+        const now = env.clock.now();
+        if (session !== undefined && connection.options.brokenVariant !== "no-session-check") {
+          const live = await q.sessionCheck(session.id, now);
+          if (live.length < 1) {
+            session.cancel();
+            throw new ErrSessionExpired(session.id);
+          }
+        }
+        return fn(q, now);
+      });
+    } catch (error) {
+      if (error instanceof BmdbError) {
+        recorder.onTransactionFailed();
+        throw error;
+      }
+      if (!(error instanceof DqliteError)) throw error;
+      if (!retryable(error) || attempt >= TRANSACT_ATTEMPTS_MAX) {
+        recorder.onTransactionFailed();
+        throw new ErrTransactionFailed(`transaction failed after ${attempt} attempt(s): ${error.message}`, attempt, error.outcomeUnknown, error);
+      }
+    }
+    const ceiling = Math.min(TRANSACT_BACKOFF_MS_MAX, TRANSACT_BACKOFF_MS_MIN * 2 ** (attempt - 1));
+    await env.clock.sleep(env.random.int(TRANSACT_BACKOFF_MS_MIN, ceiling));
+  }
+}
+
+/** A version-4 UUID from the host's random stream. */
+function uuid(env: Env): string {
+  const hex = Array.from({ length: 32 }, () => env.random.int(0, 15).toString(16));
+  hex[12] = "4";
+  hex[16] = (8 + env.random.int(0, 3)).toString(16);
+  const text = hex.join("");
+  return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`;
+}
