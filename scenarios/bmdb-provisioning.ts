@@ -44,8 +44,8 @@ const MONITOR = "m0";
 const DATABASE = "bmdb";
 const MACHINES = 6;
 const SESSION_INTERVAL_SECONDS = 2;
-const WORK_STEPS = 3;
-const WORK_STEP_MS_MAX = 60;
+const WORK_STEPS = 4;
+const WORK_STEP_MS_MAX = 250;
 const FAIL_PROBABILITY = 0.3;
 const BACKOFF: Backoff = { initialMs: 1_000, maximumMs: 4_000, exponent: 2 };
 const IDLE_MS = 100;
@@ -199,9 +199,7 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
     let work: Work;
     try {
       work = await session.work(spec.process, (q, now) =>
-        context.variant === "retrieval-ignores-backoff"
-          ? q.machinesEligible({ ...spec, now: 0, limit: 1 })
-          : q.machinesEligible({ ...spec, now, limit: 1 }));
+        q.machinesEligible({ ...spec, limit: 1, now, ...(context.variant === "retrieval-ignores-backoff" ? { backoffUntilAfter: Number.MAX_SAFE_INTEGER } : {}) }));
     } catch (error) {
       if (error instanceof ErrNothingToDo || error instanceof ErrWorkConflict || error instanceof ErrSessionExpired || error instanceof ErrTransactionFailed) {
         tally(state, `work:${error.name}`);

@@ -174,9 +174,10 @@ export class Queries {
   /**
    * Machines eligible for `process` at `now`: tagged `requiredTag`, not tagged
    * `doneTag`, not being worked on by `process`, not in a backoff of `process`
-   * that lasts past `now`. Oldest first, at most `limit`.
+   * that lasts past `now` (or past `backoffUntilAfter` when given: a scenario's
+   * broken variant passes a far future to ignore backoffs). Oldest first, at most `limit`.
    */
-  async machinesEligible(params: { process: string; requiredTag: string; doneTag: string; now: number; limit: number }): Promise<string[]> {
+  async machinesEligible(params: { process: string; requiredTag: string; doneTag: string; now: number; limit: number; backoffUntilAfter?: number }): Promise<string[]> {
     const reply = await this.exec(
       `SELECT m.machine_id FROM machines m
        WHERE EXISTS (SELECT 1 FROM machine_tags t WHERE t.machine_id = m.machine_id AND t.tag = ?)
@@ -184,7 +185,7 @@ export class Queries {
          AND NOT EXISTS (SELECT 1 FROM work w WHERE w.machine_id = m.machine_id AND w.process = ?)
          AND NOT EXISTS (SELECT 1 FROM work_backoff b WHERE b.machine_id = m.machine_id AND b.process = ? AND b.until > ?)
        ORDER BY m.machine_created_at, m.machine_id LIMIT ?`,
-      [params.requiredTag, params.doneTag, params.process, params.process, params.now, params.limit],
+      [params.requiredTag, params.doneTag, params.process, params.process, params.backoffUntilAfter ?? params.now, params.limit],
     );
     return reply.rows.map((row) => String(row[0]));
   }

@@ -66,6 +66,7 @@ export const BMDB_BROKEN_VARIANTS = {
   "no-session-collection": "expired sessions are never collected: their work is never released",
   "seed-heartbeat-condition": "the seed's heartbeat condition: a transient poke failure ends the session at once while its deadline is still ahead",
   "no-lease": "a session trusts itself until its heartbeat gives up (the seed's behaviour): a cut-off holder works past its deadline",
+  "unchecked-session": "both of the above: no session check in transactions and no lease, so nothing tells a collected session it is gone",
 } as const;
 export type BmdbBrokenVariant = keyof typeof BMDB_BROKEN_VARIANTS;
 
@@ -180,7 +181,8 @@ export class Session {
   /** True once this session is expired: every later call fails with ErrSessionExpired. */
   expired(): boolean {
     if (this.canceled) return true;
-    if (this.variant !== "no-lease" && this.env.clock.monotonic() >= this.leaseUntil) this.expire("its lease ran out");
+    const leases = this.variant !== "no-lease" && this.variant !== "unchecked-session";
+    if (leases && this.env.clock.monotonic() >= this.leaseUntil) this.expire("its lease ran out");
     return this.canceled;
   }
 
@@ -392,7 +394,8 @@ async function runTransaction<T>(connection: Connection, recorder: ProcessorReco
       return await connection.client.transaction(async (tx) => {
         const q = new Queries(tx);
         const now = env.clock.now();
-        if (session !== undefined && connection.options.brokenVariant !== "no-session-check") {
+        const checks = connection.options.brokenVariant !== "no-session-check" && connection.options.brokenVariant !== "unchecked-session";
+        if (session !== undefined && checks) {
           const live = await q.sessionCheck(session.id, now);
           if (live.length < 1) {
             session.cancel();

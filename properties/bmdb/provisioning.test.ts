@@ -1,0 +1,74 @@
+/**
+ * bmdb-provisioning (scenarios/bmdb-provisioning.ts) on fixed seeds:
+ * - under the swarm's partitions, isolations, clogs, pauses and crashes of servers
+ *   and agents, work is mutually exclusive, the history and the backoffs are
+ *   consistent, the replicas identical, and every machine gets provisioned;
+ * - with two agents paused past their sessions' deadlines (a fixed plan), the
+ *   others take their machines and the paused ones stop: mutual exclusion holds.
+ *   It fails when a session trusts itself past its lease ("no-lease", and
+ *   "unchecked-session": no lease and no session check);
+ * - the backoff check fails when retrieval ignores backoffs, and liveness fails
+ *   when expired sessions are never collected (their work is never released).
+ * Failures print the replay command.
+ */
+import { describe, expect, it } from "vitest";
+import { bmdbProvisioning } from "../../scenarios/bmdb-provisioning.ts";
+import { FAULT_PLAN_VERSION, type FaultPlan } from "../../src/sim/faults/plan.ts";
+import { runScenario, type RunResult } from "../../src/sim/runner.ts";
+
+function describeRun(seed: number, variant: string | undefined, result: RunResult, plan = ""): string {
+  const replay = `npx dst run bmdb-provisioning --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}${plan}`;
+  const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, 400)}`).join("\n");
+  return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
+}
+
+/** a1 paused for 3 s and a2 for 2 s, longer than a 2 s session interval, while the others go on. */
+const PAUSE_PAST_DEADLINE: FaultPlan = {
+  version: FAULT_PLAN_VERSION,
+  faults: [
+    { atMs: 3_000, kind: "pause", host: "a1", durationMs: 3_000 },
+    { atMs: 3_500, kind: "pause", host: "a2", durationMs: 2_000 },
+  ],
+};
+const PLAN = " --faults <the PAUSE_PAST_DEADLINE plan>";
+
+describe("bmdb-provisioning", () => {
+  for (const seed of [1, 2, 3]) {
+    it(`provisions every machine with exclusive work, consistent history and backoffs (seed ${seed})`, async () => {
+      const result = await runScenario(bmdbProvisioning, { seed });
+      expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
+      expect(result.faultPlan.faults.length).toBeGreaterThan(0);
+      expect(result.stats.workload.verified).toBe(6);
+      expect(Number(result.stats.workload["work:finished"])).toBe(12);
+    }, 60_000);
+  }
+
+  for (const seed of [1, 6]) {
+    it(`agents paused past their deadlines stop, and others take over (seed ${seed})`, async () => {
+      const result = await runScenario(bmdbProvisioning, { seed, faults: PAUSE_PAST_DEADLINE });
+      expect(result.violations, describeRun(seed, undefined, result, PLAN)).toEqual([]);
+    }, 60_000);
+  }
+
+  for (const { variant, seed } of [
+    { variant: "no-lease", seed: 1 },
+    { variant: "unchecked-session", seed: 6 },
+  ]) {
+    it(`mutual exclusion fails on ${variant} with agents paused past their deadlines (seed ${seed})`, async () => {
+      const result = await runScenario(bmdbProvisioning, { seed, variant, faults: PAUSE_PAST_DEADLINE });
+      expect(result.violations[0]?.invariant, describeRun(seed, variant, result, PLAN)).toBe("bmdb.mutual-exclusion");
+    }, 60_000);
+  }
+
+  it("the backoff check fails when retrieval ignores backoffs (seed 1)", async () => {
+    const variant = "retrieval-ignores-backoff";
+    const result = await runScenario(bmdbProvisioning, { seed: 1, variant });
+    expect(result.violations[0]?.invariant, describeRun(1, variant, result)).toBe("bmdb.backoff");
+  }, 60_000);
+
+  it("liveness fails when expired sessions are never collected (seed 1)", async () => {
+    const variant = "no-session-collection";
+    const result = await runScenario(bmdbProvisioning, { seed: 1, variant });
+    expect(result.violations.map((violation) => violation.invariant), describeRun(1, variant, result)).toEqual(["liveness.no-progress-after-heal"]);
+  }, 60_000);
+});
