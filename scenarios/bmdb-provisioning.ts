@@ -36,7 +36,7 @@ import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { checkReplicas, DQLITE_SCENARIO_BASE, quiesce, reportProblems, settle, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { checkReplicas, DQLITE_SCENARIO_BASE, queryLeader, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const AGENTS = ["a1", "a2", "a3"] as const;
@@ -300,28 +300,17 @@ function extendHold(context: ScenarioContext, state: Provisioning, hold: Hold): 
   }
 }
 
-/** The work history, read on the ready leader's own connection. */
+/** The work history, read on the ready leader's own copy. */
 async function readHistory(context: ScenarioContext, cluster: DqliteCluster): Promise<HistoryRow[] | undefined> {
-  const leader = [...cluster.live.values()].find((running) => running.node.isReadyLeader());
-  if (leader === undefined) return undefined;
-  const read = (async () => {
-    const release = await leader.node.lock(DATABASE).acquire();
-    try {
-      const connection = await leader.node.connection(DATABASE);
-      const reply = await connection.exec("SELECT history_id, machine_id, process, event, timestamp FROM work_history ORDER BY history_id");
-      return reply.rows.map((row): HistoryRow => ({
-        historyId: Number(row[0]),
-        machineId: String(row[1]),
-        process: String(row[2]),
-        event: String(row[3]) as HistoryRow["event"],
-        failedCause: null,
-        timestamp: Number(row[4]),
-      }));
-    } finally {
-      release();
-    }
-  })();
-  return settle(context.world, read);
+  const rows = await queryLeader(context, cluster, DATABASE, "SELECT history_id, machine_id, process, event, timestamp FROM work_history ORDER BY history_id");
+  return rows?.map((row): HistoryRow => ({
+    historyId: Number(row[0]),
+    machineId: String(row[1]),
+    process: String(row[2]),
+    event: String(row[3]) as HistoryRow["event"],
+    failedCause: null,
+    timestamp: Number(row[4]),
+  }));
 }
 
 /** bmdb.history: per key, a terminal event only after a Started, and at most one per Started. */

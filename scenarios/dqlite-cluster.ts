@@ -212,13 +212,24 @@ export async function integrityCheck(node: DqliteNode, filename: string): Promis
   } catch (error) {
     if (!String(error).includes("locked")) throw error;
   }
+  return (await execOnNode(node, filename, "PRAGMA integrity_check")).map((row) => String(row[0]));
+}
+
+/** Runs `sql` on a node's own connection to `filename`, under the database's lock (the final checks read the leader's copy this way). */
+export async function execOnNode(node: DqliteNode, filename: string, sql: string): Promise<ReadonlyArray<readonly unknown[]>> {
   const release = await node.lock(filename).acquire();
   try {
-    const result = await (await node.connection(filename)).exec("PRAGMA integrity_check");
-    return result.rows.map((row) => String(row[0]));
+    return (await (await node.connection(filename)).exec(sql)).rows;
   } finally {
     release();
   }
+}
+
+/** The rows of `sql` on the ready leader's copy of `filename` (undefined without a ready leader), running the world meanwhile. */
+export async function queryLeader(context: ScenarioContext, cluster: DqliteCluster, filename: string, sql: string): Promise<ReadonlyArray<readonly unknown[]> | undefined> {
+  const leader = [...cluster.live.values()].find((running) => running.node.isReadyLeader());
+  if (leader === undefined) return undefined;
+  return settle(context.world, execOnNode(leader.node, filename, sql));
 }
 
 /** Runs the world until `busy` is false and every replica caught up, or `maxMs` passed. */

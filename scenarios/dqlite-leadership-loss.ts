@@ -49,7 +49,7 @@ import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, reportProblems, settle, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "c1";
@@ -368,19 +368,9 @@ async function untilDone(env: Env, run: Run, what: string, operation: () => Prom
 /** Compares the rows of the ready leader's database with what the client was told. */
 async function checkBatches(context: ScenarioContext, cluster: DqliteCluster, run: Run, prefix: string): Promise<void> {
   const { world } = context;
-  const leader = [...cluster.live.values()].find((running) => running.node.isReadyLeader());
-  if (leader === undefined) return; // progress reports it
+  const rows = await queryLeader(context, cluster, DATABASE, "SELECT tag, count(*), count(DISTINCT n) FROM t GROUP BY tag");
+  if (rows === undefined) return; // progress reports it
   const present = new Map<string, { rows: number; distinct: number }>();
-  let rows: readonly (readonly unknown[])[] = [];
-  const query = (async () => {
-    const release = await leader.node.lock(DATABASE).acquire();
-    try {
-      rows = (await (await leader.node.connection(DATABASE)).exec("SELECT tag, count(*), count(DISTINCT n) FROM t GROUP BY tag")).rows;
-    } finally {
-      release();
-    }
-  })();
-  await settle(world, query);
   for (const [tag, count, distinct] of rows) present.set(String(tag), { rows: Number(count), distinct: Number(distinct) });
   for (const batch of run.batches) {
     const found = present.get(batch.tag);

@@ -27,12 +27,12 @@
  * - dqlite-snapshot-catch-up.integrity, .replicas-identical (final: checkReplicas);
  * - progress: a row is acknowledged after the heal and every replica caught up.
  */
-import { DqliteClient, DqliteError, type DqliteNode } from "../src/impl/dqlite/index.ts";
+import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import { BROKEN_NODE_VARIANTS } from "../src/impl/raft/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { caughtUp, checkReplicas, DQLITE_BROKEN_VARIANTS, DQLITE_SCENARIO_BASE, quiesce, reportProblems, settle, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { caughtUp, checkReplicas, DQLITE_BROKEN_VARIANTS, DQLITE_SCENARIO_BASE, queryLeader, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "c1";
@@ -183,20 +183,9 @@ async function finish(context: ScenarioContext, cluster: DqliteCluster, run: Run
   if (!run.restartedFromSnapshot) {
     world.violate({ invariant: `${NAME}.restart-from-snapshot`, kind: "liveness", details: `the restarted follower (${run.laggard ?? "none"}) did not restore a snapshot at start` });
   }
-  const leader = SERVERS.map((host) => cluster.live.get(host)?.node).find((node) => node?.isReadyLeader() === true);
-  if (leader !== undefined) checkRows(context, run, await settle(world, leaderLabels(leader)));
+  const labels = await queryLeader(context, cluster, DATABASE, "SELECT rtrim(v, '.') FROM t ORDER BY id");
+  if (labels !== undefined) checkRows(context, run, labels.map((row) => String(row[0])));
   await checkReplicas(context, cluster, [DATABASE], NAME);
-}
-
-/** The labels of the rows in the leader's table, read on its own connection under the database's lock. */
-async function leaderLabels(node: DqliteNode): Promise<string[]> {
-  const release = await node.lock(DATABASE).acquire();
-  try {
-    const reply = await (await node.connection(DATABASE)).exec("SELECT rtrim(v, '.') FROM t ORDER BY id");
-    return reply.rows.map((row) => String(row[0]));
-  } finally {
-    release();
-  }
 }
 
 function checkRows(context: ScenarioContext, run: Run, labels: readonly string[]): void {
