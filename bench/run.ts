@@ -4,6 +4,7 @@
  */
 import { formatSection, type BenchSection } from "./lib.ts";
 import { benchBackedPipe } from "./backedpipe.ts";
+import { benchBmdb } from "./bmdb.ts";
 import { benchCheck } from "./check.ts";
 import { benchDqlite } from "./dqlite.ts";
 import { benchKernel } from "./kernel.ts";
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   backedpipe: benchBackedPipe,
   raft: benchRaft,
   dqlite: benchDqlite,
+  bmdb: benchBmdb,
   sweep: benchSweep,
 };
 

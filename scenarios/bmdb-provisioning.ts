@@ -36,7 +36,8 @@ import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { checkReplicas, DQLITE_SCENARIO_BASE, queryLeader, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { endHold, extendHold, finishBmdbRun, newHolds, reportHolds, startHold, type Holds } from "./bmdb-common.ts";
+import { DQLITE_SCENARIO_BASE, reportProblems, startDqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const AGENTS = ["a1", "a2", "a3"] as const;
@@ -50,7 +51,6 @@ const FAIL_PROBABILITY = 0.3;
 const BACKOFF: Backoff = { initialMs: 1_000, maximumMs: 4_000, exponent: 2 };
 const IDLE_MS = 100;
 const MONITOR_EVERY_MS = 200;
-const QUIESCE_MS_MAX = 5_000;
 
 const PROCESSES = [
   { process: "InstallOS", requiredTag: "new", doneTag: "os-installed" },
@@ -74,16 +74,6 @@ export const bmdbProvisioning: Scenario = {
   setup,
 };
 
-/** One agent's hold of a machine and process, in true virtual time. */
-interface Hold {
-  readonly agent: string;
-  readonly session: string;
-  readonly key: string;
-  readonly from: number;
-  /** The last time the agent acted (a step or a commit) believing its session alive. */
-  to: number;
-}
-
 /** A Fail an agent attempted: its backoff in whole seconds, and whether it surely committed. */
 interface Failure {
   readonly key: string;
@@ -98,10 +88,8 @@ interface Provisioning {
   stopping: boolean;
   running: number;
   verified: number;
-  readonly holds: Hold[];
-  readonly open: Map<string, Hold>;
+  readonly holds: Holds;
   readonly failures: Failure[];
-  readonly problems: string[];
   readonly counts: Record<string, number>;
 }
 
@@ -109,7 +97,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
   const bmdbVariant = context.variant !== undefined && context.variant in BMDB_BROKEN_VARIANTS ? (context.variant as BmdbBrokenVariant) : undefined;
   const cluster = startDqliteCluster(context, { servers: SERVERS, node: { raft: { snapshotThresholdEntries: 1_000_000 } } });
-  const state: Provisioning = { machinesAdded: false, stopping: false, running: AGENTS.length + 1, verified: 0, holds: [], open: new Map(), failures: [], problems: [], counts: {} };
+  const state: Provisioning = { machinesAdded: false, stopping: false, running: AGENTS.length + 1, verified: 0, holds: newHolds(), failures: [], counts: {} };
   for (const agent of AGENTS) {
     const random = context.random.fork(`agent/${agent}`);
     world.addHost(agent, (env) => runAgent(env, context, random, state, bmdbVariant, agent === AGENTS[0]).finally(() => state.running--)).start();
@@ -119,28 +107,16 @@ function setup(context: ScenarioContext): ScenarioHooks {
   let problemsReported = 0;
   const report = () => {
     reported = reportProblems(context, cluster, reported);
-    for (; problemsReported < state.problems.length; problemsReported++) {
-      world.violate({ invariant: "bmdb.mutual-exclusion", kind: "safety", details: state.problems[problemsReported] as string });
-    }
+    problemsReported = reportHolds(context, state.holds, problemsReported);
   };
   return {
     check: report,
     progress: () => state.verified === MACHINES,
     finish: async () => {
-      // Sessions poke the database until canceled: stop the agents before comparing the replicas.
-      state.stopping = true;
-      await quiesce(context, cluster, () => state.running > 0, QUIESCE_MS_MAX);
-      report();
-      if (world.violations.length > 0) return;
-      await checkReplicas(context, cluster, [DATABASE], "bmdb");
-      if (world.violations.length > 0) return;
-      const history = await readHistory(context, cluster);
-      if (history !== undefined) {
-        checkHistory(context, history);
-        checkBackoffs(context, history, state);
-      }
+      const history = await finishBmdbRun(context, cluster, DATABASE, { stop: () => (state.stopping = true), running: () => state.running > 0, report });
+      if (history !== undefined) checkBackoffs(context, history, state);
     },
-    summary: () => ({ ...state.counts, verified: state.verified, holds: state.holds.length, terms: cluster.leadersByTerm.size, ...cluster.failures }),
+    summary: () => ({ ...state.counts, verified: state.verified, holds: state.holds.all.length, terms: cluster.leadersByTerm.size, ...cluster.failures }),
   };
 }
 
@@ -234,14 +210,14 @@ async function addMachines(env: Env, session: Session, state: Provisioning): Pro
 /** Does the work in steps while the session lives, then fails or finishes it. */
 async function doWork(env: Env, context: ScenarioContext, random: Random, state: Provisioning, session: Session, work: Work, doneTag: string): Promise<void> {
   const key = `${work.machineId}/${work.process}`;
-  const hold = startHold(context, state, env.host, session.id, key);
+  const hold = startHold(context, state.holds, env.host, session.id, key);
   try {
     for (let step = 0; step < WORK_STEPS; step++) {
       if (session.expired()) {
         tally(state, "work:abandoned");
         return;
       }
-      extendHold(context, state, hold);
+      extendHold(context, state.holds, hold);
       await env.clock.sleep(random.int(1, WORK_STEP_MS_MAX));
     }
     if (session.expired()) {
@@ -249,7 +225,7 @@ async function doWork(env: Env, context: ScenarioContext, random: Random, state:
       return;
     }
     // The commit is the last act: the transaction checks the session itself (after it, others may take the machine at once).
-    extendHold(context, state, hold);
+    extendHold(context, state.holds, hold);
     if (random.bool(FAIL_PROBABILITY)) {
       const seconds = nextBackoffSeconds(BACKOFF, work.backoff);
       try {
@@ -273,61 +249,7 @@ async function doWork(env: Env, context: ScenarioContext, random: Random, state:
     // Not released: cancel it, and if even that fails, end the session so that collection releases it.
     if (!(error instanceof ErrSessionExpired) && !(await work.cancel())) session.cancel();
   } finally {
-    if (state.open.get(key) === hold) state.open.delete(key);
-  }
-}
-
-/** Records that `agent` holds `key` from now, checking no other session holds it. */
-function startHold(context: ScenarioContext, state: Provisioning, agent: string, session: string, key: string): Hold {
-  const now = context.world.now;
-  const hold: Hold = { agent, session, key, from: now, to: now };
-  state.holds.push(hold);
-  const other = state.open.get(key);
-  if (other !== undefined && other.session !== session && other.to >= now) {
-    state.problems.push(`${agent} (session ${session}) took ${key} at ${now.toFixed(1)} ms while ${other.agent} (session ${other.session}) held it, acting at ${other.to.toFixed(1)} ms`);
-  }
-  state.open.set(key, hold);
-  return hold;
-}
-
-/** The agent acts on `hold` now: nobody else may have taken the key since it did. */
-function extendHold(context: ScenarioContext, state: Provisioning, hold: Hold): void {
-  const now = context.world.now;
-  hold.to = now;
-  const latest = state.open.get(hold.key);
-  if (latest !== undefined && latest !== hold && latest.from <= now) {
-    state.problems.push(`${hold.agent} (session ${hold.session}) acted on ${hold.key} at ${now.toFixed(1)} ms after ${latest.agent} (session ${latest.session}) took it at ${latest.from.toFixed(1)} ms`);
-  }
-}
-
-/** The work history, read on the ready leader's own copy. */
-async function readHistory(context: ScenarioContext, cluster: DqliteCluster): Promise<HistoryRow[] | undefined> {
-  const rows = await queryLeader(context, cluster, DATABASE, "SELECT history_id, machine_id, process, event, timestamp FROM work_history ORDER BY history_id");
-  return rows?.map((row): HistoryRow => ({
-    historyId: Number(row[0]),
-    machineId: String(row[1]),
-    process: String(row[2]),
-    event: String(row[3]) as HistoryRow["event"],
-    failedCause: null,
-    timestamp: Number(row[4]),
-  }));
-}
-
-/** bmdb.history: per key, a terminal event only after a Started, and at most one per Started. */
-function checkHistory(context: ScenarioContext, history: readonly HistoryRow[]): void {
-  const open = new Map<string, boolean>();
-  for (const row of history) {
-    const key = `${row.machineId}/${row.process}`;
-    if (row.event === "Started") {
-      // An item left open was released by session collection (no terminal event): allowed.
-      open.set(key, true);
-      continue;
-    }
-    if (open.get(key) !== true) {
-      context.world.violate({ invariant: "bmdb.history", kind: "safety", details: `${row.event} of ${key} (history ${row.historyId}) without an open Started` });
-      return;
-    }
-    open.set(key, false);
+    endHold(hold);
   }
 }
 

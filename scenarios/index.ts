@@ -4,6 +4,7 @@
  */
 import type { Scenario } from "../src/sim/runner.ts";
 import { bmdbProvisioning } from "./bmdb-provisioning.ts";
+import { bmdbSessions } from "./bmdb-sessions.ts";
 import { counterQuorum } from "./counter-quorum.ts";
 import { dqliteBank } from "./dqlite-bank.ts";
 import { dqliteLeadershipLoss, dqliteZombies } from "./dqlite-leadership-loss.ts";
@@ -15,7 +16,7 @@ import { raftKvLinearizable } from "./raft-kv-linearizable.ts";
 import { raftLeadershipLoss } from "./raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "./raft-snapshot-catch-up.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, bmdbProvisioning];
+export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, bmdbProvisioning, bmdbSessions];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

@@ -14,13 +14,10 @@
 import { describe, expect, it } from "vitest";
 import { bmdbProvisioning } from "../../scenarios/bmdb-provisioning.ts";
 import { FAULT_PLAN_VERSION, type FaultPlan } from "../../src/sim/faults/plan.ts";
-import { runScenario, type RunResult } from "../../src/sim/runner.ts";
+import { runScenario } from "../../src/sim/runner.ts";
+import { describeRun as describeScenarioRun } from "../_support/describe-run.ts";
 
-function describeRun(seed: number, variant: string | undefined, result: RunResult, plan = ""): string {
-  const replay = `npx dst run bmdb-provisioning --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}${plan}`;
-  const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, 400)}`).join("\n");
-  return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
-}
+const describeRun = (seed: number, variant: string | undefined, result: Parameters<typeof describeScenarioRun>[3], plan = "") => describeScenarioRun("bmdb-provisioning", seed, variant, result, 400, plan);
 
 /** a1 paused for 3 s and a2 for 2 s, longer than a 2 s session interval, while the others go on. */
 const PAUSE_PAST_DEADLINE: FaultPlan = {

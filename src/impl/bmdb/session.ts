@@ -67,6 +67,7 @@ export const BMDB_BROKEN_VARIANTS = {
   "seed-heartbeat-condition": "the seed's heartbeat condition: a transient poke failure ends the session at once while its deadline is still ahead",
   "no-lease": "a session trusts itself until its heartbeat gives up (the seed's behaviour): a cut-off holder works past its deadline",
   "unchecked-session": "both of the above: no session check in transactions and no lease, so nothing tells a collected session it is gone",
+  "seed-unconditional-history": "the seed's Cancel, Finish and Fail: the history event is recorded even when the work row is already gone (a retry after an unknown outcome that did commit records a second terminal event)",
 } as const;
 export type BmdbBrokenVariant = keyof typeof BMDB_BROKEN_VARIANTS;
 
@@ -137,8 +138,10 @@ export class Connection {
     const intervalSeconds = options.intervalSeconds ?? SESSION_INTERVAL_SECONDS_DEFAULT;
     const sessionId = uuid(this.env);
     const recorder = this.metrics.recorder(options.processor);
-    const started = this.env.clock.monotonic();
+    // The lease runs from the attempt that committed (the row's deadline is that attempt's clock reading + interval), not from the first.
+    let started = this.env.clock.monotonic();
     await runTransaction(this, recorder, undefined, async (q, now) => {
+      started = this.env.clock.monotonic();
       await q.newSession({ sessionId, componentName: this.options.componentName, runtimeInfo: this.options.runtimeInfo ?? "", intervalSeconds, now });
     });
     const session = new Session(this, sessionId, intervalSeconds, recorder, started);
@@ -215,10 +218,12 @@ export class Session {
     let deadline = this.env.clock.monotonic() + this.intervalMs;
     for (;;) {
       if (this.expired()) return;
-      const pokeStarted = this.env.clock.monotonic();
+      let pokeStarted = this.env.clock.monotonic();
       let failure: unknown;
       try {
         await this.transact(async (q, now) => {
+          // As for startSession: the deadline is this attempt's reading + interval.
+          pokeStarted = this.env.clock.monotonic();
           await q.sessionPoke(this.id, now);
         });
       } catch (error) {
@@ -316,7 +321,8 @@ export class Work {
     try {
       await this.session.transact(async (q, now) => {
         // Gone already (an earlier Finish or Fail of unknown outcome did commit): nothing to record.
-        if (await q.finishWork(this.key())) await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Canceled", now });
+        const released = await q.finishWork(this.key());
+        if (released || this.session.connection.options.brokenVariant === "seed-unconditional-history") await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Canceled", now });
       });
       return true;
     } catch (error) {
@@ -366,7 +372,8 @@ export class Work {
 
   /** Deletes this work's row; if it is gone (an earlier attempt of unknown outcome committed), the transaction must not record anything. */
   private async release(q: Queries): Promise<void> {
-    if (!(await q.finishWork(this.key()))) throw new ErrWorkAlreadyDone(this.machineId, this.process);
+    const released = await q.finishWork(this.key());
+    if (!released && this.session.connection.options.brokenVariant !== "seed-unconditional-history") throw new ErrWorkAlreadyDone(this.machineId, this.process);
   }
 
   private key(): { machineId: string; sessionId: string; process: string } {

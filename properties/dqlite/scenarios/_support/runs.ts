@@ -3,14 +3,8 @@
  * for failure messages, and the fixed fault plan that catches ack-before-raft-commit.
  */
 import { FAULT_PLAN_VERSION, type FaultPlan } from "../../../../src/sim/faults/plan.ts";
-import type { RunResult } from "../../../../src/sim/runner.ts";
 
-/** The replay command, the violations and the workload of a run, for a failure message. */
-export function describeRun(scenario: string, seed: number, variant: string | undefined, result: RunResult, detailsMax = 500): string {
-  const replay = `npx dst run ${scenario} --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}`;
-  const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, detailsMax)}`).join("\n");
-  return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
-}
+export { describeRun } from "../../../_support/describe-run.ts";
 
 /** A fixed plan: the first server crashes mid-workload and comes back, then a server is isolated for a while. */
 export const CRASH_AND_ISOLATE: FaultPlan = {

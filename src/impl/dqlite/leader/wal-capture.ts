@@ -99,8 +99,10 @@ export class WalCapture {
     this.diskWrite = diskWrite;
     const frameBytes = FRAME_HEADER_BYTES + this.pageSize;
     const relative = offset - WAL_HEADER_BYTES;
-    if (!this.active && data.length === FRAME_HEADER_BYTES && relative >= 0 && relative % frameBytes === 0 && relative / frameBytes + 1 < this.nextFrame) {
-      // A checksum rewrite after a commit that rewrote frames in place: local only.
+    if (!this.active && data.length === FRAME_HEADER_BYTES && relative >= 0 && relative % frameBytes === 0 && relative / frameBytes + 1 <= this.hooks.committedFrames()) {
+      // A checksum rewrite after a commit that rewrote frames in place: local only. Measured against the
+      // committed frames, not `nextFrame`: after a transaction that failed, `nextFrame` is past frames that
+      // were never written, and the next transaction's first frame header must not pass as a rewrite.
       await diskWrite(offset, data);
       return SQLITE_OK;
     }

@@ -1,0 +1,40 @@
+/**
+ * bmdb-sessions (scenarios/bmdb-sessions.ts) on fixed seeds: the session-expiry
+ * property. Through leader failovers timed on heartbeat and Finish commits, the
+ * live sessions survive and keep committing; a session cut off by isolation,
+ * pause or crash expires, its work is taken over within its interval, and its later
+ * transactions are refused. Each check is shown failing on the broken variant it
+ * protects against. Failures print the replay command.
+ */
+import { describe, expect, it } from "vitest";
+import { bmdbSessions } from "../../scenarios/bmdb-sessions.ts";
+import { runScenario } from "../../src/sim/runner.ts";
+import { describeRun } from "../_support/describe-run.ts";
+
+describe("bmdb-sessions", () => {
+  for (const seed of [1, 2, 3]) {
+    it(`live sessions survive failovers; a cut-off session expires, is taken over and refused (seed ${seed})`, async () => {
+      const result = await runScenario(bmdbSessions, { seed });
+      expect(result.violations, describeRun("bmdb-sessions", seed, undefined, result)).toEqual([]);
+      const workload = result.stats.workload;
+      expect(workload["x:taken-over"], "x1's work was taken over").toBe(1);
+      const commitCuts = Object.entries(workload).filter(([name, count]) => /^failover:(poke|finish):(crash|isolate|pause)$/.test(name) && Number(count) > 0);
+      expect(commitCuts.length, "a failover landed on a commit in flight").toBeGreaterThan(0);
+    }, 60_000);
+  }
+
+  for (const { variant, seed, invariant, params } of [
+    { variant: "seed-heartbeat-condition", seed: 1, invariant: "bmdb.live-session-kept" },
+    // x1 only writes: otherwise it acts on its machine first, and mutual exclusion is what breaks.
+    { variant: "unchecked-session", seed: 1, invariant: "bmdb.expired-session-acted", params: { x1Acts: 0 } },
+    { variant: "unchecked-session", seed: 1, invariant: "bmdb.mutual-exclusion" },
+    { variant: "no-session-collection", seed: 1, invariant: "bmdb.expired-work-released" },
+    { variant: "no-lease", seed: 2, invariant: "bmdb.mutual-exclusion" },
+    { variant: "seed-unconditional-history", seed: 2, invariant: "bmdb.history" },
+  ]) {
+    it(`${invariant} fails on ${variant} (seed ${seed}${params !== undefined ? `, ${JSON.stringify(params)}` : ""})`, async () => {
+      const result = await runScenario(bmdbSessions, { seed, variant, ...(params !== undefined ? { params } : {}) });
+      expect(result.violations[0]?.invariant, describeRun("bmdb-sessions", seed, variant, result)).toBe(invariant);
+    }, 60_000);
+  }
+});

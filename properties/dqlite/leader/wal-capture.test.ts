@@ -1,0 +1,81 @@
+// WalCapture (the leader's frame capture at the VFS), driven with synthetic WAL writes: what it replicates, and what reaches the disk when.
+import { describe, expect, it } from "vitest";
+import { SQLITE_IOERR, SQLITE_OK, WalCapture, type CapturedFrame } from "../../../src/impl/dqlite/leader/wal-capture.ts";
+
+const PAGE = 512;
+const WAL_HEADER = 32;
+const FRAME_HEADER = 24;
+
+function frameOffset(frame: number): number {
+  return WAL_HEADER + (frame - 1) * (FRAME_HEADER + PAGE);
+}
+
+function frameHeader(pageNumber: number, commitSize: number): Uint8Array {
+  const bytes = new Uint8Array(FRAME_HEADER);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, pageNumber, false);
+  view.setUint32(4, commitSize, false);
+  return bytes;
+}
+
+/** A capture whose WAL already holds `committed` frames; `refuse` makes replication fail. */
+function capture(committed: number) {
+  const replicated: Array<{ frames: readonly CapturedFrame[]; commitSize: number | undefined }> = [];
+  const disk: number[] = [];
+  const state = { committed, refuse: false, begins: 0 };
+  const wal = new WalCapture(PAGE, {
+    begin: async () => {
+      state.begins++;
+      return SQLITE_OK;
+    },
+    replicate: async (frames, commitSize) => {
+      if (state.refuse) return SQLITE_IOERR;
+      replicated.push({ frames, commitSize });
+      return SQLITE_OK;
+    },
+    committed: (frameCount) => (state.committed = frameCount),
+    committedFrames: () => state.committed,
+    diskFailed: () => undefined,
+  });
+  const write = async (offset: number, data: Uint8Array) => wal.write(offset, data, async (at) => void disk.push(at));
+  /** Writes one frame (header, then page) at `frame`. */
+  const frame = async (at: number, pageNumber: number, commitSize: number) => {
+    expect(await write(frameOffset(at), frameHeader(pageNumber, commitSize))).toBe(SQLITE_OK);
+    return write(frameOffset(at) + FRAME_HEADER, new Uint8Array(PAGE).fill(pageNumber));
+  };
+  return { wal, state, replicated, disk, write, frame };
+}
+
+describe("WalCapture", () => {
+  it("replicates a commit's frames before any of its bytes reach the disk", async () => {
+    const { state, replicated, disk, frame } = capture(2);
+    expect(await frame(3, 7, 0)).toBe(SQLITE_OK);
+    expect(disk).toEqual([]);
+    expect(await frame(4, 8, 9)).toBe(SQLITE_OK);
+    expect(replicated).toEqual([{ frames: [expect.objectContaining({ pageNumber: 7 }), expect.objectContaining({ pageNumber: 8 })], commitSize: 9 }]);
+    expect(disk).toEqual([frameOffset(3), frameOffset(3) + FRAME_HEADER, frameOffset(4), frameOffset(4) + FRAME_HEADER]);
+    expect(state.committed).toBe(4);
+  });
+
+  it("passes a checksum rewrite of a committed frame straight to the disk, outside any transaction", async () => {
+    const { state, replicated, disk, write } = capture(4);
+    expect(await write(frameOffset(3), frameHeader(7, 0))).toBe(SQLITE_OK);
+    expect(disk).toEqual([frameOffset(3)]);
+    expect(replicated).toEqual([]);
+    expect(state.begins).toBe(0);
+  });
+
+  it("after a commit that failed to replicate, the next transaction's first frame is captured, not taken for a checksum rewrite (bmdb-sessions seed 7)", async () => {
+    const { state, replicated, disk, frame } = capture(2);
+    state.refuse = true;
+    expect(await frame(3, 7, 3)).toBe(SQLITE_IOERR);
+    expect(disk).toEqual([]);
+    state.refuse = false;
+    // SQLite rolled back: the next transaction writes frame 3 again. Before the fix its header went to the
+    // disk unreplicated as a "rewrite", and its page then failed an assertion ("outside this transaction").
+    expect(await frame(3, 5, 3)).toBe(SQLITE_OK);
+    expect(replicated).toEqual([{ frames: [expect.objectContaining({ pageNumber: 5 })], commitSize: 3 }]);
+    expect(disk).toEqual([frameOffset(3), frameOffset(3) + FRAME_HEADER]);
+    expect(state.begins).toBe(2);
+  });
+});
