@@ -7,6 +7,7 @@ import { benchBackedPipe } from "./backedpipe.ts";
 import { benchBmdb } from "./bmdb.ts";
 import { benchCheck } from "./check.ts";
 import { benchDqlite } from "./dqlite.ts";
+import { benchEtcd } from "./etcd.ts";
 import { benchKernel } from "./kernel.ts";
 import { benchRaft } from "./raft.ts";
 import { benchSweep } from "./sweep.ts";
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   raft: benchRaft,
   dqlite: benchDqlite,
   bmdb: benchBmdb,
+  etcd: benchEtcd,
   sweep: benchSweep,
 };
 

@@ -18,7 +18,7 @@
  * its session ends (with the parameter `x1Acts: 0` it only writes, so that the
  * refusal of its transactions is checked without the mutual-exclusion check
  * firing first); then it starts a new session. The scenario's driver (not the
- * swarm: `faultHosts` is empty) fails the database leader every 1.5-3.5 s by a
+ * swarm: `faultHosts` is empty) fails the database leader 2.6-4 s after the last failover ended, by a
  * crash, an isolation or a pause, each lasting 0.3-3 s, and most of them exactly
  * when a live client commits a heartbeat (poke) or a Finish: the client's commit
  * call is intercepted, and the server it went to is cut CUT_DELAY_MS later, while
@@ -58,7 +58,8 @@ const HOLD_PROCESS = "Hold";
 const CYCLE_PROCESS = "Cycle";
 /** How long after the intercepted commit call the server is cut (the commit is then in flight). */
 const CUT_DELAY_MS = 2;
-const FAILOVER_GAP_MS = [1_500, 3_500] as const;
+/** Between failovers, after the leader is back: at least half an interval, so that every live session pokes once between two failovers. */
+const FAILOVER_GAP_MS = [2_600, 4_000] as const;
 const FAILOVER_LENGTH_MS = [300, 3_000] as const;
 const PAUSE_LENGTH_MS = [300, 1_500] as const;
 /** How long an armed commit cut waits for its commit before the driver gives up on it. */

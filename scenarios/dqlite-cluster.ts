@@ -24,6 +24,7 @@ import {
 } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
+import { observeElectionSafety, reportClusterProblems } from "./cluster-records.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
 import type { World } from "../src/sim/world.ts";
@@ -148,12 +149,7 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
     return;
   }
   cluster.live.set(env.host, running);
-  running.node.raft.observeLeadership((event) => {
-    if (!event.isLeader) return;
-    const other = cluster.leadersByTerm.get(event.term);
-    if (other !== undefined && other !== env.host) cluster.problems.push({ invariant: "raft.election-safety", host: env.host, details: `${env.host} and ${other} both lead term ${event.term}` });
-    cluster.leadersByTerm.set(event.term, env.host);
-  });
+  observeElectionSafety(running.node.raft, env.host, cluster, "raft.election-safety");
   const reason = await running.terminated;
   collectFsmViolations(cluster, env.host, running.node);
   cluster.live.delete(env.host);
@@ -167,11 +163,7 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
 /** Reports the problems recorded since the last call (and live nodes' new FSM violations) as safety violations; returns the new count reported. */
 export function reportProblems(context: ScenarioContext, cluster: DqliteCluster, reported: number): number {
   for (const [host, running] of cluster.live) collectFsmViolations(cluster, host, running.node);
-  for (; reported < cluster.problems.length; reported++) {
-    const problem = cluster.problems[reported] as DqliteCluster["problems"][number];
-    context.world.violate({ invariant: problem.invariant, kind: "safety", host: problem.host, details: problem.details });
-  }
-  return reported;
+  return reportClusterProblems(context, cluster, reported);
 }
 
 /** True when every server runs, one is a ready leader, and all applied the leader's commit index. */

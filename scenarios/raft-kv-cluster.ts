@@ -12,6 +12,7 @@ import { BROKEN_NODE_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } fr
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
+import { observeElectionSafety, reportClusterProblems } from "./cluster-records.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
 /** Starts of a server in one incarnation at most (after fatal failures). */
@@ -100,12 +101,7 @@ async function supervise(env: Env, cluster: KvCluster, options: KvClusterOptions
       continue;
     }
     cluster.live.set(env.host, server);
-    server.node.observeLeadership((event) => {
-      if (!event.isLeader) return;
-      const other = cluster.leadersByTerm.get(event.term);
-      if (other !== undefined && other !== env.host) cluster.problems.push({ invariant: "raft.election-safety", host: env.host, details: `${env.host} and ${other} both lead term ${event.term}` });
-      cluster.leadersByTerm.set(event.term, env.host);
-    });
+    observeElectionSafety(server.node, env.host, cluster, "raft.election-safety");
     const reason = await server.terminated;
     cluster.live.delete(env.host);
     if (reason === undefined) return;
@@ -116,11 +112,7 @@ async function supervise(env: Env, cluster: KvCluster, options: KvClusterOptions
 
 /** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
 export function reportProblems(context: ScenarioContext, cluster: KvCluster, reported: number): number {
-  for (; reported < cluster.problems.length; reported++) {
-    const problem = cluster.problems[reported] as KvCluster["problems"][number];
-    context.world.violate({ invariant: problem.invariant, kind: "safety", host: problem.host, details: problem.details });
-  }
-  return reported;
+  return reportClusterProblems(context, cluster, reported);
 }
 
 /** True when every server runs, one leads, and all applied the same index and hold the same map. */

@@ -6,9 +6,10 @@
  *   heartbeat.
  * - A Session is alive while its row's deadline (set to now + interval at each
  *   poke) has not passed. Its heartbeat pokes every interval/2; a poke that fails
- *   transiently is retried every HEARTBEAT_RETRY_MS until the interval's deadline
- *   and only then given up (the seed's condition is inverted: it gives up at once
- *   while the deadline is still ahead). Once given up, or once a transaction finds
+ *   transiently is retried after interval/5 (sooner when the lease is about to
+ *   run out) until the interval's deadline, and only then given up (the seed's
+ *   condition is inverted: it gives up at once while the deadline is still ahead;
+ *   and its retry falls through to the success path without `continue`). Once given up, or once a transaction finds
  *   the row gone, the session is expired for good: every later call fails with
  *   ErrSessionExpired and the caller must start a new session.
  * - Leases: the session also expires locally once LEASE_MARGIN_MS before the
@@ -47,6 +48,8 @@ export const SESSION_INTERVAL_SECONDS_DEFAULT = 5;
 export const LEASE_MARGIN_MS = 500;
 /** The seed's "one second seems about right for a 5 second interval": interval / 5. */
 const HEARTBEAT_RETRY_FRACTION = 5;
+/** The shortest wait before a failed poke is retried. */
+const HEARTBEAT_RETRY_MS_MIN = 50;
 /** Attempts of one transaction at most (the first included). */
 export const TRANSACT_ATTEMPTS_MAX = 10;
 const TRANSACT_BACKOFF_MS_MIN = 20;
@@ -238,7 +241,10 @@ export class Session {
           return;
         }
         this.env.log.warn("bmdb: session poke failed, retrying", { session: this.id, error: String(failure) });
-        await this.env.clock.sleep(this.intervalMs / HEARTBEAT_RETRY_FRACTION);
+        // The seed waits a fixed second ("about right for a 5 second interval", with a TODO to derive it
+        // from the interval): interval/5 here, but never so long that the lease runs out before the retry.
+        const leaseLeft = this.leaseUntil - this.env.clock.monotonic();
+        await this.env.clock.sleep(Math.max(HEARTBEAT_RETRY_MS_MIN, Math.min(this.intervalMs / HEARTBEAT_RETRY_FRACTION, leaseLeft / 2)));
         continue;
       }
       this.leaseUntil = Math.max(this.leaseUntil, pokeStarted + this.intervalMs - LEASE_MARGIN_MS);

@@ -1,0 +1,134 @@
+/**
+ * The server side of the etcd scenarios: one host per member (runEtcdServer), each
+ * under a supervisor that starts it again after a fatal disk failure or a failed
+ * start (at most RESTARTS_MAX times per incarnation), and the records the scenarios
+ * check continuously:
+ * - etcd.election-safety: at most one leader per Raft term;
+ * - etcd.state-machine-safety: no two members apply different commands at one
+ *   index, or the same command with different results (revision, success).
+ */
+import { bytesToString, encodeSnapshot, runEtcdServer, SERVER_BROKEN_VARIANTS, type EtcdCommand, type EtcdServer, type FsmResult, type ServerBrokenVariant } from "../src/impl/etcd/index.ts";
+import type { RaftNodeOptions } from "../src/impl/raft/index.ts";
+import { createSimDisks } from "../src/sim/disk/system.ts";
+import type { Env } from "../src/sim/env.ts";
+import { observeElectionSafety, reportClusterProblems } from "./cluster-records.ts";
+import type { ScenarioContext } from "../src/sim/runner.ts";
+
+const RESTARTS_MAX = 20;
+const RESTART_BACKOFF_MS = 100;
+
+export interface EtcdClusterOptions {
+  readonly servers: readonly string[];
+  readonly raft?: Partial<Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">>;
+  /** The scenario's variant, if it is one of the server's broken variants. */
+  readonly variant?: string;
+  readonly minLeaseTtlSeconds?: number;
+  readonly autoCompactionRetentionRevisions?: number;
+  /** Sees every entry a member applies (after the cluster's own checks). */
+  readonly onApplied?: (host: string, index: number, command: EtcdCommand | undefined, result: FsmResult) => void;
+}
+
+export interface EtcdCluster {
+  readonly servers: readonly string[];
+  readonly live: Map<string, EtcdServer>;
+  readonly leadersByTerm: Map<number, string>;
+  /** What the first member to apply each index applied there: the command and its result. */
+  readonly appliedAt: Map<number, string>;
+  readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
+  readonly failures: Record<string, number>;
+}
+
+export const ETCD_SCENARIO_BASE = {
+  maxEvents: 400_000,
+  probePrefixes: ["etcd.", "raft."],
+  createDisks: () => createSimDisks(),
+} as const;
+
+function describeApplied(command: unknown, result: { ok: boolean; revision?: number; error?: { message: string } }): string {
+  const text = JSON.stringify(command, (_, value: unknown) => (value instanceof Uint8Array ? `b:${bytesToString(value)}` : value));
+  return `${text} -> ${result.ok ? `ok @${result.revision}` : `error ${result.error?.message}`}`;
+}
+
+export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterOptions): EtcdCluster {
+  const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {} };
+  for (const host of options.servers) context.world.addHost(host, (env) => supervise(env, cluster, options)).start();
+  return cluster;
+}
+
+function count(cluster: EtcdCluster, name: string): void {
+  cluster.failures[name] = (cluster.failures[name] ?? 0) + 1;
+}
+
+async function supervise(env: Env, cluster: EtcdCluster, options: EtcdClusterOptions): Promise<void> {
+  env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
+  const brokenVariant = options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS ? (options.variant as ServerBrokenVariant) : undefined;
+  for (let start = 0; start < RESTARTS_MAX; start++) {
+    let server: EtcdServer;
+    try {
+      server = await runEtcdServer(env, {
+        raft: { ...options.raft, bootstrapVoters: options.servers },
+        ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
+        ...(options.autoCompactionRetentionRevisions !== undefined ? { autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions, autoCompactionIntervalMs: 200 } : {}),
+        ...(brokenVariant !== undefined ? { brokenVariant } : {}),
+        observer: {
+          applied: (index, command, result) => {
+            const text = describeApplied(command ?? "(not a command)", result);
+            const other = cluster.appliedAt.get(index);
+            if (other !== undefined && other !== text) cluster.problems.push({ invariant: "etcd.state-machine-safety", host: env.host, details: `${env.host} applied ${text} at index ${index}, another member ${other}` });
+            cluster.appliedAt.set(index, text);
+            options.onApplied?.(env.host, index, command, result);
+          },
+        },
+      });
+    } catch (error) {
+      count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
+      await env.clock.sleep(RESTART_BACKOFF_MS);
+      continue;
+    }
+    cluster.live.set(env.host, server);
+    observeElectionSafety(server.node, env.host, cluster, "etcd.election-safety");
+    const reason = await server.terminated;
+    cluster.live.delete(env.host);
+    if (reason === undefined) return;
+    count(cluster, `stopped:${reason.name}`);
+    await env.clock.sleep(RESTART_BACKOFF_MS);
+  }
+}
+
+/** Reports the problems recorded since the last call; returns the new count reported. */
+export function reportProblems(context: ScenarioContext, cluster: EtcdCluster, reported: number): number {
+  return reportClusterProblems(context, cluster, reported);
+}
+
+/** The running members when all run, one leads, and all applied its commit index; undefined otherwise. */
+export function caughtUpServers(cluster: EtcdCluster): EtcdServer[] | undefined {
+  const servers = cluster.servers.map((host) => cluster.live.get(host));
+  if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
+  const running = servers as EtcdServer[];
+  const leader = running.find((server) => server.node.state() === "Leader");
+  if (leader === undefined) return undefined;
+  const commit = leader.node.stats().commit_index;
+  return running.every((server) => server.node.stats().applied_index === commit) ? running : undefined;
+}
+
+/** The leader, if one runs. */
+export function leaderOf(cluster: EtcdCluster): EtcdServer | undefined {
+  return [...cluster.live.values()].find((server) => server.node.state() === "Leader");
+}
+
+/** A digest of a member's whole store (equal stores, equal digests). */
+export function storeDigest(server: EtcdServer): string {
+  const bytes = encodeSnapshot(server.fsm.mvcc.state());
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return `${server.fsm.mvcc.revision}/${bytes.length}/${hash.toString(16)}`;
+}
+
+export function describeMembers(cluster: EtcdCluster): string {
+  return cluster.servers
+    .map((host) => {
+      const server = cluster.live.get(host);
+      return server === undefined ? `${host}: down` : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} store ${storeDigest(server)}`;
+    })
+    .join("; ");
+}

@@ -1,0 +1,162 @@
+/**
+ * watch: a watch that survives member failures (clientv3's watcher with its
+ * resume logic), as an async iterable of WatchResponses.
+ *
+ * It opens an `etcd.watch` stream on the leader it knows of (or the next member),
+ * and remembers the next revision it owes its caller: the stream's start revision
+ * (from the server's `created` message when the caller gave none), then the last
+ * delivered event's revision + 1. When the stream breaks (the member crashed, was
+ * cut off, lost its leader, the stream's deadline passed, or nothing arrived for
+ * `idleTimeoutMs`: the server sends progress messages while idle), it opens a new
+ * one from that revision on another member, so the caller never sees a revision
+ * skipped or repeated (probe "etcd.watch-resumed").
+ *
+ * It ends when the caller's signal aborts or it stops iterating; it throws
+ * ErrCompacted (with the compaction revision) when the next revision was compacted
+ * away, and ErrWatchUnavailable after `attemptsMax` consecutive attempts that
+ * delivered nothing.
+ */
+import { RpcError, type WireValue } from "../../../sim/env.ts";
+import { toBytes } from "../bytes.ts";
+import { ErrCompacted, ErrWatchUnavailable, errorFromRefusal, refusalOf } from "../errors.ts";
+import type { WatchEvent, WatchResponse } from "../types.ts";
+import type { EtcdClient } from "./client.ts";
+import { rangeEndOf, type KeyRangeOptions } from "./txn-builder.ts";
+
+/** Deliberately broken resumes (test fixtures, never set in real use). */
+export const WATCH_BROKEN_VARIANTS = {
+  "resume-from-last": "after a failure the watch resumes from the last delivered revision instead of the one after it (a revision repeats)",
+  "resume-from-current": "after a failure the watch resumes from the store's current revision + 1 (revisions committed meanwhile are skipped)",
+} as const;
+export type WatchBrokenVariant = keyof typeof WATCH_BROKEN_VARIANTS;
+
+export interface WatchOptions extends KeyRangeOptions {
+  /** First revision to deliver; default: the store's current revision + 1. */
+  readonly startRevision?: number;
+  readonly prevKv?: boolean;
+  readonly signal?: AbortSignal;
+  /** Deadline of one stream, in ms; it is then reopened. Default 10 000. */
+  readonly streamDeadlineMs?: number;
+  /** A stream silent this long is dead, in ms. Default 1 000. */
+  readonly idleTimeoutMs?: number;
+  /** Consecutive attempts that deliver nothing before giving up. Default 60. */
+  readonly attemptsMax?: number;
+  /** First backoff between attempts, doubling up to 500 ms. Default 20 ms. */
+  readonly backoffMs?: number;
+}
+
+type Next = { readonly kind: "message"; readonly value: WireValue } | { readonly kind: "end" } | { readonly kind: "idle" } | { readonly kind: "error"; readonly error: RpcError };
+
+export function watch(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, brokenVariant: WatchBrokenVariant | undefined): AsyncIterable<WatchResponse> {
+  return {
+    [Symbol.asyncIterator]: () => run(client, key, options, brokenVariant)[Symbol.asyncIterator](),
+  };
+}
+
+async function* run(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, brokenVariant: WatchBrokenVariant | undefined): AsyncGenerator<WatchResponse> {
+  const rangeEnd = rangeEndOf(key, options);
+  const attemptsMax = options.attemptsMax ?? 60;
+  const signal = options.signal;
+  /** The next revision owed to the caller; 0 until the first stream told us where it started. */
+  let next = options.startRevision ?? 0;
+  let lastDelivered = 0;
+  let failures = 0;
+  let streams = 0;
+  let target = client.leader ?? (client.endpoints[0] as string);
+  while (!aborted(signal)) {
+    if (streams > 0) client.env.probe("etcd.watch-resumed");
+    streams++;
+    let startRevision = next;
+    if (brokenVariant === "resume-from-last" && lastDelivered > 0) startRevision = lastDelivered;
+    if (brokenVariant === "resume-from-current" && streams > 1) startRevision = 0;
+    const request = { key: toBytes(key), ...(rangeEnd !== undefined ? { rangeEnd } : {}), startRevision, prevKv: options.prevKv ?? false };
+    const iterator = client.env.rpc.serverStream(target, client.port, "etcd.watch", request, { deadlineMs: options.streamDeadlineMs ?? 10_000 })[Symbol.asyncIterator]();
+    let delivered = false;
+    let broken = false;
+    while (!broken) {
+      const step = await nextMessage(client, iterator, options.idleTimeoutMs ?? 1_000, signal);
+      if (step.kind !== "message") {
+        if (step.kind === "error") {
+          const refused = refusalOf(step.error);
+          if (refused?.code === "compacted") throw errorFromRefusal(refused);
+          if (refused?.code === "not-leader" && refused.leader !== null) target = refused.leader;
+        }
+        if (step.kind !== "end") void iterator.return?.();
+        broken = true;
+        continue;
+      }
+      const message = step.value as Record<string, unknown>;
+      if (message.created === true) {
+        if (next === 0 || (brokenVariant === "resume-from-current" && streams > 1)) next = message.startRevision as number;
+        delivered = true;
+        continue;
+      }
+      if (message.canceled === true) {
+        if (typeof message.compactRevision === "number") {
+          void iterator.return?.();
+          throw new ErrCompacted(message.compactRevision);
+        }
+        broken = true;
+        continue;
+      }
+      const events = (message.events ?? []) as WatchEvent[];
+      if (events.length === 0) continue;
+      const last = (events[events.length - 1] as WatchEvent).kv.modRevision;
+      lastDelivered = last;
+      next = last + 1;
+      delivered = true;
+      yield { header: message.header as WatchResponse["header"], events };
+    }
+    failures = delivered ? 0 : failures + 1;
+    if (failures >= attemptsMax) throw new ErrWatchUnavailable(next, `${failures} consecutive attempts delivered nothing`);
+    if (aborted(signal)) break;
+    // Another member next time, unless a redirect named one; the leader we heard of first.
+    const members = client.endpoints;
+    target = client.leader !== undefined && client.leader !== target ? client.leader : (members[(members.indexOf(target) + 1) % members.length] as string);
+    await backoff(client, options.backoffMs ?? 20, failures, signal);
+  }
+}
+
+/** The next message of the stream, or why there is none: its end, an error, silence past `idleMs`, or the caller's abort (as "end"). */
+function nextMessage(client: EtcdClient, iterator: AsyncIterator<WireValue>, idleMs: number, signal: AbortSignal | undefined): Promise<Next> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (next: Next) => {
+      if (settled) return;
+      settled = true;
+      timer.cancel();
+      signal?.removeEventListener("abort", onAbort);
+      resolve(next);
+    };
+    const onAbort = () => settle({ kind: "idle" });
+    const timer = client.env.clock.setTimer(idleMs, () => settle({ kind: "idle" }));
+    signal?.addEventListener("abort", onAbort);
+    if (signal?.aborted === true) onAbort();
+    iterator.next().then(
+      (result) => settle(result.done === true ? { kind: "end" } : { kind: "message", value: result.value }),
+      (error: unknown) => {
+        if (!(error instanceof RpcError)) throw error;
+        settle({ kind: "error", error });
+      },
+    );
+  });
+}
+
+/** Whether the caller stopped the watch (a function, so that narrowing does not outlive an await). */
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function backoff(client: EtcdClient, baseMs: number, failures: number, signal: AbortSignal | undefined): Promise<void> {
+  const ceiling = Math.min(500, baseMs * 2 ** Math.min(failures, 10));
+  const durationMs = ceiling / 2 + client.env.random.float(0, ceiling / 2);
+  return new Promise((resolve) => {
+    const done = () => {
+      timer.cancel();
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = client.env.clock.setTimer(durationMs, done);
+    signal?.addEventListener("abort", done);
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * FragmentReader, NewFragmentReader and OpenFragmentURL (reader.go): direct reads
+ * of a fragment file, decompressed, from a given journal offset.
+ *
+ * Contract (the seed's): `read` returns the next decompressed content and keeps
+ * `offset` at the next journal offset to be read. It reports end of file (null)
+ * only if the file ends exactly at `fragment.end`. A file too short is
+ * ErrUnexpectedEOF; a file too long is ErrDidNotReadExpectedEOF (the bytes up to
+ * `fragment.end` are returned first). Codecs: NONE, GZIP (fflate; the gzip
+ * trailer's CRC-32 and size are checked, which fflate does not do, so that a
+ * corrupt file is ErrCorruptFragment rather than wrong bytes) and
+ * GZIP_OFFLOAD_DECOMPRESSION (read as GZIP: the transports here hand out stored
+ * bytes and never decompress on the store's side). ZSTANDARD and SNAPPY are
+ * ErrUnsupportedCodec.
+ */
+import { Gunzip } from "fflate";
+import { assert } from "../../common/assert.ts";
+import type { Fragment } from "../protocol/fragment.ts";
+import { ValidationError } from "../protocol/validation.ts";
+import { crc32 } from "./crc32.ts";
+import { ErrCorruptFragment, ErrDidNotReadExpectedEOF, ErrUnexpectedEOF, ErrUnsupportedCodec } from "./errors.ts";
+import type { ByteSource, FragmentTransports } from "./fragment-transport.ts";
+
+/** Default bytes per read. */
+export const FRAGMENT_READ_BYTES_DEFAULT = 64 * 1024;
+/** Compressed bytes fed to the decompressor at once, bounding what one step can inflate to. */
+const GZIP_INPUT_PIECE_BYTES = 4 * 1024;
+/** Smallest gzip member: 10-byte header, empty deflate block, 8-byte trailer. */
+const GZIP_MEMBER_BYTES_MIN = 18;
+
+/** Broken variants for tests only; the shipping path never sets one. */
+export type FragmentReaderBrokenVariant = "no-eof-check";
+
+interface Decoder {
+  /** Decompresses more input; returns output pieces. */
+  push(input: Uint8Array): Uint8Array[];
+  /** The input ended; returns the last output pieces, or throws if the stream was incomplete or corrupt. */
+  finish(): Uint8Array[];
+}
+
+function identityDecoder(): Decoder {
+  return { push: (input) => [input], finish: () => [] };
+}
+
+function gzipDecoder(): Decoder {
+  const output: Uint8Array[] = [];
+  const gunzip = new Gunzip((chunk) => {
+    if (chunk.length > 0) output.push(chunk);
+  });
+  let inputBytes = 0;
+  let tail = new Uint8Array(0);
+  let outputCrc = 0;
+  let outputBytes = 0;
+  const take = () => {
+    const pieces = output.splice(0);
+    for (const piece of pieces) {
+      outputCrc = crc32(piece, outputCrc);
+      outputBytes += piece.length;
+    }
+    return pieces;
+  };
+  const run = (step: () => void) => {
+    try {
+      step();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message.includes("unexpected EOF")) throw new ErrUnexpectedEOF("gzip stream truncated");
+      throw new ErrCorruptFragment(`gzip: ${message}`, error);
+    }
+  };
+  return {
+    push(input) {
+      inputBytes += input.length;
+      const joined = new Uint8Array(tail.length + input.length);
+      joined.set(tail);
+      joined.set(input, tail.length);
+      tail = joined.slice(Math.max(0, joined.length - 8));
+      for (let at = 0; at < input.length; at += GZIP_INPUT_PIECE_BYTES) run(() => gunzip.push(input.subarray(at, at + GZIP_INPUT_PIECE_BYTES), false));
+      return take();
+    },
+    finish() {
+      run(() => gunzip.push(new Uint8Array(0), true));
+      const pieces = take();
+      if (inputBytes < GZIP_MEMBER_BYTES_MIN) throw new ErrUnexpectedEOF("gzip stream shorter than a gzip member");
+      const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+      if (view.getUint32(0, true) !== outputCrc || view.getUint32(4, true) !== outputBytes % 0x100000000) {
+        throw new ErrCorruptFragment("gzip: invalid checksum or size in trailer");
+      }
+      return pieces;
+    },
+  };
+}
+
+function decoderFor(codec: string): Decoder {
+  switch (codec) {
+    case "NONE":
+      return identityDecoder();
+    case "GZIP":
+    case "GZIP_OFFLOAD_DECOMPRESSION":
+      return gzipDecoder();
+    default:
+      throw new ErrUnsupportedCodec(codec);
+  }
+}
+
+/** FragmentReader: reads a fragment's decompressed content (see the file comment). */
+export class FragmentReader {
+  /** Next journal offset to be read, in [fragment.begin, fragment.end]. */
+  offset: number;
+  private readonly pending: Uint8Array[] = [];
+  private sourceEnded = false;
+  private sticky: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly source: ByteSource,
+    readonly fragment: Fragment,
+    private readonly decoder: Decoder,
+    private readonly brokenVariant: FragmentReaderBrokenVariant | undefined,
+  ) {
+    this.offset = fragment.begin;
+  }
+
+  /** NewFragmentReader: wraps `source` (raw fragment bytes) and discards content up to `offset`. */
+  static async open(source: ByteSource, fragment: Fragment, offset: number, brokenVariant?: FragmentReaderBrokenVariant): Promise<FragmentReader> {
+    let decoder: Decoder;
+    try {
+      if (offset < fragment.begin || offset > fragment.end) throw new ValidationError(`invalid offset (${offset}; expected ${fragment.begin} <= offset <= ${fragment.end})`);
+      decoder = decoderFor(fragment.compressionCodec);
+    } catch (error) {
+      await source.close().catch(() => undefined);
+      throw error;
+    }
+    const reader = new FragmentReader(source, fragment, decoder, brokenVariant);
+    try {
+      for (let remaining = offset - fragment.begin; remaining > 0; ) {
+        const chunk = await reader.read(Math.min(remaining, FRAGMENT_READ_BYTES_DEFAULT));
+        if (chunk === null) throw new ErrUnexpectedEOF("fragment ended before the requested offset");
+        remaining -= chunk.length;
+      }
+    } catch (error) {
+      await reader.close();
+      throw error;
+    }
+    return reader;
+  }
+
+  /** The next content, at most `maxBytes`; null at a clean end of the fragment. */
+  async read(maxBytes = FRAGMENT_READ_BYTES_DEFAULT): Promise<Uint8Array | null> {
+    assert(maxBytes > 0, "FragmentReader.read: maxBytes must be positive");
+    assert(!this.closed, "FragmentReader.read after close");
+    if (this.sticky !== undefined) throw this.sticky;
+    try {
+      await this.fill();
+    } catch (error) {
+      this.sticky = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
+    if (this.pending.length === 0) {
+      if (this.offset !== this.fragment.end && this.brokenVariant !== "no-eof-check") {
+        this.sticky = new ErrUnexpectedEOF(`fragment ended at ${this.offset}, before its end ${this.fragment.end}`);
+        throw this.sticky;
+      }
+      return null;
+    }
+    let chunk = this.takePending(maxBytes);
+    if (this.offset + chunk.length > this.fragment.end && this.brokenVariant !== "no-eof-check") {
+      chunk = chunk.subarray(0, this.fragment.end - this.offset);
+      this.sticky = new ErrDidNotReadExpectedEOF();
+      if (chunk.length === 0) throw this.sticky;
+    }
+    this.offset += chunk.length;
+    return chunk;
+  }
+
+  /** Closes the underlying source (and drops the decompressor). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.length = 0;
+    await this.source.close();
+  }
+
+  private async fill(): Promise<void> {
+    while (this.pending.length === 0 && !this.sourceEnded) {
+      const raw = await this.source.read();
+      if (raw === null) {
+        this.sourceEnded = true;
+        this.pending.push(...this.decoder.finish());
+      } else {
+        this.pending.push(...this.decoder.push(raw));
+      }
+    }
+  }
+
+  private takePending(maxBytes: number): Uint8Array {
+    const first = this.pending[0] as Uint8Array;
+    if (first.length <= maxBytes) {
+      this.pending.shift();
+      return first;
+    }
+    this.pending[0] = first.subarray(maxBytes);
+    return first.subarray(0, maxBytes);
+  }
+}
+
+/** OpenFragmentURL: opens the fragment at `url` through `transports`, pre-seeked to `offset`. */
+export async function openFragmentURL(
+  transports: FragmentTransports,
+  fragment: Fragment,
+  offset: number,
+  url: string,
+  signal?: AbortSignal,
+  brokenVariant?: FragmentReaderBrokenVariant,
+): Promise<FragmentReader> {
+  const source = await transports.open(url, fragment, signal);
+  return FragmentReader.open(source, fragment, offset, brokenVariant);
+}

@@ -1,0 +1,99 @@
+/**
+ * PolledList (list.go, v0.89): polls ListAllJournals every `intervalMs` of
+ * host-local time, making its most recent result available through `list()`.
+ * The first listing happens in `PolledList.create`, and its error is thrown;
+ * later errors are logged and the poll goes on at the next interval.
+ *
+ * The update signal: like Gazette's single buffered channel, at most one signal
+ * is pending at a time and one waiter takes it. A successful poll sends one
+ * (dropped if one is already pending); `waitForUpdate()` takes the pending signal
+ * or waits for the next. Polling stops when the signal aborts.
+ */
+import type { Env } from "../../../sim/env.ts";
+import { assert } from "../../common/assert.ts";
+import type { JournalClient } from "../protocol/journal-client.ts";
+import type { ListRequest, ListResponse } from "../protocol/messages.ts";
+import { isCancellation, sleepOrAbort } from "./backoff.ts";
+import { listAllJournals } from "./list.ts";
+
+/** Broken variants for tests only; the shipping path never sets one. */
+export type PolledListBrokenVariant = "no-update-signal" | "keep-first-listing";
+
+export interface PolledListOptions {
+  signal?: AbortSignal;
+  brokenVariant?: PolledListBrokenVariant;
+}
+
+export class PolledList {
+  private response: ListResponse;
+  private signalPending = false;
+  private readonly waiters: Array<() => void> = [];
+  private polls = 0;
+
+  private constructor(
+    private readonly env: Env,
+    private readonly client: JournalClient,
+    private readonly intervalMs: number,
+    private readonly request: ListRequest,
+    first: ListResponse,
+    private readonly options: PolledListOptions,
+  ) {
+    this.response = first;
+  }
+
+  /** NewPolledList: lists once (throwing its error), then polls in the background. */
+  static async create(env: Env, client: JournalClient, intervalMs: number, request: ListRequest, options: PolledListOptions = {}): Promise<PolledList> {
+    assert(intervalMs > 0, "PolledList interval must be positive");
+    const first = await listAllJournals(client, request, options.signal === undefined ? {} : { signal: options.signal });
+    const list = new PolledList(env, client, intervalMs, request, first, options);
+    void list.periodicRefresh();
+    return list;
+  }
+
+  /** The most recent listing. */
+  list(): ListResponse {
+    return this.response;
+  }
+
+  /** Successful polls so far (the first listing excluded). */
+  get pollCount(): number {
+    return this.polls;
+  }
+
+  /** UpdateCh: resolves once an update is signalled (taking a pending signal at once). */
+  waitForUpdate(): Promise<void> {
+    if (this.signalPending) {
+      this.signalPending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private signalUpdate(): void {
+    if (this.options.brokenVariant === "no-update-signal") return;
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) waiter();
+    else this.signalPending = true;
+  }
+
+  private async periodicRefresh(): Promise<void> {
+    const signal = this.options.signal;
+    for (;;) {
+      try {
+        await sleepOrAbort(this.env.clock, this.intervalMs, signal);
+      } catch (error) {
+        if (isCancellation(error)) return;
+        throw error;
+      }
+      try {
+        const response = await listAllJournals(this.client, this.request, signal === undefined ? {} : { signal });
+        if (this.options.brokenVariant !== "keep-first-listing") this.response = response;
+        this.polls++;
+        this.signalUpdate();
+      } catch (error) {
+        if (signal?.aborted) return;
+        this.env.log.warn("periodic List refresh failed (will retry)", { error: String(error) });
+      }
+    }
+  }
+}
