@@ -1,9 +1,34 @@
 /** The replay command, the violations and the workload of a scenario run, for a failure message. */
-import type { RunResult } from "../../src/sim/runner.ts";
+import type { FaultPlan } from "../../src/sim/faults/plan.ts";
+import { runScenario, type RunResult, type Scenario } from "../../src/sim/runner.ts";
 
 /** `extra` is appended to the replay command (e.g. " --faults <the plan>"). */
 export function describeRun(scenario: string, seed: number, variant: string | undefined, result: RunResult, detailsMax = 500, extra = ""): string {
   const replay = `npx dst run ${scenario} --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}${extra}`;
   const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, detailsMax)}`).join("\n");
   return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
+}
+
+/** One run of a scenario: seed, optional variant, explicit fault plan and safety phase length. */
+export interface ScenarioRun {
+  readonly seed: number;
+  readonly variant?: string;
+  readonly faults?: FaultPlan;
+  readonly safetyMs?: number;
+}
+
+/** Runs `scenario` as `run` says. */
+export function runAs(scenario: Scenario, run: ScenarioRun): Promise<RunResult> {
+  return runScenario(scenario, {
+    seed: run.seed,
+    ...(run.variant !== undefined ? { variant: run.variant } : {}),
+    ...(run.faults !== undefined ? { faults: run.faults } : {}),
+    ...(run.safetyMs !== undefined ? { safetyMs: run.safetyMs } : {}),
+  });
+}
+
+/** describeRun for a ScenarioRun: an explicit plan is printed with the replay command. */
+export function describeScenarioRun(scenario: Scenario, run: ScenarioRun, result: RunResult): string {
+  const plan = run.faults === undefined ? "" : ` --faults plan.json, plan: ${JSON.stringify(run.faults)}`;
+  return describeRun(scenario.name, run.seed, run.variant, result, 400, plan);
 }
