@@ -60,6 +60,8 @@ export interface Scenario {
   /** Hosts the generated fault plan may target. */
   readonly faultHosts: readonly string[];
   readonly faultKinds?: readonly SwarmKind[];
+  /** Fault hosts the swarm may crash at once (default: a minority of them). */
+  readonly downAtOnceMax?: number;
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
   /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
@@ -130,7 +132,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const livenessMs = options.livenessMs ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}) });
+    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}) });
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {

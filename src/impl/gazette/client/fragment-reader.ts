@@ -13,95 +13,21 @@
  * bytes and never decompress on the store's side). ZSTANDARD and SNAPPY are
  * ErrUnsupportedCodec.
  */
-import { Gunzip } from "fflate";
+import { contentDecoder, type ContentDecoder } from "./codec.ts";
 import { assert } from "../../common/assert.ts";
 import type { Fragment } from "../protocol/fragment.ts";
 import { ValidationError } from "../protocol/validation.ts";
-import { crc32 } from "./crc32.ts";
-import { ErrCorruptFragment, ErrDidNotReadExpectedEOF, ErrUnexpectedEOF, ErrUnsupportedCodec } from "./errors.ts";
+import { ErrDidNotReadExpectedEOF, ErrUnexpectedEOF } from "./errors.ts";
 import type { ByteSource, FragmentTransports } from "./fragment-transport.ts";
 
 /** Default bytes per read. */
 export const FRAGMENT_READ_BYTES_DEFAULT = 64 * 1024;
-/** Compressed bytes fed to the decompressor at once, bounding what one step can inflate to. */
-const GZIP_INPUT_PIECE_BYTES = 4 * 1024;
-/** Smallest gzip member: 10-byte header, empty deflate block, 8-byte trailer. */
-const GZIP_MEMBER_BYTES_MIN = 18;
-
 /** Broken variants for tests only; the shipping path never sets one. */
 export type FragmentReaderBrokenVariant = "no-eof-check";
 
-interface Decoder {
-  /** Decompresses more input; returns output pieces. */
-  push(input: Uint8Array): Uint8Array[];
-  /** The input ended; returns the last output pieces, or throws if the stream was incomplete or corrupt. */
-  finish(): Uint8Array[];
-}
+type Decoder = ContentDecoder;
 
-function identityDecoder(): Decoder {
-  return { push: (input) => [input], finish: () => [] };
-}
-
-function gzipDecoder(): Decoder {
-  const output: Uint8Array[] = [];
-  const gunzip = new Gunzip((chunk) => {
-    if (chunk.length > 0) output.push(chunk);
-  });
-  let inputBytes = 0;
-  let tail = new Uint8Array(0);
-  let outputCrc = 0;
-  let outputBytes = 0;
-  const take = () => {
-    const pieces = output.splice(0);
-    for (const piece of pieces) {
-      outputCrc = crc32(piece, outputCrc);
-      outputBytes += piece.length;
-    }
-    return pieces;
-  };
-  const run = (step: () => void) => {
-    try {
-      step();
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (message.includes("unexpected EOF")) throw new ErrUnexpectedEOF("gzip stream truncated");
-      throw new ErrCorruptFragment(`gzip: ${message}`, error);
-    }
-  };
-  return {
-    push(input) {
-      inputBytes += input.length;
-      const joined = new Uint8Array(tail.length + input.length);
-      joined.set(tail);
-      joined.set(input, tail.length);
-      tail = joined.slice(Math.max(0, joined.length - 8));
-      for (let at = 0; at < input.length; at += GZIP_INPUT_PIECE_BYTES) run(() => gunzip.push(input.subarray(at, at + GZIP_INPUT_PIECE_BYTES), false));
-      return take();
-    },
-    finish() {
-      run(() => gunzip.push(new Uint8Array(0), true));
-      const pieces = take();
-      if (inputBytes < GZIP_MEMBER_BYTES_MIN) throw new ErrUnexpectedEOF("gzip stream shorter than a gzip member");
-      const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
-      if (view.getUint32(0, true) !== outputCrc || view.getUint32(4, true) !== outputBytes % 0x100000000) {
-        throw new ErrCorruptFragment("gzip: invalid checksum or size in trailer");
-      }
-      return pieces;
-    },
-  };
-}
-
-function decoderFor(codec: string): Decoder {
-  switch (codec) {
-    case "NONE":
-      return identityDecoder();
-    case "GZIP":
-    case "GZIP_OFFLOAD_DECOMPRESSION":
-      return gzipDecoder();
-    default:
-      throw new ErrUnsupportedCodec(codec);
-  }
-}
+const decoderFor = contentDecoder;
 
 /** FragmentReader: reads a fragment's decompressed content (see the file comment). */
 export class FragmentReader {

@@ -69,8 +69,9 @@ export function validateFragmentStore(store: FragmentStore): void {
   if (match === null) throw new ValidationError(`not a valid store URL with a trailing '/' (${store})`);
   const path = match[2] as string;
   const slash = path.indexOf("/");
+  // The trailing '/' is outside `path` (the pattern consumes it): "/a/b" of "s3://bucket/a/b/".
   const directory = slash === -1 ? "/" : path.slice(slash);
-  if (directory !== "/" && cleanPath(directory) + "/" !== directory) throw new ValidationError(`path component is not clean (${store})`);
+  if (directory !== "/" && cleanPath(directory) !== directory) throw new ValidationError(`path component is not clean (${store})`);
 }
 
 export interface JournalSpecFragment {

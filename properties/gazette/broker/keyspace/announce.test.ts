@@ -1,0 +1,156 @@
+/**
+ * Invariant (announce): a member key is created only when it does not exist — a
+ * restarted broker's announcement waits until its previous incarnation's lease
+ * expired and its key was deleted — and `lost` aborts when the lease can no
+ * longer be renewed, no later than etcd deletes the key (a partitioned broker
+ * learns it lost membership before anyone else can take over its journals).
+ * Broken variants: "overwrite-existing" (no create-only compare) and
+ * "ignore-renewal-failures" (`lost` only on an explicit TTL 0) are each caught.
+ * Method: a 3-member etcd cluster, a broker host announcing (crashed and
+ * restarted, or partitioned from etcd past its TTL), and an observer host
+ * watching the members' keys.
+ */
+import { describe, expect, it } from "vitest";
+import { bytesToString, type WatchEvent } from "../../../../src/impl/etcd/index.ts";
+import { announce, ErrAnnounceAborted, type AnnounceBrokenVariant, type Announcement } from "../../../../src/impl/gazette/broker/announce.ts";
+import { encodeBrokerSpec, memberKey, membersPrefix } from "../../../../src/impl/gazette/broker/keyspace.ts";
+import type { Env } from "../../../../src/sim/env.ts";
+import type { World } from "../../../../src/sim/world.ts";
+import { addHost, at, createEtcdWorld, ETCD_SERVERS, etcdClient, etcdReady, runWorld } from "./_support/etcd-world.ts";
+import { brokerSpec, ROOT } from "./_support/records.ts";
+
+const SPEC = brokerSpec("za", "brk1");
+const KEY = memberKey(ROOT, SPEC.id);
+
+interface Seen {
+  readonly type: string;
+  readonly lease: number;
+  readonly revision: number;
+  readonly atMs: number;
+}
+
+/** An observer host recording every event on the members' keys. */
+function observe(world: World, seen: Seen[]): void {
+  addHost(world, "o1", async (env) => {
+    const client = etcdClient(env);
+    await etcdReady(env, client);
+    for await (const response of client.watch(membersPrefix(ROOT), { prefix: true, startRevision: 1, signal: env.lifetime.signal })) {
+      for (const event of response.events as WatchEvent[]) {
+        if (bytesToString(event.kv.key) === KEY) seen.push({ type: event.type, lease: event.kv.lease, revision: event.kv.modRevision, atMs: world.now });
+      }
+    }
+  });
+}
+
+function forever(env: Env): Promise<void> {
+  return new Promise((resolve) => env.lifetime.signal.addEventListener("abort", () => resolve()));
+}
+
+async function restartRun(variant: AnnounceBrokenVariant | undefined) {
+  const { world } = createEtcdWorld(1);
+  const seen: Seen[] = [];
+  const announced: Array<{ incarnation: number; lease: number; revision: number; atMs: number }> = [];
+  observe(world, seen);
+  addHost(world, "b1", async (env) => {
+    const client = etcdClient(env);
+    await etcdReady(env, client);
+    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+    announced.push({ incarnation: env.lifetime.incarnation, lease: announcement.lease, revision: announcement.revision, atMs: world.now });
+    await forever(env);
+  });
+  const crashAtMs = 2_500;
+  at(world, crashAtMs, () => {
+    world.host("b1").crash();
+    world.scheduler.schedule(100, () => world.host("b1").start());
+  });
+  const problems = await runWorld(world, 12_000, () => announced.length === 2 && seen.length >= 3);
+  return { problems, seen, announced, crashAtMs, probes: world.probes };
+}
+
+async function partitionRun(variant: AnnounceBrokenVariant | undefined) {
+  const { world } = createEtcdWorld(2);
+  const seen: Seen[] = [];
+  const state: { lostAtMs?: number; lostReason?: unknown; announcement?: Announcement } = {};
+  observe(world, seen);
+  addHost(world, "b1", async (env) => {
+    const client = etcdClient(env);
+    await etcdReady(env, client);
+    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+    state.announcement = announcement;
+    announcement.lost.addEventListener("abort", () => {
+      state.lostAtMs = world.now;
+      state.lostReason = announcement.lost.reason;
+    });
+    await forever(env);
+  });
+  const partitionAtMs = 2_500;
+  at(world, partitionAtMs, () => world.network.partition([["b1"], [...ETCD_SERVERS, "o1"]]));
+  at(world, 7_000, () => world.network.heal());
+  const problems = await runWorld(world, 9_000);
+  return { problems, seen, state, partitionAtMs };
+}
+
+describe("announce", () => {
+  it("waits while the previous incarnation's key lives, and announces once its lease expired", async () => {
+    const { problems, seen, announced, crashAtMs, probes } = await restartRun(undefined);
+    expect(problems).toEqual([]);
+    const [first, second] = announced;
+    expect(first?.incarnation).toBe(1);
+    expect(second?.incarnation).toBe(2);
+    expect(second?.lease).not.toBe(first?.lease);
+    expect(seen.map((event) => `${event.type}:${event.lease === 0 ? "-" : event.lease === first?.lease ? "first" : "second"}`)).toEqual(["PUT:first", "DELETE:-", "PUT:second"]);
+    expect(second?.revision).toBe(seen[2]?.revision);
+    expect((second?.atMs ?? 0) - crashAtMs).toBeGreaterThan(1_000);
+    expect(probes.get("gazette.announce.key-exists")).toBeGreaterThan(0);
+  });
+
+  it("catches the overwrite-existing variant", async () => {
+    const { seen, announced } = await restartRun("overwrite-existing");
+    expect(announced.length).toBe(2);
+    expect(seen.map((event) => event.type).slice(0, 2)).toEqual(["PUT", "PUT"]);
+  });
+
+  it("aborts `lost` when partitioned from etcd past its TTL, before etcd deletes the key", async () => {
+    const { problems, seen, state, partitionAtMs } = await partitionRun(undefined);
+    expect(problems).toEqual([]);
+    const deleted = seen.find((event) => event.type === "DELETE");
+    expect(deleted).toBeDefined();
+    expect(state.lostAtMs).toBeDefined();
+    expect(state.lostReason).toBe("lost");
+    expect(state.lostAtMs as number).toBeGreaterThan(partitionAtMs);
+    expect((state.lostAtMs as number) - partitionAtMs).toBeLessThanOrEqual(2_000);
+    expect(state.lostAtMs as number).toBeLessThanOrEqual(deleted?.atMs as number);
+  });
+
+  it("catches the ignore-renewal-failures variant", async () => {
+    const { seen, state } = await partitionRun("ignore-renewal-failures");
+    expect(seen.some((event) => event.type === "DELETE")).toBe(true);
+    expect(state.lostAtMs).toBeUndefined();
+  });
+
+  it("gives up with ErrAnnounceAborted when its signal aborts while the key is held; revoke() removes the key and aborts `lost`", async () => {
+    const { world } = createEtcdWorld(3);
+    const outcome: { aborted?: unknown; revoked?: { count: number; lost: boolean; reason: unknown } } = {};
+    addHost(world, "b1", async (env) => {
+      const client = etcdClient(env);
+      await etcdReady(env, client);
+      const holder = await client.grant(30);
+      await client.put(KEY, encodeBrokerSpec(SPEC), { lease: holder.id });
+      const controller = new AbortController();
+      env.clock.setTimer(1_500, () => controller.abort());
+      try {
+        await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: controller.signal });
+      } catch (error) {
+        outcome.aborted = error;
+      }
+      await client.revoke(holder.id);
+      const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal });
+      await announcement.revoke();
+      outcome.revoked = { count: (await client.get(KEY)).count, lost: announcement.lost.aborted, reason: announcement.lost.reason };
+    });
+    const problems = await runWorld(world, 20_000, () => outcome.revoked !== undefined);
+    expect(problems).toEqual([]);
+    expect(outcome.aborted).toBeInstanceOf(ErrAnnounceAborted);
+    expect(outcome.revoked).toEqual({ count: 0, lost: true, reason: "revoked" });
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * The append FSM over a pipeline of three simulated brokers (one primary, two
+ * peers, Replicate on env.rpc), one behaviour per test:
+ * - acknowledged appends are committed on every replica, whose spools stay
+ *   identical, at consecutive offsets;
+ * - a peer crash fails the in-flight append (never acknowledged, never visible
+ *   on the primary), and once the route drops the peer the next append re-syncs
+ *   and commits at the greatest offset a surviving replica holds;
+ * - a primary behind its peers (restarted, empty spool) rolls forward to their
+ *   offset and adopts their registers;
+ * - an aborted append (its chunks throw) leaves nothing on any replica.
+ * Broken variants "commit-before-peers-ack" and "skip-sync-roll" make the
+ * second and third fail.
+ */
+import { describe, expect, it } from "vitest";
+import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
+import { fragmentSum } from "../../../../src/impl/gazette/protocol/fragment.ts";
+import { labelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
+import { decode, ReplicationCluster, text } from "./_support/replication-cluster.ts";
+
+const HOSTS = ["broker-a", "broker-b", "broker-c"];
+
+async function cluster(seed: number, brokenVariant?: ReplicationBrokenVariant): Promise<ReplicationCluster> {
+  const created = new ReplicationCluster({ seed, hosts: HOSTS, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+  await created.start();
+  return created;
+}
+
+/** What the journal holds on each replica: its end, registers and uncommitted bytes. */
+function heads(world: ReplicationCluster, hosts: readonly string[]) {
+  return hosts.map((host) => {
+    const spool = world.node(host).replica.spool;
+    return { end: spool.fragment.end, registers: spool.registers, delta: spool.delta };
+  });
+}
+
+/** Every live replica's spool: fragment, registers and delta. */
+function spools(world: ReplicationCluster, hosts: readonly string[]) {
+  return hosts.map((host) => {
+    const spool = world.node(host).replica.spool;
+    return { fragment: spool.fragment, registers: spool.registers, delta: spool.delta };
+  });
+}
+
+describe("gazette broker: replication pipeline (3 brokers)", () => {
+  it("commits acknowledged appends on every replica, with identical spools, at consecutive offsets", async () => {
+    const world = await cluster(1);
+    const journal: string[] = [];
+    for (const [index, parts] of [["hello, ", "world"], ["second"], ["third", " and ", "last"]].entries()) {
+      const outcome = await world.append(parts.map(text));
+      expect(outcome.error).toBeUndefined();
+      const response = outcome.value;
+      expect(response?.status).toBe("OK");
+      const content = parts.join("");
+      const before = journal.join("").length;
+      expect(response?.commit?.begin).toBe(before);
+      expect(response?.commit?.end).toBe(before + content.length);
+      expect(response?.commit?.sum).toBe(fragmentSum(text(content)));
+      expect(response?.totalChunks).toBe(parts.length);
+      journal.push(content);
+      const [primary, ...peers] = spools(world, HOSTS);
+      for (const peer of peers) expect(peer).toEqual(primary);
+      expect(primary?.fragment.end, `after append ${index}`).toBe(journal.join("").length);
+    }
+    // Every replica holds the whole journal in its spools, and the index saw each commit.
+    for (const host of HOSTS) {
+      const bytes = await world.on(host, (node) => node.index.readLocal(0, journal.join("").length));
+      expect(decode(bytes.value ?? new Uint8Array())).toBe(journal.join(""));
+    }
+    // The first spool was rolled after the journal's first write (it begins at the index's first offset) and handed to the persister.
+    expect(world.node("broker-a").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toEqual([[0, 12, true]]);
+    expect(world.node("broker-b").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toEqual([[0, 12, false]]);
+    expect(world.problems()).toEqual([]);
+  });
+
+  async function peerCrashScenario(variant?: ReplicationBrokenVariant) {
+    const world = await cluster(2, variant);
+    const first = await world.append([text("acknowledged")]);
+    expect(first.value?.status).toBe("OK");
+    const acknowledgedEnd = first.value?.commit?.end ?? -1;
+    // broker-c crashes after the client's last chunk, while the commit is in flight.
+    const failed = await world.append([text("in-"), text("flight"), () => world.crash("broker-c")]);
+    const primaryIndexEnd = world.node("broker-a").index.offsetRange().end;
+    const primaryCommitEnds = world.node("broker-a").index.commits.map((commit) => commit.fragment.end);
+    const survivorEnd = world.node("broker-b").replica.spool.fragment.end;
+    // The allocator drops the crashed peer from the route.
+    world.setRoute(["broker-a", "broker-b"], "broker-a");
+    world.spec = { ...world.spec, replication: 2 };
+    const next = await world.append([text("after")]);
+    return { world, failed, acknowledgedEnd, primaryIndexEnd, primaryCommitEnds, survivorEnd, next };
+  }
+
+  it("a peer crash fails the in-flight append, and the next append after the route change re-syncs at the right offset", async () => {
+    const { world, failed, acknowledgedEnd, primaryIndexEnd, primaryCommitEnds, survivorEnd, next } = await peerCrashScenario();
+    expect(failed.settled).toBe(true);
+    expect(failed.value).toBeUndefined();
+    expect(String(failed.error)).toMatch(/broker-c/);
+    // The primary never exposed the unacknowledged content to its readers.
+    expect(primaryIndexEnd).toBe(acknowledgedEnd);
+    expect(primaryCommitEnds.every((end) => end <= acknowledgedEnd)).toBe(true);
+    // The surviving peer committed it (at-least-once): the next append lands after it, on both replicas.
+    expect(survivorEnd).toBe(acknowledgedEnd + "in-flight".length);
+    expect(next.error).toBeUndefined();
+    expect(next.value?.status).toBe("OK");
+    expect(next.value?.commit?.begin).toBe(survivorEnd);
+    expect(world.probe("gazette.broker.pipeline-torn-down")).toBeGreaterThanOrEqual(1);
+    expect(world.probe("gazette.broker.sync-roll-forward")).toBeGreaterThanOrEqual(1);
+    const [primary, peer] = spools(world, ["broker-a", "broker-b"]);
+    expect(peer).toEqual(primary);
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("broken variant commit-before-peers-ack: the primary's readers see content a failed peer never got", async () => {
+    const { failed, acknowledgedEnd, primaryIndexEnd } = await peerCrashScenario("commit-before-peers-ack");
+    expect(failed.error).toBeDefined();
+    expect(primaryIndexEnd).toBeGreaterThan(acknowledgedEnd);
+  });
+
+  async function laggingPrimaryScenario(variant?: ReplicationBrokenVariant) {
+    const world = await cluster(3, variant);
+    for (const part of ["one", "two", "three"]) {
+      const outcome = await world.append([text(part)], { unionRegisters: labelSet("last", part) });
+      expect(outcome.value?.status).toBe("OK");
+    }
+    const journalEnd = world.node("broker-b").replica.spool.fragment.end;
+    // The primary restarts: its spool is gone (never synced), its index is empty.
+    world.crash("broker-a");
+    await world.restart("broker-a");
+    expect(world.node("broker-a").replica.spool.fragment.end).toBe(0);
+    const outcome = await world.append([text("four")]);
+    return { world, journalEnd, outcome };
+  }
+
+  it("a primary behind its peers rolls forward to their offset and adopts their registers", async () => {
+    const { world, journalEnd, outcome } = await laggingPrimaryScenario();
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.value?.status).toBe("OK");
+    expect(outcome.value?.commit?.begin).toBe(journalEnd);
+    expect(outcome.value?.registers).toEqual(labelSet("last", "three"));
+    expect(world.probe("gazette.broker.sync-roll-forward")).toBe(1);
+    const [primary, ...peers] = spools(world, HOSTS);
+    for (const peer of peers) expect(peer).toEqual(primary);
+    expect(primary?.fragment.begin).toBe(journalEnd);
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("broken variant skip-sync-roll: the lagging primary does not append after the journal's end", async () => {
+    const { journalEnd, outcome } = await laggingPrimaryScenario("skip-sync-roll");
+    expect(outcome.value?.commit?.begin).not.toBe(journalEnd);
+  });
+
+  it("an aborted append (its chunks throw) leaves nothing on any replica, and the next append takes its place", async () => {
+    const world = await cluster(4);
+    expect((await world.append([text("kept")])).value?.status).toBe("OK");
+    const before = heads(world, HOSTS);
+    const commitsBefore = HOSTS.map((host) => world.node(host).index.commits.length);
+    const clientError = new Error("client went away");
+    const aborted = await world.append([text("never "), text("seen"), clientError]);
+    expect(aborted.error).toBe(clientError);
+    expect(heads(world, HOSTS)).toEqual(before);
+    const [primary, ...peers] = spools(world, HOSTS);
+    for (const peer of peers) expect(peer).toEqual(primary);
+    expect(HOSTS.map((host) => world.node(host).index.commits.length)).toEqual(commitsBefore);
+    expect(world.probe("gazette.broker.append-rolled-back")).toBe(1);
+    const next = await world.append([text("next")]);
+    expect(next.value?.status).toBe("OK");
+    expect(next.value?.commit?.begin).toBe("kept".length);
+    expect(world.problems()).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * The server side of the Gazette scenarios: an etcd cluster (scenarios/etcd-cluster.ts),
+ * a fragment store host, and brokers, each broker under a supervisor that starts it
+ * again when it stops (its lease was lost: Gazette's broker exits then and is
+ * restarted by its orchestrator) or fails to start, at most RESTARTS_MAX times per
+ * incarnation.
+ */
+import { runBroker, type Broker, type BrokerOptions } from "../src/impl/gazette/broker/broker.ts";
+import { runFragmentStore } from "../src/impl/gazette/broker/fragment/store.ts";
+import { FRAGMENT_STORE_PORT } from "../src/impl/gazette/broker/fragment/store-url.ts";
+import { BROKER_PORT } from "../src/impl/gazette/broker/types.ts";
+import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
+import { createSimDisks } from "../src/sim/disk/system.ts";
+import type { Env } from "../src/sim/env.ts";
+import type { ScenarioContext } from "../src/sim/runner.ts";
+import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
+
+const RESTARTS_MAX = 50;
+const RESTART_BACKOFF_MS = 200;
+
+export interface BrokerHost {
+  readonly host: string;
+  readonly zone: string;
+}
+
+export interface GazetteClusterOptions {
+  readonly etcd: readonly string[];
+  readonly brokers: readonly BrokerHost[];
+  /** The fragment store's host. */
+  readonly store: string;
+  readonly broker?: Partial<Omit<BrokerOptions, "etcdEndpoints" | "zone">>;
+}
+
+export interface GazetteCluster {
+  readonly etcd: EtcdCluster;
+  readonly brokers: Map<string, Broker>;
+  readonly failures: Record<string, number>;
+  /** The store URL journals persist to. */
+  readonly storeUrl: string;
+}
+
+export const GAZETTE_SCENARIO_BASE = {
+  maxEvents: 2_000_000,
+  probePrefixes: ["gazette.", "etcd."],
+  createDisks: () => createSimDisks(),
+} as const;
+
+export function startGazetteCluster(context: ScenarioContext, options: GazetteClusterOptions): GazetteCluster {
+  const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: 2_000 });
+  const cluster: GazetteCluster = { etcd, brokers: new Map(), failures: {}, storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/` };
+  context.world.addHost(options.store, (env) => runStore(env)).start();
+  for (const broker of options.brokers) context.world.addHost(broker.host, (env) => supervise(env, cluster, options, broker)).start();
+  return cluster;
+}
+
+async function runStore(env: Env): Promise<void> {
+  await runFragmentStore(env, {}).closed;
+}
+
+function count(cluster: GazetteCluster, name: string): void {
+  cluster.failures[name] = (cluster.failures[name] ?? 0) + 1;
+}
+
+async function supervise(env: Env, cluster: GazetteCluster, options: GazetteClusterOptions, host: BrokerHost): Promise<void> {
+  env.lifetime.signal.addEventListener("abort", () => cluster.brokers.delete(env.host));
+  for (let start = 0; start < RESTARTS_MAX; start++) {
+    let broker: Broker;
+    try {
+      broker = await runBroker(env, { etcdEndpoints: options.etcd, zone: host.zone, port: BROKER_PORT, ...options.broker });
+    } catch (error) {
+      count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
+      await env.clock.sleep(RESTART_BACKOFF_MS);
+      continue;
+    }
+    cluster.brokers.set(env.host, broker);
+    const reason = await broker.terminated;
+    cluster.brokers.delete(env.host);
+    count(cluster, `stopped:${reason}`);
+    await env.clock.sleep(RESTART_BACKOFF_MS);
+  }
+}
+
+/** A journal spec for the scenarios: replication, fragment length, retention and refresh on the store. */
+export function scenarioJournalSpec(name: string, storeUrl: string, overrides: Partial<JournalSpec["fragment"]> & { replication?: number } = {}): JournalSpec {
+  const { replication, ...fragment } = overrides;
+  return {
+    name,
+    replication: replication ?? 3,
+    labels: { labels: [] },
+    fragment: {
+      length: 4 * 1024,
+      compressionCodec: "NONE",
+      stores: [storeUrl],
+      refreshIntervalMs: 2_000,
+      retentionMs: 0,
+      flushIntervalMs: 0,
+      ...fragment,
+    },
+    flags: 0,
+  };
+}

@@ -1,0 +1,479 @@
+/**
+ * The append FSM (Gazette's broker/append_fsm.go): the steps an append takes
+ * on the journal's primary, each a state, re-entered as the FSM converges on a
+ * synchronized pipeline under a current route.
+ *
+ *   resolve ─▶ startPipeline ─▶ sendPipelineSync ─▶ recvPipelineSync ─▶ updateAssignments
+ *      ▲              (reuse a synced pipeline ──────────────────────────▶)      │
+ *      └── peer at a later revision / assignments updated / too many members ◀──┤
+ *   awaitDesiredReplicas ─▶ validatePreconditions ─▶ streamContent ─▶ readAcknowledgements
+ *
+ * - Sync: the primary proposes its fragment (maybeRollFragment) with its
+ *   registers; a peer holding a greater offset answers PROPOSAL_MISMATCH, and
+ *   the primary rolls every replica forward to it and adopts that peer's
+ *   registers; a peer with a different route at a later etcd revision makes
+ *   the FSM re-resolve at that revision.
+ * - Preconditions (onValidatePreconditions, as Gazette): the first index
+ *   refresh is awaited; an unhealthy fragment store refuses with
+ *   FRAGMENT_STORE_UNHEALTHY; a CheckRegisters selector that does not match
+ *   NON-EMPTY registers is REGISTER_MISMATCH (empty registers match any
+ *   selector, Gazette's rule); a spool behind the index's end is
+ *   INDEX_HAS_GREATER_OFFSET unless the request names an offset (or the
+ *   journal is not writable); a named offset other than the journal's maximum
+ *   is WRONG_APPEND_OFFSET, and one equal to it rolls the pipeline there; a
+ *   spool that begins at the index's first offset is rolled (it holds the
+ *   journal's first write: rolling it dirties the remote index).
+ * - Content is streamed to every replica, then committed by a proposal of the
+ *   spool extended by it, with the register updates (applied only when bytes
+ *   were appended; an update with an empty append is an error). A client
+ *   error (the chunks iterable throws) or any peer failure rolls back, and a
+ *   failed pipeline is torn down (the next append builds and syncs a new one).
+ *
+ * Deviation from Gazette, on purpose: Gazette's primary applies the commit to
+ * its own spool when it scatters it, before peers acknowledge, so its readers
+ * may see content that a failed peer never got. Here the primary commits
+ * locally only once every peer acknowledged: content is invisible to readers
+ * until it is replicated. (Broken variant "commit-before-peers-ack" restores
+ * Gazette's order.) Assignment consistency (Gazette's updateAssignments) is
+ * delegated to an injected `advertiseConsistency`.
+ */
+import type { Env } from "../../../sim/env.ts";
+import { assert } from "../../common/assert.ts";
+import { ErrCancelled } from "../protocol/journal-client.ts";
+import { fragmentContentLength, fragmentsEqual, ZERO_SHA1_SUM, type Fragment } from "../protocol/fragment.ts";
+import { journalMayWrite, type Journal, type JournalSpec, type JournalSpecFragment } from "../protocol/journal-spec.ts";
+import { copyLabelSet, selectorMatches, subtractLabelSet, unionLabelSets } from "../protocol/labels.ts";
+import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
+import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
+import { Sha1 } from "../protocol/sha1.ts";
+import type { Status } from "../protocol/status.ts";
+import type { Spool } from "./fragment/spool.ts";
+import type { Pipeline } from "./pipeline.ts";
+import type { FragmentIndexApi, Registers, ReplicateRequest, Resolution } from "./types.ts";
+
+/** Deliberately broken replication (test fixtures, never set in real use). */
+export const REPLICATION_BROKEN_VARIANTS = {
+  "commit-before-peers-ack": "the primary commits to its own spool (and index) when it sends the commit, before peers acknowledge: a reader on the primary sees content a failed peer never got",
+  "skip-sync-roll": "the primary ignores peers that answer a sync with a greater offset instead of rolling forward to it: it appends at offsets the journal already holds (peers refuse the commit)",
+  "registers-on-mismatch": "a REGISTER_MISMATCH append still applies its register union and subtraction",
+} as const;
+export type ReplicationBrokenVariant = keyof typeof REPLICATION_BROKEN_VARIANTS;
+
+/** State transitions one append takes at most before it gives up (it re-resolves and re-syncs a bounded number of times). */
+export const APPEND_STEPS_MAX = 64;
+
+/** A register union or subtraction came with an append of no bytes (Gazette's errRegisterUpdateWithEmptyAppend). */
+export class ErrRegisterUpdateWithEmptyAppend extends Error {
+  override readonly name = "ErrRegisterUpdateWithEmptyAppend";
+  constructor() {
+    super("register modification requires non-empty Append");
+  }
+}
+
+/** The FSM took more than APPEND_STEPS_MAX transitions (routes or peers kept changing). */
+export class ErrAppendNotConverged extends Error {
+  override readonly name = "ErrAppendNotConverged";
+}
+
+/** What the FSM needs from its replica. */
+export interface AppendHost {
+  readonly env: Env;
+  readonly journal: Journal;
+  readonly localId: ProcessSpecId;
+  readonly index: FragmentIndexApi;
+  readonly spool: Spool;
+  storeHealthy(spec: JournalSpec): boolean;
+  /** Resolves the journal again, after the KeySpace reached `minEtcdRevision`. */
+  resolve(args: { minEtcdRevision: number; signal: AbortSignal }): Promise<Resolution>;
+  /** Makes etcd's assignments advertise the synced route; returns 0, or a revision to re-resolve at. */
+  advertiseConsistency?(resolution: Resolution): Promise<number>;
+  /** The pipeline that still owns the spool and never failed, if any. */
+  currentPipeline(): Pipeline | undefined;
+  /** Builds a new pipeline over the spool (taking it over from any other) for the resolved header. */
+  startPipeline(header: Header): Promise<Pipeline>;
+  tearDownPipeline(pipeline: Pipeline): Promise<void>;
+  readonly brokenVariant?: ReplicationBrokenVariant;
+}
+
+/**
+ * Gazette's maybeRollFragment: the spool's fragment, or an empty one rolled to
+ * its end (or to `rollToOffset`) under the spec's codec, when the fragment is
+ * empty, longer than the spec's length, of another codec, asked to roll, or
+ * from an earlier flush interval (UTC-aligned, in seconds since the epoch).
+ */
+export function maybeRollFragment(spool: Pick<Spool, "fragment" | "firstAppendTimeMs">, rollToOffset: number, spec: JournalSpecFragment, nowMs: number): Fragment {
+  const current = spool.fragment;
+  const length = fragmentContentLength(current);
+  let flush = length === 0 || length > spec.length || current.compressionCodec !== spec.compressionCodec || rollToOffset !== 0;
+  const intervalSeconds = Math.floor(spec.flushIntervalMs / 1000);
+  if (intervalSeconds > 0) {
+    const first = Math.floor(Math.floor(spool.firstAppendTimeMs / 1000) / intervalSeconds);
+    const now = Math.floor(Math.floor(nowMs / 1000) / intervalSeconds);
+    if (first !== now) flush = true;
+  }
+  if (!flush) return { ...current };
+  const next = { ...current };
+  if (rollToOffset !== 0) {
+    assert(next.end <= rollToOffset, `invalid rollToOffset (${rollToOffset} < ${next.end})`);
+    next.end = rollToOffset;
+  }
+  return { ...next, begin: next.end, sum: ZERO_SHA1_SUM, compressionCodec: spec.compressionCodec };
+}
+
+type AppendState =
+  | "resolve"
+  | "startPipeline"
+  | "sendPipelineSync"
+  | "recvPipelineSync"
+  | "updateAssignments"
+  | "awaitDesiredReplicas"
+  | "validatePreconditions"
+  | "streamContent"
+  | "readAcknowledgements"
+  | "error"
+  | "finished";
+
+async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw new ErrCancelled(signal.reason);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new ErrCancelled(signal.reason));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Runs one append to completion: a response with a status, or a typed error (peer failure, client error). */
+export async function runAppend(host: AppendHost, request: AppendRequest, chunks: AsyncIterable<Uint8Array>, resolution: Resolution, signal: AbortSignal): Promise<AppendResponse> {
+  return new AppendFsm(host, request, resolution, signal).run(chunks);
+}
+
+class AppendFsm {
+  private state: AppendState;
+  private pipeline: Pipeline | undefined;
+  private status: Status = "OK";
+  private error: unknown;
+  private readThroughRevision = 0;
+  private rollToOffset = 0;
+  private registers: Registers = { labels: [] };
+  private clientFragment: Fragment | undefined;
+  private totalChunks = 0;
+  /** The commit to apply locally once every peer acknowledged it. */
+  private pendingLocalCommit: ReplicateRequest | undefined;
+
+  constructor(
+    private readonly host: AppendHost,
+    private readonly request: AppendRequest,
+    private resolved: Resolution,
+    private readonly signal: AbortSignal,
+  ) {
+    this.state = "startPipeline";
+    this.checkResolution();
+  }
+
+  private get spec(): JournalSpec {
+    assert(this.resolved.spec !== undefined, "append: an OK resolution has a spec");
+    return this.resolved.spec;
+  }
+
+  async run(chunks: AsyncIterable<Uint8Array>): Promise<AppendResponse> {
+    for (let step = 0; step < APPEND_STEPS_MAX; step++) {
+      if (this.signal.aborted && this.state !== "error" && this.state !== "finished" && this.state !== "readAcknowledgements") {
+        // A sync whose answers were not read leaves the pipeline unusable.
+        if (this.state === "recvPipelineSync") await this.tearDown();
+        throw new ErrCancelled(this.signal.reason);
+      }
+      switch (this.state) {
+        case "resolve": await this.onResolve(); break;
+        case "startPipeline": await this.onStartPipeline(); break;
+        case "sendPipelineSync": await this.onSendPipelineSync(); break;
+        case "recvPipelineSync": await this.onRecvPipelineSync(); break;
+        case "updateAssignments": await this.onUpdateAssignments(); break;
+        case "awaitDesiredReplicas": this.onAwaitDesiredReplicas(); break;
+        case "validatePreconditions": await this.onValidatePreconditions(); break;
+        case "streamContent": await this.onStreamContent(chunks); break;
+        case "readAcknowledgements": await this.onReadAcknowledgements(); break;
+        case "error": return this.failure();
+        case "finished": return this.success();
+      }
+    }
+    if (this.state === "recvPipelineSync" || this.state === "readAcknowledgements") await this.tearDown();
+    throw new ErrAppendNotConverged(`append to ${this.host.journal} did not converge in ${APPEND_STEPS_MAX} steps`);
+  }
+
+  /** A resolution we cannot append under ends the FSM with its status. */
+  private checkResolution(): void {
+    if (this.resolved.status !== "OK") return this.fail(this.resolved.status);
+    if (this.resolved.spec === undefined) return this.fail("JOURNAL_NOT_FOUND");
+    if (!this.resolved.local || !this.resolved.primary) return this.fail("NOT_JOURNAL_PRIMARY_BROKER");
+  }
+
+  private fail(status: Status, error?: unknown): void {
+    this.status = status;
+    if (error !== undefined) this.error = error;
+    this.state = "error";
+  }
+
+  private async onResolve(): Promise<void> {
+    this.resolved = await this.host.resolve({ minEtcdRevision: this.readThroughRevision, signal: this.signal });
+    this.state = "startPipeline";
+    this.checkResolution();
+  }
+
+  private async onStartPipeline(): Promise<void> {
+    const current = this.host.currentPipeline();
+    if (current !== undefined && routesEquivalent(current.route, this.resolved.header.route)) {
+      // A pipeline of our route is synchronized by construction.
+      this.pipeline = current;
+      this.registers = copyLabelSet(this.host.spool.registers);
+      this.state = "updateAssignments";
+      return;
+    }
+    if (current !== undefined) await this.host.tearDownPipeline(current);
+    this.pipeline = await this.host.startPipeline(this.resolved.header);
+    this.registers = copyLabelSet(this.host.spool.registers);
+    this.rollToOffset = 0;
+    this.state = "sendPipelineSync";
+  }
+
+  private syncPipeline(): Pipeline {
+    assert(this.pipeline !== undefined, "append: a pipeline is held");
+    return this.pipeline;
+  }
+
+  private async onSendPipelineSync(): Promise<void> {
+    const pipeline = this.syncPipeline();
+    const proposal = maybeRollFragment(this.host.spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
+    const request: ReplicateRequest = {
+      journal: this.host.journal,
+      pipeline: pipeline.id,
+      proposal,
+      registers: copyLabelSet(this.registers),
+      contentDelta: 0,
+      acknowledge: true,
+    };
+    // The first sync of a pipeline carries its header (route and revision).
+    if (this.rollToOffset === 0) request.header = pipeline.header;
+    await pipeline.scatter(request);
+    this.state = "recvPipelineSync";
+  }
+
+  private async onRecvPipelineSync(): Promise<void> {
+    const pipeline = this.syncPipeline();
+    const sync = await pipeline.gatherSync({ ignoreGreaterOffsets: this.host.brokenVariant === "skip-sync-roll" });
+    const failure = pipeline.recvErr() ?? pipeline.sendErr();
+    this.rollToOffset = sync.rollToOffset;
+    this.readThroughRevision = sync.readThroughRevision;
+    if (failure !== undefined) {
+      await this.tearDown();
+      this.error = failure;
+      this.state = "error";
+    } else if (sync.rollToOffset !== 0) {
+      // A peer has a larger offset, or an equal one with an incompatible fragment: roll everyone there.
+      if (sync.rollToRegisters !== undefined) this.registers = copyLabelSet(sync.rollToRegisters);
+      this.host.env.probe("gazette.broker.sync-roll-forward");
+      this.state = "sendPipelineSync";
+    } else if (sync.readThroughRevision !== 0) {
+      // A peer has a different route at a later etcd revision.
+      this.host.env.probe("gazette.broker.sync-read-through");
+      await this.tearDown();
+      this.state = "resolve";
+    } else {
+      this.state = "updateAssignments";
+    }
+  }
+
+  private async onUpdateAssignments(): Promise<void> {
+    const advertise = this.host.advertiseConsistency;
+    if (advertise === undefined) {
+      this.state = "awaitDesiredReplicas";
+      return;
+    }
+    let revision: number;
+    try {
+      revision = await advertise.call(this.host, this.resolved);
+    } catch (error) {
+      this.error = error;
+      this.state = "error";
+      return;
+    }
+    if (revision === 0) {
+      this.state = "awaitDesiredReplicas";
+    } else {
+      this.readThroughRevision = revision;
+      this.state = "resolve";
+    }
+  }
+
+  private onAwaitDesiredReplicas(): void {
+    const members = this.resolved.header.route.members.length;
+    const desired = this.spec.replication;
+    if (members > desired) {
+      // The allocator over-subscribed the journal ahead of removing a member: wait for it.
+      this.readThroughRevision = this.resolved.header.etcd.revision + 1;
+      this.host.env.probe("gazette.broker.await-desired-replicas");
+      this.state = "resolve";
+    } else if (members < desired) {
+      this.fail("INSUFFICIENT_JOURNAL_BROKERS");
+    } else {
+      this.state = "validatePreconditions";
+    }
+  }
+
+  private async onValidatePreconditions(): Promise<void> {
+    await raceAbort(this.host.index.firstRefresh(), this.signal);
+    if (!this.host.storeHealthy(this.spec)) return this.fail("FRAGMENT_STORE_UNHEALTHY");
+    const spool = this.host.spool.fragment;
+    const range = this.host.index.offsetRange();
+    const maxOffset = Math.max(spool.end, range.end);
+    const check = this.request.checkRegisters;
+    if (check !== undefined && this.registers.labels.length !== 0 && !selectorMatches(check, this.registers)) {
+      if (this.host.brokenVariant === "registers-on-mismatch") this.mutateRegistersOnMismatch();
+      return this.fail("REGISTER_MISMATCH");
+    }
+    if (spool.end !== maxOffset && this.request.offset === 0 && journalMayWrite(this.spec.flags)) return this.fail("INDEX_HAS_GREATER_OFFSET");
+    if (this.request.offset !== 0 && this.request.offset !== maxOffset) return this.fail("WRONG_APPEND_OFFSET");
+    if (this.request.offset !== 0 && spool.end !== maxOffset) {
+      // Re-sync the pipeline at the explicitly requested offset.
+      this.host.env.probe("gazette.broker.explicit-offset-roll");
+      this.rollToOffset = maxOffset;
+      this.state = "sendPipelineSync";
+      return;
+    }
+    // The spool holds the journal's first known write: roll it, dirtying the remote index.
+    if (spool.begin === range.begin) this.rollToOffset = spool.end;
+    this.state = "streamContent";
+  }
+
+  /** Broken variant "registers-on-mismatch": applies the updates although the check failed. */
+  private mutateRegistersOnMismatch(): void {
+    let registers = this.registers;
+    if (this.request.subtractRegisters !== undefined) registers = subtractLabelSet(registers, this.request.subtractRegisters);
+    if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
+    this.registers = registers;
+    this.host.spool.registers = copyLabelSet(registers);
+  }
+
+  private async onStreamContent(chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const pipeline = this.syncPipeline();
+    const spool = this.host.spool;
+    // Maybe roll the fragment ahead of this append. The pipeline is in sync: no acknowledgement.
+    const roll = maybeRollFragment(spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
+    if (!fragmentsEqual(spool.fragment, roll)) {
+      await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: roll, registers: copyLabelSet(this.registers), contentDelta: 0, acknowledge: false });
+    }
+    const begin = spool.fragment.end;
+    const summer = new Sha1();
+    let length = 0;
+    let clientError: unknown;
+    try {
+      for await (const chunk of chunks) {
+        if (this.signal.aborted) throw new ErrCancelled(this.signal.reason);
+        if (chunk.length === 0) continue;
+        this.totalChunks++;
+        if (!journalMayWrite(this.spec.flags)) {
+          // Non-empty appends cannot be made to non-writable journals.
+          this.status = "NOT_ALLOWED";
+          break;
+        }
+        await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, content: chunk, contentDelta: length, acknowledge: false });
+        summer.update(chunk);
+        length += chunk.length;
+        if (pipeline.sendErr() !== undefined) break;
+      }
+    } catch (error) {
+      clientError = error;
+    }
+    this.clientFragment = { ...spool.fragment, begin, end: begin + length, sum: length === 0 ? ZERO_SHA1_SUM : summer.digestHex() };
+    if (clientError === undefined && length === 0 && (this.request.unionRegisters !== undefined || this.request.subtractRegisters !== undefined)) {
+      clientError = new ErrRegisterUpdateWithEmptyAppend();
+    }
+    if (clientError === undefined && pipeline.sendErr() === undefined && this.status === "OK") await this.sendCommit(pipeline);
+    else await this.sendRollback(pipeline, clientError);
+    this.state = "readAcknowledgements";
+  }
+
+  /** Asks every replica to commit the spool extended by the client's content, with the register updates. */
+  private async sendCommit(pipeline: Pipeline): Promise<void> {
+    let registers = this.registers;
+    if (this.request.subtractRegisters !== undefined) registers = subtractLabelSet(registers, this.request.subtractRegisters);
+    if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
+    this.registers = registers;
+    const commit: ReplicateRequest = { journal: this.host.journal, pipeline: pipeline.id, proposal: this.host.spool.next(), registers: copyLabelSet(registers), contentDelta: 0, acknowledge: true };
+    if (this.host.brokenVariant === "commit-before-peers-ack") {
+      await pipeline.scatter(commit);
+      return;
+    }
+    await pipeline.scatter(commit, { local: false });
+    this.pendingLocalCommit = commit;
+  }
+
+  /** A client or peer error: every replica rolls back its partial content. */
+  private async sendRollback(pipeline: Pipeline, clientError: unknown): Promise<void> {
+    if (clientError !== undefined) this.error = clientError;
+    this.host.env.probe("gazette.broker.append-rolled-back");
+    const spool = this.host.spool;
+    await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: { ...spool.fragment }, registers: copyLabelSet(spool.registers), contentDelta: 0, acknowledge: true });
+  }
+
+  private async onReadAcknowledgements(): Promise<void> {
+    const pipeline = this.syncPipeline();
+    await pipeline.gatherOK();
+    const failure = pipeline.recvErr() ?? pipeline.sendErr();
+    const commit = this.pendingLocalCommit;
+    this.pendingLocalCommit = undefined;
+    if (commit !== undefined) {
+      if (failure === undefined) {
+        const { response } = await this.host.spool.apply(commit, true);
+        assert(response.status === "OK", `append: the primary's spool refused its own commit (${response.status})`);
+      } else {
+        await this.host.spool.rollback();
+      }
+    }
+    if (this.error !== undefined || this.status !== "OK") {
+      if (failure !== undefined) await this.tearDown();
+      this.state = "error";
+    } else if (failure !== undefined) {
+      await this.tearDown();
+      this.error = failure;
+      this.state = "error";
+    } else {
+      this.state = "finished";
+    }
+  }
+
+  /** Tears down the held pipeline (it failed, its route is stale, or answers are left unread). */
+  private async tearDown(): Promise<void> {
+    const pipeline = this.pipeline;
+    this.pipeline = undefined;
+    if (pipeline === undefined) return;
+    this.host.env.probe("gazette.broker.pipeline-torn-down");
+    await this.host.tearDownPipeline(pipeline);
+  }
+
+  private failure(): AppendResponse {
+    if (this.status === "OK") {
+      assert(this.error !== undefined, "append: an error state has a status or an error");
+      throw this.error;
+    }
+    const response: AppendResponse = { status: this.status, header: this.resolved.header, totalChunks: this.totalChunks, delayedChunks: 0 };
+    if (this.status === "REGISTER_MISMATCH") response.registers = copyLabelSet(this.registers);
+    return response;
+  }
+
+  private success(): AppendResponse {
+    assert(this.clientFragment !== undefined, "append: a finished append has its fragment");
+    return {
+      status: "OK",
+      header: this.resolved.header,
+      commit: this.clientFragment,
+      registers: copyLabelSet(this.registers),
+      totalChunks: this.totalChunks,
+      delayedChunks: 0,
+    };
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * A Gazette broker process (Gazette's cmd/gazette serve): wires the parts of
+ * types.ts together on one host.
+ *
+ * Start-up: mirror the key space from etcd, serve the Journal and Replicate
+ * services, announce this broker's member key under a lease (waiting for a
+ * previous incarnation's key to expire), then run the allocator (it only acts
+ * while this member is the oldest). Replicas follow the key space: a journal
+ * assigned here gets a replica (spool, fragment index with its refresh loop,
+ * persister hand-off) and loses it when unassigned (its spool is rolled and
+ * persisted). When the lease is lost (a partition from etcd longer than its TTL,
+ * a long pause), the broker stops: it closes its replicas and its server and
+ * `terminated` resolves, as Gazette's broker exits for its orchestrator to
+ * restart it.
+ */
+import type { Env } from "../../../sim/env.ts";
+import { EtcdClient } from "../../etcd/index.ts";
+import { FragmentTransports } from "../client/fragment-transport.ts";
+import type { Journal, JournalSpec } from "../protocol/journal-spec.ts";
+import { serveJournal } from "../protocol/rpc-binding.ts";
+import { emptyRoute, parseEndpoint, processSpecIdEqual, type ProcessSpecId } from "../protocol/route.ts";
+import { runAllocator } from "./allocator.ts";
+import { announce, type Announcement } from "./announce.ts";
+import { FragmentIndex, runIndexRefresh } from "./fragment/index.ts";
+import { Persister } from "./fragment/persister.ts";
+import { FragmentStoreClient } from "./fragment/store-client.ts";
+import { KeySpace, KEYSPACE_ROOT_DEFAULT } from "./keyspace.ts";
+import { applyJournals, listJournals } from "./list-apply.ts";
+import type { ReadBrokenVariant } from "./read.ts";
+import { createReplica, type ReplicaOptions } from "./replica.ts";
+import { replicateOverRpc, serveReplicate } from "./replicate-wire.ts";
+import type { ReplicationBrokenVariant } from "./append.ts";
+import { Resolver } from "./resolver.ts";
+import { JournalService } from "./service.ts";
+import { BROKER_PORT, type BrokerSpec, type Replica } from "./types.ts";
+
+export interface BrokerOptions {
+  readonly etcdEndpoints: readonly string[];
+  readonly zone: string;
+  /** Default: the host's name. */
+  readonly suffix?: string;
+  readonly port?: number;
+  readonly root?: string;
+  /** Lease of the member key, in seconds (Gazette's --etcd.lease, 20 s by default). Default 20. */
+  readonly leaseTtlSeconds?: number;
+  readonly journalLimit?: number;
+  readonly spoolDirectory?: string;
+  readonly replica?: ReplicaOptions;
+  /** The persister's round interval (Gazette persists every 60 s). */
+  readonly persistIntervalMs?: number;
+  readonly callDeadlineMs?: number;
+  /** Test fixtures (never set in real use). */
+  readonly brokenVariants?: { readonly replication?: ReplicationBrokenVariant; readonly read?: ReadBrokenVariant };
+}
+
+export interface Broker {
+  readonly id: ProcessSpecId;
+  readonly keyspace: KeySpace;
+  readonly replicas: ReadonlyMap<Journal, Replica>;
+  readonly storeClient: FragmentStoreClient;
+  /** Resolves with why the broker stopped ("lease-lost", "stopped"). */
+  readonly terminated: Promise<string>;
+  /** Revokes the lease and stops (a graceful exit). */
+  stop(): Promise<void>;
+}
+
+export async function runBroker(env: Env, options: BrokerOptions): Promise<Broker> {
+  const id: ProcessSpecId = { zone: options.zone, suffix: options.suffix ?? env.host };
+  const port = options.port ?? BROKER_PORT;
+  const root = options.root ?? KEYSPACE_ROOT_DEFAULT;
+  const spec: BrokerSpec = { id, endpoint: `sim://${env.host}:${port}`, journalLimit: options.journalLimit ?? 0 };
+  const stopping = new AbortController();
+  // Not tied to env.lifetime: when the process dies nothing of it runs again (Env's contract), so only a stop cancels.
+  const signal = stopping.signal;
+
+  const etcd = new EtcdClient(env, { endpoints: options.etcdEndpoints, operationTimeoutMs: 2_000, callDeadlineMs: 500 });
+  const keyspace = new KeySpace(env, etcd, { root });
+  if (!(await keyspace.start(signal))) throw new Error("broker stopped before the key space loaded");
+
+  const storeClient = new FragmentStoreClient(env);
+  const transports = new FragmentTransports();
+  storeClient.install(transports);
+  const persister = new Persister(env, storeClient, { signal, ...(options.persistIntervalMs !== undefined ? { roundIntervalMs: options.persistIntervalMs } : {}) });
+  const replicas = new Map<Journal, { replica: Replica; index: FragmentIndex; stop: AbortController }>();
+  const resolver = new Resolver(keyspace, id, (journal) => replicas.get(journal)?.replica);
+  const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
+  const transport = replicateOverRpc(env, endpointOf, options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {});
+
+  const service = new JournalService({
+    env,
+    resolve: (args) => resolver.resolve(args),
+    list: (request) => listJournals(keyspace, request, keyspace.header(id, emptyRoute())),
+    apply: (request) => applyJournals(etcd, keyspace, request, { processId: id, signal }),
+    transports,
+    port,
+    ...(options.callDeadlineMs !== undefined ? { callDeadlineMs: options.callDeadlineMs } : {}),
+    ...(options.brokenVariants?.read !== undefined ? { readBrokenVariant: options.brokenVariants.read } : {}),
+  });
+  const server = env.rpc.serve(port);
+  serveJournal(server, service);
+  serveReplicate(server, (request, context) => service.replicate(request, context));
+
+  let announcement: Announcement;
+  try {
+    announcement = await announce(env, etcd, root, spec, { ttlSeconds: options.leaseTtlSeconds ?? 20, signal });
+  } catch (error) {
+    server.close();
+    stopping.abort();
+    throw error;
+  }
+  void runAllocator(env, etcd, keyspace, id, { signal: AbortSignal.any([signal, announcement.lost]) }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
+
+  const specOf = (journal: Journal): JournalSpec | undefined => keyspace.item(journal)?.spec;
+  const isPrimary = (journal: Journal): boolean => {
+    const route = keyspace.route(journal);
+    const primary = route.members[route.primary];
+    return primary !== undefined && processSpecIdEqual(primary, id);
+  };
+
+  const open = (journal: Journal): void => {
+    const index = new FragmentIndex(env, journal);
+    const stop = new AbortController();
+    const replicaSignal = AbortSignal.any([signal, stop.signal]);
+    const replica = createReplica(env, {
+      journal,
+      localId: id,
+      index,
+      persist: async (fragment, local, stores, primary) => {
+        const persisted = await persister.persist(fragment, local, stores, primary);
+        // The replica drops its local copy once this resolves: only a persisted fragment may be dropped.
+        if (persisted === undefined && stores.length > 0 && fragment.end > fragment.begin) throw new Error(`fragment ${fragment.begin}-${fragment.end} of ${journal} was not persisted`);
+      },
+      transport,
+      storeHealthy: (journalSpec) => {
+        const store = journalSpec.fragment.stores[0];
+        return store === undefined || storeClient.healthy(store);
+      },
+      resolve: async ({ minEtcdRevision, signal: resolveSignal }) => {
+        if (minEtcdRevision > keyspace.revision) await keyspace.waitForRevision(minEtcdRevision, resolveSignal);
+        return resolver.resolve({ journal, requirePrimary: true, mayProxy: false, signal: resolveSignal });
+      },
+      spoolDirectory: `${options.spoolDirectory ?? "/spools"}/${journal.replaceAll("/", "%2F")}`,
+      ...(options.replica !== undefined ? { options: options.replica } : {}),
+      ...(options.brokenVariants?.replication !== undefined ? { brokenVariant: options.brokenVariants.replication } : {}),
+    });
+    void runIndexRefresh(env, index, storeClient, () => specOf(journal), { signal: replicaSignal, isPrimary: () => isPrimary(journal) }).catch((error: unknown) =>
+      env.log.warn("index refresh stopped", { journal, error: String(error) }),
+    );
+    replicas.set(journal, { replica, index, stop });
+    env.trace("gazette.broker.replica-open", { journal });
+  };
+
+  const close = (journal: Journal): void => {
+    const entry = replicas.get(journal);
+    if (entry === undefined) return;
+    replicas.delete(journal);
+    entry.stop.abort();
+    env.trace("gazette.broker.replica-close", { journal });
+    void entry.replica
+      .close()
+      .catch((error: unknown) => env.log.warn("replica close failed", { journal, error: String(error) }))
+      .finally(() => entry.index.close());
+  };
+
+  const reconcile = (): void => {
+    if (signal.aborted) return;
+    const assigned = new Set(keyspace.assignmentsOf(id).map((assignment) => assignment.journal).filter((journal) => keyspace.item(journal) !== undefined));
+    for (const journal of [...replicas.keys()]) if (!assigned.has(journal)) close(journal);
+    for (const journal of [...assigned].sort()) if (!replicas.has(journal)) open(journal);
+  };
+  const unsubscribe = keyspace.onChange(reconcile);
+  reconcile();
+
+  let finish: (reason: string) => void = () => undefined;
+  const terminated = new Promise<string>((resolve) => {
+    finish = resolve;
+  });
+  const shutdown = (reason: string): void => {
+    if (stopping.signal.aborted) return;
+    unsubscribe();
+    for (const journal of [...replicas.keys()]) close(journal);
+    server.close();
+    stopping.abort();
+    env.trace("gazette.broker.stopped", { reason });
+    finish(reason);
+  };
+  announcement.lost.addEventListener("abort", () => {
+    env.probe("gazette.broker.lease-lost");
+    shutdown("lease-lost");
+  });
+
+  return {
+    id,
+    keyspace,
+    get replicas() {
+      return new Map([...replicas].map(([journal, entry]) => [journal, entry.replica]));
+    },
+    storeClient,
+    terminated,
+    async stop() {
+      await announcement.revoke().catch(() => undefined);
+      shutdown("stopped");
+    },
+  };
+}
+
+/** The host of a member's endpoint ("sim://broker-1:8080" → "broker-1"). */
+export function endpointHost(endpoint: string): string {
+  return parseEndpoint(endpoint).host;
+}

@@ -1,0 +1,200 @@
+/**
+ * FragmentIndex (Gazette's fragment.Index): a queryable index of one journal's
+ * fragments, local (spools on this broker's disk, with their content) and remote
+ * (the fragment stores' listing).
+ *
+ * Query rules (index.Query): the fragment covering the offset that extends
+ * furthest; offset -1 means the write head (the index's end). When no fragment
+ * covers the offset:
+ *   - below the first fragment: skip forward to it at once (`jumped`);
+ *   - inside a gap with a later fragment: skip to that fragment only if it was
+ *     persisted (ModTime != 0) more than OFFSET_JUMP_AGE_THRESHOLD_MS ago (a
+ *     young gap may be a fragment still being uploaded by another broker, which
+ *     a new broker must wait for);
+ *   - otherwise (at or past the end, or a young gap): a non-blocking query
+ *     answers OFFSET_NOT_YET_AVAILABLE; a blocking one waits for the index to
+ *     change (spool commit, refresh), or for a young gap to age, and looks again.
+ * A waiting query ends when its signal aborts (rejecting with the signal's
+ * reason) or the index is closed (ErrIndexClosed); it leaves no listener behind.
+ * An offset below -1 is a ValidationError (a malformed request, not a crash).
+ *
+ * ReplaceRemote keeps the local fragments that the new remote set does not cover
+ * (CoverSetDifference), so a spool not yet persisted stays readable; a local
+ * fragment whose offsets the store now holds is dropped in favour of the store's.
+ *
+ * Broken variants (test fixtures): INDEX_BROKEN_VARIANTS.
+ */
+import type { Env, Timer } from "../../../../sim/env.ts";
+import { assert } from "../../../common/assert.ts";
+import type { Fragment } from "../../protocol/fragment.ts";
+import type { Journal } from "../../protocol/journal-spec.ts";
+import { ValidationError } from "../../protocol/validation.ts";
+import { OFFSET_JUMP_AGE_THRESHOLD_MS, type FragmentIndexApi, type IndexedFragment, type IndexQueryResult, type LocalContent } from "../types.ts";
+import { CoverSet, type CoverSetBrokenVariant } from "./cover-set.ts";
+import { ErrIndexClosed, ErrIndexWaitersExhausted } from "./errors.ts";
+
+export { runIndexRefresh } from "./index-refresh.ts";
+export type { IndexRefreshOptions, IndexRefreshStats, IndexRefreshBrokenVariant } from "./index-refresh.ts";
+
+/** Deliberately broken indexes (test fixtures): each names the rule it breaks. */
+export const INDEX_BROKEN_VARIANTS = {
+  "jump-into-gap-at-once": "a query inside a gap skips to the next fragment at once, however young (no 6 h rule)",
+  "no-jump-before-first": "a query below the first fragment waits instead of skipping to it",
+  "drops-local-on-refresh": "ReplaceRemote drops every local fragment, persisted or not",
+} as const;
+export type IndexBrokenVariant = keyof typeof INDEX_BROKEN_VARIANTS;
+
+/** Most queries blocked on one index at once. */
+export const INDEX_WAITERS_MAX = 10_000;
+
+export interface FragmentIndexOptions {
+  brokenVariant?: IndexBrokenVariant;
+  coverSetBrokenVariant?: CoverSetBrokenVariant;
+  waitersMax?: number;
+}
+
+type Waiter = () => void;
+
+export class FragmentIndex implements FragmentIndexApi {
+  private set: CoverSet<IndexedFragment>;
+  private local: CoverSet<IndexedFragment>;
+  private readonly waiters = new Set<Waiter>();
+  private readonly waitersMax: number;
+  private resolveFirstRefresh: () => void = () => {};
+  private readonly firstRefreshPromise: Promise<void>;
+  private refreshed = false;
+  private closed = false;
+
+  constructor(
+    private readonly env: Env,
+    readonly journal: Journal,
+    private readonly options: FragmentIndexOptions = {},
+  ) {
+    this.set = new CoverSet(options.coverSetBrokenVariant);
+    this.local = new CoverSet(options.coverSetBrokenVariant);
+    this.waitersMax = options.waitersMax ?? INDEX_WAITERS_MAX;
+    this.firstRefreshPromise = new Promise((resolve) => {
+      this.resolveFirstRefresh = resolve;
+    });
+  }
+
+  /** SpoolCommit: a local spool's committed fragment (new or extended), readable through `local`. */
+  spoolCommit(fragment: Fragment, local: LocalContent): void {
+    assert(fragment.journal === this.journal, `spoolCommit: fragment of ${fragment.journal} in the index of ${this.journal}`);
+    const entry: IndexedFragment = { fragment, local };
+    this.set.add(entry);
+    this.local.add(entry);
+    this.wake();
+  }
+
+  /** ReplaceRemote: the stores' listing replaces every remote fragment; uncovered local ones stay. */
+  replaceRemote(fragments: readonly Fragment[]): void {
+    const remote = new CoverSet<IndexedFragment>(this.options.coverSetBrokenVariant);
+    for (const fragment of fragments) {
+      if (fragment.journal !== this.journal) {
+        this.env.log.warn("fragment index: ignoring a listed fragment of another journal", { journal: this.journal, other: fragment.journal });
+        continue;
+      }
+      remote.add({ fragment });
+    }
+    this.local = this.options.brokenVariant === "drops-local-on-refresh" ? new CoverSet(this.options.coverSetBrokenVariant) : CoverSet.difference(this.local, remote);
+    for (const entry of this.local.toArray()) {
+      const added = remote.add(entry);
+      assert(added, "expected local fragment to not be covered");
+    }
+    this.set = remote;
+    this.wake();
+    if (!this.refreshed) {
+      this.refreshed = true;
+      this.resolveFirstRefresh();
+    }
+  }
+
+  /** Index.Query (see the file comment). */
+  async query(offset: number, options: { block: boolean; signal?: AbortSignal }): Promise<IndexQueryResult> {
+    if (!Number.isSafeInteger(offset) || offset < -1) throw new ValidationError(`invalid Offset (${offset}; expected -1 <= Offset)`);
+    const requested = offset === -1 ? this.set.endOffset() : offset;
+    for (;;) {
+      const answer = this.lookUp(requested);
+      if (answer.result !== undefined) return answer.result;
+      if (!options.block) return { status: "OFFSET_NOT_YET_AVAILABLE", writeHead: this.set.endOffset() };
+      await this.waitForChange(options.signal, answer.agesInMs);
+    }
+  }
+
+  /** [begin, end) of the indexed fragments; dirty when some are local only. */
+  offsetRange(): { begin: number; end: number; dirty: boolean } {
+    return { begin: this.set.beginOffset(), end: this.set.endOffset(), dirty: this.local.length !== 0 };
+  }
+
+  firstRefresh(): Promise<void> {
+    return this.firstRefreshPromise;
+  }
+
+  fragments(): IndexedFragment[] {
+    return this.set.toArray();
+  }
+
+  /** Queries waiting now (tests). */
+  waiting(): number {
+    return this.waiters.size;
+  }
+
+  /** The replica went away: waiting and later blocking queries fail with ErrIndexClosed. */
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  /** One look at the index: an answer, or how long until the gap at `offset` is old enough to skip. */
+  private lookUp(requested: number): { result?: IndexQueryResult; agesInMs?: number } {
+    const { index, found } = this.set.longestOverlapping(requested);
+    const writeHead = this.set.endOffset();
+    if (found) return { result: { status: "OK", offset: requested, writeHead, fragment: this.set.at(index), jumped: false } };
+    if (index === this.set.length) return {};
+    const next = this.set.at(index);
+    const jump = (probe: string): { result: IndexQueryResult } => {
+      this.env.probe(probe);
+      this.env.trace("gazette.broker.offset-jump", { journal: this.journal, from: requested, to: next.fragment.begin });
+      return { result: { status: "OK", offset: next.fragment.begin, writeHead, fragment: next, jumped: true } };
+    };
+    if (index === 0) {
+      if (this.options.brokenVariant !== "no-jump-before-first") return jump("gazette.broker.offset-jump-before-first");
+      return {};
+    }
+    if (this.options.brokenVariant === "jump-into-gap-at-once") return jump("gazette.broker.offset-jump-over-gap");
+    if (next.fragment.modTime === 0) return {};
+    const agesAtMs = next.fragment.modTime * 1000 + OFFSET_JUMP_AGE_THRESHOLD_MS;
+    const now = this.env.clock.now();
+    if (agesAtMs < now) return jump("gazette.broker.offset-jump-over-gap");
+    return { agesInMs: agesAtMs - now + 1 };
+  }
+
+  /** Waits for the next change of the index, or `agesInMs`, or the signal's abort (rejecting with its reason). */
+  private waitForChange(signal: AbortSignal | undefined, agesInMs: number | undefined): Promise<void> {
+    if (this.closed) return Promise.reject(new ErrIndexClosed());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.waiters.size >= this.waitersMax) return Promise.reject(new ErrIndexWaitersExhausted(this.waitersMax));
+    return new Promise<void>((resolve, reject) => {
+      let timer: Timer | undefined;
+      const finish = (error?: unknown) => {
+        this.waiters.delete(waiter);
+        timer?.cancel();
+        signal?.removeEventListener("abort", onAbort);
+        if (error !== undefined) reject(error);
+        else if (this.closed) reject(new ErrIndexClosed());
+        else resolve();
+      };
+      const waiter: Waiter = () => finish();
+      const onAbort = () => finish(signal?.reason ?? new Error("aborted"));
+      this.waiters.add(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      if (agesInMs !== undefined) timer = this.env.clock.setTimer(agesInMs, () => finish());
+    });
+  }
+
+  /** Wakes every blocked query (they look again). */
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
