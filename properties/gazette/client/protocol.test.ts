@@ -32,6 +32,7 @@ import {
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { decodeReadResponseByCast, selectorToStringForgettingExclusions, validateJournalWithoutPathChecks } from "../_fixtures/broken-protocol.ts";
 import { brokerRoute, journalSpec } from "../_support/model-store.ts";
+import { mutate, wireValueArbitrary } from "../_support/wire-fuzz.ts";
 
 const check = async (property: fc.IAsyncProperty<unknown> | fc.IProperty<unknown>, name: string, runs: number) =>
   fc.check(property as fc.IProperty<unknown>, { ...propertyParameters(name, runs), reporter: undefined, endOnFailure: true });
@@ -174,37 +175,7 @@ const validMessages: Array<[string, (value: WireValue) => unknown, object]> = [
   ["ApplyRequest", decodeApplyRequest, { changes: [{ expectModRevision: 0, upsert: journalSpec("a/journal") }, { expectModRevision: 3, delete: "b/journal" }] }],
 ];
 
-const wireValue: fc.Arbitrary<WireValue> = fc.letrec<{ value: WireValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small" },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer({ min: -5, max: 1000 }),
-    fc.double(),
-    fc.string({ maxLength: 12 }),
-    fc.constantFrom("OK", "GZIP", "a/journal", "JOURNAL_NOT_FOUND", "file:///x"),
-    fc.uint8Array({ maxLength: 4 }),
-    fc.array(tie("value"), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom("status", "offset", "journal", "header", "fragment", "content", "route", "members", "labels", "spec", "etcd", "x"), tie("value"), { maxKeys: 4 }),
-  ),
-})).value;
-
-/** Replaces the value at a random path of `message` with `replacement`. */
-function mutate(message: WireValue, path: readonly number[], replacement: WireValue): WireValue {
-  if (path.length === 0 || message === null || typeof message !== "object" || message instanceof Uint8Array) return replacement;
-  const [step, ...rest] = path as [number, ...number[]];
-  if (Array.isArray(message)) {
-    const items = [...(message as WireValue[])];
-    if (items.length === 0) return replacement;
-    const index = step % items.length;
-    items[index] = mutate(items[index] as WireValue, rest, replacement);
-    return items;
-  }
-  const entries = Object.entries(message as Record<string, WireValue>).filter(([, value]) => value !== undefined);
-  if (entries.length === 0) return replacement;
-  const [key, value] = entries[step % entries.length] as [string, WireValue];
-  return { ...(message as Record<string, WireValue>), [key]: mutate(value, rest, replacement) };
-}
+const wireValue = wireValueArbitrary(["OK", "GZIP", "a/journal", "JOURNAL_NOT_FOUND", "file:///x"], ["status", "offset", "journal", "header", "fragment", "content", "route", "members", "labels", "spec", "etcd", "x"]);
 
 function decodingProperty(decoders: ReadonlyArray<readonly [string, (value: WireValue) => unknown, object]>) {
   return fc.property(fc.nat(decoders.length - 1), fc.array(fc.nat(20), { maxLength: 5 }), wireValue, fc.boolean(), (which, path, replacement, whole) => {

@@ -34,6 +34,7 @@ import { RpcError, type WireValue } from "../../../../src/sim/env.ts";
 import { World } from "../../../../src/sim/world.ts";
 import { propertyParameters } from "../../../_support/fast-check.ts";
 import { decodeReplicateRequestByCast } from "./_fixtures/broken-replicate-wire.ts";
+import { mutate, wireValueArbitrary } from "../../_support/wire-fuzz.ts";
 
 const JOURNALS = ["a/journal", "replication/example/part-0"];
 const token = fc.constantFrom("owner", "alpha", "beta", "epoch", "e1", "p-1", "pipe.2", "x_y");
@@ -94,36 +95,7 @@ const responseArbitrary: fc.Arbitrary<ReplicateResponse> = fc.constantFrom(...ST
 /** What msgpack makes of a WireValue (the rpc layer's encoding). */
 const overTheWire = (value: WireValue): WireValue => unpack(pack(value)) as WireValue;
 
-const wireValue: fc.Arbitrary<WireValue> = fc.letrec<{ value: WireValue }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small" },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer({ min: -5, max: 1000 }),
-    fc.double(),
-    fc.string({ maxLength: 12 }),
-    fc.constantFrom("OK", "PROPOSAL_MISMATCH", "WRONG_ROUTE", "a/journal", "NONE"),
-    fc.uint8Array({ maxLength: 4 }),
-    fc.array(tie("value"), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom("journal", "pipeline", "proposal", "registers", "content", "contentDelta", "header", "acknowledge", "labels", "status", "fragment", "x"), tie("value"), { maxKeys: 4 }),
-  ),
-})).value;
-
-/** Replaces the value at a path of `message` with `replacement`. */
-function mutate(message: WireValue, path: readonly number[], replacement: WireValue): WireValue {
-  if (path.length === 0 || message === null || typeof message !== "object" || message instanceof Uint8Array) return replacement;
-  const [step, ...rest] = path as [number, ...number[]];
-  if (Array.isArray(message)) {
-    const items = [...(message as WireValue[])];
-    if (items.length === 0) return replacement;
-    items[step % items.length] = mutate(items[step % items.length] as WireValue, rest, replacement);
-    return items;
-  }
-  const entries = Object.entries(message as Record<string, WireValue>).filter(([, value]) => value !== undefined);
-  if (entries.length === 0) return replacement;
-  const [key, value] = entries[step % entries.length] as [string, WireValue];
-  return { ...(message as Record<string, WireValue>), [key]: mutate(value, rest, replacement) };
-}
+const wireValue = wireValueArbitrary(["OK", "PROPOSAL_MISMATCH", "WRONG_ROUTE", "a/journal", "NONE"], ["journal", "pipeline", "proposal", "registers", "content", "contentDelta", "header", "acknowledge", "labels", "status", "fragment", "x"]);
 
 function decodingProperty(decodeRequest: (value: WireValue) => unknown) {
   return fc.property(fc.boolean(), requestArbitrary, responseArbitrary, fc.array(fc.nat(20), { maxLength: 5 }), wireValue, fc.boolean(), (asRequest, request, response, path, replacement, whole) => {
