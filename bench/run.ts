@@ -8,6 +8,7 @@ import { benchBmdb } from "./bmdb.ts";
 import { benchCheck } from "./check.ts";
 import { benchDqlite } from "./dqlite.ts";
 import { benchEtcd } from "./etcd.ts";
+import { benchGazette } from "./gazette.ts";
 import { benchKernel } from "./kernel.ts";
 import { benchRaft } from "./raft.ts";
 import { benchSweep } from "./sweep.ts";
@@ -20,6 +21,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   dqlite: benchDqlite,
   bmdb: benchBmdb,
   etcd: benchEtcd,
+  gazette: benchGazette,
   sweep: benchSweep,
 };
 

@@ -28,7 +28,7 @@ async function seedsPerMinute(scenario: string, workers: number): Promise<number
 /** Wall time to shrink the demonstration's failing run, beside the time of one run of it. */
 async function shrinkDemonstration(): Promise<{ shrinkMs: number; oneRunMs: number; runs: number; before: number; after: number }> {
   const scenario = findScenario("counter-quorum") as Scenario;
-  const options = { seed: 1, variant: "ack-before-fsync" };
+  const options = { seed: 3, variant: "ack-before-fsync" };
   const runStart = performance.now();
   const failing = await runScenario(scenario, options);
   const oneRunMs = performance.now() - runStart;
@@ -46,7 +46,7 @@ export async function benchSweep(): Promise<BenchSection> {
     rows.push({ name: `${scenario.name}, ${cores} workers`, value: parallel, unit: "seeds/min", baseline: single, baselineName: "1 worker" });
   }
   const shrink = await shrinkDemonstration();
-  rows.push({ name: `shrink counter-quorum seed 1 ack-before-fsync (${shrink.before} to ${shrink.after} faults, ${shrink.runs} runs)`, value: shrink.shrinkMs / 1000, unit: "s", baseline: shrink.oneRunMs / 1000, baselineName: "one run of the failing seed" });
+  rows.push({ name: `shrink counter-quorum seed 3 ack-before-fsync (${shrink.before} to ${shrink.after} faults, ${shrink.runs} runs)`, value: shrink.shrinkMs / 1000, unit: "s", baseline: shrink.oneRunMs / 1000, baselineName: "one run of the failing seed" });
   return {
     title: `Sweeps and shrinking: seeds per minute (${SEEDS_PER_SCENARIO} seeds per scenario, ${cores} cores)`,
     rows,

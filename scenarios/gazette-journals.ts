@@ -15,7 +15,14 @@
  * with blocking RetryReaders, and r3 reads with DoNotProxy (fragment URLs from
  * the store). The swarm faults the brokers, at most one down at once (so that
  * the spools holding not-yet-persisted content survive: three replicas, one
- * lost at a time).
+ * lost at a time). Isolation and pauses count as down too (a broker that
+ * loses its lease stops and loses its spools), and a broker stays counted as
+ * down for 3 s after it came back, the time it takes to rejoin (its old lease
+ * expires, it announces, is assigned and synced). Should every replica of a
+ * journal still lose its spool, brokers refuse appends with
+ * INDEX_HAS_GREATER_OFFSET (Gazette fails to safety), and the writer does
+ * what an operator does, `gazctl journals reset-head`
+ * (scenarios/gazette-operator.ts).
  * Invariants: gazette.whole-records, gazette.offsets-agree (continuous);
  * gazette.acknowledged-readable, gazette.append-order (final); liveness: after
  * the heal every writer is acknowledged and every reader reaches the end of
@@ -35,6 +42,7 @@ import { journalClientOverRpc, routeDialer } from "../src/impl/gazette/protocol/
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteCluster } from "./gazette-cluster.ts";
+import { isIndexHasGreaterOffset, resetJournalHead } from "./gazette-operator.ts";
 import { checkLedger, encodeRecord, Ledger, RecordParser } from "./gazette-records.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
@@ -62,7 +70,15 @@ export const gazetteJournals: Scenario = {
   faultHosts: BROKERS.map((broker) => broker.host),
   faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
   downAtOnceMax: 1,
-  variants: { "skip-sync-roll": REPLICATION_BROKEN_VARIANTS["skip-sync-roll"], "commit-before-peers-ack": REPLICATION_BROKEN_VARIANTS["commit-before-peers-ack"] },
+  // A broker isolated or paused past its lease stops and loses its spools like a crashed one,
+  // and rejoins (old lease expired, announced, assigned, synced) a few seconds after.
+  downKinds: ["crash", "isolate", "pause"],
+  recoveryMs: 3_000,
+  variants: {
+    "skip-sync-roll": REPLICATION_BROKEN_VARIANTS["skip-sync-roll"],
+    "commit-before-peers-ack": REPLICATION_BROKEN_VARIANTS["commit-before-peers-ack"],
+    "expose-unadopted": REPLICATION_BROKEN_VARIANTS["expose-unadopted"],
+  },
   ...GAZETTE_SCENARIO_BASE,
   setup,
 };
@@ -77,14 +93,14 @@ interface Workload {
   readonly ledger: Ledger;
   readonly parsers: RecordParser[];
   readonly lastAckAt: Map<string, number>;
-  readonly counts: { acknowledged: number; failed: number; jumps: number; readerRestarts: number };
+  readonly counts: { acknowledged: number; failed: number; jumps: number; readerRestarts: number; resetHeads: number };
   applied: boolean;
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const replication = context.variant !== undefined && context.variant in REPLICATION_BROKEN_VARIANTS ? (context.variant as ReplicationBrokenVariant) : undefined;
   const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: STORE, broker: { leaseTtlSeconds: 2, ...(replication !== undefined ? { brokenVariants: { replication } } : {}) } });
-  const workload: Workload = { ledger: new Ledger(), parsers: [], lastAckAt: new Map(), counts: { acknowledged: 0, failed: 0, jumps: 0, readerRestarts: 0 }, applied: false };
+  const workload: Workload = { ledger: new Ledger(), parsers: [], lastAckAt: new Map(), counts: { acknowledged: 0, failed: 0, jumps: 0, readerRestarts: 0, resetHeads: 0 }, applied: false };
   context.world.addHost("admin", (env) => applySpecs(env, cluster, workload)).start();
   for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload)).start();
   for (const reader of READERS) {
@@ -153,11 +169,28 @@ async function writeLoop(env: Env, context: ScenarioContext, workload: Workload)
       }
     } else {
       workload.counts.failed++;
+      // Consistency was lost (every replica lost its spool): do what an operator does.
+      if (isIndexHasGreaterOffset(error)) await resetHead(env, journal, workload);
       // The journal's failure is terminal in this AppendService: start a new one.
       service = new AppendService(env, gazetteClient(env), { attemptsMax: 20 });
       await env.clock.sleep(100);
     }
     await env.clock.sleep(env.random.int(0, 30));
+  }
+}
+
+/** gazctl journals reset-head (scenarios/gazette-operator.ts), tried a few times. */
+async function resetHead(env: Env, journal: string, workload: Workload): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await resetJournalHead(gazetteClient(env), journal);
+      env.probe("gazette.scenario.reset-head");
+      workload.counts.resetHeads++;
+      return;
+    } catch (error) {
+      env.log.warn("reset-head failed (will retry)", { journal, error: String(error) });
+      await env.clock.sleep(200);
+    }
   }
 }
 

@@ -37,7 +37,7 @@ describe("dst sweep", () => {
     const out: string[] = [];
     const code = await main(["sweep", "counter-quorum", "--seeds", "1..3", "--workers", "1", "--variant", "ack-before-fsync", "--no-progress"], { out: (text) => out.push(text), err: () => undefined });
     expect(code).toBe(1);
-    expect(out.join("\n")).toMatch(/\| \d+ \| counter-quorum: safety counter\.[a-z-]+.* \| 1 \| npx dst run counter-quorum --seed 1 --variant ack-before-fsync \|/);
+    expect(out.join("\n")).toMatch(/\| \d+ \| counter-quorum: safety counter\.[a-z-]+.* \| 3 \| npx dst run counter-quorum --seed 3 --variant ack-before-fsync \|/);
   });
 
   it("merge refuses the same seed with two fingerprints", () => {

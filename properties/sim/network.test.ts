@@ -9,6 +9,7 @@
  * - Without link-quality faults, datagrams on one link arrive in the order they were sent.
  * - A dial to a down host or a closed port fails with ECONNREFUSED, quickly.
  * - A dial across a partition (either direction) fails with ETIMEDOUT after exactly its host-local timeout.
+ * - A dial whose SYN a partition lost connects at the first SYN retransmission (1 s, then doubling) after the heal, well before its timeout.
  * - When one side of a connection crashes, the other side's pending and later operations fail with ECONNRESET.
  *
  * Link state is modelled independently from the trace's fault records
@@ -31,6 +32,7 @@ import {
   duplicatingLinksWorld,
   healIgnoringWorld,
   lossyLinksWorld,
+  noSynRetransmitWorld,
   partitionBlindWorld,
   reorderingDatagramsWorld,
   reorderingStreamsWorld,
@@ -477,6 +479,51 @@ function timedOutProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[TimeoutIn
   return fc.asyncProperty(timeoutArbitrary, (input) => checkTimedOut(makeWorld, input));
 }
 
+interface RetransmitInput {
+  seed: number;
+  cut: FaultEvent;
+  healAtMs: number;
+}
+
+const retransmitArbitrary: fc.Arbitrary<RetransmitInput> = fc.record({
+  seed: fc.integer({ min: 0, max: 1_000_000 }),
+  cut: cutArbitrary,
+  healAtMs: fc.integer({ min: 50, max: 6_500 }),
+});
+
+/** Times (ms after the dial) of the SYN retransmissions: 1 s, then doubling. */
+const RETRANSMISSIONS_AT = [1_000, 3_000, 7_000, 15_000];
+
+async function checkRetransmitted(makeWorld: WorldFactory, input: RetransmitInput): Promise<void> {
+  const world = makeWorld({ seed: input.seed });
+  let outcome: { code: string; elapsed: number } | undefined;
+  let start = 0;
+  world.addHost("a", async (env) => {
+    await env.clock.sleep(1);
+    start = world.now;
+    try {
+      const connection = await env.net.dial("b", STREAM_PORT, { timeoutMs: 9_000 });
+      connection.reset();
+      outcome = { code: "connected", elapsed: world.now - start };
+    } catch (error) {
+      outcome = { code: errorCode(error), elapsed: world.now - start };
+    }
+  }).start();
+  world.addHost("b", async (env) => void env.net.listen(STREAM_PORT)).start();
+  world.addHost("c", async () => undefined).start();
+  applyPlan(world, { version: FAULT_PLAN_VERSION, faults: [input.cut, { atMs: input.healAtMs, kind: "heal" }] });
+  await world.scheduler.run({ untilTime: 12_000 });
+  invariant(outcome !== undefined, () => "the dial never settled");
+  const healedAfter = input.healAtMs - 1;
+  const next = RETRANSMISSIONS_AT.find((at) => at >= healedAfter) ?? Number.POSITIVE_INFINITY;
+  invariant(outcome.code === "connected", () => `a dial across ${JSON.stringify(input.cut)} healed at ${input.healAtMs} ms ended with ${outcome?.code} after ${outcome?.elapsed} ms`);
+  invariant(outcome.elapsed <= next + 500, () => `the dial connected ${outcome?.elapsed} ms after it began; the first retransmission after the heal (${healedAfter} ms) was at ${next} ms`);
+}
+
+function retransmitProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[RetransmitInput]> {
+  return fc.asyncProperty(retransmitArbitrary, (input) => checkRetransmitted(makeWorld, input));
+}
+
 interface CrashResetInput {
   seed: number;
   crashed: "a" | "b";
@@ -623,6 +670,16 @@ describe("sim.network.dial-timeout: a dial across a partition times out", () => 
   });
   it("catches links that ignore partitions", async () => {
     await expectCaught(timedOutProperty(partitionBlindWorld), name, 60);
+  });
+});
+
+describe("sim.network.dial-retransmit: a dial whose SYN was lost connects after the heal", () => {
+  const name = "sim.network.dial-retransmit";
+  it("holds for the world", async () => {
+    await fc.assert(retransmitProperty(realWorld), propertyParameters(name, 60));
+  });
+  it("catches dials that never retransmit their SYN", async () => {
+    await expectCaught(retransmitProperty(noSynRetransmitWorld), name, 60);
   });
 });
 

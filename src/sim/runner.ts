@@ -62,6 +62,10 @@ export interface Scenario {
   readonly faultKinds?: readonly SwarmKind[];
   /** Fault hosts the swarm may crash at once (default: a minority of them). */
   readonly downAtOnceMax?: number;
+  /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
+  readonly downKinds?: readonly SwarmKind[];
+  /** A host counts as down this long after its down episode ended (default 0); see SwarmOptions. */
+  readonly recoveryMs?: number;
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
   /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
@@ -132,7 +136,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const livenessMs = options.livenessMs ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}) });
+    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {

@@ -86,3 +86,8 @@ export const crashKeepsConnectionsWorld: WorldFactory = patchedWorld((world) => 
 
 /** Links that give 30% of datagrams an extra delay whatever the link quality says: they reorder. */
 export const reorderingDatagramsWorld: WorldFactory = qualityOverride({ reorderProbability: 0.3, reorderDelayMsMax: 5 });
+
+/** A dial never sends its SYN again: one lost to a partition leaves the dial waiting for its timeout. */
+export const noSynRetransmitWorld: WorldFactory = patchedWorld((world) => {
+  world.network.synRetransmissionsMax = 0;
+});

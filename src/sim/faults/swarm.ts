@@ -26,6 +26,14 @@ export interface SwarmOptions {
   episodesPerKindMax?: number;
   /** Hosts that may be down (crashed) at once. Default: a minority of `hosts`. */
   downAtOnceMax?: number;
+  /**
+   * Kinds whose episodes take a host down, for `downAtOnceMax` (default: crash).
+   * For a system whose servers lose their state with their membership (a lease
+   * lost while isolated or paused), isolation and pauses are as bad as crashes.
+   */
+  downKinds?: readonly SwarmKind[];
+  /** A host counts as down this long after its down episode ended too (it rejoins and catches up). Default 0. */
+  recoveryMs?: number;
 }
 
 export interface SwarmMix {
@@ -77,6 +85,7 @@ class EpisodeGenerator {
         return [{ atMs: start, kind, groups, oneWay: random.bool(0.3) }, { atMs: end, kind: "heal" }];
       }
       case "isolate":
+        if (!this.takeDown(kind, host, start, end)) return [];
         return [{ atMs: start, kind, host }, { atMs: end, kind: "heal" }];
       case "clog": {
         const others = hosts.filter((name) => name !== host);
@@ -86,6 +95,7 @@ class EpisodeGenerator {
       case "crash":
         return this.crash(host, start, end);
       case "pause":
+        if (!this.takeDown(kind, host, start, start + Math.min(length, 2000))) return [];
         return [{ atMs: start, kind, host, durationMs: Math.min(length, 2000) }];
       case "clock-skew":
         return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)) || 0, drift: random.float(-0.01, 0.01) }];
@@ -110,14 +120,26 @@ class EpisodeGenerator {
 
   /** A crash and its restart, unless that would put more than the allowed hosts down at once. */
   private crash(host: string, start: number, end: number): FaultEvent[] {
-    const overlapping = this.downIntervals.filter((interval) => interval.start <= end && start <= interval.end);
-    if (overlapping.some((interval) => interval.host === host)) return [];
-    const hostsDown = new Set(overlapping.map((interval) => interval.host));
-    if (hostsDown.size + 1 > this.downAtOnceMax) return [];
-    this.downIntervals.push({ host, start, end });
+    if (!this.takeDown("crash", host, start, end)) return [];
     return [
       { atMs: start, kind: "crash", host },
       { atMs: end, kind: "restart", host },
     ];
+  }
+
+  /**
+   * Records `host` down from start to end (plus the recovery time) when `kind`
+   * takes hosts down; false when that would put more than the allowed hosts down
+   * at once (the episode is then dropped). Kinds that take nothing down always pass.
+   */
+  private takeDown(kind: SwarmKind, host: string, start: number, end: number): boolean {
+    if (!(this.options.downKinds ?? ["crash"]).includes(kind)) return true;
+    const until = end + (this.options.recoveryMs ?? 0);
+    const overlapping = this.downIntervals.filter((interval) => interval.start <= until && start <= interval.end);
+    if (overlapping.some((interval) => interval.host === host)) return false;
+    const hostsDown = new Set(overlapping.map((interval) => interval.host));
+    if (hostsDown.size + 1 > this.downAtOnceMax) return false;
+    this.downIntervals.push({ host, start, end: until });
+    return true;
   }
 }

@@ -6,7 +6,9 @@
  * and reset every stream they cut; clogs, which hold traffic for a while; and the
  * crash of a host, which resets its connections for the peer, closes its listeners
  * and refuses new dials. A datagram or stream byte never crosses a cut link: the
- * link is checked when it is sent and again when it would arrive.
+ * link is checked when it is sent and again when it would arrive. A dial whose
+ * SYN (or SYN-ACK) is lost retransmits it after TCP's timeout (1 s, doubling),
+ * so a dial begun during a partition connects soon after the heal.
  */
 import { NetError, type Connection, type Datagram, type DialOptions, type Listener, type Net } from "../env.ts";
 import type { Incarnation } from "../host.ts";
@@ -17,6 +19,10 @@ import { StreamEndpoint, type StreamTracer } from "./stream.ts";
 export const LISTEN_BACKLOG_MAX = 128;
 /** Default dial timeout in host-local milliseconds. */
 export const DIAL_TIMEOUT_MS_DEFAULT = 1000;
+/** TCP's initial retransmission timeout for a SYN (RFC 6298), doubled at each retransmission. */
+export const SYN_RTO_INITIAL_MS = 1000;
+/** SYN retransmissions at most (Linux's tcp_syn_retries); the dial's timeout usually ends it first. */
+export const SYN_RETRANSMISSIONS_MAX = 6;
 /** Largest datagram payload. */
 export const DATAGRAM_BYTES_MAX = 64 * 1024;
 
@@ -94,6 +100,8 @@ export class Network {
   private readonly openEndpoints = new Set<StreamEndpoint>();
   private nextConnectionId = 1;
   private readonly lastDatagramArrival = new Map<string, number>();
+  /** SYN retransmissions a dial makes at most (SYN_RETRANSMISSIONS_MAX; a test fixture may lower it). */
+  synRetransmissionsMax = SYN_RETRANSMISSIONS_MAX;
   readonly stats: NetworkStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsDropped: 0, connectionsOpened: 0, connectionsReset: 0 };
 
   constructor(
@@ -175,13 +183,24 @@ export class Network {
         outcome();
       };
       const timeout = scheduler.schedule(timeoutMs, () => settle(() => reject(new NetError("ETIMEDOUT", `dial ${to}:${port}`))), { owner: incarnation });
-      const synArrival = this.arrivalTime(from, to, scheduler.now);
-      scheduler.at(synArrival, () => {
-        if (this.links.isBlocked(from, to) || incarnation.isDead()) return; // SYN lost: the dial times out
+      // A lost SYN (or SYN-ACK) is sent again after TCP's retransmission timeout, doubling each time.
+      let retransmissions = 0;
+      const retransmit = () => {
+        if (settled || incarnation.isDead() || retransmissions >= this.synRetransmissionsMax) return;
+        const rtoMs = this.hosts.toTrueDuration(from, SYN_RTO_INITIAL_MS * 2 ** retransmissions++);
+        scheduler.schedule(rtoMs, () => {
+          if (settled) return;
+          this.tracer.trace(from, "net.dial.retransmit", { to, port });
+          sendSyn();
+        }, { owner: incarnation });
+      };
+      const sendSyn = () => scheduler.at(this.arrivalTime(from, to, scheduler.now), () => {
+        if (settled || incarnation.isDead()) return;
+        if (this.links.isBlocked(from, to)) return retransmit(); // SYN lost
         const server = this.hosts.liveIncarnation(to);
         const listener = server === undefined ? undefined : this.listeners.get(to)?.get(port);
         const replyAt = this.arrivalTime(to, from, scheduler.now);
-        if (this.links.isBlocked(to, from)) return; // SYN-ACK or RST lost
+        if (this.links.isBlocked(to, from)) return retransmit(); // SYN-ACK or RST lost
         if (server === undefined || listener === undefined || listener.closed) {
           scheduler.at(replyAt, () => settle(() => reject(new NetError("ECONNREFUSED", `${to}:${port}`))), { owner: incarnation });
           return;
@@ -202,6 +221,7 @@ export class Network {
           if (!listener.offer(serverSide)) clientSide.resetBothSides("listen backlog full");
         }, { owner: server });
       }, { wakes: false });
+      sendSyn();
     });
   }
 

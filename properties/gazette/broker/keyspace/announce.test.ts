@@ -4,8 +4,11 @@
  * expired and its key was deleted — and `lost` aborts when the lease can no
  * longer be renewed, no later than etcd deletes the key (a partitioned broker
  * learns it lost membership before anyone else can take over its journals).
- * Broken variants: "overwrite-existing" (no create-only compare) and
- * "ignore-renewal-failures" (`lost` only on an explicit TTL 0) are each caught.
+ * A lease lost locally is never renewed again, so etcd deletes the key
+ * within a TTL even when renewals would get through later.
+ * Broken variants: "overwrite-existing" (no create-only compare),
+ * "ignore-renewal-failures" (`lost` only on an explicit TTL 0) and
+ * "renew-after-loss" (the keep-alive goes on after `lost`) are each caught.
  * Method: a 3-member etcd cluster, a broker host announcing (crashed and
  * restarted, or partitioned from etcd past its TTL), and an observer host
  * watching the members' keys.
@@ -16,7 +19,7 @@ import { announce, ErrAnnounceAborted, type AnnounceBrokenVariant, type Announce
 import { encodeBrokerSpec, memberKey, membersPrefix } from "../../../../src/impl/gazette/broker/keyspace.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import type { World } from "../../../../src/sim/world.ts";
-import { addHost, at, createEtcdWorld, ETCD_SERVERS, etcdClient, etcdReady, runWorld } from "./_support/etcd-world.ts";
+import { addHost, at, crashEtcdLeader, createEtcdWorld, ETCD_SERVERS, etcdClient, etcdReady, runWorld } from "./_support/etcd-world.ts";
 import { brokerSpec, ROOT } from "./_support/records.ts";
 
 const SPEC = brokerSpec("za", "brk1");
@@ -90,6 +93,34 @@ async function partitionRun(variant: AnnounceBrokenVariant | undefined) {
   return { problems, seen, state, partitionAtMs };
 }
 
+/**
+ * b1 is cut off for 2.1 s, longer than its TTL, while etcd's leader fails: the
+ * new leader gives every lease a fresh TTL plus its election timeout (etcd's
+ * promote), so b1's lease outlives b1's own deadline, and renewals sent after
+ * the heal would succeed.
+ */
+async function lostButAliveRun(variant: AnnounceBrokenVariant | undefined) {
+  const { world, cluster } = createEtcdWorld(4);
+  const seen: Seen[] = [];
+  const state: { lostAtMs?: number } = {};
+  observe(world, seen);
+  addHost(world, "b1", async (env) => {
+    const client = etcdClient(env);
+    await etcdReady(env, client);
+    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+    announcement.lost.addEventListener("abort", () => (state.lostAtMs = world.now));
+    await forever(env);
+  });
+  const cutAtMs = 2_500;
+  at(world, cutAtMs, () => {
+    world.network.isolate("b1");
+    crashEtcdLeader(world, cluster, 300);
+  });
+  at(world, cutAtMs + 2_100, () => world.network.heal());
+  const problems = await runWorld(world, 12_000);
+  return { problems, seen, state, cutAtMs };
+}
+
 describe("announce", () => {
   it("waits while the previous incarnation's key lives, and announces once its lease expired", async () => {
     const { problems, seen, announced, crashAtMs, probes } = await restartRun(undefined);
@@ -126,6 +157,23 @@ describe("announce", () => {
     const { seen, state } = await partitionRun("ignore-renewal-failures");
     expect(seen.some((event) => event.type === "DELETE")).toBe(true);
     expect(state.lostAtMs).toBeUndefined();
+  });
+
+  it("never renews a lease it lost: etcd deletes the key within a TTL of the loss although renewals would get through", async () => {
+    const { problems, seen, state, cutAtMs } = await lostButAliveRun(undefined);
+    expect(problems).toEqual([]);
+    expect(state.lostAtMs).toBeDefined();
+    expect(state.lostAtMs as number).toBeGreaterThan(cutAtMs);
+    const deleted = seen.find((event) => event.type === "DELETE");
+    expect(deleted).toBeDefined();
+    // TTL 2 s, plus the lessor's check interval and the watch's delivery.
+    expect((deleted?.atMs as number) - (state.lostAtMs as number)).toBeLessThan(3_000);
+  });
+
+  it("catches the renew-after-loss variant", async () => {
+    const { seen, state } = await lostButAliveRun("renew-after-loss");
+    expect(state.lostAtMs).toBeDefined();
+    expect(seen.some((event) => event.type === "DELETE")).toBe(false);
   });
 
   it("gives up with ErrAnnounceAborted when its signal aborts while the key is held; revoke() removes the key and aborts `lost`", async () => {

@@ -4,13 +4,14 @@
  * - acknowledged appends are committed on every replica, whose spools stay
  *   identical, at consecutive offsets;
  * - a peer crash fails the in-flight append (never acknowledged, never visible
- *   on the primary), and once the route drops the peer the next append re-syncs
- *   and commits at the greatest offset a surviving replica holds;
+ *   on the primary nor on the surviving peer, whose commit stays pending), and
+ *   once the route drops the peer the next append re-syncs, the survivor
+ *   discards the pending commit, and the append takes its offsets;
  * - a primary behind its peers (restarted, empty spool) rolls forward to their
  *   offset and adopts their registers;
  * - an aborted append (its chunks throw) leaves nothing on any replica.
- * Broken variants "commit-before-peers-ack" and "skip-sync-roll" make the
- * second and third fail.
+ * Broken variants "commit-before-peers-ack", "expose-unadopted" and
+ * "skip-sync-roll" make the second and third fail.
  */
 import { describe, expect, it } from "vitest";
 import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
@@ -62,7 +63,9 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
       for (const peer of peers) expect(peer).toEqual(primary);
       expect(primary?.fragment.end, `after append ${index}`).toBe(journal.join("").length);
     }
-    // Every replica holds the whole journal in its spools, and the index saw each commit.
+    // Every replica holds the whole journal in its spools, and the index saw each commit
+    // (a peer's last one once the primary's adoption notice arrived).
+    await world.settle();
     for (const host of HOSTS) {
       const bytes = await world.on(host, (node) => node.index.readLocal(0, journal.join("").length));
       expect(decode(bytes.value ?? new Uint8Array())).toBe(journal.join(""));
@@ -98,16 +101,86 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     // The primary never exposed the unacknowledged content to its readers.
     expect(primaryIndexEnd).toBe(acknowledgedEnd);
     expect(primaryCommitEnds.every((end) => end <= acknowledgedEnd)).toBe(true);
-    // The surviving peer committed it (at-least-once): the next append lands after it, on both replicas.
+    // The surviving peer committed it, pending: never adopted (the primary never had it), its
+    // readers never saw it, and the next pipeline discards it: the next append takes its offsets.
     expect(survivorEnd).toBe(acknowledgedEnd + "in-flight".length);
+    expect(world.node("broker-b").index.commits.every((commit) => commit.fragment.end <= acknowledgedEnd)).toBe(true);
     expect(next.error).toBeUndefined();
     expect(next.value?.status).toBe("OK");
-    expect(next.value?.commit?.begin).toBe(survivorEnd);
+    expect(next.value?.commit?.begin).toBe(acknowledgedEnd);
     expect(world.probe("gazette.broker.pipeline-torn-down")).toBeGreaterThanOrEqual(1);
-    expect(world.probe("gazette.broker.sync-roll-forward")).toBeGreaterThanOrEqual(1);
+    expect(world.probe("gazette.broker.pending-commit-discarded")).toBe(1);
     const [primary, peer] = spools(world, ["broker-a", "broker-b"]);
     expect(peer).toEqual(primary);
     expect(world.problems()).toEqual([]);
+  });
+
+  async function movedOnScenario(variant?: ReplicationBrokenVariant) {
+    const world = await cluster(5, variant);
+    const first = await world.append([text("acknowledged")]);
+    expect(first.value?.status).toBe("OK");
+    const acknowledgedEnd = first.value?.commit?.end ?? -1;
+    await world.settle();
+    // The commit reaches broker-b, but broker-c crashes before acknowledging it.
+    const failed = await world.append([text("in-"), text("flight"), () => world.crash("broker-c")]);
+    expect(failed.error).toBeDefined();
+    // broker-b leaves the route, and a pipeline without it writes other content at those offsets.
+    world.setRoute(["broker-a"], "broker-a");
+    world.spec = { ...world.spec, replication: 1 };
+    const other = await world.append([text("OTHER-CONTENT")]);
+    // broker-b is a member again.
+    world.setRoute(["broker-a", "broker-b"], "broker-a");
+    world.spec = { ...world.spec, replication: 2 };
+    const after = await world.append([text("after")]);
+    await world.settle();
+    const b = world.node("broker-b");
+    const exposed = b.index.commits.some((commit) => commit.fragment.end === acknowledgedEnd + "in-flight".length);
+    const persistedUnadopted = b.persisted.some((persisted) => persisted.fragment.end === acknowledgedEnd + "in-flight".length);
+    return { world, acknowledgedEnd, other, after, exposed, persistedUnadopted };
+  }
+
+  it("a peer's pending commit never reaches its readers nor the store when the journal moves on without it", async () => {
+    const { world, acknowledgedEnd, other, after, exposed, persistedUnadopted } = await movedOnScenario();
+    expect(other.value?.commit?.begin).toBe(acknowledgedEnd);
+    expect(after.value?.commit?.begin).toBe(acknowledgedEnd + "OTHER-CONTENT".length);
+    expect(exposed).toBe(false);
+    expect(persistedUnadopted).toBe(false);
+    expect(world.probe("gazette.broker.pending-commit-discarded")).toBe(1);
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("broken variant expose-unadopted: that peer's readers see the content the journal overwrote", async () => {
+    const { exposed } = await movedOnScenario("expose-unadopted");
+    expect(exposed).toBe(true);
+  });
+
+  it("a commit every peer acknowledged survives the primary's crash before its adoption notice: the next primary adopts it", async () => {
+    const world = await cluster(6);
+    expect((await world.append([text("first")])).value?.status).toBe("OK");
+    await world.settle();
+    const acknowledged = await world.append([text("acknowledged")]);
+    expect(acknowledged.value?.status).toBe("OK");
+    // The primary crashes at once: its adoption notice never left.
+    world.crash("broker-a");
+    for (const host of ["broker-b", "broker-c"]) expect(world.node(host).replica.spool.pendingCommit?.end).toBe(acknowledged.value?.commit?.end);
+    world.setRoute(["broker-b", "broker-c"], "broker-b");
+    world.spec = { ...world.spec, replication: 2 };
+    const next = await world.append([text("next")], {}, "broker-b");
+    expect(next.value?.commit?.begin).toBe(acknowledged.value?.commit?.end);
+    await world.settle();
+    for (const host of ["broker-b", "broker-c"]) {
+      expect(world.node(host).replica.spool.pendingCommit).toBeUndefined();
+      const bytes = await world.on(host, (node) => node.index.readLocal(0, next.value?.commit?.end ?? 0));
+      expect(decode(bytes.value ?? new Uint8Array())).toBe("firstacknowledgednext");
+    }
+    expect(world.probe("gazette.broker.pending-commit-discarded")).toBe(0);
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("broken variant expose-unadopted: the surviving peer's readers see content the journal then overwrites", async () => {
+    const { world, acknowledgedEnd, next } = await peerCrashScenario("expose-unadopted");
+    expect(world.node("broker-b").index.commits.some((commit) => commit.fragment.end > acknowledgedEnd)).toBe(true);
+    expect(next.value?.commit?.begin).toBe(acknowledgedEnd + "in-flight".length);
   });
 
   it("broken variant commit-before-peers-ack: the primary's readers see content a failed peer never got", async () => {
@@ -152,6 +225,7 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
   it("an aborted append (its chunks throw) leaves nothing on any replica, and the next append takes its place", async () => {
     const world = await cluster(4);
     expect((await world.append([text("kept")])).value?.status).toBe("OK");
+    await world.settle();
     const before = heads(world, HOSTS);
     const commitsBefore = HOSTS.map((host) => world.node(host).index.commits.length);
     const clientError = new Error("client went away");

@@ -1,18 +1,22 @@
 /**
- * Invariant: after any sequence of content, commit, rollback, roll, roll-forward,
- * mismatching proposals and bad content deltas, the Spool (on a simulated disk)
+ * Invariant: after any sequence of content, commit (exposed at once, or pending
+ * until adopted or discarded), rollback, roll, roll-forward, mismatching
+ * proposals and bad content deltas, the Spool (on a simulated disk)
  * agrees with a byte-array model: its fragment (offsets and SHA-1 sum of the
  * committed bytes), registers, delta and next(); committed content reads back
- * exactly, from the current spool and from every completed one.
- * Broken variant "commit-ignores-sum" (a proposal of the right extent commits
- * whatever its sum) makes the property fail.
+ * exactly, from the current spool and from every completed one; the observer
+ * is told of exactly the commits that are not pending (and of an adopted one
+ * when it is adopted).
+ * Broken variants "commit-ignores-sum" (a proposal of the right extent commits
+ * whatever its sum) and "discard-keeps-sum" (a discarded commit's bytes stay
+ * in the running sum) make the property fail.
  * Also: disk faults surface as DiskError (a failed write leaves the spool as it
  * was; a corrupted read or a lost write is caught by the checksums).
  * Method: fast-check sequences of operations, each run inside a simulated host.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { emptyFragment, Spool, type CompletedSpool, type SpoolBrokenVariant } from "../../../../src/impl/gazette/broker/fragment/spool.ts";
+import { emptyFragment, Spool, type CompletedSpool, type SpoolBrokenVariant, type SpoolObserver } from "../../../../src/impl/gazette/broker/fragment/spool.ts";
 import { fragmentSum, ZERO_SHA1_SUM, type Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import type { CompressionCodec } from "../../../../src/impl/gazette/protocol/journal-spec.ts";
 import { labelSet, type LabelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
@@ -28,7 +32,9 @@ const REGISTERS: LabelSet[] = [{ labels: [] }, labelSet("owner", "alpha"), label
 type Op =
   | { kind: "content"; bytes: Uint8Array }
   | { kind: "badDelta"; bytes: Uint8Array; skew: number }
-  | { kind: "commit"; registers: number }
+  | { kind: "commit"; registers: number; pending: boolean }
+  | { kind: "adopt" }
+  | { kind: "discard" }
   | { kind: "rollback" }
   | { kind: "roll"; codec: CompressionCodec }
   | { kind: "rollForward"; by: number; registers: number }
@@ -38,7 +44,9 @@ type Op =
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.uint8Array({ minLength: 0, maxLength: 48 }).map((bytes) => ({ kind: "content" as const, bytes })) },
   { weight: 1, arbitrary: fc.record({ bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }), skew: fc.constantFrom(-3, -1, 1, 7) }).map((op) => ({ kind: "badDelta" as const, ...op })) },
-  { weight: 3, arbitrary: fc.nat(REGISTERS.length - 1).map((registers) => ({ kind: "commit" as const, registers })) },
+  { weight: 3, arbitrary: fc.record({ registers: fc.nat(REGISTERS.length - 1), pending: fc.boolean() }).map((op) => ({ kind: "commit" as const, ...op })) },
+  { weight: 1, arbitrary: fc.constant({ kind: "adopt" as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "discard" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "rollback" as const }) },
   { weight: 1, arbitrary: fc.constantFrom<CompressionCodec>("NONE", "GZIP").map((codec) => ({ kind: "roll" as const, codec })) },
   { weight: 1, arbitrary: fc.record({ by: fc.integer({ min: 1, max: 40 }), registers: fc.nat(REGISTERS.length - 1) }).map((op) => ({ kind: "rollForward" as const, ...op })) },
@@ -54,6 +62,10 @@ class SpoolModel {
   registers: LabelSet = { labels: [] };
   codec: CompressionCodec = "NONE";
   completed: Array<{ fragment: Fragment; bytes: number[] }> = [];
+  /** What a pending commit replaced. */
+  pending: { committed: number[]; registers: LabelSet } | undefined;
+  /** The last fragment the observer should have been told of. */
+  exposed: Fragment | undefined;
 
   fragment(): Fragment {
     return { ...emptyFragment(JOURNAL, this.begin, this.codec), end: this.begin + this.committed.length, sum: fragmentSum(Uint8Array.from(this.committed)) };
@@ -85,8 +97,29 @@ const request = (fields: { proposal?: Fragment; registers?: LabelSet; content?: 
   ...fields,
 });
 
+/** A spool never rolls (nor commits again) past a pending commit: adopt it first, as replicas do. */
+function adoptFirst(spool: Spool, model: SpoolModel): void {
+  if (model.pending === undefined) return;
+  spool.adoptPending();
+  model.pending = undefined;
+  model.exposed = model.fragment();
+}
+
 async function step(spool: Spool, model: SpoolModel, op: Op, completed: CompletedSpool[]): Promise<void> {
+  if (op.kind === "roll" || op.kind === "rollForward" || (op.kind === "commit" && model.delta.length > 0)) adoptFirst(spool, model);
   switch (op.kind) {
+    case "adopt":
+      adoptFirst(spool, model);
+      return;
+    case "discard":
+      await spool.discardPending();
+      if (model.pending !== undefined) {
+        model.committed = model.pending.committed;
+        model.registers = model.pending.registers;
+        model.delta = [];
+        model.pending = undefined;
+      }
+      return;
     case "content":
       await spool.apply(request({ content: op.bytes, contentDelta: model.delta.length }), false);
       model.delta.push(...op.bytes);
@@ -101,12 +134,14 @@ async function step(spool: Spool, model: SpoolModel, op: Op, completed: Complete
     case "commit": {
       const registers = REGISTERS[op.registers] as LabelSet;
       const proposal = model.next();
-      const result = await spool.apply(request({ proposal, registers }), false);
+      const result = await spool.apply(request({ proposal, registers }), false, { pending: op.pending });
       if (model.delta.length > 0) {
         check(result.response.status === "OK", `commit of the delta: ${result.response.status}`);
+        if (op.pending) model.pending = { committed: model.committed, registers: model.registers };
         model.committed = [...model.committed, ...model.delta];
         model.delta = [];
         model.registers = registers;
+        if (!op.pending) model.exposed = model.fragment();
       } else if (JSON.stringify(registers) === JSON.stringify(model.registers)) {
         check(result.response.status === "OK", `a proposal of the fragment itself rolls back: ${result.response.status}`);
       } else {
@@ -160,7 +195,9 @@ async function step(spool: Spool, model: SpoolModel, op: Op, completed: Complete
   }
 }
 
-async function agrees(spool: Spool, model: SpoolModel): Promise<void> {
+async function agrees(spool: Spool, model: SpoolModel, exposed: Fragment | undefined): Promise<void> {
+  check(JSON.stringify(exposed) === JSON.stringify(model.exposed), `observer told of ${JSON.stringify(exposed)}, model ${JSON.stringify(model.exposed)}`);
+  check((spool.pendingCommit === undefined) === (model.pending === undefined), "a commit is pending exactly when the model's is");
   check(JSON.stringify(spool.fragment) === JSON.stringify(model.fragment()), `fragment ${JSON.stringify(spool.fragment)} vs model ${JSON.stringify(model.fragment())}`);
   check(JSON.stringify(spool.registers) === JSON.stringify(model.registers), "registers");
   check(spool.delta === model.delta.length, `delta ${spool.delta} vs ${model.delta.length}`);
@@ -185,18 +222,19 @@ async function onHost(seed: number, body: (env: Env, disks: SimDiskSystem) => Pr
   return outcome.error;
 }
 
-function newSpool(env: Env, brokenVariant?: SpoolBrokenVariant): Spool {
-  return new Spool({ journal: JOURNAL, disk: env.disk, directory: "/spools/model", fileNamePrefix: "test", now: () => env.clock.now(), ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+function newSpool(env: Env, brokenVariant?: SpoolBrokenVariant, observer?: SpoolObserver): Spool {
+  return new Spool({ journal: JOURNAL, disk: env.disk, directory: "/spools/model", fileNamePrefix: "test", now: () => env.clock.now(), ...(brokenVariant !== undefined ? { brokenVariant } : {}), ...(observer !== undefined ? { observer } : {}) });
 }
 
 async function runOps(seed: number, ops: Op[], brokenVariant?: SpoolBrokenVariant): Promise<unknown> {
   return onHost(seed, async (env) => {
-    const spool = newSpool(env, brokenVariant);
+    const told: { last?: Fragment } = {};
+    const spool = newSpool(env, brokenVariant, { spoolCommit: (fragment) => (told.last = fragment), spoolComplete: () => undefined });
     const model = new SpoolModel();
     const completed: CompletedSpool[] = [];
     for (const op of ops) {
       await step(spool, model, op, completed);
-      await agrees(spool, model);
+      await agrees(spool, model, told.last);
     }
     check(completed.length === model.completed.length, "completed spools");
     for (const [index, done] of completed.entries()) {
@@ -221,17 +259,23 @@ describe("gazette broker: Spool", () => {
     );
   });
 
-  it("broken variant commit-ignores-sum: the model property fails", async () => {
-    const failure = await fc.check(
-      fc.asyncProperty(fc.nat(), opsArbitrary, async (seed, ops) => {
-        const error = await runOps(seed, ops, "commit-ignores-sum");
-        if (error !== undefined) throw error;
-      }),
-      { ...propertyParameters("spool broken variant commit-ignores-sum", 200), reporter: undefined },
-    );
-    expect(failure.failed).toBe(true);
-    expect(String(failure.errorInstance)).toMatch(/wrong sum: OK/);
-  });
+  const variants: Array<[SpoolBrokenVariant, RegExp]> = [
+    ["commit-ignores-sum", /wrong sum: OK/],
+    ["discard-keeps-sum", /fragment|next\(\)/],
+  ];
+  for (const [variant, message] of variants) {
+    it(`broken variant ${variant}: the model property fails`, async () => {
+      const failure = await fc.check(
+        fc.asyncProperty(fc.nat(), opsArbitrary, async (seed, ops) => {
+          const error = await runOps(seed, ops, variant);
+          if (error !== undefined) throw error;
+        }),
+        { ...propertyParameters(`spool broken variant ${variant}`, 200), reporter: undefined },
+      );
+      expect(failure.failed).toBe(true);
+      expect(String(failure.errorInstance)).toMatch(message);
+    });
+  }
 
   it("a failed write leaves the spool as it was; a corrupted read and a lost write surface as DiskError", async () => {
     const error = await onHost(7, async (env, disks) => {

@@ -41,6 +41,7 @@ export const ANNOUNCE_PROBES = {
 export const ANNOUNCE_BROKEN_VARIANTS = {
   "overwrite-existing": "puts the member key without the create-only compare: a live previous incarnation's key is taken over at once",
   "ignore-renewal-failures": "`lost` aborts only when etcd answers TTL 0, not when renewals fail for a whole TTL (a partitioned broker never learns it lost its lease)",
+  "renew-after-loss": "the keep-alive goes on after `lost` aborted: renewals that get through later keep the stopped broker's member key alive, and its next incarnation waits on it forever",
 } as const;
 export type AnnounceBrokenVariant = keyof typeof ANNOUNCE_BROKEN_VARIANTS;
 
@@ -157,21 +158,27 @@ function keepLease(env: Env, etcd: EtcdClient, granted: Granted, brokenVariant: 
     env.probe("gazette.announce.lease-lost");
     env.log.warn("announce: lease lost", { lease: granted.id, reason });
     lost.abort(reason);
+    // A lost lease is never renewed again: renewals still in flight would keep the member key
+    // (and our assignments) alive after this broker stopped, and its next incarnation could not announce.
+    if (brokenVariant !== "renew-after-loss") held.keep?.cancel();
   };
   let deadline = granted.deadline;
   let timer: Timer | undefined;
+  // Set just below; `lose` runs only from timers and the keep-alive's end, after that.
+  const held: { keep?: KeepAlive } = {};
   const arm = () => {
     timer?.cancel();
     if (brokenVariant === "ignore-renewal-failures") return;
     timer = env.clock.setTimer(Math.max(0, deadline - env.clock.monotonic()), () => lose("lost"));
   };
   arm();
-  const keep: KeepAlive = etcd.keepAlive(granted.id, {
+  const keep = etcd.keepAlive(granted.id, {
     onRenewed: (ttlSeconds, sentAtMs) => {
       deadline = Math.max(deadline, sentAtMs + ttlSeconds * 1000);
       if (!lost.signal.aborted) arm();
     },
   });
+  held.keep = keep;
   void keep.done.then((end) => {
     timer?.cancel();
     if (end.reason === "cancelled") return;

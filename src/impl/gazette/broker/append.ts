@@ -56,6 +56,7 @@ export const REPLICATION_BROKEN_VARIANTS = {
   "commit-before-peers-ack": "the primary commits to its own spool (and index) when it sends the commit, before peers acknowledge: a reader on the primary sees content a failed peer never got",
   "skip-sync-roll": "the primary ignores peers that answer a sync with a greater offset instead of rolling forward to it: it appends at offsets the journal already holds (peers refuse the commit)",
   "registers-on-mismatch": "a REGISTER_MISMATCH append still applies its register union and subtraction",
+  "expose-unadopted": "peers expose a commit to readers (and the persister) as it arrives, as Gazette does, before the journal adopted it: a primary failing before every peer acknowledged leaves one peer serving content the journal later overwrites",
 } as const;
 export type ReplicationBrokenVariant = keyof typeof REPLICATION_BROKEN_VARIANTS;
 
@@ -92,6 +93,8 @@ export interface AppendHost {
   /** Builds a new pipeline over the spool (taking it over from any other) for the resolved header. */
   startPipeline(header: Header): Promise<Pipeline>;
   tearDownPipeline(pipeline: Pipeline): Promise<void>;
+  /** Adopts (readers may see it) or discards the commit pending in the spool since this broker was a peer. */
+  settlePending(adopt: boolean): Promise<void>;
   readonly brokenVariant?: ReplicationBrokenVariant;
 }
 
@@ -247,7 +250,10 @@ class AppendFsm {
 
   private async onSendPipelineSync(): Promise<void> {
     const pipeline = this.syncPipeline();
-    const proposal = maybeRollFragment(this.host.spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
+    // A pending commit is proposed as it is, so that peers can compare its sum.
+    const pending = this.host.spool.pendingCommit !== undefined;
+    assert(!pending || this.rollToOffset === 0, "append: a pending commit is settled by the first sync");
+    const proposal = pending ? { ...this.host.spool.fragment } : maybeRollFragment(this.host.spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
     const request: ReplicateRequest = {
       journal: this.host.journal,
       pipeline: pipeline.id,
@@ -264,10 +270,17 @@ class AppendFsm {
 
   private async onRecvPipelineSync(): Promise<void> {
     const pipeline = this.syncPipeline();
-    const sync = await pipeline.gatherSync({ ignoreGreaterOffsets: this.host.brokenVariant === "skip-sync-roll" });
+    const pending = this.host.spool.pendingCommit !== undefined;
+    const sync = await pipeline.gatherSync({ ignoreGreaterOffsets: this.host.brokenVariant === "skip-sync-roll", pendingLocal: pending });
     const failure = pipeline.recvErr() ?? pipeline.sendErr();
     this.rollToOffset = sync.rollToOffset;
     this.readThroughRevision = sync.readThroughRevision;
+    if (pending && failure === undefined && sync.readThroughRevision === 0) {
+      // Peers agree with (or hold less than) our pending commit: the journal adopts it. A peer
+      // holding other content at or past its end wins: ours was never acknowledged.
+      if (sync.diverged) this.host.env.probe("gazette.broker.pending-commit-discarded");
+      await this.host.settlePending(!sync.diverged);
+    }
     if (failure !== undefined) {
       await this.tearDown();
       this.error = failure;
@@ -430,6 +443,10 @@ class AppendFsm {
       if (failure === undefined) {
         const { response } = await this.host.spool.apply(commit, true);
         assert(response.status === "OK", `append: the primary's spool refused its own commit (${response.status})`);
+        // Tell peers at once that every replica acknowledged: their readers may see the commit.
+        if (fragmentContentLength(this.clientFragment ?? commit.proposal ?? this.host.spool.fragment) !== 0) {
+          await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: { ...this.host.spool.fragment }, registers: copyLabelSet(this.host.spool.registers), contentDelta: 0, acknowledge: false }, { local: false });
+        }
       } else {
         await this.host.spool.rollback();
       }

@@ -43,6 +43,8 @@ export interface SyncResult {
   rollToRegisters?: Registers;
   /** 0, or an etcd revision a peer has a different route at: re-resolve at it. */
   readThroughRevision: number;
+  /** A peer holds other content at or past our end (only looked for with `pendingLocal`). */
+  diverged: boolean;
 }
 
 /** A peer's answer or failure violated the protocol, or the peer failed. */
@@ -199,9 +201,9 @@ export class Pipeline {
    * our own offset when a peer rolled an empty fragment there and cannot extend
    * ours, or an etcd revision at which a peer holds a different route.
    */
-  async gatherSync(options: { ignoreGreaterOffsets?: boolean } = {}): Promise<SyncResult> {
+  async gatherSync(options: { ignoreGreaterOffsets?: boolean; pendingLocal?: boolean } = {}): Promise<SyncResult> {
     const responses = await this.gather();
-    const result: SyncResult = { rollToOffset: 0, readThroughRevision: 0 };
+    const result: SyncResult = { rollToOffset: 0, readThroughRevision: 0, diverged: false };
     responses.forEach((response, index) => {
       if (response === undefined) return;
       const peer = this.route.members[index] as ProcessSpecId;
@@ -223,6 +225,7 @@ export class Pipeline {
           if (fragment.end > this.spool.fragment.end) {
             // The peer holds a greater offset: roll forward to it and adopt its registers.
             if (options.ignoreGreaterOffsets === true) return;
+            result.diverged = true;
             if (fragment.end > result.rollToOffset) {
               result.rollToOffset = fragment.end;
               if (response.registers !== undefined) result.rollToRegisters = copyLabelSet(response.registers);
@@ -230,6 +233,11 @@ export class Pipeline {
           } else if (fragment.end === this.spool.fragment.end && fragmentContentLength(fragment) === 0) {
             // The peer rolled to our end but cannot extend our content: roll there too.
             result.rollToOffset = Math.max(result.rollToOffset, fragment.end);
+          } else if (options.pendingLocal === true && fragment.end === this.spool.fragment.end) {
+            // Other content ending where our pending commit ends: the peer's wins, then roll past both.
+            result.diverged = true;
+            result.rollToOffset = Math.max(result.rollToOffset, fragment.end);
+            if (response.registers !== undefined && result.rollToRegisters === undefined) result.rollToRegisters = copyLabelSet(response.registers);
           } else {
             this.recvErrs[index] = new ErrPipelinePeer(peer, `unexpected PROPOSAL_MISMATCH: [${fragment.begin}, ${fragment.end})`);
           }

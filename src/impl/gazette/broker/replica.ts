@@ -17,10 +17,31 @@
  *
  * Peer side (replicate): a sync's route must be equivalent to the route this
  * broker resolved (else WRONG_ROUTE with our header; the service already waited
- * for the request's etcd revision). Every commit goes to the index
+ * for the request's etcd revision). Every adopted commit goes to the index
  * (spoolCommit); every completed spool goes to the persister, and its file is
  * dropped once persisted and a retention delay passed (the index refreshes
  * from the store meanwhile).
+ *
+ * Adoption, a deviation from Gazette on purpose. Gazette's peers commit (and
+ * serve to readers) each proposal as it arrives, so when a primary fails
+ * before every peer acknowledged, one peer may serve content the journal then
+ * overwrites at the same offsets (a pipeline that no longer includes that
+ * peer never learns of it). Here a peer's commit is pending until the journal
+ * adopts it:
+ * - the next message of the same pipeline adopts it (the primary sends one
+ *   only after every peer acknowledged; after a commit it sends one at once,
+ *   so readers on peers wait one message, not a pulse);
+ * - a new pipeline's first sync adopts it when its proposal is exactly our
+ *   fragment (same sum); a primary behind even what we had adopted before it
+ *   (a restarted one) keeps it: we answer with our offset, and its roll to
+ *   exactly our end adopts it (Gazette's roll forward); any other proposal
+ *   discards it, before the message applies;
+ * - a primary whose own spool holds a pending commit (it was a peer) proposes
+ *   it unrolled; every peer agreeing, or holding less, adopts it, while a peer
+ *   holding other content at or past its end discards it (append.ts);
+ * - closing the replica discards it.
+ * Discarded content was never acknowledged: an acknowledged commit is on every
+ * member of its route, and the next primary is one of them.
  *
  * Pulse (Gazette's pulseDaemon): every pulse interval the primary appends an
  * empty transaction, which keeps the pipeline synced, advertises consistency
@@ -30,7 +51,8 @@
 import type { Env, Timer } from "../../../sim/env.ts";
 import { AsyncLock, LockQueueFull } from "../../common/async-lock.ts";
 import { assert } from "../../common/assert.ts";
-import type { Fragment } from "../protocol/fragment.ts";
+import { fragmentContentLength, fragmentsEqual, type Fragment } from "../protocol/fragment.ts";
+import { labelSetsEqual } from "../protocol/labels.ts";
 import type { FragmentStore, Journal, JournalSpec } from "../protocol/journal-spec.ts";
 import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
@@ -99,6 +121,10 @@ class JournalReplica implements Replica, AppendHost {
   private readonly lock: AsyncLock;
   private readonly token: string;
   private owner: string | undefined;
+  /** The pipeline whose commit is pending in the spool (its next message adopts it). */
+  private pendingFrom: string | undefined;
+  /** A lagging primary's pipeline we told our offset to: its roll to our end adopts the pending commit. */
+  private pendingKeptFor: string | undefined;
   private pipeline: Pipeline | undefined;
   private pipelines = 0;
   private closed = false;
@@ -167,6 +193,13 @@ class JournalReplica implements Replica, AppendHost {
     await this.spool.rollback();
   }
 
+  async settlePending(adopt: boolean): Promise<void> {
+    if (adopt) return this.adoptPending();
+    this.pendingFrom = undefined;
+    this.pendingKeptFor = undefined;
+    await this.spool.discardPending();
+  }
+
   async replicate(request: ReplicateRequest, resolution: Resolution): Promise<ReplicateResponse> {
     if (this.closed) throw new ErrReplicateRefused(`replica of ${this.journal} is closed`);
     if (resolution.spec !== undefined) this.spec = resolution.spec;
@@ -186,6 +219,7 @@ class JournalReplica implements Replica, AppendHost {
       } else if (this.owner !== request.pipeline) {
         throw new ErrReplicateRefused(`message of pipeline ${request.pipeline}, but the spool of ${this.journal} belongs to ${this.owner ?? "no pipeline"}`);
       }
+      await this.settlePendingFor(request);
       const response = await this.applyAsPeer(request);
       if (request.header !== undefined) response.header = resolution.header;
       return response;
@@ -194,11 +228,50 @@ class JournalReplica implements Replica, AppendHost {
     }
   }
 
+  /**
+   * Adopts or discards the pending commit before `request` applies (see the file
+   * comment): the next message of the pipeline that made it adopts it; a proposal
+   * of exactly our fragment adopts it; a primary behind what we had adopted
+   * before it (it will roll every replica to our offset) keeps it, and its roll
+   * to exactly our end adopts it; anything else discards it.
+   */
+  private async settlePendingFor(request: ReplicateRequest): Promise<void> {
+    const pending = this.spool.pendingCommit;
+    const base = this.spool.pendingBase;
+    if (pending === undefined || base === undefined) return;
+    if (this.pendingFrom === request.pipeline) return this.adoptPending();
+    const proposal = request.proposal;
+    if (proposal !== undefined) {
+      if (fragmentsEqual(proposal, pending) && labelSetsEqual(request.registers ?? { labels: [] }, this.spool.registers)) return this.adoptPending();
+      if (this.pendingKeptFor === request.pipeline && fragmentContentLength(proposal) === 0 && proposal.begin === pending.end) {
+        this.env.probe("gazette.broker.pending-commit-rolled-to");
+        return this.adoptPending();
+      }
+      if (request.header !== undefined && proposal.end < base.end) {
+        this.pendingKeptFor = request.pipeline;
+        return;
+      }
+    }
+    this.env.probe("gazette.broker.pending-commit-discarded");
+    this.pendingFrom = undefined;
+    this.pendingKeptFor = undefined;
+    await this.spool.discardPending();
+  }
+
+  private adoptPending(): void {
+    this.pendingFrom = undefined;
+    this.pendingKeptFor = undefined;
+    this.spool.adoptPending();
+  }
+
   /** Applies a peer's message; a failure releases the spool (the primary must sync again). */
   private async applyAsPeer(request: ReplicateRequest): Promise<ReplicateResponse> {
     let response: ReplicateResponse;
     try {
-      response = (await this.spool.apply(request, false)).response;
+      const pending = this.brokenVariant !== "expose-unadopted";
+      const result = await this.spool.apply(request, false, { pending });
+      response = result.response;
+      if (result.committed !== undefined && pending) this.pendingFrom = request.pipeline;
     } catch (error) {
       await this.releaseSpool();
       throw error;
@@ -302,6 +375,9 @@ class JournalReplica implements Replica, AppendHost {
     try {
       this.pipeline = undefined;
       this.owner = undefined;
+      this.pendingFrom = undefined;
+      this.pendingKeptFor = undefined;
+      await this.spool.discardPending();
       await this.spool.rollback();
       // Roll the spool forward to finalize and persist its current fragment.
       await this.spool.roll(false);

@@ -226,6 +226,11 @@ export class ReplicationCluster {
     return this.on(host, (node) => node.replica.append({ journal: JOURNAL, doNotProxy: false, offset: 0, ...request }, iterate(chunks), this.resolution(host), new AbortController().signal));
   }
 
+  /** Lets `ms` of virtual time pass (messages in flight, such as a primary's adoption notice, arrive). */
+  async settle(ms = 100): Promise<void> {
+    await this.world.scheduler.run({ untilTime: this.world.now + ms });
+  }
+
   /** Crashes a host (its spool files are volatile: they are lost). */
   crash(host: string): void {
     this.world.host(host).crash();

@@ -153,20 +153,26 @@ export class FragmentIndex implements FragmentIndexApi {
     if (found) return { result: { status: "OK", offset: requested, writeHead, fragment: this.set.at(index), jumped: false } };
     if (index === this.set.length) return {};
     const next = this.set.at(index);
-    const jump = (probe: string): { result: IndexQueryResult } => {
-      this.env.probe(probe);
+    const jump = (): { result: IndexQueryResult } => {
       this.env.trace("gazette.broker.offset-jump", { journal: this.journal, from: requested, to: next.fragment.begin });
       return { result: { status: "OK", offset: next.fragment.begin, writeHead, fragment: next, jumped: true } };
     };
     if (index === 0) {
-      if (this.options.brokenVariant !== "no-jump-before-first") return jump("gazette.broker.offset-jump-before-first");
-      return {};
+      if (this.options.brokenVariant === "no-jump-before-first") return {};
+      this.env.probe("gazette.broker.offset-jump-before-first");
+      return jump();
     }
-    if (this.options.brokenVariant === "jump-into-gap-at-once") return jump("gazette.broker.offset-jump-over-gap");
+    if (this.options.brokenVariant === "jump-into-gap-at-once") {
+      this.env.probe("gazette.broker.offset-jump-over-gap");
+      return jump();
+    }
     if (next.fragment.modTime === 0) return {};
     const agesAtMs = next.fragment.modTime * 1000 + OFFSET_JUMP_AGE_THRESHOLD_MS;
     const now = this.env.clock.now();
-    if (agesAtMs < now) return jump("gazette.broker.offset-jump-over-gap");
+    if (agesAtMs < now) {
+      this.env.probe("gazette.broker.offset-jump-over-gap");
+      return jump();
+    }
     return { agesInMs: agesAtMs - now + 1 };
   }
 

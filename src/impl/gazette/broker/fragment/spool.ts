@@ -20,6 +20,15 @@
  *   taking the proposal's registers; anything else is PROPOSAL_MISMATCH with
  *   our fragment and registers.
  *
+ * Pending commits (a deviation from Gazette, see replica.ts): a peer applies a
+ * commit with `{ pending: true }`. The spool's fragment moves forward (so the
+ * peer answers later proposals as Gazette's would), but the commit is not yet
+ * told to the observer, so readers and the persister do not see it: the
+ * replica either `adoptPending()`s it (the journal is known to have taken it)
+ * or `discardPending()`s it, which restores the fragment, registers, summer
+ * and file to the previous commit. At most one commit is pending, and a spool
+ * never rolls past one.
+ *
  * The SHA-1 of the fragment is kept incrementally (a running summer, and its
  * state at the last commit to roll back to), never recomputed from the file.
  *
@@ -43,6 +52,7 @@ import type { LocalContent, Registers, ReplicateRequest, ReplicateResponse } fro
 /** Deliberately broken spools (test fixtures, never set in real use). */
 export const SPOOL_BROKEN_VARIANTS = {
   "commit-ignores-sum": "a proposal of the right extent commits the delta whatever its SHA-1 sum (a replica diverging in content goes unnoticed)",
+  "discard-keeps-sum": "discarding a pending commit restores the fragment but keeps the running SHA-1 of the discarded bytes (the next commit's sum is wrong)",
 } as const;
 export type SpoolBrokenVariant = keyof typeof SPOOL_BROKEN_VARIANTS;
 
@@ -78,6 +88,15 @@ export interface SpoolOptions {
   observer?: SpoolObserver;
   /** Test fixture only (SPOOL_BROKEN_VARIANTS). */
   brokenVariant?: SpoolBrokenVariant;
+}
+
+/** The state a pending commit replaced, to return to when it is discarded. */
+interface PendingCommit {
+  fragment: Fragment;
+  registers: Registers;
+  summer: Sha1;
+  firstAppendTimeMs: number;
+  mark: { chunks: number; length: number };
 }
 
 export interface SpoolApplyResult {
@@ -142,6 +161,19 @@ export class SpoolContent implements LocalContent {
     assert(position === (last === undefined ? 0 : last.position + last.length), "spool: writes are contiguous");
     await this.file.write(position, data);
     this.chunks.push({ position, length: data.length, crc: crc32(data) });
+  }
+
+  /** What is committed now, to return to with `restore` (a discarded pending commit). */
+  mark(): { chunks: number; length: number } {
+    return { chunks: this.committedChunks, length: this.committedLength };
+  }
+
+  /** Returns to a `mark`: what was committed after it (and anything uncommitted) is forgotten. */
+  restore(mark: { chunks: number; length: number }): void {
+    assert(mark.chunks <= this.committedChunks && mark.length <= this.committedLength, "spool: restore to an earlier mark only");
+    this.committedChunks = mark.chunks;
+    this.committedLength = mark.length;
+    this.chunks.length = mark.chunks;
   }
 
   /** Makes everything written so far committed. */
@@ -251,6 +283,7 @@ export class Spool {
   private content: SpoolContent | undefined;
   private filesCreated = 0;
   private readonly lock = new AsyncLock(SPOOL_APPLY_WAITERS_MAX);
+  private pending: PendingCommit | undefined;
 
   constructor(private readonly options: SpoolOptions) {
     this.fragment = emptyFragment(options.journal, 0, "NONE");
@@ -273,11 +306,55 @@ export class Spool {
     return { ...this.fragment, end, sum };
   }
 
-  /** Applies one ReplicateRequest (see the file comment); `primary` is true on the pipeline's primary. */
-  async apply(request: ReplicateRequest, primary: boolean): Promise<SpoolApplyResult> {
+  /** The fragment of a commit not yet adopted nor discarded (see the file comment). */
+  get pendingCommit(): Fragment | undefined {
+    return this.pending === undefined ? undefined : { ...this.fragment };
+  }
+
+  /** The fragment before the pending commit (what was adopted), if one is pending. */
+  get pendingBase(): Fragment | undefined {
+    return this.pending === undefined ? undefined : { ...this.pending.fragment };
+  }
+
+  /** Tells the observer of the pending commit: readers and the persister may now see it. */
+  adoptPending(): void {
+    const content = this.content;
+    if (this.pending === undefined) return;
+    this.pending = undefined;
+    assert(content !== undefined, "spool: a pending commit has a file");
+    this.options.observer?.spoolCommit({ ...this.fragment }, content);
+  }
+
+  /** Forgets the pending commit (and any uncommitted delta): the spool is as at the commit before it. */
+  async discardPending(): Promise<void> {
     const release = await this.lock.acquire();
     try {
-      if (request.proposal !== undefined) return this.applyCommit(request.proposal, request.registers ?? { labels: [] }, primary);
+      const pending = this.pending;
+      if (pending === undefined) return;
+      this.pending = undefined;
+      this.fragment = pending.fragment;
+      this.registers = pending.registers;
+      this.firstAppendTimeMs = pending.firstAppendTimeMs;
+      if (this.options.brokenVariant !== "discard-keeps-sum") {
+        this.committedSummer = pending.summer;
+        this.summer = cloneSha1(pending.summer);
+      }
+      this.deltaBytes = 0;
+      this.content?.restore(pending.mark);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Applies one ReplicateRequest (see the file comment); `primary` is true on
+   * the pipeline's primary; `pending` keeps a commit from the observer until
+   * it is adopted.
+   */
+  async apply(request: ReplicateRequest, primary: boolean, options: { pending?: boolean } = {}): Promise<SpoolApplyResult> {
+    const release = await this.lock.acquire();
+    try {
+      if (request.proposal !== undefined) return this.applyCommit(request.proposal, request.registers ?? { labels: [] }, primary, options.pending === true);
       await this.applyContent(request);
       return { response: { status: "OK" } };
     } finally {
@@ -299,7 +376,7 @@ export class Spool {
     return result.completed;
   }
 
-  private applyCommit(proposal: Fragment, registers: Registers, primary: boolean): SpoolApplyResult {
+  private applyCommit(proposal: Fragment, registers: Registers, primary: boolean, pending: boolean): SpoolApplyResult {
     let completed: CompletedSpool | undefined;
     // Roll forward: a proposal beyond anything we know (a new peer catching up,
     // or a commit some replicas saw and others did not), or an empty proposal at
@@ -325,6 +402,10 @@ export class Spool {
     if (this.deltaBytes !== 0 && this.extendsByDelta(proposal)) {
       const content = this.content;
       assert(content !== undefined, "spool: a delta has a file");
+      assert(this.pending === undefined, "spool: one commit is pending at most (adopt or discard it first)");
+      if (pending) {
+        this.pending = { fragment: { ...this.fragment }, registers: copyLabelSet(this.registers), summer: cloneSha1(this.committedSummer), firstAppendTimeMs: this.firstAppendTimeMs, mark: content.mark() };
+      }
       this.fragment = { ...proposal };
       content.commit();
       assert(content.committedEnd === this.fragment.end, "spool: file and fragment agree on the end");
@@ -332,7 +413,7 @@ export class Spool {
       this.registers = copyLabelSet(registers);
       this.deltaBytes = 0;
       this.committedSummer = cloneSha1(this.summer);
-      this.options.observer?.spoolCommit({ ...this.fragment }, content);
+      if (!pending) this.options.observer?.spoolCommit({ ...this.fragment }, content);
       return { response: { status: "OK" }, committed: { ...this.fragment }, ...rolled };
     }
     return { response: { status: "PROPOSAL_MISMATCH", fragment: { ...this.fragment }, registers: copyLabelSet(this.registers) }, ...rolled };
@@ -346,6 +427,7 @@ export class Spool {
 
   /** Hands a fragment with content to the observer; drops a file that holds no committed content. */
   private complete(primary: boolean): CompletedSpool | undefined {
+    assert(this.pending === undefined, "spool: never rolls past a pending commit (adopt or discard it first)");
     const content = this.content;
     this.content = undefined;
     if (fragmentContentLength(this.fragment) === 0) {
