@@ -15,18 +15,15 @@
  * cluster's start.
  */
 import { Spool } from "../src/impl/gazette/broker/fragment/spool.ts";
-import { BROKER_PORT } from "../src/impl/gazette/broker/types.ts";
 import { AppendService, type AsyncAppend } from "../src/impl/gazette/client/append-service.ts";
 import { RetryReader } from "../src/impl/gazette/client/retry-reader.ts";
-import { RouteCache } from "../src/impl/gazette/client/route-cache.ts";
-import { routedJournalClient, type RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
+import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import { appendRequest, readRequest } from "../src/impl/gazette/protocol/messages.ts";
-import { journalClientOverRpc, routeDialer } from "../src/impl/gazette/protocol/rpc-binding.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 import { World } from "../src/sim/world.ts";
-import { scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "../scenarios/gazette-cluster.ts";
+import { brokersClient, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "../scenarios/gazette-cluster.ts";
 import type { BenchSection } from "./lib.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
@@ -54,9 +51,7 @@ interface Measured {
 }
 
 function client(env: Env): RoutedJournalClient {
-  const random = env.random.fork("dial");
-  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: random.pick(BROKERS).host, port: BROKER_PORT }, random })(dispatch), { callDeadlineMs: 5_000, readDeadlineMs: 10_000 });
-  return routedJournalClient(dial, new RouteCache(64, 10_000, env.clock));
+  return brokersClient(env, BROKERS, { callDeadlineMs: 5_000, readDeadlineMs: 10_000 });
 }
 
 async function runBench(replication: number, measured: Measured): Promise<void> {

@@ -9,6 +9,9 @@ import { runBroker, type Broker, type BrokerOptions } from "../src/impl/gazette/
 import { runFragmentStore } from "../src/impl/gazette/broker/fragment/store.ts";
 import { FRAGMENT_STORE_PORT } from "../src/impl/gazette/broker/fragment/store-url.ts";
 import { BROKER_PORT } from "../src/impl/gazette/broker/types.ts";
+import { RouteCache } from "../src/impl/gazette/client/route-cache.ts";
+import { routedJournalClient, type RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
+import { journalClientOverRpc, routeDialer } from "../src/impl/gazette/protocol/rpc-binding.ts";
 import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
@@ -98,4 +101,11 @@ export function scenarioJournalSpec(name: string, storeUrl: string, overrides: P
     },
     flags: 0,
   };
+}
+
+/** A routed journal client of `brokers` (a random one when no route is known), with a RouteCache. */
+export function brokersClient(env: Env, brokers: readonly BrokerHost[], deadlines: { callDeadlineMs: number; readDeadlineMs: number }): RoutedJournalClient {
+  const random = env.random.fork("dial");
+  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: random.pick(brokers).host, port: BROKER_PORT }, random })(dispatch), deadlines);
+  return routedJournalClient(dial, new RouteCache(64, 10_000, env.clock));
 }

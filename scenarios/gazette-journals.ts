@@ -32,16 +32,13 @@ import { AppendService } from "../src/impl/gazette/client/append-service.ts";
 import { ErrOffsetJump } from "../src/impl/gazette/client/errors.ts";
 import { FragmentTransports } from "../src/impl/gazette/client/fragment-transport.ts";
 import { RetryReader } from "../src/impl/gazette/client/retry-reader.ts";
-import { RouteCache } from "../src/impl/gazette/client/route-cache.ts";
 import { FragmentStoreClient } from "../src/impl/gazette/broker/fragment/store-client.ts";
 import { REPLICATION_BROKEN_VARIANTS, type ReplicationBrokenVariant } from "../src/impl/gazette/broker/append.ts";
-import { BROKER_PORT } from "../src/impl/gazette/broker/types.ts";
-import { routedJournalClient, type RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
+import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import { appendRequest, readRequest } from "../src/impl/gazette/protocol/messages.ts";
-import { journalClientOverRpc, routeDialer } from "../src/impl/gazette/protocol/rpc-binding.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteCluster } from "./gazette-cluster.ts";
+import { brokersClient, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteCluster } from "./gazette-cluster.ts";
 import { isIndexHasGreaterOffset, resetJournalHead } from "./gazette-operator.ts";
 import { checkLedger, encodeRecord, Ledger, RecordParser } from "./gazette-records.ts";
 
@@ -84,9 +81,7 @@ export const gazetteJournals: Scenario = {
 };
 
 export function gazetteClient(env: Env): RoutedJournalClient {
-  const random = env.random.fork("dial");
-  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: random.pick(BROKERS).host, port: BROKER_PORT }, random })(dispatch), { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
-  return routedJournalClient(dial, new RouteCache(64, 10_000, env.clock));
+  return brokersClient(env, BROKERS, { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
 }
 
 interface Workload {
