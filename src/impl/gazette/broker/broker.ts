@@ -19,9 +19,9 @@ import { FragmentTransports } from "../client/fragment-transport.ts";
 import type { Journal, JournalSpec } from "../protocol/journal-spec.ts";
 import { serveJournal } from "../protocol/rpc-binding.ts";
 import { emptyRoute, parseEndpoint, processSpecIdEqual, type ProcessSpecId } from "../protocol/route.ts";
-import { runAllocator } from "./allocator.ts";
+import { runAllocator, type AllocatorBrokenVariant } from "./allocator.ts";
 import { announce, type Announcement } from "./announce.ts";
-import { FragmentIndex, runIndexRefresh } from "./fragment/index.ts";
+import { FragmentIndex, runIndexRefresh, type IndexBrokenVariant, type IndexRefreshBrokenVariant } from "./fragment/index.ts";
 import { Persister } from "./fragment/persister.ts";
 import { FragmentStoreClient } from "./fragment/store-client.ts";
 import { KeySpace, KEYSPACE_ROOT_DEFAULT } from "./keyspace.ts";
@@ -50,7 +50,13 @@ export interface BrokerOptions {
   readonly persistIntervalMs?: number;
   readonly callDeadlineMs?: number;
   /** Test fixtures (never set in real use). */
-  readonly brokenVariants?: { readonly replication?: ReplicationBrokenVariant; readonly read?: ReadBrokenVariant };
+  readonly brokenVariants?: {
+    readonly replication?: ReplicationBrokenVariant;
+    readonly read?: ReadBrokenVariant;
+    readonly index?: IndexBrokenVariant;
+    readonly indexRefresh?: IndexRefreshBrokenVariant;
+    readonly allocator?: AllocatorBrokenVariant;
+  };
 }
 
 export interface Broker {
@@ -108,7 +114,7 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
     stopping.abort();
     throw error;
   }
-  void runAllocator(env, etcd, keyspace, id, { signal: AbortSignal.any([signal, announcement.lost]) }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
+  void runAllocator(env, etcd, keyspace, id, { signal: AbortSignal.any([signal, announcement.lost]), ...(options.brokenVariants?.allocator !== undefined ? { brokenVariant: options.brokenVariants.allocator } : {}) }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
 
   const specOf = (journal: Journal): JournalSpec | undefined => keyspace.item(journal)?.spec;
   const isPrimary = (journal: Journal): boolean => {
@@ -118,7 +124,7 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   };
 
   const open = (journal: Journal): void => {
-    const index = new FragmentIndex(env, journal);
+    const index = new FragmentIndex(env, journal, options.brokenVariants?.index !== undefined ? { brokenVariant: options.brokenVariants.index } : {});
     const stop = new AbortController();
     const replicaSignal = AbortSignal.any([signal, stop.signal]);
     const replica = createReplica(env, {
@@ -143,7 +149,11 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
       ...(options.replica !== undefined ? { options: options.replica } : {}),
       ...(options.brokenVariants?.replication !== undefined ? { brokenVariant: options.brokenVariants.replication } : {}),
     });
-    void runIndexRefresh(env, index, storeClient, () => specOf(journal), { signal: replicaSignal, isPrimary: () => isPrimary(journal) }).catch((error: unknown) =>
+    void runIndexRefresh(env, index, storeClient, () => specOf(journal), {
+      signal: replicaSignal,
+      isPrimary: () => isPrimary(journal),
+      ...(options.brokenVariants?.indexRefresh !== undefined ? { brokenVariant: options.brokenVariants.indexRefresh } : {}),
+    }).catch((error: unknown) =>
       env.log.warn("index refresh stopped", { journal, error: String(error) }),
     );
     replicas.set(journal, { replica, index, stop });

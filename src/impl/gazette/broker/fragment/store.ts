@@ -55,6 +55,13 @@ export interface FragmentStoreOptions {
   /** Directory of the store's files on the host's disk. */
   root?: string;
   brokenVariant?: StoreBrokenVariant;
+  /** Told of each file put (created) and deleted, after it is durable (scenarios' checks; never needed to serve). */
+  observer?: FragmentStoreObserver;
+}
+
+export interface FragmentStoreObserver {
+  put(path: string, fragment: Fragment, modTime: number): void;
+  removed(path: string): void;
 }
 
 export interface FragmentStoreHost {
@@ -80,7 +87,7 @@ const TEMPORARY_FILE = /\.tmp-[0-9]+$/;
 export function runFragmentStore(env: Env, options: FragmentStoreOptions = {}): FragmentStoreHost {
   const root = options.root ?? FRAGMENT_STORE_ROOT_DEFAULT;
   assert(root.startsWith("/") && !root.endsWith("/"), `fragment store root must be an absolute directory (${root})`);
-  const store = new StoreFiles(env, root, options.brokenVariant);
+  const store = new StoreFiles(env, root, options.brokenVariant, options.observer);
   const server = env.rpc.serve(options.port ?? FRAGMENT_STORE_PORT);
   server.unary(FRAGMENT_STORE_METHODS.put, (request) => refusing(env, "put", () => store.put(request)));
   server.unary(FRAGMENT_STORE_METHODS.list, (request) => refusing(env, "list", () => store.list(request)));
@@ -152,6 +159,7 @@ class StoreFiles {
     private readonly env: Env,
     private readonly root: string,
     private readonly brokenVariant: StoreBrokenVariant | undefined,
+    private readonly observer: FragmentStoreObserver | undefined,
   ) {
     this.disk = env.disk;
   }
@@ -178,6 +186,7 @@ class StoreFiles {
       file.set(content, header.length);
       await this.disk.writeFileAtomic(diskPath, file);
       this.env.trace("gazette.fragment-store.put", { path, bytes: content.length, modTime });
+      this.observer?.put(path, fragment, modTime);
       return { modTime, created: true };
     });
     return toWire(response);
@@ -228,6 +237,7 @@ class StoreFiles {
       }
       await this.disk.syncDirectory(parentOf(diskPath));
       this.env.trace("gazette.fragment-store.delete", { path: request.path });
+      this.observer?.removed(request.path);
       return true;
     });
     return { deleted };
