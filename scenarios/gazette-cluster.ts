@@ -6,7 +6,7 @@
  * incarnation.
  */
 import { runBroker, type Broker, type BrokerOptions } from "../src/impl/gazette/broker/broker.ts";
-import { runFragmentStore } from "../src/impl/gazette/broker/fragment/store.ts";
+import { runFragmentStore, type FragmentStoreObserver } from "../src/impl/gazette/broker/fragment/store.ts";
 import { FRAGMENT_STORE_PORT } from "../src/impl/gazette/broker/fragment/store-url.ts";
 import { BROKER_PORT } from "../src/impl/gazette/broker/types.ts";
 import { RouteCache } from "../src/impl/gazette/client/route-cache.ts";
@@ -31,6 +31,8 @@ export interface GazetteClusterOptions {
   readonly brokers: readonly BrokerHost[];
   /** The fragment store's host. */
   readonly store: string;
+  /** Told of the store's puts and deletes (scenario checks). */
+  readonly storeObserver?: FragmentStoreObserver;
   readonly broker?: Partial<Omit<BrokerOptions, "etcdEndpoints" | "zone">>;
 }
 
@@ -51,13 +53,13 @@ export const GAZETTE_SCENARIO_BASE = {
 export function startGazetteCluster(context: ScenarioContext, options: GazetteClusterOptions): GazetteCluster {
   const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: 2_000 });
   const cluster: GazetteCluster = { etcd, brokers: new Map(), failures: {}, storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/` };
-  context.world.addHost(options.store, (env) => runStore(env)).start();
+  context.world.addHost(options.store, (env) => runStore(env, options.storeObserver)).start();
   for (const broker of options.brokers) context.world.addHost(broker.host, (env) => supervise(env, cluster, options, broker)).start();
   return cluster;
 }
 
-async function runStore(env: Env): Promise<void> {
-  await runFragmentStore(env, {}).closed;
+async function runStore(env: Env, observer: FragmentStoreObserver | undefined): Promise<void> {
+  await runFragmentStore(env, observer !== undefined ? { observer } : {}).closed;
 }
 
 function count(cluster: GazetteCluster, name: string): void {

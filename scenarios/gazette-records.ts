@@ -93,16 +93,22 @@ export class RecordParser {
   /** Offset of buffer[0]. */
   private offset: number;
   readonly records: Observation[] = [];
-  /** Offsets [from, to) the reader jumped over. */
-  readonly jumps: Array<{ from: number; to: number }> = [];
+  /** Offsets [from, to) the reader jumped over, and when (virtual time, if the reader said). */
+  readonly jumps: Array<{ from: number; to: number; atMs?: number }> = [];
 
   constructor(
     readonly journal: string,
     readonly reader: string,
-    start: number,
+    /** The offset the reader began at (a record boundary). */
+    readonly start: number,
     private readonly ledger: Ledger,
   ) {
     this.offset = start;
+  }
+
+  /** The end of the last whole record parsed (where a new read may begin). */
+  get recordEnd(): number {
+    return this.offset;
   }
 
   /** The offset the next byte fed must have. */
@@ -110,9 +116,9 @@ export class RecordParser {
     return this.offset + this.buffer.length;
   }
 
-  jump(to: number): void {
+  jump(to: number, atMs?: number): void {
     if (this.buffer.length !== 0) this.ledger.problems.push({ invariant: "gazette.whole-records", details: `${this.reader} on ${this.journal}: jump to ${to} with ${this.buffer.length} bytes of a record at ${this.offset} unfinished` });
-    this.jumps.push({ from: this.next, to });
+    this.jumps.push(atMs === undefined ? { from: this.next, to } : { from: this.next, to, atMs });
     this.buffer = new Uint8Array(0);
     this.offset = to;
   }
@@ -174,7 +180,7 @@ export function checkLedger(context: ScenarioContext, ledger: Ledger, parsers: r
     for (const parser of parsers.filter((candidate) => candidate.journal === journal)) {
       const read = new Set(parser.records.map((record) => `${record.offset}/${record.record}`));
       for (const ack of acknowledged) {
-        if (ack.end > parser.next) continue; // Not reached by this reader.
+        if (ack.end > parser.next || ack.offset < parser.start) continue; // Not in what this reader read.
         if (read.has(`${ack.offset}/${ack.record}`)) continue;
         if (parser.jumps.some((jump) => jump.from <= ack.offset && ack.offset < jump.to)) continue;
         context.world.violate({ invariant: "gazette.acknowledged-readable", kind: "safety", host: parser.reader, details: `${journal}: acknowledged ${ack.record} at [${ack.offset}, ${ack.end}) was not read by ${parser.reader}, which read to ${parser.next}` });

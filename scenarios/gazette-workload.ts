@@ -1,0 +1,148 @@
+/**
+ * The clients of the Gazette scenarios: the admin that applies journal specs,
+ * writers that append records (scenarios/gazette-records.ts) through an
+ * AppendService and report acknowledgements to the ledger, and readers that
+ * parse a journal through blocking RetryReaders, following offset jumps.
+ */
+import { AppendService } from "../src/impl/gazette/client/append-service.ts";
+import { ErrOffsetJump } from "../src/impl/gazette/client/errors.ts";
+import { FragmentTransports } from "../src/impl/gazette/client/fragment-transport.ts";
+import { RetryReader } from "../src/impl/gazette/client/retry-reader.ts";
+import { FragmentStoreClient } from "../src/impl/gazette/broker/fragment/store-client.ts";
+import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
+import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
+import { appendRequest, readRequest } from "../src/impl/gazette/protocol/messages.ts";
+import type { Env } from "../src/sim/env.ts";
+import type { ScenarioContext } from "../src/sim/runner.ts";
+import { isIndexHasGreaterOffset, resetJournalHead } from "./gazette-operator.ts";
+import { encodeRecord, Ledger, type RecordParser } from "./gazette-records.ts";
+
+export interface JournalWorkload {
+  readonly ledger: Ledger;
+  readonly parsers: RecordParser[];
+  readonly lastAckAt: Map<string, number>;
+  readonly counts: { acknowledged: number; failed: number; jumps: number; readerRestarts: number; resetHeads: number };
+  applied: boolean;
+}
+
+export function newJournalWorkload(): JournalWorkload {
+  return { ledger: new Ledger(), parsers: [], lastAckAt: new Map(), counts: { acknowledged: 0, failed: 0, jumps: 0, readerRestarts: 0, resetHeads: 0 }, applied: false };
+}
+
+/** The greatest end of an acknowledged append to `journal`. */
+export function acknowledgedEnd(ledger: Ledger, journal: string): number {
+  return (ledger.acknowledged.get(journal) ?? []).reduce((end, ack) => Math.max(end, ack.end), 0);
+}
+
+/** Applies `specs` (creating the journals), retrying until a broker accepts; then marks the workload applied. */
+export async function applySpecs(env: Env, client: RoutedJournalClient, specs: readonly JournalSpec[], workload: JournalWorkload): Promise<void> {
+  for (let attempt = 0; attempt < 1_000; attempt++) {
+    try {
+      const response = await client.apply({ changes: specs.map((spec) => ({ expectModRevision: -1, upsert: spec })) });
+      if (response.status === "OK") {
+        workload.applied = true;
+        return;
+      }
+    } catch {
+      // A broker down or not yet serving: try another.
+    }
+    await env.clock.sleep(100);
+  }
+}
+
+/**
+ * A writer: appends one record at a time to a random journal of `journals`
+ * through an AppendService, and reports each acknowledgement to the ledger.
+ * A failed append ends that AppendService (its journal's failure is terminal
+ * there): the writer starts a new one; on INDEX_HAS_GREATER_OFFSET it first does
+ * what an operator does (reset-head).
+ */
+export async function writeLoop(env: Env, context: ScenarioContext, workload: JournalWorkload, journals: readonly string[], client: () => RoutedJournalClient, recordBytesMax = 600): Promise<void> {
+  while (!workload.applied) await env.clock.sleep(50);
+  let service = new AppendService(env, client(), { attemptsMax: 20 });
+  for (let seq = 0; seq < 100_000; seq++) {
+    const journal = env.random.pick(journals);
+    const record = encodeRecord({ writer: env.host, seq }, env.random.int(0, recordBytesMax));
+    const append = await service.startAppend(appendRequest({ journal }));
+    await append.writer().write(record);
+    await append.release();
+    await append.done();
+    const error = await append.err();
+    const commit = append.response()?.commit;
+    if (error === undefined || error === null) {
+      if (commit !== undefined && commit.end - commit.begin === record.length) {
+        workload.ledger.acknowledge({ journal, offset: commit.begin, end: commit.end, record: `${env.host}:${seq}`, by: `${env.host} (acknowledged)` });
+        workload.counts.acknowledged++;
+        workload.lastAckAt.set(env.host, context.world.now);
+      } else {
+        workload.ledger.problems.push({ invariant: "gazette.whole-records", details: `${env.host}:${seq} acknowledged as ${JSON.stringify(commit)} for ${record.length} bytes` });
+      }
+    } else {
+      workload.counts.failed++;
+      // Consistency was lost (every replica lost its spool): do what an operator does.
+      if (isIndexHasGreaterOffset(error)) await resetHead(env, journal, workload, client);
+      service = new AppendService(env, client(), { attemptsMax: 20 });
+      await env.clock.sleep(100);
+    }
+    await env.clock.sleep(env.random.int(0, 30));
+  }
+}
+
+/** gazctl journals reset-head (scenarios/gazette-operator.ts), tried a few times. */
+async function resetHead(env: Env, journal: string, workload: JournalWorkload, client: () => RoutedJournalClient): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await resetJournalHead(client(), journal);
+      env.probe("gazette.scenario.reset-head");
+      workload.counts.resetHeads++;
+      return;
+    } catch (error) {
+      env.log.warn("reset-head failed (will retry)", { journal, error: String(error) });
+      await env.clock.sleep(200);
+    }
+  }
+}
+
+export interface ReadJournalOptions {
+  readonly doNotProxy: boolean;
+  /** Virtual time, recorded with each offset jump. */
+  readonly nowMs: () => number;
+  /** Checked after each chunk: true ends the read (default: read for ever). */
+  readonly done?: () => boolean;
+}
+
+/**
+ * Reads `parser`'s journal from `parser.next` with blocking RetryReaders,
+ * feeding the parser and telling it of offset jumps; a reader that fails is
+ * replaced by a new one at the parser's offset after 100 ms.
+ */
+export async function readJournal(env: Env, client: RoutedJournalClient, parser: RecordParser, workload: JournalWorkload, options: ReadJournalOptions): Promise<void> {
+  const transports = new FragmentTransports();
+  transports.register("sim", new FragmentStoreClient(env).transport());
+  for (let restart = 0; restart < 10_000; restart++) {
+    const reader = new RetryReader(env.clock, client, readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }), { transports, attemptsMax: 50 });
+    try {
+      for (;;) {
+        let chunk: Uint8Array | null;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (!(error instanceof ErrOffsetJump)) throw error;
+          workload.counts.jumps++;
+          parser.jump(error.offset, options.nowMs());
+          continue;
+        }
+        if (chunk === null) break;
+        if (chunk.length > 0) parser.feed(chunk);
+        if (options.done?.() === true) {
+          reader.cancel();
+          return;
+        }
+      }
+    } catch {
+      workload.counts.readerRestarts++;
+    }
+    reader.cancel();
+    await env.clock.sleep(100);
+  }
+}
