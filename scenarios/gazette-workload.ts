@@ -7,7 +7,7 @@
 import { AppendService } from "../src/impl/gazette/client/append-service.ts";
 import { ErrOffsetJump } from "../src/impl/gazette/client/errors.ts";
 import { FragmentTransports } from "../src/impl/gazette/client/fragment-transport.ts";
-import { RetryReader } from "../src/impl/gazette/client/retry-reader.ts";
+import { RetryReader, type RetryReaderOptions } from "../src/impl/gazette/client/retry-reader.ts";
 import { FragmentStoreClient } from "../src/impl/gazette/broker/fragment/store-client.ts";
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
@@ -89,7 +89,7 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
 }
 
 /** gazctl journals reset-head (scenarios/gazette-operator.ts), tried a few times. */
-async function resetHead(env: Env, journal: string, workload: JournalWorkload, client: () => RoutedJournalClient): Promise<void> {
+export async function resetHead(env: Env, journal: string, workload: JournalWorkload, client: () => RoutedJournalClient): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       await resetJournalHead(client(), journal);
@@ -109,6 +109,8 @@ export interface ReadJournalOptions {
   readonly nowMs: () => number;
   /** Checked after each chunk: true ends the read (default: read for ever). */
   readonly done?: () => boolean;
+  /** Broken client variants (scenario fixtures). */
+  readonly brokenVariants?: Pick<RetryReaderOptions, "readerBrokenVariant" | "brokenVariant">;
 }
 
 /**
@@ -120,7 +122,7 @@ export async function readJournal(env: Env, client: RoutedJournalClient, parser:
   const transports = new FragmentTransports();
   transports.register("sim", new FragmentStoreClient(env).transport());
   for (let restart = 0; restart < 10_000; restart++) {
-    const reader = new RetryReader(env.clock, client, readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }), { transports, attemptsMax: 50 });
+    const reader = new RetryReader(env.clock, client, readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }), { transports, attemptsMax: 50, ...options.brokenVariants });
     try {
       for (;;) {
         let chunk: Uint8Array | null;

@@ -1,7 +1,8 @@
 /**
  * Invariant: the fragment index answers Gazette's Query rules: the covering
- * fragment that extends furthest; below the first fragment, a jump to it at
- * once; inside a gap, a jump only when the next fragment was persisted more than
+ * fragment that extends furthest; below the first fragment, a jump to it once
+ * it was persisted for the first-fragment age (never to a local-only one:
+ * content before it may be in flight from another replica); inside a gap, a jump only when the next fragment was persisted more than
  * offsetJumpAgeThreshold (6 h) ago, else OFFSET_NOT_YET_AVAILABLE (non-blocking)
  * or a wait (blocking) that ends on a spool commit, a refresh, the gap ageing,
  * or the signal's abort. ReplaceRemote keeps local fragments the stores do not
@@ -11,13 +12,15 @@
  * remote and local fragments, ModTimes and clock readings with a model of the
  * rules (an Env stub whose clock the property sets); blocking behaviour runs in
  * the simulator on virtual time. Broken variants: an index that jumps into young
- * gaps at once, one that does not jump below the first fragment, one that drops
+ * gaps at once, one that does not jump below the first fragment, one that jumps
+ * below the first fragment at once (the rule before gazette-retention seed 36), one that drops
  * unpersisted local fragments on refresh.
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { FragmentIndex, type IndexBrokenVariant } from "../../../../src/impl/gazette/broker/fragment/index.ts";
 import { CoverSet } from "../../../../src/impl/gazette/broker/fragment/cover-set.ts";
+import { PERSIST_INTERVAL_MS } from "../../../../src/impl/gazette/broker/fragment/persister.ts";
 import { OFFSET_JUMP_AGE_THRESHOLD_MS, type IndexedFragment, type IndexQueryResult } from "../../../../src/impl/gazette/broker/types.ts";
 import type { Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { ValidationError } from "../../../../src/impl/gazette/protocol/validation.ts";
@@ -60,7 +63,9 @@ function modelQuery(fragments: IndexedFragment[], offset: number, nowMs: number)
   if (nextIndex === -1) return { status: "OFFSET_NOT_YET_AVAILABLE" };
   const next = (fragments[nextIndex] as IndexedFragment).fragment;
   const old = next.modTime !== 0 && next.modTime * 1000 < nowMs - OFFSET_JUMP_AGE_THRESHOLD_MS;
-  if (nextIndex === 0 || old) return { status: "OK", offset: next.begin, begin: next.begin, end: next.end, jumped: true };
+  // Below the first fragment: once it was persisted for PERSIST_INTERVAL_MS (the default first-fragment age), to ModTime's second.
+  const firstAged = next.modTime !== 0 && (next.modTime + 1) * 1000 + PERSIST_INTERVAL_MS < nowMs;
+  if ((nextIndex === 0 && firstAged) || (nextIndex > 0 && old)) return { status: "OK", offset: next.begin, begin: next.begin, end: next.end, jumped: true };
   return { status: "OFFSET_NOT_YET_AVAILABLE" };
 }
 
@@ -89,11 +94,11 @@ function queryProperty(variant?: IndexBrokenVariant) {
 }
 
 describe("gazette broker: FragmentIndex.Query rules (non-blocking, against a model)", () => {
-  it("answers as the model: longest covering fragment, jump below the first, 6 h gap rule, write head", async () => {
+  it("answers as the model: longest covering fragment, jump below an aged persisted first fragment, 6 h gap rule, write head", async () => {
     await fc.assert(queryProperty(), propertyParameters("gazette-index-query", 300));
   });
 
-  for (const variant of ["jump-into-gap-at-once", "no-jump-before-first"] as const) {
+  for (const variant of ["jump-into-gap-at-once", "no-jump-before-first", "jump-before-first-at-once"] as const) {
     it(`fails on the broken index "${variant}"`, async () => {
       const details = await fc.check(queryProperty(variant), { ...propertyParameters("gazette-index-query", 300), reporter: undefined, endOnFailure: true });
       expect(details.failed).toBe(true);

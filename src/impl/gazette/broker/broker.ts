@@ -16,13 +16,13 @@
 import type { Env } from "../../../sim/env.ts";
 import { EtcdClient } from "../../etcd/index.ts";
 import { FragmentTransports } from "../client/fragment-transport.ts";
-import type { Journal, JournalSpec } from "../protocol/journal-spec.ts";
+import { REFRESH_INTERVAL_MS_MAX, type Journal, type JournalSpec } from "../protocol/journal-spec.ts";
 import { serveJournal } from "../protocol/rpc-binding.ts";
 import { emptyRoute, parseEndpoint, processSpecIdEqual, type ProcessSpecId } from "../protocol/route.ts";
 import { runAllocator, type AllocatorBrokenVariant } from "./allocator.ts";
 import { announce, type Announcement } from "./announce.ts";
 import { FragmentIndex, runIndexRefresh, type IndexBrokenVariant, type IndexRefreshBrokenVariant } from "./fragment/index.ts";
-import { Persister } from "./fragment/persister.ts";
+import { PERSIST_INTERVAL_MS, Persister } from "./fragment/persister.ts";
 import { FragmentStoreClient } from "./fragment/store-client.ts";
 import { KeySpace, KEYSPACE_ROOT_DEFAULT } from "./keyspace.ts";
 import { applyJournals, listJournals } from "./list-apply.ts";
@@ -70,6 +70,19 @@ export interface Broker {
   stop(): Promise<void>;
 }
 
+/**
+ * How long a journal's first fragment must have been persisted before reads below
+ * it skip to it (FragmentIndexOptions.firstFragmentAgeMs): a persist round for
+ * any replica to upload what it holds, and two refresh intervals for brokers to
+ * list it; but at most the journal's retention, or readers below a first
+ * fragment that retention removes before it is that old would wait for ever.
+ */
+export function firstFragmentAgeMs(persistIntervalMs: number, spec: JournalSpec | undefined): number {
+  const inFlightMs = persistIntervalMs + 2 * (spec?.fragment.refreshIntervalMs ?? REFRESH_INTERVAL_MS_MAX);
+  const retentionMs = spec?.fragment.retentionMs ?? 0;
+  return retentionMs > 0 ? Math.min(inFlightMs, retentionMs) : inFlightMs;
+}
+
 export async function runBroker(env: Env, options: BrokerOptions): Promise<Broker> {
   const id: ProcessSpecId = { zone: options.zone, suffix: options.suffix ?? env.host };
   const port = options.port ?? BROKER_PORT;
@@ -86,7 +99,8 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   const storeClient = new FragmentStoreClient(env);
   const transports = new FragmentTransports();
   storeClient.install(transports);
-  const persister = new Persister(env, storeClient, { signal, ...(options.persistIntervalMs !== undefined ? { roundIntervalMs: options.persistIntervalMs } : {}) });
+  const persistIntervalMs = options.persistIntervalMs ?? PERSIST_INTERVAL_MS;
+  const persister = new Persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs });
   const replicas = new Map<Journal, { replica: Replica; index: FragmentIndex; stop: AbortController }>();
   const resolver = new Resolver(keyspace, id, (journal) => replicas.get(journal)?.replica);
   const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
@@ -124,7 +138,10 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   };
 
   const open = (journal: Journal): void => {
-    const index = new FragmentIndex(env, journal, options.brokenVariants?.index !== undefined ? { brokenVariant: options.brokenVariants.index } : {});
+    const index = new FragmentIndex(env, journal, {
+      firstFragmentAgeMs: () => firstFragmentAgeMs(persistIntervalMs, specOf(journal)),
+      ...(options.brokenVariants?.index !== undefined ? { brokenVariant: options.brokenVariants.index } : {}),
+    });
     const stop = new AbortController();
     const replicaSignal = AbortSignal.any([signal, stop.signal]);
     const replica = createReplica(env, {

@@ -3,8 +3,9 @@
  * replica's fragment index.
  *
  * Each round queries the index at the request's offset. The index answers with
- * the fragment covering it, or jumps (before the first fragment at once; over a
- * gap only once the next fragment is older than 6 hours), or, at the write head,
+ * the fragment covering it, or jumps (before the first fragment once it was
+ * persisted for the index's first-fragment age; over a gap only once the next
+ * fragment is older than 6 hours), or, at the write head,
  * waits (blocking) or answers OFFSET_NOT_YET_AVAILABLE. The metadata response
  * goes first (the Header only with the first one), then the fragment's content
  * in chunks: from the local spool when this broker holds it, else read from the

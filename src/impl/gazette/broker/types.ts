@@ -176,8 +176,10 @@ export interface FragmentIndexApi {
   /**
    * Gazette's index.Query: the fragment covering `offset` (the longest one), or
    * per the jump rules the next fragment (offset below the first fragment: jump
-   * at once; inside a gap: jump only when the next fragment's ModTime is older
-   * than OFFSET_JUMP_AGE_THRESHOLD_MS, else wait / OFFSET_NOT_YET_AVAILABLE).
+   * once that fragment was persisted long enough for content in flight before
+   * it to reach the store; inside a gap: jump only when the next fragment's
+   * ModTime is older than OFFSET_JUMP_AGE_THRESHOLD_MS; else wait /
+   * OFFSET_NOT_YET_AVAILABLE; see fragment/index.ts).
    * `offset` -1 means the write head. A blocking query waits for the index to
    * change (spool commit or refresh) until `signal` aborts (then it rejects).
    */
