@@ -1,6 +1,10 @@
 /**
  * Sweep throughput: seeds per minute for each scenario with one worker, side by side
- * with all cores (the ratio is the parallel speed-up).
+ * with all cores (the ratio is the parallel speed-up). Each scenario sweeps as
+ * many seeds as fill about BENCH_SWEEP_TARGET_MS of one worker's time (from one
+ * inline run of seed 1), between 4 and BENCH_SWEEP_SEEDS, so that slow scenarios
+ * (a Gazette run takes seconds) and fast ones are all measured in a bench run of
+ * minutes.
  */
 import { availableParallelism } from "node:os";
 import { SCENARIOS } from "../scenarios/index.ts";
@@ -12,10 +16,20 @@ import { shrinkCounterexample } from "../src/sim/shrink/shrink-counterexample.ts
 import type { SweepTask } from "../src/cli/sweep/task.ts";
 import type { BenchSection, BenchRow } from "./lib.ts";
 
-const SEEDS_PER_SCENARIO = Number(process.env.BENCH_SWEEP_SEEDS ?? 60);
+const SEEDS_PER_SCENARIO_MAX = Number(process.env.BENCH_SWEEP_SEEDS ?? 60);
+const SEEDS_PER_SCENARIO_MIN = 4;
+const TARGET_MS = Number(process.env.BENCH_SWEEP_TARGET_MS ?? 20_000);
 
-async function seedsPerMinute(scenario: string, workers: number): Promise<number> {
-  const tasks: SweepTask[] = Array.from({ length: SEEDS_PER_SCENARIO }, (_, index) => ({ id: index, scenario, seed: index + 1, checkDeterminism: false }));
+/** Seeds to sweep for `scenario`: about TARGET_MS of one worker's time. */
+async function seedsFor(scenario: Scenario): Promise<number> {
+  const start = performance.now();
+  await runScenario(scenario, { seed: 1 });
+  const oneRunMs = Math.max(1, performance.now() - start);
+  return Math.max(SEEDS_PER_SCENARIO_MIN, Math.min(SEEDS_PER_SCENARIO_MAX, Math.ceil(TARGET_MS / oneRunMs)));
+}
+
+async function seedsPerMinute(scenario: string, workers: number, seeds: number): Promise<number> {
+  const tasks: SweepTask[] = Array.from({ length: seeds }, (_, index) => ({ id: index, scenario, seed: index + 1, checkDeterminism: false }));
   const start = performance.now();
   let failures = 0;
   await runTasks(tasks, workers, (answer) => {
@@ -41,15 +55,16 @@ export async function benchSweep(): Promise<BenchSection> {
   const cores = availableParallelism();
   const rows: BenchRow[] = [];
   for (const scenario of SCENARIOS) {
-    const single = await seedsPerMinute(scenario.name, 1);
-    const parallel = await seedsPerMinute(scenario.name, cores);
-    rows.push({ name: `${scenario.name}, ${cores} workers`, value: parallel, unit: "seeds/min", baseline: single, baselineName: "1 worker" });
+    const seeds = await seedsFor(scenario);
+    const single = await seedsPerMinute(scenario.name, 1, seeds);
+    const parallel = await seedsPerMinute(scenario.name, cores, seeds);
+    rows.push({ name: `${scenario.name}, ${cores} workers (${seeds} seeds)`, value: parallel, unit: "seeds/min", baseline: single, baselineName: "1 worker" });
   }
   const shrink = await shrinkDemonstration();
   rows.push({ name: `shrink counter-quorum seed 3 ack-before-fsync (${shrink.before} to ${shrink.after} faults, ${shrink.runs} runs)`, value: shrink.shrinkMs / 1000, unit: "s", baseline: shrink.oneRunMs / 1000, baselineName: "one run of the failing seed" });
   return {
-    title: `Sweeps and shrinking: seeds per minute (${SEEDS_PER_SCENARIO} seeds per scenario, ${cores} cores)`,
+    title: `Sweeps and shrinking: seeds per minute (${cores} cores)`,
     rows,
-    notes: ["Each run is isolated in its own world; workers pull seeds as they finish. The ratio is the parallel speed-up, worker start-up (about 1.5 s per worker, loading the TypeScript sources) included."],
+    notes: [`Each scenario sweeps as many seeds as fill about ${TARGET_MS / 1000} s of one worker (${SEEDS_PER_SCENARIO_MIN} to ${SEEDS_PER_SCENARIO_MAX}). Each run is isolated in its own world; workers pull seeds as they finish. The ratio is the parallel speed-up, worker start-up (about 1.5 s per worker, loading the TypeScript sources) included.`],
   };
 }
