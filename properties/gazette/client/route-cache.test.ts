@@ -11,11 +11,13 @@
  * variants (no TTL, evicting the most recent, ignoring empty routes) must fail.
  * Route correction runs appends through model brokers whose primary moves, with
  * a cache primed with a stale route; the broken variant ignores response routes.
+ * A cached route whose broker is gone is invalidated by the append that fails
+ * UNAVAILABLE on it (Gazette's dispatcher), so the retry reaches the service address.
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { Clock } from "../../../src/sim/env.ts";
-import { append } from "../../../src/impl/gazette/client/appender.ts";
+import { append, Appender } from "../../../src/impl/gazette/client/appender.ts";
 import { RouteCache, type RouteCacheBrokenVariant } from "../../../src/impl/gazette/client/route-cache.ts";
 import { appendRequest } from "../../../src/impl/gazette/protocol/messages.ts";
 import { emptyRoute, type Route } from "../../../src/impl/gazette/protocol/route.ts";
@@ -184,5 +186,35 @@ describe("gazette client: a RoutedJournalClient corrects a stale route from resp
     const details = await fc.check(correctionProperty(true), { ...propertyParameters("gazette-route-correction", 40), reporter: undefined, endOnFailure: true });
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/NOT_JOURNAL_PRIMARY_BROKER|expected/);
+  });
+});
+
+describe("gazette client: a RoutedJournalClient invalidates a cached route whose broker is gone", () => {
+  it("the append that fails UNAVAILABLE on it drops the route; the retry goes to the service address and learns the current route", async () => {
+    const store = new ModelStore();
+    store.createJournal(journalSpec(JOURNAL), brokerRoute(BROKERS, "broker-b"));
+    const run = await runGazette({
+      seed: 1,
+      store,
+      brokers: BROKERS,
+      crashes: [{ broker: "broker-c", atMs: 0, downMs: 600_000 }],
+      client: async ({ env, client, router }) => {
+        router.updateRoute(JOURNAL, brokerRoute(BROKERS, "broker-c")); // Its primary is down.
+        const appender = new Appender(client, appendRequest({ journal: JOURNAL }));
+        await appender.write(new TextEncoder().encode("lost;"));
+        const failure = await appender.close().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        const afterFailure = router.route(JOURNAL);
+        await append(env.clock, client, appendRequest({ journal: JOURNAL }), [new TextEncoder().encode("kept;")], { attemptsMax: 4 });
+        return { failure: String(failure), afterFailure, afterRetry: router.route(JOURNAL) };
+      },
+    });
+    expect(run.error).toBeUndefined();
+    expect(run.result?.failure).toMatch(/UNAVAILABLE/);
+    expect(run.result?.afterFailure).toEqual(emptyRoute());
+    expect(run.result?.afterRetry).toEqual(brokerRoute(BROKERS, "broker-b"));
+    expect(store.commits.length).toBe(1);
   });
 });

@@ -15,7 +15,16 @@
  *   Gazette's streaming encoding).
  * - Aborting the signal rejects the call with ErrCancelled (an append that was
  *   already sent may still commit: its outcome is unknown).
+ *
+ * A RoutedJournalClient does what Gazette's client-side dispatcher does with
+ * an item's cached route (dispatcher.go): an RPC dispatched on it that fails
+ * with UNAVAILABLE (a transport failure: the route names a broker that is gone,
+ * or a network split) invalidates it, so that the next RPC goes to the default
+ * service address and learns the current route from the response. Without it
+ * a route to a broker that left stays in the cache until its TTL ends, and
+ * every append of the journal fails until then.
  */
+import { RpcError } from "../../../sim/env.ts";
 import type { Journal } from "./journal-spec.ts";
 import type {
   AppendRequest,
@@ -36,6 +45,12 @@ export interface Dispatch {
   route: Route;
   /** Appends need the primary; reads may go to any member (same zone preferred). */
   requirePrimary: boolean;
+  /**
+   * The router's item whose cached route this is (WithDispatchItemRoute): an
+   * UNAVAILABLE failure of the RPC invalidates it. Absent for a route given
+   * outright (WithDispatchRoute: a previous response's header).
+   */
+  item?: string;
 }
 
 export interface CallOptions {
@@ -86,22 +101,54 @@ export const noopRouter: Router = {
 
 /** NewRoutedJournalClient: a JournalClient composed with a Router. */
 export function routedJournalClient(client: JournalClient, router: Router): RoutedJournalClient {
+  const invalidate = (options: CallOptions | undefined) => (error: unknown) => {
+    const item = options?.dispatch?.item;
+    if (item !== undefined && error instanceof RpcError && error.code === "UNAVAILABLE") router.updateRoute(item, undefined);
+  };
+  const watched = <T>(call: Promise<T>, options: CallOptions | undefined): Promise<T> => {
+    if (options?.dispatch?.item === undefined) return call;
+    const onError = invalidate(options);
+    return call.catch((error: unknown) => {
+      onError(error);
+      throw error;
+    });
+  };
   return {
-    list: (request, options) => client.list(request, options),
-    apply: (request, options) => client.apply(request, options),
-    read: (request, options) => client.read(request, options),
-    append: (request, chunks, options) => client.append(request, chunks, options),
-    listFragments: (request, options) => client.listFragments(request, options),
+    list: (request, options) => watched(client.list(request, options), options),
+    apply: (request, options) => watched(client.apply(request, options), options),
+    read: (request, options) => (options?.dispatch?.item === undefined ? client.read(request, options) : watchedStream(client.read(request, options), invalidate(options))),
+    append: (request, chunks, options) => watched(client.append(request, chunks, options), options),
+    listFragments: (request, options) => watched(client.listFragments(request, options), options),
     route: (item) => router.route(item),
     updateRoute: (item, route) => router.updateRoute(item, route),
     isNoopRouter: () => router.isNoopRouter(),
   };
 }
 
+/** A stream whose failures are told to `onError` before they are thrown; `return` passes through. */
+function watchedStream<T>(stream: AsyncIterable<T>, onError: (error: unknown) => void): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]: () => {
+      const inner = stream[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          try {
+            return await inner.next();
+          } catch (error) {
+            onError(error);
+            throw error;
+          }
+        },
+        return: async (value?: unknown) => (inner.return !== undefined ? inner.return(value) : { done: true as const, value: undefined }),
+      };
+    },
+  };
+}
+
 /** WithDispatchItemRoute: the dispatch for an RPC on `journal`, from the router's cached route. */
 export function dispatchItemRoute(router: Router, journal: Journal, requirePrimary: boolean): Dispatch | undefined {
   if (router.isNoopRouter()) return undefined;
-  return { route: copyRoute(router.route(journal)), requirePrimary };
+  return { route: copyRoute(router.route(journal)), requirePrimary, item: journal };
 }
 
 /** CallOptions with only the fields that are set (exactOptionalPropertyTypes-friendly). */
