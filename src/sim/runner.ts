@@ -31,6 +31,8 @@ export interface ScenarioContext {
   /** The broken variant under test, if any (never set on the shipping path). */
   readonly variant: string | undefined;
   readonly params: Readonly<Record<string, unknown>>;
+  /** The fault plan this run applies (a scenario that acts on the world itself keeps out of its way); absent outside the runner. */
+  readonly faultPlan?: FaultPlan;
   phase(): Phase;
   /** Virtual time at which the liveness phase began (undefined before). */
   livenessStartedAt(): number | undefined;
@@ -145,6 +147,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     random: world.stream("workload"),
     variant: options.variant,
     params: options.params ?? {},
+    faultPlan: plan,
     phase: () => phase,
     livenessStartedAt: () => livenessStart,
   };
