@@ -3,7 +3,9 @@
  * a fragment store host, and brokers, each broker under a supervisor that starts it
  * again when it stops (its lease was lost: Gazette's broker exits then and is
  * restarted by its orchestrator) or fails to start, at most RESTARTS_MAX times per
- * incarnation.
+ * incarnation. With a membership (scenarios that churn the cluster), a broker host
+ * starts its broker only once it joined, and its supervisor never starts again a
+ * broker that left for good.
  */
 import { runBroker, type Broker, type BrokerOptions } from "../src/impl/gazette/broker/broker.ts";
 import { runFragmentStore, type FragmentStoreObserver } from "../src/impl/gazette/broker/fragment/store.ts";
@@ -34,7 +36,20 @@ export interface GazetteClusterOptions {
   /** Told of the store's puts and deletes (scenario checks). */
   readonly storeObserver?: FragmentStoreObserver;
   readonly broker?: Partial<Omit<BrokerOptions, "etcdEndpoints" | "zone">>;
+  /** Which broker hosts are members (default: every one, always). */
+  readonly membership?: BrokerMembership;
 }
+
+/** Brokers that join late and leave for good, decided by the scenario. */
+export interface BrokerMembership {
+  /** False until the host may start its broker. */
+  joined(host: string): boolean;
+  /** True once the host's broker left for good: its supervisor does not start it again. */
+  departed(host: string): boolean;
+}
+
+/** How often a host that has not joined yet looks again (ms). */
+const JOIN_POLL_MS = 100;
 
 export interface GazetteCluster {
   readonly etcd: EtcdCluster;
@@ -68,7 +83,10 @@ function count(cluster: GazetteCluster, name: string): void {
 
 async function supervise(env: Env, cluster: GazetteCluster, options: GazetteClusterOptions, host: BrokerHost): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.brokers.delete(env.host));
+  const membership = options.membership;
+  if (membership !== undefined) while (!membership.joined(env.host)) await env.clock.sleep(JOIN_POLL_MS);
   for (let start = 0; start < RESTARTS_MAX; start++) {
+    if (membership?.departed(env.host) === true) return;
     let broker: Broker;
     try {
       broker = await runBroker(env, { etcdEndpoints: options.etcd, zone: host.zone, port: BROKER_PORT, ...options.broker });
@@ -86,8 +104,8 @@ async function supervise(env: Env, cluster: GazetteCluster, options: GazetteClus
 }
 
 /** A journal spec for the scenarios: replication, fragment length, retention and refresh on the store. */
-export function scenarioJournalSpec(name: string, storeUrl: string, overrides: Partial<JournalSpec["fragment"]> & { replication?: number } = {}): JournalSpec {
-  const { replication, ...fragment } = overrides;
+export function scenarioJournalSpec(name: string, storeUrl: string, overrides: Partial<JournalSpec["fragment"]> & { replication?: number; flags?: number } = {}): JournalSpec {
+  const { replication, flags, ...fragment } = overrides;
   return {
     name,
     replication: replication ?? 3,
@@ -101,13 +119,18 @@ export function scenarioJournalSpec(name: string, storeUrl: string, overrides: P
       flushIntervalMs: 0,
       ...fragment,
     },
-    flags: 0,
+    flags: flags ?? 0,
   };
 }
 
-/** A routed journal client of `brokers` (a random one when no route is known), with a RouteCache. */
-export function brokersClient(env: Env, brokers: readonly BrokerHost[], deadlines: { callDeadlineMs: number; readDeadlineMs: number }): RoutedJournalClient {
+/**
+ * A routed journal client of `brokers` (a random one when no route is known), with
+ * a RouteCache. `brokers` may be a function, asked at each dial: the brokers a
+ * service address resolves to at that moment (a cluster whose members change).
+ */
+export function brokersClient(env: Env, brokers: readonly BrokerHost[] | (() => readonly BrokerHost[]), deadlines: { callDeadlineMs: number; readDeadlineMs: number }): RoutedJournalClient {
   const random = env.random.fork("dial");
-  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: random.pick(brokers).host, port: BROKER_PORT }, random })(dispatch), deadlines);
+  const fallback = () => random.pick(typeof brokers === "function" ? brokers() : brokers).host;
+  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: fallback(), port: BROKER_PORT }, random })(dispatch), deadlines);
   return routedJournalClient(dial, new RouteCache(64, 10_000, env.clock));
 }
