@@ -36,7 +36,7 @@ import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import type { Status } from "../protocol/status.ts";
 import { ValidationError } from "../protocol/validation.ts";
 import { AppendBuffer } from "./append-buffer.ts";
-import { Appender } from "./appender.ts";
+import { Appender, type AppenderBrokenVariant } from "./appender.ts";
 import { backoff, sleepOrAbort } from "./backoff.ts";
 import { ErrDependencyFailed, ErrQueueFull, ErrRetriesExhausted, StatusError } from "./errors.ts";
 import { AsyncOperation, OpFutures, finishedOperation, type OpFuture } from "./op-future.ts";
@@ -78,6 +78,8 @@ export interface AppendServiceOptions {
   /** Observes append attempts (logs, tests): each start, and each outcome ("ok", or "failed" with its error). */
   onAttempt?: (event: AppendAttemptEvent) => void;
   brokenVariant?: AppendServiceBrokenVariant;
+  /** A broken variant of the Appenders the service makes (tests only). */
+  appenderBrokenVariant?: AppenderBrokenVariant;
 }
 
 export interface AppendAttemptEvent {
@@ -203,7 +205,7 @@ export class AppendService {
   private readonly errs = new Map<string, unknown>();
   /** Unfinished AsyncAppends per journal. */
   private readonly queued = new Map<string, number>();
-  private readonly options: Required<Omit<AppendServiceOptions, "signal" | "brokenVariant" | "onAttempt">>;
+  private readonly options: Required<Omit<AppendServiceOptions, "signal" | "brokenVariant" | "appenderBrokenVariant" | "onAttempt">>;
   private buffersCreated = 0;
 
   constructor(
@@ -381,7 +383,10 @@ export class AppendService {
     let lastError: unknown;
     for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
       if (signal?.aborted) return new ErrCancelled(signal.reason);
-      const appender = new Appender(this.client, aa.appendRequest, signal === undefined ? {} : { signal });
+      const appender = new Appender(this.client, aa.appendRequest, {
+        ...(signal === undefined ? {} : { signal }),
+        ...(this.serviceOptions.appenderBrokenVariant === undefined ? {} : { brokenVariant: this.serviceOptions.appenderBrokenVariant }),
+      });
       this.serviceOptions.onAttempt?.({ journal, attempt, phase: "start" });
       try {
         for await (const chunk of buffer.content(aa.checkpoint)) await appender.write(chunk);
