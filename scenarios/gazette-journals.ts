@@ -33,8 +33,8 @@ import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-c
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { brokersClient, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
-import { checkLedger, RecordParser } from "./gazette-records.ts";
-import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop } from "./gazette-workload.ts";
+import { checkLedger } from "./gazette-records.ts";
+import { acknowledgedEnd, applySpecs, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
 const BROKERS: readonly BrokerHost[] = [
@@ -85,14 +85,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const specs = JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl));
   context.world.addHost("admin", (env) => applySpecs(env, gazetteClient(env), specs, workload)).start();
   for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => gazetteClient(env))).start();
-  for (const reader of READERS) {
-    const parser = new RecordParser(reader.journal, reader.host, 0, workload.ledger);
-    workload.parsers.push(parser);
-    context.world.addHost(reader.host, async (env) => {
-      while (!workload.applied) await env.clock.sleep(50);
-      await readJournal(env, gazetteClient(env), parser, workload, { doNotProxy: reader.doNotProxy, nowMs: () => context.world.now });
-    }).start();
-  }
+  startReaders(context, workload, READERS, gazetteClient);
   let reported = 0;
   return {
     check: () => {

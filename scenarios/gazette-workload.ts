@@ -15,7 +15,7 @@ import { appendRequest, readRequest } from "../src/impl/gazette/protocol/message
 import type { Env } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 import { isIndexHasGreaterOffset, resetJournalHead } from "./gazette-operator.ts";
-import { encodeRecord, Ledger, type RecordParser } from "./gazette-records.ts";
+import { encodeRecord, Ledger, RecordParser } from "./gazette-records.ts";
 
 export interface JournalWorkload {
   readonly ledger: Ledger;
@@ -146,5 +146,24 @@ export async function readJournal(env: Env, client: RoutedJournalClient, parser:
     }
     reader.cancel();
     await env.clock.sleep(100);
+  }
+}
+
+/** A reader host: the journal it reads from offset 0, and whether it reads fragments from the store itself. */
+export interface ReaderHost {
+  readonly host: string;
+  readonly journal: string;
+  readonly doNotProxy: boolean;
+}
+
+/** Starts a host per reader, reading its journal (readJournal) once the specs are applied; their parsers join the workload's. */
+export function startReaders(context: ScenarioContext, workload: JournalWorkload, readers: readonly ReaderHost[], client: (env: Env) => RoutedJournalClient): void {
+  for (const reader of readers) {
+    const parser = new RecordParser(reader.journal, reader.host, 0, workload.ledger);
+    workload.parsers.push(parser);
+    context.world.addHost(reader.host, async (env) => {
+      while (!workload.applied) await env.clock.sleep(50);
+      await readJournal(env, client(env), parser, workload, { doNotProxy: reader.doNotProxy, nowMs: () => context.world.now });
+    }).start();
   }
 }
