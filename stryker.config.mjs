@@ -5,6 +5,9 @@ const modules = {
   "backedpipe-ring-buffer": ["src/impl/backedpipe/ring-buffer.ts"],
   "backedpipe-writer": ["src/impl/backedpipe/backed-writer.ts"],
   "raft-core": ["src/impl/raft/core/**/*.ts", "!src/impl/raft/core/index.ts"],
+  "dqlite-fsm": ["src/impl/dqlite/fsm/fsm.ts", "src/impl/dqlite/fsm/transaction.ts"],
+  "bmdb-backoff": ["src/impl/bmdb/backoff.ts"],
+  "gazette-reader": ["src/impl/gazette/client/reader.ts"],
 };
 const wanted = (process.env.STRYKER_MODULES ?? "").split(",").filter(Boolean);
 const mutate = Object.entries(modules)
@@ -13,10 +16,11 @@ const mutate = Object.entries(modules)
 
 export default {
   testRunner: "vitest",
-  vitest: { configFile: "vitest.config.ts", related: true },
+  // The property tests, without whole-scenario runs (vitest.mutate.config.ts).
+  vitest: { configFile: "vitest.mutate.config.ts", related: true },
   mutate,
   coverageAnalysis: "perTest",
-  concurrency: 2,
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
   timeoutMS: 60_000,
   reporters: ["clear-text", "progress", "json"],
   jsonReporter: { fileName: "out/mutation/mutation.json" },

@@ -252,6 +252,57 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
     expect([...result.afterFar!]).toEqual([...fragmentContent(1, 3000).subarray(1500, 1510)]);
   });
 
+  // Mutation testing (npm run mutate) left these paths unchecked: a direct read's end offset,
+  // a seek relative to the current offset or to the fragment's end, a proxied Reader's seek,
+  // and the route a read's response header carries.
+  it("a direct read stops at its end offset; seeks relative to the current offset; not to the fragment's end nor on a proxied read; a response header's route is cached", async () => {
+    const { ErrSeekRequiresNewReader } = await import("../../../src/impl/gazette/client/errors.ts");
+    const store = new ModelStore();
+    store.createJournal(journalSpec(JOURNAL), brokerRoute(BROKERS, "broker-b"));
+    store.journals.get(JOURNAL)!.append(fragmentContent(0, 3000), 1_000, true);
+    const run = await runGazette({
+      seed: 11,
+      store,
+      brokers: BROKERS,
+      client: async ({ env, client }) => {
+        for (const directory of ["/nas", "/nas/examples", "/nas/examples/reads", "/nas/examples/reads/part-000"]) await env.disk.mkdir(directory);
+        for (const file of store.persistedFiles()) await env.disk.writeFile(`${NAS_ROOT}${file.path}`, file.data);
+        const transports = new FragmentTransports();
+        installFileTransport(transports, env.disk, NAS_ROOT);
+        const routeBefore = client.route(JOURNAL).members.length;
+        const bounded = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, endOffset: 150, doNotProxy: true }), { transports });
+        const boundedBytes: number[] = [];
+        for (let reads = 0; reads < 20; reads++) {
+          const chunk = await bounded.read(16);
+          if (chunk === null) break;
+          boundedBytes.push(...chunk);
+        }
+        const routeAfter = client.route(JOURNAL);
+        const direct = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, doNotProxy: true }), { transports });
+        await direct.read(10); // Metadata.
+        await direct.read(10); // 100..110, direct.
+        const relative = await direct.seek(40, "current");
+        const afterRelative = await direct.read(5);
+        const toFragmentEnd = await direct.seek(3000).catch((error: unknown) => error);
+        const proxied = new Reader(client, readRequest({ journal: JOURNAL, offset: 0 }));
+        await proxied.read(10);
+        const proxiedSeek = await proxied.seek(5).catch((error: unknown) => error);
+        return { routeBefore, boundedBytes, routeAfter, relative, afterRelative, toFragmentEnd, proxiedSeek, ErrSeekRequiresNewReader };
+      },
+    });
+    expect(run.error).toBeUndefined();
+    const result = run.result!;
+    const content = fragmentContent(0, 3000);
+    expect(result.routeBefore).toBe(0);
+    expect(result.boundedBytes).toEqual([...content.subarray(100, 150)]);
+    expect(result.routeAfter.members.map((member) => member.suffix)).toEqual(BROKERS);
+    expect(result.routeAfter.members[result.routeAfter.primary]?.suffix).toBe("broker-b");
+    expect(result.relative).toBe(150);
+    expect([...result.afterRelative!]).toEqual([...content.subarray(150, 155)]);
+    expect(result.toFragmentEnd).toBeInstanceOf(result.ErrSeekRequiresNewReader);
+    expect(result.proxiedSeek).toBeInstanceOf(result.ErrSeekRequiresNewReader);
+  });
+
   it("a blocking RetryReader waits for the next append; a non-blocking one surfaces ErrOffsetNotYetAvailable", async () => {
     const { Appender } = await import("../../../src/impl/gazette/client/appender.ts");
     const { appendRequest } = await import("../../../src/impl/gazette/protocol/messages.ts");
