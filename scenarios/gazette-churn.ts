@@ -46,9 +46,8 @@ import { JOURNAL_FLAGS } from "../src/impl/gazette/protocol/journal-spec.ts";
 import { listRequest } from "../src/impl/gazette/protocol/messages.ts";
 import { routesEquivalent, type Route } from "../src/impl/gazette/protocol/route.ts";
 import type { Env } from "../src/sim/env.ts";
-import type { SwarmKind } from "../src/sim/faults/swarm.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { brokersClient, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteCluster } from "./gazette-cluster.ts";
+import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteCluster } from "./gazette-cluster.ts";
 import { DependencyLedger, dependentWriteLoop, type WriterRole } from "./gazette-dependencies.ts";
 import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts, type ChurnOptions } from "./gazette-membership.ts";
 import { checkLedger } from "./gazette-records.ts";
@@ -70,8 +69,6 @@ const READERS = [
 ] as const;
 const WRITERS = ["w1", "w2", "w3"] as const;
 const SAFETY_MS = 12_000;
-const DOWN_KINDS: readonly SwarmKind[] = ["crash", "isolate", "pause"];
-const RECOVERY_MS = 3_000;
 const LIST_INTERVAL_MS = 500;
 /** Polls a PolledList must complete after the last route change (the first may have begun before it). */
 const POLLS_AFTER_CHANGE = 2;
@@ -87,8 +84,8 @@ const CHURN: ChurnOptions = {
   leavesMax: 2,
   membersMin: 4,
   joinDelayMs: [300, 2_500],
-  downKinds: DOWN_KINDS,
-  recoveryMs: RECOVERY_MS,
+  downKinds: GAZETTE_BROKER_FAULTS.downKinds,
+  recoveryMs: GAZETTE_BROKER_FAULTS.recoveryMs,
   leaveRecoveryMs: LEAVE_RECOVERY_MS,
   safetyMs: SAFETY_MS,
 };
@@ -109,10 +106,7 @@ export const gazetteChurn: Scenario = {
   safetyMs: SAFETY_MS,
   livenessMs: 15_000,
   faultHosts: BROKERS.map((broker) => broker.host),
-  faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
-  downAtOnceMax: 1,
-  downKinds: DOWN_KINDS,
-  recoveryMs: RECOVERY_MS,
+  ...GAZETTE_BROKER_FAULTS,
   variants: {
     "promote-newest": ALLOCATOR_BROKEN_VARIANTS["promote-newest"],
     "replace-survivors": ALLOCATOR_BROKEN_VARIANTS["replace-survivors"],

@@ -17,7 +17,7 @@ import { journalClientOverRpc, routeDialer } from "../src/impl/gazette/protocol/
 import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
-import type { ScenarioContext } from "../src/sim/runner.ts";
+import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
 
 const RESTARTS_MAX = 50;
@@ -58,6 +58,21 @@ export interface GazetteCluster {
   /** The store URL journals persist to. */
   readonly storeUrl: string;
 }
+
+/**
+ * The swarm's budget for faulting Gazette brokers with replication 3: at most one
+ * broker down at once, so the spools holding not-yet-persisted content survive.
+ * A broker isolated or paused past its lease stops and loses its spools like a
+ * crashed one, so those count as down too, and a broker stays counted as down for
+ * 3 s after it came back: the time it takes to rejoin (its old lease expires, it
+ * announces, is assigned and synced).
+ */
+export const GAZETTE_BROKER_FAULTS = {
+  faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
+  downAtOnceMax: 1,
+  downKinds: ["crash", "isolate", "pause"],
+  recoveryMs: 3_000,
+} as const satisfies Pick<Scenario, "faultKinds" | "downAtOnceMax" | "downKinds" | "recoveryMs">;
 
 export const GAZETTE_SCENARIO_BASE = {
   maxEvents: 2_000_000,

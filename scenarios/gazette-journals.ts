@@ -32,7 +32,7 @@ import { REPLICATION_BROKEN_VARIANTS, type ReplicationBrokenVariant } from "../s
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { brokersClient, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
+import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
 import { checkLedger } from "./gazette-records.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
 
@@ -59,12 +59,7 @@ export const gazetteJournals: Scenario = {
   safetyMs: 8_000,
   livenessMs: 12_000,
   faultHosts: BROKERS.map((broker) => broker.host),
-  faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
-  downAtOnceMax: 1,
-  // A broker isolated or paused past its lease stops and loses its spools like a crashed one,
-  // and rejoins (old lease expired, announced, assigned, synced) a few seconds after.
-  downKinds: ["crash", "isolate", "pause"],
-  recoveryMs: 3_000,
+  ...GAZETTE_BROKER_FAULTS,
   variants: {
     "skip-sync-roll": REPLICATION_BROKEN_VARIANTS["skip-sync-roll"],
     "commit-before-peers-ack": REPLICATION_BROKEN_VARIANTS["commit-before-peers-ack"],

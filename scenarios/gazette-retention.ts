@@ -39,7 +39,7 @@ import type { Fragment } from "../src/impl/gazette/protocol/fragment.ts";
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { brokersClient, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
+import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
 import { checkLedger, RecordParser, type Ledger } from "./gazette-records.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./gazette-workload.ts";
 
@@ -80,10 +80,7 @@ export const gazetteRetention: Scenario = {
   safetyMs: 12_000,
   livenessMs: 15_000,
   faultHosts: BROKERS.map((broker) => broker.host),
-  faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
-  downAtOnceMax: 1,
-  downKinds: ["crash", "isolate", "pause"],
-  recoveryMs: 3_000,
+  ...GAZETTE_BROKER_FAULTS,
   variants: {
     "retention-ignores-age": INDEX_REFRESH_BROKEN_VARIANTS["retention-ignores-age"],
     "no-jump-before-first": INDEX_BROKEN_VARIANTS["no-jump-before-first"],

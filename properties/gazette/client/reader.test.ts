@@ -24,6 +24,7 @@ import { ErrOffsetJump } from "../../../src/impl/gazette/client/errors.ts";
 import { fileTransport, FragmentTransports, installFileTransport } from "../../../src/impl/gazette/client/fragment-transport.ts";
 import { Reader, type ReaderBrokenVariant } from "../../../src/impl/gazette/client/reader.ts";
 import { RetryReader, type RetryReaderBrokenVariant } from "../../../src/impl/gazette/client/retry-reader.ts";
+import type { Env } from "../../../src/sim/env.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { runGazette } from "../_support/gazette-world.ts";
 import type { ReadFault } from "../_support/model-broker.ts";
@@ -195,6 +196,15 @@ describe("gazette client: Reader rejects a response offset below its request", (
   });
 });
 
+/** The store's persisted fragments as files under NAS_ROOT on the client's disk, and a transport that opens them. */
+async function nasTransports(env: Env, store: ModelStore): Promise<FragmentTransports> {
+  for (const directory of ["/nas", "/nas/examples", "/nas/examples/reads", "/nas/examples/reads/part-000"]) await env.disk.mkdir(directory);
+  for (const file of store.persistedFiles()) await env.disk.writeFile(`${NAS_ROOT}${file.path}`, file.data);
+  const transports = new FragmentTransports();
+  installFileTransport(transports, env.disk, NAS_ROOT);
+  return transports;
+}
+
 describe("gazette client: seeking, buffering and blocking reads (examples)", () => {
   it("seeks within a directly read fragment, needs a new Reader otherwise, and RetryReader seeks by restarting", async () => {
     const { BufferedReader } = await import("../../../src/impl/gazette/client/buffered-reader.ts");
@@ -209,10 +219,7 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
       store,
       brokers: BROKERS,
       client: async ({ env, client }) => {
-        for (const directory of ["/nas", "/nas/examples", "/nas/examples/reads", "/nas/examples/reads/part-000"]) await env.disk.mkdir(directory);
-        for (const file of store.persistedFiles()) await env.disk.writeFile(`${NAS_ROOT}${file.path}`, file.data);
-        const transports = new FragmentTransports();
-        installFileTransport(transports, env.disk, NAS_ROOT);
+        const transports = await nasTransports(env, store);
         const reader = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, doNotProxy: true }), { transports });
         const first = await reader.read(10); // Metadata: empty read.
         const second = await reader.read(10); // Direct from the fragment file.
@@ -265,10 +272,7 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
       store,
       brokers: BROKERS,
       client: async ({ env, client }) => {
-        for (const directory of ["/nas", "/nas/examples", "/nas/examples/reads", "/nas/examples/reads/part-000"]) await env.disk.mkdir(directory);
-        for (const file of store.persistedFiles()) await env.disk.writeFile(`${NAS_ROOT}${file.path}`, file.data);
-        const transports = new FragmentTransports();
-        installFileTransport(transports, env.disk, NAS_ROOT);
+        const transports = await nasTransports(env, store);
         const routeBefore = client.route(JOURNAL).members.length;
         const bounded = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, endOffset: 150, doNotProxy: true }), { transports });
         const boundedBytes: number[] = [];
