@@ -1,12 +1,15 @@
 /**
- * The killing suite of `npm run mutate`: every property test except those that run
- * whole scenarios (seconds each; run per mutant they would take hours). The
- * scenarios' own checks are the sweeps' business.
+ * The killing suite of `npm run mutate`: the property tests of the mutated modules (globs in
+ * DST_MUTATE_SUITES, set by stryker.config.mjs; all property tests without it),
+ * except those that run whole scenarios (seconds each; run per mutant they would
+ * take hours). The scenarios' own checks are the sweeps' business.
  */
 import { defineConfig, mergeConfig } from "vitest/config";
 import base from "./vitest.config.ts";
 
-export default mergeConfig(
+const suites = (process.env.DST_MUTATE_SUITES ?? "").split(",").filter(Boolean);
+
+const config = mergeConfig(
   base,
   defineConfig({
     test: {
@@ -14,3 +17,7 @@ export default mergeConfig(
     },
   }),
 );
+// mergeConfig concatenates arrays: the suites replace the base's include.
+if (suites.length > 0) config.test = { ...config.test, include: suites };
+
+export default config;
