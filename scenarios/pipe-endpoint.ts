@@ -140,7 +140,9 @@ export class PipeEndpoint {
     const permanent = permanentCause(error);
     if (permanent !== undefined) {
       this.#stopped = true;
-      this.#options.env.probe(`pipe.surfaced.${permanent.code}`);
+      // Point names are literals, so that the coverage registry finds them.
+      if (permanent instanceof ErrReplayDataUnavailable) this.#options.env.probe("pipe.surfaced.replay-data-unavailable");
+      else this.#options.env.probe("pipe.surfaced.future-sequence");
       this.#options.onPermanentFailure(permanent);
       return;
     }

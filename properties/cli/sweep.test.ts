@@ -4,12 +4,12 @@
  * same records as one thread; a rerun that differs is reported with the first
  * differing trace record; every probe hit at run time is in the static registry.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseShard } from "../../src/cli/commands/sweep.ts";
-import { scanPoints } from "../../src/cli/coverage/points.ts";
+import { findBuiltPointNames, scanPoints } from "../../src/cli/coverage/points.ts";
 import { UsageError } from "../../src/cli/input.ts";
 import { main } from "../../src/cli/main.ts";
 import { executeTask } from "../../src/cli/sweep/execute.ts";
@@ -74,6 +74,14 @@ describe("dst sweep", () => {
     expect(answer.ok && answer.nondeterminism?.second).toMatch(/"calls":2/);
     const steady = await executeTask({ id: 0, scenario: "counter-quorum", seed: 3, checkDeterminism: true });
     expect(steady.ok && steady.nondeterminism).toBeUndefined();
+  });
+
+  it("every point's name is a literal, so the registry is complete (a built name is found)", () => {
+    expect(findBuiltPointNames()).toEqual([]);
+    const fixture = join(scratch, "built-names");
+    mkdirSync(fixture, { recursive: true });
+    writeFileSync(join(fixture, "built.ts"), ["env.probe(`pipe.surfaced.${code}`);", 'probe(state, "raft." + name);', 'env.probe("pipe.literal");'].join("\n"));
+    expect(findBuiltPointNames([fixture]).map((location) => location.replace(/^.*built\.ts/, "built.ts"))).toEqual(["built.ts:1", "built.ts:2"]);
   });
 
   it("every probe hit in a sweep is in the static registry", () => {

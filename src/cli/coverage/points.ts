@@ -49,6 +49,22 @@ export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
   return [...points.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
 
+/** A probe or buggify call whose name is built (a template literal or a concatenation): the scan cannot see it. */
+const BUILT_NAME_CALL = /(?:^|[^\w$])#?(?:probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:`|["'][^"']*["']\s*\+)/;
+
+/** "file:line" of every point whose name is not a literal, so the registry would miss it (should be none). */
+export function findBuiltPointNames(roots: readonly string[] = POINT_ROOTS): string[] {
+  const found: string[] = [];
+  for (const file of roots.flatMap((root) => sourceFiles(root))) {
+    readFileSync(file, "utf8")
+      .split("\n")
+      .forEach((line, index) => {
+        if (!/^\s*(\/\/|\*)/.test(line) && BUILT_NAME_CALL.test(line)) found.push(`${relative(REPOSITORY_ROOT, file)}:${index + 1}`);
+      });
+  }
+  return found;
+}
+
 function sourceFiles(root: string): string[] {
   const files: string[] = [];
   const visit = (directory: string) => {
