@@ -2,19 +2,21 @@
  * Invariants of sweeps: results are one valid JSON line per run in seed order; the
  * shards of a range merge into exactly the unsharded sweep; worker threads give the
  * same records as one thread; a rerun that differs is reported with the first
- * differing trace record; every probe hit at run time is in the static registry.
+ * differing trace record; every probe hit at run time is in the static registry;
+ * --buggify is recorded per run and kept in replay commands and merges.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseShard } from "../../src/cli/commands/sweep.ts";
+import { parseShard, summarizeSweep } from "../../src/cli/commands/sweep.ts";
 import { findBuiltPointNames, scanPoints } from "../../src/cli/coverage/points.ts";
 import { UsageError } from "../../src/cli/input.ts";
 import { main } from "../../src/cli/main.ts";
 import { executeTask } from "../../src/cli/sweep/execute.ts";
 import { mergeRecords, readSweepRecords } from "../../src/cli/sweep/records-file.ts";
 import type { Scenario } from "../../src/sim/runner.ts";
+import type { SweepRecord } from "../../src/sim/sweep-record.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-sweep-"));
 const quiet = { out: () => undefined, err: () => undefined };
@@ -74,6 +76,23 @@ describe("dst sweep", () => {
     expect(answer.ok && answer.nondeterminism?.second).toMatch(/"calls":2/);
     const steady = await executeTask({ id: 0, scenario: "counter-quorum", seed: 3, checkDeterminism: true });
     expect(steady.ok && steady.nondeterminism).toBeUndefined();
+  });
+
+  it("--buggify runs every seed with buggify points (recorded; the replay command and the merge keep it apart)", async () => {
+    const path = join(scratch, "buggify.jsonl");
+    const out: string[] = [];
+    expect(await main(["sweep", "raft-kv-linearizable", "--seeds", "3..4", "--workers", "1", "--buggify", "--no-progress", "--out", path], { out: (text) => out.push(text), err: () => undefined })).toBe(0);
+    const records = readSweepRecords(path);
+    expect(records.map((record) => record.buggify)).toEqual([true, true]);
+    expect(records.some((record) => Object.keys(record.probes).some((name) => name.startsWith("buggify:raft.")))).toBe(true);
+    expect(out.join("\n")).toMatch(/\| buggify raft\.(delay-fsync|drop-outbound-message) \| [12] \|/);
+    const plain = join(scratch, "plain.jsonl");
+    expect(await main(["sweep", "raft-kv-linearizable", "--seeds", "3..4", "--workers", "1", "--no-progress", "--out", plain], quiet)).toBe(0);
+    expect(readSweepRecords(plain).map((record) => record.buggify)).toEqual([undefined, undefined]);
+    // The same seeds with and without buggify are different runs, not a conflict.
+    expect(mergeRecords([path, plain].map((file) => ({ path: file, records: readSweepRecords(file) })))).toHaveLength(4);
+    const failing = { ...(records[0] as SweepRecord), outcome: "safety" as const, violations: [{ kind: "safety" as const, invariant: "raft.example", time: 1, details: "example" }] };
+    expect(summarizeSweep([failing])).toContain(`npx dst run raft-kv-linearizable --seed 3 --buggify |`);
   });
 
   it("every point's name is a literal, so the registry is complete (a built name is found)", () => {

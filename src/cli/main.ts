@@ -88,6 +88,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .option("--shard <i/n>", "run only seeds with seed % n == i - 1 (split a range over n machines)")
     .option("--check-determinism [every]", "rerun every Nth seed (default 10) and fail on any trace difference")
     .option("--variant <name>", "sweep a deliberately broken variant")
+    .option("--buggify", "enable buggify fault points in every run (each point active in some runs, firing sometimes)", false)
     .option("--out <results.jsonl>", "write one JSON line per run, in seed order")
     .option("--counterexamples <dir>", "write a counterexample file for each failing run")
     .option("--no-progress", "no progress bar")

@@ -11,6 +11,8 @@ export interface SweepRecord {
   scenario: string;
   seed: number;
   variant?: string;
+  /** Present (true) when the run enabled buggify fault points. */
+  buggify?: true;
   /** The swarm's chosen fault mix (or "explicit" for a given plan). */
   faultMix: unknown;
   faults: number;
@@ -21,7 +23,7 @@ export interface SweepRecord {
   probes: Record<string, number>;
 }
 
-export function sweepRecordOf(result: RunResult, wallMs: number): SweepRecord {
+export function sweepRecordOf(result: RunResult, wallMs: number, buggify = false): SweepRecord {
   const first = result.violations[0];
   const record: SweepRecord = {
     scenario: result.scenario,
@@ -41,5 +43,6 @@ export function sweepRecordOf(result: RunResult, wallMs: number): SweepRecord {
     probes: result.stats.probes,
   };
   if (result.variant !== undefined) record.variant = result.variant;
+  if (buggify) record.buggify = true;
   return record;
 }

@@ -26,6 +26,7 @@ import type { DeterminismDifference, SweepAnswer, SweepTask } from "../sweep/tas
 export interface SweepCommandOptions {
   seeds: string;
   variant?: string;
+  buggify?: boolean;
   out?: string;
   counterexamples?: string;
   progress: boolean;
@@ -46,7 +47,7 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   const sampleEvery = parseDeterminismSample(options.checkDeterminism);
   const scenarios = target === "all" ? [...SCENARIOS] : [target];
   if (options.variant !== undefined && scenarios.length > 1) throw new UsageError("--variant needs one scenario, not all");
-  const tasks = buildTasks(scenarios, first, last, shard, options.variant, sampleEvery);
+  const tasks = buildTasks(scenarios, first, last, shard, options.variant, sampleEvery, options.buggify === true);
   // A worker thread costs about 1.5 s to start (loading the sources): short sweeps run inline unless asked.
   const workers = options.workers === undefined && tasks.length < SWEEP_INLINE_RUNS_MAX ? 1 : requestedWorkers;
   if (options.counterexamples !== undefined) mkdirSync(options.counterexamples, { recursive: true });
@@ -97,6 +98,7 @@ function buildTasks(
   shard: { index: number; count: number } | undefined,
   variant: string | undefined,
   sampleEvery: number | undefined,
+  buggify: boolean,
 ): SweepTask[] {
   const tasks: SweepTask[] = [];
   for (const scenario of scenarios) {
@@ -104,6 +106,7 @@ function buildTasks(
       if (shard !== undefined && seed % shard.count !== shard.index - 1) continue;
       const task: SweepTask = { id: tasks.length, scenario: scenario.name, seed, checkDeterminism: sampleEvery !== undefined && seed % sampleEvery === 0 };
       if (variant !== undefined) task.variant = variant;
+      if (buggify) task.buggify = true;
       tasks.push(task);
     }
   }
@@ -115,7 +118,7 @@ async function writeCounterexamples(records: readonly SweepRecord[], directory: 
   for (const record of records) {
     if (record.outcome === "ok") continue;
     const scenario = SCENARIOS.find((candidate) => candidate.name === record.scenario) as Scenario;
-    const options = { seed: record.seed, ...(record.variant === undefined ? {} : { variant: record.variant }) };
+    const options = { seed: record.seed, buggify: record.buggify === true, ...(record.variant === undefined ? {} : { variant: record.variant }) };
     const result = await runScenario(scenario, options);
     writeFileSync(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options), null, 2)}\n`);
   }
@@ -193,7 +196,8 @@ export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: nu
     for (const [signature, group] of [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))) {
       const smallest = group.reduce((best, record) => (record.seed < best.seed ? record : best));
       const variant = smallest.variant === undefined ? "" : ` --variant ${smallest.variant}`;
-      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | npx dst run ${smallest.scenario} --seed ${smallest.seed}${variant} |`);
+      const buggify = smallest.buggify === true ? " --buggify" : "";
+      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | npx dst run ${smallest.scenario} --seed ${smallest.seed}${variant}${buggify} |`);
     }
   }
   return lines.join("\n");

@@ -13,11 +13,12 @@ export async function executeTask(task: SweepTask, resolve: (name: string) => Sc
   if (scenario === undefined) return { id: task.id, ok: false, error: `unknown scenario "${task.scenario}"` };
   const options: RunOptions = { seed: task.seed };
   if (task.variant !== undefined) options.variant = task.variant;
+  if (task.buggify === true) options.buggify = true;
   try {
     const firstLines: string[] = [];
     const start = performance.now();
     const result = await runScenario(scenario, task.checkDeterminism ? { ...options, trace: { sink: (line) => firstLines.push(line) } } : options);
-    const record = sweepRecordOf(result, performance.now() - start);
+    const record = sweepRecordOf(result, performance.now() - start, task.buggify === true);
     if (!task.checkDeterminism) return { id: task.id, ok: true, record };
     const secondLines: string[] = [];
     const second = await runScenario(scenario, { ...options, trace: { sink: (line) => secondLines.push(line) } });

@@ -40,15 +40,16 @@ function validate(value: unknown, where: string): SweepRecord {
   if (record.outcome !== "ok" && (record.violations as unknown[]).length === 0) fail("a failed run must list its violations");
   if (typeof record.probes !== "object" || record.probes === null) fail("'probes' must be an object");
   if (typeof record.fingerprint !== "string") fail("'fingerprint' must be a string");
+  if (record.buggify !== undefined && record.buggify !== true) fail("'buggify' must be true when present");
   return record as SweepRecord;
 }
 
-/** Merges shard outputs; the same (scenario, variant, seed) twice must agree on its fingerprint. */
+/** Merges shard outputs; the same (scenario, variant, buggify, seed) twice must agree on its fingerprint. */
 export function mergeRecords(files: ReadonlyArray<{ path: string; records: readonly SweepRecord[] }>): SweepRecord[] {
   const merged = new Map<string, SweepRecord>();
   for (const { path, records } of files) {
     for (const record of records) {
-      const key = `${record.scenario}\u0000${record.variant ?? ""}\u0000${record.seed}`;
+      const key = `${record.scenario}\u0000${record.variant ?? ""}\u0000${record.buggify === true ? "buggify" : ""}\u0000${record.seed}`;
       const existing = merged.get(key);
       if (existing !== undefined && existing.fingerprint !== record.fingerprint) {
         throw new UsageError(`${path}: ${record.scenario} seed ${record.seed} appears twice with different fingerprints (${existing.fingerprint}, ${record.fingerprint}): nondeterminism or different code`);

@@ -10,6 +10,8 @@ export interface SweepTask {
   scenario: string;
   seed: number;
   variant?: string;
+  /** Enable buggify fault points in the run. */
+  buggify?: boolean;
   /** Run twice and compare the traces record by record. */
   checkDeterminism: boolean;
 }
