@@ -38,6 +38,8 @@ export interface GazetteClusterOptions {
   readonly broker?: Partial<Omit<BrokerOptions, "etcdEndpoints" | "zone">>;
   /** Which broker hosts are members (default: every one, always). */
   readonly membership?: BrokerMembership;
+  /** etcd's revision-mode auto compaction keeps this many revisions (default 2,000: brokers never see a compacted watch). */
+  readonly etcdCompactionRetentionRevisions?: number;
 }
 
 /** Brokers that join late and leave for good, decided by the scenario. */
@@ -81,7 +83,7 @@ export const GAZETTE_SCENARIO_BASE = {
 } as const;
 
 export function startGazetteCluster(context: ScenarioContext, options: GazetteClusterOptions): GazetteCluster {
-  const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: 2_000 });
+  const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: options.etcdCompactionRetentionRevisions ?? 2_000 });
   const cluster: GazetteCluster = { etcd, brokers: new Map(), failures: {}, storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/` };
   context.world.addHost(options.store, (env) => runStore(env, options.storeObserver)).start();
   for (const broker of options.brokers) context.world.addHost(broker.host, (env) => supervise(env, cluster, options, broker)).start();

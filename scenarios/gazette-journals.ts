@@ -32,19 +32,19 @@ import { REPLICATION_BROKEN_VARIANTS, type ReplicationBrokenVariant } from "../s
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
+import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteClusterOptions } from "./gazette-cluster.ts";
 import { checkLedger } from "./gazette-records.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
 
-const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
-const BROKERS: readonly BrokerHost[] = [
+export const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
+export const BROKERS: readonly BrokerHost[] = [
   { host: "broker-1", zone: "zone-a" },
   { host: "broker-2", zone: "zone-a" },
   { host: "broker-3", zone: "zone-b" },
   { host: "broker-4", zone: "zone-b" },
   { host: "broker-5", zone: "zone-b" },
 ];
-const STORE = "fragments";
+export const STORE = "fragments";
 const JOURNALS = ["logs/part-000", "logs/part-001"] as const;
 const WRITERS = ["w1", "w2"] as const;
 const READERS = [
@@ -74,8 +74,13 @@ export function gazetteClient(env: Env): RoutedJournalClient {
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
+  return setupJournals(context, {});
+}
+
+/** The journals workload on this cluster; gazette-outages runs it with other faults and options. */
+export function setupJournals(context: ScenarioContext, options: Pick<GazetteClusterOptions, "etcdCompactionRetentionRevisions">): ScenarioHooks {
   const replication = context.variant !== undefined && context.variant in REPLICATION_BROKEN_VARIANTS ? (context.variant as ReplicationBrokenVariant) : undefined;
-  const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: STORE, broker: { leaseTtlSeconds: 2, ...(replication !== undefined ? { brokenVariants: { replication } } : {}) } });
+  const cluster = startGazetteCluster(context, { ...options, etcd: ETCD, brokers: BROKERS, store: STORE, broker: { leaseTtlSeconds: 2, ...(replication !== undefined ? { brokenVariants: { replication } } : {}) } });
   const workload = newJournalWorkload();
   const specs = JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl));
   context.world.addHost("admin", (env) => applySpecs(env, gazetteClient(env), specs, workload)).start();

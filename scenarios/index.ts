@@ -9,6 +9,7 @@ import { etcdKv } from "./etcd-kv.ts";
 import { etcdLeases } from "./etcd-leases.ts";
 import { gazetteChurn } from "./gazette-churn.ts";
 import { gazetteJournals } from "./gazette-journals.ts";
+import { gazetteOutages } from "./gazette-outages.ts";
 import { gazetteRetention } from "./gazette-retention.ts";
 import { counterQuorum } from "./counter-quorum.ts";
 import { dqliteBank } from "./dqlite-bank.ts";
@@ -21,7 +22,7 @@ import { raftKvLinearizable } from "./raft-kv-linearizable.ts";
 import { raftLeadershipLoss } from "./raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "./raft-snapshot-catch-up.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, bmdbProvisioning, bmdbSessions, etcdKv, etcdLeases, gazetteJournals, gazetteRetention, gazetteChurn];
+export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, bmdbProvisioning, bmdbSessions, etcdKv, etcdLeases, gazetteJournals, gazetteRetention, gazetteChurn, gazetteOutages];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

@@ -62,6 +62,8 @@ export interface Scenario {
   /** Hosts the generated fault plan may target. */
   readonly faultHosts: readonly string[];
   readonly faultKinds?: readonly SwarmKind[];
+  /** Fault hosts whose disks the swarm may fail (default: the first minority of faultHosts). */
+  readonly diskFaultHosts?: readonly string[];
   /** Fault hosts the swarm may crash at once (default: a minority of them). */
   readonly downAtOnceMax?: number;
   /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
@@ -138,7 +140,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const livenessMs = options.livenessMs ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
+    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {

@@ -24,6 +24,8 @@ export interface SwarmOptions {
   kinds?: readonly SwarmKind[];
   /** Most episodes of one kind in a run. Default 6. */
   episodesPerKindMax?: number;
+  /** Hosts whose disks may fail (disk-faults episodes). Default: the first minority of `hosts`. */
+  diskFaultHosts?: readonly string[];
   /** Hosts that may be down (crashed) at once. Default: a minority of `hosts`. */
   downAtOnceMax?: number;
   /**
@@ -51,7 +53,7 @@ export function swarmPlan(random: Random, options: SwarmOptions): FaultPlan {
     mix.episodes[kind] = random.fork(`count/${kind}`).int(1, episodesMax);
   }
   const minority = Math.floor((options.hosts.length - 1) / 2);
-  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), minority);
+  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), options.diskFaultHosts ?? options.hosts.slice(0, minority));
   const faults: FaultEvent[] = [];
   for (const kind of mix.enabled) {
     const stream = random.fork(`episodes/${kind}`);
@@ -66,7 +68,7 @@ class EpisodeGenerator {
   constructor(
     private readonly options: SwarmOptions,
     private readonly downAtOnceMax: number,
-    private readonly diskFaultHostCount: number,
+    private readonly diskFaultHosts: readonly string[],
   ) {}
 
   episode(kind: SwarmKind, random: Random): FaultEvent[] {
@@ -105,8 +107,8 @@ class EpisodeGenerator {
           { atMs: end, kind, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },
         ];
       case "disk-faults": {
-        if (this.diskFaultHostCount === 0) return [];
-        const target = hosts[random.int(0, this.diskFaultHostCount - 1)] as string;
+        if (this.diskFaultHosts.length === 0) return [];
+        const target = this.diskFaultHosts[random.int(0, this.diskFaultHosts.length - 1)] as string;
         const rates = {
           readErrorProbability: random.float(0, 0.05),
           writeErrorProbability: random.float(0, 0.05),

@@ -1,0 +1,66 @@
+/**
+ * The gazette-outages scenario: the gazette-journals workload while the fragment
+ * store, the etcd members and the brokers fail one at a time, and the store's disk
+ * fails. The journals' guarantees hold (appends whole, offsets agreeing,
+ * acknowledged appends readable, writer order, every reader at the end after the
+ * heal), and the brokers reach the paths the broker-only scenarios never do: the
+ * store unreachable (index refreshes fail and are retried) and key-space watches
+ * resumed on another etcd member.
+ *
+ * The checks fail where the guarantees end: a partition that cuts four of the
+ * five brokers off from etcd (seed 4 of the scenario before partitions were left
+ * out of its fault kinds) takes their leases, and with them every replica's
+ * spool of a journal; the writers do the operator's reset-head, and the scenario
+ * reports the acknowledged records whose offsets were reused.
+ */
+import { describe, expect, it } from "vitest";
+import { gazetteOutages } from "../../../scenarios/gazette-outages.ts";
+import type { FaultPlan } from "../../../src/sim/faults/plan.ts";
+import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
+
+describe("gazette-outages", () => {
+  for (const seed of [1, 2]) {
+    it(`keeps the journals' guarantees while the store, etcd and the brokers fail (seed ${seed})`, async () => {
+      const run = { seed };
+      const result = await runAs(gazetteOutages, run);
+      expect(result.violations, describeScenarioRun(gazetteOutages, run, result)).toEqual([]);
+      expect(result.stats.progressAtMs).toBeDefined();
+      expect(Number(result.stats.workload.acknowledged)).toBeGreaterThan(20);
+    }, 60_000);
+  }
+
+  it("rides out the store crashed for 3 s and each etcd member crashed in turn, retrying persists and index refreshes and resuming watches", async () => {
+    const faults: FaultPlan = {
+      version: 1,
+      faults: [
+        { atMs: 1_500, kind: "crash", host: "fragments" },
+        { atMs: 4_500, kind: "restart", host: "fragments" },
+        ...["etcd-1", "etcd-2", "etcd-3"].flatMap((host, turn) => [
+          { atMs: 5_000 + 1_000 * turn, kind: "crash" as const, host },
+          { atMs: 5_500 + 1_000 * turn, kind: "restart" as const, host },
+        ]),
+      ],
+    };
+    const run = { seed: 1, faults };
+    const result = await runAs(gazetteOutages, run);
+    expect(result.violations, describeScenarioRun(gazetteOutages, run, result)).toEqual([]);
+    expect(result.stats.probes["gazette.fragment-store.unavailable"]).toBeGreaterThan(0);
+    expect(result.stats.probes["gazette.broker.persist-round-failed"]).toBeGreaterThan(0);
+    expect(result.stats.probes["gazette.broker.index-refresh-failed"]).toBeGreaterThan(0);
+    expect(result.stats.probes["etcd.watch-resumed"]).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("a partition cutting four brokers off from etcd takes their leases: reset-head, and the loss reported", async () => {
+    const faults: FaultPlan = {
+      version: 1,
+      faults: [
+        { atMs: 5_187, kind: "partition", groups: [["broker-2", "broker-3", "broker-4", "broker-5"], ["broker-1", "etcd-1", "etcd-2", "etcd-3", "fragments"]] },
+        { atMs: 6_371, kind: "heal" },
+      ],
+    };
+    const result = await runAs(gazetteOutages, { seed: 4, faults });
+    expect(Number(result.stats.workload["stopped:lease-lost"])).toBeGreaterThanOrEqual(3);
+    const invariants = result.violations.map((violation) => violation.invariant);
+    expect(invariants.filter((invariant) => invariant.startsWith("gazette."))).not.toEqual([]);
+  }, 60_000);
+});

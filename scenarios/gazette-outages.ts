@@ -1,0 +1,47 @@
+/**
+ * gazette-outages: the gazette-journals workload while what the brokers depend on
+ * fails: the fragment store and the etcd members.
+ *
+ * Goal: show that the brokers ride out an unreachable, paused, crashed or failing
+ * fragment store (persist rounds and index refreshes fail and are retried; reads
+ * of persisted fragments wait; nothing acknowledged is lost) and etcd members
+ * that crash, pause or are cut off (key-space watches restart on another member;
+ * a watch that falls behind etcd's auto compaction loads the key space again),
+ * with the same guarantees as gazette-journals.
+ * Method: the cluster, journals, writers and readers of gazette-journals
+ * (scenarios/gazette-journals.ts). The swarm faults the store host, the three
+ * etcd members and the brokers by crashes, pauses, isolation, clogged links and
+ * lossy links, one host down at a time (etcd keeps its quorum, the journals two
+ * of their three replicas), with gazette-journals' recovery time for a broker.
+ * No partitions: one that cuts the brokers off from every etcd member takes all
+ * their leases at once (their spools with them), which is beyond what
+ * replication covers; disk faults (I/O errors, torn writes) strike the
+ * store's disk only. etcd auto-compacts to the last 5 revisions every second,
+ * so a broker cut off from the key space while brokers come and go finds its
+ * watch's next revision compacted away.
+ * Invariants: those of gazette-journals (gazette.whole-records,
+ * gazette.offsets-agree, gazette.acknowledged-readable, gazette.append-order);
+ * liveness: after the heal every writer is acknowledged and every reader reaches
+ * the end of its journal.
+ */
+import type { Scenario } from "../src/sim/runner.ts";
+import { GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE } from "./gazette-cluster.ts";
+import { BROKERS, ETCD, gazetteJournals, setupJournals, STORE } from "./gazette-journals.ts";
+
+/** Revisions etcd keeps: a few seconds of the key space's changes. */
+const COMPACTION_RETENTION_REVISIONS = 5;
+
+export const gazetteOutages: Scenario = {
+  name: "gazette-outages",
+  description: "the gazette-journals workload while the fragment store, the etcd members and the brokers crash, pause or are cut off (one at a time) and the store's disk fails, with etcd compacting to 5 revisions; same guarantees",
+  safetyMs: 8_000,
+  livenessMs: 12_000,
+  faultHosts: [STORE, ...ETCD, ...BROKERS.map((broker) => broker.host)],
+  ...GAZETTE_BROKER_FAULTS,
+  // No partitions: one that cuts the brokers off from every etcd member takes all their leases, so all of them down at once.
+  faultKinds: ["crash", "pause", "isolate", "clog", "link-quality", "disk-faults"],
+  diskFaultHosts: [STORE],
+  ...(gazetteJournals.variants !== undefined ? { variants: gazetteJournals.variants } : {}),
+  ...GAZETTE_SCENARIO_BASE,
+  setup: (context) => setupJournals(context, { etcdCompactionRetentionRevisions: COMPACTION_RETENTION_REVISIONS }),
+};
