@@ -4,7 +4,7 @@
  * many seeds as fill about BENCH_SWEEP_TARGET_MS of one worker's time (from one
  * inline run of seed 1), between 4 and BENCH_SWEEP_SEEDS, so that slow scenarios
  * (a Gazette run takes seconds) and fast ones are all measured in a bench run of
- * minutes.
+ * minutes. BENCH_SWEEP_SCENARIOS limits it to a few scenarios.
  */
 import { availableParallelism } from "node:os";
 import { SCENARIOS } from "../scenarios/index.ts";
@@ -19,6 +19,8 @@ import type { BenchSection, BenchRow } from "./lib.ts";
 const SEEDS_PER_SCENARIO_MAX = Number(process.env.BENCH_SWEEP_SEEDS ?? 60);
 const SEEDS_PER_SCENARIO_MIN = 4;
 const TARGET_MS = Number(process.env.BENCH_SWEEP_TARGET_MS ?? 20_000);
+/** BENCH_SWEEP_SCENARIOS=etcd-kv,gazette-outages measures only these (default: every scenario). */
+const ONLY = (process.env.BENCH_SWEEP_SCENARIOS ?? "").split(",").filter(Boolean);
 
 /** Seeds to sweep for `scenario`: about TARGET_MS of one worker's time. */
 async function seedsFor(scenario: Scenario): Promise<number> {
@@ -54,7 +56,9 @@ async function shrinkDemonstration(): Promise<{ shrinkMs: number; oneRunMs: numb
 export async function benchSweep(): Promise<BenchSection> {
   const cores = availableParallelism();
   const rows: BenchRow[] = [];
-  for (const scenario of SCENARIOS) {
+  const unknown = ONLY.filter((name) => findScenario(name) === undefined);
+  if (unknown.length > 0) throw new Error(`BENCH_SWEEP_SCENARIOS: unknown scenario ${unknown.join(", ")}`);
+  for (const scenario of SCENARIOS.filter((candidate) => ONLY.length === 0 || ONLY.includes(candidate.name))) {
     const seeds = await seedsFor(scenario);
     const single = await seedsPerMinute(scenario.name, 1, seeds);
     const parallel = await seedsPerMinute(scenario.name, cores, seeds);
