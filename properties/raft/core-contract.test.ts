@@ -18,34 +18,8 @@
  * could be changed without any test failing.
  */
 import { describe, expect, it } from "vitest";
-import { RaftCore, configurationOf, type CoreOptions, type LogEntry, type Message, type Ready } from "../../src/impl/raft/core/index.ts";
-
-const BASE = 5;
-/** Always the longest timeout (2 × base - 1), so that a follower reaches `base` ticks without campaigning. */
-const LONGEST = { int: (_min: number, max: number) => max };
-
-function configurationEntry(index: number, term: number, voters: readonly string[]): LogEntry {
-  return { index, term, kind: "configuration", data: new Uint8Array(0), configuration: configurationOf(voters) };
-}
-function noop(index: number, term: number): LogEntry {
-  return { index, term, kind: "noop", data: new Uint8Array(0) };
-}
-
-/** n1, a follower at term 1 holding the bootstrap configuration n1..n3 at index 1. */
-function follower(options: Partial<CoreOptions> = {}): RaftCore {
-  return new RaftCore(
-    { id: "n1", random: LONGEST, electionTimeoutTicks: BASE, ...options },
-    { hardState: { term: 1, votedFor: undefined }, snapshot: undefined, logBase: { index: 0, term: 0 }, entries: [configurationEntry(1, 1, ["n1", "n2", "n3"])] },
-  );
-}
-
-function append(from: string, term: number, prevLogIndex: number, prevLogTerm: number, entries: readonly LogEntry[], leaderCommit = 1): Message {
-  return { type: "append-entries", from, to: "n1", term, prevLogIndex, prevLogTerm, entries, leaderCommit, sequence: 1 };
-}
-function requestVote(from: string, term: number, transfer = false): Message {
-  return { type: "request-vote", from, to: "n1", term, lastLogIndex: 1, lastLogTerm: 1, preVote: false, transfer };
-}
-const voteGranted = (ready: Ready, to: string) => ready.messages.some((message) => message.type === "request-vote-response" && message.to === to && message.granted);
+import { RaftCore, type CoreOptions, type Ready } from "../../src/impl/raft/core/index.ts";
+import { append, BASE, configurationEntry, follower, LONGEST, noop, requestVote, voteGranted } from "./_support/hand-stepped.ts";
 
 describe("check-quorum's lease", () => {
   it("ignores a vote request for an election timeout after the leader was heard, and grants it from then on", () => {
