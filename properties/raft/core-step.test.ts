@@ -23,7 +23,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Message, RaftCore, Ready } from "../../src/impl/raft/core/index.ts";
-import { append, BASE, follower, noop, requestVote, voteGranted, voteResponse } from "./_support/hand-stepped.ts";
+import { append, BASE, follower, leaderOfThree, noop, requestVote, voteGranted, voteResponse } from "./_support/hand-stepped.ts";
 
 const answers = (ready: Ready) => ready.messages.map((message) => ({ type: message.type, to: message.to, term: message.term, ...("granted" in message ? { granted: message.granted } : {}), ...("success" in message ? { success: message.success } : {}) }));
 
@@ -201,24 +201,15 @@ describe("timers", () => {
     expect(core.status().role).toBe("pre-candidate");
   });
 
-  /** n1 leader of n1..n3 at term 2 (votes stepped in by hand). */
-  const leader = (options: Parameters<typeof follower>[0] = {}) => {
-    const core = follower(options);
-    for (let tick = 0; tick < 2 * BASE && core.status().role !== "pre-candidate"; tick++) core.tick();
-    core.step(voteResponse("n2", 2, true, true));
-    core.step(voteResponse("n2", 2, true, false));
-    expect(core.status()).toMatchObject({ role: "leader", term: 2 });
-    return core;
-  };
   const heartbeats = (ready: Ready) => ready.messages.filter((message) => message.type === "heartbeat").length;
 
   it("a leader sends heartbeats every heartbeat interval", () => {
-    const core = leader({ heartbeatIntervalTicks: 2, checkQuorum: false });
+    const core = leaderOfThree({ heartbeatIntervalTicks: 2, checkQuorum: false });
     expect([1, 2, 3, 4].map(() => heartbeats(core.tick()))).toEqual([0, 2, 0, 2]);
   });
 
   it("a leader gives up a transfer after exactly one election timeout", () => {
-    const core = leader({ checkQuorum: false });
+    const core = leaderOfThree({ checkQuorum: false });
     expect(core.transferLeadership("n3").ok).toBe(true);
     for (let tick = 1; tick < BASE; tick++) expect(core.tick().transfer, `tick ${tick}`).toBeUndefined();
     const ready = core.tick();
@@ -228,7 +219,7 @@ describe("timers", () => {
   });
 
   it("with check-quorum, a leader that hears from a quorum stays in its lease: it ignores a higher term's vote request however long it leads", () => {
-    const core = leader();
+    const core = leaderOfThree();
     for (let tick = 0; tick < 3 * BASE; tick++) {
       core.step({ type: "heartbeat-response", from: "n2", to: "n1", term: 2, sequence: 0 });
       core.tick();
@@ -239,7 +230,7 @@ describe("timers", () => {
   });
 
   it("with check-quorum, a leader steps down one election timeout after a quorum was last heard, not before", () => {
-    const core = leader();
+    const core = leaderOfThree();
     core.step({ type: "heartbeat-response", from: "n2", to: "n1", term: 2, sequence: 0 });
     for (let tick = 1; tick < BASE; tick++) {
       core.tick();

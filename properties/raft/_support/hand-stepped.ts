@@ -2,6 +2,7 @@
  * A Raft core stepped by hand: a follower n1 of n1..n3 and crafted messages to it,
  * for tests that compare each answer exactly (core-contract, core-step).
  */
+import { expect } from "vitest";
 import { RaftCore, configurationOf, type CoreOptions, type LogEntry, type Message, type Ready } from "../../../src/impl/raft/core/index.ts";
 
 export const BASE = 5;
@@ -33,3 +34,18 @@ export function voteResponse(from: string, term: number, granted: boolean, preVo
   return { type: "request-vote-response", from, to: "n1", term, granted, preVote };
 }
 export const voteGranted = (ready: Ready, to: string) => ready.messages.some((message) => message.type === "request-vote-response" && message.to === to && message.granted);
+
+/** n1 leader of n1..n3 at term 2 (n2's pre-vote and vote stepped in by hand); its no-op at index 2 is not committed yet. */
+export function leaderOfThree(options: Partial<CoreOptions> = {}): RaftCore {
+  const core = follower(options);
+  for (let tick = 0; tick < 2 * BASE && core.status().role !== "pre-candidate"; tick++) core.tick();
+  core.step(voteResponse("n2", 2, true, true));
+  core.step(voteResponse("n2", 2, true, false));
+  expect(core.status()).toMatchObject({ role: "leader", term: 2, lastIndex: 2 });
+  return core;
+}
+
+/** A follower's acknowledgement of everything through `matchIndex`, to n1. */
+export function acknowledge(from: string, term: number, matchIndex: number): Message {
+  return { type: "append-entries-response", from, to: "n1", term, success: true, matchIndex, rejectedIndex: 0, hintIndex: 0, hintTerm: 0, sequence: 0 };
+}
