@@ -30,7 +30,9 @@ if (unknown.length > 0) {
 const chosen = Object.entries(modules).filter(([name]) => wanted.length === 0 || wanted.some((prefix) => name.startsWith(prefix)));
 const mutate = chosen.flatMap(([, module]) => module.mutate);
 // Read by vitest.mutate.config.ts in the test-runner processes, which inherit it.
-process.env.DST_MUTATE_SUITES = [...new Set(chosen.flatMap(([, module]) => module.suite))].join(",");
+// STRYKER_SUITE=globs replaces the modules' suites: run only new tests against the
+// mutants, then merge the reports (bench/mutation-scores.ts takes several).
+process.env.DST_MUTATE_SUITES = process.env.STRYKER_SUITE ?? [...new Set(chosen.flatMap(([, module]) => module.suite))].join(",");
 
 export default {
   testRunner: "vitest",
@@ -43,7 +45,7 @@ export default {
   // counts as detected either way, and each one costs this much.
   timeoutMS: 10_000,
   reporters: ["clear-text", "progress", "json"],
-  jsonReporter: { fileName: "out/mutation/mutation.json" },
+  jsonReporter: { fileName: process.env.STRYKER_REPORT ?? "out/mutation/mutation.json" },
   tempDirName: ".stryker-tmp",
   cleanTempDir: true,
   ignoreStatic: true,
