@@ -56,14 +56,6 @@ export interface Ready {
   readonly probes: readonly string[];
 }
 
-/** True when the ready asks nothing of the driver. */
-export function isEmptyReady(ready: Ready): boolean {
-  return ready.hardState === undefined && ready.snapshot === undefined && ready.truncateFrom === undefined &&
-    ready.entries.length === 0 && ready.messages.length === 0 && ready.committed.length === 0 &&
-    ready.compactThrough === undefined && ready.leadership === undefined && ready.verifications.length === 0 &&
-    ready.transfer === undefined && !ready.snapshotWanted && ready.probes.length === 0;
-}
-
 /** Collects the effects of one call; `take` hands them out and starts afresh. */
 export class ReadyBuilder {
   private snapshot: SnapshotMetadata | undefined;
