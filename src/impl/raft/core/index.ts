@@ -9,6 +9,6 @@ export type { BrokenVariant, CoreOptions, CoreRandom, ResolvedCoreOptions } from
 export type { LeadershipChange, Ready, TransferOutcome, Verification } from "./ready.ts";
 export { describeMessage } from "./messages.ts";
 export type * from "./messages.ts";
-export { configurationOf, EMPTY_CONFIGURATION, isVoter, quorumOf, sameConfiguration } from "./types.ts";
+export { configurationOf, EMPTY_CONFIGURATION, isVoter, quorumOf } from "./types.ts";
 export type { Configuration, EntryKind, HardState, LogEntry, RaftRole, ServerId, SnapshotMetadata } from "./types.ts";
 export type { ProgressMode } from "./progress.ts";

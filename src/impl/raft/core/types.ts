@@ -68,8 +68,3 @@ export function quorumOf(voterCount: number): number {
 export function isVoter(configuration: Configuration, id: ServerId): boolean {
   return configuration.voters.includes(id);
 }
-
-/** Two configurations with the same voters. */
-export function sameConfiguration(a: Configuration, b: Configuration): boolean {
-  return a.voters.length === b.voters.length && a.voters.every((voter, index) => b.voters[index] === voter);
-}
