@@ -1,13 +1,12 @@
 /**
  * gazette-outages: the gazette-journals workload while what the brokers depend on
- * fails: the fragment store and the etcd members.
+ * fails too: the fragment store and the etcd members, besides the brokers.
  *
  * Goal: show that the brokers ride out an unreachable, paused, crashed or failing
- * fragment store (persist rounds and index refreshes fail and are retried; reads
- * of persisted fragments wait; nothing acknowledged is lost) and etcd members
- * that crash, pause or are cut off (key-space watches restart on another member;
- * a watch that falls behind etcd's auto compaction loads the key space again),
- * with the same guarantees as gazette-journals.
+ * fragment store (persist rounds and index refreshes fail and are retried; nothing
+ * acknowledged is lost) and etcd members that crash, pause or are cut off
+ * (key-space watches resume on another member), with the same guarantees as
+ * gazette-journals.
  * Method: the cluster, journals, writers and readers of gazette-journals
  * (scenarios/gazette-journals.ts). The swarm faults the store host, the three
  * etcd members and the brokers by crashes, pauses, isolation, clogged links and
@@ -16,9 +15,10 @@
  * No partitions: one that cuts the brokers off from every etcd member takes all
  * their leases at once (their spools with them), which is beyond what
  * replication covers; disk faults (I/O errors, torn writes) strike the
- * store's disk only. etcd auto-compacts to the last 5 revisions every second,
- * so a broker cut off from the key space while brokers come and go finds its
- * watch's next revision compacted away.
+ * store's disk only. etcd auto-compacts to the last 5 revisions every second, so
+ * that a watch falling behind would find its next revision compacted away; in
+ * the seeds swept so far the key space changes too slowly for that to happen
+ * (the key-space properties cover the reload).
  * Invariants: those of gazette-journals (gazette.whole-records,
  * gazette.offsets-agree, gazette.acknowledged-readable, gazette.append-order);
  * liveness: after the heal every writer is acknowledged and every reader reaches

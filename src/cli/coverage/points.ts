@@ -32,19 +32,15 @@ const POINT_CALL = /(?:^|[^\w$])#?(probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][
 /** Scans `roots` (default src/impl and scenarios) for points, sorted by kind and name. */
 export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
   const points = new Map<string, Point>();
-  for (const file of roots.flatMap((root) => sourceFiles(root))) {
-    const lines = readFileSync(file, "utf8").split("\n");
-    lines.forEach((line, index) => {
-      if (/^\s*(\/\/|\*)/.test(line)) return;
-      for (const match of line.matchAll(POINT_CALL)) {
-        const kind = match[1] as PointKind;
-        const name = match[3] as string;
-        const key = `${kind}:${name}`;
-        const point = points.get(key) ?? { kind, name, locations: [] };
-        point.locations.push(`${relative(REPOSITORY_ROOT, file)}:${index + 1}`);
-        points.set(key, point);
-      }
-    });
+  for (const { line, location } of codeLines(roots)) {
+    for (const match of line.matchAll(POINT_CALL)) {
+      const kind = match[1] as PointKind;
+      const name = match[3] as string;
+      const key = `${kind}:${name}`;
+      const point = points.get(key) ?? { kind, name, locations: [] };
+      point.locations.push(location);
+      points.set(key, point);
+    }
   }
   return [...points.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
@@ -54,15 +50,20 @@ const BUILT_NAME_CALL = /(?:^|[^\w$])#?(?:probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Z
 
 /** "file:line" of every point whose name is not a literal, so the registry would miss it (should be none). */
 export function findBuiltPointNames(roots: readonly string[] = POINT_ROOTS): string[] {
-  const found: string[] = [];
+  return codeLines(roots).filter(({ line }) => BUILT_NAME_CALL.test(line)).map(({ location }) => location);
+}
+
+/** Every line of the sources under `roots` that is not a comment, with its "file:line". */
+function codeLines(roots: readonly string[]): Array<{ line: string; location: string }> {
+  const lines: Array<{ line: string; location: string }> = [];
   for (const file of roots.flatMap((root) => sourceFiles(root))) {
     readFileSync(file, "utf8")
       .split("\n")
       .forEach((line, index) => {
-        if (!/^\s*(\/\/|\*)/.test(line) && BUILT_NAME_CALL.test(line)) found.push(`${relative(REPOSITORY_ROOT, file)}:${index + 1}`);
+        if (!/^\s*(\/\/|\*)/.test(line)) lines.push({ line, location: `${relative(REPOSITORY_ROOT, file)}:${index + 1}` });
       });
   }
-  return found;
+  return lines;
 }
 
 function sourceFiles(root: string): string[] {
