@@ -8,10 +8,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Env, Rpc, WireValue } from "../../src/sim/env.ts";
+import type { Incarnation } from "../../src/sim/host.ts";
 import { createRpc } from "../../src/sim/net/rpc.ts";
+import { WIRE_MODES, type WireMode } from "../../src/sim/net/rpc/frame-channel.ts";
+import { rpcTransport } from "../../src/sim/world-env.ts";
 import { World } from "../../src/sim/world.ts";
 import { propertyParameters, seedFromName } from "../_support/fast-check.ts";
-import { idSwappingNet } from "./_fixtures/id-swapping-net.ts";
+import { idSwappingTransport } from "./_fixtures/id-swapping-transport.ts";
 import { collect, runWorld, settle, worldProblems, type CallOutcome, type StreamOutcome } from "./_fixtures/rpc-world.ts";
 
 const PORT = 7100;
@@ -94,12 +97,12 @@ function serveWork(env: Env): void {
 type Settled = { startedAtMs: number } & ({ streaming: false; outcome: CallOutcome } | { streaming: true; outcome: StreamOutcome });
 
 /** Runs one plan; returns the problems found (empty when the property holds). */
-async function runPlan(plan: Plan, makeRpc: (env: Env) => Rpc): Promise<string[]> {
-  const world = new World({ seed: plan.seed });
+async function runPlan(plan: Plan, wireMode: WireMode, makeRpc: (env: Env, world: World) => Rpc): Promise<string[]> {
+  const world = new World({ seed: plan.seed, wireMode });
   for (const name of SERVERS) world.addHost(name, async (env) => serveWork(env)).start();
   const settled: Array<Settled | undefined> = plan.calls.map(() => undefined);
   world.addHost("client", async (env) => {
-    const rpc = makeRpc(env);
+    const rpc = makeRpc(env, world);
     await Promise.all(plan.calls.map(async (call, index) => {
       await env.clock.sleep(call.startMs);
       const startedAtMs = env.clock.monotonic();
@@ -152,9 +155,9 @@ function sameValue(left: WireValue, right: WireValue): boolean {
   return JSON.stringify(left) === JSON.stringify(right);
 }
 
-function rpcProperty(makeRpc: (env: Env) => Rpc) {
+function rpcProperty(wireMode: WireMode, makeRpc: (env: Env, world: World) => Rpc) {
   return fc.asyncProperty(planArbitrary, async (plan) => {
-    const problems = await runPlan(plan, makeRpc);
+    const problems = await runPlan(plan, wireMode, makeRpc);
     if (problems.length > 0) throw new Error(`seed ${plan.seed}:\n${problems.join("\n")}`);
   });
 }
@@ -184,7 +187,7 @@ describe("rpc: a broken peer never takes the server down", () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(garbage, { minLength: 1, maxLength: 3 }), async (seed, connections) => {
-        const world = new World({ seed });
+        const world = new World({ seed, wireMode: "frames" });
         world.addHost("s1", async (env) => serveWork(env)).start();
         let outcome: CallOutcome | undefined;
         world.addHost("client", async (env) => {
@@ -200,18 +203,26 @@ describe("rpc: a broken peer never takes the server down", () => {
   });
 });
 
-describe("rpc: property under partitions, heals and crashes", () => {
-  const name = "rpc: every call settles by its deadline with its own answer or a typed error";
-  it(name, async () => {
-    await fc.assert(rpcProperty((env) => env.rpc), propertyParameters(name, 100));
-  });
+/** An RPC whose wire swaps the ids of multiplexed responses (the broken fixture). */
+function idSwappingRpc(env: Env, world: World): Rpc {
+  const incarnation = world.host(env.host).incarnation as Incarnation;
+  return createRpc(env.net, env.clock, idSwappingTransport(rpcTransport(world, incarnation, env.net)));
+}
 
-  it("fails on a network that swaps the ids of multiplexed responses (the property has teeth)", async () => {
-    const details = await fc.check(rpcProperty((env) => createRpc(idSwappingNet(env.net), env.clock)), {
-      seed: seedFromName("rpc: id-swapping fixture"),
-      numRuns: 100,
+for (const wireMode of WIRE_MODES) {
+  describe(`rpc (${wireMode} wire): property under partitions, heals and crashes`, () => {
+    const name = `rpc (${wireMode} wire): every call settles by its deadline with its own answer or a typed error`;
+    it(name, async () => {
+      await fc.assert(rpcProperty(wireMode, (env) => env.rpc), propertyParameters(name, 100));
     });
-    expect(details.failed).toBe(true);
-    expect(String(details.errorInstance)).toMatch(/call \d+ got \{"index"/);
+
+    it("fails on a wire that swaps the ids of multiplexed responses (the property has teeth)", async () => {
+      const details = await fc.check(rpcProperty(wireMode, idSwappingRpc), {
+        seed: seedFromName("rpc: id-swapping fixture"),
+        numRuns: 100,
+      });
+      expect(details.failed).toBe(true);
+      expect(String(details.errorInstance)).toMatch(/call \d+ got \{"index"/);
+    });
   });
-});
+}

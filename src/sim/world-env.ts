@@ -7,6 +7,7 @@
 import type { Clock, Disk, Env, Logger, Net, Timer } from "./env.ts";
 import type { Host, Incarnation } from "./host.ts";
 import { createRpc } from "./net/rpc.ts";
+import { byteTransport, objectTransport, type FrameTransport } from "./net/rpc/frame-channel.ts";
 import type { Random } from "./random.ts";
 import type { World } from "./world.ts";
 
@@ -40,7 +41,7 @@ export function buildEnv(world: World, host: Host, incarnation: Incarnation, dis
     clock,
     random: world.random.fork(`host/${name}/${incarnation.incarnation}`),
     net,
-    rpc: createRpc(net, clock),
+    rpc: createRpc(net, clock, rpcTransport(world, incarnation, net, guard)),
     disk: disks?.view(name, incarnation) ?? missingDisk(name),
     log,
     trace: (kind, fields) => {
@@ -89,6 +90,26 @@ function guardNet(net: Net, guard: (what: string) => boolean): Net {
     },
     onDatagram: (port, handler) => (guard("net.onDatagram") ? net.onDatagram(port, handler) : () => undefined),
   };
+}
+
+/**
+ * The incarnation's RPC wire in the world's wire mode: encoded frames on its byte
+ * streams (`net`), or copied objects on message channels. `guard` keeps a dead
+ * process from dialing or listening (default: no guard, for tests).
+ */
+export function rpcTransport(world: World, incarnation: Incarnation, net: Net, guard: (what: string) => boolean = () => true): FrameTransport {
+  if (world.wireMode === "frames") return byteTransport(net);
+  const network = world.network;
+  return objectTransport({
+    dial: (address, port, timeoutMs) => {
+      if (!guard("rpc.dial")) return new Promise(() => undefined);
+      return network.dial(incarnation, address, port, { timeoutMs }, "message");
+    },
+    listen: (port) => {
+      if (!guard("rpc.serve")) return { accept: () => new Promise(() => undefined), close: () => undefined };
+      return network.listen(incarnation, port, "message");
+    },
+  });
 }
 
 function checkDuration(durationMs: number): number {

@@ -10,6 +10,7 @@ import type { Env, ProcessMain, Random as RandomContract } from "./env.ts";
 import { Host, type HostHooks, type Incarnation } from "./host.ts";
 import { Links } from "./net/links.ts";
 import { Network } from "./net/network.ts";
+import type { WireMode } from "./net/rpc/frame-channel.ts";
 import { Random } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
 import { Trace, type TraceOptions } from "./trace.ts";
@@ -35,6 +36,8 @@ export interface WorldOptions {
   buggify?: boolean;
   /** Gives each host its disk (the world knows no disk implementation itself). */
   disks?: DiskProvider;
+  /** How RPC frames cross the network: copied objects (default) or encoded bytes (see net/rpc/frame-channel.ts). */
+  wireMode?: WireMode;
 }
 
 /** Probability that a buggify point is active in a run that enables buggify. */
@@ -44,6 +47,7 @@ export const BUGGIFY_FIRE_PROBABILITY = 0.25;
 
 export class World {
   readonly seed: string;
+  readonly wireMode: WireMode;
   readonly scheduler = new Scheduler();
   readonly random: Random;
   readonly trace: Trace;
@@ -63,6 +67,7 @@ export class World {
     this.random = new Random(this.seed);
     this.trace = new Trace(options.trace);
     this.buggifyEnabled = options.buggify ?? false;
+    this.wireMode = options.wireMode ?? "objects";
     this.disks = options.disks;
     this.links = new Links(this.random.fork("net"));
     this.network = new Network(

@@ -12,8 +12,10 @@
  */
 import { NetError, type Connection, type Datagram, type DialOptions, type Listener, type Net } from "../env.ts";
 import type { Incarnation } from "../host.ts";
+import type { ConnectionSide, StreamTracer } from "./endpoint.ts";
 import type { Links } from "./links.ts";
-import { StreamEndpoint, type StreamTracer } from "./stream.ts";
+import { MessageEndpoint } from "./message-channel.ts";
+import { StreamEndpoint } from "./stream.ts";
 
 /** Pending connections a listener holds before refusing more. */
 export const LISTEN_BACKLOG_MAX = 128;
@@ -42,9 +44,15 @@ export interface NetworkStats {
   connectionsReset: number;
 }
 
-class SimListener implements Listener {
-  private readonly backlog: StreamEndpoint[] = [];
-  private waiter: { resolve: (connection: Connection) => void; reject: (error: unknown) => void } | undefined;
+/** What a connection carries: bytes (the Env's streams) or messages (the RPC layer's object wire mode). */
+export type EndpointKind = "stream" | "message";
+
+type EndpointOf<K extends EndpointKind> = K extends "stream" ? StreamEndpoint : MessageEndpoint<unknown>;
+
+/** Accepts connections of one kind on one port. */
+export class SimListener<E extends ConnectionSide = StreamEndpoint> {
+  private readonly backlog: E[] = [];
+  private waiter: { resolve: (connection: E) => void; reject: (error: unknown) => void } | undefined;
   private closedFlag = false;
 
   constructor(
@@ -57,7 +65,7 @@ class SimListener implements Listener {
     return this.closedFlag;
   }
 
-  accept(): Promise<Connection> {
+  accept(): Promise<E> {
     if (this.closedFlag) return Promise.reject(new NetError("ECLOSED", `listener on port ${this.port} is closed`));
     if (this.waiter !== undefined) throw new Error(`listener ${this.port}: concurrent accept`);
     const next = this.backlog.shift();
@@ -68,7 +76,7 @@ class SimListener implements Listener {
   }
 
   /** Offers a new server-side endpoint (runs as an event of the owner). False when the backlog is full. */
-  offer(endpoint: StreamEndpoint): boolean {
+  offer(endpoint: E): boolean {
     if (this.closedFlag) return false;
     const waiter = this.waiter;
     if (waiter !== undefined) {
@@ -96,8 +104,9 @@ class SimListener implements Listener {
 
 export class Network {
   private readonly listeners = new Map<string, Map<number, SimListener>>();
+  private readonly messageListeners = new Map<string, Map<number, SimListener<MessageEndpoint<unknown>>>>();
   private readonly datagramHandlers = new Map<string, Map<number, (datagram: Datagram) => void>>();
-  private readonly openEndpoints = new Set<StreamEndpoint>();
+  private readonly openEndpoints = new Set<ConnectionSide>();
   private nextConnectionId = 1;
   private readonly lastDatagramArrival = new Map<string, number>();
   /** SYN retransmissions a dial makes at most (SYN_RETRANSMISSIONS_MAX; a test fixture may lower it). */
@@ -114,8 +123,8 @@ export class Network {
   viewFor(incarnation: Incarnation): Net {
     return {
       address: incarnation.host,
-      listen: (port) => this.listen(incarnation, port),
-      dial: (to, port, options) => this.dial(incarnation, to, port, options),
+      listen: (port): Listener => this.listen(incarnation, port, "stream"),
+      dial: (to, port, options): Promise<Connection> => this.dial(incarnation, to, port, options ?? {}, "stream"),
       sendDatagram: (to, port, payload) => this.sendDatagram(incarnation, to, port, payload),
       onDatagram: (port, handler) => this.onDatagram(incarnation, port, handler),
     };
@@ -139,8 +148,10 @@ export class Network {
   /** A host's incarnation died: close its listeners and handlers, reset its streams. */
   hostDied(incarnation: Incarnation): void {
     const host = incarnation.host;
-    for (const listener of this.listeners.get(host)?.values() ?? []) listener.close();
-    this.listeners.delete(host);
+    for (const listeners of [this.listeners, this.messageListeners]) {
+      for (const listener of listeners.get(host)?.values() ?? []) listener.close();
+      listeners.delete(host);
+    }
     this.datagramHandlers.delete(host);
     for (const endpoint of [...this.openEndpoints]) {
       if (endpoint.owner === incarnation) endpoint.resetBothSides("host crashed");
@@ -153,28 +164,32 @@ export class Network {
     }
   }
 
-  private listen(incarnation: Incarnation, port: number): Listener {
+  /** Listens for connections of `kind` on `port` of the incarnation's host. */
+  listen<K extends EndpointKind>(incarnation: Incarnation, port: number, kind: K): SimListener<EndpointOf<K>> {
     assertLive(incarnation);
     validatePort(port);
-    let ports = this.listeners.get(incarnation.host);
-    if (ports === undefined) this.listeners.set(incarnation.host, (ports = new Map()));
+    const table = this.listenerTable(kind);
+    let ports = table.get(incarnation.host);
+    if (ports === undefined) table.set(incarnation.host, (ports = new Map()));
     if (ports.has(port)) throw new NetError("EADDRINUSE", `${incarnation.host}:${port}`);
-    const listener = new SimListener(port, incarnation, () => {
+    const listener = new SimListener<EndpointOf<K>>(port, incarnation, () => {
       if (ports.get(port) === listener) ports.delete(port);
     });
     ports.set(port, listener);
-    this.tracer.trace(incarnation.host, "net.listen", { port });
+    this.tracer.trace(incarnation.host, kind === "stream" ? "net.listen" : "net.message.listen", { port });
     return listener;
   }
 
-  private dial(incarnation: Incarnation, to: string, port: number, options: DialOptions = {}): Promise<Connection> {
+  /** Dials a connection of `kind` to a listener of that kind at (to, port). */
+  dial<K extends EndpointKind>(incarnation: Incarnation, to: string, port: number, options: DialOptions, kind: K): Promise<EndpointOf<K>> {
     assertLive(incarnation);
     validatePort(port);
     const from = incarnation.host;
     const scheduler = incarnation.scheduler;
     const timeoutMs = this.hosts.toTrueDuration(from, options.timeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT);
     this.tracer.trace(from, "net.dial", { to, port });
-    return new Promise<Connection>((resolve, reject) => {
+    const table = this.listenerTable(kind);
+    return new Promise<EndpointOf<K>>((resolve, reject) => {
       let settled = false;
       const settle = (outcome: () => void) => {
         if (settled) return;
@@ -198,14 +213,14 @@ export class Network {
         if (settled || incarnation.isDead()) return;
         if (this.links.isBlocked(from, to)) return retransmit(); // SYN lost
         const server = this.hosts.liveIncarnation(to);
-        const listener = server === undefined ? undefined : this.listeners.get(to)?.get(port);
+        const listener = server === undefined ? undefined : table.get(to)?.get(port);
         const replyAt = this.arrivalTime(to, from, scheduler.now);
         if (this.links.isBlocked(to, from)) return retransmit(); // SYN-ACK or RST lost
         if (server === undefined || listener === undefined || listener.closed) {
           scheduler.at(replyAt, () => settle(() => reject(new NetError("ECONNREFUSED", `${to}:${port}`))), { owner: incarnation });
           return;
         }
-        const [clientSide, serverSide] = this.createPair(incarnation, server);
+        const [clientSide, serverSide] = this.createPair(incarnation, server, kind);
         scheduler.at(replyAt, () => {
           if (settled) {
             clientSide.resetBothSides("dial abandoned");
@@ -225,20 +240,25 @@ export class Network {
     });
   }
 
-  private createPair(client: Incarnation, server: Incarnation): [StreamEndpoint, StreamEndpoint] {
+  private listenerTable<K extends EndpointKind>(kind: K): Map<string, Map<number, SimListener<EndpointOf<K>>>> {
+    return (kind === "stream" ? this.listeners : this.messageListeners) as unknown as Map<string, Map<number, SimListener<EndpointOf<K>>>>;
+  }
+
+  private createPair<K extends EndpointKind>(client: Incarnation, server: Incarnation, kind: K): [EndpointOf<K>, EndpointOf<K>] {
     const id = this.nextConnectionId++;
-    const finished = (endpoint: StreamEndpoint) => {
+    const finished = (endpoint: ConnectionSide) => {
       if (endpoint.isReset) this.stats.connectionsReset++;
       this.openEndpoints.delete(endpoint);
     };
-    const clientSide = new StreamEndpoint(id, client, client.host, server.host, this.links, this.tracer, finished);
-    const serverSide = new StreamEndpoint(id, server, server.host, client.host, this.links, this.tracer, finished);
+    const Kind = (kind === "stream" ? StreamEndpoint : MessageEndpoint) as unknown as new (...args: ConstructorParameters<typeof StreamEndpoint>) => EndpointOf<K>;
+    const clientSide = new Kind(id, client, client.host, server.host, this.links, this.tracer, finished);
+    const serverSide = new Kind(id, server, server.host, client.host, this.links, this.tracer, finished);
     clientSide.peer = serverSide;
     serverSide.peer = clientSide;
     this.openEndpoints.add(clientSide);
     this.openEndpoints.add(serverSide);
     this.stats.connectionsOpened++;
-    this.tracer.trace(client.host, "net.connect", { connection: id, to: server.host });
+    this.tracer.trace(client.host, kind === "stream" ? "net.connect" : "net.message.connect", { connection: id, to: server.host });
     return [clientSide, serverSide];
   }
 

@@ -16,6 +16,7 @@
  */
 import type { Clock, Net, Rpc } from "../env.ts";
 import { Client } from "./rpc/client.ts";
+import { byteTransport, type FrameTransport } from "./rpc/frame-channel.ts";
 import { Server } from "./rpc/server.ts";
 
 export {
@@ -42,10 +43,10 @@ export {
  * each instance has its own connection pool. Deterministic: time comes only from
  * `clock`, and nothing is random.
  */
-export function createRpc(net: Net, clock: Clock): Rpc {
-  const client = new Client(net, clock);
+export function createRpc(net: Net, clock: Clock, transport: FrameTransport = byteTransport(net)): Rpc {
+  const client = new Client(transport, clock);
   return {
-    serve: (port) => new Server(net, clock, port),
+    serve: (port) => new Server(transport, clock, port),
     call: (address, port, method, request, options) => client.call(address, port, method, request, options),
     serverStream: (address, port, method, request, options) => client.serverStream(address, port, method, request, options),
   };

@@ -4,7 +4,7 @@
  * and throw (TypeError, RangeError); they never turn into RpcErrors.
  */
 import type { CallOptions, WireValue } from "../../env.ts";
-import { encodeFrame } from "./frame.ts";
+import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import { RPC_DEADLINE_MS_DEFAULT, RPC_METHOD_NAME_LENGTH_MAX, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
 import { wireValueProblem } from "./wire-value.ts";
 
@@ -16,7 +16,7 @@ export interface CallSetup {
   readonly method: string;
   /** Host-local milliseconds the caller waits, from now. */
   readonly deadlineMs: number;
-  readonly requestFrame: Uint8Array;
+  readonly requestFrame: OutgoingFrame;
 }
 
 /** The arguments of `Rpc.call` and `Rpc.serverStream`, unchecked. */
@@ -30,11 +30,12 @@ export interface CallArguments {
 }
 
 /**
- * Checks a call's arguments and encodes its request frame under call id `id`.
+ * Checks a call's arguments and prepares its request frame under call id `id`
+ * (encoded, or copied in the objects wire mode).
  * The frame carries the whole deadline: the server's copy of it starts when the
  * request arrives, so it ends no earlier than the caller's.
  */
-export function prepareCall(id: number, call: CallArguments): CallSetup {
+export function prepareCall(id: number, call: CallArguments, transport: FrameTransport): CallSetup {
   const { address, port, method, request, streaming } = call;
   if (typeof address !== "string" || address.length === 0) throw new TypeError(`rpc: invalid address ${String(address)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`rpc: invalid port ${port}`);
@@ -48,7 +49,7 @@ export function prepareCall(id: number, call: CallArguments): CallSetup {
   const problem = wireValueProblem(request);
   if (problem !== undefined) throw new TypeError(`rpc: the request of ${method} is not a wire value: ${problem}`);
   const window = streaming ? RPC_STREAM_WINDOW_MESSAGES : 0;
-  const requestFrame = encodeFrame({ type: "request", id, method, streaming, deadlineMs, window, payload: request });
+  const requestFrame = transport.prepare({ type: "request", id, method, streaming, deadlineMs, window, payload: request });
   return { id, address, port, method, deadlineMs, requestFrame };
 }
 

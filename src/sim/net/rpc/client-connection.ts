@@ -9,18 +9,19 @@
  * and fails the calls in flight with MALFORMED. Calls in flight are bounded by
  * `RPC_PENDING_CALLS_MAX`; beyond it a call fails fast with UNAVAILABLE.
  */
-import { RpcError, type Connection, type Net } from "../../env.ts";
+import { RpcError } from "../../env.ts";
 import { assert } from "./assert.ts";
 import { describeError } from "./errors.ts";
-import { encodeFrame, type Frame, type ServerFrame } from "./frame.ts";
-import { readFrames, type ReadEnd } from "./frame-reader.ts";
+import type { FrameChannel, FrameTransport, OutgoingFrame } from "./frame-channel.ts";
+import type { ReadEnd } from "./frame-reader.ts";
+import type { Frame, ServerFrame } from "./frame.ts";
 import { RPC_PENDING_CALLS_MAX } from "./limits.ts";
 
 /** A call in flight, as its connection sees it. */
 export interface PendingCall {
   readonly id: number;
   /** The request frame, written as soon as the connection is up. */
-  readonly requestFrame: Uint8Array;
+  readonly requestFrame: OutgoingFrame;
   /** A frame for this call arrived. Returns why it breaks the protocol, or undefined. */
   receive(frame: ServerFrame): string | undefined;
   /** The connection failed under the call (it is already unregistered): settle with `error`. */
@@ -42,7 +43,7 @@ type ConnectionState = "dialing" | "open" | "finished";
  */
 export class ClientConnection {
   private state: ConnectionState = "dialing";
-  private connection: Connection | undefined;
+  private connection: FrameChannel | undefined;
   private readonly calls = new Map<number, PendingCall>();
   private highestCallId = 0;
   private failureError: RpcError | undefined;
@@ -52,12 +53,12 @@ export class ClientConnection {
    * stops taking calls (failed, ended or closed), before its calls are failed.
    */
   constructor(
-    net: Net,
+    private readonly transport: FrameTransport,
     readonly target: ClientTarget,
     dialTimeoutMs: number,
     private readonly onFinished: (connection: ClientConnection) => void,
   ) {
-    void this.run(net, dialTimeoutMs);
+    void this.run(dialTimeoutMs);
   }
 
   /** Calls in flight. */
@@ -116,10 +117,10 @@ export class ClientConnection {
     this.connection?.close();
   }
 
-  private async run(net: Net, dialTimeoutMs: number): Promise<void> {
-    let connection: Connection;
+  private async run(dialTimeoutMs: number): Promise<void> {
+    let connection: FrameChannel;
     try {
-      connection = await net.dial(this.target.address, this.target.port, { timeoutMs: dialTimeoutMs });
+      connection = await this.transport.dial(this.target.address, this.target.port, dialTimeoutMs);
     } catch (error) {
       this.fail(new RpcError("UNAVAILABLE", `dial ${this.describeTarget()} failed: ${describeError(error)}`));
       return;
@@ -131,7 +132,7 @@ export class ClientConnection {
     this.connection = connection;
     this.state = "open";
     for (const call of this.calls.values()) this.write(call.requestFrame);
-    this.ended(await readFrames(connection, (frame) => this.receive(frame)));
+    this.ended(await connection.run((frame) => this.receive(frame)));
   }
 
   private receive(frame: Frame): string | undefined {
@@ -164,13 +165,13 @@ export class ClientConnection {
   }
 
   private send(frame: Frame): void {
-    this.write(encodeFrame(frame));
+    this.write(this.transport.prepare(frame));
   }
 
-  private write(bytes: Uint8Array): void {
+  private write(frame: OutgoingFrame): void {
     const connection = this.connection;
     assert(connection !== undefined, "rpc write before the connection is up");
-    connection.write(bytes).then(undefined, (error: unknown) => {
+    connection.send(frame)?.then(undefined, (error: unknown) => {
       this.fail(new RpcError("UNAVAILABLE", `connection to ${this.describeTarget()} lost: ${describeError(error)}`));
     });
   }

@@ -7,15 +7,16 @@
  * bounds itself (`RPC_CLIENT_CONNECTIONS_MAX`), closing an idle connection to make
  * room, or failing the call fast with UNAVAILABLE when every connection is busy.
  */
-import { RpcError, type Net } from "../../env.ts";
+import { RpcError } from "../../env.ts";
 import { ClientConnection } from "./client-connection.ts";
+import type { FrameTransport } from "./frame-channel.ts";
 import { RPC_CLIENT_CONNECTIONS_MAX } from "./limits.ts";
 
 /** At most one live ClientConnection per (address, port), bounded by `RPC_CLIENT_CONNECTIONS_MAX`. */
 export class ClientPool {
   private readonly connections = new Map<string, ClientConnection>();
 
-  constructor(private readonly net: Net) {}
+  constructor(private readonly transport: FrameTransport) {}
 
   /** Live pooled connections (dialing or open). */
   get size(): number {
@@ -33,7 +34,7 @@ export class ClientPool {
     if (this.connections.size >= RPC_CLIENT_CONNECTIONS_MAX && !this.closeOneIdle()) {
       return new RpcError("UNAVAILABLE", `too many rpc connections (limit ${RPC_CLIENT_CONNECTIONS_MAX}), all busy`);
     }
-    const connection = new ClientConnection(this.net, { address, port }, dialTimeoutMs, (finished) => {
+    const connection = new ClientConnection(this.transport, { address, port }, dialTimeoutMs, (finished) => {
       if (this.connections.get(key) === finished) this.connections.delete(key);
     });
     // A dial that fails synchronously (a programmer error such as a bad port) finishes the connection at once.

@@ -4,9 +4,10 @@
  * Faults handled here: none of its own; see client-connection.ts (dial failures,
  * resets, malformed frames), unary-call.ts and stream-call.ts (deadlines).
  */
-import type { CallOptions, Clock, Net, WireValue } from "../../env.ts";
+import type { CallOptions, Clock, WireValue } from "../../env.ts";
 import { prepareCall } from "./call-setup.ts";
 import { ClientPool } from "./client-pool.ts";
+import type { FrameTransport } from "./frame-channel.ts";
 import { StreamCall } from "./stream-call.ts";
 import { startUnaryCall } from "./unary-call.ts";
 
@@ -16,16 +17,16 @@ export class Client {
   private nextCallId = 1;
 
   constructor(
-    net: Net,
+    private readonly transport: FrameTransport,
     private readonly clock: Clock,
   ) {
-    this.pool = new ClientPool(net);
+    this.pool = new ClientPool(transport);
   }
 
   /** A unary call (see Rpc.call). Bad arguments reject with TypeError or RangeError. */
   call(address: string, port: number, method: string, request: WireValue, options?: CallOptions): Promise<WireValue> {
     try {
-      const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: false });
+      const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: false }, this.transport);
       return startUnaryCall(this.pool, this.clock, setup);
     } catch (error) {
       return Promise.reject(error);
@@ -39,7 +40,7 @@ export class Client {
   serverStream(address: string, port: number, method: string, request: WireValue, options?: CallOptions): AsyncIterable<WireValue> {
     return {
       [Symbol.asyncIterator]: () => {
-        const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: true });
+        const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: true }, this.transport);
         const call = new StreamCall(this.clock, setup);
         call.start(this.pool);
         return call;

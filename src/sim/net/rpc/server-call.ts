@@ -13,15 +13,16 @@
 import { RpcError, type Clock, type RpcContext, type StreamHandler, type Timer, type UnaryHandler, type WireValue } from "../../env.ts";
 import { assert } from "./assert.ts";
 import { describeError, errorFrameFor } from "./errors.ts";
-import { encodeFrame, type RequestFrame, type ServerFrame } from "./frame.ts";
+import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
+import type { RequestFrame, ServerFrame } from "./frame.ts";
 import { RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
 import { wireValueProblem } from "./wire-value.ts";
 
 /** A registered handler. */
 export type HandlerEntry = { kind: "unary"; handler: UnaryHandler } | { kind: "stream"; handler: StreamHandler };
 
-/** How a call writes to its connection: resolves once the connection took the bytes, rejects if it broke. */
-export type FrameWriter = (bytes: Uint8Array) => Promise<void>;
+/** How a call writes to its connection: undefined or a promise that resolves once the connection took the frame, rejects if it broke. */
+export type FrameWriter = (frame: OutgoingFrame) => Promise<void> | undefined;
 
 interface CreditWaiter {
   resolve: () => void;
@@ -33,7 +34,10 @@ interface CreditWaiter {
  * that ignores its signal); the connection counts it until the handler settles.
  */
 export class ServerCall {
-  private readonly controller = new AbortController();
+  /** Made when the handler first reads its signal: most handlers never do, and a controller is costly. */
+  private controller: AbortController | undefined;
+  /** Why the call was aborted, once it was. */
+  private abortReason: RpcError | undefined;
   private readonly context: RpcContext;
   private deadlineTimer: Timer | undefined;
   private credits: number;
@@ -46,10 +50,17 @@ export class ServerCall {
     private readonly request: RequestFrame,
     peer: string,
     private readonly clock: Clock,
+    private readonly transport: FrameTransport,
     private readonly write: FrameWriter,
   ) {
     this.credits = request.window;
-    this.context = { peer, signal: this.controller.signal };
+    const signal = () => this.signal();
+    this.context = {
+      peer,
+      get signal() {
+        return signal();
+      },
+    };
   }
 
   get id(): number {
@@ -85,7 +96,17 @@ export class ServerCall {
     const waiter = this.creditWaiter;
     this.creditWaiter = undefined;
     waiter?.reject(reason);
-    this.controller.abort(reason);
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** The call's signal, aborted already if the call was. */
+  private signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
   }
 
   /** The caller took `count` more messages. Returns why that breaks the protocol, or undefined. */
@@ -119,7 +140,7 @@ export class ServerCall {
     this.throwIfClosed();
     const problem = wireValueProblem(message);
     if (problem !== undefined) throw new TypeError(`rpc: stream message of ${this.request.method} is not a wire value: ${problem}`);
-    const bytes = encodeFrame({ type: "message", id: this.id, payload: message });
+    const frame = this.transport.prepare({ type: "message", id: this.id, payload: message });
     this.sending = true;
     try {
       while (this.credits === 0) {
@@ -129,8 +150,8 @@ export class ServerCall {
         this.throwIfClosed();
       }
       this.credits--;
-      await this.write(bytes).then(undefined, (error: unknown) => {
-        if (this.controller.signal.aborted) throw this.controller.signal.reason;
+      await this.write(frame)?.then(undefined, (error: unknown) => {
+        if (this.abortReason !== undefined) throw this.abortReason;
         throw new RpcError("UNAVAILABLE", `connection to ${this.context.peer} lost: ${describeError(error)}`);
       });
     } finally {
@@ -139,7 +160,7 @@ export class ServerCall {
   }
 
   private throwIfClosed(): void {
-    if (this.controller.signal.aborted) throw this.controller.signal.reason;
+    if (this.abortReason !== undefined) throw this.abortReason;
     if (this.closed) throw new Error(`rpc: send on stream ${this.request.method} after its handler returned`);
   }
 
@@ -151,14 +172,14 @@ export class ServerCall {
     const waiter = this.creditWaiter;
     this.creditWaiter = undefined;
     waiter?.reject(new Error(`rpc: send on stream ${this.request.method} after its handler returned`));
-    let bytes: Uint8Array;
+    let frame: OutgoingFrame;
     try {
-      bytes = encodeFrame(outcome);
+      frame = this.transport.prepare(outcome);
     } catch (error) {
       assert(outcome.type !== "end", "an end frame always encodes");
-      bytes = encodeFrame({ type: "error", id: this.id, code: "INTERNAL", message: `handler answer not sent: ${describeError(error)}`, details: undefined });
+      frame = this.transport.prepare({ type: "error", id: this.id, code: "INTERNAL", message: `handler answer not sent: ${describeError(error)}`, details: undefined });
     }
     // A failed write means the connection broke: its reader sees that and aborts every call.
-    this.write(bytes).then(undefined, () => undefined);
+    this.write(frame)?.then(undefined, () => undefined);
   }
 }

@@ -9,10 +9,11 @@
  * `RPC_SERVER_CALLS_PER_CONNECTION_MAX`, counting handlers that still run after
  * their call was aborted; beyond it a request is answered with UNAVAILABLE.
  */
-import { RpcError, type Clock, type Connection } from "../../env.ts";
+import { RpcError, type Clock } from "../../env.ts";
 import { describeError } from "./errors.ts";
-import { encodeFrame, type Frame, type RequestFrame } from "./frame.ts";
-import { readFrames, type ReadEnd } from "./frame-reader.ts";
+import type { FrameChannel, FrameTransport, OutgoingFrame } from "./frame-channel.ts";
+import type { ReadEnd } from "./frame-reader.ts";
+import type { Frame, RequestFrame } from "./frame.ts";
 import { RPC_SERVER_CALLS_PER_CONNECTION_MAX } from "./limits.ts";
 import { ServerCall, type HandlerEntry } from "./server-call.ts";
 
@@ -24,7 +25,8 @@ export class ServerConnection {
 
   /** `onFinished` runs once, when the connection stops reading (its handlers may still run). */
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: FrameChannel,
+    private readonly transport: FrameTransport,
     private readonly clock: Clock,
     private readonly lookup: (method: string) => HandlerEntry | undefined,
     private readonly onFinished: (connection: ServerConnection) => void,
@@ -42,7 +44,7 @@ export class ServerConnection {
   }
 
   private async run(): Promise<void> {
-    const end = await readFrames(this.connection, (frame) => this.receive(frame));
+    const end = await this.connection.run((frame) => this.receive(frame));
     this.ended(end);
   }
 
@@ -89,16 +91,16 @@ export class ServerConnection {
     this.highestCallId = request.id;
     if (this.calls.size >= RPC_SERVER_CALLS_PER_CONNECTION_MAX) {
       const message = `server busy: ${this.calls.size} calls running on this connection (limit ${RPC_SERVER_CALLS_PER_CONNECTION_MAX})`;
-      this.write(encodeFrame({ type: "error", id: request.id, code: "UNAVAILABLE", message, details: undefined })).then(undefined, () => undefined);
+      this.write(this.transport.prepare({ type: "error", id: request.id, code: "UNAVAILABLE", message, details: undefined }))?.then(undefined, () => undefined);
       return undefined;
     }
-    const call = new ServerCall(request, this.connection.remoteAddress, this.clock, (bytes) => this.write(bytes));
+    const call = new ServerCall(request, this.connection.remoteAddress, this.clock, this.transport, (frame) => this.write(frame));
     this.calls.set(request.id, call);
     void call.run(this.lookup(request.method)).then(() => this.calls.delete(request.id));
     return undefined;
   }
 
-  private write(bytes: Uint8Array): Promise<void> {
-    return this.connection.write(bytes);
+  private write(frame: OutgoingFrame): Promise<void> | undefined {
+    return this.connection.send(frame);
   }
 }

@@ -6,7 +6,8 @@
  * reset at once. `close()` stops listening, resets every connection and aborts
  * every call in flight. Faults of one connection never reach another, or the server.
  */
-import { RpcError, type Clock, type Listener, type Net, type RpcServer, type StreamHandler, type UnaryHandler } from "../../env.ts";
+import { RpcError, type Clock, type RpcServer, type StreamHandler, type UnaryHandler } from "../../env.ts";
+import type { FrameListener, FrameTransport } from "./frame-channel.ts";
 import { RPC_METHOD_NAME_LENGTH_MAX, RPC_SERVER_CONNECTIONS_MAX } from "./limits.ts";
 import type { HandlerEntry } from "./server-call.ts";
 import { ServerConnection } from "./server-connection.ts";
@@ -15,15 +16,15 @@ import { ServerConnection } from "./server-connection.ts";
 export class Server implements RpcServer {
   private readonly handlers = new Map<string, HandlerEntry>();
   private readonly connections = new Set<ServerConnection>();
-  private readonly listener: Listener;
+  private readonly listener: FrameListener;
   private closed = false;
 
   constructor(
-    net: Net,
+    private readonly transport: FrameTransport,
     private readonly clock: Clock,
     readonly port: number,
   ) {
-    this.listener = net.listen(port);
+    this.listener = transport.listen(port);
     void this.acceptLoop();
   }
 
@@ -70,7 +71,7 @@ export class Server implements RpcServer {
         connection.reset();
         continue;
       }
-      const served = new ServerConnection(connection, this.clock, (method) => this.handlers.get(method), (finished) => {
+      const served = new ServerConnection(connection, this.transport, this.clock, (method) => this.handlers.get(method), (finished) => {
         this.connections.delete(finished);
       });
       this.connections.add(served);

@@ -16,6 +16,7 @@ import { describeCall, type CallSetup } from "./call-setup.ts";
 import type { ClientConnection, PendingCall } from "./client-connection.ts";
 import type { ClientPool } from "./client-pool.ts";
 import { errorFromFrame } from "./errors.ts";
+import type { OutgoingFrame } from "./frame-channel.ts";
 import type { ServerFrame } from "./frame.ts";
 import { RPC_STREAM_CREDIT_BATCH_MESSAGES, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
 
@@ -34,7 +35,7 @@ const DONE: IteratorResult<WireValue> = { done: true, value: undefined };
  */
 export class StreamCall implements AsyncIterator<WireValue>, PendingCall {
   readonly id: number;
-  readonly requestFrame: Uint8Array;
+  readonly requestFrame: OutgoingFrame;
   private connection: ClientConnection | undefined;
   private timer: Timer | undefined;
   private readonly buffer: WireValue[] = [];

@@ -11,6 +11,7 @@ import { describeCall, type CallSetup } from "./call-setup.ts";
 import type { ClientConnection, PendingCall } from "./client-connection.ts";
 import type { ClientPool } from "./client-pool.ts";
 import { errorFromFrame } from "./errors.ts";
+import type { OutgoingFrame } from "./frame-channel.ts";
 import type { ServerFrame } from "./frame.ts";
 
 /** Starts a unary call; the promise settles with the response or an RpcError. */
@@ -22,7 +23,7 @@ export function startUnaryCall(pool: ClientPool, clock: Clock, setup: CallSetup)
 
 class UnaryCall implements PendingCall {
   readonly id: number;
-  readonly requestFrame: Uint8Array;
+  readonly requestFrame: OutgoingFrame;
   private connection: ClientConnection | undefined;
   private timer: Timer | undefined;
   private settled = false;

@@ -1,0 +1,154 @@
+/**
+ * How the RPC layer moves frames between two processes, in one of two wire modes:
+ *
+ * - "frames": each frame is encoded (frame.ts) and written to an Env byte stream,
+ *   and read back by the frame reader, as a real system does; the codec and its
+ *   malformed-input handling are under test.
+ * - "objects": each frame is copied (frame-copy.ts) and handed to the peer whole,
+ *   as one message of a kernel message channel (../message-channel.ts): the same
+ *   connection, ordering, window, latency, partitions, clogs, pauses, crashes and
+ *   resets, with no encoding, buffering or decoding.
+ *
+ * A run picks one mode for all its hosts. Everything above this file (calls,
+ * deadlines, cancels, credits, limits) is the same code in both modes.
+ */
+import type { Net, NetError } from "../../env.ts";
+import type { MessageEndpoint } from "../message-channel.ts";
+import { copyFrame, type CopiedFrame } from "./frame-copy.ts";
+import { encodeFrame, type Frame } from "./frame.ts";
+import { readFrames, type ReadEnd } from "./frame-reader.ts";
+import type { Connection } from "../../env.ts";
+
+/** How frames cross the wire in a run. */
+export type WireMode = "objects" | "frames";
+export const WIRE_MODES: readonly WireMode[] = ["objects", "frames"];
+
+/** A frame ready to send: its encoding (frames mode), or its private copy and size (objects mode). */
+export type OutgoingFrame = Uint8Array | CopiedFrame;
+
+/** One connection, as the RPC layer uses it. */
+export interface FrameChannel {
+  readonly remoteAddress: string;
+  /**
+   * Hands each frame that arrives to `onFrame`, in order, until the channel ends;
+   * `onFrame` returns why a frame breaks the protocol, or undefined. Resolves with
+   * how it ended (never rejects). Call once.
+   */
+  run(onFrame: (frame: Frame) => string | undefined): Promise<ReadEnd>;
+  /** Sends a prepared frame: undefined when taken at once, else a promise that settles when taken or when the channel broke. */
+  send(frame: OutgoingFrame): Promise<void> | undefined;
+  close(): void;
+  reset(): void;
+}
+
+export interface FrameListener {
+  accept(): Promise<FrameChannel>;
+  close(): void;
+}
+
+/** The wire of one process incarnation's RPC layer. */
+export interface FrameTransport {
+  readonly mode: WireMode;
+  /** Encodes or copies a frame for sending. Throws RangeError when it is too large. */
+  prepare(frame: Frame): OutgoingFrame;
+  dial(address: string, port: number, timeoutMs: number): Promise<FrameChannel>;
+  /** Listens at once (throws NetError EADDRINUSE if the port is taken). */
+  listen(port: number): FrameListener;
+}
+
+/** Frames mode: encoded frames on the Env's byte streams. */
+export function byteTransport(net: Net): FrameTransport {
+  return {
+    mode: "frames",
+    prepare: encodeFrame,
+    dial: async (address, port, timeoutMs) => new ByteChannel(await net.dial(address, port, { timeoutMs })),
+    listen: (port) => {
+      const listener = net.listen(port);
+      return { accept: async () => new ByteChannel(await listener.accept()), close: () => listener.close() };
+    },
+  };
+}
+
+class ByteChannel implements FrameChannel {
+  constructor(private readonly connection: Connection) {}
+  get remoteAddress(): string {
+    return this.connection.remoteAddress;
+  }
+  run(onFrame: (frame: Frame) => string | undefined): Promise<ReadEnd> {
+    return readFrames(this.connection, onFrame);
+  }
+  send(frame: OutgoingFrame): Promise<void> {
+    return this.connection.write(frame as Uint8Array);
+  }
+  close(): void {
+    this.connection.close();
+  }
+  reset(): void {
+    this.connection.reset();
+  }
+}
+
+/** What the objects mode needs of the kernel: message channels dialed and listened for by one incarnation. */
+export interface MessageNet {
+  dial(address: string, port: number, timeoutMs: number): Promise<MessageEndpoint<unknown>>;
+  listen(port: number): { accept(): Promise<MessageEndpoint<unknown>>; close(): void };
+}
+
+/** Objects mode: copied frames as messages of kernel message channels. */
+export function objectTransport(net: MessageNet): FrameTransport {
+  return {
+    mode: "objects",
+    prepare: copyFrame,
+    dial: async (address, port, timeoutMs) => new ObjectChannel(await net.dial(address, port, timeoutMs)),
+    listen: (port) => {
+      const listener = net.listen(port);
+      return { accept: async () => new ObjectChannel(await listener.accept()), close: () => listener.close() };
+    },
+  };
+}
+
+class ObjectChannel implements FrameChannel {
+  private readonly endpoint: MessageEndpoint<Frame>;
+
+  constructor(endpoint: MessageEndpoint<unknown>) {
+    this.endpoint = endpoint as MessageEndpoint<Frame>;
+    this.endpoint.label = labelOf;
+  }
+  get remoteAddress(): string {
+    return this.endpoint.remoteAddress;
+  }
+  run(onFrame: (frame: Frame) => string | undefined): Promise<ReadEnd> {
+    return new Promise((resolve) => {
+      let done = false;
+      this.endpoint.listen({
+        message: (frame) => {
+          if (done) return;
+          const violation = onFrame(frame);
+          if (violation === undefined) return;
+          done = true;
+          resolve({ kind: "malformed", reason: violation });
+        },
+        ended: (error: NetError | undefined) => {
+          if (done) return;
+          done = true;
+          resolve(error === undefined ? { kind: "end" } : { kind: "reset", error });
+        },
+      });
+    });
+  }
+  send(frame: OutgoingFrame): Promise<void> | undefined {
+    const copied = frame as CopiedFrame;
+    return this.endpoint.send(copied.frame, copied.size);
+  }
+  close(): void {
+    this.endpoint.close();
+  }
+  reset(): void {
+    this.endpoint.reset();
+  }
+}
+
+/** The trace's name of a frame: its type, call id, and method for requests. */
+function labelOf(frame: Frame): Record<string, unknown> {
+  return frame.type === "request" ? { frame: frame.type, call: frame.id, method: frame.method } : { frame: frame.type, call: frame.id };
+}
