@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { NetError, RpcError, type Env, type WireValue } from "../../src/sim/env.ts";
 import { RPC_CLIENT_CONNECTIONS_MAX } from "../../src/sim/net/rpc.ts";
+import { RPC_NOTIFICATIONS_QUEUED_MAX } from "../../src/sim/net/rpc/limits.ts";
 import { WIRE_MODES, type WireMode } from "../../src/sim/net/rpc/frame-channel.ts";
 import { World } from "../../src/sim/world.ts";
 import { collect, runWorld, settle, worldProblems, type CallOutcome, type StreamOutcome } from "./_fixtures/rpc-world.ts";
@@ -252,6 +253,85 @@ function wireModeTests(wireMode: WireMode): void {
       await runWorld(world, 1000);
       expect(outcome).toMatchObject({ ok: false, code: "UNAVAILABLE" });
       expect(log).toEqual(["aborted: CANCELLED: server on port 7000 closed"]);
+    });
+  });
+
+  describe(`rpc (${wireMode} wire): notifications`, () => {
+    it("delivers notifications once, in order with the calls on the connection, and drops those nobody serves (seed 1)", async () => {
+      const world = new World({ seed: 1, wireMode });
+      const seen: string[] = [];
+      world.addHost("b", async (env) => {
+        const server = env.rpc.serve(PORT);
+        server.notification("note", (message, context) => {
+          seen.push(`note ${String(message)} from ${context.peer}`);
+        });
+        server.notification("refused", () => {
+          throw new RpcError("APPLICATION", "not now");
+        });
+        server.unary("echo", async (request) => {
+          seen.push(`echo ${String(request)}`);
+          return request;
+        });
+      }).start();
+      const sent: boolean[] = [];
+      let outcome: CallOutcome | undefined;
+      world.addHost("a", async (env) => {
+        await env.clock.sleep(1);
+        sent.push(env.rpc.notify("b", PORT, "note", 1));
+        const call = settle(env.rpc.call("b", PORT, "echo", 2), env.clock);
+        sent.push(env.rpc.notify("b", PORT, "unserved", 3));
+        sent.push(env.rpc.notify("b", PORT, "refused", 4));
+        sent.push(env.rpc.notify("b", PORT, "note", 5));
+        sent.push(env.rpc.notify("b", PORT, "echo", 6)); // a unary method: not served as a notification
+        outcome = await call;
+        sent.push(env.rpc.notify("b", PORT, "note", 7));
+        await env.clock.sleep(10);
+      }).start();
+      await runWorld(world, 1000);
+      expect(sent).toEqual([true, true, true, true, true, true]);
+      expect(seen).toEqual(["note 1 from a", "echo 2", "note 5 from a", "note 7 from a"]);
+      expect(outcome).toMatchObject({ ok: true, value: 2 });
+      expect(worldProblems(world)).toEqual([]);
+    });
+
+    it(`drops notifications beyond ${RPC_NOTIFICATIONS_QUEUED_MAX} queued on a connection, and loses the queued ones with it (seed 1)`, async () => {
+      const world = new World({ seed: 1, wireMode });
+      world.addHost("b", async (env) => {
+        env.rpc.serve(PORT).notification("note", () => undefined);
+      }).start();
+      const sent: boolean[] = [];
+      world.addHost("a", async (env) => {
+        await env.clock.sleep(1);
+        // While the first dial is under way, everything waits in the connection's queue.
+        for (let index = 0; index <= RPC_NOTIFICATIONS_QUEUED_MAX; index++) sent.push(env.rpc.notify("c", PORT, "note", index));
+      }).start();
+      await runWorld(world, 5000);
+      expect(sent.filter((accepted) => accepted)).toHaveLength(RPC_NOTIFICATIONS_QUEUED_MAX);
+      expect(sent.at(-1)).toBe(false);
+      expect(worldProblems(world)).toEqual([]);
+    });
+
+    it("rejects bad arguments as programmer errors (seed 1)", async () => {
+      const world = new World({ seed: 1, wireMode });
+      const thrown: string[] = [];
+      world.addHost("a", async (env) => {
+        const attempts: Array<() => boolean> = [
+          () => env.rpc.notify("", PORT, "note", null),
+          () => env.rpc.notify("b", -1, "note", null),
+          () => env.rpc.notify("b", PORT, "note", { bad: new Date(0) } as unknown as WireValue),
+          () => env.rpc.notify("b", PORT, "note", null, { dialTimeoutMs: 0 }),
+        ];
+        for (const attempt of attempts) {
+          try {
+            attempt();
+            thrown.push("none");
+          } catch (error) {
+            thrown.push((error as Error).name);
+          }
+        }
+      }).start();
+      await runWorld(world, 100);
+      expect(thrown).toEqual(["TypeError", "RangeError", "TypeError", "RangeError"]);
     });
   });
 

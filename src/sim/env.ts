@@ -292,6 +292,11 @@ export interface CallOptions {
   deadlineMs?: number;
 }
 
+export interface NotifyOptions {
+  /** Host-local milliseconds a dial for this notification may take (when no connection is up). Default 1000. */
+  dialTimeoutMs?: number;
+}
+
 export interface RpcContext {
   /** The caller's address. */
   readonly peer: string;
@@ -305,11 +310,15 @@ export type StreamHandler = (
   send: (message: WireValue) => Promise<void>,
   context: RpcContext,
 ) => Promise<void>;
+/** Receives a one-way message; nothing is answered, and what it throws or rejects with is dropped. */
+export type NotificationHandler = (message: WireValue, context: { readonly peer: string }) => void | Promise<void>;
 
 export interface RpcServer {
   readonly port: number;
   unary(method: string, handler: UnaryHandler): void;
   serverStream(method: string, handler: StreamHandler): void;
+  /** Serves `method` as one-way messages (see Rpc.notify). */
+  notification(method: string, handler: NotificationHandler): void;
   close(): void;
 }
 
@@ -324,4 +333,13 @@ export interface Rpc {
     request: WireValue,
     options?: CallOptions,
   ): AsyncIterable<WireValue>;
+  /**
+   * One-way: sends `message` to `method` at the server on the pooled connection,
+   * in order with the calls on it, with no answer and no deadline (JSON-RPC's
+   * notification, Thrift's oneway). Returns false when it was dropped at once (too
+   * many queued on the connection, or no connection could be had); a notification
+   * queued or sent may still be lost with its connection, and one for a method the
+   * server does not serve is dropped there.
+   */
+  notify(address: string, port: number, method: string, message: WireValue, options?: NotifyOptions): boolean;
 }

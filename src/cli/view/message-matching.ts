@@ -1,10 +1,11 @@
 /**
  * Pairs each message send with its delivery, so the diagram can draw an arrow.
  *
- * Streams (`net.stream.send` / `net.stream.deliver`) are ordered: the k-th delivery
- * from A to B on connection c is the k-th send from A to B on c. A reset drops
- * only the segments still in flight (a suffix), so the order holds to the end; the
- * sends left unmatched are "lost".
+ * Streams (`net.stream.send` / `net.stream.deliver`) and message channels (the RPC
+ * layer's object wire mode: `net.message.send` / `net.message.deliver`) are
+ * ordered: the k-th delivery from A to B on connection c is the k-th send from A
+ * to B on c. A reset drops only the segments still in flight (a suffix), so the
+ * order holds to the end; the sends left unmatched are "lost".
  *
  * Datagrams (`net.datagram.send` / `.deliver` / `.drop`) are paired by their
  * arrival times (see datagram-matcher.ts). A drop at the sender (the record
@@ -36,10 +37,12 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
     const host = hostOf(event.lane);
     switch (event.kind) {
       case "net.stream.send":
+      case "net.message.send":
         if (typeof fields.to !== "string") break;
         messages.push(sendStream(streams, position, event, fields.connection, fields.to, laneOf(fields.to), host));
         break;
       case "net.stream.deliver":
+      case "net.message.deliver":
         if (typeof fields.from === "string") deliverStream(streams, position, fields.connection, fields.from, host);
         break;
       case "net.datagram.send":

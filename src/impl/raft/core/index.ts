@@ -6,6 +6,7 @@ export type { CoreRestore, CoreStatus, FollowerStatus, ProposeOutcome } from "./
 export type { ConfigurationChange, Placement } from "./leader-requests.ts";
 export { BROKEN_VARIANTS, resolveCoreOptions } from "./options.ts";
 export type { BrokenVariant, CoreOptions, CoreRandom, ResolvedCoreOptions } from "./options.ts";
+export { isEmptyReady } from "./ready.ts";
 export type { LeadershipChange, Ready, TransferOutcome, Verification } from "./ready.ts";
 export { describeMessage } from "./messages.ts";
 export type * from "./messages.ts";

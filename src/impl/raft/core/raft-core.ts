@@ -30,7 +30,7 @@ import { resolveCoreOptions, type CoreOptions, type ResolvedCoreOptions } from "
 import type { ProgressMode } from "./progress.ts";
 import { RaftLog } from "./raft-log.ts";
 import { ReadyBuilder, type Ready } from "./ready.ts";
-import { tick } from "./roles.ts";
+import { tick, ticksUntilDue } from "./roles.ts";
 import { stepMessage } from "./step.ts";
 import {
   EMPTY_CONFIGURATION,
@@ -132,6 +132,15 @@ export class RaftCore {
   tick(): Ready {
     tick(this.state);
     return this.takeReady();
+  }
+
+  /**
+   * Ticks from now until the first that may do more than count (at least 1). A
+   * driver may skip calling `tick` until then, provided it makes up the skipped
+   * ticks (in order, before anything else) whenever it calls the core sooner.
+   */
+  ticksUntilDue(): number {
+    return ticksUntilDue(this.state);
   }
 
   /** Handles one message addressed to this server. Any message may be lost, duplicated, delayed or reordered. */

@@ -56,6 +56,24 @@ export interface Ready {
   readonly probes: readonly string[];
 }
 
+/** True when a ready asks for nothing at all: no step of the contract has work to do. */
+export function isEmptyReady(ready: Ready): boolean {
+  return (
+    ready.hardState === undefined &&
+    ready.snapshot === undefined &&
+    ready.truncateFrom === undefined &&
+    ready.entries.length === 0 &&
+    ready.messages.length === 0 &&
+    ready.committed.length === 0 &&
+    ready.compactThrough === undefined &&
+    ready.leadership === undefined &&
+    ready.verifications.length === 0 &&
+    ready.transfer === undefined &&
+    !ready.snapshotWanted &&
+    ready.probes.length === 0
+  );
+}
+
 /** Collects the effects of one call; `take` hands them out and starts afresh. */
 export class ReadyBuilder {
   private snapshot: SnapshotMetadata | undefined;

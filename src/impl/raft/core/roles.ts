@@ -111,6 +111,41 @@ export function tick(state: CoreState): void {
   else tickElection(state);
 }
 
+/**
+ * How many ticks from now the first one that may do more than advance counters
+ * comes (at least 1): an election timeout, a heartbeat round, a transfer timeout or
+ * a check-quorum step-down. The ticks before it only count, so a driver may apply
+ * them just before the core's next input, all at once, and drive the same core as
+ * one ticked at every interval (lazy ticking: no timer event per idle tick).
+ */
+export function ticksUntilDue(state: CoreState): number {
+  const options = state.options;
+  if (state.role !== "leader") return Math.max(1, state.randomizedElectionTimeoutTicks - state.electionElapsedTicks);
+  const leader = state.leader;
+  assert(leader !== undefined, "leader without leader state");
+  let due = Math.max(1, options.heartbeatIntervalTicks - state.heartbeatElapsedTicks);
+  if (leader.transfer !== undefined) due = Math.min(due, Math.max(1, options.electionTimeoutTicks - leader.transfer.elapsedTicks));
+  if (options.checkQuorum) due = Math.min(due, ticksUntilQuorumLost(state, leader.progress));
+  return due;
+}
+
+/**
+ * The tick at which check-quorum would find no quorum if nobody answers before:
+ * voter p stays active while its ticksSinceContact + k < electionTimeoutTicks.
+ */
+function ticksUntilQuorumLost(state: CoreState, progress: ReadonlyMap<ServerId, { readonly ticksSinceContact: number }>): number {
+  const selfVotes = state.configuration.voters.includes(state.id) ? 1 : 0;
+  const needed = quorum(state) - selfVotes;
+  if (needed <= 0) return Number.POSITIVE_INFINITY;
+  const activeFor: number[] = [];
+  for (const voter of state.configuration.voters) {
+    const contact = voter === state.id ? undefined : progress.get(voter);
+    if (contact !== undefined) activeFor.push(state.options.electionTimeoutTicks - contact.ticksSinceContact);
+  }
+  activeFor.sort((left, right) => right - left);
+  return Math.max(1, activeFor[needed - 1] ?? 1);
+}
+
 function tickElection(state: CoreState): void {
   state.electionElapsedTicks++;
   if (state.electionElapsedTicks >= state.randomizedElectionTimeoutTicks && promotable(state)) {

@@ -75,8 +75,6 @@ export const DEFAULT_MESSAGE_DEADLINE_MS = 200;
 export const DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES = 256;
 export const DEFAULT_TRAILING_LOG_ENTRIES = 64;
 export const DEFAULT_MAX_PENDING_APPLIES = 256;
-/** RPCs in flight to one peer at most; a message beyond it is dropped (the core sends again). */
-export const PEER_INFLIGHT_MESSAGES_MAX = 64;
 /** Callers waiting for room in the apply window at most; beyond it `apply` fails at once with ErrEnqueueTimeout. */
 export const ENQUEUE_WAITERS_MAX = 4096;
 /** Leadership events queued for an async-iterator consumer at most; the oldest are dropped beyond it. */

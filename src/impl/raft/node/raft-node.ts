@@ -4,10 +4,14 @@
  * applied), `barrier`, `verifyLeader`, `leader`, `state`, leadership observation,
  * `stats`, `addVoter`, `removeServer`, `leadershipTransfer`, `shutdown`.
  *
- * How it runs: ticks come from `env.clock.setTimer`; messages travel as RPC calls
- * (transport.ts); every ready of the core is carried out in order by the pipeline
- * (ready-pipeline.ts): durable before anything is sent, applied after; the stores
- * (log, stable, snapshots) live on `env.disk` (storage.ts).
+ * How it runs: the core is ticked every `tickIntervalMs` of host-local time, lazily:
+ * one timer is armed for the first tick that may do more than count
+ * (`RaftCore.ticksUntilDue`), and the ticks before it are given to the core just
+ * before its next input, so an idle follower costs no event per tick; messages
+ * travel as RPC notifications (transport.ts); every ready of the core is carried
+ * out in order by the pipeline (ready-pipeline.ts): durable before anything is
+ * sent, applied after; the stores (log, stable, snapshots) live on `env.disk`
+ * (storage.ts).
  *
  * Failure semantics, as hashicorp/raft:
  * - ErrNotLeader, ErrLeadershipTransferInProgress, ErrEnqueueTimeout: the entry was not appended;
@@ -23,7 +27,7 @@
  * Buggify points: "raft.delay-fsync", "raft.drop-outbound-message".
  */
 import { DiskError, RpcError, type Env, type Timer } from "../../../sim/env.ts";
-import { RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
+import { isEmptyReady, RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
 import {
   ErrLeadershipLost,
   ErrLeadershipTransferTimeout,
@@ -45,6 +49,12 @@ import { Transport } from "./transport.ts";
 /** hashicorp/raft's RaftState names (a pre-candidate reports as Candidate). */
 export type RaftState = "Follower" | "Candidate" | "Leader" | "Shutdown";
 
+/**
+ * A tick is due when the host-local clock is this close to its time: a timer armed
+ * for it may fire when the clock reads a rounding error short of it (drift).
+ */
+const TICK_TIME_TOLERANCE_MS = 1e-6;
+
 /** How long `apply` and the others wait for room in the window by default, in ms. */
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1_000;
 
@@ -63,6 +73,10 @@ export class RaftNode {
   private transfer: (Deferred<void> & { readonly target: ServerId }) | undefined;
   private nextVerificationId = 1;
   private tickTimer: Timer | undefined;
+  /** When the armed tick timer fires (host-local monotonic ms). */
+  private tickTimerAt: number | undefined;
+  /** Host-local monotonic time of the next tick not yet given to the core. */
+  private nextTickAt = 0;
   private stopped = false;
   private fsmAppliedIndex: number;
   private snapshotInProgress = false;
@@ -93,7 +107,8 @@ export class RaftNode {
     }, storage.restore);
     const node = new RaftNode(env, resolved, storage, core);
     node.transport.start();
-    node.scheduleTick();
+    node.nextTickAt = env.clock.monotonic() + resolved.tickIntervalMs;
+    node.planTicks();
     env.trace("raft.started", { term: storage.restore.hardState.term, lastIndex: storage.log.lastIndex, snapshot: storage.latestSnapshot?.metadata.index ?? 0 });
     return node;
   }
@@ -117,6 +132,7 @@ export class RaftNode {
       applyEntry: (entry) => this.applyEntry(entry),
       report: (ready) => this.report(ready),
       fail: (operation, error) => this.fail(operation, error),
+      reportDue: () => this.snapshotRetryDue && this.options.brokenNodeVariant !== "no-snapshot-retry",
       running: () => !this.stopped,
       ackBeforeFsync: options.brokenNodeVariant === "ack-before-fsync",
     });
@@ -149,10 +165,11 @@ export class RaftNode {
   verifyLeader(): Promise<void> {
     if (this.stopped) return Promise.reject(new ErrRaftShutdown(false));
     const id = this.nextVerificationId++;
+    this.catchUpTicks();
     const outcome = this.core.verifyLeader(id);
     if (!outcome.ok) return Promise.reject(outcome.error);
     const result = new Promise<void>((resolve, reject) => this.verifications.set(id, { resolve, reject }));
-    this.pipeline.enqueue(outcome.ready);
+    this.drive(outcome.ready);
     return result;
   }
 
@@ -169,10 +186,11 @@ export class RaftNode {
   /** Hands leadership to `target` (default: the most up-to-date voter); resolves once this server stepped down. */
   leadershipTransfer(target?: ServerId): Promise<void> {
     if (this.stopped) return Promise.reject(new ErrRaftShutdown(false));
+    this.catchUpTicks();
     const outcome = this.core.transferLeadership(target);
     if (!outcome.ok) return Promise.reject(outcome.error);
     const result = new Promise<void>((resolve, reject) => (this.transfer = { resolve, reject, target: outcome.target }));
-    this.pipeline.enqueue(outcome.ready);
+    this.drive(outcome.ready);
     return result;
   }
 
@@ -249,26 +267,58 @@ export class RaftNode {
   /** Takes a slot in the window, proposes, and waits for the entry to be applied. */
   private async propose(timeoutMs: number, propose: () => ProposeOutcome): Promise<ApplyResult> {
     await this.admit(timeoutMs);
+    this.catchUpTicks();
     const outcome = propose();
     if (!outcome.ok) {
       this.pending.release();
       throw outcome.error;
     }
     const result = this.pending.add(outcome.index, outcome.term);
-    this.pipeline.enqueue(outcome.ready);
+    this.drive(outcome.ready);
     return result;
   }
 
-  private scheduleTick(): void {
-    this.tickTimer = this.env.clock.setTimer(this.options.tickIntervalMs, () => {
+  /** Hands a ready to the pipeline (unless it asks for nothing) and re-plans the ticks. */
+  private drive(ready: Ready): void {
+    if (!isEmptyReady(ready) || this.snapshotRetryDue) this.pipeline.enqueue(ready);
+    this.planTicks();
+  }
+
+  /** Gives the core, in order, every tick whose time has come and that it has not had yet. */
+  private catchUpTicks(): void {
+    const now = this.env.clock.monotonic() + TICK_TIME_TOLERANCE_MS;
+    while (this.nextTickAt <= now && !this.stopped) {
+      this.nextTickAt += this.options.tickIntervalMs;
+      const ready = this.core.tick();
+      if (!isEmptyReady(ready) || this.snapshotRetryDue) this.pipeline.enqueue(ready);
+    }
+  }
+
+  /**
+   * Arms the tick timer for the first tick that may do more than count, unless it
+   * is armed for that time or earlier; while a refused snapshot waits for a retry,
+   * that is every tick (the retry rides on every ready).
+   */
+  private planTicks(): void {
+    if (this.stopped) return;
+    const ticks = this.snapshotRetryDue ? 1 : this.core.ticksUntilDue();
+    const wakeAt = this.nextTickAt + (ticks - 1) * this.options.tickIntervalMs;
+    if (this.tickTimerAt !== undefined && this.tickTimerAt <= wakeAt) return;
+    this.tickTimer?.cancel();
+    this.tickTimerAt = wakeAt;
+    this.tickTimer = this.env.clock.setTimer(Math.max(0, wakeAt - this.env.clock.monotonic()), () => {
+      this.tickTimer = undefined;
+      this.tickTimerAt = undefined;
       if (this.stopped) return;
-      this.pipeline.enqueue(this.core.tick());
-      this.scheduleTick();
+      this.catchUpTicks();
+      this.planTicks();
     });
   }
 
   private receive(message: Message): void {
-    if (!this.stopped) this.pipeline.enqueue(this.core.step(message));
+    if (this.stopped) return;
+    this.catchUpTicks();
+    this.drive(this.core.step(message));
   }
 
   /** Stores a snapshot from the leader durably (unless it is of no use), then steps the core. */
@@ -375,6 +425,7 @@ export class RaftNode {
       if (!(error instanceof ErrSnapshotRefused)) throw error;
       this.env.probe("raft.snapshot-refused");
       this.snapshotRetryDue = true;
+      this.planTicks();
       return;
     }
     void this.persistSnapshot(metadata, snapshot);
@@ -385,7 +436,10 @@ export class RaftNode {
     try {
       await snapshot.persist(sink);
       await sink.close();
-      if (!this.stopped) this.pipeline.enqueue(this.core.snapshotTaken(metadata));
+      if (!this.stopped) {
+        this.catchUpTicks();
+        this.drive(this.core.snapshotTaken(metadata));
+      }
       this.env.trace("raft.snapshot-taken", { index: metadata.index, term: metadata.term });
     } catch (error) {
       await sink.cancel();

@@ -10,8 +10,12 @@
  * machine (applying an entry or restoring a snapshot). Any other error is a bug
  * and propagates.
  *
+ * A batch with nothing to persist is not waited on, and a ready with nothing to
+ * apply or report skips those steps: a follower's heartbeat answer leaves at once,
+ * unless an earlier ready is still being carried out (it then waits its turn).
+ *
  * Limits: at most READIES_PER_BATCH_MAX readies per fsync. Buggify point
- * "raft.delay-fsync" waits a little before the fsync (a slow disk).
+ * "raft.delay-fsync" waits a little before an fsync (a slow disk).
  */
 import { DiskError, type Env } from "../../../sim/env.ts";
 import type { LogEntry, Message, Ready, SnapshotMetadata } from "../core/index.ts";
@@ -37,6 +41,8 @@ export interface PipelineHost {
   report(ready: Ready): Promise<void>;
   /** Persisting failed: the node must stop. */
   fail(operation: string, error: unknown): void;
+  /** True when step 4 must run even for a ready that reports nothing (a snapshot retry is due). */
+  reportDue(): boolean;
   running(): boolean;
   /** Test fixture (node-options.ts): send before persisting. */
   readonly ackBeforeFsync: boolean;
@@ -45,37 +51,47 @@ export interface PipelineHost {
 /** Carries out readies in the order they are enqueued (see the file's comment). */
 export class ReadyPipeline {
   private readonly queue: Ready[] = [];
-  private draining: Promise<void> | undefined;
+  /** True while a drain runs. Set and cleared synchronously, so a ready enqueued as a drain ends is never left behind. */
+  private active = false;
+  private draining: Promise<void> = Promise.resolve();
 
   constructor(private readonly host: PipelineHost) {}
 
   /** Queues a ready; the drain starts unless one runs. */
   enqueue(ready: Ready): void {
     this.queue.push(ready);
-    if (this.draining === undefined) this.draining = this.drain().finally(() => (this.draining = undefined));
+    if (this.active) return;
+    this.active = true;
+    this.draining = this.drain();
   }
 
   /** Resolves once nothing is being carried out. */
   async idle(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
+    while (this.active) await this.draining;
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0 && this.host.running()) {
-      const batch = this.queue.splice(0, READIES_PER_BATCH_MAX);
-      if (this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
-      try {
-        await this.persist(batch);
-      } catch (error) {
-        if (!(error instanceof DiskError)) throw error;
-        this.host.fail("persist", error);
-        return;
+    try {
+      while (this.queue.length > 0 && this.host.running()) {
+        const batch = this.queue.splice(0, READIES_PER_BATCH_MAX);
+        if (this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
+        if (batch.some(needsPersisting)) {
+          try {
+            await this.persist(batch);
+          } catch (error) {
+            if (!(error instanceof DiskError)) throw error;
+            this.host.fail("persist", error);
+            return;
+          }
+        }
+        if (!this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
+        for (const ready of batch) {
+          if (!this.host.running()) return;
+          if (needsFinishing(ready) || this.host.reportDue()) await this.finish(ready);
+        }
       }
-      if (!this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
-      for (const ready of batch) {
-        if (!this.host.running()) return;
-        await this.finish(ready);
-      }
+    } finally {
+      this.active = false;
     }
   }
 
@@ -121,4 +137,23 @@ export class ReadyPipeline {
     }
     await this.host.report(ready);
   }
+}
+
+/** Step 1 has work: something to make durable. */
+function needsPersisting(ready: Ready): boolean {
+  return ready.hardState !== undefined || ready.snapshot !== undefined || ready.truncateFrom !== undefined || ready.entries.length > 0;
+}
+
+/** Steps 3 and 4 have work: something to apply, compact or report. */
+function needsFinishing(ready: Ready): boolean {
+  return (
+    ready.snapshot !== undefined ||
+    ready.committed.length > 0 ||
+    ready.compactThrough !== undefined ||
+    ready.leadership !== undefined ||
+    ready.verifications.length > 0 ||
+    ready.transfer !== undefined ||
+    ready.snapshotWanted ||
+    ready.probes.length > 0
+  );
 }

@@ -1,22 +1,24 @@
 /**
- * Raft messages over the Env's RPC: each message is one unary call to the peer's
- * raft service, answered at once with an empty acknowledgement; the answers of
- * Raft (votes, append responses) travel as calls the other way. The core copes
- * with loss, duplication, delay and reordering, so a failed call is simply dropped.
+ * Raft messages over the Env's RPC: each message is one notification (one-way) to
+ * the peer's raft service, on the pooled connection to it, as etcd's rafthttp
+ * streams messages; the answers of Raft (votes, append responses) travel as
+ * notifications the other way. The core copes with loss, duplication, delay and
+ * reordering, so a message lost with its connection, or one that is malformed or
+ * reaches a server that shut down, is simply dropped.
  *
- * InstallSnapshot carries the snapshot's bytes, read from the snapshot store; the
- * receiver stores them durably before it steps its core.
+ * InstallSnapshot carries the snapshot's bytes, read from the snapshot store, as a
+ * unary call: the receiver stores them durably before it steps its core, and the
+ * answer frees the transfer.
  *
- * Limits: at most PEER_INFLIGHT_MESSAGES_MAX calls in flight to one peer (beyond
- * it a message is dropped) and one snapshot transfer per peer at a time.
- * Buggify point "raft.drop-outbound-message" drops an outgoing message.
+ * Limits: the RPC layer's queue of notifications per connection (beyond it a
+ * message is dropped, counted in `dropped_messages`) and one snapshot transfer per
+ * peer at a time. Buggify point "raft.drop-outbound-message" drops an outgoing message.
  */
 import { RpcError, type Env, type RpcServer, type WireValue } from "../../../sim/env.ts";
 import type { InstallSnapshot, Message, SnapshotMetadata } from "../core/index.ts";
-import { PEER_INFLIGHT_MESSAGES_MAX } from "./node-options.ts";
 import { decodeMessage, encodeMessage, MalformedValueError } from "./wire-codec.ts";
 
-/** The RPC method that carries one raft message (answered with null at once). */
+/** The RPC method that carries one raft message (a notification). */
 export const RAFT_MESSAGE_METHOD = "raft.message";
 /** The RPC method that carries InstallSnapshot with the snapshot's bytes (answered once they are stored). */
 export const RAFT_INSTALL_SNAPSHOT_METHOD = "raft.install-snapshot";
@@ -38,7 +40,6 @@ export interface TransportHandlers {
 /** Sends the core's messages to peers and hands incoming ones to the node; `start` serves, `close` stops serving. */
 export class Transport {
   private server: RpcServer | undefined;
-  private readonly inflight = new Map<string, number>();
   private readonly snapshotTransfers = new Set<string>();
   droppedMessages = 0;
 
@@ -51,9 +52,8 @@ export class Transport {
 
   start(): void {
     const server = this.env.rpc.serve(this.port);
-    server.unary(RAFT_MESSAGE_METHOD, async (request) => {
+    server.notification(RAFT_MESSAGE_METHOD, (request) => {
       this.handlers.receive(this.checked(request));
-      return null;
     });
     server.unary(RAFT_INSTALL_SNAPSHOT_METHOD, async (request) => {
       const fields = request as { message?: WireValue; data?: WireValue } | null;
@@ -70,14 +70,17 @@ export class Transport {
     this.server = undefined;
   }
 
-  /** Sends a message (fire and forget): dropped if the peer has too many in flight. */
+  /** Sends a message (fire and forget): dropped if too many wait on the connection to the peer. */
   send(message: Message): void {
     if (this.env.buggify("raft.drop-outbound-message")) return;
     if (message.type === "install-snapshot") {
       void this.sendSnapshot(message);
       return;
     }
-    this.call(message.to, RAFT_MESSAGE_METHOD, encodeMessage(message), this.deadlineMs);
+    if (!this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), { dialTimeoutMs: this.deadlineMs })) {
+      this.droppedMessages++;
+      this.env.probe("raft.message-dropped-backpressure");
+    }
   }
 
   private async sendSnapshot(message: InstallSnapshot): Promise<void> {
@@ -86,28 +89,13 @@ export class Transport {
     try {
       const data = await this.handlers.readSnapshot(message.snapshot);
       if (data === undefined || !this.handlers.running()) return;
-      await this.call(message.to, RAFT_INSTALL_SNAPSHOT_METHOD, { message: encodeMessage(message), data }, this.deadlineMs * SNAPSHOT_DEADLINE_FACTOR);
+      const request = { message: encodeMessage(message), data };
+      await this.env.rpc.call(message.to, this.port, RAFT_INSTALL_SNAPSHOT_METHOD, request, { deadlineMs: this.deadlineMs * SNAPSHOT_DEADLINE_FACTOR });
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
     } finally {
       this.snapshotTransfers.delete(message.to);
     }
-  }
-
-  private call(peer: string, method: string, request: WireValue, deadlineMs: number): Promise<void> {
-    const inflight = this.inflight.get(peer) ?? 0;
-    if (inflight >= PEER_INFLIGHT_MESSAGES_MAX) {
-      this.droppedMessages++;
-      this.env.probe("raft.message-dropped-backpressure");
-      return Promise.resolve();
-    }
-    this.inflight.set(peer, inflight + 1);
-    return this.env.rpc.call(peer, this.port, method, request, { deadlineMs }).then(
-      () => undefined,
-      (error: unknown) => {
-        if (!(error instanceof RpcError)) throw error;
-      },
-    ).finally(() => {
-      this.inflight.set(peer, (this.inflight.get(peer) ?? 1) - 1);
-    });
   }
 
   private checked(request: WireValue): Message {

@@ -103,45 +103,70 @@ export function decodeSnapshotMetadata(value: WireValue | undefined): SnapshotMe
 /** A message as a WireValue (every field, entries and snapshot metadata included). */
 export function encodeMessage(message: Message): WireValue {
   const encoded: Record<string, WireValue> = {};
-  for (const [key, field] of Object.entries(message)) {
-    if (key === "entries") encoded.entries = (field as readonly LogEntry[]).map(encodeEntry);
-    else if (key === "snapshot") encoded.snapshot = encodeSnapshotMetadata(field as SnapshotMetadata);
-    else encoded[key] = field as WireValue;
+  const fields = message as unknown as Record<string, WireValue>;
+  for (const key in fields) {
+    const value = fields[key] as WireValue;
+    if (key === "entries") encoded.entries = (value as unknown as readonly LogEntry[]).map(encodeEntry);
+    else if (key === "snapshot") encoded.snapshot = encodeSnapshotMetadata(value as unknown as SnapshotMetadata);
+    else encoded[key] = value;
   }
   return encoded;
 }
 
-/** Decodes and checks a message; throws MalformedValueError on any unexpected field. */
+/** Decodes and checks a message; throws MalformedValueError on any unexpected field. (A hot path: no closures.) */
 export function decodeMessage(value: WireValue | undefined): Message {
   const fields = object(value, "message");
-  const base = { from: text(fields.from, "message.from"), to: text(fields.to, "message.to"), term: integer(fields.term, "message.term") };
+  const from = text(fields.from, "message.from");
+  const to = text(fields.to, "message.to");
+  const term = integer(fields.term, "message.term");
   const type = text(fields.type, "message.type");
-  const number = (key: string) => integer(fields[key], `${type}.${key}`);
-  const boolean = (key: string) => flag(fields[key], `${type}.${key}`);
   switch (type) {
     case "request-vote":
-      return { ...base, type, lastLogIndex: number("lastLogIndex"), lastLogTerm: number("lastLogTerm"), preVote: boolean("preVote"), transfer: boolean("transfer") };
+      return {
+        from, to, term, type,
+        lastLogIndex: field(fields, type, "lastLogIndex"), lastLogTerm: field(fields, type, "lastLogTerm"),
+        preVote: flagField(fields, type, "preVote"), transfer: flagField(fields, type, "transfer"),
+      };
     case "request-vote-response":
-      return { ...base, type, granted: boolean("granted"), preVote: boolean("preVote") };
+      return { from, to, term, type, granted: flagField(fields, type, "granted"), preVote: flagField(fields, type, "preVote") };
     case "append-entries": {
       if (!Array.isArray(fields.entries)) throw new MalformedValueError("append-entries.entries: expected a list");
       const entries = (fields.entries as readonly WireValue[]).map(decodeEntry);
-      return { ...base, type, prevLogIndex: number("prevLogIndex"), prevLogTerm: number("prevLogTerm"), entries, leaderCommit: number("leaderCommit"), sequence: number("sequence") };
+      return {
+        from, to, term, type,
+        prevLogIndex: field(fields, type, "prevLogIndex"), prevLogTerm: field(fields, type, "prevLogTerm"), entries,
+        leaderCommit: field(fields, type, "leaderCommit"), sequence: field(fields, type, "sequence"),
+      };
     }
     case "append-entries-response":
       return {
-        ...base, type, success: boolean("success"), matchIndex: number("matchIndex"), rejectedIndex: number("rejectedIndex"),
-        hintIndex: number("hintIndex"), hintTerm: number("hintTerm"), sequence: number("sequence"),
+        from, to, term, type, success: flagField(fields, type, "success"), matchIndex: field(fields, type, "matchIndex"),
+        rejectedIndex: field(fields, type, "rejectedIndex"), hintIndex: field(fields, type, "hintIndex"),
+        hintTerm: field(fields, type, "hintTerm"), sequence: field(fields, type, "sequence"),
       };
     case "heartbeat":
-      return { ...base, type, leaderCommit: number("leaderCommit"), sequence: number("sequence") };
+      return { from, to, term, type, leaderCommit: field(fields, type, "leaderCommit"), sequence: field(fields, type, "sequence") };
     case "heartbeat-response":
-      return { ...base, type, sequence: number("sequence") };
+      return { from, to, term, type, sequence: field(fields, type, "sequence") };
     case "install-snapshot":
-      return { ...base, type, snapshot: decodeSnapshotMetadata(fields.snapshot), sequence: number("sequence") };
+      return { from, to, term, type, snapshot: decodeSnapshotMetadata(fields.snapshot), sequence: field(fields, type, "sequence") };
     case "timeout-now":
-      return { ...base, type };
+      return { from, to, term, type };
     default:
       throw new MalformedValueError(`unknown message type ${type}`);
   }
+}
+
+/** A message's non-negative integer field `key` (named `type.key` in errors). */
+function field(fields: WireObject, type: string, key: string): number {
+  const value = fields[key];
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
+  return integer(value, `${type}.${key}`);
+}
+
+/** A message's boolean field `key`. */
+function flagField(fields: WireObject, type: string, key: string): boolean {
+  const value = fields[key];
+  if (typeof value === "boolean") return value;
+  return flag(value, `${type}.${key}`);
 }

@@ -3,9 +3,9 @@
  * encoded, before anything is dialed or sent. Bad arguments are programmer errors
  * and throw (TypeError, RangeError); they never turn into RpcErrors.
  */
-import type { CallOptions, WireValue } from "../../env.ts";
+import type { CallOptions, NotifyOptions, WireValue } from "../../env.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
-import { RPC_DEADLINE_MS_DEFAULT, RPC_METHOD_NAME_LENGTH_MAX, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
+import { RPC_DEADLINE_MS_DEFAULT, RPC_METHOD_NAME_LENGTH_MAX, RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
 import { wireValueProblem } from "./wire-value.ts";
 
 /** A call ready to go. */
@@ -37,20 +37,50 @@ export interface CallArguments {
  */
 export function prepareCall(id: number, call: CallArguments, transport: FrameTransport): CallSetup {
   const { address, port, method, request, streaming } = call;
+  checkTarget(address, port, method);
+  const deadlineMs = checkedDuration("deadlineMs", call.options?.deadlineMs ?? RPC_DEADLINE_MS_DEFAULT);
+  checkPayload(method, request);
+  const window = streaming ? RPC_STREAM_WINDOW_MESSAGES : 0;
+  const requestFrame = transport.prepare({ type: "request", id, method, streaming, deadlineMs, window, payload: request });
+  return { id, address, port, method, deadlineMs, requestFrame };
+}
+
+/** A notification ready to go (see Rpc.notify): checked like a call's arguments. */
+export interface NotificationSetup {
+  readonly id: number;
+  readonly address: string;
+  readonly port: number;
+  readonly dialTimeoutMs: number;
+  readonly frame: OutgoingFrame;
+}
+
+/** Checks a notification's arguments and prepares its frame under id `id` (from the calls' sequence). */
+export function prepareNotification(id: number, call: Omit<CallArguments, "options" | "streaming"> & { options: NotifyOptions | undefined }, transport: FrameTransport): NotificationSetup {
+  const { address, port, method, request } = call;
+  checkTarget(address, port, method);
+  const dialTimeoutMs = checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT);
+  checkPayload(method, request);
+  return { id, address, port, dialTimeoutMs, frame: transport.prepare({ type: "notification", id, method, payload: request }) };
+}
+
+function checkTarget(address: string, port: number, method: string): void {
   if (typeof address !== "string" || address.length === 0) throw new TypeError(`rpc: invalid address ${String(address)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`rpc: invalid port ${port}`);
   if (typeof method !== "string" || method.length === 0 || method.length > RPC_METHOD_NAME_LENGTH_MAX) {
     throw new RangeError(`rpc: a method name has 1 to ${RPC_METHOD_NAME_LENGTH_MAX} characters`);
   }
-  const deadlineMs = call.options?.deadlineMs ?? RPC_DEADLINE_MS_DEFAULT;
-  if (typeof deadlineMs !== "number" || !(deadlineMs > 0) || !Number.isFinite(deadlineMs)) {
-    throw new RangeError(`rpc: deadlineMs must be a positive finite number, got ${deadlineMs}`);
+}
+
+function checkedDuration(name: string, durationMs: number): number {
+  if (typeof durationMs !== "number" || !(durationMs > 0) || !Number.isFinite(durationMs)) {
+    throw new RangeError(`rpc: ${name} must be a positive finite number, got ${durationMs}`);
   }
-  const problem = wireValueProblem(request);
+  return durationMs;
+}
+
+function checkPayload(method: string, payload: WireValue): void {
+  const problem = wireValueProblem(payload);
   if (problem !== undefined) throw new TypeError(`rpc: the request of ${method} is not a wire value: ${problem}`);
-  const window = streaming ? RPC_STREAM_WINDOW_MESSAGES : 0;
-  const requestFrame = transport.prepare({ type: "request", id, method, streaming, deadlineMs, window, payload: request });
-  return { id, address, port, method, deadlineMs, requestFrame };
 }
 
 /** "method at address:port", for error messages. */

@@ -8,6 +8,9 @@
  * malformed frame or a protocol violation from the server resets the connection
  * and fails the calls in flight with MALFORMED. Calls in flight are bounded by
  * `RPC_PENDING_CALLS_MAX`; beyond it a call fails fast with UNAVAILABLE.
+ * Notifications waiting for the dial or for window are bounded by
+ * `RPC_NOTIFICATIONS_QUEUED_MAX`; beyond it one is dropped, and those queued are
+ * lost with a connection that fails (they carry no answer to fail).
  */
 import { RpcError } from "../../env.ts";
 import { assert } from "./assert.ts";
@@ -15,7 +18,7 @@ import { describeError } from "./errors.ts";
 import type { FrameChannel, FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import type { ReadEnd } from "./frame-reader.ts";
 import type { Frame, ServerFrame } from "./frame.ts";
-import { RPC_PENDING_CALLS_MAX } from "./limits.ts";
+import { RPC_NOTIFICATIONS_QUEUED_MAX, RPC_PENDING_CALLS_MAX } from "./limits.ts";
 
 /** A call in flight, as its connection sees it. */
 export interface PendingCall {
@@ -47,6 +50,10 @@ export class ClientConnection {
   private readonly calls = new Map<number, PendingCall>();
   private highestCallId = 0;
   private failureError: RpcError | undefined;
+  /** Notifications waiting for the dial to finish. */
+  private readonly dialQueue: Array<{ readonly id: number; readonly frame: OutgoingFrame }> = [];
+  /** Notifications the channel holds back for window. */
+  private notificationsWaitingForWindow = 0;
 
   /**
    * Starts dialing at once. `onFinished` runs exactly once, when the connection
@@ -92,6 +99,38 @@ export class ClientConnection {
     return undefined;
   }
 
+  /**
+   * Sends a one-way notification (its id, from the same sequence as the calls', is
+   * `id`). False when it is dropped at once: the connection finished, or too many wait.
+   */
+  notify(id: number, frame: OutgoingFrame): boolean {
+    if (this.state === "finished") return false;
+    assert(id > this.highestCallId, () => `rpc notification id ${id} not above ${this.highestCallId}`);
+    if (this.dialQueue.length + this.notificationsWaitingForWindow >= RPC_NOTIFICATIONS_QUEUED_MAX) return false;
+    this.highestCallId = id;
+    if (this.state === "dialing") {
+      this.dialQueue.push({ id, frame });
+      return true;
+    }
+    this.writeNotification(frame);
+    return true;
+  }
+
+  private writeNotification(frame: OutgoingFrame): void {
+    const connection = this.connection;
+    assert(connection !== undefined, "rpc notification before the connection is up");
+    const sending = connection.send(frame);
+    if (sending === undefined) return;
+    this.notificationsWaitingForWindow++;
+    sending.then(
+      () => this.notificationsWaitingForWindow--,
+      (error: unknown) => {
+        this.notificationsWaitingForWindow--;
+        this.fail(new RpcError("UNAVAILABLE", `connection to ${this.describeTarget()} lost: ${describeError(error)}`));
+      },
+    );
+  }
+
   /** The call settled on its own (answer or error from the server): forget it. */
   unregister(id: number): void {
     this.calls.delete(id);
@@ -108,7 +147,7 @@ export class ClientConnection {
     if (this.state === "open" && this.calls.has(id)) this.send({ type: "credit", id, count });
   }
 
-  /** Closes an idle connection (no calls in flight) gracefully. */
+  /** Closes an idle connection (no calls in flight) gracefully; notifications still waiting for the dial are dropped. */
   close(): void {
     assert(this.calls.size === 0, "closing an rpc connection with calls in flight");
     if (this.state === "finished") return;
@@ -131,12 +170,30 @@ export class ClientConnection {
     }
     this.connection = connection;
     this.state = "open";
-    for (const call of this.calls.values()) this.write(call.requestFrame);
+    this.sendWaiting();
     this.ended(await connection.run((frame) => this.receive(frame)));
   }
 
+  /** Sends the calls and notifications made while dialing, in the order they were made (by id). */
+  private sendWaiting(): void {
+    const notifications = this.dialQueue.splice(0);
+    let next = 0;
+    const sendNotificationsBefore = (id: number) => {
+      for (; next < notifications.length; next++) {
+        const notification = notifications[next] as { readonly id: number; readonly frame: OutgoingFrame };
+        if (notification.id > id) return;
+        this.writeNotification(notification.frame);
+      }
+    };
+    for (const call of this.calls.values()) {
+      sendNotificationsBefore(call.id);
+      this.write(call.requestFrame);
+    }
+    sendNotificationsBefore(Number.POSITIVE_INFINITY);
+  }
+
   private receive(frame: Frame): string | undefined {
-    if (frame.type === "request" || frame.type === "cancel" || frame.type === "credit") {
+    if (frame.type === "request" || frame.type === "cancel" || frame.type === "credit" || frame.type === "notification") {
       return `server sent a ${frame.type} frame`;
     }
     const call = this.calls.get(frame.id);

@@ -4,8 +4,9 @@
  * Faults handled here: none of its own; see client-connection.ts (dial failures,
  * resets, malformed frames), unary-call.ts and stream-call.ts (deadlines).
  */
-import type { CallOptions, Clock, WireValue } from "../../env.ts";
-import { prepareCall } from "./call-setup.ts";
+import type { CallOptions, Clock, NotifyOptions, WireValue } from "../../env.ts";
+import { RpcError } from "../../env.ts";
+import { prepareCall, prepareNotification } from "./call-setup.ts";
 import { ClientPool } from "./client-pool.ts";
 import type { FrameTransport } from "./frame-channel.ts";
 import { StreamCall } from "./stream-call.ts";
@@ -31,6 +32,14 @@ export class Client {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** A one-way notification (see Rpc.notify). Bad arguments throw TypeError or RangeError. */
+  notify(address: string, port: number, method: string, message: WireValue, options?: NotifyOptions): boolean {
+    const setup = prepareNotification(this.nextCallId++, { address, port, method, request: message, options }, this.transport);
+    const connection = this.pool.acquire(setup.address, setup.port, setup.dialTimeoutMs);
+    if (connection instanceof RpcError) return false;
+    return connection.notify(setup.id, setup.frame);
   }
 
   /**

@@ -150,5 +150,5 @@ class ObjectChannel implements FrameChannel {
 
 /** The trace's name of a frame: its type, call id, and method for requests. */
 function labelOf(frame: Frame): Record<string, unknown> {
-  return frame.type === "request" ? { frame: frame.type, call: frame.id, method: frame.method } : { frame: frame.type, call: frame.id };
+  return frame.type === "request" || frame.type === "notification" ? { frame: frame.type, call: frame.id, method: frame.method } : { frame: frame.type, call: frame.id };
 }

@@ -61,6 +61,12 @@ function copyFields(frame: Frame): Frame {
       measureNumber(1);
       measureNumber(frame.id);
       return { ...frame, payload: copyValue(frame.payload) };
+    case "notification":
+      measureArray(4);
+      measureNumber(1);
+      measureNumber(frame.id);
+      measureString(frame.method);
+      return { ...frame, payload: copyValue(frame.payload) };
     case "error": {
       measureArray(frame.details === undefined ? 4 : 5);
       measureNumber(1);

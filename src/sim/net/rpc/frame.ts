@@ -9,6 +9,7 @@
  *   message  [5, id, payload]                                          server → client
  *   end      [6, id]                                                   server → client
  *   error    [7, id, code, message, details?]                          server → client
+ *   notification [8, id, method, payload]                              client → server
  *
  * Faults handled here: a peer's body that does not decode, carries values that are
  * not WireValues, or has the wrong shape is reported as malformed (a value, never a
@@ -55,8 +56,11 @@ export interface ErrorFrame {
   details: WireValue | undefined;
 }
 
+/** A one-way message: no answer. Its id is taken from the same sequence as the calls'. */
+export interface NotificationFrame { type: "notification"; id: number; method: string; payload: WireValue }
+
 /** Frames a client sends. */
-export type ClientFrame = RequestFrame | CancelFrame | CreditFrame;
+export type ClientFrame = RequestFrame | CancelFrame | CreditFrame | NotificationFrame;
 /** Frames a server sends. */
 export type ServerFrame = ResponseFrame | MessageFrame | EndFrame | ErrorFrame;
 /** Any frame. */
@@ -65,7 +69,7 @@ export type Frame = ClientFrame | ServerFrame;
 /** The outcome of decoding one frame body: the frame, or why it is malformed. */
 export type DecodedFrame = { frame: Frame; malformed?: undefined } | { frame?: undefined; malformed: string };
 
-const TAGS = { request: 1, cancel: 2, credit: 3, response: 4, message: 5, end: 6, error: 7 } as const;
+const TAGS = { request: 1, cancel: 2, credit: 3, response: 4, message: 5, end: 6, error: 7, notification: 8 } as const;
 
 const ERROR_CODES: ReadonlySet<string> = new Set<RpcErrorCode>([
   "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "MALFORMED", "CANCELLED", "INTERNAL", "APPLICATION",
@@ -105,6 +109,8 @@ function frameToArray(frame: Frame): unknown[] {
       return [TAGS.message, frame.id, frame.payload];
     case "end":
       return [TAGS.end, frame.id];
+    case "notification":
+      return [TAGS.notification, frame.id, frame.method, frame.payload];
     case "error":
       return frame.details === undefined
         ? [TAGS.error, frame.id, frame.code, frame.message]
@@ -153,6 +159,16 @@ function shapeFrame(tag: unknown, id: number, fields: unknown[]): Frame | string
       return fields.length === 2 ? { type: "end", id } : "end frame must have 2 fields";
     case TAGS.error:
       return shapeError(id, fields);
+    case TAGS.notification: {
+      const [, , method, payload] = fields;
+      if (fields.length !== 4) return "notification frame must have 4 fields";
+      if (typeof method !== "string" || method.length === 0 || method.length > RPC_METHOD_NAME_LENGTH_MAX) {
+        return `notification frame has an invalid method ${describe(method)}`;
+      }
+      const checked = checkedPayload(payload);
+      if (typeof checked === "string") return checked;
+      return { type: "notification", id, method, payload: checked.value };
+    }
     default:
       return `unknown frame tag ${describe(tag)}`;
   }

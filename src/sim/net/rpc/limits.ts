@@ -29,3 +29,7 @@ export const RPC_SERVER_CALLS_PER_CONNECTION_MAX = RPC_PENDING_CALLS_MAX;
 export const RPC_STREAM_WINDOW_MESSAGES = 32;
 /** The client grants new credit once the consumer has taken this many messages. */
 export const RPC_STREAM_CREDIT_BATCH_MESSAGES = RPC_STREAM_WINDOW_MESSAGES / 2;
+/** Notifications one client connection holds while it dials or waits for window; beyond it they are dropped. */
+export const RPC_NOTIFICATIONS_QUEUED_MAX = 1024;
+/** Dial timeout of a notification when the caller gives none, in host-local milliseconds. */
+export const RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT = 1000;

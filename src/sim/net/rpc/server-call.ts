@@ -10,7 +10,7 @@
  * WireValue or is too large, becomes INTERNAL. The handler's own failures never
  * escape into the server.
  */
-import { RpcError, type Clock, type RpcContext, type StreamHandler, type Timer, type UnaryHandler, type WireValue } from "../../env.ts";
+import { RpcError, type Clock, type NotificationHandler, type RpcContext, type StreamHandler, type Timer, type UnaryHandler, type WireValue } from "../../env.ts";
 import { assert } from "./assert.ts";
 import { describeError, errorFrameFor } from "./errors.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
@@ -19,7 +19,10 @@ import { RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
 import { wireValueProblem } from "./wire-value.ts";
 
 /** A registered handler. */
-export type HandlerEntry = { kind: "unary"; handler: UnaryHandler } | { kind: "stream"; handler: StreamHandler };
+export type HandlerEntry =
+  | { kind: "unary"; handler: UnaryHandler }
+  | { kind: "stream"; handler: StreamHandler }
+  | { kind: "notification"; handler: NotificationHandler };
 
 /** How a call writes to its connection: undefined or a promise that resolves once the connection took the frame, rejects if it broke. */
 export type FrameWriter = (frame: OutgoingFrame) => Promise<void> | undefined;

@@ -8,12 +8,13 @@
  * of the connection (their signals fire). Calls per connection are bounded by
  * `RPC_SERVER_CALLS_PER_CONNECTION_MAX`, counting handlers that still run after
  * their call was aborted; beyond it a request is answered with UNAVAILABLE.
+ * Notifications run their handler at once and are not counted (nothing waits on them).
  */
 import { RpcError, type Clock } from "../../env.ts";
 import { describeError } from "./errors.ts";
 import type { FrameChannel, FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import type { ReadEnd } from "./frame-reader.ts";
-import type { Frame, RequestFrame } from "./frame.ts";
+import type { Frame, NotificationFrame, RequestFrame } from "./frame.ts";
 import { RPC_SERVER_CALLS_PER_CONNECTION_MAX } from "./limits.ts";
 import { ServerCall, type HandlerEntry } from "./server-call.ts";
 
@@ -76,6 +77,7 @@ export class ServerConnection {
     // Frames already buffered when the connection was shut down (say, a handler closed the server) are dropped.
     if (this.finished) return undefined;
     if (frame.type === "request") return this.startCall(frame);
+    if (frame.type === "notification") return this.notify(frame);
     if (frame.type !== "cancel" && frame.type !== "credit") return `client sent a ${frame.type} frame`;
     if (frame.id > this.highestCallId) return `client sent a ${frame.type} frame for call ${frame.id}, which it never made`;
     // Cancels and credits for calls that already finished are normal: the caller had not heard yet.
@@ -83,6 +85,29 @@ export class ServerConnection {
     if (call === undefined) return undefined;
     if (frame.type === "credit") return call.grant(frame.count);
     call.abort(new RpcError("CANCELLED", `call ${frame.id} cancelled by the caller`));
+    return undefined;
+  }
+
+  /**
+   * Hands a notification to its handler; one for a method not served as a
+   * notification is dropped (nothing can be answered). A handler's RpcError is a
+   * refusal and is dropped too; anything else it throws is a bug, and surfaces as
+   * an unhandled rejection (a violation in a run) instead of vanishing.
+   */
+  private notify(frame: NotificationFrame): string | undefined {
+    if (frame.id <= this.highestCallId) return `client reused call id ${frame.id} (ids must increase past ${this.highestCallId})`;
+    this.highestCallId = frame.id;
+    const entry = this.lookup(frame.method);
+    if (entry?.kind !== "notification") return undefined;
+    const surface = (error: unknown) => {
+      if (!(error instanceof RpcError)) void Promise.reject(error);
+    };
+    try {
+      const handled = entry.handler(frame.payload, { peer: this.connection.remoteAddress });
+      if (handled instanceof Promise) handled.then(undefined, surface);
+    } catch (error) {
+      surface(error);
+    }
     return undefined;
   }
 

@@ -6,7 +6,7 @@
  * reset at once. `close()` stops listening, resets every connection and aborts
  * every call in flight. Faults of one connection never reach another, or the server.
  */
-import { RpcError, type Clock, type RpcServer, type StreamHandler, type UnaryHandler } from "../../env.ts";
+import { RpcError, type Clock, type NotificationHandler, type RpcServer, type StreamHandler, type UnaryHandler } from "../../env.ts";
 import type { FrameListener, FrameTransport } from "./frame-channel.ts";
 import { RPC_METHOD_NAME_LENGTH_MAX, RPC_SERVER_CONNECTIONS_MAX } from "./limits.ts";
 import type { HandlerEntry } from "./server-call.ts";
@@ -36,6 +36,11 @@ export class Server implements RpcServer {
   /** Serves `method` as a server stream. Throws if the method is already served. */
   serverStream(method: string, handler: StreamHandler): void {
     this.register(method, { kind: "stream", handler });
+  }
+
+  /** Serves `method` as one-way notifications. Throws if the method is already served. */
+  notification(method: string, handler: NotificationHandler): void {
+    this.register(method, { kind: "notification", handler });
   }
 
   /** Stops listening, resets every connection and aborts every call in flight (CANCELLED). */
