@@ -10,6 +10,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { copyFrame, type CopiedFrame } from "../../src/sim/net/rpc/frame-copy.ts";
 import { decodeFrame, encodeFrame, type Frame } from "../../src/sim/net/rpc/frame.ts";
+import { NotWireValueError, wireValueProblem } from "../../src/sim/net/rpc/wire-value.ts";
+import type { WireValue } from "../../src/sim/env.ts";
 import { propertyParameters, seedFromName } from "../_support/fast-check.ts";
 import { sharingCopyFrame, utf16SizedCopyFrame } from "./_fixtures/broken-frame-copies.ts";
 import { frameArbitrary } from "./_support/rpc-arbitraries.ts";
@@ -54,6 +56,17 @@ describe("rpc object wire: the copy stands for the encoding", () => {
     for (const broken of [sharingCopyFrame, utf16SizedCopyFrame]) {
       const details = fc.check(copyProperty(broken), { seed: seedFromName(`frame copy: ${broken.name}`), numRuns: 300 });
       expect(details.failed, broken.name).toBe(true);
+    }
+  });
+
+  it("refuses a payload that is not a wire value with the problem wireValueProblem names", () => {
+    let deep: unknown = "leaf";
+    for (let level = 0; level < 101; level++) deep = [deep];
+    const bad: unknown[] = [new Date(0), { nested: [1, () => 2] }, [undefined], Symbol("s"), deep, new Map(), 10n];
+    for (const payload of bad) {
+      const problem = wireValueProblem(payload);
+      expect(problem, String(payload)).toBeDefined();
+      expect(() => copyFrame({ type: "response", id: 1, payload: payload as WireValue })).toThrow(new NotWireValueError(problem as string));
     }
   });
 

@@ -134,17 +134,30 @@ export function ticksUntilDue(state: CoreState): number {
  * voter p stays active while its ticksSinceContact + k < electionTimeoutTicks.
  */
 function ticksUntilQuorumLost(state: CoreState, progress: ReadonlyMap<ServerId, { readonly ticksSinceContact: number }>): number {
-  const selfVotes = state.configuration.voters.includes(state.id) ? 1 : 0;
-  const needed = quorum(state) - selfVotes;
+  const voters = state.configuration.voters;
+  const needed = quorum(state) - (voters.includes(state.id) ? 1 : 0);
   if (needed <= 0) return Number.POSITIVE_INFINITY;
-  const activeFor: number[] = [];
-  for (const voter of state.configuration.voters) {
+  // The needed-th largest of the other voters' remaining ticks, by insertion into a short sorted prefix.
+  const largest = QUORUM_SCRATCH;
+  let count = 0;
+  for (const voter of voters) {
     const contact = voter === state.id ? undefined : progress.get(voter);
-    if (contact !== undefined) activeFor.push(state.options.electionTimeoutTicks - contact.ticksSinceContact);
+    if (contact === undefined) continue;
+    const remaining = state.options.electionTimeoutTicks - contact.ticksSinceContact;
+    let position = Math.min(count, needed - 1);
+    if (count >= needed && remaining <= (largest[needed - 1] as number)) continue;
+    while (position > 0 && (largest[position - 1] as number) < remaining) {
+      largest[position] = largest[position - 1] as number;
+      position--;
+    }
+    largest[position] = remaining;
+    count = Math.min(count + 1, needed);
   }
-  activeFor.sort((left, right) => right - left);
-  return Math.max(1, activeFor[needed - 1] ?? 1);
+  return count < needed ? 1 : Math.max(1, largest[needed - 1] as number);
 }
+
+/** Scratch space of ticksUntilQuorumLost (no allocation per call; the core is synchronous). */
+const QUORUM_SCRATCH: number[] = [];
 
 function tickElection(state: CoreState): void {
   state.electionElapsedTicks++;

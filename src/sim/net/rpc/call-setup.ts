@@ -6,7 +6,8 @@
 import type { CallOptions, NotifyOptions, WireValue } from "../../env.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import { RPC_DEADLINE_MS_DEFAULT, RPC_METHOD_NAME_LENGTH_MAX, RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
-import { wireValueProblem } from "./wire-value.ts";
+import type { Frame } from "./frame.ts";
+import { NotWireValueError } from "./wire-value.ts";
 
 /** A call ready to go. */
 export interface CallSetup {
@@ -39,9 +40,8 @@ export function prepareCall(id: number, call: CallArguments, transport: FrameTra
   const { address, port, method, request, streaming } = call;
   checkTarget(address, port, method);
   const deadlineMs = checkedDuration("deadlineMs", call.options?.deadlineMs ?? RPC_DEADLINE_MS_DEFAULT);
-  checkPayload(method, request);
   const window = streaming ? RPC_STREAM_WINDOW_MESSAGES : 0;
-  const requestFrame = transport.prepare({ type: "request", id, method, streaming, deadlineMs, window, payload: request });
+  const requestFrame = prepareChecked(transport, method, { type: "request", id, method, streaming, deadlineMs, window, payload: request });
   return { id, address, port, method, deadlineMs, requestFrame };
 }
 
@@ -59,8 +59,7 @@ export function prepareNotification(id: number, call: Omit<CallArguments, "optio
   const { address, port, method, request } = call;
   checkTarget(address, port, method);
   const dialTimeoutMs = checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT);
-  checkPayload(method, request);
-  return { id, address, port, dialTimeoutMs, frame: transport.prepare({ type: "notification", id, method, payload: request }) };
+  return { id, address, port, dialTimeoutMs, frame: prepareChecked(transport, method, { type: "notification", id, method, payload: request }) };
 }
 
 function checkTarget(address: string, port: number, method: string): void {
@@ -78,9 +77,14 @@ function checkedDuration(name: string, durationMs: number): number {
   return durationMs;
 }
 
-function checkPayload(method: string, payload: WireValue): void {
-  const problem = wireValueProblem(payload);
-  if (problem !== undefined) throw new TypeError(`rpc: the request of ${method} is not a wire value: ${problem}`);
+/** Prepares a caller's frame; a payload that is not a WireValue is the caller's bug (TypeError). */
+function prepareChecked(transport: FrameTransport, method: string, frame: Frame): OutgoingFrame {
+  try {
+    return transport.prepare(frame);
+  } catch (error) {
+    if (error instanceof NotWireValueError) throw new TypeError(`rpc: the request of ${method} is not a wire value: ${error.problem}`);
+    throw error;
+  }
 }
 
 /** "method at address:port", for error messages. */

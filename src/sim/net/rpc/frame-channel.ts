@@ -18,6 +18,7 @@ import { copyFrame, type CopiedFrame } from "./frame-copy.ts";
 import { encodeFrame, type Frame } from "./frame.ts";
 import { readFrames, type ReadEnd } from "./frame-reader.ts";
 import type { Connection } from "../../env.ts";
+import { checkWireValue } from "./wire-value.ts";
 
 /** How frames cross the wire in a run. */
 export type WireMode = "objects" | "frames";
@@ -49,7 +50,11 @@ export interface FrameListener {
 /** The wire of one process incarnation's RPC layer. */
 export interface FrameTransport {
   readonly mode: WireMode;
-  /** Encodes or copies a frame for sending. Throws RangeError when it is too large. */
+  /**
+   * Checks a frame's payload (or details) and encodes or copies the frame for
+   * sending. Throws NotWireValueError when the payload is not a WireValue, and
+   * RangeError when the frame is too large.
+   */
   prepare(frame: Frame): OutgoingFrame;
   dial(address: string, port: number, timeoutMs: number): Promise<FrameChannel>;
   /** Listens at once (throws NetError EADDRINUSE if the port is taken). */
@@ -60,7 +65,7 @@ export interface FrameTransport {
 export function byteTransport(net: Net): FrameTransport {
   return {
     mode: "frames",
-    prepare: encodeFrame,
+    prepare: checkedEncodeFrame,
     dial: async (address, port, timeoutMs) => new ByteChannel(await net.dial(address, port, { timeoutMs })),
     listen: (port) => {
       const listener = net.listen(port);
@@ -146,6 +151,13 @@ class ObjectChannel implements FrameChannel {
   reset(): void {
     this.endpoint.reset();
   }
+}
+
+/** Frames mode's prepare: the check that copying does as it goes, then the encoding. */
+function checkedEncodeFrame(frame: Frame): Uint8Array {
+  if (frame.type === "request" || frame.type === "response" || frame.type === "message" || frame.type === "notification") checkWireValue(frame.payload);
+  else if (frame.type === "error" && frame.details !== undefined) checkWireValue(frame.details);
+  return encodeFrame(frame);
 }
 
 /** The trace's name of a frame: its type, call id, and method for requests. */

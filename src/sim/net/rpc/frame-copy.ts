@@ -4,11 +4,13 @@
  * encoding (frame.ts: length prefix and msgpack body) would have, without
  * building it. The copy keeps what a msgpack round trip keeps: `undefined`
  * properties are dropped, -0 becomes 0, byte arrays are fresh, objects are plain.
- * The caller has checked that payloads and details are WireValues.
+ * Payloads and details are checked while they are copied, exactly as
+ * `wireValueProblem` checks them (the same problems, in the same words).
  */
 import type { WireValue } from "../../env.ts";
 import type { Frame } from "./frame.ts";
-import { RPC_FRAME_BYTES_MAX, RPC_FRAME_HEADER_BYTES } from "./limits.ts";
+import { RPC_FRAME_BYTES_MAX, RPC_FRAME_HEADER_BYTES, RPC_VALUE_DEPTH_MAX } from "./limits.ts";
+import { describeConstructor, NotWireValueError } from "./wire-value.ts";
 
 /** A frame ready for a message channel: its private copy and its encoded size. */
 export interface CopiedFrame {
@@ -19,7 +21,8 @@ export interface CopiedFrame {
 let bodyBytes = 0;
 
 /**
- * Copies `frame` and measures it. Throws RangeError when the body exceeds
+ * Copies `frame` and measures it. Throws NotWireValueError when a payload or the
+ * details are not a WireValue, and RangeError when the body exceeds
  * `RPC_FRAME_BYTES_MAX`, as encoding would.
  */
 export function copyFrame(frame: Frame): CopiedFrame {
@@ -42,7 +45,7 @@ function copyFields(frame: Frame): Frame {
       bodyBytes += 1;
       measureNumber(frame.deadlineMs);
       measureNumber(frame.window);
-      return { ...frame, payload: copyValue(frame.payload) };
+      return { ...frame, payload: copyValue(frame.payload, 0) };
     case "cancel":
     case "end":
       measureArray(2);
@@ -60,25 +63,25 @@ function copyFields(frame: Frame): Frame {
       measureArray(3);
       measureNumber(1);
       measureNumber(frame.id);
-      return { ...frame, payload: copyValue(frame.payload) };
+      return { ...frame, payload: copyValue(frame.payload, 0) };
     case "notification":
       measureArray(4);
       measureNumber(1);
       measureNumber(frame.id);
       measureString(frame.method);
-      return { ...frame, payload: copyValue(frame.payload) };
+      return { ...frame, payload: copyValue(frame.payload, 0) };
     case "error": {
       measureArray(frame.details === undefined ? 4 : 5);
       measureNumber(1);
       measureNumber(frame.id);
       measureString(frame.code);
       measureString(frame.message);
-      return { ...frame, details: frame.details === undefined ? undefined : copyValue(frame.details) };
+      return { ...frame, details: frame.details === undefined ? undefined : copyValue(frame.details, 0) };
     }
   }
 }
 
-function copyValue(value: WireValue): WireValue {
+function copyValue(value: WireValue, depth: number): WireValue {
   if (value === null || typeof value === "boolean") {
     bodyBytes += 1;
     return value;
@@ -91,17 +94,23 @@ function copyValue(value: WireValue): WireValue {
     measureString(value);
     return value;
   }
+  if (typeof value !== "object") throw new NotWireValueError(`a ${typeof value} is not a wire value`);
   if (value instanceof Uint8Array) {
     const length = value.length;
     bodyBytes += length + (length < 0x100 ? 2 : length < 0x10000 ? 3 : 5);
     return value.slice();
   }
+  if (depth >= RPC_VALUE_DEPTH_MAX) throw new NotWireValueError(`nested deeper than ${RPC_VALUE_DEPTH_MAX}`);
   if (Array.isArray(value)) {
     const items = value as readonly WireValue[];
     measureArray(items.length);
     const copy: WireValue[] = new Array<WireValue>(items.length);
-    for (let index = 0; index < items.length; index++) copy[index] = copyValue(items[index] as WireValue);
+    for (let index = 0; index < items.length; index++) copy[index] = copyValue(items[index] as WireValue, depth + 1);
     return copy;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new NotWireValueError(`an instance of ${describeConstructor(value)} is not a wire value`);
   }
   const record = value as { readonly [key: string]: WireValue | undefined };
   const copy: Record<string, WireValue> = {};
@@ -111,7 +120,7 @@ function copyValue(value: WireValue): WireValue {
     if (item === undefined || !Object.hasOwn(record, key)) continue;
     entries++;
     measureString(key);
-    copy[key] = copyValue(item);
+    copy[key] = copyValue(item, depth + 1);
   }
   bodyBytes += entries < 16 ? 1 : entries < 0x10000 ? 3 : 5;
   return copy;

@@ -16,7 +16,7 @@ import { describeError, errorFrameFor } from "./errors.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import type { RequestFrame, ServerFrame } from "./frame.ts";
 import { RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
-import { wireValueProblem } from "./wire-value.ts";
+import { NotWireValueError } from "./wire-value.ts";
 
 /** A registered handler. */
 export type HandlerEntry =
@@ -124,12 +124,9 @@ export class ServerCall {
   }
 
   private async runUnary(handler: UnaryHandler): Promise<ServerFrame> {
-    const response: unknown = await handler(this.request.payload, this.context);
-    const problem = wireValueProblem(response);
-    if (problem !== undefined) {
-      return { type: "error", id: this.id, code: "INTERNAL", message: `handler response is not a wire value: ${problem}`, details: undefined };
-    }
-    return { type: "response", id: this.id, payload: response as WireValue };
+    const response = await handler(this.request.payload, this.context);
+    // Checked when the frame is prepared (finish): a handler's response that is not a WireValue becomes INTERNAL.
+    return { type: "response", id: this.id, payload: response };
   }
 
   private async runStream(handler: StreamHandler): Promise<ServerFrame> {
@@ -141,9 +138,13 @@ export class ServerCall {
   private async send(message: WireValue): Promise<void> {
     if (this.sending) throw new Error(`rpc: send on stream ${this.request.method} called before the previous send resolved`);
     this.throwIfClosed();
-    const problem = wireValueProblem(message);
-    if (problem !== undefined) throw new TypeError(`rpc: stream message of ${this.request.method} is not a wire value: ${problem}`);
-    const frame = this.transport.prepare({ type: "message", id: this.id, payload: message });
+    let frame: OutgoingFrame;
+    try {
+      frame = this.transport.prepare({ type: "message", id: this.id, payload: message });
+    } catch (error) {
+      if (!(error instanceof NotWireValueError)) throw error;
+      throw new TypeError(`rpc: stream message of ${this.request.method} is not a wire value: ${error.problem}`);
+    }
     this.sending = true;
     try {
       while (this.credits === 0) {
@@ -180,7 +181,8 @@ export class ServerCall {
       frame = this.transport.prepare(outcome);
     } catch (error) {
       assert(outcome.type !== "end", "an end frame always encodes");
-      frame = this.transport.prepare({ type: "error", id: this.id, code: "INTERNAL", message: `handler answer not sent: ${describeError(error)}`, details: undefined });
+      const message = error instanceof NotWireValueError ? `handler response is not a wire value: ${error.problem}` : `handler answer not sent: ${describeError(error)}`;
+      frame = this.transport.prepare({ type: "error", id: this.id, code: "INTERNAL", message, details: undefined });
     }
     // A failed write means the connection broke: its reader sees that and aborts every call.
     this.write(frame)?.then(undefined, () => undefined);

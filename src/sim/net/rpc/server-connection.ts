@@ -99,14 +99,11 @@ export class ServerConnection {
     this.highestCallId = frame.id;
     const entry = this.lookup(frame.method);
     if (entry?.kind !== "notification") return undefined;
-    const surface = (error: unknown) => {
-      if (!(error instanceof RpcError)) void Promise.reject(error);
-    };
     try {
       const handled = entry.handler(frame.payload, { peer: this.connection.remoteAddress });
-      if (handled instanceof Promise) handled.then(undefined, surface);
+      if (handled instanceof Promise) handled.then(undefined, surfaceUnlessRefusal);
     } catch (error) {
-      surface(error);
+      surfaceUnlessRefusal(error);
     }
     return undefined;
   }
@@ -128,4 +125,9 @@ export class ServerConnection {
   private write(frame: OutgoingFrame): Promise<void> | undefined {
     return this.connection.send(frame);
   }
+}
+
+/** A notification handler's RpcError is a refusal (dropped); anything else surfaces as an unhandled rejection. */
+function surfaceUnlessRefusal(error: unknown): void {
+  if (!(error instanceof RpcError)) void Promise.reject(error);
 }

@@ -45,12 +45,26 @@ export function wireValueProblem(value: unknown, depth = 0): string | undefined 
   return undefined;
 }
 
+/** A payload that is not a WireValue, found while preparing a frame; `problem` says what is wrong (as `wireValueProblem`). */
+export class NotWireValueError extends TypeError {
+  override readonly name = "NotWireValueError";
+  constructor(readonly problem: string) {
+    super(`not a wire value: ${problem}`);
+  }
+}
+
+/** Throws NotWireValueError unless `value` is a WireValue. */
+export function checkWireValue(value: unknown): void {
+  const problem = wireValueProblem(value);
+  if (problem !== undefined) throw new NotWireValueError(problem);
+}
+
 /** True when `value` is a WireValue (see `wireValueProblem`). */
 export function isWireValue(value: unknown): value is WireValue {
   return wireValueProblem(value) === undefined;
 }
 
-function describeConstructor(value: object): string {
+export function describeConstructor(value: object): string {
   const name: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === "string" && name !== "" ? name : "an unknown class";
 }
