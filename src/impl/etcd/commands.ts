@@ -5,7 +5,7 @@
  * command are applied as nothing (the FSM answers ErrInvalidRequest), so a bad
  * entry can never make replicas diverge or crash.
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "../common/msgpack.ts";
 import { ErrInvalidRequest } from "./errors.ts";
 import type { DeleteRangeRequest, PutRequest, TxnRequest } from "./types.ts";
 import { decodeDeleteRangeRequest, decodePutRequest, decodeTxnRequest, fieldsOf, integerField, MAX_LEASE_TTL_SECONDS } from "./wire.ts";

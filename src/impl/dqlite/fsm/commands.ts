@@ -13,7 +13,7 @@
  * as a half-valid command) and throws only `ErrCommandMalformed`. Encoding a command
  * that would not decode is a programmer error (assertion).
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "../../common/msgpack.ts";
 import { assert } from "../../common/assert.ts";
 import type { Command, FramesPayload } from "../types.ts";
 import { ErrCommandMalformed } from "./errors.ts";

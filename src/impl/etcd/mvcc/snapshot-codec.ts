@@ -6,7 +6,7 @@
  * leases of live keys exist); anything else is an ErrSnapshotInvalid, never a
  * crash or a silently wrong store.
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "../../common/msgpack.ts";
 import { fromBinary, toBinary } from "../bytes.ts";
 import type { EventType, KeyValue, WatchEvent } from "../types.ts";
 import type { StoredVersion } from "./key-index.ts";

@@ -2,7 +2,7 @@
  * The pure Raft core: no I/O, no ambient time or randomness. See raft-core.ts.
  */
 export { RaftCore, EMPTY_RESTORE } from "./raft-core.ts";
-export type { CoreRestore, CoreStatus, FollowerStatus, ProposeOutcome } from "./raft-core.ts";
+export type { BatchOutcome, CoreRestore, CoreStatus, FollowerStatus, ProposeOutcome } from "./raft-core.ts";
 export type { ConfigurationChange, Placement } from "./leader-requests.ts";
 export { BROKEN_VARIANTS, resolveCoreOptions } from "./options.ts";
 export type { BrokenVariant, CoreOptions, CoreRandom, ResolvedCoreOptions } from "./options.ts";

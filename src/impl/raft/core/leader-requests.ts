@@ -36,6 +36,22 @@ export function proposalRefusal(state: CoreState): RaftError | undefined {
 
 /** Appends an entry of this leader's term and starts replicating it. */
 export function appendAsLeader(state: CoreState, kind: EntryKind, data: Uint8Array, configuration?: Configuration): Placement {
+  const placement = placeEntry(state, kind, data, configuration);
+  broadcastAppend(state);
+  maybeCommit(state);
+  return placement;
+}
+
+/** Appends commands of this leader's term, in order, and starts replicating them together. */
+export function appendCommandsAsLeader(state: CoreState, commands: readonly Uint8Array[]): Placement[] {
+  const placements = commands.map((data) => placeEntry(state, "command", data));
+  broadcastAppend(state);
+  maybeCommit(state);
+  return placements;
+}
+
+/** Appends one entry of this leader's term to the log (not yet sent). */
+function placeEntry(state: CoreState, kind: EntryKind, data: Uint8Array, configuration?: Configuration): Placement {
   let index = state.log.lastIndex + 1;
   if (state.options.brokenVariant === "leader-appends-after-commit-index" && state.commitIndex + 1 < index) {
     index = state.commitIndex + 1;
@@ -49,8 +65,6 @@ export function appendAsLeader(state: CoreState, kind: EntryKind, data: Uint8Arr
     ? { index, term: state.term, kind, data }
     : { index, term: state.term, kind, data, configuration };
   appendToLog(state, [entry]);
-  broadcastAppend(state);
-  maybeCommit(state);
   return { index, term: state.term };
 }
 

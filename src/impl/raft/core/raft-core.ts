@@ -17,6 +17,7 @@ import type { RaftError } from "../errors.ts";
 import { resetElectionTimer, type CoreState } from "./core-state.ts";
 import {
   appendAsLeader,
+  appendCommandsAsLeader,
   configurationChangeRefusal,
   proposalRefusal,
   startTransfer,
@@ -62,6 +63,10 @@ export const EMPTY_RESTORE: CoreRestore = Object.freeze({
 
 export type ProposeOutcome =
   | { readonly ok: true; readonly index: number; readonly term: number; readonly ready: Ready }
+  | { readonly ok: false; readonly error: RaftError };
+
+export type BatchOutcome =
+  | { readonly ok: true; readonly placements: readonly Placement[]; readonly ready: Ready }
   | { readonly ok: false; readonly error: RaftError };
 
 export interface FollowerStatus {
@@ -152,6 +157,15 @@ export class RaftCore {
   /** Appends a command (leader only). It commits at the returned index and term, or never. */
   propose(data: Uint8Array): ProposeOutcome {
     return this.proposeEntry("command", data);
+  }
+
+  /** Appends commands in order, replicated together (a leader's batch); each commits at its placement, or never. */
+  proposeBatch(commands: readonly Uint8Array[]): BatchOutcome {
+    assert(commands.length > 0, "an empty batch of proposals");
+    const refusal = proposalRefusal(this.state);
+    if (refusal !== undefined) return { ok: false, error: refusal };
+    const placements = appendCommandsAsLeader(this.state, commands);
+    return { ok: true, placements, ready: this.takeReady() };
   }
 
   /** Appends a barrier: once applied, every entry before it was applied. */

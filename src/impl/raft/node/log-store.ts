@@ -14,7 +14,7 @@
  * with ErrLogCorrupted: an acknowledged entry is damaged, and serving without it
  * could lose a committed write.
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "../../common/msgpack.ts";
 import type { Disk, FileHandle, WireValue } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
 import type { LogEntry } from "../core/index.ts";

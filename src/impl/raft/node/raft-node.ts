@@ -58,6 +58,13 @@ const TICK_TIME_TOLERANCE_MS = 1e-6;
 /** How long `apply` and the others wait for room in the window by default, in ms. */
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1_000;
 
+/** A command admitted to the window and waiting for its batch to be proposed. */
+interface QueuedCommand {
+  readonly data: Uint8Array;
+  readonly resolve: (result: ApplyResult) => void;
+  readonly reject: (error: RaftError) => void;
+}
+
 interface Deferred<T> {
   readonly resolve: (value: T) => void;
   readonly reject: (error: RaftError) => void;
@@ -73,6 +80,9 @@ export class RaftNode {
   private transfer: (Deferred<void> & { readonly target: ServerId }) | undefined;
   private nextVerificationId = 1;
   private tickTimer: Timer | undefined;
+  /** Commands waiting to be proposed together (see proposeCommand). */
+  private readonly batch: QueuedCommand[] = [];
+  private batchTimer: Timer | undefined;
   /** When the armed tick timer fires (host-local monotonic ms). */
   private tickTimerAt: number | undefined;
   /** Host-local monotonic time of the next tick not yet given to the core. */
@@ -153,7 +163,7 @@ export class RaftNode {
    * in the window of pending entries (ErrEnqueueTimeout), as in hashicorp/raft.
    */
   apply(data: Uint8Array, timeoutMs = DEFAULT_ENQUEUE_TIMEOUT_MS): Promise<ApplyResult> {
-    return this.propose(timeoutMs, () => this.core.propose(data));
+    return this.proposeCommand(data, timeoutMs);
   }
 
   /** Resolves once every entry appended before it is applied (a barrier entry, leader only). */
@@ -165,6 +175,7 @@ export class RaftNode {
   verifyLeader(): Promise<void> {
     if (this.stopped) return Promise.reject(new ErrRaftShutdown(false));
     const id = this.nextVerificationId++;
+    this.flushBatch();
     this.catchUpTicks();
     const outcome = this.core.verifyLeader(id);
     if (!outcome.ok) return Promise.reject(outcome.error);
@@ -186,6 +197,7 @@ export class RaftNode {
   /** Hands leadership to `target` (default: the most up-to-date voter); resolves once this server stepped down. */
   leadershipTransfer(target?: ServerId): Promise<void> {
     if (this.stopped) return Promise.reject(new ErrRaftShutdown(false));
+    this.flushBatch();
     this.catchUpTicks();
     const outcome = this.core.transferLeadership(target);
     if (!outcome.ok) return Promise.reject(outcome.error);
@@ -264,9 +276,49 @@ export class RaftNode {
     await this.propose(timeoutMs, () => this.core.proposeConfigurationChange(change));
   }
 
-  /** Takes a slot in the window, proposes, and waits for the entry to be applied. */
+  /**
+   * Takes a slot in the window and queues the command for the next batch, as
+   * hashicorp/raft's leader loop takes every apply waiting on its channel at once:
+   * the batch is proposed when it is full, when another request must follow it,
+   * or by a timer of 0 ms (the same virtual instant, once every apply issued
+   * before it has joined).
+   */
+  private async proposeCommand(data: Uint8Array, timeoutMs: number): Promise<ApplyResult> {
+    await this.admit(timeoutMs);
+    return new Promise<ApplyResult>((resolve, reject) => {
+      this.batch.push({ data, resolve, reject });
+      if (this.batch.length >= this.options.maxEntriesPerAppend) this.flushBatch();
+      else this.batchTimer ??= this.env.clock.setTimer(0, () => this.flushBatch());
+    });
+  }
+
+  /** Proposes the queued commands together; each waits for its own entry, or fails with the refusal. */
+  private flushBatch(): void {
+    this.batchTimer?.cancel();
+    this.batchTimer = undefined;
+    const batch = this.batch.splice(0);
+    if (batch.length === 0) return;
+    const refuse = (error: RaftError) => {
+      for (const queued of batch) {
+        this.pending.release();
+        queued.reject(error);
+      }
+    };
+    if (this.stopped) return refuse(new ErrRaftShutdown(false));
+    this.catchUpTicks();
+    const outcome = this.core.proposeBatch(batch.map((queued) => queued.data));
+    if (!outcome.ok) return refuse(outcome.error);
+    outcome.placements.forEach((placement, position) => {
+      const queued = batch[position] as QueuedCommand;
+      this.pending.add(placement.index, placement.term).then(queued.resolve, queued.reject);
+    });
+    this.drive(outcome.ready);
+  }
+
+  /** Takes a slot in the window, proposes (after the queued commands), and waits for the entry to be applied. */
   private async propose(timeoutMs: number, propose: () => ProposeOutcome): Promise<ApplyResult> {
     await this.admit(timeoutMs);
+    this.flushBatch();
     this.catchUpTicks();
     const outcome = propose();
     if (!outcome.ok) {
@@ -462,6 +514,7 @@ export class RaftNode {
     if (this.stopped) return;
     this.stopped = true;
     this.tickTimer?.cancel();
+    this.flushBatch();
     this.transport.close();
     this.pending.failAll(() => new ErrRaftShutdown(true), () => true);
     this.pending.refuseWaiters();

@@ -9,7 +9,7 @@
  * read again, then skipped, as hashicorp/raft falls back to older snapshots); the
  * node refuses to start if the log needs a snapshot that is no longer valid.
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "../../common/msgpack.ts";
 import type { Disk, WireValue } from "../../../sim/env.ts";
 import type { SnapshotMetadata } from "../core/index.ts";
 import { crc32 } from "./crc32.ts";

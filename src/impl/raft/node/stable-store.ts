@@ -8,7 +8,7 @@
  * vote could let this server vote twice in a term. A record read at start is written
  * durably again before it is used (it may be visible without being durable).
  */
-import { decode, encode } from "@msgpack/msgpack";
+import { decode, encode } from "../../common/msgpack.ts";
 import type { Disk, WireValue } from "../../../sim/env.ts";
 import type { HardState } from "../core/index.ts";
 import { ErrSnapshotCorrupted } from "../errors.ts";
