@@ -8,7 +8,7 @@ import globals from "globals";
 const ambientMessage = "Ambient nondeterminism: in src/impl, time, randomness, timers and I/O come only from the Env.";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "out/**", "coverage/**", ".stryker-tmp/**"] },
+  { ignores: ["node_modules/**", "out/**", "coverage/**", ".stryker-tmp/**", "dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

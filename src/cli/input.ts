@@ -3,6 +3,8 @@
  * prints its one line on stderr and exits with code 2.
  */
 import { readFileSync } from "node:fs";
+import { WIRE_MODES, type WireMode } from "../sim/net/rpc/frame-channel.ts";
+import { swarmWireMode } from "../sim/runner.ts";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -34,6 +36,18 @@ export function parseSeedRange(text: string): { first: number; last: number } {
   if (last < first) throw new UsageError(`empty seed range "${text}": ${last} < ${first}`);
   if (last - first + 1 > SWEEP_SEEDS_MAX) throw new UsageError(`seed range "${text}" has more than ${SWEEP_SEEDS_MAX} seeds`);
   return { first, last };
+}
+
+/** `--wire objects|frames`: the RPC wire mode of a run (absent: the swarm picks it per seed). */
+export function parseWireMode(text: string | undefined): WireMode | undefined {
+  if (text === undefined) return undefined;
+  if (!WIRE_MODES.includes(text as WireMode)) throw new UsageError(`unknown wire mode "${text}": expected ${WIRE_MODES.join(" or ")}`);
+  return text as WireMode;
+}
+
+/** The flag that reproduces a record's wire mode in a printed command: none when it is the swarm's own pick for the seed. */
+export function wireFlag(scenario: string, seed: number, wireMode: WireMode | undefined): string {
+  return wireMode === undefined || wireMode === swarmWireMode(scenario, seed) ? "" : ` --wire ${wireMode}`;
 }
 
 /** Reads and parses a JSON file, with one clear line on failure. */

@@ -63,6 +63,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .option("--trace <out.jsonl>", "write the trace as JSON lines")
     .option("--variant <name>", "run a deliberately broken variant")
     .option("--buggify", "enable buggify fault points", false)
+    .option("--wire <mode>", "RPC frames cross as copied objects or encoded frames (default: the swarm picks per seed)")
     .option("--json", "print one JSON object instead of the summary", false)
     .option("--out <dir>", "where to write a counterexample file", ".")
     .action(async (name: string, options) => {
@@ -89,6 +90,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .option("--check-determinism [every]", "rerun every Nth seed (default 10) and fail on any trace difference")
     .option("--variant <name>", "sweep a deliberately broken variant")
     .option("--buggify", "enable buggify fault points in every run (each point active in some runs, firing sometimes)", false)
+    .option("--wire <mode>", "every run's RPC wire mode: objects or frames (default: the swarm picks per seed)")
     .option("--out <results.jsonl>", "write one JSON line per run, in seed order")
     .option("--counterexamples <dir>", "write a counterexample file for each failing run")
     .option("--no-progress", "no progress bar")

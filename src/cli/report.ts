@@ -13,7 +13,7 @@ export function describeRun(result: RunResult, wallMs: number): string {
   lines.push(`virtual time ${result.stats.virtualTimeMs.toFixed(0)} ms, events ${result.stats.events}, trace records ${result.stats.traceRecords}, wall ${(wallMs / 1000).toFixed(2)} s${speed}`);
   const origin = result.faultPlan.origin?.swarm as { enabled?: string[] } | undefined;
   const mix = origin?.enabled === undefined ? "" : ` (swarm: ${origin.enabled.length ? origin.enabled.join(", ") : "no faults"})`;
-  lines.push(`faults ${result.faultPlan.faults.length}${mix}`);
+  lines.push(`faults ${result.faultPlan.faults.length}${mix}, wire ${result.wireMode}`);
   const workload = Object.entries(result.stats.workload).map(([key, value]) => `${key}=${value}`).join(" ");
   if (workload) lines.push(`workload ${workload}`);
   if (result.stats.progressAtMs !== undefined) lines.push(`liveness: progress at ${result.stats.progressAtMs.toFixed(0)} ms`);

@@ -1,9 +1,10 @@
 /**
  * Counterexample files: everything needed to replay a run bit for bit (scenario,
- * seed, variant, buggify, the concrete fault plan) and what it produced (the
+ * seed, variant, buggify, wire mode, the concrete fault plan) and what it produced (the
  * fingerprint and the violations), so `dst replay` can confirm it exactly.
  */
 import { parsePlan, type FaultPlan } from "./faults/plan.ts";
+import { WIRE_MODES, type WireMode } from "./net/rpc/frame-channel.ts";
 import type { RunOptions, RunResult } from "./runner.ts";
 import type { Violation } from "./world.ts";
 
@@ -17,6 +18,8 @@ export interface Counterexample {
   seed: number;
   variant?: string;
   buggify: boolean;
+  /** The RPC wire mode of the run (files written before wire modes existed have none: the swarm picks again). */
+  wireMode?: WireMode;
   faultPlan: FaultPlan;
   /** Phase lengths, when they differ from the scenario's defaults (shrinking shortens them). */
   safetyMs?: number;
@@ -37,6 +40,7 @@ export function counterexampleOf(result: RunResult, options: RunOptions): Counte
     scenario: result.scenario,
     seed: result.seed,
     buggify: options.buggify ?? false,
+    wireMode: result.wireMode,
     faultPlan: result.faultPlan,
     expected: { fingerprint: result.fingerprint, violations: result.violations },
   };
@@ -50,6 +54,7 @@ export function counterexampleOf(result: RunResult, options: RunOptions): Counte
 /** The run options that replay a counterexample. */
 export function replayOptions(counterexample: Counterexample): RunOptions {
   const options: RunOptions = { seed: counterexample.seed, faults: counterexample.faultPlan, buggify: counterexample.buggify };
+  if (counterexample.wireMode !== undefined) options.wireMode = counterexample.wireMode;
   if (counterexample.variant !== undefined) options.variant = counterexample.variant;
   if (counterexample.safetyMs !== undefined) options.safetyMs = counterexample.safetyMs;
   if (counterexample.livenessMs !== undefined) options.livenessMs = counterexample.livenessMs;
@@ -66,6 +71,9 @@ export function parseCounterexample(value: unknown): Counterexample {
   if (typeof record.scenario !== "string") throw new CounterexampleError("counterexample: 'scenario' must be a string");
   if (typeof record.seed !== "number" || !Number.isSafeInteger(record.seed) || record.seed < 0) throw new CounterexampleError("counterexample: 'seed' must be a non-negative integer");
   if (record.variant !== undefined && typeof record.variant !== "string") throw new CounterexampleError("counterexample: 'variant' must be a string");
+  if (record.wireMode !== undefined && !WIRE_MODES.includes(record.wireMode as WireMode)) {
+    throw new CounterexampleError(`counterexample: 'wireMode' must be one of ${WIRE_MODES.join(", ")}`);
+  }
   const expected = record.expected as Record<string, unknown> | undefined;
   if (typeof expected !== "object" || expected === null || typeof expected.fingerprint !== "string" || !Array.isArray(expected.violations)) {
     throw new CounterexampleError("counterexample: 'expected' must hold 'fingerprint' and 'violations'");
@@ -86,6 +94,7 @@ export function parseCounterexample(value: unknown): Counterexample {
     expected: { fingerprint: expected.fingerprint, violations: expected.violations as Violation[] },
   };
   if (typeof record.variant === "string") counterexample.variant = record.variant;
+  if (record.wireMode !== undefined) counterexample.wireMode = record.wireMode as WireMode;
   for (const name of ["safetyMs", "livenessMs"] as const) {
     const field = record[name];
     if (field === undefined) continue;

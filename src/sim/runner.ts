@@ -15,7 +15,8 @@
 import { applyPlan, type DiskFaultTarget } from "./faults/apply.ts";
 import { parsePlan, type FaultPlan } from "./faults/plan.ts";
 import { swarmPlan, type SwarmKind } from "./faults/swarm.ts";
-import type { Random } from "./random.ts";
+import type { WireMode } from "./net/rpc/frame-channel.ts";
+import { Random } from "./random.ts";
 import type { TraceOptions } from "./trace.ts";
 import type { DiskProvider } from "./world-env.ts";
 import { describeError, World, type Violation } from "./world.ts";
@@ -88,6 +89,8 @@ export interface RunOptions {
   variant?: string;
   params?: Record<string, unknown>;
   buggify?: boolean;
+  /** How RPC frames cross the network; default: the swarm's pick for the seed (see `swarmWireMode`). */
+  wireMode?: WireMode;
   trace?: TraceOptions;
   maxEvents?: number;
   /** Runaway guard on virtual time (ms): passing it ends the run with a `kernel.runaway-time` violation. */
@@ -112,6 +115,8 @@ export interface RunResult {
   scenario: string;
   seed: number;
   variant?: string;
+  /** The RPC wire mode the run used (given, or the swarm's pick). */
+  wireMode: WireMode;
   ok: boolean;
   violations: Violation[];
   fingerprint: string;
@@ -120,6 +125,23 @@ export interface RunResult {
 }
 
 export const DEFAULT_RUN_MAX_EVENTS = 20_000_000;
+
+/**
+ * How often the swarm runs a seed with encoded frames instead of copied objects:
+ * often enough that every codec and its malformed-input handling run under every
+ * fault mix, rarely enough that most runs get the object path's speed.
+ */
+export const SWARM_FRAMES_PROBABILITY = 0.25;
+
+/** The wire mode the swarm picks for a run's seed: from its own stream, so the pick shifts no other draw. */
+export function swarmWireMode(scenarioName: string, seed: number): WireMode {
+  return new Random(worldSeed(scenarioName, seed)).fork("wire-mode").bool(SWARM_FRAMES_PROBABILITY) ? "frames" : "objects";
+}
+
+/** The root seed of a scenario's run: its name and the run's seed. */
+function worldSeed(scenarioName: string, seed: number): string {
+  return `${scenarioName}:${seed}`;
+}
 
 export class ScenarioError extends Error {
   override readonly name = "ScenarioError";
@@ -132,7 +154,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     throw new ScenarioError(`scenario ${scenario.name} has no variant "${options.variant}" (variants: ${known.length ? known.join(", ") : "none"})`);
   }
   const disks = scenario.createDisks?.();
-  const worldOptions: ConstructorParameters<typeof World>[0] = { seed: `${scenario.name}:${options.seed}`, buggify: options.buggify ?? false };
+  const wireMode = options.wireMode ?? swarmWireMode(scenario.name, options.seed);
+  const worldOptions: ConstructorParameters<typeof World>[0] = { seed: worldSeed(scenario.name, options.seed), buggify: options.buggify ?? false, wireMode };
   if (options.trace !== undefined) worldOptions.trace = options.trace;
   if (disks !== undefined) worldOptions.disks = disks;
   const world = new World(worldOptions);
@@ -216,6 +239,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const result: RunResult = {
       scenario: scenario.name,
       seed: options.seed,
+      wireMode,
       ok: world.violations.length === 0,
       violations: world.violations.slice(),
       fingerprint: world.trace.fingerprint(),

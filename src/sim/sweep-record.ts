@@ -2,6 +2,7 @@
  * One JSON line per run of a sweep: everything needed to group failures, merge
  * shards, measure coverage of rare paths and replay any run.
  */
+import type { WireMode } from "./net/rpc/frame-channel.ts";
 import type { RunResult } from "./runner.ts";
 import type { Violation } from "./world.ts";
 
@@ -13,6 +14,8 @@ export interface SweepRecord {
   variant?: string;
   /** Present (true) when the run enabled buggify fault points. */
   buggify?: true;
+  /** The RPC wire mode of the run (absent in files written before wire modes existed). */
+  wireMode?: WireMode;
   /** The swarm's chosen fault mix (or "explicit" for a given plan). */
   faultMix: unknown;
   faults: number;
@@ -28,6 +31,7 @@ export function sweepRecordOf(result: RunResult, wallMs: number, buggify = false
   const record: SweepRecord = {
     scenario: result.scenario,
     seed: result.seed,
+    wireMode: result.wireMode,
     faultMix: result.faultPlan.origin?.swarm ?? "explicit",
     faults: result.faultPlan.faults.length,
     outcome: first === undefined ? "ok" : first.kind,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import { parsePlan } from "../../sim/faults/plan.ts";
 import { runScenario, type RunOptions, type RunResult, type Scenario } from "../../sim/runner.ts";
-import { parseSeed, readJsonFile } from "../input.ts";
+import { parseSeed, parseWireMode, readJsonFile } from "../input.ts";
 import type { Output } from "../main.ts";
 import { describeRun } from "../report.ts";
 
@@ -17,12 +17,15 @@ export interface RunCommandOptions {
   trace?: string;
   variant?: string;
   buggify: boolean;
+  wire?: string;
   json: boolean;
   out: string;
 }
 
 export async function runCommand(scenario: Scenario, options: RunCommandOptions, output: Output): Promise<number> {
   const runOptions: RunOptions = { seed: parseSeed(options.seed), buggify: options.buggify };
+  const wireMode = parseWireMode(options.wire);
+  if (wireMode !== undefined) runOptions.wireMode = wireMode;
   if (options.faults !== undefined) runOptions.faults = parsePlan(readJsonFile(options.faults, "fault plan"), undefined);
   if (options.variant !== undefined) runOptions.variant = options.variant;
   const { result, wallMs } = await timedRun(scenario, runOptions, options.trace);

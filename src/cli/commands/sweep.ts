@@ -13,11 +13,12 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { SCENARIOS } from "../../../scenarios/index.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
-import { runScenario, type Scenario } from "../../sim/runner.ts";
+import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
+import { runScenario, type RunOptions, type Scenario } from "../../sim/runner.ts";
 import type { SweepRecord } from "../../sim/sweep-record.ts";
 import { scanPoints } from "../coverage/points.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
-import { parseSeedRange, UsageError } from "../input.ts";
+import { parseSeedRange, parseWireMode, UsageError, wireFlag } from "../input.ts";
 import type { Output } from "../main.ts";
 import { violationSignature } from "../report.ts";
 import { runTasks } from "../sweep/pool.ts";
@@ -27,6 +28,7 @@ export interface SweepCommandOptions {
   seeds: string;
   variant?: string;
   buggify?: boolean;
+  wire?: string;
   out?: string;
   counterexamples?: string;
   progress: boolean;
@@ -47,7 +49,7 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   const sampleEvery = parseDeterminismSample(options.checkDeterminism);
   const scenarios = target === "all" ? [...SCENARIOS] : [target];
   if (options.variant !== undefined && scenarios.length > 1) throw new UsageError("--variant needs one scenario, not all");
-  const tasks = buildTasks(scenarios, first, last, shard, options.variant, sampleEvery, options.buggify === true);
+  const tasks = buildTasks(scenarios, first, last, shard, { variant: options.variant, sampleEvery, buggify: options.buggify === true, wireMode: parseWireMode(options.wire) });
   // A worker thread costs about 1.5 s to start (loading the sources): short sweeps run inline unless asked.
   const workers = options.workers === undefined && tasks.length < SWEEP_INLINE_RUNS_MAX ? 1 : requestedWorkers;
   if (options.counterexamples !== undefined) mkdirSync(options.counterexamples, { recursive: true });
@@ -91,14 +93,20 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   return failed ? 1 : 0;
 }
 
+/** What every task of a sweep shares. */
+interface TaskSettings {
+  readonly variant: string | undefined;
+  readonly sampleEvery: number | undefined;
+  readonly buggify: boolean;
+  readonly wireMode: WireMode | undefined;
+}
+
 function buildTasks(
   scenarios: readonly Scenario[],
   first: number,
   last: number,
   shard: { index: number; count: number } | undefined,
-  variant: string | undefined,
-  sampleEvery: number | undefined,
-  buggify: boolean,
+  { variant, sampleEvery, buggify, wireMode }: TaskSettings,
 ): SweepTask[] {
   const tasks: SweepTask[] = [];
   for (const scenario of scenarios) {
@@ -107,6 +115,7 @@ function buildTasks(
       const task: SweepTask = { id: tasks.length, scenario: scenario.name, seed, checkDeterminism: sampleEvery !== undefined && seed % sampleEvery === 0 };
       if (variant !== undefined) task.variant = variant;
       if (buggify) task.buggify = true;
+      if (wireMode !== undefined) task.wireMode = wireMode;
       tasks.push(task);
     }
   }
@@ -118,7 +127,9 @@ async function writeCounterexamples(records: readonly SweepRecord[], directory: 
   for (const record of records) {
     if (record.outcome === "ok") continue;
     const scenario = SCENARIOS.find((candidate) => candidate.name === record.scenario) as Scenario;
-    const options = { seed: record.seed, buggify: record.buggify === true, ...(record.variant === undefined ? {} : { variant: record.variant }) };
+    const options: RunOptions = { seed: record.seed, buggify: record.buggify === true };
+    if (record.variant !== undefined) options.variant = record.variant;
+    if (record.wireMode !== undefined) options.wireMode = record.wireMode;
     const result = await runScenario(scenario, options);
     writeFileSync(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options), null, 2)}\n`);
   }
@@ -197,7 +208,8 @@ export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: nu
       const smallest = group.reduce((best, record) => (record.seed < best.seed ? record : best));
       const variant = smallest.variant === undefined ? "" : ` --variant ${smallest.variant}`;
       const buggify = smallest.buggify === true ? " --buggify" : "";
-      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | npx dst run ${smallest.scenario} --seed ${smallest.seed}${variant}${buggify} |`);
+      const wire = wireFlag(smallest.scenario, smallest.seed, smallest.wireMode);
+      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | npx dst run ${smallest.scenario} --seed ${smallest.seed}${variant}${buggify}${wire} |`);
     }
   }
   return lines.join("\n");

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "../../sim/package-root.ts";
 
 export type PointKind = "probe" | "buggify";
 
@@ -17,7 +17,7 @@ export interface Point {
   locations: string[];
 }
 
-const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const REPOSITORY_ROOT = packageRoot();
 export const IMPLEMENTATION_ROOT = join(REPOSITORY_ROOT, "src", "impl");
 /** Where points live: the systems, and the scenarios' own workloads. */
 export const POINT_ROOTS = [IMPLEMENTATION_ROOT, join(REPOSITORY_ROOT, "scenarios")];

@@ -14,6 +14,7 @@ export async function executeTask(task: SweepTask, resolve: (name: string) => Sc
   const options: RunOptions = { seed: task.seed };
   if (task.variant !== undefined) options.variant = task.variant;
   if (task.buggify === true) options.buggify = true;
+  if (task.wireMode !== undefined) options.wireMode = task.wireMode;
   try {
     const firstLines: string[] = [];
     const start = performance.now();

@@ -3,6 +3,7 @@
  * naming the file and line, never a crash or a silently dropped run.
  */
 import { readFileSync } from "node:fs";
+import { WIRE_MODES } from "../../sim/net/rpc/frame-channel.ts";
 import type { SweepRecord } from "../../sim/sweep-record.ts";
 import { UsageError } from "../input.ts";
 
@@ -41,15 +42,16 @@ function validate(value: unknown, where: string): SweepRecord {
   if (typeof record.probes !== "object" || record.probes === null) fail("'probes' must be an object");
   if (typeof record.fingerprint !== "string") fail("'fingerprint' must be a string");
   if (record.buggify !== undefined && record.buggify !== true) fail("'buggify' must be true when present");
+  if (record.wireMode !== undefined && !WIRE_MODES.includes(record.wireMode)) fail(`'wireMode' must be ${WIRE_MODES.join(" or ")} when present`);
   return record as SweepRecord;
 }
 
-/** Merges shard outputs; the same (scenario, variant, buggify, seed) twice must agree on its fingerprint. */
+/** Merges shard outputs; the same (scenario, variant, buggify, wire mode, seed) twice must agree on its fingerprint. */
 export function mergeRecords(files: ReadonlyArray<{ path: string; records: readonly SweepRecord[] }>): SweepRecord[] {
   const merged = new Map<string, SweepRecord>();
   for (const { path, records } of files) {
     for (const record of records) {
-      const key = `${record.scenario}\u0000${record.variant ?? ""}\u0000${record.buggify === true ? "buggify" : ""}\u0000${record.seed}`;
+      const key = `${record.scenario}\u0000${record.variant ?? ""}\u0000${record.buggify === true ? "buggify" : ""}\u0000${record.wireMode ?? ""}\u0000${record.seed}`;
       const existing = merged.get(key);
       if (existing !== undefined && existing.fingerprint !== record.fingerprint) {
         throw new UsageError(`${path}: ${record.scenario} seed ${record.seed} appears twice with different fingerprints (${existing.fingerprint}, ${record.fingerprint}): nondeterminism or different code`);

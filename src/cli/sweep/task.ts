@@ -3,6 +3,7 @@
  * one scenario; its answer is the run's sweep record, plus, when determinism is
  * checked, the first trace record where a second run differed.
  */
+import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import type { SweepRecord } from "../../sim/sweep-record.ts";
 
 export interface SweepTask {
@@ -12,6 +13,8 @@ export interface SweepTask {
   variant?: string;
   /** Enable buggify fault points in the run. */
   buggify?: boolean;
+  /** The RPC wire mode (absent: the swarm's pick for the seed). */
+  wireMode?: WireMode;
   /** Run twice and compare the traces record by record. */
   checkDeterminism: boolean;
 }

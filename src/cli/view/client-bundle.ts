@@ -5,6 +5,8 @@
  * whole in one function scope. Top-level names are therefore unique across them.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../../sim/package-root.ts";
 
 /** The modules in dependency order (each after the ones it imports). */
 export const CLIENT_MODULES: readonly string[] = [
@@ -33,7 +35,7 @@ let cached: string | undefined;
 export function clientScript(): string {
   if (cached !== undefined) return cached;
   const parts = CLIENT_MODULES.map((name) => {
-    const source = readFileSync(new URL(`./client/${name}`, import.meta.url), "utf8");
+    const source = readFileSync(join(packageRoot(), "src", "cli", "view", "client", name), "utf8");
     return `// ---- ${name}\n${stripModuleSyntax(source, name)}`;
   });
   cached = `"use strict";\n(() => {\n${parts.join("\n")}\n})();\n`;

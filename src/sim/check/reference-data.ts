@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageRoot } from "../package-root.ts";
 import { HistoryParseError } from "./parsers/history-parse-error.ts";
 import { parseJepsenEtcdLog } from "./parsers/jepsen-etcd-log.ts";
 import { parseKeyValueHistory } from "./parsers/key-value-history.ts";
@@ -44,8 +44,7 @@ export type ParsedReference =
 export function sharedDataDirectory(): string {
   const override = process.env.DST_SHARED_DATA;
   if (override !== undefined && override !== "") return path.resolve(override);
-  const repositoryRoot = fileURLToPath(new URL("../../../", import.meta.url));
-  return path.resolve(repositoryRoot, "../shared/data");
+  return path.resolve(packageRoot(), "../shared/data");
 }
 
 /**
