@@ -40,7 +40,7 @@ describe("bmdb-provisioning", () => {
     }, 60_000);
   }
 
-  for (const seed of [1, 6]) {
+  for (const seed of [1, 3]) {
     it(`agents paused past their deadlines stop, and others take over (seed ${seed})`, async () => {
       const result = await runScenario(bmdbProvisioning, { seed, faults: PAUSE_PAST_DEADLINE });
       expect(result.violations, describeRun(seed, undefined, result, PLAN)).toEqual([]);
@@ -49,7 +49,7 @@ describe("bmdb-provisioning", () => {
 
   for (const { variant, seed } of [
     { variant: "no-lease", seed: 1 },
-    { variant: "unchecked-session", seed: 6 },
+    { variant: "unchecked-session", seed: 3 },
   ]) {
     it(`mutual exclusion fails on ${variant} with agents paused past their deadlines (seed ${seed})`, async () => {
       const result = await runScenario(bmdbProvisioning, { seed, variant, faults: PAUSE_PAST_DEADLINE });

@@ -23,6 +23,31 @@ export interface Clock {
   sleep(durationMs: number): Promise<void>;
   /** Calls `callback` after `durationMs` of host-local time, unless cancelled first. */
   setTimer(durationMs: number, callback: () => void): Timer;
+  /**
+   * A periodic tick source that costs no event per tick (see Ticker); `onWake`
+   * runs when a wake-up asked for with `wakeBy` comes.
+   */
+  ticker(intervalMs: number, onWake: () => void): Ticker;
+}
+
+/**
+ * Counts ticks every `intervalMs` of host-local time exactly as a timer re-armed
+ * at each tick would deliver them, without an event per tick: while the process
+ * runs, one per interval; a pause delays the tick that falls in it to the resume
+ * and drops the rest (the ticks then go on from the resume), as for a real process
+ * stopped and continued. The process counts what came with `take`, and asks to be
+ * woken for the tick it must act on with `wakeBy`.
+ */
+export interface Ticker {
+  /** The ticks that came since the last call (since the ticker was made, the first time). */
+  take(): number;
+  /**
+   * Makes `onWake` run no later than when the `ticksAhead`-th tick not yet taken
+   * comes (`ticksAhead` at least 1); an earlier wake-up already asked for stays.
+   */
+  wakeBy(ticksAhead: number): void;
+  /** No wake-up runs any more. */
+  stop(): void;
 }
 
 export interface Timer {

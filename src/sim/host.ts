@@ -12,6 +12,9 @@ import type { ProcessMain } from "./env.ts";
 import { completeOwned, type ProcessContext } from "./process-context.ts";
 import type { EventOwner, ScheduledEvent, Scheduler } from "./scheduler.ts";
 
+/** Pauses a host clock remembers for its tickers (a ticker takes its ticks far more often than the swarm pauses a host). */
+export const PAUSES_KEPT_MAX = 64;
+
 /** A timer measured in host-local time: it fires when the host's monotonic clock reaches `deadline`. */
 export interface LocalTimer {
   deadline: number;
@@ -35,6 +38,9 @@ export class HostClock {
   private anchorMonotonic = 0;
   private rate = 1;
   private pending: LocalTimer | undefined;
+  /** The host's latest pauses, [from, to) in host-local monotonic time, oldest first (for tickers). */
+  private readonly pauses: Array<{ readonly from: number; readonly to: number }> = [];
+  private pausedSince: number | undefined;
 
   constructor(private readonly scheduler: Scheduler) {}
 
@@ -119,6 +125,34 @@ export class HostClock {
 
   get drift(): number {
     return this.rate - 1;
+  }
+
+  /** The host was paused now (for tickers: see resumeAfterPauseAt). */
+  notePause(): void {
+    this.pausedSince = this.monotonic();
+  }
+
+  /** The host resumed now. */
+  noteResume(): void {
+    if (this.pausedSince === undefined) return;
+    this.pauses.push({ from: this.pausedSince, to: this.monotonic() });
+    this.pausedSince = undefined;
+    if (this.pauses.length > PAUSES_KEPT_MAX) this.pauses.shift();
+  }
+
+  /**
+   * When the host resumed from a pause that held host-local monotonic time `at`
+   * (from <= at < to), if one did; the resume time of an ongoing pause is
+   * +Infinity. Only the latest PAUSES_KEPT_MAX pauses are remembered.
+   */
+  resumeAfterPauseAt(at: number): number | undefined {
+    if (this.pausedSince !== undefined && this.pausedSince <= at) return Number.POSITIVE_INFINITY;
+    for (let index = this.pauses.length - 1; index >= 0; index--) {
+      const pause = this.pauses[index] as { readonly from: number; readonly to: number };
+      if (pause.to <= at) return undefined;
+      if (pause.from <= at) return pause.to;
+    }
+    return undefined;
   }
 
   private reanchor(): void {
@@ -248,12 +282,14 @@ export class Host {
   pause(): void {
     if (this.current === undefined || this.pausedFlag) return;
     this.pausedFlag = true;
+    this.clock.notePause();
     this.hooks.trace(this, "process.pause");
   }
 
   resume(): void {
     if (!this.pausedFlag) return;
     this.pausedFlag = false;
+    this.clock.noteResume();
     this.hooks.trace(this, "process.resume", { parked: this.parked.length });
     const parked = this.parked;
     this.parked = [];
@@ -269,6 +305,7 @@ export class Host {
     const incarnation = this.current;
     if (incarnation === undefined) return;
     this.current = undefined;
+    if (this.pausedFlag) this.clock.noteResume();
     this.pausedFlag = false;
     this.parked = [];
     this.hooks.trace(this, `process.${reason}`, { incarnation: incarnation.incarnation });

@@ -4,7 +4,8 @@
  * incarnation, so nothing of a dead process runs again, and a paused host's
  * timers wait for its resume.
  */
-import type { Clock, Disk, Env, Logger, Net, Timer } from "./env.ts";
+import type { Clock, Disk, Env, Logger, Net, Ticker, Timer } from "./env.ts";
+import { HostTicker } from "./host-ticker.ts";
 import type { Host, Incarnation } from "./host.ts";
 import { createRpc } from "./net/rpc.ts";
 import { byteTransport, objectTransport, type FrameTransport } from "./net/rpc/frame-channel.ts";
@@ -72,6 +73,11 @@ function buildClock(host: Host, incarnation: Incarnation, guard: (what: string) 
       if (!guard("clock.setTimer")) return { cancel: () => false };
       const timer = host.clock.schedule(durationMs, callback, incarnation);
       return { cancel: () => host.clock.cancel(timer) };
+    },
+    ticker: (intervalMs, onWake): Ticker => {
+      const ticker = new HostTicker(host.clock, intervalMs, incarnation, onWake);
+      if (!guard("clock.ticker")) ticker.stop();
+      return ticker;
     },
   };
 }

@@ -35,7 +35,7 @@ describe("dqlite-zombies", () => {
   });
 
   for (const { variant, seed } of [
-    { variant: "undo-keeps-zombies", seed: 6 },
+    { variant: "undo-keeps-zombies", seed: 4 },
     { variant: "no-stale-zombie-purge", seed: 1 },
     { variant: "skip-dangling-undo", seed: 4 },
   ]) {

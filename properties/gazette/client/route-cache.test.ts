@@ -39,6 +39,9 @@ class ManualClock implements Clock {
   setTimer(): never {
     throw new Error("ManualClock has no timers");
   }
+  ticker(): never {
+    throw new Error("ManualClock has no tickers");
+  }
 }
 
 const SIZE = 3;

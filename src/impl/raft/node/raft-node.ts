@@ -5,9 +5,10 @@
  * `stats`, `addVoter`, `removeServer`, `leadershipTransfer`, `shutdown`.
  *
  * How it runs: the core is ticked every `tickIntervalMs` of host-local time, lazily:
- * one timer is armed for the first tick that may do more than count
- * (`RaftCore.ticksUntilDue`), and the ticks before it are given to the core just
- * before its next input, so an idle follower costs no event per tick; messages
+ * the ticks come from an Env Ticker (as a timer re-armed each tick would bring
+ * them, pauses included), which wakes the node only for the first tick that may do
+ * more than count (`RaftCore.ticksUntilDue`); the ticks before it are given to the
+ * core just before its next input, so an idle follower costs no event per tick; messages
  * travel as RPC notifications (transport.ts); every ready of the core is carried
  * out in order by the pipeline (ready-pipeline.ts): durable before anything is
  * sent, applied after; the stores (log, stable, snapshots) live on `env.disk`
@@ -26,7 +27,7 @@
  * "raft.storage-failed", "raft.snapshot-failed", "raft.message-dropped-backpressure".
  * Buggify points: "raft.delay-fsync", "raft.drop-outbound-message".
  */
-import { DiskError, RpcError, type Env, type Timer } from "../../../sim/env.ts";
+import { DiskError, RpcError, type Env, type Ticker, type Timer } from "../../../sim/env.ts";
 import { isEmptyReady, RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
 import {
   ErrLeadershipLost,
@@ -48,12 +49,6 @@ import { Transport } from "./transport.ts";
 
 /** hashicorp/raft's RaftState names (a pre-candidate reports as Candidate). */
 export type RaftState = "Follower" | "Candidate" | "Leader" | "Shutdown";
-
-/**
- * A tick is due when the host-local clock is this close to its time: a timer armed
- * for it may fire when the clock reads a rounding error short of it (drift).
- */
-const TICK_TIME_TOLERANCE_MS = 1e-6;
 
 /** How long `apply` and the others wait for room in the window by default, in ms. */
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1_000;
@@ -79,14 +74,10 @@ export class RaftNode {
   private readonly verifications = new Map<number, Deferred<void>>();
   private transfer: (Deferred<void> & { readonly target: ServerId }) | undefined;
   private nextVerificationId = 1;
-  private tickTimer: Timer | undefined;
+  private ticker: Ticker | undefined;
   /** Commands waiting to be proposed together (see proposeCommand). */
   private readonly batch: QueuedCommand[] = [];
   private batchTimer: Timer | undefined;
-  /** When the armed tick timer fires (host-local monotonic ms). */
-  private tickTimerAt: number | undefined;
-  /** Host-local monotonic time of the next tick not yet given to the core. */
-  private nextTickAt = 0;
   private stopped = false;
   private fsmAppliedIndex: number;
   private snapshotInProgress = false;
@@ -117,7 +108,10 @@ export class RaftNode {
     }, storage.restore);
     const node = new RaftNode(env, resolved, storage, core);
     node.transport.start();
-    node.nextTickAt = env.clock.monotonic() + resolved.tickIntervalMs;
+    node.ticker = env.clock.ticker(resolved.tickIntervalMs, () => {
+      node.catchUpTicks();
+      node.planTicks();
+    });
     node.planTicks();
     env.trace("raft.started", { term: storage.restore.hardState.term, lastIndex: storage.log.lastIndex, snapshot: storage.latestSnapshot?.metadata.index ?? 0 });
     return node;
@@ -336,35 +330,23 @@ export class RaftNode {
     this.planTicks();
   }
 
-  /** Gives the core, in order, every tick whose time has come and that it has not had yet. */
+  /** Gives the core, in order, every tick that came and that it has not had yet. */
   private catchUpTicks(): void {
-    const now = this.env.clock.monotonic() + TICK_TIME_TOLERANCE_MS;
-    while (this.nextTickAt <= now && !this.stopped) {
-      this.nextTickAt += this.options.tickIntervalMs;
+    if (this.stopped || this.ticker === undefined) return;
+    for (let ticks = this.ticker.take(); ticks > 0 && !this.stopped; ticks--) {
       const ready = this.core.tick();
       if (!isEmptyReady(ready) || this.snapshotRetryDue) this.pipeline.enqueue(ready);
     }
   }
 
   /**
-   * Arms the tick timer for the first tick that may do more than count, unless it
-   * is armed for that time or earlier; while a refused snapshot waits for a retry,
-   * that is every tick (the retry rides on every ready).
+   * Asks to be woken for the first tick that may do more than count (an earlier
+   * wake-up stays); while a refused snapshot waits for a retry, that is every tick
+   * (the retry rides on every ready).
    */
   private planTicks(): void {
     if (this.stopped) return;
-    const ticks = this.snapshotRetryDue ? 1 : this.core.ticksUntilDue();
-    const wakeAt = this.nextTickAt + (ticks - 1) * this.options.tickIntervalMs;
-    if (this.tickTimerAt !== undefined && this.tickTimerAt <= wakeAt) return;
-    this.tickTimer?.cancel();
-    this.tickTimerAt = wakeAt;
-    this.tickTimer = this.env.clock.setTimer(Math.max(0, wakeAt - this.env.clock.monotonic()), () => {
-      this.tickTimer = undefined;
-      this.tickTimerAt = undefined;
-      if (this.stopped) return;
-      this.catchUpTicks();
-      this.planTicks();
-    });
+    this.ticker?.wakeBy(this.snapshotRetryDue ? 1 : this.core.ticksUntilDue());
   }
 
   private receive(message: Message): void {
@@ -513,7 +495,7 @@ export class RaftNode {
   private async stop(reason: RaftError | undefined): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.tickTimer?.cancel();
+    this.ticker?.stop();
     this.flushBatch();
     this.transport.close();
     this.pending.failAll(() => new ErrRaftShutdown(true), () => true);
