@@ -63,7 +63,7 @@ function diskWorld(seed: number) {
 
 async function openLog(env: Env, counters: Counters): Promise<LogStore> {
   await ensureDirectory(env.disk, "/raft");
-  return LogStore.open(env.disk, LOG_PATH, hooks(counters));
+  return LogStore.open(env.disk, LOG_PATH, hooks(counters), env.hash.crc32);
 }
 
 describe("log store recovery", () => {
@@ -159,19 +159,19 @@ describe("stable and snapshot stores", () => {
     const configuration = { voters: ["a", "b", "c"] };
     await test.run(async (env) => {
       await ensureDirectory(env.disk, "/raft");
-      const stable = await StableStore.open(env.disk, "/raft/stable", () => undefined);
+      const stable = await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32);
       expect(stable.hardState).toEqual({ term: 0, votedFor: undefined });
       await stable.save({ term: 7, votedFor: "b" });
-      const snapshots = await SnapshotStore.open(env.disk, "/raft/snapshots", () => undefined);
+      const snapshots = await SnapshotStore.open(env.disk, "/raft/snapshots", () => undefined, env.hash.crc32);
       for (const index of [10, 20, 30]) {
         await snapshots.store({ metadata: { index, term: 2, configuration, configurationIndex: 1 }, data: new Uint8Array([index]) });
       }
     });
     test.crash();
     await test.run(async (env) => {
-      const stable = await StableStore.open(env.disk, "/raft/stable", () => undefined);
+      const stable = await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32);
       expect(stable.hardState).toEqual({ term: 7, votedFor: "b" });
-      const snapshots = await SnapshotStore.open(env.disk, "/raft/snapshots", () => undefined);
+      const snapshots = await SnapshotStore.open(env.disk, "/raft/snapshots", () => undefined, env.hash.crc32);
       const latest = await snapshots.latest();
       expect(latest?.metadata.index).toBe(30);
       expect([...(latest?.data ?? [])]).toEqual([30]);
@@ -192,7 +192,7 @@ describe("stable and snapshot stores", () => {
       });
     await test.run(async (env) => {
       await ensureDirectory(env.disk, "/raft");
-      const store = await StableStore.open(env.disk, "/raft/stable", () => undefined);
+      const store = await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32);
       await store.save({ term: 2, votedFor: "a" });
       Object.assign(store, { disk: failingDirectorySync(env.disk) });
       await expect(store.save({ term: 3, votedFor: "b" })).rejects.toBeInstanceOf(DiskError);
@@ -200,11 +200,11 @@ describe("stable and snapshot stores", () => {
     test.stop();
     // A new process on the same host (no crash): it sees term 3, renamed but not durable.
     await test.run(async (env) => {
-      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined)).hardState).toEqual({ term: 3, votedFor: "b" });
+      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32)).hardState).toEqual({ term: 3, votedFor: "b" });
     });
     test.crash();
     await test.run(async (env) => {
-      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined)).hardState).toEqual({ term: 3, votedFor: "b" });
+      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32)).hardState).toEqual({ term: 3, votedFor: "b" });
     });
     expect(test.world.violations).toEqual([]);
   });

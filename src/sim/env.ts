@@ -11,6 +11,14 @@
  * crashes, every pending promise handed out by this Env stays pending forever
  * (the code awaiting it never resumes), its timers never fire, and its
  * connections reset for the peer. `lifetime.signal` aborts at the crash.
+ *
+ * What survives a crash: what the host's disk made durable (see Disk: synced file
+ * data, synced directory entries; a torn prefix of unsynced writes when that fault
+ * is on), and nothing else of the process: its memory, timers, tickers,
+ * connections, listeners and RPC servers die with it, and the next incarnation
+ * starts `main` afresh with a new Env. State a scenario keeps outside the hosts
+ * (its own records, in the scenario's code) is not the process's and survives;
+ * a system must never keep state there.
  */
 
 /** Host-local clock. May be skewed and may drift against true virtual time. */
@@ -202,8 +210,18 @@ export interface Listener {
 
 export interface Datagram {
   from: string;
+  /** The sender's port: where a reply to `from` goes (see `DatagramOptions.fromPort`). */
   fromPort: number;
   payload: Uint8Array;
+}
+
+export interface DatagramOptions {
+  /**
+   * The port the sender receives replies on (the receiver sees it as
+   * `Datagram.fromPort`). Default: the destination port, as in a protocol whose
+   * peers all listen on one port.
+   */
+  fromPort?: number;
 }
 
 export interface DialOptions {
@@ -217,9 +235,33 @@ export interface Net {
   listen(port: number): Listener;
   dial(address: string, port: number, options?: DialOptions): Promise<Connection>;
   /** Fire-and-forget datagram; may be lost, duplicated, delayed or reordered. */
-  sendDatagram(address: string, port: number, payload: Uint8Array): void;
+  sendDatagram(address: string, port: number, payload: Uint8Array, options?: DatagramOptions): void;
   /** Receives datagrams on `port`. Returns an unsubscribe function. */
   onDatagram(port: number, handler: (datagram: Datagram) => void): () => void;
+}
+
+// ---------------------------------------------------------------------------
+// Hashing
+
+/** CRC-32 (IEEE 802.3: zlib's, Ethernet's) of `data`, continuing from `previous` (the CRC of bytes before it) when given. */
+export type Crc32 = (data: Uint8Array, previous?: number) => number;
+
+/** An incremental SHA-1 (FIPS 180-4). */
+export interface Sha1Hasher {
+  update(data: Uint8Array): Sha1Hasher;
+  /** An independent hasher in the same state (to digest a prefix and go on). */
+  copy(): Sha1Hasher;
+  /** The digest as 40 lowercase hex digits; the hasher is finished after it. */
+  digestHex(): string;
+}
+
+/**
+ * Checksums and digests computed natively (the systems may not import node:zlib or
+ * node:crypto): pure functions of their input, the same on every machine.
+ */
+export interface Hashes {
+  readonly crc32: Crc32;
+  sha1(): Sha1Hasher;
 }
 
 // ---------------------------------------------------------------------------
@@ -250,6 +292,8 @@ export interface Env {
   readonly rpc: Rpc;
   readonly disk: Disk;
   readonly log: Logger;
+  /** Native checksums and digests. */
+  readonly hash: Hashes;
   /** Records a structured trace event (part of the fingerprint). */
   trace(kind: string, fields?: Record<string, unknown>): void;
   /**

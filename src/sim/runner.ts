@@ -14,7 +14,7 @@
  */
 import { applyPlan, type DiskFaultTarget } from "./faults/apply.ts";
 import { parsePlan, type FaultPlan } from "./faults/plan.ts";
-import { swarmPlan, type SwarmKind } from "./faults/swarm.ts";
+import { SWARM_KINDS, swarmPlan, type SwarmKind } from "./faults/swarm.ts";
 import type { WireMode } from "./net/rpc/frame-channel.ts";
 import { Random } from "./random.ts";
 import type { TraceOptions } from "./trace.ts";
@@ -138,6 +138,12 @@ export function swarmWireMode(scenarioName: string, seed: number): WireMode {
   return new Random(worldSeed(scenarioName, seed)).fork("wire-mode").bool(SWARM_FRAMES_PROBABILITY) ? "frames" : "objects";
 }
 
+/** The fault kinds the swarm may pick for a scenario: its own list, and never disk faults when its hosts have no disks. */
+function swarmKindsOf(scenario: Scenario): readonly SwarmKind[] {
+  const kinds = scenario.faultKinds ?? SWARM_KINDS;
+  return scenario.createDisks === undefined ? kinds.filter((kind) => kind !== "disk-faults") : kinds;
+}
+
 /** The root seed of a scenario's run: its name and the run's seed. */
 function worldSeed(scenarioName: string, seed: number): string {
   return `${scenarioName}:${seed}`;
@@ -163,7 +169,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const livenessMs = options.livenessMs ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, ...(scenario.faultKinds ? { kinds: scenario.faultKinds } : {}), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
+    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, kinds: swarmKindsOf(scenario), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {

@@ -5,6 +5,7 @@
  * timers wait for its resume.
  */
 import type { Clock, Disk, Env, Logger, Net, Ticker, Timer } from "./env.ts";
+import { NODE_HASHES } from "./hashes.ts";
 import { HostTicker } from "./host-ticker.ts";
 import type { Host, Incarnation } from "./host.ts";
 import { createRpc } from "./net/rpc.ts";
@@ -45,8 +46,9 @@ export function buildEnv(world: World, host: Host, incarnation: Incarnation, dis
     rpc: createRpc(net, clock, rpcTransport(world, incarnation, net, guard)),
     disk: disks?.view(name, incarnation) ?? missingDisk(name),
     log,
+    hash: NODE_HASHES,
     trace: (kind, fields) => {
-      if (guard(`trace(${kind})`)) world.record(name, `app.${kind}`, fields);
+      if (guard(`trace(${kind})`)) world.record(name, kind.startsWith("app.") ? kind : `app.${kind}`, fields);
     },
     buggify: (point) => guard(`buggify(${point})`) && world.buggify(point, name),
     probe: (point) => {
@@ -91,8 +93,8 @@ function guardNet(net: Net, guard: (what: string) => boolean): Net {
       return net.listen(port);
     },
     dial: (address, port, options) => (guard("net.dial") ? net.dial(address, port, options) : new Promise(() => undefined)),
-    sendDatagram: (address, port, payload) => {
-      if (guard("net.sendDatagram")) net.sendDatagram(address, port, payload);
+    sendDatagram: (address, port, payload, options) => {
+      if (guard("net.sendDatagram")) net.sendDatagram(address, port, payload, options);
     },
     onDatagram: (port, handler) => (guard("net.onDatagram") ? net.onDatagram(port, handler) : () => undefined),
   };

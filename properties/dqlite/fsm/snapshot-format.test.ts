@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { crc32 } from "../../../src/impl/raft/node/crc32.ts";
+import { NODE_HASHES } from "../../../src/sim/hashes.ts";
 import { databaseNameProblem } from "../../../src/impl/dqlite/fsm/commands.ts";
 import { ErrSnapshotMalformed } from "../../../src/impl/dqlite/fsm/errors.ts";
 import { decodeSnapshot, encodeSnapshot, type FsmSnapshotData } from "../../../src/impl/dqlite/fsm/snapshot-format.ts";
@@ -20,7 +20,8 @@ interface Codec {
   decode(bytes: Uint8Array): FsmSnapshotData;
 }
 
-const ours: Codec = { encode: encodeSnapshot, decode: decodeSnapshot };
+const crc32 = NODE_HASHES.crc32;
+const ours: Codec = { encode: (data) => encodeSnapshot(data, crc32), decode: (bytes) => decodeSnapshot(bytes, crc32) };
 const seeds: Codec = { encode: encodeSeedSnapshot, decode: decodeSeedSnapshot };
 
 const name = fc.string({ minLength: 1, maxLength: 12 }).filter((text) => databaseNameProblem(text) === undefined);
@@ -105,10 +106,10 @@ describe("snapshot format", () => {
   it("go-dqlite's restore loses the second database (the bug this format avoids)", () => {
     const data = { index: 9, databases: [{ name: "a", database: new Uint8Array([1, 2]), wal: new Uint8Array() }, { name: "b", database: new Uint8Array([3]), wal: new Uint8Array([4]) }] };
     expect(() => decodeSeedSnapshot(encodeSeedSnapshot(data))).toThrow("failed to read database size: unexpected EOF");
-    expect(decodeSnapshot(encodeSnapshot(data))).toEqual(data);
+    expect(decodeSnapshot(encodeSnapshot(data, crc32), crc32)).toEqual(data);
   });
 
-  const valid = encodeSnapshot({ index: 3, databases: [{ name: "a", database: new Uint8Array([1]), wal: new Uint8Array([2]) }] });
+  const valid = encodeSnapshot({ index: 3, databases: [{ name: "a", database: new Uint8Array([1]), wal: new Uint8Array([2]) }] }, crc32);
   const edited = (edit: (bytes: Uint8Array, view: DataView) => void, fixChecksum = true): Uint8Array => {
     const bytes = valid.slice();
     edit(bytes, new DataView(bytes.buffer));
@@ -128,15 +129,15 @@ describe("snapshot format", () => {
     ["an invalid name", edited((bytes) => void (bytes[24] = 0x2f)), /not a file name/],
   ];
   it.each(cases)("refuses %s", (_, bytes, message) => {
-    expect(() => decodeSnapshot(bytes)).toThrow(ErrSnapshotMalformed);
-    expect(() => decodeSnapshot(bytes)).toThrow(message);
+    expect(() => decodeSnapshot(bytes, crc32)).toThrow(ErrSnapshotMalformed);
+    expect(() => decodeSnapshot(bytes, crc32)).toThrow(message);
   });
 
   it("refuses a database named twice", () => {
     const one = { name: "a", database: new Uint8Array([1]), wal: new Uint8Array() };
-    const twice = encodeSnapshot({ index: 1, databases: [one, { ...one, name: "b" }] });
+    const twice = encodeSnapshot({ index: 1, databases: [one, { ...one, name: "b" }] }, crc32);
     const nameB = twice.indexOf(0x62);
     twice[nameB] = 0x61;
-    expect(() => decodeSnapshot(withChecksum(twice))).toThrow(/appears twice/);
+    expect(() => decodeSnapshot(withChecksum(twice), crc32)).toThrow(/appears twice/);
   });
 });

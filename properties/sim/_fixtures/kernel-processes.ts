@@ -60,6 +60,7 @@ export const unguardedEnvWorld: WorldFactory = withLaunch((world) => (host, inca
     },
     disk: env.disk,
     log,
+    hash: env.hash,
     trace: (kind, fields) => world.record(host.name, `app.${kind}`, fields),
     buggify: (point) => world.buggify(point, host.name),
     probe: (point) => world.probe(point, host.name),

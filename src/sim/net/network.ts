@@ -125,7 +125,7 @@ export class Network {
       address: incarnation.host,
       listen: (port): Listener => this.listen(incarnation, port, "stream"),
       dial: (to, port, options): Promise<Connection> => this.dial(incarnation, to, port, options ?? {}, "stream"),
-      sendDatagram: (to, port, payload) => this.sendDatagram(incarnation, to, port, payload),
+      sendDatagram: (to, port, payload, options) => this.sendDatagram(incarnation, to, port, payload, options?.fromPort ?? port),
       onDatagram: (port, handler) => this.onDatagram(incarnation, port, handler),
     };
   }
@@ -266,9 +266,10 @@ export class Network {
     return Math.max(now + this.links.latency(from, to), this.links.clogEnd(from, to));
   }
 
-  private sendDatagram(incarnation: Incarnation, to: string, port: number, payload: Uint8Array): void {
+  private sendDatagram(incarnation: Incarnation, to: string, port: number, payload: Uint8Array, fromPort: number): void {
     assertLive(incarnation);
     validatePort(port);
+    validatePort(fromPort);
     if (payload.length > DATAGRAM_BYTES_MAX) throw new RangeError(`datagram of ${payload.length} bytes exceeds ${DATAGRAM_BYTES_MAX}`);
     const from = incarnation.host;
     this.stats.datagramsSent++;
@@ -291,7 +292,7 @@ export class Network {
         arrival = Math.max(arrival, this.lastDatagramArrival.get(link) ?? 0);
         this.lastDatagramArrival.set(link, arrival);
       }
-      const datagram: Datagram = { from, fromPort: 0, payload: payload.slice() };
+      const datagram: Datagram = { from, fromPort, payload: payload.slice() };
       this.tracer.trace(from, "net.datagram.send", { to, port, bytes: payload.length, arrival });
       scheduler.at(arrival, () => this.deliverDatagram(to, port, datagram));
     }

@@ -3,6 +3,7 @@
  * test can assert which rare paths were reached and what was reported.
  */
 import type { FsmEnv } from "../../../../src/impl/dqlite/fsm/fsm.ts";
+import { NODE_HASHES } from "../../../../src/sim/hashes.ts";
 
 export interface RecordingEnv extends FsmEnv {
   readonly probes: Map<string, number>;
@@ -19,6 +20,7 @@ export function recordingEnv(): RecordingEnv {
     probes,
     traces,
     errors,
+    hash: NODE_HASHES,
     probe: (name) => probes.set(name, (probes.get(name) ?? 0) + 1),
     trace: (kind, fields) => traces.push({ kind, fields }),
     log: { debug: ignore, info: ignore, warn: ignore, error: (message, fields) => errors.push({ message, fields }) },

@@ -3,6 +3,7 @@
  * the FSM index, captured before `snapshot()` resolved, so `persist` may run while
  * later entries are applied (hashicorp/raft's contract).
  */
+import type { Crc32 } from "../../../sim/env.ts";
 import type { FsmSnapshot, SnapshotSink } from "../../raft/node/fsm.ts";
 import { encodeSnapshot, type FsmSnapshotData } from "./snapshot-format.ts";
 
@@ -10,11 +11,14 @@ import { encodeSnapshot, type FsmSnapshotData } from "./snapshot-format.ts";
 export const SNAPSHOT_WRITE_CHUNK_BYTES = 64 * 1024;
 
 export class DqliteFsmSnapshot implements FsmSnapshot {
-  constructor(readonly data: FsmSnapshotData) {}
+  constructor(
+    readonly data: FsmSnapshotData,
+    private readonly crc32: Crc32,
+  ) {}
 
   /** Writes the encoded snapshot in chunks and closes the sink; on failure, cancels it and rethrows. */
   async persist(sink: SnapshotSink): Promise<void> {
-    const bytes = encodeSnapshot(this.data);
+    const bytes = encodeSnapshot(this.data, this.crc32);
     try {
       for (let offset = 0; offset < bytes.length; offset += SNAPSHOT_WRITE_CHUNK_BYTES) {
         await sink.write(bytes.subarray(offset, offset + SNAPSHOT_WRITE_CHUNK_BYTES));

@@ -29,7 +29,7 @@ import { decodeSnapshot, type DatabaseSnapshot } from "./snapshot-format.ts";
 import type { Transaction } from "./transaction.ts";
 
 /** What the FSM uses of the Env. */
-export type FsmEnv = Pick<Env, "log" | "trace" | "probe">;
+export type FsmEnv = Pick<Env, "log" | "trace" | "probe" | "hash">;
 
 /** How many violations `violations` keeps (the first ones; `violationCount` counts all). */
 export const FSM_VIOLATIONS_KEPT_MAX = 100;
@@ -129,7 +129,7 @@ export class DqliteFsm implements Fsm {
         // Copies: the files may change while persist runs.
         databases.push({ name, database: database.slice(), wal: wal.slice() });
       }
-      return new DqliteFsmSnapshot({ index: this.registry.index(), databases });
+      return new DqliteFsmSnapshot({ index: this.registry.index(), databases }, this.env.hash.crc32);
     });
   }
 
@@ -139,7 +139,7 @@ export class DqliteFsm implements Fsm {
    * and the transactions, restores every database and sets the index.
    */
   async restore(reader: SnapshotReader): Promise<void> {
-    const snapshot = decodeSnapshot(await reader.readAll());
+    const snapshot = decodeSnapshot(await reader.readAll(), this.env.hash.crc32);
     await this.exclusive(async () => {
       await this.store.clear();
       this.registry.txnClear();

@@ -12,7 +12,7 @@
  * database's bytes). Decoding checks everything and throws only ErrSnapshotMalformed.
  */
 import { assert } from "../../common/assert.ts";
-import { crc32 } from "../../raft/node/crc32.ts";
+import type { Crc32 } from "../../../sim/env.ts";
 import { databaseNameProblem } from "./commands.ts";
 import { ErrSnapshotMalformed } from "./errors.ts";
 
@@ -37,7 +37,7 @@ export interface FsmSnapshotData {
 }
 
 /** The bytes of `snapshot`. Asserts valid names (distinct) and a valid index. */
-export function encodeSnapshot(snapshot: FsmSnapshotData): Uint8Array {
+export function encodeSnapshot(snapshot: FsmSnapshotData, crc32: Crc32): Uint8Array {
   assert(Number.isSafeInteger(snapshot.index) && snapshot.index >= 0, `snapshot index ${snapshot.index}`);
   const encoder = new TextEncoder();
   const names = snapshot.databases.map((database) => encoder.encode(database.name));
@@ -72,7 +72,7 @@ export function encodeSnapshot(snapshot: FsmSnapshotData): Uint8Array {
 }
 
 /** The snapshot `bytes` encode; throws ErrSnapshotMalformed on anything else. The result owns its bytes. */
-export function decodeSnapshot(bytes: Uint8Array): FsmSnapshotData {
+export function decodeSnapshot(bytes: Uint8Array, crc32: Crc32): FsmSnapshotData {
   if (bytes.length < HEADER_BYTES + CHECKSUM_BYTES) throw new ErrSnapshotMalformed(`${bytes.length} bytes: shorter than a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (MAGIC.some((byte, position) => bytes[position] !== byte)) throw new ErrSnapshotMalformed("bad magic");

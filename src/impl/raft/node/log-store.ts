@@ -15,7 +15,7 @@
  * could lose a committed write.
  */
 import { decode, encode } from "../../common/msgpack.ts";
-import type { Disk, FileHandle, WireValue } from "../../../sim/env.ts";
+import type { Crc32, Disk, FileHandle, WireValue } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
 import type { LogEntry } from "../core/index.ts";
 import { ErrLogCorrupted } from "../errors.ts";
@@ -53,6 +53,7 @@ export class LogStore {
   private constructor(
     private readonly disk: Disk,
     private readonly path: string,
+    private readonly crc32: Crc32,
     private handle: FileHandle,
     private base: LogBase,
     private entries: LogEntry[],
@@ -61,15 +62,15 @@ export class LogStore {
   ) {}
 
   /** Opens (or creates) the log at `path`, recovering a torn tail. */
-  static async open(disk: Disk, path: string, hooks: LogStoreHooks): Promise<LogStore> {
+  static async open(disk: Disk, path: string, hooks: LogStoreHooks, crc32: Crc32): Promise<LogStore> {
     if (await disk.exists(`${path}.tmp`)) await disk.unlink(`${path}.tmp`);
-    if (!(await disk.exists(path))) return LogStore.create(disk, path, { index: 0, term: 0 }, []);
-    const outcome = await readVerified(disk, path, parseLog, hooks.readRetried);
+    if (!(await disk.exists(path))) return LogStore.create(disk, path, crc32, { index: 0, term: 0 }, []);
+    const outcome = await readVerified(disk, path, (bytes) => parseLog(bytes, crc32), hooks.readRetried);
     if (!outcome.ok) throw new ErrLogCorrupted(path, 0, outcome.detail);
     const parsed = outcome.value;
     if (parsed.validBytes === 0) {
       // Not even the header survived: the file was created and never synced.
-      return LogStore.create(disk, path, { index: 0, term: 0 }, []);
+      return LogStore.create(disk, path, crc32, { index: 0, term: 0 }, []);
     }
     const handle = await disk.open(path);
     if (parsed.validBytes < parsed.fileBytes) {
@@ -77,14 +78,14 @@ export class LogStore {
       await handle.sync();
       hooks.tornTailTruncated(parsed.fileBytes - parsed.validBytes);
     }
-    return new LogStore(disk, path, handle, parsed.base, parsed.entries, parsed.offsets, parsed.validBytes);
+    return new LogStore(disk, path, crc32, handle, parsed.base, parsed.entries, parsed.offsets, parsed.validBytes);
   }
 
-  private static async create(disk: Disk, path: string, base: LogBase, entries: readonly LogEntry[]): Promise<LogStore> {
-    const { bytes, offsets } = encodeLog(base, entries);
+  private static async create(disk: Disk, path: string, crc32: Crc32, base: LogBase, entries: readonly LogEntry[]): Promise<LogStore> {
+    const { bytes, offsets } = encodeLog(base, entries, crc32);
     await writeFileDurably(disk, path, bytes);
     const handle = await disk.open(path);
-    return new LogStore(disk, path, handle, base, entries.slice(), offsets, bytes.length);
+    return new LogStore(disk, path, crc32, handle, base, entries.slice(), offsets, bytes.length);
   }
 
   get logBase(): LogBase {
@@ -112,7 +113,7 @@ export class LogStore {
     let length = 0;
     for (const [position, entry] of entries.entries()) {
       assert(entry.index === this.lastIndex + position + 1, `log store: append of ${entry.index} after ${this.lastIndex + position}`);
-      const record = encodeRecord(encode({ kind: "entry", entry: encodeEntry(entry) }));
+      const record = encodeRecord(encode({ kind: "entry", entry: encodeEntry(entry) }), this.crc32);
       records.push(record);
       length += record.length;
     }
@@ -172,7 +173,7 @@ export class LogStore {
 
   private async rewrite(base: LogBase, entries: readonly LogEntry[]): Promise<void> {
     await this.sync();
-    const { bytes, offsets } = encodeLog(base, entries);
+    const { bytes, offsets } = encodeLog(base, entries, this.crc32);
     await writeFileDurably(this.disk, this.path, bytes);
     await this.handle.close();
     this.handle = await this.disk.open(this.path);
@@ -184,9 +185,9 @@ export class LogStore {
   }
 }
 
-function encodeLog(base: LogBase, entries: readonly LogEntry[]): { bytes: Uint8Array; offsets: number[] } {
-  const records = [encodeRecord(encode({ kind: "header", baseIndex: base.index, baseTerm: base.term }))];
-  for (const entry of entries) records.push(encodeRecord(encode({ kind: "entry", entry: encodeEntry(entry) })));
+function encodeLog(base: LogBase, entries: readonly LogEntry[], crc32: Crc32): { bytes: Uint8Array; offsets: number[] } {
+  const records = [encodeRecord(encode({ kind: "header", baseIndex: base.index, baseTerm: base.term }), crc32)];
+  for (const entry of entries) records.push(encodeRecord(encode({ kind: "entry", entry: encodeEntry(entry) }), crc32));
   const bytes = new Uint8Array(records.reduce((sum, record) => sum + record.length, 0));
   const offsets: number[] = [];
   let cursor = 0;
@@ -199,8 +200,8 @@ function encodeLog(base: LogBase, entries: readonly LogEntry[]): { bytes: Uint8A
 }
 
 /** Parses a whole log file; a checksum failure asks for another read. */
-function parseLog(bytes: Uint8Array): ParseOutcome<ParsedLog> {
-  const scan = scanRecords(bytes);
+function parseLog(bytes: Uint8Array, crc32: Crc32): ParseOutcome<ParsedLog> {
+  const scan = scanRecords(bytes, crc32);
   if (scan.outcome === "corrupt") return { ok: false, detail: scan.detail };
   if (scan.payloads.length === 0) return { ok: true, value: { base: { index: 0, term: 0 }, entries: [], offsets: [], validBytes: 0, fileBytes: bytes.length } };
   try {

@@ -15,15 +15,15 @@
  *   acknowledged, safe to truncate;
  * - corrupt: a complete record whose checksum fails: not something a crash does.
  */
-import { crc32 } from "./crc32.ts";
+import type { Crc32 } from "../../../sim/env.ts";
 
 /** Bytes before each payload: length, length checksum, payload checksum. */
 export const RECORD_HEADER_BYTES = 12;
 /** The largest payload a record may carry (a limit on memory and on a damaged length). */
 export const RECORD_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
 
-/** One framed record holding `payload`. */
-export function encodeRecord(payload: Uint8Array): Uint8Array {
+/** One framed record holding `payload`; `crc32` is the Env's (env.hash.crc32). */
+export function encodeRecord(payload: Uint8Array, crc32: Crc32): Uint8Array {
   if (payload.length > RECORD_PAYLOAD_BYTES_MAX) throw new RangeError(`record payload of ${payload.length} bytes exceeds ${RECORD_PAYLOAD_BYTES_MAX}`);
   const record = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
   const view = new DataView(record.buffer);
@@ -41,7 +41,7 @@ export type RecordScan =
   | { readonly outcome: "corrupt"; readonly payloads: Uint8Array[]; readonly offsets: number[]; readonly validBytes: number; readonly detail: string };
 
 /** Splits `bytes` into records; `offsets[i]` is where record i starts, `validBytes` where the valid ones end. */
-export function scanRecords(bytes: Uint8Array): RecordScan {
+export function scanRecords(bytes: Uint8Array, crc32: Crc32): RecordScan {
   const payloads: Uint8Array[] = [];
   const offsets: number[] = [];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -10,9 +10,8 @@
  * node refuses to start if the log needs a snapshot that is no longer valid.
  */
 import { decode, encode } from "../../common/msgpack.ts";
-import type { Disk, WireValue } from "../../../sim/env.ts";
+import type { Crc32, Disk, WireValue } from "../../../sim/env.ts";
 import type { SnapshotMetadata } from "../core/index.ts";
-import { crc32 } from "./crc32.ts";
 import { ensureDirectory, readVerified, writeFileDurably, type ParseOutcome } from "./durable-file.ts";
 import type { SnapshotSink } from "./fsm.ts";
 import { encodeRecord, scanRecords } from "./record-codec.ts";
@@ -45,12 +44,13 @@ export class SnapshotStore {
     private readonly disk: Disk,
     private readonly directory: string,
     private readonly readRetried: () => void,
+    private readonly crc32: Crc32,
   ) {}
 
-  static async open(disk: Disk, directory: string, readRetried: () => void): Promise<SnapshotStore> {
+  static async open(disk: Disk, directory: string, readRetried: () => void, crc32: Crc32): Promise<SnapshotStore> {
     await ensureDirectory(disk, directory);
     for (const name of await disk.list(directory)) if (name.endsWith(".tmp")) await disk.unlink(`${directory}/${name}`);
-    return new SnapshotStore(disk, directory, readRetried);
+    return new SnapshotStore(disk, directory, readRetried, crc32);
   }
 
   /** A sink that stores a snapshot with `metadata` when closed. */
@@ -86,8 +86,8 @@ export class SnapshotStore {
   /** Stores a whole snapshot durably (a snapshot received from the leader); then prunes old ones. */
   async store(snapshot: StoredSnapshot): Promise<void> {
     if (snapshot.data.length > SNAPSHOT_BYTES_MAX) throw new SnapshotTooLargeError(`snapshot of ${snapshot.data.length} bytes`);
-    const header = encodeRecord(encode({ metadata: encodeSnapshotMetadata(snapshot.metadata), size: snapshot.data.length, checksum: crc32(snapshot.data) }));
-    const body = encodeRecord(snapshot.data);
+    const header = encodeRecord(encode({ metadata: encodeSnapshotMetadata(snapshot.metadata), size: snapshot.data.length, checksum: this.crc32(snapshot.data) }), this.crc32);
+    const body = encodeRecord(snapshot.data, this.crc32);
     const bytes = new Uint8Array(header.length + body.length);
     bytes.set(header, 0);
     bytes.set(body, header.length);
@@ -98,7 +98,7 @@ export class SnapshotStore {
   /** The newest snapshot that reads back valid, if any. */
   async latest(): Promise<StoredSnapshot | undefined> {
     for (const name of (await this.names()).reverse()) {
-      const outcome = await readVerified(this.disk, `${this.directory}/${name}`, parseSnapshot, this.readRetried);
+      const outcome = await readVerified(this.disk, `${this.directory}/${name}`, (bytes) => parseSnapshot(bytes, this.crc32), this.readRetried);
       if (outcome.ok) return outcome.value;
     }
     return undefined;
@@ -108,7 +108,7 @@ export class SnapshotStore {
   async read(metadata: SnapshotMetadata): Promise<StoredSnapshot | undefined> {
     const path = this.pathOf(metadata);
     if (!(await this.disk.exists(path))) return undefined;
-    const outcome = await readVerified(this.disk, path, parseSnapshot, this.readRetried);
+    const outcome = await readVerified(this.disk, path, (bytes) => parseSnapshot(bytes, this.crc32), this.readRetried);
     return outcome.ok ? outcome.value : undefined;
   }
 
@@ -130,8 +130,8 @@ export class SnapshotStore {
   }
 }
 
-function parseSnapshot(bytes: Uint8Array): ParseOutcome<StoredSnapshot> {
-  const scan = scanRecords(bytes);
+function parseSnapshot(bytes: Uint8Array, crc32: Crc32): ParseOutcome<StoredSnapshot> {
+  const scan = scanRecords(bytes, crc32);
   if (scan.outcome !== "clean" || scan.payloads.length !== 2) return { ok: false, detail: `snapshot file: ${scan.outcome}, ${scan.payloads.length} records` };
   try {
     const header = decode(scan.payloads[0] as Uint8Array) as { metadata?: WireValue; size?: unknown; checksum?: unknown };

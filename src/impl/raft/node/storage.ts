@@ -30,15 +30,16 @@ export interface Storage {
 export async function openStorage(env: Env, directory: string, bootstrapVoters: readonly ServerId[] | undefined): Promise<Storage> {
   const readRetried = () => env.probe("raft.read-retried-after-checksum-failure");
   await ensureDirectory(env.disk, directory);
-  const stable = await StableStore.open(env.disk, `${directory}/stable`, readRetried);
-  const snapshots = await SnapshotStore.open(env.disk, `${directory}/snapshots`, readRetried);
+  const crc32 = env.hash.crc32;
+  const stable = await StableStore.open(env.disk, `${directory}/stable`, readRetried, crc32);
+  const snapshots = await SnapshotStore.open(env.disk, `${directory}/snapshots`, readRetried, crc32);
   const log = await LogStore.open(env.disk, `${directory}/log`, {
     readRetried,
     tornTailTruncated: (bytes) => {
       env.probe("raft.log-tail-truncated-on-restart");
       env.log.warn("raft: truncated a torn log tail", { bytes });
     },
-  });
+  }, crc32);
   const latest = await snapshots.latest();
   await reconcile(env, stable, log, latest);
   if (bootstrapVoters !== undefined && log.lastIndex === 0 && latest === undefined) {
