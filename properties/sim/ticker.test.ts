@@ -10,7 +10,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Ticker } from "../../src/sim/env.ts";
-import { HostClock } from "../../src/sim/host.ts";
+import type { HostClock } from "../../src/sim/host.ts";
 import { HostTicker } from "../../src/sim/host-ticker.ts";
 import { World } from "../../src/sim/world.ts";
 import { propertyParameters, seedFromName } from "../_support/fast-check.ts";
@@ -137,8 +137,7 @@ describe("sim: the ticker", () => {
     const world = new World({ seed: 1 });
     const wakes: Array<{ atMs: number; taken: number }> = [];
     world.addHost("h", async (env) => {
-      let ticker: Ticker | undefined;
-      ticker = env.clock.ticker(INTERVAL_MS, () => wakes.push({ atMs: env.clock.monotonic(), taken: (ticker as Ticker).take() }));
+      const ticker: Ticker = env.clock.ticker(INTERVAL_MS, () => wakes.push({ atMs: env.clock.monotonic(), taken: ticker.take() }));
       ticker.wakeBy(3);
       ticker.wakeBy(5); // later: the wake-up at the 3rd tick stays
       await env.clock.sleep(70);
