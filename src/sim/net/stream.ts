@@ -35,9 +35,18 @@ export class StreamEndpoint extends Endpoint<Uint8Array> implements Connection {
   }
 
   write(data: Uint8Array): Promise<void> {
+    // The caller may change its buffer once write returns: the segment is a copy.
+    return this.writeOwned(data.slice());
+  }
+
+  /**
+   * Writes bytes that nobody changes afterwards (a frame the simulator's RPC layer
+   * just encoded), without copying them: the kernel's own writers only.
+   */
+  writeOwned(data: Uint8Array): Promise<void> {
     // An empty write sends nothing: an empty segment would read as end-of-stream.
     if (data.length === 0 && this.unusable("write") === undefined) return Promise.resolve();
-    return this.enqueue(data.slice(), data.length) ?? Promise.resolve();
+    return this.enqueue(data, data.length) ?? Promise.resolve();
   }
 
   protected unreadBytes(): number {

@@ -83,7 +83,9 @@ class ByteChannel implements FrameChannel {
     return readFrames(this.connection, onFrame);
   }
   send(frame: OutgoingFrame): Promise<void> {
-    return this.connection.write(frame as Uint8Array);
+    // An encoded frame is fresh and nobody changes it: the kernel's streams take it without a copy.
+    const connection = this.connection as Connection & { writeOwned?: (bytes: Uint8Array) => Promise<void> };
+    return connection.writeOwned !== undefined ? connection.writeOwned(frame as Uint8Array) : connection.write(frame as Uint8Array);
   }
   close(): void {
     this.connection.close();
