@@ -2,7 +2,8 @@
  * Raft benchmarks: commands committed (and applied) per wall second by a 3- and a
  * 5-server RaftNode cluster with a KvFsm, no faults, on the simulator; beside the
  * same number of commands applied to the KvFsm directly (no Raft, no simulator).
- * Also how many simulated seconds each wall second runs.
+ * Also how many simulated seconds each wall second runs, loaded and idle (5 KV
+ * servers with the raft-kv defaults and no client: heartbeats, elections timers).
  */
 import { encodeCommand, KvFsm, runKvServer, type KvServer } from "../src/impl/raft-kv/index.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
@@ -58,7 +59,7 @@ async function clusterRows(size: number): Promise<{ rows: BenchRow[]; commands: 
   let virtualMs = 0;
   const wallMs = await timeBest(async () => {
     committed.count = 0;
-    const result = await runScenario(throughputScenario(servers, committed), { seed: 1, faults: { version: 1, faults: [] } });
+    const result = await runScenario(throughputScenario(servers, committed), { seed: 1, faults: { version: 1, faults: [] }, wireMode: "objects" });
     virtualMs = result.stats.virtualTimeMs;
   }, 2);
   const direct = directAppliesPerSecond(committed.count);
@@ -85,12 +86,46 @@ function directAppliesPerSecond(commands: number): number {
   return count / (Math.max(best, 0.001) / 1000);
 }
 
+/** Simulated time of the idle run, in ms. */
+const IDLE_SIMULATED_MS = 300_000;
+
+/** Five KV servers with no client for IDLE_SIMULATED_MS: simulated seconds per wall second. */
+async function idleClusterRow(): Promise<BenchRow> {
+  const servers = ["n1", "n2", "n3", "n4", "n5"];
+  const idle: Scenario = {
+    name: "raft-bench-idle",
+    description: "benchmark: an idle cluster",
+    safetyMs: IDLE_SIMULATED_MS,
+    livenessMs: 1,
+    faultHosts: [],
+    maxEvents: 10_000_000,
+    createDisks: () => createSimDisks(),
+    setup: (context) => {
+      for (const host of servers) {
+        context.world.addHost(host, async (env) => {
+          await runKvServer(env, { raft: { bootstrapVoters: servers } });
+        }).start();
+      }
+      return { progress: () => true };
+    },
+  };
+  let virtualMs = 0;
+  const wallMs = await timeBest(async () => {
+    const result = await runScenario(idle, { seed: 1, faults: { version: 1, faults: [] }, wireMode: "objects" });
+    virtualMs = result.stats.virtualTimeMs;
+  }, 2);
+  return { name: "5 servers, idle: simulated seconds per wall second", value: virtualMs / wallMs, unit: "sim s/s", baseline: 1, baselineName: "real time" };
+}
+
 export async function benchRaft(): Promise<BenchSection> {
   const three = await clusterRows(3);
   const five = await clusterRows(5);
+  const idle = await idleClusterRow();
   return {
     title: "raft (KV store on RaftNode, no faults)",
-    rows: [...three.rows, ...five.rows],
-    notes: [`${SIMULATED_MS} simulated ms per run, ${IN_FLIGHT} commands in flight at the leader; ${three.commands} (3 servers) and ${five.commands} (5 servers) commands committed per run.`],
+    rows: [...three.rows, ...five.rows, idle],
+    notes: [
+      `${SIMULATED_MS} simulated ms per run, ${IN_FLIGHT} commands in flight at the leader; ${three.commands} (3 servers) and ${five.commands} (5 servers) commands committed per run. The idle cluster runs ${IDLE_SIMULATED_MS / 1000} simulated s. RPC frames cross as objects (the swarm's usual pick).`,
+    ],
   };
 }

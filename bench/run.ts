@@ -11,6 +11,7 @@ import { benchEtcd } from "./etcd.ts";
 import { benchGazette } from "./gazette.ts";
 import { benchKernel } from "./kernel.ts";
 import { benchRaft } from "./raft.ts";
+import { benchStartup } from "./startup.ts";
 import { benchSweep } from "./sweep.ts";
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   etcd: benchEtcd,
   gazette: benchGazette,
   sweep: benchSweep,
+  startup: benchStartup,
 };
 
 const wanted = process.argv.slice(2);
