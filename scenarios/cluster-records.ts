@@ -1,8 +1,13 @@
 /**
  * What the Raft-based cluster harnesses (raft-kv, dqlite, etcd) record the same
  * way: problems found as the servers run (reported later as safety violations),
- * and election safety from each node's leadership observer.
+ * election safety from each node's leadership observer, and all of Raft's safety
+ * properties from each node's RaftObserver (src/impl/raft/testing).
  */
+import type { Crc32 } from "../src/sim/env.ts";
+import type { RaftObserver } from "../src/impl/raft/node/observer.ts";
+import { safetyObserver } from "../src/impl/raft/node/observer.ts";
+import { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 
 export interface ClusterProblem {
@@ -11,10 +16,22 @@ export interface ClusterProblem {
   readonly details: string;
 }
 
-/** The records every cluster keeps: who led each term, and the problems found. */
+/** The records every cluster keeps: who led each term, the problems found, and the Raft safety checker of its nodes. */
 export interface ClusterRecords {
   readonly leadersByTerm: Map<number, string>;
   readonly problems: ClusterProblem[];
+  /** Fed by every node's observer (raftObserverOf); its violations become problems in reportClusterProblems. */
+  readonly raftSafety?: RaftSafetyChecker;
+}
+
+/** A checker for a cluster's records. */
+export function newRaftSafety(): RaftSafetyChecker {
+  return new RaftSafetyChecker();
+}
+
+/** The observer a node on `host` reports to the cluster's Raft safety checker with (undefined without one). */
+export function raftObserverOf(records: ClusterRecords, host: string, crc32: Crc32): RaftObserver | undefined {
+  return records.raftSafety === undefined ? undefined : safetyObserver(records.raftSafety, host, crc32);
 }
 
 /** A node's leadership event, as raft's observeLeadership reports it. */
@@ -35,6 +52,9 @@ export function observeElectionSafety(node: { observeLeadership(observer: (event
 
 /** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
 export function reportClusterProblems(context: ScenarioContext, records: ClusterRecords, reported: number): number {
+  for (const violation of records.raftSafety?.takeViolations() ?? []) {
+    records.problems.push({ invariant: `raft.${violation.invariant}`, host: violation.server, details: violation.details });
+  }
   for (; reported < records.problems.length; reported++) {
     const problem = records.problems[reported] as ClusterProblem;
     context.world.violate({ invariant: problem.invariant, kind: "safety", host: problem.host, details: problem.details });

@@ -12,7 +12,8 @@ import { BROKEN_NODE_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } fr
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
-import { observeElectionSafety, reportClusterProblems } from "./cluster-records.ts";
+import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
+import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
 /** Starts of a server in one incarnation at most (after fatal failures). */
@@ -39,6 +40,8 @@ export interface KvCluster {
   readonly appliedIds: Map<string, Set<string>>;
   readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
   readonly failures: Record<string, number>;
+  /** Raft's safety properties across the servers, from their observers. */
+  readonly raftSafety: RaftSafetyChecker;
 }
 
 /** Broken variants a KV scenario offers: the node's and a few of the core's. */
@@ -60,7 +63,7 @@ export const RAFT_KV_SCENARIO_BASE = {
 } as const satisfies Partial<Scenario>;
 
 export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
-  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {} };
+  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
   for (const host of options.servers) {
     cluster.appliedIds.set(host, new Set());
     context.world.addHost(host, (env) => supervise(env, cluster, options)).start();
@@ -85,7 +88,7 @@ async function supervise(env: Env, cluster: KvCluster, options: KvClusterOptions
     let server: KvServer;
     try {
       server = await runKvServer(env, {
-        raft: { ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers },
+        raft: { ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
         ...(options.readMode ? { readMode: options.readMode } : {}),
         onApply: (index, command) => {
           const text = command === undefined ? "(not a command)" : JSON.stringify(command);

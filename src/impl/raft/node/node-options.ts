@@ -5,6 +5,7 @@
 import { assert } from "../../common/assert.ts";
 import type { BrokenVariant, ServerId } from "../core/index.ts";
 import type { Fsm } from "./fsm.ts";
+import type { RaftObserver } from "./observer.ts";
 
 /** Options of `RaftNode.start`; only `fsm` is required. */
 export interface RaftNodeOptions {
@@ -31,6 +32,8 @@ export interface RaftNodeOptions {
   readonly maxInflightAppends?: number;
   /** Entries appended by this leader and not yet applied, at most; beyond it `apply` waits (then ErrEnqueueTimeout). */
   readonly maxPendingApplies?: number;
+  /** Told what the node does as it does it (observer.ts), for checkers of a whole cluster. */
+  readonly observer?: RaftObserver;
   /** Test fixture: a deliberately broken core (core/options.ts). Never set in real use. */
   readonly brokenVariant?: BrokenVariant;
   /** Test fixture: a deliberately broken node (BROKEN_NODE_VARIANTS). Never set in real use. */
@@ -62,6 +65,7 @@ export interface ResolvedNodeOptions {
   readonly maxEntriesPerAppend: number;
   readonly maxInflightAppends: number;
   readonly maxPendingApplies: number;
+  readonly observer: RaftObserver | undefined;
   readonly brokenVariant: BrokenVariant | undefined;
   readonly brokenNodeVariant: BrokenNodeVariant | undefined;
 }
@@ -96,6 +100,7 @@ export function resolveNodeOptions(options: RaftNodeOptions): ResolvedNodeOption
     maxEntriesPerAppend: options.maxEntriesPerAppend ?? 64,
     maxInflightAppends: options.maxInflightAppends ?? 8,
     maxPendingApplies: options.maxPendingApplies ?? DEFAULT_MAX_PENDING_APPLIES,
+    observer: options.observer,
     brokenVariant: options.brokenVariant,
     brokenNodeVariant: options.brokenNodeVariant,
   };

@@ -107,6 +107,7 @@ export class RaftNode {
       ...(resolved.brokenVariant !== undefined ? { brokenVariant: resolved.brokenVariant } : {}),
     }, storage.restore);
     const node = new RaftNode(env, resolved, storage, core);
+    resolved.observer?.restored(storage.restore.logBase, storage.restore.entries);
     node.transport.start();
     node.ticker = env.clock.ticker(resolved.tickIntervalMs, () => {
       node.catchUpTicks();
@@ -131,11 +132,14 @@ export class RaftNode {
       env,
       stable: storage.stable,
       log: storage.log,
-      send: (message) => this.transport.send(message),
+      send: (message) => this.send(message),
       restoreSnapshot: (metadata) => this.restoreSnapshot(metadata),
       applyEntry: (entry) => this.applyEntry(entry),
       report: (ready) => this.report(ready),
       fail: (operation, error) => this.fail(operation, error),
+      persisted: (ready) => this.options.observer?.persisted({ ...ready, term: ready.hardState?.term ?? this.core.status().term }),
+      compacted: (index) => this.options.observer?.compacted(index),
+      committed: (index) => this.options.observer?.committed(index, this.core.status().term),
       reportDue: () => this.snapshotRetryDue && this.options.brokenNodeVariant !== "no-snapshot-retry",
       running: () => !this.stopped,
       ackBeforeFsync: options.brokenNodeVariant === "ack-before-fsync",
@@ -324,6 +328,12 @@ export class RaftNode {
     return result;
   }
 
+  /** Step 2 of a ready: a message leaves (an observer hears of the appends it acknowledges). */
+  private send(message: Message): void {
+    if (message.type === "append-entries-response" && message.success) this.options.observer?.acknowledged(message.matchIndex, message.term);
+    this.transport.send(message);
+  }
+
   /** Hands a ready to the pipeline (unless it asks for nothing) and re-plans the ticks. */
   private drive(ready: Ready): void {
     if (!isEmptyReady(ready) || this.snapshotRetryDue) this.pipeline.enqueue(ready);
@@ -393,6 +403,7 @@ export class RaftNode {
   }
 
   private applied(entry: LogEntry, response: unknown): void {
+    this.options.observer?.applied(entry);
     this.fsmAppliedIndex = entry.index;
     this.pending.applied(entry, response);
   }
@@ -417,6 +428,7 @@ export class RaftNode {
   }
 
   private leadershipChanged(change: LeadershipChange): void {
+    this.options.observer?.leadership(change.role, change.term);
     const wasLeader = this.leadership.role === "leader";
     this.leadership = change;
     if (wasLeader && change.role !== "leader") {

@@ -43,6 +43,12 @@ export interface PipelineHost {
   fail(operation: string, error: unknown): void;
   /** True when step 4 must run even for a ready that reports nothing (a snapshot retry is due). */
   reportDue(): boolean;
+  /** Step 1 of `ready` is durable (for an observer). */
+  persisted(ready: Ready): void;
+  /** The log was compacted through `index` (for an observer). */
+  compacted(index: number): void;
+  /** Entries through `index` are committed (step 3 is about to apply them; for an observer). */
+  committed(index: number): void;
   running(): boolean;
   /** Test fixture (node-options.ts): send before persisting. */
   readonly ackBeforeFsync: boolean;
@@ -83,6 +89,7 @@ export class ReadyPipeline {
             this.host.fail("persist", error);
             return;
           }
+          for (const ready of batch) if (needsPersisting(ready)) this.host.persisted(ready);
         }
         if (!this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
         for (const ready of batch) {
@@ -114,6 +121,8 @@ export class ReadyPipeline {
   private async finish(ready: Ready): Promise<void> {
     try {
       if (ready.snapshot !== undefined) await this.host.restoreSnapshot(ready.snapshot);
+      const lastCommitted = ready.committed[ready.committed.length - 1];
+      if (lastCommitted !== undefined) this.host.committed(lastCommitted.index);
       for (const entry of ready.committed) {
         const applying = this.host.applyEntry(entry);
         if (applying === undefined) continue;
@@ -129,6 +138,7 @@ export class ReadyPipeline {
     if (ready.compactThrough !== undefined) {
       try {
         await this.host.log.compactThrough(ready.compactThrough);
+        this.host.compacted(ready.compactThrough);
       } catch (error) {
         if (!(error instanceof DiskError)) throw error;
         this.host.fail("compact", error);
