@@ -24,7 +24,8 @@ import {
 } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
-import { observeElectionSafety, reportClusterProblems } from "./cluster-records.ts";
+import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
+import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
 import type { World } from "../src/sim/world.ts";
@@ -73,6 +74,8 @@ export interface DqliteCluster {
   readonly leadersByTerm: Map<number, string>;
   readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
   readonly failures: Record<string, number>;
+  /** Raft's safety properties across the servers, from their observers. */
+  readonly raftSafety: RaftSafetyChecker;
 }
 
 /** What every dqlite scenario shares: the runaway guard, the broken variants, the probes it reports, its disks. */
@@ -85,7 +88,7 @@ export const DQLITE_SCENARIO_BASE = {
 
 /** Adds and starts one host per server; returns the records they fill. */
 export function startDqliteCluster(context: ScenarioContext, options: DqliteClusterOptions): DqliteCluster {
-  const cluster: DqliteCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), problems: [], failures: {} };
+  const cluster: DqliteCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
   const restarts = new Map<string, number>();
   const { world } = context;
   /** Restarts `host`'s process after the backoff, unless it was restarted meanwhile (by the fault plan). */
@@ -142,7 +145,9 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
   });
   let running: RunningDqliteServer;
   try {
-    running = await runDqliteServer(env, { ...options.node, ...options.nodeFor?.(env.host), sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
+    const node = { ...options.node, ...options.nodeFor?.(env.host) };
+    const raft = { ...node.raft, observer: raftObserverOf(cluster, env.host, env.hash.crc32) };
+    running = await runDqliteServer(env, { ...node, raft, sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
   } catch (error) {
     count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
     restart();

@@ -11,7 +11,8 @@ import { bytesToString, encodeSnapshot, runEtcdServer, SERVER_BROKEN_VARIANTS, t
 import type { RaftNodeOptions } from "../src/impl/raft/index.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
-import { observeElectionSafety, reportClusterProblems } from "./cluster-records.ts";
+import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
+import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 
 const RESTARTS_MAX = 20;
@@ -36,6 +37,8 @@ export interface EtcdCluster {
   readonly appliedAt: Map<number, string>;
   readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
   readonly failures: Record<string, number>;
+  /** Raft's safety properties across the members, from their observers. */
+  readonly raftSafety: RaftSafetyChecker;
 }
 
 export const ETCD_SCENARIO_BASE = {
@@ -50,7 +53,7 @@ function describeApplied(command: unknown, result: { ok: boolean; revision?: num
 }
 
 export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterOptions): EtcdCluster {
-  const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {} };
+  const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
   for (const host of options.servers) context.world.addHost(host, (env) => supervise(env, cluster, options)).start();
   return cluster;
 }
@@ -66,7 +69,7 @@ async function supervise(env: Env, cluster: EtcdCluster, options: EtcdClusterOpt
     let server: EtcdServer;
     try {
       server = await runEtcdServer(env, {
-        raft: { ...options.raft, bootstrapVoters: options.servers },
+        raft: { ...options.raft, bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
         ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
         ...(options.autoCompactionRetentionRevisions !== undefined ? { autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions, autoCompactionIntervalMs: 200 } : {}),
         ...(brokenVariant !== undefined ? { brokenVariant } : {}),

@@ -50,6 +50,7 @@ import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner
 import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteCluster } from "./gazette-cluster.ts";
 import { DependencyLedger, dependentWriteLoop, type WriterRole } from "./gazette-dependencies.ts";
 import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts, type ChurnOptions } from "./gazette-membership.ts";
+import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { checkLedger } from "./gazette-records.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, startReaders, type JournalWorkload } from "./gazette-workload.ts";
 
@@ -148,8 +149,10 @@ function setup(context: ScenarioContext): ScenarioHooks {
   startReaders(context, workload, READERS, client);
   context.world.addHost("lister", (env) => listLoop(env, client(env), churn, variant === "keep-first-listing" ? { brokenVariant: "keep-first-listing" } : {})).start();
   let reported = 0;
+  let etcdReported = 0;
   return {
     check: () => {
+      etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
       churn.watch.observe(context.world.now, cluster, churn.lister?.pollCount ?? 0);
       reported = workload.ledger.report(context, reported);
     },

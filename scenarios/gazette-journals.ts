@@ -33,6 +33,7 @@ import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-c
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteClusterOptions } from "./gazette-cluster.ts";
+import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { checkLedger } from "./gazette-records.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
 
@@ -87,8 +88,10 @@ export function setupJournals(context: ScenarioContext, options: Pick<GazetteClu
   for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => gazetteClient(env))).start();
   startReaders(context, workload, READERS, gazetteClient);
   let reported = 0;
+  let etcdReported = 0;
   return {
     check: () => {
+      etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
       reported = workload.ledger.report(context, reported);
     },
     progress: () => {

@@ -40,6 +40,7 @@ import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-c
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
+import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { checkLedger, RecordParser, type Ledger } from "./gazette-records.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./gazette-workload.ts";
 
@@ -175,8 +176,10 @@ function setup(context: ScenarioContext): ScenarioHooks {
     context.world.addHost(laggard.host, (env) => laggardLoop(env, workload, readOptions(laggard.doNotProxy), () => sessionsDoneAt.set(env.host, context.world.now))).start();
   }
   let reported = 0;
+  let etcdReported = 0;
   return {
     check: () => {
+      etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
       reported = workload.ledger.report(context, reported);
     },
     progress: () => {
