@@ -364,6 +364,13 @@ export interface CallOptions {
 export interface NotifyOptions {
   /** Host-local milliseconds a dial for this notification may take (when no connection is up). Default 1000. */
   dialTimeoutMs?: number;
+  /**
+   * The caller takes this notification as a datagram: it does not rely on the
+   * connection's order or its delivery, so the link may lose it, deliver it twice
+   * or reorder it (where the wire carries messages; a byte stream keeps order).
+   * Default false: in order, at most once, lost only with the connection.
+   */
+  datagram?: boolean;
 }
 
 export interface RpcContext {

@@ -44,6 +44,7 @@ function swapping(channel: FrameChannel): FrameChannel {
         return undefined;
       }),
     send: (frame) => channel.send(frame),
+    sendDatagram: (frame) => channel.sendDatagram(frame),
     close: () => channel.close(),
     reset: () => channel.reset(),
   };

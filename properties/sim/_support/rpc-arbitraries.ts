@@ -47,6 +47,7 @@ export const frameArbitrary: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ type: fc.constantFrom("response" as const, "message" as const), id: callId, payload: wireValue }),
   fc.record({ type: fc.constant("end" as const), id: callId }),
   fc.record({ type: fc.constant("notification" as const), id: callId, method: fc.string({ minLength: 1, maxLength: 20 }), payload: wireValue }),
+  fc.record({ type: fc.constant("notification" as const), id: callId, method: fc.string({ minLength: 1, maxLength: 20 }), payload: wireValue, datagram: fc.constant(true as const) }),
   fc.record({
     type: fc.constant("error" as const),
     id: callId,

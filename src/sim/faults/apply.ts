@@ -92,7 +92,7 @@ function applyEvent(world: World, event: FaultEvent, disks: DiskFaultTarget | un
       if (event.latencyMsMean !== undefined) {
         quality.latency = { kind: "exponential", minMs: event.latencyMsMean / 4, meanMs: event.latencyMsMean, maxMs: event.latencyMsMean * 10 };
       }
-      world.links.setQuality(quality);
+      world.links.setQuality(quality, event.from, event.to);
       return;
     }
     case "disk-faults": {

@@ -36,6 +36,9 @@ export type FaultEvent =
   | {
       atMs: number;
       kind: "link-quality";
+      /** One link only (both or neither): traffic from `from` to `to`; without them, every link. */
+      from?: string;
+      to?: string;
       lossProbability?: number;
       duplicateProbability?: number;
       reorderProbability?: number;
@@ -68,7 +71,7 @@ const EVENT_FIELDS: Record<FaultKind, readonly string[]> = {
   restart: ["host"],
   pause: ["host", "durationMs"],
   "clock-skew": ["host", "offsetMs", "drift"],
-  "link-quality": ["lossProbability", "duplicateProbability", "reorderProbability", "latencyMsMean"],
+  "link-quality": ["from", "to", "lossProbability", "duplicateProbability", "reorderProbability", "latencyMsMean"],
   "disk-faults": ["host", "rates", "durationMs"],
 };
 
@@ -152,6 +155,11 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
     }
     case "link-quality": {
       const event: FaultEvent = { atMs, kind: "link-quality" };
+      if ((value.from === undefined) !== (value.to === undefined)) throw new FaultPlanError(`${where}: a link's quality names both 'from' and 'to', or neither`);
+      if (value.from !== undefined) {
+        event.from = field.host("from");
+        event.to = field.host("to");
+      }
       for (const name of ["lossProbability", "duplicateProbability", "reorderProbability"] as const) {
         if (value[name] !== undefined) event[name] = field.number(name, 0, 1);
       }

@@ -101,11 +101,16 @@ class EpisodeGenerator {
         return [{ atMs: start, kind, host, durationMs: Math.min(length, 2000) }];
       case "clock-skew":
         return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)) || 0, drift: random.float(-0.01, 0.01) }];
-      case "link-quality":
+      case "link-quality": {
+        const quality = { lossProbability: random.float(0, 0.2), duplicateProbability: random.float(0, 0.1), reorderProbability: random.float(0, 0.3) };
+        // Half the episodes degrade one link only (TigerBeetle's packet simulator degrades paths).
+        const others = hosts.filter((name) => name !== host);
+        const link: { from?: string; to?: string } = random.bool(0.5) && others.length > 0 ? { from: host, to: random.pick(others) } : {};
         return [
-          { atMs: start, kind, lossProbability: random.float(0, 0.2), duplicateProbability: random.float(0, 0.1), reorderProbability: random.float(0, 0.3) },
-          { atMs: end, kind, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },
+          { atMs: start, kind, ...link, ...quality },
+          { atMs: end, kind, ...link, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },
         ];
+      }
       case "disk-faults": {
         if (this.diskFaultHosts.length === 0) return [];
         const target = this.diskFaultHosts[random.int(0, this.diskFaultHosts.length - 1)] as string;

@@ -11,6 +11,10 @@
  *
  * Faults: a reset (a partition cutting the link, a crash of either side, an
  * abortive close) fails the waiters of both sides, each as an event of its owner.
+ * Segments sent unordered (`sendUnordered`, for messages a system declared it
+ * takes as datagrams) ride the link like datagrams instead: the link's quality may
+ * lose one, deliver it twice or delay it past later ones; they are not paced by
+ * the window, and a reset drops those in flight.
  */
 import { NetError } from "../env.ts";
 import type { Incarnation } from "../host.ts";
@@ -52,7 +56,10 @@ export abstract class Endpoint<S> implements ConnectionSide {
   private readonly writeWaiters: WriteWaiter<S>[] = [];
   /** Bytes sent by this side that have not arrived at the peer yet. */
   private inFlightBytes = 0;
-  /** Arrival time of this side's last segment: later segments never arrive earlier. */
+  /**
+   * Arrival time of this side's last segment: later segments never arrive earlier
+   * (unordered ones included, unless the reordering fault delayed them).
+   */
   private lastArrival = 0;
   private resetReason = "";
   /** Closed locally with writes still queued: end-of-stream goes out after them. */
@@ -88,6 +95,8 @@ export abstract class Endpoint<S> implements ConnectionSide {
   protected abstract takeReadWaiter(): { reject: (error: unknown) => void } | undefined;
   /** Records the sending of a segment in the trace. */
   protected abstract traceSend(segment: S, size: number): void;
+  /** Records the loss of an unordered segment on the link. */
+  protected abstract traceLoss(segment: S, size: number): void;
 
   /** Queues a segment: sent at once (undefined) when the window allows, else a promise that resolves once sent. */
   protected enqueue(segment: S, size: number): Promise<void> | undefined {
@@ -100,6 +109,38 @@ export abstract class Endpoint<S> implements ConnectionSide {
     return new Promise((resolve, reject) => {
       this.writeWaiters.push({ resolve, reject, segment, size });
     });
+  }
+
+  /**
+   * Sends a segment unordered (see the file's comment): lost, duplicated (the
+   * second copy made by `duplicate`) or delayed as the link's quality draws.
+   * Returns false when this side cannot send any more.
+   */
+  protected sendUnordered(segment: S, size: number, duplicate: (segment: S) => S): boolean {
+    if (this.state !== "open") return false;
+    this.traceSend(segment, size);
+    const quality = this.links.qualityOf(this.localAddress, this.remoteAddress);
+    const random = this.links.randomStream;
+    if (random.bool(quality.lossProbability)) {
+      this.traceLoss(segment, size);
+      return true;
+    }
+    const copies = random.bool(quality.duplicateProbability) ? 2 : 1;
+    const scheduler = this.owner.scheduler;
+    const peer = this.peer;
+    for (let copy = 0; copy < copies; copy++) {
+      let arrival = Math.max(scheduler.now + this.links.latency(this.localAddress, this.remoteAddress), this.links.clogEnd(this.localAddress, this.remoteAddress));
+      if (random.bool(quality.reorderProbability)) {
+        arrival += random.float(0, quality.reorderDelayMsMax);
+      } else {
+        // Without the reordering fault a link is FIFO, as for datagrams: jitter never lets one overtake.
+        arrival = Math.max(arrival, this.lastArrival);
+        this.lastArrival = arrival;
+      }
+      const delivered = copy === 0 ? segment : duplicate(segment);
+      scheduler.at(arrival, () => peer.arriveUnordered(delivered, size, this), { owner: peer.owner, wakes: false });
+    }
+    return true;
   }
 
   /** The error a read or write of this side gets, if it cannot read or write any more. */
@@ -200,6 +241,12 @@ export abstract class Endpoint<S> implements ConnectionSide {
     if (segment === undefined) this.receiveEnd();
     else this.receive(segment, size);
     sender.pumpWrites();
+  }
+
+  /** An unordered segment arrives (an event of this side's owner): delivered unless either side is reset or this one closed. */
+  private arriveUnordered(segment: S, size: number, sender: Endpoint<S>): void {
+    if (this.state !== "open" || sender.state === "reset") return;
+    this.receive(segment, size);
   }
 
   /** Sends queued writes that now fit the window (synchronously, inside an event of the owner). */

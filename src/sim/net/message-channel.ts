@@ -8,8 +8,10 @@
  * the sender before they are queued (the channel never shares an object between
  * hosts); their size is the sender's estimate of their encoded size.
  *
- * Faults: those of endpoint.ts. No message is lost, duplicated or reordered within
- * a channel; after a reset nothing more is delivered.
+ * Faults: those of endpoint.ts. A message sent with `send` is never lost,
+ * duplicated or reordered within its channel; one sent with `sendDatagram` (a
+ * system said it takes that message as a datagram) may be, as the link's quality
+ * draws. After a reset nothing more is delivered.
  */
 import type { NetError } from "../env.ts";
 import { Endpoint } from "./endpoint.ts";
@@ -31,11 +33,27 @@ export class MessageEndpoint<M> extends Endpoint<M> {
   private unreadSize = 0;
   private endArrived = false;
   private endReported = false;
+  /** Messages sent by this side so far; each is traced with its number (`seq`), so sends and deliveries pair up however they arrive. */
+  private sent = 0;
+  private readonly numbers = new WeakMap<object, number>();
   label: MessageLabel<M> = () => ({});
 
   /** Queues a message of `size` estimated bytes: undefined when sent at once, else a promise that resolves once sent. */
   send(message: M, size: number): Promise<void> | undefined {
     return this.enqueue(message, size);
+  }
+
+  /**
+   * Sends a message as a datagram on this connection: it may be lost, delivered
+   * twice (the second a fresh `copy`) or overtake others, as the link's quality
+   * says. False when the channel cannot send any more.
+   */
+  sendDatagram(message: M, size: number, copy: (message: M) => M): boolean {
+    return this.sendUnordered(message, size, (original) => {
+      const duplicate = copy(original);
+      this.numbers.set(duplicate as object, this.numberOf(original));
+      return duplicate;
+    });
   }
 
   /** Starts handing messages to `receiver`: those that arrived already first, then each as it arrives. Call once. */
@@ -59,7 +77,18 @@ export class MessageEndpoint<M> extends Endpoint<M> {
   }
 
   protected traceSend(message: M, size: number): void {
-    this.tracer.trace(this.localAddress, "net.message.send", { connection: this.id, to: this.remoteAddress, bytes: size, ...this.label(message) });
+    const seq = ++this.sent;
+    this.numbers.set(message as object, seq);
+    this.tracer.trace(this.localAddress, "net.message.send", { connection: this.id, to: this.remoteAddress, seq, bytes: size, ...this.label(message) });
+  }
+
+  /** The number this side traced `message` with when it sent it. */
+  numberOf(message: M): number {
+    return this.numbers.get(message as object) ?? 0;
+  }
+
+  protected traceLoss(message: M, size: number): void {
+    this.tracer.trace(this.localAddress, "net.message.drop", { connection: this.id, to: this.remoteAddress, seq: this.numberOf(message), bytes: size, ...this.label(message) });
   }
 
   protected receive(message: M, size: number): void {
@@ -90,7 +119,8 @@ export class MessageEndpoint<M> extends Endpoint<M> {
   }
 
   private deliver(message: M, size: number): void {
-    this.tracer.trace(this.localAddress, "net.message.deliver", { connection: this.id, from: this.remoteAddress, bytes: size, ...this.label(message) });
+    const seq = (this.peer as MessageEndpoint<M>).numberOf(message);
+    this.tracer.trace(this.localAddress, "net.message.deliver", { connection: this.id, from: this.remoteAddress, seq, bytes: size, ...this.label(message) });
     (this.receiver as MessageReceiver<M>).message(message);
   }
 

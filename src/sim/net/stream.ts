@@ -57,6 +57,10 @@ export class StreamEndpoint extends Endpoint<Uint8Array> implements Connection {
     this.tracer.trace(this.localAddress, "net.stream.send", { connection: this.id, to: this.remoteAddress, bytes: data.length });
   }
 
+  protected traceLoss(): void {
+    throw new Error("byte streams never send unordered segments");
+  }
+
   protected receive(data: Uint8Array): void {
     this.tracer.trace(this.localAddress, "net.stream.deliver", { connection: this.id, from: this.remoteAddress, bytes: data.length });
     this.buffer.push(data);

@@ -3,8 +3,10 @@
  * the peer's raft service, on the pooled connection to it, as etcd's rafthttp
  * streams messages; the answers of Raft (votes, append responses) travel as
  * notifications the other way. The core copes with loss, duplication, delay and
- * reordering, so a message lost with its connection, or one that is malformed or
- * reaches a server that shut down, is simply dropped.
+ * reordering, so the transport relies on none of the connection's guarantees: it
+ * sends every message as a datagram (the link may lose, duplicate or reorder it),
+ * and a message lost with its connection, or one that is malformed or reaches a
+ * server that shut down, is simply dropped.
  *
  * InstallSnapshot carries the snapshot's bytes, read from the snapshot store, as a
  * unary call: the receiver stores them durably before it steps its core, and the
@@ -77,7 +79,8 @@ export class Transport {
       void this.sendSnapshot(message);
       return;
     }
-    if (!this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), { dialTimeoutMs: this.deadlineMs })) {
+    // The core copes with lost, duplicated and reordered messages: they go as datagrams.
+    if (!this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), { dialTimeoutMs: this.deadlineMs, datagram: true })) {
       this.droppedMessages++;
       this.env.probe("raft.message-dropped-backpressure");
     }

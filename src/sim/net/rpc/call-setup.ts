@@ -48,6 +48,8 @@ export function prepareCall(id: number, call: CallArguments, transport: FrameTra
 /** A notification ready to go (see Rpc.notify): checked like a call's arguments. */
 export interface NotificationSetup {
   readonly id: number;
+  /** Sent as a datagram (NotifyOptions.datagram). */
+  readonly datagram: boolean;
   readonly address: string;
   readonly port: number;
   readonly dialTimeoutMs: number;
@@ -59,7 +61,9 @@ export function prepareNotification(id: number, call: Omit<CallArguments, "optio
   const { address, port, method, request } = call;
   checkTarget(address, port, method);
   const dialTimeoutMs = checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT);
-  return { id, address, port, dialTimeoutMs, frame: prepareChecked(transport, method, { type: "notification", id, method, payload: request }) };
+  const datagram = call.options?.datagram === true;
+  const frame = prepareChecked(transport, method, datagram ? { type: "notification", id, method, payload: request, datagram } : { type: "notification", id, method, payload: request });
+  return { id, address, port, dialTimeoutMs, datagram, frame };
 }
 
 function checkTarget(address: string, port: number, method: string): void {

@@ -103,7 +103,7 @@ export class ClientConnection {
    * Sends a one-way notification (its id, from the same sequence as the calls', is
    * `id`). False when it is dropped at once: the connection finished, or too many wait.
    */
-  notify(id: number, frame: OutgoingFrame): boolean {
+  notify(id: number, frame: OutgoingFrame, datagram = false): boolean {
     if (this.state === "finished") return false;
     assert(id > this.highestCallId, () => `rpc notification id ${id} not above ${this.highestCallId}`);
     if (this.dialQueue.length + this.notificationsWaitingForWindow >= RPC_NOTIFICATIONS_QUEUED_MAX) return false;
@@ -112,6 +112,7 @@ export class ClientConnection {
       this.dialQueue.push({ id, frame });
       return true;
     }
+    if (datagram && (this.connection as FrameChannel).sendDatagram(frame)) return true;
     this.writeNotification(frame);
     return true;
   }

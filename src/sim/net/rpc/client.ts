@@ -39,7 +39,7 @@ export class Client {
     const setup = prepareNotification(this.nextCallId++, { address, port, method, request: message, options }, this.transport);
     const connection = this.pool.acquire(setup.address, setup.port, setup.dialTimeoutMs);
     if (connection instanceof RpcError) return false;
-    return connection.notify(setup.id, setup.frame);
+    return connection.notify(setup.id, setup.frame, setup.datagram);
   }
 
   /**

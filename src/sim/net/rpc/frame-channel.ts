@@ -38,6 +38,12 @@ export interface FrameChannel {
   run(onFrame: (frame: Frame) => string | undefined): Promise<ReadEnd>;
   /** Sends a prepared frame: undefined when taken at once, else a promise that settles when taken or when the channel broke. */
   send(frame: OutgoingFrame): Promise<void> | undefined;
+  /**
+   * Sends a prepared frame as a datagram (lost, duplicated or reordered as the link
+   * says), where the wire can: false when it cannot (a byte stream keeps order) or
+   * the channel is closed, and the caller then uses `send`.
+   */
+  sendDatagram(frame: OutgoingFrame): boolean;
   close(): void;
   reset(): void;
 }
@@ -86,6 +92,9 @@ class ByteChannel implements FrameChannel {
     // An encoded frame is fresh and nobody changes it: the kernel's streams take it without a copy.
     const connection = this.connection as Connection & { writeOwned?: (bytes: Uint8Array) => Promise<void> };
     return connection.writeOwned !== undefined ? connection.writeOwned(frame as Uint8Array) : connection.write(frame as Uint8Array);
+  }
+  sendDatagram(): boolean {
+    return false;
   }
   close(): void {
     this.connection.close();
@@ -146,6 +155,10 @@ class ObjectChannel implements FrameChannel {
   send(frame: OutgoingFrame): Promise<void> | undefined {
     const copied = frame as CopiedFrame;
     return this.endpoint.send(copied.frame, copied.size);
+  }
+  sendDatagram(frame: OutgoingFrame): boolean {
+    const copied = frame as CopiedFrame;
+    return this.endpoint.sendDatagram(copied.frame, copied.size, (original) => copyFrame(original).frame);
   }
   close(): void {
     this.endpoint.close();

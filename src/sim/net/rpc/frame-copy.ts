@@ -65,10 +65,11 @@ function copyFields(frame: Frame): Frame {
       measureNumber(frame.id);
       return { ...frame, payload: copyValue(frame.payload, 0) };
     case "notification":
-      measureArray(4);
+      measureArray(frame.datagram === true ? 5 : 4);
       measureNumber(1);
       measureNumber(frame.id);
       measureString(frame.method);
+      if (frame.datagram === true) bodyBytes += 1;
       return { ...frame, payload: copyValue(frame.payload, 0) };
     case "error": {
       measureArray(frame.details === undefined ? 4 : 5);

@@ -9,7 +9,7 @@
  *   message  [5, id, payload]                                          server → client
  *   end      [6, id]                                                   server → client
  *   error    [7, id, code, message, details?]                          server → client
- *   notification [8, id, method, payload]                              client → server
+ *   notification [8, id, method, payload, datagram?]                   client → server
  *
  * Faults handled here: a peer's body that does not decode, carries values that are
  * not WireValues, or has the wrong shape is reported as malformed (a value, never a
@@ -56,8 +56,12 @@ export interface ErrorFrame {
   details: WireValue | undefined;
 }
 
-/** A one-way message: no answer. Its id is taken from the same sequence as the calls'. */
-export interface NotificationFrame { type: "notification"; id: number; method: string; payload: WireValue }
+/**
+ * A one-way message: no answer. Its id is taken from the same sequence as the
+ * calls'. `datagram`: the sender takes it as a datagram (it may be lost, arrive
+ * twice or out of order), so the server does not hold its id to the order.
+ */
+export interface NotificationFrame { type: "notification"; id: number; method: string; payload: WireValue; datagram?: true }
 
 /** Frames a client sends. */
 export type ClientFrame = RequestFrame | CancelFrame | CreditFrame | NotificationFrame;
@@ -110,7 +114,9 @@ function frameToArray(frame: Frame): unknown[] {
     case "end":
       return [TAGS.end, frame.id];
     case "notification":
-      return [TAGS.notification, frame.id, frame.method, frame.payload];
+      return frame.datagram === true
+        ? [TAGS.notification, frame.id, frame.method, frame.payload, true]
+        : [TAGS.notification, frame.id, frame.method, frame.payload];
     case "error":
       return frame.details === undefined
         ? [TAGS.error, frame.id, frame.code, frame.message]
@@ -160,14 +166,14 @@ function shapeFrame(tag: unknown, id: number, fields: unknown[]): Frame | string
     case TAGS.error:
       return shapeError(id, fields);
     case TAGS.notification: {
-      const [, , method, payload] = fields;
-      if (fields.length !== 4) return "notification frame must have 4 fields";
+      const [, , method, payload, datagram] = fields;
+      if (fields.length !== 4 && !(fields.length === 5 && datagram === true)) return "notification frame must have 4 fields, or 5 ending in true";
       if (typeof method !== "string" || method.length === 0 || method.length > RPC_METHOD_NAME_LENGTH_MAX) {
         return `notification frame has an invalid method ${describe(method)}`;
       }
       const checked = checkedPayload(payload);
       if (typeof checked === "string") return checked;
-      return { type: "notification", id, method, payload: checked.value };
+      return fields.length === 5 ? { type: "notification", id, method, payload: checked.value, datagram: true } : { type: "notification", id, method, payload: checked.value };
     }
     default:
       return `unknown frame tag ${describe(tag)}`;

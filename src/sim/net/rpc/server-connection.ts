@@ -95,8 +95,11 @@ export class ServerConnection {
    * an unhandled rejection (a violation in a run) instead of vanishing.
    */
   private notify(frame: NotificationFrame): string | undefined {
-    if (frame.id <= this.highestCallId) return `client reused call id ${frame.id} (ids must increase past ${this.highestCallId})`;
-    this.highestCallId = frame.id;
+    // A datagram may come late, twice, or before frames sent earlier: it neither is held to the order of ids nor moves it.
+    if (frame.datagram !== true) {
+      if (frame.id <= this.highestCallId) return `client reused call id ${frame.id} (ids must increase past ${this.highestCallId})`;
+      this.highestCallId = frame.id;
+    }
     const entry = this.lookup(frame.method);
     if (entry?.kind !== "notification") return undefined;
     try {
