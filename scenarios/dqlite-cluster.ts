@@ -3,7 +3,8 @@
  * (runDqliteServer with wa-sqlite on the host's simulated disk), each under a
  * supervisor that restarts the host's process (a clean stop, the disk kept) after
  * a failed start or a fatal stop (Raft's storage failed, or the node stopped
- * serving because its copy lacks what Raft committed), at most RESTARTS_MAX times per host in a run. A
+ * serving because its copy lacks what Raft committed), for as long as the run lasts, after a backoff that
+ * doubles up to RESTART_BACKOFF_MS_MAX (supervisor.ts's; it resets once a process ran long). A
  * fresh process, not a second start in the same one: a stopped node does not
  * release its ports. The records the scenarios check
  * continuously:
@@ -26,13 +27,12 @@ import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { RESTART_BACKOFF_MS_INITIAL, RESTART_BACKOFF_MS_MAX, RESTART_BACKOFF_RESET_MS } from "./supervisor.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
 import type { World } from "../src/sim/world.ts";
 
 /** Supervisor restarts of one host in a run at most (after failed starts or fatal stops). */
-const RESTARTS_MAX = 20;
-const RESTART_BACKOFF_MS = 100;
 /** Steps of 1 ms that `settle` runs the world at most while waiting on simulated I/O. */
 const SETTLE_STEPS_MAX = 20_000;
 
@@ -89,14 +89,15 @@ export const DQLITE_SCENARIO_BASE = {
 /** Adds and starts one host per server; returns the records they fill. */
 export function startDqliteCluster(context: ScenarioContext, options: DqliteClusterOptions): DqliteCluster {
   const cluster: DqliteCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
-  const restarts = new Map<string, number>();
+  const backoffs = new Map<string, { ms: number; lastAt: number }>();
   const { world } = context;
   /** Restarts `host`'s process after the backoff, unless it was restarted meanwhile (by the fault plan). */
   const restart = (host: string, incarnation: number) => {
-    const done = restarts.get(host) ?? 0;
-    if (done >= RESTARTS_MAX) return;
-    restarts.set(host, done + 1);
-    world.scheduler.schedule(RESTART_BACKOFF_MS, () => {
+    const previous = backoffs.get(host);
+    const fresh = previous === undefined || world.now - previous.lastAt >= RESTART_BACKOFF_RESET_MS;
+    const backoffMs = fresh ? RESTART_BACKOFF_MS_INITIAL : Math.min(RESTART_BACKOFF_MS_MAX, previous.ms * 2);
+    backoffs.set(host, { ms: backoffMs, lastAt: world.now });
+    world.scheduler.schedule(backoffMs, () => {
       const process = world.host(host);
       if (process.incarnations !== incarnation || process.incarnation === undefined) return;
       process.stop();

@@ -1,7 +1,7 @@
 /**
  * The server side of the etcd scenarios: one host per member (runEtcdServer), each
  * under a supervisor that starts it again after a fatal disk failure or a failed
- * start (at most RESTARTS_MAX times per incarnation), and the records the scenarios
+ * start, with a capped backoff, for as long as the run lasts (supervisor.ts), and the records the scenarios
  * check continuously:
  * - etcd.election-safety: at most one leader per Raft term;
  * - etcd.state-machine-safety: no two members apply different commands at one
@@ -13,10 +13,9 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { supervise } from "./supervisor.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 
-const RESTARTS_MAX = 20;
-const RESTART_BACKOFF_MS = 100;
 
 export interface EtcdClusterOptions {
   readonly servers: readonly string[];
@@ -54,21 +53,17 @@ function describeApplied(command: unknown, result: { ok: boolean; revision?: num
 
 export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterOptions): EtcdCluster {
   const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
-  for (const host of options.servers) context.world.addHost(host, (env) => supervise(env, cluster, options)).start();
+  for (const host of options.servers) context.world.addHost(host, (env) => superviseMember(env, cluster, options)).start();
   return cluster;
 }
 
-function count(cluster: EtcdCluster, name: string): void {
-  cluster.failures[name] = (cluster.failures[name] ?? 0) + 1;
-}
 
-async function supervise(env: Env, cluster: EtcdCluster, options: EtcdClusterOptions): Promise<void> {
+async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
   const brokenVariant = options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS ? (options.variant as ServerBrokenVariant) : undefined;
-  for (let start = 0; start < RESTARTS_MAX; start++) {
-    let server: EtcdServer;
-    try {
-      server = await runEtcdServer(env, {
+  await supervise(env, cluster.failures, {
+    start: () =>
+      runEtcdServer(env, {
         raft: { ...options.raft, bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
         ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
         ...(options.autoCompactionRetentionRevisions !== undefined ? { autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions, autoCompactionIntervalMs: 200 } : {}),
@@ -82,20 +77,15 @@ async function supervise(env: Env, cluster: EtcdCluster, options: EtcdClusterOpt
             options.onApplied?.(env.host, index, command, result);
           },
         },
-      });
-    } catch (error) {
-      count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
-      await env.clock.sleep(RESTART_BACKOFF_MS);
-      continue;
-    }
-    cluster.live.set(env.host, server);
-    observeElectionSafety(server.node, env.host, cluster, "etcd.election-safety");
-    const reason = await server.terminated;
-    cluster.live.delete(env.host);
-    if (reason === undefined) return;
-    count(cluster, `stopped:${reason.name}`);
-    await env.clock.sleep(RESTART_BACKOFF_MS);
-  }
+      }),
+    run: async (server) => {
+      cluster.live.set(env.host, server);
+      observeElectionSafety(server.node, env.host, cluster, "etcd.election-safety");
+      const reason = await server.terminated;
+      cluster.live.delete(env.host);
+      return reason?.name;
+    },
+  });
 }
 
 /** Reports the problems recorded since the last call; returns the new count reported. */

@@ -2,8 +2,8 @@
  * The server side of the Gazette scenarios: an etcd cluster (scenarios/etcd-cluster.ts),
  * a fragment store host, and brokers, each broker under a supervisor that starts it
  * again when it stops (its lease was lost: Gazette's broker exits then and is
- * restarted by its orchestrator) or fails to start, at most RESTARTS_MAX times per
- * incarnation. With a membership (scenarios that churn the cluster), a broker host
+ * restarted by its orchestrator) or fails to start, with a capped backoff, for as
+ * long as the run lasts (supervisor.ts). With a membership (scenarios that churn the cluster), a broker host
  * starts its broker only once it joined, and its supervisor never starts again a
  * broker that left for good.
  */
@@ -19,9 +19,8 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
+import { supervise } from "./supervisor.ts";
 
-const RESTARTS_MAX = 50;
-const RESTART_BACKOFF_MS = 200;
 
 export interface BrokerHost {
   readonly host: string;
@@ -86,7 +85,7 @@ export function startGazetteCluster(context: ScenarioContext, options: GazetteCl
   const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: options.etcdCompactionRetentionRevisions ?? 2_000 });
   const cluster: GazetteCluster = { etcd, brokers: new Map(), failures: {}, storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/` };
   context.world.addHost(options.store, (env) => runStore(env, options.storeObserver)).start();
-  for (const broker of options.brokers) context.world.addHost(broker.host, (env) => supervise(env, cluster, options, broker)).start();
+  for (const broker of options.brokers) context.world.addHost(broker.host, (env) => superviseBroker(env, cluster, options, broker)).start();
   return cluster;
 }
 
@@ -94,30 +93,22 @@ async function runStore(env: Env, observer: FragmentStoreObserver | undefined): 
   await runFragmentStore(env, observer !== undefined ? { observer } : {}).closed;
 }
 
-function count(cluster: GazetteCluster, name: string): void {
-  cluster.failures[name] = (cluster.failures[name] ?? 0) + 1;
-}
 
-async function supervise(env: Env, cluster: GazetteCluster, options: GazetteClusterOptions, host: BrokerHost): Promise<void> {
+async function superviseBroker(env: Env, cluster: GazetteCluster, options: GazetteClusterOptions, host: BrokerHost): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.brokers.delete(env.host));
   const membership = options.membership;
   if (membership !== undefined) while (!membership.joined(env.host)) await env.clock.sleep(JOIN_POLL_MS);
-  for (let start = 0; start < RESTARTS_MAX; start++) {
-    if (membership?.departed(env.host) === true) return;
-    let broker: Broker;
-    try {
-      broker = await runBroker(env, { etcdEndpoints: options.etcd, zone: host.zone, port: BROKER_PORT, ...options.broker });
-    } catch (error) {
-      count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
-      await env.clock.sleep(RESTART_BACKOFF_MS);
-      continue;
-    }
-    cluster.brokers.set(env.host, broker);
-    const reason = await broker.terminated;
-    cluster.brokers.delete(env.host);
-    count(cluster, `stopped:${reason}`);
-    await env.clock.sleep(RESTART_BACKOFF_MS);
-  }
+  await supervise(env, cluster.failures, {
+    start: () => runBroker(env, { etcdEndpoints: options.etcd, zone: host.zone, port: BROKER_PORT, ...options.broker }),
+    run: async (broker) => {
+      cluster.brokers.set(env.host, broker);
+      const reason = await broker.terminated;
+      cluster.brokers.delete(env.host);
+      // A broker always stops for a reason, even when it left: the supervisor then retires it.
+      return reason;
+    },
+    retired: () => membership?.departed(env.host) === true,
+  });
 }
 
 /** A journal spec for the scenarios: replication, fragment length, retention and refresh on the store. */

@@ -1,7 +1,7 @@
 /**
  * The server side of the raft-kv scenarios: one host per KV server (runKvServer),
  * each under a supervisor that starts it again after a fatal disk failure or a
- * failed start (at most RESTARTS_MAX times per incarnation), and the records the
+ * failed start, with a capped backoff, for as long as the run lasts (supervisor.ts), and the records the
  * scenarios check continuously:
  * - raft.election-safety: at most one leader per term (from the leadership observers);
  * - raft.state-machine-safety: no two hosts apply different commands at one index
@@ -14,11 +14,9 @@ import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { supervise } from "./supervisor.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
-/** Starts of a server in one incarnation at most (after fatal failures). */
-const RESTARTS_MAX = 20;
-const RESTART_BACKOFF_MS = 100;
 
 export interface KvClusterOptions {
   readonly servers: readonly string[];
@@ -66,7 +64,7 @@ export function startKvCluster(context: ScenarioContext, options: KvClusterOptio
   const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
   for (const host of options.servers) {
     cluster.appliedIds.set(host, new Set());
-    context.world.addHost(host, (env) => supervise(env, cluster, options)).start();
+    context.world.addHost(host, (env) => superviseServer(env, cluster, options)).start();
   }
   return cluster;
 }
@@ -77,17 +75,13 @@ function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
   return { brokenVariant: variant as BrokenVariant };
 }
 
-function count(cluster: KvCluster, name: string): void {
-  cluster.failures[name] = (cluster.failures[name] ?? 0) + 1;
-}
 
-async function supervise(env: Env, cluster: KvCluster, options: KvClusterOptions): Promise<void> {
+async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
   const applied = cluster.appliedIds.get(env.host) as Set<string>;
-  for (let start = 0; start < RESTARTS_MAX; start++) {
-    let server: KvServer;
-    try {
-      server = await runKvServer(env, {
+  await supervise(env, cluster.failures, {
+    start: () =>
+      runKvServer(env, {
         raft: { ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
         ...(options.readMode ? { readMode: options.readMode } : {}),
         onApply: (index, command) => {
@@ -97,20 +91,15 @@ async function supervise(env: Env, cluster: KvCluster, options: KvClusterOptions
           cluster.appliedAt.set(index, text);
           if (command !== undefined) applied.add(command.id);
         },
-      });
-    } catch (error) {
-      count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
-      await env.clock.sleep(RESTART_BACKOFF_MS);
-      continue;
-    }
-    cluster.live.set(env.host, server);
-    observeElectionSafety(server.node, env.host, cluster, "raft.election-safety");
-    const reason = await server.terminated;
-    cluster.live.delete(env.host);
-    if (reason === undefined) return;
-    count(cluster, `stopped:${reason.name}`);
-    await env.clock.sleep(RESTART_BACKOFF_MS);
-  }
+      }),
+    run: async (server) => {
+      cluster.live.set(env.host, server);
+      observeElectionSafety(server.node, env.host, cluster, "raft.election-safety");
+      const reason = await server.terminated;
+      cluster.live.delete(env.host);
+      return reason?.name;
+    },
+  });
 }
 
 /** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
