@@ -21,7 +21,7 @@ import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-c
 import { appendRequest, readRequest } from "../src/impl/gazette/protocol/messages.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
-import type { ScenarioContext } from "../src/sim/runner.ts";
+import { standaloneContext } from "../src/sim/runner.ts";
 import { World } from "../src/sim/world.ts";
 import { brokersClient, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "../scenarios/gazette-cluster.ts";
 import type { BenchSection } from "./lib.ts";
@@ -103,7 +103,7 @@ async function runBench(replication: number, measured: Measured): Promise<void> 
     state.readDone = true;
   };
   const world = new World({ seed: 1, disks: createSimDisks() });
-  const context: ScenarioContext = { world, seed: 1, random: world.stream("workload"), variant: undefined, params: {}, phase: () => "safety", livenessStartedAt: () => undefined };
+  const context = standaloneContext(world, 1);
   const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: "fragments", broker: { leaseTtlSeconds: 10 } });
   world.addHost("admin", async (env) => {
     const admin = client(env);

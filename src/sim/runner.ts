@@ -32,12 +32,26 @@ export interface ScenarioContext {
   /** The broken variant under test, if any (never set on the shipping path). */
   readonly variant: string | undefined;
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * The value of the scenario's knob `name` in this run (Scenario.knobs): the
+   * params' value when given, else the seed's draw. Throws for an undeclared knob.
+   */
+  readonly knob: KnobReader;
   /** The fault plan this run applies (a scenario that acts on the world itself keeps out of its way); absent outside the runner. */
   readonly faultPlan?: FaultPlan;
   phase(): Phase;
   /** Virtual time at which the liveness phase began (undefined before). */
   livenessStartedAt(): number | undefined;
 }
+
+/** A knob's value: part of a run's configuration. */
+export type KnobValue = number | string | boolean;
+
+/** Draws a knob's value from the run's configuration stream (its own fork per knob). */
+export type Knob = (random: Random) => KnobValue;
+
+/** Reads a knob of the run (ScenarioContext.knob). */
+export type KnobReader = <T extends KnobValue>(name: string) => T;
 
 export interface ScenarioHooks {
   /** Continuous invariants: called often during the run; report with `world.violate`. */
@@ -60,8 +74,8 @@ export interface Scenario {
   readonly safetyMs: number;
   readonly livenessMs: number;
   readonly maxEvents?: number;
-  /** Hosts the generated fault plan may target. */
-  readonly faultHosts: readonly string[];
+  /** Hosts the generated fault plan may target (a function of the knobs when the cluster's shape is one). */
+  readonly faultHosts: readonly string[] | ((knob: KnobReader) => readonly string[]);
   readonly faultKinds?: readonly SwarmKind[];
   /** Fault hosts whose disks the swarm may fail (default: the first minority of faultHosts). */
   readonly diskFaultHosts?: readonly string[];
@@ -75,10 +89,16 @@ export interface Scenario {
   readonly variants?: Readonly<Record<string, string>>;
   /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
   readonly probePrefixes?: readonly string[];
+  /**
+   * Swarm testing of the configuration: each seed draws every knob (cluster size,
+   * timeouts, thresholds, disk latency...), recorded in the result's stats and
+   * replayed from the seed, or fixed with `params` of the same name.
+   */
+  readonly knobs?: Readonly<Record<string, Knob>>;
   /** Integer workload parameters that shrinking may lower; `default` is the value used when absent. */
   readonly shrinkableParams?: Readonly<Record<string, { min: number; default: number }>>;
-  /** A fresh disk system for a run (omit for scenarios that use no disk). */
-  createDisks?(): DiskSystem;
+  /** A fresh disk system for a run (omit for scenarios that use no disk); it may read the run's knobs (disk latency). */
+  createDisks?(knob: KnobReader): DiskSystem;
   setup(context: ScenarioContext): ScenarioHooks;
 }
 
@@ -109,6 +129,8 @@ export interface RunStats {
   progressAtMs?: number;
   probes: Record<string, number>;
   workload: Record<string, number | string>;
+  /** The configuration the run drew or was given (Scenario.knobs). */
+  knobs?: Record<string, KnobValue>;
 }
 
 export interface RunResult {
@@ -138,6 +160,19 @@ export function swarmWireMode(scenarioName: string, seed: number): WireMode {
   return new Random(worldSeed(scenarioName, seed)).fork("wire-mode").bool(SWARM_FRAMES_PROBABILITY) ? "frames" : "objects";
 }
 
+/** Every knob's value: the params' when given (a replay, a shrunk run), else drawn from its own fork of `random`. */
+function drawKnobs(scenario: Scenario, random: Random, params: Readonly<Record<string, unknown>>): Record<string, KnobValue> {
+  const values: Record<string, KnobValue> = {};
+  for (const [name, knob] of Object.entries(scenario.knobs ?? {})) {
+    const given = params[name];
+    if (given !== undefined && typeof given !== "number" && typeof given !== "string" && typeof given !== "boolean") {
+      throw new ScenarioError(`knob ${name} of ${scenario.name}: params give ${JSON.stringify(given)}, not a number, string or boolean`);
+    }
+    values[name] = given ?? knob(random.fork(name));
+  }
+  return values;
+}
+
 /** The fault kinds the swarm may pick for a scenario: its own list, and never disk faults when its hosts have no disks. */
 function swarmKindsOf(scenario: Scenario): readonly SwarmKind[] {
   const kinds = scenario.faultKinds ?? SWARM_KINDS;
@@ -153,13 +188,38 @@ export class ScenarioError extends Error {
   override readonly name = "ScenarioError";
 }
 
+/**
+ * A context for driving a scenario's kits outside the runner (benchmarks, component
+ * tests): the safety phase, no fault plan, no knobs.
+ */
+export function standaloneContext(world: World, seed: number): ScenarioContext {
+  return {
+    world,
+    seed,
+    random: world.stream("workload"),
+    variant: undefined,
+    params: {},
+    knob: (name) => {
+      throw new ScenarioError(`no knob "${name}" outside a scenario run`);
+    },
+    phase: () => "safety",
+    livenessStartedAt: () => undefined,
+  };
+}
+
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new ScenarioError(`seed must be a non-negative integer, got ${options.seed}`);
   if (options.variant !== undefined && scenario.variants?.[options.variant] === undefined) {
     const known = Object.keys(scenario.variants ?? {});
     throw new ScenarioError(`scenario ${scenario.name} has no variant "${options.variant}" (variants: ${known.length ? known.join(", ") : "none"})`);
   }
-  const disks = scenario.createDisks?.();
+  const knobs = drawKnobs(scenario, new Random(worldSeed(scenario.name, options.seed)).fork("knobs"), options.params ?? {});
+  const knob: KnobReader = <T extends KnobValue>(name: string): T => {
+    const value = knobs[name];
+    if (value === undefined) throw new ScenarioError(`scenario ${scenario.name} has no knob "${name}"`);
+    return value as T;
+  };
+  const disks = scenario.createDisks?.(knob);
   const wireMode = options.wireMode ?? swarmWireMode(scenario.name, options.seed);
   const worldOptions: ConstructorParameters<typeof World>[0] = { seed: worldSeed(scenario.name, options.seed), buggify: options.buggify ?? false, wireMode };
   if (options.trace !== undefined) worldOptions.trace = options.trace;
@@ -169,7 +229,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const livenessMs = options.livenessMs ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), { hosts: scenario.faultHosts, durationMs: safetyMs, kinds: swarmKindsOf(scenario), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
+    : swarmPlan(world.stream("faults"), { hosts: typeof scenario.faultHosts === "function" ? scenario.faultHosts(knob) : scenario.faultHosts, durationMs: safetyMs, kinds: swarmKindsOf(scenario), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {
@@ -178,6 +238,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     random: world.stream("workload"),
     variant: options.variant,
     params: options.params ?? {},
+    knob,
     faultPlan: plan,
     phase: () => phase,
     livenessStartedAt: () => livenessStart,
@@ -242,6 +303,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       workload: hooks.summary?.() ?? {},
     };
     if (progressAt !== undefined) stats.progressAtMs = progressAt;
+    if (Object.keys(knobs).length > 0) stats.knobs = knobs;
     const result: RunResult = {
       scenario: scenario.name,
       seed: options.seed,

@@ -7,7 +7,7 @@
 import { EtcdClient } from "../../../../../src/impl/etcd/index.ts";
 import { createSimDisks } from "../../../../../src/sim/disk/system.ts";
 import type { Env, ProcessMain } from "../../../../../src/sim/env.ts";
-import type { ScenarioContext } from "../../../../../src/sim/runner.ts";
+import { standaloneContext } from "../../../../../src/sim/runner.ts";
 import { World } from "../../../../../src/sim/world.ts";
 import { leaderOf, startEtcdCluster, type EtcdCluster } from "../../../../../scenarios/etcd-cluster.ts";
 
@@ -20,15 +20,7 @@ export interface EtcdWorld {
 
 export function createEtcdWorld(seed: number): EtcdWorld {
   const world = new World({ seed, disks: createSimDisks() });
-  const context: ScenarioContext = {
-    world,
-    seed,
-    random: world.stream("workload"),
-    variant: undefined,
-    params: {},
-    phase: () => "safety",
-    livenessStartedAt: () => undefined,
-  };
+  const context = standaloneContext(world, seed);
   const cluster = startEtcdCluster(context, { servers: ETCD_SERVERS });
   return { world, cluster };
 }
