@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { SCENARIOS } from "../../../scenarios/index.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
-import { runScenario, type RunOptions, type Scenario } from "../../sim/runner.ts";
+import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
 import type { SweepRecord } from "../../sim/sweep-record.ts";
 import { scanPoints } from "../coverage/points.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
@@ -62,9 +62,11 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   const records: SweepRecord[] = [];
   const nondeterministic: Array<{ task: SweepTask; difference: DeterminismDifference }> = [];
   const errors: string[] = [];
+  const refusals: string[] = [];
   const start = performance.now();
   await runTasks(tasks, workers, (answer: SweepAnswer) => {
     const task = tasks[answer.id] as SweepTask;
+    if (!answer.ok && answer.refused === true) refusals.push(`${task.scenario} seed ${task.seed}: ${answer.error}`);
     if (!answer.ok) {
       errors.push(`${task.scenario} seed ${task.seed}: ${answer.error}`);
       ordered.skip(answer.id);
@@ -78,6 +80,8 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   });
   bar?.stop();
   if (lines !== undefined) await new Promise<void>((resolve) => lines.end(() => resolve()));
+  // A refused run is bad input (a plan naming a host the scenario lacks), not a failure: exit 2, not a table.
+  if (refusals.length > 0) throw new ScenarioError(refusals[0] as string);
   if (options.counterexamples !== undefined) await writeCounterexamples(records, options.counterexamples);
   output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
   output.out("");
