@@ -8,7 +8,7 @@ import type { Output } from "../main.ts";
 import { chromeTraceOf } from "../view/chrome-trace.ts";
 import { buildDiagramModel } from "../view/diagram-model.ts";
 import { loadRun } from "../view/load-run.ts";
-import { writeOutputFile } from "../view/write-output.ts";
+import { writeOutputFile } from "../output-files.ts";
 
 /** The formats `dst export` writes. */
 export const EXPORT_FORMATS: readonly string[] = ["chrome"];
