@@ -11,6 +11,7 @@ import { CounterexampleError } from "../sim/counterexample.ts";
 import { FaultPlanError } from "../sim/faults/plan.ts";
 import { ScenarioError, type Scenario } from "../sim/runner.ts";
 import { UsageError } from "./input.ts";
+import { printable, printableLines } from "./printable.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
 import { exportCommand } from "./commands/export.ts";
@@ -34,7 +35,9 @@ const processOutput: Output = {
 };
 
 /** Runs the CLI on `argv` (without node and script); resolves with the exit code. */
-export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
+export async function main(argv: readonly string[], given: Output = processOutput): Promise<number> {
+  // Whatever reaches stderr may quote hostile input (a binary file, a file name): never as raw control bytes.
+  const output: Output = { out: given.out, err: (text) => given.err(printableLines(text)) };
   let exitCode = EXIT_OK;
   const program = new Command("dst")
     .description("Deterministic simulation testing: run scenarios by seed, replay failures, sweep seeds.")
@@ -42,7 +45,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .configureOutput({
       writeOut: (text) => output.out(text.trimEnd()),
       writeErr: (text) => output.err(text.trimEnd()),
-      outputError: (text, write) => write(`dst: ${text.replace(/^error: /, "").trim()}\n`),
+      outputError: (text, write) => write(`dst: ${printable(text.replace(/^error: /, "").trim())}\n`),
     })
     .showSuggestionAfterError(true);
 
@@ -165,7 +168,7 @@ function handleError(error: unknown, output: Output): number {
     return EXIT_USAGE; // commander already printed its one line through outputError
   }
   if (error instanceof UsageError || error instanceof FaultPlanError || error instanceof CounterexampleError || error instanceof ScenarioError) {
-    output.err(`dst: ${error.message}`);
+    output.err(`dst: ${printable(error.message)}`);
     return EXIT_USAGE;
   }
   throw error;

@@ -29,6 +29,9 @@ export interface Counterexample {
   expected: { fingerprint: string; violations: Violation[] };
 }
 
+/** A run's fingerprint as `Trace.fingerprint` writes it: 64 bits in 16 lowercase hex digits. */
+export const FINGERPRINT_PATTERN = /^[0-9a-f]{16}$/;
+
 export class CounterexampleError extends Error {
   override readonly name = "CounterexampleError";
 }
@@ -78,6 +81,8 @@ export function parseCounterexample(value: unknown): Counterexample {
   if (typeof expected !== "object" || expected === null || typeof expected.fingerprint !== "string" || !Array.isArray(expected.violations)) {
     throw new CounterexampleError("counterexample: 'expected' must hold 'fingerprint' and 'violations'");
   }
+  // A fingerprint that could never match would make every replay look like a divergence.
+  if (!FINGERPRINT_PATTERN.test(expected.fingerprint)) throw new CounterexampleError("counterexample: 'expected.fingerprint' must be 16 lowercase hex digits");
   let faultPlan: FaultPlan;
   try {
     faultPlan = parsePlan(record.faultPlan);
