@@ -125,7 +125,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .description("convert a run to another tool's format (chrome: Trace Event JSON for Perfetto / chrome://tracing)")
     .argument("<input>", "a trace (.jsonl) or a counterexample (.json, replayed)")
     .requiredOption("--format <name>", "output format: chrome")
-    .requiredOption("-o, --output <file>", "the file to write")
+    .option("-o, --output <file>", "the file to write (default, or -: standard output)")
     .action(async (input: string, options) => {
       exitCode = await exportCommand(input, options, output);
     });
