@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import { parsePlan } from "../../sim/faults/plan.ts";
 import { runScenario, type RunOptions, type RunResult, type Scenario } from "../../sim/runner.ts";
+import { currentCodeVersion } from "../code-version.ts";
 import { parseSeed, parseWireMode, readJsonFile } from "../input.ts";
 import type { Output } from "../main.ts";
 import { checkOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
@@ -35,7 +36,7 @@ export async function runCommand(scenario: Scenario, options: RunCommandOptions,
   const { result, wallMs } = await timedRun(scenario, runOptions, options.trace);
   const counterexamplePath = result.ok ? undefined : join(options.out, `${scenario.name}-seed-${result.seed}${result.variant ? `-${result.variant}` : ""}.counterexample.json`);
   try {
-    if (counterexamplePath !== undefined) writeOutputFile(counterexamplePath, `${JSON.stringify(counterexampleOf(result, runOptions), null, 2)}\n`, "counterexample");
+    if (counterexamplePath !== undefined) writeOutputFile(counterexamplePath, `${JSON.stringify(counterexampleOf(result, runOptions, currentCodeVersion()), null, 2)}\n`, "counterexample");
   } catch (error) {
     output.out(options.json ? JSON.stringify({ ...result, wallMs }) : describeRun(result, wallMs)); // the violations, at least
     throw error;

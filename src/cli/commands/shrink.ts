@@ -15,6 +15,7 @@ import type { Scenario } from "../../sim/runner.ts";
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkCounterexample, type ShrinkOutcome } from "../../sim/shrink/shrink-counterexample.ts";
 import type { CounterexampleSize } from "../../sim/shrink/size.ts";
 import { readJsonFile, UsageError } from "../input.ts";
+import { currentCodeVersion, describeCodeChange } from "../code-version.ts";
 import type { Output } from "../main.ts";
 import { checkOutputFile, writeOutputFile } from "../output-files.ts";
 import { describeViolation } from "../report.ts";
@@ -36,7 +37,10 @@ export async function shrinkCommand(path: string, options: ShrinkCommandOptions,
   const outcome = await shrinkCounterexample(counterexample, { resolveScenario: requireScenario, maxRuns });
   const wallMs = performance.now() - start;
   for (const line of describeShrink(outcome, maxRuns, wallMs)) output.out(line);
-  writeOutputFile(outPath, `${JSON.stringify(outcome.minimal, null, 2)}\n`, "minimal counterexample");
+  if (!outcome.inputReproduced) output.out(describeCodeChange(counterexample.codeVersion, currentCodeVersion()));
+  // Made by this code, whatever code made the input.
+  const minimal = { ...outcome.minimal, codeVersion: currentCodeVersion() };
+  writeOutputFile(outPath, `${JSON.stringify(minimal, null, 2)}\n`, "minimal counterexample");
   output.out(`minimal counterexample written; replay with:\n  npx dst replay ${outPath}`);
   return 0;
 }

@@ -15,6 +15,7 @@ import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
 import type { SweepRecord } from "../../sim/sweep-record.ts";
+import { currentCodeVersion } from "../code-version.ts";
 import { scanPoints } from "../coverage/points.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
 import { parseSeedRange, parseWireMode, UsageError, wireFlag } from "../input.ts";
@@ -136,7 +137,7 @@ async function writeCounterexamples(records: readonly SweepRecord[], directory: 
     if (record.variant !== undefined) options.variant = record.variant;
     if (record.wireMode !== undefined) options.wireMode = record.wireMode;
     const result = await runScenario(scenario, options);
-    writeOutputFile(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options), null, 2)}\n`, "counterexample");
+    writeOutputFile(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`, "counterexample");
   }
 }
 
