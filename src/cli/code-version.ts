@@ -128,7 +128,7 @@ export function describeCodeChange(recorded: CodeVersion | undefined, current: C
   const commits = recorded?.gitCommit !== undefined && current.gitCommit !== undefined && recorded.gitCommit !== current.gitCommit
     ? `commit ${recorded.gitCommit.slice(0, 12)} -> ${current.gitCommit.slice(0, 12)}`
     : `commit ${(current.gitCommit ?? "unknown").slice(0, 12)}`;
-  if (!changed) return `code: unchanged since the counterexample was written (same sources, ${commits}): the divergence comes from outside them (dependencies, Node.js) or is nondeterminism`;
+  if (!changed) return `code: unchanged since the counterexample was written (same sources, ${commits}): the divergence comes from outside them (dependencies, Node.js, an edited file) or is nondeterminism`;
   const sources = recorded?.sourcesSha256 !== undefined && current.sourcesSha256 !== undefined ? "sources differ" : "sources not compared";
   return `code: changed since the counterexample was written (${sources}, ${commits})`;
 }

@@ -1,15 +1,17 @@
 /**
  * The `dst` command: list, run, replay, sweep, merge, coverage, shrink, view, export.
  *
- * Exit codes: 0 ok; 1 a run had violations (or a replay did not reproduce);
- * 2 bad input (unknown scenario, malformed seed, range, file or option), with one
- * clear line on stderr.
+ * Exit codes (exit-codes.ts): 0 ok; 1 a run had violations; 2 bad input (unknown
+ * scenario, malformed seed, range, file or option, a plan that does not fit, an output
+ * path that cannot be written), with one clear line on stderr; replay alone also
+ * 3 (the run now passes) and 4 (diverged from the recording).
  */
 import { Command, CommanderError } from "commander";
 import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
 import { CounterexampleError } from "../sim/counterexample.ts";
 import { FaultPlanError } from "../sim/faults/plan.ts";
 import { ScenarioError, type Scenario } from "../sim/runner.ts";
+import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { UsageError } from "./input.ts";
 import { printable, printableLines } from "./printable.ts";
 import { replayCommand } from "./commands/replay.ts";
@@ -20,9 +22,7 @@ import { sweepCommand } from "./commands/sweep.ts";
 import { viewCommand } from "./commands/view.ts";
 import { coverageCommand, mergeCommand } from "./commands/merge.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_VIOLATION = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_REPLAY_NOW_PASSES, EXIT_USAGE, EXIT_VIOLATION } from "./exit-codes.ts";
 
 export interface Output {
   out(text: string): void;
