@@ -34,6 +34,11 @@ export function currentCodeVersion(): CodeVersion {
   return version;
 }
 
+/** The commit of the package's checkout, without hashing the sources (for --version). */
+export function currentGitCommit(): string | undefined {
+  return cached !== undefined ? cached.gitCommit : gitCommit(packageRoot());
+}
+
 /** The `version` field of the package's package.json. */
 export function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: unknown };

@@ -11,6 +11,7 @@ import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
 import { CounterexampleError } from "../sim/counterexample.ts";
 import { FaultPlanError } from "../sim/faults/plan.ts";
 import { ScenarioError, type Scenario } from "../sim/runner.ts";
+import { currentGitCommit, packageVersion } from "./code-version.ts";
 import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { UsageError } from "./input.ts";
 import { printable, printableLines } from "./printable.ts";
@@ -47,7 +48,8 @@ export async function main(argv: readonly string[], given: Output = processOutpu
       writeErr: (text) => output.err(text.trimEnd()),
       outputError: (text, write) => write(`dst: ${printable(text.replace(/^error: /, "").trim())}\n`),
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(versionText(), "-V, --version", "print the version (and the git commit, when this is a git checkout)");
 
   program
     .command("list")
@@ -154,6 +156,12 @@ export async function main(argv: readonly string[], given: Output = processOutpu
   } catch (error) {
     return handleError(error, output);
   }
+}
+
+/** `dst <package version>`, then the commit when known: what a bug report needs to name the code. */
+function versionText(): string {
+  const commit = currentGitCommit();
+  return `dst ${packageVersion()}${commit === undefined ? "" : ` (git commit ${commit})`}`;
 }
 
 function requireScenario(name: string): Scenario {
