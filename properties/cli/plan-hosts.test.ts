@@ -62,6 +62,8 @@ const UNKNOWN_HOST_EVENTS: Array<[string, unknown]> = [
   ["partition group", { atMs: 100, kind: "partition", groups: [["n1", "n2"], ["n3", "n9"]] }],
   ["clog from", { atMs: 100, kind: "clog", from: "n9", to: "n1", durationMs: 50 }],
   ["clog to", { atMs: 100, kind: "clog", from: "n1", to: "n9", durationMs: 50 }],
+  ["link-quality from", { atMs: 100, kind: "link-quality", from: "n9", to: "n1", lossProbability: 0.5 }],
+  ["link-quality to", { atMs: 100, kind: "link-quality", from: "n1", to: "n9", lossProbability: 0.5 }],
   ["disk-faults", { atMs: 100, kind: "disk-faults", host: "n9", rates: { writeErrorProbability: 0.5 }, durationMs: 50 }],
 ];
 
