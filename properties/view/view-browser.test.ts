@@ -19,9 +19,9 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { viewCommand } from "../../src/cli/commands/view.ts";
 import { main } from "../../src/cli/main.ts";
+import { writeOutputFile } from "../../src/cli/output-files.ts";
 import { buildDiagramModel } from "../../src/cli/view/diagram-model.ts";
 import { viewPageHtml } from "../../src/cli/view/page-html.ts";
-import { writeOutputFile } from "../../src/cli/view/write-output.ts";
 import { syntheticTrace } from "./_support/synthetic-trace.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

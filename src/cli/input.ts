@@ -50,7 +50,7 @@ export function wireFlag(scenario: string, seed: number, wireMode: WireMode | un
   return wireMode === undefined || wireMode === swarmWireMode(scenario, seed) ? "" : ` --wire ${wireMode}`;
 }
 
-/** Reads and parses a JSON file, with one clear line on failure. */
+/** Reads and parses a JSON file, with one clear line on failure (never quoting binary content). */
 export function readJsonFile(path: string, what: string): unknown {
   let text: string;
   try {
@@ -59,9 +59,23 @@ export function readJsonFile(path: string, what: string): unknown {
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     throw new UsageError(`cannot read ${what} ${path}: ${code}`);
   }
+  // JSON never holds a raw control character (not even in a string): say so rather than quote the bytes.
+  const binary = firstControlCharacter(text);
+  if (binary !== -1) {
+    throw new UsageError(`${what} ${path} is not JSON: it holds binary data (byte 0x${text.charCodeAt(binary).toString(16).padStart(2, "0")} at character ${binary})`);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new UsageError(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** Index of the first C0 control character other than tab, line feed and carriage return (-1 if none). */
+function firstControlCharacter(text: string): number {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return index;
+  }
+  return -1;
 }

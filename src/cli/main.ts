@@ -1,16 +1,20 @@
 /**
  * The `dst` command: list, run, replay, sweep, merge, coverage, shrink, view, export.
  *
- * Exit codes: 0 ok; 1 a run had violations (or a replay did not reproduce);
- * 2 bad input (unknown scenario, malformed seed, range, file or option), with one
- * clear line on stderr.
+ * Exit codes (exit-codes.ts): 0 ok; 1 a run had violations; 2 bad input (unknown
+ * scenario, malformed seed, range, file or option, a plan that does not fit, an output
+ * path that cannot be written), with one clear line on stderr; replay alone also
+ * 3 (the run now passes) and 4 (diverged from the recording).
  */
 import { Command, CommanderError } from "commander";
 import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
 import { CounterexampleError } from "../sim/counterexample.ts";
 import { FaultPlanError } from "../sim/faults/plan.ts";
 import { ScenarioError, type Scenario } from "../sim/runner.ts";
+import { currentGitCommit, packageVersion } from "./code-version.ts";
+import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { UsageError } from "./input.ts";
+import { printable, printableLines } from "./printable.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
 import { exportCommand } from "./commands/export.ts";
@@ -19,9 +23,7 @@ import { sweepCommand } from "./commands/sweep.ts";
 import { viewCommand } from "./commands/view.ts";
 import { coverageCommand, mergeCommand } from "./commands/merge.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_VIOLATION = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_REPLAY_NOW_PASSES, EXIT_USAGE, EXIT_VIOLATION } from "./exit-codes.ts";
 
 export interface Output {
   out(text: string): void;
@@ -34,7 +36,9 @@ const processOutput: Output = {
 };
 
 /** Runs the CLI on `argv` (without node and script); resolves with the exit code. */
-export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
+export async function main(argv: readonly string[], given: Output = processOutput): Promise<number> {
+  // Whatever reaches stderr may quote hostile input (a binary file, a file name): never as raw control bytes.
+  const output: Output = { out: given.out, err: (text) => given.err(printableLines(text)) };
   let exitCode = EXIT_OK;
   const program = new Command("dst")
     .description("Deterministic simulation testing: run scenarios by seed, replay failures, sweep seeds.")
@@ -42,9 +46,10 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .configureOutput({
       writeOut: (text) => output.out(text.trimEnd()),
       writeErr: (text) => output.err(text.trimEnd()),
-      outputError: (text, write) => write(`dst: ${text.replace(/^error: /, "").trim()}\n`),
+      outputError: (text, write) => write(`dst: ${printable(text.replace(/^error: /, "").trim())}\n`),
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(versionText(), "-V, --version", "print the version (and the git commit, when this is a git checkout)");
 
   program
     .command("list")
@@ -122,7 +127,7 @@ export async function main(argv: readonly string[], output: Output = processOutp
     .description("convert a run to another tool's format (chrome: Trace Event JSON for Perfetto / chrome://tracing)")
     .argument("<input>", "a trace (.jsonl) or a counterexample (.json, replayed)")
     .requiredOption("--format <name>", "output format: chrome")
-    .requiredOption("-o, --output <file>", "the file to write")
+    .option("-o, --output <file>", "the file to write (default, or -: standard output)")
     .action(async (input: string, options) => {
       exitCode = await exportCommand(input, options, output);
     });
@@ -153,6 +158,12 @@ export async function main(argv: readonly string[], output: Output = processOutp
   }
 }
 
+/** `dst <package version>`, then the commit when known: what a bug report needs to name the code. */
+function versionText(): string {
+  const commit = currentGitCommit();
+  return `dst ${packageVersion()}${commit === undefined ? "" : ` (git commit ${commit})`}`;
+}
+
 function requireScenario(name: string): Scenario {
   const scenario = findScenario(name);
   if (scenario === undefined) throw new UsageError(`unknown scenario "${name}" (dst list shows them)`);
@@ -165,7 +176,7 @@ function handleError(error: unknown, output: Output): number {
     return EXIT_USAGE; // commander already printed its one line through outputError
   }
   if (error instanceof UsageError || error instanceof FaultPlanError || error instanceof CounterexampleError || error instanceof ScenarioError) {
-    output.err(`dst: ${error.message}`);
+    output.err(`dst: ${printable(error.message)}`);
     return EXIT_USAGE;
   }
   throw error;

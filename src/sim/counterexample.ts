@@ -1,7 +1,8 @@
 /**
  * Counterexample files: everything needed to replay a run bit for bit (scenario,
- * seed, variant, buggify, wire mode, the concrete fault plan) and what it produced (the
- * fingerprint and the violations), so `dst replay` can confirm it exactly.
+ * seed, variant, buggify, wire mode, the concrete fault plan), what it produced (the
+ * fingerprint and the violations), so `dst replay` can confirm it exactly, and the
+ * code it was made with, so a replay that diverges can say whether the code changed.
  */
 import { parsePlan, type FaultPlan } from "./faults/plan.ts";
 import { WIRE_MODES, type WireMode } from "./net/rpc/frame-channel.ts";
@@ -10,6 +11,14 @@ import type { Violation } from "./world.ts";
 
 export const COUNTEREXAMPLE_FORMAT = "dst-counterexample";
 export const COUNTEREXAMPLE_VERSION = 1;
+
+/** The code a run was made with (the CLI knows it; the simulation does not). */
+export interface CodeVersion {
+  /** The git commit checked out, when the package is a git checkout. */
+  gitCommit?: string;
+  /** SHA-256 over the package's sources (paths and contents, in path order), uncommitted edits included. */
+  sourcesSha256?: string;
+}
 
 export interface Counterexample {
   format: typeof COUNTEREXAMPLE_FORMAT;
@@ -27,13 +36,19 @@ export interface Counterexample {
   /** Workload parameters (shrinking may reduce them). */
   params?: Record<string, unknown>;
   expected: { fingerprint: string; violations: Violation[] };
+  /** The code that made it (absent in files written before it was recorded, and from library callers that give none). */
+  codeVersion?: CodeVersion;
 }
+
+/** A run's fingerprint as `Trace.fingerprint` writes it: 64 bits in 16 lowercase hex digits. */
+export const FINGERPRINT_PATTERN = /^[0-9a-f]{16}$/;
 
 export class CounterexampleError extends Error {
   override readonly name = "CounterexampleError";
 }
 
-export function counterexampleOf(result: RunResult, options: RunOptions): Counterexample {
+/** The counterexample of a run made with `options`; `codeVersion`, when given, is recorded with it. */
+export function counterexampleOf(result: RunResult, options: RunOptions, codeVersion?: CodeVersion): Counterexample {
   const counterexample: Counterexample = {
     format: COUNTEREXAMPLE_FORMAT,
     version: COUNTEREXAMPLE_VERSION,
@@ -48,6 +63,7 @@ export function counterexampleOf(result: RunResult, options: RunOptions): Counte
   if (options.safetyMs !== undefined) counterexample.safetyMs = options.safetyMs;
   if (options.livenessMs !== undefined) counterexample.livenessMs = options.livenessMs;
   if (options.params !== undefined) counterexample.params = options.params;
+  if (codeVersion !== undefined) counterexample.codeVersion = codeVersion;
   return counterexample;
 }
 
@@ -78,6 +94,8 @@ export function parseCounterexample(value: unknown): Counterexample {
   if (typeof expected !== "object" || expected === null || typeof expected.fingerprint !== "string" || !Array.isArray(expected.violations)) {
     throw new CounterexampleError("counterexample: 'expected' must hold 'fingerprint' and 'violations'");
   }
+  // A fingerprint that could never match would make every replay look like a divergence.
+  if (!FINGERPRINT_PATTERN.test(expected.fingerprint)) throw new CounterexampleError("counterexample: 'expected.fingerprint' must be 16 lowercase hex digits");
   let faultPlan: FaultPlan;
   try {
     faultPlan = parsePlan(record.faultPlan);
@@ -91,7 +109,7 @@ export function parseCounterexample(value: unknown): Counterexample {
     seed: record.seed,
     buggify: record.buggify === true,
     faultPlan,
-    expected: { fingerprint: expected.fingerprint, violations: expected.violations as Violation[] },
+    expected: { fingerprint: expected.fingerprint, violations: expected.violations.map(parseViolation) },
   };
   if (typeof record.variant === "string") counterexample.variant = record.variant;
   if (record.wireMode !== undefined) counterexample.wireMode = record.wireMode as WireMode;
@@ -102,5 +120,36 @@ export function parseCounterexample(value: unknown): Counterexample {
     counterexample[name] = field;
   }
   if (typeof record.params === "object" && record.params !== null) counterexample.params = record.params as Record<string, unknown>;
+  if (record.codeVersion !== undefined) counterexample.codeVersion = parseCodeVersion(record.codeVersion);
   return counterexample;
+}
+
+/** A recorded violation, checked: replay compares them field by field, and shrink keeps the first one's signature. */
+function parseViolation(value: unknown, index: number): Violation {
+  const fail = (what: string): never => {
+    throw new CounterexampleError(`counterexample: 'expected.violations[${index}]' ${what}`);
+  };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("must be an object");
+  const { invariant, kind, time, host, details } = value as Record<string, unknown>;
+  if (typeof invariant !== "string") fail("needs a string 'invariant'");
+  if (kind !== "safety" && kind !== "liveness" && kind !== "kernel") fail("needs a 'kind' of safety, liveness or kernel");
+  if (typeof time !== "number" || !Number.isFinite(time)) fail("needs a finite number 'time'");
+  if (host !== undefined && typeof host !== "string") fail("has a 'host' that is not a string");
+  if (typeof details !== "string") fail("needs a string 'details'");
+  return value as Violation;
+}
+
+function parseCodeVersion(value: unknown): CodeVersion {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CounterexampleError("counterexample: 'codeVersion' must be an object");
+  const { gitCommit, sourcesSha256 } = value as Record<string, unknown>;
+  const codeVersion: CodeVersion = {};
+  if (gitCommit !== undefined) {
+    if (typeof gitCommit !== "string" || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(gitCommit)) throw new CounterexampleError("counterexample: 'codeVersion.gitCommit' must be a git object name (40 or 64 lowercase hex digits)");
+    codeVersion.gitCommit = gitCommit;
+  }
+  if (sourcesSha256 !== undefined) {
+    if (typeof sourcesSha256 !== "string" || !/^[0-9a-f]{64}$/.test(sourcesSha256)) throw new CounterexampleError("counterexample: 'codeVersion.sourcesSha256' must be 64 lowercase hex digits");
+    codeVersion.sourcesSha256 = sourcesSha256;
+  }
+  return codeVersion;
 }

@@ -13,7 +13,7 @@
  * (uncaught, unhandled rejections) become violations, never stray exceptions.
  */
 import { applyPlan, type DiskFaultTarget } from "./faults/apply.ts";
-import { parsePlan, type FaultPlan } from "./faults/plan.ts";
+import { FaultPlanError, parsePlan, type FaultPlan } from "./faults/plan.ts";
 import { SWARM_KINDS, swarmPlan, type SwarmKind } from "./faults/swarm.ts";
 import type { WireMode } from "./net/rpc/frame-channel.ts";
 import { Random } from "./random.ts";
@@ -184,6 +184,7 @@ function worldSeed(scenarioName: string, seed: number): string {
   return `${scenarioName}:${seed}`;
 }
 
+/** A run refused before it started: options or a fault plan that do not fit the scenario (bad input, not a failure). */
 export class ScenarioError extends Error {
   override readonly name = "ScenarioError";
 }
@@ -249,6 +250,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let progressAt: number | undefined;
   try {
     const hooks = scenario.setup(context);
+    refuseUnknownHosts(scenario, plan, world.hostNames);
     const applier = applyPlan(world, plan, disks);
     const check = () => {
       hooks.check?.();
@@ -318,6 +320,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     return result;
   } finally {
     restoreHandler();
+  }
+}
+
+/**
+ * Refuses a plan that names a host the scenario does not have: the applier would skip its
+ * events and the run would pass having tested nothing. Checked after setup, which adds every
+ * host, against all of them (an explicit plan may fault a client as well as `faultHosts`).
+ */
+function refuseUnknownHosts(scenario: Scenario, plan: FaultPlan, hosts: readonly string[]): void {
+  try {
+    parsePlan(plan, hosts);
+  } catch (error) {
+    if (error instanceof FaultPlanError) throw new ScenarioError(`scenario ${scenario.name} cannot take this ${error.message}`);
+    throw error;
   }
 }
 

@@ -1,14 +1,16 @@
 /**
  * `dst run`: one scenario, one seed. A failing run writes a counterexample file and
- * prints the one command that replays it.
+ * prints the one command that replays it. Where it writes (--out, --trace) is checked
+ * before the run starts.
  */
-import { createWriteStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import { parsePlan } from "../../sim/faults/plan.ts";
 import { runScenario, type RunOptions, type RunResult, type Scenario } from "../../sim/runner.ts";
+import { currentCodeVersion } from "../code-version.ts";
 import { parseSeed, parseWireMode, readJsonFile } from "../input.ts";
 import type { Output } from "../main.ts";
+import { checkOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
 import { describeRun } from "../report.ts";
 
 export interface RunCommandOptions {
@@ -19,6 +21,7 @@ export interface RunCommandOptions {
   buggify: boolean;
   wire?: string;
   json: boolean;
+  /** The directory a failing run writes its counterexample to. */
   out: string;
 }
 
@@ -28,11 +31,15 @@ export async function runCommand(scenario: Scenario, options: RunCommandOptions,
   if (wireMode !== undefined) runOptions.wireMode = wireMode;
   if (options.faults !== undefined) runOptions.faults = parsePlan(readJsonFile(options.faults, "fault plan"), undefined);
   if (options.variant !== undefined) runOptions.variant = options.variant;
+  // Whether the run fails is known only at its end: the directory for its counterexample must be usable from the start.
+  checkOutputDirectory(options.out, "counterexamples");
   const { result, wallMs } = await timedRun(scenario, runOptions, options.trace);
-  let counterexamplePath: string | undefined;
-  if (!result.ok) {
-    counterexamplePath = join(options.out, `${scenario.name}-seed-${result.seed}${result.variant ? `-${result.variant}` : ""}.counterexample.json`);
-    writeFileSync(counterexamplePath, `${JSON.stringify(counterexampleOf(result, runOptions), null, 2)}\n`);
+  const counterexamplePath = result.ok ? undefined : join(options.out, `${scenario.name}-seed-${result.seed}${result.variant ? `-${result.variant}` : ""}.counterexample.json`);
+  try {
+    if (counterexamplePath !== undefined) writeOutputFile(counterexamplePath, `${JSON.stringify(counterexampleOf(result, runOptions, currentCodeVersion()), null, 2)}\n`, "counterexample");
+  } catch (error) {
+    output.out(options.json ? JSON.stringify({ ...result, wallMs }) : describeRun(result, wallMs)); // the violations, at least
+    throw error;
   }
   if (options.json) {
     output.out(JSON.stringify({ ...result, wallMs, counterexample: counterexamplePath }));
@@ -43,13 +50,18 @@ export async function runCommand(scenario: Scenario, options: RunCommandOptions,
   return result.ok ? 0 : 1;
 }
 
-/** Runs with an optional JSON-lines trace file; measures wall time (the CLI's business, never the simulation's). */
+/**
+ * Runs with an optional JSON-lines trace file (checked before the run starts); measures
+ * wall time (the CLI's business, never the simulation's).
+ */
 export async function timedRun(scenario: Scenario, options: RunOptions, tracePath: string | undefined): Promise<{ result: RunResult; wallMs: number }> {
-  const stream = tracePath === undefined ? undefined : createWriteStream(tracePath);
-  const withTrace: RunOptions = stream === undefined ? options : { ...options, trace: { sink: (line) => stream.write(`${line}\n`) } };
+  const lines = tracePath === undefined ? undefined : openOutputLines(tracePath, "trace");
+  const withTrace: RunOptions = lines === undefined ? options : { ...options, trace: { sink: (line) => lines.write(line) } };
   const start = performance.now();
-  const result = await runScenario(scenario, withTrace);
-  const wallMs = performance.now() - start;
-  if (stream !== undefined) await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  return { result, wallMs };
+  try {
+    const result = await runScenario(scenario, withTrace);
+    return { result, wallMs: performance.now() - start };
+  } finally {
+    await lines?.close();
+  }
 }

@@ -5,17 +5,19 @@
  * one command that replays the minimal file.
  *
  * Exit codes: 0 when a minimal counterexample was written; bad input (unreadable
- * file, a counterexample that does not fail, a malformed --max-runs) throws
+ * file, a counterexample that does not fail, a malformed --max-runs, an output path
+ * that cannot be written, checked before shrinking starts) throws
  * `UsageError` or `CounterexampleError`, which the CLI turns into exit code 2.
  */
-import { writeFileSync } from "node:fs";
 import { findScenario } from "../../../scenarios/index.ts";
 import { parseCounterexample } from "../../sim/counterexample.ts";
 import type { Scenario } from "../../sim/runner.ts";
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkCounterexample, type ShrinkOutcome } from "../../sim/shrink/shrink-counterexample.ts";
 import type { CounterexampleSize } from "../../sim/shrink/size.ts";
 import { readJsonFile, UsageError } from "../input.ts";
+import { currentCodeVersion, describeCodeChange } from "../code-version.ts";
 import type { Output } from "../main.ts";
+import { checkOutputFile, writeOutputFile } from "../output-files.ts";
 import { describeViolation } from "../report.ts";
 
 export interface ShrinkCommandOptions {
@@ -30,11 +32,15 @@ export async function shrinkCommand(path: string, options: ShrinkCommandOptions,
   const maxRuns = options.maxRuns === undefined ? SHRINK_RUNS_DEFAULT : parseMaxRuns(options.maxRuns);
   const counterexample = parseCounterexample(readJsonFile(path, "counterexample"));
   const outPath = options.out ?? minimalPath(path);
+  checkOutputFile(outPath, "minimal counterexample"); // before minutes of shrinking, not after
   const start = performance.now();
   const outcome = await shrinkCounterexample(counterexample, { resolveScenario: requireScenario, maxRuns });
   const wallMs = performance.now() - start;
-  writeFileSync(outPath, `${JSON.stringify(outcome.minimal, null, 2)}\n`);
   for (const line of describeShrink(outcome, maxRuns, wallMs)) output.out(line);
+  if (!outcome.inputReproduced) output.out(describeCodeChange(counterexample.codeVersion, currentCodeVersion()));
+  // Made by this code, whatever code made the input.
+  const minimal = { ...outcome.minimal, codeVersion: currentCodeVersion() };
+  writeOutputFile(outPath, `${JSON.stringify(minimal, null, 2)}\n`, "minimal counterexample");
   output.out(`minimal counterexample written; replay with:\n  npx dst replay ${outPath}`);
   return 0;
 }

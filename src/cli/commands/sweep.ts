@@ -8,18 +8,19 @@
  * `--check-determinism` reruns a sample of seeds and fails on any difference.
  */
 import { SingleBar } from "cli-progress";
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { SCENARIOS } from "../../../scenarios/index.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
-import { runScenario, type RunOptions, type Scenario } from "../../sim/runner.ts";
+import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
 import type { SweepRecord } from "../../sim/sweep-record.ts";
+import { currentCodeVersion } from "../code-version.ts";
 import { scanPoints } from "../coverage/points.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
 import { parseSeedRange, parseWireMode, UsageError, wireFlag } from "../input.ts";
 import type { Output } from "../main.ts";
+import { ensureOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
 import { violationSignature } from "../report.ts";
 import { runTasks } from "../sweep/pool.ts";
 import type { DeterminismDifference, SweepAnswer, SweepTask } from "../sweep/task.ts";
@@ -52,9 +53,10 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   const tasks = buildTasks(scenarios, first, last, shard, { variant: options.variant, sampleEvery, buggify: options.buggify === true, wireMode: parseWireMode(options.wire) });
   // A worker thread costs about 1.5 s to start (loading the sources): short sweeps run inline unless asked.
   const workers = options.workers === undefined && tasks.length < SWEEP_INLINE_RUNS_MAX ? 1 : requestedWorkers;
-  if (options.counterexamples !== undefined) mkdirSync(options.counterexamples, { recursive: true });
-  const lines = options.out === undefined ? undefined : createWriteStream(options.out);
-  const ordered = new OrderedWriter(tasks.length, (record) => lines?.write(`${JSON.stringify(record)}\n`));
+  // Checked before the first run: a sweep can take hours, and its output is the point of it.
+  if (options.counterexamples !== undefined) ensureOutputDirectory(options.counterexamples, "counterexamples");
+  const lines = options.out === undefined ? undefined : openOutputLines(options.out, "sweep results");
+  const ordered = new OrderedWriter(tasks.length, (record) => lines?.write(JSON.stringify(record)));
   const bar = options.progress && process.stderr.isTTY
     ? new SingleBar({ format: "{bar} {value}/{total} runs | {failures} failed | {rate} runs/s | ETA {eta_formatted}", hideCursor: true })
     : undefined;
@@ -62,9 +64,11 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   const records: SweepRecord[] = [];
   const nondeterministic: Array<{ task: SweepTask; difference: DeterminismDifference }> = [];
   const errors: string[] = [];
+  const refusals: string[] = [];
   const start = performance.now();
   await runTasks(tasks, workers, (answer: SweepAnswer) => {
     const task = tasks[answer.id] as SweepTask;
+    if (!answer.ok && answer.refused === true) refusals.push(`${task.scenario} seed ${task.seed}: ${answer.error}`);
     if (!answer.ok) {
       errors.push(`${task.scenario} seed ${task.seed}: ${answer.error}`);
       ordered.skip(answer.id);
@@ -77,7 +81,9 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
     bar?.update(done, { failures: records.filter((record) => record.outcome !== "ok").length + errors.length, rate: (done / ((performance.now() - start) / 1000)).toFixed(1) });
   });
   bar?.stop();
-  if (lines !== undefined) await new Promise<void>((resolve) => lines.end(() => resolve()));
+  await lines?.close();
+  // A refused run is bad input (a plan naming a host the scenario lacks), not a failure: exit 2, not a table.
+  if (refusals.length > 0) throw new ScenarioError(refusals[0] as string);
   if (options.counterexamples !== undefined) await writeCounterexamples(records, options.counterexamples);
   output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
   output.out("");
@@ -131,7 +137,7 @@ async function writeCounterexamples(records: readonly SweepRecord[], directory: 
     if (record.variant !== undefined) options.variant = record.variant;
     if (record.wireMode !== undefined) options.wireMode = record.wireMode;
     const result = await runScenario(scenario, options);
-    writeFileSync(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options), null, 2)}\n`);
+    writeOutputFile(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`, "counterexample");
   }
 }
 

@@ -11,7 +11,7 @@
 import { buildDiagramModel } from "../view/diagram-model.ts";
 import { loadRun } from "../view/load-run.ts";
 import { viewPageHtml } from "../view/page-html.ts";
-import { writeOutputFile } from "../view/write-output.ts";
+import { checkOutputFile, writeOutputFile } from "../output-files.ts";
 import type { Output } from "../main.ts";
 
 export interface ViewCommandOptions {
@@ -21,6 +21,7 @@ export interface ViewCommandOptions {
 
 /** Writes the page; resolves with exit code 0. Bad input throws `UsageError`. */
 export async function viewCommand(input: string, options: ViewCommandOptions, output: Output): Promise<number> {
+  checkOutputFile(options.output, "page"); // before a counterexample's replay
   const run = await loadRun(input);
   if (run.reproduced === false) output.err(`dst: warning: the replay of ${input} did not reproduce its recorded fingerprint; showing the replay`);
   const model = buildDiagramModel(run.records, run.title);

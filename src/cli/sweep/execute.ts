@@ -4,7 +4,7 @@
  * where they differ.
  */
 import { findScenario } from "../../../scenarios/index.ts";
-import { runScenario, type RunOptions, type Scenario } from "../../sim/runner.ts";
+import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
 import { sweepRecordOf } from "../../sim/sweep-record.ts";
 import type { DeterminismDifference, SweepAnswer, SweepTask } from "./task.ts";
 
@@ -26,6 +26,7 @@ export async function executeTask(task: SweepTask, resolve: (name: string) => Sc
     const difference = second.fingerprint === result.fingerprint && secondLines.length === firstLines.length ? undefined : firstDifference(firstLines, secondLines);
     return difference === undefined ? { id: task.id, ok: true, record } : { id: task.id, ok: true, record, nondeterminism: difference };
   } catch (error) {
+    if (error instanceof ScenarioError) return { id: task.id, ok: false, error: error.message, refused: true };
     return { id: task.id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
 }
