@@ -15,11 +15,13 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { supervise } from "./supervisor.ts";
-import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
+import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
 
 export interface KvClusterOptions {
   readonly servers: readonly string[];
+  /** The run's Raft tuning (raftTuningOf its knobs); `raft` overrides it. */
+  readonly tuning?: Partial<RaftNodeOptions>;
   readonly raft?: Partial<Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">>;
   readonly readMode?: KvReadMode;
   /** The scenario's variant name, if it is one of the raft node's or core's broken variants. */
@@ -51,14 +53,51 @@ export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
   "commit-previous-term-by-counting": "the raft core commits entries of earlier terms by counting replicas (Figure 8)",
 };
 
-/** Adds and starts one host per server; returns the records they fill. */
-/** What every Raft KV scenario shares: the runaway guard, the broken variants, the probes it reports, its disks. */
+/**
+ * Swarm testing of the configuration: the Raft tunings and the disk's sync
+ * latency every Raft KV scenario draws per seed (recorded in the result). The
+ * ranges cover the defaults and the corners where bugs live: one-entry appends,
+ * one append in flight, tiny snapshot thresholds, no trailing log, heartbeats
+ * close to the election timeout, slow fsyncs against a fast network.
+ */
+export const RAFT_KV_KNOBS = {
+  tickIntervalMs: (random) => random.pick([10, 20, 30]),
+  electionTimeoutTicks: (random) => random.int(5, 20),
+  heartbeatIntervalTicks: (random) => random.int(1, 3),
+  snapshotThresholdEntries: (random) => random.pick([8, 32, 64, 256]),
+  trailingLogEntries: (random) => random.pick([0, 4, 16, 64]),
+  maxEntriesPerAppend: (random) => random.pick([1, 4, 64]),
+  maxInflightAppends: (random) => random.pick([1, 2, 8]),
+  diskSyncMsMean: (random) => random.pick([0.2, 1, 5]),
+} as const satisfies Scenario["knobs"];
+
+/** The Raft options the knobs give. */
+export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
+  const electionTimeoutTicks = knob<number>("electionTimeoutTicks");
+  return {
+    tickIntervalMs: knob<number>("tickIntervalMs"),
+    electionTimeoutTicks,
+    heartbeatIntervalTicks: Math.min(knob<number>("heartbeatIntervalTicks"), electionTimeoutTicks - 1),
+    snapshotThresholdEntries: knob<number>("snapshotThresholdEntries"),
+    trailingLogEntries: knob<number>("trailingLogEntries"),
+    maxEntriesPerAppend: knob<number>("maxEntriesPerAppend"),
+    maxInflightAppends: knob<number>("maxInflightAppends"),
+  };
+}
+
+/** What every Raft KV scenario shares: the runaway guard, the broken variants, the probes it reports, its knobs and disks. */
 export const RAFT_KV_SCENARIO_BASE = {
-  maxEvents: 300_000,
+  maxEvents: 2_000_000,
   variants: RAFT_KV_VARIANTS,
   probePrefixes: ["raft.", "raft-kv."],
-  createDisks: () => createSimDisks(),
+  knobs: RAFT_KV_KNOBS,
+  createDisks: (knob: KnobReader) => {
+    const meanMs = knob<number>("diskSyncMsMean");
+    return createSimDisks({ latency: { sync: { kind: "exponential", minMs: meanMs / 2, meanMs, maxMs: meanMs * 20 } } });
+  },
 } as const satisfies Partial<Scenario>;
+
+/** Adds and starts one host per server; returns the records they fill. */
 
 export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
   const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
@@ -82,7 +121,7 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
   await supervise(env, cluster.failures, {
     start: () =>
       runKvServer(env, {
-        raft: { ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
+        raft: { ...options.tuning, ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
         ...(options.readMode ? { readMode: options.readMode } : {}),
         onApply: (index, command) => {
           const text = command === undefined ? "(not a command)" : JSON.stringify(command);

@@ -5,8 +5,8 @@
  * Goal: show that get, put and cas through src/impl/raft-kv are linearizable, that
  * Raft's safety properties hold meanwhile, and that the replicas converge once the
  * faults heal; and that a broken Raft (a variant) is caught.
- * Method: three KV servers (n1..n3, each a RaftNode with a KvFsm, restarted after a
- * fatal disk failure) and three client hosts (c1..c3) issuing random get, put and
+ * Method: three or five KV servers (a knob; each a RaftNode with a KvFsm, restarted
+ * after a fatal disk failure, tuned by the seed's knobs) and three client hosts (c1..c3) issuing random get, put and
  * cas on three keys, recorded in one history at true virtual time. The swarm's
  * plan partitions (one-way too), isolates, clogs, pauses, skews clocks, degrades
  * links, crashes servers (a minority at once, losing unsynced writes) and injects
@@ -20,35 +20,40 @@
  * - raft-kv.replicas-converge (final): every replica holds the same map;
  * - progress: an operation is acknowledged after the heal and the replicas converge.
  */
-import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { converged, describeReplicas, RAFT_KV_SCENARIO_BASE, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
+import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { converged, describeReplicas, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload } from "./raft-kv-workload.ts";
 
-const SERVERS = ["n1", "n2", "n3"] as const;
+/** The servers a run has: n1..n3 or n1..n5 (the `servers` knob). */
+function serversOf(knob: KnobReader): string[] {
+  return Array.from({ length: knob<number>("servers") }, (_, index) => `n${index + 1}`);
+}
 const CLIENTS = ["c1", "c2", "c3"] as const;
 const KEYS = ["x", "y", "z"] as const;
 
 export const raftKvLinearizable: Scenario = {
   name: "raft-kv-linearizable",
-  description: "KV store on 3 Raft servers, 3 clients doing get/put/cas under the swarm's faults; the history must be linearizable and the replicas converge",
-  safetyMs: 2_000,
+  description: "KV store on 3 or 5 Raft servers (tuned per seed), 3 clients doing get/put/cas under the swarm's faults; the history must be linearizable and the replicas converge",
+  safetyMs: 10_000,
   livenessMs: 5_000,
-  faultHosts: SERVERS,
+  faultHosts: serversOf,
   ...RAFT_KV_SCENARIO_BASE,
+  knobs: { ...RAFT_KV_KNOBS, servers: (random) => random.pick([3, 5]) },
   setup,
 };
 
 function setup(context: ScenarioContext): ScenarioHooks {
+  const servers = serversOf(context.knob);
   const cluster = startKvCluster(context, {
-    servers: SERVERS,
-    raft: { snapshotThresholdEntries: 64, trailingLogEntries: 16 },
+    servers,
+    tuning: raftTuningOf(context.knob),
     ...(context.variant !== undefined ? { variant: context.variant } : {}),
   });
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
     return since !== undefined && workload.lastOkAt !== undefined && workload.lastOkAt >= since;
   };
-  const workload = startKvWorkload(context, { clients: CLIENTS, servers: SERVERS, keys: KEYS, thinkMsMax: 20, stop: healedAndAcknowledged });
+  const workload = startKvWorkload(context, { clients: CLIENTS, servers, keys: KEYS, thinkMsMax: 20, stop: healedAndAcknowledged });
   let reported = 0;
   return {
     check: () => {

@@ -21,7 +21,7 @@
  *   the leader's commit index (then raft-kv.replicas-converge compares their maps).
  */
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { caughtUp, converged, describeReplicas, RAFT_KV_SCENARIO_BASE, reportProblems, startKvCluster, type KvCluster } from "./raft-kv-cluster.ts";
+import { caughtUp, converged, describeReplicas, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster, type KvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload, type KvWorkload } from "./raft-kv-workload.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -44,6 +44,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
   const cluster = startKvCluster(context, {
     servers: SERVERS,
+    tuning: raftTuningOf(context.knob),
     raft: { snapshotThresholdEntries: 1_000_000 },
     ...(context.variant !== undefined ? { variant: context.variant } : {}),
   });

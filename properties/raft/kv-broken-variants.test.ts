@@ -51,6 +51,6 @@ describe("raft-kv-linearizable under majority crash bursts", () => {
     expect(outcome.failed, `no failure in ${outcome.numRuns} runs`).toBe(true);
     const violation = caught.get("ack-before-fsync")?.violations[0];
     expect(violation?.kind).toBe("safety");
-    expect(violation?.invariant).toMatch(/^(raft-kv\.linearizable|raft\.state-machine-safety|raft\.election-safety|raft-kv\.replicas-converge)$/);
+    expect(violation?.invariant).toMatch(/^(raft-kv\.linearizable|raft\.state-machine-safety|raft\.election-safety|raft\.acknowledged-entries-held|raft-kv\.replicas-converge)$/);
   }, 60_000);
 });
