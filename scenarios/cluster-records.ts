@@ -50,6 +50,28 @@ export function observeElectionSafety(node: { observeLeadership(observer: (event
   });
 }
 
+/** A server as the leader role sees it: its Raft state and term. */
+interface LeaderCandidate {
+  state(): string;
+  stats(): Record<string, string>;
+}
+
+/**
+ * Resolves the fault plans' "@leader" to the live server that leads in the highest
+ * term (a deposed leader that has not heard yet may still think it leads).
+ */
+export function declareLeaderRole(context: ScenarioContext, live: () => Iterable<[string, LeaderCandidate]>): void {
+  context.world.setRole("leader", () => {
+    let best: { host: string; term: number } | undefined;
+    for (const [host, node] of live()) {
+      if (node.state() !== "Leader") continue;
+      const term = Number(node.stats().term);
+      if (best === undefined || term > best.term) best = { host, term };
+    }
+    return best?.host;
+  });
+}
+
 /** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
 export function reportClusterProblems(context: ScenarioContext, records: ClusterRecords, reported: number): number {
   for (const violation of records.raftSafety?.takeViolations() ?? []) {

@@ -26,7 +26,7 @@ import {
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
-import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { RESTART_BACKOFF_MS_INITIAL, RESTART_BACKOFF_MS_MAX, RESTART_BACKOFF_RESET_MS } from "./supervisor.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
@@ -83,6 +83,7 @@ export const DQLITE_SCENARIO_BASE = {
   maxEvents: 2_000_000,
   variants: DQLITE_BROKEN_VARIANTS,
   probePrefixes: ["dqlite.", "raft."],
+  roles: ["leader"],
   createDisks: () => createSimDisks(),
 } as const satisfies Partial<Scenario>;
 
@@ -108,6 +109,7 @@ export function startDqliteCluster(context: ScenarioContext, options: DqliteClus
     const process = world.addHost(host, (env) => supervise(env, cluster, options, () => restart(host, process.incarnations)));
     process.start();
   }
+  declareLeaderRole(context, () => [...cluster.live].map(([host, running]) => [host, running.node.raft]));
   return cluster;
 }
 

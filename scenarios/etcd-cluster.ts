@@ -12,7 +12,7 @@ import type { RaftNodeOptions } from "../src/impl/raft/index.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
-import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { supervise } from "./supervisor.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 
@@ -43,6 +43,7 @@ export interface EtcdCluster {
 export const ETCD_SCENARIO_BASE = {
   maxEvents: 400_000,
   probePrefixes: ["etcd.", "raft."],
+  roles: ["leader"],
   createDisks: () => createSimDisks(),
 } as const;
 
@@ -54,6 +55,7 @@ function describeApplied(command: unknown, result: { ok: boolean; revision?: num
 export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterOptions): EtcdCluster {
   const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
   for (const host of options.servers) context.world.addHost(host, (env) => superviseMember(env, cluster, options)).start();
+  declareLeaderRole(context, () => [...cluster.live].map(([host, server]) => [host, server.node]));
   return cluster;
 }
 

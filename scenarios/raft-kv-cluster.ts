@@ -8,12 +8,12 @@
  *   (every applied entry is recorded as (index, command text) per host).
  */
 import type { BrokenVariant } from "../src/impl/raft/index.ts";
-import { BROKEN_NODE_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } from "../src/impl/raft/index.ts";
+import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } from "../src/impl/raft/index.ts";
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
-import { newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { supervise } from "./supervisor.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
@@ -44,13 +44,13 @@ export interface KvCluster {
   readonly raftSafety: RaftSafetyChecker;
 }
 
-/** Broken variants a KV scenario offers: the node's and a few of the core's. */
+/** Broken variants a KV scenario offers: every one of the node's and of the core's. */
 export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
   "ack-before-fsync": "the raft node acknowledges votes and entries before they are durable (lost on a crash)",
   "apply-on-step-down": "a deposed raft leader applies its own uncommitted entries to its FSM (a lost write may be applied on that server only)",
   "ignore-install-snapshot-state": "a raft follower installing a snapshot keeps its own FSM state instead of the snapshot's",
-  "vote-twice-in-term": "the raft core forgets its vote and votes twice in a term (breaks election safety)",
-  "commit-previous-term-by-counting": "the raft core commits entries of earlier terms by counting replicas (Figure 8)",
+  "no-snapshot-retry": `the raft node: ${BROKEN_NODE_VARIANTS["no-snapshot-retry"]}`,
+  ...Object.fromEntries(Object.entries(BROKEN_VARIANTS).map(([name, description]) => [name, `the raft core: ${description}`])),
 };
 
 /**
@@ -90,6 +90,7 @@ export const RAFT_KV_SCENARIO_BASE = {
   maxEvents: 2_000_000,
   variants: RAFT_KV_VARIANTS,
   probePrefixes: ["raft.", "raft-kv."],
+  roles: ["leader"],
   knobs: RAFT_KV_KNOBS,
   createDisks: (knob: KnobReader) => {
     const meanMs = knob<number>("diskSyncMsMean");
@@ -105,6 +106,7 @@ export function startKvCluster(context: ScenarioContext, options: KvClusterOptio
     cluster.appliedIds.set(host, new Set());
     context.world.addHost(host, (env) => superviseServer(env, cluster, options)).start();
   }
+  declareLeaderRole(context, () => [...cluster.live].map(([host, server]) => [host, server.node]));
   return cluster;
 }
 

@@ -81,6 +81,11 @@ export interface Scenario {
   readonly diskFaultHosts?: readonly string[];
   /** Fault hosts the swarm may crash at once (default: a minority of them). */
   readonly downAtOnceMax?: number;
+  /**
+   * Roles the scenario resolves with `world.setRole` ("leader"): fault plans may aim
+   * isolations and pauses at them ("@leader"), and the swarm does so half the time.
+   */
+  readonly roles?: readonly string[];
   /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
   readonly downKinds?: readonly SwarmKind[];
   /** A host counts as down this long after its down episode ended (default 0); see SwarmOptions. */
@@ -230,7 +235,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const livenessMs = options.livenessMs ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), { hosts: typeof scenario.faultHosts === "function" ? scenario.faultHosts(knob) : scenario.faultHosts, durationMs: safetyMs, kinds: swarmKindsOf(scenario), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}) });
+    : swarmPlan(world.stream("faults"), { hosts: typeof scenario.faultHosts === "function" ? scenario.faultHosts(knob) : scenario.faultHosts, durationMs: safetyMs, kinds: swarmKindsOf(scenario), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}), ...(scenario.roles !== undefined ? { roles: scenario.roles } : {}) });
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {
@@ -334,6 +339,13 @@ function refuseUnknownHosts(scenario: Scenario, plan: FaultPlan, hosts: readonly
   } catch (error) {
     if (error instanceof FaultPlanError) throw new ScenarioError(`scenario ${scenario.name} cannot take this ${error.message}`);
     throw error;
+  }
+  for (const event of plan.faults) {
+    const target = "host" in event ? event.host : undefined;
+    if (target === undefined || !target.startsWith("@")) continue;
+    if (!(scenario.roles ?? []).includes(target.slice(1))) {
+      throw new ScenarioError(`scenario ${scenario.name} cannot take this fault plan: it resolves no role ${target} (roles: ${(scenario.roles ?? []).join(", ") || "none"})`);
+    }
   }
 }
 

@@ -61,6 +61,7 @@ export class World {
   private readonly buggifyEnabled: boolean;
   private readonly disks: DiskProvider | undefined;
   private readonly processErrors: Array<{ host: string; error: unknown }> = [];
+  private readonly roles = new Map<string, () => string | undefined>();
 
   constructor(options: WorldOptions) {
     this.seed = String(options.seed);
@@ -147,6 +148,21 @@ export class World {
       this.record(host, "buggify", { name });
     }
     return fires;
+  }
+
+  /**
+   * Lets fault plans aim at `role` ("@role"): `resolve` names the host that holds
+   * it at the moment, or undefined when none does (the event is then skipped).
+   */
+  setRole(role: string, resolve: () => string | undefined): void {
+    this.roles.set(role, resolve);
+  }
+
+  /** The host a fault target names: itself, or the holder of "@role" now (undefined: nobody, or an unknown role). */
+  resolveTarget(target: string): string | undefined {
+    if (!target.startsWith("@")) return target;
+    const host = this.roles.get(target.slice(1))?.();
+    return host !== undefined && this.hasHost(host) ? host : undefined;
   }
 
   /** A random stream for a named purpose (workloads, fault generators). */

@@ -19,9 +19,14 @@ export interface FaultApplier {
 export function applyPlan(world: World, plan: FaultPlan, disks?: DiskFaultTarget): FaultApplier {
   const diskFaultsUntil = new Map<string, number>();
   const pausedUntil = new Map<string, number>();
-  for (const event of plan.faults) {
-    world.scheduler.at(Math.max(event.atMs, world.now), () => {
-      world.record(hostOf(event), `fault.${event.kind}`, describe(event));
+  for (const planned of plan.faults) {
+    world.scheduler.at(Math.max(planned.atMs, world.now), () => {
+      const event = resolveRoles(world, planned);
+      if (event === undefined) {
+        world.record(undefined, "fault.skipped", { ...describe(planned), reason: "nobody holds the role" });
+        return;
+      }
+      world.record(hostOf(event), `fault.${event.kind}`, describe(planned));
       applyEvent(world, event, disks, diskFaultsUntil, pausedUntil);
     }, { wakes: true });
   }
@@ -106,6 +111,13 @@ function applyEvent(world: World, event: FaultEvent, disks: DiskFaultTarget | un
       return;
     }
   }
+}
+
+/** The event with a role target ("@leader") replaced by the host that holds the role now; undefined when nobody does. */
+function resolveRoles(world: World, event: FaultEvent): FaultEvent | undefined {
+  if ((event.kind !== "isolate" && event.kind !== "pause") || !event.host.startsWith("@")) return event;
+  const host = world.resolveTarget(event.host);
+  return host === undefined ? undefined : { ...event, host };
 }
 
 function hostOf(event: FaultEvent): string | undefined {

@@ -75,6 +75,14 @@ const EVENT_FIELDS: Record<FaultKind, readonly string[]> = {
   "disk-faults": ["host", "rates", "durationMs"],
 };
 
+/**
+ * A role instead of a host ("@leader"): the host that holds the role when the
+ * event applies (World.resolveRole; a scenario declares the roles it resolves).
+ * Isolations and pauses may name one: a fault aimed at the leader builds the
+ * states protocol bugs live in (appends in flight, a stale leader healed back).
+ */
+export const ROLE_TARGET = /^@[a-z][a-z-]*$/;
+
 export interface FaultPlan {
   version: number;
   /** Sorted by atMs (stable). */
@@ -137,7 +145,7 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
       return event;
     }
     case "isolate":
-      return { atMs, kind: "isolate", host: field.host("host") };
+      return { atMs, kind: "isolate", host: field.target("host") };
     case "heal":
       return { atMs, kind: "heal" };
     case "clog":
@@ -147,7 +155,7 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
     case "restart":
       return { atMs, kind: "restart", host: field.host("host") };
     case "pause":
-      return { atMs, kind: "pause", host: field.host("host"), durationMs: field.number("durationMs", 0) };
+      return { atMs, kind: "pause", host: field.target("host"), durationMs: field.number("durationMs", 0) };
     case "clock-skew": {
       const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host"), offsetMs: field.number("offsetMs") };
       if (value.drift !== undefined) event.drift = field.number("drift", -0.49, 0.49);
@@ -209,6 +217,13 @@ class FieldReader {
 
   host(name: string): string {
     return this.hostValue(this.value[name], name);
+  }
+
+  /** A host, or a role the scenario resolves when the event applies ("@leader": see ROLE_TARGET). */
+  target(name: string): string {
+    const field = this.value[name];
+    if (typeof field === "string" && ROLE_TARGET.test(field)) return field;
+    return this.hostValue(field, name);
   }
 
   hostValue(field: unknown, name: string): string {

@@ -36,6 +36,11 @@ export interface SwarmOptions {
   downKinds?: readonly SwarmKind[];
   /** A host counts as down this long after its down episode ended too (it rejoins and catches up). Default 0. */
   recoveryMs?: number;
+  /**
+   * Roles the scenario resolves at run time ("leader"): half the isolations and
+   * pauses then aim at a role ("@leader") instead of a fixed host.
+   */
+  roles?: readonly string[];
 }
 
 export interface SwarmMix {
@@ -78,6 +83,9 @@ class EpisodeGenerator {
     const length = Math.round(Math.min(random.exponential(duration / 8) + 1, duration - start));
     const end = start + length;
     const host = random.pick(hosts);
+    const roles = this.options.roles ?? [];
+    // Only scenarios that declare roles draw for them: the plans of the others stay as they were.
+    const target = roles.length > 0 && random.bool(0.5) ? `@${random.pick(roles)}` : host;
     switch (kind) {
       case "partition": {
         const shuffled = random.shuffle(hosts);
@@ -87,8 +95,8 @@ class EpisodeGenerator {
         return [{ atMs: start, kind, groups, oneWay: random.bool(0.3) }, { atMs: end, kind: "heal" }];
       }
       case "isolate":
-        if (!this.takeDown(kind, host, start, end)) return [];
-        return [{ atMs: start, kind, host }, { atMs: end, kind: "heal" }];
+        if (!this.takeDown(kind, target, start, end)) return [];
+        return [{ atMs: start, kind, host: target }, { atMs: end, kind: "heal" }];
       case "clog": {
         const others = hosts.filter((name) => name !== host);
         if (others.length === 0) return [];
@@ -97,8 +105,8 @@ class EpisodeGenerator {
       case "crash":
         return this.crash(host, start, end);
       case "pause":
-        if (!this.takeDown(kind, host, start, start + Math.min(length, 2000))) return [];
-        return [{ atMs: start, kind, host, durationMs: Math.min(length, 2000) }];
+        if (!this.takeDown(kind, target, start, start + Math.min(length, 2000))) return [];
+        return [{ atMs: start, kind, host: target, durationMs: Math.min(length, 2000) }];
       case "clock-skew":
         return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)) || 0, drift: random.float(-0.01, 0.01) }];
       case "link-quality": {
