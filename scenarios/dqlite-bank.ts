@@ -27,7 +27,7 @@ import { DqliteClient, DqliteError, ErrOutcomeUnknown, type ExecReply } from "..
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENTS = ["c1", "c2", "c3"] as const;
@@ -48,6 +48,7 @@ export const dqliteBank: Scenario = {
   livenessMs: 6_000,
   faultHosts: SERVERS,
   ...DQLITE_SCENARIO_BASE,
+  knobs: DQLITE_KNOBS,
   setup,
 };
 
@@ -61,7 +62,7 @@ interface Bank {
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
-  const cluster = startDqliteCluster(context, { servers: SERVERS, ...(context.variant !== undefined ? { variant: context.variant } : {}) });
+  const cluster = startDqliteCluster(context, { servers: SERVERS, tuning: dqliteTuningOf(context.knob), ...(context.variant !== undefined ? { variant: context.variant } : {}) });
   const bank: Bank = { ready: false, running: CLIENTS.length, lastOkAt: undefined, counts: {}, problems: [] };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();

@@ -28,7 +28,7 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { RESTART_BACKOFF_MS_INITIAL, RESTART_BACKOFF_MS_MAX, RESTART_BACKOFF_RESET_MS } from "./supervisor.ts";
-import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
+import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
 import type { World } from "../src/sim/world.ts";
 
@@ -40,6 +40,8 @@ export interface DqliteClusterOptions {
   readonly servers: readonly string[];
   /** The scenario's variant name: one of DQLITE_BROKEN_VARIANTS, or undefined. */
   readonly variant?: string;
+  /** The run's tuning (dqliteTuningOf its knobs); `node` overrides it. */
+  readonly tuning?: ClusterNodeOptions;
   /** More node options (cache size, checkpoint threshold, Raft settings). */
   readonly node?: ClusterNodeOptions;
   /** Per-host node options, over `node` (e.g. election timeouts that decide who leads next). */
@@ -49,6 +51,32 @@ export interface DqliteClusterOptions {
 }
 
 export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant">>;
+
+/**
+ * The configuration the swarm draws for the dqlite scenarios that take it (bank,
+ * register, zombies): when the WAL is checkpointed (go-dqlite's 1,000 frames, or
+ * far sooner, so that checkpoints happen in short runs) and the Raft tuning.
+ */
+export const DQLITE_KNOBS = {
+  checkpointThresholdFrames: (random) => random.pick([8, 64, 1000]),
+  electionTimeoutTicks: (random) => random.int(5, 20),
+  snapshotThresholdEntries: (random) => random.pick([16, 64, 256]),
+  trailingLogEntries: (random) => random.pick([0, 8, 64]),
+  maxEntriesPerAppend: (random) => random.pick([1, 8, 64]),
+} as const satisfies Scenario["knobs"];
+
+/** The node options the knobs give. */
+export function dqliteTuningOf(knob: KnobReader): ClusterNodeOptions {
+  return {
+    checkpointThresholdFrames: knob<number>("checkpointThresholdFrames"),
+    raft: {
+      electionTimeoutTicks: knob<number>("electionTimeoutTicks"),
+      snapshotThresholdEntries: knob<number>("snapshotThresholdEntries"),
+      trailingLogEntries: knob<number>("trailingLogEntries"),
+      maxEntriesPerAppend: knob<number>("maxEntriesPerAppend"),
+    },
+  };
+}
 
 /** Broken variants of the cluster's recovery (the supervisor here). */
 export const DQLITE_CLUSTER_BROKEN_VARIANTS = {
@@ -148,8 +176,8 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
   });
   let running: RunningDqliteServer;
   try {
-    const node = { ...options.node, ...options.nodeFor?.(env.host) };
-    const raft = { ...node.raft, observer: raftObserverOf(cluster, env.host, env.hash.crc32) };
+    const node = { ...options.tuning, ...options.node, ...options.nodeFor?.(env.host) };
+    const raft = { ...options.tuning?.raft, ...options.node?.raft, ...options.nodeFor?.(env.host).raft, observer: raftObserverOf(cluster, env.host, env.hash.crc32) };
     running = await runDqliteServer(env, { ...node, raft, sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
   } catch (error) {
     count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);

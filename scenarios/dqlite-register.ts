@@ -53,7 +53,7 @@ import {
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENTS = ["c1", "c2", "c3"] as const;
@@ -85,6 +85,7 @@ export const dqliteRegister: Scenario = {
   livenessMs: 6_000,
   faultHosts: SERVERS,
   ...DQLITE_SCENARIO_BASE,
+  knobs: DQLITE_KNOBS,
   variants: { ...DQLITE_SCENARIO_BASE.variants, ...CLIENT_BROKEN_VARIANTS },
   setup,
 };
@@ -137,7 +138,7 @@ interface Registers {
 function setup(context: ScenarioContext): ScenarioHooks {
   const clientVariant = context.variant !== undefined && context.variant in CLIENT_BROKEN_VARIANTS;
   const serverVariant = clientVariant ? undefined : context.variant;
-  const cluster = startDqliteCluster(context, { servers: SERVERS, ...(serverVariant !== undefined ? { variant: serverVariant } : {}) });
+  const cluster = startDqliteCluster(context, { servers: SERVERS, tuning: dqliteTuningOf(context.knob), ...(serverVariant !== undefined ? { variant: serverVariant } : {}) });
   const registers: Registers = { ready: false, running: CLIENTS.length, lastWriteOkAt: undefined, unknownAsFailed: clientVariant, recorder: new HistoryRecorder(), counts: {} };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();

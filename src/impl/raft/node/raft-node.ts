@@ -25,7 +25,8 @@
  * "raft.leadership-lost-with-pending", "raft.log-tail-truncated-on-restart",
  * "raft.read-retried-after-checksum-failure", "raft.snapshot-install-finished-on-restart",
  * "raft.storage-failed", "raft.snapshot-failed", "raft.message-dropped-backpressure".
- * Buggify points: "raft.delay-fsync", "raft.drop-outbound-message".
+ * Buggify points: "raft.delay-fsync", "raft.drop-outbound-message",
+ * "raft.duplicate-outbound-message", "raft.snapshot-at-odd-moment".
  */
 import { DiskError, RpcError, type Env, type Ticker, type Timer } from "../../../sim/env.ts";
 import { isEmptyReady, RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
@@ -424,7 +425,9 @@ export class RaftNode {
     }
     // A refused snapshot (the FSM said "not now") is asked for again at every ready, ticks included, until taken.
     const retry = this.snapshotRetryDue && this.options.brokenNodeVariant !== "no-snapshot-retry";
-    if (ready.snapshotWanted || retry) await this.takeSnapshot();
+    // A snapshot at an odd moment (mid-election, right after a restore): the threshold is only one trigger.
+    const odd = ready.committed.length > 0 && this.env.buggify("raft.snapshot-at-odd-moment");
+    if (ready.snapshotWanted || retry || odd) await this.takeSnapshot();
   }
 
   private leadershipChanged(change: LeadershipChange): void {

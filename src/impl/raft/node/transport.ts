@@ -14,7 +14,8 @@
  *
  * Limits: the RPC layer's queue of notifications per connection (beyond it a
  * message is dropped, counted in `dropped_messages`) and one snapshot transfer per
- * peer at a time. Buggify point "raft.drop-outbound-message" drops an outgoing message.
+ * peer at a time. Buggify points "raft.drop-outbound-message" drops an outgoing
+ * message, "raft.duplicate-outbound-message" sends one twice.
  */
 import { RpcError, type Env, type RpcServer, type WireValue } from "../../../sim/env.ts";
 import type { InstallSnapshot, Message, SnapshotMetadata } from "../core/index.ts";
@@ -75,10 +76,16 @@ export class Transport {
   /** Sends a message (fire and forget): dropped if too many wait on the connection to the peer. */
   send(message: Message): void {
     if (this.env.buggify("raft.drop-outbound-message")) return;
+    // A message the network delivers twice, or one a retry sent again: the core must not care.
+    if (message.type !== "install-snapshot" && this.env.buggify("raft.duplicate-outbound-message")) this.notify(message);
     if (message.type === "install-snapshot") {
       void this.sendSnapshot(message);
       return;
     }
+    this.notify(message);
+  }
+
+  private notify(message: Message): void {
     // The core copes with lost, duplicated and reordered messages: they go as datagrams.
     if (!this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), { dialTimeoutMs: this.deadlineMs, datagram: true })) {
       this.droppedMessages++;
