@@ -32,6 +32,7 @@ const CASES: readonly VariantCase[] = [
   { invariant: "leader-completeness", variant: "grant-vote-without-log-check", numRuns: 300 },
   { invariant: "state-machine-safety", variant: "heartbeat-commit-uncapped", numRuns: 300 },
   { invariant: "leader-completeness", variant: "ack-before-persist", numRuns: 600 },
+  { invariant: "acknowledged-entries-held", variant: "ack-before-persist", numRuns: 100 },
   { invariant: "liveness", variant: "no-next-index-backtracking", numRuns: 100 },
 ];
 

@@ -23,7 +23,7 @@ import {
   ErrNotLeader,
   ErrUnknownPeer,
 } from "../../src/impl/raft/errors.ts";
-import { CoreCluster, encodeValue, type CoreTuning } from "./_support/core-cluster.ts";
+import { CoreCluster, encodeValue, listeners, type CoreTuning } from "./_support/core-cluster.ts";
 import { INVARIANTS, InvariantChecker } from "./_support/invariants.ts";
 import { electLeader, leaderOf, round, roundsUntil, settle } from "./_support/rounds.ts";
 
@@ -38,17 +38,10 @@ function cluster(seed: number, tuning: CoreTuning = {}, ids: readonly string[] =
     ids,
     seed,
     core: { electionTimeoutTicks: ELECTION_TIMEOUT_TICKS, ...tuning },
-    listener: {
-      readyProduced: (node, ready) => {
-        checker.readyProduced(node, ready);
-        readies.set(node, [...(readies.get(node) ?? []), ready]);
-      },
-      applied: (node, index, key) => checker.applied(node, index, key),
-      snapshotRestored: (node, metadata, state) => checker.snapshotRestored(node, metadata, state),
-    },
+    listener: listeners(checker, { readyProduced: (node, ready) => void readies.set(node, [...(readies.get(node) ?? []), ready]) }),
   });
   const probes = (node: string) => (readies.get(node) ?? []).flatMap((ready) => ready.probes);
-  return { cluster: result, readies, probes, check: () => checker.check(result) };
+  return { cluster: result, readies, probes, check: () => checker.check() };
 }
 
 const appliedValue = (test: CoreCluster, id: string, value: number) => test.node(id).applied.some((key) => key.endsWith(`:command:${value}`));

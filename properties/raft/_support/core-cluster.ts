@@ -35,10 +35,50 @@ export interface InFlight {
   readonly snapshotState?: AppliedState;
 }
 
+/**
+ * What the driver saw each node do, each reported when it becomes true outside
+ * the node: a ready when the core hands it out; a log change, a leadership and a
+ * commit once the ready is durable; an acknowledgement when its message leaves;
+ * an apply when the state machine takes the entry. A restart reports the log read
+ * back from the durable state. Checkers judge from these, never from a core.
+ */
 export interface ClusterListener {
   readyProduced?(node: string, ready: Ready): void;
+  restored?(node: string, base: { readonly index: number; readonly term: number }, entries: readonly LogEntry[]): void;
+  persisted?(node: string, change: DurableChange): void;
+  compacted?(node: string, through: number): void;
+  leadership?(node: string, role: string, term: number): void;
+  committed?(node: string, commitIndex: number, term: number): void;
+  acknowledged?(node: string, matchIndex: number, term: number): void;
   applied?(node: string, index: number, key: string): void;
   snapshotRestored?(node: string, metadata: SnapshotMetadata, state: AppliedState): void;
+}
+
+/** One listener that tells each of `all`, in order. */
+export function listeners(...all: readonly ClusterListener[]): ClusterListener {
+  const fanOut = <K extends keyof ClusterListener>(hook: K) =>
+    ((...args: unknown[]) => {
+      for (const listener of all) (listener[hook] as ((...a: unknown[]) => void) | undefined)?.apply(listener, args);
+    }) as NonNullable<ClusterListener[K]>;
+  return {
+    readyProduced: fanOut("readyProduced"),
+    restored: fanOut("restored"),
+    persisted: fanOut("persisted"),
+    compacted: fanOut("compacted"),
+    leadership: fanOut("leadership"),
+    committed: fanOut("committed"),
+    acknowledged: fanOut("acknowledged"),
+    applied: fanOut("applied"),
+    snapshotRestored: fanOut("snapshotRestored"),
+  };
+}
+
+/** One ready's change of a node's durable log, and the term durable with it. */
+export interface DurableChange {
+  readonly term: number;
+  readonly snapshot: { readonly index: number; readonly term: number } | undefined;
+  readonly truncateFrom: number | undefined;
+  readonly entries: readonly LogEntry[];
 }
 
 export type CoreTuning = Partial<Omit<CoreOptions, "id" | "random">>;
@@ -149,7 +189,12 @@ export class CoreCluster {
     options.ids.forEach((id, position) => {
       const coreOptions = { ...options.core, id, random: new SeededRandom(0) } as CoreOptions;
       this.nodes.set(id, new HarnessNode(id, coreOptions, options.seed + position * 1_000_003, options.ids));
+      this.restored(this.node(id));
     });
+  }
+
+  private restored(node: HarnessNode): void {
+    this.options.listener?.restored?.(node.id, node.durable.logBase, node.durable.entries);
   }
 
   /** A new, empty server (not bootstrapped): it joins when a leader adds it. */
@@ -158,6 +203,7 @@ export class CoreCluster {
     const coreOptions = { ...this.options.core, id, random: new SeededRandom(0) } as CoreOptions;
     const node = new HarnessNode(id, coreOptions, this.options.seed + this.nodes.size * 1_000_003, []);
     this.nodes.set(id, node);
+    this.restored(node);
     return node;
   }
 
@@ -237,7 +283,9 @@ export class CoreCluster {
   }
 
   crash(id: string): void {
-    this.node(id).restart();
+    const node = this.node(id);
+    node.restart();
+    this.restored(node);
   }
 
   /** Proposes a fresh value at `id`; returns it if the node accepted it. */
@@ -281,21 +329,33 @@ export class CoreCluster {
 
   private carryOut(node: HarnessNode, ready: Ready): void {
     persist(node, ready);
+    const listener = this.options.listener;
+    const term = node.durable.hardState.term;
+    if (ready.snapshot !== undefined || ready.truncateFrom !== undefined || ready.entries.length > 0) {
+      listener?.persisted?.(node.id, { term, snapshot: ready.snapshot, truncateFrom: ready.truncateFrom, entries: ready.entries });
+    }
+    if (ready.leadership !== undefined) listener?.leadership?.(node.id, ready.leadership.role, ready.leadership.term);
     if (this.options.ackBeforePersist !== true) for (const message of ready.messages) this.release(node, message);
     if (ready.snapshot !== undefined) {
       const state = node.snapshotState(ready.snapshot);
       if (state === undefined) throw new Error(`${node.id} installs snapshot ${ready.snapshot.index} it never stored`);
       node.applied = [...state];
-      this.options.listener?.snapshotRestored?.(node.id, ready.snapshot, state);
+      listener?.snapshotRestored?.(node.id, ready.snapshot, state);
     }
+    const lastCommitted = ready.committed[ready.committed.length - 1];
+    if (lastCommitted !== undefined) listener?.committed?.(node.id, lastCommitted.index, term);
     for (const entry of ready.committed) {
       if (entry.index !== node.applied.length + 1) throw new Error(`${node.id} applies ${entry.index} after ${node.applied.length}`);
       const key = entryKey(entry);
       node.applied.push(key);
-      this.options.listener?.applied?.(node.id, entry.index, key);
+      listener?.applied?.(node.id, entry.index, key);
     }
-    if (ready.compactThrough !== undefined) compactDurable(node, ready.compactThrough);
+    if (ready.compactThrough !== undefined) this.compact(node, ready.compactThrough);
     if (ready.snapshotWanted) this.takeSnapshot(node);
+  }
+
+  private compact(node: HarnessNode, through: number): void {
+    if (compactDurable(node, through)) this.options.listener?.compacted?.(node.id, through);
   }
 
   private takeSnapshot(node: HarnessNode): void {
@@ -307,10 +367,11 @@ export class CoreCluster {
     node.durable.snapshot = metadata;
     const ready = node.core.snapshotTaken(metadata);
     this.options.listener?.readyProduced?.(node.id, ready);
-    if (ready.compactThrough !== undefined) compactDurable(node, ready.compactThrough);
+    if (ready.compactThrough !== undefined) this.compact(node, ready.compactThrough);
   }
 
   private release(node: HarnessNode, message: Message): void {
+    if (message.type === "append-entries-response" && message.success) this.options.listener?.acknowledged?.(node.id, message.matchIndex, message.term);
     if (message.type === "install-snapshot") {
       const state = node.snapshotState(message.snapshot);
       if (state === undefined) throw new Error(`${node.id} sends snapshot ${message.snapshot.index} it does not hold`);
@@ -346,13 +407,15 @@ function persist(node: HarnessNode, ready: Ready): void {
   }
 }
 
-function compactDurable(node: HarnessNode, through: number): void {
+/** Compacts the durable log through `through`; false when it holds no such entry (already compacted, or not there). */
+function compactDurable(node: HarnessNode, through: number): boolean {
   const durable = node.durable;
-  if (through <= durable.logBase.index) return;
+  if (through <= durable.logBase.index) return false;
   const base = durable.entries.find((entry) => entry.index === through);
-  if (base === undefined) return;
+  if (base === undefined) return false;
   durable.logBase = { index: through, term: base.term };
   durable.entries = durable.entries.filter((entry) => entry.index > through);
+  return true;
 }
 
 export type { LeadershipChange };

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { AssertionError } from "../../../src/impl/common/assert.ts";
 import type { BrokenVariant } from "../../../src/impl/raft/core/index.ts";
-import { CoreCluster, type ClusterListener, type CoreTuning } from "./core-cluster.ts";
+import { CoreCluster, listeners, type ClusterListener, type CoreTuning } from "./core-cluster.ts";
 import { InvariantChecker, InvariantViolation, INVARIANTS, type InvariantName } from "./invariants.ts";
 
 /** One step of a chaotic schedule. `node` picks a node (for `propose`, a leader if there is one). */
@@ -146,14 +146,14 @@ export function runSchedule(schedule: Schedule, options: RunOptions = {}): RunOu
     seed: schedule.seed,
     core: { ...schedule.tuning, ...(options.brokenVariant !== undefined ? { brokenVariant: options.brokenVariant } : {}) },
     ackBeforePersist: options.ackBeforePersist ?? false,
-    listener: options.observer === undefined ? checker : bothListeners(checker, options.observer),
+    listener: options.observer === undefined ? checker : listeners(checker, options.observer),
   });
   const proposals = { committed: 0, leaderElected: false };
   try {
     let verification = 0;
     for (const action of schedule.actions) {
       perform(cluster, ids, action, () => ++verification);
-      checker.check(cluster);
+      checker.check();
     }
     const fairRounds = options.fairRounds ?? DEFAULT_FAIR_ROUNDS;
     if (fairRounds > 0) runFairPhase(cluster, checker, fairRounds, proposals);
@@ -312,24 +312,7 @@ function deliverEverything(cluster: CoreCluster, checker: InvariantChecker): voi
     const receiver = cluster.network[0]?.message.to as string;
     cluster.deliver(0);
     cluster.sync(receiver);
-    if (delivered % FAIR_CHECK_EVERY_DELIVERIES === 0) checker.check(cluster);
+    if (delivered % FAIR_CHECK_EVERY_DELIVERIES === 0) checker.check();
   }
-  checker.check(cluster);
-}
-
-function bothListeners(first: ClusterListener, second: ClusterListener): ClusterListener {
-  return {
-    readyProduced: (node, ready) => {
-      first.readyProduced?.(node, ready);
-      second.readyProduced?.(node, ready);
-    },
-    applied: (node, index, key) => {
-      first.applied?.(node, index, key);
-      second.applied?.(node, index, key);
-    },
-    snapshotRestored: (node, metadata, state) => {
-      first.snapshotRestored?.(node, metadata, state);
-      second.snapshotRestored?.(node, metadata, state);
-    },
-  };
+  checker.check();
 }

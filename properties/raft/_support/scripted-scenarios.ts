@@ -42,7 +42,7 @@ function start(options: ScriptOptions, tuning: CoreTuning): { cluster: CoreClust
     ackBeforePersist: options.ackBeforePersist ?? false,
     listener: checker,
   });
-  return { cluster, check: () => checker.check(cluster) };
+  return { cluster, check: () => checker.check() };
 }
 
 /** `id` campaigns (only it ticks) with vote messages exchanged with `allies` only, until it leads. */
