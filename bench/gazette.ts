@@ -134,7 +134,7 @@ async function spoolReadBytesPerSecond(bytes: number): Promise<number> {
   const outcome: { wallMs?: number; error?: unknown } = {};
   world.addHost("spooler", async (env) => {
     try {
-      const spool = new Spool({ journal: JOURNAL, disk: env.disk, directory: "/spool", fileNamePrefix: "bench", now: () => env.clock.now() });
+      const spool = new Spool({ journal: JOURNAL, disk: env.disk, hash: env.hash, directory: "/spool", fileNamePrefix: "bench", now: () => env.clock.now() });
       const chunk = new Uint8Array(RECORD_BYTES).fill(7);
       for (let written = 0; written < bytes; written += chunk.length) {
         await spool.apply({ journal: JOURNAL, pipeline: "bench", content: chunk, contentDelta: spool.delta, acknowledge: false }, true);

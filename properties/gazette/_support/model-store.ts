@@ -15,6 +15,7 @@ import type { LabelSet } from "../../../src/impl/gazette/protocol/labels.ts";
 import { fragmentContentPath, fragmentSum, type Fragment } from "../../../src/impl/gazette/protocol/fragment.ts";
 import type { CompressionCodec, JournalSpec } from "../../../src/impl/gazette/protocol/journal-spec.ts";
 import type { Route } from "../../../src/impl/gazette/protocol/route.ts";
+import { NODE_HASHES } from "../../../src/sim/hashes.ts";
 
 export const BROKER_PORT = 7100;
 export const BROKER_ZONE = "zone-a";
@@ -77,7 +78,7 @@ export class ModelJournal {
       journal: this.spec.name,
       begin: this.writeHead,
       end: this.writeHead + content.length,
-      sum: fragmentSum(content),
+      sum: fragmentSum(NODE_HASHES, content),
       compressionCodec: this.spec.fragment.compressionCodec,
       backingStore: persisted ? FRAGMENT_STORE : "",
       modTime,

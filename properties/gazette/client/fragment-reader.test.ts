@@ -22,6 +22,7 @@ import { FragmentTransports, installFileTransport, type ByteSource } from "../..
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
 import { World } from "../../../src/sim/world.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
+import { NODE_HASHES } from "../../../src/sim/hashes.ts";
 
 function source(data: Uint8Array, pieces: readonly number[]): ByteSource {
   let at = 0;
@@ -39,7 +40,7 @@ function source(data: Uint8Array, pieces: readonly number[]): ByteSource {
 }
 
 function fragmentOf(content: Uint8Array, begin: number, length: number, codec: CompressionCodec): Fragment {
-  return { journal: "a/journal", begin, end: begin + length, sum: fragmentSum(content), compressionCodec: codec, backingStore: "file:///", modTime: 0, pathPostfix: "" };
+  return { journal: "a/journal", begin, end: begin + length, sum: fragmentSum(NODE_HASHES, content), compressionCodec: codec, backingStore: "file:///", modTime: 0, pathPostfix: "" };
 }
 
 function encode(content: Uint8Array, codec: CompressionCodec): Uint8Array {

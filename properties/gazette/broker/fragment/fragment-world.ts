@@ -10,6 +10,7 @@ import type { LocalContent } from "../../../../src/impl/gazette/broker/types.ts"
 import type { Env } from "../../../../src/sim/env.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import { World } from "../../../../src/sim/world.ts";
+import { NODE_HASHES } from "../../../../src/sim/hashes.ts";
 
 export const STORE_HOST = "store";
 export const BROKER_HOST = "broker";
@@ -77,7 +78,7 @@ export async function runFragmentWorld<T>(options: FragmentWorldOptions<T>): Pro
 
 /** A fragment of JOURNAL holding `content` from `begin`. */
 export function fragmentOf(content: Uint8Array, begin: number, codec: CompressionCodec = "NONE", extra: Partial<Fragment> = {}): Fragment {
-  return { journal: JOURNAL, begin, end: begin + content.length, sum: fragmentSum(content), compressionCodec: codec, backingStore: "", modTime: 0, pathPostfix: "", ...extra };
+  return { journal: JOURNAL, begin, end: begin + content.length, sum: fragmentSum(NODE_HASHES, content), compressionCodec: codec, backingStore: "", modTime: 0, pathPostfix: "", ...extra };
 }
 
 /** LocalContent over bytes in memory, for a fragment beginning at `begin`. */

@@ -18,6 +18,7 @@ import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/brok
 import { fragmentSum } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { labelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
 import { decode, ReplicationCluster, text } from "./_support/replication-cluster.ts";
+import { NODE_HASHES } from "../../../../src/sim/hashes.ts";
 
 const HOSTS = ["broker-a", "broker-b", "broker-c"];
 
@@ -56,7 +57,7 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
       const before = journal.join("").length;
       expect(response?.commit?.begin).toBe(before);
       expect(response?.commit?.end).toBe(before + content.length);
-      expect(response?.commit?.sum).toBe(fragmentSum(text(content)));
+      expect(response?.commit?.sum).toBe(fragmentSum(NODE_HASHES, text(content)));
       expect(response?.totalChunks).toBe(parts.length);
       journal.push(content);
       const [primary, ...peers] = spools(world, HOSTS);

@@ -25,6 +25,7 @@ import { DiskError, type Env } from "../../../../src/sim/env.ts";
 import { createSimDisks, type SimDiskSystem } from "../../../../src/sim/disk/system.ts";
 import { World } from "../../../../src/sim/world.ts";
 import { propertyParameters } from "../../../_support/fast-check.ts";
+import { NODE_HASHES } from "../../../../src/sim/hashes.ts";
 
 const JOURNAL = "spool/model/part-0";
 const REGISTERS: LabelSet[] = [{ labels: [] }, labelSet("owner", "alpha"), labelSet("owner", "beta", "epoch", "e1")];
@@ -68,12 +69,12 @@ class SpoolModel {
   exposed: Fragment | undefined;
 
   fragment(): Fragment {
-    return { ...emptyFragment(JOURNAL, this.begin, this.codec), end: this.begin + this.committed.length, sum: fragmentSum(Uint8Array.from(this.committed)) };
+    return { ...emptyFragment(JOURNAL, this.begin, this.codec), end: this.begin + this.committed.length, sum: fragmentSum(NODE_HASHES, Uint8Array.from(this.committed)) };
   }
 
   next(): Fragment {
     const bytes = [...this.committed, ...this.delta];
-    return { ...this.fragment(), end: this.begin + bytes.length, sum: bytes.length === 0 ? ZERO_SHA1_SUM : fragmentSum(Uint8Array.from(bytes)) };
+    return { ...this.fragment(), end: this.begin + bytes.length, sum: bytes.length === 0 ? ZERO_SHA1_SUM : fragmentSum(NODE_HASHES, Uint8Array.from(bytes)) };
   }
 
   rollTo(offset: number, codec: CompressionCodec): void {
@@ -223,7 +224,7 @@ async function onHost(seed: number, body: (env: Env, disks: SimDiskSystem) => Pr
 }
 
 function newSpool(env: Env, brokenVariant?: SpoolBrokenVariant, observer?: SpoolObserver): Spool {
-  return new Spool({ journal: JOURNAL, disk: env.disk, directory: "/spools/model", fileNamePrefix: "test", now: () => env.clock.now(), ...(brokenVariant !== undefined ? { brokenVariant } : {}), ...(observer !== undefined ? { observer } : {}) });
+  return new Spool({ journal: JOURNAL, disk: env.disk, hash: env.hash, directory: "/spools/model", fileNamePrefix: "test", now: () => env.clock.now(), ...(brokenVariant !== undefined ? { brokenVariant } : {}), ...(observer !== undefined ? { observer } : {}) });
 }
 
 async function runOps(seed: number, ops: Op[], brokenVariant?: SpoolBrokenVariant): Promise<unknown> {
@@ -288,7 +289,7 @@ describe("gazette broker: Spool", () => {
       disks.setDiskFaults("spooler", undefined);
       await spool.apply(request({ content: Uint8Array.of(4), contentDelta: 3 }), false);
       const commit = await spool.apply(request({ proposal: spool.next(), registers: { labels: [] } }), false);
-      check(commit.response.status === "OK" && spool.fragment.sum === fragmentSum(Uint8Array.of(1, 2, 3, 4)), "commit after the fault");
+      check(commit.response.status === "OK" && spool.fragment.sum === fragmentSum(NODE_HASHES, Uint8Array.of(1, 2, 3, 4)), "commit after the fault");
       const local = spool.local;
       if (local === undefined) throw new Error("committed content has a file");
       disks.setDiskFaults("spooler", { readCorruptionProbability: 1 });

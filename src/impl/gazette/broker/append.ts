@@ -45,7 +45,6 @@ import { journalMayWrite, type Journal, type JournalSpec, type JournalSpecFragme
 import { copyLabelSet, selectorMatches, subtractLabelSet, unionLabelSets } from "../protocol/labels.ts";
 import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
-import { Sha1 } from "../protocol/sha1.ts";
 import type { Status } from "../protocol/status.ts";
 import type { Spool } from "./fragment/spool.ts";
 import type { Pipeline } from "./pipeline.ts";
@@ -380,7 +379,7 @@ class AppendFsm {
       await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: roll, registers: copyLabelSet(this.registers), contentDelta: 0, acknowledge: false });
     }
     const begin = spool.fragment.end;
-    const summer = new Sha1();
+    const summer = this.host.env.hash.sha1();
     let length = 0;
     let clientError: unknown;
     try {

@@ -146,6 +146,7 @@ class JournalReplica implements Replica, AppendHost {
     this.spool = new Spool({
       journal: deps.journal,
       disk: env.disk,
+      hash: env.hash,
       directory: deps.spoolDirectory,
       fileNamePrefix: `${env.lifetime.incarnation}-${this.token}`,
       now: () => env.clock.now(),

@@ -14,9 +14,8 @@
  * corrupt content must never be appended (ErrAppendBufferCorrupt instead). No
  * extent straddles the checkpoint, so a rollback drops whole extents.
  */
-import type { Disk, FileHandle } from "../../../sim/env.ts";
+import type { Crc32, Disk, FileHandle } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
-import { crc32 } from "./crc32.ts";
 import { ErrAppendBufferCorrupt } from "./errors.ts";
 
 interface Extent {
@@ -32,6 +31,8 @@ export interface AppendBufferOptions {
   /** A name unique among this process's buffers. */
   name: string;
   spillThresholdBytes: number;
+  /** CRC-32 of spilled content (env.hash.crc32), checked when it is read back. */
+  crc32: Crc32;
 }
 
 /** Bytes handed out per chunk when the content is read back. */
@@ -105,7 +106,7 @@ export class AppendBuffer {
         const length = Math.min(APPEND_BUFFER_READ_BYTES, extent.length - at);
         const data = await this.file.read(extent.position + at, length);
         if (data.length !== length) throw new ErrAppendBufferCorrupt(`short read at ${extent.position + at}`);
-        crc = crc32(data, crc);
+        crc = this.options.crc32(data, crc);
         if (at + length === extent.length && crc !== extent.crc) {
           throw new ErrAppendBufferCorrupt(`checksum mismatch in [${extent.position}, ${extent.position + extent.length})`);
         }
@@ -170,7 +171,7 @@ export class AppendBuffer {
   private async writeExtent(position: number, data: Uint8Array): Promise<void> {
     await (this.file as FileHandle).write(position, data);
     this.extents = this.extents.filter((extent) => extent.position < position);
-    this.extents.push({ position, length: data.length, crc: crc32(data) });
+    this.extents.push({ position, length: data.length, crc: this.options.crc32(data) });
   }
 }
 

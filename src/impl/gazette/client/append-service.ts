@@ -267,6 +267,7 @@ export class AppendService {
           directory: this.options.spillDirectory,
           name: `append-${this.env.lifetime.incarnation}-${this.buffersCreated++}`,
           spillThresholdBytes: this.options.spillThresholdBytes,
+          crc32: this.env.hash.crc32,
         });
       }
       aa.unlock = unlock;

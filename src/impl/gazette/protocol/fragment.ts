@@ -5,7 +5,7 @@
  * `<store><journal>/<pathPostfix>/<begin:016x>-<end:016x>-<sum><extension>`.
  */
 import { codecExtension, JOURNAL_NAME_LENGTH_MAX, validateCompressionCodec, validateJournal, type CompressionCodec, type FragmentStore, type Journal } from "./journal-spec.ts";
-import { sha1Hex } from "./sha1.ts";
+import type { Hashes } from "../../../sim/env.ts";
 import { cleanPath, ValidationError, validateInteger, validatePathComponent, withContext } from "./validation.ts";
 
 export interface Fragment {
@@ -28,8 +28,8 @@ export const ZERO_SHA1_SUM = "0".repeat(40);
 const SHA1_SUM = /^[0-9a-f]{40}$/;
 
 /** The content sum of a fragment holding `content` (the zero sum when empty). */
-export function fragmentSum(content: Uint8Array): string {
-  return content.length === 0 ? ZERO_SHA1_SUM : sha1Hex(content);
+export function fragmentSum(hash: Hashes, content: Uint8Array): string {
+  return content.length === 0 ? ZERO_SHA1_SUM : hash.sha1().update(content).digestHex();
 }
 
 /** Fragment.Validate. */

@@ -15,7 +15,6 @@ export * from "./status.ts";
 export * from "./messages.ts";
 export * from "./wire.ts";
 export * from "./journal-client.ts";
-export { sha1Hex, Sha1 } from "./sha1.ts";
 export {
   APPEND_CHUNKS_MAX,
   APPEND_CONTENT_BYTES_MAX,

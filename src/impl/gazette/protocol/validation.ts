@@ -50,7 +50,18 @@ export const TOKEN_SYMBOLS = "-_+/.";
 /** Symbols allowed in path components (tokens plus '='). */
 export const PATH_SYMBOLS = `${TOKEN_SYMBOLS}=`;
 
-const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
+/** One pattern per symbol set: the whole value is letters, numbers and those symbols. */
+const ALPHABETS = new Map<string, RegExp>();
+
+function alphabetPattern(symbols: string): RegExp {
+  let pattern = ALPHABETS.get(symbols);
+  if (pattern === undefined) {
+    const escaped = symbols.replace(/[-\\\]^[]/g, "\\$&");
+    pattern = new RegExp(`^[\\p{L}\\p{N}${escaped}]*$`, "u");
+    ALPHABETS.set(symbols, pattern);
+  }
+  return pattern;
+}
 
 /**
  * Checks that `value` is `min` to `max` bytes long (Go's len counts UTF-8 bytes)
@@ -61,10 +72,7 @@ export function validateAlphabet(value: string, symbols: string, min: number, ma
   if (length < min || length > max) {
     throw new ValidationError(`invalid length (${length}; expected ${min} <= length <= ${max})`);
   }
-  for (const character of value) {
-    if (LETTER_OR_NUMBER.test(character)) continue;
-    if (!symbols.includes(character)) throw new ValidationError(`not a valid token (${value})`);
-  }
+  if (!alphabetPattern(symbols).test(value)) throw new ValidationError(`not a valid token (${value})`);
 }
 
 /** ValidateToken: a token of length [min, max]. */
@@ -85,6 +93,7 @@ export function validatePathComponent(value: string, min: number, max: number): 
 /** Go's path.Clean: the shortest equivalent path (no '//', '.', 'x/..', trailing '/'). */
 export function cleanPath(path: string): string {
   if (path === "") return ".";
+  if (!UNCLEAN_PATH.test(path)) return path;
   const rooted = path.startsWith("/");
   const parts: string[] = [];
   for (const part of path.split("/")) {
@@ -101,8 +110,13 @@ export function cleanPath(path: string): string {
   return joined === "" ? "." : joined;
 }
 
+/** A path that is not already clean: an empty, '.' or '..' component, or a trailing '/' (the root alone is clean). */
+const UNCLEAN_PATH = /\/\/|(^|\/)\.\.?(\/|$)|.\/$/;
+const PRINTABLE_ASCII = /^[ -~]*$/;
+
 /** Bytes of the UTF-8 encoding of `value`. */
 export function utf8Length(value: string): number {
+  if (PRINTABLE_ASCII.test(value)) return value.length;
   let length = 0;
   for (const character of value) {
     const code = character.codePointAt(0) ?? 0;

@@ -38,14 +38,12 @@
  * a lost write surfaces as a DiskError ("EIO", checksum) instead of serving
  * wrong bytes. Completed spools stay readable until dropped.
  */
-import { DiskError, type Disk, type FileHandle } from "../../../../sim/env.ts";
+import { DiskError, type Crc32, type Disk, type FileHandle, type Hashes, type Sha1Hasher } from "../../../../sim/env.ts";
 import { AsyncLock } from "../../../common/async-lock.ts";
 import { assert } from "../../../common/assert.ts";
-import { crc32 } from "../../client/crc32.ts";
 import { fragmentContentLength, fragmentsEqual, ZERO_SHA1_SUM, type Fragment } from "../../protocol/fragment.ts";
 import type { Journal } from "../../protocol/journal-spec.ts";
 import { copyLabelSet, labelSetsEqual } from "../../protocol/labels.ts";
-import { Sha1 } from "../../protocol/sha1.ts";
 import { ValidationError } from "../../protocol/validation.ts";
 import type { LocalContent, Registers, ReplicateRequest, ReplicateResponse } from "../types.ts";
 
@@ -79,6 +77,8 @@ export interface CompletedSpool {
 export interface SpoolOptions {
   journal: Journal;
   disk: Disk;
+  /** SHA-1 of the content (the fragment's sum) and CRC-32 of what the file holds (env.hash). */
+  hash: Hashes;
   /** Directory of the spool files (created on first use). */
   directory: string;
   /** Unique prefix of this spool's file names (a replica incarnation's token). */
@@ -94,7 +94,7 @@ export interface SpoolOptions {
 interface PendingCommit {
   fragment: Fragment;
   registers: Registers;
-  summer: Sha1;
+  summer: Sha1Hasher;
   firstAppendTimeMs: number;
   mark: { chunks: number; length: number };
 }
@@ -139,6 +139,7 @@ export class SpoolContent implements LocalContent {
     private readonly disk: Disk,
     /** Journal offset of the file's first byte. */
     readonly begin: number,
+    private readonly crc32: Crc32,
   ) {}
 
   get path(): string {
@@ -160,7 +161,7 @@ export class SpoolContent implements LocalContent {
     const last = this.chunks[this.chunks.length - 1];
     assert(position === (last === undefined ? 0 : last.position + last.length), "spool: writes are contiguous");
     await this.file.write(position, data);
-    this.chunks.push({ position, length: data.length, crc: crc32(data) });
+    this.chunks.push({ position, length: data.length, crc: this.crc32(data) });
   }
 
   /** What is committed now, to return to with `restore` (a discarded pending commit). */
@@ -205,7 +206,7 @@ export class SpoolContent implements LocalContent {
     for (let index = first; index <= lastIndex; index++) {
       const chunk = this.chunks[index] as WrittenChunk;
       const piece = bytes.subarray(chunk.position - from, chunk.position - from + chunk.length);
-      if (crc32(piece) !== chunk.crc) throw new DiskError("EIO", "read", this.path, `spool content at ${this.begin + chunk.position} failed its checksum`);
+      if (this.crc32(piece) !== chunk.crc) throw new DiskError("EIO", "read", this.path, `spool content at ${this.begin + chunk.position} failed its checksum`);
     }
     return bytes.slice(relative - from, relative - from + length);
   }
@@ -231,32 +232,6 @@ export class SpoolContent implements LocalContent {
   }
 }
 
-interface Sha1Internals {
-  state: Uint32Array;
-  block: Uint8Array;
-  blockLength: number;
-  totalBytes: number;
-  finished: boolean;
-}
-
-/**
- * A copy of a running SHA-1 (Gazette marshals the summer's state for the same
- * purpose). Sha1 (protocol/sha1.ts) has no clone method, so this copies its
- * fields, checking their shapes so that a change there fails loudly here.
- */
-export function cloneSha1(source: Sha1): Sha1 {
-  const from = source as unknown as Sha1Internals;
-  assert(from.state instanceof Uint32Array && from.block instanceof Uint8Array, "sha1 internals changed: cloneSha1 needs updating");
-  assert(typeof from.blockLength === "number" && typeof from.totalBytes === "number" && from.finished === false, "sha1: clone of a finished summer");
-  const copy = new Sha1();
-  const to = copy as unknown as Sha1Internals;
-  to.state.set(from.state);
-  to.block.set(from.block);
-  to.blockLength = from.blockLength;
-  to.totalBytes = from.totalBytes;
-  return copy;
-}
-
 async function makeDirectories(disk: Disk, directory: string): Promise<void> {
   let path = "";
   for (const part of directory.split("/").filter((component) => component !== "")) {
@@ -278,8 +253,8 @@ export class Spool {
   /** Host wall time (ms) of the fragment's first commit; 0 before it. */
   firstAppendTimeMs = 0;
   private deltaBytes = 0;
-  private summer = new Sha1();
-  private committedSummer = new Sha1();
+  private summer: Sha1Hasher;
+  private committedSummer: Sha1Hasher;
   private content: SpoolContent | undefined;
   private filesCreated = 0;
   private readonly lock = new AsyncLock(SPOOL_APPLY_WAITERS_MAX);
@@ -287,6 +262,8 @@ export class Spool {
 
   constructor(private readonly options: SpoolOptions) {
     this.fragment = emptyFragment(options.journal, 0, "NONE");
+    this.summer = options.hash.sha1();
+    this.committedSummer = options.hash.sha1();
   }
 
   /** Bytes of uncommitted content past the fragment's end. */
@@ -302,7 +279,7 @@ export class Spool {
   /** The fragment a commit of the current delta would produce (Spool.Next). */
   next(): Fragment {
     const end = this.fragment.end + this.deltaBytes;
-    const sum = end === this.fragment.begin ? ZERO_SHA1_SUM : cloneSha1(this.summer).digestHex();
+    const sum = end === this.fragment.begin ? ZERO_SHA1_SUM : this.summer.copy().digestHex();
     return { ...this.fragment, end, sum };
   }
 
@@ -337,7 +314,7 @@ export class Spool {
       this.firstAppendTimeMs = pending.firstAppendTimeMs;
       if (this.options.brokenVariant !== "discard-keeps-sum") {
         this.committedSummer = pending.summer;
-        this.summer = cloneSha1(pending.summer);
+        this.summer = pending.summer.copy();
       }
       this.deltaBytes = 0;
       this.content?.restore(pending.mark);
@@ -386,15 +363,15 @@ export class Spool {
       if (proposal.end > this.fragment.end) this.registers = copyLabelSet(registers);
       this.fragment = emptyFragment(this.options.journal, proposal.end, proposal.compressionCodec);
       this.deltaBytes = 0;
-      this.summer = new Sha1();
-      this.committedSummer = new Sha1();
+      this.summer = this.options.hash.sha1();
+      this.committedSummer = this.options.hash.sha1();
       this.firstAppendTimeMs = 0;
     }
     const rolled = completed === undefined ? {} : { completed };
     // Our exact fragment and registers: undo any partial content.
     if (fragmentsEqual(this.fragment, proposal) && labelSetsEqual(this.registers, registers)) {
       this.deltaBytes = 0;
-      this.summer = cloneSha1(this.committedSummer);
+      this.summer = this.committedSummer.copy();
       this.content?.rollback();
       return { response: { status: "OK" }, ...rolled };
     }
@@ -404,7 +381,7 @@ export class Spool {
       assert(content !== undefined, "spool: a delta has a file");
       assert(this.pending === undefined, "spool: one commit is pending at most (adopt or discard it first)");
       if (pending) {
-        this.pending = { fragment: { ...this.fragment }, registers: copyLabelSet(this.registers), summer: cloneSha1(this.committedSummer), firstAppendTimeMs: this.firstAppendTimeMs, mark: content.mark() };
+        this.pending = { fragment: { ...this.fragment }, registers: copyLabelSet(this.registers), summer: this.committedSummer.copy(), firstAppendTimeMs: this.firstAppendTimeMs, mark: content.mark() };
       }
       this.fragment = { ...proposal };
       content.commit();
@@ -412,7 +389,7 @@ export class Spool {
       if (this.firstAppendTimeMs === 0) this.firstAppendTimeMs = this.options.now();
       this.registers = copyLabelSet(registers);
       this.deltaBytes = 0;
-      this.committedSummer = cloneSha1(this.summer);
+      this.committedSummer = this.summer.copy();
       if (!pending) this.options.observer?.spoolCommit({ ...this.fragment }, content);
       return { response: { status: "OK" }, committed: { ...this.fragment }, ...rolled };
     }
@@ -460,7 +437,7 @@ export class Spool {
     await makeDirectories(disk, directory);
     const path = `${directory.replace(/\/+$/, "")}/${fileNamePrefix}-${this.filesCreated++}.spool`;
     const file = await disk.open(path, { create: true, exclusive: true });
-    this.content = new SpoolContent(file, disk, this.fragment.begin);
+    this.content = new SpoolContent(file, disk, this.fragment.begin, this.options.hash.crc32);
     return this.content;
   }
 }

@@ -102,7 +102,7 @@ export class FragmentStoreClient {
     if (content.length !== fragmentContentLength(fragment)) {
       throw new ErrChecksumMismatch(`content of ${content.length} bytes, fragment [${fragment.begin}, ${fragment.end})`);
     }
-    const sum = fragmentSum(content);
+    const sum = fragmentSum(this.env.hash, content);
     if (sum !== fragment.sum) throw new ErrChecksumMismatch(`content sum ${sum}, fragment sum ${fragment.sum}`);
     const stored = compressContent(fragment.compressionCodec, content);
     if (stored.length > FRAGMENT_STORE_PUT_BYTES_MAX) {
@@ -172,7 +172,7 @@ export class FragmentStoreClient {
     const length = named.end - named.begin;
     const content = decompressContent(named.compressionCodec, stored, length);
     if (content.length !== length) throw new ErrCorruptFragment(`${url}: ${content.length} content bytes, expected ${length}`);
-    if (fragmentSum(content) !== named.sum) throw new ErrCorruptFragment(`${url}: content does not match its SHA-1 sum`);
+    if (fragmentSum(this.env.hash, content) !== named.sum) throw new ErrCorruptFragment(`${url}: content does not match its SHA-1 sum`);
     return bytesSource(stored);
   }
 

@@ -21,7 +21,7 @@
  *
  * Broken variant (test fixture): STORE_BROKEN_VARIANTS.
  */
-import { DiskError, RpcError, type Disk, type Env, type RpcServer, type WireValue } from "../../../../sim/env.ts";
+import { DiskError, RpcError, type Disk, type Env, type Hashes, type RpcServer, type WireValue } from "../../../../sim/env.ts";
 import { assert } from "../../../common/assert.ts";
 import { ErrCorruptFragment, ErrUnexpectedEOF, ErrUnsupportedCodec } from "../../client/errors.ts";
 import { fragmentContentLength, fragmentContentPath, fragmentSum, type Fragment } from "../../protocol/fragment.ts";
@@ -170,7 +170,7 @@ class StoreFiles {
     if (content.length > FRAGMENT_STORE_PUT_BYTES_MAX) throw refusal("too large", `content of ${content.length} bytes exceeds ${FRAGMENT_STORE_PUT_BYTES_MAX}`);
     const contentPath = fragmentContentPath(fragment);
     if (path !== contentPath && !path.endsWith(`/${contentPath}`)) throw new ValidationError(`path ${path} does not name fragment ${contentPath}`);
-    if (this.brokenVariant !== "no-checksum") verifyContent(fragment, content);
+    if (this.brokenVariant !== "no-checksum") verifyContent(this.env.hash, fragment, content);
     const response = await this.locked(path, async (): Promise<PutResponse> => {
       const diskPath = this.diskPath(path);
       const existing = await this.validCopy(diskPath, fragment);
@@ -298,7 +298,7 @@ class StoreFiles {
     let problem = typeof header === "string" ? header : undefined;
     if (problem === undefined && this.brokenVariant !== "no-checksum") {
       try {
-        verifyContent(fragment, file.subarray(STORE_FILE_HEADER_BYTES));
+        verifyContent(this.env.hash, fragment, file.subarray(STORE_FILE_HEADER_BYTES));
       } catch (error) {
         problem = error instanceof Error ? error.message : String(error);
       }
@@ -349,7 +349,7 @@ class StoreFiles {
  * and SHA-1 sum; throws a "checksum mismatch" refusal (or "validation" for a
  * codec this store cannot decode).
  */
-function verifyContent(fragment: Fragment, stored: Uint8Array): void {
+function verifyContent(hash: Hashes, fragment: Fragment, stored: Uint8Array): void {
   const length = fragmentContentLength(fragment);
   let content: Uint8Array;
   try {
@@ -360,7 +360,7 @@ function verifyContent(fragment: Fragment, stored: Uint8Array): void {
     throw error;
   }
   if (content.length !== length) throw refusal("checksum mismatch", `content of ${content.length} bytes, fragment of ${length}`);
-  const sum = fragmentSum(content);
+  const sum = fragmentSum(hash, content);
   if (sum !== fragment.sum) throw refusal("checksum mismatch", `content sum ${sum}, fragment sum ${fragment.sum}`);
 }
 
