@@ -231,6 +231,21 @@ describe("operations", () => {
       ["counter", 3, 3, "ok"],
     ]);
   });
+
+  it("app.client.* kinds (scenarios/client-operations.ts) name the operation in their op field and pair by id", () => {
+    expect(operationPhase("app.client.invoke", { op: "write", id: 3 })).toEqual({ op: "write", phase: "invoke" });
+    expect(operationPhase("app.client.info", { op: "cas", id: "1/4" })).toEqual({ op: "cas", phase: "info" });
+    const diagram = model([
+      [0, "c1", "app.client.invoke", { op: "write", id: 0, key: "x" }],
+      [1, "c1", "app.client.invoke", { op: "append", id: "1/1" }],
+      [2, "c1", "app.client.info", { op: "append", id: "1/1" }],
+      [3, "c1", "app.client.ok", { op: "write", id: 0 }],
+    ]);
+    expect(diagram.operations.map((operation) => [operation.op, operation.startMs, operation.endMs, operation.outcome])).toEqual([
+      ["write", 0, 3, "ok"],
+      ["append", 1, 2, "info"],
+    ]);
+  });
 });
 
 describe("violations", () => {
