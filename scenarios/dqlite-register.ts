@@ -40,8 +40,6 @@
 import { DqliteClient, DqliteError, ErrOutcomeUnknown, type ExecReply } from "../src/impl/dqlite/index.ts";
 import {
   casRegisterModel,
-  checkLinearizability,
-  historyToOperations,
   HistoryRecorder,
   type Model,
   type Operation,
@@ -54,6 +52,7 @@ import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { checkHistoryLinearizable } from "./history-check.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENTS = ["c1", "c2", "c3"] as const;
@@ -292,15 +291,5 @@ async function finish(context: ScenarioContext, cluster: DqliteCluster, register
 
 /** Checks the history; reports "dqlite-register.linearizable" (safety) or, when the search ran out, "dqlite-register.linearizability-unknown" (liveness). */
 function checkHistory(context: ScenarioContext, registers: Registers): void {
-  const operations = historyToOperations(registers.recorder.history());
-  const result = checkLinearizability(registerRowsModel, operations, { maxSteps: LINEARIZABILITY_STEPS_MAX });
-  if (result.verdict === "not-linearizable") {
-    context.world.violate({ invariant: "dqlite-register.linearizable", kind: "safety", details: result.counterexample?.message ?? "not linearizable" });
-  } else if (result.verdict === "unknown") {
-    context.world.violate({
-      invariant: "dqlite-register.linearizability-unknown",
-      kind: "liveness",
-      details: `the check ran out of its budget (${result.exhausted?.limit ?? "max-steps"}, key ${result.exhausted?.key ?? "?"}) after ${result.steps} steps over ${operations.length} operations`,
-    });
-  }
+  checkHistoryLinearizable(context, registers.recorder.history(), { system: "dqlite-register", model: registerRowsModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
 }

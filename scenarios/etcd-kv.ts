@@ -30,10 +30,11 @@
  * "resume-from-last" and "resume-from-current".
  */
 import { bytesToString, Compares, EtcdClient, EtcdError, Ops, SERVER_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS, type WatchBrokenVariant, type WatchEvent } from "../src/impl/etcd/index.ts";
-import { checkLinearizability, historyToOperations, HistoryRecorder } from "../src/sim/check/index.ts";
+import { HistoryRecorder } from "../src/sim/check/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { caughtUpServers, describeMembers, ETCD_SCENARIO_BASE, reportProblems, startEtcdCluster, storeDigest, type EtcdCluster } from "./etcd-cluster.ts";
+import { checkHistoryLinearizable } from "./history-check.ts";
 import { raftKvModel, type RaftKvInput, type RaftKvOutput } from "./raft-kv-model.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -218,11 +219,5 @@ function checkWatch(context: ScenarioContext, cluster: EtcdCluster, watcher: Wat
 }
 
 function checkHistory(context: ScenarioContext, workload: Workload): void {
-  const operations = historyToOperations(workload.recorder.history());
-  const result = checkLinearizability(raftKvModel, operations, { maxSteps: LINEARIZABILITY_STEPS_MAX });
-  if (result.verdict === "not-linearizable") {
-    context.world.violate({ invariant: "etcd.linearizable", kind: "safety", details: result.counterexample?.message ?? "not linearizable" });
-  } else if (result.verdict === "unknown") {
-    context.world.violate({ invariant: "etcd.linearizability-unknown", kind: "liveness", details: `the check ran out of its budget after ${result.steps} steps over ${operations.length} operations` });
-  }
+  checkHistoryLinearizable(context, workload.recorder.history(), { system: "etcd", model: raftKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
 }

@@ -8,9 +8,10 @@
  * as Jepsen's do. Clients stop invoking once `stop()` holds.
  */
 import { KvClient, type KvOutcome } from "../src/impl/raft-kv/index.ts";
-import { checkLinearizability, historyToOperations, HistoryRecorder } from "../src/sim/check/index.ts";
+import { HistoryRecorder } from "../src/sim/check/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
+import { checkHistoryLinearizable } from "./history-check.ts";
 import { raftKvModel, type RaftKvInput, type RaftKvOutput } from "./raft-kv-model.ts";
 
 /** Search steps of the final check at most (an "unknown" verdict is reported as liveness). */
@@ -99,15 +100,5 @@ async function runInput(client: KvClient, input: RaftKvInput): Promise<KvOutcome
 
 /** Checks the history; reports "raft-kv.linearizable" (safety) or, when the search ran out, "raft-kv.linearizability-unknown" (liveness). */
 export function checkHistory(context: ScenarioContext, workload: KvWorkload): void {
-  const operations = historyToOperations(workload.recorder.history());
-  const result = checkLinearizability(raftKvModel, operations, { maxSteps: LINEARIZABILITY_STEPS_MAX });
-  if (result.verdict === "not-linearizable") {
-    context.world.violate({ invariant: "raft-kv.linearizable", kind: "safety", details: result.counterexample?.message ?? "not linearizable" });
-  } else if (result.verdict === "unknown") {
-    context.world.violate({
-      invariant: "raft-kv.linearizability-unknown",
-      kind: "liveness",
-      details: `the check ran out of its budget (${result.exhausted?.limit ?? "max-steps"}, key ${result.exhausted?.key ?? "?"}) after ${result.steps} steps over ${operations.length} operations`,
-    });
-  }
+  checkHistoryLinearizable(context, workload.recorder.history(), { system: "raft-kv", model: raftKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
 }
