@@ -143,7 +143,7 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     const errors: string[] = [];
     const page = await openPage(browser, failingPage, errors);
     const total = await call<number>(page, "filtered");
-    await page.fill("#search", "app.counter.ack");
+    await page.fill("#search", "app.client.ok");
     await page.press("#search", "Enter");
     await expect.poll(() => call<number>(page, "filtered")).toBe(478);
     await expect(page.locator("#list-count").textContent()).resolves.toMatch(/^478 of /);
