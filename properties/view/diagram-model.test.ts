@@ -8,12 +8,14 @@
  * - Crash → start, pause → resume, isolate/partition → heal, and timed faults become spans; heal-all ends every fault span; a span still on at the end is open.
  * - Operations pair invocation and completion by host and id (else by name, first in first out), with Jepsen outcomes.
  * - Every violation record is a violation of the model, with its invariant and details.
+ * - A linearizability violation's operation ids become the positions of those operations (ids the trace lacks are left out).
  */
 import { describe, expect, it } from "vitest";
 import { buildDiagramModel } from "../../src/cli/view/diagram-model.ts";
 import { WORLD_LANE, type DiagramModel } from "../../src/cli/view/diagram-types.ts";
 import { operationPhase } from "../../src/cli/view/operation-building.ts";
 import type { TraceRecord } from "../../src/sim/trace.ts";
+import { KEY_IDS, LINEARIZED_IDS, linearizabilityTrace, UNPLACEABLE_ID } from "./_support/linearizability-trace.ts";
 
 type Row = [time: number, host: string | undefined, kind: string, fields?: Record<string, unknown>];
 
@@ -260,5 +262,27 @@ describe("violations", () => {
       ["y.stuck", "liveness", 6, WORLD_LANE, "no progress"],
     ]);
     expect(diagram.events[diagram.violations[0]?.event ?? -1]?.kind).toBe("violation");
+  });
+
+  it("a linearizability violation names the key's operations, its prefix in order and the unplaceable one, by position", () => {
+    const diagram = buildDiagramModel(linearizabilityTrace(), "test");
+    const idOf = (o: number) => diagram.events[diagram.operations[o]?.invoke ?? -1]?.fields?.id;
+    const named = diagram.violations[0]?.operations;
+    expect(named?.key).toBe("x");
+    expect(named?.linearized.map(idOf)).toEqual([...LINEARIZED_IDS]);
+    expect(named?.operations.map(idOf)).toEqual([...KEY_IDS]);
+    expect(named?.blocked.map(idOf)).toEqual([UNPLACEABLE_ID]);
+    expect(idOf(named?.unplaceable ?? -1)).toBe(UNPLACEABLE_ID);
+  });
+
+  it("ids the trace does not hold are left out; other violations name no operations", () => {
+    const diagram = model([
+      [0, "c", "app.client.invoke", { op: "read", id: 4 }],
+      [1, "c", "app.client.ok", { op: "read", id: 4 }],
+      [2, undefined, "violation", { invariant: "kv.linearizable", kind: "safety", details: "d", operation: 99, linearized: [4, 98], blocked: [99], operations: [4, 98, 99] }],
+      [3, undefined, "violation", { invariant: "x.other", kind: "safety", details: "d" }],
+    ]);
+    expect(diagram.violations[0]?.operations).toEqual({ linearized: [0], blocked: [], operations: [0] });
+    expect(diagram.violations[1]?.operations).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@
  * - The event list and the diagram select together: a row selects its event in the diagram, the violation button selects the violation's row.
  * - Search and host filters narrow the list and the diagram.
  * - A 100,000-record trace makes a page under 15 MB that loads and renders, with a list of a few dozen rows in the page, not one per record.
+ * - A linearizability violation is one line, with its prefix and unplaceable operation on demand; the Violation button goes to that operation (not to the final check), marks the prefix and fades the other keys' operations.
  *
  * Runs wherever /usr/bin/chromium exists, and always in CI (.ci/run installs it);
  * elsewhere it is skipped with a message. It saves out/view-screenshot.png.
@@ -22,6 +23,7 @@ import { main } from "../../src/cli/main.ts";
 import { writeOutputFile } from "../../src/cli/output-files.ts";
 import { buildDiagramModel } from "../../src/cli/view/diagram-model.ts";
 import { viewPageHtml } from "../../src/cli/view/page-html.ts";
+import { CHECK_TIME_MS, KEY_IDS, LINEARIZED_IDS, linearizabilityTrace } from "./_support/linearizability-trace.ts";
 import { syntheticTrace } from "./_support/synthetic-trace.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,7 +45,7 @@ interface DstViewSummary {
   events: number;
   messages: number;
   messagesDelivered: number;
-  violations: Array<{ invariant: string; time: number; host: string }>;
+  violations: Array<{ invariant: string; time: number; host: string; unplaceable: number; linearized: number }>;
 }
 
 async function openPage(browser: Browser, path: string, errors: string[]): Promise<Page> {
@@ -174,6 +176,39 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     expect((await summaryOf(page)).drawn.messages).toBeGreaterThan(0);
     await page.locator("#event-list").evaluate((element) => element.scrollTo(0, element.scrollHeight));
     await expect.poll(() => page.locator(".event-row:visible .cell-kind").last().textContent()).toBe("violation");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a linearizability violation: one line, details on demand, the button goes to the operation that cannot be placed", async () => {
+    const path = join(scratch, "linearizability.html");
+    writeOutputFile(path, viewPageHtml(buildDiagramModel(linearizabilityTrace(), "linearizability")), "page");
+    const errors: string[] = [];
+    const page = await openPage(browser, path, errors);
+    const banner = page.locator(".violation-banner");
+    await expect(banner.locator("summary").textContent()).resolves.toMatch(/kv\.linearizable — not linearizable \(kv, key "x"\): after 3 linearized operations, read by c2 at 20\.000 ms cannot be placed · checked at 5\D000\.000 ms/);
+    expect((await banner.locator("summary").boundingBox())?.height).toBeLessThan(30);
+    expect(await banner.evaluate((element) => (element as unknown as { open: boolean }).open)).toBe(false);
+    await banner.locator("summary strong").click();
+    await expect(banner.locator(".violation-details ol li").count()).resolves.toBe(LINEARIZED_IDS.length);
+    await expect(banner.locator(".violation-details li.unplaceable").textContent()).resolves.toMatch(/^#5 read by c2: key=x value=null → output=1 \(20\.000 – 40\.000 ms\)/);
+    await page.click("#zoom-violation");
+    const summary = await summaryOf(page);
+    const unplaceable = summary.violations[0]?.unplaceable ?? -1;
+    expect(await call<number>(page, "selected")).toBe(await call<number>(page, "operationInvoke", unplaceable));
+    await expect(page.locator("#details h3").textContent()).resolves.toBe("app.client.invoke");
+    await expect(page.locator("#details").textContent()).resolves.toMatch(/cannot be placed after the 3 linearized operations/);
+    const view = await call<{ start: number; end: number }>(page, "view");
+    expect(view.start).toBeLessThan(20);
+    expect(view.end).toBeGreaterThan(20);
+    expect(view.end).toBeLessThan(CHECK_TIME_MS);
+    expect(await call<number>(page, "focused")).toBe(KEY_IDS.length);
+    expect((await summaryOf(page)).drawn.marked).toBe(KEY_IDS.length);
+    await banner.locator(".violation-details ol li").first().locator("button").click();
+    expect(await call<number>(page, "selected")).toBe(await call<number>(page, "operationInvoke", 0));
+    await page.screenshot({ path: resolve("out/view-screenshot-linearizability.png") });
+    await page.click("#zoom-fit");
+    expect(await call<number>(page, "focused")).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

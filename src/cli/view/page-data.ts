@@ -4,7 +4,7 @@
  * and times rounded to the microsecond. A trace of 100,000 records stays a few
  * megabytes, and the page parses it in one `JSON.parse`.
  */
-import type { DiagramModel, MessageOutcome, OperationOutcome, SpanKind } from "./diagram-types.ts";
+import type { DiagramModel, MessageOutcome, OperationOutcome, SpanKind, ViolationOperations } from "./diagram-types.ts";
 
 /** The order of the coded enumerations: the page decodes them with the same tables. */
 export const MESSAGE_OUTCOMES: readonly MessageOutcome[] = ["delivered", "dropped", "lost"];
@@ -23,7 +23,8 @@ export interface PageData {
   messages: { send: number[]; end: number[]; from: number[]; to: number[]; outcome: number[]; datagram: number[] };
   spans: { kind: number[]; lane: number[]; start: number[]; end: number[]; label: number[]; event: number[]; open: number[] };
   operations: { lane: number[]; op: number[]; start: number[]; end: number[]; outcome: number[]; invoke: number[]; complete: number[] };
-  violations: Array<{ event: number; time: number; lane: number; invariant: string; kind: string; details: string }>;
+  /** `operations` holds positions in `operations` (see ViolationOperations). */
+  violations: Array<{ event: number; time: number; lane: number; invariant: string; kind: string; details: string; operations?: ViolationOperations }>;
   tables: { messageOutcomes: readonly string[]; spanKinds: readonly string[]; operationOutcomes: readonly string[] };
 }
 

@@ -5,6 +5,7 @@
 import { computeLayout, timeOf } from "./diagram-layout.js";
 import { drawAxis, drawLanes, drawPhases } from "./draw-background.js";
 import { drawOperations, drawSelection, drawSpans, drawViolations } from "./draw-marks.js";
+import { drawViolationOperations } from "./draw-violation-operations.js";
 import { drawEvents, drawMatches, drawMessages } from "./draw-traffic.js";
 import { hitTest } from "./hit-testing.js";
 import { formatTime } from "./time-axis.js";
@@ -30,12 +31,13 @@ export function createDiagram(parts, data, state, viewport, hooks) {
     drawAxis(context, layout, viewport);
     drawPhases(context, layout, data, viewport);
     const operations = drawOperations(context, layout, data, state, viewport);
+    const marked = drawViolationOperations(context, layout, data, viewport);
     const messages = drawMessages(context, layout, data, state, viewport);
     const events = drawEvents(context, layout, data, state, viewport);
     const matches = drawMatches(context, layout, data, state, viewport);
     const violations = drawViolations(context, layout, data, viewport);
     drawSelection(context, layout, data, state, viewport);
-    drawn = { events, messages, spans, operations, matches, violations, lanes: layout.shown.length };
+    drawn = { events, messages, spans, operations, marked, matches, violations, lanes: layout.shown.length };
     hooks.onDraw(drawn);
   };
   const schedule = () => {

@@ -8,6 +8,8 @@ import { OUTCOME_COLORS, SELECTION_COLOR, SPAN_STYLES, VIOLATION_COLOR } from ".
 const BAND_HEIGHT = 5;
 const OPERATION_BAR_HEIGHT = 8;
 const LABEL_WIDTH_MIN = 50;
+/** Opacity of the operations a violation in focus does not name. */
+const FADED_ALPHA = 0.18;
 const hatchPatterns = new Map();
 
 /** The rectangle of span `s` in its lane (whole lane, or a band). */
@@ -80,11 +82,16 @@ export function operationRectangle(layout, data, viewport, o) {
   return { x: x0, y: layout.laneTop[lane] + layout.laneHeights[lane] - OPERATION_BAR_HEIGHT - 3, width: x1 - x0, height: OPERATION_BAR_HEIGHT };
 }
 
-/** Draws the operations in view (bars, or diamonds for completions without an invocation); returns how many. */
+/**
+ * Draws the operations in view (bars, or diamonds for completions without an invocation); returns how many.
+ * While a violation is in focus (`state.focusOperations`), operations it does not name are faded.
+ */
 export function drawOperations(context, layout, data, state, viewport) {
   const operations = data.operations;
   const outcomes = data.tables.operationOutcomes;
+  const focus = state.focusOperations;
   const paths = outcomes.map(() => new Path2D());
+  const faded = outcomes.map(() => new Path2D());
   const lastPixel = new Float64Array(data.lanes.length * outcomes.length).fill(-Infinity);
   let drawn = 0;
   for (let o = 0; o < operations.length; o++) {
@@ -95,7 +102,7 @@ export function drawOperations(context, layout, data, state, viewport) {
     const key = lane * outcomes.length + operations.outcome[o];
     if (box.width < 1 && Math.floor(box.x) === lastPixel[key]) continue;
     lastPixel[key] = Math.floor(box.x);
-    const path = paths[operations.outcome[o]];
+    const path = (focus !== null && focus[o] === 0 ? faded : paths)[operations.outcome[o]];
     if (box.width < 3) {
       const middle = box.y + box.height / 2;
       path.moveTo(box.x, box.y - 1);
@@ -111,6 +118,9 @@ export function drawOperations(context, layout, data, state, viewport) {
   outcomes.forEach((outcome, index) => {
     context.fillStyle = OUTCOME_COLORS[outcome];
     context.fill(paths[index]);
+    context.globalAlpha = FADED_ALPHA;
+    context.fill(faded[index]);
+    context.globalAlpha = 1;
   });
   return drawn;
 }

@@ -13,6 +13,8 @@ export function createViewState(data) {
     filtered: new Int32Array(0),
     selected: -1,
     hovered: -1,
+    /** Per operation, 1 when the violation in focus names it; null when no violation is in focus. */
+    focusOperations: null,
   };
   refilter(state, data);
   return state;
