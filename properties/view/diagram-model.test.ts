@@ -4,6 +4,7 @@
  * Invariants, one sentence each:
  * - Lanes are the world lane, then each host in order of its first record, then hosts only named in fields.
  * - The k-th stream delivery from A to B on a connection ends the k-th send from A to B on it; sends never delivered are "lost".
+ * - An RPC frame's arrow is labelled with its call's method (and its type, but for requests and notifications); byte segments are not labelled.
  * - A datagram delivery or receiver-side drop ends the pending send on its link and port that arrives at that time (else the earliest that arrived), so reordering and duplicates pair correctly.
  * - Crash → start, pause → resume, isolate/partition → heal, and timed faults become spans; heal-all ends every fault span; a span still on at the end is open.
  * - Operations pair invocation and completion by host and id (else by name, first in first out), with Jepsen outcomes.
@@ -87,6 +88,36 @@ describe("stream messages", () => {
     expect(diagram.lanes[first?.toLane ?? -1]?.name).toBe("b");
     expect(first?.connection).toBe(1);
     expect(first?.transport).toBe("stream");
+  });
+});
+
+describe("message labels", () => {
+  it("requests and notifications by method, the call's other frames by method and type, byte segments not at all", () => {
+    const diagram = model([
+      [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "request", call: 1, method: "kv.put" }],
+      [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "request", call: 2, method: "kv.watch" }],
+      [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "notification", call: 3, method: "kv.hint" }],
+      [1, "s", "net.message.deliver", { connection: 1, from: "c", bytes: 9, frame: "request", call: 1, method: "kv.put" }],
+      [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "response", call: 1 }],
+      [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "message", call: 2 }],
+      [2, "c", "net.message.send", { connection: 1, to: "s", bytes: 4, frame: "credit", call: 2, count: 1 }],
+      [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "end", call: 2 }],
+      [3, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "error", call: 1 }],
+      [3, "s", "net.message.send", { connection: 2, to: "c", bytes: 4, frame: "response", call: 1 }],
+      [4, "c", "net.stream.send", { connection: 3, to: "s", bytes: 40 }],
+    ]);
+    expect(diagram.messages.map((message) => message.label)).toEqual([
+      "kv.put",
+      "kv.watch",
+      "kv.hint",
+      "kv.put response",
+      "kv.watch message",
+      "kv.watch credit",
+      "kv.watch end",
+      "error",
+      "response",
+      undefined,
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@
  * - The event list and the diagram select together: a row selects its event in the diagram, the violation button selects the violation's row.
  * - Search and host filters narrow the list and the diagram.
  * - A 100,000-record trace makes a page under 15 MB that loads and renders, with a list of a few dozen rows in the page, not one per record.
+ * - With 15 hosts every lane is reachable: scrolled to, under an axis that stays on top, or all fitted in view; a lane collapses to a strip and back; arrows carry their RPC method.
  * - A linearizability violation is one line, with its prefix and unplaceable operation on demand; the Violation button goes to that operation (not to the final check), marks the prefix and fades the other keys' operations.
  *
  * Runs wherever /usr/bin/chromium exists, and always in CI (.ci/run installs it);
@@ -23,6 +24,7 @@ import { main } from "../../src/cli/main.ts";
 import { writeOutputFile } from "../../src/cli/output-files.ts";
 import { buildDiagramModel } from "../../src/cli/view/diagram-model.ts";
 import { viewPageHtml } from "../../src/cli/view/page-html.ts";
+import { MANY_HOSTS, manyHostsTrace } from "./_support/many-hosts-trace.ts";
 import { CHECK_TIME_MS, KEY_IDS, LINEARIZED_IDS, linearizabilityTrace } from "./_support/linearizability-trace.ts";
 import { syntheticTrace } from "./_support/synthetic-trace.ts";
 
@@ -209,6 +211,43 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     await page.screenshot({ path: resolve("out/view-screenshot-linearizability.png") });
     await page.click("#zoom-fit");
     expect(await call<number>(page, "focused")).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("15 hosts: every lane reachable (scrolled under a fixed axis, or all fitted), lanes collapse, arrows labelled with their method", async () => {
+    const path = join(scratch, "many-hosts.html");
+    writeOutputFile(path, viewPageHtml(buildDiagramModel(manyHostsTrace(2_000), "many hosts")), "page");
+    const errors: string[] = [];
+    const page = await openPage(browser, path, errors);
+    const scroller = page.locator("#diagram-scroller");
+    const visible = async (name: string) => {
+      const box = await page.locator(`.lane-label[data-lane="${name}"]`).boundingBox();
+      const frame = await scroller.boundingBox();
+      return box !== null && frame !== null && box.y >= frame.y - 1 && box.y + box.height <= frame.y + frame.height + 1;
+    };
+    const last = MANY_HOSTS[MANY_HOSTS.length - 1] as string;
+    expect(await visible(last), "15 lanes at full height overflow this window").toBe(false);
+    const scrollTop = await scroller.evaluate((element) => {
+      element.scrollTop = element.scrollHeight;
+      return element.scrollTop;
+    });
+    expect(scrollTop).toBeGreaterThan(0);
+    await expect.poll(() => visible(last)).toBe(true);
+    await expect.poll(async () => (await summaryOf(page)).drawn.axisTop).toBe(scrollTop);
+    await expect(page.locator(".axis-label").boundingBox().then((box) => box?.y)).resolves.toBeCloseTo((await scroller.boundingBox())?.y ?? 0, 0);
+    await page.click("#fit-lanes");
+    await expect.poll(() => scroller.evaluate((element) => element.scrollHeight <= element.clientHeight)).toBe(true);
+    for (const name of MANY_HOSTS) expect(await visible(name), name).toBe(true);
+    await page.click('.lane-label[data-lane="broker-3"]');
+    await expect.poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height).toBeLessThan(20);
+    await page.click('.lane-label[data-lane="broker-3"]');
+    await expect.poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height).toBeGreaterThan(20);
+    await call(page, "showRange", 100, 112);
+    await expect.poll(async () => (await summaryOf(page)).drawn.labels).toBeGreaterThan(5);
+    await page.screenshot({ path: resolve("out/view-screenshot-many-hosts.png") });
+    await page.uncheck("#arrow-labels");
+    await expect.poll(async () => (await summaryOf(page)).drawn.labels).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

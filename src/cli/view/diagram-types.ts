@@ -48,6 +48,8 @@ export interface DiagramMessage {
   outcome: MessageOutcome;
   /** The stream's connection id (streams only). */
   connection?: number;
+  /** What the message carries, for its arrow: an RPC frame's method and type (see message-labels.ts). */
+  label?: string;
 }
 
 /** What a shaded span means. */

@@ -10,9 +10,12 @@
  * Datagrams (`net.datagram.send` / `.deliver` / `.drop`) are paired by their
  * arrival times (see datagram-matcher.ts). A drop at the sender (the record
  * names `to`) is a message that never left.
+ *
+ * An RPC frame's message is labelled with its call's method (message-labels.ts).
  */
 import { DatagramMatcher } from "./datagram-matcher.ts";
 import type { DiagramEvent, DiagramMessage } from "./diagram-types.ts";
+import { RpcCallLabels } from "./message-labels.ts";
 
 interface StreamQueue {
   /** Sends not yet delivered, from `head` on (matched entries are cleared). */
@@ -29,6 +32,7 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
   const messages: DiagramMessage[] = [];
   const streams = new Map<string, StreamQueue>();
   const datagrams = new DatagramMatcher();
+  const labels = new RpcCallLabels();
   for (let position = 0; position < events.length; position++) {
     const event = events[position] as DiagramEvent;
     if (event.kind.startsWith("process.")) datagrams.process(event, hostOf(event.lane));
@@ -37,10 +41,14 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
     const host = hostOf(event.lane);
     switch (event.kind) {
       case "net.stream.send":
-      case "net.message.send":
+      case "net.message.send": {
         if (typeof fields.to !== "string") break;
-        messages.push(sendStream(streams, position, event, fields.connection, fields.to, laneOf(fields.to), host));
+        const message = sendStream(streams, position, event, fields.connection, fields.to, laneOf(fields.to), host);
+        const label = event.kind === "net.message.send" ? labels.label(host, fields) : undefined;
+        if (label !== undefined) message.label = label;
+        messages.push(message);
         break;
+      }
       case "net.stream.deliver":
       case "net.message.deliver":
         if (typeof fields.from === "string") deliverStream(streams, position, fields.connection, fields.from, host);

@@ -20,7 +20,8 @@ export interface PageData {
   kinds: string[];
   texts: string[];
   events: { time: number[]; lane: number[]; kind: number[]; text: number[]; record: number[] | null };
-  messages: { send: number[]; end: number[]; from: number[]; to: number[]; outcome: number[]; datagram: number[] };
+  /** `label`: a code in `texts`, -1 for none. */
+  messages: { send: number[]; end: number[]; from: number[]; to: number[]; outcome: number[]; datagram: number[]; label: number[] };
   spans: { kind: number[]; lane: number[]; start: number[]; end: number[]; label: number[]; event: number[]; open: number[] };
   operations: { lane: number[]; op: number[]; start: number[]; end: number[]; outcome: number[]; invoke: number[]; complete: number[] };
   /** `operations` holds positions in `operations` (see ViolationOperations). */
@@ -63,7 +64,7 @@ export function pageDataOf(model: DiagramModel): PageData {
     if (event.recordIndex !== position) recordsArePositions = false;
   });
   if (recordsArePositions) events.record = null;
-  const messages: PageData["messages"] = { send: [], end: [], from: [], to: [], outcome: [], datagram: [] };
+  const messages: PageData["messages"] = { send: [], end: [], from: [], to: [], outcome: [], datagram: [], label: [] };
   for (const message of model.messages) {
     messages.send.push(message.send);
     messages.end.push(message.end ?? -1);
@@ -71,6 +72,7 @@ export function pageDataOf(model: DiagramModel): PageData {
     messages.to.push(message.toLane);
     messages.outcome.push(MESSAGE_OUTCOMES.indexOf(message.outcome));
     messages.datagram.push(message.transport === "datagram" ? 1 : 0);
+    messages.label.push(message.label === undefined ? -1 : texts.code(message.label));
   }
   const spans: PageData["spans"] = { kind: [], lane: [], start: [], end: [], label: [], event: [], open: [] };
   for (const span of model.spans) {

@@ -37,8 +37,14 @@ button.small { padding: 0 5px; font-size: 11px; margin-left: 3px; }
 main { flex: 1 1 auto; display: flex; min-height: 0; }
 #diagram-scroller { flex: 1 1 auto; display: flex; align-items: flex-start; overflow-y: auto; overflow-x: hidden; background: #fff; min-width: 0; }
 #lane-labels { flex: 0 0 150px; position: relative; border-right: 1px solid #d1d5db; background: #fff; }
-.axis-label { display: flex; align-items: flex-end; justify-content: flex-end; padding: 0 10px 13px; color: #6b7280; font-size: 11px; border-bottom: 1px solid #9ca3af; }
-.lane-label { position: absolute; left: 0; right: 0; display: flex; flex-direction: column; justify-content: center; padding: 0 10px; border-bottom: 1px solid #e5e7eb; overflow: hidden; }
+.axis-label { position: sticky; top: 0; z-index: 2; background: #fff; display: flex; align-items: flex-end; justify-content: flex-end; padding: 0 10px 13px; color: #6b7280; font-size: 11px; border-bottom: 1px solid #9ca3af; }
+.lane-label { position: absolute; left: 0; right: 0; display: flex; flex-direction: column; justify-content: center; padding: 0 10px; border-bottom: 1px solid #e5e7eb; overflow: hidden; cursor: pointer; }
+.lane-label:hover { background: #f3f4f6; }
+.lane-label.short strong { font-size: 12px; line-height: 1; }
+.lane-label.short small { display: none; }
+.lane-label.collapsed { color: #6b7280; }
+.lane-label.collapsed strong::before { content: "▸ "; }
+#fit-lanes[aria-pressed="true"] { background: #dbeafe; border-color: #93c5fd; }
 .lane-label strong { font-size: 15px; }
 .lane-label small { color: #6b7280; font-size: 11px; white-space: nowrap; }
 .lane-label.world { background: #f3f4f6; }

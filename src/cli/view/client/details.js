@@ -43,7 +43,8 @@ function relatedLines(data, position) {
     const send = messages.send[message];
     const end = messages.end[message];
     const outcome = data.tables.messageOutcomes[messages.outcome[message]];
-    const route = `${data.lanes[messages.from[message]].name} → ${data.lanes[messages.to[message]].name}`;
+    const label = messages.label[message] >= 0 ? `${data.texts[messages.label[message]]} ` : "";
+    const route = `${label}${data.lanes[messages.from[message]].name} → ${data.lanes[messages.to[message]].name}`;
     if (end < 0) lines.push({ text: `message ${route}: ${outcome}, sent at ${formatTime(data.time[send])} ms`, target: send });
     else {
       const latency = formatTime(data.time[end] - data.time[send]);

@@ -129,6 +129,7 @@ export function drawOperations(context, layout, data, state, viewport) {
 export function drawViolations(context, layout, data, viewport) {
   context.save();
   context.font = "bold 12px system-ui, sans-serif";
+  const top = layout.axisTop + layout.axisHeight;
   for (const violation of data.violations) {
     const x = xOf(layout, viewport, violation.time);
     const label = `⚠ ${violation.invariant}`;
@@ -136,13 +137,13 @@ export function drawViolations(context, layout, data, viewport) {
     if (x < 0 || x > layout.width) {
       const left = x < 0;
       context.fillStyle = VIOLATION_COLOR;
-      context.fillRect(left ? 0 : layout.width - labelWidth - 14, layout.axisHeight + 2, labelWidth + 14, 18);
+      context.fillRect(left ? 0 : layout.width - labelWidth - 14, top + 2, labelWidth + 14, 18);
       context.fillStyle = "#ffffff";
-      context.fillText(left ? `◀ ${label}` : `${label} ▶`, left ? 4 : layout.width - labelWidth - 10, layout.axisHeight + 15);
+      context.fillText(left ? `◀ ${label}` : `${label} ▶`, left ? 4 : layout.width - labelWidth - 10, top + 15);
       continue;
     }
     context.fillStyle = "rgba(220, 38, 38, 0.85)";
-    context.fillRect(x - 1, layout.axisHeight, 2.5, layout.height - layout.axisHeight);
+    context.fillRect(x - 1, top, 2.5, layout.height - top);
     if (layout.laneTop[violation.lane] >= 0) {
       const y = rowY(layout, violation.lane, 0.5);
       context.beginPath();
@@ -155,9 +156,9 @@ export function drawViolations(context, layout, data, viewport) {
     }
     const labelX = Math.min(Math.max(x - labelWidth / 2, 0), layout.width - labelWidth);
     context.fillStyle = VIOLATION_COLOR;
-    context.fillRect(labelX, layout.axisHeight + 2, labelWidth, 18);
+    context.fillRect(labelX, top + 2, labelWidth, 18);
     context.fillStyle = "#ffffff";
-    context.fillText(label, labelX + 5, layout.axisHeight + 15);
+    context.fillText(label, labelX + 5, top + 15);
   }
   context.restore();
   return data.violations.length;
@@ -173,7 +174,7 @@ export function drawSelection(context, layout, data, state, viewport) {
   context.strokeStyle = SELECTION_COLOR;
   context.setLineDash([4, 3]);
   context.beginPath();
-  context.moveTo(x, layout.axisHeight);
+  context.moveTo(x, layout.axisTop + layout.axisHeight);
   context.lineTo(x, layout.height);
   context.stroke();
   context.setLineDash([]);

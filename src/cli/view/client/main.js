@@ -71,6 +71,7 @@ function start() {
   renderKindFilters(find("kind-filter"), data, state, onFilter);
   wireSearch(find("search"), data, state, onFilter);
   wireToolbar(find, data, viewport, diagram, { nextViolation: () => showViolation((violationIndex + 1) % Math.max(data.violations.length, 1)), clearFocus });
+  wireLaneControls(find, state, diagram);
   renderDetails(find("details"), data, -1, () => {});
   const resizeObserver = new ResizeObserver(() => diagram.resize());
   resizeObserver.observe(find("diagram-scroller"));
@@ -119,6 +120,24 @@ function wireToolbar(find, data, viewport, diagram, hooks) {
   });
 }
 
+/** The lane controls: "Fit lanes" shrinks every lane into view (or back), "labels" toggles the arrows' labels. */
+function wireLaneControls(find, state, diagram) {
+  const fit = find("fit-lanes");
+  fit.addEventListener("click", () => {
+    state.fitLanes = !state.fitLanes;
+    fit.setAttribute("aria-pressed", String(state.fitLanes));
+    diagram.resize();
+  });
+  const labels = find("arrow-labels");
+  labels.addEventListener("change", () => {
+    state.arrowLabels = labels.checked;
+    diagram.schedule();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "l" && !(event.target instanceof window.HTMLInputElement) && !event.ctrlKey && !event.metaKey) fit.click();
+  });
+}
+
 function exposeSummary(root, data, state, viewport, diagram, list, actions) {
   const outcomes = data.tables.messageOutcomes;
   const messageCount = (outcome) => Array.from(data.messages.outcome).filter((code) => outcomes[code] === outcome).length;
@@ -150,6 +169,7 @@ function exposeSummary(root, data, state, viewport, diagram, list, actions) {
       showRange(viewport, start, end);
       diagram.draw();
     },
+    toggleLane: (name) => diagram.toggleLane(data.lanes.findIndex((lane) => lane.name === name)),
     hideLane: (name) => {
       state.hiddenLanes.add(data.lanes.findIndex((lane) => lane.name === name));
       refilter(state, data);
