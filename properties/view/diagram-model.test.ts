@@ -4,6 +4,7 @@
  * Invariants, one sentence each:
  * - Lanes are the world lane, then each host in order of its first record, then hosts only named in fields.
  * - The k-th stream delivery from A to B on a connection ends the k-th send from A to B on it; sends never delivered are "lost".
+ * - A numbered message-channel delivery ends the send of its number, however messages were reordered; a duplicate ends nothing; a loss makes its send "dropped".
  * - An RPC frame's arrow is labelled with its call's method (and its type, but for requests and notifications); byte segments are not labelled.
  * - A datagram delivery or receiver-side drop ends the pending send on its link and port that arrives at that time (else the earliest that arrived), so reordering and duplicates pair correctly.
  * - Crash → start, pause → resume, isolate/partition → heal, and timed faults become spans; heal-all ends every fault span; a span still on at the end is open.
@@ -88,6 +89,27 @@ describe("stream messages", () => {
     expect(diagram.lanes[first?.toLane ?? -1]?.name).toBe("b");
     expect(first?.connection).toBe(1);
     expect(first?.transport).toBe("stream");
+  });
+});
+
+describe("numbered message-channel messages", () => {
+  it("pair by the sender's number: reordered, duplicated and lost messages sent as datagrams", () => {
+    const diagram = model([
+      [0, "a", "net.message.send", { connection: 1, to: "b", seq: 1, bytes: 5 }],
+      [1, "a", "net.message.send", { connection: 1, to: "b", seq: 2, bytes: 5 }],
+      [1, "a", "net.message.drop", { connection: 1, to: "b", seq: 2, bytes: 5 }],
+      [2, "a", "net.message.send", { connection: 1, to: "b", seq: 3, bytes: 5 }],
+      [3, "b", "net.message.deliver", { connection: 1, from: "a", seq: 3, bytes: 5 }],
+      [4, "b", "net.message.deliver", { connection: 1, from: "a", seq: 1, bytes: 5 }],
+      [5, "b", "net.message.deliver", { connection: 1, from: "a", seq: 3, bytes: 5 }],
+      [6, "b", "net.message.send", { connection: 1, to: "a", seq: 1, bytes: 5 }],
+    ]);
+    expect(diagram.messages.map((message) => [recordOf(diagram, message.send), recordOf(diagram, message.end), message.outcome])).toEqual([
+      [0, 5, "delivered"],
+      [1, undefined, "dropped"],
+      [3, 4, "delivered"],
+      [7, undefined, "lost"],
+    ]);
   });
 });
 
