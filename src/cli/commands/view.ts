@@ -29,6 +29,6 @@ export async function viewCommand(input: string, options: ViewCommandOptions, ou
   const html = viewPageHtml(model);
   writeOutputFile(options.output, html, "page");
   const violations = model.violations.length === 0 ? "no violations" : `${model.violations.length} violation(s)`;
-  output.out(`wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`);
+  output.out(`wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${model.operations.length} operations, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`);
   return 0;
 }
