@@ -9,13 +9,21 @@
  * - `bmdb.history`: per machine and process, every terminal event (Finished,
  *   Canceled, Failed) follows a Started with no terminal event in between. A
  *   Started left open is allowed (session collection released it silently).
+ * - Client operations: `bmdbFailed` gives a traced operation (scenarios/client-operations.ts)
+ *   the outcome of a BMDB error.
  */
-import type { HistoryRow } from "../src/impl/bmdb/index.ts";
+import { ErrTransactionFailed, type HistoryRow } from "../src/impl/bmdb/index.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
+import type { TracedOperation } from "./client-operations.ts";
 import { checkReplicas, queryLeader, quiesce, type DqliteCluster } from "./dqlite-cluster.ts";
 
 /** How long the final phase waits for the clients to stop, at most. */
 const QUIESCE_MS_MAX = 5_000;
+
+/** Completes `traced` by a BMDB error: "info" for a transaction whose commit may have happened, else "fail" (refused, expired, nothing to do). */
+export function bmdbFailed(traced: TracedOperation, error: unknown): void {
+  traced.failedWith(error, error instanceof ErrTransactionFailed && error.outcomeUnknown);
+}
 
 /** One agent's hold of a machine and process, in true virtual time. */
 export interface Hold {

@@ -36,7 +36,8 @@ import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { endHold, extendHold, finishBmdbRun, newHolds, reportHolds, startHold, type Holds } from "./bmdb-common.ts";
+import { invokeOperation } from "./client-operations.ts";
+import { bmdbFailed, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, startHold, type Holds } from "./bmdb-common.ts";
 import { DQLITE_SCENARIO_BASE, reportProblems, startDqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -129,11 +130,14 @@ async function runMonitor(env: Env, state: Provisioning): Promise<void> {
   const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_000, callDeadlineMs: 400, attemptsMax: 10 });
   while (!state.stopping) {
     await env.clock.sleep(MONITOR_EVERY_MS);
+    const traced = invokeOperation(env, "count-verified");
     try {
       const reply = await client.query("SELECT count(*) FROM machine_tags WHERE tag = 'verified'");
       state.verified = Number(reply.rows[0]?.[0] ?? 0);
+      traced.ok({ verified: state.verified });
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, false);
     }
   }
 }
@@ -142,10 +146,13 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
   let connection: Connection | undefined;
   while (connection === undefined) {
     if (state.stopping) return;
+    const traced = invokeOperation(env, "connect");
     try {
       connection = await Connection.connect(env, { servers: SERVERS, database: DATABASE, componentName: `agent-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+      traced.ok();
     } catch (error) {
       if (!(error instanceof ErrTransactionFailed)) throw error;
+      bmdbFailed(traced, error);
       tally(state, "connect:failed");
     }
   }
@@ -157,11 +164,14 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
       return;
     }
     if (session === undefined || session.expired()) {
+      const traced = invokeOperation(env, "start-session");
       try {
         session = await connection.startSession({ processor: "provisioning", intervalSeconds: SESSION_INTERVAL_SECONDS });
+        traced.ok({ session: session.id });
         tally(state, "session:started");
       } catch (error) {
         if (!(error instanceof ErrTransactionFailed)) throw error;
+        bmdbFailed(traced, error);
         tally(state, "session:start-failed");
         await env.clock.sleep(IDLE_MS);
         continue;
@@ -173,11 +183,14 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
     }
     const spec = random.pick(PROCESSES);
     let work: Work;
+    const traced = invokeOperation(env, "take-work", { process: spec.process });
     try {
       work = await session.work(spec.process, (q, now) =>
         q.machinesEligible({ ...spec, limit: 1, now, ...(context.variant === "retrieval-ignores-backoff" ? { backoffUntilAfter: Number.MAX_SAFE_INTEGER } : {}) }));
+      traced.ok({ machine: work.machineId });
     } catch (error) {
       if (error instanceof ErrNothingToDo || error instanceof ErrWorkConflict || error instanceof ErrSessionExpired || error instanceof ErrTransactionFailed) {
+        bmdbFailed(traced, error);
         tally(state, `work:${error.name}`);
         // The work may have been taken without our knowing: end the session, so that collection releases it.
         if (error instanceof ErrTransactionFailed && error.outcomeUnknown) session.cancel();
@@ -191,6 +204,7 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
 }
 
 async function addMachines(env: Env, session: Session, state: Provisioning): Promise<void> {
+  const traced = invokeOperation(env, "add-machines", { machines: MACHINES });
   try {
     await session.transact(async (q, now) => {
       for (let i = 1; i <= MACHINES; i++) {
@@ -198,9 +212,11 @@ async function addMachines(env: Env, session: Session, state: Provisioning): Pro
         await q.machineTag(`m${i}`, "new");
       }
     });
+    traced.ok();
     state.machinesAdded = true;
   } catch (error) {
     if (!(error instanceof ErrSessionExpired) && !(error instanceof ErrTransactionFailed)) throw error;
+    bmdbFailed(traced, error);
     tally(state, "seed:failed");
     // An unknown outcome may have added them: the statements are idempotent, so adding again is safe.
     await env.clock.sleep(IDLE_MS);
@@ -228,26 +244,41 @@ async function doWork(env: Env, context: ScenarioContext, random: Random, state:
     extendHold(context, state.holds, hold);
     if (random.bool(FAIL_PROBABILITY)) {
       const seconds = nextBackoffSeconds(BACKOFF, work.backoff);
+      const traced = invokeOperation(env, "fail-work", { machine: work.machineId, process: work.process, backoffSeconds: seconds });
       try {
         await work.fail(BACKOFF, "provisioning failed");
+        traced.ok();
         state.failures.push({ key, seconds, outcome: "committed" });
       } catch (error) {
+        bmdbFailed(traced, error);
         const unknown = error instanceof ErrTransactionFailed && error.outcomeUnknown;
         state.failures.push({ key, seconds, outcome: unknown ? "unknown" : "not-committed" });
         throw error;
       }
       tally(state, "work:failed");
     } else {
-      await work.finish(async (q) => {
-        await q.machineTag(work.machineId, doneTag);
-      });
+      const traced = invokeOperation(env, "finish-work", { machine: work.machineId, process: work.process });
+      try {
+        await work.finish(async (q) => {
+          await q.machineTag(work.machineId, doneTag);
+        });
+      } catch (error) {
+        bmdbFailed(traced, error);
+        throw error;
+      }
+      traced.ok();
       tally(state, "work:finished");
     }
   } catch (error) {
     if (!(error instanceof ErrSessionExpired) && !(error instanceof ErrTransactionFailed) && !(error instanceof ErrWorkAlreadyDone)) throw error;
     tally(state, `commit:${error.name}`);
     // Not released: cancel it, and if even that fails, end the session so that collection releases it.
-    if (!(error instanceof ErrSessionExpired) && !(await work.cancel())) session.cancel();
+    if (!(error instanceof ErrSessionExpired)) {
+      const canceling = invokeOperation(env, "cancel-work", { machine: work.machineId, process: work.process });
+      const released = await work.cancel();
+      canceling.complete(released ? "ok" : "info");
+      if (!released) session.cancel();
+    }
   } finally {
     endHold(hold);
   }

@@ -44,7 +44,8 @@ import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, Er
 import type { Env, WireValue } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { endHold, extendHold, finishBmdbRun, newHolds, reportHolds, sleepVirtual, startHold, type Hold, type Holds } from "./bmdb-common.ts";
+import { bmdbFailed, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, sleepVirtual, startHold, type Hold, type Holds } from "./bmdb-common.ts";
+import { invokeOperation } from "./client-operations.ts";
 import { DQLITE_SCENARIO_BASE, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -293,10 +294,14 @@ function checkCutClient(context: ScenarioContext, state: Sessions): void {
 
 async function connect(env: Env, state: Sessions, variant: BmdbBrokenVariant | undefined): Promise<Connection | undefined> {
   while (!state.stopping) {
+    const traced = invokeOperation(env, "connect");
     try {
-      return await Connection.connect(env, { servers: SERVERS, database: DATABASE, componentName: `client-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+      const connection = await Connection.connect(env, { servers: SERVERS, database: DATABASE, componentName: `client-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+      traced.ok();
+      return connection;
     } catch (error) {
       if (!(error instanceof ErrTransactionFailed)) throw error;
+      bmdbFailed(traced, error);
       tally(state, "connect:failed");
     }
   }
@@ -305,10 +310,14 @@ async function connect(env: Env, state: Sessions, variant: BmdbBrokenVariant | u
 
 async function startSession(env: Env, connection: Connection, state: Sessions): Promise<Session | undefined> {
   while (!state.stopping) {
+    const traced = invokeOperation(env, "start-session");
     try {
-      return await connection.startSession({ processor: env.host, intervalSeconds: INTERVAL_SECONDS });
+      const session = await connection.startSession({ processor: env.host, intervalSeconds: INTERVAL_SECONDS });
+      traced.ok({ session: session.id });
+      return session;
     } catch (error) {
       if (!(error instanceof ErrTransactionFailed)) throw error;
+      bmdbFailed(traced, error);
       tally(state, "session:start-failed");
       await env.clock.sleep(100);
     }
@@ -331,18 +340,23 @@ async function runLiveClient(env: Env, context: ScenarioContext, random: Random,
       lost("expired() is true");
       return;
     }
+    const machine = `${env.host}-${n}`;
+    let traced = invokeOperation(env, "add-machine", { machine });
     try {
-      const machine = `${env.host}-${n}`;
       await session.transact(async (q, now) => {
         await q.machineAdd(machine, now);
         await q.machineTag(machine, pool);
       });
+      traced.ok();
       state.acknowledged.push(machine);
+      traced = invokeOperation(env, "take-work", { process: CYCLE_PROCESS });
       const work = await session.work(CYCLE_PROCESS, (q, now) => q.machinesEligible({ process: CYCLE_PROCESS, requiredTag: pool, doneTag: "cycled", now, limit: 1 }));
+      traced.ok({ machine: work.machineId });
       await sleepAndFinish(env, random, work, "cycled");
       state.cycled.set(env.host, context.world.now);
       if (state.x.cutAt !== undefined && state.x.takenAt === undefined) await takeOver(env, context, random, state, session);
     } catch (error) {
+      bmdbFailed(traced, error);
       if (error instanceof ErrSessionExpired) {
         lost(error.message);
         return;
@@ -358,18 +372,30 @@ async function runLiveClient(env: Env, context: ScenarioContext, random: Random,
 /** Finishes `work` after a short step; if the Finish fails, cancels (which records only what it releases). */
 async function sleepAndFinish(env: Env, random: Random, work: Work, doneTag: string): Promise<void> {
   await env.clock.sleep(random.int(20, 100));
+  const traced = invokeOperation(env, "finish-work", { machine: work.machineId, process: work.process });
   try {
     await work.finish(async (q) => q.machineTag(work.machineId, doneTag));
+    traced.ok();
   } catch (error) {
+    bmdbFailed(traced, error);
     if (!(error instanceof ErrTransactionFailed)) throw error;
-    await work.cancel();
+    const canceling = invokeOperation(env, "cancel-work", { machine: work.machineId, process: work.process });
+    canceling.complete((await work.cancel()) ? "ok" : "info");
     throw error;
   }
 }
 
 /** Tries to take x1's machine: ErrWorkConflict until x1's session is collected. */
 async function takeOver(env: Env, context: ScenarioContext, random: Random, state: Sessions, session: Session): Promise<void> {
-  const work = await session.work(HOLD_PROCESS, (q, now) => q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }));
+  const traced = invokeOperation(env, "take-work", { process: HOLD_PROCESS });
+  let work: Work;
+  try {
+    work = await session.work(HOLD_PROCESS, (q, now) => q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }));
+  } catch (error) {
+    bmdbFailed(traced, error);
+    throw error;
+  }
+  traced.ok({ machine: work.machineId });
   state.x.takenAt ??= context.world.now;
   const hold = startHold(context, state.holds, env.host, session.id, `${HOLD_MACHINE}/${HOLD_PROCESS}`);
   tally(state, "x:taken-over");
@@ -393,10 +419,13 @@ async function runCutClient(env: Env, context: ScenarioContext, state: Sessions,
       session = await startSession(env, connection, state);
       if (session === undefined) return;
     }
+    const traced = invokeOperation(env, "add-machine", { machine: `x1-late-${env.host}-${n}` });
     try {
       await session.transact(async (q, now) => q.machineAdd(`x1-late-${env.host}-${n}`, now));
+      traced.ok();
       state.x.recoveredAt ??= context.world.now;
     } catch (error) {
+      bmdbFailed(traced, error);
       if (!(error instanceof ErrTransactionFailed || error instanceof ErrSessionExpired)) throw error;
       tally(state, `x:late:${error.name}`);
     }
@@ -412,15 +441,20 @@ async function holdUntilExpired(env: Env, context: ScenarioContext, connection: 
   state.x.session = session.id;
   let hold: Hold | undefined;
   while (hold === undefined && !state.stopping) {
+    let traced = invokeOperation(env, "add-machine", { machine: HOLD_MACHINE });
     try {
       await session.transact(async (q, now) => {
         await q.machineAdd(HOLD_MACHINE, now);
         await q.machineTag(HOLD_MACHINE, "hold");
       });
+      traced.ok();
+      traced = invokeOperation(env, "take-work", { process: HOLD_PROCESS });
       await session.work(HOLD_PROCESS, (q, now) => q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }));
+      traced.ok({ machine: HOLD_MACHINE });
       hold = startHold(context, state.holds, env.host, session.id, `${HOLD_MACHINE}/${HOLD_PROCESS}`);
       state.x.hold = hold;
     } catch (error) {
+      bmdbFailed(traced, error);
       if (error instanceof ErrSessionExpired) {
         // Lost before the cut (a failover outlasted the lease): the scenario has nothing to cut; start over.
         tally(state, "x:lost-before-hold");
@@ -441,10 +475,13 @@ async function holdUntilExpired(env: Env, context: ScenarioContext, connection: 
     // With the parameter x1Acts = 0, x1 only writes: the refusal of its transactions is then checked on its own.
     if (context.params.x1Acts !== 0) extendHold(context, state.holds, hold);
     const startedAt = context.world.now;
+    const traced = invokeOperation(env, "add-machine", { machine: `x1-${n}` });
     try {
       await session.transact(async (q, now) => q.machineAdd(`x1-${n}`, now));
+      traced.ok();
       state.x.committed.push(startedAt);
     } catch (error) {
+      bmdbFailed(traced, error);
       if (!(error instanceof ErrTransactionFailed || error instanceof ErrSessionExpired)) throw error;
       if (error instanceof ErrSessionExpired) {
         state.x.endedAt ??= context.world.now;

@@ -3,7 +3,8 @@
  *
  * Goal: show that the harness catches a durability bug and passes the correct code.
  * Method: three replicas (n1 primary, n2, n3) of the quorum counter; one client
- * increments sequentially with a deadline, recording each acknowledged value.
+ * increments sequentially with a deadline, recording each acknowledged value
+ * (each increment is traced: scenarios/client-operations.ts).
  * The swarm plan partitions, clogs, pauses, skews and crashes the replicas (at most
  * one down at a time) and injects disk faults on a minority.
  * Invariants:
@@ -21,6 +22,7 @@ import { COUNTER_PORT, runReplica, type ReplicaState } from "../src/impl/counter
 import { RpcError } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { SimDiskSystem } from "../src/sim/disk/system.ts";
+import { invokeOperation } from "./client-operations.ts";
 
 const REPLICAS = ["n1", "n2", "n3"] as const;
 const INCREMENT_DEADLINE_MS = 300;
@@ -53,13 +55,15 @@ function setup(context: ScenarioContext): ScenarioHooks {
   world.addHost("client", async (env) => {
     while (true) {
       attempts++;
+      const traced = invokeOperation(env, "increment");
       try {
         const reply = await env.rpc.call(REPLICAS[0], COUNTER_PORT, "increment", {}, { deadlineMs: INCREMENT_DEADLINE_MS });
         const value = (reply as { value: number }).value;
         acknowledged.push({ value, time: world.now });
-        env.trace("counter.ack", { value });
+        traced.ok({ value });
       } catch (error) {
         if (!(error instanceof RpcError)) throw error;
+        traced.failedWith(error, true);
         unknown++;
         await env.clock.sleep(context.random.int(20, 100));
       }

@@ -6,10 +6,11 @@
  * under the swarm's faults, that the replicas end byte-identical, and that a
  * broken leader (a variant) is caught.
  * Method: three dqlite servers (n1..n3, restarted after a failed start) and three
- * client hosts (c1..c3). c1 first creates `accounts` with ACCOUNTS accounts of
- * INITIAL_BALANCE each (INSERT OR IGNORE, retried; an unknown outcome is checked by
- * a query first). Then every client loops: a transfer (an interactive transaction
- * that reads both balances and updates both if the source has enough) or a read of
+ * client hosts (c1..c3), whose operations are traced (scenarios/client-operations.ts).
+ * c1 first creates `accounts` with ACCOUNTS accounts of INITIAL_BALANCE each
+ * (INSERT OR IGNORE, retried; an unknown outcome is checked by a query first).
+ * Then every client loops: a transfer (an interactive transaction that reads both
+ * balances and updates both if the source has enough) or a read of
  * `sum(balance), count(*)`. The swarm's plan partitions, isolates, clogs, pauses,
  * skews clocks, degrades links, crashes servers and injects disk faults on a
  * minority. Once an operation succeeds after the heal, the clients stop.
@@ -27,6 +28,7 @@ import { DqliteClient, DqliteError, ErrOutcomeUnknown, type ExecReply } from "..
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { invokeOperation } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -111,8 +113,8 @@ async function runClient(env: Env, random: Random, bank: Bank, creator: boolean,
   while (!stop()) {
     const operation = random.bool(0.7) ? "transfer" : "read";
     try {
-      if (operation === "transfer") await transfer(client, random);
-      else checkTotal(bank, env.host, await client.query("SELECT sum(balance), count(*) FROM accounts"));
+      if (operation === "transfer") await transfer(env, client, random);
+      else await readTotal(env, client, bank);
       bank.lastOkAt = env.clock.now();
       tally(bank, `${operation}:ok`);
     } catch (error) {
@@ -127,12 +129,15 @@ async function runClient(env: Env, random: Random, bank: Bank, creator: boolean,
 async function createAccounts(env: Env, client: DqliteClient, bank: Bank): Promise<void> {
   const values = Array.from({ length: ACCOUNTS }, (_, i) => `(${i + 1}, ${INITIAL_BALANCE})`).join(", ");
   for (;;) {
+    const traced = invokeOperation(env, "create-accounts", { accounts: ACCOUNTS, balance: INITIAL_BALANCE });
     try {
       await client.exec("CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)");
       await client.exec(`INSERT OR IGNORE INTO accounts (id, balance) VALUES ${values}`);
+      traced.ok();
       return;
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, error.outcomeUnknown);
       tally(bank, `create:${error.name}`);
       if (error instanceof ErrOutcomeUnknown && (await accountsExist(client))) return;
     }
@@ -151,18 +156,41 @@ async function accountsExist(client: DqliteClient): Promise<boolean> {
 }
 
 /** Moves a random amount between two random accounts if the source holds enough. */
-async function transfer(client: DqliteClient, random: Random): Promise<void> {
+async function transfer(env: Env, client: DqliteClient, random: Random): Promise<void> {
   const from = random.int(1, ACCOUNTS);
   const to = ((from + random.int(0, ACCOUNTS - 2)) % ACCOUNTS) + 1;
   const amount = random.int(1, AMOUNT_MAX);
-  await client.transaction(async (tx) => {
-    const reply = await tx.query("SELECT id, balance FROM accounts WHERE id IN (?, ?)", [from, to]);
-    const balance = new Map(reply.rows.map((row) => [row[0], row[1]]));
-    const source = balance.get(from);
-    if (typeof source !== "number" || source < amount) return;
-    await tx.exec("UPDATE accounts SET balance = balance - ? WHERE id = ?", [amount, from]);
-    await tx.exec("UPDATE accounts SET balance = balance + ? WHERE id = ?", [amount, to]);
-  });
+  const traced = invokeOperation(env, "transfer", { from, to, amount });
+  let moved = false;
+  try {
+    await client.transaction(async (tx) => {
+      const reply = await tx.query("SELECT id, balance FROM accounts WHERE id IN (?, ?)", [from, to]);
+      const balance = new Map(reply.rows.map((row) => [row[0], row[1]]));
+      const source = balance.get(from);
+      if (typeof source !== "number" || source < amount) return;
+      await tx.exec("UPDATE accounts SET balance = balance - ? WHERE id = ?", [amount, from]);
+      await tx.exec("UPDATE accounts SET balance = balance + ? WHERE id = ?", [amount, to]);
+      moved = true;
+    });
+  } catch (error) {
+    traced.failedWith(error, error instanceof DqliteError && error.outcomeUnknown);
+    throw error;
+  }
+  traced.ok({ moved });
+}
+
+/** Reads the total and the number of accounts, and checks them (the operation the total-conserved check judges). */
+async function readTotal(env: Env, client: DqliteClient, bank: Bank): Promise<void> {
+  const traced = invokeOperation(env, "read-total");
+  try {
+    const reply = await client.query("SELECT sum(balance), count(*) FROM accounts");
+    traced.ok({ total: reply.rows[0]?.[0], accounts: reply.rows[0]?.[1] });
+    checkTotal(bank, env.host, reply);
+  } catch (error) {
+    // A read has no effect: whatever the error, it certainly did nothing.
+    traced.failedWith(error, false);
+    throw error;
+  }
 }
 
 function checkTotal(bank: Bank, host: string, reply: ExecReply): void {

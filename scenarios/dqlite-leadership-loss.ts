@@ -49,6 +49,7 @@ import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { invokeOperation } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -336,14 +337,17 @@ async function insertBatch(env: Env, client: DqliteClient, run: Run, batch: Batc
     "INSERT INTO t (tag, n, r, pad) SELECT ?, i, random(), randomblob(?) FROM c WHERE NOT EXISTS (SELECT 1 FROM t WHERE tag = ?)";
   while (batch.attempts < ATTEMPTS_MAX) {
     batch.attempts++;
+    const traced = invokeOperation(env, "insert-batch", { tag: batch.tag, rows: batch.rows, attempt: batch.attempts });
     try {
       await client.exec(sql, [batch.rows, batch.tag, ROW_PAD_BYTES, batch.tag]);
+      traced.ok();
       batch.told = "acknowledged";
       run.lastOkAt = env.clock.now();
       tally(run, "batch:ok");
       return;
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, error.outcomeUnknown);
       const told: Told = error.outcomeUnknown ? "unknown" : "failed";
       if (batch.told !== "unknown") batch.told = told;
       tally(run, `batch:${told}`);
@@ -354,11 +358,14 @@ async function insertBatch(env: Env, client: DqliteClient, run: Run, batch: Batc
 
 async function untilDone(env: Env, run: Run, what: string, operation: () => Promise<unknown>): Promise<void> {
   for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
+    const traced = invokeOperation(env, what);
     try {
       await operation();
+      traced.ok();
       return;
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, error.outcomeUnknown);
       tally(run, `${what}:${error.name}`);
     }
     await env.clock.sleep(RETRY_MS);

@@ -11,7 +11,7 @@
  * INTEGER)` with one row of value INITIAL_VALUE per key (INSERT OR IGNORE,
  * retried; an unknown outcome is checked by a query first). Then every client
  * loops over random operations on a random key, recorded in one Jepsen-style
- * history at true virtual time:
+ * history at true virtual time (and traced: scenarios/client-operations.ts):
  * - read: `SELECT value ...` through `query` (the leader confirms its leadership
  *   with a quorum first);
  * - write: `UPDATE ... SET value = ?` of a value no other operation writes;
@@ -40,9 +40,6 @@
 import { DqliteClient, DqliteError, ErrOutcomeUnknown, type ExecReply } from "../src/impl/dqlite/index.ts";
 import {
   casRegisterModel,
-  checkLinearizability,
-  historyToOperations,
-  HistoryRecorder,
   type Model,
   type Operation,
   type Partition,
@@ -53,7 +50,9 @@ import {
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { TracedHistory } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { checkHistoryLinearizable } from "./history-check.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENTS = ["c1", "c2", "c3"] as const;
@@ -131,7 +130,7 @@ interface Registers {
   lastWriteOkAt: number | undefined;
   /** The "unknown-outcome-as-failed" variant. */
   readonly unknownAsFailed: boolean;
-  readonly recorder: HistoryRecorder<RegisterRowInput, RegisterRowOutput>;
+  readonly recorder: TracedHistory<RegisterRowInput, RegisterRowOutput>;
   readonly counts: Record<string, number>;
 }
 
@@ -139,7 +138,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const clientVariant = context.variant !== undefined && context.variant in CLIENT_BROKEN_VARIANTS;
   const serverVariant = clientVariant ? undefined : context.variant;
   const cluster = startDqliteCluster(context, { servers: SERVERS, tuning: dqliteTuningOf(context.knob), ...(serverVariant !== undefined ? { variant: serverVariant } : {}) });
-  const registers: Registers = { ready: false, running: CLIENTS.length, lastWriteOkAt: undefined, unknownAsFailed: clientVariant, recorder: new HistoryRecorder(), counts: {} };
+  const registers: Registers = { ready: false, running: CLIENTS.length, lastWriteOkAt: undefined, unknownAsFailed: clientVariant, recorder: new TracedHistory(), counts: {} };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
     return since !== undefined && registers.lastWriteOkAt !== undefined && registers.lastWriteOkAt >= since;
@@ -195,7 +194,7 @@ async function runClient(env: Env, context: ScenarioContext, registers: Register
     const key = random.pick(KEYS);
     const fresh = (options.index + 1) * VALUES_PER_CLIENT + ++written;
     const input = chooseInput(random.next(), key, lastSeen.get(key) ?? INITIAL_VALUE, fresh);
-    const handle = registers.recorder.invoke(`${env.host}/${generation}`, input, context.world.now);
+    const handle = registers.recorder.invoke(env, `${env.host}/${generation}`, input, context.world.now);
     const outcome = await runInput(client, input, registers.unknownAsFailed);
     const now = context.world.now;
     tally(registers, `${input.f}:${outcome.type === "ok" ? "ok" : outcome.type === "info" ? "unknown" : outcome.type}`);
@@ -292,15 +291,5 @@ async function finish(context: ScenarioContext, cluster: DqliteCluster, register
 
 /** Checks the history; reports "dqlite-register.linearizable" (safety) or, when the search ran out, "dqlite-register.linearizability-unknown" (liveness). */
 function checkHistory(context: ScenarioContext, registers: Registers): void {
-  const operations = historyToOperations(registers.recorder.history());
-  const result = checkLinearizability(registerRowsModel, operations, { maxSteps: LINEARIZABILITY_STEPS_MAX });
-  if (result.verdict === "not-linearizable") {
-    context.world.violate({ invariant: "dqlite-register.linearizable", kind: "safety", details: result.counterexample?.message ?? "not linearizable" });
-  } else if (result.verdict === "unknown") {
-    context.world.violate({
-      invariant: "dqlite-register.linearizability-unknown",
-      kind: "liveness",
-      details: `the check ran out of its budget (${result.exhausted?.limit ?? "max-steps"}, key ${result.exhausted?.key ?? "?"}) after ${result.steps} steps over ${operations.length} operations`,
-    });
-  }
+  checkHistoryLinearizable(context, registers.recorder.history(), { system: "dqlite-register", model: registerRowsModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
 }

@@ -32,6 +32,7 @@ import { BROKEN_NODE_VARIANTS } from "../src/impl/raft/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { invokeOperation } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_BROKEN_VARIANTS, DQLITE_SCENARIO_BASE, queryLeader, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -149,24 +150,30 @@ function tally(run: Run, name: string): void {
 async function runWriter(env: Env, random: Random, run: Run, stop: () => boolean): Promise<void> {
   const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_500, callDeadlineMs: 400, attemptsMax: 20 });
   for (;;) {
+    const traced = invokeOperation(env, "create");
     try {
       await client.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+      traced.ok();
       break;
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, error.outcomeUnknown);
       tally(run, `create:${error.name}`);
     }
     await env.clock.sleep(RETRY_MS);
   }
   for (let sequence = 0; !stop(); sequence++) {
     const label = `${CLIENT}-${sequence}`;
+    const traced = invokeOperation(env, "insert", { label });
     try {
       await client.exec("INSERT INTO t (v) VALUES (?)", [label.padEnd(ROW_BYTES, ".")]);
+      traced.ok();
       run.acknowledged.add(label);
       run.lastOkAt = env.clock.now();
       tally(run, "insert:ok");
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, error.outcomeUnknown);
       if (!error.outcomeUnknown) run.failed.add(label);
       tally(run, `insert:${error.outcomeUnknown ? "unknown" : "failed"}`);
     }

@@ -30,10 +30,11 @@
  * "resume-from-last" and "resume-from-current".
  */
 import { bytesToString, Compares, EtcdClient, EtcdError, Ops, SERVER_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS, type WatchBrokenVariant, type WatchEvent } from "../src/impl/etcd/index.ts";
-import { checkLinearizability, historyToOperations, HistoryRecorder } from "../src/sim/check/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { invokeOperation, reasonOf, TracedHistory } from "./client-operations.ts";
 import { caughtUpServers, describeMembers, ETCD_SCENARIO_BASE, reportProblems, startEtcdCluster, storeDigest, type EtcdCluster } from "./etcd-cluster.ts";
+import { checkHistoryLinearizable } from "./history-check.ts";
 import { raftKvModel, type RaftKvInput, type RaftKvOutput } from "./raft-kv-model.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -61,7 +62,7 @@ export const etcdKv: Scenario = {
 };
 
 interface Workload {
-  readonly recorder: HistoryRecorder<RaftKvInput, RaftKvOutput>;
+  readonly recorder: TracedHistory<RaftKvInput, RaftKvOutput>;
   readonly counts: { ok: number; fail: number; info: number };
   lastOkAt: number | undefined;
 }
@@ -75,7 +76,7 @@ interface Watcher {
 function setup(context: ScenarioContext): ScenarioHooks {
   const variant = context.variant;
   const cluster = startEtcdCluster(context, { servers: SERVERS, raft: { snapshotThresholdEntries: 64, trailingLogEntries: 16 }, ...(variant !== undefined ? { variant } : {}) });
-  const workload: Workload = { recorder: new HistoryRecorder(), counts: { ok: 0, fail: 0, info: 0 }, lastOkAt: undefined };
+  const workload: Workload = { recorder: new TracedHistory(), counts: { ok: 0, fail: 0, info: 0 }, lastOkAt: undefined };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
     return since !== undefined && workload.lastOkAt !== undefined && workload.lastOkAt >= since;
@@ -114,7 +115,7 @@ async function clientLoop(env: Env, context: ScenarioContext, workload: Workload
     const fresh = `${env.host}-${++counter}`;
     const input: RaftKvInput = draw < 0.4 ? { f: "get", key, value: null } : draw < 0.7 ? { f: "put", key, value: fresh } : { f: "cas", key, value: [lastSeen.get(key) ?? null, fresh] };
     const process = `${env.host}/${env.lifetime.incarnation}/${generation}`;
-    const handle = workload.recorder.invoke(process, input, context.world.now);
+    const handle = workload.recorder.invoke(env, process, input, context.world.now);
     try {
       const output = await run(client, input);
       workload.recorder.ok(handle, output, context.world.now);
@@ -158,6 +159,8 @@ async function run(client: EtcdClient, input: RaftKvInput): Promise<RaftKvOutput
 
 async function watchLoop(env: Env, watcher: Watcher, brokenVariant: WatchBrokenVariant | undefined): Promise<void> {
   const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 600, callDeadlineMs: 250, ...(brokenVariant !== undefined ? { brokenWatchVariant: brokenVariant } : {}) });
+  // One operation for the whole watch: it resumes across failures inside the client.
+  const operation = invokeOperation(env, "watch", { key: PREFIX, prefix: true, startRevision: 1 });
   try {
     for await (const response of client.watch(PREFIX, { prefix: true, startRevision: 1, idleTimeoutMs: 800 })) {
       let revision = 0;
@@ -179,9 +182,11 @@ async function watchLoop(env: Env, watcher: Watcher, brokenVariant: WatchBrokenV
       flush();
     }
     watcher.ended = "ended";
+    operation.ok({ revisions: watcher.delivered.length });
   } catch (error) {
     if (!(error instanceof EtcdError)) throw error;
     watcher.ended = error.message;
+    operation.fail({ revisions: watcher.delivered.length, reason: reasonOf(error) });
   }
 }
 
@@ -218,11 +223,5 @@ function checkWatch(context: ScenarioContext, cluster: EtcdCluster, watcher: Wat
 }
 
 function checkHistory(context: ScenarioContext, workload: Workload): void {
-  const operations = historyToOperations(workload.recorder.history());
-  const result = checkLinearizability(raftKvModel, operations, { maxSteps: LINEARIZABILITY_STEPS_MAX });
-  if (result.verdict === "not-linearizable") {
-    context.world.violate({ invariant: "etcd.linearizable", kind: "safety", details: result.counterexample?.message ?? "not linearizable" });
-  } else if (result.verdict === "unknown") {
-    context.world.violate({ invariant: "etcd.linearizability-unknown", kind: "liveness", details: `the check ran out of its budget after ${result.steps} steps over ${operations.length} operations` });
-  }
+  checkHistoryLinearizable(context, workload.recorder.history(), { system: "etcd", model: raftKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
 }

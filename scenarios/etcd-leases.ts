@@ -27,6 +27,7 @@ import { bytesToString, EtcdClient, EtcdError, SERVER_BROKEN_VARIANTS, type Keep
 import type { Env } from "../src/sim/env.ts";
 import type { FaultEvent } from "../src/sim/faults/plan.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { invokeOperation } from "./client-operations.ts";
 import { caughtUpServers, describeMembers, ETCD_SCENARIO_BASE, reportProblems, startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -116,13 +117,18 @@ function setup(context: ScenarioContext): ScenarioHooks {
   };
 }
 
-async function retry<T>(env: Env, step: () => Promise<T>, accept?: (error: EtcdError) => T | undefined): Promise<T> {
+/** One step of the script, `op` with `fields` (traced per attempt), tried until it succeeds, `accept` takes its error, or STEP_ATTEMPTS_MAX. */
+async function retry<T>(env: Env, op: string, fields: Record<string, unknown>, step: () => Promise<T>, accept?: (error: EtcdError) => T | undefined): Promise<T> {
   let last: unknown;
   for (let attempt = 0; attempt < STEP_ATTEMPTS_MAX; attempt++) {
+    const operation = invokeOperation(env, op, fields);
     try {
-      return await step();
+      const result = await step();
+      operation.ok();
+      return result;
     } catch (error) {
       if (!(error instanceof EtcdError)) throw error;
+      operation.failedWith(error, error.outcomeUnknown);
       const accepted = accept?.(error);
       if (accepted !== undefined) return accepted;
       last = error;
@@ -134,7 +140,7 @@ async function retry<T>(env: Env, step: () => Promise<T>, accept?: (error: EtcdE
 
 async function grantWithKeys(env: Env, context: ScenarioContext, client: EtcdClient, script: Script, name: string, ttl: number, keys: number): Promise<LeaseRecord> {
   const record: LeaseRecord = { name, id: 0, ttl, keys: [], renewedFrom: 0 };
-  await retry(env, async () => {
+  await retry(env, "grant", { lease: name, ttl }, async () => {
     const began = context.world.now;
     const granted = await client.grant(ttl);
     record.id = granted.id;
@@ -145,7 +151,7 @@ async function grantWithKeys(env: Env, context: ScenarioContext, client: EtcdCli
   for (let index = 1; index <= keys; index++) {
     const key = `lease/${name}/${index}`;
     record.keys.push(key);
-    await retry(env, () => client.put(key, `${name}${index}`, { lease: record.id }));
+    await retry(env, "put", { key, lease: record.id }, () => client.put(key, `${name}${index}`, { lease: record.id }));
   }
   return record;
 }
@@ -157,11 +163,15 @@ async function runScript(env: Env, context: ScenarioContext, script: Script): Pr
     // The renewal call began `ago` ms of the client's clock before now: the leader renewed no earlier than that.
     const onRenewed = (_ttl: number, sentAtMs: number) => (kept.renewedFrom = context.world.now - (env.clock.monotonic() - sentAtMs));
     const keepAlive = client.keepAlive(kept.id, { onRenewed });
-    void keepAlive.done.then((end) => (script.keepAlive = end));
+    const keeping = invokeOperation(env, "keep-alive", { lease: kept.id });
+    void keepAlive.done.then((end) => {
+      script.keepAlive = end;
+      keeping.complete(end.reason === "lost" ? "fail" : "ok", { reason: end.reason });
+    });
     await grantWithKeys(env, context, client, script, "b", 1, 2);
     const revoked = await grantWithKeys(env, context, client, script, "c", 10, 2);
     await env.clock.sleep(500);
-    await retry(env, () => client.revoke(revoked.id), (error) => (error.code === "lease-not-found" ? { header: { clusterId: 0, memberId: 0, revision: 0, raftTerm: 0 } } : undefined));
+    await retry(env, "revoke", { lease: revoked.id }, () => client.revoke(revoked.id), (error) => (error.code === "lease-not-found" ? { header: { clusterId: 0, memberId: 0, revision: 0, raftTerm: 0 } } : undefined));
   } catch (error) {
     if (!(error instanceof EtcdError)) throw error;
     script.failure = error.message;

@@ -47,6 +47,7 @@ import { listRequest } from "../src/impl/gazette/protocol/messages.ts";
 import { routesEquivalent, type Route } from "../src/impl/gazette/protocol/route.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { invokeOperation } from "./client-operations.ts";
 import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteCluster } from "./gazette-cluster.ts";
 import { DependencyLedger, dependentWriteLoop, type WriterRole } from "./gazette-dependencies.ts";
 import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts, type ChurnOptions } from "./gazette-membership.ts";
@@ -199,10 +200,14 @@ function liveBrokers(cluster: GazetteCluster): readonly BrokerHost[] {
 async function listLoop(env: Env, client: RoutedJournalClient, churn: Churn, options: PolledListOptions): Promise<void> {
   while (!churn.workload.applied) await env.clock.sleep(50);
   for (let attempt = 0; attempt < 1_000; attempt++) {
+    // The first listing is the client operation; the PolledList's later polls run inside it, untraced.
+    const traced = invokeOperation(env, "list");
     try {
       churn.lister = await PolledList.create(env, client, LIST_INTERVAL_MS, listRequest(), options);
+      traced.ok();
       return;
-    } catch {
+    } catch (error) {
+      traced.failedWith(error, false);
       await env.clock.sleep(200);
     }
   }

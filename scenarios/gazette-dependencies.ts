@@ -15,7 +15,8 @@
  * dependency or the read-only journal's refusal) makes the writer drain what
  * is in flight and start a new AppendService, as an application would (after
  * a reset-head, as an operator would, when brokers refuse with
- * INDEX_HAS_GREATER_OFFSET).
+ * INDEX_HAS_GREATER_OFFSET). Each record's append is traced as a client
+ * operation (scenarios/client-operations.ts), completed as its AsyncAppend resolves.
  *
  * gazette.append-dependencies, checked on each AsyncAppend as it resolves:
  * - a record is acknowledged only if each of its dependencies resolved before
@@ -33,6 +34,7 @@ import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-c
 import { appendRequest } from "../src/impl/gazette/protocol/messages.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
+import { invokeOperation, type TracedOperation } from "./client-operations.ts";
 import { encodeRecord, recordName, type RecordParser } from "./gazette-records.ts";
 import { isIndexHasGreaterOffset } from "./gazette-operator.ts";
 import { resetHead, type JournalWorkload } from "./gazette-workload.ts";
@@ -68,6 +70,8 @@ interface RecordEntry {
   readonly dependencies: readonly AsyncAppend[];
   /** The writer's AppendService it went through (0, 1, ...). */
   readonly service: number;
+  /** Its append as a traced client operation, completed when its AsyncAppend resolves. */
+  readonly traced: TracedOperation;
 }
 
 /** One writer's acknowledgements per journal (virtual time of the last). */
@@ -128,11 +132,13 @@ export class DependencyLedger {
     const commit = append.response()?.commit;
     const first = records[0] as RecordEntry;
     if (commit === undefined || commit.end - commit.begin !== total) {
+      for (const record of records) record.traced.ok({ begin: commit?.begin, end: commit?.end });
       this.problem("gazette.whole-records", `${records.map((record) => record.name).join(",")} acknowledged as ${JSON.stringify(commit)} for ${total} bytes`);
       return;
     }
     let offset = commit.begin;
     for (const record of records) {
+      record.traced.ok({ begin: offset, end: offset + record.bytes });
       this.checkAcknowledged(record);
       this.workload.ledger.acknowledge({ journal: record.journal, offset, end: offset + record.bytes, record: record.name, by: `${record.writer} (acknowledged)` });
       offset += record.bytes;
@@ -170,7 +176,10 @@ export class DependencyLedger {
     const certain = dependencyFailed || (error instanceof StatusError && error.status === "NOT_ALLOWED") || repeated;
     seen.add(error);
     if (!this.firstFailure.has(key)) this.firstFailure.set(key, first.name);
-    for (const record of records) if (certain) this.failed.set(record.name, String(error));
+    for (const record of records) {
+      if (certain) this.failed.set(record.name, String(error));
+      record.traced.failedWith(error, !certain);
+    }
     this.workload.counts.failed += records.length;
     if (dependencyFailed) this.counts.dependencyFailures += records.length;
     if (certain) this.counts.certainFailures += records.length;
@@ -246,10 +255,12 @@ export async function dependentWriteLoop(env: Env, workload: JournalWorkload, le
 async function appendRecord(env: Env, writer: WriterState, ledger: DependencyLedger, journal: string, dependencies: readonly AsyncAppend[]): Promise<AsyncAppend> {
   const id = { writer: env.host, seq: writer.seq++ };
   const record = encodeRecord(id, env.random.int(0, RECORD_BYTES_MAX));
+  const name = recordName(id);
+  const traced = invokeOperation(env, "append", { journal, record: name, bytes: record.length, dependencies: dependencies.length });
   const append = await writer.service.startAppend(appendRequest({ journal }), new OpFutures(dependencies));
   await append.writer().write(record);
   await append.release();
-  ledger.track(append, { name: recordName(id), writer: env.host, journal, bytes: record.length, dependencies, service: writer.serviceNumber });
+  ledger.track(append, { name, writer: env.host, journal, bytes: record.length, dependencies, service: writer.serviceNumber, traced });
   writer.inflight.push(append.done());
   return append;
 }

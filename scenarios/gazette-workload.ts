@@ -2,7 +2,10 @@
  * The clients of the Gazette scenarios: the admin that applies journal specs,
  * writers that append records (scenarios/gazette-records.ts) through an
  * AppendService and report acknowledgements to the ledger, and readers that
- * parse a journal through blocking RetryReaders, following offset jumps.
+ * parse a journal through blocking RetryReaders, following offset jumps. Each
+ * apply, append, reset-head and read is traced as a client operation
+ * (scenarios/client-operations.ts); a read is a reader's stretch from one offset
+ * to its end, its failure, or an offset jump.
  */
 import { AppendService } from "../src/impl/gazette/client/append-service.ts";
 import { ErrOffsetJump } from "../src/impl/gazette/client/errors.ts";
@@ -14,6 +17,7 @@ import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
 import { appendRequest, readRequest } from "../src/impl/gazette/protocol/messages.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
+import { invokeOperation, type TracedOperation } from "./client-operations.ts";
 import { isIndexHasGreaterOffset, resetJournalHead } from "./gazette-operator.ts";
 import { encodeRecord, Ledger, RecordParser } from "./gazette-records.ts";
 
@@ -37,14 +41,18 @@ export function acknowledgedEnd(ledger: Ledger, journal: string): number {
 /** Applies `specs` (creating the journals), retrying until a broker accepts; then marks the workload applied. */
 export async function applySpecs(env: Env, client: RoutedJournalClient, specs: readonly JournalSpec[], workload: JournalWorkload): Promise<void> {
   for (let attempt = 0; attempt < 1_000; attempt++) {
+    const traced = invokeOperation(env, "apply", { journals: specs.length });
     try {
       const response = await client.apply({ changes: specs.map((spec) => ({ expectModRevision: -1, upsert: spec })) });
       if (response.status === "OK") {
+        traced.ok();
         workload.applied = true;
         return;
       }
-    } catch {
-      // A broker down or not yet serving: try another.
+      traced.fail({ status: response.status });
+    } catch (error) {
+      // A broker down or not yet serving: try another. The apply may have reached etcd.
+      traced.failedWith(error, true);
     }
     await env.clock.sleep(100);
   }
@@ -63,6 +71,7 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
   for (let seq = 0; seq < 100_000; seq++) {
     const journal = env.random.pick(journals);
     const record = encodeRecord({ writer: env.host, seq }, env.random.int(0, recordBytesMax));
+    const traced = invokeOperation(env, "append", { journal, record: `${env.host}:${seq}`, bytes: record.length });
     const append = await service.startAppend(appendRequest({ journal }));
     await append.writer().write(record);
     await append.release();
@@ -70,6 +79,7 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
     const error = await append.err();
     const commit = append.response()?.commit;
     if (error === undefined || error === null) {
+      traced.ok({ begin: commit?.begin, end: commit?.end });
       if (commit !== undefined && commit.end - commit.begin === record.length) {
         workload.ledger.acknowledge({ journal, offset: commit.begin, end: commit.end, record: `${env.host}:${seq}`, by: `${env.host} (acknowledged)` });
         workload.counts.acknowledged++;
@@ -78,6 +88,8 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
         workload.ledger.problems.push({ invariant: "gazette.whole-records", details: `${env.host}:${seq} acknowledged as ${JSON.stringify(commit)} for ${record.length} bytes` });
       }
     } else {
+      // An AppendService retries: an earlier attempt may have committed, so the outcome is unknown.
+      traced.failedWith(error, true);
       workload.counts.failed++;
       // Consistency was lost (every replica lost its spool): do what an operator does.
       if (isIndexHasGreaterOffset(error)) await resetHead(env, journal, workload, client);
@@ -91,12 +103,14 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
 /** gazctl journals reset-head (scenarios/gazette-operator.ts), tried a few times. */
 export async function resetHead(env: Env, journal: string, workload: JournalWorkload, client: () => RoutedJournalClient): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
+    const traced = invokeOperation(env, "reset-head", { journal });
     try {
-      await resetJournalHead(client(), journal);
+      traced.ok({ head: await resetJournalHead(client(), journal) });
       env.probe("gazette.scenario.reset-head");
       workload.counts.resetHeads++;
       return;
     } catch (error) {
+      traced.failedWith(error, true);
       env.log.warn("reset-head failed (will retry)", { journal, error: String(error) });
       await env.clock.sleep(200);
     }
@@ -123,6 +137,7 @@ export async function readJournal(env: Env, client: RoutedJournalClient, parser:
   transports.register("sim", new FragmentStoreClient(env).transport());
   for (let restart = 0; restart < 10_000; restart++) {
     const reader = new RetryReader(env.clock, client, readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }), { transports, attemptsMax: 50, ...options.brokenVariants });
+    const read = new TracedRead(env, parser);
     try {
       for (;;) {
         let chunk: Uint8Array | null;
@@ -131,21 +146,59 @@ export async function readJournal(env: Env, client: RoutedJournalClient, parser:
         } catch (error) {
           if (!(error instanceof ErrOffsetJump)) throw error;
           workload.counts.jumps++;
+          read.jumped(error.offset);
           parser.jump(error.offset, options.nowMs());
           continue;
         }
         if (chunk === null) break;
         if (chunk.length > 0) parser.feed(chunk);
         if (options.done?.() === true) {
+          read.end();
           reader.cancel();
           return;
         }
       }
-    } catch {
+      read.end();
+    } catch (error) {
+      read.failed(error);
       workload.counts.readerRestarts++;
     }
     reader.cancel();
     await env.clock.sleep(100);
+  }
+}
+
+/** A reader's reads as traced operations: each from an offset to the reader's end, its failure, or an offset jump (then a new one begins). */
+class TracedRead {
+  private operation: TracedOperation;
+  private from: number;
+
+  constructor(
+    private readonly env: Env,
+    private readonly parser: RecordParser,
+  ) {
+    this.from = parser.next;
+    this.operation = this.invoke();
+  }
+
+  /** The broker jumped the reader to `offset`: this read ends there, the next begins. */
+  jumped(offset: number): void {
+    this.operation.ok({ bytes: this.parser.next - this.from, jump: offset });
+    this.from = offset;
+    this.operation = this.invoke();
+  }
+
+  end(): void {
+    this.operation.ok({ bytes: this.parser.next - this.from });
+  }
+
+  /** A read has no effect: whatever the error, it certainly did nothing. */
+  failed(error: unknown): void {
+    this.operation.failedWith(error, false);
+  }
+
+  private invoke(): TracedOperation {
+    return invokeOperation(this.env, "read", { journal: this.parser.journal, offset: this.from });
   }
 }
 

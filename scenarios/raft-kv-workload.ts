@@ -1,16 +1,18 @@
 /**
  * The client side of the raft-kv scenarios: client hosts, each running KvClient
  * operations one at a time (random get, put and cas on a few keys, unique values),
- * recorded in one Jepsen-style history at true virtual time; and the final check
+ * recorded in one Jepsen-style history at true virtual time and traced as client
+ * operations (scenarios/client-operations.ts); and the final check
  * of that history for linearizability, per key.
  *
  * A client whose write ended "info" (outcome unknown) continues as a new process,
  * as Jepsen's do. Clients stop invoking once `stop()` holds.
  */
 import { KvClient, type KvOutcome } from "../src/impl/raft-kv/index.ts";
-import { checkLinearizability, historyToOperations, HistoryRecorder } from "../src/sim/check/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
+import { TracedHistory } from "./client-operations.ts";
+import { checkHistoryLinearizable } from "./history-check.ts";
 import { raftKvModel, type RaftKvInput, type RaftKvOutput } from "./raft-kv-model.ts";
 
 /** Search steps of the final check at most (an "unknown" verdict is reported as liveness). */
@@ -30,7 +32,7 @@ export interface KvWorkloadOptions {
 
 /** What the clients record as they run. */
 export interface KvWorkload {
-  readonly recorder: HistoryRecorder<RaftKvInput, RaftKvOutput>;
+  readonly recorder: TracedHistory<RaftKvInput, RaftKvOutput>;
   readonly counts: { ok: number; fail: number; info: number };
   /** Each client's operation in flight, by host. */
   readonly inFlight: Map<string, RaftKvInput>;
@@ -41,7 +43,7 @@ export interface KvWorkload {
 }
 
 export function startKvWorkload(context: ScenarioContext, options: KvWorkloadOptions): KvWorkload {
-  const workload: KvWorkload = { recorder: new HistoryRecorder(), counts: { ok: 0, fail: 0, info: 0 }, lastOkAt: undefined, unknownWrites: [], inFlight: new Map() };
+  const workload: KvWorkload = { recorder: new TracedHistory(), counts: { ok: 0, fail: 0, info: 0 }, lastOkAt: undefined, unknownWrites: [], inFlight: new Map() };
   for (const host of options.clients) context.world.addHost(host, (env) => clientLoop(env, context, options, workload)).start();
   return workload;
 }
@@ -55,7 +57,7 @@ async function clientLoop(env: Env, context: ScenarioContext, options: KvWorkloa
     const key = env.random.pick(options.keys);
     const input = chooseInput(env, key, lastSeen.get(key) ?? null, `${env.host}-${++counter}`);
     const process = `${env.host}/${env.lifetime.incarnation}/${generation}`;
-    const handle = workload.recorder.invoke(process, input, context.world.now);
+    const handle = workload.recorder.invoke(env, process, input, context.world.now);
     workload.inFlight.set(env.host, input);
     const outcome = await runInput(client, input);
     workload.inFlight.delete(env.host);
@@ -99,15 +101,5 @@ async function runInput(client: KvClient, input: RaftKvInput): Promise<KvOutcome
 
 /** Checks the history; reports "raft-kv.linearizable" (safety) or, when the search ran out, "raft-kv.linearizability-unknown" (liveness). */
 export function checkHistory(context: ScenarioContext, workload: KvWorkload): void {
-  const operations = historyToOperations(workload.recorder.history());
-  const result = checkLinearizability(raftKvModel, operations, { maxSteps: LINEARIZABILITY_STEPS_MAX });
-  if (result.verdict === "not-linearizable") {
-    context.world.violate({ invariant: "raft-kv.linearizable", kind: "safety", details: result.counterexample?.message ?? "not linearizable" });
-  } else if (result.verdict === "unknown") {
-    context.world.violate({
-      invariant: "raft-kv.linearizability-unknown",
-      kind: "liveness",
-      details: `the check ran out of its budget (${result.exhausted?.limit ?? "max-steps"}, key ${result.exhausted?.key ?? "?"}) after ${result.steps} steps over ${operations.length} operations`,
-    });
-  }
+  checkHistoryLinearizable(context, workload.recorder.history(), { system: "raft-kv", model: raftKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
 }

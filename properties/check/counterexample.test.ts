@@ -77,6 +77,29 @@ describe("counterexample", () => {
     expect(result.counterexample?.stateAfterPrefix).toBe('"y"');
     expect(result.counterexample?.message).toContain('key "b"');
     expect(result.counterexample?.blocked[0]?.reason).toBe('get "b" -> "yy" is not possible in state "y"');
+    expect(result.counterexample?.operations.map((operation) => operation.id)).toEqual([1, 3]);
+  });
+
+  it("marks a blocked operation whose output is impossible after the prefix, and lists the partition's operations", () => {
+    const recorder = registerRecorder();
+    recorder.ok(recorder.invoke(0, { f: "write", value: 1 }, 0), null, 1);
+    const write = recorder.invoke(1, { f: "write", value: 2 }, 2);
+    const read = recorder.invoke(2, { f: "read", value: null }, 3);
+    recorder.ok(write, null, 4);
+    recorder.ok(read, 3, 5);
+    const counterexample = checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).counterexample;
+    expect(counterexample?.longestPrefix.map((operation) => operation.id)).toEqual([0, 1]);
+    expect(counterexample?.blocked.map((blocked) => [blocked.operation.id, blocked.possible])).toEqual([[2, false]]);
+    expect(counterexample?.operations.map((operation) => operation.id)).toEqual([0, 1, 2]);
+  });
+
+  it("writes times to the microsecond", () => {
+    const recorder = registerRecorder();
+    recorder.ok(recorder.invoke("a", { f: "write", value: 1 }, 0.1234567), null, 10.0000004);
+    recorder.ok(recorder.invoke("b", { f: "read", value: null }, 20.98765432), 2, 30.5);
+    const message = checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).counterexample?.message;
+    expect(message).toContain("#0 process a: write 1 [0.123, 10]");
+    expect(message).toContain("#1 process b: read -> 2 [20.988, 30.5]");
   });
 
   it("has no counterexample when linearizable, and counts every partition", () => {

@@ -4,16 +4,20 @@
  * Invariants, one sentence each:
  * - Lanes are the world lane, then each host in order of its first record, then hosts only named in fields.
  * - The k-th stream delivery from A to B on a connection ends the k-th send from A to B on it; sends never delivered are "lost".
+ * - A numbered message-channel delivery ends the send of its number, however messages were reordered; a duplicate ends nothing; a loss makes its send "dropped".
+ * - An RPC frame's arrow is labelled with its call's method (and its type, but for requests and notifications); byte segments are not labelled.
  * - A datagram delivery or receiver-side drop ends the pending send on its link and port that arrives at that time (else the earliest that arrived), so reordering and duplicates pair correctly.
  * - Crash → start, pause → resume, isolate/partition → heal, and timed faults become spans; heal-all ends every fault span; a span still on at the end is open.
  * - Operations pair invocation and completion by host and id (else by name, first in first out), with Jepsen outcomes.
  * - Every violation record is a violation of the model, with its invariant and details.
+ * - A linearizability violation's operation ids become the positions of those operations (ids the trace lacks are left out).
  */
 import { describe, expect, it } from "vitest";
 import { buildDiagramModel } from "../../src/cli/view/diagram-model.ts";
 import { WORLD_LANE, type DiagramModel } from "../../src/cli/view/diagram-types.ts";
 import { operationPhase } from "../../src/cli/view/operation-building.ts";
 import type { TraceRecord } from "../../src/sim/trace.ts";
+import { KEY_IDS, LINEARIZED_IDS, linearizabilityTrace, UNPLACEABLE_ID } from "./_support/linearizability-trace.ts";
 
 type Row = [time: number, host: string | undefined, kind: string, fields?: Record<string, unknown>];
 
@@ -85,6 +89,57 @@ describe("stream messages", () => {
     expect(diagram.lanes[first?.toLane ?? -1]?.name).toBe("b");
     expect(first?.connection).toBe(1);
     expect(first?.transport).toBe("stream");
+  });
+});
+
+describe("numbered message-channel messages", () => {
+  it("pair by the sender's number: reordered, duplicated and lost messages sent as datagrams", () => {
+    const diagram = model([
+      [0, "a", "net.message.send", { connection: 1, to: "b", seq: 1, bytes: 5 }],
+      [1, "a", "net.message.send", { connection: 1, to: "b", seq: 2, bytes: 5 }],
+      [1, "a", "net.message.drop", { connection: 1, to: "b", seq: 2, bytes: 5 }],
+      [2, "a", "net.message.send", { connection: 1, to: "b", seq: 3, bytes: 5 }],
+      [3, "b", "net.message.deliver", { connection: 1, from: "a", seq: 3, bytes: 5 }],
+      [4, "b", "net.message.deliver", { connection: 1, from: "a", seq: 1, bytes: 5 }],
+      [5, "b", "net.message.deliver", { connection: 1, from: "a", seq: 3, bytes: 5 }],
+      [6, "b", "net.message.send", { connection: 1, to: "a", seq: 1, bytes: 5 }],
+    ]);
+    expect(diagram.messages.map((message) => [recordOf(diagram, message.send), recordOf(diagram, message.end), message.outcome])).toEqual([
+      [0, 5, "delivered"],
+      [1, undefined, "dropped"],
+      [3, 4, "delivered"],
+      [7, undefined, "lost"],
+    ]);
+  });
+});
+
+describe("message labels", () => {
+  it("requests and notifications by method, the call's other frames by method and type, byte segments not at all", () => {
+    const diagram = model([
+      [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "request", call: 1, method: "kv.put" }],
+      [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "request", call: 2, method: "kv.watch" }],
+      [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "notification", call: 3, method: "kv.hint" }],
+      [1, "s", "net.message.deliver", { connection: 1, from: "c", bytes: 9, frame: "request", call: 1, method: "kv.put" }],
+      [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "response", call: 1 }],
+      [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "message", call: 2 }],
+      [2, "c", "net.message.send", { connection: 1, to: "s", bytes: 4, frame: "credit", call: 2, count: 1 }],
+      [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "end", call: 2 }],
+      [3, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "error", call: 1 }],
+      [3, "s", "net.message.send", { connection: 2, to: "c", bytes: 4, frame: "response", call: 1 }],
+      [4, "c", "net.stream.send", { connection: 3, to: "s", bytes: 40 }],
+    ]);
+    expect(diagram.messages.map((message) => message.label)).toEqual([
+      "kv.put",
+      "kv.watch",
+      "kv.hint",
+      "kv.put response",
+      "kv.watch message",
+      "kv.watch credit",
+      "kv.watch end",
+      "error",
+      "response",
+      undefined,
+    ]);
   });
 });
 
@@ -231,6 +286,21 @@ describe("operations", () => {
       ["counter", 3, 3, "ok"],
     ]);
   });
+
+  it("app.client.* kinds (scenarios/client-operations.ts) name the operation in their op field and pair by id", () => {
+    expect(operationPhase("app.client.invoke", { op: "write", id: 3 })).toEqual({ op: "write", phase: "invoke" });
+    expect(operationPhase("app.client.info", { op: "cas", id: "1/4" })).toEqual({ op: "cas", phase: "info" });
+    const diagram = model([
+      [0, "c1", "app.client.invoke", { op: "write", id: 0, key: "x" }],
+      [1, "c1", "app.client.invoke", { op: "append", id: "1/1" }],
+      [2, "c1", "app.client.info", { op: "append", id: "1/1" }],
+      [3, "c1", "app.client.ok", { op: "write", id: 0 }],
+    ]);
+    expect(diagram.operations.map((operation) => [operation.op, operation.startMs, operation.endMs, operation.outcome])).toEqual([
+      ["write", 0, 3, "ok"],
+      ["append", 1, 2, "info"],
+    ]);
+  });
 });
 
 describe("violations", () => {
@@ -245,5 +315,27 @@ describe("violations", () => {
       ["y.stuck", "liveness", 6, WORLD_LANE, "no progress"],
     ]);
     expect(diagram.events[diagram.violations[0]?.event ?? -1]?.kind).toBe("violation");
+  });
+
+  it("a linearizability violation names the key's operations, its prefix in order and the unplaceable one, by position", () => {
+    const diagram = buildDiagramModel(linearizabilityTrace(), "test");
+    const idOf = (o: number) => diagram.events[diagram.operations[o]?.invoke ?? -1]?.fields?.id;
+    const named = diagram.violations[0]?.operations;
+    expect(named?.key).toBe("x");
+    expect(named?.linearized.map(idOf)).toEqual([...LINEARIZED_IDS]);
+    expect(named?.operations.map(idOf)).toEqual([...KEY_IDS]);
+    expect(named?.blocked.map(idOf)).toEqual([UNPLACEABLE_ID]);
+    expect(idOf(named?.unplaceable ?? -1)).toBe(UNPLACEABLE_ID);
+  });
+
+  it("ids the trace does not hold are left out; other violations name no operations", () => {
+    const diagram = model([
+      [0, "c", "app.client.invoke", { op: "read", id: 4 }],
+      [1, "c", "app.client.ok", { op: "read", id: 4 }],
+      [2, undefined, "violation", { invariant: "kv.linearizable", kind: "safety", details: "d", operation: 99, linearized: [4, 98], blocked: [99], operations: [4, 98, 99] }],
+      [3, undefined, "violation", { invariant: "x.other", kind: "safety", details: "d" }],
+    ]);
+    expect(diagram.violations[0]?.operations).toEqual({ linearized: [0], blocked: [], operations: [0] });
+    expect(diagram.violations[1]?.operations).toBeUndefined();
   });
 });

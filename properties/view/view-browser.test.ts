@@ -7,6 +7,8 @@
  * - The event list and the diagram select together: a row selects its event in the diagram, the violation button selects the violation's row.
  * - Search and host filters narrow the list and the diagram.
  * - A 100,000-record trace makes a page under 15 MB that loads and renders, with a list of a few dozen rows in the page, not one per record.
+ * - With 15 hosts every lane is reachable: scrolled to, under an axis that stays on top, or all fitted in view; a lane collapses to a strip and back; arrows carry their RPC method.
+ * - A linearizability violation is one line, with its prefix and unplaceable operation on demand; the Violation button goes to that operation (not to the final check), marks the prefix and fades the other keys' operations.
  *
  * Runs wherever /usr/bin/chromium exists, and always in CI (.ci/run installs it);
  * elsewhere it is skipped with a message. It saves out/view-screenshot.png.
@@ -22,6 +24,8 @@ import { main } from "../../src/cli/main.ts";
 import { writeOutputFile } from "../../src/cli/output-files.ts";
 import { buildDiagramModel } from "../../src/cli/view/diagram-model.ts";
 import { viewPageHtml } from "../../src/cli/view/page-html.ts";
+import { MANY_HOSTS, manyHostsTrace } from "./_support/many-hosts-trace.ts";
+import { CHECK_TIME_MS, KEY_IDS, LINEARIZED_IDS, linearizabilityTrace } from "./_support/linearizability-trace.ts";
 import { syntheticTrace } from "./_support/synthetic-trace.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,7 +47,7 @@ interface DstViewSummary {
   events: number;
   messages: number;
   messagesDelivered: number;
-  violations: Array<{ invariant: string; time: number; host: string }>;
+  violations: Array<{ invariant: string; time: number; host: string; unplaceable: number; linearized: number }>;
 }
 
 async function openPage(browser: Browser, path: string, errors: string[]): Promise<Page> {
@@ -143,7 +147,7 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     const errors: string[] = [];
     const page = await openPage(browser, failingPage, errors);
     const total = await call<number>(page, "filtered");
-    await page.fill("#search", "app.counter.ack");
+    await page.fill("#search", "app.client.ok");
     await page.press("#search", "Enter");
     await expect.poll(() => call<number>(page, "filtered")).toBe(478);
     await expect(page.locator("#list-count").textContent()).resolves.toMatch(/^478 of /);
@@ -174,6 +178,76 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     expect((await summaryOf(page)).drawn.messages).toBeGreaterThan(0);
     await page.locator("#event-list").evaluate((element) => element.scrollTo(0, element.scrollHeight));
     await expect.poll(() => page.locator(".event-row:visible .cell-kind").last().textContent()).toBe("violation");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a linearizability violation: one line, details on demand, the button goes to the operation that cannot be placed", async () => {
+    const path = join(scratch, "linearizability.html");
+    writeOutputFile(path, viewPageHtml(buildDiagramModel(linearizabilityTrace(), "linearizability")), "page");
+    const errors: string[] = [];
+    const page = await openPage(browser, path, errors);
+    const banner = page.locator(".violation-banner");
+    await expect(banner.locator("summary").textContent()).resolves.toMatch(/kv\.linearizable — not linearizable \(kv, key "x"\): after 3 linearized operations, read by c2 at 20\.000 ms cannot be placed · checked at 5\D000\.000 ms/);
+    expect((await banner.locator("summary").boundingBox())?.height).toBeLessThan(30);
+    expect(await banner.evaluate((element) => (element as unknown as { open: boolean }).open)).toBe(false);
+    await banner.locator("summary strong").click();
+    await expect(banner.locator(".violation-details ol li").count()).resolves.toBe(LINEARIZED_IDS.length);
+    await expect(banner.locator(".violation-details li.unplaceable").textContent()).resolves.toMatch(/^#5 read by c2: key=x value=null → output=1 \(20\.000 – 40\.000 ms\)/);
+    await page.click("#zoom-violation");
+    const summary = await summaryOf(page);
+    const unplaceable = summary.violations[0]?.unplaceable ?? -1;
+    expect(await call<number>(page, "selected")).toBe(await call<number>(page, "operationInvoke", unplaceable));
+    await expect(page.locator("#details h3").textContent()).resolves.toBe("app.client.invoke");
+    await expect(page.locator("#details").textContent()).resolves.toMatch(/cannot be placed after the 3 linearized operations/);
+    const view = await call<{ start: number; end: number }>(page, "view");
+    expect(view.start).toBeLessThan(20);
+    expect(view.end).toBeGreaterThan(20);
+    expect(view.end).toBeLessThan(CHECK_TIME_MS);
+    expect(await call<number>(page, "focused")).toBe(KEY_IDS.length);
+    expect((await summaryOf(page)).drawn.marked).toBe(KEY_IDS.length);
+    await banner.locator(".violation-details ol li").first().locator("button").click();
+    expect(await call<number>(page, "selected")).toBe(await call<number>(page, "operationInvoke", 0));
+    await page.screenshot({ path: resolve("out/view-screenshot-linearizability.png") });
+    await page.click("#zoom-fit");
+    expect(await call<number>(page, "focused")).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("15 hosts: every lane reachable (scrolled under a fixed axis, or all fitted), lanes collapse, arrows labelled with their method", async () => {
+    const path = join(scratch, "many-hosts.html");
+    writeOutputFile(path, viewPageHtml(buildDiagramModel(manyHostsTrace(2_000), "many hosts")), "page");
+    const errors: string[] = [];
+    const page = await openPage(browser, path, errors);
+    const scroller = page.locator("#diagram-scroller");
+    const visible = async (name: string) => {
+      const box = await page.locator(`.lane-label[data-lane="${name}"]`).boundingBox();
+      const frame = await scroller.boundingBox();
+      return box !== null && frame !== null && box.y >= frame.y - 1 && box.y + box.height <= frame.y + frame.height + 1;
+    };
+    const last = MANY_HOSTS[MANY_HOSTS.length - 1] as string;
+    expect(await visible(last), "15 lanes at full height overflow this window").toBe(false);
+    const scrollTop = await scroller.evaluate((element) => {
+      element.scrollTop = element.scrollHeight;
+      return element.scrollTop;
+    });
+    expect(scrollTop).toBeGreaterThan(0);
+    await expect.poll(() => visible(last)).toBe(true);
+    await expect.poll(async () => (await summaryOf(page)).drawn.axisTop).toBe(scrollTop);
+    await expect(page.locator(".axis-label").boundingBox().then((box) => box?.y)).resolves.toBeCloseTo((await scroller.boundingBox())?.y ?? 0, 0);
+    await page.click("#fit-lanes");
+    await expect.poll(() => scroller.evaluate((element) => element.scrollHeight <= element.clientHeight)).toBe(true);
+    for (const name of MANY_HOSTS) expect(await visible(name), name).toBe(true);
+    await page.click('.lane-label[data-lane="broker-3"]');
+    await expect.poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height).toBeLessThan(20);
+    await page.click('.lane-label[data-lane="broker-3"]');
+    await expect.poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height).toBeGreaterThan(20);
+    await call(page, "showRange", 100, 112);
+    await expect.poll(async () => (await summaryOf(page)).drawn.labels).toBeGreaterThan(5);
+    await page.screenshot({ path: resolve("out/view-screenshot-many-hosts.png") });
+    await page.uncheck("#arrow-labels");
+    await expect.poll(async () => (await summaryOf(page)).drawn.labels).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -99,7 +99,7 @@ describe("dst view", () => {
     expect(await viewCommand(tracePath, { output: fromTrace }, output)).toBe(0);
     expect(await viewCommand(counterexamplePath, { output: fromCounterexample }, output)).toBe(0);
     expect(out).toHaveLength(2);
-    expect(out[1]).toMatch(/wrote .*from-counterexample\.html: \d+ records, 4 hosts, \d+ messages, 1 violation\(s\)/);
+    expect(out[1]).toMatch(/wrote .*from-counterexample\.html: \d+ records, 4 hosts, \d+ messages, \d+ operations, 1 violation\(s\)/);
     const traceHtml = readFileSync(fromTrace, "utf8");
     const counterexampleHtml = readFileSync(fromCounterexample, "utf8");
     const traceData = pageData(traceHtml);

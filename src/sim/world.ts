@@ -27,6 +27,12 @@ export interface Violation {
   time: number;
   host?: string;
   details: string;
+  /**
+   * Facts for tools, recorded in the violation's trace record beside its
+   * invariant, kind and details (e.g. a linearizability counterexample's key and
+   * operation ids, which `dst view` draws). JSON values only.
+   */
+  fields?: Record<string, unknown>;
 }
 
 export interface WorldOptions {
@@ -124,7 +130,9 @@ export class World {
   violate(violation: Omit<Violation, "time"> & { time?: number }): void {
     const full: Violation = { ...violation, time: violation.time ?? this.scheduler.now };
     this.violations.push(full);
-    this.record(full.host, "violation", { invariant: full.invariant, kind: full.kind, details: full.details });
+    // Named fields first (the event list reads them first), and they win over any field of the same name.
+    const named = { invariant: full.invariant, kind: full.kind, details: full.details };
+    this.record(full.host, "violation", full.fields === undefined ? named : { ...named, ...full.fields, ...named });
   }
 
   probe(name: string, host?: string): void {

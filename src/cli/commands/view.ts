@@ -4,9 +4,10 @@
  * is replayed first, to get its trace): a lane per host, messages as arrows,
  * crashes, pauses and partitions as shaded spans, violations in red, client
  * operations as bars coloured by outcome. A scenario gets its operations drawn
- * by tracing records with fields `{ op, phase: "invoke" | "ok" | "fail" | "info" }`
- * (and optionally `id`), or `app.<op>.invoke` / `.ok` / `.fail` / `.info` kinds;
- * see src/cli/view/operation-building.ts.
+ * through scenarios/client-operations.ts, or by tracing records with fields
+ * `{ op, phase: "invoke" | "ok" | "fail" | "info" }` (and optionally `id`), or
+ * `app.<op>.invoke` / `.ok` / `.fail` / `.info` kinds; see
+ * src/cli/view/operation-building.ts.
  */
 import { buildDiagramModel } from "../view/diagram-model.ts";
 import { loadRun } from "../view/load-run.ts";
@@ -28,6 +29,6 @@ export async function viewCommand(input: string, options: ViewCommandOptions, ou
   const html = viewPageHtml(model);
   writeOutputFile(options.output, html, "page");
   const violations = model.violations.length === 0 ? "no violations" : `${model.violations.length} violation(s)`;
-  output.out(`wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`);
+  output.out(`wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${model.operations.length} operations, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`);
   return 0;
 }

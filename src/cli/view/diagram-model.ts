@@ -3,11 +3,12 @@
  * messages, spans, operations and violations (see diagram-types.ts).
  */
 import type { TraceRecord } from "../../sim/trace.ts";
-import { WORLD_LANE, type DiagramEvent, type DiagramLane, type DiagramModel, type DiagramViolation } from "./diagram-types.ts";
+import { WORLD_LANE, type DiagramEvent, type DiagramLane, type DiagramModel } from "./diagram-types.ts";
 import { fieldsText } from "./event-text.ts";
 import { matchMessages } from "./message-matching.ts";
 import { buildOperations } from "./operation-building.ts";
 import { buildSpans } from "./span-building.ts";
+import { buildViolations } from "./violation-building.ts";
 
 /** The shortest time range a diagram shows, in ms (a trace whose records share one instant). */
 export const DIAGRAM_RANGE_MS_MIN = 1;
@@ -37,6 +38,7 @@ export function buildDiagramModel(records: readonly TraceRecord[], title: string
   const startMs = sorted[0]?.time ?? 0;
   const endMs = Math.max(sorted[sorted.length - 1]?.time ?? 0, startMs + DIAGRAM_RANGE_MS_MIN);
   const hostOf = (lane: number): string => lanes[lane]?.name ?? WORLD_LANE;
+  const operations = buildOperations(events, endMs);
   return {
     title,
     startMs,
@@ -45,8 +47,8 @@ export function buildDiagramModel(records: readonly TraceRecord[], title: string
     events,
     messages: matchMessages(events, laneOf, hostOf),
     spans: buildSpans(events, { laneOf, worldLane: laneOf(WORLD_LANE) }, endMs),
-    operations: buildOperations(events, endMs),
-    violations: violationsOf(events),
+    operations,
+    violations: buildViolations(events, operations),
   };
 }
 
@@ -80,21 +82,4 @@ function laneList(records: readonly TraceRecord[]): DiagramLane[] {
     }
   }
   return [...names].map((name) => ({ name, role: name === WORLD_LANE ? "world" : "host" }));
-}
-
-function violationsOf(events: readonly DiagramEvent[]): DiagramViolation[] {
-  const violations: DiagramViolation[] = [];
-  events.forEach((event, position) => {
-    if (event.kind !== "violation") return;
-    const fields = event.fields ?? {};
-    violations.push({
-      event: position,
-      time: event.time,
-      lane: event.lane,
-      invariant: typeof fields.invariant === "string" ? fields.invariant : "violation",
-      kind: typeof fields.kind === "string" ? fields.kind : "safety",
-      details: typeof fields.details === "string" ? fields.details : event.text,
-    });
-  });
-  return violations;
 }

@@ -48,6 +48,8 @@ export interface DiagramMessage {
   outcome: MessageOutcome;
   /** The stream's connection id (streams only). */
   connection?: number;
+  /** What the message carries, for its arrow: an RPC frame's method and type (see message-labels.ts). */
+  label?: string;
 }
 
 /** What a shaded span means. */
@@ -82,6 +84,20 @@ export interface DiagramOperation {
   complete: number | undefined;
 }
 
+/** The operations a linearizability violation names, as positions in `DiagramModel.operations`. */
+export interface ViolationOperations {
+  /** The failing partition (the key), when the model partitions. */
+  key?: string;
+  /** The operation that cannot be placed after the prefix. */
+  unplaceable?: number;
+  /** The longest linearizable prefix, in linearization order. */
+  linearized: number[];
+  /** The operations that cannot come next (the unplaceable one among them). */
+  blocked: number[];
+  /** Every operation of the failing partition, in order of invocation. */
+  operations: number[];
+}
+
 export interface DiagramViolation {
   /** Event position of the violation record. */
   event: number;
@@ -91,6 +107,8 @@ export interface DiagramViolation {
   /** safety, liveness or kernel. */
   kind: string;
   details: string;
+  /** Set for a linearizability violation whose record names its operations (scenarios/history-check.ts). */
+  operations?: ViolationOperations;
 }
 
 export interface DiagramModel {

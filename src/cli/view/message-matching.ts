@@ -5,14 +5,24 @@
  * layer's object wire mode: `net.message.send` / `net.message.deliver`) are
  * ordered: the k-th delivery from A to B on connection c is the k-th send from A
  * to B on c. A reset drops only the segments still in flight (a suffix), so the
- * order holds to the end; the sends left unmatched are "lost".
+ * order holds to the end; the sends left unmatched are "lost". Message-channel
+ * records that carry the sender's number (`seq`) are paired by it instead: a
+ * message sent as a datagram on a channel may be lost, duplicated or overtaken
+ * (src/sim/net/message-channel.ts); a duplicate's second delivery ends nothing,
+ * and a loss (`net.message.drop` at the sender) makes its send "dropped".
  *
  * Datagrams (`net.datagram.send` / `.deliver` / `.drop`) are paired by their
  * arrival times (see datagram-matcher.ts). A drop at the sender (the record
  * names `to`) is a message that never left.
+ *
+ * An RPC frame's message is labelled with its call's method (message-labels.ts).
  */
 import { DatagramMatcher } from "./datagram-matcher.ts";
 import type { DiagramEvent, DiagramMessage } from "./diagram-types.ts";
+import { RpcCallLabels } from "./message-labels.ts";
+
+/** Numbered sends awaiting their delivery at most (the oldest are given up as lost first). */
+export const NUMBERED_PENDING_MAX = 100_000;
 
 interface StreamQueue {
   /** Sends not yet delivered, from `head` on (matched entries are cleared). */
@@ -29,6 +39,8 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
   const messages: DiagramMessage[] = [];
   const streams = new Map<string, StreamQueue>();
   const datagrams = new DatagramMatcher();
+  const labels = new RpcCallLabels();
+  const numbered = new Map<string, DiagramMessage>();
   for (let position = 0; position < events.length; position++) {
     const event = events[position] as DiagramEvent;
     if (event.kind.startsWith("process.")) datagrams.process(event, hostOf(event.lane));
@@ -37,13 +49,25 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
     const host = hostOf(event.lane);
     switch (event.kind) {
       case "net.stream.send":
-      case "net.message.send":
+      case "net.message.send": {
         if (typeof fields.to !== "string") break;
-        messages.push(sendStream(streams, position, event, fields.connection, fields.to, laneOf(fields.to), host));
+        const message = newStreamMessage(position, event, fields.connection, laneOf(fields.to));
+        if (typeof fields.seq === "number") sendNumbered(numbered, message, `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`);
+        else enqueueStream(streams, message, fields.connection, fields.to, host);
+        const label = event.kind === "net.message.send" ? labels.label(host, fields) : undefined;
+        if (label !== undefined) message.label = label;
+        messages.push(message);
         break;
+      }
       case "net.stream.deliver":
       case "net.message.deliver":
-        if (typeof fields.from === "string") deliverStream(streams, position, fields.connection, fields.from, host);
+        if (typeof fields.from !== "string") break;
+        if (typeof fields.seq === "number") deliverNumbered(numbered, position, `${String(fields.connection)}\u0000${fields.from}\u0000${host}\u0000${fields.seq}`);
+        else deliverStream(streams, position, fields.connection, fields.from, host);
+        break;
+      case "net.message.drop":
+        // The link lost a message sent as a datagram: its send was traced just before.
+        if (typeof fields.to === "string" && typeof fields.seq === "number") dropNumbered(numbered, `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`);
         break;
       case "net.datagram.send":
         if (typeof fields.to !== "string") break;
@@ -62,9 +86,36 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
   return messages;
 }
 
-function sendStream(streams: Map<string, StreamQueue>, position: number, event: DiagramEvent, connection: unknown, to: string, toLane: number, host: string): DiagramMessage {
+function newStreamMessage(position: number, event: DiagramEvent, connection: unknown, toLane: number): DiagramMessage {
   const message: DiagramMessage = { transport: "stream", send: position, end: undefined, fromLane: event.lane, toLane, outcome: "lost" };
   if (typeof connection === "number") message.connection = connection;
+  return message;
+}
+
+function sendNumbered(numbered: Map<string, DiagramMessage>, message: DiagramMessage, key: string): void {
+  numbered.set(key, message);
+  if (numbered.size > NUMBERED_PENDING_MAX) {
+    const oldest = numbered.keys().next().value;
+    if (oldest !== undefined) numbered.delete(oldest);
+  }
+}
+
+function deliverNumbered(numbered: Map<string, DiagramMessage>, position: number, key: string): void {
+  const message = numbered.get(key);
+  if (message === undefined) return;
+  numbered.delete(key);
+  message.end = position;
+  message.outcome = "delivered";
+}
+
+function dropNumbered(numbered: Map<string, DiagramMessage>, key: string): void {
+  const message = numbered.get(key);
+  if (message === undefined) return;
+  numbered.delete(key);
+  message.outcome = "dropped";
+}
+
+function enqueueStream(streams: Map<string, StreamQueue>, message: DiagramMessage, connection: unknown, to: string, host: string): void {
   const key = `${String(connection)}\u0000${host}\u0000${to}`;
   let queue = streams.get(key);
   if (queue === undefined) {
@@ -72,7 +123,6 @@ function sendStream(streams: Map<string, StreamQueue>, position: number, event: 
     streams.set(key, queue);
   }
   queue.messages.push(message);
-  return message;
 }
 
 function deliverStream(streams: Map<string, StreamQueue>, position: number, connection: unknown, from: string, host: string): void {

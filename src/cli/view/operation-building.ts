@@ -6,10 +6,13 @@
  * 1. Any record whose fields hold `op` (a string) and `phase`: "invoke", "ok",
  *    "fail" or "info". E.g. `env.trace("kv.op", { op: "write", phase: "invoke", id: 7 })`.
  * 2. An `app.*` kind ending in `.invoke`, `.ok`, `.fail` or `.info`: the operation
- *    is the kind between `app.` and that ending (`app.counter.increment.ok`).
+ *    is the record's `op` field if it has one (`app.client.ok {op: "write"}`, as
+ *    scenarios/client-operations.ts writes them), else the kind between `app.`
+ *    and that ending (`app.counter.increment.ok`).
  * 3. An `app.*` kind ending in a word of outcome: `.ack`, `.acknowledged`,
  *    `.committed`, `.success` (ok); `.failed`, `.error`, `.rejected`, `.nack` (fail);
- *    `.timeout`, `.unknown`, `.indeterminate` (info). This is a completion.
+ *    `.timeout`, `.unknown`, `.indeterminate` (info). This is a completion, of the
+ *    operation named as in 2.
  * A completion closes the earliest open invocation on the same host with the
  * same key: the record's `id` field, else its `process` field, else the
  * operation's name. A completion with no open invocation is drawn as a point; an
@@ -44,7 +47,7 @@ export function operationPhase(kind: string, fields: Record<string, unknown> | u
   if (!kind.startsWith("app.")) return undefined;
   const dot = kind.lastIndexOf(".");
   if (dot <= "app".length) return undefined;
-  const op = kind.slice("app.".length, dot);
+  const op = typeof fields?.op === "string" ? fields.op : kind.slice("app.".length, dot);
   const last = kind.slice(dot + 1);
   if (PHASES.has(last)) return { op, phase: last as Phase };
   const outcome = OUTCOME_WORDS[last];

@@ -4,7 +4,7 @@
  * and times rounded to the microsecond. A trace of 100,000 records stays a few
  * megabytes, and the page parses it in one `JSON.parse`.
  */
-import type { DiagramModel, MessageOutcome, OperationOutcome, SpanKind } from "./diagram-types.ts";
+import type { DiagramModel, MessageOutcome, OperationOutcome, SpanKind, ViolationOperations } from "./diagram-types.ts";
 
 /** The order of the coded enumerations: the page decodes them with the same tables. */
 export const MESSAGE_OUTCOMES: readonly MessageOutcome[] = ["delivered", "dropped", "lost"];
@@ -20,10 +20,12 @@ export interface PageData {
   kinds: string[];
   texts: string[];
   events: { time: number[]; lane: number[]; kind: number[]; text: number[]; record: number[] | null };
-  messages: { send: number[]; end: number[]; from: number[]; to: number[]; outcome: number[]; datagram: number[] };
+  /** `label`: a code in `texts`, -1 for none. */
+  messages: { send: number[]; end: number[]; from: number[]; to: number[]; outcome: number[]; datagram: number[]; label: number[] };
   spans: { kind: number[]; lane: number[]; start: number[]; end: number[]; label: number[]; event: number[]; open: number[] };
   operations: { lane: number[]; op: number[]; start: number[]; end: number[]; outcome: number[]; invoke: number[]; complete: number[] };
-  violations: Array<{ event: number; time: number; lane: number; invariant: string; kind: string; details: string }>;
+  /** `operations` holds positions in `operations` (see ViolationOperations). */
+  violations: Array<{ event: number; time: number; lane: number; invariant: string; kind: string; details: string; operations?: ViolationOperations }>;
   tables: { messageOutcomes: readonly string[]; spanKinds: readonly string[]; operationOutcomes: readonly string[] };
 }
 
@@ -62,7 +64,7 @@ export function pageDataOf(model: DiagramModel): PageData {
     if (event.recordIndex !== position) recordsArePositions = false;
   });
   if (recordsArePositions) events.record = null;
-  const messages: PageData["messages"] = { send: [], end: [], from: [], to: [], outcome: [], datagram: [] };
+  const messages: PageData["messages"] = { send: [], end: [], from: [], to: [], outcome: [], datagram: [], label: [] };
   for (const message of model.messages) {
     messages.send.push(message.send);
     messages.end.push(message.end ?? -1);
@@ -70,6 +72,7 @@ export function pageDataOf(model: DiagramModel): PageData {
     messages.to.push(message.toLane);
     messages.outcome.push(MESSAGE_OUTCOMES.indexOf(message.outcome));
     messages.datagram.push(message.transport === "datagram" ? 1 : 0);
+    messages.label.push(message.label === undefined ? -1 : texts.code(message.label));
   }
   const spans: PageData["spans"] = { kind: [], lane: [], start: [], end: [], label: [], event: [], open: [] };
   for (const span of model.spans) {

@@ -37,10 +37,12 @@ export function viewPageHtml(model: DiagramModel): string {
     <button type="button" id="zoom-in" title="zoom in (+)">+</button>
     <button type="button" id="zoom-fit" title="whole run (0)">Fit</button>
     <button type="button" id="zoom-violation" title="next violation (v)">⚠ Violation</button>
+    <button type="button" id="fit-lanes" aria-pressed="false" title="shrink lanes so that all fit in view (l); click a lane's name to collapse it">Fit lanes</button>
+    <label class="chip" title="label arrows with their RPC method where there is room"><input type="checkbox" id="arrow-labels" checked> labels</label>
   </div>
   <div class="group"><span class="caption">Hosts</span><span id="host-filters" class="group"></span></div>
   <details id="kind-filter"><summary>Kinds</summary><div class="kind-menu"></div></details>
-  <span class="caption">wheel: zoom · drag: pan · click: select</span>
+  <span class="caption">wheel: zoom · drag: pan · click: select · wheel over names: scroll lanes</span>
   <span id="range"></span>
 </div>
 <main>

@@ -8,8 +8,16 @@ body { margin: 0; height: 100vh; display: flex; flex-direction: column; backgrou
 header { padding: 8px 14px; background: #fff; border-bottom: 1px solid #e5e7eb; }
 header h1 { font-size: 16px; margin: 0 0 2px; }
 #summary { color: #4b5563; font-size: 12px; }
-.violation-banner { margin-top: 6px; padding: 6px 10px; background: #fef2f2; border: 1px solid #fca5a5; border-left: 6px solid #dc2626; color: #7f1d1d; border-radius: 4px; }
+.violation-banner { margin-top: 6px; padding: 4px 10px; background: #fef2f2; border: 1px solid #fca5a5; border-left: 6px solid #dc2626; color: #7f1d1d; border-radius: 4px; }
+.violation-banner summary { display: flex; align-items: baseline; gap: 4px; cursor: pointer; white-space: nowrap; }
+.violation-banner summary .headline { overflow: hidden; text-overflow: ellipsis; min-width: 0; flex: 1 1 auto; }
 .violation-banner strong { color: #b91c1c; }
+.violation-banner .show { flex: 0 0 auto; }
+.violation-details { max-height: 30vh; overflow: auto; font-size: 12px; padding: 4px 0 2px 16px; }
+.violation-details p { margin: 4px 0 2px; }
+.violation-details ol, .violation-details ul { margin: 0; padding-left: 28px; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.violation-details li.unplaceable { color: #b91c1c; font-weight: 600; }
+.violation-details pre { white-space: pre-wrap; margin: 6px 0 0; color: #374151; }
 .toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; padding: 6px 14px; background: #fff; border-bottom: 1px solid #e5e7eb; }
 .toolbar .group { display: flex; align-items: center; gap: 4px; flex-wrap: wrap; }
 .toolbar .caption { color: #6b7280; font-size: 12px; }
@@ -29,8 +37,14 @@ button.small { padding: 0 5px; font-size: 11px; margin-left: 3px; }
 main { flex: 1 1 auto; display: flex; min-height: 0; }
 #diagram-scroller { flex: 1 1 auto; display: flex; align-items: flex-start; overflow-y: auto; overflow-x: hidden; background: #fff; min-width: 0; }
 #lane-labels { flex: 0 0 150px; position: relative; border-right: 1px solid #d1d5db; background: #fff; }
-.axis-label { display: flex; align-items: flex-end; justify-content: flex-end; padding: 0 10px 13px; color: #6b7280; font-size: 11px; border-bottom: 1px solid #9ca3af; }
-.lane-label { position: absolute; left: 0; right: 0; display: flex; flex-direction: column; justify-content: center; padding: 0 10px; border-bottom: 1px solid #e5e7eb; overflow: hidden; }
+.axis-label { position: sticky; top: 0; z-index: 2; background: #fff; display: flex; align-items: flex-end; justify-content: flex-end; padding: 0 10px 13px; color: #6b7280; font-size: 11px; border-bottom: 1px solid #9ca3af; }
+.lane-label { position: absolute; left: 0; right: 0; display: flex; flex-direction: column; justify-content: center; padding: 0 10px; border-bottom: 1px solid #e5e7eb; overflow: hidden; cursor: pointer; }
+.lane-label:hover { background: #f3f4f6; }
+.lane-label.short strong { font-size: 12px; line-height: 1; }
+.lane-label.short small { display: none; }
+.lane-label.collapsed { color: #6b7280; }
+.lane-label.collapsed strong::before { content: "▸ "; }
+#fit-lanes[aria-pressed="true"] { background: #dbeafe; border-color: #93c5fd; }
 .lane-label strong { font-size: 15px; }
 .lane-label small { color: #6b7280; font-size: 11px; white-space: nowrap; }
 .lane-label.world { background: #f3f4f6; }

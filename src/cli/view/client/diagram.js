@@ -1,17 +1,21 @@
 // The space-time diagram: a canvas redrawn from the data on each change (only
-// what is in view), lane labels beside it, and the pointer: drag to pan, wheel
-// to zoom, click to select, hover for a tooltip.
+// what is in view), lane labels beside it (click one to collapse its lane), and
+// the pointer: drag to pan, wheel to zoom, click to select, hover for a tooltip.
+// Lanes that do not fit scroll vertically, under an axis that stays on top.
 /* global document, window, requestAnimationFrame */
 import { computeLayout, timeOf } from "./diagram-layout.js";
-import { drawAxis, drawLanes, drawPhases } from "./draw-background.js";
+import { drawAxis, drawGrid, drawLanes, drawPhases } from "./draw-background.js";
 import { drawOperations, drawSelection, drawSpans, drawViolations } from "./draw-marks.js";
-import { drawEvents, drawMatches, drawMessages } from "./draw-traffic.js";
+import { drawViolationOperations } from "./draw-violation-operations.js";
+import { drawArrowLabels, drawEvents, drawMatches, drawMessages } from "./draw-traffic.js";
 import { hitTest } from "./hit-testing.js";
 import { formatTime } from "./time-axis.js";
 import { panViewport, zoomViewport } from "./viewport.js";
 
 const WHEEL_ZOOM_RATE = 0.0015;
 const CLICK_MOVE_PIXELS_MAX = 3;
+/** Lanes lower than this show their name only, in a smaller font. */
+const SHORT_LANE_PIXELS = 36;
 
 /** `parts`: { canvas, labels, scroller, tooltip }; `hooks`: { onSelect(position), onDraw(drawn) }. */
 export function createDiagram(parts, data, state, viewport, hooks) {
@@ -25,17 +29,22 @@ export function createDiagram(parts, data, state, viewport, hooks) {
     const ratio = window.devicePixelRatio || 1;
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.clearRect(0, 0, layout.width, layout.height);
+    layout.axisTop = Math.min(scroller.scrollTop, Math.max(layout.height - layout.axisHeight, 0));
     drawLanes(context, layout, data);
     const spans = drawSpans(context, layout, data, viewport);
+    drawGrid(context, layout, viewport);
+    const operations = drawOperations(context, layout, data, state, viewport);
+    const marked = drawViolationOperations(context, layout, data, viewport);
+    const { drawn: messages, labelled } = drawMessages(context, layout, data, state, viewport);
+    const events = drawEvents(context, layout, data, state, viewport);
+    const labels = drawArrowLabels(context, layout, data, labelled);
+    const matches = drawMatches(context, layout, data, state, viewport);
+    // The axis last but for the violations and the selection: lanes scrolled under it stay hidden.
     drawAxis(context, layout, viewport);
     drawPhases(context, layout, data, viewport);
-    const operations = drawOperations(context, layout, data, state, viewport);
-    const messages = drawMessages(context, layout, data, state, viewport);
-    const events = drawEvents(context, layout, data, state, viewport);
-    const matches = drawMatches(context, layout, data, state, viewport);
     const violations = drawViolations(context, layout, data, viewport);
     drawSelection(context, layout, data, state, viewport);
-    drawn = { events, messages, spans, operations, matches, violations, lanes: layout.shown.length };
+    drawn = { events, messages, labels, spans, operations, marked, matches, violations, lanes: layout.shown.length, axisTop: layout.axisTop };
     hooks.onDraw(drawn);
   };
   const schedule = () => {
@@ -50,14 +59,20 @@ export function createDiagram(parts, data, state, viewport, hooks) {
     canvas.style.height = `${layout.height}px`;
     canvas.width = Math.round(layout.width * ratio);
     canvas.height = Math.round(layout.height * ratio);
-    renderLaneLabels(labels, data, layout);
+    renderLaneLabels(labels, data, layout, state, toggleLane);
     draw();
   };
+  const toggleLane = (lane) => {
+    if (state.collapsedLanes.has(lane)) state.collapsedLanes.delete(lane);
+    else state.collapsedLanes.add(lane);
+    resize();
+  };
+  scroller.addEventListener("scroll", schedule);
   wirePointer(canvas, tooltip, data, state, viewport, () => layout, { schedule, onSelect: hooks.onSelect });
-  return { schedule, resize, draw, drawn: () => drawn, layout: () => layout };
+  return { schedule, resize, draw, toggleLane, drawn: () => drawn, layout: () => layout };
 }
 
-function renderLaneLabels(element, data, layout) {
+function renderLaneLabels(element, data, layout, state, onToggle) {
   element.replaceChildren();
   element.style.height = `${layout.height}px`;
   const axis = document.createElement("div");
@@ -68,8 +83,12 @@ function renderLaneLabels(element, data, layout) {
   for (const lane of layout.shown) {
     const label = document.createElement("div");
     const world = data.lanes[lane].role === "world";
-    label.className = world ? "lane-label world" : "lane-label";
+    const collapsed = state.collapsedLanes.has(lane);
+    const short = layout.laneHeights[lane] < SHORT_LANE_PIXELS;
+    label.className = `lane-label${world ? " world" : ""}${collapsed ? " collapsed" : ""}${short ? " short" : ""}`;
     label.dataset.lane = data.lanes[lane].name;
+    label.title = collapsed ? "click to expand" : "click to collapse";
+    label.addEventListener("click", () => onToggle(lane));
     label.style.top = `${layout.laneTop[lane]}px`;
     label.style.height = `${layout.laneHeights[lane]}px`;
     const name = document.createElement("strong");

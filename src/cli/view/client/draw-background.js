@@ -26,20 +26,33 @@ export function drawLanes(context, layout, data) {
   });
 }
 
-/** The axis band with labelled ticks in virtual ms, minor ticks, and grid lines through the lanes. */
+/** Grid lines through the lanes at the axis's labelled ticks. */
+export function drawGrid(context, layout, viewport) {
+  const step = tickStep(viewport.end - viewport.start, layout.width, AXIS_TICK_SPACING_PIXELS);
+  const grid = new Path2D();
+  for (let tick = Math.ceil(viewport.start / step) * step; tick <= viewport.end; tick += step) {
+    const x = Math.round(xOf(layout, viewport, tick)) + 0.5;
+    grid.moveTo(x, layout.axisHeight);
+    grid.lineTo(x, layout.height);
+  }
+  context.strokeStyle = "rgba(156, 163, 175, 0.25)";
+  context.stroke(grid);
+}
+
+/** The axis band with labelled ticks in virtual ms and minor ticks, at `layout.axisTop` (on top of the lanes scrolled under it). */
 export function drawAxis(context, layout, viewport) {
   const span = viewport.end - viewport.start;
   const step = tickStep(span, layout.width, AXIS_TICK_SPACING_PIXELS);
   const decimals = decimalsFor(step);
+  const bottom = layout.axisTop + layout.axisHeight;
   context.fillStyle = "#ffffff";
-  context.fillRect(0, 0, layout.width, layout.axisHeight);
+  context.fillRect(0, layout.axisTop, layout.width, layout.axisHeight);
   context.strokeStyle = "#9ca3af";
   context.beginPath();
-  context.moveTo(0, layout.axisHeight - 0.5);
-  context.lineTo(layout.width, layout.axisHeight - 0.5);
+  context.moveTo(0, bottom - 0.5);
+  context.lineTo(layout.width, bottom - 0.5);
   context.stroke();
   const minor = step / 5;
-  const grid = new Path2D();
   const ticks = new Path2D();
   context.font = "12px system-ui, sans-serif";
   context.fillStyle = TEXT_COLOR;
@@ -48,19 +61,15 @@ export function drawAxis(context, layout, viewport) {
   for (let tick = Math.ceil(viewport.start / minor) * minor; tick <= viewport.end; tick += minor) {
     const x = Math.round(xOf(layout, viewport, tick)) + 0.5;
     const major = Math.abs(tick / step - Math.round(tick / step)) < 1e-6;
-    ticks.moveTo(x, layout.axisHeight - (major ? 9 : 4));
-    ticks.lineTo(x, layout.axisHeight);
+    ticks.moveTo(x, bottom - (major ? 9 : 4));
+    ticks.lineTo(x, bottom);
     if (!major) continue;
-    grid.moveTo(x, layout.axisHeight);
-    grid.lineTo(x, layout.height);
     const label = `${formatMs(tick, decimals)} ms`;
     const half = context.measureText(label).width / 2 + 2;
-    context.fillText(label, Math.min(Math.max(x, half), layout.width - half), layout.axisHeight - 13);
+    context.fillText(label, Math.min(Math.max(x, half), layout.width - half), bottom - 13);
   }
   context.strokeStyle = "#6b7280";
   context.stroke(ticks);
-  context.strokeStyle = "rgba(156, 163, 175, 0.25)";
-  context.stroke(grid);
   context.textAlign = "left";
 }
 
@@ -77,7 +86,7 @@ export function drawPhases(context, layout, data, viewport) {
     if (time < viewport.start || time > viewport.end) continue;
     const x = Math.round(xOf(layout, viewport, time)) + 0.5;
     context.beginPath();
-    context.moveTo(x, 2);
+    context.moveTo(x, layout.axisTop + 2);
     context.lineTo(x, layout.height);
     context.stroke();
     const name = data.kinds[data.kind[i]].slice("phase.".length);
@@ -89,9 +98,9 @@ export function drawPhases(context, layout, data, viewport) {
     const width = context.measureText(text).width;
     const left = Math.min(x + 2, layout.width - width - 8);
     context.fillStyle = "rgba(255, 255, 255, 0.9)";
-    context.fillRect(left, 1, width + 6, 13);
+    context.fillRect(left, layout.axisTop + 1, width + 6, 13);
     context.fillStyle = "#111827";
-    context.fillText(text, left + 3, 11);
+    context.fillText(text, left + 3, layout.axisTop + 11);
   }
   context.restore();
 }

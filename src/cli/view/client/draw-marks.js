@@ -8,6 +8,8 @@ import { OUTCOME_COLORS, SELECTION_COLOR, SPAN_STYLES, VIOLATION_COLOR } from ".
 const BAND_HEIGHT = 5;
 const OPERATION_BAR_HEIGHT = 8;
 const LABEL_WIDTH_MIN = 50;
+/** Opacity of the operations a violation in focus does not name. */
+const FADED_ALPHA = 0.18;
 const hatchPatterns = new Map();
 
 /** The rectangle of span `s` in its lane (whole lane, or a band). */
@@ -80,11 +82,16 @@ export function operationRectangle(layout, data, viewport, o) {
   return { x: x0, y: layout.laneTop[lane] + layout.laneHeights[lane] - OPERATION_BAR_HEIGHT - 3, width: x1 - x0, height: OPERATION_BAR_HEIGHT };
 }
 
-/** Draws the operations in view (bars, or diamonds for completions without an invocation); returns how many. */
+/**
+ * Draws the operations in view (bars, or diamonds for completions without an invocation); returns how many.
+ * While a violation is in focus (`state.focusOperations`), operations it does not name are faded.
+ */
 export function drawOperations(context, layout, data, state, viewport) {
   const operations = data.operations;
   const outcomes = data.tables.operationOutcomes;
+  const focus = state.focusOperations;
   const paths = outcomes.map(() => new Path2D());
+  const faded = outcomes.map(() => new Path2D());
   const lastPixel = new Float64Array(data.lanes.length * outcomes.length).fill(-Infinity);
   let drawn = 0;
   for (let o = 0; o < operations.length; o++) {
@@ -95,7 +102,7 @@ export function drawOperations(context, layout, data, state, viewport) {
     const key = lane * outcomes.length + operations.outcome[o];
     if (box.width < 1 && Math.floor(box.x) === lastPixel[key]) continue;
     lastPixel[key] = Math.floor(box.x);
-    const path = paths[operations.outcome[o]];
+    const path = (focus !== null && focus[o] === 0 ? faded : paths)[operations.outcome[o]];
     if (box.width < 3) {
       const middle = box.y + box.height / 2;
       path.moveTo(box.x, box.y - 1);
@@ -111,6 +118,9 @@ export function drawOperations(context, layout, data, state, viewport) {
   outcomes.forEach((outcome, index) => {
     context.fillStyle = OUTCOME_COLORS[outcome];
     context.fill(paths[index]);
+    context.globalAlpha = FADED_ALPHA;
+    context.fill(faded[index]);
+    context.globalAlpha = 1;
   });
   return drawn;
 }
@@ -119,6 +129,7 @@ export function drawOperations(context, layout, data, state, viewport) {
 export function drawViolations(context, layout, data, viewport) {
   context.save();
   context.font = "bold 12px system-ui, sans-serif";
+  const top = layout.axisTop + layout.axisHeight;
   for (const violation of data.violations) {
     const x = xOf(layout, viewport, violation.time);
     const label = `⚠ ${violation.invariant}`;
@@ -126,13 +137,13 @@ export function drawViolations(context, layout, data, viewport) {
     if (x < 0 || x > layout.width) {
       const left = x < 0;
       context.fillStyle = VIOLATION_COLOR;
-      context.fillRect(left ? 0 : layout.width - labelWidth - 14, layout.axisHeight + 2, labelWidth + 14, 18);
+      context.fillRect(left ? 0 : layout.width - labelWidth - 14, top + 2, labelWidth + 14, 18);
       context.fillStyle = "#ffffff";
-      context.fillText(left ? `◀ ${label}` : `${label} ▶`, left ? 4 : layout.width - labelWidth - 10, layout.axisHeight + 15);
+      context.fillText(left ? `◀ ${label}` : `${label} ▶`, left ? 4 : layout.width - labelWidth - 10, top + 15);
       continue;
     }
     context.fillStyle = "rgba(220, 38, 38, 0.85)";
-    context.fillRect(x - 1, layout.axisHeight, 2.5, layout.height - layout.axisHeight);
+    context.fillRect(x - 1, top, 2.5, layout.height - top);
     if (layout.laneTop[violation.lane] >= 0) {
       const y = rowY(layout, violation.lane, 0.5);
       context.beginPath();
@@ -145,9 +156,9 @@ export function drawViolations(context, layout, data, viewport) {
     }
     const labelX = Math.min(Math.max(x - labelWidth / 2, 0), layout.width - labelWidth);
     context.fillStyle = VIOLATION_COLOR;
-    context.fillRect(labelX, layout.axisHeight + 2, labelWidth, 18);
+    context.fillRect(labelX, top + 2, labelWidth, 18);
     context.fillStyle = "#ffffff";
-    context.fillText(label, labelX + 5, layout.axisHeight + 15);
+    context.fillText(label, labelX + 5, top + 15);
   }
   context.restore();
   return data.violations.length;
@@ -163,7 +174,7 @@ export function drawSelection(context, layout, data, state, viewport) {
   context.strokeStyle = SELECTION_COLOR;
   context.setLineDash([4, 3]);
   context.beginPath();
-  context.moveTo(x, layout.axisHeight);
+  context.moveTo(x, layout.axisTop + layout.axisHeight);
   context.lineTo(x, layout.height);
   context.stroke();
   context.setLineDash([]);

@@ -1,5 +1,6 @@
 // The traffic of the run: a tick per record (culled to one per pixel, lane and
-// category), an arrow per message, and rings around the events the search found.
+// category), an arrow per message (labelled with its RPC method where there is
+// room), and rings around the events the search found.
 /* global Path2D */
 import { rowY, xOf } from "./diagram-layout.js";
 import { MATCH_COLOR, MESSAGE_COLORS, colorOfCategory, rowOfCategory } from "./palette.js";
@@ -11,6 +12,10 @@ const ARROW_HEAD_PIXELS = 6;
 /** Beyond this many arrows in view, arrows get no heads (they would be a smear anyway). */
 const ARROW_HEADS_MAX = 8000;
 const MATCH_RINGS_MAX = 20000;
+/** Labels drawn at most per frame (beyond, a reader could not read them anyway). */
+const ARROW_LABELS_MAX = 400;
+const LABEL_FONT = "10px system-ui, sans-serif";
+const LABEL_HEIGHT = 12;
 const NET_ROW = 0.5;
 
 /** The y of an event's tick. */
@@ -44,7 +49,7 @@ export function drawEvents(context, layout, data, state, viewport) {
   return drawn;
 }
 
-/** Draws the messages in view as arrows from send to delivery; returns how many. */
+/** Draws the messages in view as arrows from send to delivery; returns how many, and the arrows to label (for drawArrowLabels). */
 export function drawMessages(context, layout, data, state, viewport) {
   const messages = data.messages;
   const styles = ["stream", "datagram", "dropped", "lost"];
@@ -52,6 +57,7 @@ export function drawMessages(context, layout, data, state, viewport) {
   const heads = styles.map(() => new Path2D());
   const outcomes = data.tables.messageOutcomes;
   let drawn = 0;
+  const labelled = [];
   for (let k = firstAtOrAfter(data.messageSendTime, messages.length, viewport.start - data.messageLatencyMax); k < messages.length; k++) {
     const send = messages.send[k];
     if (data.time[send] > viewport.end) break;
@@ -65,6 +71,7 @@ export function drawMessages(context, layout, data, state, viewport) {
     lines[style].lineTo(x1, y1);
     if (outcome !== "delivered") addCross(lines[style], x1, y1);
     else if (drawn < ARROW_HEADS_MAX) addHead(heads[style], x0, y0, x1, y1);
+    if (state.arrowLabels && messages.label[k] >= 0 && labelled.length < ARROW_LABELS_MAX * 4) labelled.push([k, x0, y0, x1, y1]);
     drawn++;
   }
   context.lineWidth = drawn > ARROW_HEADS_MAX ? 0.6 : 1;
@@ -75,7 +82,31 @@ export function drawMessages(context, layout, data, state, viewport) {
     context.fill(heads[index]);
   });
   context.lineWidth = 1;
-  return drawn;
+  return { drawn, labelled };
+}
+
+/** Labels at the middle of their arrows (drawn over the ticks), skipping any that would overlap one already drawn; returns how many. */
+export function drawArrowLabels(context, layout, data, labelled) {
+  context.save();
+  context.font = LABEL_FONT;
+  context.textBaseline = "middle";
+  const boxes = [];
+  for (const [k, x0, y0, x1, y1] of labelled) {
+    if (boxes.length >= ARROW_LABELS_MAX) break;
+    const text = data.texts[data.messages.label[k]];
+    const width = context.measureText(text).width + 4;
+    const x = (x0 + x1) / 2 - width / 2;
+    const y = (y0 + y1) / 2 - LABEL_HEIGHT / 2;
+    if (x < 0 || x + width > layout.width || y < layout.axisTop + layout.axisHeight) continue;
+    if (boxes.some((box) => x < box.x + box.width && box.x < x + width && y < box.y + LABEL_HEIGHT && box.y < y + LABEL_HEIGHT)) continue;
+    boxes.push({ x, y, width });
+    context.fillStyle = "rgba(255, 255, 255, 0.85)";
+    context.fillRect(x, y, width, LABEL_HEIGHT);
+    context.fillStyle = "#1e3a8a";
+    context.fillText(text, x + 2, y + LABEL_HEIGHT / 2);
+  }
+  context.restore();
+  return boxes.length;
 }
 
 /** The arrow of message `k`: from the send to the delivery, or a short stub toward the receiver. */

@@ -1,5 +1,4 @@
-// The page's header: what the run holds, and each violation in a banner that leads to it.
-/* global document */
+// The page's header: what the run holds (the violations' banners are violations.js).
 import { formatTime } from "./time-axis.js";
 
 /** Counts of the run in one line. */
@@ -20,25 +19,4 @@ export function renderSummary(element, data) {
     `${data.spans.length} fault/state spans`,
     `${data.operations.length} operations`,
   ].join(" · ");
-}
-
-/** One banner per violation; `onShow(index)` when its button is pressed. */
-export function renderViolations(element, data, onShow) {
-  element.replaceChildren();
-  element.hidden = data.violations.length === 0;
-  data.violations.forEach((violation, index) => {
-    const banner = document.createElement("div");
-    banner.className = "violation-banner";
-    const title = document.createElement("strong");
-    title.textContent = `⚠ ${violation.kind} violation: ${violation.invariant}`;
-    const where = document.createElement("span");
-    const host = data.lanes[violation.lane].role === "world" ? "" : ` on ${data.lanes[violation.lane].name}`;
-    where.textContent = ` at ${formatTime(violation.time)} ms${host}: ${violation.details}`;
-    const show = document.createElement("button");
-    show.type = "button";
-    show.textContent = "show";
-    show.addEventListener("click", () => onShow(index));
-    banner.append(title, where, " ", show);
-    element.append(banner);
-  });
 }

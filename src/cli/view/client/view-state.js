@@ -1,9 +1,15 @@
-// What the reader chose: hidden lanes and kinds, the search, the selection; and
-// the events that pass all of it (the event list's rows).
+// What the reader chose: hidden and collapsed lanes, hidden kinds, the search,
+// the selection, arrow labels; and the events that pass all of it (the event list's rows).
 
 export function createViewState(data) {
   const state = {
     hiddenLanes: new Set(),
+    /** Lanes drawn as a thin strip (their records still count as shown). */
+    collapsedLanes: new Set(),
+    /** Shrink lanes so that all fit in view. */
+    fitLanes: false,
+    /** Label arrows with their RPC method where there is room. */
+    arrowLabels: true,
     hiddenKinds: new Set(),
     query: "",
     /** Per event, 1 when it matches the search (null without a search). */
@@ -13,6 +19,8 @@ export function createViewState(data) {
     filtered: new Int32Array(0),
     selected: -1,
     hovered: -1,
+    /** Per operation, 1 when the violation in focus names it; null when no violation is in focus. */
+    focusOperations: null,
   };
   refilter(state, data);
   return state;
