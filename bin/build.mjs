@@ -34,7 +34,11 @@ export async function build({ clean = false } = {}) {
     format: "esm",
     platform: "node",
     target: "node20",
-    packages: "external",
+    // Packages are bundled too (resolving and reading hundreds of package files
+    // cost more at start-up than the code itself), except wa-sqlite, which reads
+    // its .wasm file next to its own modules, and esbuild.
+    external: ["wa-sqlite", "wa-sqlite/*", "esbuild"],
+    banner: { js: 'import { createRequire as __dstCreateRequire } from "node:module"; const require = __dstCreateRequire(import.meta.url);' },
     metafile: true,
     write: false,
     define: { DST_BUNDLED: "true" },
