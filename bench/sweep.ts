@@ -5,8 +5,18 @@
  * inline run of seed 1), between 4 and BENCH_SWEEP_SEEDS, so that slow scenarios
  * (a Gazette run takes seconds) and fast ones are all measured in a bench run of
  * minutes. BENCH_SWEEP_SCENARIOS limits it to a few scenarios.
+ *
+ * Before and after: with BENCH_BASELINE_DIR=<an older checkout with its
+ * dependencies installed>, each scenario is instead swept by whole `dst sweep`
+ * processes of that checkout and of this one, back to back, on the same seeds and
+ * workers, and each row gives seeds per minute and simulated seconds per run of
+ * both: what longer, harsher runs cost, and what the speed-ups bought back.
  */
-import { availableParallelism } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SCENARIOS } from "../scenarios/index.ts";
 import { findScenario } from "../scenarios/index.ts";
 import { runTasks } from "../src/cli/sweep/pool.ts";
@@ -53,7 +63,61 @@ async function shrinkDemonstration(): Promise<{ shrinkMs: number; oneRunMs: numb
   return { shrinkMs: performance.now() - start, oneRunMs, runs: shrunk.runs, before: shrunk.before.faults, after: shrunk.after.faults };
 }
 
+const BASELINE_DIR = process.env.BENCH_BASELINE_DIR;
+const THIS_CHECKOUT = fileURLToPath(new URL("..", import.meta.url));
+
+interface WholeSweep {
+  readonly seedsPerMinute: number;
+  /** Mean simulated seconds per run. */
+  readonly simSecondsPerRun: number;
+}
+
+/** Sweeps `scenario` over seeds 1..seeds with the `dst` of `checkout`, as a whole process; undefined when that checkout has no such scenario. */
+function wholeSweep(checkout: string, scenario: string, seeds: number, workers: number): WholeSweep | undefined {
+  const directory = mkdtempSync(join(tmpdir(), "dst-bench-"));
+  const out = join(directory, "sweep.jsonl");
+  try {
+    const start = performance.now();
+    const run = spawnSync(process.execPath, [join(checkout, "bin", "dst.mjs"), "sweep", scenario, "--seeds", `1..${seeds}`, "--workers", String(workers), "--no-progress", "--out", out], { encoding: "utf8", cwd: checkout });
+    const wallMs = performance.now() - start;
+    if (run.status === 2 && run.stderr.includes("unknown scenario")) return undefined;
+    // Exit 1 only says some seed failed (a finding, not a failure to measure).
+    if (run.status !== 0 && run.status !== 1) throw new Error(`bench sweep: dst sweep ${scenario} in ${checkout} exited ${String(run.status)}: ${run.stderr.slice(0, 500)}`);
+    const records = readFileSync(out, "utf8").split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as { seed?: number; stats?: { virtualTimeMs?: number } });
+    const runs = records.filter((record) => record.seed !== undefined);
+    const simMs = runs.reduce((sum, record) => sum + (record.stats?.virtualTimeMs ?? 0), 0);
+    return { seedsPerMinute: seeds / (wallMs / 60_000), simSecondsPerRun: simMs / Math.max(1, runs.length) / 1000 };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+function gitHead(checkout: string): string {
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: checkout, encoding: "utf8" });
+  return head.status === 0 ? head.stdout.trim() : "unknown commit";
+}
+
+async function benchBeforeAndAfter(baseline: string): Promise<BenchSection> {
+  if (!existsSync(join(baseline, "bin", "dst.mjs"))) throw new Error(`BENCH_BASELINE_DIR: no bin/dst.mjs in ${baseline}`);
+  const cores = availableParallelism();
+  const rows: BenchRow[] = [];
+  const before = `${gitHead(baseline)}`;
+  for (const scenario of SCENARIOS.filter((candidate) => ONLY.length === 0 || ONLY.includes(candidate.name))) {
+    const seeds = await seedsFor(scenario);
+    const then = wholeSweep(baseline, scenario.name, seeds, cores);
+    if (then === undefined) continue;
+    const now = wholeSweep(THIS_CHECKOUT, scenario.name, seeds, cores) as WholeSweep;
+    rows.push({ name: `${scenario.name} (${seeds} seeds; ${now.simSecondsPerRun.toFixed(1)} sim s per run, before ${then.simSecondsPerRun.toFixed(1)})`, value: now.seedsPerMinute, unit: "seeds/min", baseline: then.seedsPerMinute, baselineName: `before, ${before}` });
+  }
+  return {
+    title: `Sweeps before and after: seeds per minute, ${gitHead(THIS_CHECKOUT)} against ${before} (${cores} workers)`,
+    rows,
+    notes: ["Whole `dst sweep` processes (start-up included), the baseline first, then this checkout, on the same seeds. A scenario the baseline lacks is left out."],
+  };
+}
+
 export async function benchSweep(): Promise<BenchSection> {
+  if (BASELINE_DIR !== undefined && BASELINE_DIR !== "") return benchBeforeAndAfter(BASELINE_DIR);
   const cores = availableParallelism();
   const rows: BenchRow[] = [];
   const unknown = ONLY.filter((name) => findScenario(name) === undefined);
