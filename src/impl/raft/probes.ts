@@ -36,6 +36,8 @@ export type RaftProbe = keyof typeof RAFT_PROBES;
 export const RAFT_BUGGIFY_POINTS = {
   "raft.delay-fsync": "waits up to 30 ms before an fsync of the log (a slow disk)",
   "raft.drop-outbound-message": "drops an outgoing message (the core sends it again)",
+  "raft.duplicate-outbound-message": "sends an outgoing message (not an InstallSnapshot) twice",
+  "raft.snapshot-at-odd-moment": "takes a snapshot right after a commit, below the snapshot threshold",
 } as const;
 
 export type RaftBuggifyPoint = keyof typeof RAFT_BUGGIFY_POINTS;
