@@ -19,11 +19,11 @@ function frameHeader(pageNumber: number, commitSize: number): Uint8Array {
 }
 
 /** A capture whose WAL already holds `committed` frames; `refuse` makes replication fail. */
-function capture(committed: number) {
+function capture(committed: number, heldFramesMax = 1_000) {
   const replicated: Array<{ frames: readonly CapturedFrame[]; commitSize: number | undefined }> = [];
   const disk: number[] = [];
   const state = { committed, refuse: false, begins: 0 };
-  const wal = new WalCapture(PAGE, {
+  const wal = new WalCapture(PAGE, heldFramesMax, {
     begin: async () => {
       state.begins++;
       return SQLITE_OK;
@@ -47,6 +47,24 @@ function capture(committed: number) {
 }
 
 describe("WalCapture", () => {
+  it("replicates a big transaction's frames as non-commit Frames once it holds a page cache's worth, then the commit", async () => {
+    const { replicated, disk, frame } = capture(0, 3);
+    for (let at = 1; at <= 7; at++) expect(await frame(at, 10 + at, at === 7 ? 20 : 0)).toBe(SQLITE_OK);
+    expect(replicated.map((command) => [command.frames.map((f) => f.pageNumber), command.commitSize])).toEqual([
+      [[11, 12, 13], undefined],
+      [[14, 15, 16], undefined],
+      [[17], 20],
+    ]);
+    // The non-commit frames reached the disk once replicated; nothing is held past the commit.
+    expect(disk.length).toBe(14);
+  });
+
+  it("a transaction of fewer frames than heldFramesMax is one commit command", async () => {
+    const { replicated, frame } = capture(0);
+    for (let at = 1; at <= 7; at++) await frame(at, 10 + at, at === 7 ? 20 : 0);
+    expect(replicated.map((command) => command.commitSize)).toEqual([20]);
+  });
+
   it("replicates a commit's frames before any of its bytes reach the disk", async () => {
     const { state, replicated, disk, frame } = capture(2);
     expect(await frame(3, 7, 0)).toBe(SQLITE_OK);

@@ -149,3 +149,30 @@ describe("dqlite cluster", () => {
     expect(!ok || waitedMs >= 500).toBe(true);
   });
 });
+
+describe("dqlite client: finding the leader as go-dqlite's connector does", () => {
+  const CALL_DEADLINE_MS = 700;
+
+  /** Virtual ms a linearizable query takes once the client's leader is cut off (the client first wrote through it). */
+  async function queryAfterLeaderCutOff(seed: number, probing: boolean): Promise<number> {
+    const cluster = startCluster(seed);
+    return runClient(cluster, async (env) => {
+      const client = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 10_000, callDeadlineMs: CALL_DEADLINE_MS, attemptsMax: 100, ...(probing ? {} : { probe: undefined }) });
+      await client.exec("CREATE TABLE t (k INTEGER)");
+      cluster.world.network.isolate(client.leader as string);
+      const start = env.clock.monotonic();
+      await client.query("SELECT count(*) FROM t");
+      return env.clock.monotonic() - start;
+    });
+  }
+
+  it("a cut-off leader costs one call deadline: the client probes every server for the new one (seeds 1..8)", async () => {
+    for (let seed = 1; seed <= 8; seed++) expect(await queryAfterLeaderCutOff(seed, true), `seed ${seed}`).toBeLessThan(2 * CALL_DEADLINE_MS);
+  }, 120_000);
+
+  it("without probing, some seed waits a second call deadline on the dead leader", async () => {
+    const took: number[] = [];
+    for (let seed = 1; seed <= 8; seed++) took.push(await queryAfterLeaderCutOff(seed, false));
+    expect(Math.max(...took), took.join(", ")).toBeGreaterThanOrEqual(2 * CALL_DEADLINE_MS);
+  }, 120_000);
+});

@@ -59,7 +59,7 @@ describe("dqlite leadership-loss matrix", () => {
     { variant: "skip-dangling-undo", seed: 5, invariant: /^dqlite\.fsm-invariant$/ },
     { variant: "no-stale-zombie-purge", seed: 7, invariant: /^dqlite\.fsm-invariant$/ },
     { variant: "undo-keeps-zombies", seed: 11, invariant: /^dqlite\.fsm-invariant$/ },
-    { variant: "resurrect-without-frames", seed: 12, invariant: /^(dqlite-leadership-loss\.|scenario\.final-check-failed$)/ },
+    { variant: "resurrect-without-frames", seed: 13, invariant: /^(dqlite-leadership-loss\.|scenario\.final-check-failed$)/ },
     { variant: "follower-kept-after-commit", seed: 0, invariant: /^dqlite\.fsm-invariant$/ },
   ];
   for (const { variant, seed, invariant } of caught) {

@@ -6,6 +6,14 @@
  * leader, and backs off exponentially (env.clock.sleep, with jitter) between
  * attempts, at most `attemptsMax` attempts per operation.
  *
+ * With `probe` (go-dqlite's connector), a client that does not know the leader,
+ * or lost it (the leader's call failed or it refused without naming another), asks
+ * every server at once who leads, and calls the first server that answers that it
+ * leads itself (or the one they name, once it confirms, unless its own call just
+ * failed in transit: the others may not have noticed yet); only when no probe
+ * finds a leader does it fall back to trying servers in turn. So a dead or cut-off
+ * leader costs one call deadline, not one per retry that picks it again.
+ *
  * Outcomes, as a Jepsen history records them:
  * - "ok": the call returned a value;
  * - "fail": it certainly did not take effect (refused, or every attempt failed
@@ -42,15 +50,30 @@ export interface LeaderCallerOptions {
   /** First backoff between attempts; it doubles up to `backoffMaxMs`. Default 10 ms. */
   readonly backoffMs?: number;
   readonly backoffMaxMs?: number;
+  /** Probe for the leader when it is unknown (see the file's comment). */
+  readonly probe?: LeaderProbe;
 }
+
+/** The service's "who leads?" request: `method` answers `{ leader: address | null }`. */
+export interface LeaderProbe {
+  readonly method: string;
+  /** Deadline of one probe (cut to what is left of the operation's time). Default: callDeadlineMs. */
+  readonly deadlineMs?: number;
+}
+
+/** Servers a probe asks at once at most (go-dqlite's ConcurrentLeaderConns default is 10). */
+export const LEADER_PROBES_AT_ONCE_MAX = 10;
 
 type Attempt = { readonly kind: "done"; readonly outcome: CallOutcome } | { readonly kind: "again"; readonly wait: boolean };
 
 /** Finds the leader and calls it (see the file's comment). */
 export class LeaderCaller {
   private leaderHint: string | undefined;
+  /** The server whose last call failed in transit: a probe that hears it named does not wait on it again. */
+  private unreachable: string | undefined;
   private nextServer = 0;
-  private readonly options: Required<LeaderCallerOptions>;
+  private readonly options: Required<Omit<LeaderCallerOptions, "probe">>;
+  private readonly probe: LeaderProbe | undefined;
 
   constructor(
     private readonly env: Env,
@@ -59,7 +82,9 @@ export class LeaderCaller {
     private readonly refusalOf: (error: RpcError, idempotent: boolean) => Refusal | undefined,
   ) {
     assert(options.servers.length > 0, "a client needs at least one server");
-    this.options = { operationTimeoutMs: 1_000, callDeadlineMs: 300, attemptsMax: 10, backoffMs: 10, backoffMaxMs: 200, ...options };
+    const { probe, ...rest } = options;
+    this.options = { operationTimeoutMs: 1_000, callDeadlineMs: 300, attemptsMax: 10, backoffMs: 10, backoffMaxMs: 200, ...rest };
+    this.probe = probe;
     assert(this.options.attemptsMax > 0, "attemptsMax must be positive");
   }
 
@@ -82,10 +107,15 @@ export class LeaderCaller {
   }
 
   private async attempt(method: string, request: WireValue, idempotent: boolean, deadlineMs: number): Promise<Attempt> {
+    if (this.leaderHint === undefined && this.probe !== undefined) {
+      const found = await this.probeLeader(Math.min(this.probe.deadlineMs ?? this.options.callDeadlineMs, deadlineMs));
+      if (found !== undefined) this.leaderHint = found;
+    }
     const target = this.target();
     try {
       const value = await this.env.rpc.call(target, this.options.port, method, request, { deadlineMs });
       this.leaderHint = target;
+      this.unreachable = undefined;
       return { kind: "done", outcome: { type: "ok", value, server: target } };
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
@@ -104,11 +134,51 @@ export class LeaderCaller {
     if (refused?.kind === "fail") return { kind: "done", outcome: { type: "fail", reason: error.message, error } };
     if (refused?.kind === "unknown") return { kind: "done", outcome: { type: "info", reason: error.message, error } };
     this.leaderHint = undefined;
+    this.unreachable = target;
     // A dial that was refused never delivered the request: the call certainly did not run.
     if (error.code === "UNAVAILABLE" && error.message.includes("ECONNREFUSED")) return { kind: "again", wait: true };
     const unknown = error.outcomeUnknown || error.code === "INTERNAL";
     if (unknown && !idempotent) return { kind: "done", outcome: { type: "info", reason: error.message, error } };
     return { kind: "again", wait: true };
+  }
+
+  /**
+   * Asks up to LEADER_PROBES_AT_ONCE_MAX servers at once who leads; resolves with
+   * the first that answers it leads itself, else with a leader they named once it
+   * confirms, else undefined.
+   */
+  private async probeLeader(deadlineMs: number): Promise<string | undefined> {
+    const probe = this.probe as LeaderProbe;
+    const ask = async (server: string): Promise<string | null | undefined> => {
+      try {
+        const reply = await this.env.rpc.call(server, this.options.port, probe.method, {}, { deadlineMs });
+        const leader = (reply as { leader?: unknown } | null)?.leader;
+        return typeof leader === "string" ? leader : null;
+      } catch (error) {
+        if (!(error instanceof RpcError)) throw error;
+        return undefined;
+      }
+    };
+    const servers = this.options.servers.slice(0, LEADER_PROBES_AT_ONCE_MAX);
+    const named = new Set<string>();
+    const confirmed = await new Promise<string | undefined>((resolve, reject) => {
+      let pending = servers.length;
+      for (const server of servers) {
+        ask(server).then((leader) => {
+          if (leader === server) resolve(server);
+          else if (typeof leader === "string") named.add(leader);
+          if (--pending === 0) resolve(undefined);
+        }, reject);
+      }
+    });
+    if (confirmed !== undefined) return confirmed;
+    // No server said it leads: ask the ones they named (in a stable order), but not
+    // the one whose call just failed in transit: the others may not have noticed yet.
+    named.delete(this.unreachable as string);
+    for (const candidate of [...named].sort()) {
+      if ((await ask(candidate)) === candidate) return candidate;
+    }
+    return undefined;
   }
 
   private target(): string {

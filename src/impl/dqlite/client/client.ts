@@ -1,8 +1,10 @@
 /**
  * DqliteClient: a cluster-aware client of dqlite nodes.
  *
- * It finds the leader (following redirects from followers, trying the next server
- * when one is unreachable, backing off between attempts: common/leader-caller.ts)
+ * It finds the leader as go-dqlite's connector does: while it knows none, or lost
+ * the one it knew, it asks every server at once who leads ("dqlite.leader", the
+ * protocol's REQUEST_LEADER) and goes to the first that says it leads; it follows
+ * redirects from followers and backs off between attempts (common/leader-caller.ts)
  * and exposes `exec(sql, params)`, `query(sql, params)` and `transaction(fn)` on
  * named databases. Errors are typed (errors.ts):
  * - ErrOutcomeUnknown: the write may have committed (its commit was in flight when
@@ -56,7 +58,7 @@ export class DqliteClient {
     this.port = options.port ?? DQLITE_PORT;
     this.callDeadlineMs = options.callDeadlineMs ?? 300;
     this.database = options.database ?? "db";
-    this.caller = new LeaderCaller(env, { ...options, port: this.port }, readRefusal);
+    this.caller = new LeaderCaller(env, { probe: { method: "dqlite.leader" }, ...options, port: this.port }, readRefusal);
   }
 
   /** The leader this client last heard of. */

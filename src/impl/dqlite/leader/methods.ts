@@ -66,8 +66,24 @@ export interface MethodsHost {
   leaderTerm(): number;
   /** This node's copy could not keep up with what Raft committed: stop serving. */
   fatal(reason: string): void;
+  /** Frames a transaction's capture holds at most before it replicates them as a non-commit Frames command (WalCapture). */
+  readonly heldFramesMax?: number;
   /** Test fixture only. */
   readonly brokenVariant?: DqliteLeaderBrokenVariant | undefined;
+}
+
+/** SQLite's default page cache (`PRAGMA cache_size = -2000`: 2000 KiB). */
+const SQLITE_DEFAULT_CACHE_KIB = 2_000;
+
+/**
+ * The frames a transaction's capture holds at most: what SQLite's page cache of
+ * `cacheSize` (PRAGMA cache_size: pages when positive, KiB when negative, SQLite's
+ * default when undefined) holds, so that the leader replicates a big transaction's
+ * frames about when SQLite would spill them (go-dqlite's Frames hook runs at each spill).
+ */
+export function heldFramesMaxOf(cacheSize: number | undefined): number {
+  const pages = cacheSize === undefined ? (SQLITE_DEFAULT_CACHE_KIB * 1024) / PAGE_SIZE : cacheSize >= 0 ? cacheSize : (-cacheSize * 1024) / PAGE_SIZE;
+  return Math.max(1, Math.floor(pages));
 }
 
 /** The leader's replication hooks for every database of the node (see the file's comment). */
@@ -152,7 +168,7 @@ export class LeaderMethods {
     let database = this.databases.get(filename);
     if (database === undefined) {
       const created: DatabaseLeader = { filename, txn: undefined, replicating: false, failure: undefined, capture: undefined as unknown as WalCapture };
-      (created as { capture: WalCapture }).capture = new WalCapture(PAGE_SIZE, {
+      (created as { capture: WalCapture }).capture = new WalCapture(PAGE_SIZE, this.host.heldFramesMax ?? heldFramesMaxOf(undefined), {
         begin: () => this.begin(created),
         replicate: (frames, commitSize) => this.frames(created, frames, commitSize),
         committed: (frameCount) => this.committed(created, frameCount),

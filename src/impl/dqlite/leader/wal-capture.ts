@@ -11,6 +11,11 @@
  * - before any other file operation (a read, a size, a lock...), replicates the held
  *   frames as a non-commit Frames command (SQLite spilled pages of a large
  *   transaction mid-way and may read them back), then writes them;
+ * - once it holds `heldFramesMax` frames of a transaction (a page cache's worth: as
+ *   many as SQLite spills at once), replicates and writes them the same way, at the
+ *   end of a frame: a big transaction's memory on the leader stays bounded, and its
+ *   frames reach the followers as non-commit Frames commands before the commit, as
+ *   go-dqlite's Frames hook sends each spill;
  * - replicates a page rewritten in place at an earlier frame of the same
  *   transaction (SQLite >= 3.11 does that) as a new frame: on followers the later
  *   frame of a page wins, so the logical database is the same;
@@ -73,8 +78,11 @@ export class WalCapture {
 
   constructor(
     private readonly pageSize: number,
+    private readonly heldFramesMax: number,
     private readonly hooks: CaptureHooks,
-  ) {}
+  ) {
+    assert(Number.isSafeInteger(heldFramesMax) && heldFramesMax >= 1, `heldFramesMax must be a positive integer, got ${heldFramesMax}`);
+  }
 
   /** Test fixture "ack-before-raft-commit" (leader/methods.ts): commits return before Raft applies them. */
   acknowledgeBeforeReplication(): void {
@@ -168,8 +176,8 @@ export class WalCapture {
     this.frames.push({ pageNumber: header.pageNumber, data });
     this.framePages.set(frame, header.pageNumber);
     this.nextFrame = frame + 1;
-    if (header.commitSize === 0) return SQLITE_OK;
-    return this.commit(header.commitSize);
+    if (header.commitSize !== 0) return this.commit(header.commitSize);
+    return this.frames.length >= this.heldFramesMax ? this.beforeOther() : SQLITE_OK;
   }
 
   private async commit(commitSize: number): Promise<number> {

@@ -23,7 +23,7 @@ import { RaftNode, type RaftNodeOptions } from "../../raft/index.ts";
 import { encodeCommand } from "../fsm/commands.ts";
 import { DqliteFsm, type DqliteFsmBrokenVariant } from "../fsm/fsm.ts";
 import { Registry } from "../fsm/registry.ts";
-import { LeaderMethods, type DqliteLeaderBrokenVariant } from "../leader/methods.ts";
+import { heldFramesMaxOf, LeaderMethods, type DqliteLeaderBrokenVariant } from "../leader/methods.ts";
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
 import type { SqliteModuleFactory } from "../sqlite/module.ts";
 import type { DatabaseStore } from "../types.ts";
@@ -82,6 +82,7 @@ export class DqliteNode {
       leaderReady: () => this.isReadyLeader(),
       leaderTerm: () => this.currentTerm,
       fatal: (reason) => this.fail(reason),
+      heldFramesMax: heldFramesMaxOf(options.cacheSizePages),
       brokenVariant: options.brokenVariant,
     });
     raft.observeLeadership((event) => {
