@@ -11,7 +11,9 @@
  * - Sync: the primary proposes its fragment (maybeRollFragment) with its
  *   registers; a peer holding a greater offset answers PROPOSAL_MISMATCH, and
  *   the primary rolls every replica forward to it and adopts that peer's
- *   registers; a peer with a different route at a later etcd revision makes
+ *   registers; a peer holding less answers the same, and the primary rolls
+ *   every replica to its own end (replica.ts: peers do not roll forward on a
+ *   first sync); a peer with a different route at a later etcd revision makes
  *   the FSM re-resolve at that revision.
  * - Preconditions (onValidatePreconditions, as Gazette): the first index
  *   refresh is awaited; an unhealthy fragment store refuses with
@@ -285,8 +287,9 @@ class AppendFsm {
       await this.tearDown();
       this.error = failure;
       this.state = "error";
-    } else if (sync.rollToOffset !== 0) {
-      // A peer has a larger offset, or an equal one with an incompatible fragment: roll everyone there.
+    } else if (sync.rollToOffset !== 0 && this.host.spool.pendingCommit === undefined) {
+      // A peer has a larger offset, an equal one with an incompatible fragment, or less: roll everyone there.
+      // (A pending commit is settled first: it stays unsettled only when a peer also asks to read through.)
       if (sync.rollToRegisters !== undefined) this.registers = copyLabelSet(sync.rollToRegisters);
       this.host.env.probe("gazette.broker.sync-roll-forward");
       this.state = "sendPipelineSync";
