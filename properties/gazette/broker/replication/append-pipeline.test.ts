@@ -13,6 +13,8 @@
  *   past it on the first sync; the primary adopts it once every peer answered
  *   and rolls them all, or, its sync failing and its replica closing, discards
  *   it, and the journal goes on where the peer is (gazette-churn seed 20046);
+ * - an append cancelled between a sync and the roll it needs tears its pipeline
+ *   down: the next append syncs (and rolls) again instead of taking it for synced;
  * - an aborted append (its chunks throw) leaves nothing on any replica.
  * Broken variants "commit-before-peers-ack", "expose-unadopted" and
  * "skip-sync-roll" make the second and third fail.
@@ -21,7 +23,7 @@ import { describe, expect, it } from "vitest";
 import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
 import { fragmentSum } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { labelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
-import { decode, ReplicationCluster, text } from "./_support/replication-cluster.ts";
+import { decode, JOURNAL, ReplicationCluster, text } from "./_support/replication-cluster.ts";
 
 const HOSTS = ["broker-a", "broker-b", "broker-c"];
 
@@ -282,6 +284,38 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     const bytes = await world.on("broker-c", (node) => node.index.readLocal(0, next.value?.commit?.end ?? 0));
     expect(bytes.error).toBeUndefined();
     expect(decode(bytes.value ?? new Uint8Array())).toBe("firstafter");
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("an append cancelled between a sync and the roll it needs leaves no pipeline taken for synced: the next append syncs again", async () => {
+    const hosts = ["broker-a", "broker-b", "broker-c", "broker-d"];
+    const world = new ReplicationCluster({ seed: 8, hosts, members: hosts.slice(0, 3) });
+    await world.start();
+    // Two appends: the spool no longer begins at the journal's first offset (an append would roll it anyway).
+    for (const part of ["first", "second"]) expect((await world.append([text(part)])).value?.status).toBe("OK");
+    await world.settle();
+    // broker-d joins the route with an empty spool: the next pipeline's sync must roll it forward.
+    world.setRoute(["broker-a", "broker-b", "broker-d"], "broker-a");
+    const joined = world.node("broker-d").replica;
+    const replicate = joined.replicate.bind(joined);
+    const controller = new AbortController();
+    // The client goes away once broker-d answered the first sync, before the primary sends the roll.
+    joined.replicate = async (request, resolution) => {
+      const response = await replicate(request, resolution);
+      if (request.header !== undefined) controller.abort(new Error("client went away"));
+      return response;
+    };
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      yield text("cancelled");
+    }
+    const cancelled = await world.on("broker-a", (node) => node.replica.append({ journal: JOURNAL, doNotProxy: false, offset: 0 }, chunks(), world.resolution("broker-a"), controller.signal));
+    expect(cancelled.error).toBeDefined();
+    const next = await world.append([text("next")]);
+    expect(next.error).toBeUndefined();
+    expect(next.value?.commit?.begin).toBe("firstsecond".length);
+    await world.settle();
+    const [primary, ...peers] = spools(world, ["broker-a", "broker-b", "broker-d"]);
+    for (const peer of peers) expect(peer).toEqual(primary);
     expect(world.problems()).toEqual([]);
   });
 

@@ -188,8 +188,8 @@ class AppendFsm {
   async run(chunks: AsyncIterable<Uint8Array>): Promise<AppendResponse> {
     for (let step = 0; step < APPEND_STEPS_MAX; step++) {
       if (this.signal.aborted && this.state !== "error" && this.state !== "finished" && this.state !== "readAcknowledgements") {
-        // A sync whose answers were not read leaves the pipeline unusable.
-        if (this.state === "recvPipelineSync") await this.tearDown();
+        // A pipeline whose sync did not finish (answers unread, or a roll it needs not sent yet) is not in sync.
+        if (this.state === "recvPipelineSync" || this.state === "sendPipelineSync") await this.tearDown();
         throw new ErrCancelled(this.signal.reason);
       }
       switch (this.state) {
@@ -206,7 +206,7 @@ class AppendFsm {
         case "finished": return this.success();
       }
     }
-    if (this.state === "recvPipelineSync" || this.state === "readAcknowledgements") await this.tearDown();
+    if (this.state === "sendPipelineSync" || this.state === "recvPipelineSync" || this.state === "readAcknowledgements") await this.tearDown();
     throw new ErrAppendNotConverged(`append to ${this.host.journal} did not converge in ${APPEND_STEPS_MAX} steps`);
   }
 
