@@ -6,7 +6,8 @@
  * increments sequentially with a deadline, recording each acknowledged value
  * (each increment is traced: scenarios/client-operations.ts).
  * The swarm plan partitions, clogs, pauses, skews and crashes the replicas (at most
- * one down at a time) and injects disk faults on a minority.
+ * one down at a time) and injects disk faults on a minority (a replica retries a
+ * start that a disk error failed).
  * Invariants:
  * - counter.acknowledgements-increase (continuous): each acknowledged value is
  *   greater than every value acknowledged before it. A lost increment shows up
@@ -45,7 +46,8 @@ function setup(context: ScenarioContext): ScenarioHooks {
   for (const name of REPLICAS) {
     const state: ReplicaState = { value: 0, ready: false };
     states.set(name, state);
-    world.addHost(name, (env) => runReplica(env, options, state)).start();
+    // A replica whose start disk errors failed START_ATTEMPTS_MAX times resolves and never serves.
+    world.addHost(name, async (env) => void (await runReplica(env, options, state))).start();
   }
   const acknowledged: Array<{ value: number; time: number }> = [];
   let checkedAcks = 0;

@@ -33,6 +33,30 @@ describe("counter-quorum", () => {
     }
   });
 
+  it("seed 20073 passes: the primary restarts while its disk fails reads (was process.uncaught-error, DiskError EIO)", async () => {
+    const result = await runScenario(counterQuorum, { seed: 20073 });
+    expect(result.violations, "npx dst run counter-quorum --seed 20073").toEqual([]);
+    expect(result.stats.probes["counter.start-retried"]).toBeGreaterThan(0);
+  });
+
+  it("a replica whose disk fails every read at its restart retries the start and serves once reads succeed", async () => {
+    const readsFail = { readErrorProbability: 1 };
+    for (const host of ["n1", "n2"]) {
+      const plan: FaultPlan = {
+        version: 1,
+        faults: [
+          { atMs: 500, kind: "crash", host },
+          { atMs: 550, kind: "disk-faults", host, rates: readsFail, durationMs: 400 },
+          { atMs: 600, kind: "restart", host },
+        ],
+      };
+      const result = await runScenario(counterQuorum, { seed: 1, faults: plan, safetyMs: SAFETY_MS });
+      expect(result.violations, `${host}: ${JSON.stringify(plan)}`).toEqual([]);
+      expect(result.stats.probes["counter.start-retried"], host).toBeGreaterThan(0);
+      expect(result.stats.progressAtMs, host).toBeDefined();
+    }
+  });
+
   it("counter.no-acknowledged-increment-lost: holds for any crash/partition/pause plan", async () => {
     await fc.assert(property(), propertyParameters("counter.no-acknowledged-increment-lost", 15));
   });

@@ -9,11 +9,25 @@
  * - a full window of pending entries makes apply fail with ErrEnqueueTimeout;
  * - shutdown fails pending operations with ErrRaftShutdown (outcome unknown) and refuses new ones;
  * - a DiskError from the FSM's apply stops that server with ErrStorageFailed, and the others go on;
- * - a server that was down while the log was compacted catches up with InstallSnapshot.
+ * - a server that was down while the log was compacted catches up with InstallSnapshot;
+ * - snapshot (a user snapshot) captures the FSM on demand on any server and resolves once it is
+ *   durable and the log compacted behind it (stats' first_log_index, the log store's FirstIndex,
+ *   follows); with nothing applied since the latest snapshot it fails with ErrNothingNewToSnapshot;
+ * - a user snapshot is captured between applies: its state is exactly that of its index.
  */
 import { describe, expect, it } from "vitest";
 import { DiskError } from "../../src/sim/env.ts";
-import { ErrEnqueueTimeout, ErrStorageFailed, ErrLeadershipLost, ErrNotLeader, ErrRaftShutdown, type LeadershipEvent, type RaftError } from "../../src/impl/raft/index.ts";
+import {
+  ErrEnqueueTimeout,
+  ErrStorageFailed,
+  ErrLeadershipLost,
+  ErrNotLeader,
+  ErrNothingNewToSnapshot,
+  ErrRaftShutdown,
+  type LeadershipEvent,
+  type RaftError,
+  type UserSnapshot,
+} from "../../src/impl/raft/index.ts";
 import { command } from "./_support/recording-fsm.ts";
 import { crash, leaderOf, member, restart, runFor, runUntil, startSimCluster, track, type SimCluster } from "./_support/sim-cluster.ts";
 
@@ -144,5 +158,64 @@ describe("RaftNode API", () => {
     expect(member(cluster, behind).fsm.restores).toBeGreaterThan(0);
     expect(cluster.world.probes.get("raft.snapshot-installed")).toBeGreaterThan(0);
     expect(cluster.world.violations).toEqual([]);
+  });
+
+  /** The recording FSM's state in a user snapshot, read back through `open`. */
+  async function openState(cluster: SimCluster, snapshot: UserSnapshot): Promise<{ commands: string[]; lastIndex: number }> {
+    const reader = await settled(cluster, snapshot.open());
+    expect(reader.error).toBeUndefined();
+    const bytes = await settled(cluster, (reader.value as Awaited<ReturnType<UserSnapshot["open"]>>).readAll());
+    return JSON.parse(new TextDecoder().decode(bytes.value)) as { commands: string[]; lastIndex: number };
+  }
+
+  it("takes a user snapshot on demand, compacts the log behind it (first_log_index follows), and refuses one with nothing new (seed 18)", async () => {
+    const cluster = startSimCluster(18, { node: { snapshotThresholdEntries: 10_000, trailingLogEntries: 2 } });
+    const leader = await electedLeader(cluster);
+    const node = member(cluster, leader).node;
+    const texts = Array.from({ length: 10 }, (_, position) => `command ${position}`);
+    for (const text of texts) expect((await settled(cluster, node.apply(command(text)))).error).toBeUndefined();
+    expect(node.stats().first_log_index).toBe("1");
+    expect(node.stats().last_snapshot_index).toBe("0");
+    const taken = await settled(cluster, node.snapshot());
+    expect(taken.error).toBeUndefined();
+    const snapshot = taken.value as UserSnapshot;
+    const applied = Number(node.stats().applied_index);
+    expect(snapshot.metadata.index).toBe(applied);
+    expect(node.stats().last_snapshot_index).toBe(String(applied));
+    // Compacted behind the snapshot, keeping the two trailing entries.
+    expect(node.stats().first_log_index).toBe(String(applied - 1));
+    expect((await openState(cluster, snapshot)).commands).toEqual(texts);
+    expect((await settled(cluster, node.snapshot())).error).toBeInstanceOf(ErrNothingNewToSnapshot);
+    // After one more entry, a follower takes its own.
+    expect((await settled(cluster, node.apply(command("more")))).error).toBeUndefined();
+    const follower = cluster.hosts.find((host) => host !== leader) as string;
+    expect(await runUntil(cluster, () => member(cluster, follower).fsm.commands.includes("more"), 1_000)).toBe(true);
+    const onFollower = await settled(cluster, member(cluster, follower).node.snapshot());
+    expect(onFollower.error).toBeUndefined();
+    expect((onFollower.value as UserSnapshot).metadata.index).toBe(applied + 1);
+    expect(member(cluster, follower).node.stats().first_log_index).toBe(String(applied));
+    await settled(cluster, node.shutdown());
+    expect((await settled(cluster, node.snapshot())).error).toBeInstanceOf(ErrRaftShutdown);
+    expect(cluster.problems).toEqual([]);
+  });
+
+  it("captures a user snapshot between applies: with a slow FSM, its state is exactly that of its index (seed 19)", async () => {
+    const cluster = startSimCluster(19, { node: { snapshotThresholdEntries: 10_000 } });
+    const leader = await electedLeader(cluster);
+    const { node, fsm } = member(cluster, leader);
+    // The FSM takes each command at once but answers 5 ms later: an apply is in flight meanwhile.
+    const apply = fsm.apply.bind(fsm);
+    fsm.apply = (log) => {
+      const response = apply(log);
+      return new Promise((resolve) => cluster.world.scheduler.schedule(5, () => resolve(response)));
+    };
+    const applies = Array.from({ length: 20 }, (_, position) => track(node.apply(command(`slow ${position}`))));
+    await runFor(cluster, 30);
+    expect(applies.some((outcome) => !outcome.settled)).toBe(true);
+    const taken = await settled(cluster, node.snapshot(), 3_000);
+    expect(taken.error).toBeUndefined();
+    const snapshot = taken.value as UserSnapshot;
+    expect((await openState(cluster, snapshot)).lastIndex).toBe(snapshot.metadata.index);
+    expect(await runUntil(cluster, () => applies.every((outcome) => outcome.settled), 3_000)).toBe(true);
   });
 });

@@ -4,7 +4,9 @@
  * AppendService honours dependencies (gazette.append-dependencies), the
  * read-only journal takes nothing (gazette.read-only), and after the heal the
  * writers' RouteCaches and the PolledList hold the key space's routes
- * (gazette.route-converged).
+ * (gazette.route-converged). Seed 20046 stays as a regression: a new
+ * primary's pending commit that a peer lacked, the peer rolling past it, the
+ * primary leaving and discarding it, left offsets nobody held.
  *
  * Each broken variant is caught at a pinned seed: the three AppendService
  * ones by gazette.append-dependencies (w3's append whose dependency is
@@ -34,6 +36,15 @@ describe("gazette-churn", () => {
       expect(Number(result.stats.workload.acknowledged)).toBeGreaterThan(200);
     }, 90_000);
   }
+
+  it("seed 20046: a peer does not roll past a new primary's pending commit that the primary, leaving, then discards (readers stalled at offsets nobody held)", async () => {
+    const run = { seed: 20046 };
+    const result = await runAs(gazetteChurn, run);
+    expect(result.violations, describeScenarioRun(gazetteChurn, run, result)).toEqual([]);
+    expect(result.stats.progressAtMs).toBeDefined();
+    expect(Number(result.stats.workload.leaves)).toBe(2);
+    expect(result.stats.probes["gazette.broker.sync-peer-behind"]).toBeGreaterThan(0);
+  }, 90_000);
 
   const caught: ReadonlyArray<{ variant: string; seed: number; invariant: string }> = [
     { variant: "ignore-dependencies", seed: 1, invariant: "gazette.append-dependencies" },

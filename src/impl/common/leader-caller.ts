@@ -64,6 +64,12 @@ export interface LeaderProbe {
 /** Servers a probe asks at once at most (go-dqlite's ConcurrentLeaderConns default is 10). */
 export const LEADER_PROBES_AT_ONCE_MAX = 10;
 
+/** One operation's own timing, instead of the caller's options (a field left out keeps the option). */
+export interface CallTiming {
+  /** Host-local time this operation may take, retries included. */
+  readonly operationTimeoutMs?: number;
+}
+
 type Attempt = { readonly kind: "done"; readonly outcome: CallOutcome } | { readonly kind: "again"; readonly wait: boolean };
 
 /** Finds the leader and calls it (see the file's comment). */
@@ -94,8 +100,8 @@ export class LeaderCaller {
   }
 
   /** Calls `method` on the leader; `idempotent` calls are retried even after an unknown outcome. */
-  async call(method: string, request: WireValue, idempotent: boolean): Promise<CallOutcome> {
-    const deadline = this.env.clock.monotonic() + this.options.operationTimeoutMs;
+  async call(method: string, request: WireValue, idempotent: boolean, timing: CallTiming = {}): Promise<CallOutcome> {
+    const deadline = this.env.clock.monotonic() + (timing.operationTimeoutMs ?? this.options.operationTimeoutMs);
     for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
       const remaining = deadline - this.env.clock.monotonic();
       if (remaining <= 0) break;

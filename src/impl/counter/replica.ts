@@ -7,11 +7,17 @@
  * the highest value held by a majority before serving, so no acknowledged
  * increment is ever lost while a majority of disks survives.
  *
+ * Faults: a disk error while starting (reading the value, or the primary writing
+ * what it recovered) fails that start attempt, and the replica tries again after
+ * START_RETRY_BACKOFF_MS, START_ATTEMPTS_MAX times at most before it gives up and
+ * never becomes ready (a disk that cannot be read). A disk error while serving fails that
+ * request only. The value carries no checksum: corruption on read is out of scope.
+ *
  * The broken variant `ackBeforeFsync` (a demonstration fixture, off by default)
  * acknowledges after a volatile local write and recovers from its own disk only:
  * the classic bug the harness must catch.
  */
-import { RpcError, type Env, type WireValue } from "../../sim/env.ts";
+import { DiskError, RpcError, type Env, type RpcServer, type WireValue } from "../../sim/env.ts";
 import { assert } from "../common/assert.ts";
 
 export const COUNTER_PORT = 7000;
@@ -20,6 +26,10 @@ const VALUE_PATH = "/counter";
 export const REPLICATE_DEADLINE_MS = 200;
 /** Increments waiting behind the one in progress before new ones are refused. */
 export const INCREMENT_QUEUE_MAX = 64;
+/** Start attempts failed by disk errors before a replica gives up. */
+export const START_ATTEMPTS_MAX = 20;
+/** Wait before a start attempt that follows one a disk error failed. */
+export const START_RETRY_BACKOFF_MS = 100;
 
 export interface CounterOptions {
   replicas: readonly string[];
@@ -33,10 +43,17 @@ export interface ReplicaState {
   ready: boolean;
 }
 
-export async function runReplica(env: Env, options: CounterOptions, state: ReplicaState): Promise<void> {
+/**
+ * Runs one replica: loads its value, serves, and (the primary) recovers before it
+ * takes increments. Resolves once it serves, or with the disk error that failed its
+ * last start attempt when START_ATTEMPTS_MAX attempts failed (it then never becomes ready).
+ */
+export async function runReplica(env: Env, options: CounterOptions, state: ReplicaState): Promise<DiskError | undefined> {
   const isPrimary = options.replicas[0] === env.host;
   state.ready = false;
-  state.value = await loadValue(env);
+  const loaded = await retryStart(env, () => loadValue(env));
+  if (loaded instanceof DiskError) return loaded;
+  state.value = loaded;
   const server = env.rpc.serve(COUNTER_PORT);
   server.unary("replicate", async (request) => {
     const value = readValue(request);
@@ -48,27 +65,51 @@ export async function runReplica(env: Env, options: CounterOptions, state: Repli
   });
   server.unary("read", async () => ({ value: state.value, ready: state.ready }));
   if (isPrimary) {
-    if (!options.ackBeforeFsync) state.value = await recover(env, options, state.value);
-    let queued = 0;
-    let tail: Promise<unknown> = Promise.resolve();
-    server.unary("increment", async () => {
-      if (!state.ready) throw new RpcError("APPLICATION", "recovering", "not-ready");
-      if (queued >= INCREMENT_QUEUE_MAX) {
-        env.probe("counter.increment-queue-full");
-        throw new RpcError("APPLICATION", "overloaded", "overloaded");
-      }
-      queued++;
-      const result = tail.then(() => increment(env, options, state));
-      tail = result.catch(() => undefined);
-      try {
-        return await result;
-      } finally {
-        queued--;
-      }
-    });
+    if (!options.ackBeforeFsync) {
+      const recovered = await retryStart(env, () => recover(env, options, state.value));
+      if (recovered instanceof DiskError) return recovered;
+      state.value = recovered;
+    }
+    serveIncrements(env, options, state, server);
   }
   state.ready = true;
   env.log.info("replica ready", { value: state.value, primary: isPrimary });
+  return undefined;
+}
+
+/** Runs `step` until it completes without a disk error, START_ATTEMPTS_MAX times at most; returns its result or the last error. */
+async function retryStart<T>(env: Env, step: () => Promise<T>): Promise<T | DiskError> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof DiskError)) throw error;
+      env.trace("counter.start-failed", { attempt, error: error.message });
+      if (attempt >= START_ATTEMPTS_MAX) return error;
+      env.probe("counter.start-retried");
+      await env.clock.sleep(START_RETRY_BACKOFF_MS);
+    }
+  }
+}
+
+function serveIncrements(env: Env, options: CounterOptions, state: ReplicaState, server: RpcServer): void {
+  let queued = 0;
+  let tail: Promise<unknown> = Promise.resolve();
+  server.unary("increment", async () => {
+    if (!state.ready) throw new RpcError("APPLICATION", "recovering", "not-ready");
+    if (queued >= INCREMENT_QUEUE_MAX) {
+      env.probe("counter.increment-queue-full");
+      throw new RpcError("APPLICATION", "overloaded", "overloaded");
+    }
+    queued++;
+    const result = tail.then(() => increment(env, options, state));
+    tail = result.catch(() => undefined);
+    try {
+      return await result;
+    } finally {
+      queued--;
+    }
+  });
 }
 
 async function increment(env: Env, options: CounterOptions, state: ReplicaState): Promise<WireValue> {

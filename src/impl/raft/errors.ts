@@ -26,7 +26,8 @@ export type RaftErrorCode =
   | "unknown-peer"
   | "log-corrupted"
   | "snapshot-corrupted"
-  | "storage-failed";
+  | "storage-failed"
+  | "nothing-new-to-snapshot";
 
 /** Base class of every expected raft error. */
 export abstract class RaftError extends Error {
@@ -165,5 +166,18 @@ export class ErrStorageFailed extends RaftError {
     readonly failure: unknown,
   ) {
     super(`storage failed during ${operation}: ${failure instanceof Error ? failure.message : String(failure)}`);
+  }
+}
+
+/**
+ * A user snapshot (RaftNode.snapshot) found nothing applied since the latest
+ * snapshot: there is nothing new to capture (hashicorp/raft's ErrNothingNewToSnapshot).
+ */
+export class ErrNothingNewToSnapshot extends RaftError {
+  override readonly name = "ErrNothingNewToSnapshot";
+  readonly code = "nothing-new-to-snapshot";
+  readonly outcomeUnknown = false;
+  constructor() {
+    super("nothing new to snapshot");
   }
 }

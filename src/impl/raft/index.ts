@@ -4,12 +4,12 @@
  * runs it on an Env: RPC transport, log, stable and snapshot stores on the host's
  * disk, and hashicorp/raft's API (apply, barrier, verifyLeader, leader, state,
  * leadership observation, stats, addVoter, removeServer, leadershipTransfer,
- * shutdown) with its typed errors (errors.ts).
+ * snapshot, shutdown) with its typed errors (errors.ts).
  */
 export * from "./core/index.ts";
 export * from "./errors.ts";
-export { RaftNode, DEFAULT_ENQUEUE_TIMEOUT_MS } from "./node/raft-node.ts";
-export type { RaftState } from "./node/raft-node.ts";
+export { RaftNode, DEFAULT_ENQUEUE_TIMEOUT_MS, USER_SNAPSHOT_WAITS_MAX } from "./node/raft-node.ts";
+export type { RaftState, UserSnapshot } from "./node/raft-node.ts";
 export type { ApplyResult } from "./node/pending-operations.ts";
 export type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "./node/fsm.ts";
 export { ErrSnapshotRefused, readerOf } from "./node/fsm.ts";

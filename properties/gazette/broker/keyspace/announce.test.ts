@@ -8,7 +8,7 @@
  * within a TTL even when renewals would get through later.
  * Broken variants: "overwrite-existing" (no create-only compare),
  * "ignore-renewal-failures" (`lost` only on an explicit TTL 0) and
- * "renew-after-loss" (the keep-alive goes on after `lost`) are each caught.
+ * "renew-after-loss" (renewals go on after `lost`) are each caught.
  * Method: a 3-member etcd cluster, a broker host announcing (crashed and
  * restarted, or partitioned from etcd past its TTL), and an observer host
  * watching the members' keys.

@@ -9,6 +9,12 @@
  *   discards the pending commit, and the append takes its offsets;
  * - a primary behind its peers (restarted, empty spool) rolls forward to their
  *   offset and adopts their registers;
+ * - a new primary's pending commit that a peer lacks: the peer does not roll
+ *   past it on the first sync; the primary adopts it once every peer answered
+ *   and rolls them all, or, its sync failing and its replica closing, discards
+ *   it, and the journal goes on where the peer is (gazette-churn seed 20046);
+ * - an append cancelled between a sync and the roll it needs tears its pipeline
+ *   down: the next append syncs (and rolls) again instead of taking it for synced;
  * - an aborted append (its chunks throw) leaves nothing on any replica.
  * Broken variants "commit-before-peers-ack", "expose-unadopted" and
  * "skip-sync-roll" make the second and third fail.
@@ -17,7 +23,7 @@ import { describe, expect, it } from "vitest";
 import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
 import { fragmentSum } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { labelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
-import { decode, ReplicationCluster, text } from "./_support/replication-cluster.ts";
+import { decode, JOURNAL, ReplicationCluster, text } from "./_support/replication-cluster.ts";
 import { NODE_HASHES } from "../../../../src/sim/hashes.ts";
 
 const HOSTS = ["broker-a", "broker-b", "broker-c"];
@@ -225,6 +231,93 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
   it("broken variant skip-sync-roll: the lagging primary does not append after the journal's end", async () => {
     const { journalEnd, outcome } = await laggingPrimaryScenario("skip-sync-roll");
     expect(outcome.value?.commit?.begin).not.toBe(journalEnd);
+  });
+
+  /**
+   * broker-a's append reaches broker-b (a pending commit) but not broker-c; broker-a
+   * crashes; broker-b, the next primary, proposes its pending commit to broker-c
+   * (which holds less) and to broker-d. With `dReachable` false the sync fails.
+   */
+  async function pendingProposedScenario(dReachable: boolean) {
+    const hosts = ["broker-a", "broker-b", "broker-c", "broker-d"];
+    const world = new ReplicationCluster({ seed: 7, hosts, members: hosts.slice(0, 3) });
+    await world.start();
+    const first = await world.append([text("first")]);
+    expect(first.value?.status).toBe("OK");
+    await world.settle();
+    // Everything broker-a sends broker-c from now on is held (past the end of the test).
+    world.world.links.clog("broker-a", "broker-c", world.world.now + 3_600_000);
+    const lost = await world.append([text("lost")]);
+    expect(lost.error).toBeDefined();
+    world.crash("broker-a");
+    expect(world.node("broker-b").replica.spool.pendingCommit?.end).toBe("firstlost".length);
+    expect(world.node("broker-c").replica.spool.fragment.end).toBe("first".length);
+    world.setRoute(["broker-b", "broker-c", "broker-d"], "broker-b");
+    if (!dReachable) world.world.network.isolate("broker-d");
+    const synced = await world.append([text("next")], {}, "broker-b");
+    world.world.network.heal();
+    return { world, synced };
+  }
+
+  it("a new primary's pending commit that a peer lacks is adopted once every peer answered, and every replica rolls past it", async () => {
+    const { world, synced } = await pendingProposedScenario(true);
+    expect(synced.value?.status).toBe("OK");
+    expect(synced.value?.commit?.begin).toBe("firstlost".length);
+    expect(world.probe("gazette.broker.sync-peer-behind")).toBe(2);
+    expect(world.probe("gazette.broker.pending-commit-discarded")).toBe(0);
+    // The content only broker-b held is in its index and handed to its persister as primary.
+    expect(world.node("broker-b").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toContainEqual(["first".length, "firstlost".length, true]);
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("a peer does not roll past a new primary's pending commit that the primary then discards: the journal goes on where the peer is (no offsets nobody holds)", async () => {
+    const { world, synced } = await pendingProposedScenario(false);
+    expect(synced.error).toBeDefined();
+    // broker-c stayed where it was: it only rolls once the primary settled its pending commit.
+    expect(world.node("broker-c").replica.spool.fragment.end).toBe("first".length);
+    // broker-b leaves the journal (its replica closes, discarding the pending commit); broker-c becomes primary.
+    await world.on("broker-b", (node) => node.replica.close());
+    world.setRoute(["broker-c", "broker-d"], "broker-c");
+    world.spec = { ...world.spec, replication: 2 };
+    const next = await world.append([text("after")], {}, "broker-c");
+    expect(next.value?.status).toBe("OK");
+    expect(next.value?.commit?.begin).toBe("first".length);
+    const bytes = await world.on("broker-c", (node) => node.index.readLocal(0, next.value?.commit?.end ?? 0));
+    expect(bytes.error).toBeUndefined();
+    expect(decode(bytes.value ?? new Uint8Array())).toBe("firstafter");
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("an append cancelled between a sync and the roll it needs leaves no pipeline taken for synced: the next append syncs again", async () => {
+    const hosts = ["broker-a", "broker-b", "broker-c", "broker-d"];
+    const world = new ReplicationCluster({ seed: 8, hosts, members: hosts.slice(0, 3) });
+    await world.start();
+    // Two appends: the spool no longer begins at the journal's first offset (an append would roll it anyway).
+    for (const part of ["first", "second"]) expect((await world.append([text(part)])).value?.status).toBe("OK");
+    await world.settle();
+    // broker-d joins the route with an empty spool: the next pipeline's sync must roll it forward.
+    world.setRoute(["broker-a", "broker-b", "broker-d"], "broker-a");
+    const joined = world.node("broker-d").replica;
+    const replicate = joined.replicate.bind(joined);
+    const controller = new AbortController();
+    // The client goes away once broker-d answered the first sync, before the primary sends the roll.
+    joined.replicate = async (request, resolution) => {
+      const response = await replicate(request, resolution);
+      if (request.header !== undefined) controller.abort(new Error("client went away"));
+      return response;
+    };
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      yield text("cancelled");
+    }
+    const cancelled = await world.on("broker-a", (node) => node.replica.append({ journal: JOURNAL, doNotProxy: false, offset: 0 }, chunks(), world.resolution("broker-a"), controller.signal));
+    expect(cancelled.error).toBeDefined();
+    const next = await world.append([text("next")]);
+    expect(next.error).toBeUndefined();
+    expect(next.value?.commit?.begin).toBe("firstsecond".length);
+    await world.settle();
+    const [primary, ...peers] = spools(world, ["broker-a", "broker-b", "broker-d"]);
+    for (const peer of peers) expect(peer).toEqual(primary);
+    expect(world.problems()).toEqual([]);
   });
 
   it("an aborted append (its chunks throw) leaves nothing on any replica, and the next append takes its place", async () => {

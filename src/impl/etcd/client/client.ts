@@ -19,7 +19,7 @@
  * resumes across member failures without skipping or repeating a revision.
  */
 import { RpcError, type Env } from "../../../sim/env.ts";
-import { LeaderCaller, type CallOutcome, type LeaderCallerOptions, type Refusal } from "../../common/leader-caller.ts";
+import { LeaderCaller, type CallOutcome, type CallTiming, type LeaderCallerOptions, type Refusal } from "../../common/leader-caller.ts";
 import { toBytes } from "../bytes.ts";
 import { ErrNoLeader, ErrOutcomeUnknown, errorFromRefusal, refusalOf, type EtcdError } from "../errors.ts";
 import { ETCD_PORT } from "../server/server.ts";
@@ -135,8 +135,9 @@ export class EtcdClient {
   }
 
   /** Renews a lease once; `ttl` 0 means it no longer exists. Renewing is idempotent, so it is retried freely. */
-  async keepAliveOnce(id: number): Promise<LeaseKeepAliveResponse> {
-    return (await this.call("etcd.leaseKeepAlive", { id }, true)) as LeaseKeepAliveResponse;
+  /** One renewal; `timing` replaces the client's operation timeout for it (keep-alive.ts bounds it by the lease). */
+  async keepAliveOnce(id: number, timing: CallTiming = {}): Promise<LeaseKeepAliveResponse> {
+    return (await this.call("etcd.leaseKeepAlive", { id }, true, timing)) as LeaseKeepAliveResponse;
   }
 
   /** Keeps a lease alive, renewing at TTL/3, until cancelled or it cannot be renewed (keep-alive.ts). */
@@ -164,8 +165,8 @@ export class EtcdClient {
   }
 
   /** One call through the leader caller; resolves with the reply or throws the typed error. */
-  async call(method: string, request: object, idempotent: boolean): Promise<unknown> {
-    const outcome = await this.caller.call(method, toWire(request), idempotent);
+  async call(method: string, request: object, idempotent: boolean, timing: CallTiming = {}): Promise<unknown> {
+    const outcome = await this.caller.call(method, toWire(request), idempotent, timing);
     if (outcome.type === "ok") return outcome.value;
     throw errorOf(outcome);
   }

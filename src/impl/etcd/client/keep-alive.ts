@@ -5,8 +5,11 @@
  * - "expired": a renewal answered TTL 0 (the lease was revoked or expired);
  * - "lost": no renewal succeeded before the lease's TTL ran out since the last one
  *   (clientv3 closes its channel then too); the lease may be gone.
- * A failed renewal is retried after `retryMs` (with jitter); every wait is bounded
- * by the TTL, so the loop ends within one TTL of its last success.
+ * A failed renewal is retried after `retryMs` (with jitter); every wait, and each
+ * renewal with its retries (the client's operation timeout cut to what is left
+ * of the lease), is bounded by the TTL, so the loop ends within one TTL of its
+ * last successful renewal's sending, and sends no renewal after that. (clientv3
+ * closes its channel at most a second after the TTL ran out.)
  */
 import { EtcdError } from "../errors.ts";
 import type { EtcdClient } from "./client.ts";
@@ -52,7 +55,10 @@ async function loop(client: EtcdClient, id: number, options: KeepAliveOptions, s
     let wait: number;
     const sentAt = clock.monotonic();
     try {
-      const response = await client.keepAliveOnce(id);
+      // No attempt of the renewal starts after the lease's deadline, and the loop does not wait past it.
+      const leftMs = Math.max(0, deadline - sentAt);
+      const response = await beforeDeadline(client, client.keepAliveOnce(id, { operationTimeoutMs: leftMs }), leftMs);
+      if (response === undefined) return { reason: "lost", error: lastError };
       if (signal.aborted) break;
       if (response.ttl <= 0) return { reason: "expired" };
       deadline = sentAt + response.ttl * 1000;
@@ -67,6 +73,23 @@ async function loop(client: EtcdClient, id: number, options: KeepAliveOptions, s
     await sleep(client, Math.max(0, Math.min(wait, deadline - clock.monotonic())), signal);
   }
   return { reason: "cancelled" };
+}
+
+/** `renewal`'s response, or undefined once `durationMs` passed first (its outcome is then dropped). */
+function beforeDeadline<T>(client: EtcdClient, renewal: Promise<T>, durationMs: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = client.env.clock.setTimer(Math.max(0, durationMs), () => resolve(undefined));
+    renewal.then(
+      (value) => {
+        timer.cancel();
+        resolve(value);
+      },
+      (error: unknown) => {
+        timer.cancel();
+        reject(error);
+      },
+    );
+  });
 }
 
 function sleep(client: EtcdClient, durationMs: number, signal: AbortSignal): Promise<void> {

@@ -41,7 +41,7 @@ export const ANNOUNCE_PROBES = {
 export const ANNOUNCE_BROKEN_VARIANTS = {
   "overwrite-existing": "puts the member key without the create-only compare: a live previous incarnation's key is taken over at once",
   "ignore-renewal-failures": "`lost` aborts only when etcd answers TTL 0, not when renewals fail for a whole TTL (a partitioned broker never learns it lost its lease)",
-  "renew-after-loss": "the keep-alive goes on after `lost` aborted: renewals that get through later keep the stopped broker's member key alive, and its next incarnation waits on it forever",
+  "renew-after-loss": "renewals go on after `lost` aborted (a fresh keep-alive of the lease): those that get through later keep the stopped broker's member key alive, and its next incarnation waits on it forever",
 } as const;
 export type AnnounceBrokenVariant = keyof typeof ANNOUNCE_BROKEN_VARIANTS;
 
@@ -158,9 +158,11 @@ function keepLease(env: Env, etcd: EtcdClient, granted: Granted, brokenVariant: 
     env.probe("gazette.announce.lease-lost");
     env.log.warn("announce: lease lost", { lease: granted.id, reason });
     lost.abort(reason);
-    // A lost lease is never renewed again: renewals still in flight would keep the member key
-    // (and our assignments) alive after this broker stopped, and its next incarnation could not announce.
-    if (brokenVariant !== "renew-after-loss") held.keep?.cancel();
+    // A lost lease is never renewed again: renewals would keep the member key (and our assignments)
+    // alive after this broker stopped, and its next incarnation could not announce. (The keep-alive
+    // itself sends none past the lease's TTL.)
+    if (brokenVariant === "renew-after-loss") held.keep = etcd.keepAlive(granted.id);
+    else held.keep?.cancel();
   };
   let deadline = granted.deadline;
   let timer: Timer | undefined;

@@ -11,7 +11,9 @@
  * - Sync: the primary proposes its fragment (maybeRollFragment) with its
  *   registers; a peer holding a greater offset answers PROPOSAL_MISMATCH, and
  *   the primary rolls every replica forward to it and adopts that peer's
- *   registers; a peer with a different route at a later etcd revision makes
+ *   registers; a peer holding less answers the same, and the primary rolls
+ *   every replica to its own end (replica.ts: peers do not roll forward on a
+ *   first sync); a peer with a different route at a later etcd revision makes
  *   the FSM re-resolve at that revision.
  * - Preconditions (onValidatePreconditions, as Gazette): the first index
  *   refresh is awaited; an unhealthy fragment store refuses with
@@ -185,8 +187,8 @@ class AppendFsm {
   async run(chunks: AsyncIterable<Uint8Array>): Promise<AppendResponse> {
     for (let step = 0; step < APPEND_STEPS_MAX; step++) {
       if (this.signal.aborted && this.state !== "error" && this.state !== "finished" && this.state !== "readAcknowledgements") {
-        // A sync whose answers were not read leaves the pipeline unusable.
-        if (this.state === "recvPipelineSync") await this.tearDown();
+        // A pipeline whose sync did not finish (answers unread, or a roll it needs not sent yet) is not in sync.
+        if (this.state === "recvPipelineSync" || this.state === "sendPipelineSync") await this.tearDown();
         throw new ErrCancelled(this.signal.reason);
       }
       switch (this.state) {
@@ -203,7 +205,7 @@ class AppendFsm {
         case "finished": return this.success();
       }
     }
-    if (this.state === "recvPipelineSync" || this.state === "readAcknowledgements") await this.tearDown();
+    if (this.state === "sendPipelineSync" || this.state === "recvPipelineSync" || this.state === "readAcknowledgements") await this.tearDown();
     throw new ErrAppendNotConverged(`append to ${this.host.journal} did not converge in ${APPEND_STEPS_MAX} steps`);
   }
 
@@ -284,8 +286,9 @@ class AppendFsm {
       await this.tearDown();
       this.error = failure;
       this.state = "error";
-    } else if (sync.rollToOffset !== 0) {
-      // A peer has a larger offset, or an equal one with an incompatible fragment: roll everyone there.
+    } else if (sync.rollToOffset !== 0 && this.host.spool.pendingCommit === undefined) {
+      // A peer has a larger offset, an equal one with an incompatible fragment, or less: roll everyone there.
+      // (A pending commit is settled first: it stays unsettled only when a peer also asks to read through.)
       if (sync.rollToRegisters !== undefined) this.registers = copyLabelSet(sync.rollToRegisters);
       this.host.env.probe("gazette.broker.sync-roll-forward");
       this.state = "sendPipelineSync";

@@ -199,7 +199,9 @@ export class Pipeline {
    * gather the answers to a synchronizing proposal (Gazette's gatherSync): the
    * greatest peer offset beyond ours to roll to (with that peer's registers),
    * our own offset when a peer rolled an empty fragment there and cannot extend
-   * ours, or an etcd revision at which a peer holds a different route.
+   * ours or holds less than ours (a deviation: Gazette's peers roll forward
+   * first, replica.ts), or an etcd revision at which a peer holds a different
+   * route.
    */
   async gatherSync(options: { ignoreGreaterOffsets?: boolean; pendingLocal?: boolean } = {}): Promise<SyncResult> {
     const responses = await this.gather();
@@ -233,6 +235,9 @@ export class Pipeline {
           } else if (fragment.end === this.spool.fragment.end && fragmentContentLength(fragment) === 0) {
             // The peer rolled to our end but cannot extend our content: roll there too.
             result.rollToOffset = Math.max(result.rollToOffset, fragment.end);
+          } else if (fragment.end < this.spool.fragment.end) {
+            // The peer holds less and did not roll past our content (a first sync: replica.ts): roll everyone to our end.
+            result.rollToOffset = Math.max(result.rollToOffset, this.spool.fragment.end);
           } else if (options.pendingLocal === true && fragment.end === this.spool.fragment.end) {
             // Other content ending where our pending commit ends: the peer's wins, then roll past both.
             result.diverged = true;

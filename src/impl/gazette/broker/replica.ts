@@ -42,6 +42,13 @@
  * - closing the replica discards it.
  * Discarded content was never acknowledged: an acknowledged commit is on every
  * member of its route, and the next primary is one of them.
+ * So a peer never rolls forward past content on a new pipeline's first sync
+ * (Gazette's peer does, when the proposal ends beyond its own end): it answers
+ * PROPOSAL_MISMATCH with the fragment it holds, and the primary, having settled
+ * its pending commit, rolls every replica to its end. Rolling at once would move
+ * the peer past a commit the primary may still discard (its sync failing, then
+ * the replica closing): nobody would hold those offsets, and readers would wait
+ * at them for ever (gazette-churn seed 20046).
  *
  * Pulse (Gazette's pulseDaemon): every pulse interval the primary appends an
  * empty transaction, which keeps the pipeline synced, advertises consistency
@@ -52,7 +59,7 @@ import type { Env, Timer } from "../../../sim/env.ts";
 import { AsyncLock, LockQueueFull } from "../../common/async-lock.ts";
 import { assert } from "../../common/assert.ts";
 import { fragmentContentLength, fragmentsEqual, type Fragment } from "../protocol/fragment.ts";
-import { labelSetsEqual } from "../protocol/labels.ts";
+import { copyLabelSet, labelSetsEqual } from "../protocol/labels.ts";
 import type { FragmentStore, Journal, JournalSpec } from "../protocol/journal-spec.ts";
 import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
@@ -221,7 +228,7 @@ class JournalReplica implements Replica, AppendHost {
         throw new ErrReplicateRefused(`message of pipeline ${request.pipeline}, but the spool of ${this.journal} belongs to ${this.owner ?? "no pipeline"}`);
       }
       await this.settlePendingFor(request);
-      const response = await this.applyAsPeer(request);
+      const response = this.behindFirstSync(request) ?? (await this.applyAsPeer(request));
       if (request.header !== undefined) response.header = resolution.header;
       return response;
     } finally {
@@ -257,6 +264,20 @@ class JournalReplica implements Replica, AppendHost {
     this.pendingFrom = undefined;
     this.pendingKeptFor = undefined;
     await this.spool.discardPending();
+  }
+
+  /**
+   * A new pipeline's first sync proposing content that ends beyond ours (a commit
+   * we missed, or content from before we joined the route): our fragment, for the
+   * primary to roll us forward once it settled what it proposed (see the file
+   * comment); undefined for any other message.
+   */
+  private behindFirstSync(request: ReplicateRequest): ReplicateResponse | undefined {
+    const proposal = request.proposal;
+    if (request.header === undefined || proposal === undefined || fragmentContentLength(proposal) === 0) return undefined;
+    if (proposal.end <= this.spool.fragment.end + this.spool.delta) return undefined;
+    this.env.probe("gazette.broker.sync-peer-behind");
+    return { status: "PROPOSAL_MISMATCH", fragment: { ...this.spool.fragment }, registers: copyLabelSet(this.spool.registers) };
   }
 
   private adoptPending(): void {

@@ -97,6 +97,11 @@ export class LogStore {
     return this.entries.slice();
   }
 
+  /** hashicorp/raft's LogStore.FirstIndex: the index of the first entry held, 0 when none is. */
+  get firstIndex(): number {
+    return this.entries.length === 0 ? 0 : this.base.index + 1;
+  }
+
   get lastIndex(): number {
     return this.base.index + this.entries.length;
   }

@@ -2,7 +2,8 @@
  * RaftNode: the Raft core (../core) driven on an Env, with hashicorp/raft's API:
  * `apply` (a promise of the FSM's response once the entry is committed and
  * applied), `barrier`, `verifyLeader`, `leader`, `state`, leadership observation,
- * `stats`, `addVoter`, `removeServer`, `leadershipTransfer`, `shutdown`.
+ * `stats`, `addVoter`, `removeServer`, `leadershipTransfer`, `snapshot` (a user
+ * snapshot), `shutdown`.
  *
  * How it runs: the core is ticked every `tickIntervalMs` of host-local time, lazily:
  * the ticks come from an Env Ticker (as a timer re-armed each tick would bring
@@ -29,17 +30,19 @@
  * "raft.duplicate-outbound-message", "raft.snapshot-at-odd-moment".
  */
 import { DiskError, RpcError, type Env, type Ticker, type Timer } from "../../../sim/env.ts";
+import { AssertionError } from "../../common/assert.ts";
 import { isEmptyReady, RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
 import {
   ErrLeadershipLost,
   ErrLeadershipTransferTimeout,
+  ErrNothingNewToSnapshot,
   ErrNotLeader,
   ErrRaftShutdown,
   ErrSnapshotCorrupted,
   ErrStorageFailed,
   type RaftError,
 } from "../errors.ts";
-import { ErrSnapshotRefused, readerOf, type FsmSnapshot } from "./fsm.ts";
+import { ErrSnapshotRefused, readerOf, type FsmSnapshot, type SnapshotReader } from "./fsm.ts";
 import { LeadershipObservers, type LeadershipEvent } from "./leadership-observers.ts";
 import { resolveNodeOptions, type RaftNodeOptions, type ResolvedNodeOptions } from "./node-options.ts";
 import { PendingOperations, type ApplyResult } from "./pending-operations.ts";
@@ -53,6 +56,16 @@ export type RaftState = "Follower" | "Candidate" | "Leader" | "Shutdown";
 
 /** How long `apply` and the others wait for room in the window by default, in ms. */
 export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1_000;
+
+/** Snapshots a user snapshot waits for at most before it takes its own (each one finished meanwhile). */
+export const USER_SNAPSHOT_WAITS_MAX = 1_000;
+
+/** What `snapshot()` resolves with (hashicorp/raft's SnapshotFuture): the snapshot's metadata, and `open` to read it back. */
+export interface UserSnapshot {
+  readonly metadata: SnapshotMetadata;
+  /** SnapshotFuture.Open: reads the snapshot back from the store; ErrSnapshotCorrupted once newer ones replaced it, or if damaged. */
+  open(): Promise<SnapshotReader>;
+}
 
 /** A command admitted to the window and waiting for its batch to be proposed. */
 interface QueuedCommand {
@@ -82,6 +95,8 @@ export class RaftNode {
   private stopped = false;
   private fsmAppliedIndex: number;
   private snapshotInProgress = false;
+  /** User snapshots waiting for the snapshot in progress to end. */
+  private readonly snapshotEndWaiters: Array<() => void> = [];
   /** The FSM refused the last snapshot: ask again at the next ready (a tick at the latest). */
   private snapshotRetryDue = false;
   /** Test fixture "apply-on-step-down": the FSM already took the entries through this index, uncommitted. */
@@ -225,12 +240,13 @@ export class RaftNode {
     return this.observers.iterate();
   }
 
-  /** hashicorp/raft's Stats: figures as strings. */
+  /** hashicorp/raft's Stats: figures as strings; `first_log_index`, not among them, is its log store's FirstIndex (0 for an empty log). */
   stats(): Record<string, string> {
     const status = this.core.status();
     return {
       state: this.state(),
       term: String(status.term),
+      first_log_index: String(this.storage.log.firstIndex),
       last_log_index: String(status.lastIndex),
       last_log_term: String(status.lastTerm),
       commit_index: String(status.commitIndex),
@@ -244,6 +260,37 @@ export class RaftNode {
       leader: status.leaderId ?? "",
       dropped_messages: String(this.transport.droppedMessages),
     };
+  }
+
+  /**
+   * hashicorp/raft's Snapshot (a user snapshot, whatever the threshold): captures
+   * the FSM as of the last applied entry, between applies, and resolves once the
+   * snapshot is durable and the log compacted behind it (keeping the trailing
+   * entries). A snapshot already in progress is waited for first. Rejects with
+   * ErrNothingNewToSnapshot when nothing was applied since the latest snapshot,
+   * ErrRaftShutdown when the node stopped, the FSM's ErrSnapshotRefused or
+   * DiskError when it cannot capture now, and the DiskError (or
+   * SnapshotTooLargeError) that kept it from being stored. Deviation from
+   * hashicorp/raft, which refuses only when nothing was applied since the server
+   * started: a second snapshot at the latest one's index would be a copy of it.
+   */
+  async snapshot(): Promise<UserSnapshot> {
+    for (let waits = 0; waits <= USER_SNAPSHOT_WAITS_MAX; waits++) {
+      if (this.stopped) throw new ErrRaftShutdown(false);
+      if (this.snapshotInProgress) {
+        await new Promise<void>((resolve) => this.snapshotEndWaiters.push(resolve));
+        continue;
+      }
+      const captured = await this.pipeline.exclusive(() => this.captureUserSnapshot());
+      if (captured === undefined) continue;
+      const { metadata } = captured;
+      const failure = await this.persistSnapshot(metadata, captured.snapshot);
+      if (failure !== undefined) throw failure;
+      // The compaction the snapshot allows is a ready of the pipeline: carried out before this resolves.
+      await this.pipeline.idle();
+      return { metadata, open: () => this.openSnapshot(metadata) };
+    }
+    throw new AssertionError(`raft: a user snapshot waited for ${USER_SNAPSHOT_WAITS_MAX} other snapshots`);
   }
 
   /** Stops ticking and serving; every pending operation fails with ErrRaftShutdown. */
@@ -465,7 +512,7 @@ export class RaftNode {
     try {
       snapshot = await this.options.fsm.snapshot();
     } catch (error) {
-      this.snapshotInProgress = false;
+      this.endSnapshot();
       if (error instanceof DiskError) {
         this.env.probe("raft.snapshot-failed");
         this.env.log.warn("raft: the FSM could not capture a snapshot", { index: metadata.index, error: error.message });
@@ -480,7 +527,8 @@ export class RaftNode {
     void this.persistSnapshot(metadata, snapshot);
   }
 
-  private async persistSnapshot(metadata: SnapshotMetadata, snapshot: FsmSnapshot): Promise<void> {
+  /** Writes the captured snapshot out, then tells the core; resolves with the DiskError (or SnapshotTooLargeError) that failed it, if one did. */
+  private async persistSnapshot(metadata: SnapshotMetadata, snapshot: FsmSnapshot): Promise<Error | undefined> {
     const sink = this.storage.snapshots.create(metadata);
     try {
       await snapshot.persist(sink);
@@ -490,15 +538,49 @@ export class RaftNode {
         this.drive(this.core.snapshotTaken(metadata));
       }
       this.env.trace("raft.snapshot-taken", { index: metadata.index, term: metadata.term });
+      return undefined;
     } catch (error) {
       await sink.cancel();
       if (!(error instanceof DiskError) && !(error instanceof SnapshotTooLargeError)) throw error;
       this.env.probe("raft.snapshot-failed");
       this.env.log.warn("raft: snapshot failed", { index: metadata.index, error: error.message });
+      return error;
     } finally {
       snapshot.release();
-      this.snapshotInProgress = false;
+      this.endSnapshot();
     }
+  }
+
+  /**
+   * A user snapshot's capture, run between readies: undefined when another
+   * snapshot began meanwhile (wait for it), ErrNothingNewToSnapshot when the latest
+   * snapshot holds everything applied; the FSM's refusal or DiskError propagates.
+   */
+  private async captureUserSnapshot(): Promise<{ metadata: SnapshotMetadata; snapshot: FsmSnapshot } | undefined> {
+    if (this.stopped) throw new ErrRaftShutdown(false);
+    if (this.snapshotInProgress) return undefined;
+    const metadata = this.core.snapshotMetadata(this.fsmAppliedIndex);
+    if (metadata === undefined) throw new ErrNothingNewToSnapshot();
+    this.snapshotInProgress = true;
+    try {
+      return { metadata, snapshot: await this.options.fsm.snapshot() };
+    } catch (error) {
+      this.endSnapshot();
+      throw error;
+    }
+  }
+
+  /** No snapshot is in progress any more: user snapshots waiting for it go on. */
+  private endSnapshot(): void {
+    this.snapshotInProgress = false;
+    for (const resolve of this.snapshotEndWaiters.splice(0)) resolve();
+  }
+
+  /** SnapshotFuture.Open of a user snapshot. */
+  private async openSnapshot(metadata: SnapshotMetadata): Promise<SnapshotReader> {
+    const stored = await this.storage.snapshots.read(metadata);
+    if (stored === undefined) throw new ErrSnapshotCorrupted(`snapshot ${metadata.index}/${metadata.term}`, "no longer stored, or not readable");
+    return readerOf(stored.data);
   }
 
   private fail(operation: string, error: unknown): void {

@@ -71,6 +71,28 @@ export class ReadyPipeline {
     this.draining = this.drain();
   }
 
+  /**
+   * Runs `task` between readies: once the drain in progress ended, and with no
+   * ready carried out until `task` settles (those enqueued meanwhile wait, then
+   * drain). What hashicorp/raft's FSM goroutine gives a snapshot request: no apply
+   * runs while the FSM is captured.
+   */
+  async exclusive<T>(task: () => Promise<T>): Promise<T> {
+    while (this.active) await this.draining;
+    this.active = true;
+    const run = task();
+    this.draining = run.then(() => undefined, () => undefined);
+    try {
+      return await run;
+    } finally {
+      this.active = false;
+      if (this.queue.length > 0) {
+        this.active = true;
+        this.draining = this.drain();
+      }
+    }
+  }
+
   /** Resolves once nothing is being carried out. */
   async idle(): Promise<void> {
     while (this.active) await this.draining;
