@@ -67,7 +67,7 @@ const BROKEN_PIPES: Readonly<Record<string, PipeFactory>> = {
 };
 
 /** What each broken pipe gets wrong (for the scenarios' `variants`). */
-export const PIPE_VARIANT_DESCRIPTIONS: Readonly<Record<string, string>> = {
+export const PIPE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
   "off-by-one-replay": "the writer replays from one byte past the peer's sequence number",
   "replay-what-remains": "when the replay was evicted from the ring buffer, the writer replays what remains instead of failing",
   "stale-generation-reconnect": "errors carry the latest generation, so a late error of a replaced connection drops a healthy one",
@@ -85,7 +85,7 @@ export function pipeFactoryFor(variant: string | undefined): PipeFactory {
 export function pipeVariants(...names: string[]): Readonly<Record<string, string>> {
   const variants: Record<string, string> = {};
   for (const name of names) {
-    const description = PIPE_VARIANT_DESCRIPTIONS[name];
+    const description = PIPE_BROKEN_VARIANTS[name];
     if (description === undefined) throw new Error(`no broken pipe named "${name}"`);
     variants[name] = description;
   }
