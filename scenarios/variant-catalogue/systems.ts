@@ -31,7 +31,7 @@ const RAFT_NODE: readonly CatalogueEntry[] = [
 const DQLITE: readonly CatalogueEntry[] = [
   swept("dqlite-leader", "ack-before-raft-commit", "dqlite-bank"),
   swept("dqlite-leader", "skip-dangling-undo", "dqlite-leadership-loss"),
-  swept("dqlite-leader", "serve-abandoned-calls", "dqlite-register"),
+  swept("dqlite-leader", "serve-abandoned-calls", "dqlite-bank"),
   swept("dqlite-fsm", "undo-keeps-zombies", "dqlite-leadership-loss"),
   swept("dqlite-fsm", "no-stale-zombie-purge", "dqlite-leadership-loss"),
   swept("dqlite-fsm", "resurrect-without-frames", "dqlite-leadership-loss"),
@@ -39,9 +39,14 @@ const DQLITE: readonly CatalogueEntry[] = [
   swept("dqlite-fsm", "snapshot-ignores-transactions", "dqlite-snapshot-catch-up"),
   swept("dqlite-database-files", "unchained-batches", "dqlite-bank"),
   swept("dqlite-database-files", "undo-keeps-running-checksum", "dqlite-leadership-loss"),
-  swept("dqlite-database-files", "undo-is-noop", "dqlite-leadership-loss"),
+  swept("dqlite-database-files", "undo-is-noop", "dqlite-zombies", { buggify: true }),
   swept("dqlite-database-files", "leader-commit-keeps-chain", "dqlite-bank"),
-  swept("dqlite-database-files", "checkpoint-keeps-size", "dqlite-snapshot-catch-up"),
+  byProperty(
+    "dqlite-database-files",
+    "checkpoint-keeps-size",
+    "properties/dqlite/wal/database-files-model.test.ts",
+    "invisible to a whole run: every replica, the leader too, applies the same Checkpoint commands to its files and so keeps the same bytes past the last commit's size, and SQLite takes a database's size from its header, so neither the replicas' comparison nor integrity_check can tell (tried: dqlite-snapshot-catch-up with a table that grows and shrinks under auto_vacuum=FULL passes seeds 1-3); the model property compares the file with the model's exact size",
+  ),
   swept("dqlite-cluster", "no-restart-after-node-failure", "dqlite-register"),
   swept("dqlite-client", "unknown-outcome-as-failed", "dqlite-register"),
   // A broken WAL reader is a copy of the parser that only its property calls: no run reads a WAL through it.
@@ -70,6 +75,7 @@ const COUNTER_AND_PIPE: readonly CatalogueEntry[] = [
   swept("backedpipe", "off-by-one-replay", "pipe-flaky-link"),
   swept("backedpipe", "replay-what-remains", "pipe-buffer-too-small"),
   swept("backedpipe", "stale-generation-reconnect", "pipe-flaky-link"),
+  swept("backedpipe", "forgiving-replay", "pipe-flaky-link"),
 ];
 
 /** Every entry of the systems this file covers, in the order `dst variants` runs them. */
