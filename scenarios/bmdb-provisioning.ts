@@ -59,7 +59,7 @@ const PROCESSES = [
 ] as const;
 
 /** Broken variants of the scenario's own agents (the user code of BMDB). */
-const AGENT_BROKEN_VARIANTS = {
+export const AGENT_BROKEN_VARIANTS = {
   "retrieval-ignores-backoff": "the agents' retrieval query hands out machines still in backoff",
 } as const;
 

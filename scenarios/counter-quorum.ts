@@ -28,13 +28,18 @@ import { invokeOperation } from "./client-operations.ts";
 const REPLICAS = ["n1", "n2", "n3"] as const;
 const INCREMENT_DEADLINE_MS = 300;
 
+/** The counter's broken variant (src/impl/counter/replica.ts's `ackBeforeFsync` option). */
+export const COUNTER_BROKEN_VARIANTS = {
+  "ack-before-fsync": "the primary acknowledges before fsync and recovers only from its own disk",
+} as const;
+
 export const counterQuorum: Scenario = {
   name: "counter-quorum",
   description: "quorum-replicated counter under partitions, crashes, pauses and disk faults; no acknowledged increment may be lost",
   safetyMs: 10_000,
   livenessMs: 10_000,
   faultHosts: REPLICAS,
-  variants: { "ack-before-fsync": "the primary acknowledges before fsync and recovers only from its own disk" },
+  variants: COUNTER_BROKEN_VARIANTS,
   createDisks: () => new SimDiskSystem(),
   setup,
 };

@@ -14,9 +14,11 @@
  *   when it stops).
  */
 import {
+  DATABASE_FILES_BROKEN_VARIANTS,
   DQLITE_FSM_BROKEN_VARIANTS,
   DQLITE_LEADER_BROKEN_VARIANTS,
   runDqliteServer,
+  type DatabaseFilesBrokenVariant,
   type DqliteFsmBrokenVariant,
   type DqliteLeaderBrokenVariant,
   type DqliteNode,
@@ -50,7 +52,7 @@ export interface DqliteClusterOptions {
   readonly watchTrace?: (host: string, kind: string, fields: Record<string, unknown> | undefined) => void;
 }
 
-export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant">>;
+export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant">>;
 
 /**
  * The configuration the swarm draws for the dqlite scenarios that take it (bank,
@@ -83,14 +85,20 @@ export const DQLITE_CLUSTER_BROKEN_VARIANTS = {
   "no-restart-after-node-failure": "a server that stopped itself (its copy lacks what Raft committed) is left down instead of being restarted to rebuild from the snapshot and log",
 } as const;
 
-/** Every broken variant of a dqlite cluster: the leader's, the FSM's and the supervisor's. */
-export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = { ...DQLITE_LEADER_BROKEN_VARIANTS, ...DQLITE_FSM_BROKEN_VARIANTS, ...DQLITE_CLUSTER_BROKEN_VARIANTS };
+/** Every broken variant of a dqlite cluster: the leader's, the FSM's, the database files' and the supervisor's. */
+export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
+  ...DQLITE_LEADER_BROKEN_VARIANTS,
+  ...DQLITE_FSM_BROKEN_VARIANTS,
+  ...DATABASE_FILES_BROKEN_VARIANTS,
+  ...DQLITE_CLUSTER_BROKEN_VARIANTS,
+};
 
 /** The node options that select `variant` (undefined: none, or a supervisor variant). */
-export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant"> {
+export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"> {
   if (variant === undefined || variant in DQLITE_CLUSTER_BROKEN_VARIANTS) return {};
   if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
   if (variant in DQLITE_FSM_BROKEN_VARIANTS) return { fsmBrokenVariant: variant as DqliteFsmBrokenVariant };
+  if (variant in DATABASE_FILES_BROKEN_VARIANTS) return { databaseFilesBrokenVariant: variant as DatabaseFilesBrokenVariant };
   throw new Error(`unknown dqlite variant "${variant}"`);
 }
 

@@ -42,17 +42,22 @@
  *
  * dqlite-zombies is the same workload under random leadership changes instead of
  * one chosen cut: the swarm partitions, isolates, clogs, pauses and crashes
- * servers. Its invariants are the same (without cell-realized), plus
+ * servers. Its client also abandons some big batches: it begins an interactive
+ * transaction, inserts the batch (which spills frames to the followers) and rolls
+ * it back, so the followers undo frames they hold and the leader may checkpoint
+ * right after (the seed draws the checkpoint threshold, as dqlite-bank's does). Its
+ * invariants are the same (without cell-realized), plus
  * dqlite-zombies.no-transaction-left (final): once every replica caught up and the
  * client stopped, no node's registry holds a transaction (no zombie, surrogate or
- * follower transaction was left behind).
+ * follower transaction was left behind); and dqlite-zombies.rolled-back-absent
+ * (final): no row of an abandoned batch is present.
  */
 import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation } from "./client-operations.ts";
-import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, quiesce, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "c1";
@@ -66,6 +71,8 @@ const ATTEMPTS_MAX = 40;
 /** Batches after the target that may become the target (see `rearms`). */
 const REARMS_MAX = 5;
 const BIG_BATCH_ROWS = 200;
+/** dqlite-zombies: the share of batches the client abandons (inserts in a transaction, then rolls back). */
+const ABANDON_PROBABILITY = 0.2;
 const ROW_PAD_BYTES = 400;
 /** The leader's page cache: a big batch spills several times before its commit. */
 const CACHE_SIZE_PAGES = 8;
@@ -125,6 +132,7 @@ export const dqliteZombies: Scenario = {
   faultHosts: SERVERS,
   faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
   ...DQLITE_SCENARIO_BASE,
+  knobs: { checkpointThresholdFrames: DQLITE_KNOBS.checkpointThresholdFrames },
   setup: (context) => setup(context, undefined),
 };
 
@@ -156,6 +164,8 @@ interface Run {
   /** The matrix cell; undefined under the swarm (dqlite-zombies). */
   readonly cell: LeadershipLossCell | undefined;
   readonly batches: Batch[];
+  /** Tags of the batches the client rolled back (dqlite-zombies). */
+  readonly abandoned: string[];
   readonly cut: Cut;
   armed: boolean;
   /** Times the target moved on to the next batch (a commit hook whose batch spilled). */
@@ -168,10 +178,14 @@ interface Run {
 function setup(context: ScenarioContext, cell: LeadershipLossCell | undefined): ScenarioHooks {
   const { world } = context;
   const prefix = cell === undefined ? "dqlite-zombies" : "dqlite-leadership-loss";
-  const run: Run = { cell, batches: [], cut: { phase: cell === undefined ? "healed" : "armed", nonCommitSeen: 0 }, armed: false, rearms: 0, clientDone: false, lastOkAt: undefined, counts: {} };
+  const run: Run = { cell, batches: [], abandoned: [], cut: { phase: cell === undefined ? "healed" : "armed", nonCommitSeen: 0 }, armed: false, rearms: 0, clientDone: false, lastOkAt: undefined, counts: {} };
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
-    node: { cacheSizePages: CACHE_SIZE_PAGES, raft: { snapshotThresholdEntries: 1_000_000 } },
+    node: {
+      cacheSizePages: CACHE_SIZE_PAGES,
+      ...(cell === undefined ? { checkpointThresholdFrames: context.knob<number>("checkpointThresholdFrames") } : {}),
+      raft: { snapshotThresholdEntries: 1_000_000 },
+    },
     ...(context.variant !== undefined ? { variant: context.variant } : {}),
     watchTrace: (host, kind, fields) => {
       if (cell !== undefined && kind === "dqlite.leader.propose" && fields?.kind === "frames") onProposal(context, cluster, run, cell, host, fields.isCommit === true);
@@ -317,6 +331,11 @@ async function runClient(env: Env, random: Random, run: Run, stop: () => boolean
   const targetBig = run.cell !== undefined && run.cell.hook !== "commit";
   for (let number = 1; number <= OPERATIONS_MIN || !stop(); number++) {
     if (number > OPERATIONS_MIN * 20) break;
+    if (run.cell === undefined && random.bool(ABANDON_PROBABILITY)) {
+      await abandonBatch(client, run, `a${number}`);
+      await env.clock.sleep(random.int(THINK_MS_MIN, THINK_MS_MAX));
+      continue;
+    }
     const target = number === TARGET_OPERATION + run.rearms && run.cut.phase === "armed" && run.cut.notRealized === undefined;
     const big = target ? targetBig : random.bool(0.5);
     const batch: Batch = { tag: `b${number}`, rows: big ? BIG_BATCH_ROWS : 1, told: undefined, attempts: 0 };
@@ -331,16 +350,18 @@ async function runClient(env: Env, random: Random, run: Run, stop: () => boolean
   }
 }
 
+/** Inserts the rows of a batch (parameters: rows, tag, pad bytes, tag), unless a row of its tag is present. */
+const INSERT_BATCH_SQL =
+  "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) " +
+  "INSERT INTO t (tag, n, pad) SELECT ?, i, randomblob(?) FROM c WHERE NOT EXISTS (SELECT 1 FROM t WHERE tag = ?)";
+
 /** Inserts one batch, retrying with the same tag until it is acknowledged or ATTEMPTS_MAX. */
 async function insertBatch(env: Env, client: DqliteClient, run: Run, batch: Batch): Promise<void> {
-  const sql =
-    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) " +
-    "INSERT INTO t (tag, n, pad) SELECT ?, i, randomblob(?) FROM c WHERE NOT EXISTS (SELECT 1 FROM t WHERE tag = ?)";
   while (batch.attempts < ATTEMPTS_MAX) {
     batch.attempts++;
     const traced = invokeOperation(env, "insert-batch", { tag: batch.tag, rows: batch.rows, attempt: batch.attempts });
     try {
-      await client.exec(sql, [batch.rows, batch.tag, ROW_PAD_BYTES, batch.tag]);
+      await client.exec(INSERT_BATCH_SQL, [batch.rows, batch.tag, ROW_PAD_BYTES, batch.tag]);
       traced.ok();
       batch.told = "acknowledged";
       run.lastOkAt = env.clock.now();
@@ -354,6 +375,24 @@ async function insertBatch(env: Env, client: DqliteClient, run: Run, batch: Batc
       tally(run, `batch:${told}`);
     }
     await env.clock.sleep(RETRY_MS);
+  }
+}
+
+/** Thrown inside a transaction to roll it back. */
+class BatchAbandoned extends Error {}
+
+/** Inserts a big batch in an interactive transaction, then rolls it back: none of its rows may ever be present. */
+async function abandonBatch(client: DqliteClient, run: Run, tag: string): Promise<void> {
+  run.abandoned.push(tag);
+  try {
+    await client.transaction(async (transaction) => {
+      await transaction.exec(INSERT_BATCH_SQL, [BIG_BATCH_ROWS, tag, ROW_PAD_BYTES, tag]);
+      throw new BatchAbandoned(tag);
+    });
+  } catch (error) {
+    if (error instanceof BatchAbandoned) return tally(run, "abandoned:rolled-back");
+    if (!(error instanceof DqliteError)) throw error;
+    tally(run, `abandoned:${error.name}`);
   }
 }
 
@@ -380,6 +419,8 @@ async function checkBatches(context: ScenarioContext, cluster: DqliteCluster, ru
   if (rows === undefined) return; // progress reports it
   const present = new Map<string, { rows: number; distinct: number }>();
   for (const [tag, count, distinct] of rows) present.set(String(tag), { rows: Number(count), distinct: Number(distinct) });
+  const abandoned = run.abandoned.filter((tag) => present.has(tag));
+  if (abandoned.length > 0) world.violate({ invariant: `${prefix}.rolled-back-absent`, kind: "safety", details: `rows of batches the client rolled back are present: ${abandoned.join(", ")}` });
   for (const batch of run.batches) {
     const found = present.get(batch.tag);
     if (batch.told === "acknowledged" && found === undefined) {

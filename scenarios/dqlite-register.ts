@@ -73,7 +73,7 @@ const LINEARIZABILITY_STEPS_MAX = 4_000_000;
  * variants): they show that the history check catches a write whose outcome is
  * misreported.
  */
-const CLIENT_BROKEN_VARIANTS = {
+export const CLIENT_BROKEN_VARIANTS = {
   "unknown-outcome-as-failed": "the client records a write that ended in ErrOutcomeUnknown as failed (certainly not done), the mistake of treating go-dqlite's ErrLeadershipLost as a rollback: a write that still committed is then read by others",
 } as const;
 

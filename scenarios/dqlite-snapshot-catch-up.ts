@@ -13,9 +13,11 @@
  * first follower seen after ISOLATE_AT_MS is isolated for ISOLATE_MS; once it has
  * installed a snapshot it runs CRASH_AFTER_INSTALL_MS more, crashes (still in the
  * safety phase), and starts again RESTART_AFTER_MS later.
- * Variants: the dqlite servers' (DQLITE_BROKEN_VARIANTS) and Raft's
+ * Variants: the dqlite servers' (DQLITE_BROKEN_VARIANTS) and two of the Raft node's:
  * "ignore-install-snapshot-state" (the follower keeps its own databases when it
- * installs a snapshot), which this scenario exists to catch.
+ * installs a snapshot), which this scenario exists to catch, and "no-snapshot-retry"
+ * (a refused snapshot is asked for again only when the next entry applies: a dqlite
+ * leader never snapshots, so the laggard has no snapshot to install).
  * Invariants:
  * - raft.election-safety, dqlite.fsm-invariant (continuous: dqlite-cluster.ts);
  * - dqlite-snapshot-catch-up.snapshot-installed (final, liveness kind): the isolated
@@ -28,7 +30,7 @@
  * - progress: a row is acknowledged after the heal and every replica caught up.
  */
 import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
-import { BROKEN_NODE_VARIANTS } from "../src/impl/raft/index.ts";
+import { BROKEN_NODE_VARIANTS, type BrokenNodeVariant } from "../src/impl/raft/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
@@ -39,7 +41,8 @@ const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "c1";
 const DATABASE = "db";
 const NAME = "dqlite-snapshot-catch-up";
-const RAFT_VARIANT = "ignore-install-snapshot-state";
+/** The Raft node's variants this scenario offers (the others are raft-kv's). */
+const RAFT_VARIANTS: readonly BrokenNodeVariant[] = ["ignore-install-snapshot-state", "no-snapshot-retry"];
 const ROW_BYTES = 1_000;
 const ISOLATE_AT_MS = 300;
 const ISOLATE_MS = 700;
@@ -56,7 +59,7 @@ export const dqliteSnapshotCatchUp: Scenario = {
   livenessMs: 4_000,
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
-  variants: { ...DQLITE_BROKEN_VARIANTS, [RAFT_VARIANT]: BROKEN_NODE_VARIANTS[RAFT_VARIANT] },
+  variants: { ...DQLITE_BROKEN_VARIANTS, ...Object.fromEntries(RAFT_VARIANTS.map((name) => [name, BROKEN_NODE_VARIANTS[name]])) },
   setup,
 };
 
@@ -78,11 +81,11 @@ interface Run {
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
   const run: Run = { laggard: undefined, installed: false, restartedFromSnapshot: false, crashed: false, lastOkAt: undefined, running: true, acknowledged: new Set(), failed: new Set(), counts: {} };
-  const raftVariant = context.variant === RAFT_VARIANT;
+  const raftVariant = RAFT_VARIANTS.find((name) => name === context.variant);
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
-    ...(context.variant !== undefined && !raftVariant ? { variant: context.variant } : {}),
-    node: { checkpointThresholdFrames: 16, raft: { snapshotThresholdEntries: 16, trailingLogEntries: 4, ...(raftVariant ? { brokenNodeVariant: RAFT_VARIANT } : {}) } },
+    ...(context.variant !== undefined && raftVariant === undefined ? { variant: context.variant } : {}),
+    node: { checkpointThresholdFrames: 16, raft: { snapshotThresholdEntries: 16, trailingLogEntries: 4, brokenNodeVariant: raftVariant } },
     watchTrace: (host, kind, fields) => {
       if (host !== run.laggard) return;
       if (kind === "raft.snapshot-restored" && !run.installed) {

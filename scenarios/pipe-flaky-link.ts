@@ -55,7 +55,7 @@ export const pipeFlakyLink: Scenario = {
   faultHosts: ["client", "server"],
   faultKinds: ["partition", "isolate", "clog", "link-quality", "pause"],
   probePrefixes: ["backedpipe.", "pipe."],
-  variants: pipeVariants("off-by-one-replay", "stale-generation-reconnect"),
+  variants: pipeVariants("off-by-one-replay", "stale-generation-reconnect", "forgiving-replay"),
   setup,
 };
 

@@ -18,6 +18,19 @@ export class OffByOneReplayWriter extends BackedWriter {
   }
 }
 
+/** Bug: failures and short writes of the new connection are ignored, so a replay that failed "succeeds". Shared with the unit properties' fixtures. */
+export class ForgivingReplayWriter extends BackedWriter {
+  override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
+    const forgiving: WritableConnection = {
+      write: (data) => connection.write(data).then(
+        () => undefined,
+        () => undefined,
+      ),
+    };
+    return super.reconnect(replayFromSequence, forgiving);
+  }
+}
+
 /** Bug: when the replay was evicted, the writer replays whatever is still buffered (a silent gap). */
 function replayWhatRemainsWriter(capacity: number, onError: ErrorEventHandler, options: BackedWriterOptions): BackedWriter {
   class ReplayWhatRemainsWriter extends BackedWriter {
@@ -64,13 +77,19 @@ const BROKEN_PIPES: Readonly<Record<string, PipeFactory>> = {
       createWriter: (capacity, onError, writerOptions) => replayWhatRemainsWriter(capacity, onError, writerOptions),
     }),
   "stale-generation-reconnect": pipeThatReconnectsOnStaleErrors,
+  "forgiving-replay": (options) =>
+    new BackedPipe({
+      ...options,
+      createWriter: (capacity, onError, writerOptions) => new ForgivingReplayWriter(capacity, onError, writerOptions),
+    }),
 };
 
 /** What each broken pipe gets wrong (for the scenarios' `variants`). */
-export const PIPE_VARIANT_DESCRIPTIONS: Readonly<Record<string, string>> = {
+export const PIPE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
   "off-by-one-replay": "the writer replays from one byte past the peer's sequence number",
   "replay-what-remains": "when the replay was evicted from the ring buffer, the writer replays what remains instead of failing",
   "stale-generation-reconnect": "errors carry the latest generation, so a late error of a replaced connection drops a healthy one",
+  "forgiving-replay": "a failed or short write on the new connection is ignored: a replay that failed counts as done, and the peer never gets what it missed",
 };
 
 /** The real pipe when `variant` is undefined, else the named broken pipe (which must exist). */
@@ -85,7 +104,7 @@ export function pipeFactoryFor(variant: string | undefined): PipeFactory {
 export function pipeVariants(...names: string[]): Readonly<Record<string, string>> {
   const variants: Record<string, string> = {};
   for (const name of names) {
-    const description = PIPE_VARIANT_DESCRIPTIONS[name];
+    const description = PIPE_BROKEN_VARIANTS[name];
     if (description === undefined) throw new Error(`no broken pipe named "${name}"`);
     variants[name] = description;
   }

@@ -1,5 +1,5 @@
 /**
- * The `dst` command: list, run, replay, sweep, merge, coverage, shrink, view, export.
+ * The `dst` command: list, run, replay, sweep, variants, merge, coverage, shrink, view, export.
  *
  * Exit codes (exit-codes.ts): 0 ok; 1 a run had violations; 2 bad input (unknown
  * scenario, malformed seed, range, file or option, a plan that does not fit, an output
@@ -20,6 +20,7 @@ import { runCommand } from "./commands/run.ts";
 import { exportCommand } from "./commands/export.ts";
 import { shrinkCommand } from "./commands/shrink.ts";
 import { sweepCommand } from "./commands/sweep.ts";
+import { VARIANT_SEEDS_DEFAULT, variantsCommand } from "./commands/variants.ts";
 import { viewCommand } from "./commands/view.ts";
 import { coverageCommand, mergeCommand } from "./commands/merge.ts";
 
@@ -104,6 +105,19 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     });
 
   program
+    .command("variants")
+    .description("for every broken variant in the variant catalogue: the smallest seed its scenario's sweep catches it on; those no sweep reaches, with the property that catches them")
+    .option("--seeds <A..B>", "inclusive seed range each variant is searched in", VARIANT_SEEDS_DEFAULT)
+    .option("--only <names>", "only these entries: variant, component/variant, component or system names, comma-separated (repeatable)", collect, [])
+    .option("--workers <n>", "worker threads (default: all cores)")
+    .option("--json", "print the report as one JSON object", false)
+    .option("--out <results.jsonl>", "write one JSON line per catalogue entry")
+    .option("--no-progress", "no progress bar")
+    .action(async (options) => {
+      exitCode = await variantsCommand(options, output);
+    });
+
+  program
     .command("shrink")
     .description("minimise a counterexample's fault plan, safety phase and workload, keeping the same failure")
     .argument("<counterexample.json>", "a file written by dst run or dst sweep")
@@ -162,6 +176,11 @@ export async function main(argv: readonly string[], given: Output = processOutpu
 function versionText(): string {
   const commit = currentGitCommit();
   return `dst ${packageVersion()}${commit === undefined ? "" : ` (git commit ${commit})`}`;
+}
+
+/** Commander's accumulator for a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function requireScenario(name: string): Scenario {

@@ -35,18 +35,8 @@ export class ReplayWhatRemainsWriter extends BackedWriter {
   }
 }
 
-/** Bug: failures and short writes of the new connection are ignored (the replay "succeeds"). */
-export class ForgivingReplayWriter extends BackedWriter {
-  override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
-    const forgiving: WritableConnection = {
-      write: (data) => connection.write(data).then(
-        () => undefined,
-        () => undefined,
-      ),
-    };
-    return super.reconnect(replayFromSequence, forgiving);
-  }
-}
+/** Bug: failures and short writes of the new connection are ignored (one home: the pipe scenarios' variants). */
+export { ForgivingReplayWriter } from "../../../scenarios/pipe-variants.ts";
 
 /** Bug: odd-length writes yield once before taking their turn, so concurrent writes can reorder. */
 export class YieldingWriter extends BackedWriter {

@@ -182,7 +182,8 @@ export function parseShard(text: string | undefined): { index: number; count: nu
   return { index, count };
 }
 
-function parseWorkers(text: string | undefined): number {
+/** `--workers N` (default: every core, up to SWEEP_WORKERS_MAX). */
+export function parseWorkers(text: string | undefined): number {
   if (text === undefined) return Math.min(availableParallelism(), SWEEP_WORKERS_MAX);
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > SWEEP_WORKERS_MAX) {
     throw new UsageError(`malformed --workers "${text}": expected 1 to ${SWEEP_WORKERS_MAX}`);

@@ -18,3 +18,5 @@ export { DQLITE_LEADER_BROKEN_VARIANTS } from "./leader/methods.ts";
 export type { DqliteLeaderBrokenVariant } from "./leader/methods.ts";
 export { DQLITE_FSM_BROKEN_VARIANTS } from "./fsm/fsm.ts";
 export type { DqliteFsmBrokenVariant } from "./fsm/fsm.ts";
+export { DATABASE_FILES_BROKEN_VARIANTS } from "./wal/database-files.ts";
+export type { DatabaseFilesBrokenVariant } from "./wal/database-files.ts";

@@ -27,7 +27,7 @@ import { heldFramesMaxOf, LeaderMethods, type DqliteLeaderBrokenVariant } from "
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
 import type { SqliteModuleFactory } from "../sqlite/module.ts";
 import type { DatabaseStore } from "../types.ts";
-import { DiskDatabaseStore } from "../wal/database-files.ts";
+import { DiskDatabaseStore, type DatabaseFilesBrokenVariant } from "../wal/database-files.ts";
 
 export const DQLITE_PORT = 9001;
 /** go-dqlite checkpoints once the WAL holds this many frames. */
@@ -51,6 +51,8 @@ export interface DqliteNodeOptions {
   readonly brokenVariant?: DqliteLeaderBrokenVariant;
   /** Test fixture only: a deliberately broken FSM (DQLITE_FSM_BROKEN_VARIANTS). */
   readonly fsmBrokenVariant?: DqliteFsmBrokenVariant;
+  /** Test fixture only: deliberately broken database files (DATABASE_FILES_BROKEN_VARIANTS). */
+  readonly databaseFilesBrokenVariant?: DatabaseFilesBrokenVariant;
   /** Raft settings (the fsm and voters are the node's). */
   readonly raft?: Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">;
 }
@@ -100,7 +102,7 @@ export class DqliteNode {
     const directory = options.directory ?? "/dqlite";
     const engine = await SqliteEngine.create(env, options.sqlite, { directory, cacheSizePages: options.cacheSizePages });
     const template = await engine.emptyDatabaseImage();
-    const store = new DiskDatabaseStore(env, directory, template);
+    const store = new DiskDatabaseStore(env, directory, template, { brokenVariant: options.databaseFilesBrokenVariant });
     await store.clear();
     const registry = new Registry();
     // The FSM asks the node (created after Raft starts) which database its SQLite is using.

@@ -39,17 +39,15 @@ import type { ParsedWal, WalChain, WalChecksum, WalHeader } from "./wal-format.t
  * Deliberately broken variants, for tests that show a property can fail. Never set
  * in real use.
  */
-export type DatabaseFilesBrokenVariant =
-  /** Every batch's frames chain from the WAL header's checksum instead of the previous frame's. */
-  | "unchained-batches"
-  /** Dropping pending frames keeps the checksum of the last dropped frame as the running one. */
-  | "undo-keeps-running-checksum"
-  /** `undo` does nothing. */
-  | "undo-is-noop"
-  /** `noteLeaderCommit` keeps the in-memory checksum chain instead of reading SQLite's back. */
-  | "leader-commit-keeps-chain"
-  /** `checkpoint` does not cut the database file to the last commit's size. */
-  | "checkpoint-keeps-size";
+export const DATABASE_FILES_BROKEN_VARIANTS = {
+  "unchained-batches": "every batch's frames chain from the WAL header's checksum instead of the previous frame's",
+  "undo-keeps-running-checksum": "dropping pending frames keeps the checksum of the last dropped frame as the running one",
+  "undo-is-noop": "undo does nothing: the frames of an undone transaction stay pending",
+  "leader-commit-keeps-chain": "noteLeaderCommit keeps the in-memory checksum chain instead of reading SQLite's back",
+  "checkpoint-keeps-size": "checkpoint does not cut the database file to the last commit's size",
+} as const;
+
+export type DatabaseFilesBrokenVariant = keyof typeof DATABASE_FILES_BROKEN_VARIANTS;
 
 export interface DatabaseStoreOptions {
   /** Tests only: see DatabaseFilesBrokenVariant. */

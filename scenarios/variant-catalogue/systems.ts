@@ -1,0 +1,82 @@
+/**
+ * The catalogue's entries for Raft, dqlite, BMDB, the counter and backedpipe: each
+ * with the cheapest scenario whose sweep catches it, or why no sweep can and the
+ * property that does.
+ */
+import { byProperty, swept, type CatalogueEntry, type VariantComponent } from "./entry.ts";
+
+/** Broken copies of a pure function that only their property test calls, one entry each. */
+function copiesOnlyTheirPropertyCalls(component: VariantComponent, variants: readonly string[], caught: { property: string; reason: string }): CatalogueEntry[] {
+  return variants.map((variant) => byProperty(component, variant, caught.property, caught.reason));
+}
+
+const RAFT_CORE: readonly CatalogueEntry[] = [
+  swept("raft-core", "count-stale-term-votes", "raft-kv-linearizable"),
+  swept("raft-core", "leader-appends-after-commit-index", "raft-kv-linearizable"),
+  swept("raft-core", "skip-previous-term-check", "raft-kv-linearizable"),
+  swept("raft-core", "grant-vote-without-log-check", "raft-kv-linearizable"),
+  swept("raft-core", "commit-previous-term-by-counting", "raft-kv-linearizable"),
+  swept("raft-core", "heartbeat-commit-uncapped", "raft-kv-linearizable"),
+  swept("raft-core", "vote-twice-in-term", "raft-kv-linearizable"),
+  swept("raft-core", "no-next-index-backtracking", "raft-kv-linearizable"),
+];
+
+const RAFT_NODE: readonly CatalogueEntry[] = [
+  swept("raft-node", "ack-before-fsync", "raft-kv-linearizable"),
+  swept("raft-node", "apply-on-step-down", "raft-leadership-loss"),
+  swept("raft-node", "ignore-install-snapshot-state", "raft-snapshot-catch-up"),
+  swept("raft-node", "no-snapshot-retry", "dqlite-snapshot-catch-up"),
+];
+
+const DQLITE: readonly CatalogueEntry[] = [
+  swept("dqlite-leader", "ack-before-raft-commit", "dqlite-bank"),
+  swept("dqlite-leader", "skip-dangling-undo", "dqlite-leadership-loss"),
+  swept("dqlite-leader", "serve-abandoned-calls", "dqlite-bank"),
+  swept("dqlite-fsm", "undo-keeps-zombies", "dqlite-leadership-loss"),
+  swept("dqlite-fsm", "no-stale-zombie-purge", "dqlite-leadership-loss"),
+  swept("dqlite-fsm", "resurrect-without-frames", "dqlite-leadership-loss"),
+  swept("dqlite-fsm", "follower-kept-after-commit", "dqlite-leadership-loss"),
+  swept("dqlite-fsm", "snapshot-ignores-transactions", "dqlite-snapshot-catch-up"),
+  swept("dqlite-database-files", "unchained-batches", "dqlite-bank"),
+  swept("dqlite-database-files", "undo-keeps-running-checksum", "dqlite-leadership-loss"),
+  swept("dqlite-database-files", "undo-is-noop", "dqlite-zombies", { buggify: true }),
+  swept("dqlite-database-files", "leader-commit-keeps-chain", "dqlite-bank"),
+  byProperty(
+    "dqlite-database-files",
+    "checkpoint-keeps-size",
+    "properties/dqlite/wal/database-files-model.test.ts",
+    "invisible to a whole run: every replica, the leader too, applies the same Checkpoint commands to its files and so keeps the same bytes past the last commit's size, and SQLite takes a database's size from its header, so neither the replicas' comparison nor integrity_check can tell (tried: dqlite-snapshot-catch-up with a table that grows and shrinks under auto_vacuum=FULL passes seeds 1-3); the model property compares the file with the model's exact size",
+  ),
+  swept("dqlite-cluster", "no-restart-after-node-failure", "dqlite-register"),
+  swept("dqlite-client", "unknown-outcome-as-failed", "dqlite-register"),
+  // A broken WAL reader is a copy of the parser that only its property calls: no run reads a WAL through it.
+  ...copiesOnlyTheirPropertyCalls("dqlite-wal-reader", ["no-checksum-check", "no-salt-check", "uncommitted-tail-kept", "first-version-wins", "image-not-sized"], {
+    property: "properties/dqlite/wal/wal-format.test.ts",
+    reason: "a broken copy of the WAL parser that only its property calls; every run parses WALs with the shipping parser, so no scenario can select it",
+  }),
+];
+
+const BMDB: readonly CatalogueEntry[] = [
+  swept("bmdb-session", "no-session-check", "bmdb-sessions"),
+  swept("bmdb-session", "no-session-collection", "bmdb-provisioning"),
+  swept("bmdb-session", "seed-heartbeat-condition", "bmdb-sessions"),
+  swept("bmdb-session", "no-lease", "bmdb-sessions"),
+  swept("bmdb-session", "unchecked-session", "bmdb-sessions"),
+  swept("bmdb-session", "seed-unconditional-history", "bmdb-sessions"),
+  swept("bmdb-agent", "retrieval-ignores-backoff", "bmdb-provisioning"),
+  ...copiesOnlyTheirPropertyCalls("bmdb-backoff", ["no-initial-floor", "overflow-unchecked", "no-maximum-clamp", "simple-on-raw-exponent", "round-down", "simple-ignores-zero-exponent", "initial-truncated", "may-stick"], {
+    property: "properties/bmdb/backoff.test.ts",
+    reason: "a broken copy of nextBackoffSeconds that only its property calls; BMDB's Work.fail computes backoffs with the shipping function, so no scenario can select it",
+  }),
+];
+
+const COUNTER_AND_PIPE: readonly CatalogueEntry[] = [
+  swept("counter", "ack-before-fsync", "counter-quorum"),
+  swept("backedpipe", "off-by-one-replay", "pipe-flaky-link"),
+  swept("backedpipe", "replay-what-remains", "pipe-buffer-too-small"),
+  swept("backedpipe", "stale-generation-reconnect", "pipe-flaky-link"),
+  swept("backedpipe", "forgiving-replay", "pipe-flaky-link"),
+];
+
+/** Every entry of the systems this file covers, in the order `dst variants` runs them. */
+export const SYSTEM_ENTRIES: readonly CatalogueEntry[] = [...COUNTER_AND_PIPE, ...RAFT_CORE, ...RAFT_NODE, ...DQLITE, ...BMDB];
