@@ -5,7 +5,7 @@
  *
  * Contract: once `ready()` holds (after `startAtMs`, in the safety phase), a
  * follower of the ready leader is isolated until every other live server compacted
- * its log past the follower's last entry (or `isolateMsMax` passed), then healed.
+ * its log past the follower's last entry (or `healByMs` came), then healed.
  * A swarm heal inside that window does not end it: the follower is isolated again
  * at the next check. Once the follower has installed a snapshot it runs
  * CRASH_AFTER_INSTALL_MS more, is crashed and starts again RESTART_AFTER_MS later.
@@ -22,7 +22,7 @@ const CRASH_AFTER_INSTALL_MS = 200;
 /** How long it stays down. */
 const RESTART_AFTER_MS = 100;
 /** How long after an attempt's heal an install may still come before the next attempt. */
-const INSTALL_WAIT_MS = 500;
+const INSTALL_WAIT_MS = 300;
 
 export interface LaggardOptions {
   /** The scenario's name, for its trace records. */
@@ -33,8 +33,8 @@ export interface LaggardOptions {
   readonly startAtMs: number;
   /** No attempt starts later (an install and a restart must fit in the safety phase). */
   readonly lastStartMs: number;
-  /** An attempt's isolation ends after this long even if the others did not compact. */
-  readonly isolateMsMax: number;
+  /** An isolation ends then even if the others did not compact (the install and the restart must fit in the safety phase). */
+  readonly healByMs: number;
   /** The workload is ready for the episode (e.g. every database exists). */
   readonly ready: () => boolean;
 }
@@ -54,7 +54,8 @@ export interface LaggardOutcome {
 export class Laggard {
   private host: string | undefined;
   private attempts = 0;
-  private isolation: { readonly since: number; readonly lastIndex: number } | undefined;
+  /** While the follower is isolated: its last log index when it was cut off. */
+  private isolatedAt: { readonly lastIndex: number } | undefined;
   private healedAt: number | undefined;
   /** Databases of the last snapshot its FSM restored (dqlite.fsm-restored comes before raft.snapshot-restored). */
   private restoring: number | undefined;
@@ -87,7 +88,7 @@ export class Laggard {
   /** Moves the episode on; call from the scenario's continuous check. */
   step(cluster: DqliteCluster): void {
     if (this.installedDatabases !== undefined) return;
-    if (this.isolation !== undefined) this.keepOrHeal(cluster);
+    if (this.isolatedAt !== undefined) this.keepOrHeal(cluster, this.isolatedAt.lastIndex);
     else if (this.healedAt === undefined || this.context.world.now - this.healedAt >= INSTALL_WAIT_MS) this.isolate(cluster);
   }
 
@@ -101,22 +102,22 @@ export class Laggard {
     if (leader === undefined || follower === undefined || node === undefined) return;
     this.host = follower;
     this.attempts++;
-    this.isolation = { since: world.now, lastIndex: Number(node.raft.stats().last_log_index) };
+    const lastIndex = Number(node.raft.stats().last_log_index);
+    this.isolatedAt = { lastIndex };
     world.network.isolate(follower);
-    world.record(undefined, `${this.options.name}.follower-isolated`, { follower, attempt: this.attempts, lastIndex: this.isolation.lastIndex });
+    world.record(undefined, `${this.options.name}.follower-isolated`, { follower, attempt: this.attempts, lastIndex });
   }
 
   /** Keeps the follower isolated (a swarm heal may have ended it) until the others compacted past it; then heals. */
-  private keepOrHeal(cluster: DqliteCluster): void {
+  private keepOrHeal(cluster: DqliteCluster, lastIndex: number): void {
     const { world } = this.context;
     const host = this.host as string;
-    const isolation = this.isolation as { readonly since: number; readonly lastIndex: number };
-    const expired = world.now - isolation.since >= this.options.isolateMsMax || this.context.phase() !== "safety";
-    if (!expired && !this.compactedPast(cluster, host, isolation.lastIndex)) {
+    const expired = world.now >= this.options.healByMs || this.context.phase() !== "safety";
+    if (!expired && !this.compactedPast(cluster, host, lastIndex)) {
       if (cluster.servers.some((other) => other !== host && !world.network.links.isCut(host, other))) world.network.isolate(host);
       return;
     }
-    this.isolation = undefined;
+    this.isolatedAt = undefined;
     this.healedAt = world.now;
     world.network.heal();
     world.record(undefined, `${this.options.name}.follower-healed`, { follower: host, expired });

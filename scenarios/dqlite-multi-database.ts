@@ -12,10 +12,13 @@
  * The swarm's full fault mix hits the servers; besides, a follower is cut off until
  * the others compacted past it, and once it installed a snapshot it is crashed and
  * restarted (dqlite-laggard.ts).
+ * Reach: the laggard installs a snapshot holding every database, then starts again
+ * from a snapshot (summary: laggardInstalled, laggardRestarted; the probes in
+ * DQLITE_MULTI_DATABASE_PROBES). Not an invariant: the swarm's faults on the two
+ * other servers may keep them from compacting in time; the tests check that fixed
+ * seeds reach it, and a sweep's coverage counts the probes.
  * Invariants:
  * - raft.election-safety, dqlite.fsm-invariant (continuous: dqlite-cluster.ts);
- * - .snapshot-installed, .restart-from-snapshot (final, liveness kind): the laggard
- *   installed a snapshot holding every database, then started again from a snapshot;
  * - .rows (final): on every replica each database holds every acknowledged row of
  *   its own, once, no row of another database, none the client was told failed,
  *   and the same rows as every other replica;
@@ -42,10 +45,10 @@ const THINK_MS_MAX = 10;
 const RETRY_MS = 50;
 const SAFETY_MS = 3_000;
 const QUIESCE_MS_MAX = 5_000;
-/** The laggard episode: its first attempt, its last start and the longest isolation of one attempt. */
+/** The laggard episode: its first attempt, its last start and when an isolation ends at the latest. */
 const LAGGARD_START_MS = 300;
-const LAGGARD_LAST_START_MS = 2_200;
-const LAGGARD_ISOLATE_MS_MAX = 800;
+const LAGGARD_LAST_START_MS = 2_000;
+const LAGGARD_HEAL_BY_MS = 2_500;
 /** Reads a replica's rows of one database: the labels, in insertion order. */
 const ROWS_SQL = "SELECT rtrim(v, '.') FROM t ORDER BY id";
 
@@ -98,7 +101,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     trailingLogEntries,
     startAtMs: LAGGARD_START_MS,
     lastStartMs: LAGGARD_LAST_START_MS,
-    isolateMsMax: LAGGARD_ISOLATE_MS_MAX,
+    healByMs: LAGGARD_HEAL_BY_MS,
     ready: () => workload.created.size === databases.length,
   });
   const cluster = startDqliteCluster(context, {
@@ -122,14 +125,14 @@ function setup(context: ScenarioContext): ScenarioHooks {
       laggard.step(cluster);
     },
     progress: () => healedAndAcknowledged() && caughtUp(cluster),
-    finish: () => finish(context, cluster, workload, laggard.outcome(), report),
+    finish: () => finish(context, cluster, workload, report),
     summary: () => summary(workload, laggard.outcome(), cluster),
   };
 }
 
 function summary(workload: Workload, laggard: LaggardOutcome, cluster: DqliteCluster): Record<string, number | string> {
   const acknowledged = Object.fromEntries([...workload.acknowledged].map(([database, labels]) => [`acknowledged:${database}`, labels.size]));
-  return { ...workload.counts, ...acknowledged, laggard: laggard.host ?? "none", laggardAttempts: laggard.attempts, terms: cluster.leadersByTerm.size, ...cluster.failures };
+  return { ...workload.counts, ...acknowledged, laggard: laggard.host ?? "none", laggardAttempts: laggard.attempts, laggardInstalled: laggard.installedDatabases ?? 0, laggardRestarted: String(laggard.restartedFromSnapshot), terms: cluster.leadersByTerm.size, ...cluster.failures };
 }
 
 function startClient(context: ScenarioContext, workload: Workload, host: string, stop: () => boolean): void {
@@ -186,19 +189,10 @@ async function createTable(env: Env, client: DqliteClient, workload: Workload, d
   }
 }
 
-/** Lets the clients stop and the replicas catch up; then the laggard's outcome, every database's rows on every replica, and checkReplicas. */
-async function finish(context: ScenarioContext, cluster: DqliteCluster, workload: Workload, laggard: LaggardOutcome, report: () => void): Promise<void> {
-  const { world } = context;
+/** Lets the clients stop and the replicas catch up; then every database's rows on every replica, and checkReplicas. */
+async function finish(context: ScenarioContext, cluster: DqliteCluster, workload: Workload, report: () => void): Promise<void> {
   await quiesce(context, cluster, () => workload.running > 0, QUIESCE_MS_MAX);
   report();
-  const who = `${laggard.host ?? "no follower"} (${laggard.attempts} attempts)`;
-  if (laggard.installedDatabases !== workload.databases.length) {
-    const installed = laggard.installedDatabases === undefined ? "installed no snapshot" : `installed a snapshot of ${laggard.installedDatabases} databases`;
-    world.violate({ invariant: `${NAME}.snapshot-installed`, kind: "liveness", details: `the laggard ${who} ${installed}, expected one of ${workload.databases.length}` });
-  }
-  if (!laggard.restartedFromSnapshot) {
-    world.violate({ invariant: `${NAME}.restart-from-snapshot`, kind: "liveness", details: `the laggard ${who} did not start again from a snapshot after its install` });
-  }
   for (const database of workload.databases) checkRows(context, workload, database, await replicaRows(context, cluster, database, ROWS_SQL));
   await checkReplicas(context, cluster, workload.databases, NAME);
 }
