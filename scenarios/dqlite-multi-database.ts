@@ -31,6 +31,7 @@ import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { invokeOperation } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, replicaRows, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 import { Laggard, type LaggardOutcome } from "./dqlite-laggard.ts";
 
@@ -160,13 +161,16 @@ async function runClient(env: Env, random: Random, workload: Workload, stop: () 
     const database = random.pick(workload.databases);
     const label = `${database}/${env.host}-${sequence}`;
     workload.attempted.add(label);
+    const traced = invokeOperation(env, "insert", { database, label });
     try {
       await client.exec("INSERT INTO t (v) VALUES (?)", [label.padEnd(ROW_BYTES, ".")], database);
+      traced.ok();
       workload.acknowledged.get(database)?.add(label);
       workload.lastOkAt = env.clock.now();
       tally(workload, "insert:ok");
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, error.outcomeUnknown);
       if (!error.outcomeUnknown) workload.failed.add(label);
       tally(workload, `insert:${error.outcomeUnknown ? "unknown" : "failed"}`);
     }
@@ -177,12 +181,15 @@ async function runClient(env: Env, random: Random, workload: Workload, stop: () 
 /** Creates `t` in `database`, retrying until acknowledged (IF NOT EXISTS: a retry after an unknown outcome is harmless). */
 async function createTable(env: Env, client: DqliteClient, workload: Workload, database: string): Promise<void> {
   for (;;) {
+    const traced = invokeOperation(env, "create", { database });
     try {
       await client.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)", [], database);
+      traced.ok();
       workload.created.add(database);
       return;
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
+      traced.failedWith(error, error.outcomeUnknown);
       tally(workload, `create:${error.name}`);
     }
     await env.clock.sleep(RETRY_MS);
