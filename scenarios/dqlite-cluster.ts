@@ -261,6 +261,42 @@ export async function execOnNode(node: DqliteNode, filename: string, sql: string
   }
 }
 
+/**
+ * The rows of `sql` read on `node`'s own copy of `filename`: on a connection of its
+ * own, closed without checkpointing (a follower's files stay as the FSM wrote
+ * them); on a leader, whose own connection holds the database, on that connection
+ * under the database's lock. SQLite's errors (a malformed database) propagate.
+ */
+export async function rowsOnNode(node: DqliteNode, filename: string, sql: string): Promise<unknown[][]> {
+  try {
+    const connection = await node.engine.open(filename);
+    try {
+      return (await connection.exec(sql)).rows.map((row) => [...row]);
+    } finally {
+      await connection.close();
+    }
+  } catch (error) {
+    if (!String(error).includes("locked")) throw error;
+  }
+  return (await execOnNode(node, filename, sql)).map((row) => [...row]);
+}
+
+/**
+ * Every server's rows of `sql` on its own copy of `database`, running the world
+ * meanwhile: "down" for a server not running, "missing" for one that does not have
+ * the database, the error's text when the read failed.
+ */
+export async function replicaRows(context: ScenarioContext, cluster: DqliteCluster, database: string, sql: string): Promise<Map<string, unknown[][] | string>> {
+  const found = new Map<string, unknown[][] | string>();
+  for (const host of cluster.servers) {
+    const node = cluster.live.get(host)?.node;
+    if (node === undefined) found.set(host, "down");
+    else if (node.store.get(database) === undefined) found.set(host, "missing");
+    else found.set(host, await settle(context.world, rowsOnNode(node, database, sql)).catch((error: unknown) => `read failed: ${String(error)}`));
+  }
+  return found;
+}
+
 /** The rows of `sql` on the ready leader's copy of `filename` (undefined without a ready leader), running the world meanwhile. */
 export async function queryLeader(context: ScenarioContext, cluster: DqliteCluster, filename: string, sql: string): Promise<ReadonlyArray<readonly unknown[]> | undefined> {
   const leader = [...cluster.live.values()].find((running) => running.node.isReadyLeader());

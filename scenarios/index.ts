@@ -15,6 +15,7 @@ import { counterQuorum } from "./counter-quorum.ts";
 import { dqliteBank } from "./dqlite-bank.ts";
 import { dqliteLeadershipLoss, dqliteZombies } from "./dqlite-leadership-loss.ts";
 import { dqliteRegister } from "./dqlite-register.ts";
+import { dqliteMultiDatabase } from "./dqlite-multi-database.ts";
 import { dqliteSnapshotCatchUp } from "./dqlite-snapshot-catch-up.ts";
 import { pipeBufferTooSmall } from "./pipe-buffer-too-small.ts";
 import { pipeFlakyLink } from "./pipe-flaky-link.ts";
@@ -22,7 +23,7 @@ import { raftKvLinearizable } from "./raft-kv-linearizable.ts";
 import { raftLeadershipLoss } from "./raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "./raft-snapshot-catch-up.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, bmdbProvisioning, bmdbSessions, etcdKv, etcdLeases, gazetteJournals, gazetteRetention, gazetteChurn, gazetteOutages];
+export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, dqliteMultiDatabase, bmdbProvisioning, bmdbSessions, etcdKv, etcdLeases, gazetteJournals, gazetteRetention, gazetteChurn, gazetteOutages];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

@@ -39,6 +39,7 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   "dqlite-leadership-loss": batches,
   "dqlite-zombies": batches,
   "dqlite-snapshot-catch-up": (summary) => ({ "insert:ok": count(summary, "insert:ok"), "insert:info": count(summary, "insert:unknown") }),
+  "dqlite-multi-database": (summary) => ({ "insert:ok": count(summary, "insert:ok"), "insert:info": count(summary, "insert:unknown") }),
   "bmdb-provisioning": (summary) => ({ "start-session:ok": count(summary, "session:started"), "finish-work:ok": count(summary, "work:finished"), "fail-work:ok": count(summary, "work:failed") }),
   "bmdb-sessions": () => ({ "start-session:ok": { atLeast: 3 }, "add-machine:ok": { atLeast: 3 }, "take-work:ok": { atLeast: 3 }, "finish-work:ok": { atLeast: 1 } }),
   "etcd-kv": histories,

@@ -39,6 +39,7 @@ describe("dqlite FSM model", () => {
     );
     expect([...hit.keys()].sort()).toEqual([
       "dqlite.fsm.checkpoint",
+      "dqlite.fsm.restored-several-databases",
       "dqlite.fsm.stale-zombie-purged",
       "dqlite.fsm.surrogate-created",
       "dqlite.fsm.zombie-resurrected",

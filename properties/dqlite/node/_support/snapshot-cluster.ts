@@ -7,8 +7,8 @@
  * really taken. The helpers read each replica's logical databases, check their
  * integrity, and read their rows on the replica itself.
  */
-import { DqliteClient, runDqliteServer, type DqliteNode, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
-import { integrityCheck, settle } from "../../../../scenarios/dqlite-cluster.ts";
+import { DqliteClient, runDqliteServer, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
+import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite-cluster.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import { createWaSqliteModule } from "../../../../src/sim/wasm/wa-sqlite-module.ts";
@@ -146,35 +146,10 @@ export async function replicas(cluster: SnapshotCluster, database: string, sql: 
     }
     const image = Buffer.from(await settle(cluster.world, files.image())).toString("hex");
     const integrity = await settle(cluster.world, integrityCheck(node, database).catch((error: unknown) => [`error: ${String(error)}`]));
-    const rows = await settle(cluster.world, localRows(node, database, sql).catch((error: unknown) => [[`error: ${String(error)}`]]));
+    const rows = await settle(cluster.world, rowsOnNode(node, database, sql).catch((error: unknown) => [[`error: ${String(error)}`]]));
     result.set(host, { image, integrity, rows });
   }
   return result;
-}
-
-/**
- * The rows of `sql` read on `node` itself: on a connection of its own, closed
- * without checkpointing; on a leader (whose own connection holds the database),
- * on that connection under the database's lock. SQLite's errors (a malformed
- * database) propagate.
- */
-async function localRows(node: DqliteNode, database: string, sql: string): Promise<unknown[][]> {
-  try {
-    const connection = await node.engine.open(database);
-    try {
-      return (await connection.exec(sql)).rows.map((row) => [...row]);
-    } finally {
-      await connection.close();
-    }
-  } catch (error) {
-    if (!String(error).includes("locked")) throw error;
-  }
-  const release = await node.lock(database).acquire();
-  try {
-    return (await (await node.connection(database)).exec(sql)).rows.map((row) => [...row]);
-  } finally {
-    release();
-  }
 }
 
 /**

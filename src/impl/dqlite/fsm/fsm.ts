@@ -25,6 +25,7 @@ import { ErrCommandMalformed, ErrDatabaseBusy, ErrTransactionInProgress, FsmAppl
 import { DqliteFsmSnapshot } from "./fsm-snapshot.ts";
 import type { DqliteFsmProbe } from "./probes.ts";
 import { Registry } from "./registry.ts";
+import { restoreEachUnderItsName, restoreSwappingFirstWals, type RestoreLayout } from "./restore-layout.ts";
 import { decodeSnapshot, type DatabaseSnapshot } from "./snapshot-format.ts";
 import type { Transaction } from "./transaction.ts";
 
@@ -44,6 +45,7 @@ export const DQLITE_FSM_BROKEN_VARIANTS = {
   "resurrect-without-frames": "a resurrected zombie does not re-apply the non-commit frames it had applied as leader",
   "follower-kept-after-commit": "a follower transaction stays registered after its commit frames",
   "snapshot-ignores-transactions": "snapshot() captures the databases even while a transaction is in flight",
+  "restore-swaps-wals": "restore() writes the first two databases of a snapshot each with the other's WAL (files paired by position)",
 } as const;
 
 export type DqliteFsmBrokenVariant = keyof typeof DQLITE_FSM_BROKEN_VARIANTS;
@@ -84,6 +86,8 @@ export class DqliteFsm implements Fsm {
   private readonly violationsKeptMax: number;
   private readonly brokenVariant: DqliteFsmBrokenVariant | undefined;
   private readonly busyDatabase: (() => string | undefined) | undefined;
+  /** Where restore writes each database: under its own name, but for a broken variant. */
+  private readonly restoreLayout: RestoreLayout;
   /** The txid of the last Begin applied (kept for old logs whose Undo follows a Begin alone). */
   private noopBeginTxn: TxnId = 0;
   private serial: Promise<unknown> = Promise.resolve();
@@ -97,6 +101,7 @@ export class DqliteFsm implements Fsm {
     this.violationsKeptMax = options.violationsKeptMax ?? FSM_VIOLATIONS_KEPT_MAX;
     this.brokenVariant = options.brokenVariant;
     this.busyDatabase = options.busyDatabase;
+    this.restoreLayout = options.brokenVariant === "restore-swaps-wals" ? restoreSwappingFirstWals : restoreEachUnderItsName;
   }
 
   /**
@@ -144,7 +149,8 @@ export class DqliteFsm implements Fsm {
       await this.store.clear();
       this.registry.txnClear();
       this.noopBeginTxn = 0;
-      for (const database of snapshot.databases) await this.store.restore(database.name, database.database, database.wal);
+      for (const database of this.restoreLayout(snapshot.databases)) await this.store.restore(database.name, database.database, database.wal);
+      if (snapshot.databases.length > 1) this.probe("dqlite.fsm.restored-several-databases");
       this.registry.indexRestore(snapshot.index);
       this.env.trace("dqlite.fsm-restored", { index: snapshot.index, databases: snapshot.databases.length });
     });

@@ -11,6 +11,7 @@ export const DQLITE_FSM_PROBES = {
     "another leader's transaction began on a database with a Pending zombie whose first frames never reached a quorum: the zombie was dropped",
   "dqlite.fsm.zombie-undone": "an Undo committed for a zombie leader transaction, which the FSM then unregistered itself",
   "dqlite.fsm.disk-failed": "the database files failed (EIO, ENOSPC) while an entry applied: the node stops and rebuilds from the snapshot and log",
+  "dqlite.fsm.restored-several-databases": "a snapshot holding several databases replaced this node's (installed from the leader, or restored at start)",
   "dqlite.fsm.checkpoint": "a Checkpoint command copied a database's committed WAL frames into the database file",
 } as const;
 

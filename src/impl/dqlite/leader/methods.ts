@@ -114,15 +114,22 @@ export class LeaderMethods {
   }
 
   /**
-   * Leadership is gone: every leader transaction of this node becomes a zombie now,
+   * Leadership is gone: every leader transaction of this node still in flight becomes a zombie now,
    * before any later entry is applied (called synchronously from Raft's leadership
    * observer). One with a command in flight may still commit (the FSM resurrects
    * it); one still Pending is purged when the next leader's first frames arrive.
+   * One whose last command (its commit frames, or an Undo) the FSM already applied
+   * is done, not in flight: it stays a leader transaction until SQLite's End hook.
    */
   leadershipLost(): void {
     for (const database of this.databases.values()) {
       const txn = database.txn;
       if (txn === undefined || txn.isZombie) continue;
+      if (!txn.inFlight) {
+        // Its commit (committed cluster-wide) or Undo is applied; SQLite's End hook, still to run, unregisters it.
+        this.env.probe("dqlite.leader.leadership-lost-after-apply");
+        continue;
+      }
       txn.markZombie();
       if (database.replicating) this.env.probe("dqlite.leader.zombie-with-command-in-flight");
       else this.env.probe("dqlite.leader.zombie-before-replication");

@@ -115,6 +115,8 @@ export class DqliteNode {
       ...(options.fsmBrokenVariant !== undefined ? { brokenVariant: options.fsmBrokenVariant } : {}),
     });
     const raft = await RaftNode.start(env, { ...options.raft, fsm, bootstrapVoters: options.bootstrapVoters });
+    // Raft restored the FSM from its latest snapshot before replaying the log: the databases came from the snapshot.
+    if (raft.stats().last_snapshot_index !== "0") env.probe("dqlite.node.started-from-snapshot");
     started.node = new DqliteNode(env, raft, fsm, registry, store, engine, options);
     return started.node;
   }
