@@ -34,6 +34,10 @@ export const counterQuorum: Scenario = {
   livenessMs: 10_000,
   faultHosts: REPLICAS,
   variants: { "ack-before-fsync": "the primary acknowledges before fsync and recovers only from its own disk" },
+  rareStates: {
+    "increment-refused-without-quorum": "counter.increment-without-quorum",
+    "primary-recovered-from-backups": "counter.recovered-from-backups",
+  },
   createDisks: () => new SimDiskSystem(),
   setup,
 };

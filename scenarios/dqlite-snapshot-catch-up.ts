@@ -57,6 +57,7 @@ export const dqliteSnapshotCatchUp: Scenario = {
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
   variants: { ...DQLITE_BROKEN_VARIANTS, [RAFT_VARIANT]: BROKEN_NODE_VARIANTS[RAFT_VARIANT] },
+  rareStates: { "snapshot-sent": "raft.snapshot-sent", "snapshot-installed": "raft.snapshot-installed" },
   setup,
 };
 
