@@ -4,7 +4,8 @@
  * Exit codes (exit-codes.ts): 0 ok; 1 a run had violations; 2 bad input (unknown
  * scenario, malformed seed, range, file or option, a plan that does not fit, an output
  * path that cannot be written), with one clear line on stderr; replay alone also
- * 3 (the run now passes) and 4 (diverged from the recording).
+ * 3 (the run now passes) and 4 (diverged from the recording); sweep and merge with
+ * --fail-on-gaps 5 (a declared rare state reached by fewer than 1% of runs).
  */
 import { Command, CommanderError } from "commander";
 import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
@@ -99,6 +100,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--out <results.jsonl>", "write one JSON line per run, in seed order")
     .option("--counterexamples <dir>", "write a counterexample file for each failing run")
     .option("--no-progress", "no progress bar")
+    .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
     .action(async (name: string, options) => {
       exitCode = await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output);
     });
@@ -137,6 +139,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .description("combine sweep outputs (e.g. shards) into one summary table")
     .argument("<results.jsonl...>", "sweep outputs")
     .option("--out <merged.jsonl>", "write the merged runs as JSON lines")
+    .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
     .action((paths: string[], options) => {
       exitCode = mergeCommand(paths, options, output);
     });
