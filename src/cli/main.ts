@@ -1,5 +1,5 @@
 /**
- * The `dst` command: list, run, replay, sweep, merge, coverage, shrink, view, export.
+ * The `dst` command: list, run, replay, sweep, hunt, merge, coverage, shrink, view, export.
  *
  * Exit codes (exit-codes.ts): 0 ok; 1 a run had violations; 2 bad input (unknown
  * scenario, malformed seed, range, file or option, a plan that does not fit, an output
@@ -19,6 +19,7 @@ import { printable, printableLines } from "./printable.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
 import { exportCommand } from "./commands/export.ts";
+import { huntCommand } from "./commands/hunt.ts";
 import { shrinkCommand } from "./commands/shrink.ts";
 import { sweepCommand } from "./commands/sweep.ts";
 import { viewCommand } from "./commands/view.ts";
@@ -64,7 +65,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .command("run")
     .description("run one scenario on one seed")
     .argument("<scenario>", "scenario name (see dst list)")
-    .requiredOption("--seed <n>", "the run's seed (non-negative integer)")
+    .option("--seed <n>", "the run's seed (non-negative integer; default: a fresh one drawn at random, printed first)")
     .option("--faults <plan.json>", "an explicit fault plan instead of the swarm's")
     .option("--trace <out.jsonl>", "write the trace as JSON lines")
     .option("--variant <name>", "run a deliberately broken variant")
@@ -103,6 +104,22 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
     .action(async (name: string, options) => {
       exitCode = await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output);
+    });
+
+  program
+    .command("hunt")
+    .description("run fresh random seeds on worker threads until the first failure (counterexample written, exit 1) or until the time budget is spent (exit 0)")
+    .argument("<scenario>", "scenario name (see dst list), or all (each seed's scenario drawn at random, uniformly)")
+    .option("--time <duration>", "wall-time budget, e.g. 90s, 10m, 2h or 1h30m (default 10m)")
+    .option("--workers <n>", "worker threads (default: all cores)")
+    .option("--variant <name>", "hunt a deliberately broken variant (how fast hunting finds it)")
+    .option("--buggify", "enable buggify fault points in every run", false)
+    .option("--wire <mode>", "every run's RPC wire mode: objects or frames (default: the swarm picks per seed)")
+    .option("--out <results.jsonl>", "write every finished run as a sweep record (JSON lines, in the order they finished)")
+    .option("--counterexamples <dir>", "where to write the failure's counterexample", ".")
+    .option("--no-progress", "no progress line")
+    .action(async (name: string, options) => {
+      exitCode = await huntCommand(name === "all" ? "all" : requireScenario(name), options, output);
     });
 
   program

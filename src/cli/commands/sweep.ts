@@ -21,10 +21,10 @@ import { scanPoints } from "../coverage/points.ts";
 import { rareStatesOf, formatRareStates } from "../coverage/rare-states.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
 import { EXIT_OK, EXIT_RARE_STATE_GAPS, EXIT_VIOLATION } from "../exit-codes.ts";
-import { parseSeedRange, parseWireMode, UsageError, wireFlag } from "../input.ts";
+import { parseSeedRange, parseWireMode, UsageError } from "../input.ts";
 import type { Output } from "../main.ts";
 import { ensureOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
-import { violationSignature } from "../report.ts";
+import { runCommandLine, violationSignature } from "../report.ts";
 import { runTasks } from "../sweep/pool.ts";
 import type { DeterminismDifference, SweepAnswer, SweepTask } from "../sweep/task.ts";
 
@@ -191,7 +191,8 @@ export function parseShard(text: string | undefined): { index: number; count: nu
   return { index, count };
 }
 
-function parseWorkers(text: string | undefined): number {
+/** `--workers n` (1 to SWEEP_WORKERS_MAX); absent: every core. */
+export function parseWorkers(text: string | undefined): number {
   if (text === undefined) return Math.min(availableParallelism(), SWEEP_WORKERS_MAX);
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > SWEEP_WORKERS_MAX) {
     throw new UsageError(`malformed --workers "${text}": expected 1 to ${SWEEP_WORKERS_MAX}`);
@@ -221,10 +222,7 @@ export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: nu
     lines.push("", "| failures | signature | smallest seed | replay |", "| ---: | --- | ---: | --- |");
     for (const [signature, group] of [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))) {
       const smallest = group.reduce((best, record) => (record.seed < best.seed ? record : best));
-      const variant = smallest.variant === undefined ? "" : ` --variant ${smallest.variant}`;
-      const buggify = smallest.buggify === true ? " --buggify" : "";
-      const wire = wireFlag(smallest.scenario, smallest.seed, smallest.wireMode);
-      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | npx dst run ${smallest.scenario} --seed ${smallest.seed}${variant}${buggify}${wire} |`);
+      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | ${runCommandLine(smallest)} |`);
     }
   }
   return lines.join("\n");
