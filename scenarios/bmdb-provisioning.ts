@@ -72,6 +72,11 @@ export const bmdbProvisioning: Scenario = {
   faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
   ...DQLITE_SCENARIO_BASE,
   variants: { ...BMDB_BROKEN_VARIANTS, ...AGENT_BROKEN_VARIANTS },
+  rareStates: {
+    "session-expired": "bmdb.session-expired",
+    "expired-session-work-collected": "bmdb.expired-sessions-collected",
+    "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
+  },
   setup,
 };
 

@@ -122,6 +122,12 @@ export const bmdbSessions: Scenario = {
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
   variants: BMDB_BROKEN_VARIANTS,
+  rareStates: {
+    "session-expired": "bmdb.session-expired",
+    "expired-session-work-collected": "bmdb.expired-sessions-collected",
+    "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
+    "commit-in-flight-at-leadership-loss": "dqlite.leader.zombie-with-command-in-flight",
+  },
   setup,
 };
 

@@ -40,6 +40,10 @@ export const counterQuorum: Scenario = {
   livenessMs: 10_000,
   faultHosts: REPLICAS,
   variants: COUNTER_BROKEN_VARIANTS,
+  rareStates: {
+    "increment-refused-without-quorum": "counter.increment-without-quorum",
+    "primary-recovered-from-backups": "counter.recovered-from-backups",
+  },
   createDisks: () => new SimDiskSystem(),
   setup,
 };

@@ -30,6 +30,7 @@ import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { DQLITE_SWARM_RARE_STATES } from "./dqlite-rare-states.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENTS = ["c1", "c2", "c3"] as const;
@@ -51,6 +52,7 @@ export const dqliteBank: Scenario = {
   faultHosts: SERVERS,
   ...DQLITE_SCENARIO_BASE,
   knobs: DQLITE_KNOBS,
+  rareStates: DQLITE_SWARM_RARE_STATES,
   setup,
 };
 

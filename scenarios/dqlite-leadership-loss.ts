@@ -58,6 +58,7 @@ import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, quiesce, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { DQLITE_ZOMBIE_RARE_STATES } from "./dqlite-rare-states.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "c1";
@@ -118,6 +119,7 @@ export function leadershipLossScenario(fixed?: LeadershipLossCell): Scenario {
     livenessMs: 8_000,
     faultHosts: [],
     ...DQLITE_SCENARIO_BASE,
+    rareStates: DQLITE_ZOMBIE_RARE_STATES,
     setup: (context) => setup(context, fixed ?? cellOfSeed(context.seed)),
   };
 }
@@ -133,6 +135,7 @@ export const dqliteZombies: Scenario = {
   faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
   ...DQLITE_SCENARIO_BASE,
   knobs: { checkpointThresholdFrames: DQLITE_KNOBS.checkpointThresholdFrames },
+  rareStates: DQLITE_ZOMBIE_RARE_STATES,
   setup: (context) => setup(context, undefined),
 };
 

@@ -52,6 +52,7 @@ import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { TracedHistory } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { DQLITE_SWARM_RARE_STATES } from "./dqlite-rare-states.ts";
 import { checkHistoryLinearizable } from "./history-check.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -86,6 +87,7 @@ export const dqliteRegister: Scenario = {
   ...DQLITE_SCENARIO_BASE,
   knobs: DQLITE_KNOBS,
   variants: { ...DQLITE_SCENARIO_BASE.variants, ...CLIENT_BROKEN_VARIANTS },
+  rareStates: DQLITE_SWARM_RARE_STATES,
   setup,
 };
 

@@ -60,6 +60,7 @@ export const dqliteSnapshotCatchUp: Scenario = {
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
   variants: { ...DQLITE_BROKEN_VARIANTS, ...Object.fromEntries(RAFT_VARIANTS.map((name) => [name, BROKEN_NODE_VARIANTS[name]])) },
+  rareStates: { "snapshot-sent": "raft.snapshot-sent", "snapshot-installed": "raft.snapshot-installed" },
   setup,
 };
 

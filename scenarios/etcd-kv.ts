@@ -57,6 +57,11 @@ export const etcdKv: Scenario = {
   livenessMs: 6_000,
   faultHosts: SERVERS,
   variants: ETCD_KV_VARIANTS,
+  rareStates: {
+    "watch-resumed": "etcd.watch-resumed",
+    "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
+    "follower-log-truncated": "raft.log-conflict-truncated",
+  },
   ...ETCD_SCENARIO_BASE,
   setup,
 };

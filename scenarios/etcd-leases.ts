@@ -58,6 +58,7 @@ export const etcdLeases: Scenario = {
   faultHosts: SERVERS,
   faultKinds: ["crash", "partition", "isolate", "pause", "clog"],
   variants: ETCD_LEASES_VARIANTS,
+  rareStates: { "lease-expired": "etcd.lease-expired", "leases-promoted-by-new-leader": "etcd.lease-promoted" },
   ...ETCD_SCENARIO_BASE,
   setup,
 };

@@ -116,6 +116,12 @@ export const gazetteChurn: Scenario = {
     ...CLIENT_VARIANTS,
   },
   ...GAZETTE_SCENARIO_BASE,
+  rareStates: {
+    "survivor-promoted-primary": "gazette.allocator.primary-promoted",
+    "append-proxied": "gazette.broker.append-proxied",
+    "read-proxied": "gazette.broker.read-proxied",
+    "resolver-waited-for-revision": "gazette.resolver.waited-for-revision",
+  },
   setup,
 };
 

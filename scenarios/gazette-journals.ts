@@ -67,6 +67,13 @@ export const gazetteJournals: Scenario = {
     "expose-unadopted": REPLICATION_BROKEN_VARIANTS["expose-unadopted"],
   },
   ...GAZETTE_SCENARIO_BASE,
+  rareStates: {
+    "append-rolled-back": "gazette.broker.append-rolled-back",
+    "replicas-rolled-forward-at-sync": "gazette.broker.sync-roll-forward",
+    "pending-commit-discarded": "gazette.broker.pending-commit-discarded",
+    "broker-lease-lost": "gazette.broker.lease-lost",
+    "survivor-promoted-primary": "gazette.allocator.primary-promoted",
+  },
   setup,
 };
 

@@ -56,5 +56,12 @@ export const gazetteOutages: Scenario = {
   diskFaultHosts: [STORE],
   ...(gazetteJournals.variants !== undefined ? { variants: gazetteJournals.variants } : {}),
   ...GAZETTE_SCENARIO_BASE,
+  rareStates: {
+    "fragment-store-unavailable": "gazette.fragment-store.unavailable",
+    "persist-round-failed": "gazette.broker.persist-round-failed",
+    "index-refresh-failed": "gazette.broker.index-refresh-failed",
+    "etcd-watch-resumed": "etcd.watch-resumed",
+    "keyspace-reloaded-after-compaction": "gazette.keyspace.reloaded",
+  },
   setup: (context) => setupJournals(context, { etcdCompactionRetentionRevisions: COMPACTION_RETENTION_REVISIONS }),
 };

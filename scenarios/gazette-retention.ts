@@ -89,6 +89,11 @@ export const gazetteRetention: Scenario = {
     ...CLIENT_BROKEN_VARIANTS,
   },
   ...GAZETTE_SCENARIO_BASE,
+  rareStates: {
+    "offset-jump-served": "gazette.broker.read-offset-jump",
+    "jump-below-first-fragment": "gazette.broker.offset-jump-before-first",
+    "retention-removed-fragment": "gazette.broker.retention-removed",
+  },
   setup,
 };
 

@@ -42,6 +42,11 @@ export const pipeBufferTooSmall: Scenario = {
   faultKinds: ["partition", "isolate", "clog", "pause"],
   probePrefixes: ["backedpipe.", "pipe."],
   variants: pipeVariants("replay-what-remains", "off-by-one-replay"),
+  rareStates: {
+    "replay-from-ring-buffer": "backedpipe.replay-from-ring-buffer",
+    "replay-data-unavailable": "backedpipe.replay-data-unavailable",
+    "replay-error-surfaced-to-user": "pipe.surfaced.replay-data-unavailable",
+  },
   setup,
 };
 

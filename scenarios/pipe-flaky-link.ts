@@ -56,6 +56,12 @@ export const pipeFlakyLink: Scenario = {
   faultKinds: ["partition", "isolate", "clog", "link-quality", "pause"],
   probePrefixes: ["backedpipe.", "pipe."],
   variants: pipeVariants("off-by-one-replay", "stale-generation-reconnect", "forgiving-replay"),
+  rareStates: {
+    "replay-from-ring-buffer": "backedpipe.replay-from-ring-buffer",
+    "stale-generation-error-ignored": "backedpipe.stale-generation-error-ignored",
+    "listener-replaces-connection": "pipe.listener-replaces-connection",
+    "reconnection-died-mid-replay": "backedpipe.partial-replay",
+  },
   setup,
 };
 

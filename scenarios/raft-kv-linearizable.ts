@@ -39,6 +39,12 @@ export const raftKvLinearizable: Scenario = {
   faultHosts: serversOf,
   ...RAFT_KV_SCENARIO_BASE,
   knobs: { ...RAFT_KV_KNOBS, servers: (random) => random.pick([3, 5]) },
+  rareStates: {
+    "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
+    "follower-log-truncated": "raft.log-conflict-truncated",
+    "snapshot-installed": "raft.snapshot-installed",
+    "leader-stepped-down-by-check-quorum": "raft.check-quorum-step-down",
+  },
   setup,
 };
 

@@ -37,6 +37,11 @@ export const raftLeadershipLoss: Scenario = {
   livenessMs: 4_000,
   faultHosts: [],
   ...RAFT_KV_SCENARIO_BASE,
+  rareStates: {
+    "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
+    "deposed-leader-log-truncated": "raft.log-conflict-truncated",
+    "leader-stepped-down-by-check-quorum": "raft.check-quorum-step-down",
+  },
   setup,
 };
 

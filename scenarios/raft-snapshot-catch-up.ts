@@ -35,6 +35,7 @@ export const raftSnapshotCatchUp: Scenario = {
   livenessMs: 4_000,
   faultHosts: [],
   ...RAFT_KV_SCENARIO_BASE,
+  rareStates: { "snapshot-sent": "raft.snapshot-sent", "snapshot-installed": "raft.snapshot-installed" },
   setup,
 };
 

@@ -29,7 +29,6 @@ describe("dst: bad input exits 2 with one line", () => {
     ["unknown scenario", ["run", "no-such-scenario", "--seed", "1"], /unknown scenario "no-such-scenario"/],
     ["malformed seed", ["run", "counter-quorum", "--seed", "12x"], /malformed seed "12x"/],
     ["negative seed", ["run", "counter-quorum", "--seed", "-3"], /malformed seed|option/],
-    ["missing seed", ["run", "counter-quorum"], /--seed/],
     ["unknown option", ["run", "counter-quorum", "--seed", "1", "--frobnicate"], /unknown option/],
     ["unknown command", ["frobnicate"], /unknown command/],
     ["malformed range", ["sweep", "counter-quorum", "--seeds", "5..2"], /empty seed range/],

@@ -13,3 +13,5 @@ export const EXIT_USAGE = 2;
 export const EXIT_REPLAY_NOW_PASSES = 3;
 /** Replay: the run diverged from the recording (another fingerprint or other violations). */
 export const EXIT_REPLAY_DIVERGED = 4;
+/** Sweep and merge with --fail-on-gaps: no run failed, and a declared rare state was reached by fewer than 1% of its scenario's runs. */
+export const EXIT_RARE_STATE_GAPS = 5;

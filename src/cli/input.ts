@@ -38,6 +38,24 @@ export function parseSeedRange(text: string): { first: number; last: number } {
   return { first, last };
 }
 
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A wall-time duration such as `90s`, `10m`, `2h` or `1h30m` (units ms, s, m, h), in
+ * milliseconds: more than 0 and at most `durationMsMax`.
+ */
+export function parseDuration(text: string, option: string, durationMsMax: number): number {
+  const fail = (why: string): never => {
+    throw new UsageError(`malformed ${option} "${text}": ${why}`);
+  };
+  if (!/^(\d+(ms|s|m|h))+$/.test(text)) fail("expected a number and a unit (ms, s, m, h), e.g. 90s, 10m, 2h or 1h30m");
+  let durationMs = 0;
+  for (const match of text.matchAll(/(\d+)(ms|s|m|h)/g)) durationMs += Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number);
+  if (durationMs <= 0) fail("expected more than 0");
+  if (!(durationMs <= durationMsMax)) fail(`at most ${durationMsMax / 3_600_000} h`);
+  return durationMs;
+}
+
 /** `--wire objects|frames`: the RPC wire mode of a run (absent: the swarm picks it per seed). */
 export function parseWireMode(text: string | undefined): WireMode | undefined {
   if (text === undefined) return undefined;

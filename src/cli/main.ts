@@ -1,10 +1,11 @@
 /**
- * The `dst` command: list, run, replay, sweep, variants, merge, coverage, shrink, view, export.
+ * The `dst` command: list, run, replay, sweep, hunt, variants, merge, coverage, shrink, view, export.
  *
  * Exit codes (exit-codes.ts): 0 ok; 1 a run had violations; 2 bad input (unknown
  * scenario, malformed seed, range, file or option, a plan that does not fit, an output
  * path that cannot be written), with one clear line on stderr; replay alone also
- * 3 (the run now passes) and 4 (diverged from the recording).
+ * 3 (the run now passes) and 4 (diverged from the recording); sweep and merge with
+ * --fail-on-gaps 5 (a declared rare state reached by fewer than 1% of runs).
  */
 import { Command, CommanderError } from "commander";
 import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
@@ -18,6 +19,7 @@ import { printable, printableLines } from "./printable.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
 import { exportCommand } from "./commands/export.ts";
+import { huntCommand } from "./commands/hunt.ts";
 import { shrinkCommand } from "./commands/shrink.ts";
 import { sweepCommand } from "./commands/sweep.ts";
 import { VARIANT_SEEDS_DEFAULT, variantsCommand } from "./commands/variants.ts";
@@ -64,7 +66,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .command("run")
     .description("run one scenario on one seed")
     .argument("<scenario>", "scenario name (see dst list)")
-    .requiredOption("--seed <n>", "the run's seed (non-negative integer)")
+    .option("--seed <n>", "the run's seed (non-negative integer; default: a fresh one drawn at random, printed first)")
     .option("--faults <plan.json>", "an explicit fault plan instead of the swarm's")
     .option("--trace <out.jsonl>", "write the trace as JSON lines")
     .option("--variant <name>", "run a deliberately broken variant")
@@ -100,6 +102,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--out <results.jsonl>", "write one JSON line per run, in seed order")
     .option("--counterexamples <dir>", "write a counterexample file for each failing run")
     .option("--no-progress", "no progress bar")
+    .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
     .action(async (name: string, options) => {
       exitCode = await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output);
     });
@@ -115,6 +118,22 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--no-progress", "no progress bar")
     .action(async (options) => {
       exitCode = await variantsCommand(options, output);
+    });
+
+  program
+    .command("hunt")
+    .description("run fresh random seeds on worker threads until the first failure (counterexample written, exit 1) or until the time budget is spent (exit 0)")
+    .argument("<scenario>", "scenario name (see dst list), or all (each seed's scenario drawn at random, uniformly)")
+    .option("--time <duration>", "wall-time budget, e.g. 90s, 10m, 2h or 1h30m (default 10m)")
+    .option("--workers <n>", "worker threads (default: all cores)")
+    .option("--variant <name>", "hunt a deliberately broken variant (how fast hunting finds it)")
+    .option("--buggify", "enable buggify fault points in every run", false)
+    .option("--wire <mode>", "every run's RPC wire mode: objects or frames (default: the swarm picks per seed)")
+    .option("--out <results.jsonl>", "write every finished run as a sweep record (JSON lines, in the order they finished)")
+    .option("--counterexamples <dir>", "where to write the failure's counterexample", ".")
+    .option("--no-progress", "no progress line")
+    .action(async (name: string, options) => {
+      exitCode = await huntCommand(name === "all" ? "all" : requireScenario(name), options, output);
     });
 
   program
@@ -151,6 +170,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .description("combine sweep outputs (e.g. shards) into one summary table")
     .argument("<results.jsonl...>", "sweep outputs")
     .option("--out <merged.jsonl>", "write the merged runs as JSON lines")
+    .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
     .action((paths: string[], options) => {
       exitCode = mergeCommand(paths, options, output);
     });

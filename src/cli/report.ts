@@ -1,8 +1,10 @@
 /**
  * Human-readable output of runs and sweeps.
  */
+import type { WireMode } from "../sim/net/rpc/frame-channel.ts";
 import type { RunResult } from "../sim/runner.ts";
 import type { Violation } from "../sim/world.ts";
+import { wireFlag } from "./input.ts";
 
 export function describeRun(result: RunResult, wallMs: number): string {
   const lines: string[] = [];
@@ -29,4 +31,11 @@ export function describeViolation(violation: Violation): string {
 /** Groups failures: the signature is the invariant and where it broke. */
 export function violationSignature(violation: Violation): string {
   return `${violation.kind} ${violation.invariant}${violation.host === undefined ? "" : ` @${violation.host}`}`;
+}
+
+/** The `dst run` command that reruns one seed as a sweep or a hunt ran it (its wire mode only when not the swarm's pick). */
+export function runCommandLine(run: { scenario: string; seed: number; variant?: string | undefined; buggify?: boolean | undefined; wireMode?: WireMode | undefined }): string {
+  const variant = run.variant === undefined ? "" : ` --variant ${run.variant}`;
+  const buggify = run.buggify === true ? " --buggify" : "";
+  return `npx dst run ${run.scenario} --seed ${run.seed}${variant}${buggify}${wireFlag(run.scenario, run.seed, run.wireMode)}`;
 }

@@ -95,6 +95,12 @@ export interface Scenario {
   /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
   readonly probePrefixes?: readonly string[];
   /**
+   * The rare states this scenario exists to reach: state name → the probe that marks
+   * it (a `probe("system.point")` in src/impl or scenarios/). Sweeps report the share
+   * of runs that reached each; one reached by fewer than 1% of runs is a gap.
+   */
+  readonly rareStates?: Readonly<Record<string, string>>;
+  /**
    * Swarm testing of the configuration: each seed draws every knob (cluster size,
    * timeouts, thresholds, disk latency...), recorded in the result's stats and
    * replayed from the seed, or fixed with `params` of the same name.

@@ -1,20 +1,23 @@
 /**
- * `dst run`: one scenario, one seed. A failing run writes a counterexample file and
- * prints the one command that replays it. Where it writes (--out, --trace) is checked
- * before the run starts.
+ * `dst run`: one scenario, one seed (without --seed, a fresh one drawn at random and
+ * printed first). A failing run writes a counterexample file and prints the one
+ * command that replays it. Where it writes (--out, --trace) is checked before the
+ * run starts.
  */
 import { join } from "node:path";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import { parsePlan } from "../../sim/faults/plan.ts";
 import { runScenario, type RunOptions, type RunResult, type Scenario } from "../../sim/runner.ts";
 import { currentCodeVersion } from "../code-version.ts";
+import { freshSeed } from "../fresh-seed.ts";
 import { parseSeed, parseWireMode, readJsonFile } from "../input.ts";
 import type { Output } from "../main.ts";
 import { checkOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
 import { describeRun } from "../report.ts";
 
 export interface RunCommandOptions {
-  seed: string;
+  /** Absent: a fresh seed drawn at random. */
+  seed?: string;
   faults?: string;
   trace?: string;
   variant?: string;
@@ -26,15 +29,18 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(scenario: Scenario, options: RunCommandOptions, output: Output): Promise<number> {
-  const runOptions: RunOptions = { seed: parseSeed(options.seed), buggify: options.buggify };
+  const drawn = options.seed === undefined;
+  const runOptions: RunOptions = { seed: options.seed === undefined ? freshSeed() : parseSeed(options.seed), buggify: options.buggify };
   const wireMode = parseWireMode(options.wire);
   if (wireMode !== undefined) runOptions.wireMode = wireMode;
   if (options.faults !== undefined) runOptions.faults = parsePlan(readJsonFile(options.faults, "fault plan"), undefined);
   if (options.variant !== undefined) runOptions.variant = options.variant;
   // Whether the run fails is known only at its end: the directory for its counterexample must be usable from the start.
   checkOutputDirectory(options.out, "counterexamples");
+  // Printed before the run, so that the seed is known even if the run never ends.
+  if (drawn && !options.json) output.out(`seed ${runOptions.seed} (drawn at random; rerun with --seed ${runOptions.seed})`);
   const { result, wallMs } = await timedRun(scenario, runOptions, options.trace);
-  const counterexamplePath = result.ok ? undefined : join(options.out, `${scenario.name}-seed-${result.seed}${result.variant ? `-${result.variant}` : ""}.counterexample.json`);
+  const counterexamplePath = result.ok ? undefined : join(options.out, counterexampleFileName(scenario.name, result.seed, result.variant));
   try {
     if (counterexamplePath !== undefined) writeOutputFile(counterexamplePath, `${JSON.stringify(counterexampleOf(result, runOptions, currentCodeVersion()), null, 2)}\n`, "counterexample");
   } catch (error) {
@@ -42,12 +48,17 @@ export async function runCommand(scenario: Scenario, options: RunCommandOptions,
     throw error;
   }
   if (options.json) {
-    output.out(JSON.stringify({ ...result, wallMs, counterexample: counterexamplePath }));
+    output.out(JSON.stringify({ ...result, wallMs, counterexample: counterexamplePath, seedDrawnAtRandom: drawn ? true : undefined }));
   } else {
     output.out(describeRun(result, wallMs));
     if (counterexamplePath !== undefined) output.out(`counterexample written; replay with:\n  npx dst replay ${counterexamplePath}`);
   }
   return result.ok ? 0 : 1;
+}
+
+/** The name of a failing run's counterexample file: `<scenario>-seed-<n>[-<variant>].counterexample.json`. */
+export function counterexampleFileName(scenario: string, seed: number, variant: string | undefined): string {
+  return `${scenario}-seed-${seed}${variant === undefined ? "" : `-${variant}`}.counterexample.json`;
 }
 
 /**

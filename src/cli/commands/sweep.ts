@@ -3,7 +3,8 @@
  * progress bar on stderr (runs done, failures, runs/s, ETA), one JSON line per run
  * (--out) written in seed order, and a summary: failures grouped by violation
  * signature, each with its smallest seed and replay command, then coverage of rare
- * paths. `--shard i/n` runs the seeds with seed % n == i - 1, so n machines split
+ * paths and of the scenarios' declared rare states (gaps reported; they fail the
+ * sweep only with --fail-on-gaps). `--shard i/n` runs the seeds with seed % n == i - 1, so n machines split
  * the same range; `dst merge` combines their outputs into the same summary.
  * `--check-determinism` reruns a sample of seeds and fails on any difference.
  */
@@ -17,11 +18,13 @@ import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../.
 import type { SweepRecord } from "../../sim/sweep-record.ts";
 import { currentCodeVersion } from "../code-version.ts";
 import { scanPoints } from "../coverage/points.ts";
+import { rareStatesOf, formatRareStates } from "../coverage/rare-states.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
-import { parseSeedRange, parseWireMode, UsageError, wireFlag } from "../input.ts";
+import { EXIT_OK, EXIT_RARE_STATE_GAPS, EXIT_VIOLATION } from "../exit-codes.ts";
+import { parseSeedRange, parseWireMode, UsageError } from "../input.ts";
 import type { Output } from "../main.ts";
 import { ensureOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
-import { violationSignature } from "../report.ts";
+import { runCommandLine, violationSignature } from "../report.ts";
 import { runTasks } from "../sweep/pool.ts";
 import type { DeterminismDifference, SweepAnswer, SweepTask } from "../sweep/task.ts";
 
@@ -36,6 +39,8 @@ export interface SweepCommandOptions {
   workers?: string;
   shard?: string;
   checkDeterminism?: string | boolean;
+  /** Exit EXIT_RARE_STATE_GAPS when a declared rare state is a gap (default: gaps are only reported). */
+  failOnGaps?: boolean;
 }
 
 /** Most workers a sweep may start. */
@@ -88,6 +93,9 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
   output.out("");
   output.out(formatCoverage(coverageOf(records, scanPoints()), target === "all" ? undefined : target.probePrefixes ?? [`${target.name.split("-")[0]}.`]));
+  const rareStates = rareStatesOf(records, target === "all" ? SCENARIOS : [target]);
+  output.out("");
+  output.out(formatRareStates(rareStates));
   for (const error of errors) output.out(`ERROR ${error}`);
   for (const { task, difference } of nondeterministic) {
     output.out(`NONDETERMINISM ${task.scenario} seed ${task.seed}: first differing trace record ${difference.index}\n  first run:  ${difference.first ?? "(end of trace)"}\n  second run: ${difference.second ?? "(end of trace)"}`);
@@ -96,7 +104,8 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
     output.out(`determinism: ${tasks.filter((task) => task.checkDeterminism).length} sampled runs replayed with identical traces`);
   }
   const failed = records.some((record) => record.outcome !== "ok") || errors.length > 0 || nondeterministic.length > 0;
-  return failed ? 1 : 0;
+  if (failed) return EXIT_VIOLATION;
+  return options.failOnGaps === true && rareStates.some((entry) => entry.gap) ? EXIT_RARE_STATE_GAPS : EXIT_OK;
 }
 
 /** What every task of a sweep shares. */
@@ -213,10 +222,7 @@ export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: nu
     lines.push("", "| failures | signature | smallest seed | replay |", "| ---: | --- | ---: | --- |");
     for (const [signature, group] of [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))) {
       const smallest = group.reduce((best, record) => (record.seed < best.seed ? record : best));
-      const variant = smallest.variant === undefined ? "" : ` --variant ${smallest.variant}`;
-      const buggify = smallest.buggify === true ? " --buggify" : "";
-      const wire = wireFlag(smallest.scenario, smallest.seed, smallest.wireMode);
-      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | npx dst run ${smallest.scenario} --seed ${smallest.seed}${variant}${buggify}${wire} |`);
+      lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | ${runCommandLine(smallest)} |`);
     }
   }
   return lines.join("\n");

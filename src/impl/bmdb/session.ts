@@ -200,6 +200,8 @@ export class Session {
   private expire(reason: string): ErrSessionExpired {
     if (!this.canceled) {
       this.canceled = true;
+      // Marks expiry the session did not ask for: its lease ran out or its heartbeat gave up (runTransaction marks a row found gone).
+      if (reason !== "canceled") this.env.probe("bmdb.session-expired");
       this.env.log.info("bmdb: session expired", { session: this.id, reason });
       this.env.trace("bmdb.session-expired", { session: this.id, reason });
     }
@@ -272,7 +274,11 @@ export class Session {
   async work(process: string, retrieve: TransactFn<readonly string[]>): Promise<Work> {
     const recorder = this.metrics;
     const found = await this.transact(async (q, now) => {
-      if (this.variant !== "no-session-collection") recorder.onSessionsCollected(await q.sessionsCollect(now));
+      if (this.variant !== "no-session-collection") {
+        const collected = await q.sessionsCollect(now);
+        if (collected > 0) this.env.probe("bmdb.expired-sessions-collected");
+        recorder.onSessionsCollected(collected);
+      }
       const machines = await retrieve(q, now);
       const machineId = machines[0];
       if (machineId === undefined) throw new ErrNothingToDo(process);
@@ -411,6 +417,7 @@ async function runTransaction<T>(connection: Connection, recorder: ProcessorReco
         if (session !== undefined && checks) {
           const live = await q.sessionCheck(session.id, now);
           if (live.length < 1) {
+            env.probe("bmdb.session-expired");
             session.cancel();
             throw new ErrSessionExpired(session.id);
           }
