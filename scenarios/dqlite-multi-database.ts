@@ -69,6 +69,12 @@ export const dqliteMultiDatabase: Scenario = {
     trailingLogEntries: (random) => random.int(2, 6),
     checkpointThresholdFrames: (random) => random.int(8, 48),
   },
+  rareStates: {
+    "snapshot-installed": "raft.snapshot-installed",
+    "several-databases-restored": "dqlite.fsm.restored-several-databases",
+    "started-from-snapshot": "dqlite.node.started-from-snapshot",
+    "leadership-lost-after-apply": "dqlite.leader.leadership-lost-after-apply",
+  },
   setup,
 };
 
