@@ -1,54 +1,9 @@
 /**
- * Independent models of the world's state, rebuilt from the trace alone: which
- * links are cut (from fault records) and which hosts are up or paused (from
- * process records). Checkers judge every other record against them, so a bug in
- * Links or Host cannot hide itself by also answering the checker's questions.
+ * Host state rebuilt from the trace's process records (which hosts are up or paused,
+ * in which incarnation), and helpers to read kept records. Link state is modelled
+ * from the fault plan itself (fault-timeline.ts), not from records.
  */
 import type { TraceRecord } from "../../../src/sim/trace.ts";
-
-/** Link state from `fault.partition`, `fault.isolate`, `fault.heal` and `fault.heal-all` records. */
-export class LinkModel {
-  private readonly blocked = new Set<string>();
-
-  constructor(private readonly hosts: readonly string[]) {}
-
-  /** Updates the model if `record` is a partition fault; returns true if it was. */
-  apply(record: TraceRecord): boolean {
-    const fields = record.fields ?? {};
-    switch (record.kind) {
-      case "fault.partition": {
-        const groups = fields.groups as string[][];
-        const oneWay = fields.oneWay === true;
-        groups.forEach((fromGroup, i) => {
-          groups.forEach((toGroup, j) => {
-            if (i === j || (oneWay && j < i)) return;
-            for (const from of fromGroup) for (const to of toGroup) if (from !== to) this.blocked.add(`${from}>${to}`);
-          });
-        });
-        return true;
-      }
-      case "fault.isolate": {
-        const host = fields.host as string;
-        for (const other of this.hosts) {
-          if (other === host) continue;
-          this.blocked.add(`${host}>${other}`);
-          this.blocked.add(`${other}>${host}`);
-        }
-        return true;
-      }
-      case "fault.heal":
-      case "fault.heal-all":
-        this.blocked.clear();
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  isBlocked(from: string, to: string): boolean {
-    return this.blocked.has(`${from}>${to}`);
-  }
-}
 
 export type ModelHostState = "down" | "running" | "paused";
 
