@@ -10,8 +10,9 @@
  * - Using a dead process's Env (log, trace, probe, buggify) records a `kernel.dead-process-executed` violation and no app.* record; using a live one records none.
  *
  * (The peer's side of a crashed process's connections is covered in network.test.ts: it resets.)
- * Host state is modelled from the trace's process records (_support/trace-models.ts) and
- * observed directly by the process code. Each property is a function of the world factory
+ * Host state is modelled from the fault plan the test applied (_support/fault-timeline.ts),
+ * never read from the Hosts under test or their trace records, and observed directly by
+ * the process code. Each property is a function of the world factory
  * and runs both on the shipping world and on broken ones (_fixtures/kernel-schedulers.ts,
  * kernel-processes.ts), which it must catch.
  */
@@ -25,10 +26,11 @@ import { FAULT_PLAN_VERSION, type FaultEvent, type FaultPlan } from "../../src/s
 import type { TraceRecord } from "../../src/sim/trace.ts";
 import type { World } from "../../src/sim/world.ts";
 import { DeadEventsRunScheduler, IgnoringCancelScheduler, PausedEventsRunScheduler, worldWithScheduler } from "./_fixtures/kernel-schedulers.ts";
-import { staleEnvWorld, unguardedEnvWorld } from "./_fixtures/kernel-processes.ts";
+import { crashIgnoredWorld, pauseIgnoredWorld, staleEnvWorld, unguardedEnvWorld } from "./_fixtures/kernel-processes.ts";
 import { expectCaught } from "./_support/find-counterexample.ts";
 import { invariant } from "./_support/invariant.ts";
-import { describeRecord, HostModel, recordsOf } from "./_support/trace-models.ts";
+import { FaultTimeline, type ModelHost } from "./_support/fault-timeline.ts";
+import { describeRecord, recordsOf } from "./_support/trace-models.ts";
 import { realWorld, type WorldFactory } from "./_support/world-factory.ts";
 
 const HOSTS = ["a", "b", "c"] as const;
@@ -47,38 +49,40 @@ const NEVER_WHILE_PAUSED = new Set([
   "net.datagram.send", "net.dial", "net.listen", "net.stream.send", "net.stream.close", "net.stream.deliver", "net.datagram.deliver",
 ]);
 
-/** Code of the processes reports here each time it runs; it checks the host's state directly. */
+/** Code of the processes reports here each time it runs; it is judged against the plan's model of the hosts. */
 class ExecutionLog {
   readonly problems: string[] = [];
-  constructor(private readonly world: World) {}
+  constructor(
+    private readonly world: World,
+    private readonly timeline: FaultTimeline,
+  ) {}
 
   ran(hostName: string, incarnation: number, what: string): void {
-    const host = this.world.host(hostName);
-    const live = host.incarnation?.incarnation;
-    if (live !== incarnation) {
-      this.problems.push(`${hostName} incarnation ${incarnation} ran ${what} at t=${this.world.now} while the host is ${host.state}${live === undefined ? "" : ` in incarnation ${live}`}`);
-    } else if (host.paused) {
-      this.problems.push(`${hostName} ran ${what} at t=${this.world.now} while paused`);
-    }
+    const time = this.world.now;
+    if (!this.timeline.surelyNotRunning(hostName, incarnation, time)) return;
+    const state = this.timeline.after(time).hosts.get(hostName);
+    this.problems.push(`${hostName} incarnation ${incarnation} ran ${what} at t=${time}, while the plan has it ${state?.up === true ? `${state.paused ? "paused" : "running"} in incarnation ${state.incarnation}` : "down"}`);
   }
 }
 
-/** Judges every record against the host model rebuilt from the trace. */
-function checkTraceAgainstHosts(records: readonly TraceRecord[]): void {
-  const hosts = new HostModel();
+/** Judges every record against the plan's model of the hosts: what must not happen while a host is down or paused. */
+function checkTraceAgainstHosts(records: readonly TraceRecord[], timeline: FaultTimeline): void {
+  const surely = (host: string, time: number, holds: (state: ModelHost | undefined) => boolean) =>
+    holds(timeline.before(time).hosts.get(host)) && holds(timeline.after(time).hosts.get(host));
   for (const record of records) {
     const host = record.host;
-    if (hosts.apply(record) || host === undefined) continue;
-    const state = hosts.state(host);
+    if (host === undefined) continue;
     const kind = record.kind;
+    const down = surely(host, record.time, (state) => state === undefined || !state.up);
+    const paused = surely(host, record.time, (state) => state?.up === true && state.paused);
     if (kind.startsWith("app.")) {
-      invariant(state === "running", () => `an app record from ${host} while it is ${state}: ${describeRecord(record)}`);
+      invariant(!down && !paused, () => `an app record from ${host} while the plan has it ${down ? "down" : "paused"}: ${describeRecord(record)}`);
       const incarnation = record.fields?.incarnation;
-      invariant(incarnation === undefined || incarnation === hosts.incarnation(host),
-        () => `an app record from incarnation ${String(incarnation)} of ${host} while incarnation ${hosts.incarnation(host)} runs: ${describeRecord(record)}`);
+      invariant(typeof incarnation !== "number" || !timeline.surelyNotRunning(host, incarnation, record.time),
+        () => `an app record from incarnation ${String(incarnation)} of ${host}, which the plan has not running: ${describeRecord(record)}`);
     }
-    if (NEVER_WHILE_DOWN.has(kind)) invariant(state !== "down", () => `a ${kind} record for ${host} while it is down: ${describeRecord(record)}`);
-    if (NEVER_WHILE_PAUSED.has(kind)) invariant(state !== "paused", () => `a ${kind} record for ${host} while it is paused: ${describeRecord(record)}`);
+    if (NEVER_WHILE_DOWN.has(kind)) invariant(!down, () => `a ${kind} record for ${host} while the plan has it down: ${describeRecord(record)}`);
+    if (NEVER_WHILE_PAUSED.has(kind)) invariant(!paused, () => `a ${kind} record for ${host} while the plan has it paused: ${describeRecord(record)}`);
   }
 }
 
@@ -178,14 +182,15 @@ function busyProcess(world: World, log: ExecutionLog, name: string): (env: Env) 
 
 async function checkDeadNeverRuns(makeWorld: WorldFactory, input: LifetimeInput): Promise<void> {
   const world = makeWorld({ seed: input.seed, trace: { keepRecords: true } });
-  const log = new ExecutionLog(world);
+  const timeline = new FaultTimeline({ hosts: HOSTS, plan: input.plan });
+  const log = new ExecutionLog(world, timeline);
   for (const name of HOSTS) world.addHost(name, busyProcess(world, log, name)).start();
   applyPlan(world, input.plan);
   const result = await world.scheduler.run({ untilTime: 2000, maxEvents: EVENTS_MAX });
   invariant(log.problems.length === 0, () => log.problems.slice(0, 3).join("; "));
   invariant(result.reason === "until", () => `the run ended with ${result.reason} after ${result.events} events`);
   invariant(world.violations.length === 0, () => `violations: ${JSON.stringify(world.violations.slice(0, 3))}`);
-  checkTraceAgainstHosts(recordsOf(world.trace));
+  checkTraceAgainstHosts(recordsOf(world.trace), timeline);
 }
 
 function deadNeverRunsProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[LifetimeInput]> {
@@ -280,8 +285,10 @@ interface Fire {
 }
 
 async function checkPause(makeWorld: WorldFactory, input: PauseInput): Promise<void> {
-  const world = makeWorld({ seed: input.seed, trace: { keepRecords: true } });
-  const log = new ExecutionLog(world);
+  const world = makeWorld({ seed: input.seed });
+  const plan = { version: FAULT_PLAN_VERSION, faults: input.pauses.map(({ atMs, durationMs }): FaultEvent => ({ atMs, kind: "pause", host: "a", durationMs })) };
+  const timeline = new FaultTimeline({ hosts: ["a", "b"], plan });
+  const log = new ExecutionLog(world, timeline);
   const fires: Fire[] = [];
   let setAt: { time: number; monotonic: number; wall: number } | undefined;
   world.addHost("a", async (env) => {
@@ -299,18 +306,18 @@ async function checkPause(makeWorld: WorldFactory, input: PauseInput): Promise<v
     }
   }).start();
   world.addHost("b", busyProcess(world, log, "b")).start();
-  applyPlan(world, { version: FAULT_PLAN_VERSION, faults: input.pauses.map(({ atMs, durationMs }) => ({ atMs, kind: "pause", host: "a", durationMs })) });
+  applyPlan(world, plan);
   const result = await world.scheduler.run({ untilTime: 1000, maxEvents: EVENTS_MAX });
   invariant(log.problems.length === 0, () => log.problems.slice(0, 3).join("; "));
   invariant(result.reason === "until", () => `the run ended with ${result.reason} after ${result.events} events`);
 
   invariant(setAt !== undefined, () => "the timers were never set");
   const start = setAt;
+  // The pauses the plan makes (overlapping ones merge), never the ones the host reports.
   const pauses: Array<{ from: number; to: number }> = [];
-  for (const record of recordsOf(world.trace)) {
-    if (record.host !== "a") continue;
-    if (record.kind === "process.pause") pauses.push({ from: record.time, to: Number.POSITIVE_INFINITY });
-    if (record.kind === "process.resume") (pauses[pauses.length - 1] as { to: number }).to = record.time;
+  for (const change of timeline.hostChangesDuring("a", 0, Number.POSITIVE_INFINITY)) {
+    if (change.kind === "pause") pauses.push({ from: change.time, to: Number.POSITIVE_INFINITY });
+    if (change.kind === "resume") (pauses[pauses.length - 1] as { to: number }).to = change.time;
   }
   invariant(fires.length === input.timers.length, () => `${fires.length} of ${input.timers.length} timers fired`);
   const dueOf = (timer: number) => start.time + (input.timers[timer] as number);
@@ -398,7 +405,8 @@ async function checkDeadEnvUse(makeWorld: WorldFactory, input: DeadEnvInput): Pr
   }).start();
   const faults: FaultEvent[] = [{ atMs: input.crashAtMs, kind: "crash", host: "a" }];
   if (input.restart) faults.push({ atMs: input.crashAtMs, kind: "restart", host: "a" });
-  applyPlan(world, { version: FAULT_PLAN_VERSION, faults });
+  const plan = { version: FAULT_PLAN_VERSION, faults };
+  applyPlan(world, plan);
   await world.scheduler.run({ untilTime: 1000 });
 
   invariant(violationsAfterControl === 0, () => `using a live Env (${input.use}) recorded violations: ${JSON.stringify(world.violations)}`);
@@ -408,7 +416,7 @@ async function checkDeadEnvUse(makeWorld: WorldFactory, input: DeadEnvInput): Pr
   const violation = found[0] as (typeof found)[number];
   invariant(violation.host === "a" && violation.kind === "kernel" && violation.time === useTime,
     () => `the violation should name host a, kind kernel, t=${useTime}: ${JSON.stringify(violation)}`);
-  checkTraceAgainstHosts(recordsOf(world.trace));
+  checkTraceAgainstHosts(recordsOf(world.trace), new FaultTimeline({ hosts: ["a", "b"], plan }));
 }
 
 function deadEnvProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[DeadEnvInput]> {
@@ -427,6 +435,12 @@ describe("sim.process.dead-never-runs: a dead process never executes again", () 
     ["runs the events of paused hosts", worldWithScheduler(() => new PausedEventsRunScheduler())],
     ["ignores cancel()", worldWithScheduler(() => new IgnoringCancelScheduler())],
   ])("catches a scheduler that %s", async (_label, makeWorld) => {
+    await expectCaught(deadNeverRunsProperty(makeWorld), name, 25);
+  });
+  it.each([
+    ["pause", pauseIgnoredWorld],
+    ["crash", crashIgnoredWorld],
+  ])("catches hosts whose %s does nothing", async (_label, makeWorld) => {
     await expectCaught(deadNeverRunsProperty(makeWorld), name, 25);
   });
 });
@@ -448,6 +462,9 @@ describe("sim.process.pause: pause parks the host's events until resume", () => 
   });
   it("catches a scheduler that runs the events of paused hosts", async () => {
     await expectCaught(pauseProperty(worldWithScheduler(() => new PausedEventsRunScheduler())), name, 40);
+  });
+  it("catches hosts whose pause does nothing", async () => {
+    await expectCaught(pauseProperty(pauseIgnoredWorld), name, 40);
   });
 });
 

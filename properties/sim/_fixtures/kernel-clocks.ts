@@ -3,21 +3,7 @@
  * ignore drift when turning host-local durations into virtual time, or whose skew
  * also jumps the monotonic clock.
  */
-import type { ProcessMain } from "../../../src/sim/env.ts";
-import type { Host } from "../../../src/sim/host.ts";
-import { World } from "../../../src/sim/world.ts";
-import type { WorldFactory } from "../_support/world-factory.ts";
-
-function worldPatchingHosts(patch: (host: Host) => void): WorldFactory {
-  class PatchedHostsWorld extends World {
-    override addHost(name: string, main?: ProcessMain): Host {
-      const host = super.addHost(name, main);
-      patch(host);
-      return host;
-    }
-  }
-  return (options) => new PatchedHostsWorld(options);
-}
+import { worldPatchingHosts, type WorldFactory } from "../_support/world-factory.ts";
 
 /** Host-local durations are taken as true durations: sleeps and timers ignore drift. */
 export const driftIgnoringWorld: WorldFactory = worldPatchingHosts((host) => {

@@ -3,8 +3,12 @@
  * links or network instance is patched (no prototype is touched, so nothing leaks
  * into other tests): partitions that do not block, heals that do not heal, lossy or
  * duplicating links, streams that forget their ordering, down hosts that look
- * partitioned, and crashes that leave connections open.
+ * partitioned, and crashes that leave connections open. Some break the link table
+ * itself (a partition that forgets a direction or cuts the wrong one, a heal that
+ * leaves a link cut, a quality or clog set on the wrong link): the kind of bug that
+ * a property asking the same table cannot see.
  */
+import type { Datagram } from "../../../src/sim/env.ts";
 import type { Incarnation } from "../../../src/sim/host.ts";
 import type { LinkQuality } from "../../../src/sim/net/links.ts";
 import type { StreamEndpoint } from "../../../src/sim/net/stream.ts";
@@ -90,4 +94,90 @@ export const reorderingDatagramsWorld: WorldFactory = qualityOverride({ reorderP
 /** A dial never sends its SYN again: one lost to a partition leaves the dial waiting for its timeout. */
 export const noSynRetransmitWorld: WorldFactory = patchedWorld((world) => {
   world.network.synRetransmissionsMax = 0;
+});
+
+/** The link table forgets a direction: every partition is one-way, from the earlier groups to the later ones. */
+export const partitionForgetsDirectionWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const partition = links.partition.bind(links);
+  links.partition = (groups) => partition(groups, true);
+});
+
+/** A one-way partition cuts the wrong links: traffic from the later groups to the earlier ones. */
+export const oneWayReversedWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const partition = links.partition.bind(links);
+  links.partition = (groups, oneWay = false) => partition(oneWay ? [...groups].reverse() : groups, oneWay);
+});
+
+/** A heal restores every link but one: the first one still blocked stays cut. */
+export const healLeavesOneLinkWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const blocked = (links as unknown as { blocked: Set<string> }).blocked;
+  links.heal = () => {
+    const kept = [...blocked][0];
+    blocked.clear();
+    if (kept !== undefined) blocked.add(kept);
+  };
+});
+
+/** A link's own quality is set on the reverse link. */
+export const qualityOnReverseLinkWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const setQuality = links.setQuality.bind(links);
+  links.setQuality = (quality, from, to) => setQuality(quality, to, from);
+});
+
+/** A clog holds the reverse link. */
+export const clogOnReverseLinkWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const clog = links.clog.bind(links);
+  links.clog = (from, to, until) => clog(to, from, until);
+});
+
+/** A datagram for a paused host is handed to it at once instead of waiting for the resume. */
+export const pausedHostsReceiveWorld: WorldFactory = patchedWorld((world) => {
+  const internals = world.network as unknown as {
+    deliverDatagram(to: string, port: number, datagram: Datagram): void;
+    datagramHandlers: Map<string, Map<number, (datagram: Datagram) => void>>;
+  };
+  internals.deliverDatagram = (to, port, datagram) => {
+    if (world.host(to).incarnation === undefined || world.links.isBlocked(datagram.from, to)) return;
+    internals.datagramHandlers.get(to)?.get(port)?.(datagram);
+  };
+});
+
+/**
+ * A crash leaves the host's datagram handlers registered (a restart replaces them), and
+ * delivery asks only the handler table: until the restart, datagrams reach the dead incarnation.
+ */
+export const crashKeepsDatagramHandlersWorld: WorldFactory = patchedWorld((world) => {
+  const network = world.network;
+  const internals = network as unknown as {
+    datagramHandlers: Map<string, Map<number, (datagram: Datagram) => void>>;
+    onDatagram(incarnation: Incarnation, port: number, handler: (datagram: Datagram) => void): () => void;
+    deliverDatagram(to: string, port: number, datagram: Datagram): void;
+  };
+  const hostDied = network.hostDied.bind(network);
+  network.hostDied = (incarnation) => {
+    const kept = internals.datagramHandlers.get(incarnation.host);
+    hostDied(incarnation);
+    if (kept !== undefined) internals.datagramHandlers.set(incarnation.host, kept);
+  };
+  const onDatagram = internals.onDatagram.bind(network);
+  internals.onDatagram = (incarnation, port, handler) => {
+    internals.datagramHandlers.get(incarnation.host)?.delete(port);
+    return onDatagram(incarnation, port, handler);
+  };
+  const deliverDatagram = internals.deliverDatagram.bind(network);
+  internals.deliverDatagram = (to, port, datagram) => {
+    if (world.host(to).incarnation !== undefined) return deliverDatagram(to, port, datagram);
+    if (!world.links.isBlocked(datagram.from, to)) internals.datagramHandlers.get(to)?.get(port)?.(datagram);
+  };
+});
+
+/** A partition blocks its links but resets none of the streams across them: their bytes keep flowing. */
+export const partitionKeepsStreamsWorld: WorldFactory = patchedWorld((world) => {
+  world.network.partition = (groups, oneWay = false) => void world.links.partition(groups, oneWay);
+  world.network.isolate = (host) => void world.links.isolate(host, world.hosts.map((each) => each.name));
 });

@@ -1,14 +1,16 @@
 /**
  * Deliberately broken process lifetimes, never used by shipping code: worlds whose
  * restarted processes get their first Env again, or whose Env skips the liveness
- * guard on logging and tracing (so a dead process's Env can be used silently).
- * Both patch the world instance's private `launch`.
+ * guard on logging and tracing (so a dead process's Env can be used silently), both
+ * patching the world instance's private `launch`; and hosts whose pause or crash does
+ * nothing (patched per host instance), which a property that asks the host its state
+ * cannot see.
  */
 import type { Env, Logger, ProcessMain } from "../../../src/sim/env.ts";
 import type { Host, Incarnation } from "../../../src/sim/host.ts";
 import { buildEnv } from "../../../src/sim/world-env.ts";
 import { World } from "../../../src/sim/world.ts";
-import type { WorldFactory } from "../_support/world-factory.ts";
+import { worldPatchingHosts, type WorldFactory } from "../_support/world-factory.ts";
 
 type Launch = (host: Host, incarnation: Incarnation) => void;
 
@@ -66,4 +68,14 @@ export const unguardedEnvWorld: WorldFactory = withLaunch((world) => (host, inca
     probe: (point) => world.probe(point, host.name),
     lifetime: env.lifetime,
   };
+});
+
+/** A pause does nothing: the host keeps running (and says it is running). */
+export const pauseIgnoredWorld: WorldFactory = worldPatchingHosts((host) => {
+  host.pause = () => undefined;
+});
+
+/** A crash does nothing: the process keeps running in the same incarnation. */
+export const crashIgnoredWorld: WorldFactory = worldPatchingHosts((host) => {
+  host.crash = () => undefined;
 });
