@@ -12,11 +12,14 @@
  * - dqlite.fsm-invariant: no FSM invariant violation on any node (the FSM records
  *   them instead of throwing; they are collected from live nodes and from a node
  *   when it stops).
+ * Every node's Raft observer also feeds the committed log's model of the databases
+ * (dqlite-committed-log.ts), which the final checks hold every node's copy to.
  */
 import {
   DATABASE_FILES_BROKEN_VARIANTS,
   DQLITE_FSM_BROKEN_VARIANTS,
   DQLITE_LEADER_BROKEN_VARIANTS,
+  PAGE_SIZE,
   runDqliteServer,
   type DatabaseFilesBrokenVariant,
   type DqliteFsmBrokenVariant,
@@ -26,8 +29,10 @@ import {
   type RunningDqliteServer,
 } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
+import type { RaftObserver } from "../src/impl/raft/node/observer.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
+import { CommittedDatabases } from "./dqlite-committed-log.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { RESTART_BACKOFF_MS_INITIAL, RESTART_BACKOFF_MS_MAX, RESTART_BACKOFF_RESET_MS } from "./supervisor.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
@@ -112,6 +117,8 @@ export interface DqliteCluster {
   readonly failures: Record<string, number>;
   /** Raft's safety properties across the servers, from their observers. */
   readonly raftSafety: RaftSafetyChecker;
+  /** What the entries the servers applied say each database holds. */
+  readonly committed: CommittedDatabases;
 }
 
 /** What every dqlite scenario shares: the runaway guard, the broken variants, the probes it reports, its disks. */
@@ -125,7 +132,15 @@ export const DQLITE_SCENARIO_BASE = {
 
 /** Adds and starts one host per server; returns the records they fill. */
 export function startDqliteCluster(context: ScenarioContext, options: DqliteClusterOptions): DqliteCluster {
-  const cluster: DqliteCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
+  const cluster: DqliteCluster = {
+    servers: options.servers,
+    live: new Map(),
+    leadersByTerm: new Map(),
+    problems: [],
+    failures: {},
+    raftSafety: newRaftSafety(),
+    committed: new CommittedDatabases(),
+  };
   const backoffs = new Map<string, { ms: number; lastAt: number }>();
   const { world } = context;
   /** Restarts `host`'s process after the backoff, unless it was restarted meanwhile (by the fault plan). */
@@ -185,7 +200,8 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
   let running: RunningDqliteServer;
   try {
     const node = { ...options.tuning, ...options.node, ...options.nodeFor?.(env.host) };
-    const raft = { ...options.tuning?.raft, ...options.node?.raft, ...options.nodeFor?.(env.host).raft, observer: raftObserverOf(cluster, env.host, env.hash.crc32) };
+    const observer = alsoOnApplied(raftObserverOf(cluster, env.host, env.hash.crc32), (entry) => cluster.committed.applied(entry));
+    const raft = { ...options.tuning?.raft, ...options.node?.raft, ...options.nodeFor?.(env.host).raft, observer };
     running = await runDqliteServer(env, { ...node, raft, sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
   } catch (error) {
     count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
@@ -202,6 +218,18 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
   else if (running.node.failure() !== undefined && options.variant !== "no-restart-after-node-failure") count(cluster, "stopped:node-failed");
   else return;
   restart();
+}
+
+/** `observer`, also telling `onApplied` of every entry the node applied. */
+function alsoOnApplied(observer: RaftObserver | undefined, onApplied: RaftObserver["applied"]): RaftObserver | undefined {
+  if (observer === undefined) return undefined;
+  return {
+    ...observer,
+    applied: (entry) => {
+      observer.applied(entry);
+      onApplied(entry);
+    },
+  };
 }
 
 /** Reports the problems recorded since the last call (and live nodes' new FSM violations) as safety violations; returns the new count reported. */
@@ -313,12 +341,17 @@ export async function quiesce(context: ScenarioContext, cluster: DqliteCluster, 
 
 /**
  * The final checks of every dqlite scenario, per database: `${prefix}.integrity`
- * (PRAGMA integrity_check is ok on every replica) and `${prefix}.replicas-identical`
- * (every replica's logical database, the file with its committed WAL frames
- * applied, is byte-identical; a server that is down counts as different).
+ * (PRAGMA integrity_check is ok on every replica), `${prefix}.matches-committed-log`
+ * (every replica that applied the whole committed log holds exactly what it says:
+ * the committed transactions' frames, none of an undone or unfinished one; see
+ * dqlite-committed-log.ts) and `${prefix}.replicas-identical` (every replica's
+ * logical database, the file with its committed WAL frames applied, is
+ * byte-identical; a server that is down counts as different).
  */
 export async function checkReplicas(context: ScenarioContext, cluster: DqliteCluster, databases: readonly string[], prefix: string): Promise<void> {
   const { world } = context;
+  const logProblem = cluster.committed.problem;
+  if (logProblem !== undefined) world.violate({ invariant: `${prefix}.matches-committed-log`, kind: "safety", details: `the committed log is incomplete: ${logProblem}` });
   for (const database of databases) {
     const images: string[] = [];
     for (const host of cluster.servers) {
@@ -330,6 +363,7 @@ export async function checkReplicas(context: ScenarioContext, cluster: DqliteClu
       const files = running.node.store.get(database);
       const image = files === undefined ? new Uint8Array() : await settle(world, files.image());
       images.push(Buffer.from(image).toString("hex"));
+      await checkAgainstLog(context, cluster, host, running, database, image, prefix);
       const integrity = await settle(world, integrityCheck(running.node, database)).catch((error: unknown) => [`integrity_check failed: ${String(error)}`]);
       if (integrity.length !== 1 || integrity[0] !== "ok") {
         world.violate({ invariant: `${prefix}.integrity`, kind: "safety", host, details: `${database}: ${integrity.join("; ").slice(0, 500)}` });
@@ -340,6 +374,47 @@ export async function checkReplicas(context: ScenarioContext, cluster: DqliteClu
       world.violate({ invariant: `${prefix}.replicas-identical`, kind: "safety", details: `the replicas' copies of ${database} differ (${digests})` });
     }
   }
+}
+
+/**
+ * `${prefix}.matches-committed-log` for one replica's copy of `database`, read back
+ * from its files (`image`), if the replica applied exactly the log the model folded
+ * (one behind or ahead is left to replicas-identical and progress).
+ */
+async function checkAgainstLog(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  host: string,
+  running: RunningDqliteServer,
+  database: string,
+  image: Uint8Array,
+  prefix: string,
+): Promise<void> {
+  const applied = Number(running.node.raft.stats().applied_index);
+  const checked = applied === cluster.committed.index;
+  context.world.record(host, "dqlite.checked-against-log", { database, applied, logIndex: cluster.committed.index, checked });
+  if (!checked) return;
+  const template = await settle(context.world, running.node.engine.emptyDatabaseImage());
+  const expected = cluster.committed.image(database, template) ?? new Uint8Array();
+  const difference = firstDifference(image, expected);
+  if (difference === undefined) return;
+  context.world.violate({
+    invariant: `${prefix}.matches-committed-log`,
+    kind: "safety",
+    host,
+    details: `${host}'s ${database} after index ${applied} differs from the committed transactions' frames: ${difference}`,
+  });
+}
+
+/** Where two database images differ (page and byte, or sizes), undefined when equal. */
+function firstDifference(actual: Uint8Array, expected: Uint8Array): string | undefined {
+  const length = Math.min(actual.length, expected.length);
+  for (let offset = 0; offset < length; offset++) {
+    if (actual[offset] === expected[offset]) continue;
+    return `page ${Math.floor(offset / PAGE_SIZE) + 1} differs at byte ${offset % PAGE_SIZE}`;
+  }
+  if (actual.length !== expected.length) return `${actual.length / PAGE_SIZE} pages, the log says ${expected.length / PAGE_SIZE}`;
+  return undefined;
 }
 
 /** A short, deterministic summary of a hex image for messages. */

@@ -6,7 +6,9 @@
  * - a typed failure that no retry can fix (the peer wants bytes evicted from the
  *   ring buffer, or bytes never written) is surfaced to the user, never retried;
  * - every disconnect must be caused by a failure of the current connection: a
- *   pipe that drops a connection that has not failed acted on a stale error.
+ *   pipe that drops a connection that has not failed acted on a stale error;
+ * - the connections it hands the pipe, and what becomes of them, go to a
+ *   ConnectionLifecycle (pipe-connection-lifecycle.ts).
  */
 import {
   BackedPipeError,
@@ -19,6 +21,7 @@ import {
 } from "../src/impl/backedpipe/index.ts";
 import type { BackedPipe } from "../src/impl/backedpipe/index.ts";
 import type { Env } from "../src/sim/env.ts";
+import type { ConnectionLifecycle } from "./pipe-connection-lifecycle.ts";
 import type { ResumingReconnector } from "./pipe-handshake.ts";
 import type { ResumedConnection } from "./pipe-resumed-connection.ts";
 import type { PipeFactory } from "./pipe-variants.ts";
@@ -42,6 +45,8 @@ export interface PipeEndpointOptions {
   readonly onPermanentFailure: (failure: PermanentPipeFailure) => void;
   /** The pipe dropped a connection that had not failed. */
   readonly onUnjustifiedDisconnect: (details: string) => void;
+  /** Watches the connections handed to the pipe and what became of them. */
+  readonly lifecycle: ConnectionLifecycle;
 }
 
 /** What an endpoint saw, for the scenario's summary. */
@@ -66,9 +71,10 @@ export class PipeEndpoint {
     const { env } = options;
     this.pipe = options.createPipe({
       reconnector: async (readerSequenceNumber, signal) => {
+        options.lifecycle.attemptStarting();
         const result = await options.reconnector(readerSequenceNumber, signal);
         this.#current = result.connection;
-        return result;
+        return { connection: options.lifecycle.watch(result.connection), peerReaderSequenceNumber: result.peerReaderSequenceNumber };
       },
       bufferCapacityBytes: options.bufferCapacityBytes,
       maximumReconnectAttempts: options.maximumReconnectAttempts,
@@ -114,6 +120,7 @@ export class PipeEndpoint {
   close(): void {
     this.#stopped = true;
     this.pipe.close();
+    this.#options.lifecycle.pipeClosed();
   }
 
   #disconnected(): void {
@@ -136,6 +143,7 @@ export class PipeEndpoint {
   #recover(error: unknown): void {
     if (!(error instanceof BackedPipeError)) throw error;
     if (error instanceof ErrPipeClosed || error instanceof ErrReconnectionInProgress || error instanceof ErrPipeAlreadyConnected) return;
+    this.#options.lifecycle.reconnectionFailed(error);
     if (this.#stopped) return;
     const permanent = permanentCause(error);
     if (permanent !== undefined) {

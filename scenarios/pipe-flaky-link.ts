@@ -85,6 +85,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   return {
     progress: () => session.delivered(),
     finish: () => {
+      session.finishLifecycles();
       for (const side of PIPE_SIDES) {
         const state = session.sides[side];
         const peer = session.peerOf(side);

@@ -8,13 +8,16 @@
  *
  * Checked continuously, on every chunk read: each side has read an exact prefix of
  * the bytes the other side handed to its pipe (invariant pipe.received-exact-prefix),
- * and no pipe drops a connection that has not failed (pipe.no-reconnect-on-stale-error).
+ * no pipe drops a connection that has not failed (pipe.no-reconnect-on-stale-error),
+ * and a connection a pipe let go of (replaced, or rejected by a failed reconnection)
+ * is closed and delivers no byte (pipe-connection-lifecycle.ts).
  */
 import { ErrPipeClosed } from "../src/impl/backedpipe/index.ts";
 import { NetError, type Connection, type Env, type Listener } from "../src/sim/env.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 import { AcceptingReconnector } from "./pipe-accepting-reconnector.ts";
 import { describeMismatch } from "./pipe-byte-check.ts";
+import { ConnectionLifecycle } from "./pipe-connection-lifecycle.ts";
 import { dialingReconnector } from "./pipe-dialing-reconnector.ts";
 import { PipeEndpoint, type PermanentPipeFailure } from "./pipe-endpoint.ts";
 import type { ResumingReconnector } from "./pipe-handshake.ts";
@@ -52,6 +55,8 @@ export interface SideState {
   received: number;
   writesDone: boolean;
   endpoint: PipeEndpoint | undefined;
+  /** This side's pipe connections as the network and the reader observe them. */
+  readonly lifecycle: ConnectionLifecycle;
 }
 
 /** The session's workload, the variant of the pipe under test, and what to do with a typed failure. */
@@ -70,6 +75,7 @@ export class PipeSession {
   #ended = false;
   #listener: Listener | undefined;
   #accepting: AcceptingReconnector | undefined;
+  readonly #envs = new Map<PipeSide, Env>();
 
   /** Adds and starts both hosts. */
   constructor(context: ScenarioContext, options: PipeSessionOptions) {
@@ -78,7 +84,8 @@ export class PipeSession {
     const sideState = (side: PipeSide): SideState => {
       const steps = options.workload.writes[side];
       const bytes = context.world.stream(`pipe/bytes/${side}`).bytes(totalBytes(steps));
-      return { side, steps, bytes, submitted: 0, acknowledged: 0, received: 0, writesDone: false, endpoint: undefined };
+      const lifecycle = new ConnectionLifecycle((invariant, details) => this.#violate(invariant, side, `${side}: ${details}`));
+      return { side, steps, bytes, submitted: 0, acknowledged: 0, received: 0, writesDone: false, endpoint: undefined, lifecycle };
     };
     this.sides = { client: sideState("client"), server: sideState("server") };
     context.world.addHost("server", (env) => this.#runServer(env)).start();
@@ -108,6 +115,18 @@ export class PipeSession {
     this.#listener?.close();
   }
 
+  /** The run ends: every connection a pipe let go of must be closed by now (pipe-connection-lifecycle.ts). */
+  finishLifecycles(): void {
+    for (const side of PIPE_SIDES) this.sides[side].lifecycle.finish();
+  }
+
+  /** Ends the session `delayMs` of `side`'s host-local time from now (at once for 0), as that side's user would. */
+  endAfter(side: PipeSide, delayMs: number): void {
+    const env = this.#envs.get(side);
+    if (delayMs === 0 || env === undefined) this.end();
+    else void env.clock.sleep(delayMs).then(() => this.end());
+  }
+
   /** Workload figures for the run's report. */
   summary(): Record<string, number | string> {
     const figures: Record<string, number | string> = {};
@@ -118,12 +137,14 @@ export class PipeSession {
       figures[`${side}.read`] = `${state.received}/${this.peerOf(side).bytes.length}`;
       figures[`${side}.generation`] = pipe?.generation() ?? 0;
       figures[`${side}.staleErrorsIgnored`] = pipe?.staleGenerationErrorsIgnored() ?? 0;
+      figures[`${side}.connectionsHanded`] = state.lifecycle.handed;
       for (const [name, value] of Object.entries(state.endpoint?.counters ?? {})) figures[`${side}.${name}`] = value;
     }
     return figures;
   }
 
   async #runServer(env: Env): Promise<void> {
+    this.#envs.set("server", env);
     const listener = env.net.listen(PIPE_PORT);
     const accepting = new AcceptingReconnector(env, HANDSHAKE_TIMEOUT_MS);
     this.#listener = listener;
@@ -133,6 +154,7 @@ export class PipeSession {
   }
 
   async #runClient(env: Env): Promise<void> {
+    this.#envs.set("client", env);
     const reconnector = dialingReconnector({ env, peer: "server", port: PIPE_PORT, dialTimeoutMs: DIAL_TIMEOUT_MS, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
     const backoff = (failedAttempts: number): number => Math.min(CLIENT_BACKOFF_MS_BASE * 2 ** (failedAttempts - 1), CLIENT_BACKOFF_MS_MAX);
     const endpoint = this.#endpoint(env, "client", reconnector, backoff);
@@ -150,6 +172,7 @@ export class PipeSession {
       retryDelayMs: RETRY_DELAY_MS,
       onPermanentFailure: (failure) => this.#options.onPermanentFailure(side, failure),
       onUnjustifiedDisconnect: (details) => this.#violate("pipe.no-reconnect-on-stale-error", side, details),
+      lifecycle: this.sides[side].lifecycle,
     });
     this.sides[side].endpoint = endpoint;
     if (this.#ended) endpoint.close();
@@ -215,6 +238,7 @@ export class PipeSession {
     for (;;) {
       const chunk = await pipe.read();
       if (chunk === null) return;
+      state.lifecycle.delivered(chunk);
       const mismatch = describeMismatch(peer.bytes, peer.submitted, state.received, chunk);
       if (mismatch !== undefined) {
         this.#violate("pipe.received-exact-prefix", side, `${side} read ${chunk.length} bytes at offset ${state.received}: ${mismatch}`);

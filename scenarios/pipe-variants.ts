@@ -5,7 +5,14 @@
  * shipping code in src/impl never does.
  */
 import { BackedPipe, BackedReader, BackedWriter } from "../src/impl/backedpipe/index.ts";
-import type { BackedPipeOptions, BackedWriterOptions, ErrorEventHandler, WritableConnection } from "../src/impl/backedpipe/index.ts";
+import type {
+  BackedPipeOptions,
+  BackedWriterOptions,
+  ErrorEventHandler,
+  PipeConnection,
+  ReaderConnectionProvider,
+  WritableConnection,
+} from "../src/impl/backedpipe/index.ts";
 
 /** Builds a pipe (the real one or a broken one). */
 export type PipeFactory = (options: BackedPipeOptions) => BackedPipe;
@@ -65,6 +72,60 @@ export const pipeThatReconnectsOnStaleErrors: PipeFactory = (options) => {
   });
 };
 
+/**
+ * Bug (the seed's pipe, and the issue's planted bug): the reader takes the new
+ * connection before the writer replays, and a replay the writer refuses or fails
+ * leaves the reader on that connection, which the pipe never closes. The
+ * reconnection still fails as it should, and every byte the reader goes on
+ * delivering is the right one: only the connection's lifecycle shows the bug.
+ */
+export const pipeThatKeepsReaderOnFailedReplay: PipeFactory = (options) => {
+  let refused: WritableConnection | undefined;
+  const kept = new WeakSet<object>();
+  class ReplayRecordingWriter extends BackedWriter {
+    override async reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
+      try {
+        await super.reconnect(replayFromSequence, connection);
+      } catch (error) {
+        refused = connection;
+        throw error;
+      }
+    }
+  }
+  class ConnectionKeepingReader extends BackedReader {
+    override async reconnect(provide: ReaderConnectionProvider): Promise<boolean> {
+      let keeping = false;
+      const installed = await super.reconnect(async (sequenceNumber) => {
+        const connection = await provide(sequenceNumber);
+        const keep = refused as PipeConnection | undefined;
+        refused = undefined;
+        if (connection !== null || keep === undefined) return connection;
+        keeping = true;
+        kept.add(keep);
+        return keep;
+      });
+      return installed && !keeping;
+    }
+  }
+  return new BackedPipe({
+    ...options,
+    reconnector: async (readerSequenceNumber, signal) => {
+      const result = await options.reconnector(readerSequenceNumber, signal);
+      const inner = result.connection;
+      const connection: PipeConnection = {
+        read: () => inner.read(),
+        write: (data) => inner.write(data),
+        close: () => {
+          if (!kept.has(connection)) inner.close();
+        },
+      };
+      return { connection, peerReaderSequenceNumber: result.peerReaderSequenceNumber };
+    },
+    createReader: (onError) => new ConnectionKeepingReader(onError),
+    createWriter: (capacity, onError, writerOptions) => new ReplayRecordingWriter(capacity, onError, writerOptions),
+  });
+};
+
 const BROKEN_PIPES: Readonly<Record<string, PipeFactory>> = {
   "off-by-one-replay": (options) =>
     new BackedPipe({
@@ -82,6 +143,7 @@ const BROKEN_PIPES: Readonly<Record<string, PipeFactory>> = {
       ...options,
       createWriter: (capacity, onError, writerOptions) => new ForgivingReplayWriter(capacity, onError, writerOptions),
     }),
+  "reader-kept-on-failed-replay": pipeThatKeepsReaderOnFailedReplay,
 };
 
 /** What each broken pipe gets wrong (for the scenarios' `variants`). */
@@ -90,6 +152,8 @@ export const PIPE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
   "replay-what-remains": "when the replay was evicted from the ring buffer, the writer replays what remains instead of failing",
   "stale-generation-reconnect": "errors carry the latest generation, so a late error of a replaced connection drops a healthy one",
   "forgiving-replay": "a failed or short write on the new connection is ignored: a replay that failed counts as done, and the peer never gets what it missed",
+  "reader-kept-on-failed-replay":
+    "as the seed's pipe: the reader takes the new connection before the replay, and a refused replay leaves it there, the connection never closed",
 };
 
 /** The real pipe when `variant` is undefined, else the named broken pipe (which must exist). */

@@ -76,6 +76,7 @@ const COUNTER_AND_PIPE: readonly CatalogueEntry[] = [
   swept("backedpipe", "replay-what-remains", "pipe-buffer-too-small"),
   swept("backedpipe", "stale-generation-reconnect", "pipe-flaky-link"),
   swept("backedpipe", "forgiving-replay", "pipe-flaky-link"),
+  swept("backedpipe", "reader-kept-on-failed-replay", "pipe-buffer-too-small"),
 ];
 
 /** Every entry of the systems this file covers, in the order `dst variants` runs them. */
