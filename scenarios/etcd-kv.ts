@@ -8,8 +8,8 @@
  * members converge; and that broken variants are caught.
  * Method: three members (n1..n3, each a RaftNode with an EtcdFsm, restarted after a
  * fatal disk failure) and three client hosts (c1..c3) doing random linearizable
- * gets, puts and txn-cas (`value = expected`, or `createRevision = 0` for "absent")
- * on three keys under "k/", recorded in one history at true virtual time; a fourth
+ * gets, puts, deletes and txn-cas (`value = expected`, or `createRevision = 0` for
+ * "absent") on three keys under "k/", recorded in one history at true virtual time; a fourth
  * client (w1) watches the prefix "k/" from revision 1 and records every event. The
  * swarm's plan partitions, isolates, clogs, pauses, skews clocks, degrades links,
  * crashes members and injects disk faults on a minority. Once a write is
@@ -23,6 +23,8 @@
  * - etcd.replicas-converge (final): every member holds the same store;
  * - etcd.watch-exact (final): the watch delivered exactly the events of every
  *   revision from 2 to the store's revision, as the store's history holds them;
+ * - etcd.key-version (final): in those events, a key put while absent has version
+ *   1 and is created there, a key put again has the next version;
  * - progress: a write is acknowledged after the heal, the members caught up, and
  *   the watch reached the store's revision.
  * Variants: the server's "local-reads" (no ReadIndex: caught with a pause of the
@@ -30,6 +32,7 @@
  * "resume-from-last" and "resume-from-current".
  */
 import { bytesToString, Compares, EtcdClient, EtcdError, Ops, SERVER_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS, type WatchBrokenVariant, type WatchEvent } from "../src/impl/etcd/index.ts";
+import type { Model, RegisterState } from "../src/sim/check/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation, reasonOf, TracedHistory } from "./client-operations.ts";
@@ -44,8 +47,19 @@ const KEYS = ["k/x", "k/y", "k/z"] as const;
 const PREFIX = "k/";
 const LINEARIZABILITY_STEPS_MAX = 4_000_000;
 
+/** The raft-kv model's get, put and cas, and delete (the key is absent after it). */
+type EtcdKvInput = RaftKvInput | { readonly f: "delete"; readonly key: string; readonly value: null };
+
+const etcdKvModel: Model<RegisterState, EtcdKvInput, RaftKvOutput> = {
+  ...(raftKvModel as unknown as Model<RegisterState, EtcdKvInput, RaftKvOutput>),
+  name: "etcd-kv",
+  step: (state, input, output) => (input.f === "delete" ? { ok: true, newState: null } : raftKvModel.step(state, input, output)),
+  describeOperation: (input, output) => (input.f === "delete" ? `${input.key}: delete` : raftKvModel.describeOperation(input, output)),
+};
+
 export const ETCD_KV_VARIANTS: Readonly<Record<string, string>> = {
   "local-reads": SERVER_BROKEN_VARIANTS["local-reads"],
+  "version-not-reset-on-delete": SERVER_BROKEN_VARIANTS["version-not-reset-on-delete"],
   "resume-from-last": WATCH_BROKEN_VARIANTS["resume-from-last"],
   "resume-from-current": WATCH_BROKEN_VARIANTS["resume-from-current"],
 };
@@ -67,7 +81,7 @@ export const etcdKv: Scenario = {
 };
 
 interface Workload {
-  readonly recorder: TracedHistory<RaftKvInput, RaftKvOutput>;
+  readonly recorder: TracedHistory<EtcdKvInput, RaftKvOutput>;
   readonly counts: { ok: number; fail: number; info: number };
   lastOkAt: number | undefined;
 }
@@ -103,6 +117,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
       const digests = new Set(running?.map((server) => storeDigest(server)));
       if (running === undefined || digests.size !== 1) context.world.violate({ invariant: "etcd.replicas-converge", kind: "safety", details: describeMembers(cluster) });
       checkWatch(context, cluster, watcher);
+      checkVersions(context, watcher);
       checkHistory(context, workload);
     },
     summary: () => ({ ...workload.counts, terms: cluster.leadersByTerm.size, revisions: watcher.delivered.at(-1)?.revision ?? 0, watchEnded: watcher.ended ?? "", ...cluster.failures }),
@@ -118,7 +133,7 @@ async function clientLoop(env: Env, context: ScenarioContext, workload: Workload
     const key = env.random.pick(KEYS);
     const draw = env.random.next();
     const fresh = `${env.host}-${++counter}`;
-    const input: RaftKvInput = draw < 0.4 ? { f: "get", key, value: null } : draw < 0.7 ? { f: "put", key, value: fresh } : { f: "cas", key, value: [lastSeen.get(key) ?? null, fresh] };
+    const input: EtcdKvInput = draw < 0.4 ? { f: "get", key, value: null } : draw < 0.6 ? { f: "put", key, value: fresh } : draw < 0.7 ? { f: "delete", key, value: null } : { f: "cas", key, value: [lastSeen.get(key) ?? null, fresh] };
     const process = `${env.host}/${env.lifetime.incarnation}/${generation}`;
     const handle = workload.recorder.invoke(env, process, input, context.world.now);
     try {
@@ -127,6 +142,7 @@ async function clientLoop(env: Env, context: ScenarioContext, workload: Workload
       workload.counts.ok++;
       workload.lastOkAt = context.world.now;
       if (input.f === "get") lastSeen.set(key, output as string | null);
+      else if (input.f === "delete") lastSeen.set(key, null);
       else if (input.f === "put" || output === true) lastSeen.set(key, input.f === "put" ? input.value : input.value[1]);
     } catch (error) {
       if (!(error instanceof EtcdError)) throw error;
@@ -143,7 +159,7 @@ async function clientLoop(env: Env, context: ScenarioContext, workload: Workload
   }
 }
 
-async function run(client: EtcdClient, input: RaftKvInput): Promise<RaftKvOutput> {
+async function run(client: EtcdClient, input: EtcdKvInput): Promise<RaftKvOutput> {
   switch (input.f) {
     case "get": {
       const response = await client.get(input.key);
@@ -152,6 +168,9 @@ async function run(client: EtcdClient, input: RaftKvInput): Promise<RaftKvOutput
     }
     case "put":
       await client.put(input.key, input.value);
+      return null;
+    case "delete":
+      await client.delete(input.key);
       return null;
     case "cas": {
       const [expected, next] = input.value;
@@ -227,6 +246,33 @@ function checkWatch(context: ScenarioContext, cluster: EtcdCluster, watcher: Wat
   });
 }
 
+/**
+ * etcd.key-version: in the events the watch delivered, a key put while absent
+ * (never put, or deleted since) has version 1 and was created at that revision;
+ * a key put again has the next version and keeps its create revision (etcd's
+ * contract: a deletion resets the version, a modification increases it).
+ */
+function checkVersions(context: ScenarioContext, watcher: Watcher): void {
+  const live = new Map<string, { readonly version: number; readonly createRevision: number }>();
+  for (const { events } of watcher.delivered) {
+    for (const event of events) {
+      const key = bytesToString(event.kv.key);
+      if (event.type === "DELETE") {
+        live.delete(key);
+        continue;
+      }
+      const before = live.get(key);
+      const expected = before === undefined ? { version: 1, createRevision: event.kv.modRevision } : { version: before.version + 1, createRevision: before.createRevision };
+      if (event.kv.version !== expected.version || event.kv.createRevision !== expected.createRevision) {
+        const was = before === undefined ? "absent" : `at version ${before.version}, created at ${before.createRevision}`;
+        context.world.violate({ invariant: "etcd.key-version", kind: "safety", host: WATCHER, details: `${describeEvent(event)} created at ${event.kv.createRevision}: the key was ${was}, so version ${expected.version} created at ${expected.createRevision}` });
+        return;
+      }
+      live.set(key, expected);
+    }
+  }
+}
+
 function checkHistory(context: ScenarioContext, workload: Workload): void {
-  checkHistoryLinearizable(context, workload.recorder.history(), { system: "etcd", model: raftKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
+  checkHistoryLinearizable(context, workload.recorder.history(), { system: "etcd", model: etcdKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
 }

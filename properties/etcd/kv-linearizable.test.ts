@@ -4,15 +4,18 @@
  * with one leader per term, one command per log index, converged members, and a
  * watch that delivers exactly the committed revisions, under the swarm's faults and
  * under generated fault plans.
- * Broken variant: "local-reads" (the leader answers ranges from its own replica
+ * Broken variants: "local-reads" (the leader answers ranges from its own replica
  * without ReadIndex) is caught as etcd.linearizable by the crafted stale-read plan
- * (_support/plans.ts), which the correct server passes.
+ * (_support/plans.ts), which the correct server passes; "version-not-reset-on-delete"
+ * (a key put again after a delete continues its old version) by etcd.key-version,
+ * judged from the watch's events, on swarm seeds.
  * Method: the scenario on fixed seeds and plans; fast-check generated plans.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { etcdKv } from "../../scenarios/etcd-kv.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
+import { firstCatch } from "../_support/catch-variant.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { STALE_READ_SAFETY_MS, staleReadPlan } from "./_support/plans.ts";
 import { describeRun, runEtcd } from "./_support/runs.ts";
@@ -46,6 +49,12 @@ describe("etcd-kv", () => {
       }),
       propertyParameters("etcd.linearizable-under-generated-plans", 4),
     );
+  }, 60_000);
+
+  it("etcd.key-version catches the version-not-reset-on-delete variant within swarm seeds 1..20", async () => {
+    const { caught, seen } = await firstCatch(etcdKv, "version-not-reset-on-delete", { first: 1, last: 20 }, (result) => result.violations[0]?.invariant === "etcd.key-version");
+    expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
+    expect(caught?.result.violations[0]?.kind).toBe("safety");
   }, 60_000);
 
   it("passes the stale-read plan (a paused leader while a new one takes writes)", async () => {
