@@ -36,8 +36,18 @@ const WORLDS: readonly CatalogueEntry[] = [
   fixture("sim-world", "crashKeepsConnectionsWorld", "properties/sim/network.test.ts", "blamed"),
   fixture("sim-world", "reorderingDatagramsWorld", "properties/sim/network.test.ts", "tolerated"),
   fixture("sim-world", "noSynRetransmitWorld", "properties/sim/network.test.ts", "blamed"),
+  fixture("sim-world", "partitionForgetsDirectionWorld", "properties/sim/network-observed.test.ts", "milder"),
+  fixture("sim-world", "oneWayReversedWorld", "properties/sim/network-observed.test.ts", "tolerated"),
+  fixture("sim-world", "partitionKeepsStreamsWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "pausedHostsReceiveWorld", "properties/sim/network-observed.test.ts", "milder"),
+  fixture("sim-world", "crashKeepsDatagramHandlersWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "clogOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
+  fixture("sim-world", "healLeavesOneLinkWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "qualityOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
   fixture("sim-world", "staleEnvWorld", "properties/sim/process.test.ts", "blamed"),
   fixture("sim-world", "unguardedEnvWorld", "properties/sim/process.test.ts", "milder"),
+  fixture("sim-world", "pauseIgnoredWorld", "properties/sim/process.test.ts", "milder"),
+  fixture("sim-world", "crashIgnoredWorld", "properties/sim/process.test.ts", "milder"),
 ];
 
 const SCHEDULERS: readonly CatalogueEntry[] = [

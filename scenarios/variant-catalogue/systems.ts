@@ -37,6 +37,7 @@ const DQLITE: readonly CatalogueEntry[] = [
   swept("dqlite-fsm", "resurrect-without-frames", "dqlite-leadership-loss"),
   swept("dqlite-fsm", "follower-kept-after-commit", "dqlite-leadership-loss"),
   swept("dqlite-fsm", "snapshot-ignores-transactions", "dqlite-snapshot-catch-up"),
+  swept("dqlite-fsm", "restore-swaps-wals", "dqlite-multi-database"),
   swept("dqlite-database-files", "unchained-batches", "dqlite-bank"),
   swept("dqlite-database-files", "undo-keeps-running-checksum", "dqlite-leadership-loss"),
   swept("dqlite-database-files", "undo-is-noop", "dqlite-zombies", { buggify: true }),
