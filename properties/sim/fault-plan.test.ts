@@ -123,7 +123,7 @@ const MALFORMED: readonly MalformedCase[] = [
   { label: "a clog with a negative duration", value: planOf({ atMs: 0, kind: "clog", from: "a", to: "b", durationMs: -5 }) },
   { label: "a pause without duration", value: planOf({ atMs: 0, kind: "pause", host: "a" }) },
   { label: "a pause with duration NaN", value: planOf({ atMs: 0, kind: "pause", host: "a", durationMs: Number.NaN }) },
-  { label: "a clock skew without offset", value: planOf({ atMs: 0, kind: "clock-skew", host: "a" }) },
+  { label: "a clock skew with neither offset nor drift", value: planOf({ atMs: 0, kind: "clock-skew", host: "a" }) },
   { label: "a clock skew with drift 0.5", value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: 0.5 }) },
   { label: "a clock skew with drift -0.6", value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: -0.6 }) },
   { label: "a loss probability above 1", value: planOf({ atMs: 0, kind: "link-quality", lossProbability: 1.5 }) },
@@ -194,7 +194,14 @@ const CORRUPTIONS: readonly Corruption[] = [
   { label: "a single partition group", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"]]) },
   { label: "an unknown partitioned host", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"], ["zz"]]) },
   { label: "a drift of 0.5", applies: (event) => event.kind === "clock-skew", apply: (event) => void (event.drift = 0.5) },
-  { label: "no offset", applies: (event) => event.kind === "clock-skew", apply: (event) => void delete event.offsetMs },
+  {
+    label: "neither offset nor drift",
+    applies: (event) => event.kind === "clock-skew",
+    apply: (event) => {
+      delete event.offsetMs;
+      delete event.drift;
+    },
+  },
   { label: "a loss probability of 2", applies: (event) => event.kind === "link-quality", apply: (event) => void (event.lossProbability = 2) },
 ];
 

@@ -85,7 +85,7 @@ function applyEvent(world: World, event: FaultEvent, disks: DiskFaultTarget | un
     case "clock-skew": {
       if (!world.hasHost(event.host)) return;
       const clock = world.host(event.host).clock;
-      clock.skew(event.offsetMs);
+      if (event.offsetMs !== undefined) clock.skew(event.offsetMs);
       if (event.drift !== undefined) clock.setDrift(event.drift);
       return;
     }

@@ -32,7 +32,11 @@ export type FaultEvent =
   | { atMs: number; kind: "crash"; host: string }
   | { atMs: number; kind: "restart"; host: string }
   | { atMs: number; kind: "pause"; host: string; durationMs: number }
-  | { atMs: number; kind: "clock-skew"; host: string; offsetMs: number; drift?: number }
+  /**
+   * A jump of the host's wall clock (`offsetMs`), a change of its drift (`drift`), or
+   * both at the same instant; at least one. Without `offsetMs` the clock does not jump.
+   */
+  | { atMs: number; kind: "clock-skew"; host: string; offsetMs?: number; drift?: number }
   | {
       atMs: number;
       kind: "link-quality";
@@ -157,7 +161,9 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
     case "pause":
       return { atMs, kind: "pause", host: field.target("host"), durationMs: field.number("durationMs", 0) };
     case "clock-skew": {
-      const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host"), offsetMs: field.number("offsetMs") };
+      if (value.offsetMs === undefined && value.drift === undefined) throw new FaultPlanError(`${where}: a clock-skew sets 'offsetMs', 'drift' or both`);
+      const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host") };
+      if (value.offsetMs !== undefined) event.offsetMs = field.number("offsetMs");
       if (value.drift !== undefined) event.drift = field.number("drift", -0.49, 0.49);
       return event;
     }
