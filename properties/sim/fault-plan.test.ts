@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
 import { FAULT_PLAN_VERSION, FaultPlanError, parsePlan, type FaultEvent, type FaultPlan } from "../../src/sim/faults/plan.ts";
-import { SWARM_KINDS, swarmPlan, type SwarmKind } from "../../src/sim/faults/swarm.ts";
+import { SWARM_KINDS, swarmPlan, type SwarmKind, type SwarmOptions } from "../../src/sim/faults/swarm.ts";
 import { Random } from "../../src/sim/random.ts";
 import {
   ambientSwarmPlan,
@@ -37,6 +37,7 @@ interface SwarmInput {
   hosts: string[];
   durationMs: number;
   kinds: SwarmKind[] | undefined;
+  clockDriftApart: boolean | undefined;
 }
 
 function swarmInputArbitrary(hostsMin: number): fc.Arbitrary<SwarmInput> {
@@ -45,11 +46,16 @@ function swarmInputArbitrary(hostsMin: number): fc.Arbitrary<SwarmInput> {
     hosts: fc.shuffledSubarray([...HOST_NAMES], { minLength: hostsMin }),
     durationMs: fc.integer({ min: 10, max: 60_000 }),
     kinds: fc.option(fc.subarray([...SWARM_KINDS]), { nil: undefined }),
+    clockDriftApart: fc.option(fc.boolean(), { nil: undefined }),
   });
 }
 
+function swarmOptionsOf(input: SwarmInput): SwarmOptions {
+  return { hosts: input.hosts, durationMs: input.durationMs, kinds: input.kinds, clockDriftApart: input.clockDriftApart };
+}
+
 function swarmOf(generate: SwarmGenerator, input: SwarmInput): FaultPlan {
-  return generate(new Random(input.seed), { hosts: input.hosts, durationMs: input.durationMs, ...(input.kinds === undefined ? {} : { kinds: input.kinds }) });
+  return generate(new Random(input.seed), swarmOptionsOf(input));
 }
 
 // ---------------------------------------------------------------------------
@@ -267,7 +273,7 @@ function swarmDeterminismProperty(generate: SwarmGenerator): fc.IProperty<[Swarm
     // Draws from the parent stream before the call must not matter: the generator forks by name.
     const random = new Random(input.seed);
     for (let i = 0; i < earlierDraws; i++) random.next();
-    const second = generate(random, { hosts: input.hosts, durationMs: input.durationMs, ...(input.kinds === undefined ? {} : { kinds: input.kinds }) });
+    const second = generate(random, swarmOptionsOf(input));
     expect(second).toStrictEqual(first);
   });
 }

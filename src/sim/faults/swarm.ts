@@ -9,6 +9,7 @@
  * or by the heal at its end.
  */
 import type { Random } from "../random.ts";
+import { ClockEpisodes } from "./clock-episodes.ts";
 import { FAULT_PLAN_VERSION, normalizePlan, type FaultEvent, type FaultKind, type FaultPlan } from "./plan.ts";
 
 export type SwarmKind = Exclude<FaultKind, "heal" | "restart">;
@@ -41,11 +42,19 @@ export interface SwarmOptions {
    * pauses then aim at a role ("@leader") instead of a fixed host.
    */
   roles?: readonly string[];
+  /**
+   * Clock episodes may change a host's drift without a skew at the same instant
+   * (clock-episodes.ts). Default: drawn per seed, half the runs; false keeps the
+   * first swarm's shape (a skew and a drift together) in every run.
+   */
+  clockDriftApart?: boolean;
 }
 
 export interface SwarmMix {
   enabled: SwarmKind[];
   episodes: Partial<Record<SwarmKind, number>>;
+  /** With clock-skew enabled: whether its episodes may change drift apart from skews. */
+  clockDriftApart?: boolean;
 }
 
 export function swarmPlan(random: Random, options: SwarmOptions): FaultPlan {
@@ -58,7 +67,9 @@ export function swarmPlan(random: Random, options: SwarmOptions): FaultPlan {
     mix.episodes[kind] = random.fork(`count/${kind}`).int(1, episodesMax);
   }
   const minority = Math.floor((options.hosts.length - 1) / 2);
-  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), options.diskFaultHosts ?? options.hosts.slice(0, minority));
+  const clock = new ClockEpisodes(random, options.clockDriftApart);
+  if (mix.enabled.includes("clock-skew")) mix.clockDriftApart = clock.apart;
+  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), options.diskFaultHosts ?? options.hosts.slice(0, minority), clock);
   const faults: FaultEvent[] = [];
   for (const kind of mix.enabled) {
     const stream = random.fork(`episodes/${kind}`);
@@ -74,6 +85,7 @@ class EpisodeGenerator {
     private readonly options: SwarmOptions,
     private readonly downAtOnceMax: number,
     private readonly diskFaultHosts: readonly string[],
+    private readonly clock: ClockEpisodes,
   ) {}
 
   episode(kind: SwarmKind, random: Random): FaultEvent[] {
@@ -108,7 +120,7 @@ class EpisodeGenerator {
         if (!this.takeDown(kind, target, start, start + Math.min(length, 2000))) return [];
         return [{ atMs: start, kind, host: target, durationMs: Math.min(length, 2000) }];
       case "clock-skew":
-        return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)) || 0, drift: random.float(-0.01, 0.01) }];
+        return this.clock.episode(random, host, start, end);
       case "link-quality": {
         const quality = { lossProbability: random.float(0, 0.2), duplicateProbability: random.float(0, 0.1), reorderProbability: random.float(0, 0.3) };
         // Half the episodes degrade one link only (TigerBeetle's packet simulator degrades paths).
