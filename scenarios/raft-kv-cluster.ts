@@ -58,7 +58,9 @@ export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
  * latency every Raft KV scenario draws per seed (recorded in the result). The
  * ranges cover the defaults and the corners where bugs live: one-entry appends,
  * one append in flight, tiny snapshot thresholds, no trailing log, heartbeats
- * close to the election timeout, slow fsyncs against a fast network.
+ * close to the election timeout, slow fsyncs against a fast network; and pre-vote
+ * on or off (hashicorp/raft's PreVoteDisabled), since it hides whole classes of
+ * election bugs when on.
  */
 export const RAFT_KV_KNOBS = {
   tickIntervalMs: (random) => random.pick([10, 20, 30]),
@@ -69,6 +71,7 @@ export const RAFT_KV_KNOBS = {
   maxEntriesPerAppend: (random) => random.pick([1, 4, 64]),
   maxInflightAppends: (random) => random.pick([1, 2, 8]),
   diskSyncMsMean: (random) => random.pick([0.2, 1, 5]),
+  preVote: (random) => random.bool(0.5),
 } as const satisfies Scenario["knobs"];
 
 /** The Raft options the knobs give. */
@@ -82,6 +85,7 @@ export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
     trailingLogEntries: knob<number>("trailingLogEntries"),
     maxEntriesPerAppend: knob<number>("maxEntriesPerAppend"),
     maxInflightAppends: knob<number>("maxInflightAppends"),
+    preVote: knob<boolean>("preVote"),
   };
 }
 

@@ -20,6 +20,7 @@
  * - raft-kv.replicas-converge (final): every replica holds the same map;
  * - progress: an operation is acknowledged after the heal and the replicas converge.
  */
+import { SHAPE_KINDS } from "../src/sim/faults/shapes.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { converged, describeReplicas, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload } from "./raft-kv-workload.ts";
@@ -45,6 +46,7 @@ export const raftKvLinearizable: Scenario = {
     "snapshot-installed": "raft.snapshot-installed",
     "leader-stepped-down-by-check-quorum": "raft.check-quorum-step-down",
   },
+  faultShapes: SHAPE_KINDS,
   setup,
 };
 
