@@ -44,6 +44,7 @@ const WORLDS: readonly CatalogueEntry[] = [
   fixture("sim-world", "crashKeepsDatagramHandlersWorld", "properties/sim/network-observed.test.ts", "blamed"),
   fixture("sim-world", "clogOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
   fixture("sim-world", "healLeavesOneLinkWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "undoOpensSharedLinksWorld", "properties/sim/network-observed.test.ts", "milder"),
   fixture("sim-world", "qualityOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
   fixture("sim-world", "staleEnvWorld", "properties/sim/process.test.ts", "blamed"),
   fixture("sim-world", "unguardedEnvWorld", "properties/sim/process.test.ts", "milder"),
