@@ -8,7 +8,9 @@
  * or, with `next`, the role's next holder: such an event waits from its time on,
  * and the runner calls `watch` after every step so that it strikes in the very step
  * in which a host takes the role (a new leader is cut off before its first entries
- * leave). No waiting event, and no undo of a fault's own duration, acts after `healAll`.
+ * leave). `healAll` drops what is pending when it is called: events waiting for a
+ * holder, strikes delayed, crashes' own restarts (it restarts every host itself) and
+ * isolations' own undos (it lifted them); events planned after it apply as planned.
  */
 import type { World } from "../world.ts";
 import { latencyWithMean, type LinkBlock } from "../net/links.ts";
@@ -40,12 +42,12 @@ interface Waiting {
 }
 
 export function applyPlan(world: World, plan: FaultPlan, disks?: DiskFaultTarget): FaultApplier {
-  const state: ApplyState = { world, disks, diskFaultsUntil: new Map(), pausedUntil: new Map(), healed: false };
+  const state: ApplyState = { world, disks, diskFaultsUntil: new Map(), pausedUntil: new Map(), healAlls: 0 };
   let waiting: Waiting[] = [];
   for (const planned of plan.faults) {
     world.scheduler.at(Math.max(planned.atMs, world.now), () => {
       if (isRoleEvent(planned) && planned.next !== undefined) {
-        if (!state.healed) waiting.push(wait(state, planned, planned.next.withinMs));
+        waiting.push(wait(state, planned, planned.next.withinMs));
         return;
       }
       strike(state, planned, resolveRoles(world, planned));
@@ -53,7 +55,8 @@ export function applyPlan(world: World, plan: FaultPlan, disks?: DiskFaultTarget
   }
   return {
     healAll: () => {
-      state.healed = true;
+      state.healAlls++;
+      for (const entry of waiting) entry.done = true;
       waiting = [];
       world.record(undefined, "fault.heal-all");
       world.network.heal();
@@ -92,8 +95,9 @@ function look(state: ApplyState, entry: Waiting): void {
     strike(state, entry.planned, event);
     return;
   }
+  const healAlls = state.healAlls;
   state.world.scheduler.schedule(delayMs, () => {
-    if (!state.healed) strike(state, entry.planned, event);
+    if (state.healAlls === healAlls) strike(state, entry.planned, event);
   }, { wakes: true });
 }
 
@@ -102,15 +106,15 @@ interface ApplyState {
   readonly disks: DiskFaultTarget | undefined;
   readonly diskFaultsUntil: Map<string, number>;
   readonly pausedUntil: Map<string, number>;
-  /** Set by healAll: from then on nothing strikes. */
-  healed: boolean;
+  /** Counts healAll calls: what was pending at one (a strike delayed, a crash's own restart) is dropped. */
+  healAlls: number;
 }
 
 /** Starts waiting for the next holder of `planned`'s role; the wait ends unfulfilled after `withinMs`. */
 function wait(state: ApplyState, planned: RoleEvent, withinMs: number): Waiting {
   const entry: Waiting = { planned, holder: state.world.resolveTarget(planned.host), passes: (planned.next?.nth ?? 1) - 1, done: false };
   state.world.scheduler.schedule(withinMs, () => {
-    if (entry.done || state.healed) return;
+    if (entry.done) return;
     entry.done = true;
     state.world.record(undefined, "fault.skipped", { ...describe(planned), reason: "nobody took the role in time" });
   });
@@ -188,8 +192,9 @@ function crash(state: ApplyState, event: Extract<FaultEvent, { kind: "crash" }>)
   if (!world.hasHost(event.host)) return;
   world.host(event.host).crash();
   if (event.durationMs === undefined) return;
+  const healAlls = state.healAlls;
   world.scheduler.schedule(event.durationMs, () => {
-    if (state.healed) return;
+    if (state.healAlls !== healAlls) return;
     world.record(event.host, "fault.restart", { host: event.host, after: "crash" });
     restart(world, event.host);
   });
