@@ -58,9 +58,7 @@ export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
  * latency every Raft KV scenario draws per seed (recorded in the result). The
  * ranges cover the defaults and the corners where bugs live: one-entry appends,
  * one append in flight, tiny snapshot thresholds, no trailing log, heartbeats
- * close to the election timeout, slow fsyncs against a fast network; and pre-vote
- * on or off (hashicorp/raft's PreVoteDisabled), since it hides whole classes of
- * election bugs when on.
+ * close to the election timeout, slow fsyncs against a fast network.
  */
 export const RAFT_KV_KNOBS = {
   tickIntervalMs: (random) => random.pick([10, 20, 30]),
@@ -71,11 +69,21 @@ export const RAFT_KV_KNOBS = {
   maxEntriesPerAppend: (random) => random.pick([1, 4, 64]),
   maxInflightAppends: (random) => random.pick([1, 2, 8]),
   diskSyncMsMean: (random) => random.pick([0.2, 1, 5]),
+} as const satisfies Scenario["knobs"];
+
+/**
+ * Pre-vote on or off (hashicorp/raft's PreVoteDisabled), for a scenario that judges
+ * safety alone under faults: pre-vote hides whole classes of election bugs (a vote
+ * counted from an earlier term) when on. Scenarios that need a stable leader to
+ * reach their state (a laggard caught up by snapshot, a leadership lost on cue)
+ * keep hashicorp/raft's default, on: without it a rejoining server deposes the leader.
+ */
+export const PRE_VOTE_KNOB = {
   preVote: (random) => random.bool(0.5),
 } as const satisfies Scenario["knobs"];
 
-/** The Raft options the knobs give. */
-export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
+/** The Raft options the knobs give (pre-vote only when the scenario draws it: PRE_VOTE_KNOB). */
+export function raftTuningOf(knob: KnobReader, options: { readonly drawsPreVote?: boolean } = {}): Partial<RaftNodeOptions> {
   const electionTimeoutTicks = knob<number>("electionTimeoutTicks");
   return {
     tickIntervalMs: knob<number>("tickIntervalMs"),
@@ -85,7 +93,7 @@ export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
     trailingLogEntries: knob<number>("trailingLogEntries"),
     maxEntriesPerAppend: knob<number>("maxEntriesPerAppend"),
     maxInflightAppends: knob<number>("maxInflightAppends"),
-    preVote: knob<boolean>("preVote"),
+    ...(options.drawsPreVote === true ? { preVote: knob<boolean>("preVote") } : {}),
   };
 }
 

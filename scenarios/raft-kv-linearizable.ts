@@ -22,7 +22,7 @@
  */
 import { SHAPE_KINDS } from "../src/sim/faults/shapes.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { converged, describeReplicas, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
+import { converged, describeReplicas, PRE_VOTE_KNOB, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload } from "./raft-kv-workload.ts";
 
 /** The servers a run has: n1..n3 or n1..n5 (the `servers` knob). */
@@ -39,7 +39,7 @@ export const raftKvLinearizable: Scenario = {
   livenessMs: 5_000,
   faultHosts: serversOf,
   ...RAFT_KV_SCENARIO_BASE,
-  knobs: { ...RAFT_KV_KNOBS, servers: (random) => random.pick([3, 5]) },
+  knobs: { ...RAFT_KV_KNOBS, ...PRE_VOTE_KNOB, servers: (random) => random.pick([3, 5]) },
   rareStates: {
     "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
     "follower-log-truncated": "raft.log-conflict-truncated",
@@ -54,7 +54,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const servers = serversOf(context.knob);
   const cluster = startKvCluster(context, {
     servers,
-    tuning: raftTuningOf(context.knob),
+    tuning: raftTuningOf(context.knob, { drawsPreVote: true }),
     ...(context.variant !== undefined ? { variant: context.variant } : {}),
   });
   const healedAndAcknowledged = () => {
