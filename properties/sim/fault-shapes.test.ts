@@ -30,8 +30,8 @@ interface ShapedInput {
   hosts: string[];
   durationMs: number;
   kinds: SwarmKind[] | undefined;
-  roles: string[];
-  shapes: ShapeKind[];
+  roles: readonly string[];
+  shapes: readonly ShapeKind[];
 }
 
 /** Options as scenarios give them: mostly with the leader role and every shape, often long enough for several. */
