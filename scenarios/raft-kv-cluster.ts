@@ -71,8 +71,19 @@ export const RAFT_KV_KNOBS = {
   diskSyncMsMean: (random) => random.pick([0.2, 1, 5]),
 } as const satisfies Scenario["knobs"];
 
-/** The Raft options the knobs give. */
-export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
+/**
+ * Pre-vote on or off (hashicorp/raft's PreVoteDisabled), for a scenario that judges
+ * safety alone under faults: pre-vote hides whole classes of election bugs (a vote
+ * counted from an earlier term) when on. Scenarios that need a stable leader to
+ * reach their state (a laggard caught up by snapshot, a leadership lost on cue)
+ * keep hashicorp/raft's default, on: without it a rejoining server deposes the leader.
+ */
+export const PRE_VOTE_KNOB = {
+  preVote: (random) => random.bool(0.5),
+} as const satisfies Scenario["knobs"];
+
+/** The Raft options the knobs give (pre-vote only when the scenario draws it: PRE_VOTE_KNOB). */
+export function raftTuningOf(knob: KnobReader, options: { readonly drawsPreVote?: boolean } = {}): Partial<RaftNodeOptions> {
   const electionTimeoutTicks = knob<number>("electionTimeoutTicks");
   return {
     tickIntervalMs: knob<number>("tickIntervalMs"),
@@ -82,6 +93,7 @@ export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
     trailingLogEntries: knob<number>("trailingLogEntries"),
     maxEntriesPerAppend: knob<number>("maxEntriesPerAppend"),
     maxInflightAppends: knob<number>("maxInflightAppends"),
+    ...(options.drawsPreVote === true ? { preVote: knob<boolean>("preVote") } : {}),
   };
 }
 

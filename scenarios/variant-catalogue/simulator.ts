@@ -13,6 +13,8 @@ const WHY = {
   tolerated: "it adds faults that a system must tolerate anyway: a correct system passes, so only the simulator property, which compares what was sent with what arrived, can tell it from a legitimate fault",
   blamed: "a correct system can fail under it, and a sweep reports that as the system's violation, never the simulator's: only the simulator property names the culprit",
   determinism: "no single run can see it: it shows only when two runs that should be the same (one seed twice, or one stream with and without another consumer) differ, which the property compares",
+  misaimed: "it strikes another host than the fault names (a role's previous holder, or its new one a step late): a correct system survives that run as it would any other, so no invariant of a system can tell; the property compares each strike with the role's holder at that moment",
+  recorded: "it changes only what a plan records about itself (the windows its fault shapes own), never what a run does: no invariant of a system can see it; the property reads the record against the plan's events",
   legal: "it gives a schedule that is still a legal one for the systems (ties at one instant in another order): only the scheduler property, which checks the order it promised, can see it",
 } as const;
 
@@ -47,11 +49,13 @@ const WORLDS: readonly CatalogueEntry[] = [
   fixture("sim-world", "crashKeepsDatagramHandlersWorld", "properties/sim/network-observed.test.ts", "blamed"),
   fixture("sim-world", "clogOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
   fixture("sim-world", "healLeavesOneLinkWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "undoOpensSharedLinksWorld", "properties/sim/network-observed.test.ts", "milder"),
   fixture("sim-world", "qualityOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
   fixture("sim-world", "staleEnvWorld", "properties/sim/process.test.ts", "blamed"),
   fixture("sim-world", "unguardedEnvWorld", "properties/sim/process.test.ts", "milder"),
   fixture("sim-world", "pauseIgnoredWorld", "properties/sim/process.test.ts", "milder"),
   fixture("sim-world", "crashIgnoredWorld", "properties/sim/process.test.ts", "milder"),
+  fixture("sim-world", "lateRoleWorld", "properties/sim/fault-roles.test.ts", "misaimed"),
 ];
 
 const SCHEDULERS: readonly CatalogueEntry[] = [
@@ -89,6 +93,9 @@ const REST: readonly CatalogueEntry[] = [
   fixture("sim-rpc", "idSwappingTransport", "properties/sim/rpc-property.test.ts", "blamed"),
   fixture("sim-swarm", "ambientSwarmPlan", "properties/sim/fault-plan.test.ts", "determinism"),
   fixture("sim-swarm", "majorityCrashingSwarmPlan", "properties/sim/fault-plan.test.ts", "blamed"),
+  fixture("sim-swarm", "trespassingSwarmPlan", "properties/sim/fault-shapes.test.ts", "tolerated"),
+  fixture("sim-swarm", "undoDroppingSwarmPlan", "properties/sim/fault-shapes.test.ts", "tolerated"),
+  fixture("sim-swarm", "windowUnderstatingSwarmPlan", "properties/sim/fault-shapes.test.ts", "recorded"),
   fixture("sim-checker", "checkIgnoringRealTime", "properties/check/real-time-order.test.ts", "milder"),
   fixture("scenario-supervisor", "cappedSupervise", "properties/scenarios/supervisor.test.ts", "blamed"),
 ];

@@ -120,6 +120,7 @@ export class RaftNode {
       trailingLogEntries: resolved.trailingLogEntries,
       maxEntriesPerAppend: resolved.maxEntriesPerAppend,
       maxInflightAppends: resolved.maxInflightAppends,
+      preVote: resolved.preVote,
       ...(resolved.brokenVariant !== undefined ? { brokenVariant: resolved.brokenVariant } : {}),
     }, storage.restore);
     const node = new RaftNode(env, resolved, storage, core);
