@@ -262,4 +262,28 @@ describe("the per-host disk system", () => {
     expect(traced).toContain("n1 disk.crash");
     expect(() => system.create("n1", new Random("again"))).toThrow();
   });
+
+  it("wipes one host's disk: empty live and durable contents, views made before are dead, faults kept", async () => {
+    const scheduler = new Scheduler();
+    const traced: string[] = [];
+    const system = createSimDisks({ trace: (host, kind) => traced.push(`${host} ${kind}`) });
+    system.create("n1", new Random("n1"));
+    const before = system.view("n1", new StandaloneContext(scheduler, "n1"));
+    const written = track(before.writeFile("/x", text("1")).then(() => before.syncDirectory("/")));
+    await scheduler.run();
+    expect(written().settled).toBe(true);
+    system.setDiskFaults("n1", { readErrorProbability: 0.5 });
+    system.wipe("n1");
+    expect(filesOf(system.disk("n1").liveSnapshot())).toEqual([]);
+    expect(filesOf(system.disk("n1").durableSnapshot())).toEqual([]);
+    expect(system.disk("n1").faults.readErrorProbability).toBe(0.5);
+    const stale = track(before.exists("/x"));
+    const after = system.view("n1", new StandaloneContext(scheduler, "n1"));
+    system.setDiskFaults("n1", undefined);
+    const fresh = track(after.exists("/x"));
+    await scheduler.run();
+    expect(stale().settled).toBe(false);
+    expect(fresh()).toEqual({ settled: true, ok: true, value: false });
+    expect(traced).toContain("n1 disk.wipe");
+  });
 });

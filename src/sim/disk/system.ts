@@ -57,6 +57,11 @@ export class SimDiskSystem implements DiskProvider, DiskFaultTarget {
     this.disk(host).crash();
   }
 
+  /** The host's disk is replaced by an empty one (an operator's remedy; the host should be down). */
+  wipe(host: string): void {
+    this.disk(host).wipe();
+  }
+
   view(host: string, incarnation: ProcessContext): Disk {
     return this.disk(host).view(incarnation);
   }
