@@ -4,7 +4,7 @@ import type { DiskError, FileHandle } from "../../src/sim/env.ts";
 import { Random } from "../../src/sim/random.ts";
 import { Scheduler } from "../../src/sim/scheduler.ts";
 import { StandaloneContext } from "../../src/sim/process-context.ts";
-import { SimDisk } from "../../src/sim/disk/sim-disk.ts";
+import { DEFAULT_DISK_CAPACITY_BYTES, SimDisk } from "../../src/sim/disk/sim-disk.ts";
 import type { SimDiskOptions } from "../../src/sim/disk/sim-disk.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import { MAXIMUM_PENDING_WRITES_PER_FILE, sectorCutLengths } from "../../src/sim/disk/pending-writes.ts";
@@ -263,7 +263,7 @@ describe("the per-host disk system", () => {
     expect(() => system.create("n1", new Random("again"))).toThrow();
   });
 
-  it("wipes one host's disk: empty live and durable contents, views made before are dead, faults kept", async () => {
+  it("wipes one host's disk: a new empty and healthy one, views made before are dead", async () => {
     const scheduler = new Scheduler();
     const traced: string[] = [];
     const system = createSimDisks({ trace: (host, kind) => traced.push(`${host} ${kind}`) });
@@ -272,14 +272,14 @@ describe("the per-host disk system", () => {
     const written = track(before.writeFile("/x", text("1")).then(() => before.syncDirectory("/")));
     await scheduler.run();
     expect(written().settled).toBe(true);
-    system.setDiskFaults("n1", { readErrorProbability: 0.5 });
+    system.setDiskFaults("n1", { readErrorProbability: 1, capacityBytes: 1 });
     system.wipe("n1");
     expect(filesOf(system.disk("n1").liveSnapshot())).toEqual([]);
     expect(filesOf(system.disk("n1").durableSnapshot())).toEqual([]);
-    expect(system.disk("n1").faults.readErrorProbability).toBe(0.5);
+    expect(system.disk("n1").faults.readErrorProbability).toBe(0);
+    expect(system.disk("n1").stats().capacityBytes).toBe(DEFAULT_DISK_CAPACITY_BYTES);
     const stale = track(before.exists("/x"));
     const after = system.view("n1", new StandaloneContext(scheduler, "n1"));
-    system.setDiskFaults("n1", undefined);
     const fresh = track(after.exists("/x"));
     await scheduler.run();
     expect(stale().settled).toBe(false);

@@ -109,12 +109,13 @@ export class SimDisk {
   }
 
   /**
-   * The operator replaced the disk: the volume is empty (and durably so). As at a
-   * crash, every view and handle made before, and every operation in flight, is
-   * dead. The faults in force stay (they belong to the plan, not to the volume).
+   * The operator replaced the disk by a new, empty and healthy one: no file, no
+   * fault in force. As at a crash, every view and handle made before, and every
+   * operation in flight, is dead.
    */
   wipe(): void {
     this.generation++;
+    this.faultInjector.clear();
     const report = this.state.wipe();
     this.trace("disk.wipe", { files: report.files, directories: report.directories });
   }

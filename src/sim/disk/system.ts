@@ -57,9 +57,11 @@ export class SimDiskSystem implements DiskProvider, DiskFaultTarget {
     this.disk(host).crash();
   }
 
-  /** The host's disk is replaced by an empty one (an operator's remedy; the host should be down). */
+  /** The host's disk is replaced by a new, empty one: no file, no fault, the initial capacity (an operator's remedy). */
   wipe(host: string): void {
-    this.disk(host).wipe();
+    const disk = this.disk(host);
+    disk.wipe();
+    disk.setCapacity(this.capacityBytes);
   }
 
   view(host: string, incarnation: ProcessContext): Disk {
