@@ -188,12 +188,19 @@ export class WipeAndRejoin {
     return false;
   }
 
-  /** Sends a configuration change unless one was sent less than OPERATOR_REQUEST_RETRY_MS ago; its outcome is read from the configuration. */
+  /**
+   * Sends a configuration change unless one is in flight: sent less than
+   * OPERATOR_REQUEST_RETRY_MS ago and not refused (a leader that died never answers).
+   * Its success is read from the configuration, never from the answer.
+   */
   private request(change: () => Promise<void>): void {
     const now = this.context.world.now;
     if (this.step.requestedAt !== undefined && now - this.step.requestedAt < OPERATOR_REQUEST_RETRY_MS) return;
-    this.step.requestedAt = now;
-    change().catch(() => undefined);
+    const step = this.step;
+    step.requestedAt = now;
+    change().catch(() => {
+      if (step.requestedAt === now) step.requestedAt = undefined;
+    });
   }
 
   /** The running, unpaused server that leads in the highest term, if any. */
