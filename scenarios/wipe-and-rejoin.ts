@@ -69,7 +69,13 @@ export class WipeAndRejoin {
   /** Servers whose supervisors must not start them: handed over, not wiped yet. */
   private readonly withheld = new Set<string>();
   private readonly joining = new Set<string>();
-  private step: { index: number; polls: number; requestedAt: number | undefined } = { index: 0, polls: 0, requestedAt: undefined };
+  /**
+   * Progress on the first server of the queue: the step it is at, the polls spent,
+   * when the change in flight was requested, and the index of the configuration
+   * entry that removed it (a re-add is a later entry: a deposed leader that never
+   * saw the removal still holds the server in an older one).
+   */
+  private step: { index: number; polls: number; requestedAt: number | undefined; removedAt: number } = { index: 0, polls: 0, requestedAt: undefined, removedAt: 0 };
   private polling = false;
 
   constructor(
@@ -143,14 +149,14 @@ export class WipeAndRejoin {
     const done = step === undefined || (step === "remove" ? this.remove(host) : step === "wipe" ? this.wipe(host) : this.add(host));
     if (!done) return;
     this.context.world.record(host, `operator.${step ?? "done"}`, { polls: this.step.polls });
-    this.step = { index: this.step.index + 1, polls: this.step.polls, requestedAt: undefined };
+    this.step = { ...this.step, index: this.step.index + 1, requestedAt: undefined };
     if (this.step.index >= this.steps().length) this.finish(host, "wiped-and-rejoined");
   }
 
   private finish(host: string, outcome: string): void {
     this.queue.shift();
     this.withheld.delete(host);
-    this.step = { index: 0, polls: 0, requestedAt: undefined };
+    this.step = { index: 0, polls: 0, requestedAt: undefined, removedAt: 0 };
     this.cluster.failures[outcome] = (this.cluster.failures[outcome] ?? 0) + 1;
     this.context.world.record(host, `operator.${outcome}`);
   }
@@ -160,7 +166,10 @@ export class WipeAndRejoin {
     const leader = this.leader();
     if (leader === undefined) return false;
     const configuration = leader.getConfiguration();
-    if (!configuration.voters.includes(host) && configuration.index <= Number(leader.stats().commit_index)) return true;
+    if (!configuration.voters.includes(host) && configuration.index <= Number(leader.stats().commit_index)) {
+      this.step.removedAt = configuration.index;
+      return true;
+    }
     this.request(() => leader.removeServer(host));
     return false;
   }
@@ -178,13 +187,14 @@ export class WipeAndRejoin {
     return true;
   }
 
-  /** True once a leader holds a committed configuration with `host`; else, once it runs, asks the leader to add it. */
+  /** True once a leader holds a committed configuration with `host`, later than the removal; else, once it runs, asks the leader to add it. */
   private add(host: string): boolean {
     const leader = this.leader();
     if (leader === undefined) return false;
     const configuration = leader.getConfiguration();
-    if (configuration.voters.includes(host) && configuration.index <= Number(leader.stats().commit_index)) return true;
-    if (this.cluster.live.has(host)) this.request(() => leader.addVoter(host));
+    const added = configuration.voters.includes(host) && configuration.index > this.step.removedAt;
+    if (added && configuration.index <= Number(leader.stats().commit_index)) return true;
+    if (!added && this.cluster.live.has(host)) this.request(() => leader.addVoter(host));
     return false;
   }
 

@@ -6,6 +6,8 @@
  * Shown failing on the broken operator it guards against: WipeWithoutRemoval
  * (wiped and restarted under its old identity without a removal) lets a laggard win
  * an election with the empty server's vote, caught by raft.leader-completeness.
+ * The trigger: only UNREADABLE_STARTS_BEFORE_WIPE unreadable-storage failures in a
+ * row hand a server over (a success or another failure starts the count again).
  * Method: raft-kv-wipe-rejoin on fixed seeds (its own episode), and
  * raft-kv-linearizable with an explicit fault plan whose disk faults fail every read
  * of one server's disk after a crash, for 3 and 5 servers.
@@ -14,7 +16,11 @@ import { describe, expect, it } from "vitest";
 import { raftKvLinearizable } from "../../scenarios/raft-kv-linearizable.ts";
 import { raftKvWipeRejoin, raftKvWipeRejoinWith } from "../../scenarios/raft-kv-wipe-rejoin.ts";
 import type { FaultPlan } from "../../src/sim/faults/plan.ts";
-import { runScenario, type RunResult } from "../../src/sim/runner.ts";
+import { runScenario, type RunResult, type ScenarioContext } from "../../src/sim/runner.ts";
+import { DiskError } from "../../src/sim/env.ts";
+import { World } from "../../src/sim/world.ts";
+import { ErrLogCorrupted, ErrSnapshotCorrupted } from "../../src/impl/raft/index.ts";
+import { UNREADABLE_STARTS_BEFORE_WIPE, WipeAndRejoin } from "../../scenarios/wipe-and-rejoin.ts";
 import { describeRun } from "../_support/describe-run.ts";
 import { WipeWithoutRemoval } from "./_fixtures/wipe-without-removal.ts";
 
@@ -23,6 +29,33 @@ const BROKEN_SEEDS = { first: 1, last: 10 };
 
 /** The safety invariants by which a lost committed write is caught. */
 const LOST_WRITE_INVARIANTS = /^(raft\.(leader-completeness|state-machine-safety|log-matching|election-safety)|raft-kv\.(linearizable|replicas-converge))$/;
+
+describe("the operator's trigger", () => {
+  const operatorOn = (world: World) => new WipeAndRejoin({ world } as unknown as ScenarioContext, { live: new Map(), failures: {} });
+  const unreadable = new ErrLogCorrupted("/raft/log", 0, "payload checksum mismatch");
+
+  it(`hands a server over after ${UNREADABLE_STARTS_BEFORE_WIPE} unreadable-storage failures in a row, and traces it`, () => {
+    const world = new World({ seed: 1 });
+    const operator = operatorOn(world);
+    for (let start = 1; start < UNREADABLE_STARTS_BEFORE_WIPE; start++) operator.startFailed("n1", unreadable);
+    expect(operator.handedOver("n1")).toBe(false);
+    operator.startFailed("n1", new ErrSnapshotCorrupted("/raft/stable", "EIO"));
+    expect(operator.handedOver("n1")).toBe(true);
+    expect(operator.handedOver("n2")).toBe(false);
+    expect(operator.joinsByAddition("n1")).toBe(false);
+  });
+
+  it("counts only failures in a row: a start that succeeds, or fails otherwise (a transient EIO), starts the count again", () => {
+    const world = new World({ seed: 1 });
+    const operator = operatorOn(world);
+    for (const interruption of [() => operator.started("n1"), () => operator.startFailed("n1", new DiskError("EIO", "read", "/raft/log"))]) {
+      for (let start = 1; start < UNREADABLE_STARTS_BEFORE_WIPE; start++) operator.startFailed("n1", unreadable);
+      interruption();
+    }
+    for (let start = 1; start < UNREADABLE_STARTS_BEFORE_WIPE; start++) operator.startFailed("n1", unreadable);
+    expect(operator.handedOver("n1")).toBe(false);
+  });
+});
 
 describe("raft-kv-wipe-rejoin", () => {
   for (const seed of [1, 2, 3]) {
