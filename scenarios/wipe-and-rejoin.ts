@@ -10,9 +10,11 @@
  * every OPERATOR_POLL_MS: (1) the leader removes the server (retried until a leader
  * holds a committed configuration without it); (2) the host is stopped, its disk
  * wiped, and started again (`joinsByAddition`: without bootstrap); (3) once it runs,
- * the leader adds it as a voter (retried until committed). One server at a time.
- * Each one is counted (`wiped-and-rejoined`, or `wipe-rejoin-abandoned` after
- * OPERATOR_POLLS_PER_SERVER_MAX polls) and traced (`operator.*`): never silent.
+ * the leader adds it as a voter (retried until committed); (4) it must catch up
+ * within OPERATOR_CATCH_UP_MS, else it is rejoined again from (1) (`rejoin-stalled`).
+ * One server at a time. Each one is counted (`wiped-and-rejoined`, or
+ * `wipe-rejoin-abandoned` after OPERATOR_POLLS_PER_SERVER_MAX polls) and traced
+ * (`operator.*`): never silent.
  *
  * Safety of a re-add under the same id (the scenario's hosts are the Raft ids): an
  * empty server could vote a second time in a term its old self voted in. It cannot
@@ -34,6 +36,8 @@ export const UNREADABLE_STARTS_BEFORE_WIPE = 3;
 export const OPERATOR_POLL_MS = 50;
 /** A configuration change not seen committed after this long is requested again, in true ms. */
 export const OPERATOR_REQUEST_RETRY_MS = 500;
+/** A rejoined server that has not caught up with the leader's commit index after this long is rejoined again (counted), in true ms. */
+export const OPERATOR_CATCH_UP_MS = 5_000;
 /** Polls spent on one server at most; beyond it the operator gives up on it (counted). */
 export const OPERATOR_POLLS_PER_SERVER_MAX = 10_000;
 
@@ -54,11 +58,29 @@ export interface OperatedCluster {
 }
 
 /** The steps of one wipe-and-rejoin, in order. */
-export type RejoinStep = "remove" | "wipe" | "add";
+export type RejoinStep = "remove" | "wipe" | "add" | "catch-up";
 
 /** True for the start failures that say the server's stores cannot be read. */
 export function isUnreadableStorage(error: unknown): boolean {
   return error instanceof ErrLogCorrupted || error instanceof ErrSnapshotCorrupted;
+}
+
+/** Progress on the server being worked on (the first of the queue). */
+interface Progress {
+  /** The step it is at (an index into `steps()`). */
+  index: number;
+  polls: number;
+  /** When the step began, in true ms. */
+  startedAt: number;
+  /** When the configuration change in flight was requested, if one is. */
+  requestedAt: number | undefined;
+  /**
+   * The index of the configuration entry that removed the server: a re-add is a later
+   * entry (a deposed leader that never saw the removal still lists it in an older one).
+   */
+  removedAt: number;
+  /** The leader's commit index when the catch-up step began. */
+  catchUpTarget?: number;
 }
 
 /** The operator of one cluster (see the file's comment). */
@@ -69,13 +91,7 @@ export class WipeAndRejoin {
   /** Servers whose supervisors must not start them: handed over, not wiped yet. */
   private readonly withheld = new Set<string>();
   private readonly joining = new Set<string>();
-  /**
-   * Progress on the first server of the queue: the step it is at, the polls spent,
-   * when the change in flight was requested, and the index of the configuration
-   * entry that removed it (a re-add is a later entry: a deposed leader that never
-   * saw the removal still holds the server in an older one).
-   */
-  private step: { index: number; polls: number; requestedAt: number | undefined; removedAt: number } = { index: 0, polls: 0, requestedAt: undefined, removedAt: 0 };
+  private step: Progress = { index: 0, polls: 0, startedAt: 0, requestedAt: undefined, removedAt: 0 };
   private polling = false;
 
   constructor(
@@ -85,7 +101,7 @@ export class WipeAndRejoin {
 
   /** The steps taken for each server (a fixture may leave one out). */
   protected steps(): readonly RejoinStep[] {
-    return ["remove", "wipe", "add"];
+    return ["remove", "wipe", "add", "catch-up"];
   }
 
   /** Returns `start` itself, noting whether the start of `host` succeeded or why it failed (before its caller hears). */
@@ -146,17 +162,31 @@ export class WipeAndRejoin {
       return;
     }
     const step = this.steps()[this.step.index];
-    const done = step === undefined || (step === "remove" ? this.remove(host) : step === "wipe" ? this.wipe(host) : this.add(host));
+    const done = step === undefined || this.take(step, host);
     if (!done) return;
     this.context.world.record(host, `operator.${step ?? "done"}`, { polls: this.step.polls });
-    this.step = { ...this.step, index: this.step.index + 1, requestedAt: undefined };
+    this.step = { ...this.step, index: this.step.index + 1, startedAt: this.context.world.now, requestedAt: undefined };
     if (this.step.index >= this.steps().length) this.finish(host, "wiped-and-rejoined");
+  }
+
+  /** Works on `step` for `host`; true once it is done. */
+  private take(step: RejoinStep, host: string): boolean {
+    switch (step) {
+      case "remove":
+        return this.remove(host);
+      case "wipe":
+        return this.wipe(host);
+      case "add":
+        return this.add(host);
+      case "catch-up":
+        return this.catchUp(host);
+    }
   }
 
   private finish(host: string, outcome: string): void {
     this.queue.shift();
     this.withheld.delete(host);
-    this.step = { index: 0, polls: 0, requestedAt: undefined, removedAt: 0 };
+    this.step = { index: 0, polls: 0, startedAt: this.context.world.now, requestedAt: undefined, removedAt: 0 };
     this.cluster.failures[outcome] = (this.cluster.failures[outcome] ?? 0) + 1;
     this.context.world.record(host, `operator.${outcome}`);
   }
@@ -195,6 +225,26 @@ export class WipeAndRejoin {
     const added = configuration.voters.includes(host) && configuration.index > this.step.removedAt;
     if (added && configuration.index <= Number(leader.stats().commit_index)) return true;
     if (!added && this.cluster.live.has(host)) this.request(() => leader.addVoter(host));
+    return false;
+  }
+
+  /**
+   * True once `host` applied what the leader had committed when the step began. A
+   * server that does not within OPERATOR_CATCH_UP_MS is rejoined again from the
+   * removal: a late acknowledgement from its wiped self (same id, same leader term)
+   * may have set its match index beyond its log, and the leader's progress, which
+   * never goes back below a match, would then stall it for good.
+   */
+  private catchUp(host: string): boolean {
+    const leader = this.leader();
+    const server = this.cluster.live.get(host);
+    if (leader !== undefined && this.step.catchUpTarget === undefined) this.step.catchUpTarget = Number(leader.stats().commit_index);
+    const target = this.step.catchUpTarget;
+    if (target !== undefined && server !== undefined && Number(server.node.stats().applied_index) >= target) return true;
+    if (this.context.world.now - this.step.startedAt < OPERATOR_CATCH_UP_MS) return false;
+    this.cluster.failures["rejoin-stalled"] = (this.cluster.failures["rejoin-stalled"] ?? 0) + 1;
+    this.context.world.record(host, "operator.rejoin-stalled", { target: target ?? -1 });
+    this.step = { index: 0, polls: this.step.polls, startedAt: this.context.world.now, requestedAt: undefined, removedAt: 0 };
     return false;
   }
 
