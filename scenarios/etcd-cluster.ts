@@ -107,8 +107,9 @@ export function reportProblems(context: ScenarioContext, cluster: EtcdCluster, r
   return reportClusterProblems(context, cluster, reported);
 }
 
-/** The running members when all run, one leads, and all applied its commit index; undefined otherwise. */
+/** The running members when all run, one leads, none is being wiped and rejoined, and all applied its commit index; undefined otherwise. */
 export function caughtUpServers(cluster: EtcdCluster): EtcdServer[] | undefined {
+  if (cluster.operator?.idle() === false) return undefined;
   const servers = cluster.servers.map((host) => cluster.live.get(host));
   if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
   const running = servers as EtcdServer[];

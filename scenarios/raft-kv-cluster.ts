@@ -165,7 +165,7 @@ export function reportProblems(context: ScenarioContext, cluster: KvCluster, rep
   return reportClusterProblems(context, cluster, reported);
 }
 
-/** True when every server runs, one leads, and all applied the same index and hold the same map. */
+/** True when every server runs, one leads, no server is being wiped and rejoined, and all applied the same index and hold the same map. */
 export function converged(cluster: KvCluster): boolean {
   const running = caughtUpServers(cluster);
   if (running === undefined) return false;
@@ -184,6 +184,7 @@ export function caughtUp(cluster: KvCluster): boolean {
 }
 
 function caughtUpServers(cluster: KvCluster): KvServer[] | undefined {
+  if (cluster.operator?.idle() === false) return undefined;
   const servers = cluster.servers.map((host) => cluster.live.get(host));
   if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
   const running = servers as KvServer[];

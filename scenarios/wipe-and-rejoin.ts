@@ -139,6 +139,11 @@ export class WipeAndRejoin {
     return this.withheld.has(host);
   }
 
+  /** True when no server is handed over or being rejoined (a cluster is not settled while one is). */
+  idle(): boolean {
+    return this.queue.length === 0;
+  }
+
   /** True when `host` was wiped to join as a new member: it starts without bootstrapping a cluster. */
   joinsByAddition(host: string): boolean {
     return this.joining.has(host);
