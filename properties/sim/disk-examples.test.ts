@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { DiskError, FileHandle } from "../../src/sim/env.ts";
 import { Random } from "../../src/sim/random.ts";
 import { Scheduler } from "../../src/sim/scheduler.ts";
+import { World } from "../../src/sim/world.ts";
 import { StandaloneContext } from "../../src/sim/process-context.ts";
 import { DEFAULT_DISK_CAPACITY_BYTES, SimDisk } from "../../src/sim/disk/sim-disk.ts";
 import type { SimDiskOptions } from "../../src/sim/disk/sim-disk.ts";
@@ -285,5 +286,14 @@ describe("the per-host disk system", () => {
     expect(stale().settled).toBe(false);
     expect(fresh()).toEqual({ settled: true, ok: true, value: false });
     expect(traced).toContain("n1 disk.wipe");
+  });
+
+  it("lets a world wipe a host's disk only while the host is down", () => {
+    const world = new World({ seed: 1, disks: createSimDisks() });
+    const host = world.addHost("n1", () => new Promise<void>(() => undefined));
+    host.start();
+    expect(() => world.wipeDisk("n1")).toThrow(/must be down/);
+    host.stop();
+    expect(() => world.wipeDisk("n1")).not.toThrow();
   });
 });
