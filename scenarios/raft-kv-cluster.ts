@@ -1,7 +1,9 @@
 /**
  * The server side of the raft-kv scenarios: one host per KV server (runKvServer),
  * each under a supervisor that starts it again after a fatal disk failure or a
- * failed start, with a capped backoff, for as long as the run lasts (supervisor.ts), and the records the
+ * failed start, with a capped backoff, for as long as the run lasts (supervisor.ts);
+ * a server whose disk can no longer be read is wiped and rejoined by the operator
+ * (wipe-and-rejoin.ts, counted as `wiped-and-rejoined`); and the records the
  * scenarios check continuously:
  * - raft.election-safety: at most one leader per term (from the leadership observers);
  * - raft.state-machine-safety: no two hosts apply different commands at one index
@@ -15,6 +17,7 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { supervise } from "./supervisor.ts";
+import { WipeAndRejoin } from "./wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
 
@@ -26,6 +29,8 @@ export interface KvClusterOptions {
   readonly readMode?: KvReadMode;
   /** The scenario's variant name, if it is one of the raft node's or core's broken variants. */
   readonly variant?: string;
+  /** The operator that wipes and rejoins a server whose disk cannot be read (default: WipeAndRejoin; fixtures break it). */
+  readonly operator?: (context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin;
 }
 
 /** What the cluster's hosts record as they run. */
@@ -42,6 +47,8 @@ export interface KvCluster {
   readonly failures: Record<string, number>;
   /** Raft's safety properties across the servers, from their observers. */
   readonly raftSafety: RaftSafetyChecker;
+  /** Wipes and rejoins a server whose disk cannot be read (set by startKvCluster). */
+  operator: WipeAndRejoin | undefined;
 }
 
 /** Broken variants a KV scenario offers: every one of the node's and of the core's. */
@@ -113,7 +120,9 @@ export const RAFT_KV_SCENARIO_BASE = {
 /** Adds and starts one host per server; returns the records they fill. */
 
 export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
-  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
+  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety(), operator: undefined };
+  const operator = (options.operator ?? ((scenario, records) => new WipeAndRejoin(scenario, records)))(context, cluster);
+  cluster.operator = operator;
   for (const host of options.servers) {
     cluster.appliedIds.set(host, new Set());
     context.world.addHost(host, (env) => superviseServer(env, cluster, options)).start();
@@ -132,10 +141,18 @@ function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
 async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
   const applied = cluster.appliedIds.get(env.host) as Set<string>;
+  const operator = cluster.operator as WipeAndRejoin;
   await supervise(env, cluster.failures, {
+    retired: () => operator.handedOver(env.host),
     start: () =>
-      runKvServer(env, {
-        raft: { ...options.tuning, ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
+      operator.watchStart(env.host, runKvServer(env, {
+        raft: {
+          ...options.tuning,
+          ...options.raft,
+          ...variantOptions(options.variant),
+          bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
+          observer: raftObserverOf(cluster, env.host, env.hash.crc32),
+        },
         ...(options.readMode ? { readMode: options.readMode } : {}),
         onApply: (index, command) => {
           const text = command === undefined ? "(not a command)" : JSON.stringify(command);
@@ -144,7 +161,7 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
           cluster.appliedAt.set(index, text);
           if (command !== undefined) applied.add(command.id);
         },
-      }),
+      })),
     run: async (server) => {
       cluster.live.set(env.host, server);
       observeElectionSafety(server.node, env.host, cluster, "raft.election-safety");
@@ -160,7 +177,7 @@ export function reportProblems(context: ScenarioContext, cluster: KvCluster, rep
   return reportClusterProblems(context, cluster, reported);
 }
 
-/** True when every server runs, one leads, and all applied the same index and hold the same map. */
+/** True when every server runs, one leads, no server is being wiped and rejoined, and all applied the same index and hold the same map. */
 export function converged(cluster: KvCluster): boolean {
   const running = caughtUpServers(cluster);
   if (running === undefined) return false;
@@ -179,6 +196,7 @@ export function caughtUp(cluster: KvCluster): boolean {
 }
 
 function caughtUpServers(cluster: KvCluster): KvServer[] | undefined {
+  if (cluster.operator?.idle() === false) return undefined;
   const servers = cluster.servers.map((host) => cluster.live.get(host));
   if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
   const running = servers as KvServer[];

@@ -1,7 +1,7 @@
 /**
  * The catalogue's entries for the simulator's own broken fixtures that apply to a
  * whole run (a world, its scheduler, random streams, disks, RPC wire, swarm plans,
- * checker, supervisor). None is swept: `dst variants` runs scenarios on the shipping
+ * checker, supervisor, operator). None is swept: `dst variants` runs scenarios on the shipping
  * simulator, and the fixtures live beside the properties that catch them, off the
  * shipping path. Each reason says what a scenario would see if it ran on one.
  */
@@ -98,6 +98,7 @@ const REST: readonly CatalogueEntry[] = [
   fixture("sim-swarm", "windowUnderstatingSwarmPlan", "properties/sim/fault-shapes.test.ts", "recorded"),
   fixture("sim-checker", "checkIgnoringRealTime", "properties/check/real-time-order.test.ts", "milder"),
   fixture("scenario-supervisor", "cappedSupervise", "properties/scenarios/supervisor.test.ts", "blamed"),
+  fixture("scenario-operator", "WipeWithoutRemoval", "properties/raft/wipe-rejoin.test.ts", "blamed"),
 ];
 
 /** Every simulator fixture that applies to a whole run. */

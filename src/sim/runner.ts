@@ -40,6 +40,8 @@ export interface ScenarioContext {
   readonly knob: KnobReader;
   /** The fault plan this run applies (a scenario that acts on the world itself keeps out of its way); absent outside the runner. */
   readonly faultPlan?: FaultPlan;
+  /** The run's disks (Scenario.createDisks), for a scenario that sets disk faults itself; absent without them. */
+  readonly disks?: DiskSystem;
   phase(): Phase;
   /** Virtual time at which the liveness phase began (undefined before). */
   livenessStartedAt(): number | undefined;
@@ -275,6 +277,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     params: options.params ?? {},
     knob,
     faultPlan: plan,
+    disks,
     phase: () => phase,
     livenessStartedAt: () => livenessStart,
   };
