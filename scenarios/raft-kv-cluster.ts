@@ -11,6 +11,7 @@
  */
 import type { BrokenVariant } from "../src/impl/raft/index.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } from "../src/impl/raft/index.ts";
+import type { RaftObserver } from "../src/impl/raft/node/observer.ts";
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
@@ -43,6 +44,14 @@ export interface KvCluster {
   readonly appliedAt: Map<number, string>;
   /** Ids of the commands each host applied (in any incarnation). */
   readonly appliedIds: Map<string, Set<string>>;
+  /**
+   * The log index each command id was applied at, with the hosts that applied it
+   * there: two hosts agreeing make the index the command's (one host alone may be a
+   * deposed leader applying its own uncommitted entry).
+   */
+  readonly indexOfId: Map<string, { readonly index: number; readonly hosts: Set<string> }>;
+  /** The highest snapshot index each host's state came from (installed from a leader or restored at start); its entries it never applied one by one. */
+  readonly snapshotThrough: Map<string, number>;
   readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
   readonly failures: Record<string, number>;
   /** Raft's safety properties across the servers, from their observers. */
@@ -120,7 +129,7 @@ export const RAFT_KV_SCENARIO_BASE = {
 /** Adds and starts one host per server; returns the records they fill. */
 
 export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
-  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety(), operator: undefined };
+  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), indexOfId: new Map(), snapshotThrough: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety(), operator: undefined };
   const operator = (options.operator ?? ((scenario, records) => new WipeAndRejoin(scenario, records)))(context, cluster);
   cluster.operator = operator;
   for (const host of options.servers) {
@@ -151,7 +160,7 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
           ...options.raft,
           ...variantOptions(options.variant),
           bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
-          observer: raftObserverOf(cluster, env.host, env.hash.crc32),
+          observer: withSnapshotRecords(raftObserverOf(cluster, env.host, env.hash.crc32), cluster, env.host),
         },
         ...(options.readMode ? { readMode: options.readMode } : {}),
         onApply: (index, command) => {
@@ -159,7 +168,12 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
           const other = cluster.appliedAt.get(index);
           if (other !== undefined && other !== text) cluster.problems.push({ invariant: "raft.state-machine-safety", host: env.host, details: `${env.host} applied ${text} at index ${index}, another server ${other}` });
           cluster.appliedAt.set(index, text);
-          if (command !== undefined) applied.add(command.id);
+          if (command !== undefined) {
+            applied.add(command.id);
+            const at = cluster.indexOfId.get(command.id);
+            if (at === undefined) cluster.indexOfId.set(command.id, { index, hosts: new Set([env.host]) });
+            else if (at.index === index) at.hosts.add(env.host);
+          }
         },
       })),
     run: async (server) => {
@@ -170,6 +184,39 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
       return reason?.name;
     },
   });
+}
+
+/**
+ * Whether `host` holds the command `id`: it applied it, or its state came from a
+ * snapshot through the index two other hosts applied it at (a follower that installs
+ * a snapshot never applies the entries behind it one by one).
+ */
+export function holdsCommand(cluster: KvCluster, host: string, id: string): boolean {
+  if (cluster.appliedIds.get(host)?.has(id) === true) return true;
+  const at = cluster.indexOfId.get(id);
+  return at !== undefined && at.hosts.size >= 2 && at.index <= (cluster.snapshotThrough.get(host) ?? 0);
+}
+
+/** `observer` (if any), with the snapshots `host` installs or restores at start recorded in the cluster's snapshotThrough. */
+function withSnapshotRecords(observer: RaftObserver | undefined, cluster: KvCluster, host: string): RaftObserver {
+  const note = (index: number) => {
+    if (index > (cluster.snapshotThrough.get(host) ?? 0)) cluster.snapshotThrough.set(host, index);
+  };
+  return {
+    restored: (base, entries) => {
+      note(base.index);
+      observer?.restored(base, entries);
+    },
+    persisted: (change) => {
+      if (change.snapshot !== undefined) note(change.snapshot.index);
+      observer?.persisted(change);
+    },
+    compacted: (index) => observer?.compacted(index),
+    leadership: (role, term) => observer?.leadership(role, term),
+    committed: (commitIndex, term) => observer?.committed(commitIndex, term),
+    applied: (entry) => observer?.applied(entry),
+    acknowledged: (matchIndex, term) => observer?.acknowledged(matchIndex, term),
+  };
 }
 
 /** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
