@@ -11,7 +11,7 @@ import { runBroker, type Broker, type BrokerOptions } from "../src/impl/gazette/
 import { runFragmentStore, type FragmentStoreObserver, type FragmentStoreOptions } from "../src/impl/gazette/broker/fragment/store.ts";
 import { FRAGMENT_STORE_PORT } from "../src/impl/gazette/broker/fragment/store-url.ts";
 import { BROKER_PORT } from "../src/impl/gazette/broker/types.ts";
-import { RouteCache, type RouteCacheBrokenVariant } from "../src/impl/gazette/client/route-cache.ts";
+import { RouteCache } from "../src/impl/gazette/client/route-cache.ts";
 import { routedJournalClient, type RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import { journalClientOverRpc, routeDialer } from "../src/impl/gazette/protocol/rpc-binding.ts";
 import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
@@ -148,9 +148,9 @@ export function scenarioJournalSpec(name: string, storeUrl: string, overrides: P
  * a RouteCache. `brokers` may be a function, asked at each dial: the brokers a
  * service address resolves to at that moment (a cluster whose members change).
  */
-export function brokersClient(env: Env, brokers: readonly BrokerHost[] | (() => readonly BrokerHost[]), deadlines: { callDeadlineMs: number; readDeadlineMs: number }, routeCacheBrokenVariant?: RouteCacheBrokenVariant): RoutedJournalClient {
+export function brokersClient(env: Env, brokers: readonly BrokerHost[] | (() => readonly BrokerHost[]), deadlines: { callDeadlineMs: number; readDeadlineMs: number }): RoutedJournalClient {
   const random = env.random.fork("dial");
   const fallback = () => random.pick(typeof brokers === "function" ? brokers() : brokers).host;
   const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: fallback(), port: BROKER_PORT }, random })(dispatch), deadlines);
-  return routedJournalClient(dial, new RouteCache(ROUTE_CACHE_SIZE, ROUTE_CACHE_TTL_MS, env.clock, routeCacheBrokenVariant));
+  return routedJournalClient(dial, new RouteCache(ROUTE_CACHE_SIZE, ROUTE_CACHE_TTL_MS, env.clock));
 }
