@@ -167,7 +167,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     },
     progress: () => progressed(context, churn),
     finish: async () => {
-      audit = await auditJournals(context, workload.ledger, { journals: ALL_JOURNALS, brokers: BROKERS.map((broker) => broker.host), storeUrl: cluster.storeUrl });
+      audit = await auditJournals(context, workload.ledger, { journals: ALL_JOURNALS, brokers: membership.current(), storeUrl: cluster.storeUrl });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       churn.dependencies.checkFailedUnread([...workload.parsers, ...audit.parsers]);
