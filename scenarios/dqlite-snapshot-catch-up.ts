@@ -10,9 +10,14 @@
  * the follower catches up on), and one
  * client (c1) inserting rows of ROW_BYTES (so the rows span many pages and a lost
  * page loses rows), each labelled. The scenario's own faults (no swarm plan): the
- * first follower seen after ISOLATE_AT_MS is isolated for ISOLATE_MS; once it has
- * installed a snapshot it runs CRASH_AFTER_INSTALL_MS more, crashes (still in the
- * safety phase), and starts again RESTART_AFTER_MS later.
+ * laggard episode of dqlite-laggard.ts, from LAGGARD_START_MS: a follower of the
+ * ready leader is isolated until the others compacted their logs past it (or
+ * LAGGARD_HEAL_BY_MS), then healed; once it has installed a snapshot it runs a
+ * little more, crashes (still in the safety phase) and starts again. Healing on
+ * compaction, not after a fixed time, keeps the episode inside the safety phase
+ * when an election comes late (buggify's dropped messages delayed the first leader
+ * past 1 s: with a fixed 700 ms isolation the install came after the safety phase
+ * and the restart never happened).
  * Variants: the dqlite servers' (DQLITE_BROKEN_VARIANTS) and two of the Raft node's:
  * "ignore-install-snapshot-state" (the follower keeps its own databases when it
  * installs a snapshot), which this scenario exists to catch, and "no-snapshot-retry"
@@ -36,6 +41,7 @@ import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation } from "./client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_BROKEN_VARIANTS, DQLITE_SCENARIO_BASE, queryLeader, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { Laggard, type LaggardOutcome } from "./dqlite-laggard.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "c1";
@@ -44,10 +50,13 @@ const NAME = "dqlite-snapshot-catch-up";
 /** The Raft node's variants this scenario offers (the others are raft-kv's). */
 const RAFT_VARIANTS: readonly BrokenNodeVariant[] = ["ignore-install-snapshot-state", "no-snapshot-retry"];
 const ROW_BYTES = 1_000;
-const ISOLATE_AT_MS = 300;
-const ISOLATE_MS = 700;
-const CRASH_AFTER_INSTALL_MS = 200;
-const RESTART_AFTER_MS = 100;
+const SAFETY_MS = 2_200;
+/** The servers' log kept behind a snapshot (small, so a short isolation falls behind it). */
+const TRAILING_LOG_ENTRIES = 4;
+const LAGGARD_START_MS = 300;
+/** The last moment a laggard attempt starts, and the latest heal: an install, a crash and a restart must fit after them. */
+const LAGGARD_LAST_START_MS = 1_500;
+const LAGGARD_HEAL_BY_MS = 1_800;
 const THINK_MS_MAX = 10;
 const RETRY_MS = 50;
 const QUIESCE_MS_MAX = 5_000;
@@ -55,7 +64,7 @@ const QUIESCE_MS_MAX = 5_000;
 export const dqliteSnapshotCatchUp: Scenario = {
   name: NAME,
   description: "a dqlite follower isolated past log compaction catches up by InstallSnapshot; restarted from snapshot and log, its databases equal the others'",
-  safetyMs: 1_800,
+  safetyMs: SAFETY_MS,
   livenessMs: 4_000,
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
@@ -66,12 +75,6 @@ export const dqliteSnapshotCatchUp: Scenario = {
 
 /** What the client and the fault schedule record. */
 interface Run {
-  laggard: string | undefined;
-  /** The laggard installed a snapshot (traced raft.snapshot-restored). */
-  installed: boolean;
-  /** The laggard's restarted process started from a snapshot (raft.started with a snapshot index). */
-  restartedFromSnapshot: boolean;
-  crashed: boolean;
   lastOkAt: number | undefined;
   running: boolean;
   readonly acknowledged: Set<string>;
@@ -81,20 +84,22 @@ interface Run {
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
-  const run: Run = { laggard: undefined, installed: false, restartedFromSnapshot: false, crashed: false, lastOkAt: undefined, running: true, acknowledged: new Set(), failed: new Set(), counts: {} };
+  const run: Run = { lastOkAt: undefined, running: true, acknowledged: new Set(), failed: new Set(), counts: {} };
   const raftVariant = RAFT_VARIANTS.find((name) => name === context.variant);
+  let created = false;
+  const laggard = new Laggard(context, {
+    name: NAME,
+    trailingLogEntries: TRAILING_LOG_ENTRIES,
+    startAtMs: LAGGARD_START_MS,
+    lastStartMs: LAGGARD_LAST_START_MS,
+    healByMs: LAGGARD_HEAL_BY_MS,
+    ready: () => created,
+  });
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     ...(context.variant !== undefined && raftVariant === undefined ? { variant: context.variant } : {}),
-    node: { checkpointThresholdFrames: 16, raft: { snapshotThresholdEntries: 16, trailingLogEntries: 4, brokenNodeVariant: raftVariant } },
-    watchTrace: (host, kind, fields) => {
-      if (host !== run.laggard) return;
-      if (kind === "raft.snapshot-restored" && !run.installed) {
-        run.installed = true;
-        crashLater(context, host, run);
-      }
-      if (kind === "raft.started" && run.crashed && Number(fields?.snapshot ?? 0) > 0) run.restartedFromSnapshot = true;
-    },
+    node: { checkpointThresholdFrames: 16, raft: { snapshotThresholdEntries: 16, trailingLogEntries: TRAILING_LOG_ENTRIES, brokenNodeVariant: raftVariant } },
+    watchTrace: (host, kind, fields) => laggard.watch(host, kind, fields),
   });
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
@@ -104,7 +109,9 @@ function setup(context: ScenarioContext): ScenarioHooks {
   world
     .addHost(CLIENT, async (env) => {
       try {
-        await runWriter(env, random, run, healedAndAcknowledged);
+        await runWriter(env, random, run, healedAndAcknowledged, () => {
+          created = true;
+        });
       } finally {
         run.running = false;
       }
@@ -114,36 +121,12 @@ function setup(context: ScenarioContext): ScenarioHooks {
   return {
     check: () => {
       reported = reportProblems(context, cluster, reported);
-      isolateFollower(context, cluster, run);
+      laggard.step(cluster);
     },
     progress: () => healedAndAcknowledged() && caughtUp(cluster),
-    finish: () => finish(context, cluster, run),
-    summary: () => ({ ...run.counts, laggard: run.laggard ?? "none", terms: cluster.leadersByTerm.size, ...cluster.failures }),
+    finish: () => finish(context, cluster, run, laggard.outcome()),
+    summary: () => ({ ...run.counts, laggard: laggard.outcome().host ?? "none", laggardAttempts: laggard.outcome().attempts, terms: cluster.leadersByTerm.size, ...cluster.failures }),
   };
-}
-
-/** Once, after ISOLATE_AT_MS: isolates a follower of the current leader and schedules the heal. */
-function isolateFollower(context: ScenarioContext, cluster: DqliteCluster, run: Run): void {
-  const { world } = context;
-  if (run.laggard !== undefined || world.now < ISOLATE_AT_MS || context.phase() !== "safety") return;
-  const leader = SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader());
-  if (leader === undefined) return;
-  const follower = SERVERS.find((host) => host !== leader) as string;
-  run.laggard = follower;
-  world.network.isolate(follower);
-  world.record(undefined, `${NAME}.follower-isolated`, { follower });
-  world.scheduler.schedule(ISOLATE_MS, () => world.network.heal());
-}
-
-/** After the laggard's install: crashes it CRASH_AFTER_INSTALL_MS later (if the safety phase still runs), restarts it RESTART_AFTER_MS after that. */
-function crashLater(context: ScenarioContext, host: string, run: Run): void {
-  const { world } = context;
-  world.scheduler.schedule(CRASH_AFTER_INSTALL_MS, () => {
-    if (context.phase() !== "safety") return;
-    run.crashed = true;
-    world.host(host).crash();
-    world.scheduler.schedule(RESTART_AFTER_MS, () => world.host(host).start());
-  });
 }
 
 function tally(run: Run, name: string): void {
@@ -151,13 +134,14 @@ function tally(run: Run, name: string): void {
 }
 
 /** Creates the table, then inserts labelled rows until `stop`, recording each outcome. */
-async function runWriter(env: Env, random: Random, run: Run, stop: () => boolean): Promise<void> {
+async function runWriter(env: Env, random: Random, run: Run, stop: () => boolean, onCreated: () => void): Promise<void> {
   const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_500, callDeadlineMs: 400, attemptsMax: 20 });
   for (;;) {
     const traced = invokeOperation(env, "create");
     try {
       await client.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
       traced.ok();
+      onCreated();
       break;
     } catch (error) {
       if (!(error instanceof DqliteError)) throw error;
@@ -185,14 +169,13 @@ async function runWriter(env: Env, random: Random, run: Run, stop: () => boolean
   }
 }
 
-async function finish(context: ScenarioContext, cluster: DqliteCluster, run: Run): Promise<void> {
+async function finish(context: ScenarioContext, cluster: DqliteCluster, run: Run, laggard: LaggardOutcome): Promise<void> {
   const { world } = context;
   await quiesce(context, cluster, () => run.running, QUIESCE_MS_MAX);
-  if (!run.installed) {
-    world.violate({ invariant: `${NAME}.snapshot-installed`, kind: "liveness", details: `the isolated follower (${run.laggard ?? "none"}) caught up without InstallSnapshot` });
-  }
-  if (!run.restartedFromSnapshot) {
-    world.violate({ invariant: `${NAME}.restart-from-snapshot`, kind: "liveness", details: `the restarted follower (${run.laggard ?? "none"}) did not restore a snapshot at start` });
+  if (laggard.installedDatabases === undefined) {
+    world.violate({ invariant: `${NAME}.snapshot-installed`, kind: "liveness", details: `the isolated follower (${laggard.host ?? "none"}, ${laggard.attempts} attempts) caught up without InstallSnapshot` });
+  } else if (!laggard.restartedFromSnapshot) {
+    world.violate({ invariant: `${NAME}.restart-from-snapshot`, kind: "liveness", details: `the restarted follower (${laggard.host ?? "none"}) did not restore a snapshot at start` });
   }
   const labels = await queryLeader(context, cluster, DATABASE, "SELECT rtrim(v, '.') FROM t ORDER BY id");
   if (labels !== undefined) checkRows(context, run, labels.map((row) => String(row[0])));

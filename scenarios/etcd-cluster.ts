@@ -1,8 +1,10 @@
 /**
  * The server side of the etcd scenarios: one host per member (runEtcdServer), each
  * under a supervisor that starts it again after a fatal disk failure or a failed
- * start, with a capped backoff, for as long as the run lasts (supervisor.ts), and the records the scenarios
- * check continuously:
+ * start, with a capped backoff, for as long as the run lasts (supervisor.ts); a
+ * member whose disk can no longer be read is wiped and rejoined by the operator
+ * (wipe-and-rejoin.ts, counted as `wiped-and-rejoined`); and the records the
+ * scenarios check continuously:
  * - etcd.election-safety: at most one leader per Raft term;
  * - etcd.state-machine-safety: no two members apply different commands at one
  *   index, or the same command with different results (revision, success).
@@ -14,6 +16,7 @@ import type { Env } from "../src/sim/env.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { supervise } from "./supervisor.ts";
+import { WipeAndRejoin } from "./wipe-and-rejoin.ts";
 import type { ScenarioContext } from "../src/sim/runner.ts";
 
 
@@ -38,6 +41,8 @@ export interface EtcdCluster {
   readonly failures: Record<string, number>;
   /** Raft's safety properties across the members, from their observers. */
   readonly raftSafety: RaftSafetyChecker;
+  /** Wipes and rejoins a member whose disk cannot be read (set by startEtcdCluster). */
+  operator: WipeAndRejoin | undefined;
 }
 
 export const ETCD_SCENARIO_BASE = {
@@ -53,7 +58,8 @@ function describeApplied(command: unknown, result: { ok: boolean; revision?: num
 }
 
 export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterOptions): EtcdCluster {
-  const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
+  const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety(), operator: undefined };
+  cluster.operator = new WipeAndRejoin(context, cluster);
   for (const host of options.servers) context.world.addHost(host, (env) => superviseMember(env, cluster, options)).start();
   declareLeaderRole(context, () => [...cluster.live].map(([host, server]) => [host, server.node]));
   return cluster;
@@ -63,10 +69,16 @@ export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterO
 async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
   const brokenVariant = options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS ? (options.variant as ServerBrokenVariant) : undefined;
+  const operator = cluster.operator as WipeAndRejoin;
   await supervise(env, cluster.failures, {
+    retired: () => operator.handedOver(env.host),
     start: () =>
-      runEtcdServer(env, {
-        raft: { ...options.raft, bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
+      operator.watchStart(env.host, runEtcdServer(env, {
+        raft: {
+          ...options.raft,
+          bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
+          observer: raftObserverOf(cluster, env.host, env.hash.crc32),
+        },
         ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
         ...(options.autoCompactionRetentionRevisions !== undefined ? { autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions, autoCompactionIntervalMs: 200 } : {}),
         ...(brokenVariant !== undefined ? { brokenVariant } : {}),
@@ -79,7 +91,7 @@ async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClus
             options.onApplied?.(env.host, index, command, result);
           },
         },
-      }),
+      })),
     run: async (server) => {
       cluster.live.set(env.host, server);
       observeElectionSafety(server.node, env.host, cluster, "etcd.election-safety");
@@ -95,8 +107,9 @@ export function reportProblems(context: ScenarioContext, cluster: EtcdCluster, r
   return reportClusterProblems(context, cluster, reported);
 }
 
-/** The running members when all run, one leads, and all applied its commit index; undefined otherwise. */
+/** The running members when all run, one leads, none is being wiped and rejoined, and all applied its commit index; undefined otherwise. */
 export function caughtUpServers(cluster: EtcdCluster): EtcdServer[] | undefined {
+  if (cluster.operator?.idle() === false) return undefined;
   const servers = cluster.servers.map((host) => cluster.live.get(host));
   if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
   const running = servers as EtcdServer[];

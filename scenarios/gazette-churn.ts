@@ -23,27 +23,29 @@
  * the second record depending on the first; once, w3's second depends on an
  * append to orders/archive instead. Readers r1, r2 and r3 (DoNotProxy) read the
  * two journals from offset 0 with blocking RetryReaders, r4 reads
- * orders/archive. A lister polls ListJournals with a PolledList. Clients dial
+ * orders/archive. A lister application follows a PolledList (ListJournals in
+ * pages of two journals), taking its listing on each update signal. Clients dial
  * the live brokers when they know no route (a service address).
  * Invariants: gazette.whole-records, gazette.offsets-agree (continuous);
  * gazette.acknowledged-readable, gazette.append-order (final;
- * scenarios/gazette-records.ts); gazette.append-dependencies and
+ * scenarios/gazette-records.ts); gazette.no-jump-without-retention (final;
+ * scenarios/gazette-workload.ts); gazette.append-dependencies and
  * gazette.read-only (continuous and final; scenarios/gazette-dependencies.ts);
  * gazette.route-converged (final, once the liveness phase showed progress and
  * the live brokers' key spaces agree): for each journal a writer had an append
  * acknowledged after the heal, its RouteCache holds the journal's route in the
- * key space (members and primary), and the PolledList's latest listing holds
- * every journal's route. Liveness: after the heal every writer is acknowledged,
- * every reader reaches the acknowledged end of its journal, each writer is
- * acknowledged after the last route change of the journals it writes, and the
- * PolledList polled twice after it.
+ * key space (members and primary), and the listing the lister took last holds
+ * every journal's route, each journal once. Liveness: after the heal every
+ * writer and every writable journal has an append acknowledged, every reader
+ * reaches the acknowledged end of its journal, each writer is acknowledged
+ * after the last route change of the journals it writes, and the lister took
+ * two updates after it.
  */
-import { ALLOCATOR_BROKEN_VARIANTS, type AllocatorBrokenVariant } from "../src/impl/gazette/broker/allocator.ts";
 import type { AppendServiceBrokenVariant, AppendServiceOptions } from "../src/impl/gazette/client/append-service.ts";
-import { PolledList, type PolledListOptions } from "../src/impl/gazette/client/polled-list.ts";
+import { PolledList, type PolledListBrokenVariant, type PolledListOptions } from "../src/impl/gazette/client/polled-list.ts";
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import { JOURNAL_FLAGS } from "../src/impl/gazette/protocol/journal-spec.ts";
-import { listRequest } from "../src/impl/gazette/protocol/messages.ts";
+import { listRequest, type ListResponse } from "../src/impl/gazette/protocol/messages.ts";
 import { routesEquivalent, type Route } from "../src/impl/gazette/protocol/route.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
@@ -54,7 +56,8 @@ import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts,
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger } from "./gazette-records.ts";
-import { acknowledgedEnd, applySpecs, newJournalWorkload, startReaders, type JournalWorkload } from "./gazette-workload.ts";
+import { pickVariants } from "./gazette-variants.ts";
+import { acknowledgedEnd, applySpecs, checkNoJumps, newJournalWorkload, startReaders, type JournalWorkload } from "./gazette-workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
 /** broker-1 to broker-6; broker-5 and broker-6 join later. */
@@ -73,7 +76,7 @@ const READERS = [
 const WRITERS = ["w1", "w2", "w3"] as const;
 const SAFETY_MS = 12_000;
 const LIST_INTERVAL_MS = 500;
-/** Polls a PolledList must complete after the last route change (the first may have begun before it). */
+/** Updates the lister must take after the last route change (the poll behind the first may have begun before it). */
 const POLLS_AFTER_CHANGE = 2;
 
 /** Measured: a leave's journals are reassigned and what the survivors hold is persisted within ~150 ms (seed 1); ten times that. */
@@ -97,11 +100,16 @@ const APPEND_SERVICE_VARIANTS = {
   "ignore-dependencies": "AppendService appends a batch without waiting for its dependencies (an append whose dependency fails still commits)",
   "batch-across-dependencies": "AppendService batches an append into a queued batch whose dependencies do not cover its own",
   "forget-failures": "AppendService forgets a journal's failure: later appends of the journal go on as if nothing failed",
+  "dispatch-concurrently": "AppendService dispatches a journal's next batch before the previous one finished (its appends may commit out of order)",
+  "retry-everything": "AppendService retries every failed append, statuses Gazette does not retry included (NOT_ALLOWED is retried until the attempts run out)",
 } as const satisfies Partial<Record<AppendServiceBrokenVariant, string>>;
 const CLIENT_VARIANTS = {
   "ignore-response-route": "the Appender does not feed the response header's route to the RouteCache (stale routes are never corrected)",
   "keep-first-listing": "PolledList keeps its first listing for ever (polls succeed, the listing never changes)",
+  "no-update-signal": "PolledList never signals an update (the application waiting on it keeps its first listing)",
 } as const;
+/** Journals per List page of the PolledList: the three journals take two pages. */
+const LIST_PAGE_LIMIT = 2;
 
 export const gazetteChurn: Scenario = {
   name: "gazette-churn",
@@ -111,8 +119,7 @@ export const gazetteChurn: Scenario = {
   faultHosts: BROKERS.map((broker) => broker.host),
   ...GAZETTE_BROKER_FAULTS,
   variants: {
-    "promote-newest": ALLOCATOR_BROKEN_VARIANTS["promote-newest"],
-    "replace-survivors": ALLOCATOR_BROKEN_VARIANTS["replace-survivors"],
+    ...pickVariants(["promote-newest", "replace-survivors", "page-token-inclusive"]),
     ...APPEND_SERVICE_VARIANTS,
     ...CLIENT_VARIANTS,
   },
@@ -134,16 +141,16 @@ interface Churn {
   readonly writerClients: Map<string, RoutedJournalClient>;
   readonly watch: RouteWatch;
   readonly counts: ChurnCounts;
-  lister: PolledList | undefined;
+  /** What the lister application last took from its PolledList, on its update signal, and how many updates it took. */
+  listing: { readonly response: ListResponse; readonly updates: number } | undefined;
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const variant = context.variant;
-  const allocator = variant === "promote-newest" || variant === "replace-survivors" ? (variant as AllocatorBrokenVariant) : undefined;
   const membership = new Membership(BROKERS, JOINERS);
-  const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: STORE, membership, broker: { leaseTtlSeconds: 2, ...(allocator !== undefined ? { brokenVariants: { allocator } } : {}) } });
+  const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: STORE, membership, broker: { leaseTtlSeconds: 2 } });
   const workload = newJournalWorkload();
-  const churn: Churn = { cluster, workload, dependencies: new DependencyLedger(context, workload, new Set([READ_ONLY])), writerClients: new Map(), watch: new RouteWatch(), counts: { joins: 0, leaves: 0 }, lister: undefined };
+  const churn: Churn = { cluster, workload, dependencies: new DependencyLedger(context, workload, new Set([READ_ONLY])), writerClients: new Map(), watch: new RouteWatch(), counts: { joins: 0, leaves: 0 }, listing: undefined };
   const client = (env: Env): RoutedJournalClient => brokersClient(env, () => liveBrokers(cluster), { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
   const specs = [...JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl)), scenarioJournalSpec(READ_ONLY, cluster.storeUrl, { flags: JOURNAL_FLAGS.O_RDONLY })];
   context.world.addHost("admin", (env) => applySpecs(env, client(env), specs, workload)).start();
@@ -155,14 +162,15 @@ function setup(context: ScenarioContext): ScenarioHooks {
     context.world.addHost(role.host, (env) => dependentWriteLoop(env, workload, churn.dependencies, role, () => newWriterClient(churn, role.host, client(env)), serviceOptions(variant))).start();
   }
   startReaders(context, workload, READERS, client);
-  context.world.addHost("lister", (env) => listLoop(env, client(env), churn, variant === "keep-first-listing" ? { brokenVariant: "keep-first-listing" } : {})).start();
+  const listVariant: PolledListOptions = variant === "keep-first-listing" || variant === "no-update-signal" ? { brokenVariant: variant as PolledListBrokenVariant } : {};
+  context.world.addHost("lister", (env) => listLoop(env, client(env), churn, listVariant)).start();
   let reported = 0;
   let etcdReported = 0;
   let audit: Audit | undefined;
   return {
     check: () => {
       etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
-      churn.watch.observe(context.world.now, cluster, churn.lister?.pollCount ?? 0);
+      churn.watch.observe(context.world.now, cluster, churn.listing?.updates ?? 0);
       reported = workload.ledger.report(context, reported);
     },
     progress: () => progressed(context, churn),
@@ -170,6 +178,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
       audit = await auditJournals(context, workload.ledger, { journals: ALL_JOURNALS, brokers: membership.current(), storeUrl: cluster.storeUrl });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
+      checkNoJumps(context, workload);
       churn.dependencies.checkFailedUnread([...workload.parsers, ...audit.parsers]);
       checkRoutes(context, churn);
     },
@@ -206,19 +215,26 @@ function liveBrokers(cluster: GazetteCluster): readonly BrokerHost[] {
   return live.length > 0 ? live : BROKERS;
 }
 
+/** The lister application: a PolledList in pages of LIST_PAGE_LIMIT; it takes the listing each time the list signals an update (Gazette's UpdateCh). */
 async function listLoop(env: Env, client: RoutedJournalClient, churn: Churn, options: PolledListOptions): Promise<void> {
   while (!churn.workload.applied) await env.clock.sleep(50);
-  for (let attempt = 0; attempt < 1_000; attempt++) {
+  let lister: PolledList | undefined;
+  for (let attempt = 0; attempt < 1_000 && lister === undefined; attempt++) {
     // The first listing is the client operation; the PolledList's later polls run inside it, untraced.
     const traced = invokeOperation(env, "list");
     try {
-      churn.lister = await PolledList.create(env, client, LIST_INTERVAL_MS, listRequest(), options);
+      lister = await PolledList.create(env, client, LIST_INTERVAL_MS, listRequest({ pageLimit: LIST_PAGE_LIMIT }), options);
       traced.ok();
-      return;
     } catch (error) {
       traced.failedWith(error, false);
       await env.clock.sleep(200);
     }
+  }
+  if (lister === undefined) return;
+  churn.listing = { response: lister.list(), updates: 0 };
+  for (let updates = 1; updates < 1_000_000; updates++) {
+    await lister.waitForUpdate();
+    churn.listing = { response: lister.list(), updates };
   }
 }
 
@@ -226,11 +242,11 @@ async function listLoop(env: Env, client: RoutedJournalClient, churn: Churn, opt
 class RouteWatch {
   private readonly keys = new Map<string, string>();
   readonly changedAt = new Map<string, number>();
-  /** The PolledList's poll count at the last change. */
-  pollsAtChange = 0;
+  /** The updates the lister had taken at the last change. */
+  updatesAtChange = 0;
   private observedAt = -1;
 
-  observe(now: number, cluster: GazetteCluster, polls: number): void {
+  observe(now: number, cluster: GazetteCluster, updates: number): void {
     if (now === this.observedAt) return;
     this.observedAt = now;
     for (const journal of ALL_JOURNALS) {
@@ -239,7 +255,7 @@ class RouteWatch {
       if (key === this.keys.get(journal)) continue;
       this.keys.set(journal, key);
       this.changedAt.set(journal, now);
-      this.pollsAtChange = polls;
+      this.updatesAtChange = updates;
     }
   }
 }
@@ -251,12 +267,14 @@ function progressed(context: ScenarioContext, churn: Churn): boolean {
   if (!WRITERS.every((writer) => (workload.lastAckAt.get(writer) ?? -1) >= since)) return false;
   if (!workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal))) return false;
   if (!ALL_JOURNALS.every((journal) => agreedRoute(churn.cluster, journal) !== undefined)) return false;
+  const acknowledgedSince = (journal: string) => WRITERS.some((writer) => (churn.dependencies.acknowledgedAt.get(writer)?.get(journal) ?? -1) >= since);
+  if (!JOURNALS.every(acknowledgedSince)) return false;
   for (const writer of WRITERS) {
     for (const [journal, at] of churn.dependencies.acknowledgedAt.get(writer) ?? []) {
       if (at >= since && at < (watch.changedAt.get(journal) ?? 0)) return false;
     }
   }
-  return churn.lister !== undefined && churn.lister.pollCount >= watch.pollsAtChange + POLLS_AFTER_CHANGE;
+  return churn.listing !== undefined && churn.listing.updates >= watch.updatesAtChange + POLLS_AFTER_CHANGE;
 }
 
 /** gazette.route-converged (see the file comment). */
@@ -264,7 +282,10 @@ function checkRoutes(context: ScenarioContext, churn: Churn): void {
   const since = context.livenessStartedAt() ?? 0;
   const violate = (details: string) => context.world.violate({ invariant: "gazette.route-converged", kind: "safety", details });
   const describe = (route: Route | undefined) => (route === undefined ? "none" : routeKey(route));
-  const listing = churn.lister?.list();
+  const listing = churn.listing?.response;
+  const names = listing?.journals.map((entry) => entry.spec.name) ?? [];
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  if (repeated.length > 0) violate(`the PolledList lists ${repeated.join(", ")} more than once (${names.join(", ")})`);
   for (const journal of ALL_JOURNALS) {
     const route = agreedRoute(churn.cluster, journal);
     if (route === undefined) {

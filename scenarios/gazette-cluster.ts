@@ -8,7 +8,7 @@
  * broker that left for good.
  */
 import { runBroker, type Broker, type BrokerOptions } from "../src/impl/gazette/broker/broker.ts";
-import { runFragmentStore, type FragmentStoreObserver } from "../src/impl/gazette/broker/fragment/store.ts";
+import { runFragmentStore, type FragmentStoreObserver, type FragmentStoreOptions } from "../src/impl/gazette/broker/fragment/store.ts";
 import { FRAGMENT_STORE_PORT } from "../src/impl/gazette/broker/fragment/store-url.ts";
 import { BROKER_PORT } from "../src/impl/gazette/broker/types.ts";
 import { RouteCache } from "../src/impl/gazette/client/route-cache.ts";
@@ -19,6 +19,7 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
+import { brokerVariantsOf, storeVariantOf } from "./gazette-variants.ts";
 import { supervise } from "./supervisor.ts";
 
 
@@ -48,6 +49,10 @@ export interface BrokerMembership {
   /** True once the host's broker left for good: its supervisor does not start it again. */
   departed(host: string): boolean;
 }
+
+/** The clients' RouteCache: routes cached at most, and how long one is trusted (ms). */
+const ROUTE_CACHE_SIZE = 64;
+const ROUTE_CACHE_TTL_MS = 10_000;
 
 /** How often a host that has not joined yet looks again (ms). */
 const JOIN_POLL_MS = 100;
@@ -81,16 +86,23 @@ export const GAZETTE_SCENARIO_BASE = {
   createDisks: () => createSimDisks(),
 } as const;
 
+/**
+ * Starts the cluster. A run's variant that breaks the brokers or the store
+ * (scenarios/gazette-variants.ts) reaches every broker, or the store.
+ */
 export function startGazetteCluster(context: ScenarioContext, options: GazetteClusterOptions): GazetteCluster {
+  const brokenVariants = brokerVariantsOf(context.variant);
+  if (brokenVariants !== undefined) options = { ...options, broker: { ...options.broker, brokenVariants: { ...options.broker?.brokenVariants, ...brokenVariants } } };
   const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: options.etcdCompactionRetentionRevisions ?? 2_000 });
   const cluster: GazetteCluster = { etcd, brokers: new Map(), failures: {}, storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/` };
-  context.world.addHost(options.store, (env) => runStore(env, options.storeObserver)).start();
+  const storeVariant = storeVariantOf(context.variant);
+  context.world.addHost(options.store, (env) => runStore(env, { observer: options.storeObserver, brokenVariant: storeVariant })).start();
   for (const broker of options.brokers) context.world.addHost(broker.host, (env) => superviseBroker(env, cluster, options, broker)).start();
   return cluster;
 }
 
-async function runStore(env: Env, observer: FragmentStoreObserver | undefined): Promise<void> {
-  await runFragmentStore(env, observer !== undefined ? { observer } : {}).closed;
+async function runStore(env: Env, options: FragmentStoreOptions): Promise<void> {
+  await runFragmentStore(env, options).closed;
 }
 
 
@@ -140,5 +152,5 @@ export function brokersClient(env: Env, brokers: readonly BrokerHost[] | (() => 
   const random = env.random.fork("dial");
   const fallback = () => random.pick(typeof brokers === "function" ? brokers() : brokers).host;
   const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: fallback(), port: BROKER_PORT }, random })(dispatch), deadlines);
-  return routedJournalClient(dial, new RouteCache(64, 10_000, env.clock));
+  return routedJournalClient(dial, new RouteCache(ROUTE_CACHE_SIZE, ROUTE_CACHE_TTL_MS, env.clock));
 }

@@ -11,9 +11,10 @@
  * Method: 3 etcd members (not faulted), a fragment store host, 5 brokers in two
  * zones; two journals with replication 3 and 4 KiB fragments. Writers w1, w2
  * append records (scenarios/gazette-records.ts) one at a time through an
- * AppendService with a RouteCache; readers r1, r2 read each journal from offset 0
- * with blocking RetryReaders, and r3 reads with DoNotProxy (fragment URLs from
- * the store). The swarm faults the brokers, at most one down at once (so that
+ * AppendService with a RouteCache, and give up on one append in twenty after
+ * writing part of its record (Require with an error: rolled back); readers r1,
+ * r2 read each journal from offset 0 with blocking RetryReaders, and r3 reads
+ * with DoNotProxy (fragment URLs from the store). The swarm faults the brokers, at most one down at once (so that
  * the spools holding not-yet-persisted content survive: three replicas, one
  * lost at a time). Isolation and pauses count as down too (a broker that
  * loses its lease stops and loses its spools), and a broker stays counted as
@@ -24,11 +25,18 @@
  * what an operator does, `gazctl journals reset-head`
  * (scenarios/gazette-operator.ts).
  * Invariants: gazette.whole-records, gazette.offsets-agree (continuous);
- * gazette.acknowledged-readable, gazette.append-order (final); liveness: after
- * the heal every writer is acknowledged and every reader reaches the end of
- * its journal.
+ * gazette.acknowledged-readable, gazette.append-order,
+ * gazette.no-jump-without-retention (no reader skips offsets of these
+ * journals, whose fragments nothing deletes, unless the operator reset the
+ * head) (final); liveness: after the heal every writer and every journal has
+ * an append acknowledged, and every reader reaches the end of its journal.
+ * Variants: expose-unadopted and discard-keeps-sum (brokers), no-rollback and
+ * restart-at-original-offset (client). skip-sync-roll and
+ * commit-before-peers-ack need states this cluster does not reach (a primary
+ * behind its peers; a peer failing mid-commit, then the primary): the 3-broker
+ * replication properties catch them (scenarios/variant-catalogue).
  */
-import { REPLICATION_BROKEN_VARIANTS, type ReplicationBrokenVariant } from "../src/impl/gazette/broker/append.ts";
+import type { AppendServiceOptions } from "../src/impl/gazette/client/append-service.ts";
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
@@ -36,7 +44,8 @@ import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJo
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger } from "./gazette-records.ts";
-import { acknowledgedEnd, applySpecs, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
+import { pickVariants } from "./gazette-variants.ts";
+import { acknowledgedEnd, applySpecs, checkNoJumps, everyJournalAcknowledged, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
 
 export const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
 export const BROKERS: readonly BrokerHost[] = [
@@ -55,6 +64,15 @@ const READERS = [
   { host: "r3", journal: JOURNALS[0], doNotProxy: true },
 ] as const;
 
+/** The share of appends a writer aborts after writing part of its record (rolled back: never read). */
+const ABORTED_SHARE = 0.05;
+
+/** Broken variants of the client package (fixtures), by name. */
+const CLIENT_VARIANTS = {
+  "restart-at-original-offset": "a RetryReader restarts a failed read at the offset it was created with, not where it got to (bytes are returned again)",
+  "no-rollback": "an AsyncAppend whose application required an error is not rolled back at Release: the part written is appended",
+} as const;
+
 export const gazetteJournals: Scenario = {
   name: "gazette-journals",
   description: "Gazette brokers (replication 3) with appenders and retrying readers under broker faults; appends atomic, offsets agree, acknowledged appends readable, writer order kept",
@@ -62,11 +80,7 @@ export const gazetteJournals: Scenario = {
   livenessMs: 12_000,
   faultHosts: BROKERS.map((broker) => broker.host),
   ...GAZETTE_BROKER_FAULTS,
-  variants: {
-    "skip-sync-roll": REPLICATION_BROKEN_VARIANTS["skip-sync-roll"],
-    "commit-before-peers-ack": REPLICATION_BROKEN_VARIANTS["commit-before-peers-ack"],
-    "expose-unadopted": REPLICATION_BROKEN_VARIANTS["expose-unadopted"],
-  },
+  variants: { ...pickVariants(["expose-unadopted", "discard-keeps-sum"]), ...CLIENT_VARIANTS },
   ...GAZETTE_SCENARIO_BASE,
   rareStates: {
     "append-rolled-back": "gazette.broker.append-rolled-back",
@@ -88,13 +102,13 @@ function setup(context: ScenarioContext): ScenarioHooks {
 
 /** The journals workload on this cluster; gazette-outages runs it with other faults and options. */
 export function setupJournals(context: ScenarioContext, options: Pick<GazetteClusterOptions, "etcdCompactionRetentionRevisions">): ScenarioHooks {
-  const replication = context.variant !== undefined && context.variant in REPLICATION_BROKEN_VARIANTS ? (context.variant as ReplicationBrokenVariant) : undefined;
-  const cluster = startGazetteCluster(context, { ...options, etcd: ETCD, brokers: BROKERS, store: STORE, broker: { leaseTtlSeconds: 2, ...(replication !== undefined ? { brokenVariants: { replication } } : {}) } });
+  const cluster = startGazetteCluster(context, { ...options, etcd: ETCD, brokers: BROKERS, store: STORE, broker: { leaseTtlSeconds: 2 } });
   const workload = newJournalWorkload();
   const specs = JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl));
   context.world.addHost("admin", (env) => applySpecs(env, gazetteClient(env), specs, workload)).start();
-  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => gazetteClient(env))).start();
-  startReaders(context, workload, READERS, gazetteClient);
+  const service: AppendServiceOptions = context.variant === "no-rollback" ? { brokenVariant: "no-rollback" } : {};
+  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => gazetteClient(env), { abortedShare: ABORTED_SHARE, service })).start();
+  startReaders(context, workload, READERS, gazetteClient, context.variant === "restart-at-original-offset" ? { brokenVariant: "restart-at-original-offset" } : undefined);
   let reported = 0;
   let etcdReported = 0;
   let audit: Audit | undefined;
@@ -107,12 +121,14 @@ export function setupJournals(context: ScenarioContext, options: Pick<GazetteClu
       const since = context.livenessStartedAt();
       if (since === undefined || !workload.applied) return false;
       if (!WRITERS.every((writer) => (workload.lastAckAt.get(writer) ?? -1) >= since)) return false;
+      if (!everyJournalAcknowledged(workload, JOURNALS, since)) return false;
       return workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal));
     },
     finish: async () => {
       audit = await auditJournals(context, workload.ledger, { journals: JOURNALS, brokers: BROKERS.map((broker) => broker.host), storeUrl: cluster.storeUrl });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
+      checkNoJumps(context, workload);
     },
     summary: () => ({ ...workload.counts, ...cluster.failures, readTo: workload.parsers.map((parser) => parser.next).join("/"), ...auditFigures(audit) }),
   };

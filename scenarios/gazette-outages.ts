@@ -20,9 +20,12 @@
  * away; in the seeds swept so far the key space changes too slowly for that to
  * happen (the key-space properties cover the reload).
  * Invariants: those of gazette-journals (gazette.whole-records,
- * gazette.offsets-agree, gazette.acknowledged-readable, gazette.append-order);
- * liveness: after the heal every writer is acknowledged and every reader reaches
- * the end of its journal.
+ * gazette.offsets-agree, gazette.acknowledged-readable, gazette.append-order,
+ * gazette.no-jump-without-retention); liveness: after the heal every writer and
+ * every journal is acknowledged and every reader reaches the end of its journal.
+ * Variants: gazette-journals', and jump-into-gap-at-once (store outages leave
+ * gaps in the fragment index, which the variant skips at once instead of
+ * waiting for the fragment: a reader jumps in a journal without retention).
  * Budget: a broker's 2 s lease is renewed every 667 ms, each attempt bounded by
  * the etcd client's 500 ms call deadline. A cut resets the brokers' connections
  * to etcd, and every dial made during it (the key space's watch redials at once,
@@ -40,6 +43,7 @@
 import type { Scenario } from "../src/sim/runner.ts";
 import { GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE } from "./gazette-cluster.ts";
 import { BROKERS, ETCD, gazetteJournals, setupJournals, STORE } from "./gazette-journals.ts";
+import { pickVariants } from "./gazette-variants.ts";
 
 /** Revisions etcd keeps: a few seconds of the key space's changes. */
 const COMPACTION_RETENTION_REVISIONS = 5;
@@ -54,7 +58,7 @@ export const gazetteOutages: Scenario = {
   // No partitions: one that cuts the brokers off from every etcd member takes all their leases, so all of them down at once.
   faultKinds: ["crash", "pause", "isolate", "clog", "link-quality", "disk-faults"],
   diskFaultHosts: [STORE],
-  ...(gazetteJournals.variants !== undefined ? { variants: gazetteJournals.variants } : {}),
+  variants: { ...gazetteJournals.variants, ...pickVariants(["jump-into-gap-at-once"]) },
   ...GAZETTE_SCENARIO_BASE,
   rareStates: {
     "fragment-store-unavailable": "gazette.fragment-store.unavailable",

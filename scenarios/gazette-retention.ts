@@ -31,10 +31,7 @@
  * acknowledged, the tail reaches the acknowledged end, and every laggard
  * finishes a session.
  */
-import { INDEX_BROKEN_VARIANTS, type IndexBrokenVariant } from "../src/impl/gazette/broker/fragment/index.ts";
-import { INDEX_REFRESH_BROKEN_VARIANTS, type IndexRefreshBrokenVariant } from "../src/impl/gazette/broker/fragment/index-refresh.ts";
 import type { FragmentStoreObserver } from "../src/impl/gazette/broker/fragment/store.ts";
-import type { BrokerOptions } from "../src/impl/gazette/broker/broker.ts";
 import type { Fragment } from "../src/impl/gazette/protocol/fragment.ts";
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../src/sim/env.ts";
@@ -43,6 +40,7 @@ import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJo
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger, RecordParser, type Ledger } from "./gazette-records.ts";
+import { pickVariants } from "./gazette-variants.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./gazette-workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
@@ -86,9 +84,7 @@ export const gazetteRetention: Scenario = {
   faultHosts: BROKERS.map((broker) => broker.host),
   ...GAZETTE_BROKER_FAULTS,
   variants: {
-    "retention-ignores-age": INDEX_REFRESH_BROKEN_VARIANTS["retention-ignores-age"],
-    "no-jump-before-first": INDEX_BROKEN_VARIANTS["no-jump-before-first"],
-    "jump-before-first-at-once": INDEX_BROKEN_VARIANTS["jump-before-first-at-once"],
+    ...pickVariants(["retention-ignores-age", "no-jump-before-first", "jump-before-first-at-once"]),
     ...CLIENT_BROKEN_VARIANTS,
   },
   ...GAZETTE_SCENARIO_BASE,
@@ -145,23 +141,15 @@ class StoreHistory {
   }
 }
 
-function brokerVariants(variant: string | undefined): BrokerOptions["brokenVariants"] {
-  if (variant === undefined) return undefined;
-  if (variant in INDEX_REFRESH_BROKEN_VARIANTS) return { indexRefresh: variant as IndexRefreshBrokenVariant };
-  if (variant in INDEX_BROKEN_VARIANTS) return { index: variant as IndexBrokenVariant };
-  return undefined;
-}
-
 function setup(context: ScenarioContext): ScenarioHooks {
   const workload = newJournalWorkload();
   const history = new StoreHistory(context, workload.ledger);
-  const brokenVariants = brokerVariants(context.variant);
   const cluster = startGazetteCluster(context, {
     etcd: ETCD,
     brokers: BROKERS,
     store: STORE,
     storeObserver: history.observer(),
-    broker: { leaseTtlSeconds: 2, persistIntervalMs: PERSIST_INTERVAL_MS, ...(brokenVariants !== undefined ? { brokenVariants } : {}) },
+    broker: { leaseTtlSeconds: 2, persistIntervalMs: PERSIST_INTERVAL_MS },
   });
   const spec = scenarioJournalSpec(JOURNAL, cluster.storeUrl, { length: FRAGMENT_BYTES, refreshIntervalMs: REFRESH_INTERVAL_MS, retentionMs: RETENTION_MS });
   const readOptions = (doNotProxy: boolean): ReadJournalOptions => ({
@@ -171,7 +159,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   });
   const sessionsDoneAt = new Map<string, number>();
   context.world.addHost("admin", (env) => applySpecs(env, client(env), [spec], workload)).start();
-  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, [JOURNAL], () => client(env), 300)).start();
+  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, [JOURNAL], () => client(env), { recordBytesMax: 300 })).start();
   const tail = new RecordParser(JOURNAL, "tail", 0, workload.ledger);
   workload.parsers.push(tail);
   context.world

@@ -7,7 +7,7 @@
  * (scenarios/client-operations.ts); a read is a reader's stretch from one offset
  * to its end, its failure, or an offset jump.
  */
-import { AppendService } from "../src/impl/gazette/client/append-service.ts";
+import { AppendService, type AppendServiceOptions, type AsyncAppend } from "../src/impl/gazette/client/append-service.ts";
 import { ErrOffsetJump } from "../src/impl/gazette/client/errors.ts";
 import { FragmentTransports } from "../src/impl/gazette/client/fragment-transport.ts";
 import { RetryReader, type RetryReaderOptions } from "../src/impl/gazette/client/retry-reader.ts";
@@ -25,12 +25,36 @@ export interface JournalWorkload {
   readonly ledger: Ledger;
   readonly parsers: RecordParser[];
   readonly lastAckAt: Map<string, number>;
-  readonly counts: { acknowledged: number; failed: number; jumps: number; readerRestarts: number; resetHeads: number };
+  /** When each journal last had an append acknowledged (virtual time). */
+  readonly journalAckAt: Map<string, number>;
+  readonly counts: { acknowledged: number; failed: number; aborted: number; jumps: number; readerRestarts: number; resetHeads: number };
+  /** Journals whose head the operator set about resetting (every replica had lost its spool). */
+  readonly resetJournals: Set<string>;
   applied: boolean;
 }
 
 export function newJournalWorkload(): JournalWorkload {
-  return { ledger: new Ledger(), parsers: [], lastAckAt: new Map(), counts: { acknowledged: 0, failed: 0, jumps: 0, readerRestarts: 0, resetHeads: 0 }, applied: false };
+  return { ledger: new Ledger(), parsers: [], lastAckAt: new Map(), journalAckAt: new Map(), counts: { acknowledged: 0, failed: 0, aborted: 0, jumps: 0, readerRestarts: 0, resetHeads: 0 }, resetJournals: new Set(), applied: false };
+}
+
+/** True once every one of `journals` had an append acknowledged at or after `since`. */
+export function everyJournalAcknowledged(workload: JournalWorkload, journals: readonly string[], since: number): boolean {
+  return journals.every((journal) => (workload.journalAckAt.get(journal) ?? -1) >= since);
+}
+
+/**
+ * gazette.no-jump-without-retention (final): a journal whose fragments nothing
+ * deletes (no retention) has no offset a reader must skip, so no reader of it
+ * takes an offset jump, unless the operator reset its head (every replica had
+ * lost its spool, and the store some of its content).
+ */
+export function checkNoJumps(context: ScenarioContext, workload: JournalWorkload): void {
+  for (const parser of workload.parsers) {
+    const jump = parser.jumps[0];
+    if (jump === undefined || workload.resetJournals.has(parser.journal)) continue;
+    const at = jump.atMs === undefined ? "" : ` at ${jump.atMs} ms`;
+    context.world.violate({ invariant: "gazette.no-jump-without-retention", kind: "safety", host: parser.reader, details: `${parser.reader} jumped from ${jump.from} to ${jump.to} in ${parser.journal}${at}, which has no retention and whose head was never reset` });
+  }
 }
 
 /** The greatest end of an acknowledged append to `journal`. */
@@ -58,6 +82,19 @@ export async function applySpecs(env: Env, client: RoutedJournalClient, specs: r
   }
 }
 
+export interface WriteLoopOptions {
+  /** Record payloads have up to this many bytes (default 600). */
+  readonly recordBytesMax?: number;
+  /**
+   * The share of appends the application aborts after writing part of the
+   * record (Require with an error): Release rolls them back, so no reader may
+   * see a byte of them (default 0).
+   */
+  readonly abortedShare?: number;
+  /** The AppendService's options besides its attempts (broken variants: scenario fixtures). */
+  readonly service?: AppendServiceOptions;
+}
+
 /**
  * A writer: appends one record at a time to a random journal of `journals`
  * through an AppendService, and reports each acknowledgement to the ledger.
@@ -65,14 +102,22 @@ export async function applySpecs(env: Env, client: RoutedJournalClient, specs: r
  * there): the writer starts a new one; on INDEX_HAS_GREATER_OFFSET it first does
  * what an operator does (reset-head).
  */
-export async function writeLoop(env: Env, context: ScenarioContext, workload: JournalWorkload, journals: readonly string[], client: () => RoutedJournalClient, recordBytesMax = 600): Promise<void> {
+export async function writeLoop(env: Env, context: ScenarioContext, workload: JournalWorkload, journals: readonly string[], client: () => RoutedJournalClient, options: WriteLoopOptions = {}): Promise<void> {
   while (!workload.applied) await env.clock.sleep(50);
-  let service = new AppendService(env, client(), { attemptsMax: 20 });
+  const newService = () => new AppendService(env, client(), { ...options.service, attemptsMax: 20 });
+  const aborts = env.random.fork("aborts");
+  let service = newService();
   for (let seq = 0; seq < 100_000; seq++) {
     const journal = env.random.pick(journals);
-    const record = encodeRecord({ writer: env.host, seq }, env.random.int(0, recordBytesMax));
+    const record = encodeRecord({ writer: env.host, seq }, env.random.int(0, options.recordBytesMax ?? 600));
     const traced = invokeOperation(env, "append", { journal, record: `${env.host}:${seq}`, bytes: record.length });
     const append = await service.startAppend(appendRequest({ journal }));
+    if (aborts.bool(options.abortedShare ?? 0)) {
+      const rolledBack = await abortAppend(append, record, aborts.int(1, record.length - 1));
+      traced.complete(rolledBack ? "fail" : "info", { reason: "aborted by the application" });
+      workload.counts.aborted++;
+      continue;
+    }
     await append.writer().write(record);
     await append.release();
     await append.done();
@@ -84,6 +129,7 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
         workload.ledger.acknowledge({ journal, offset: commit.begin, end: commit.end, record: `${env.host}:${seq}`, by: `${env.host} (acknowledged)` });
         workload.counts.acknowledged++;
         workload.lastAckAt.set(env.host, context.world.now);
+        workload.journalAckAt.set(journal, context.world.now);
       } else {
         workload.ledger.problems.push({ invariant: "gazette.whole-records", details: `${env.host}:${seq} acknowledged as ${JSON.stringify(commit)} for ${record.length} bytes` });
       }
@@ -93,15 +139,35 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
       workload.counts.failed++;
       // Consistency was lost (every replica lost its spool): do what an operator does.
       if (isIndexHasGreaterOffset(error)) await resetHead(env, journal, workload, client);
-      service = new AppendService(env, client(), { attemptsMax: 20 });
+      service = newService();
       await env.clock.sleep(100);
     }
     await env.clock.sleep(env.random.int(0, 30));
   }
 }
 
+/**
+ * Writes the first `written` bytes of `record`, then gives up on the append as an
+ * application does (Require with an error): Release must roll it back and
+ * return that error. Should it not (a broken AppendService), the bytes go to
+ * the journal, where readers find a torn record (gazette.whole-records).
+ * Whether it rolled back, as the application saw it.
+ */
+async function abortAppend(append: AsyncAppend, record: Uint8Array, written: number): Promise<boolean> {
+  await append.writer().write(record.subarray(0, written));
+  append.require(new Error("the application gave up on this append"));
+  try {
+    await append.release();
+  } catch {
+    return true; // Rolled back, as it must be.
+  }
+  await append.done();
+  return false;
+}
+
 /** gazctl journals reset-head (scenarios/gazette-operator.ts), tried a few times. */
 export async function resetHead(env: Env, journal: string, workload: JournalWorkload, client: () => RoutedJournalClient): Promise<void> {
+  workload.resetJournals.add(journal);
   for (let attempt = 0; attempt < 5; attempt++) {
     const traced = invokeOperation(env, "reset-head", { journal });
     try {
@@ -211,13 +277,13 @@ export interface ReaderHost {
 }
 
 /** Starts a host per reader, reading its journal (readJournal) once the specs are applied; their parsers join the workload's. */
-export function startReaders(context: ScenarioContext, workload: JournalWorkload, readers: readonly ReaderHost[], client: (env: Env) => RoutedJournalClient): void {
+export function startReaders(context: ScenarioContext, workload: JournalWorkload, readers: readonly ReaderHost[], client: (env: Env) => RoutedJournalClient, brokenVariants?: ReadJournalOptions["brokenVariants"]): void {
   for (const reader of readers) {
     const parser = new RecordParser(reader.journal, reader.host, 0, workload.ledger);
     workload.parsers.push(parser);
     context.world.addHost(reader.host, async (env) => {
       while (!workload.applied) await env.clock.sleep(50);
-      await readJournal(env, client(env), parser, workload, { doNotProxy: reader.doNotProxy, nowMs: () => context.world.now });
+      await readJournal(env, client(env), parser, workload, { doNotProxy: reader.doNotProxy, nowMs: () => context.world.now, brokenVariants });
     }).start();
   }
 }

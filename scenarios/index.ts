@@ -22,8 +22,9 @@ import { pipeFlakyLink } from "./pipe-flaky-link.ts";
 import { raftKvLinearizable } from "./raft-kv-linearizable.ts";
 import { raftLeadershipLoss } from "./raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "./raft-snapshot-catch-up.ts";
+import { raftKvWipeRejoin } from "./raft-kv-wipe-rejoin.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, dqliteMultiDatabase, bmdbProvisioning, bmdbSessions, etcdKv, etcdLeases, gazetteJournals, gazetteRetention, gazetteChurn, gazetteOutages];
+export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, raftKvWipeRejoin, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, dqliteMultiDatabase, bmdbProvisioning, bmdbSessions, etcdKv, etcdLeases, gazetteJournals, gazetteRetention, gazetteChurn, gazetteOutages];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

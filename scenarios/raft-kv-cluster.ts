@@ -1,7 +1,9 @@
 /**
  * The server side of the raft-kv scenarios: one host per KV server (runKvServer),
  * each under a supervisor that starts it again after a fatal disk failure or a
- * failed start, with a capped backoff, for as long as the run lasts (supervisor.ts), and the records the
+ * failed start, with a capped backoff, for as long as the run lasts (supervisor.ts);
+ * a server whose disk can no longer be read is wiped and rejoined by the operator
+ * (wipe-and-rejoin.ts, counted as `wiped-and-rejoined`); and the records the
  * scenarios check continuously:
  * - raft.election-safety: at most one leader per term (from the leadership observers);
  * - raft.state-machine-safety: no two hosts apply different commands at one index
@@ -9,12 +11,14 @@
  */
 import type { BrokenVariant } from "../src/impl/raft/index.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } from "../src/impl/raft/index.ts";
+import type { RaftObserver } from "../src/impl/raft/node/observer.ts";
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { supervise } from "./supervisor.ts";
+import { WipeAndRejoin } from "./wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
 
 
@@ -26,6 +30,8 @@ export interface KvClusterOptions {
   readonly readMode?: KvReadMode;
   /** The scenario's variant name, if it is one of the raft node's or core's broken variants. */
   readonly variant?: string;
+  /** The operator that wipes and rejoins a server whose disk cannot be read (default: WipeAndRejoin; fixtures break it). */
+  readonly operator?: (context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin;
 }
 
 /** What the cluster's hosts record as they run. */
@@ -38,10 +44,20 @@ export interface KvCluster {
   readonly appliedAt: Map<number, string>;
   /** Ids of the commands each host applied (in any incarnation). */
   readonly appliedIds: Map<string, Set<string>>;
+  /**
+   * The log index each command id was applied at, with the hosts that applied it
+   * there: two hosts agreeing make the index the command's (one host alone may be a
+   * deposed leader applying its own uncommitted entry).
+   */
+  readonly indexOfId: Map<string, { readonly index: number; readonly hosts: Set<string> }>;
+  /** The highest snapshot index each host's state came from (installed from a leader or restored at start); its entries it never applied one by one. */
+  readonly snapshotThrough: Map<string, number>;
   readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
   readonly failures: Record<string, number>;
   /** Raft's safety properties across the servers, from their observers. */
   readonly raftSafety: RaftSafetyChecker;
+  /** Wipes and rejoins a server whose disk cannot be read (set by startKvCluster). */
+  operator: WipeAndRejoin | undefined;
 }
 
 /** Broken variants a KV scenario offers: every one of the node's and of the core's. */
@@ -71,8 +87,19 @@ export const RAFT_KV_KNOBS = {
   diskSyncMsMean: (random) => random.pick([0.2, 1, 5]),
 } as const satisfies Scenario["knobs"];
 
-/** The Raft options the knobs give. */
-export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
+/**
+ * Pre-vote on or off (hashicorp/raft's PreVoteDisabled), for a scenario that judges
+ * safety alone under faults: pre-vote hides whole classes of election bugs (a vote
+ * counted from an earlier term) when on. Scenarios that need a stable leader to
+ * reach their state (a laggard caught up by snapshot, a leadership lost on cue)
+ * keep hashicorp/raft's default, on: without it a rejoining server deposes the leader.
+ */
+export const PRE_VOTE_KNOB = {
+  preVote: (random) => random.bool(0.5),
+} as const satisfies Scenario["knobs"];
+
+/** The Raft options the knobs give (pre-vote only when the scenario draws it: PRE_VOTE_KNOB). */
+export function raftTuningOf(knob: KnobReader, options: { readonly drawsPreVote?: boolean } = {}): Partial<RaftNodeOptions> {
   const electionTimeoutTicks = knob<number>("electionTimeoutTicks");
   return {
     tickIntervalMs: knob<number>("tickIntervalMs"),
@@ -82,6 +109,7 @@ export function raftTuningOf(knob: KnobReader): Partial<RaftNodeOptions> {
     trailingLogEntries: knob<number>("trailingLogEntries"),
     maxEntriesPerAppend: knob<number>("maxEntriesPerAppend"),
     maxInflightAppends: knob<number>("maxInflightAppends"),
+    ...(options.drawsPreVote === true ? { preVote: knob<boolean>("preVote") } : {}),
   };
 }
 
@@ -101,7 +129,9 @@ export const RAFT_KV_SCENARIO_BASE = {
 /** Adds and starts one host per server; returns the records they fill. */
 
 export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
-  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety() };
+  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), indexOfId: new Map(), snapshotThrough: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety(), operator: undefined };
+  const operator = (options.operator ?? ((scenario, records) => new WipeAndRejoin(scenario, records)))(context, cluster);
+  cluster.operator = operator;
   for (const host of options.servers) {
     cluster.appliedIds.set(host, new Set());
     context.world.addHost(host, (env) => superviseServer(env, cluster, options)).start();
@@ -120,19 +150,32 @@ function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
 async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
   const applied = cluster.appliedIds.get(env.host) as Set<string>;
+  const operator = cluster.operator as WipeAndRejoin;
   await supervise(env, cluster.failures, {
+    retired: () => operator.handedOver(env.host),
     start: () =>
-      runKvServer(env, {
-        raft: { ...options.tuning, ...options.raft, ...variantOptions(options.variant), bootstrapVoters: options.servers, observer: raftObserverOf(cluster, env.host, env.hash.crc32) },
+      operator.watchStart(env.host, runKvServer(env, {
+        raft: {
+          ...options.tuning,
+          ...options.raft,
+          ...variantOptions(options.variant),
+          bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
+          observer: withSnapshotRecords(raftObserverOf(cluster, env.host, env.hash.crc32), cluster, env.host),
+        },
         ...(options.readMode ? { readMode: options.readMode } : {}),
         onApply: (index, command) => {
           const text = command === undefined ? "(not a command)" : JSON.stringify(command);
           const other = cluster.appliedAt.get(index);
           if (other !== undefined && other !== text) cluster.problems.push({ invariant: "raft.state-machine-safety", host: env.host, details: `${env.host} applied ${text} at index ${index}, another server ${other}` });
           cluster.appliedAt.set(index, text);
-          if (command !== undefined) applied.add(command.id);
+          if (command !== undefined) {
+            applied.add(command.id);
+            const at = cluster.indexOfId.get(command.id);
+            if (at === undefined) cluster.indexOfId.set(command.id, { index, hosts: new Set([env.host]) });
+            else if (at.index === index) at.hosts.add(env.host);
+          }
         },
-      }),
+      })),
     run: async (server) => {
       cluster.live.set(env.host, server);
       observeElectionSafety(server.node, env.host, cluster, "raft.election-safety");
@@ -143,12 +186,45 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
   });
 }
 
+/**
+ * Whether `host` holds the command `id`: it applied it, or its state came from a
+ * snapshot through the index two other hosts applied it at (a follower that installs
+ * a snapshot never applies the entries behind it one by one).
+ */
+export function holdsCommand(cluster: KvCluster, host: string, id: string): boolean {
+  if (cluster.appliedIds.get(host)?.has(id) === true) return true;
+  const at = cluster.indexOfId.get(id);
+  return at !== undefined && at.hosts.size >= 2 && at.index <= (cluster.snapshotThrough.get(host) ?? 0);
+}
+
+/** `observer` (if any), with the snapshots `host` installs or restores at start recorded in the cluster's snapshotThrough. */
+function withSnapshotRecords(observer: RaftObserver | undefined, cluster: KvCluster, host: string): RaftObserver {
+  const note = (index: number) => {
+    if (index > (cluster.snapshotThrough.get(host) ?? 0)) cluster.snapshotThrough.set(host, index);
+  };
+  return {
+    restored: (base, entries) => {
+      note(base.index);
+      observer?.restored(base, entries);
+    },
+    persisted: (change) => {
+      if (change.snapshot !== undefined) note(change.snapshot.index);
+      observer?.persisted(change);
+    },
+    compacted: (index) => observer?.compacted(index),
+    leadership: (role, term) => observer?.leadership(role, term),
+    committed: (commitIndex, term) => observer?.committed(commitIndex, term),
+    applied: (entry) => observer?.applied(entry),
+    acknowledged: (matchIndex, term) => observer?.acknowledged(matchIndex, term),
+  };
+}
+
 /** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
 export function reportProblems(context: ScenarioContext, cluster: KvCluster, reported: number): number {
   return reportClusterProblems(context, cluster, reported);
 }
 
-/** True when every server runs, one leads, and all applied the same index and hold the same map. */
+/** True when every server runs, one leads, no server is being wiped and rejoined, and all applied the same index and hold the same map. */
 export function converged(cluster: KvCluster): boolean {
   const running = caughtUpServers(cluster);
   if (running === undefined) return false;
@@ -167,6 +243,7 @@ export function caughtUp(cluster: KvCluster): boolean {
 }
 
 function caughtUpServers(cluster: KvCluster): KvServer[] | undefined {
+  if (cluster.operator?.idle() === false) return undefined;
   const servers = cluster.servers.map((host) => cluster.live.get(host));
   if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
   const running = servers as KvServer[];

@@ -20,8 +20,9 @@
  * - raft-kv.replicas-converge (final): every replica holds the same map;
  * - progress: an operation is acknowledged after the heal and the replicas converge.
  */
+import { SHAPE_KINDS } from "../src/sim/faults/shapes.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { converged, describeReplicas, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
+import { converged, describeReplicas, PRE_VOTE_KNOB, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload } from "./raft-kv-workload.ts";
 
 /** The servers a run has: n1..n3 or n1..n5 (the `servers` knob). */
@@ -38,13 +39,14 @@ export const raftKvLinearizable: Scenario = {
   livenessMs: 5_000,
   faultHosts: serversOf,
   ...RAFT_KV_SCENARIO_BASE,
-  knobs: { ...RAFT_KV_KNOBS, servers: (random) => random.pick([3, 5]) },
+  knobs: { ...RAFT_KV_KNOBS, ...PRE_VOTE_KNOB, servers: (random) => random.pick([3, 5]) },
   rareStates: {
     "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
     "follower-log-truncated": "raft.log-conflict-truncated",
     "snapshot-installed": "raft.snapshot-installed",
     "leader-stepped-down-by-check-quorum": "raft.check-quorum-step-down",
   },
+  faultShapes: SHAPE_KINDS,
   setup,
 };
 
@@ -52,7 +54,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const servers = serversOf(context.knob);
   const cluster = startKvCluster(context, {
     servers,
-    tuning: raftTuningOf(context.knob),
+    tuning: raftTuningOf(context.knob, { drawsPreVote: true }),
     ...(context.variant !== undefined ? { variant: context.variant } : {}),
   });
   const healedAndAcknowledged = () => {

@@ -16,7 +16,7 @@
 import { describe, expect, it } from "vitest";
 import { raftLeadershipLoss } from "../../scenarios/raft-leadership-loss.ts";
 import { raftSnapshotCatchUp } from "../../scenarios/raft-snapshot-catch-up.ts";
-import type { RunResult, Scenario } from "../../src/sim/runner.ts";
+import { runScenario, type RunResult, type Scenario } from "../../src/sim/runner.ts";
 import { firstCatch } from "../_support/catch-variant.ts";
 import { describeRun, runKv } from "./_fixtures/kv-runs.ts";
 
@@ -43,6 +43,14 @@ describe("raft-leadership-loss", () => {
       expect(Number(result.stats.workload.info)).toBeGreaterThan(0);
     });
   }
+
+  it("a follower whose state came from a snapshot holds the writes behind it (seed 43, buggify)", async () => {
+    // buggify's snapshot-at-odd-moment took a snapshot the scenario's threshold never would; n3
+    // installed it and never applied write c1/1/33 one by one, which the fate check counted as absent.
+    const result = await runScenario(raftLeadershipLoss, { seed: 43, buggify: true });
+    expect(result.violations, "npx dst run raft-leadership-loss --seed 43 --buggify").toEqual([]);
+    expect(result.stats.probes["raft.snapshot-installed"] ?? 0).toBeGreaterThan(0);
+  });
 
   it("catches the apply-on-step-down variant with a safety violation (within seeds 1..40)", async () => {
     await expectCaught(raftLeadershipLoss, "apply-on-step-down", FATE_INVARIANTS);

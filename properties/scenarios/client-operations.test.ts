@@ -34,6 +34,7 @@ const EXPECTATIONS: Readonly<Record<string, Expectation>> = {
   "raft-kv-linearizable": histories,
   "raft-leadership-loss": histories,
   "raft-snapshot-catch-up": histories,
+  "raft-kv-wipe-rejoin": histories,
   "dqlite-bank": (summary) => ({ "transfer:ok": count(summary, "transfer:ok"), "read-total:ok": count(summary, "read:ok"), "transfer:info": count(summary, "transfer:unknown") }),
   "dqlite-register": (summary) => ({ "read:ok": count(summary, "read:ok"), "write:ok": count(summary, "write:ok"), "cas:ok": count(summary, "cas:ok"), "write:info": count(summary, "write:unknown") }),
   "dqlite-leadership-loss": batches,

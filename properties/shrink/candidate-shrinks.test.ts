@@ -24,7 +24,7 @@ const SHRINKABLE: Array<[string, ShrinkableParam]> = [["operations", { min: 1, d
 /** A measure that every shrink step lowers by at least 1. */
 function measure(candidate: ShrinkCandidate): number {
   let total = candidate.safetyMs + Number(candidate.params?.operations ?? 20);
-  for (const event of candidate.plan.faults) total += 1 + event.atMs + ("durationMs" in event ? event.durationMs : 0);
+  for (const event of candidate.plan.faults) total += 1 + event.atMs + ("durationMs" in event ? (event.durationMs ?? 0) : 0);
   return total;
 }
 

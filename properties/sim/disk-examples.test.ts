@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import type { DiskError, FileHandle } from "../../src/sim/env.ts";
 import { Random } from "../../src/sim/random.ts";
 import { Scheduler } from "../../src/sim/scheduler.ts";
+import { World } from "../../src/sim/world.ts";
 import { StandaloneContext } from "../../src/sim/process-context.ts";
-import { SimDisk } from "../../src/sim/disk/sim-disk.ts";
+import { DEFAULT_DISK_CAPACITY_BYTES, SimDisk } from "../../src/sim/disk/sim-disk.ts";
 import type { SimDiskOptions } from "../../src/sim/disk/sim-disk.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import { MAXIMUM_PENDING_WRITES_PER_FILE, sectorCutLengths } from "../../src/sim/disk/pending-writes.ts";
@@ -261,5 +262,38 @@ describe("the per-host disk system", () => {
     expect(system.disk("n2").stats().capacityBytes).toBe(10_000);
     expect(traced).toContain("n1 disk.crash");
     expect(() => system.create("n1", new Random("again"))).toThrow();
+  });
+
+  it("wipes one host's disk: a new empty and healthy one, views made before are dead", async () => {
+    const scheduler = new Scheduler();
+    const traced: string[] = [];
+    const system = createSimDisks({ trace: (host, kind) => traced.push(`${host} ${kind}`) });
+    system.create("n1", new Random("n1"));
+    const before = system.view("n1", new StandaloneContext(scheduler, "n1"));
+    const written = track(before.writeFile("/x", text("1")).then(() => before.syncDirectory("/")));
+    await scheduler.run();
+    expect(written().settled).toBe(true);
+    system.setDiskFaults("n1", { readErrorProbability: 1, capacityBytes: 1 });
+    system.wipe("n1");
+    expect(filesOf(system.disk("n1").liveSnapshot())).toEqual([]);
+    expect(filesOf(system.disk("n1").durableSnapshot())).toEqual([]);
+    expect(system.disk("n1").faults.readErrorProbability).toBe(0);
+    expect(system.disk("n1").stats().capacityBytes).toBe(DEFAULT_DISK_CAPACITY_BYTES);
+    const stale = track(before.exists("/x"));
+    const after = system.view("n1", new StandaloneContext(scheduler, "n1"));
+    const fresh = track(after.exists("/x"));
+    await scheduler.run();
+    expect(stale().settled).toBe(false);
+    expect(fresh()).toEqual({ settled: true, ok: true, value: false });
+    expect(traced).toContain("n1 disk.wipe");
+  });
+
+  it("lets a world wipe a host's disk only while the host is down", () => {
+    const world = new World({ seed: 1, disks: createSimDisks() });
+    const host = world.addHost("n1", () => new Promise<void>(() => undefined));
+    host.start();
+    expect(() => world.wipeDisk("n1")).toThrow(/must be down/);
+    host.stop();
+    expect(() => world.wipeDisk("n1")).not.toThrow();
   });
 });

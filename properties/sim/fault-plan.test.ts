@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
 import { FAULT_PLAN_VERSION, FaultPlanError, parsePlan, type FaultEvent, type FaultPlan } from "../../src/sim/faults/plan.ts";
-import { SWARM_KINDS, swarmPlan, type SwarmKind } from "../../src/sim/faults/swarm.ts";
+import { SWARM_KINDS, swarmPlan, type SwarmKind, type SwarmOptions } from "../../src/sim/faults/swarm.ts";
 import { Random } from "../../src/sim/random.ts";
 import {
   ambientSwarmPlan,
@@ -37,6 +37,7 @@ interface SwarmInput {
   hosts: string[];
   durationMs: number;
   kinds: SwarmKind[] | undefined;
+  clockDriftApart: boolean | undefined;
 }
 
 function swarmInputArbitrary(hostsMin: number): fc.Arbitrary<SwarmInput> {
@@ -45,11 +46,16 @@ function swarmInputArbitrary(hostsMin: number): fc.Arbitrary<SwarmInput> {
     hosts: fc.shuffledSubarray([...HOST_NAMES], { minLength: hostsMin }),
     durationMs: fc.integer({ min: 10, max: 60_000 }),
     kinds: fc.option(fc.subarray([...SWARM_KINDS]), { nil: undefined }),
+    clockDriftApart: fc.option(fc.boolean(), { nil: undefined }),
   });
 }
 
+function swarmOptionsOf(input: SwarmInput): SwarmOptions {
+  return { hosts: input.hosts, durationMs: input.durationMs, kinds: input.kinds, clockDriftApart: input.clockDriftApart };
+}
+
 function swarmOf(generate: SwarmGenerator, input: SwarmInput): FaultPlan {
-  return generate(new Random(input.seed), { hosts: input.hosts, durationMs: input.durationMs, ...(input.kinds === undefined ? {} : { kinds: input.kinds }) });
+  return generate(new Random(input.seed), swarmOptionsOf(input));
 }
 
 // ---------------------------------------------------------------------------
@@ -117,13 +123,21 @@ const MALFORMED: readonly MalformedCase[] = [
   { label: "a partition host that is empty", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], [""]] }) },
   { label: "oneWay as a string", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], ["b"]], oneWay: "true" }) },
   { label: "an isolate without host", value: planOf({ atMs: 0, kind: "isolate" }) },
+  { label: "an isolate from an empty list", value: planOf({ atMs: 0, kind: "isolate", host: "a", from: [] }) },
+  { label: "an isolate with outbound as a string", value: planOf({ atMs: 0, kind: "isolate", host: "a", outbound: "yes" }) },
+  { label: "an isolate with a negative duration", value: planOf({ atMs: 0, kind: "isolate", host: "a", durationMs: -1 }) },
+  { label: "an isolate of a host waiting for the next holder", value: planOf({ atMs: 0, kind: "isolate", host: "a", next: { withinMs: 5, delayMs: 0 } }) },
+  { label: "a next holder without withinMs", value: planOf({ atMs: 0, kind: "isolate", host: "@leader", next: { delayMs: 0 } }) },
+  { label: "a next holder with a fractional nth", value: planOf({ atMs: 0, kind: "pause", host: "@leader", durationMs: 5, next: { withinMs: 5, delayMs: 0, nth: 1.5 } }) },
+  { label: "a next holder with an unknown field", value: planOf({ atMs: 0, kind: "pause", host: "@leader", durationMs: 5, next: { withinMs: 5, delayMs: 0, after: 1 } }) },
+  { label: "a crash of a role without duration", value: planOf({ atMs: 0, kind: "crash", host: "@leader" }) },
   { label: "a crash with a numeric host", value: planOf({ atMs: 0, kind: "crash", host: 1 }) },
   { label: "a restart with an empty host", value: planOf({ atMs: 0, kind: "restart", host: "" }) },
   { label: "a clog without to", value: planOf({ atMs: 0, kind: "clog", from: "a", durationMs: 5 }) },
   { label: "a clog with a negative duration", value: planOf({ atMs: 0, kind: "clog", from: "a", to: "b", durationMs: -5 }) },
   { label: "a pause without duration", value: planOf({ atMs: 0, kind: "pause", host: "a" }) },
   { label: "a pause with duration NaN", value: planOf({ atMs: 0, kind: "pause", host: "a", durationMs: Number.NaN }) },
-  { label: "a clock skew without offset", value: planOf({ atMs: 0, kind: "clock-skew", host: "a" }) },
+  { label: "a clock skew with neither offset nor drift", value: planOf({ atMs: 0, kind: "clock-skew", host: "a" }) },
   { label: "a clock skew with drift 0.5", value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: 0.5 }) },
   { label: "a clock skew with drift -0.6", value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: -0.6 }) },
   { label: "a loss probability above 1", value: planOf({ atMs: 0, kind: "link-quality", lossProbability: 1.5 }) },
@@ -194,7 +208,14 @@ const CORRUPTIONS: readonly Corruption[] = [
   { label: "a single partition group", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"]]) },
   { label: "an unknown partitioned host", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"], ["zz"]]) },
   { label: "a drift of 0.5", applies: (event) => event.kind === "clock-skew", apply: (event) => void (event.drift = 0.5) },
-  { label: "no offset", applies: (event) => event.kind === "clock-skew", apply: (event) => void delete event.offsetMs },
+  {
+    label: "neither offset nor drift",
+    applies: (event) => event.kind === "clock-skew",
+    apply: (event) => {
+      delete event.offsetMs;
+      delete event.drift;
+    },
+  },
   { label: "a loss probability of 2", applies: (event) => event.kind === "link-quality", apply: (event) => void (event.lossProbability = 2) },
 ];
 
@@ -260,7 +281,7 @@ function swarmDeterminismProperty(generate: SwarmGenerator): fc.IProperty<[Swarm
     // Draws from the parent stream before the call must not matter: the generator forks by name.
     const random = new Random(input.seed);
     for (let i = 0; i < earlierDraws; i++) random.next();
-    const second = generate(random, { hosts: input.hosts, durationMs: input.durationMs, ...(input.kinds === undefined ? {} : { kinds: input.kinds }) });
+    const second = generate(random, swarmOptionsOf(input));
     expect(second).toStrictEqual(first);
   });
 }

@@ -11,6 +11,7 @@
  * - A datagram sent while the plan clogs its link arrives no earlier than the clog's end.
  * - A datagram sent on a link the plan keeps open and loss-free for its whole flight, to a receiver that runs throughout, arrives; a stream between hosts the plan never cuts, crashes, pauses or clogs delivers every byte.
  * - Per link, as the plan set its quality at the send: no datagram arrives more than twice, none twice without duplication, and without reordering they arrive in the order sent.
+ * - Faults undone by their own duration (an isolation from some hosts or all, both ways or outbound only, possibly nested in another; a crash restarted after a while) block and restore exactly their own links and hosts: the three properties above hold on plans full of them.
  *
  * Each property runs on the shipping world and on broken link tables and networks
  * (_fixtures/kernel-networks.ts), which it must catch.
@@ -33,6 +34,7 @@ import {
   pausedHostsReceiveWorld,
   qualityOnReverseLinkWorld,
   reorderingDatagramsWorld,
+  undoOpensSharedLinksWorld,
 } from "./_fixtures/kernel-networks.ts";
 import { FaultTimeline } from "./_support/fault-timeline.ts";
 import { expectCaught } from "./_support/find-counterexample.ts";
@@ -69,12 +71,56 @@ const linkEpisode: fc.Arbitrary<FaultEvent[]> = fc
     { atMs: atMs + durationMs, kind: "link-quality", from, to, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },
   ]);
 
+/**
+ * Faults undone by their own duration, as fault shapes make them: an isolation from
+ * some hosts or all, both ways or outbound only (overlapping ones must not open a link
+ * another still blocks), and a crash restarted after a while.
+ */
+const ownUndoEvent: fc.Arbitrary<FaultEvent> = fc.oneof(
+  fc.record({
+    atMs: fc.integer({ min: 0, max: 1000 }),
+    host: fc.constantFrom(...HOSTS),
+    from: fc.option(fc.subarray([...HOSTS], { minLength: 1 }), { nil: undefined }),
+    outbound: fc.boolean(),
+    durationMs: fc.integer({ min: 1, max: 600 }),
+  }).map(({ atMs, host, from, outbound, durationMs }): FaultEvent => ({
+    atMs, kind: "isolate", host, durationMs, ...(from === undefined ? {} : { from }), ...(outbound ? { outbound } : {}),
+  })),
+  fc.record({ atMs: fc.integer({ min: 0, max: 1000 }), host: fc.constantFrom(...HOSTS), durationMs: fc.integer({ min: 1, max: 600 }) })
+    .map(({ atMs, host, durationMs }): FaultEvent => ({ atMs, kind: "crash", host, durationMs })),
+);
+
+/** A host isolated twice, the second time briefly inside the first: the first still holds the links when the second ends. */
+const nestedIsolations: fc.Arbitrary<FaultEvent[]> = fc
+  .record({
+    atMs: fc.integer({ min: 0, max: 600 }),
+    host: fc.constantFrom(...HOSTS),
+    outbound: fc.boolean(),
+    innerAfterMs: fc.integer({ min: 0, max: 200 }),
+    innerMs: fc.integer({ min: 1, max: 200 }),
+    outerAfterInnerMs: fc.integer({ min: 50, max: 400 }),
+  })
+  .map(({ atMs, host, outbound, innerAfterMs, innerMs, outerAfterInnerMs }): FaultEvent[] => [
+    { atMs, kind: "isolate", host, durationMs: innerAfterMs + innerMs + outerAfterInnerMs, ...(outbound ? { outbound } : {}) },
+    { atMs: atMs + innerAfterMs, kind: "isolate", host, durationMs: innerMs },
+  ]);
+
 /** Every kind of fault of the plan arbitrary, plus links degraded one by one. */
 const planArbitrary: fc.Arbitrary<FaultPlan> = fc
   .tuple(faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000 }), fc.array(linkEpisode, { maxLength: 3 }))
   .map(([plan, episodes]) => normalizePlan({ ...plan, faults: [...plan.faults, ...episodes.flat()] }));
 
+/** The network faults of the plan arbitrary, plus faults undone by their own duration, some nested in others. */
+const ownUndoPlanArbitrary: fc.Arbitrary<FaultPlan> = fc
+  .tuple(
+    faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, kinds: ["partition", "isolate", "crash"] }),
+    fc.array(ownUndoEvent, { maxLength: 4 }),
+    fc.array(nestedIsolations, { maxLength: 2 }),
+  )
+  .map(([plan, ownUndo, nested]) => normalizePlan({ ...plan, faults: [...plan.faults, ...ownUndo, ...nested.flat()] }));
+
 const observedWorkload = workloadArbitrary(undefined, { streamsMin: 2, streamsMax: 6, datagramsMin: 40, datagramsMax: 80, plan: planArbitrary });
+const ownUndoWorkload = workloadArbitrary(undefined, { streamsMin: 2, streamsMax: 6, datagramsMin: 40, datagramsMax: 80, plan: ownUndoPlanArbitrary });
 
 interface Judged {
   workload: NetworkWorkload;
@@ -234,13 +280,27 @@ function checkLinkQuality(judged: Judged): void {
 
 type Check = (judged: Judged) => void;
 
-function observedProperty(check: Check, makeWorld: WorldFactory): fc.IAsyncProperty<[NetworkWorkload]> {
-  return fc.asyncProperty(observedWorkload, async (workload) => check(await observe(makeWorld, workload)));
+function observedProperty(check: Check, makeWorld: WorldFactory, workloads = observedWorkload): fc.IAsyncProperty<[NetworkWorkload]> {
+  return fc.asyncProperty(workloads, async (workload) => check(await observe(makeWorld, workload)));
 }
 
 const RUNS = 40;
 
-const properties: Array<{ name: string; title: string; check: Check; broken: Array<[string, WorldFactory]> }> = [
+const properties: Array<{ name: string; title: string; check: Check; broken: Array<[string, WorldFactory]>; workloads?: fc.Arbitrary<NetworkWorkload> }> = [
+  {
+    name: "sim.network.own-undo",
+    title: "faults undone by their own duration (isolations from some hosts or outbound only, nested; crashes restarted) cut and restore exactly their links and hosts",
+    check: (judged) => {
+      checkNoCrossing(judged);
+      checkNoDeliveryToStopped(judged);
+      checkDatagramsArrive(judged);
+    },
+    broken: [
+      ["an isolation's own undo that opens links another fault still blocks", undoOpensSharedLinksWorld],
+      ["a heal that leaves one link cut", healLeavesOneLinkWorld],
+    ],
+    workloads: ownUndoWorkload,
+  },
   {
     name: "sim.network.no-crossing",
     title: "no datagram or stream byte crosses a link the plan cut",
@@ -293,13 +353,13 @@ const properties: Array<{ name: string; title: string; check: Check; broken: Arr
   },
 ];
 
-for (const { name, title, check, broken } of properties) {
+for (const { name, title, check, broken, workloads } of properties) {
   describe(`${name}: ${title}, judged from the plan and what was observed`, () => {
     it("holds for the world", async () => {
-      await fc.assert(observedProperty(check, realWorld), propertyParameters(name, RUNS));
+      await fc.assert(observedProperty(check, realWorld, workloads), propertyParameters(name, RUNS));
     });
     it.each(broken)("catches %s", async (_label, makeWorld) => {
-      await expectCaught(observedProperty(check, makeWorld), name, RUNS);
+      await expectCaught(observedProperty(check, makeWorld, workloads), name, RUNS);
     });
   });
 }

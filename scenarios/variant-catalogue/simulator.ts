@@ -1,7 +1,7 @@
 /**
  * The catalogue's entries for the simulator's own broken fixtures that apply to a
  * whole run (a world, its scheduler, random streams, disks, RPC wire, swarm plans,
- * checker, supervisor). None is swept: `dst variants` runs scenarios on the shipping
+ * checker, supervisor, operator). None is swept: `dst variants` runs scenarios on the shipping
  * simulator, and the fixtures live beside the properties that catch them, off the
  * shipping path. Each reason says what a scenario would see if it ran on one.
  */
@@ -13,6 +13,8 @@ const WHY = {
   tolerated: "it adds faults that a system must tolerate anyway: a correct system passes, so only the simulator property, which compares what was sent with what arrived, can tell it from a legitimate fault",
   blamed: "a correct system can fail under it, and a sweep reports that as the system's violation, never the simulator's: only the simulator property names the culprit",
   determinism: "no single run can see it: it shows only when two runs that should be the same (one seed twice, or one stream with and without another consumer) differ, which the property compares",
+  misaimed: "it strikes another host than the fault names (a role's previous holder, or its new one a step late): a correct system survives that run as it would any other, so no invariant of a system can tell; the property compares each strike with the role's holder at that moment",
+  recorded: "it changes only what a plan records about itself (the windows its fault shapes own), never what a run does: no invariant of a system can see it; the property reads the record against the plan's events",
   legal: "it gives a schedule that is still a legal one for the systems (ties at one instant in another order): only the scheduler property, which checks the order it promised, can see it",
 } as const;
 
@@ -25,6 +27,10 @@ function fixture(component: VariantComponent, variant: string, property: string,
 const WORLDS: readonly CatalogueEntry[] = [
   fixture("sim-world", "driftIgnoringWorld", "properties/sim/scheduler.test.ts", "milder"),
   fixture("sim-world", "skewJumpsMonotonicWorld", "properties/sim/scheduler.test.ts", "blamed"),
+  fixture("sim-world", "driftAppliedTwiceWorld", "properties/sim/clock.test.ts", "tolerated"),
+  fixture("sim-world", "driftIgnoredWorld", "properties/sim/clock.test.ts", "milder"),
+  fixture("sim-world", "driftWithoutReanchorWorld", "properties/sim/clock.test.ts", "blamed"),
+  fixture("sim-world", "driftKeepsTimerPlansWorld", "properties/sim/clock.test.ts", "blamed"),
   fixture("sim-world", "ambientStateWorld", "properties/sim/determinism.test.ts", "determinism"),
   fixture("sim-world", "seedIgnoringWorld", "properties/sim/determinism.test.ts", "determinism"),
   fixture("sim-world", "partitionBlindWorld", "properties/sim/network.test.ts", "milder"),
@@ -36,8 +42,20 @@ const WORLDS: readonly CatalogueEntry[] = [
   fixture("sim-world", "crashKeepsConnectionsWorld", "properties/sim/network.test.ts", "blamed"),
   fixture("sim-world", "reorderingDatagramsWorld", "properties/sim/network.test.ts", "tolerated"),
   fixture("sim-world", "noSynRetransmitWorld", "properties/sim/network.test.ts", "blamed"),
+  fixture("sim-world", "partitionForgetsDirectionWorld", "properties/sim/network-observed.test.ts", "milder"),
+  fixture("sim-world", "oneWayReversedWorld", "properties/sim/network-observed.test.ts", "tolerated"),
+  fixture("sim-world", "partitionKeepsStreamsWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "pausedHostsReceiveWorld", "properties/sim/network-observed.test.ts", "milder"),
+  fixture("sim-world", "crashKeepsDatagramHandlersWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "clogOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
+  fixture("sim-world", "healLeavesOneLinkWorld", "properties/sim/network-observed.test.ts", "blamed"),
+  fixture("sim-world", "undoOpensSharedLinksWorld", "properties/sim/network-observed.test.ts", "milder"),
+  fixture("sim-world", "qualityOnReverseLinkWorld", "properties/sim/network-observed.test.ts", "tolerated"),
   fixture("sim-world", "staleEnvWorld", "properties/sim/process.test.ts", "blamed"),
   fixture("sim-world", "unguardedEnvWorld", "properties/sim/process.test.ts", "milder"),
+  fixture("sim-world", "pauseIgnoredWorld", "properties/sim/process.test.ts", "milder"),
+  fixture("sim-world", "crashIgnoredWorld", "properties/sim/process.test.ts", "milder"),
+  fixture("sim-world", "lateRoleWorld", "properties/sim/fault-roles.test.ts", "misaimed"),
 ];
 
 const SCHEDULERS: readonly CatalogueEntry[] = [
@@ -75,8 +93,12 @@ const REST: readonly CatalogueEntry[] = [
   fixture("sim-rpc", "idSwappingTransport", "properties/sim/rpc-property.test.ts", "blamed"),
   fixture("sim-swarm", "ambientSwarmPlan", "properties/sim/fault-plan.test.ts", "determinism"),
   fixture("sim-swarm", "majorityCrashingSwarmPlan", "properties/sim/fault-plan.test.ts", "blamed"),
+  fixture("sim-swarm", "trespassingSwarmPlan", "properties/sim/fault-shapes.test.ts", "tolerated"),
+  fixture("sim-swarm", "undoDroppingSwarmPlan", "properties/sim/fault-shapes.test.ts", "tolerated"),
+  fixture("sim-swarm", "windowUnderstatingSwarmPlan", "properties/sim/fault-shapes.test.ts", "recorded"),
   fixture("sim-checker", "checkIgnoringRealTime", "properties/check/real-time-order.test.ts", "milder"),
   fixture("scenario-supervisor", "cappedSupervise", "properties/scenarios/supervisor.test.ts", "blamed"),
+  fixture("scenario-operator", "WipeWithoutRemoval", "properties/raft/wipe-rejoin.test.ts", "blamed"),
 ];
 
 /** Every simulator fixture that applies to a whole run. */

@@ -14,7 +14,8 @@
  */
 import { applyPlan, type DiskFaultTarget } from "./faults/apply.ts";
 import { FaultPlanError, parsePlan, type FaultPlan } from "./faults/plan.ts";
-import { SWARM_KINDS, swarmPlan, type SwarmKind } from "./faults/swarm.ts";
+import type { ShapeKind } from "./faults/shapes.ts";
+import { SWARM_KINDS, swarmPlan, type SwarmKind, type SwarmOptions } from "./faults/swarm.ts";
 import type { WireMode } from "./net/rpc/frame-channel.ts";
 import { Random } from "./random.ts";
 import type { TraceOptions } from "./trace.ts";
@@ -39,6 +40,8 @@ export interface ScenarioContext {
   readonly knob: KnobReader;
   /** The fault plan this run applies (a scenario that acts on the world itself keeps out of its way); absent outside the runner. */
   readonly faultPlan?: FaultPlan;
+  /** The run's disks (Scenario.createDisks), for a scenario that sets disk faults itself; absent without them. */
+  readonly disks?: DiskSystem;
   phase(): Phase;
   /** Virtual time at which the liveness phase began (undefined before). */
   livenessStartedAt(): number | undefined;
@@ -86,6 +89,12 @@ export interface Scenario {
    * isolations and pauses at them ("@leader"), and the swarm does so half the time.
    */
   readonly roles?: readonly string[];
+  /**
+   * Fault shapes the swarm may draw for this scenario (faults/shapes.ts: leader
+   * churn, a deaf host, crash waves, a stale leader); default none. Those aimed at
+   * the leader need the "leader" role.
+   */
+  readonly faultShapes?: readonly ShapeKind[];
   /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
   readonly downKinds?: readonly SwarmKind[];
   /** A host counts as down this long after its down episode ended (default 0); see SwarmOptions. */
@@ -190,6 +199,22 @@ function swarmKindsOf(scenario: Scenario): readonly SwarmKind[] {
   return scenario.createDisks === undefined ? kinds.filter((kind) => kind !== "disk-faults") : kinds;
 }
 
+/** What the swarm generator draws a scenario's plan from. */
+function swarmOptionsOf(scenario: Scenario, knob: KnobReader, safetyMs: number): SwarmOptions {
+  const options: SwarmOptions = {
+    hosts: typeof scenario.faultHosts === "function" ? scenario.faultHosts(knob) : scenario.faultHosts,
+    durationMs: safetyMs,
+    kinds: swarmKindsOf(scenario),
+  };
+  if (scenario.downAtOnceMax !== undefined) options.downAtOnceMax = scenario.downAtOnceMax;
+  if (scenario.diskFaultHosts !== undefined) options.diskFaultHosts = scenario.diskFaultHosts;
+  if (scenario.downKinds !== undefined) options.downKinds = scenario.downKinds;
+  if (scenario.recoveryMs !== undefined) options.recoveryMs = scenario.recoveryMs;
+  if (scenario.roles !== undefined) options.roles = scenario.roles;
+  if (scenario.faultShapes !== undefined) options.shapes = scenario.faultShapes;
+  return options;
+}
+
 /** The root seed of a scenario's run: its name and the run's seed. */
 function worldSeed(scenarioName: string, seed: number): string {
   return `${scenarioName}:${seed}`;
@@ -241,7 +266,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const livenessMs = options.livenessMs ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), { hosts: typeof scenario.faultHosts === "function" ? scenario.faultHosts(knob) : scenario.faultHosts, durationMs: safetyMs, kinds: swarmKindsOf(scenario), ...(scenario.downAtOnceMax !== undefined ? { downAtOnceMax: scenario.downAtOnceMax } : {}), ...(scenario.diskFaultHosts !== undefined ? { diskFaultHosts: scenario.diskFaultHosts } : {}), ...(scenario.downKinds !== undefined ? { downKinds: scenario.downKinds } : {}), ...(scenario.recoveryMs !== undefined ? { recoveryMs: scenario.recoveryMs } : {}), ...(scenario.roles !== undefined ? { roles: scenario.roles } : {}) });
+    : swarmPlan(world.stream("faults"), swarmOptionsOf(scenario, knob, safetyMs));
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {
@@ -252,6 +277,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     params: options.params ?? {},
     knob,
     faultPlan: plan,
+    disks,
     phase: () => phase,
     livenessStartedAt: () => livenessStart,
   };
@@ -264,6 +290,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     refuseUnknownHosts(scenario, plan, world.hostNames);
     const applier = applyPlan(world, plan, disks);
     const check = () => {
+      // Events waiting for a role's next holder strike in the step in which it takes the role.
+      applier.watch();
       hooks.check?.();
       return stopOnViolation();
     };

@@ -19,6 +19,8 @@ export interface DiskProvider {
   create(host: string, random: Random, trace: (kind: string, fields: Record<string, unknown>) => void): void;
   /** The host crashed: drop everything volatile. */
   crash(host: string): void;
+  /** The host's disk is replaced by an empty one (World.wipeDisk); a provider without it cannot wipe. */
+  wipe?(host: string): void;
   /** The Env's disk for one incarnation. */
   view(host: string, incarnation: Incarnation): Disk;
 }

@@ -121,6 +121,18 @@ export class World {
     return this.hostsByName.has(name);
   }
 
+  /**
+   * Replaces `host`'s disk by an empty one, as an operator replaces a volume that can
+   * no longer be read. The host must be down (its process would otherwise lose its
+   * files under it); throws without a disk provider that can wipe.
+   */
+  wipeDisk(name: string): void {
+    const host = this.host(name);
+    if (host.state !== "down") throw new Error(`host "${name}" must be down to wipe its disk`);
+    if (this.disks?.wipe === undefined) throw new Error(`host "${name}" has no disk that can be wiped`);
+    this.disks.wipe(name);
+  }
+
   /** Records a trace event at the current virtual time. */
   record(host: string | undefined, kind: string, fields?: Record<string, unknown>): void {
     this.trace.record(this.scheduler.now, host, kind, fields);

@@ -8,7 +8,8 @@
  * truncation, entries applied out of order); dqlite-snapshot-catch-up on a fixed seed
  * (a replica restored from a snapshot and restarted from snapshot + log) with every
  * replica checked; and the FSM variant resurrect-without-frames in its leadership-loss
- * cell (seed 12), where the zombie's node is the one named.
+ * cell (seed 13, the cell that catches it in leadership-loss.test.ts), where the
+ * zombie's node (the deposed leader) is the one named.
  */
 import { describe, expect, it } from "vitest";
 import { leadershipLossScenario } from "../../../scenarios/dqlite-leadership-loss.ts";
@@ -87,10 +88,11 @@ describe("the committed log's databases", () => {
     expect([...checked].sort()).toEqual(["n1", "n2", "n3"]);
   }, 120_000);
 
-  it("names the node whose resurrected zombie lacks its frames (resurrect-without-frames, leadership-loss seed 12)", async () => {
-    const result = await runScenario(leadershipLossScenario(), { seed: 12, variant: "resurrect-without-frames" });
+  it("names the node whose resurrected zombie lacks its frames (resurrect-without-frames, leadership-loss seed 13)", async () => {
+    const result = await runScenario(leadershipLossScenario(), { seed: 13, variant: "resurrect-without-frames" });
     const mismatches = result.violations.filter((violation) => violation.invariant === "dqlite-leadership-loss.matches-committed-log");
-    expect(mismatches.map((violation) => violation.host), describeRun("dqlite-leadership-loss", 12, "resurrect-without-frames", result, 400)).toEqual(["n3"]);
-    expect(result.stats.workload.deposed).toBe("n3");
+    const deposed = result.stats.workload.deposed;
+    expect(typeof deposed).toBe("string");
+    expect(mismatches.map((violation) => violation.host), describeRun("dqlite-leadership-loss", 13, "resurrect-without-frames", result, 400)).toEqual([deposed]);
   }, 120_000);
 });

@@ -17,7 +17,10 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { readRequest } from "../../../src/impl/gazette/protocol/messages.ts";
+import { routedJournalClient, noopRouter, type JournalClient } from "../../../src/impl/gazette/protocol/journal-client.ts";
+import { readRequest, type ReadRequest } from "../../../src/impl/gazette/protocol/messages.ts";
+import { fragmentSum } from "../../../src/impl/gazette/protocol/fragment.ts";
+import { NODE_HASHES } from "../../../src/sim/hashes.ts";
 import type { CompressionCodec } from "../../../src/impl/gazette/protocol/journal-spec.ts";
 import { ValidationError } from "../../../src/impl/gazette/protocol/validation.ts";
 import { ErrOffsetJump } from "../../../src/impl/gazette/client/errors.ts";
@@ -339,5 +342,33 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
     expect(run.result?.chunk).toBe("late news");
     expect(run.result?.at).toBeGreaterThan(500);
     expect(run.result?.cancelled).toBe("ErrCancelled");
+  });
+});
+
+describe("gazette client: a Reader resumed with a previous response (example)", () => {
+  it("returns that response's content only from its request offset on, and reads from the broker below it", async () => {
+    const requested: number[] = [];
+    const bytes = new TextEncoder().encode("0123456789");
+    const client = routedJournalClient(
+      {
+        read: (request: ReadRequest) => {
+          requested.push(request.offset);
+          const fragment = { journal: JOURNAL, begin: 0, end: bytes.length, sum: fragmentSum(NODE_HASHES, bytes), compressionCodec: "NONE" as const, backingStore: "", modTime: 0, pathPostfix: "" };
+          return (async function* () {
+            yield { status: "OK" as const, offset: request.offset, writeHead: bytes.length, fragmentUrl: "", fragment };
+            yield { status: "OK" as const, offset: request.offset, writeHead: 0, fragmentUrl: "", content: bytes.slice(request.offset) };
+          })();
+        },
+      } as unknown as JournalClient,
+      noopRouter,
+    );
+    const previousResponse = { status: "OK" as const, offset: 6, writeHead: 0, fragmentUrl: "", content: bytes.slice(6) };
+    const ahead = new Reader(client, readRequest({ journal: JOURNAL, offset: 8 }), { previousResponse });
+    expect(new TextDecoder().decode((await ahead.read()) ?? new Uint8Array())).toBe("89");
+    const behind = new Reader(client, readRequest({ journal: JOURNAL, offset: 2 }), { previousResponse });
+    const chunks: string[] = [];
+    for (let step = 0; step < 3; step++) chunks.push(new TextDecoder().decode((await behind.read()) ?? new Uint8Array()));
+    expect(chunks.join("")).toBe("23456789");
+    expect(requested).toEqual([2]);
   });
 });

@@ -46,6 +46,7 @@ import * as processes from "../../sim/_fixtures/kernel-processes.ts";
 import * as randoms from "../../sim/_fixtures/kernel-randoms.ts";
 import * as schedulers from "../../sim/_fixtures/kernel-schedulers.ts";
 import * as cappedSupervisor from "../_fixtures/capped-supervisor.ts";
+import * as wipeWithoutRemoval from "../../raft/_fixtures/wipe-without-removal.ts";
 
 /** A variant set declared in the code: `aggregate` when it only combines sets listed on their own. */
 export interface CataloguedSet {
@@ -148,6 +149,7 @@ export const SIMULATOR_FIXTURES: readonly FixtureSet[] = [
   { component: "sim-swarm", file: "properties/sim/_fixtures/kernel-fault-plans.ts", declaration: "kernel-fault-plans", names: exportsOf(faultPlans, "SwarmPlan") },
   { component: "sim-checker", file: "properties/check/_fixtures/broken-checker.ts", declaration: "broken-checker", names: exportsOf(brokenChecker) },
   { component: "scenario-supervisor", file: "properties/scenarios/_fixtures/capped-supervisor.ts", declaration: "capped-supervisor", names: exportsOf(cappedSupervisor) },
+  { component: "scenario-operator", file: "properties/raft/_fixtures/wipe-without-removal.ts", declaration: "wipe-without-removal", names: exportsOf(wipeWithoutRemoval) },
 ];
 
 /**

@@ -1,12 +1,16 @@
 /**
  * Deliberately broken fault-plan machinery, never used by shipping code: a parser that
  * forgets optional fields, a parser that lets malformed plans through, a swarm generator
- * that depends on ambient state, one that ignores the minority bound, and a plan
- * arbitrary that shrinks a seed instead of the plan.
+ * that depends on ambient state, one that ignores the minority bound, a plan
+ * arbitrary that shrinks a seed instead of the plan, and swarm generators whose fault
+ * shapes are unsound: one lets the other episodes into a shape's window, one leaves a
+ * shape's isolations to the next heal, one records windows that close before the
+ * shape's faults are undone.
  */
 import fc from "fast-check";
-import { parsePlan, type FaultPlan } from "../../../src/sim/faults/plan.ts";
-import { swarmPlan, type SwarmOptions } from "../../../src/sim/faults/swarm.ts";
+import { normalizePlan, parsePlan, type FaultEvent, type FaultPlan } from "../../../src/sim/faults/plan.ts";
+import type { ShapeWindow } from "../../../src/sim/faults/shapes.ts";
+import { swarmPlan, type SwarmMix, type SwarmOptions } from "../../../src/sim/faults/swarm.ts";
 import { Random } from "../../../src/sim/random.ts";
 
 export type PlanParser = (value: unknown, hosts?: readonly string[]) => FaultPlan;
@@ -47,3 +51,45 @@ export const majorityCrashingSwarmPlan: SwarmGenerator = (random, options) =>
 export function seedShrinkingPlanArbitrary(hosts: readonly string[], durationMs: number): fc.Arbitrary<FaultPlan> {
   return fc.integer({ min: 0, max: 1_000_000 }).map((seed) => swarmPlan(new Random(String(seed)), { hosts, durationMs }));
 }
+
+/** The shape windows a swarm plan records (none when the scenario offers no shape). */
+function windowsOf(plan: FaultPlan): readonly ShapeWindow[] {
+  return (plan.origin?.swarm as SwarmMix | undefined)?.shapes ?? [];
+}
+
+function inWindow(event: FaultEvent, windows: readonly ShapeWindow[]): boolean {
+  return windows.some((window) => event.atMs >= window.startMs && event.atMs <= window.endMs);
+}
+
+/** Draws the shapes, then adds every episode the seed drew, those that overlap a shape's window too. */
+export const trespassingSwarmPlan: SwarmGenerator = (random, options) => {
+  const shaped = swarmPlan(random, options);
+  const windows = windowsOf(shaped);
+  const { shapes: _shapes, ...unshapedOptions } = options;
+  const episodes = swarmPlan(random, unshapedOptions).faults;
+  return normalizePlan({ ...shaped, faults: [...shaped.faults.filter((event) => inWindow(event, windows)), ...episodes] });
+};
+
+/** A shape's isolations last until the next heal: the duration that undoes each alone is dropped. */
+export const undoDroppingSwarmPlan: SwarmGenerator = (random, options) => {
+  const plan = swarmPlan(random, options);
+  const windows = windowsOf(plan);
+  const faults = plan.faults.map((event) => {
+    if (event.kind !== "isolate" || !inWindow(event, windows)) return event;
+    const { durationMs: _durationMs, ...rest } = event;
+    return rest;
+  });
+  return { ...plan, faults };
+};
+
+/** Records each shape's window as closing at its last event's time, before the faults it made are undone. */
+export const windowUnderstatingSwarmPlan: SwarmGenerator = (random, options) => {
+  const plan = swarmPlan(random, options);
+  const mix = plan.origin?.swarm as SwarmMix | undefined;
+  if (mix?.shapes === undefined) return plan;
+  const shapes = mix.shapes.map((window) => {
+    const atMs = plan.faults.filter((event) => event.atMs >= window.startMs && event.atMs <= window.endMs).map((event) => event.atMs);
+    return { ...window, endMs: Math.max(window.startMs, ...atMs) };
+  });
+  return { ...plan, origin: { swarm: { ...mix, shapes } } };
+};

@@ -113,11 +113,23 @@ export const oneWayReversedWorld: WorldFactory = patchedWorld((world) => {
 /** A heal restores every link but one: the first one still blocked stays cut. */
 export const healLeavesOneLinkWorld: WorldFactory = patchedWorld((world) => {
   const links = world.links;
-  const blocked = (links as unknown as { blocked: Set<string> }).blocked;
+  const blocked = (links as unknown as { blocked: Map<string, number> }).blocked;
   links.heal = () => {
-    const kept = [...blocked][0];
+    const kept = [...blocked.keys()][0];
     blocked.clear();
-    if (kept !== undefined) blocked.add(kept);
+    if (kept !== undefined) blocked.set(kept, 1);
+  };
+});
+
+/** An isolation's own undo opens every link it blocked, also those another fault still blocks. */
+export const undoOpensSharedLinksWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const blocked = (links as unknown as { blocked: Map<string, number> }).blocked;
+  const unblock = links.unblock.bind(links);
+  links.unblock = (block) => {
+    const undone = unblock(block);
+    if (undone) for (const [from, to] of block.links) blocked.delete(`${from}\u0000${to}`);
+    return undone;
   };
 });
 

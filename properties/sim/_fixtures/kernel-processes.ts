@@ -4,7 +4,8 @@
  * guard on logging and tracing (so a dead process's Env can be used silently), both
  * patching the world instance's private `launch`; and hosts whose pause or crash does
  * nothing (patched per host instance), which a property that asks the host its state
- * cannot see.
+ * cannot see; and a world that resolves a role to its holder one look late (a fault
+ * aimed at "@leader" strikes the previous leader, or a new leader a step late).
  */
 import type { Env, Logger, ProcessMain } from "../../../src/sim/env.ts";
 import type { Host, Incarnation } from "../../../src/sim/host.ts";
@@ -79,3 +80,17 @@ export const pauseIgnoredWorld: WorldFactory = worldPatchingHosts((host) => {
 export const crashIgnoredWorld: WorldFactory = worldPatchingHosts((host) => {
   host.crash = () => undefined;
 });
+
+/** A role target resolves to the holder the previous resolution saw (the first look sees nobody). */
+export const lateRoleWorld: WorldFactory = (options) => {
+  const world = new World(options);
+  const resolveTarget = world.resolveTarget.bind(world);
+  const seen = new Map<string, string | undefined>();
+  world.resolveTarget = (target) => {
+    if (!target.startsWith("@")) return resolveTarget(target);
+    const previous = seen.get(target);
+    seen.set(target, resolveTarget(target));
+    return previous;
+  };
+  return world;
+};

@@ -11,6 +11,11 @@
  * event earlier than t has applied, `after(t)` once those at t have too; properties
  * judge only what holds on both sides. Transitions inside one instant (a heal and a
  * partition at the same time) are kept as events, so no cut hides between snapshots.
+ *
+ * A link is blocked while any fault blocks it: an isolation with its own duration
+ * unblocks only what it blocked, and nothing once a heal came between; a crash with
+ * its own duration restarts the host when it ends (if down, and not after the
+ * heal-all). Role targets ("@leader") are the world's to resolve: the timeline refuses them.
  */
 import type { FaultEvent, FaultPlan } from "../../../src/sim/faults/plan.ts";
 
@@ -50,6 +55,8 @@ export function linkKey(from: string, to: string): string {
 
 class MutableState implements ModelState {
   blocked = new Set<string>();
+  /** How many faults block each link in `blocked` (an isolation with its own duration unblocks only what it blocked). */
+  blockCounts = new Map<string, number>();
   clogUntil = new Map<string, number>();
   hosts = new Map<string, ModelHost>();
   base: ModelQuality = PERFECT_QUALITY;
@@ -62,6 +69,7 @@ class MutableState implements ModelState {
   clone(): MutableState {
     const copy = new MutableState();
     copy.blocked = new Set(this.blocked);
+    copy.blockCounts = new Map(this.blockCounts);
     copy.clogUntil = new Map(this.clogUntil);
     copy.hosts = new Map(this.hosts);
     copy.base = this.base;
@@ -89,6 +97,10 @@ export class FaultTimeline {
   readonly changes: ModelChange[] = [];
   private readonly hosts: readonly string[];
   private readonly pausedUntil = new Map<string, number>();
+  /** Heals so far: an isolation's own undo made before the latest heal has nothing left to undo. */
+  private heals = 0;
+  /** Set by the heal-all: no crash's own restart acts after it. */
+  private healedAll = false;
   private readonly queue: Action[] = [];
   private now = Number.NEGATIVE_INFINITY;
 
@@ -122,9 +134,9 @@ export class FaultTimeline {
       case "partition":
         return this.block(state, event.groups, event.oneWay ?? false);
       case "isolate":
-        return this.block(state, [[event.host], this.hosts.filter((host) => host !== event.host)], false);
+        return this.isolate(state, event);
       case "heal":
-        state.blocked.clear();
+        this.unblockAll(state);
         return;
       case "clog": {
         const key = linkKey(event.from, event.to);
@@ -134,7 +146,14 @@ export class FaultTimeline {
         return;
       }
       case "crash":
-        return this.crash(state, event.host);
+        this.crash(state, this.named(event.host));
+        if (event.durationMs !== undefined) {
+          // Restarted when its own duration ends (if down then), unless everything was healed first.
+          this.queue.push({ time: this.now + event.durationMs, apply: (s) => {
+            if (!this.healedAll && !this.host(s, event.host).up) this.start(s, event.host);
+          } });
+        }
+        return;
       case "restart":
         if (!this.host(state, event.host).up) this.start(state, event.host);
         return;
@@ -148,17 +167,65 @@ export class FaultTimeline {
     }
   }
 
-  private block(state: MutableState, groups: readonly (readonly string[])[], oneWay: boolean): void {
+  /** The links of a partition: from each group to every other (only to later ones when one-way). */
+  private partitionLinks(groups: readonly (readonly string[])[], oneWay: boolean): Array<[string, string]> {
+    const links: Array<[string, string]> = [];
     groups.forEach((fromGroup, i) => groups.forEach((toGroup, j) => {
       if (i === j || (oneWay && j < i)) return;
-      for (const from of fromGroup) {
-        for (const to of toGroup) {
-          if (from === to || state.blocked.has(linkKey(from, to))) continue;
-          state.blocked.add(linkKey(from, to));
-          this.changes.push({ time: this.now, kind: "cut", from, to });
+      for (const from of fromGroup) for (const to of toGroup) if (from !== to) links.push([from, to]);
+    }));
+    return links;
+  }
+
+  private block(state: MutableState, groups: readonly (readonly string[])[], oneWay: boolean): void {
+    this.blockLinks(state, this.partitionLinks(groups, oneWay));
+  }
+
+  /** Each link blocked once more; a link newly blocked is a cut. */
+  private blockLinks(state: MutableState, links: ReadonlyArray<readonly [string, string]>): void {
+    for (const [from, to] of links) {
+      const key = linkKey(from, to);
+      const count = state.blockCounts.get(key) ?? 0;
+      state.blockCounts.set(key, count + 1);
+      if (count > 0) continue;
+      state.blocked.add(key);
+      this.changes.push({ time: this.now, kind: "cut", from, to });
+    }
+  }
+
+  /** An isolation: from everyone or from `from`, both ways or outbound only; with a duration, its own links unblocked when it ends, unless a heal came first. */
+  private isolate(state: MutableState, event: Extract<FaultEvent, { kind: "isolate" }>): void {
+    const host = this.named(event.host);
+    const peers = (event.from ?? this.hosts).filter((peer) => peer !== host);
+    const links = this.partitionLinks([[host], peers], event.outbound ?? false);
+    this.blockLinks(state, links);
+    if (event.durationMs === undefined) return;
+    const heals = this.heals;
+    this.queue.push({ time: this.now + event.durationMs, apply: (s) => {
+      if (this.heals !== heals) return;
+      for (const [from, to] of links) {
+        const key = linkKey(from, to);
+        const count = (s.blockCounts.get(key) ?? 0) - 1;
+        if (count > 0) {
+          s.blockCounts.set(key, count);
+        } else {
+          s.blockCounts.delete(key);
+          s.blocked.delete(key);
         }
       }
-    }));
+    } });
+  }
+
+  private unblockAll(state: MutableState): void {
+    state.blocked.clear();
+    state.blockCounts.clear();
+    this.heals++;
+  }
+
+  /** A host the plan names: role targets are resolved by the world, which the timeline does not model. */
+  private named(host: string): string {
+    if (host.startsWith("@")) throw new Error(`the timeline does not model role targets (${host})`);
+    return host;
   }
 
   private degrade(state: MutableState, event: Extract<FaultEvent, { kind: "link-quality" }>): void {
@@ -217,7 +284,8 @@ export class FaultTimeline {
   }
 
   private healAll(state: MutableState): void {
-    state.blocked.clear();
+    this.unblockAll(state);
+    this.healedAll = true;
     state.clogUntil.clear();
     state.base = PERFECT_QUALITY;
     state.overrides.clear();

@@ -3,7 +3,7 @@
  * core (core/: etcd-raft style, tick/step/propose → Ready) and a node (node/) that
  * runs it on an Env: RPC transport, log, stable and snapshot stores on the host's
  * disk, and hashicorp/raft's API (apply, barrier, verifyLeader, leader, state,
- * leadership observation, stats, addVoter, removeServer, leadershipTransfer,
+ * leadership observation, stats, getConfiguration, addVoter, removeServer, leadershipTransfer,
  * snapshot, shutdown) with its typed errors (errors.ts).
  */
 export * from "./core/index.ts";

@@ -15,9 +15,9 @@ import assert from "node:assert/strict";
 import { Volume } from "memfs";
 import { DiskError } from "../env.ts";
 import type { FileStat, OpenOptions } from "../env.ts";
-import { isStrictlyInside, joinPath, parseDiskPath } from "./disk-path.ts";
+import { isStrictlyInside, joinPath, parseDiskPath, ROOT_PATH } from "./disk-path.ts";
 import { DurabilityModel, ROOT_IDENTITY } from "./durability-model.ts";
-import type { FileRecord, NodeRecord, TornWrites } from "./durability-model.ts";
+import type { FileRecord, NodeRecord, RecoveryPlan, TornWrites } from "./durability-model.ts";
 import { callMemfs } from "./memfs-calls.ts";
 import { listNames, materializeRecovery, snapshotVolume } from "./volume-recovery.ts";
 import type { DiskSnapshot } from "./disk-snapshot.ts";
@@ -290,7 +290,15 @@ export class DiskState {
 
   /** Replaces the volume with what a crash leaves; every OpenFile before it becomes invalid. */
   recover(torn?: TornWrites): RecoveryReport {
-    const plan = this.model.planRecovery(torn);
+    return this.adopt(this.model.planRecovery(torn));
+  }
+
+  /** Replaces the volume with an empty one, durably (an operator's new disk); every OpenFile before it becomes invalid. */
+  wipe(): RecoveryReport {
+    return this.adopt({ entries: [{ kind: "directory", path: ROOT_PATH, identity: ROOT_IDENTITY, entries: new Map() }], tornFiles: 0 });
+  }
+
+  private adopt(plan: RecoveryPlan): RecoveryReport {
     const recovered = materializeRecovery(plan);
     this.volume = recovered.volume;
     this.identityByInode = recovered.identityByInode;

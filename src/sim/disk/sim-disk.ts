@@ -14,6 +14,7 @@
  * - silent corruption on read: one byte of the returned copy flipped, never the stored data;
  * - lost writes: reported as success, not applied;
  * - latency per operation, so concurrent operations may complete out of order.
+ * Not a fault: `wipe()`, an operator's replacement of the whole disk by an empty one.
  *
  * Every operation takes effect when it completes, inside an event owned by the
  * calling incarnation: if it dies first, or the disk crashes first, the operation
@@ -105,6 +106,18 @@ export class SimDisk {
     this.faultInjector.noteTornWrites(report.tornFiles);
     this.counters.crashes++;
     this.trace("disk.crash", { files: report.files, directories: report.directories, tornFiles: report.tornFiles });
+  }
+
+  /**
+   * The operator replaced the disk by a new, empty and healthy one: no file, no
+   * fault in force. As at a crash, every view and handle made before, and every
+   * operation in flight, is dead.
+   */
+  wipe(): void {
+    this.generation++;
+    this.faultInjector.clear();
+    const report = this.state.wipe();
+    this.trace("disk.wipe", { files: report.files, directories: report.directories });
   }
 
   /** Enables, changes or disables (probability 0) the given faults; the others are kept. */

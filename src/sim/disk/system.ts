@@ -57,6 +57,13 @@ export class SimDiskSystem implements DiskProvider, DiskFaultTarget {
     this.disk(host).crash();
   }
 
+  /** The host's disk is replaced by a new, empty one: no file, no fault, the initial capacity (an operator's remedy). */
+  wipe(host: string): void {
+    const disk = this.disk(host);
+    disk.wipe();
+    disk.setCapacity(this.capacityBytes);
+  }
+
   view(host: string, incarnation: ProcessContext): Disk {
     return this.disk(host).view(incarnation);
   }

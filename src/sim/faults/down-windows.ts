@@ -2,7 +2,9 @@
  * When a fault plan takes hosts down, counted as the swarm counts them
  * (swarm.ts, downKinds and recoveryMs): a crash until the host's next restart,
  * an isolation until the next heal (a heal undoes every partition and
- * isolation), a pause for its duration; each window then stays open for
+ * isolation), a pause, and a crash or isolation with its own duration, for that
+ * duration (a role target, "@leader", counts as a host of its own; one waiting
+ * for the role's next holder from its time to the latest it may end); each window then stays open for
  * `recoveryMs` more, the time a host takes to rejoin. A crash never restarted
  * in the plan, or an isolation never healed, lasts until `untilMs` (the runner
  * heals everything when the safety phase ends).
@@ -38,9 +40,13 @@ export function downWindows(plan: FaultPlan, options: DownWindowOptions): DownWi
   plan.faults.forEach((event, index) => {
     const later = plan.faults.slice(index + 1);
     let end: number | undefined;
-    if (event.kind === "crash" && kinds.includes("crash")) end = later.find((next) => next.kind === "restart" && next.host === event.host)?.atMs ?? options.untilMs;
+    // An event waiting for a role's next holder may strike as late as its wait allows.
+    const latestStartMs = "next" in event && event.next !== undefined ? event.atMs + event.next.withinMs + event.next.delayMs : event.atMs;
+    if (event.kind === "crash" && kinds.includes("crash") && event.durationMs !== undefined) end = latestStartMs + event.durationMs;
+    else if (event.kind === "isolate" && kinds.includes("isolate") && event.durationMs !== undefined) end = latestStartMs + event.durationMs;
+    else if (event.kind === "crash" && kinds.includes("crash")) end = later.find((next) => next.kind === "restart" && next.host === event.host)?.atMs ?? options.untilMs;
     else if (event.kind === "isolate" && kinds.includes("isolate")) end = later.find((next) => next.kind === "heal")?.atMs ?? options.untilMs;
-    else if (event.kind === "pause" && kinds.includes("pause")) end = event.atMs + event.durationMs;
+    else if (event.kind === "pause" && kinds.includes("pause")) end = latestStartMs + event.durationMs;
     if (end === undefined || (event.kind !== "crash" && event.kind !== "isolate" && event.kind !== "pause")) return;
     windows.push({ host: event.host, kind: event.kind, startMs: event.atMs, endMs: end + recoveryMs });
   });

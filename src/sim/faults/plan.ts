@@ -24,15 +24,53 @@ export interface DiskFaultRates {
   capacityBytes?: number;
 }
 
+/**
+ * When a role-targeted event strikes the role's next holder rather than its
+ * current one: from atMs it waits up to `withinMs` for a host to take the role
+ * (one that did not hold it a moment before: a newly elected leader), lets
+ * `nth - 1` such holders pass, then strikes the nth `delayMs` after it took the
+ * role; if that does not happen in time, the event is skipped (and traced).
+ * "Isolate the next leader the moment it is elected" leaves that leader's first
+ * entries on it alone.
+ */
+export interface NextHolder {
+  withinMs: number;
+  delayMs: number;
+  /** Which new holder to strike (default 1: the first). */
+  nth?: number;
+}
+
 export type FaultEvent =
   | { atMs: number; kind: "partition"; groups: string[][]; oneWay?: boolean }
-  | { atMs: number; kind: "isolate"; host: string }
+  | {
+      atMs: number;
+      kind: "isolate";
+      host: string;
+      /** Cut the host off from these hosts only (default: from every host, clients too). */
+      from?: string[];
+      /** Only what the host sends is dropped (it still hears the others): a leader that cannot reach its followers. */
+      outbound?: boolean;
+      /** Undo this isolation alone after this long (default: it lasts until the next heal). */
+      durationMs?: number;
+      next?: NextHolder;
+    }
   | { atMs: number; kind: "heal" }
   | { atMs: number; kind: "clog"; from: string; to: string; durationMs: number }
-  | { atMs: number; kind: "crash"; host: string }
+  | {
+      atMs: number;
+      kind: "crash";
+      host: string;
+      /** Restart the crashed host after this long (required when `host` names a role: no restart event could name it). */
+      durationMs?: number;
+      next?: NextHolder;
+    }
   | { atMs: number; kind: "restart"; host: string }
-  | { atMs: number; kind: "pause"; host: string; durationMs: number }
-  | { atMs: number; kind: "clock-skew"; host: string; offsetMs: number; drift?: number }
+  | { atMs: number; kind: "pause"; host: string; durationMs: number; next?: NextHolder }
+  /**
+   * A jump of the host's wall clock (`offsetMs`), a change of its drift (`drift`), or
+   * both at the same instant; at least one. Without `offsetMs` the clock does not jump.
+   */
+  | { atMs: number; kind: "clock-skew"; host: string; offsetMs?: number; drift?: number }
   | {
       atMs: number;
       kind: "link-quality";
@@ -64,12 +102,12 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 /** The fields each kind may carry besides atMs and kind: anything else is a typo, and rejected. */
 const EVENT_FIELDS: Record<FaultKind, readonly string[]> = {
   partition: ["groups", "oneWay"],
-  isolate: ["host"],
+  isolate: ["host", "from", "outbound", "durationMs", "next"],
   heal: [],
   clog: ["from", "to", "durationMs"],
-  crash: ["host"],
+  crash: ["host", "durationMs", "next"],
   restart: ["host"],
-  pause: ["host", "durationMs"],
+  pause: ["host", "durationMs", "next"],
   "clock-skew": ["host", "offsetMs", "drift"],
   "link-quality": ["from", "to", "lossProbability", "duplicateProbability", "reorderProbability", "latencyMsMean"],
   "disk-faults": ["host", "rates", "durationMs"],
@@ -77,9 +115,10 @@ const EVENT_FIELDS: Record<FaultKind, readonly string[]> = {
 
 /**
  * A role instead of a host ("@leader"): the host that holds the role when the
- * event applies (World.resolveRole; a scenario declares the roles it resolves).
- * Isolations and pauses may name one: a fault aimed at the leader builds the
- * states protocol bugs live in (appends in flight, a stale leader healed back).
+ * event applies (World.resolveRole; a scenario declares the roles it resolves),
+ * or its next holder (`next`). Isolations, pauses and crashes may name one: a
+ * fault aimed at the leader builds the states protocol bugs live in (appends in
+ * flight, a stale leader healed back, a new leader's first entries stranded).
  */
 export const ROLE_TARGET = /^@[a-z][a-z-]*$/;
 
@@ -144,20 +183,36 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
       if (value.oneWay !== undefined) event.oneWay = field.boolean("oneWay");
       return event;
     }
-    case "isolate":
-      return { atMs, kind: "isolate", host: field.target("host") };
+    case "isolate": {
+      const event: FaultEvent = { atMs, kind: "isolate", host: field.target("host") };
+      if (value.from !== undefined) event.from = field.hostList("from");
+      if (value.outbound !== undefined) event.outbound = field.boolean("outbound");
+      if (value.durationMs !== undefined) event.durationMs = field.number("durationMs", 0);
+      if (value.next !== undefined) event.next = field.next(event.host);
+      return event;
+    }
     case "heal":
       return { atMs, kind: "heal" };
     case "clog":
       return { atMs, kind: "clog", from: field.host("from"), to: field.host("to"), durationMs: field.number("durationMs", 0) };
-    case "crash":
-      return { atMs, kind: "crash", host: field.host("host") };
+    case "crash": {
+      const event: FaultEvent = { atMs, kind: "crash", host: field.target("host") };
+      if (value.durationMs !== undefined) event.durationMs = field.number("durationMs", 0);
+      if (ROLE_TARGET.test(event.host) && event.durationMs === undefined) throw new FaultPlanError(`${where}: a crash of a role (${event.host}) needs 'durationMs': no restart event could name the host`);
+      if (value.next !== undefined) event.next = field.next(event.host);
+      return event;
+    }
     case "restart":
       return { atMs, kind: "restart", host: field.host("host") };
-    case "pause":
-      return { atMs, kind: "pause", host: field.target("host"), durationMs: field.number("durationMs", 0) };
+    case "pause": {
+      const event: FaultEvent = { atMs, kind: "pause", host: field.target("host"), durationMs: field.number("durationMs", 0) };
+      if (value.next !== undefined) event.next = field.next(event.host);
+      return event;
+    }
     case "clock-skew": {
-      const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host"), offsetMs: field.number("offsetMs") };
+      if (value.offsetMs === undefined && value.drift === undefined) throw new FaultPlanError(`${where}: a clock-skew sets 'offsetMs', 'drift' or both`);
+      const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host") };
+      if (value.offsetMs !== undefined) event.offsetMs = field.number("offsetMs");
       if (value.drift !== undefined) event.drift = field.number("drift", -0.49, 0.49);
       return event;
     }
@@ -224,6 +279,28 @@ class FieldReader {
     const field = this.value[name];
     if (typeof field === "string" && ROLE_TARGET.test(field)) return field;
     return this.hostValue(field, name);
+  }
+
+  /** A non-empty list of hosts. */
+  hostList(name: string): string[] {
+    const field = this.value[name];
+    if (!Array.isArray(field) || field.length === 0) throw new FaultPlanError(`${this.where}: '${name}' must be a non-empty array of hosts`);
+    return field.map((host, index) => this.hostValue(host, `${name}[${index}]`));
+  }
+
+  /** A NextHolder, for an event aimed at `target` (which must be a role). */
+  next(target: string): NextHolder {
+    if (!ROLE_TARGET.test(target)) throw new FaultPlanError(`${this.where}: 'next' needs a role target, not the host '${target}'`);
+    const field = this.value.next;
+    if (!isObject(field)) throw new FaultPlanError(`${this.where}: 'next' must be an object with 'withinMs' and 'delayMs'`);
+    const reader = new FieldReader(field, `${this.where}.next`, undefined);
+    for (const key of Object.keys(field)) if (!["withinMs", "delayMs", "nth"].includes(key)) throw new FaultPlanError(`${this.where}.next: unknown field '${key}'`);
+    const next: NextHolder = { withinMs: reader.number("withinMs", 0), delayMs: reader.number("delayMs", 0) };
+    if (field.nth !== undefined) {
+      next.nth = reader.number("nth", 1);
+      if (!Number.isInteger(next.nth)) throw new FaultPlanError(`${this.where}.next: 'nth' must be a whole number`);
+    }
+    return next;
   }
 
   hostValue(field: unknown, name: string): string {

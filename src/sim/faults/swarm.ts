@@ -7,9 +7,19 @@
  * a minority of the target hosts is down at once, and disk faults strike only a
  * fixed minority of hosts per run. Every fault is undone within the safety phase
  * or by the heal at its end.
+ *
+ * A scenario may also offer fault shapes (shapes.ts): timed compositions aimed at
+ * roles. Each owns a window of the safety phase, recorded in the mix: its faults
+ * strike and are undone inside it, and every other episode (a fault with its undo)
+ * lies wholly before or after it, so a shape starts on a world with no other fault
+ * in force but clock skews. A shape may take more than a minority out at once
+ * (leader churn strands a leader while the next is elected): only scenarios that
+ * check safety alone while faults are on should offer it.
  */
 import type { Random } from "../random.ts";
+import { ClockEpisodes } from "./clock-episodes.ts";
 import { FAULT_PLAN_VERSION, normalizePlan, type FaultEvent, type FaultKind, type FaultPlan } from "./plan.ts";
+import { drawShape, latestEndMs, shapesFor, type PlacedShape, type ShapeKind, type ShapeWindow } from "./shapes.ts";
 
 export type SwarmKind = Exclude<FaultKind, "heal" | "restart">;
 
@@ -41,12 +51,32 @@ export interface SwarmOptions {
    * pauses then aim at a role ("@leader") instead of a fixed host.
    */
   roles?: readonly string[];
+  /**
+   * Clock episodes may change a host's drift without a skew at the same instant
+   * (clock-episodes.ts). Default: drawn per seed, half the runs; false keeps the
+   * first swarm's shape (a skew and a drift together) in every run.
+   */
+  clockDriftApart?: boolean;
+  /**
+   * Fault shapes the seed may draw (shapes.ts; default none): each is on in half
+   * the runs, in a window of its own that the other episodes keep out of.
+   */
+  shapes?: readonly ShapeKind[];
 }
 
 export interface SwarmMix {
   enabled: SwarmKind[];
   episodes: Partial<Record<SwarmKind, number>>;
+  /** With clock-skew enabled: whether its episodes may change drift apart from skews. */
+  clockDriftApart?: boolean;
+  /** The shapes drawn and the windows they own, in plan order (only when the scenario offers shapes). */
+  shapes?: ShapeWindow[];
 }
+
+/** Where the first shape may start at the earliest (a leader is elected by then, even on the slowest timeouts), in ms. */
+const SHAPE_START_MS_MIN = 1_200;
+/** The gap between two shapes, at most, in ms. */
+const SHAPE_GAP_MS_MAX = 1_000;
 
 export function swarmPlan(random: Random, options: SwarmOptions): FaultPlan {
   const kinds = options.kinds ?? SWARM_KINDS;
@@ -58,13 +88,52 @@ export function swarmPlan(random: Random, options: SwarmOptions): FaultPlan {
     mix.episodes[kind] = random.fork(`count/${kind}`).int(1, episodesMax);
   }
   const minority = Math.floor((options.hosts.length - 1) / 2);
-  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), options.diskFaultHosts ?? options.hosts.slice(0, minority));
+  const clock = new ClockEpisodes(random, options.clockDriftApart);
+  if (mix.enabled.includes("clock-skew")) mix.clockDriftApart = clock.apart;
+  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), options.diskFaultHosts ?? options.hosts.slice(0, minority), clock);
+  const shapes = options.shapes === undefined ? undefined : placeShapes(random.fork("shapes"), options);
   const faults: FaultEvent[] = [];
   for (const kind of mix.enabled) {
     const stream = random.fork(`episodes/${kind}`);
-    for (let i = 0; i < (mix.episodes[kind] ?? 0); i++) faults.push(...generator.episode(kind, stream));
+    for (let i = 0; i < (mix.episodes[kind] ?? 0); i++) {
+      const episode = generator.episode(kind, stream);
+      if (shapes === undefined || shapes.every((shape) => !overlaps(episode, shape))) faults.push(...episode);
+    }
+  }
+  if (shapes !== undefined) {
+    mix.shapes = shapes.map((shape) => ({ kind: shape.kind, startMs: shape.startMs, endMs: shape.endMs }));
+    for (const shape of shapes) faults.push(...shape.events);
   }
   return normalizePlan({ version: FAULT_PLAN_VERSION, faults, origin: { swarm: mix } });
+}
+
+/**
+ * The seed's shapes: each kind the scenario offers is on in half the runs, and
+ * they are laid one after another in a random order (leader churn first), from a
+ * random start, with random gaps; a shape that would not end within the safety
+ * phase is left out.
+ */
+function placeShapes(random: Random, options: SwarmOptions): PlacedShape[] {
+  const context = { hosts: options.hosts, roles: options.roles ?? [] };
+  const kinds = shapesFor(options.shapes ?? [], context).filter((kind) => random.fork(`enable/${kind}`).bool(0.5));
+  const placed: PlacedShape[] = [];
+  let cursorMs = SHAPE_START_MS_MIN + Math.round(random.float(0, SHAPE_GAP_MS_MAX));
+  // Leader churn first when drawn: it is the longest, and a later place would leave it out of most runs.
+  const order = random.fork("order").shuffle(kinds).sort((a, b) => Number(b === "leader-churn") - Number(a === "leader-churn"));
+  for (const kind of order) {
+    const shape = drawShape(kind, random.fork(`shape/${kind}`), context, cursorMs);
+    if (shape.endMs > options.durationMs) continue;
+    placed.push(shape);
+    cursorMs = shape.endMs + Math.round(random.float(0, SHAPE_GAP_MS_MAX));
+  }
+  return placed;
+}
+
+/** True when the episode's events strike, or last, within the shape's window. */
+function overlaps(episode: readonly FaultEvent[], shape: PlacedShape): boolean {
+  if (episode.length === 0) return false;
+  const startMs = Math.min(...episode.map((event) => event.atMs));
+  return startMs <= shape.endMs && shape.startMs <= latestEndMs(episode);
 }
 
 class EpisodeGenerator {
@@ -74,6 +143,7 @@ class EpisodeGenerator {
     private readonly options: SwarmOptions,
     private readonly downAtOnceMax: number,
     private readonly diskFaultHosts: readonly string[],
+    private readonly clock: ClockEpisodes,
   ) {}
 
   episode(kind: SwarmKind, random: Random): FaultEvent[] {
@@ -108,7 +178,7 @@ class EpisodeGenerator {
         if (!this.takeDown(kind, target, start, start + Math.min(length, 2000))) return [];
         return [{ atMs: start, kind, host: target, durationMs: Math.min(length, 2000) }];
       case "clock-skew":
-        return [{ atMs: start, kind, host, offsetMs: Math.round(random.float(-2000, 2000)) || 0, drift: random.float(-0.01, 0.01) }];
+        return this.clock.episode(random, host, start, end);
       case "link-quality": {
         const quality = { lossProbability: random.float(0, 0.2), duplicateProbability: random.float(0, 0.1), reorderProbability: random.float(0, 0.3) };
         // Half the episodes degrade one link only (TigerBeetle's packet simulator degrades paths).

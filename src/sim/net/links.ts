@@ -2,10 +2,12 @@
  * Link state between hosts: partitions, clogs and link quality.
  *
  * Faults injected here: partitions (symmetric, or one-way: traffic from one group
- * to another is dropped while the reverse still flows), isolation of a host, clogs
- * (a link holds its traffic until a time, then delivers it in order), and link
- * quality (latency distribution, loss, duplication and reordering of datagrams).
- * Every fault has its undo: partition/heal, isolate/heal, clog/unclog.
+ * to another is dropped while the reverse still flows), isolation of a host (from
+ * everyone, or from some hosts), clogs (a link holds its traffic until a time, then
+ * delivers it in order), and link quality (latency distribution, loss, duplication
+ * and reordering of datagrams). Every fault has its undo: partition/heal,
+ * isolate/heal, clog/unclog, and a block of links its own `unblock` (a link stays
+ * blocked while any fault blocks it; a heal lifts every block at once).
  */
 import type { LatencyDistribution, Random } from "../random.ts";
 
@@ -21,8 +23,16 @@ export interface LinkQuality {
   reorderDelayMsMax: number;
 }
 
+/** The mean one-way latency of a healthy link, in ms. */
+export const DEFAULT_LATENCY_MS_MEAN = 0.5;
+
+/** The healthy link's latency distribution scaled to mean `meanMs` (a slow link: the same shape, longer). */
+export function latencyWithMean(meanMs: number): LatencyDistribution {
+  return { kind: "exponential", minMs: meanMs * 0.4, meanMs, maxMs: meanMs * 10 };
+}
+
 export const DEFAULT_LINK_QUALITY: LinkQuality = {
-  latency: { kind: "exponential", minMs: 0.2, meanMs: 0.5, maxMs: 5 },
+  latency: latencyWithMean(DEFAULT_LATENCY_MS_MEAN),
   lossProbability: 0,
   duplicateProbability: 0,
   reorderProbability: 0,
@@ -33,8 +43,18 @@ function linkKey(from: string, to: string): string {
   return `${from}\u0000${to}`;
 }
 
+/** The links one fault blocked, for its own undo (`Links.unblock`). */
+export interface LinkBlock {
+  readonly links: ReadonlyArray<readonly [string, string]>;
+  /** The heal epoch it was made in: a heal since lifted it already. */
+  readonly epoch: number;
+}
+
 export class Links {
-  private readonly blocked = new Set<string>();
+  /** How many faults block each link. Invariant: every count is at least 1. */
+  private readonly blocked = new Map<string, number>();
+  /** Counts heals: a block made before the latest heal is lifted already. */
+  private healEpoch = 0;
   private readonly clogUntil = new Map<string, number>();
   private quality: LinkQuality = DEFAULT_LINK_QUALITY;
   private readonly qualityOverrides = new Map<string, LinkQuality>();
@@ -58,23 +78,7 @@ export class Links {
    * (as fault plans do), which blocks here and then resets them.
    */
   partition(groups: readonly (readonly string[])[], oneWay = false): Array<[string, string]> {
-    const added: Array<[string, string]> = [];
-    for (let i = 0; i < groups.length; i++) {
-      for (let j = 0; j < groups.length; j++) {
-        if (i === j || (oneWay && j < i)) continue;
-        for (const from of groups[i] as readonly string[]) {
-          for (const to of groups[j] as readonly string[]) {
-            if (from === to) continue;
-            const key = linkKey(from, to);
-            if (!this.blocked.has(key)) {
-              this.blocked.add(key);
-              added.push([from, to]);
-            }
-          }
-        }
-      }
-    }
-    return added;
+    return this.block(partitionLinks(groups, oneWay)).added;
   }
 
   /** Blocks every link to and from `host`. Low level: use `world.network.isolate`, which also resets cut streams. */
@@ -82,9 +86,37 @@ export class Links {
     return this.partition([[host], allHosts.filter((name) => name !== host)]);
   }
 
-  /** Removes every partition (clogs stay until they expire or are unclogged). */
+  /**
+   * Blocks `links` (each counted once more) and returns the block, for `unblock`,
+   * and the links that were open before. Low level, as `partition`.
+   */
+  block(links: ReadonlyArray<readonly [string, string]>): { block: LinkBlock; added: Array<[string, string]> } {
+    const added: Array<[string, string]> = [];
+    for (const [from, to] of links) {
+      const key = linkKey(from, to);
+      const count = this.blocked.get(key) ?? 0;
+      if (count === 0) added.push([from, to]);
+      this.blocked.set(key, count + 1);
+    }
+    return { block: { links, epoch: this.healEpoch }, added };
+  }
+
+  /** Undoes one block: its links open again unless another fault blocks them too. A no-op after a heal (returns false then). */
+  unblock(block: LinkBlock): boolean {
+    if (block.epoch !== this.healEpoch) return false;
+    for (const [from, to] of block.links) {
+      const key = linkKey(from, to);
+      const count = this.blocked.get(key) ?? 0;
+      if (count <= 1) this.blocked.delete(key);
+      else this.blocked.set(key, count - 1);
+    }
+    return true;
+  }
+
+  /** Removes every partition and isolation (clogs stay until they expire or are unclogged). */
   heal(): void {
     this.blocked.clear();
+    this.healEpoch++;
   }
 
   /** Holds traffic from `from` to `to` until virtual time `until`. */
@@ -135,4 +167,18 @@ export class Links {
   get randomStream(): Random {
     return this.random;
   }
+}
+
+/** The links a partition blocks: from each group to every other (only to later ones when one-way), self-links excluded. */
+export function partitionLinks(groups: readonly (readonly string[])[], oneWay = false): Array<[string, string]> {
+  const links: Array<[string, string]> = [];
+  for (let i = 0; i < groups.length; i++) {
+    for (let j = 0; j < groups.length; j++) {
+      if (i === j || (oneWay && j < i)) continue;
+      for (const from of groups[i] as readonly string[]) {
+        for (const to of groups[j] as readonly string[]) if (from !== to) links.push([from, to]);
+      }
+    }
+  }
+  return links;
 }

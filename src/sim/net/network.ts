@@ -13,7 +13,7 @@
 import { NetError, type Connection, type Datagram, type DialOptions, type Listener, type Net } from "../env.ts";
 import type { Incarnation } from "../host.ts";
 import type { ConnectionSide, StreamTracer } from "./endpoint.ts";
-import type { Links } from "./links.ts";
+import { partitionLinks, type LinkBlock, type Links } from "./links.ts";
 import { MessageEndpoint } from "./message-channel.ts";
 import { StreamEndpoint } from "./stream.ts";
 
@@ -139,6 +139,23 @@ export class Network {
   isolate(host: string): void {
     const added = this.links.isolate(host, this.hosts.hostNames());
     if (added.length > 0) this.resetCutStreams();
+  }
+
+  /**
+   * Cuts `host` off from `peers` (default: every host), both ways or only what it
+   * sends (`outbound`), and returns the block, which `unblock` undoes alone (a heal
+   * lifts it too); resets every stream it cuts.
+   */
+  cutOff(host: string, peers?: readonly string[], outbound = false): LinkBlock {
+    const others = (peers ?? this.hosts.hostNames()).filter((name) => name !== host);
+    const { block, added } = this.links.block(partitionLinks([[host], others], outbound));
+    if (added.length > 0) this.resetCutStreams();
+    return block;
+  }
+
+  /** Undoes one `cutOff`: its links open again unless another fault blocks them too. False when a heal lifted it already. */
+  unblock(block: LinkBlock): boolean {
+    return this.links.unblock(block);
   }
 
   heal(): void {

@@ -2,13 +2,15 @@
  * Fault episodes: a plan's events grouped so that a fault and its undo move and
  * disappear together. A crash pairs with the next restart of the same host; a
  * partition or isolation with the next heal; a link-quality change with the next
- * reset to perfect links. Removing half of such a pair would leave a plan that means
+ * reset to perfect links. An isolation or a crash with its own duration is an
+ * episode alone (its undo is part of it). Removing half of such a pair would leave a plan that means
  * something else (a restart of a host that never crashed), so shrinking works on
  * episodes, never on single events of a pair.
  *
  * Each event keeps its position in the plan it came from, so events at the same
  * virtual time stay in their original order however episodes are removed or moved.
  */
+import { DEFAULT_LATENCY_MS_MEAN } from "../net/links.ts";
 import { FAULT_PLAN_VERSION, type FaultEvent, type FaultPlan } from "../faults/plan.ts";
 
 /** An event and its position in the plan it came from (the tie-break between events at the same time). */
@@ -37,7 +39,9 @@ export function episodesOf(plan: FaultPlan): Episode[] {
   };
   for (const [order, event] of plan.faults.entries()) {
     const placed = { event, order };
-    if (event.kind === "partition" || event.kind === "isolate") {
+    if ((event.kind === "isolate" || event.kind === "crash") && event.durationMs !== undefined) {
+      open(placed);
+    } else if (event.kind === "partition" || event.kind === "isolate") {
       openNetwork.push(open(placed));
     } else if (event.kind === "heal") {
       // A heal undoes every open partition; it pairs with the latest, the others stay open-ended.
@@ -98,5 +102,6 @@ export function planBefore(plan: FaultPlan, untilMs: number): FaultPlan {
 
 function isPerfectLink(event: Extract<FaultEvent, { kind: "link-quality" }>): boolean {
   const probabilities = [event.lossProbability, event.duplicateProbability, event.reorderProbability];
-  return probabilities.every((probability) => probability === undefined || probability === 0) && event.latencyMsMean === undefined;
+  return probabilities.every((probability) => probability === undefined || probability === 0) &&
+    (event.latencyMsMean === undefined || event.latencyMsMean === DEFAULT_LATENCY_MS_MEAN);
 }

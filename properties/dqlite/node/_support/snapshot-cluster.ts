@@ -5,7 +5,8 @@
  * probe and trace of every incarnation, by host), so a test can assert that the
  * path it is about (a snapshot taken, refused, sent, installed, restored) was
  * really taken. The helpers read each replica's logical databases, check their
- * integrity, and read their rows on the replica itself.
+ * integrity, and read their rows on the replica itself. A test may also hand each
+ * server an Env of its own making (`ClusterHooks.env`: a disk that holds a write).
  */
 import { DqliteClient, runDqliteServer, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
 import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite-cluster.ts";
@@ -40,13 +41,20 @@ export interface SnapshotCluster {
   readonly events: ServerEvent[];
 }
 
+/** What a test changes in the servers' surroundings. */
+export interface ClusterHooks {
+  /** The Env a server runs with, made from the one the kit gives it (whose probes and traces are logged). */
+  readonly env?: (env: Env) => Env;
+}
+
 /** A World with one dqlite server per host of SERVERS, all started; `options` may differ per host. */
-export function startSnapshotCluster(seed: number, options: ServerOptions | ((host: string) => ServerOptions)): SnapshotCluster {
+export function startSnapshotCluster(seed: number, options: ServerOptions | ((host: string) => ServerOptions), hooks: ClusterHooks = {}): SnapshotCluster {
   const world = new World({ seed, disks: createSimDisks() });
   const cluster: SnapshotCluster = { world, live: new Map(), events: [] };
+  const envOf = hooks.env ?? ((env: Env) => env);
   for (const host of SERVERS) {
     const hostOptions = typeof options === "function" ? options(host) : options;
-    world.addHost(host, (env) => serve(cluster, observed(cluster, env), hostOptions)).start();
+    world.addHost(host, (env) => serve(cluster, envOf(observed(cluster, env)), hostOptions)).start();
   }
   return cluster;
 }

@@ -218,6 +218,7 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     expect(outcome.value?.commit?.begin).toBe(journalEnd);
     expect(outcome.value?.registers).toEqual(labelSet("last", "three"));
     expect(world.probe("gazette.broker.sync-roll-forward")).toBe(1);
+    expect(world.probe("gazette.broker.sync-peer-ahead")).toBe(1);
     // The peers held "three" pending (the crashed primary's adoption notice never arrived):
     // the restarted primary's roll to their end adopted it.
     expect(world.probe("gazette.broker.pending-commit-rolled-to")).toBe(2);

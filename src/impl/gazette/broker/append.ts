@@ -276,6 +276,8 @@ class AppendFsm {
     const failure = pipeline.recvErr() ?? pipeline.sendErr();
     this.rollToOffset = sync.rollToOffset;
     this.readThroughRevision = sync.readThroughRevision;
+    // Rare: a primary behind a peer (restarted into its assignment, or promoted without the journal's last commits).
+    if (sync.peerAhead) this.host.env.probe("gazette.broker.sync-peer-ahead");
     if (pending && failure === undefined && sync.readThroughRevision === 0) {
       // Peers agree with (or hold less than) our pending commit: the journal adopts it. A peer
       // holding other content at or past its end wins: ours was never acknowledged.

@@ -20,17 +20,19 @@ import { REFRESH_INTERVAL_MS_MAX, type Journal, type JournalSpec } from "../prot
 import { serveJournal } from "../protocol/rpc-binding.ts";
 import { emptyRoute, parseEndpoint, processSpecIdEqual, type ProcessSpecId } from "../protocol/route.ts";
 import { runAllocator, type AllocatorBrokenVariant } from "./allocator.ts";
-import { announce, type Announcement } from "./announce.ts";
+import { announce, type AnnounceBrokenVariant, type Announcement } from "./announce.ts";
+import type { CoverSetBrokenVariant } from "./fragment/cover-set.ts";
 import { FragmentIndex, runIndexRefresh, type IndexBrokenVariant, type IndexRefreshBrokenVariant } from "./fragment/index.ts";
-import { PERSIST_INTERVAL_MS, Persister } from "./fragment/persister.ts";
+import { PERSIST_INTERVAL_MS, Persister, type PersisterBrokenVariant } from "./fragment/persister.ts";
+import type { SpoolBrokenVariant } from "./fragment/spool.ts";
 import { FragmentStoreClient } from "./fragment/store-client.ts";
-import { KeySpace, KEYSPACE_ROOT_DEFAULT } from "./keyspace.ts";
-import { applyJournals, listJournals } from "./list-apply.ts";
+import { KeySpace, KEYSPACE_ROOT_DEFAULT, type KeySpaceBrokenVariant } from "./keyspace.ts";
+import { applyJournals, listJournals, type ListApplyBrokenVariant } from "./list-apply.ts";
 import type { ReadBrokenVariant } from "./read.ts";
 import { createReplica, type ReplicaOptions } from "./replica.ts";
 import { replicateOverRpc, serveReplicate } from "./replicate-wire.ts";
 import type { ReplicationBrokenVariant } from "./append.ts";
-import { Resolver } from "./resolver.ts";
+import { Resolver, type ResolverBrokenVariant } from "./resolver.ts";
 import { JournalService } from "./service.ts";
 import { BROKER_PORT, type BrokerSpec, type Replica } from "./types.ts";
 
@@ -56,6 +58,13 @@ export interface BrokerOptions {
     readonly index?: IndexBrokenVariant;
     readonly indexRefresh?: IndexRefreshBrokenVariant;
     readonly allocator?: AllocatorBrokenVariant;
+    readonly keyspace?: KeySpaceBrokenVariant;
+    readonly announce?: AnnounceBrokenVariant;
+    readonly resolver?: ResolverBrokenVariant;
+    readonly listApply?: ListApplyBrokenVariant;
+    readonly persister?: PersisterBrokenVariant;
+    readonly spool?: SpoolBrokenVariant;
+    readonly coverSet?: CoverSetBrokenVariant;
   };
 }
 
@@ -93,24 +102,25 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   const signal = stopping.signal;
 
   const etcd = new EtcdClient(env, { endpoints: options.etcdEndpoints, operationTimeoutMs: 2_000, callDeadlineMs: 500 });
-  const keyspace = new KeySpace(env, etcd, { root });
+  const broken = options.brokenVariants ?? {};
+  const keyspace = new KeySpace(env, etcd, { root, brokenVariant: broken.keyspace });
   if (!(await keyspace.start(signal))) throw new Error("broker stopped before the key space loaded");
 
   const storeClient = new FragmentStoreClient(env);
   const transports = new FragmentTransports();
   storeClient.install(transports);
   const persistIntervalMs = options.persistIntervalMs ?? PERSIST_INTERVAL_MS;
-  const persister = new Persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs });
+  const persister = new Persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs, brokenVariant: broken.persister });
   const replicas = new Map<Journal, { replica: Replica; index: FragmentIndex; stop: AbortController }>();
-  const resolver = new Resolver(keyspace, id, (journal) => replicas.get(journal)?.replica);
+  const resolver = new Resolver(keyspace, id, (journal) => replicas.get(journal)?.replica, { brokenVariant: broken.resolver });
   const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
   const transport = replicateOverRpc(env, endpointOf, options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {});
 
   const service = new JournalService({
     env,
     resolve: (args) => resolver.resolve(args),
-    list: (request) => listJournals(keyspace, request, keyspace.header(id, emptyRoute())),
-    apply: (request) => applyJournals(etcd, keyspace, request, { processId: id, signal }),
+    list: (request) => listJournals(keyspace, request, keyspace.header(id, emptyRoute()), { brokenVariant: broken.listApply }),
+    apply: (request) => applyJournals(etcd, keyspace, request, { processId: id, signal, brokenVariant: broken.listApply }),
     transports,
     port,
     ...(options.callDeadlineMs !== undefined ? { callDeadlineMs: options.callDeadlineMs } : {}),
@@ -122,7 +132,7 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
 
   let announcement: Announcement;
   try {
-    announcement = await announce(env, etcd, root, spec, { ttlSeconds: options.leaseTtlSeconds ?? 20, signal });
+    announcement = await announce(env, etcd, root, spec, { ttlSeconds: options.leaseTtlSeconds ?? 20, signal, brokenVariant: broken.announce });
   } catch (error) {
     server.close();
     stopping.abort();
@@ -140,7 +150,8 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   const open = (journal: Journal): void => {
     const index = new FragmentIndex(env, journal, {
       firstFragmentAgeMs: () => firstFragmentAgeMs(persistIntervalMs, specOf(journal)),
-      ...(options.brokenVariants?.index !== undefined ? { brokenVariant: options.brokenVariants.index } : {}),
+      brokenVariant: broken.index,
+      coverSetBrokenVariant: broken.coverSet,
     });
     const stop = new AbortController();
     const replicaSignal = AbortSignal.any([signal, stop.signal]);
@@ -164,7 +175,8 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
       },
       spoolDirectory: `${options.spoolDirectory ?? "/spools"}/${journal.replaceAll("/", "%2F")}`,
       ...(options.replica !== undefined ? { options: options.replica } : {}),
-      ...(options.brokenVariants?.replication !== undefined ? { brokenVariant: options.brokenVariants.replication } : {}),
+      brokenVariant: broken.replication,
+      spoolBrokenVariant: broken.spool,
     });
     void runIndexRefresh(env, index, storeClient, () => specOf(journal), {
       signal: replicaSignal,

@@ -45,6 +45,8 @@ export interface SyncResult {
   readThroughRevision: number;
   /** A peer holds other content at or past our end (only looked for with `pendingLocal`). */
   diverged: boolean;
+  /** A peer answered with a fragment ending beyond ours: it holds content this primary does not. */
+  peerAhead: boolean;
 }
 
 /** A peer's answer or failure violated the protocol, or the peer failed. */
@@ -205,7 +207,7 @@ export class Pipeline {
    */
   async gatherSync(options: { ignoreGreaterOffsets?: boolean; pendingLocal?: boolean } = {}): Promise<SyncResult> {
     const responses = await this.gather();
-    const result: SyncResult = { rollToOffset: 0, readThroughRevision: 0, diverged: false };
+    const result: SyncResult = { rollToOffset: 0, readThroughRevision: 0, diverged: false, peerAhead: false };
     responses.forEach((response, index) => {
       if (response === undefined) return;
       const peer = this.route.members[index] as ProcessSpecId;
@@ -226,6 +228,7 @@ export class Pipeline {
           assert(fragment !== undefined, "pipeline: PROPOSAL_MISMATCH carries the peer's fragment (validated)");
           if (fragment.end > this.spool.fragment.end) {
             // The peer holds a greater offset: roll forward to it and adopt its registers.
+            result.peerAhead = true;
             if (options.ignoreGreaterOffsets === true) return;
             result.diverged = true;
             if (fragment.end > result.rollToOffset) {

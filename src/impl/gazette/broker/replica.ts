@@ -65,7 +65,7 @@ import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
 import { ErrCancelled } from "../protocol/journal-client.ts";
 import { runAppend, type AppendHost, type ReplicationBrokenVariant } from "./append.ts";
-import { Spool, type CompletedSpool, type SpoolContent } from "./fragment/spool.ts";
+import { Spool, type CompletedSpool, type SpoolBrokenVariant, type SpoolContent } from "./fragment/spool.ts";
 import { Pipeline } from "./pipeline.ts";
 import { ErrReplicateRefused, type ReplicateTransport } from "./replicate-wire.ts";
 import type { FragmentIndexApi, LocalContent, Replica, ReplicateRequest, ReplicateResponse, Resolution } from "./types.ts";
@@ -115,6 +115,8 @@ export interface ReplicaDeps {
   options?: ReplicaOptions;
   /** Test fixture only (REPLICATION_BROKEN_VARIANTS). */
   brokenVariant?: ReplicationBrokenVariant;
+  /** Test fixture only (SPOOL_BROKEN_VARIANTS). */
+  spoolBrokenVariant?: SpoolBrokenVariant;
 }
 
 async function* noChunks(): AsyncIterable<Uint8Array> {}
@@ -161,6 +163,7 @@ class JournalReplica implements Replica, AppendHost {
         spoolCommit: (fragment, local) => this.index.spoolCommit(fragment, local),
         spoolComplete: (completed, primary) => this.onSpoolComplete(completed, primary),
       },
+      brokenVariant: deps.spoolBrokenVariant,
     });
     const interval = deps.options?.pulseIntervalMs ?? PULSE_INTERVAL_MS_DEFAULT;
     if (interval > 0) this.pulseTimer = env.clock.setTimer(0, () => void this.pulse(interval));

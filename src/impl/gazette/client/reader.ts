@@ -85,7 +85,8 @@ export class Reader {
       if (this.direct !== undefined || this.directEnded) return this.readDirect(maxBytes);
       const content = this.response.content;
       const delta = this.request.offset - this.response.offset;
-      if (content !== undefined && content.length > delta) {
+      // Only content at or after the request's offset is ours to return (in Go a negative delta would not slice).
+      if (content !== undefined && delta >= 0 && content.length > delta) {
         const out = content.subarray(delta, delta + maxBytes);
         this.request.offset += out.length;
         return out;

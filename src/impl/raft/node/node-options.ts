@@ -30,6 +30,11 @@ export interface RaftNodeOptions {
   readonly trailingLogEntries?: number;
   readonly maxEntriesPerAppend?: number;
   readonly maxInflightAppends?: number;
+  /**
+   * Pre-vote (Raft thesis §9.6; hashicorp/raft's default, which `PreVoteDisabled`
+   * turns off): a server campaigns only once a majority would vote for it. Default true.
+   */
+  readonly preVote?: boolean;
   /** Entries appended by this leader and not yet applied, at most; beyond it `apply` waits (then ErrEnqueueTimeout). */
   readonly maxPendingApplies?: number;
   /** Told what the node does as it does it (observer.ts), for checkers of a whole cluster. */
@@ -64,6 +69,7 @@ export interface ResolvedNodeOptions {
   readonly trailingLogEntries: number;
   readonly maxEntriesPerAppend: number;
   readonly maxInflightAppends: number;
+  readonly preVote: boolean;
   readonly maxPendingApplies: number;
   readonly observer: RaftObserver | undefined;
   readonly brokenVariant: BrokenVariant | undefined;
@@ -99,6 +105,7 @@ export function resolveNodeOptions(options: RaftNodeOptions): ResolvedNodeOption
     trailingLogEntries: options.trailingLogEntries ?? DEFAULT_TRAILING_LOG_ENTRIES,
     maxEntriesPerAppend: options.maxEntriesPerAppend ?? 64,
     maxInflightAppends: options.maxInflightAppends ?? 8,
+    preVote: options.preVote ?? true,
     maxPendingApplies: options.maxPendingApplies ?? DEFAULT_MAX_PENDING_APPLIES,
     observer: options.observer,
     brokenVariant: options.brokenVariant,

@@ -2,7 +2,7 @@
  * RaftNode: the Raft core (../core) driven on an Env, with hashicorp/raft's API:
  * `apply` (a promise of the FSM's response once the entry is committed and
  * applied), `barrier`, `verifyLeader`, `leader`, `state`, leadership observation,
- * `stats`, `addVoter`, `removeServer`, `leadershipTransfer`, `snapshot` (a user
+ * `stats`, `getConfiguration`, `addVoter`, `removeServer`, `leadershipTransfer`, `snapshot` (a user
  * snapshot), `shutdown`.
  *
  * How it runs: the core is ticked every `tickIntervalMs` of host-local time, lazily:
@@ -120,6 +120,7 @@ export class RaftNode {
       trailingLogEntries: resolved.trailingLogEntries,
       maxEntriesPerAppend: resolved.maxEntriesPerAppend,
       maxInflightAppends: resolved.maxInflightAppends,
+      preVote: resolved.preVote,
       ...(resolved.brokenVariant !== undefined ? { brokenVariant: resolved.brokenVariant } : {}),
     }, storage.restore);
     const node = new RaftNode(env, resolved, storage, core);
@@ -238,6 +239,12 @@ export class RaftNode {
   /** Leadership changes as an async iterable (hashicorp/raft's LeaderCh), ending at shutdown. */
   leadershipChanges(): AsyncIterable<LeadershipEvent> {
     return this.observers.iterate();
+  }
+
+  /** hashicorp/raft's GetConfiguration: the latest configuration's voters (committed once `commit_index` reaches `index`) and its entry's index. */
+  getConfiguration(): { readonly voters: readonly ServerId[]; readonly index: number } {
+    const status = this.core.status();
+    return { voters: status.configuration.voters.slice(), index: status.configurationIndex };
   }
 
   /** hashicorp/raft's Stats: figures as strings; `first_log_index`, not among them, is its log store's FirstIndex (0 for an empty log). */
