@@ -54,6 +54,7 @@ import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJo
 import { DependencyLedger, dependentWriteLoop, type WriterRole } from "./gazette-dependencies.ts";
 import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts, type ChurnOptions } from "./gazette-membership.ts";
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
+import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger } from "./gazette-records.ts";
 import { pickVariants } from "./gazette-variants.ts";
 import { acknowledgedEnd, applySpecs, checkNoJumps, newJournalWorkload, startReaders, type JournalWorkload } from "./gazette-workload.ts";
@@ -165,6 +166,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   context.world.addHost("lister", (env) => listLoop(env, client(env), churn, listVariant)).start();
   let reported = 0;
   let etcdReported = 0;
+  let audit: Audit | undefined;
   return {
     check: () => {
       etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
@@ -172,14 +174,15 @@ function setup(context: ScenarioContext): ScenarioHooks {
       reported = workload.ledger.report(context, reported);
     },
     progress: () => progressed(context, churn),
-    finish: () => {
+    finish: async () => {
+      audit = await auditJournals(context, workload.ledger, { journals: ALL_JOURNALS, brokers: membership.current(), storeUrl: cluster.storeUrl });
       workload.ledger.report(context, reported);
-      checkLedger(context, workload.ledger, workload.parsers);
+      checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       checkNoJumps(context, workload);
-      churn.dependencies.checkFailedUnread(workload.parsers);
+      churn.dependencies.checkFailedUnread([...workload.parsers, ...audit.parsers]);
       checkRoutes(context, churn);
     },
-    summary: () => ({ ...workload.counts, ...churn.dependencies.counts, ...prefixed("unexpected:", churn.dependencies.unexpectedByName), ...churn.counts, ...cluster.failures, readTo: workload.parsers.map((parser) => parser.next).join("/"), ackedTo: workload.parsers.map((parser) => acknowledgedEnd(workload.ledger, parser.journal)).join("/") }),
+    summary: () => ({ ...workload.counts, ...auditFigures(audit), ...churn.dependencies.counts, ...prefixed("unexpected:", churn.dependencies.unexpectedByName), ...churn.counts, ...cluster.failures, readTo: workload.parsers.map((parser) => parser.next).join("/"), ackedTo: workload.parsers.map((parser) => acknowledgedEnd(workload.ledger, parser.journal)).join("/") }),
   };
 }
 

@@ -42,6 +42,7 @@ import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteClusterOptions } from "./gazette-cluster.ts";
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
+import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger } from "./gazette-records.ts";
 import { pickVariants } from "./gazette-variants.ts";
 import { acknowledgedEnd, applySpecs, checkNoJumps, everyJournalAcknowledged, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
@@ -110,6 +111,7 @@ export function setupJournals(context: ScenarioContext, options: Pick<GazetteClu
   startReaders(context, workload, READERS, gazetteClient, context.variant === "restart-at-original-offset" ? { brokenVariant: "restart-at-original-offset" } : undefined);
   let reported = 0;
   let etcdReported = 0;
+  let audit: Audit | undefined;
   return {
     check: () => {
       etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
@@ -122,11 +124,12 @@ export function setupJournals(context: ScenarioContext, options: Pick<GazetteClu
       if (!everyJournalAcknowledged(workload, JOURNALS, since)) return false;
       return workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal));
     },
-    finish: () => {
+    finish: async () => {
+      audit = await auditJournals(context, workload.ledger, { journals: JOURNALS, brokers: BROKERS.map((broker) => broker.host), storeUrl: cluster.storeUrl });
       workload.ledger.report(context, reported);
-      checkLedger(context, workload.ledger, workload.parsers);
+      checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       checkNoJumps(context, workload);
     },
-    summary: () => ({ ...workload.counts, ...cluster.failures, readTo: workload.parsers.map((parser) => parser.next).join("/") }),
+    summary: () => ({ ...workload.counts, ...cluster.failures, readTo: workload.parsers.map((parser) => parser.next).join("/"), ...auditFigures(audit) }),
   };
 }

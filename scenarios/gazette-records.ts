@@ -13,6 +13,12 @@
  *   (no part of an append, no bytes nobody appended, nothing of an aborted append);
  * - gazette.offsets-agree (continuous): no two observations put different records
  *   at one offset (per-journal linearizability of offsets: contiguous, non-overlapping);
+ * - gazette.no-foreign-records (continuous): a record is seen in one journal only,
+ *   always with one length: bytes read from a journal were appended to it (a
+ *   retried append may show twice there, never elsewhere);
+ * - gazette.reader-offsets (continuous): a reader's offset moves by exactly the
+ *   bytes it returned, or forward to where a reported offset jump took it, and
+ *   never back;
  * - gazette.acknowledged-readable (final): a reader that read up to a journal's
  *   end read every acknowledged record at its acknowledged offset, unless it took
  *   an explicit offset jump over it;
@@ -57,11 +63,14 @@ export interface Observation {
 export class Ledger {
   /** journal → offset → the first observation of a record there. */
   readonly atOffset = new Map<string, Map<number, Observation>>();
+  /** record → its first observation (any journal, any offset). */
+  readonly #firstSeen = new Map<string, Observation>();
   /** journal → acknowledged records (by the writer's order). */
   readonly acknowledged = new Map<string, Observation[]>();
   readonly problems: Array<{ invariant: string; details: string }> = [];
 
   observe(observation: Observation): void {
+    this.#checkOneJournal(observation);
     let offsets = this.atOffset.get(observation.journal);
     if (offsets === undefined) this.atOffset.set(observation.journal, (offsets = new Map()));
     const seen = offsets.get(observation.offset);
@@ -69,6 +78,22 @@ export class Ledger {
     else if (seen.record !== observation.record || seen.end !== observation.end) {
       this.problems.push({ invariant: "gazette.offsets-agree", details: `${observation.journal}@${observation.offset}: ${observation.by} saw ${observation.record} (to ${observation.end}), ${seen.by} saw ${seen.record} (to ${seen.end})` });
     }
+  }
+
+  /** gazette.no-foreign-records: every observation of a record has its first one's journal and length. */
+  #checkOneJournal(observation: Observation): void {
+    const first = this.#firstSeen.get(observation.record);
+    if (first === undefined) {
+      this.#firstSeen.set(observation.record, observation);
+      return;
+    }
+    if (first.journal === observation.journal && first.end - first.offset === observation.end - observation.offset) return;
+    this.problems.push({
+      invariant: "gazette.no-foreign-records",
+      details:
+        `${observation.by} saw ${observation.record} in ${observation.journal} at [${observation.offset}, ${observation.end}), ` +
+        `but ${first.by} saw it in ${first.journal} at [${first.offset}, ${first.end})`,
+    });
   }
 
   acknowledge(observation: Observation): void {
@@ -116,11 +141,25 @@ export class RecordParser {
     return this.offset + this.buffer.length;
   }
 
-  jump(to: number, atMs?: number): void {
+  /** An offset jump to `to` (reported, by the reader's account, from `from`). */
+  jump(to: number, atMs?: number, from?: number): void {
+    if (to < this.next || (from !== undefined && from !== this.next)) {
+      const reported = from === undefined ? "" : ` reported from ${from}`;
+      this.ledger.problems.push({ invariant: "gazette.reader-offsets", details: `${this.reader} on ${this.journal}: an offset jump to ${to}${reported}, but what it returned ends at ${this.next}` });
+    }
     if (this.buffer.length !== 0) this.ledger.problems.push({ invariant: "gazette.whole-records", details: `${this.reader} on ${this.journal}: jump to ${to} with ${this.buffer.length} bytes of a record at ${this.offset} unfinished` });
     this.jumps.push(atMs === undefined ? { from: this.next, to } : { from: this.next, to, atMs });
     this.buffer = new Uint8Array(0);
     this.offset = to;
+  }
+
+  /** The reader says its next byte is at `offset`: gazette.reader-offsets unless the bytes it returned and the jumps it reported put it there. */
+  readerAt(offset: number): void {
+    if (offset === this.next) return;
+    this.ledger.problems.push({
+      invariant: "gazette.reader-offsets",
+      details: `${this.reader} on ${this.journal} says its next offset is ${offset}, but what it returned ends at ${this.next} (a silent skip, or bytes returned again)`,
+    });
   }
 
   feed(bytes: Uint8Array): void {

@@ -38,6 +38,7 @@ import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
+import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger, RecordParser, type Ledger } from "./gazette-records.ts";
 import { pickVariants } from "./gazette-variants.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./gazette-workload.ts";
@@ -63,6 +64,8 @@ export const RETENTION_MS = 6_000;
 const PERSIST_INTERVAL_MS = 1_000;
 /** The store's ModTime has whole seconds: a fragment may look up to this much older than it is. */
 const MOD_TIME_GRANULARITY_MS = 1_000;
+/** The final audit reads each replica's last 32 KiB (2 s of appends or so, well within retention): older content is in the store, which it reads too. */
+const AUDIT_WINDOW_BYTES = 32 * 1024;
 /** A fragment the store held this long is in every serving broker's index (listed each refresh interval, with room for a slow listing). */
 const STALE_LISTING_MS = 3 * REFRESH_INTERVAL_MS;
 const LAGGARD_PAUSE_MS_MAX = 10_000;
@@ -170,6 +173,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   }
   let reported = 0;
   let etcdReported = 0;
+  let audit: Audit | undefined;
   return {
     check: () => {
       etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
@@ -182,13 +186,15 @@ function setup(context: ScenarioContext): ScenarioHooks {
       if (!LAGGARDS.every((laggard) => (sessionsDoneAt.get(laggard.host) ?? -1) >= since)) return false;
       return tail.next >= acknowledgedEnd(workload.ledger, JOURNAL);
     },
-    finish: () => {
+    finish: async () => {
+      audit = await auditJournals(context, workload.ledger, { journals: [JOURNAL], brokers: BROKERS.map((broker) => broker.host), storeUrl: cluster.storeUrl, replicaWindowBytes: AUDIT_WINDOW_BYTES });
       workload.ledger.report(context, reported);
-      checkLedger(context, workload.ledger, workload.parsers);
+      checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       checkJumps(context, history, workload);
     },
     summary: () => ({
       ...workload.counts,
+      ...auditFigures(audit),
       ...cluster.failures,
       stored: history.lifetimes.length,
       removed: history.removals,

@@ -213,11 +213,12 @@ export async function readJournal(env: Env, client: RoutedJournalClient, parser:
           if (!(error instanceof ErrOffsetJump)) throw error;
           workload.counts.jumps++;
           read.jumped(error.offset);
-          parser.jump(error.offset, options.nowMs());
+          parser.jump(error.offset, options.nowMs(), error.requestedOffset);
           continue;
         }
         if (chunk === null) break;
         if (chunk.length > 0) parser.feed(chunk);
+        parser.readerAt(reader.offset());
         if (options.done?.() === true) {
           read.end();
           reader.cancel();

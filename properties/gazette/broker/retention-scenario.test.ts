@@ -33,7 +33,8 @@ describe("gazette-retention", () => {
     { variant: "retention-ignores-age", seed: 1, invariant: "gazette.retention-age" },
     { variant: "no-jump-before-first", seed: 1, invariant: "liveness.no-progress-after-heal" },
     { variant: "jump-before-first-at-once", seed: 21, invariant: "gazette.offset-jump-exact" },
-    { variant: "silent-offset-jump", seed: 1, invariant: "gazette.offsets-agree" },
+    // The reader's offset runs ahead of the bytes it returned at the silent skip itself (before: offsets-agree, later).
+    { variant: "silent-offset-jump", seed: 1, invariant: "gazette.reader-offsets" },
   ];
   for (const { variant, seed, invariant } of caught) {
     it(`broken variant ${variant} (seed ${seed}) fails ${invariant}`, async () => {

@@ -137,6 +137,25 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
     expect(world.probes.get("gazette.fragment-store.damaged-file-replaced")).toBe(2);
   });
 
+  it("a listing while retention deletes fragments lists those still there, never refusing for a file deleted after its directory was read", async () => {
+    // Found by the gazette audit (gazette-retention seed 52): the walk stat'ed each name the directory held
+    // and refused the whole listing ("not found": ENOENT) when a delete had come in between.
+    const { result } = await inStoreWorld(4, async (client) => {
+      const persisted: Fragment[] = [];
+      for (let index = 0; index < 20; index++) {
+        const content = contentOf(100, 10 + index);
+        persisted.push(await client.persist(STORE, fragmentOf(content, index * 100), content));
+      }
+      const listing = client.list(STORE, JOURNAL).then((listed) => listed.map((fragment) => fragment.begin), errorName);
+      const removed = await Promise.all(persisted.map((fragment) => client.remove(fragment)));
+      return { listed: await listing, removed: removed.filter(Boolean).length, after: (await client.list(STORE, JOURNAL)).length };
+    });
+    expect(Array.isArray(result.listed), `the listing failed: ${String(result.listed)}`).toBe(true);
+    expect((result.listed as number[]).length).toBeLessThan(20);
+    expect(result.removed).toBe(20);
+    expect(result.after).toBe(0);
+  });
+
   it("answers malformed requests with typed refusals, and a missing fragment with 404", async () => {
     const { result } = await inStoreWorld(4, async (client, env) => {
       const call = (method: string, request: WireValue) =>

@@ -261,9 +261,19 @@ class StoreFiles {
       if (budget.visited > LIST_WALK_ENTRIES_MAX) throw refusal("io", `listing walks more than ${LIST_WALK_ENTRIES_MAX} entries`);
       if (TEMPORARY_FILE.test(name)) continue;
       const child = `${directory}/${name}`;
-      const stat = await this.disk.stat(child);
-      if (!stat.isDirectory) out.push(`${prefix}${name}`);
-      else if (depth < LIST_WALK_DEPTH_MAX) await this.walk(child, `${prefix}${name}/`, depth + 1, budget, out);
+      const isDirectory = await this.isDirectory(child);
+      if (isDirectory === false) out.push(`${prefix}${name}`);
+      else if (isDirectory === true && depth < LIST_WALK_DEPTH_MAX) await this.walk(child, `${prefix}${name}/`, depth + 1, budget, out);
+    }
+  }
+
+  /** Whether `path` is a directory; undefined when it was deleted since its directory was read (a listing skips it). */
+  private async isDirectory(path: string): Promise<boolean | undefined> {
+    try {
+      return (await this.disk.stat(path)).isDirectory;
+    } catch (error) {
+      if (error instanceof DiskError && error.code === "ENOENT") return undefined;
+      throw error;
     }
   }
 
