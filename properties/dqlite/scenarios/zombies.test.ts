@@ -36,6 +36,17 @@ describe("dqlite-zombies", () => {
     }, 60_000);
   }
 
+  // Found by a fresh-seed sweep: a client's ROLLBACK reached the old leader after Raft stepped down but before
+  // its leadership observer aborted the sessions; the server dropped the session without rolling SQLite's
+  // transaction back, and the final integrity_check on that node flushed the capture's held frames ("disk I/O
+  // error"). Focused property: properties/dqlite/node/rollback-after-leadership-loss.test.ts.
+  it("rolls back a session whose ROLLBACK reached the old leader after it stepped down (seed 100174)", async () => {
+    const seed = 100174;
+    const result = await runScenario(dqliteZombies, { seed });
+    expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
+    expect(result.stats.probes["dqlite.leader.frames-refused-not-leader"] ?? 0).toBeGreaterThan(0);
+  }, 60_000);
+
   it("the seeds above took every zombie path between them, and rolled abandoned batches back", () => {
     expect([...hit].sort()).toEqual([...ZOMBIE_PROBES].sort());
     expect(abandoned).toBeGreaterThan(0);

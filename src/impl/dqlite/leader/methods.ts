@@ -233,6 +233,19 @@ export class LeaderMethods {
   private async frames(database: DatabaseLeader, frames: readonly CapturedFrame[], commitSize: number | undefined): Promise<number> {
     const txn = database.txn;
     assert(txn !== undefined, `frames without a transaction on ${database.filename}`);
+    if (txn.isZombie || !this.host.leaderReady()) {
+      // Leadership is gone (or moved to a later term): frames held from before must never reach the log,
+      // whoever leads now (go-dqlite's Frames hook refuses with SQLITE_IOERR_NOT_LEADER). Nothing is proposed.
+      this.env.probe("dqlite.leader.frames-refused-not-leader");
+      database.txn = undefined;
+      if (txn.isZombie) return this.fail(database, { kind: "aborted", reason: `transaction ${txn.id} lost its leadership` });
+      if (txn.state === "pending") {
+        this.registry.txnDel(txn.id);
+        return this.fail(database, { kind: "not-leader", reason: "this node is not a ready leader" });
+      }
+      txn.markZombie();
+      return this.fail(database, { kind: "aborted", reason: "this node is not a ready leader" });
+    }
     const pageData = new Uint8Array(frames.length * PAGE_SIZE);
     frames.forEach((frame, i) => {
       assert(frame.data.length === PAGE_SIZE, `frame of ${frame.data.length} bytes`);

@@ -145,7 +145,15 @@ export class DqliteServer {
         return reply as unknown as WireValue;
       });
     } finally {
-      this.close(session);
+      // Still registered: the step ended without ending the transaction (refused before it ran, e.g. this
+      // node stopped being a ready leader, or the statement failed and left it open). SQLite's transaction is
+      // still open on the leader's connection, the capture still holds its unreplicated frames: roll it back
+      // before the session goes, or nobody ever will (abortSessions no longer sees it) and the next use of
+      // the database's files (another connection, a reopen) runs into it.
+      if (this.sessions.has(session.id)) {
+        if (session.busy) this.close(session);
+        else await this.rollback(session);
+      }
     }
   }
 
