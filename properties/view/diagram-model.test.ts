@@ -5,7 +5,8 @@
  * - Lanes are the world lane, then each host in order of its first record, then hosts only named in fields.
  * - The k-th stream delivery from A to B on a connection ends the k-th send from A to B on it; sends never delivered are "lost".
  * - A numbered message-channel delivery ends the send of its number, however messages were reordered; a duplicate ends nothing; a loss makes its send "dropped".
- * - An RPC frame's arrow is labelled with its call's method (and its type, but for requests and notifications); byte segments are not labelled.
+ * - An RPC frame's arrow is labelled with the kind its sender named, else its call's method (and its type, but for requests and notifications),
+ *   in both wire modes (a frames-mode segment carries its frame's label); other byte segments are not labelled.
  * - A datagram delivery or receiver-side drop ends the pending send on its link and port that arrives at that time (else the earliest that arrived), so reordering and duplicates pair correctly.
  * - Crash → start, pause → resume, isolate/partition → heal, and timed faults become spans; heal-all ends every fault span; a span still on at the end is open.
  * - Operations pair invocation and completion by host and id (else by name, first in first out), with Jepsen outcomes.
@@ -140,6 +141,19 @@ describe("message labels", () => {
       "response",
       undefined,
     ]);
+  });
+
+  it("a message's kind names it in place of its method, for the call's other frames too; a frames-mode segment by the frame it carries", () => {
+    const diagram = model([
+      [0, "a", "net.message.send", { connection: 1, to: "b", bytes: 9, frame: "notification", call: 1, method: "raft.message", kind: "append-entries" }],
+      [0, "a", "net.message.send", { connection: 1, to: "b", bytes: 9, frame: "request", call: 2, method: "raft.message", kind: "request-vote" }],
+      [1, "b", "net.message.send", { connection: 1, to: "a", bytes: 4, frame: "response", call: 2 }],
+      [2, "a", "net.stream.send", { connection: 2, to: "b", bytes: 30, frame: "request", call: 3, method: "kv.put" }],
+      [3, "b", "net.stream.send", { connection: 2, to: "a", bytes: 7, frame: "response", call: 3 }],
+      [3, "b", "net.stream.deliver", { connection: 2, from: "a", bytes: 30, frame: "request", call: 3, method: "kv.put" }],
+    ]);
+    expect(diagram.messages.map((message) => message.label)).toEqual(["append-entries", "request-vote", "request-vote response", "kv.put", "kv.put response"]);
+    expect(recordOf(diagram, diagram.messages[3]?.end)).toBe(5);
   });
 });
 

@@ -2,13 +2,16 @@
  * Labels for the arrows of RPC frames: what a reader needs to tell one call's
  * traffic from another's.
  *
- * Message-channel records (`net.message.send`) carry the frame's type and call id,
- * and the method on requests and notifications (src/sim/net/rpc/frame-channel.ts).
- * A request or notification is labelled with its method; any other frame of the
- * same call (response, error, message, end, cancel, credit) with the method and
- * its type, e.g. `kv.put response`, found by the connection, the two hosts and
- * the call id. A frame whose request the trace lacks gets its type alone. Byte
- * segments (the "frames" wire mode) and datagrams carry no frame: no label.
+ * The send records of RPC frames (`net.message.send` in the objects wire mode,
+ * `net.stream.send` of the segment that carries the frame in the frames mode) carry
+ * the frame's type and call id, the method on requests and notifications, and the
+ * kind the sender named where it gave one (src/sim/net/rpc/frame-labels.ts).
+ * A request or notification is labelled with its kind, else its method (a Raft
+ * message reads `append-entries`, not `raft.message`); any other frame of the same
+ * call (response, error, message, end, cancel, credit) with that and its type,
+ * e.g. `kv.put response`, found by the connection, the two hosts and the call id.
+ * A frame whose request the trace lacks gets its type alone. Segments of other
+ * byte streams and datagrams carry no frame: no label.
  */
 
 /** Calls remembered at most (the oldest are forgotten first: a call that never ended must not grow the map for ever). */
@@ -25,7 +28,7 @@ export class RpcCallLabels {
   label(host: string, fields: Record<string, unknown>): string | undefined {
     const frame = fields.frame;
     if (typeof frame !== "string" || typeof fields.to !== "string") return undefined;
-    const method = typeof fields.method === "string" ? fields.method : undefined;
+    const method = typeof fields.kind === "string" ? fields.kind : typeof fields.method === "string" ? fields.method : undefined;
     if (frame === "request" || frame === "notification") {
       if (method !== undefined && frame === "request") this.remember(callKey(fields.connection, host, fields.to, fields.call), method);
       return method ?? frame;

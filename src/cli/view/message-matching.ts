@@ -15,7 +15,9 @@
  * arrival times (see datagram-matcher.ts). A drop at the sender (the record
  * names `to`) is a message that never left.
  *
- * An RPC frame's message is labelled with its call's method (message-labels.ts).
+ * An RPC frame's message (a message of a channel, or the byte segment that carries
+ * it in the frames wire mode) is labelled with its call's method or the kind its
+ * sender named (message-labels.ts).
  */
 import { DatagramMatcher } from "./datagram-matcher.ts";
 import type { DiagramEvent, DiagramMessage } from "./diagram-types.ts";
@@ -54,7 +56,7 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
         const message = newStreamMessage(position, event, fields.connection, laneOf(fields.to));
         if (typeof fields.seq === "number") sendNumbered(numbered, message, `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`);
         else enqueueStream(streams, message, fields.connection, fields.to, host);
-        const label = event.kind === "net.message.send" ? labels.label(host, fields) : undefined;
+        const label = labels.label(host, fields);
         if (label !== undefined) message.label = label;
         messages.push(message);
         break;

@@ -87,7 +87,7 @@ export class Transport {
 
   private notify(message: Message): void {
     // The core copes with lost, duplicated and reordered messages: they go as datagrams.
-    if (!this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), { dialTimeoutMs: this.deadlineMs, datagram: true })) {
+    if (!this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), { dialTimeoutMs: this.deadlineMs, datagram: true, kind: message.type })) {
       this.droppedMessages++;
       this.env.probe("raft.message-dropped-backpressure");
     }

@@ -6,7 +6,7 @@
 import type { CallOptions, NotifyOptions, WireValue } from "../../env.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import { RPC_DEADLINE_MS_DEFAULT, RPC_METHOD_NAME_LENGTH_MAX, RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
-import type { Frame } from "./frame.ts";
+import type { Frame, NotificationFrame } from "./frame.ts";
 import { NotWireValueError } from "./wire-value.ts";
 
 /** A call ready to go. */
@@ -41,7 +41,10 @@ export function prepareCall(id: number, call: CallArguments, transport: FrameTra
   checkTarget(address, port, method);
   const deadlineMs = checkedDuration("deadlineMs", call.options?.deadlineMs ?? RPC_DEADLINE_MS_DEFAULT);
   const window = streaming ? RPC_STREAM_WINDOW_MESSAGES : 0;
-  const requestFrame = prepareChecked(transport, method, { type: "request", id, method, streaming, deadlineMs, window, payload: request });
+  const kind = checkedKind(method, call.options?.kind);
+  const frame: Frame = { type: "request", id, method, streaming, deadlineMs, window, payload: request };
+  if (kind !== undefined) frame.kind = kind;
+  const requestFrame = prepareChecked(transport, method, frame);
   return { id, address, port, method, deadlineMs, requestFrame };
 }
 
@@ -62,7 +65,10 @@ export function prepareNotification(id: number, call: Omit<CallArguments, "optio
   checkTarget(address, port, method);
   const dialTimeoutMs = checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT);
   const datagram = call.options?.datagram === true;
-  const frame = prepareChecked(transport, method, datagram ? { type: "notification", id, method, payload: request, datagram } : { type: "notification", id, method, payload: request });
+  const kind = checkedKind(method, call.options?.kind);
+  const notification: NotificationFrame = datagram ? { type: "notification", id, method, payload: request, datagram } : { type: "notification", id, method, payload: request };
+  if (kind !== undefined) notification.kind = kind;
+  const frame = prepareChecked(transport, method, notification);
   return { id, address, port, dialTimeoutMs, datagram, frame };
 }
 
@@ -89,6 +95,15 @@ function prepareChecked(transport: FrameTransport, method: string, frame: Frame)
     if (error instanceof NotWireValueError) throw new TypeError(`rpc: the request of ${method} is not a wire value: ${error.problem}`);
     throw error;
   }
+}
+
+/** The caller's name for a message (CallOptions.kind): a string of at most the method name's length, or none. */
+function checkedKind(method: string, kind: unknown): string | undefined {
+  if (kind === undefined) return undefined;
+  if (typeof kind !== "string" || kind.length === 0 || kind.length > RPC_METHOD_NAME_LENGTH_MAX) {
+    throw new TypeError(`rpc: the kind of a ${method} message is a string of 1 to ${RPC_METHOD_NAME_LENGTH_MAX} characters`);
+  }
+  return kind;
 }
 
 /** "method at address:port", for error messages. */

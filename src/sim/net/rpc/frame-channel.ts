@@ -16,6 +16,7 @@ import type { Net, NetError } from "../../env.ts";
 import type { MessageEndpoint } from "../message-channel.ts";
 import { copyFrame, type CopiedFrame } from "./frame-copy.ts";
 import { encodeFrame, type Frame } from "./frame.ts";
+import { frameLabel, nameSegment, segmentLabel } from "./frame-labels.ts";
 import { readFrames, type ReadEnd } from "./frame-reader.ts";
 import type { Connection } from "../../env.ts";
 import { checkWireValue } from "./wire-value.ts";
@@ -71,7 +72,11 @@ export interface FrameTransport {
 export function byteTransport(net: Net): FrameTransport {
   return {
     mode: "frames",
-    prepare: checkedEncodeFrame,
+    prepare: (frame) => {
+      const encoded = checkedEncodeFrame(frame);
+      nameSegment(encoded, frame);
+      return encoded;
+    },
     dial: async (address, port, timeoutMs) => new ByteChannel(await net.dial(address, port, { timeoutMs })),
     listen: (port) => {
       const listener = net.listen(port);
@@ -80,8 +85,16 @@ export function byteTransport(net: Net): FrameTransport {
   };
 }
 
+/** The kernel's byte streams name each segment (one written frame) in the trace with this, when given. */
+interface LabelledConnection extends Connection {
+  label?: (segment: Uint8Array) => Readonly<Record<string, unknown>>;
+}
+
 class ByteChannel implements FrameChannel {
-  constructor(private readonly connection: Connection) {}
+  constructor(private readonly connection: LabelledConnection) {
+    // A frame is written as one segment: its encoding's label names the segment's arrow.
+    if ("label" in connection) connection.label = segmentLabel;
+  }
   get remoteAddress(): string {
     return this.connection.remoteAddress;
   }
@@ -128,7 +141,7 @@ class ObjectChannel implements FrameChannel {
 
   constructor(endpoint: MessageEndpoint<unknown>) {
     this.endpoint = endpoint as MessageEndpoint<Frame>;
-    this.endpoint.label = labelOf;
+    this.endpoint.label = frameLabel;
   }
   get remoteAddress(): string {
     return this.endpoint.remoteAddress;
@@ -173,9 +186,4 @@ function checkedEncodeFrame(frame: Frame): Uint8Array {
   if (frame.type === "request" || frame.type === "response" || frame.type === "message" || frame.type === "notification") checkWireValue(frame.payload);
   else if (frame.type === "error" && frame.details !== undefined) checkWireValue(frame.details);
   return encodeFrame(frame);
-}
-
-/** The trace's name of a frame: its type, call id, and method for requests. */
-function labelOf(frame: Frame): Record<string, unknown> {
-  return frame.type === "request" || frame.type === "notification" ? { frame: frame.type, call: frame.id, method: frame.method } : { frame: frame.type, call: frame.id };
 }

@@ -36,6 +36,8 @@ export interface RequestFrame {
   deadlineMs: number;
   window: number;
   payload: WireValue;
+  /** What the caller named the request (CallOptions.kind), for the trace: kept by the objects mode's copy, never encoded. */
+  kind?: string;
 }
 /** The caller gave up on the call (deadline, or the consumer stopped reading the stream). */
 export interface CancelFrame { type: "cancel"; id: number }
@@ -61,7 +63,15 @@ export interface ErrorFrame {
  * calls'. `datagram`: the sender takes it as a datagram (it may be lost, arrive
  * twice or out of order), so the server does not hold its id to the order.
  */
-export interface NotificationFrame { type: "notification"; id: number; method: string; payload: WireValue; datagram?: true }
+export interface NotificationFrame {
+  type: "notification";
+  id: number;
+  method: string;
+  payload: WireValue;
+  datagram?: true;
+  /** What the sender named the message (NotifyOptions.kind), for the trace: kept by the objects mode's copy, never encoded. */
+  kind?: string;
+}
 
 /** Frames a client sends. */
 export type ClientFrame = RequestFrame | CancelFrame | CreditFrame | NotificationFrame;
