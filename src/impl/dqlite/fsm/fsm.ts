@@ -46,6 +46,7 @@ export const DQLITE_FSM_BROKEN_VARIANTS = {
   "follower-kept-after-commit": "a follower transaction stays registered after its commit frames",
   "snapshot-ignores-transactions": "snapshot() captures the databases even while a transaction is in flight",
   "restore-swaps-wals": "restore() writes the first two databases of a snapshot each with the other's WAL (files paired by position)",
+  "no-leader-hook-wait": "another transaction's command on a database applies at once while this node's own leader transaction there has its commit applied but not yet written by SQLite nor ended (go-dqlite's HookSyncWait forgotten)",
 } as const;
 
 export type DqliteFsmBrokenVariant = keyof typeof DQLITE_FSM_BROKEN_VARIANTS;
@@ -204,6 +205,7 @@ export class DqliteFsm implements Fsm {
   private async applyFrames(frames: FramesPayload): Promise<void> {
     if (frames.pageSize !== PAGE_SIZE) fail(`frames of ${frames.pageSize}-byte pages; databases use ${PAGE_SIZE}`);
     const files = this.filesOf(frames.filename);
+    await this.awaitLeaderHooks(frames.filename, frames.txid);
     let txn = this.registry.txnById(frames.txid);
     let begin = true;
     if (txn === undefined) {
@@ -294,12 +296,33 @@ export class DqliteFsm implements Fsm {
   /** Checkpoint: the leader issues it between transactions, so any transaction on the database means the logs diverged. */
   private async applyCheckpoint(name: string): Promise<void> {
     const files = this.filesOf(name);
+    await this.awaitLeaderHooks(name, undefined);
     const txn = this.registry.txnByFilename(name);
     if (txn !== undefined) fail(`can't run checkpoint concurrently with transaction ${txn.describe()}`);
     const pending = files.pendingFrames();
     if (pending !== 0) fail(`${pending} uncommitted frames are still in the WAL`);
     await files.checkpoint();
     this.probe("dqlite.fsm.checkpoint");
+  }
+
+  /**
+   * go-dqlite's HookSyncWait: while this node's own (non-zombie) leader transaction
+   * on `filename` has its last command (commit frames, or Undo) applied but the
+   * leader's hooks are not done yet (SQLite still writes the committed frames to the
+   * WAL, then its End hook unregisters it), a command of another transaction on the
+   * database waits for them. Otherwise a leadership loss in that window let the next
+   * leader's frames (or checkpoint) meet the finished transaction, or land in the
+   * WAL before this node's own commit did. The wait depends only on this node's disk
+   * writes, never on Raft.
+   */
+  private async awaitLeaderHooks(filename: string, txid: TxnId | undefined): Promise<void> {
+    if (this.brokenVariant === "no-leader-hook-wait") return;
+    for (;;) {
+      const txn = this.registry.txnByFilename(filename);
+      if (txn === undefined || !txn.isLeader || txn.isZombie || txn.inFlight || txn.id === txid) return;
+      this.probe("dqlite.fsm.waited-for-leader-end");
+      await this.registry.txnUnregistered(txn);
+    }
   }
 
   private filesOf(name: string): DatabaseFiles {
