@@ -30,7 +30,16 @@ import { decodeSnapshot, type DatabaseSnapshot } from "./snapshot-format.ts";
 import type { Transaction } from "./transaction.ts";
 
 /** What the FSM uses of the Env. */
-export type FsmEnv = Pick<Env, "log" | "trace" | "probe" | "hash">;
+export type FsmEnv = Pick<Env, "log" | "trace" | "probe" | "hash" | "setTimer">;
+
+/**
+ * How long (host-local ms) a command waits for this node's own leader transaction's
+ * hooks (awaitLeaderHooks). They depend only on this node's disk writes, so they
+ * finish within a disk operation or two; hooks that never finish would stall every
+ * later entry, so past this the wait ends in a violation instead. go-dqlite waits
+ * without a bound; ours keeps a limit on every wait.
+ */
+export const LEADER_HOOK_WAIT_MAX_MS = 60_000;
 
 /** How many violations `violations` keeps (the first ones; `violationCount` counts all). */
 export const FSM_VIOLATIONS_KEPT_MAX = 100;
@@ -321,8 +330,21 @@ export class DqliteFsm implements Fsm {
       const txn = this.registry.txnByFilename(filename);
       if (txn === undefined || !txn.isLeader || txn.isZombie || txn.inFlight || txn.id === txid) return;
       this.probe("dqlite.fsm.waited-for-leader-end");
-      await this.registry.txnUnregistered(txn);
+      if (!(await this.unregisteredWithin(txn, LEADER_HOOK_WAIT_MAX_MS))) {
+        fail(`leader transaction ${txn.describe()} did not end within ${LEADER_HOOK_WAIT_MAX_MS} ms of its last command`);
+      }
     }
+  }
+
+  /** Whether `txn` leaves the registry within `limitMs` of host-local time. */
+  private unregisteredWithin(txn: Transaction, limitMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.env.setTimer(limitMs, () => resolve(false));
+      void this.registry.txnUnregistered(txn).then(() => {
+        timer.cancel();
+        resolve(true);
+      });
+    });
   }
 
   private filesOf(name: string): DatabaseFiles {
