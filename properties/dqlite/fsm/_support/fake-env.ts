@@ -32,10 +32,12 @@ export function recordingEnv(): RecordingEnv {
   };
   return {
     advance,
-    setTimer: (durationMs, callback) => {
-      const id = nextId++;
-      timers.set(id, { at: now + durationMs, callback });
-      return { cancel: () => timers.delete(id) };
+    clock: {
+      setTimer: (durationMs, callback) => {
+        const id = nextId++;
+        timers.set(id, { at: now + durationMs, callback });
+        return { cancel: () => timers.delete(id) };
+      },
     },
     probes,
     traces,

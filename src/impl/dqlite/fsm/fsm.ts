@@ -16,7 +16,7 @@
  * apply, snapshot and restore run one at a time (the seed's registry lock), in the
  * order they were called.
  */
-import type { Env } from "../../../sim/env.ts";
+import type { Clock, Env } from "../../../sim/env.ts";
 import { DiskError } from "../../../sim/env.ts";
 import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader } from "../../raft/node/fsm.ts";
 import { PAGE_SIZE, type Command, type DatabaseFiles, type DatabaseStore, type FrameBatch, type FramesPayload, type TxnId } from "../types.ts";
@@ -30,7 +30,7 @@ import { decodeSnapshot, type DatabaseSnapshot } from "./snapshot-format.ts";
 import type { Transaction } from "./transaction.ts";
 
 /** What the FSM uses of the Env. */
-export type FsmEnv = Pick<Env, "log" | "trace" | "probe" | "hash" | "setTimer">;
+export type FsmEnv = Pick<Env, "log" | "trace" | "probe" | "hash"> & { readonly clock: Pick<Clock, "setTimer"> };
 
 /**
  * How long (host-local ms) a command waits for this node's own leader transaction's
@@ -339,7 +339,7 @@ export class DqliteFsm implements Fsm {
   /** Whether `txn` leaves the registry within `limitMs` of host-local time. */
   private unregisteredWithin(txn: Transaction, limitMs: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = this.env.setTimer(limitMs, () => resolve(false));
+      const timer = this.env.clock.setTimer(limitMs, () => resolve(false));
       void this.registry.txnUnregistered(txn).then(() => {
         timer.cancel();
         resolve(true);
