@@ -44,6 +44,12 @@ const DQLITE: readonly CatalogueEntry[] = [
   swept("dqlite-fsm", "follower-kept-after-commit", "dqlite-leadership-loss"),
   swept("dqlite-fsm", "snapshot-ignores-transactions", "dqlite-snapshot-catch-up"),
   swept("dqlite-fsm", "restore-swaps-wals", "dqlite-multi-database"),
+  byProperty(
+    "dqlite-fsm",
+    "no-leader-hook-wait",
+    "properties/dqlite/node/leadership-lost-after-apply.test.ts",
+    "needs a leadership loss between the FSM's apply of a leader's commit and SQLite's write of it, with the next leader's frames on the same database applied in between: a paused leader in the swarm (dqlite-multi-database seed 100014) but rare; the property builds the moment on purpose",
+  ),
   swept("dqlite-database-files", "unchained-batches", "dqlite-bank"),
   swept("dqlite-database-files", "undo-keeps-running-checksum", "dqlite-leadership-loss"),
   swept("dqlite-database-files", "undo-is-noop", "dqlite-zombies", { buggify: true }),

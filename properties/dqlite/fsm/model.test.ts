@@ -15,6 +15,15 @@ import { stepsArbitrary } from "./_support/model-steps.ts";
 
 const SHAPE = { nodes: 3, databases: 2, maxSteps: 25 };
 
+/**
+ * Variants the model cannot show, with the property that does: the model's leader
+ * finishes its own transaction (End) as soon as its last command applies, so no
+ * other command ever meets a leader transaction waiting for its hooks.
+ */
+const BEYOND_THE_MODEL: Partial<Record<DqliteFsmBrokenVariant, string>> = {
+  "no-leader-hook-wait": "properties/dqlite/node/leadership-lost-after-apply.test.ts (the next leader's commit while the old leader's commit is applied but unwritten)",
+};
+
 const property = (brokenVariant?: DqliteFsmBrokenVariant) =>
   fc.asyncProperty(stepsArbitrary(SHAPE), async (steps: Step[]) => {
     const outcome = await runModel(steps, { nodes: SHAPE.nodes, databases: SHAPE.databases, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
@@ -49,6 +58,7 @@ describe("dqlite FSM model", () => {
   });
 
   for (const variant of Object.keys(DQLITE_FSM_BROKEN_VARIANTS) as DqliteFsmBrokenVariant[]) {
+    if (Object.hasOwn(BEYOND_THE_MODEL, variant)) continue;
     it(`the property catches the broken variant "${variant}"`, async () => {
       const name = `dqlite-fsm.model-catches-${variant}`;
       const outcome = await fc.check(property(variant), { ...propertyParameters(name, 200), endOnFailure: true, reporter: undefined });

@@ -14,9 +14,9 @@
  * applied transaction a zombie and markZombie's assertion fails.
  */
 import { describe, expect, it } from "vitest";
-import type { DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
+import type { DqliteFsmBrokenVariant, DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
 import type { Disk, Env, FileHandle } from "../../../src/sim/env.ts";
-import { caughtUp, divergences, eventsNamed, runClient, runUntil, startSnapshotCluster, type SnapshotCluster } from "./_support/snapshot-cluster.ts";
+import { caughtUp, divergences, eventsNamed, fsmViolations, runClient, runUntil, startSnapshotCluster, type SnapshotCluster } from "./_support/snapshot-cluster.ts";
 
 const DATABASE = "db";
 /** The leader's WAL of DATABASE (DqliteNodeOptions.directory's default). */
@@ -72,7 +72,22 @@ class Moment {
   transferError: string | undefined;
   private proposer: string | undefined;
 
-  constructor(private readonly cluster: () => SnapshotCluster) {}
+  /** Set once the leadership transfer of the held commit's proposer returned. */
+  transferred = false;
+  private releaseWrite: (() => void) | undefined;
+  private readonly writeReleased: Promise<void> | undefined;
+
+  /** With `holdUntilReleased`, the held write waits after the transfer until `release()`. */
+  constructor(
+    private readonly cluster: () => SnapshotCluster,
+    holdUntilReleased = false,
+  ) {
+    if (holdUntilReleased) this.writeReleased = new Promise((resolve) => (this.releaseWrite = resolve));
+  }
+
+  release(): void {
+    this.releaseWrite?.();
+  }
 
   /** A server's Env: its commit proposals seen, its WAL writes passing through `beforeWalWrite`. */
   env(env: Env): Env {
@@ -95,6 +110,8 @@ class Moment {
     await node?.raft.leadershipTransfer().catch((error: unknown) => {
       this.transferError = String(error);
     });
+    this.transferred = true;
+    await this.writeReleased;
   }
 }
 
@@ -146,5 +163,73 @@ describe("a leader that loses leadership between its commit's apply and SQLite's
     expect(outcome.held?.state).toBe("written");
     expect(outcome.probes).toBe(0);
     expect(outcome.problems.join("\n")).toMatch(/markZombie/);
+  });
+});
+
+/**
+ * Invariant: while the old leader's commit is applied but not yet written by SQLite
+ * (its End hook not run), the next leader's frames and checkpoint on the same
+ * database wait on the old leader (go-dqlite's HookSyncWait) instead of meeting the
+ * finished leader transaction: no FSM violation, every row on every replica.
+ * Method: the moment above, but the held write is released only after a second
+ * client committed a row through the new leader and the old leader had time to
+ * apply it. Found by dqlite-multi-database seed 100014 (the leader paused with its
+ * commit applied, then applied the next leader's frames before its End hook ran:
+ * "unexpected transaction ... (leader, written)"). The property can fail: on the
+ * FSM's "no-leader-hook-wait" the old leader applies the new frames at once.
+ */
+const SECOND_ROW = "the next leader's row";
+/** Virtual time the old leader is given to apply the next leader's commit before its held write goes. */
+const APPLY_WAIT_MS = 500;
+
+async function nextLeaderWritesMeanwhile(seed: number, fsmBrokenVariant?: DqliteFsmBrokenVariant): Promise<Outcome & { readonly violations: readonly string[]; readonly waits: number }> {
+  const moment = new Moment(() => cluster, true);
+  const cluster = startSnapshotCluster(seed, fsmBrokenVariant !== undefined ? { fsmBrokenVariant } : {}, { env: (env) => moment.env(env) });
+  return recordingUnhandled(cluster, async () => {
+    await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
+    await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
+    moment.armed = true;
+    const client = await runClient(cluster, async (client, env) => {
+      const first = client().exec("INSERT INTO t (v) VALUES (?)", [ROW]).then(
+        () => "ok",
+        (error: unknown) => `failed: ${String(error)}`,
+      );
+      while (!moment.transferred) await env.clock.sleep(1);
+      await client().exec("INSERT INTO t (v) VALUES (?)", [SECOND_ROW]);
+      await env.clock.sleep(APPLY_WAIT_MS);
+      moment.release();
+      return first;
+    });
+    await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
+    const problems = await divergences(cluster, DATABASE, "SELECT v FROM t ORDER BY id", [[ROW], [SECOND_ROW]]);
+    return {
+      held: moment.held,
+      transferError: moment.transferError,
+      client,
+      probes: eventsNamed(cluster, PROBE).length,
+      problems,
+      violations: fsmViolations(cluster),
+      waits: eventsNamed(cluster, "dqlite.fsm.waited-for-leader-end").length,
+    };
+  });
+}
+
+describe("the next leader's commit on the database while the old leader's applied commit is not yet written", () => {
+  for (const seed of SEEDS) {
+    it(`waits for the old leader's End hook: no FSM violation, both rows on every replica (seed ${seed})`, async () => {
+      const outcome = await nextLeaderWritesMeanwhile(seed);
+      expect(outcome.violations).toEqual([]);
+      expect(outcome.problems).toEqual([]);
+      expect(outcome.client).toBe("ok");
+      expect(outcome.held?.state).toBe("written");
+      expect(outcome.transferError).toBeUndefined();
+      expect(outcome.waits, "dqlite.fsm.waited-for-leader-end reached").toBeGreaterThan(0);
+    });
+  }
+
+  it("fails on the FSM variant no-leader-hook-wait (seed 1)", async () => {
+    const outcome = await nextLeaderWritesMeanwhile(1, "no-leader-hook-wait");
+    expect(outcome.held?.state).toBe("written");
+    expect(outcome.violations.join("\n")).toMatch(/unexpected transaction \d+ on db \(leader, written\)/);
   });
 });

@@ -4,6 +4,8 @@
  *   acknowledged row present once and none of another database, and the run
  *   reaches what it exists for: the laggard installs a snapshot of every database
  *   and starts again from a snapshot and its log (its outcome, and the probes);
+ * - the next leader's frames on a database wait while the old leader's applied commit
+ *   is not yet written and ended (seed 100014 found an FSM violation there);
  * - the property can fail: the FSM's "restore-swaps-wals" (a multi-database
  *   restore bug) is caught on some seed of 1..VARIANT_SEEDS_LAST;
  * - a single-database scenario cannot reach that bug: dqlite-snapshot-catch-up,
@@ -40,6 +42,15 @@ describe("dqlite-multi-database", () => {
       expect(acknowledged.length, "every database took acknowledged rows").toBe(databases);
     }, TEST_TIMEOUT_MS);
   }
+
+  it("the next leader's frames on a database wait for the old leader's End hook after its commit applied (seed 100014)", async () => {
+    // Seed 100014 found it: paused with its commit frames applied, the old leader learned of the next term and
+    // applied the next leader's frames and checkpoint on the same database before SQLite wrote its commit and its
+    // End hook unregistered the transaction: "unexpected transaction ... (leader, written)".
+    const result = await runScenario(dqliteMultiDatabase, { seed: 100014 });
+    expect(result.violations, describeRun(dqliteMultiDatabase, 100014, undefined, result)).toEqual([]);
+    expect(result.stats.probes["dqlite.fsm.waited-for-leader-end"] ?? 0).toBeGreaterThan(0);
+  }, TEST_TIMEOUT_MS);
 
   it(`catches the FSM variant ${VARIANT} on some seed of 1..${VARIANT_SEEDS_LAST}`, async () => {
     const expected = (result: RunResult) => result.violations[0]?.kind === "safety" && (result.violations[0]?.invariant.startsWith(`${dqliteMultiDatabase.name}.`) ?? false);

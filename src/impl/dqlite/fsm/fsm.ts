@@ -16,7 +16,7 @@
  * apply, snapshot and restore run one at a time (the seed's registry lock), in the
  * order they were called.
  */
-import type { Env } from "../../../sim/env.ts";
+import type { Clock, Env } from "../../../sim/env.ts";
 import { DiskError } from "../../../sim/env.ts";
 import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader } from "../../raft/node/fsm.ts";
 import { PAGE_SIZE, type Command, type DatabaseFiles, type DatabaseStore, type FrameBatch, type FramesPayload, type TxnId } from "../types.ts";
@@ -30,7 +30,16 @@ import { decodeSnapshot, type DatabaseSnapshot } from "./snapshot-format.ts";
 import type { Transaction } from "./transaction.ts";
 
 /** What the FSM uses of the Env. */
-export type FsmEnv = Pick<Env, "log" | "trace" | "probe" | "hash">;
+export type FsmEnv = Pick<Env, "log" | "trace" | "probe" | "hash"> & { readonly clock: Pick<Clock, "setTimer"> };
+
+/**
+ * How long (host-local ms) a command waits for this node's own leader transaction's
+ * hooks (awaitLeaderHooks). They depend only on this node's disk writes, so they
+ * finish within a disk operation or two; hooks that never finish would stall every
+ * later entry, so past this the wait ends in a violation instead. go-dqlite waits
+ * without a bound; ours keeps a limit on every wait.
+ */
+export const LEADER_HOOK_WAIT_MAX_MS = 60_000;
 
 /** How many violations `violations` keeps (the first ones; `violationCount` counts all). */
 export const FSM_VIOLATIONS_KEPT_MAX = 100;
@@ -46,6 +55,7 @@ export const DQLITE_FSM_BROKEN_VARIANTS = {
   "follower-kept-after-commit": "a follower transaction stays registered after its commit frames",
   "snapshot-ignores-transactions": "snapshot() captures the databases even while a transaction is in flight",
   "restore-swaps-wals": "restore() writes the first two databases of a snapshot each with the other's WAL (files paired by position)",
+  "no-leader-hook-wait": "another transaction's command on a database applies at once while this node's own leader transaction there has its commit applied but not yet written by SQLite nor ended (go-dqlite's HookSyncWait forgotten)",
 } as const;
 
 export type DqliteFsmBrokenVariant = keyof typeof DQLITE_FSM_BROKEN_VARIANTS;
@@ -204,6 +214,7 @@ export class DqliteFsm implements Fsm {
   private async applyFrames(frames: FramesPayload): Promise<void> {
     if (frames.pageSize !== PAGE_SIZE) fail(`frames of ${frames.pageSize}-byte pages; databases use ${PAGE_SIZE}`);
     const files = this.filesOf(frames.filename);
+    await this.awaitLeaderHooks(frames.filename, frames.txid);
     let txn = this.registry.txnById(frames.txid);
     let begin = true;
     if (txn === undefined) {
@@ -294,12 +305,46 @@ export class DqliteFsm implements Fsm {
   /** Checkpoint: the leader issues it between transactions, so any transaction on the database means the logs diverged. */
   private async applyCheckpoint(name: string): Promise<void> {
     const files = this.filesOf(name);
+    await this.awaitLeaderHooks(name, undefined);
     const txn = this.registry.txnByFilename(name);
     if (txn !== undefined) fail(`can't run checkpoint concurrently with transaction ${txn.describe()}`);
     const pending = files.pendingFrames();
     if (pending !== 0) fail(`${pending} uncommitted frames are still in the WAL`);
     await files.checkpoint();
     this.probe("dqlite.fsm.checkpoint");
+  }
+
+  /**
+   * go-dqlite's HookSyncWait: while this node's own (non-zombie) leader transaction
+   * on `filename` has its last command (commit frames, or Undo) applied but the
+   * leader's hooks are not done yet (SQLite still writes the committed frames to the
+   * WAL, then its End hook unregisters it), a command of another transaction on the
+   * database waits for them. Otherwise a leadership loss in that window let the next
+   * leader's frames (or checkpoint) meet the finished transaction, or land in the
+   * WAL before this node's own commit did. The wait depends only on this node's disk
+   * writes, never on Raft.
+   */
+  private async awaitLeaderHooks(filename: string, txid: TxnId | undefined): Promise<void> {
+    if (this.brokenVariant === "no-leader-hook-wait") return;
+    for (;;) {
+      const txn = this.registry.txnByFilename(filename);
+      if (txn === undefined || !txn.isLeader || txn.isZombie || txn.inFlight || txn.id === txid) return;
+      this.probe("dqlite.fsm.waited-for-leader-end");
+      if (!(await this.unregisteredWithin(txn, LEADER_HOOK_WAIT_MAX_MS))) {
+        fail(`leader transaction ${txn.describe()} did not end within ${LEADER_HOOK_WAIT_MAX_MS} ms of its last command`);
+      }
+    }
+  }
+
+  /** Whether `txn` leaves the registry within `limitMs` of host-local time. */
+  private unregisteredWithin(txn: Transaction, limitMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.env.clock.setTimer(limitMs, () => resolve(false));
+      void this.registry.txnUnregistered(txn).then(() => {
+        timer.cancel();
+        resolve(true);
+      });
+    });
   }
 
   private filesOf(name: string): DatabaseFiles {

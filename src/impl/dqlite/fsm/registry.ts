@@ -19,6 +19,8 @@ export class Registry {
   private readonly byFilename = new Map<string, Transaction>();
   private readonly committed: CommittedRing;
   private currentIndex = 0;
+  /** Who waits for a transaction to leave the registry (`txnUnregistered`). */
+  private readonly unregisterWaiters = new Map<Transaction, { readonly promise: Promise<void>; readonly resolve: () => void }>();
 
   constructor(committedCapacity: number = COMMITTED_TXN_IDS_MAX) {
     this.committed = new CommittedRing(committedCapacity);
@@ -64,6 +66,31 @@ export class Registry {
     assert(this.byFilename.get(txn.filename) === txn, `txnDel: ${txn.describe()} not registered for its database`);
     this.byId.delete(txid);
     this.byFilename.delete(txn.filename);
+    this.wake(txn);
+  }
+
+  /**
+   * Resolves once `txn` has left the registry (txnDel or txnClear); at once if it
+   * is not registered. The FSM waits on it for a leader transaction whose last
+   * command applied but whose hooks have not finished (go-dqlite's HookSyncWait).
+   */
+  txnUnregistered(txn: Transaction): Promise<void> {
+    if (this.byId.get(txn.id) !== txn) return Promise.resolve();
+    let waiter = this.unregisterWaiters.get(txn);
+    if (waiter === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      waiter = { promise, resolve };
+      this.unregisterWaiters.set(txn, waiter);
+    }
+    return waiter.promise;
+  }
+
+  private wake(txn: Transaction): void {
+    const waiter = this.unregisterWaiters.get(txn);
+    if (waiter === undefined) return;
+    this.unregisterWaiters.delete(txn);
+    waiter.resolve();
   }
 
   txnById(txid: TxnId): Transaction | undefined {
@@ -81,8 +108,10 @@ export class Registry {
 
   /** Forgets every transaction (a snapshot restore replaces all state). */
   txnClear(): void {
+    const cleared = [...this.byId.values()];
     this.byId.clear();
     this.byFilename.clear();
+    for (const txn of cleared) this.wake(txn);
   }
 
   /** Remembers that `txid` committed (go-dqlite's TxnCommittedAdd). */

@@ -120,7 +120,9 @@ export class LeaderMethods {
    * observer). One with a command in flight may still commit (the FSM resurrects
    * it); one still Pending is purged when the next leader's first frames arrive.
    * One whose last command (its commit frames, or an Undo) the FSM already applied
-   * is done, not in flight: it stays a leader transaction until SQLite's End hook.
+   * is done, not in flight: it stays a leader transaction until SQLite's End hook;
+   * meanwhile the FSM holds back the next leader's commands on that database
+   * (go-dqlite's HookSyncWait, DqliteFsm's awaitLeaderHooks).
    */
   leadershipLost(): void {
     for (const database of this.databases.values()) {
