@@ -203,7 +203,8 @@ const CORRUPTIONS: readonly Corruption[] = [
   { label: "an empty host", applies: hasHost, apply: (event) => void (event.host = "") },
   { label: "no host", applies: hasHost, apply: (event) => void delete event.host },
   { label: "a negative duration", applies: hasDuration, apply: (event) => void (event.durationMs = -1) },
-  { label: "no duration", applies: hasDuration, apply: (event) => void delete event.durationMs },
+  // An isolation's or a host crash's duration is optional (it undoes the fault by itself); a pause's, clog's and disk faults' is not.
+  { label: "no duration", applies: (event) => event.kind === "pause" || event.kind === "clog" || event.kind === "disk-faults", apply: (event) => void delete event.durationMs },
   { label: "an unknown clog source", applies: (event) => event.kind === "clog", apply: (event) => void (event.from = "zz") },
   { label: "a single partition group", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"]]) },
   { label: "an unknown partitioned host", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"], ["zz"]]) },
@@ -379,5 +380,35 @@ describe("sim.fault-plan.swarm-minority: the swarm never crashes more than a min
   });
   it("catches a generator that ignores the bound", async () => {
     await expectCaught(minorityProperty(majorityCrashingSwarmPlan), name, 300);
+  });
+});
+
+describe("sim.fault-plan.arbitrary-fields: faultPlanArbitrary draws every field a plan event may carry", () => {
+  it("draws each optional field somewhere in 500 plans, roles and disk faults when asked for", () => {
+    const plans = fc.sample(
+      faultPlanArbitrary({ hosts: ["a", "b", "c"], durationMs: 1000, kinds: [...SWARM_KINDS], roles: ["@leader"], diskHosts: ["a"], maxEvents: 8 }),
+      { numRuns: 500, seed: 7 },
+    );
+    const seen = new Set<string>();
+    for (const plan of plans) {
+      expect(parsePlan(JSON.parse(JSON.stringify(plan)), ["a", "b", "c"])).toStrictEqual(plan);
+      for (const event of plan.faults) {
+        for (const field of Object.keys(event)) seen.add(`${event.kind}.${field}`);
+        if ("host" in event && event.host.startsWith("@")) seen.add(`${event.kind}.role`);
+      }
+    }
+    const expected = [
+      "isolate.from", "isolate.outbound", "isolate.durationMs", "isolate.next", "isolate.role",
+      "crash.durationMs", "crash.next", "crash.role", "pause.next", "pause.role",
+      "clock-skew.offsetMs", "clock-skew.drift",
+      "link-quality.from", "link-quality.to", "link-quality.latencyMsMean",
+      "disk-faults.rates", "partition.oneWay", "clog.durationMs",
+    ];
+    expect(expected.filter((field) => !seen.has(field))).toEqual([]);
+  });
+
+  it("keeps the default latency when asked to (latencyChanges: false)", () => {
+    const plans = fc.sample(faultPlanArbitrary({ hosts: ["a", "b"], durationMs: 1000, kinds: ["link-quality"], latencyChanges: false }), { numRuns: 200, seed: 7 });
+    expect(plans.flatMap((plan) => plan.faults).filter((event) => event.kind === "link-quality" && event.latencyMsMean !== undefined)).toEqual([]);
   });
 });

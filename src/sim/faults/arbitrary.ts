@@ -1,24 +1,58 @@
 /**
  * fast-check arbitraries for fault plans, so that fast-check shrinks a failing run
- * to the smallest plan that still fails: fewer events, earlier times, shorter faults.
+ * to the smallest plan that still fails: fewer events, earlier times, shorter faults,
+ * and the simplest form of each event (optional fields shrink away: a partial or
+ * one-way isolation to a whole one, a self-restarting crash to a crash and a restart,
+ * one link's quality to every link's, a drifting clock to a jumped one).
+ *
+ * Every field a plan event may carry is drawn (plan.ts): isolations from some hosts
+ * only, outbound only or healing themselves; clock jumps and drift; link quality on
+ * one link, with its latency; disk faults (only on `diskHosts`, when the kinds ask
+ * for them); and, when `roles` are given (the scenario resolves them, e.g.
+ * `@leader`), isolations, crashes and pauses aimed at a role's holder, now or at its
+ * next new holder (`next`).
  */
 import fc from "fast-check";
-import { FAULT_PLAN_VERSION, normalizePlan, type FaultEvent, type FaultPlan } from "./plan.ts";
+import { FAULT_PLAN_VERSION, normalizePlan, type DiskFaultRates, type FaultEvent, type FaultPlan, type NextHolder } from "./plan.ts";
 import type { SwarmKind } from "./swarm.ts";
+import { DEFAULT_LATENCY_MS_MEAN } from "../net/links.ts";
 
 export interface FaultPlanArbitraryOptions {
   hosts: readonly string[];
   durationMs: number;
+  /** Default: every kind but disk-faults. */
   kinds?: readonly SwarmKind[];
   maxEvents?: number;
+  /** Hosts whose disks may fail (disk-faults episodes). Default: the first minority of `hosts`. */
+  diskHosts?: readonly string[];
+  /** Role targets the scenario resolves (e.g. `@leader`): isolate, crash and pause may aim at them. Default none. */
+  roles?: readonly string[];
+  /**
+   * Whether link-quality episodes may change a link's latency (`latencyMsMean`).
+   * Default true; an oracle whose timing windows assume the default latency turns it off.
+   */
+  latencyChanges?: boolean;
+}
+
+const DEFAULT_KINDS: readonly SwarmKind[] = ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality"];
+
+/** Optional fields: absent first, so they shrink away. */
+function optional<T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
+  return fc.option(arbitrary, { nil: undefined, freq: 3 });
 }
 
 export function faultPlanArbitrary(options: FaultPlanArbitraryOptions): fc.Arbitrary<FaultPlan> {
   const { hosts, durationMs } = options;
-  const kinds = new Set(options.kinds ?? ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality"]);
+  const kinds = new Set(options.kinds ?? DEFAULT_KINDS);
   const time = fc.integer({ min: 0, max: durationMs });
   const length = fc.integer({ min: 1, max: Math.max(1, Math.floor(durationMs / 2)) });
   const host = fc.constantFrom(...hosts);
+  const roles = options.roles ?? [];
+  const target = roles.length === 0 ? host : fc.oneof({ arbitrary: host, weight: 3 }, { arbitrary: fc.constantFrom(...roles), weight: 1 });
+  const next: fc.Arbitrary<NextHolder | undefined> = optional(
+    fc.tuple(length, fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 3 })).map(([withinMs, delayMs, nth]): NextHolder => ({ withinMs, delayMs, nth })),
+  );
+  const nextFor = (name: string, drawn: NextHolder | undefined): { next?: NextHolder } => (drawn !== undefined && roles.includes(name) ? { next: drawn } : {});
   const episodes: fc.Arbitrary<FaultEvent[]>[] = [];
   if (kinds.has("partition") && hosts.length >= 2) {
     episodes.push(
@@ -31,10 +65,17 @@ export function faultPlanArbitrary(options: FaultPlanArbitraryOptions): fc.Arbit
     );
   }
   if (kinds.has("isolate")) {
-    episodes.push(fc.tuple(time, length, host).map(([atMs, durationMs, name]): FaultEvent[] => [
-      { atMs, kind: "isolate", host: name },
-      { atMs: atMs + durationMs, kind: "heal" },
-    ]));
+    const from = optional(fc.subarray([...hosts], { minLength: 1 }));
+    const healsItself = fc.boolean();
+    episodes.push(
+      fc.tuple(time, length, target, from, fc.boolean(), healsItself, next).map(([atMs, durationMs, name, only, outbound, itself, drawnNext]): FaultEvent[] => {
+        const cutFrom = only?.filter((other) => other !== name);
+        const isolate: FaultEvent = { atMs, kind: "isolate", host: name, ...(cutFrom !== undefined && cutFrom.length > 0 ? { from: cutFrom } : {}), ...(outbound ? { outbound } : {}), ...nextFor(name, drawnNext) };
+        // A role's isolation ends by itself: a heal would end every other isolation too, and a role cannot be named by one.
+        if (itself || roles.includes(name)) return [{ ...isolate, durationMs }];
+        return [isolate, { atMs: atMs + durationMs, kind: "heal" }];
+      }),
+    );
   }
   if (kinds.has("clog") && hosts.length >= 2) {
     episodes.push(fc.tuple(time, length, host, host).filter(([, , from, to]) => from !== to).map(([atMs, durationMs, from, to]): FaultEvent[] => [
@@ -42,25 +83,61 @@ export function faultPlanArbitrary(options: FaultPlanArbitraryOptions): fc.Arbit
     ]));
   }
   if (kinds.has("crash")) {
-    episodes.push(fc.tuple(time, length, host).map(([atMs, durationMs, name]): FaultEvent[] => [
-      { atMs, kind: "crash", host: name },
-      { atMs: atMs + durationMs, kind: "restart", host: name },
-    ]));
+    episodes.push(
+      fc.tuple(time, length, target, fc.boolean(), next).map(([atMs, durationMs, name, restartsItself, drawnNext]): FaultEvent[] => {
+        if (restartsItself || roles.includes(name)) return [{ atMs, kind: "crash", host: name, durationMs, ...nextFor(name, drawnNext) }];
+        return [
+          { atMs, kind: "crash", host: name },
+          { atMs: atMs + durationMs, kind: "restart", host: name },
+        ];
+      }),
+    );
   }
   if (kinds.has("pause")) {
-    episodes.push(fc.tuple(time, length, host).map(([atMs, durationMs, name]): FaultEvent[] => [{ atMs, kind: "pause", host: name, durationMs }]));
+    episodes.push(fc.tuple(time, length, target, next).map(([atMs, durationMs, name, drawnNext]): FaultEvent[] => [{ atMs, kind: "pause", host: name, durationMs, ...nextFor(name, drawnNext) }]));
   }
   if (kinds.has("clock-skew")) {
-    episodes.push(fc.tuple(time, host, fc.integer({ min: -2000, max: 2000 })).map(([atMs, name, offsetMs]): FaultEvent[] => [
-      { atMs, kind: "clock-skew", host: name, offsetMs },
-    ]));
+    // -0 does not survive JSON: a plan must round-trip exactly.
+    const drift = optional(fc.double({ min: -0.2, max: 0.2, noNaN: true }).map((rate) => rate + 0));
+    episodes.push(
+      fc.tuple(time, host, fc.integer({ min: -2000, max: 2000 }), drift, fc.boolean()).map(([atMs, name, offsetMs, rate, jumps]): FaultEvent[] => [
+        // A drift alone (no jump) when the draw says so; at least one of the two always.
+        rate === undefined ? { atMs, kind: "clock-skew", host: name, offsetMs } : jumps ? { atMs, kind: "clock-skew", host: name, offsetMs, drift: rate } : { atMs, kind: "clock-skew", host: name, drift: rate },
+      ]),
+    );
   }
   if (kinds.has("link-quality")) {
     const probability = fc.double({ min: 0, max: 0.3, noNaN: true });
-    episodes.push(fc.tuple(time, length, probability, probability, probability).map(([atMs, durationMs, loss, duplicate, reorder]): FaultEvent[] => [
-      { atMs, kind: "link-quality", lossProbability: loss, duplicateProbability: duplicate, reorderProbability: reorder },
-      { atMs: atMs + durationMs, kind: "link-quality", lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },
-    ]));
+    const link = hosts.length < 2 ? fc.constant(undefined) : optional(fc.tuple(host, host).filter(([from, to]) => from !== to));
+    const latency = options.latencyChanges === false ? fc.constant(undefined) : optional(fc.integer({ min: 1, max: 200 }));
+    // The episode's end restores the link's loss, duplication and reordering, and its latency when it changed it.
+    episodes.push(
+      fc.tuple(time, length, probability, probability, probability, link, latency).map(([atMs, durationMs, loss, duplicate, reorder, oneLink, latencyMsMean]): FaultEvent[] => {
+        const where = oneLink === undefined ? {} : { from: oneLink[0], to: oneLink[1] };
+        return [
+          { atMs, kind: "link-quality", ...where, lossProbability: loss, duplicateProbability: duplicate, reorderProbability: reorder, ...(latencyMsMean === undefined ? {} : { latencyMsMean }) },
+          { atMs: atMs + durationMs, kind: "link-quality", ...where, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, ...(latencyMsMean === undefined ? {} : { latencyMsMean: DEFAULT_LATENCY_MS_MEAN }) },
+        ];
+      }),
+    );
+  }
+  const diskHosts = options.diskHosts ?? hosts.slice(0, Math.max(1, Math.floor((hosts.length - 1) / 2)));
+  if (kinds.has("disk-faults") && diskHosts.length > 0) {
+    const probability = optional(fc.double({ min: 0, max: 0.3, noNaN: true }));
+    const rates: fc.Arbitrary<DiskFaultRates> = fc
+      .record(
+        {
+          readErrorProbability: probability,
+          writeErrorProbability: probability,
+          syncErrorProbability: probability,
+          readCorruptionProbability: probability,
+          lostWriteProbability: probability,
+          tornWrites: optional(fc.constant(true)),
+        },
+        { noNullPrototype: true },
+      )
+      .map((drawn) => Object.fromEntries(Object.entries(drawn).filter(([, value]) => value !== undefined)) as DiskFaultRates);
+    episodes.push(fc.tuple(time, length, fc.constantFrom(...diskHosts), rates).map(([atMs, durationMs, name, drawn]): FaultEvent[] => [{ atMs, kind: "disk-faults", host: name, rates: drawn, durationMs }]));
   }
   if (episodes.length === 0) return fc.constant({ version: FAULT_PLAN_VERSION, faults: [] });
   return fc
