@@ -232,6 +232,25 @@ function wireModeTests(wireMode: WireMode): void {
       for (const outcome of outcomes) expect(outcome.atMs - outcome.startedAtMs).toBeLessThanOrEqual(300);
     });
 
+    it("gives up a dial across a partition after the call's dialTimeoutMs, not its whole deadline, and redials after heal (seed 1)", async () => {
+      const world = new World({ seed: 1, wireMode });
+      world.addHost("b", async (env) => serveStandard(env)).start();
+      const outcomes: StreamOutcome[] = [];
+      world.addHost("a", async (env) => {
+        const stream = () => collect(env.rpc.serverStream("b", PORT, "count", 2, { deadlineMs: 60_000, dialTimeoutMs: 200 }), env.clock);
+        await env.clock.sleep(1);
+        outcomes.push(await stream()); // the dial's SYN is lost: the dial timeout fires, long before the deadline
+        await env.clock.sleep(300); // healed at 250 ms
+        outcomes.push(await stream());
+      }).start();
+      world.network.partition([["a"], ["b"]]);
+      world.scheduler.schedule(250, () => world.network.heal());
+      await runWorld(world, 5000);
+      expect(outcomes[0]?.error?.code).toBe("UNAVAILABLE");
+      expect(outcomes[0]?.atMs).toBeLessThanOrEqual(201);
+      expect(outcomes[1]?.messages).toEqual([0, 1]);
+    });
+
     it("aborts calls in flight when the server closes (seed 1)", async () => {
       const world = new World({ seed: 1, wireMode });
       const log: string[] = [];

@@ -365,6 +365,12 @@ export interface CallOptions {
    * labels its arrow with it. Never sent.
    */
   kind?: string;
+  /**
+   * Host-local milliseconds a dial for this call may take (when no connection is up).
+   * Default: deadlineMs. A long-lived stream gives a shorter one, so that a dial to an
+   * unreachable server does not hold the pooled connection for the stream's whole deadline.
+   */
+  dialTimeoutMs?: number;
 }
 
 export interface NotifyOptions {

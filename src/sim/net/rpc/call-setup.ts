@@ -17,6 +17,8 @@ export interface CallSetup {
   readonly method: string;
   /** Host-local milliseconds the caller waits, from now. */
   readonly deadlineMs: number;
+  /** Host-local milliseconds a dial for the call may take (CallOptions.dialTimeoutMs, at most deadlineMs). */
+  readonly dialTimeoutMs: number;
   readonly requestFrame: OutgoingFrame;
 }
 
@@ -40,12 +42,13 @@ export function prepareCall(id: number, call: CallArguments, transport: FrameTra
   const { address, port, method, request, streaming } = call;
   checkTarget(address, port, method);
   const deadlineMs = checkedDuration("deadlineMs", call.options?.deadlineMs ?? RPC_DEADLINE_MS_DEFAULT);
+  const dialTimeoutMs = Math.min(deadlineMs, checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? deadlineMs));
   const window = streaming ? RPC_STREAM_WINDOW_MESSAGES : 0;
   const kind = checkedKind(method, call.options?.kind);
   const frame: Frame = { type: "request", id, method, streaming, deadlineMs, window, payload: request };
   if (kind !== undefined) frame.kind = kind;
   const requestFrame = prepareChecked(transport, method, frame);
-  return { id, address, port, method, deadlineMs, requestFrame };
+  return { id, address, port, method, deadlineMs, dialTimeoutMs, requestFrame };
 }
 
 /** A notification ready to go (see Rpc.notify): checked like a call's arguments. */

@@ -59,7 +59,7 @@ export class StreamCall implements AsyncIterator<WireValue>, PendingCall {
   start(pool: ClientPool): void {
     // The deadline timer goes first, so that it fires before a dial timeout of the same length.
     this.timer = this.clock.setTimer(this.setup.deadlineMs, () => this.deadlinePassed());
-    const acquired = pool.acquire(this.setup.address, this.setup.port, this.setup.deadlineMs);
+    const acquired = pool.acquire(this.setup.address, this.setup.port, this.setup.dialTimeoutMs);
     if (acquired instanceof RpcError) {
       this.finish(acquired);
       return;

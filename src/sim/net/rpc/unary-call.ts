@@ -40,7 +40,7 @@ class UnaryCall implements PendingCall {
   start(pool: ClientPool, clock: Clock): void {
     // The deadline timer goes first, so that it fires before a dial timeout of the same length.
     this.timer = clock.setTimer(this.setup.deadlineMs, () => this.deadlinePassed());
-    const acquired = pool.acquire(this.setup.address, this.setup.port, this.setup.deadlineMs);
+    const acquired = pool.acquire(this.setup.address, this.setup.port, this.setup.dialTimeoutMs);
     if (acquired instanceof RpcError) {
       this.settle(() => this.reject(acquired));
       return;
