@@ -34,6 +34,12 @@ const DQLITE: readonly CatalogueEntry[] = [
   swept("dqlite-leader", "serve-abandoned-calls", "dqlite-bank"),
   byProperty(
     "dqlite-leader",
+    "keep-dropped-transactions",
+    "properties/dqlite/node/dropped-transactions.test.ts",
+    "needs a client to go (crash, be cut off, give up just as its session is sent) while its transaction is open on the leader, and another client to need the database within the idle timeout badly enough to fail a check: bmdb-sessions met it on 2 of 200 fresh seeds (100048, 100075, as a live session that lost its lease); the node-level property builds the moment for each way of going",
+  ),
+  byProperty(
+    "dqlite-leader",
     "zombie-after-apply",
     "properties/dqlite/node/leadership-lost-after-apply.test.ts",
     "needs a leadership loss inside the few hundredths of a virtual ms between the FSM's apply of a leader's commit frames and SQLite's WAL write of them, which no sweep reaches reliably: dqlite-multi-database seed 69 did until later changes moved its timings (seeds 1-120 no longer do); the node-level property builds the moment by holding that WAL write while the leader hands leadership over",

@@ -129,9 +129,11 @@ describe("dqlite cluster", () => {
       return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader()) as string;
     });
     return runClient(cluster, async (env) => {
-      await env.rpc.call(leader, DQLITE_PORT, "dqlite.begin", { db: "db" }, { deadlineMs: 1_000 });
+      // The idle transaction's caller stays (its begin stream open) but sends nothing; the others' streams pass their deadline while they wait.
+      const begin = (deadlineMs: number) => env.rpc.serverStream(leader, DQLITE_PORT, "dqlite.begin", { db: "db" }, { deadlineMs })[Symbol.asyncIterator]().next();
+      await begin(60_000);
       const openedAt = env.clock.now();
-      for (let i = 0; i < 10; i++) await env.rpc.call(leader, DQLITE_PORT, "dqlite.begin", { db: "db" }, { deadlineMs: 100 }).catch(() => undefined);
+      for (let i = 0; i < 10; i++) await begin(100).catch(() => undefined);
       const patient = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 10_000, callDeadlineMs: 5_000, attemptsMax: 5 });
       const ok = await patient.exec("INSERT INTO t (v) VALUES ('live')").then(() => true, () => false);
       return { waitedMs: env.clock.now() - openedAt - SESSION_IDLE_MS, ok };

@@ -19,7 +19,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DQLITE_PORT } from "../../../src/impl/dqlite/index.ts";
-import { caughtUp, divergences, eventsNamed, runClient, runUntil, startSnapshotCluster, type SnapshotCluster } from "./_support/snapshot-cluster.ts";
+import { beginOn, caughtUp, divergences, eventsNamed, runClient, runUntil, startSnapshotCluster, type SnapshotCluster } from "./_support/snapshot-cluster.ts";
 
 const DATABASE = "db";
 const CONVERGE_MS = 10_000;
@@ -46,7 +46,7 @@ async function rollbackAfterLoss(seed: number): Promise<Outcome> {
     const call = (server: string, method: string, request: Record<string, unknown>) => env.rpc.call(server, DQLITE_PORT, method, request as never, { deadlineMs: 1_000 });
     const server = [...cluster.live.keys()].find((host) => cluster.live.get(host)?.node.isReadyLeader() === true);
     if (server === undefined) throw new Error("no ready leader");
-    const { session } = (await call(server, "dqlite.begin", { db: DATABASE })) as { session: string };
+    const { session } = await beginOn(env, server, DATABASE, 60_000);
     await call(server, "dqlite.session.exec", { session, sql: INSERT_SQL, params: [ROWS] });
     const node = cluster.live.get(server)?.node;
     if (node === undefined) throw new Error("the leader is gone");

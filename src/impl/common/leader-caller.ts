@@ -70,6 +70,9 @@ export interface CallTiming {
   readonly operationTimeoutMs?: number;
 }
 
+/** How one attempt reaches `target` within `deadlineMs`; resolves with the answer or rejects with an RpcError. */
+export type Invoke = (target: string, deadlineMs: number) => Promise<WireValue>;
+
 type Attempt = { readonly kind: "done"; readonly outcome: CallOutcome } | { readonly kind: "again"; readonly wait: boolean };
 
 /** Finds the leader and calls it (see the file's comment). */
@@ -99,27 +102,32 @@ export class LeaderCaller {
     return this.leaderHint;
   }
 
-  /** Calls `method` on the leader; `idempotent` calls are retried even after an unknown outcome. */
-  async call(method: string, request: WireValue, idempotent: boolean, timing: CallTiming = {}): Promise<CallOutcome> {
+  /**
+   * Calls `method` on the leader; `idempotent` calls are retried even after an
+   * unknown outcome. `invoke` replaces the unary call of each attempt (a caller that
+   * opens a stream instead); it names `method` only for what it reports.
+   */
+  async call(method: string, request: WireValue, idempotent: boolean, timing: CallTiming = {}, invoke?: Invoke): Promise<CallOutcome> {
     const deadline = this.env.clock.monotonic() + (timing.operationTimeoutMs ?? this.options.operationTimeoutMs);
+    const once: Invoke = invoke ?? ((target, deadlineMs) => this.env.rpc.call(target, this.options.port, method, request, { deadlineMs }));
     for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
       const remaining = deadline - this.env.clock.monotonic();
       if (remaining <= 0) break;
-      const result = await this.attempt(method, request, idempotent, Math.min(this.options.callDeadlineMs, remaining));
+      const result = await this.attempt(once, idempotent, Math.min(this.options.callDeadlineMs, remaining));
       if (result.kind === "done") return result.outcome;
       if (result.wait) await this.env.clock.sleep(this.backoff(attempt));
     }
     return { type: "fail", reason: "no attempt reached a leader in time", error: undefined };
   }
 
-  private async attempt(method: string, request: WireValue, idempotent: boolean, deadlineMs: number): Promise<Attempt> {
+  private async attempt(once: Invoke, idempotent: boolean, deadlineMs: number): Promise<Attempt> {
     if (this.leaderHint === undefined && this.probe !== undefined) {
       const found = await this.probeLeader(Math.min(this.probe.deadlineMs ?? this.options.callDeadlineMs, deadlineMs));
       if (found !== undefined) this.leaderHint = found;
     }
     const target = this.target();
     try {
-      const value = await this.env.rpc.call(target, this.options.port, method, request, { deadlineMs });
+      const value = await once(target, deadlineMs);
       this.leaderHint = target;
       this.unreachable = undefined;
       return { kind: "done", outcome: { type: "ok", value, server: target } };

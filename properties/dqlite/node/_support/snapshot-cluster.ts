@@ -8,7 +8,7 @@
  * integrity, and read their rows on the replica itself. A test may also hand each
  * server an Env of its own making (`ClusterHooks.env`: a disk that holds a write).
  */
-import { DqliteClient, runDqliteServer, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
+import { DQLITE_PORT, DqliteClient, runDqliteServer, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
 import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite-cluster.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import type { Env } from "../../../../src/sim/env.ts";
@@ -117,6 +117,20 @@ export async function runClient<T>(cluster: SnapshotCluster, body: (client: Clie
   const done = outcome as unknown as { value: T } | { error: unknown };
   if ("error" in done) throw done.error;
   return done.value;
+}
+
+/** A transaction opened by hand: its session, and a way to leave its begin stream (the server then rolls it back if it still lives). */
+export interface OpenTransaction {
+  readonly session: string;
+  leave(): void;
+}
+
+/** Opens an interactive transaction on `server` as a client does (the begin stream of server.ts), within `deadlineMs` for its whole life. */
+export async function beginOn(env: Env, server: string, database: string, deadlineMs: number): Promise<OpenTransaction> {
+  const stream = env.rpc.serverStream(server, DQLITE_PORT, "dqlite.begin", { db: database }, { deadlineMs })[Symbol.asyncIterator]();
+  const first = await stream.next();
+  if (first.done === true) throw new Error(`dqlite.begin at ${server} ended without a session`);
+  return { session: (first.value as { session: string }).session, leave: () => void stream.return?.() };
 }
 
 /** The ready leader, if one. */

@@ -18,7 +18,10 @@
  *   nothing committed.
  *
  * An interactive transaction sticks to the leader that began it; each of its
- * statements is one RPC. Queries are linearizable (the leader confirms its
+ * statements is one RPC. Its begin is a stream that the client holds open until the
+ * transaction ends (go-dqlite holds a connection): an attempt that gets no session
+ * within its call deadline leaves the stream, and the server rolls back whatever it
+ * began for it. Queries are linearizable (the leader confirms its
  * leadership with a quorum first) and may be retried freely.
  */
 import { RpcError, type Env, type WireValue } from "../../../sim/env.ts";
@@ -28,6 +31,9 @@ import { DQLITE_PORT } from "../node/dqlite-node.ts";
 import type { ExecReply } from "../node/server.ts";
 
 export type { ExecReply } from "../node/server.ts";
+
+/** The longest an interactive transaction may live, begin to commit (the deadline of its begin stream). */
+export const TRANSACTION_MS_MAX = 60_000;
 
 /** A value bound to a statement parameter. */
 export type Param = number | string | Uint8Array | null;
@@ -81,20 +87,55 @@ export class DqliteClient {
    * Resolves with what `fn` returned once the commit is applied through Raft.
    */
   async transaction<T>(fn: (transaction: Transaction) => Promise<T>, db = this.database): Promise<T> {
-    const began = await this.caller.call("dqlite.begin", { db }, true);
-    const { session } = replyOf(began) as unknown as { session: string };
-    if (began.type !== "ok") throw new Error("unreachable: replyOf returned for a failed call");
-    const server = began.server;
-    const step = (sql: string, params: readonly Param[] = []) => this.sessionCall(server, "dqlite.session.exec", { session, sql, params: [...params] }, false);
-    let result: T;
+    let stream: AsyncIterator<WireValue> | undefined;
     try {
-      result = await fn({ exec: step, query: step });
-    } catch (error) {
-      await this.sessionCall(server, "dqlite.rollback", { session }, false).catch(() => undefined);
-      throw error;
+      const began = await this.caller.call("dqlite.begin", { db }, true, {}, async (target, deadlineMs) => {
+        const opened = await this.openTransaction(target, db, deadlineMs);
+        stream = opened.stream;
+        return opened.reply;
+      });
+      const { session } = replyOf(began) as unknown as { session: string };
+      if (began.type !== "ok") throw new Error("unreachable: replyOf returned for a failed call");
+      const server = began.server;
+      const step = (sql: string, params: readonly Param[] = []) => this.sessionCall(server, "dqlite.session.exec", { session, sql, params: [...params] }, false);
+      let result: T;
+      try {
+        result = await fn({ exec: step, query: step });
+      } catch (error) {
+        await this.sessionCall(server, "dqlite.rollback", { session }, false).catch(() => undefined);
+        throw error;
+      }
+      await this.sessionCall(server, "dqlite.commit", { session }, true);
+      return result;
+    } finally {
+      // The transaction is over (or never began): leave its stream; the server ends it already when the session ends.
+      void stream?.return?.();
     }
-    await this.sessionCall(server, "dqlite.commit", { session }, true);
-    return result;
+  }
+
+  /**
+   * Opens a begin stream on `target` and waits for its session within `deadlineMs`
+   * (the call deadline of one attempt). Giving up leaves the stream, so the server
+   * rolls back a transaction it began for this attempt after all.
+   */
+  private async openTransaction(target: string, db: string, deadlineMs: number): Promise<{ reply: WireValue; stream: AsyncIterator<WireValue> }> {
+    const stream = this.env.rpc.serverStream(target, this.port, "dqlite.begin", { db }, { deadlineMs: TRANSACTION_MS_MAX, dialTimeoutMs: deadlineMs })[Symbol.asyncIterator]();
+    let timedOut = false;
+    const timer = this.env.clock.setTimer(deadlineMs, () => {
+      timedOut = true;
+      void stream.return?.();
+    });
+    try {
+      const first = await stream.next();
+      if (timedOut) throw new RpcError("DEADLINE_EXCEEDED", `dqlite.begin at ${target}: no session within ${deadlineMs} ms`);
+      if (first.done === true) throw new RpcError("UNAVAILABLE", `dqlite.begin at ${target}: the stream ended without a session`);
+      return { reply: first.value, stream };
+    } catch (error) {
+      void stream.return?.();
+      throw error;
+    } finally {
+      timer.cancel();
+    }
   }
 
   private async sessionCall(server: string, method: string, request: WireValue, commit: boolean): Promise<ExecReply> {

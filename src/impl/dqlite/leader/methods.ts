@@ -42,6 +42,7 @@ export const DQLITE_LEADER_BROKEN_VARIANTS = {
   "ack-before-raft-commit": "the commit frame is written and acknowledged to SQLite before Raft has applied it (replication runs in the background): an acknowledged commit can be lost with the leader",
   "skip-dangling-undo": "a new leader drops a dangling transaction of an earlier leader from its own registry without an Undo command: followers keep it in Writing and trip on the next transaction",
   "serve-abandoned-calls": "the server runs a call whose caller gave up while it waited for the database: abandoned begins each hold the database until they idle out, and live clients starve",
+  "keep-dropped-transactions": "a transaction whose caller left its begin stream (gave up as the session was sent, crashed, was cut off) is kept until it idles out: it holds the database meanwhile, and every other client waits",
   "zombie-after-apply": "a leadership loss marks every leader transaction a zombie, even one whose commit frames (or Undo) the FSM already applied before SQLite's End hook ran: markZombie's in-flight assertion fails inside Raft's leadership observer",
 } as const;
 

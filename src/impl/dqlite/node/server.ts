@@ -5,12 +5,17 @@
  *   leader; a write returns only once its frames are committed and applied through
  *   Raft. `dqlite.query` is the same after confirming leadership with a quorum (a
  *   linearizable read).
- * - `dqlite.begin` {db} -> {session}, `dqlite.session.exec` {session, sql, params},
- *   `dqlite.commit` {session}, `dqlite.rollback` {session}: an interactive
+ * - `dqlite.begin` {db} -> stream {session}, `dqlite.session.exec` {session, sql,
+ *   params}, `dqlite.commit` {session}, `dqlite.rollback` {session}: an interactive
  *   transaction. It holds its database (one statement or transaction at a time per
- *   database: the leader's single connection runs in EXCLUSIVE locking mode) and is
- *   rolled back after SESSION_IDLE_MS without a request, or when leadership is lost,
- *   or at once if its caller gave up before the begin returned.
+ *   database: the leader's single connection runs in EXCLUSIVE locking mode). Begin
+ *   is a server stream: its one message names the session, and it stays open while
+ *   the transaction lives. The transaction is rolled back when its caller leaves
+ *   that stream (cancels it, lets its deadline pass, or its connection breaks: a
+ *   crashed or cut-off client), as dqlite rolls back the transaction of a client
+ *   connection that closes; so a begin answered just as its caller gave up cannot
+ *   hold the database. It is also rolled back after SESSION_IDLE_MS without a
+ *   request (a paused client), or when leadership is lost.
  *
  * A call whose caller gave up (deadline, cancel, broken connection) while it waited
  * for its database does not run: otherwise abandoned begins, each holding the
@@ -51,6 +56,10 @@ interface Session {
   readonly release: () => void;
   timer: Timer | undefined;
   busy: boolean;
+  /** Its caller left the begin stream during a step: roll back once the step is over. */
+  dropped: boolean;
+  /** Called once, when the session ends (committed, rolled back, expired). */
+  ended: () => void;
 }
 
 /** Serves the client protocol of one node (see the file's comment). */
@@ -68,7 +77,7 @@ export class DqliteServer {
     const rpc = env.rpc.serve(port);
     rpc.unary("dqlite.exec", (request, context) => server.exec(request, false, context.signal));
     rpc.unary("dqlite.query", (request, context) => server.exec(request, true, context.signal));
-    rpc.unary("dqlite.begin", (request, context) => server.begin(request, context));
+    rpc.serverStream("dqlite.begin", (request, send, context) => server.begin(request, send, context));
     rpc.unary("dqlite.session.exec", (request) => server.sessionExec(request));
     rpc.unary("dqlite.commit", (request) => server.finish(request, "COMMIT"));
     rpc.unary("dqlite.rollback", (request) => server.finish(request, "ROLLBACK"));
@@ -100,7 +109,8 @@ export class DqliteServer {
     }
   }
 
-  private async begin(request: WireValue, context: RpcContext): Promise<WireValue> {
+  /** Begins a transaction, sends its session, and holds the stream open until the session ends (see the file's comment). */
+  private async begin(request: WireValue, send: (message: WireValue) => Promise<void>, context: RpcContext): Promise<void> {
     const db = parseDatabase(field(request, "db"));
     this.requireReadyLeader();
     if (this.sessions.size >= SESSIONS_MAX) throw refusal("retry", `more than ${SESSIONS_MAX} open transactions`);
@@ -114,16 +124,36 @@ export class DqliteServer {
       release();
       throw error;
     }
-    const session: Session = { id: `${this.env.host}/${this.env.lifetime.incarnation}/${this.nextSession++}`, db, release, timer: undefined, busy: false };
+    let ended = (): void => undefined;
+    const over = new Promise<void>((resolve) => (ended = resolve));
+    const session: Session = { id: `${this.env.host}/${this.env.lifetime.incarnation}/${this.nextSession++}`, db, release, timer: undefined, busy: false, dropped: false, ended };
     this.sessions.set(session.id, session);
-    if (context.signal.aborted && this.node.brokenVariant !== "serve-abandoned-calls") {
+    const serveAbandoned = this.node.brokenVariant === "serve-abandoned-calls";
+    if (context.signal.aborted && !serveAbandoned) {
       // The caller gave up while the transaction began: nobody will ever use (or end) it.
       this.env.probe("dqlite.server.abandoned-session-rolled-back");
       await this.rollback(session);
       throw refusal("retry", "the caller gave up before the transaction began");
     }
     this.touch(session);
-    return { session: session.id };
+    const keepsDropped = serveAbandoned || this.node.brokenVariant === "keep-dropped-transactions";
+    if (!keepsDropped) context.signal.addEventListener("abort", () => void this.drop(session), { once: true });
+    try {
+      await send({ session: session.id });
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      // The caller left before the session reached it (the abort listener drops it); nothing more to send.
+      return;
+    }
+    await over;
+  }
+
+  /** The caller left the session's begin stream: roll it back now, or after the step in progress. */
+  private async drop(session: Session): Promise<void> {
+    if (!this.sessions.has(session.id)) return;
+    this.env.probe("dqlite.server.session-dropped-with-its-caller");
+    if (session.busy) session.dropped = true;
+    else await this.rollback(session);
   }
 
   private async sessionExec(request: WireValue): Promise<WireValue> {
@@ -175,7 +205,10 @@ export class DqliteServer {
       throw error;
     } finally {
       session.busy = false;
-      if (this.sessions.has(session.id)) this.touch(session);
+      if (this.sessions.has(session.id)) {
+        if (session.dropped) await this.rollback(session);
+        else this.touch(session);
+      }
     }
   }
 
@@ -275,6 +308,7 @@ export class DqliteServer {
   private async rollback(session: Session): Promise<void> {
     this.sessions.delete(session.id);
     session.timer?.cancel();
+    session.ended();
     try {
       const connection = await this.node.connection(session.db);
       if (!connection.autocommit()) await this.statement(session.db, connection, "ROLLBACK", []);
@@ -288,6 +322,7 @@ export class DqliteServer {
   private close(session: Session): void {
     if (!this.sessions.delete(session.id)) return;
     session.timer?.cancel();
+    session.ended();
     session.release();
   }
 }
