@@ -23,20 +23,24 @@
  * when a live client commits a heartbeat (poke) or a Finish: the client's commit
  * call is intercepted, and the server it went to is cut CUT_DELAY_MS later, while
  * the commit is in flight. Once x1 holds its work, the driver cuts x1 off for
- * 7-9 s (isolation, pause, or a crash and restart).
+ * 7-9 s (isolation, pause, or a crash and restart). With the knob `takeOverCut`, the
+ * failover after that lands on a live client's commit of its takeover of x-m: its
+ * outcome is then unknown, and the client must end its session (BMDB's contract: the
+ * machine may be locked by it) so that collection releases x-m.
  * Invariants:
  * - raft.election-safety, dqlite.fsm-invariant (continuous: dqlite-cluster.ts);
  * - bmdb.live-session-kept (continuous): no live client's session ever expires;
  * - bmdb.mutual-exclusion (continuous: bmdb-common.ts), on x-m above all: x1 never
  *   acts on it after a live client took it;
  * - bmdb.expired-work-released (continuous): x1's work is taken over within its
- *   interval + RELEASE_SLACK_MS of the cut;
+ *   interval + RELEASE_SLACK_MS of the cut, or of a takeover of unknown outcome
+ *   (whose client ended its session: the work may be locked by it until its deadline);
  * - bmdb.expired-session-acted (continuous): no transaction of x1's first session
  *   that began after the takeover commits;
  * - bmdb.history, bmdb.integrity, bmdb.replicas-identical (final), and every
  *   machine a live client registered with an acknowledgement is there;
- * - progress: every live client completed a cycle after the faults healed, and x1
- *   completed a transaction in a new session (which it starts only once it learned
+ * - progress: every live client completed a cycle after the faults healed, x1's work
+ *   was taken over, and x1 completed a transaction in a new session (which it starts only once it learned
  *   that its first session is over: refused with ErrSessionExpired, or its lease
  *   ran out).
  */
@@ -69,6 +73,8 @@ const ARMED_MS_MAX = 2_500;
 const LEADER_WAIT_MS_MAX = 5_000;
 const X_CUT_AT_MS = 4_000;
 const X_CUT_LENGTH_MS = [7_000, 9_000] as const;
+/** How long a cut armed on the takeover's commit waits for it: x1's session must expire first. */
+const TAKE_OVER_ARMED_MS_MAX = INTERVAL_SECONDS * 1_000 + 4_000;
 /** Failovers stop this long before the safety phase ends. */
 const FAILOVERS_END_MS = 15_000;
 /** x1's work must be taken over within its interval and this much more after the cut. */
@@ -77,7 +83,7 @@ const X_STEP_MS = 200;
 const LIVE_PAUSE_MS = [100, 300] as const;
 
 type CutKind = "crash" | "isolate" | "pause";
-type CommitKind = "poke" | "finish";
+type CommitKind = "poke" | "finish" | "take-over";
 
 interface CutClient {
   /** The first session, its hold of x-m, and when it began. */
@@ -95,6 +101,8 @@ interface CutClient {
   recoveredAt?: number;
   /** When a live client took x-m over. */
   takenAt?: number;
+  /** When a live client's takeover of x-m ended with an unknown outcome (it ended its session). */
+  unknownTakeOverAt?: number;
 }
 
 interface Sessions {
@@ -122,6 +130,10 @@ export const bmdbSessions: Scenario = {
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
   variants: BMDB_BROKEN_VARIANTS,
+  knobs: {
+    /** Whether the failover after x1's cut lands on the commit of a takeover of x-m. */
+    takeOverCut: (random) => random.bool(0.5),
+  },
   rareStates: {
     "session-expired": "bmdb.session-expired",
     "expired-session-work-collected": "bmdb.expired-sessions-collected",
@@ -161,7 +173,8 @@ function setup(context: ScenarioContext): ScenarioHooks {
     progress: () => {
       livenessFrom ??= world.now;
       const from = livenessFrom;
-      return LIVE.every((host) => (state.cycled.get(host) ?? -1) >= from) && state.x.recoveredAt !== undefined;
+      const released = state.x.cutAt === undefined || state.x.takenAt !== undefined;
+      return LIVE.every((host) => (state.cycled.get(host) ?? -1) >= from) && released && state.x.recoveredAt !== undefined;
     },
     finish: async () => {
       const history = await finishBmdbRun(context, cluster, DATABASE, { stop: () => (state.stopping = true), running: () => state.running > 0, report });
@@ -169,7 +182,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     },
     summary: () => {
       const x = state.x;
-      const times = Object.entries({ "x:cut-at": x.cutAt, "x:taken-at": x.takenAt, "x:back-at": x.backAt, "x:ended-at": x.endedAt }).filter((entry): entry is [string, number] => entry[1] !== undefined);
+      const times = Object.entries({ "x:cut-at": x.cutAt, "x:taken-at": x.takenAt, "x:unknown-take-over-at": x.unknownTakeOverAt, "x:back-at": x.backAt, "x:ended-at": x.endedAt }).filter((entry): entry is [string, number] => entry[1] !== undefined);
       return { ...state.counts, ...Object.fromEntries(times.map(([name, at]) => [name, Math.round(at)])), machines: state.acknowledged.length, terms: cluster.leadersByTerm.size, ...cluster.failures };
     },
   };
@@ -193,6 +206,7 @@ function interceptCommits(env: Env, onCommit: (server: string, commit: CommitKin
     if (method === "dqlite.session.exec" && typeof sql === "string") {
       if (sql.startsWith("UPDATE sessions SET session_deadline")) kinds.set(fields.session, "poke");
       if (sql.startsWith("DELETE FROM work_backoff")) kinds.set(fields.session, "finish");
+      if (sql.startsWith("INSERT INTO work ") && Array.isArray(fields.params) && fields.params[2] === HOLD_PROCESS) kinds.set(fields.session, "take-over");
       if (kinds.size > 64) kinds.clear();
     }
     const result = env.rpc.call(address, port, method, request, options);
@@ -249,11 +263,16 @@ function cut(context: ScenarioContext, state: Sessions, host: string, kind: CutK
   });
 }
 
-/** Fails the leader every FAILOVER_GAP_MS, mostly on a live client's commit; cuts x1 off once it holds its work. */
+/**
+ * Fails the leader every FAILOVER_GAP_MS, mostly on a live client's commit; cuts x1
+ * off once it holds its work, and then (knob takeOverCut) fails the leader on the
+ * commit of the first takeover of x-m.
+ */
 async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, state: Sessions, random: Random): Promise<void> {
   const { world } = context;
   const kinds: readonly CutKind[] = ["crash", "isolate", "pause"];
   let xCut = false;
+  let takeOverArmed = !context.knob<boolean>("takeOverCut");
   while (world.now < FAILOVERS_END_MS && !state.stopping) {
     await sleepVirtual(context, random.int(...FAILOVER_GAP_MS));
     if (!xCut && state.x.hold !== undefined && world.now >= X_CUT_AT_MS) {
@@ -263,7 +282,10 @@ async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, 
       cut(context, state, CUT_CLIENT, kind, random.int(...X_CUT_LENGTH_MS), () => (state.x.backAt = world.now));
     }
     const kind = random.pick(kinds);
-    const target = random.pick(["poke", "poke", "finish", "now"] as const);
+    const drawn = random.pick(["poke", "poke", "finish", "now"] as const);
+    const takeOver = xCut && !takeOverArmed && state.x.takenAt === undefined;
+    takeOverArmed ||= takeOver;
+    const target: CommitKind | "now" = takeOver ? "take-over" : drawn;
     if (target === "now") {
       const leader = SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader());
       if (leader !== undefined) cut(context, state, leader, kind, cutLength(random, kind));
@@ -271,7 +293,7 @@ async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, 
     } else {
       const armed = { commit: target, kind, fired: false };
       state.armed = armed;
-      const until = world.now + ARMED_MS_MAX;
+      const until = world.now + (takeOver ? TAKE_OVER_ARMED_MS_MAX : ARMED_MS_MAX);
       while (!armed.fired && world.now < until) await sleepVirtual(context, 10);
       state.armed = undefined;
       tally(state, armed.fired ? `failover:${target}:${kind}` : `failover:${target}:missed`);
@@ -283,12 +305,19 @@ async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, 
   }
 }
 
-/** The continuous checks on x1: its work released in time, no transaction of its first session after the takeover. */
+/**
+ * The continuous checks on x1: its work released in time, no transaction of its
+ * first session after the takeover. A takeover of unknown outcome may have taken
+ * x-m for a session its client then ended: x-m is released once that session's
+ * deadline (at most an interval after it ended) passes, so the time runs from there.
+ */
 function checkCutClient(context: ScenarioContext, state: Sessions): void {
   const x = state.x;
   const now = context.world.now;
-  if (x.cutAt !== undefined && x.takenAt === undefined && now > x.cutAt + INTERVAL_SECONDS * 1_000 + RELEASE_SLACK_MS && !state.problems.some((problem) => problem.invariant === "bmdb.expired-work-released")) {
-    state.problems.push({ invariant: "bmdb.expired-work-released", host: CUT_CLIENT, details: `x1 was cut off (${x.cutKind ?? "?"}) at ${x.cutAt.toFixed(1)} ms and its work on ${HOLD_MACHINE} was not released by ${now.toFixed(1)} ms` });
+  const from = Math.max(x.cutAt ?? 0, x.unknownTakeOverAt ?? 0);
+  if (x.cutAt !== undefined && x.takenAt === undefined && now > from + INTERVAL_SECONDS * 1_000 + RELEASE_SLACK_MS && !state.problems.some((problem) => problem.invariant === "bmdb.expired-work-released")) {
+    const unknown = x.unknownTakeOverAt === undefined ? "" : ` (a takeover of unknown outcome at ${x.unknownTakeOverAt.toFixed(1)} ms)`;
+    state.problems.push({ invariant: "bmdb.expired-work-released", host: CUT_CLIENT, details: `x1 was cut off (${x.cutKind ?? "?"}) at ${x.cutAt.toFixed(1)} ms and its work on ${HOLD_MACHINE} was not released by ${now.toFixed(1)} ms${unknown}` });
   }
   if (x.takenAt !== undefined) {
     const late = x.committed.find((startedAt) => startedAt > (x.takenAt as number));
@@ -331,11 +360,16 @@ async function startSession(env: Env, connection: Connection, state: Sessions): 
   return undefined;
 }
 
-/** A live client: registers machines and cycles work on them; takes x1's machine once x1 is cut off. */
+/**
+ * A live client: registers machines and cycles work on them; takes x1's machine
+ * once x1 is cut off. It ends its session itself only after a takeover of unknown
+ * outcome (see takeOver), and then goes on with a new one.
+ */
 async function runLiveClient(env: Env, context: ScenarioContext, random: Random, state: Sessions, variant: BmdbBrokenVariant | undefined): Promise<void> {
   const connection = await connect(env, state, variant);
-  const session = connection === undefined ? undefined : await startSession(env, connection, state);
-  if (session === undefined) return;
+  const first = connection === undefined ? undefined : await startSession(env, connection, state);
+  if (connection === undefined || first === undefined) return;
+  let session: Session = first;
   const lost = (what: string) => {
     state.problems.push({ invariant: "bmdb.live-session-kept", host: env.host, details: `${env.host}'s session ${session.id} expired (${what}) at ${context.world.now.toFixed(1)} ms although its host was never cut off` });
   };
@@ -360,7 +394,11 @@ async function runLiveClient(env: Env, context: ScenarioContext, random: Random,
       traced.ok({ machine: work.machineId });
       await sleepAndFinish(env, random, work, "cycled");
       state.cycled.set(env.host, context.world.now);
-      if (state.x.cutAt !== undefined && state.x.takenAt === undefined) await takeOver(env, context, random, state, session);
+      if (state.x.cutAt !== undefined && state.x.takenAt === undefined && (await takeOver(env, context, random, state, session)) === "session-ended") {
+        const next = await startSession(env, connection, state);
+        if (next === undefined) return;
+        session = next;
+      }
     } catch (error) {
       bmdbFailed(traced, error);
       if (error instanceof ErrSessionExpired) {
@@ -391,15 +429,24 @@ async function sleepAndFinish(env: Env, random: Random, work: Work, doneTag: str
   }
 }
 
-/** Tries to take x1's machine: ErrWorkConflict until x1's session is collected. */
-async function takeOver(env: Env, context: ScenarioContext, random: Random, state: Sessions, session: Session): Promise<void> {
+/**
+ * Tries to take x1's machine: ErrWorkConflict until x1's session is collected. If
+ * the take's outcome is unknown, x-m may now be locked by this session without the
+ * client knowing: as BMDB's Session.work asks, the client ends the session (its work
+ * is released once its deadline passes) and resolves "session-ended".
+ */
+async function takeOver(env: Env, context: ScenarioContext, random: Random, state: Sessions, session: Session): Promise<"done" | "session-ended"> {
   const traced = invokeOperation(env, "take-work", { process: HOLD_PROCESS });
   let work: Work;
   try {
     work = await session.work(HOLD_PROCESS, (q, now) => q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }));
   } catch (error) {
     bmdbFailed(traced, error);
-    throw error;
+    if (!(error instanceof ErrTransactionFailed && error.outcomeUnknown)) throw error;
+    session.cancel();
+    state.x.unknownTakeOverAt = context.world.now;
+    tally(state, "x:take-over-unknown");
+    return "session-ended";
   }
   traced.ok({ machine: work.machineId });
   state.x.takenAt ??= context.world.now;
@@ -411,6 +458,7 @@ async function takeOver(env: Env, context: ScenarioContext, random: Random, stat
   } finally {
     endHold(hold);
   }
+  return "done";
 }
 
 /** x1: holds work on x-m and acts on it while its session lives; then starts a new session. */
