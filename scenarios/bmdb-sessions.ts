@@ -40,9 +40,9 @@
  * - bmdb.history, bmdb.integrity, bmdb.replicas-identical (final), and every
  *   machine a live client registered with an acknowledgement is there;
  * - progress: every live client completed a cycle after the faults healed, x1's work
- *   was taken over, and x1 completed a transaction in a new session (which it starts only once it learned
- *   that its first session is over: refused with ErrSessionExpired, or its lease
- *   ran out).
+ *   was taken over, and x1 completed a transaction in a new session (which it starts
+ *   only once it learned that its first session is over: refused with
+ *   ErrSessionExpired, or its lease ran out).
  */
 import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, type BmdbBrokenVariant, type Session, type Work } from "../src/impl/bmdb/index.ts";
 import type { Env, WireValue } from "../src/sim/env.ts";
