@@ -14,10 +14,11 @@
  * "os-installed", not "verified"), do it in WORK_STEPS steps of a few ms, checking
  * before each step that its session is still alive (abandoning the work if not),
  * then fail it with probability FAIL_PROBABILITY (backoff BACKOFF) or finish it
- * (tagging the machine with the process's done tag). A monitor host (m0, never
- * faulted) counts verified machines. The swarm partitions, isolates, clogs,
- * pauses and crashes servers and agents (no clock skew: sessions are leases, and
- * leases assume clocks agree within LEASE_MARGIN_MS).
+ * (tagging the machine with the process's done tag). Those failures are faults the
+ * workload injects: like the swarm's, they stop when the liveness phase begins. A
+ * monitor host (m0, never faulted) counts verified machines. The swarm partitions,
+ * isolates, clogs, pauses and crashes servers and agents (no clock skew: sessions
+ * are leases, and leases assume clocks agree within LEASE_MARGIN_MS).
  * Invariants:
  * - raft.election-safety, dqlite.fsm-invariant (continuous: dqlite-cluster.ts);
  * - bmdb.mutual-exclusion (continuous): no two sessions act on the same machine and
@@ -247,7 +248,8 @@ async function doWork(env: Env, context: ScenarioContext, random: Random, state:
     }
     // The commit is the last act: the transaction checks the session itself (after it, others may take the machine at once).
     extendHold(context, state.holds, hold);
-    if (random.bool(FAIL_PROBABILITY)) {
+    // Drawn in every phase, so that the agent's stream is the same; acted on only before the liveness phase.
+    if (random.bool(FAIL_PROBABILITY) && context.livenessStartedAt() === undefined) {
       const seconds = nextBackoffSeconds(BACKOFF, work.backoff);
       const traced = invokeOperation(env, "fail-work", { machine: work.machineId, process: work.process, backoffSeconds: seconds });
       try {
