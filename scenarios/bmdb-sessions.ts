@@ -122,6 +122,7 @@ export const bmdbSessions: Scenario = {
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
   variants: BMDB_BROKEN_VARIANTS,
+  probePrefixes: ["bmdb.", "dqlite.", "raft."],
   rareStates: {
     "session-expired": "bmdb.session-expired",
     "expired-session-work-collected": "bmdb.expired-sessions-collected",

@@ -152,5 +152,5 @@ export function brokersClient(env: Env, brokers: readonly BrokerHost[] | (() => 
   const random = env.random.fork("dial");
   const fallback = () => random.pick(typeof brokers === "function" ? brokers() : brokers).host;
   const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: fallback(), port: BROKER_PORT }, random })(dispatch), deadlines);
-  return routedJournalClient(dial, new RouteCache(ROUTE_CACHE_SIZE, ROUTE_CACHE_TTL_MS, env.clock));
+  return routedJournalClient(dial, new RouteCache(ROUTE_CACHE_SIZE, ROUTE_CACHE_TTL_MS, env.clock, undefined, (point) => env.buggify(point)));
 }

@@ -31,6 +31,9 @@
  *   error (the chunks iterable throws) or any peer failure rolls back, and a
  *   failed pipeline is torn down (the next append builds and syncs a new one).
  *
+ * Buggify point "gazette.broker.flush-fragment-early": an append rolls a spool
+ * holding content before streaming, as a flush interval does.
+ *
  * Deviation from Gazette, on purpose: Gazette's primary applies the commit to
  * its own spool when it scatters it, before peers acknowledge, so its readers
  * may see content that a failed peer never got. Here the primary commits
@@ -379,7 +382,9 @@ class AppendFsm {
     const pipeline = this.syncPipeline();
     const spool = this.host.spool;
     // Maybe roll the fragment ahead of this append. The pipeline is in sync: no acknowledgement.
-    const roll = maybeRollFragment(spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
+    // Buggify: roll a fragment holding content now, as its flush interval would.
+    const early = this.rollToOffset === 0 && fragmentContentLength(spool.fragment) > 0 && this.host.env.buggify("gazette.broker.flush-fragment-early");
+    const roll = maybeRollFragment(spool, early ? spool.fragment.end : this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
     if (!fragmentsEqual(spool.fragment, roll)) {
       await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: roll, registers: copyLabelSet(this.registers), contentDelta: 0, acknowledge: false });
     }

@@ -16,6 +16,8 @@
  *
  * Every call has a deadline (`callDeadlineMs`), and every channel's queue is
  * bounded (`queueMax`): `scatter` waits for a channel to drain below it.
+ * Buggify point "gazette.broker.replication-stream-reset" loses a peer's answer
+ * after the peer applied the message, as a reset stream does.
  */
 import { assert } from "../../common/assert.ts";
 import { fragmentContentLength } from "../protocol/fragment.ts";
@@ -33,6 +35,8 @@ export const PIPELINE_CALL_DEADLINE_MS_DEFAULT = 5_000;
 export interface PipelineOptions {
   callDeadlineMs?: number;
   queueMax?: number;
+  /** The host's buggify points (env.buggify); none by default. */
+  buggify?: (point: string) => boolean;
 }
 
 /** What gatherSync learned (Gazette's rollToOffset, rollToRegisters, readThroughRev). */
@@ -71,6 +75,7 @@ class PeerChannel {
     readonly peer: ProcessSpecId,
     private readonly transport: ReplicateTransport,
     private readonly deadlineMs: number,
+    private readonly buggify: ((point: string) => boolean) | undefined,
   ) {}
 
   get queued(): number {
@@ -83,6 +88,11 @@ class PeerChannel {
       try {
         if (this.error !== undefined) return;
         const response = await this.transport(this.peer, request, { deadlineMs: this.deadlineMs });
+        if (this.buggify?.("gazette.broker.replication-stream-reset") === true) {
+          // Buggify: the peer applied the message, but its answer is lost with the stream.
+          this.error = new ErrPipelinePeer(this.peer, "replication stream reset (answer lost)");
+          return;
+        }
         if (request.acknowledge) this.acks.push(response);
         else if (response.status !== "OK") this.error = new ErrPipelinePeer(this.peer, `no acknowledgement requested but status ${response.status}`);
       } catch (error) {
@@ -125,7 +135,7 @@ export class Pipeline {
     assert(route.primary >= 0 && route.primary < route.members.length, "pipeline: the route needs a primary");
     const deadlineMs = options.callDeadlineMs ?? PIPELINE_CALL_DEADLINE_MS_DEFAULT;
     this.queueMax = options.queueMax ?? PIPELINE_QUEUE_MAX;
-    this.channels = route.members.map((member, index) => (index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs)));
+    this.channels = route.members.map((member, index) => (index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs, options.buggify)));
     this.recvErrs = route.members.map(() => undefined);
   }
 
