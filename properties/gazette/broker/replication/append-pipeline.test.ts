@@ -15,9 +15,11 @@
  *   it, and the journal goes on where the peer is (gazette-churn seed 20046);
  * - an append cancelled between a sync and the roll it needs tears its pipeline
  *   down: the next append syncs (and rolls) again instead of taking it for synced;
- * - an aborted append (its chunks throw) leaves nothing on any replica.
+ * - an aborted append (its chunks throw) leaves nothing on any replica;
+ * - a commit whose answers are lost after the peers applied it (buggify
+ *   "gazette.broker.replication-stream-reset") fails the append and is discarded.
  * Broken variants "commit-before-peers-ack", "expose-unadopted" and
- * "skip-sync-roll" make the second and third fail.
+ * "skip-sync-roll" make the second and third fail, and "expose-unadopted" the last.
  */
 import { describe, expect, it } from "vitest";
 import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
@@ -120,6 +122,53 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     const [primary, peer] = spools(world, ["broker-a", "broker-b"]);
     expect(peer).toEqual(primary);
     expect(world.problems()).toEqual([]);
+  });
+
+  /**
+   * Buggify "gazette.broker.replication-stream-reset" made to fire on every answer
+   * that comes after the peers applied the commit: the append fails with its answers
+   * lost, then the next append goes on at the acknowledged end.
+   */
+  async function lostCommitAnswersScenario(variant?: ReplicationBrokenVariant) {
+    const world = await cluster(7, variant);
+    const first = await world.append([text("acknowledged")]);
+    expect(first.value?.status).toBe("OK");
+    const acknowledgedEnd = first.value?.commit?.end ?? -1;
+    await world.settle();
+    let armed = true;
+    const committedOnPeers = () => ["broker-b", "broker-c"].every((host) => world.node(host).replica.spool.fragment.end > acknowledgedEnd);
+    world.world.buggify = (point) => armed && point === "gazette.broker.replication-stream-reset" && committedOnPeers();
+    const failed = await world.append([text("in-flight")]);
+    armed = false;
+    const peerEnds = ["broker-b", "broker-c"].map((host) => world.node(host).replica.spool.fragment.end);
+    const next = await world.append([text("after")]);
+    await world.settle();
+    const exposed = HOSTS.some((host) => world.node(host).index.commits.some((commit) => commit.fragment.end === acknowledgedEnd + "in-flight".length));
+    return { world, acknowledgedEnd, failed, peerEnds, next, exposed };
+  }
+
+  it("a commit whose answers are lost after every peer applied it (a reset stream) fails the append, is never exposed, and the next append takes its offsets", async () => {
+    const { world, acknowledgedEnd, failed, peerEnds, next, exposed } = await lostCommitAnswersScenario();
+    expect(String(failed.error)).toMatch(/replication stream reset/);
+    // Both peers hold the commit, pending; the primary never applied it.
+    expect(peerEnds).toEqual([acknowledgedEnd + "in-flight".length, acknowledgedEnd + "in-flight".length]);
+    expect(world.node("broker-a").replica.spool.fragment.end).toBe(acknowledgedEnd + "after".length);
+    expect(next.value?.status).toBe("OK");
+    expect(next.value?.commit?.begin).toBe(acknowledgedEnd);
+    expect(exposed).toBe(false);
+    expect(world.probe("gazette.broker.pending-commit-discarded")).toBe(2);
+    const [primary, ...peers] = spools(world, HOSTS);
+    for (const peer of peers) expect(peer).toEqual(primary);
+    for (const host of HOSTS) {
+      const bytes = await world.on(host, (node) => node.index.readLocal(0, acknowledgedEnd + "after".length));
+      expect(decode(bytes.value ?? new Uint8Array()), host).toBe("acknowledgedafter");
+    }
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("broken variant expose-unadopted: the peers' readers see the commit whose answers were lost", async () => {
+    const { exposed } = await lostCommitAnswersScenario("expose-unadopted");
+    expect(exposed).toBe(true);
   });
 
   async function movedOnScenario(variant?: ReplicationBrokenVariant) {
