@@ -6,7 +6,7 @@
  */
 export const GAZETTE_BUGGIFY_POINTS = {
   "gazette.broker.flush-fragment-early": "an append rolls the spool to a new fragment before its content, as a flush interval would",
-  "gazette.broker.replication-stream-reset": "a peer's answer to a Replicate message is lost after the peer applied it (the stream reset): the pipeline fails and is rebuilt",
+  "gazette.broker.replication-stream-reset": "the peers' answers to an append's commit are lost after they applied it (the streams reset): the append fails, the next sync discards the commit",
   "gazette.client.route-expired-early": "a RouteCache entry reads as expired before its TTL: the next RPC is dispatched without a route",
   "gazette.broker.fragment-listing-late": "an index refresh hands its store listing to the index up to a quarter of the refresh interval after it was taken",
 } as const;

@@ -31,8 +31,10 @@
  *   error (the chunks iterable throws) or any peer failure rolls back, and a
  *   failed pipeline is torn down (the next append builds and syncs a new one).
  *
- * Buggify point "gazette.broker.flush-fragment-early": an append rolls a spool
- * holding content before streaming, as a flush interval does.
+ * Buggify points: "gazette.broker.flush-fragment-early" rolls a spool holding
+ * content before an append streams, as a flush interval does;
+ * "gazette.broker.replication-stream-reset" loses the peers' answers to a commit
+ * they applied, as reset streams do (the append fails, the next sync settles it).
  *
  * Deviation from Gazette, on purpose: Gazette's primary applies the commit to
  * its own spool when it scatters it, before peers acknowledge, so its readers
@@ -426,11 +428,13 @@ class AppendFsm {
     if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
     this.registers = registers;
     const commit: ReplicateRequest = { journal: this.host.journal, pipeline: pipeline.id, proposal: this.host.spool.next(), registers: copyLabelSet(registers), contentDelta: 0, acknowledge: true };
+    // Buggify: the streams reset once the peers applied the commit; its answers are lost.
+    const answersLost = this.host.env.buggify("gazette.broker.replication-stream-reset");
     if (this.host.brokenVariant === "commit-before-peers-ack") {
-      await pipeline.scatter(commit);
+      await pipeline.scatter(commit, { answersLost });
       return;
     }
-    await pipeline.scatter(commit, { local: false });
+    await pipeline.scatter(commit, { local: false, answersLost });
     this.pendingLocalCommit = commit;
   }
 

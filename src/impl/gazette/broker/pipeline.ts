@@ -16,8 +16,9 @@
  *
  * Every call has a deadline (`callDeadlineMs`), and every channel's queue is
  * bounded (`queueMax`): `scatter` waits for a channel to drain below it.
- * Buggify point "gazette.broker.replication-stream-reset" loses a peer's answer
- * after the peer applied the message, as a reset stream does.
+ * `scatter`'s `answersLost` (buggify point "gazette.broker.replication-stream-reset"
+ * of append.ts) drops the peers' answers after they applied the message, as reset
+ * streams do.
  */
 import { assert } from "../../common/assert.ts";
 import { fragmentContentLength } from "../protocol/fragment.ts";
@@ -35,8 +36,6 @@ export const PIPELINE_CALL_DEADLINE_MS_DEFAULT = 5_000;
 export interface PipelineOptions {
   callDeadlineMs?: number;
   queueMax?: number;
-  /** The host's buggify points (env.buggify); none by default. */
-  buggify?: (point: string) => boolean;
 }
 
 /** What gatherSync learned (Gazette's rollToOffset, rollToRegisters, readThroughRev). */
@@ -75,21 +74,20 @@ class PeerChannel {
     readonly peer: ProcessSpecId,
     private readonly transport: ReplicateTransport,
     private readonly deadlineMs: number,
-    private readonly buggify: ((point: string) => boolean) | undefined,
   ) {}
 
   get queued(): number {
     return this.pending;
   }
 
-  send(request: ReplicateRequest): void {
+  /** Queues `request`; with `answerLost`, its answer is dropped once the peer applied it and the channel fails (a reset stream). */
+  send(request: ReplicateRequest, answerLost = false): void {
     this.pending++;
     this.tail = this.tail.then(async () => {
       try {
         if (this.error !== undefined) return;
         const response = await this.transport(this.peer, request, { deadlineMs: this.deadlineMs });
-        if (this.buggify?.("gazette.broker.replication-stream-reset") === true) {
-          // Buggify: the peer applied the message, but its answer is lost with the stream.
+        if (answerLost) {
           this.error = new ErrPipelinePeer(this.peer, "replication stream reset (answer lost)");
           return;
         }
@@ -135,7 +133,7 @@ export class Pipeline {
     assert(route.primary >= 0 && route.primary < route.members.length, "pipeline: the route needs a primary");
     const deadlineMs = options.callDeadlineMs ?? PIPELINE_CALL_DEADLINE_MS_DEFAULT;
     this.queueMax = options.queueMax ?? PIPELINE_QUEUE_MAX;
-    this.channels = route.members.map((member, index) => (index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs, options.buggify)));
+    this.channels = route.members.map((member, index) => (index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs)));
     this.recvErrs = route.members.map(() => undefined);
   }
 
@@ -150,14 +148,15 @@ export class Pipeline {
 
   /**
    * Applies `request` to the local spool (unless `local` is false) and queues it
-   * to every healthy peer, with the header re-addressed to each peer.
+   * to every healthy peer, with the header re-addressed to each peer; with
+   * `answersLost`, every peer's answer is dropped after the peer applied it.
    */
-  async scatter(request: ReplicateRequest, options: { local?: boolean } = {}): Promise<void> {
+  async scatter(request: ReplicateRequest, options: { local?: boolean; answersLost?: boolean } = {}): Promise<void> {
     for (const channel of this.channels) {
       if (channel === undefined || channel.error !== undefined) continue;
       if (channel.queued >= this.queueMax) await channel.drain();
       const header = request.header === undefined ? {} : { header: { ...request.header, processId: { ...channel.peer } } };
-      channel.send({ ...request, ...header, ...(request.registers === undefined ? {} : { registers: copyLabelSet(request.registers) }) });
+      channel.send({ ...request, ...header, ...(request.registers === undefined ? {} : { registers: copyLabelSet(request.registers) }) }, options.answersLost === true);
     }
     if (options.local === false || this.localError !== undefined) return;
     try {

@@ -192,7 +192,6 @@ class JournalReplica implements Replica, AppendHost {
     const id = `${this.localId.zone}/${this.localId.suffix}#${this.env.lifetime.incarnation}.${this.token}.${++this.pipelines}`;
     const pipeline = new Pipeline(id, { ...header, processId: { ...this.localId } }, this.spool, this.deps.transport, {
       callDeadlineMs: this.deps.options?.callDeadlineMs ?? REPLICATE_CALL_DEADLINE_MS_DEFAULT,
-      buggify: (point) => this.env.buggify(point),
     });
     this.pipeline = pipeline;
     this.owner = id;
