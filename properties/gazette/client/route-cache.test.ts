@@ -9,7 +9,6 @@
  * Method: fc.commands drives a RouteCache and a model (an ordered map with
  * timestamps) through updates, empty updates, reads and clock advances; broken
  * variants (no TTL, evicting the most recent, ignoring empty routes) must fail.
- * Buggify's early expiry makes a route within its TTL a miss, dropped.
  * Route correction runs appends through model brokers whose primary moves, with
  * a cache primed with a stale route; the broken variant ignores response routes.
  * A cached route whose broker is gone is invalidated by the append that fails
@@ -142,20 +141,6 @@ describe("gazette client: RouteCache (LRU, TTL on virtual time, invalidation by 
       expect(details.failed).toBe(true);
     });
   }
-
-  it("with buggify route-expired-early firing, a route within its TTL reads as a miss and is dropped", () => {
-    const clock = new ManualClock();
-    let fire = false;
-    const cache = new RouteCache(SIZE, TTL_MS, clock, undefined, (point) => fire && point === "gazette.client.route-expired-early");
-    const route = brokerRoute(["broker-a", "broker-b"], "broker-a");
-    cache.updateRoute("journal/a", route);
-    expect(cache.route("journal/a")).toEqual(route);
-    fire = true;
-    expect(cache.route("journal/a")).toEqual(emptyRoute());
-    fire = false;
-    expect(cache.route("journal/a"), "dropped, not only hidden").toEqual(emptyRoute());
-    expect(cache.items()).toEqual([]);
-  });
 
   it("refuses a size of zero", () => {
     expect(() => new RouteCache(0, 1, new ManualClock())).toThrow(/size must be > 0/);

@@ -5,8 +5,6 @@
  * cached (an expired route reads as a miss and is dropped). Updating with an
  * empty route (no members) or undefined invalidates the item. Route returns a
  * copy, or the empty route (primary -1) on a miss.
- * Buggify point "gazette.client.route-expired-early": a cached route reads as
- * expired before its TTL (dropped, a miss).
  */
 import type { Clock } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -29,8 +27,6 @@ export class RouteCache implements Router {
     private readonly ttlMs: number,
     private readonly clock: Clock,
     private readonly brokenVariant?: RouteCacheBrokenVariant,
-    /** The host's buggify points (env.buggify); none by default. */
-    private readonly buggify?: (point: string) => boolean,
   ) {
     assert(Number.isSafeInteger(size) && size > 0, "RouteCache size must be > 0");
     assert(ttlMs >= 0, "RouteCache ttl must be >= 0");
@@ -57,8 +53,7 @@ export class RouteCache implements Router {
   route(item: string): Route {
     const cached = this.entries.get(item);
     if (cached === undefined) return emptyRoute();
-    const expired = this.brokenVariant !== "no-ttl" && cached.atMs + this.ttlMs < this.clock.monotonic();
-    if (expired || this.buggify?.("gazette.client.route-expired-early") === true) {
+    if (this.brokenVariant !== "no-ttl" && cached.atMs + this.ttlMs < this.clock.monotonic()) {
       this.entries.delete(item);
       return emptyRoute();
     }
