@@ -23,6 +23,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
+import { PIPELINE_RESET_COMMITS_MAX } from "../../../../src/impl/gazette/broker/pipeline.ts";
 import { fragmentSum } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { labelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
 import { decode, JOURNAL, ReplicationCluster, text } from "./_support/replication-cluster.ts";
@@ -125,33 +126,45 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
   });
 
   /**
-   * Buggify "gazette.broker.replication-stream-reset" made to fire for one append:
-   * the peers apply its commit, their answers are lost, the append fails; the next
-   * append goes on at the acknowledged end.
+   * Buggify "gazette.broker.replication-stream-reset" made to fire for the first
+   * pipeline: one of its first commits is applied by the peers, their answers are
+   * lost, that append fails; the next append (a new pipeline) goes on at the end
+   * acknowledged before it.
    */
   async function lostCommitAnswersScenario(variant?: ReplicationBrokenVariant) {
     const world = await cluster(7, variant);
-    const first = await world.append([text("acknowledged")]);
-    expect(first.value?.status).toBe("OK");
-    const acknowledgedEnd = first.value?.commit?.end ?? -1;
-    await world.settle();
     let armed = true;
     world.world.buggify = (point) => armed && point === "gazette.broker.replication-stream-reset";
-    const failed = await world.append([text("in-flight")]);
-    armed = false;
+    let acknowledgedEnd = 0;
+    let written = "";
+    let failed: Awaited<ReturnType<typeof world.append>> | undefined;
+    for (let index = 0; index < PIPELINE_RESET_COMMITS_MAX && failed === undefined; index++) {
+      const content = `append ${index};`;
+      const outcome = await world.append([text(content)]);
+      armed = false;
+      if (outcome.error !== undefined) {
+        failed = outcome;
+      } else {
+        acknowledgedEnd = outcome.value?.commit?.end ?? -1;
+        written += content;
+      }
+      await world.settle();
+    }
     const peerEnds = ["broker-b", "broker-c"].map((host) => world.node(host).replica.spool.fragment.end);
+    const failedEnd = Math.max(...peerEnds);
     const next = await world.append([text("after")]);
     await world.settle();
-    const exposed = HOSTS.some((host) => world.node(host).index.commits.some((commit) => commit.fragment.end === acknowledgedEnd + "in-flight".length));
-    return { world, acknowledgedEnd, failed, peerEnds, next, exposed };
+    // Readers anywhere saw the failed commit (an index commit ending where it ended; "after" ends elsewhere).
+    const exposed = HOSTS.some((host) => world.node(host).index.commits.some((commit) => commit.fragment.end === failedEnd));
+    return { world, acknowledgedEnd, failed, peerEnds, next, exposed, written };
   }
 
   it("a commit whose answers are lost after every peer applied it (a reset stream) fails the append, is never exposed, and the next append takes its offsets", async () => {
-    const { world, acknowledgedEnd, failed, peerEnds, next, exposed } = await lostCommitAnswersScenario();
-    expect(String(failed.error)).toMatch(/replication stream reset/);
-    // Both peers hold the commit, pending; the primary never applied it.
-    expect(peerEnds).toEqual([acknowledgedEnd + "in-flight".length, acknowledgedEnd + "in-flight".length]);
-    expect(world.node("broker-a").replica.spool.fragment.end).toBe(acknowledgedEnd + "after".length);
+    const { world, acknowledgedEnd, failed, peerEnds, next, exposed, written } = await lostCommitAnswersScenario();
+    expect(String(failed?.error)).toMatch(/replication stream reset/);
+    // Both peers hold the commit, pending, past the acknowledged end; the primary never applied it.
+    expect(peerEnds[0]).toBeGreaterThan(acknowledgedEnd);
+    expect(peerEnds[1]).toBe(peerEnds[0]);
     expect(next.value?.status).toBe("OK");
     expect(next.value?.commit?.begin).toBe(acknowledgedEnd);
     expect(exposed).toBe(false);
@@ -160,7 +173,7 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     for (const peer of peers) expect(peer).toEqual(primary);
     for (const host of HOSTS) {
       const bytes = await world.on(host, (node) => node.index.readLocal(0, acknowledgedEnd + "after".length));
-      expect(decode(bytes.value ?? new Uint8Array()), host).toBe("acknowledgedafter");
+      expect(decode(bytes.value ?? new Uint8Array()), host).toBe(`${written}after`);
     }
     expect(world.problems()).toEqual([]);
   });

@@ -33,8 +33,9 @@
  *
  * Buggify points: "gazette.broker.flush-fragment-early" rolls a spool holding
  * content before an append streams, as a flush interval does;
- * "gazette.broker.replication-stream-reset" loses the peers' answers to a commit
- * they applied, as reset streams do (the append fails, the next sync settles it).
+ * "gazette.broker.replication-stream-reset" (asked per pipeline, replica.ts) loses
+ * the peers' answers to one commit they applied, as reset streams do (the append
+ * fails, the next sync settles it).
  *
  * Deviation from Gazette, on purpose: Gazette's primary applies the commit to
  * its own spool when it scatters it, before peers acknowledge, so its readers
@@ -428,8 +429,9 @@ class AppendFsm {
     if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
     this.registers = registers;
     const commit: ReplicateRequest = { journal: this.host.journal, pipeline: pipeline.id, proposal: this.host.spool.next(), registers: copyLabelSet(registers), contentDelta: 0, acknowledge: true };
-    // Buggify: the streams reset once the peers applied the commit; its answers are lost.
-    const answersLost = this.host.env.buggify("gazette.broker.replication-stream-reset");
+    // Buggify (the pipeline's reset commit): the streams reset once the peers applied it; its answers are lost.
+    const answersLost = pipeline.commitAnswersLost();
+    if (answersLost) this.host.env.probe("gazette.broker.commit-answers-lost");
     if (this.host.brokenVariant === "commit-before-peers-ack") {
       await pipeline.scatter(commit, { answersLost });
       return;

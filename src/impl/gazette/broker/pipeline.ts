@@ -16,9 +16,9 @@
  *
  * Every call has a deadline (`callDeadlineMs`), and every channel's queue is
  * bounded (`queueMax`): `scatter` waits for a channel to drain below it.
- * `scatter`'s `answersLost` (buggify point "gazette.broker.replication-stream-reset"
- * of append.ts) drops the peers' answers after they applied the message, as reset
- * streams do.
+ * Buggify ("gazette.broker.replication-stream-reset", asked by the replica for
+ * each new pipeline): with `resetAtCommit`, the streams reset once, after the
+ * peers applied that commit (`scatter`'s `answersLost`: their answers are lost).
  */
 import { assert } from "../../common/assert.ts";
 import { fragmentContentLength } from "../protocol/fragment.ts";
@@ -32,10 +32,14 @@ import type { Registers, ReplicateRequest, ReplicateResponse } from "./types.ts"
 export const PIPELINE_QUEUE_MAX = 64;
 /** Default deadline of one Replicate call of a pipeline (host-local ms). */
 export const PIPELINE_CALL_DEADLINE_MS_DEFAULT = 5_000;
+/** At the buggify point, a pipeline's streams reset at one of its first this many commits. */
+export const PIPELINE_RESET_COMMITS_MAX = 8;
 
 export interface PipelineOptions {
   callDeadlineMs?: number;
   queueMax?: number;
+  /** Buggify: the streams reset once the peers applied this commit of the pipeline (1: its first); never by default. */
+  resetAtCommit?: number;
 }
 
 /** What gatherSync learned (Gazette's rollToOffset, rollToRegisters, readThroughRev). */
@@ -118,6 +122,8 @@ export class Pipeline {
   private localError: Error | undefined;
   private readonly recvErrs: Array<Error | undefined>;
   private readonly queueMax: number;
+  private readonly resetAtCommit: number | undefined;
+  private commits = 0;
 
   constructor(
     /** Names this pipeline in its messages (ReplicateRequest.pipeline). */
@@ -133,6 +139,7 @@ export class Pipeline {
     assert(route.primary >= 0 && route.primary < route.members.length, "pipeline: the route needs a primary");
     const deadlineMs = options.callDeadlineMs ?? PIPELINE_CALL_DEADLINE_MS_DEFAULT;
     this.queueMax = options.queueMax ?? PIPELINE_QUEUE_MAX;
+    this.resetAtCommit = options.resetAtCommit;
     this.channels = route.members.map((member, index) => (index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs)));
     this.recvErrs = route.members.map(() => undefined);
   }
@@ -166,6 +173,12 @@ export class Pipeline {
     } catch (error) {
       this.localError = error instanceof Error ? error : new Error(String(error));
     }
+  }
+
+  /** Counts a commit about to be scattered; true when its answers are to be lost (`resetAtCommit`). */
+  commitAnswersLost(): boolean {
+    this.commits++;
+    return this.commits === this.resetAtCommit;
   }
 
   /** The first failure known so far: the local spool's, then a peer's. */
