@@ -73,6 +73,7 @@ export const bmdbProvisioning: Scenario = {
   faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
   ...DQLITE_SCENARIO_BASE,
   variants: { ...BMDB_BROKEN_VARIANTS, ...AGENT_BROKEN_VARIANTS },
+  probePrefixes: ["bmdb.", "dqlite.", "raft."],
   rareStates: {
     "session-expired": "bmdb.session-expired",
     "expired-session-work-collected": "bmdb.expired-sessions-collected",

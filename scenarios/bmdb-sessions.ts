@@ -134,6 +134,7 @@ export const bmdbSessions: Scenario = {
     /** Whether the failover after x1's cut lands on the commit of a takeover of x-m. */
     takeOverCut: (random) => random.bool(0.5),
   },
+  probePrefixes: ["bmdb.", "dqlite.", "raft."],
   rareStates: {
     "session-expired": "bmdb.session-expired",
     "expired-session-work-collected": "bmdb.expired-sessions-collected",

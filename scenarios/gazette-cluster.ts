@@ -151,6 +151,6 @@ export function scenarioJournalSpec(name: string, storeUrl: string, overrides: P
 export function brokersClient(env: Env, brokers: readonly BrokerHost[] | (() => readonly BrokerHost[]), deadlines: { callDeadlineMs: number; readDeadlineMs: number }): RoutedJournalClient {
   const random = env.random.fork("dial");
   const fallback = () => random.pick(typeof brokers === "function" ? brokers() : brokers).host;
-  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: fallback(), port: BROKER_PORT }, random })(dispatch), deadlines);
+  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: fallback(), port: BROKER_PORT }, random, buggify: (point) => env.buggify(point) })(dispatch), deadlines);
   return routedJournalClient(dial, new RouteCache(ROUTE_CACHE_SIZE, ROUTE_CACHE_TTL_MS, env.clock));
 }

@@ -81,6 +81,7 @@ export class PipeEndpoint {
       reconnectBackoffMs: options.reconnectBackoffMs,
       sleep: (durationMs) => env.clock.sleep(durationMs),
       probe: (name) => env.probe(name),
+      buggify: (point) => env.buggify(point),
       onDisconnected: () => this.#disconnected(),
       onStaleGenerationError: () => {
         if (this.pipe.state() !== "connected") return;

@@ -61,8 +61,12 @@ class PipeRun {
   readonly reconnectFailures: string[] = [];
   readonly probes: Set<string>;
 
-  constructor(create: PipeFactory, probes: Set<string>) {
+  /** The pipes' buggify points, when the run enables them. */
+  readonly #buggify: ((point: string) => boolean) | undefined;
+
+  constructor(create: PipeFactory, probes: Set<string>, buggify?: (point: string) => boolean) {
     this.probes = probes;
+    this.#buggify = buggify;
     this.network.onLiveClose = (end) => {
       if (!this.allowLiveClose[end.side]) this.unjustifiedCloses.push(`${end.side} closed live link ${end.link.id}`);
     };
@@ -72,6 +76,7 @@ class PipeRun {
         bufferCapacityBytes: 1024,
         maximumReconnectAttempts: 50,
         probe: (name) => this.probes.add(name),
+        ...(this.#buggify === undefined ? {} : { buggify: this.#buggify }),
         onReconnectFailed: (error) => this.reconnectFailures.push(`${side}: ${error.message}`),
       });
     this.pipes = { client: pipe("client"), server: pipe("server") };
@@ -90,7 +95,10 @@ class PipeRun {
       case "write": {
         const bytes = streamBytes(this.written[action.side].length, action.length);
         this.written[action.side].push(...bytes);
+        // With buggify, a write may start a reconnection, which closes the live connection: justified.
+        this.allowLiveClose[action.side] = this.#buggify !== undefined;
         this.writes.push(observe(this.pipes[action.side].write(bytes)));
+        this.allowLiveClose[action.side] = false;
         break;
       }
       case "reset-latest":
@@ -149,10 +157,21 @@ class PipeRun {
   }
 }
 
-/** Runs the actions on a fresh pair of pipes and hands the finished run to `check`. */
-function pipeProperty(create: PipeFactory, check: (run: PipeRun, converged: boolean) => void, probes = new Set<string>()) {
-  return fc.asyncProperty(fc.array(actions, { maxLength: 40 }), async (list) => {
-    const run = new PipeRun(create, probes);
+/**
+ * Runs the actions on a fresh pair of pipes and hands the finished run to `check`;
+ * with `buggify`, each ask of a buggify point fires by the next of a drawn schedule
+ * (cycled), and `fired` collects the points that fired.
+ */
+function pipeProperty(create: PipeFactory, check: (run: PipeRun, converged: boolean) => void, probes = new Set<string>(), buggify?: { readonly fired: Set<string> }) {
+  const schedules = buggify === undefined ? fc.constant(undefined) : fc.array(fc.boolean(), { minLength: 1, maxLength: 8 });
+  return fc.asyncProperty(fc.array(actions, { maxLength: 40 }), schedules, async (list, schedule) => {
+    let asked = 0;
+    const fire = (point: string): boolean => {
+      const fires = schedule?.[asked++ % schedule.length] === true;
+      if (fires) buggify?.fired.add(point);
+      return fires;
+    };
+    const run = new PipeRun(create, probes, schedule === undefined ? undefined : fire);
     try {
       await run.start();
       for (const action of list) await run.perform(action);
@@ -202,6 +221,18 @@ describe("BackedPipe", () => {
 
   it(`${deliveryName}: fails on a pipe whose writer replays from one byte too far`, async () => {
     const details = await fc.check(pipeProperty(pipeWithOffByOneReplay, checkExactDelivery), propertyParameters(deliveryName, 150));
+    expect(details.failed).toBe(true);
+    expect(String(details.errorInstance)).toMatch(/(client to server|server to client) bytes/);
+  });
+
+  it(`${deliveryName}, with its buggify points firing`, async () => {
+    const fired = new Set<string>();
+    await fc.assert(pipeProperty(realPipe, checkExactDelivery, new Set<string>(), { fired }), propertyParameters(`${deliveryName} (buggify)`, 150, { includeErrorInReport: true }));
+    expect([...fired].sort()).toEqual(["backedpipe.reconnect-racing-write", "backedpipe.short-ring-buffer-read"]);
+  });
+
+  it(`${deliveryName}, with its buggify points firing: fails on a pipe whose writer replays from one byte too far`, async () => {
+    const details = await fc.check(pipeProperty(pipeWithOffByOneReplay, checkExactDelivery, new Set<string>(), { fired: new Set<string>() }), propertyParameters(`${deliveryName} (buggify)`, 150));
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/(client to server|server to client) bytes/);
   });

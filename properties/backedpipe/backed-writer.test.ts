@@ -116,6 +116,52 @@ function failedReplayRefused(create: WriterFactory) {
   });
 }
 
+/** Buggify "backedpipe.short-ring-buffer-read": the replay goes out in two writes, a short one first. */
+function replayInPiecesExactOrRefused(create: WriterFactory) {
+  const cases = fc.record({
+    lengths: fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 6 }),
+    replayPoint: fc.double({ min: 0, max: 0.99, noNaN: true }),
+    failAt: fc.constantFrom("none" as const, "first" as const, "second" as const),
+  });
+  return fc.asyncProperty(cases, async ({ lengths, replayPoint, failAt }) => {
+    const probes: string[] = [];
+    const writer = create(1024, () => {}, { probe: (name) => probes.push(name), buggify: (point) => point === "backedpipe.short-ring-buffer-read" });
+    await writer.reconnect(0, new FakePeer().connect());
+    for (const length of lengths) await writer.write(streamBytes(writer.sequenceNum(), length));
+    const total = writer.sequenceNum();
+    const replayFrom = Math.floor(replayPoint * total);
+    const length = total - replayFrom;
+    const firstPiece = length >= 2 ? Math.ceil(length / 4) : length;
+    const peer = new FakePeer();
+    const connection = peer.connect();
+    if (failAt === "first") connection.plan({ kind: "reject" });
+    if (failAt === "second") {
+      connection.plan({ kind: "accept" });
+      connection.plan({ kind: "reject" });
+    }
+    const attempt = writer.reconnect(replayFrom, connection);
+    if (failAt === "none" || (failAt === "second" && length < 2)) {
+      await attempt;
+      expect(peer.received, "replayed bytes").toEqual(Array.from(streamBytes(replayFrom, length)));
+      expect(connection.writeCount, "writes of the replay").toBe(length >= 2 ? 2 : 1);
+      return;
+    }
+    if (failAt === "first") {
+      await expect(attempt, "a replay failing at once instead of rejecting").rejects.toBeInstanceOf(ErrReplayFailed);
+      expect(peer.received).toEqual([]);
+    } else {
+      await expect(attempt, "a replay cut after its first piece instead of rejecting").rejects.toMatchObject({ name: "ErrPartialReplay", writtenBytes: firstPiece, replayLengthBytes: length });
+      expect(peer.received).toEqual(Array.from(streamBytes(replayFrom, firstPiece)));
+      expect(probes).toContain("backedpipe.partial-replay");
+    }
+    expect(writer.connected()).toBe(false);
+    // The peer asks for what it lacks: the next replay completes the stream exactly.
+    const next = new FakePeer();
+    await writer.reconnect(replayFrom + peer.received.length, next.connect());
+    expect([...peer.received, ...next.received], "bytes over both connections").toEqual(Array.from(streamBytes(replayFrom, length)));
+  });
+}
+
 function blockedWritesCompleteInOrder(create: WriterFactory) {
   const cases = fc.record({
     lengths: fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 10 }),
@@ -209,6 +255,11 @@ describe("BackedWriter", () => {
   checkWriterProperty(
     "backedpipe writer refuses a failing or short-writing connection with ErrReplayFailed or ErrPartialReplay",
     failedReplayRefused,
+    { create: writerOf(ForgivingReplayWriter), bug: "ignores replay failures", reason: /instead of rejecting/ },
+  );
+  checkWriterProperty(
+    "backedpipe writer replaying in two pieces (buggify) replays exactly the tail, or refuses with ErrReplayFailed or ErrPartialReplay",
+    replayInPiecesExactOrRefused,
     { create: writerOf(ForgivingReplayWriter), bug: "ignores replay failures", reason: /instead of rejecting/ },
   );
   checkWriterProperty(

@@ -9,11 +9,14 @@
  * writes), and runs scenarios/pipe-flaky-link.ts on them; its ring buffer holds the
  * largest gap the simulated stream allows. The run must end with no violation and
  * with progress after the heal. The same property must fail on a pipe whose writer
- * replays from one byte too far.
+ * replays from one byte too far. With --buggify, pipe-flaky-link seed 20 reaches a
+ * reconnection that died mid-replay (the replay written in two parts, the connection
+ * failing between them), a state no plain sweep reached.
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { pipeFlakyLink } from "../../scenarios/pipe-flaky-link.ts";
+import { runScenario } from "../../src/sim/runner.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { checkCaught, describeDetails, failureMessage, pipeRunInputs, PROPERTY_SAFETY_MS, runPipe } from "./_fixtures/simulated-runs.ts";
 
@@ -39,6 +42,13 @@ describe("backedpipe on the simulated network: replay", () => {
   it("each side reads exactly the other side's bytes, and every write completes after the heal", async () => {
     await fc.assert(replayProperty(), propertyParameters(name, 150));
     expect(probesHit.get("backedpipe.replay-from-ring-buffer") ?? 0, "runs replayed from the ring buffer").toBeGreaterThan(0);
+  });
+
+  it("reaches a reconnection that died mid-replay with --buggify, and still delivers exactly (pipe-flaky-link seed 20)", async () => {
+    const result = await runScenario(pipeFlakyLink, { seed: 20, buggify: true });
+    expect(result.violations, "npx dst run pipe-flaky-link --seed 20 --buggify").toEqual([]);
+    expect(result.stats.probes["buggify:backedpipe.short-ring-buffer-read"] ?? 0).toBeGreaterThan(0);
+    expect(result.stats.probes["backedpipe.partial-replay"] ?? 0, "partial replays").toBeGreaterThan(0);
   });
 
   it("fails on a pipe whose writer replays from one byte past the peer's sequence number", async () => {

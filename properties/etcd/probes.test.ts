@@ -1,12 +1,13 @@
 /**
- * Invariant: the list of probes (src/impl/etcd/probes.ts) names exactly the ones
- * the etcd code reports, so coverage reports never miss one; and each is reached by
- * the etcd tests' runs (the scenario tests assert the counts).
+ * Invariant: the lists of probes and buggify points (src/impl/etcd/probes.ts) name
+ * exactly the ones the etcd code reports, so coverage reports never miss one; and
+ * each probe is reached by the etcd tests' runs (the scenario tests assert the counts).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ETCD_PROBES } from "../../src/impl/etcd/probes.ts";
+import { scanPoints } from "../../src/cli/coverage/points.ts";
+import { ETCD_BUGGIFY_POINTS, ETCD_PROBES } from "../../src/impl/etcd/probes.ts";
 
 const ROOT = join(import.meta.dirname, "../../src/impl/etcd");
 
@@ -22,5 +23,10 @@ describe("etcd probes", () => {
     const names = new Set<string>();
     for (const path of sources(ROOT)) for (const match of readFileSync(path, "utf8").matchAll(/probe\("(etcd\.[a-z-]+)"/g)) names.add(match[1] as string);
     expect([...names].sort()).toEqual(Object.keys(ETCD_PROBES).sort());
+  });
+
+  it("and buggify points are exactly those the code has", () => {
+    const found = scanPoints([ROOT]).filter((point) => point.kind === "buggify");
+    expect(found.map((point) => point.name)).toEqual(Object.keys(ETCD_BUGGIFY_POINTS).sort());
   });
 });

@@ -18,6 +18,10 @@
  * until `forceReconnect()` (or `connect()`); `onReconnectFailed` says so. A failure
  * that no retry can fix (the peer asks for bytes evicted from the buffer, or for a
  * future sequence number) ends the reconnection at once.
+ *
+ * Buggify point "backedpipe.reconnect-racing-write": a write on a connected pipe
+ * starts a reconnection right behind it, as `forceReconnect()` called after
+ * `write()` does (a reconnection of the pipe's own, reported like one after a failure).
  */
 import { assert, assertCount } from "./assert.ts";
 import { BackedReader } from "./backed-reader.ts";
@@ -35,7 +39,7 @@ import {
   ErrReplayDataUnavailable,
   ErrWriterClosed,
 } from "./errors.ts";
-import type { ErrorEvent, ErrorEventHandler, Probe } from "./errors.ts";
+import type { Buggify, ErrorEvent, ErrorEventHandler, Probe } from "./errors.ts";
 
 /** Coder's DefaultBufferSize: the writer's ring buffer capacity unless told otherwise (64 MiB). */
 export const defaultBufferCapacityBytes = 64 * 1024 * 1024;
@@ -70,6 +74,8 @@ export interface BackedPipeOptions {
   readonly sleep?: (durationMs: number) => Promise<void>;
   /** Marks rare paths (`env.probe`). */
   readonly probe?: Probe;
+  /** Buggify points (`env.buggify`), the writer's too; none by default. */
+  readonly buggify?: Buggify;
   /** Called when the pipe goes from connected to disconnected, before it reconnects. Must not throw. */
   readonly onDisconnected?: () => void;
   /** Called for each stale-generation error the pipe ignored. Must not throw. */
@@ -108,7 +114,7 @@ export class BackedPipe {
     this.#options = options;
     const onError = (event: ErrorEvent): void => this.#handleErrorEvent(event);
     this.#reader = options.createReader?.(onError) ?? new BackedReader(onError);
-    const writerOptions: BackedWriterOptions = options.probe === undefined ? {} : { probe: options.probe };
+    const writerOptions: BackedWriterOptions = { ...(options.probe === undefined ? {} : { probe: options.probe }), ...(options.buggify === undefined ? {} : { buggify: options.buggify }) };
     this.#writer =
       options.createWriter?.(capacity, onError, writerOptions) ?? new BackedWriter(capacity, onError, writerOptions);
   }
@@ -144,9 +150,11 @@ export class BackedPipe {
   /** Sends `data`; resolves once accepted (see BackedWriter.write); rejects with ErrPipeClosed once closed. */
   write(data: Uint8Array): Promise<void> {
     if (this.#state === "closed") return Promise.reject(new ErrPipeClosed());
-    return this.#writer.write(data).catch((error: unknown) => {
+    const written = this.#writer.write(data).catch((error: unknown) => {
       throw error instanceof ErrWriterClosed ? new ErrPipeClosed() : error;
     });
+    if (this.#state === "connected" && this.#options.buggify?.("backedpipe.reconnect-racing-write") === true) this.#reconnectInBackground();
+    return written;
   }
 
   /** Closes the connection, the reader and the writer, and aborts a running reconnection. Idempotent. */
@@ -186,6 +194,14 @@ export class BackedPipe {
   /** How many stale-generation errors were ignored. */
   staleGenerationErrorsIgnored(): number {
     return this.#staleGenerationErrorsIgnored;
+  }
+
+  /** A reconnection nobody awaits (as after a failure): if it gives up, `onReconnectFailed` says so. */
+  #reconnectInBackground(): void {
+    this.#reconnect().catch((error: unknown) => {
+      if (!(error instanceof BackedPipeError)) throw error;
+      if (this.#state !== "closed") this.#options.onReconnectFailed?.(error);
+    });
   }
 
   /** The reconnection, with bounded attempts. Sets the state to "reconnecting" synchronously. */
@@ -286,10 +302,7 @@ export class BackedPipe {
     this.#lastErrorGeneration = event.generation;
     this.#state = "disconnected";
     this.#options.onDisconnected?.();
-    this.#reconnect().catch((error: unknown) => {
-      if (!(error instanceof BackedPipeError)) throw error;
-      if (this.#state !== "closed") this.#options.onReconnectFailed?.(error);
-    });
+    this.#reconnectInBackground();
   }
 }
 

@@ -31,6 +31,9 @@
  * - Errors are tagged with the generation under which the failing connection was
  *   installed, not the generation current when the error happened: a late failure
  *   of a replaced connection is then recognisably stale.
+ *
+ * Buggify point "backedpipe.short-ring-buffer-read": the replay is read from the
+ * ring buffer and written in two parts, a short one first.
  */
 import { assert, assertCount } from "./assert.ts";
 import { ConnectionSlot } from "./connection-slot.ts";
@@ -46,19 +49,22 @@ import {
   ErrShortWrite,
   ErrWriterClosed,
 } from "./errors.ts";
-import type { ErrorEventHandler, Probe } from "./errors.ts";
+import type { Buggify, ErrorEventHandler, Probe } from "./errors.ts";
 import { RingBuffer } from "./ring-buffer.ts";
 import { SerialQueue } from "./serial-queue.ts";
 
 export interface BackedWriterOptions {
   /** Marks rare paths ("backedpipe.replay-from-ring-buffer", "backedpipe.replay-data-unavailable", "backedpipe.partial-replay"). */
   readonly probe?: Probe;
+  /** Buggify points ("backedpipe.short-ring-buffer-read"); none by default. */
+  readonly buggify?: Buggify;
 }
 
 export class BackedWriter {
   readonly #buffer: RingBuffer;
   readonly #onError: ErrorEventHandler;
   readonly #probe: Probe;
+  readonly #buggify: Buggify;
   readonly #slot = new ConnectionSlot<WritableConnection>();
   readonly #writeQueue = new SerialQueue();
   readonly #reconnectQueue = new SerialQueue();
@@ -75,6 +81,7 @@ export class BackedWriter {
     this.#buffer = new RingBuffer(capacity);
     this.#onError = onError;
     this.#probe = options.probe ?? (() => {});
+    this.#buggify = options.buggify ?? (() => false);
   }
 
   /**
@@ -151,7 +158,7 @@ export class BackedWriter {
     // checks, which left a closed connection installed after ErrFutureSequence).
     this.#slot.detach();
     const replay = this.#replayData(replayFromSequence);
-    if (replay.length > 0) await this.#writeReplay(connection, replay);
+    if (replay.length > 0) await this.#writeReplay(connection, replay, this.#replayPieces(replay.length));
     if (this.#slot.closed) throw new ErrWriterClosed("reconnect");
     this.#slot.install(connection, this.#currentGeneration);
   }
@@ -172,19 +179,37 @@ export class BackedWriter {
     return replay;
   }
 
-  async #writeReplay(connection: WritableConnection, replay: Uint8Array): Promise<void> {
-    let written: number | void;
-    try {
-      written = await startOperation(() => connection.write(replay));
-    } catch (error) {
-      throw new ErrReplayFailed(error);
-    }
-    if (typeof written === "number") {
-      assert(written <= replay.length, `connection reports ${written} bytes written of ${replay.length}`);
-      if (written < replay.length) {
+  /** Where the replay is cut into writes: at its end, or (buggify) also after a short first part. */
+  #replayPieces(length: number): number[] {
+    if (length < 2 || !this.#buggify("backedpipe.short-ring-buffer-read")) return [length];
+    return [Math.ceil(length / 4), length];
+  }
+
+  /**
+   * Writes the replay to `connection`, one write per piece (`ends`: where each ends).
+   * A piece the connection takes only part of, or a failure after a piece was
+   * written, is a partial replay; a failure before anything was written, a failed one.
+   */
+  async #writeReplay(connection: WritableConnection, replay: Uint8Array, ends: readonly number[]): Promise<void> {
+    let begin = 0;
+    for (const end of ends) {
+      const piece = replay.subarray(begin, end);
+      let written: number | void;
+      try {
+        written = await startOperation(() => connection.write(piece));
+      } catch (error) {
+        if (begin === 0) throw new ErrReplayFailed(error);
         this.#probe("backedpipe.partial-replay");
-        throw new ErrPartialReplay(written, replay.length);
+        throw new ErrPartialReplay(begin, replay.length);
       }
+      if (typeof written === "number") {
+        assert(written <= piece.length, `connection reports ${written} bytes written of ${piece.length}`);
+        if (written < piece.length) {
+          this.#probe("backedpipe.partial-replay");
+          throw new ErrPartialReplay(begin + written, replay.length);
+        }
+      }
+      begin = end;
     }
   }
 

@@ -200,3 +200,6 @@ export type ErrorEventHandler = (event: ErrorEvent) => void;
 
 /** Marks a rare path (an Env's `probe`, or a test's counter). */
 export type Probe = (name: string) => void;
+
+/** A buggify point (`env.buggify`): true when the rare path is to be taken now. */
+export type Buggify = (point: string) => boolean;

@@ -29,4 +29,6 @@ export {
   ErrShortWrite,
   ErrWriterClosed,
 } from "./errors.ts";
-export type { BackedPipeErrorCode, ErrorEvent, ErrorEventHandler, PipeComponent, Probe } from "./errors.ts";
+export type { BackedPipeErrorCode, Buggify, ErrorEvent, ErrorEventHandler, PipeComponent, Probe } from "./errors.ts";
+export { BACKEDPIPE_BUGGIFY_POINTS } from "./buggify-points.ts";
+export type { BackedPipeBuggifyPoint } from "./buggify-points.ts";

@@ -12,3 +12,5 @@ export { MIGRATIONS, Queries } from "./model.ts";
 export type { HistoryRow, WorkBackoffRow, WorkHistoryEvent } from "./model.ts";
 export { nextBackoffSeconds } from "./backoff.ts";
 export type { Backoff, ExistingBackoff } from "./backoff.ts";
+export { BMDB_BUGGIFY_POINTS } from "./buggify-points.ts";
+export type { BmdbBuggifyPoint } from "./buggify-points.ts";

@@ -34,6 +34,9 @@
  *
  * Time: every SQL time is the caller's simulated wall clock (`env.clock.now()`),
  * passed as a parameter; leases use its monotonic clock.
+ *
+ * Buggify points (buggify-points.ts): "bmdb.heartbeat-delayed" starts a poke up to
+ * interval/10 late; "bmdb.transaction-backoff-at-bound" waits a retry's longest backoff.
  */
 import type { Env } from "../../sim/env.ts";
 import { DqliteClient, DqliteError, ErrSqlite, type DqliteClientOptions } from "../dqlite/index.ts";
@@ -48,6 +51,8 @@ export const SESSION_INTERVAL_SECONDS_DEFAULT = 5;
 export const LEASE_MARGIN_MS = 500;
 /** The seed's "one second seems about right for a 5 second interval": interval / 5. */
 const HEARTBEAT_RETRY_FRACTION = 5;
+/** At the buggify point a poke starts up to interval / HEARTBEAT_DELAY_FRACTION late. */
+const HEARTBEAT_DELAY_FRACTION = 10;
 /** The shortest wait before a failed poke is retried. */
 const HEARTBEAT_RETRY_MS_MIN = 50;
 /** Attempts of one transaction at most (the first included). */
@@ -251,7 +256,9 @@ export class Session {
       }
       this.leaseUntil = Math.max(this.leaseUntil, pokeStarted + this.intervalMs - LEASE_MARGIN_MS);
       deadline = this.env.clock.monotonic() + this.intervalMs;
-      await this.env.clock.sleep(this.intervalMs / 2);
+      // Buggify: the next poke starts late (a slow scheduler), with less of the lease left for its retries.
+      const lateMs = this.env.buggify("bmdb.heartbeat-delayed") ? this.env.random.float(0, this.intervalMs / HEARTBEAT_DELAY_FRACTION) : 0;
+      await this.env.clock.sleep(this.intervalMs / 2 + lateMs);
     }
   }
 
@@ -436,7 +443,8 @@ async function runTransaction<T>(connection: Connection, recorder: ProcessorReco
       }
     }
     const ceiling = Math.min(TRANSACT_BACKOFF_MS_MAX, TRANSACT_BACKOFF_MS_MIN * 2 ** (attempt - 1));
-    await env.clock.sleep(env.random.int(TRANSACT_BACKOFF_MS_MIN, ceiling));
+    // Buggify: the longest wait this attempt allows.
+    await env.clock.sleep(env.buggify("bmdb.transaction-backoff-at-bound") ? ceiling : env.random.int(TRANSACT_BACKOFF_MS_MIN, ceiling));
   }
 }
 

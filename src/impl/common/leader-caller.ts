@@ -12,7 +12,9 @@
  * leads itself (or the one they name, once it confirms, unless its own call just
  * failed in transit: the others may not have noticed yet); only when no probe
  * finds a leader does it fall back to trying servers in turn. So a dead or cut-off
- * leader costs one call deadline, not one per retry that picks it again.
+ * leader costs one call deadline, not one per retry that picks it again. Trying
+ * servers in turn (without a probe, or when it found none) skips the server whose
+ * call just failed in transit, for the same reason.
  *
  * Outcomes, as a Jepsen history records them:
  * - "ok": the call returned a value;
@@ -195,11 +197,17 @@ export class LeaderCaller {
     return undefined;
   }
 
+  /**
+   * The leader we know of, else the next server in turn, skipping the one whose
+   * call just failed in transit (another failing in transit takes its place, and
+   * any success clears it): while the others answer, a new leader among them is
+   * found within a backoff instead of after another call deadline spent on it.
+   */
   private target(): string {
     if (this.leaderHint !== undefined) return this.leaderHint;
     const servers = this.options.servers;
-    const server = servers[this.nextServer % servers.length] as string;
-    this.nextServer++;
+    let server = servers[this.nextServer++ % servers.length] as string;
+    if (server === this.unreachable && servers.length > 1) server = servers[this.nextServer++ % servers.length] as string;
     return server;
   }
 

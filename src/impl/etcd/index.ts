@@ -36,5 +36,5 @@ export type { KeyRangeOptions } from "./client/txn-builder.ts";
 export type { KeepAlive, KeepAliveEnd, KeepAliveOptions } from "./client/keep-alive.ts";
 export { WATCH_BROKEN_VARIANTS } from "./client/watch.ts";
 export type { WatchBrokenVariant, WatchOptions } from "./client/watch.ts";
-export { ETCD_PROBES } from "./probes.ts";
-export type { EtcdProbe } from "./probes.ts";
+export { ETCD_BUGGIFY_POINTS, ETCD_PROBES } from "./probes.ts";
+export type { EtcdBuggifyPoint, EtcdProbe } from "./probes.ts";

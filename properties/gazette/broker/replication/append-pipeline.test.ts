@@ -15,12 +15,15 @@
  *   it, and the journal goes on where the peer is (gazette-churn seed 20046);
  * - an append cancelled between a sync and the roll it needs tears its pipeline
  *   down: the next append syncs (and rolls) again instead of taking it for synced;
- * - an aborted append (its chunks throw) leaves nothing on any replica.
+ * - an aborted append (its chunks throw) leaves nothing on any replica;
+ * - a commit whose answers are lost after the peers applied it (buggify
+ *   "gazette.broker.replication-stream-reset") fails the append and is discarded.
  * Broken variants "commit-before-peers-ack", "expose-unadopted" and
- * "skip-sync-roll" make the second and third fail.
+ * "skip-sync-roll" make the second and third fail, and "expose-unadopted" the last.
  */
 import { describe, expect, it } from "vitest";
 import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
+import { PIPELINE_RESET_COMMITS_MAX } from "../../../../src/impl/gazette/broker/pipeline.ts";
 import { fragmentSum } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { labelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
 import { decode, JOURNAL, ReplicationCluster, text } from "./_support/replication-cluster.ts";
@@ -120,6 +123,64 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     const [primary, peer] = spools(world, ["broker-a", "broker-b"]);
     expect(peer).toEqual(primary);
     expect(world.problems()).toEqual([]);
+  });
+
+  /**
+   * Buggify "gazette.broker.replication-stream-reset" made to fire for the first
+   * pipeline: one of its first commits is applied by the peers, their answers are
+   * lost, that append fails; the next append (a new pipeline) goes on at the end
+   * acknowledged before it.
+   */
+  async function lostCommitAnswersScenario(variant?: ReplicationBrokenVariant) {
+    const world = await cluster(7, variant);
+    let armed = true;
+    world.world.buggify = (point) => armed && point === "gazette.broker.replication-stream-reset";
+    let acknowledgedEnd = 0;
+    let written = "";
+    let failed: Awaited<ReturnType<typeof world.append>> | undefined;
+    for (let index = 0; index < PIPELINE_RESET_COMMITS_MAX && failed === undefined; index++) {
+      const content = `append ${index};`;
+      const outcome = await world.append([text(content)]);
+      armed = false;
+      if (outcome.error !== undefined) {
+        failed = outcome;
+      } else {
+        acknowledgedEnd = outcome.value?.commit?.end ?? -1;
+        written += content;
+      }
+      await world.settle();
+    }
+    const peerEnds = ["broker-b", "broker-c"].map((host) => world.node(host).replica.spool.fragment.end);
+    const failedEnd = Math.max(...peerEnds);
+    const next = await world.append([text("after")]);
+    await world.settle();
+    // Readers anywhere saw the failed commit (an index commit ending where it ended; "after" ends elsewhere).
+    const exposed = HOSTS.some((host) => world.node(host).index.commits.some((commit) => commit.fragment.end === failedEnd));
+    return { world, acknowledgedEnd, failed, peerEnds, next, exposed, written };
+  }
+
+  it("a commit whose answers are lost after every peer applied it (a reset stream) fails the append, is never exposed, and the next append takes its offsets", async () => {
+    const { world, acknowledgedEnd, failed, peerEnds, next, exposed, written } = await lostCommitAnswersScenario();
+    expect(String(failed?.error)).toMatch(/replication stream reset/);
+    // Both peers hold the commit, pending, past the acknowledged end; the primary never applied it.
+    expect(peerEnds[0]).toBeGreaterThan(acknowledgedEnd);
+    expect(peerEnds[1]).toBe(peerEnds[0]);
+    expect(next.value?.status).toBe("OK");
+    expect(next.value?.commit?.begin).toBe(acknowledgedEnd);
+    expect(exposed).toBe(false);
+    expect(world.probe("gazette.broker.pending-commit-discarded")).toBe(2);
+    const [primary, ...peers] = spools(world, HOSTS);
+    for (const peer of peers) expect(peer).toEqual(primary);
+    for (const host of HOSTS) {
+      const bytes = await world.on(host, (node) => node.index.readLocal(0, acknowledgedEnd + "after".length));
+      expect(decode(bytes.value ?? new Uint8Array()), host).toBe(`${written}after`);
+    }
+    expect(world.problems()).toEqual([]);
+  });
+
+  it("broken variant expose-unadopted: the peers' readers see the commit whose answers were lost", async () => {
+    const { exposed } = await lostCommitAnswersScenario("expose-unadopted");
+    expect(exposed).toBe(true);
   });
 
   async function movedOnScenario(variant?: ReplicationBrokenVariant) {

@@ -10,9 +10,14 @@
  * of the lease), is bounded by the TTL, so the loop ends within one TTL of its
  * last successful renewal's sending, and sends no renewal after that. (clientv3
  * closes its channel at most a second after the TTL ran out.)
+ * Buggify point "etcd.keepalive-short-timeout" gives one renewal an operation
+ * timeout of at most KEEPALIVE_SHORT_TIMEOUT_MS_MAX.
  */
 import { EtcdError } from "../errors.ts";
 import type { EtcdClient } from "./client.ts";
+
+/** Longest operation timeout of a renewal at the buggify point, in ms. */
+export const KEEPALIVE_SHORT_TIMEOUT_MS_MAX = 30;
 
 export type KeepAliveEnd =
   | { readonly reason: "cancelled" }
@@ -57,7 +62,10 @@ async function loop(client: EtcdClient, id: number, options: KeepAliveOptions, s
     try {
       // No attempt of the renewal starts after the lease's deadline, and the loop does not wait past it.
       const leftMs = Math.max(0, deadline - sentAt);
-      const response = await beforeDeadline(client, client.keepAliveOnce(id, { operationTimeoutMs: leftMs }), leftMs);
+      // Buggify: this renewal gets a short timeout (it may fail, and is then retried within the lease).
+      const short = client.env.buggify("etcd.keepalive-short-timeout");
+      const operationTimeoutMs = short ? Math.min(leftMs, client.env.random.int(1, KEEPALIVE_SHORT_TIMEOUT_MS_MAX)) : leftMs;
+      const response = await beforeDeadline(client, client.keepAliveOnce(id, { operationTimeoutMs }), leftMs);
       if (response === undefined) return { reason: "lost", error: lastError };
       if (signal.aborted) break;
       if (response.ttl <= 0) return { reason: "expired" };

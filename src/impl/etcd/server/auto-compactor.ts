@@ -4,6 +4,8 @@
  * compact(revision - N) when that is above the last compaction point, so the
  * history (and the snapshot, which holds it) stays bounded. Off unless configured,
  * as in etcd. A failed proposal is simply tried again at the next interval.
+ * Buggify point "etcd.compact-at-odd-moment" starts a round at a random moment of
+ * the interval (the retention is kept: only the timing changes).
  */
 import type { Env, Timer } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -29,7 +31,9 @@ export class AutoCompactor {
 
   start(): void {
     if (this.stopped) return;
-    this.timer = this.env.clock.setTimer(this.intervalMs, () => {
+    // Buggify: the next round comes at a random moment of the interval.
+    const delayMs = this.env.buggify("etcd.compact-at-odd-moment") ? this.env.random.float(0, this.intervalMs) : this.intervalMs;
+    this.timer = this.env.clock.setTimer(delayMs, () => {
       this.tick();
       this.start();
     });

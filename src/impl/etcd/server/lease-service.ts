@@ -9,11 +9,18 @@
  * as etcd's lessor does. Keep-alive and time-to-live are served by the leader from
  * its lessor after a linearizable read barrier (etcd waits for its applied index
  * too), so a lease revoked before the call is never renewed.
+ *
+ * Buggify point "etcd.lease-keepalive-delayed" takes a keep-alive up to
+ * KEEPALIVE_DELAY_MS_MAX late: the client counts the TTL from when it sent the
+ * renewal, so a late renewal only shortens what it believes it has.
  */
 import type { RpcServer } from "../../../sim/env.ts";
 import { ErrInvalidRequest, ErrLeaseTTLTooLarge, ErrNotLeader } from "../errors.ts";
 import { decodeLeaseId, fieldsOf, integerField, MAX_LEASE_TTL_SECONDS, toWire } from "../wire.ts";
 import type { Member } from "./member.ts";
+
+/** Longest wait before a keep-alive is taken up, at the buggify point, in ms. */
+export const KEEPALIVE_DELAY_MS_MAX = 300;
 
 export function serveLeases(server: RpcServer, member: Member, minTtlSeconds: number): void {
   server.unary("etcd.leaseGrant", (request) =>
@@ -33,6 +40,8 @@ export function serveLeases(server: RpcServer, member: Member, minTtlSeconds: nu
   server.unary("etcd.leaseKeepAlive", (request) =>
     member.serve(async () => {
       const id = decodeLeaseId(request, "leaseKeepAlive");
+      // Buggify: taken up late (before the leadership check, so that a member deposed meanwhile refuses it).
+      if (member.env.buggify("etcd.lease-keepalive-delayed")) await member.env.clock.sleep(member.env.random.int(1, KEEPALIVE_DELAY_MS_MAX));
       await leaderRead(member);
       return toWire({ header: member.header(), id, ttl: member.lessor.renew(id) });
     }),

@@ -15,6 +15,8 @@
  *   knows no leader (etcd's WithRequireLeader), after which the client resumes elsewhere.
  * Any member serves watches from its own replica: its events are the committed
  * ones, in log order, whatever member it is.
+ * Buggify point "etcd.watch-cancelled-after-events" ends a stream after a message
+ * of events, as a stream reset does.
  */
 import type { RpcServer, WireValue } from "../../../sim/env.ts";
 import { inSpan, keySpan, toBinary } from "../bytes.ts";
@@ -89,6 +91,8 @@ async function stream(member: Member, watch: WatchRequest, send: (message: WireV
       if (events.length > 0) {
         await send(toWire({ events, header: member.header() }));
         lastSentAt = clock.monotonic();
+        // Buggify: the stream ends here, as a reset one would; the client resumes from `next`.
+        if (member.env.buggify("etcd.watch-cancelled-after-events")) return;
       }
       continue;
     }

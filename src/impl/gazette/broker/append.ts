@@ -31,6 +31,12 @@
  *   error (the chunks iterable throws) or any peer failure rolls back, and a
  *   failed pipeline is torn down (the next append builds and syncs a new one).
  *
+ * Buggify points: "gazette.broker.flush-fragment-early" rolls a spool holding
+ * content before an append streams, as a flush interval does;
+ * "gazette.broker.replication-stream-reset" (asked per pipeline, replica.ts) loses
+ * the peers' answers to one commit they applied, as reset streams do (the append
+ * fails, the next sync settles it).
+ *
  * Deviation from Gazette, on purpose: Gazette's primary applies the commit to
  * its own spool when it scatters it, before peers acknowledge, so its readers
  * may see content that a failed peer never got. Here the primary commits
@@ -379,7 +385,9 @@ class AppendFsm {
     const pipeline = this.syncPipeline();
     const spool = this.host.spool;
     // Maybe roll the fragment ahead of this append. The pipeline is in sync: no acknowledgement.
-    const roll = maybeRollFragment(spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
+    // Buggify: roll a fragment holding content now, as its flush interval would.
+    const early = this.rollToOffset === 0 && fragmentContentLength(spool.fragment) > 0 && this.host.env.buggify("gazette.broker.flush-fragment-early");
+    const roll = maybeRollFragment(spool, early ? spool.fragment.end : this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
     if (!fragmentsEqual(spool.fragment, roll)) {
       await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: roll, registers: copyLabelSet(this.registers), contentDelta: 0, acknowledge: false });
     }
@@ -421,11 +429,14 @@ class AppendFsm {
     if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
     this.registers = registers;
     const commit: ReplicateRequest = { journal: this.host.journal, pipeline: pipeline.id, proposal: this.host.spool.next(), registers: copyLabelSet(registers), contentDelta: 0, acknowledge: true };
+    // Buggify (the pipeline's reset commit): the streams reset once the peers applied it; its answers are lost.
+    const answersLost = pipeline.commitAnswersLost();
+    if (answersLost) this.host.env.probe("gazette.broker.commit-answers-lost");
     if (this.host.brokenVariant === "commit-before-peers-ack") {
-      await pipeline.scatter(commit);
+      await pipeline.scatter(commit, { answersLost });
       return;
     }
-    await pipeline.scatter(commit, { local: false });
+    await pipeline.scatter(commit, { local: false, answersLost });
     this.pendingLocalCommit = commit;
   }
 

@@ -16,6 +16,9 @@
  *
  * Every call has a deadline (`callDeadlineMs`), and every channel's queue is
  * bounded (`queueMax`): `scatter` waits for a channel to drain below it.
+ * Buggify ("gazette.broker.replication-stream-reset", asked by the replica for
+ * each new pipeline): with `resetAtCommit`, the streams reset once, after the
+ * peers applied that commit (`scatter`'s `answersLost`: their answers are lost).
  */
 import { assert } from "../../common/assert.ts";
 import { fragmentContentLength } from "../protocol/fragment.ts";
@@ -29,10 +32,14 @@ import type { Registers, ReplicateRequest, ReplicateResponse } from "./types.ts"
 export const PIPELINE_QUEUE_MAX = 64;
 /** Default deadline of one Replicate call of a pipeline (host-local ms). */
 export const PIPELINE_CALL_DEADLINE_MS_DEFAULT = 5_000;
+/** At the buggify point, a pipeline's streams reset at one of its first this many commits. */
+export const PIPELINE_RESET_COMMITS_MAX = 8;
 
 export interface PipelineOptions {
   callDeadlineMs?: number;
   queueMax?: number;
+  /** Buggify: the streams reset once the peers applied this commit of the pipeline (1: its first); never by default. */
+  resetAtCommit?: number;
 }
 
 /** What gatherSync learned (Gazette's rollToOffset, rollToRegisters, readThroughRev). */
@@ -77,12 +84,17 @@ class PeerChannel {
     return this.pending;
   }
 
-  send(request: ReplicateRequest): void {
+  /** Queues `request`; with `answerLost`, its answer is dropped once the peer applied it and the channel fails (a reset stream). */
+  send(request: ReplicateRequest, answerLost = false): void {
     this.pending++;
     this.tail = this.tail.then(async () => {
       try {
         if (this.error !== undefined) return;
         const response = await this.transport(this.peer, request, { deadlineMs: this.deadlineMs });
+        if (answerLost) {
+          this.error = new ErrPipelinePeer(this.peer, "replication stream reset (answer lost)");
+          return;
+        }
         if (request.acknowledge) this.acks.push(response);
         else if (response.status !== "OK") this.error = new ErrPipelinePeer(this.peer, `no acknowledgement requested but status ${response.status}`);
       } catch (error) {
@@ -110,6 +122,8 @@ export class Pipeline {
   private localError: Error | undefined;
   private readonly recvErrs: Array<Error | undefined>;
   private readonly queueMax: number;
+  private readonly resetAtCommit: number | undefined;
+  private commits = 0;
 
   constructor(
     /** Names this pipeline in its messages (ReplicateRequest.pipeline). */
@@ -125,6 +139,7 @@ export class Pipeline {
     assert(route.primary >= 0 && route.primary < route.members.length, "pipeline: the route needs a primary");
     const deadlineMs = options.callDeadlineMs ?? PIPELINE_CALL_DEADLINE_MS_DEFAULT;
     this.queueMax = options.queueMax ?? PIPELINE_QUEUE_MAX;
+    this.resetAtCommit = options.resetAtCommit;
     this.channels = route.members.map((member, index) => (index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs)));
     this.recvErrs = route.members.map(() => undefined);
   }
@@ -140,14 +155,15 @@ export class Pipeline {
 
   /**
    * Applies `request` to the local spool (unless `local` is false) and queues it
-   * to every healthy peer, with the header re-addressed to each peer.
+   * to every healthy peer, with the header re-addressed to each peer; with
+   * `answersLost`, every peer's answer is dropped after the peer applied it.
    */
-  async scatter(request: ReplicateRequest, options: { local?: boolean } = {}): Promise<void> {
+  async scatter(request: ReplicateRequest, options: { local?: boolean; answersLost?: boolean } = {}): Promise<void> {
     for (const channel of this.channels) {
       if (channel === undefined || channel.error !== undefined) continue;
       if (channel.queued >= this.queueMax) await channel.drain();
       const header = request.header === undefined ? {} : { header: { ...request.header, processId: { ...channel.peer } } };
-      channel.send({ ...request, ...header, ...(request.registers === undefined ? {} : { registers: copyLabelSet(request.registers) }) });
+      channel.send({ ...request, ...header, ...(request.registers === undefined ? {} : { registers: copyLabelSet(request.registers) }) }, options.answersLost === true);
     }
     if (options.local === false || this.localError !== undefined) return;
     try {
@@ -157,6 +173,12 @@ export class Pipeline {
     } catch (error) {
       this.localError = error instanceof Error ? error : new Error(String(error));
     }
+  }
+
+  /** Counts a commit about to be scattered; true when its answers are to be lost (`resetAtCommit`). */
+  commitAnswersLost(): boolean {
+    this.commits++;
+    return this.commits === this.resetAtCommit;
   }
 
   /** The first failure known so far: the local spool's, then a peer's. */

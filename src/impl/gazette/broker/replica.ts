@@ -66,7 +66,7 @@ import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/r
 import { ErrCancelled } from "../protocol/journal-client.ts";
 import { runAppend, type AppendHost, type ReplicationBrokenVariant } from "./append.ts";
 import { Spool, type CompletedSpool, type SpoolBrokenVariant, type SpoolContent } from "./fragment/spool.ts";
-import { Pipeline } from "./pipeline.ts";
+import { Pipeline, PIPELINE_RESET_COMMITS_MAX } from "./pipeline.ts";
 import { ErrReplicateRefused, type ReplicateTransport } from "./replicate-wire.ts";
 import type { FragmentIndexApi, LocalContent, Replica, ReplicateRequest, ReplicateResponse, Resolution } from "./types.ts";
 
@@ -190,8 +190,11 @@ class JournalReplica implements Replica, AppendHost {
   async startPipeline(header: Header): Promise<Pipeline> {
     await this.spool.rollback();
     const id = `${this.localId.zone}/${this.localId.suffix}#${this.env.lifetime.incarnation}.${this.token}.${++this.pipelines}`;
+    // Buggify: this pipeline's streams reset once, at one of its first commits.
+    const resets = this.env.buggify("gazette.broker.replication-stream-reset");
     const pipeline = new Pipeline(id, { ...header, processId: { ...this.localId } }, this.spool, this.deps.transport, {
       callDeadlineMs: this.deps.options?.callDeadlineMs ?? REPLICATE_CALL_DEADLINE_MS_DEFAULT,
+      ...(resets ? { resetAtCommit: this.env.random.int(1, PIPELINE_RESET_COMMITS_MAX) } : {}),
     });
     this.pipeline = pipeline;
     this.owner = id;

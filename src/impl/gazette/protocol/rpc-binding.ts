@@ -25,6 +25,8 @@
  * NOT_JOURNAL_BROKER / NOT_JOURNAL_PRIMARY_BROKER when not the right broker).
  * `routeDialer` turns a Dispatch into an address: the primary's endpoint for
  * appends, a same-zone member (else any member) for reads, else a fallback.
+ * Buggify point "gazette.client.dispatch-fallback" takes the fallback although the
+ * route names members (Gazette's dispatcher does when none of them is ready).
  */
 import { RpcError, type Env, type Random, type RpcContext, type RpcServer, type WireValue } from "../../../sim/env.ts";
 import { ErrCancelled, type CallOptions, type Dispatch, type JournalClient } from "./journal-client.ts";
@@ -285,6 +287,8 @@ export interface RouteDialerOptions {
   zone?: string;
   /** Picks among equally good members (the client's env.random, forked). */
   random?: Random;
+  /** The host's buggify points (env.buggify); none by default. */
+  buggify?: (point: string) => boolean;
 }
 
 /** A Dialer following Gazette's dispatcher preferences (see the file comment). */
@@ -293,6 +297,8 @@ export function routeDialer(options: RouteDialerOptions): Dialer {
     if (dispatch === undefined) return options.fallback;
     const route = dispatch.route;
     if (route.members.length === 0 || route.endpoints.length !== route.members.length) return options.fallback;
+    // Buggify: no member has a ready connection, and Gazette's dispatcher uses the default service address.
+    if (options.buggify?.("gazette.client.dispatch-fallback") === true) return options.fallback;
     let index: number;
     if (dispatch.requirePrimary) {
       if (route.primary < 0) return options.fallback;

@@ -14,6 +14,9 @@
  * Failures (a store unreachable, a refusal) are logged, counted and retried at
  * the next interval. The daemon ends when `signal` aborts.
  *
+ * Buggify point "gazette.broker.fragment-listing-late" hands a listing to the
+ * index up to a quarter of the refresh interval after it was taken.
+ *
  * Broken variant (test fixture): INDEX_REFRESH_BROKEN_VARIANTS.
  */
 import type { Env } from "../../../../sim/env.ts";
@@ -112,10 +115,17 @@ async function refreshOnce(
 ): Promise<void> {
   const listed: Fragment[] = [];
   for (const store of spec.fragment.stores) listed.push(...(await client.list(store, spec.name, options.signal)));
+  // Buggify: the listing reaches the index late (a slow store answer); the index may have moved on meanwhile.
+  if (env.buggify("gazette.broker.fragment-listing-late")) await sleepOrAbort(env.clock, env.random.int(1, lateListingMsMax(spec)), options.signal);
   const union = CoverSet.of<CoverSetEntry>(listed.map((fragment) => ({ fragment })));
   index.replaceRemote(union.toArray().map((entry) => entry.fragment));
   stats.refreshes += 1;
   if (spec.fragment.retentionMs > 0 && options.isPrimary()) await enforceRetention(env, client, listed, spec.fragment.retentionMs, options, stats);
+}
+
+/** Longest extra wait of a listing at the buggify point: a quarter of the refresh interval (within the index's first-fragment age). */
+function lateListingMsMax(spec: JournalSpec): number {
+  return Math.max(1, Math.floor(spec.fragment.refreshIntervalMs / 4));
 }
 
 async function enforceRetention(
