@@ -26,10 +26,10 @@ import {
 import type { RaftObserver } from "../src/impl/raft/node/observer.ts";
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
-import { createSimDisks } from "../src/sim/disk/system.ts";
 import { boolKnob, intKnob, pickKnob } from "../src/sim/knobs.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { DISK_SYNC_KNOB, disksOfKnob } from "./disk-knob.ts";
 import { supervise } from "./supervisor.ts";
 import { WipeAndRejoin } from "./wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
@@ -90,9 +90,6 @@ export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
  * close to the election timeout, slow fsyncs against a fast network. The defaults
  * (what shrinking moves toward) are the Raft node's and the simulated disk's.
  */
-/** The simulated disk's default mean sync latency (DEFAULT_DISK_LATENCY), in ms. */
-export const DISK_SYNC_MS_MEAN_DEFAULT = 1;
-
 export const RAFT_KV_KNOBS = {
   tickIntervalMs: pickKnob([10, 20, 30], DEFAULT_TICK_INTERVAL_MS),
   electionTimeoutTicks: intKnob(5, 20, DEFAULT_ELECTION_TIMEOUT_TICKS),
@@ -101,7 +98,7 @@ export const RAFT_KV_KNOBS = {
   trailingLogEntries: pickKnob([0, 4, 16, 64], DEFAULT_TRAILING_LOG_ENTRIES),
   maxEntriesPerAppend: pickKnob([1, 4, 64], DEFAULT_MAX_ENTRIES_PER_APPEND),
   maxInflightAppends: pickKnob([1, 2, 8], DEFAULT_MAX_INFLIGHT_APPENDS),
-  diskSyncMsMean: pickKnob([0.2, 1, 5], DISK_SYNC_MS_MEAN_DEFAULT),
+  ...DISK_SYNC_KNOB,
 } as const satisfies Scenario["knobs"];
 
 /**
@@ -137,10 +134,7 @@ export const RAFT_KV_SCENARIO_BASE = {
   probePrefixes: ["raft.", "raft-kv."],
   roles: ["leader"],
   knobs: RAFT_KV_KNOBS,
-  createDisks: (knob: KnobReader) => {
-    const meanMs = knob<number>("diskSyncMsMean");
-    return createSimDisks({ latency: { sync: { kind: "exponential", minMs: meanMs / 2, meanMs, maxMs: meanMs * 20 } } });
-  },
+  createDisks: disksOfKnob,
 } as const satisfies Partial<Scenario>;
 
 /** Adds and starts one host per server; returns the records they fill. */

@@ -72,6 +72,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--variant <name>", "run a deliberately broken variant")
     .option("--buggify", "enable buggify fault points", false)
     .option("--wire <mode>", "RPC frames cross as copied objects or encoded frames (default: the swarm picks per seed)")
+    .option("--knob <name=value>", "fix a knob instead of the seed's draw (repeatable; dst run prints the run's knobs)", (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option("--json", "print one JSON object instead of the summary", false)
     .option("--out <dir>", "where to write a counterexample file", ".")
     .action(async (name: string, options) => {

@@ -73,6 +73,8 @@ export interface Scenario {
   readonly description: string;
   readonly safetyMs: number;
   readonly livenessMs: number;
+  /** The liveness bound under the run's knobs, when their timeouts set it (default: livenessMs). */
+  readonly livenessMsOf?: (knob: KnobReader) => number;
   readonly maxEvents?: number;
   /** Hosts the generated fault plan may target (a function of the knobs when the cluster's shape is one). */
   readonly faultHosts: readonly string[] | ((knob: KnobReader) => readonly string[]);
@@ -94,8 +96,8 @@ export interface Scenario {
   readonly faultShapes?: readonly ShapeKind[];
   /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
   readonly downKinds?: readonly SwarmKind[];
-  /** A host counts as down this long after its down episode ended (default 0); see SwarmOptions. */
-  readonly recoveryMs?: number;
+  /** A host counts as down this long after its down episode ended (default 0; a function of the knobs when their timeouts set it); see SwarmOptions. */
+  readonly recoveryMs?: number | ((knob: KnobReader) => number);
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
   /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
@@ -219,7 +221,7 @@ function swarmOptionsOf(scenario: Scenario, knob: KnobReader, safetyMs: number):
   if (scenario.downAtOnceMax !== undefined) options.downAtOnceMax = scenario.downAtOnceMax;
   if (scenario.diskFaultHosts !== undefined) options.diskFaultHosts = scenario.diskFaultHosts;
   if (scenario.downKinds !== undefined) options.downKinds = scenario.downKinds;
-  if (scenario.recoveryMs !== undefined) options.recoveryMs = scenario.recoveryMs;
+  if (scenario.recoveryMs !== undefined) options.recoveryMs = typeof scenario.recoveryMs === "function" ? scenario.recoveryMs(knob) : scenario.recoveryMs;
   if (scenario.roles !== undefined) options.roles = scenario.roles;
   if (scenario.faultShapes !== undefined) options.shapes = scenario.faultShapes;
   return options;
@@ -273,7 +275,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   if (disks !== undefined) worldOptions.disks = disks;
   const world = new World(worldOptions);
   const safetyMs = options.safetyMs ?? scenario.safetyMs;
-  const livenessMs = options.livenessMs ?? scenario.livenessMs;
+  const livenessMs = options.livenessMs ?? scenario.livenessMsOf?.(knob) ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
     : swarmPlan(world.stream("faults"), swarmOptionsOf(scenario, knob, safetyMs));

@@ -1,0 +1,10 @@
+import { readFileSync } from "node:fs";
+import { etcdLeases } from "../scenarios/etcd-leases.ts";
+import { parseCounterexample, replayOptions } from "../src/sim/counterexample.ts";
+import { runScenario } from "../src/sim/runner.ts";
+const cx = parseCounterexample(JSON.parse(readFileSync(process.argv[2]!, "utf8")));
+const lines: string[] = [];
+const result = await runScenario(etcdLeases, { ...replayOptions(cx), trace: { sink: (line) => lines.push(line) } });
+console.log(result.violations);
+const keep = lines.filter((l) => /leader|lease|etcd\.|op\.|phase|keep|revoke|grant|crash|fault|isolate|clog|heal/i.test(l));
+for (const l of keep.slice(-Number(process.argv[3] ?? 200))) console.log(l.slice(0, 300));
