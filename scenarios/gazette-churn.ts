@@ -12,9 +12,9 @@
  * whole, ordered and readable while routes move.
  * Method: 3 etcd members (not faulted), a fragment store host, 6 brokers in two
  * zones, four of them members from the start; journals orders/part-000 and
- * orders/part-001 (replication 3; the journals' replication, fragment length and
- * refresh interval, and the brokers' lease and persist interval are the seed's
- * knobs, GAZETTE_CHURN_KNOBS) and orders/archive, read-only (brokers refuse
+ * orders/part-001 (replication 3; the journals' fragment length and refresh
+ * interval, and the brokers' lease and persist interval are the seed's knobs,
+ * GAZETTE_CHURN_KNOBS) and orders/archive, read-only (brokers refuse
  * appends with NOT_ALLOWED, which AppendService does not retry). A controller
  * (scenarios/gazette-membership.ts) joins the two other brokers and makes up to
  * two members leave (a graceful stop, never restarted), preferring a primary,
@@ -98,13 +98,16 @@ const POLLS_AFTER_CHANGE = 2;
 /** Measured: a leave's journals are reassigned and what the survivors hold is persisted within ~150 ms (seed 1); ten times that. */
 const LEAVE_RECOVERY_MS = 1_500;
 
+/** The journals' replication (not a knob: see GAZETTE_CHURN_KNOBS). */
+const CHURN_REPLICATION = 3;
+
 /** The membership controller's options under the run's knobs (the journals' replication, the brokers' recovery after a fault). */
 function churnOptionsOf(knob: KnobReader): ChurnOptions {
   return {
     brokers: BROKERS,
     joiners: JOINERS,
     journals: ALL_JOURNALS,
-    replication: knob<number>("replication"),
+    replication: CHURN_REPLICATION,
     leavesMax: 2,
     membersMin: 4,
     joinDelayMs: [300, 2_500],
@@ -116,12 +119,18 @@ function churnOptionsOf(knob: KnobReader): ChurnOptions {
 }
 
 /**
- * The configuration each seed draws: GAZETTE_KNOBS (replication, the brokers'
+ * The configuration each seed draws: GAZETTE_KNOBS but replication (the brokers'
  * lease, disk latency), the fragment length, refresh and persist intervals as in
- * gazette-journals. The brokers, their zones and the churn are the scenario's.
+ * gazette-journals. The brokers, their zones, the churn and replication 3 are the
+ * scenario's: a leave revokes the leaver's lease at once, and with two replicas the
+ * allocator then promotes the only survivor even when it has not synced yet (seed
+ * 20 with replication 2: the primary's link to its new peer clogged for 1.9 s, the
+ * primary left, acknowledged appends were lost; see the README), which is beyond
+ * the budget the controller spends.
  */
 export const GAZETTE_CHURN_KNOBS = {
-  ...GAZETTE_KNOBS,
+  brokerLeaseTtlSeconds: GAZETTE_KNOBS.brokerLeaseTtlSeconds,
+  diskSyncMsMean: GAZETTE_KNOBS.diskSyncMsMean,
   fragmentLengthBytes: pickKnob([1_024, 4_096, 65_536], 4_096),
   refreshIntervalMs: pickKnob([1_000, 2_000, 10_000], 2_000),
   ...PERSIST_INTERVAL_KNOB,
@@ -188,7 +197,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const workload = newJournalWorkload();
   const churn: Churn = { cluster, workload, dependencies: new DependencyLedger(context, workload, new Set([READ_ONLY])), writerClients: new Map(), watch: new RouteWatch(), counts: { joins: 0, leaves: 0 }, listing: undefined };
   const client = (env: Env): RoutedJournalClient => brokersClient(env, () => liveBrokers(cluster), { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
-  const fragment = { replication: knob<number>("replication"), length: knob<number>("fragmentLengthBytes"), refreshIntervalMs: knob<number>("refreshIntervalMs") };
+  const fragment = { replication: CHURN_REPLICATION, length: knob<number>("fragmentLengthBytes"), refreshIntervalMs: knob<number>("refreshIntervalMs") };
   const specs = [...JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl, fragment)), scenarioJournalSpec(READ_ONLY, cluster.storeUrl, { ...fragment, flags: JOURNAL_FLAGS.O_RDONLY })];
   context.world.addHost("admin", (env) => applySpecs(env, client(env), specs, workload)).start();
   context.world.addHost("operator", async (env) => {

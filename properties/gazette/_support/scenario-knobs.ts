@@ -19,7 +19,6 @@ export const JOURNALS_BEFORE_KNOBS: Readonly<Record<string, KnobValue>> = {
 
 /** gazette-churn: as gazette-journals, on its own six brokers. */
 export const CHURN_BEFORE_KNOBS: Readonly<Record<string, KnobValue>> = {
-  replication: 3,
   brokerLeaseTtlSeconds: 2,
   diskSyncMsMean: 1,
   fragmentLengthBytes: 4_096,
