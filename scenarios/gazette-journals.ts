@@ -111,7 +111,7 @@ const CLIENT_VARIANTS = {
 
 export const gazetteJournals: Scenario = {
   name: "gazette-journals",
-  description: "Gazette brokers (replication 3) with appenders and retrying readers under broker faults; appends atomic, offsets agree, acknowledged appends readable, writer order kept",
+  description: "Gazette brokers (3-5, replication 2 or 3, tuned per seed) with appenders and retrying readers under broker faults; appends atomic, offsets agree, acknowledged appends readable, writer order kept",
   safetyMs: 8_000,
   livenessMs: 12_000,
   livenessMsOf: gazetteLivenessMsOf(12_000),

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SCENARIOS } from "../../scenarios/index.ts";
-import { boolKnob, drawKnob, intKnob, knobDistance, knobProblem, knobShrinks, pickKnob, type Knob } from "../../src/sim/knobs.ts";
+import { boolKnob, describeKnob, describeKnobs, drawKnob, intKnob, knobDistance, knobProblem, knobShrinks, pickKnob, type Knob } from "../../src/sim/knobs.ts";
 import { Random } from "../../src/sim/random.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 
@@ -62,6 +62,13 @@ describe("knobs", () => {
     expect(knobShrinks(pickKnob([1, 8, 64, 512], 512), 1)).toEqual([512, 64, 8]);
     expect(knobShrinks(pickKnob([3, 5], 3), 4)).toEqual([3]);
     expect(knobShrinks(boolKnob(0.5, true), false)).toEqual([true]);
+  });
+
+  it("describe what they may take and their default (dst list --knobs), and a run's values (dst run)", () => {
+    expect(describeKnob(pickKnob([3, 5], 3))).toBe("3 | 5, default 3");
+    expect(describeKnob(intKnob(5, 20, 10))).toBe("5..20, default 10");
+    expect(describeKnob(boolKnob(0.5, true))).toBe("true with p=0.5, default true");
+    expect(describeKnobs({ servers: 5, preVote: false })).toBe("servers=5 preVote=false");
   });
 
   it("refuse a default they cannot draw, or nothing to draw", () => {

@@ -11,6 +11,7 @@ import { Command, CommanderError } from "commander";
 import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
 import { CounterexampleError } from "../sim/counterexample.ts";
 import { FaultPlanError } from "../sim/faults/plan.ts";
+import { describeKnob } from "../sim/knobs.ts";
 import { ScenarioError, type Scenario } from "../sim/runner.ts";
 import { currentGitCommit, packageVersion } from "./code-version.ts";
 import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
@@ -57,9 +58,13 @@ export async function main(argv: readonly string[], given: Output = processOutpu
   program
     .command("list")
     .description("list the scenarios: name, then a one-line description")
-    .action(() => {
+    .option("--knobs", "also list each scenario's knobs: the values a seed draws from, and the default shrinking moves toward", false)
+    .action((options: { knobs: boolean }) => {
       const width = Math.max(...SCENARIOS.map((scenario) => scenario.name.length));
-      for (const scenario of SCENARIOS) output.out(`${scenario.name.padEnd(width)}  ${scenario.description}`);
+      for (const scenario of SCENARIOS) {
+        output.out(`${scenario.name.padEnd(width)}  ${scenario.description}`);
+        if (options.knobs) for (const [name, knob] of Object.entries(scenario.knobs ?? {})) output.out(`  knob ${name}: ${describeKnob(knob)}`);
+      }
     });
 
   program

@@ -121,6 +121,18 @@ export function knobShrinks(knob: Knob, value: KnobValue): KnobValue[] {
   return [...new Set(shrinks)].filter((candidate) => knobDistance(knob, candidate) < distance);
 }
 
+/** What a knob may take and its default, as text ("3 | 5, default 3"; "5..20, default 10"; "true with p=0.5, default true"). */
+export function describeKnob(knob: Knob): string {
+  switch (knob.kind) {
+    case "pick":
+      return `${knob.values.map(String).join(" | ")}, default ${String(knob.default)}`;
+    case "int":
+      return `${knob.min}..${knob.max}, default ${knob.default}`;
+    case "bool":
+      return `true with p=${knob.probability}, default ${String(knob.default)}`;
+  }
+}
+
 /** "name=value" for each knob, in declaration order, one text (reports). */
 export function describeKnobs(knobs: Readonly<Record<string, KnobValue>>): string {
   return Object.entries(knobs).map(([name, value]) => `${name}=${String(value)}`).join(" ");
