@@ -11,11 +11,36 @@
  *   Started left open is allowed (session collection released it silently).
  * - Client operations: `bmdbFailed` gives a traced operation (scenarios/client-operations.ts)
  *   the outcome of a BMDB error.
+ * - Knobs (BMDB_KNOBS): the database's shape and tuning each seed draws.
  */
 import { ErrTransactionFailed, type HistoryRow } from "../src/impl/bmdb/index.ts";
-import type { ScenarioContext } from "../src/sim/runner.ts";
+import { pickKnob } from "../src/sim/knobs.ts";
+import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
 import type { TracedOperation } from "./client-operations.ts";
-import { checkReplicas, queryLeader, quiesce, type DqliteCluster } from "./dqlite-cluster.ts";
+import { DISK_SYNC_KNOB, disksOfKnob } from "./disk-knob.ts";
+import { checkReplicas, DQLITE_KNOBS, queryLeader, quiesce, type DqliteCluster } from "./dqlite-cluster.ts";
+
+/**
+ * Swarm testing of the replicated SQLite under BMDB: 3 or 5 dqlite servers, the
+ * dqlite tuning of DQLITE_KNOBS (checkpoint threshold, election timeout, snapshot
+ * threshold, trailing log, entries per append) and the disk's sync latency. Each
+ * scenario adds its session interval (`sessionIntervalSeconds`).
+ */
+export const BMDB_KNOBS = {
+  servers: pickKnob([3, 5], 3),
+  ...DQLITE_KNOBS,
+  ...DISK_SYNC_KNOB,
+} as const satisfies Scenario["knobs"];
+
+/** The dqlite servers a run has: n1..n3 or n1..n5 (the `servers` knob). */
+export function bmdbServersOf(knob: KnobReader): string[] {
+  return Array.from({ length: knob<number>("servers") }, (_, index) => `n${index + 1}`);
+}
+
+/** What both BMDB scenarios take besides DQLITE_SCENARIO_BASE: disks whose sync latency is a knob. */
+export const BMDB_KNOB_BASE = {
+  createDisks: disksOfKnob,
+} as const satisfies Partial<Scenario>;
 
 /** How long the final phase waits for the clients to stop, at most. */
 const QUIESCE_MS_MAX = 5_000;

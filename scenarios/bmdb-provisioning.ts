@@ -7,9 +7,10 @@
  * sessions cut off expire and release their work, that the work history and the
  * backoffs are consistent, and that every machine gets provisioned once the faults
  * heal; and that broken variants are caught.
- * Method: three dqlite servers (n1..n3) and three agent hosts (a1..a3). Agent a1
+ * Method: three or five dqlite servers (n1..n5; size and tuning are the seed's
+ * knobs, BMDB_KNOBS) and three agent hosts (a1..a3). Agent a1
  * first adds MACHINES machines tagged "new". Every agent keeps a session (interval
- * SESSION_INTERVAL_SECONDS; a new one when it expires) and loops: take work for
+ * 2, 3 or 5 s, a knob; a new one when it expires) and loops: take work for
  * "InstallOS" (machines tagged "new", not "os-installed") or "Verify" (tagged
  * "os-installed", not "verified"), do it in WORK_STEPS steps of a few ms, checking
  * before each step that its session is still alive (abandoning the work if not),
@@ -32,21 +33,20 @@
  * - bmdb.integrity, bmdb.replicas-identical (final: checkReplicas);
  * - progress: every machine is verified, and every replica caught up.
  */
-import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, nextBackoffSeconds, type Backoff, type BmdbBrokenVariant, type HistoryRow, type Session, type Work } from "../src/impl/bmdb/index.ts";
+import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, nextBackoffSeconds, SESSION_INTERVAL_SECONDS_DEFAULT, type Backoff, type BmdbBrokenVariant, type HistoryRow, type Session, type Work } from "../src/impl/bmdb/index.ts";
 import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
+import { pickKnob } from "../src/sim/knobs.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation } from "./client-operations.ts";
-import { bmdbFailed, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, startHold, type Holds } from "./bmdb-common.ts";
-import { DQLITE_SCENARIO_BASE, reportProblems, startDqliteCluster } from "./dqlite-cluster.ts";
+import { BMDB_KNOB_BASE, BMDB_KNOBS, bmdbFailed, bmdbServersOf, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, startHold, type Holds } from "./bmdb-common.ts";
+import { DQLITE_SCENARIO_BASE, dqliteTuningOf, reportProblems, startDqliteCluster } from "./dqlite-cluster.ts";
 
-const SERVERS = ["n1", "n2", "n3"] as const;
 const AGENTS = ["a1", "a2", "a3"] as const;
 const MONITOR = "m0";
 const DATABASE = "bmdb";
 const MACHINES = 6;
-const SESSION_INTERVAL_SECONDS = 2;
 const WORK_STEPS = 4;
 const WORK_STEP_MS_MAX = 250;
 const FAIL_PROBABILITY = 0.3;
@@ -66,12 +66,15 @@ export const AGENT_BROKEN_VARIANTS = {
 
 export const bmdbProvisioning: Scenario = {
   name: "bmdb-provisioning",
-  description: "3 agents provision 6 machines through BMDB sessions and work on a 3-node replicated SQLite, under partitions, pauses and crashes; work is exclusive, history and backoffs consistent, every machine provisioned",
+  description: "3 agents provision 6 machines through BMDB sessions and work on a 3- or 5-node replicated SQLite (tuned per seed), under partitions, pauses and crashes; work is exclusive, history and backoffs consistent, every machine provisioned",
   safetyMs: 8_000,
   livenessMs: 20_000,
-  faultHosts: [...SERVERS, ...AGENTS],
+  faultHosts: (knob) => [...bmdbServersOf(knob), ...AGENTS],
   faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
   ...DQLITE_SCENARIO_BASE,
+  ...BMDB_KNOB_BASE,
+  // The seed's 5 s session interval, or shorter so that sessions cut off expire within the safety phase.
+  knobs: { ...BMDB_KNOBS, sessionIntervalSeconds: pickKnob([2, 3, SESSION_INTERVAL_SECONDS_DEFAULT], SESSION_INTERVAL_SECONDS_DEFAULT) },
   variants: { ...BMDB_BROKEN_VARIANTS, ...AGENT_BROKEN_VARIANTS },
   probePrefixes: ["bmdb.", "dqlite.", "raft."],
   rareStates: {
@@ -91,6 +94,9 @@ interface Failure {
 }
 
 interface Provisioning {
+  /** The dqlite servers (the `servers` knob) and the session interval (a knob). */
+  readonly servers: readonly string[];
+  readonly intervalSeconds: number;
   machinesAdded: boolean;
   /** Set by the final phase: agents cancel their sessions and return; the monitor returns. */
   stopping: boolean;
@@ -104,8 +110,9 @@ interface Provisioning {
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
   const bmdbVariant = context.variant !== undefined && context.variant in BMDB_BROKEN_VARIANTS ? (context.variant as BmdbBrokenVariant) : undefined;
-  const cluster = startDqliteCluster(context, { servers: SERVERS, node: { raft: { snapshotThresholdEntries: 1_000_000 } } });
-  const state: Provisioning = { machinesAdded: false, stopping: false, running: AGENTS.length + 1, verified: 0, holds: newHolds(), failures: [], counts: {} };
+  const servers = bmdbServersOf(context.knob);
+  const cluster = startDqliteCluster(context, { servers, tuning: dqliteTuningOf(context.knob) });
+  const state: Provisioning = { servers, intervalSeconds: context.knob<number>("sessionIntervalSeconds"), machinesAdded: false, stopping: false, running: AGENTS.length + 1, verified: 0, holds: newHolds(), failures: [], counts: {} };
   for (const agent of AGENTS) {
     const random = context.random.fork(`agent/${agent}`);
     world.addHost(agent, (env) => runAgent(env, context, random, state, bmdbVariant, agent === AGENTS[0]).finally(() => state.running--)).start();
@@ -134,7 +141,7 @@ function tally(state: Provisioning, name: string): void {
 
 /** Counts verified machines every MONITOR_EVERY_MS (the progress condition). */
 async function runMonitor(env: Env, state: Provisioning): Promise<void> {
-  const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_000, callDeadlineMs: 400, attemptsMax: 10 });
+  const client = new DqliteClient(env, { servers: state.servers, database: DATABASE, operationTimeoutMs: 1_000, callDeadlineMs: 400, attemptsMax: 10 });
   while (!state.stopping) {
     await env.clock.sleep(MONITOR_EVERY_MS);
     const traced = invokeOperation(env, "count-verified");
@@ -155,7 +162,7 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
     if (state.stopping) return;
     const traced = invokeOperation(env, "connect");
     try {
-      connection = await Connection.connect(env, { servers: SERVERS, database: DATABASE, componentName: `agent-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+      connection = await Connection.connect(env, { servers: state.servers, database: DATABASE, componentName: `agent-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
       traced.ok();
     } catch (error) {
       if (!(error instanceof ErrTransactionFailed)) throw error;
@@ -173,7 +180,7 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
     if (session === undefined || session.expired()) {
       const traced = invokeOperation(env, "start-session");
       try {
-        session = await connection.startSession({ processor: "provisioning", intervalSeconds: SESSION_INTERVAL_SECONDS });
+        session = await connection.startSession({ processor: "provisioning", intervalSeconds: state.intervalSeconds });
         traced.ok({ session: session.id });
         tally(state, "session:started");
       } catch (error) {

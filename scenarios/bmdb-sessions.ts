@@ -9,9 +9,10 @@
  * pause or crash of its host) is expired after its interval: its work is
  * released to others, and its later transactions fail with ErrSessionExpired.
  *
- * Method: three dqlite servers (n1..n3); three live clients (c1..c3) that are
- * never faulted; one client (x1) that is. Sessions have the seed's default
- * interval (5 s). Each live client loops: register a machine (a write through
+ * Method: three or five dqlite servers (n1..n5; size and tuning are the seed's
+ * knobs, BMDB_KNOBS); three live clients (c1..c3) that are never faulted; one
+ * client (x1) that is. Sessions have the seed's interval (5 s) or one second less
+ * or more (a knob); the driver's timings below scale with it (the figures are for 5 s). Each live client loops: register a machine (a write through
  * `transact`), take work on it (`work`, which also collects expired sessions),
  * finish it; once x1 is cut off, it also tries to take x1's machine. x1 registers
  * "x-m" and holds work on it ("Hold"), then keeps acting on it and writing, until
@@ -44,27 +45,25 @@
  *   only once it learned that its first session is over: refused with
  *   ErrSessionExpired, or its lease ran out).
  */
-import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, type BmdbBrokenVariant, type Session, type Work } from "../src/impl/bmdb/index.ts";
+import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, SESSION_INTERVAL_SECONDS_DEFAULT, type BmdbBrokenVariant, type Session, type Work } from "../src/impl/bmdb/index.ts";
 import type { Env, WireValue } from "../src/sim/env.ts";
+import { boolKnob, pickKnob } from "../src/sim/knobs.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { bmdbFailed, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, sleepVirtual, startHold, type Hold, type Holds } from "./bmdb-common.ts";
+import { BMDB_KNOB_BASE, BMDB_KNOBS, bmdbFailed, bmdbServersOf, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, sleepVirtual, startHold, type Hold, type Holds } from "./bmdb-common.ts";
 import { invokeOperation } from "./client-operations.ts";
-import { DQLITE_SCENARIO_BASE, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
+import { DQLITE_SCENARIO_BASE, dqliteTuningOf, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
-const SERVERS = ["n1", "n2", "n3"] as const;
 const LIVE = ["c1", "c2", "c3"] as const;
 const CUT_CLIENT = "x1";
 const DATABASE = "bmdb";
-/** The seed's default session interval. */
-const INTERVAL_SECONDS = 5;
 const HOLD_MACHINE = "x-m";
 const HOLD_PROCESS = "Hold";
 const CYCLE_PROCESS = "Cycle";
 /** How long after the intercepted commit call the server is cut (the commit is then in flight). */
 const CUT_DELAY_MS = 2;
-/** Between failovers, after the leader is back: at least half an interval, so that every live session pokes once between two failovers. */
-const FAILOVER_GAP_MS = [2_600, 4_000] as const;
+/** Between failovers, after the leader is back, in intervals: at least half of one, so that every live session pokes once between two failovers (2.6-4 s for 5 s). */
+const FAILOVER_GAP_INTERVALS = [0.52, 0.8] as const;
 const FAILOVER_LENGTH_MS = [300, 3_000] as const;
 const PAUSE_LENGTH_MS = [300, 1_500] as const;
 /** How long an armed commit cut waits for its commit before the driver gives up on it. */
@@ -72,9 +71,10 @@ const ARMED_MS_MAX = 2_500;
 /** A failover ends when a ready leader exists again, or after this long. */
 const LEADER_WAIT_MS_MAX = 5_000;
 const X_CUT_AT_MS = 4_000;
-const X_CUT_LENGTH_MS = [7_000, 9_000] as const;
-/** How long a cut armed on the takeover's commit waits for it: x1's session must expire first. */
-const TAKE_OVER_ARMED_MS_MAX = INTERVAL_SECONDS * 1_000 + 4_000;
+/** How much longer than an interval x1 is cut off (7-9 s for 5 s). */
+const X_CUT_BEYOND_INTERVAL_MS = [2_000, 4_000] as const;
+/** How long a cut armed on the takeover's commit waits for it, beyond an interval: x1's session must expire first. */
+const TAKE_OVER_ARMED_BEYOND_INTERVAL_MS = 4_000;
 /** Failovers stop this long before the safety phase ends. */
 const FAILOVERS_END_MS = 15_000;
 /** x1's work must be taken over within its interval and this much more after the cut. */
@@ -106,6 +106,9 @@ interface CutClient {
 }
 
 interface Sessions {
+  /** The dqlite servers (the `servers` knob) and the session interval in ms (a knob). */
+  readonly servers: readonly string[];
+  readonly intervalMs: number;
   stopping: boolean;
   running: number;
   /** The commit cut the driver waits for, if armed. */
@@ -129,11 +132,14 @@ export const bmdbSessions: Scenario = {
   livenessMs: 10_000,
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
-  variants: BMDB_BROKEN_VARIANTS,
+  ...BMDB_KNOB_BASE,
   knobs: {
+    ...BMDB_KNOBS,
+    sessionIntervalSeconds: pickKnob([4, SESSION_INTERVAL_SECONDS_DEFAULT, 6], SESSION_INTERVAL_SECONDS_DEFAULT),
     /** Whether the failover after x1's cut lands on the commit of a takeover of x-m. */
-    takeOverCut: (random) => random.bool(0.5),
+    takeOverCut: boolKnob(0.5, false),
   },
+  variants: BMDB_BROKEN_VARIANTS,
   probePrefixes: ["bmdb.", "dqlite.", "raft."],
   rareStates: {
     "session-expired": "bmdb.session-expired",
@@ -147,8 +153,9 @@ export const bmdbSessions: Scenario = {
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
   const variant = context.variant !== undefined ? (context.variant as BmdbBrokenVariant) : undefined;
-  const cluster = startDqliteCluster(context, { servers: SERVERS, node: { raft: { snapshotThresholdEntries: 1_000_000 } } });
-  const state: Sessions = { stopping: false, running: LIVE.length + 1, isolated: new Set(), x: { committed: [] }, cycled: new Map(), acknowledged: [], holds: newHolds(), problems: [], counts: {} };
+  const servers = bmdbServersOf(context.knob);
+  const cluster = startDqliteCluster(context, { servers, tuning: dqliteTuningOf(context.knob) });
+  const state: Sessions = { servers, intervalMs: context.knob<number>("sessionIntervalSeconds") * 1_000, stopping: false, running: LIVE.length + 1, isolated: new Set(), x: { committed: [] }, cycled: new Map(), acknowledged: [], holds: newHolds(), problems: [], counts: {} };
   for (const host of LIVE) {
     const random = context.random.fork(`client/${host}`);
     world.addHost(host, (env) => runLiveClient(interceptCommits(env, (server, commit) => onCommit(context, state, server, commit)), context, random, state, variant).finally(() => state.running--)).start();
@@ -275,12 +282,14 @@ async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, 
   let xCut = false;
   let takeOverArmed = !context.knob<boolean>("takeOverCut");
   while (world.now < FAILOVERS_END_MS && !state.stopping) {
-    await sleepVirtual(context, random.int(...FAILOVER_GAP_MS));
+    const [gapMin, gapMax] = FAILOVER_GAP_INTERVALS;
+    await sleepVirtual(context, random.int(Math.round(gapMin * state.intervalMs), Math.round(gapMax * state.intervalMs)));
     if (!xCut && state.x.hold !== undefined && world.now >= X_CUT_AT_MS) {
       xCut = true;
       const kind = random.pick(kinds);
       Object.assign(state.x, { cutAt: world.now, cutKind: kind });
-      cut(context, state, CUT_CLIENT, kind, random.int(...X_CUT_LENGTH_MS), () => (state.x.backAt = world.now));
+      const [beyondMin, beyondMax] = X_CUT_BEYOND_INTERVAL_MS;
+      cut(context, state, CUT_CLIENT, kind, state.intervalMs + random.int(beyondMin, beyondMax), () => (state.x.backAt = world.now));
     }
     const kind = random.pick(kinds);
     const drawn = random.pick(["poke", "poke", "finish", "now"] as const);
@@ -288,13 +297,13 @@ async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, 
     takeOverArmed ||= takeOver;
     const target: CommitKind | "now" = takeOver ? "take-over" : drawn;
     if (target === "now") {
-      const leader = SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader());
+      const leader = state.servers.find((host) => cluster.live.get(host)?.node.isReadyLeader());
       if (leader !== undefined) cut(context, state, leader, kind, cutLength(random, kind));
       tally(state, `failover:now:${kind}`);
     } else {
       const armed = { commit: target, kind, fired: false };
       state.armed = armed;
-      const until = world.now + (takeOver ? TAKE_OVER_ARMED_MS_MAX : ARMED_MS_MAX);
+      const until = world.now + (takeOver ? state.intervalMs + TAKE_OVER_ARMED_BEYOND_INTERVAL_MS : ARMED_MS_MAX);
       while (!armed.fired && world.now < until) await sleepVirtual(context, 10);
       state.armed = undefined;
       tally(state, armed.fired ? `failover:${target}:${kind}` : `failover:${target}:missed`);
@@ -302,7 +311,7 @@ async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, 
     // The next failover comes after this one is over: a ready leader again.
     const until = world.now + LEADER_WAIT_MS_MAX;
     await sleepVirtual(context, 50);
-    while (world.now < until && !SERVERS.some((host) => cluster.live.get(host)?.node.isReadyLeader())) await sleepVirtual(context, 20);
+    while (world.now < until && !state.servers.some((host) => cluster.live.get(host)?.node.isReadyLeader())) await sleepVirtual(context, 20);
   }
 }
 
@@ -316,7 +325,7 @@ function checkCutClient(context: ScenarioContext, state: Sessions): void {
   const x = state.x;
   const now = context.world.now;
   const from = Math.max(x.cutAt ?? 0, x.unknownTakeOverAt ?? 0);
-  if (x.cutAt !== undefined && x.takenAt === undefined && now > from + INTERVAL_SECONDS * 1_000 + RELEASE_SLACK_MS && !state.problems.some((problem) => problem.invariant === "bmdb.expired-work-released")) {
+  if (x.cutAt !== undefined && x.takenAt === undefined && now > from + state.intervalMs + RELEASE_SLACK_MS && !state.problems.some((problem) => problem.invariant === "bmdb.expired-work-released")) {
     const unknown = x.unknownTakeOverAt === undefined ? "" : ` (a takeover of unknown outcome at ${x.unknownTakeOverAt.toFixed(1)} ms)`;
     state.problems.push({ invariant: "bmdb.expired-work-released", host: CUT_CLIENT, details: `x1 was cut off (${x.cutKind ?? "?"}) at ${x.cutAt.toFixed(1)} ms and its work on ${HOLD_MACHINE} was not released by ${now.toFixed(1)} ms${unknown}` });
   }
@@ -332,7 +341,7 @@ async function connect(env: Env, state: Sessions, variant: BmdbBrokenVariant | u
   while (!state.stopping) {
     const traced = invokeOperation(env, "connect");
     try {
-      const connection = await Connection.connect(env, { servers: SERVERS, database: DATABASE, componentName: `client-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+      const connection = await Connection.connect(env, { servers: state.servers, database: DATABASE, componentName: `client-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
       traced.ok();
       return connection;
     } catch (error) {
@@ -348,7 +357,7 @@ async function startSession(env: Env, connection: Connection, state: Sessions): 
   while (!state.stopping) {
     const traced = invokeOperation(env, "start-session");
     try {
-      const session = await connection.startSession({ processor: env.host, intervalSeconds: INTERVAL_SECONDS });
+      const session = await connection.startSession({ processor: env.host, intervalSeconds: state.intervalMs / 1_000 });
       traced.ok({ session: session.id });
       return session;
     } catch (error) {

@@ -16,6 +16,7 @@
  * (dqlite-committed-log.ts), which the final checks hold every node's copy to.
  */
 import {
+  CHECKPOINT_THRESHOLD_FRAMES,
   DATABASE_FILES_BROKEN_VARIANTS,
   DQLITE_FSM_BROKEN_VARIANTS,
   DQLITE_LEADER_BROKEN_VARIANTS,
@@ -31,6 +32,8 @@ import {
 import type { Env } from "../src/sim/env.ts";
 import type { RaftObserver } from "../src/impl/raft/node/observer.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
+import { intKnob, pickKnob } from "../src/sim/knobs.ts";
+import { DEFAULT_ELECTION_TIMEOUT_TICKS, DEFAULT_MAX_ENTRIES_PER_APPEND, DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES, DEFAULT_TRAILING_LOG_ENTRIES } from "../src/impl/raft/index.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { CommittedDatabases } from "./dqlite-committed-log.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
@@ -62,14 +65,15 @@ export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "boo
 /**
  * The configuration the swarm draws for the dqlite scenarios that take it (bank,
  * register, zombies): when the WAL is checkpointed (go-dqlite's 1,000 frames, or
- * far sooner, so that checkpoints happen in short runs) and the Raft tuning.
+ * far sooner, so that checkpoints happen in short runs) and the Raft tuning. The
+ * defaults (what shrinking moves toward) are go-dqlite's and the Raft node's.
  */
 export const DQLITE_KNOBS = {
-  checkpointThresholdFrames: (random) => random.pick([8, 64, 1000]),
-  electionTimeoutTicks: (random) => random.int(5, 20),
-  snapshotThresholdEntries: (random) => random.pick([16, 64, 256]),
-  trailingLogEntries: (random) => random.pick([0, 8, 64]),
-  maxEntriesPerAppend: (random) => random.pick([1, 8, 64]),
+  checkpointThresholdFrames: pickKnob([8, 64, CHECKPOINT_THRESHOLD_FRAMES], CHECKPOINT_THRESHOLD_FRAMES),
+  electionTimeoutTicks: intKnob(5, 20, DEFAULT_ELECTION_TIMEOUT_TICKS),
+  snapshotThresholdEntries: pickKnob([16, 64, 256], DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES),
+  trailingLogEntries: pickKnob([0, 8, 64], DEFAULT_TRAILING_LOG_ENTRIES),
+  maxEntriesPerAppend: pickKnob([1, 8, 64], DEFAULT_MAX_ENTRIES_PER_APPEND),
 } as const satisfies Scenario["knobs"];
 
 /** The node options the knobs give. */

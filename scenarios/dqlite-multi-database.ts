@@ -29,6 +29,7 @@
  */
 import { DqliteClient, DqliteError } from "../src/impl/dqlite/index.ts";
 import type { Env } from "../src/sim/env.ts";
+import { intKnob, pickKnob } from "../src/sim/knobs.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation } from "./client-operations.ts";
@@ -64,10 +65,11 @@ export const dqliteMultiDatabase: Scenario = {
   faultHosts: SERVERS,
   ...DQLITE_SCENARIO_BASE,
   knobs: {
-    databases: (random) => random.pick([3, 4]),
-    snapshotThresholdEntries: (random) => random.int(8, 24),
-    trailingLogEntries: (random) => random.int(2, 6),
-    checkpointThresholdFrames: (random) => random.int(8, 48),
+    // Defaults (what shrinking moves toward): the fewest databases and the largest thresholds, the quietest runs.
+    databases: pickKnob([3, 4], 3),
+    snapshotThresholdEntries: intKnob(8, 24, 24),
+    trailingLogEntries: intKnob(2, 6, 6),
+    checkpointThresholdFrames: intKnob(8, 48, 48),
   },
   rareStates: {
     "snapshot-installed": "raft.snapshot-installed",

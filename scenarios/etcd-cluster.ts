@@ -9,15 +9,17 @@
  * - etcd.state-machine-safety: no two members apply different commands at one
  *   index, or the same command with different results (revision, success).
  */
-import { bytesToString, encodeSnapshot, runEtcdServer, SERVER_BROKEN_VARIANTS, type EtcdCommand, type EtcdServer, type FsmResult, type ServerBrokenVariant } from "../src/impl/etcd/index.ts";
-import type { RaftNodeOptions } from "../src/impl/raft/index.ts";
+import { bytesToString, DEFAULT_LEASE_CHECK_INTERVAL_MS, encodeSnapshot, runEtcdServer, SERVER_BROKEN_VARIANTS, type EtcdCommand, type EtcdServer, type FsmResult, type ServerBrokenVariant } from "../src/impl/etcd/index.ts";
+import { DEFAULT_MAX_ENTRIES_PER_APPEND, type RaftNodeOptions } from "../src/impl/raft/index.ts";
+import { boolKnob, intKnob, pickKnob } from "../src/sim/knobs.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
 import { supervise } from "./supervisor.ts";
 import { WipeAndRejoin } from "./wipe-and-rejoin.ts";
-import type { ScenarioContext } from "../src/sim/runner.ts";
+import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
+import { DISK_SYNC_KNOB, disksOfKnob } from "./disk-knob.ts";
 
 
 export interface EtcdClusterOptions {
@@ -26,6 +28,7 @@ export interface EtcdClusterOptions {
   /** The scenario's variant, if it is one of the server's broken variants. */
   readonly variant?: string;
   readonly minLeaseTtlSeconds?: number;
+  readonly leaseCheckIntervalMs?: number;
   readonly autoCompactionRetentionRevisions?: number;
   /** Sees every entry a member applies (after the cluster's own checks). */
   readonly onApplied?: (host: string, index: number, command: EtcdCommand | undefined, result: FsmResult) => void;
@@ -44,6 +47,80 @@ export interface EtcdCluster {
   /** Wipes and rejoins a member whose disk cannot be read (set by startEtcdCluster). */
   operator: WipeAndRejoin | undefined;
 }
+
+/** etcd's documented defaults (etcd.io op-guide/configuration, v3.6): --heartbeat-interval, --election-timeout (in heartbeats), --snapshot-count, --experimental-snapshot-catchup-entries. */
+export const ETCD_HEARTBEAT_INTERVAL_MS_DEFAULT = 100;
+export const ETCD_ELECTION_TIMEOUT_HEARTBEATS_DEFAULT = 10;
+export const ETCD_SNAPSHOT_COUNT_DEFAULT = 10_000;
+export const ETCD_SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT = 5_000;
+/** etcd's raft: MaxInflightMsgs (4096 / 8). */
+export const ETCD_MAX_INFLIGHT_MSGS_DEFAULT = 512;
+
+/**
+ * Swarm testing of an etcd cluster's configuration (etcd-kv, etcd-leases): its size
+ * and every setting the etcd on Raft takes, each with etcd's documented default
+ * among its values and as the value shrinking moves toward. etcd ticks its Raft
+ * every heartbeat interval (HeartbeatTick 1) and requires an election timeout of at
+ * least 5 heartbeats; a snapshot every 16 or 64 entries, and 4 or 16 entries kept
+ * for followers, make snapshots and InstallSnapshot happen in runs of seconds.
+ * Raft's message size limit (MaxSizePerMsg, 1 MiB: far above what these small
+ * entries fill) is drawn as entries per append.
+ */
+export const ETCD_KNOBS = {
+  servers: pickKnob([3, 5], 3),
+  heartbeatIntervalMs: pickKnob([20, 50, ETCD_HEARTBEAT_INTERVAL_MS_DEFAULT], ETCD_HEARTBEAT_INTERVAL_MS_DEFAULT),
+  electionTimeoutHeartbeats: intKnob(5, 20, ETCD_ELECTION_TIMEOUT_HEARTBEATS_DEFAULT),
+  snapshotCount: pickKnob([16, 64, 1_024, ETCD_SNAPSHOT_COUNT_DEFAULT], ETCD_SNAPSHOT_COUNT_DEFAULT),
+  snapshotCatchUpEntries: pickKnob([4, 16, 64, ETCD_SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT], ETCD_SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT),
+  maxEntriesPerAppend: pickKnob([1, 8, DEFAULT_MAX_ENTRIES_PER_APPEND], DEFAULT_MAX_ENTRIES_PER_APPEND),
+  maxInflightAppends: pickKnob([1, 8, ETCD_MAX_INFLIGHT_MSGS_DEFAULT], ETCD_MAX_INFLIGHT_MSGS_DEFAULT),
+  preVote: boolKnob(0.5, true),
+  leaseCheckIntervalMs: pickKnob([DEFAULT_LEASE_CHECK_INTERVAL_MS, 500], DEFAULT_LEASE_CHECK_INTERVAL_MS),
+  ...DISK_SYNC_KNOB,
+} as const satisfies Scenario["knobs"];
+
+/** The members a run has: n1..n3 or n1..n5 (the `servers` knob). */
+export function etcdServersOf(knob: KnobReader): string[] {
+  return Array.from({ length: knob<number>("servers") }, (_, index) => `n${index + 1}`);
+}
+
+/** The Raft options and lease check interval the knobs give. */
+export function etcdTuningOf(knob: KnobReader): Pick<EtcdClusterOptions, "raft" | "leaseCheckIntervalMs"> {
+  return {
+    raft: {
+      tickIntervalMs: knob<number>("heartbeatIntervalMs"),
+      heartbeatIntervalTicks: 1,
+      electionTimeoutTicks: knob<number>("electionTimeoutHeartbeats"),
+      snapshotThresholdEntries: knob<number>("snapshotCount"),
+      trailingLogEntries: knob<number>("snapshotCatchUpEntries"),
+      maxEntriesPerAppend: knob<number>("maxEntriesPerAppend"),
+      maxInflightAppends: knob<number>("maxInflightAppends"),
+      preVote: knob<boolean>("preVote"),
+    },
+    leaseCheckIntervalMs: knob<number>("leaseCheckIntervalMs"),
+  };
+}
+
+/**
+ * Election timeouts a liveness phase allows at least: without pre-vote, a member
+ * that raised its term while cut off deposes each new leader until one is elected
+ * at its term (etcd's raft answers a lower-term leader's appends with its own term,
+ * as this one does), which took 6 s at etcd's default timing on etcd-leases seed 99
+ * (5 members, a 1.7 s clog from the leader to one member).
+ */
+export const ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN = 10;
+
+/** The liveness bound under the run's knobs: `baseMs`, or ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN election timeouts if longer. */
+export function etcdLivenessMsOf(baseMs: number): (knob: KnobReader) => number {
+  return (knob) => Math.max(baseMs, ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN * knob<number>("heartbeatIntervalMs") * knob<number>("electionTimeoutHeartbeats"));
+}
+
+/** What etcd-kv and etcd-leases share besides ETCD_SCENARIO_BASE: the knobs, their members and their disks. */
+export const ETCD_KNOB_BASE = {
+  knobs: ETCD_KNOBS,
+  faultHosts: etcdServersOf,
+  createDisks: disksOfKnob,
+} as const satisfies Partial<Scenario>;
 
 export const ETCD_SCENARIO_BASE = {
   maxEvents: 400_000,
@@ -80,6 +157,7 @@ async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClus
           observer: raftObserverOf(cluster, env.host, env.hash.crc32),
         },
         ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
+        ...(options.leaseCheckIntervalMs !== undefined ? { leaseCheckIntervalMs: options.leaseCheckIntervalMs } : {}),
         ...(options.autoCompactionRetentionRevisions !== undefined ? { autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions, autoCompactionIntervalMs: 200 } : {}),
         ...(brokenVariant !== undefined ? { brokenVariant } : {}),
         observer: {

@@ -6,8 +6,8 @@
  * linearizable history; that a watch which resumes across leader changes and
  * member crashes reports exactly the committed writes in revision order; that the
  * members converge; and that broken variants are caught.
- * Method: three members (n1..n3, each a RaftNode with an EtcdFsm, restarted after a
- * fatal disk failure) and three client hosts (c1..c3) doing random linearizable
+ * Method: three or five members (n1..n5, each a RaftNode with an EtcdFsm, restarted after a
+ * fatal disk failure; size and tuning are the seed's knobs, ETCD_KNOBS) and three client hosts (c1..c3) doing random linearizable
  * gets, puts, deletes and txn-cas (`value = expected`, or `createRevision = 0` for
  * "absent") on three keys under "k/", recorded in one history at true virtual time; a fourth
  * client (w1) watches the prefix "k/" from revision 1 and records every event. The
@@ -36,11 +36,10 @@ import type { Model, RegisterState } from "../src/sim/check/index.ts";
 import type { Env } from "../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation, reasonOf, TracedHistory } from "./client-operations.ts";
-import { caughtUpServers, describeMembers, ETCD_SCENARIO_BASE, reportProblems, startEtcdCluster, storeDigest, type EtcdCluster } from "./etcd-cluster.ts";
+import { caughtUpServers, describeMembers, ETCD_KNOB_BASE, ETCD_SCENARIO_BASE, etcdLivenessMsOf, etcdServersOf, etcdTuningOf, reportProblems, startEtcdCluster, storeDigest, type EtcdCluster } from "./etcd-cluster.ts";
 import { checkHistoryLinearizable } from "./history-check.ts";
 import { raftKvModel, type RaftKvInput, type RaftKvOutput } from "./raft-kv-model.ts";
 
-const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENTS = ["c1", "c2", "c3"] as const;
 const WATCHER = "w1";
 const KEYS = ["k/x", "k/y", "k/z"] as const;
@@ -66,10 +65,10 @@ export const ETCD_KV_VARIANTS: Readonly<Record<string, string>> = {
 
 export const etcdKv: Scenario = {
   name: "etcd-kv",
-  description: "etcd on 3 Raft members, 3 clients doing get/put/txn-cas and a resuming watch under the swarm's faults; linearizable, watch exact, members converge",
+  description: "etcd on 3 or 5 Raft members (tuned per seed), 3 clients doing get/put/txn-cas and a resuming watch under the swarm's faults; linearizable, watch exact, members converge",
   safetyMs: 2_000,
   livenessMs: 6_000,
-  faultHosts: SERVERS,
+  livenessMsOf: etcdLivenessMsOf(6_000),
   variants: ETCD_KV_VARIANTS,
   rareStates: {
     "watch-resumed": "etcd.watch-resumed",
@@ -77,6 +76,7 @@ export const etcdKv: Scenario = {
     "follower-log-truncated": "raft.log-conflict-truncated",
   },
   ...ETCD_SCENARIO_BASE,
+  ...ETCD_KNOB_BASE,
   setup,
 };
 
@@ -94,16 +94,17 @@ interface Watcher {
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const variant = context.variant;
-  const cluster = startEtcdCluster(context, { servers: SERVERS, raft: { snapshotThresholdEntries: 64, trailingLogEntries: 16 }, ...(variant !== undefined ? { variant } : {}) });
+  const servers = etcdServersOf(context.knob);
+  const cluster = startEtcdCluster(context, { servers, ...etcdTuningOf(context.knob), ...(variant !== undefined ? { variant } : {}) });
   const workload: Workload = { recorder: new TracedHistory(), counts: { ok: 0, fail: 0, info: 0 }, lastOkAt: undefined };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
     return since !== undefined && workload.lastOkAt !== undefined && workload.lastOkAt >= since;
   };
-  for (const host of CLIENTS) context.world.addHost(host, (env) => clientLoop(env, context, workload, healedAndAcknowledged)).start();
+  for (const host of CLIENTS) context.world.addHost(host, (env) => clientLoop(env, context, servers, workload, healedAndAcknowledged)).start();
   const watcher: Watcher = { delivered: [], problems: [], ended: undefined };
   const watchVariant = variant !== undefined && variant in WATCH_BROKEN_VARIANTS ? (variant as WatchBrokenVariant) : undefined;
-  context.world.addHost(WATCHER, (env) => watchLoop(env, watcher, watchVariant)).start();
+  context.world.addHost(WATCHER, (env) => watchLoop(env, servers, watcher, watchVariant)).start();
   let reported = 0;
   let watchReported = 0;
   return {
@@ -124,8 +125,8 @@ function setup(context: ScenarioContext): ScenarioHooks {
   };
 }
 
-async function clientLoop(env: Env, context: ScenarioContext, workload: Workload, stop: () => boolean): Promise<void> {
-  const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 600, callDeadlineMs: 250 });
+async function clientLoop(env: Env, context: ScenarioContext, servers: readonly string[], workload: Workload, stop: () => boolean): Promise<void> {
+  const client = new EtcdClient(env, { endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250 });
   const lastSeen = new Map<string, string | null>();
   let generation = 0;
   let counter = 0;
@@ -181,8 +182,8 @@ async function run(client: EtcdClient, input: EtcdKvInput): Promise<RaftKvOutput
   }
 }
 
-async function watchLoop(env: Env, watcher: Watcher, brokenVariant: WatchBrokenVariant | undefined): Promise<void> {
-  const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 600, callDeadlineMs: 250, ...(brokenVariant !== undefined ? { brokenWatchVariant: brokenVariant } : {}) });
+async function watchLoop(env: Env, servers: readonly string[], watcher: Watcher, brokenVariant: WatchBrokenVariant | undefined): Promise<void> {
+  const client = new EtcdClient(env, { endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250, ...(brokenVariant !== undefined ? { brokenWatchVariant: brokenVariant } : {}) });
   // One operation for the whole watch: it resumes across failures inside the client.
   const operation = invokeOperation(env, "watch", { key: PREFIX, prefix: true, startRevision: 1 });
   try {

@@ -6,7 +6,8 @@
  * refreshes every lease: etcd's promote), that a lease left alone expires and one
  * revoked goes at once, each deleting all its keys at one revision, and that the
  * broken variants are caught.
- * Method: three members and one client host (l1). The client grants lease A (TTL
+ * Method: three or five members (size and tuning are the seed's knobs, ETCD_KNOBS)
+ * and one client host (l1). The client grants lease A (TTL
  * 2 s) with three keys and keeps it alive (renewing at TTL/3), lease B (TTL 1 s)
  * with two keys that it never renews, and lease C (TTL 10 s) with two keys that it
  * revokes. The default plan crashes each member in turn (so the leader fails over
@@ -28,9 +29,10 @@ import type { Env } from "../src/sim/env.ts";
 import type { FaultEvent } from "../src/sim/faults/plan.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { invokeOperation } from "./client-operations.ts";
-import { caughtUpServers, describeMembers, ETCD_SCENARIO_BASE, reportProblems, startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
+import { caughtUpServers, describeMembers, ETCD_KNOB_BASE, ETCD_SCENARIO_BASE, etcdLivenessMsOf, etcdServersOf, etcdTuningOf, reportProblems, startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
 
-const SERVERS = ["n1", "n2", "n3"] as const;
+/** The members the failover plan crashes in turn (every run has them). */
+const FAILOVER_SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "l1";
 /** Attempts of one step of the client's script at most. */
 const STEP_ATTEMPTS_MAX = 50;
@@ -43,7 +45,7 @@ export const ETCD_LEASES_VARIANTS: Readonly<Record<string, string>> = {
 /** The default plan: each member crashes in turn for 800 ms, the first after lease A's first TTL. */
 export function etcdLeasesFailoverPlan(): { version: number; faults: FaultEvent[] } {
   const faults: FaultEvent[] = [];
-  SERVERS.forEach((host, index) => {
+  FAILOVER_SERVERS.forEach((host, index) => {
     faults.push({ atMs: 2_600 + index * 1_400, kind: "crash", host });
     faults.push({ atMs: 3_400 + index * 1_400, kind: "restart", host });
   });
@@ -55,11 +57,12 @@ export const etcdLeases: Scenario = {
   description: "etcd leases under member crashes: a kept-alive lease survives failovers, others expire or are revoked, each taking its keys at one revision",
   safetyMs: 6_500,
   livenessMs: 6_000,
-  faultHosts: SERVERS,
+  livenessMsOf: etcdLivenessMsOf(6_000),
   faultKinds: ["crash", "partition", "isolate", "pause", "clog"],
   variants: ETCD_LEASES_VARIANTS,
   rareStates: { "lease-expired": "etcd.lease-expired", "leases-promoted-by-new-leader": "etcd.lease-promoted" },
   ...ETCD_SCENARIO_BASE,
+  ...ETCD_KNOB_BASE,
   setup,
 };
 
@@ -88,9 +91,10 @@ interface Script {
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const revokes = new Map<number, Revoke>();
+  const servers = etcdServersOf(context.knob);
   const cluster = startEtcdCluster(context, {
-    servers: SERVERS,
-    raft: { snapshotThresholdEntries: 64, trailingLogEntries: 16 },
+    servers,
+    ...etcdTuningOf(context.knob),
     ...(context.variant !== undefined ? { variant: context.variant } : {}),
     minLeaseTtlSeconds: 1,
     onApplied: (_host, index, command, result) => {
@@ -100,7 +104,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     },
   });
   const script: Script = { leases: new Map(), keepAlive: undefined, done: false, failure: undefined };
-  context.world.addHost(CLIENT, (env) => runScript(env, context, script)).start();
+  context.world.addHost(CLIENT, (env) => runScript(env, context, servers, script)).start();
   let reported = 0;
   let checkedRevokes = 0;
   return {
@@ -157,8 +161,8 @@ async function grantWithKeys(env: Env, context: ScenarioContext, client: EtcdCli
   return record;
 }
 
-async function runScript(env: Env, context: ScenarioContext, script: Script): Promise<void> {
-  const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 600, callDeadlineMs: 250 });
+async function runScript(env: Env, context: ScenarioContext, servers: readonly string[], script: Script): Promise<void> {
+  const client = new EtcdClient(env, { endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250 });
   try {
     const kept = await grantWithKeys(env, context, client, script, "a", 2, 3);
     // The renewal call began `ago` ms of the client's clock before now: the leader renewed no earlier than that.

@@ -15,9 +15,12 @@ import { RouteCache } from "../src/impl/gazette/client/route-cache.ts";
 import { routedJournalClient, type RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import { journalClientOverRpc, routeDialer } from "../src/impl/gazette/protocol/rpc-binding.ts";
 import type { JournalSpec } from "../src/impl/gazette/protocol/journal-spec.ts";
+import { PERSIST_INTERVAL_MS } from "../src/impl/gazette/broker/fragment/persister.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
-import type { Scenario, ScenarioContext } from "../src/sim/runner.ts";
+import { pickKnob } from "../src/sim/knobs.ts";
+import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
+import { DISK_SYNC_KNOB, disksOfKnob } from "./disk-knob.ts";
 import { startEtcdCluster, type EtcdCluster } from "./etcd-cluster.ts";
 import { brokerVariantsOf, storeVariantOf } from "./gazette-variants.ts";
 import { supervise } from "./supervisor.ts";
@@ -65,19 +68,55 @@ export interface GazetteCluster {
   readonly storeUrl: string;
 }
 
+/** Gazette's --etcd.lease default (its broker's member key), in seconds. */
+export const GAZETTE_LEASE_TTL_SECONDS_DEFAULT = 20;
+/** The broker lease the scenarios' phase lengths were measured with, in seconds. */
+export const GAZETTE_LEASE_TTL_SECONDS_BASE = 2;
+/** How long a broker takes to rejoin beyond its lease: it announces, is assigned and synced. */
+const REJOIN_BEYOND_LEASE_MS = 1_000;
+
+/**
+ * Swarm testing of a Gazette cluster's configuration, what every Gazette scenario
+ * draws: the journals' replication (2 or 3; one replica would lose unpersisted
+ * content on the first crash, beyond what the fault budget allows), the brokers'
+ * etcd lease (Gazette's 20 s default, or 2 or 5 s so that a broker that loses it
+ * is replaced within a run), and the disk's sync latency. Each scenario adds the
+ * fragment length, refresh and persist intervals and broker count it can take.
+ */
+export const GAZETTE_KNOBS = {
+  replication: pickKnob([2, 3], 3),
+  brokerLeaseTtlSeconds: pickKnob([GAZETTE_LEASE_TTL_SECONDS_BASE, 5, GAZETTE_LEASE_TTL_SECONDS_DEFAULT], GAZETTE_LEASE_TTL_SECONDS_DEFAULT),
+  ...DISK_SYNC_KNOB,
+} as const satisfies Scenario["knobs"];
+
+/** The persist interval knob: rounds every second, or the broker's (and Gazette's) 60 s. */
+export const PERSIST_INTERVAL_KNOB = {
+  persistIntervalMs: pickKnob([1_000, PERSIST_INTERVAL_MS], PERSIST_INTERVAL_MS),
+} as const satisfies Scenario["knobs"];
+
+/** How long a broker counts as down after it came back: until its old lease expired and it rejoined. */
+export function brokerRecoveryMs(knob: KnobReader): number {
+  return knob<number>("brokerLeaseTtlSeconds") * 1_000 + REJOIN_BEYOND_LEASE_MS;
+}
+
+/** The liveness bound under the run's knobs: `baseMs` (measured with a 2 s lease) plus the wait for a longer lease. */
+export function gazetteLivenessMsOf(baseMs: number): (knob: KnobReader) => number {
+  return (knob) => baseMs + (knob<number>("brokerLeaseTtlSeconds") - GAZETTE_LEASE_TTL_SECONDS_BASE) * 1_000;
+}
+
 /**
  * The swarm's budget for faulting Gazette brokers with replication 3: at most one
  * broker down at once, so the spools holding not-yet-persisted content survive.
  * A broker isolated or paused past its lease stops and loses its spools like a
  * crashed one, so those count as down too, and a broker stays counted as down for
- * 3 s after it came back: the time it takes to rejoin (its old lease expires, it
- * announces, is assigned and synced).
+ * its lease and 1 s more after it came back (3 s for a 2 s lease): the time it
+ * takes to rejoin (its old lease expires, it announces, is assigned and synced).
  */
 export const GAZETTE_BROKER_FAULTS = {
   faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
   downAtOnceMax: 1,
   downKinds: ["crash", "isolate", "pause"],
-  recoveryMs: 3_000,
+  recoveryMs: brokerRecoveryMs,
 } as const satisfies Pick<Scenario, "faultKinds" | "downAtOnceMax" | "downKinds" | "recoveryMs">;
 
 export const GAZETTE_SCENARIO_BASE = {
@@ -85,6 +124,11 @@ export const GAZETTE_SCENARIO_BASE = {
   probePrefixes: ["gazette.", "etcd."],
   createDisks: () => createSimDisks(),
 } as const;
+
+/** What the Gazette scenarios that draw knobs take besides GAZETTE_SCENARIO_BASE: disks whose sync latency is a knob. */
+export const GAZETTE_KNOB_BASE = {
+  createDisks: disksOfKnob,
+} as const satisfies Partial<Scenario>;
 
 /**
  * Starts the cluster. A run's variant that breaks the brokers or the store

@@ -8,8 +8,9 @@
  * factor covers, that AppendService keeps each writer's order, and that
  * RetryReaders read an exact, gap-free copy of each journal across primary
  * failovers.
- * Method: 3 etcd members (not faulted), a fragment store host, 5 brokers in two
- * zones; two journals with replication 3 and 4 KiB fragments. Writers w1, w2
+ * Method: 3 etcd members (not faulted), a fragment store host, 3 to 5 brokers in two
+ * zones; two journals with replication 3 and 4 KiB fragments (the cluster's shape
+ * and tuning are the seed's knobs: GAZETTE_JOURNALS_KNOBS). Writers w1, w2
  * append records (scenarios/gazette-records.ts) one at a time through an
  * AppendService with a RouteCache, and give up on one append in twenty after
  * writing part of its record (Require with an error: rolled back); readers r1,
@@ -39,8 +40,21 @@
 import type { AppendServiceOptions } from "../src/impl/gazette/client/append-service.ts";
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../src/sim/env.ts";
-import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost, type GazetteClusterOptions } from "./gazette-cluster.ts";
+import { pickKnob } from "../src/sim/knobs.ts";
+import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import {
+  brokersClient,
+  GAZETTE_BROKER_FAULTS,
+  GAZETTE_KNOB_BASE,
+  GAZETTE_KNOBS,
+  GAZETTE_SCENARIO_BASE,
+  gazetteLivenessMsOf,
+  PERSIST_INTERVAL_KNOB,
+  scenarioJournalSpec,
+  startGazetteCluster,
+  type BrokerHost,
+  type GazetteClusterOptions,
+} from "./gazette-cluster.ts";
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger } from "./gazette-records.ts";
@@ -48,6 +62,7 @@ import { pickVariants } from "./gazette-variants.ts";
 import { acknowledgedEnd, applySpecs, checkNoJumps, everyJournalAcknowledged, newJournalWorkload, startReaders, writeLoop } from "./gazette-workload.ts";
 
 export const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
+/** Every broker host a run may have; a run has the first `brokers` (a knob) of them. */
 export const BROKERS: readonly BrokerHost[] = [
   { host: "broker-1", zone: "zone-a" },
   { host: "broker-2", zone: "zone-a" },
@@ -67,6 +82,27 @@ const READERS = [
 /** The share of appends a writer aborts after writing part of its record (rolled back: never read). */
 const ABORTED_SHARE = 0.05;
 
+/**
+ * The configuration each seed draws: 3 to 5 brokers, GAZETTE_KNOBS (replication,
+ * the brokers' lease, disk latency), the journals' fragment length (1, 4 or 64 KiB:
+ * Gazette's typical 512 MiB never rolls in a run this short) and refresh interval
+ * (1, 2 or 10 s: Gazette's typical 5 min would leave a restarted broker's index
+ * blind for the whole run), and the persist interval. The defaults are the
+ * scenario's own shape, Gazette's lease and the broker's 60 s persist rounds.
+ */
+export const GAZETTE_JOURNALS_KNOBS = {
+  brokers: pickKnob([3, 4, 5], 5),
+  ...GAZETTE_KNOBS,
+  fragmentLengthBytes: pickKnob([1_024, 4_096, 65_536], 4_096),
+  refreshIntervalMs: pickKnob([1_000, 2_000, 10_000], 2_000),
+  ...PERSIST_INTERVAL_KNOB,
+} as const satisfies Scenario["knobs"];
+
+/** The brokers a run has (the `brokers` knob). */
+export function brokersOf(knob: KnobReader): readonly BrokerHost[] {
+  return BROKERS.slice(0, knob<number>("brokers"));
+}
+
 /** Broken variants of the client package (fixtures), by name. */
 const CLIENT_VARIANTS = {
   "restart-at-original-offset": "a RetryReader restarts a failed read at the offset it was created with, not where it got to (bytes are returned again)",
@@ -75,13 +111,16 @@ const CLIENT_VARIANTS = {
 
 export const gazetteJournals: Scenario = {
   name: "gazette-journals",
-  description: "Gazette brokers (replication 3) with appenders and retrying readers under broker faults; appends atomic, offsets agree, acknowledged appends readable, writer order kept",
+  description: "Gazette brokers (3-5, replication 2 or 3, tuned per seed) with appenders and retrying readers under broker faults; appends atomic, offsets agree, acknowledged appends readable, writer order kept",
   safetyMs: 8_000,
   livenessMs: 12_000,
-  faultHosts: BROKERS.map((broker) => broker.host),
+  livenessMsOf: gazetteLivenessMsOf(12_000),
+  faultHosts: (knob) => brokersOf(knob).map((broker) => broker.host),
   ...GAZETTE_BROKER_FAULTS,
   variants: { ...pickVariants(["expose-unadopted", "discard-keeps-sum"]), ...CLIENT_VARIANTS },
   ...GAZETTE_SCENARIO_BASE,
+  ...GAZETTE_KNOB_BASE,
+  knobs: GAZETTE_JOURNALS_KNOBS,
   rareStates: {
     "append-rolled-back": "gazette.broker.append-rolled-back",
     "replicas-rolled-forward-at-sync": "gazette.broker.sync-roll-forward",
@@ -92,8 +131,9 @@ export const gazetteJournals: Scenario = {
   setup,
 };
 
-export function gazetteClient(env: Env): RoutedJournalClient {
-  return brokersClient(env, BROKERS, { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
+/** A client of `brokers`, with the scenario's deadlines. */
+export function gazetteClient(env: Env, brokers: readonly BrokerHost[] = BROKERS): RoutedJournalClient {
+  return brokersClient(env, brokers, { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
@@ -102,13 +142,18 @@ function setup(context: ScenarioContext): ScenarioHooks {
 
 /** The journals workload on this cluster; gazette-outages runs it with other faults and options. */
 export function setupJournals(context: ScenarioContext, options: Pick<GazetteClusterOptions, "etcdCompactionRetentionRevisions">): ScenarioHooks {
-  const cluster = startGazetteCluster(context, { ...options, etcd: ETCD, brokers: BROKERS, store: STORE, broker: { leaseTtlSeconds: 2 } });
+  const { knob } = context;
+  const brokers = brokersOf(knob);
+  const client = (env: Env) => gazetteClient(env, brokers);
+  const broker = { leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"), persistIntervalMs: knob<number>("persistIntervalMs") };
+  const cluster = startGazetteCluster(context, { ...options, etcd: ETCD, brokers, store: STORE, broker });
   const workload = newJournalWorkload();
-  const specs = JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl));
-  context.world.addHost("admin", (env) => applySpecs(env, gazetteClient(env), specs, workload)).start();
+  const fragment = { replication: knob<number>("replication"), length: knob<number>("fragmentLengthBytes"), refreshIntervalMs: knob<number>("refreshIntervalMs") };
+  const specs = JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl, fragment));
+  context.world.addHost("admin", (env) => applySpecs(env, client(env), specs, workload)).start();
   const service: AppendServiceOptions = context.variant === "no-rollback" ? { brokenVariant: "no-rollback" } : {};
-  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => gazetteClient(env), { abortedShare: ABORTED_SHARE, service })).start();
-  startReaders(context, workload, READERS, gazetteClient, context.variant === "restart-at-original-offset" ? { brokenVariant: "restart-at-original-offset" } : undefined);
+  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => client(env), { abortedShare: ABORTED_SHARE, service })).start();
+  startReaders(context, workload, READERS, client, context.variant === "restart-at-original-offset" ? { brokenVariant: "restart-at-original-offset" } : undefined);
   let reported = 0;
   let etcdReported = 0;
   let audit: Audit | undefined;
@@ -125,7 +170,7 @@ export function setupJournals(context: ScenarioContext, options: Pick<GazetteClu
       return workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal));
     },
     finish: async () => {
-      audit = await auditJournals(context, workload.ledger, { journals: JOURNALS, brokers: BROKERS.map((broker) => broker.host), storeUrl: cluster.storeUrl });
+      audit = await auditJournals(context, workload.ledger, { journals: JOURNALS, brokers: brokers.map((host) => host.host), storeUrl: cluster.storeUrl });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       checkNoJumps(context, workload);

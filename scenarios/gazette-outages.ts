@@ -8,7 +8,7 @@
  * (key-space watches resume on another member), with the same guarantees as
  * gazette-journals.
  * Method: the cluster, journals, writers and readers of gazette-journals
- * (scenarios/gazette-journals.ts). The swarm faults the store host, the three
+ * (scenarios/gazette-journals.ts), with its knobs (GAZETTE_JOURNALS_KNOBS). The swarm faults the store host, the three
  * etcd members and the brokers by crashes, pauses, isolation, clogged links and
  * lossy links, one host down at a time (etcd keeps its quorum, the journals two
  * of their three replicas), with gazette-journals' recovery time for a broker.
@@ -41,8 +41,8 @@
  * covers such cuts; this scenario's 2 s does not.
  */
 import type { Scenario } from "../src/sim/runner.ts";
-import { GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE } from "./gazette-cluster.ts";
-import { BROKERS, ETCD, gazetteJournals, setupJournals, STORE } from "./gazette-journals.ts";
+import { GAZETTE_BROKER_FAULTS, GAZETTE_KNOB_BASE, GAZETTE_SCENARIO_BASE, gazetteLivenessMsOf } from "./gazette-cluster.ts";
+import { brokersOf, ETCD, GAZETTE_JOURNALS_KNOBS, gazetteJournals, setupJournals, STORE } from "./gazette-journals.ts";
 import { pickVariants } from "./gazette-variants.ts";
 
 /** Revisions etcd keeps: a few seconds of the key space's changes. */
@@ -53,13 +53,16 @@ export const gazetteOutages: Scenario = {
   description: "the gazette-journals workload while the fragment store, the etcd members and the brokers crash, pause or are cut off (one at a time) and the store's disk fails, with etcd compacting to 5 revisions; same guarantees",
   safetyMs: 8_000,
   livenessMs: 12_000,
-  faultHosts: [STORE, ...ETCD, ...BROKERS.map((broker) => broker.host)],
+  livenessMsOf: gazetteLivenessMsOf(12_000),
+  faultHosts: (knob) => [STORE, ...ETCD, ...brokersOf(knob).map((broker) => broker.host)],
   ...GAZETTE_BROKER_FAULTS,
   // No partitions: one that cuts the brokers off from every etcd member takes all their leases, so all of them down at once.
   faultKinds: ["crash", "pause", "isolate", "clog", "link-quality", "disk-faults"],
   diskFaultHosts: [STORE],
   variants: { ...gazetteJournals.variants, ...pickVariants(["jump-into-gap-at-once"]) },
   ...GAZETTE_SCENARIO_BASE,
+  ...GAZETTE_KNOB_BASE,
+  knobs: GAZETTE_JOURNALS_KNOBS,
   rareStates: {
     "fragment-store-unavailable": "gazette.fragment-store.unavailable",
     "persist-round-failed": "gazette.broker.persist-round-failed",

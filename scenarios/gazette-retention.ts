@@ -7,9 +7,9 @@
  * appended there, never a silent skip, never a jump over content that was still
  * there; and that retention removes only fragments older than the journal's
  * retention.
- * Method: 3 etcd members (not faulted), a fragment store host, 4 brokers in two
+ * Method: 3 etcd members (not faulted), a fragment store host, 3 or 4 brokers in two
  * zones; one journal with replication 3, 1 KiB fragments, a 1 s refresh
- * interval and 6 s retention (the primary's refresh daemon removes persisted
+ * interval (the figures are the defaults of the seed's knobs, GAZETTE_RETENTION_KNOBS) and 6 s retention (the primary's refresh daemon removes persisted
  * fragments older than that; brokers persist rounds every 1 s, so readers
  * below the first fragment may skip to it once it is 3 s old: one persist
  * round and two refresh intervals, see broker.ts firstFragmentAgeMs). Writers w1,
@@ -25,7 +25,7 @@
  * (a fragment is deleted only once older than the retention, to the store's
  * one-second ModTime) (continuous); gazette.acknowledged-readable,
  * gazette.append-order, gazette.offset-jump-exact (each jump goes forward; no
- * fragment the store had held for STALE_LISTING_MS and still held lies in the
+ * fragment the store had held for three refresh intervals and still held lies in the
  * range jumped over; every acknowledged record jumped over lay in a fragment
  * deleted before the jump) (final); liveness: after the heal every writer is
  * acknowledged, the tail reaches the acknowledged end, and every laggard
@@ -35,8 +35,9 @@ import type { FragmentStoreObserver } from "../src/impl/gazette/broker/fragment/
 import type { Fragment } from "../src/impl/gazette/protocol/fragment.ts";
 import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../src/sim/env.ts";
-import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_SCENARIO_BASE, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
+import { pickKnob } from "../src/sim/knobs.ts";
+import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
+import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_KNOB_BASE, GAZETTE_KNOBS, GAZETTE_SCENARIO_BASE, gazetteLivenessMsOf, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger, RecordParser, type Ledger } from "./gazette-records.ts";
@@ -44,6 +45,7 @@ import { pickVariants } from "./gazette-variants.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./gazette-workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
+/** Every broker host a run may have; a run has the first `brokers` (a knob) of them. */
 const BROKERS: readonly BrokerHost[] = [
   { host: "broker-1", zone: "zone-a" },
   { host: "broker-2", zone: "zone-a" },
@@ -58,18 +60,35 @@ const LAGGARDS = [
   { host: "lag-2", doNotProxy: false },
   { host: "lag-3", doNotProxy: true },
 ] as const;
-const FRAGMENT_BYTES = 1024;
-const REFRESH_INTERVAL_MS = 1_000;
 export const RETENTION_MS = 6_000;
 const PERSIST_INTERVAL_MS = 1_000;
 /** The store's ModTime has whole seconds: a fragment may look up to this much older than it is. */
 const MOD_TIME_GRANULARITY_MS = 1_000;
 /** The final audit reads each replica's last 32 KiB (2 s of appends or so, well within retention): older content is in the store, which it reads too. */
 const AUDIT_WINDOW_BYTES = 32 * 1024;
-/** A fragment the store held this long is in every serving broker's index (listed each refresh interval, with room for a slow listing). */
-const STALE_LISTING_MS = 3 * REFRESH_INTERVAL_MS;
+/** A fragment the store held this many refresh intervals is in every serving broker's index (listed each interval, with room for a slow listing). */
+const STALE_LISTING_REFRESHES = 3;
 const LAGGARD_PAUSE_MS_MAX = 10_000;
 const SESSION_RECORDS_MAX = 30;
+
+/**
+ * The configuration each seed draws: 3 or 4 brokers, GAZETTE_KNOBS (replication,
+ * the brokers' lease, disk latency), the fragment length (1 or 4 KiB: small enough
+ * that retention has many fragments to remove in a run) and the refresh interval
+ * (1 or 2 s: readers may skip below the first fragment only two refreshes and a
+ * persist round after it was stored, well within the 6 s retention). The brokers
+ * persist every second (the age at which readers skip counts on it).
+ */
+export const GAZETTE_RETENTION_KNOBS = {
+  brokers: pickKnob([3, 4], 4),
+  ...GAZETTE_KNOBS,
+  fragmentLengthBytes: pickKnob([1_024, 4_096], 1_024),
+  refreshIntervalMs: pickKnob([1_000, 2_000], 1_000),
+} as const satisfies Scenario["knobs"];
+
+function brokersOf(knob: KnobReader): readonly BrokerHost[] {
+  return BROKERS.slice(0, knob<number>("brokers"));
+}
 
 /** Reader-side broken variants (client fixtures), by name. */
 const CLIENT_BROKEN_VARIANTS = {
@@ -81,13 +100,16 @@ export const gazetteRetention: Scenario = {
   description: "Gazette readers falling behind a journal whose fragments retention deletes, under broker faults; offset jumps go exactly to the next available offset, never over content still held",
   safetyMs: 12_000,
   livenessMs: 15_000,
-  faultHosts: BROKERS.map((broker) => broker.host),
+  livenessMsOf: gazetteLivenessMsOf(15_000),
+  faultHosts: (knob) => brokersOf(knob).map((broker) => broker.host),
   ...GAZETTE_BROKER_FAULTS,
   variants: {
     ...pickVariants(["retention-ignores-age", "no-jump-before-first", "jump-before-first-at-once"]),
     ...CLIENT_BROKEN_VARIANTS,
   },
   ...GAZETTE_SCENARIO_BASE,
+  ...GAZETTE_KNOB_BASE,
+  knobs: GAZETTE_RETENTION_KNOBS,
   rareStates: {
     "offset-jump-served": "gazette.broker.read-offset-jump",
     "jump-below-first-fragment": "gazette.broker.offset-jump-before-first",
@@ -96,8 +118,8 @@ export const gazetteRetention: Scenario = {
   setup,
 };
 
-function client(env: Env): RoutedJournalClient {
-  return brokersClient(env, BROKERS, { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
+function clientOf(brokers: readonly BrokerHost[]): (env: Env) => RoutedJournalClient {
+  return (env) => brokersClient(env, brokers, { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
 }
 
 /** A file's life in the store, from its put to its delete. */
@@ -142,16 +164,20 @@ class StoreHistory {
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
+  const { knob } = context;
+  const brokers = brokersOf(knob);
+  const client = clientOf(brokers);
+  const refreshIntervalMs = knob<number>("refreshIntervalMs");
   const workload = newJournalWorkload();
   const history = new StoreHistory(context, workload.ledger);
   const cluster = startGazetteCluster(context, {
     etcd: ETCD,
-    brokers: BROKERS,
+    brokers,
     store: STORE,
     storeObserver: history.observer(),
-    broker: { leaseTtlSeconds: 2, persistIntervalMs: PERSIST_INTERVAL_MS },
+    broker: { leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"), persistIntervalMs: PERSIST_INTERVAL_MS },
   });
-  const spec = scenarioJournalSpec(JOURNAL, cluster.storeUrl, { length: FRAGMENT_BYTES, refreshIntervalMs: REFRESH_INTERVAL_MS, retentionMs: RETENTION_MS });
+  const spec = scenarioJournalSpec(JOURNAL, cluster.storeUrl, { replication: knob<number>("replication"), length: knob<number>("fragmentLengthBytes"), refreshIntervalMs, retentionMs: RETENTION_MS });
   const readOptions = (doNotProxy: boolean): ReadJournalOptions => ({
     doNotProxy,
     nowMs: () => context.world.now,
@@ -169,7 +195,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     })
     .start();
   for (const laggard of LAGGARDS) {
-    context.world.addHost(laggard.host, (env) => laggardLoop(env, workload, readOptions(laggard.doNotProxy), () => sessionsDoneAt.set(env.host, context.world.now))).start();
+    context.world.addHost(laggard.host, (env) => laggardLoop(env, client, workload, readOptions(laggard.doNotProxy), () => sessionsDoneAt.set(env.host, context.world.now))).start();
   }
   let reported = 0;
   let etcdReported = 0;
@@ -187,10 +213,10 @@ function setup(context: ScenarioContext): ScenarioHooks {
       return tail.next >= acknowledgedEnd(workload.ledger, JOURNAL);
     },
     finish: async () => {
-      audit = await auditJournals(context, workload.ledger, { journals: [JOURNAL], brokers: BROKERS.map((broker) => broker.host), storeUrl: cluster.storeUrl, replicaWindowBytes: AUDIT_WINDOW_BYTES });
+      audit = await auditJournals(context, workload.ledger, { journals: [JOURNAL], brokers: brokers.map((broker) => broker.host), storeUrl: cluster.storeUrl, replicaWindowBytes: AUDIT_WINDOW_BYTES });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
-      checkJumps(context, history, workload);
+      checkJumps(context, history, workload, STALE_LISTING_REFRESHES * refreshIntervalMs);
     },
     summary: () => ({
       ...workload.counts,
@@ -209,7 +235,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
 }
 
 /** A laggard: sessions of a few records from 0, a random acknowledged record, or where it stopped; pauses between. */
-async function laggardLoop(env: Env, workload: JournalWorkload, options: ReadJournalOptions, sessionDone: () => void): Promise<void> {
+async function laggardLoop(env: Env, client: (env: Env) => RoutedJournalClient, workload: JournalWorkload, options: ReadJournalOptions, sessionDone: () => void): Promise<void> {
   while (!workload.applied) await env.clock.sleep(50);
   let previous: RecordParser | undefined;
   for (let session = 0; session < 10_000; session++) {
@@ -227,7 +253,7 @@ async function laggardLoop(env: Env, workload: JournalWorkload, options: ReadJou
 }
 
 /** gazette.offset-jump-exact (see the file comment), one violation per jump at most. */
-function checkJumps(context: ScenarioContext, history: StoreHistory, workload: JournalWorkload): void {
+function checkJumps(context: ScenarioContext, history: StoreHistory, workload: JournalWorkload, staleListingMs: number): void {
   const acknowledged = workload.ledger.acknowledged.get(JOURNAL) ?? [];
   for (const parser of workload.parsers) {
     for (const jump of parser.jumps) {
@@ -239,7 +265,7 @@ function checkJumps(context: ScenarioContext, history: StoreHistory, workload: J
         continue;
       }
       const held = history.lifetimes.find(
-        (stored) => stored.fragment.begin < jump.to && stored.fragment.end > jump.from && stored.putAtMs <= at - STALE_LISTING_MS && (stored.removedAtMs === undefined || stored.removedAtMs > at),
+        (stored) => stored.fragment.begin < jump.to && stored.fragment.end > jump.from && stored.putAtMs <= at - staleListingMs && (stored.removedAtMs === undefined || stored.removedAtMs > at),
       );
       if (held !== undefined) {
         violate(`the store held fragment [${held.fragment.begin}, ${held.fragment.end}) since ${held.putAtMs} ms`);

@@ -10,13 +10,26 @@
  *   (every applied entry is recorded as (index, command text) per host).
  */
 import type { BrokenVariant } from "../src/impl/raft/index.ts";
-import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, type BrokenNodeVariant, type RaftNodeOptions } from "../src/impl/raft/index.ts";
+import {
+  BROKEN_NODE_VARIANTS,
+  BROKEN_VARIANTS,
+  DEFAULT_ELECTION_TIMEOUT_TICKS,
+  DEFAULT_HEARTBEAT_INTERVAL_TICKS,
+  DEFAULT_MAX_ENTRIES_PER_APPEND,
+  DEFAULT_MAX_INFLIGHT_APPENDS,
+  DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES,
+  DEFAULT_TICK_INTERVAL_MS,
+  DEFAULT_TRAILING_LOG_ENTRIES,
+  type BrokenNodeVariant,
+  type RaftNodeOptions,
+} from "../src/impl/raft/index.ts";
 import type { RaftObserver } from "../src/impl/raft/node/observer.ts";
 import { runKvServer, type KvReadMode, type KvServer } from "../src/impl/raft-kv/index.ts";
 import type { Env } from "../src/sim/env.ts";
-import { createSimDisks } from "../src/sim/disk/system.ts";
+import { boolKnob, intKnob, pickKnob } from "../src/sim/knobs.ts";
 import type { RaftSafetyChecker } from "../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "./cluster-records.ts";
+import { DISK_SYNC_KNOB, disksOfKnob } from "./disk-knob.ts";
 import { supervise } from "./supervisor.ts";
 import { WipeAndRejoin } from "./wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../src/sim/runner.ts";
@@ -74,17 +87,18 @@ export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
  * latency every Raft KV scenario draws per seed (recorded in the result). The
  * ranges cover the defaults and the corners where bugs live: one-entry appends,
  * one append in flight, tiny snapshot thresholds, no trailing log, heartbeats
- * close to the election timeout, slow fsyncs against a fast network.
+ * close to the election timeout, slow fsyncs against a fast network. The defaults
+ * (what shrinking moves toward) are the Raft node's and the simulated disk's.
  */
 export const RAFT_KV_KNOBS = {
-  tickIntervalMs: (random) => random.pick([10, 20, 30]),
-  electionTimeoutTicks: (random) => random.int(5, 20),
-  heartbeatIntervalTicks: (random) => random.int(1, 3),
-  snapshotThresholdEntries: (random) => random.pick([8, 32, 64, 256]),
-  trailingLogEntries: (random) => random.pick([0, 4, 16, 64]),
-  maxEntriesPerAppend: (random) => random.pick([1, 4, 64]),
-  maxInflightAppends: (random) => random.pick([1, 2, 8]),
-  diskSyncMsMean: (random) => random.pick([0.2, 1, 5]),
+  tickIntervalMs: pickKnob([10, 20, 30], DEFAULT_TICK_INTERVAL_MS),
+  electionTimeoutTicks: intKnob(5, 20, DEFAULT_ELECTION_TIMEOUT_TICKS),
+  heartbeatIntervalTicks: intKnob(1, 3, DEFAULT_HEARTBEAT_INTERVAL_TICKS),
+  snapshotThresholdEntries: pickKnob([8, 32, 64, 256], DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES),
+  trailingLogEntries: pickKnob([0, 4, 16, 64], DEFAULT_TRAILING_LOG_ENTRIES),
+  maxEntriesPerAppend: pickKnob([1, 4, 64], DEFAULT_MAX_ENTRIES_PER_APPEND),
+  maxInflightAppends: pickKnob([1, 2, 8], DEFAULT_MAX_INFLIGHT_APPENDS),
+  ...DISK_SYNC_KNOB,
 } as const satisfies Scenario["knobs"];
 
 /**
@@ -95,7 +109,7 @@ export const RAFT_KV_KNOBS = {
  * keep hashicorp/raft's default, on: without it a rejoining server deposes the leader.
  */
 export const PRE_VOTE_KNOB = {
-  preVote: (random) => random.bool(0.5),
+  preVote: boolKnob(0.5, true),
 } as const satisfies Scenario["knobs"];
 
 /** The Raft options the knobs give (pre-vote only when the scenario draws it: PRE_VOTE_KNOB). */
@@ -120,10 +134,7 @@ export const RAFT_KV_SCENARIO_BASE = {
   probePrefixes: ["raft.", "raft-kv."],
   roles: ["leader"],
   knobs: RAFT_KV_KNOBS,
-  createDisks: (knob: KnobReader) => {
-    const meanMs = knob<number>("diskSyncMsMean");
-    return createSimDisks({ latency: { sync: { kind: "exponential", minMs: meanMs / 2, meanMs, maxMs: meanMs * 20 } } });
-  },
+  createDisks: disksOfKnob,
 } as const satisfies Partial<Scenario>;
 
 /** Adds and starts one host per server; returns the records they fill. */

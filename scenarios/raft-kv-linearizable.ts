@@ -21,6 +21,7 @@
  * - progress: an operation is acknowledged after the heal and the replicas converge.
  */
 import { SHAPE_KINDS } from "../src/sim/faults/shapes.ts";
+import { pickKnob } from "../src/sim/knobs.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { converged, describeReplicas, PRE_VOTE_KNOB, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./raft-kv-cluster.ts";
 import { checkHistory, startKvWorkload } from "./raft-kv-workload.ts";
@@ -39,7 +40,7 @@ export const raftKvLinearizable: Scenario = {
   livenessMs: 5_000,
   faultHosts: serversOf,
   ...RAFT_KV_SCENARIO_BASE,
-  knobs: { ...RAFT_KV_KNOBS, ...PRE_VOTE_KNOB, servers: (random) => random.pick([3, 5]) },
+  knobs: { ...RAFT_KV_KNOBS, ...PRE_VOTE_KNOB, servers: pickKnob([3, 5], 3) },
   rareStates: {
     "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
     "follower-log-truncated": "raft.log-conflict-truncated",

@@ -20,7 +20,7 @@ import { describeRun as describeScenarioRun } from "../_support/describe-run.ts"
 
 const describeRun = (seed: number, variant: string | undefined, result: Parameters<typeof describeScenarioRun>[3], plan = "") => describeScenarioRun("bmdb-provisioning", seed, variant, result, 400, plan);
 
-/** a1 paused for 3 s and a2 for 2 s, longer than a 2 s session interval, while the others go on. */
+/** a1 paused for 3 s and a2 for 2 s, longer than a 2 s session interval (PAUSE_PAST_DEADLINE_KNOBS), while the others go on. */
 const PAUSE_PAST_DEADLINE: FaultPlan = {
   version: FAULT_PLAN_VERSION,
   faults: [
@@ -28,7 +28,9 @@ const PAUSE_PAST_DEADLINE: FaultPlan = {
     { atMs: 3_500, kind: "pause", host: "a2", durationMs: 2_000 },
   ],
 };
-const PLAN = " --faults <the PAUSE_PAST_DEADLINE plan>";
+/** The session interval PAUSE_PAST_DEADLINE is timed for (the other knobs are the seed's). */
+const PAUSE_PAST_DEADLINE_KNOBS = { sessionIntervalSeconds: 2 } as const;
+const PLAN = " --knob sessionIntervalSeconds=2 --faults <the PAUSE_PAST_DEADLINE plan>";
 
 describe("bmdb-provisioning", () => {
   for (const seed of [1, 2, 3]) {
@@ -52,7 +54,7 @@ describe("bmdb-provisioning", () => {
 
   for (const seed of [1, 3]) {
     it(`agents paused past their deadlines stop, and others take over (seed ${seed})`, async () => {
-      const result = await runScenario(bmdbProvisioning, { seed, faults: PAUSE_PAST_DEADLINE });
+      const result = await runScenario(bmdbProvisioning, { seed, faults: PAUSE_PAST_DEADLINE, knobs: PAUSE_PAST_DEADLINE_KNOBS });
       expect(result.violations, describeRun(seed, undefined, result, PLAN)).toEqual([]);
     }, 60_000);
   }
@@ -62,7 +64,7 @@ describe("bmdb-provisioning", () => {
     { variant: "unchecked-session", seed: 3 },
   ]) {
     it(`mutual exclusion fails on ${variant} with agents paused past their deadlines (seed ${seed})`, async () => {
-      const result = await runScenario(bmdbProvisioning, { seed, variant, faults: PAUSE_PAST_DEADLINE });
+      const result = await runScenario(bmdbProvisioning, { seed, variant, faults: PAUSE_PAST_DEADLINE, knobs: PAUSE_PAST_DEADLINE_KNOBS });
       expect(result.violations[0]?.invariant, describeRun(seed, variant, result, PLAN)).toBe("bmdb.mutual-exclusion");
     }, 60_000);
   }

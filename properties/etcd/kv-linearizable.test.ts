@@ -9,7 +9,8 @@
  * (_support/plans.ts), which the correct server passes; "version-not-reset-on-delete"
  * (a key put again after a delete continues its old version) by etcd.key-version,
  * judged from the watch's events, on swarm seeds.
- * Method: the scenario on fixed seeds and plans; fast-check generated plans.
+ * Method: the scenario on fixed seeds (each drawing its knobs) and on the crafted plan
+ * in the configuration it is timed for; fast-check generated plans.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -17,7 +18,7 @@ import { etcdKv } from "../../scenarios/etcd-kv.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
 import { firstCatch } from "../_support/catch-variant.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
-import { STALE_READ_SAFETY_MS, staleReadPlan } from "./_support/plans.ts";
+import { CRAFTED_PLAN_KNOBS, STALE_READ_SAFETY_MS, staleReadPlan } from "./_support/plans.ts";
 import { describeRun, runEtcd } from "./_support/runs.ts";
 
 const SAFETY_MS = 1_500;
@@ -58,7 +59,7 @@ describe("etcd-kv", () => {
   }, 60_000);
 
   it("passes the stale-read plan (a paused leader while a new one takes writes)", async () => {
-    const run = { seed: 4, faults: staleReadPlan(), safetyMs: STALE_READ_SAFETY_MS };
+    const run = { seed: 4, faults: staleReadPlan(), safetyMs: STALE_READ_SAFETY_MS, knobs: CRAFTED_PLAN_KNOBS };
     const result = await runEtcd(etcdKv, run);
     expect(result.violations, describeRun(etcdKv, run, result)).toEqual([]);
     expect(Number(result.stats.workload.terms)).toBeGreaterThan(1);
@@ -67,7 +68,7 @@ describe("etcd-kv", () => {
   it("catches the local-reads variant with the stale-read plan (etcd.linearizable; seeds 4, 2, 5 caught it when written)", async () => {
     const outcomes: string[] = [];
     for (const seed of [4, 2, 5]) {
-      const run = { seed, variant: "local-reads", faults: staleReadPlan(), safetyMs: STALE_READ_SAFETY_MS };
+      const run = { seed, variant: "local-reads", faults: staleReadPlan(), safetyMs: STALE_READ_SAFETY_MS, knobs: CRAFTED_PLAN_KNOBS };
       const result = await runEtcd(etcdKv, run);
       const first = result.violations[0];
       if (first?.invariant === "etcd.linearizable" && first.kind === "safety") return;

@@ -8,11 +8,11 @@
  * the current revision + 1: revisions are skipped, or repeated when the member it
  * lands on lags), each caught.
  * Method: the etcd-kv scenario with a plan that crashes each member in turn
- * (_support/plans.ts), and on swarm seeds for the first variant.
+ * (_support/plans.ts, in the configuration it is timed for), and on swarm seeds for the first variant.
  */
 import { describe, expect, it } from "vitest";
 import { etcdKv } from "../../scenarios/etcd-kv.ts";
-import { memberCrashPlan } from "./_support/plans.ts";
+import { CRAFTED_PLAN_KNOBS, memberCrashPlan } from "./_support/plans.ts";
 import { describeRun, runEtcd } from "./_support/runs.ts";
 
 const WATCH_INVARIANTS = /^etcd\.watch-(in-order|exact)$/;
@@ -20,7 +20,7 @@ const WATCH_INVARIANTS = /^etcd\.watch-(in-order|exact)$/;
 describe("etcd watch across member crashes", () => {
   for (const seed of [1, 2]) {
     it(`delivers every revision once, in order, while every member crashes in turn (seed ${seed})`, async () => {
-      const run = { seed, faults: memberCrashPlan() };
+      const run = { seed, faults: memberCrashPlan(), knobs: CRAFTED_PLAN_KNOBS };
       const result = await runEtcd(etcdKv, run);
       expect(result.violations, describeRun(etcdKv, run, result)).toEqual([]);
       expect(result.stats.probes["etcd.watch-resumed"]).toBeGreaterThan(0);
@@ -31,7 +31,7 @@ describe("etcd watch across member crashes", () => {
 
   for (const variant of ["resume-from-last", "resume-from-current"]) {
     it(`catches the ${variant} variant`, async () => {
-      const run = { seed: 1, variant, faults: memberCrashPlan() };
+      const run = { seed: 1, variant, faults: memberCrashPlan(), knobs: CRAFTED_PLAN_KNOBS };
       const result = await runEtcd(etcdKv, run);
       expect(result.violations[0]?.invariant, describeRun(etcdKv, run, result)).toMatch(WATCH_INVARIANTS);
       expect(result.violations[0]?.kind).toBe("safety");

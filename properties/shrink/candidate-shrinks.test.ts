@@ -3,7 +3,9 @@
  * - Grouping a plan into episodes and back gives the same plan, event for event and in order.
  * - A crash pairs with the next restart of its host, a partition or isolation with the next heal, a link-quality change with its reset.
  * - Removal never separates a fault from its undo: a removal candidate keeps each episode whole or drops it whole.
- * - Every candidate is a valid plan and strictly smaller than its parent (safety phase + events + times + durations + params), so shrinking ends.
+ * - Every candidate is a valid plan and strictly smaller than its parent (safety phase + events + times + durations + params
+ *   + knob distances from their defaults), so shrinking ends.
+ * - A knob candidate that shrinks the cluster keeps no fault on the hosts it no longer has.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -13,6 +15,7 @@ import type { ShrinkCandidate } from "../../src/sim/shrink/candidate.ts";
 import { candidateShrinks, SHRINK_STAGES } from "../../src/sim/shrink/candidate-shrinks.ts";
 import { episodesOf, planOf } from "../../src/sim/shrink/episodes.ts";
 import type { ShrinkableParam } from "../../src/sim/shrink/shrinkable-params.ts";
+import { intKnob, knobDistance, pickKnob, type Knob, type KnobValue } from "../../src/sim/knobs.ts";
 import { towards } from "../../src/sim/shrink/towards.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 
@@ -20,10 +23,13 @@ const HOSTS = ["n1", "n2", "n3"];
 const SAFETY_MS = 2_000;
 const plans = faultPlanArbitrary({ hosts: HOSTS, durationMs: SAFETY_MS, kinds: ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality"], maxEvents: 6 });
 const SHRINKABLE: Array<[string, ShrinkableParam]> = [["operations", { min: 1, default: 20 }]];
+const KNOBS: Array<[string, Knob]> = [["servers", pickKnob([3, 5], 3)], ["electionTimeoutTicks", intKnob(5, 20, 10)]];
+const serversOf = (knobs: Readonly<Record<string, KnobValue>>) => Array.from({ length: Number(knobs.servers) }, (_, index) => `n${index + 1}`);
 
 /** A measure that every shrink step lowers by at least 1. */
 function measure(candidate: ShrinkCandidate): number {
   let total = candidate.safetyMs + Number(candidate.params?.operations ?? 20);
+  for (const [name, knob] of KNOBS) total += candidate.knobs?.[name] === undefined ? 0 : knobDistance(knob, candidate.knobs[name]);
   for (const event of candidate.plan.faults) total += 1 + event.atMs + ("durationMs" in event ? (event.durationMs ?? 0) : 0);
   return total;
 }
@@ -82,6 +88,24 @@ describe("candidateShrinks", () => {
         }
       }),
       propertyParameters("shrink.candidates-smaller", 100),
+    );
+  });
+
+  it("moves knobs toward their defaults and drops the faults on the servers a smaller cluster lacks", async () => {
+    const shaped = fc.record({ servers: fc.constantFrom(3, 5), electionTimeoutTicks: fc.integer({ min: 5, max: 20 }) })
+      .chain((knobs) => fc.record({ knobs: fc.constant(knobs), plan: faultPlanArbitrary({ hosts: serversOf(knobs), durationMs: SAFETY_MS, kinds: ["partition", "isolate", "clog", "crash", "pause"], maxEvents: 6 }) }));
+    await fc.assert(
+      fc.property(shaped, ({ knobs, plan }) => {
+        const parent: ShrinkCandidate = { plan, safetyMs: SAFETY_MS, params: undefined, knobs };
+        const facts = { violationTimeMs: SAFETY_MS, shrinkableParams: [], knobs: KNOBS, faultHostsOf: serversOf };
+        for (const { candidate, stage } of candidateShrinks(parent, facts)) {
+          expect(candidate.knobs).toBeDefined();
+          expect(() => parsePlan(candidate.plan, serversOf(candidate.knobs ?? {}))).not.toThrow();
+          expect(measure(candidate)).toBeLessThanOrEqual(measure(parent) - 1);
+          if (SHRINK_STAGES[stage] === "knobs") expect(dropsWholeEpisodes(plan, candidate.plan)).toBe(true);
+        }
+      }),
+      propertyParameters("shrink.knob-candidates", 100),
     );
   });
 

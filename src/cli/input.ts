@@ -63,6 +63,24 @@ export function parseWireMode(text: string | undefined): WireMode | undefined {
   return text as WireMode;
 }
 
+/**
+ * `--knob name=value` (repeatable): knobs fixed instead of the seed's draws. A value
+ * reads as a number when it is one, as a boolean for true/false, else as text; the
+ * run refuses a knob the scenario lacks or a value of another type.
+ */
+export function parseKnobOptions(texts: readonly string[] | undefined): Record<string, number | string | boolean> | undefined {
+  if (texts === undefined || texts.length === 0) return undefined;
+  const knobs: Record<string, number | string | boolean> = {};
+  for (const text of texts) {
+    const match = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(text);
+    if (match === null) throw new UsageError(`malformed --knob "${text}": expected name=value`);
+    const [, name, value] = match as unknown as [string, string, string];
+    if (name in knobs) throw new UsageError(`--knob ${name} given twice`);
+    knobs[name] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === "true" ? true : value === "false" ? false : value;
+  }
+  return knobs;
+}
+
 /** The flag that reproduces a record's wire mode in a printed command: none when it is the swarm's own pick for the seed. */
 export function wireFlag(scenario: string, seed: number, wireMode: WireMode | undefined): string {
   return wireMode === undefined || wireMode === swarmWireMode(scenario, seed) ? "" : ` --wire ${wireMode}`;

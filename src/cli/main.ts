@@ -11,6 +11,7 @@ import { Command, CommanderError } from "commander";
 import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
 import { CounterexampleError } from "../sim/counterexample.ts";
 import { FaultPlanError } from "../sim/faults/plan.ts";
+import { describeKnob } from "../sim/knobs.ts";
 import { ScenarioError, type Scenario } from "../sim/runner.ts";
 import { currentGitCommit, packageVersion } from "./code-version.ts";
 import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
@@ -57,9 +58,13 @@ export async function main(argv: readonly string[], given: Output = processOutpu
   program
     .command("list")
     .description("list the scenarios: name, then a one-line description")
-    .action(() => {
+    .option("--knobs", "also list each scenario's knobs: the values a seed draws from, and the default shrinking moves toward", false)
+    .action((options: { knobs: boolean }) => {
       const width = Math.max(...SCENARIOS.map((scenario) => scenario.name.length));
-      for (const scenario of SCENARIOS) output.out(`${scenario.name.padEnd(width)}  ${scenario.description}`);
+      for (const scenario of SCENARIOS) {
+        output.out(`${scenario.name.padEnd(width)}  ${scenario.description}`);
+        if (options.knobs) for (const [name, knob] of Object.entries(scenario.knobs ?? {})) output.out(`  knob ${name}: ${describeKnob(knob)}`);
+      }
     });
 
   program
@@ -72,6 +77,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--variant <name>", "run a deliberately broken variant")
     .option("--buggify", "enable buggify fault points", false)
     .option("--wire <mode>", "RPC frames cross as copied objects or encoded frames (default: the swarm picks per seed)")
+    .option("--knob <name=value>", "fix a knob instead of the seed's draw (repeatable; dst run prints the run's knobs)", (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option("--json", "print one JSON object instead of the summary", false)
     .option("--out <dir>", "where to write a counterexample file", ".")
     .action(async (name: string, options) => {

@@ -2,6 +2,7 @@
  * Human-readable output of runs and sweeps.
  */
 import type { WireMode } from "../sim/net/rpc/frame-channel.ts";
+import { describeKnobs } from "../sim/knobs.ts";
 import type { RunResult } from "../sim/runner.ts";
 import type { Violation } from "../sim/world.ts";
 import { wireFlag } from "./input.ts";
@@ -16,6 +17,7 @@ export function describeRun(result: RunResult, wallMs: number): string {
   const origin = result.faultPlan.origin?.swarm as { enabled?: string[] } | undefined;
   const mix = origin?.enabled === undefined ? "" : ` (swarm: ${origin.enabled.length ? origin.enabled.join(", ") : "no faults"})`;
   lines.push(`faults ${result.faultPlan.faults.length}${mix}, wire ${result.wireMode}`);
+  if (result.stats.knobs !== undefined) lines.push(`knobs ${describeKnobs(result.stats.knobs)}`);
   const workload = Object.entries(result.stats.workload).map(([key, value]) => `${key}=${value}`).join(" ");
   if (workload) lines.push(`workload ${workload}`);
   if (result.stats.progressAtMs !== undefined) lines.push(`liveness: progress at ${result.stats.progressAtMs.toFixed(0)} ms`);

@@ -1,11 +1,12 @@
 /**
  * Counterexample files: everything needed to replay a run bit for bit (scenario,
- * seed, variant, buggify, wire mode, the concrete fault plan), what it produced (the
+ * seed, variant, buggify, wire mode, the knobs, the concrete fault plan), what it produced (the
  * fingerprint and the violations), so `dst replay` can confirm it exactly, and the
  * code it was made with, so a replay that diverges can say whether the code changed.
  */
 import { parsePlan, type FaultPlan } from "./faults/plan.ts";
 import { WIRE_MODES, type WireMode } from "./net/rpc/frame-channel.ts";
+import type { KnobValue } from "./knobs.ts";
 import type { RunOptions, RunResult } from "./runner.ts";
 import type { Violation } from "./world.ts";
 
@@ -35,6 +36,12 @@ export interface Counterexample {
   livenessMs?: number;
   /** Workload parameters (shrinking may reduce them). */
   params?: Record<string, unknown>;
+  /**
+   * The run's configuration (Scenario.knobs), replayed as recorded (files written
+   * before knobs were recorded have none: the seed draws them again). Shrinking moves
+   * them toward their defaults.
+   */
+  knobs?: Record<string, KnobValue>;
   expected: { fingerprint: string; violations: Violation[] };
   /** The code that made it (absent in files written before it was recorded, and from library callers that give none). */
   codeVersion?: CodeVersion;
@@ -63,6 +70,7 @@ export function counterexampleOf(result: RunResult, options: RunOptions, codeVer
   if (options.safetyMs !== undefined) counterexample.safetyMs = options.safetyMs;
   if (options.livenessMs !== undefined) counterexample.livenessMs = options.livenessMs;
   if (options.params !== undefined) counterexample.params = options.params;
+  if (result.stats.knobs !== undefined) counterexample.knobs = result.stats.knobs;
   if (codeVersion !== undefined) counterexample.codeVersion = codeVersion;
   return counterexample;
 }
@@ -75,6 +83,7 @@ export function replayOptions(counterexample: Counterexample): RunOptions {
   if (counterexample.safetyMs !== undefined) options.safetyMs = counterexample.safetyMs;
   if (counterexample.livenessMs !== undefined) options.livenessMs = counterexample.livenessMs;
   if (counterexample.params !== undefined) options.params = counterexample.params;
+  if (counterexample.knobs !== undefined) options.knobs = counterexample.knobs;
   return options;
 }
 
@@ -120,6 +129,7 @@ export function parseCounterexample(value: unknown): Counterexample {
     counterexample[name] = field;
   }
   if (typeof record.params === "object" && record.params !== null) counterexample.params = record.params as Record<string, unknown>;
+  if (record.knobs !== undefined) counterexample.knobs = parseKnobs(record.knobs);
   if (record.codeVersion !== undefined) counterexample.codeVersion = parseCodeVersion(record.codeVersion);
   return counterexample;
 }
@@ -137,6 +147,17 @@ function parseViolation(value: unknown, index: number): Violation {
   if (host !== undefined && typeof host !== "string") fail("has a 'host' that is not a string");
   if (typeof details !== "string") fail("needs a string 'details'");
   return value as Violation;
+}
+
+function parseKnobs(value: unknown): Record<string, KnobValue> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CounterexampleError("counterexample: 'knobs' must be an object");
+  const knobs: Record<string, KnobValue> = {};
+  for (const [name, knob] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof knob !== "number" && typeof knob !== "string" && typeof knob !== "boolean") throw new CounterexampleError(`counterexample: knob '${name}' must be a number, string or boolean`);
+    if (typeof knob === "number" && !Number.isFinite(knob)) throw new CounterexampleError(`counterexample: knob '${name}' must be finite`);
+    knobs[name] = knob;
+  }
+  return knobs;
 }
 
 function parseCodeVersion(value: unknown): CodeVersion {

@@ -13,6 +13,7 @@
  * (uncaught, unhandled rejections) become violations, never stray exceptions.
  */
 import { applyPlan, type DiskFaultTarget } from "./faults/apply.ts";
+import { drawKnob, knobProblem, type Knob, type KnobValue } from "./knobs.ts";
 import { FaultPlanError, parsePlan, type FaultPlan } from "./faults/plan.ts";
 import type { ShapeKind } from "./faults/shapes.ts";
 import { SWARM_KINDS, swarmPlan, type SwarmKind, type SwarmOptions } from "./faults/swarm.ts";
@@ -47,11 +48,7 @@ export interface ScenarioContext {
   livenessStartedAt(): number | undefined;
 }
 
-/** A knob's value: part of a run's configuration. */
-export type KnobValue = number | string | boolean;
-
-/** Draws a knob's value from the run's configuration stream (its own fork per knob). */
-export type Knob = (random: Random) => KnobValue;
+export type { Knob, KnobValue } from "./knobs.ts";
 
 /** Reads a knob of the run (ScenarioContext.knob). */
 export type KnobReader = <T extends KnobValue>(name: string) => T;
@@ -76,6 +73,8 @@ export interface Scenario {
   readonly description: string;
   readonly safetyMs: number;
   readonly livenessMs: number;
+  /** The liveness bound under the run's knobs, when their timeouts set it (default: livenessMs). */
+  readonly livenessMsOf?: (knob: KnobReader) => number;
   readonly maxEvents?: number;
   /** Hosts the generated fault plan may target (a function of the knobs when the cluster's shape is one). */
   readonly faultHosts: readonly string[] | ((knob: KnobReader) => readonly string[]);
@@ -97,8 +96,8 @@ export interface Scenario {
   readonly faultShapes?: readonly ShapeKind[];
   /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
   readonly downKinds?: readonly SwarmKind[];
-  /** A host counts as down this long after its down episode ended (default 0); see SwarmOptions. */
-  readonly recoveryMs?: number;
+  /** A host counts as down this long after its down episode ended (default 0; a function of the knobs when their timeouts set it); see SwarmOptions. */
+  readonly recoveryMs?: number | ((knob: KnobReader) => number);
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
   /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
@@ -111,8 +110,9 @@ export interface Scenario {
   readonly rareStates?: Readonly<Record<string, string>>;
   /**
    * Swarm testing of the configuration: each seed draws every knob (cluster size,
-   * timeouts, thresholds, disk latency...), recorded in the result's stats and
-   * replayed from the seed, or fixed with `params` of the same name.
+   * timeouts, thresholds, disk latency...; src/sim/knobs.ts), recorded in the
+   * result's stats and in counterexamples, or fixed with RunOptions.knobs (replay,
+   * shrink) or `params` of the same name (tests). Shrinking moves them toward their defaults.
    */
   readonly knobs?: Readonly<Record<string, Knob>>;
   /** Integer workload parameters that shrinking may lower; `default` is the value used when absent. */
@@ -128,6 +128,8 @@ export interface RunOptions {
   faults?: FaultPlan;
   variant?: string;
   params?: Record<string, unknown>;
+  /** Knob values to use instead of the seed's draws (a replay, a shrunk run); each must be a knob of the scenario. */
+  knobs?: Readonly<Record<string, KnobValue>>;
   buggify?: boolean;
   /** How RPC frames cross the network; default: the swarm's pick for the seed (see `swarmWireMode`). */
   wireMode?: WireMode;
@@ -180,15 +182,25 @@ export function swarmWireMode(scenarioName: string, seed: number): WireMode {
   return new Random(worldSeed(scenarioName, seed)).fork("wire-mode").bool(SWARM_FRAMES_PROBABILITY) ? "frames" : "objects";
 }
 
-/** Every knob's value: the params' when given (a replay, a shrunk run), else drawn from its own fork of `random`. */
-function drawKnobs(scenario: Scenario, random: Random, params: Readonly<Record<string, unknown>>): Record<string, KnobValue> {
+/**
+ * Every knob's value: the one `given` (a replay, a shrunk run), else the params'
+ * (tests), else drawn from its own fork of `random`. Throws ScenarioError for a
+ * malformed declaration, a given knob the scenario lacks, or a value of another type.
+ */
+function drawKnobs(scenario: Scenario, random: Random, params: Readonly<Record<string, unknown>>, given: Readonly<Record<string, KnobValue>> = {}): Record<string, KnobValue> {
+  const declared = scenario.knobs ?? {};
+  for (const name of Object.keys(given)) {
+    if (declared[name] === undefined) throw new ScenarioError(`scenario ${scenario.name} has no knob "${name}" (knobs: ${Object.keys(declared).join(", ") || "none"})`);
+  }
   const values: Record<string, KnobValue> = {};
-  for (const [name, knob] of Object.entries(scenario.knobs ?? {})) {
-    const given = params[name];
-    if (given !== undefined && typeof given !== "number" && typeof given !== "string" && typeof given !== "boolean") {
-      throw new ScenarioError(`knob ${name} of ${scenario.name}: params give ${JSON.stringify(given)}, not a number, string or boolean`);
+  for (const [name, knob] of Object.entries(declared)) {
+    const problem = knobProblem(knob);
+    if (problem !== undefined) throw new ScenarioError(`knob ${name} of ${scenario.name}: ${problem}`);
+    const value = given[name] ?? params[name];
+    if (value !== undefined && typeof value !== typeof knob.default) {
+      throw new ScenarioError(`knob ${name} of ${scenario.name}: given ${JSON.stringify(value)}, not a ${typeof knob.default}`);
     }
-    values[name] = given ?? knob(random.fork(name));
+    values[name] = (value as KnobValue | undefined) ?? drawKnob(knob, random.fork(name));
   }
   return values;
 }
@@ -209,7 +221,7 @@ function swarmOptionsOf(scenario: Scenario, knob: KnobReader, safetyMs: number):
   if (scenario.downAtOnceMax !== undefined) options.downAtOnceMax = scenario.downAtOnceMax;
   if (scenario.diskFaultHosts !== undefined) options.diskFaultHosts = scenario.diskFaultHosts;
   if (scenario.downKinds !== undefined) options.downKinds = scenario.downKinds;
-  if (scenario.recoveryMs !== undefined) options.recoveryMs = scenario.recoveryMs;
+  if (scenario.recoveryMs !== undefined) options.recoveryMs = typeof scenario.recoveryMs === "function" ? scenario.recoveryMs(knob) : scenario.recoveryMs;
   if (scenario.roles !== undefined) options.roles = scenario.roles;
   if (scenario.faultShapes !== undefined) options.shapes = scenario.faultShapes;
   return options;
@@ -250,7 +262,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const known = Object.keys(scenario.variants ?? {});
     throw new ScenarioError(`scenario ${scenario.name} has no variant "${options.variant}" (variants: ${known.length ? known.join(", ") : "none"})`);
   }
-  const knobs = drawKnobs(scenario, new Random(worldSeed(scenario.name, options.seed)).fork("knobs"), options.params ?? {});
+  const knobs = drawKnobs(scenario, new Random(worldSeed(scenario.name, options.seed)).fork("knobs"), options.params ?? {}, options.knobs);
   const knob: KnobReader = <T extends KnobValue>(name: string): T => {
     const value = knobs[name];
     if (value === undefined) throw new ScenarioError(`scenario ${scenario.name} has no knob "${name}"`);
@@ -263,7 +275,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   if (disks !== undefined) worldOptions.disks = disks;
   const world = new World(worldOptions);
   const safetyMs = options.safetyMs ?? scenario.safetyMs;
-  const livenessMs = options.livenessMs ?? scenario.livenessMs;
+  const livenessMs = options.livenessMs ?? scenario.livenessMsOf?.(knob) ?? scenario.livenessMs;
   const plan = options.faults !== undefined
     ? parsePlan(options.faults, undefined)
     : swarmPlan(world.stream("faults"), swarmOptionsOf(scenario, knob, safetyMs));

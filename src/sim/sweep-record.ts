@@ -3,6 +3,7 @@
  * shards, measure coverage of rare paths and replay any run.
  */
 import type { WireMode } from "./net/rpc/frame-channel.ts";
+import type { KnobValue } from "./knobs.ts";
 import type { RunResult } from "./runner.ts";
 import type { Violation } from "./world.ts";
 
@@ -19,6 +20,8 @@ export interface SweepRecord {
   /** The swarm's chosen fault mix (or "explicit" for a given plan). */
   faultMix: unknown;
   faults: number;
+  /** The run's configuration (Scenario.knobs), when the scenario draws one. */
+  knobs?: Record<string, KnobValue>;
   outcome: Outcome;
   violations: Violation[];
   fingerprint: string;
@@ -47,6 +50,7 @@ export function sweepRecordOf(result: RunResult, wallMs: number, buggify = false
     probes: result.stats.probes,
   };
   if (result.variant !== undefined) record.variant = result.variant;
+  if (result.stats.knobs !== undefined) record.knobs = result.stats.knobs;
   if (buggify) record.buggify = true;
   return record;
 }

@@ -13,8 +13,27 @@
  *
  * memberCrashPlan: each member crashes in turn for 350 ms (the watcher, attached to
  * n1 first, must resume on another member, then again).
+ *
+ * Both are timed for CRAFTED_PLAN_KNOBS: three members electing within 200-400 ms
+ * (a 700 ms pause, a 350 ms crash outlast an election), the configuration of
+ * etcd-kv before it drew its knobs.
  */
 import type { FaultEvent, FaultPlan } from "../../../src/sim/faults/plan.ts";
+import type { KnobValue } from "../../../src/sim/runner.ts";
+
+/** The configuration the crafted plans are timed for (ETCD_KNOBS' names). */
+export const CRAFTED_PLAN_KNOBS: Readonly<Record<string, KnobValue>> = {
+  servers: 3,
+  heartbeatIntervalMs: 20,
+  electionTimeoutHeartbeats: 10,
+  snapshotCount: 64,
+  snapshotCatchUpEntries: 16,
+  maxEntriesPerAppend: 64,
+  maxInflightAppends: 8,
+  preVote: true,
+  leaseCheckIntervalMs: 100,
+  diskSyncMsMean: 1,
+};
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 

@@ -11,6 +11,8 @@
  * off, or a byte short, is caught by the audit alone (every violation names an
  * audit copy): gazette.no-foreign-records, gazette.offsets-agree and
  * gazette.store-copy-intact. Without the audit such a copy was read by nobody.
+ * The gazette-journals runs take the shape the counts are for (five brokers,
+ * replication 3, 4 KiB fragments: JOURNALS_BEFORE_KNOBS).
  */
 import { describe, expect, it } from "vitest";
 import { FRAGMENT_STORE_PORT } from "../../../src/impl/gazette/broker/fragment/store-url.ts";
@@ -18,6 +20,7 @@ import { gazetteJournals, STORE } from "../../../scenarios/gazette-journals.ts";
 import { gazetteRetention } from "../../../scenarios/gazette-retention.ts";
 import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
 import { withRoguePut, type RoguePut } from "../_fixtures/rogue-persister.ts";
+import { JOURNALS_BEFORE_KNOBS } from "../_support/scenario-knobs.ts";
 
 const STORE_URL = `sim://${STORE}:${FRAGMENT_STORE_PORT}/`;
 /** gazette-journals' two journals. */
@@ -26,7 +29,7 @@ const SEED = 1;
 
 describe("the final audit of every copy", () => {
   it(`reads each journal's three replicas and every stored fragment, and finds nothing wrong (gazette-journals seed ${SEED})`, async () => {
-    const run = { seed: SEED };
+    const run = { seed: SEED, knobs: JOURNALS_BEFORE_KNOBS };
     const result = await runAs(gazetteJournals, run);
     expect(result.violations, describeScenarioRun(gazetteJournals, run, result)).toEqual([]);
     const workload = result.stats.workload;
@@ -52,7 +55,7 @@ describe("the final audit of every copy", () => {
   for (const { put, invariant } of rogue) {
     it(`a ${put} copy in the store, put after the heal, is caught by the audit alone: ${invariant} (seed ${SEED})`, async () => {
       const scenario = withRoguePut(gazetteJournals, { put, storeUrl: STORE_URL, from: JOURNALS[0], to: JOURNALS[1] });
-      const result = await runAs(scenario, { seed: SEED });
+      const result = await runAs(scenario, { seed: SEED, knobs: JOURNALS_BEFORE_KNOBS });
       expect(result.violations.map((violation) => violation.invariant)).toContain(invariant);
       for (const violation of result.violations) expect(`${violation.host ?? ""} ${violation.details}`).toMatch(/audit: /);
     }, 90_000);

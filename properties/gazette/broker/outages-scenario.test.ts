@@ -14,12 +14,15 @@
  * spool of a journal; the writers do the operator's reset-head, and the scenario
  * reports the acknowledged records whose offsets were reused. The same cut
  * healed 950 ms after it began, before TCP resent the SYNs lost in it, takes no
- * lease, and every guarantee holds.
+ * lease, and every guarantee holds. The crafted plans run in the configuration
+ * they were timed for (five brokers, 2 s leases: JOURNALS_BEFORE_KNOBS); the
+ * swarm seeds draw theirs.
  */
 import { describe, expect, it } from "vitest";
 import { gazetteOutages } from "../../../scenarios/gazette-outages.ts";
 import type { FaultPlan } from "../../../src/sim/faults/plan.ts";
 import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
+import { JOURNALS_BEFORE_KNOBS } from "../_support/scenario-knobs.ts";
 
 describe("gazette-outages", () => {
   for (const seed of [1, 2]) {
@@ -44,7 +47,7 @@ describe("gazette-outages", () => {
         ]),
       ],
     };
-    const run = { seed: 1, faults };
+    const run = { seed: 1, faults, knobs: JOURNALS_BEFORE_KNOBS };
     const result = await runAs(gazetteOutages, run);
     expect(result.violations, describeScenarioRun(gazetteOutages, run, result)).toEqual([]);
     expect(result.stats.probes["gazette.fragment-store.unavailable"]).toBeGreaterThan(0);
@@ -62,7 +65,7 @@ describe("gazette-outages", () => {
   });
 
   it("a cut of four brokers from etcd healed within 950 ms, before TCP resends the SYNs it lost, takes no lease (seed 7)", async () => {
-    const run = { seed: 7, faults: cutOfFourBrokers(950) };
+    const run = { seed: 7, faults: cutOfFourBrokers(950), knobs: JOURNALS_BEFORE_KNOBS };
     const result = await runAs(gazetteOutages, run);
     expect(result.violations, describeScenarioRun(gazetteOutages, run, result)).toEqual([]);
     expect(result.stats.workload["stopped:lease-lost"]).toBeUndefined();
@@ -70,7 +73,7 @@ describe("gazette-outages", () => {
   }, 60_000);
 
   it("a partition cutting four brokers off from etcd for 1.2 s takes their leases: reset-head, and the loss reported", async () => {
-    const result = await runAs(gazetteOutages, { seed: 7, faults: cutOfFourBrokers(1_184) });
+    const result = await runAs(gazetteOutages, { seed: 7, faults: cutOfFourBrokers(1_184), knobs: JOURNALS_BEFORE_KNOBS });
     expect(Number(result.stats.workload["stopped:lease-lost"])).toBeGreaterThanOrEqual(3);
     const invariants = result.violations.map((violation) => violation.invariant);
     expect(invariants.filter((invariant) => invariant.startsWith("gazette."))).not.toEqual([]);

@@ -10,7 +10,7 @@ import { parsePlan } from "../../sim/faults/plan.ts";
 import { runScenario, type RunOptions, type RunResult, type Scenario } from "../../sim/runner.ts";
 import { currentCodeVersion } from "../code-version.ts";
 import { freshSeed } from "../fresh-seed.ts";
-import { parseSeed, parseWireMode, readJsonFile } from "../input.ts";
+import { parseKnobOptions, parseSeed, parseWireMode, readJsonFile } from "../input.ts";
 import type { Output } from "../main.ts";
 import { checkOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
 import { describeRun } from "../report.ts";
@@ -23,6 +23,8 @@ export interface RunCommandOptions {
   variant?: string;
   buggify: boolean;
   wire?: string;
+  /** `--knob name=value` texts: knobs fixed instead of the seed's draws. */
+  knob?: string[];
   json: boolean;
   /** The directory a failing run writes its counterexample to. */
   out: string;
@@ -35,6 +37,8 @@ export async function runCommand(scenario: Scenario, options: RunCommandOptions,
   if (wireMode !== undefined) runOptions.wireMode = wireMode;
   if (options.faults !== undefined) runOptions.faults = parsePlan(readJsonFile(options.faults, "fault plan"), undefined);
   if (options.variant !== undefined) runOptions.variant = options.variant;
+  const knobs = parseKnobOptions(options.knob);
+  if (knobs !== undefined) runOptions.knobs = knobs;
   // Whether the run fails is known only at its end: the directory for its counterexample must be usable from the start.
   checkOutputDirectory(options.out, "counterexamples");
   // Printed before the run, so that the seed is known even if the run never ends.

@@ -1,6 +1,6 @@
 /**
- * `dst shrink`: minimises a counterexample's fault plan, safety phase and workload
- * while its first violation keeps the same signature (kind, invariant and host),
+ * `dst shrink`: minimises a counterexample's fault plan, safety phase and workload,
+ * and moves its knobs toward their defaults, while its first violation keeps the same signature (kind, invariant and host),
  * writes the minimal counterexample, and prints the sizes before and after and the
  * one command that replays the minimal file.
  *
@@ -14,6 +14,7 @@ import { parseCounterexample } from "../../sim/counterexample.ts";
 import type { Scenario } from "../../sim/runner.ts";
 import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkCounterexample, type ShrinkOutcome } from "../../sim/shrink/shrink-counterexample.ts";
 import type { CounterexampleSize } from "../../sim/shrink/size.ts";
+import { describeKnobs } from "../../sim/knobs.ts";
 import { readJsonFile, UsageError } from "../input.ts";
 import { currentCodeVersion, describeCodeChange } from "../code-version.ts";
 import type { Output } from "../main.ts";
@@ -79,5 +80,7 @@ function describeShrink(outcome: ShrinkOutcome, maxRuns: number, wallMs: number)
 
 function describeSize(size: CounterexampleSize): string {
   const operations = size.operations === undefined ? "" : `, operations ${size.operations}`;
-  return `faults ${size.faults}${operations}, first violation at ${size.violationTimeMs.toFixed(1)} ms, safety phase ${size.safetyMs} ms`;
+  const off = size.knobsOffDefault === undefined ? undefined : Object.keys(size.knobsOffDefault).length;
+  const knobs = off === undefined || size.knobsOffDefault === undefined ? "" : `, knobs off their defaults ${off}${off > 0 ? ` (${describeKnobs(size.knobsOffDefault)})` : ""}`;
+  return `faults ${size.faults}${operations}, first violation at ${size.violationTimeMs.toFixed(1)} ms, safety phase ${size.safetyMs} ms${knobs}`;
 }

@@ -14,7 +14,18 @@ export type { ApplyResult } from "./node/pending-operations.ts";
 export type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "./node/fsm.ts";
 export { ErrSnapshotRefused, readerOf } from "./node/fsm.ts";
 export type { LeadershipEvent } from "./node/leadership-observers.ts";
-export { BROKEN_NODE_VARIANTS, DEFAULT_RAFT_PORT, resolveNodeOptions } from "./node/node-options.ts";
+export {
+  BROKEN_NODE_VARIANTS,
+  DEFAULT_ELECTION_TIMEOUT_TICKS,
+  DEFAULT_HEARTBEAT_INTERVAL_TICKS,
+  DEFAULT_MAX_ENTRIES_PER_APPEND,
+  DEFAULT_MAX_INFLIGHT_APPENDS,
+  DEFAULT_RAFT_PORT,
+  DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES,
+  DEFAULT_TICK_INTERVAL_MS,
+  DEFAULT_TRAILING_LOG_ENTRIES,
+  resolveNodeOptions,
+} from "./node/node-options.ts";
 export type { BrokenNodeVariant, RaftNodeOptions } from "./node/node-options.ts";
 export { RAFT_INSTALL_SNAPSHOT_METHOD, RAFT_MESSAGE_METHOD } from "./node/transport.ts";
 export { RAFT_BUGGIFY_POINTS, RAFT_PROBES } from "./probes.ts";

@@ -7,19 +7,23 @@
  * 2. remove: drop episodes (a fault with its undo): all of them, then halves,
  *    quarters, ..., then one at a time (delta debugging).
  * 3. params: lower each shrinkable workload parameter toward its minimum.
- * 4. shorten: make each fault last less long.
- * 5. earlier: move each episode earlier, its undo with it.
+ * 4. knobs: move each knob toward its default (src/sim/knobs.ts); when the knobs
+ *    shape the cluster, the plan loses the episodes that strike hosts it no longer has.
+ * 5. shorten: make each fault last less long.
+ * 6. earlier: move each episode earlier, its undo with it.
  * Every candidate is strictly smaller than its parent in a measure that only ever
  * decreases by at least one (safety phase + events + event times + durations +
- * params), so shrinking ends even without the run budget.
+ * params + each knob's distance from its default), so shrinking ends even without
+ * the run budget.
  */
+import { knobShrinks, type Knob, type KnobValue } from "../knobs.ts";
 import type { ShrinkCandidate } from "./candidate.ts";
-import { episodeDurationMs, episodesOf, movedTo, planBefore, planOf, withDurationMs, type Episode } from "./episodes.ts";
+import { episodeDurationMs, episodeHosts, episodesOf, movedTo, planBefore, planOf, withDurationMs, type Episode } from "./episodes.ts";
 import type { ShrinkableParam } from "./shrinkable-params.ts";
 import { towards } from "./towards.ts";
 
 /** The shrink stages, in the order tried from a fresh candidate. */
-export const SHRINK_STAGES = ["safety-phase", "remove", "params", "shorten", "earlier"] as const;
+export const SHRINK_STAGES = ["safety-phase", "remove", "params", "knobs", "shorten", "earlier"] as const;
 /** One kind of shrink step. */
 export type ShrinkStage = (typeof SHRINK_STAGES)[number];
 
@@ -33,6 +37,10 @@ export interface ShrinkFacts {
   /** Virtual time of the candidate's first violation. */
   readonly violationTimeMs: number;
   readonly shrinkableParams: ReadonlyArray<[string, ShrinkableParam]>;
+  /** The scenario's knobs, in declaration order (none: the stage yields nothing). */
+  readonly knobs?: ReadonlyArray<[string, Knob]>;
+  /** The hosts a fault plan may strike under given knobs (Scenario.faultHosts), when the knobs shape the cluster. */
+  readonly faultHostsOf?: (knobs: Readonly<Record<string, KnobValue>>) => readonly string[];
 }
 
 /**
@@ -55,6 +63,8 @@ function stageShrinks(stage: ShrinkStage, candidate: ShrinkCandidate, facts: Shr
       return episodeShrinks(candidate, removals);
     case "params":
       return paramShrinks(candidate, facts.shrinkableParams);
+    case "knobs":
+      return knobStageShrinks(candidate, facts);
     case "shorten":
       return episodeShrinks(candidate, shortenings);
     case "earlier":
@@ -67,11 +77,11 @@ function* safetyPhaseShrinks(candidate: ShrinkCandidate, violationTimeMs: number
   const justAfter = Math.max(SAFETY_MS_MIN, Math.floor(violationTimeMs) + 1);
   if (justAfter < candidate.safetyMs) lengths.push(justAfter);
   for (const length of towards(candidate.safetyMs, SAFETY_MS_MIN)) if (length !== justAfter) lengths.push(length);
-  for (const safetyMs of lengths) yield { plan: planBefore(candidate.plan, safetyMs), safetyMs, params: candidate.params };
+  for (const safetyMs of lengths) yield { ...candidate, plan: planBefore(candidate.plan, safetyMs), safetyMs };
 }
 
 function* episodeShrinks(candidate: ShrinkCandidate, shrinks: (episodes: readonly Episode[]) => Iterable<Episode[]>): Generator<ShrinkCandidate> {
-  for (const episodes of shrinks(episodesOf(candidate.plan))) yield { plan: planOf(episodes), safetyMs: candidate.safetyMs, params: candidate.params };
+  for (const episodes of shrinks(episodesOf(candidate.plan))) yield { ...candidate, plan: planOf(episodes) };
 }
 
 /** All episodes, then chunks of half, a quarter, ..., one. */
@@ -99,8 +109,33 @@ function* paramShrinks(candidate: ShrinkCandidate, shrinkable: ReadonlyArray<[st
   for (const [name, param] of shrinkable) {
     const current = candidate.params?.[name] ?? param.default;
     if (typeof current !== "number" || !Number.isSafeInteger(current)) continue;
-    for (const value of towards(current, param.min)) yield { plan: candidate.plan, safetyMs: candidate.safetyMs, params: { ...candidate.params, [name]: value } };
+    for (const value of towards(current, param.min)) yield { ...candidate, params: { ...candidate.params, [name]: value } };
   }
+}
+
+/** Each knob, in turn, to each value strictly closer to its default; the plan keeps only the episodes on hosts the new knobs still have. */
+function* knobStageShrinks(candidate: ShrinkCandidate, facts: ShrinkFacts): Generator<ShrinkCandidate> {
+  const current = candidate.knobs;
+  if (current === undefined) return;
+  for (const [name, knob] of facts.knobs ?? []) {
+    const value = current[name];
+    if (value === undefined) continue;
+    for (const closer of knobShrinks(knob, value)) {
+      const knobs = { ...current, [name]: closer };
+      yield { ...candidate, knobs, plan: planOnHostsOf(candidate, knobs, facts) };
+    }
+  }
+}
+
+/** The candidate's plan without the episodes that strike a fault host the new knobs no longer have (the same plan when the hosts do not depend on the knobs). */
+function planOnHostsOf(candidate: ShrinkCandidate, knobs: Readonly<Record<string, KnobValue>>, facts: ShrinkFacts): ShrinkCandidate["plan"] {
+  if (facts.faultHostsOf === undefined || candidate.knobs === undefined) return candidate.plan;
+  const kept = new Set(facts.faultHostsOf(knobs));
+  const gone = facts.faultHostsOf(candidate.knobs).filter((host) => !kept.has(host));
+  if (gone.length === 0) return candidate.plan;
+  const episodes = episodesOf(candidate.plan);
+  const remaining = episodes.filter((episode) => !episodeHosts(episode).some((host) => gone.includes(host)));
+  return remaining.length === episodes.length ? candidate.plan : planOf(remaining);
 }
 
 function replaced(episodes: readonly Episode[], index: number, episode: Episode): Episode[] {

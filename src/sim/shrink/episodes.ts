@@ -95,6 +95,19 @@ export function movedTo(episode: Episode, atMs: number): Episode {
   return { start: moved, end: { event: { ...end.event, atMs: end.event.atMs + shiftMs }, order: end.order } };
 }
 
+/** Every host an episode's events name (targets, partition groups, link ends). */
+export function episodeHosts(episode: Episode): string[] {
+  const hosts: string[] = [];
+  for (const { event } of episode.end === undefined ? [episode.start] : [episode.start, episode.end]) {
+    if ("host" in event) hosts.push(event.host);
+    if (event.kind === "partition") hosts.push(...event.groups.flat());
+    if (event.kind === "isolate" && event.from !== undefined) hosts.push(...event.from);
+    if ((event.kind === "clog" || event.kind === "link-quality") && event.from !== undefined) hosts.push(event.from);
+    if ((event.kind === "clog" || event.kind === "link-quality") && event.to !== undefined) hosts.push(event.to);
+  }
+  return hosts;
+}
+
 /** The plan without the events at or after `untilMs`: they would strike only after the safety phase. */
 export function planBefore(plan: FaultPlan, untilMs: number): FaultPlan {
   return { version: FAULT_PLAN_VERSION, faults: plan.faults.filter((event) => event.atMs < untilMs) };

@@ -1,6 +1,6 @@
 /**
- * Shrinking: the smallest fault plan, safety phase and workload that still fail the
- * same way as a counterexample.
+ * Shrinking: the smallest fault plan, safety phase and workload, and the knobs
+ * nearest their defaults, that still fail the same way as a counterexample.
  *
  * Method: the counterexample's plan, safety phase and params form the root of a
  * fast-check arbitrary (`CandidateArbitrary`) whose shrinks are smaller candidates.
@@ -14,7 +14,8 @@
  */
 import fc from "fast-check";
 import { counterexampleOf, CounterexampleError, replayOptions, type Counterexample } from "../counterexample.ts";
-import { runScenario, type RunResult, type Scenario } from "../runner.ts";
+import type { KnobValue } from "../knobs.ts";
+import { runScenario, type KnobReader, type RunResult, type Scenario } from "../runner.ts";
 import { CandidateArbitrary } from "./candidate-arbitrary.ts";
 import { candidateRunOptions, type ShrinkCandidate } from "./candidate.ts";
 import { CandidateEvaluator } from "./evaluator.ts";
@@ -65,8 +66,10 @@ export async function shrinkCounterexample(counterexample: Counterexample, optio
   if (!Number.isSafeInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX) throw new ShrinkError(`maxRuns must be an integer in [1, ${SHRINK_RUNS_MAX}], got ${maxRuns}`);
   const scenario = options.resolveScenario(counterexample.scenario);
   const base = replayOptions(counterexample);
-  const root: ShrinkCandidate = { plan: counterexample.faultPlan, safetyMs: counterexample.safetyMs ?? scenario.safetyMs, params: counterexample.params };
-  const rootResult = await runScenario(scenario, candidateRunOptions(base, root));
+  const given: ShrinkCandidate = { plan: counterexample.faultPlan, safetyMs: counterexample.safetyMs ?? scenario.safetyMs, params: counterexample.params, knobs: counterexample.knobs };
+  const rootResult = await runScenario(scenario, candidateRunOptions(base, given));
+  // The knobs the root ran with, drawn or recorded: fixing them changes nothing in the run, and gives the knob stage its values.
+  const root: ShrinkCandidate = { ...given, knobs: rootResult.stats.knobs };
   const signature = rootSignature(counterexample, rootResult, options);
   const evaluator = new CandidateEvaluator(scenario, base, signature, options, maxRuns);
   evaluator.remember(root, rootResult);
@@ -80,8 +83,8 @@ export async function shrinkCounterexample(counterexample: Counterexample, optio
   }
   return {
     minimal,
-    before: sizeOf(rootResult),
-    after: sizeOf(minimalResult),
+    before: sizeOf(rootResult, scenario),
+    after: sizeOf(minimalResult, scenario),
     runs: evaluator.runs + 1,
     signature,
     exhausted: evaluator.exhausted,
@@ -102,13 +105,29 @@ function rootSignature(counterexample: Counterexample, result: RunResult, option
   return signature;
 }
 
+/** The scenario's fault hosts under given knobs, when its cluster's shape is a knob (undefined otherwise). */
+function faultHostsOfKnobs(scenario: Scenario): ((knobs: Readonly<Record<string, KnobValue>>) => readonly string[]) | undefined {
+  const faultHosts = scenario.faultHosts;
+  if (typeof faultHosts !== "function") return undefined;
+  return (knobs) => {
+    const reader: KnobReader = <T extends KnobValue>(name: string): T => {
+      const value = knobs[name];
+      if (value === undefined) throw new ShrinkError(`internal: the candidate has no knob "${name}"`);
+      return value as T;
+    };
+    return faultHosts(reader);
+  };
+}
+
 /** fast-check's shrink loop from the root; resolves with the last candidate that failed the same way. */
 async function minimise(root: ShrinkCandidate, evaluator: CandidateEvaluator, scenario: Scenario): Promise<ShrinkCandidate> {
   const shrinkableParams = shrinkableParamsOf(scenario);
+  const knobs = Object.entries(scenario.knobs ?? {});
+  const faultHostsOf = faultHostsOfKnobs(scenario);
   const arbitrary = new CandidateArbitrary(root, (candidate) => {
     const result = evaluator.resultOf(candidate);
     const first = result?.violations[0];
-    return first === undefined ? undefined : { violationTimeMs: first.time, shrinkableParams };
+    return first === undefined ? undefined : { violationTimeMs: first.time, shrinkableParams, knobs, ...(faultHostsOf !== undefined ? { faultHostsOf } : {}) };
   });
   const property = fc.asyncProperty(arbitrary, async (candidate) => {
     const evaluation = await evaluator.evaluate(candidate);

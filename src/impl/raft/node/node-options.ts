@@ -84,6 +84,8 @@ export const DEFAULT_HEARTBEAT_INTERVAL_TICKS = 2;
 export const DEFAULT_MESSAGE_DEADLINE_MS = 200;
 export const DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES = 256;
 export const DEFAULT_TRAILING_LOG_ENTRIES = 64;
+export const DEFAULT_MAX_ENTRIES_PER_APPEND = 64;
+export const DEFAULT_MAX_INFLIGHT_APPENDS = 8;
 export const DEFAULT_MAX_PENDING_APPLIES = 256;
 /** Callers waiting for room in the apply window at most; beyond it `apply` fails at once with ErrEnqueueTimeout. */
 export const ENQUEUE_WAITERS_MAX = 4096;
@@ -103,8 +105,8 @@ export function resolveNodeOptions(options: RaftNodeOptions): ResolvedNodeOption
     messageDeadlineMs: options.messageDeadlineMs ?? DEFAULT_MESSAGE_DEADLINE_MS,
     snapshotThresholdEntries: options.snapshotThresholdEntries ?? DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES,
     trailingLogEntries: options.trailingLogEntries ?? DEFAULT_TRAILING_LOG_ENTRIES,
-    maxEntriesPerAppend: options.maxEntriesPerAppend ?? 64,
-    maxInflightAppends: options.maxInflightAppends ?? 8,
+    maxEntriesPerAppend: options.maxEntriesPerAppend ?? DEFAULT_MAX_ENTRIES_PER_APPEND,
+    maxInflightAppends: options.maxInflightAppends ?? DEFAULT_MAX_INFLIGHT_APPENDS,
     preVote: options.preVote ?? true,
     maxPendingApplies: options.maxPendingApplies ?? DEFAULT_MAX_PENDING_APPLIES,
     observer: options.observer,
