@@ -54,7 +54,29 @@ export interface LeaderCallerOptions {
   readonly backoffMaxMs?: number;
   /** Probe for the leader when it is unknown (see the file's comment). */
   readonly probe?: LeaderProbe;
+  /** How servers are tried in turn when no leader is known. Default `skipUnreachable`. */
+  readonly rotation?: ServerRotation;
 }
+
+/**
+ * Picks the server to try when no leader is known: `turn` counts the turns taken so
+ * far, `unreachable` is the server whose call just failed in transit (if any). It
+ * answers the server and the turn to go on from.
+ */
+export type ServerRotation = (servers: readonly string[], turn: number, unreachable: string | undefined) => { readonly server: string; readonly nextTurn: number };
+
+/**
+ * The next server in turn, skipping the one whose call just failed in transit
+ * (another failing in transit takes its place, and any success clears it): while
+ * the others answer, a new leader among them is found within a backoff instead of
+ * after another call deadline spent on it, as clientv3's balancer skips a subconn in
+ * transient failure.
+ */
+export const skipUnreachable: ServerRotation = (servers, turn, unreachable) => {
+  const server = servers[turn % servers.length] as string;
+  if (server !== unreachable || servers.length === 1) return { server, nextTurn: turn + 1 };
+  return { server: servers[(turn + 1) % servers.length] as string, nextTurn: turn + 2 };
+};
 
 /** The service's "who leads?" request: `method` answers `{ leader: address | null }`. */
 export interface LeaderProbe {
@@ -94,7 +116,7 @@ export class LeaderCaller {
   ) {
     assert(options.servers.length > 0, "a client needs at least one server");
     const { probe, ...rest } = options;
-    this.options = { operationTimeoutMs: 1_000, callDeadlineMs: 300, attemptsMax: 10, backoffMs: 10, backoffMaxMs: 200, ...rest };
+    this.options = { operationTimeoutMs: 1_000, callDeadlineMs: 300, attemptsMax: 10, backoffMs: 10, backoffMaxMs: 200, rotation: skipUnreachable, ...rest };
     this.probe = probe;
     assert(this.options.attemptsMax > 0, "attemptsMax must be positive");
   }
@@ -197,17 +219,11 @@ export class LeaderCaller {
     return undefined;
   }
 
-  /**
-   * The leader we know of, else the next server in turn, skipping the one whose
-   * call just failed in transit (another failing in transit takes its place, and
-   * any success clears it): while the others answer, a new leader among them is
-   * found within a backoff instead of after another call deadline spent on it.
-   */
+  /** The leader we know of, else the rotation's next server. */
   private target(): string {
     if (this.leaderHint !== undefined) return this.leaderHint;
-    const servers = this.options.servers;
-    let server = servers[this.nextServer++ % servers.length] as string;
-    if (server === this.unreachable && servers.length > 1) server = servers[this.nextServer++ % servers.length] as string;
+    const { server, nextTurn } = this.options.rotation(this.options.servers, this.nextServer, this.unreachable);
+    this.nextServer = nextTurn;
     return server;
   }
 
