@@ -212,7 +212,7 @@ export class WalCapture {
   private async writeHeld(committed: boolean): Promise<number> {
     const write = this.diskWrite;
     assert(write !== undefined, "held WAL bytes without a disk to write them to");
-    const held = this.held;
+    const held = coalesced(this.held);
     this.held = [];
     try {
       for (const { offset, data } of held) await write(offset, data);
@@ -223,4 +223,28 @@ export class WalCapture {
     }
     return SQLITE_OK;
   }
+}
+
+/**
+ * The same bytes as `writes` in as few writes: each run of writes that continue one
+ * another (a frame's header, then its page, then the next frame's header...) becomes
+ * one write, as the follower's FSM writes a batch of frames. The order is kept, so a
+ * rewrite of an earlier frame's header still lands after what it overwrites.
+ */
+function coalesced(writes: readonly HeldWrite[]): HeldWrite[] {
+  const runs: HeldWrite[][] = [];
+  let end = -1;
+  for (const write of writes) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && write.offset === end) last.push(write);
+    else runs.push([write]);
+    end = write.offset + write.data.length;
+  }
+  return runs.map((run) => {
+    if (run.length === 1) return run[0] as HeldWrite;
+    const first = run[0] as HeldWrite;
+    const data = new Uint8Array(run.reduce((total, write) => total + write.data.length, 0));
+    for (const write of run) data.set(write.data, write.offset - first.offset);
+    return { offset: first.offset, data };
+  });
 }
