@@ -44,23 +44,25 @@ const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 export function encodeCommand(command: Command): Uint8Array {
   const problem = commandProblem(command);
   assert(problem === undefined, `encodeCommand: ${problem ?? ""}`);
-  const writer = new CommandWriter(encodedSize(command));
+  const name = "name" in command ? command.name : "filename" in command ? command.filename : "";
+  const nameBytes = encodeUtf8(name);
+  const writer = new CommandWriter(encodedSize(command, nameBytes.length));
   writer.header(TAGS[command.kind]);
   switch (command.kind) {
     case "open":
     case "checkpoint":
-      writer.text(command.name);
+      writer.text(nameBytes);
       break;
     case "begin":
       writer.u64(command.txid);
-      writer.text(command.name);
+      writer.text(nameBytes);
       break;
     case "undo":
     case "end":
       writer.u64(command.txid);
       break;
     case "frames":
-      writer.text(command.filename);
+      writer.text(nameBytes);
       writer.u64(command.txid);
       writer.u32(command.truncate);
       writer.u32(command.isCommit ? 1 : 0);
@@ -124,28 +126,50 @@ function readFrames(reader: CommandReader): Command {
   return { kind: "frames", txid, filename, pageSize, pageNumbers, pageData, truncate, isCommit: isCommit === 1 };
 }
 
-/** Bytes the encoding of a valid `command` takes. */
-function encodedSize(command: Command): number {
+/** Bytes the encoding of a valid `command` takes, its name or filename taking `nameBytes` in UTF-8. */
+function encodedSize(command: Command, nameBytes: number): number {
+  const text = paddedToWord(nameBytes + 1);
   switch (command.kind) {
     case "open":
     case "checkpoint":
-      return HEADER_BYTES + textSize(command.name);
+      return HEADER_BYTES + text;
     case "begin":
-      return HEADER_BYTES + 8 + textSize(command.name);
+      return HEADER_BYTES + 8 + text;
     case "undo":
     case "end":
       return HEADER_BYTES + 8;
     case "frames":
-      return HEADER_BYTES + textSize(command.filename) + 24 + command.pageNumbers.length * 8 + command.pageData.length;
+      return HEADER_BYTES + text + 24 + command.pageNumbers.length * 8 + command.pageData.length;
   }
-}
-
-function textSize(text: string): number {
-  return paddedToWord(utf8Encoder.encode(text).length + 1);
 }
 
 function paddedToWord(bytes: number): number {
   return Math.ceil(bytes / 8) * 8;
+}
+
+/** Longest text decoded without TextDecoder when it is plain ASCII (database names are). */
+const ASCII_TEXT_BYTES_MAX = 64;
+
+/** `text` in UTF-8; short ASCII without a native call. */
+function encodeUtf8(text: string): Uint8Array {
+  if (text.length > ASCII_TEXT_BYTES_MAX) return utf8Encoder.encode(text);
+  const bytes = new Uint8Array(text.length);
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80) return utf8Encoder.encode(text);
+    bytes[index] = code;
+  }
+  return bytes;
+}
+
+/** `bytes` as UTF-8, strictly (ErrCommandMalformed otherwise); short ASCII without a native call. */
+function decodeUtf8(bytes: Uint8Array, what: string): string {
+  if (bytes.length <= ASCII_TEXT_BYTES_MAX && bytes.every((byte) => byte < 0x80)) return String.fromCharCode(...bytes);
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw new ErrCommandMalformed(`${what}: not UTF-8`);
+  }
 }
 
 /** Writes a command into a buffer of exactly its size. */
@@ -176,8 +200,8 @@ class CommandWriter {
     this.offset += 8;
   }
 
-  text(value: string): void {
-    const encoded = utf8Encoder.encode(value);
+  /** A text already in UTF-8 (without its NUL). */
+  text(encoded: Uint8Array): void {
     this.buffer.set(encoded, this.offset);
     this.offset += paddedToWord(encoded.length + 1);
   }
@@ -239,12 +263,7 @@ class CommandReader {
     for (let index = end; index < padded; index++) {
       if (this.source[index] !== 0) throw new ErrCommandMalformed(`${what}: non-zero padding`);
     }
-    let value: string;
-    try {
-      value = utf8Decoder.decode(this.source.subarray(this.offset, end));
-    } catch {
-      throw new ErrCommandMalformed(`${what}: not UTF-8`);
-    }
+    const value = decodeUtf8(this.source.subarray(this.offset, end), what);
     this.offset = padded;
     return value;
   }
