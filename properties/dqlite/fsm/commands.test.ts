@@ -1,10 +1,9 @@
 /**
  * Invariants of the command codec: every valid command round-trips exactly, and any
- * bytes at all (random, a valid encoding damaged, or msgpack of the right shape with
- * wrong values) decode to a valid command or throw ErrCommandMalformed, never
- * anything else. Each property is shown to fail on a broken codec (_fixtures).
+ * bytes at all (random, a valid encoding damaged, or the codec's layout with wrong
+ * values) decode to a valid command or throw ErrCommandMalformed, never anything
+ * else. Each property is shown to fail on a broken codec (_fixtures).
  */
-import { encode } from "@msgpack/msgpack";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../../src/impl/common/assert.ts";
@@ -13,6 +12,7 @@ import { ErrCommandMalformed } from "../../../src/impl/dqlite/fsm/errors.ts";
 import type { Command } from "../../../src/impl/dqlite/types.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { decodeCommandUnchecked, encodeCommandTxid32 } from "./_fixtures/broken-command-codecs.ts";
+import { rawCommand, rawFrames, type RawField } from "./_fixtures/command-bytes.ts";
 
 const txid = fc.oneof(
   fc.integer({ min: 1, max: 1000 }),
@@ -60,12 +60,17 @@ const damaged = fc
     return bytes;
   });
 
-/** msgpack arrays that start with a command tag and go on with values of any wire type. */
-const wrongValue = fc.oneof(
-  fc.integer({ min: -3, max: 70_000 }), fc.double(), fc.string({ maxLength: 4 }), fc.boolean(), fc.constant(null),
-  fc.uint8Array({ maxLength: 8 }), fc.array(fc.integer({ min: -2, max: 10 }), { maxLength: 3 }), fc.constant(2 ** 64),
+/** The codec's layout (a header with a tag, then fields of its wire types) with values of any kind. */
+const wrongField: fc.Arbitrary<RawField> = fc.oneof(
+  fc.integer({ min: 0, max: 70_000 }).map((u32) => ({ u32 })),
+  fc.constantFrom(0, 1, 2, 512, 4096, 0xffffffff).map((u32) => ({ u32 })),
+  fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constantFrom(2 ** 53, 2 ** 60, 2 ** 64 - 2 ** 11)).map((u64) => ({ u64 })),
+  fc.string({ maxLength: 9 }).map((text) => ({ text })),
+  fc.uint8Array({ maxLength: 16 }).map((bytes) => ({ bytes })),
 );
-const shaped = fc.tuple(fc.integer({ min: 0, max: 7 }), fc.array(wrongValue, { maxLength: 8 })).map(([tag, rest]) => encode([tag, ...rest]));
+const shaped = fc
+  .tuple(fc.integer({ min: 0, max: 7 }), fc.array(wrongField, { maxLength: 8 }), fc.constantFrom(1, 1, 1, 0, 2), fc.constantFrom(0, 0, 0, 1))
+  .map(([tag, fields, format, reserved]) => rawCommand(tag, fields, { format, reserved }));
 
 const anyBytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), damaged, shaped);
 
@@ -110,30 +115,41 @@ describe("command codec", () => {
   });
 
   const valid = { kind: "frames", txid: 5, filename: "a.db", pageSize: 512, pageNumbers: [1], pageData: new Uint8Array(512), truncate: 0, isCommit: false } as const;
-  const malformed: [string, unknown][] = [
-    ["page size not a power of two", [3, 5, "a.db", 1000, [1], new Uint8Array(1000), 0, false]],
-    ["page size too small", [3, 5, "a.db", 256, [1], new Uint8Array(256), 0, false]],
-    ["page size too large", [3, 5, "a.db", 131_072, [1], new Uint8Array(131_072), 0, false]],
-    ["page data shorter than the pages", [3, 5, "a.db", 512, [1, 2], new Uint8Array(512), 0, false]],
-    ["no frames", [3, 5, "a.db", 512, [], new Uint8Array(), 0, false]],
-    ["page number 0", [3, 5, "a.db", 512, [0], new Uint8Array(512), 0, false]],
-    ["a size on non-commit frames", [3, 5, "a.db", 512, [1], new Uint8Array(512), 1, false]],
-    ["a commit without a size", [3, 5, "a.db", 512, [1], new Uint8Array(512), 0, true]],
-    ["isCommit not a boolean", [3, 5, "a.db", 512, [1], new Uint8Array(512), 1, 1]],
-    ["transaction 0", [4, 0]],
-    ["negative transaction", [4, -1]],
-    ["fractional transaction", [4, 1.5]],
-    ["transaction past 2^53", [4, 2 ** 60]],
-    ["transaction as text", [4, "5"]],
-    ["empty name", [1, ""]],
-    ["name with a slash", [1, "a/b"]],
-    ["name of a WAL", [6, "a.db-wal"]],
-    ["unknown tag", [9, "a.db"]],
-    ["too many fields", [5, 1, 2]],
-    ["not an array", { kind: "open", name: "a.db" }],
+  const malformed: [string, Uint8Array][] = [
+    ["page size not a power of two", rawFrames({ pageSize: 1000 })],
+    ["page size too small", rawFrames({ pageSize: 256 })],
+    ["page size too large", rawFrames({ pageSize: 131_072 })],
+    ["page data shorter than the pages", rawFrames({ pageNumbers: [1, 2], pageData: new Uint8Array(512) })],
+    ["a page count beyond the bytes", rawFrames({ pageCount: 0xffffffff })],
+    ["no frames", rawFrames({ pageNumbers: [] })],
+    ["page number 0", rawFrames({ pageNumbers: [0] })],
+    ["page number past SQLite's last", rawFrames({ pageNumbers: [2 ** 32] })],
+    ["a size on non-commit frames", rawFrames({ truncate: 1 })],
+    ["a commit without a size", rawFrames({ isCommit: 1 })],
+    ["isCommit not 0 or 1", rawFrames({ truncate: 1, isCommit: 2 })],
+    ["transaction 0", rawCommand(4, [{ u64: 0 }])],
+    ["transaction past 2^53", rawCommand(4, [{ u64: 2 ** 60 }])],
+    ["a truncated transaction", rawCommand(4, [{ u32: 5 }])],
+    ["empty name", rawCommand(1, [{ text: "" }])],
+    ["name with a slash", rawCommand(1, [{ text: "a/b" }])],
+    ["name of a WAL", rawCommand(6, [{ text: "a.db-wal" }])],
+    ["name without its NUL", rawCommand(1, [{ bytes: new TextEncoder().encode("a.db") }])],
+    ["name with non-zero padding", rawCommand(1, [{ bytes: new Uint8Array([0x61, 0, 0, 0, 0, 0, 0, 1]) }])],
+    ["name not UTF-8", rawCommand(1, [{ bytes: new Uint8Array([0xc3, 0x28, 0, 0, 0, 0, 0, 0]) }])],
+    ["unknown tag", rawCommand(9, [{ text: "a.db" }])],
+    ["unknown format", rawCommand(1, [{ text: "a.db" }], { format: 2 })],
+    ["non-zero reserved header byte", rawCommand(1, [{ text: "a.db" }], { reserved: 1 })],
+    ["too many fields", rawCommand(5, [{ u64: 1 }, { u64: 2 }])],
+    ["a header alone", rawCommand(5, [])],
   ];
-  it.each(malformed)("refuses %s", (_, value) => {
-    expect(() => decodeCommand(encode(value))).toThrow(ErrCommandMalformed);
+  it.each(malformed)("refuses %s", (_, bytes) => {
+    expect(() => decodeCommand(bytes)).toThrow(ErrCommandMalformed);
+  });
+
+  it("the raw layout of the fixtures is the codec's: valid raw commands decode", () => {
+    expect(decodeCommand(rawFrames({}))).toEqual(valid);
+    expect(decodeCommand(rawCommand(4, [{ u64: 2 ** 52 + 3 }]))).toEqual({ kind: "undo", txid: 2 ** 52 + 3 });
+    expect(decodeCommand(rawCommand(2, [{ u64: 7 }, { text: "Zürich.db" }]))).toEqual({ kind: "begin", txid: 7, name: "Zürich.db" });
   });
 
   it("refuses trailing bytes and empty input", () => {

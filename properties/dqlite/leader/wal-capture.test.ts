@@ -21,7 +21,9 @@ function frameHeader(pageNumber: number, commitSize: number): Uint8Array {
 /** A capture whose WAL already holds `committed` frames; `refuse` makes replication fail. */
 function capture(committed: number, heldFramesMax = 1_000) {
   const replicated: Array<{ frames: readonly CapturedFrame[]; commitSize: number | undefined }> = [];
-  const disk: number[] = [];
+  /** Each write that reached the disk: [first byte, end]. */
+  const disk: Array<[number, number]> = [];
+  const bytes = new Map<number, number>();
   const state = { committed, refuse: false, begins: 0 };
   const wal = new WalCapture(PAGE, heldFramesMax, {
     begin: async () => {
@@ -37,13 +39,17 @@ function capture(committed: number, heldFramesMax = 1_000) {
     committedFrames: () => state.committed,
     diskFailed: () => undefined,
   });
-  const write = async (offset: number, data: Uint8Array) => wal.write(offset, data, async (at) => void disk.push(at));
+  const write = async (offset: number, data: Uint8Array) =>
+    wal.write(offset, data, async (at, chunk) => {
+      disk.push([at, at + chunk.length]);
+      chunk.forEach((byte, index) => bytes.set(at + index, byte));
+    });
   /** Writes one frame (header, then page) at `frame`. */
   const frame = async (at: number, pageNumber: number, commitSize: number) => {
     expect(await write(frameOffset(at), frameHeader(pageNumber, commitSize))).toBe(SQLITE_OK);
     return write(frameOffset(at) + FRAME_HEADER, new Uint8Array(PAGE).fill(pageNumber));
   };
-  return { wal, state, replicated, disk, write, frame };
+  return { wal, state, replicated, disk, bytes, write, frame };
 }
 
 describe("WalCapture", () => {
@@ -55,8 +61,12 @@ describe("WalCapture", () => {
       [[14, 15, 16], undefined],
       [[17], 20],
     ]);
-    // The non-commit frames reached the disk once replicated; nothing is held past the commit.
-    expect(disk.length).toBe(14);
+    // The non-commit frames reached the disk once replicated (each batch's contiguous frames as one write); nothing is held past the commit.
+    expect(disk).toEqual([
+      [frameOffset(1), frameOffset(4)],
+      [frameOffset(4), frameOffset(7)],
+      [frameOffset(7), frameOffset(8)],
+    ]);
   });
 
   it("a transaction of fewer frames than heldFramesMax is one commit command", async () => {
@@ -71,14 +81,14 @@ describe("WalCapture", () => {
     expect(disk).toEqual([]);
     expect(await frame(4, 8, 9)).toBe(SQLITE_OK);
     expect(replicated).toEqual([{ frames: [expect.objectContaining({ pageNumber: 7 }), expect.objectContaining({ pageNumber: 8 })], commitSize: 9 }]);
-    expect(disk).toEqual([frameOffset(3), frameOffset(3) + FRAME_HEADER, frameOffset(4), frameOffset(4) + FRAME_HEADER]);
+    expect(disk).toEqual([[frameOffset(3), frameOffset(5)]]);
     expect(state.committed).toBe(4);
   });
 
   it("passes a checksum rewrite of a committed frame straight to the disk, outside any transaction", async () => {
     const { state, replicated, disk, write } = capture(4);
     expect(await write(frameOffset(3), frameHeader(7, 0))).toBe(SQLITE_OK);
-    expect(disk).toEqual([frameOffset(3)]);
+    expect(disk).toEqual([[frameOffset(3), frameOffset(3) + FRAME_HEADER]]);
     expect(replicated).toEqual([]);
     expect(state.begins).toBe(0);
   });
@@ -93,7 +103,26 @@ describe("WalCapture", () => {
     // disk unreplicated as a "rewrite", and its page then failed an assertion ("outside this transaction").
     expect(await frame(3, 5, 3)).toBe(SQLITE_OK);
     expect(replicated).toEqual([{ frames: [expect.objectContaining({ pageNumber: 5 })], commitSize: 3 }]);
-    expect(disk).toEqual([frameOffset(3), frameOffset(3) + FRAME_HEADER]);
+    expect(disk).toEqual([[frameOffset(3), frameOffset(4)]]);
     expect(state.begins).toBe(2);
+  });
+
+  it("writes the held bytes as SQLite wrote them, in order: a rewritten frame header lands after the frame it rewrites", async () => {
+    const { replicated, disk, bytes, write, frame } = capture(0);
+    expect(await frame(1, 7, 0)).toBe(SQLITE_OK);
+    expect(await frame(2, 8, 0)).toBe(SQLITE_OK);
+    // SQLite rewrites frame 1 in place (a page written again in the same transaction), then commits with frame 3.
+    expect(await write(frameOffset(1), frameHeader(7, 0))).toBe(SQLITE_OK);
+    expect(await write(frameOffset(1) + FRAME_HEADER, new Uint8Array(PAGE).fill(77))).toBe(SQLITE_OK);
+    expect(await frame(3, 9, 3)).toBe(SQLITE_OK);
+    expect(replicated.map((command) => command.frames.map((f) => f.pageNumber))).toEqual([[7, 8, 7, 9]]);
+    expect(disk).toEqual([
+      [frameOffset(1), frameOffset(3)],
+      [frameOffset(1), frameOffset(2)],
+      [frameOffset(3), frameOffset(4)],
+    ]);
+    expect(bytes.get(frameOffset(1) + FRAME_HEADER)).toBe(77);
+    expect(bytes.get(frameOffset(2) + FRAME_HEADER)).toBe(8);
+    expect(bytes.get(frameOffset(3) + 7)).toBe(3);
   });
 });

@@ -5,7 +5,8 @@
  *   reaches what it exists for: the laggard installs a snapshot of every database
  *   and starts again from a snapshot and its log (its outcome, and the probes);
  * - the next leader's frames on a database wait while the old leader's applied commit
- *   is not yet written and ended (seed 100014 found an FSM violation there);
+ *   is not yet written and ended (seed 100014 found an FSM violation there; the
+ *   node property leadership-lost-after-apply reaches that instant on purpose);
  * - the property can fail: the FSM's "restore-swaps-wals" (a multi-database
  *   restore bug) is caught on some seed of 1..VARIANT_SEEDS_LAST;
  * - a single-database scenario cannot reach that bug: dqlite-snapshot-catch-up,
@@ -43,13 +44,15 @@ describe("dqlite-multi-database", () => {
     }, TEST_TIMEOUT_MS);
   }
 
-  it("the next leader's frames on a database wait for the old leader's End hook after its commit applied (seed 100014)", async () => {
+  it("seed 100014 passes (it found the next leader's frames applied before the old leader's End hook)", async () => {
     // Seed 100014 found it: paused with its commit frames applied, the old leader learned of the next term and
     // applied the next leader's frames and checkpoint on the same database before SQLite wrote its commit and its
-    // End hook unregistered the transaction: "unexpected transaction ... (leader, written)".
+    // End hook unregistered the transaction: "unexpected transaction ... (leader, written)". Since the write path
+    // writes a transaction's WAL bytes at once, the seed's schedule no longer reaches that instant (no seed of
+    // 100001..100060 does); the node property leadership-lost-after-apply.test.ts holds the old leader's WAL write
+    // there on purpose, and fails on the FSM variant no-leader-hook-wait.
     const result = await runScenario(dqliteMultiDatabase, { seed: 100014 });
     expect(result.violations, describeRun(dqliteMultiDatabase, 100014, undefined, result)).toEqual([]);
-    expect(result.stats.probes["dqlite.fsm.waited-for-leader-end"] ?? 0).toBeGreaterThan(0);
   }, TEST_TIMEOUT_MS);
 
   it(`catches the FSM variant ${VARIANT} on some seed of 1..${VARIANT_SEEDS_LAST}`, async () => {

@@ -26,7 +26,9 @@ const ZOMBIE_PROBES = ["dqlite.fsm.surrogate-created", "dqlite.fsm.stale-zombie-
 describe("dqlite-zombies", () => {
   const hit = new Set<string>();
   let abandoned = 0;
-  for (const seed of [1, 7, 14]) {
+  // Seeds chosen so that between them they take every zombie path (the schedules moved with the SQLite
+  // write path's timings; 7 and 14 took them before).
+  for (const seed of [1, 21, 31]) {
     it(`no invariant trips and no transaction is left behind under random leadership changes (seed ${seed})`, async () => {
       const result = await runScenario(dqliteZombies, { seed });
       expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
@@ -36,16 +38,22 @@ describe("dqlite-zombies", () => {
     }, 60_000);
   }
 
-  // Found by a fresh-seed sweep: a client's ROLLBACK reached the old leader after Raft stepped down but before
-  // its leadership observer aborted the sessions; the server dropped the session without rolling SQLite's
-  // transaction back, and the final integrity_check on that node flushed the capture's held frames ("disk I/O
-  // error"). Focused property: properties/dqlite/node/rollback-after-leadership-loss.test.ts.
-  it("rolls back a session whose ROLLBACK reached the old leader after it stepped down (seed 100174)", async () => {
-    const seed = 100174;
-    const result = await runScenario(dqliteZombies, { seed });
-    expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
-    expect(result.stats.probes["dqlite.leader.frames-refused-not-leader"] ?? 0).toBeGreaterThan(0);
-  }, 60_000);
+  // Found by a fresh-seed sweep (seed 100174): a client's ROLLBACK reached the old leader after Raft stepped
+  // down but before its leadership observer aborted the sessions; the server dropped the session without rolling
+  // SQLite's transaction back, and the final integrity_check on that node flushed the capture's held frames
+  // ("disk I/O error"). Focused property: properties/dqlite/node/rollback-after-leadership-loss.test.ts. Since
+  // the SQLite write path changed its timings, seed 100174 no longer reaches that moment (it still passes);
+  // seed 31 does (the Frames hook refuses once leadership is gone).
+  for (const { seed, reaches } of [
+    { seed: 100174, reaches: false },
+    { seed: 31, reaches: true },
+  ]) {
+    it(`rolls back a session whose ROLLBACK reached the old leader after it stepped down (seed ${seed})`, async () => {
+      const result = await runScenario(dqliteZombies, { seed });
+      expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
+      if (reaches) expect(result.stats.probes["dqlite.leader.frames-refused-not-leader"] ?? 0).toBeGreaterThan(0);
+    }, 60_000);
+  }
 
   it("the seeds above took every zombie path between them, and rolled abandoned batches back", () => {
     expect([...hit].sort()).toEqual([...ZOMBIE_PROBES].sort());

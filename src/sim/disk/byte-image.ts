@@ -2,22 +2,29 @@
  * A growable byte array with file semantics: writes past the end extend it and
  * zero-fill any gap, truncation shrinks or zero-extends it.
  *
- * Faults injected: none. This holds the durable contents of a simulated file, so that
- * a sync costs the bytes written since the previous sync, not the size of the file.
+ * Faults injected: none. This holds the live and the durable contents of a simulated
+ * file, so that a write or a sync costs the bytes written, not the size of the file:
+ * the bytes live in fixed-size chunks, so a growing file (a log, a WAL) is never
+ * copied to grow. The first chunk starts small and doubles up to the chunk size, so
+ * a small file stays small.
+ *
+ * Invariant: every byte of the chunks at or past `length` is zero (truncation zeroes
+ * what it cuts off), so extending never has to clear anything.
  */
 import assert from "node:assert/strict";
 
-const MINIMUM_CAPACITY_BYTES = 64;
+/** Bytes per chunk (a power of two). */
+const CHUNK_BYTES = 64 * 1024;
+/** The first chunk's smallest size (a power of two). */
+const FIRST_CHUNK_MINIMUM_BYTES = 64;
 
 export class ByteImage {
-  private buffer: Uint8Array;
-  private lengthBytes: number;
+  protected chunks: Uint8Array[] = [];
+  protected lengthBytes = 0;
 
   /** A copy of `initial` (empty by default). */
   constructor(initial: Uint8Array = new Uint8Array(0)) {
-    this.buffer = new Uint8Array(Math.max(MINIMUM_CAPACITY_BYTES, initial.length));
-    this.buffer.set(initial);
-    this.lengthBytes = initial.length;
+    this.write(0, initial);
   }
 
   /** Current length in bytes. */
@@ -31,43 +38,78 @@ export class ByteImage {
     if (data.length === 0) return;
     const end = position + data.length;
     this.reserve(end);
-    if (position > this.lengthBytes) this.buffer.fill(0, this.lengthBytes, position);
-    this.buffer.set(data, position);
+    let offset = 0;
+    while (offset < data.length) {
+      const at = position + offset;
+      const within = at % CHUNK_BYTES;
+      const count = Math.min(CHUNK_BYTES - within, data.length - offset);
+      (this.chunks[Math.floor(at / CHUNK_BYTES)] as Uint8Array).set(data.subarray(offset, offset + count), within);
+      offset += count;
+    }
     this.lengthBytes = Math.max(this.lengthBytes, end);
   }
 
   /** Sets the length to `length`: drops bytes past it, or appends zeros up to it. */
   truncate(length: number): void {
     assert(Number.isSafeInteger(length) && length >= 0, `ByteImage.truncate: bad length ${length}`);
-    if (length > this.lengthBytes) {
+    if (length >= this.lengthBytes) {
       this.reserve(length);
-      this.buffer.fill(0, this.lengthBytes, length);
+      this.lengthBytes = length;
+      return;
     }
+    const kept = Math.ceil(length / CHUNK_BYTES);
+    this.chunks.length = kept;
+    // Keep the invariant: the cut-off part of the last chunk kept goes back to zeros.
+    if (kept > 0) (this.chunks[kept - 1] as Uint8Array).fill(0, length - (kept - 1) * CHUNK_BYTES, Math.min(CHUNK_BYTES, this.lengthBytes - (kept - 1) * CHUNK_BYTES));
     this.lengthBytes = length;
   }
 
   /** Replaces the whole content with a copy of `content`. */
   replace(content: Uint8Array): void {
+    this.chunks = [];
     this.lengthBytes = 0;
     this.write(0, content);
-    this.lengthBytes = content.length;
+  }
+
+  /** A copy of up to `length` bytes at `position` (fewer at the end, none past it). */
+  read(position: number, length: number): Uint8Array {
+    const end = Math.min(this.lengthBytes, position + length);
+    const start = Math.min(position, end);
+    const result = new Uint8Array(end - start);
+    let offset = 0;
+    while (offset < result.length) {
+      const at = start + offset;
+      const within = at % CHUNK_BYTES;
+      const count = Math.min(CHUNK_BYTES - within, result.length - offset);
+      result.set((this.chunks[Math.floor(at / CHUNK_BYTES)] as Uint8Array).subarray(within, within + count), offset);
+      offset += count;
+    }
+    return result;
   }
 
   /** A copy of the content. */
   bytes(): Uint8Array {
-    return this.buffer.slice(0, this.lengthBytes);
+    return this.read(0, this.lengthBytes);
   }
 
   clone(): ByteImage {
-    return new ByteImage(this.buffer.subarray(0, this.lengthBytes));
+    const copy = new ByteImage();
+    copy.chunks = this.chunks.map((chunk) => chunk.slice());
+    copy.lengthBytes = this.lengthBytes;
+    return copy;
   }
 
+  /** Grows the first chunk (doubling) and adds zeroed chunks until `capacityBytes` fit. */
   private reserve(capacityBytes: number): void {
-    if (capacityBytes <= this.buffer.length) return;
-    let next = Math.max(this.buffer.length * 2, MINIMUM_CAPACITY_BYTES);
-    while (next < capacityBytes) next *= 2;
-    const grown = new Uint8Array(next);
-    grown.set(this.buffer.subarray(0, this.lengthBytes));
-    this.buffer = grown;
+    const first = this.chunks[0];
+    const firstNeeded = Math.min(capacityBytes, CHUNK_BYTES);
+    if ((first?.length ?? 0) < firstNeeded) {
+      let size = Math.max(FIRST_CHUNK_MINIMUM_BYTES, first?.length ?? 0);
+      while (size < firstNeeded) size *= 2;
+      const grown = new Uint8Array(size);
+      if (first !== undefined) grown.set(first);
+      this.chunks[0] = grown;
+    }
+    while (this.chunks.length * CHUNK_BYTES < capacityBytes) this.chunks.push(new Uint8Array(CHUNK_BYTES));
   }
 }

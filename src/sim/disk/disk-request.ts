@@ -30,7 +30,15 @@ export interface DiskPort {
   temporaryPath(path: string): string;
 }
 
+/** Trace kinds already made, by operation (a handful of names, asked for at every disk operation). */
+const traceKinds = new Map<string, string>();
+
 /** The trace kind of an operation: "disk." and its name in kebab case ("disk.sync-directory"). */
 export function traceKindOf(operation: string): string {
-  return `disk.${operation.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+  let kind = traceKinds.get(operation);
+  if (kind === undefined) {
+    kind = `disk.${operation.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    traceKinds.set(operation, kind);
+  }
+  return kind;
 }

@@ -1,19 +1,24 @@
 /**
  * The wire form of a `Command` (go-dqlite's protocol.Command), as stored in the Raft
- * log: a msgpack array whose first element is the command's tag.
+ * log: dqlite's own binary command format (C dqlite's command.c), not a generic
+ * serialisation, because a Frames command carries whole pages and is decoded by
+ * every node. Little-endian; an 8-byte header, then the command's fields:
  *
- *   open        [1, name]
- *   begin       [2, txid, name]
- *   frames      [3, txid, filename, pageSize, pageNumbers, pageData, truncate, isCommit]
- *   undo        [4, txid]
- *   end         [5, txid]
- *   checkpoint  [6, name]
+ *   header      u8 format (1), u8 tag, 6 zero bytes
+ *   open   1    text name
+ *   begin  2    u64 txid, text name
+ *   frames 3    text filename, u64 txid, u32 truncate, u8 isCommit (0/1), 3 zero bytes,
+ *               u32 page count, u32 pageSize, u64 page number per page, then the pages
+ *   undo   4    u64 txid
+ *   end    5    u64 txid
+ *   checkpoint 6 text name
  *
- * Decoding checks every field (a damaged or hostile entry must never reach the FSM
- * as a half-valid command) and throws only `ErrCommandMalformed`. Encoding a command
+ * A text is its UTF-8 bytes and a NUL, zero-padded to a multiple of 8 bytes.
+ * Decoding checks every byte (reserved and padding bytes zero, no trailing bytes)
+ * and every field (a damaged or hostile entry must never reach the FSM as a
+ * half-valid command) and throws only `ErrCommandMalformed`. Encoding a command
  * that would not decode is a programmer error (assertion).
  */
-import { decode, encode } from "../../common/msgpack.ts";
 import { assert } from "../../common/assert.ts";
 import type { Command, FramesPayload } from "../types.ts";
 import { ErrCommandMalformed } from "./errors.ts";
@@ -26,104 +31,261 @@ export const PAGE_NUMBER_MAX = 0xfffffffe;
 /** Longest database name, in UTF-16 code units (a file name on the host's disk). */
 export const DATABASE_NAME_LENGTH_MAX = 255;
 
+/** The format byte of every command this codec writes. */
+export const COMMAND_FORMAT = 1;
+const HEADER_BYTES = 8;
 const TAGS = { open: 1, begin: 2, frames: 3, undo: 4, end: 5, checkpoint: 6 } as const;
+const TWO_TO_32 = 2 ** 32;
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The bytes of `command`. Asserts that the command is valid (what `decodeCommand` accepts). */
 export function encodeCommand(command: Command): Uint8Array {
   const problem = commandProblem(command);
   assert(problem === undefined, `encodeCommand: ${problem ?? ""}`);
-  return encode(toWire(command));
+  const name = "name" in command ? command.name : "filename" in command ? command.filename : "";
+  const nameBytes = encodeUtf8(name);
+  const writer = new CommandWriter(encodedSize(command, nameBytes.length));
+  writer.header(TAGS[command.kind]);
+  switch (command.kind) {
+    case "open":
+    case "checkpoint":
+      writer.text(nameBytes);
+      break;
+    case "begin":
+      writer.u64(command.txid);
+      writer.text(nameBytes);
+      break;
+    case "undo":
+    case "end":
+      writer.u64(command.txid);
+      break;
+    case "frames":
+      writer.text(nameBytes);
+      writer.u64(command.txid);
+      writer.u32(command.truncate);
+      writer.u32(command.isCommit ? 1 : 0);
+      writer.u32(command.pageNumbers.length);
+      writer.u32(command.pageSize);
+      for (const pageNumber of command.pageNumbers) writer.u64(pageNumber);
+      writer.bytes(command.pageData);
+      break;
+  }
+  return writer.finish();
 }
 
 /** The command `bytes` encode. Throws `ErrCommandMalformed` on anything else, never another error. */
 export function decodeCommand(bytes: Uint8Array): Command {
-  let value: unknown;
-  try {
-    value = decode(bytes);
-  } catch (error) {
-    throw new ErrCommandMalformed(`not msgpack: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const command = fromWire(value);
+  const reader = new CommandReader(bytes);
+  const command = readCommand(reader);
+  reader.end();
   const problem = commandProblem(command);
   if (problem !== undefined) throw new ErrCommandMalformed(problem);
   return command;
 }
 
-function toWire(command: Command): unknown[] {
+function readCommand(reader: CommandReader): Command {
+  const tag = reader.header();
+  switch (tag) {
+    case TAGS.open:
+      return { kind: "open", name: reader.text("open.name") };
+    case TAGS.begin: {
+      const txid = reader.u64("begin.txid");
+      return { kind: "begin", txid, name: reader.text("begin.name") };
+    }
+    case TAGS.frames:
+      return readFrames(reader);
+    case TAGS.undo:
+      return { kind: "undo", txid: reader.u64("undo.txid") };
+    case TAGS.end:
+      return { kind: "end", txid: reader.u64("end.txid") };
+    case TAGS.checkpoint:
+      return { kind: "checkpoint", name: reader.text("checkpoint.name") };
+    default:
+      throw new ErrCommandMalformed(`unknown command tag ${tag}`);
+  }
+}
+
+function readFrames(reader: CommandReader): Command {
+  const filename = reader.text("frames.filename");
+  const txid = reader.u64("frames.txid");
+  const truncate = reader.u32();
+  const isCommit = reader.u32();
+  if (isCommit > 1) throw new ErrCommandMalformed(`frames.isCommit: ${isCommit} is not 0 or 1`);
+  const pageCount = reader.u32();
+  const pageSize = reader.u32();
+  // Checked before the page numbers are read: a damaged count must not make a huge array.
+  if (pageCount * 8 + pageCount * pageSize !== reader.remaining()) {
+    throw new ErrCommandMalformed(`frames: ${reader.remaining()} bytes left for ${pageCount} pages of ${pageSize}`);
+  }
+  const pageNumbers: number[] = [];
+  for (let index = 0; index < pageCount; index++) pageNumbers.push(reader.u64(`frames.pageNumbers[${index}]`));
+  // A copy: the command's bytes are the log entry's.
+  const pageData = reader.bytes(pageCount * pageSize);
+  return { kind: "frames", txid, filename, pageSize, pageNumbers, pageData, truncate, isCommit: isCommit === 1 };
+}
+
+/** Bytes the encoding of a valid `command` takes, its name or filename taking `nameBytes` in UTF-8. */
+function encodedSize(command: Command, nameBytes: number): number {
+  const text = paddedToWord(nameBytes + 1);
   switch (command.kind) {
     case "open":
     case "checkpoint":
-      return [TAGS[command.kind], command.name];
+      return HEADER_BYTES + text;
     case "begin":
-      return [TAGS.begin, command.txid, command.name];
+      return HEADER_BYTES + 8 + text;
     case "undo":
     case "end":
-      return [TAGS[command.kind], command.txid];
+      return HEADER_BYTES + 8;
     case "frames":
-      return [
-        TAGS.frames, command.txid, command.filename, command.pageSize, [...command.pageNumbers],
-        command.pageData, command.truncate, command.isCommit,
-      ];
+      return HEADER_BYTES + text + 24 + command.pageNumbers.length * 8 + command.pageData.length;
   }
 }
 
-/** Reads the fields by position; types are checked here, values by `commandProblem`. */
-function fromWire(value: unknown): Command {
-  if (!Array.isArray(value)) throw new ErrCommandMalformed("expected an array");
-  const fields: readonly unknown[] = value;
-  const field = (position: number, expected: number): unknown => {
-    if (fields.length !== expected) throw new ErrCommandMalformed(`expected ${expected} fields, got ${fields.length}`);
-    return fields[position];
-  };
-  switch (fields[0]) {
-    case TAGS.open:
-      return { kind: "open", name: text(field(1, 2), "open.name") };
-    case TAGS.begin:
-      return { kind: "begin", txid: integer(field(1, 3), "begin.txid"), name: text(field(2, 3), "begin.name") };
-    case TAGS.frames:
-      return framesFromWire((position) => field(position, 8));
-    case TAGS.undo:
-      return { kind: "undo", txid: integer(field(1, 2), "undo.txid") };
-    case TAGS.end:
-      return { kind: "end", txid: integer(field(1, 2), "end.txid") };
-    case TAGS.checkpoint:
-      return { kind: "checkpoint", name: text(field(1, 2), "checkpoint.name") };
-    default:
-      throw new ErrCommandMalformed(`unknown command tag ${String(fields[0])}`);
+function paddedToWord(bytes: number): number {
+  return Math.ceil(bytes / 8) * 8;
+}
+
+/** Longest text decoded without TextDecoder when it is plain ASCII (database names are). */
+const ASCII_TEXT_BYTES_MAX = 64;
+
+/** `text` in UTF-8; short ASCII without a native call. */
+function encodeUtf8(text: string): Uint8Array {
+  if (text.length > ASCII_TEXT_BYTES_MAX) return utf8Encoder.encode(text);
+  const bytes = new Uint8Array(text.length);
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 0x80) return utf8Encoder.encode(text);
+    bytes[index] = code;
+  }
+  return bytes;
+}
+
+/** `bytes` as UTF-8, strictly (ErrCommandMalformed otherwise); short ASCII without a native call. */
+function decodeUtf8(bytes: Uint8Array, what: string): string {
+  if (bytes.length <= ASCII_TEXT_BYTES_MAX && bytes.every((byte) => byte < 0x80)) return String.fromCharCode(...bytes);
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw new ErrCommandMalformed(`${what}: not UTF-8`);
   }
 }
 
-function framesFromWire(field: (position: number) => unknown): Command {
-  const numbers = field(4);
-  if (!Array.isArray(numbers)) throw new ErrCommandMalformed("frames.pageNumbers: expected an array");
-  const pageNumbers = (numbers as readonly unknown[]).map((number, position) => integer(number, `frames.pageNumbers[${position}]`));
-  const pageData = field(5);
-  if (!(pageData instanceof Uint8Array)) throw new ErrCommandMalformed("frames.pageData: expected bytes");
-  const isCommit = field(7);
-  if (typeof isCommit !== "boolean") throw new ErrCommandMalformed("frames.isCommit: expected a boolean");
-  return {
-    kind: "frames",
-    txid: integer(field(1), "frames.txid"),
-    filename: text(field(2), "frames.filename"),
-    pageSize: integer(field(3), "frames.pageSize"),
-    pageNumbers,
-    // A copy: the decoder hands out a view of the log entry's bytes.
-    pageData: pageData.slice(),
-    truncate: integer(field(6), "frames.truncate"),
-    isCommit,
-  };
-}
+/** Writes a command into a buffer of exactly its size. */
+class CommandWriter {
+  private readonly buffer: Uint8Array;
+  private readonly view: DataView;
+  private offset = 0;
 
-function integer(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new ErrCommandMalformed(`${what}: expected a non-negative safe integer`);
+  constructor(size: number) {
+    this.buffer = new Uint8Array(size);
+    this.view = new DataView(this.buffer.buffer);
   }
-  return value;
+
+  header(tag: number): void {
+    this.buffer[0] = COMMAND_FORMAT;
+    this.buffer[1] = tag;
+    this.offset = HEADER_BYTES;
+  }
+
+  u32(value: number): void {
+    this.view.setUint32(this.offset, value, true);
+    this.offset += 4;
+  }
+
+  u64(value: number): void {
+    this.view.setUint32(this.offset, value % TWO_TO_32, true);
+    this.view.setUint32(this.offset + 4, Math.floor(value / TWO_TO_32), true);
+    this.offset += 8;
+  }
+
+  /** A text already in UTF-8 (without its NUL). */
+  text(encoded: Uint8Array): void {
+    this.buffer.set(encoded, this.offset);
+    this.offset += paddedToWord(encoded.length + 1);
+  }
+
+  bytes(value: Uint8Array): void {
+    this.buffer.set(value, this.offset);
+    this.offset += value.length;
+  }
+
+  finish(): Uint8Array {
+    assert(this.offset === this.buffer.length, `encodeCommand: wrote ${this.offset} of ${this.buffer.length} bytes`);
+    return this.buffer;
+  }
 }
 
-function text(value: unknown, what: string): string {
-  if (typeof value !== "string") throw new ErrCommandMalformed(`${what}: expected a string`);
-  return value;
+/** Reads a command's fields in order; every shortfall or stray byte is ErrCommandMalformed. */
+class CommandReader {
+  private readonly view: DataView;
+  private offset = 0;
+
+  constructor(private readonly source: Uint8Array) {
+    this.view = new DataView(source.buffer, source.byteOffset, source.byteLength);
+  }
+
+  /** The header's tag, after checking the format and the reserved bytes. */
+  header(): number {
+    this.need(HEADER_BYTES, "header");
+    if (this.source[0] !== COMMAND_FORMAT) throw new ErrCommandMalformed(`unknown command format ${String(this.source[0])}`);
+    for (let index = 2; index < HEADER_BYTES; index++) {
+      if (this.source[index] !== 0) throw new ErrCommandMalformed("non-zero reserved byte in the header");
+    }
+    this.offset = HEADER_BYTES;
+    return this.source[1] as number;
+  }
+
+  u32(): number {
+    this.need(4, "u32");
+    const value = this.view.getUint32(this.offset, true);
+    this.offset += 4;
+    return value;
+  }
+
+  /** A u64 that must be a safe integer (transaction IDs, page numbers). */
+  u64(what: string): number {
+    this.need(8, what);
+    const low = this.view.getUint32(this.offset, true);
+    const high = this.view.getUint32(this.offset + 4, true);
+    this.offset += 8;
+    const value = high * TWO_TO_32 + low;
+    if (!Number.isSafeInteger(value)) throw new ErrCommandMalformed(`${what}: past 2^53`);
+    return value;
+  }
+
+  text(what: string): string {
+    const end = this.source.indexOf(0, this.offset);
+    if (end < 0) throw new ErrCommandMalformed(`${what}: no terminating NUL`);
+    const padded = this.offset + paddedToWord(end - this.offset + 1);
+    this.need(padded - this.offset, what);
+    for (let index = end; index < padded; index++) {
+      if (this.source[index] !== 0) throw new ErrCommandMalformed(`${what}: non-zero padding`);
+    }
+    const value = decodeUtf8(this.source.subarray(this.offset, end), what);
+    this.offset = padded;
+    return value;
+  }
+
+  bytes(length: number): Uint8Array {
+    this.need(length, "bytes");
+    const value = this.source.slice(this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
+
+  remaining(): number {
+    return this.source.length - this.offset;
+  }
+
+  end(): void {
+    if (this.offset !== this.source.length) throw new ErrCommandMalformed(`${this.source.length - this.offset} trailing bytes`);
+  }
+
+  private need(bytes: number, what: string): void {
+    if (this.offset + bytes > this.source.length) throw new ErrCommandMalformed(`${what}: truncated`);
+  }
 }
 
 /** Why `command` is not a valid command (values, not types), or undefined. */
@@ -173,12 +335,22 @@ export function databaseNameProblem(name: string): string | undefined {
   return nameProblem(name, "database name");
 }
 
+/** The last name found valid: commands name the same few databases over and over. */
+let lastValidName: string | undefined;
+
 function nameProblem(name: string, what: string): string | undefined {
+  if (name === lastValidName) return undefined;
+  const problem = nameProblemUncached(name, what);
+  if (problem === undefined) lastValidName = name;
+  return problem;
+}
+
+function nameProblemUncached(name: string, what: string): string | undefined {
   if (name.length === 0) return `${what}: empty database name`;
   if (name.length > DATABASE_NAME_LENGTH_MAX) return `${what}: longer than ${DATABASE_NAME_LENGTH_MAX}`;
   // The name becomes a file name next to its "-wal": no directories, no NUL.
   if (/[/\\\0]/.test(name) || name === "." || name === "..") return `${what}: ${JSON.stringify(name)} is not a file name`;
-  // A lone surrogate does not survive UTF-8 (msgpack's and the snapshot's encoding).
+  // A lone surrogate does not survive UTF-8 (the command's and the snapshot's encoding).
   if (/\p{Cs}/u.test(name)) return `${what}: ${JSON.stringify(name)} is not well-formed Unicode`;
   if (name.endsWith("-wal")) return `${what}: ${JSON.stringify(name)} would clash with another database's WAL`;
   return undefined;

@@ -63,7 +63,8 @@ export class Registry {
   txnDel(txid: TxnId): void {
     const txn = this.byId.get(txid);
     assert(txn !== undefined, `txnDel: unknown transaction ${txid}`);
-    assert(this.byFilename.get(txn.filename) === txn, `txnDel: ${txn.describe()} not registered for its database`);
+    // Messages built on failure only: this runs for every transaction.
+    if (this.byFilename.get(txn.filename) !== txn) assert(false, `txnDel: ${txn.describe()} not registered for its database`);
     this.byId.delete(txid);
     this.byFilename.delete(txn.filename);
     this.wake(txn);
@@ -144,7 +145,7 @@ export class Registry {
   private add(txn: Transaction): Transaction {
     assert(!this.byId.has(txn.id), `transaction ${txn.id} already registered`);
     const other = this.byFilename.get(txn.filename);
-    assert(other === undefined, `${txn.describe()} while ${other?.describe() ?? ""} is registered`);
+    if (other !== undefined) assert(false, `${txn.describe()} while ${other.describe()} is registered`);
     this.byId.set(txn.id, txn);
     this.byFilename.set(txn.filename, txn);
     return txn;

@@ -78,10 +78,11 @@ export class Transaction {
    * the follower's files propagates, and the state does not move.
    */
   async frames(begin: boolean, batch: FrameBatch): Promise<void> {
-    assert(!this.zombie, `frames on zombie transaction ${this.describe()}`);
-    assert(this.inFlight, `frames on transaction ${this.describe()}`);
+    // Messages built only on failure: this runs for every Frames command.
+    if (this.zombie) assert(false, `frames on zombie transaction ${this.describe()}`);
+    if (!this.inFlight) assert(false, `frames on transaction ${this.describe()}`);
     if (this.files !== undefined) {
-      assert(begin === (this.currentState === "pending"), `frames (begin=${begin}) on follower transaction ${this.describe()}`);
+      if (begin !== (this.currentState === "pending")) assert(false, `frames (begin=${begin}) on follower transaction ${this.describe()}`);
       await this.files.applyFrames(batch, begin);
     } else if (!batch.isCommit) {
       this.leaderFrames.push(batch);

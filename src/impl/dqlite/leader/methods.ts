@@ -193,10 +193,16 @@ export class LeaderMethods {
     return database;
   }
 
-  private async begin(database: DatabaseLeader): Promise<number> {
+  /** go-dqlite's Begin hook: at once unless a leftover transaction must be undone through Raft first. */
+  private begin(database: DatabaseLeader): number | Promise<number> {
     if (!this.host.leaderReady()) return this.fail(database, { kind: "not-leader", reason: "this node is not a ready leader" });
-    const leftover = await this.resolveLeftover(database);
-    if (leftover !== SQLITE_OK) return leftover;
+    const leftover = this.resolveLeftover(database);
+    if (typeof leftover !== "number") return leftover.then((code) => (code === SQLITE_OK ? this.registerTransaction(database) : code));
+    return leftover === SQLITE_OK ? this.registerTransaction(database) : leftover;
+  }
+
+  /** Registers a new leader transaction on `database` (Begin, once nothing is left over). */
+  private registerTransaction(database: DatabaseLeader): number {
     const term = this.host.leaderTerm();
     if (term !== this.txidTerm) {
       this.txidTerm = term;
@@ -208,7 +214,8 @@ export class LeaderMethods {
     return SQLITE_OK;
   }
 
-  private async resolveLeftover(database: DatabaseLeader): Promise<number> {
+  /** What an earlier leader left on `database`, resolved: at once unless an Undo must go through Raft. */
+  private resolveLeftover(database: DatabaseLeader): number | Promise<number> {
     const leftover = this.registry.txnByFilename(database.filename);
     if (leftover === undefined) return SQLITE_OK;
     if (leftover.isLeader && !leftover.isZombie) {
@@ -228,8 +235,12 @@ export class LeaderMethods {
     }
     if (leftover.isZombie) this.env.probe("dqlite.leader.zombie-undone");
     else this.env.probe("dqlite.leader.dangling-follower-undone");
-    const failure = await this.propose(database, { kind: "undo", txid: leftover.id });
-    if (failure !== undefined) return this.fail(database, { kind: "not-leader", reason: `undo of dangling transaction ${leftover.id}: ${failure.message}` });
+    return this.undoLeftover(database, leftover.id);
+  }
+
+  private async undoLeftover(database: DatabaseLeader, txid: TxnId): Promise<number> {
+    const failure = await this.propose(database, { kind: "undo", txid });
+    if (failure !== undefined) return this.fail(database, { kind: "not-leader", reason: `undo of dangling transaction ${txid}: ${failure.message}` });
     return SQLITE_OK;
   }
 

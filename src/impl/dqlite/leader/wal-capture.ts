@@ -42,8 +42,8 @@ export interface CapturedFrame {
 
 /** What the capture needs from the leader's replication code (LeaderMethods). */
 export interface CaptureHooks {
-  /** The first write of a transaction (go-dqlite's Begin hook). Returns a SQLite result code. */
-  begin(): Promise<number>;
+  /** The first write of a transaction (go-dqlite's Begin hook). Returns a SQLite result code, at once when it need not wait. */
+  begin(): number | Promise<number>;
   /** Replicates frames through Raft (go-dqlite's Frames hook). Returns a SQLite result code. */
   replicate(frames: readonly CapturedFrame[], commitSize: number | undefined): Promise<number>;
   /** The commit is applied and on this node's disk; the WAL holds `frameCount` committed frames. */
@@ -103,7 +103,12 @@ export class WalCapture {
     this.framePages.clear();
   }
 
-  async write(offset: number, data: Uint8Array, diskWrite: DiskWrite): Promise<number> {
+  /**
+   * One xWrite to the WAL. Returns the result code at once when nothing has to be
+   * waited for (a frame header, a page held back, a Begin that resolves nothing), so
+   * the VFS answers SQLite without suspending it; a promise otherwise.
+   */
+  write(offset: number, data: Uint8Array, diskWrite: DiskWrite): number | Promise<number> {
     this.diskWrite = diskWrite;
     const frameBytes = FRAME_HEADER_BYTES + this.pageSize;
     const relative = offset - WAL_HEADER_BYTES;
@@ -111,16 +116,26 @@ export class WalCapture {
       // A checksum rewrite after a commit that rewrote frames in place: local only. Measured against the
       // committed frames, not `nextFrame`: after a transaction that failed, `nextFrame` is past frames that
       // were never written, and the next transaction's first frame header must not pass as a rewrite.
-      await diskWrite(offset, data);
-      return SQLITE_OK;
+      return diskWrite(offset, data).then(() => SQLITE_OK);
     }
-    if (!this.active) {
-      const code = await this.hooks.begin();
-      if (code !== SQLITE_OK) return code;
-      this.active = true;
-      this.framePages.clear();
-      this.nextFrame = this.hooks.committedFrames() + 1;
-    }
+    if (this.active) return this.capture(offset, data);
+    const code = this.hooks.begin();
+    if (typeof code !== "number") return code.then((settled) => (settled === SQLITE_OK ? this.begun(offset, data) : settled));
+    return code === SQLITE_OK ? this.begun(offset, data) : code;
+  }
+
+  /** Begin succeeded: the transaction starts with this write. */
+  private begun(offset: number, data: Uint8Array): number | Promise<number> {
+    this.active = true;
+    this.framePages.clear();
+    this.nextFrame = this.hooks.committedFrames() + 1;
+    return this.capture(offset, data);
+  }
+
+  /** A write of the transaction in progress: the WAL header, a frame header, or a page. */
+  private capture(offset: number, data: Uint8Array): number | Promise<number> {
+    const frameBytes = FRAME_HEADER_BYTES + this.pageSize;
+    const relative = offset - WAL_HEADER_BYTES;
     if (offset === 0 && data.length === WAL_HEADER_BYTES) return this.walHeader(data);
     if (relative >= 0 && relative % frameBytes === 0 && data.length === FRAME_HEADER_BYTES) return this.frameHeader(relative / frameBytes + 1, offset, data);
     const pageRelative = relative - FRAME_HEADER_BYTES;
@@ -128,9 +143,13 @@ export class WalCapture {
     assert(false, `unexpected WAL write of ${data.length} bytes at offset ${offset} (page size ${this.pageSize})`);
   }
 
-  /** Before any other operation on the database's files: replicate and write what is held. */
-  async beforeOther(): Promise<number> {
+  /** Before any other operation on the database's files: replicate and write what is held (at once when nothing is). */
+  beforeOther(): number | Promise<number> {
     if (this.held.length === 0) return SQLITE_OK;
+    return this.flushHeld();
+  }
+
+  private async flushHeld(): Promise<number> {
     assert(this.header === undefined, "a file operation between a frame header and its page");
     if (this.frames.length > 0) {
       const code = await this.hooks.replicate(this.frames, undefined);
@@ -163,7 +182,7 @@ export class WalCapture {
     return SQLITE_OK;
   }
 
-  private async page(frame: number, offset: number, data: Uint8Array): Promise<number> {
+  private page(frame: number, offset: number, data: Uint8Array): number | Promise<number> {
     this.held.push({ offset, data });
     const header = this.header;
     if (header === undefined || header.frame !== frame) {
@@ -212,7 +231,7 @@ export class WalCapture {
   private async writeHeld(committed: boolean): Promise<number> {
     const write = this.diskWrite;
     assert(write !== undefined, "held WAL bytes without a disk to write them to");
-    const held = this.held;
+    const held = coalesced(this.held);
     this.held = [];
     try {
       for (const { offset, data } of held) await write(offset, data);
@@ -223,4 +242,28 @@ export class WalCapture {
     }
     return SQLITE_OK;
   }
+}
+
+/**
+ * The same bytes as `writes` in as few writes: each run of writes that continue one
+ * another (a frame's header, then its page, then the next frame's header...) becomes
+ * one write, as the follower's FSM writes a batch of frames. The order is kept, so a
+ * rewrite of an earlier frame's header still lands after what it overwrites.
+ */
+function coalesced(writes: readonly HeldWrite[]): HeldWrite[] {
+  const runs: HeldWrite[][] = [];
+  let end = -1;
+  for (const write of writes) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && write.offset === end) last.push(write);
+    else runs.push([write]);
+    end = write.offset + write.data.length;
+  }
+  return runs.map((run) => {
+    if (run.length === 1) return run[0] as HeldWrite;
+    const first = run[0] as HeldWrite;
+    const data = new Uint8Array(run.reduce((total, write) => total + write.data.length, 0));
+    for (const write of run) data.set(write.data, write.offset - first.offset);
+    return { offset: first.offset, data };
+  });
 }

@@ -7,7 +7,7 @@
  * suspended), its `prepare_v2` drops the tail of an empty statement (`;;`, a lone
  * comment), and it binds a JS integer beyond 32 bits as a double.
  *
- * Calls that may reach the VFS (open, close, prepare, step, finalize) are async
+ * Calls that may reach the VFS (open, close, prepare, step, reset, finalize) are async
  * (Asyncify) and must be serialised by the caller; the others are synchronous and
  * never touch the VFS.
  */
@@ -73,6 +73,7 @@ export class SqliteBinding {
   private readonly prepareAsync: (db: number, sql: number, bytes: number, statement: number, tail: number) => Promise<number>;
   private readonly stepAsync: (statement: number) => Promise<number>;
   private readonly finalizeAsync: (statement: number) => Promise<number>;
+  private readonly resetAsync: (statement: number) => Promise<number>;
 
   constructor(module: SqliteModule) {
     this.module = module as EmscriptenModule;
@@ -83,6 +84,7 @@ export class SqliteBinding {
     this.prepareAsync = cwrap("sqlite3_prepare_v2", 5);
     this.stepAsync = cwrap("sqlite3_step", 1);
     this.finalizeAsync = cwrap("sqlite3_finalize", 1);
+    this.resetAsync = cwrap("sqlite3_reset", 1);
     this.sqliteFree = this.module._getSqliteFree();
     this.outPointers = this.module._sqlite3_malloc(8);
     assert(this.outPointers !== 0, "sqlite3_malloc failed for the out-parameters");
@@ -137,6 +139,11 @@ export class SqliteBinding {
 
   finalize(statement: number): Promise<number> {
     return this.finalizeAsync(statement);
+  }
+
+  /** sqlite3_reset: the statement can be stepped again from the start (its bindings stay). */
+  reset(statement: number): Promise<number> {
+    return this.resetAsync(statement);
   }
 
   errorMessage(db: number): string {

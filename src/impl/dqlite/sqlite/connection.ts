@@ -8,7 +8,7 @@
  */
 import { assert } from "../../common/assert.ts";
 import type { SqliteBinding } from "./binding.ts";
-import { failure, runSql, type ExecResult, type SqlParams } from "./run-sql.ts";
+import { failure, LastInsertRowIdQuery, runSql, type ExecResult, type SqlParams } from "./run-sql.ts";
 import type { SimVfs } from "./sim-vfs.ts";
 import { SQLITE_ERROR, SQLITE_OK, SqliteError } from "./sqlite-error.ts";
 
@@ -32,6 +32,7 @@ export interface OpenSettings {
 export class SqliteConnection {
   private closed = false;
   private autocommitState = true;
+  private readonly rowId: LastInsertRowIdQuery;
 
   /** Use SqliteEngine.open. */
   constructor(
@@ -40,7 +41,9 @@ export class SqliteConnection {
     private readonly db: number,
     /** The database's full path. */
     readonly path: string,
-  ) {}
+  ) {
+    this.rowId = new LastInsertRowIdQuery(host.binding, db);
+  }
 
   /**
    * Runs one or more statements, each bound with `params`, stopping at the first
@@ -52,7 +55,7 @@ export class SqliteConnection {
     return this.host.serialized(async () => {
       assert(!this.closed, `exec on a closed connection to ${this.path}`);
       try {
-        return await runSql(this.host.binding, this.db, sql, params);
+        return await runSql(this.host.binding, this.db, sql, params, this.rowId);
       } finally {
         this.autocommitState = this.host.binding.autocommit(this.db);
       }
@@ -81,6 +84,7 @@ export class SqliteConnection {
     return this.host.serialized(async () => {
       if (this.closed) return;
       this.closed = true;
+      await this.rowId.finalize();
       const code = await closeWithoutCheckpoint(this.host.binding, this.vfs, this.db, this.path);
       if (code !== SQLITE_OK) throw new SqliteError(code, `closing ${this.path} failed`);
     });

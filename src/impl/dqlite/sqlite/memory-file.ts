@@ -23,24 +23,39 @@ export class MemoryFile implements VfsFile {
 
   /** Up to `length` bytes at `position`; fewer at the end of the file. */
   read(position: number, length: number): Promise<Uint8Array> {
+    return Promise.resolve(this.readNow(position, length));
+  }
+
+  /** `read`, synchronously. */
+  readNow(position: number, length: number): Uint8Array {
     const end = Math.min(this.length, position + length);
-    return Promise.resolve(this.buffer.slice(Math.min(position, end), end));
+    return this.buffer.slice(Math.min(position, end), end);
   }
 
   /** Writes `data` at `position`, zero-filling any gap after the old end. */
   write(position: number, data: Uint8Array): Promise<void> {
+    this.writeNow(position, data);
+    return Promise.resolve();
+  }
+
+  /** `write`, synchronously. */
+  writeNow(position: number, data: Uint8Array): void {
     this.reserve(position + data.length);
     if (position > this.length) this.buffer.fill(0, this.length, position);
     this.buffer.set(data, position);
     this.length = Math.max(this.length, position + data.length);
-    return Promise.resolve();
   }
 
   truncate(length: number): Promise<void> {
+    this.truncateNow(length);
+    return Promise.resolve();
+  }
+
+  /** `truncate`, synchronously. */
+  truncateNow(length: number): void {
     this.reserve(length);
     if (length > this.length) this.buffer.fill(0, this.length, length);
     this.length = length;
-    return Promise.resolve();
   }
 
   sync(): Promise<void> {
@@ -49,6 +64,11 @@ export class MemoryFile implements VfsFile {
 
   size(): Promise<number> {
     return Promise.resolve(this.length);
+  }
+
+  /** `size`, synchronously. */
+  sizeNow(): number {
+    return this.length;
   }
 
   close(): Promise<void> {

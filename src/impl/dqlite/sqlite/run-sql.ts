@@ -30,8 +30,47 @@ interface StatementResult {
   readonly rows: SqlValue[][];
 }
 
-/** Runs every statement of `sql`, each bound with `params`. Throws SqliteError on the first failure. */
-export async function runSql(binding: SqliteBinding, db: number, sql: string, params?: SqlParams): Promise<ExecResult> {
+/**
+ * `SELECT last_insert_rowid()` prepared once for a connection, stepped and reset
+ * after each `runSql` instead of prepared and finalized every time. The owner
+ * finalizes it before closing the connection (sqlite3_close refuses while a
+ * statement is left). It reads no table, so it never reaches the VFS.
+ */
+export class LastInsertRowIdQuery {
+  private statement = 0;
+
+  constructor(
+    private readonly binding: SqliteBinding,
+    private readonly db: number,
+  ) {}
+
+  async read(): Promise<number | bigint> {
+    if (this.statement === 0) this.statement = await prepareText(this.binding, this.db, "SELECT last_insert_rowid()");
+    try {
+      const code = await this.binding.step(this.statement);
+      if (code !== SQLITE_ROW) throw failure(this.binding, this.db, code);
+      const value = this.binding.column(this.statement, 0);
+      assert(typeof value === "number" || typeof value === "bigint", "last_insert_rowid() returned no integer");
+      return value;
+    } finally {
+      await this.binding.reset(this.statement);
+    }
+  }
+
+  /** Finalizes the statement (idempotent). */
+  async finalize(): Promise<void> {
+    if (this.statement === 0) return;
+    const statement = this.statement;
+    this.statement = 0;
+    await this.binding.finalize(statement);
+  }
+}
+
+/**
+ * Runs every statement of `sql`, each bound with `params`. Throws SqliteError on
+ * the first failure. `rowId` reads the last rowid (a one-off statement without it).
+ */
+export async function runSql(binding: SqliteBinding, db: number, sql: string, params?: SqlParams, rowId?: LastInsertRowIdQuery): Promise<ExecResult> {
   const text = binding.copyIn(sql);
   const end = text.pointer + text.length;
   let next = text.pointer;
@@ -51,7 +90,7 @@ export async function runSql(binding: SqliteBinding, db: number, sql: string, pa
     binding.free(text.pointer);
   }
   const changes = binding.changes(db);
-  const lastInsertRowId = (await runStatementText(binding, db, "SELECT last_insert_rowid()")).rows[0]?.[0];
+  const lastInsertRowId = rowId !== undefined ? await rowId.read() : (await runStatementText(binding, db, "SELECT last_insert_rowid()")).rows[0]?.[0];
   assert(typeof lastInsertRowId === "number" || typeof lastInsertRowId === "bigint", "last_insert_rowid() returned no integer");
   return { columns: last.columns, rows: last.rows, changes, lastInsertRowId };
 }
@@ -86,12 +125,17 @@ async function stepToEnd(binding: SqliteBinding, db: number, statement: number, 
 
 /** Runs one statement given as text (no parameters). */
 async function runStatementText(binding: SqliteBinding, db: number, sql: string): Promise<StatementResult> {
+  return runStatement(binding, db, await prepareText(binding, db, sql), undefined);
+}
+
+/** Prepares one statement given as text; throws SqliteError if it fails or is empty. */
+async function prepareText(binding: SqliteBinding, db: number, sql: string): Promise<number> {
   const text = binding.copyIn(sql);
   try {
     const prepared = await binding.prepare(db, text.pointer);
     if (prepared.code !== SQLITE_OK) throw failure(binding, db, prepared.code);
     assert(prepared.statement !== 0, `"${sql}" prepared to no statement`);
-    return await runStatement(binding, db, prepared.statement, undefined);
+    return prepared.statement;
   } finally {
     binding.free(text.pointer);
   }

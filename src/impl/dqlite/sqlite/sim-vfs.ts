@@ -21,6 +21,11 @@
  *   closes a connection (`closing`), the EXCLUSIVE lock is refused, which makes
  *   SQLite skip its checkpoint-on-close and leave the WAL and database untouched.
  *
+ * A method whose work needs no wait (a WAL write the interceptor holds back, a lock,
+ * an unlock, a memory file) answers SQLite at once; only one that waits (on the
+ * disk, on Raft) suspends the module through `handleAsync`, which Asyncify pays for
+ * by unwinding and rewinding SQLite's stack. See `perform`.
+ *
  * One call into the module at a time (Asyncify): the engine serialises callers,
  * so the methods here never run concurrently with each other.
  */
@@ -36,11 +41,12 @@ export interface WalInterceptor {
   /**
    * Every xWrite to this database's WAL file. `write` puts bytes on the disk; the
    * interceptor decides whether and when to call it (it stays usable after this
-   * call returns, until the WAL file is closed). Returns a SQLite result code.
+   * call returns, until the WAL file is closed). Returns a SQLite result code: a
+   * number when it has it at once (SQLite goes on without suspending), else a promise.
    */
-  write(offset: number, data: Uint8Array, write: (offset: number, data: Uint8Array) => Promise<void>): Promise<number>;
-  /** Before every other VFS operation on this database's main or WAL file (read, size, truncate, sync, lock, unlock, close, main-file write). A non-OK code fails that operation with it. */
-  beforeOther(): Promise<number>;
+  write(offset: number, data: Uint8Array, write: (offset: number, data: Uint8Array) => Promise<void>): number | Promise<number>;
+  /** Before every other VFS operation on this database's main or WAL file (read, size, truncate, sync, lock, unlock, close, main-file write). A non-OK code fails that operation with it. A number when it has it at once. */
+  beforeOther(): number | Promise<number>;
 }
 
 export interface SimVfsOptions {
@@ -88,6 +94,12 @@ export class SimVfs extends VFS.Base {
   private readonly locks = new LockTable();
   private readonly closingPaths = new Set<string>();
   private readonly unexpectedErrors: unknown[] = [];
+  /**
+   * Set while a method waits through `handleAsync`: the module is suspended, and the
+   * next call of a method of this VFS is SQLite calling that one again to resume
+   * (Asyncify's rewind), for which `handleAsync` returns the result it waited for.
+   */
+  private suspended: { readonly operation: VfsOperation } | undefined;
 
   constructor(options: SimVfsOptions) {
     super();
@@ -139,7 +151,7 @@ export class SimVfs extends VFS.Base {
     }
     const role: FileRole = (flags & VFS.SQLITE_OPEN_WAL) !== 0 ? "wal" : (flags & VFS.SQLITE_OPEN_MAIN_DB) !== 0 ? "main" : "journal";
     const path = name;
-    return this.run("open", async () => {
+    return this.perform("open", async () => {
       const opened = await this.openNamed(path, flags);
       if (opened === undefined) return SQLITE_CANTOPEN;
       this.files.set(fileId, { role, path, database: this.databaseOf(path, role), ...opened });
@@ -148,10 +160,9 @@ export class SimVfs extends VFS.Base {
   }
 
   override xClose(fileId: number): number {
-    // Everything happens inside `run`: Asyncify calls a method again to resume it
-    // and it must take the same path to `handleAsync` both times (the body deletes
-    // the file, so a check before `run` would answer differently the second time).
-    return this.run("close", async () => {
+    // Everything happens inside `perform`: the body deletes the file, and Asyncify
+    // calls a method again to resume it (see `perform`).
+    return this.perform("close", async () => {
       const open = this.files.get(fileId);
       if (open === undefined) return SQLITE_OK;
       this.files.delete(fileId);
@@ -169,93 +180,72 @@ export class SimVfs extends VFS.Base {
 
   override xRead(fileId: number, data: { size: number; value: Uint8Array }, offset: number): number {
     const buffer = data as unknown as WasmBytes;
-    const open = this.files.get(fileId);
-    if (open === undefined) return this.unknownFile(fileId);
-    return this.run("read", async () => {
-      const code = await this.before(open);
-      if (code !== SQLITE_OK) return code;
-      const bytes = await open.file.read(offset, buffer.length);
-      buffer.set(bytes);
-      if (bytes.length === buffer.length) return SQLITE_OK;
-      buffer.fill(0, bytes.length);
-      return SQLITE_IOERR_SHORT_READ;
-    });
+    return this.performOn(fileId, "read", (open) =>
+      afterCode(this.before(open), () => {
+        if (open.file instanceof MemoryFile) return filled(buffer, open.file.readNow(offset, buffer.length));
+        return open.file.read(offset, buffer.length).then((bytes) => filled(buffer, bytes));
+      }),
+    );
   }
 
   override xWrite(fileId: number, data: { size: number; value: Uint8Array }, offset: number): number {
-    const bytes = (data as unknown as WasmBytes).slice();
-    const open = this.files.get(fileId);
-    if (open === undefined) return this.unknownFile(fileId);
-    return this.run("write", async () => {
+    return this.performOn(fileId, "write", (open) => {
+      // A copy: the bytes are a view of wasm memory, and may be held or written after this call.
+      const bytes = (data as unknown as WasmBytes).slice();
       const interceptor = this.interceptorOf(open);
       if (open.role === "wal" && interceptor !== undefined) {
         return interceptor.write(offset, bytes, (at, chunk) => open.file.write(at, chunk));
       }
-      const code = await this.before(open);
-      if (code !== SQLITE_OK) return code;
-      await open.file.write(offset, bytes);
-      return SQLITE_OK;
+      return afterCode(this.before(open), () => {
+        if (open.file instanceof MemoryFile) return codeOf(open.file.writeNow(offset, bytes));
+        return open.file.write(offset, bytes).then(() => SQLITE_OK);
+      });
     });
   }
 
   override xTruncate(fileId: number, size: number): number {
-    const open = this.files.get(fileId);
-    if (open === undefined) return this.unknownFile(fileId);
-    return this.run("truncate", async () => {
-      const code = await this.before(open);
-      if (code !== SQLITE_OK) return code;
-      await open.file.truncate(size);
-      return SQLITE_OK;
-    });
+    return this.performOn(fileId, "truncate", (open) =>
+      afterCode(this.before(open), () => {
+        if (open.file instanceof MemoryFile) return codeOf(open.file.truncateNow(size));
+        return open.file.truncate(size).then(() => SQLITE_OK);
+      }),
+    );
   }
 
   override xSync(fileId: number, _flags: number): number {
-    const open = this.files.get(fileId);
-    if (open === undefined) return this.unknownFile(fileId);
-    return this.run("sync", async () => {
-      const code = await this.before(open);
-      if (code !== SQLITE_OK) return code;
-      await open.file.sync();
-      if (open.directorySyncPending && this.disk !== undefined) {
-        await this.disk.syncDirectory(parentOf(open.path));
-        open.directorySyncPending = false;
-      }
-      return SQLITE_OK;
-    });
+    return this.performOn(fileId, "sync", (open) =>
+      afterCode(this.before(open), async () => {
+        await open.file.sync();
+        if (open.directorySyncPending && this.disk !== undefined) {
+          await this.disk.syncDirectory(parentOf(open.path));
+          open.directorySyncPending = false;
+        }
+        return SQLITE_OK;
+      }),
+    );
   }
 
   override xFileSize(fileId: number, size: DataView): number {
-    const open = this.files.get(fileId);
-    if (open === undefined) return this.unknownFile(fileId);
-    return this.run("size", async () => {
-      const code = await this.before(open);
-      if (code !== SQLITE_OK) return code;
-      size.setBigInt64(0, BigInt(await open.file.size()), true);
-      return SQLITE_OK;
-    });
+    return this.performOn(fileId, "size", (open) =>
+      afterCode(this.before(open), () => {
+        if (open.file instanceof MemoryFile) return codeOf(size.setBigInt64(0, BigInt(open.file.sizeNow()), true));
+        return open.file.size().then((bytes) => codeOf(size.setBigInt64(0, BigInt(bytes), true)));
+      }),
+    );
   }
 
   override xLock(fileId: number, level: number): number {
-    const open = this.files.get(fileId);
-    if (open === undefined) return this.unknownFile(fileId);
-    if (open.role !== "main") return SQLITE_OK;
-    return this.run("lock", async () => {
+    return this.performOn(fileId, "lock", (open) => {
+      if (open.role !== "main") return SQLITE_OK;
       if (level === LOCK_EXCLUSIVE && this.closingPaths.has(open.path)) return SQLITE_BUSY;
-      const code = await this.before(open);
-      if (code !== SQLITE_OK) return code;
-      return this.locks.lock(open.path, fileId, level) ? SQLITE_OK : SQLITE_BUSY;
+      return afterCode(this.before(open), () => (this.locks.lock(open.path, fileId, level) ? SQLITE_OK : SQLITE_BUSY));
     });
   }
 
   override xUnlock(fileId: number, level: number): number {
-    const open = this.files.get(fileId);
-    if (open === undefined) return this.unknownFile(fileId);
-    if (open.role !== "main") return SQLITE_OK;
-    return this.run("unlock", async () => {
-      const code = await this.before(open);
-      if (code !== SQLITE_OK) return code;
-      this.locks.unlock(open.path, fileId, level);
-      return SQLITE_OK;
+    return this.performOn(fileId, "unlock", (open) => {
+      if (open.role !== "main") return SQLITE_OK;
+      return afterCode(this.before(open), () => codeOf(this.locks.unlock(open.path, fileId, level)));
     });
   }
 
@@ -279,7 +269,7 @@ export class SimVfs extends VFS.Base {
   }
 
   override xDelete(name: string, syncDirectory: number): number {
-    return this.run("delete", async () => {
+    return this.perform("delete", async () => {
       if (this.disk === undefined) {
         this.memoryFiles.delete(name);
         return SQLITE_OK;
@@ -291,7 +281,7 @@ export class SimVfs extends VFS.Base {
   }
 
   override xAccess(name: string, _flags: number, result: DataView): number {
-    return this.run("access", async () => {
+    return this.perform("access", async () => {
       const exists = this.disk === undefined ? this.memoryFiles.has(name) : await this.disk.exists(name);
       result.setInt32(0, exists ? 1 : 0, true);
       return SQLITE_OK;
@@ -316,10 +306,10 @@ export class SimVfs extends VFS.Base {
     return { file: await this.disk.open(path, { create: true }), directorySyncPending: true };
   }
 
-  /** Runs the interceptor's `beforeOther` for a database's main or WAL file. */
-  private before(open: OpenFile): Promise<number> {
+  /** Runs the interceptor's `beforeOther` for a database's main or WAL file: a code at once when it has one. */
+  private before(open: OpenFile): number | Promise<number> {
     const interceptor = this.interceptorOf(open);
-    return interceptor === undefined ? Promise.resolve(SQLITE_OK) : interceptor.beforeOther();
+    return interceptor === undefined ? SQLITE_OK : interceptor.beforeOther();
   }
 
   private interceptorOf(open: OpenFile): WalInterceptor | undefined {
@@ -339,11 +329,43 @@ export class SimVfs extends VFS.Base {
     return SQLITE_IOERR;
   }
 
-  /** Runs a method's body on the Asyncify stack, turning failures into result codes (see the file's comment). */
-  private run(operation: VfsOperation, body: () => Promise<number>): number {
+  /** `perform` for a method on an open file; an unknown file id is a bug (see `unknownFile`). */
+  private performOn(fileId: number, operation: VfsOperation, body: (open: OpenFile) => number | Promise<number>): number {
+    return this.perform(operation, () => {
+      const open = this.files.get(fileId);
+      return open === undefined ? this.unknownFile(fileId) : body(open);
+    });
+  }
+
+  /**
+   * Runs a method's body, turning failures into result codes (see the file's
+   * comment). A body that has its code at once answers SQLite at once. One that
+   * returns a promise suspends the module through `handleAsync` (Asyncify unwinds
+   * SQLite's stack); once the promise settles Asyncify rewinds, calling the same
+   * method again, and that call must reach `handleAsync` without running the body
+   * again: it returns the settled code. Nothing else can call into this VFS
+   * meanwhile (one call into the module at a time), so the next call after a
+   * suspension is always that rewind.
+   */
+  private perform(operation: VfsOperation, body: () => number | Promise<number>): number {
+    const suspended = this.suspended;
+    if (suspended !== undefined) {
+      this.suspended = undefined;
+      if (suspended.operation !== operation) this.unexpectedErrors.push(new Error(`SimVfs: ${operation} called while ${suspended.operation} was suspended`));
+      return this.handleAsync(() => Promise.reject(new Error("SimVfs: a rewind ran its body")));
+    }
+    let result: number | Promise<number>;
+    try {
+      result = body();
+    } catch (error) {
+      return this.failureCode(operation, error);
+    }
+    if (typeof result === "number") return result;
+    const pending = result;
+    this.suspended = { operation };
     return this.handleAsync(async () => {
       try {
-        return await body();
+        return await pending;
       } catch (error) {
         return this.failureCode(operation, error);
       }
@@ -362,4 +384,23 @@ export class SimVfs extends VFS.Base {
 function parentOf(path: string): string {
   const cut = path.lastIndexOf("/");
   return cut <= 0 ? "/" : path.slice(0, cut);
+}
+
+/** `next` once `code` is known, if it is SQLITE_OK; at once when `code` is a number. */
+function afterCode(code: number | Promise<number>, next: () => number | Promise<number>): number | Promise<number> {
+  if (typeof code === "number") return code === SQLITE_OK ? next() : code;
+  return code.then((settled) => (settled === SQLITE_OK ? next() : settled));
+}
+
+/** SQLITE_OK after a step that returns nothing. */
+function codeOf(_done: void): number {
+  return SQLITE_OK;
+}
+
+/** Copies `bytes` into SQLite's buffer; a short read is zero-filled and reported as SQLite requires. */
+function filled(buffer: WasmBytes, bytes: Uint8Array): number {
+  buffer.set(bytes);
+  if (bytes.length === buffer.length) return SQLITE_OK;
+  buffer.fill(0, bytes.length);
+  return SQLITE_IOERR_SHORT_READ;
 }

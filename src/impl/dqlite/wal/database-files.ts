@@ -113,6 +113,8 @@ export class DiskDatabaseFiles implements DatabaseFiles {
   private tailDirty: boolean;
   /** A restore or clear replaced this object: the FSM must not use it any more. */
   private retired = false;
+  /** The WAL, open from its first use until this object is retired (see `withWal`). */
+  private wal: FileHandle | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   /** @internal Use DiskDatabaseStore.open / restore. */
@@ -228,9 +230,14 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     });
   }
 
-  /** @internal The store replaced this object (restore, clear). */
+  /** @internal The store replaced this object (restore, clear): its WAL handle is closed after what is queued. */
   retire(): void {
     this.retired = true;
+    void this.serialize(async () => {
+      const wal = this.wal;
+      this.wal = undefined;
+      await wal?.close();
+    }).catch(() => undefined);
   }
 
   /** Runs operations one at a time, in call order, whatever each one's outcome. */
@@ -369,8 +376,18 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     }
   }
 
-  /** Opens the WAL (creating it if absent) for `use`, and closes it whatever happens. */
+  /**
+   * Runs `use` on the WAL, opened (created if absent) at the first use and kept open
+   * until `retire`, as a server keeps its files open: the file stays the same one
+   * meanwhile (SQLite never deletes the WAL here: its connections close without a
+   * checkpoint; the store replaces a database's files only through a new object).
+   */
   private async withWal<T>(use: (wal: FileHandle) => Promise<T>): Promise<T> {
+    if (!this.retired) {
+      this.wal ??= await this.disk.open(this.walPath, { create: true });
+      return use(this.wal);
+    }
+    // A read of retired files (a snapshot racing a restore): opened for this use only.
     const wal = await this.disk.open(this.walPath, { create: true });
     try {
       return await use(wal);
