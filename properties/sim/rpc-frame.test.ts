@@ -13,7 +13,7 @@ import { RPC_FRAME_BYTES_MAX, RPC_VALUE_DEPTH_MAX } from "../../src/sim/net/rpc.
 import { wireValueProblem } from "../../src/sim/net/rpc/wire-value.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { frameArbitrary } from "./_support/rpc-arbitraries.ts";
-import { concatenate } from "./_support/byte-pattern.ts";
+import { concatenate } from "../_support/bytes.ts";
 
 /** Feeds `bytes` to a reader in chunks cut at `cuts`, collecting what it yields. */
 function readAll(bytes: Uint8Array, cuts: readonly number[]): Array<Frame | string> {

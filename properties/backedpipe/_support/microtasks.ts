@@ -39,14 +39,3 @@ export function streamBytes(fromPosition: number, length: number): Uint8Array {
   return bytes;
 }
 
-/** Concatenates chunks. */
-export function concatenate(chunks: readonly Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const result = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    result.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return result;
-}

@@ -8,7 +8,8 @@ import { PAGE_SIZE } from "../../../src/impl/dqlite/types.ts";
 import type { FrameBatch } from "../../../src/impl/dqlite/types.ts";
 import { DATABASE_PATH, DIRECTORY, nodeFiles, nodeWithStore, WAL_PATH } from "./_support/node-database.ts";
 import { emptyDatabaseTemplate, loadSqlite } from "./_support/wa-sqlite.ts";
-import { concatenate, patternPage } from "./_support/wal-builder.ts";
+import { concatenate } from "../../_support/bytes.ts";
+import { patternPage } from "./_support/wal-builder.ts";
 
 let template: Uint8Array;
 beforeAll(async () => {

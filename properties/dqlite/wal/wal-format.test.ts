@@ -19,7 +19,8 @@ import {
 import type { ParsedWal, WalHeader } from "../../../src/impl/dqlite/wal/wal-format.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { BROKEN_READERS, brokenDatabaseImage, brokenParseWal, decodeWalHeaderWithoutChecksum } from "./_fixtures/broken-wal-format.ts";
-import { buildWal, concatenate, expectedRecovery, flatFrames, patternPage } from "./_support/wal-builder.ts";
+import { concatenate } from "../../_support/bytes.ts";
+import { buildWal, expectedRecovery, flatFrames, patternPage } from "./_support/wal-builder.ts";
 import type { TransactionSpec, WalSpec } from "./_support/wal-builder.ts";
 
 const uint32 = fc.integer({ min: 0, max: 0xffffffff });

@@ -33,6 +33,7 @@ import { emptyRoute, type Header, type Route } from "../../../src/impl/gazette/p
 import { serveJournal, type JournalHandler } from "../../../src/impl/gazette/protocol/rpc-binding.ts";
 import type { Status } from "../../../src/impl/gazette/protocol/status.ts";
 import { BROKER_PORT, BROKER_ZONE, type ModelJournal, type ModelStore } from "./model-store.ts";
+import { concatenate as concat } from "../../_support/bytes.ts";
 
 export type ReadFault =
   | { kind: "status"; status: Status }
@@ -234,12 +235,3 @@ function applyRegisters(registers: LabelSet, union: LabelSet | undefined, subtra
   return out;
 }
 
-export function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
-}

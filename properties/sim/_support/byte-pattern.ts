@@ -49,13 +49,3 @@ export class ByteLog {
   }
 }
 
-/** The bytes of `parts` joined in order. */
-export function concatenate(parts: readonly Uint8Array[]): Uint8Array {
-  const result = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    result.set(part, offset);
-    offset += part.length;
-  }
-  return result;
-}

@@ -2,6 +2,7 @@
  * Raw command bytes in the codec's layout (fsm/commands.ts) with any values at all,
  * valid or not: what a damaged or hostile log entry may hold. Test-only.
  */
+import { concatenate } from "../../../_support/bytes.ts";
 
 /** One field as the codec lays it out. `text` is NUL-terminated and zero-padded to 8 bytes unless `raw`. */
 export type RawField =
@@ -12,15 +13,7 @@ export type RawField =
 
 /** A command: the 8-byte header (format, tag, reserved bytes) and `fields`, little-endian. */
 export function rawCommand(tag: number, fields: readonly RawField[], header: { format?: number; reserved?: number } = {}): Uint8Array {
-  const parts: Uint8Array[] = [new Uint8Array([header.format ?? 1, tag, header.reserved ?? 0, 0, 0, 0, 0, 0])];
-  for (const field of fields) parts.push(fieldBytes(field));
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
+  return concatenate([new Uint8Array([header.format ?? 1, tag, header.reserved ?? 0, 0, 0, 0, 0, 0]), ...fields.map(fieldBytes)]);
 }
 
 /** A Frames command's fields in order, each overridable. */

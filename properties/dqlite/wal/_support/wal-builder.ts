@@ -4,6 +4,7 @@
  */
 import { encodeWalFrames, encodeWalHeader, decodeWalHeader, chainAfterHeader } from "../../../../src/impl/dqlite/wal/wal-format.ts";
 import type { WalChecksum } from "../../../../src/impl/dqlite/wal/wal-format.ts";
+import { concatenate } from "../../../_support/bytes.ts";
 
 export interface FrameSpec {
   readonly pageNumber: number;
@@ -87,12 +88,3 @@ export function expectedRecovery(
   return { committedFrameCount, framesAfterCommit: frames.length - committedFrameCount, image };
 }
 
-export function concatenate(parts: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
