@@ -406,9 +406,4 @@ describe("sim.fault-plan.arbitrary-fields: faultPlanArbitrary draws every field 
     ];
     expect(expected.filter((field) => !seen.has(field))).toEqual([]);
   });
-
-  it("keeps the default latency when asked to (latencyChanges: false)", () => {
-    const plans = fc.sample(faultPlanArbitrary({ hosts: ["a", "b"], durationMs: 1000, kinds: ["link-quality"], latencyChanges: false }), { numRuns: 200, seed: 7 });
-    expect(plans.flatMap((plan) => plan.faults).filter((event) => event.kind === "link-quality" && event.latencyMsMean !== undefined)).toEqual([]);
-  });
 });

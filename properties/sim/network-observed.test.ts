@@ -9,7 +9,8 @@
  * - No datagram arrives that was not sent, changed, at another host, or across a link the plan blocked at its send or its arrival; no stream byte is read after a partition cut its pair since the connection was accepted.
  * - Nothing is handed to an incarnation the plan has crashed or paused, and no stream byte is read after its writer's incarnation crashed.
  * - A datagram sent while the plan clogs its link arrives no earlier than the clog's end.
- * - A datagram sent on a link the plan keeps open and loss-free for its whole flight, to a receiver that runs throughout, arrives; a stream between hosts the plan never cuts, crashes, pauses or clogs delivers every byte.
+ * - A datagram sent on a link the plan keeps open and loss-free for its whole flight, to a receiver that runs throughout, arrives; a stream between hosts the plan never cuts, crashes, pauses or clogs, and whose links stay fast enough for its dial and its bytes, delivers every byte.
+ * - A datagram arrives no sooner than the least latency its link had at its send, and, to a receiver running throughout, no later than the most latency it had then (or an earlier datagram on the FIFO link had), a clog or a reorder allow: a latency change reaches only what is sent after it, on its own link.
  * - Per link, as the plan set its quality at the send: no datagram arrives more than twice, none twice without duplication, and without reordering they arrive in the order sent.
  * - Faults undone by their own duration (an isolation from some hosts or all, both ways or outbound only, possibly nested in another; a crash restarted after a while) block and restore exactly their own links and hosts: the three properties above hold on plans full of them.
  *
@@ -26,6 +27,9 @@ import {
   crashKeepsDatagramHandlersWorld,
   duplicatingLinksWorld,
   healLeavesOneLinkWorld,
+  latencyIgnoredWorld,
+  latencyOnEveryLinkWorld,
+  latencyReachesInFlightWorld,
   lossyLinksWorld,
   oneWayReversedWorld,
   partitionBlindWorld,
@@ -36,31 +40,30 @@ import {
   reorderingDatagramsWorld,
   undoOpensSharedLinksWorld,
 } from "./_fixtures/kernel-networks.ts";
-import { FaultTimeline } from "./_support/fault-timeline.ts";
+import { DEFAULT_LATENCY_MS_MEAN, FaultTimeline } from "./_support/fault-timeline.ts";
 import { expectCaught } from "./_support/find-counterexample.ts";
 import { invariant } from "./_support/invariant.ts";
 import {
+  DIAL_TIMEOUT_MS,
   HEADER_BYTES,
   HOSTS,
   readHeader,
   runWorkload,
   workloadArbitrary,
   type DatagramEvent,
+  type DatagramSpec,
+  type HostName,
   type NetworkWorkload,
   type Observed,
+  type StreamSpec,
 } from "./_support/network-workload.ts";
 import { realWorld, type WorldFactory } from "./_support/world-factory.ts";
 
-/**
- * The longest one-way latency of the default link quality, and the longest extra
- * delay of a reordered datagram. The timeline does not model latency changes, so the
- * plans here keep the default latency (faultPlanArbitrary's `latencyChanges: false`).
- */
-const LATENCY_MS_MAX = 5;
+/** The longest extra delay of a reordered datagram (plans change latency, never this). */
 const REORDER_DELAY_MS_MAX = 5;
 const RUN_MS = 2500;
 
-/** A link of its own quality for a while (TigerBeetle's packet simulator degrades paths). */
+/** A link of its own quality and latency for a while (TigerBeetle's packet simulator degrades paths). */
 const linkEpisode: fc.Arbitrary<FaultEvent[]> = fc
   .record({
     atMs: fc.integer({ min: 0, max: 1000 }),
@@ -69,10 +72,12 @@ const linkEpisode: fc.Arbitrary<FaultEvent[]> = fc
     loss: fc.constantFrom(0, 0, 0.3),
     duplicate: fc.constantFrom(0, 0, 0.3),
     reorder: fc.constantFrom(0, 0, 0.5),
+    latency: fc.constantFrom(undefined, undefined, 2, 40),
   })
-  .map(({ atMs, durationMs, pair: [from, to], loss, duplicate, reorder }): FaultEvent[] => [
-    { atMs, kind: "link-quality", from, to, lossProbability: loss, duplicateProbability: duplicate, reorderProbability: reorder },
-    { atMs: atMs + durationMs, kind: "link-quality", from, to, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },
+  .map(({ atMs, durationMs, pair: [from, to], loss, duplicate, reorder, latency }): FaultEvent[] => [
+    { atMs, kind: "link-quality", from, to, lossProbability: loss, duplicateProbability: duplicate, reorderProbability: reorder, ...(latency === undefined ? {} : { latencyMsMean: latency }) },
+    { atMs: atMs + durationMs, kind: "link-quality", from, to, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0,
+      ...(latency === undefined ? {} : { latencyMsMean: DEFAULT_LATENCY_MS_MEAN }) },
   ]);
 
 /**
@@ -111,13 +116,13 @@ const nestedIsolations: fc.Arbitrary<FaultEvent[]> = fc
 
 /** Every kind of fault of the plan arbitrary, plus links degraded one by one. */
 const planArbitrary: fc.Arbitrary<FaultPlan> = fc
-  .tuple(faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, latencyChanges: false }), fc.array(linkEpisode, { maxLength: 3 }))
+  .tuple(faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000 }), fc.array(linkEpisode, { maxLength: 3 }))
   .map(([plan, episodes]) => normalizePlan({ ...plan, faults: [...plan.faults, ...episodes.flat()] }));
 
 /** The network faults of the plan arbitrary, plus faults undone by their own duration, some nested in others. */
 const ownUndoPlanArbitrary: fc.Arbitrary<FaultPlan> = fc
   .tuple(
-    faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, kinds: ["partition", "isolate", "crash"], latencyChanges: false }),
+    faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, kinds: ["partition", "isolate", "crash"] }),
     fc.array(ownUndoEvent, { maxLength: 4 }),
     fc.array(nestedIsolations, { maxLength: 2 }),
   )
@@ -125,6 +130,41 @@ const ownUndoPlanArbitrary: fc.Arbitrary<FaultPlan> = fc
 
 const observedWorkload = workloadArbitrary(undefined, { streamsMin: 2, streamsMax: 6, datagramsMin: 40, datagramsMax: 80, plan: planArbitrary });
 const ownUndoWorkload = workloadArbitrary(undefined, { streamsMin: 2, streamsMax: 6, datagramsMin: 40, datagramsMax: 80, plan: ownUndoPlanArbitrary });
+
+/** One link's latency stepped a few times, then restored: a link growing slow, then slower, or faster again. */
+const latencySteps: fc.Arbitrary<FaultEvent[]> = fc
+  .record({
+    atMs: fc.integer({ min: 0, max: 1000 }),
+    stepMs: fc.integer({ min: 1, max: 200 }),
+    pair: fc.tuple(fc.constantFrom(...HOSTS), fc.constantFrom(...HOSTS)).filter(([from, to]) => from !== to),
+    means: fc.array(fc.constantFrom(2, 40, 150), { minLength: 1, maxLength: 3 }),
+  })
+  .map(({ atMs, stepMs, pair: [from, to], means }): FaultEvent[] => [
+    ...means.map((latencyMsMean, step): FaultEvent => ({ atMs: atMs + step * stepMs, kind: "link-quality", from, to, latencyMsMean })),
+    { atMs: atMs + means.length * stepMs, kind: "link-quality", from, to, latencyMsMean: DEFAULT_LATENCY_MS_MEAN },
+  ]);
+
+/** Every kind of fault of the plan arbitrary and links degraded one by one, plus latency stepped on some links. */
+const latencyPlanArbitrary: fc.Arbitrary<FaultPlan> = fc
+  .tuple(planArbitrary, fc.array(latencySteps, { minLength: 1, maxLength: 3 }))
+  .map(([plan, steps]) => normalizePlan({ ...plan, faults: [...plan.faults, ...steps.flat()] }));
+
+/** Datagrams sent on each one-link latency change's link shortly before it, so that it lands while they fly. */
+function withSendsBeforeChanges(workload: NetworkWorkload, offsetsMs: readonly number[]): NetworkWorkload {
+  const sends: DatagramSpec[] = workload.plan.faults.flatMap((event) => {
+    if (event.kind !== "link-quality" || event.latencyMsMean === undefined || event.from === undefined || event.to === undefined) return [];
+    const [from, to] = [event.from as HostName, event.to as HostName];
+    return offsetsMs.map((offsetMs) => ({ atMs: Math.max(0, event.atMs - offsetMs), from, to }));
+  });
+  return { ...workload, datagrams: [...workload.datagrams, ...sends] };
+}
+
+const latencyWorkload: fc.Arbitrary<NetworkWorkload> = fc
+  .tuple(
+    workloadArbitrary(undefined, { streamsMax: 2, datagramsMin: 20, datagramsMax: 60, plan: latencyPlanArbitrary }),
+    fc.array(fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true })), { minLength: 1, maxLength: 4 }),
+  )
+  .map(([workload, offsetsMs]) => withSendsBeforeChanges(workload, offsetsMs));
 
 interface Judged {
   workload: NetworkWorkload;
@@ -212,11 +252,15 @@ function checkClogHolds(judged: Judged): void {
 // ---------------------------------------------------------------------------
 // What must arrive arrives
 
-/** The latest a datagram sent at `time` may arrive, given the plan's clogs and quality of its link. */
+/**
+ * The latest a datagram sent at `time` may arrive, given the plan's clogs and quality of
+ * its link: behind a clog, or after the latency in force at its send (or behind an earlier
+ * datagram on the FIFO link that drew more), plus the extra delay of a reordered one.
+ */
 function flightEnd(timeline: FaultTimeline, send: DatagramEvent): number {
-  const held = Math.max(send.time, timeline.clogCeiling(send.from, send.to, send.time));
+  const held = Math.max(timeline.clogCeiling(send.from, send.to, send.time), timeline.latestInOrderArrival(send.from, send.to, send.time));
   const reorder = timeline.qualityBound(send.from, send.to, send.time).reorderProbability > 0 ? REORDER_DELAY_MS_MAX : 0;
-  return held + LATENCY_MS_MAX + reorder;
+  return held + reorder;
 }
 
 /** The incarnation of `host` that runs throughout [start, end], by the plan; undefined if none does. */
@@ -231,16 +275,35 @@ function checkDatagramsArrive({ timeline, observed }: Judged): void {
     const end = flightEnd(timeline, send);
     const receiver = runningThroughout(timeline, send.to, send.time, end);
     if (timeline.qualityBound(send.from, send.to, send.time).lossProbability > 0) continue;
-    if (receiver === undefined || !timeline.openThroughout(send.from, send.to, send.time, end)) continue;
+    if (end >= RUN_MS || receiver === undefined || !timeline.openThroughout(send.from, send.to, send.time, end)) continue;
     const arrivals = observed.datagramsReceived.filter((receipt) => receipt.index === send.index && receipt.incarnation === receiver);
     invariant(arrivals.length > 0, () => `${describeDatagram(send)} never arrived, on a link the plan kept open and loss-free until t=${end}, to a receiver running throughout`);
   }
 }
 
-function checkStreamsComplete({ timeline, observed, workload }: Judged): void {
+/** The most any host's clock drifts in the plan (a host-local wait lasts up to 1 / (1 - drift) of its length). */
+function driftMax(plan: FaultPlan): number {
+  return Math.max(0, ...plan.faults.map((event) => (event.kind === "clock-skew" ? Math.abs(event.drift ?? 0) : 0)));
+}
+
+/**
+ * The stream's dial and bytes fit the run at the most latency the plan sets on its links
+ * from the dial on: the round trip within the dial's timeout, the last byte and the
+ * end-of-stream by the run's end (one round trip, the writer's gaps, one more flight).
+ */
+function streamFitsLatency(judged: Judged, spec: StreamSpec, dialAt: number): boolean {
+  const { timeline, workload } = judged;
+  const latencyMs = Math.max(timeline.latencyMsMaxDuring(spec.from, spec.to, dialAt, RUN_MS), timeline.latencyMsMaxDuring(spec.to, spec.from, dialAt, RUN_MS));
+  const drift = driftMax(workload.plan);
+  const gapsMs = spec.chunks.reduce((sum, chunk) => sum + chunk.gapMs, 0) / (1 - drift);
+  return 2 * latencyMs < DIAL_TIMEOUT_MS / (1 + drift) && dialAt + 3 * latencyMs + gapsMs < RUN_MS;
+}
+
+function checkStreamsComplete(judged: Judged): void {
+  const { timeline, observed, workload } = judged;
   for (const [index, writer] of observed.writers) {
     const spec = workload.streams[index];
-    if (spec === undefined) continue;
+    if (spec === undefined || !streamFitsLatency(judged, spec, writer.dialAt)) continue;
     const { from, to } = spec;
     const untouched = runningThroughout(timeline, from, writer.dialAt, RUN_MS) !== undefined && runningThroughout(timeline, to, writer.dialAt, RUN_MS) !== undefined
       && timeline.openThroughout(from, to, writer.dialAt, RUN_MS) && timeline.openThroughout(to, from, writer.dialAt, RUN_MS)
@@ -254,6 +317,24 @@ function checkStreamsComplete({ timeline, observed, workload }: Judged): void {
     const receipt = observed.streams.find((candidate) => readHeader(candidate.bytes.view()) === index);
     invariant(receipt !== undefined, () => `${what} never reached its reader`);
     invariant(receipt.outcome === "eof" && receipt.bytes.length === total, () => `${what} delivered ${receipt.bytes.length} of ${total} bytes, then ${receipt.outcome}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Each datagram takes the latency its link had at its send
+
+function checkLatency(judged: Judged): void {
+  const { timeline, observed } = judged;
+  for (const receipt of observed.datagramsReceived) {
+    const send = sendOf(judged, receipt);
+    const { minMs } = timeline.latencyBound(send.from, send.to, send.time);
+    invariant(receipt.time >= send.time + minMs,
+      () => `${describeDatagram(send)} arrived at t=${receipt.time}, sooner than the ${minMs} ms its link's latency allows at the send`);
+    // A paused receiver holds what arrives: only one running throughout must take it in time.
+    const end = flightEnd(timeline, send);
+    if (runningThroughout(timeline, receipt.to, send.time, end) !== receipt.incarnation) continue;
+    invariant(receipt.time <= end,
+      () => `${describeDatagram(send)} arrived at t=${receipt.time}, after t=${end}, the latest its link's latency (${timeline.latencyBound(send.from, send.to, send.time).maxMs} ms at most at the send) and clogs allow`);
   }
 }
 
@@ -344,6 +425,18 @@ const properties: Array<{ name: string; title: string; check: Check; broken: Arr
       ["a link's quality set on the reverse link", qualityOnReverseLinkWorld],
       ["links that lose datagrams whatever their quality", lossyLinksWorld],
     ],
+  },
+  {
+    name: "sim.network.latency",
+    title: "each datagram arrives within the latency the plan set on its link when it was sent",
+    check: checkLatency,
+    broken: [
+      ["links that ignore latency changes", latencyIgnoredWorld],
+      ["a link's latency change applied to every link", latencyOnEveryLinkWorld],
+      ["a link's quality set on the reverse link", qualityOnReverseLinkWorld],
+      ["a latency change that also slows datagrams already in flight", latencyReachesInFlightWorld],
+    ],
+    workloads: latencyWorkload,
   },
   {
     name: "sim.network.link-quality",

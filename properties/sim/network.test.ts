@@ -76,9 +76,14 @@ function withProbes(workload: NetworkWorkload): { workload: NetworkWorkload; dat
   return { workload: { ...workload, datagrams, streams }, datagramProbes, streamProbes };
 }
 
+/** The probes' time to arrive, from the latest arrival of what the links carried at the heal (a FIFO link may hold a probe behind it). */
+const PROBE_WINDOW_MS = 1000;
+
 async function checkHealResumes(makeWorld: WorldFactory, original: NetworkWorkload): Promise<void> {
   const { workload, datagramProbes, streamProbes } = withProbes(original);
-  const { observed } = await runWorkload(makeWorld, workload, { healAllAtMs: HEAL_ALL_AT_MS, untilMs: 3000 });
+  const timeline = new FaultTimeline({ hosts: HOSTS, plan: workload.plan, healAllAtMs: HEAL_ALL_AT_MS });
+  const untilMs = Math.max(3000, timeline.latestArrivalOfAny(HEAL_ALL_AT_MS) + PROBE_WINDOW_MS);
+  const { observed } = await runWorkload(makeWorld, workload, { healAllAtMs: HEAL_ALL_AT_MS, untilMs });
   for (const index of datagramProbes) {
     const spec = workload.datagrams[index] as DatagramSpec;
     invariant(observed.datagramsReceived.some((receipt) => receipt.index === index),
@@ -127,9 +132,11 @@ function checkReceipt(workload: NetworkWorkload, receipt: StreamReceipt, timelin
 }
 
 async function checkStreamPrefix(makeWorld: WorldFactory, workload: NetworkWorkload): Promise<void> {
-  const { observed } = await runWorkload(makeWorld, workload, { healAllAtMs: 2500, untilMs: 4000 });
   const timeline = new FaultTimeline({ hosts: HOSTS, plan: workload.plan, healAllAtMs: 2500 });
-  for (const receipt of observed.streams) checkReceipt(workload, receipt, timeline, 4000);
+  // Bytes a slow link carries at the heal-all still land, after their latency: a stream is not stalled before they could.
+  const endMs = Math.max(4000, timeline.latestArrivalOfAny(2500) + 500);
+  const { observed } = await runWorkload(makeWorld, workload, { healAllAtMs: 2500, untilMs: endMs });
+  for (const receipt of observed.streams) checkReceipt(workload, receipt, timeline, endMs);
 }
 
 const streamWorkload = workloadArbitrary(undefined, { streamsMax: 10, datagramsMax: 0 });

@@ -5,12 +5,14 @@
  * duplicating links, streams that forget their ordering, down hosts that look
  * partitioned, and crashes that leave connections open. Some break the link table
  * itself (a partition that forgets a direction or cuts the wrong one, a heal that
- * leaves a link cut, a quality or clog set on the wrong link): the kind of bug that
+ * leaves a link cut, a quality or clog set on the wrong link, a latency change ignored,
+ * spread to every link or reaching datagrams already in flight): the kind of bug that
  * a property asking the same table cannot see.
  */
 import type { Datagram } from "../../../src/sim/env.ts";
 import type { Incarnation } from "../../../src/sim/host.ts";
 import type { LinkQuality } from "../../../src/sim/net/links.ts";
+import type { LatencyDistribution } from "../../../src/sim/random.ts";
 import type { StreamEndpoint } from "../../../src/sim/net/stream.ts";
 import { World } from "../../../src/sim/world.ts";
 import type { WorldFactory } from "../_support/world-factory.ts";
@@ -192,4 +194,52 @@ export const crashKeepsDatagramHandlersWorld: WorldFactory = patchedWorld((world
 export const partitionKeepsStreamsWorld: WorldFactory = patchedWorld((world) => {
   world.network.partition = (groups, oneWay = false) => void world.links.partition(groups, oneWay);
   world.network.isolate = (host) => void world.links.isolate(host, world.hosts.map((each) => each.name));
+});
+
+/** Links that ignore latency changes: every link keeps the latency it had. */
+export const latencyIgnoredWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const setQuality = links.setQuality.bind(links);
+  links.setQuality = ({ latency: _latency, ...quality }, from, to) => setQuality(quality, from, to);
+});
+
+/** A link's latency change is set on every link (as if the event named none). */
+export const latencyOnEveryLinkWorld: WorldFactory = patchedWorld((world) => {
+  const links = world.links;
+  const setQuality = links.setQuality.bind(links);
+  links.setQuality = (quality, from, to) => {
+    setQuality(quality, from, to);
+    if (quality.latency !== undefined && from !== undefined) setQuality({ latency: quality.latency });
+  };
+});
+
+function meanMsOf(latency: LatencyDistribution): number {
+  return "meanMs" in latency ? latency.meanMs : 0;
+}
+
+/**
+ * A latency change reaches datagrams already in flight: one that lands while its link is
+ * slower than at its send waits until its flight is stretched to the new mean.
+ */
+export const latencyReachesInFlightWorld: WorldFactory = patchedWorld((world) => {
+  const network = world.network as unknown as { sendDatagram(incarnation: Incarnation, to: string, ...rest: unknown[]): void };
+  const sendDatagram = network.sendDatagram.bind(world.network);
+  const scheduler = world.scheduler;
+  const at = scheduler.at.bind(scheduler);
+  network.sendDatagram = (incarnation, to, ...rest) => {
+    const from = incarnation.host;
+    const sentAt = scheduler.now;
+    const meanAtSend = meanMsOf(world.links.qualityOf(from, to).latency);
+    // Only while this send schedules its arrivals.
+    scheduler.at = (time, callback, options) => at(time, () => {
+      const meanNow = meanMsOf(world.links.qualityOf(from, to).latency);
+      if (meanNow <= meanAtSend) return callback();
+      at(sentAt + ((time - sentAt) * meanNow) / meanAtSend, callback, options);
+    }, options);
+    try {
+      sendDatagram(incarnation, to, ...rest);
+    } finally {
+      delete (scheduler as unknown as Record<string, unknown>).at;
+    }
+  };
 });

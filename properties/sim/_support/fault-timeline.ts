@@ -16,6 +16,12 @@
  * unblocks only what it blocked, and nothing once a heal came between; a crash with
  * its own duration restarts the host when it ends (if down, and not after the
  * heal-all). Role targets ("@leader") are the world's to resolve: the timeline refuses them.
+ *
+ * Latency: a link's mean latency is the one its last link-quality event set (a link's
+ * own quality starts from the base in force when first set, as for loss), and each
+ * message draws its latency when it is sent, from the link's mean then: a change never
+ * reaches messages already in flight. A FIFO link may hold a message behind an earlier
+ * one that drew more (`latestInOrderArrival`).
  */
 import type { FaultEvent, FaultPlan } from "../../../src/sim/faults/plan.ts";
 
@@ -24,9 +30,25 @@ export interface ModelQuality {
   readonly lossProbability: number;
   readonly duplicateProbability: number;
   readonly reorderProbability: number;
+  readonly latencyMsMean: number;
 }
 
-export const PERFECT_QUALITY: ModelQuality = { lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 };
+/**
+ * The network's latency contract, restated (README, "Network"; net/links.ts): a healthy
+ * link's mean one-way latency, and a link of mean m delays each message by at least
+ * 0.4 m and at most 10 m (a slow link has the healthy link's shape, longer).
+ */
+export const DEFAULT_LATENCY_MS_MEAN = 0.5;
+const LATENCY_MIN_PER_MEAN = 0.4;
+const LATENCY_MAX_PER_MEAN = 10;
+
+/** The quality of a link no fault touched. */
+export const DEFAULT_QUALITY: ModelQuality = { lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, latencyMsMean: DEFAULT_LATENCY_MS_MEAN };
+
+/** The least and the most one-way latency a message may draw on a link of mean `meanMs`. */
+export function latencyRange(meanMs: number): { minMs: number; maxMs: number } {
+  return { minMs: meanMs * LATENCY_MIN_PER_MEAN, maxMs: meanMs * LATENCY_MAX_PER_MEAN };
+}
 
 export interface ModelHost {
   readonly up: boolean;
@@ -59,7 +81,7 @@ class MutableState implements ModelState {
   blockCounts = new Map<string, number>();
   clogUntil = new Map<string, number>();
   hosts = new Map<string, ModelHost>();
-  base: ModelQuality = PERFECT_QUALITY;
+  base: ModelQuality = DEFAULT_QUALITY;
   overrides = new Map<string, ModelQuality>();
 
   quality(from: string, to: string): ModelQuality {
@@ -229,11 +251,11 @@ export class FaultTimeline {
   }
 
   private degrade(state: MutableState, event: Extract<FaultEvent, { kind: "link-quality" }>): void {
-    if (event.latencyMsMean !== undefined) throw new Error("the timeline does not model latency changes");
     const change: Partial<ModelQuality> = {};
     if (event.lossProbability !== undefined) Object.assign(change, { lossProbability: event.lossProbability });
     if (event.duplicateProbability !== undefined) Object.assign(change, { duplicateProbability: event.duplicateProbability });
     if (event.reorderProbability !== undefined) Object.assign(change, { reorderProbability: event.reorderProbability });
+    if (event.latencyMsMean !== undefined) Object.assign(change, { latencyMsMean: event.latencyMsMean });
     if (event.from === undefined || event.to === undefined) {
       state.base = { ...state.base, ...change };
       return;
@@ -287,7 +309,7 @@ export class FaultTimeline {
     this.unblockAll(state);
     this.healedAll = true;
     state.clogUntil.clear();
-    state.base = PERFECT_QUALITY;
+    state.base = DEFAULT_QUALITY;
     state.overrides.clear();
     for (const name of this.hosts) {
       const host = this.host(state, name);
@@ -374,13 +396,53 @@ export class FaultTimeline {
     return Math.min(this.before(time).clogUntil.get(key) ?? 0, this.after(time).clogUntil.get(key) ?? 0);
   }
 
-  /** The link's quality on both sides of the instant: the most any of its probabilities may be. */
+  /** The link's quality on both sides of the instant: the most any of its probabilities, and its mean latency, may be. */
   qualityBound(from: string, to: string, time: number): ModelQuality {
     const [left, right] = [this.before(time).quality(from, to), this.after(time).quality(from, to)];
     return {
       lossProbability: Math.max(left.lossProbability, right.lossProbability),
       duplicateProbability: Math.max(left.duplicateProbability, right.duplicateProbability),
       reorderProbability: Math.max(left.reorderProbability, right.reorderProbability),
+      latencyMsMean: Math.max(left.latencyMsMean, right.latencyMsMean),
     };
+  }
+
+  /** The least and the most latency a message sent on the link at `time` may draw, whichever side of the instant. */
+  latencyBound(from: string, to: string, time: number): { minMs: number; maxMs: number } {
+    const [left, right] = [this.before(time), this.after(time)].map((state) => latencyRange(state.quality(from, to).latencyMsMean)) as [
+      { minMs: number; maxMs: number },
+      { minMs: number; maxMs: number },
+    ];
+    return { minMs: Math.min(left.minMs, right.minMs), maxMs: Math.max(left.maxMs, right.maxMs) };
+  }
+
+  /** The most latency a message sent on the link at some moment of [start, end] may draw. */
+  latencyMsMaxDuring(from: string, to: string, start: number, end: number): number {
+    return Math.max(...this.statesDuring(start, end).map((state) => latencyRange(state.quality(from, to).latencyMsMean).maxMs));
+  }
+
+  /**
+   * The latest a message sent on the link at `time`, neither clogged nor reordered,
+   * may arrive on a FIFO link: after the most latency in force at its send, or behind
+   * an earlier message, sent at some s <= time, that drew the most in force at s.
+   * Each state counts from its own start to its end (both instants: either side).
+   */
+  latestInOrderArrival(from: string, to: string, time: number): number {
+    let latest = Number.NEGATIVE_INFINITY;
+    this.snapshots.forEach((snapshot, index) => {
+      if (snapshot.time > time) return;
+      const end = Math.min(this.snapshots[index + 1]?.time ?? Number.POSITIVE_INFINITY, time);
+      latest = Math.max(latest, end + latencyRange(snapshot.state.quality(from, to).latencyMsMean).maxMs);
+    });
+    return latest;
+  }
+
+  /** The latest a message sent on any link between the timeline's hosts by `time`, neither clogged nor reordered, may arrive. */
+  latestArrivalOfAny(time: number): number {
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const from of this.hosts) {
+      for (const to of this.hosts) if (from !== to) latest = Math.max(latest, this.latestInOrderArrival(from, to, time));
+    }
+    return latest;
   }
 }

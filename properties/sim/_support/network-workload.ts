@@ -93,7 +93,7 @@ export interface WorkloadShape {
 export function workloadArbitrary(kinds?: readonly SwarmKind[], shape: WorkloadShape = {}): fc.Arbitrary<NetworkWorkload> {
   return fc.record({
     seed: fc.integer({ min: 0, max: 1_000_000 }),
-    plan: shape.plan ?? faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, latencyChanges: false, ...(kinds === undefined ? {} : { kinds }) }),
+    plan: shape.plan ?? faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, ...(kinds === undefined ? {} : { kinds }) }),
     streams: fc.array(streamSpecArbitrary, { minLength: shape.streamsMin ?? 0, maxLength: shape.streamsMax ?? 8 }),
     datagrams: fc.array(datagramSpecArbitrary(shape.atMsMax ?? 1500), { minLength: shape.datagramsMin ?? 0, maxLength: shape.datagramsMax ?? 30 }),
   });

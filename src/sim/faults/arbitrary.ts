@@ -27,11 +27,6 @@ export interface FaultPlanArbitraryOptions {
   diskHosts?: readonly string[];
   /** Role targets the scenario resolves (e.g. `@leader`): isolate, crash and pause may aim at them. Default none. */
   roles?: readonly string[];
-  /**
-   * Whether link-quality episodes may change a link's latency (`latencyMsMean`).
-   * Default true; an oracle whose timing windows assume the default latency turns it off.
-   */
-  latencyChanges?: boolean;
 }
 
 const DEFAULT_KINDS: readonly SwarmKind[] = ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality"];
@@ -109,7 +104,7 @@ export function faultPlanArbitrary(options: FaultPlanArbitraryOptions): fc.Arbit
   if (kinds.has("link-quality")) {
     const probability = fc.double({ min: 0, max: 0.3, noNaN: true });
     const link = hosts.length < 2 ? fc.constant(undefined) : optional(fc.tuple(host, host).filter(([from, to]) => from !== to));
-    const latency = options.latencyChanges === false ? fc.constant(undefined) : optional(fc.integer({ min: 1, max: 200 }));
+    const latency = optional(fc.integer({ min: 1, max: 200 }));
     // The episode's end restores the link's loss, duplication and reordering, and its latency when it changed it.
     episodes.push(
       fc.tuple(time, length, probability, probability, probability, link, latency).map(([atMs, durationMs, loss, duplicate, reorder, oneLink, latencyMsMean]): FaultEvent[] => {
