@@ -8,7 +8,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SCENARIOS } from "../../scenarios/index.ts";
-import { boolKnob, describeKnob, describeKnobs, drawKnob, intKnob, knobDistance, knobProblem, knobShrinks, pickKnob, type Knob } from "../../src/sim/knobs.ts";
+import { boolKnob, describeKnob, describeKnobs, drawKnob, intKnob, knobCanDraw, knobDistance, knobProblem, knobShrinks, pickKnob, type Knob, type KnobValue } from "../../src/sim/knobs.ts";
+import { runScenario, ScenarioError } from "../../src/sim/runner.ts";
 import { Random } from "../../src/sim/random.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 
@@ -79,6 +80,22 @@ describe("knobs", () => {
     expect(knobProblem(intKnob(5, 4, 5))).toMatch(/no integers/);
     expect(knobProblem(boolKnob(1.5, true))).toMatch(/probability/);
     expect(knobProblem(intKnob(5, 20, 10))).toBeUndefined();
+  });
+
+  it("can draw exactly the values drawing gives (what a replay or --knob may fix)", () => {
+    fc.assert(
+      fc.property(knobs, fc.oneof(fc.integer({ min: -300, max: 300 }), fc.double({ noNaN: true }), fc.constantFrom("a", "e", "3"), fc.boolean()), (knob, value: KnobValue) => {
+        expect(knobCanDraw(knob, value)).toBe(drawable(knob).includes(value));
+      }),
+      propertyParameters("knobs.can-draw", 200),
+    );
+  });
+
+  it("a run refuses a fixed knob value the knob cannot draw (servers=4 of 3 | 5, a fractional int), before it starts", async () => {
+    const scenario = SCENARIOS.find((candidate) => candidate.name === "etcd-kv");
+    if (scenario === undefined) throw new Error("etcd-kv is gone");
+    await expect(runScenario(scenario, { seed: 1, knobs: { servers: 4 } })).rejects.toThrow(ScenarioError);
+    await expect(runScenario(scenario, { seed: 1, knobs: { electionTimeoutHeartbeats: 7.5 } })).rejects.toThrow(/not a value it can take/);
   });
 
   for (const scenario of SCENARIOS.filter((candidate) => candidate.knobs !== undefined)) {

@@ -81,6 +81,18 @@ export function knobProblem(knob: Knob): string | undefined {
   }
 }
 
+/** Whether the knob can draw `value` (what a replay, a shrunk run or `--knob` may give it). */
+export function knobCanDraw(knob: Knob, value: KnobValue): boolean {
+  switch (knob.kind) {
+    case "pick":
+      return knob.values.includes(value);
+    case "int":
+      return typeof value === "number" && Number.isSafeInteger(value) && value >= knob.min && value <= knob.max;
+    case "bool":
+      return typeof value === "boolean";
+  }
+}
+
 /**
  * How far `value` is from the knob's default, in shrink steps: list positions for a
  * pick, the difference for an int, 1 for a bool that differs. A value the knob cannot

@@ -13,7 +13,7 @@
  * (uncaught, unhandled rejections) become violations, never stray exceptions.
  */
 import { applyPlan, type DiskFaultTarget } from "./faults/apply.ts";
-import { drawKnob, knobProblem, type Knob, type KnobValue } from "./knobs.ts";
+import { describeKnob, drawKnob, knobCanDraw, knobProblem, type Knob, type KnobValue } from "./knobs.ts";
 import { FaultPlanError, parsePlan, type FaultPlan } from "./faults/plan.ts";
 import type { ShapeKind } from "./faults/shapes.ts";
 import { SWARM_KINDS, swarmPlan, type SwarmKind, type SwarmOptions } from "./faults/swarm.ts";
@@ -185,7 +185,8 @@ export function swarmWireMode(scenarioName: string, seed: number): WireMode {
 /**
  * Every knob's value: the one `given` (a replay, a shrunk run), else the params'
  * (tests), else drawn from its own fork of `random`. Throws ScenarioError for a
- * malformed declaration, a given knob the scenario lacks, or a value of another type.
+ * malformed declaration, a given knob the scenario lacks, a value of another type,
+ * or a given value the knob cannot draw.
  */
 function drawKnobs(scenario: Scenario, random: Random, params: Readonly<Record<string, unknown>>, given: Readonly<Record<string, KnobValue>> = {}): Record<string, KnobValue> {
   const declared = scenario.knobs ?? {};
@@ -199,6 +200,11 @@ function drawKnobs(scenario: Scenario, random: Random, params: Readonly<Record<s
     const value = given[name] ?? params[name];
     if (value !== undefined && typeof value !== typeof knob.default) {
       throw new ScenarioError(`knob ${name} of ${scenario.name}: given ${JSON.stringify(value)}, not a ${typeof knob.default}`);
+    }
+    // A replay, a shrunk run or --knob gives only values the knob can draw; tests' params may go beyond.
+    const fixed = given[name];
+    if (fixed !== undefined && !knobCanDraw(knob, fixed)) {
+      throw new ScenarioError(`knob ${name} of ${scenario.name}: given ${JSON.stringify(fixed)}, not a value it can take (${describeKnob(knob)})`);
     }
     values[name] = (value as KnobValue | undefined) ?? drawKnob(knob, random.fork(name));
   }
