@@ -4,7 +4,6 @@
  */
 import { assert } from "../../common/assert.ts";
 import type { CoreState } from "./core-state.ts";
-import { Progress } from "./progress.ts";
 import { EMPTY_CONFIGURATION, type LogEntry, type SnapshotMetadata } from "./types.ts";
 
 /** Appends entries after the last one (in memory now; the ready asks for them to be persisted). */
@@ -64,7 +63,7 @@ function syncProgressWithConfiguration(state: CoreState): void {
   const voters = new Set(state.configuration.voters);
   for (const id of [...leader.progress.keys()]) if (!voters.has(id)) leader.progress.delete(id);
   for (const id of voters) {
-    if (id !== state.id && !leader.progress.has(id)) leader.progress.set(id, new Progress(Math.max(1, state.log.lastIndex)));
+    if (id !== state.id && !leader.progress.has(id)) leader.progress.set(id, state.options.createProgress(Math.max(1, state.log.lastIndex)));
   }
 }
 

@@ -4,6 +4,7 @@
  * checker catches the bug it is about.
  */
 import { assert } from "../../common/assert.ts";
+import { Progress } from "./progress.ts";
 import type { ServerId } from "./types.ts";
 
 /**
@@ -57,6 +58,8 @@ export interface CoreOptions {
   readonly snapshotResendTicks?: number;
   /** Test fixture: a deliberately broken variant. Never set in real use. */
   readonly brokenVariant?: BrokenVariant;
+  /** Builds a leader's record of one follower (a seam for test fixtures). Default `new Progress(nextIndex)`. */
+  readonly createProgress?: (nextIndex: number) => Progress;
 }
 
 export type ResolvedCoreOptions = Required<Omit<CoreOptions, "brokenVariant">> & { readonly brokenVariant: BrokenVariant | undefined };
@@ -84,6 +87,7 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     trailingLogEntries: options.trailingLogEntries ?? DEFAULT_TRAILING_LOG_ENTRIES,
     snapshotResendTicks: options.snapshotResendTicks ?? electionTimeoutTicks,
     brokenVariant: options.brokenVariant,
+    createProgress: options.createProgress ?? ((nextIndex) => new Progress(nextIndex)),
   };
   assert(resolved.id.length > 0, "a server id must not be empty");
   assert(positiveInteger(resolved.electionTimeoutTicks) && resolved.electionTimeoutTicks >= 2, "electionTimeoutTicks must be an integer ≥ 2");

@@ -56,6 +56,17 @@ export class Progress {
     this.inflight = [];
   }
 
+  /**
+   * A heartbeat response came (etcd raft's MsgHeartbeatResp): a probe may go again.
+   * Returns true: a follower that is behind gets one AppendEntries now, an empty one
+   * if the window is full or everything is in flight, because the appends in flight
+   * may all be lost, and only an answer (acknowledgement or rejection) frees the window.
+   */
+  heartbeatAnswered(): boolean {
+    if (this.mode === "probe") this.paused = false;
+    return true;
+  }
+
   /** Raises the match index; true if it advanced. */
   updateMatch(index: number): boolean {
     if (index <= this.matchIndex) return false;

@@ -17,21 +17,29 @@ export function broadcastAppend(state: CoreState): void {
   for (const id of leaderState(state).progress.keys()) sendAppendWhileAllowed(state, id);
 }
 
-/** Streams to one follower until its window is full or it is up to date. */
-export function sendAppendWhileAllowed(state: CoreState, to: ServerId): void {
+/**
+ * Streams to one follower until its window is full or it is up to date. With
+ * `sendIfEmpty` (etcd raft's maybeSendAppend), a replicating follower gets one
+ * AppendEntries even if the window is full or everything is in flight: an empty one.
+ */
+export function sendAppendWhileAllowed(state: CoreState, to: ServerId, sendIfEmpty = false): void {
   for (let sent = 0; sent <= state.options.maxInflightAppends; sent++) {
-    if (!sendAppend(state, to)) return;
+    if (!sendAppend(state, to, sendIfEmpty && sent === 0)) return;
   }
 }
 
 /**
  * Sends one AppendEntries (or the snapshot, if the entries it needs are compacted)
- * when flow control allows. Returns true if entries were sent in replicate mode,
- * so that the caller may send more.
+ * when flow control allows, or an empty one at nextIndex - 1 on a full window with
+ * `sendIfEmpty`. Returns true if entries were sent in replicate mode, so that the
+ * caller may send more.
  */
-function sendAppend(state: CoreState, to: ServerId): boolean {
+function sendAppend(state: CoreState, to: ServerId, sendIfEmpty: boolean): boolean {
   const progress = leaderState(state).progress.get(to);
-  if (progress === undefined || progress.isPaused(state.options.maxInflightAppends)) return false;
+  if (progress === undefined) return false;
+  const paused = progress.isPaused(state.options.maxInflightAppends);
+  const throttled = paused && progress.mode === "replicate" && sendIfEmpty;
+  if (paused && !throttled) return false;
   if (progress.nextIndex > state.log.lastIndex + 1) progress.nextIndex = state.log.lastIndex + 1;
   const prevLogIndex = progress.nextIndex - 1;
   const prevLogTerm = state.log.termAt(prevLogIndex);
@@ -39,13 +47,13 @@ function sendAppend(state: CoreState, to: ServerId): boolean {
     sendSnapshot(state, to, progress);
     return false;
   }
-  const entries = state.log.slice(progress.nextIndex, state.options.maxEntriesPerAppend);
-  if (entries.length === 0 && progress.mode === "replicate") return false;
+  const entries = throttled ? [] : state.log.slice(progress.nextIndex, state.options.maxEntriesPerAppend);
+  if (entries.length === 0 && progress.mode === "replicate" && !sendIfEmpty) return false;
   send(state, {
     type: "append-entries", to, prevLogIndex, prevLogTerm, entries, leaderCommit: state.commitIndex, sequence: leaderState(state).sequence,
   });
   progress.sent(entries[entries.length - 1]?.index, state.options.maxInflightAppends);
-  return progress.mode === "replicate";
+  return progress.mode === "replicate" && entries.length > 0;
 }
 
 function sendSnapshot(state: CoreState, to: ServerId, progress: Progress): void {
@@ -138,12 +146,17 @@ function handleRejection(state: CoreState, message: AppendEntriesResponse, progr
   sendAppendWhileAllowed(state, message.from);
 }
 
+/**
+ * A follower answered a heartbeat: one behind gets an AppendEntries, an empty one if
+ * its window is full or all in flight (etcd raft), so that a stream whose appends
+ * were all lost moves on at the first heartbeat exchange rather than after a stall.
+ */
 export function handleHeartbeatResponse(state: CoreState, message: HeartbeatResponse): void {
   const progress = leaderState(state).progress.get(message.from);
   if (progress === undefined) return;
   noteContact(state, progress, message.sequence);
-  if (progress.mode === "probe") progress.paused = false;
-  if (progress.matchIndex < state.log.lastIndex) sendAppendWhileAllowed(state, message.from);
+  const sendIfEmpty = progress.heartbeatAnswered();
+  if (progress.matchIndex < state.log.lastIndex) sendAppendWhileAllowed(state, message.from, sendIfEmpty);
 }
 
 function noteContact(state: CoreState, progress: Progress, sequence: number): void {

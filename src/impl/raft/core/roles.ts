@@ -14,7 +14,7 @@ import {
   send,
   type CoreState,
 } from "./core-state.ts";
-import { Progress } from "./progress.ts";
+import type { Progress } from "./progress.ts";
 import { broadcastAppend, heartbeatRound, maybeCommit } from "./replication.ts";
 import type { ServerId } from "./types.ts";
 
@@ -92,7 +92,7 @@ export function becomeLeader(state: CoreState): void {
   assert(state.role === "candidate", `${state.id} becoming leader from ${state.role}`);
   const nextIndex = state.log.lastIndex + 1;
   const progress = new Map<ServerId, Progress>();
-  for (const voter of otherVoters(state)) progress.set(voter, new Progress(nextIndex));
+  for (const voter of otherVoters(state)) progress.set(voter, state.options.createProgress(nextIndex));
   state.role = "leader";
   state.leaderId = state.id;
   state.votes = new Map();
