@@ -30,7 +30,9 @@
  * machine may be locked by it) so that collection releases x-m.
  * Invariants:
  * - raft.election-safety, dqlite.fsm-invariant (continuous: dqlite-cluster.ts);
- * - bmdb.live-session-kept (continuous): no live client's session ever expires;
+ * - bmdb.live-session-kept (continuous): no live client's session expires, unless the database committed
+ *   nothing for any client from when its next poke fell due until its lease's end (bmdb-session-expiry.ts:
+ *   then the client counts it, `live:expired-database-unavailable`, and starts a new session);
  * - bmdb.mutual-exclusion (continuous: bmdb-common.ts), on x-m above all: x1 never
  *   acts on it after a live client took it;
  * - bmdb.expired-work-released (continuous): x1's work is taken over within its
@@ -51,6 +53,7 @@ import { boolKnob, pickKnob } from "../src/sim/knobs.ts";
 import type { Random } from "../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
 import { BMDB_KNOB_BASE, BMDB_KNOBS, bmdbFailed, bmdbServersOf, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, sleepVirtual, startHold, type Hold, type Holds } from "./bmdb-common.ts";
+import { judgeExpiry, newLeaseBook, watchLeases, type LeaseBook } from "./bmdb-session-expiry.ts";
 import { invokeOperation } from "./client-operations.ts";
 import { DQLITE_SCENARIO_BASE, dqliteTuningOf, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./dqlite-cluster.ts";
 
@@ -121,6 +124,8 @@ interface Sessions {
   /** Machines registered by live clients with an acknowledgement. */
   readonly acknowledged: string[];
   readonly holds: Holds;
+  /** What the clients observed of commits and pokes, for the verdict on a live session's expiry. */
+  readonly leases: LeaseBook;
   readonly problems: Array<{ readonly invariant: string; readonly host?: string; readonly details: string }>;
   readonly counts: Record<string, number>;
 }
@@ -155,13 +160,14 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const variant = context.variant !== undefined ? (context.variant as BmdbBrokenVariant) : undefined;
   const servers = bmdbServersOf(context.knob);
   const cluster = startDqliteCluster(context, { servers, tuning: dqliteTuningOf(context.knob) });
-  const state: Sessions = { servers, intervalMs: context.knob<number>("sessionIntervalSeconds") * 1_000, stopping: false, running: LIVE.length + 1, isolated: new Set(), x: { committed: [] }, cycled: new Map(), acknowledged: [], holds: newHolds(), problems: [], counts: {} };
+  const state: Sessions = { servers, intervalMs: context.knob<number>("sessionIntervalSeconds") * 1_000, stopping: false, running: LIVE.length + 1, isolated: new Set(), x: { committed: [] }, cycled: new Map(), acknowledged: [], holds: newHolds(), leases: newLeaseBook(), problems: [], counts: {} };
   for (const host of LIVE) {
     const random = context.random.fork(`client/${host}`);
-    world.addHost(host, (env) => runLiveClient(interceptCommits(env, (server, commit) => onCommit(context, state, server, commit)), context, random, state, variant).finally(() => state.running--)).start();
+    const watched = (env: Env) => interceptCommits(watchLeases(env, state.leases, () => world.now), (server, commit) => onCommit(context, state, server, commit));
+    world.addHost(host, (env) => runLiveClient(watched(env), context, random, state, variant).finally(() => state.running--)).start();
   }
   // A crashed incarnation never returns: only the last one counts down.
-  world.addHost(CUT_CLIENT, (env) => runCutClient(env, context, state, variant).finally(() => state.running--)).start();
+  world.addHost(CUT_CLIENT, (env) => runCutClient(watchLeases(env, state.leases, () => world.now), context, state, variant).finally(() => state.running--)).start();
   void driveFailovers(context, cluster, state, context.random.fork("driver"));
   let reported = 0;
   let holdsReported = 0;
@@ -373,22 +379,35 @@ async function startSession(env: Env, connection: Connection, state: Sessions): 
 /**
  * A live client: registers machines and cycles work on them; takes x1's machine
  * once x1 is cut off. It ends its session itself only after a takeover of unknown
- * outcome (see takeOver), and then goes on with a new one.
+ * outcome (see takeOver), and then goes on with a new one; so it does after an
+ * expiry that the database's unavailability excuses (bmdb-session-expiry.ts).
  */
 async function runLiveClient(env: Env, context: ScenarioContext, random: Random, state: Sessions, variant: BmdbBrokenVariant | undefined): Promise<void> {
   const connection = await connect(env, state, variant);
   const first = connection === undefined ? undefined : await startSession(env, connection, state);
   if (connection === undefined || first === undefined) return;
   let session: Session = first;
-  const lost = (what: string) => {
-    state.problems.push({ invariant: "bmdb.live-session-kept", host: env.host, details: `${env.host}'s session ${session.id} expired (${what}) at ${context.world.now.toFixed(1)} ms although its host was never cut off` });
+  // The session expired: the session to go on with if the database's unavailability excuses it, else a violation and undefined.
+  const lost = async (what: string): Promise<Session | undefined> => {
+    const now = context.world.now;
+    const verdict = judgeExpiry(state.leases, session.id, state.intervalMs, now);
+    if (!verdict.excused) {
+      state.problems.push({ invariant: "bmdb.live-session-kept", host: env.host, details: `${env.host}'s session ${session.id} expired (${what}) at ${now.toFixed(1)} ms although its host was never cut off (${verdict.details})` });
+      return undefined;
+    }
+    tally(state, "live:expired-database-unavailable");
+    env.probe("bmdb.scenario.live-session-expired-database-unavailable");
+    context.world.record(env.host, "bmdb-sessions.expiry-excused", { session: session.id, details: verdict.details });
+    return startSession(env, connection, state);
   };
   const pool = `pool-${env.host}`;
   for (let n = 1; !state.stopping; n++) {
     await env.clock.sleep(random.int(...LIVE_PAUSE_MS));
     if (session.expired()) {
-      lost("expired() is true");
-      return;
+      const next = await lost("expired() is true");
+      if (next === undefined) return;
+      session = next;
+      continue;
     }
     const machine = `${env.host}-${n}`;
     let traced = invokeOperation(env, "add-machine", { machine });
@@ -412,8 +431,10 @@ async function runLiveClient(env: Env, context: ScenarioContext, random: Random,
     } catch (error) {
       bmdbFailed(traced, error);
       if (error instanceof ErrSessionExpired) {
-        lost(error.message);
-        return;
+        const next = await lost(error.message);
+        if (next === undefined) return;
+        session = next;
+        continue;
       }
       if (!(error instanceof ErrTransactionFailed || error instanceof ErrNothingToDo || error instanceof ErrWorkConflict || error instanceof ErrWorkAlreadyDone)) throw error;
       tally(state, `live:${error.name}`);
