@@ -9,8 +9,11 @@
  * a poke falls due until the lease's end expires a live session, as BMDB designs it: for I = 4 s an outage of
  * 1.1 s that begins as a poke falls due is enough (seed 56 with --buggify: no leader for 1.85 s).
  *
- * Verdict, for a session whose last acknowledged poke (or creation) was sent at S and acknowledged at C, seen
- * expired at E: its lease ends at L = S + I - LEASE_MARGIN_MS, its next poke is due by D = C + I/2 + I/10.
+ * Verdict, for a session seen expired at E, on the poke (or creation) whose lease ran out, sent at S and
+ * acknowledged at C: its lease ended at L = S + I - LEASE_MARGIN_MS, its next poke was due by D = C + I/2 + I/10.
+ * That poke is the last one acknowledged, or the one before when the last was acknowledged only after the
+ * lease of the one before had ended (a poke in flight at the expiry may still commit; the heartbeat sends no
+ * other after it).
  * - E < L: it ended while its lease ran (a heartbeat that gave up early): not excused.
  * - no transaction of any client acknowledged as committed in [D, L - POKE_ALLOWANCE_MS]: excused, the database
  *   was unavailable through the session's whole last chance to poke (counted and probed by the scenario).
@@ -38,8 +41,8 @@ export interface LeaseBook {
   readonly commits: number[];
   /** Commits acknowledged before this were forgotten. */
   forgottenBefore: number;
-  /** BMDB session id → its last acknowledged poke. */
-  readonly pokes: Map<string, Poke>;
+  /** BMDB session id → its last two acknowledged pokes, oldest first. */
+  readonly pokes: Map<string, Poke[]>;
 }
 
 export function newLeaseBook(): LeaseBook {
@@ -93,7 +96,9 @@ function pokedSession(sql: WireValue | undefined, params: WireValue | undefined)
 function noteCommit(book: LeaseBook, at: number, poke: { readonly session: string; readonly sentAt: number } | undefined): void {
   book.commits.push(at);
   if (book.commits.length > COMMITS_KEPT_MAX) book.forgottenBefore = book.commits.shift() as number;
-  if (poke !== undefined) book.pokes.set(poke.session, { sentAt: poke.sentAt, ackedAt: at });
+  if (poke === undefined) return;
+  const pokes = book.pokes.get(poke.session) ?? [];
+  book.pokes.set(poke.session, [...pokes.slice(-1), { sentAt: poke.sentAt, ackedAt: at }]);
 }
 
 /** The first commit acknowledged in [from, to], if any; `forgotten` when the window reaches before what the book keeps. */
@@ -108,19 +113,27 @@ function commitIn(book: LeaseBook, from: number, to: number): number | "forgotte
   return first;
 }
 
+/** The poke whose lease ran out by `at`: the last, or the one before if the last came after its lease ended (see the file's comment). */
+function lapsedPoke(pokes: readonly Poke[], intervalMs: number, at: number): Poke | undefined {
+  const [before, last] = pokes.length > 1 ? pokes : [undefined, pokes[0]];
+  if (last === undefined || last.sentAt + intervalMs - LEASE_MARGIN_MS <= at) return last;
+  const beforeEnd = before === undefined ? undefined : before.sentAt + intervalMs - LEASE_MARGIN_MS;
+  return beforeEnd !== undefined && beforeEnd <= at && last.ackedAt >= beforeEnd ? before : last;
+}
+
 /** The verdict on `session`'s expiry seen at `at` (see the file's comment). */
 export function judgeExpiry(book: LeaseBook, session: string, intervalMs: number, at: number): ExpiryVerdict {
-  const poke = book.pokes.get(session);
+  const poke = lapsedPoke(book.pokes.get(session) ?? [], intervalMs, at);
   if (poke === undefined) return { excused: false, details: "no poke of it was acknowledged" };
   const leaseEnd = poke.sentAt + intervalMs - LEASE_MARGIN_MS;
   const dueBy = poke.ackedAt + intervalMs / 2 + intervalMs / 10;
-  const last = `its last poke was sent at ${poke.sentAt.toFixed(1)} ms, acknowledged at ${poke.ackedAt.toFixed(1)} ms`;
-  if (at < leaseEnd) return { excused: false, details: `${last}: its lease ran until ${leaseEnd.toFixed(1)} ms` };
+  const poked = `its poke sent at ${poke.sentAt.toFixed(1)} ms was acknowledged at ${poke.ackedAt.toFixed(1)} ms`;
+  if (at < leaseEnd) return { excused: false, details: `${poked}: its lease ran until ${leaseEnd.toFixed(1)} ms` };
   const end = leaseEnd - POKE_ALLOWANCE_MS;
-  if (dueBy > end) return { excused: false, details: `${last}: the next was due by ${dueBy.toFixed(1)} ms, past its lease's end at ${leaseEnd.toFixed(1)} ms` };
+  if (dueBy > end) return { excused: false, details: `${poked}: the next was due by ${dueBy.toFixed(1)} ms, past its lease's end at ${leaseEnd.toFixed(1)} ms` };
   const committed = commitIn(book, dueBy, end);
   const window = `[${dueBy.toFixed(1)}, ${end.toFixed(1)}] ms`;
-  if (committed === undefined) return { excused: true, details: `${last}; no transaction of any client committed in ${window}: the database was unavailable until its lease's end` };
+  if (committed === undefined) return { excused: true, details: `${poked}; no transaction of any client committed in ${window}: the database was unavailable until its lease's end` };
   const seen = committed === "forgotten" ? "the commits seen then were forgotten" : `a transaction committed at ${committed.toFixed(1)} ms`;
-  return { excused: false, details: `${last}; ${seen}, in ${window} (its next poke due by then, its lease ending at ${leaseEnd.toFixed(1)} ms)` };
+  return { excused: false, details: `${poked}; ${seen}, in ${window} (its next poke due by then, its lease ending at ${leaseEnd.toFixed(1)} ms)` };
 }
