@@ -7,7 +7,8 @@
  * "bmdb.heartbeat-delayed"), and the session stops trusting itself LEASE_MARGIN_MS before the deadline its last
  * poke wrote, which runs from when the poke's statement was sent. So a database that commits nothing from when
  * a poke falls due until the lease's end expires a live session, as BMDB designs it: for I = 4 s an outage of
- * 1.1 s that begins as a poke falls due is enough (seed 56 with --buggify: no leader for 1.85 s).
+ * 1.1 s that begins as a poke falls due is enough: no leader for 1.85 s (seed 56 with --buggify, at 3e4af2d),
+ * or a paused client's open transaction holding the write lock for 2 s (seed 22 with --buggify).
  *
  * Verdict, for a session seen expired at E, on the poke (or creation) whose lease ran out, sent at S and
  * acknowledged at C: its lease ended at L = S + I - LEASE_MARGIN_MS, its next poke was due by D = C + I/2 + I/10.

@@ -8,7 +8,7 @@ import { judgeExpiry, newLeaseBook, POKE_ALLOWANCE_MS, type LeaseBook, type Poke
 import { LEASE_MARGIN_MS } from "../../src/impl/bmdb/index.ts";
 
 const INTERVAL_MS = 4_000;
-/** Seed 56 with --buggify, c3: its last poke sent at 928.6 ms and acknowledged at 937.8 ms; no leader from 2,882 ms to 4,730 ms. */
+/** Seed 56 with --buggify at 3e4af2d, c3: its last poke sent at 928.6 ms and acknowledged at 937.8 ms; no leader from 2,882 ms to 4,730 ms. */
 const SENT_AT = 928.6;
 const ACKED_AT = 937.8;
 const LEASE_END = SENT_AT + INTERVAL_MS - LEASE_MARGIN_MS;
