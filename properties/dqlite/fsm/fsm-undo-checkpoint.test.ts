@@ -101,6 +101,29 @@ describe("applyCheckpoint", () => {
     expect(nodes.follower.files(DB).calls.get("checkpoint")).toBeUndefined();
   });
 
+  it("drops this node's stale Pending zombie (its first frames never reached a quorum) and checkpoints (bmdb-sessions seed 37 --buggify)", async () => {
+    const nodes = await TwoNodes.start();
+    await nodes.commit(frames(T1, DB, [[1, 1]], 1));
+    nodes.leader.registry.txnLeaderAdd(DB, T2).markZombie();
+    nodes.leader.files(DB).noteLeaderRollback();
+    expect(await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: DB })).toBeUndefined();
+    expect(nodes.leader.registry.transactions()).toEqual([]);
+    expect(nodes.leader.env.probes.get("dqlite.fsm.stale-zombie-purged")).toBe(1);
+    expect(nodes.leader.files(DB).committedFrames()).toBe(0);
+    expect(fills(await nodes.leader.files(DB).image())).toEqual([1]);
+  });
+
+  it("the stale zombie is a violation on the variant no-stale-zombie-purge, and a Writing zombie always is", async () => {
+    const broken = await TwoNodes.start({ brokenVariant: "no-stale-zombie-purge" });
+    broken.leader.registry.txnLeaderAdd(DB, T2).markZombie();
+    expect((await broken.applyOn(broken.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(`can't run checkpoint concurrently with transaction ${T2} on ${DB} (zombie leader, pending)`);
+    const nodes = await TwoNodes.start();
+    const txn = nodes.leader.registry.txnLeaderAdd(DB, T1);
+    await nodes.commit(frames(T1, DB, [[1, 1]]));
+    txn.markZombie();
+    expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(`can't run checkpoint concurrently with transaction ${T1} on ${DB} (zombie leader, writing)`);
+  });
+
   it("refuses (violation) with uncommitted frames and no transaction, and for a database never opened", async () => {
     const nodes = await TwoNodes.start();
     nodes.leader.files(DB).sqliteWrite(frames(T1, DB, [[1, 1]]));

@@ -302,18 +302,23 @@ describe("dqlite snapshots", () => {
     expect(run.problems).toEqual([]);
   }, TEST_TIMEOUT_MS);
 
-  it("the spilling-transaction check fails on the FSM variant snapshot-ignores-transactions (seed 14)", async () => {
-    const run = await spillingTransaction(14, "snapshot-ignores-transactions");
-    expect(snapshotsInside(run).length).toBeGreaterThan(0);
-    const restored = eventsNamed(run.cluster, "dqlite.fsm-restored", run.restarted, 2).map((event) => Number(event.fields.index));
-    expect(restored.length).toBe(1);
-    expect(restored[0]).toBeGreaterThan(run.beginIndex);
-    expect(restored[0]).toBeLessThan(run.commitIndex);
-    // Restored from that snapshot, the restarted follower lacks the frames applied before it.
-    const described = run.problems.join("\n");
-    expect(run.problems.every((problem) => problem.startsWith(`${run.restarted}: `)), described).toBe(true);
-    expect(run.problems.some((problem) => problem.startsWith(`${run.restarted}: db rows`)), described).toBe(true);
-  }, TEST_TIMEOUT_MS);
+  it("the spilling-transaction check fails on the FSM variant snapshot-ignores-transactions (first catch in seeds 1..20)", async () => {
+    // A catch: a follower snapshots inside the transaction, restarts from that snapshot (its first restore), and
+    // lacks the frames applied before it. Searched, not pinned: on some seeds the leader's later snapshot repairs it.
+    const seen: string[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const run = await spillingTransaction(seed, "snapshot-ignores-transactions");
+      const restored = eventsNamed(run.cluster, "dqlite.fsm-restored", run.restarted, 2).map((event) => Number(event.fields.index));
+      const insideFirst = restored[0] !== undefined && restored[0] > run.beginIndex && restored[0] < run.commitIndex;
+      const lacksRows = run.problems.some((problem) => problem.startsWith(`${run.restarted}: db rows`));
+      seen.push(`seed ${seed}: ${snapshotsInside(run).length} inside, first restore ${restored[0] ?? "none"}, ${run.problems.length} problems`);
+      if (snapshotsInside(run).length === 0 || !insideFirst || !lacksRows) continue;
+      const described = run.problems.join("\n");
+      expect(run.problems.every((problem) => problem.startsWith(`${run.restarted}: `)), described).toBe(true);
+      return;
+    }
+    expect.fail(`not caught: ${seen.join("; ")}`);
+  }, 20 * TEST_TIMEOUT_MS);
 });
 
 function describeRun(seed: number, variant: string | undefined, result: RunResult): string {

@@ -5,6 +5,7 @@
  */
 import { expect } from "vitest";
 import type { FsmApplyError } from "../../../../src/impl/dqlite/fsm/errors.ts";
+import type { DqliteFsmBrokenVariant } from "../../../../src/impl/dqlite/fsm/fsm.ts";
 import type { Command } from "../../../../src/impl/dqlite/types.ts";
 import { FsmNode, TestLog } from "./fsm-node.ts";
 
@@ -12,12 +13,17 @@ export const DB = "app.db";
 
 export class TwoNodes {
   readonly log = new TestLog();
-  readonly leader = new FsmNode("leader");
-  readonly follower = new FsmNode("follower");
+  readonly leader: FsmNode;
+  readonly follower: FsmNode;
 
-  /** Opens DB on both nodes. */
-  static async start(): Promise<TwoNodes> {
-    const nodes = new TwoNodes();
+  private constructor(brokenVariant?: DqliteFsmBrokenVariant) {
+    this.leader = new FsmNode("leader", brokenVariant);
+    this.follower = new FsmNode("follower", brokenVariant);
+  }
+
+  /** Opens DB on both nodes, whose FSMs run `brokenVariant` when given. */
+  static async start(options: { readonly brokenVariant?: DqliteFsmBrokenVariant } = {}): Promise<TwoNodes> {
+    const nodes = new TwoNodes(options.brokenVariant);
     await nodes.commit({ kind: "open", name: DB });
     return nodes;
   }
