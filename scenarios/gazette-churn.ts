@@ -19,8 +19,9 @@
  * (scenarios/gazette-membership.ts) joins the two other brokers and makes up to
  * two members leave (a graceful stop, never restarted), preferring a primary,
  * only when that keeps within the swarm's budget: at most one broker down or
- * leaving at once, a broker counting as down for 3 s after a swarm episode
- * (it rejoins) and 1.5 s after a leave (its journals move). Writers w1, w2, w3 each append
+ * leaving at once, a broker counting as down after a swarm episode until what
+ * it held is persisted elsewhere (brokerRecoveryMs: lease + 1 s + a persist
+ * interval + 1 s) and 1.5 s after a leave (its journals move). Writers w1, w2, w3 each append
  * record pairs through ONE AppendService (scenarios/gazette-dependencies.ts),
  * the second record depending on the first; once, w3's second depends on an
  * append to orders/archive instead. Readers r1, r2 and r3 (DoNotProxy) read the
@@ -62,6 +63,7 @@ import {
   GAZETTE_SCENARIO_BASE,
   gazetteLivenessMsOf,
   PERSIST_INTERVAL_KNOB,
+  persistIntervalOfKnob,
   scenarioJournalSpec,
   startGazetteCluster,
   type BrokerHost,
@@ -112,7 +114,7 @@ function churnOptionsOf(knob: KnobReader): ChurnOptions {
     membersMin: 4,
     joinDelayMs: [300, 2_500],
     downKinds: GAZETTE_BROKER_FAULTS.downKinds,
-    recoveryMs: brokerRecoveryMs(knob),
+    recoveryMs: brokerRecoveryMs(knob, persistIntervalOfKnob(knob)),
     leaveRecoveryMs: LEAVE_RECOVERY_MS,
     safetyMs: SAFETY_MS,
   };

@@ -72,8 +72,10 @@ export interface GazetteCluster {
 export const GAZETTE_LEASE_TTL_SECONDS_DEFAULT = 20;
 /** The broker lease the scenarios' phase lengths were measured with, in seconds. */
 export const GAZETTE_LEASE_TTL_SECONDS_BASE = 2;
-/** How long a broker takes to rejoin beyond its lease: it announces, is assigned and synced. */
+/** How long a broker takes to rejoin beyond its lease: it announces, is assigned and synced (the sync rolls the primary's spool). */
 const REJOIN_BEYOND_LEASE_MS = 1_000;
+/** What one persist round itself takes against a reachable store: its attempts (Persister: 4, 50-100 ms apart) and their calls. */
+const PERSIST_ROUND_MS = 1_000;
 
 /**
  * Swarm testing of a Gazette cluster's configuration, what every Gazette scenario
@@ -94,9 +96,22 @@ export const PERSIST_INTERVAL_KNOB = {
   persistIntervalMs: pickKnob([1_000, PERSIST_INTERVAL_MS], PERSIST_INTERVAL_MS),
 } as const satisfies Scenario["knobs"];
 
-/** How long a broker counts as down after it came back: until its old lease expired and it rejoined. */
-export function brokerRecoveryMs(knob: KnobReader): number {
-  return knob<number>("brokerLeaseTtlSeconds") * 1_000 + REJOIN_BEYOND_LEASE_MS;
+/**
+ * How long a broker counts as down after it came back: until the content its lost
+ * spools held is persisted from another replica. A spool is persisted only once
+ * complete (Persister, replica.ts): an open one holds everything appended since the
+ * last roll. After a loss the primary's spool completes at its first sync with the
+ * replacement peer, assigned once the lost broker's lease expired (lease + 1 s,
+ * the sync's roll included); the primary attempts a completed spool at once, and
+ * a failed round again a persist interval later (Persister.run); then the round.
+ */
+export function brokerRecoveryMs(knob: KnobReader, persistIntervalMs: number): number {
+  return knob<number>("brokerLeaseTtlSeconds") * 1_000 + REJOIN_BEYOND_LEASE_MS + persistIntervalMs + PERSIST_ROUND_MS;
+}
+
+/** The persist interval of a scenario that draws it (PERSIST_INTERVAL_KNOB). */
+export function persistIntervalOfKnob(knob: KnobReader): number {
+  return knob<number>("persistIntervalMs");
 }
 
 /** The liveness bound under the run's knobs: `baseMs` (measured with a 2 s lease) plus the wait for a longer lease. */
@@ -105,19 +120,25 @@ export function gazetteLivenessMsOf(baseMs: number): (knob: KnobReader) => numbe
 }
 
 /**
- * The swarm's budget for faulting Gazette brokers with replication 3: at most one
- * broker down at once, so the spools holding not-yet-persisted content survive.
+ * The swarm's budget for faulting Gazette brokers: at most one broker down at once.
  * A broker isolated or paused past its lease stops and loses its spools like a
- * crashed one, so those count as down too, and a broker stays counted as down for
- * its lease and 1 s more after it came back (3 s for a 2 s lease): the time it
- * takes to rejoin (its old lease expires, it announces, is assigned and synced).
+ * crashed one, so those count as down too. A broker that rejoins does not get
+ * the old content back (its first sync rolls it to a new fragment at the
+ * primary's end): what it held stays one replica short until persisted, so it
+ * counts as down until then (brokerRecoveryMs: lease + 1 s + a persist interval
+ * + 1 s after it came back). `persistIntervalMsOf` gives the run's persist interval.
  */
-export const GAZETTE_BROKER_FAULTS = {
-  faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
-  downAtOnceMax: 1,
-  downKinds: ["crash", "isolate", "pause"],
-  recoveryMs: brokerRecoveryMs,
-} as const satisfies Pick<Scenario, "faultKinds" | "downAtOnceMax" | "downKinds" | "recoveryMs">;
+export function gazetteBrokerFaults(persistIntervalMsOf: (knob: KnobReader) => number) {
+  return {
+    faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
+    downAtOnceMax: 1,
+    downKinds: ["crash", "isolate", "pause"],
+    recoveryMs: (knob: KnobReader) => brokerRecoveryMs(knob, persistIntervalMsOf(knob)),
+  } as const satisfies Pick<Scenario, "faultKinds" | "downAtOnceMax" | "downKinds" | "recoveryMs">;
+}
+
+/** gazetteBrokerFaults of the scenarios that draw the persist interval (PERSIST_INTERVAL_KNOB). */
+export const GAZETTE_BROKER_FAULTS = gazetteBrokerFaults(persistIntervalOfKnob);
 
 export const GAZETTE_SCENARIO_BASE = {
   maxEvents: 2_000_000,

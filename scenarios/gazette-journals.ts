@@ -16,11 +16,12 @@
  * writing part of its record (Require with an error: rolled back); readers r1,
  * r2 read each journal from offset 0 with blocking RetryReaders, and r3 reads
  * with DoNotProxy (fragment URLs from the store). The swarm faults the brokers, at most one down at once (so that
- * the spools holding not-yet-persisted content survive: three replicas, one
- * lost at a time). Isolation and pauses count as down too (a broker that
- * loses its lease stops and loses its spools), and a broker stays counted as
- * down for 3 s after it came back, the time it takes to rejoin (its old lease
- * expires, it announces, is assigned and synced). Should every replica of a
+ * the spools holding not-yet-persisted content survive). Isolation and pauses
+ * count as down too (a broker that loses its lease stops and loses its
+ * spools), and a broker stays counted as down after it came back until what
+ * its spools held is persisted from another replica: its lease and 1 s to
+ * rejoin (the primary's sync with its replacement rolls the spool), one
+ * persist interval and 1 s (brokerRecoveryMs). Should every replica of a
  * journal still lose its spool, brokers refuse appends with
  * INDEX_HAS_GREATER_OFFSET (Gazette fails to safety), and the writer does
  * what an operator does, `gazctl journals reset-head`

@@ -10,8 +10,10 @@
  * Method: the cluster, journals, writers and readers of gazette-journals
  * (scenarios/gazette-journals.ts), with its knobs (GAZETTE_JOURNALS_KNOBS). The swarm faults the store host, the three
  * etcd members and the brokers by crashes, pauses, isolation, clogged links and
- * lossy links, one host down at a time (etcd keeps its quorum, the journals two
- * of their three replicas), with gazette-journals' recovery time for a broker.
+ * lossy links, one host down at a time (etcd keeps its quorum, the journals all
+ * but one replica), each counted as down, as a broker in gazette-journals, until
+ * a persist round after it came back (rounds that failed while the store was
+ * down are tried again a persist interval later).
  * No partitions: one that cuts the brokers off from every etcd member takes all
  * their leases at once (their spools with them), which is beyond what
  * replication covers (Budget, below); disk faults (I/O errors, torn writes)

@@ -37,7 +37,7 @@ import type { RoutedJournalClient } from "../src/impl/gazette/protocol/journal-c
 import type { Env } from "../src/sim/env.ts";
 import { pickKnob } from "../src/sim/knobs.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../src/sim/runner.ts";
-import { brokersClient, GAZETTE_BROKER_FAULTS, GAZETTE_KNOB_BASE, GAZETTE_KNOBS, GAZETTE_SCENARIO_BASE, gazetteLivenessMsOf, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
+import { brokersClient, gazetteBrokerFaults, GAZETTE_KNOB_BASE, GAZETTE_KNOBS, GAZETTE_SCENARIO_BASE, gazetteLivenessMsOf, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./gazette-cluster.ts";
 import { reportProblems as reportEtcdProblems } from "./etcd-cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./gazette-audit.ts";
 import { checkLedger, RecordParser, type Ledger } from "./gazette-records.ts";
@@ -102,7 +102,7 @@ export const gazetteRetention: Scenario = {
   livenessMs: 15_000,
   livenessMsOf: gazetteLivenessMsOf(15_000),
   faultHosts: (knob) => brokersOf(knob).map((broker) => broker.host),
-  ...GAZETTE_BROKER_FAULTS,
+  ...gazetteBrokerFaults(() => PERSIST_INTERVAL_MS),
   variants: {
     ...pickVariants(["retention-ignores-age", "no-jump-before-first", "jump-before-first-at-once"]),
     ...CLIENT_BROKEN_VARIANTS,
