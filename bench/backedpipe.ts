@@ -7,8 +7,8 @@
 import { BackedPipe } from "../src/impl/backedpipe/index.ts";
 import type { ProcessMain } from "../src/sim/env.ts";
 import { World } from "../src/sim/world.ts";
-import { AcceptingReconnector } from "../scenarios/pipe-accepting-reconnector.ts";
-import { dialingReconnector } from "../scenarios/pipe-dialing-reconnector.ts";
+import { AcceptingReconnector } from "../scenarios/backedpipe/accepting-reconnector.ts";
+import { dialingReconnector } from "../scenarios/backedpipe/dialing-reconnector.ts";
 import type { BenchSection } from "./lib.ts";
 import { timeBest } from "./lib.ts";
 

@@ -1,12 +1,12 @@
 /**
- * BMDB benchmark: the provisioning workflow (scenarios/bmdb-provisioning.ts: 3
+ * BMDB benchmark: the provisioning workflow (scenarios/bmdb/provisioning.ts: 3
  * agents, 6 machines, two processes, on a 3-node replicated SQLite), measured as
  * work items completed (Finished or Failed) per wall second and simulated seconds
  * per wall second. The baseline is real time: the same workflow's work items per
  * simulated second, so the ratio is how much faster than real time the simulator
  * runs it. Without faults (an empty plan) and under the swarm's faults.
  */
-import { bmdbProvisioning } from "../scenarios/bmdb-provisioning.ts";
+import { bmdbProvisioning } from "../scenarios/bmdb/provisioning.ts";
 import { FAULT_PLAN_VERSION } from "../src/sim/faults/plan.ts";
 import { runScenario, type RunResult } from "../src/sim/runner.ts";
 import type { BenchRow, BenchSection } from "./lib.ts";

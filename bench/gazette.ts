@@ -23,7 +23,7 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import { standaloneContext } from "../src/sim/runner.ts";
 import { World } from "../src/sim/world.ts";
-import { brokersClient, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "../scenarios/gazette-cluster.ts";
+import { brokersClient, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "../scenarios/gazette/cluster.ts";
 import type { BenchSection } from "./lib.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;

@@ -4,7 +4,7 @@
  * practical floor of a loop that must let promise continuations run).
  */
 import { Scheduler, yieldToEventLoop } from "../src/sim/scheduler.ts";
-import { counterQuorum } from "../scenarios/counter-quorum.ts";
+import { counterQuorum } from "../scenarios/counter/quorum.ts";
 import { runScenario } from "../src/sim/runner.ts";
 import { World } from "../src/sim/world.ts";
 import type { BenchSection } from "./lib.ts";

@@ -6,14 +6,14 @@
  *
  * Method: fast-check generates a fault plan (partitions, isolations, clogs), each
  * side's write pattern and a ring buffer of 0.5..8 KiB, and runs
- * scenarios/pipe-buffer-too-small.ts on them. The run must end with no violation
+ * scenarios/backedpipe/buffer-too-small.ts on them. The run must end with no violation
  * (either every byte delivered, or the genuine typed error surfaced), and across the
  * runs the typed error must have surfaced at least once, so the property is not
  * vacuous. The same property must fail on a writer that replays what remains.
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { pipeBufferTooSmall } from "../../scenarios/pipe-buffer-too-small.ts";
+import { pipeBufferTooSmall } from "../../scenarios/backedpipe/buffer-too-small.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { checkCaught, describeDetails, failureMessage, pipeRunInputs, runPipe } from "./_fixtures/simulated-runs.ts";
 

@@ -1,7 +1,7 @@
 /**
  * Invariant: after a failed reconnection the pipe delivers no byte from the rejected
  * connection, and that connection is closed at the network level (as is every
- * connection a reconnection replaced), judged by scenarios/pipe-connection-lifecycle.ts
+ * connection a reconnection replaced), judged by scenarios/backedpipe/connection-lifecycle.ts
  * from the simulated streams and the chunks the pipe's read() delivered.
  *
  * Method: the pipe scenarios on fixed swarm seeds must pass (their connections are
@@ -12,8 +12,8 @@
  * session, and by the connection still open once the pipe is closed.
  */
 import { describe, expect, it } from "vitest";
-import { pipeBufferTooSmall } from "../../scenarios/pipe-buffer-too-small.ts";
-import { pipeFlakyLink } from "../../scenarios/pipe-flaky-link.ts";
+import { pipeBufferTooSmall } from "../../scenarios/backedpipe/buffer-too-small.ts";
+import { pipeFlakyLink } from "../../scenarios/backedpipe/flaky-link.ts";
 import { runScenario, type RunResult } from "../../src/sim/runner.ts";
 import { firstCatch } from "../_support/catch-variant.ts";
 

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { decodeSequenceNumber, encodeSequenceNumber, handshake, PipeHandshakeError } from "../../scenarios/pipe-handshake.ts";
+import { decodeSequenceNumber, encodeSequenceNumber, handshake, PipeHandshakeError } from "../../scenarios/backedpipe/handshake.ts";
 import { World } from "../../src/sim/world.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 

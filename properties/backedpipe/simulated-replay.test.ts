@@ -6,7 +6,7 @@
  *
  * Method: fast-check generates a fault plan (partitions, isolations, clogs of the
  * client and server) and each side's write pattern (chunk sizes, pauses between
- * writes), and runs scenarios/pipe-flaky-link.ts on them; its ring buffer holds the
+ * writes), and runs scenarios/backedpipe/flaky-link.ts on them; its ring buffer holds the
  * largest gap the simulated stream allows. The run must end with no violation and
  * with progress after the heal. The same property must fail on a pipe whose writer
  * replays from one byte too far. With --buggify, pipe-flaky-link seed 20 reaches a
@@ -15,7 +15,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { pipeFlakyLink } from "../../scenarios/pipe-flaky-link.ts";
+import { pipeFlakyLink } from "../../scenarios/backedpipe/flaky-link.ts";
 import { runScenario } from "../../src/sim/runner.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { checkCaught, describeDetails, failureMessage, pipeRunInputs, PROPERTY_SAFETY_MS, runPipe } from "./_fixtures/simulated-runs.ts";

@@ -5,7 +5,7 @@
  *
  * Method: fast-check generates a fault plan (partitions, isolations, clogs and
  * pauses), each side's write pattern and how often the client forces a
- * reconnection, and runs scenarios/pipe-flaky-link.ts on them. Forced reconnections
+ * reconnection, and runs scenarios/backedpipe/flaky-link.ts on them. Forced reconnections
  * leave late errors of the replaced connections behind; a pause lets a whole
  * reconnection complete in the burst of parked events at the resume, ahead of the
  * late errors of the connection it replaced, so a stale error arrives while the pipe
@@ -17,8 +17,8 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { pipeFlakyLink } from "../../scenarios/pipe-flaky-link.ts";
-import { PIPE_SIDES } from "../../scenarios/pipe-workload.ts";
+import { pipeFlakyLink } from "../../scenarios/backedpipe/flaky-link.ts";
+import { PIPE_SIDES } from "../../scenarios/backedpipe/workload.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { checkCaught, describeDetails, failureMessage, pipeRunInputs, runPipe } from "./_fixtures/simulated-runs.ts";
 

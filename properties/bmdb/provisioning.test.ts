@@ -1,5 +1,5 @@
 /**
- * bmdb-provisioning (scenarios/bmdb-provisioning.ts) on fixed seeds:
+ * bmdb-provisioning (scenarios/bmdb/provisioning.ts) on fixed seeds:
  * - under the swarm's partitions, isolations, clogs, pauses and crashes of servers
  *   and agents, work is mutually exclusive, the history and the backoffs are
  *   consistent, the replicas identical, and every machine gets provisioned;
@@ -12,7 +12,7 @@
  * Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { bmdbProvisioning } from "../../scenarios/bmdb-provisioning.ts";
+import { bmdbProvisioning } from "../../scenarios/bmdb/provisioning.ts";
 import { FAULT_PLAN_VERSION, type FaultPlan } from "../../src/sim/faults/plan.ts";
 import { runScenario, type RunResult } from "../../src/sim/runner.ts";
 import { firstCatch } from "../_support/catch-variant.ts";

@@ -1,10 +1,10 @@
 /**
- * The verdict on a live session's expiry (scenarios/bmdb-session-expiry.ts): excused only when no transaction of
+ * The verdict on a live session's expiry (scenarios/bmdb/session-expiry.ts): excused only when no transaction of
  * any client committed from when the session's next poke fell due until its lease's end, and never before that
  * end. Each condition of the excuse is shown refusing a case that breaks only it.
  */
 import { describe, expect, it } from "vitest";
-import { judgeExpiry, newLeaseBook, POKE_ALLOWANCE_MS, type LeaseBook, type Poke } from "../../scenarios/bmdb-session-expiry.ts";
+import { judgeExpiry, newLeaseBook, POKE_ALLOWANCE_MS, type LeaseBook, type Poke } from "../../scenarios/bmdb/session-expiry.ts";
 import { LEASE_MARGIN_MS } from "../../src/impl/bmdb/index.ts";
 
 const INTERVAL_MS = 4_000;

@@ -1,5 +1,5 @@
 /**
- * bmdb-sessions (scenarios/bmdb-sessions.ts) on fixed seeds: the session-expiry
+ * bmdb-sessions (scenarios/bmdb/sessions.ts) on fixed seeds: the session-expiry
  * property. Through leader failovers timed on heartbeat and Finish commits, the
  * live sessions survive and keep committing; a session cut off by isolation,
  * pause or crash expires, its work is taken over within its interval, and its later
@@ -7,7 +7,7 @@
  * protects against. Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { bmdbSessions } from "../../scenarios/bmdb-sessions.ts";
+import { bmdbSessions } from "../../scenarios/bmdb/sessions.ts";
 import { runScenario, type RunResult } from "../../src/sim/runner.ts";
 import { firstCatch } from "../_support/catch-variant.ts";
 import { describeRun } from "../_support/describe-run.ts";

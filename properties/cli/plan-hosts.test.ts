@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { counterQuorum } from "../../scenarios/counter-quorum.ts";
+import { counterQuorum } from "../../scenarios/counter/quorum.ts";
 import { main } from "../../src/cli/main.ts";
 import { executeTask } from "../../src/cli/sweep/execute.ts";
 import type { FaultEvent } from "../../src/sim/faults/plan.ts";

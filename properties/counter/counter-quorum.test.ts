@@ -1,11 +1,11 @@
 /**
- * Invariants of the demonstration (scenarios/counter-quorum.ts): under any fault plan
+ * Invariants of the demonstration (scenarios/counter/quorum.ts): under any fault plan
  * the correct counter never loses an acknowledged increment and makes progress
  * once faults heal; the broken variant `ack-before-fsync` is caught.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { counterQuorum } from "../../scenarios/counter-quorum.ts";
+import { counterQuorum } from "../../scenarios/counter/quorum.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
 import type { FaultPlan } from "../../src/sim/faults/plan.ts";
 import { runScenario } from "../../src/sim/runner.ts";

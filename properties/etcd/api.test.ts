@@ -26,7 +26,7 @@ import {
 } from "../../src/impl/etcd/index.ts";
 import { RpcError, type Env } from "../../src/sim/env.ts";
 import { runScenario, type Scenario } from "../../src/sim/runner.ts";
-import { ETCD_SCENARIO_BASE, startEtcdCluster } from "../../scenarios/etcd-cluster.ts";
+import { ETCD_SCENARIO_BASE, startEtcdCluster } from "../../scenarios/etcd/cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 type Record = { [name: string]: unknown };

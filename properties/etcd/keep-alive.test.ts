@@ -17,7 +17,7 @@ import { describe, expect, it } from "vitest";
 import { EtcdClient } from "../../src/impl/etcd/index.ts";
 import type { KeepAliveEnd } from "../../src/impl/etcd/client/keep-alive.ts";
 import { runScenario, type Scenario } from "../../src/sim/runner.ts";
-import { ETCD_SCENARIO_BASE, startEtcdCluster } from "../../scenarios/etcd-cluster.ts";
+import { ETCD_SCENARIO_BASE, startEtcdCluster } from "../../scenarios/etcd/cluster.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const TTL_SECONDS = 2;

@@ -14,7 +14,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { etcdKv } from "../../scenarios/etcd-kv.ts";
+import { etcdKv } from "../../scenarios/etcd/kv.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
 import { firstCatch } from "../_support/catch-variant.ts";
 import { propertyParameters } from "../_support/fast-check.ts";

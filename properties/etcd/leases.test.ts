@@ -11,7 +11,7 @@
  * the kept lease's first TTL) on fixed seeds, and on swarm seeds.
  */
 import { describe, expect, it } from "vitest";
-import { etcdLeases, etcdLeasesFailoverPlan } from "../../scenarios/etcd-leases.ts";
+import { etcdLeases, etcdLeasesFailoverPlan } from "../../scenarios/etcd/leases.ts";
 import { describeRun, runEtcd } from "./_support/runs.ts";
 
 describe("etcd-leases", () => {

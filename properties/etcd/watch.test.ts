@@ -11,7 +11,7 @@
  * (_support/plans.ts, in the configuration it is timed for), and on swarm seeds for the first variant.
  */
 import { describe, expect, it } from "vitest";
-import { etcdKv } from "../../scenarios/etcd-kv.ts";
+import { etcdKv } from "../../scenarios/etcd/kv.ts";
 import { CRAFTED_PLAN_KNOBS, memberCrashPlan } from "./_support/plans.ts";
 import { describeRun, runEtcd } from "./_support/runs.ts";
 

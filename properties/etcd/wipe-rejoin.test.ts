@@ -1,7 +1,7 @@
 /**
  * Invariant (etcd-kv): a member whose disk can no longer be read is removed through
  * the leader, wiped, started empty and added back by the operator the etcd cluster
- * shares with raft-kv (scenarios/wipe-and-rejoin.ts), counted once as
+ * shares with raft-kv (scenarios/harness/wipe-and-rejoin.ts), counted once as
  * `wiped-and-rejoined`, and the history stays linearizable with converged members.
  * The broken operator (wiped without removal) is shown caught on raft-kv, whose
  * cluster runs the same operator (properties/raft/wipe-rejoin.test.ts).
@@ -9,7 +9,7 @@
  * n2's disk fails after a crash.
  */
 import { describe, expect, it } from "vitest";
-import { etcdKv } from "../../scenarios/etcd-kv.ts";
+import { etcdKv } from "../../scenarios/etcd/kv.ts";
 import type { FaultPlan } from "../../src/sim/faults/plan.ts";
 import { describeRun, runEtcd } from "./_support/runs.ts";
 

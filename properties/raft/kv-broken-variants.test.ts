@@ -1,7 +1,7 @@
 /**
  * Invariant: under targeted fault plans (bursts that crash a majority of the KV
  * servers within a millisecond of each other and restart them one group at a time,
- * plus partitions), the KV store on Raft (scenarios/raft-kv-linearizable.ts, on
+ * plus partitions), the KV store on Raft (scenarios/raft-kv/linearizable.ts, on
  * slow fsyncs so that a write is not yet durable for a few ms) keeps election
  * safety, state-machine safety and linearizability; and the same property fails,
  * with a safety violation, on the broken variant that acknowledges before fsync.
@@ -10,7 +10,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { raftKvLinearizable } from "../../scenarios/raft-kv-linearizable.ts";
+import { raftKvLinearizable } from "../../scenarios/raft-kv/linearizable.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import type { RunResult, Scenario } from "../../src/sim/runner.ts";
 import { propertyParameters } from "../_support/fast-check.ts";

@@ -1,6 +1,6 @@
 /**
  * Invariant: under any fault plan, get, put and cas on the KV store on Raft
- * (scenarios/raft-kv-linearizable.ts) form a linearizable history, with one leader
+ * (scenarios/raft-kv/linearizable.ts) form a linearizable history, with one leader
  * per term, one command per log index, and converged replicas after the heal; and
  * a Raft that votes twice in a term, counts votes of an earlier term, or commits
  * entries of an earlier term by counting replicas (Figure 8) is caught.
@@ -9,7 +9,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { raftKvLinearizable } from "../../scenarios/raft-kv-linearizable.ts";
+import { raftKvLinearizable } from "../../scenarios/raft-kv/linearizable.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
 import type { RunResult } from "../../src/sim/runner.ts";
 import { firstCatch } from "../_support/catch-variant.ts";

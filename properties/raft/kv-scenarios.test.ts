@@ -14,8 +14,8 @@
  * variant on the first seed of a range that catches it.
  */
 import { describe, expect, it } from "vitest";
-import { raftLeadershipLoss } from "../../scenarios/raft-leadership-loss.ts";
-import { raftSnapshotCatchUp } from "../../scenarios/raft-snapshot-catch-up.ts";
+import { raftLeadershipLoss } from "../../scenarios/raft-kv/leadership-loss.ts";
+import { raftSnapshotCatchUp } from "../../scenarios/raft-kv/snapshot-catch-up.ts";
 import { runScenario, type RunResult, type Scenario } from "../../src/sim/runner.ts";
 import { firstCatch } from "../_support/catch-variant.ts";
 import { describeRun, runKv } from "./_fixtures/kv-runs.ts";

@@ -13,14 +13,14 @@
  * of one server's disk after a crash, for 3 and 5 servers.
  */
 import { describe, expect, it } from "vitest";
-import { raftKvLinearizable } from "../../scenarios/raft-kv-linearizable.ts";
-import { raftKvWipeRejoin, raftKvWipeRejoinWith } from "../../scenarios/raft-kv-wipe-rejoin.ts";
+import { raftKvLinearizable } from "../../scenarios/raft-kv/linearizable.ts";
+import { raftKvWipeRejoin, raftKvWipeRejoinWith } from "../../scenarios/raft-kv/wipe-rejoin.ts";
 import type { FaultPlan } from "../../src/sim/faults/plan.ts";
 import { runScenario, type RunResult, type ScenarioContext } from "../../src/sim/runner.ts";
 import { DiskError } from "../../src/sim/env.ts";
 import { World } from "../../src/sim/world.ts";
 import { ErrLogCorrupted, ErrSnapshotCorrupted } from "../../src/impl/raft/index.ts";
-import { UNREADABLE_STARTS_BEFORE_WIPE, WipeAndRejoin } from "../../scenarios/wipe-and-rejoin.ts";
+import { UNREADABLE_STARTS_BEFORE_WIPE, WipeAndRejoin } from "../../scenarios/harness/wipe-and-rejoin.ts";
 import { describeRun } from "../_support/describe-run.ts";
 import { WipeWithoutRemoval } from "./_fixtures/wipe-without-removal.ts";
 

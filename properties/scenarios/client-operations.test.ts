@@ -1,6 +1,6 @@
 /**
  * Every scenario's client operations are in its trace, as `dst view` reads them
- * (scenarios/client-operations.ts, src/cli/view/operation-building.ts).
+ * (scenarios/harness/client-operations.ts, src/cli/view/operation-building.ts).
  *
  * Invariants, one sentence each:
  * - Each scenario's view holds, per operation, as many completed operations of each outcome as its workload summary counts (a Gazette run shows every acknowledged append, not one operation).

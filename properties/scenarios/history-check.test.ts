@@ -1,5 +1,5 @@
 /**
- * The shared final check of a client history (scenarios/history-check.ts).
+ * The shared final check of a client history (scenarios/harness/history-check.ts).
  *
  * Invariants, one sentence each:
  * - A history that is not linearizable is one safety violation whose fields name, by operation id, the failing key, its operations, the longest linearizable prefix in order, the blocked operations and the one that cannot be placed (with its invocation time).
@@ -7,7 +7,7 @@
  * - A linearizable history is no violation; a search that runs out is a liveness violation.
  */
 import { describe, expect, it } from "vitest";
-import { checkHistoryLinearizable } from "../../scenarios/history-check.ts";
+import { checkHistoryLinearizable } from "../../scenarios/harness/history-check.ts";
 import { HistoryRecorder, keyValueModel, type KeyValueInput, type KeyValueOutput } from "../../src/sim/check/index.ts";
 import type { ScenarioContext } from "../../src/sim/runner.ts";
 import { World } from "../../src/sim/world.ts";

@@ -1,11 +1,11 @@
 /**
- * The clusters' supervisor (scenarios/supervisor.ts) never gives up: a server
+ * The clusters' supervisor (scenarios/harness/supervisor.ts) never gives up: a server
  * that fails to start or stops again and again is started again for as long as
  * the run lasts, after a backoff that doubles up to its cap, and every failure is
  * counted by name. Shown failing on a supervisor that gives up after 20 starts.
  */
 import { describe, expect, it } from "vitest";
-import { RESTART_BACKOFF_MS_MAX, supervise, type Supervised } from "../../scenarios/supervisor.ts";
+import { RESTART_BACKOFF_MS_MAX, supervise, type Supervised } from "../../scenarios/harness/supervisor.ts";
 import type { Env } from "../../src/sim/env.ts";
 import { World } from "../../src/sim/world.ts";
 import { cappedSupervise } from "./_fixtures/capped-supervisor.ts";

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { findScenario } from "../../scenarios/index.ts";
-import { counterQuorum } from "../../scenarios/counter-quorum.ts";
+import { counterQuorum } from "../../scenarios/counter/quorum.ts";
 import { replayCommand } from "../../src/cli/commands/replay.ts";
 import { minimalPath, shrinkCommand } from "../../src/cli/commands/shrink.ts";
 import { UsageError } from "../../src/cli/input.ts";

@@ -8,7 +8,7 @@
  * Seeds: counter-quorum seed 1 (variant ack-before-fsync); the test scenario seed 7.
  */
 import { describe, expect, it } from "vitest";
-import { counterQuorum } from "../../scenarios/counter-quorum.ts";
+import { counterQuorum } from "../../scenarios/counter/quorum.ts";
 import { counterexampleOf, CounterexampleError, replayOptions, type Counterexample } from "../../src/sim/counterexample.ts";
 import type { FaultPlan } from "../../src/sim/faults/plan.ts";
 import { runScenario, type RunOptions, type Scenario } from "../../src/sim/runner.ts";

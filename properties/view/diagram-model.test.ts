@@ -301,7 +301,7 @@ describe("operations", () => {
     ]);
   });
 
-  it("app.client.* kinds (scenarios/client-operations.ts) name the operation in their op field and pair by id", () => {
+  it("app.client.* kinds (scenarios/harness/client-operations.ts) name the operation in their op field and pair by id", () => {
     expect(operationPhase("app.client.invoke", { op: "write", id: 3 })).toEqual({ op: "write", phase: "invoke" });
     expect(operationPhase("app.client.info", { op: "cas", id: "1/4" })).toEqual({ op: "cas", phase: "info" });
     const diagram = model([

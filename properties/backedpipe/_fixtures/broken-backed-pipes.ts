@@ -14,7 +14,7 @@ export type PipeFactory = (options: BackedPipeOptions) => BackedPipe;
 export const realPipe: PipeFactory = (options) => new BackedPipe(options);
 
 /** Bug: errors tagged with the latest generation, so stale errors look current (one home: the pipe scenarios' variants). */
-export { pipeThatReconnectsOnStaleErrors } from "../../../scenarios/pipe-variants.ts";
+export { pipeThatReconnectsOnStaleErrors } from "../../../scenarios/backedpipe/variants.ts";
 
 /** Bug: the pipe's writer replays from one byte past what the peer asked for. */
 export const pipeWithOffByOneReplay: PipeFactory = (options) =>

@@ -14,7 +14,7 @@ export type WriterFactory = (capacity: number, onError: ErrorEventHandler, optio
 export const realWriter: WriterFactory = (capacity, onError, options) => new BackedWriter(capacity, onError, options);
 
 /** Bug: the writer replays from one byte past what the peer asked for (one home: the pipe scenarios' variants). */
-export { OffByOneReplayWriter } from "../../../scenarios/pipe-variants.ts";
+export { OffByOneReplayWriter } from "../../../scenarios/backedpipe/variants.ts";
 
 /** Bug: a peer ahead of the writer is treated as fully caught up instead of refused. */
 export class ClampingFutureSequenceWriter extends BackedWriter {
@@ -36,7 +36,7 @@ export class ReplayWhatRemainsWriter extends BackedWriter {
 }
 
 /** Bug: failures and short writes of the new connection are ignored (one home: the pipe scenarios' variants). */
-export { ForgivingReplayWriter } from "../../../scenarios/pipe-variants.ts";
+export { ForgivingReplayWriter } from "../../../scenarios/backedpipe/variants.ts";
 
 /** Bug: odd-length writes yield once before taking their turn, so concurrent writes can reorder. */
 export class YieldingWriter extends BackedWriter {

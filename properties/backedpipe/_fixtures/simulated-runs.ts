@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writesParam, type PipeSide, type WriteStep } from "../../../scenarios/pipe-workload.ts";
+import { writesParam, type PipeSide, type WriteStep } from "../../../scenarios/backedpipe/workload.ts";
 import { counterexampleOf } from "../../../src/sim/counterexample.ts";
 import { faultPlanArbitrary } from "../../../src/sim/faults/arbitrary.ts";
 import { FAULT_PLAN_VERSION, normalizePlan, type FaultPlan } from "../../../src/sim/faults/plan.ts";

@@ -32,7 +32,7 @@
  *   applies: on a leader that is always its own next commit, refused again).
  */
 import { describe, expect, it } from "vitest";
-import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite-snapshot-catch-up.ts";
+import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite/snapshot-catch-up.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import type { BrokenNodeVariant } from "../../../src/impl/raft/index.ts";
 import type { DqliteFsmBrokenVariant } from "../../../src/impl/dqlite/index.ts";

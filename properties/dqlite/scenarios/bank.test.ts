@@ -9,7 +9,7 @@
  * Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { dqliteBank } from "../../../scenarios/dqlite-bank.ts";
+import { dqliteBank } from "../../../scenarios/dqlite/bank.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { CRASH_AND_ISOLATE, describeRun as describeAnyRun } from "./_support/runs.ts";

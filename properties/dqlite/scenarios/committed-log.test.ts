@@ -2,7 +2,7 @@
  * Invariant: every dqlite replica that applied the whole committed log holds, in each
  * database, exactly what the log's committed transactions wrote (no frame of an
  * undone or unfinished transaction, every frame of a committed one), read back from
- * its files (scenarios/dqlite-committed-log.ts, checked by checkReplicas).
+ * its files (scenarios/dqlite/committed-log.ts, checked by checkReplicas).
  *
  * Method: the log model on hand-made logs (commit, undo, abandoned transaction,
  * truncation, entries applied out of order); dqlite-snapshot-catch-up on a fixed seed
@@ -12,9 +12,9 @@
  * zombie's node (the deposed leader) is the one named.
  */
 import { describe, expect, it } from "vitest";
-import { leadershipLossScenario } from "../../../scenarios/dqlite-leadership-loss.ts";
-import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite-snapshot-catch-up.ts";
-import { CommittedDatabases } from "../../../scenarios/dqlite-committed-log.ts";
+import { leadershipLossScenario } from "../../../scenarios/dqlite/leadership-loss.ts";
+import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite/snapshot-catch-up.ts";
+import { CommittedDatabases } from "../../../scenarios/dqlite/committed-log.ts";
 import { encodeCommand } from "../../../src/impl/dqlite/fsm/commands.ts";
 import { PAGE_SIZE, type Command } from "../../../src/impl/dqlite/types.ts";
 import type { LogEntry } from "../../../src/impl/raft/core/types.ts";

@@ -1,5 +1,5 @@
 /**
- * The leadership-loss matrix (scenarios/dqlite-leadership-loss.ts): the leader is
+ * The leadership-loss matrix (scenarios/dqlite/leadership-loss.ts): the leader is
  * deposed at each hook point (commit frames; first and second non-commit frames;
  * commit after non-commit frames), with the Frames command on a quorum or on the
  * leader alone, and the same or another leader elected next. For each of the 16 cells:
@@ -14,7 +14,7 @@
  * Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { cellOfSeed, describeCell, leadershipLossScenario, LEADERSHIP_LOSS_CELLS } from "../../../scenarios/dqlite-leadership-loss.ts";
+import { cellOfSeed, describeCell, leadershipLossScenario, LEADERSHIP_LOSS_CELLS } from "../../../scenarios/dqlite/leadership-loss.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { describeRun as describeAnyRun } from "./_support/runs.ts";
 

@@ -15,8 +15,8 @@
  * Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { DQLITE_MULTI_DATABASE_PROBES, dqliteMultiDatabase } from "../../../scenarios/dqlite-multi-database.ts";
-import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite-snapshot-catch-up.ts";
+import { DQLITE_MULTI_DATABASE_PROBES, dqliteMultiDatabase } from "../../../scenarios/dqlite/multi-database.ts";
+import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite/snapshot-catch-up.ts";
 import { runScenario, type RunResult, type Scenario } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { describeRun as describeAnyRun } from "./_support/runs.ts";

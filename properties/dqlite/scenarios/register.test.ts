@@ -17,7 +17,7 @@
  * Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { dqliteRegister } from "../../../scenarios/dqlite-register.ts";
+import { dqliteRegister } from "../../../scenarios/dqlite/register.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { CRASH_AND_ISOLATE, describeRun as describeAnyRun } from "./_support/runs.ts";

@@ -1,5 +1,5 @@
 /**
- * dqlite-zombies (scenarios/dqlite-leadership-loss.ts): batches of rows, some
+ * dqlite-zombies (scenarios/dqlite/leadership-loss.ts): batches of rows, some
  * spilling non-commit frames, under random leadership changes (the swarm's
  * partitions, isolations, clogs, pauses and crashes of servers), on fixed seeds:
  * - no FSM invariant trips (no unexpected transaction or state), no transaction of
@@ -14,7 +14,7 @@
  * Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { dqliteZombies } from "../../../scenarios/dqlite-leadership-loss.ts";
+import { dqliteZombies } from "../../../scenarios/dqlite/leadership-loss.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { describeRun as describeAnyRun } from "./_support/runs.ts";

@@ -1,5 +1,5 @@
 /**
- * A scenario-level fixture for the final audit (scenarios/gazette-audit.ts): a
+ * A scenario-level fixture for the final audit (scenarios/gazette/audit.ts): a
  * rogue persister that, once the faults healed and just before the audit, puts
  * into the fragment store one copy of a journal's first stored fragment that no
  * correct broker would: filed under another journal (`misfiled`), moved by one

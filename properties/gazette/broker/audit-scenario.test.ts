@@ -1,5 +1,5 @@
 /**
- * The Gazette scenarios' final audit (scenarios/gazette-audit.ts): after the
+ * The Gazette scenarios' final audit (scenarios/gazette/audit.ts): after the
  * heal, every broker's replica of each journal (DoNotProxy) and every fragment in
  * the store is read back and held to the run's ledger, so that a copy no reader
  * read is judged too.
@@ -16,8 +16,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { FRAGMENT_STORE_PORT } from "../../../src/impl/gazette/broker/fragment/store-url.ts";
-import { gazetteJournals, STORE } from "../../../scenarios/gazette-journals.ts";
-import { gazetteRetention } from "../../../scenarios/gazette-retention.ts";
+import { gazetteJournals, STORE } from "../../../scenarios/gazette/journals.ts";
+import { gazetteRetention } from "../../../scenarios/gazette/retention.ts";
 import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
 import { withRoguePut, type RoguePut } from "../_fixtures/rogue-persister.ts";
 import { JOURNALS_BEFORE_KNOBS } from "../_support/scenario-knobs.ts";

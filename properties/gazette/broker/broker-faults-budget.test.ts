@@ -1,5 +1,5 @@
 /**
- * The swarm's budget for faulting Gazette brokers (scenarios/gazette-cluster.ts,
+ * The swarm's budget for faulting Gazette brokers (scenarios/gazette/cluster.ts,
  * gazetteBrokerFaults): a broker that went down counts as down until what its
  * spools held is persisted from another replica (its lease and 1 s to rejoin, a
  * persist interval and 1 s), because a broker that rejoins does not get the old
@@ -16,7 +16,7 @@
  * loses the content, and the budget now refuses it (the two windows overlap).
  */
 import { describe, expect, it } from "vitest";
-import { gazetteJournals } from "../../../scenarios/gazette-journals.ts";
+import { gazetteJournals } from "../../../scenarios/gazette/journals.ts";
 import { downWindows, type DownWindow } from "../../../src/sim/faults/down-windows.ts";
 import type { FaultPlan } from "../../../src/sim/faults/plan.ts";
 import type { KnobReader, KnobValue } from "../../../src/sim/runner.ts";

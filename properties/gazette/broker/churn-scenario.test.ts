@@ -34,7 +34,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { CHURN_BEFORE_KNOBS } from "../_support/scenario-knobs.ts";
-import { gazetteChurn } from "../../../scenarios/gazette-churn.ts";
+import { gazetteChurn } from "../../../scenarios/gazette/churn.ts";
 import type { KnobValue, RunResult } from "../../../src/sim/runner.ts";
 import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";

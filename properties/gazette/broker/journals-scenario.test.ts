@@ -28,7 +28,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { FaultPlan } from "../../../src/sim/faults/plan.ts";
-import { gazetteJournals } from "../../../scenarios/gazette-journals.ts";
+import { gazetteJournals } from "../../../scenarios/gazette/journals.ts";
 import type { RunResult } from "../../../src/sim/runner.ts";
 import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";

@@ -21,7 +21,7 @@
  * swarm seeds draw theirs.
  */
 import { describe, expect, it } from "vitest";
-import { gazetteOutages } from "../../../scenarios/gazette-outages.ts";
+import { gazetteOutages } from "../../../scenarios/gazette/outages.ts";
 import type { FaultPlan } from "../../../src/sim/faults/plan.ts";
 import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
 import { JOURNALS_BEFORE_KNOBS } from "../_support/scenario-knobs.ts";

@@ -16,7 +16,7 @@
  * the other seeds draw theirs.
  */
 import { describe, expect, it } from "vitest";
-import { gazetteRetention } from "../../../scenarios/gazette-retention.ts";
+import { gazetteRetention } from "../../../scenarios/gazette/retention.ts";
 import type { RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";

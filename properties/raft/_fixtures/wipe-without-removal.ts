@@ -6,7 +6,7 @@
  * forgets the entries it acknowledged and the votes it cast, so a laggard can win
  * an election with its vote and lose committed writes.
  */
-import { WipeAndRejoin, type RejoinStep } from "../../../scenarios/wipe-and-rejoin.ts";
+import { WipeAndRejoin, type RejoinStep } from "../../../scenarios/harness/wipe-and-rejoin.ts";
 
 export class WipeWithoutRemoval extends WipeAndRejoin {
   protected override steps(): readonly RejoinStep[] {

@@ -4,7 +4,7 @@
  * as long as the run lasts.
  */
 import type { Env } from "../../../src/sim/env.ts";
-import { supervise, type Supervised } from "../../../scenarios/supervisor.ts";
+import { supervise, type Supervised } from "../../../scenarios/harness/supervisor.ts";
 
 export async function cappedSupervise<T>(env: Env, failures: Record<string, number>, server: Supervised<T>): Promise<void> {
   let starts = 0;

@@ -7,11 +7,11 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { COUNTER_BROKEN_VARIANTS } from "../../../scenarios/counter-quorum.ts";
-import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb-provisioning.ts";
-import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite-cluster.ts";
-import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite-register.ts";
-import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/pipe-variants.ts";
+import { COUNTER_BROKEN_VARIANTS } from "../../../scenarios/counter/quorum.ts";
+import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
+import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
+import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
+import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
 import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
 import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, DQLITE_LEADER_BROKEN_VARIANTS } from "../../../src/impl/dqlite/index.ts";
@@ -83,16 +83,16 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   { component: "dqlite-leader", file: "src/impl/dqlite/leader/methods.ts", declaration: "DQLITE_LEADER_BROKEN_VARIANTS", names: keys(DQLITE_LEADER_BROKEN_VARIANTS) },
   { component: "dqlite-fsm", file: "src/impl/dqlite/fsm/fsm.ts", declaration: "DQLITE_FSM_BROKEN_VARIANTS", names: keys(DQLITE_FSM_BROKEN_VARIANTS) },
   { component: "dqlite-database-files", file: "src/impl/dqlite/wal/database-files.ts", declaration: "DATABASE_FILES_BROKEN_VARIANTS", names: keys(DATABASE_FILES_BROKEN_VARIANTS) },
-  { component: "dqlite-cluster", file: "scenarios/dqlite-cluster.ts", declaration: "DQLITE_CLUSTER_BROKEN_VARIANTS", names: keys(DQLITE_CLUSTER_BROKEN_VARIANTS) },
-  { component: "aggregate", file: "scenarios/dqlite-cluster.ts", declaration: "DQLITE_BROKEN_VARIANTS", names: keys(DQLITE_BROKEN_VARIANTS) },
-  { component: "dqlite-client", file: "scenarios/dqlite-register.ts", declaration: "CLIENT_BROKEN_VARIANTS", names: keys(CLIENT_BROKEN_VARIANTS) },
+  { component: "dqlite-cluster", file: "scenarios/dqlite/cluster.ts", declaration: "DQLITE_CLUSTER_BROKEN_VARIANTS", names: keys(DQLITE_CLUSTER_BROKEN_VARIANTS) },
+  { component: "aggregate", file: "scenarios/dqlite/cluster.ts", declaration: "DQLITE_BROKEN_VARIANTS", names: keys(DQLITE_BROKEN_VARIANTS) },
+  { component: "dqlite-client", file: "scenarios/dqlite/register.ts", declaration: "CLIENT_BROKEN_VARIANTS", names: keys(CLIENT_BROKEN_VARIANTS) },
   { component: "dqlite-wal-reader", file: "properties/dqlite/wal/_fixtures/broken-wal-format.ts", declaration: "BROKEN_READERS", names: () => BROKEN_READERS },
   union("aggregate", "properties/dqlite/wal/_fixtures/broken-wal-format.ts", "BrokenReader"),
   { component: "bmdb-session", file: "src/impl/bmdb/session.ts", declaration: "BMDB_BROKEN_VARIANTS", names: keys(BMDB_BROKEN_VARIANTS) },
-  { component: "bmdb-agent", file: "scenarios/bmdb-provisioning.ts", declaration: "AGENT_BROKEN_VARIANTS", names: keys(AGENT_BROKEN_VARIANTS) },
+  { component: "bmdb-agent", file: "scenarios/bmdb/provisioning.ts", declaration: "AGENT_BROKEN_VARIANTS", names: keys(AGENT_BROKEN_VARIANTS) },
   { component: "bmdb-backoff", file: "properties/bmdb/_fixtures/broken-backoff.ts", declaration: "BROKEN_BACKOFF_VARIANTS", names: keys(BROKEN_BACKOFF_VARIANTS) },
-  { component: "counter", file: "scenarios/counter-quorum.ts", declaration: "COUNTER_BROKEN_VARIANTS", names: keys(COUNTER_BROKEN_VARIANTS) },
-  { component: "backedpipe", file: "scenarios/pipe-variants.ts", declaration: "PIPE_BROKEN_VARIANTS", names: keys(PIPE_BROKEN_VARIANTS) },
+  { component: "counter", file: "scenarios/counter/quorum.ts", declaration: "COUNTER_BROKEN_VARIANTS", names: keys(COUNTER_BROKEN_VARIANTS) },
+  { component: "backedpipe", file: "scenarios/backedpipe/variants.ts", declaration: "PIPE_BROKEN_VARIANTS", names: keys(PIPE_BROKEN_VARIANTS) },
   {
     component: "etcd-server",
     file: "src/impl/etcd/server/server.ts",

@@ -1,6 +1,6 @@
 /**
  * A small trace whose client history is not linearizable, as the scenarios
- * write it (scenarios/client-operations.ts, scenarios/history-check.ts): writes
+ * write it (scenarios/harness/client-operations.ts, scenarios/harness/history-check.ts): writes
  * and reads of two keys by c1 and c2, then, long after, the final check's
  * violation naming key "x", its prefix and the read that cannot be placed.
  */

@@ -4,7 +4,7 @@
  * is replayed first, to get its trace): a lane per host, messages as arrows,
  * crashes, pauses and partitions as shaded spans, violations in red, client
  * operations as bars coloured by outcome. A scenario gets its operations drawn
- * through scenarios/client-operations.ts, or by tracing records with fields
+ * through scenarios/harness/client-operations.ts, or by tracing records with fields
  * `{ op, phase: "invoke" | "ok" | "fail" | "info" }` (and optionally `id`), or
  * `app.<op>.invoke` / `.ok` / `.fail` / `.info` kinds; see
  * src/cli/view/operation-building.ts.

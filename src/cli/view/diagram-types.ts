@@ -107,7 +107,7 @@ export interface DiagramViolation {
   /** safety, liveness or kernel. */
   kind: string;
   details: string;
-  /** Set for a linearizability violation whose record names its operations (scenarios/history-check.ts). */
+  /** Set for a linearizability violation whose record names its operations (scenarios/harness/history-check.ts). */
   operations?: ViolationOperations;
 }
 

@@ -7,7 +7,7 @@
  *    "fail" or "info". E.g. `env.trace("kv.op", { op: "write", phase: "invoke", id: 7 })`.
  * 2. An `app.*` kind ending in `.invoke`, `.ok`, `.fail` or `.info`: the operation
  *    is the record's `op` field if it has one (`app.client.ok {op: "write"}`, as
- *    scenarios/client-operations.ts writes them), else the kind between `app.`
+ *    scenarios/harness/client-operations.ts writes them), else the kind between `app.`
  *    and that ending (`app.counter.increment.ok`).
  * 3. An `app.*` kind ending in a word of outcome: `.ack`, `.acknowledged`,
  *    `.committed`, `.success` (ok); `.failed`, `.error`, `.rejected`, `.nack` (fail);

@@ -1,7 +1,7 @@
 /**
  * Violations of the diagram, from the trace's `violation` records.
  *
- * A linearizability violation (scenarios/history-check.ts) names operations by
+ * A linearizability violation (scenarios/harness/history-check.ts) names operations by
  * the ids their trace records carry: `key`, `operations` (all of the key's),
  * `linearized` (the longest linearizable prefix, in order), `blocked` and
  * `operation` (the one that cannot be placed). They become positions in the

@@ -9,7 +9,7 @@
  * server an Env of its own making (`ClusterHooks.env`: a disk that holds a write).
  */
 import { DQLITE_PORT, DqliteClient, runDqliteServer, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
-import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite-cluster.ts";
+import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite/cluster.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import { createWaSqliteModule } from "../../../../src/sim/wasm/wa-sqlite-module.ts";

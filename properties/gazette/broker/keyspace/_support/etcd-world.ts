@@ -1,6 +1,6 @@
 /**
  * A simulated world for the broker's key-space tests: a 3-member etcd cluster
- * (scenarios/etcd-cluster.ts, each member supervised) and whatever broker-like
+ * (scenarios/etcd/cluster.ts, each member supervised) and whatever broker-like
  * client hosts a test adds. Runs until a predicate or a virtual-time bound, and
  * reports the world's violations and uncaught process errors.
  */
@@ -9,7 +9,7 @@ import { createSimDisks } from "../../../../../src/sim/disk/system.ts";
 import type { Env, ProcessMain } from "../../../../../src/sim/env.ts";
 import { standaloneContext } from "../../../../../src/sim/runner.ts";
 import { World } from "../../../../../src/sim/world.ts";
-import { leaderOf, startEtcdCluster, type EtcdCluster } from "../../../../../scenarios/etcd-cluster.ts";
+import { leaderOf, startEtcdCluster, type EtcdCluster } from "../../../../../scenarios/etcd/cluster.ts";
 
 export const ETCD_SERVERS = ["n1", "n2", "n3"] as const;
 

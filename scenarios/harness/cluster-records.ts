@@ -1,0 +1,85 @@
+/**
+ * What the Raft-based cluster harnesses (raft-kv, dqlite, etcd) record the same
+ * way: problems found as the servers run (reported later as safety violations),
+ * election safety from each node's leadership observer, and all of Raft's safety
+ * properties from each node's RaftObserver (src/impl/raft/testing).
+ */
+import type { Crc32 } from "../../src/sim/env.ts";
+import type { RaftObserver } from "../../src/impl/raft/node/observer.ts";
+import { safetyObserver } from "../../src/impl/raft/node/observer.ts";
+import { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
+import type { ScenarioContext } from "../../src/sim/runner.ts";
+
+export interface ClusterProblem {
+  readonly invariant: string;
+  readonly host: string;
+  readonly details: string;
+}
+
+/** The records every cluster keeps: who led each term, the problems found, and the Raft safety checker of its nodes. */
+export interface ClusterRecords {
+  readonly leadersByTerm: Map<number, string>;
+  readonly problems: ClusterProblem[];
+  /** Fed by every node's observer (raftObserverOf); its violations become problems in reportClusterProblems. */
+  readonly raftSafety?: RaftSafetyChecker;
+}
+
+/** A checker for a cluster's records. */
+export function newRaftSafety(): RaftSafetyChecker {
+  return new RaftSafetyChecker();
+}
+
+/** The observer a node on `host` reports to the cluster's Raft safety checker with (undefined without one). */
+export function raftObserverOf(records: ClusterRecords, host: string, crc32: Crc32): RaftObserver | undefined {
+  return records.raftSafety === undefined ? undefined : safetyObserver(records.raftSafety, host, crc32);
+}
+
+/** A node's leadership event, as raft's observeLeadership reports it. */
+interface LeadershipEvent {
+  readonly isLeader: boolean;
+  readonly term: number;
+}
+
+/** Records `host`'s leaderships; a second leader in a term is an `invariant` problem (raft.election-safety or its system's name). */
+export function observeElectionSafety(node: { observeLeadership(observer: (event: LeadershipEvent) => void): unknown }, host: string, records: ClusterRecords, invariant: string): void {
+  node.observeLeadership((event) => {
+    if (!event.isLeader) return;
+    const other = records.leadersByTerm.get(event.term);
+    if (other !== undefined && other !== host) records.problems.push({ invariant, host, details: `${host} and ${other} both lead term ${event.term}` });
+    records.leadersByTerm.set(event.term, host);
+  });
+}
+
+/** A server as the leader role sees it: its Raft state and term. */
+interface LeaderCandidate {
+  state(): string;
+  stats(): Record<string, string>;
+}
+
+/**
+ * Resolves the fault plans' "@leader" to the live server that leads in the highest
+ * term (a deposed leader that has not heard yet may still think it leads).
+ */
+export function declareLeaderRole(context: ScenarioContext, live: () => Iterable<[string, LeaderCandidate]>): void {
+  context.world.setRole("leader", () => {
+    let best: { host: string; term: number } | undefined;
+    for (const [host, node] of live()) {
+      if (node.state() !== "Leader") continue;
+      const term = Number(node.stats().term);
+      if (best === undefined || term > best.term) best = { host, term };
+    }
+    return best?.host;
+  });
+}
+
+/** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
+export function reportClusterProblems(context: ScenarioContext, records: ClusterRecords, reported: number): number {
+  for (const violation of records.raftSafety?.takeViolations() ?? []) {
+    records.problems.push({ invariant: `raft.${violation.invariant}`, host: violation.server, details: violation.details });
+  }
+  for (; reported < records.problems.length; reported++) {
+    const problem = records.problems[reported] as ClusterProblem;
+    context.world.violate({ invariant: problem.invariant, kind: "safety", host: problem.host, details: problem.details });
+  }
+  return reported;
+}
