@@ -59,8 +59,8 @@ const PERFORMANCE_NOW_SOURCE = "()=>performance.now()";
 
 let compiled: object | undefined;
 
-/** The wasm, compiled once per process (synchronously: see the file's comment). */
-function compiledModule(): object {
+/** The wasm, compiled once per process (synchronously: see the file's comment). Exported for the broken factories of the determinism tests, which build on it. */
+export function compiledModule(): object {
   if (compiled === undefined) {
     const require = createRequire(import.meta.url);
     compiled = new webAssembly.Module(readFileSync(require.resolve("wa-sqlite/dist/wa-sqlite-async.wasm")));
@@ -173,7 +173,7 @@ function writeUtcZone(heap: Int32Array, malloc: Malloc, timezone: number, daylig
  * per instance, through the glue's `crypto.getRandomValues` (a 1024-byte pool behind
  * /dev/urandom, of which SQLite takes a few dozen bytes). Throws if it did not ask.
  */
-async function seedPrng(module: SqliteModule, inputs: SqliteHostInputs): Promise<void> {
+export async function seedPrng(module: SqliteModule, inputs: SqliteHostInputs): Promise<void> {
   const api = SQLite.Factory(module);
   const original = Object.getOwnPropertyDescriptor(globalThis, "crypto");
   let draws = 0;

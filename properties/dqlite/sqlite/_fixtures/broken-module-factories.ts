@@ -5,25 +5,18 @@
  *   seeds itself from the real `crypto.getRandomValues` (WAL salts, randomblob);
  * - `realClockModuleFactory`: leaves the glue's `Date.now` in place (`'now'`).
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import SQLiteAsyncESMFactory from "wa-sqlite/dist/wa-sqlite-async.mjs";
-import * as SQLite from "wa-sqlite";
 import type { SqliteHostInputs, SqliteModule, SqliteModuleFactory } from "../../../../src/impl/dqlite/sqlite/module.ts";
-import { createWaSqliteModule } from "../../../../src/sim/wasm/wa-sqlite-module.ts";
+import { compiledModule, createWaSqliteModule, seedPrng } from "../../../../src/sim/wasm/wa-sqlite-module.ts";
 
 interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => object;
 }
 const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-let compiled: object | undefined;
-
 /** Instantiates wa-sqlite with only the clock imports replaced, and does not seed its PRNG. */
 async function instantiate(inputs: SqliteHostInputs, replaceClock: boolean): Promise<SqliteModule> {
-  compiled ??= new webAssembly.Module(readFileSync(createRequire(import.meta.url).resolve("wa-sqlite/dist/wa-sqlite-async.wasm")));
-  const module = compiled;
+  const module = compiledModule();
   return (await SQLiteAsyncESMFactory({
     instantiateWasm(imports: Record<string, Record<string, unknown>>, success: (instance: object) => void) {
       for (const functions of Object.values(imports)) {
@@ -45,19 +38,7 @@ export const unseededModuleFactory: SqliteModuleFactory = (inputs) => instantiat
 export const realClockModuleFactory: SqliteModuleFactory = async (inputs) => {
   const module = await instantiate(inputs, false);
   // Seeds the PRNG from the inputs with the shipping factory's mechanism: only the clock is broken.
-  const api = SQLite.Factory(module);
-  const original = Object.getOwnPropertyDescriptor(globalThis, "crypto");
-  Object.defineProperty(globalThis, "crypto", {
-    configurable: true,
-    value: { getRandomValues: <T extends ArrayBufferView>(array: T): T => (inputs.fillRandom(new Uint8Array(array.buffer, array.byteOffset, array.byteLength)), array) },
-  });
-  try {
-    const db = await api.open_v2(":memory:");
-    await api.exec(db, "SELECT randomblob(1)");
-    await api.close(db);
-  } finally {
-    if (original !== undefined) Object.defineProperty(globalThis, "crypto", original);
-  }
+  await seedPrng(module, inputs);
   return module;
 };
 

@@ -1,18 +1,17 @@
 /**
  * Real SQLite (wa-sqlite, Asyncify build) in Node for the WAL tests, on an in-memory
- * VFS whose files the test reads and writes directly. Deterministic: the wasm
- * module's clock is frozen and SQLite's PRNG is seeded with fixed bytes.
+ * VFS whose files the test reads and writes directly. Deterministic: the module is
+ * the simulator's (src/sim/wasm/wa-sqlite-module.ts), its clock frozen and SQLite's
+ * PRNG seeded with fixed bytes.
  *
  * Connections run as dqlite's leader does: `locking_mode=EXCLUSIVE` before
  * `journal_mode=WAL` (the WAL index lives in heap memory, no shared memory),
  * `wal_autocheckpoint=0`, `synchronous=OFF`. Closing keeps the WAL (SQLite's own
  * checkpoint-on-close is refused), so the test sees exactly what SQLite wrote.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import * as SQLite from "wa-sqlite";
-import SQLiteAsyncESMFactory from "wa-sqlite/dist/wa-sqlite-async.mjs";
 import * as VFS from "wa-sqlite/src/VFS.js";
+import { createWaSqliteModule } from "../../../../src/sim/wasm/wa-sqlite-module.ts";
 
 /** The wasm module's clock (Date.now / performance.now), frozen so nothing depends on real time. */
 const FROZEN_NOW_MS = 1_000;
@@ -21,12 +20,6 @@ const PRNG_SEED_BYTE = 7;
 
 type SqliteApi = ReturnType<typeof SQLite.Factory>;
 
-/** The part of the WebAssembly global this file uses (the project's lib settings carry no WebAssembly types). */
-interface WebAssemblyApi {
-  compile(bytes: Uint8Array): Promise<object>;
-  instantiate(module: object, imports: object): Promise<object>;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 type Row = unknown[];
 
 /**
@@ -162,51 +155,13 @@ export function loadSqlite(): Promise<Sqlite> {
   return loaded;
 }
 
+/** The shipping deterministic module (src/sim/wasm), its clock frozen and its PRNG seeded with fixed bytes. */
 async function instantiate(): Promise<Sqlite> {
-  const require = createRequire(import.meta.url);
-  const wasmPath = require.resolve("wa-sqlite/dist/wa-sqlite-async.wasm");
-  const compiled = await wasm.compile(readFileSync(wasmPath));
-  const module: unknown = await SQLiteAsyncESMFactory({
-    instantiateWasm(imports: Record<string, Record<string, unknown>>, success: (instance: object) => void) {
-      freezeClocks(imports);
-      void wasm.instantiate(compiled, imports).then(success);
-      return {};
-    },
-  });
+  const module = await createWaSqliteModule({ now: () => FROZEN_NOW_MS, fillRandom: (bytes) => bytes.fill(PRNG_SEED_BYTE) });
   const api = SQLite.Factory(module);
-  await seedPrng(api);
   const vfs = new MemoryVfs("wal-test-memory");
   api.vfs_register(vfs, false);
   return { api, vfs };
-}
-
-/** Replaces the module's imports that read the real clock (Emscripten's _emscripten_get_now, Date.now). */
-function freezeClocks(imports: Record<string, Record<string, unknown>>): void {
-  for (const functions of Object.values(imports)) {
-    for (const [name, value] of Object.entries(functions)) {
-      if (typeof value !== "function") continue;
-      const source = (value as () => unknown).toString();
-      if ((source.includes("Date.now") && source.length < 30) || (source.includes("performance.now") && source.length < 40)) {
-        functions[name] = () => FROZEN_NOW_MS;
-      }
-    }
-  }
-}
-
-/** SQLite seeds its PRNG once, from crypto.getRandomValues: give it fixed bytes for that one call. */
-async function seedPrng(api: SqliteApi): Promise<void> {
-  const original = Object.getOwnPropertyDescriptor(globalThis, "crypto");
-  Object.defineProperty(globalThis, "crypto", {
-    configurable: true,
-    value: { getRandomValues: <T extends ArrayBufferView>(array: T): T => (new Uint8Array(array.buffer, array.byteOffset, array.byteLength).fill(PRNG_SEED_BYTE), array) },
-  });
-  try {
-    const db = await api.open_v2(":memory:");
-    await api.exec(db, "SELECT randomblob(1)");
-    await api.close(db);
-  } finally {
-    if (original !== undefined) Object.defineProperty(globalThis, "crypto", original);
-  }
 }
 
 /** A connection on the MemoryVfs, configured as dqlite's leader connection. */
