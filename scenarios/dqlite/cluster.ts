@@ -37,7 +37,8 @@ import { DEFAULT_ELECTION_TIMEOUT_TICKS, DEFAULT_MAX_ENTRIES_PER_APPEND, DEFAULT
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { CommittedDatabases } from "./committed-log.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "../harness/cluster-records.ts";
-import { RESTART_BACKOFF_MS_INITIAL, RESTART_BACKOFF_MS_MAX, RESTART_BACKOFF_RESET_MS } from "../harness/supervisor.ts";
+import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
+import { RestartBackoff } from "../harness/supervisor.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { createWaSqliteModule } from "../../src/sim/wasm/wa-sqlite-module.ts";
 import type { World } from "../../src/sim/world.ts";
@@ -145,14 +146,13 @@ export function startDqliteCluster(context: ScenarioContext, options: DqliteClus
     raftSafety: newRaftSafety(),
     committed: new CommittedDatabases(),
   };
-  const backoffs = new Map<string, { ms: number; lastAt: number }>();
+  const backoffs = new Map<string, { policy: RestartBackoff; lastAt: number }>();
   const { world } = context;
   /** Restarts `host`'s process after the backoff, unless it was restarted meanwhile (by the fault plan). */
   const restart = (host: string, incarnation: number) => {
-    const previous = backoffs.get(host);
-    const fresh = previous === undefined || world.now - previous.lastAt >= RESTART_BACKOFF_RESET_MS;
-    const backoffMs = fresh ? RESTART_BACKOFF_MS_INITIAL : Math.min(RESTART_BACKOFF_MS_MAX, previous.ms * 2);
-    backoffs.set(host, { ms: backoffMs, lastAt: world.now });
+    const backoff = backoffs.get(host) ?? { policy: new RestartBackoff(), lastAt: Number.NEGATIVE_INFINITY };
+    const backoffMs = backoff.policy.after(world.now - backoff.lastAt);
+    backoffs.set(host, { policy: backoff.policy, lastAt: world.now });
     world.scheduler.schedule(backoffMs, () => {
       const process = world.host(host);
       if (process.incarnations !== incarnation || process.incarnation === undefined) return;
@@ -244,13 +244,7 @@ export function reportProblems(context: ScenarioContext, cluster: DqliteCluster,
 
 /** True when every server runs, one is a ready leader, and all applied the leader's commit index. */
 export function caughtUp(cluster: DqliteCluster): boolean {
-  const running = cluster.servers.map((host) => cluster.live.get(host));
-  if (running.some((server) => server === undefined || server.node.raft.state() === "Shutdown")) return false;
-  const servers = running as RunningDqliteServer[];
-  const leader = servers.find((server) => server.node.isReadyLeader());
-  if (leader === undefined) return false;
-  const commit = leader.node.raft.stats().commit_index;
-  return servers.every((server) => server.node.raft.stats().applied_index === commit);
+  return caughtUpReplicas(cluster.servers, cluster.live, (server) => server.node.raft, (server) => server.node.isReadyLeader()) !== undefined;
 }
 
 /**

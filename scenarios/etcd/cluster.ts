@@ -16,6 +16,7 @@ import { createSimDisks } from "../../src/sim/disk/system.ts";
 import type { Env } from "../../src/sim/env.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "../harness/cluster-records.ts";
+import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
 import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
@@ -188,13 +189,7 @@ export function reportProblems(context: ScenarioContext, cluster: EtcdCluster, r
 /** The running members when all run, one leads, none is being wiped and rejoined, and all applied its commit index; undefined otherwise. */
 export function caughtUpServers(cluster: EtcdCluster): EtcdServer[] | undefined {
   if (cluster.operator?.idle() === false) return undefined;
-  const servers = cluster.servers.map((host) => cluster.live.get(host));
-  if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
-  const running = servers as EtcdServer[];
-  const leader = running.find((server) => server.node.state() === "Leader");
-  if (leader === undefined) return undefined;
-  const commit = leader.node.stats().commit_index;
-  return running.every((server) => server.node.stats().applied_index === commit) ? running : undefined;
+  return caughtUpReplicas(cluster.servers, cluster.live, (server) => server.node);
 }
 
 /** The leader, if one runs. */

@@ -20,6 +20,25 @@ export const RESTART_BACKOFF_MS_MAX = 2_000;
 /** A server that ran this long before it stopped starts again after the initial backoff. */
 export const RESTART_BACKOFF_RESET_MS = 10_000;
 
+/**
+ * The restart backoff policy, one per supervised server: the wait before the next
+ * start doubles from RESTART_BACKOFF_MS_INITIAL up to RESTART_BACKOFF_MS_MAX, and
+ * drops back to the initial one after a server ran RESTART_BACKOFF_RESET_MS.
+ * `supervise` adds jitter to it; a kit that restarts the whole host process
+ * (dqlite's) uses it as it is.
+ */
+export class RestartBackoff {
+  private nextMs = RESTART_BACKOFF_MS_INITIAL;
+
+  /** The wait before starting a server again that ran `ranMs` before it stopped (0 for a failed start). */
+  after(ranMs: number): number {
+    if (ranMs >= RESTART_BACKOFF_RESET_MS) this.nextMs = RESTART_BACKOFF_MS_INITIAL;
+    const waitMs = this.nextMs;
+    this.nextMs = Math.min(RESTART_BACKOFF_MS_MAX, waitMs * 2);
+    return waitMs;
+  }
+}
+
 /** One server under supervision. */
 export interface Supervised<T> {
   /** Starts the server; a throw is a failed start (counted as `start:<error name>`). */
@@ -35,10 +54,10 @@ export async function supervise<T>(env: Env, failures: Record<string, number>, s
   const count = (name: string) => (failures[name] = (failures[name] ?? 0) + 1);
   // Its own stream: the jitter shifts none of the server's draws.
   const random = env.random.fork("supervisor");
-  let backoffMs = RESTART_BACKOFF_MS_INITIAL;
-  const wait = async () => {
+  const backoff = new RestartBackoff();
+  const wait = async (ranMs: number) => {
+    const backoffMs = backoff.after(ranMs);
     await env.clock.sleep(backoffMs / 2 + random.float(0, backoffMs / 2));
-    backoffMs = Math.min(RESTART_BACKOFF_MS_MAX, backoffMs * 2);
   };
   while (server.retired?.() !== true) {
     let running: T;
@@ -46,14 +65,13 @@ export async function supervise<T>(env: Env, failures: Record<string, number>, s
       running = await server.start();
     } catch (error) {
       count(`start:${error instanceof Error ? error.name : "unknown"}`);
-      await wait();
+      await wait(0);
       continue;
     }
     const startedAt = env.clock.monotonic();
     const failed = await server.run(running);
     if (failed === undefined) return;
     count(`stopped:${failed}`);
-    if (env.clock.monotonic() - startedAt >= RESTART_BACKOFF_RESET_MS) backoffMs = RESTART_BACKOFF_MS_INITIAL;
-    await wait();
+    await wait(env.clock.monotonic() - startedAt);
   }
 }

@@ -30,6 +30,7 @@ import { boolKnob, intKnob, pickKnob } from "../../src/sim/knobs.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "../harness/cluster-records.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
+import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
 import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
@@ -255,13 +256,7 @@ export function caughtUp(cluster: KvCluster): boolean {
 
 function caughtUpServers(cluster: KvCluster): KvServer[] | undefined {
   if (cluster.operator?.idle() === false) return undefined;
-  const servers = cluster.servers.map((host) => cluster.live.get(host));
-  if (servers.some((server) => server === undefined || server.node.state() === "Shutdown")) return undefined;
-  const running = servers as KvServer[];
-  const leader = running.find((server) => server.node.state() === "Leader");
-  if (leader === undefined) return undefined;
-  const commit = leader.node.stats().commit_index;
-  return running.every((server) => server.node.stats().applied_index === commit) ? running : undefined;
+  return caughtUpReplicas(cluster.servers, cluster.live, (server) => server.node);
 }
 
 /** Each server's applied index and map, for violation messages. */

@@ -10,6 +10,7 @@
  */
 import { DQLITE_PORT, DqliteClient, runDqliteServer, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
 import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite/cluster.ts";
+import { caughtUpServers } from "../../../../scenarios/harness/caught-up.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import { createWaSqliteModule } from "../../../../src/sim/wasm/wa-sqlite-module.ts";
@@ -140,10 +141,7 @@ export function readyLeader(cluster: SnapshotCluster): string | undefined {
 
 /** True when every server runs, one is a ready leader, and all applied the leader's commit index. */
 export function caughtUp(cluster: SnapshotCluster): boolean {
-  const leader = readyLeader(cluster);
-  if (leader === undefined) return false;
-  const commit = (cluster.live.get(leader) as RunningDqliteServer).node.raft.stats().commit_index;
-  return SERVERS.every((host) => cluster.live.get(host)?.node.raft.stats().applied_index === commit);
+  return caughtUpServers(SERVERS, cluster.live, (server) => server.node.raft, (server) => server.node.isReadyLeader()) !== undefined;
 }
 
 /** What one replica holds of one database. */
