@@ -15,7 +15,7 @@ import { SCENARIOS } from "../../scenarios/index.ts";
 import { huntCommand, type HuntDraws } from "../../src/cli/commands/hunt.ts";
 import { parseDuration, UsageError } from "../../src/cli/input.ts";
 import { main } from "../../src/cli/main.ts";
-import type { SweepRecord } from "../../src/sim/sweep-record.ts";
+import type { SweepRecord } from "../../src/cli/sweep/sweep-record.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-hunt-"));
 

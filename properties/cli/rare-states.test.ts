@@ -14,7 +14,7 @@ import { formatRareStates, rareStatesOf } from "../../src/cli/coverage/rare-stat
 import { EXIT_OK, EXIT_RARE_STATE_GAPS, EXIT_VIOLATION } from "../../src/cli/exit-codes.ts";
 import { main } from "../../src/cli/main.ts";
 import type { Scenario } from "../../src/sim/runner.ts";
-import type { SweepRecord } from "../../src/sim/sweep-record.ts";
+import type { SweepRecord } from "../../src/cli/sweep/sweep-record.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-rare-states-"));
 

@@ -16,7 +16,7 @@ import { main } from "../../src/cli/main.ts";
 import { executeTask } from "../../src/cli/sweep/execute.ts";
 import { mergeRecords, readSweepRecords } from "../../src/cli/sweep/records-file.ts";
 import type { Scenario } from "../../src/sim/runner.ts";
-import type { SweepRecord } from "../../src/sim/sweep-record.ts";
+import type { SweepRecord } from "../../src/cli/sweep/sweep-record.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-sweep-"));
 const quiet = { out: () => undefined, err: () => undefined };

@@ -57,7 +57,7 @@ export const VARIANT_COMPONENTS = {
   "sim-disk": { system: "simulator", definedIn: "properties/sim/_fixtures/broken-disks.ts (brokenDisks)" },
   "sim-rpc": { system: "simulator", definedIn: "properties/sim/_fixtures/{broken-frame-copies,id-swapping-transport}.ts" },
   "sim-swarm": { system: "simulator", definedIn: "properties/sim/_fixtures/kernel-fault-plans.ts (swarm generators)" },
-  "sim-checker": { system: "simulator", definedIn: "properties/check/_fixtures/broken-checker.ts" },
+  "sim-checker": { system: "simulator", definedIn: "properties/sim/check/_fixtures/broken-checker.ts" },
   "scenario-supervisor": { system: "simulator", definedIn: "properties/scenarios/_fixtures/capped-supervisor.ts" },
   "scenario-operator": { system: "simulator", definedIn: "properties/raft/_fixtures/wipe-without-removal.ts" },
 } as const satisfies Readonly<Record<string, { system: string; definedIn: string }>>;

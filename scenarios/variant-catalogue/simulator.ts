@@ -99,7 +99,7 @@ const REST: readonly CatalogueEntry[] = [
   fixture("sim-swarm", "trespassingSwarmPlan", "properties/sim/fault-shapes.test.ts", "tolerated"),
   fixture("sim-swarm", "undoDroppingSwarmPlan", "properties/sim/fault-shapes.test.ts", "tolerated"),
   fixture("sim-swarm", "windowUnderstatingSwarmPlan", "properties/sim/fault-shapes.test.ts", "recorded"),
-  fixture("sim-checker", "checkIgnoringRealTime", "properties/check/real-time-order.test.ts", "milder"),
+  fixture("sim-checker", "checkIgnoringRealTime", "properties/sim/check/real-time-order.test.ts", "milder"),
   fixture("scenario-supervisor", "cappedSupervise", "properties/scenarios/supervisor.test.ts", "blamed"),
   fixture("scenario-operator", "WipeWithoutRemoval", "properties/raft/wipe-rejoin.test.ts", "blamed"),
 ];

@@ -25,7 +25,8 @@ import { shrinkCommand } from "./commands/shrink.ts";
 import { sweepCommand } from "./commands/sweep.ts";
 import { VARIANT_SEEDS_DEFAULT, variantsCommand } from "./commands/variants.ts";
 import { viewCommand } from "./commands/view.ts";
-import { coverageCommand, mergeCommand } from "./commands/merge.ts";
+import { coverageCommand } from "./commands/coverage.ts";
+import { mergeCommand } from "./commands/merge.ts";
 
 export { EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_REPLAY_NOW_PASSES, EXIT_USAGE, EXIT_VIOLATION } from "./exit-codes.ts";
 

@@ -33,7 +33,7 @@ import { RESOLVER_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/resol
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../src/impl/raft/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
-import * as brokenChecker from "../../check/_fixtures/broken-checker.ts";
+import * as brokenChecker from "../../sim/check/_fixtures/broken-checker.ts";
 import { BROKEN_READERS } from "../../dqlite/wal/_fixtures/broken-wal-format.ts";
 import { brokenDisks } from "../../sim/_fixtures/broken-disks.ts";
 import * as frameCopies from "../../sim/_fixtures/broken-frame-copies.ts";
@@ -147,7 +147,7 @@ export const SIMULATOR_FIXTURES: readonly FixtureSet[] = [
   { component: "sim-rpc", file: "properties/sim/_fixtures/broken-frame-copies.ts", declaration: "broken-frame-copies", names: exportsOf(frameCopies) },
   { component: "sim-rpc", file: "properties/sim/_fixtures/id-swapping-transport.ts", declaration: "id-swapping-transport", names: exportsOf(idSwapping) },
   { component: "sim-swarm", file: "properties/sim/_fixtures/kernel-fault-plans.ts", declaration: "kernel-fault-plans", names: exportsOf(faultPlans, "SwarmPlan") },
-  { component: "sim-checker", file: "properties/check/_fixtures/broken-checker.ts", declaration: "broken-checker", names: exportsOf(brokenChecker) },
+  { component: "sim-checker", file: "properties/sim/check/_fixtures/broken-checker.ts", declaration: "broken-checker", names: exportsOf(brokenChecker) },
   { component: "scenario-supervisor", file: "properties/scenarios/_fixtures/capped-supervisor.ts", declaration: "capped-supervisor", names: exportsOf(cappedSupervisor) },
   { component: "scenario-operator", file: "properties/raft/_fixtures/wipe-without-removal.ts", declaration: "wipe-without-removal", names: exportsOf(wipeWithoutRemoval) },
 ];

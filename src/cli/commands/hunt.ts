@@ -18,7 +18,7 @@ import { SCENARIOS } from "../../../scenarios/index.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import { ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
-import type { SweepRecord } from "../../sim/sweep-record.ts";
+import type { SweepRecord } from "../sweep/sweep-record.ts";
 import { currentCodeVersion } from "../code-version.ts";
 import { EXIT_OK, EXIT_VIOLATION } from "../exit-codes.ts";
 import { freshIndex, freshSeed } from "../fresh-seed.ts";

@@ -1,7 +1,7 @@
 /**
  * `dst merge` combines sweep outputs (e.g. one per shard) into the same summary
- * table as a sweep, and optionally one merged JSON-lines file in seed order;
- * `dst coverage` reports how often each rare-path point was hit. Both end with the
+ * table as a sweep, and optionally one merged JSON-lines file in seed order. It
+ * ends, as `dst coverage` does (coverage.ts), with the rare-path points hit and the
  * scenarios' declared rare states: the share of runs that reached each, and the gaps.
  */
 import { SCENARIOS } from "../../../scenarios/index.ts";
@@ -26,12 +26,4 @@ export function mergeCommand(paths: readonly string[], options: { out?: string; 
   output.out(formatRareStates(rareStates));
   if (records.some((record) => record.outcome !== "ok")) return EXIT_VIOLATION;
   return options.failOnGaps === true && rareStates.some((entry) => entry.gap) ? EXIT_RARE_STATE_GAPS : EXIT_OK;
-}
-
-export function coverageCommand(paths: readonly string[], options: { json: boolean }, output: Output): number {
-  const records = mergeRecords(paths.map((path) => ({ path, records: readSweepRecords(path) })));
-  const report = coverageOf(records, scanPoints());
-  const rareStates = rareStatesOf(records, SCENARIOS);
-  output.out(options.json ? JSON.stringify({ ...report, rareStates }) : `${formatCoverage(report)}\n\n${formatRareStates(rareStates)}`);
-  return EXIT_OK;
 }

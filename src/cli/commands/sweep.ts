@@ -15,7 +15,7 @@ import { SCENARIOS } from "../../../scenarios/index.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
-import type { SweepRecord } from "../../sim/sweep-record.ts";
+import type { SweepRecord } from "../sweep/sweep-record.ts";
 import { currentCodeVersion } from "../code-version.ts";
 import { scanPoints } from "../coverage/points.ts";
 import { rareStatesOf, formatRareStates } from "../coverage/rare-states.ts";

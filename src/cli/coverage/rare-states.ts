@@ -5,7 +5,7 @@
  * A gap is reported, not failed: a sweep fails on gaps only when asked (--fail-on-gaps).
  */
 import type { Scenario } from "../../sim/runner.ts";
-import type { SweepRecord } from "../../sim/sweep-record.ts";
+import type { SweepRecord } from "../sweep/sweep-record.ts";
 
 /** A declared state reached by a smaller share of a scenario's runs than this is a gap. */
 export const RARE_STATE_GAP_FRACTION = 0.01;

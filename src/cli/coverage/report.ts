@@ -2,7 +2,7 @@
  * Coverage of rare paths over a sweep: for each static point, how many runs hit it,
  * and the points never hit (the places the fault mix does not reach).
  */
-import type { SweepRecord } from "../../sim/sweep-record.ts";
+import type { SweepRecord } from "../sweep/sweep-record.ts";
 import type { Point } from "./points.ts";
 
 export interface PointCoverage {

@@ -5,7 +5,7 @@
  */
 import { findScenario } from "../../../scenarios/index.ts";
 import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
-import { sweepRecordOf } from "../../sim/sweep-record.ts";
+import { sweepRecordOf } from "./sweep-record.ts";
 import type { DeterminismDifference, SweepAnswer, SweepTask } from "./task.ts";
 
 export async function executeTask(task: SweepTask, resolve: (name: string) => Scenario | undefined = findScenario): Promise<SweepAnswer> {

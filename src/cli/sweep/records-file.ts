@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { WIRE_MODES } from "../../sim/net/rpc/frame-channel.ts";
-import type { SweepRecord } from "../../sim/sweep-record.ts";
+import type { SweepRecord } from "./sweep-record.ts";
 import { UsageError } from "../input.ts";
 
 export function readSweepRecords(path: string): SweepRecord[] {

@@ -4,7 +4,7 @@
  * checked, the first trace record where a second run differed.
  */
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
-import type { SweepRecord } from "../../sim/sweep-record.ts";
+import type { SweepRecord } from "./sweep-record.ts";
 
 export interface SweepTask {
   id: number;

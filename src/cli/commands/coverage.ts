@@ -1,0 +1,20 @@
+/**
+ * `dst coverage` reports, from sweep outputs, how often each rare-path point
+ * (`buggify` and `probe` in the sources) was hit, and the share of runs that
+ * reached each rare state the scenarios declare, with the gaps.
+ */
+import { SCENARIOS } from "../../../scenarios/index.ts";
+import { scanPoints } from "../coverage/points.ts";
+import { formatRareStates, rareStatesOf } from "../coverage/rare-states.ts";
+import { coverageOf, formatCoverage } from "../coverage/report.ts";
+import { EXIT_OK } from "../exit-codes.ts";
+import type { Output } from "../main.ts";
+import { mergeRecords, readSweepRecords } from "../sweep/records-file.ts";
+
+export function coverageCommand(paths: readonly string[], options: { json: boolean }, output: Output): number {
+  const records = mergeRecords(paths.map((path) => ({ path, records: readSweepRecords(path) })));
+  const report = coverageOf(records, scanPoints());
+  const rareStates = rareStatesOf(records, SCENARIOS);
+  output.out(options.json ? JSON.stringify({ ...report, rareStates }) : `${formatCoverage(report)}\n\n${formatRareStates(rareStates)}`);
+  return EXIT_OK;
+}
