@@ -21,6 +21,7 @@ import {
   type LeadershipChange,
   type LogEntry,
   type Message,
+  type ProposeOutcome,
   type Ready,
   type SnapshotMetadata,
 } from "../../../src/impl/raft/core/index.ts";
@@ -96,11 +97,18 @@ export interface ClusterOptions {
 
 export const DEFAULT_NETWORK_CAPACITY = 96;
 
-/** A key that identifies an entry's content: term, kind and command value. */
+/** A key that identifies an entry's content: term, kind and command value (4 bytes: a number; other lengths: text or hex). */
 export function entryKey(entry: LogEntry): string {
-  const value = entry.data.length === 4 ? new DataView(entry.data.buffer, entry.data.byteOffset, 4).getUint32(0) : "";
+  const value = entry.data.length === 4 ? new DataView(entry.data.buffer, entry.data.byteOffset, 4).getUint32(0) : dataKey(entry.data);
   const configuration = entry.configuration === undefined ? "" : `[${entry.configuration.voters.join(",")}]`;
   return `${entry.term}:${entry.kind}${value === "" ? "" : `:${value}`}${configuration}`;
+}
+
+/** Printable ASCII as quoted text (transcripts' commands), anything else as hex. */
+function dataKey(data: Uint8Array): string {
+  if (data.length === 0) return "";
+  if (data.every((byte) => byte >= 0x20 && byte < 0x7f && byte !== 0x22)) return `"${String.fromCharCode(...data)}"`;
+  return [...data].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 export function encodeValue(value: number): Uint8Array {
@@ -298,6 +306,14 @@ export class CoreCluster {
     return value;
   }
 
+  /** Proposes the command `data` at `id`, as it is; returns the core's outcome. */
+  proposeCommand(id: string, data: Uint8Array): ProposeOutcome {
+    const node = this.node(id);
+    const outcome = node.core.propose(data);
+    if (outcome.ok) this.produced(node, outcome.ready);
+    return outcome;
+  }
+
   transfer(id: string, target?: string): RaftError | undefined {
     const node = this.node(id);
     const outcome = node.core.transferLeadership(target);
@@ -319,6 +335,14 @@ export class CoreCluster {
       const ready = node.pending.shift() as Ready;
       this.carryOut(node, ready);
     }
+  }
+
+  /** Makes the oldest pending ready of `id` durable, then sends and applies it; returns it (undefined if none). */
+  syncOne(id: string): Ready | undefined {
+    const node = this.node(id);
+    const ready = node.pending.shift();
+    if (ready !== undefined) this.carryOut(node, ready);
+    return ready;
   }
 
   private produced(node: HarnessNode, ready: Ready): void {
