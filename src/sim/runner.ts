@@ -263,11 +263,53 @@ export function standaloneContext(world: World, seed: number): ScenarioContext {
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<RunResult> {
+  refuseBadRunOptions(scenario, options);
+  const run = prepareRun(scenario, options);
+  const { world } = run;
+  const restoreHandler = captureUnhandled(world);
+  try {
+    const hooks = scenario.setup(run.context);
+    refuseUnknownHosts(scenario, run.plan, world.hostNames);
+    const applier = applyPlan(world, run.plan, run.disks);
+    const check = () => {
+      // Events waiting for a role's next holder strike in the step in which it takes the role.
+      applier.watch();
+      hooks.check?.();
+      return world.violations.length > 0;
+    };
+    const progressAt = await runPhases(run, hooks, check, () => applier.healAll());
+    return resultOf(scenario, options, run, hooks, progressAt);
+  } finally {
+    restoreHandler();
+  }
+}
+
+/** A malformed seed or an unknown variant: a ScenarioError before anything runs. */
+function refuseBadRunOptions(scenario: Scenario, options: RunOptions): void {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new ScenarioError(`seed must be a non-negative integer, got ${options.seed}`);
   if (options.variant !== undefined && scenario.variants?.[options.variant] === undefined) {
     const known = Object.keys(scenario.variants ?? {});
     throw new ScenarioError(`scenario ${scenario.name} has no variant "${options.variant}" (variants: ${known.length ? known.join(", ") : "none"})`);
   }
+}
+
+/** What one run is made of before its scenario sets up: the world, its knobs, its fault plan, its phases' bounds. */
+interface PreparedRun {
+  readonly world: World;
+  readonly knobs: Record<string, KnobValue>;
+  readonly disks: DiskSystem | undefined;
+  readonly wireMode: WireMode;
+  readonly plan: FaultPlan;
+  readonly safetyMs: number;
+  readonly livenessMs: number;
+  readonly maxEvents: number;
+  readonly maxTime: number;
+  readonly context: ScenarioContext;
+  /** Moves the run to its next phase (what `context.phase()` and `context.livenessStartedAt()` report). */
+  enter(phase: Phase): void;
+}
+
+function prepareRun(scenario: Scenario, options: RunOptions): PreparedRun {
   const knobs = drawKnobs(scenario, new Random(worldSeed(scenario.name, options.seed)).fork("knobs"), options.params ?? {}, options.knobs);
   const knob: KnobReader = <T extends KnobValue>(name: string): T => {
     const value = knobs[name];
@@ -276,15 +318,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   };
   const disks = scenario.createDisks?.(knob);
   const wireMode = options.wireMode ?? swarmWireMode(scenario.name, options.seed);
-  const worldOptions: ConstructorParameters<typeof World>[0] = { seed: worldSeed(scenario.name, options.seed), buggify: options.buggify ?? false, wireMode };
-  if (options.trace !== undefined) worldOptions.trace = options.trace;
-  if (disks !== undefined) worldOptions.disks = disks;
-  const world = new World(worldOptions);
+  const world = new World({ seed: worldSeed(scenario.name, options.seed), buggify: options.buggify ?? false, wireMode, trace: options.trace, disks });
   const safetyMs = options.safetyMs ?? scenario.safetyMs;
   const livenessMs = options.livenessMs ?? scenario.livenessMsOf?.(knob) ?? scenario.livenessMs;
-  const plan = options.faults !== undefined
-    ? parsePlan(options.faults, undefined)
-    : swarmPlan(world.stream("faults"), swarmOptionsOf(scenario, knob, safetyMs));
+  const plan = options.faults !== undefined ? parsePlan(options.faults, undefined) : swarmPlan(world.stream("faults"), swarmOptionsOf(scenario, knob, safetyMs));
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {
@@ -299,85 +336,82 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     phase: () => phase,
     livenessStartedAt: () => livenessStart,
   };
-  const stopOnViolation = () => world.violations.length > 0;
-  const restoreHandler = captureUnhandled(world);
+  const enter = (next: Phase) => {
+    phase = next;
+    if (next === "liveness") livenessStart = world.now;
+  };
   const maxEvents = options.maxEvents ?? scenario.maxEvents ?? DEFAULT_RUN_MAX_EVENTS;
-  let progressAt: number | undefined;
-  try {
-    const hooks = scenario.setup(context);
-    refuseUnknownHosts(scenario, plan, world.hostNames);
-    const applier = applyPlan(world, plan, disks);
-    const check = () => {
-      // Events waiting for a role's next holder strike in the step in which it takes the role.
-      applier.watch();
-      hooks.check?.();
-      return stopOnViolation();
-    };
-    phase = "safety";
-    world.record(undefined, "phase.safety", { untilMs: safetyMs });
-    const maxTime = options.maxTime ?? Number.POSITIVE_INFINITY;
-    const safety = await world.scheduler.run({ untilTime: safetyMs, predicate: check, maxEvents, maxTime });
-    reportGuard(world, safety.reason, maxEvents);
-    if (!stopOnViolation()) {
-      phase = "liveness";
-      livenessStart = world.now;
-      world.record(undefined, "phase.liveness", { boundMs: livenessMs });
-      applier.healAll();
-      const deadline = livenessStart + livenessMs;
-      const liveness = await world.scheduler.run({
-        untilTime: deadline,
-        predicate: () => check() || hooks.progress(),
-        maxEvents: Math.max(0, maxEvents - world.scheduler.eventCount),
-        maxTime,
-      });
-      reportGuard(world, liveness.reason, maxEvents);
-      if (!stopOnViolation()) {
-        if (hooks.progress()) {
-          progressAt = world.now;
-        } else {
-          world.violate({
-            invariant: "liveness.no-progress-after-heal",
-            kind: "liveness",
-            details: `no progress within ${livenessMs} ms after every fault was healed (${liveness.reason})`,
-          });
-        }
-      }
-    }
-    if (!stopOnViolation()) {
-      phase = "final";
-      world.record(undefined, "phase.final");
-      try {
-        await hooks.finish?.();
-      } catch (error) {
-        // A final check that could not run (e.g. SQLite found a replica corrupted) fails the run; it never crashes it.
-        world.violate({ invariant: "scenario.final-check-failed", kind: "safety", details: describeError(error) });
-      }
-    }
-    const stats: RunStats = {
-      virtualTimeMs: world.now,
-      events: world.scheduler.eventCount,
-      traceRecords: world.trace.count,
-      safetyEndMs: safetyMs,
-      probes: Object.fromEntries([...world.probes.entries()].sort(([a], [b]) => a.localeCompare(b))),
-      workload: hooks.summary?.() ?? {},
-    };
-    if (progressAt !== undefined) stats.progressAtMs = progressAt;
-    if (Object.keys(knobs).length > 0) stats.knobs = knobs;
-    const result: RunResult = {
-      scenario: scenario.name,
-      seed: options.seed,
-      wireMode,
-      ok: world.violations.length === 0,
-      violations: world.violations.slice(),
-      fingerprint: world.trace.fingerprint(),
-      faultPlan: plan,
-      stats,
-    };
-    if (options.variant !== undefined) result.variant = options.variant;
-    return result;
-  } finally {
-    restoreHandler();
+  return { world, knobs, disks, wireMode, plan, safetyMs, livenessMs, maxEvents, maxTime: options.maxTime ?? Number.POSITIVE_INFINITY, context, enter };
+}
+
+/**
+ * The safety phase under the plan's faults, the liveness phase after every fault
+ * healed, and the final checks, each only while no violation was found; returns
+ * when progress was seen in the liveness phase, if it was.
+ */
+async function runPhases(run: PreparedRun, hooks: ScenarioHooks, check: () => boolean, healAll: () => void): Promise<number | undefined> {
+  const { world, maxEvents, maxTime, safetyMs, livenessMs } = run;
+  const violated = () => world.violations.length > 0;
+  run.enter("safety");
+  world.record(undefined, "phase.safety", { untilMs: safetyMs });
+  const safety = await world.scheduler.run({ untilTime: safetyMs, predicate: check, maxEvents, maxTime });
+  reportGuard(world, safety.reason, maxEvents);
+  if (violated()) return undefined;
+  run.enter("liveness");
+  world.record(undefined, "phase.liveness", { boundMs: livenessMs });
+  healAll();
+  const liveness = await world.scheduler.run({
+    untilTime: world.now + livenessMs,
+    predicate: () => check() || hooks.progress(),
+    maxEvents: Math.max(0, maxEvents - world.scheduler.eventCount),
+    maxTime,
+  });
+  reportGuard(world, liveness.reason, maxEvents);
+  if (violated()) return undefined;
+  const progressAt = hooks.progress() ? world.now : undefined;
+  if (progressAt === undefined) {
+    world.violate({
+      invariant: "liveness.no-progress-after-heal",
+      kind: "liveness",
+      details: `no progress within ${livenessMs} ms after every fault was healed (${liveness.reason})`,
+    });
+    return undefined;
   }
+  run.enter("final");
+  world.record(undefined, "phase.final");
+  try {
+    await hooks.finish?.();
+  } catch (error) {
+    // A final check that could not run (e.g. SQLite found a replica corrupted) fails the run; it never crashes it.
+    world.violate({ invariant: "scenario.final-check-failed", kind: "safety", details: describeError(error) });
+  }
+  return progressAt;
+}
+
+function resultOf(scenario: Scenario, options: RunOptions, run: PreparedRun, hooks: ScenarioHooks, progressAt: number | undefined): RunResult {
+  const { world } = run;
+  const stats: RunStats = {
+    virtualTimeMs: world.now,
+    events: world.scheduler.eventCount,
+    traceRecords: world.trace.count,
+    safetyEndMs: run.safetyMs,
+    probes: Object.fromEntries([...world.probes.entries()].sort(([a], [b]) => a.localeCompare(b))),
+    workload: hooks.summary?.() ?? {},
+  };
+  if (progressAt !== undefined) stats.progressAtMs = progressAt;
+  if (Object.keys(run.knobs).length > 0) stats.knobs = run.knobs;
+  const result: RunResult = {
+    scenario: scenario.name,
+    seed: options.seed,
+    wireMode: run.wireMode,
+    ok: world.violations.length === 0,
+    violations: world.violations.slice(),
+    fingerprint: world.trace.fingerprint(),
+    faultPlan: run.plan,
+    stats,
+  };
+  if (options.variant !== undefined) result.variant = options.variant;
+  return result;
 }
 
 /**
