@@ -75,6 +75,8 @@ function union(component: VariantComponent | "aggregate", file: string, declarat
 }
 
 const GAZETTE = "src/impl/gazette";
+const GAZETTE_CLIENT_VARIANTS = "scenarios/gazette/variants/client.ts";
+const GAZETTE_CLIENT_FIXTURES = "properties/gazette/_fixtures/broken-client.ts";
 
 /** Every variant set declared in src/impl, scenarios/ and the properties' fixtures. */
 export const CATALOGUED_SETS: readonly CataloguedSet[] = [
@@ -116,13 +118,13 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   { component: "gazette-spool", file: `${GAZETTE}/broker/fragment/spool.ts`, declaration: "SPOOL_BROKEN_VARIANTS", names: keys(SPOOL_BROKEN_VARIANTS) },
   { component: "gazette-fragment-store", file: `${GAZETTE}/broker/fragment/store.ts`, declaration: "STORE_BROKEN_VARIANTS", names: keys(FRAGMENT_STORE_BROKEN_VARIANTS) },
   { component: "gazette-persister", file: `${GAZETTE}/broker/fragment/persister.ts`, declaration: "PERSISTER_BROKEN_VARIANTS", names: keys(PERSISTER_BROKEN_VARIANTS) },
-  union("gazette-append-service", `${GAZETTE}/client/append-service.ts`, "AppendServiceBrokenVariant"),
-  union("gazette-appender", `${GAZETTE}/client/appender.ts`, "AppenderBrokenVariant"),
-  union("gazette-polled-list", `${GAZETTE}/client/polled-list.ts`, "PolledListBrokenVariant"),
-  union("gazette-reader", `${GAZETTE}/client/reader.ts`, "ReaderBrokenVariant"),
-  union("gazette-retry-reader", `${GAZETTE}/client/retry-reader.ts`, "RetryReaderBrokenVariant"),
-  union("gazette-route-cache", `${GAZETTE}/client/route-cache.ts`, "RouteCacheBrokenVariant"),
-  union("gazette-fragment-reader", `${GAZETTE}/client/fragment-reader.ts`, "FragmentReaderBrokenVariant"),
+  union("gazette-append-service", GAZETTE_CLIENT_VARIANTS, "AppendServiceBrokenVariant"),
+  union("gazette-appender", GAZETTE_CLIENT_VARIANTS, "AppenderBrokenVariant"),
+  union("gazette-polled-list", GAZETTE_CLIENT_VARIANTS, "PolledListBrokenVariant"),
+  union("gazette-reader", GAZETTE_CLIENT_VARIANTS, "ReaderBrokenVariant"),
+  union("gazette-retry-reader", GAZETTE_CLIENT_VARIANTS, "RetryReaderBrokenVariant"),
+  union("gazette-route-cache", GAZETTE_CLIENT_FIXTURES, "RouteCacheBrokenVariant"),
+  union("gazette-fragment-reader", GAZETTE_CLIENT_FIXTURES, "FragmentReaderBrokenVariant"),
 ];
 
 /** The exported names of a fixture module that end with `suffix` (all of them for ""). */
