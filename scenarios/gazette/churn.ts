@@ -73,7 +73,7 @@ import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts,
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger } from "./records.ts";
-import { pickVariants } from "./variants.ts";
+import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf, type AppendServiceBrokenVariant } from "./variants/client.ts";
 import { acknowledgedEnd, applySpecs, checkNoJumps, newJournalWorkload, startReaders, type JournalWorkload } from "./workload.ts";
 

@@ -58,7 +58,7 @@ import {
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger } from "./records.ts";
-import { pickVariants } from "./variants.ts";
+import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf } from "./variants/client.ts";
 import { acknowledgedEnd, applySpecs, checkNoJumps, everyJournalAcknowledged, newJournalWorkload, startReaders, writeLoop } from "./workload.ts";
 

@@ -41,7 +41,7 @@ import { brokersClient, gazetteBrokerFaults, GAZETTE_KNOB_BASE, GAZETTE_KNOBS, G
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger, RecordParser, type Ledger } from "./records.ts";
-import { pickVariants } from "./variants.ts";
+import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf } from "./variants/client.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./workload.ts";
 
