@@ -44,8 +44,7 @@
  * after the last route change of the journals it writes, and the lister took
  * two updates after it.
  */
-import type { AppendServiceBrokenVariant, AppendServiceOptions } from "../../src/impl/gazette/client/append-service.ts";
-import { PolledList, type PolledListBrokenVariant, type PolledListOptions } from "../../src/impl/gazette/client/polled-list.ts";
+import type { PolledList } from "../../src/impl/gazette/client/polled-list.ts";
 import type { RoutedJournalClient } from "../../src/impl/gazette/protocol/journal-client.ts";
 import { JOURNAL_FLAGS } from "../../src/impl/gazette/protocol/journal-spec.ts";
 import { listRequest, type ListResponse } from "../../src/impl/gazette/protocol/messages.ts";
@@ -74,7 +73,8 @@ import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts,
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger } from "./records.ts";
-import { pickVariants } from "./variants.ts";
+import { pickVariants } from "./variants/broker.ts";
+import { clientPartsOf, type AppendServiceBrokenVariant } from "./variants/client.ts";
 import { acknowledgedEnd, applySpecs, checkNoJumps, newJournalWorkload, startReaders, type JournalWorkload } from "./workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
@@ -191,7 +191,7 @@ interface Churn {
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
-  const variant = context.variant;
+  const parts = clientPartsOf(context.variant);
   const membership = new Membership(BROKERS, JOINERS);
   const { knob } = context;
   const broker = { leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"), persistIntervalMs: knob<number>("persistIntervalMs") };
@@ -207,11 +207,10 @@ function setup(context: ScenarioContext): ScenarioHooks {
     await controlMembership(env, context, cluster, membership, churnOptionsOf(knob), churn.counts);
   }).start();
   for (const role of writerRoles(context)) {
-    context.world.addHost(role.host, (env) => dependentWriteLoop(env, workload, churn.dependencies, role, () => newWriterClient(churn, role.host, client(env)), serviceOptions(variant))).start();
+    context.world.addHost(role.host, (env) => dependentWriteLoop(env, workload, churn.dependencies, role, () => newWriterClient(churn, role.host, client(env)), parts.appendService)).start();
   }
   startReaders(context, workload, READERS, client);
-  const listVariant: PolledListOptions = variant === "keep-first-listing" || variant === "no-update-signal" ? { brokenVariant: variant as PolledListBrokenVariant } : {};
-  context.world.addHost("lister", (env) => listLoop(env, client(env), churn, listVariant)).start();
+  context.world.addHost("lister", (env) => listLoop(env, client(env), churn, parts.polledList)).start();
   let reported = 0;
   let etcdReported = 0;
   let audit: Audit | undefined;
@@ -247,11 +246,6 @@ function prefixed(prefix: string, counts: Readonly<Record<string, number>>): Rec
   return Object.fromEntries(Object.entries(counts).map(([name, count]) => [`${prefix}${name}`, count]));
 }
 
-function serviceOptions(variant: string | undefined): AppendServiceOptions {
-  if (variant !== undefined && variant in APPEND_SERVICE_VARIANTS) return { brokenVariant: variant as AppendServiceBrokenVariant };
-  return variant === "ignore-response-route" ? { appenderBrokenVariant: "ignore-response-route" } : {};
-}
-
 function newWriterClient(churn: Churn, writer: string, client: RoutedJournalClient): RoutedJournalClient {
   churn.writerClients.set(writer, client);
   return client;
@@ -264,14 +258,14 @@ function liveBrokers(cluster: GazetteCluster): readonly BrokerHost[] {
 }
 
 /** The lister application: a PolledList in pages of LIST_PAGE_LIMIT; it takes the listing each time the list signals an update (Gazette's UpdateCh). */
-async function listLoop(env: Env, client: RoutedJournalClient, churn: Churn, options: PolledListOptions): Promise<void> {
+async function listLoop(env: Env, client: RoutedJournalClient, churn: Churn, polledList: typeof PolledList): Promise<void> {
   while (!churn.workload.applied) await env.clock.sleep(50);
   let lister: PolledList | undefined;
   for (let attempt = 0; attempt < 1_000 && lister === undefined; attempt++) {
     // The first listing is the client operation; the PolledList's later polls run inside it, untraced.
     const traced = invokeOperation(env, "list");
     try {
-      lister = await PolledList.create(env, client, LIST_INTERVAL_MS, listRequest({ pageLimit: LIST_PAGE_LIMIT }), options);
+      lister = await polledList.create(env, client, LIST_INTERVAL_MS, listRequest({ pageLimit: LIST_PAGE_LIMIT }));
       traced.ok();
     } catch (error) {
       traced.failedWith(error, false);

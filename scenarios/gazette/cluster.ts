@@ -22,7 +22,7 @@ import { pickKnob } from "../../src/sim/knobs.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
 import { startEtcdCluster, type EtcdCluster } from "../etcd/cluster.ts";
-import { brokerVariantsOf, storeVariantOf } from "./variants.ts";
+import { brokerPartsOf } from "./variants/broker.ts";
 import { supervise } from "../harness/supervisor.ts";
 
 
@@ -152,16 +152,15 @@ export const GAZETTE_KNOB_BASE = {
 } as const satisfies Partial<Scenario>;
 
 /**
- * Starts the cluster. A run's variant that breaks the brokers or the store
- * (scenarios/gazette/variants.ts) reaches every broker, or the store.
+ * Starts the cluster. A run's variant that breaks the brokers
+ * (scenarios/gazette/variants/broker.ts) reaches every broker, as its parts.
  */
 export function startGazetteCluster(context: ScenarioContext, options: GazetteClusterOptions): GazetteCluster {
-  const brokenVariants = brokerVariantsOf(context.variant);
-  if (brokenVariants !== undefined) options = { ...options, broker: { ...options.broker, brokenVariants: { ...options.broker?.brokenVariants, ...brokenVariants } } };
+  const parts = brokerPartsOf(context.variant);
+  if (parts !== undefined) options = { ...options, broker: { ...options.broker, parts: { ...options.broker?.parts, ...parts } } };
   const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: options.etcdCompactionRetentionRevisions ?? 2_000 });
   const cluster: GazetteCluster = { etcd, brokers: new Map(), failures: {}, storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/` };
-  const storeVariant = storeVariantOf(context.variant);
-  context.world.addHost(options.store, (env) => runStore(env, { observer: options.storeObserver, brokenVariant: storeVariant })).start();
+  context.world.addHost(options.store, (env) => runStore(env, { observer: options.storeObserver })).start();
   for (const broker of options.brokers) context.world.addHost(broker.host, (env) => superviseBroker(env, cluster, options, broker)).start();
   return cluster;
 }

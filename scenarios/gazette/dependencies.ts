@@ -27,7 +27,7 @@
  * failed dependency, NOT_ALLOWED, or the journal's kept error: never sent).
  * gazette.read-only: no append to a read-only journal is acknowledged.
  */
-import { AppendService, type AppendServiceOptions, type AsyncAppend } from "../../src/impl/gazette/client/append-service.ts";
+import type { AppendService, AsyncAppend } from "../../src/impl/gazette/client/append-service.ts";
 import { ErrDependencyFailed, StatusError } from "../../src/impl/gazette/client/errors.ts";
 import { OpFutures } from "../../src/impl/gazette/client/op-future.ts";
 import type { RoutedJournalClient } from "../../src/impl/gazette/protocol/journal-client.ts";
@@ -38,6 +38,7 @@ import { invokeOperation, type TracedOperation } from "../harness/client-operati
 import { encodeRecord, recordName, type RecordParser } from "./records.ts";
 import { isIndexHasGreaterOffset } from "./operator.ts";
 import { resetHead, type JournalWorkload } from "./workload.ts";
+import { appendServiceOf, type AppendServiceFactory } from "./variants/client.ts";
 
 /** Records appended but not yet resolved, per writer, at most. */
 const INFLIGHT_RECORDS_MAX = 6;
@@ -219,9 +220,9 @@ interface WriterState {
 }
 
 /** A dependent writer (see the file comment) until the run ends. */
-export async function dependentWriteLoop(env: Env, workload: JournalWorkload, ledger: DependencyLedger, role: WriterRole, client: () => RoutedJournalClient, serviceOptions: AppendServiceOptions = {}): Promise<void> {
+export async function dependentWriteLoop(env: Env, workload: JournalWorkload, ledger: DependencyLedger, role: WriterRole, client: () => RoutedJournalClient, appendService: AppendServiceFactory = appendServiceOf(undefined)): Promise<void> {
   while (!workload.applied) await env.clock.sleep(50);
-  const newService = () => new AppendService(env, client(), { attemptsMax: ATTEMPTS_MAX, ...serviceOptions });
+  const newService = () => appendService(env, client(), { attemptsMax: ATTEMPTS_MAX });
   const writer: WriterState = { service: newService(), serviceNumber: 0, seq: 0, inflight: [] };
   ledger.counts.services++;
   for (let pair = 0, burst = 0; pair < PAIRS_MAX; pair++) {

@@ -38,7 +38,6 @@
  * behind its peers; a peer failing mid-commit, then the primary): the 3-broker
  * replication properties catch them (scenarios/variant-catalogue).
  */
-import type { AppendServiceOptions } from "../../src/impl/gazette/client/append-service.ts";
 import type { RoutedJournalClient } from "../../src/impl/gazette/protocol/journal-client.ts";
 import type { Env } from "../../src/sim/env.ts";
 import { pickKnob } from "../../src/sim/knobs.ts";
@@ -59,7 +58,8 @@ import {
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger } from "./records.ts";
-import { pickVariants } from "./variants.ts";
+import { pickVariants } from "./variants/broker.ts";
+import { clientPartsOf } from "./variants/client.ts";
 import { acknowledgedEnd, applySpecs, checkNoJumps, everyJournalAcknowledged, newJournalWorkload, startReaders, writeLoop } from "./workload.ts";
 
 export const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
@@ -152,9 +152,9 @@ export function setupJournals(context: ScenarioContext, options: Pick<GazetteClu
   const fragment = { replication: knob<number>("replication"), length: knob<number>("fragmentLengthBytes"), refreshIntervalMs: knob<number>("refreshIntervalMs") };
   const specs = JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl, fragment));
   context.world.addHost("admin", (env) => applySpecs(env, client(env), specs, workload)).start();
-  const service: AppendServiceOptions = context.variant === "no-rollback" ? { brokenVariant: "no-rollback" } : {};
-  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => client(env), { abortedShare: ABORTED_SHARE, service })).start();
-  startReaders(context, workload, READERS, client, context.variant === "restart-at-original-offset" ? { brokenVariant: "restart-at-original-offset" } : undefined);
+  const parts = clientPartsOf(context.variant);
+  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => client(env), { abortedShare: ABORTED_SHARE, appendService: parts.appendService })).start();
+  startReaders(context, workload, READERS, client, parts.retryReader);
   let reported = 0;
   let etcdReported = 0;
   let audit: Audit | undefined;

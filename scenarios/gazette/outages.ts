@@ -45,7 +45,7 @@
 import type { Scenario } from "../../src/sim/runner.ts";
 import { GAZETTE_BROKER_FAULTS, GAZETTE_KNOB_BASE, GAZETTE_SCENARIO_BASE, gazetteLivenessMsOf } from "./cluster.ts";
 import { brokersOf, ETCD, GAZETTE_JOURNALS_KNOBS, gazetteJournals, setupJournals, STORE } from "./journals.ts";
-import { pickVariants } from "./variants.ts";
+import { pickVariants } from "./variants/broker.ts";
 
 /** Revisions etcd keeps: a few seconds of the key space's changes. */
 const COMPACTION_RETENTION_REVISIONS = 5;

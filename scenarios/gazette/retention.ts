@@ -41,7 +41,8 @@ import { brokersClient, gazetteBrokerFaults, GAZETTE_KNOB_BASE, GAZETTE_KNOBS, G
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger, RecordParser, type Ledger } from "./records.ts";
-import { pickVariants } from "./variants.ts";
+import { pickVariants } from "./variants/broker.ts";
+import { clientPartsOf } from "./variants/client.ts";
 import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
@@ -181,7 +182,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const readOptions = (doNotProxy: boolean): ReadJournalOptions => ({
     doNotProxy,
     nowMs: () => context.world.now,
-    ...(context.variant === "silent-offset-jump" ? { brokenVariants: { readerBrokenVariant: "silent-offset-jump" } } : {}),
+    retryReader: clientPartsOf(context.variant).retryReader,
   });
   const sessionsDoneAt = new Map<string, number>();
   context.world.addHost("admin", (env) => applySpecs(env, client(env), [spec], workload)).start();

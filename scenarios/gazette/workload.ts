@@ -7,10 +7,9 @@
  * (scenarios/harness/client-operations.ts); a read is a reader's stretch from one offset
  * to its end, its failure, or an offset jump.
  */
-import { AppendService, type AppendServiceOptions, type AsyncAppend } from "../../src/impl/gazette/client/append-service.ts";
+import type { AsyncAppend } from "../../src/impl/gazette/client/append-service.ts";
 import { ErrOffsetJump } from "../../src/impl/gazette/client/errors.ts";
 import { FragmentTransports } from "../../src/impl/gazette/client/fragment-transport.ts";
-import { RetryReader, type RetryReaderOptions } from "../../src/impl/gazette/client/retry-reader.ts";
 import { FragmentStoreClient } from "../../src/impl/gazette/broker/fragment/store-client.ts";
 import type { RoutedJournalClient } from "../../src/impl/gazette/protocol/journal-client.ts";
 import type { JournalSpec } from "../../src/impl/gazette/protocol/journal-spec.ts";
@@ -20,6 +19,7 @@ import type { ScenarioContext } from "../../src/sim/runner.ts";
 import { invokeOperation, type TracedOperation } from "../harness/client-operations.ts";
 import { isIndexHasGreaterOffset, resetJournalHead } from "./operator.ts";
 import { encodeRecord, Ledger, RecordParser } from "./records.ts";
+import { appendServiceOf, retryReaderOf, type AppendServiceFactory, type RetryReaderFactory } from "./variants/client.ts";
 
 export interface JournalWorkload {
   readonly ledger: Ledger;
@@ -91,8 +91,8 @@ export interface WriteLoopOptions {
    * see a byte of them (default 0).
    */
   readonly abortedShare?: number;
-  /** The AppendService's options besides its attempts (broken variants: scenario fixtures). */
-  readonly service?: AppendServiceOptions;
+  /** Builds the writer's AppendServices (a broken one for a client variant, variants/client.ts); default the real one. */
+  readonly appendService?: AppendServiceFactory;
 }
 
 /**
@@ -104,7 +104,7 @@ export interface WriteLoopOptions {
  */
 export async function writeLoop(env: Env, context: ScenarioContext, workload: JournalWorkload, journals: readonly string[], client: () => RoutedJournalClient, options: WriteLoopOptions = {}): Promise<void> {
   while (!workload.applied) await env.clock.sleep(50);
-  const newService = () => new AppendService(env, client(), { ...options.service, attemptsMax: 20 });
+  const newService = () => (options.appendService ?? appendServiceOf(undefined))(env, client(), { attemptsMax: 20 });
   const aborts = env.random.fork("aborts");
   let service = newService();
   for (let seq = 0; seq < 100_000; seq++) {
@@ -189,8 +189,8 @@ export interface ReadJournalOptions {
   readonly nowMs: () => number;
   /** Checked after each chunk: true ends the read (default: read for ever). */
   readonly done?: () => boolean;
-  /** Broken client variants (scenario fixtures). */
-  readonly brokenVariants?: Pick<RetryReaderOptions, "readerBrokenVariant" | "brokenVariant">;
+  /** Builds the RetryReaders (a broken one for a client variant, variants/client.ts); default the real one. */
+  readonly retryReader?: RetryReaderFactory;
 }
 
 /**
@@ -202,7 +202,7 @@ export async function readJournal(env: Env, client: RoutedJournalClient, parser:
   const transports = new FragmentTransports();
   transports.register("sim", new FragmentStoreClient(env).transport());
   for (let restart = 0; restart < 10_000; restart++) {
-    const reader = new RetryReader(env.clock, client, readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }), { transports, attemptsMax: 50, ...options.brokenVariants });
+    const reader = (options.retryReader ?? retryReaderOf({}))(env.clock, client, readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }), { transports, attemptsMax: 50 });
     const read = new TracedRead(env, parser);
     try {
       for (;;) {
@@ -277,13 +277,13 @@ export interface ReaderHost {
 }
 
 /** Starts a host per reader, reading its journal (readJournal) once the specs are applied; their parsers join the workload's. */
-export function startReaders(context: ScenarioContext, workload: JournalWorkload, readers: readonly ReaderHost[], client: (env: Env) => RoutedJournalClient, brokenVariants?: ReadJournalOptions["brokenVariants"]): void {
+export function startReaders(context: ScenarioContext, workload: JournalWorkload, readers: readonly ReaderHost[], client: (env: Env) => RoutedJournalClient, retryReader?: RetryReaderFactory): void {
   for (const reader of readers) {
     const parser = new RecordParser(reader.journal, reader.host, 0, workload.ledger);
     workload.parsers.push(parser);
     context.world.addHost(reader.host, async (env) => {
       while (!workload.applied) await env.clock.sleep(50);
-      await readJournal(env, client(env), parser, workload, { doNotProxy: reader.doNotProxy, nowMs: () => context.world.now, brokenVariants });
+      await readJournal(env, client(env), parser, workload, { doNotProxy: reader.doNotProxy, nowMs: () => context.world.now, retryReader });
     }).start();
   }
 }

@@ -14,7 +14,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { FragmentTransports } from "../../../src/impl/gazette/client/fragment-transport.ts";
-import { READ_BROKEN_VARIANTS, serveRead, type ReadBrokenVariant } from "../../../src/impl/gazette/broker/read.ts";
+import { serveRead } from "../../../src/impl/gazette/broker/read.ts";
+import { READ_BROKEN_VARIANTS, serveReadWithoutJumpMetadata, type ReadBrokenVariant } from "../_fixtures/broken-broker.ts";
 import type { FragmentIndexApi, IndexedFragment, IndexQueryResult } from "../../../src/impl/gazette/broker/types.ts";
 import type { Fragment } from "../../../src/impl/gazette/protocol/fragment.ts";
 import { readRequest, type ReadResponse } from "../../../src/impl/gazette/protocol/messages.ts";
@@ -47,7 +48,8 @@ async function read(offset: number, brokenVariant?: ReadBrokenVariant): Promise<
   const probes: string[] = [];
   const env = { probe: (name: string) => probes.push(name) } as unknown as Env;
   const request = readRequest({ journal: JOURNAL, offset, endOffset: SECOND_BEGIN + SECOND.length });
-  await serveRead(request, (response) => Promise.resolve(void responses.push(response)), { env, index: scriptedIndex(), header, transports: new FragmentTransports(), signal: new AbortController().signal, brokenVariant });
+  const serve = brokenVariant === undefined ? serveRead : serveReadWithoutJumpMetadata;
+  await serve(request, (response) => Promise.resolve(void responses.push(response)), { env, index: scriptedIndex(), header, transports: new FragmentTransports(), signal: new AbortController().signal });
   return { responses, probes };
 }
 

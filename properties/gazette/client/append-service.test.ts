@@ -19,7 +19,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { appendRequest } from "../../../src/impl/gazette/protocol/messages.ts";
-import { AppendService, type AppendServiceBrokenVariant, type AsyncAppend } from "../../../src/impl/gazette/client/append-service.ts";
+import type { AsyncAppend } from "../../../src/impl/gazette/client/append-service.ts";
+import { appendServiceOf, type AppendServiceBrokenVariant } from "../../../scenarios/gazette/variants/client.ts";
 import { AsyncOperation, OpFutures } from "../../../src/impl/gazette/client/op-future.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { APPEND_CHECKS, checkAppendRun, tag, type AppendCheck, type AppendOp, type ClientRecord, type ExternalOp } from "../_support/append-checks.ts";
@@ -90,11 +91,10 @@ async function runWorkload(input: Workload, variant: AppendServiceBrokenVariant 
         });
         return operation;
       });
-      const service = new AppendService(env, client, {
+      const service = appendServiceOf(variant)(env, client, {
         spillThresholdBytes: input.spillThresholdBytes,
         attemptsMax: 10,
         onAttempt: (event) => record.attempts.push({ journal: event.journal, attempt: event.attempt, phase: event.phase, atMs: env.clock.monotonic() }),
-        ...(variant === undefined ? {} : { brokenVariant: variant }),
       });
       const handles: Array<AsyncAppend | undefined> = [];
       for (const [index, op] of input.ops.entries()) {

@@ -17,7 +17,8 @@ import { gzipSync } from "fflate";
 import { fragmentSum, type Fragment } from "../../../src/impl/gazette/protocol/fragment.ts";
 import type { CompressionCodec } from "../../../src/impl/gazette/protocol/journal-spec.ts";
 import { ErrCorruptFragment, ErrFragmentFetch, ErrUnsupportedCodec } from "../../../src/impl/gazette/client/errors.ts";
-import { FragmentReader, openFragmentURL, type FragmentReaderBrokenVariant } from "../../../src/impl/gazette/client/fragment-reader.ts";
+import { FragmentReader, openFragmentURL } from "../../../src/impl/gazette/client/fragment-reader.ts";
+import { fragmentReaderOf, type FragmentReaderBrokenVariant } from "../_fixtures/broken-client.ts";
 import { FragmentTransports, installFileTransport, type ByteSource } from "../../../src/impl/gazette/client/fragment-transport.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
 import { World } from "../../../src/sim/world.ts";
@@ -81,7 +82,7 @@ function fragmentProperty(variant?: FragmentReaderBrokenVariant) {
     const fragment = fragmentOf(input.content, input.begin, declared, input.codec);
     const within = Math.min(declared, input.content.length);
     const offset = input.begin + Math.floor(input.offsetFraction * within);
-    const reader = await FragmentReader.open(source(encode(input.content, input.codec), input.pieces), fragment, offset, variant);
+    const reader = await fragmentReaderOf(variant).open(source(encode(input.content, input.codec), input.pieces), fragment, offset);
     const outcome = await readAll(reader, input.maxBytes);
     const expectedBytes = [...input.content.subarray(offset - input.begin, within)];
     expect(outcome.bytes).toEqual(expectedBytes);

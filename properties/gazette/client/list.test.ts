@@ -15,7 +15,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { applyJournals, applyJournalsInBatches, getJournal, listAllFragments, listAllJournals } from "../../../src/impl/gazette/client/list.ts";
-import { PolledList, type PolledListBrokenVariant } from "../../../src/impl/gazette/client/polled-list.ts";
+import { polledListOf, type PolledListBrokenVariant } from "../../../scenarios/gazette/variants/client.ts";
 import { ErrJournalNotFound } from "../../../src/impl/gazette/client/errors.ts";
 import { labelSet, parseLabelSelector, selectorMatches, unionLabelSets } from "../../../src/impl/gazette/protocol/labels.ts";
 import { journalMetaLabels } from "../../../src/impl/gazette/protocol/journal-spec.ts";
@@ -53,7 +53,7 @@ function pollProperty(variant?: PolledListBrokenVariant) {
       brokers: BROKERS,
       client: async ({ env, client }) => {
         const controller = new AbortController();
-        const list = await PolledList.create(env, client, INTERVAL_MS, listRequest({ selector: parseLabelSelector(SELECTOR) }), { signal: controller.signal, ...(variant === undefined ? {} : { brokenVariant: variant }) });
+        const list = await polledListOf(variant).create(env, client, INTERVAL_MS, listRequest({ selector: parseLabelSelector(SELECTOR) }), { signal: controller.signal });
         const seen: Array<{ names: string[]; expected: string[] }> = [];
         for (const [index, step] of input.changes.entries()) {
           // Change the journal set halfway between polls, then wait for the next update.

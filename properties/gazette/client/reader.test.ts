@@ -25,8 +25,9 @@ import type { CompressionCodec } from "../../../src/impl/gazette/protocol/journa
 import { ValidationError } from "../../../src/impl/gazette/protocol/validation.ts";
 import { ErrOffsetJump } from "../../../src/impl/gazette/client/errors.ts";
 import { fileTransport, FragmentTransports, installFileTransport } from "../../../src/impl/gazette/client/fragment-transport.ts";
-import { Reader, type ReaderBrokenVariant } from "../../../src/impl/gazette/client/reader.ts";
-import { RetryReader, type RetryReaderBrokenVariant } from "../../../src/impl/gazette/client/retry-reader.ts";
+import { Reader } from "../../../src/impl/gazette/client/reader.ts";
+import { RetryReader } from "../../../src/impl/gazette/client/retry-reader.ts";
+import { readerOf, retryReaderOf, type ReaderBrokenVariant, type RetryReaderBrokenVariant } from "../../../scenarios/gazette/variants/client.ts";
 import type { Env } from "../../../src/sim/env.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { runGazette } from "../_support/gazette-world.ts";
@@ -98,12 +99,7 @@ async function readCopy(input: ReadCase, variants: Variants): Promise<{ ok: bool
       const transports = new FragmentTransports();
       const files = fileTransport(env.disk, NAS_ROOT);
       transports.register("file", { open: (url, fragment, signal) => ((stats.directOpens += 1), files.open(url, fragment, signal)) });
-      const reader = new RetryReader(env.clock, client, readRequest({ journal: JOURNAL, offset: start, endOffset: end, doNotProxy: input.doNotProxy }), {
-        transports,
-        attemptsMax: 30,
-        ...(variants.reader === undefined ? {} : { readerBrokenVariant: variants.reader }),
-        ...(variants.retryReader === undefined ? {} : { brokenVariant: variants.retryReader }),
-      });
+      const reader = retryReaderOf(variants)(env.clock, client, readRequest({ journal: JOURNAL, offset: start, endOffset: end, doNotProxy: input.doNotProxy }), { transports, attemptsMax: 30 });
       const events: ReadEvent[] = [];
       for (let reads = 0; reads < 10_000; reads++) {
         const offset = reader.offset();
@@ -173,7 +169,7 @@ function belowProperty(variant?: ReaderBrokenVariant) {
       brokers: BROKERS,
       faults: { read: () => ({ kind: "offset-below", by: input.by }) },
       client: async ({ client }) => {
-        const reader = new Reader(client, readRequest({ journal: JOURNAL, offset: start }), variant === undefined ? {} : { brokenVariant: variant });
+        const reader = readerOf(variant)(client, readRequest({ journal: JOURNAL, offset: start }), {});
         for (let reads = 0; reads < 100; reads++) {
           const chunk = await reader.read();
           if (chunk === null) return "eof";

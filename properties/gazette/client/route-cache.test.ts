@@ -18,7 +18,9 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { Clock } from "../../../src/sim/env.ts";
 import { append, Appender } from "../../../src/impl/gazette/client/appender.ts";
-import { RouteCache, type RouteCacheBrokenVariant } from "../../../src/impl/gazette/client/route-cache.ts";
+import { RouteCache } from "../../../src/impl/gazette/client/route-cache.ts";
+import { appenderOf } from "../../../scenarios/gazette/variants/client.ts";
+import { routeCacheOf, type RouteCacheBrokenVariant } from "../_fixtures/broken-client.ts";
 import { appendRequest } from "../../../src/impl/gazette/protocol/messages.ts";
 import { emptyRoute, type Route } from "../../../src/impl/gazette/protocol/route.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
@@ -126,7 +128,7 @@ const commands = fc.commands(
 function cacheProperty(variant?: RouteCacheBrokenVariant) {
   return fc.asyncProperty(commands, async (sequence) => {
     const clock = new ManualClock();
-    await fc.asyncModelRun(() => ({ model: { entries: new Map(), clock }, real: { cache: new RouteCache(SIZE, TTL_MS, clock, variant) } }), sequence);
+    await fc.asyncModelRun(() => ({ model: { entries: new Map(), clock }, real: { cache: routeCacheOf(SIZE, TTL_MS, clock, variant) } }), sequence);
   });
 }
 
@@ -166,7 +168,7 @@ function correctionProperty(ignoreResponseRoute: boolean) {
           journal.route = brokerRoute(BROKERS, BROKERS[primary]);
           await append(env.clock, client, appendRequest({ journal: JOURNAL }), [new TextEncoder().encode(`append ${index};`)], {
             attemptsMax: 4,
-            ...(ignoreResponseRoute ? { appenderBrokenVariant: "ignore-response-route" as const } : {}),
+            ...(ignoreResponseRoute ? { createAppender: appenderOf("ignore-response-route") } : {}),
           });
           cached.push(router.route(JOURNAL));
         }

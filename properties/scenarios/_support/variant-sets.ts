@@ -12,27 +12,31 @@ import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
 import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
+import {
+  ALLOCATOR_BROKEN_VARIANTS,
+  INDEX_BROKEN_VARIANTS,
+  INDEX_REFRESH_BROKEN_VARIANTS,
+  LIST_APPLY_BROKEN_VARIANTS,
+  REPLICATION_BROKEN_VARIANTS,
+  SPOOL_BROKEN_VARIANTS,
+} from "../../../scenarios/gazette/variants/broker.ts";
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
 import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
 import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, DQLITE_LEADER_BROKEN_VARIANTS } from "../../../src/impl/dqlite/index.ts";
 import { LESSOR_BROKEN_VARIANTS, STORE_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS } from "../../../src/impl/etcd/index.ts";
 import { SERVER_BROKEN_VARIANTS } from "../../../src/impl/etcd/server/server.ts";
-import { ALLOCATOR_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/allocator.ts";
-import { ANNOUNCE_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/announce.ts";
-import { REPLICATION_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/append.ts";
-import { COVER_SET_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/fragment/cover-set.ts";
-import { INDEX_REFRESH_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/fragment/index-refresh.ts";
-import { INDEX_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/fragment/index.ts";
-import { PERSISTER_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/fragment/persister.ts";
-import { SPOOL_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/fragment/spool.ts";
-import { STORE_BROKEN_VARIANTS as FRAGMENT_STORE_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/fragment/store.ts";
-import { KEYSPACE_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/keyspace.ts";
-import { LIST_APPLY_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/list-apply.ts";
-import { READ_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/read.ts";
-import { RESOLVER_BROKEN_VARIANTS } from "../../../src/impl/gazette/broker/resolver.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../src/impl/raft/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
+import {
+  ANNOUNCE_BROKEN_VARIANTS,
+  COVER_SET_BROKEN_VARIANTS,
+  KEYSPACE_BROKEN_VARIANTS,
+  PERSISTER_BROKEN_VARIANTS,
+  READ_BROKEN_VARIANTS,
+  RESOLVER_BROKEN_VARIANTS,
+  STORE_BROKEN_VARIANTS as FRAGMENT_STORE_BROKEN_VARIANTS,
+} from "../../gazette/_fixtures/broken-broker.ts";
 import * as brokenChecker from "../../sim/check/_fixtures/broken-checker.ts";
 import { BROKEN_READERS } from "../../dqlite/wal/_fixtures/broken-wal-format.ts";
 import { brokenDisks } from "../../sim/_fixtures/broken-disks.ts";
@@ -74,7 +78,10 @@ function union(component: VariantComponent | "aggregate", file: string, declarat
   };
 }
 
-const GAZETTE = "src/impl/gazette";
+const GAZETTE_BROKER_VARIANTS = "scenarios/gazette/variants/broker.ts";
+const GAZETTE_BROKER_FIXTURES = "properties/gazette/_fixtures/broken-broker.ts";
+const GAZETTE_CLIENT_VARIANTS = "scenarios/gazette/variants/client.ts";
+const GAZETTE_CLIENT_FIXTURES = "properties/gazette/_fixtures/broken-client.ts";
 
 /** Every variant set declared in src/impl, scenarios/ and the properties' fixtures. */
 export const CATALOGUED_SETS: readonly CataloguedSet[] = [
@@ -103,26 +110,26 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   { component: "etcd-lessor", file: "src/impl/etcd/server/lessor.ts", declaration: "LESSOR_BROKEN_VARIANTS", names: keys(LESSOR_BROKEN_VARIANTS) },
   { component: "etcd-mvcc", file: "src/impl/etcd/mvcc/store.ts", declaration: "STORE_BROKEN_VARIANTS", names: keys(STORE_BROKEN_VARIANTS) },
   { component: "etcd-watch", file: "src/impl/etcd/client/watch.ts", declaration: "WATCH_BROKEN_VARIANTS", names: keys(WATCH_BROKEN_VARIANTS) },
-  { component: "gazette-allocator", file: `${GAZETTE}/broker/allocator.ts`, declaration: "ALLOCATOR_BROKEN_VARIANTS", names: keys(ALLOCATOR_BROKEN_VARIANTS) },
-  { component: "gazette-announce", file: `${GAZETTE}/broker/announce.ts`, declaration: "ANNOUNCE_BROKEN_VARIANTS", names: keys(ANNOUNCE_BROKEN_VARIANTS) },
-  { component: "gazette-keyspace", file: `${GAZETTE}/broker/keyspace.ts`, declaration: "KEYSPACE_BROKEN_VARIANTS", names: keys(KEYSPACE_BROKEN_VARIANTS) },
-  { component: "gazette-list-apply", file: `${GAZETTE}/broker/list-apply.ts`, declaration: "LIST_APPLY_BROKEN_VARIANTS", names: keys(LIST_APPLY_BROKEN_VARIANTS) },
-  { component: "gazette-resolver", file: `${GAZETTE}/broker/resolver.ts`, declaration: "RESOLVER_BROKEN_VARIANTS", names: keys(RESOLVER_BROKEN_VARIANTS) },
-  { component: "gazette-replication", file: `${GAZETTE}/broker/append.ts`, declaration: "REPLICATION_BROKEN_VARIANTS", names: keys(REPLICATION_BROKEN_VARIANTS) },
-  { component: "gazette-read", file: `${GAZETTE}/broker/read.ts`, declaration: "READ_BROKEN_VARIANTS", names: keys(READ_BROKEN_VARIANTS) },
-  { component: "gazette-fragment-index", file: `${GAZETTE}/broker/fragment/index.ts`, declaration: "INDEX_BROKEN_VARIANTS", names: keys(INDEX_BROKEN_VARIANTS) },
-  { component: "gazette-index-refresh", file: `${GAZETTE}/broker/fragment/index-refresh.ts`, declaration: "INDEX_REFRESH_BROKEN_VARIANTS", names: keys(INDEX_REFRESH_BROKEN_VARIANTS) },
-  { component: "gazette-cover-set", file: `${GAZETTE}/broker/fragment/cover-set.ts`, declaration: "COVER_SET_BROKEN_VARIANTS", names: keys(COVER_SET_BROKEN_VARIANTS) },
-  { component: "gazette-spool", file: `${GAZETTE}/broker/fragment/spool.ts`, declaration: "SPOOL_BROKEN_VARIANTS", names: keys(SPOOL_BROKEN_VARIANTS) },
-  { component: "gazette-fragment-store", file: `${GAZETTE}/broker/fragment/store.ts`, declaration: "STORE_BROKEN_VARIANTS", names: keys(FRAGMENT_STORE_BROKEN_VARIANTS) },
-  { component: "gazette-persister", file: `${GAZETTE}/broker/fragment/persister.ts`, declaration: "PERSISTER_BROKEN_VARIANTS", names: keys(PERSISTER_BROKEN_VARIANTS) },
-  union("gazette-append-service", `${GAZETTE}/client/append-service.ts`, "AppendServiceBrokenVariant"),
-  union("gazette-appender", `${GAZETTE}/client/appender.ts`, "AppenderBrokenVariant"),
-  union("gazette-polled-list", `${GAZETTE}/client/polled-list.ts`, "PolledListBrokenVariant"),
-  union("gazette-reader", `${GAZETTE}/client/reader.ts`, "ReaderBrokenVariant"),
-  union("gazette-retry-reader", `${GAZETTE}/client/retry-reader.ts`, "RetryReaderBrokenVariant"),
-  union("gazette-route-cache", `${GAZETTE}/client/route-cache.ts`, "RouteCacheBrokenVariant"),
-  union("gazette-fragment-reader", `${GAZETTE}/client/fragment-reader.ts`, "FragmentReaderBrokenVariant"),
+  { component: "gazette-allocator", file: GAZETTE_BROKER_VARIANTS, declaration: "ALLOCATOR_BROKEN_VARIANTS", names: keys(ALLOCATOR_BROKEN_VARIANTS) },
+  { component: "gazette-announce", file: GAZETTE_BROKER_FIXTURES, declaration: "ANNOUNCE_BROKEN_VARIANTS", names: keys(ANNOUNCE_BROKEN_VARIANTS) },
+  { component: "gazette-keyspace", file: GAZETTE_BROKER_FIXTURES, declaration: "KEYSPACE_BROKEN_VARIANTS", names: keys(KEYSPACE_BROKEN_VARIANTS) },
+  { component: "gazette-list-apply", file: GAZETTE_BROKER_VARIANTS, declaration: "LIST_APPLY_BROKEN_VARIANTS", names: keys(LIST_APPLY_BROKEN_VARIANTS) },
+  { component: "gazette-resolver", file: GAZETTE_BROKER_FIXTURES, declaration: "RESOLVER_BROKEN_VARIANTS", names: keys(RESOLVER_BROKEN_VARIANTS) },
+  { component: "gazette-replication", file: GAZETTE_BROKER_VARIANTS, declaration: "REPLICATION_BROKEN_VARIANTS", names: keys(REPLICATION_BROKEN_VARIANTS) },
+  { component: "gazette-read", file: GAZETTE_BROKER_FIXTURES, declaration: "READ_BROKEN_VARIANTS", names: keys(READ_BROKEN_VARIANTS) },
+  { component: "gazette-fragment-index", file: GAZETTE_BROKER_VARIANTS, declaration: "INDEX_BROKEN_VARIANTS", names: keys(INDEX_BROKEN_VARIANTS) },
+  { component: "gazette-index-refresh", file: GAZETTE_BROKER_VARIANTS, declaration: "INDEX_REFRESH_BROKEN_VARIANTS", names: keys(INDEX_REFRESH_BROKEN_VARIANTS) },
+  { component: "gazette-cover-set", file: GAZETTE_BROKER_FIXTURES, declaration: "COVER_SET_BROKEN_VARIANTS", names: keys(COVER_SET_BROKEN_VARIANTS) },
+  { component: "gazette-spool", file: GAZETTE_BROKER_VARIANTS, declaration: "SPOOL_BROKEN_VARIANTS", names: keys(SPOOL_BROKEN_VARIANTS) },
+  { component: "gazette-fragment-store", file: GAZETTE_BROKER_FIXTURES, declaration: "STORE_BROKEN_VARIANTS", names: keys(FRAGMENT_STORE_BROKEN_VARIANTS) },
+  { component: "gazette-persister", file: GAZETTE_BROKER_FIXTURES, declaration: "PERSISTER_BROKEN_VARIANTS", names: keys(PERSISTER_BROKEN_VARIANTS) },
+  union("gazette-append-service", GAZETTE_CLIENT_VARIANTS, "AppendServiceBrokenVariant"),
+  union("gazette-appender", GAZETTE_CLIENT_VARIANTS, "AppenderBrokenVariant"),
+  union("gazette-polled-list", GAZETTE_CLIENT_VARIANTS, "PolledListBrokenVariant"),
+  union("gazette-reader", GAZETTE_CLIENT_VARIANTS, "ReaderBrokenVariant"),
+  union("gazette-retry-reader", GAZETTE_CLIENT_VARIANTS, "RetryReaderBrokenVariant"),
+  union("gazette-route-cache", GAZETTE_CLIENT_FIXTURES, "RouteCacheBrokenVariant"),
+  union("gazette-fragment-reader", GAZETTE_CLIENT_FIXTURES, "FragmentReaderBrokenVariant"),
 ];
 
 /** The exported names of a fixture module that end with `suffix` (all of them for ""). */

@@ -12,7 +12,8 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { CoverSet, covers, type CoverSetBrokenVariant, type CoverSetEntry } from "../../../../src/impl/gazette/broker/fragment/cover-set.ts";
+import { CoverSet, covers, type CoverSetEntry } from "../../../../src/impl/gazette/broker/fragment/cover-set.ts";
+import { coverSetOf, type CoverSetBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import type { Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { propertyParameters } from "../../../_support/fast-check.ts";
 
@@ -61,7 +62,7 @@ const spanArbitrary = fc.tuple(fc.nat(40), fc.nat(12)).map(([begin, length]): Sp
 
 function coverSetProperty(variant?: CoverSetBrokenVariant) {
   return fc.property(fc.array(spanArbitrary, { maxLength: 40 }), fc.array(spanArbitrary, { maxLength: 20 }), (adds, others) => {
-    const set = new CoverSet<Entry>(variant);
+    const set = coverSetOf<Entry>(variant);
     let model: Entry[] = [];
     adds.forEach(([begin, end], id) => {
       const item = entry(begin, end, id);

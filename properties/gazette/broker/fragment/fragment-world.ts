@@ -3,7 +3,8 @@
  * runFragmentStore on its own disk) and a broker host ("broker") running the
  * test's code. Runs until that code settles or a virtual-time bound.
  */
-import { runFragmentStore, type StoreBrokenVariant } from "../../../../src/impl/gazette/broker/fragment/store.ts";
+import { runFragmentStore } from "../../../../src/impl/gazette/broker/fragment/store.ts";
+import { NO_CHECKSUM, type StoreBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import { fragmentSum, type Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import type { CompressionCodec } from "../../../../src/impl/gazette/protocol/journal-spec.ts";
 import type { LocalContent } from "../../../../src/impl/gazette/broker/types.ts";
@@ -47,7 +48,7 @@ export async function runFragmentWorld<T>(options: FragmentWorldOptions<T>): Pro
   if (options.withStore ?? true) {
     world.addHost(STORE_HOST, async (env) => {
       storeEnv = env;
-      const host = runFragmentStore(env, options.storeVariant === undefined ? {} : { brokenVariant: options.storeVariant });
+      const host = runFragmentStore(env, options.storeVariant === undefined ? {} : { verify: NO_CHECKSUM });
       await host.closed;
     }).start();
   }

@@ -12,7 +12,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { FragmentIndex } from "../../../../src/impl/gazette/broker/fragment/index.ts";
-import { newIndexRefreshStats, runIndexRefresh, type IndexRefreshBrokenVariant, type IndexRefreshStats } from "../../../../src/impl/gazette/broker/fragment/index-refresh.ts";
+import { newIndexRefreshStats, runIndexRefresh, type IndexRefreshStats } from "../../../../src/impl/gazette/broker/fragment/index-refresh.ts";
+import { EVERY_FRAGMENT_EXPIRED, type IndexRefreshBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { Persister } from "../../../../src/impl/gazette/broker/fragment/persister.ts";
 import { FragmentStoreClient } from "../../../../src/impl/gazette/broker/fragment/store-client.ts";
 import type { Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
@@ -62,7 +63,7 @@ async function retention(options: { retentionMs: number; primary: boolean; varia
         signal: controller.signal,
         isPrimary: () => options.primary,
         stats,
-        ...(options.variant === undefined ? {} : { brokenVariant: options.variant }),
+        ...(options.variant === undefined ? {} : { expired: EVERY_FRAGMENT_EXPIRED }),
       });
       await index.firstRefresh();
       const before = spans(index.fragments());

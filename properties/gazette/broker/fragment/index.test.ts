@@ -18,7 +18,8 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { FragmentIndex, type IndexBrokenVariant } from "../../../../src/impl/gazette/broker/fragment/index.ts";
+import { FragmentIndex } from "../../../../src/impl/gazette/broker/fragment/index.ts";
+import { FRAGMENT_INDEXES, type IndexBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { CoverSet } from "../../../../src/impl/gazette/broker/fragment/cover-set.ts";
 import { PERSIST_INTERVAL_MS } from "../../../../src/impl/gazette/broker/fragment/persister.ts";
 import { OFFSET_JUMP_AGE_THRESHOLD_MS, type IndexedFragment, type IndexQueryResult } from "../../../../src/impl/gazette/broker/types.ts";
@@ -84,7 +85,7 @@ function queryProperty(variant?: IndexBrokenVariant) {
     fc.array(fc.integer({ min: -1, max: 80 }), { minLength: 1, maxLength: 10 }),
     async (remote, local, nowMs, offsets) => {
       const clock = { now: nowMs };
-      const index = new FragmentIndex(stubEnv(clock, new Map()), JOURNAL, variant === undefined ? {} : { brokenVariant: variant });
+      const index = new (variant === undefined ? FragmentIndex : FRAGMENT_INDEXES[variant])(stubEnv(clock, new Map()), JOURNAL);
       index.replaceRemote(remote.map((item) => span(item.begin, item.end, item.modTime === 0 ? 1 : item.modTime)));
       for (const item of local) index.spoolCommit(span(item.begin, item.end, 0, ""), memoryContent(new Uint8Array(item.end - item.begin), item.begin));
       const fragments = index.fragments();
@@ -125,7 +126,7 @@ describe("gazette broker: FragmentIndex.Query rules (non-blocking, against a mod
 /** Checks ReplaceRemote's treatment of local fragments; throws on a violation. */
 async function checkReplaceRemote(variant?: IndexBrokenVariant): Promise<void> {
   const probes = new Map<string, number>();
-  const index = new FragmentIndex(stubEnv({ now: 0 }, probes), JOURNAL, variant === undefined ? {} : { brokenVariant: variant });
+  const index = new (variant === undefined ? FragmentIndex : FRAGMENT_INDEXES[variant])(stubEnv({ now: 0 }, probes), JOURNAL);
   let refreshed = false;
   void index.firstRefresh().then(() => (refreshed = true));
   const first = contentOf(100, 1);

@@ -12,7 +12,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { ErrFragmentStoreUnavailable } from "../../../../src/impl/gazette/broker/fragment/errors.ts";
-import { Persister, PERSIST_INTERVAL_MS, type PersisterBrokenVariant } from "../../../../src/impl/gazette/broker/fragment/persister.ts";
+import { Persister, PERSIST_INTERVAL_MS } from "../../../../src/impl/gazette/broker/fragment/persister.ts";
+import { PERSISTERS, type PersisterBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import { FragmentStoreClient } from "../../../../src/impl/gazette/broker/fragment/store-client.ts";
 import type { Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { contentOf, fragmentOf, JOURNAL, memoryContent, runFragmentWorld, STORE } from "./fragment-world.ts";
@@ -36,7 +37,7 @@ async function outage(seed: number, variant?: PersisterBrokenVariant) {
     untilMs: 60 * 60_000,
     body: async ({ env, world }) => {
       const client = new FragmentStoreClient(env, { callDeadlineMs: 2_000 });
-      const persister = new Persister(env, client, variant === undefined ? {} : { brokenVariant: variant });
+      const persister = new (variant === undefined ? Persister : PERSISTERS[variant])(env, client);
       const persisted: Fragment[] = [];
       world.network.partition([["store"], ["broker"]]);
       let begin = 0;

@@ -18,7 +18,8 @@ import { compressContent, decompressContent } from "../../../../src/impl/gazette
 import { ErrChecksumMismatch, ErrFragmentStoreRefused, ErrFragmentStoreUnavailable } from "../../../../src/impl/gazette/broker/fragment/errors.ts";
 import { FragmentStoreClient } from "../../../../src/impl/gazette/broker/fragment/store-client.ts";
 import { FRAGMENT_STORE_METHODS } from "../../../../src/impl/gazette/broker/fragment/store-protocol.ts";
-import { FRAGMENT_STORE_ROOT_DEFAULT, type StoreBrokenVariant } from "../../../../src/impl/gazette/broker/fragment/store.ts";
+import { FRAGMENT_STORE_ROOT_DEFAULT } from "../../../../src/impl/gazette/broker/fragment/store.ts";
+import type { StoreBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import { parseFragmentFromRelativePath, parseStoreUrl } from "../../../../src/impl/gazette/broker/fragment/store-url.ts";
 import { ErrCorruptFragment, ErrFragmentFetch, ErrUnexpectedEOF, ErrUnsupportedCodec } from "../../../../src/impl/gazette/client/errors.ts";
 import { openFragmentURL, type FragmentReader } from "../../../../src/impl/gazette/client/fragment-reader.ts";

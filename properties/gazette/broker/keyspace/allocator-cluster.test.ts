@@ -16,7 +16,8 @@
  * journals are added and deleted, then brk3 crashes.
  */
 import { describe, expect, it } from "vitest";
-import { allocatorLeader, runAllocator, type AllocatorBrokenVariant, type AllocatorRound } from "../../../../src/impl/gazette/broker/allocator.ts";
+import { allocatorLeader, runAllocator, type AllocatorRound } from "../../../../src/impl/gazette/broker/allocator.ts";
+import { ALLOCATION_RULES, type AllocatorBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { announce } from "../../../../src/impl/gazette/broker/announce.ts";
 import { KeySpace, membersPrefix } from "../../../../src/impl/gazette/broker/keyspace.ts";
 import { applyJournals } from "../../../../src/impl/gazette/broker/list-apply.ts";
@@ -55,7 +56,7 @@ function broker(world: World, host: string, atMs: number, record: Record, varian
     await runAllocator(env, client, keyspace, id, {
       signal: env.lifetime.signal,
       onRound: (round) => record.rounds.push({ ...round, host }),
-      ...(variant !== undefined ? { brokenVariant: variant } : {}),
+      ...(variant !== undefined ? { rules: ALLOCATION_RULES[variant] } : {}),
     });
     await forever(env);
   }, atMs);

@@ -13,15 +13,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  ALLOCATOR_BROKEN_VARIANTS,
-  buildAllocatorTxn,
-  journalLimitOf,
-  planAssignments,
-  type AllocatorBrokenVariant,
-  type AssignmentPlan,
-  type PlanInput,
-} from "../../../../src/impl/gazette/broker/allocator.ts";
+import { buildAllocatorTxn, journalLimitOf, planAssignments, type AssignmentPlan, type PlanInput } from "../../../../src/impl/gazette/broker/allocator.ts";
+import { ALLOCATION_RULES, ALLOCATOR_BROKEN_VARIANTS, type AllocatorBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { memberIdKey } from "../../../../src/impl/gazette/broker/keyspace.ts";
 import type { AssignmentRecord, MemberRecord } from "../../../../src/impl/gazette/broker/types.ts";
 import { MAX_TXN_OPS } from "../../../../src/impl/etcd/index.ts";
@@ -135,11 +128,11 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 function roundProperty(variant?: AllocatorBrokenVariant) {
   return fc.property(stateArbitrary, fc.nat(), (state, seed) => {
     const input = buildInput(state);
-    const plan = planAssignments(input, variant === undefined ? {} : { brokenVariant: variant });
+    const plan = planAssignments(input, variant === undefined ? undefined : ALLOCATION_RULES[variant]);
     const problems = problemsOf(input, plan);
     if (problems.length > 0) throw new Error(`broken rules: ${problems.join("; ")}`);
     const reordered = { ...input, items: shuffled(input.items, seed), members: shuffled(input.members, seed + 1), assignments: shuffled(input.assignments, seed + 2) };
-    expect(planAssignments(reordered, variant === undefined ? {} : { brokenVariant: variant })).toEqual(plan);
+    expect(planAssignments(reordered, variant === undefined ? undefined : ALLOCATION_RULES[variant])).toEqual(plan);
   });
 }
 
@@ -172,7 +165,7 @@ describe("planAssignments", () => {
     const plan = planAssignments(input);
     expect(plan.remove).toEqual([assignmentRecord("jrn/one", a.spec.id, 0).key]);
     expect(plan.put.map((put) => `${put.member.suffix}@${put.slot}/${put.modRevision}`)).toEqual(["brk1@0/6", "brk2@1/0"]);
-    expect(planAssignments(input, { brokenVariant: "promote-newest" }).put.map((put) => `${put.member.suffix}@${put.slot}`)).toEqual(["brk2@0"]); // brk1 keeps slot 1
+    expect(planAssignments(input, ALLOCATION_RULES["promote-newest"]).put.map((put) => `${put.member.suffix}@${put.slot}`)).toEqual(["brk2@0"]); // brk1 keeps slot 1
   });
 
   it("prefers a zone the journal is not in, then the least loaded member", () => {

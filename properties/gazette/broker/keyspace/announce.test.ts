@@ -15,7 +15,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { bytesToString, type WatchEvent } from "../../../../src/impl/etcd/index.ts";
-import { announce, ErrAnnounceAborted, type AnnounceBrokenVariant, type Announcement } from "../../../../src/impl/gazette/broker/announce.ts";
+import { announce, ErrAnnounceAborted, type Announcement } from "../../../../src/impl/gazette/broker/announce.ts";
+import { ANNOUNCE_RULES, type AnnounceBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import { encodeBrokerSpec, memberKey, membersPrefix } from "../../../../src/impl/gazette/broker/keyspace.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import type { World } from "../../../../src/sim/world.ts";
@@ -57,7 +58,7 @@ async function restartRun(variant: AnnounceBrokenVariant | undefined) {
   addHost(world, "b1", async (env) => {
     const client = etcdClient(env);
     await etcdReady(env, client);
-    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}) });
     announced.push({ incarnation: env.lifetime.incarnation, lease: announcement.lease, revision: announcement.revision, atMs: world.now });
     await forever(env);
   });
@@ -78,7 +79,7 @@ async function partitionRun(variant: AnnounceBrokenVariant | undefined) {
   addHost(world, "b1", async (env) => {
     const client = etcdClient(env);
     await etcdReady(env, client);
-    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}) });
     state.announcement = announcement;
     announcement.lost.addEventListener("abort", () => {
       state.lostAtMs = world.now;
@@ -107,7 +108,7 @@ async function lostButAliveRun(variant: AnnounceBrokenVariant | undefined) {
   addHost(world, "b1", async (env) => {
     const client = etcdClient(env);
     await etcdReady(env, client);
-    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}) });
     announcement.lost.addEventListener("abort", () => (state.lostAtMs = world.now));
     await forever(env);
   });

@@ -12,7 +12,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { ErrCompacted, type EtcdClient, type ResponseHeader } from "../../../../src/impl/etcd/index.ts";
-import { assignmentKey, encodeBrokerSpec, encodeJournalSpec, itemKey, KeySpace, memberKey, type KeySpaceBrokenVariant } from "../../../../src/impl/gazette/broker/keyspace.ts";
+import { assignmentKey, encodeBrokerSpec, encodeJournalSpec, itemKey, KeySpace, memberKey } from "../../../../src/impl/gazette/broker/keyspace.ts";
+import { KEY_SPACES, type KeySpaceBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import { addHost, at, createEtcdWorld, crashEtcdLeader, ETCD_SERVERS, etcdClient, etcdReady, onOneHost, runWorld } from "./_support/etcd-world.ts";
 import { assignmentKv, brokerSpec, itemKv, journalSpec, keyValue, memberKv, responseHeader, ROOT } from "./_support/records.ts";
@@ -32,7 +33,7 @@ function put(kv: ReturnType<typeof keyValue>) {
 
 async function malformedCase(variant: KeySpaceBrokenVariant | undefined) {
   return onOneHost(1, async (env) => {
-    const keyspace = new KeySpace(env, etcdClient(env), variant === undefined ? {} : { brokenVariant: variant });
+    const keyspace = new (variant === undefined ? KeySpace : KEY_SPACES[variant])(env, etcdClient(env));
     const good = journalSpec("jrn/good", 2);
     keyspace.reset([itemKv(good, 2), memberKv(brokerSpec("za", "brk1"), 3), assignmentKv("jrn/good", { zone: "za", suffix: "brk1" }, 0, 4)], responseHeader(4));
     const header: ResponseHeader = responseHeader(10);
@@ -181,7 +182,7 @@ describe("KeySpace mirroring a 3-member etcd cluster", () => {
     addHost(world, "b1", async (env) => {
       const client = etcdClient(env);
       await etcdReady(env, client);
-      const keyspace = new KeySpace(env, client, variant === undefined ? {} : { brokenVariant: variant });
+      const keyspace = new (variant === undefined ? KeySpace : KEY_SPACES[variant])(env, client);
       await keyspace.start(env.lifetime.signal);
       while (state.finalRevision === undefined || keyspace.revision < state.finalRevision) await env.clock.sleep(50);
       state.compared = await compareWithEtcd(env, keyspace);

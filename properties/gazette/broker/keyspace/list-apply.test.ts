@@ -15,7 +15,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_TXN_OPS } from "../../../../src/impl/etcd/index.ts";
 import { assignmentKey, encodeAssignment, KeySpace } from "../../../../src/impl/gazette/broker/keyspace.ts";
-import { applyJournals, ErrTooManyChanges, listJournals, type ListApplyBrokenVariant } from "../../../../src/impl/gazette/broker/list-apply.ts";
+import { applyJournals, ErrTooManyChanges, listJournals } from "../../../../src/impl/gazette/broker/list-apply.ts";
+import { LIST_APPLY_RULES, type ListApplyBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { labelSet, parseLabelSelector } from "../../../../src/impl/gazette/protocol/labels.ts";
 import { listRequest, type ApplyRequest } from "../../../../src/impl/gazette/protocol/messages.ts";
 import { ValidationError } from "../../../../src/impl/gazette/protocol/validation.ts";
@@ -48,7 +49,7 @@ function pagesOf(keyspace: KeySpace, selector: string, pageLimit: number, varian
   const pages: string[][] = [];
   let pageToken = "";
   for (let page = 0; page < 20; page++) {
-    const response = listJournals(keyspace, listRequest({ selector: parseLabelSelector(selector), pageLimit, pageToken }), header, variant === undefined ? {} : { brokenVariant: variant });
+    const response = listJournals(keyspace, listRequest({ selector: parseLabelSelector(selector), pageLimit, pageToken }), header, variant === undefined ? {} : { rules: LIST_APPLY_RULES[variant] });
     const names = response.journals.map((journal) => journal.spec.name);
     pages.push(names);
     if (response.nextPageToken === "") break;
@@ -115,7 +116,7 @@ async function applyScript(variant: ListApplyBrokenVariant | undefined) {
     await etcdReady(env, client);
     const keyspace = new KeySpace(env, client);
     await keyspace.start(env.lifetime.signal);
-    const options = { processId: LOCAL, ...(variant !== undefined ? { brokenVariant: variant } : {}) };
+    const options = { processId: LOCAL, ...(variant !== undefined ? { rules: LIST_APPLY_RULES[variant] } : {}) };
     const apply = async (request: ApplyRequest) => {
       try {
         const response = await applyJournals(client, keyspace, request, options);

@@ -11,7 +11,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { KeySpace } from "../../../../src/impl/gazette/broker/keyspace.ts";
-import { Resolver, ResolverError, type ResolverBrokenVariant } from "../../../../src/impl/gazette/broker/resolver.ts";
+import { Resolver, ResolverError } from "../../../../src/impl/gazette/broker/resolver.ts";
+import { RESOLVERS, type ResolverBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import type { Replica, Resolution, ResolveArgs } from "../../../../src/impl/gazette/broker/types.ts";
 import { validateHeader, type Header } from "../../../../src/impl/gazette/protocol/route.ts";
 import type { Env } from "../../../../src/sim/env.ts";
@@ -109,7 +110,7 @@ describe("Resolver", () => {
   async function proxyHeaderCase(variant: ResolverBrokenVariant | undefined) {
     return onOneHost(3, async (env) => {
       const keyspace = keyspaceOf(env);
-      const resolver = new Resolver(keyspace, LOCAL, (journal) => replicas.get(journal), variant === undefined ? {} : { brokenVariant: variant });
+      const resolver = new (variant === undefined ? Resolver : RESOLVERS[variant])(keyspace, LOCAL, (journal) => replicas.get(journal));
       // A peer resolved jrn/c at revision 12, where this broker became its primary; our mirror is at 10.
       env.clock.setTimer(100, () =>
         keyspace.apply({ header: responseHeader(12), events: [{ type: "PUT", kv: assignmentKv("jrn/c", LOCAL, 0, 11) }, { type: "PUT", kv: assignmentKv("jrn/c", Q, 1, 12) }] }),

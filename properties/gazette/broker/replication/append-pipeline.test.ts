@@ -22,7 +22,7 @@
  * "skip-sync-roll" make the second and third fail, and "expose-unadopted" the last.
  */
 import { describe, expect, it } from "vitest";
-import type { ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
+import type { ReplicationBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { PIPELINE_RESET_COMMITS_MAX } from "../../../../src/impl/gazette/broker/pipeline.ts";
 import { fragmentSum } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { labelSet } from "../../../../src/impl/gazette/protocol/labels.ts";

@@ -13,7 +13,8 @@
  * Broken variant "registers-on-mismatch" makes the register test fail.
  */
 import { describe, expect, it } from "vitest";
-import { ErrRegisterUpdateWithEmptyAppend, type ReplicationBrokenVariant } from "../../../../src/impl/gazette/broker/append.ts";
+import { ErrRegisterUpdateWithEmptyAppend } from "../../../../src/impl/gazette/broker/append.ts";
+import type { ReplicationBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { JOURNAL_FLAGS } from "../../../../src/impl/gazette/protocol/journal-spec.ts";
 import { labelSet, parseLabelSelector } from "../../../../src/impl/gazette/protocol/labels.ts";
 import { ReplicationCluster, STORE, text } from "./_support/replication-cluster.ts";

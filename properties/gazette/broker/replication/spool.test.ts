@@ -16,7 +16,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { emptyFragment, Spool, type CompletedSpool, type SpoolBrokenVariant, type SpoolObserver } from "../../../../src/impl/gazette/broker/fragment/spool.ts";
+import type { Spool} from "../../../../src/impl/gazette/broker/fragment/spool.ts";
+import { emptyFragment, type CompletedSpool, type SpoolObserver } from "../../../../src/impl/gazette/broker/fragment/spool.ts";
+import { spoolOf, type SpoolBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { fragmentSum, ZERO_SHA1_SUM, type Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import type { CompressionCodec } from "../../../../src/impl/gazette/protocol/journal-spec.ts";
 import { labelSet, type LabelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
@@ -224,7 +226,7 @@ async function onHost(seed: number, body: (env: Env, disks: SimDiskSystem) => Pr
 }
 
 function newSpool(env: Env, brokenVariant?: SpoolBrokenVariant, observer?: SpoolObserver): Spool {
-  return new Spool({ journal: JOURNAL, disk: env.disk, hash: env.hash, directory: "/spools/model", fileNamePrefix: "test", now: () => env.clock.now(), ...(brokenVariant !== undefined ? { brokenVariant } : {}), ...(observer !== undefined ? { observer } : {}) });
+  return spoolOf(brokenVariant)({ journal: JOURNAL, disk: env.disk, hash: env.hash, directory: "/spools/model", fileNamePrefix: "test", now: () => env.clock.now(), ...(observer !== undefined ? { observer } : {}) });
 }
 
 async function runOps(seed: number, ops: Op[], brokenVariant?: SpoolBrokenVariant): Promise<unknown> {

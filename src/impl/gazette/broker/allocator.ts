@@ -44,14 +44,6 @@ import { processSpecIdLess, type ProcessSpecId } from "../protocol/route.ts";
 import { assignmentKey, compareAssignments, encodeAssignment, itemKey, KEYSPACE_ROOT_DEFAULT, memberIdKey, type KeySpace } from "./keyspace.ts";
 import { BROKER_JOURNAL_LIMIT_DEFAULT, type AssignmentRecord, type ItemRecord, type MemberRecord } from "./types.ts";
 
-/** Deliberately broken allocators (test fixtures, never set in real use). */
-export const ALLOCATOR_BROKEN_VARIANTS = {
-  "replace-survivors": "when a journal's primary is gone, every assignment of the journal is dropped and fresh members are assigned (the survivors' data is thrown away)",
-  "promote-newest": "when the primary is gone and a member is added in the same round, the added member (which holds no data yet) becomes primary instead of a survivor",
-  "no-leader-election": "every member plans and commits, not only the one with the lowest createRevision",
-} as const;
-export type AllocatorBrokenVariant = keyof typeof ALLOCATOR_BROKEN_VARIANTS;
-
 export const ALLOCATOR_PROBES = {
   "gazette.allocator.primary-promoted": "a journal's slot-0 member was gone: a surviving assignment was promoted to primary",
   "gazette.allocator.txn-conflict": "the allocator's txn failed its compares (its view was stale): it waits for the next revision",
@@ -85,9 +77,30 @@ export interface AssignmentPlan {
   readonly remove: string[];
 }
 
-export interface PlanOptions {
-  readonly brokenVariant?: AllocatorBrokenVariant;
+/**
+ * The allocator's decisions, a seam for test fixtures (DEFAULT_ALLOCATION_RULES
+ * are Gazette's): who plans, which assignments of a journal survive, and the
+ * slot order of survivors and added members.
+ */
+export interface AllocationRules {
+  /** Whether `self` plans this round: Gazette's allocator leader, the member with the lowest createRevision. */
+  leads(self: MemberRecord, members: readonly MemberRecord[]): boolean;
+  /** The journal's live assignments to keep, in slot order (those to drop go to `remove`), and members not to add back this round. */
+  survivors(item: ItemRecord, alive: readonly AssignmentRecord[], remove: string[]): { survivors: AssignmentRecord[]; excluded: ReadonlySet<string> };
+  /** The journal's members in slot order: survivors first (the lowest-slot one promoted when `promotion`), then added members. */
+  slotOrder<T>(survivors: readonly T[], added: readonly T[], promotion: boolean): T[];
 }
+
+export const DEFAULT_ALLOCATION_RULES: AllocationRules = {
+  leads: (self, members) => allocatorLeader(members)?.key === self.key,
+  survivors: (item, alive, remove) => {
+    const replication = item.spec.replication;
+    // Excess beyond replication: the highest slots go (alive is in slot order, so slot 0, or the lowest, stays).
+    for (const assignment of alive.slice(replication)) remove.push(assignment.key);
+    return { survivors: alive.slice(0, replication), excluded: new Set() };
+  },
+  slotOrder: (survivors, added) => [...survivors, ...added],
+};
 
 /** A member's journal limit (0: the default). */
 export function journalLimitOf(member: MemberRecord): number {
@@ -103,12 +116,12 @@ interface JournalPlan {
   readonly item: ItemRecord;
   /** Live assignments kept, in (slot, member) order. */
   readonly survivors: AssignmentRecord[];
-  /** Members not to add back this round (broken "replace-survivors" only). */
+  /** Members not to add back this round (AllocationRules.survivors). */
   readonly excluded: ReadonlySet<string>;
 }
 
 /** The changes of one round (see the file's comment). Pure and deterministic. */
-export function planAssignments(input: PlanInput, options: PlanOptions = {}): AssignmentPlan {
+export function planAssignments(input: PlanInput, rules: AllocationRules = DEFAULT_ALLOCATION_RULES): AssignmentPlan {
   const root = input.root ?? KEYSPACE_ROOT_DEFAULT;
   const live = new Map(input.members.map((member) => [memberIdKey(member.spec.id), member]));
   const byJournal = new Map<Journal, AssignmentRecord[]>();
@@ -123,7 +136,7 @@ export function planAssignments(input: PlanInput, options: PlanOptions = {}): As
   for (const [journal, assignments] of [...byJournal].sort(([first], [second]) => (first < second ? -1 : 1))) {
     if (!itemNames.has(journal)) remove.push(...assignments.sort(compareAssignments).map((assignment) => assignment.key));
   }
-  const plans = items.map((item) => survivorsOf(item, [...(byJournal.get(item.spec.name) ?? [])].sort(compareAssignments), live, options, remove));
+  const plans = items.map((item) => survivorsOf(item, [...(byJournal.get(item.spec.name) ?? [])].sort(compareAssignments), live, rules, remove));
   const load = new Map<string, number>();
   for (const plan of plans) for (const survivor of plan.survivors) load.set(memberIdKey(survivor.member), (load.get(memberIdKey(survivor.member)) ?? 0) + 1);
   const members = [...input.members].sort((first, second) => compareIds(first.spec.id, second.spec.id));
@@ -133,7 +146,7 @@ export function planAssignments(input: PlanInput, options: PlanOptions = {}): As
     const promotion = plan.survivors.length > 0 && (plan.survivors[0] as AssignmentRecord).slot !== 0;
     const survivors = plan.survivors.map((assignment) => ({ member: assignment.member, existing: assignment as AssignmentRecord | undefined }));
     const fresh = added.map((member) => ({ member: member.spec.id, existing: undefined as AssignmentRecord | undefined }));
-    const ordered = options.brokenVariant === "promote-newest" && promotion && fresh.length > 0 ? [...fresh, ...survivors] : [...survivors, ...fresh];
+    const ordered = rules.slotOrder(survivors, fresh, promotion);
     ordered.forEach((entry, slot) => {
       if (entry.existing !== undefined && entry.existing.slot === slot) return;
       const journal = plan.item.spec.name;
@@ -144,18 +157,10 @@ export function planAssignments(input: PlanInput, options: PlanOptions = {}): As
 }
 
 /** The journal's live assignments to keep (dead and excess ones go to `remove`). */
-function survivorsOf(item: ItemRecord, current: AssignmentRecord[], live: ReadonlyMap<string, MemberRecord>, options: PlanOptions, remove: string[]): JournalPlan {
+function survivorsOf(item: ItemRecord, current: AssignmentRecord[], live: ReadonlyMap<string, MemberRecord>, rules: AllocationRules, remove: string[]): JournalPlan {
   const alive = current.filter((assignment) => live.has(memberIdKey(assignment.member)));
   for (const assignment of current) if (!live.has(memberIdKey(assignment.member))) remove.push(assignment.key);
-  const primaryGone = alive.length > 0 && (alive[0] as AssignmentRecord).slot !== 0;
-  if (options.brokenVariant === "replace-survivors" && primaryGone) {
-    remove.push(...alive.map((assignment) => assignment.key));
-    return { item, survivors: [], excluded: new Set(alive.map((assignment) => memberIdKey(assignment.member))) };
-  }
-  const replication = item.spec.replication;
-  // Excess beyond replication: the highest slots go (alive is in slot order, so slot 0, or the lowest, stays).
-  for (const assignment of alive.slice(replication)) remove.push(assignment.key);
-  return { item, survivors: alive.slice(0, replication), excluded: new Set() };
+  return { item, ...rules.survivors(item, alive, remove) };
 }
 
 /** Members to add to reach replication (see the file's comment); updates `load`. */
@@ -316,7 +321,8 @@ export interface AllocatorRound {
 export interface RunAllocatorOptions {
   readonly signal: AbortSignal;
   readonly retryMs?: number;
-  readonly brokenVariant?: AllocatorBrokenVariant;
+  /** The allocator's decisions (a seam for test fixtures); default DEFAULT_ALLOCATION_RULES. */
+  readonly rules?: AllocationRules;
   /** Called after each round that tried a txn (tests and scenarios). */
   readonly onRound?: (round: AllocatorRound) => void;
 }
@@ -339,8 +345,9 @@ export async function runAllocator(env: Env, etcd: EtcdClient, keyspace: KeySpac
     let retry = false;
     const input: PlanInput = { root: keyspace.root, items: keyspace.items(), members: keyspace.members(), assignments: keyspace.allAssignments() };
     const self = keyspace.member(localId);
-    const leads = self !== undefined && (options.brokenVariant === "no-leader-election" || allocatorLeader(input.members)?.key === self.key);
-    const plan = leads ? planAssignments(input, options.brokenVariant === undefined ? {} : { brokenVariant: options.brokenVariant }) : { put: [], remove: [] };
+    const rules = options.rules ?? DEFAULT_ALLOCATION_RULES;
+    const leads = self !== undefined && rules.leads(self, input.members);
+    const plan = leads ? planAssignments(input, rules) : { put: [], remove: [] };
     if (self !== undefined && !planIsEmpty(plan)) {
       stats.rounds++;
       const txn = buildAllocatorTxn(keyspace.root, plan, input, self);

@@ -22,7 +22,7 @@ import type { EtcdClient } from "../../etcd/client/client.ts";
 import { Compares, Ops } from "../../etcd/client/txn-builder.ts";
 import type { KeepAlive } from "../../etcd/client/keep-alive.ts";
 import { ErrLeaseNotFound, EtcdError } from "../../etcd/errors.ts";
-import type { TxnResponse } from "../../etcd/types.ts";
+import type { Compare, TxnResponse } from "../../etcd/types.ts";
 import { encodeBrokerSpec, memberKey, sleep, validateBrokerSpec, validateRoot } from "./keyspace.ts";
 import type { BrokerSpec } from "./types.ts";
 
@@ -37,19 +37,34 @@ export const ANNOUNCE_PROBES = {
   "gazette.announce.lease-lost": "the member's lease could not be renewed within its TTL, or etcd said it expired: `lost` aborted",
 } as const;
 
-/** Deliberately broken announcements (test fixtures, never set in real use). */
-export const ANNOUNCE_BROKEN_VARIANTS = {
-  "overwrite-existing": "puts the member key without the create-only compare: a live previous incarnation's key is taken over at once",
-  "ignore-renewal-failures": "`lost` aborts only when etcd answers TTL 0, not when renewals fail for a whole TTL (a partitioned broker never learns it lost its lease)",
-  "renew-after-loss": "renewals go on after `lost` aborted (a fresh keep-alive of the lease): those that get through later keep the stopped broker's member key alive, and its next incarnation waits on it forever",
-} as const;
-export type AnnounceBrokenVariant = keyof typeof ANNOUNCE_BROKEN_VARIANTS;
+/**
+ * The announcement's decisions, a seam for test fixtures (DEFAULT_ANNOUNCE_RULES
+ * are Gazette's): how the member key is created, and when and how a lease is lost.
+ */
+export interface AnnounceRules {
+  /** The compares the member key's put is guarded by: create-only (the key must not exist). */
+  keyCompares(key: string): Compare[];
+  /** Whether renewals failing for a whole TTL lose the lease (else only etcd's own answer, TTL 0, does). */
+  readonly lostWithoutRenewals: boolean;
+  /** The keep-alive once the lease is lost: cancelled, never renewed again (undefined). */
+  afterLoss(etcd: EtcdClient, lease: number, keep: KeepAlive | undefined): KeepAlive | undefined;
+}
+
+export const DEFAULT_ANNOUNCE_RULES: AnnounceRules = {
+  keyCompares: (key) => [Compares.createRevision(key, "=", 0)],
+  lostWithoutRenewals: true,
+  afterLoss: (_etcd, _lease, keep) => {
+    keep?.cancel();
+    return keep;
+  },
+};
 
 export interface AnnounceOptions {
   readonly ttlSeconds: number;
   /** Gives up announcing (ErrAnnounceAborted) when it aborts. It does not end an Announcement once made: use revoke(). */
   readonly signal: AbortSignal;
-  readonly brokenVariant?: AnnounceBrokenVariant;
+  /** The announcement's decisions (a seam for test fixtures); default DEFAULT_ANNOUNCE_RULES. */
+  readonly rules?: AnnounceRules;
 }
 
 export interface Announcement {
@@ -80,7 +95,7 @@ export async function announce(env: Env, etcd: EtcdClient, keySpaceRoot: string,
     const granted = await grant(env, etcd, options);
     if (granted === undefined) break;
     const lease = granted.id;
-    const session = keepLease(env, etcd, granted, options.brokenVariant);
+    const session = keepLease(env, etcd, granted, options.rules ?? DEFAULT_ANNOUNCE_RULES);
     const revision = await createKey(env, etcd, key, encodeBrokerSpec(spec), lease, options, session.lost);
     if (revision !== undefined) {
       env.trace("gazette.announced", { key, lease, revision });
@@ -118,7 +133,7 @@ async function grant(env: Env, etcd: EtcdClient, options: AnnounceOptions): Prom
 async function createKey(env: Env, etcd: EtcdClient, key: string, value: string, lease: number, options: AnnounceOptions, lost: AbortSignal): Promise<number | undefined> {
   for (let failures = 0; !options.signal.aborted && !lost.aborted; failures++) {
     try {
-      const compares = options.brokenVariant === "overwrite-existing" ? [] : [Compares.createRevision(key, "=", 0)];
+      const compares = (options.rules ?? DEFAULT_ANNOUNCE_RULES).keyCompares(key);
       const response = await etcd.txn().if(...compares).then(Ops.put(key, value, { lease })).else(Ops.get(key)).commit();
       const revision = ownedAt(response, lease);
       if (revision !== undefined) return revision;
@@ -151,7 +166,7 @@ interface LeaseSession {
  * at the deadline of the last renewal (sent time + TTL) if no later one
  * succeeded: a renewal still in flight then does not delay it.
  */
-function keepLease(env: Env, etcd: EtcdClient, granted: Granted, brokenVariant: AnnounceBrokenVariant | undefined): LeaseSession {
+function keepLease(env: Env, etcd: EtcdClient, granted: Granted, rules: AnnounceRules): LeaseSession {
   const lost = new AbortController();
   const lose = (reason: string) => {
     if (lost.signal.aborted) return;
@@ -161,8 +176,8 @@ function keepLease(env: Env, etcd: EtcdClient, granted: Granted, brokenVariant: 
     // A lost lease is never renewed again: renewals would keep the member key (and our assignments)
     // alive after this broker stopped, and its next incarnation could not announce. (The keep-alive
     // itself sends none past the lease's TTL.)
-    if (brokenVariant === "renew-after-loss") held.keep = etcd.keepAlive(granted.id);
-    else held.keep?.cancel();
+    const kept = rules.afterLoss(etcd, granted.id, held.keep);
+    if (kept !== undefined) held.keep = kept;
   };
   let deadline = granted.deadline;
   let timer: Timer | undefined;
@@ -170,7 +185,7 @@ function keepLease(env: Env, etcd: EtcdClient, granted: Granted, brokenVariant: 
   const held: { keep?: KeepAlive } = {};
   const arm = () => {
     timer?.cancel();
-    if (brokenVariant === "ignore-renewal-failures") return;
+    if (!rules.lostWithoutRenewals) return;
     timer = env.clock.setTimer(Math.max(0, deadline - env.clock.monotonic()), () => lose("lost"));
   };
   arm();
@@ -184,7 +199,7 @@ function keepLease(env: Env, etcd: EtcdClient, granted: Granted, brokenVariant: 
   void keep.done.then((end) => {
     timer?.cancel();
     if (end.reason === "cancelled") return;
-    if (end.reason === "lost" && brokenVariant === "ignore-renewal-failures") return;
+    if (end.reason === "lost" && !rules.lostWithoutRenewals) return;
     lose(end.reason);
   });
   return {

@@ -41,9 +41,12 @@
  * its own spool when it scatters it, before peers acknowledge, so its readers
  * may see content that a failed peer never got. Here the primary commits
  * locally only once every peer acknowledged: content is invisible to readers
- * until it is replicated. (Broken variant "commit-before-peers-ack" restores
- * Gazette's order.) Assignment consistency (Gazette's updateAssignments) is
- * delegated to an injected `advertiseConsistency`.
+ * until it is replicated. Assignment consistency (Gazette's updateAssignments)
+ * is delegated to an injected `advertiseConsistency`.
+ *
+ * Seams for test fixtures: a subclass of AppendFsm overrides `gatherSync`,
+ * `refuseRegisterMismatch` and `scatterCommit` (how a sync is gathered, what a
+ * REGISTER_MISMATCH does, how the commit is sent).
  */
 import type { Env } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -55,17 +58,8 @@ import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
 import type { Status } from "../protocol/status.ts";
 import type { Spool } from "./fragment/spool.ts";
-import type { Pipeline } from "./pipeline.ts";
+import type { Pipeline, SyncResult } from "./pipeline.ts";
 import type { FragmentIndexApi, Registers, ReplicateRequest, Resolution } from "./types.ts";
-
-/** Deliberately broken replication (test fixtures, never set in real use). */
-export const REPLICATION_BROKEN_VARIANTS = {
-  "commit-before-peers-ack": "the primary commits to its own spool (and index) when it sends the commit, before peers acknowledge: a reader on the primary sees content a failed peer never got",
-  "skip-sync-roll": "the primary ignores peers that answer a sync with a greater offset instead of rolling forward to it: it appends at offsets the journal already holds (peers refuse the commit)",
-  "registers-on-mismatch": "a REGISTER_MISMATCH append still applies its register union and subtraction",
-  "expose-unadopted": "peers expose a commit to readers (and the persister) as it arrives, as Gazette does, before the journal adopted it: a primary failing before every peer acknowledged leaves one peer serving content the journal later overwrites",
-} as const;
-export type ReplicationBrokenVariant = keyof typeof REPLICATION_BROKEN_VARIANTS;
 
 /** State transitions one append takes at most before it gives up (it re-resolves and re-syncs a bounded number of times). */
 export const APPEND_STEPS_MAX = 64;
@@ -102,7 +96,6 @@ export interface AppendHost {
   tearDownPipeline(pipeline: Pipeline): Promise<void>;
   /** Adopts (readers may see it) or discards the commit pending in the spool since this broker was a peer. */
   settlePending(adopt: boolean): Promise<void>;
-  readonly brokenVariant?: ReplicationBrokenVariant;
 }
 
 /**
@@ -162,22 +155,23 @@ export async function runAppend(host: AppendHost, request: AppendRequest, chunks
   return new AppendFsm(host, request, resolution, signal).run(chunks);
 }
 
-class AppendFsm {
+/** One append's FSM on the primary (see the file comment); `run` drives it to a response. */
+export class AppendFsm {
   private state: AppendState;
   private pipeline: Pipeline | undefined;
   private status: Status = "OK";
   private error: unknown;
   private readThroughRevision = 0;
   private rollToOffset = 0;
-  private registers: Registers = { labels: [] };
+  protected registers: Registers = { labels: [] };
   private clientFragment: Fragment | undefined;
   private totalChunks = 0;
   /** The commit to apply locally once every peer acknowledged it. */
   private pendingLocalCommit: ReplicateRequest | undefined;
 
   constructor(
-    private readonly host: AppendHost,
-    private readonly request: AppendRequest,
+    protected readonly host: AppendHost,
+    protected readonly request: AppendRequest,
     private resolved: Resolution,
     private readonly signal: AbortSignal,
   ) {
@@ -222,7 +216,7 @@ class AppendFsm {
     if (!this.resolved.local || !this.resolved.primary) return this.fail("NOT_JOURNAL_PRIMARY_BROKER");
   }
 
-  private fail(status: Status, error?: unknown): void {
+  protected fail(status: Status, error?: unknown): void {
     this.status = status;
     if (error !== undefined) this.error = error;
     this.state = "error";
@@ -278,7 +272,7 @@ class AppendFsm {
   private async onRecvPipelineSync(): Promise<void> {
     const pipeline = this.syncPipeline();
     const pending = this.host.spool.pendingCommit !== undefined;
-    const sync = await pipeline.gatherSync({ ignoreGreaterOffsets: this.host.brokenVariant === "skip-sync-roll", pendingLocal: pending });
+    const sync = await this.gatherSync(pipeline, pending);
     const failure = pipeline.recvErr() ?? pipeline.sendErr();
     this.rollToOffset = sync.rollToOffset;
     this.readThroughRevision = sync.readThroughRevision;
@@ -308,6 +302,11 @@ class AppendFsm {
     } else {
       this.state = "updateAssignments";
     }
+  }
+
+  /** Seam: gathers the answers to the pipeline's sync (`pendingLocal`: our spool holds a pending commit). */
+  protected gatherSync(pipeline: Pipeline, pendingLocal: boolean): Promise<SyncResult> {
+    return pipeline.gatherSync({ pendingLocal });
   }
 
   private async onUpdateAssignments(): Promise<void> {
@@ -354,10 +353,7 @@ class AppendFsm {
     const range = this.host.index.offsetRange();
     const maxOffset = Math.max(spool.end, range.end);
     const check = this.request.checkRegisters;
-    if (check !== undefined && this.registers.labels.length !== 0 && !selectorMatches(check, this.registers)) {
-      if (this.host.brokenVariant === "registers-on-mismatch") this.mutateRegistersOnMismatch();
-      return this.fail("REGISTER_MISMATCH");
-    }
+    if (check !== undefined && this.registers.labels.length !== 0 && !selectorMatches(check, this.registers)) return this.refuseRegisterMismatch();
     if (spool.end !== maxOffset && this.request.offset === 0 && journalMayWrite(this.spec.flags)) return this.fail("INDEX_HAS_GREATER_OFFSET");
     if (this.request.offset !== 0 && this.request.offset !== maxOffset) return this.fail("WRONG_APPEND_OFFSET");
     if (this.request.offset !== 0 && spool.end !== maxOffset) {
@@ -372,13 +368,9 @@ class AppendFsm {
     this.state = "streamContent";
   }
 
-  /** Broken variant "registers-on-mismatch": applies the updates although the check failed. */
-  private mutateRegistersOnMismatch(): void {
-    let registers = this.registers;
-    if (this.request.subtractRegisters !== undefined) registers = subtractLabelSet(registers, this.request.subtractRegisters);
-    if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
-    this.registers = registers;
-    this.host.spool.registers = copyLabelSet(registers);
+  /** Seam: the CheckRegisters selector does not match the registers: the append ends REGISTER_MISMATCH (registers unchanged). */
+  protected refuseRegisterMismatch(): void {
+    this.fail("REGISTER_MISMATCH");
   }
 
   private async onStreamContent(chunks: AsyncIterable<Uint8Array>): Promise<void> {
@@ -432,12 +424,14 @@ class AppendFsm {
     // Buggify (the pipeline's reset commit): the streams reset once the peers applied it; its answers are lost.
     const answersLost = pipeline.commitAnswersLost();
     if (answersLost) this.host.env.probe("gazette.broker.commit-answers-lost");
-    if (this.host.brokenVariant === "commit-before-peers-ack") {
-      await pipeline.scatter(commit, { answersLost });
-      return;
-    }
-    await pipeline.scatter(commit, { local: false, answersLost });
+    await this.scatterCommit(pipeline, commit, answersLost);
+  }
+
+  /** Seam: sends the commit to the peers only; the primary applies it once every peer acknowledged (onReadAcknowledgements). */
+  protected scatterCommit(pipeline: Pipeline, commit: ReplicateRequest, answersLost: boolean): Promise<void> {
+    const sent = pipeline.scatter(commit, { local: false, answersLost });
     this.pendingLocalCommit = commit;
+    return sent;
   }
 
   /** A client or peer error: every replica rolls back its partial content. */

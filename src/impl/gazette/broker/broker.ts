@@ -12,6 +12,9 @@
  * a long pause), the broker stops: it closes its replicas and its server and
  * `terminated` resolves, as Gazette's broker exits for its orchestrator to
  * restart it.
+ *
+ * Seams for test fixtures: BrokerOptions.parts replaces the parts the broker
+ * builds (DEFAULT_BROKER_PARTS are the real ones).
  */
 import type { Env } from "../../../sim/env.ts";
 import { EtcdClient } from "../../etcd/index.ts";
@@ -19,20 +22,17 @@ import { FragmentTransports } from "../client/fragment-transport.ts";
 import { REFRESH_INTERVAL_MS_MAX, type Journal, type JournalSpec } from "../protocol/journal-spec.ts";
 import { serveJournal } from "../protocol/rpc-binding.ts";
 import { emptyRoute, parseEndpoint, processSpecIdEqual, type ProcessSpecId } from "../protocol/route.ts";
-import { runAllocator, type AllocatorBrokenVariant } from "./allocator.ts";
-import { announce, type AnnounceBrokenVariant, type Announcement } from "./announce.ts";
-import type { CoverSetBrokenVariant } from "./fragment/cover-set.ts";
-import { FragmentIndex, runIndexRefresh, type IndexBrokenVariant, type IndexRefreshBrokenVariant } from "./fragment/index.ts";
-import { PERSIST_INTERVAL_MS, Persister, type PersisterBrokenVariant } from "./fragment/persister.ts";
-import type { SpoolBrokenVariant } from "./fragment/spool.ts";
+import { DEFAULT_ALLOCATION_RULES, runAllocator, type AllocationRules } from "./allocator.ts";
+import { announce, DEFAULT_ANNOUNCE_RULES, type AnnounceRules, type Announcement } from "./announce.ts";
+import { DEFAULT_EXPIRED, FragmentIndex, runIndexRefresh, type ExpiredRule } from "./fragment/index.ts";
+import { PERSIST_INTERVAL_MS, Persister } from "./fragment/persister.ts";
 import { FragmentStoreClient } from "./fragment/store-client.ts";
-import { KeySpace, KEYSPACE_ROOT_DEFAULT, type KeySpaceBrokenVariant } from "./keyspace.ts";
-import { applyJournals, listJournals, type ListApplyBrokenVariant } from "./list-apply.ts";
-import type { ReadBrokenVariant } from "./read.ts";
-import { createReplica, type ReplicaOptions } from "./replica.ts";
+import { KeySpace, KEYSPACE_ROOT_DEFAULT } from "./keyspace.ts";
+import { applyJournals, DEFAULT_LIST_APPLY_RULES, listJournals, type ListApplyRules } from "./list-apply.ts";
+import { serveRead, type ServeRead } from "./read.ts";
+import { createReplica, type ReplicaFactory, type ReplicaOptions } from "./replica.ts";
 import { replicateOverRpc, serveReplicate } from "./replicate-wire.ts";
-import type { ReplicationBrokenVariant } from "./append.ts";
-import { Resolver, type ResolverBrokenVariant } from "./resolver.ts";
+import { Resolver } from "./resolver.ts";
 import { JournalService } from "./service.ts";
 import { BROKER_PORT, type BrokerSpec, type Replica } from "./types.ts";
 
@@ -51,22 +51,38 @@ export interface BrokerOptions {
   /** The persister's round interval (Gazette persists every 60 s). */
   readonly persistIntervalMs?: number;
   readonly callDeadlineMs?: number;
-  /** Test fixtures (never set in real use). */
-  readonly brokenVariants?: {
-    readonly replication?: ReplicationBrokenVariant;
-    readonly read?: ReadBrokenVariant;
-    readonly index?: IndexBrokenVariant;
-    readonly indexRefresh?: IndexRefreshBrokenVariant;
-    readonly allocator?: AllocatorBrokenVariant;
-    readonly keyspace?: KeySpaceBrokenVariant;
-    readonly announce?: AnnounceBrokenVariant;
-    readonly resolver?: ResolverBrokenVariant;
-    readonly listApply?: ListApplyBrokenVariant;
-    readonly persister?: PersisterBrokenVariant;
-    readonly spool?: SpoolBrokenVariant;
-    readonly coverSet?: CoverSetBrokenVariant;
-  };
+  /** The parts the broker builds (a seam for test fixtures): each one missing is DEFAULT_BROKER_PARTS'. */
+  readonly parts?: Partial<BrokerParts>;
 }
+
+/** The parts a broker builds, and the rules it gives them: classes a fixture may subclass, rules it may replace. */
+export interface BrokerParts {
+  readonly keySpace: typeof KeySpace;
+  readonly resolver: typeof Resolver;
+  readonly persister: typeof Persister;
+  readonly fragmentIndex: typeof FragmentIndex;
+  /** Builds each journal's replica (its spool and append FSM). */
+  readonly replica: ReplicaFactory;
+  readonly serveRead: ServeRead;
+  readonly listApply: ListApplyRules;
+  readonly announce: AnnounceRules;
+  readonly allocation: AllocationRules;
+  /** Which persisted fragments the index refresh's retention removes. */
+  readonly expired: ExpiredRule;
+}
+
+export const DEFAULT_BROKER_PARTS: BrokerParts = {
+  keySpace: KeySpace,
+  resolver: Resolver,
+  persister: Persister,
+  fragmentIndex: FragmentIndex,
+  replica: createReplica,
+  serveRead,
+  listApply: DEFAULT_LIST_APPLY_RULES,
+  announce: DEFAULT_ANNOUNCE_RULES,
+  allocation: DEFAULT_ALLOCATION_RULES,
+  expired: DEFAULT_EXPIRED,
+};
 
 export interface Broker {
   readonly id: ProcessSpecId;
@@ -102,29 +118,29 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   const signal = stopping.signal;
 
   const etcd = new EtcdClient(env, { endpoints: options.etcdEndpoints, operationTimeoutMs: 2_000, callDeadlineMs: 500 });
-  const broken = options.brokenVariants ?? {};
-  const keyspace = new KeySpace(env, etcd, { root, brokenVariant: broken.keyspace });
+  const parts: BrokerParts = { ...DEFAULT_BROKER_PARTS, ...options.parts };
+  const keyspace = new parts.keySpace(env, etcd, { root });
   if (!(await keyspace.start(signal))) throw new Error("broker stopped before the key space loaded");
 
   const storeClient = new FragmentStoreClient(env);
   const transports = new FragmentTransports();
   storeClient.install(transports);
   const persistIntervalMs = options.persistIntervalMs ?? PERSIST_INTERVAL_MS;
-  const persister = new Persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs, brokenVariant: broken.persister });
+  const persister = new parts.persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs });
   const replicas = new Map<Journal, { replica: Replica; index: FragmentIndex; stop: AbortController }>();
-  const resolver = new Resolver(keyspace, id, (journal) => replicas.get(journal)?.replica, { brokenVariant: broken.resolver });
+  const resolver = new parts.resolver(keyspace, id, (journal) => replicas.get(journal)?.replica);
   const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
   const transport = replicateOverRpc(env, endpointOf, options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {});
 
   const service = new JournalService({
     env,
     resolve: (args) => resolver.resolve(args),
-    list: (request) => listJournals(keyspace, request, keyspace.header(id, emptyRoute()), { brokenVariant: broken.listApply }),
-    apply: (request) => applyJournals(etcd, keyspace, request, { processId: id, signal, brokenVariant: broken.listApply }),
+    list: (request) => listJournals(keyspace, request, keyspace.header(id, emptyRoute()), { rules: parts.listApply }),
+    apply: (request) => applyJournals(etcd, keyspace, request, { processId: id, signal, rules: parts.listApply }),
     transports,
     port,
     ...(options.callDeadlineMs !== undefined ? { callDeadlineMs: options.callDeadlineMs } : {}),
-    ...(options.brokenVariants?.read !== undefined ? { readBrokenVariant: options.brokenVariants.read } : {}),
+    serveRead: parts.serveRead,
   });
   const server = env.rpc.serve(port);
   serveJournal(server, service);
@@ -132,13 +148,13 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
 
   let announcement: Announcement;
   try {
-    announcement = await announce(env, etcd, root, spec, { ttlSeconds: options.leaseTtlSeconds ?? 20, signal, brokenVariant: broken.announce });
+    announcement = await announce(env, etcd, root, spec, { ttlSeconds: options.leaseTtlSeconds ?? 20, signal, rules: parts.announce });
   } catch (error) {
     server.close();
     stopping.abort();
     throw error;
   }
-  void runAllocator(env, etcd, keyspace, id, { signal: AbortSignal.any([signal, announcement.lost]), ...(options.brokenVariants?.allocator !== undefined ? { brokenVariant: options.brokenVariants.allocator } : {}) }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
+  void runAllocator(env, etcd, keyspace, id, { signal: AbortSignal.any([signal, announcement.lost]), rules: parts.allocation }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
 
   const specOf = (journal: Journal): JournalSpec | undefined => keyspace.item(journal)?.spec;
   const isPrimary = (journal: Journal): boolean => {
@@ -148,14 +164,12 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   };
 
   const open = (journal: Journal): void => {
-    const index = new FragmentIndex(env, journal, {
+    const index = new parts.fragmentIndex(env, journal, {
       firstFragmentAgeMs: () => firstFragmentAgeMs(persistIntervalMs, specOf(journal)),
-      brokenVariant: broken.index,
-      coverSetBrokenVariant: broken.coverSet,
     });
     const stop = new AbortController();
     const replicaSignal = AbortSignal.any([signal, stop.signal]);
-    const replica = createReplica(env, {
+    const replica = parts.replica(env, {
       journal,
       localId: id,
       index,
@@ -175,13 +189,11 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
       },
       spoolDirectory: `${options.spoolDirectory ?? "/spools"}/${journal.replaceAll("/", "%2F")}`,
       ...(options.replica !== undefined ? { options: options.replica } : {}),
-      brokenVariant: broken.replication,
-      spoolBrokenVariant: broken.spool,
     });
     void runIndexRefresh(env, index, storeClient, () => specOf(journal), {
       signal: replicaSignal,
       isPrimary: () => isPrimary(journal),
-      ...(options.brokenVariants?.indexRefresh !== undefined ? { brokenVariant: options.brokenVariants.indexRefresh } : {}),
+      expired: parts.expired,
     }).catch((error: unknown) =>
       env.log.warn("index refresh stopped", { journal, error: String(error) }),
     );

@@ -200,13 +200,6 @@ export const KEYSPACE_PROBES = {
   "gazette.keyspace.watch-restarted": "the watch gave up (no member reachable for its attempt limit) and was started again after a backoff",
 } as const;
 
-/** Deliberately broken key spaces (test fixtures, never set in real use). */
-export const KEYSPACE_BROKEN_VARIANTS = {
-  "accept-malformed": "values that parse are mirrored without their validate* check (an invalid JournalSpec or BrokerSpec enters the mirror)",
-  "no-reload-on-compacted": "when the watch's next revision was compacted away, it resumes at the compaction revision without loading again (changes in between are lost)",
-} as const;
-export type KeySpaceBrokenVariant = keyof typeof KEYSPACE_BROKEN_VARIANTS;
-
 /** Callers waiting in waitForRevision at most (beyond: answered "not reached" at once). */
 export const KEYSPACE_WAITERS_MAX = 65_536;
 /** Backoff between failed loads or watches: first, and ceiling (ms). */
@@ -216,7 +209,6 @@ export const KEYSPACE_RETRY_MAX_MS = 2_000;
 export interface KeySpaceOptions {
   /** Default KEYSPACE_ROOT_DEFAULT. */
   readonly root?: string;
-  readonly brokenVariant?: KeySpaceBrokenVariant;
 }
 
 interface Waiter {
@@ -241,7 +233,8 @@ export function compareAssignments(first: AssignmentRecord, second: AssignmentRe
 /** A broker's mirror of the key space (see the file's comment). */
 export class KeySpace {
   readonly root: string;
-  private revisionValue = 0;
+  /** The etcd revision the mirror reflects. */
+  protected revisionValue = 0;
   private lastHeader: ResponseHeader | undefined;
   private readonly itemsByName = new Map<Journal, ItemRecord>();
   private readonly membersById = new Map<string, MemberRecord>();
@@ -442,11 +435,8 @@ export class KeySpace {
     }
   }
 
-  private async compacted(error: ErrCompacted, signal: AbortSignal): Promise<void> {
-    if (this.options.brokenVariant === "no-reload-on-compacted") {
-      this.revisionValue = Math.max(this.revisionValue, error.compactRevision - 1);
-      return;
-    }
+  /** Seam: the watch's next revision was compacted away: the mirror loads again (every change in between is in the load). */
+  protected async compacted(_error: ErrCompacted, signal: AbortSignal): Promise<void> {
     this.env.probe("gazette.keyspace.reloaded");
     await this.loadUntilDone(signal);
   }
@@ -472,6 +462,16 @@ export class KeySpace {
     for (const waiter of [...this.waiters]) if (waiter.revision <= this.revisionValue) waiter.settle(true);
   }
 
+  /** Seam: a JournalSpec value, decoded and validated (ValidationError: skipped as malformed). */
+  protected decodeJournalSpec(value: Uint8Array): JournalSpec {
+    return decodeJournalSpec(value);
+  }
+
+  /** Seam: a BrokerSpec value, decoded and validated (ValidationError: skipped as malformed). */
+  protected decodeBrokerSpec(value: Uint8Array): BrokerSpec {
+    return decodeBrokerSpec(value);
+  }
+
   private malformedValue(key: string, error: ValidationError): void {
     this.malformedCount++;
     this.env.probe("gazette.keyspace.malformed-value");
@@ -480,17 +480,16 @@ export class KeySpace {
 
   private put(kv: KeyValue): void {
     const key = bytesToString(kv.key);
-    const validate = this.options.brokenVariant !== "accept-malformed";
     try {
       const parsed = parseKey(this.root, key);
       if (parsed === undefined) return;
       const revisions = { key, createRevision: kv.createRevision, modRevision: kv.modRevision };
       if (parsed.kind === "item") {
-        const spec = decodeJournalSpec(kv.value, validate);
+        const spec = this.decodeJournalSpec(kv.value);
         if (spec.name !== parsed.journal) throw new ValidationError(`JournalSpec.Name ${spec.name} does not match its key`);
         this.itemsByName.set(parsed.journal, { spec, ...revisions });
       } else if (parsed.kind === "member") {
-        const spec = decodeBrokerSpec(kv.value, validate);
+        const spec = this.decodeBrokerSpec(kv.value);
         if (memberIdKey(spec.id) !== memberIdKey(parsed.id)) throw new ValidationError(`BrokerSpec.Id ${memberIdKey(spec.id)} does not match its key`);
         this.membersById.set(memberIdKey(parsed.id), { spec, lease: kv.lease, ...revisions });
       } else {

@@ -33,12 +33,24 @@ import { emptyRoute, type Header, type ProcessSpecId } from "../protocol/route.t
 import { ValidationError } from "../protocol/validation.ts";
 import { encodeJournalSpec, itemKey, sleep, type KeySpace } from "./keyspace.ts";
 
-/** Deliberately broken List / Apply (test fixtures, never set in real use). */
-export const LIST_APPLY_BROKEN_VARIANTS = {
-  "ignore-expect-mod-revision": "Apply puts and deletes without comparing the changes' expectModRevision (a concurrent change is overwritten)",
-  "page-token-inclusive": "a List page starts at its token's journal instead of after it (the previous page's last journal repeats)",
-} as const;
-export type ListApplyBrokenVariant = keyof typeof LIST_APPLY_BROKEN_VARIANTS;
+/**
+ * List's and Apply's decisions, a seam for test fixtures (DEFAULT_LIST_APPLY_RULES
+ * are Gazette's): where a page after a token starts, and what guards a change.
+ */
+export interface ListApplyRules {
+  /** Whether journal `name` belongs to a page that follows `token` (it sorts after it). */
+  follows(name: string, token: string): boolean;
+  /** The compare a change of `key` is guarded by for its expectModRevision (0: must not exist), or none (-1: unchecked). */
+  expectation(key: string, expectModRevision: number): Compare | undefined;
+}
+
+export const DEFAULT_LIST_APPLY_RULES: ListApplyRules = {
+  follows: (name, token) => name > token,
+  expectation: (key, expectModRevision) => {
+    if (expectModRevision === -1) return undefined;
+    return expectModRevision === 0 ? Compares.createRevision(key, "=", 0) : Compares.modRevision(key, "=", expectModRevision);
+  },
+};
 
 /** How long Apply waits for its key space to read its own write (ms). */
 export const APPLY_READ_OWN_WRITE_WAIT_MS = 10_000;
@@ -52,17 +64,18 @@ export class ErrTooManyChanges extends Error {
 }
 
 export interface ListOptions {
-  readonly brokenVariant?: ListApplyBrokenVariant;
+  /** List's decisions (a seam for test fixtures); default DEFAULT_LIST_APPLY_RULES. */
+  readonly rules?: ListApplyRules;
 }
 
 /** List (see the file's comment). Throws ValidationError on a malformed request. */
 export function listJournals(keyspace: KeySpace, request: ListRequest, header: Header, options: ListOptions = {}): ListResponse {
   validateListRequest(request);
   const token = request.pageToken;
-  const inclusive = options.brokenVariant === "page-token-inclusive";
+  const rules = options.rules ?? DEFAULT_LIST_APPLY_RULES;
   const matched = keyspace
     .items()
-    .filter((item) => token === "" || item.spec.name > token || (inclusive && item.spec.name === token))
+    .filter((item) => token === "" || rules.follows(item.spec.name, token))
     .filter((item) => selectorMatches(request.selector, unionLabelSets(journalMetaLabels(item.spec.name), item.spec.labels)));
   const limit = request.pageLimit === 0 ? matched.length : request.pageLimit;
   const page = matched.slice(0, limit);
@@ -79,13 +92,15 @@ export interface ApplyOptions {
   /** This broker (the Header's ProcessId). */
   readonly processId: ProcessSpecId;
   readonly signal?: AbortSignal;
-  readonly brokenVariant?: ListApplyBrokenVariant;
+  /** Apply's decisions (a seam for test fixtures); default DEFAULT_LIST_APPLY_RULES. */
+  readonly rules?: ListApplyRules;
 }
 
 /** Apply (see the file's comment). */
 export async function applyJournals(etcd: EtcdClient, keyspace: KeySpace, request: ApplyRequest, options: ApplyOptions): Promise<ApplyResponse> {
   validateApplyRequest(request);
   if (request.changes.length > MAX_TXN_OPS) throw new ErrTooManyChanges(request.changes.length);
+  const rules = options.rules ?? DEFAULT_LIST_APPLY_RULES;
   const compares: Compare[] = [];
   const ops: RequestOp[] = [];
   const seen = new Set<string>();
@@ -95,8 +110,8 @@ export async function applyJournals(etcd: EtcdClient, keyspace: KeySpace, reques
     seen.add(journal);
     const key = itemKey(keyspace.root, journal);
     ops.push(change.upsert !== undefined ? Ops.put(key, encodeJournalSpec(change.upsert)) : Ops.delete(key));
-    if (options.brokenVariant === "ignore-expect-mod-revision" || change.expectModRevision === -1) continue;
-    compares.push(change.expectModRevision === 0 ? Compares.createRevision(key, "=", 0) : Compares.modRevision(key, "=", change.expectModRevision));
+    const expectation = rules.expectation(key, change.expectModRevision);
+    if (expectation !== undefined) compares.push(expectation);
   }
   const response = await etcd.txn().if(...compares).then(...ops).commit();
   if (response.succeeded && ops.length > 0) await readOwnWrite(keyspace, response.header.revision, options.signal);

@@ -21,7 +21,7 @@
  * peers applied that commit (`scatter`'s `answersLost`: their answers are lost).
  */
 import { assert } from "../../common/assert.ts";
-import { fragmentContentLength } from "../protocol/fragment.ts";
+import { fragmentContentLength, type Fragment } from "../protocol/fragment.ts";
 import { copyLabelSet } from "../protocol/labels.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
 import type { Spool } from "./fragment/spool.ts";
@@ -55,6 +55,18 @@ export interface SyncResult {
   /** A peer answered with a fragment ending beyond ours: it holds content this primary does not. */
   peerAhead: boolean;
 }
+
+/** What a sync does with a peer holding a greater offset than the primary: `result` gathers the answers so far. */
+export type PeerAheadRule = (result: SyncResult, fragment: Fragment, registers: Registers | undefined) => void;
+
+/** Gazette's rule: roll every replica forward to the greatest peer offset, and adopt that peer's registers. */
+export const ROLL_FORWARD_TO_PEER_AHEAD: PeerAheadRule = (result, fragment, registers) => {
+  result.diverged = true;
+  if (fragment.end > result.rollToOffset) {
+    result.rollToOffset = fragment.end;
+    if (registers !== undefined) result.rollToRegisters = copyLabelSet(registers);
+  }
+};
 
 /** A peer's answer or failure violated the protocol, or the peer failed. */
 export class ErrPipelinePeer extends Error {
@@ -225,9 +237,10 @@ export class Pipeline {
    * our own offset when a peer rolled an empty fragment there and cannot extend
    * ours or holds less than ours (a deviation: Gazette's peers roll forward
    * first, replica.ts), or an etcd revision at which a peer holds a different
-   * route.
+   * route. `onPeerAhead` (a seam for test fixtures) is ROLL_FORWARD_TO_PEER_AHEAD.
    */
-  async gatherSync(options: { ignoreGreaterOffsets?: boolean; pendingLocal?: boolean } = {}): Promise<SyncResult> {
+  async gatherSync(options: { pendingLocal?: boolean; onPeerAhead?: PeerAheadRule } = {}): Promise<SyncResult> {
+    const onPeerAhead = options.onPeerAhead ?? ROLL_FORWARD_TO_PEER_AHEAD;
     const responses = await this.gather();
     const result: SyncResult = { rollToOffset: 0, readThroughRevision: 0, diverged: false, peerAhead: false };
     responses.forEach((response, index) => {
@@ -251,12 +264,7 @@ export class Pipeline {
           if (fragment.end > this.spool.fragment.end) {
             // The peer holds a greater offset: roll forward to it and adopt its registers.
             result.peerAhead = true;
-            if (options.ignoreGreaterOffsets === true) return;
-            result.diverged = true;
-            if (fragment.end > result.rollToOffset) {
-              result.rollToOffset = fragment.end;
-              if (response.registers !== undefined) result.rollToRegisters = copyLabelSet(response.registers);
-            }
+            onPeerAhead(result, fragment, response.registers);
           } else if (fragment.end === this.spool.fragment.end && fragmentContentLength(fragment) === 0) {
             // The peer rolled to our end but cannot extend our content: roll there too.
             result.rollToOffset = Math.max(result.rollToOffset, fragment.end);

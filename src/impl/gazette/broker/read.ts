@@ -29,12 +29,6 @@ export const READ_CHUNK_BYTES = 128 * 1024;
 /** Fragments one Read walks through at most before it ends (the client's RetryReader continues). */
 export const READ_FRAGMENTS_MAX = 100_000;
 
-/** Deliberately broken reads (test fixtures, never set in real use). */
-export const READ_BROKEN_VARIANTS = {
-  "no-jump-metadata": "serves content after an offset jump without first sending the metadata that announces the new offset (a silent skip)",
-} as const;
-export type ReadBrokenVariant = keyof typeof READ_BROKEN_VARIANTS;
-
 export interface ServeReadOptions {
   readonly env: Env;
   readonly index: FragmentIndexApi;
@@ -42,8 +36,10 @@ export interface ServeReadOptions {
   /** Opens persisted fragments (the store's scheme) when this broker proxies their content. */
   readonly transports: FragmentTransports;
   readonly signal: AbortSignal;
-  readonly brokenVariant?: ReadBrokenVariant;
 }
+
+/** Serves one Read (serveRead, or a test fixture's). */
+export type ServeRead = (request: ReadRequest, send: (response: ReadResponse) => Promise<void>, options: ServeReadOptions) => Promise<void>;
 
 export async function serveRead(request: ReadRequest, send: (response: ReadResponse) => Promise<void>, options: ServeReadOptions): Promise<void> {
   const { index, signal } = options;
@@ -61,8 +57,7 @@ export async function serveRead(request: ReadRequest, send: (response: ReadRespo
     const metadata: ReadResponse = { status: "OK", offset: result.offset, writeHead: Math.max(result.writeHead, fragment.end), fragment, fragmentUrl: "" };
     if (round === 0) metadata.header = options.header;
     if (local === undefined && request.doNotProxy && fragment.backingStore !== "") metadata.fragmentUrl = fragmentStoreUrl(fragment);
-    const skipMetadata = options.brokenVariant === "no-jump-metadata" && round > 0 && result.jumped;
-    if (!skipMetadata) await send(metadata);
+    await send(metadata);
     if (request.metadataOnly || metadata.fragmentUrl !== "" || (request.endOffset !== 0 && result.offset >= request.endOffset)) return;
     if (local === undefined && fragment.backingStore === "") {
       // Neither local nor persisted: the index cannot serve it (it dropped the spool). Query again.

@@ -54,6 +54,10 @@
  * empty transaction, which keeps the pipeline synced, advertises consistency
  * and rolls spools at flush intervals. close() stops the pulse, rolls the spool
  * and hands it to the persister.
+ *
+ * Seams for test fixtures: a subclass of JournalReplica overrides `newSpool`,
+ * `newAppendFsm` and `peerCommitsPending`; the broker builds replicas with a
+ * ReplicaFactory (createReplica).
  */
 import type { Env, Timer } from "../../../sim/env.ts";
 import { AsyncLock, LockQueueFull } from "../../common/async-lock.ts";
@@ -64,8 +68,8 @@ import type { FragmentStore, Journal, JournalSpec } from "../protocol/journal-sp
 import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";
 import { ErrCancelled } from "../protocol/journal-client.ts";
-import { runAppend, type AppendHost, type ReplicationBrokenVariant } from "./append.ts";
-import { Spool, type CompletedSpool, type SpoolBrokenVariant, type SpoolContent } from "./fragment/spool.ts";
+import { AppendFsm, type AppendHost } from "./append.ts";
+import { Spool, type CompletedSpool, type SpoolContent, type SpoolOptions } from "./fragment/spool.ts";
 import { Pipeline, PIPELINE_RESET_COMMITS_MAX } from "./pipeline.ts";
 import { ErrReplicateRefused, type ReplicateTransport } from "./replicate-wire.ts";
 import type { FragmentIndexApi, LocalContent, Replica, ReplicateRequest, ReplicateResponse, Resolution } from "./types.ts";
@@ -113,20 +117,16 @@ export interface ReplicaDeps {
   /** Directory of this replica's spool files. */
   spoolDirectory: string;
   options?: ReplicaOptions;
-  /** Test fixture only (REPLICATION_BROKEN_VARIANTS). */
-  brokenVariant?: ReplicationBrokenVariant;
-  /** Test fixture only (SPOOL_BROKEN_VARIANTS). */
-  spoolBrokenVariant?: SpoolBrokenVariant;
 }
 
 async function* noChunks(): AsyncIterable<Uint8Array> {}
 
-class JournalReplica implements Replica, AppendHost {
+/** A journal's replica on this broker (see the file comment). */
+export class JournalReplica implements Replica, AppendHost {
   readonly journal: Journal;
   readonly index: FragmentIndexApi;
   readonly localId: ProcessSpecId;
   readonly spool: Spool;
-  readonly brokenVariant?: ReplicationBrokenVariant;
   private readonly lock: AsyncLock;
   private readonly token: string;
   private owner: string | undefined;
@@ -149,10 +149,9 @@ class JournalReplica implements Replica, AppendHost {
     this.journal = deps.journal;
     this.index = deps.index;
     this.localId = deps.localId;
-    if (deps.brokenVariant !== undefined) this.brokenVariant = deps.brokenVariant;
     this.lock = new AsyncLock(deps.options?.appendQueueMax ?? APPEND_QUEUE_MAX_DEFAULT);
     this.token = [...env.random.bytes(4)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-    this.spool = new Spool({
+    this.spool = this.newSpool({
       journal: deps.journal,
       disk: env.disk,
       hash: env.hash,
@@ -163,10 +162,28 @@ class JournalReplica implements Replica, AppendHost {
         spoolCommit: (fragment, local) => this.index.spoolCommit(fragment, local),
         spoolComplete: (completed, primary) => this.onSpoolComplete(completed, primary),
       },
-      brokenVariant: deps.spoolBrokenVariant,
     });
     const interval = deps.options?.pulseIntervalMs ?? PULSE_INTERVAL_MS_DEFAULT;
     if (interval > 0) this.pulseTimer = env.clock.setTimer(0, () => void this.pulse(interval));
+  }
+
+  /** Seam: builds the spool (called by the constructor: an override must not use the subclass's fields). */
+  protected newSpool(options: SpoolOptions): Spool {
+    return new Spool(options);
+  }
+
+  /** Seam: builds the FSM of one append on this primary. */
+  protected newAppendFsm(request: AppendRequest, resolution: Resolution, signal: AbortSignal): AppendFsm {
+    return new AppendFsm(this, request, resolution, signal);
+  }
+
+  /**
+   * Seam: whether a peer holds a commit pending (hidden from readers and the
+   * persister) until the journal adopts it: this port's rule (the file comment);
+   * Gazette's peers expose a commit as it arrives.
+   */
+  protected peerCommitsPending(): boolean {
+    return true;
   }
 
   storeHealthy(spec: JournalSpec): boolean {
@@ -296,7 +313,7 @@ class JournalReplica implements Replica, AppendHost {
   private async applyAsPeer(request: ReplicateRequest): Promise<ReplicateResponse> {
     let response: ReplicateResponse;
     try {
-      const pending = this.brokenVariant !== "expose-unadopted";
+      const pending = this.peerCommitsPending();
       const result = await this.spool.apply(request, false, { pending });
       response = result.response;
       if (result.committed !== undefined && pending) this.pendingFrom = request.pipeline;
@@ -323,7 +340,7 @@ class JournalReplica implements Replica, AppendHost {
     try {
       if (this.closed) throw new ErrReplicaClosed(`replica of ${this.journal} is closed`);
       if (signal.aborted) throw new ErrCancelled(signal.reason);
-      return await runAppend(this, request, chunks, resolution, signal);
+      return await this.newAppendFsm(request, resolution, signal).run(chunks);
     } finally {
       release();
     }
@@ -423,6 +440,9 @@ class JournalReplica implements Replica, AppendHost {
 
 /** A Replica, with its spool visible (for checkers and tests: read it, never apply to it). */
 export type JournalReplicaView = Replica & { readonly spool: Spool };
+
+/** Builds a journal's replica (the real one, or a test fixture's). */
+export type ReplicaFactory = (env: Env, deps: ReplicaDeps) => JournalReplicaView;
 
 /** The replica of `deps.journal` on this broker (see the file comment). */
 export function createReplica(env: Env, deps: ReplicaDeps): JournalReplicaView {

@@ -29,16 +29,10 @@
  */
 import type { Env } from "../../../sim/env.ts";
 import type { Journal } from "../protocol/journal-spec.ts";
-import { emptyRoute, processSpecIdEqual, type ProcessSpecId, type Route } from "../protocol/route.ts";
+import { emptyRoute, processSpecIdEqual, type Header, type ProcessSpecId, type Route } from "../protocol/route.ts";
 import type { Status } from "../protocol/status.ts";
 import { sleep, type KeySpace } from "./keyspace.ts";
 import type { Replica, Resolution, ResolveArgs } from "./types.ts";
-
-/** Deliberately broken resolvers (test fixtures, never set in real use). */
-export const RESOLVER_BROKEN_VARIANTS = {
-  "ignore-proxy-header-revision": "resolves at the key space's current revision even when the request's Header names a later one (a stale route is acted on)",
-} as const;
-export type ResolverBrokenVariant = keyof typeof RESOLVER_BROKEN_VARIANTS;
 
 export const RESOLVER_PROBES = {
   "gazette.resolver.waited-for-revision": "a request's Header named a later etcd revision than the key space's: the resolver waited for it",
@@ -67,7 +61,6 @@ export class ResolverError extends Error {
 export interface ResolverOptions {
   readonly revisionWaitMs?: number;
   readonly replicaWaitMs?: number;
-  readonly brokenVariant?: ResolverBrokenVariant;
 }
 
 /** Resolves journals for the broker `localId` (see the file's comment). */
@@ -83,13 +76,18 @@ export class Resolver {
     this.env = keyspace.env;
   }
 
+  /** Seam: the etcd revision a proxied request's Header requires the key space to reach before resolving (the Header's). */
+  protected revisionOf(header: Header): number {
+    return header.etcd.revision;
+  }
+
   async resolve(args: ResolveArgs): Promise<Resolution> {
     const header = args.proxyHeader;
     if (header !== undefined && this.keyspace.loaded && header.etcd.clusterId !== this.keyspace.etcdState().clusterId) {
       throw new ResolverError("cluster-mismatch", `proxied request's etcd ClusterId ${header.etcd.clusterId} is not ours (${this.keyspace.etcdState().clusterId})`);
     }
     let minimum = this.keyspace.loaded ? 0 : 1;
-    if (header !== undefined && this.options.brokenVariant !== "ignore-proxy-header-revision") minimum = Math.max(minimum, header.etcd.revision);
+    if (header !== undefined) minimum = Math.max(minimum, this.revisionOf(header));
     if (minimum > this.keyspace.revision) await this.waitForRevision(minimum, args.signal);
     const deadline = this.env.clock.monotonic() + (this.options.replicaWaitMs ?? RESOLVER_REPLICA_WAIT_MS);
     for (;;) {

@@ -27,7 +27,7 @@ import type {
 } from "../protocol/messages.ts";
 import { journalClientOverRpc, type JournalHandler } from "../protocol/rpc-binding.ts";
 import { parseEndpoint, type Header } from "../protocol/route.ts";
-import { serveRead, type ReadBrokenVariant } from "./read.ts";
+import { serveRead, type ServeRead } from "./read.ts";
 import type { ReplicateRequest, ReplicateResponse, Resolution, ResolveArgs } from "./types.ts";
 
 /** Fragments per ListFragments page when the request names no limit (Gazette's default). */
@@ -42,7 +42,8 @@ export interface JournalServiceDeps {
   /** The broker's port (peers serve on the same). */
   readonly port: number;
   readonly callDeadlineMs?: number;
-  readonly readBrokenVariant?: ReadBrokenVariant;
+  /** Serves reads of local replicas (a seam for test fixtures); default serveRead. */
+  readonly serveRead?: ServeRead;
 }
 
 export class JournalService implements JournalHandler {
@@ -70,13 +71,12 @@ export class JournalService implements JournalHandler {
     const replica = resolution.replica;
     if (replica === undefined) return refuse("NOT_JOURNAL_BROKER");
     try {
-      await serveRead(request, send, {
+      await (this.deps.serveRead ?? serveRead)(request, send, {
         env: this.deps.env,
         index: replica.index,
         header: resolution.header,
         transports: this.deps.transports,
         signal: context.signal,
-        ...(this.deps.readBrokenVariant !== undefined ? { brokenVariant: this.deps.readBrokenVariant } : {}),
       });
     } catch (error) {
       // A cancelled blocking read is a graceful end (Gazette interprets cancellation so).

@@ -25,6 +25,11 @@
  * Buffers: see append-buffer.ts (memory, spilled to env.disk past a threshold).
  * The batch cutoff defaults to 1 MiB (Gazette: 64 MiB) to stay well within what
  * the env.rpc binding carries in one call.
+ *
+ * Seams for test fixtures: a subclass of AppendService overrides its protected
+ * decisions (`compatible`, `serve`, `awaitDependencies`, `carriedError`,
+ * `retriable`, `retryDelayMs`, `createAsyncAppend`), one of AsyncAppend its
+ * `releaseError`; `AppendServiceOptions.createAppender` builds the Appenders.
  */
 import type { Env } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -36,7 +41,7 @@ import type { AppendRequest, AppendResponse } from "../protocol/messages.ts";
 import type { Status } from "../protocol/status.ts";
 import { ValidationError } from "../protocol/validation.ts";
 import { AppendBuffer } from "./append-buffer.ts";
-import { Appender, type AppenderBrokenVariant } from "./appender.ts";
+import { DEFAULT_APPENDER_FACTORY, type AppenderFactory } from "./appender.ts";
 import { backoff, sleepOrAbort } from "./backoff.ts";
 import { ErrDependencyFailed, ErrQueueFull, ErrRetriesExhausted, StatusError } from "./errors.ts";
 import { AsyncOperation, OpFutures, finishedOperation, type OpFuture } from "./op-future.ts";
@@ -49,16 +54,6 @@ export const APPEND_SERVICE_NON_RETRIED_STATUSES: ReadonlySet<Status> = new Set<
   "JOURNAL_NOT_FOUND",
   "WRONG_APPEND_OFFSET",
 ]);
-
-/** Broken variants for tests only; the shipping path never sets one. */
-export type AppendServiceBrokenVariant =
-  | "ignore-dependencies"
-  | "batch-across-dependencies"
-  | "retry-everything"
-  | "constant-backoff"
-  | "forget-failures"
-  | "dispatch-concurrently"
-  | "no-rollback";
 
 export interface AppendServiceOptions {
   /** Aborting it cancels every pending and later append. */
@@ -77,9 +72,8 @@ export interface AppendServiceOptions {
   lockWaitersMax?: number;
   /** Observes append attempts (logs, tests): each start, and each outcome ("ok", or "failed" with its error). */
   onAttempt?: (event: AppendAttemptEvent) => void;
-  brokenVariant?: AppendServiceBrokenVariant;
-  /** A broken variant of the Appenders the service makes (tests only). */
-  appenderBrokenVariant?: AppenderBrokenVariant;
+  /** Builds each attempt's Appender (a seam for test fixtures); default DEFAULT_APPENDER_FACTORY. */
+  createAppender?: AppenderFactory;
 }
 
 export interface AppendAttemptEvent {
@@ -112,7 +106,6 @@ export class AsyncAppend implements OpFuture {
     readonly appendRequest: AppendRequest,
     dependencies: OpFutures,
     readonly lock: AsyncLock,
-    private readonly brokenVariant: AppendServiceBrokenVariant | undefined,
   ) {
     this.dependencies = dependencies;
   }
@@ -139,10 +132,10 @@ export class AsyncAppend implements OpFuture {
     const buffer = this.buffer;
     assert(unlock !== undefined && buffer !== undefined, "AsyncAppend.release without startAppend");
     await buffer.flush();
-    const error = this.requiredError ?? buffer.writerError;
+    const error = this.releaseError(buffer);
     this.requiredError = undefined;
     this.unlock = undefined;
-    if (error !== undefined && this.brokenVariant !== "no-rollback") {
+    if (error !== undefined) {
       buffer.rollback();
       unlock();
       throw error;
@@ -151,6 +144,11 @@ export class AsyncAppend implements OpFuture {
     buffer.markCheckpoint();
     this.checkpoint = buffer.checkpoint;
     unlock();
+  }
+
+  /** Seam: the error release rolls the content back for (a failed require, else a failed write), or undefined to commit it. */
+  protected releaseError(buffer: AppendBuffer): unknown {
+    return this.requiredError ?? buffer.writerError;
   }
 
   /** The AppendRequest this append makes. */
@@ -205,7 +203,7 @@ export class AppendService {
   private readonly errs = new Map<string, unknown>();
   /** Unfinished AsyncAppends per journal. */
   private readonly queued = new Map<string, number>();
-  private readonly options: Required<Omit<AppendServiceOptions, "signal" | "brokenVariant" | "appenderBrokenVariant" | "onAttempt">>;
+  private readonly options: Required<Omit<AppendServiceOptions, "signal" | "createAppender" | "onAttempt">>;
   private buffersCreated = 0;
 
   constructor(
@@ -286,15 +284,21 @@ export class AppendService {
     return out;
   }
 
-  private compatible(aa: AsyncAppend, request: AppendRequest, dependencies: OpFutures): boolean {
+  /** Seam: whether a request with `dependencies` may join `aa`'s batch (under the cutoff, dependencies covered, same request). */
+  protected compatible(aa: AsyncAppend, request: AppendRequest, dependencies: OpFutures): boolean {
     if (aa.checkpoint > this.options.batchCutoffBytes) return false;
-    if (this.serviceOptions.brokenVariant !== "batch-across-dependencies" && !dependencies.isSubsetOf(aa.dependencies)) return false;
+    if (!dependencies.isSubsetOf(aa.dependencies)) return false;
     return appendRequestsEqual(request, aa.appendRequest);
+  }
+
+  /** Seam: builds an AsyncAppend. */
+  protected createAsyncAppend(request: AppendRequest, dependencies: OpFutures, lock: AsyncLock): AsyncAppend {
+    return new AsyncAppend(request, dependencies, lock);
   }
 
   private newAsyncAppend(request: AppendRequest, dependencies: OpFutures, lock: AsyncLock): AsyncAppend {
     this.queued.set(request.journal, (this.queued.get(request.journal) ?? 0) + 1);
-    return new AsyncAppend({ ...request }, dependencies, lock, this.serviceOptions.brokenVariant);
+    return this.createAsyncAppend({ ...request }, dependencies, lock);
   }
 
   /** Chains and returns a new AsyncAppend after `aa` (whose lock is held). */
@@ -306,47 +310,54 @@ export class AppendService {
     return next;
   }
 
-  /** The journal's serve loop (serveAppends): appends its chain in order until none remain. */
-  private async serve(first: AsyncAppend, initialError: unknown): Promise<void> {
-    const journal = first.appendRequest.journal;
+  /**
+   * Seam: the journal's serve loop (serveAppends): appends its chain in order
+   * until none remain, each batch once its dependencies are settled and the
+   * previous batch finished.
+   */
+  protected async serve(first: AsyncAppend, initialError: unknown): Promise<void> {
     let aa = first;
     let error = initialError;
     let unlock = await aa.lock.acquire();
     for (;;) {
-      if (aa.next === undefined && aa.buffer === undefined && aa.dependencies.size === 0) {
-        // Nothing queued after this append, and it can resolve without blocking: the chain ends.
-        this.appends.delete(journal);
-        if (error !== undefined && this.serviceOptions.brokenVariant !== "forget-failures") this.errs.set(journal, error);
-        aa.next = aa;
-        this.finish(aa, error);
-        unlock();
-        return;
-      }
-      // New appends must go to a new AsyncAppend from now on: this one is frozen once unlocked.
-      if (aa.next === undefined) this.chainNewAppend(aa, aa.appendRequest, new OpFutures());
+      if (this.chainEnded(aa, error, unlock)) return;
       unlock();
       error = await this.awaitDependencies(aa, error);
-      if (this.serviceOptions.brokenVariant === "dispatch-concurrently" && error === undefined && aa.buffer !== undefined) {
-        const current = aa;
-        void this.appendBatch(current).then((outcome) => {
-          this.finish(current, outcome);
-          void current.buffer?.release();
-        });
-        unlock = await aa.lock.acquire();
-        aa = this.step(aa);
-        continue;
-      }
       if (error === undefined && aa.buffer !== undefined) error = await this.appendBatch(aa);
       await aa.buffer?.release();
       unlock = await aa.lock.acquire();
       this.finish(aa, error);
-      if (this.serviceOptions.brokenVariant === "forget-failures") error = undefined;
+      error = this.carriedError(error);
       aa = this.step(aa);
     }
   }
 
+  /**
+   * With the chain's lock held: ends the chain at `aa` if nothing is queued after
+   * it and it can resolve without blocking (keeping the journal's error, and
+   * releasing the lock), else freezes `aa` (new appends go to a new AsyncAppend).
+   */
+  protected chainEnded(aa: AsyncAppend, error: unknown, unlock: () => void): boolean {
+    if (aa.next === undefined && aa.buffer === undefined && aa.dependencies.size === 0) {
+      this.appends.delete(aa.appendRequest.journal);
+      const terminal = this.carriedError(error);
+      if (terminal !== undefined) this.errs.set(aa.appendRequest.journal, terminal);
+      aa.next = aa;
+      this.finish(aa, error);
+      unlock();
+      return true;
+    }
+    if (aa.next === undefined) this.chainNewAppend(aa, aa.appendRequest, new OpFutures());
+    return false;
+  }
+
+  /** Seam: the error a failed append leaves its journal with, which fails every later append of it (the same error). */
+  protected carriedError(error: unknown): unknown {
+    return error;
+  }
+
   /** Marks `aa` completed (next = itself), drops what it no longer needs, and returns its successor. */
-  private step(aa: AsyncAppend): AsyncAppend {
+  protected step(aa: AsyncAppend): AsyncAppend {
     const next = aa.next;
     assert(next !== undefined && next !== aa, "serve: stepping past the end of the chain");
     aa.next = aa;
@@ -355,14 +366,14 @@ export class AppendService {
     return next;
   }
 
-  private finish(aa: AsyncAppend, error: unknown): void {
+  /** Resolves `aa` with `error` (undefined: success). */
+  protected finish(aa: AsyncAppend, error: unknown): void {
     this.queued.set(aa.appendRequest.journal, (this.queued.get(aa.appendRequest.journal) ?? 1) - 1);
     aa.op.resolve(error);
   }
 
-  /** Waits for each dependency; the first failure (or an earlier one) is the journal's error from now on. */
-  private async awaitDependencies(aa: AsyncAppend, error: unknown): Promise<unknown> {
-    if (this.serviceOptions.brokenVariant === "ignore-dependencies") return error;
+  /** Seam: waits for each dependency; the first failure (or an earlier one) is the journal's error from now on. */
+  protected async awaitDependencies(aa: AsyncAppend, error: unknown): Promise<unknown> {
     for (const dependency of aa.dependencies) {
       const signal = this.serviceOptions.signal;
       try {
@@ -377,17 +388,15 @@ export class AppendService {
   }
 
   /** Appends the batch's content with bounded retries; returns undefined on success, else the terminal error. */
-  private async appendBatch(aa: AsyncAppend): Promise<unknown> {
+  protected async appendBatch(aa: AsyncAppend): Promise<unknown> {
     const buffer = aa.buffer as AppendBuffer;
     const journal = aa.appendRequest.journal;
     const signal = this.serviceOptions.signal;
+    const createAppender = this.serviceOptions.createAppender ?? DEFAULT_APPENDER_FACTORY;
     let lastError: unknown;
     for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
       if (signal?.aborted) return new ErrCancelled(signal.reason);
-      const appender = new Appender(this.client, aa.appendRequest, {
-        ...(signal === undefined ? {} : { signal }),
-        ...(this.serviceOptions.appenderBrokenVariant === undefined ? {} : { brokenVariant: this.serviceOptions.appenderBrokenVariant }),
-      });
+      const appender = createAppender(this.client, aa.appendRequest, signal === undefined ? {} : { signal });
       this.serviceOptions.onAttempt?.({ journal, attempt, phase: "start" });
       try {
         for await (const chunk of buffer.content(aa.checkpoint)) await appender.write(chunk);
@@ -405,7 +414,7 @@ export class AppendService {
         lastError = error;
         this.env.log.warn("failed to append to journal (will retry)", { journal, attempt, error: String(error) });
       }
-      const delayMs = this.serviceOptions.brokenVariant === "constant-backoff" ? 10 : backoff(attempt);
+      const delayMs = this.retryDelayMs(attempt);
       try {
         await sleepOrAbort(this.env.clock, delayMs, signal);
       } catch (cancelled) {
@@ -415,8 +424,13 @@ export class AppendService {
     return new ErrRetriesExhausted(`append to ${journal}`, this.options.attemptsMax, lastError);
   }
 
-  private retriable(error: unknown): boolean {
-    if (this.serviceOptions.brokenVariant === "retry-everything") return true;
+  /** Seam: the backoff before retry `attempt` + 1 (Gazette's, backoff.ts). */
+  protected retryDelayMs(attempt: number): number {
+    return backoff(attempt);
+  }
+
+  /** Seam: whether a failed attempt is retried (not the statuses, requests and errors that cannot succeed by retrying). */
+  protected retriable(error: unknown): boolean {
     if (error instanceof StatusError && APPEND_SERVICE_NON_RETRIED_STATUSES.has(error.status)) return false;
     if (error instanceof ErrAppendTooLarge) return false;
     if (error instanceof ValidationError && error.context[0] === "Request") return false;

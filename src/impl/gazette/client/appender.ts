@@ -13,23 +13,23 @@
  * file, re-read on every attempt) as one append, retrying transport failures
  * (RpcError UNAVAILABLE) and ErrNotJournalPrimaryBroker after Gazette's backoff,
  * and failing on every other error. Its retries are bounded (`attemptsMax`).
+ *
+ * Seams for test fixtures: a subclass overrides `observeRoute`; `append` and the
+ * AppendService build Appenders through an AppenderFactory.
  */
 import { RpcError, type Clock } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
 import { callOptions, dispatchItemRoute, type RoutedJournalClient } from "../protocol/journal-client.ts";
 import { selectorToString } from "../protocol/labels.ts";
 import { validateAppendRequest, validateAppendResponse, type AppendRequest, type AppendResponse } from "../protocol/messages.ts";
+import type { Route } from "../protocol/route.ts";
 import { ValidationError, withContext } from "../protocol/validation.ts";
 import { backoff, sleepOrAbort } from "./backoff.ts";
 import { ChunkChannel, ErrChannelClosed } from "./chunk-channel.ts";
 import { ErrAppendAborted, ErrNotJournalPrimaryBroker, ErrRetriesExhausted, errorOfStatus } from "./errors.ts";
 
-/** Broken variants for tests only; the shipping path never sets one. */
-export type AppenderBrokenVariant = "ignore-response-route";
-
 export interface AppenderOptions {
   signal?: AbortSignal;
-  brokenVariant?: AppenderBrokenVariant;
 }
 
 export class Appender {
@@ -69,7 +69,7 @@ export class Appender {
     const response = await (this.call as Promise<AppendResponse>);
     this.response = response;
     withContext("validating broker response", () => validateAppendResponse(response));
-    if (this.options.brokenVariant !== "ignore-response-route") this.client.updateRoute(this.request.journal, response.header.route);
+    this.observeRoute(response.header.route);
     switch (response.status) {
       case "OK":
         return response;
@@ -81,6 +81,11 @@ export class Appender {
       default:
         throw errorOfStatus(response.status);
     }
+  }
+
+  /** Seam: feeds the route of the response's header to the client's router (stale routes are corrected so). */
+  protected observeRoute(route: Route): void {
+    this.client.updateRoute(this.request.journal, route);
   }
 
   /** Aborts the append: the broker discards what was written. */
@@ -109,6 +114,12 @@ export class Appender {
   }
 }
 
+/** Builds an Appender (the real one, or a test fixture's). */
+export type AppenderFactory = (client: RoutedJournalClient, request: AppendRequest, options: AppenderOptions) => Appender;
+
+/** The real Appender. */
+export const DEFAULT_APPENDER_FACTORY: AppenderFactory = (client, request, options) => new Appender(client, request, options);
+
 /** Go's io.ReaderAt: reads up to `length` bytes at `position`; fewer (or none) at end of file. */
 export interface ReaderAt {
   readAt(position: number, length: number): Promise<Uint8Array>;
@@ -116,7 +127,8 @@ export interface ReaderAt {
 
 export interface AppendOptions {
   signal?: AbortSignal;
-  appenderBrokenVariant?: AppenderBrokenVariant;
+  /** Builds each attempt's Appender (a seam for test fixtures); default DEFAULT_APPENDER_FACTORY. */
+  createAppender?: AppenderFactory;
   /** Attempts at most (default 100). */
   attemptsMax?: number;
   /** Bytes read from a ReaderAt at a time. */
@@ -133,12 +145,10 @@ export async function append(clock: Clock, client: RoutedJournalClient, request:
   const attemptsMax = options.attemptsMax ?? 100;
   const readBytes = options.readBytes ?? 64 * 1024;
   assert(attemptsMax > 0 && readBytes > 0, "append: attemptsMax and readBytes must be positive");
+  const createAppender = options.createAppender ?? DEFAULT_APPENDER_FACTORY;
   let lastError: unknown;
   for (let attempt = 0; attempt < attemptsMax; attempt++) {
-    const appender = new Appender(client, request, {
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.appenderBrokenVariant === undefined ? {} : { brokenVariant: options.appenderBrokenVariant }),
-    });
+    const appender = createAppender(client, request, options.signal === undefined ? {} : { signal: options.signal });
     try {
       for (const content of contents) await writeContent(appender, content, readBytes);
       return await appender.close();

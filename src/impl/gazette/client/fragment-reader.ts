@@ -12,6 +12,9 @@
  * GZIP_OFFLOAD_DECOMPRESSION (read as GZIP: the transports here hand out stored
  * bytes and never decompress on the store's side). ZSTANDARD and SNAPPY are
  * ErrUnsupportedCodec.
+ *
+ * Seam for test fixtures: a subclass overrides `withinFragment` (how content is
+ * held to the fragment's bounds), and its static `open` builds the subclass.
  */
 import { contentDecoder, type ContentDecoder } from "./codec.ts";
 import { assert } from "../../common/assert.ts";
@@ -22,8 +25,6 @@ import type { ByteSource, FragmentTransports } from "./fragment-transport.ts";
 
 /** Default bytes per read. */
 export const FRAGMENT_READ_BYTES_DEFAULT = 64 * 1024;
-/** Broken variants for tests only; the shipping path never sets one. */
-export type FragmentReaderBrokenVariant = "no-eof-check";
 
 type Decoder = ContentDecoder;
 
@@ -38,17 +39,16 @@ export class FragmentReader {
   private sticky: Error | undefined;
   private closed = false;
 
-  private constructor(
+  protected constructor(
     private readonly source: ByteSource,
     readonly fragment: Fragment,
     private readonly decoder: Decoder,
-    private readonly brokenVariant: FragmentReaderBrokenVariant | undefined,
   ) {
     this.offset = fragment.begin;
   }
 
-  /** NewFragmentReader: wraps `source` (raw fragment bytes) and discards content up to `offset`. */
-  static async open(source: ByteSource, fragment: Fragment, offset: number, brokenVariant?: FragmentReaderBrokenVariant): Promise<FragmentReader> {
+  /** NewFragmentReader: wraps `source` (raw fragment bytes) and discards content up to `offset` (called on a subclass, builds one). */
+  static async open(this: typeof FragmentReader, source: ByteSource, fragment: Fragment, offset: number): Promise<FragmentReader> {
     let decoder: Decoder;
     try {
       if (offset < fragment.begin || offset > fragment.end) throw new ValidationError(`invalid offset (${offset}; expected ${fragment.begin} <= offset <= ${fragment.end})`);
@@ -57,7 +57,7 @@ export class FragmentReader {
       await source.close().catch(() => undefined);
       throw error;
     }
-    const reader = new FragmentReader(source, fragment, decoder, brokenVariant);
+    const reader = new this(source, fragment, decoder);
     try {
       for (let remaining = offset - fragment.begin; remaining > 0; ) {
         const chunk = await reader.read(Math.min(remaining, FRAGMENT_READ_BYTES_DEFAULT));
@@ -82,21 +82,28 @@ export class FragmentReader {
       this.sticky = error instanceof Error ? error : new Error(String(error));
       throw error;
     }
-    if (this.pending.length === 0) {
-      if (this.offset !== this.fragment.end && this.brokenVariant !== "no-eof-check") {
-        this.sticky = new ErrUnexpectedEOF(`fragment ended at ${this.offset}, before its end ${this.fragment.end}`);
-        throw this.sticky;
-      }
-      return null;
-    }
-    let chunk = this.takePending(maxBytes);
-    if (this.offset + chunk.length > this.fragment.end && this.brokenVariant !== "no-eof-check") {
-      chunk = chunk.subarray(0, this.fragment.end - this.offset);
-      this.sticky = new ErrDidNotReadExpectedEOF();
-      if (chunk.length === 0) throw this.sticky;
-    }
+    const chunk = this.withinFragment(this.pending.length === 0 ? null : this.takePending(maxBytes));
+    if (chunk === null) return null;
     this.offset += chunk.length;
     return chunk;
+  }
+
+  /**
+   * Seam: holds the file to the fragment's bounds. At the file's end (`chunk`
+   * null) the offset must be the fragment's end, else ErrUnexpectedEOF; content
+   * past the end is cut off, and the next read is ErrDidNotReadExpectedEOF.
+   */
+  protected withinFragment(chunk: Uint8Array | null): Uint8Array | null {
+    if (chunk === null) {
+      if (this.offset === this.fragment.end) return null;
+      this.sticky = new ErrUnexpectedEOF(`fragment ended at ${this.offset}, before its end ${this.fragment.end}`);
+      throw this.sticky;
+    }
+    if (this.offset + chunk.length <= this.fragment.end) return chunk;
+    const within = chunk.subarray(0, this.fragment.end - this.offset);
+    this.sticky = new ErrDidNotReadExpectedEOF();
+    if (within.length === 0) throw this.sticky;
+    return within;
   }
 
   /** Closes the underlying source (and drops the decompressor). */
@@ -130,15 +137,19 @@ export class FragmentReader {
   }
 }
 
-/** OpenFragmentURL: opens the fragment at `url` through `transports`, pre-seeked to `offset`. */
+/**
+ * OpenFragmentURL: opens the fragment at `url` through `transports`, pre-seeked
+ * to `offset`, with `fragmentReader` (FragmentReader, or a subclass: a seam for
+ * test fixtures).
+ */
 export async function openFragmentURL(
   transports: FragmentTransports,
   fragment: Fragment,
   offset: number,
   url: string,
   signal?: AbortSignal,
-  brokenVariant?: FragmentReaderBrokenVariant,
+  fragmentReader: typeof FragmentReader = FragmentReader,
 ): Promise<FragmentReader> {
   const source = await transports.open(url, fragment, signal);
-  return FragmentReader.open(source, fragment, offset, brokenVariant);
+  return fragmentReader.open(source, fragment, offset);
 }

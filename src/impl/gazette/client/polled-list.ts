@@ -8,6 +8,9 @@
  * is pending at a time and one waiter takes it. A successful poll sends one
  * (dropped if one is already pending); `waitForUpdate()` takes the pending signal
  * or waits for the next. Polling stops when the signal aborts.
+ *
+ * Seams for test fixtures: a subclass overrides `takeListing` and `signalUpdate`,
+ * and its static `create` builds the subclass.
  */
 import type { Env } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -16,12 +19,8 @@ import type { ListRequest, ListResponse } from "../protocol/messages.ts";
 import { isCancellation, sleepOrAbort } from "./backoff.ts";
 import { listAllJournals } from "./list.ts";
 
-/** Broken variants for tests only; the shipping path never sets one. */
-export type PolledListBrokenVariant = "no-update-signal" | "keep-first-listing";
-
 export interface PolledListOptions {
   signal?: AbortSignal;
-  brokenVariant?: PolledListBrokenVariant;
 }
 
 export class PolledList {
@@ -30,7 +29,7 @@ export class PolledList {
   private readonly waiters: Array<() => void> = [];
   private polls = 0;
 
-  private constructor(
+  protected constructor(
     private readonly env: Env,
     private readonly client: JournalClient,
     private readonly intervalMs: number,
@@ -42,10 +41,10 @@ export class PolledList {
   }
 
   /** NewPolledList: lists once (throwing its error), then polls in the background. */
-  static async create(env: Env, client: JournalClient, intervalMs: number, request: ListRequest, options: PolledListOptions = {}): Promise<PolledList> {
+  static async create(this: typeof PolledList, env: Env, client: JournalClient, intervalMs: number, request: ListRequest, options: PolledListOptions = {}): Promise<PolledList> {
     assert(intervalMs > 0, "PolledList interval must be positive");
     const first = await listAllJournals(client, request, options.signal === undefined ? {} : { signal: options.signal });
-    const list = new PolledList(env, client, intervalMs, request, first, options);
+    const list = new this(env, client, intervalMs, request, first, options);
     void list.periodicRefresh();
     return list;
   }
@@ -69,8 +68,13 @@ export class PolledList {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  private signalUpdate(): void {
-    if (this.options.brokenVariant === "no-update-signal") return;
+  /** Seam: takes a successful poll's listing as the list's most recent. */
+  protected takeListing(response: ListResponse): void {
+    this.response = response;
+  }
+
+  /** Seam: signals an update (wakes one waiter, or leaves the signal pending). */
+  protected signalUpdate(): void {
     const waiter = this.waiters.shift();
     if (waiter !== undefined) waiter();
     else this.signalPending = true;
@@ -87,7 +91,7 @@ export class PolledList {
       }
       try {
         const response = await listAllJournals(this.client, this.request, signal === undefined ? {} : { signal });
-        if (this.options.brokenVariant !== "keep-first-listing") this.response = response;
+        this.takeListing(response);
         this.polls++;
         this.signalUpdate();
       } catch (error) {

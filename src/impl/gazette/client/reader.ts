@@ -17,6 +17,9 @@
  *   error (ErrOffsetNotYetAvailable, ErrNotJournalBroker, ...).
  * - Every response Header's route is fed to the client's router (updateRoute).
  * - A Reader is invalidated by its first error, except ErrOffsetJump.
+ *
+ * Seams for test fixtures: a subclass overrides `validateOffset` and
+ * `offsetJumped`; `ReaderOptions.fragmentReader` picks the direct reads' class.
  */
 import { assert } from "../../common/assert.ts";
 import { callOptions, dispatchItemRoute, ErrCancelled, type RoutedJournalClient } from "../protocol/journal-client.ts";
@@ -24,7 +27,7 @@ import { validateReadResponse, type ReadRequest, type ReadResponse } from "../pr
 import { ValidationError, withContext } from "../protocol/validation.ts";
 import type { BufferedReader } from "./buffered-reader.ts";
 import { ErrOffsetJump, ErrSeekEndUnsupported, ErrSeekRequiresNewReader, errorOfStatus } from "./errors.ts";
-import { openFragmentURL, type FragmentReader, type FragmentReaderBrokenVariant } from "./fragment-reader.ts";
+import { openFragmentURL, type FragmentReader } from "./fragment-reader.ts";
 import { FragmentTransports } from "./fragment-transport.ts";
 
 /** Default bytes returned by one read at most. */
@@ -34,17 +37,14 @@ const READ_STEPS_MAX = 8;
 
 export type Whence = "start" | "current" | "end";
 
-/** Broken variants for tests only; the shipping path never sets one. */
-export type ReaderBrokenVariant = "silent-offset-jump" | "accept-offset-below-request";
-
 export interface ReaderOptions {
   signal?: AbortSignal;
   /** Transports for fragment URLs (direct reads); by default none is registered. */
   transports?: FragmentTransports;
   /** The response of a previous Reader of this read: its header's route is preferred for dispatch. */
   previousResponse?: ReadResponse;
-  brokenVariant?: ReaderBrokenVariant;
-  fragmentReaderBrokenVariant?: FragmentReaderBrokenVariant;
+  /** The class of direct fragment reads (a seam for test fixtures); default FragmentReader. */
+  fragmentReader?: typeof FragmentReader;
 }
 
 function emptyResponse(): ReadResponse {
@@ -125,9 +125,7 @@ export class Reader {
     const response = next.value;
     try {
       withContext("ReadResponse", () => validateReadResponse(response));
-      if (response.status === "OK" && response.offset < this.request.offset && this.options.brokenVariant !== "accept-offset-below-request") {
-        throw new ValidationError(`invalid ReadResponse offset (${response.offset}; expected >= ${this.request.offset})`);
-      }
+      this.validateOffset(response);
     } catch (error) {
       await this.close();
       this.failure = error;
@@ -147,14 +145,26 @@ export class Reader {
       this.response = { ...response, writeHead: previous.writeHead };
       if (previous.fragment !== undefined) this.response.fragment = previous.fragment;
     }
-    if (jump !== undefined && this.options.brokenVariant !== "silent-offset-jump") throw jump;
+    if (jump !== undefined) this.offsetJumped(jump);
     return new Uint8Array(0);
+  }
+
+  /** Seam: refuses an OK response below the requested offset (ValidationError: a broken contract). */
+  protected validateOffset(response: ReadResponse): void {
+    if (response.status === "OK" && response.offset < this.request.offset) {
+      throw new ValidationError(`invalid ReadResponse offset (${response.offset}; expected >= ${this.request.offset})`);
+    }
+  }
+
+  /** Seam: tells the caller of an offset jump (throws it; the next read continues from the new offset). */
+  protected offsetJumped(jump: ErrOffsetJump): void {
+    throw jump;
   }
 
   private async streamEnded(last: ReadResponse): Promise<null | "continue"> {
     this.stream = endedStream;
     if (!this.request.metadataOnly && last.status === "OK" && last.fragmentUrl !== "" && last.fragment !== undefined) {
-      this.direct = await openFragmentURL(this.transports, last.fragment, this.request.offset, last.fragmentUrl, this.options.signal, this.options.fragmentReaderBrokenVariant);
+      this.direct = await openFragmentURL(this.transports, last.fragment, this.request.offset, last.fragmentUrl, this.options.signal, this.options.fragmentReader);
       return "continue";
     }
     if (last.status === "OK") return null;

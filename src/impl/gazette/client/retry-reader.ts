@@ -14,6 +14,9 @@
  * brokers change assignments). One bound is added to Gazette's loop:
  * `attemptsMax` consecutive attempts without progress end in
  * ErrRetriesExhausted (default 100, about eight minutes of backoff).
+ *
+ * Seams for test fixtures: `RetryReaderOptions.createReader` builds each Reader,
+ * and a subclass may override `restartRequest`.
  */
 import type { Clock } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -23,14 +26,16 @@ import { withContext } from "../protocol/validation.ts";
 import { backoff, sleepOrAbort } from "./backoff.ts";
 import type { BufferedReader } from "./buffered-reader.ts";
 import { ErrJournalNotFound, ErrOffsetJump, ErrOffsetNotYetAvailable, ErrRetriesExhausted, ErrSeekEndUnsupported } from "./errors.ts";
-import type { FragmentReaderBrokenVariant } from "./fragment-reader.ts";
 import type { FragmentTransports } from "./fragment-transport.ts";
-import { READ_BYTES_DEFAULT, Reader, type ReaderBrokenVariant, type Whence } from "./reader.ts";
+import { READ_BYTES_DEFAULT, Reader, type ReaderOptions, type Whence } from "./reader.ts";
 
 export const RETRY_READER_ATTEMPTS_MAX_DEFAULT = 100;
 
-/** Broken variants for tests only; the shipping path never sets one. */
-export type RetryReaderBrokenVariant = "restart-at-original-offset";
+/** Builds a Reader (the real one, or a test fixture's). */
+export type ReaderFactory = (client: RoutedJournalClient, request: ReadRequest, options: ReaderOptions) => Reader;
+
+/** The real Reader. */
+export const DEFAULT_READER_FACTORY: ReaderFactory = (client, request, options) => new Reader(client, request, options);
 
 export interface RetryReaderOptions {
   /** Parent signal: aborting it cancels the reader for good. */
@@ -39,9 +44,8 @@ export interface RetryReaderOptions {
   attemptsMax?: number;
   /** Observes each retry (for logs and tests): the error and the backoff about to be slept. */
   onRetry?: (error: unknown, attempt: number, backoffMs: number) => void;
-  readerBrokenVariant?: ReaderBrokenVariant;
-  fragmentReaderBrokenVariant?: FragmentReaderBrokenVariant;
-  brokenVariant?: RetryReaderBrokenVariant;
+  /** Builds each Reader (a seam for test fixtures); default DEFAULT_READER_FACTORY. */
+  createReader?: ReaderFactory;
 }
 
 export class RetryReader {
@@ -51,7 +55,6 @@ export class RetryReader {
   /** Aborts when the parent signal or `cancel` does. */
   private signal!: AbortSignal;
   private readonly attemptsMax: number;
-  private originalRequest!: ReadRequest;
 
   constructor(
     private readonly clock: Clock,
@@ -92,8 +95,7 @@ export class RetryReader {
       lastError = error;
       // Restart the Reader, carrying forward the request (at its current offset) and the last response (its route).
       await this.reader.close();
-      const carried = this.options.brokenVariant === "restart-at-original-offset" ? this.originalRequest : this.reader.request;
-      this.reader = this.newReader(carried, this.reader.response);
+      this.reader = this.newReader(this.restartRequest(this.reader), this.reader.response);
       if (error instanceof ErrCancelled || this.signal.aborted) throw error ?? new ErrCancelled(this.signal.reason);
       if (error instanceof ErrOffsetNotYetAvailable && !this.reader.request.block) throw error;
       if (error instanceof ErrJournalNotFound && (this.reader.request.header !== undefined || attempt > 3)) throw error;
@@ -149,7 +151,6 @@ export class RetryReader {
   /** Restart with a new request (after `cancel`, or the previous Reader leaks its RPC). */
   restart(request: ReadRequest): void {
     withContext("ReadRequest", () => validateReadRequest(request));
-    this.originalRequest = { ...request };
     const parent = this.options.signal;
     this.controller = new AbortController();
     this.signal = parent === undefined ? this.controller.signal : AbortSignal.any([parent, this.controller.signal]);
@@ -162,13 +163,17 @@ export class RetryReader {
     void this.reader.close();
   }
 
+  /** Seam: the request a restarted Reader carries on with, from the Reader it replaces (its request, at its current offset). */
+  protected restartRequest(previous: Reader): ReadRequest {
+    return previous.request;
+  }
+
   private newReader(request: ReadRequest, previousResponse: Reader["response"] | undefined): Reader {
-    return new Reader(this.client, request, {
+    const createReader = this.options.createReader ?? DEFAULT_READER_FACTORY;
+    return createReader(this.client, request, {
       signal: this.signal,
       ...(this.options.transports === undefined ? {} : { transports: this.options.transports }),
       ...(previousResponse === undefined ? {} : { previousResponse }),
-      ...(this.options.readerBrokenVariant === undefined ? {} : { brokenVariant: this.options.readerBrokenVariant }),
-      ...(this.options.fragmentReaderBrokenVariant === undefined ? {} : { fragmentReaderBrokenVariant: this.options.fragmentReaderBrokenVariant }),
     });
   }
 }

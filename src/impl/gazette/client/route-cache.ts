@@ -5,14 +5,15 @@
  * cached (an expired route reads as a miss and is dropped). Updating with an
  * empty route (no members) or undefined invalidates the item. Route returns a
  * copy, or the empty route (primary -1) on a miss.
+ *
+ * Seams for test fixtures (protected, overridden by a subclass): `invalidate`,
+ * `victim` and `expired` decide what an empty route, a full cache and an old
+ * entry do.
  */
 import type { Clock } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
 import type { Router } from "../protocol/journal-client.ts";
 import { copyRoute, emptyRoute, type Route } from "../protocol/route.ts";
-
-/** Broken variants for tests only; the shipping path never sets one. */
-export type RouteCacheBrokenVariant = "no-ttl" | "evict-most-recent" | "ignore-empty-route";
 
 interface CachedRoute {
   route: Route;
@@ -26,7 +27,6 @@ export class RouteCache implements Router {
     private readonly size: number,
     private readonly ttlMs: number,
     private readonly clock: Clock,
-    private readonly brokenVariant?: RouteCacheBrokenVariant,
   ) {
     assert(Number.isSafeInteger(size) && size > 0, "RouteCache size must be > 0");
     assert(ttlMs >= 0, "RouteCache ttl must be >= 0");
@@ -34,16 +34,14 @@ export class RouteCache implements Router {
 
   /** UpdateRoute: caches `route` for `item`, or invalidates it if undefined or empty. */
   updateRoute(item: string, route: Route | undefined): void {
-    if (route === undefined || (route.members.length === 0 && this.brokenVariant !== "ignore-empty-route")) {
-      this.entries.delete(item);
+    if (route === undefined || route.members.length === 0) {
+      this.invalidate(item, route);
       return;
     }
-    if (route.members.length === 0) return;
     this.entries.delete(item);
     this.entries.set(item, { route: copyRoute(route), atMs: this.clock.monotonic() });
     while (this.entries.size > this.size) {
-      const keys = [...this.entries.keys()];
-      const victim = this.brokenVariant === "evict-most-recent" ? keys[keys.length - 2] : keys[0];
+      const victim = this.victim([...this.entries.keys()]);
       assert(victim !== undefined, "RouteCache: eviction without entries");
       this.entries.delete(victim);
     }
@@ -53,13 +51,28 @@ export class RouteCache implements Router {
   route(item: string): Route {
     const cached = this.entries.get(item);
     if (cached === undefined) return emptyRoute();
-    if (this.brokenVariant !== "no-ttl" && cached.atMs + this.ttlMs < this.clock.monotonic()) {
+    if (this.expired(cached.atMs)) {
       this.entries.delete(item);
       return emptyRoute();
     }
     this.entries.delete(item);
     this.entries.set(item, cached);
     return copyRoute(cached.route);
+  }
+
+  /** Seam: drops `item`'s route, on an update with `route` undefined or empty. */
+  protected invalidate(item: string, _route: Route | undefined): void {
+    this.entries.delete(item);
+  }
+
+  /** Seam: the item evicted from a full cache, of `items` least recently used first (the first). */
+  protected victim(items: readonly string[]): string | undefined {
+    return items[0];
+  }
+
+  /** Seam: whether a route cached at `cachedAtMs` (host-local monotonic time) is past its TTL. */
+  protected expired(cachedAtMs: number): boolean {
+    return cachedAtMs + this.ttlMs < this.clock.monotonic();
   }
 
   isNoopRouter(): boolean {

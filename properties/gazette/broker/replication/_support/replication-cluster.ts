@@ -8,7 +8,7 @@
  */
 import { createReplica, type JournalReplicaView, type ReplicaOptions } from "../../../../../src/impl/gazette/broker/replica.ts";
 import { replicateOverRpc, serveReplicate } from "../../../../../src/impl/gazette/broker/replicate-wire.ts";
-import type { ReplicationBrokenVariant } from "../../../../../src/impl/gazette/broker/append.ts";
+import { replicaOf, type ReplicationBrokenVariant } from "../../../../../scenarios/gazette/variants/broker.ts";
 import {
   BROKER_PORT,
   type FragmentIndexApi,
@@ -184,7 +184,7 @@ export class ReplicationCluster {
     const host = env.host;
     const index = new FakeIndex();
     const persisted: Persisted[] = [];
-    const replica = createReplica(env, {
+    const replica = (this.options.brokenVariant === undefined ? createReplica : replicaOf(this.options.brokenVariant))(env, {
       journal: JOURNAL,
       localId: idOf(host),
       index,
@@ -196,7 +196,6 @@ export class ReplicationCluster {
       resolve: async () => this.resolution(host),
       spoolDirectory: `/spools/${JOURNAL}`,
       options: { pulseIntervalMs: 0, callDeadlineMs: 2_000, ...this.options.replicaOptions },
-      ...(this.options.brokenVariant !== undefined ? { brokenVariant: this.options.brokenVariant } : {}),
     });
     this.nodes.set(host, { host, env, index, replica, persisted });
     const server = env.rpc.serve(BROKER_PORT);

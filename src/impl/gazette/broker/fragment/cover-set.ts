@@ -9,16 +9,11 @@
  * the persisted fragment of a local spool, takes its place). Adding one removes
  * every fragment it covers.
  *
- * Broken variant (test fixture): COVER_SET_BROKEN_VARIANTS.
+ * Seam for test fixtures: a subclass overrides `insert` (how an entry not
+ * covered by its predecessor goes in) and `empty` (the sets it derives).
  */
 import { assert } from "../../../common/assert.ts";
 import type { Fragment } from "../../protocol/fragment.ts";
-
-/** Deliberately broken cover sets (test fixtures). */
-export const COVER_SET_BROKEN_VARIANTS = {
-  "keeps-covered": "adding a fragment does not remove the fragments it covers",
-} as const;
-export type CoverSetBrokenVariant = keyof typeof COVER_SET_BROKEN_VARIANTS;
 
 /** What a CoverSet holds: anything with a fragment (the index adds local content). */
 export interface CoverSetEntry {
@@ -33,13 +28,12 @@ export function covers(a: Span, b: Span): boolean {
 }
 
 export class CoverSet<T extends CoverSetEntry> {
-  private readonly entries: T[] = [];
-
-  constructor(private readonly brokenVariant?: CoverSetBrokenVariant) {}
+  /** Invariant: ordered by begin, then end; no entry covers another. */
+  protected readonly entries: T[] = [];
 
   /** A set of `entries`, added in order. */
-  static of<T extends CoverSetEntry>(entries: Iterable<T>, brokenVariant?: CoverSetBrokenVariant): CoverSet<T> {
-    const set = new CoverSet<T>(brokenVariant);
+  static of<T extends CoverSetEntry>(entries: Iterable<T>): CoverSet<T> {
+    const set = new CoverSet<T>();
     for (const entry of entries) set.add(entry);
     return set;
   }
@@ -69,17 +63,21 @@ export class CoverSet<T extends CoverSetEntry> {
       this.entries[after - 1] = entry;
       return true;
     }
-    if (this.brokenVariant === "keeps-covered") {
-      let at = after;
-      while (at < this.entries.length && (this.entries[at] as T).fragment.begin === fragment.begin && (this.entries[at] as T).fragment.end < fragment.end) at++;
-      this.entries.splice(at, 0, entry);
-      return true;
-    }
-    const first = this.lowerBound(fragment.begin);
-    let last = first;
-    while (last < this.entries.length && (this.entries[last] as T).fragment.end <= fragment.end) last++;
-    this.entries.splice(first, last - first, entry);
+    this.insert(entry, after);
     return true;
+  }
+
+  /** Seam: inserts `entry` (its predecessor does not cover it; `after` entries begin at or before it), replacing the entries it covers. */
+  protected insert(entry: T, _after: number): void {
+    const first = this.lowerBound(entry.fragment.begin);
+    let last = first;
+    while (last < this.entries.length && (this.entries[last] as T).fragment.end <= entry.fragment.end) last++;
+    this.entries.splice(first, last - first, entry);
+  }
+
+  /** Seam: an empty set of this kind (difference's result). */
+  protected empty(): CoverSet<T> {
+    return new CoverSet<T>();
   }
 
   /**
@@ -122,7 +120,7 @@ export class CoverSet<T extends CoverSetEntry> {
 
   /** CoverSetDifference: the entries of `a` not covered by the union of `b`'s fragments. */
   static difference<T extends CoverSetEntry>(a: CoverSet<T>, b: CoverSet<CoverSetEntry>): CoverSet<T> {
-    const out = new CoverSet<T>(a.brokenVariant);
+    const out = a.empty();
     for (const entry of a.entries) if (!b.coversSpan(entry.fragment)) out.entries.push(entry);
     return out;
   }

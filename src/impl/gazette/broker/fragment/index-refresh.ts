@@ -17,7 +17,8 @@
  * Buggify point "gazette.broker.fragment-listing-late" hands a listing to the
  * index up to a quarter of the refresh interval after it was taken.
  *
- * Broken variant (test fixture): INDEX_REFRESH_BROKEN_VARIANTS.
+ * Seam for test fixtures: IndexRefreshOptions.expired decides which persisted
+ * fragments retention removes (DEFAULT_EXPIRED: those older than the retention).
  */
 import type { Env } from "../../../../sim/env.ts";
 import { sleepOrAbort } from "../../client/backoff.ts";
@@ -26,11 +27,11 @@ import { ErrCancelled } from "../../protocol/journal-client.ts";
 import { REFRESH_INTERVAL_MS_MIN, type FragmentStore, type Journal, type JournalSpec } from "../../protocol/journal-spec.ts";
 import { CoverSet, type CoverSetEntry } from "./cover-set.ts";
 
-/** Deliberately broken refresh daemons (test fixtures). */
-export const INDEX_REFRESH_BROKEN_VARIANTS = {
-  "retention-ignores-age": "retention removes every persisted fragment, however recent",
-} as const;
-export type IndexRefreshBrokenVariant = keyof typeof INDEX_REFRESH_BROKEN_VARIANTS;
+/** Whether retention removes a persisted fragment (modTime in seconds), given the cutoff (host wall time in ms). */
+export type ExpiredRule = (fragment: Fragment, cutoffMs: number) => boolean;
+
+/** Retention removes a fragment persisted before the cutoff. */
+export const DEFAULT_EXPIRED: ExpiredRule = (fragment, cutoffMs) => fragment.modTime * 1000 < cutoffMs;
 
 /** Most fragments one refresh removes for retention (the rest wait for the next one). */
 export const RETENTION_REMOVALS_PER_REFRESH_MAX = 1_000;
@@ -51,7 +52,8 @@ export interface IndexRefreshOptions {
   isPrimary: () => boolean;
   /** Counters, updated as the daemon runs. */
   stats?: IndexRefreshStats;
-  brokenVariant?: IndexRefreshBrokenVariant;
+  /** Which persisted fragments retention removes (a seam for test fixtures); default DEFAULT_EXPIRED. */
+  expired?: ExpiredRule;
 }
 
 /** What the daemon needs of the index. */
@@ -137,7 +139,8 @@ async function enforceRetention(
   stats: IndexRefreshStats,
 ): Promise<void> {
   const cutoffMs = env.clock.now() - retentionMs;
-  const expired = listed.filter((fragment) => fragment.modTime !== 0 && (options.brokenVariant === "retention-ignores-age" || fragment.modTime * 1000 < cutoffMs));
+  const isExpired = options.expired ?? DEFAULT_EXPIRED;
+  const expired = listed.filter((fragment) => fragment.modTime !== 0 && isExpired(fragment, cutoffMs));
   for (const fragment of expired.slice(0, RETENTION_REMOVALS_PER_REFRESH_MAX)) {
     try {
       await client.remove(fragment, options.signal);

@@ -30,7 +30,9 @@
  * (CoverSetDifference), so a spool not yet persisted stays readable; a local
  * fragment whose offsets the store now holds is dropped in favour of the store's.
  *
- * Broken variants (test fixtures): INDEX_BROKEN_VARIANTS.
+ * Seams for test fixtures: a subclass overrides `jumpBeforeFirstAtMs` and
+ * `jumpOverGapAtMs` (when a query may skip forward), `localAfterRefresh` (the
+ * local fragments a listing keeps) and `newCoverSet`.
  */
 import type { Env, Timer } from "../../../../sim/env.ts";
 import { assert } from "../../../common/assert.ts";
@@ -38,28 +40,18 @@ import type { Fragment } from "../../protocol/fragment.ts";
 import type { Journal } from "../../protocol/journal-spec.ts";
 import { ValidationError } from "../../protocol/validation.ts";
 import { OFFSET_JUMP_AGE_THRESHOLD_MS, type FragmentIndexApi, type IndexedFragment, type IndexQueryResult, type LocalContent } from "../types.ts";
-import { CoverSet, type CoverSetBrokenVariant } from "./cover-set.ts";
+import { CoverSet } from "./cover-set.ts";
 import { ErrIndexClosed, ErrIndexWaitersExhausted } from "./errors.ts";
 import { PERSIST_INTERVAL_MS } from "./persister.ts";
 
 export { runIndexRefresh } from "./index-refresh.ts";
-export type { IndexRefreshOptions, IndexRefreshStats, IndexRefreshBrokenVariant } from "./index-refresh.ts";
-
-/** Deliberately broken indexes (test fixtures): each names the rule it breaks. */
-export const INDEX_BROKEN_VARIANTS = {
-  "jump-into-gap-at-once": "a query inside a gap skips to the next fragment at once, however young (no 6 h rule)",
-  "no-jump-before-first": "a query below the first fragment waits instead of skipping to it",
-  "jump-before-first-at-once": "a query below the first fragment skips to it at once, even to a local-only or just-persisted one (content in flight from another replica is skipped)",
-  "drops-local-on-refresh": "ReplaceRemote drops every local fragment, persisted or not",
-} as const;
-export type IndexBrokenVariant = keyof typeof INDEX_BROKEN_VARIANTS;
+export { DEFAULT_EXPIRED } from "./index-refresh.ts";
+export type { ExpiredRule, IndexRefreshOptions, IndexRefreshStats } from "./index-refresh.ts";
 
 /** Most queries blocked on one index at once. */
 export const INDEX_WAITERS_MAX = 10_000;
 
 export interface FragmentIndexOptions {
-  brokenVariant?: IndexBrokenVariant;
-  coverSetBrokenVariant?: CoverSetBrokenVariant;
   waitersMax?: number;
   /**
    * How long the first fragment must have been persisted before a query below it
@@ -74,7 +66,8 @@ type Waiter = () => void;
 
 export class FragmentIndex implements FragmentIndexApi {
   private set: CoverSet<IndexedFragment>;
-  private local: CoverSet<IndexedFragment>;
+  /** The fragments of local spools the remote listing does not cover. */
+  protected local: CoverSet<IndexedFragment>;
   private readonly waiters = new Set<Waiter>();
   private readonly waitersMax: number;
   private resolveFirstRefresh: () => void = () => {};
@@ -87,8 +80,8 @@ export class FragmentIndex implements FragmentIndexApi {
     readonly journal: Journal,
     private readonly options: FragmentIndexOptions = {},
   ) {
-    this.set = new CoverSet(options.coverSetBrokenVariant);
-    this.local = new CoverSet(options.coverSetBrokenVariant);
+    this.set = this.newCoverSet();
+    this.local = this.newCoverSet();
     this.waitersMax = options.waitersMax ?? INDEX_WAITERS_MAX;
     this.firstRefreshPromise = new Promise((resolve) => {
       this.resolveFirstRefresh = resolve;
@@ -106,7 +99,7 @@ export class FragmentIndex implements FragmentIndexApi {
 
   /** ReplaceRemote: the stores' listing replaces every remote fragment; uncovered local ones stay. */
   replaceRemote(fragments: readonly Fragment[]): void {
-    const remote = new CoverSet<IndexedFragment>(this.options.coverSetBrokenVariant);
+    const remote = this.newCoverSet();
     for (const fragment of fragments) {
       if (fragment.journal !== this.journal) {
         this.env.log.warn("fragment index: ignoring a listed fragment of another journal", { journal: this.journal, other: fragment.journal });
@@ -114,7 +107,7 @@ export class FragmentIndex implements FragmentIndexApi {
       }
       remote.add({ fragment });
     }
-    this.local = this.options.brokenVariant === "drops-local-on-refresh" ? new CoverSet(this.options.coverSetBrokenVariant) : CoverSet.difference(this.local, remote);
+    this.local = this.localAfterRefresh(remote);
     for (const entry of this.local.toArray()) {
       const added = remote.add(entry);
       assert(added, "expected local fragment to not be covered");
@@ -174,31 +167,39 @@ export class FragmentIndex implements FragmentIndexApi {
       this.env.trace("gazette.broker.offset-jump", { journal: this.journal, from: requested, to: next.fragment.begin });
       return { result: { status: "OK", offset: next.fragment.begin, writeHead, fragment: next, jumped: true } };
     };
-    if (index === 0) {
-      if (this.options.brokenVariant === "jump-before-first-at-once") {
-        this.env.probe("gazette.broker.offset-jump-before-first");
-        return jump();
-      }
-      if (this.options.brokenVariant === "no-jump-before-first" || next.fragment.modTime === 0) return {};
-      // ModTime has whole seconds: the fragment may be up to 1 s younger than it says.
-      const agesAtMs = (next.fragment.modTime + 1) * 1000 + (this.options.firstFragmentAgeMs?.() ?? PERSIST_INTERVAL_MS);
-      const now = this.env.clock.now();
-      if (agesAtMs >= now) return { agesInMs: agesAtMs - now + 1 };
-      this.env.probe("gazette.broker.offset-jump-before-first");
-      return jump();
-    }
-    if (this.options.brokenVariant === "jump-into-gap-at-once") {
-      this.env.probe("gazette.broker.offset-jump-over-gap");
-      return jump();
-    }
-    if (next.fragment.modTime === 0) return {};
-    const agesAtMs = next.fragment.modTime * 1000 + OFFSET_JUMP_AGE_THRESHOLD_MS;
+    const agesAtMs = index === 0 ? this.jumpBeforeFirstAtMs(next.fragment) : this.jumpOverGapAtMs(next.fragment);
+    if (agesAtMs === undefined) return {};
     const now = this.env.clock.now();
-    if (agesAtMs < now) {
-      this.env.probe("gazette.broker.offset-jump-over-gap");
-      return jump();
-    }
-    return { agesInMs: agesAtMs - now + 1 };
+    if (agesAtMs >= now) return { agesInMs: agesAtMs - now + 1 };
+    this.env.probe(index === 0 ? "gazette.broker.offset-jump-before-first" : "gazette.broker.offset-jump-over-gap");
+    return jump();
+  }
+
+  /**
+   * Seam: from when (host wall time, ms) a query below the first fragment may
+   * skip to it: once it has been persisted for firstFragmentAgeMs; undefined
+   * while it is local only (the query waits).
+   */
+  protected jumpBeforeFirstAtMs(first: Fragment): number | undefined {
+    if (first.modTime === 0) return undefined;
+    // ModTime has whole seconds: the fragment may be up to 1 s younger than it says.
+    return (first.modTime + 1) * 1000 + (this.options.firstFragmentAgeMs?.() ?? PERSIST_INTERVAL_MS);
+  }
+
+  /** Seam: from when (host wall time, ms) a query in a gap may skip to the next fragment: Gazette's 6 h rule after it was persisted; undefined while it is local only. */
+  protected jumpOverGapAtMs(next: Fragment): number | undefined {
+    if (next.modTime === 0) return undefined;
+    return next.modTime * 1000 + OFFSET_JUMP_AGE_THRESHOLD_MS;
+  }
+
+  /** Seam: the local fragments a listing (`remote`) leaves: those it does not cover (CoverSetDifference). */
+  protected localAfterRefresh(remote: CoverSet<IndexedFragment>): CoverSet<IndexedFragment> {
+    return CoverSet.difference(this.local, remote);
+  }
+
+  /** Seam: an empty cover set of the index (called by the constructor: an override must not use the subclass's fields). */
+  protected newCoverSet(): CoverSet<IndexedFragment> {
+    return new CoverSet<IndexedFragment>();
   }
 
   /** Waits for the next change of the index, or `agesInMs`, or the signal's abort (rejecting with its reason). */

@@ -15,7 +15,7 @@
  * spool is refused (logged, traced, probed) and spoolComplete returns false.
  * `persist` is the same as a promise (for a replica that waits for the upload).
  *
- * Broken variant (test fixture): PERSISTER_BROKEN_VARIANTS.
+ * Seam for test fixtures: a subclass overrides `retriesFailedRound`.
  */
 import type { Env } from "../../../../sim/env.ts";
 import { assert } from "../../../common/assert.ts";
@@ -25,12 +25,6 @@ import type { FragmentStore } from "../../protocol/journal-spec.ts";
 import { ErrCancelled } from "../../protocol/journal-client.ts";
 import { ErrPersistQueueFull } from "./errors.ts";
 import type { LocalContent } from "../types.ts";
-
-/** Deliberately broken persisters (test fixtures). */
-export const PERSISTER_BROKEN_VARIANTS = {
-  "gives-up": "a spool whose first round of attempts fails is dropped instead of retried later",
-} as const;
-export type PersisterBrokenVariant = keyof typeof PERSISTER_BROKEN_VARIANTS;
 
 /** Gazette's persistInterval: the period of retry rounds. */
 export const PERSIST_INTERVAL_MS = 60_000;
@@ -51,7 +45,6 @@ export interface PersisterOptions {
   concurrency?: number;
   /** Stops the persister (besides the process's lifetime). */
   signal?: AbortSignal;
-  brokenVariant?: PersisterBrokenVariant;
 }
 
 export interface SpoolCompleteOptions {
@@ -177,12 +170,17 @@ export class Persister {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Seam: whether a spool whose round of attempts failed is retried a round interval later (always: it is persisted eventually). */
+  protected retriesFailedRound(): boolean {
+    return true;
+  }
+
   private async run(job: Job, primary: boolean): Promise<void> {
     try {
       if (!primary) await this.sleep(2 * this.roundIntervalMs);
       for (let round = 0; ; round++) {
         if (await this.attemptRound(job)) return;
-        if (this.options.brokenVariant === "gives-up") return;
+        if (!this.retriesFailedRound()) return;
         this.env.probe("gazette.broker.persist-round-failed");
         this.env.log.warn("persist round failed (will retry)", { journal: job.fragment.journal, begin: job.fragment.begin, round, nextInMs: this.roundIntervalMs });
         await this.sleep(this.roundIntervalMs);

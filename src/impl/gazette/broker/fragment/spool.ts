@@ -37,6 +37,9 @@
  * (CRC-32 per written chunk), and reads verify it, so that a corrupted read or
  * a lost write surfaces as a DiskError ("EIO", checksum) instead of serving
  * wrong bytes. Completed spools stay readable until dropped.
+ *
+ * Seams for test fixtures: a subclass overrides `extendsByDelta` (which
+ * proposals commit the delta) and `restoreSummer` (a discarded commit's SHA-1).
  */
 import { DiskError, type Crc32, type Disk, type FileHandle, type Hashes, type Sha1Hasher } from "../../../../sim/env.ts";
 import { AsyncLock } from "../../../common/async-lock.ts";
@@ -46,13 +49,6 @@ import type { Journal } from "../../protocol/journal-spec.ts";
 import { copyLabelSet, labelSetsEqual } from "../../protocol/labels.ts";
 import { ValidationError } from "../../protocol/validation.ts";
 import type { LocalContent, Registers, ReplicateRequest, ReplicateResponse } from "../types.ts";
-
-/** Deliberately broken spools (test fixtures, never set in real use). */
-export const SPOOL_BROKEN_VARIANTS = {
-  "commit-ignores-sum": "a proposal of the right extent commits the delta whatever its SHA-1 sum (a replica diverging in content goes unnoticed)",
-  "discard-keeps-sum": "discarding a pending commit restores the fragment but keeps the running SHA-1 of the discarded bytes (the next commit's sum is wrong)",
-} as const;
-export type SpoolBrokenVariant = keyof typeof SPOOL_BROKEN_VARIANTS;
 
 /** Applies waiting for their turn on one spool at most (content of one append is applied in order). */
 export const SPOOL_APPLY_WAITERS_MAX = 4096;
@@ -86,8 +82,6 @@ export interface SpoolOptions {
   /** Host wall time in ms (FirstAppendTime). */
   now: () => number;
   observer?: SpoolObserver;
-  /** Test fixture only (SPOOL_BROKEN_VARIANTS). */
-  brokenVariant?: SpoolBrokenVariant;
 }
 
 /** The state a pending commit replaced, to return to when it is discarded. */
@@ -312,10 +306,7 @@ export class Spool {
       this.fragment = pending.fragment;
       this.registers = pending.registers;
       this.firstAppendTimeMs = pending.firstAppendTimeMs;
-      if (this.options.brokenVariant !== "discard-keeps-sum") {
-        this.committedSummer = pending.summer;
-        this.summer = pending.summer.copy();
-      }
+      this.restoreSummer(pending.summer);
       this.deltaBytes = 0;
       this.content?.restore(pending.mark);
     } finally {
@@ -396,10 +387,15 @@ export class Spool {
     return { response: { status: "PROPOSAL_MISMATCH", fragment: { ...this.fragment }, registers: copyLabelSet(this.registers) }, ...rolled };
   }
 
-  private extendsByDelta(proposal: Fragment): boolean {
-    const next = this.next();
-    if (this.options.brokenVariant === "commit-ignores-sum") return fragmentsEqual({ ...next, sum: proposal.sum }, proposal);
-    return fragmentsEqual(next, proposal);
+  /** Seam: whether `proposal` commits the uncommitted delta: it equals the spool extended by it, SHA-1 sum included. */
+  protected extendsByDelta(proposal: Fragment): boolean {
+    return fragmentsEqual(this.next(), proposal);
+  }
+
+  /** Seam: a discarded pending commit returns the running SHA-1 to `summer`, its state at the commit before. */
+  protected restoreSummer(summer: Sha1Hasher): void {
+    this.committedSummer = summer;
+    this.summer = summer.copy();
   }
 
   /** Hands a fragment with content to the observer; drops a file that holds no committed content. */

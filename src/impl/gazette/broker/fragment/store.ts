@@ -19,7 +19,8 @@
  * Gazette's file store skips zero-length fragments; get still returns its bytes
  * and the reader's checks (store-client.ts, FragmentReader) catch the damage.
  *
- * Broken variant (test fixture): STORE_BROKEN_VARIANTS.
+ * Seam for test fixtures: FragmentStoreOptions.verify checks content against
+ * its fragment (DEFAULT_VERIFY_CONTENT: length and SHA-1).
  */
 import { DiskError, RpcError, type Disk, type Env, type Hashes, type RpcServer, type WireValue } from "../../../../sim/env.ts";
 import { assert } from "../../../common/assert.ts";
@@ -44,17 +45,18 @@ import {
 } from "./store-protocol.ts";
 import { FRAGMENT_STORE_PORT } from "./store-url.ts";
 
-/** Deliberately broken stores (test fixtures): each names what it breaks. */
-export const STORE_BROKEN_VARIANTS = {
-  "no-checksum": "put stores content without checking its length and SHA-1 against the fragment",
-} as const;
-export type StoreBrokenVariant = keyof typeof STORE_BROKEN_VARIANTS;
+/** Checks stored or uploaded content against its fragment, throwing a refusal (or ErrCorruptFragment) on a mismatch. */
+export type VerifyContent = (hash: Hashes, fragment: Fragment, stored: Uint8Array) => void;
+
+/** The store's check: the content decompresses to exactly the fragment's length and SHA-1 sum. */
+export const DEFAULT_VERIFY_CONTENT: VerifyContent = (hash, fragment, stored) => verifyContent(hash, fragment, stored);
 
 export interface FragmentStoreOptions {
   port?: number;
   /** Directory of the store's files on the host's disk. */
   root?: string;
-  brokenVariant?: StoreBrokenVariant;
+  /** Checks content against its fragment on put and on reading a copy back (a seam for test fixtures); default DEFAULT_VERIFY_CONTENT. */
+  verify?: VerifyContent;
   /** Told of each file put (created) and deleted, after it is durable (scenarios' checks; never needed to serve). */
   observer?: FragmentStoreObserver;
 }
@@ -87,7 +89,7 @@ const TEMPORARY_FILE = /\.tmp-[0-9]+$/;
 export function runFragmentStore(env: Env, options: FragmentStoreOptions = {}): FragmentStoreHost {
   const root = options.root ?? FRAGMENT_STORE_ROOT_DEFAULT;
   assert(root.startsWith("/") && !root.endsWith("/"), `fragment store root must be an absolute directory (${root})`);
-  const store = new StoreFiles(env, root, options.brokenVariant, options.observer);
+  const store = new StoreFiles(env, root, options.verify ?? DEFAULT_VERIFY_CONTENT, options.observer);
   const server = env.rpc.serve(options.port ?? FRAGMENT_STORE_PORT);
   server.unary(FRAGMENT_STORE_METHODS.put, (request) => refusing(env, "put", () => store.put(request)));
   server.unary(FRAGMENT_STORE_METHODS.list, (request) => refusing(env, "list", () => store.list(request)));
@@ -158,7 +160,7 @@ class StoreFiles {
   constructor(
     private readonly env: Env,
     private readonly root: string,
-    private readonly brokenVariant: StoreBrokenVariant | undefined,
+    private readonly verify: VerifyContent,
     private readonly observer: FragmentStoreObserver | undefined,
   ) {
     this.disk = env.disk;
@@ -170,7 +172,7 @@ class StoreFiles {
     if (content.length > FRAGMENT_STORE_PUT_BYTES_MAX) throw refusal("too large", `content of ${content.length} bytes exceeds ${FRAGMENT_STORE_PUT_BYTES_MAX}`);
     const contentPath = fragmentContentPath(fragment);
     if (path !== contentPath && !path.endsWith(`/${contentPath}`)) throw new ValidationError(`path ${path} does not name fragment ${contentPath}`);
-    if (this.brokenVariant !== "no-checksum") verifyContent(this.env.hash, fragment, content);
+    this.verify(this.env.hash, fragment, content);
     const response = await this.locked(path, async (): Promise<PutResponse> => {
       const diskPath = this.diskPath(path);
       const existing = await this.validCopy(diskPath, fragment);
@@ -306,9 +308,9 @@ class StoreFiles {
     const file = await this.disk.readFile(diskPath);
     const header = decodeHeader(file.subarray(0, STORE_FILE_HEADER_BYTES), file.length);
     let problem = typeof header === "string" ? header : undefined;
-    if (problem === undefined && this.brokenVariant !== "no-checksum") {
+    if (problem === undefined) {
       try {
-        verifyContent(this.env.hash, fragment, file.subarray(STORE_FILE_HEADER_BYTES));
+        this.verify(this.env.hash, fragment, file.subarray(STORE_FILE_HEADER_BYTES));
       } catch (error) {
         problem = error instanceof Error ? error.message : String(error);
       }
