@@ -4,6 +4,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import dst from "./src/lint/function-length.mjs";
 
 const ambientMessage = "Ambient nondeterminism: in src/impl, time, randomness, timers and I/O come only from the Env.";
 
@@ -48,7 +49,7 @@ export default tseslint.config(
               message: ambientMessage,
             },
             { regex: "^(memfs|seedrandom)$", message: "src/impl sees the disk and randomness only through the Env." },
-            { regex: "(^|/)sim/(?!env(\\.ts)?$)", message: "src/impl may import only the Env types from src/sim (src/sim/env.ts)." },
+            { regex: "(^|/)sim/(?!(env|assert)(\\.ts)?$)", message: "src/impl may import from src/sim only the Env types (src/sim/env.ts) and the one assert (src/sim/assert.ts)." },
           ],
         },
       ],
@@ -62,5 +63,12 @@ export default tseslint.config(
         { patterns: [{ regex: "(^|/)impl(/|$)", message: "src/sim never imports src/impl (DESIGN.md: the dependency goes the other way)." }] },
       ],
     },
+  },
+  {
+    // The function-length ratchet (src/lint/function-length.mjs); tests' describe blocks are exempt.
+    files: ["src/**/*.ts", "scenarios/**/*.ts", "bench/**/*.ts", "properties/**/_support/**/*.ts", "properties/**/_fixtures/**/*.ts"],
+    ignores: ["**/*.test.ts"],
+    plugins: { dst },
+    rules: { "dst/function-length": "error" },
   },
 );

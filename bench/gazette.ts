@@ -105,18 +105,7 @@ async function runBench(replication: number, measured: Measured): Promise<void> 
   const world = new World({ seed: 1, disks: createSimDisks() });
   const context = standaloneContext(world, 1);
   const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: "fragments", broker: { leaseTtlSeconds: 10 } });
-  world.addHost("admin", async (env) => {
-    const admin = client(env);
-    for (let attempt = 0; attempt < 1_000 && !state.applied; attempt++) {
-      try {
-        const response = await admin.apply({ changes: [{ expectModRevision: -1, upsert: scenarioJournalSpec(JOURNAL, cluster.storeUrl, { replication, length: 64 * 1024 }) }] });
-        state.applied = response.status === "OK";
-      } catch {
-        // Not serving yet.
-      }
-      if (!state.applied) await env.clock.sleep(100);
-    }
-  }).start();
+  world.addHost("admin", (env) => applyJournal(env, cluster.storeUrl, replication, state)).start();
   for (const writer of WRITERS) world.addHost(writer, write).start();
   world.addHost("reader", read).start();
   await world.scheduler.run({ untilTime: BENCH_VIRTUAL_MS_MAX, maxEvents: 5_000_000, predicate: () => state.readDone });
@@ -176,4 +165,18 @@ export async function benchGazette(): Promise<BenchSection> {
       `${WRITERS.length} writers x ${BYTES_PER_WRITER / mib} MiB in ${RECORD_BYTES} B records through AppendService (batched); replication 3 acknowledged ${(replicated.appendedBytes / mib).toFixed(1)} MiB in ${(replicated.appendVirtualMs / 1000).toFixed(2)} simulated s; 64 KiB fragments; the reader read ${(replicated.readBytes / mib).toFixed(1)} MiB back.`,
     ],
   };
+}
+
+/** Creates the bench's journal (retrying until the brokers serve), then sets `state.applied`. */
+async function applyJournal(env: Env, storeUrl: string, replication: number, state: { applied: boolean }): Promise<void> {
+  const admin = client(env);
+  for (let attempt = 0; attempt < 1_000 && !state.applied; attempt++) {
+    try {
+      const response = await admin.apply({ changes: [{ expectModRevision: -1, upsert: scenarioJournalSpec(JOURNAL, storeUrl, { replication, length: 64 * 1024 }) }] });
+      state.applied = response.status === "OK";
+    } catch {
+      // Not serving yet.
+    }
+    if (!state.applied) await env.clock.sleep(100);
+  }
 }

@@ -56,6 +56,24 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .showSuggestionAfterError(true)
     .version(versionText(), "-V, --version", "print the version (and the git commit, when this is a git checkout)");
 
+  const done = (code: number) => (exitCode = code);
+  addRunCommands(program, output, done);
+  addSearchCommands(program, output, done);
+  addFileCommands(program, output, done);
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    return handleError(error, output);
+  }
+}
+
+/** Sets the process's exit code from a command's result. */
+type Done = (code: number) => void;
+
+/** list, run, replay and sweep: the commands on scenarios by name and seed. */
+function addRunCommands(program: Command, output: Output, done: Done): void {
   program
     .command("list")
     .description("list the scenarios: name, then a one-line description")
@@ -82,7 +100,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--json", "print one JSON object instead of the summary", false)
     .option("--out <dir>", "where to write a counterexample file", ".")
     .action(async (name: string, options) => {
-      exitCode = await runCommand(requireScenario(name), options, output);
+      done(await runCommand(requireScenario(name), options, output));
     });
 
   program
@@ -92,7 +110,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--trace <out.jsonl>", "write the trace as JSON lines")
     .option("--json", "print one JSON object", false)
     .action(async (path: string, options) => {
-      exitCode = await replayCommand(path, options, output, requireScenario);
+      done(await replayCommand(path, options, output, requireScenario));
     });
 
   program
@@ -111,9 +129,12 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--no-progress", "no progress bar")
     .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
     .action(async (name: string, options) => {
-      exitCode = await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output);
+      done(await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output));
     });
+}
 
+/** variants and hunt: the commands that search for failures. */
+function addSearchCommands(program: Command, output: Output, done: Done): void {
   program
     .command("variants")
     .description("for every broken variant in the variant catalogue: the smallest seed its scenario's sweep catches it on; those no sweep reaches, with the property that catches them")
@@ -124,7 +145,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--out <results.jsonl>", "write one JSON line per catalogue entry")
     .option("--no-progress", "no progress bar")
     .action(async (options) => {
-      exitCode = await variantsCommand(options, output);
+      done(await variantsCommand(options, output));
     });
 
   program
@@ -140,9 +161,12 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--counterexamples <dir>", "where to write the failure's counterexample", ".")
     .option("--no-progress", "no progress line")
     .action(async (name: string, options) => {
-      exitCode = await huntCommand(name === "all" ? "all" : requireScenario(name), options, output);
+      done(await huntCommand(name === "all" ? "all" : requireScenario(name), options, output));
     });
+}
 
+/** shrink, view, export, merge and coverage: the commands on files a run or sweep wrote. */
+function addFileCommands(program: Command, output: Output, done: Done): void {
   program
     .command("shrink")
     .description("minimise a counterexample's fault plan, safety phase and workload, keeping the same failure")
@@ -150,7 +174,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--out <min.json>", "where to write the minimal counterexample (default: <input>.min.json)")
     .option("--max-runs <n>", "most scenario runs while shrinking (default 500)")
     .action(async (path: string, options) => {
-      exitCode = await shrinkCommand(path, options, output);
+      done(await shrinkCommand(path, options, output));
     });
 
   program
@@ -159,7 +183,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .argument("<input>", "a trace (.jsonl, from dst run --trace) or a counterexample (.json, replayed)")
     .requiredOption("-o, --output <run.html>", "the page to write")
     .action(async (input: string, options) => {
-      exitCode = await viewCommand(input, options, output);
+      done(await viewCommand(input, options, output));
     });
 
   program
@@ -169,7 +193,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .requiredOption("--format <name>", "output format: chrome")
     .option("-o, --output <file>", "the file to write (default, or -: standard output)")
     .action(async (input: string, options) => {
-      exitCode = await exportCommand(input, options, output);
+      done(await exportCommand(input, options, output));
     });
 
   program
@@ -179,7 +203,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .option("--out <merged.jsonl>", "write the merged runs as JSON lines")
     .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
     .action((paths: string[], options) => {
-      exitCode = mergeCommand(paths, options, output);
+      done(mergeCommand(paths, options, output));
     });
 
   program
@@ -188,15 +212,8 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     .argument("<results.jsonl...>", "sweep outputs")
     .option("--json", "print the report as JSON", false)
     .action((paths: string[], options) => {
-      exitCode = coverageCommand(paths, options, output);
+      done(coverageCommand(paths, options, output));
     });
-
-  try {
-    await program.parseAsync(argv, { from: "user" });
-    return exitCode;
-  } catch (error) {
-    return handleError(error, output);
-  }
 }
 
 /** `dst <package version>`, then the commit when known: what a bug report needs to name the code. */

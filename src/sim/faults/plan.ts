@@ -171,6 +171,11 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
       }
     }
   }
+  return parseKind(value, atMs, field, where);
+}
+
+/** The fields of an event of `value.kind` (the unknown ones already refused). */
+function parseKind(value: Record<string, unknown>, atMs: number, field: FieldReader, where: string): FaultEvent {
   switch (value.kind) {
     case "partition": {
       const groups = value.groups;

@@ -127,24 +127,12 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   storeClient.install(transports);
   const persistIntervalMs = options.persistIntervalMs ?? PERSIST_INTERVAL_MS;
   const persister = new parts.persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs });
-  const replicas = new Map<Journal, { replica: Replica; index: FragmentIndex; stop: AbortController }>();
+  const replicas: ReplicaEntries = new Map();
   const resolver = new parts.resolver(keyspace, id, (journal) => replicas.get(journal)?.replica);
   const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
   const transport = replicateOverRpc(env, endpointOf, options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {});
 
-  const service = new JournalService({
-    env,
-    resolve: (args) => resolver.resolve(args),
-    list: (request) => listJournals(keyspace, request, keyspace.header(id, emptyRoute()), { rules: parts.listApply }),
-    apply: (request) => applyJournals(etcd, keyspace, request, { processId: id, signal, rules: parts.listApply }),
-    transports,
-    port,
-    ...(options.callDeadlineMs !== undefined ? { callDeadlineMs: options.callDeadlineMs } : {}),
-    serveRead: parts.serveRead,
-  });
-  const server = env.rpc.serve(port);
-  serveJournal(server, service);
-  serveReplicate(server, (request, context) => service.replicate(request, context));
+  const server = serveBroker(env, { id, port, etcd, keyspace, resolver, transports, parts, signal, options });
 
   let announcement: Announcement;
   try {
@@ -156,6 +144,74 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   }
   void runAllocator(env, etcd, keyspace, id, { signal: AbortSignal.any([signal, announcement.lost]), rules: parts.allocation }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
 
+  const { reconcile, closeAll } = replicaSet({ env, id, keyspace, parts, persister, storeClient, transport, resolver, signal, persistIntervalMs, options, entries: replicas });
+  const unsubscribe = keyspace.onChange(reconcile);
+  reconcile();
+
+  let finish: (reason: string) => void = () => undefined;
+  const terminated = new Promise<string>((resolve) => {
+    finish = resolve;
+  });
+  const shutdown = (reason: string): void => {
+    if (stopping.signal.aborted) return;
+    unsubscribe();
+    closeAll();
+    server.close();
+    stopping.abort();
+    env.trace("gazette.broker.stopped", { reason });
+    finish(reason);
+  };
+  announcement.lost.addEventListener("abort", () => {
+    env.probe("gazette.broker.lease-lost");
+    shutdown("lease-lost");
+  });
+
+  return {
+    id,
+    keyspace,
+    get replicas() {
+      return new Map([...replicas].map(([journal, entry]) => [journal, entry.replica]));
+    },
+    storeClient,
+    terminated,
+    async stop() {
+      await announcement.revoke().catch(() => undefined);
+      shutdown("stopped");
+    },
+  };
+}
+
+/** The host of a member's endpoint ("sim://broker-1:8080" → "broker-1"). */
+export function endpointHost(endpoint: string): string {
+  return parseEndpoint(endpoint).host;
+}
+
+/** Each replica this broker runs, with its fragment index and what stops it. */
+type ReplicaEntries = Map<Journal, { replica: Replica; index: FragmentIndex; stop: AbortController }>;
+
+interface ReplicaSetDeps {
+  readonly env: Env;
+  readonly id: ProcessSpecId;
+  readonly keyspace: KeySpace;
+  readonly parts: BrokerParts;
+  readonly persister: Persister;
+  readonly storeClient: FragmentStoreClient;
+  readonly transport: ReturnType<typeof replicateOverRpc>;
+  readonly resolver: Resolver;
+  readonly signal: AbortSignal;
+  readonly persistIntervalMs: number;
+  readonly options: BrokerOptions;
+  /** Filled and emptied here; read by the broker's resolver. */
+  readonly entries: ReplicaEntries;
+}
+
+/**
+ * The broker's replicas: `reconcile` opens one for each journal the key space
+ * assigns to this broker (in journal order) and closes those no longer assigned;
+ * `closeAll` closes every one (at shutdown).
+ */
+function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void } {
+  const { env, id, keyspace, parts, persister, storeClient, transport, resolver, signal, persistIntervalMs, options, entries: replicas } = deps;
   const specOf = (journal: Journal): JournalSpec | undefined => keyspace.item(journal)?.spec;
   const isPrimary = (journal: Journal): boolean => {
     const route = keyspace.route(journal);
@@ -219,43 +275,40 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
     for (const journal of [...replicas.keys()]) if (!assigned.has(journal)) close(journal);
     for (const journal of [...assigned].sort()) if (!replicas.has(journal)) open(journal);
   };
-  const unsubscribe = keyspace.onChange(reconcile);
-  reconcile();
-
-  let finish: (reason: string) => void = () => undefined;
-  const terminated = new Promise<string>((resolve) => {
-    finish = resolve;
-  });
-  const shutdown = (reason: string): void => {
-    if (stopping.signal.aborted) return;
-    unsubscribe();
+  const closeAll = (): void => {
     for (const journal of [...replicas.keys()]) close(journal);
-    server.close();
-    stopping.abort();
-    env.trace("gazette.broker.stopped", { reason });
-    finish(reason);
   };
-  announcement.lost.addEventListener("abort", () => {
-    env.probe("gazette.broker.lease-lost");
-    shutdown("lease-lost");
-  });
-
-  return {
-    id,
-    keyspace,
-    get replicas() {
-      return new Map([...replicas].map(([journal, entry]) => [journal, entry.replica]));
-    },
-    storeClient,
-    terminated,
-    async stop() {
-      await announcement.revoke().catch(() => undefined);
-      shutdown("stopped");
-    },
-  };
+  return { reconcile, closeAll };
 }
 
-/** The host of a member's endpoint ("sim://broker-1:8080" → "broker-1"). */
-export function endpointHost(endpoint: string): string {
-  return parseEndpoint(endpoint).host;
+/** The broker's RPC server: the Journal service (List, Apply, Read, Append) and replication, on `port`. */
+function serveBroker(
+  env: Env,
+  deps: {
+    readonly id: ProcessSpecId;
+    readonly port: number;
+    readonly etcd: EtcdClient;
+    readonly keyspace: KeySpace;
+    readonly resolver: Resolver;
+    readonly transports: FragmentTransports;
+    readonly parts: BrokerParts;
+    readonly signal: AbortSignal;
+    readonly options: BrokerOptions;
+  },
+): ReturnType<Env["rpc"]["serve"]> {
+  const { id, port, etcd, keyspace, resolver, transports, parts, signal, options } = deps;
+  const service = new JournalService({
+    env,
+    resolve: (args) => resolver.resolve(args),
+    list: (request) => listJournals(keyspace, request, keyspace.header(id, emptyRoute()), { rules: parts.listApply }),
+    apply: (request) => applyJournals(etcd, keyspace, request, { processId: id, signal, rules: parts.listApply }),
+    transports,
+    port,
+    ...(options.callDeadlineMs !== undefined ? { callDeadlineMs: options.callDeadlineMs } : {}),
+    serveRead: parts.serveRead,
+  });
+  const server = env.rpc.serve(port);
+  serveJournal(server, service);
+  serveReplicate(server, (request, context) => service.replicate(request, context));
+  return server;
 }
