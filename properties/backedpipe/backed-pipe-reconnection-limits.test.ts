@@ -5,7 +5,7 @@
  * retry can fix, and refuses a backoff without a sleep.
  */
 import { describe, expect, it } from "vitest";
-import { BackedPipeAssertionError } from "../../src/impl/backedpipe/assert.ts";
+import { AssertionError } from "../../src/sim/assert.ts";
 import { BackedPipe } from "../../src/impl/backedpipe/backed-pipe.ts";
 import type { Reconnector } from "../../src/impl/backedpipe/backed-pipe.ts";
 import { ErrFutureSequence, ErrReconnectFailed, ErrReconnectionInProgress, ErrReconnectWriterFailed } from "../../src/impl/backedpipe/errors.ts";
@@ -89,6 +89,6 @@ describe("BackedPipe reconnection limits", () => {
 
   it("refuses a backoff without a sleep", () => {
     const network = new FakeNetwork();
-    expect(() => new BackedPipe({ reconnector: network.clientReconnector, reconnectBackoffMs: () => 5 })).toThrow(BackedPipeAssertionError);
+    expect(() => new BackedPipe({ reconnector: network.clientReconnector, reconnectBackoffMs: () => 5 })).toThrow(AssertionError);
   });
 });

@@ -10,7 +10,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BackedPipeAssertionError } from "../../src/impl/backedpipe/assert.ts";
+import { AssertionError } from "../../src/sim/assert.ts";
 import { ErrInsufficientBufferedData } from "../../src/impl/backedpipe/errors.ts";
 import { RingBuffer } from "../../src/impl/backedpipe/ring-buffer.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
@@ -97,10 +97,10 @@ describe("RingBuffer", () => {
   });
 
   it("refuses a capacity that is not a positive integer, and a negative read", () => {
-    expect(() => new RingBuffer(0)).toThrow(BackedPipeAssertionError);
-    expect(() => new RingBuffer(-3)).toThrow(BackedPipeAssertionError);
-    expect(() => new RingBuffer(1.5)).toThrow(BackedPipeAssertionError);
-    expect(() => new RingBuffer(2).readLast(-1)).toThrow(BackedPipeAssertionError);
+    expect(() => new RingBuffer(0)).toThrow(AssertionError);
+    expect(() => new RingBuffer(-3)).toThrow(AssertionError);
+    expect(() => new RingBuffer(1.5)).toThrow(AssertionError);
+    expect(() => new RingBuffer(2).readLast(-1)).toThrow(AssertionError);
   });
 
   it("reads zero bytes from an empty buffer, and nothing more", () => {

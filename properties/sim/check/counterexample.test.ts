@@ -11,7 +11,7 @@ import type { RegisterInput, RegisterOutput } from "../../../src/sim/check/model
 import { keyValueModel } from "../../../src/sim/check/models/key-value.ts";
 import type { KeyValueInput, KeyValueOutput } from "../../../src/sim/check/models/key-value.ts";
 import { historyToOperations } from "../../../src/sim/check/operation.ts";
-import { CheckerAssertionError } from "../../../src/sim/check/assert.ts";
+import { AssertionError } from "../../../src/sim/assert.ts";
 
 function registerRecorder(): HistoryRecorder<RegisterInput, RegisterOutput> {
   return new HistoryRecorder<RegisterInput, RegisterOutput>();
@@ -167,6 +167,6 @@ describe("limits", () => {
   });
 
   it("refuses a timeout without a clock", () => {
-    expect(() => checkLinearizability(casRegisterModel, contested(), { timeoutMs: 10 })).toThrow(CheckerAssertionError);
+    expect(() => checkLinearizability(casRegisterModel, contested(), { timeoutMs: 10 })).toThrow(AssertionError);
   });
 });

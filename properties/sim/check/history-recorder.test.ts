@@ -5,7 +5,7 @@
  * misuse throws.
  */
 import { describe, expect, it } from "vitest";
-import { CheckerAssertionError } from "../../../src/sim/check/assert.ts";
+import { AssertionError } from "../../../src/sim/assert.ts";
 import { HistoryRecorder } from "../../../src/sim/check/history-recorder.ts";
 import type { RegisterInput, RegisterOutput } from "../../../src/sim/check/models/cas-register.ts";
 import { historyToOperations } from "../../../src/sim/check/operation.ts";
@@ -33,7 +33,7 @@ describe("HistoryRecorder", () => {
   it("refuses misuse", () => {
     const recorder = new HistoryRecorder<RegisterInput, RegisterOutput>();
     const handle = recorder.invoke(0, read, 10);
-    expect(() => recorder.invoke(0, read, 10)).toThrow(CheckerAssertionError);
+    expect(() => recorder.invoke(0, read, 10)).toThrow(AssertionError);
     expect(() => recorder.ok(handle, 1, 9)).toThrow(/time went backwards/);
     recorder.ok(handle, 1, 10);
     expect(() => recorder.fail(handle, 11)).toThrow(/not open/);

@@ -23,7 +23,7 @@
  * starts a reconnection right behind it, as `forceReconnect()` called after
  * `write()` does (a reconnection of the pipe's own, reported like one after a failure).
  */
-import { assert, assertCount } from "./assert.ts";
+import { assert, assertCount } from "../../sim/assert.ts";
 import { BackedReader } from "./backed-reader.ts";
 import { BackedWriter } from "./backed-writer.ts";
 import type { BackedWriterOptions } from "./backed-writer.ts";

@@ -18,7 +18,7 @@
  * is replaced is abandoned and whatever it later yields is discarded: the peer
  * replays those bytes from the sequence number handed over at reconnect.
  */
-import { assert, assertCount } from "./assert.ts";
+import { assert, assertCount } from "../../sim/assert.ts";
 import { ConnectionSlot } from "./connection-slot.ts";
 import type { SlotLease } from "./connection-slot.ts";
 import { startOperation } from "./connection.ts";

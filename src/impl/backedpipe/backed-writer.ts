@@ -35,7 +35,7 @@
  * Buggify point "backedpipe.short-ring-buffer-read": the replay is read from the
  * ring buffer and written in two parts, a short one first.
  */
-import { assert, assertCount } from "./assert.ts";
+import { assert, assertCount } from "../../sim/assert.ts";
 import { ConnectionSlot } from "./connection-slot.ts";
 import type { SlotLease, SlotOutcome } from "./connection-slot.ts";
 import { startOperation } from "./connection.ts";

@@ -14,7 +14,7 @@
  * Bounded: the slot holds one abandon callback per operation in flight, and a
  * blocked waiter holds one promise; nothing accumulates on a stable connection.
  */
-import { assert, assertCount } from "./assert.ts";
+import { assert, assertCount } from "../../sim/assert.ts";
 import { Broadcast } from "./broadcast.ts";
 
 /** How an operation on the slot's connection ended. */

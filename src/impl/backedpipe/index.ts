@@ -11,7 +11,7 @@ export { BackedWriter } from "./backed-writer.ts";
 export type { BackedWriterOptions } from "./backed-writer.ts";
 export { RingBuffer } from "./ring-buffer.ts";
 export type { PipeConnection, ReadableConnection, WritableConnection } from "./connection.ts";
-export { BackedPipeAssertionError } from "./assert.ts";
+export { AssertionError } from "../../sim/assert.ts";
 export {
   BackedPipeError,
   ErrConnectionEnded,

@@ -4,7 +4,7 @@
  * than the capacity keeps only its last `capacity` bytes. Not shared between
  * concurrent owners: the BackedWriter that owns it serialises its use.
  */
-import { assert, assertCount } from "./assert.ts";
+import { assert, assertCount } from "../../sim/assert.ts";
 import { ErrInsufficientBufferedData } from "./errors.ts";
 
 export class RingBuffer {

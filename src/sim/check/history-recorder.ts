@@ -4,7 +4,7 @@
  * a clock. Misuse (completing an operation twice, a process with two operations
  * open at once, time going backwards) is a programmer error and throws.
  */
-import { assert } from "./assert.ts";
+import { assert } from "../assert.ts";
 import type { History, HistoryEvent, OperationInput, ProcessId } from "./history.ts";
 
 /** Identifies an operation in flight; returned by `invoke`, passed to `ok`, `fail` or `info`. */

@@ -4,7 +4,7 @@
  * with Lowe's cache, per partition). Also the parsers and loader of the
  * reference histories in ../shared/data.
  */
-export { assert, CheckerAssertionError } from "./assert.ts";
+export { assert, AssertionError } from "../assert.ts";
 export type { Counterexample, BlockedOperation } from "./counterexample.ts";
 export { formatCounterexample } from "./counterexample.ts";
 export { combineHashes, continueStringHash, hashNumber, hashString, mixInteger } from "./hash.ts";

@@ -7,7 +7,7 @@
  * optionally a timeout measured on a clock the caller injects. Running out gives
  * the verdict "unknown", never a hang and never a guess.
  */
-import { assert } from "./assert.ts";
+import { assert } from "../assert.ts";
 import { buildCounterexample } from "./counterexample.ts";
 import type { Counterexample } from "./counterexample.ts";
 import type { OperationInput } from "./history.ts";

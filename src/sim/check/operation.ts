@@ -7,7 +7,7 @@
  * return position is +Infinity and their output is undefined, so a model must
  * accept any output for them.
  */
-import { assert } from "./assert.ts";
+import { assert } from "../assert.ts";
 import type { History, OperationInput, ProcessId } from "./history.ts";
 
 /** An operation as the linearizability checker sees it. */

@@ -11,7 +11,7 @@
  * Invariant: every byte of the chunks at or past `length` is zero (truncation zeroes
  * what it cuts off), so extending never has to clear anything.
  */
-import assert from "node:assert/strict";
+import { assert } from "../assert.ts";
 
 /** Bytes per chunk (a power of two). */
 const CHUNK_BYTES = 64 * 1024;

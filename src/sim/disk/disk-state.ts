@@ -11,7 +11,7 @@
  * changing nothing when it fails. Node identity comes from memfs inode numbers
  * mapped to identities when a node is created, because memfs reuses inode numbers.
  */
-import assert from "node:assert/strict";
+import { assert, assertEqual } from "../assert.ts";
 import { Volume } from "memfs";
 import { DiskError } from "../env.ts";
 import type { FileStat, OpenOptions } from "../env.ts";
@@ -119,7 +119,7 @@ export class DiskState {
     const result = new Uint8Array(available);
     if (available === 0) return result;
     const count = callMemfs("read", file.path, () => this.volume.readSync(file.fd, result, 0, available, position));
-    assert.equal(count, available, `read ${file.path}: short read from memfs`);
+    assertEqual(count, available, `read ${file.path}: short read from memfs`);
     return result;
   }
 
@@ -137,7 +137,7 @@ export class DiskState {
     const copy = data.slice();
     callMemfs("write", file.path, () => this.volume.writeSync(file.fd, copy, 0, copy.length, position));
     this.setSize(record, Math.max(record.sizeBytes, position + copy.length));
-    assert.equal(this.fileSize(file), record.sizeBytes, `write ${file.path}: size bookkeeping diverged from memfs`);
+    assertEqual(this.fileSize(file), record.sizeBytes, `write ${file.path}: size bookkeeping diverged from memfs`);
     this.model.recordWrite(record, { kind: "write", position, data: copy });
   }
 
@@ -174,7 +174,7 @@ export class DiskState {
     const record = this.existingFile("readFile", path);
     const content = callMemfs("readFile", path, () => this.volume.readFileSync(path));
     assert(typeof content !== "string", "readFileSync returned a string");
-    assert.equal(content.length, record.sizeBytes, `readFile ${path}: size bookkeeping diverged from memfs`);
+    assertEqual(content.length, record.sizeBytes, `readFile ${path}: size bookkeeping diverged from memfs`);
     return new Uint8Array(content);
   }
 
@@ -376,7 +376,7 @@ export class DiskState {
 
   private openRecord(operation: string, file: OpenFile): FileRecord {
     if (file.closed) throw new DiskError("EBADF", operation, file.path, "file handle is closed");
-    assert.equal(file.epoch, this.epoch, `${operation} ${file.path}: file handle from before a crash`);
+    assertEqual(file.epoch, this.epoch, `${operation} ${file.path}: file handle from before a crash`);
     const record = this.model.file(file.identity);
     assert(record.openCount > 0, `${operation} ${file.path}: open handle on a file with no opens`);
     return record;

@@ -12,7 +12,7 @@
  * A node reachable through durable entries by two paths comes back once: files as
  * hard links; directories at the first path in breadth-first name order only.
  */
-import assert from "node:assert/strict";
+import { assert, assertEqual } from "../assert.ts";
 import { ByteImage } from "./byte-image.ts";
 import { joinPath, ROOT_PATH } from "./disk-path.ts";
 import {
@@ -157,7 +157,7 @@ export class DurabilityModel {
     for (const write of file.pending) applyPendingWrite(file.durable, write);
     file.pending = [];
     file.pendingBytes = 0;
-    assert.equal(file.durable.length, file.sizeBytes, `file ${file.identity}: durable length differs from live size after sync`);
+    assertEqual(file.durable.length, file.sizeBytes, `file ${file.identity}: durable length differs from live size after sync`);
   }
 
   /** Makes a directory's entries durable: `entries` are its live entries, name to identity. */

@@ -5,7 +5,7 @@
  * content; with torn writes it may keep a prefix of its pending writes, applied in
  * order, the last one possibly cut at a 512-byte sector boundary. Nothing else survives.
  */
-import assert from "node:assert/strict";
+import { assert } from "../assert.ts";
 import type { ByteImage } from "./byte-image.ts";
 import type { Random } from "../random.ts";
 

@@ -4,7 +4,7 @@
  * Faults injected: none here; the plan already says what a crash kept (see
  * durability-model.ts). The rebuilt volume shares nothing with the one before the crash.
  */
-import assert from "node:assert/strict";
+import { assert } from "../assert.ts";
 import { Volume } from "memfs";
 import { joinPath, ROOT_PATH } from "./disk-path.ts";
 import { callMemfs } from "./memfs-calls.ts";

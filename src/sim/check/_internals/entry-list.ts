@@ -8,7 +8,7 @@
  * 1..2n are the calls and returns. At equal positions calls sort first (the two
  * operations are then treated as concurrent, the permissive reading).
  */
-import { assert } from "../assert.ts";
+import { assert } from "../../assert.ts";
 
 /** Marks a return entry in `match`. */
 export const isReturnEntry = -1;

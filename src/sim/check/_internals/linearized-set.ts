@@ -4,7 +4,7 @@
  * has a fixed pseudo-random 32-bit key, and the hash is the XOR of the keys of
  * the members, so `add` and `remove` update it in O(1).
  */
-import { assert, CheckerAssertionError } from "../assert.ts";
+import { assert, AssertionError } from "../../assert.ts";
 import { mixInteger } from "../hash.ts";
 
 /** A set of operation slots with an O(1)-maintained Zobrist hash. */
@@ -36,14 +36,14 @@ export class LinearizedSet {
   }
 
   add(slot: number): void {
-    if (this.has(slot)) throw new CheckerAssertionError(`slot ${slot} is already linearized`);
+    if (this.has(slot)) throw new AssertionError(`slot ${slot} is already linearized`);
     this.words[slot >>> 5] = (this.words[slot >>> 5] as number) | (1 << (slot & 31));
     this.currentHash ^= this.keys[slot] as number;
     this.currentSize++;
   }
 
   remove(slot: number): void {
-    if (!this.has(slot)) throw new CheckerAssertionError(`slot ${slot} is not linearized`);
+    if (!this.has(slot)) throw new AssertionError(`slot ${slot} is not linearized`);
     this.words[slot >>> 5] = (this.words[slot >>> 5] as number) & ~(1 << (slot & 31));
     this.currentHash ^= this.keys[slot] as number;
     this.currentSize--;

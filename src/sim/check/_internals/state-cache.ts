@@ -9,7 +9,7 @@
  *
  * Its size is bounded by the caller's step budget: each step adds at most one pair.
  */
-import { assert } from "../assert.ts";
+import { assert } from "../../assert.ts";
 import { combineHashes } from "../hash.ts";
 import type { LinearizedSet } from "./linearized-set.ts";
 

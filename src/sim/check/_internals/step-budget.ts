@@ -3,7 +3,7 @@
  * search has a maximum number of steps, and optionally a deadline read from a
  * clock the caller injects (nothing in src/sim/check reads real time itself).
  */
-import { assert } from "../assert.ts";
+import { assert } from "../../assert.ts";
 
 /** How often (in steps) the injected clock is read. */
 const clockCheckIntervalSteps = 4096;

@@ -13,7 +13,7 @@
  * lost with a connection that fails (they carry no answer to fail).
  */
 import { RpcError } from "../../env.ts";
-import { assert } from "./assert.ts";
+import { assert } from "../../assert.ts";
 import { describeError } from "./errors.ts";
 import type { FrameChannel, FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import type { ReadEnd } from "./frame-reader.ts";

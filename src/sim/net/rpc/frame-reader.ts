@@ -9,7 +9,7 @@
  * malformed, never thrown. Buffered bytes never exceed one frame plus one chunk.
  */
 import type { Connection } from "../../env.ts";
-import { assert } from "./assert.ts";
+import { assert } from "../../assert.ts";
 import { decodeFrame, frameBodyLength, type DecodedFrame, type Frame } from "./frame.ts";
 import { RPC_FRAME_BYTES_MAX, RPC_FRAME_HEADER_BYTES } from "./limits.ts";
 

@@ -17,7 +17,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { RpcErrorCode, WireValue } from "../../env.ts";
-import { assert } from "./assert.ts";
+import { assert } from "../../assert.ts";
 import {
   RPC_FRAME_BYTES_MAX,
   RPC_FRAME_HEADER_BYTES,

@@ -11,7 +11,7 @@
  * escape into the server.
  */
 import { RpcError, type Clock, type NotificationHandler, type RpcContext, type StreamHandler, type Timer, type UnaryHandler, type WireValue } from "../../env.ts";
-import { assert } from "./assert.ts";
+import { assert } from "../../assert.ts";
 import { describeError, errorFrameFor } from "./errors.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
 import type { RequestFrame, ServerFrame } from "./frame.ts";

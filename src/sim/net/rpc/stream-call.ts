@@ -11,7 +11,7 @@
  * buffer here never holds more than a window.
  */
 import { RpcError, type Clock, type Timer, type WireValue } from "../../env.ts";
-import { assert } from "./assert.ts";
+import { assert } from "../../assert.ts";
 import { describeCall, type CallSetup } from "./call-setup.ts";
 import type { ClientConnection, PendingCall } from "./client-connection.ts";
 import type { ClientPool } from "./client-pool.ts";
