@@ -3,7 +3,7 @@
  * milliseconds; the core counts ticks of `tickIntervalMs`.
  */
 import { assert } from "../../common/assert.ts";
-import type { BrokenVariant, ServerId } from "../core/index.ts";
+import type { CoreRules, ServerId } from "../core/index.ts";
 import type { Fsm } from "./fsm.ts";
 import type { RaftObserver } from "./observer.ts";
 
@@ -39,8 +39,8 @@ export interface RaftNodeOptions {
   readonly maxPendingApplies?: number;
   /** Told what the node does as it does it (observer.ts), for checkers of a whole cluster. */
   readonly observer?: RaftObserver;
-  /** Test fixture: a deliberately broken core (core/options.ts). Never set in real use. */
-  readonly brokenVariant?: BrokenVariant;
+  /** The core's rules (core/rules.ts): a seam for test fixtures. Default DEFAULT_CORE_RULES. */
+  readonly rules?: CoreRules;
   /** Test fixture: a deliberately broken node (BROKEN_NODE_VARIANTS). Never set in real use. */
   readonly brokenNodeVariant?: BrokenNodeVariant;
 }
@@ -72,7 +72,7 @@ export interface ResolvedNodeOptions {
   readonly preVote: boolean;
   readonly maxPendingApplies: number;
   readonly observer: RaftObserver | undefined;
-  readonly brokenVariant: BrokenVariant | undefined;
+  readonly rules: CoreRules | undefined;
   readonly brokenNodeVariant: BrokenNodeVariant | undefined;
 }
 
@@ -110,7 +110,7 @@ export function resolveNodeOptions(options: RaftNodeOptions): ResolvedNodeOption
     preVote: options.preVote ?? true,
     maxPendingApplies: options.maxPendingApplies ?? DEFAULT_MAX_PENDING_APPLIES,
     observer: options.observer,
-    brokenVariant: options.brokenVariant,
+    rules: options.rules,
     brokenNodeVariant: options.brokenNodeVariant,
   };
   assert(resolved.tickIntervalMs > 0 && Number.isFinite(resolved.tickIntervalMs), "tickIntervalMs must be positive");

@@ -121,7 +121,7 @@ export class RaftNode {
       maxEntriesPerAppend: resolved.maxEntriesPerAppend,
       maxInflightAppends: resolved.maxInflightAppends,
       preVote: resolved.preVote,
-      ...(resolved.brokenVariant !== undefined ? { brokenVariant: resolved.brokenVariant } : {}),
+      rules: resolved.rules,
     }, storage.restore);
     const node = new RaftNode(env, resolved, storage, core);
     resolved.observer?.restored(storage.restore.logBase, storage.restore.entries);
