@@ -15,7 +15,7 @@ export const PENDING_PLUMBING = "gazette/etcd plumbing";
 /** The components whose broken variants the catalogue lists, and the file that names each set. */
 export const VARIANT_COMPONENTS = {
   "raft-core": { system: "raft", definedIn: "scenarios/raft-kv/variants.ts (BROKEN_VARIANTS, through the core's rules)" },
-  "raft-node": { system: "raft", definedIn: "src/impl/raft/node/node-options.ts (BROKEN_NODE_VARIANTS)" },
+  "raft-node": { system: "raft", definedIn: "scenarios/raft-kv/variants.ts (BROKEN_NODE_VARIANTS, RaftNode subclasses)" },
   "dqlite-leader": { system: "dqlite", definedIn: "src/impl/dqlite/leader/methods.ts (DQLITE_LEADER_BROKEN_VARIANTS)" },
   "dqlite-fsm": { system: "dqlite", definedIn: "src/impl/dqlite/fsm/fsm.ts (DQLITE_FSM_BROKEN_VARIANTS)" },
   "dqlite-database-files": { system: "dqlite", definedIn: "src/impl/dqlite/wal/database-files.ts (DATABASE_FILES_BROKEN_VARIANTS)" },

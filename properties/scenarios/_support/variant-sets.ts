@@ -12,7 +12,7 @@ import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
 import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
-import { BROKEN_VARIANTS } from "../../../scenarios/raft-kv/variants.ts";
+import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../scenarios/raft-kv/variants.ts";
 import {
   ALLOCATOR_BROKEN_VARIANTS,
   INDEX_BROKEN_VARIANTS,
@@ -26,7 +26,6 @@ import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
 import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, DQLITE_LEADER_BROKEN_VARIANTS } from "../../../src/impl/dqlite/index.ts";
 import { LESSOR_BROKEN_VARIANTS, STORE_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS } from "../../../src/impl/etcd/index.ts";
 import { SERVER_BROKEN_VARIANTS } from "../../../src/impl/etcd/server/server.ts";
-import { BROKEN_NODE_VARIANTS } from "../../../src/impl/raft/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
 import {
@@ -87,7 +86,7 @@ const GAZETTE_CLIENT_FIXTURES = "properties/gazette/_fixtures/broken-client.ts";
 /** Every variant set declared in src/impl, scenarios/ and the properties' fixtures. */
 export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   { component: "raft-core", file: "scenarios/raft-kv/variants.ts", declaration: "BROKEN_VARIANTS", names: keys(BROKEN_VARIANTS) },
-  { component: "raft-node", file: "src/impl/raft/node/node-options.ts", declaration: "BROKEN_NODE_VARIANTS", names: keys(BROKEN_NODE_VARIANTS) },
+  { component: "raft-node", file: "scenarios/raft-kv/variants.ts", declaration: "BROKEN_NODE_VARIANTS", names: keys(BROKEN_NODE_VARIANTS) },
   { component: "dqlite-leader", file: "src/impl/dqlite/leader/methods.ts", declaration: "DQLITE_LEADER_BROKEN_VARIANTS", names: keys(DQLITE_LEADER_BROKEN_VARIANTS) },
   { component: "dqlite-fsm", file: "src/impl/dqlite/fsm/fsm.ts", declaration: "DQLITE_FSM_BROKEN_VARIANTS", names: keys(DQLITE_FSM_BROKEN_VARIANTS) },
   { component: "dqlite-database-files", file: "src/impl/dqlite/wal/database-files.ts", declaration: "DATABASE_FILES_BROKEN_VARIANTS", names: keys(DATABASE_FILES_BROKEN_VARIANTS) },

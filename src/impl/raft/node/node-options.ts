@@ -6,6 +6,7 @@ import { assert } from "../../common/assert.ts";
 import type { CoreRules, ServerId } from "../core/index.ts";
 import type { Fsm } from "./fsm.ts";
 import type { RaftObserver } from "./observer.ts";
+import type { RaftNode, RaftNodeParts } from "./raft-node.ts";
 
 /** Options of `RaftNode.start`; only `fsm` is required. */
 export interface RaftNodeOptions {
@@ -41,19 +42,9 @@ export interface RaftNodeOptions {
   readonly observer?: RaftObserver;
   /** The core's rules (core/rules.ts): a seam for test fixtures. Default DEFAULT_CORE_RULES. */
   readonly rules?: CoreRules;
-  /** Test fixture: a deliberately broken node (BROKEN_NODE_VARIANTS). Never set in real use. */
-  readonly brokenNodeVariant?: BrokenNodeVariant;
+  /** Builds the node from its parts (a seam for test fixtures: a subclass that breaks one step, raft-node.ts). Default: a RaftNode. */
+  readonly createNode?: (parts: RaftNodeParts) => RaftNode;
 }
-
-/** Deliberately broken variants of the node (test fixtures). */
-export const BROKEN_NODE_VARIANTS = {
-  "ack-before-fsync": "votes and acknowledgements leave before the hard state and entries they promise are durable",
-  "apply-on-step-down": "a leader that loses leadership applies its own uncommitted entries to its FSM (breaks state machine safety: a write of unknown outcome may be applied on that server only)",
-  "ignore-install-snapshot-state": "a follower that installs a leader's snapshot keeps its own FSM state instead of restoring the snapshot's (breaks snapshot catch-up: its state diverges)",
-  "no-snapshot-retry": "a snapshot the FSM refused is asked for again only when the next entry applies, not at the next tick (a dqlite leader, whose own commit is always in flight then, never snapshots)",
-} as const;
-
-export type BrokenNodeVariant = keyof typeof BROKEN_NODE_VARIANTS;
 
 /** RaftNodeOptions with every default filled in. */
 export interface ResolvedNodeOptions {
@@ -73,7 +64,7 @@ export interface ResolvedNodeOptions {
   readonly maxPendingApplies: number;
   readonly observer: RaftObserver | undefined;
   readonly rules: CoreRules | undefined;
-  readonly brokenNodeVariant: BrokenNodeVariant | undefined;
+  readonly createNode: ((parts: RaftNodeParts) => RaftNode) | undefined;
 }
 
 export const DEFAULT_RAFT_PORT = 7100;
@@ -111,7 +102,7 @@ export function resolveNodeOptions(options: RaftNodeOptions): ResolvedNodeOption
     maxPendingApplies: options.maxPendingApplies ?? DEFAULT_MAX_PENDING_APPLIES,
     observer: options.observer,
     rules: options.rules,
-    brokenNodeVariant: options.brokenNodeVariant,
+    createNode: options.createNode,
   };
   assert(resolved.tickIntervalMs > 0 && Number.isFinite(resolved.tickIntervalMs), "tickIntervalMs must be positive");
   assert(resolved.messageDeadlineMs > 0, "messageDeadlineMs must be positive");
