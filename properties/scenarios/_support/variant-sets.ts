@@ -12,6 +12,7 @@ import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
 import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
+import { LESSOR_BROKEN_VARIANTS, SERVER_BROKEN_VARIANTS, STORE_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS } from "../../../scenarios/etcd/variants.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../scenarios/raft-kv/variants.ts";
 import {
   ALLOCATOR_BROKEN_VARIANTS,
@@ -24,8 +25,6 @@ import {
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
 import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
 import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, DQLITE_LEADER_BROKEN_VARIANTS } from "../../../src/impl/dqlite/index.ts";
-import { LESSOR_BROKEN_VARIANTS, STORE_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS } from "../../../src/impl/etcd/index.ts";
-import { SERVER_BROKEN_VARIANTS } from "../../../src/impl/etcd/server/server.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
 import {
@@ -102,14 +101,14 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   { component: "backedpipe", file: "scenarios/backedpipe/variants.ts", declaration: "PIPE_BROKEN_VARIANTS", names: keys(PIPE_BROKEN_VARIANTS) },
   {
     component: "etcd-server",
-    file: "src/impl/etcd/server/server.ts",
+    file: "scenarios/etcd/variants.ts",
     declaration: "SERVER_BROKEN_VARIANTS",
     // The server's set also names its lessor's and store's variants, catalogued under those components.
     names: () => Object.keys(SERVER_BROKEN_VARIANTS).filter((name) => !(name in LESSOR_BROKEN_VARIANTS) && !(name in STORE_BROKEN_VARIANTS)),
   },
-  { component: "etcd-lessor", file: "src/impl/etcd/server/lessor.ts", declaration: "LESSOR_BROKEN_VARIANTS", names: keys(LESSOR_BROKEN_VARIANTS) },
-  { component: "etcd-mvcc", file: "src/impl/etcd/mvcc/store.ts", declaration: "STORE_BROKEN_VARIANTS", names: keys(STORE_BROKEN_VARIANTS) },
-  { component: "etcd-watch", file: "src/impl/etcd/client/watch.ts", declaration: "WATCH_BROKEN_VARIANTS", names: keys(WATCH_BROKEN_VARIANTS) },
+  { component: "etcd-lessor", file: "scenarios/etcd/variants.ts", declaration: "LESSOR_BROKEN_VARIANTS", names: keys(LESSOR_BROKEN_VARIANTS) },
+  { component: "etcd-mvcc", file: "scenarios/etcd/variants.ts", declaration: "STORE_BROKEN_VARIANTS", names: keys(STORE_BROKEN_VARIANTS) },
+  { component: "etcd-watch", file: "scenarios/etcd/variants.ts", declaration: "WATCH_BROKEN_VARIANTS", names: keys(WATCH_BROKEN_VARIANTS) },
   { component: "gazette-allocator", file: GAZETTE_BROKER_VARIANTS, declaration: "ALLOCATOR_BROKEN_VARIANTS", names: keys(ALLOCATOR_BROKEN_VARIANTS) },
   { component: "gazette-announce", file: GAZETTE_BROKER_FIXTURES, declaration: "ANNOUNCE_BROKEN_VARIANTS", names: keys(ANNOUNCE_BROKEN_VARIANTS) },
   { component: "gazette-keyspace", file: GAZETTE_BROKER_FIXTURES, declaration: "KEYSPACE_BROKEN_VARIANTS", names: keys(KEYSPACE_BROKEN_VARIANTS) },
