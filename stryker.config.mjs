@@ -17,7 +17,7 @@ const modules = {
   "raft-core-requests": { mutate: ["src/impl/raft/core/{follower,leader-requests}.ts"], suite: RAFT_SUITE },
   "raft-core-replication": { mutate: ["src/impl/raft/core/{replication,progress,ready}.ts"], suite: RAFT_SUITE },
   "raft-core-log": { mutate: ["src/impl/raft/core/{raft-log,log-changes,core-state}.ts"], suite: RAFT_SUITE },
-  "raft-core-driver": { mutate: ["src/impl/raft/core/{raft-core,messages,options,types}.ts"], suite: RAFT_SUITE },
+  "raft-core-driver": { mutate: ["src/impl/raft/core/{raft-core,messages,options,rules,types}.ts"], suite: RAFT_SUITE },
   "dqlite-fsm": { mutate: ["src/impl/dqlite/fsm/fsm.ts", "src/impl/dqlite/fsm/transaction.ts"], suite: ["properties/dqlite/**/*.test.ts"] },
   "bmdb-backoff": { mutate: ["src/impl/bmdb/backoff.ts"], suite: ["properties/bmdb/**/*.test.ts"] },
   "gazette-reader": { mutate: ["src/impl/gazette/client/reader.ts"], suite: ["properties/gazette/client/**/*.test.ts"] },

@@ -21,9 +21,9 @@ import {
   MAX_TXN_OPS,
   Ops,
   refusalOf,
-  type ServerBrokenVariant,
   type WatchResponse,
 } from "../../src/impl/etcd/index.ts";
+import type { ServerBrokenVariant } from "../../scenarios/etcd/variants.ts";
 import { RpcError, type Env } from "../../src/sim/env.ts";
 import { runScenario, type Scenario } from "../../src/sim/runner.ts";
 import { ETCD_SCENARIO_BASE, startEtcdCluster } from "../../scenarios/etcd/cluster.ts";

@@ -16,14 +16,14 @@ import {
   decodeSnapshot,
   encodeSnapshot,
   EtcdError,
-  MvccStore,
   prefixEnd,
   toBytes,
   type HeaderOf,
   type KeyValue,
-  type StoreBrokenVariant,
+  type MvccStore,
   type WatchEvent,
 } from "../../src/impl/etcd/index.ts";
+import { createStore, type StoreBrokenVariant } from "../../scenarios/etcd/variants.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { MvccModel, type ModelError, type ModelKv } from "./_support/mvcc-model.ts";
 
@@ -232,7 +232,7 @@ class RevokeCommand implements fc.Command<MvccModel, Real> {
 class SnapshotCommand implements fc.Command<MvccModel, Real> {
   check = () => true;
   run(model: MvccModel, real: Real): void {
-    const store = new MvccStore(real.variant);
+    const store = createStore(real.variant);
     store.load(decodeSnapshot(encodeSnapshot(real.store.state())));
     real.store = store;
     for (const [id, ttl] of model.leases) check(store.lease(id)?.ttl === ttl, `lease ${id} lost in the snapshot`);
@@ -257,7 +257,7 @@ const commands = [
 
 function storeProperty(variant: StoreBrokenVariant | undefined) {
   return fc.property(fc.commands(commands, { size: "+1" }), (sequence) => {
-    fc.modelRun(() => ({ model: new MvccModel(), real: { store: new MvccStore(variant), variant } }), sequence);
+    fc.modelRun(() => ({ model: new MvccModel(), real: { store: createStore(variant), variant } }), sequence);
   });
 }
 

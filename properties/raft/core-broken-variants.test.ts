@@ -1,6 +1,6 @@
 /**
  * Each invariant of core-safety.test.ts is shown to catch a bug: on a deliberately
- * broken variant of the core (src/impl/raft/core/options.ts, BROKEN_VARIANTS) or of
+ * broken variant of the core (scenarios/raft-kv/variants.ts, BROKEN_VARIANTS) or of
  * its driver (acknowledging before the fsync), the same property, checking only
  * that invariant, fails (`fc.check(...).failed === true`). A core assertion that
  * fires first does not count: the property fails only through the invariant.
@@ -12,7 +12,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { BrokenVariant } from "../../src/impl/raft/core/index.ts";
+import type { BrokenVariant } from "../../scenarios/raft-kv/variants.ts";
 import { seedFromName } from "../_support/fast-check.ts";
 import { INVARIANTS, type InvariantName } from "./_support/invariants.ts";
 import { runSchedule, scheduleArbitrary, type RunOptions } from "./_support/schedules.ts";

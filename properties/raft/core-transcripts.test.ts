@@ -14,7 +14,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { BrokenVariant } from "../../src/impl/raft/core/index.ts";
+import { withVariant, type BrokenVariant } from "../../scenarios/raft-kv/variants.ts";
 import { silentOnHeartbeat } from "./_fixtures/broken-progress.ts";
 import type { CoreTuning } from "./_support/core-cluster.ts";
 import {
@@ -85,12 +85,11 @@ type Variant = BrokenVariant | "SilentOnHeartbeatProgress";
 
 /**
  * The one place that knows how a broken variant enters the cores: the core's
- * `brokenVariant` option, or the Progress fixture through `createProgress`. (If the
- * variants become injected seams, only this changes.)
+ * `rules` seam (withVariant), or the Progress fixture through `createProgress`.
  */
 function variantCore(variant: Variant): CoreTuning {
   if (variant === "SilentOnHeartbeatProgress") return { createProgress: silentOnHeartbeat };
-  return { brokenVariant: variant };
+  return withVariant({}, variant);
 }
 
 interface VariantCase {

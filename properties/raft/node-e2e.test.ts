@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ErrLeadershipLost, ErrNotLeader } from "../../src/impl/raft/index.ts";
+import { withVariant } from "../../scenarios/raft-kv/variants.ts";
 import { command } from "./_support/recording-fsm.ts";
 import { crash, leaderOf, member, restart, runFor, runUntil, startSimCluster, track, type SimCluster } from "./_support/sim-cluster.ts";
 
@@ -129,7 +130,7 @@ describe("RaftNode on the simulator", () => {
     it(`${variant === undefined ? "keeps" : "loses, when broken (ack-before-fsync),"} a command acknowledged just before the followers crash (seed 5)`, async () => {
       const cluster = startSimCluster(5, {
         disks: { latency: { sync: { kind: "constant", ms: 30 } } },
-        node: variant === undefined ? {} : { brokenNodeVariant: variant },
+        node: withVariant({}, variant),
       });
       const leader = await electedLeader(cluster);
       const followers = cluster.hosts.filter((host) => host !== leader);

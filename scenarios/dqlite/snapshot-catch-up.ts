@@ -35,13 +35,13 @@
  * - progress: a row is acknowledged after the heal and every replica caught up.
  */
 import { DqliteClient, DqliteError } from "../../src/impl/dqlite/index.ts";
-import { BROKEN_NODE_VARIANTS, type BrokenNodeVariant } from "../../src/impl/raft/index.ts";
 import type { Env } from "../../src/sim/env.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
 import { caughtUp, checkReplicas, DQLITE_BROKEN_VARIANTS, DQLITE_SCENARIO_BASE, queryLeader, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./cluster.ts";
 import { Laggard, type LaggardOutcome } from "./laggard.ts";
+import { BROKEN_NODE_VARIANTS, withVariant, type BrokenNodeVariant } from "../raft-kv/variants.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
 const CLIENT = "c1";
@@ -98,7 +98,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     ...(context.variant !== undefined && raftVariant === undefined ? { variant: context.variant } : {}),
-    node: { checkpointThresholdFrames: 16, raft: { snapshotThresholdEntries: 16, trailingLogEntries: TRAILING_LOG_ENTRIES, brokenNodeVariant: raftVariant } },
+    node: { checkpointThresholdFrames: 16, raft: withVariant({ snapshotThresholdEntries: 16, trailingLogEntries: TRAILING_LOG_ENTRIES }, raftVariant) },
     watchTrace: (host, kind, fields) => laggard.watch(host, kind, fields),
   });
   const healedAndAcknowledged = () => {

@@ -9,7 +9,7 @@
  * - etcd.state-machine-safety: no two members apply different commands at one
  *   index, or the same command with different results (revision, success).
  */
-import { bytesToString, DEFAULT_LEASE_CHECK_INTERVAL_MS, encodeSnapshot, runEtcdServer, SERVER_BROKEN_VARIANTS, type EtcdCommand, type EtcdServer, type FsmResult, type ServerBrokenVariant } from "../../src/impl/etcd/index.ts";
+import { bytesToString, DEFAULT_LEASE_CHECK_INTERVAL_MS, encodeSnapshot, runEtcdServer, type EtcdCommand, type EtcdServer, type FsmResult } from "../../src/impl/etcd/index.ts";
 import { DEFAULT_MAX_ENTRIES_PER_APPEND, type RaftNodeOptions } from "../../src/impl/raft/index.ts";
 import { boolKnob, intKnob, pickKnob } from "../../src/sim/knobs.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
@@ -21,6 +21,7 @@ import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
+import { SERVER_BROKEN_VARIANTS, withVariant, type ServerBrokenVariant } from "./variants.ts";
 
 
 export interface EtcdClusterOptions {
@@ -146,12 +147,12 @@ export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterO
 
 async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
-  const brokenVariant = options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS ? (options.variant as ServerBrokenVariant) : undefined;
+  const serverVariant = options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS ? (options.variant as ServerBrokenVariant) : undefined;
   const operator = cluster.operator as WipeAndRejoin;
   await supervise(env, cluster.failures, {
     retired: () => operator.handedOver(env.host),
     start: () =>
-      operator.watchStart(env.host, runEtcdServer(env, {
+      operator.watchStart(env.host, runEtcdServer(env, withVariant({
         raft: {
           ...options.raft,
           bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
@@ -160,7 +161,6 @@ async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClus
         ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
         ...(options.leaseCheckIntervalMs !== undefined ? { leaseCheckIntervalMs: options.leaseCheckIntervalMs } : {}),
         ...(options.autoCompactionRetentionRevisions !== undefined ? { autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions, autoCompactionIntervalMs: 200 } : {}),
-        ...(brokenVariant !== undefined ? { brokenVariant } : {}),
         observer: {
           applied: (index, command, result) => {
             const text = describeApplied(command ?? "(not a command)", result);
@@ -170,7 +170,7 @@ async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClus
             options.onApplied?.(env.host, index, command, result);
           },
         },
-      })),
+      }, serverVariant))),
     run: async (server) => {
       cluster.live.set(env.host, server);
       observeElectionSafety(server.node, env.host, cluster, "etcd.election-safety");

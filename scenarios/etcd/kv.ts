@@ -31,7 +31,7 @@
  * leader while a new one takes writes, see properties/etcd), and the watch client's
  * "resume-from-last" and "resume-from-current".
  */
-import { bytesToString, Compares, EtcdClient, EtcdError, Ops, SERVER_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS, type WatchBrokenVariant, type WatchEvent } from "../../src/impl/etcd/index.ts";
+import { bytesToString, Compares, EtcdClient, EtcdError, Ops, type WatchEvent } from "../../src/impl/etcd/index.ts";
 import type { Model, RegisterState } from "../../src/sim/check/index.ts";
 import type { Env } from "../../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
@@ -39,6 +39,7 @@ import { invokeOperation, reasonOf, TracedHistory } from "../harness/client-oper
 import { caughtUpServers, describeMembers, ETCD_KNOB_BASE, ETCD_SCENARIO_BASE, etcdLivenessMsOf, etcdServersOf, etcdTuningOf, reportProblems, startEtcdCluster, storeDigest, type EtcdCluster } from "./cluster.ts";
 import { checkHistoryLinearizable } from "../harness/history-check.ts";
 import { raftKvModel, type RaftKvInput, type RaftKvOutput } from "../harness/kv-model.ts";
+import { SERVER_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS, withVariant, type WatchBrokenVariant } from "./variants.ts";
 
 const CLIENTS = ["c1", "c2", "c3"] as const;
 const WATCHER = "w1";
@@ -183,7 +184,7 @@ async function run(client: EtcdClient, input: EtcdKvInput): Promise<RaftKvOutput
 }
 
 async function watchLoop(env: Env, servers: readonly string[], watcher: Watcher, brokenVariant: WatchBrokenVariant | undefined): Promise<void> {
-  const client = new EtcdClient(env, { endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250, ...(brokenVariant !== undefined ? { brokenWatchVariant: brokenVariant } : {}) });
+  const client = new EtcdClient(env, withVariant({ endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250 }, brokenVariant));
   // One operation for the whole watch: it resumes across failures inside the client.
   const operation = invokeOperation(env, "watch", { key: PREFIX, prefix: true, startRevision: 1 });
   try {

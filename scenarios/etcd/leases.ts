@@ -24,12 +24,13 @@
  * Variants: "no-lease-promote" (the new leader keeps stale expiries: A expires on
  * failover), "revoke-key-by-key" (a revoke deletes one key per revision).
  */
-import { bytesToString, EtcdClient, EtcdError, SERVER_BROKEN_VARIANTS, type KeepAliveEnd } from "../../src/impl/etcd/index.ts";
+import { bytesToString, EtcdClient, EtcdError, type KeepAliveEnd } from "../../src/impl/etcd/index.ts";
 import type { Env } from "../../src/sim/env.ts";
 import type { FaultEvent } from "../../src/sim/faults/plan.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
 import { caughtUpServers, describeMembers, ETCD_KNOB_BASE, ETCD_SCENARIO_BASE, etcdLivenessMsOf, etcdServersOf, etcdTuningOf, reportProblems, startEtcdCluster, type EtcdCluster } from "./cluster.ts";
+import { SERVER_BROKEN_VARIANTS } from "./variants.ts";
 
 /** The members the failover plan crashes in turn (every run has them). */
 const FAILOVER_SERVERS = ["n1", "n2", "n3"] as const;

@@ -9,10 +9,7 @@
  * - raft.state-machine-safety: no two hosts apply different commands at one index
  *   (every applied entry is recorded as (index, command text) per host).
  */
-import type { BrokenVariant } from "../../src/impl/raft/index.ts";
 import {
-  BROKEN_NODE_VARIANTS,
-  BROKEN_VARIANTS,
   DEFAULT_ELECTION_TIMEOUT_TICKS,
   DEFAULT_HEARTBEAT_INTERVAL_TICKS,
   DEFAULT_MAX_ENTRIES_PER_APPEND,
@@ -20,7 +17,6 @@ import {
   DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES,
   DEFAULT_TICK_INTERVAL_MS,
   DEFAULT_TRAILING_LOG_ENTRIES,
-  type BrokenNodeVariant,
   type RaftNodeOptions,
 } from "../../src/impl/raft/index.ts";
 import type { RaftObserver } from "../../src/impl/raft/node/observer.ts";
@@ -34,6 +30,7 @@ import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
 import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
+import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, withVariant, type RaftVariant } from "./variants.ts";
 
 
 export interface KvClusterOptions {
@@ -152,10 +149,9 @@ export function startKvCluster(context: ScenarioContext, options: KvClusterOptio
   return cluster;
 }
 
+/** The broken part of the scenario's variant (none without one): scenarios offer only Raft's variants (RAFT_KV_VARIANTS). */
 function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
-  if (variant === undefined) return {};
-  if (variant in BROKEN_NODE_VARIANTS) return { brokenNodeVariant: variant as BrokenNodeVariant };
-  return { brokenVariant: variant as BrokenVariant };
+  return withVariant({}, variant as RaftVariant | undefined);
 }
 
 

@@ -14,8 +14,8 @@ export const PENDING_PLUMBING = "gazette/etcd plumbing";
 
 /** The components whose broken variants the catalogue lists, and the file that names each set. */
 export const VARIANT_COMPONENTS = {
-  "raft-core": { system: "raft", definedIn: "src/impl/raft/core/options.ts (BROKEN_VARIANTS)" },
-  "raft-node": { system: "raft", definedIn: "src/impl/raft/node/node-options.ts (BROKEN_NODE_VARIANTS)" },
+  "raft-core": { system: "raft", definedIn: "scenarios/raft-kv/variants.ts (BROKEN_VARIANTS, through the core's rules)" },
+  "raft-node": { system: "raft", definedIn: "scenarios/raft-kv/variants.ts (BROKEN_NODE_VARIANTS, RaftNode subclasses)" },
   "dqlite-leader": { system: "dqlite", definedIn: "src/impl/dqlite/leader/methods.ts (DQLITE_LEADER_BROKEN_VARIANTS)" },
   "dqlite-fsm": { system: "dqlite", definedIn: "src/impl/dqlite/fsm/fsm.ts (DQLITE_FSM_BROKEN_VARIANTS)" },
   "dqlite-database-files": { system: "dqlite", definedIn: "src/impl/dqlite/wal/database-files.ts (DATABASE_FILES_BROKEN_VARIANTS)" },
@@ -27,10 +27,10 @@ export const VARIANT_COMPONENTS = {
   "bmdb-backoff": { system: "bmdb", definedIn: "properties/bmdb/_fixtures/broken-backoff.ts (BROKEN_BACKOFF_VARIANTS)" },
   counter: { system: "counter", definedIn: "scenarios/counter/quorum.ts (COUNTER_BROKEN_VARIANTS)" },
   backedpipe: { system: "backedpipe", definedIn: "scenarios/backedpipe/variants.ts (PIPE_BROKEN_VARIANTS)" },
-  "etcd-server": { system: "etcd", definedIn: "src/impl/etcd/server/server.ts (SERVER_BROKEN_VARIANTS)" },
-  "etcd-lessor": { system: "etcd", definedIn: "src/impl/etcd/server/lessor.ts (LESSOR_BROKEN_VARIANTS)" },
-  "etcd-mvcc": { system: "etcd", definedIn: "src/impl/etcd/mvcc/store.ts (STORE_BROKEN_VARIANTS)" },
-  "etcd-watch": { system: "etcd", definedIn: "src/impl/etcd/client/watch.ts (WATCH_BROKEN_VARIANTS)" },
+  "etcd-server": { system: "etcd", definedIn: "scenarios/etcd/variants.ts (SERVER_BROKEN_VARIANTS, a ReadIndex subclass)" },
+  "etcd-lessor": { system: "etcd", definedIn: "scenarios/etcd/variants.ts (LESSOR_BROKEN_VARIANTS, a Lessor subclass)" },
+  "etcd-mvcc": { system: "etcd", definedIn: "scenarios/etcd/variants.ts (STORE_BROKEN_VARIANTS, MvccStore subclasses)" },
+  "etcd-watch": { system: "etcd", definedIn: "scenarios/etcd/variants.ts (WATCH_BROKEN_VARIANTS, WatchResume strategies)" },
   "gazette-allocator": { system: "gazette", definedIn: "scenarios/gazette/variants/broker.ts (ALLOCATOR_BROKEN_VARIANTS)" },
   "gazette-announce": { system: "gazette", definedIn: "properties/gazette/_fixtures/broken-broker.ts (ANNOUNCE_BROKEN_VARIANTS)" },
   "gazette-keyspace": { system: "gazette", definedIn: "properties/gazette/_fixtures/broken-broker.ts (KEYSPACE_BROKEN_VARIANTS)" },

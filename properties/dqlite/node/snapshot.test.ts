@@ -34,7 +34,7 @@
 import { describe, expect, it } from "vitest";
 import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite/snapshot-catch-up.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
-import type { BrokenNodeVariant } from "../../../src/impl/raft/index.ts";
+import { withVariant, type BrokenNodeVariant } from "../../../scenarios/raft-kv/variants.ts";
 import type { DqliteFsmBrokenVariant } from "../../../src/impl/dqlite/index.ts";
 import {
   caughtUp,
@@ -96,7 +96,7 @@ interface CatchUpRun {
 
 /** A follower isolated while 30 rows commit (the leader compacts past it), then healed; 3 more rows. */
 async function partitionPastCompaction(seed: number, brokenNodeVariant?: BrokenNodeVariant): Promise<CatchUpRun> {
-  const raft = { ...SMALL_SNAPSHOTS.raft, ...(brokenNodeVariant !== undefined ? { brokenNodeVariant } : {}) };
+  const raft = withVariant({ ...SMALL_SNAPSHOTS.raft }, brokenNodeVariant);
   const cluster = startSnapshotCluster(seed, { ...SMALL_SNAPSHOTS, raft });
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
   await insertRows(cluster, labels("before", 3));
@@ -259,7 +259,7 @@ describe("dqlite snapshots", () => {
 
   /** 40 autocommit writes with the default checkpoint threshold (no Checkpoint command): the leader's snapshots. */
   async function leaderSnapshots(seed: number, brokenNodeVariant?: BrokenNodeVariant): Promise<{ taken: number; refused: number }> {
-    const raft = { ...SMALL_SNAPSHOTS.raft, ...(brokenNodeVariant !== undefined ? { brokenNodeVariant } : {}) };
+    const raft = withVariant({ ...SMALL_SNAPSHOTS.raft }, brokenNodeVariant);
     const cluster = startSnapshotCluster(seed, { raft });
     const leader = await runClient(cluster, async (client) => {
       await client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { AssertionError } from "../../../src/impl/common/assert.ts";
-import type { BrokenVariant } from "../../../src/impl/raft/core/index.ts";
+import { withVariant, type BrokenVariant } from "../../../scenarios/raft-kv/variants.ts";
 import { CoreCluster, listeners, type ClusterListener, type CoreTuning } from "./core-cluster.ts";
 import { InvariantChecker, InvariantViolation, INVARIANTS, type InvariantName } from "./invariants.ts";
 
@@ -144,7 +144,7 @@ export function runSchedule(schedule: Schedule, options: RunOptions = {}): RunOu
   const cluster = new CoreCluster({
     ids,
     seed: schedule.seed,
-    core: { ...schedule.tuning, ...(options.brokenVariant !== undefined ? { brokenVariant: options.brokenVariant } : {}) },
+    core: withVariant({ ...schedule.tuning }, options.brokenVariant),
     ackBeforePersist: options.ackBeforePersist ?? false,
     listener: options.observer === undefined ? checker : listeners(checker, options.observer),
   });

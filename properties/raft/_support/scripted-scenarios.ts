@@ -14,7 +14,8 @@
  * Every scenario checks the invariants after each of its steps and throws the
  * InvariantViolation it finds.
  */
-import type { BrokenVariant, Message } from "../../../src/impl/raft/core/index.ts";
+import type { Message } from "../../../src/impl/raft/core/index.ts";
+import { withVariant, type BrokenVariant } from "../../../scenarios/raft-kv/variants.ts";
 import { CoreCluster, type CoreTuning } from "./core-cluster.ts";
 import { InvariantChecker, type InvariantName } from "./invariants.ts";
 import { settle } from "./rounds.ts";
@@ -38,7 +39,7 @@ function start(options: ScriptOptions, tuning: CoreTuning): { cluster: CoreClust
   const cluster = new CoreCluster({
     ids: ["n1", "n2", "n3"],
     seed: options.seed,
-    core: { electionTimeoutTicks: options.electionTimeoutTicks, preVote: false, checkQuorum: false, ...tuning, brokenVariant: options.brokenVariant },
+    core: withVariant({ electionTimeoutTicks: options.electionTimeoutTicks, preVote: false, checkQuorum: false, ...tuning }, options.brokenVariant),
     ackBeforePersist: options.ackBeforePersist ?? false,
     listener: checker,
   });

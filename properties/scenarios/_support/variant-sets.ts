@@ -12,6 +12,8 @@ import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
 import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
+import { LESSOR_BROKEN_VARIANTS, SERVER_BROKEN_VARIANTS, STORE_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS } from "../../../scenarios/etcd/variants.ts";
+import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../scenarios/raft-kv/variants.ts";
 import {
   ALLOCATOR_BROKEN_VARIANTS,
   INDEX_BROKEN_VARIANTS,
@@ -23,9 +25,6 @@ import {
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
 import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
 import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, DQLITE_LEADER_BROKEN_VARIANTS } from "../../../src/impl/dqlite/index.ts";
-import { LESSOR_BROKEN_VARIANTS, STORE_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS } from "../../../src/impl/etcd/index.ts";
-import { SERVER_BROKEN_VARIANTS } from "../../../src/impl/etcd/server/server.ts";
-import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../src/impl/raft/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
 import {
@@ -85,8 +84,8 @@ const GAZETTE_CLIENT_FIXTURES = "properties/gazette/_fixtures/broken-client.ts";
 
 /** Every variant set declared in src/impl, scenarios/ and the properties' fixtures. */
 export const CATALOGUED_SETS: readonly CataloguedSet[] = [
-  { component: "raft-core", file: "src/impl/raft/core/options.ts", declaration: "BROKEN_VARIANTS", names: keys(BROKEN_VARIANTS) },
-  { component: "raft-node", file: "src/impl/raft/node/node-options.ts", declaration: "BROKEN_NODE_VARIANTS", names: keys(BROKEN_NODE_VARIANTS) },
+  { component: "raft-core", file: "scenarios/raft-kv/variants.ts", declaration: "BROKEN_VARIANTS", names: keys(BROKEN_VARIANTS) },
+  { component: "raft-node", file: "scenarios/raft-kv/variants.ts", declaration: "BROKEN_NODE_VARIANTS", names: keys(BROKEN_NODE_VARIANTS) },
   { component: "dqlite-leader", file: "src/impl/dqlite/leader/methods.ts", declaration: "DQLITE_LEADER_BROKEN_VARIANTS", names: keys(DQLITE_LEADER_BROKEN_VARIANTS) },
   { component: "dqlite-fsm", file: "src/impl/dqlite/fsm/fsm.ts", declaration: "DQLITE_FSM_BROKEN_VARIANTS", names: keys(DQLITE_FSM_BROKEN_VARIANTS) },
   { component: "dqlite-database-files", file: "src/impl/dqlite/wal/database-files.ts", declaration: "DATABASE_FILES_BROKEN_VARIANTS", names: keys(DATABASE_FILES_BROKEN_VARIANTS) },
@@ -102,14 +101,14 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   { component: "backedpipe", file: "scenarios/backedpipe/variants.ts", declaration: "PIPE_BROKEN_VARIANTS", names: keys(PIPE_BROKEN_VARIANTS) },
   {
     component: "etcd-server",
-    file: "src/impl/etcd/server/server.ts",
+    file: "scenarios/etcd/variants.ts",
     declaration: "SERVER_BROKEN_VARIANTS",
     // The server's set also names its lessor's and store's variants, catalogued under those components.
     names: () => Object.keys(SERVER_BROKEN_VARIANTS).filter((name) => !(name in LESSOR_BROKEN_VARIANTS) && !(name in STORE_BROKEN_VARIANTS)),
   },
-  { component: "etcd-lessor", file: "src/impl/etcd/server/lessor.ts", declaration: "LESSOR_BROKEN_VARIANTS", names: keys(LESSOR_BROKEN_VARIANTS) },
-  { component: "etcd-mvcc", file: "src/impl/etcd/mvcc/store.ts", declaration: "STORE_BROKEN_VARIANTS", names: keys(STORE_BROKEN_VARIANTS) },
-  { component: "etcd-watch", file: "src/impl/etcd/client/watch.ts", declaration: "WATCH_BROKEN_VARIANTS", names: keys(WATCH_BROKEN_VARIANTS) },
+  { component: "etcd-lessor", file: "scenarios/etcd/variants.ts", declaration: "LESSOR_BROKEN_VARIANTS", names: keys(LESSOR_BROKEN_VARIANTS) },
+  { component: "etcd-mvcc", file: "scenarios/etcd/variants.ts", declaration: "STORE_BROKEN_VARIANTS", names: keys(STORE_BROKEN_VARIANTS) },
+  { component: "etcd-watch", file: "scenarios/etcd/variants.ts", declaration: "WATCH_BROKEN_VARIANTS", names: keys(WATCH_BROKEN_VARIANTS) },
   { component: "gazette-allocator", file: GAZETTE_BROKER_VARIANTS, declaration: "ALLOCATOR_BROKEN_VARIANTS", names: keys(ALLOCATOR_BROKEN_VARIANTS) },
   { component: "gazette-announce", file: GAZETTE_BROKER_FIXTURES, declaration: "ANNOUNCE_BROKEN_VARIANTS", names: keys(ANNOUNCE_BROKEN_VARIANTS) },
   { component: "gazette-keyspace", file: GAZETTE_BROKER_FIXTURES, declaration: "KEYSPACE_BROKEN_VARIANTS", names: keys(KEYSPACE_BROKEN_VARIANTS) },

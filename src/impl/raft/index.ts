@@ -9,13 +9,14 @@
 export * from "./core/index.ts";
 export * from "./errors.ts";
 export { RaftNode, DEFAULT_ENQUEUE_TIMEOUT_MS, USER_SNAPSHOT_WAITS_MAX } from "./node/raft-node.ts";
-export type { RaftState, UserSnapshot } from "./node/raft-node.ts";
+export type { RaftNodeParts, RaftState, UserSnapshot } from "./node/raft-node.ts";
+export { ReadyPipeline } from "./node/ready-pipeline.ts";
+export type { PipelineHost } from "./node/ready-pipeline.ts";
 export type { ApplyResult } from "./node/pending-operations.ts";
 export type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "./node/fsm.ts";
 export { ErrSnapshotRefused, readerOf } from "./node/fsm.ts";
 export type { LeadershipEvent } from "./node/leadership-observers.ts";
 export {
-  BROKEN_NODE_VARIANTS,
   DEFAULT_ELECTION_TIMEOUT_TICKS,
   DEFAULT_HEARTBEAT_INTERVAL_TICKS,
   DEFAULT_MAX_ENTRIES_PER_APPEND,
@@ -26,7 +27,7 @@ export {
   DEFAULT_TRAILING_LOG_ENTRIES,
   resolveNodeOptions,
 } from "./node/node-options.ts";
-export type { BrokenNodeVariant, RaftNodeOptions } from "./node/node-options.ts";
+export type { RaftNodeOptions } from "./node/node-options.ts";
 export { RAFT_INSTALL_SNAPSHOT_METHOD, RAFT_MESSAGE_METHOD } from "./node/transport.ts";
 export { RAFT_BUGGIFY_POINTS, RAFT_PROBES } from "./probes.ts";
 export type { RaftBuggifyPoint, RaftProbe } from "./probes.ts";

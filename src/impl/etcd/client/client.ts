@@ -39,7 +39,7 @@ import type {
 import { toWire } from "../wire.ts";
 import { keepAlive, type KeepAlive, type KeepAliveOptions } from "./keep-alive.ts";
 import { rangeEndOf, TxnBuilder, type KeyRangeOptions } from "./txn-builder.ts";
-import { watch, type WatchOptions, type WatchBrokenVariant } from "./watch.ts";
+import { DEFAULT_WATCH_RESUME, watch, type WatchOptions, type WatchResume } from "./watch.ts";
 import type { WatchResponse } from "../types.ts";
 
 type Bytes = string | Uint8Array;
@@ -48,8 +48,8 @@ export interface EtcdClientOptions extends Omit<LeaderCallerOptions, "port" | "s
   /** Addresses of the members. */
   readonly endpoints: readonly string[];
   readonly port?: number;
-  /** Test fixture: a deliberately broken watch resume (watch.ts). Never set in real use. */
-  readonly brokenWatchVariant?: WatchBrokenVariant;
+  /** Where a watch's streams start across failures (watch.ts; a seam for test fixtures). Default DEFAULT_WATCH_RESUME. */
+  readonly watchResume?: WatchResume;
 }
 
 export interface GetOptions extends KeyRangeOptions {
@@ -161,7 +161,7 @@ export class EtcdClient {
 
   /** Watches a key or range from a revision: events in revision order, each revision once, across failures (watch.ts). */
   watch(key: Bytes, options: WatchOptions = {}): AsyncIterable<WatchResponse> {
-    return watch(this, key, options, this.options.brokenWatchVariant);
+    return watch(this, key, options, this.options.watchResume ?? DEFAULT_WATCH_RESUME);
   }
 
   /** One call through the leader caller; resolves with the reply or throws the typed error. */

@@ -15,6 +15,10 @@
  * ErrCompacted (with the compaction revision) when the next revision was compacted
  * away, and ErrWatchUnavailable after `attemptsMax` consecutive attempts that
  * delivered nothing.
+ *
+ * A seam for testing: where each stream starts is a WatchResume
+ * (EtcdClientOptions.watchResume, DEFAULT_WATCH_RESUME by default); broken ones
+ * live in scenarios/etcd/variants.ts.
  */
 import { RpcError, type WireValue } from "../../../sim/env.ts";
 import { toBytes } from "../bytes.ts";
@@ -23,12 +27,21 @@ import type { WatchEvent, WatchResponse } from "../types.ts";
 import type { EtcdClient } from "./client.ts";
 import { rangeEndOf, type KeyRangeOptions } from "./txn-builder.ts";
 
-/** Deliberately broken resumes (test fixtures, never set in real use). */
-export const WATCH_BROKEN_VARIANTS = {
-  "resume-from-last": "after a failure the watch resumes from the last delivered revision instead of the one after it (a revision repeats)",
-  "resume-from-current": "after a failure the watch resumes from the store's current revision + 1 (revisions committed meanwhile are skipped)",
-} as const;
-export type WatchBrokenVariant = keyof typeof WATCH_BROKEN_VARIANTS;
+/** Where a watch's streams start: its one decision across failures (see the file's comment). */
+export interface WatchResume {
+  /**
+   * The start revision of the watch's `stream`-th stream (1: the first), given the
+   * revision owed to the caller (0: not known yet) and the last one delivered (0:
+   * none). 0 asks for the store's current revision + 1, which the stream's created
+   * message then names.
+   */
+  startRevision(owed: number, lastDelivered: number, stream: number): number;
+}
+
+/** clientv3's resume: every stream starts at the revision owed, so none is skipped or repeated. */
+export const DEFAULT_WATCH_RESUME: WatchResume = Object.freeze({
+  startRevision: (owed: number) => owed,
+});
 
 export interface WatchOptions extends KeyRangeOptions {
   /** First revision to deliver; default: the store's current revision + 1. */
@@ -47,13 +60,13 @@ export interface WatchOptions extends KeyRangeOptions {
 
 type Next = { readonly kind: "message"; readonly value: WireValue } | { readonly kind: "end" } | { readonly kind: "idle" } | { readonly kind: "error"; readonly error: RpcError };
 
-export function watch(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, brokenVariant: WatchBrokenVariant | undefined): AsyncIterable<WatchResponse> {
+export function watch(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, resume: WatchResume): AsyncIterable<WatchResponse> {
   return {
-    [Symbol.asyncIterator]: () => run(client, key, options, brokenVariant)[Symbol.asyncIterator](),
+    [Symbol.asyncIterator]: () => run(client, key, options, resume)[Symbol.asyncIterator](),
   };
 }
 
-async function* run(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, brokenVariant: WatchBrokenVariant | undefined): AsyncGenerator<WatchResponse> {
+async function* run(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, resume: WatchResume): AsyncGenerator<WatchResponse> {
   const rangeEnd = rangeEndOf(key, options);
   const attemptsMax = options.attemptsMax ?? 60;
   const signal = options.signal;
@@ -66,9 +79,7 @@ async function* run(client: EtcdClient, key: string | Uint8Array, options: Watch
   while (!aborted(signal)) {
     if (streams > 0) client.env.probe("etcd.watch-resumed");
     streams++;
-    let startRevision = next;
-    if (brokenVariant === "resume-from-last" && lastDelivered > 0) startRevision = lastDelivered;
-    if (brokenVariant === "resume-from-current" && streams > 1) startRevision = 0;
+    const startRevision = resume.startRevision(next, lastDelivered, streams);
     const request = { key: toBytes(key), ...(rangeEnd !== undefined ? { rangeEnd } : {}), startRevision, prevKv: options.prevKv ?? false };
     const iterator = client.env.rpc.serverStream(target, client.port, "etcd.watch", request, { deadlineMs: options.streamDeadlineMs ?? 10_000 })[Symbol.asyncIterator]();
     let delivered = false;
@@ -87,7 +98,8 @@ async function* run(client: EtcdClient, key: string | Uint8Array, options: Watch
       }
       const message = step.value as Record<string, unknown>;
       if (message.created === true) {
-        if (next === 0 || (brokenVariant === "resume-from-current" && streams > 1)) next = message.startRevision as number;
+        // A stream asked from the current revision (0) learns from its created message, its first, where it starts.
+        if (startRevision === 0) next = message.startRevision as number;
         delivered = true;
         continue;
       }

@@ -14,6 +14,10 @@
  * ErrCompacted). Leases: id -> granted TTL and attached keys; revoking deletes the
  * keys in one revision. Expiry is not decided here (the leader's Lessor does it and
  * proposes a revoke), so every replica's store is a function of the log alone.
+ *
+ * Seams for testing: a subclass may override `versionOfPut` (it reads past values
+ * through the protected `index`) or the public writes; the broken stores that do
+ * live in scenarios/etcd/variants.ts.
  */
 import { assert } from "../../common/assert.ts";
 import { compareBytes, fromBinary, keySpan, toBinary } from "../bytes.ts";
@@ -36,13 +40,6 @@ import type {
 } from "../types.ts";
 import { checkRangeRequest, checkTxnRequest } from "./check.ts";
 import { KeyIndex, type StoredVersion } from "./key-index.ts";
-
-/** Deliberately broken stores (test fixtures, never set in real use). */
-export const STORE_BROKEN_VARIANTS = {
-  "version-not-reset-on-delete": "a key put again after a delete continues its old version count instead of starting at 1",
-  "revoke-key-by-key": "revoking a lease deletes its keys one revision each instead of all at one revision",
-} as const;
-export type StoreBrokenVariant = keyof typeof STORE_BROKEN_VARIANTS;
 
 /** Builds the header of a response from the revision it reports. */
 export type HeaderOf = (revision: number) => ResponseHeader;
@@ -67,13 +64,12 @@ const EMPTY = new Uint8Array(0);
 
 /** The store (see the file's comment). */
 export class MvccStore {
-  private readonly index = new KeyIndex();
+  /** Every key's versions, live and past (reads at a revision go through it). */
+  protected readonly index = new KeyIndex();
   private currentRevision = 1;
   private compacted = 0;
   private readonly history = new Map<number, readonly WatchEvent[]>();
   private readonly leases = new Map<number, { readonly id: number; readonly ttl: number; readonly keys: Set<string> }>();
-
-  constructor(private readonly brokenVariant?: StoreBrokenVariant) {}
 
   get revision(): number {
     return this.currentRevision;
@@ -163,14 +159,8 @@ export class MvccStore {
   leaseRevoke(id: number): EtcdError | undefined {
     const lease = this.leases.get(id);
     if (lease === undefined) return new ErrLeaseNotFound();
-    let write = new WriteTxn(this.currentRevision + 1);
-    for (const key of [...lease.keys].sort()) {
-      this.deleteKeys(write, { key: fromBinary(key) }, false);
-      if (this.brokenVariant === "revoke-key-by-key") {
-        this.end(write);
-        write = new WriteTxn(this.currentRevision + 1);
-      }
-    }
+    const write = new WriteTxn(this.currentRevision + 1);
+    for (const key of [...lease.keys].sort()) this.deleteKeys(write, { key: fromBinary(key) }, false);
     this.end(write);
     assert(lease.keys.size === 0, "a revoked lease has no keys left");
     this.leases.delete(id);
@@ -284,11 +274,9 @@ export class MvccStore {
   private putKey(write: WriteTxn, request: PutRequest): { prevKv?: KeyValue } {
     const key = toBinary(request.key);
     const previous = this.index.at(key);
-    const last = this.index.lastVersion(key);
     const lease = request.ignoreLease === true ? (previous?.lease ?? 0) : (request.lease ?? 0);
     const value = request.ignoreValue === true ? (previous?.value ?? EMPTY) : request.value.slice();
-    let version = (previous?.version ?? 0) + 1;
-    if (this.brokenVariant === "version-not-reset-on-delete" && previous === undefined && last !== undefined) version = this.lastLiveVersion(key) + 1;
+    const version = this.versionOfPut(key, previous);
     const kv: KeyValue = { key: request.key.slice(), createRevision: previous?.createRevision ?? write.revision, modRevision: write.revision, version, value, lease };
     this.index.record(key, { modRevision: write.revision, kv });
     if (previous !== undefined && previous.lease !== 0) this.leases.get(previous.lease)?.keys.delete(key);
@@ -301,13 +289,13 @@ export class MvccStore {
     return request.prevKv === true && previous !== undefined ? { prevKv: previous } : {};
   }
 
-  /** Test fixture "version-not-reset-on-delete": the version of the key's last live value. */
-  private lastLiveVersion(key: string): number {
-    for (let revision = this.currentRevision; revision >= 1; revision--) {
-      const kv = this.index.at(key, revision);
-      if (kv !== undefined) return kv.version;
-    }
-    return 0;
+  /**
+   * The version a put gives `key` (binary), called before the put is recorded: one
+   * more than its live value's, 1 for a key created (again after a delete). A seam
+   * for test fixtures.
+   */
+  protected versionOfPut(_key: string, previous: KeyValue | undefined): number {
+    return (previous?.version ?? 0) + 1;
   }
 
   private deleteKeys(write: WriteTxn, request: DeleteRangeRequest, prevKv: boolean): { deleted: number; prevKvs: KeyValue[] } {

@@ -13,7 +13,7 @@ import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "
 import { assert } from "../../common/assert.ts";
 import { decodeCommand, type EtcdCommand } from "../commands.ts";
 import { EtcdError } from "../errors.ts";
-import { MvccStore, type HeaderOf, type StoreBrokenVariant } from "../mvcc/store.ts";
+import { MvccStore, type HeaderOf } from "../mvcc/store.ts";
 import { decodeSnapshot, encodeSnapshot } from "../mvcc/snapshot-codec.ts";
 
 /** What applying one command produced: the response (with its header), or the etcd error that refused it. */
@@ -32,7 +32,8 @@ export interface FsmObserver {
 export interface EtcdFsmOptions {
   readonly clusterId: number;
   readonly memberId: number;
-  readonly brokenStoreVariant?: StoreBrokenVariant;
+  /** Builds the store, at start and at each restore (a seam for test fixtures). Default `new MvccStore()`. */
+  readonly createStore?: () => MvccStore;
 }
 
 /** The replicated etcd store (see the file's comment). */
@@ -42,7 +43,11 @@ export class EtcdFsm implements Fsm {
   private readonly observers: FsmObserver[] = [];
 
   constructor(private readonly options: EtcdFsmOptions) {
-    this.store = new MvccStore(options.brokenStoreVariant);
+    this.store = this.createStore();
+  }
+
+  private createStore(): MvccStore {
+    return this.options.createStore?.() ?? new MvccStore();
   }
 
   /** Adds an observer (see FsmObserver). */
@@ -87,7 +92,7 @@ export class EtcdFsm implements Fsm {
   /** Replaces the store with the snapshot's; an invalid snapshot is an ErrSnapshotInvalid (the store is left as it was). */
   async restore(reader: SnapshotReader): Promise<void> {
     const state = decodeSnapshot(await reader.readAll());
-    const store = new MvccStore(this.options.brokenStoreVariant);
+    const store = this.createStore();
     store.load(state);
     this.store = store;
     this.lastIndex = 0;

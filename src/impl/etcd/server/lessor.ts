@@ -18,6 +18,9 @@
  * Minimum TTL: etcd raises a TTL below minTTL = ceil((3 * electionTicks / 2) *
  * heartbeat) seconds. Here that is ceil(1.5 * electionTimeoutMs / 1000) seconds,
  * at least 1: with the raft defaults (20 ms ticks, 10-tick election timeout) 1 s.
+ *
+ * Seams for testing: `tracksExpiries` and `forgetExpiries` (who tracks expiries,
+ * and the clean slate of a promotion), overridden by scenarios/etcd/variants.ts.
  */
 import type { Env, Timer } from "../../../sim/env.ts";
 import type { MvccStore } from "../mvcc/store.ts";
@@ -25,18 +28,11 @@ import type { MvccStore } from "../mvcc/store.ts";
 /** Revokes proposed per check at most (etcd's leaseRevokeRate is 1000 per second). */
 export const REVOKES_PER_CHECK_MAX = 64;
 
-/** Deliberately broken lessors (test fixtures). */
-export const LESSOR_BROKEN_VARIANTS = {
-  "no-lease-promote": "every member tracks expiries from when it applied the grant, and a new leader keeps them instead of refreshing (etcd without promote): a failover expires leases that were kept alive",
-} as const;
-export type LessorBrokenVariant = keyof typeof LESSOR_BROKEN_VARIANTS;
-
 export interface LessorOptions {
   /** How often the leader looks for expired leases, in ms. */
   readonly checkIntervalMs: number;
   /** The extension a new leader adds to every lease's TTL (etcd: the election timeout), in ms. */
   readonly promoteExtendMs: number;
-  readonly brokenVariant?: LessorBrokenVariant;
 }
 
 /** The leader's lease expiries (see the file's comment). */
@@ -71,13 +67,13 @@ export class Lessor {
     if (isLeader && !this.leading) this.promote();
     if (!isLeader && this.leading) {
       this.leading = false;
-      if (this.options.brokenVariant !== "no-lease-promote") this.expiries.clear();
+      this.forgetExpiries();
       this.revoking.clear();
     }
   }
 
   leaseGranted(id: number, ttl: number): void {
-    if (this.leading || this.options.brokenVariant === "no-lease-promote") this.expiries.set(id, this.now() + ttl * 1000);
+    if (this.tracksExpiries()) this.expiries.set(id, this.now() + ttl * 1000);
   }
 
   leaseRevoked(id: number): void {
@@ -120,9 +116,22 @@ export class Lessor {
 
   private promote(): void {
     this.leading = true;
-    if (this.options.brokenVariant !== "no-lease-promote") this.expiries.clear();
+    this.forgetExpiries();
     const promoted = this.trackUntracked(this.options.promoteExtendMs);
     if (promoted > 0) this.env.probe("etcd.lease-promoted");
+  }
+
+  /** Whether this member notes the expiry of a lease granted now: only the leader tracks expiries (a seam for test fixtures). */
+  protected tracksExpiries(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Forgets every expiry as this member starts or stops leading: a new leader then
+   * gives every lease a fresh one (etcd's promote). A seam for test fixtures.
+   */
+  protected forgetExpiries(): void {
+    this.expiries.clear();
   }
 
   /** Gives every lease of the store without an expiry one of ttl + extendMs from now; returns how many. */

@@ -11,9 +11,9 @@
  * barrier instead (it commits the term's no-op and applies everything before it).
  * When the FSM lags the read index after the confirmation, a barrier is the fallback.
  *
- * The test fixture "local-reads" skips all this on the leader (a read from its
- * local replica as soon as it believes it leads): a deposed leader that has not yet
- * heard of its successor then serves stale data.
+ * A seam for testing: a subclass may confirm otherwise (scenarios/etcd/variants.ts
+ * has one that skips all this and serves a deposed leader's stale data); the server
+ * builds its ReadIndex through EtcdServerParts.createReadIndex.
  */
 import { ErrNotLeader, type RaftNode } from "../../raft/index.ts";
 
@@ -24,16 +24,12 @@ export class ReadIndex {
   /** The term in which this leader has committed an entry (so its commit index is current). */
   private readyTerm = -1;
 
-  constructor(
-    private readonly node: RaftNode,
-    private readonly localReads: boolean,
-  ) {}
+  constructor(protected readonly node: RaftNode) {}
 
   /** Resolves once a read of the local store is linearizable; rejects with a RaftError otherwise. */
   async confirm(): Promise<void> {
     const stats = this.node.stats();
     if (this.node.state() !== "Leader") throw new ErrNotLeader(this.node.leader());
-    if (this.localReads) return;
     const term = Number(stats.term);
     const readIndex = Number(stats.commit_index);
     if (this.readyTerm !== term) {

@@ -9,16 +9,18 @@
  * ETCD_WATCHERS_MAX watch streams, Raft's window of pending applies (then ErrRetry
  * after WRITE_ENQUEUE_TIMEOUT_MS).
  *
- * Broken variants (test fixtures, never set in real use): SERVER_BROKEN_VARIANTS.
+ * Seams for testing: EtcdServerParts builds the store, the lessor and the
+ * ReadIndex (the shipping classes by default; subclasses that break one rule in
+ * scenarios/etcd/variants.ts).
  */
 import type { Env } from "../../../sim/env.ts";
 import { RaftError, RaftNode, resolveNodeOptions, type RaftNodeOptions } from "../../raft/index.ts";
 import { EtcdError } from "../errors.ts";
-import type { StoreBrokenVariant } from "../mvcc/store.ts";
+import type { MvccStore } from "../mvcc/store.ts";
 import { EtcdFsm, type FsmObserver, type FsmResult } from "./fsm.ts";
 import { serveKv } from "./kv-service.ts";
 import { serveLeases } from "./lease-service.ts";
-import { Lessor, type LessorBrokenVariant } from "./lessor.ts";
+import { Lessor } from "./lessor.ts";
 import { AutoCompactor } from "./auto-compactor.ts";
 import { Member } from "./member.ts";
 import { ReadIndex } from "./read-index.ts";
@@ -32,14 +34,15 @@ export const ETCD_WATCHERS_MAX = 1024;
 export const DEFAULT_LEASE_CHECK_INTERVAL_MS = 100;
 export const DEFAULT_WATCH_PROGRESS_INTERVAL_MS = 200;
 
-/** Deliberately broken servers (test fixtures): each names what it breaks. */
-export const SERVER_BROKEN_VARIANTS = {
-  "local-reads": "the leader serves range reads from its local replica without confirming leadership (no ReadIndex): a deposed leader serves stale reads",
-  "no-lease-promote": "a new leader keeps the lease expiries its replica noted when it applied the grants instead of refreshing them (no promote): kept-alive leases expire on failover",
-  "version-not-reset-on-delete": "a key put again after a delete continues its old version count",
-  "revoke-key-by-key": "revoking a lease deletes its keys one revision each instead of all at one revision",
-} as const;
-export type ServerBrokenVariant = keyof typeof SERVER_BROKEN_VARIANTS;
+/** How a member builds its parts: each a seam for test fixtures, the shipping class when not given. */
+export interface EtcdServerParts {
+  /** The FSM's MVCC store, at start and at each snapshot restore. Default `new MvccStore()`. */
+  readonly createStore?: () => MvccStore;
+  /** The leader's side of leases. Default `new Lessor(...)`. */
+  readonly createLessor?: (...args: ConstructorParameters<typeof Lessor>) => Lessor;
+  /** How the leader confirms a linearizable read. Default `new ReadIndex(node)`. */
+  readonly createReadIndex?: (node: RaftNode) => ReadIndex;
+}
 
 export interface EtcdServerOptions {
   /** Options of the RaftNode (its FSM is the server's EtcdFsm). */
@@ -55,7 +58,8 @@ export interface EtcdServerOptions {
   readonly autoCompactionIntervalMs?: number;
   /** Sees every applied entry, and the other FSM events (tests and scenarios). */
   readonly observer?: FsmObserver;
-  readonly brokenVariant?: ServerBrokenVariant;
+  /** Builds the member's parts (seams for test fixtures). Default: the shipping classes. */
+  readonly parts?: EtcdServerParts;
 }
 
 /** A running member. */
@@ -86,23 +90,23 @@ export function idOf(text: string): number {
 export async function runEtcdServer(env: Env, options: EtcdServerOptions): Promise<EtcdServer> {
   const clusterId = idOf([...(options.raft.bootstrapVoters ?? [env.host])].sort().join(","));
   const memberId = idOf(env.host);
-  const storeVariant: StoreBrokenVariant | undefined = options.brokenVariant === "version-not-reset-on-delete" || options.brokenVariant === "revoke-key-by-key" ? options.brokenVariant : undefined;
-  const fsm = new EtcdFsm({ clusterId, memberId, ...(storeVariant !== undefined ? { brokenStoreVariant: storeVariant } : {}) });
+  const parts = options.parts ?? {};
+  const fsm = new EtcdFsm({ clusterId, memberId, createStore: parts.createStore });
   const timing = resolveNodeOptions({ ...options.raft, fsm });
   const electionTimeoutMs = timing.electionTimeoutTicks * timing.tickIntervalMs;
   const minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? Math.max(1, Math.ceil((1.5 * electionTimeoutMs) / 1000));
   const started: { member: Member | undefined } = { member: undefined };
-  const lessorVariant: LessorBrokenVariant | undefined = options.brokenVariant === "no-lease-promote" ? options.brokenVariant : undefined;
-  const lessor = new Lessor(env, () => fsm.mvcc, (id) => revokeExpired(started.member, id), {
+  const createLessor = parts.createLessor ?? ((...args: ConstructorParameters<typeof Lessor>) => new Lessor(...args));
+  const lessor = createLessor(env, () => fsm.mvcc, (id) => revokeExpired(started.member, id), {
     checkIntervalMs: options.leaseCheckIntervalMs ?? DEFAULT_LEASE_CHECK_INTERVAL_MS,
     promoteExtendMs: electionTimeoutMs,
-    ...(lessorVariant !== undefined ? { brokenVariant: lessorVariant } : {}),
   });
   const hub = new WatchHub(env.clock, ETCD_WATCHERS_MAX);
   fsm.observe({ leaseGranted: (id, ttl) => lessor.leaseGranted(id, ttl), leaseRevoked: (id) => lessor.leaseRevoked(id), restored: () => lessor.restored(), changed: () => hub.changed() });
   if (options.observer !== undefined) fsm.observe(options.observer);
   const node = await RaftNode.start(env, { ...options.raft, fsm });
-  const member = new Member(env, node, fsm, lessor, new ReadIndex(node, options.brokenVariant === "local-reads"), hub, clusterId, memberId, ETCD_INFLIGHT_REQUESTS_MAX);
+  const readIndex = parts.createReadIndex?.(node) ?? new ReadIndex(node);
+  const member = new Member(env, node, fsm, lessor, readIndex, hub, clusterId, memberId, ETCD_INFLIGHT_REQUESTS_MAX);
   started.member = member;
   const compactor = options.autoCompactionRetentionRevisions === undefined ? undefined : new AutoCompactor(env, member, options.autoCompactionRetentionRevisions, options.autoCompactionIntervalMs ?? 1_000);
   compactor?.start();

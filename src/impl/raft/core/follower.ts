@@ -20,10 +20,7 @@ export function handleAppendEntries(state: CoreState, message: AppendEntries): v
     respond(true, state.commitIndex);
     return;
   }
-  const previousMatches = state.options.brokenVariant === "skip-previous-term-check"
-    ? message.prevLogIndex <= state.log.lastIndex
-    : state.log.matchTerm(message.prevLogIndex, message.prevLogTerm);
-  if (!previousMatches) {
+  if (!state.options.rules.previousEntryMatches(state.log, message.prevLogIndex, message.prevLogTerm)) {
     const hintIndex = state.log.findConflictByTerm(Math.min(message.prevLogIndex, state.log.lastIndex), message.prevLogTerm);
     respond(false, 0, { index: hintIndex, term: state.log.termAt(hintIndex) ?? 0 });
     return;

@@ -4,8 +4,10 @@
 export { RaftCore, EMPTY_RESTORE } from "./raft-core.ts";
 export type { BatchOutcome, CoreRestore, CoreStatus, FollowerStatus, ProposeOutcome } from "./raft-core.ts";
 export type { ConfigurationChange, Placement } from "./leader-requests.ts";
-export { BROKEN_VARIANTS, resolveCoreOptions } from "./options.ts";
-export type { BrokenVariant, CoreOptions, CoreRandom, ResolvedCoreOptions } from "./options.ts";
+export { resolveCoreOptions } from "./options.ts";
+export type { CoreOptions, CoreRandom, ResolvedCoreOptions } from "./options.ts";
+export { DEFAULT_CORE_RULES } from "./rules.ts";
+export type { CoreRules, RulesLog } from "./rules.ts";
 export { isEmptyReady } from "./ready.ts";
 export type { LeadershipChange, Ready, TransferOutcome, Verification } from "./ready.ts";
 export { describeMessage } from "./messages.ts";

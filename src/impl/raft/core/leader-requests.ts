@@ -50,11 +50,17 @@ export function appendCommandsAsLeader(state: CoreState, commands: readonly Uint
   return placements;
 }
 
-/** Appends one entry of this leader's term to the log (not yet sent). */
+/**
+ * Appends one entry of this leader's term to the log (not yet sent), where the
+ * rules place it: Raft's place it after the last entry. A place inside the log
+ * (only a broken rule's) overwrites the tail from there, and every follower is
+ * probed again from it.
+ */
 function placeEntry(state: CoreState, kind: EntryKind, data: Uint8Array, configuration?: Configuration): Placement {
-  let index = state.log.lastIndex + 1;
-  if (state.options.brokenVariant === "leader-appends-after-commit-index" && state.commitIndex + 1 < index) {
-    index = state.commitIndex + 1;
+  const index = state.options.rules.appendIndex(state.log.lastIndex, state.commitIndex);
+  assert(index > state.commitIndex, "a leader never places an entry inside its committed log");
+  assert(index <= state.log.lastIndex + 1, "a leader places an entry at most one past its last");
+  if (index <= state.log.lastIndex) {
     truncateLog(state, index);
     for (const progress of leaderState(state).progress.values()) {
       progress.matchIndex = Math.min(progress.matchIndex, index - 1);

@@ -1,10 +1,11 @@
 /**
  * Options of the Raft core, in ticks (the node turns ticks into milliseconds), and
- * the deliberately broken variants that property tests use to show that each
- * checker catches the bug it is about.
+ * its two seams for testing: the rules it decides by (rules.ts) and the record it
+ * keeps of each follower (`createProgress`). Both default to the shipping behaviour.
  */
 import { assert } from "../../common/assert.ts";
 import { Progress } from "./progress.ts";
+import { DEFAULT_CORE_RULES, type CoreRules } from "./rules.ts";
 import type { ServerId } from "./types.ts";
 
 /**
@@ -15,23 +16,6 @@ export interface CoreRandom {
   /** An integer in [min, max] inclusive. */
   int(min: number, max: number): number;
 }
-
-/**
- * Deliberately broken variants: test fixtures only. Never set outside tests and
- * scenario variants; every one breaks a Raft invariant on purpose.
- */
-export const BROKEN_VARIANTS = {
-  "count-stale-term-votes": "a candidate counts granted votes from earlier terms (breaks election safety)",
-  "leader-appends-after-commit-index": "a leader appends new entries right after its commit index, overwriting its uncommitted ones (breaks leader append-only)",
-  "skip-previous-term-check": "a follower accepts entries when it holds prevLogIndex, whatever its term (breaks log matching)",
-  "grant-vote-without-log-check": "a voter grants its vote without checking that the candidate's log is up to date (breaks leader completeness)",
-  "commit-previous-term-by-counting": "a leader commits entries of earlier terms by counting replicas (Raft §5.4.2, Figure 8; breaks leader completeness)",
-  "heartbeat-commit-uncapped": "a leader's heartbeat carries its whole commit index, not what the follower is known to hold, so a follower commits stale entries (breaks state machine safety)",
-  "vote-twice-in-term": "a voter does not remember its vote, and votes again in the same term (breaks election safety)",
-  "no-next-index-backtracking": "a leader never moves nextIndex back on a rejection (breaks liveness)",
-} as const;
-
-export type BrokenVariant = keyof typeof BROKEN_VARIANTS;
 
 export interface CoreOptions {
   /** This server's id. */
@@ -56,13 +40,13 @@ export interface CoreOptions {
   readonly trailingLogEntries?: number;
   /** A snapshot not acknowledged after this many ticks is sent again. Default: the election timeout. */
   readonly snapshotResendTicks?: number;
-  /** Test fixture: a deliberately broken variant. Never set in real use. */
-  readonly brokenVariant?: BrokenVariant;
+  /** The decisions Raft's safety rests on (a seam for test fixtures, rules.ts). Default DEFAULT_CORE_RULES. */
+  readonly rules?: CoreRules;
   /** Builds a leader's record of one follower (a seam for test fixtures). Default `new Progress(nextIndex)`. */
   readonly createProgress?: (nextIndex: number) => Progress;
 }
 
-export type ResolvedCoreOptions = Required<Omit<CoreOptions, "brokenVariant">> & { readonly brokenVariant: BrokenVariant | undefined };
+export type ResolvedCoreOptions = Required<CoreOptions>;
 
 export const DEFAULT_ELECTION_TIMEOUT_TICKS = 10;
 export const DEFAULT_HEARTBEAT_INTERVAL_TICKS = 1;
@@ -86,7 +70,7 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     snapshotThresholdEntries: options.snapshotThresholdEntries ?? DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES,
     trailingLogEntries: options.trailingLogEntries ?? DEFAULT_TRAILING_LOG_ENTRIES,
     snapshotResendTicks: options.snapshotResendTicks ?? electionTimeoutTicks,
-    brokenVariant: options.brokenVariant,
+    rules: options.rules ?? DEFAULT_CORE_RULES,
     createProgress: options.createProgress ?? ((nextIndex) => new Progress(nextIndex)),
   };
   assert(resolved.id.length > 0, "a server id must not be empty");

@@ -79,8 +79,7 @@ export function heartbeatRound(state: CoreState): void {
 }
 
 function sendHeartbeat(state: CoreState, to: ServerId, progress: Progress): void {
-  const uncapped = state.options.brokenVariant === "heartbeat-commit-uncapped";
-  const leaderCommit = uncapped ? state.commitIndex : Math.min(state.commitIndex, progress.matchIndex);
+  const leaderCommit = state.options.rules.heartbeatCommit(state.commitIndex, progress.matchIndex);
   send(state, { type: "heartbeat", to, leaderCommit, sequence: leaderState(state).sequence });
 }
 
@@ -139,9 +138,9 @@ function handleRejection(state: CoreState, message: AppendEntriesResponse, progr
   if (stale) return;
   const previousNextIndex = progress.nextIndex;
   const probeIndex = message.hintTerm > 0 ? state.log.findConflictByTerm(message.hintIndex, message.hintTerm) : message.hintIndex;
-  const nextIndex = Math.max(Math.min(message.rejectedIndex, probeIndex + 1), progress.matchIndex + 1);
+  const nextIndex = state.options.rules.nextIndexOnReject(previousNextIndex, message.rejectedIndex, probeIndex, progress.matchIndex);
   progress.becomeProbe();
-  progress.nextIndex = state.options.brokenVariant === "no-next-index-backtracking" ? previousNextIndex : nextIndex;
+  progress.nextIndex = nextIndex;
   probe(state, "raft.append-rejected");
   sendAppendWhileAllowed(state, message.from);
 }
@@ -194,8 +193,7 @@ export function maybeCommit(state: CoreState): boolean {
   matches.sort((a, b) => b - a);
   const quorumIndex = matches[quorum(state) - 1] as number;
   if (quorumIndex <= state.commitIndex) return false;
-  const ownTerm = state.log.termAt(quorumIndex) === state.term;
-  if (!ownTerm && state.options.brokenVariant !== "commit-previous-term-by-counting") return false;
+  if (!state.options.rules.commitsByCounting(state.log.termAt(quorumIndex), state.term)) return false;
   commitTo(state, quorumIndex);
   if (!isVoter(state.configuration, state.id) && state.configurationIndex <= state.commitIndex) {
     probe(state, "raft.removed-leader-stepped-down");

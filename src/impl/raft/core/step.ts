@@ -38,7 +38,7 @@ function acceptHigherTerm(state: CoreState, message: Message): boolean {
   return true;
 }
 
-/** A message from an earlier term. Returns true only when a broken variant handles it anyway. */
+/** A message from an earlier term. Returns true only when the rules count a candidate's vote from an earlier term. */
 function handleLowerTerm(state: CoreState, message: Message): boolean {
   switch (message.type) {
     case "append-entries":
@@ -55,7 +55,7 @@ function handleLowerTerm(state: CoreState, message: Message): boolean {
       if (message.preVote) send(state, { type: "request-vote-response", to: message.from, granted: false, preVote: true });
       return false;
     case "request-vote-response":
-      return state.options.brokenVariant === "count-stale-term-votes" && state.role === "candidate" && !message.preVote;
+      return state.role === "candidate" && !message.preVote && state.options.rules.countsVote(state.term, message.term);
     default:
       return false;
   }

@@ -12,12 +12,11 @@ export function handleVoteRequest(state: CoreState, message: RequestVote): void 
     state.votedFor === message.from ||
     (state.votedFor === undefined && state.leaderId === undefined) ||
     (message.preVote && message.term > state.term);
-  const upToDate = state.options.brokenVariant === "grant-vote-without-log-check" ||
-    state.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+  const upToDate = state.options.rules.upToDate(state.log, message.lastLogIndex, message.lastLogTerm);
   if (canVote && upToDate) {
     send(state, { type: "request-vote-response", to: message.from, term: message.term, granted: true, preVote: message.preVote });
     if (!message.preVote) {
-      if (state.options.brokenVariant !== "vote-twice-in-term") state.votedFor = message.from;
+      state.votedFor = state.options.rules.recordVote(state.votedFor, message.from);
       resetElectionTimer(state);
     }
     return;
@@ -33,7 +32,7 @@ export function handleVoteResponse(state: CoreState, message: RequestVoteRespons
     if (!message.granted) probe(state, "raft.pre-vote-rejected");
   } else if (state.role === "candidate") {
     if (message.preVote) return;
-    if (message.term !== state.term && state.options.brokenVariant !== "count-stale-term-votes") return;
+    if (!state.options.rules.countsVote(state.term, message.term)) return;
   } else {
     return;
   }

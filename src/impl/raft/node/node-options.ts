@@ -3,9 +3,10 @@
  * milliseconds; the core counts ticks of `tickIntervalMs`.
  */
 import { assert } from "../../common/assert.ts";
-import type { BrokenVariant, ServerId } from "../core/index.ts";
+import type { CoreRules, ServerId } from "../core/index.ts";
 import type { Fsm } from "./fsm.ts";
 import type { RaftObserver } from "./observer.ts";
+import type { RaftNode, RaftNodeParts } from "./raft-node.ts";
 
 /** Options of `RaftNode.start`; only `fsm` is required. */
 export interface RaftNodeOptions {
@@ -39,21 +40,11 @@ export interface RaftNodeOptions {
   readonly maxPendingApplies?: number;
   /** Told what the node does as it does it (observer.ts), for checkers of a whole cluster. */
   readonly observer?: RaftObserver;
-  /** Test fixture: a deliberately broken core (core/options.ts). Never set in real use. */
-  readonly brokenVariant?: BrokenVariant;
-  /** Test fixture: a deliberately broken node (BROKEN_NODE_VARIANTS). Never set in real use. */
-  readonly brokenNodeVariant?: BrokenNodeVariant;
+  /** The core's rules (core/rules.ts): a seam for test fixtures. Default DEFAULT_CORE_RULES. */
+  readonly rules?: CoreRules;
+  /** Builds the node from its parts (a seam for test fixtures: a subclass that breaks one step, raft-node.ts). Default: a RaftNode. */
+  readonly createNode?: (parts: RaftNodeParts) => RaftNode;
 }
-
-/** Deliberately broken variants of the node (test fixtures). */
-export const BROKEN_NODE_VARIANTS = {
-  "ack-before-fsync": "votes and acknowledgements leave before the hard state and entries they promise are durable",
-  "apply-on-step-down": "a leader that loses leadership applies its own uncommitted entries to its FSM (breaks state machine safety: a write of unknown outcome may be applied on that server only)",
-  "ignore-install-snapshot-state": "a follower that installs a leader's snapshot keeps its own FSM state instead of restoring the snapshot's (breaks snapshot catch-up: its state diverges)",
-  "no-snapshot-retry": "a snapshot the FSM refused is asked for again only when the next entry applies, not at the next tick (a dqlite leader, whose own commit is always in flight then, never snapshots)",
-} as const;
-
-export type BrokenNodeVariant = keyof typeof BROKEN_NODE_VARIANTS;
 
 /** RaftNodeOptions with every default filled in. */
 export interface ResolvedNodeOptions {
@@ -72,8 +63,8 @@ export interface ResolvedNodeOptions {
   readonly preVote: boolean;
   readonly maxPendingApplies: number;
   readonly observer: RaftObserver | undefined;
-  readonly brokenVariant: BrokenVariant | undefined;
-  readonly brokenNodeVariant: BrokenNodeVariant | undefined;
+  readonly rules: CoreRules | undefined;
+  readonly createNode: ((parts: RaftNodeParts) => RaftNode) | undefined;
 }
 
 export const DEFAULT_RAFT_PORT = 7100;
@@ -110,8 +101,8 @@ export function resolveNodeOptions(options: RaftNodeOptions): ResolvedNodeOption
     preVote: options.preVote ?? true,
     maxPendingApplies: options.maxPendingApplies ?? DEFAULT_MAX_PENDING_APPLIES,
     observer: options.observer,
-    brokenVariant: options.brokenVariant,
-    brokenNodeVariant: options.brokenNodeVariant,
+    rules: options.rules,
+    createNode: options.createNode,
   };
   assert(resolved.tickIntervalMs > 0 && Number.isFinite(resolved.tickIntervalMs), "tickIntervalMs must be positive");
   assert(resolved.messageDeadlineMs > 0, "messageDeadlineMs must be positive");

@@ -28,6 +28,11 @@
  * "raft.storage-failed", "raft.snapshot-failed", "raft.message-dropped-backpressure".
  * Buggify points: "raft.delay-fsync", "raft.drop-outbound-message",
  * "raft.duplicate-outbound-message", "raft.snapshot-at-odd-moment".
+ *
+ * Seams for testing (RaftNodeOptions.createNode builds a subclass): the protected
+ * `createPipeline`, `restoreFsm`, `snapshotRetryWanted` and `steppedDown`, and
+ * `applyEntry`; RaftNodeOptions.rules for the core's. Their defaults are the node's
+ * behaviour; the broken variants that override them live in scenarios/raft-kv/variants.ts.
  */
 import { DiskError, RpcError, type Env, type Ticker, type Timer } from "../../../sim/env.ts";
 import { AssertionError } from "../../common/assert.ts";
@@ -46,7 +51,7 @@ import { ErrSnapshotRefused, readerOf, type FsmSnapshot, type SnapshotReader } f
 import { LeadershipObservers, type LeadershipEvent } from "./leadership-observers.ts";
 import { resolveNodeOptions, type RaftNodeOptions, type ResolvedNodeOptions } from "./node-options.ts";
 import { PendingOperations, type ApplyResult } from "./pending-operations.ts";
-import { ReadyPipeline } from "./ready-pipeline.ts";
+import { ReadyPipeline, type PipelineHost } from "./ready-pipeline.ts";
 import { SnapshotTooLargeError } from "./snapshot-store.ts";
 import { openStorage, type Storage } from "./storage.ts";
 import { Transport } from "./transport.ts";
@@ -74,6 +79,14 @@ interface QueuedCommand {
   readonly reject: (error: RaftError) => void;
 }
 
+/** What `RaftNode.start` builds a node from (RaftNodeOptions.createNode). */
+export interface RaftNodeParts {
+  readonly env: Env;
+  readonly options: ResolvedNodeOptions;
+  readonly storage: Storage;
+  readonly core: RaftCore;
+}
+
 interface Deferred<T> {
   readonly resolve: (value: T) => void;
   readonly reject: (error: RaftError) => void;
@@ -81,6 +94,10 @@ interface Deferred<T> {
 
 /** One Raft server on an Env (see the file's comment). Create with `RaftNode.start`. */
 export class RaftNode {
+  private readonly env: Env;
+  protected readonly options: ResolvedNodeOptions;
+  protected readonly storage: Storage;
+  private readonly core: RaftCore;
   private readonly pipeline: ReadyPipeline;
   private readonly transport: Transport;
   private readonly pending: PendingOperations;
@@ -93,14 +110,13 @@ export class RaftNode {
   private readonly batch: QueuedCommand[] = [];
   private batchTimer: Timer | undefined;
   private stopped = false;
-  private fsmAppliedIndex: number;
+  /** The last entry the FSM applied (or the snapshot it holds). */
+  protected fsmAppliedIndex: number;
   private snapshotInProgress = false;
   /** User snapshots waiting for the snapshot in progress to end. */
   private readonly snapshotEndWaiters: Array<() => void> = [];
   /** The FSM refused the last snapshot: ask again at the next ready (a tick at the latest). */
   private snapshotRetryDue = false;
-  /** Test fixture "apply-on-step-down": the FSM already took the entries through this index, uncommitted. */
-  private appliedOnStepDownThrough = 0;
   private leadership: LeadershipChange;
   private resolveTerminated: (reason: RaftError | undefined) => void = () => undefined;
   /** Resolves when the node stops: undefined after `shutdown`, the ErrStorageFailed that stopped it otherwise. */
@@ -121,9 +137,10 @@ export class RaftNode {
       maxEntriesPerAppend: resolved.maxEntriesPerAppend,
       maxInflightAppends: resolved.maxInflightAppends,
       preVote: resolved.preVote,
-      ...(resolved.brokenVariant !== undefined ? { brokenVariant: resolved.brokenVariant } : {}),
+      rules: resolved.rules,
     }, storage.restore);
-    const node = new RaftNode(env, resolved, storage, core);
+    const parts: RaftNodeParts = { env, options: resolved, storage, core };
+    const node = resolved.createNode?.(parts) ?? new RaftNode(parts);
     resolved.observer?.restored(storage.restore.logBase, storage.restore.entries);
     node.transport.start();
     node.ticker = env.clock.ticker(resolved.tickIntervalMs, () => {
@@ -135,17 +152,18 @@ export class RaftNode {
     return node;
   }
 
-  private constructor(
-    private readonly env: Env,
-    private readonly options: ResolvedNodeOptions,
-    private readonly storage: Storage,
-    private readonly core: RaftCore,
-  ) {
+  /** Only `RaftNode.start` builds a node (a subclass through RaftNodeOptions.createNode). */
+  protected constructor(parts: RaftNodeParts) {
+    const { env, options, storage } = parts;
+    this.env = env;
+    this.options = options;
+    this.storage = storage;
+    this.core = parts.core;
     this.terminated = new Promise((resolve) => (this.resolveTerminated = resolve));
     this.pending = new PendingOperations(env.clock, options.maxPendingApplies);
     this.fsmAppliedIndex = storage.latestSnapshot?.metadata.index ?? 0;
     this.leadership = { role: "follower", leaderId: undefined, term: storage.restore.hardState.term };
-    this.pipeline = new ReadyPipeline({
+    this.pipeline = this.createPipeline({
       env,
       stable: storage.stable,
       log: storage.log,
@@ -157,9 +175,8 @@ export class RaftNode {
       persisted: (ready) => this.options.observer?.persisted({ ...ready, term: ready.hardState?.term ?? this.core.status().term }),
       compacted: (index) => this.options.observer?.compacted(index),
       committed: (index) => this.options.observer?.committed(index, this.core.status().term),
-      reportDue: () => this.snapshotRetryDue && this.options.brokenNodeVariant !== "no-snapshot-retry",
+      reportDue: () => this.snapshotRetryWanted(),
       running: () => !this.stopped,
-      ackBeforeFsync: options.brokenNodeVariant === "ack-before-fsync",
     });
     this.transport = new Transport(env, options.port, options.messageDeadlineMs, {
       receive: (message) => this.receive(message),
@@ -441,23 +458,39 @@ export class RaftNode {
       this.fail("restore", new ErrSnapshotCorrupted(`snapshot ${metadata.index}/${metadata.term}`, "not readable after it was stored"));
       return;
     }
-    if (this.options.brokenNodeVariant !== "ignore-install-snapshot-state") await this.options.fsm.restore(readerOf(stored.data));
+    const restoring = this.restoreFsm(stored.data);
+    if (restoring !== undefined) await restoring;
     this.fsmAppliedIndex = metadata.index;
     this.env.trace("raft.snapshot-restored", { index: metadata.index, term: metadata.term });
   }
 
-  private applyEntry(entry: LogEntry): void | Promise<void> {
-    if (entry.index <= this.appliedOnStepDownThrough) {
-      // Test fixture "apply-on-step-down": the FSM took this index already (maybe another entry).
-      this.applied(entry, undefined);
-      return;
-    }
+  /** Builds the pipeline that carries out the core's readies (a seam for test fixtures). */
+  protected createPipeline(host: PipelineHost): ReadyPipeline {
+    return new ReadyPipeline(host);
+  }
+
+  /** The FSM takes the state of an installed snapshot (a seam for test fixtures; a promise when it must be awaited). */
+  protected restoreFsm(data: Uint8Array): Promise<void> | undefined {
+    return this.options.fsm.restore(readerOf(data));
+  }
+
+  /** A snapshot the FSM refused is asked for again now: at every ready, ticks included, until taken (a seam for test fixtures). */
+  protected snapshotRetryWanted(): boolean {
+    return this.snapshotRetryDue;
+  }
+
+  /** This server stopped leading, its pending operations failed: a seam for test fixtures (Raft does nothing more). */
+  protected steppedDown(): void {}
+
+  /** Step 3 of a ready, for one committed entry: the FSM applies it (a command) and the node records that. */
+  protected applyEntry(entry: LogEntry): void | Promise<void> {
     const response = entry.kind === "command" ? this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data }) : undefined;
     if (response instanceof Promise) return response.then((value: unknown) => this.applied(entry, value));
     this.applied(entry, response);
   }
 
-  private applied(entry: LogEntry, response: unknown): void {
+  /** The FSM applied `entry` (its response, if a command): waiters and observers are told. */
+  protected applied(entry: LogEntry, response: unknown): void {
     this.options.observer?.applied(entry);
     this.fsmAppliedIndex = entry.index;
     this.pending.applied(entry, response);
@@ -478,7 +511,7 @@ export class RaftNode {
       this.transfer = undefined;
     }
     // A refused snapshot (the FSM said "not now") is asked for again at every ready, ticks included, until taken.
-    const retry = this.snapshotRetryDue && this.options.brokenNodeVariant !== "no-snapshot-retry";
+    const retry = this.snapshotRetryWanted();
     // A snapshot at an odd moment (mid-election, right after a restore): the threshold is only one trigger.
     const odd = ready.committed.length > 0 && this.env.buggify("raft.snapshot-at-odd-moment");
     if (ready.snapshotWanted || retry || odd) await this.takeSnapshot();
@@ -491,21 +524,12 @@ export class RaftNode {
     if (wasLeader && change.role !== "leader") {
       const failed = this.pending.failAll((index, term) => new ErrLeadershipLost(index, term), (term) => term <= change.term);
       if (failed > 0) this.env.probe("raft.leadership-lost-with-pending");
-      if (this.options.brokenNodeVariant === "apply-on-step-down") this.applyUncommittedOnStepDown();
+      this.steppedDown();
       this.transfer?.resolve();
       this.transfer = undefined;
     }
     this.env.trace("raft.leadership", { role: change.role, leader: change.leaderId ?? null, term: change.term });
     this.observers.notify({ isLeader: change.role === "leader", role: change.role, leaderId: change.leaderId, term: change.term });
-  }
-
-  /** Test fixture "apply-on-step-down": hands the FSM every entry of the log not yet applied, committed or not. */
-  private applyUncommittedOnStepDown(): void {
-    for (const entry of this.storage.log.allEntries()) {
-      if (entry.index <= Math.max(this.fsmAppliedIndex, this.appliedOnStepDownThrough)) continue;
-      if (entry.kind === "command") this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data });
-      this.appliedOnStepDownThrough = entry.index;
-    }
   }
 
   /** Captures the FSM now (no apply runs meanwhile), then persists it in the background. */

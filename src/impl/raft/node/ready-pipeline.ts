@@ -50,8 +50,6 @@ export interface PipelineHost {
   /** Entries through `index` are committed (step 3 is about to apply them; for an observer). */
   committed(index: number): void;
   running(): boolean;
-  /** Test fixture (node-options.ts): send before persisting. */
-  readonly ackBeforeFsync: boolean;
 }
 
 /** Carries out readies in the order they are enqueued (see the file's comment). */
@@ -61,7 +59,7 @@ export class ReadyPipeline {
   private active = false;
   private draining: Promise<void> = Promise.resolve();
 
-  constructor(private readonly host: PipelineHost) {}
+  constructor(protected readonly host: PipelineHost) {}
 
   /** Queues a ready; the drain starts unless one runs. */
   enqueue(ready: Ready): void {
@@ -102,7 +100,7 @@ export class ReadyPipeline {
     try {
       while (this.queue.length > 0 && this.host.running()) {
         const batch = this.queue.splice(0, READIES_PER_BATCH_MAX);
-        if (this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
+        this.release(batch, false);
         if (batch.some(needsPersisting)) {
           try {
             await this.persist(batch);
@@ -113,7 +111,7 @@ export class ReadyPipeline {
           }
           for (const ready of batch) if (needsPersisting(ready)) this.host.persisted(ready);
         }
-        if (!this.host.ackBeforeFsync) for (const ready of batch) for (const message of ready.messages) this.host.send(message);
+        this.release(batch, true);
         for (const ready of batch) {
           if (!this.host.running()) return;
           if (needsFinishing(ready) || this.host.reportDue()) await this.finish(ready);
@@ -122,6 +120,17 @@ export class ReadyPipeline {
     } finally {
       this.active = false;
     }
+  }
+
+  /**
+   * Step 2 for a whole batch: hands its messages to the node once they may leave.
+   * The drain offers them before step 1 (`durable` false) and after it; they leave
+   * only after, since a vote or an acknowledgement promises what is durable. A seam
+   * for test fixtures, which let them leave early.
+   */
+  protected release(batch: readonly Ready[], durable: boolean): void {
+    if (!durable) return;
+    for (const ready of batch) for (const message of ready.messages) this.host.send(message);
   }
 
   /** Step 1 for a whole batch: the last hard state, then every log change in order, then one fsync. */
