@@ -20,7 +20,7 @@
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AssertionError } from "../../src/impl/common/assert.ts";
+import { AssertionError } from "../../src/sim/assert.ts";
 import { RaftLog } from "../../src/impl/raft/core/raft-log.ts";
 import { configurationOf, type EntryKind, type LogEntry } from "../../src/impl/raft/core/types.ts";
 import { propertyParameters } from "../_support/fast-check.ts";

@@ -8,7 +8,7 @@
  * testing found the validation unchecked.
  */
 import { describe, expect, it } from "vitest";
-import { AssertionError } from "../../src/impl/common/assert.ts";
+import { AssertionError } from "../../src/sim/assert.ts";
 import { resolveCoreOptions, type CoreOptions } from "../../src/impl/raft/core/index.ts";
 import { LONGEST } from "./_support/hand-stepped.ts";
 

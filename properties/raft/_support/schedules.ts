@@ -6,7 +6,7 @@
  * by every server.
  */
 import fc from "fast-check";
-import { AssertionError } from "../../../src/impl/common/assert.ts";
+import { AssertionError } from "../../../src/sim/assert.ts";
 import { withVariant, type BrokenVariant } from "../../../scenarios/raft-kv/variants.ts";
 import { CoreCluster, listeners, type ClusterListener, type CoreTuning } from "./core-cluster.ts";
 import { InvariantChecker, InvariantViolation, INVARIANTS, type InvariantName } from "./invariants.ts";

@@ -18,7 +18,7 @@
  * the classic bug the harness must catch.
  */
 import { DiskError, RpcError, type Env, type RpcServer, type WireValue } from "../../sim/env.ts";
-import { assert } from "../common/assert.ts";
+import { assert } from "../../sim/assert.ts";
 
 export const COUNTER_PORT = 7000;
 const VALUE_PATH = "/counter";

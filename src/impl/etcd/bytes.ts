@@ -6,7 +6,7 @@
  * bytewise order, so sorted arrays and `<` work as etcd's byte comparisons do.
  * Strings given by callers are UTF-8 encoded first (`toBytes`).
  */
-import { assert } from "../common/assert.ts";
+import { assert } from "../../sim/assert.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

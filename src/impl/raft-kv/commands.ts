@@ -5,7 +5,7 @@
  * Every command carries the id its client gave it, so a scenario can follow one
  * command through every replica's log.
  */
-import { assert } from "../common/assert.ts";
+import { assert } from "../../sim/assert.ts";
 
 /** A read of `key` (through the log: linearizable). */
 export interface GetCommand {

@@ -15,7 +15,7 @@
  *   failure that leaves its outcome unknown, since it could then take effect twice.
  */
 import type { Env, RpcError, WireValue } from "../../sim/env.ts";
-import { assert } from "../common/assert.ts";
+import { assert } from "../../sim/assert.ts";
 import { LeaderCaller, type Refusal } from "../common/leader-caller.ts";
 import type { KvResponse } from "./commands.ts";
 import { refusalOf } from "./errors.ts";

@@ -7,7 +7,7 @@
  * replicas with the same state write the same bytes.
  */
 import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "../raft/index.ts";
-import { assert } from "../common/assert.ts";
+import { assert } from "../../sim/assert.ts";
 import { applyCommand, decodeCommand, type KvCommand, type KvResponse } from "./commands.ts";
 
 /** Called after each applied entry: its index, the command (undefined when the bytes were not one) and the response. */

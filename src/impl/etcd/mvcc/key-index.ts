@@ -8,7 +8,7 @@
  * or later needs: for each key, the versions after R and the last one at or below
  * R unless it is a tombstone; a key with nothing left is forgotten.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { KeySpan } from "../bytes.ts";
 import type { KeyValue } from "../types.ts";
 

@@ -19,7 +19,7 @@
  * through the protected `index`) or the public writes; the broken stores that do
  * live in scenarios/etcd/variants.ts.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { compareBytes, fromBinary, keySpan, toBinary } from "../bytes.ts";
 import { ErrCompacted, ErrFutureRev, ErrKeyNotFound, ErrLeaseExist, ErrLeaseNotFound, type EtcdError } from "../errors.ts";
 import type {

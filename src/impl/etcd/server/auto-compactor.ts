@@ -8,7 +8,7 @@
  * the interval (the retention is kept: only the timing changes).
  */
 import type { Env, Timer } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { RaftError } from "../../raft/index.ts";
 import { EtcdError } from "../errors.ts";
 import type { Member } from "./member.ts";

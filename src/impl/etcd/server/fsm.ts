@@ -10,7 +10,7 @@
  * log hold the same store.
  */
 import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader, SnapshotSink } from "../../raft/index.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { decodeCommand, type EtcdCommand } from "../commands.ts";
 import { EtcdError } from "../errors.ts";
 import { MvccStore, type HeaderOf } from "../mvcc/store.ts";

@@ -49,7 +49,7 @@
  * REGISTER_MISMATCH does, how the commit is sent).
  */
 import type { Env } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { ErrCancelled } from "../protocol/journal-client.ts";
 import { fragmentContentLength, fragmentsEqual, ZERO_SHA1_SUM, type Fragment } from "../protocol/fragment.ts";
 import { journalMayWrite, type Journal, type JournalSpec, type JournalSpecFragment } from "../protocol/journal-spec.ts";

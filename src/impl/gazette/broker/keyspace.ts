@@ -25,7 +25,7 @@
  * "every change of the prefix up to r is visible here".
  */
 import type { Env, WireValue } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { bytesToString } from "../../etcd/bytes.ts";
 import type { EtcdClient } from "../../etcd/client/client.ts";
 import { ErrCompacted, EtcdError } from "../../etcd/errors.ts";

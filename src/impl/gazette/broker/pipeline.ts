@@ -20,7 +20,7 @@
  * each new pipeline): with `resetAtCommit`, the streams reset once, after the
  * peers applied that commit (`scatter`'s `answersLost`: their answers are lost).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { fragmentContentLength, type Fragment } from "../protocol/fragment.ts";
 import { copyLabelSet } from "../protocol/labels.ts";
 import { routesEquivalent, type Header, type ProcessSpecId } from "../protocol/route.ts";

@@ -61,7 +61,7 @@
  */
 import type { Env, Timer } from "../../../sim/env.ts";
 import { AsyncLock, LockQueueFull } from "../../common/async-lock.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { fragmentContentLength, fragmentsEqual, type Fragment } from "../protocol/fragment.ts";
 import { copyLabelSet, labelSetsEqual } from "../protocol/labels.ts";
 import type { FragmentStore, Journal, JournalSpec } from "../protocol/journal-spec.ts";

@@ -15,7 +15,7 @@
  * extent straddles the checkpoint, so a rollback drops whole extents.
  */
 import type { Crc32, Disk, FileHandle } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { ErrAppendBufferCorrupt } from "./errors.ts";
 
 interface Extent {

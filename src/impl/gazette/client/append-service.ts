@@ -32,7 +32,7 @@
  * `releaseError`; `AppendServiceOptions.createAppender` builds the Appenders.
  */
 import type { Env } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { AsyncLock } from "../../common/async-lock.ts";
 import { ErrAppendTooLarge } from "../protocol/rpc-binding.ts";
 import { ErrCancelled, type RoutedJournalClient } from "../protocol/journal-client.ts";

@@ -18,7 +18,7 @@
  * AppendService build Appenders through an AppenderFactory.
  */
 import { RpcError, type Clock } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { callOptions, dispatchItemRoute, type RoutedJournalClient } from "../protocol/journal-client.ts";
 import { selectorToString } from "../protocol/labels.ts";
 import { validateAppendRequest, validateAppendResponse, type AppendRequest, type AppendResponse } from "../protocol/messages.ts";

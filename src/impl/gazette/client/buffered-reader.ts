@@ -5,7 +5,7 @@
  * read from the source but not yet handed out. Errors of the source (ErrOffsetJump
  * included) pass through once the buffer is empty.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 
 export interface ChunkSource {
   read(maxBytes: number): Promise<Uint8Array | null>;

@@ -6,7 +6,7 @@
  * once the consumer stops (it finished early or failed) pushes throw
  * ErrChannelClosed.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 
 export class ErrChannelClosed extends Error {
   override readonly name = "ErrChannelClosed";

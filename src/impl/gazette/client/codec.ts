@@ -14,7 +14,7 @@
  * ambient clock otherwise).
  */
 import { Gunzip, gzipSync } from "fflate";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { crc32 } from "./crc32.ts";
 import { ErrCorruptFragment, ErrUnexpectedEOF, ErrUnsupportedCodec } from "./errors.ts";
 import type { CompressionCodec } from "../protocol/journal-spec.ts";

@@ -17,7 +17,7 @@
  * held to the fragment's bounds), and its static `open` builds the subclass.
  */
 import { contentDecoder, type ContentDecoder } from "./codec.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Fragment } from "../protocol/fragment.ts";
 import { ValidationError } from "../protocol/validation.ts";
 import { ErrDidNotReadExpectedEOF, ErrUnexpectedEOF } from "./errors.ts";

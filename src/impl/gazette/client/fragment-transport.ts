@@ -12,7 +12,7 @@
  * missing file is ErrFragmentFetch; a failing disk surfaces its DiskError.
  */
 import { DiskError, type Disk } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Fragment } from "../protocol/fragment.ts";
 import { cleanPath } from "../protocol/validation.ts";
 import { ErrFragmentFetch } from "./errors.ts";

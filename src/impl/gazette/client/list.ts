@@ -12,7 +12,7 @@
  * A non-OK status becomes its named error; every response is validated. Page
  * loops are bounded (LIST_PAGES_MAX).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { callOptions, dispatchItemRoute, type JournalClient, type Router, type RoutedJournalClient } from "../protocol/journal-client.ts";
 import type { Journal, JournalSpec } from "../protocol/journal-spec.ts";
 import {

@@ -13,7 +13,7 @@
  * and its static `create` builds the subclass.
  */
 import type { Env } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { JournalClient } from "../protocol/journal-client.ts";
 import type { ListRequest, ListResponse } from "../protocol/messages.ts";
 import { isCancellation, sleepOrAbort } from "./backoff.ts";

@@ -21,7 +21,7 @@
  * Seams for test fixtures: a subclass overrides `validateOffset` and
  * `offsetJumped`; `ReaderOptions.fragmentReader` picks the direct reads' class.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { callOptions, dispatchItemRoute, ErrCancelled, type RoutedJournalClient } from "../protocol/journal-client.ts";
 import { validateReadResponse, type ReadRequest, type ReadResponse } from "../protocol/messages.ts";
 import { ValidationError, withContext } from "../protocol/validation.ts";

@@ -19,7 +19,7 @@
  * and a subclass may override `restartRequest`.
  */
 import type { Clock } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { ErrCancelled, type RoutedJournalClient } from "../protocol/journal-client.ts";
 import { validateReadRequest, type ReadRequest } from "../protocol/messages.ts";
 import { withContext } from "../protocol/validation.ts";

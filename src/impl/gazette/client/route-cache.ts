@@ -11,7 +11,7 @@
  * entry do.
  */
 import type { Clock } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Router } from "../protocol/journal-client.ts";
 import { copyRoute, emptyRoute, type Route } from "../protocol/route.ts";
 

@@ -3,7 +3,7 @@
  * parts (roles, votes, replication, follower, leader requests). Only RaftCore
  * creates it; nothing outside the core sees it.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Message } from "./messages.ts";
 import type { ResolvedCoreOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";

@@ -3,7 +3,7 @@
  * configuration one server at a time, transfer leadership, verify leadership.
  * Each returns a typed error instead of acting when this server cannot.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import {
   ErrConfigurationChangeInProgress,
   ErrLeadershipTransferInProgress,

@@ -2,7 +2,7 @@
  * Every change to the core's log goes through here, so that the ready, the
  * configuration, the leader's progress and the commit and applied indexes follow.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { CoreState } from "./core-state.ts";
 import { EMPTY_CONFIGURATION, type LogEntry, type SnapshotMetadata } from "./types.ts";
 

@@ -3,7 +3,7 @@
  * its two seams for testing: the rules it decides by (rules.ts) and the record it
  * keeps of each follower (`createProgress`). Both default to the shipping behaviour.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { Progress } from "./progress.ts";
 import { DEFAULT_CORE_RULES, type CoreRules } from "./rules.ts";
 import type { ServerId } from "./types.ts";

@@ -7,7 +7,7 @@
  * - replicate: entries are streamed, at most `maxInflightAppends` unacknowledged;
  * - snapshot: the follower is behind the compacted log and gets InstallSnapshot.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 
 export type ProgressMode = "probe" | "replicate" | "snapshot";
 

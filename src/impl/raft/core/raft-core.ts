@@ -12,7 +12,7 @@
  * core asks for one at a threshold, compacts behind it, and sends InstallSnapshot
  * to followers behind the compacted log).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { RaftError } from "../errors.ts";
 import { resetElectionTimer, type CoreState } from "./core-state.ts";
 import {

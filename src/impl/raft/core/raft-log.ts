@@ -6,7 +6,7 @@
  * decrease along the log, and the base never moves backwards except by `resetTo`
  * (installing a snapshot).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Configuration, LogEntry } from "./types.ts";
 
 export class RaftLog {

@@ -17,7 +17,7 @@
  * make several consecutive readies durable with one fsync (group commit) as long
  * as no message of a later ready leaves before an earlier one is durable.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Message } from "./messages.ts";
 import type { HardState, LogEntry, RaftRole, ServerId, SnapshotMetadata } from "./types.ts";
 

@@ -4,7 +4,7 @@
  * advancing the commit index by counting, only for entries of its own term
  * (Raft §5.4.2).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { commitTo } from "./log-changes.ts";
 import type { AppendEntriesResponse, HeartbeatResponse } from "./messages.ts";
 import { isVoter, type ServerId } from "./types.ts";

@@ -2,7 +2,7 @@
  * Role transitions and the election timer: follower, pre-candidate (pre-vote),
  * candidate and leader, and what each does on a tick.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { appendToLog } from "./log-changes.ts";
 import {
   otherVoters,

@@ -4,7 +4,7 @@
  * stale leader learns of the new term, or dropped), then the handler of the
  * message type for this server's role.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { inLease, probe, reportLeadership, send, type CoreState } from "./core-state.ts";
 import { handleAppendEntries, handleHeartbeat, handleInstallSnapshot, handleTimeoutNow } from "./follower.ts";
 import type { Message } from "./messages.ts";

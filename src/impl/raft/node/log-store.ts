@@ -16,7 +16,7 @@
  */
 import { decode, encode } from "../../common/msgpack.ts";
 import type { Crc32, Disk, FileHandle, WireValue } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { LogEntry } from "../core/index.ts";
 import { ErrLogCorrupted } from "../errors.ts";
 import { readVerified, writeFileDurably, type ParseOutcome } from "./durable-file.ts";

@@ -2,7 +2,7 @@
  * Options of a RaftNode, with their defaults and limits. Times are host-local
  * milliseconds; the core counts ticks of `tickIntervalMs`.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { CoreRules, ServerId } from "../core/index.ts";
 import type { Fsm } from "./fsm.ts";
 import type { RaftObserver } from "./observer.ts";

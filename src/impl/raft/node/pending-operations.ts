@@ -10,7 +10,7 @@
  * applied (the outcome is unknown), and that is not papered over.
  */
 import type { Clock, Timer } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { LogEntry } from "../core/index.ts";
 import { ErrEnqueueTimeout, ErrLeadershipLost, type RaftError } from "../errors.ts";
 import { ENQUEUE_WAITERS_MAX } from "./node-options.ts";

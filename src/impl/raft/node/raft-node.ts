@@ -35,7 +35,7 @@
  * behaviour; the broken variants that override them live in scenarios/raft-kv/variants.ts.
  */
 import { DiskError, RpcError, type Env, type Ticker, type Timer } from "../../../sim/env.ts";
-import { AssertionError } from "../../common/assert.ts";
+import { AssertionError } from "../../../sim/assert.ts";
 import { isEmptyReady, RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
 import {
   ErrLeadershipLost,

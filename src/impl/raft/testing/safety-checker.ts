@@ -22,7 +22,7 @@
  * Memory: one mirror of each server's durable log, plus the committed entries;
  * entries behind every server's snapshot base are forgotten.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 
 export const RAFT_SAFETY_INVARIANTS = [
   "election-safety",

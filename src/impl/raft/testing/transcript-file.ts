@@ -17,7 +17,7 @@
  * no multi-line command input; command arguments are `word`, `(a,b)`, `key=word`
  * or `key=(a,b)`.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 
 /** One command and its expected output. */
 export interface TranscriptBlock {

@@ -12,7 +12,7 @@
  * Seam for test fixtures: a subclass overrides `insert` (how an entry not
  * covered by its predecessor goes in) and `empty` (the sets it derives).
  */
-import { assert } from "../../../common/assert.ts";
+import { assert } from "../../../../sim/assert.ts";
 import type { Fragment } from "../../protocol/fragment.ts";
 
 /** What a CoverSet holds: anything with a fragment (the index adds local content). */

@@ -35,7 +35,7 @@
  * local fragments a listing keeps) and `newCoverSet`.
  */
 import type { Env, Timer } from "../../../../sim/env.ts";
-import { assert } from "../../../common/assert.ts";
+import { assert } from "../../../../sim/assert.ts";
 import type { Fragment } from "../../protocol/fragment.ts";
 import type { Journal } from "../../protocol/journal-spec.ts";
 import { ValidationError } from "../../protocol/validation.ts";

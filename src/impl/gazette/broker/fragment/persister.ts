@@ -18,7 +18,7 @@
  * Seam for test fixtures: a subclass overrides `retriesFailedRound`.
  */
 import type { Env } from "../../../../sim/env.ts";
-import { assert } from "../../../common/assert.ts";
+import { assert } from "../../../../sim/assert.ts";
 import { backoff } from "../../client/backoff.ts";
 import { fragmentContentLength, type Fragment } from "../../protocol/fragment.ts";
 import type { FragmentStore } from "../../protocol/journal-spec.ts";

@@ -43,7 +43,7 @@
  */
 import { DiskError, type Crc32, type Disk, type FileHandle, type Hashes, type Sha1Hasher } from "../../../../sim/env.ts";
 import { AsyncLock } from "../../../common/async-lock.ts";
-import { assert } from "../../../common/assert.ts";
+import { assert } from "../../../../sim/assert.ts";
 import { fragmentContentLength, fragmentsEqual, ZERO_SHA1_SUM, type Fragment } from "../../protocol/fragment.ts";
 import type { Journal } from "../../protocol/journal-spec.ts";
 import { copyLabelSet, labelSetsEqual } from "../../protocol/labels.ts";

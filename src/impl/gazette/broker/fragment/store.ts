@@ -23,7 +23,7 @@
  * its fragment (DEFAULT_VERIFY_CONTENT: length and SHA-1).
  */
 import { DiskError, RpcError, type Disk, type Env, type Hashes, type RpcServer, type WireValue } from "../../../../sim/env.ts";
-import { assert } from "../../../common/assert.ts";
+import { assert } from "../../../../sim/assert.ts";
 import { ErrCorruptFragment, ErrUnexpectedEOF, ErrUnsupportedCodec } from "../../client/errors.ts";
 import { fragmentContentLength, fragmentContentPath, fragmentSum, type Fragment } from "../../protocol/fragment.ts";
 import { ValidationError } from "../../protocol/validation.ts";
