@@ -4,6 +4,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import prettier from "eslint-config-prettier";
 import dst from "./src/lint/function-length.mjs";
 
 const ambientMessage = "Ambient nondeterminism: in src/impl, time, randomness, timers and I/O come only from the Env.";
@@ -12,12 +13,19 @@ export default tseslint.config(
   { ignores: ["node_modules/**", "out/**", "coverage/**", ".stryker-tmp/**", "dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Prettier formats (npm run lint checks it): the rules that would fight its layout are off.
+  prettier,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
       "no-constant-condition": ["error", { checkLoops: false }],
+      // Prettier formats code to 120 columns; what it cannot break (a long string, a URL) may pass, a comment may not.
+      "max-len": [
+        "error",
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+      ],
     },
   },
   {
@@ -25,9 +33,22 @@ export default tseslint.config(
     rules: {
       "no-restricted-globals": [
         "error",
-        ...["Date", "performance", "setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval",
-          "clearImmediate", "queueMicrotask", "crypto", "Worker", "SharedArrayBuffer", "Atomics", "fetch"].map(
-          (name) => ({ name, message: ambientMessage })),
+        ...[
+          "Date",
+          "performance",
+          "setTimeout",
+          "setInterval",
+          "setImmediate",
+          "clearTimeout",
+          "clearInterval",
+          "clearImmediate",
+          "queueMicrotask",
+          "crypto",
+          "Worker",
+          "SharedArrayBuffer",
+          "Atomics",
+          "fetch",
+        ].map((name) => ({ name, message: ambientMessage })),
       ],
       "no-restricted-properties": [
         "error",
@@ -45,11 +66,16 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: "^(node:)?(fs|fs/promises|net|dgram|http|https|http2|tls|crypto|worker_threads|child_process|cluster|timers|timers/promises|perf_hooks|os|process)$",
+              regex:
+                "^(node:)?(fs|fs/promises|net|dgram|http|https|http2|tls|crypto|worker_threads|child_process|cluster|timers|timers/promises|perf_hooks|os|process)$",
               message: ambientMessage,
             },
             { regex: "^(memfs|seedrandom)$", message: "src/impl sees the disk and randomness only through the Env." },
-            { regex: "(^|/)sim/(?!(env|assert)(\\.ts)?$)", message: "src/impl may import from src/sim only the Env types (src/sim/env.ts) and the one assert (src/sim/assert.ts)." },
+            {
+              regex: "(^|/)sim/(?!(env|assert)(\\.ts)?$)",
+              message:
+                "src/impl may import from src/sim only the Env types (src/sim/env.ts) and the one assert (src/sim/assert.ts).",
+            },
           ],
         },
       ],
@@ -60,13 +86,26 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ regex: "(^|/)impl(/|$)", message: "src/sim never imports src/impl (DESIGN.md: the dependency goes the other way)." }] },
+        {
+          patterns: [
+            {
+              regex: "(^|/)impl(/|$)",
+              message: "src/sim never imports src/impl (DESIGN.md: the dependency goes the other way).",
+            },
+          ],
+        },
       ],
     },
   },
   {
     // The function-length ratchet (src/lint/function-length.mjs); tests' describe blocks are exempt.
-    files: ["src/**/*.ts", "scenarios/**/*.ts", "bench/**/*.ts", "properties/**/_support/**/*.ts", "properties/**/_fixtures/**/*.ts"],
+    files: [
+      "src/**/*.ts",
+      "scenarios/**/*.ts",
+      "bench/**/*.ts",
+      "properties/**/_support/**/*.ts",
+      "properties/**/_fixtures/**/*.ts",
+    ],
     ignores: ["**/*.test.ts"],
     plugins: { dst },
     rules: { "dst/function-length": "error" },

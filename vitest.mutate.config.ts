@@ -13,7 +13,15 @@ const config = mergeConfig(
   base,
   defineConfig({
     test: {
-      exclude: ["**/node_modules/**", "properties/**/*scenario*.test.ts", "properties/scenarios/**", "properties/dqlite/scenarios/**", "properties/bmdb/sessions.test.ts", "properties/bmdb/provisioning.test.ts", "properties/sim/shrink/**"],
+      exclude: [
+        "**/node_modules/**",
+        "properties/**/*scenario*.test.ts",
+        "properties/scenarios/**",
+        "properties/dqlite/scenarios/**",
+        "properties/bmdb/sessions.test.ts",
+        "properties/bmdb/provisioning.test.ts",
+        "properties/sim/shrink/**",
+      ],
     },
   }),
 );

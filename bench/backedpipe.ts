@@ -23,7 +23,12 @@ const TIMEOUT_MS = 1000;
 async function transfer(send: ProcessMain, receive: (finished: () => void) => ProcessMain): Promise<void> {
   const world = new World({ seed: 1 });
   let done = false;
-  world.addHost("server", receive(() => (done = true))).start();
+  world
+    .addHost(
+      "server",
+      receive(() => (done = true)),
+    )
+    .start();
   world.addHost("client", send).start();
   await world.scheduler.run();
   if (!done) throw new Error(`bench: the receiver did not get all ${TOTAL_BYTES} bytes`);
@@ -58,7 +63,13 @@ async function pipeBytesPerSecond(chunkBytes: number): Promise<number> {
   const ms = await timeBest(() =>
     transfer(
       async (env) => {
-        const reconnector = dialingReconnector({ env, peer: "server", port: PORT, dialTimeoutMs: TIMEOUT_MS, handshakeTimeoutMs: TIMEOUT_MS });
+        const reconnector = dialingReconnector({
+          env,
+          peer: "server",
+          port: PORT,
+          dialTimeoutMs: TIMEOUT_MS,
+          handshakeTimeoutMs: TIMEOUT_MS,
+        });
         const pipe = new BackedPipe({ reconnector, bufferCapacityBytes: BUFFER_CAPACITY_BYTES });
         await pipe.connect();
         for (let sent = 0; sent < TOTAL_BYTES; sent += chunkBytes) await pipe.write(chunk);
@@ -90,7 +101,13 @@ export async function benchBackedPipe(): Promise<BenchSection> {
     const bare = await bareStreamBytesPerSecond(chunkBytes);
     const pipe = await pipeBytesPerSecond(chunkBytes);
     const size = `${chunkBytes / 1024} KiB writes`;
-    rows.push({ name: `BackedPipe, ${size}`, value: pipe / 1e6, unit: "MB/s", baseline: bare / 1e6, baselineName: `bare stream, ${size}` });
+    rows.push({
+      name: `BackedPipe, ${size}`,
+      value: pipe / 1e6,
+      unit: "MB/s",
+      baseline: bare / 1e6,
+      baselineName: `bare stream, ${size}`,
+    });
   }
   return {
     title: "BackedPipe: bytes through a healthy simulated link (npm run bench)",

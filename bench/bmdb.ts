@@ -23,9 +23,15 @@ async function measure(withFaults: boolean): Promise<Totals> {
   const totals: Totals = { workItems: 0, virtualMs: 0, wallMs: 0 };
   for (const seed of SEEDS) {
     const start = performance.now();
-    const result: RunResult = await runScenario(bmdbProvisioning, { seed, ...(withFaults ? {} : { faults: { version: FAULT_PLAN_VERSION, faults: [] } }) });
+    const result: RunResult = await runScenario(bmdbProvisioning, {
+      seed,
+      ...(withFaults ? {} : { faults: { version: FAULT_PLAN_VERSION, faults: [] } }),
+    });
     totals.wallMs += performance.now() - start;
-    if (!result.ok) throw new Error(`bench: bmdb-provisioning seed ${seed} failed: ${result.violations.map((violation) => violation.invariant).join(", ")}`);
+    if (!result.ok)
+      throw new Error(
+        `bench: bmdb-provisioning seed ${seed} failed: ${result.violations.map((violation) => violation.invariant).join(", ")}`,
+      );
     const workload = result.stats.workload;
     totals.workItems += Number(workload["work:finished"] ?? 0) + Number(workload["work:failed"] ?? 0);
     totals.virtualMs += result.stats.virtualTimeMs;
@@ -35,8 +41,20 @@ async function measure(withFaults: boolean): Promise<Totals> {
 
 function rows(label: string, totals: Totals): BenchRow[] {
   return [
-    { name: `${label}: work items completed per wall second`, value: totals.workItems / (totals.wallMs / 1000), unit: "items/s", baseline: totals.workItems / (totals.virtualMs / 1000), baselineName: "per simulated second: real time" },
-    { name: `${label}: simulated seconds per wall second`, value: totals.virtualMs / totals.wallMs, unit: "sim s/s", baseline: 1, baselineName: "real time" },
+    {
+      name: `${label}: work items completed per wall second`,
+      value: totals.workItems / (totals.wallMs / 1000),
+      unit: "items/s",
+      baseline: totals.workItems / (totals.virtualMs / 1000),
+      baselineName: "per simulated second: real time",
+    },
+    {
+      name: `${label}: simulated seconds per wall second`,
+      value: totals.virtualMs / totals.wallMs,
+      unit: "sim s/s",
+      baseline: 1,
+      baselineName: "real time",
+    },
   ];
 }
 

@@ -38,13 +38,16 @@ function checkAll(loaded: LoadedSet): number {
     const entry = (loaded.files[index] as { entry: ReferenceEntry }).entry;
     const result = checkReference(parsed);
     const expected = entry.expectedLinearizable ? "linearizable" : "not-linearizable";
-    if (result.verdict !== expected) throw new Error(`bench check: ${entry.path}: verdict ${result.verdict}, expected ${expected}`);
+    if (result.verdict !== expected)
+      throw new Error(`bench check: ${entry.path}: verdict ${result.verdict}, expected ${expected}`);
     steps += result.steps;
   });
   return steps;
 }
 
-async function benchSet(loaded: LoadedSet): Promise<{ rows: BenchRow[]; checkMs: number; parseMs: number; steps: number }> {
+async function benchSet(
+  loaded: LoadedSet,
+): Promise<{ rows: BenchRow[]; checkMs: number; parseMs: number; steps: number }> {
   const steps = checkAll(loaded);
   const parseMs = await timeBest(() => {
     for (const { entry, text } of loaded.files) parseReference(entry, text);
@@ -56,8 +59,20 @@ async function benchSet(loaded: LoadedSet): Promise<{ rows: BenchRow[]; checkMs:
   const perSecond = (count: number, ms: number): number => count / (ms / 1000);
   const baselineName = "parsing the same files";
   const rows: BenchRow[] = [
-    { name: `${loaded.set}: histories checked (${histories})`, value: perSecond(histories, checkMs), unit: "histories/s", baseline: perSecond(histories, parseMs), baselineName },
-    { name: `${loaded.set}: operations checked (${loaded.operationCount})`, value: perSecond(loaded.operationCount, checkMs), unit: "ops/s", baseline: perSecond(loaded.operationCount, parseMs), baselineName },
+    {
+      name: `${loaded.set}: histories checked (${histories})`,
+      value: perSecond(histories, checkMs),
+      unit: "histories/s",
+      baseline: perSecond(histories, parseMs),
+      baselineName,
+    },
+    {
+      name: `${loaded.set}: operations checked (${loaded.operationCount})`,
+      value: perSecond(loaded.operationCount, checkMs),
+      unit: "ops/s",
+      baseline: perSecond(loaded.operationCount, parseMs),
+      baselineName,
+    },
     { name: `${loaded.set}: search steps`, value: perSecond(steps, checkMs), unit: "steps/s" },
   ];
   return { rows, checkMs, parseMs, steps };
@@ -77,7 +92,13 @@ export async function benchCheck(): Promise<BenchSection> {
     parseMs += measured.parseMs;
     histories += loaded.files.length;
   }
-  rows.push({ name: `whole data set (${histories} histories): check time`, value: checkMs, unit: "ms", baseline: parseMs, baselineName: "parse time" });
+  rows.push({
+    name: `whole data set (${histories} histories): check time`,
+    value: checkMs,
+    unit: "ms",
+    baseline: parseMs,
+    baselineName: "parse time",
+  });
   return {
     title: "Linearizability checker on the reference histories (npm run bench)",
     rows,

@@ -80,7 +80,12 @@ async function timedClusterPhase(phase: (client: DqliteClient, env: Env) => Prom
   world
     .addHost("client", async (env) => {
       // Generous: the first statement waits for the election and the leader's barrier.
-      const client = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 10_000, callDeadlineMs: 1_000, attemptsMax: 200 });
+      const client = new DqliteClient(env, {
+        servers: SERVERS,
+        operationTimeoutMs: 10_000,
+        callDeadlineMs: 1_000,
+        attemptsMax: 200,
+      });
       try {
         await client.exec(CREATE_TABLE);
         const wallStart = performance.now();
@@ -93,7 +98,8 @@ async function timedClusterPhase(phase: (client: DqliteClient, env: Env) => Prom
     })
     .start();
   await world.scheduler.run({ predicate: () => outcome !== undefined, maxTime: RUN_MAX_VIRTUAL_MS });
-  if (outcome === undefined) throw new Error(`bench: the dqlite client did not finish within ${RUN_MAX_VIRTUAL_MS} virtual ms`);
+  if (outcome === undefined)
+    throw new Error(`bench: the dqlite client did not finish within ${RUN_MAX_VIRTUAL_MS} virtual ms`);
   if ("error" in outcome) throw outcome.error;
   const failed = world.uncaughtProcessErrors[0];
   if (failed !== undefined) throw new Error(`bench: process on ${failed.host} failed: ${String(failed.error)}`);
@@ -127,7 +133,8 @@ async function baselineWritePhaseMs(): Promise<number> {
     best = Math.min(best, performance.now() - start);
     const rows: unknown[] = [];
     await sqlite3.exec(db, "SELECT count(*) FROM t", (row) => rows.push(row[0]));
-    if (rows[0] !== TRANSACTIONS) throw new Error(`bench: the baseline table holds ${String(rows[0])} rows, not ${TRANSACTIONS}`);
+    if (rows[0] !== TRANSACTIONS)
+      throw new Error(`bench: the baseline table holds ${String(rows[0])} rows, not ${TRANSACTIONS}`);
     await sqlite3.close(db);
   }
   return best;
@@ -153,9 +160,27 @@ export async function benchDqlite(): Promise<BenchSection> {
   return {
     title: "dqlite: SQL write transactions (3 servers, no faults)",
     rows: [
-      { name: "3 servers: write transactions per wall second", value: replicated, unit: "txn/s", baseline, baselineName: "one wa-sqlite :memory: database, no simulator" },
-      { name: "3 servers, saturated: simulated seconds per wall second", value: best.virtualMs / best.wallMs, unit: "sim s/s", baseline: 1, baselineName: "real time" },
-      { name: `3 servers, light load (an INSERT every ${LIGHT_LOAD_PERIOD_MS} ms): simulated seconds per wall second`, value: light.virtualMs / light.wallMs, unit: "sim s/s", baseline: 1, baselineName: "real time" },
+      {
+        name: "3 servers: write transactions per wall second",
+        value: replicated,
+        unit: "txn/s",
+        baseline,
+        baselineName: "one wa-sqlite :memory: database, no simulator",
+      },
+      {
+        name: "3 servers, saturated: simulated seconds per wall second",
+        value: best.virtualMs / best.wallMs,
+        unit: "sim s/s",
+        baseline: 1,
+        baselineName: "real time",
+      },
+      {
+        name: `3 servers, light load (an INSERT every ${LIGHT_LOAD_PERIOD_MS} ms): simulated seconds per wall second`,
+        value: light.virtualMs / light.wallMs,
+        unit: "sim s/s",
+        baseline: 1,
+        baselineName: "real time",
+      },
       { name: "3 servers: virtual time per transaction", value: best.virtualMs / TRANSACTIONS, unit: "virtual ms" },
     ],
     notes: [

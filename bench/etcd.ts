@@ -36,11 +36,16 @@ function throughputScenario(acknowledged: { count: number }): Scenario {
     faultHosts: [],
     createDisks: () => createSimDisks(),
     setup: (context) => {
-      for (const host of SERVERS) context.world.addHost(host, async (env) => void (await runEtcdServer(env, { raft: { bootstrapVoters: SERVERS } }))).start();
-      context.world.addHost("c1", async (env: Env) => {
-        const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 1_000 });
-        await Promise.all(Array.from({ length: IN_FLIGHT }, (_, index) => worker(client, index)));
-      }).start();
+      for (const host of SERVERS)
+        context.world
+          .addHost(host, async (env) => void (await runEtcdServer(env, { raft: { bootstrapVoters: SERVERS } })))
+          .start();
+      context.world
+        .addHost("c1", async (env: Env) => {
+          const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 1_000 });
+          await Promise.all(Array.from({ length: IN_FLIGHT }, (_, index) => worker(client, index)));
+        })
+        .start();
       return { progress: () => true };
     },
   };
@@ -49,7 +54,9 @@ function throughputScenario(acknowledged: { count: number }): Scenario {
 /** The same number of puts applied to an EtcdFsm directly, per wall second. */
 function directAppliesPerSecond(commands: number): number {
   const count = Math.max(commands, 1);
-  const entries = Array.from({ length: count }, (_, index) => encodeCommand({ type: "put", request: { key: toBytes(`k${index % 16}`), value: toBytes(String(index)) } }));
+  const entries = Array.from({ length: count }, (_, index) =>
+    encodeCommand({ type: "put", request: { key: toBytes(`k${index % 16}`), value: toBytes(String(index)) } }),
+  );
   let best = Number.POSITIVE_INFINITY;
   for (let repeat = 0; repeat < 3; repeat++) {
     const fsm = new EtcdFsm({ clusterId: 1, memberId: 1 });
@@ -71,9 +78,17 @@ export async function benchEtcd(): Promise<BenchSection> {
   return {
     title: "etcd (3 members on RaftNode, no faults)",
     rows: [
-      { name: "3 members: puts acknowledged per wall second", value: acknowledged.count / (wallMs / 1000), unit: "puts/s", baseline: directAppliesPerSecond(acknowledged.count), baselineName: "EtcdFsm.apply directly" },
+      {
+        name: "3 members: puts acknowledged per wall second",
+        value: acknowledged.count / (wallMs / 1000),
+        unit: "puts/s",
+        baseline: directAppliesPerSecond(acknowledged.count),
+        baselineName: "EtcdFsm.apply directly",
+      },
       { name: "3 members: simulated seconds per wall second", value: virtualMs / wallMs, unit: "sim s/s" },
     ],
-    notes: [`${SIMULATED_MS} simulated ms per run, ${IN_FLIGHT} puts in flight from one EtcdClient; ${acknowledged.count} puts acknowledged per run (MVCC history kept: no compaction).`],
+    notes: [
+      `${SIMULATED_MS} simulated ms per run, ${IN_FLIGHT} puts in flight from one EtcdClient; ${acknowledged.count} puts acknowledged per run (MVCC history kept: no compaction).`,
+    ],
   };
 }

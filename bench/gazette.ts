@@ -23,7 +23,12 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import { standaloneContext } from "../src/sim/runner.ts";
 import { World } from "../src/sim/world.ts";
-import { brokersClient, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "../scenarios/gazette/cluster.ts";
+import {
+  brokersClient,
+  scenarioJournalSpec,
+  startGazetteCluster,
+  type BrokerHost,
+} from "../scenarios/gazette/cluster.ts";
 import type { BenchSection } from "./lib.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
@@ -55,7 +60,16 @@ function client(env: Env): RoutedJournalClient {
 }
 
 async function runBench(replication: number, measured: Measured): Promise<void> {
-  const state = { applied: false, writersDone: 0, firstAppendWall: 0, lastAckWall: 0, firstAppendVirtual: 0, lastAckVirtual: 0, end: 0, readDone: false };
+  const state = {
+    applied: false,
+    writersDone: 0,
+    firstAppendWall: 0,
+    lastAckWall: 0,
+    firstAppendVirtual: 0,
+    lastAckVirtual: 0,
+    end: 0,
+    readDone: false,
+  };
   const write = async (env: Env) => {
     while (!state.applied) await env.clock.sleep(20);
     const service = new AppendService(env, client(env), { attemptsMax: 50 });
@@ -92,7 +106,12 @@ async function runBench(replication: number, measured: Measured): Promise<void> 
   };
   const read = async (env: Env) => {
     while (state.writersDone < WRITERS.length) await env.clock.sleep(20);
-    const reader = new RetryReader(env.clock, client(env), readRequest({ journal: JOURNAL, offset: 0, block: true, endOffset: state.end }), { attemptsMax: 50 });
+    const reader = new RetryReader(
+      env.clock,
+      client(env),
+      readRequest({ journal: JOURNAL, offset: 0, block: true, endOffset: state.end }),
+      { attemptsMax: 50 },
+    );
     const start = performance.now();
     for (;;) {
       const chunk = await reader.read(READ_CHUNK_BYTES);
@@ -104,13 +123,22 @@ async function runBench(replication: number, measured: Measured): Promise<void> 
   };
   const world = new World({ seed: 1, disks: createSimDisks() });
   const context = standaloneContext(world, 1);
-  const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: "fragments", broker: { leaseTtlSeconds: 10 } });
+  const cluster = startGazetteCluster(context, {
+    etcd: ETCD,
+    brokers: BROKERS,
+    store: "fragments",
+    broker: { leaseTtlSeconds: 10 },
+  });
   world.addHost("admin", (env) => applyJournal(env, cluster.storeUrl, replication, state)).start();
   for (const writer of WRITERS) world.addHost(writer, write).start();
   world.addHost("reader", read).start();
   await world.scheduler.run({ untilTime: BENCH_VIRTUAL_MS_MAX, maxEvents: 5_000_000, predicate: () => state.readDone });
-  if (!state.readDone) throw new Error(`gazette bench (replication ${replication}) did not finish: ${JSON.stringify(state)}`);
-  const problems = [...world.violations.map((violation) => violation.details), ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`)];
+  if (!state.readDone)
+    throw new Error(`gazette bench (replication ${replication}) did not finish: ${JSON.stringify(state)}`);
+  const problems = [
+    ...world.violations.map((violation) => violation.details),
+    ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
+  ];
   if (problems.length > 0) throw new Error(`gazette bench (replication ${replication}): ${problems.join("; ")}`);
   measured.appendWallMs = state.lastAckWall - state.firstAppendWall;
   measured.appendVirtualMs = state.lastAckVirtual - state.firstAppendVirtual;
@@ -121,45 +149,111 @@ async function runBench(replication: number, measured: Measured): Promise<void> 
 async function spoolReadBytesPerSecond(bytes: number): Promise<number> {
   const world = new World({ seed: 1, disks: createSimDisks() });
   const outcome: { wallMs?: number; error?: unknown } = {};
-  world.addHost("spooler", async (env) => {
-    try {
-      const spool = new Spool({ journal: JOURNAL, disk: env.disk, hash: env.hash, directory: "/spool", fileNamePrefix: "bench", now: () => env.clock.now() });
-      const chunk = new Uint8Array(RECORD_BYTES).fill(7);
-      for (let written = 0; written < bytes; written += chunk.length) {
-        await spool.apply({ journal: JOURNAL, pipeline: "bench", content: chunk, contentDelta: spool.delta, acknowledge: false }, true);
-        if (spool.delta >= READ_CHUNK_BYTES) await spool.apply({ journal: JOURNAL, pipeline: "bench", proposal: spool.next(), registers: spool.registers, contentDelta: 0, acknowledge: false }, true);
+  world
+    .addHost("spooler", async (env) => {
+      try {
+        const spool = new Spool({
+          journal: JOURNAL,
+          disk: env.disk,
+          hash: env.hash,
+          directory: "/spool",
+          fileNamePrefix: "bench",
+          now: () => env.clock.now(),
+        });
+        const chunk = new Uint8Array(RECORD_BYTES).fill(7);
+        for (let written = 0; written < bytes; written += chunk.length) {
+          await spool.apply(
+            { journal: JOURNAL, pipeline: "bench", content: chunk, contentDelta: spool.delta, acknowledge: false },
+            true,
+          );
+          if (spool.delta >= READ_CHUNK_BYTES)
+            await spool.apply(
+              {
+                journal: JOURNAL,
+                pipeline: "bench",
+                proposal: spool.next(),
+                registers: spool.registers,
+                contentDelta: 0,
+                acknowledge: false,
+              },
+              true,
+            );
+        }
+        await spool.apply(
+          {
+            journal: JOURNAL,
+            pipeline: "bench",
+            proposal: spool.next(),
+            registers: spool.registers,
+            contentDelta: 0,
+            acknowledge: false,
+          },
+          true,
+        );
+        const local = spool.local;
+        if (local === undefined) throw new Error("no spool content");
+        const start = performance.now();
+        for (let offset = spool.fragment.begin; offset < spool.fragment.end; ) {
+          const read = await local.read(offset, Math.min(READ_CHUNK_BYTES, spool.fragment.end - offset));
+          offset += read.length;
+        }
+        outcome.wallMs = performance.now() - start;
+      } catch (error) {
+        outcome.error = error;
       }
-      await spool.apply({ journal: JOURNAL, pipeline: "bench", proposal: spool.next(), registers: spool.registers, contentDelta: 0, acknowledge: false }, true);
-      const local = spool.local;
-      if (local === undefined) throw new Error("no spool content");
-      const start = performance.now();
-      for (let offset = spool.fragment.begin; offset < spool.fragment.end; ) {
-        const read = await local.read(offset, Math.min(READ_CHUNK_BYTES, spool.fragment.end - offset));
-        offset += read.length;
-      }
-      outcome.wallMs = performance.now() - start;
-    } catch (error) {
-      outcome.error = error;
-    }
-  }).start();
-  await world.scheduler.run({ untilTime: 600_000, predicate: () => outcome.wallMs !== undefined || outcome.error !== undefined });
+    })
+    .start();
+  await world.scheduler.run({
+    untilTime: 600_000,
+    predicate: () => outcome.wallMs !== undefined || outcome.error !== undefined,
+  });
   if (outcome.wallMs === undefined) throw new Error(`spool read baseline failed: ${String(outcome.error)}`);
   return bytes / (Math.max(outcome.wallMs, 0.001) / 1000);
 }
 
 export async function benchGazette(): Promise<BenchSection> {
-  const replicated: Measured = { appendedBytes: 0, appendWallMs: 0, readBytes: 0, readWallMs: 0, appendVirtualMs: 0, end: 0 };
+  const replicated: Measured = {
+    appendedBytes: 0,
+    appendWallMs: 0,
+    readBytes: 0,
+    readWallMs: 0,
+    appendVirtualMs: 0,
+    end: 0,
+  };
   await runBench(3, replicated);
-  const single: Measured = { appendedBytes: 0, appendWallMs: 0, readBytes: 0, readWallMs: 0, appendVirtualMs: 0, end: 0 };
+  const single: Measured = {
+    appendedBytes: 0,
+    appendWallMs: 0,
+    readBytes: 0,
+    readWallMs: 0,
+    appendVirtualMs: 0,
+    end: 0,
+  };
   await runBench(1, single);
   const perSecond = (bytes: number, wallMs: number) => bytes / (Math.max(wallMs, 0.001) / 1000);
   const mib = 1024 * 1024;
   return {
     title: "Gazette (3 brokers, etcd, fragment store; no faults)",
     rows: [
-      { name: "AppendService, replication 3: bytes acknowledged per wall second", value: perSecond(replicated.appendedBytes, replicated.appendWallMs) / mib, unit: "MiB/s", baseline: perSecond(single.appendedBytes, single.appendWallMs) / mib, baselineName: "same workload, replication 1" },
-      { name: "RetryReader through the brokers: bytes read per wall second", value: perSecond(replicated.readBytes, replicated.readWallMs) / mib, unit: "MiB/s", baseline: (await spoolReadBytesPerSecond(replicated.readBytes)) / mib, baselineName: "SpoolContent.read on one host, no network" },
-      { name: "replication 3 appends: simulated seconds per wall second", value: replicated.appendVirtualMs / replicated.appendWallMs, unit: "sim s/s" },
+      {
+        name: "AppendService, replication 3: bytes acknowledged per wall second",
+        value: perSecond(replicated.appendedBytes, replicated.appendWallMs) / mib,
+        unit: "MiB/s",
+        baseline: perSecond(single.appendedBytes, single.appendWallMs) / mib,
+        baselineName: "same workload, replication 1",
+      },
+      {
+        name: "RetryReader through the brokers: bytes read per wall second",
+        value: perSecond(replicated.readBytes, replicated.readWallMs) / mib,
+        unit: "MiB/s",
+        baseline: (await spoolReadBytesPerSecond(replicated.readBytes)) / mib,
+        baselineName: "SpoolContent.read on one host, no network",
+      },
+      {
+        name: "replication 3 appends: simulated seconds per wall second",
+        value: replicated.appendVirtualMs / replicated.appendWallMs,
+        unit: "sim s/s",
+      },
     ],
     notes: [
       `${WRITERS.length} writers x ${BYTES_PER_WRITER / mib} MiB in ${RECORD_BYTES} B records through AppendService (batched); replication 3 acknowledged ${(replicated.appendedBytes / mib).toFixed(1)} MiB in ${(replicated.appendVirtualMs / 1000).toFixed(2)} simulated s; 64 KiB fragments; the reader read ${(replicated.readBytes / mib).toFixed(1)} MiB back.`,
@@ -168,11 +262,20 @@ export async function benchGazette(): Promise<BenchSection> {
 }
 
 /** Creates the bench's journal (retrying until the brokers serve), then sets `state.applied`. */
-async function applyJournal(env: Env, storeUrl: string, replication: number, state: { applied: boolean }): Promise<void> {
+async function applyJournal(
+  env: Env,
+  storeUrl: string,
+  replication: number,
+  state: { applied: boolean },
+): Promise<void> {
   const admin = client(env);
   for (let attempt = 0; attempt < 1_000 && !state.applied; attempt++) {
     try {
-      const response = await admin.apply({ changes: [{ expectModRevision: -1, upsert: scenarioJournalSpec(JOURNAL, storeUrl, { replication, length: 64 * 1024 }) }] });
+      const response = await admin.apply({
+        changes: [
+          { expectModRevision: -1, upsert: scenarioJournalSpec(JOURNAL, storeUrl, { replication, length: 64 * 1024 }) },
+        ],
+      });
       state.applied = response.status === "OK";
     } catch {
       // Not serving yet.

@@ -24,7 +24,8 @@ export interface BenchSection {
 export function formatSection(section: BenchSection): string {
   const lines = [`## ${section.title}`, "", "| measure | value | baseline | ratio |", "| --- | ---: | --- | ---: |"];
   for (const row of section.rows) {
-    const baseline = row.baseline === undefined ? "" : `${formatNumber(row.baseline)} ${row.unit} (${row.baselineName ?? "baseline"})`;
+    const baseline =
+      row.baseline === undefined ? "" : `${formatNumber(row.baseline)} ${row.unit} (${row.baselineName ?? "baseline"})`;
     const ratio = row.baseline === undefined ? "" : `${(row.value / row.baseline).toFixed(2)}x`;
     lines.push(`| ${row.name} | ${formatNumber(row.value)} ${row.unit} | ${baseline} | ${ratio} |`);
   }

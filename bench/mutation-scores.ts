@@ -43,13 +43,17 @@ for (const report of reports) {
     for (const mutant of mutants) {
       const key = keyOf(file, mutant);
       const before = statuses.get(key);
-      if (before === undefined || (!DETECTED.has(before) && (DETECTED.has(mutant.status) || before === "NoCoverage"))) statuses.set(key, mutant.status);
+      if (before === undefined || (!DETECTED.has(before) && (DETECTED.has(mutant.status) || before === "NoCoverage")))
+        statuses.set(key, mutant.status);
     }
     merged.set(file, statuses);
   }
 }
 
-const lines = ["| module | mutants | killed | survived | no coverage | score |", "| --- | ---: | ---: | ---: | ---: | ---: |"];
+const lines = [
+  "| module | mutants | killed | survived | no coverage | score |",
+  "| --- | ---: | ---: | ---: | ---: | ---: |",
+];
 for (const [file, statuses] of [...merged.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
   const all = [...statuses.values()];
   const count = (status: string) => all.filter((candidate) => candidate === status).length;
@@ -57,6 +61,8 @@ for (const [file, statuses] of [...merged.entries()].sort((a, b) => a[0].localeC
   const survived = count("Survived");
   const uncovered = count("NoCoverage");
   const valid = killed + survived + uncovered;
-  lines.push(`| ${file} | ${all.length} | ${killed} | ${survived} | ${uncovered} | ${valid === 0 ? "n/a" : `${((100 * killed) / valid).toFixed(1)}%`} |`);
+  lines.push(
+    `| ${file} | ${all.length} | ${killed} | ${survived} | ${uncovered} | ${valid === 0 ? "n/a" : `${((100 * killed) / valid).toFixed(1)}%`} |`,
+  );
 }
 process.stdout.write(`${lines.join("\n")}\n`);

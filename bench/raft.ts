@@ -25,7 +25,12 @@ function throughputScenario(servers: readonly string[], committed: { count: numb
         await env.clock.sleep(10);
         continue;
       }
-      const data = encodeCommand({ kind: "put", id: `${env.host}/${worker}/${++counter}`, key: `k${counter % 16}`, value: String(counter) });
+      const data = encodeCommand({
+        kind: "put",
+        id: `${env.host}/${worker}/${++counter}`,
+        key: `k${counter % 16}`,
+        value: String(counter),
+      });
       try {
         await server.node.apply(data);
         committed.count++;
@@ -43,10 +48,12 @@ function throughputScenario(servers: readonly string[], committed: { count: numb
     createDisks: () => createSimDisks(),
     setup: (context) => {
       for (const host of servers) {
-        context.world.addHost(host, async (env) => {
-          const server = await runKvServer(env, { raft: { bootstrapVoters: servers } });
-          await Promise.all(Array.from({ length: IN_FLIGHT }, (_, worker) => leaderLoop(env, server, worker)));
-        }).start();
+        context.world
+          .addHost(host, async (env) => {
+            const server = await runKvServer(env, { raft: { bootstrapVoters: servers } });
+            await Promise.all(Array.from({ length: IN_FLIGHT }, (_, worker) => leaderLoop(env, server, worker)));
+          })
+          .start();
       }
       return { progress: () => true };
     },
@@ -59,14 +66,24 @@ async function clusterRows(size: number): Promise<{ rows: BenchRow[]; commands: 
   let virtualMs = 0;
   const wallMs = await timeBest(async () => {
     committed.count = 0;
-    const result = await runScenario(throughputScenario(servers, committed), { seed: 1, faults: { version: 1, faults: [] }, wireMode: "objects" });
+    const result = await runScenario(throughputScenario(servers, committed), {
+      seed: 1,
+      faults: { version: 1, faults: [] },
+      wireMode: "objects",
+    });
     virtualMs = result.stats.virtualTimeMs;
   }, 2);
   const direct = directAppliesPerSecond(committed.count);
   return {
     commands: committed.count,
     rows: [
-      { name: `${size} servers: commands committed per wall second`, value: committed.count / (wallMs / 1000), unit: "commands/s", baseline: direct, baselineName: "KvFsm.apply directly" },
+      {
+        name: `${size} servers: commands committed per wall second`,
+        value: committed.count / (wallMs / 1000),
+        unit: "commands/s",
+        baseline: direct,
+        baselineName: "KvFsm.apply directly",
+      },
       { name: `${size} servers: simulated seconds per wall second`, value: virtualMs / wallMs, unit: "sim s/s" },
     ],
   };
@@ -75,7 +92,9 @@ async function clusterRows(size: number): Promise<{ rows: BenchRow[]; commands: 
 /** The same number of puts applied to a KvFsm directly, per wall second. */
 function directAppliesPerSecond(commands: number): number {
   const count = Math.max(commands, 1);
-  const entries = Array.from({ length: count }, (_, index) => encodeCommand({ kind: "put", id: `d/${index}`, key: `k${index % 16}`, value: String(index) }));
+  const entries = Array.from({ length: count }, (_, index) =>
+    encodeCommand({ kind: "put", id: `d/${index}`, key: `k${index % 16}`, value: String(index) }),
+  );
   let best = Number.POSITIVE_INFINITY;
   for (let repeat = 0; repeat < 3; repeat++) {
     const fsm = new KvFsm();
@@ -102,9 +121,11 @@ async function idleClusterRow(): Promise<BenchRow> {
     createDisks: () => createSimDisks(),
     setup: (context) => {
       for (const host of servers) {
-        context.world.addHost(host, async (env) => {
-          await runKvServer(env, { raft: { bootstrapVoters: servers } });
-        }).start();
+        context.world
+          .addHost(host, async (env) => {
+            await runKvServer(env, { raft: { bootstrapVoters: servers } });
+          })
+          .start();
       }
       return { progress: () => true };
     },
@@ -114,7 +135,13 @@ async function idleClusterRow(): Promise<BenchRow> {
     const result = await runScenario(idle, { seed: 1, faults: { version: 1, faults: [] }, wireMode: "objects" });
     virtualMs = result.stats.virtualTimeMs;
   }, 2);
-  return { name: "5 servers, idle: simulated seconds per wall second", value: virtualMs / wallMs, unit: "sim s/s", baseline: 1, baselineName: "real time" };
+  return {
+    name: "5 servers, idle: simulated seconds per wall second",
+    value: virtualMs / wallMs,
+    unit: "sim s/s",
+    baseline: 1,
+    baselineName: "real time",
+  };
 }
 
 export async function benchRaft(): Promise<BenchSection> {

@@ -16,7 +16,10 @@ function timeCommand(args: readonly string[], fromSources: boolean): number {
   let best = Number.POSITIVE_INFINITY;
   for (let repeat = 0; repeat < REPEATS; repeat++) {
     const start = performance.now();
-    const run = spawnSync(process.execPath, [DST, ...args], { env: { ...process.env, DST_FROM_SOURCES: fromSources ? "1" : "0" }, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [DST, ...args], {
+      env: { ...process.env, DST_FROM_SOURCES: fromSources ? "1" : "0" },
+      encoding: "utf8",
+    });
     const wallMs = performance.now() - start;
     if (run.status !== 0) throw new Error(`bench: dst ${args.join(" ")} exited ${String(run.status)}: ${run.stderr}`);
     best = Math.min(best, wallMs);
@@ -27,7 +30,13 @@ function timeCommand(args: readonly string[], fromSources: boolean): number {
 function row(name: string, args: readonly string[]): BenchRow {
   const bundled = timeCommand(args, false);
   const sources = timeCommand(args, true);
-  return { name, value: bundled / 1000, unit: "s", baseline: sources / 1000, baselineName: "the same from the sources through tsx" };
+  return {
+    name,
+    value: bundled / 1000,
+    unit: "s",
+    baseline: sources / 1000,
+    baselineName: "the same from the sources through tsx",
+  };
 }
 
 export async function benchStartup(): Promise<BenchSection> {
@@ -35,7 +44,10 @@ export async function benchStartup(): Promise<BenchSection> {
   timeCommand(["list"], false);
   return {
     title: "Start-up: whole dst processes",
-    rows: [row("dst list", ["list"]), row("dst run gazette-journals --seed 1", ["run", "gazette-journals", "--seed", "1"])],
+    rows: [
+      row("dst list", ["list"]),
+      row("dst run gazette-journals --seed 1", ["run", "gazette-journals", "--seed", "1"]),
+    ],
     notes: [`Wall time from spawn to exit, best of ${REPEATS}; lower is better, so a ratio below 1 is the saving.`],
   };
 }

@@ -41,7 +41,12 @@ async function seedsFor(scenario: Scenario): Promise<number> {
 }
 
 async function seedsPerMinute(scenario: string, workers: number, seeds: number): Promise<number> {
-  const tasks: SweepTask[] = Array.from({ length: seeds }, (_, index) => ({ id: index, scenario, seed: index + 1, checkDeterminism: false }));
+  const tasks: SweepTask[] = Array.from({ length: seeds }, (_, index) => ({
+    id: index,
+    scenario,
+    seed: index + 1,
+    checkDeterminism: false,
+  }));
   const start = performance.now();
   let failures = 0;
   await runTasks(tasks, workers, (answer) => {
@@ -52,15 +57,29 @@ async function seedsPerMinute(scenario: string, workers: number, seeds: number):
 }
 
 /** Wall time to shrink the demonstration's failing run, beside the time of one run of it. */
-async function shrinkDemonstration(): Promise<{ shrinkMs: number; oneRunMs: number; runs: number; before: number; after: number }> {
+async function shrinkDemonstration(): Promise<{
+  shrinkMs: number;
+  oneRunMs: number;
+  runs: number;
+  before: number;
+  after: number;
+}> {
   const scenario = findScenario("counter-quorum") as Scenario;
   const options = { seed: 3, variant: "ack-before-fsync" };
   const runStart = performance.now();
   const failing = await runScenario(scenario, options);
   const oneRunMs = performance.now() - runStart;
   const start = performance.now();
-  const shrunk = await shrinkCounterexample(counterexampleOf(failing, options), { resolveScenario: (name) => findScenario(name) as Scenario });
-  return { shrinkMs: performance.now() - start, oneRunMs, runs: shrunk.runs, before: shrunk.before.faults, after: shrunk.after.faults };
+  const shrunk = await shrinkCounterexample(counterexampleOf(failing, options), {
+    resolveScenario: (name) => findScenario(name) as Scenario,
+  });
+  return {
+    shrinkMs: performance.now() - start,
+    oneRunMs,
+    runs: shrunk.runs,
+    before: shrunk.before.faults,
+    after: shrunk.after.faults,
+  };
 }
 
 const BASELINE_DIR = process.env.BENCH_BASELINE_DIR;
@@ -72,18 +91,42 @@ interface WholeSweep {
   readonly simSecondsPerRun: number;
 }
 
-/** Sweeps `scenario` over seeds 1..seeds with the `dst` of `checkout`, as a whole process; undefined when that checkout has no such scenario. */
+/**
+ * Sweeps `scenario` over seeds 1..seeds with the `dst` of `checkout`, as a whole process; undefined when that checkout
+ * has no such scenario.
+ */
 function wholeSweep(checkout: string, scenario: string, seeds: number, workers: number): WholeSweep | undefined {
   const directory = mkdtempSync(join(tmpdir(), "dst-bench-"));
   const out = join(directory, "sweep.jsonl");
   try {
     const start = performance.now();
-    const run = spawnSync(process.execPath, [join(checkout, "bin", "dst.mjs"), "sweep", scenario, "--seeds", `1..${seeds}`, "--workers", String(workers), "--no-progress", "--out", out], { encoding: "utf8", cwd: checkout });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(checkout, "bin", "dst.mjs"),
+        "sweep",
+        scenario,
+        "--seeds",
+        `1..${seeds}`,
+        "--workers",
+        String(workers),
+        "--no-progress",
+        "--out",
+        out,
+      ],
+      { encoding: "utf8", cwd: checkout },
+    );
     const wallMs = performance.now() - start;
     if (run.status === 2 && run.stderr.includes("unknown scenario")) return undefined;
     // Exit 1 only says some seed failed (a finding, not a failure to measure).
-    if (run.status !== 0 && run.status !== 1) throw new Error(`bench sweep: dst sweep ${scenario} in ${checkout} exited ${String(run.status)}: ${run.stderr.slice(0, 500)}`);
-    const records = readFileSync(out, "utf8").split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line) as { seed?: number; stats?: { virtualTimeMs?: number } });
+    if (run.status !== 0 && run.status !== 1)
+      throw new Error(
+        `bench sweep: dst sweep ${scenario} in ${checkout} exited ${String(run.status)}: ${run.stderr.slice(0, 500)}`,
+      );
+    const records = readFileSync(out, "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as { seed?: number; stats?: { virtualTimeMs?: number } });
     const runs = records.filter((record) => record.seed !== undefined);
     const simMs = runs.reduce((sum, record) => sum + (record.stats?.virtualTimeMs ?? 0), 0);
     return { seedsPerMinute: seeds / (wallMs / 60_000), simSecondsPerRun: simMs / Math.max(1, runs.length) / 1000 };
@@ -98,7 +141,8 @@ function gitHead(checkout: string): string {
 }
 
 async function benchBeforeAndAfter(baseline: string): Promise<BenchSection> {
-  if (!existsSync(join(baseline, "bin", "dst.mjs"))) throw new Error(`BENCH_BASELINE_DIR: no bin/dst.mjs in ${baseline}`);
+  if (!existsSync(join(baseline, "bin", "dst.mjs")))
+    throw new Error(`BENCH_BASELINE_DIR: no bin/dst.mjs in ${baseline}`);
   const cores = availableParallelism();
   const rows: BenchRow[] = [];
   const before = `${gitHead(baseline)}`;
@@ -107,12 +151,20 @@ async function benchBeforeAndAfter(baseline: string): Promise<BenchSection> {
     const then = wholeSweep(baseline, scenario.name, seeds, cores);
     if (then === undefined) continue;
     const now = wholeSweep(THIS_CHECKOUT, scenario.name, seeds, cores) as WholeSweep;
-    rows.push({ name: `${scenario.name} (${seeds} seeds; ${now.simSecondsPerRun.toFixed(1)} sim s per run, before ${then.simSecondsPerRun.toFixed(1)})`, value: now.seedsPerMinute, unit: "seeds/min", baseline: then.seedsPerMinute, baselineName: `before, ${before}` });
+    rows.push({
+      name: `${scenario.name} (${seeds} seeds; ${now.simSecondsPerRun.toFixed(1)} sim s per run, before ${then.simSecondsPerRun.toFixed(1)})`,
+      value: now.seedsPerMinute,
+      unit: "seeds/min",
+      baseline: then.seedsPerMinute,
+      baselineName: `before, ${before}`,
+    });
   }
   return {
     title: `Sweeps before and after: seeds per minute, ${gitHead(THIS_CHECKOUT)} against ${before} (${cores} workers)`,
     rows,
-    notes: ["Whole `dst sweep` processes (start-up included), the baseline first, then this checkout, on the same seeds. A scenario the baseline lacks is left out."],
+    notes: [
+      "Whole `dst sweep` processes (start-up included), the baseline first, then this checkout, on the same seeds. A scenario the baseline lacks is left out.",
+    ],
   };
 }
 
@@ -126,13 +178,27 @@ export async function benchSweep(): Promise<BenchSection> {
     const seeds = await seedsFor(scenario);
     const single = await seedsPerMinute(scenario.name, 1, seeds);
     const parallel = await seedsPerMinute(scenario.name, cores, seeds);
-    rows.push({ name: `${scenario.name}, ${cores} workers (${seeds} seeds)`, value: parallel, unit: "seeds/min", baseline: single, baselineName: "1 worker" });
+    rows.push({
+      name: `${scenario.name}, ${cores} workers (${seeds} seeds)`,
+      value: parallel,
+      unit: "seeds/min",
+      baseline: single,
+      baselineName: "1 worker",
+    });
   }
   const shrink = await shrinkDemonstration();
-  rows.push({ name: `shrink counter-quorum seed 3 ack-before-fsync (${shrink.before} to ${shrink.after} faults, ${shrink.runs} runs)`, value: shrink.shrinkMs / 1000, unit: "s", baseline: shrink.oneRunMs / 1000, baselineName: "one run of the failing seed" });
+  rows.push({
+    name: `shrink counter-quorum seed 3 ack-before-fsync (${shrink.before} to ${shrink.after} faults, ${shrink.runs} runs)`,
+    value: shrink.shrinkMs / 1000,
+    unit: "s",
+    baseline: shrink.oneRunMs / 1000,
+    baselineName: "one run of the failing seed",
+  });
   return {
     title: `Sweeps and shrinking: seeds per minute (${cores} cores)`,
     rows,
-    notes: [`Each scenario sweeps as many seeds as fill about ${TARGET_MS / 1000} s of one worker (${SEEDS_PER_SCENARIO_MIN} to ${SEEDS_PER_SCENARIO_MAX}). Each run is isolated in its own world; workers pull seeds as they finish. The ratio is the parallel speed-up, worker start-up (about 1.5 s per worker, loading the TypeScript sources) included.`],
+    notes: [
+      `Each scenario sweeps as many seeds as fill about ${TARGET_MS / 1000} s of one worker (${SEEDS_PER_SCENARIO_MIN} to ${SEEDS_PER_SCENARIO_MAX}). Each run is isolated in its own world; workers pull seeds as they finish. The ratio is the parallel speed-up, worker start-up (about 1.5 s per worker, loading the TypeScript sources) included.`,
+    ],
   };
 }

@@ -38,7 +38,9 @@ export async function build({ clean = false } = {}) {
     // cost more at start-up than the code itself), except wa-sqlite, which reads
     // its .wasm file next to its own modules, and esbuild.
     external: ["wa-sqlite", "wa-sqlite/*", "esbuild"],
-    banner: { js: 'import { createRequire as __dstCreateRequire } from "node:module"; const require = __dstCreateRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __dstCreateRequire } from "node:module"; const require = __dstCreateRequire(import.meta.url);',
+    },
     metafile: true,
     write: false,
     define: { DST_BUNDLED: "true" },
@@ -46,7 +48,9 @@ export async function build({ clean = false } = {}) {
     chunkNames: "chunks/[name]-[hash]",
   });
   // Chunks first, then the entry modules that import them.
-  const outputs = [...result.outputFiles].sort((left, right) => Number(!left.path.includes("/chunks/")) - Number(!right.path.includes("/chunks/")));
+  const outputs = [...result.outputFiles].sort(
+    (left, right) => Number(!left.path.includes("/chunks/")) - Number(!right.path.includes("/chunks/")),
+  );
   for (const file of outputs) writeAtomically(file.path, file.contents);
   const inputs = Object.keys(result.metafile.inputs)
     .filter((path) => !path.startsWith("node_modules/"))
@@ -69,5 +73,7 @@ function writeAtomically(path, contents) {
 if (process.argv[1] !== undefined && relative(process.argv[1], fileURLToPath(import.meta.url)) === "") {
   const start = performance.now();
   const info = await build({ clean: true });
-  process.stdout.write(`dst: built dist/ from ${info.inputs.length} sources in ${Math.round(performance.now() - start)} ms\n`);
+  process.stdout.write(
+    `dst: built dist/ from ${info.inputs.length} sources in ${Math.round(performance.now() - start)} ms\n`,
+  );
 }

@@ -23,7 +23,8 @@ const main = await loadMain();
 process.exitCode = await main(process.argv.slice(2));
 
 async function loadMain() {
-  if (process.env.DST_FROM_SOURCES !== "1" && (await bundleReady())) return (await import(pathToFileURL(CLI).href)).main;
+  if (process.env.DST_FROM_SOURCES !== "1" && (await bundleReady()))
+    return (await import(pathToFileURL(CLI).href)).main;
   const { register } = await import("tsx/esm/api");
   register();
   return (await import("../src/cli/main.ts")).main;
@@ -42,7 +43,10 @@ async function bundleReady() {
   }
 }
 
-/** Whether any source the bundle was built from changed, moved or went away (none to compare in an install without sources). */
+/**
+ * Whether any source the bundle was built from changed, moved or went away (none to compare in an install without
+ * sources).
+ */
 function sourcesChanged() {
   if (!existsSync(join(ROOT, "src"))) return false;
   let info;

@@ -24,7 +24,29 @@ import { raftLeadershipLoss } from "./raft-kv/leadership-loss.ts";
 import { raftSnapshotCatchUp } from "./raft-kv/snapshot-catch-up.ts";
 import { raftKvWipeRejoin } from "./raft-kv/wipe-rejoin.ts";
 
-export const SCENARIOS: readonly Scenario[] = [counterQuorum, pipeFlakyLink, pipeBufferTooSmall, raftKvLinearizable, raftLeadershipLoss, raftSnapshotCatchUp, raftKvWipeRejoin, dqliteBank, dqliteRegister, dqliteLeadershipLoss, dqliteZombies, dqliteSnapshotCatchUp, dqliteMultiDatabase, bmdbProvisioning, bmdbSessions, etcdKv, etcdLeases, gazetteJournals, gazetteRetention, gazetteChurn, gazetteOutages];
+export const SCENARIOS: readonly Scenario[] = [
+  counterQuorum,
+  pipeFlakyLink,
+  pipeBufferTooSmall,
+  raftKvLinearizable,
+  raftLeadershipLoss,
+  raftSnapshotCatchUp,
+  raftKvWipeRejoin,
+  dqliteBank,
+  dqliteRegister,
+  dqliteLeadershipLoss,
+  dqliteZombies,
+  dqliteSnapshotCatchUp,
+  dqliteMultiDatabase,
+  bmdbProvisioning,
+  bmdbSessions,
+  etcdKv,
+  etcdLeases,
+  gazetteJournals,
+  gazetteRetention,
+  gazetteChurn,
+  gazetteOutages,
+];
 
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((scenario) => scenario.name === name);

@@ -3,9 +3,18 @@ import type { FaultPlan } from "../../src/sim/faults/plan.ts";
 import { runScenario, type KnobValue, type RunResult, type Scenario } from "../../src/sim/runner.ts";
 
 /** `extra` is appended to the replay command (e.g. " --faults <the plan>"). */
-export function describeRun(scenario: string, seed: number, variant: string | undefined, result: RunResult, detailsMax = 500, extra = ""): string {
+export function describeRun(
+  scenario: string,
+  seed: number,
+  variant: string | undefined,
+  result: RunResult,
+  detailsMax = 500,
+  extra = "",
+): string {
   const replay = `npx dst run ${scenario} --seed ${seed}${variant === undefined ? "" : ` --variant ${variant}`}${extra}`;
-  const violations = result.violations.map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, detailsMax)}`).join("\n");
+  const violations = result.violations
+    .map((violation) => `${violation.kind} ${violation.invariant}: ${violation.details.slice(0, detailsMax)}`)
+    .join("\n");
   return `${replay}\n${violations}\nworkload: ${JSON.stringify(result.stats.workload)}`;
 }
 
@@ -32,7 +41,9 @@ export function runAs(scenario: Scenario, run: ScenarioRun): Promise<RunResult> 
 
 /** describeRun for a ScenarioRun: an explicit plan is printed with the replay command. */
 export function describeScenarioRun(scenario: Scenario, run: ScenarioRun, result: RunResult): string {
-  const knobs = Object.entries(run.knobs ?? {}).map(([name, value]) => ` --knob ${name}=${String(value)}`).join("");
+  const knobs = Object.entries(run.knobs ?? {})
+    .map(([name, value]) => ` --knob ${name}=${String(value)}`)
+    .join("");
   const plan = run.faults === undefined ? "" : ` --faults plan.json, plan: ${JSON.stringify(run.faults)}`;
   return describeRun(scenario.name, run.seed, run.variant, result, 400, `${knobs}${plan}`);
 }

@@ -22,7 +22,8 @@ export function seedFromName(name: string): number {
 
 /** Parameters for `fc.assert`: fixed seed in CI, fresh seed under explore. */
 export function propertyParameters<T>(name: string, numRuns = 100, extra: fc.Parameters<T> = {}): fc.Parameters<T> {
-  const seed = process.env.DST_SEED !== undefined ? Number(process.env.DST_SEED) : explore ? freshSeed() : seedFromName(name);
+  const seed =
+    process.env.DST_SEED !== undefined ? Number(process.env.DST_SEED) : explore ? freshSeed() : seedFromName(name);
   return {
     seed,
     numRuns: explore ? numRuns * 5 : numRuns,
@@ -31,7 +32,9 @@ export function propertyParameters<T>(name: string, numRuns = 100, extra: fc.Par
     reporter: (details) => {
       if (details.failed) {
         const replay = `DST_SEED=${details.seed} npx vitest run -t ${JSON.stringify(name)}`;
-        throw new Error(`${fc.defaultReportMessage(details)}\nProperty "${name}" failed with seed ${details.seed}. Replay: ${replay}`);
+        throw new Error(
+          `${fc.defaultReportMessage(details)}\nProperty "${name}" failed with seed ${details.seed}. Replay: ${replay}`,
+        );
       }
     },
   };

@@ -8,7 +8,12 @@ import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../src/sim/assert.ts";
 import { BackedPipe } from "../../src/impl/backedpipe/backed-pipe.ts";
 import type { Reconnector } from "../../src/impl/backedpipe/backed-pipe.ts";
-import { ErrFutureSequence, ErrReconnectFailed, ErrReconnectionInProgress, ErrReconnectWriterFailed } from "../../src/impl/backedpipe/errors.ts";
+import {
+  ErrFutureSequence,
+  ErrReconnectFailed,
+  ErrReconnectionInProgress,
+  ErrReconnectWriterFailed,
+} from "../../src/impl/backedpipe/errors.ts";
 import { FakeNetwork } from "./_support/fake-network.ts";
 import { drainMicrotasks, observe } from "./_support/microtasks.ts";
 
@@ -89,6 +94,8 @@ describe("BackedPipe reconnection limits", () => {
 
   it("refuses a backoff without a sleep", () => {
     const network = new FakeNetwork();
-    expect(() => new BackedPipe({ reconnector: network.clientReconnector, reconnectBackoffMs: () => 5 })).toThrow(AssertionError);
+    expect(() => new BackedPipe({ reconnector: network.clientReconnector, reconnectBackoffMs: () => 5 })).toThrow(
+      AssertionError,
+    );
   });
 });

@@ -4,7 +4,8 @@
  * live connection because of an error of a generation it has already replaced.
  *
  * Method: a client and a server pipe, each always reading, exchange writes (held
- * in flight until the test delivers them) while the test resets links, forces reconnections on either side and lets late errors
+ * in flight until the test delivers them) while the test resets links, forces reconnections on either side and lets
+ * late errors
  * of closed connections arrive (settling "zombie" reads) at chosen moments. A pipe
  * closing its end of a link that is still live without having been asked to is a
  * reconnection caused by a stale error. After the actions, with every late error
@@ -34,7 +35,10 @@ type Action =
 
 const sides = fc.constantFrom<Side>("client", "server");
 const actions: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant("write" as const), side: sides, length: fc.integer({ min: 0, max: 12 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant("write" as const), side: sides, length: fc.integer({ min: 0, max: 12 }) }),
+  },
   { weight: 2, arbitrary: fc.constant({ kind: "reset-latest" as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("reset-link" as const), index: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("force" as const), side: sides }) },
@@ -162,8 +166,14 @@ class PipeRun {
  * with `buggify`, each ask of a buggify point fires by the next of a drawn schedule
  * (cycled), and `fired` collects the points that fired.
  */
-function pipeProperty(create: PipeFactory, check: (run: PipeRun, converged: boolean) => void, probes = new Set<string>(), buggify?: { readonly fired: Set<string> }) {
-  const schedules = buggify === undefined ? fc.constant(undefined) : fc.array(fc.boolean(), { minLength: 1, maxLength: 8 });
+function pipeProperty(
+  create: PipeFactory,
+  check: (run: PipeRun, converged: boolean) => void,
+  probes = new Set<string>(),
+  buggify?: { readonly fired: Set<string> },
+) {
+  const schedules =
+    buggify === undefined ? fc.constant(undefined) : fc.array(fc.boolean(), { minLength: 1, maxLength: 8 });
   return fc.asyncProperty(fc.array(actions, { maxLength: 40 }), schedules, async (list, schedule) => {
     let asked = 0;
     const fire = (point: string): boolean => {
@@ -206,40 +216,61 @@ const deliveryName = "backedpipe pipe pair delivers exactly the bytes written in
 
 describe("BackedPipe", () => {
   it(staleName, async () => {
-    await fc.assert(pipeProperty(realPipe, checkNoStaleReconnect), propertyParameters(staleName, 150, { includeErrorInReport: true }));
+    await fc.assert(
+      pipeProperty(realPipe, checkNoStaleReconnect),
+      propertyParameters(staleName, 150, { includeErrorInReport: true }),
+    );
   });
 
   it(`${staleName}: fails on a pipe that reconnects on stale errors`, async () => {
-    const details = await fc.check(pipeProperty(pipeThatReconnectsOnStaleErrors, checkNoStaleReconnect), propertyParameters(staleName, 150));
+    const details = await fc.check(
+      pipeProperty(pipeThatReconnectsOnStaleErrors, checkNoStaleReconnect),
+      propertyParameters(staleName, 150),
+    );
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toContain("stale-generation reconnect");
   });
 
   it(deliveryName, async () => {
-    await fc.assert(pipeProperty(realPipe, checkExactDelivery), propertyParameters(deliveryName, 150, { includeErrorInReport: true }));
+    await fc.assert(
+      pipeProperty(realPipe, checkExactDelivery),
+      propertyParameters(deliveryName, 150, { includeErrorInReport: true }),
+    );
   });
 
   it(`${deliveryName}: fails on a pipe whose writer replays from one byte too far`, async () => {
-    const details = await fc.check(pipeProperty(pipeWithOffByOneReplay, checkExactDelivery), propertyParameters(deliveryName, 150));
+    const details = await fc.check(
+      pipeProperty(pipeWithOffByOneReplay, checkExactDelivery),
+      propertyParameters(deliveryName, 150),
+    );
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/(client to server|server to client) bytes/);
   });
 
   it(`${deliveryName}, with its buggify points firing`, async () => {
     const fired = new Set<string>();
-    await fc.assert(pipeProperty(realPipe, checkExactDelivery, new Set<string>(), { fired }), propertyParameters(`${deliveryName} (buggify)`, 150, { includeErrorInReport: true }));
+    await fc.assert(
+      pipeProperty(realPipe, checkExactDelivery, new Set<string>(), { fired }),
+      propertyParameters(`${deliveryName} (buggify)`, 150, { includeErrorInReport: true }),
+    );
     expect([...fired].sort()).toEqual(["backedpipe.reconnect-racing-write", "backedpipe.short-ring-buffer-read"]);
   });
 
   it(`${deliveryName}, with its buggify points firing: fails on a pipe whose writer replays from one byte too far`, async () => {
-    const details = await fc.check(pipeProperty(pipeWithOffByOneReplay, checkExactDelivery, new Set<string>(), { fired: new Set<string>() }), propertyParameters(`${deliveryName} (buggify)`, 150));
+    const details = await fc.check(
+      pipeProperty(pipeWithOffByOneReplay, checkExactDelivery, new Set<string>(), { fired: new Set<string>() }),
+      propertyParameters(`${deliveryName} (buggify)`, 150),
+    );
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/(client to server|server to client) bytes/);
   });
 
   it("reaches the rare paths it is about", async () => {
     const probes = new Set<string>();
-    await fc.assert(pipeProperty(realPipe, () => {}, probes), propertyParameters(deliveryName, 150, { includeErrorInReport: true }));
+    await fc.assert(
+      pipeProperty(realPipe, () => {}, probes),
+      propertyParameters(deliveryName, 150, { includeErrorInReport: true }),
+    );
     expect(probes).toContain("backedpipe.stale-generation-error-ignored");
     expect(probes).toContain("backedpipe.replay-from-ring-buffer");
   });

@@ -69,7 +69,10 @@ class Run {
   generation = 0;
   dataLost = false;
 
-  constructor(create: WriterFactory, readonly capacity: number) {
+  constructor(
+    create: WriterFactory,
+    readonly capacity: number,
+  ) {
     this.writer = create(capacity, (event) => this.events.push(event));
   }
 
@@ -111,7 +114,9 @@ class Run {
 
   /** What must hold after every action. */
   checkInvariants(): void {
-    expect(this.peer.received, "peer holds a prefix of the written bytes").toEqual(this.written.slice(0, this.peer.received.length));
+    expect(this.peer.received, "peer holds a prefix of the written bytes").toEqual(
+      this.written.slice(0, this.peer.received.length),
+    );
     expect(this.writer.sequenceNum()).toBeLessThanOrEqual(this.written.length);
     for (const event of this.events) {
       expect(event.component).toBe("writer");
@@ -141,43 +146,57 @@ async function perform(run: Run, action: Action): Promise<void> {
 }
 
 function peerReceivesExactlyWhatWasWritten(create: WriterFactory) {
-  return fc.asyncProperty(fc.integer({ min: 1, max: 48 }), fc.array(actions, { maxLength: 40 }), async (capacity, list) => {
-    const run = new Run(create, capacity);
-    for (const action of list) {
-      await perform(run, action);
+  return fc.asyncProperty(
+    fc.integer({ min: 1, max: 48 }),
+    fc.array(actions, { maxLength: 40 }),
+    async (capacity, list) => {
+      const run = new Run(create, capacity);
+      for (const action of list) {
+        await perform(run, action);
+        run.checkInvariants();
+        if (run.dataLost) return; // The stream cannot resume; the prefix checks above are all that holds.
+      }
+      await run.reconnect(true, "none");
       run.checkInvariants();
-      if (run.dataLost) return; // The stream cannot resume; the prefix checks above are all that holds.
-    }
-    await run.reconnect(true, "none");
-    run.checkInvariants();
-    if (run.dataLost) return;
-    for (const { outcome } of run.writes) expect(outcome.current.state).toBe("resolved");
-    // Non-empty writes complete in call order (an empty write resolves at once, as in the seed).
-    expect(run.completed.filter((index) => run.lengths[index] !== 0)).toEqual(
-      run.writes.filter(({ index }) => run.lengths[index] !== 0).map(({ index }) => index),
-    );
-    expect(run.peer.received, "peer bytes").toEqual(run.written);
-    expect(run.writer.sequenceNum()).toBe(run.written.length);
-  });
+      if (run.dataLost) return;
+      for (const { outcome } of run.writes) expect(outcome.current.state).toBe("resolved");
+      // Non-empty writes complete in call order (an empty write resolves at once, as in the seed).
+      expect(run.completed.filter((index) => run.lengths[index] !== 0)).toEqual(
+        run.writes.filter(({ index }) => run.lengths[index] !== 0).map(({ index }) => index),
+      );
+      expect(run.peer.received, "peer bytes").toEqual(run.written);
+      expect(run.writer.sequenceNum()).toBe(run.written.length);
+    },
+  );
 }
 
 const name = "backedpipe writer delivers exactly the written bytes across failures and reconnects";
 
 describe("BackedWriter interleavings", () => {
   it(name, async () => {
-    await fc.assert(peerReceivesExactlyWhatWasWritten(realWriter), propertyParameters(name, 300, { includeErrorInReport: true }));
+    await fc.assert(
+      peerReceivesExactlyWhatWasWritten(realWriter),
+      propertyParameters(name, 300, { includeErrorInReport: true }),
+    );
   });
 
   it(`${name}: fails on a writer that replays from one byte too far`, async () => {
-    const details = await fc.check(peerReceivesExactlyWhatWasWritten(writerOf(OffByOneReplayWriter)), propertyParameters(name, 300));
+    const details = await fc.check(
+      peerReceivesExactlyWhatWasWritten(writerOf(OffByOneReplayWriter)),
+      propertyParameters(name, 300),
+    );
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/peer holds a prefix|peer bytes/);
   });
 
   it("reaches the rare paths it is about", async () => {
     const probes = new Set<string>();
-    const probing: WriterFactory = (capacity, onError) => realWriter(capacity, onError, { probe: (probe) => probes.add(probe) });
-    await fc.assert(peerReceivesExactlyWhatWasWritten(probing), propertyParameters(name, 300, { includeErrorInReport: true }));
+    const probing: WriterFactory = (capacity, onError) =>
+      realWriter(capacity, onError, { probe: (probe) => probes.add(probe) });
+    await fc.assert(
+      peerReceivesExactlyWhatWasWritten(probing),
+      propertyParameters(name, 300, { includeErrorInReport: true }),
+    );
     expect([...probes].sort()).toEqual([
       "backedpipe.partial-replay",
       "backedpipe.replay-data-unavailable",

@@ -35,7 +35,12 @@ import { FakePeer } from "./_support/fake-writable-connection.ts";
 import { drainMicrotasks, observe, streamBytes } from "./_support/microtasks.ts";
 
 /** A connected writer that has written `lengths` (all accepted by `peer`). */
-async function writerThatWrote(create: WriterFactory, capacity: number, lengths: readonly number[], probes: string[] = []) {
+async function writerThatWrote(
+  create: WriterFactory,
+  capacity: number,
+  lengths: readonly number[],
+  probes: string[] = [],
+) {
   const events: ErrorEvent[] = [];
   const writer = create(capacity, (event) => events.push(event), { probe: (name) => probes.push(name) });
   const peer = new FakePeer();
@@ -47,13 +52,18 @@ async function writerThatWrote(create: WriterFactory, capacity: number, lengths:
 const lengthLists = fc.array(fc.integer({ min: 0, max: 12 }), { maxLength: 8 });
 
 function futureSequenceRefused(create: WriterFactory) {
-  return fc.asyncProperty(lengthLists, fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 50 }), async (lengths, capacity, excess) => {
-    const { writer, peer } = await writerThatWrote(create, capacity, lengths);
-    const next = peer.connect();
-    await expect(writer.reconnect(writer.sequenceNum() + excess, next)).rejects.toBeInstanceOf(ErrFutureSequence);
-    expect(writer.connected()).toBe(false);
-    expect(next.writeCount).toBe(0);
-  });
+  return fc.asyncProperty(
+    lengthLists,
+    fc.integer({ min: 1, max: 64 }),
+    fc.integer({ min: 1, max: 50 }),
+    async (lengths, capacity, excess) => {
+      const { writer, peer } = await writerThatWrote(create, capacity, lengths);
+      const next = peer.connect();
+      await expect(writer.reconnect(writer.sequenceNum() + excess, next)).rejects.toBeInstanceOf(ErrFutureSequence);
+      expect(writer.connected()).toBe(false);
+      expect(next.writeCount).toBe(0);
+    },
+  );
 }
 
 function replayExactOrUnavailable(create: WriterFactory) {
@@ -125,7 +135,10 @@ function replayInPiecesExactOrRefused(create: WriterFactory) {
   });
   return fc.asyncProperty(cases, async ({ lengths, replayPoint, failAt }) => {
     const probes: string[] = [];
-    const writer = create(1024, () => {}, { probe: (name) => probes.push(name), buggify: (point) => point === "backedpipe.short-ring-buffer-read" });
+    const writer = create(1024, () => {}, {
+      probe: (name) => probes.push(name),
+      buggify: (point) => point === "backedpipe.short-ring-buffer-read",
+    });
     await writer.reconnect(0, new FakePeer().connect());
     for (const length of lengths) await writer.write(streamBytes(writer.sequenceNum(), length));
     const total = writer.sequenceNum();
@@ -150,7 +163,11 @@ function replayInPiecesExactOrRefused(create: WriterFactory) {
       await expect(attempt, "a replay failing at once instead of rejecting").rejects.toBeInstanceOf(ErrReplayFailed);
       expect(peer.received).toEqual([]);
     } else {
-      await expect(attempt, "a replay cut after its first piece instead of rejecting").rejects.toMatchObject({ name: "ErrPartialReplay", writtenBytes: firstPiece, replayLengthBytes: length });
+      await expect(attempt, "a replay cut after its first piece instead of rejecting").rejects.toMatchObject({
+        name: "ErrPartialReplay",
+        writtenBytes: firstPiece,
+        replayLengthBytes: length,
+      });
       expect(peer.received).toEqual(Array.from(streamBytes(replayFrom, firstPiece)));
       expect(probes).toContain("backedpipe.partial-replay");
     }
@@ -158,7 +175,9 @@ function replayInPiecesExactOrRefused(create: WriterFactory) {
     // The peer asks for what it lacks: the next replay completes the stream exactly.
     const next = new FakePeer();
     await writer.reconnect(replayFrom + peer.received.length, next.connect());
-    expect([...peer.received, ...next.received], "bytes over both connections").toEqual(Array.from(streamBytes(replayFrom, length)));
+    expect([...peer.received, ...next.received], "bytes over both connections").toEqual(
+      Array.from(streamBytes(replayFrom, length)),
+    );
   });
 }
 
@@ -187,9 +206,10 @@ function blockedWritesCompleteInOrder(create: WriterFactory) {
     await writer.reconnect(peer.received.length, peer.connect());
     await drainMicrotasks();
     for (const write of writes) expect(write.current.state).toBe("resolved");
-    expect(completed.filter((index) => lengths[index] !== 0), "completion order").toEqual(
-      lengths.flatMap((length, index) => (length === 0 ? [] : [index])),
-    );
+    expect(
+      completed.filter((index) => lengths[index] !== 0),
+      "completion order",
+    ).toEqual(lengths.flatMap((length, index) => (length === 0 ? [] : [index])));
     expect(peer.received, "peer bytes").toEqual(Array.from(streamBytes(0, position)));
   });
 }
@@ -250,7 +270,11 @@ describe("BackedWriter", () => {
   checkWriterProperty(
     "backedpipe writer replays exactly the buffered tail, or refuses with ErrReplayDataUnavailable",
     replayExactOrUnavailable,
-    { create: writerOf(ReplayWhatRemainsWriter), bug: "replays what remains of an evicted tail", reason: /instead of rejecting/ },
+    {
+      create: writerOf(ReplayWhatRemainsWriter),
+      bug: "replays what remains of an evicted tail",
+      reason: /instead of rejecting/,
+    },
   );
   checkWriterProperty(
     "backedpipe writer refuses a failing or short-writing connection with ErrReplayFailed or ErrPartialReplay",
@@ -265,7 +289,11 @@ describe("BackedWriter", () => {
   checkWriterProperty(
     "backedpipe writer completes writes blocked across a reconnect in call order",
     blockedWritesCompleteInOrder,
-    { create: writerOf(YieldingWriter), bug: "lets odd-length writes yield before queueing", reason: /completion order|peer bytes/ },
+    {
+      create: writerOf(YieldingWriter),
+      bug: "lets odd-length writes yield before queueing",
+      reason: /completion order|peer bytes/,
+    },
   );
   checkWriterProperty(
     "backedpipe writer close releases blocked writes with ErrWriterClosed",

@@ -9,7 +9,9 @@ import { BACKEDPIPE_BUGGIFY_POINTS } from "../../src/impl/backedpipe/buggify-poi
 
 describe("backedpipe buggify points", () => {
   it("are exactly those the code has", () => {
-    const found = scanPoints([join(import.meta.dirname, "../../src/impl/backedpipe")]).filter((point) => point.kind === "buggify");
+    const found = scanPoints([join(import.meta.dirname, "../../src/impl/backedpipe")]).filter(
+      (point) => point.kind === "buggify",
+    );
     expect(found.map((point) => point.name)).toEqual(Object.keys(BACKEDPIPE_BUGGIFY_POINTS).sort());
   });
 });

@@ -74,7 +74,9 @@ const commands = fc.commands(
   { maxCommands: 40 },
 );
 
-function ringBufferMatchesModel(create: (capacity: number) => RingBufferLike): fc.IProperty<[number, Iterable<fc.Command<Model, RingBufferLike>>]> {
+function ringBufferMatchesModel(
+  create: (capacity: number) => RingBufferLike,
+): fc.IProperty<[number, Iterable<fc.Command<Model, RingBufferLike>>]> {
   return fc.property(capacities, commands, (capacity, sequence) => {
     fc.modelRun(() => ({ model: { capacity, written: [] }, real: create(capacity) }), sequence);
   });
@@ -84,7 +86,10 @@ const name = "backedpipe ring buffer matches a plain-array model";
 
 describe("RingBuffer", () => {
   it(name, () => {
-    fc.assert(ringBufferMatchesModel((capacity) => new RingBuffer(capacity)), propertyParameters(name, 300, { includeErrorInReport: true }));
+    fc.assert(
+      ringBufferMatchesModel((capacity) => new RingBuffer(capacity)),
+      propertyParameters(name, 300, { includeErrorInReport: true }),
+    );
   });
 
   it(`${name}: fails on a buffer that evicts the newest bytes of a long write`, () => {

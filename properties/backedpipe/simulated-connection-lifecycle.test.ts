@@ -31,20 +31,32 @@ describe("backedpipe connection lifecycle in the pipe scenarios", () => {
       for (const scenario of [pipeFlakyLink, pipeBufferTooSmall]) {
         const result = await runScenario(scenario, { seed });
         expect(result.violations, describeViolations(result)).toEqual([]);
-        const handed = Number(result.stats.workload["client.connectionsHanded"]) + Number(result.stats.workload["server.connectionsHanded"]);
+        const handed =
+          Number(result.stats.workload["client.connectionsHanded"]) +
+          Number(result.stats.workload["server.connectionsHanded"]);
         expect(handed, "connections handed to the pipes").toBeGreaterThan(2);
       }
     }, 60_000);
   }
 
   it(`catches ${VARIANT} by the bytes it delivers from the rejected connection (a seed within 1..40)`, async () => {
-    const { caught, seen } = await firstCatch(pipeBufferTooSmall, VARIANT, { first: 1, last: 40 }, firstViolationIs("pipe.no-bytes-from-rejected-connection"));
+    const { caught, seen } = await firstCatch(
+      pipeBufferTooSmall,
+      VARIANT,
+      { first: 1, last: 40 },
+      firstViolationIs("pipe.no-bytes-from-rejected-connection"),
+    );
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
     expect(caught?.result.violations[0]?.details).toContain("rejected by a failed reconnection");
   }, 120_000);
 
   it(`catches ${VARIANT} by the rejected connection left open (a seed within 1..40)`, async () => {
-    const { caught, seen } = await firstCatch(pipeBufferTooSmall, VARIANT, { first: 1, last: 40 }, firstViolationIs("pipe.rejected-connection-closed"));
+    const { caught, seen } = await firstCatch(
+      pipeBufferTooSmall,
+      VARIANT,
+      { first: 1, last: 40 },
+      firstViolationIs("pipe.rejected-connection-closed"),
+    );
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
   }, 120_000);
 

@@ -18,9 +18,21 @@ import fc from "fast-check";
 import { pipeFlakyLink } from "../../scenarios/backedpipe/flaky-link.ts";
 import { runScenario } from "../../src/sim/runner.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
-import { checkCaught, describeDetails, failureMessage, pipeRunInputs, PROPERTY_SAFETY_MS, runPipe } from "./_fixtures/simulated-runs.ts";
+import {
+  checkCaught,
+  describeDetails,
+  failureMessage,
+  pipeRunInputs,
+  PROPERTY_SAFETY_MS,
+  runPipe,
+} from "./_fixtures/simulated-runs.ts";
 
-const inputs = pipeRunInputs({ faults: [{ kinds: ["partition", "isolate", "clog"], episodesMax: 5 }], stepsMax: 80, chunkBytesMax: 4096, pauseMsMax: 100 });
+const inputs = pipeRunInputs({
+  faults: [{ kinds: ["partition", "isolate", "clog"], episodesMax: 5 }],
+  stepsMax: 80,
+  chunkBytesMax: 4096,
+  pauseMsMax: 100,
+});
 const name = "backedpipe-simulated-replay";
 
 /** Probes hit over the runs of the correct pipe, to show the property reaches the replay path. */
@@ -32,16 +44,22 @@ function replayProperty(variant?: string) {
     if (!run.result.ok) throw new Error(failureMessage(name, run));
     const progressAtMs = run.result.stats.progressAtMs;
     if (progressAtMs === undefined || progressAtMs > PROPERTY_SAFETY_MS + pipeFlakyLink.livenessMs) {
-      throw new Error(`${failureMessage(name, run)}\n  no progress within the liveness bound (progress at ${progressAtMs} ms)`);
+      throw new Error(
+        `${failureMessage(name, run)}\n  no progress within the liveness bound (progress at ${progressAtMs} ms)`,
+      );
     }
-    for (const [probe, hits] of Object.entries(run.result.stats.probes)) probesHit.set(probe, (probesHit.get(probe) ?? 0) + hits);
+    for (const [probe, hits] of Object.entries(run.result.stats.probes))
+      probesHit.set(probe, (probesHit.get(probe) ?? 0) + hits);
   });
 }
 
 describe("backedpipe on the simulated network: replay", () => {
   it("each side reads exactly the other side's bytes, and every write completes after the heal", async () => {
     await fc.assert(replayProperty(), propertyParameters(name, 150));
-    expect(probesHit.get("backedpipe.replay-from-ring-buffer") ?? 0, "runs replayed from the ring buffer").toBeGreaterThan(0);
+    expect(
+      probesHit.get("backedpipe.replay-from-ring-buffer") ?? 0,
+      "runs replayed from the ring buffer",
+    ).toBeGreaterThan(0);
   });
 
   it("reaches a reconnection that died mid-replay with --buggify, and still delivers exactly (pipe-flaky-link seed 20)", async () => {

@@ -64,9 +64,14 @@ const anyExponent = fc.oneof(
   fc.double({ min: 1, max: 1.0001, noNaN: true }),
   fc.double({ min: -2, max: 1, noNaN: true }),
 );
-const simpleExponent = fc.oneof(fc.constantFrom(undefined, 0, -0, 1, 0.5, -1), fc.double({ min: -2, max: 1, noNaN: true }));
-const backoffWith = (exponent: fc.Arbitrary<number | undefined>, requiredKeys: (keyof Backoff)[] = []): fc.Arbitrary<Backoff> =>
-  fc.record({ initialMs: durationMs, maximumMs: durationMs, exponent }, { requiredKeys });
+const simpleExponent = fc.oneof(
+  fc.constantFrom(undefined, 0, -0, 1, 0.5, -1),
+  fc.double({ min: -2, max: 1, noNaN: true }),
+);
+const backoffWith = (
+  exponent: fc.Arbitrary<number | undefined>,
+  requiredKeys: (keyof Backoff)[] = [],
+): fc.Arbitrary<Backoff> => fc.record({ initialMs: durationMs, maximumMs: durationMs, exponent }, { requiredKeys });
 const anyBackoff = backoffWith(anyExponent);
 const persistedSeconds = fc.oneof(
   fc.integer({ min: -5, max: 200 }),
@@ -98,20 +103,30 @@ const exponentialNeverShrinks = (next: Next) =>
 
 const FED_BACK_STEPS = 40;
 const fedBackSequenceClimbs = (next: Next) =>
-  fc.property(backoffWith(anyExponent.filter((exponent) => exponent > 1), ["exponent"]), (b) => {
-    const ceiling = maximumSecondsCeiling(b);
-    let seconds = next(b, undefined);
-    for (let step = 0; step < FED_BACK_STEPS; step++) {
-      const following = next(b, { lastIntervalSeconds: seconds });
-      if (following < seconds) return false;
-      if (following === seconds && seconds < ceiling) return false;
-      seconds = following;
-    }
-    return true;
-  });
+  fc.property(
+    backoffWith(
+      anyExponent.filter((exponent) => exponent > 1),
+      ["exponent"],
+    ),
+    (b) => {
+      const ceiling = maximumSecondsCeiling(b);
+      let seconds = next(b, undefined);
+      for (let step = 0; step < FED_BACK_STEPS; step++) {
+        const following = next(b, { lastIntervalSeconds: seconds });
+        if (following < seconds) return false;
+        if (following === seconds && seconds < ceiling) return false;
+        seconds = following;
+      }
+      return true;
+    },
+  );
 
 const simpleIsConstant = (next: Next) =>
-  fc.property(backoffWith(simpleExponent), maybeExisting, (b, existing) => next(b, existing) === initialSecondsCeiling(b));
+  fc.property(
+    backoffWith(simpleExponent),
+    maybeExisting,
+    (b, existing) => next(b, existing) === initialSecondsCeiling(b),
+  );
 
 interface BackoffProperty {
   readonly name: string;
@@ -131,7 +146,9 @@ function backoffProperty<T extends [unknown, ...unknown[]]>(
     name,
     broken,
     holds: (next) => fc.assert(property(next), propertyParameters(`bmdb-backoff.${name}`, 1_000)),
-    fails: (next, variant) => fc.check(property(next), { ...propertyParameters(`bmdb-backoff.${name}.${variant}`, 1_000), reporter: undefined }).failed,
+    fails: (next, variant) =>
+      fc.check(property(next), { ...propertyParameters(`bmdb-backoff.${name}.${variant}`, 1_000), reporter: undefined })
+        .failed,
   };
 }
 
@@ -140,25 +157,33 @@ const PROPERTIES: readonly BackoffProperty[] = [
   backoffProperty("exponential at most Maximum rounded up", exponentialAtMostMaximum, ["no-maximum-clamp"]),
   backoffProperty("exponential never below the persisted interval", exponentialNeverShrinks, ["overflow-unchecked"]),
   backoffProperty("fed back, climbs to Maximum", fedBackSequenceClimbs, ["round-down", "may-stick"]),
-  backoffProperty("simple is constant Initial", simpleIsConstant, ["simple-ignores-zero-exponent", "simple-on-raw-exponent", "initial-truncated"]),
+  backoffProperty("simple is constant Initial", simpleIsConstant, [
+    "simple-ignores-zero-exponent",
+    "simple-on-raw-exponent",
+    "initial-truncated",
+  ]),
 ];
 
 /** Runs of `next` over a fed-back sequence: the first failure, then `steps` more. */
 function sequence(b: Backoff, steps: number): number[] {
   const periods = [nextBackoffSeconds(b, undefined)];
-  for (let step = 0; step < steps; step++) periods.push(nextBackoffSeconds(b, { lastIntervalSeconds: periods.at(-1) ?? 0 }));
+  for (let step = 0; step < steps; step++)
+    periods.push(nextBackoffSeconds(b, { lastIntervalSeconds: periods.at(-1) ?? 0 }));
   return periods;
 }
 
 describe("bmdb backoff: the seed's examples", () => {
   it("exponent 1.1 from 1 s: 1, 2, 3, … 10, 11, 13, 15, 17", () => {
-    expect(sequence({ initialMs: 1_000, maximumMs: 3_600_000, exponent: 1.1 }, 13)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17]);
+    expect(sequence({ initialMs: 1_000, maximumMs: 3_600_000, exponent: 1.1 }, 13)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17,
+    ]);
   });
 
   it("shorthand 1: only Initial set is non-exponential, always Initial, whatever was persisted", () => {
     const b: Backoff = { initialMs: 5_000 };
     expect(isSimpleBackoff(b)).toBe(true);
-    for (const lastIntervalSeconds of [0, 1, 5, 100, Number.MAX_SAFE_INTEGER]) expect(nextBackoffSeconds(b, { lastIntervalSeconds })).toBe(5);
+    for (const lastIntervalSeconds of [0, 1, 5, 100, Number.MAX_SAFE_INTEGER])
+      expect(nextBackoffSeconds(b, { lastIntervalSeconds })).toBe(5);
     expect(sequence(b, 3)).toEqual([5, 5, 5, 5]);
   });
 
@@ -168,14 +193,27 @@ describe("bmdb backoff: the seed's examples", () => {
 
   it("the zero structure is a non-exponential backoff of one second", () => {
     expect(normalizedBackoff({})).toEqual({ initialMs: 1_000, maximumMs: 1_000, exponent: 1 });
-    for (const existing of [undefined, { lastIntervalSeconds: 0 }, { lastIntervalSeconds: 30 }]) expect(nextBackoffSeconds({}, existing)).toBe(1);
+    for (const existing of [undefined, { lastIntervalSeconds: 0 }, { lastIntervalSeconds: 30 }])
+      expect(nextBackoffSeconds({}, existing)).toBe(1);
   });
 
   it("normalization caps: Initial below 1 s, Maximum below Initial, Exponent below 1", () => {
     expect(normalizedBackoff({ initialMs: 200 })).toEqual({ initialMs: 1_000, maximumMs: 1_000, exponent: 1 });
-    expect(normalizedBackoff({ initialMs: -5_000, maximumMs: 500, exponent: -3 })).toEqual({ initialMs: 1_000, maximumMs: 1_000, exponent: 1 });
-    expect(normalizedBackoff({ initialMs: 5_000, maximumMs: 2_000, exponent: 0.5 })).toEqual({ initialMs: 5_000, maximumMs: 5_000, exponent: 1 });
-    expect(normalizedBackoff({ initialMs: 2_000, maximumMs: 9_000, exponent: 1.5 })).toEqual({ initialMs: 2_000, maximumMs: 9_000, exponent: 1.5 });
+    expect(normalizedBackoff({ initialMs: -5_000, maximumMs: 500, exponent: -3 })).toEqual({
+      initialMs: 1_000,
+      maximumMs: 1_000,
+      exponent: 1,
+    });
+    expect(normalizedBackoff({ initialMs: 5_000, maximumMs: 2_000, exponent: 0.5 })).toEqual({
+      initialMs: 5_000,
+      maximumMs: 5_000,
+      exponent: 1,
+    });
+    expect(normalizedBackoff({ initialMs: 2_000, maximumMs: 9_000, exponent: 1.5 })).toEqual({
+      initialMs: 2_000,
+      maximumMs: 9_000,
+      exponent: 1.5,
+    });
     // Go: NaN < 1.0 is false, so a NaN exponent survives normalization.
     expect(normalizedBackoff({ exponent: Number.NaN }).exponent).toBeNaN();
     expect(nextBackoffSeconds({ initialMs: 200 }, undefined)).toBe(1);
@@ -191,7 +229,9 @@ describe("bmdb backoff: the seed's examples", () => {
   });
 
   it("rounds every period up to whole seconds, Initial included (the doc; the seed truncated Initial)", () => {
-    expect(nextBackoffSeconds({ initialMs: 1_000, maximumMs: 100_000, exponent: 1.5 }, { lastIntervalSeconds: 3 })).toBe(5);
+    expect(
+      nextBackoffSeconds({ initialMs: 1_000, maximumMs: 100_000, exponent: 1.5 }, { lastIntervalSeconds: 3 }),
+    ).toBe(5);
     expect(nextBackoffSeconds({ initialMs: 2_500, maximumMs: 7_500, exponent: 4 }, { lastIntervalSeconds: 3 })).toBe(8);
     expect(nextBackoffSeconds({ initialMs: 1_500 }, undefined)).toBe(2);
     expect(nextBackoffSeconds({ initialMs: 2_999, maximumMs: 60_000, exponent: 2 }, undefined)).toBe(3);
@@ -214,12 +254,16 @@ describe("bmdb backoff: the seed's examples", () => {
     expect(nextBackoffSeconds(b, { lastIntervalSeconds: 4_611_686_019 })).toBe(9_223_372_037);
     // Go would read 9_223_372_037 s back wrapped (negative) and restart at 2 s; here it stays at Maximum.
     expect(nextBackoffSeconds(b, { lastIntervalSeconds: 9_223_372_037 })).toBe(9_223_372_037);
-    expect(nextBackoffSeconds({ maximumMs: 60_000, exponent: 2 }, { lastIntervalSeconds: Number.MAX_SAFE_INTEGER })).toBe(60);
+    expect(
+      nextBackoffSeconds({ maximumMs: 60_000, exponent: 2 }, { lastIntervalSeconds: Number.MAX_SAFE_INTEGER }),
+    ).toBe(60);
     for (const exponent of [Number.POSITIVE_INFINITY, Number.NaN, 1e300]) {
       expect(nextBackoffSeconds({ maximumMs: 60_000, exponent }, { lastIntervalSeconds: 2 })).toBe(60);
     }
     // The same overflow without the seed's handling gives a negative period (Go on amd64).
-    expect(brokenNextBackoffSeconds("overflow-unchecked", b, { lastIntervalSeconds: 4_611_686_019 })).toBe(-9_223_372_035);
+    expect(brokenNextBackoffSeconds("overflow-unchecked", b, { lastIntervalSeconds: 4_611_686_019 })).toBe(
+      -9_223_372_035,
+    );
   });
 
   it("an exponent below 1 is capped to 1.0, so the backoff is simple: always Initial (the doc; the seed kept the persisted interval)", () => {
@@ -232,7 +276,9 @@ describe("bmdb backoff: the seed's examples", () => {
   it("an exponent just above 1 never gets stuck (the doc's guarantee; the seed's truncation stuck at 1 s)", () => {
     expect(sequence({ maximumMs: 10_000, exponent: 1 + 1e-10 }, 5)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(sequence({ maximumMs: 10_000, exponent: 1.000000001 }, 5)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(brokenNextBackoffSeconds("may-stick", { maximumMs: 10_000, exponent: 1 + 1e-10 }, { lastIntervalSeconds: 1 })).toBe(1);
+    expect(
+      brokenNextBackoffSeconds("may-stick", { maximumMs: 10_000, exponent: 1 + 1e-10 }, { lastIntervalSeconds: 1 }),
+    ).toBe(1);
   });
 
   it("durations beyond Go's time.Duration, non-finite, and fractional persisted seconds are assertions", () => {

@@ -9,7 +9,9 @@ import { BMDB_BUGGIFY_POINTS } from "../../src/impl/bmdb/buggify-points.ts";
 
 describe("bmdb buggify points", () => {
   it("are exactly those the code has", () => {
-    const found = scanPoints([join(import.meta.dirname, "../../src/impl/bmdb")]).filter((point) => point.kind === "buggify");
+    const found = scanPoints([join(import.meta.dirname, "../../src/impl/bmdb")]).filter(
+      (point) => point.kind === "buggify",
+    );
     expect(found.map((point) => point.name)).toEqual(Object.keys(BMDB_BUGGIFY_POINTS).sort());
   });
 });

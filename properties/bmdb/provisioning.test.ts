@@ -18,9 +18,17 @@ import { runScenario, type RunResult } from "../../src/sim/runner.ts";
 import { firstCatch } from "../_support/catch-variant.ts";
 import { describeRun as describeScenarioRun } from "../_support/describe-run.ts";
 
-const describeRun = (seed: number, variant: string | undefined, result: Parameters<typeof describeScenarioRun>[3], plan = "") => describeScenarioRun("bmdb-provisioning", seed, variant, result, 400, plan);
+const describeRun = (
+  seed: number,
+  variant: string | undefined,
+  result: Parameters<typeof describeScenarioRun>[3],
+  plan = "",
+) => describeScenarioRun("bmdb-provisioning", seed, variant, result, 400, plan);
 
-/** a1 paused for 3 s and a2 for 2 s, longer than a 2 s session interval (PAUSE_PAST_DEADLINE_KNOBS), while the others go on. */
+/**
+ * a1 paused for 3 s and a2 for 2 s, longer than a 2 s session interval (PAUSE_PAST_DEADLINE_KNOBS), while the others go
+ * on.
+ */
 const PAUSE_PAST_DEADLINE: FaultPlan = {
   version: FAULT_PLAN_VERSION,
   faults: [
@@ -54,7 +62,11 @@ describe("bmdb-provisioning", () => {
 
   for (const seed of [1, 3]) {
     it(`agents paused past their deadlines stop, and others take over (seed ${seed})`, async () => {
-      const result = await runScenario(bmdbProvisioning, { seed, faults: PAUSE_PAST_DEADLINE, knobs: PAUSE_PAST_DEADLINE_KNOBS });
+      const result = await runScenario(bmdbProvisioning, {
+        seed,
+        faults: PAUSE_PAST_DEADLINE,
+        knobs: PAUSE_PAST_DEADLINE_KNOBS,
+      });
       expect(result.violations, describeRun(seed, undefined, result, PLAN)).toEqual([]);
     }, 60_000);
   }
@@ -62,15 +74,19 @@ describe("bmdb-provisioning", () => {
   // The first seed whose schedule lets a paused agent's stale session act under the plan: it moves with every
   // change of the write path's timings (no-lease was caught at seed 1, then 3), so the tests search for it.
   for (const variant of ["no-lease", "unchecked-session"]) {
-    it(`mutual exclusion fails on ${variant} with agents paused past their deadlines (first catch in seeds 1..12), and that seed passes without it`, async () => {
-      const options = { faults: PAUSE_PAST_DEADLINE, knobs: PAUSE_PAST_DEADLINE_KNOBS };
-      const fails = (result: RunResult) => result.violations[0]?.invariant === "bmdb.mutual-exclusion";
-      const { caught, seen } = await firstCatch(bmdbProvisioning, variant, { first: 1, last: 12 }, fails, options);
-      expect(caught, `${variant} not caught: ${seen.join("; ")}`).toBeDefined();
-      const seed = caught?.seed ?? 0;
-      const unmodified = await runScenario(bmdbProvisioning, { seed, ...options });
-      expect(unmodified.violations, describeRun(seed, undefined, unmodified, PLAN)).toEqual([]);
-    }, 12 * 60_000);
+    it(
+      `mutual exclusion fails on ${variant} with agents paused past their deadlines (first catch in seeds 1..12), and that seed passes without it`,
+      async () => {
+        const options = { faults: PAUSE_PAST_DEADLINE, knobs: PAUSE_PAST_DEADLINE_KNOBS };
+        const fails = (result: RunResult) => result.violations[0]?.invariant === "bmdb.mutual-exclusion";
+        const { caught, seen } = await firstCatch(bmdbProvisioning, variant, { first: 1, last: 12 }, fails, options);
+        expect(caught, `${variant} not caught: ${seen.join("; ")}`).toBeDefined();
+        const seed = caught?.seed ?? 0;
+        const unmodified = await runScenario(bmdbProvisioning, { seed, ...options });
+        expect(unmodified.violations, describeRun(seed, undefined, unmodified, PLAN)).toEqual([]);
+      },
+      12 * 60_000,
+    );
   }
 
   it("the backoff check fails when retrieval ignores backoffs (seed 1)", async () => {
@@ -80,8 +96,14 @@ describe("bmdb-provisioning", () => {
   }, 60_000);
 
   it("liveness fails when expired sessions are never collected (within seeds 1..40)", async () => {
-    const stalled = (result: RunResult) => result.violations.map((violation) => violation.invariant).join() === "liveness.no-progress-after-heal";
-    const { caught, seen } = await firstCatch(bmdbProvisioning, "no-session-collection", { first: 1, last: 40 }, stalled);
+    const stalled = (result: RunResult) =>
+      result.violations.map((violation) => violation.invariant).join() === "liveness.no-progress-after-heal";
+    const { caught, seen } = await firstCatch(
+      bmdbProvisioning,
+      "no-session-collection",
+      { first: 1, last: 40 },
+      stalled,
+    );
     expect(caught, `no-session-collection not caught: ${seen.join("; ")}`).toBeDefined();
   }, 120_000);
 });

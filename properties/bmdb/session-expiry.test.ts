@@ -4,17 +4,29 @@
  * end. Each condition of the excuse is shown refusing a case that breaks only it.
  */
 import { describe, expect, it } from "vitest";
-import { judgeExpiry, newLeaseBook, POKE_ALLOWANCE_MS, type LeaseBook, type Poke } from "../../scenarios/bmdb/session-expiry.ts";
+import {
+  judgeExpiry,
+  newLeaseBook,
+  POKE_ALLOWANCE_MS,
+  type LeaseBook,
+  type Poke,
+} from "../../scenarios/bmdb/session-expiry.ts";
 import { LEASE_MARGIN_MS } from "../../src/impl/bmdb/index.ts";
 
 const INTERVAL_MS = 4_000;
-/** Seed 56 with --buggify at 3e4af2d, c3: its last poke sent at 928.6 ms and acknowledged at 937.8 ms; no leader from 2,882 ms to 4,730 ms. */
+/**
+ * Seed 56 with --buggify at 3e4af2d, c3: its last poke sent at 928.6 ms and acknowledged at 937.8 ms; no leader from
+ * 2,882 ms to 4,730 ms.
+ */
 const SENT_AT = 928.6;
 const ACKED_AT = 937.8;
 const LEASE_END = SENT_AT + INTERVAL_MS - LEASE_MARGIN_MS;
 const DUE_BY = ACKED_AT + INTERVAL_MS / 2 + INTERVAL_MS / 10;
 
-function bookWith(commits: readonly number[], pokes: readonly Poke[] = [{ sentAt: SENT_AT, ackedAt: ACKED_AT }]): LeaseBook {
+function bookWith(
+  commits: readonly number[],
+  pokes: readonly Poke[] = [{ sentAt: SENT_AT, ackedAt: ACKED_AT }],
+): LeaseBook {
   const book = newLeaseBook();
   book.commits.push(...[...commits, ...pokes.map((poke) => poke.ackedAt)].sort((a, b) => a - b));
   book.pokes.set("s", [...pokes]);
@@ -55,7 +67,12 @@ describe("bmdb-sessions: the verdict on a live session's expiry", () => {
     const committed = judgeExpiry(bookWith([14_900], [before, last]), "s", INTERVAL_MS, 15_508.4);
     expect(committed.excused, committed.details).toBe(false);
     // Acknowledged before the lease of the one before ended, the last poke's own lease still runs.
-    const inTime = judgeExpiry(bookWith([13_200], [before, { sentAt: 15_200, ackedAt: 15_300 }]), "s", INTERVAL_MS, 15_508.4);
+    const inTime = judgeExpiry(
+      bookWith([13_200], [before, { sentAt: 15_200, ackedAt: 15_300 }]),
+      "s",
+      INTERVAL_MS,
+      15_508.4,
+    );
     expect(inTime.excused, inTime.details).toBe(false);
   });
 

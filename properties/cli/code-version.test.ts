@@ -24,7 +24,11 @@ const scratch = mkdtempSync(join(tmpdir(), "dst-code-version-"));
 const quiet = { out: () => undefined, err: () => undefined };
 
 function git(directory: string, ...argv: string[]): string {
-  return execFileSync("git", ["-C", directory, "-c", "user.name=dst", "-c", "user.email=dst@example.invalid", ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  return execFileSync(
+    "git",
+    ["-C", directory, "-c", "user.name=dst", "-c", "user.email=dst@example.invalid", ...argv],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] },
+  ).trim();
 }
 
 function gitWorks(): boolean {
@@ -36,17 +40,21 @@ function gitWorks(): boolean {
   }
 }
 
-const packageIsCheckout = gitWorks() && (() => {
-  try {
-    return git(packageRoot(), "rev-parse", "HEAD").length > 0;
-  } catch {
-    return false;
-  }
-})();
+const packageIsCheckout =
+  gitWorks() &&
+  (() => {
+    try {
+      return git(packageRoot(), "rev-parse", "HEAD").length > 0;
+    } catch {
+      return false;
+    }
+  })();
 
 describe("counterexamples record the code that made them", () => {
   it("dst run and dst shrink write the commit and the sources hash", async () => {
-    expect(await main(["run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", scratch], quiet)).toBe(1);
+    expect(
+      await main(["run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", scratch], quiet),
+    ).toBe(1);
     const path = join(scratch, "counter-quorum-seed-3-ack-before-fsync.counterexample.json");
     expect(await main(["shrink", path, "--max-runs", "3"], quiet)).toBe(0);
     for (const file of [path, join(scratch, "counter-quorum-seed-3-ack-before-fsync.counterexample.min.json")]) {
@@ -115,7 +123,15 @@ describe("sourcesSha256", () => {
 });
 
 describe("a counterexample's codeVersion is checked when read", () => {
-  const base = { format: "dst-counterexample", version: 1, scenario: "counter-quorum", seed: 1, buggify: false, faultPlan: { version: 1, faults: [] }, expected: { fingerprint: "0123456789abcdef", violations: [] } };
+  const base = {
+    format: "dst-counterexample",
+    version: 1,
+    scenario: "counter-quorum",
+    seed: 1,
+    buggify: false,
+    faultPlan: { version: 1, faults: [] },
+    expected: { fingerprint: "0123456789abcdef", violations: [] },
+  };
   it("reads files without one, keeps a good one, refuses a malformed one", () => {
     expect(parseCounterexample(base).codeVersion).toBeUndefined();
     const codeVersion = { gitCommit: "a".repeat(40), sourcesSha256: "b".repeat(64) };

@@ -36,7 +36,18 @@ describe("dst: bad input exits 2 with one line", () => {
     ["missing file", ["replay", join(scratch, "absent.json")], /cannot read counterexample .*ENOENT/],
     ["malformed JSON", ["replay", file("bad.json", "{ not json")], /not valid JSON/],
     ["not a counterexample", ["replay", file("other.json", '{"hello": 1}')], /not a counterexample/],
-    ["malformed plan", ["run", "counter-quorum", "--seed", "1", "--faults", file("plan.json", '{"version":1,"faults":[{"atMs":1,"kind":"meteor"}]}')], /unknown kind "meteor"/],
+    [
+      "malformed plan",
+      [
+        "run",
+        "counter-quorum",
+        "--seed",
+        "1",
+        "--faults",
+        file("plan.json", '{"version":1,"faults":[{"atMs":1,"kind":"meteor"}]}'),
+      ],
+      /unknown kind "meteor"/,
+    ],
     ["unknown variant", ["run", "counter-quorum", "--seed", "1", "--variant", "nope"], /no variant "nope"/],
   ];
   for (const [name, argv, message] of cases) {

@@ -36,12 +36,17 @@ describe("dst export to standard output", () => {
       expect(result.err).toEqual([]);
       expect(result.out).toHaveLength(1);
       expect(`${result.out[0]}\n`).toBe(written);
-      expect((JSON.parse(result.out[0] as string) as { traceEvents: unknown[] }).traceEvents.length).toBeGreaterThan(1000);
+      expect((JSON.parse(result.out[0] as string) as { traceEvents: unknown[] }).traceEvents.length).toBeGreaterThan(
+        1000,
+      );
     });
   }
 
   it("through the real command, the whole export reaches a pipe", () => {
-    const child = spawnSync(process.execPath, [resolve("bin/dst.mjs"), "export", "--format", "chrome", trace], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    const child = spawnSync(process.execPath, [resolve("bin/dst.mjs"), "export", "--format", "chrome", trace], {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+    });
     expect(child.status).toBe(0);
     expect(child.stderr).toBe("");
     expect(child.stdout).toBe(written);

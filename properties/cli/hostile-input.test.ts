@@ -39,19 +39,30 @@ function expectOnePrintableLine(result: { code: number; err: string[] }, message
   expect(line).toMatch(message);
 }
 
-const binary = file("binary.json", Uint8Array.from({ length: 512 }, (_, index) => index % 256));
+const binary = file(
+  "binary.json",
+  Uint8Array.from({ length: 512 }, (_, index) => index % 256),
+);
 /** Valid bytes up to an invalid UTF-8 sequence, no control bytes: JSON.parse quotes what it found. */
 const invalidUtf8 = file("latin1.json", Uint8Array.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0xff, 0xfe, 0x7d]));
 
 describe("dst: error lines never carry raw control or binary bytes", () => {
-  for (const command of [["replay"], ["shrink"], ["view", "-o", join(scratch, "page.html")], ["export", "--format", "chrome", "-o", join(scratch, "out.json")]]) {
+  for (const command of [
+    ["replay"],
+    ["shrink"],
+    ["view", "-o", join(scratch, "page.html")],
+    ["export", "--format", "chrome", "-o", join(scratch, "out.json")],
+  ]) {
     it(`${command[0]} of a binary file`, async () => {
       expectOnePrintableLine(await dst(command[0] as string, binary, ...command.slice(1)), /binary|neither a trace/);
     });
   }
 
   it("run --faults with a binary plan", async () => {
-    expectOnePrintableLine(await dst("run", "counter-quorum", "--seed", "1", "--faults", binary), /is not JSON: it holds binary data \(byte 0x00 at character 0\)/);
+    expectOnePrintableLine(
+      await dst("run", "counter-quorum", "--seed", "1", "--faults", binary),
+      /is not JSON: it holds binary data \(byte 0x00 at character 0\)/,
+    );
   });
 
   it("replay of a file that is not UTF-8", async () => {
@@ -63,7 +74,10 @@ describe("dst: error lines never carry raw control or binary bytes", () => {
   });
 
   it("a missing file whose name holds a bidirectional override and a newline", async () => {
-    expectOnePrintableLine(await dst("replay", join(scratch, "a\u202egnp.json\nx")), /cannot read counterexample .*a\\u202egnp\.json\\x0ax: ENOENT/);
+    expectOnePrintableLine(
+      await dst("replay", join(scratch, "a\u202egnp.json\nx")),
+      /cannot read counterexample .*a\\u202egnp\.json\\x0ax: ENOENT/,
+    );
   });
 
   it("an unknown option with control characters", async () => {
@@ -83,7 +97,10 @@ describe("dst: a counterexample's fingerprint is 16 lowercase hex digits", () =>
   });
   for (const fingerprint of ["0", "0123456789ABCDEF", "0123456789abcdef0", "0123456789abcdeg", " 0123456789abcdef"]) {
     it(`refuses ${JSON.stringify(fingerprint)}`, async () => {
-      const path = file(`fingerprint-${fingerprint.trim() || "blank"}.json`, JSON.stringify(counterexample(fingerprint)));
+      const path = file(
+        `fingerprint-${fingerprint.trim() || "blank"}.json`,
+        JSON.stringify(counterexample(fingerprint)),
+      );
       expectOnePrintableLine(await dst("replay", path), /'expected\.fingerprint' must be 16 lowercase hex digits/);
     });
   }

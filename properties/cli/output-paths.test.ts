@@ -37,16 +37,26 @@ function expectRefused(result: { code: number; err: string[] }, message: RegExp)
 
 describe("dst: output paths it cannot write are one line and exit 2", () => {
   it("run --trace to a directory, through the real command (no stack trace)", () => {
-    const child = spawnSync(process.execPath, [resolve("bin/dst.mjs"), "run", "counter-quorum", "--seed", "1", "--trace", directory], { encoding: "utf8" });
+    const child = spawnSync(
+      process.execPath,
+      [resolve("bin/dst.mjs"), "run", "counter-quorum", "--seed", "1", "--trace", directory],
+      { encoding: "utf8" },
+    );
     expect(child.status).toBe(2);
     expect(child.stderr.trimEnd().split("\n")).toEqual([`dst: cannot write trace ${directory}: it is a directory`]);
     expect(child.stdout).toBe(""); // refused before the run
   });
 
   it("sweep --out in a missing directory, through the real command", () => {
-    const child = spawnSync(process.execPath, [resolve("bin/dst.mjs"), "sweep", "counter-quorum", "--seeds", "1..1", "--no-progress", "--out", missing], { encoding: "utf8" });
+    const child = spawnSync(
+      process.execPath,
+      [resolve("bin/dst.mjs"), "sweep", "counter-quorum", "--seeds", "1..1", "--no-progress", "--out", missing],
+      { encoding: "utf8" },
+    );
     expect(child.status).toBe(2);
-    expect(child.stderr.trimEnd().split("\n")).toEqual([`dst: cannot write sweep results ${missing}: directory ${join(scratch, "missing")} does not exist`]);
+    expect(child.stderr.trimEnd().split("\n")).toEqual([
+      `dst: cannot write sweep results ${missing}: directory ${join(scratch, "missing")} does not exist`,
+    ]);
   });
 
   it("run --trace in a missing directory", async () => {
@@ -54,11 +64,17 @@ describe("dst: output paths it cannot write are one line and exit 2", () => {
   });
 
   it("sweep --out to a directory", async () => {
-    expectRefused(await dst("sweep", "counter-quorum", "--seeds", "1..1", "--no-progress", "--out", directory), /it is a directory/);
+    expectRefused(
+      await dst("sweep", "counter-quorum", "--seeds", "1..1", "--no-progress", "--out", directory),
+      /it is a directory/,
+    );
   });
 
   it("sweep --counterexamples where a file is", async () => {
-    expectRefused(await dst("sweep", "counter-quorum", "--seeds", "1..1", "--no-progress", "--counterexamples", regularFile), /counterexamples/);
+    expectRefused(
+      await dst("sweep", "counter-quorum", "--seeds", "1..1", "--no-progress", "--counterexamples", regularFile),
+      /counterexamples/,
+    );
   });
 
   it("a failing run whose --out is a file, or missing, is refused before it runs", async () => {
@@ -88,15 +104,23 @@ describe("dst: output paths it cannot write are one line and exit 2", () => {
     const asRoot = process.getuid?.() === 0;
     const readOnly = asRoot ? "/sys" : join(scratch, "read-only");
     const input = join(scratch, "input.counterexample.json");
-    expect((await dst("run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", scratch)).code).toBe(1);
+    expect(
+      (await dst("run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", scratch)).code,
+    ).toBe(1);
     copyFileSync(failingCounterexample, input);
     if (!asRoot) {
       mkdirSync(readOnly);
       chmodSync(readOnly, 0o500);
     }
     try {
-      expectRefused(await dst("run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", readOnly), /EACCES/);
-      expectRefused(await dst("shrink", input, "--max-runs", "3", "--out", join(readOnly, "input.counterexample.min.json")), /input\.counterexample\.min\.json: EACCES/);
+      expectRefused(
+        await dst("run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", readOnly),
+        /EACCES/,
+      );
+      expectRefused(
+        await dst("shrink", input, "--max-runs", "3", "--out", join(readOnly, "input.counterexample.min.json")),
+        /input\.counterexample\.min\.json: EACCES/,
+      );
     } finally {
       if (!asRoot) chmodSync(readOnly, 0o700);
     }

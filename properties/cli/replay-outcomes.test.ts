@@ -40,31 +40,54 @@ describe("dst replay exit codes", () => {
   let failing: Counterexample;
   let passing: Counterexample;
   beforeAll(async () => {
-    expect((await dst("run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", scratch)).code).toBe(EXIT_VIOLATION);
-    failing = JSON.parse(readFileSync(join(scratch, "counter-quorum-seed-3-ack-before-fsync.counterexample.json"), "utf8")) as Counterexample;
+    expect(
+      (await dst("run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--out", scratch)).code,
+    ).toBe(EXIT_VIOLATION);
+    failing = JSON.parse(
+      readFileSync(join(scratch, "counter-quorum-seed-3-ack-before-fsync.counterexample.json"), "utf8"),
+    ) as Counterexample;
     // A passing run writes no counterexample: take the failing one's shape with the shipping code and its own result.
     const json = await dst("run", "counter-quorum", "--seed", "1", "--json");
     expect(json.code).toBe(EXIT_OK);
-    const result = JSON.parse(json.out[0] as string) as { fingerprint: string; faultPlan: Counterexample["faultPlan"]; wireMode: Counterexample["wireMode"] };
-    passing = { ...failing, seed: 1, faultPlan: result.faultPlan, wireMode: result.wireMode, expected: { fingerprint: result.fingerprint, violations: [] } };
+    const result = JSON.parse(json.out[0] as string) as {
+      fingerprint: string;
+      faultPlan: Counterexample["faultPlan"];
+      wireMode: Counterexample["wireMode"];
+    };
+    passing = {
+      ...failing,
+      seed: 1,
+      faultPlan: result.faultPlan,
+      wireMode: result.wireMode,
+      expected: { fingerprint: result.fingerprint, violations: [] },
+    };
     delete passing.variant;
   });
 
   it("0: a passing counterexample passes identically", async () => {
-    const replay = await dst("replay", edited("passing.json", passing, () => undefined));
+    const replay = await dst(
+      "replay",
+      edited("passing.json", passing, () => undefined),
+    );
     expect(replay.code).toBe(EXIT_OK);
     expect(replay.out.join("\n")).toMatch(/reproduced exactly/);
   });
 
   it("1: a failing counterexample reproduces its violations exactly", async () => {
-    const replay = await dst("replay", edited("failing.json", failing, () => undefined));
+    const replay = await dst(
+      "replay",
+      edited("failing.json", failing, () => undefined),
+    );
     expect(replay.code).toBe(EXIT_VIOLATION);
     expect(replay.out.join("\n")).toMatch(/reproduced exactly/);
     expect(replay.out.join("\n")).not.toMatch(/^code:/m);
   });
 
   it("3: a failing counterexample whose run now passes (here: without its broken variant), and the code is unchanged", async () => {
-    const replay = await dst("replay", edited("fixed.json", failing, (copy) => delete copy.variant));
+    const replay = await dst(
+      "replay",
+      edited("fixed.json", failing, (copy) => delete copy.variant),
+    );
     expect(replay.code).toBe(EXIT_REPLAY_NOW_PASSES);
     const text = replay.out.join("\n");
     expect(text).toMatch(/the run now passes/);
@@ -96,13 +119,28 @@ describe("dst replay exit codes", () => {
   });
 
   it("4: a passing counterexample whose run passes with another fingerprint", async () => {
-    const replay = await dst("replay", edited("passing-diverged.json", passing, (copy) => (copy.expected.fingerprint = otherFingerprint(copy.expected.fingerprint))));
+    const replay = await dst(
+      "replay",
+      edited(
+        "passing-diverged.json",
+        passing,
+        (copy) => (copy.expected.fingerprint = otherFingerprint(copy.expected.fingerprint)),
+      ),
+    );
     expect(replay.code).toBe(EXIT_REPLAY_DIVERGED);
   });
 
   it("--json names the outcome and whether the code changed", async () => {
-    const replay = await dst("replay", "--json", edited("json.json", failing, (copy) => delete copy.variant));
+    const replay = await dst(
+      "replay",
+      "--json",
+      edited("json.json", failing, (copy) => delete copy.variant),
+    );
     expect(replay.code).toBe(EXIT_REPLAY_NOW_PASSES);
-    expect(JSON.parse(replay.out[0] as string)).toMatchObject({ outcome: "now-passes", reproduced: false, code: { changed: false } });
+    expect(JSON.parse(replay.out[0] as string)).toMatchObject({
+      outcome: "now-passes",
+      reproduced: false,
+      code: { changed: false },
+    });
   });
 });

@@ -27,9 +27,48 @@ describe("dst sweep", () => {
     const whole = join(scratch, "whole.jsonl");
     const first = join(scratch, "shard-1.jsonl");
     const second = join(scratch, "shard-2.jsonl");
-    expect(await main(["sweep", "counter-quorum", "--seeds", "1..4", "--workers", "2", "--no-progress", "--out", whole], quiet)).toBe(0);
-    expect(await main(["sweep", "counter-quorum", "--seeds", "1..4", "--workers", "1", "--shard", "1/2", "--no-progress", "--out", first], quiet)).toBe(0);
-    expect(await main(["sweep", "counter-quorum", "--seeds", "1..4", "--workers", "1", "--shard", "2/2", "--no-progress", "--out", second], quiet)).toBe(0);
+    expect(
+      await main(
+        ["sweep", "counter-quorum", "--seeds", "1..4", "--workers", "2", "--no-progress", "--out", whole],
+        quiet,
+      ),
+    ).toBe(0);
+    expect(
+      await main(
+        [
+          "sweep",
+          "counter-quorum",
+          "--seeds",
+          "1..4",
+          "--workers",
+          "1",
+          "--shard",
+          "1/2",
+          "--no-progress",
+          "--out",
+          first,
+        ],
+        quiet,
+      ),
+    ).toBe(0);
+    expect(
+      await main(
+        [
+          "sweep",
+          "counter-quorum",
+          "--seeds",
+          "1..4",
+          "--workers",
+          "1",
+          "--shard",
+          "2/2",
+          "--no-progress",
+          "--out",
+          second,
+        ],
+        quiet,
+      ),
+    ).toBe(0);
     expect(fingerprints(whole).map((entry) => entry.split(":")[0])).toEqual(["1", "2", "3", "4"]);
     const merged = mergeRecords([first, second].map((path) => ({ path, records: readSweepRecords(path) })));
     expect(merged.map((record) => `${record.seed}:${record.fingerprint}`)).toEqual(fingerprints(whole));
@@ -37,9 +76,24 @@ describe("dst sweep", () => {
 
   it("a broken variant's failures are grouped with their smallest seed and replay command", async () => {
     const out: string[] = [];
-    const code = await main(["sweep", "counter-quorum", "--seeds", "1..3", "--workers", "1", "--variant", "ack-before-fsync", "--no-progress"], { out: (text) => out.push(text), err: () => undefined });
+    const code = await main(
+      [
+        "sweep",
+        "counter-quorum",
+        "--seeds",
+        "1..3",
+        "--workers",
+        "1",
+        "--variant",
+        "ack-before-fsync",
+        "--no-progress",
+      ],
+      { out: (text) => out.push(text), err: () => undefined },
+    );
     expect(code).toBe(1);
-    expect(out.join("\n")).toMatch(/\| \d+ \| counter-quorum: safety counter\.[a-z-]+.* \| 3 \| npx dst run counter-quorum --seed 3 --variant ack-before-fsync \|/);
+    expect(out.join("\n")).toMatch(
+      /\| \d+ \| counter-quorum: safety counter\.[a-z-]+.* \| 3 \| npx dst run counter-quorum --seed 3 --variant ack-before-fsync \|/,
+    );
   });
 
   it("merge refuses the same seed with two fingerprints", () => {
@@ -47,7 +101,9 @@ describe("dst sweep", () => {
     const [record] = readSweepRecords(path);
     const forged = join(scratch, "forged.jsonl");
     writeFileSync(forged, `${JSON.stringify({ ...record, fingerprint: "0000000000000000" })}\n`);
-    expect(() => mergeRecords([path, forged].map((file) => ({ path: file, records: readSweepRecords(file) })))).toThrow(/different fingerprints/);
+    expect(() => mergeRecords([path, forged].map((file) => ({ path: file, records: readSweepRecords(file) })))).toThrow(
+      /different fingerprints/,
+    );
   });
 
   it("malformed shards and result lines are usage errors", () => {
@@ -81,17 +137,46 @@ describe("dst sweep", () => {
   it("--buggify runs every seed with buggify points (recorded; the replay command and the merge keep it apart)", async () => {
     const path = join(scratch, "buggify.jsonl");
     const out: string[] = [];
-    expect(await main(["sweep", "raft-kv-linearizable", "--seeds", "3..4", "--workers", "1", "--buggify", "--no-progress", "--out", path], { out: (text) => out.push(text), err: () => undefined })).toBe(0);
+    expect(
+      await main(
+        [
+          "sweep",
+          "raft-kv-linearizable",
+          "--seeds",
+          "3..4",
+          "--workers",
+          "1",
+          "--buggify",
+          "--no-progress",
+          "--out",
+          path,
+        ],
+        { out: (text) => out.push(text), err: () => undefined },
+      ),
+    ).toBe(0);
     const records = readSweepRecords(path);
     expect(records.map((record) => record.buggify)).toEqual([true, true]);
-    expect(records.some((record) => Object.keys(record.probes).some((name) => name.startsWith("buggify:raft.")))).toBe(true);
+    expect(records.some((record) => Object.keys(record.probes).some((name) => name.startsWith("buggify:raft.")))).toBe(
+      true,
+    );
     expect(out.join("\n")).toMatch(/\| buggify raft\.(delay-fsync|drop-outbound-message) \| [12] \|/);
     const plain = join(scratch, "plain.jsonl");
-    expect(await main(["sweep", "raft-kv-linearizable", "--seeds", "3..4", "--workers", "1", "--no-progress", "--out", plain], quiet)).toBe(0);
+    expect(
+      await main(
+        ["sweep", "raft-kv-linearizable", "--seeds", "3..4", "--workers", "1", "--no-progress", "--out", plain],
+        quiet,
+      ),
+    ).toBe(0);
     expect(readSweepRecords(plain).map((record) => record.buggify)).toEqual([undefined, undefined]);
     // The same seeds with and without buggify are different runs, not a conflict.
-    expect(mergeRecords([path, plain].map((file) => ({ path: file, records: readSweepRecords(file) })))).toHaveLength(4);
-    const failing = { ...(records[0] as SweepRecord), outcome: "safety" as const, violations: [{ kind: "safety" as const, invariant: "raft.example", time: 1, details: "example" }] };
+    expect(mergeRecords([path, plain].map((file) => ({ path: file, records: readSweepRecords(file) })))).toHaveLength(
+      4,
+    );
+    const failing = {
+      ...(records[0] as SweepRecord),
+      outcome: "safety" as const,
+      violations: [{ kind: "safety" as const, invariant: "raft.example", time: 1, details: "example" }],
+    };
     expect(summarizeSweep([failing])).toContain(`npx dst run raft-kv-linearizable --seed 3 --buggify |`);
   });
 
@@ -99,14 +184,22 @@ describe("dst sweep", () => {
     expect(findBuiltPointNames()).toEqual([]);
     const fixture = join(scratch, "built-names");
     mkdirSync(fixture, { recursive: true });
-    writeFileSync(join(fixture, "built.ts"), ["env.probe(`pipe.surfaced.${code}`);", 'probe(state, "raft." + name);', 'env.probe("pipe.literal");'].join("\n"));
-    expect(findBuiltPointNames([fixture]).map((location) => location.replace(/^.*built\.ts/, "built.ts"))).toEqual(["built.ts:1", "built.ts:2"]);
+    writeFileSync(
+      join(fixture, "built.ts"),
+      ["env.probe(`pipe.surfaced.${code}`);", 'probe(state, "raft." + name);', 'env.probe("pipe.literal");'].join("\n"),
+    );
+    expect(findBuiltPointNames([fixture]).map((location) => location.replace(/^.*built\.ts/, "built.ts"))).toEqual([
+      "built.ts:1",
+      "built.ts:2",
+    ]);
   });
 
   it("every probe hit in a sweep is in the static registry", () => {
     const known = new Set(scanPoints().map((point) => point.name));
     const records = readSweepRecords(join(scratch, "whole.jsonl"));
-    for (const record of records) for (const name of Object.keys(record.probes)) expect(known, `${name} missing from the registry`).toContain(name.replace(/^buggify:/, ""));
+    for (const record of records)
+      for (const name of Object.keys(record.probes))
+        expect(known, `${name} missing from the registry`).toContain(name.replace(/^buggify:/, ""));
     expect(readFileSync(join(scratch, "whole.jsonl"), "utf8").trim().split("\n")).toHaveLength(4);
   });
 });

@@ -25,24 +25,33 @@ interface SearchCase {
   readonly first: number;
   readonly last: number;
   /** Per search: the seeds the variant fails on, and those the unmodified code fails on. */
-  readonly searches: ReadonlyArray<{ readonly failing: ReadonlySet<number>; readonly baselineFailing: ReadonlySet<number> }>;
+  readonly searches: ReadonlyArray<{
+    readonly failing: ReadonlySet<number>;
+    readonly baselineFailing: ReadonlySet<number>;
+  }>;
   readonly workers: number;
   /** Which in-flight run answers next, as indexes drawn at each step. */
   readonly picks: readonly number[];
 }
 
-const seedSet = (first: number, last: number) => fc.uniqueArray(fc.integer({ min: first, max: last }), { maxLength: 6 }).map((seeds) => new Set(seeds));
+const seedSet = (first: number, last: number) =>
+  fc.uniqueArray(fc.integer({ min: first, max: last }), { maxLength: 6 }).map((seeds) => new Set(seeds));
 
-const searchCase: fc.Arbitrary<SearchCase> = fc.record({ first: fc.integer({ min: 0, max: 5 }), length: fc.integer({ min: 1, max: 12 }) }).chain(({ first, length }) => {
-  const last = first + length - 1;
-  return fc.record({
-    first: fc.constant(first),
-    last: fc.constant(last),
-    searches: fc.array(fc.record({ failing: seedSet(first, last), baselineFailing: seedSet(first, last) }), { minLength: 1, maxLength: 3 }),
-    workers: fc.integer({ min: 1, max: 4 }),
-    picks: fc.array(fc.nat(), { minLength: 200, maxLength: 200 }),
+const searchCase: fc.Arbitrary<SearchCase> = fc
+  .record({ first: fc.integer({ min: 0, max: 5 }), length: fc.integer({ min: 1, max: 12 }) })
+  .chain(({ first, length }) => {
+    const last = first + length - 1;
+    return fc.record({
+      first: fc.constant(first),
+      last: fc.constant(last),
+      searches: fc.array(fc.record({ failing: seedSet(first, last), baselineFailing: seedSet(first, last) }), {
+        minLength: 1,
+        maxLength: 3,
+      }),
+      workers: fc.integer({ min: 1, max: 4 }),
+      picks: fc.array(fc.nat(), { minLength: 200, maxLength: 200 }),
+    });
   });
-});
 
 /** Drives the searches as a pool of `workers` would, answering in the drawn order; the outcomes by search. */
 function drive(testCase: SearchCase): SearchOutcome[] {
@@ -58,7 +67,9 @@ function drive(testCase: SearchCase): SearchOutcome[] {
       inFlight.push(run);
     }
     expect(inFlight.length, "the searches wait with nothing in flight").toBeGreaterThan(0);
-    const [run] = inFlight.splice((testCase.picks[step++ % testCase.picks.length] as number) % inFlight.length, 1) as [SearchRun];
+    const [run] = inFlight.splice((testCase.picks[step++ % testCase.picks.length] as number) % inFlight.length, 1) as [
+      SearchRun,
+    ];
     const search = testCase.searches[run.search] as SearchCase["searches"][number];
     const outcome = searches.answer(run, (run.baseline ? search.baselineFailing : search.failing).has(run.seed));
     if (outcome !== undefined) outcomes[run.search] = outcome;
@@ -68,7 +79,8 @@ function drive(testCase: SearchCase): SearchOutcome[] {
 /** The model: the smallest seed that fails with the variant and passes without it. */
 function expected(testCase: SearchCase, search: SearchCase["searches"][number]): SearchOutcome {
   for (let seed = testCase.first; seed <= testCase.last; seed++) {
-    if (search.failing.has(seed) && !search.baselineFailing.has(seed)) return { caught: true, seed, seedsSwept: seed - testCase.first + 1 };
+    if (search.failing.has(seed) && !search.baselineFailing.has(seed))
+      return { caught: true, seed, seedsSwept: seed - testCase.first + 1 };
   }
   return { caught: false, seedsSwept: testCase.last - testCase.first + 1 };
 }
@@ -104,34 +116,75 @@ describe("dst variants", () => {
     for (const workers of ["1", "2"]) {
       const out = join(scratch, `counter-${workers}.jsonl`);
       const printed: string[] = [];
-      const code = await main(["variants", "--only", "counter/ack-before-fsync", "--seeds", "1..6", "--workers", workers, "--no-progress", "--out", out], { out: (text) => printed.push(text), err: () => undefined });
+      const code = await main(
+        [
+          "variants",
+          "--only",
+          "counter/ack-before-fsync",
+          "--seeds",
+          "1..6",
+          "--workers",
+          workers,
+          "--no-progress",
+          "--out",
+          out,
+        ],
+        { out: (text) => printed.push(text), err: () => undefined },
+      );
       expect(code, printed.join("\n")).toBe(0);
-      expect(printed.join("\n")).toMatch(/\| ack-before-fsync \| counter \| counter-quorum \| 3 \| 3 \| [\d.]+ s \| safety counter\.acknowledged-write-lost \|/);
-      const [record] = readFileSync(out, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { seed: number; caught: boolean; seedsSwept: number });
+      expect(printed.join("\n")).toMatch(
+        /\| ack-before-fsync \| counter \| counter-quorum \| 3 \| 3 \| [\d.]+ s \| safety counter\.acknowledged-write-lost \|/,
+      );
+      const [record] = readFileSync(out, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { seed: number; caught: boolean; seedsSwept: number });
       seeds.push({ seed: record?.seed, caught: record?.caught, seedsSwept: record?.seedsSwept });
     }
-    expect(seeds).toEqual([{ seed: 3, caught: true, seedsSwept: 3 }, { seed: 3, caught: true, seedsSwept: 3 }]);
+    expect(seeds).toEqual([
+      { seed: 3, caught: true, seedsSwept: 3 },
+      { seed: 3, caught: true, seedsSwept: 3 },
+    ]);
   }, 120_000);
 
   it("exits 1 when a swept entry is not caught within the range", async () => {
     const printed: string[] = [];
-    const code = await main(["variants", "--only", "counter", "--seeds", "1..2", "--workers", "1", "--no-progress"], { out: (text) => printed.push(text), err: () => undefined });
+    const code = await main(["variants", "--only", "counter", "--seeds", "1..2", "--workers", "1", "--no-progress"], {
+      out: (text) => printed.push(text),
+      err: () => undefined,
+    });
     expect(code).toBe(1);
-    expect(printed.join("\n")).toMatch(/\| ack-before-fsync \| counter \| counter-quorum \| \*\*not caught\*\* \| 2 \|/);
+    expect(printed.join("\n")).toMatch(
+      /\| ack-before-fsync \| counter \| counter-quorum \| \*\*not caught\*\* \| 2 \|/,
+    );
   }, 60_000);
 
   it("lists the entries no sweep reaches with their reason and property, without running anything", async () => {
     const printed: string[] = [];
-    expect(await main(["variants", "--only", "sim-disk", "--no-progress"], { out: (text) => printed.push(text), err: () => undefined })).toBe(0);
+    expect(
+      await main(["variants", "--only", "sim-disk", "--no-progress"], {
+        out: (text) => printed.push(text),
+        err: () => undefined,
+      }),
+    ).toBe(0);
     expect(printed.join("\n")).toMatch(/^0 swept .*; 6 caught by properties only/);
-    expect(printed.join("\n")).toMatch(/\| sync-is-noop \| sim-disk \| a correct system can fail under it.* \| properties\/sim\/disk\.test\.ts \|/);
+    expect(printed.join("\n")).toMatch(
+      /\| sync-is-noop \| sim-disk \| a correct system can fail under it.* \| properties\/sim\/disk\.test\.ts \|/,
+    );
   });
 
   it("refuses a name that selects no entry, and selects by variant, component or system", async () => {
     expect(await main(["variants", "--only", "no-such-variant", "--no-progress"], quiet)).toBe(2);
     expect(() => selectEntries(VARIANT_CATALOGUE, ["nope"])).toThrow(UsageError);
-    expect(selectEntries(VARIANT_CATALOGUE, ["ack-before-fsync"]).map((entry) => entry.component)).toEqual(["counter", "raft-node"]);
-    expect(selectEntries(VARIANT_CATALOGUE, ["raft-node/ack-before-fsync"]).map((entry) => entry.component)).toEqual(["raft-node"]);
-    expect(new Set(selectEntries(VARIANT_CATALOGUE, ["dqlite"]).map((entry) => entry.component.split("-")[0]))).toEqual(new Set(["dqlite"]));
+    expect(selectEntries(VARIANT_CATALOGUE, ["ack-before-fsync"]).map((entry) => entry.component)).toEqual([
+      "counter",
+      "raft-node",
+    ]);
+    expect(selectEntries(VARIANT_CATALOGUE, ["raft-node/ack-before-fsync"]).map((entry) => entry.component)).toEqual([
+      "raft-node",
+    ]);
+    expect(new Set(selectEntries(VARIANT_CATALOGUE, ["dqlite"]).map((entry) => entry.component.split("-")[0]))).toEqual(
+      new Set(["dqlite"]),
+    );
   });
 });

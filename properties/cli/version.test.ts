@@ -14,7 +14,10 @@ const version = (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "u
 
 function checkedOutCommit(): string | undefined {
   try {
-    return execFileSync("git", ["-C", packageRoot(), "rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["-C", packageRoot(), "rev-parse", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return undefined; // no git, or not a checkout: the line names no commit
   }

@@ -14,7 +14,12 @@
  * `plainRoundRobin`, a fixture), the call is 457 ms late, and the test shows it.
  */
 import { describe, expect, it } from "vitest";
-import { LeaderCaller, type CallOutcome, type Refusal, type ServerRotation } from "../../src/impl/common/leader-caller.ts";
+import {
+  LeaderCaller,
+  type CallOutcome,
+  type Refusal,
+  type ServerRotation,
+} from "../../src/impl/common/leader-caller.ts";
 import { RpcError, type Env } from "../../src/sim/env.ts";
 import { World } from "../../src/sim/world.ts";
 import { plainRoundRobin } from "./_fixtures/plain-round-robin.ts";
@@ -40,14 +45,23 @@ async function serve(env: Env, leader: () => string | undefined): Promise<void> 
 }
 
 /** Ms from b's election to the second call's success, and both calls' outcomes. */
-async function lateAfterElection(rotation?: ServerRotation): Promise<{ first?: CallOutcome; second?: CallOutcome; lateMs: number }> {
+async function lateAfterElection(
+  rotation?: ServerRotation,
+): Promise<{ first?: CallOutcome; second?: CallOutcome; lateMs: number }> {
   const world = new World({ seed: 1 });
   let leader: string | undefined = "c";
   for (const host of SERVERS) world.addHost(host, (env) => serve(env, () => leader)).start();
   const result: { first?: CallOutcome; second?: CallOutcome; cutAt?: number; secondAt?: number } = {};
   world
     .addHost("client", async (env) => {
-      const options = { servers: SERVERS, port: PORT, operationTimeoutMs: 5_000, callDeadlineMs: CALL_DEADLINE_MS, attemptsMax: 50, ...(rotation !== undefined ? { rotation } : {}) };
+      const options = {
+        servers: SERVERS,
+        port: PORT,
+        operationTimeoutMs: 5_000,
+        callDeadlineMs: CALL_DEADLINE_MS,
+        attemptsMax: 50,
+        ...(rotation !== undefined ? { rotation } : {}),
+      };
       const caller = new LeaderCaller(env, options, refusalOf);
       result.first = await caller.call("test.call", {}, true);
       world.network.isolate("c");
@@ -59,7 +73,11 @@ async function lateAfterElection(rotation?: ServerRotation): Promise<{ first?: C
     })
     .start();
   await world.scheduler.run({ untilTime: 10_000, predicate: () => result.secondAt !== undefined });
-  return { first: result.first, second: result.second, lateMs: (result.secondAt ?? Infinity) - ((result.cutAt ?? 0) + ELECTION_AFTER_CUT_MS) };
+  return {
+    first: result.first,
+    second: result.second,
+    lateMs: (result.secondAt ?? Infinity) - ((result.cutAt ?? 0) + ELECTION_AFTER_CUT_MS),
+  };
 }
 
 describe("LeaderCaller", () => {

@@ -12,17 +12,28 @@ import { runScenario } from "../../src/sim/runner.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 
 const SAFETY_MS = 3000;
-const plans = faultPlanArbitrary({ hosts: ["n1", "n2", "n3"], durationMs: SAFETY_MS, kinds: ["crash", "partition", "isolate", "pause", "clog"], maxEvents: 6 });
+const plans = faultPlanArbitrary({
+  hosts: ["n1", "n2", "n3"],
+  durationMs: SAFETY_MS,
+  kinds: ["crash", "partition", "isolate", "pause", "clog"],
+  maxEvents: 6,
+});
 
 async function holds(plan: FaultPlan, variant?: string): Promise<boolean> {
-  const result = await runScenario(counterQuorum, { seed: 1, faults: plan, safetyMs: SAFETY_MS, ...(variant ? { variant } : {}) });
+  const result = await runScenario(counterQuorum, {
+    seed: 1,
+    faults: plan,
+    safetyMs: SAFETY_MS,
+    ...(variant ? { variant } : {}),
+  });
   return result.ok;
 }
 
-const property = (variant?: string) => fc.asyncProperty(plans, async (plan) => {
-  const ok = await holds(plan, variant);
-  if (!ok) throw new Error(`violated; plan: ${JSON.stringify(plan)}`);
-});
+const property = (variant?: string) =>
+  fc.asyncProperty(plans, async (plan) => {
+    const ok = await holds(plan, variant);
+    if (!ok) throw new Error(`violated; plan: ${JSON.stringify(plan)}`);
+  });
 
 describe("counter-quorum", () => {
   it("swarm seeds 1..6 pass with the correct counter", async () => {
@@ -62,14 +73,28 @@ describe("counter-quorum", () => {
   });
 
   it("catches the ack-before-fsync variant on a plan that crashes the primary", async () => {
-    const plan: FaultPlan = { version: 1, faults: [{ atMs: 500, kind: "crash", host: "n1" }, { atMs: 600, kind: "restart", host: "n1" }] };
-    const result = await runScenario(counterQuorum, { seed: 1, faults: plan, safetyMs: SAFETY_MS, variant: "ack-before-fsync" });
+    const plan: FaultPlan = {
+      version: 1,
+      faults: [
+        { atMs: 500, kind: "crash", host: "n1" },
+        { atMs: 600, kind: "restart", host: "n1" },
+      ],
+    };
+    const result = await runScenario(counterQuorum, {
+      seed: 1,
+      faults: plan,
+      safetyMs: SAFETY_MS,
+      variant: "ack-before-fsync",
+    });
     expect(result.ok).toBe(false);
     expect(result.violations[0]?.invariant).toMatch(/^counter\./);
   });
 
   it("the property catches the ack-before-fsync variant (fast-check finds a failing plan)", async () => {
-    const outcome = await fc.check(property("ack-before-fsync"), { ...propertyParameters("counter.catches-ack-before-fsync", 40), reporter: undefined });
+    const outcome = await fc.check(property("ack-before-fsync"), {
+      ...propertyParameters("counter.catches-ack-before-fsync", 40),
+      reporter: undefined,
+    });
     expect(outcome.failed).toBe(true);
   });
 });

@@ -60,27 +60,67 @@ async function script(env: Env, record: Record): Promise<void> {
   const prefix = await client.get("a/", { prefix: true });
   record.prefix = prefix.kvs.map((kv) => `${bytesToString(kv.key)}=${bytesToString(kv.value)} v${kv.version}`);
   const limited = await client.get("a/", { prefix: true, limit: 2, keysOnly: true });
-  record.limited = { keys: limited.kvs.map((kv) => `${bytesToString(kv.key)}:${kv.value.length}`), more: limited.more, count: limited.count };
+  record.limited = {
+    keys: limited.kvs.map((kv) => `${bytesToString(kv.key)}:${kv.value.length}`),
+    more: limited.more,
+    count: limited.count,
+  };
   record.countOnly = (await client.get("a/", { prefix: true, countOnly: true })).count;
   record.past = (await client.get("a/1", { revision: first.header.revision })).kvs.map((kv) => bytesToString(kv.value));
   record.future = await errorOf(() => client.get("a/1", { revision: 1_000_000 }));
   await client.delete("b");
   await client.put("b", "again");
   const reborn = (await client.get("b")).kvs[0];
-  record.reborn = reborn === undefined ? null : { version: reborn.version, createdAfterDelete: reborn.createRevision === reborn.modRevision };
+  record.reborn =
+    reborn === undefined
+      ? null
+      : { version: reborn.version, createdAfterDelete: reborn.createRevision === reborn.modRevision };
   const txn = await client
     .txn()
     .if(Compares.value("a/1", "=", "uno"), Compares.version("a/2", "=", 1))
-    .then(Ops.put("t", "x"), Ops.txn({ compare: [Compares.createRevision("missing", "=", 0)], success: [Ops.get("t")], failure: [] }))
+    .then(
+      Ops.put("t", "x"),
+      Ops.txn({ compare: [Compares.createRevision("missing", "=", 0)], success: [Ops.get("t")], failure: [] }),
+    )
     .else(Ops.get("a/1"))
     .commit();
   const nested = txn.responses[1];
-  record.txn = { succeeded: txn.succeeded, nested: nested !== undefined && "txn" in nested ? nested.txn.responses.map((response) => ("range" in response ? response.range.kvs.map((kv) => bytesToString(kv.value)) : "?")) : null };
-  record.failedBranch = (await client.txn().if(Compares.value("missing", "=", "")).then(Ops.put("never", "x")).else(Ops.get("t")).commit()).succeeded;
+  record.txn = {
+    succeeded: txn.succeeded,
+    nested:
+      nested !== undefined && "txn" in nested
+        ? nested.txn.responses.map((response) =>
+            "range" in response ? response.range.kvs.map((kv) => bytesToString(kv.value)) : "?",
+          )
+        : null,
+  };
+  record.failedBranch = (
+    await client
+      .txn()
+      .if(Compares.value("missing", "=", ""))
+      .then(Ops.put("never", "x"))
+      .else(Ops.get("t"))
+      .commit()
+  ).succeeded;
   record.duplicate = await errorOf(() => client.txn().then(Ops.put("d", "1"), Ops.put("d", "2")).commit());
-  record.putInDelete = await errorOf(() => client.txn().then(Ops.delete("e/", { prefix: true }), Ops.put("e/1", "x")).commit());
-  record.bothBranches = await errorOf(() => client.txn().then(Ops.txn({ compare: [], success: [Ops.put("f", "1")], failure: [Ops.put("f", "2")] })).commit());
-  record.tooMany = await errorOf(() => client.txn().then(...Array.from({ length: MAX_TXN_OPS + 1 }, (_, index) => Ops.put(`m/${index}`, "x"))).commit());
+  record.putInDelete = await errorOf(() =>
+    client
+      .txn()
+      .then(Ops.delete("e/", { prefix: true }), Ops.put("e/1", "x"))
+      .commit(),
+  );
+  record.bothBranches = await errorOf(() =>
+    client
+      .txn()
+      .then(Ops.txn({ compare: [], success: [Ops.put("f", "1")], failure: [Ops.put("f", "2")] }))
+      .commit(),
+  );
+  record.tooMany = await errorOf(() =>
+    client
+      .txn()
+      .then(...Array.from({ length: MAX_TXN_OPS + 1 }, (_, index) => Ops.put(`m/${index}`, "x")))
+      .commit(),
+  );
   record.tooLarge = await errorOf(() => client.put("big", new Uint8Array(1.5 * 1024 * 1024 + 1)));
   record.noLease = await errorOf(() => client.put("l", "x", { lease: 12345 }));
   record.ignoreValueMissing = await errorOf(() => client.put("nothing-here", "", { ignoreValue: true }));
@@ -92,7 +132,11 @@ async function script(env: Env, record: Record): Promise<void> {
   const ttl = await client.timeToLive(lease.id, { keys: true });
   record.timeToLive = { ttl: ttl.ttl, granted: ttl.grantedTtl, keys: ttl.keys.map((key) => bytesToString(key)) };
   await client.revoke(lease.id);
-  record.afterRevoke = { keepAlive: (await client.keepAliveOnce(lease.id)).ttl, timeToLive: (await client.timeToLive(lease.id)).ttl, key: (await client.get("leased")).count };
+  record.afterRevoke = {
+    keepAlive: (await client.keepAliveOnce(lease.id)).ttl,
+    timeToLive: (await client.timeToLive(lease.id)).ttl,
+    key: (await client.get("leased")).count,
+  };
   record.revokeTwice = await errorOf(() => client.revoke(lease.id));
   const before = (await client.get("a/2")).header.revision;
   await client.put("a/2", "deux");
@@ -105,13 +149,28 @@ async function script(env: Env, record: Record): Promise<void> {
   });
   const controller = new AbortController();
   const seen: WatchResponse[] = [];
-  for await (const response of client.watch("a/2", { startRevision: before, prevKv: true, signal: controller.signal })) {
+  for await (const response of client.watch("a/2", {
+    startRevision: before,
+    prevKv: true,
+    signal: controller.signal,
+  })) {
     seen.push(response);
     controller.abort();
   }
-  record.watch = seen.flatMap((response) => response.events.map((event) => `${event.type} ${bytesToString(event.kv.key)}=${bytesToString(event.kv.value)} prev=${event.prevKv === undefined ? "-" : bytesToString(event.prevKv.value)}`));
+  record.watch = seen.flatMap((response) =>
+    response.events.map(
+      (event) =>
+        `${event.type} ${bytesToString(event.kv.key)}=${bytesToString(event.kv.value)} prev=${event.prevKv === undefined ? "-" : bytesToString(event.prevKv.value)}`,
+    ),
+  );
   try {
-    await env.rpc.call(client.leader ?? "n1", ETCD_PORT, "etcd.txn", { compare: [{ key: "not-bytes", result: "=", target: "value" }] }, { deadlineMs: 500 });
+    await env.rpc.call(
+      client.leader ?? "n1",
+      ETCD_PORT,
+      "etcd.txn",
+      { compare: [{ key: "not-bytes", result: "=", target: "value" }] },
+      { deadlineMs: 500 },
+    );
     record.malformed = "accepted";
   } catch (error) {
     record.malformed = error instanceof RpcError ? (refusalOf(error)?.code ?? error.code) : String(error);
@@ -128,10 +187,12 @@ function apiScenario(record: Record, variant?: ServerBrokenVariant): Scenario {
     ...ETCD_SCENARIO_BASE,
     setup: (context) => {
       startEtcdCluster(context, { servers: SERVERS, ...(variant !== undefined ? { variant } : {}) });
-      context.world.addHost("c1", async (env) => {
-        await script(env, record);
-        record.done = true;
-      }).start();
+      context.world
+        .addHost("c1", async (env) => {
+          await script(env, record);
+          record.done = true;
+        })
+        .start();
       return { progress: () => record.done === true };
     },
   };
@@ -139,7 +200,11 @@ function apiScenario(record: Record, variant?: ServerBrokenVariant): Scenario {
 
 async function runScript(variant?: ServerBrokenVariant): Promise<Record> {
   const record: Record = {};
-  const result = await runScenario(apiScenario(record, variant), { seed: 1, faults: { version: 1, faults: [] }, safetyMs: 6_000 });
+  const result = await runScenario(apiScenario(record, variant), {
+    seed: 1,
+    faults: { version: 1, faults: [] },
+    safetyMs: 6_000,
+  });
   expect(result.violations, JSON.stringify(record)).toEqual([]);
   expect(record.done).toBe(true);
   record.probes = result.stats.probes;
@@ -157,19 +222,24 @@ async function autoCompactionRun(retention: number | undefined): Promise<Record>
     faultHosts: [],
     ...ETCD_SCENARIO_BASE,
     setup: (context) => {
-      startEtcdCluster(context, { servers: SERVERS, ...(retention !== undefined ? { autoCompactionRetentionRevisions: retention } : {}) });
-      context.world.addHost("c1", async (env) => {
-        const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 2_000 });
-        let first = 0;
-        for (let index = 0; index < 40; index++) {
-          const response = await client.put("counter", String(index));
-          if (index === 0) first = response.header.revision;
-        }
-        await env.clock.sleep(600);
-        record.old = await errorOf(() => client.get("counter", { revision: first }));
-        record.recent = (await client.get("counter")).kvs.map((kv) => bytesToString(kv.value));
-        record.done = true;
-      }).start();
+      startEtcdCluster(context, {
+        servers: SERVERS,
+        ...(retention !== undefined ? { autoCompactionRetentionRevisions: retention } : {}),
+      });
+      context.world
+        .addHost("c1", async (env) => {
+          const client = new EtcdClient(env, { endpoints: SERVERS, operationTimeoutMs: 2_000 });
+          let first = 0;
+          for (let index = 0; index < 40; index++) {
+            const response = await client.put("counter", String(index));
+            if (index === 0) first = response.header.revision;
+          }
+          await env.clock.sleep(600);
+          record.old = await errorOf(() => client.get("counter", { revision: first }));
+          record.recent = (await client.get("counter")).kvs.map((kv) => bytesToString(kv.value));
+          record.done = true;
+        })
+        .start();
       return { progress: () => record.done === true };
     },
   };

@@ -49,31 +49,36 @@ function cutScenario(record: Record, cutMs: number): Scenario {
     setup: (context) => {
       const { world } = context;
       startEtcdCluster(context, { servers: SERVERS });
-      world.addHost("c1", async (env) => {
-        // The client's calls go through a counting rpc (every keep-alive attempt is recorded).
-        const rpc = Object.create(env.rpc) as typeof env.rpc;
-        rpc.call = (address, port, method, request, options) => {
-          if (method === "etcd.leaseKeepAlive") record.sent.push(world.now);
-          return env.rpc.call(address, port, method, request, options);
-        };
-        const client = new EtcdClient({ ...env, rpc }, { endpoints: SERVERS, operationTimeoutMs: 2_000, callDeadlineMs: 500 });
-        const lease = await client.grant(TTL_SECONDS);
-        const keep = client.keepAlive(lease.id, {
-          onRenewed: (_ttl, sentAtMs) => {
-            record.renewals.push({ sentAtMs, atMs: world.now });
-            if (record.renewals.length !== 2) return;
-            world.scheduler.schedule(CUT_AFTER_RENEWAL_MS, () => {
-              record.cut = { from: world.now, to: world.now + cutMs };
-              world.network.partition([["c1"], [...SERVERS]]);
-              world.scheduler.schedule(cutMs, () => world.network.heal());
-            });
-          },
-        });
-        const timer = env.clock.setTimer(5_000, () => keep.cancel());
-        const end = await keep.done;
-        timer.cancel();
-        record.end = { reason: end.reason, atMs: world.now };
-      }).start();
+      world
+        .addHost("c1", async (env) => {
+          // The client's calls go through a counting rpc (every keep-alive attempt is recorded).
+          const rpc = Object.create(env.rpc) as typeof env.rpc;
+          rpc.call = (address, port, method, request, options) => {
+            if (method === "etcd.leaseKeepAlive") record.sent.push(world.now);
+            return env.rpc.call(address, port, method, request, options);
+          };
+          const client = new EtcdClient(
+            { ...env, rpc },
+            { endpoints: SERVERS, operationTimeoutMs: 2_000, callDeadlineMs: 500 },
+          );
+          const lease = await client.grant(TTL_SECONDS);
+          const keep = client.keepAlive(lease.id, {
+            onRenewed: (_ttl, sentAtMs) => {
+              record.renewals.push({ sentAtMs, atMs: world.now });
+              if (record.renewals.length !== 2) return;
+              world.scheduler.schedule(CUT_AFTER_RENEWAL_MS, () => {
+                record.cut = { from: world.now, to: world.now + cutMs };
+                world.network.partition([["c1"], [...SERVERS]]);
+                world.scheduler.schedule(cutMs, () => world.network.heal());
+              });
+            },
+          });
+          const timer = env.clock.setTimer(5_000, () => keep.cancel());
+          const end = await keep.done;
+          timer.cancel();
+          record.end = { reason: end.reason, atMs: world.now };
+        })
+        .start();
       return { progress: () => record.end !== undefined };
     },
   };

@@ -53,7 +53,12 @@ describe("etcd-kv", () => {
   }, 60_000);
 
   it("etcd.key-version catches the version-not-reset-on-delete variant within swarm seeds 1..20", async () => {
-    const { caught, seen } = await firstCatch(etcdKv, "version-not-reset-on-delete", { first: 1, last: 20 }, (result) => result.violations[0]?.invariant === "etcd.key-version");
+    const { caught, seen } = await firstCatch(
+      etcdKv,
+      "version-not-reset-on-delete",
+      { first: 1, last: 20 },
+      (result) => result.violations[0]?.invariant === "etcd.key-version",
+    );
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
     expect(caught?.result.violations[0]?.kind).toBe("safety");
   }, 60_000);
@@ -68,7 +73,13 @@ describe("etcd-kv", () => {
   it("catches the local-reads variant with the stale-read plan (etcd.linearizable; seeds 4, 2, 5 caught it when written)", async () => {
     const outcomes: string[] = [];
     for (const seed of [4, 2, 5]) {
-      const run = { seed, variant: "local-reads", faults: staleReadPlan(), safetyMs: STALE_READ_SAFETY_MS, knobs: CRAFTED_PLAN_KNOBS };
+      const run = {
+        seed,
+        variant: "local-reads",
+        faults: staleReadPlan(),
+        safetyMs: STALE_READ_SAFETY_MS,
+        knobs: CRAFTED_PLAN_KNOBS,
+      };
       const result = await runEtcd(etcdKv, run);
       const first = result.violations[0];
       if (first?.invariant === "etcd.linearizable" && first.kind === "safety") return;

@@ -21,7 +21,9 @@ function sources(directory: string): string[] {
 describe("etcd probes", () => {
   it("are exactly those the code reports", () => {
     const names = new Set<string>();
-    for (const path of sources(ROOT)) for (const match of readFileSync(path, "utf8").matchAll(/probe\("(etcd\.[a-z-]+)"/g)) names.add(match[1] as string);
+    for (const path of sources(ROOT))
+      for (const match of readFileSync(path, "utf8").matchAll(/probe\("(etcd\.[a-z-]+)"/g))
+        names.add(match[1] as string);
     expect([...names].sort()).toEqual(Object.keys(ETCD_PROBES).sort());
   });
 

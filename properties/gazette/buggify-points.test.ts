@@ -9,7 +9,9 @@ import { GAZETTE_BUGGIFY_POINTS } from "../../src/impl/gazette/buggify-points.ts
 
 describe("gazette buggify points", () => {
   it("are exactly those the code has", () => {
-    const found = scanPoints([join(import.meta.dirname, "../../src/impl/gazette")]).filter((point) => point.kind === "buggify");
+    const found = scanPoints([join(import.meta.dirname, "../../src/impl/gazette")]).filter(
+      (point) => point.kind === "buggify",
+    );
     expect(found.map((point) => point.name)).toEqual(Object.keys(GAZETTE_BUGGIFY_POINTS).sort());
   });
 });

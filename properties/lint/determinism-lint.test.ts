@@ -9,7 +9,9 @@ const eslint = new ESLint({ cwd: process.cwd() });
 
 async function errorsFor(code: string, filePath: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? []).filter((message) => message.severity === 2).map((message) => message.ruleId ?? message.message);
+  return (result?.messages ?? [])
+    .filter((message) => message.severity === 2)
+    .map((message) => message.ruleId ?? message.message);
 }
 
 const forbiddenInImpl: Array<[string, string]> = [
@@ -39,7 +41,8 @@ describe("determinism lint", () => {
   }
 
   it("accepts an implementation that uses only the Env", async () => {
-    const code = 'import type { Env } from "../../sim/env.ts";\nexport async function main(env: Env): Promise<number> {\n  await env.clock.sleep(1);\n  return env.clock.now() + env.random.next();\n}\n';
+    const code =
+      'import type { Env } from "../../sim/env.ts";\nexport async function main(env: Env): Promise<number> {\n  await env.clock.sleep(1);\n  return env.clock.now() + env.random.next();\n}\n';
     expect(await errorsFor(code, "src/impl/example/ok.ts")).toEqual([]);
   });
 

@@ -11,7 +11,9 @@ const eslint = new ESLint({ cwd: process.cwd() });
 
 async function lengthErrors(code: string, filePath: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
-  return (result?.messages ?? []).filter((message) => message.ruleId === "dst/function-length").map((message) => message.message);
+  return (result?.messages ?? [])
+    .filter((message) => message.ruleId === "dst/function-length")
+    .map((message) => message.message);
 }
 
 /** A function named `name` with `lines` lines of code, padded with blank and comment lines that do not count. */
@@ -26,7 +28,13 @@ describe("function-length lint", () => {
     expect(await lengthErrors(functionOf("fits", MAX_LINES - 2), "src/impl/example/fits.ts")).toEqual([]);
   });
 
-  for (const path of ["src/impl/example/long.ts", "src/sim/long.ts", "scenarios/example/long.ts", "bench/long.ts", "properties/example/_support/long.ts"]) {
+  for (const path of [
+    "src/impl/example/long.ts",
+    "src/sim/long.ts",
+    "scenarios/example/long.ts",
+    "bench/long.ts",
+    "properties/example/_support/long.ts",
+  ]) {
     it(`rejects a function of ${MAX_LINES + 1} lines of code in ${path}`, async () => {
       const errors = await lengthErrors(functionOf("tooLong", MAX_LINES - 1), path);
       expect(errors).toHaveLength(1);

@@ -49,7 +49,10 @@ describe("each invariant catches a broken core under random schedules", () => {
       const name = `raft core variant ${testCase.variant} breaks ${testCase.invariant}`;
       const options = optionsFor(testCase);
       const result = fc.check(
-        fc.property(scheduleArbitrary({ nodeCounts: [3, 5] }), (schedule) => runSchedule(schedule, options).violation === undefined),
+        fc.property(
+          scheduleArbitrary({ nodeCounts: [3, 5] }),
+          (schedule) => runSchedule(schedule, options).violation === undefined,
+        ),
         { seed: seedFromName(name), numRuns: testCase.numRuns, endOnFailure: true },
       );
       expect(result.failed, `no counterexample in ${testCase.numRuns} runs (seed ${result.seed})`).toBe(true);
@@ -59,13 +62,36 @@ describe("each invariant catches a broken core under random schedules", () => {
 
 type Script = (options: ScriptOptions) => void;
 
-const SCRIPTS: ReadonlyArray<{ name: string; script: Script; invariant: InvariantName; broken: Partial<ScriptOptions> }> = [
-  { name: "Figure 8", script: figureEight, invariant: "leader-completeness", broken: { brokenVariant: "commit-previous-term-by-counting" } },
-  { name: "a vote from an earlier term", script: staleVote, invariant: "election-safety", broken: { brokenVariant: "count-stale-term-votes" } },
-  { name: "an acknowledgement before the fsync", script: ackBeforeFsync, invariant: "leader-completeness", broken: { ackBeforePersist: true } },
+const SCRIPTS: ReadonlyArray<{
+  name: string;
+  script: Script;
+  invariant: InvariantName;
+  broken: Partial<ScriptOptions>;
+}> = [
+  {
+    name: "Figure 8",
+    script: figureEight,
+    invariant: "leader-completeness",
+    broken: { brokenVariant: "commit-previous-term-by-counting" },
+  },
+  {
+    name: "a vote from an earlier term",
+    script: staleVote,
+    invariant: "election-safety",
+    broken: { brokenVariant: "count-stale-term-votes" },
+  },
+  {
+    name: "an acknowledgement before the fsync",
+    script: ackBeforeFsync,
+    invariant: "leader-completeness",
+    broken: { ackBeforePersist: true },
+  },
 ];
 
-const scriptSettings = fc.record({ seed: fc.nat({ max: 1_000_000 }), electionTimeoutTicks: fc.constantFrom(2, 3, 5, 10) });
+const scriptSettings = fc.record({
+  seed: fc.nat({ max: 1_000_000 }),
+  electionTimeoutTicks: fc.constantFrom(2, 3, 5, 10),
+});
 
 describe("scripted interleavings: the real core passes, the broken one fails", () => {
   for (const { name, script, invariant, broken } of SCRIPTS) {

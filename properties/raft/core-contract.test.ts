@@ -19,7 +19,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { RaftCore, type CoreOptions, type Ready } from "../../src/impl/raft/core/index.ts";
-import { append, BASE, configurationEntry, follower, LONGEST, noop, requestVote, voteGranted } from "./_support/hand-stepped.ts";
+import {
+  append,
+  BASE,
+  configurationEntry,
+  follower,
+  LONGEST,
+  noop,
+  requestVote,
+  voteGranted,
+} from "./_support/hand-stepped.ts";
 
 describe("check-quorum's lease", () => {
   it("ignores a vote request for an election timeout after the leader was heard, and grants it from then on", () => {
@@ -70,7 +79,12 @@ describe("configurations in the log", () => {
     expect(core.status()).toMatchObject({ configuration: { voters: ["n1", "n2", "n3", "n4"] }, configurationIndex: 2 });
     const ready = core.step(append("n3", 3, 1, 1, [noop(2, 3)]));
     expect(ready.truncateFrom).toBe(2);
-    expect(core.status()).toMatchObject({ lastIndex: 2, lastTerm: 3, configuration: { voters: ["n1", "n2", "n3"] }, configurationIndex: 1 });
+    expect(core.status()).toMatchObject({
+      lastIndex: 2,
+      lastTerm: 3,
+      configuration: { voters: ["n1", "n2", "n3"] },
+      configurationIndex: 1,
+    });
   });
 });
 
@@ -78,7 +92,12 @@ describe("configurations in the log", () => {
 function single(options: Partial<CoreOptions> = {}): { core: RaftCore; readies: Ready[] } {
   const core = new RaftCore(
     { id: "n1", random: LONGEST, electionTimeoutTicks: BASE, ...options },
-    { hardState: { term: 1, votedFor: undefined }, snapshot: undefined, logBase: { index: 0, term: 0 }, entries: [configurationEntry(1, 1, ["n1"])] },
+    {
+      hardState: { term: 1, votedFor: undefined },
+      snapshot: undefined,
+      logBase: { index: 0, term: 0 },
+      entries: [configurationEntry(1, 1, ["n1"])],
+    },
   );
   const readies: Ready[] = [];
   for (let tick = 0; tick < 4 * BASE && core.status().role !== "leader"; tick++) readies.push(core.tick());
@@ -116,19 +135,38 @@ describe("snapshot threshold", () => {
 function leaderOfTwo(): RaftCore {
   const core = new RaftCore(
     { id: "n1", random: LONGEST, electionTimeoutTicks: BASE },
-    { hardState: { term: 1, votedFor: undefined }, snapshot: undefined, logBase: { index: 0, term: 0 }, entries: [configurationEntry(1, 1, ["n1", "n2"])] },
+    {
+      hardState: { term: 1, votedFor: undefined },
+      snapshot: undefined,
+      logBase: { index: 0, term: 0 },
+      entries: [configurationEntry(1, 1, ["n1", "n2"])],
+    },
   );
   for (let tick = 0; tick < 4 * BASE && core.status().role !== "pre-candidate"; tick++) core.tick();
   core.step({ type: "request-vote-response", from: "n2", to: "n1", term: 2, granted: true, preVote: true });
   expect(core.status()).toMatchObject({ role: "candidate", term: 2 });
   core.step({ type: "request-vote-response", from: "n2", to: "n1", term: 2, granted: true, preVote: false });
   expect(core.status()).toMatchObject({ role: "leader", term: 2, lastIndex: 2 });
-  core.step({ type: "append-entries-response", from: "n2", to: "n1", term: 2, success: true, matchIndex: 2, rejectedIndex: 0, hintIndex: 0, hintTerm: 0, sequence: 0 });
+  core.step({
+    type: "append-entries-response",
+    from: "n2",
+    to: "n1",
+    term: 2,
+    success: true,
+    matchIndex: 2,
+    rejectedIndex: 0,
+    hintIndex: 0,
+    hintTerm: 0,
+    sequence: 0,
+  });
   expect(core.status().commitIndex).toBe(2);
   return core;
 }
 
-const followersOf = (core: RaftCore) => core.status().followers.map((follower) => ({ id: follower.id, nextIndex: follower.nextIndex, matchIndex: follower.matchIndex }));
+const followersOf = (core: RaftCore) =>
+  core
+    .status()
+    .followers.map((follower) => ({ id: follower.id, nextIndex: follower.nextIndex, matchIndex: follower.matchIndex }));
 
 describe("leader progress follows the configuration", () => {
   it("tracks an added voter from the leader's last index (its configuration entry)", () => {

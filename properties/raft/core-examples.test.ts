@@ -38,13 +38,16 @@ function cluster(seed: number, tuning: CoreTuning = {}, ids: readonly string[] =
     ids,
     seed,
     core: { electionTimeoutTicks: ELECTION_TIMEOUT_TICKS, ...tuning },
-    listener: listeners(checker, { readyProduced: (node, ready) => void readies.set(node, [...(readies.get(node) ?? []), ready]) }),
+    listener: listeners(checker, {
+      readyProduced: (node, ready) => void readies.set(node, [...(readies.get(node) ?? []), ready]),
+    }),
   });
   const probes = (node: string) => (readies.get(node) ?? []).flatMap((ready) => ready.probes);
   return { cluster: result, readies, probes, check: () => checker.check() };
 }
 
-const appliedValue = (test: CoreCluster, id: string, value: number) => test.node(id).applied.some((key) => key.endsWith(`:command:${value}`));
+const appliedValue = (test: CoreCluster, id: string, value: number) =>
+  test.node(id).applied.some((key) => key.endsWith(`:command:${value}`));
 const statusOf = (test: CoreCluster, id: string) => test.node(id).core.status();
 const others = (test: CoreCluster, id: string) => test.ids.filter((other) => other !== id);
 
@@ -82,14 +85,26 @@ describe("election and replication", () => {
     roundsUntil(test, () => ![undefined, first].includes(leaderOf(test)), 100, { frozen: new Set([first]) });
     const second = leaderOf(test) as string;
     for (let count = 0; count < 30; count++) test.propose(second);
-    roundsUntil(test, () => others(test, first).every((id) => statusOf(test, id).commitIndex === statusOf(test, second).lastIndex), 50, { frozen: new Set([first]) });
+    roundsUntil(
+      test,
+      () => others(test, first).every((id) => statusOf(test, id).commitIndex === statusOf(test, second).lastIndex),
+      50,
+      { frozen: new Set([first]) },
+    );
     // A third leader, elected with the long log, has never probed the first one.
     const third = others(test, first).find((id) => id !== second) as string;
     expect(test.transfer(second, third)).toBeUndefined();
     roundsUntil(test, () => leaderOf(test) === third, 50, { frozen: new Set([first]) });
-    const rejectionsOf = () => (readies.get(third) ?? []).flatMap((ready) => ready.probes).filter((probe) => probe === "raft.append-rejected").length;
+    const rejectionsOf = () =>
+      (readies.get(third) ?? []).flatMap((ready) => ready.probes).filter((probe) => probe === "raft.append-rejected")
+        .length;
     test.isolated.clear();
-    roundsUntil(test, () => statusOf(test, first).commitIndex === statusOf(test, third).commitIndex && statusOf(test, first).role === "follower");
+    roundsUntil(
+      test,
+      () =>
+        statusOf(test, first).commitIndex === statusOf(test, third).commitIndex &&
+        statusOf(test, first).role === "follower",
+    );
     check();
     // 30 divergent entries, repaired with one or two rejections instead of thirty.
     expect(rejectionsOf()).toBeGreaterThan(0);
@@ -140,7 +155,9 @@ describe("pre-vote and check-quorum", () => {
     // The leader goes away; the server that is behind campaigns first.
     test.isolated.clear();
     test.isolated.add(leader);
-    roundsUntil(test, () => probes(behind).includes("raft.pre-vote-rejected"), 100, { frozen: new Set([ahead, leader]) });
+    roundsUntil(test, () => probes(behind).includes("raft.pre-vote-rejected"), 100, {
+      frozen: new Set([ahead, leader]),
+    });
     expect(statusOf(test, behind).role).not.toBe("leader");
     roundsUntil(test, () => statusOf(test, ahead).role === "leader", 100, { frozen: new Set([leader]) });
   });
@@ -186,7 +203,12 @@ describe("leadership transfer", () => {
     const target = others(test, leader)[0] as string;
     test.isolated.add(target);
     expect(test.transfer(leader, target)).toBeUndefined();
-    roundsUntil(test, () => (readies.get(leader) ?? []).some((ready) => ready.transfer?.target === target), 3 * ELECTION_TIMEOUT_TICKS, { frozen: new Set([target]) });
+    roundsUntil(
+      test,
+      () => (readies.get(leader) ?? []).some((ready) => ready.transfer?.target === target),
+      3 * ELECTION_TIMEOUT_TICKS,
+      { frozen: new Set([target]) },
+    );
     expect(leaderOf(test)).toBe(leader);
     expect(test.propose(leader)).toBeDefined();
     expect(test.transfer(leader, "n9")).toBeInstanceOf(ErrUnknownPeer);
@@ -201,8 +223,13 @@ describe("membership changes", () => {
     const value = test.propose(leader) as number;
     test.addNode("n4");
     expect(test.changeConfiguration(leader, { kind: "add-voter", id: "n4" })).toBeUndefined();
-    expect(test.changeConfiguration(leader, { kind: "remove-server", id: "n1" })).toBeInstanceOf(ErrConfigurationChangeInProgress);
-    roundsUntil(test, () => appliedValue(test, "n4", value) && statusOf(test, leader).commitIndex === statusOf(test, leader).lastIndex);
+    expect(test.changeConfiguration(leader, { kind: "remove-server", id: "n1" })).toBeInstanceOf(
+      ErrConfigurationChangeInProgress,
+    );
+    roundsUntil(
+      test,
+      () => appliedValue(test, "n4", value) && statusOf(test, leader).commitIndex === statusOf(test, leader).lastIndex,
+    );
     check();
     expect(statusOf(test, "n4").configuration.voters).toEqual(["n1", "n2", "n3", "n4"]);
     const later = test.propose(leader) as number;
@@ -265,8 +292,13 @@ describe("verifyLeader", () => {
     expect(verifications()).toEqual([{ id: 1, confirmed: true }]);
     test.isolated.add(leader);
     test.verify(leader, 2);
-    roundsUntil(test, () => statusOf(test, leader).role !== "leader", 3 * ELECTION_TIMEOUT_TICKS, { frozen: new Set(others(test, leader)) });
-    expect(verifications()).toEqual([{ id: 1, confirmed: true }, { id: 2, confirmed: false }]);
+    roundsUntil(test, () => statusOf(test, leader).role !== "leader", 3 * ELECTION_TIMEOUT_TICKS, {
+      frozen: new Set(others(test, leader)),
+    });
+    expect(verifications()).toEqual([
+      { id: 1, confirmed: true },
+      { id: 2, confirmed: false },
+    ]);
     const follower = others(test, leader)[0] as string;
     const refused = test.node(follower).core.verifyLeader(3);
     expect(!refused.ok && refused.error).toBeInstanceOf(ErrNotLeader);

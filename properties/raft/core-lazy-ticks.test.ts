@@ -96,20 +96,33 @@ class LazyServer {
 function newCore(id: string, voters: readonly string[], seed: number, heartbeatIntervalTicks: number): RaftCore {
   return new RaftCore(
     { id, random: new SeededRandom(seed), electionTimeoutTicks: 6, heartbeatIntervalTicks },
-    { hardState: { term: 1, votedFor: undefined }, snapshot: undefined, logBase: { index: 0, term: 0 }, entries: [{ index: 1, term: 1, kind: "configuration", data: new Uint8Array(0), configuration: configurationOf(voters) }] },
+    {
+      hardState: { term: 1, votedFor: undefined },
+      snapshot: undefined,
+      logBase: { index: 0, term: 0 },
+      entries: [
+        { index: 1, term: 1, kind: "configuration", data: new Uint8Array(0), configuration: configurationOf(voters) },
+      ],
+    },
   );
 }
 
 /** What a ready asks for, as text (readies equal as values have equal text). */
 function describeReadies(readies: readonly Ready[]): string[] {
-  return readies.filter((ready) => !isEmptyReady(ready)).map((ready) => JSON.stringify(ready, (_key, value: unknown) => (value instanceof Uint8Array ? [...value] : value)));
+  return readies
+    .filter((ready) => !isEmptyReady(ready))
+    .map((ready) =>
+      JSON.stringify(ready, (_key, value: unknown) => (value instanceof Uint8Array ? [...value] : value)),
+    );
 }
 
 /** Runs the eager and the lazy cluster side by side; returns the first step at which they differ, if any. */
 function firstDivergence(run: Run, due: DueRule): string | undefined {
   const ids = Array.from({ length: run.nodeCount }, (_, index) => `n${index + 1}`);
   const eager = ids.map((id, index) => newCore(id, ids, run.seed * 31 + index, run.heartbeatIntervalTicks));
-  const lazy = ids.map((id, index) => new LazyServer(newCore(id, ids, run.seed * 31 + index, run.heartbeatIntervalTicks), due));
+  const lazy = ids.map(
+    (id, index) => new LazyServer(newCore(id, ids, run.seed * 31 + index, run.heartbeatIntervalTicks), due),
+  );
   const pending: Message[] = [];
   const isolated = new Set<string>();
   const indexOf = (id: string) => ids.indexOf(id);
@@ -165,7 +178,8 @@ function firstDivergence(run: Run, due: DueRule): string | undefined {
 }
 
 describe("raft core: lazy ticking", () => {
-  const name = "raft core: a lazily ticked cluster produces the same readies at the same moments as one ticked every interval";
+  const name =
+    "raft core: a lazily ticked cluster produces the same readies at the same moments as one ticked every interval";
   it(name, () => {
     fc.assert(
       fc.property(runArbitrary, (run) => {
@@ -183,7 +197,10 @@ describe("raft core: lazy ticking", () => {
       // A leader woken only for its heartbeats: a step-down by check-quorum between two comes late.
       return Math.max(core.ticksUntilDue(), heartbeatDue(core));
     };
-    for (const [label, rule] of [["late", late], ["no-check-quorum", noCheckQuorum]] as const) {
+    for (const [label, rule] of [
+      ["late", late],
+      ["no-check-quorum", noCheckQuorum],
+    ] as const) {
       const details = fc.check(
         fc.property(runArbitrary, (run) => firstDivergence(run, rule) === undefined),
         { seed: seedFromName(`lazy ticks: ${label}`), numRuns: 200 },
@@ -195,6 +212,8 @@ describe("raft core: lazy ticking", () => {
 
 /** Ticks until a leader's next heartbeat round, probed on a copy-free path: the rule's own heartbeat bound. */
 function heartbeatDue(core: RaftCore): number {
-  const internals = core as unknown as { state: { heartbeatElapsedTicks: number; options: { heartbeatIntervalTicks: number } } };
+  const internals = core as unknown as {
+    state: { heartbeatElapsedTicks: number; options: { heartbeatIntervalTicks: number } };
+  };
   return Math.max(1, internals.state.options.heartbeatIntervalTicks - internals.state.heartbeatElapsedTicks);
 }

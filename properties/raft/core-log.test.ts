@@ -37,20 +37,32 @@ type Real = RaftLog;
 
 const lastIndexOf = (model: Model) => model.base + model.entries.length;
 const lastTermOf = (model: Model) => model.entries.at(-1)?.term ?? model.baseTerm;
-const termOf = (model: Model, index: number) => (index === model.base ? model.baseTerm : model.entries.find((entry) => entry.index === index)?.term);
+const termOf = (model: Model, index: number) =>
+  index === model.base ? model.baseTerm : model.entries.find((entry) => entry.index === index)?.term;
 
 function entry(index: number, term: number, kind: EntryKind, voters: number): LogEntry {
-  if (kind === "configuration") return { index, term, kind, data: new Uint8Array(0), configuration: configurationOf(Array.from({ length: voters }, (_, voter) => `s${voter + 1}`)) };
+  if (kind === "configuration")
+    return {
+      index,
+      term,
+      kind,
+      data: new Uint8Array(0),
+      configuration: configurationOf(Array.from({ length: voters }, (_, voter) => `s${voter + 1}`)),
+    };
   return { index, term, kind, data: Uint8Array.of(index & 0xff) };
 }
 
 /** The indices and terms every question is asked at: around the held range. */
 function questions(model: Model): { indices: number[]; terms: number[]; slices: [number, number][] } {
   const last = lastIndexOf(model);
-  const indices = Array.from({ length: last + 3 - Math.max(0, model.base - 2) }, (_, offset) => Math.max(0, model.base - 2) + offset);
+  const indices = Array.from(
+    { length: last + 3 - Math.max(0, model.base - 2) },
+    (_, offset) => Math.max(0, model.base - 2) + offset,
+  );
   const terms = [...new Set([0, 1, 2, 3, 5, lastTermOf(model), lastTermOf(model) + 1])];
   const slices: [number, number][] = [];
-  for (let from = model.base + 1; from <= last + 1; from++) for (const countMax of [0, 1, 2, last + 1]) slices.push([from, countMax]);
+  for (let from = model.base + 1; from <= last + 1; from++)
+    for (const countMax of [0, 1, 2, last + 1]) slices.push([from, countMax]);
   return { indices, terms, slices };
 }
 
@@ -84,7 +96,8 @@ function answersOf(real: Real, asked: ReturnType<typeof questions>): Record<stri
 function modelAnswers(model: Model, asked: ReturnType<typeof questions>): Record<string, unknown> {
   const last = lastIndexOf(model);
   const lastTerm = lastTermOf(model);
-  const located = (held: LogEntry | undefined) => (held === undefined ? undefined : { configuration: held.configuration, index: held.index });
+  const located = (held: LogEntry | undefined) =>
+    held === undefined ? undefined : { configuration: held.configuration, index: held.index };
   const configurations = model.entries.filter((held) => held.kind === "configuration");
   const answers: Record<string, unknown> = {
     baseIndex: model.base,
@@ -100,7 +113,9 @@ function modelAnswers(model: Model, asked: ReturnType<typeof questions>): Record
     const held = termOf(model, index);
     answers[`termAt(${index})`] = held;
     answers[`entryAt(${index})`] = index > model.base ? model.entries[index - model.base - 1] : undefined;
-    answers[`configurationAt(${index})`] = located(configurations.filter((configuration) => configuration.index <= index).at(-1));
+    answers[`configurationAt(${index})`] = located(
+      configurations.filter((configuration) => configuration.index <= index).at(-1),
+    );
     for (const term of asked.terms) {
       answers[`matchTerm(${index}, ${term})`] = held === term;
       let conflict = model.base;
@@ -114,7 +129,11 @@ function modelAnswers(model: Model, asked: ReturnType<typeof questions>): Record
       answers[`isUpToDate(${index}, ${term})`] = term > lastTerm || (term === lastTerm && index >= last);
     }
   }
-  for (const [from, countMax] of asked.slices) answers[`slice(${from}, ${countMax})`] = model.entries.slice(from - model.base - 1, from - model.base - 1 + countMax);
+  for (const [from, countMax] of asked.slices)
+    answers[`slice(${from}, ${countMax})`] = model.entries.slice(
+      from - model.base - 1,
+      from - model.base - 1 + countMax,
+    );
   return answers;
 }
 
@@ -124,7 +143,10 @@ function expectSameAnswers(model: Model, real: Real): void {
   const actual = answersOf(real, asked);
   const expected = modelAnswers(model, asked);
   const wrong = Object.keys(expected).filter((question) => !isDeepStrictEqual(actual[question], expected[question]));
-  if (wrong.length > 0) throw new Error(`answers unlike the model's: ${wrong.map((question) => `${question} = ${JSON.stringify(actual[question])}, model ${JSON.stringify(expected[question])}`).join("; ")}`);
+  if (wrong.length > 0)
+    throw new Error(
+      `answers unlike the model's: ${wrong.map((question) => `${question} = ${JSON.stringify(actual[question])}, model ${JSON.stringify(expected[question])}`).join("; ")}`,
+    );
   expect(() => real.slice(model.base, 1), "slice at the base").toThrow(AssertionError);
   expect(() => real.slice(lastIndexOf(model) + 2, 1), "slice past the end").toThrow(AssertionError);
 }
@@ -141,7 +163,9 @@ class Append implements fc.Command<Model, Real> {
   run(model: Model, real: Real): void {
     let index = lastIndexOf(model);
     let term = lastTermOf(model);
-    const entries = this.steps.map(({ termStep, kind, voters }) => entry(++index, (term = Math.max(1, term + termStep)), kind, voters));
+    const entries = this.steps.map(({ termStep, kind, voters }) =>
+      entry(++index, (term = Math.max(1, term + termStep)), kind, voters),
+    );
     real.append(entries);
     model.entries.push(...entries);
     expectSameAnswers(model, real);
@@ -200,7 +224,13 @@ class RefusedCalls implements fc.Command<Model, Real> {
     const term = lastTermOf(model);
     expectRefused(model, real, () => real.append([entry(last + 2, term, "command", 0)]), "append with a hole");
     expectRefused(model, real, () => real.append([entry(last, term, "command", 0)]), "append over the last entry");
-    if (term > 1) expectRefused(model, real, () => real.append([entry(last + 1, term - 1, "command", 0)]), "append of a lower term");
+    if (term > 1)
+      expectRefused(
+        model,
+        real,
+        () => real.append([entry(last + 1, term - 1, "command", 0)]),
+        "append of a lower term",
+      );
     expectRefused(model, real, () => real.truncateFrom(model.base), "truncate at the base");
     expectRefused(model, real, () => real.compactThrough(last + 1), "compact past the end");
   }
@@ -210,10 +240,21 @@ class RefusedCalls implements fc.Command<Model, Real> {
 const kinds = fc.constantFrom<EntryKind>("command", "command", "noop", "configuration", "barrier");
 const commands = fc.commands(
   [
-    fc.array(fc.record({ termStep: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 })), kind: kinds, voters: fc.integer({ min: 1, max: 5 }) }), { minLength: 0, maxLength: 6 }).map((steps) => new Append(steps)),
+    fc
+      .array(
+        fc.record({
+          termStep: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 })),
+          kind: kinds,
+          voters: fc.integer({ min: 1, max: 5 }),
+        }),
+        { minLength: 0, maxLength: 6 },
+      )
+      .map((steps) => new Append(steps)),
     fc.nat(8).map((back) => new TruncateFrom(back)),
     fc.nat(12).map((ahead) => new CompactThrough(ahead)),
-    fc.tuple(fc.integer({ min: -3, max: 6 }), fc.integer({ min: -1, max: 3 })).map(([indexStep, termStep]) => new ResetTo(indexStep, termStep)),
+    fc
+      .tuple(fc.integer({ min: -3, max: 6 }), fc.integer({ min: -1, max: 3 }))
+      .map(([indexStep, termStep]) => new ResetTo(indexStep, termStep)),
     fc.constant(new RefusedCalls()),
   ],
   { maxCommands: 25 },
@@ -222,14 +263,20 @@ const commands = fc.commands(
 /** A starting log: a base (0, or a compacted prefix) and a few entries. */
 const starts = fc.oneof(
   fc.constant({ base: 0, baseTerm: 0, terms: [] as number[] }),
-  fc.record({ base: fc.integer({ min: 0, max: 6 }), baseTerm: fc.integer({ min: 1, max: 3 }), terms: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 5 }) }),
+  fc.record({
+    base: fc.integer({ min: 0, max: 6 }),
+    baseTerm: fc.integer({ min: 1, max: 3 }),
+    terms: fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 5 }),
+  }),
 );
 
 function logMatchesModel(create: (base: number, baseTerm: number, entries: readonly LogEntry[]) => Real) {
   return fc.property(starts, commands, (start, sequence) => {
     const baseTerm = start.base === 0 ? 0 : start.baseTerm;
     let term = baseTerm;
-    const entries = start.terms.map((step, position) => entry(start.base + position + 1, (term = Math.max(1, term + step)), "command", 0));
+    const entries = start.terms.map((step, position) =>
+      entry(start.base + position + 1, (term = Math.max(1, term + step)), "command", 0),
+    );
     fc.modelRun(() => {
       const real = create(start.base, baseTerm, entries);
       const model: Model = { base: start.base, baseTerm, entries: entries.slice() };
@@ -243,11 +290,17 @@ const name = "raft log answers as a plain model does";
 
 describe("RaftLog", () => {
   it(name, () => {
-    fc.assert(logMatchesModel((base, baseTerm, entries) => new RaftLog(base, baseTerm, entries)), propertyParameters(name, 200, { includeErrorInReport: true }));
+    fc.assert(
+      logMatchesModel((base, baseTerm, entries) => new RaftLog(base, baseTerm, entries)),
+      propertyParameters(name, 200, { includeErrorInReport: true }),
+    );
   });
 
   it(`${name}: fails on a log that forgets the base's term after compaction`, () => {
-    const details = fc.check(logMatchesModel((base, baseTerm, entries) => new ForgetsBaseTermRaftLog(base, baseTerm, entries)), propertyParameters(name, 200));
+    const details = fc.check(
+      logMatchesModel((base, baseTerm, entries) => new ForgetsBaseTermRaftLog(base, baseTerm, entries)),
+      propertyParameters(name, 200),
+    );
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/termAt|matchTerm/);
   });

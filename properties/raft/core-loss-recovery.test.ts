@@ -25,17 +25,43 @@ import { INVARIANTS, InvariantChecker } from "./_support/invariants.ts";
 import { electLeader, settle } from "./_support/rounds.ts";
 
 type AppendEntries = Extract<Message, { type: "append-entries" }>;
-const appendsTo = (ready: Ready, to: string) => ready.messages.filter((message): message is AppendEntries => message.type === "append-entries" && message.to === to);
-const heartbeatResponse = (from: string): Message => ({ type: "heartbeat-response", from, to: "n1", term: 2, sequence: 1 });
+const appendsTo = (ready: Ready, to: string) =>
+  ready.messages.filter((message): message is AppendEntries => message.type === "append-entries" && message.to === to);
+const heartbeatResponse = (from: string): Message => ({
+  type: "heartbeat-response",
+  from,
+  to: "n1",
+  term: 2,
+  sequence: 1,
+});
 
 describe("a heartbeat exchange restarts a stream whose appends were lost (hand-stepped)", () => {
   /** n2 replicates; the append of entry 3 is lost; n2 answers a heartbeat. What n1 sends n2, step by step. */
-  function lostAppend(createProgress?: CoreOptions["createProgress"]): { answer: AppendEntries[]; resent: AppendEntries[] } {
-    const core = leaderOfThree({ checkQuorum: false, maxInflightAppends: 1, maxEntriesPerAppend: 1, ...(createProgress !== undefined ? { createProgress } : {}) });
+  function lostAppend(createProgress?: CoreOptions["createProgress"]): {
+    answer: AppendEntries[];
+    resent: AppendEntries[];
+  } {
+    const core = leaderOfThree({
+      checkQuorum: false,
+      maxInflightAppends: 1,
+      maxEntriesPerAppend: 1,
+      ...(createProgress !== undefined ? { createProgress } : {}),
+    });
     core.step(acknowledge("n2", 2, 2));
     for (let count = 0; count < 2; count++) expect(core.propose(Uint8Array.of(count)).ok).toBe(true);
     const answer = appendsTo(core.step(heartbeatResponse("n2")), "n2");
-    const rejection: Message = { type: "append-entries-response", from: "n2", to: "n1", term: 2, success: false, matchIndex: 0, rejectedIndex: 3, hintIndex: 2, hintTerm: 2, sequence: 0 };
+    const rejection: Message = {
+      type: "append-entries-response",
+      from: "n2",
+      to: "n1",
+      term: 2,
+      success: false,
+      matchIndex: 0,
+      rejectedIndex: 3,
+      hintIndex: 2,
+      hintTerm: 2,
+      sequence: 0,
+    };
     const resent = answer.length > 0 ? appendsTo(core.step(rejection), "n2") : [];
     return { answer, resent };
   }
@@ -43,7 +69,9 @@ describe("a heartbeat exchange restarts a stream whose appends were lost (hand-s
   it("answers with one empty AppendEntries at nextIndex - 1, and the follower's rejection gets the lost entry sent again", () => {
     const { answer, resent } = lostAppend();
     expect(answer.map((message) => [message.prevLogIndex, message.entries.length])).toEqual([[3, 0]]);
-    expect(resent.map((message) => [message.prevLogIndex, message.entries.map((entry) => entry.index)])).toEqual([[2, [3]]]);
+    expect(resent.map((message) => [message.prevLogIndex, message.entries.map((entry) => entry.index)])).toEqual([
+      [2, [3]],
+    ]);
   });
 
   it("fails on a leader whose heartbeat answers elicit nothing (SilentOnHeartbeatProgress)", () => {
@@ -86,8 +114,12 @@ function recoversInOneHeartbeatExchange(testCase: LossCase, createProgress?: Cor
     ids: ["n1", "n2", "n3"],
     seed: testCase.seed,
     core: {
-      electionTimeoutTicks: ELECTION_TIMEOUT_TICKS, heartbeatIntervalTicks: testCase.heartbeatIntervalTicks, checkQuorum: false,
-      maxInflightAppends: testCase.maxInflightAppends, maxEntriesPerAppend: testCase.maxEntriesPerAppend, snapshotThresholdEntries: 1_000,
+      electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
+      heartbeatIntervalTicks: testCase.heartbeatIntervalTicks,
+      checkQuorum: false,
+      maxInflightAppends: testCase.maxInflightAppends,
+      maxEntriesPerAppend: testCase.maxEntriesPerAppend,
+      snapshotThresholdEntries: 1_000,
       ...(createProgress !== undefined ? { createProgress } : {}),
     },
     listener: listeners(checker),
@@ -124,18 +156,28 @@ function tickToHeartbeatRound(cluster: CoreCluster, leader: string, heartbeatInt
 
 /** A node's durable log (as the harness's disk holds it), as index/term pairs. */
 function logOf(cluster: CoreCluster, id: string): string {
-  return cluster.node(id).durable.entries.map((entry) => `${entry.index}/${entry.term}`).join(" ");
+  return cluster
+    .node(id)
+    .durable.entries.map((entry) => `${entry.index}/${entry.term}`)
+    .join(" ");
 }
 
 describe("a heartbeat exchange restarts a stream whose appends were lost (property)", () => {
-  const name = "raft core: after any losses, one heartbeat exchange without loss brings every follower up to the leader";
+  const name =
+    "raft core: after any losses, one heartbeat exchange without loss brings every follower up to the leader";
 
   it(name, () => {
-    fc.assert(fc.property(lossCase, (testCase) => recoversInOneHeartbeatExchange(testCase)), propertyParameters(name, 200));
+    fc.assert(
+      fc.property(lossCase, (testCase) => recoversInOneHeartbeatExchange(testCase)),
+      propertyParameters(name, 200),
+    );
   });
 
   it("fails on a leader whose heartbeat answers elicit nothing (SilentOnHeartbeatProgress)", () => {
-    const result = fc.check(fc.property(lossCase, (testCase) => recoversInOneHeartbeatExchange(testCase, silentOnHeartbeat)), { seed: seedFromName(`${name} (broken)`), numRuns: 200, endOnFailure: true });
+    const result = fc.check(
+      fc.property(lossCase, (testCase) => recoversInOneHeartbeatExchange(testCase, silentOnHeartbeat)),
+      { seed: seedFromName(`${name} (broken)`), numRuns: 200, endOnFailure: true },
+    );
     expect(result.failed, `no counterexample in 200 runs (seed ${result.seed})`).toBe(true);
   });
 });

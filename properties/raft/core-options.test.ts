@@ -12,11 +12,25 @@ import { AssertionError } from "../../src/sim/assert.ts";
 import { resolveCoreOptions, type CoreOptions } from "../../src/impl/raft/core/index.ts";
 import { LONGEST } from "./_support/hand-stepped.ts";
 
-const valid: CoreOptions = { id: "n1", random: LONGEST, electionTimeoutTicks: 2, heartbeatIntervalTicks: 1, maxEntriesPerAppend: 1, maxInflightAppends: 1, snapshotThresholdEntries: 1, trailingLogEntries: 0, snapshotResendTicks: 1 };
+const valid: CoreOptions = {
+  id: "n1",
+  random: LONGEST,
+  electionTimeoutTicks: 2,
+  heartbeatIntervalTicks: 1,
+  maxEntriesPerAppend: 1,
+  maxInflightAppends: 1,
+  snapshotThresholdEntries: 1,
+  trailingLogEntries: 0,
+  snapshotResendTicks: 1,
+};
 
 describe("core options", () => {
   it("accepts the smallest valid values", () => {
-    expect(resolveCoreOptions(valid)).toMatchObject({ electionTimeoutTicks: 2, heartbeatIntervalTicks: 1, trailingLogEntries: 0 });
+    expect(resolveCoreOptions(valid)).toMatchObject({
+      electionTimeoutTicks: 2,
+      heartbeatIntervalTicks: 1,
+      trailingLogEntries: 0,
+    });
   });
 
   const refused: Array<[Partial<CoreOptions>, RegExp]> = [

@@ -18,7 +18,11 @@ import { describe, expect, it } from "vitest";
 import type { Message, Ready } from "../../src/impl/raft/core/index.ts";
 import { acknowledge, leaderOfThree } from "./_support/hand-stepped.ts";
 
-const appendsTo = (ready: Ready, to: string) => ready.messages.filter((message): message is Extract<Message, { type: "append-entries" }> => message.type === "append-entries" && message.to === to);
+const appendsTo = (ready: Ready, to: string) =>
+  ready.messages.filter(
+    (message): message is Extract<Message, { type: "append-entries" }> =>
+      message.type === "append-entries" && message.to === to,
+  );
 
 describe("flow control", () => {
   it("keeps at most maxInflightAppends AppendEntries outstanding to a replicating follower, one more per acknowledgement", () => {
@@ -50,7 +54,16 @@ describe("flow control", () => {
 
 describe("rejections", () => {
   const reject = (rejectedIndex: number, hintIndex: number, hintTerm: number): Message => ({
-    type: "append-entries-response", from: "n2", to: "n1", term: 2, success: false, matchIndex: 0, rejectedIndex, hintIndex, hintTerm, sequence: 0,
+    type: "append-entries-response",
+    from: "n2",
+    to: "n1",
+    term: 2,
+    success: false,
+    matchIndex: 0,
+    rejectedIndex,
+    hintIndex,
+    hintTerm,
+    sequence: 0,
   });
 
   it("ignores a stale rejection of an index the follower is known to hold", () => {
@@ -59,7 +72,11 @@ describe("rejections", () => {
     const ready = core.step(reject(2, 1, 1));
     expect(ready.probes).not.toContain("raft.append-rejected");
     expect(appendsTo(ready, "n2")).toEqual([]);
-    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({ mode: "replicate", matchIndex: 2, nextIndex: 3 });
+    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({
+      mode: "replicate",
+      matchIndex: 2,
+      nextIndex: 3,
+    });
   });
 
   it("moves the follower to probe at the hinted index on a fresh rejection", () => {
@@ -67,17 +84,27 @@ describe("rejections", () => {
     const ready = core.step(reject(1, 0, 0));
     expect(ready.probes).toContain("raft.append-rejected");
     expect(appendsTo(ready, "n2").map((message) => message.prevLogIndex)).toEqual([0]);
-    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({ mode: "probe", nextIndex: 1 });
+    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({
+      mode: "probe",
+      nextIndex: 1,
+    });
   });
 
   it("backs up to just after the last index whose term is at most the hinted term, never below the match index", () => {
     const core = leaderOfThree({ checkQuorum: false });
     core.step(acknowledge("n2", 2, 2));
     for (let count = 0; count < 3; count++) expect(core.propose(Uint8Array.of(count)).ok).toBe(true);
-    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({ mode: "replicate", nextIndex: 6 });
+    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({
+      mode: "replicate",
+      nextIndex: 6,
+    });
     const ready = core.step(reject(5, 3, 2));
     expect(appendsTo(ready, "n2").map((message) => message.prevLogIndex)).toEqual([3]);
-    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({ mode: "probe", nextIndex: 4, matchIndex: 2 });
+    expect(core.status().followers.find((follower) => follower.id === "n2")).toMatchObject({
+      mode: "probe",
+      nextIndex: 4,
+      matchIndex: 2,
+    });
   });
 });
 
@@ -88,7 +115,13 @@ describe("leader verification", () => {
     if (!started.ok) throw started.error;
     const sequence = started.ready.messages.find((message) => message.type === "heartbeat")?.sequence;
     expect(sequence).toBeDefined();
-    expect(core.step({ type: "heartbeat-response", from: "n2", to: "n1", term: 2, sequence: (sequence as number) - 1 }).verifications).toEqual([]);
-    expect(core.step({ type: "heartbeat-response", from: "n2", to: "n1", term: 2, sequence: sequence as number }).verifications).toEqual([{ id: 7, confirmed: true }]);
+    expect(
+      core.step({ type: "heartbeat-response", from: "n2", to: "n1", term: 2, sequence: (sequence as number) - 1 })
+        .verifications,
+    ).toEqual([]);
+    expect(
+      core.step({ type: "heartbeat-response", from: "n2", to: "n1", term: 2, sequence: sequence as number })
+        .verifications,
+    ).toEqual([{ id: 7, confirmed: true }]);
   });
 });

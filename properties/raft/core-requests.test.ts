@@ -20,32 +20,55 @@ import { describe, expect, it } from "vitest";
 import type { Message, Ready } from "../../src/impl/raft/core/index.ts";
 import { RaftCore } from "../../src/impl/raft/core/index.ts";
 import { ErrConfigurationChangeInProgress, ErrUnknownPeer } from "../../src/impl/raft/errors.ts";
-import { acknowledge, append, BASE, configurationEntry, follower, leaderOfThree, LONGEST, noop } from "./_support/hand-stepped.ts";
+import {
+  acknowledge,
+  append,
+  BASE,
+  configurationEntry,
+  follower,
+  leaderOfThree,
+  LONGEST,
+  noop,
+} from "./_support/hand-stepped.ts";
 
 const errorOf = (outcome: { ok: true } | { ok: false; error: unknown }) => (outcome.ok ? undefined : outcome.error);
-const sentTo = (ready: Ready, to: string) => ready.messages.filter((message) => message.to === to).map((message) => message.type);
+const sentTo = (ready: Ready, to: string) =>
+  ready.messages.filter((message) => message.to === to).map((message) => message.type);
 
 describe("configuration changes", () => {
   it("are refused until the leader's no-op commits, and while another change is uncommitted", () => {
     const core = leaderOfThree({ checkQuorum: false });
-    expect(errorOf(core.proposeConfigurationChange({ kind: "add-voter", id: "n4" }))).toBeInstanceOf(ErrConfigurationChangeInProgress);
+    expect(errorOf(core.proposeConfigurationChange({ kind: "add-voter", id: "n4" }))).toBeInstanceOf(
+      ErrConfigurationChangeInProgress,
+    );
     core.step(acknowledge("n2", 2, 2));
     expect(core.status().commitIndex).toBe(2);
     expect(core.proposeConfigurationChange({ kind: "add-voter", id: "n4" }).ok).toBe(true);
-    expect(errorOf(core.proposeConfigurationChange({ kind: "add-voter", id: "n5" }))).toBeInstanceOf(ErrConfigurationChangeInProgress);
+    expect(errorOf(core.proposeConfigurationChange({ kind: "add-voter", id: "n5" }))).toBeInstanceOf(
+      ErrConfigurationChangeInProgress,
+    );
     expect(core.status().configuration.voters).toEqual(["n1", "n2", "n3", "n4"]);
   });
 
   it("removing a server that is not a voter, or the last voter, is ErrUnknownPeer", () => {
     const core = leaderOfThree({ checkQuorum: false });
     core.step(acknowledge("n2", 2, 2));
-    expect(errorOf(core.proposeConfigurationChange({ kind: "remove-server", id: "n9" }))).toBeInstanceOf(ErrUnknownPeer);
+    expect(errorOf(core.proposeConfigurationChange({ kind: "remove-server", id: "n9" }))).toBeInstanceOf(
+      ErrUnknownPeer,
+    );
     const alone = new RaftCore(
       { id: "n1", random: LONGEST, electionTimeoutTicks: BASE },
-      { hardState: { term: 1, votedFor: undefined }, snapshot: undefined, logBase: { index: 0, term: 0 }, entries: [configurationEntry(1, 1, ["n1"])] },
+      {
+        hardState: { term: 1, votedFor: undefined },
+        snapshot: undefined,
+        logBase: { index: 0, term: 0 },
+        entries: [configurationEntry(1, 1, ["n1"])],
+      },
     );
     for (let tick = 0; tick < 4 * BASE && alone.status().role !== "leader"; tick++) alone.tick();
-    expect(errorOf(alone.proposeConfigurationChange({ kind: "remove-server", id: "n1" }))).toBeInstanceOf(ErrUnknownPeer);
+    expect(errorOf(alone.proposeConfigurationChange({ kind: "remove-server", id: "n1" }))).toBeInstanceOf(
+      ErrUnknownPeer,
+    );
     expect(alone.status().configuration.voters).toEqual(["n1"]);
   });
 });
@@ -83,14 +106,29 @@ describe("leadership transfer", () => {
 });
 
 describe("a follower's answers", () => {
-  const response = (ready: Ready) => ready.messages.find((message): message is Extract<Message, { type: "append-entries-response" }> => message.type === "append-entries-response");
+  const response = (ready: Ready) =>
+    ready.messages.find(
+      (message): message is Extract<Message, { type: "append-entries-response" }> =>
+        message.type === "append-entries-response",
+    );
 
   it("refusing AppendEntries, hints at the last index whose term is at most the leader's previous term", () => {
     const beyond = follower({ checkQuorum: false });
-    expect(response(beyond.step(append("n2", 3, 5, 3, [])))).toMatchObject({ success: false, rejectedIndex: 5, hintIndex: 1, hintTerm: 1, term: 3 });
+    expect(response(beyond.step(append("n2", 3, 5, 3, [])))).toMatchObject({
+      success: false,
+      rejectedIndex: 5,
+      hintIndex: 1,
+      hintTerm: 1,
+      term: 3,
+    });
     const conflicting = follower({ checkQuorum: false });
     conflicting.step(append("n2", 2, 1, 1, [noop(2, 2), noop(3, 2)], 1));
-    expect(response(conflicting.step(append("n3", 4, 3, 3, [])))).toMatchObject({ success: false, rejectedIndex: 3, hintIndex: 3, hintTerm: 2 });
+    expect(response(conflicting.step(append("n3", 4, 3, 3, [])))).toMatchObject({
+      success: false,
+      rejectedIndex: 3,
+      hintIndex: 3,
+      hintTerm: 2,
+    });
   });
 
   it("appending entries after its log truncates nothing", () => {
@@ -105,7 +143,14 @@ describe("a follower's answers", () => {
     const core = follower({ checkQuorum: false });
     core.step(append("n2", 2, 1, 1, [noop(2, 2)], 2));
     expect(core.status().commitIndex).toBe(2);
-    const ready = core.step({ type: "install-snapshot", from: "n2", to: "n1", term: 2, sequence: 3, snapshot: { index: 1, term: 1, configuration: { voters: ["n1", "n2", "n3"] }, configurationIndex: 1 } });
+    const ready = core.step({
+      type: "install-snapshot",
+      from: "n2",
+      to: "n1",
+      term: 2,
+      sequence: 3,
+      snapshot: { index: 1, term: 1, configuration: { voters: ["n1", "n2", "n3"] }, configurationIndex: 1 },
+    });
     expect(ready.snapshot).toBeUndefined();
     expect(response(ready)).toMatchObject({ success: true, matchIndex: 2 });
   });

@@ -5,7 +5,8 @@
  * - log-matching: if two logs hold an entry with the same index and term, they agree on every entry up to it;
  * - leader-completeness: an entry committed in a term is in the log of every leader of every later term;
  * - state-machine-safety: no two servers commit or apply different entries at the same index;
- * - liveness: once the schedule turns fair (no loss, every server ticking), a leader emerges and a proposal is applied by every server.
+ * - liveness: once the schedule turns fair (no loss, every server ticking), a leader emerges and a proposal is applied
+ *   by every server.
  *
  * Method: an in-memory cluster of 3 or 5 cores (_support/core-cluster.ts) runs a
  * schedule that fast-check draws (deliver, drop, duplicate, delay and reorder

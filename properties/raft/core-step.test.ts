@@ -23,9 +23,25 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Message, RaftCore, Ready } from "../../src/impl/raft/core/index.ts";
-import { append, BASE, follower, leaderOfThree, noop, requestVote, voteGranted, voteResponse } from "./_support/hand-stepped.ts";
+import {
+  append,
+  BASE,
+  follower,
+  leaderOfThree,
+  noop,
+  requestVote,
+  voteGranted,
+  voteResponse,
+} from "./_support/hand-stepped.ts";
 
-const answers = (ready: Ready) => ready.messages.map((message) => ({ type: message.type, to: message.to, term: message.term, ...("granted" in message ? { granted: message.granted } : {}), ...("success" in message ? { success: message.success } : {}) }));
+const answers = (ready: Ready) =>
+  ready.messages.map((message) => ({
+    type: message.type,
+    to: message.to,
+    term: message.term,
+    ...("granted" in message ? { granted: message.granted } : {}),
+    ...("success" in message ? { success: message.success } : {}),
+  }));
 
 /** n1 ticked into a pre-candidate of term 1 (its pre-votes ask for term 2). */
 function preCandidate(voters?: readonly string[]): RaftCore {
@@ -39,7 +55,17 @@ describe("messages of a higher term", () => {
   const leaderMessages: Array<[string, Message]> = [
     ["AppendEntries", append("n2", 3, 1, 1, [])],
     ["a heartbeat", { type: "heartbeat", from: "n2", to: "n1", term: 3, leaderCommit: 1, sequence: 1 }],
-    ["InstallSnapshot", { type: "install-snapshot", from: "n2", to: "n1", term: 3, sequence: 1, snapshot: { index: 1, term: 1, configuration: { voters: ["n1", "n2", "n3"] }, configurationIndex: 1 } }],
+    [
+      "InstallSnapshot",
+      {
+        type: "install-snapshot",
+        from: "n2",
+        to: "n1",
+        term: 3,
+        sequence: 1,
+        snapshot: { index: 1, term: 1, configuration: { voters: ["n1", "n2", "n3"] }, configurationIndex: 1 },
+      },
+    ],
   ];
   for (const [what, message] of leaderMessages) {
     it(`${what} makes the receiver a follower of the sender at its term`, () => {
@@ -53,7 +79,11 @@ describe("messages of a higher term", () => {
     const core = follower();
     const ready = core.step({ type: "timeout-now", from: "n2", to: "n1", term: 3 });
     expect(core.status()).toMatchObject({ term: 4, role: "candidate", votedFor: "n1", leaderId: undefined });
-    expect(ready.messages.filter((message) => message.type === "request-vote").map((message) => message.type === "request-vote" && message.transfer && !message.preVote)).toEqual([true, true]);
+    expect(
+      ready.messages
+        .filter((message) => message.type === "request-vote")
+        .map((message) => message.type === "request-vote" && message.transfer && !message.preVote),
+    ).toEqual([true, true]);
   });
 
   it("a vote request is adopted without naming a leader, and granted", () => {
@@ -96,7 +126,17 @@ describe("messages of a lower term", () => {
   const staleLeaderMessages: Array<[string, Message]> = [
     ["AppendEntries", append("n3", 2, 1, 1, [noop(2, 2)])],
     ["a heartbeat", { type: "heartbeat", from: "n3", to: "n1", term: 2, leaderCommit: 1, sequence: 7 }],
-    ["InstallSnapshot", { type: "install-snapshot", from: "n3", to: "n1", term: 2, sequence: 7, snapshot: { index: 1, term: 1, configuration: { voters: ["n1", "n2", "n3"] }, configurationIndex: 1 } }],
+    [
+      "InstallSnapshot",
+      {
+        type: "install-snapshot",
+        from: "n3",
+        to: "n1",
+        term: 2,
+        sequence: 7,
+        snapshot: { index: 1, term: 1, configuration: { voters: ["n1", "n2", "n3"] }, configurationIndex: 1 },
+      },
+    ],
   ];
   for (const [what, message] of staleLeaderMessages) {
     it(`${what} of a stale leader is refused with the current term, and changes nothing`, () => {
@@ -112,11 +152,26 @@ describe("messages of a lower term", () => {
   it("a stale pre-vote request is refused; a stale vote request, a response and TimeoutNow are dropped", () => {
     const core = atTerm3();
     const before = core.status();
-    expect(answers(core.step(requestVote("n3", 2, false, true)))).toEqual([{ type: "request-vote-response", to: "n3", term: 3, granted: false }]);
+    expect(answers(core.step(requestVote("n3", 2, false, true)))).toEqual([
+      { type: "request-vote-response", to: "n3", term: 3, granted: false },
+    ]);
     expect(core.step(requestVote("n3", 2)).messages).toEqual([]);
     expect(core.step(voteResponse("n3", 2, true, false)).messages).toEqual([]);
     expect(core.step({ type: "timeout-now", from: "n2", to: "n1", term: 2 }).messages).toEqual([]);
-    expect(core.step({ type: "append-entries-response", from: "n2", to: "n1", term: 2, success: true, matchIndex: 2, rejectedIndex: 0, hintIndex: 0, hintTerm: 0, sequence: 1 }).messages).toEqual([]);
+    expect(
+      core.step({
+        type: "append-entries-response",
+        from: "n2",
+        to: "n1",
+        term: 2,
+        success: true,
+        matchIndex: 2,
+        rejectedIndex: 0,
+        hintIndex: 0,
+        hintTerm: 0,
+        sequence: 1,
+      }).messages,
+    ).toEqual([]);
     expect(core.status()).toEqual(before);
   });
 });

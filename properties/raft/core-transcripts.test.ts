@@ -28,7 +28,9 @@ import { firstMismatch, runTranscript, type TranscriptRun } from "./_support/tra
 
 const DIRECTORY = new URL("./testdata/", import.meta.url);
 const REWRITE = process.env.REWRITE === "1";
-const FILES = readdirSync(DIRECTORY).filter((name) => name.endsWith(".txt")).sort();
+const FILES = readdirSync(DIRECTORY)
+  .filter((name) => name.endsWith(".txt"))
+  .sort();
 
 const read = (file: string) => readFileSync(new URL(file, DIRECTORY), "utf8");
 
@@ -58,7 +60,13 @@ describe("the transcript file format", () => {
     for (const file of FILES) {
       const text = read(file);
       const transcript = parseTranscript(text);
-      expect(renderTranscript(transcript, transcriptBlocks(transcript).map((block) => block.expected)), file).toBe(text);
+      expect(
+        renderTranscript(
+          transcript,
+          transcriptBlocks(transcript).map((block) => block.expected),
+        ),
+        file,
+      ).toBe(text);
     }
   });
 
@@ -75,7 +83,9 @@ describe("the transcript file format", () => {
   });
 
   it("refuses a command without its separator, a bad list, and an output with a blank line", () => {
-    expect(() => parseTranscript("propose 1 v1\nok\n")).toThrow(/line 1: command "propose 1 v1" is not followed by ----/);
+    expect(() => parseTranscript("propose 1 v1\nok\n")).toThrow(
+      /line 1: command "propose 1 v1" is not followed by ----/,
+    );
     expect(() => parseCommand("partition (1,2")).toThrow(/must end with/);
     expect(() => renderTranscript(parseTranscript("tick 1\n----\nok\n"), ["a\n\nb"])).toThrow(/blank line/);
   });
@@ -103,9 +113,19 @@ interface VariantCase {
 
 const VARIANT_CASES: readonly VariantCase[] = [
   // Node 1 counts v1 (3/2) committed once node 3 holds it; node 2 then overwrites it.
-  { file: "figure-8.txt", variant: "commit-previous-term-by-counting", witness: "status 1", invariant: "leader-completeness" },
+  {
+    file: "figure-8.txt",
+    variant: "commit-previous-term-by-counting",
+    witness: "status 1",
+    invariant: "leader-completeness",
+  },
   // Node 1, a candidate of term 3, counts node 3's grant of term 2 and leads term 3 beside node 2.
-  { file: "stale-vote.txt", variant: "count-stale-term-votes", witness: "deliver-msgs 1 from=3 type=request-vote-response", invariant: "election-safety" },
+  {
+    file: "stale-vote.txt",
+    variant: "count-stale-term-votes",
+    witness: "deliver-msgs 1 from=3 type=request-vote-response",
+    invariant: "election-safety",
+  },
   // The leader probes after 5/3 for ever: node 1 keeps its divergent tail.
   { file: "divergent-tail.txt", variant: "no-next-index-backtracking", witness: "raft-log 1" },
   // Node 2's heartbeat answer elicits nothing: it still lacks v1 and v2 after the exchange.
@@ -124,7 +144,9 @@ describe("the transcripts fail on broken variants", () => {
     it(`${testCase.file} differs on ${testCase.variant} at \`${testCase.witness}\``, () => {
       const run = runTranscript(read(testCase.file), { coreOverrides: variantCore(testCase.variant) });
       const witness = lastOutput(run, testCase.witness);
-      expect(witness.actual, `${testCase.file} gives the recorded output on ${testCase.variant}`).not.toBe(witness.expected);
+      expect(witness.actual, `${testCase.file} gives the recorded output on ${testCase.variant}`).not.toBe(
+        witness.expected,
+      );
       if (testCase.invariant !== undefined) expect(run.violations.join("\n")).toContain(`${testCase.invariant}:`);
     });
   }

@@ -47,10 +47,16 @@ describe("raft-kv-linearizable under majority crash bursts", () => {
   }, 60_000);
 
   it("the property catches the ack-before-fsync variant with a safety violation", async () => {
-    const outcome = await fc.check(property("ack-before-fsync"), { ...propertyParameters("raft-kv.catches-ack-before-fsync", 80), endOnFailure: true, reporter: undefined });
+    const outcome = await fc.check(property("ack-before-fsync"), {
+      ...propertyParameters("raft-kv.catches-ack-before-fsync", 80),
+      endOnFailure: true,
+      reporter: undefined,
+    });
     expect(outcome.failed, `no failure in ${outcome.numRuns} runs`).toBe(true);
     const violation = caught.get("ack-before-fsync")?.violations[0];
     expect(violation?.kind).toBe("safety");
-    expect(violation?.invariant).toMatch(/^(raft-kv\.linearizable|raft\.state-machine-safety|raft\.election-safety|raft\.acknowledged-entries-held|raft-kv\.replicas-converge)$/);
+    expect(violation?.invariant).toMatch(
+      /^(raft-kv\.linearizable|raft\.state-machine-safety|raft\.election-safety|raft\.acknowledged-entries-held|raft-kv\.replicas-converge)$/,
+    );
   }, 60_000);
 });

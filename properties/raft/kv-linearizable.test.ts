@@ -47,22 +47,38 @@ describe("raft-kv-linearizable", () => {
   }, 60_000);
 
   // The Raft paper's Figure 8 bugs need the swarm's fault shapes (leader churn, a deaf host): before them,
-  // 0 of 30 seeds caught either. Measured first catches: count-stale-term-votes seed 12, commit-previous-term-by-counting
+  // 0 of 30 seeds caught either. Measured first catches: count-stale-term-votes seed 12,
+  // commit-previous-term-by-counting
   // seed 60 (seeds 1..59 do not catch it, so its search starts at 41 to stay cheap).
   it("catches the count-stale-term-votes variant (two leaders in one term, within seeds 1..40)", async () => {
     const electionSafety = (result: RunResult) => result.violations[0]?.invariant === "raft.election-safety";
-    const { caught, seen } = await firstCatch(raftKvLinearizable, "count-stale-term-votes", { first: 1, last: 40 }, electionSafety);
+    const { caught, seen } = await firstCatch(
+      raftKvLinearizable,
+      "count-stale-term-votes",
+      { first: 1, last: 40 },
+      electionSafety,
+    );
     expect(caught, `count-stale-term-votes not caught: ${seen.join("; ")}`).toBeDefined();
     const unmodified = await runKv(raftKvLinearizable, { seed: caught?.seed ?? 0 });
     expect(unmodified.violations, "the catching seed passes unmodified").toEqual([]);
   }, 240_000);
 
   it("catches the commit-previous-term-by-counting variant (a committed entry lost, within seeds 41..120)", async () => {
-    const committedLost = (result: RunResult) => result.violations[0]?.kind === "safety" &&
-      /^(raft\.leader-completeness|raft\.state-machine-safety|raft-kv\.linearizable)$/.test(result.violations[0].invariant);
-    const { caught, seen } = await firstCatch(raftKvLinearizable, "commit-previous-term-by-counting", { first: 41, last: 120 }, committedLost);
+    const committedLost = (result: RunResult) =>
+      result.violations[0]?.kind === "safety" &&
+      /^(raft\.leader-completeness|raft\.state-machine-safety|raft-kv\.linearizable)$/.test(
+        result.violations[0].invariant,
+      );
+    const { caught, seen } = await firstCatch(
+      raftKvLinearizable,
+      "commit-previous-term-by-counting",
+      { first: 41, last: 120 },
+      committedLost,
+    );
     expect(caught, `commit-previous-term-by-counting not caught: ${seen.join("; ")}`).toBeDefined();
-    const shapes = ((caught?.result.faultPlan.origin?.swarm as { shapes?: Array<{ kind: string }> } | undefined)?.shapes ?? []).map((shape) => shape.kind);
+    const shapes = (
+      (caught?.result.faultPlan.origin?.swarm as { shapes?: Array<{ kind: string }> } | undefined)?.shapes ?? []
+    ).map((shape) => shape.kind);
     expect(shapes, "the catching run churned leaders").toContain("leader-churn");
     const unmodified = await runKv(raftKvLinearizable, { seed: caught?.seed ?? 0 });
     expect(unmodified.violations, "the catching seed passes unmodified").toEqual([]);
@@ -70,7 +86,12 @@ describe("raft-kv-linearizable", () => {
 
   it("catches the vote-twice-in-term variant (two leaders in one term, within seeds 1..40)", async () => {
     const electionSafety = (result: RunResult) => result.violations[0]?.invariant === "raft.election-safety";
-    const { caught, seen } = await firstCatch(raftKvLinearizable, "vote-twice-in-term", { first: 1, last: 40 }, electionSafety);
+    const { caught, seen } = await firstCatch(
+      raftKvLinearizable,
+      "vote-twice-in-term",
+      { first: 1, last: 40 },
+      electionSafety,
+    );
     expect(caught, `vote-twice-in-term not caught: ${seen.join("; ")}`).toBeDefined();
   }, 120_000);
 });

@@ -23,15 +23,20 @@ import { describeRun, runKv } from "./_fixtures/kv-runs.ts";
 /** Seeds a variant is searched in: a sweep of this many finds it (the first catch ends the search). */
 const VARIANT_SEEDS = { first: 1, last: 40 };
 
-/** Expects `variant` of `scenario` to fail, on some seed of VARIANT_SEEDS, first with a safety violation of one of `invariants`. */
+/**
+ * Expects `variant` of `scenario` to fail, on some seed of VARIANT_SEEDS, first with a safety violation of one of
+ * `invariants`.
+ */
 async function expectCaught(scenario: Scenario, variant: string, invariants: RegExp): Promise<void> {
-  const expected = (result: RunResult) => result.violations[0]?.kind === "safety" && invariants.test(result.violations[0].invariant);
+  const expected = (result: RunResult) =>
+    result.violations[0]?.kind === "safety" && invariants.test(result.violations[0].invariant);
   const { caught, seen } = await firstCatch(scenario, variant, VARIANT_SEEDS, expected);
   expect(caught, `${variant} not caught: ${seen.join("; ")}`).toBeDefined();
 }
 
 /** The invariants by which a replica that applied what it should not is caught. */
-const FATE_INVARIANTS = /^(raft-kv\.unknown-write-fate|raft-kv\.replicas-converge|raft-kv\.linearizable|raft\.state-machine-safety)$/;
+const FATE_INVARIANTS =
+  /^(raft-kv\.unknown-write-fate|raft-kv\.replicas-converge|raft-kv\.linearizable|raft\.state-machine-safety)$/;
 
 describe("raft-leadership-loss", () => {
   for (const seed of [1, 2, 3]) {

@@ -29,14 +29,28 @@ import {
   type UserSnapshot,
 } from "../../src/impl/raft/index.ts";
 import { command } from "./_support/recording-fsm.ts";
-import { crash, leaderOf, member, restart, runFor, runUntil, startSimCluster, track, type SimCluster } from "./_support/sim-cluster.ts";
+import {
+  crash,
+  leaderOf,
+  member,
+  restart,
+  runFor,
+  runUntil,
+  startSimCluster,
+  track,
+  type SimCluster,
+} from "./_support/sim-cluster.ts";
 
 async function electedLeader(cluster: SimCluster): Promise<string> {
   expect(await runUntil(cluster, () => leaderOf(cluster) !== undefined, 3_000)).toBe(true);
   return leaderOf(cluster) as string;
 }
 
-async function settled<T>(cluster: SimCluster, promise: Promise<T>, maxMs = 2_000): Promise<{ value?: T; error?: unknown }> {
+async function settled<T>(
+  cluster: SimCluster,
+  promise: Promise<T>,
+  maxMs = 2_000,
+): Promise<{ value?: T; error?: unknown }> {
   const outcome = track(promise);
   expect(await runUntil(cluster, () => outcome.settled, maxMs, 2)).toBe(true);
   return outcome;
@@ -117,7 +131,8 @@ describe("RaftNode API", () => {
     await settled(cluster, node.shutdown());
     await runFor(cluster, 1);
     for (const outcome of stuck) {
-      // Either the leader stepped down first (check-quorum) or the shutdown came first: the outcome is unknown either way.
+      // Either the leader stepped down first (check-quorum) or the shutdown came first: the outcome is unknown either
+      // way.
       expect(outcome.error instanceof ErrRaftShutdown || outcome.error instanceof ErrLeadershipLost).toBe(true);
       expect((outcome.error as RaftError).outcomeUnknown).toBe(true);
     }
@@ -132,7 +147,8 @@ describe("RaftNode API", () => {
     const fsm = member(cluster, victim).fsm;
     const apply = fsm.apply.bind(fsm);
     fsm.apply = (log) => {
-      if (new TextDecoder().decode(log.data) === "boom") throw new DiskError("EIO", "write", "/fsm", "injected by the test");
+      if (new TextDecoder().decode(log.data) === "boom")
+        throw new DiskError("EIO", "write", "/fsm", "injected by the test");
       return apply(log);
     };
     const terminated = track(member(cluster, victim).node.terminated);
@@ -151,9 +167,12 @@ describe("RaftNode API", () => {
     const behind = cluster.hosts.find((host) => host !== leader) as string;
     crash(cluster, behind);
     const texts = Array.from({ length: 30 }, (_, position) => `command ${position}`);
-    for (const text of texts) expect((await settled(cluster, member(cluster, leader).node.apply(command(text)))).error).toBeUndefined();
+    for (const text of texts)
+      expect((await settled(cluster, member(cluster, leader).node.apply(command(text)))).error).toBeUndefined();
     restart(cluster, behind);
-    expect(await runUntil(cluster, () => cluster.members.get(behind)?.fsm.commands.length === texts.length, 3_000)).toBe(true);
+    expect(
+      await runUntil(cluster, () => cluster.members.get(behind)?.fsm.commands.length === texts.length, 3_000),
+    ).toBe(true);
     expect(member(cluster, behind).fsm.commands).toEqual(texts);
     expect(member(cluster, behind).fsm.restores).toBeGreaterThan(0);
     expect(cluster.world.probes.get("raft.snapshot-installed")).toBeGreaterThan(0);
@@ -161,7 +180,10 @@ describe("RaftNode API", () => {
   });
 
   /** The recording FSM's state in a user snapshot, read back through `open`. */
-  async function openState(cluster: SimCluster, snapshot: UserSnapshot): Promise<{ commands: string[]; lastIndex: number }> {
+  async function openState(
+    cluster: SimCluster,
+    snapshot: UserSnapshot,
+  ): Promise<{ commands: string[]; lastIndex: number }> {
     const reader = await settled(cluster, snapshot.open());
     expect(reader.error).toBeUndefined();
     const bytes = await settled(cluster, (reader.value as Awaited<ReturnType<UserSnapshot["open"]>>).readAll());

@@ -12,12 +12,26 @@ import { describe, expect, it } from "vitest";
 import { ErrLeadershipLost, ErrNotLeader } from "../../src/impl/raft/index.ts";
 import { withVariant } from "../../scenarios/raft-kv/variants.ts";
 import { command } from "./_support/recording-fsm.ts";
-import { crash, leaderOf, member, restart, runFor, runUntil, startSimCluster, track, type SimCluster } from "./_support/sim-cluster.ts";
+import {
+  crash,
+  leaderOf,
+  member,
+  restart,
+  runFor,
+  runUntil,
+  startSimCluster,
+  track,
+  type SimCluster,
+} from "./_support/sim-cluster.ts";
 
 function fsmsAgree(cluster: SimCluster, commands: readonly string[]): boolean {
   return cluster.hosts.every((host) => {
     const applied = cluster.members.get(host)?.fsm.commands;
-    return applied !== undefined && commands.every((text, position) => applied[position] === text) && applied.length === commands.length;
+    return (
+      applied !== undefined &&
+      commands.every((text, position) => applied[position] === text) &&
+      applied.length === commands.length
+    );
   });
 }
 
@@ -80,7 +94,13 @@ describe("RaftNode on the simulator", () => {
     expect(await runUntil(cluster, () => zombie.settled, 2_000, 5)).toBe(true);
     expect(zombie.error).toBeInstanceOf(ErrLeadershipLost);
     // A follower holding the entry wins and commits it with its own term's no-op.
-    expect(await runUntil(cluster, () => followers.every((host) => member(cluster, host).fsm.commands.includes("zombie")), 3_000)).toBe(true);
+    expect(
+      await runUntil(
+        cluster,
+        () => followers.every((host) => member(cluster, host).fsm.commands.includes("zombie")),
+        3_000,
+      ),
+    ).toBe(true);
     cluster.world.network.heal();
     expect(await runUntil(cluster, () => fsmsAgree(cluster, ["zombie"]), 3_000)).toBe(true);
     expect(cluster.problems).toEqual([]);

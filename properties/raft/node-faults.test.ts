@@ -3,7 +3,8 @@
  * crashes of a minority, EIO and torn writes on a minority of disks), a RaftNode
  * cluster never has two leaders in a term, never applies two different commands at
  * one index, never loses an acknowledged command, and acknowledges commands again
- * once every fault has healed; and a run replays bit for bit from its seed. Method: the runner's two phases over a scenario
+ * once every fault has healed; and a run replays bit for bit from its seed. Method: the runner's two phases over a
+ * scenario
  * built in _support/node-scenario.ts, on a range of seeds (each failure names its
  * seed).
  */
@@ -16,8 +17,13 @@ const SEEDS = Array.from({ length: 12 }, (_, position) => position + 1);
 describe("RaftNode cluster under the swarm's faults", () => {
   for (const seed of SEEDS) {
     it(`keeps its invariants and makes progress after healing (seed ${seed})`, async () => {
-      const result = await runScenario(nodeScenario({ node: { snapshotThresholdEntries: 32, trailingLogEntries: 8 } }), { seed });
-      expect(result.violations, JSON.stringify({ seed, plan: result.faultPlan, stats: result.stats.workload })).toEqual([]);
+      const result = await runScenario(
+        nodeScenario({ node: { snapshotThresholdEntries: 32, trailingLogEntries: 8 } }),
+        { seed },
+      );
+      expect(result.violations, JSON.stringify({ seed, plan: result.faultPlan, stats: result.stats.workload })).toEqual(
+        [],
+      );
       expect(result.stats.workload.acknowledged).toBeGreaterThan(0);
     });
   }

@@ -121,7 +121,10 @@ describe("log store recovery", () => {
     test.crash();
     let failure: unknown;
     await test.run(async (env) => {
-      failure = await RaftNode.start(env, { fsm: new RecordingFsm() }).then(() => undefined, (error: unknown) => error);
+      failure = await RaftNode.start(env, { fsm: new RecordingFsm() }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     });
     expect(failure).toBeInstanceOf(ErrLogCorrupted);
     expect(counters.retries).toBe(0);
@@ -143,7 +146,10 @@ describe("log store recovery", () => {
       test.disks.setDiskFaults("s", { readCorruptionProbability: 0.3 });
       let outcome: LogEntry[] | unknown;
       await test.run(async (env) => {
-        outcome = await openLog(env, counters).then((log) => log.allEntries(), (error: unknown) => error);
+        outcome = await openLog(env, counters).then(
+          (log) => log.allEntries(),
+          (error: unknown) => error,
+        );
       });
       if (Array.isArray(outcome)) expect(outcome, `seed ${seed}`).toEqual(written);
       else expect(outcome, `seed ${seed}`).toBeInstanceOf(ErrLogCorrupted);
@@ -164,7 +170,10 @@ describe("stable and snapshot stores", () => {
       await stable.save({ term: 7, votedFor: "b" });
       const snapshots = await SnapshotStore.open(env.disk, "/raft/snapshots", () => undefined, env.hash.crc32);
       for (const index of [10, 20, 30]) {
-        await snapshots.store({ metadata: { index, term: 2, configuration, configurationIndex: 1 }, data: new Uint8Array([index]) });
+        await snapshots.store({
+          metadata: { index, term: 2, configuration, configurationIndex: 1 },
+          data: new Uint8Array([index]),
+        });
       }
     });
     test.crash();
@@ -200,11 +209,17 @@ describe("stable and snapshot stores", () => {
     test.stop();
     // A new process on the same host (no crash): it sees term 3, renamed but not durable.
     await test.run(async (env) => {
-      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32)).hardState).toEqual({ term: 3, votedFor: "b" });
+      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32)).hardState).toEqual({
+        term: 3,
+        votedFor: "b",
+      });
     });
     test.crash();
     await test.run(async (env) => {
-      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32)).hardState).toEqual({ term: 3, votedFor: "b" });
+      expect((await StableStore.open(env.disk, "/raft/stable", () => undefined, env.hash.crc32)).hardState).toEqual({
+        term: 3,
+        votedFor: "b",
+      });
     });
     expect(test.world.violations).toEqual([]);
   });

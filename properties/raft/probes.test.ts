@@ -18,7 +18,8 @@ function sources(directory: string): string[] {
 
 function namesIn(pattern: RegExp): string[] {
   const names = new Set<string>();
-  for (const path of sources(ROOT)) for (const match of readFileSync(path, "utf8").matchAll(pattern)) names.add(match[1] as string);
+  for (const path of sources(ROOT))
+    for (const match of readFileSync(path, "utf8").matchAll(pattern)) names.add(match[1] as string);
   return [...names].sort();
 }
 

@@ -28,10 +28,12 @@ import { WipeWithoutRemoval } from "./_fixtures/wipe-without-removal.ts";
 const BROKEN_SEEDS = { first: 1, last: 10 };
 
 /** The safety invariants by which a lost committed write is caught. */
-const LOST_WRITE_INVARIANTS = /^(raft\.(leader-completeness|state-machine-safety|log-matching|election-safety)|raft-kv\.(linearizable|replicas-converge))$/;
+const LOST_WRITE_INVARIANTS =
+  /^(raft\.(leader-completeness|state-machine-safety|log-matching|election-safety)|raft-kv\.(linearizable|replicas-converge))$/;
 
 describe("the operator's trigger", () => {
-  const operatorOn = (world: World) => new WipeAndRejoin({ world } as unknown as ScenarioContext, { live: new Map(), failures: {} });
+  const operatorOn = (world: World) =>
+    new WipeAndRejoin({ world } as unknown as ScenarioContext, { live: new Map(), failures: {} });
   const unreadable = new ErrLogCorrupted("/raft/log", 0, "payload checksum mismatch");
 
   it(`hands a server over after ${UNREADABLE_STARTS_BEFORE_WIPE} unreadable-storage failures in a row, and traces it`, () => {
@@ -48,7 +50,10 @@ describe("the operator's trigger", () => {
   it("counts only failures in a row: a start that succeeds, or fails otherwise (a transient EIO), starts the count again", () => {
     const world = new World({ seed: 1 });
     const operator = operatorOn(world);
-    for (const interruption of [() => operator.started("n1"), () => operator.startFailed("n1", new DiskError("EIO", "read", "/raft/log"))]) {
+    for (const interruption of [
+      () => operator.started("n1"),
+      () => operator.startFailed("n1", new DiskError("EIO", "read", "/raft/log")),
+    ]) {
       for (let start = 1; start < UNREADABLE_STARTS_BEFORE_WIPE; start++) operator.startFailed("n1", unreadable);
       interruption();
     }
@@ -81,7 +86,10 @@ describe("raft-kv-wipe-rejoin", () => {
   }, 120_000);
 });
 
-/** Every read of `host`'s disk fails from `atMs` on (for the whole safety phase), and `host` crashes then, to restart 100 ms later. */
+/**
+ * Every read of `host`'s disk fails from `atMs` on (for the whole safety phase), and `host` crashes then, to restart
+ * 100 ms later.
+ */
 function unreadableDiskPlan(host: string, atMs: number, safetyMs: number): FaultPlan {
   return {
     version: 1,
@@ -94,11 +102,24 @@ function unreadableDiskPlan(host: string, atMs: number, safetyMs: number): Fault
 }
 
 describe("raft-kv-linearizable with a disk made unreadable by the fault plan", () => {
-  for (const [seed, servers] of [[1, 3], [2, 5]] as const) {
+  for (const [seed, servers] of [
+    [1, 3],
+    [2, 5],
+  ] as const) {
     it(`wipes and rejoins n2, and the history stays linearizable (seed ${seed}, ${servers} servers)`, async () => {
       const faults = unreadableDiskPlan("n2", 2_000, raftKvLinearizable.safetyMs);
       const result = await runScenario(raftKvLinearizable, { seed, faults, params: { servers } });
-      expect(result.violations, describeRun(raftKvLinearizable.name, seed, undefined, result, 400, ` --faults plan.json, plan: ${JSON.stringify(faults)}`)).toEqual([]);
+      expect(
+        result.violations,
+        describeRun(
+          raftKvLinearizable.name,
+          seed,
+          undefined,
+          result,
+          400,
+          ` --faults plan.json, plan: ${JSON.stringify(faults)}`,
+        ),
+      ).toEqual([]);
       expect(result.stats.workload["wiped-and-rejoined"]).toBe(1);
     });
   }

@@ -12,7 +12,11 @@ async function tracedRun(name: string, seed: number): Promise<{ result: RunResul
   const scenario = SCENARIOS.find((candidate) => candidate.name === name);
   if (scenario === undefined) throw new Error(`no scenario ${name}`);
   const lines: string[] = [];
-  const result = await runScenario(scenario, { seed, safetyMs: Math.min(scenario.safetyMs, 3000), trace: { sink: (line) => lines.push(line) } });
+  const result = await runScenario(scenario, {
+    seed,
+    safetyMs: Math.min(scenario.safetyMs, 3000),
+    trace: { sink: (line) => lines.push(line) },
+  });
   return { result, lines };
 }
 
@@ -24,7 +28,10 @@ describe("scenario determinism", () => {
         const second = await tracedRun(scenario.name, seed);
         const replay = `npx dst run ${scenario.name} --seed ${seed}`;
         const index = first.lines.findIndex((line, i) => line !== second.lines[i]);
-        expect(index, `first differing trace record at ${index}:\n  ${first.lines[index]}\n  ${second.lines[index]}\n${replay}`).toBe(-1);
+        expect(
+          index,
+          `first differing trace record at ${index}:\n  ${first.lines[index]}\n  ${second.lines[index]}\n${replay}`,
+        ).toBe(-1);
         expect(second.lines.length).toBe(first.lines.length);
         expect(second.result.fingerprint, replay).toBe(first.result.fingerprint);
       });

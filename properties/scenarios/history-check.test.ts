@@ -2,7 +2,9 @@
  * The shared final check of a client history (scenarios/harness/history-check.ts).
  *
  * Invariants, one sentence each:
- * - A history that is not linearizable is one safety violation whose fields name, by operation id, the failing key, its operations, the longest linearizable prefix in order, the blocked operations and the one that cannot be placed (with its invocation time).
+ * - A history that is not linearizable is one safety violation whose fields name, by operation id, the failing key, its
+ *   operations, the longest linearizable prefix in order, the blocked operations and the one that cannot be placed
+ *   (with its invocation time).
  * - Those fields reach the violation's trace record, after its invariant, kind and details, which they cannot override.
  * - A linearizable history is no violation; a search that runs out is a liveness violation.
  */
@@ -30,13 +32,36 @@ function brokenHistory(): HistoryRecorder<KeyValueInput, KeyValueOutput> {
 describe("checkHistoryLinearizable", () => {
   it("names the key, the prefix and the operation that cannot be placed, by operation id", () => {
     const world = new World({ seed: 1, trace: { keepRecords: true } });
-    checkHistoryLinearizable(contextOf(world), brokenHistory().history(), { system: "kv", model: keyValueModel, stepsMax: 10_000 });
-    expect(world.violations.map((violation) => [violation.invariant, violation.kind])).toEqual([["kv.linearizable", "safety"]]);
+    checkHistoryLinearizable(contextOf(world), brokenHistory().history(), {
+      system: "kv",
+      model: keyValueModel,
+      stepsMax: 10_000,
+    });
+    expect(world.violations.map((violation) => [violation.invariant, violation.kind])).toEqual([
+      ["kv.linearizable", "safety"],
+    ]);
     const fields = world.violations[0]?.fields;
-    expect(fields).toEqual({ key: "b", operation: 3, operationTime: 5.1234567, linearized: [1, 2], blocked: [3], operations: [1, 2, 3] });
+    expect(fields).toEqual({
+      key: "b",
+      operation: 3,
+      operationTime: 5.1234567,
+      linearized: [1, 2],
+      blocked: [3],
+      operations: [1, 2, 3],
+    });
     expect(world.violations[0]?.details).toMatch(/^not linearizable \(key-value, key "b"\)\n/);
     const record = world.trace.records?.find((candidate) => candidate.kind === "violation");
-    expect(Object.keys(record?.fields ?? {})).toEqual(["invariant", "kind", "details", "key", "operation", "operationTime", "linearized", "blocked", "operations"]);
+    expect(Object.keys(record?.fields ?? {})).toEqual([
+      "invariant",
+      "kind",
+      "details",
+      "key",
+      "operation",
+      "operationTime",
+      "linearized",
+      "blocked",
+      "operations",
+    ]);
     expect(record?.fields?.operation).toBe(3);
   });
 
@@ -44,16 +69,36 @@ describe("checkHistoryLinearizable", () => {
     const fine = new World({ seed: 1 });
     const recorder = new HistoryRecorder<KeyValueInput, KeyValueOutput>();
     recorder.ok(recorder.invoke("c1", { f: "put", key: "a", value: "x" }, 0), null, 1);
-    checkHistoryLinearizable(contextOf(fine), recorder.history(), { system: "kv", model: keyValueModel, stepsMax: 10_000 });
+    checkHistoryLinearizable(contextOf(fine), recorder.history(), {
+      system: "kv",
+      model: keyValueModel,
+      stepsMax: 10_000,
+    });
     expect(fine.violations).toEqual([]);
     const exhausted = new World({ seed: 1 });
-    checkHistoryLinearizable(contextOf(exhausted), brokenHistory().history(), { system: "kv", model: keyValueModel, stepsMax: 1 });
-    expect(exhausted.violations.map((violation) => [violation.invariant, violation.kind])).toEqual([["kv.linearizability-unknown", "liveness"]]);
+    checkHistoryLinearizable(contextOf(exhausted), brokenHistory().history(), {
+      system: "kv",
+      model: keyValueModel,
+      stepsMax: 1,
+    });
+    expect(exhausted.violations.map((violation) => [violation.invariant, violation.kind])).toEqual([
+      ["kv.linearizability-unknown", "liveness"],
+    ]);
   });
 
   it("a violation's fields cannot override its invariant, kind or details in the trace", () => {
     const world = new World({ seed: 1, trace: { keepRecords: true } });
-    world.violate({ invariant: "x.broken", kind: "safety", details: "what broke", fields: { invariant: "forged", extra: 1 } });
-    expect(world.trace.records?.[0]?.fields).toEqual({ invariant: "x.broken", kind: "safety", details: "what broke", extra: 1 });
+    world.violate({
+      invariant: "x.broken",
+      kind: "safety",
+      details: "what broke",
+      fields: { invariant: "forged", extra: 1 },
+    });
+    expect(world.trace.records?.[0]?.fields).toEqual({
+      invariant: "x.broken",
+      kind: "safety",
+      details: "what broke",
+      extra: 1,
+    });
   });
 });

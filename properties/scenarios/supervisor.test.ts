@@ -12,29 +12,36 @@ import { cappedSupervise } from "./_fixtures/capped-supervisor.ts";
 
 type Supervisor = (env: Env, failures: Record<string, number>, server: Supervised<number>) => Promise<void>;
 
-/** A server that fails to start 30 times, then runs and fails 10 times, then runs until the end; what the supervisor made of it. */
-async function supervised(superviseWith: Supervisor): Promise<{ starts: number[]; failures: Record<string, number>; servedAtMs: number | undefined }> {
+/**
+ * A server that fails to start 30 times, then runs and fails 10 times, then runs until the end; what the supervisor
+ * made of it.
+ */
+async function supervised(
+  superviseWith: Supervisor,
+): Promise<{ starts: number[]; failures: Record<string, number>; servedAtMs: number | undefined }> {
   const world = new World({ seed: 1 });
   const starts: number[] = [];
   const failures: Record<string, number> = {};
   let servedAtMs: number | undefined;
-  world.addHost("h", async (env) => {
-    await superviseWith(env, failures, {
-      start: async () => {
-        starts.push(env.clock.monotonic());
-        if (starts.length <= 30) throw new RangeError("disk not ready");
-        return starts.length;
-      },
-      run: async (attempt) => {
-        if (attempt <= 40) {
-          await env.clock.sleep(5);
-          return "crashed";
-        }
-        servedAtMs = env.clock.monotonic();
-        return undefined;
-      },
-    });
-  }).start();
+  world
+    .addHost("h", async (env) => {
+      await superviseWith(env, failures, {
+        start: async () => {
+          starts.push(env.clock.monotonic());
+          if (starts.length <= 30) throw new RangeError("disk not ready");
+          return starts.length;
+        },
+        run: async (attempt) => {
+          if (attempt <= 40) {
+            await env.clock.sleep(5);
+            return "crashed";
+          }
+          servedAtMs = env.clock.monotonic();
+          return undefined;
+        },
+      });
+    })
+    .start();
   await world.scheduler.run({ untilTime: 600_000 });
   return { starts, failures, servedAtMs };
 }

@@ -18,10 +18,15 @@ class TruncateWithoutZeroing extends ByteImage {
 /** Offsets around the 64 KiB chunk boundaries, and anywhere. */
 const position = fc.oneof(
   fc.nat({ max: 300 }),
-  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: -40, max: 40 })).map(([chunk, delta]) => Math.max(0, chunk * 65_536 + delta)),
+  fc
+    .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: -40, max: 40 }))
+    .map(([chunk, delta]) => Math.max(0, chunk * 65_536 + delta)),
   fc.nat({ max: 200_000 }),
 );
-const data = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 140_000 }).map((length) => new Uint8Array(length).fill((length % 251) + 1)));
+const data = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }),
+  fc.integer({ min: 0, max: 140_000 }).map((length) => new Uint8Array(length).fill((length % 251) + 1)),
+);
 const command = fc.oneof(
   fc.record({ kind: fc.constant("write" as const), position, data }),
   fc.record({ kind: fc.constant("truncate" as const), length: position }),
@@ -32,7 +37,11 @@ const command = fc.oneof(
 type Command = typeof command extends fc.Arbitrary<infer T> ? T : never;
 
 /** Runs `commands` on a fresh image and on the model; the first difference, or undefined. */
-function firstDifference(make: (initial: Uint8Array) => ByteImage, initial: Uint8Array, commands: readonly Command[]): string | undefined {
+function firstDifference(
+  make: (initial: Uint8Array) => ByteImage,
+  initial: Uint8Array,
+  commands: readonly Command[],
+): string | undefined {
   let image = make(initial);
   let model: Uint8Array = initial.slice();
   for (const [step, each] of commands.entries()) {
@@ -50,7 +59,8 @@ function firstDifference(make: (initial: Uint8Array) => ByteImage, initial: Uint
       model = each.data.slice();
     } else if (each.kind === "read") {
       const end = Math.min(model.length, each.position + each.length);
-      if (!equal(image.read(each.position, each.length), model.slice(Math.min(each.position, end), end))) return `read differs at step ${step}`;
+      if (!equal(image.read(each.position, each.length), model.slice(Math.min(each.position, end), end)))
+        return `read differs at step ${step}`;
     } else {
       image = image.clone();
     }
@@ -66,10 +76,18 @@ function resized(bytes: Uint8Array, length: number): Uint8Array {
 }
 
 function equal(left: Uint8Array, right: Uint8Array): boolean {
-  return left.length === right.length && Buffer.from(left.buffer, left.byteOffset, left.length).equals(Buffer.from(right.buffer, right.byteOffset, right.length));
+  return (
+    left.length === right.length &&
+    Buffer.from(left.buffer, left.byteOffset, left.length).equals(
+      Buffer.from(right.buffer, right.byteOffset, right.length),
+    )
+  );
 }
 
-const scenario = fc.record({ initial: fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.constant(new Uint8Array(70_000).fill(9))), commands: fc.array(command, { maxLength: 12 }) });
+const scenario = fc.record({
+  initial: fc.oneof(fc.uint8Array({ maxLength: 100 }), fc.constant(new Uint8Array(70_000).fill(9))),
+  commands: fc.array(command, { maxLength: 12 }),
+});
 
 describe("ByteImage", () => {
   it("sim.byte-image-model: every sequence of operations reads as a plain byte array", () => {
@@ -83,7 +101,11 @@ describe("ByteImage", () => {
 
   it("the property catches a truncation that leaves the cut-off bytes behind", () => {
     const outcome = fc.check(
-      fc.property(scenario, ({ initial, commands }) => firstDifference((bytes) => new TruncateWithoutZeroing(bytes), initial, commands) === undefined),
+      fc.property(
+        scenario,
+        ({ initial, commands }) =>
+          firstDifference((bytes) => new TruncateWithoutZeroing(bytes), initial, commands) === undefined,
+      ),
       { ...propertyParameters("sim.byte-image-model-catches-truncate-without-zeroing", 300), reporter: undefined },
     );
     expect(outcome.failed).toBe(true);

@@ -4,9 +4,13 @@
  * (_support/clock-model.ts), never against the HostClock's own anchors and rate.
  *
  * Invariants, one sentence each:
- * - Under any sequence of skews and drift changes, alone or together, env.clock's monotonic time is the integral of its rate, its wall time that plus every skew so far, and a sleep or timer of d local ms ends when the monotonic clock has moved d.
- * - The same holds on the swarm's clock episodes when they change drift apart from skews; with a skew at the same instant a clock that forgets to re-anchor at a drift change goes unseen.
- * - Whether a run's episodes change drift apart is drawn per seed and recorded in the swarm's mix; a run not apart gets the first swarm's plan, and the choice moves no event but clock-skews.
+ * - Under any sequence of skews and drift changes, alone or together, env.clock's monotonic time is the integral of its
+ *   rate, its wall time that plus every skew so far, and a sleep or timer of d local ms ends when the monotonic clock
+ *   has moved d.
+ * - The same holds on the swarm's clock episodes when they change drift apart from skews; with a skew at the same
+ *   instant a clock that forgets to re-anchor at a drift change goes unseen.
+ * - Whether a run's episodes change drift apart is drawn per seed and recorded in the swarm's mix; a run not apart gets
+ *   the first swarm's plan, and the choice moves no event but clock-skews.
  *
  * Each property runs on the shipping world and on broken clocks (_fixtures/kernel-clocks.ts),
  * which it must catch.
@@ -43,13 +47,23 @@ interface Readings {
 }
 
 /** Samples the clock between sleeps of `steps` local ms, and sets a timer at each sample. */
-function clockWatcher(world: World, steps: readonly number[], timers: readonly number[], readings: Readings): (env: Env) => Promise<void> {
+function clockWatcher(
+  world: World,
+  steps: readonly number[],
+  timers: readonly number[],
+  readings: Readings,
+): (env: Env) => Promise<void> {
   return async (env) => {
     await env.clock.sleep(0.5);
     for (const [index, step] of steps.entries()) {
       const start = world.now;
       readings.samples.push({ time: start, wall: env.clock.now(), monotonic: env.clock.monotonic() });
-      const timer = { what: `timer ${index}`, localMs: timers[index % timers.length] as number, start, end: undefined as number | undefined };
+      const timer = {
+        what: `timer ${index}`,
+        localMs: timers[index % timers.length] as number,
+        start,
+        end: undefined as number | undefined,
+      };
       readings.waits.push(timer);
       env.clock.setTimer(timer.localMs, () => void (timer.end = world.now));
       const sleep = { what: `sleep ${index}`, localMs: step, start, end: undefined as number | undefined };
@@ -64,17 +78,25 @@ function judge(host: string, model: ClockModel, readings: Readings): void {
   for (const sample of readings.samples) {
     if (model.atChange(sample.time)) continue;
     const at = `${host} at t=${sample.time}`;
-    invariant(Math.abs(sample.monotonic - model.monotonic(sample.time)) <= TOLERANCE_MS,
-      () => `${at}: monotonic read ${sample.monotonic}, the skews and drifts set make it ${model.monotonic(sample.time)}`);
-    invariant(Math.abs(sample.wall - model.wall(sample.time)) <= TOLERANCE_MS,
-      () => `${at}: wall read ${sample.wall}, the skews and drifts set make it ${model.wall(sample.time)}`);
+    invariant(
+      Math.abs(sample.monotonic - model.monotonic(sample.time)) <= TOLERANCE_MS,
+      () =>
+        `${at}: monotonic read ${sample.monotonic}, the skews and drifts set make it ${model.monotonic(sample.time)}`,
+    );
+    invariant(
+      Math.abs(sample.wall - model.wall(sample.time)) <= TOLERANCE_MS,
+      () => `${at}: wall read ${sample.wall}, the skews and drifts set make it ${model.wall(sample.time)}`,
+    );
   }
   for (const wait of readings.waits) {
     if (model.atChange(wait.start)) continue;
     const expected = model.trueTimeAt(model.monotonic(wait.start) + wait.localMs);
     if (expected > RUN_MS) continue;
-    invariant(wait.end !== undefined && Math.abs(wait.end - expected) <= TOLERANCE_MS,
-      () => `${host}: ${wait.what} of ${wait.localMs} local ms begun at t=${wait.start} ended at t=${wait.end}, the skews and drifts set end it at t=${expected}`);
+    invariant(
+      wait.end !== undefined && Math.abs(wait.end - expected) <= TOLERANCE_MS,
+      () =>
+        `${host}: ${wait.what} of ${wait.localMs} local ms begun at t=${wait.start} ended at t=${wait.end}, the skews and drifts set end it at t=${expected}`,
+    );
   }
 }
 
@@ -82,7 +104,14 @@ function clockChangesOf(plan: FaultPlan, host: string): ClockChange[] {
   return plan.faults.flatMap((event) => (event.kind === "clock-skew" && event.host === host ? [event] : []));
 }
 
-async function checkClocks(makeWorld: WorldFactory, seed: number, plan: FaultPlan, hosts: readonly string[], steps: readonly number[], timers: readonly number[]): Promise<void> {
+async function checkClocks(
+  makeWorld: WorldFactory,
+  seed: number,
+  plan: FaultPlan,
+  hosts: readonly string[],
+  steps: readonly number[],
+  timers: readonly number[],
+): Promise<void> {
   const world = makeWorld({ seed });
   const readings = new Map<string, Readings>();
   for (const host of hosts) {
@@ -105,30 +134,40 @@ interface ClockInput {
   timers: number[];
 }
 
-const clockChange = fc.record({
-  atMs: fc.integer({ min: 1, max: 400 }),
-  offsetMs: fc.integer({ min: -5000, max: 5000 }),
-  drift: fc.double({ min: -0.2, max: 0.2, noNaN: true, noDefaultInfinity: true }),
-  shape: fc.constantFrom("skew" as const, "drift" as const, "both" as const),
-}).map(({ atMs, offsetMs, drift, shape }) => ({
-  atMs,
-  ...(shape === "drift" ? {} : { offsetMs }),
-  ...(shape === "skew" ? {} : { drift }),
-}));
+const clockChange = fc
+  .record({
+    atMs: fc.integer({ min: 1, max: 400 }),
+    offsetMs: fc.integer({ min: -5000, max: 5000 }),
+    drift: fc.double({ min: -0.2, max: 0.2, noNaN: true, noDefaultInfinity: true }),
+    shape: fc.constantFrom("skew" as const, "drift" as const, "both" as const),
+  })
+  .map(({ atMs, offsetMs, drift, shape }) => ({
+    atMs,
+    ...(shape === "drift" ? {} : { offsetMs }),
+    ...(shape === "skew" ? {} : { drift }),
+  }));
 
 const clockInput: fc.Arbitrary<ClockInput> = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
   changes: fc.array(clockChange, { minLength: 1, maxLength: 6 }),
   steps: fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 15 }),
-  timers: fc.array(fc.oneof(fc.integer({ min: 0, max: 200 }), fc.double({ min: 0, max: 200, noNaN: true })), { minLength: 1, maxLength: 5 }),
+  timers: fc.array(fc.oneof(fc.integer({ min: 0, max: 200 }), fc.double({ min: 0, max: 200, noNaN: true })), {
+    minLength: 1,
+    maxLength: 5,
+  }),
 });
 
 function planOf(changes: ClockInput["changes"]): FaultPlan {
-  return { version: FAULT_PLAN_VERSION, faults: changes.map((change): FaultEvent => ({ kind: "clock-skew", host: "a", ...change })) };
+  return {
+    version: FAULT_PLAN_VERSION,
+    faults: changes.map((change): FaultEvent => ({ kind: "clock-skew", host: "a", ...change })),
+  };
 }
 
 function clockProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[ClockInput]> {
-  return fc.asyncProperty(clockInput, (input) => checkClocks(makeWorld, input.seed, planOf(input.changes), ["a"], input.steps, input.timers));
+  return fc.asyncProperty(clockInput, (input) =>
+    checkClocks(makeWorld, input.seed, planOf(input.changes), ["a"], input.steps, input.timers),
+  );
 }
 
 describe("sim.clock.model: env.clock follows the skews and drifts the test set", () => {
@@ -163,9 +202,17 @@ const swarmClockInput: fc.Arbitrary<SwarmClockInput> = fc.record({
   steps: fc.array(fc.integer({ min: 5, max: 80 }), { minLength: 5, maxLength: 20 }),
 });
 
-function swarmClockProperty(makeWorld: WorldFactory, clockDriftApart: boolean | undefined): fc.IAsyncProperty<[SwarmClockInput]> {
+function swarmClockProperty(
+  makeWorld: WorldFactory,
+  clockDriftApart: boolean | undefined,
+): fc.IAsyncProperty<[SwarmClockInput]> {
   return fc.asyncProperty(swarmClockInput, (input) => {
-    const plan = swarmPlan(new Random(`swarm-clock-${input.seed}`), { hosts: SWARM_HOSTS, durationMs: 800, kinds: ["clock-skew"], clockDriftApart });
+    const plan = swarmPlan(new Random(`swarm-clock-${input.seed}`), {
+      hosts: SWARM_HOSTS,
+      durationMs: 800,
+      kinds: ["clock-skew"],
+      clockDriftApart,
+    });
     return checkClocks(makeWorld, input.seed, plan, SWARM_HOSTS, input.steps, [7, 33.3, 120]);
   });
 }

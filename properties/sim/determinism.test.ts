@@ -2,7 +2,8 @@
  * Determinism properties (DESIGN.md, "Determinism contract"; src/sim/trace.ts).
  *
  * Invariants, one sentence each:
- * - For any seed and any fault plan, a workload of hosts doing streams, datagrams, timers and random draws gives the same fingerprint and the same trace records in two runs.
+ * - For any seed and any fault plan, a workload of hosts doing streams, datagrams, timers and random draws gives the
+ *   same fingerprint and the same trace records in two runs.
  * - Different seeds give different schedules: the fingerprints of 20 distinct seeds are pairwise distinct.
  *
  * Each property is a function of the world factory and runs both on the shipping world and
@@ -65,7 +66,9 @@ async function send(env: Env, peer: string): Promise<void> {
 /** Each step is chosen by the host's random stream: every draw shows up in the trace. */
 async function workload(env: Env, steps: number): Promise<void> {
   const peers = HOSTS.filter((host) => host !== env.host);
-  env.net.onDatagram(DATAGRAM_PORT, (datagram) => env.trace("datagram", { from: datagram.from, bytes: datagram.payload.length, at: env.clock.monotonic() }));
+  env.net.onDatagram(DATAGRAM_PORT, (datagram) =>
+    env.trace("datagram", { from: datagram.from, bytes: datagram.payload.length, at: env.clock.monotonic() }),
+  );
   void serve(env);
   for (let step = 0; step < steps; step++) {
     switch (env.random.int(0, 4)) {
@@ -105,7 +108,12 @@ interface RunOutcome {
   records: string[];
 }
 
-async function runOnce(makeWorld: WorldFactory, seed: number, plan: FaultPlan, options: { keepRecords: boolean; untilMs: number; steps: number }): Promise<RunOutcome> {
+async function runOnce(
+  makeWorld: WorldFactory,
+  seed: number,
+  plan: FaultPlan,
+  options: { keepRecords: boolean; untilMs: number; steps: number },
+): Promise<RunOutcome> {
   const world = makeWorld({ seed, trace: { keepRecords: options.keepRecords } });
   for (const name of HOSTS) world.addHost(name, (env) => workload(env, options.steps)).start();
   const applier = applyPlan(world, plan);
@@ -126,8 +134,15 @@ async function checkSameRun(makeWorld: WorldFactory, input: DeterminismInput): P
     first.records.map((text) => JSON.parse(text)),
     second.records.map((text) => JSON.parse(text)),
   );
-  invariant(difference === undefined, () => `seed ${input.seed}: the runs differ at record ${difference?.index}: ${difference?.left} vs ${difference?.right}`);
-  invariant(first.fingerprint === second.fingerprint, () => `seed ${input.seed}: same records but fingerprints ${first.fingerprint} and ${second.fingerprint}`);
+  invariant(
+    difference === undefined,
+    () =>
+      `seed ${input.seed}: the runs differ at record ${difference?.index}: ${difference?.left} vs ${difference?.right}`,
+  );
+  invariant(
+    first.fingerprint === second.fingerprint,
+    () => `seed ${input.seed}: same records but fingerprints ${first.fingerprint} and ${second.fingerprint}`,
+  );
 }
 
 function sameRunProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[DeterminismInput]> {
@@ -137,7 +152,10 @@ function sameRunProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[Determinis
 const DISTINCT_SEEDS = 20;
 
 const distinctSeedsArbitrary = fc.record({
-  seeds: fc.uniqueArray(fc.integer({ min: 0, max: 0x7fffffff }), { minLength: DISTINCT_SEEDS, maxLength: DISTINCT_SEEDS }),
+  seeds: fc.uniqueArray(fc.integer({ min: 0, max: 0x7fffffff }), {
+    minLength: DISTINCT_SEEDS,
+    maxLength: DISTINCT_SEEDS,
+  }),
   plan: planArbitrary,
 });
 

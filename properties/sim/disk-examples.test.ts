@@ -1,4 +1,5 @@
-// Worked examples of the simulated disk's contract, one situation each: the durability cases DESIGN.md names, error codes, space accounting, limits, latency, traces, and the per-host disk system.
+// Worked examples of the simulated disk's contract, one situation each: the durability cases DESIGN.md names, error
+// codes, space accounting, limits, latency, traces, and the per-host disk system.
 import { describe, expect, it } from "vitest";
 import type { DiskError, FileHandle } from "../../src/sim/env.ts";
 import { Random } from "../../src/sim/random.ts";
@@ -101,7 +102,9 @@ describe("durability by identity", () => {
       seen.add(content.length);
     }
     expect(seen.size, "several cut points were chosen").toBeGreaterThan(2);
-    expect(sectorCutLengths({ kind: "write", position: 100, data: new Uint8Array(2000) })).toEqual([412, 924, 1436, 1948]);
+    expect(sectorCutLengths({ kind: "write", position: 100, data: new Uint8Array(2000) })).toEqual([
+      412, 924, 1436, 1948,
+    ]);
   });
 });
 
@@ -118,7 +121,11 @@ describe("errors are DiskErrors with POSIX codes", () => {
       ["ENOENT", "read a missing file", () => rig.view.readFile("/missing")],
       ["ENOENT", "open without create", () => rig.view.open("/missing")],
       ["ENOENT", "create under a missing directory", () => rig.view.open("/nowhere/file", { create: true })],
-      ["EEXIST", "exclusive create of an existing file", () => rig.view.open("/file", { create: true, exclusive: true })],
+      [
+        "EEXIST",
+        "exclusive create of an existing file",
+        () => rig.view.open("/file", { create: true, exclusive: true }),
+      ],
       ["EEXIST", "mkdir over a file", () => rig.view.mkdir("/file")],
       ["ENOTDIR", "a path through a file", () => rig.view.stat("/file/below")],
       ["ENOTDIR", "list a file", () => rig.view.list("/file")],
@@ -201,7 +208,8 @@ describe("limits", () => {
 
   it("the durability model forgets files that can no longer come back", async () => {
     const rig = new DiskRig({ factory: (options: SimDiskOptions) => new InspectableDisk(options) });
-    for (let index = 0; index < 300; index++) await rig.must((disk) => disk.writeFileAtomic("/state", patternBytes(16, index)));
+    for (let index = 0; index < 300; index++)
+      await rig.must((disk) => disk.writeFileAtomic("/state", patternBytes(16, index)));
     expect((rig.disk as InspectableDisk).modelNodeCount).toBeLessThan(100);
     rig.restart(true);
     expect(filesOf(rig.disk.liveSnapshot())).toEqual([["/state", [...patternBytes(16, 299)]]]);

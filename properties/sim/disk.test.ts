@@ -1,5 +1,8 @@
-// Durability: after any sequence of disk operations and a crash at any point, the disk holds exactly the reference model's durable state (every synced byte whose directory entries were synced, nothing beyond), or with torn writes each file lies between its durable and its live content as a sector-cut prefix of its pending writes.
-// Faults: an injected fault surfaces as its promised DiskError (EIO, ENOSPC) and changes no stored data; a corrupted read changes only the returned copy; a lost write reports success and stores nothing.
+// Durability: after any sequence of disk operations and a crash at any point, the disk holds exactly the reference
+// model's durable state (every synced byte whose directory entries were synced, nothing beyond), or with torn writes
+// each file lies between its durable and its live content as a sector-cut prefix of its pending writes.
+// Faults: an injected fault surfaces as its promised DiskError (EIO, ENOSPC) and changes no stored data; a corrupted
+// read changes only the returned copy; a lost write reports success and stores nothing.
 // Determinism: the same seed and the same operations give the same outcomes, the same trace and the same final disk.
 // Lifetime: no operation of a dead incarnation (issued before or after its death) ever settles or takes effect.
 import fc from "fast-check";
@@ -10,7 +13,14 @@ import { bytesEqual } from "../../src/sim/disk/disk-snapshot.ts";
 import type { DiskSnapshot } from "../../src/sim/disk/disk-snapshot.ts";
 import type { DiskFaults } from "../../src/sim/disk/disk-faults.ts";
 import { brokenDisks } from "./_fixtures/broken-disks.ts";
-import { diskWorkload, emptySlots, MAXIMUM_WORKLOAD_COMMANDS, runCommand, runOnDisk, startCommand } from "./_fixtures/disk-commands.ts";
+import {
+  diskWorkload,
+  emptySlots,
+  MAXIMUM_WORKLOAD_COMMANDS,
+  runCommand,
+  runOnDisk,
+  startCommand,
+} from "./_fixtures/disk-commands.ts";
 import type { Slots } from "./_fixtures/disk-commands.ts";
 import { ReferenceDisk } from "./_fixtures/disk-reference-model.ts";
 import type { ReferenceRecovery } from "./_fixtures/disk-reference-model.ts";
@@ -29,7 +39,10 @@ const durabilityCase = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
   commands: diskWorkload,
   /** Where the crash happens: mostly after the last command, else after any prefix. */
-  crashAt: fc.oneof({ arbitrary: fc.constant(Number.MAX_SAFE_INTEGER), weight: 2 }, { arbitrary: fc.nat({ max: MAXIMUM_WORKLOAD_COMMANDS }), weight: 1 }),
+  crashAt: fc.oneof(
+    { arbitrary: fc.constant(Number.MAX_SAFE_INTEGER), weight: 2 },
+    { arbitrary: fc.nat({ max: MAXIMUM_WORKLOAD_COMMANDS }), weight: 1 },
+  ),
   crashInFlight: fc.boolean(),
   tornWrites: fc.boolean(),
 });
@@ -55,7 +68,11 @@ function noteCoverage(model: ReferenceDisk, recovered: DiskSnapshot): void {
 }
 
 async function durabilityHolds(factory: DiskFactory, testCase: DurabilityCase): Promise<void> {
-  const rig = new DiskRig({ seed: `durability-${testCase.seed}`, factory, faults: { tornWriteProbability: testCase.tornWrites ? 1 : 0 } });
+  const rig = new DiskRig({
+    seed: `durability-${testCase.seed}`,
+    factory,
+    faults: { tornWriteProbability: testCase.tornWrites ? 1 : 0 },
+  });
   const model = new ReferenceDisk();
   const slots = emptySlots();
   const crashAt = Math.min(testCase.crashAt, testCase.commands.length);
@@ -84,7 +101,10 @@ function expectRecovered(actual: DiskSnapshot, expected: ReferenceRecovery): voi
   expect([...actual.files.keys()].sort()).toEqual([...expected.files.keys()].sort());
   for (const [path, content] of actual.files) {
     const allowed = expected.files.get(path) ?? [];
-    expect(allowed.some((variant) => bytesEqual(variant, content)), `${path}: ${content.length} bytes that the model does not allow`).toBe(true);
+    expect(
+      allowed.some((variant) => bytesEqual(variant, content)),
+      `${path}: ${content.length} bytes that the model does not allow`,
+    ).toBe(true);
   }
 }
 
@@ -95,7 +115,9 @@ describe("disk durability", () => {
       propertyParameters("disk durability", NUM_RUNS),
     );
     expect(durabilityCoverage.syncedBytesSurvived, "runs where synced bytes survived").toBeGreaterThan(NUM_RUNS / 4);
-    expect(durabilityCoverage.volatileEntryLost, "runs where a volatile directory entry was lost").toBeGreaterThan(NUM_RUNS / 10);
+    expect(durabilityCoverage.volatileEntryLost, "runs where a volatile directory entry was lost").toBeGreaterThan(
+      NUM_RUNS / 10,
+    );
     expect(durabilityCoverage.volatileDataLost, "files whose unsynced data was lost").toBeGreaterThan(NUM_RUNS / 10);
     expect(durabilityCoverage.tornPrefixKept, "files that kept a strict torn prefix").toBeGreaterThan(0);
   });
@@ -141,7 +163,8 @@ async function faultsSurfaceAsPromised(factory: DiskFactory, testCase: FaultCase
   rig.disk.setFaults(testCase.faults satisfies Partial<DiskFaults>);
   for (const command of testCase.commands) await checkFaultCommand(rig, handle, testCase.faults, command);
   if (factory !== shippingDisk) return;
-  for (const [kind, count] of Object.entries(rig.disk.stats().injectedFaults)) injectedOverRuns[kind] = (injectedOverRuns[kind] ?? 0) + count;
+  for (const [kind, count] of Object.entries(rig.disk.stats().injectedFaults))
+    injectedOverRuns[kind] = (injectedOverRuns[kind] ?? 0) + count;
 }
 
 describe("disk faults", () => {
@@ -171,9 +194,16 @@ describe("disk faults", () => {
 
 const determinismCase = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
-  faults: fc.record({ writeErrorProbability: probability, syncErrorProbability: probability, lostWriteProbability: probability, tornWriteProbability: probability }),
+  faults: fc.record({
+    writeErrorProbability: probability,
+    syncErrorProbability: probability,
+    lostWriteProbability: probability,
+    tornWriteProbability: probability,
+  }),
   /** A workload cut into rounds of `roundSize` commands, each round issued concurrently. */
-  rounds: fc.record({ workload: diskWorkload, roundSize: fc.integer({ min: 1, max: 4 }) }).map(({ workload, roundSize }) => chunks(workload, roundSize)),
+  rounds: fc
+    .record({ workload: diskWorkload, roundSize: fc.integer({ min: 1, max: 4 }) })
+    .map(({ workload, roundSize }) => chunks(workload, roundSize)),
   crashAfterRound: fc.nat({ max: 16 }),
 });
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -184,13 +214,19 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 type DeterminismCase = typeof determinismCase extends fc.Arbitrary<infer T> ? T : never;
 
-/** Runs each round's commands concurrently (so latency decides their order), crashing once; returns everything observable. */
+/**
+ * Runs each round's commands concurrently (so latency decides their order), crashing once; returns everything
+ * observable.
+ */
 async function observe(factory: DiskFactory, testCase: DeterminismCase): Promise<unknown> {
   const rig = new DiskRig({ seed: `determinism-${testCase.seed}`, factory, faults: testCase.faults });
   let slots = emptySlots();
   const outcomes: string[] = [];
   for (const [index, round] of testCase.rounds.entries()) {
-    const started = round.map((command) => ({ command, outcome: trackOptional(startCommand(rig.view, slots, command)) }));
+    const started = round.map((command) => ({
+      command,
+      outcome: trackOptional(startCommand(rig.view, slots, command)),
+    }));
     await rig.scheduler.run();
     for (const { command, outcome } of started) {
       outcomes.push(`${command.kind}:${outcome === undefined ? "skip" : outcomeCode(outcome())}`);
@@ -202,7 +238,14 @@ async function observe(factory: DiskFactory, testCase: DeterminismCase): Promise
     }
   }
   const snapshot = rig.disk.liveSnapshot();
-  return { outcomes, traces: rig.traces, files: filesOf(snapshot), directories: directoriesOf(snapshot), stats: rig.disk.stats(), time: rig.scheduler.now };
+  return {
+    outcomes,
+    traces: rig.traces,
+    files: filesOf(snapshot),
+    directories: directoriesOf(snapshot),
+    stats: rig.disk.stats(),
+    time: rig.scheduler.now,
+  };
 }
 
 function trackOptional(promise: Promise<unknown> | undefined): (() => Outcome<unknown>) | undefined {
@@ -254,7 +297,8 @@ async function deadIncarnationNeverSettles(factory: DiskFactory, testCase: Lifet
   for (const command of testCase.setup) await runOnDisk(rig, slots, command);
   // The file every in-flight operation may target: one open handle, so that handle operations are exercised.
   const anchor = await rig.run((disk) => disk.open("/anchor", { create: true }));
-  if (anchor.settled && anchor.ok) slots.handles = slots.handles.map((handle) => handle ?? (anchor.value as FileHandle));
+  if (anchor.settled && anchor.ok)
+    slots.handles = slots.handles.map((handle) => handle ?? (anchor.value as FileHandle));
   const liveBefore = rig.disk.liveSnapshot();
   const durableBefore = rig.disk.durableSnapshot();
   const operationsBefore = rig.disk.stats().operations;
@@ -266,7 +310,8 @@ async function deadIncarnationNeverSettles(factory: DiskFactory, testCase: Lifet
   for (const command of testCase.afterDeath) pending.push(trackOptional(startCommand(deadView, slots, command)));
   await rig.scheduler.run();
 
-  for (const outcome of pending) expect(outcome?.().settled ?? false, "an operation of a dead incarnation settled").toBe(false);
+  for (const outcome of pending)
+    expect(outcome?.().settled ?? false, "an operation of a dead incarnation settled").toBe(false);
   expect(rig.disk.stats().operations).toBe(operationsBefore);
   const expected = testCase.crash ? durableBefore : liveBefore;
   expect(filesOf(rig.disk.liveSnapshot())).toEqual(filesOf(expected));
@@ -287,7 +332,9 @@ describe("disk lifetime", () => {
 
   it("fails on the broken variant unowned-completions", async () => {
     const details = await fc.check(
-      fc.asyncProperty(lifetimeCase, (testCase) => deadIncarnationNeverSettles(brokenDisks["unowned-completions"], testCase)),
+      fc.asyncProperty(lifetimeCase, (testCase) =>
+        deadIncarnationNeverSettles(brokenDisks["unowned-completions"], testCase),
+      ),
       propertyParameters("disk lifetime broken unowned-completions", BROKEN_NUM_RUNS, { endOnFailure: true }),
     );
     expect(details.failed).toBe(true);

@@ -24,12 +24,25 @@ describe("down windows", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 5_000 }), (seed, recoveryMs) => {
         const durationMs = 10_000;
-        const plan = swarmPlan(new Random(seed), { hosts: HOSTS, durationMs, downAtOnceMax: 1, downKinds: DOWN_KINDS, recoveryMs });
+        const plan = swarmPlan(new Random(seed), {
+          hosts: HOSTS,
+          durationMs,
+          downAtOnceMax: 1,
+          downKinds: DOWN_KINDS,
+          recoveryMs,
+        });
         const windows = downWindows(plan, { kinds: DOWN_KINDS, recoveryMs, untilMs: durationMs });
-        expect(windows.length).toBe(plan.faults.filter((event) => event.kind === "crash" || event.kind === "isolate" || event.kind === "pause").length);
+        expect(windows.length).toBe(
+          plan.faults.filter((event) => event.kind === "crash" || event.kind === "isolate" || event.kind === "pause")
+            .length,
+        );
         for (const [index, first] of windows.entries()) {
           for (const second of windows.slice(index + 1)) {
-            if (first.host !== second.host) expect(first.endMs < second.startMs || second.endMs < first.startMs, JSON.stringify({ first, second })).toBe(true);
+            if (first.host !== second.host)
+              expect(
+                first.endMs < second.startMs || second.endMs < first.startMs,
+                JSON.stringify({ first, second }),
+              ).toBe(true);
           }
         }
       }),

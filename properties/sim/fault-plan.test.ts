@@ -2,11 +2,14 @@
  * Fault plan properties (src/sim/faults/plan.ts, swarm.ts, arbitrary.ts).
  *
  * Invariants, one sentence each:
- * - A plan from the swarm generator or from faultPlanArbitrary round-trips through JSON: parsePlan(JSON.parse(JSON.stringify(plan))) equals the plan.
- * - parsePlan rejects every malformed plan (unknown kind, bad number, missing field, unknown host when hosts are given) with a FaultPlanError, never another error and never silently.
+ * - A plan from the swarm generator or from faultPlanArbitrary round-trips through JSON:
+ *   parsePlan(JSON.parse(JSON.stringify(plan))) equals the plan.
+ * - parsePlan rejects every malformed plan (unknown kind, bad number, missing field, unknown host when hosts are given)
+ *   with a FaultPlanError, never another error and never silently.
  * - fast-check shrinks a plan that fails whenever it crashes host "b" to exactly one crash/restart pair of "b".
  * - The swarm generator is a function of its seed and options only.
- * - The swarm generator never has more than a minority of hosts crashed at once, restarts every host it crashes, and puts disk faults on a minority of hosts only.
+ * - The swarm generator never has more than a minority of hosts crashed at once, restarts every host it crashes, and
+ *   puts disk faults on a minority of hosts only.
  *
  * Each property is a function of the parser, generator or arbitrary, and runs both on the
  * shipping one and on deliberately broken ones (_fixtures/kernel-fault-plans.ts), which it must catch.
@@ -15,7 +18,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { propertyParameters } from "../_support/fast-check.ts";
 import { faultPlanArbitrary } from "../../src/sim/faults/arbitrary.ts";
-import { FAULT_PLAN_VERSION, FaultPlanError, parsePlan, type FaultEvent, type FaultPlan } from "../../src/sim/faults/plan.ts";
+import {
+  FAULT_PLAN_VERSION,
+  FaultPlanError,
+  parsePlan,
+  type FaultEvent,
+  type FaultPlan,
+} from "../../src/sim/faults/plan.ts";
 import { SWARM_KINDS, swarmPlan, type SwarmKind, type SwarmOptions } from "../../src/sim/faults/swarm.ts";
 import { Random } from "../../src/sim/random.ts";
 import {
@@ -51,7 +60,12 @@ function swarmInputArbitrary(hostsMin: number): fc.Arbitrary<SwarmInput> {
 }
 
 function swarmOptionsOf(input: SwarmInput): SwarmOptions {
-  return { hosts: input.hosts, durationMs: input.durationMs, kinds: input.kinds, clockDriftApart: input.clockDriftApart };
+  return {
+    hosts: input.hosts,
+    durationMs: input.durationMs,
+    kinds: input.kinds,
+    clockDriftApart: input.clockDriftApart,
+  };
 }
 
 function swarmOf(generate: SwarmGenerator, input: SwarmInput): FaultPlan {
@@ -67,10 +81,16 @@ interface PlanWithHosts {
 }
 
 // Two hosts at least: a single host is the subject of its own test below (a simulator bug).
-const swarmPlans: fc.Arbitrary<PlanWithHosts> = swarmInputArbitrary(2).map((input) => ({ plan: swarmOf(swarmPlan, input), hosts: input.hosts }));
+const swarmPlans: fc.Arbitrary<PlanWithHosts> = swarmInputArbitrary(2).map((input) => ({
+  plan: swarmOf(swarmPlan, input),
+  hosts: input.hosts,
+}));
 
 const arbitraryPlans: fc.Arbitrary<PlanWithHosts> = fc
-  .record({ hosts: fc.shuffledSubarray([...HOST_NAMES], { minLength: 1 }), durationMs: fc.integer({ min: 1, max: 10_000 }) })
+  .record({
+    hosts: fc.shuffledSubarray([...HOST_NAMES], { minLength: 1 }),
+    durationMs: fc.integer({ min: 1, max: 10_000 }),
+  })
   .chain(({ hosts, durationMs }) => faultPlanArbitrary({ hosts, durationMs }).map((plan) => ({ plan, hosts })));
 
 function roundTripProperty(parse: PlanParser, plans: fc.Arbitrary<PlanWithHosts>): fc.IProperty<[PlanWithHosts]> {
@@ -118,56 +138,163 @@ const MALFORMED: readonly MalformedCase[] = [
   { label: "atMs Infinity", value: planOf({ atMs: Number.POSITIVE_INFINITY, kind: "heal" }) },
   { label: "a partition with one group", value: planOf({ atMs: 0, kind: "partition", groups: [["a", "b"]] }) },
   { label: "a partition without groups", value: planOf({ atMs: 0, kind: "partition" }) },
-  { label: "a partition group that is not an array", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], "b"] }) },
-  { label: "a partition host that is not a string", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], [7]] }) },
+  {
+    label: "a partition group that is not an array",
+    value: planOf({ atMs: 0, kind: "partition", groups: [["a"], "b"] }),
+  },
+  {
+    label: "a partition host that is not a string",
+    value: planOf({ atMs: 0, kind: "partition", groups: [["a"], [7]] }),
+  },
   { label: "a partition host that is empty", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], [""]] }) },
-  { label: "oneWay as a string", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], ["b"]], oneWay: "true" }) },
+  {
+    label: "oneWay as a string",
+    value: planOf({ atMs: 0, kind: "partition", groups: [["a"], ["b"]], oneWay: "true" }),
+  },
   { label: "an isolate without host", value: planOf({ atMs: 0, kind: "isolate" }) },
   { label: "an isolate from an empty list", value: planOf({ atMs: 0, kind: "isolate", host: "a", from: [] }) },
-  { label: "an isolate with outbound as a string", value: planOf({ atMs: 0, kind: "isolate", host: "a", outbound: "yes" }) },
-  { label: "an isolate with a negative duration", value: planOf({ atMs: 0, kind: "isolate", host: "a", durationMs: -1 }) },
-  { label: "an isolate of a host waiting for the next holder", value: planOf({ atMs: 0, kind: "isolate", host: "a", next: { withinMs: 5, delayMs: 0 } }) },
-  { label: "a next holder without withinMs", value: planOf({ atMs: 0, kind: "isolate", host: "@leader", next: { delayMs: 0 } }) },
-  { label: "a next holder with a fractional nth", value: planOf({ atMs: 0, kind: "pause", host: "@leader", durationMs: 5, next: { withinMs: 5, delayMs: 0, nth: 1.5 } }) },
-  { label: "a next holder with an unknown field", value: planOf({ atMs: 0, kind: "pause", host: "@leader", durationMs: 5, next: { withinMs: 5, delayMs: 0, after: 1 } }) },
+  {
+    label: "an isolate with outbound as a string",
+    value: planOf({ atMs: 0, kind: "isolate", host: "a", outbound: "yes" }),
+  },
+  {
+    label: "an isolate with a negative duration",
+    value: planOf({ atMs: 0, kind: "isolate", host: "a", durationMs: -1 }),
+  },
+  {
+    label: "an isolate of a host waiting for the next holder",
+    value: planOf({ atMs: 0, kind: "isolate", host: "a", next: { withinMs: 5, delayMs: 0 } }),
+  },
+  {
+    label: "a next holder without withinMs",
+    value: planOf({ atMs: 0, kind: "isolate", host: "@leader", next: { delayMs: 0 } }),
+  },
+  {
+    label: "a next holder with a fractional nth",
+    value: planOf({
+      atMs: 0,
+      kind: "pause",
+      host: "@leader",
+      durationMs: 5,
+      next: { withinMs: 5, delayMs: 0, nth: 1.5 },
+    }),
+  },
+  {
+    label: "a next holder with an unknown field",
+    value: planOf({
+      atMs: 0,
+      kind: "pause",
+      host: "@leader",
+      durationMs: 5,
+      next: { withinMs: 5, delayMs: 0, after: 1 },
+    }),
+  },
   { label: "a crash of a role without duration", value: planOf({ atMs: 0, kind: "crash", host: "@leader" }) },
   { label: "a crash with a numeric host", value: planOf({ atMs: 0, kind: "crash", host: 1 }) },
   { label: "a restart with an empty host", value: planOf({ atMs: 0, kind: "restart", host: "" }) },
   { label: "a clog without to", value: planOf({ atMs: 0, kind: "clog", from: "a", durationMs: 5 }) },
-  { label: "a clog with a negative duration", value: planOf({ atMs: 0, kind: "clog", from: "a", to: "b", durationMs: -5 }) },
+  {
+    label: "a clog with a negative duration",
+    value: planOf({ atMs: 0, kind: "clog", from: "a", to: "b", durationMs: -5 }),
+  },
   { label: "a pause without duration", value: planOf({ atMs: 0, kind: "pause", host: "a" }) },
   { label: "a pause with duration NaN", value: planOf({ atMs: 0, kind: "pause", host: "a", durationMs: Number.NaN }) },
   { label: "a clock skew with neither offset nor drift", value: planOf({ atMs: 0, kind: "clock-skew", host: "a" }) },
-  { label: "a clock skew with drift 0.5", value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: 0.5 }) },
-  { label: "a clock skew with drift -0.6", value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: -0.6 }) },
+  {
+    label: "a clock skew with drift 0.5",
+    value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: 0.5 }),
+  },
+  {
+    label: "a clock skew with drift -0.6",
+    value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 0, drift: -0.6 }),
+  },
   { label: "a loss probability above 1", value: planOf({ atMs: 0, kind: "link-quality", lossProbability: 1.5 }) },
-  { label: "a negative duplicate probability", value: planOf({ atMs: 0, kind: "link-quality", duplicateProbability: -0.1 }) },
-  { label: "a reorder probability as a string", value: planOf({ atMs: 0, kind: "link-quality", reorderProbability: "0.1" }) },
+  {
+    label: "a negative duplicate probability",
+    value: planOf({ atMs: 0, kind: "link-quality", duplicateProbability: -0.1 }),
+  },
+  {
+    label: "a reorder probability as a string",
+    value: planOf({ atMs: 0, kind: "link-quality", reorderProbability: "0.1" }),
+  },
   { label: "a negative mean latency", value: planOf({ atMs: 0, kind: "link-quality", latencyMsMean: -1 }) },
   { label: "a mean latency above a minute", value: planOf({ atMs: 0, kind: "link-quality", latencyMsMean: 70_000 }) },
   { label: "disk faults without rates", value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5 }) },
-  { label: "disk fault rates with an unknown field", value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { eioProbability: 0.1 } }) },
-  { label: "a disk error probability of 2", value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { readErrorProbability: 2 } }) },
-  { label: "tornWrites as a string", value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { tornWrites: "yes" } }) },
-  { label: "a negative capacity", value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { capacityBytes: -1 } }) },
+  {
+    label: "disk fault rates with an unknown field",
+    value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { eioProbability: 0.1 } }),
+  },
+  {
+    label: "a disk error probability of 2",
+    value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { readErrorProbability: 2 } }),
+  },
+  {
+    label: "tornWrites as a string",
+    value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { tornWrites: "yes" } }),
+  },
+  {
+    label: "a negative capacity",
+    value: planOf({ atMs: 0, kind: "disk-faults", host: "a", durationMs: 5, rates: { capacityBytes: -1 } }),
+  },
   { label: "disk faults without duration", value: planOf({ atMs: 0, kind: "disk-faults", host: "a", rates: {} }) },
   { label: "a crash of an unknown host", value: planOf({ atMs: 0, kind: "crash", host: "z" }), hosts: HOSTS_GIVEN },
   { label: "a restart of an unknown host", value: planOf({ atMs: 0, kind: "restart", host: "z" }), hosts: HOSTS_GIVEN },
-  { label: "an isolate of an unknown host", value: planOf({ atMs: 0, kind: "isolate", host: "z" }), hosts: HOSTS_GIVEN },
-  { label: "a pause of an unknown host", value: planOf({ atMs: 0, kind: "pause", host: "z", durationMs: 1 }), hosts: HOSTS_GIVEN },
-  { label: "a skew of an unknown host", value: planOf({ atMs: 0, kind: "clock-skew", host: "z", offsetMs: 1 }), hosts: HOSTS_GIVEN },
-  { label: "a clog from an unknown host", value: planOf({ atMs: 0, kind: "clog", from: "z", to: "a", durationMs: 1 }), hosts: HOSTS_GIVEN },
-  { label: "a clog to an unknown host", value: planOf({ atMs: 0, kind: "clog", from: "a", to: "z", durationMs: 1 }), hosts: HOSTS_GIVEN },
-  { label: "a partition with an unknown host", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], ["z"]] }), hosts: HOSTS_GIVEN },
-  { label: "disk faults on an unknown host", value: planOf({ atMs: 0, kind: "disk-faults", host: "z", durationMs: 1, rates: {} }), hosts: HOSTS_GIVEN },
-  { label: "a good event after a bad one", value: planOf({ atMs: 0, kind: "heal" }, { atMs: 1, kind: "crash" }), hosts: HOSTS_GIVEN },
+  {
+    label: "an isolate of an unknown host",
+    value: planOf({ atMs: 0, kind: "isolate", host: "z" }),
+    hosts: HOSTS_GIVEN,
+  },
+  {
+    label: "a pause of an unknown host",
+    value: planOf({ atMs: 0, kind: "pause", host: "z", durationMs: 1 }),
+    hosts: HOSTS_GIVEN,
+  },
+  {
+    label: "a skew of an unknown host",
+    value: planOf({ atMs: 0, kind: "clock-skew", host: "z", offsetMs: 1 }),
+    hosts: HOSTS_GIVEN,
+  },
+  {
+    label: "a clog from an unknown host",
+    value: planOf({ atMs: 0, kind: "clog", from: "z", to: "a", durationMs: 1 }),
+    hosts: HOSTS_GIVEN,
+  },
+  {
+    label: "a clog to an unknown host",
+    value: planOf({ atMs: 0, kind: "clog", from: "a", to: "z", durationMs: 1 }),
+    hosts: HOSTS_GIVEN,
+  },
+  {
+    label: "a partition with an unknown host",
+    value: planOf({ atMs: 0, kind: "partition", groups: [["a"], ["z"]] }),
+    hosts: HOSTS_GIVEN,
+  },
+  {
+    label: "disk faults on an unknown host",
+    value: planOf({ atMs: 0, kind: "disk-faults", host: "z", durationMs: 1, rates: {} }),
+    hosts: HOSTS_GIVEN,
+  },
+  {
+    label: "a good event after a bad one",
+    value: planOf({ atMs: 0, kind: "heal" }, { atMs: 1, kind: "crash" }),
+    hosts: HOSTS_GIVEN,
+  },
 ];
 
 /** Event-level typos of optional fields: strict parsing rejects them, as it rejects unknown fields in `rates`. */
 const UNKNOWN_EVENT_FIELDS: readonly MalformedCase[] = [
-  { label: "a partition with 'oneway' (for oneWay)", value: planOf({ atMs: 0, kind: "partition", groups: [["a"], ["b"]], oneway: true }) },
-  { label: "a clock skew with 'Drift' (for drift)", value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 5, Drift: 0.1 }) },
-  { label: "link quality with 'lossProbabilty' (a typo)", value: planOf({ atMs: 0, kind: "link-quality", lossProbabilty: 0.5 }) },
+  {
+    label: "a partition with 'oneway' (for oneWay)",
+    value: planOf({ atMs: 0, kind: "partition", groups: [["a"], ["b"]], oneway: true }),
+  },
+  {
+    label: "a clock skew with 'Drift' (for drift)",
+    value: planOf({ atMs: 0, kind: "clock-skew", host: "a", offsetMs: 5, Drift: 0.1 }),
+  },
+  {
+    label: "link quality with 'lossProbabilty' (a typo)",
+    value: planOf({ atMs: 0, kind: "link-quality", lossProbabilty: 0.5 }),
+  },
 ];
 
 /** The labels of the malformed cases that `parse` accepted or rejected with something other than a FaultPlanError. */
@@ -203,12 +330,33 @@ const CORRUPTIONS: readonly Corruption[] = [
   { label: "an empty host", applies: hasHost, apply: (event) => void (event.host = "") },
   { label: "no host", applies: hasHost, apply: (event) => void delete event.host },
   { label: "a negative duration", applies: hasDuration, apply: (event) => void (event.durationMs = -1) },
-  // An isolation's or a host crash's duration is optional (it undoes the fault by itself); a pause's, clog's and disk faults' is not.
-  { label: "no duration", applies: (event) => event.kind === "pause" || event.kind === "clog" || event.kind === "disk-faults", apply: (event) => void delete event.durationMs },
-  { label: "an unknown clog source", applies: (event) => event.kind === "clog", apply: (event) => void (event.from = "zz") },
-  { label: "a single partition group", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"]]) },
-  { label: "an unknown partitioned host", applies: (event) => event.kind === "partition", apply: (event) => void (event.groups = [["a"], ["zz"]]) },
-  { label: "a drift of 0.5", applies: (event) => event.kind === "clock-skew", apply: (event) => void (event.drift = 0.5) },
+  // An isolation's or a host crash's duration is optional (it undoes the fault by itself); a pause's, clog's and disk
+  // faults' is not.
+  {
+    label: "no duration",
+    applies: (event) => event.kind === "pause" || event.kind === "clog" || event.kind === "disk-faults",
+    apply: (event) => void delete event.durationMs,
+  },
+  {
+    label: "an unknown clog source",
+    applies: (event) => event.kind === "clog",
+    apply: (event) => void (event.from = "zz"),
+  },
+  {
+    label: "a single partition group",
+    applies: (event) => event.kind === "partition",
+    apply: (event) => void (event.groups = [["a"]]),
+  },
+  {
+    label: "an unknown partitioned host",
+    applies: (event) => event.kind === "partition",
+    apply: (event) => void (event.groups = [["a"], ["zz"]]),
+  },
+  {
+    label: "a drift of 0.5",
+    applies: (event) => event.kind === "clock-skew",
+    apply: (event) => void (event.drift = 0.5),
+  },
   {
     label: "neither offset nor drift",
     applies: (event) => event.kind === "clock-skew",
@@ -217,7 +365,11 @@ const CORRUPTIONS: readonly Corruption[] = [
       delete event.drift;
     },
   },
-  { label: "a loss probability of 2", applies: (event) => event.kind === "link-quality", apply: (event) => void (event.lossProbability = 2) },
+  {
+    label: "a loss probability of 2",
+    applies: (event) => event.kind === "link-quality",
+    apply: (event) => void (event.lossProbability = 2),
+  },
 ];
 
 interface CorruptionInput {
@@ -246,7 +398,10 @@ function corruptedPlanProperty(parse: PlanParser): fc.IProperty<[CorruptionInput
     } catch (error) {
       outcome = error instanceof FaultPlanError ? "rejected" : `failed with ${String(error)}`;
     }
-    invariant(outcome === "rejected", () => `a plan whose event ${index} (${event.kind}) has ${corruption.label} was ${outcome}`);
+    invariant(
+      outcome === "rejected",
+      () => `a plan whose event ${index} (${event.kind}) has ${corruption.label} was ${outcome}`,
+    );
   });
 }
 
@@ -261,16 +416,23 @@ function crashesB(plan: FaultPlan): boolean {
 
 /** Runs a property that fails whenever a plan crashes "b"; returns the shrunk counterexample. */
 async function shrunkPlan(plans: fc.Arbitrary<FaultPlan>, name: string): Promise<FaultPlan> {
-  const details = await fc.check(fc.property(plans, (plan) => !crashesB(plan)), propertyParameters(name, 500));
+  const details = await fc.check(
+    fc.property(plans, (plan) => !crashesB(plan)),
+    propertyParameters(name, 500),
+  );
   invariant(details.failed, () => "no plan crashing b was generated");
   return (details.counterexample as [FaultPlan])[0];
 }
 
 function isOneCrashRestartPairOfB(plan: FaultPlan): boolean {
   const [crash, restart] = plan.faults;
-  return plan.faults.length === 2
-    && crash?.kind === "crash" && crash.host === "b"
-    && restart?.kind === "restart" && restart.host === "b";
+  return (
+    plan.faults.length === 2 &&
+    crash?.kind === "crash" &&
+    crash.host === "b" &&
+    restart?.kind === "restart" &&
+    restart.host === "b"
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -295,7 +457,10 @@ function minorityProperty(generate: SwarmGenerator): fc.IProperty<[SwarmInput]> 
     for (const fault of plan.faults) {
       if (fault.kind === "crash") down.add(fault.host);
       if (fault.kind === "restart") down.delete(fault.host);
-      invariant(down.size <= minority, () => `at ${fault.atMs} ms, ${down.size} of ${input.hosts.length} hosts are down: ${[...down].join(", ")}`);
+      invariant(
+        down.size <= minority,
+        () => `at ${fault.atMs} ms, ${down.size} of ${input.hosts.length} hosts are down: ${[...down].join(", ")}`,
+      );
     }
     invariant(down.size === 0, () => `the plan never restarts ${[...down].join(", ")}`);
     const diskHosts = new Set(plan.faults.flatMap((fault) => (fault.kind === "disk-faults" ? [fault.host] : [])));
@@ -386,7 +551,14 @@ describe("sim.fault-plan.swarm-minority: the swarm never crashes more than a min
 describe("sim.fault-plan.arbitrary-fields: faultPlanArbitrary draws every field a plan event may carry", () => {
   it("draws each optional field somewhere in 500 plans, roles and disk faults when asked for", () => {
     const plans = fc.sample(
-      faultPlanArbitrary({ hosts: ["a", "b", "c"], durationMs: 1000, kinds: [...SWARM_KINDS], roles: ["@leader"], diskHosts: ["a"], maxEvents: 8 }),
+      faultPlanArbitrary({
+        hosts: ["a", "b", "c"],
+        durationMs: 1000,
+        kinds: [...SWARM_KINDS],
+        roles: ["@leader"],
+        diskHosts: ["a"],
+        maxEvents: 8,
+      }),
       { numRuns: 500, seed: 7 },
     );
     const seen = new Set<string>();
@@ -398,11 +570,24 @@ describe("sim.fault-plan.arbitrary-fields: faultPlanArbitrary draws every field 
       }
     }
     const expected = [
-      "isolate.from", "isolate.outbound", "isolate.durationMs", "isolate.next", "isolate.role",
-      "crash.durationMs", "crash.next", "crash.role", "pause.next", "pause.role",
-      "clock-skew.offsetMs", "clock-skew.drift",
-      "link-quality.from", "link-quality.to", "link-quality.latencyMsMean",
-      "disk-faults.rates", "partition.oneWay", "clog.durationMs",
+      "isolate.from",
+      "isolate.outbound",
+      "isolate.durationMs",
+      "isolate.next",
+      "isolate.role",
+      "crash.durationMs",
+      "crash.next",
+      "crash.role",
+      "pause.next",
+      "pause.role",
+      "clock-skew.offsetMs",
+      "clock-skew.drift",
+      "link-quality.from",
+      "link-quality.to",
+      "link-quality.latencyMsMean",
+      "disk-faults.rates",
+      "partition.oneWay",
+      "clog.durationMs",
     ];
     expect(expected.filter((field) => !seen.has(field))).toEqual([]);
   });

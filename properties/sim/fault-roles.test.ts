@@ -3,9 +3,13 @@
  * event applies, or, with `next`, at the role's next holder.
  *
  * Invariants, one sentence each:
- * - An event aimed at a role strikes the host that holds it at the event's time, and is skipped (traced) when nobody does.
- * - An event waiting for the role's next holder strikes the nth host to take the role after the event's time (a host that did not hold it at the look before), `delayMs` after it took it, provided it took it within `withinMs`; otherwise it is skipped; a heal-all drops what waits or is delayed at that moment, not what is planned after it.
- * - An isolation or a crash with its own duration is undone that long after it struck (the isolation's end traced, the host restarted), unless a heal-all came in between.
+ * - An event aimed at a role strikes the host that holds it at the event's time, and is skipped (traced) when nobody
+ *   does.
+ * - An event waiting for the role's next holder strikes the nth host to take the role after the event's time (a host
+ *   that did not hold it at the look before), `delayMs` after it took it, provided it took it within `withinMs`;
+ *   otherwise it is skipped; a heal-all drops what waits or is delayed at that moment, not what is planned after it.
+ * - An isolation or a crash with its own duration is undone that long after it struck (the isolation's end traced, the
+ *   host restarted), unless a heal-all came in between.
  *
  * Method: fast-check draws who holds the role when (changes at half milliseconds, so
  * that none ties with a plan event at a whole one) and role events (of distinct
@@ -46,7 +50,12 @@ const changeArbitrary: fc.Arbitrary<Change> = fc.record({
 });
 
 const nextArbitrary = fc.option(
-  fc.record({ withinMs: fc.integer({ min: 1, max: 600 }), delayMs: fc.constantFrom(0, 0, 3, 25), nth: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }) })
+  fc
+    .record({
+      withinMs: fc.integer({ min: 1, max: 600 }),
+      delayMs: fc.constantFrom(0, 0, 3, 25),
+      nth: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+    })
     .map(({ withinMs, delayMs, nth }) => ({ withinMs, delayMs, ...(nth === undefined ? {} : { nth }) })),
   { nil: undefined },
 );
@@ -58,13 +67,27 @@ const roleEventArbitrary: fc.Arbitrary<FaultEvent> = fc
     durationMs: fc.integer({ min: 1, max: 400 }),
     next: nextArbitrary,
   })
-  .map(({ atMs, kind, durationMs, next }): FaultEvent => ({ atMs, kind, host: "@leader", durationMs, ...(next === undefined ? {} : { next }) }));
+  .map(
+    ({ atMs, kind, durationMs, next }): FaultEvent => ({
+      atMs,
+      kind,
+      host: "@leader",
+      durationMs,
+      ...(next === undefined ? {} : { next }),
+    }),
+  );
 
 const roleInputArbitrary: fc.Arbitrary<RoleInput> = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
-  changes: fc.array(changeArbitrary, { minLength: 1, maxLength: 12 }).map((changes) => [...changes].sort((a, b) => a.atMs - b.atMs)),
+  changes: fc
+    .array(changeArbitrary, { minLength: 1, maxLength: 12 })
+    .map((changes) => [...changes].sort((a, b) => a.atMs - b.atMs)),
   // Durations differ, so that each strike's record (the event's fields but its time and kind) names its event.
-  events: fc.uniqueArray(roleEventArbitrary, { minLength: 1, maxLength: 4, selector: (event) => ("durationMs" in event ? event.durationMs : 0) }),
+  events: fc.uniqueArray(roleEventArbitrary, {
+    minLength: 1,
+    maxLength: 4,
+    selector: (event) => ("durationMs" in event ? event.durationMs : 0),
+  }),
 });
 
 /** Who holds the role just after `atMs` (changes at or before it applied). */
@@ -116,43 +139,77 @@ function roleProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[RoleInput]> {
     for (const name of HOSTS) world.addHost(name, async (env) => await env.clock.sleep(1_000_000)).start();
     let holder: string | undefined;
     world.setRole("leader", () => holder);
-    for (const change of input.changes) world.scheduler.at(change.atMs, () => (holder = change.holder), { wakes: true });
+    for (const change of input.changes)
+      world.scheduler.at(change.atMs, () => (holder = change.holder), { wakes: true });
     // Each event is planned alone, so that its strike is told apart by its fields.
     const plan = normalizePlan({ version: FAULT_PLAN_VERSION, faults: input.events });
     const applier = applyPlan(world, plan);
     world.scheduler.at(HEAL_ALL_MS, () => applier.healAll(), { wakes: true });
-    await world.scheduler.run({ untilTime: RUN_MS, maxEvents: 100_000, predicate: () => {
-      applier.watch();
-      return false;
-    } });
+    await world.scheduler.run({
+      untilTime: RUN_MS,
+      maxEvents: 100_000,
+      predicate: () => {
+        applier.watch();
+        return false;
+      },
+    });
     const records = recordsOf(world.trace);
     const strikes = records.filter((record) => record.kind === "fault.isolate" || record.kind === "fault.crash");
     const unmatched = [...strikes];
     for (const event of plan.faults) {
       const expected = expectedStrike(input.changes, event);
       const { atMs: _atMs, kind: _kind, ...fields } = event;
-      const same = (record: (typeof strikes)[number]) => record.kind === `fault.${event.kind}` && JSON.stringify(record.fields) === JSON.stringify(fields);
+      const same = (record: (typeof strikes)[number]) =>
+        record.kind === `fault.${event.kind}` && JSON.stringify(record.fields) === JSON.stringify(fields);
       const index = unmatched.findIndex(same);
       const seen = index < 0 ? undefined : (unmatched[index] as (typeof strikes)[number]);
       if (index >= 0) unmatched.splice(index, 1);
       const observed = seen === undefined ? undefined : { host: seen.host ?? "?", atMs: seen.time };
-      invariant(describeStrike(observed) === describeStrike(expected), () => `${JSON.stringify(event)} under ${JSON.stringify(input.changes)}: expected ${describeStrike(expected)}, observed ${describeStrike(observed)}`);
-      if (expected === undefined || event.kind === "heal" || !("durationMs" in event) || event.durationMs === undefined) continue;
+      invariant(
+        describeStrike(observed) === describeStrike(expected),
+        () =>
+          `${JSON.stringify(event)} under ${JSON.stringify(input.changes)}: expected ${describeStrike(expected)}, observed ${describeStrike(observed)}`,
+      );
+      if (expected === undefined || event.kind === "heal" || !("durationMs" in event) || event.durationMs === undefined)
+        continue;
       // Undone by its own duration, unless the heal-all came first.
       const undoMs = expected.atMs + event.durationMs;
       const undo = event.kind === "isolate" ? "fault.isolate-end" : "fault.restart";
-      const undone = records.some((record) => record.kind === undo && record.host === expected.host && record.time === undoMs);
+      const undone = records.some(
+        (record) => record.kind === undo && record.host === expected.host && record.time === undoMs,
+      );
       // An event at the heal-all's instant applies first (it was scheduled first).
       const healAllBetween = expected.atMs <= HEAL_ALL_MS && undoMs >= HEAL_ALL_MS;
-      invariant(undone === (!healAllBetween && undoMs <= RUN_MS), () => `${JSON.stringify(event)} struck ${describeStrike(expected)}: its undo (${undo}) at ${undoMs} ${undone ? "happened" : "is missing"}`);
+      invariant(
+        undone === (!healAllBetween && undoMs <= RUN_MS),
+        () =>
+          `${JSON.stringify(event)} struck ${describeStrike(expected)}: its undo (${undo}) at ${undoMs} ${undone ? "happened" : "is missing"}`,
+      );
       if (event.kind === "crash") {
-        const crashed = records.some((record) => record.kind === "process.crash" && record.host === expected.host && record.time === expected.atMs);
+        const crashed = records.some(
+          (record) => record.kind === "process.crash" && record.host === expected.host && record.time === expected.atMs,
+        );
         const restartMs = healAllBetween ? HEAL_ALL_MS : undoMs;
         // Up once the restart is due: started then, or already running again (another crash's restart came first).
-        const lifecycle = records.filter((record) => record.host === expected.host && (record.kind === "process.start" || record.kind === "process.crash") && record.time <= restartMs);
+        const lifecycle = records.filter(
+          (record) =>
+            record.host === expected.host &&
+            (record.kind === "process.start" || record.kind === "process.crash") &&
+            record.time <= restartMs,
+        );
         const restarted = lifecycle.at(-1)?.kind === "process.start";
-        invariant(crashed || records.some((record) => record.kind === "process.crash" && record.host === expected.host && record.time < expected.atMs), () => `${expected.host} was not crashed at ${expected.atMs}`);
-        invariant(restarted || restartMs > RUN_MS, () => `${expected.host} is not running at ${restartMs}, when its restart was due`);
+        invariant(
+          crashed ||
+            records.some(
+              (record) =>
+                record.kind === "process.crash" && record.host === expected.host && record.time < expected.atMs,
+            ),
+          () => `${expected.host} was not crashed at ${expected.atMs}`,
+        );
+        invariant(
+          restarted || restartMs > RUN_MS,
+          () => `${expected.host} is not running at ${restartMs}, when its restart was due`,
+        );
       }
     }
     invariant(unmatched.length === 0, () => `strikes no event explains: ${JSON.stringify(unmatched)}`);

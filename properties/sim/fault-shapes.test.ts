@@ -2,9 +2,14 @@
  * Fault shape properties (src/sim/faults/shapes.ts, as the swarm places them).
  *
  * Invariants, one sentence each:
- * - Every shape the swarm draws owns a window of the safety phase (recorded in the mix; windows in order, disjoint, inside the phase): each fault that strikes inside a window is undone inside it (an isolation, crash or pause by its own duration, counted from the latest moment a role's next holder may be struck; a clog by its duration; slowed links set back to healthy), and none lasts until a heal.
- * - No other episode reaches into a window: when a window opens, every fault made before it is undone (clock skews aside, which nothing undoes), and no fault made after it closes strikes inside it.
- * - Shapes are offered, not imposed: a plan has shapes only when the options offer them, only of the kinds offered, those aimed at the leader only when the scenario declares that role.
+ * - Every shape the swarm draws owns a window of the safety phase (recorded in the mix; windows in order, disjoint,
+ *   inside the phase): each fault that strikes inside a window is undone inside it (an isolation, crash or pause by its
+ *   own duration, counted from the latest moment a role's next holder may be struck; a clog by its duration; slowed
+ *   links set back to healthy), and none lasts until a heal.
+ * - No other episode reaches into a window: when a window opens, every fault made before it is undone (clock skews
+ *   aside, which nothing undoes), and no fault made after it closes strikes inside it.
+ * - Shapes are offered, not imposed: a plan has shapes only when the options offer them, only of the kinds offered,
+ *   those aimed at the leader only when the scenario declares that role.
  * - A shaped plan is a function of the seed and the options, and round-trips through JSON.
  *
  * The window property restates the contract in its own words (an event model of what
@@ -17,9 +22,20 @@ import { propertyParameters } from "../_support/fast-check.ts";
 import { DEFAULT_LATENCY_MS_MEAN } from "../../src/sim/net/links.ts";
 import { parsePlan, type FaultEvent, type FaultPlan } from "../../src/sim/faults/plan.ts";
 import { SHAPE_KINDS, type ShapeKind, type ShapeWindow } from "../../src/sim/faults/shapes.ts";
-import { SWARM_KINDS, swarmPlan, type SwarmKind, type SwarmMix, type SwarmOptions } from "../../src/sim/faults/swarm.ts";
+import {
+  SWARM_KINDS,
+  swarmPlan,
+  type SwarmKind,
+  type SwarmMix,
+  type SwarmOptions,
+} from "../../src/sim/faults/swarm.ts";
 import { Random } from "../../src/sim/random.ts";
-import { trespassingSwarmPlan, undoDroppingSwarmPlan, windowUnderstatingSwarmPlan, type SwarmGenerator } from "./_fixtures/kernel-fault-plans.ts";
+import {
+  trespassingSwarmPlan,
+  undoDroppingSwarmPlan,
+  windowUnderstatingSwarmPlan,
+  type SwarmGenerator,
+} from "./_fixtures/kernel-fault-plans.ts";
 import { expectCaught } from "./_support/find-counterexample.ts";
 import { invariant } from "./_support/invariant.ts";
 
@@ -41,11 +57,20 @@ const shapedInputArbitrary: fc.Arbitrary<ShapedInput> = fc.record({
   durationMs: fc.integer({ min: 2_000, max: 40_000 }),
   kinds: fc.option(fc.subarray([...SWARM_KINDS]), { nil: undefined }),
   roles: fc.oneof({ weight: 4, arbitrary: fc.constant(["leader"]) }, { weight: 1, arbitrary: fc.constant([]) }),
-  shapes: fc.oneof({ weight: 3, arbitrary: fc.constant([...SHAPE_KINDS]) }, { weight: 1, arbitrary: fc.subarray([...SHAPE_KINDS]) }),
+  shapes: fc.oneof(
+    { weight: 3, arbitrary: fc.constant([...SHAPE_KINDS]) },
+    { weight: 1, arbitrary: fc.subarray([...SHAPE_KINDS]) },
+  ),
 });
 
 function optionsOf(input: ShapedInput): SwarmOptions {
-  return { hosts: input.hosts, durationMs: input.durationMs, roles: input.roles, shapes: input.shapes, ...(input.kinds === undefined ? {} : { kinds: input.kinds }) };
+  return {
+    hosts: input.hosts,
+    durationMs: input.durationMs,
+    roles: input.roles,
+    shapes: input.shapes,
+    ...(input.kinds === undefined ? {} : { kinds: input.kinds }),
+  };
 }
 
 function windowsOf(plan: FaultPlan): readonly ShapeWindow[] {
@@ -59,9 +84,13 @@ function describeEvent(event: FaultEvent): string {
 // ---------------------------------------------------------------------------
 // The model: when each event's fault is undone
 
-/** When a fault made by `event` is undone by the event itself (its own duration, after the latest strike), or "heal" when only a heal undoes it. */
+/**
+ * When a fault made by `event` is undone by the event itself (its own duration, after the latest strike), or "heal"
+ * when only a heal undoes it.
+ */
 function ownUndoMs(event: FaultEvent): number | "heal" | "none" {
-  const latestStrikeMs = "next" in event && event.next !== undefined ? event.atMs + event.next.withinMs + event.next.delayMs : event.atMs;
+  const latestStrikeMs =
+    "next" in event && event.next !== undefined ? event.atMs + event.next.withinMs + event.next.delayMs : event.atMs;
   switch (event.kind) {
     case "isolate":
       return event.durationMs === undefined ? "heal" : latestStrikeMs + event.durationMs;
@@ -85,15 +114,20 @@ function ownUndoMs(event: FaultEvent): number | "heal" | "none" {
 /** True when a link-quality event leaves its links healthy (what it sets is the healthy value). */
 function setsHealthy(event: Extract<FaultEvent, { kind: "link-quality" }>): boolean {
   const probabilities = [event.lossProbability, event.duplicateProbability, event.reorderProbability];
-  return probabilities.every((probability) => probability === undefined || probability === 0)
-    && (event.latencyMsMean === undefined || event.latencyMsMean === DEFAULT_LATENCY_MS_MEAN);
+  return (
+    probabilities.every((probability) => probability === undefined || probability === 0) &&
+    (event.latencyMsMean === undefined || event.latencyMsMean === DEFAULT_LATENCY_MS_MEAN)
+  );
 }
 
 function qualityKey(event: Extract<FaultEvent, { kind: "link-quality" }>): string {
   return event.from === undefined ? "*" : `${event.from}>${event.to}`;
 }
 
-/** The faults of `events` (in time order) still in force at `atMs`, described; clock skews are never undone and are left out. */
+/**
+ * The faults of `events` (in time order) still in force at `atMs`, described; clock skews are never undone and are left
+ * out.
+ */
 function openAt(events: readonly FaultEvent[], atMs: number): string[] {
   const open = new Map<string, string>();
   const timed: string[] = [];
@@ -137,27 +171,52 @@ function windowsProperty(generate: SwarmGenerator): fc.IProperty<[ShapedInput]> 
     const windows = windowsOf(plan);
     let previousEndMs = -1;
     for (const window of windows) {
-      invariant(window.startMs > previousEndMs && window.startMs <= window.endMs, () => `windows out of order or overlapping: ${JSON.stringify(windows)}`);
-      invariant(window.startMs >= 0 && window.endMs <= input.durationMs, () => `window ${JSON.stringify(window)} is outside the safety phase (${input.durationMs} ms)`);
+      invariant(
+        window.startMs > previousEndMs && window.startMs <= window.endMs,
+        () => `windows out of order or overlapping: ${JSON.stringify(windows)}`,
+      );
+      invariant(
+        window.startMs >= 0 && window.endMs <= input.durationMs,
+        () => `window ${JSON.stringify(window)} is outside the safety phase (${input.durationMs} ms)`,
+      );
       previousEndMs = window.endMs;
     }
-    const inside = (window: ShapeWindow) => plan.faults.filter((event) => event.atMs >= window.startMs && event.atMs <= window.endMs);
-    const outside = plan.faults.filter((event) => !windows.some((window) => event.atMs >= window.startMs && event.atMs <= window.endMs));
+    const inside = (window: ShapeWindow) =>
+      plan.faults.filter((event) => event.atMs >= window.startMs && event.atMs <= window.endMs);
+    const outside = plan.faults.filter(
+      (event) => !windows.some((window) => event.atMs >= window.startMs && event.atMs <= window.endMs),
+    );
     for (const window of windows) {
       // What the shape made is undone inside its window.
       const events = inside(window);
       invariant(events.length > 0, () => `window ${JSON.stringify(window)} holds no event`);
       for (const event of events) {
         const undo = ownUndoMs(event);
-        invariant(undo !== "heal", () => `${describeEvent(event)} in window ${JSON.stringify(window)} lasts until the next heal`);
-        invariant(!(event.kind === "crash" && undo === "none"), () => `${describeEvent(event)} in window ${JSON.stringify(window)} is never restarted inside it`);
-        invariant(typeof undo !== "number" || undo <= window.endMs, () => `${describeEvent(event)} is undone at ${String(undo)}, after its window ${JSON.stringify(window)} closed`);
+        invariant(
+          undo !== "heal",
+          () => `${describeEvent(event)} in window ${JSON.stringify(window)} lasts until the next heal`,
+        );
+        invariant(
+          !(event.kind === "crash" && undo === "none"),
+          () => `${describeEvent(event)} in window ${JSON.stringify(window)} is never restarted inside it`,
+        );
+        invariant(
+          typeof undo !== "number" || undo <= window.endMs,
+          () =>
+            `${describeEvent(event)} is undone at ${String(undo)}, after its window ${JSON.stringify(window)} closed`,
+        );
       }
       const left = openAt(events, window.endMs).filter((fault) => !fault.includes(" until "));
-      invariant(left.length === 0, () => `window ${JSON.stringify(window)} closes with its faults in force: ${left.join("; ")}`);
+      invariant(
+        left.length === 0,
+        () => `window ${JSON.stringify(window)} closes with its faults in force: ${left.join("; ")}`,
+      );
       // Nothing from outside is in force when it opens, nor strikes while it is open.
       const before = openAt(outside, window.startMs);
-      invariant(before.length === 0, () => `window ${JSON.stringify(window)} opens with other faults in force: ${before.join("; ")}`);
+      invariant(
+        before.length === 0,
+        () => `window ${JSON.stringify(window)} opens with other faults in force: ${before.join("; ")}`,
+      );
     }
   });
 }
@@ -166,12 +225,21 @@ function offeredProperty(generate: SwarmGenerator): fc.IProperty<[ShapedInput]> 
   return fc.property(shapedInputArbitrary, (input) => {
     const plan = generate(new Random(input.seed), optionsOf(input));
     for (const window of windowsOf(plan)) {
-      invariant(input.shapes.includes(window.kind), () => `${window.kind} drawn, not offered (${input.shapes.join(", ")})`);
-      invariant(window.kind === "crash-wave" || input.roles.includes("leader"), () => `${window.kind} drawn for a scenario without the leader role`);
+      invariant(
+        input.shapes.includes(window.kind),
+        () => `${window.kind} drawn, not offered (${input.shapes.join(", ")})`,
+      );
+      invariant(
+        window.kind === "crash-wave" || input.roles.includes("leader"),
+        () => `${window.kind} drawn for a scenario without the leader role`,
+      );
     }
     const { shapes: _shapes, ...unshaped } = optionsOf(input);
     const plain = generate(new Random(input.seed), unshaped);
-    invariant(windowsOf(plain).length === 0 && (plain.origin?.swarm as SwarmMix).shapes === undefined, () => "shapes drawn for a scenario that offers none");
+    invariant(
+      windowsOf(plain).length === 0 && (plain.origin?.swarm as SwarmMix).shapes === undefined,
+      () => "shapes drawn for a scenario that offers none",
+    );
   });
 }
 
@@ -208,7 +276,12 @@ describe("sim.fault-shapes.offered: shapes only when offered, of the kinds offer
   it("draws every kind with the leader role and a long enough safety phase", () => {
     const drawn = new Set<ShapeKind>();
     for (let seed = 1; seed <= 40; seed++) {
-      const plan = swarmPlan(new Random(String(seed)), { hosts: ["n1", "n2", "n3"], durationMs: 10_000, roles: ["leader"], shapes: SHAPE_KINDS });
+      const plan = swarmPlan(new Random(String(seed)), {
+        hosts: ["n1", "n2", "n3"],
+        durationMs: 10_000,
+        roles: ["leader"],
+        shapes: SHAPE_KINDS,
+      });
       for (const window of windowsOf(plan)) drawn.add(window.kind);
     }
     expect([...drawn].sort()).toEqual([...SHAPE_KINDS].sort());

@@ -8,16 +8,36 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SCENARIOS } from "../../scenarios/index.ts";
-import { boolKnob, describeKnob, describeKnobs, drawKnob, intKnob, knobCanDraw, knobDistance, knobProblem, knobShrinks, pickKnob, type Knob, type KnobValue } from "../../src/sim/knobs.ts";
+import {
+  boolKnob,
+  describeKnob,
+  describeKnobs,
+  drawKnob,
+  intKnob,
+  knobCanDraw,
+  knobDistance,
+  knobProblem,
+  knobShrinks,
+  pickKnob,
+  type Knob,
+  type KnobValue,
+} from "../../src/sim/knobs.ts";
 import { runScenario, ScenarioError } from "../../src/sim/runner.ts";
 import { Random } from "../../src/sim/random.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 
-const pickKnobs = fc.uniqueArray(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constantFrom("a", "b", "c", "d")), { minLength: 1, maxLength: 6 })
+const pickKnobs = fc
+  .uniqueArray(fc.oneof(fc.integer({ min: -50, max: 50 }), fc.constantFrom("a", "b", "c", "d")), {
+    minLength: 1,
+    maxLength: 6,
+  })
   .chain((values) => fc.constantFrom(...values).map((home) => pickKnob(values, home)));
-const intKnobs = fc.tuple(fc.integer({ min: -100, max: 100 }), fc.integer({ min: 0, max: 200 }))
+const intKnobs = fc
+  .tuple(fc.integer({ min: -100, max: 100 }), fc.integer({ min: 0, max: 200 }))
   .chain(([min, width]) => fc.integer({ min, max: min + width }).map((home) => intKnob(min, min + width, home)));
-const boolKnobs = fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean()).map(([probability, home]) => boolKnob(probability, home));
+const boolKnobs = fc
+  .tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.boolean())
+  .map(([probability, home]) => boolKnob(probability, home));
 const knobs: fc.Arbitrary<Knob> = fc.oneof(pickKnobs, intKnobs, boolKnobs);
 
 function drawable(knob: Knob): unknown[] {
@@ -84,9 +104,18 @@ describe("knobs", () => {
 
   it("can draw exactly the values drawing gives (what a replay or --knob may fix)", () => {
     fc.assert(
-      fc.property(knobs, fc.oneof(fc.integer({ min: -300, max: 300 }), fc.double({ noNaN: true }), fc.constantFrom("a", "e", "3"), fc.boolean()), (knob, value: KnobValue) => {
-        expect(knobCanDraw(knob, value)).toBe(drawable(knob).includes(value));
-      }),
+      fc.property(
+        knobs,
+        fc.oneof(
+          fc.integer({ min: -300, max: 300 }),
+          fc.double({ noNaN: true }),
+          fc.constantFrom("a", "e", "3"),
+          fc.boolean(),
+        ),
+        (knob, value: KnobValue) => {
+          expect(knobCanDraw(knob, value)).toBe(drawable(knob).includes(value));
+        },
+      ),
       propertyParameters("knobs.can-draw", 200),
     );
   });
@@ -95,12 +124,15 @@ describe("knobs", () => {
     const scenario = SCENARIOS.find((candidate) => candidate.name === "etcd-kv");
     if (scenario === undefined) throw new Error("etcd-kv is gone");
     await expect(runScenario(scenario, { seed: 1, knobs: { servers: 4 } })).rejects.toThrow(ScenarioError);
-    await expect(runScenario(scenario, { seed: 1, knobs: { electionTimeoutHeartbeats: 7.5 } })).rejects.toThrow(/not a value it can take/);
+    await expect(runScenario(scenario, { seed: 1, knobs: { electionTimeoutHeartbeats: 7.5 } })).rejects.toThrow(
+      /not a value it can take/,
+    );
   });
 
   for (const scenario of SCENARIOS.filter((candidate) => candidate.knobs !== undefined)) {
     it(`${scenario.name}: every knob is well formed`, () => {
-      for (const [name, knob] of Object.entries(scenario.knobs ?? {})) expect(knobProblem(knob), `${scenario.name} knob ${name}`).toBeUndefined();
+      for (const [name, knob] of Object.entries(scenario.knobs ?? {}))
+        expect(knobProblem(knob), `${scenario.name} knob ${name}`).toBeUndefined();
     });
   }
 });

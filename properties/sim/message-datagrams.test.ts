@@ -39,24 +39,33 @@ const runArbitrary: fc.Arbitrary<Run> = fc.record({
 async function problemsOf(run: Run, makeWorld: WorldFactory): Promise<string[]> {
   const options: WorldOptions = { seed: run.seed, wireMode: "objects" };
   const world = makeWorld(options);
-  world.links.setQuality({ lossProbability: run.loss, duplicateProbability: run.duplicate, reorderProbability: run.reorder });
+  world.links.setQuality({
+    lossProbability: run.loss,
+    duplicateProbability: run.duplicate,
+    reorderProbability: run.reorder,
+  });
   const got: number[] = [];
   const problems: string[] = [];
-  world.addHost("b", async (env) => {
-    env.rpc.serve(PORT).notification("note", (message) => {
-      const { n, text } = message as { n: number; text: string };
-      if (text !== `message ${n}`) problems.push(`message ${n} arrived as ${JSON.stringify(message)}`);
-      got.push(n);
-    });
-  }).start();
-  world.addHost("a", async (env) => {
-    await env.clock.sleep(1);
-    for (let n = 0; n < MESSAGES; n++) {
-      const payload: WireValue = { n, text: `message ${n}` };
-      if (!env.rpc.notify("b", PORT, "note", payload, { datagram: true })) problems.push(`message ${n} refused at once`);
-      if (run.gapMs > 0) await env.clock.sleep(run.gapMs);
-    }
-  }).start();
+  world
+    .addHost("b", async (env) => {
+      env.rpc.serve(PORT).notification("note", (message) => {
+        const { n, text } = message as { n: number; text: string };
+        if (text !== `message ${n}`) problems.push(`message ${n} arrived as ${JSON.stringify(message)}`);
+        got.push(n);
+      });
+    })
+    .start();
+  world
+    .addHost("a", async (env) => {
+      await env.clock.sleep(1);
+      for (let n = 0; n < MESSAGES; n++) {
+        const payload: WireValue = { n, text: `message ${n}` };
+        if (!env.rpc.notify("b", PORT, "note", payload, { datagram: true }))
+          problems.push(`message ${n} refused at once`);
+        if (run.gapMs > 0) await env.clock.sleep(run.gapMs);
+      }
+    })
+    .start();
   await world.scheduler.run({ untilTime: 5_000 });
   const counts = new Map<number, number>();
   for (const n of got) counts.set(n, (counts.get(n) ?? 0) + 1);
@@ -65,8 +74,13 @@ async function problemsOf(run: Run, makeWorld: WorldFactory): Promise<string[]> 
     if (count > 2) problems.push(`message ${n} arrived ${count} times`);
     if (count > 1 && run.duplicate === 0) problems.push(`message ${n} arrived twice with no duplication on the link`);
   }
-  if (run.loss === 0 && counts.size !== MESSAGES) problems.push(`${MESSAGES - counts.size} messages lost with no loss on the link`);
-  if (run.reorder === 0 && run.duplicate === 0 && got.some((n, position) => position > 0 && n < (got[position - 1] as number))) {
+  if (run.loss === 0 && counts.size !== MESSAGES)
+    problems.push(`${MESSAGES - counts.size} messages lost with no loss on the link`);
+  if (
+    run.reorder === 0 &&
+    run.duplicate === 0 &&
+    got.some((n, position) => position > 0 && n < (got[position - 1] as number))
+  ) {
     problems.push(`messages reordered with no reordering on the link: ${got.join(",")}`);
   }
   return problems;
@@ -86,7 +100,11 @@ describe("sim: messages sent as datagrams", () => {
   });
 
   it("fails on links that lose, duplicate or reorder whatever their quality says", async () => {
-    for (const [label, makeWorld] of [["lossy", lossyLinksWorld], ["duplicating", duplicatingLinksWorld], ["reordering", reorderingDatagramsWorld]] as const) {
+    for (const [label, makeWorld] of [
+      ["lossy", lossyLinksWorld],
+      ["duplicating", duplicatingLinksWorld],
+      ["reordering", reorderingDatagramsWorld],
+    ] as const) {
       const details = await fc.check(
         fc.asyncProperty(runArbitrary, async (run) => (await problemsOf(run, makeWorld)).length === 0),
         { seed: seedFromName(`message datagrams: ${label}`), numRuns: 150 },
@@ -99,15 +117,19 @@ describe("sim: messages sent as datagrams", () => {
     const world = new World({ seed: 1, wireMode: "frames" });
     world.links.setQuality({ lossProbability: 0.5, duplicateProbability: 0.5, reorderProbability: 0.9 });
     const got: number[] = [];
-    world.addHost("b", async (env) => {
-      env.rpc.serve(PORT).notification("note", (message) => {
-        got.push((message as { n: number }).n);
-      });
-    }).start();
-    world.addHost("a", async (env) => {
-      await env.clock.sleep(1);
-      for (let n = 0; n < 20; n++) env.rpc.notify("b", PORT, "note", { n }, { datagram: true });
-    }).start();
+    world
+      .addHost("b", async (env) => {
+        env.rpc.serve(PORT).notification("note", (message) => {
+          got.push((message as { n: number }).n);
+        });
+      })
+      .start();
+    world
+      .addHost("a", async (env) => {
+        await env.clock.sleep(1);
+        for (let n = 0; n < 20; n++) env.rpc.notify("b", PORT, "note", { n }, { datagram: true });
+      })
+      .start();
     await world.scheduler.run({ untilTime: 1_000 });
     expect(got).toEqual(Array.from({ length: 20 }, (_, n) => n));
   });

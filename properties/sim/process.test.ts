@@ -2,12 +2,16 @@
  * Process lifetime properties (src/sim/host.ts, world.ts, world-env.ts, process-context.ts).
  *
  * Invariants, one sentence each:
- * - A crashed process never executes again: none of its code runs (timers, sleeps, handlers, reads), and no app.* or net.* record of its host appears until the host restarts.
+ * - A crashed process never executes again: none of its code runs (timers, sleeps, handlers, reads), and no app.* or
+ *   net.* record of its host appears until the host restarts.
  * - A restarted process's app.* records carry its new incarnation, never an old one.
  * - A cancelled timer never fires, whatever crashes and pauses happen around it.
- * - A restart starts incarnation n+1 with a fresh Env (new lifetime, new random stream) and aborts the old Env's signal.
- * - While a host is paused none of its code runs; a timer due during the pause fires at the resume, timers keep their order, and the host's clock kept going meanwhile.
- * - Using a dead process's Env (log, trace, probe, buggify) records a `kernel.dead-process-executed` violation and no app.* record; using a live one records none.
+ * - A restart starts incarnation n+1 with a fresh Env (new lifetime, new random stream) and aborts the old Env's
+ *   signal.
+ * - While a host is paused none of its code runs; a timer due during the pause fires at the resume, timers keep their
+ *   order, and the host's clock kept going meanwhile.
+ * - Using a dead process's Env (log, trace, probe, buggify) records a `kernel.dead-process-executed` violation and no
+ *   app.* record; using a live one records none.
  *
  * (The peer's side of a crashed process's connections is covered in network.test.ts: it resets.)
  * Host state is modelled from the fault plan the test applied (_support/fault-timeline.ts),
@@ -25,8 +29,18 @@ import { applyPlan } from "../../src/sim/faults/apply.ts";
 import { FAULT_PLAN_VERSION, type FaultEvent, type FaultPlan } from "../../src/sim/faults/plan.ts";
 import type { TraceRecord } from "../../src/sim/trace.ts";
 import type { World } from "../../src/sim/world.ts";
-import { DeadEventsRunScheduler, IgnoringCancelScheduler, PausedEventsRunScheduler, worldWithScheduler } from "./_fixtures/kernel-schedulers.ts";
-import { crashIgnoredWorld, pauseIgnoredWorld, staleEnvWorld, unguardedEnvWorld } from "./_fixtures/kernel-processes.ts";
+import {
+  DeadEventsRunScheduler,
+  IgnoringCancelScheduler,
+  PausedEventsRunScheduler,
+  worldWithScheduler,
+} from "./_fixtures/kernel-schedulers.ts";
+import {
+  crashIgnoredWorld,
+  pauseIgnoredWorld,
+  staleEnvWorld,
+  unguardedEnvWorld,
+} from "./_fixtures/kernel-processes.ts";
 import { expectCaught } from "./_support/find-counterexample.ts";
 import { invariant } from "./_support/invariant.ts";
 import { FaultTimeline, type ModelHost } from "./_support/fault-timeline.ts";
@@ -41,12 +55,24 @@ const EVENTS_MAX = 20_000;
 
 /** Records whose host must be up: they are the host's own doing, or deliveries to it. */
 const NEVER_WHILE_DOWN = new Set([
-  "net.datagram.send", "net.dial", "net.listen", "net.connect", "net.stream.send", "net.stream.close",
-  "net.stream.deliver", "net.datagram.deliver",
+  "net.datagram.send",
+  "net.dial",
+  "net.listen",
+  "net.connect",
+  "net.stream.send",
+  "net.stream.close",
+  "net.stream.deliver",
+  "net.datagram.deliver",
 ]);
 /** Records that only the host's own code (or deliveries to it) produce: never while it is paused. */
 const NEVER_WHILE_PAUSED = new Set([
-  "net.datagram.send", "net.dial", "net.listen", "net.stream.send", "net.stream.close", "net.stream.deliver", "net.datagram.deliver",
+  "net.datagram.send",
+  "net.dial",
+  "net.listen",
+  "net.stream.send",
+  "net.stream.close",
+  "net.stream.deliver",
+  "net.datagram.deliver",
 ]);
 
 /** Code of the processes reports here each time it runs; it is judged against the plan's model of the hosts. */
@@ -61,7 +87,9 @@ class ExecutionLog {
     const time = this.world.now;
     if (!this.timeline.surelyNotRunning(hostName, incarnation, time)) return;
     const state = this.timeline.after(time).hosts.get(hostName);
-    this.problems.push(`${hostName} incarnation ${incarnation} ran ${what} at t=${time}, while the plan has it ${state?.up === true ? `${state.paused ? "paused" : "running"} in incarnation ${state.incarnation}` : "down"}`);
+    this.problems.push(
+      `${hostName} incarnation ${incarnation} ran ${what} at t=${time}, while the plan has it ${state?.up === true ? `${state.paused ? "paused" : "running"} in incarnation ${state.incarnation}` : "down"}`,
+    );
   }
 }
 
@@ -76,13 +104,21 @@ function checkTraceAgainstHosts(records: readonly TraceRecord[], timeline: Fault
     const down = surely(host, record.time, (state) => state === undefined || !state.up);
     const paused = surely(host, record.time, (state) => state?.up === true && state.paused);
     if (kind.startsWith("app.")) {
-      invariant(!down && !paused, () => `an app record from ${host} while the plan has it ${down ? "down" : "paused"}: ${describeRecord(record)}`);
+      invariant(
+        !down && !paused,
+        () => `an app record from ${host} while the plan has it ${down ? "down" : "paused"}: ${describeRecord(record)}`,
+      );
       const incarnation = record.fields?.incarnation;
-      invariant(typeof incarnation !== "number" || !timeline.surelyNotRunning(host, incarnation, record.time),
-        () => `an app record from incarnation ${String(incarnation)} of ${host}, which the plan has not running: ${describeRecord(record)}`);
+      invariant(
+        typeof incarnation !== "number" || !timeline.surelyNotRunning(host, incarnation, record.time),
+        () =>
+          `an app record from incarnation ${String(incarnation)} of ${host}, which the plan has not running: ${describeRecord(record)}`,
+      );
     }
-    if (NEVER_WHILE_DOWN.has(kind)) invariant(!down, () => `a ${kind} record for ${host} while the plan has it down: ${describeRecord(record)}`);
-    if (NEVER_WHILE_PAUSED.has(kind)) invariant(!paused, () => `a ${kind} record for ${host} while the plan has it paused: ${describeRecord(record)}`);
+    if (NEVER_WHILE_DOWN.has(kind))
+      invariant(!down, () => `a ${kind} record for ${host} while the plan has it down: ${describeRecord(record)}`);
+    if (NEVER_WHILE_PAUSED.has(kind))
+      invariant(!paused, () => `a ${kind} record for ${host} while the plan has it paused: ${describeRecord(record)}`);
   }
 }
 
@@ -208,7 +244,10 @@ interface RestartInput {
 
 const restartArbitrary: fc.Arbitrary<RestartInput> = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
-  downs: fc.array(fc.record({ gapMs: fc.integer({ min: 1, max: 100 }), downMs: fc.integer({ min: 0, max: 100 }) }), { minLength: 1, maxLength: 6 }),
+  downs: fc.array(fc.record({ gapMs: fc.integer({ min: 1, max: 100 }), downMs: fc.integer({ min: 0, max: 100 }) }), {
+    minLength: 1,
+    maxLength: 6,
+  }),
 });
 
 interface Launch {
@@ -232,29 +271,62 @@ async function checkRestart(makeWorld: WorldFactory, input: RestartInput): Promi
     restartTimes.push(time);
   }
   const host = world.addHost("a", async (env) => {
-    launches.push({ env, time: world.now, abortedAtStart: env.lifetime.signal.aborted, draws: [env.random.uint32(), env.random.uint32()] });
+    launches.push({
+      env,
+      time: world.now,
+      abortedAtStart: env.lifetime.signal.aborted,
+      draws: [env.random.uint32(), env.random.uint32()],
+    });
     await env.clock.sleep(1_000_000);
   });
   host.start();
   applyPlan(world, { version: FAULT_PLAN_VERSION, faults });
   await world.scheduler.run({ untilTime: time + 10 });
 
-  invariant(launches.length === restartTimes.length, () => `${launches.length} launches for ${restartTimes.length} starts`);
-  invariant(host.incarnations === launches.length, () => `the host counts ${host.incarnations} incarnations, ${launches.length} launched`);
+  invariant(
+    launches.length === restartTimes.length,
+    () => `${launches.length} launches for ${restartTimes.length} starts`,
+  );
+  invariant(
+    host.incarnations === launches.length,
+    () => `the host counts ${host.incarnations} incarnations, ${launches.length} launched`,
+  );
   launches.forEach((launch, index) => {
     const expectedIncarnation = index + 1;
-    invariant(launch.env.lifetime.incarnation === expectedIncarnation, () => `launch ${index} got incarnation ${launch.env.lifetime.incarnation}, expected ${expectedIncarnation}`);
-    invariant(launch.time === restartTimes[index], () => `incarnation ${expectedIncarnation} started at ${launch.time}, expected ${restartTimes[index]}`);
-    invariant(!launch.abortedAtStart, () => `incarnation ${expectedIncarnation} started with an aborted lifetime signal`);
+    invariant(
+      launch.env.lifetime.incarnation === expectedIncarnation,
+      () => `launch ${index} got incarnation ${launch.env.lifetime.incarnation}, expected ${expectedIncarnation}`,
+    );
+    invariant(
+      launch.time === restartTimes[index],
+      () => `incarnation ${expectedIncarnation} started at ${launch.time}, expected ${restartTimes[index]}`,
+    );
+    invariant(
+      !launch.abortedAtStart,
+      () => `incarnation ${expectedIncarnation} started with an aborted lifetime signal`,
+    );
     const last = index === launches.length - 1;
-    invariant(launch.env.lifetime.signal.aborted === !last, () => `incarnation ${expectedIncarnation}'s signal is ${launch.env.lifetime.signal.aborted ? "" : "not "}aborted at the end`);
+    invariant(
+      launch.env.lifetime.signal.aborted === !last,
+      () =>
+        `incarnation ${expectedIncarnation}'s signal is ${launch.env.lifetime.signal.aborted ? "" : "not "}aborted at the end`,
+    );
     for (let earlier = 0; earlier < index; earlier++) {
       const previous = launches[earlier] as Launch;
-      invariant(previous.env !== launch.env, () => `incarnation ${expectedIncarnation} reuses the Env of incarnation ${earlier + 1}`);
-      invariant(previous.draws.join() !== launch.draws.join(), () => `incarnation ${expectedIncarnation} draws the same random numbers as incarnation ${earlier + 1}`);
+      invariant(
+        previous.env !== launch.env,
+        () => `incarnation ${expectedIncarnation} reuses the Env of incarnation ${earlier + 1}`,
+      );
+      invariant(
+        previous.draws.join() !== launch.draws.join(),
+        () => `incarnation ${expectedIncarnation} draws the same random numbers as incarnation ${earlier + 1}`,
+      );
     }
   });
-  invariant(host.incarnation?.incarnation === launches.length, () => `the live incarnation is ${host.incarnation?.incarnation}`);
+  invariant(
+    host.incarnation?.incarnation === launches.length,
+    () => `the live incarnation is ${host.incarnation?.incarnation}`,
+  );
 }
 
 function restartProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[RestartInput]> {
@@ -273,7 +345,10 @@ interface PauseInput {
 
 const pauseArbitrary: fc.Arbitrary<PauseInput> = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
-  pauses: fc.array(fc.record({ atMs: fc.integer({ min: 1, max: 300 }), durationMs: fc.integer({ min: 1, max: 150 }) }), { minLength: 1, maxLength: 4 }),
+  pauses: fc.array(
+    fc.record({ atMs: fc.integer({ min: 1, max: 300 }), durationMs: fc.integer({ min: 1, max: 150 }) }),
+    { minLength: 1, maxLength: 4 },
+  ),
   timers: fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 20 }),
 });
 
@@ -286,25 +361,30 @@ interface Fire {
 
 async function checkPause(makeWorld: WorldFactory, input: PauseInput): Promise<void> {
   const world = makeWorld({ seed: input.seed });
-  const plan = { version: FAULT_PLAN_VERSION, faults: input.pauses.map(({ atMs, durationMs }): FaultEvent => ({ atMs, kind: "pause", host: "a", durationMs })) };
+  const plan = {
+    version: FAULT_PLAN_VERSION,
+    faults: input.pauses.map(({ atMs, durationMs }): FaultEvent => ({ atMs, kind: "pause", host: "a", durationMs })),
+  };
   const timeline = new FaultTimeline({ hosts: ["a", "b"], plan });
   const log = new ExecutionLog(world, timeline);
   const fires: Fire[] = [];
   let setAt: { time: number; monotonic: number; wall: number } | undefined;
-  world.addHost("a", async (env) => {
-    await env.clock.sleep(0.5);
-    setAt = { time: world.now, monotonic: env.clock.monotonic(), wall: env.clock.now() };
-    input.timers.forEach((durationMs, timer) => {
-      env.clock.setTimer(durationMs, () => {
-        log.ran("a", 1, `timer ${timer}`);
-        fires.push({ timer, time: world.now, monotonic: env.clock.monotonic(), wall: env.clock.now() });
+  world
+    .addHost("a", async (env) => {
+      await env.clock.sleep(0.5);
+      setAt = { time: world.now, monotonic: env.clock.monotonic(), wall: env.clock.now() };
+      input.timers.forEach((durationMs, timer) => {
+        env.clock.setTimer(durationMs, () => {
+          log.ran("a", 1, `timer ${timer}`);
+          fires.push({ timer, time: world.now, monotonic: env.clock.monotonic(), wall: env.clock.now() });
+        });
       });
-    });
-    while (true) {
-      await env.clock.sleep(1);
-      log.ran("a", 1, "heartbeat");
-    }
-  }).start();
+      while (true) {
+        await env.clock.sleep(1);
+        log.ran("a", 1, "heartbeat");
+      }
+    })
+    .start();
   world.addHost("b", busyProcess(world, log, "b")).start();
   applyPlan(world, plan);
   const result = await world.scheduler.run({ untilTime: 1000, maxEvents: EVENTS_MAX });
@@ -326,15 +406,27 @@ async function checkPause(makeWorld: WorldFactory, input: PauseInput): Promise<v
     const pause = pauses.find(({ from, to }) => from <= due && due <= to);
     const onTime = fire.time === due && (pause === undefined || due === pause.from || due === pause.to);
     const atResume = pause !== undefined && fire.time === pause.to;
-    invariant(onTime || atResume, () => `timer ${fire.timer} due at ${due} fired at ${fire.time}; pauses ${JSON.stringify(pauses)}`);
-    invariant(fire.monotonic - start.monotonic === fire.time - start.time && fire.wall - start.wall === fire.time - start.time,
-      () => `timer ${fire.timer} read the clock ${fire.monotonic - start.monotonic} ms after it was set, ${fire.time - start.time} ms passed`);
+    invariant(
+      onTime || atResume,
+      () => `timer ${fire.timer} due at ${due} fired at ${fire.time}; pauses ${JSON.stringify(pauses)}`,
+    );
+    invariant(
+      fire.monotonic - start.monotonic === fire.time - start.time && fire.wall - start.wall === fire.time - start.time,
+      () =>
+        `timer ${fire.timer} read the clock ${fire.monotonic - start.monotonic} ms after it was set, ${fire.time - start.time} ms passed`,
+    );
   }
   for (let i = 1; i < fires.length; i++) {
     const previous = fires[i - 1] as Fire;
     const current = fires[i] as Fire;
-    const inOrder = dueOf(previous.timer) < dueOf(current.timer) || (dueOf(previous.timer) === dueOf(current.timer) && previous.timer < current.timer);
-    invariant(inOrder, () => `timer ${current.timer} (due ${dueOf(current.timer)}) fired after timer ${previous.timer} (due ${dueOf(previous.timer)})`);
+    const inOrder =
+      dueOf(previous.timer) < dueOf(current.timer) ||
+      (dueOf(previous.timer) === dueOf(current.timer) && previous.timer < current.timer);
+    invariant(
+      inOrder,
+      () =>
+        `timer ${current.timer} (due ${dueOf(current.timer)}) fired after timer ${previous.timer} (due ${dueOf(previous.timer)})`,
+    );
   }
 }
 
@@ -392,30 +484,43 @@ async function checkDeadEnvUse(makeWorld: WorldFactory, input: DeadEnvInput): Pr
   const world = makeWorld({ seed: input.seed, buggify: true, trace: { keepRecords: true } });
   let stale: Env | undefined;
   let violationsAfterControl: number | undefined;
-  world.addHost("a", async (env) => {
-    if (env.lifetime.incarnation === 1) stale = env;
-    await env.clock.sleep(1_000_000);
-  }).start();
-  world.addHost("b", async (env) => {
-    await env.clock.sleep(input.controlAtMs);
-    if (stale !== undefined) useEnv(stale, input.use);
-    violationsAfterControl = world.violations.length;
-    await env.clock.sleep(input.crashAtMs + input.useAfterCrashMs - input.controlAtMs);
-    if (stale !== undefined) useEnv(stale, input.use);
-  }).start();
+  world
+    .addHost("a", async (env) => {
+      if (env.lifetime.incarnation === 1) stale = env;
+      await env.clock.sleep(1_000_000);
+    })
+    .start();
+  world
+    .addHost("b", async (env) => {
+      await env.clock.sleep(input.controlAtMs);
+      if (stale !== undefined) useEnv(stale, input.use);
+      violationsAfterControl = world.violations.length;
+      await env.clock.sleep(input.crashAtMs + input.useAfterCrashMs - input.controlAtMs);
+      if (stale !== undefined) useEnv(stale, input.use);
+    })
+    .start();
   const faults: FaultEvent[] = [{ atMs: input.crashAtMs, kind: "crash", host: "a" }];
   if (input.restart) faults.push({ atMs: input.crashAtMs, kind: "restart", host: "a" });
   const plan = { version: FAULT_PLAN_VERSION, faults };
   applyPlan(world, plan);
   await world.scheduler.run({ untilTime: 1000 });
 
-  invariant(violationsAfterControl === 0, () => `using a live Env (${input.use}) recorded violations: ${JSON.stringify(world.violations)}`);
+  invariant(
+    violationsAfterControl === 0,
+    () => `using a live Env (${input.use}) recorded violations: ${JSON.stringify(world.violations)}`,
+  );
   const useTime = input.crashAtMs + input.useAfterCrashMs;
   const found = world.violations.filter((violation) => violation.invariant === "kernel.dead-process-executed");
-  invariant(found.length === 1, () => `using a dead Env (${input.use}) at ${useTime} recorded ${found.length} kernel.dead-process-executed violations`);
+  invariant(
+    found.length === 1,
+    () =>
+      `using a dead Env (${input.use}) at ${useTime} recorded ${found.length} kernel.dead-process-executed violations`,
+  );
   const violation = found[0] as (typeof found)[number];
-  invariant(violation.host === "a" && violation.kind === "kernel" && violation.time === useTime,
-    () => `the violation should name host a, kind kernel, t=${useTime}: ${JSON.stringify(violation)}`);
+  invariant(
+    violation.host === "a" && violation.kind === "kernel" && violation.time === useTime,
+    () => `the violation should name host a, kind kernel, t=${useTime}: ${JSON.stringify(violation)}`,
+  );
   checkTraceAgainstHosts(recordsOf(world.trace), new FaultTimeline({ hosts: ["a", "b"], plan }));
 }
 

@@ -22,7 +22,11 @@ const frames = fc.oneof(
   fc.record({
     type: fc.constant("response" as const),
     id: fc.integer({ min: 1, max: 1000 }),
-    payload: fc.record({ zero: fc.constant(-0), absent: fc.constant(undefined), text: fc.string({ unit: "grapheme" }) }),
+    payload: fc.record({
+      zero: fc.constant(-0),
+      absent: fc.constant(undefined),
+      text: fc.string({ unit: "grapheme" }),
+    }),
   }) as fc.Arbitrary<Frame>,
 );
 
@@ -54,7 +58,10 @@ describe("rpc object wire: the copy stands for the encoding", () => {
 
   it("fails on a copy that shares the sender's payload, and on one that sizes strings by UTF-16 units", () => {
     for (const broken of [sharingCopyFrame, utf16SizedCopyFrame]) {
-      const details = fc.check(copyProperty(broken), { seed: seedFromName(`frame copy: ${broken.name}`), numRuns: 300 });
+      const details = fc.check(copyProperty(broken), {
+        seed: seedFromName(`frame copy: ${broken.name}`),
+        numRuns: 300,
+      });
       expect(details.failed, broken.name).toBe(true);
     }
   });
@@ -66,7 +73,9 @@ describe("rpc object wire: the copy stands for the encoding", () => {
     for (const payload of bad) {
       const problem = wireValueProblem(payload);
       expect(problem, String(payload)).toBeDefined();
-      expect(() => copyFrame({ type: "response", id: 1, payload: payload as WireValue })).toThrow(new NotWireValueError(problem as string));
+      expect(() => copyFrame({ type: "response", id: 1, payload: payload as WireValue })).toThrow(
+        new NotWireValueError(problem as string),
+      );
     }
   });
 

@@ -47,7 +47,9 @@ describe("rpc frames", () => {
     fc.assert(
       fc.property(fc.array(frameArbitrary, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (frames, cuts) => {
         const bytes = concatenate(frames.map((frame) => encodeFrame(frame)));
-        const expected = frames.map((frame) => (frame.type === "error" && frame.details === undefined ? { ...frame, details: undefined } : frame));
+        const expected = frames.map((frame) =>
+          frame.type === "error" && frame.details === undefined ? { ...frame, details: undefined } : frame,
+        );
         expect(readAll(bytes, cuts)).toEqual(expected);
       }),
       propertyParameters(roundTrip, 300),
@@ -114,7 +116,9 @@ describe("rpc frames", () => {
       return nested;
     };
     const deepest = nest(RPC_VALUE_DEPTH_MAX);
-    expect(readAll(encodeFrame({ type: "response", id: 1, payload: deepest }), [])).toEqual([{ type: "response", id: 1, payload: deepest }]);
+    expect(readAll(encodeFrame({ type: "response", id: 1, payload: deepest }), [])).toEqual([
+      { type: "response", id: 1, payload: deepest },
+    ]);
     expect(wireValueProblem(nest(RPC_VALUE_DEPTH_MAX + 1))).toMatch(/nested deeper/);
     // Hand-built: 2000 nested one-element arrays (0x91), far deeper than msgpack's encoder goes.
     const body = new Uint8Array([0x93, 0x04, 0x01, ...new Array<number>(2000).fill(0x91), 0xc0]);

@@ -15,7 +15,14 @@ import { rpcTransport } from "../../src/sim/world-env.ts";
 import { World } from "../../src/sim/world.ts";
 import { propertyParameters, seedFromName } from "../_support/fast-check.ts";
 import { idSwappingTransport } from "./_fixtures/id-swapping-transport.ts";
-import { collect, runWorld, settle, worldProblems, type CallOutcome, type StreamOutcome } from "./_fixtures/rpc-world.ts";
+import {
+  collect,
+  runWorld,
+  settle,
+  worldProblems,
+  type CallOutcome,
+  type StreamOutcome,
+} from "./_fixtures/rpc-world.ts";
 
 const PORT = 7100;
 const SERVERS = ["s1", "s2"] as const;
@@ -94,27 +101,46 @@ function serveWork(env: Env): void {
   });
 }
 
-type Settled = { startedAtMs: number } & ({ streaming: false; outcome: CallOutcome } | { streaming: true; outcome: StreamOutcome });
+type Settled = { startedAtMs: number } & (
+  | { streaming: false; outcome: CallOutcome }
+  | { streaming: true; outcome: StreamOutcome }
+);
 
 /** Runs one plan; returns the problems found (empty when the property holds). */
 async function runPlan(plan: Plan, wireMode: WireMode, makeRpc: (env: Env, world: World) => Rpc): Promise<string[]> {
   const world = new World({ seed: plan.seed, wireMode });
   for (const name of SERVERS) world.addHost(name, async (env) => serveWork(env)).start();
   const settled: Array<Settled | undefined> = plan.calls.map(() => undefined);
-  world.addHost("client", async (env) => {
-    const rpc = makeRpc(env, world);
-    await Promise.all(plan.calls.map(async (call, index) => {
-      await env.clock.sleep(call.startMs);
-      const startedAtMs = env.clock.monotonic();
-      const request = { index, delayMs: call.delayMs, count: call.count };
-      const options = { deadlineMs: call.deadlineMs };
-      settled[index] = call.streaming
-        ? { startedAtMs, streaming: true, outcome: await collect(rpc.serverStream(call.server, PORT, "work-stream", request, options), env.clock) }
-        : { startedAtMs, streaming: false, outcome: await settle(rpc.call(call.server, PORT, "work", request, options), env.clock) };
-    }));
-  }).start();
+  world
+    .addHost("client", async (env) => {
+      const rpc = makeRpc(env, world);
+      await Promise.all(
+        plan.calls.map(async (call, index) => {
+          await env.clock.sleep(call.startMs);
+          const startedAtMs = env.clock.monotonic();
+          const request = { index, delayMs: call.delayMs, count: call.count };
+          const options = { deadlineMs: call.deadlineMs };
+          settled[index] = call.streaming
+            ? {
+                startedAtMs,
+                streaming: true,
+                outcome: await collect(rpc.serverStream(call.server, PORT, "work-stream", request, options), env.clock),
+              }
+            : {
+                startedAtMs,
+                streaming: false,
+                outcome: await settle(rpc.call(call.server, PORT, "work", request, options), env.clock),
+              };
+        }),
+      );
+    })
+    .start();
   scheduleFaults(world, plan.faults);
-  const endMs = Math.max(...plan.calls.map((call) => call.startMs + call.deadlineMs), ...plan.faults.map((fault) => fault.atMs + fault.downMs)) + 100;
+  const endMs =
+    Math.max(
+      ...plan.calls.map((call) => call.startMs + call.deadlineMs),
+      ...plan.faults.map((fault) => fault.atMs + fault.downMs),
+    ) + 100;
   await runWorld(world, endMs);
   return [...worldProblems(world), ...plan.calls.flatMap((call, index) => checkCall(call, index, settled[index]))];
 }
@@ -126,7 +152,8 @@ function scheduleFaults(world: World, faults: readonly PlannedFault[]): void {
       else if (fault.kind === "heal") world.network.heal();
       else world.host(fault.server).crash();
     });
-    if (fault.kind === "crash-restart") world.scheduler.schedule(fault.atMs + fault.downMs, () => world.host(fault.server).start());
+    if (fault.kind === "crash-restart")
+      world.scheduler.schedule(fault.atMs + fault.downMs, () => world.host(fault.server).start());
   }
 }
 
@@ -144,7 +171,8 @@ function checkCall(call: PlannedCall, index: number, result: Settled | undefined
     return problems;
   }
   const { messages, error } = result.outcome;
-  if (error !== undefined && !EXPECTED_CODES.has(error.code)) problems.push(`stream ${index} failed with ${error.message}`);
+  if (error !== undefined && !EXPECTED_CODES.has(error.code))
+    problems.push(`stream ${index} failed with ${error.message}`);
   const expected = expectedMessages(index, call.count);
   const wanted = error === undefined ? expected : expected.slice(0, messages.length);
   if (!sameValue(messages, wanted)) problems.push(`stream ${index} got ${JSON.stringify(messages)}`);
@@ -186,18 +214,24 @@ describe("rpc: a broken peer never takes the server down", () => {
       { minLength: 1, maxLength: 4 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(garbage, { minLength: 1, maxLength: 3 }), async (seed, connections) => {
-        const world = new World({ seed, wireMode: "frames" });
-        world.addHost("s1", async (env) => serveWork(env)).start();
-        let outcome: CallOutcome | undefined;
-        world.addHost("client", async (env) => {
-          await Promise.all(connections.map((chunks) => sendGarbage(env, chunks)));
-          outcome = await settle(env.rpc.call("s1", PORT, "work", { index: 3, delayMs: 1, count: 0 }), env.clock);
-        }).start();
-        await runWorld(world, 10_000);
-        expect(worldProblems(world)).toEqual([]);
-        expect(outcome).toMatchObject({ ok: true, value: expectedResponse(3, "s1") });
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(garbage, { minLength: 1, maxLength: 3 }),
+        async (seed, connections) => {
+          const world = new World({ seed, wireMode: "frames" });
+          world.addHost("s1", async (env) => serveWork(env)).start();
+          let outcome: CallOutcome | undefined;
+          world
+            .addHost("client", async (env) => {
+              await Promise.all(connections.map((chunks) => sendGarbage(env, chunks)));
+              outcome = await settle(env.rpc.call("s1", PORT, "work", { index: 3, delayMs: 1, count: 0 }), env.clock);
+            })
+            .start();
+          await runWorld(world, 10_000);
+          expect(worldProblems(world)).toEqual([]);
+          expect(outcome).toMatchObject({ ok: true, value: expectedResponse(3, "s1") });
+        },
+      ),
       propertyParameters(name, 100),
     );
   });
@@ -213,7 +247,10 @@ for (const wireMode of WIRE_MODES) {
   describe(`rpc (${wireMode} wire): property under partitions, heals and crashes`, () => {
     const name = `rpc (${wireMode} wire): every call settles by its deadline with its own answer or a typed error`;
     it(name, async () => {
-      await fc.assert(rpcProperty(wireMode, (env) => env.rpc), propertyParameters(name, 100));
+      await fc.assert(
+        rpcProperty(wireMode, (env) => env.rpc),
+        propertyParameters(name, 100),
+      );
     });
 
     it("fails on a wire that swaps the ids of multiplexed responses (the property has teeth)", async () => {

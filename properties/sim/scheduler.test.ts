@@ -4,12 +4,16 @@
  * Invariants, one sentence each:
  * - A timer scheduled at virtual time t for d fires at exactly t + d, never before.
  * - Timers fire in (time, scheduling order) order, each at most once.
- * - A timer whose cancel() returned true never fires, and cancel() returns false only for a timer that already fired or was cancelled.
- * - run({ untilTime: T }) runs every event due at or before T (those scheduled at T by earlier events included), none after, and leaves the clock at T.
- * - On a runaway workload, run({ maxEvents: m }) stops with "max-events" after exactly m events, and a predicate stops the run as soon as it holds.
+ * - A timer whose cancel() returned true never fires, and cancel() returns false only for a timer that already fired or
+ *   was cancelled.
+ * - run({ untilTime: T }) runs every event due at or before T (those scheduled at T by earlier events included), none
+ *   after, and leaves the clock at T.
+ * - On a runaway workload, run({ maxEvents: m }) stops with "max-events" after exactly m events, and a predicate stops
+ *   the run as soon as it holds.
  * - Through the Env, sleep and setTimer last durationMs of the host's local (drifted) time.
  * - A clock skew jumps the host's wall clock by its offset and leaves its monotonic clock alone.
- * - Async code observes the virtual time of the event that woke it, however deep its await chain and however busy the other hosts are.
+ * - Async code observes the virtual time of the event that woke it, however deep its await chain and however busy the
+ *   other hosts are.
  *
  * Each property is a function of the component, and runs both on the shipping one and on
  * deliberately broken ones (properties/sim/_fixtures/kernel-schedulers.ts, kernel-clocks.ts),
@@ -93,19 +97,25 @@ async function checkTimerProgram(makeScheduler: SchedulerFactory, specs: TimerSp
     if (handle === undefined) return; // not scheduled yet
     const expected = !fired.has(index) && !cancelled.has(index);
     const result = scheduler.cancel(handle);
-    invariant(result === expected, () => `cancel(timer ${index}) returned ${result}, expected ${expected} (fired: ${fired.has(index)})`);
+    invariant(
+      result === expected,
+      () => `cancel(timer ${index}) returned ${result}, expected ${expected} (fired: ${fired.has(index)})`,
+    );
     if (result) cancelled.add(index);
   };
   const schedule = (index: number): void => {
     const spec = specs[index] as TimerSpec;
     scheduledAt.set(index, scheduler.now);
     order.set(index, nextOrder++);
-    handles.set(index, scheduler.schedule(spec.delayMs, () => {
-      fires.push({ index, time: scheduler.now });
-      fired.set(index, (fired.get(index) ?? 0) + 1);
-      for (const child of children[index] as number[]) schedule(child);
-      for (const target of cancels[index] as number[]) cancel(target);
-    }));
+    handles.set(
+      index,
+      scheduler.schedule(spec.delayMs, () => {
+        fires.push({ index, time: scheduler.now });
+        fired.set(index, (fired.get(index) ?? 0) + 1);
+        for (const child of children[index] as number[]) schedule(child);
+        for (const target of cancels[index] as number[]) cancel(target);
+      }),
+    );
     if (selfCancel.has(index)) cancel(index);
   };
   for (const index of topLevel) schedule(index);
@@ -121,12 +131,18 @@ async function checkTimerProgram(makeScheduler: SchedulerFactory, specs: TimerSp
   for (let i = 1; i < fires.length; i++) {
     const previous = fires[i - 1] as { index: number; time: number };
     const current = fires[i] as { index: number; time: number };
-    const inOrder = previous.time < current.time
-      || (previous.time === current.time && (order.get(previous.index) as number) < (order.get(current.index) as number));
-    invariant(inOrder, () => `timer ${current.index} (t=${current.time}) fired after timer ${previous.index} (t=${previous.time}) out of (time, order) order`);
+    const inOrder =
+      previous.time < current.time ||
+      (previous.time === current.time && (order.get(previous.index) as number) < (order.get(current.index) as number));
+    invariant(
+      inOrder,
+      () =>
+        `timer ${current.index} (t=${current.time}) fired after timer ${previous.index} (t=${previous.time}) out of (time, order) order`,
+    );
   }
   for (const index of handles.keys()) {
-    if (cancelled.has(index)) invariant(!fired.has(index), () => `timer ${index} fired although cancel() returned true`);
+    if (cancelled.has(index))
+      invariant(!fired.has(index), () => `timer ${index} fired although cancel() returned true`);
     else invariant(fired.has(index), () => `timer ${index} was scheduled, never cancelled, and never fired`);
   }
 }
@@ -153,7 +169,10 @@ const untilArbitrary: fc.Arbitrary<UntilInput> = fc.record({
 async function checkUntil(makeScheduler: SchedulerFactory, input: UntilInput): Promise<void> {
   const scheduler = makeScheduler();
   const first = await scheduler.run({ untilTime: input.startAtMs });
-  invariant(first.reason === "until" && scheduler.now === input.startAtMs, () => `empty run to ${input.startAtMs} ended ${first.reason} at ${scheduler.now}`);
+  invariant(
+    first.reason === "until" && scheduler.now === input.startAtMs,
+    () => `empty run to ${input.startAtMs} ended ${first.reason} at ${scheduler.now}`,
+  );
   const fired: Array<{ label: string; time: number }> = [];
   input.delays.forEach((delay, index) => {
     scheduler.schedule(delay, () => {
@@ -167,13 +186,23 @@ async function checkUntil(makeScheduler: SchedulerFactory, input: UntilInput): P
   invariant(result.reason === "until", () => `run({ untilTime: ${limit} }) ended with ${result.reason}`);
   invariant(scheduler.now === limit, () => `run({ untilTime: ${limit} }) left the clock at ${scheduler.now}`);
   const due = input.delays.filter((delay) => input.startAtMs + delay <= limit).length;
-  invariant(fired.length === 2 * due, () => `${fired.length} events ran by ${limit}, expected ${2 * due}: ${JSON.stringify(fired)}`);
-  for (const event of fired) invariant(event.time <= limit, () => `${event.label} ran at ${event.time}, after the limit ${limit}`);
+  invariant(
+    fired.length === 2 * due,
+    () => `${fired.length} events ran by ${limit}, expected ${2 * due}: ${JSON.stringify(fired)}`,
+  );
+  for (const event of fired)
+    invariant(event.time <= limit, () => `${event.label} ran at ${event.time}, after the limit ${limit}`);
   const rest = await scheduler.run();
   invariant(rest.reason === "quiescent", () => `the second run ended with ${rest.reason}`);
-  invariant(fired.length === 2 * input.delays.length, () => `${fired.length} events ran in total, expected ${2 * input.delays.length}`);
+  invariant(
+    fired.length === 2 * input.delays.length,
+    () => `${fired.length} events ran in total, expected ${2 * input.delays.length}`,
+  );
   const lastDue = Math.max(limit, ...input.delays.map((delay) => input.startAtMs + delay));
-  invariant(scheduler.now === lastDue, () => `after the second run the clock reads ${scheduler.now}, expected ${lastDue}`);
+  invariant(
+    scheduler.now === lastDue,
+    () => `after the second run the clock reads ${scheduler.now}, expected ${lastDue}`,
+  );
 }
 
 function untilProperty(makeScheduler: SchedulerFactory): fc.IAsyncProperty<[UntilInput]> {
@@ -208,15 +237,22 @@ async function checkRunaway(makeScheduler: SchedulerFactory, input: RunawayInput
   for (const delay of input.background) scheduler.schedule(delay, () => executed++);
 
   const guarded = await scheduler.run({ maxEvents: input.maxEvents });
-  invariant(guarded.reason === "max-events", () => `run({ maxEvents: ${input.maxEvents} }) on a runaway ended with ${guarded.reason}`);
-  invariant(guarded.events === input.maxEvents && executed === input.maxEvents,
-    () => `run({ maxEvents: ${input.maxEvents} }) ran ${executed} events (reported ${guarded.events})`);
+  invariant(
+    guarded.reason === "max-events",
+    () => `run({ maxEvents: ${input.maxEvents} }) on a runaway ended with ${guarded.reason}`,
+  );
+  invariant(
+    guarded.events === input.maxEvents && executed === input.maxEvents,
+    () => `run({ maxEvents: ${input.maxEvents} }) ran ${executed} events (reported ${guarded.events})`,
+  );
 
   const target = executed + input.stopAfter;
   const stopped = await scheduler.run({ predicate: () => executed >= target, maxEvents: 10 * target });
   invariant(stopped.reason === "predicate", () => `a run with a predicate ended with ${stopped.reason}`);
-  invariant(executed === target && stopped.events === input.stopAfter,
-    () => `the predicate held after ${target} events but the run went on to ${executed} (reported ${stopped.events})`);
+  invariant(
+    executed === target && stopped.events === input.stopAfter,
+    () => `the predicate held after ${target} events but the run went on to ${executed} (reported ${stopped.events})`,
+  );
 }
 
 function runawayProperty(makeScheduler: SchedulerFactory): fc.IAsyncProperty<[RunawayInput]> {
@@ -238,7 +274,10 @@ const driftArbitrary: fc.Arbitrary<DriftInput> = fc.record({
   waits: fc.array(
     fc.record({
       kind: fc.constantFrom("sleep" as const, "timer" as const),
-      localMs: fc.oneof(fc.integer({ min: 0, max: 500 }), fc.double({ min: 0, max: 500, noNaN: true, noDefaultInfinity: true })),
+      localMs: fc.oneof(
+        fc.integer({ min: 0, max: 500 }),
+        fc.double({ min: 0, max: 500, noNaN: true, noDefaultInfinity: true }),
+      ),
     }),
     { minLength: 1, maxLength: 8 },
   ),
@@ -274,11 +313,14 @@ async function checkDrift(makeWorld: WorldFactory, input: DriftInput): Promise<v
       await wait(env, kind, localMs);
       const trueElapsed = world.now - trueStart;
       const expectedTrue = localMs / (1 + input.drift);
-      if (Math.abs(trueElapsed - expectedTrue) > TOLERANCE_MS) problems.push(`${kind}(${localMs}) took ${trueElapsed} true ms, expected ${expectedTrue}`);
+      if (Math.abs(trueElapsed - expectedTrue) > TOLERANCE_MS)
+        problems.push(`${kind}(${localMs}) took ${trueElapsed} true ms, expected ${expectedTrue}`);
       const localElapsed = env.clock.monotonic() - monotonicStart;
-      if (Math.abs(localElapsed - localMs) > TOLERANCE_MS) problems.push(`${kind}(${localMs}) took ${localElapsed} host-local monotonic ms`);
+      if (Math.abs(localElapsed - localMs) > TOLERANCE_MS)
+        problems.push(`${kind}(${localMs}) took ${localElapsed} host-local monotonic ms`);
       const wallElapsed = env.clock.now() - wallStart;
-      if (Math.abs(wallElapsed - localMs) > TOLERANCE_MS) problems.push(`${kind}(${localMs}) took ${wallElapsed} host-local wall ms`);
+      if (Math.abs(wallElapsed - localMs) > TOLERANCE_MS)
+        problems.push(`${kind}(${localMs}) took ${wallElapsed} host-local wall ms`);
       completed++;
     }
   });
@@ -304,23 +346,33 @@ interface SkewInput {
 }
 
 const skewArbitrary: fc.Arbitrary<SkewInput> = fc.record({
-  skews: fc.array(fc.record({ atMs: fc.integer({ min: 1, max: 200 }), offsetMs: fc.integer({ min: -5000, max: 5000 }) }), { maxLength: 6 }),
+  skews: fc.array(
+    fc.record({ atMs: fc.integer({ min: 1, max: 200 }), offsetMs: fc.integer({ min: -5000, max: 5000 }) }),
+    { maxLength: 6 },
+  ),
   steps: fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 10 }),
 });
 
 async function checkSkew(makeWorld: WorldFactory, input: SkewInput): Promise<void> {
   const world = makeWorld({ seed: 7 });
   const samples: Array<{ time: number; wall: number; monotonic: number }> = [];
-  world.addHost("a", async (env) => {
-    // Samples fall at k + 0.5 ms, skews at whole milliseconds: never at the same instant.
-    await env.clock.sleep(0.5);
-    samples.push({ time: world.now, wall: env.clock.now(), monotonic: env.clock.monotonic() });
-    for (const step of input.steps) {
-      await env.clock.sleep(step);
+  world
+    .addHost("a", async (env) => {
+      // Samples fall at k + 0.5 ms, skews at whole milliseconds: never at the same instant.
+      await env.clock.sleep(0.5);
       samples.push({ time: world.now, wall: env.clock.now(), monotonic: env.clock.monotonic() });
-    }
-  }).start();
-  const faults: FaultEvent[] = input.skews.map(({ atMs, offsetMs }) => ({ atMs, kind: "clock-skew", host: "a", offsetMs }));
+      for (const step of input.steps) {
+        await env.clock.sleep(step);
+        samples.push({ time: world.now, wall: env.clock.now(), monotonic: env.clock.monotonic() });
+      }
+    })
+    .start();
+  const faults: FaultEvent[] = input.skews.map(({ atMs, offsetMs }) => ({
+    atMs,
+    kind: "clock-skew",
+    host: "a",
+    offsetMs,
+  }));
   applyPlan(world, { version: FAULT_PLAN_VERSION, faults });
   await world.scheduler.run({ untilTime: 1000 });
   invariant(samples.length === input.steps.length + 1, () => `only ${samples.length} samples taken`);
@@ -328,12 +380,23 @@ async function checkSkew(makeWorld: WorldFactory, input: SkewInput): Promise<voi
     const before = samples[i - 1] as { time: number; wall: number; monotonic: number };
     const after = samples[i] as { time: number; wall: number; monotonic: number };
     const elapsed = after.time - before.time;
-    const jump = input.skews.filter((skew) => before.time < skew.atMs && skew.atMs < after.time).reduce((sum, skew) => sum + skew.offsetMs, 0);
-    invariant(after.monotonic >= before.monotonic, () => `monotonic went back from ${before.monotonic} to ${after.monotonic}`);
-    invariant(Math.abs(after.monotonic - before.monotonic - elapsed) <= TOLERANCE_MS,
-      () => `monotonic moved ${after.monotonic - before.monotonic} over ${elapsed} ms (t=${before.time}..${after.time})`);
-    invariant(Math.abs(after.wall - before.wall - (elapsed + jump)) <= TOLERANCE_MS,
-      () => `wall moved ${after.wall - before.wall} over ${elapsed} ms with skews summing to ${jump} (t=${before.time}..${after.time})`);
+    const jump = input.skews
+      .filter((skew) => before.time < skew.atMs && skew.atMs < after.time)
+      .reduce((sum, skew) => sum + skew.offsetMs, 0);
+    invariant(
+      after.monotonic >= before.monotonic,
+      () => `monotonic went back from ${before.monotonic} to ${after.monotonic}`,
+    );
+    invariant(
+      Math.abs(after.monotonic - before.monotonic - elapsed) <= TOLERANCE_MS,
+      () =>
+        `monotonic moved ${after.monotonic - before.monotonic} over ${elapsed} ms (t=${before.time}..${after.time})`,
+    );
+    invariant(
+      Math.abs(after.wall - before.wall - (elapsed + jump)) <= TOLERANCE_MS,
+      () =>
+        `wall moved ${after.wall - before.wall} over ${elapsed} ms with skews summing to ${jump} (t=${before.time}..${after.time})`,
+    );
   }
 }
 
@@ -355,7 +418,11 @@ const wakeArbitrary = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
   programs: fc.array(
     fc.array(
-      fc.record({ kind: fc.constantFrom("sleep" as const, "timer" as const), durationMs: fc.integer({ min: 0, max: 20 }), depth: fc.integer({ min: 0, max: 4 }) }),
+      fc.record({
+        kind: fc.constantFrom("sleep" as const, "timer" as const),
+        durationMs: fc.integer({ min: 0, max: 20 }),
+        depth: fc.integer({ min: 0, max: 4 }),
+      }),
       { minLength: 1, maxLength: 15 },
     ),
     { minLength: 2, maxLength: 4 },
@@ -376,22 +443,31 @@ async function checkWakeTime(makeWorld: WorldFactory, input: { seed: number; pro
   const names = input.programs.map((_program, hostIndex) => `h${hostIndex}`);
   input.programs.forEach((program, hostIndex) => {
     const peers = names.filter((name) => name !== `h${hostIndex}`);
-    world.addHost(`h${hostIndex}`, async (env) => {
-      env.net.onDatagram(9, () => undefined);
-      for (const step of program) {
-        env.net.sendDatagram(env.random.pick(peers), 9, new Uint8Array([hostIndex]));
-        const start = world.now;
-        const wallStart = env.clock.now();
-        await nestedWait(env, step, step.depth);
-        if (world.now !== start + step.durationMs) problems.push(`h${hostIndex}: ${step.kind}(${step.durationMs}) at ${start} resumed at ${world.now}`);
-        if (env.clock.now() !== wallStart + step.durationMs) problems.push(`h${hostIndex}: the clock read ${env.clock.now()} after ${step.kind}(${step.durationMs}) from ${wallStart}`);
-      }
-      completed++;
-    }).start();
+    world
+      .addHost(`h${hostIndex}`, async (env) => {
+        env.net.onDatagram(9, () => undefined);
+        for (const step of program) {
+          env.net.sendDatagram(env.random.pick(peers), 9, new Uint8Array([hostIndex]));
+          const start = world.now;
+          const wallStart = env.clock.now();
+          await nestedWait(env, step, step.depth);
+          if (world.now !== start + step.durationMs)
+            problems.push(`h${hostIndex}: ${step.kind}(${step.durationMs}) at ${start} resumed at ${world.now}`);
+          if (env.clock.now() !== wallStart + step.durationMs)
+            problems.push(
+              `h${hostIndex}: the clock read ${env.clock.now()} after ${step.kind}(${step.durationMs}) from ${wallStart}`,
+            );
+        }
+        completed++;
+      })
+      .start();
   });
   await world.scheduler.run({ untilTime: 1000, maxEvents: 100_000 });
   invariant(problems.length === 0, () => problems.slice(0, 5).join("; "));
-  invariant(completed === input.programs.length, () => `only ${completed} of ${input.programs.length} programs completed`);
+  invariant(
+    completed === input.programs.length,
+    () => `only ${completed} of ${input.programs.length} programs completed`,
+  );
 }
 
 function wakeTimeProperty(makeWorld: WorldFactory): fc.IAsyncProperty<[{ seed: number; programs: WakeStep[][] }]> {
@@ -420,7 +496,11 @@ describe("sim.scheduler.until-time: run({ untilTime }) stops at the right time",
     await fc.assert(untilProperty(realScheduler), propertyParameters(name, 200));
   });
   it("catches a scheduler that overshoots the limit", async () => {
-    await expectCaught(untilProperty(() => new UntilOvershootScheduler()), name, 200);
+    await expectCaught(
+      untilProperty(() => new UntilOvershootScheduler()),
+      name,
+      200,
+    );
   });
 });
 
@@ -473,12 +553,17 @@ describe("sim.clock.drift-change: a sleep spanning a drift change", () => {
   it("still lasts durationMs of host-local monotonic time", async () => {
     const world = realWorld({ seed: 1 });
     let localElapsed: number | undefined;
-    world.addHost("a", async (env) => {
-      const start = env.clock.monotonic();
-      await env.clock.sleep(100);
-      localElapsed = env.clock.monotonic() - start;
-    }).start();
-    applyPlan(world, { version: FAULT_PLAN_VERSION, faults: [{ atMs: 50, kind: "clock-skew", host: "a", offsetMs: 0, drift: -0.4 }] });
+    world
+      .addHost("a", async (env) => {
+        const start = env.clock.monotonic();
+        await env.clock.sleep(100);
+        localElapsed = env.clock.monotonic() - start;
+      })
+      .start();
+    applyPlan(world, {
+      version: FAULT_PLAN_VERSION,
+      faults: [{ atMs: 50, kind: "clock-skew", host: "a", offsetMs: 0, drift: -0.4 }],
+    });
     await world.scheduler.run({ untilTime: 1000 });
     expect(localElapsed).toBeCloseTo(100, 6);
   });

@@ -27,8 +27,14 @@ interface Plan {
 
 const planArbitrary: fc.Arbitrary<Plan> = fc.record({
   seed: fc.integer({ min: 1, max: 1_000_000 }),
-  pauses: fc.array(fc.record({ atMs: fc.integer({ min: 1, max: RUN_MS - 200 }), durationMs: fc.integer({ min: 1, max: 150 }) }), { maxLength: 8 }),
-  drifts: fc.array(fc.record({ atMs: fc.integer({ min: 1, max: RUN_MS }), drift: fc.double({ min: -0.3, max: 0.3, noNaN: true }) }), { maxLength: 3 }),
+  pauses: fc.array(
+    fc.record({ atMs: fc.integer({ min: 1, max: RUN_MS - 200 }), durationMs: fc.integer({ min: 1, max: 150 }) }),
+    { maxLength: 8 },
+  ),
+  drifts: fc.array(
+    fc.record({ atMs: fc.integer({ min: 1, max: RUN_MS }), drift: fc.double({ min: -0.3, max: 0.3, noNaN: true }) }),
+    { maxLength: 3 },
+  ),
   observeEveryMs: fc.integer({ min: 3, max: 70 }),
 });
 
@@ -52,7 +58,12 @@ function tickerOnView(view: (clock: HostClock) => HostClock): TickerMaker {
     const host = world.host("h");
     let made: HostTicker | undefined;
     const take = () => {
-      made ??= new HostTicker(view(host.clock), INTERVAL_MS, host.incarnation as NonNullable<typeof host.incarnation>, onWake);
+      made ??= new HostTicker(
+        view(host.clock),
+        INTERVAL_MS,
+        host.incarnation as NonNullable<typeof host.incarnation>,
+        onWake,
+      );
       return made;
     };
     world.host("h").main = async () => {
@@ -63,7 +74,9 @@ function tickerOnView(view: (clock: HostClock) => HostClock): TickerMaker {
 }
 
 /** Ignores pauses: counts a tick every interval while the host is stopped too. */
-const pauseBlindTicker = tickerOnView((clock) => Object.assign(Object.create(clock) as HostClock, { resumeAfterPauseAt: () => undefined }));
+const pauseBlindTicker = tickerOnView((clock) =>
+  Object.assign(Object.create(clock) as HostClock, { resumeAfterPauseAt: () => undefined }),
+);
 
 /** Keeps its phase across a pause (as Go's time.Ticker does): after the resume, ticks stay on the old grid. */
 const phaseKeepingTicker = tickerOnView((clock) =>
@@ -85,10 +98,11 @@ async function firstMismatch(plan: Plan, makeTicker: TickerMaker): Promise<strin
   world.host("h").main = async (env) => {
     await main?.(env);
     let chain = 0;
-    const rearm = () => env.clock.setTimer(INTERVAL_MS, () => {
-      chain++;
-      rearm();
-    });
+    const rearm = () =>
+      env.clock.setTimer(INTERVAL_MS, () => {
+        chain++;
+        rearm();
+      });
     rearm();
     let taken = 0;
     // Off the grid: 0.37 ms past a multiple of the interval, at the plan's pace.
@@ -97,7 +111,8 @@ async function firstMismatch(plan: Plan, makeTicker: TickerMaker): Promise<strin
       await env.clock.sleep(due - env.clock.monotonic());
       const late = env.clock.monotonic() - due > 1e-6;
       taken += ticker.take();
-      if (!late && taken !== chain) mismatch = `at ${env.clock.monotonic().toFixed(3)} ms: ticker ${taken}, chain ${chain}`;
+      if (!late && taken !== chain)
+        mismatch = `at ${env.clock.monotonic().toFixed(3)} ms: ticker ${taken}, chain ${chain}`;
       due += plan.observeEveryMs;
       if (late) due = env.clock.monotonic() + plan.observeEveryMs + 0.37;
     }
@@ -107,7 +122,8 @@ async function firstMismatch(plan: Plan, makeTicker: TickerMaker): Promise<strin
     world.scheduler.schedule(pause.atMs, () => world.host("h").pause());
     world.scheduler.schedule(pause.atMs + pause.durationMs, () => world.host("h").resume());
   }
-  for (const drift of plan.drifts) world.scheduler.schedule(drift.atMs, () => world.host("h").clock.setDrift(drift.drift));
+  for (const drift of plan.drifts)
+    world.scheduler.schedule(drift.atMs, () => world.host("h").clock.setDrift(drift.drift));
   await world.scheduler.run({ untilTime: RUN_MS * 2 });
   return mismatch;
 }
@@ -124,7 +140,10 @@ describe("sim: the ticker", () => {
   });
 
   it("fails on a ticker that ignores pauses, and on one that keeps its phase across them", async () => {
-    for (const [label, maker] of [["pause-blind", pauseBlindTicker], ["phase-keeping", phaseKeepingTicker]] as const) {
+    for (const [label, maker] of [
+      ["pause-blind", pauseBlindTicker],
+      ["phase-keeping", phaseKeepingTicker],
+    ] as const) {
       const details = await fc.check(
         fc.asyncProperty(planArbitrary, async (plan) => (await firstMismatch(plan, maker)) === undefined),
         { seed: seedFromName(`ticker: ${label}`), numRuns: 150 },
@@ -136,18 +155,26 @@ describe("sim: the ticker", () => {
   it("wakes for the k-th tick not yet taken, and an earlier wake-up asked for stays (seed 1)", async () => {
     const world = new World({ seed: 1 });
     const wakes: Array<{ atMs: number; taken: number }> = [];
-    world.addHost("h", async (env) => {
-      const ticker: Ticker = env.clock.ticker(INTERVAL_MS, () => wakes.push({ atMs: env.clock.monotonic(), taken: ticker.take() }));
-      ticker.wakeBy(3);
-      ticker.wakeBy(5); // later: the wake-up at the 3rd tick stays
-      await env.clock.sleep(70);
-      ticker.wakeBy(2);
-      await env.clock.sleep(200);
-      ticker.stop();
-      ticker.wakeBy(1); // stopped: nothing more
-    }).start();
+    world
+      .addHost("h", async (env) => {
+        const ticker: Ticker = env.clock.ticker(INTERVAL_MS, () =>
+          wakes.push({ atMs: env.clock.monotonic(), taken: ticker.take() }),
+        );
+        ticker.wakeBy(3);
+        ticker.wakeBy(5); // later: the wake-up at the 3rd tick stays
+        await env.clock.sleep(70);
+        ticker.wakeBy(2);
+        await env.clock.sleep(200);
+        ticker.stop();
+        ticker.wakeBy(1); // stopped: nothing more
+      })
+      .start();
     await world.scheduler.run({ untilTime: 1_000 });
-    // Ticks at 20, 40, 60 (the wake-up for the third), then 80, 100: the second wake-up comes with the second tick after 60.
-    expect(wakes).toEqual([{ atMs: 60, taken: 3 }, { atMs: 100, taken: 2 }]);
+    // Ticks at 20, 40, 60 (the wake-up for the third), then 80, 100: the second wake-up comes with the second tick
+    // after 60.
+    expect(wakes).toEqual([
+      { atMs: 60, taken: 3 },
+      { atMs: 100, taken: 2 },
+    ]);
   });
 });

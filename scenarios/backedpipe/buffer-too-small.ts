@@ -42,7 +42,8 @@ const USER_REACTION_MS_MAX = 100;
 
 export const pipeBufferTooSmall: Scenario = {
   name: "pipe-buffer-too-small",
-  description: "BackedPipes with a ring buffer smaller than the bytes in flight at a disconnect must surface ErrReplayDataUnavailable, never lose bytes silently",
+  description:
+    "BackedPipes with a ring buffer smaller than the bytes in flight at a disconnect must surface ErrReplayDataUnavailable, never lose bytes silently",
   safetyMs: 5000,
   livenessMs: 5000,
   faultHosts: ["client", "server"],
@@ -65,11 +66,16 @@ interface Surfaced {
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
-  const workload = pipeWorkload(context.params, context.random, { shape: WRITE_SHAPE, bufferCapacityBytes: () => BUFFER_CAPACITY_BYTES, forceReconnectEveryMsMax: 1500 });
+  const workload = pipeWorkload(context.params, context.random, {
+    shape: WRITE_SHAPE,
+    bufferCapacityBytes: () => BUFFER_CAPACITY_BYTES,
+    forceReconnectEveryMsMax: 1500,
+  });
   let surfaced: Surfaced | undefined;
   const reaction = world.stream("pipe/user-reaction");
   const reactionMs = reaction.bool(0.5) ? 0 : reaction.int(1, USER_REACTION_MS_MAX);
-  const violate = (invariant: string, host: PipeSide, details: string): void => world.violate({ invariant, kind: "safety", host, details });
+  const violate = (invariant: string, host: PipeSide, details: string): void =>
+    world.violate({ invariant, kind: "safety", host, details });
   const session: PipeSession = new PipeSession(context, {
     workload,
     variant: context.variant,
@@ -93,7 +99,11 @@ function setup(context: ScenarioContext): ScenarioHooks {
         const expected = session.peerOf(side).bytes.length;
         const received = session.sides[side].received;
         if (received < expected && surfaced === undefined) {
-          violate("pipe.no-silent-loss", side, `${side} read ${received} of ${expected} bytes and no typed error surfaced`);
+          violate(
+            "pipe.no-silent-loss",
+            side,
+            `${side} read ${received} of ${expected} bytes and no typed error surfaced`,
+          );
         }
       }
     },
@@ -107,12 +117,19 @@ function setup(context: ScenarioContext): ScenarioHooks {
 }
 
 /** Undefined when the error asks for exactly the bytes the peer lacks, and they exceed the buffer. */
-function checkGenuine(error: ErrReplayDataUnavailable, session: PipeSession, side: PipeSide, capacityBytes: number): string | undefined {
+function checkGenuine(
+  error: ErrReplayDataUnavailable,
+  session: PipeSession,
+  side: PipeSide,
+  capacityBytes: number,
+): string | undefined {
   const writerSequence = session.sides[side].endpoint?.pipe.writerSequenceNum();
   const peerReaderSequence = session.peerOf(side).endpoint?.pipe.readerSequenceNum();
   const asked = `replay from ${error.replayFromSequence} of ${error.replayLengthBytes} bytes`;
-  if (error.replayFromSequence !== peerReaderSequence) return `${asked}, but the peer has read ${peerReaderSequence} bytes`;
-  if (error.replayFromSequence + error.replayLengthBytes !== writerSequence) return `${asked}, but the writer is at ${writerSequence}`;
+  if (error.replayFromSequence !== peerReaderSequence)
+    return `${asked}, but the peer has read ${peerReaderSequence} bytes`;
+  if (error.replayFromSequence + error.replayLengthBytes !== writerSequence)
+    return `${asked}, but the writer is at ${writerSequence}`;
   if (error.replayLengthBytes <= capacityBytes) return `${asked} fits the ${capacityBytes}-byte buffer`;
   return undefined;
 }

@@ -15,7 +15,12 @@ const SHIFT_PROBE_BYTES_MIN = 4;
  * `available`, the bytes the peer has handed to its pipe so far); otherwise a
  * description of the first difference.
  */
-export function describeMismatch(expected: Uint8Array, available: number, offset: number, chunk: Uint8Array): string | undefined {
+export function describeMismatch(
+  expected: Uint8Array,
+  available: number,
+  offset: number,
+  chunk: Uint8Array,
+): string | undefined {
   if (offset + chunk.length > available) {
     return `received bytes ${offset}..${offset + chunk.length} but the peer has written only ${available}`;
   }
@@ -32,7 +37,8 @@ function diagnose(expected: Uint8Array, available: number, at: number, rest: Uin
   const probe = rest.subarray(0, Math.min(rest.length, SHIFT_PROBE_BYTES));
   if (probe.length < SHIFT_PROBE_BYTES_MIN) return "";
   for (let distance = 1; distance <= SHIFT_SEARCH_BYTES_MAX; distance++) {
-    if (matchesAt(expected, available, at + distance, probe)) return `: a gap, ${distance} byte${distance === 1 ? "" : "s"} from ${at} skipped`;
+    if (matchesAt(expected, available, at + distance, probe))
+      return `: a gap, ${distance} byte${distance === 1 ? "" : "s"} from ${at} skipped`;
     if (at - distance >= 0 && matchesAt(expected, available, at - distance, probe)) {
       return `: a duplicate, bytes from ${at - distance} were delivered again`;
     }

@@ -75,7 +75,11 @@ export class ConnectionLifecycle {
   /** The reconnector hands `connection` to the pipe: returns the wrapper the pipe gets, which tags every chunk read. */
   watch(connection: ResumedConnection): PipeConnection {
     this.#handed += 1;
-    const watched: Watched = { number: this.#handed, connection, letGo: this.#pipeClosed ? "handed to a closed pipe" : undefined };
+    const watched: Watched = {
+      number: this.#handed,
+      connection,
+      letGo: this.#pipeClosed ? "handed to a closed pipe" : undefined,
+    };
     this.#watched.push(watched);
     if (this.#watched.length > WATCHED_CONNECTIONS_MAX) this.#forgetClosed();
     return {
@@ -94,7 +98,10 @@ export class ConnectionLifecycle {
     if (chunk.length === 0) return;
     const watched = this.#origin.get(chunk);
     if (watched === undefined) {
-      this.#violate("pipe.no-bytes-from-rejected-connection", `the pipe delivered ${chunk.length} bytes that no connection it was handed yielded`);
+      this.#violate(
+        "pipe.no-bytes-from-rejected-connection",
+        `the pipe delivered ${chunk.length} bytes that no connection it was handed yielded`,
+      );
       return;
     }
     if (watched.letGo === undefined) return;
@@ -112,7 +119,10 @@ export class ConnectionLifecycle {
   #checkClosed(moment: string): void {
     const open = this.#watched.find((watched) => watched.letGo !== undefined && !watched.connection.raw.closed);
     if (open !== undefined) {
-      this.#violate("pipe.rejected-connection-closed", `${moment}, but connection ${describe(open)} is still open at the network level; it was ${open.letGo}`);
+      this.#violate(
+        "pipe.rejected-connection-closed",
+        `${moment}, but connection ${describe(open)} is still open at the network level; it was ${open.letGo}`,
+      );
     }
     this.#forgetClosed();
   }

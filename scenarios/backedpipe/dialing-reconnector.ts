@@ -21,7 +21,11 @@ export interface DialingReconnectorOptions {
 /** A reconnector that dials `peer:port` once per attempt. */
 export function dialingReconnector(options: DialingReconnectorOptions): ResumingReconnector {
   const { env } = options;
-  const handshakeOptions = { clock: env.clock, timeoutMs: options.handshakeTimeoutMs, probe: (name: string) => env.probe(name) };
+  const handshakeOptions = {
+    clock: env.clock,
+    timeoutMs: options.handshakeTimeoutMs,
+    probe: (name: string) => env.probe(name),
+  };
   return async (readerSequenceNumber, signal) => {
     if (signal.aborted) throw new PipeHandshakeError("the pipe closed before the dial");
     const raw = await env.net.dial(options.peer, options.port, { timeoutMs: options.dialTimeoutMs });

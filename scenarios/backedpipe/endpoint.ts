@@ -60,7 +60,12 @@ export interface PipeEndpointCounters {
 /** One side's pipe, its supervision, and what it saw (see the file's comment). */
 export class PipeEndpoint {
   readonly pipe: BackedPipe;
-  readonly counters: PipeEndpointCounters = { disconnects: 0, reconnectionsGivenUp: 0, forcedReconnects: 0, staleErrorsWhileConnected: 0 };
+  readonly counters: PipeEndpointCounters = {
+    disconnects: 0,
+    reconnectionsGivenUp: 0,
+    forcedReconnects: 0,
+    staleErrorsWhileConnected: 0,
+  };
   readonly #options: PipeEndpointOptions;
   #current: ResumedConnection | undefined;
   #retryScheduled = false;
@@ -74,7 +79,10 @@ export class PipeEndpoint {
         options.lifecycle.attemptStarting();
         const result = await options.reconnector(readerSequenceNumber, signal);
         this.#current = result.connection;
-        return { connection: options.lifecycle.watch(result.connection), peerReaderSequenceNumber: result.peerReaderSequenceNumber };
+        return {
+          connection: options.lifecycle.watch(result.connection),
+          peerReaderSequenceNumber: result.peerReaderSequenceNumber,
+        };
       },
       bufferCapacityBytes: options.bufferCapacityBytes,
       maximumReconnectAttempts: options.maximumReconnectAttempts,
@@ -143,14 +151,20 @@ export class PipeEndpoint {
   /** A reconnection failed: surface a permanent failure, retry any other. */
   #recover(error: unknown): void {
     if (!(error instanceof BackedPipeError)) throw error;
-    if (error instanceof ErrPipeClosed || error instanceof ErrReconnectionInProgress || error instanceof ErrPipeAlreadyConnected) return;
+    if (
+      error instanceof ErrPipeClosed ||
+      error instanceof ErrReconnectionInProgress ||
+      error instanceof ErrPipeAlreadyConnected
+    )
+      return;
     this.#options.lifecycle.reconnectionFailed(error);
     if (this.#stopped) return;
     const permanent = permanentCause(error);
     if (permanent !== undefined) {
       this.#stopped = true;
       // Point names are literals, so that the coverage registry finds them.
-      if (permanent instanceof ErrReplayDataUnavailable) this.#options.env.probe("pipe.surfaced.replay-data-unavailable");
+      if (permanent instanceof ErrReplayDataUnavailable)
+        this.#options.env.probe("pipe.surfaced.replay-data-unavailable");
       else this.#options.env.probe("pipe.surfaced.future-sequence");
       this.#options.onPermanentFailure(permanent);
       return;

@@ -49,7 +49,8 @@ export function gapBoundBytes(writes: Readonly<Record<PipeSide, readonly WriteSt
 
 export const pipeFlakyLink: Scenario = {
   name: "pipe-flaky-link",
-  description: "two BackedPipes stream known bytes both ways over a link that is cut, clogged and paused; every byte must arrive exactly once, in order",
+  description:
+    "two BackedPipes stream known bytes both ways over a link that is cut, clogged and paused; every byte must arrive exactly once, in order",
   safetyMs: SAFETY_MS,
   livenessMs: 5000,
   faultHosts: ["client", "server"],
@@ -67,7 +68,11 @@ export const pipeFlakyLink: Scenario = {
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
-  const workload = pipeWorkload(context.params, context.random, { shape: WRITE_SHAPE, bufferCapacityBytes: gapBoundBytes, forceReconnectEveryMsMax: 1000 });
+  const workload = pipeWorkload(context.params, context.random, {
+    shape: WRITE_SHAPE,
+    bufferCapacityBytes: gapBoundBytes,
+    forceReconnectEveryMsMax: 1000,
+  });
   const session = new PipeSession(context, {
     workload,
     variant: context.variant,
@@ -91,8 +96,17 @@ function setup(context: ScenarioContext): ScenarioHooks {
         const peer = session.peerOf(side);
         const pipe = state.endpoint?.pipe;
         const counts = `read ${state.received} of ${peer.bytes.length}, reader sequence ${pipe?.readerSequenceNum()}, writer sequence ${pipe?.writerSequenceNum()} of ${state.bytes.length}`;
-        if (state.received !== peer.bytes.length || pipe?.readerSequenceNum() !== state.received || pipe.writerSequenceNum() !== state.bytes.length) {
-          world.violate({ invariant: "pipe.all-bytes-delivered", kind: "safety", host: side, details: `${side}: ${counts}` });
+        if (
+          state.received !== peer.bytes.length ||
+          pipe?.readerSequenceNum() !== state.received ||
+          pipe.writerSequenceNum() !== state.bytes.length
+        ) {
+          world.violate({
+            invariant: "pipe.all-bytes-delivered",
+            kind: "safety",
+            host: side,
+            details: `${side}: ${counts}`,
+          });
         }
       }
     },

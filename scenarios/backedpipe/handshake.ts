@@ -31,7 +31,10 @@ export interface ResumedReconnectResult extends ReconnectResult {
 }
 
 /** A Reconnector that hands out ResumedConnections. */
-export type ResumingReconnector = (readerSequenceNumber: number, signal: AbortSignal) => Promise<ResumedReconnectResult>;
+export type ResumingReconnector = (
+  readerSequenceNumber: number,
+  signal: AbortSignal,
+) => Promise<ResumedReconnectResult>;
 
 export interface HandshakeOptions {
   /** The host's clock, for the timeout. */
@@ -56,7 +59,8 @@ export function encodeSequenceNumber(sequenceNumber: number): Uint8Array {
 export function decodeSequenceNumber(frame: Uint8Array): number {
   if (frame.length !== HANDSHAKE_FRAME_BYTES) throw new PipeHandshakeError(`handshake frame of ${frame.length} bytes`);
   const value = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getBigUint64(0);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new PipeHandshakeError(`peer sequence number ${value} is out of range`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new PipeHandshakeError(`peer sequence number ${value} is out of range`);
   return Number(value);
 }
 
@@ -64,7 +68,10 @@ export function decodeSequenceNumber(frame: Uint8Array): number {
  * Reads exactly `length` bytes (a small frame) from `connection`, returning them and
  * whatever else the last read brought. End of stream first is a PipeHandshakeError.
  */
-export async function readExactly(connection: Connection, length: number): Promise<{ value: Uint8Array; rest: Uint8Array }> {
+export async function readExactly(
+  connection: Connection,
+  length: number,
+): Promise<{ value: Uint8Array; rest: Uint8Array }> {
   const value = new Uint8Array(length);
   let filled = 0;
   // Each read yields at least one byte or ends the stream, so `length` reads suffice; the cap guards that.

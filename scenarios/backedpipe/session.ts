@@ -84,8 +84,20 @@ export class PipeSession {
     const sideState = (side: PipeSide): SideState => {
       const steps = options.workload.writes[side];
       const bytes = context.world.stream(`pipe/bytes/${side}`).bytes(totalBytes(steps));
-      const lifecycle = new ConnectionLifecycle((invariant, details) => this.#violate(invariant, side, `${side}: ${details}`));
-      return { side, steps, bytes, submitted: 0, acknowledged: 0, received: 0, writesDone: false, endpoint: undefined, lifecycle };
+      const lifecycle = new ConnectionLifecycle((invariant, details) =>
+        this.#violate(invariant, side, `${side}: ${details}`),
+      );
+      return {
+        side,
+        steps,
+        bytes,
+        submitted: 0,
+        acknowledged: 0,
+        received: 0,
+        writesDone: false,
+        endpoint: undefined,
+        lifecycle,
+      };
     };
     this.sides = { client: sideState("client"), server: sideState("server") };
     context.world.addHost("server", (env) => this.#runServer(env)).start();
@@ -103,7 +115,9 @@ export class PipeSession {
 
   /** True when both sides wrote everything and read everything the other wrote. */
   delivered(): boolean {
-    return PIPE_SIDES.every((side) => this.sides[side].writesDone && this.sides[side].received === this.peerOf(side).bytes.length);
+    return PIPE_SIDES.every(
+      (side) => this.sides[side].writesDone && this.sides[side].received === this.peerOf(side).bytes.length,
+    );
   }
 
   /** Ends the session: closes both pipes and the listener. Idempotent. */
@@ -150,18 +164,34 @@ export class PipeSession {
     this.#listener = listener;
     this.#accepting = accepting;
     const endpoint = this.#endpoint(env, "server", accepting.reconnector, () => SERVER_BACKOFF_MS);
-    await Promise.all([this.#acceptLoop(listener, accepting, endpoint), this.#writeAll(env, "server"), this.#readAll("server")]);
+    await Promise.all([
+      this.#acceptLoop(listener, accepting, endpoint),
+      this.#writeAll(env, "server"),
+      this.#readAll("server"),
+    ]);
   }
 
   async #runClient(env: Env): Promise<void> {
     this.#envs.set("client", env);
-    const reconnector = dialingReconnector({ env, peer: "server", port: PIPE_PORT, dialTimeoutMs: DIAL_TIMEOUT_MS, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
-    const backoff = (failedAttempts: number): number => Math.min(CLIENT_BACKOFF_MS_BASE * 2 ** (failedAttempts - 1), CLIENT_BACKOFF_MS_MAX);
+    const reconnector = dialingReconnector({
+      env,
+      peer: "server",
+      port: PIPE_PORT,
+      dialTimeoutMs: DIAL_TIMEOUT_MS,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    });
+    const backoff = (failedAttempts: number): number =>
+      Math.min(CLIENT_BACKOFF_MS_BASE * 2 ** (failedAttempts - 1), CLIENT_BACKOFF_MS_MAX);
     const endpoint = this.#endpoint(env, "client", reconnector, backoff);
     await Promise.all([this.#forceReconnects(env, endpoint), this.#writeAll(env, "client"), this.#readAll("client")]);
   }
 
-  #endpoint(env: Env, side: PipeSide, reconnector: ResumingReconnector, backoff: (failedAttempts: number) => number): PipeEndpoint {
+  #endpoint(
+    env: Env,
+    side: PipeSide,
+    reconnector: ResumingReconnector,
+    backoff: (failedAttempts: number) => number,
+  ): PipeEndpoint {
     const endpoint = new PipeEndpoint({
       env,
       reconnector,
@@ -241,7 +271,11 @@ export class PipeSession {
       state.lifecycle.delivered(chunk);
       const mismatch = describeMismatch(peer.bytes, peer.submitted, state.received, chunk);
       if (mismatch !== undefined) {
-        this.#violate("pipe.received-exact-prefix", side, `${side} read ${chunk.length} bytes at offset ${state.received}: ${mismatch}`);
+        this.#violate(
+          "pipe.received-exact-prefix",
+          side,
+          `${side} read ${chunk.length} bytes at offset ${state.received}: ${mismatch}`,
+        );
         return;
       }
       state.received += chunk.length;

@@ -17,7 +17,10 @@ import type {
 /** Builds a pipe (the real one or a broken one). */
 export type PipeFactory = (options: BackedPipeOptions) => BackedPipe;
 
-/** Bug: the writer replays from one byte past what the peer asked for (the peer misses a byte). Shared with the unit properties' fixtures. */
+/**
+ * Bug: the writer replays from one byte past what the peer asked for (the peer misses a byte). Shared with the unit
+ * properties' fixtures.
+ */
 export class OffByOneReplayWriter extends BackedWriter {
   override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
     const from = replayFromSequence < this.sequenceNum() ? replayFromSequence + 1 : replayFromSequence;
@@ -25,21 +28,29 @@ export class OffByOneReplayWriter extends BackedWriter {
   }
 }
 
-/** Bug: failures and short writes of the new connection are ignored, so a replay that failed "succeeds". Shared with the unit properties' fixtures. */
+/**
+ * Bug: failures and short writes of the new connection are ignored, so a replay that failed "succeeds". Shared with the
+ * unit properties' fixtures.
+ */
 export class ForgivingReplayWriter extends BackedWriter {
   override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
     const forgiving: WritableConnection = {
-      write: (data) => connection.write(data).then(
-        () => undefined,
-        () => undefined,
-      ),
+      write: (data) =>
+        connection.write(data).then(
+          () => undefined,
+          () => undefined,
+        ),
     };
     return super.reconnect(replayFromSequence, forgiving);
   }
 }
 
 /** Bug: when the replay was evicted, the writer replays whatever is still buffered (a silent gap). */
-function replayWhatRemainsWriter(capacity: number, onError: ErrorEventHandler, options: BackedWriterOptions): BackedWriter {
+function replayWhatRemainsWriter(
+  capacity: number,
+  onError: ErrorEventHandler,
+  options: BackedWriterOptions,
+): BackedWriter {
   class ReplayWhatRemainsWriter extends BackedWriter {
     override reconnect(replayFromSequence: number, connection: WritableConnection): Promise<void> {
       return super.reconnect(Math.max(replayFromSequence, this.sequenceNum() - capacity), connection);
@@ -149,9 +160,12 @@ const BROKEN_PIPES: Readonly<Record<string, PipeFactory>> = {
 /** What each broken pipe gets wrong (for the scenarios' `variants`). */
 export const PIPE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
   "off-by-one-replay": "the writer replays from one byte past the peer's sequence number",
-  "replay-what-remains": "when the replay was evicted from the ring buffer, the writer replays what remains instead of failing",
-  "stale-generation-reconnect": "errors carry the latest generation, so a late error of a replaced connection drops a healthy one",
-  "forgiving-replay": "a failed or short write on the new connection is ignored: a replay that failed counts as done, and the peer never gets what it missed",
+  "replay-what-remains":
+    "when the replay was evicted from the ring buffer, the writer replays what remains instead of failing",
+  "stale-generation-reconnect":
+    "errors carry the latest generation, so a late error of a replaced connection drops a healthy one",
+  "forgiving-replay":
+    "a failed or short write on the new connection is ignored: a replay that failed counts as done, and the peer never gets what it missed",
   "reader-kept-on-failed-replay":
     "as the seed's pipe: the reader takes the new connection before the replay, and a refused replay leaves it there, the connection never closed",
 };

@@ -52,24 +52,36 @@ export interface PipeWorkloadDefaults {
  * or patterns drawn from `random`; `params.bufferCapacityBytes` and
  * `params.forceReconnectEveryMsMax` override the defaults.
  */
-export function pipeWorkload(params: Readonly<Record<string, unknown>>, random: Random, defaults: PipeWorkloadDefaults): PipeWorkload {
+export function pipeWorkload(
+  params: Readonly<Record<string, unknown>>,
+  random: Random,
+  defaults: PipeWorkloadDefaults,
+): PipeWorkload {
   for (const key of Object.keys(params)) {
-    if (!["writes", "bufferCapacityBytes", "forceReconnectEveryMsMax"].includes(key)) throw new ScenarioError(`params: unknown field '${key}'`);
+    if (!["writes", "bufferCapacityBytes", "forceReconnectEveryMsMax"].includes(key))
+      throw new ScenarioError(`params: unknown field '${key}'`);
   }
-  const writes = params.writes === undefined
-    ? { client: generateWrites(random.fork("client"), defaults.shape), server: generateWrites(random.fork("server"), defaults.shape) }
-    : parseWrites(params.writes);
+  const writes =
+    params.writes === undefined
+      ? {
+          client: generateWrites(random.fork("client"), defaults.shape),
+          server: generateWrites(random.fork("server"), defaults.shape),
+        }
+      : parseWrites(params.writes);
   return {
     writes,
-    bufferCapacityBytes: integerParam(params, "bufferCapacityBytes", 1, SIDE_TOTAL_BYTES_MAX) ?? defaults.bufferCapacityBytes(writes),
-    forceReconnectEveryMsMax: integerParam(params, "forceReconnectEveryMsMax", 0, WRITE_PAUSE_MS_MAX) ?? defaults.forceReconnectEveryMsMax,
+    bufferCapacityBytes:
+      integerParam(params, "bufferCapacityBytes", 1, SIDE_TOTAL_BYTES_MAX) ?? defaults.bufferCapacityBytes(writes),
+    forceReconnectEveryMsMax:
+      integerParam(params, "forceReconnectEveryMsMax", 0, WRITE_PAUSE_MS_MAX) ?? defaults.forceReconnectEveryMsMax,
   };
 }
 
 /** A write pattern drawn from `random`: `steps` writes of 1..chunkBytesMax bytes after 0..pauseMsMax ms. */
 export function generateWrites(random: Random, shape: WriteShape): WriteStep[] {
   const steps: WriteStep[] = [];
-  for (let i = 0; i < shape.steps; i++) steps.push({ bytes: random.int(1, shape.chunkBytesMax), pauseMs: random.int(0, shape.pauseMsMax) });
+  for (let i = 0; i < shape.steps; i++)
+    steps.push({ bytes: random.int(1, shape.chunkBytesMax), pauseMs: random.int(0, shape.pauseMsMax) });
   return steps;
 }
 
@@ -79,29 +91,43 @@ export function totalBytes(steps: readonly WriteStep[]): number {
 }
 
 /** The compact params form of a pattern: [bytes, pauseMs] pairs. */
-export function writesParam(writes: Readonly<Record<PipeSide, readonly WriteStep[]>>): Record<PipeSide, Array<[number, number]>> {
-  const compact = (steps: readonly WriteStep[]): Array<[number, number]> => steps.map((step) => [step.bytes, step.pauseMs]);
+export function writesParam(
+  writes: Readonly<Record<PipeSide, readonly WriteStep[]>>,
+): Record<PipeSide, Array<[number, number]>> {
+  const compact = (steps: readonly WriteStep[]): Array<[number, number]> =>
+    steps.map((step) => [step.bytes, step.pauseMs]);
   return { client: compact(writes.client), server: compact(writes.server) };
 }
 
 function parseWrites(value: unknown): Record<PipeSide, WriteStep[]> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ScenarioError("params.writes: expected { client, server }");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ScenarioError("params.writes: expected { client, server }");
   const record = value as Record<string, unknown>;
   const parseSide = (side: PipeSide): WriteStep[] => {
     const steps = record[side];
-    if (!Array.isArray(steps) || steps.length > WRITE_STEPS_MAX) throw new ScenarioError(`params.writes.${side}: expected at most ${WRITE_STEPS_MAX} [bytes, pauseMs] pairs`);
+    if (!Array.isArray(steps) || steps.length > WRITE_STEPS_MAX)
+      throw new ScenarioError(`params.writes.${side}: expected at most ${WRITE_STEPS_MAX} [bytes, pauseMs] pairs`);
     const parsed = steps.map((step: unknown, index) => {
       const where = `params.writes.${side}[${index}]`;
       if (!Array.isArray(step) || step.length !== 2) throw new ScenarioError(`${where}: expected [bytes, pauseMs]`);
-      return { bytes: checkInteger(step[0], `${where}[0]`, 1, WRITE_BYTES_MAX), pauseMs: checkInteger(step[1], `${where}[1]`, 0, WRITE_PAUSE_MS_MAX) };
+      return {
+        bytes: checkInteger(step[0], `${where}[0]`, 1, WRITE_BYTES_MAX),
+        pauseMs: checkInteger(step[1], `${where}[1]`, 0, WRITE_PAUSE_MS_MAX),
+      };
     });
-    if (totalBytes(parsed) > SIDE_TOTAL_BYTES_MAX) throw new ScenarioError(`params.writes.${side}: more than ${SIDE_TOTAL_BYTES_MAX} bytes`);
+    if (totalBytes(parsed) > SIDE_TOTAL_BYTES_MAX)
+      throw new ScenarioError(`params.writes.${side}: more than ${SIDE_TOTAL_BYTES_MAX} bytes`);
     return parsed;
   };
   return { client: parseSide("client"), server: parseSide("server") };
 }
 
-function integerParam(params: Readonly<Record<string, unknown>>, name: string, min: number, max: number): number | undefined {
+function integerParam(
+  params: Readonly<Record<string, unknown>>,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
   const value = params[name];
   return value === undefined ? undefined : checkInteger(value, `params.${name}`, min, max);
 }

@@ -33,14 +33,41 @@
  * - bmdb.integrity, bmdb.replicas-identical (final: checkReplicas);
  * - progress: every machine is verified, and every replica caught up.
  */
-import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, nextBackoffSeconds, SESSION_INTERVAL_SECONDS_DEFAULT, type Backoff, type BmdbBrokenVariant, type HistoryRow, type Session, type Work } from "../../src/impl/bmdb/index.ts";
+import {
+  BMDB_BROKEN_VARIANTS,
+  Connection,
+  ErrNothingToDo,
+  ErrSessionExpired,
+  ErrTransactionFailed,
+  ErrWorkAlreadyDone,
+  ErrWorkConflict,
+  nextBackoffSeconds,
+  SESSION_INTERVAL_SECONDS_DEFAULT,
+  type Backoff,
+  type BmdbBrokenVariant,
+  type HistoryRow,
+  type Session,
+  type Work,
+} from "../../src/impl/bmdb/index.ts";
 import { DqliteClient, DqliteError } from "../../src/impl/dqlite/index.ts";
 import type { Env } from "../../src/sim/env.ts";
 import { pickKnob } from "../../src/sim/knobs.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
-import { BMDB_KNOB_BASE, BMDB_KNOBS, bmdbFailed, bmdbServersOf, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, startHold, type Holds } from "./work-records.ts";
+import {
+  BMDB_KNOB_BASE,
+  BMDB_KNOBS,
+  bmdbFailed,
+  bmdbServersOf,
+  endHold,
+  extendHold,
+  finishBmdbRun,
+  newHolds,
+  reportHolds,
+  startHold,
+  type Holds,
+} from "./work-records.ts";
 import { DQLITE_SCENARIO_BASE, dqliteTuningOf, reportProblems, startDqliteCluster } from "../dqlite/cluster.ts";
 
 const AGENTS = ["a1", "a2", "a3"] as const;
@@ -66,7 +93,8 @@ export const AGENT_BROKEN_VARIANTS = {
 
 export const bmdbProvisioning: Scenario = {
   name: "bmdb-provisioning",
-  description: "3 agents provision 6 machines through BMDB sessions and work on a 3- or 5-node replicated SQLite (tuned per seed), under partitions, pauses and crashes; work is exclusive, history and backoffs consistent, every machine provisioned",
+  description:
+    "3 agents provision 6 machines through BMDB sessions and work on a 3- or 5-node replicated SQLite (tuned per seed), under partitions, pauses and crashes; work is exclusive, history and backoffs consistent, every machine provisioned",
   safetyMs: 8_000,
   livenessMs: 20_000,
   faultHosts: (knob) => [...bmdbServersOf(knob), ...AGENTS],
@@ -74,7 +102,10 @@ export const bmdbProvisioning: Scenario = {
   ...DQLITE_SCENARIO_BASE,
   ...BMDB_KNOB_BASE,
   // The seed's 5 s session interval, or shorter so that sessions cut off expire within the safety phase.
-  knobs: { ...BMDB_KNOBS, sessionIntervalSeconds: pickKnob([2, 3, SESSION_INTERVAL_SECONDS_DEFAULT], SESSION_INTERVAL_SECONDS_DEFAULT) },
+  knobs: {
+    ...BMDB_KNOBS,
+    sessionIntervalSeconds: pickKnob([2, 3, SESSION_INTERVAL_SECONDS_DEFAULT], SESSION_INTERVAL_SECONDS_DEFAULT),
+  },
   variants: { ...BMDB_BROKEN_VARIANTS, ...AGENT_BROKEN_VARIANTS },
   probePrefixes: ["bmdb.", "dqlite.", "raft."],
   rareStates: {
@@ -109,13 +140,30 @@ interface Provisioning {
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
-  const bmdbVariant = context.variant !== undefined && context.variant in BMDB_BROKEN_VARIANTS ? (context.variant as BmdbBrokenVariant) : undefined;
+  const bmdbVariant =
+    context.variant !== undefined && context.variant in BMDB_BROKEN_VARIANTS
+      ? (context.variant as BmdbBrokenVariant)
+      : undefined;
   const servers = bmdbServersOf(context.knob);
   const cluster = startDqliteCluster(context, { servers, tuning: dqliteTuningOf(context.knob) });
-  const state: Provisioning = { servers, intervalSeconds: context.knob<number>("sessionIntervalSeconds"), machinesAdded: false, stopping: false, running: AGENTS.length + 1, verified: 0, holds: newHolds(), failures: [], counts: {} };
+  const state: Provisioning = {
+    servers,
+    intervalSeconds: context.knob<number>("sessionIntervalSeconds"),
+    machinesAdded: false,
+    stopping: false,
+    running: AGENTS.length + 1,
+    verified: 0,
+    holds: newHolds(),
+    failures: [],
+    counts: {},
+  };
   for (const agent of AGENTS) {
     const random = context.random.fork(`agent/${agent}`);
-    world.addHost(agent, (env) => runAgent(env, context, random, state, bmdbVariant, agent === AGENTS[0]).finally(() => state.running--)).start();
+    world
+      .addHost(agent, (env) =>
+        runAgent(env, context, random, state, bmdbVariant, agent === AGENTS[0]).finally(() => state.running--),
+      )
+      .start();
   }
   world.addHost(MONITOR, (env) => runMonitor(env, state).finally(() => state.running--)).start();
   let reported = 0;
@@ -128,10 +176,20 @@ function setup(context: ScenarioContext): ScenarioHooks {
     check: report,
     progress: () => state.verified === MACHINES,
     finish: async () => {
-      const history = await finishBmdbRun(context, cluster, DATABASE, { stop: () => (state.stopping = true), running: () => state.running > 0, report });
+      const history = await finishBmdbRun(context, cluster, DATABASE, {
+        stop: () => (state.stopping = true),
+        running: () => state.running > 0,
+        report,
+      });
       if (history !== undefined) checkBackoffs(context, history, state);
     },
-    summary: () => ({ ...state.counts, verified: state.verified, holds: state.holds.all.length, terms: cluster.leadersByTerm.size, ...cluster.failures }),
+    summary: () => ({
+      ...state.counts,
+      verified: state.verified,
+      holds: state.holds.all.length,
+      terms: cluster.leadersByTerm.size,
+      ...cluster.failures,
+    }),
   };
 }
 
@@ -141,7 +199,13 @@ function tally(state: Provisioning, name: string): void {
 
 /** Counts verified machines every MONITOR_EVERY_MS (the progress condition). */
 async function runMonitor(env: Env, state: Provisioning): Promise<void> {
-  const client = new DqliteClient(env, { servers: state.servers, database: DATABASE, operationTimeoutMs: 1_000, callDeadlineMs: 400, attemptsMax: 10 });
+  const client = new DqliteClient(env, {
+    servers: state.servers,
+    database: DATABASE,
+    operationTimeoutMs: 1_000,
+    callDeadlineMs: 400,
+    attemptsMax: 10,
+  });
   while (!state.stopping) {
     await env.clock.sleep(MONITOR_EVERY_MS);
     const traced = invokeOperation(env, "count-verified");
@@ -156,13 +220,25 @@ async function runMonitor(env: Env, state: Provisioning): Promise<void> {
   }
 }
 
-async function runAgent(env: Env, context: ScenarioContext, random: Random, state: Provisioning, variant: BmdbBrokenVariant | undefined, seeder: boolean): Promise<void> {
+async function runAgent(
+  env: Env,
+  context: ScenarioContext,
+  random: Random,
+  state: Provisioning,
+  variant: BmdbBrokenVariant | undefined,
+  seeder: boolean,
+): Promise<void> {
   let connection: Connection | undefined;
   while (connection === undefined) {
     if (state.stopping) return;
     const traced = invokeOperation(env, "connect");
     try {
-      connection = await Connection.connect(env, { servers: state.servers, database: DATABASE, componentName: `agent-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+      connection = await Connection.connect(env, {
+        servers: state.servers,
+        database: DATABASE,
+        componentName: `agent-${env.host}`,
+        ...(variant !== undefined ? { brokenVariant: variant } : {}),
+      });
       traced.ok();
     } catch (error) {
       if (!(error instanceof ErrTransactionFailed)) throw error;
@@ -200,10 +276,21 @@ async function runAgent(env: Env, context: ScenarioContext, random: Random, stat
     const traced = invokeOperation(env, "take-work", { process: spec.process });
     try {
       work = await session.work(spec.process, (q, now) =>
-        q.machinesEligible({ ...spec, limit: 1, now, ...(context.variant === "retrieval-ignores-backoff" ? { backoffUntilAfter: Number.MAX_SAFE_INTEGER } : {}) }));
+        q.machinesEligible({
+          ...spec,
+          limit: 1,
+          now,
+          ...(context.variant === "retrieval-ignores-backoff" ? { backoffUntilAfter: Number.MAX_SAFE_INTEGER } : {}),
+        }),
+      );
       traced.ok({ machine: work.machineId });
     } catch (error) {
-      if (error instanceof ErrNothingToDo || error instanceof ErrWorkConflict || error instanceof ErrSessionExpired || error instanceof ErrTransactionFailed) {
+      if (
+        error instanceof ErrNothingToDo ||
+        error instanceof ErrWorkConflict ||
+        error instanceof ErrSessionExpired ||
+        error instanceof ErrTransactionFailed
+      ) {
         bmdbFailed(traced, error);
         tally(state, `work:${error.name}`);
         // The work may have been taken without our knowing: end the session, so that collection releases it.
@@ -238,7 +325,15 @@ async function addMachines(env: Env, session: Session, state: Provisioning): Pro
 }
 
 /** Does the work in steps while the session lives, then fails or finishes it. */
-async function doWork(env: Env, context: ScenarioContext, random: Random, state: Provisioning, session: Session, work: Work, doneTag: string): Promise<void> {
+async function doWork(
+  env: Env,
+  context: ScenarioContext,
+  random: Random,
+  state: Provisioning,
+  session: Session,
+  work: Work,
+  doneTag: string,
+): Promise<void> {
   const key = `${work.machineId}/${work.process}`;
   const hold = startHold(context, state.holds, env.host, session.id, key);
   try {
@@ -254,12 +349,17 @@ async function doWork(env: Env, context: ScenarioContext, random: Random, state:
       tally(state, "work:abandoned");
       return;
     }
-    // The commit is the last act: the transaction checks the session itself (after it, others may take the machine at once).
+    // The commit is the last act: the transaction checks the session itself (after it, others may take the machine at
+    // once).
     extendHold(context, state.holds, hold);
     // Drawn in every phase, so that the agent's stream is the same; acted on only before the liveness phase.
     if (random.bool(FAIL_PROBABILITY) && context.livenessStartedAt() === undefined) {
       const seconds = nextBackoffSeconds(BACKOFF, work.backoff);
-      const traced = invokeOperation(env, "fail-work", { machine: work.machineId, process: work.process, backoffSeconds: seconds });
+      const traced = invokeOperation(env, "fail-work", {
+        machine: work.machineId,
+        process: work.process,
+        backoffSeconds: seconds,
+      });
       try {
         await work.fail(BACKOFF, "provisioning failed");
         traced.ok();
@@ -285,7 +385,12 @@ async function doWork(env: Env, context: ScenarioContext, random: Random, state:
       tally(state, "work:finished");
     }
   } catch (error) {
-    if (!(error instanceof ErrSessionExpired) && !(error instanceof ErrTransactionFailed) && !(error instanceof ErrWorkAlreadyDone)) throw error;
+    if (
+      !(error instanceof ErrSessionExpired) &&
+      !(error instanceof ErrTransactionFailed) &&
+      !(error instanceof ErrWorkAlreadyDone)
+    )
+      throw error;
     tally(state, `commit:${error.name}`);
     // Not released: cancel it, and if even that fails, end the session so that collection releases it.
     if (!(error instanceof ErrSessionExpired)) {
@@ -306,23 +411,33 @@ async function doWork(env: Env, context: ScenarioContext, random: Random, state:
 function checkBackoffs(context: ScenarioContext, history: readonly HistoryRow[], state: Provisioning): void {
   const until = new Map<string, number>();
   const last = new Map<string, number | undefined>();
-  // Per key, the backoffs of the Fails that surely committed, in order; keys with a Fail of unknown outcome are not compared.
+  // Per key, the backoffs of the Fails that surely committed, in order; keys with a Fail of unknown outcome are not
+  // compared.
   const committed = new Map<string, number[]>();
-  const uncertain = new Set(state.failures.filter((failure) => failure.outcome === "unknown").map((failure) => failure.key));
-  for (const failure of state.failures) if (failure.outcome === "committed") committed.set(failure.key, [...(committed.get(failure.key) ?? []), failure.seconds]);
+  const uncertain = new Set(
+    state.failures.filter((failure) => failure.outcome === "unknown").map((failure) => failure.key),
+  );
+  for (const failure of state.failures)
+    if (failure.outcome === "committed")
+      committed.set(failure.key, [...(committed.get(failure.key) ?? []), failure.seconds]);
   const violate = (details: string) => context.world.violate({ invariant: "bmdb.backoff", kind: "safety", details });
   for (const row of history) {
     const key = `${row.machineId}/${row.process}`;
     if (row.event === "Started") {
       const end = until.get(key);
-      if (end !== undefined && row.timestamp < end) return violate(`${key} started at ${row.timestamp} ms, in its backoff until ${end} ms`);
+      if (end !== undefined && row.timestamp < end)
+        return violate(`${key} started at ${row.timestamp} ms, in its backoff until ${end} ms`);
     } else if (row.event === "Finished") {
       last.set(key, undefined);
     } else if (row.event === "Failed") {
       const previous = last.get(key);
-      const expected = nextBackoffSeconds(BACKOFF, previous === undefined ? undefined : { lastIntervalSeconds: previous });
+      const expected = nextBackoffSeconds(
+        BACKOFF,
+        previous === undefined ? undefined : { lastIntervalSeconds: previous },
+      );
       const seen = uncertain.has(key) ? undefined : committed.get(key)?.shift();
-      if (seen !== undefined && seen !== expected) return violate(`${key} failed with a backoff of ${seen} s, expected ${expected} s after ${previous ?? "none"}`);
+      if (seen !== undefined && seen !== expected)
+        return violate(`${key} failed with a backoff of ${seen} s, expected ${expected} s after ${previous ?? "none"}`);
       last.set(key, expected);
       until.set(key, row.timestamp + expected * 1_000);
     }

@@ -23,7 +23,10 @@
 import { LEASE_MARGIN_MS } from "../../src/impl/bmdb/index.ts";
 import type { Env, WireValue } from "../../src/sim/env.ts";
 
-/** How long before its lease's end the database must have been unavailable: a poke's round trips and the heartbeat's shortest retry wait (50 ms). */
+/**
+ * How long before its lease's end the database must have been unavailable: a poke's round trips and the heartbeat's
+ * shortest retry wait (50 ms).
+ */
 export const POKE_ALLOWANCE_MS = 100;
 /** Commit acknowledgements kept; older ones are forgotten, and a window reaching before them is not excused. */
 const COMMITS_KEPT_MAX = 10_000;
@@ -65,7 +68,10 @@ export function watchLeases(env: Env, book: LeaseBook, now: () => number): Env {
   // dqlite transaction → the BMDB session its statement poked and when it was sent.
   const pokes = new Map<WireValue | undefined, { readonly session: string; readonly sentAt: number }>();
   const call: Env["rpc"]["call"] = (address, port, method, request, options) => {
-    const fields = typeof request === "object" && request !== null && !Array.isArray(request) ? (request as { readonly [key: string]: WireValue | undefined }) : {};
+    const fields =
+      typeof request === "object" && request !== null && !Array.isArray(request)
+        ? (request as { readonly [key: string]: WireValue | undefined })
+        : {};
     if (method === "dqlite.session.exec") {
       const session = pokedSession(fields.sql, fields.params);
       if (session !== undefined) pokes.set(fields.session, { session, sentAt: now() });
@@ -90,11 +96,19 @@ export function watchLeases(env: Env, book: LeaseBook, now: () => number): Env {
 /** The BMDB session a statement creates or pokes (model.ts: newSession, sessionPoke), if it does. */
 function pokedSession(sql: WireValue | undefined, params: WireValue | undefined): string | undefined {
   if (typeof sql !== "string" || !Array.isArray(params)) return undefined;
-  const id = sql.startsWith("INSERT INTO sessions ") ? params[0] : sql.startsWith("UPDATE sessions SET session_deadline") ? params[1] : undefined;
+  const id = sql.startsWith("INSERT INTO sessions ")
+    ? params[0]
+    : sql.startsWith("UPDATE sessions SET session_deadline")
+      ? params[1]
+      : undefined;
   return typeof id === "string" ? id : undefined;
 }
 
-function noteCommit(book: LeaseBook, at: number, poke: { readonly session: string; readonly sentAt: number } | undefined): void {
+function noteCommit(
+  book: LeaseBook,
+  at: number,
+  poke: { readonly session: string; readonly sentAt: number } | undefined,
+): void {
   book.commits.push(at);
   if (book.commits.length > COMMITS_KEPT_MAX) book.forgottenBefore = book.commits.shift() as number;
   if (poke === undefined) return;
@@ -102,7 +116,9 @@ function noteCommit(book: LeaseBook, at: number, poke: { readonly session: strin
   book.pokes.set(poke.session, [...pokes.slice(-1), { sentAt: poke.sentAt, ackedAt: at }]);
 }
 
-/** The first commit acknowledged in [from, to], if any; `forgotten` when the window reaches before what the book keeps. */
+/**
+ * The first commit acknowledged in [from, to], if any; `forgotten` when the window reaches before what the book keeps.
+ */
 function commitIn(book: LeaseBook, from: number, to: number): number | "forgotten" | undefined {
   if (from <= book.forgottenBefore) return "forgotten";
   let first: number | undefined;
@@ -114,7 +130,10 @@ function commitIn(book: LeaseBook, from: number, to: number): number | "forgotte
   return first;
 }
 
-/** The poke whose lease ran out by `at`: the last, or the one before if the last came after its lease ended (see the file's comment). */
+/**
+ * The poke whose lease ran out by `at`: the last, or the one before if the last came after its lease ended (see the
+ * file's comment).
+ */
 function lapsedPoke(pokes: readonly Poke[], intervalMs: number, at: number): Poke | undefined {
   const [before, last] = pokes.length > 1 ? pokes : [undefined, pokes[0]];
   if (last === undefined || last.sentAt + intervalMs - LEASE_MARGIN_MS <= at) return last;
@@ -131,10 +150,24 @@ export function judgeExpiry(book: LeaseBook, session: string, intervalMs: number
   const poked = `its poke sent at ${poke.sentAt.toFixed(1)} ms was acknowledged at ${poke.ackedAt.toFixed(1)} ms`;
   if (at < leaseEnd) return { excused: false, details: `${poked}: its lease ran until ${leaseEnd.toFixed(1)} ms` };
   const end = leaseEnd - POKE_ALLOWANCE_MS;
-  if (dueBy > end) return { excused: false, details: `${poked}: the next was due by ${dueBy.toFixed(1)} ms, past its lease's end at ${leaseEnd.toFixed(1)} ms` };
+  if (dueBy > end)
+    return {
+      excused: false,
+      details: `${poked}: the next was due by ${dueBy.toFixed(1)} ms, past its lease's end at ${leaseEnd.toFixed(1)} ms`,
+    };
   const committed = commitIn(book, dueBy, end);
   const window = `[${dueBy.toFixed(1)}, ${end.toFixed(1)}] ms`;
-  if (committed === undefined) return { excused: true, details: `${poked}; no transaction of any client committed in ${window}: the database was unavailable until its lease's end` };
-  const seen = committed === "forgotten" ? "the commits seen then were forgotten" : `a transaction committed at ${committed.toFixed(1)} ms`;
-  return { excused: false, details: `${poked}; ${seen}, in ${window} (its next poke due by then, its lease ending at ${leaseEnd.toFixed(1)} ms)` };
+  if (committed === undefined)
+    return {
+      excused: true,
+      details: `${poked}; no transaction of any client committed in ${window}: the database was unavailable until its lease's end`,
+    };
+  const seen =
+    committed === "forgotten"
+      ? "the commits seen then were forgotten"
+      : `a transaction committed at ${committed.toFixed(1)} ms`;
+  return {
+    excused: false,
+    details: `${poked}; ${seen}, in ${window} (its next poke due by then, its lease ending at ${leaseEnd.toFixed(1)} ms)`,
+  };
 }

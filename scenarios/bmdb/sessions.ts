@@ -12,7 +12,8 @@
  * Method: three or five dqlite servers (n1..n5; size and tuning are the seed's
  * knobs, BMDB_KNOBS); three live clients (c1..c3) that are never faulted; one
  * client (x1) that is. Sessions have the seed's interval (5 s) or one second less
- * or more (a knob); the driver's timings below scale with it (the figures are for 5 s). Each live client loops: register a machine (a write through
+ * or more (a knob); the driver's timings below scale with it (the figures are for 5 s). Each live client loops:
+ * register a machine (a write through
  * `transact`), take work on it (`work`, which also collects expired sessions),
  * finish it; once x1 is cut off, it also tries to take x1's machine. x1 registers
  * "x-m" and holds work on it ("Hold"), then keeps acting on it and writing, until
@@ -47,15 +48,48 @@
  *   only once it learned that its first session is over: refused with
  *   ErrSessionExpired, or its lease ran out).
  */
-import { BMDB_BROKEN_VARIANTS, Connection, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict, SESSION_INTERVAL_SECONDS_DEFAULT, type BmdbBrokenVariant, type Session, type Work } from "../../src/impl/bmdb/index.ts";
+import {
+  BMDB_BROKEN_VARIANTS,
+  Connection,
+  ErrNothingToDo,
+  ErrSessionExpired,
+  ErrTransactionFailed,
+  ErrWorkAlreadyDone,
+  ErrWorkConflict,
+  SESSION_INTERVAL_SECONDS_DEFAULT,
+  type BmdbBrokenVariant,
+  type Session,
+  type Work,
+} from "../../src/impl/bmdb/index.ts";
 import type { Env, WireValue } from "../../src/sim/env.ts";
 import { boolKnob, pickKnob } from "../../src/sim/knobs.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
-import { BMDB_KNOB_BASE, BMDB_KNOBS, bmdbFailed, bmdbServersOf, endHold, extendHold, finishBmdbRun, newHolds, reportHolds, sleepVirtual, startHold, type Hold, type Holds } from "./work-records.ts";
+import {
+  BMDB_KNOB_BASE,
+  BMDB_KNOBS,
+  bmdbFailed,
+  bmdbServersOf,
+  endHold,
+  extendHold,
+  finishBmdbRun,
+  newHolds,
+  reportHolds,
+  sleepVirtual,
+  startHold,
+  type Hold,
+  type Holds,
+} from "./work-records.ts";
 import { judgeExpiry, newLeaseBook, watchLeases, type LeaseBook } from "./session-expiry.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
-import { DQLITE_SCENARIO_BASE, dqliteTuningOf, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "../dqlite/cluster.ts";
+import {
+  DQLITE_SCENARIO_BASE,
+  dqliteTuningOf,
+  queryLeader,
+  reportProblems,
+  startDqliteCluster,
+  type DqliteCluster,
+} from "../dqlite/cluster.ts";
 
 const LIVE = ["c1", "c2", "c3"] as const;
 const CUT_CLIENT = "x1";
@@ -65,7 +99,10 @@ const HOLD_PROCESS = "Hold";
 const CYCLE_PROCESS = "Cycle";
 /** How long after the intercepted commit call the server is cut (the commit is then in flight). */
 const CUT_DELAY_MS = 2;
-/** Between failovers, after the leader is back, in intervals: at least half of one, so that every live session pokes once between two failovers (2.6-4 s for 5 s). */
+/**
+ * Between failovers, after the leader is back, in intervals: at least half of one, so that every live session pokes
+ * once between two failovers (2.6-4 s for 5 s).
+ */
 const FAILOVER_GAP_INTERVALS = [0.52, 0.8] as const;
 const FAILOVER_LENGTH_MS = [300, 3_000] as const;
 const PAUSE_LENGTH_MS = [300, 1_500] as const;
@@ -132,7 +169,8 @@ interface Sessions {
 
 export const bmdbSessions: Scenario = {
   name: "bmdb-sessions",
-  description: "BMDB sessions through leader failovers timed on heartbeat and Finish commits: live sessions survive and keep committing; a session cut off (isolated, paused, crashed) expires, its work is released and its later transactions are refused",
+  description:
+    "BMDB sessions through leader failovers timed on heartbeat and Finish commits: live sessions survive and keep committing; a session cut off (isolated, paused, crashed) expires, its work is released and its later transactions are refused",
   safetyMs: 17_000,
   livenessMs: 10_000,
   faultHosts: [],
@@ -160,14 +198,44 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const variant = context.variant !== undefined ? (context.variant as BmdbBrokenVariant) : undefined;
   const servers = bmdbServersOf(context.knob);
   const cluster = startDqliteCluster(context, { servers, tuning: dqliteTuningOf(context.knob) });
-  const state: Sessions = { servers, intervalMs: context.knob<number>("sessionIntervalSeconds") * 1_000, stopping: false, running: LIVE.length + 1, isolated: new Set(), x: { committed: [] }, cycled: new Map(), acknowledged: [], holds: newHolds(), leases: newLeaseBook(), problems: [], counts: {} };
+  const state: Sessions = {
+    servers,
+    intervalMs: context.knob<number>("sessionIntervalSeconds") * 1_000,
+    stopping: false,
+    running: LIVE.length + 1,
+    isolated: new Set(),
+    x: { committed: [] },
+    cycled: new Map(),
+    acknowledged: [],
+    holds: newHolds(),
+    leases: newLeaseBook(),
+    problems: [],
+    counts: {},
+  };
   for (const host of LIVE) {
     const random = context.random.fork(`client/${host}`);
-    const watched = (env: Env) => interceptCommits(watchLeases(env, state.leases, () => world.now), (server, commit) => onCommit(context, state, server, commit));
-    world.addHost(host, (env) => runLiveClient(watched(env), context, random, state, variant).finally(() => state.running--)).start();
+    const watched = (env: Env) =>
+      interceptCommits(
+        watchLeases(env, state.leases, () => world.now),
+        (server, commit) => onCommit(context, state, server, commit),
+      );
+    world
+      .addHost(host, (env) =>
+        runLiveClient(watched(env), context, random, state, variant).finally(() => state.running--),
+      )
+      .start();
   }
   // A crashed incarnation never returns: only the last one counts down.
-  world.addHost(CUT_CLIENT, (env) => runCutClient(watchLeases(env, state.leases, () => world.now), context, state, variant).finally(() => state.running--)).start();
+  world
+    .addHost(CUT_CLIENT, (env) =>
+      runCutClient(
+        watchLeases(env, state.leases, () => world.now),
+        context,
+        state,
+        variant,
+      ).finally(() => state.running--),
+    )
+    .start();
   void driveFailovers(context, cluster, state, context.random.fork("driver"));
   let reported = 0;
   let holdsReported = 0;
@@ -179,7 +247,12 @@ function setup(context: ScenarioContext): ScenarioHooks {
     checkCutClient(context, state);
     for (; problemsReported < state.problems.length; problemsReported++) {
       const problem = state.problems[problemsReported] as Sessions["problems"][number];
-      world.violate({ invariant: problem.invariant, kind: "safety", ...(problem.host !== undefined ? { host: problem.host } : {}), details: problem.details });
+      world.violate({
+        invariant: problem.invariant,
+        kind: "safety",
+        ...(problem.host !== undefined ? { host: problem.host } : {}),
+        details: problem.details,
+      });
     }
   };
   return {
@@ -188,16 +261,34 @@ function setup(context: ScenarioContext): ScenarioHooks {
       livenessFrom ??= world.now;
       const from = livenessFrom;
       const released = state.x.cutAt === undefined || state.x.takenAt !== undefined;
-      return LIVE.every((host) => (state.cycled.get(host) ?? -1) >= from) && released && state.x.recoveredAt !== undefined;
+      return (
+        LIVE.every((host) => (state.cycled.get(host) ?? -1) >= from) && released && state.x.recoveredAt !== undefined
+      );
     },
     finish: async () => {
-      const history = await finishBmdbRun(context, cluster, DATABASE, { stop: () => (state.stopping = true), running: () => state.running > 0, report });
+      const history = await finishBmdbRun(context, cluster, DATABASE, {
+        stop: () => (state.stopping = true),
+        running: () => state.running > 0,
+        report,
+      });
       if (history !== undefined) await checkAcknowledged(context, cluster, state);
     },
     summary: () => {
       const x = state.x;
-      const times = Object.entries({ "x:cut-at": x.cutAt, "x:taken-at": x.takenAt, "x:unknown-take-over-at": x.unknownTakeOverAt, "x:back-at": x.backAt, "x:ended-at": x.endedAt }).filter((entry): entry is [string, number] => entry[1] !== undefined);
-      return { ...state.counts, ...Object.fromEntries(times.map(([name, at]) => [name, Math.round(at)])), machines: state.acknowledged.length, terms: cluster.leadersByTerm.size, ...cluster.failures };
+      const times = Object.entries({
+        "x:cut-at": x.cutAt,
+        "x:taken-at": x.takenAt,
+        "x:unknown-take-over-at": x.unknownTakeOverAt,
+        "x:back-at": x.backAt,
+        "x:ended-at": x.endedAt,
+      }).filter((entry): entry is [string, number] => entry[1] !== undefined);
+      return {
+        ...state.counts,
+        ...Object.fromEntries(times.map(([name, at]) => [name, Math.round(at)])),
+        machines: state.acknowledged.length,
+        terms: cluster.leadersByTerm.size,
+        ...cluster.failures,
+      };
     },
   };
 }
@@ -215,12 +306,16 @@ function interceptCommits(env: Env, onCommit: (server: string, commit: CommitKin
   // dqlite session → what its transaction does; bounded: a transaction ends in a commit or a rollback.
   const kinds = new Map<WireValue | undefined, CommitKind>();
   const call: Env["rpc"]["call"] = (address, port, method, request, options) => {
-    const fields = typeof request === "object" && request !== null && !Array.isArray(request) ? (request as { readonly [key: string]: WireValue | undefined }) : {};
+    const fields =
+      typeof request === "object" && request !== null && !Array.isArray(request)
+        ? (request as { readonly [key: string]: WireValue | undefined })
+        : {};
     const sql = fields.sql;
     if (method === "dqlite.session.exec" && typeof sql === "string") {
       if (sql.startsWith("UPDATE sessions SET session_deadline")) kinds.set(fields.session, "poke");
       if (sql.startsWith("DELETE FROM work_backoff")) kinds.set(fields.session, "finish");
-      if (sql.startsWith("INSERT INTO work ") && Array.isArray(fields.params) && fields.params[2] === HOLD_PROCESS) kinds.set(fields.session, "take-over");
+      if (sql.startsWith("INSERT INTO work ") && Array.isArray(fields.params) && fields.params[2] === HOLD_PROCESS)
+        kinds.set(fields.session, "take-over");
       if (kinds.size > 64) kinds.clear();
     }
     const result = env.rpc.call(address, port, method, request, options);
@@ -234,13 +329,18 @@ function interceptCommits(env: Env, onCommit: (server: string, commit: CommitKin
   return { ...env, rpc: { ...env.rpc, call } };
 }
 
-/** A live client committed `commit` on `server`: cut that server while the commit is in flight, if the driver waits for it. */
+/**
+ * A live client committed `commit` on `server`: cut that server while the commit is in flight, if the driver waits for
+ * it.
+ */
 function onCommit(context: ScenarioContext, state: Sessions, server: string, commit: CommitKind): void {
   const armed = state.armed;
   if (armed === undefined || armed.fired || armed.commit !== commit) return;
   armed.fired = true;
   context.world.record(undefined, "bmdb-sessions.commit-cut", { server, commit, kind: armed.kind });
-  context.world.scheduler.schedule(CUT_DELAY_MS, () => cut(context, state, server, armed.kind, cutLength(context.random.fork("cut"), armed.kind)));
+  context.world.scheduler.schedule(CUT_DELAY_MS, () =>
+    cut(context, state, server, armed.kind, cutLength(context.random.fork("cut"), armed.kind)),
+  );
 }
 
 /** How long a failover's cut lasts. */
@@ -250,7 +350,14 @@ function cutLength(random: Random, kind: CutKind): number {
 }
 
 /** Cuts `host` off for `lengthMs` by `kind`, then brings it back. */
-function cut(context: ScenarioContext, state: Sessions, host: string, kind: CutKind, lengthMs: number, onBack?: () => void): void {
+function cut(
+  context: ScenarioContext,
+  state: Sessions,
+  host: string,
+  kind: CutKind,
+  lengthMs: number,
+  onBack?: () => void,
+): void {
   const { world } = context;
   const process = world.host(host);
   world.record(undefined, "bmdb-sessions.cut", { host, kind, lengthMs });
@@ -282,20 +389,35 @@ function cut(context: ScenarioContext, state: Sessions, host: string, kind: CutK
  * off once it holds its work, and then (knob takeOverCut) fails the leader on the
  * commit of the first takeover of x-m.
  */
-async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, state: Sessions, random: Random): Promise<void> {
+async function driveFailovers(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  state: Sessions,
+  random: Random,
+): Promise<void> {
   const { world } = context;
   const kinds: readonly CutKind[] = ["crash", "isolate", "pause"];
   let xCut = false;
   let takeOverArmed = !context.knob<boolean>("takeOverCut");
   while (world.now < FAILOVERS_END_MS && !state.stopping) {
     const [gapMin, gapMax] = FAILOVER_GAP_INTERVALS;
-    await sleepVirtual(context, random.int(Math.round(gapMin * state.intervalMs), Math.round(gapMax * state.intervalMs)));
+    await sleepVirtual(
+      context,
+      random.int(Math.round(gapMin * state.intervalMs), Math.round(gapMax * state.intervalMs)),
+    );
     if (!xCut && state.x.hold !== undefined && world.now >= X_CUT_AT_MS) {
       xCut = true;
       const kind = random.pick(kinds);
       Object.assign(state.x, { cutAt: world.now, cutKind: kind });
       const [beyondMin, beyondMax] = X_CUT_BEYOND_INTERVAL_MS;
-      cut(context, state, CUT_CLIENT, kind, state.intervalMs + random.int(beyondMin, beyondMax), () => (state.x.backAt = world.now));
+      cut(
+        context,
+        state,
+        CUT_CLIENT,
+        kind,
+        state.intervalMs + random.int(beyondMin, beyondMax),
+        () => (state.x.backAt = world.now),
+      );
     }
     const kind = random.pick(kinds);
     const drawn = random.pick(["poke", "poke", "finish", "now"] as const);
@@ -317,7 +439,8 @@ async function driveFailovers(context: ScenarioContext, cluster: DqliteCluster, 
     // The next failover comes after this one is over: a ready leader again.
     const until = world.now + LEADER_WAIT_MS_MAX;
     await sleepVirtual(context, 50);
-    while (world.now < until && !state.servers.some((host) => cluster.live.get(host)?.node.isReadyLeader())) await sleepVirtual(context, 20);
+    while (world.now < until && !state.servers.some((host) => cluster.live.get(host)?.node.isReadyLeader()))
+      await sleepVirtual(context, 20);
   }
 }
 
@@ -331,23 +454,48 @@ function checkCutClient(context: ScenarioContext, state: Sessions): void {
   const x = state.x;
   const now = context.world.now;
   const from = Math.max(x.cutAt ?? 0, x.unknownTakeOverAt ?? 0);
-  if (x.cutAt !== undefined && x.takenAt === undefined && now > from + state.intervalMs + RELEASE_SLACK_MS && !state.problems.some((problem) => problem.invariant === "bmdb.expired-work-released")) {
-    const unknown = x.unknownTakeOverAt === undefined ? "" : ` (a takeover of unknown outcome at ${x.unknownTakeOverAt.toFixed(1)} ms)`;
-    state.problems.push({ invariant: "bmdb.expired-work-released", host: CUT_CLIENT, details: `x1 was cut off (${x.cutKind ?? "?"}) at ${x.cutAt.toFixed(1)} ms and its work on ${HOLD_MACHINE} was not released by ${now.toFixed(1)} ms${unknown}` });
+  if (
+    x.cutAt !== undefined &&
+    x.takenAt === undefined &&
+    now > from + state.intervalMs + RELEASE_SLACK_MS &&
+    !state.problems.some((problem) => problem.invariant === "bmdb.expired-work-released")
+  ) {
+    const unknown =
+      x.unknownTakeOverAt === undefined
+        ? ""
+        : ` (a takeover of unknown outcome at ${x.unknownTakeOverAt.toFixed(1)} ms)`;
+    state.problems.push({
+      invariant: "bmdb.expired-work-released",
+      host: CUT_CLIENT,
+      details: `x1 was cut off (${x.cutKind ?? "?"}) at ${x.cutAt.toFixed(1)} ms and its work on ${HOLD_MACHINE} was not released by ${now.toFixed(1)} ms${unknown}`,
+    });
   }
   if (x.takenAt !== undefined) {
     const late = x.committed.find((startedAt) => startedAt > (x.takenAt as number));
     if (late !== undefined && !state.problems.some((problem) => problem.invariant === "bmdb.expired-session-acted")) {
-      state.problems.push({ invariant: "bmdb.expired-session-acted", host: CUT_CLIENT, details: `a transaction of x1's first session ${x.session ?? "?"} began at ${late.toFixed(1)} ms and committed, after its work was taken over at ${x.takenAt.toFixed(1)} ms` });
+      state.problems.push({
+        invariant: "bmdb.expired-session-acted",
+        host: CUT_CLIENT,
+        details: `a transaction of x1's first session ${x.session ?? "?"} began at ${late.toFixed(1)} ms and committed, after its work was taken over at ${x.takenAt.toFixed(1)} ms`,
+      });
     }
   }
 }
 
-async function connect(env: Env, state: Sessions, variant: BmdbBrokenVariant | undefined): Promise<Connection | undefined> {
+async function connect(
+  env: Env,
+  state: Sessions,
+  variant: BmdbBrokenVariant | undefined,
+): Promise<Connection | undefined> {
   while (!state.stopping) {
     const traced = invokeOperation(env, "connect");
     try {
-      const connection = await Connection.connect(env, { servers: state.servers, database: DATABASE, componentName: `client-${env.host}`, ...(variant !== undefined ? { brokenVariant: variant } : {}) });
+      const connection = await Connection.connect(env, {
+        servers: state.servers,
+        database: DATABASE,
+        componentName: `client-${env.host}`,
+        ...(variant !== undefined ? { brokenVariant: variant } : {}),
+      });
       traced.ok();
       return connection;
     } catch (error) {
@@ -382,17 +530,28 @@ async function startSession(env: Env, connection: Connection, state: Sessions): 
  * outcome (see takeOver), and then goes on with a new one; so it does after an
  * expiry that the database's unavailability excuses (bmdb-session-expiry.ts).
  */
-async function runLiveClient(env: Env, context: ScenarioContext, random: Random, state: Sessions, variant: BmdbBrokenVariant | undefined): Promise<void> {
+async function runLiveClient(
+  env: Env,
+  context: ScenarioContext,
+  random: Random,
+  state: Sessions,
+  variant: BmdbBrokenVariant | undefined,
+): Promise<void> {
   const connection = await connect(env, state, variant);
   const first = connection === undefined ? undefined : await startSession(env, connection, state);
   if (connection === undefined || first === undefined) return;
   let session: Session = first;
-  // The session expired: the session to go on with if the database's unavailability excuses it, else a violation and undefined.
+  // The session expired: the session to go on with if the database's unavailability excuses it, else a violation and
+  // undefined.
   const lost = async (what: string): Promise<Session | undefined> => {
     const now = context.world.now;
     const verdict = judgeExpiry(state.leases, session.id, state.intervalMs, now);
     if (!verdict.excused) {
-      state.problems.push({ invariant: "bmdb.live-session-kept", host: env.host, details: `${env.host}'s session ${session.id} expired (${what}) at ${now.toFixed(1)} ms although its host was never cut off (${verdict.details})` });
+      state.problems.push({
+        invariant: "bmdb.live-session-kept",
+        host: env.host,
+        details: `${env.host}'s session ${session.id} expired (${what}) at ${now.toFixed(1)} ms although its host was never cut off (${verdict.details})`,
+      });
       return undefined;
     }
     tally(state, "live:expired-database-unavailable");
@@ -419,11 +578,17 @@ async function runLiveClient(env: Env, context: ScenarioContext, random: Random,
       traced.ok();
       state.acknowledged.push(machine);
       traced = invokeOperation(env, "take-work", { process: CYCLE_PROCESS });
-      const work = await session.work(CYCLE_PROCESS, (q, now) => q.machinesEligible({ process: CYCLE_PROCESS, requiredTag: pool, doneTag: "cycled", now, limit: 1 }));
+      const work = await session.work(CYCLE_PROCESS, (q, now) =>
+        q.machinesEligible({ process: CYCLE_PROCESS, requiredTag: pool, doneTag: "cycled", now, limit: 1 }),
+      );
       traced.ok({ machine: work.machineId });
       await sleepAndFinish(env, random, work, "cycled");
       state.cycled.set(env.host, context.world.now);
-      if (state.x.cutAt !== undefined && state.x.takenAt === undefined && (await takeOver(env, context, random, state, session)) === "session-ended") {
+      if (
+        state.x.cutAt !== undefined &&
+        state.x.takenAt === undefined &&
+        (await takeOver(env, context, random, state, session)) === "session-ended"
+      ) {
         const next = await startSession(env, connection, state);
         if (next === undefined) return;
         session = next;
@@ -436,7 +601,15 @@ async function runLiveClient(env: Env, context: ScenarioContext, random: Random,
         session = next;
         continue;
       }
-      if (!(error instanceof ErrTransactionFailed || error instanceof ErrNothingToDo || error instanceof ErrWorkConflict || error instanceof ErrWorkAlreadyDone)) throw error;
+      if (
+        !(
+          error instanceof ErrTransactionFailed ||
+          error instanceof ErrNothingToDo ||
+          error instanceof ErrWorkConflict ||
+          error instanceof ErrWorkAlreadyDone
+        )
+      )
+        throw error;
       tally(state, `live:${error.name}`);
     }
   }
@@ -466,11 +639,19 @@ async function sleepAndFinish(env: Env, random: Random, work: Work, doneTag: str
  * client knowing: as BMDB's Session.work asks, the client ends the session (its work
  * is released once its deadline passes) and resolves "session-ended".
  */
-async function takeOver(env: Env, context: ScenarioContext, random: Random, state: Sessions, session: Session): Promise<"done" | "session-ended"> {
+async function takeOver(
+  env: Env,
+  context: ScenarioContext,
+  random: Random,
+  state: Sessions,
+  session: Session,
+): Promise<"done" | "session-ended"> {
   const traced = invokeOperation(env, "take-work", { process: HOLD_PROCESS });
   let work: Work;
   try {
-    work = await session.work(HOLD_PROCESS, (q, now) => q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }));
+    work = await session.work(HOLD_PROCESS, (q, now) =>
+      q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }),
+    );
   } catch (error) {
     bmdbFailed(traced, error);
     if (!(error instanceof ErrTransactionFailed && error.outcomeUnknown)) throw error;
@@ -493,7 +674,12 @@ async function takeOver(env: Env, context: ScenarioContext, random: Random, stat
 }
 
 /** x1: holds work on x-m and acts on it while its session lives; then starts a new session. */
-async function runCutClient(env: Env, context: ScenarioContext, state: Sessions, variant: BmdbBrokenVariant | undefined): Promise<void> {
+async function runCutClient(
+  env: Env,
+  context: ScenarioContext,
+  state: Sessions,
+  variant: BmdbBrokenVariant | undefined,
+): Promise<void> {
   const connection = await connect(env, state, variant);
   if (connection === undefined) return;
   // A restarted x1 has lost its first session with its memory: it goes straight to a new one.
@@ -520,7 +706,12 @@ async function runCutClient(env: Env, context: ScenarioContext, state: Sessions,
   await session?.heartbeatDone();
 }
 
-async function holdUntilExpired(env: Env, context: ScenarioContext, connection: Connection, state: Sessions): Promise<void> {
+async function holdUntilExpired(
+  env: Env,
+  context: ScenarioContext,
+  connection: Connection,
+  state: Sessions,
+): Promise<void> {
   const session = await startSession(env, connection, state);
   if (session === undefined) return;
   state.x.session = session.id;
@@ -534,7 +725,9 @@ async function holdUntilExpired(env: Env, context: ScenarioContext, connection: 
       });
       traced.ok();
       traced = invokeOperation(env, "take-work", { process: HOLD_PROCESS });
-      await session.work(HOLD_PROCESS, (q, now) => q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }));
+      await session.work(HOLD_PROCESS, (q, now) =>
+        q.machinesEligible({ process: HOLD_PROCESS, requiredTag: "hold", doneTag: "held", now, limit: 1 }),
+      );
       traced.ok({ machine: HOLD_MACHINE });
       hold = startHold(context, state.holds, env.host, session.id, `${HOLD_MACHINE}/${HOLD_PROCESS}`);
       state.x.hold = hold;
@@ -546,7 +739,10 @@ async function holdUntilExpired(env: Env, context: ScenarioContext, connection: 
         state.x.session = undefined;
         return;
       }
-      if (!(error instanceof ErrTransactionFailed || error instanceof ErrNothingToDo || error instanceof ErrWorkConflict)) throw error;
+      if (
+        !(error instanceof ErrTransactionFailed || error instanceof ErrNothingToDo || error instanceof ErrWorkConflict)
+      )
+        throw error;
       tally(state, `x:hold:${error.name}`);
       await env.clock.sleep(X_STEP_MS);
     }
@@ -587,6 +783,10 @@ async function checkAcknowledged(context: ScenarioContext, cluster: DqliteCluste
   const present = new Set(rows.map((row) => String(row[0])));
   const missing = state.acknowledged.filter((machine) => !present.has(machine));
   if (missing.length > 0) {
-    context.world.violate({ invariant: "bmdb.acknowledged-writes", kind: "safety", details: `${missing.length} acknowledged machine registration(s) missing: ${missing.slice(0, 5).join(", ")}` });
+    context.world.violate({
+      invariant: "bmdb.acknowledged-writes",
+      kind: "safety",
+      details: `${missing.length} acknowledged machine registration(s) missing: ${missing.slice(0, 5).join(", ")}`,
+    });
   }
 }

@@ -45,7 +45,10 @@ export const BMDB_KNOB_BASE = {
 /** How long the final phase waits for the clients to stop, at most. */
 const QUIESCE_MS_MAX = 5_000;
 
-/** Completes `traced` by a BMDB error: "info" for a transaction whose commit may have happened, else "fail" (refused, expired, nothing to do). */
+/**
+ * Completes `traced` by a BMDB error: "info" for a transaction whose commit may have happened, else "fail" (refused,
+ * expired, nothing to do).
+ */
 export function bmdbFailed(traced: TracedOperation, error: unknown): void {
   traced.failedWith(error, error instanceof ErrTransactionFailed && error.outcomeUnknown);
 }
@@ -80,7 +83,9 @@ export function startHold(context: ScenarioContext, holds: Holds, agent: string,
   holds.all.push(hold);
   const other = holds.latest.get(key);
   if (other !== undefined && !other.ended && other.session !== session && other.to >= now) {
-    holds.problems.push(`${agent} (session ${session}) took ${key} at ${now.toFixed(1)} ms while ${other.agent} (session ${other.session}) held it, acting at ${other.to.toFixed(1)} ms`);
+    holds.problems.push(
+      `${agent} (session ${session}) took ${key} at ${now.toFixed(1)} ms while ${other.agent} (session ${other.session}) held it, acting at ${other.to.toFixed(1)} ms`,
+    );
   }
   holds.latest.set(key, hold);
   return hold;
@@ -92,7 +97,9 @@ export function extendHold(context: ScenarioContext, holds: Holds, hold: Hold): 
   hold.to = now;
   const latest = holds.latest.get(hold.key);
   if (latest !== undefined && latest !== hold && latest.from <= now) {
-    holds.problems.push(`${hold.agent} (session ${hold.session}) acted on ${hold.key} at ${now.toFixed(1)} ms after ${latest.agent} (session ${latest.session}) took it at ${latest.from.toFixed(1)} ms`);
+    holds.problems.push(
+      `${hold.agent} (session ${hold.session}) acted on ${hold.key} at ${now.toFixed(1)} ms after ${latest.agent} (session ${latest.session}) took it at ${latest.from.toFixed(1)} ms`,
+    );
   }
 }
 
@@ -104,22 +111,37 @@ export function endHold(hold: Hold): void {
 /** Reports the mutual-exclusion breaks found since the last call; returns the new count reported. */
 export function reportHolds(context: ScenarioContext, holds: Holds, reported: number): number {
   for (; reported < holds.problems.length; reported++) {
-    context.world.violate({ invariant: "bmdb.mutual-exclusion", kind: "safety", details: holds.problems[reported] as string });
+    context.world.violate({
+      invariant: "bmdb.mutual-exclusion",
+      kind: "safety",
+      details: holds.problems[reported] as string,
+    });
   }
   return reported;
 }
 
 /** The work history, read on the ready leader's own copy (undefined: no ready leader). */
-export async function readHistory(context: ScenarioContext, cluster: DqliteCluster, database: string): Promise<HistoryRow[] | undefined> {
-  const rows = await queryLeader(context, cluster, database, "SELECT history_id, machine_id, process, event, timestamp FROM work_history ORDER BY history_id");
-  return rows?.map((row): HistoryRow => ({
-    historyId: Number(row[0]),
-    machineId: String(row[1]),
-    process: String(row[2]),
-    event: String(row[3]) as HistoryRow["event"],
-    failedCause: null,
-    timestamp: Number(row[4]),
-  }));
+export async function readHistory(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  database: string,
+): Promise<HistoryRow[] | undefined> {
+  const rows = await queryLeader(
+    context,
+    cluster,
+    database,
+    "SELECT history_id, machine_id, process, event, timestamp FROM work_history ORDER BY history_id",
+  );
+  return rows?.map(
+    (row): HistoryRow => ({
+      historyId: Number(row[0]),
+      machineId: String(row[1]),
+      process: String(row[2]),
+      event: String(row[3]) as HistoryRow["event"],
+      failedCause: null,
+      timestamp: Number(row[4]),
+    }),
+  );
 }
 
 /** bmdb.history: per key, a terminal event only after a Started, and at most one per Started. */
@@ -133,7 +155,11 @@ export function checkHistory(context: ScenarioContext, history: readonly History
       continue;
     }
     if (open.get(key) !== true) {
-      context.world.violate({ invariant: "bmdb.history", kind: "safety", details: `${row.event} of ${key} (history ${row.historyId}) without an open Started` });
+      context.world.violate({
+        invariant: "bmdb.history",
+        kind: "safety",
+        details: `${row.event} of ${key} (history ${row.historyId}) without an open Started`,
+      });
       return;
     }
     open.set(key, false);
@@ -146,7 +172,12 @@ export function checkHistory(context: ScenarioContext, history: readonly History
  * compares the replicas and checks the work history. Resolves with the history
  * for further checks, or undefined once a violation is recorded.
  */
-export async function finishBmdbRun(context: ScenarioContext, cluster: DqliteCluster, database: string, clients: { stop(): void; running(): boolean; report(): void }): Promise<HistoryRow[] | undefined> {
+export async function finishBmdbRun(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  database: string,
+  clients: { stop(): void; running(): boolean; report(): void },
+): Promise<HistoryRow[] | undefined> {
   const { world } = context;
   clients.stop();
   await quiesce(context, cluster, clients.running, QUIESCE_MS_MAX);

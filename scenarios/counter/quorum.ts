@@ -35,7 +35,8 @@ export const COUNTER_BROKEN_VARIANTS = {
 
 export const counterQuorum: Scenario = {
   name: "counter-quorum",
-  description: "quorum-replicated counter under partitions, crashes, pauses and disk faults; no acknowledged increment may be lost",
+  description:
+    "quorum-replicated counter under partitions, crashes, pauses and disk faults; no acknowledged increment may be lost",
   safetyMs: 10_000,
   livenessMs: 10_000,
   faultHosts: REPLICAS,
@@ -63,24 +64,32 @@ function setup(context: ScenarioContext): ScenarioHooks {
   let highest = 0;
   let attempts = 0;
   let unknown = 0;
-  world.addHost("client", async (env) => {
-    while (true) {
-      attempts++;
-      const traced = invokeOperation(env, "increment");
-      try {
-        const reply = await env.rpc.call(REPLICAS[0], COUNTER_PORT, "increment", {}, { deadlineMs: INCREMENT_DEADLINE_MS });
-        const value = (reply as { value: number }).value;
-        acknowledged.push({ value, time: world.now });
-        traced.ok({ value });
-      } catch (error) {
-        if (!(error instanceof RpcError)) throw error;
-        traced.failedWith(error, true);
-        unknown++;
-        await env.clock.sleep(context.random.int(20, 100));
+  world
+    .addHost("client", async (env) => {
+      while (true) {
+        attempts++;
+        const traced = invokeOperation(env, "increment");
+        try {
+          const reply = await env.rpc.call(
+            REPLICAS[0],
+            COUNTER_PORT,
+            "increment",
+            {},
+            { deadlineMs: INCREMENT_DEADLINE_MS },
+          );
+          const value = (reply as { value: number }).value;
+          acknowledged.push({ value, time: world.now });
+          traced.ok({ value });
+        } catch (error) {
+          if (!(error instanceof RpcError)) throw error;
+          traced.failedWith(error, true);
+          unknown++;
+          await env.clock.sleep(context.random.int(20, 100));
+        }
+        await env.clock.sleep(context.random.int(5, 30));
       }
-      await env.clock.sleep(context.random.int(5, 30));
-    }
-  }).start();
+    })
+    .start();
 
   return {
     check: () => {

@@ -29,7 +29,17 @@ import type { Env } from "../../src/sim/env.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
-import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  checkReplicas,
+  DQLITE_KNOBS,
+  DQLITE_SCENARIO_BASE,
+  dqliteTuningOf,
+  quiesce,
+  reportProblems,
+  startDqliteCluster,
+  type DqliteCluster,
+} from "./cluster.ts";
 import { DQLITE_SWARM_RARE_STATES } from "./rare-states.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -46,7 +56,8 @@ const QUIESCE_MS_MAX = 5_000;
 
 export const dqliteBank: Scenario = {
   name: "dqlite-bank",
-  description: "3 dqlite servers, 3 clients moving money between 5 accounts in transactions under the swarm's faults; the total never changes and the replicas end identical",
+  description:
+    "3 dqlite servers, 3 clients moving money between 5 accounts in transactions under the swarm's faults; the total never changes and the replicas end identical",
   safetyMs: 2_000,
   livenessMs: 6_000,
   faultHosts: SERVERS,
@@ -66,7 +77,11 @@ interface Bank {
 }
 
 function setup(context: ScenarioContext): ScenarioHooks {
-  const cluster = startDqliteCluster(context, { servers: SERVERS, tuning: dqliteTuningOf(context.knob), ...(context.variant !== undefined ? { variant: context.variant } : {}) });
+  const cluster = startDqliteCluster(context, {
+    servers: SERVERS,
+    tuning: dqliteTuningOf(context.knob),
+    ...(context.variant !== undefined ? { variant: context.variant } : {}),
+  });
   const bank: Bank = { ready: false, running: CLIENTS.length, lastOkAt: undefined, counts: {}, problems: [] };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
@@ -89,7 +104,11 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const report = () => {
     reported = reportProblems(context, cluster, reported);
     for (; bankReported < bank.problems.length; bankReported++) {
-      context.world.violate({ invariant: "dqlite-bank.total-conserved", kind: "safety", details: bank.problems[bankReported] as string });
+      context.world.violate({
+        invariant: "dqlite-bank.total-conserved",
+        kind: "safety",
+        details: bank.problems[bankReported] as string,
+      });
     }
   };
   return {
@@ -106,7 +125,13 @@ function tally(bank: Bank, name: string): void {
 
 /** One client's loop: c1 creates the accounts first; then transfers and reads until `stop`. */
 async function runClient(env: Env, random: Random, bank: Bank, creator: boolean, stop: () => boolean): Promise<void> {
-  const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_500, callDeadlineMs: 400, attemptsMax: 20 });
+  const client = new DqliteClient(env, {
+    servers: SERVERS,
+    database: DATABASE,
+    operationTimeoutMs: 1_500,
+    callDeadlineMs: 400,
+    attemptsMax: 20,
+  });
   if (creator) {
     await createAccounts(env, client, bank);
     bank.ready = true;
@@ -197,7 +222,10 @@ async function readTotal(env: Env, client: DqliteClient, bank: Bank): Promise<vo
 
 function checkTotal(bank: Bank, host: string, reply: ExecReply): void {
   const [sum, rows] = reply.rows[0] ?? [];
-  if (sum !== TOTAL || rows !== ACCOUNTS) bank.problems.push(`${host} read total ${String(sum)} over ${String(rows)} accounts, expected ${TOTAL} over ${ACCOUNTS}`);
+  if (sum !== TOTAL || rows !== ACCOUNTS)
+    bank.problems.push(
+      `${host} read total ${String(sum)} over ${String(rows)} accounts, expected ${TOTAL} over ${ACCOUNTS}`,
+    );
 }
 
 /** Lets the clients stop and the replicas catch up, then compares the replicas and checks each one's integrity. */

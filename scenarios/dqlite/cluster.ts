@@ -33,10 +33,21 @@ import type { Env } from "../../src/sim/env.ts";
 import type { RaftObserver } from "../../src/impl/raft/node/observer.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import { intKnob, pickKnob } from "../../src/sim/knobs.ts";
-import { DEFAULT_ELECTION_TIMEOUT_TICKS, DEFAULT_MAX_ENTRIES_PER_APPEND, DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES, DEFAULT_TRAILING_LOG_ENTRIES } from "../../src/impl/raft/index.ts";
+import {
+  DEFAULT_ELECTION_TIMEOUT_TICKS,
+  DEFAULT_MAX_ENTRIES_PER_APPEND,
+  DEFAULT_SNAPSHOT_THRESHOLD_ENTRIES,
+  DEFAULT_TRAILING_LOG_ENTRIES,
+} from "../../src/impl/raft/index.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { CommittedDatabases } from "./committed-log.ts";
-import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "../harness/cluster-records.ts";
+import {
+  declareLeaderRole,
+  newRaftSafety,
+  observeElectionSafety,
+  raftObserverOf,
+  reportClusterProblems,
+} from "../harness/cluster-records.ts";
 import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
 import { RestartBackoff } from "../harness/supervisor.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
@@ -61,7 +72,12 @@ export interface DqliteClusterOptions {
   readonly watchTrace?: (host: string, kind: string, fields: Record<string, unknown> | undefined) => void;
 }
 
-export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant">>;
+export type ClusterNodeOptions = Partial<
+  Omit<
+    DqliteNodeOptions,
+    "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"
+  >
+>;
 
 /**
  * The configuration the swarm draws for the dqlite scenarios that take it (bank,
@@ -92,7 +108,8 @@ export function dqliteTuningOf(knob: KnobReader): ClusterNodeOptions {
 
 /** Broken variants of the cluster's recovery (the supervisor here). */
 export const DQLITE_CLUSTER_BROKEN_VARIANTS = {
-  "no-restart-after-node-failure": "a server that stopped itself (its copy lacks what Raft committed) is left down instead of being restarted to rebuild from the snapshot and log",
+  "no-restart-after-node-failure":
+    "a server that stopped itself (its copy lacks what Raft committed) is left down instead of being restarted to rebuild from the snapshot and log",
 } as const;
 
 /** Every broken variant of a dqlite cluster: the leader's, the FSM's, the database files' and the supervisor's. */
@@ -104,11 +121,14 @@ export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
 };
 
 /** The node options that select `variant` (undefined: none, or a supervisor variant). */
-export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"> {
+export function variantOptions(
+  variant: string | undefined,
+): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"> {
   if (variant === undefined || variant in DQLITE_CLUSTER_BROKEN_VARIANTS) return {};
   if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
   if (variant in DQLITE_FSM_BROKEN_VARIANTS) return { fsmBrokenVariant: variant as DqliteFsmBrokenVariant };
-  if (variant in DATABASE_FILES_BROKEN_VARIANTS) return { databaseFilesBrokenVariant: variant as DatabaseFilesBrokenVariant };
+  if (variant in DATABASE_FILES_BROKEN_VARIANTS)
+    return { databaseFilesBrokenVariant: variant as DatabaseFilesBrokenVariant };
   throw new Error(`unknown dqlite variant "${variant}"`);
 }
 
@@ -161,7 +181,9 @@ export function startDqliteCluster(context: ScenarioContext, options: DqliteClus
     });
   };
   for (const host of options.servers) {
-    const process = world.addHost(host, (env) => supervise(env, cluster, options, () => restart(host, process.incarnations)));
+    const process = world.addHost(host, (env) =>
+      supervise(env, cluster, options, () => restart(host, process.incarnations)),
+    );
     process.start();
   }
   declareLeaderRole(context, () => [...cluster.live].map(([host, running]) => [host, running.node.raft]));
@@ -182,20 +204,32 @@ function collectFsmViolations(cluster: DqliteCluster, host: string, node: Dqlite
   for (; seen < violations.length; seen++) {
     const violation = violations[seen];
     if (violation === undefined) continue;
-    cluster.problems.push({ invariant: "dqlite.fsm-invariant", host, details: `${violation.command} at index ${violation.index} (term ${violation.term}): ${violation.message}` });
+    cluster.problems.push({
+      invariant: "dqlite.fsm-invariant",
+      host,
+      details: `${violation.command} at index ${violation.index} (term ${violation.term}): ${violation.message}`,
+    });
   }
   collected.set(node, seen);
 }
 
-async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteClusterOptions, restart: () => void): Promise<void> {
+async function supervise(
+  hostEnv: Env,
+  cluster: DqliteCluster,
+  options: DqliteClusterOptions,
+  restart: () => void,
+): Promise<void> {
   const watch = options.watchTrace;
-  const env: Env = watch === undefined ? hostEnv : {
-    ...hostEnv,
-    trace: (kind, fields) => {
-      hostEnv.trace(kind, fields);
-      watch(hostEnv.host, kind, fields);
-    },
-  };
+  const env: Env =
+    watch === undefined
+      ? hostEnv
+      : {
+          ...hostEnv,
+          trace: (kind, fields) => {
+            hostEnv.trace(kind, fields);
+            watch(hostEnv.host, kind, fields);
+          },
+        };
   env.lifetime.signal.addEventListener("abort", () => {
     const running = cluster.live.get(env.host);
     if (running !== undefined) collectFsmViolations(cluster, env.host, running.node);
@@ -204,9 +238,17 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
   let running: RunningDqliteServer;
   try {
     const node = { ...options.tuning, ...options.node, ...options.nodeFor?.(env.host) };
-    const observer = alsoOnApplied(raftObserverOf(cluster, env.host, env.hash.crc32), (entry) => cluster.committed.applied(entry));
+    const observer = alsoOnApplied(raftObserverOf(cluster, env.host, env.hash.crc32), (entry) =>
+      cluster.committed.applied(entry),
+    );
     const raft = { ...options.tuning?.raft, ...options.node?.raft, ...options.nodeFor?.(env.host).raft, observer };
-    running = await runDqliteServer(env, { ...node, raft, sqlite: createWaSqliteModule, bootstrapVoters: options.servers, ...variantOptions(options.variant) });
+    running = await runDqliteServer(env, {
+      ...node,
+      raft,
+      sqlite: createWaSqliteModule,
+      bootstrapVoters: options.servers,
+      ...variantOptions(options.variant),
+    });
   } catch (error) {
     count(cluster, `start:${error instanceof Error ? error.name : "unknown"}`);
     restart();
@@ -219,13 +261,17 @@ async function supervise(hostEnv: Env, cluster: DqliteCluster, options: DqliteCl
   cluster.live.delete(env.host);
   if (reason !== undefined) count(cluster, `stopped:${reason.name}`);
   // The node stops itself (a clean Raft shutdown) when its copy could not keep up with what Raft committed.
-  else if (running.node.failure() !== undefined && options.variant !== "no-restart-after-node-failure") count(cluster, "stopped:node-failed");
+  else if (running.node.failure() !== undefined && options.variant !== "no-restart-after-node-failure")
+    count(cluster, "stopped:node-failed");
   else return;
   restart();
 }
 
 /** `observer`, also telling `onApplied` of every entry the node applied. */
-function alsoOnApplied(observer: RaftObserver | undefined, onApplied: RaftObserver["applied"]): RaftObserver | undefined {
+function alsoOnApplied(
+  observer: RaftObserver | undefined,
+  onApplied: RaftObserver["applied"],
+): RaftObserver | undefined {
   if (observer === undefined) return undefined;
   return {
     ...observer,
@@ -236,7 +282,10 @@ function alsoOnApplied(observer: RaftObserver | undefined, onApplied: RaftObserv
   };
 }
 
-/** Reports the problems recorded since the last call (and live nodes' new FSM violations) as safety violations; returns the new count reported. */
+/**
+ * Reports the problems recorded since the last call (and live nodes' new FSM violations) as safety violations; returns
+ * the new count reported.
+ */
 export function reportProblems(context: ScenarioContext, cluster: DqliteCluster, reported: number): number {
   for (const [host, running] of cluster.live) collectFsmViolations(cluster, host, running.node);
   return reportClusterProblems(context, cluster, reported);
@@ -244,7 +293,14 @@ export function reportProblems(context: ScenarioContext, cluster: DqliteCluster,
 
 /** True when every server runs, one is a ready leader, and all applied the leader's commit index. */
 export function caughtUp(cluster: DqliteCluster): boolean {
-  return caughtUpReplicas(cluster.servers, cluster.live, (server) => server.node.raft, (server) => server.node.isReadyLeader()) !== undefined;
+  return (
+    caughtUpReplicas(
+      cluster.servers,
+      cluster.live,
+      (server) => server.node.raft,
+      (server) => server.node.isReadyLeader(),
+    ) !== undefined
+  );
 }
 
 /**
@@ -277,8 +333,15 @@ export async function integrityCheck(node: DqliteNode, filename: string): Promis
   return (await execOnNode(node, filename, "PRAGMA integrity_check")).map((row) => String(row[0]));
 }
 
-/** Runs `sql` on a node's own connection to `filename`, under the database's lock (the final checks read the leader's copy this way). */
-export async function execOnNode(node: DqliteNode, filename: string, sql: string): Promise<ReadonlyArray<readonly unknown[]>> {
+/**
+ * Runs `sql` on a node's own connection to `filename`, under the database's lock (the final checks read the leader's
+ * copy this way).
+ */
+export async function execOnNode(
+  node: DqliteNode,
+  filename: string,
+  sql: string,
+): Promise<ReadonlyArray<readonly unknown[]>> {
   const release = await node.lock(filename).acquire();
   try {
     return (await (await node.connection(filename)).exec(sql)).rows;
@@ -312,29 +375,54 @@ export async function rowsOnNode(node: DqliteNode, filename: string, sql: string
  * meanwhile: "down" for a server not running, "missing" for one that does not have
  * the database, the error's text when the read failed.
  */
-export async function replicaRows(context: ScenarioContext, cluster: DqliteCluster, database: string, sql: string): Promise<Map<string, unknown[][] | string>> {
+export async function replicaRows(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  database: string,
+  sql: string,
+): Promise<Map<string, unknown[][] | string>> {
   const found = new Map<string, unknown[][] | string>();
   for (const host of cluster.servers) {
     const node = cluster.live.get(host)?.node;
     if (node === undefined) found.set(host, "down");
     else if (node.store.get(database) === undefined) found.set(host, "missing");
-    else found.set(host, await settle(context.world, rowsOnNode(node, database, sql)).catch((error: unknown) => `read failed: ${String(error)}`));
+    else
+      found.set(
+        host,
+        await settle(context.world, rowsOnNode(node, database, sql)).catch(
+          (error: unknown) => `read failed: ${String(error)}`,
+        ),
+      );
   }
   return found;
 }
 
-/** The rows of `sql` on the ready leader's copy of `filename` (undefined without a ready leader), running the world meanwhile. */
-export async function queryLeader(context: ScenarioContext, cluster: DqliteCluster, filename: string, sql: string): Promise<ReadonlyArray<readonly unknown[]> | undefined> {
+/**
+ * The rows of `sql` on the ready leader's copy of `filename` (undefined without a ready leader), running the world
+ * meanwhile.
+ */
+export async function queryLeader(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  filename: string,
+  sql: string,
+): Promise<ReadonlyArray<readonly unknown[]> | undefined> {
   const leader = [...cluster.live.values()].find((running) => running.node.isReadyLeader());
   if (leader === undefined) return undefined;
   return settle(context.world, execOnNode(leader.node, filename, sql));
 }
 
 /** Runs the world until `busy` is false and every replica caught up, or `maxMs` passed. */
-export async function quiesce(context: ScenarioContext, cluster: DqliteCluster, busy: () => boolean, maxMs: number): Promise<void> {
+export async function quiesce(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  busy: () => boolean,
+  maxMs: number,
+): Promise<void> {
   const { world } = context;
   const deadline = world.now + maxMs;
-  while ((busy() || !caughtUp(cluster)) && world.now < deadline) await world.scheduler.run({ untilTime: world.now + 10 });
+  while ((busy() || !caughtUp(cluster)) && world.now < deadline)
+    await world.scheduler.run({ untilTime: world.now + 10 });
 }
 
 /**
@@ -346,10 +434,20 @@ export async function quiesce(context: ScenarioContext, cluster: DqliteCluster, 
  * logical database, the file with its committed WAL frames applied, is
  * byte-identical; a server that is down counts as different).
  */
-export async function checkReplicas(context: ScenarioContext, cluster: DqliteCluster, databases: readonly string[], prefix: string): Promise<void> {
+export async function checkReplicas(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  databases: readonly string[],
+  prefix: string,
+): Promise<void> {
   const { world } = context;
   const logProblem = cluster.committed.problem;
-  if (logProblem !== undefined) world.violate({ invariant: `${prefix}.matches-committed-log`, kind: "safety", details: `the committed log is incomplete: ${logProblem}` });
+  if (logProblem !== undefined)
+    world.violate({
+      invariant: `${prefix}.matches-committed-log`,
+      kind: "safety",
+      details: `the committed log is incomplete: ${logProblem}`,
+    });
   for (const database of databases) {
     const images: string[] = [];
     for (const host of cluster.servers) {
@@ -362,14 +460,25 @@ export async function checkReplicas(context: ScenarioContext, cluster: DqliteClu
       const image = files === undefined ? new Uint8Array() : await settle(world, files.image());
       images.push(Buffer.from(image).toString("hex"));
       await checkAgainstLog(context, cluster, host, running, database, image, prefix);
-      const integrity = await settle(world, integrityCheck(running.node, database)).catch((error: unknown) => [`integrity_check failed: ${String(error)}`]);
+      const integrity = await settle(world, integrityCheck(running.node, database)).catch((error: unknown) => [
+        `integrity_check failed: ${String(error)}`,
+      ]);
       if (integrity.length !== 1 || integrity[0] !== "ok") {
-        world.violate({ invariant: `${prefix}.integrity`, kind: "safety", host, details: `${database}: ${integrity.join("; ").slice(0, 500)}` });
+        world.violate({
+          invariant: `${prefix}.integrity`,
+          kind: "safety",
+          host,
+          details: `${database}: ${integrity.join("; ").slice(0, 500)}`,
+        });
       }
     }
     if (new Set(images).size !== 1) {
       const digests = cluster.servers.map((host, i) => `${host}: ${digest(images[i] ?? "")}`).join("; ");
-      world.violate({ invariant: `${prefix}.replicas-identical`, kind: "safety", details: `the replicas' copies of ${database} differ (${digests})` });
+      world.violate({
+        invariant: `${prefix}.replicas-identical`,
+        kind: "safety",
+        details: `the replicas' copies of ${database} differ (${digests})`,
+      });
     }
   }
 }
@@ -390,7 +499,12 @@ async function checkAgainstLog(
 ): Promise<void> {
   const applied = Number(running.node.raft.stats().applied_index);
   const checked = applied === cluster.committed.index;
-  context.world.record(host, "dqlite.checked-against-log", { database, applied, logIndex: cluster.committed.index, checked });
+  context.world.record(host, "dqlite.checked-against-log", {
+    database,
+    applied,
+    logIndex: cluster.committed.index,
+    checked,
+  });
   if (!checked) return;
   const template = await settle(context.world, running.node.engine.emptyDatabaseImage());
   const expected = cluster.committed.image(database, template) ?? new Uint8Array();
@@ -411,7 +525,8 @@ function firstDifference(actual: Uint8Array, expected: Uint8Array): string | und
     if (actual[offset] === expected[offset]) continue;
     return `page ${Math.floor(offset / PAGE_SIZE) + 1} differs at byte ${offset % PAGE_SIZE}`;
   }
-  if (actual.length !== expected.length) return `${actual.length / PAGE_SIZE} pages, the log says ${expected.length / PAGE_SIZE}`;
+  if (actual.length !== expected.length)
+    return `${actual.length / PAGE_SIZE} pages, the log says ${expected.length / PAGE_SIZE}`;
   return undefined;
 }
 

@@ -52,7 +52,9 @@ export class CommittedDatabases {
 
   /** Why the model cannot be trusted, if it cannot: entries kept arriving past a gap. */
   get problem(): string | undefined {
-    return this.#overflow === undefined ? undefined : `more than ${WAITING_ENTRIES_MAX} entries applied past index ${this.#overflow + 1}, which none applied`;
+    return this.#overflow === undefined
+      ? undefined
+      : `more than ${WAITING_ENTRIES_MAX} entries applied past index ${this.#overflow + 1}, which none applied`;
   }
 
   /** The databases the log opened, sorted. */
@@ -100,13 +102,15 @@ export class CommittedDatabases {
     }
     switch (command.kind) {
       case "open":
-        if (!this.#databases.has(command.name)) this.#databases.set(command.name, { pages: new Map(), sizePages: undefined, pending: undefined });
+        if (!this.#databases.has(command.name))
+          this.#databases.set(command.name, { pages: new Map(), sizePages: undefined, pending: undefined });
         return;
       case "frames":
         this.#frames(command);
         return;
       case "undo":
-        for (const database of this.#databases.values()) if (database.pending?.txid === command.txid) database.pending = undefined;
+        for (const database of this.#databases.values())
+          if (database.pending?.txid === command.txid) database.pending = undefined;
         return;
       case "begin":
       case "end":

@@ -33,7 +33,10 @@ export interface LaggardOptions {
   readonly startAtMs: number;
   /** No attempt starts later (an install and a restart must fit in the safety phase). */
   readonly lastStartMs: number;
-  /** An isolation ends then even if the others did not compact (the install and the restart must fit in the safety phase). */
+  /**
+   * An isolation ends then even if the others did not compact (the install and the restart must fit in the safety
+   * phase).
+   */
   readonly healByMs: number;
   /** The workload is ready for the episode (e.g. every database exists). */
   readonly ready: () => boolean;
@@ -82,20 +85,28 @@ export class Laggard {
       this.crashLater(host);
     }
     // Any start after the install is a restart (ours or the swarm's): from a snapshot if the log was compacted.
-    if (kind === "raft.started" && this.installedDatabases !== undefined && Number(fields?.snapshot ?? 0) > 0) this.restartedFromSnapshot = true;
+    if (kind === "raft.started" && this.installedDatabases !== undefined && Number(fields?.snapshot ?? 0) > 0)
+      this.restartedFromSnapshot = true;
   }
 
   /** Moves the episode on; call from the scenario's continuous check. */
   step(cluster: DqliteCluster): void {
     if (this.installedDatabases !== undefined) return;
     if (this.isolatedAt !== undefined) this.keepOrHeal(cluster, this.isolatedAt.lastIndex);
-    else if (this.healedAt === undefined || this.context.world.now - this.healedAt >= INSTALL_WAIT_MS) this.isolate(cluster);
+    else if (this.healedAt === undefined || this.context.world.now - this.healedAt >= INSTALL_WAIT_MS)
+      this.isolate(cluster);
   }
 
   /** Starts an attempt: isolates a live follower of the ready leader. */
   private isolate(cluster: DqliteCluster): void {
     const { world } = this.context;
-    if (world.now < this.options.startAtMs || world.now > this.options.lastStartMs || this.context.phase() !== "safety" || !this.options.ready()) return;
+    if (
+      world.now < this.options.startAtMs ||
+      world.now > this.options.lastStartMs ||
+      this.context.phase() !== "safety" ||
+      !this.options.ready()
+    )
+      return;
     const leader = cluster.servers.find((host) => cluster.live.get(host)?.node.isReadyLeader());
     const follower = cluster.servers.find((host) => host !== leader && cluster.live.has(host));
     const node = follower === undefined ? undefined : cluster.live.get(follower)?.node;
@@ -114,7 +125,8 @@ export class Laggard {
     const host = this.host as string;
     const expired = world.now >= this.options.healByMs || this.context.phase() !== "safety";
     if (!expired && !this.compactedPast(cluster, host, lastIndex)) {
-      if (cluster.servers.some((other) => other !== host && !world.network.links.isCut(host, other))) world.network.isolate(host);
+      if (cluster.servers.some((other) => other !== host && !world.network.links.isCut(host, other)))
+        world.network.isolate(host);
       return;
     }
     this.isolatedAt = undefined;
@@ -125,9 +137,14 @@ export class Laggard {
 
   /** Every other live server's log starts after `lastIndex` + 1: whoever leads must send the follower a snapshot. */
   private compactedPast(cluster: DqliteCluster, host: string, lastIndex: number): boolean {
-    const others = cluster.servers.filter((other) => other !== host).map((other) => cluster.live.get(other)?.node.raft.stats());
+    const others = cluster.servers
+      .filter((other) => other !== host)
+      .map((other) => cluster.live.get(other)?.node.raft.stats());
     const live = others.filter((stats) => stats !== undefined);
-    return live.length > 0 && live.every((stats) => Number(stats.last_snapshot_index) - this.options.trailingLogEntries > lastIndex);
+    return (
+      live.length > 0 &&
+      live.every((stats) => Number(stats.last_snapshot_index) - this.options.trailingLogEntries > lastIndex)
+    );
   }
 
   /** After the install: crashes the follower (if the safety phase still runs) and starts it again. */

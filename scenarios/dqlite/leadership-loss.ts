@@ -57,7 +57,17 @@ import type { Env } from "../../src/sim/env.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
-import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, quiesce, queryLeader, reportProblems, startDqliteCluster, type DqliteCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  checkReplicas,
+  DQLITE_KNOBS,
+  DQLITE_SCENARIO_BASE,
+  quiesce,
+  queryLeader,
+  reportProblems,
+  startDqliteCluster,
+  type DqliteCluster,
+} from "./cluster.ts";
 import { DQLITE_ZOMBIE_RARE_STATES } from "./rare-states.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -85,7 +95,12 @@ const STEP_DOWN_MS_MAX = 3_000;
 const ELECTION_MS_MAX = 6_000;
 const QUIESCE_MS_MAX = 8_000;
 
-export const LEADERSHIP_LOSS_HOOKS = ["commit", "first-non-commit", "second-non-commit", "commit-after-non-commit"] as const;
+export const LEADERSHIP_LOSS_HOOKS = [
+  "commit",
+  "first-non-commit",
+  "second-non-commit",
+  "commit-after-non-commit",
+] as const;
 export type LeadershipLossHook = (typeof LEADERSHIP_LOSS_HOOKS)[number];
 
 /** One cell of the matrix. */
@@ -99,10 +114,13 @@ export interface LeadershipLossCell {
 
 /** Every cell, in a fixed order (cell i is run by seeds congruent to i mod 16). */
 export const LEADERSHIP_LOSS_CELLS: readonly LeadershipLossCell[] = LEADERSHIP_LOSS_HOOKS.flatMap((hook) =>
-  [true, false].flatMap((quorum) => (["same", "other"] as const).map((next) => ({ hook, quorum, next }))));
+  [true, false].flatMap((quorum) => (["same", "other"] as const).map((next) => ({ hook, quorum, next }))),
+);
 
 export function cellOfSeed(seed: number): LeadershipLossCell {
-  return LEADERSHIP_LOSS_CELLS[((seed % LEADERSHIP_LOSS_CELLS.length) + LEADERSHIP_LOSS_CELLS.length) % LEADERSHIP_LOSS_CELLS.length] as LeadershipLossCell;
+  return LEADERSHIP_LOSS_CELLS[
+    ((seed % LEADERSHIP_LOSS_CELLS.length) + LEADERSHIP_LOSS_CELLS.length) % LEADERSHIP_LOSS_CELLS.length
+  ] as LeadershipLossCell;
 }
 
 export function describeCell(cell: LeadershipLossCell): string {
@@ -113,7 +131,8 @@ export function describeCell(cell: LeadershipLossCell): string {
 export function leadershipLossScenario(fixed?: LeadershipLossCell): Scenario {
   return {
     name: "dqlite-leadership-loss",
-    description: "the dqlite leader is deposed at a chosen Frames command (quorum or not; same or other leader next); replicas identical, acknowledged batches present, none twice",
+    description:
+      "the dqlite leader is deposed at a chosen Frames command (quorum or not; same or other leader next); replicas identical, acknowledged batches present, none twice",
     // The runner heals every partition when the safety phase ends: the cut and the election must be over by then.
     safetyMs: 3_500,
     livenessMs: 8_000,
@@ -128,7 +147,8 @@ export const dqliteLeadershipLoss: Scenario = leadershipLossScenario();
 
 export const dqliteZombies: Scenario = {
   name: "dqlite-zombies",
-  description: "batches of rows, some spilling, under random leadership changes (partitions, pauses, crashes); no FSM invariant trips, no transaction is left behind, replicas identical",
+  description:
+    "batches of rows, some spilling, under random leadership changes (partitions, pauses, crashes); no FSM invariant trips, no transaction is left behind, replicas identical",
   safetyMs: 3_000,
   livenessMs: 8_000,
   faultHosts: SERVERS,
@@ -181,7 +201,17 @@ interface Run {
 function setup(context: ScenarioContext, cell: LeadershipLossCell | undefined): ScenarioHooks {
   const { world } = context;
   const prefix = cell === undefined ? "dqlite-zombies" : "dqlite-leadership-loss";
-  const run: Run = { cell, batches: [], abandoned: [], cut: { phase: cell === undefined ? "healed" : "armed", nonCommitSeen: 0 }, armed: false, rearms: 0, clientDone: false, lastOkAt: undefined, counts: {} };
+  const run: Run = {
+    cell,
+    batches: [],
+    abandoned: [],
+    cut: { phase: cell === undefined ? "healed" : "armed", nonCommitSeen: 0 },
+    armed: false,
+    rearms: 0,
+    clientDone: false,
+    lastOkAt: undefined,
+    counts: {},
+  };
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     node: {
@@ -191,21 +221,29 @@ function setup(context: ScenarioContext, cell: LeadershipLossCell | undefined): 
     },
     ...(context.variant !== undefined ? { variant: context.variant } : {}),
     watchTrace: (host, kind, fields) => {
-      if (cell !== undefined && kind === "dqlite.leader.propose" && fields?.kind === "frames") onProposal(context, cluster, run, cell, host, fields.isCommit === true);
+      if (cell !== undefined && kind === "dqlite.leader.propose" && fields?.kind === "frames")
+        onProposal(context, cluster, run, cell, host, fields.isCommit === true);
     },
   });
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
-    return (run.cut.phase === "healed" || run.cut.notRealized !== undefined) && since !== undefined && run.lastOkAt !== undefined && run.lastOkAt >= since;
+    return (
+      (run.cut.phase === "healed" || run.cut.notRealized !== undefined) &&
+      since !== undefined &&
+      run.lastOkAt !== undefined &&
+      run.lastOkAt >= since
+    );
   };
   const random = context.random.fork("client");
-  world.addHost(CLIENT, async (env) => {
-    try {
-      await runClient(env, random, run, healedAndAcknowledged);
-    } finally {
-      run.clientDone = true;
-    }
-  }).start();
+  world
+    .addHost(CLIENT, async (env) => {
+      try {
+        await runClient(env, random, run, healedAndAcknowledged);
+      } finally {
+        run.clientDone = true;
+      }
+    })
+    .start();
   let reported = 0;
   return {
     check: () => {
@@ -237,7 +275,14 @@ function tally(run: Run, name: string): void {
 }
 
 /** Called synchronously when a server proposes Frames: cuts the leader off at the cell's hook. */
-function onProposal(context: ScenarioContext, cluster: DqliteCluster, run: Run, cell: LeadershipLossCell, host: string, isCommit: boolean): void {
+function onProposal(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  run: Run,
+  cell: LeadershipLossCell,
+  host: string,
+  isCommit: boolean,
+): void {
   if (!run.armed || run.cut.phase !== "armed") return;
   const { hook } = cell;
   if (!isCommit) run.cut.nonCommitSeen++;
@@ -251,7 +296,8 @@ function onProposal(context: ScenarioContext, cluster: DqliteCluster, run: Run, 
       run.armed = false;
       // A one-row batch may spill too (its index pages): the next batch is the target then.
       if (hook === "commit" && run.rearms < REARMS_MAX) run.rearms++;
-      else run.cut.notRealized = `the target's commit came after ${run.cut.nonCommitSeen} non-commit Frames commands: hook ${hook} never happened`;
+      else
+        run.cut.notRealized = `the target's commit came after ${run.cut.nonCommitSeen} non-commit Frames commands: hook ${hook} never happened`;
       run.cut.nonCommitSeen = 0;
     }
     return;
@@ -260,20 +306,37 @@ function onProposal(context: ScenarioContext, cluster: DqliteCluster, run: Run, 
   if (running === undefined) return;
   const [f1, f2] = SERVERS.filter((server) => server !== host) as [string, string];
   const stats = running.node.raft.stats();
-  Object.assign(run.cut, { phase: "cut", leader: host, f1, f2, entryIndex: Number(stats.last_log_index) + 1, termAtCut: Number(stats.term) });
+  Object.assign(run.cut, {
+    phase: "cut",
+    leader: host,
+    f1,
+    f2,
+    entryIndex: Number(stats.last_log_index) + 1,
+    termAtCut: Number(stats.term),
+  });
   run.armed = false;
   const network = context.world.network;
   // The command is appended and sent after this returns: the links are cut first.
   network.partition([[f2], [host, f1]]);
-  // Held, not dropped: the stream stays up and the leader's entries reach F1, but none of F1's replies reach the leader.
+  // Held, not dropped: the stream stays up and the leader's entries reach F1, but none of F1's replies reach the
+  // leader.
   if (cell.quorum) network.links.clog(f1, host, context.world.now + STEP_DOWN_MS_MAX + ELECTION_MS_MAX);
   else network.partition([[host], [f1]]);
-  context.world.record(undefined, "dqlite-leadership-loss.cut", { cell: describeCell(cell), leader: host, entryIndex: run.cut.entryIndex ?? 0 });
+  context.world.record(undefined, "dqlite-leadership-loss.cut", {
+    cell: describeCell(cell),
+    leader: host,
+    entryIndex: run.cut.entryIndex ?? 0,
+  });
   void driveElection(context, cluster, run, cell);
 }
 
 /** After the cut: waits for the step-down, isolates the cell's loser, waits for the expected leader, heals. */
-async function driveElection(context: ScenarioContext, cluster: DqliteCluster, run: Run, cell: LeadershipLossCell): Promise<void> {
+async function driveElection(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  run: Run,
+  cell: LeadershipLossCell,
+): Promise<void> {
   const { world } = context;
   const cut = run.cut;
   const leader = cut.leader as string;
@@ -285,7 +348,8 @@ async function driveElection(context: ScenarioContext, cluster: DqliteCluster, r
   }
   const f1Index = Number(cluster.live.get(f1)?.node.raft.stats().last_log_index ?? 0);
   const reached = f1Index >= (cut.entryIndex ?? Infinity);
-  if (reached !== cell.quorum) cut.notRealized ??= `the cut entry ${cut.entryIndex} ${reached ? "reached" : "did not reach"} ${f1} (last index ${f1Index})`;
+  if (reached !== cell.quorum)
+    cut.notRealized ??= `the cut entry ${cut.entryIndex} ${reached ? "reached" : "did not reach"} ${f1} (last index ${f1Index})`;
   cut.phase = "stepped-down";
   world.network.heal();
   const loser = cell.next === "same" ? f1 : leader;
@@ -293,15 +357,17 @@ async function driveElection(context: ScenarioContext, cluster: DqliteCluster, r
   world.network.isolate(loser);
   world.network.links.unclog(f1, leader);
   const electionDeadline = world.now + ELECTION_MS_MAX;
-  const newLeader = () => SERVERS.find((host) => {
-    const node = cluster.live.get(host)?.node;
-    return node !== undefined && node.isReadyLeader() && Number(node.raft.stats().term) > (cut.termAtCut ?? 0);
-  });
+  const newLeader = () =>
+    SERVERS.find((host) => {
+      const node = cluster.live.get(host)?.node;
+      return node !== undefined && node.isReadyLeader() && Number(node.raft.stats().term) > (cut.termAtCut ?? 0);
+    });
   while (newLeader() === undefined && world.now < electionDeadline) await sleep(world, 5);
   const elected = newLeader();
   cut.elected = elected ?? "none";
   const expectedOk = elected !== undefined && (cell.next === "same" ? elected === leader : elected !== leader);
-  if (!expectedOk) cut.notRealized ??= `expected ${cell.next === "same" ? leader : "another server than " + leader} to lead next, got ${cut.elected}`;
+  if (!expectedOk)
+    cut.notRealized ??= `expected ${cell.next === "same" ? leader : "another server than " + leader} to lead next, got ${cut.elected}`;
   cut.phase = "elected";
   world.network.heal();
   cut.phase = "healed";
@@ -309,9 +375,15 @@ async function driveElection(context: ScenarioContext, cluster: DqliteCluster, r
 }
 
 function checkCellRealized(context: ScenarioContext, run: Run, cell: LeadershipLossCell): void {
-  const reason = run.cut.notRealized ?? (run.cut.phase !== "healed" ? `the cut never completed (phase ${run.cut.phase})` : undefined);
+  const reason =
+    run.cut.notRealized ??
+    (run.cut.phase !== "healed" ? `the cut never completed (phase ${run.cut.phase})` : undefined);
   if (reason === undefined) return;
-  context.world.violate({ invariant: "dqlite-leadership-loss.cell-realized", kind: "liveness", details: `${describeCell(cell)}: ${reason}` });
+  context.world.violate({
+    invariant: "dqlite-leadership-loss.cell-realized",
+    kind: "liveness",
+    details: `${describeCell(cell)}: ${reason}`,
+  });
 }
 
 /** Once all caught up and the client stopped: no transaction of any kind is registered on any node. */
@@ -320,15 +392,29 @@ function checkNoTransactionLeft(context: ScenarioContext, cluster: DqliteCluster
   for (const [host, running] of cluster.live) {
     const left = running.node.registry.transactions();
     if (left.length === 0) continue;
-    context.world.violate({ invariant: "dqlite-zombies.no-transaction-left", kind: "safety", host, details: `left registered: ${left.map((txn) => txn.describe()).join(", ")}` });
+    context.world.violate({
+      invariant: "dqlite-zombies.no-transaction-left",
+      kind: "safety",
+      host,
+      details: `left registered: ${left.map((txn) => txn.describe()).join(", ")}`,
+    });
   }
 }
 
 /** The client: batches one after another, each retried with its tag until acknowledged. */
 async function runClient(env: Env, random: Random, run: Run, stop: () => boolean): Promise<void> {
-  const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 3_000, callDeadlineMs: 1_000, attemptsMax: 30 });
+  const client = new DqliteClient(env, {
+    servers: SERVERS,
+    database: DATABASE,
+    operationTimeoutMs: 3_000,
+    callDeadlineMs: 1_000,
+    attemptsMax: 30,
+  });
   await untilDone(env, run, "create", () =>
-    client.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, tag TEXT NOT NULL, n INTEGER NOT NULL, pad BLOB NOT NULL)"));
+    client.exec(
+      "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, tag TEXT NOT NULL, n INTEGER NOT NULL, pad BLOB NOT NULL)",
+    ),
+  );
   await untilDone(env, run, "index", () => client.exec("CREATE INDEX IF NOT EXISTS t_tag ON t (tag)"));
   // Random keys: a batch touches index pages all over, so SQLite reads back between its spills.
   const targetBig = run.cell !== undefined && run.cell.hook !== "commit";
@@ -339,7 +425,8 @@ async function runClient(env: Env, random: Random, run: Run, stop: () => boolean
       await env.clock.sleep(random.int(THINK_MS_MIN, THINK_MS_MAX));
       continue;
     }
-    const target = number === TARGET_OPERATION + run.rearms && run.cut.phase === "armed" && run.cut.notRealized === undefined;
+    const target =
+      number === TARGET_OPERATION + run.rearms && run.cut.phase === "armed" && run.cut.notRealized === undefined;
     const big = target ? targetBig : random.bool(0.5);
     const batch: Batch = { tag: `b${number}`, rows: big ? BIG_BATCH_ROWS : 1, told: undefined, attempts: 0 };
     run.batches.push(batch);
@@ -418,16 +505,31 @@ async function untilDone(env: Env, run: Run, what: string, operation: () => Prom
 /** Compares the rows of the ready leader's database with what the client was told. */
 async function checkBatches(context: ScenarioContext, cluster: DqliteCluster, run: Run, prefix: string): Promise<void> {
   const { world } = context;
-  const rows = await queryLeader(context, cluster, DATABASE, "SELECT tag, count(*), count(DISTINCT n) FROM t GROUP BY tag");
+  const rows = await queryLeader(
+    context,
+    cluster,
+    DATABASE,
+    "SELECT tag, count(*), count(DISTINCT n) FROM t GROUP BY tag",
+  );
   if (rows === undefined) return; // progress reports it
   const present = new Map<string, { rows: number; distinct: number }>();
-  for (const [tag, count, distinct] of rows) present.set(String(tag), { rows: Number(count), distinct: Number(distinct) });
+  for (const [tag, count, distinct] of rows)
+    present.set(String(tag), { rows: Number(count), distinct: Number(distinct) });
   const abandoned = run.abandoned.filter((tag) => present.has(tag));
-  if (abandoned.length > 0) world.violate({ invariant: `${prefix}.rolled-back-absent`, kind: "safety", details: `rows of batches the client rolled back are present: ${abandoned.join(", ")}` });
+  if (abandoned.length > 0)
+    world.violate({
+      invariant: `${prefix}.rolled-back-absent`,
+      kind: "safety",
+      details: `rows of batches the client rolled back are present: ${abandoned.join(", ")}`,
+    });
   for (const batch of run.batches) {
     const found = present.get(batch.tag);
     if (batch.told === "acknowledged" && found === undefined) {
-      world.violate({ invariant: `${prefix}.acknowledged-present`, kind: "safety", details: `batch ${batch.tag} (${batch.rows} rows) was acknowledged but is absent` });
+      world.violate({
+        invariant: `${prefix}.acknowledged-present`,
+        kind: "safety",
+        details: `batch ${batch.tag} (${batch.rows} rows) was acknowledged but is absent`,
+      });
     }
     if (found !== undefined && (found.rows !== batch.rows || found.distinct !== batch.rows)) {
       world.violate({

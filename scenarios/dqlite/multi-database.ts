@@ -33,7 +33,16 @@ import { intKnob, pickKnob } from "../../src/sim/knobs.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
-import { caughtUp, checkReplicas, DQLITE_SCENARIO_BASE, quiesce, replicaRows, reportProblems, startDqliteCluster, type DqliteCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  checkReplicas,
+  DQLITE_SCENARIO_BASE,
+  quiesce,
+  replicaRows,
+  reportProblems,
+  startDqliteCluster,
+  type DqliteCluster,
+} from "./cluster.ts";
 import { Laggard, type LaggardOutcome } from "./laggard.ts";
 
 const NAME = "dqlite-multi-database";
@@ -55,11 +64,16 @@ const LAGGARD_HEAL_BY_MS = 2_500;
 const ROWS_SQL = "SELECT rtrim(v, '.') FROM t ORDER BY id";
 
 /** The probes a run of this scenario exists to reach (its tests check that fixed seeds reach them). */
-export const DQLITE_MULTI_DATABASE_PROBES = ["raft.snapshot-installed", "dqlite.fsm.restored-several-databases", "dqlite.node.started-from-snapshot"] as const;
+export const DQLITE_MULTI_DATABASE_PROBES = [
+  "raft.snapshot-installed",
+  "dqlite.fsm.restored-several-databases",
+  "dqlite.node.started-from-snapshot",
+] as const;
 
 export const dqliteMultiDatabase: Scenario = {
   name: NAME,
-  description: "3 dqlite servers, 3 clients inserting into 3 or 4 databases under the swarm's faults, a follower caught up by InstallSnapshot and restarted; every database identical, row by row, on every replica",
+  description:
+    "3 dqlite servers, 3 clients inserting into 3 or 4 databases under the swarm's faults, a follower caught up by InstallSnapshot and restarted; every database identical, row by row, on every replica",
   safetyMs: SAFETY_MS,
   livenessMs: 6_000,
   faultHosts: SERVERS,
@@ -103,7 +117,16 @@ function databasesOf(knob: KnobReader): string[] {
 function setup(context: ScenarioContext): ScenarioHooks {
   const { knob } = context;
   const databases = databasesOf(knob);
-  const workload: Workload = { databases, created: new Set(), running: CLIENTS.length, lastOkAt: undefined, acknowledged: new Map(databases.map((name) => [name, new Set()])), failed: new Set(), attempted: new Set(), counts: {} };
+  const workload: Workload = {
+    databases,
+    created: new Set(),
+    running: CLIENTS.length,
+    lastOkAt: undefined,
+    acknowledged: new Map(databases.map((name) => [name, new Set()])),
+    failed: new Set(),
+    attempted: new Set(),
+    counts: {},
+  };
   const trailingLogEntries = knob<number>("trailingLogEntries");
   const laggard = new Laggard(context, {
     name: NAME,
@@ -116,7 +139,10 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     variant: context.variant,
-    node: { checkpointThresholdFrames: knob<number>("checkpointThresholdFrames"), raft: { snapshotThresholdEntries: knob<number>("snapshotThresholdEntries"), trailingLogEntries } },
+    node: {
+      checkpointThresholdFrames: knob<number>("checkpointThresholdFrames"),
+      raft: { snapshotThresholdEntries: knob<number>("snapshotThresholdEntries"), trailingLogEntries },
+    },
     watchTrace: (host, kind, fields) => laggard.watch(host, kind, fields),
   });
   const healedAndAcknowledged = () => {
@@ -140,8 +166,19 @@ function setup(context: ScenarioContext): ScenarioHooks {
 }
 
 function summary(workload: Workload, laggard: LaggardOutcome, cluster: DqliteCluster): Record<string, number | string> {
-  const acknowledged = Object.fromEntries([...workload.acknowledged].map(([database, labels]) => [`acknowledged:${database}`, labels.size]));
-  return { ...workload.counts, ...acknowledged, laggard: laggard.host ?? "none", laggardAttempts: laggard.attempts, laggardInstalled: laggard.installedDatabases ?? 0, laggardRestarted: String(laggard.restartedFromSnapshot), terms: cluster.leadersByTerm.size, ...cluster.failures };
+  const acknowledged = Object.fromEntries(
+    [...workload.acknowledged].map(([database, labels]) => [`acknowledged:${database}`, labels.size]),
+  );
+  return {
+    ...workload.counts,
+    ...acknowledged,
+    laggard: laggard.host ?? "none",
+    laggardAttempts: laggard.attempts,
+    laggardInstalled: laggard.installedDatabases ?? 0,
+    laggardRestarted: String(laggard.restartedFromSnapshot),
+    terms: cluster.leadersByTerm.size,
+    ...cluster.failures,
+  };
 }
 
 function startClient(context: ScenarioContext, workload: Workload, host: string, stop: () => boolean): void {
@@ -163,7 +200,12 @@ function tally(workload: Workload, name: string): void {
 
 /** One client: creates the table in every database, then inserts labelled rows into random databases until `stop`. */
 async function runClient(env: Env, random: Random, workload: Workload, stop: () => boolean): Promise<void> {
-  const client = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 1_500, callDeadlineMs: 400, attemptsMax: 20 });
+  const client = new DqliteClient(env, {
+    servers: SERVERS,
+    operationTimeoutMs: 1_500,
+    callDeadlineMs: 400,
+    attemptsMax: 20,
+  });
   for (const database of random.shuffle(workload.databases)) await createTable(env, client, workload, database);
   for (let sequence = 0; !stop(); sequence++) {
     const database = random.pick(workload.databases);
@@ -186,7 +228,9 @@ async function runClient(env: Env, random: Random, workload: Workload, stop: () 
   }
 }
 
-/** Creates `t` in `database`, retrying until acknowledged (IF NOT EXISTS: a retry after an unknown outcome is harmless). */
+/**
+ * Creates `t` in `database`, retrying until acknowledged (IF NOT EXISTS: a retry after an unknown outcome is harmless).
+ */
 async function createTable(env: Env, client: DqliteClient, workload: Workload, database: string): Promise<void> {
   for (;;) {
     const traced = invokeOperation(env, "create", { database });
@@ -205,15 +249,26 @@ async function createTable(env: Env, client: DqliteClient, workload: Workload, d
 }
 
 /** Lets the clients stop and the replicas catch up; then every database's rows on every replica, and checkReplicas. */
-async function finish(context: ScenarioContext, cluster: DqliteCluster, workload: Workload, report: () => void): Promise<void> {
+async function finish(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  workload: Workload,
+  report: () => void,
+): Promise<void> {
   await quiesce(context, cluster, () => workload.running > 0, QUIESCE_MS_MAX);
   report();
-  for (const database of workload.databases) checkRows(context, workload, database, await replicaRows(context, cluster, database, ROWS_SQL));
+  for (const database of workload.databases)
+    checkRows(context, workload, database, await replicaRows(context, cluster, database, ROWS_SQL));
   await checkReplicas(context, cluster, workload.databases, NAME);
 }
 
 /** The rows invariant for one database, on every replica (see the file's comment). */
-function checkRows(context: ScenarioContext, workload: Workload, database: string, found: ReadonlyMap<string, unknown[][] | string>): void {
+function checkRows(
+  context: ScenarioContext,
+  workload: Workload,
+  database: string,
+  found: ReadonlyMap<string, unknown[][] | string>,
+): void {
   const problems: string[] = [];
   let reference: { host: string; labels: string } | undefined;
   for (const [host, rows] of found) {
@@ -225,22 +280,33 @@ function checkRows(context: ScenarioContext, workload: Workload, database: strin
     problems.push(...labelProblems(workload, database, labels).map((problem) => `${host}: ${problem}`));
     const joined = labels.join(",");
     reference ??= { host, labels: joined };
-    if (joined !== reference.labels) problems.push(`${host}: its ${labels.length} rows differ from ${reference.host}'s`);
+    if (joined !== reference.labels)
+      problems.push(`${host}: its ${labels.length} rows differ from ${reference.host}'s`);
   }
-  if (problems.length > 0) context.world.violate({ invariant: `${NAME}.rows`, kind: "safety", details: `${database}: ${problems.join("; ").slice(0, 800)}` });
+  if (problems.length > 0)
+    context.world.violate({
+      invariant: `${NAME}.rows`,
+      kind: "safety",
+      details: `${database}: ${problems.join("; ").slice(0, 800)}`,
+    });
 }
 
-/** What is wrong with one replica's labels of `database`: acknowledged ones missing, duplicates, failed ones, another database's or unknown ones. */
+/**
+ * What is wrong with one replica's labels of `database`: acknowledged ones missing, duplicates, failed ones, another
+ * database's or unknown ones.
+ */
 function labelProblems(workload: Workload, database: string, labels: readonly string[]): string[] {
   const problems: string[] = [];
   const present = new Set(labels);
   const missing = [...(workload.acknowledged.get(database) ?? [])].filter((label) => !present.has(label));
-  if (missing.length > 0) problems.push(`${missing.length} acknowledged rows missing (${missing.slice(0, 3).join(", ")})`);
+  if (missing.length > 0)
+    problems.push(`${missing.length} acknowledged rows missing (${missing.slice(0, 3).join(", ")})`);
   if (present.size !== labels.length) problems.push(`${labels.length - present.size} rows present twice`);
   const failed = labels.filter((label) => workload.failed.has(label));
   if (failed.length > 0) problems.push(`rows the client was told failed (${failed.slice(0, 3).join(", ")})`);
   const foreign = labels.filter((label) => !label.startsWith(`${database}/`));
-  if (foreign.length > 0) problems.push(`${foreign.length} rows of another database (${foreign.slice(0, 3).join(", ")})`);
+  if (foreign.length > 0)
+    problems.push(`${foreign.length} rows of another database (${foreign.slice(0, 3).join(", ")})`);
   const unknown = labels.filter((label) => label.startsWith(`${database}/`) && !workload.attempted.has(label));
   if (unknown.length > 0) problems.push(`${unknown.length} rows no client wrote (${unknown.slice(0, 3).join(", ")})`);
   return problems;

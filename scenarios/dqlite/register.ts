@@ -51,7 +51,17 @@ import type { Env } from "../../src/sim/env.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { TracedHistory } from "../harness/client-operations.ts";
-import { caughtUp, checkReplicas, DQLITE_KNOBS, DQLITE_SCENARIO_BASE, dqliteTuningOf, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  checkReplicas,
+  DQLITE_KNOBS,
+  DQLITE_SCENARIO_BASE,
+  dqliteTuningOf,
+  quiesce,
+  reportProblems,
+  startDqliteCluster,
+  type DqliteCluster,
+} from "./cluster.ts";
 import { DQLITE_SWARM_RARE_STATES } from "./rare-states.ts";
 import { checkHistoryLinearizable } from "../harness/history-check.ts";
 
@@ -75,12 +85,14 @@ const LINEARIZABILITY_STEPS_MAX = 4_000_000;
  * misreported.
  */
 export const CLIENT_BROKEN_VARIANTS = {
-  "unknown-outcome-as-failed": "the client records a write that ended in ErrOutcomeUnknown as failed (certainly not done), the mistake of treating go-dqlite's ErrLeadershipLost as a rollback: a write that still committed is then read by others",
+  "unknown-outcome-as-failed":
+    "the client records a write that ended in ErrOutcomeUnknown as failed (certainly not done), the mistake of treating go-dqlite's ErrLeadershipLost as a rollback: a write that still committed is then read by others",
 } as const;
 
 export const dqliteRegister: Scenario = {
   name: "dqlite-register",
-  description: "3 dqlite servers, 3 clients doing read/write/cas on 3 register rows under the swarm's faults; the history must be linearizable and the replicas end identical",
+  description:
+    "3 dqlite servers, 3 clients doing read/write/cas on 3 register rows under the swarm's faults; the history must be linearizable and the replicas end identical",
   safetyMs: 2_000,
   livenessMs: 6_000,
   faultHosts: SERVERS,
@@ -108,7 +120,8 @@ function registerInput(input: RegisterRowInput): RegisterInput {
 const registerRowsModel: Model<RegisterState, RegisterRowInput, RegisterRowOutput> = {
   name: "dqlite-register",
   init: () => INITIAL_VALUE,
-  step: (state, input, output) => casRegisterModel.step(state, registerInput(input), output as RegisterOutput | undefined),
+  step: (state, input, output) =>
+    casRegisterModel.step(state, registerInput(input), output as RegisterOutput | undefined),
   equal: casRegisterModel.equal,
   hash: casRegisterModel.hash,
   partition: (operations) => {
@@ -120,7 +133,8 @@ const registerRowsModel: Model<RegisterState, RegisterRowInput, RegisterRowOutpu
     }
     return [...byKey].map(([key, list]): Partition<RegisterRowInput, RegisterRowOutput> => ({ key, operations: list }));
   },
-  describeOperation: (input, output) => `${input.key}: ${casRegisterModel.describeOperation(registerInput(input), output as RegisterOutput | undefined)}`,
+  describeOperation: (input, output) =>
+    `${input.key}: ${casRegisterModel.describeOperation(registerInput(input), output as RegisterOutput | undefined)}`,
   describeState: casRegisterModel.describeState,
 };
 
@@ -139,8 +153,19 @@ interface Registers {
 function setup(context: ScenarioContext): ScenarioHooks {
   const clientVariant = context.variant !== undefined && context.variant in CLIENT_BROKEN_VARIANTS;
   const serverVariant = clientVariant ? undefined : context.variant;
-  const cluster = startDqliteCluster(context, { servers: SERVERS, tuning: dqliteTuningOf(context.knob), ...(serverVariant !== undefined ? { variant: serverVariant } : {}) });
-  const registers: Registers = { ready: false, running: CLIENTS.length, lastWriteOkAt: undefined, unknownAsFailed: clientVariant, recorder: new TracedHistory(), counts: {} };
+  const cluster = startDqliteCluster(context, {
+    servers: SERVERS,
+    tuning: dqliteTuningOf(context.knob),
+    ...(serverVariant !== undefined ? { variant: serverVariant } : {}),
+  });
+  const registers: Registers = {
+    ready: false,
+    running: CLIENTS.length,
+    lastWriteOkAt: undefined,
+    unknownAsFailed: clientVariant,
+    recorder: new TracedHistory(),
+    counts: {},
+  };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
     return since !== undefined && registers.lastWriteOkAt !== undefined && registers.lastWriteOkAt >= since;
@@ -165,7 +190,12 @@ function setup(context: ScenarioContext): ScenarioHooks {
     check: report,
     progress: () => healedAndAcknowledged() && caughtUp(cluster),
     finish: () => finish(context, cluster, registers, report),
-    summary: () => ({ ...registers.counts, historyEvents: registers.recorder.history().length, terms: cluster.leadersByTerm.size, ...cluster.failures }),
+    summary: () => ({
+      ...registers.counts,
+      historyEvents: registers.recorder.history().length,
+      terms: cluster.leadersByTerm.size,
+      ...cluster.failures,
+    }),
   };
 }
 
@@ -181,9 +211,20 @@ interface ClientOptions {
 }
 
 /** One client's loop: c1 creates the rows first; then random operations until `stop`, each recorded in the history. */
-async function runClient(env: Env, context: ScenarioContext, registers: Registers, options: ClientOptions): Promise<void> {
+async function runClient(
+  env: Env,
+  context: ScenarioContext,
+  registers: Registers,
+  options: ClientOptions,
+): Promise<void> {
   const { random } = options;
-  const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_500, callDeadlineMs: 400, attemptsMax: 20 });
+  const client = new DqliteClient(env, {
+    servers: SERVERS,
+    database: DATABASE,
+    operationTimeoutMs: 1_500,
+    callDeadlineMs: 400,
+    attemptsMax: 20,
+  });
   if (options.index === 0) {
     await createRegisters(env, client, registers);
     registers.ready = true;
@@ -237,13 +278,24 @@ async function runInput(client: DqliteClient, input: RegisterRowInput, unknownAs
         return { type: "ok", output: typeof value === "number" ? value : null };
       }
       case "write":
-        return changed(await client.exec("UPDATE registers SET value = ? WHERE key = ?", [input.value, input.key]), null);
+        return changed(
+          await client.exec("UPDATE registers SET value = ? WHERE key = ?", [input.value, input.key]),
+          null,
+        );
       case "cas":
-        return changed(await client.exec("UPDATE registers SET value = ? WHERE key = ? AND value = ?", [input.value[1], input.key, input.value[0]]), true);
+        return changed(
+          await client.exec("UPDATE registers SET value = ? WHERE key = ? AND value = ?", [
+            input.value[1],
+            input.key,
+            input.value[0],
+          ]),
+          true,
+        );
     }
   } catch (error) {
     if (!(error instanceof DqliteError)) throw error;
-    if (error.outcomeUnknown && input.f !== "read" && !unknownAsFailed) return { type: "info", reason: `${error.name}: ${error.message}` };
+    if (error.outcomeUnknown && input.f !== "read" && !unknownAsFailed)
+      return { type: "info", reason: `${error.name}: ${error.message}` };
     return { type: "fail", reason: `${error.name}: ${error.message}` };
   }
 }
@@ -282,7 +334,12 @@ async function registersExist(client: DqliteClient): Promise<boolean> {
 }
 
 /** Lets the clients stop and the replicas catch up, checks the history, then compares the replicas. */
-async function finish(context: ScenarioContext, cluster: DqliteCluster, registers: Registers, report: () => void): Promise<void> {
+async function finish(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  registers: Registers,
+  report: () => void,
+): Promise<void> {
   await quiesce(context, cluster, () => registers.running > 0, QUIESCE_MS_MAX);
   report();
   if (context.world.violations.length > 0) return;
@@ -291,7 +348,14 @@ async function finish(context: ScenarioContext, cluster: DqliteCluster, register
   await checkReplicas(context, cluster, [DATABASE], "dqlite-register");
 }
 
-/** Checks the history; reports "dqlite-register.linearizable" (safety) or, when the search ran out, "dqlite-register.linearizability-unknown" (liveness). */
+/**
+ * Checks the history; reports "dqlite-register.linearizable" (safety) or, when the search ran out,
+ * "dqlite-register.linearizability-unknown" (liveness).
+ */
 function checkHistory(context: ScenarioContext, registers: Registers): void {
-  checkHistoryLinearizable(context, registers.recorder.history(), { system: "dqlite-register", model: registerRowsModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
+  checkHistoryLinearizable(context, registers.recorder.history(), {
+    system: "dqlite-register",
+    model: registerRowsModel,
+    stepsMax: LINEARIZABILITY_STEPS_MAX,
+  });
 }

@@ -39,7 +39,17 @@ import type { Env } from "../../src/sim/env.ts";
 import type { Random } from "../../src/sim/random.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
-import { caughtUp, checkReplicas, DQLITE_BROKEN_VARIANTS, DQLITE_SCENARIO_BASE, queryLeader, quiesce, reportProblems, startDqliteCluster, type DqliteCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  checkReplicas,
+  DQLITE_BROKEN_VARIANTS,
+  DQLITE_SCENARIO_BASE,
+  queryLeader,
+  quiesce,
+  reportProblems,
+  startDqliteCluster,
+  type DqliteCluster,
+} from "./cluster.ts";
 import { Laggard, type LaggardOutcome } from "./laggard.ts";
 import { BROKEN_NODE_VARIANTS, withVariant, type BrokenNodeVariant } from "../raft-kv/variants.ts";
 
@@ -54,7 +64,9 @@ const SAFETY_MS = 2_200;
 /** The servers' log kept behind a snapshot (small, so a short isolation falls behind it). */
 const TRAILING_LOG_ENTRIES = 4;
 const LAGGARD_START_MS = 300;
-/** The last moment a laggard attempt starts, and the latest heal: an install, a crash and a restart must fit after them. */
+/**
+ * The last moment a laggard attempt starts, and the latest heal: an install, a crash and a restart must fit after them.
+ */
 const LAGGARD_LAST_START_MS = 1_500;
 const LAGGARD_HEAL_BY_MS = 1_800;
 const THINK_MS_MAX = 10;
@@ -63,12 +75,16 @@ const QUIESCE_MS_MAX = 5_000;
 
 export const dqliteSnapshotCatchUp: Scenario = {
   name: NAME,
-  description: "a dqlite follower isolated past log compaction catches up by InstallSnapshot; restarted from snapshot and log, its databases equal the others'",
+  description:
+    "a dqlite follower isolated past log compaction catches up by InstallSnapshot; restarted from snapshot and log, its databases equal the others'",
   safetyMs: SAFETY_MS,
   livenessMs: 4_000,
   faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
-  variants: { ...DQLITE_BROKEN_VARIANTS, ...Object.fromEntries(RAFT_VARIANTS.map((name) => [name, BROKEN_NODE_VARIANTS[name]])) },
+  variants: {
+    ...DQLITE_BROKEN_VARIANTS,
+    ...Object.fromEntries(RAFT_VARIANTS.map((name) => [name, BROKEN_NODE_VARIANTS[name]])),
+  },
   rareStates: { "snapshot-sent": "raft.snapshot-sent", "snapshot-installed": "raft.snapshot-installed" },
   setup,
 };
@@ -98,7 +114,10 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     ...(context.variant !== undefined && raftVariant === undefined ? { variant: context.variant } : {}),
-    node: { checkpointThresholdFrames: 16, raft: withVariant({ snapshotThresholdEntries: 16, trailingLogEntries: TRAILING_LOG_ENTRIES }, raftVariant) },
+    node: {
+      checkpointThresholdFrames: 16,
+      raft: withVariant({ snapshotThresholdEntries: 16, trailingLogEntries: TRAILING_LOG_ENTRIES }, raftVariant),
+    },
     watchTrace: (host, kind, fields) => laggard.watch(host, kind, fields),
   });
   const healedAndAcknowledged = () => {
@@ -125,7 +144,13 @@ function setup(context: ScenarioContext): ScenarioHooks {
     },
     progress: () => healedAndAcknowledged() && caughtUp(cluster),
     finish: () => finish(context, cluster, run, laggard.outcome()),
-    summary: () => ({ ...run.counts, laggard: laggard.outcome().host ?? "none", laggardAttempts: laggard.outcome().attempts, terms: cluster.leadersByTerm.size, ...cluster.failures }),
+    summary: () => ({
+      ...run.counts,
+      laggard: laggard.outcome().host ?? "none",
+      laggardAttempts: laggard.outcome().attempts,
+      terms: cluster.leadersByTerm.size,
+      ...cluster.failures,
+    }),
   };
 }
 
@@ -134,8 +159,20 @@ function tally(run: Run, name: string): void {
 }
 
 /** Creates the table, then inserts labelled rows until `stop`, recording each outcome. */
-async function runWriter(env: Env, random: Random, run: Run, stop: () => boolean, onCreated: () => void): Promise<void> {
-  const client = new DqliteClient(env, { servers: SERVERS, database: DATABASE, operationTimeoutMs: 1_500, callDeadlineMs: 400, attemptsMax: 20 });
+async function runWriter(
+  env: Env,
+  random: Random,
+  run: Run,
+  stop: () => boolean,
+  onCreated: () => void,
+): Promise<void> {
+  const client = new DqliteClient(env, {
+    servers: SERVERS,
+    database: DATABASE,
+    operationTimeoutMs: 1_500,
+    callDeadlineMs: 400,
+    attemptsMax: 20,
+  });
   for (;;) {
     const traced = invokeOperation(env, "create");
     try {
@@ -169,16 +206,34 @@ async function runWriter(env: Env, random: Random, run: Run, stop: () => boolean
   }
 }
 
-async function finish(context: ScenarioContext, cluster: DqliteCluster, run: Run, laggard: LaggardOutcome): Promise<void> {
+async function finish(
+  context: ScenarioContext,
+  cluster: DqliteCluster,
+  run: Run,
+  laggard: LaggardOutcome,
+): Promise<void> {
   const { world } = context;
   await quiesce(context, cluster, () => run.running, QUIESCE_MS_MAX);
   if (laggard.installedDatabases === undefined) {
-    world.violate({ invariant: `${NAME}.snapshot-installed`, kind: "liveness", details: `the isolated follower (${laggard.host ?? "none"}, ${laggard.attempts} attempts) caught up without InstallSnapshot` });
+    world.violate({
+      invariant: `${NAME}.snapshot-installed`,
+      kind: "liveness",
+      details: `the isolated follower (${laggard.host ?? "none"}, ${laggard.attempts} attempts) caught up without InstallSnapshot`,
+    });
   } else if (!laggard.restartedFromSnapshot) {
-    world.violate({ invariant: `${NAME}.restart-from-snapshot`, kind: "liveness", details: `the restarted follower (${laggard.host ?? "none"}) did not restore a snapshot at start` });
+    world.violate({
+      invariant: `${NAME}.restart-from-snapshot`,
+      kind: "liveness",
+      details: `the restarted follower (${laggard.host ?? "none"}) did not restore a snapshot at start`,
+    });
   }
   const labels = await queryLeader(context, cluster, DATABASE, "SELECT rtrim(v, '.') FROM t ORDER BY id");
-  if (labels !== undefined) checkRows(context, run, labels.map((row) => String(row[0])));
+  if (labels !== undefined)
+    checkRows(
+      context,
+      run,
+      labels.map((row) => String(row[0])),
+    );
   await checkReplicas(context, cluster, [DATABASE], NAME);
 }
 
@@ -186,9 +241,12 @@ function checkRows(context: ScenarioContext, run: Run, labels: readonly string[]
   const present = new Set(labels);
   const problems: string[] = [];
   const missing = [...run.acknowledged].filter((label) => !present.has(label));
-  if (missing.length > 0) problems.push(`${missing.length} acknowledged rows missing (${missing.slice(0, 5).join(", ")})`);
+  if (missing.length > 0)
+    problems.push(`${missing.length} acknowledged rows missing (${missing.slice(0, 5).join(", ")})`);
   if (present.size !== labels.length) problems.push(`${labels.length - present.size} rows present twice`);
   const failed = labels.filter((label) => run.failed.has(label));
-  if (failed.length > 0) problems.push(`rows the client was told failed are present (${failed.slice(0, 5).join(", ")})`);
-  if (problems.length > 0) context.world.violate({ invariant: `${NAME}.rows`, kind: "safety", details: problems.join("; ") });
+  if (failed.length > 0)
+    problems.push(`rows the client was told failed are present (${failed.slice(0, 5).join(", ")})`);
+  if (problems.length > 0)
+    context.world.violate({ invariant: `${NAME}.rows`, kind: "safety", details: problems.join("; ") });
 }

@@ -9,20 +9,33 @@
  * - etcd.state-machine-safety: no two members apply different commands at one
  *   index, or the same command with different results (revision, success).
  */
-import { bytesToString, DEFAULT_LEASE_CHECK_INTERVAL_MS, encodeSnapshot, runEtcdServer, type EtcdCommand, type EtcdServer, type FsmResult } from "../../src/impl/etcd/index.ts";
+import {
+  bytesToString,
+  DEFAULT_LEASE_CHECK_INTERVAL_MS,
+  encodeSnapshot,
+  runEtcdServer,
+  type EtcdCommand,
+  type EtcdServer,
+  type FsmResult,
+} from "../../src/impl/etcd/index.ts";
 import { DEFAULT_MAX_ENTRIES_PER_APPEND, type RaftNodeOptions } from "../../src/impl/raft/index.ts";
 import { boolKnob, intKnob, pickKnob } from "../../src/sim/knobs.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import type { Env } from "../../src/sim/env.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
-import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "../harness/cluster-records.ts";
+import {
+  declareLeaderRole,
+  newRaftSafety,
+  observeElectionSafety,
+  raftObserverOf,
+  reportClusterProblems,
+} from "../harness/cluster-records.ts";
 import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
 import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
 import { SERVER_BROKEN_VARIANTS, withVariant, type ServerBrokenVariant } from "./variants.ts";
-
 
 export interface EtcdClusterOptions {
   readonly servers: readonly string[];
@@ -50,7 +63,10 @@ export interface EtcdCluster {
   operator: WipeAndRejoin | undefined;
 }
 
-/** etcd's documented defaults (etcd.io op-guide/configuration, v3.6): --heartbeat-interval, --election-timeout (in heartbeats), --snapshot-count, --experimental-snapshot-catchup-entries. */
+/**
+ * etcd's documented defaults (etcd.io op-guide/configuration, v3.6): --heartbeat-interval, --election-timeout (in
+ * heartbeats), --snapshot-count, --experimental-snapshot-catchup-entries.
+ */
 export const ETCD_HEARTBEAT_INTERVAL_MS_DEFAULT = 100;
 export const ETCD_ELECTION_TIMEOUT_HEARTBEATS_DEFAULT = 10;
 export const ETCD_SNAPSHOT_COUNT_DEFAULT = 10_000;
@@ -73,7 +89,10 @@ export const ETCD_KNOBS = {
   heartbeatIntervalMs: pickKnob([20, 50, ETCD_HEARTBEAT_INTERVAL_MS_DEFAULT], ETCD_HEARTBEAT_INTERVAL_MS_DEFAULT),
   electionTimeoutHeartbeats: intKnob(5, 20, ETCD_ELECTION_TIMEOUT_HEARTBEATS_DEFAULT),
   snapshotCount: pickKnob([16, 64, 1_024, ETCD_SNAPSHOT_COUNT_DEFAULT], ETCD_SNAPSHOT_COUNT_DEFAULT),
-  snapshotCatchUpEntries: pickKnob([4, 16, 64, ETCD_SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT], ETCD_SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT),
+  snapshotCatchUpEntries: pickKnob(
+    [4, 16, 64, ETCD_SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT],
+    ETCD_SNAPSHOT_CATCH_UP_ENTRIES_DEFAULT,
+  ),
   maxEntriesPerAppend: pickKnob([1, 8, DEFAULT_MAX_ENTRIES_PER_APPEND], DEFAULT_MAX_ENTRIES_PER_APPEND),
   maxInflightAppends: pickKnob([1, 8, ETCD_MAX_INFLIGHT_MSGS_DEFAULT], ETCD_MAX_INFLIGHT_MSGS_DEFAULT),
   preVote: boolKnob(0.5, true),
@@ -112,9 +131,18 @@ export function etcdTuningOf(knob: KnobReader): Pick<EtcdClusterOptions, "raft" 
  */
 export const ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN = 10;
 
-/** The liveness bound under the run's knobs: `baseMs`, or ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN election timeouts if longer. */
+/**
+ * The liveness bound under the run's knobs: `baseMs`, or ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN election timeouts if
+ * longer.
+ */
 export function etcdLivenessMsOf(baseMs: number): (knob: KnobReader) => number {
-  return (knob) => Math.max(baseMs, ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN * knob<number>("heartbeatIntervalMs") * knob<number>("electionTimeoutHeartbeats"));
+  return (knob) =>
+    Math.max(
+      baseMs,
+      ETCD_LIVENESS_ELECTION_TIMEOUTS_MIN *
+        knob<number>("heartbeatIntervalMs") *
+        knob<number>("electionTimeoutHeartbeats"),
+    );
 }
 
 /** What etcd-kv and etcd-leases share besides ETCD_SCENARIO_BASE: the knobs, their members and their disks. */
@@ -131,46 +159,84 @@ export const ETCD_SCENARIO_BASE = {
   createDisks: () => createSimDisks(),
 } as const;
 
-function describeApplied(command: unknown, result: { ok: boolean; revision?: number; error?: { message: string } }): string {
-  const text = JSON.stringify(command, (_, value: unknown) => (value instanceof Uint8Array ? `b:${bytesToString(value)}` : value));
+function describeApplied(
+  command: unknown,
+  result: { ok: boolean; revision?: number; error?: { message: string } },
+): string {
+  const text = JSON.stringify(command, (_, value: unknown) =>
+    value instanceof Uint8Array ? `b:${bytesToString(value)}` : value,
+  );
   return `${text} -> ${result.ok ? `ok @${result.revision}` : `error ${result.error?.message}`}`;
 }
 
 export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterOptions): EtcdCluster {
-  const cluster: EtcdCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety(), operator: undefined };
+  const cluster: EtcdCluster = {
+    servers: options.servers,
+    live: new Map(),
+    leadersByTerm: new Map(),
+    appliedAt: new Map(),
+    problems: [],
+    failures: {},
+    raftSafety: newRaftSafety(),
+    operator: undefined,
+  };
   cluster.operator = new WipeAndRejoin(context, cluster);
-  for (const host of options.servers) context.world.addHost(host, (env) => superviseMember(env, cluster, options)).start();
+  for (const host of options.servers)
+    context.world.addHost(host, (env) => superviseMember(env, cluster, options)).start();
   declareLeaderRole(context, () => [...cluster.live].map(([host, server]) => [host, server.node]));
   return cluster;
 }
 
-
 async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
-  const serverVariant = options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS ? (options.variant as ServerBrokenVariant) : undefined;
+  const serverVariant =
+    options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS
+      ? (options.variant as ServerBrokenVariant)
+      : undefined;
   const operator = cluster.operator as WipeAndRejoin;
   await supervise(env, cluster.failures, {
     retired: () => operator.handedOver(env.host),
     start: () =>
-      operator.watchStart(env.host, runEtcdServer(env, withVariant({
-        raft: {
-          ...options.raft,
-          bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
-          observer: raftObserverOf(cluster, env.host, env.hash.crc32),
-        },
-        ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
-        ...(options.leaseCheckIntervalMs !== undefined ? { leaseCheckIntervalMs: options.leaseCheckIntervalMs } : {}),
-        ...(options.autoCompactionRetentionRevisions !== undefined ? { autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions, autoCompactionIntervalMs: 200 } : {}),
-        observer: {
-          applied: (index, command, result) => {
-            const text = describeApplied(command ?? "(not a command)", result);
-            const other = cluster.appliedAt.get(index);
-            if (other !== undefined && other !== text) cluster.problems.push({ invariant: "etcd.state-machine-safety", host: env.host, details: `${env.host} applied ${text} at index ${index}, another member ${other}` });
-            cluster.appliedAt.set(index, text);
-            options.onApplied?.(env.host, index, command, result);
-          },
-        },
-      }, serverVariant))),
+      operator.watchStart(
+        env.host,
+        runEtcdServer(
+          env,
+          withVariant(
+            {
+              raft: {
+                ...options.raft,
+                bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
+                observer: raftObserverOf(cluster, env.host, env.hash.crc32),
+              },
+              ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
+              ...(options.leaseCheckIntervalMs !== undefined
+                ? { leaseCheckIntervalMs: options.leaseCheckIntervalMs }
+                : {}),
+              ...(options.autoCompactionRetentionRevisions !== undefined
+                ? {
+                    autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions,
+                    autoCompactionIntervalMs: 200,
+                  }
+                : {}),
+              observer: {
+                applied: (index, command, result) => {
+                  const text = describeApplied(command ?? "(not a command)", result);
+                  const other = cluster.appliedAt.get(index);
+                  if (other !== undefined && other !== text)
+                    cluster.problems.push({
+                      invariant: "etcd.state-machine-safety",
+                      host: env.host,
+                      details: `${env.host} applied ${text} at index ${index}, another member ${other}`,
+                    });
+                  cluster.appliedAt.set(index, text);
+                  options.onApplied?.(env.host, index, command, result);
+                },
+              },
+            },
+            serverVariant,
+          ),
+        ),
+      ),
     run: async (server) => {
       cluster.live.set(env.host, server);
       observeElectionSafety(server.node, env.host, cluster, "etcd.election-safety");
@@ -186,7 +252,10 @@ export function reportProblems(context: ScenarioContext, cluster: EtcdCluster, r
   return reportClusterProblems(context, cluster, reported);
 }
 
-/** The running members when all run, one leads, none is being wiped and rejoined, and all applied its commit index; undefined otherwise. */
+/**
+ * The running members when all run, one leads, none is being wiped and rejoined, and all applied its commit index;
+ * undefined otherwise.
+ */
 export function caughtUpServers(cluster: EtcdCluster): EtcdServer[] | undefined {
   if (cluster.operator?.idle() === false) return undefined;
   return caughtUpReplicas(cluster.servers, cluster.live, (server) => server.node);
@@ -209,7 +278,9 @@ export function describeMembers(cluster: EtcdCluster): string {
   return cluster.servers
     .map((host) => {
       const server = cluster.live.get(host);
-      return server === undefined ? `${host}: down` : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} store ${storeDigest(server)}`;
+      return server === undefined
+        ? `${host}: down`
+        : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} store ${storeDigest(server)}`;
     })
     .join("; ");
 }

@@ -7,7 +7,8 @@
  * member crashes reports exactly the committed writes in revision order; that the
  * members converge; and that broken variants are caught.
  * Method: three or five members (n1..n5, each a RaftNode with an EtcdFsm, restarted after a
- * fatal disk failure; size and tuning are the seed's knobs, ETCD_KNOBS) and three client hosts (c1..c3) doing random linearizable
+ * fatal disk failure; size and tuning are the seed's knobs, ETCD_KNOBS) and three client hosts (c1..c3) doing random
+ * linearizable
  * gets, puts, deletes and txn-cas (`value = expected`, or `createRevision = 0` for
  * "absent") on three keys under "k/", recorded in one history at true virtual time; a fourth
  * client (w1) watches the prefix "k/" from revision 1 and records every event. The
@@ -36,7 +37,19 @@ import type { Model, RegisterState } from "../../src/sim/check/index.ts";
 import type { Env } from "../../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation, reasonOf, TracedHistory } from "../harness/client-operations.ts";
-import { caughtUpServers, describeMembers, ETCD_KNOB_BASE, ETCD_SCENARIO_BASE, etcdLivenessMsOf, etcdServersOf, etcdTuningOf, reportProblems, startEtcdCluster, storeDigest, type EtcdCluster } from "./cluster.ts";
+import {
+  caughtUpServers,
+  describeMembers,
+  ETCD_KNOB_BASE,
+  ETCD_SCENARIO_BASE,
+  etcdLivenessMsOf,
+  etcdServersOf,
+  etcdTuningOf,
+  reportProblems,
+  startEtcdCluster,
+  storeDigest,
+  type EtcdCluster,
+} from "./cluster.ts";
 import { checkHistoryLinearizable } from "../harness/history-check.ts";
 import { raftKvModel, type RaftKvInput, type RaftKvOutput } from "../harness/kv-model.ts";
 import { SERVER_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS, withVariant, type WatchBrokenVariant } from "./variants.ts";
@@ -53,8 +66,10 @@ type EtcdKvInput = RaftKvInput | { readonly f: "delete"; readonly key: string; r
 const etcdKvModel: Model<RegisterState, EtcdKvInput, RaftKvOutput> = {
   ...(raftKvModel as unknown as Model<RegisterState, EtcdKvInput, RaftKvOutput>),
   name: "etcd-kv",
-  step: (state, input, output) => (input.f === "delete" ? { ok: true, newState: null } : raftKvModel.step(state, input, output)),
-  describeOperation: (input, output) => (input.f === "delete" ? `${input.key}: delete` : raftKvModel.describeOperation(input, output)),
+  step: (state, input, output) =>
+    input.f === "delete" ? { ok: true, newState: null } : raftKvModel.step(state, input, output),
+  describeOperation: (input, output) =>
+    input.f === "delete" ? `${input.key}: delete` : raftKvModel.describeOperation(input, output),
 };
 
 export const ETCD_KV_VARIANTS: Readonly<Record<string, string>> = {
@@ -66,7 +81,8 @@ export const ETCD_KV_VARIANTS: Readonly<Record<string, string>> = {
 
 export const etcdKv: Scenario = {
   name: "etcd-kv",
-  description: "etcd on 3 or 5 Raft members (tuned per seed), 3 clients doing get/put/txn-cas and a resuming watch under the swarm's faults; linearizable, watch exact, members converge",
+  description:
+    "etcd on 3 or 5 Raft members (tuned per seed), 3 clients doing get/put/txn-cas and a resuming watch under the swarm's faults; linearizable, watch exact, members converge",
   safetyMs: 2_000,
   livenessMs: 6_000,
   livenessMsOf: etcdLivenessMsOf(6_000),
@@ -96,37 +112,71 @@ interface Watcher {
 function setup(context: ScenarioContext): ScenarioHooks {
   const variant = context.variant;
   const servers = etcdServersOf(context.knob);
-  const cluster = startEtcdCluster(context, { servers, ...etcdTuningOf(context.knob), ...(variant !== undefined ? { variant } : {}) });
-  const workload: Workload = { recorder: new TracedHistory(), counts: { ok: 0, fail: 0, info: 0 }, lastOkAt: undefined };
+  const cluster = startEtcdCluster(context, {
+    servers,
+    ...etcdTuningOf(context.knob),
+    ...(variant !== undefined ? { variant } : {}),
+  });
+  const workload: Workload = {
+    recorder: new TracedHistory(),
+    counts: { ok: 0, fail: 0, info: 0 },
+    lastOkAt: undefined,
+  };
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();
     return since !== undefined && workload.lastOkAt !== undefined && workload.lastOkAt >= since;
   };
-  for (const host of CLIENTS) context.world.addHost(host, (env) => clientLoop(env, context, servers, workload, healedAndAcknowledged)).start();
+  for (const host of CLIENTS)
+    context.world.addHost(host, (env) => clientLoop(env, context, servers, workload, healedAndAcknowledged)).start();
   const watcher: Watcher = { delivered: [], problems: [], ended: undefined };
-  const watchVariant = variant !== undefined && variant in WATCH_BROKEN_VARIANTS ? (variant as WatchBrokenVariant) : undefined;
+  const watchVariant =
+    variant !== undefined && variant in WATCH_BROKEN_VARIANTS ? (variant as WatchBrokenVariant) : undefined;
   context.world.addHost(WATCHER, (env) => watchLoop(env, servers, watcher, watchVariant)).start();
   let reported = 0;
   let watchReported = 0;
   return {
     check: () => {
       reported = reportProblems(context, cluster, reported);
-      for (; watchReported < watcher.problems.length; watchReported++) context.world.violate({ invariant: "etcd.watch-in-order", kind: "safety", host: WATCHER, details: watcher.problems[watchReported] as string });
+      for (; watchReported < watcher.problems.length; watchReported++)
+        context.world.violate({
+          invariant: "etcd.watch-in-order",
+          kind: "safety",
+          host: WATCHER,
+          details: watcher.problems[watchReported] as string,
+        });
     },
-    progress: () => healedAndAcknowledged() && caughtUpServers(cluster) !== undefined && watchCaughtUp(cluster, watcher),
+    progress: () =>
+      healedAndAcknowledged() && caughtUpServers(cluster) !== undefined && watchCaughtUp(cluster, watcher),
     finish: () => {
       const running = caughtUpServers(cluster);
       const digests = new Set(running?.map((server) => storeDigest(server)));
-      if (running === undefined || digests.size !== 1) context.world.violate({ invariant: "etcd.replicas-converge", kind: "safety", details: describeMembers(cluster) });
+      if (running === undefined || digests.size !== 1)
+        context.world.violate({
+          invariant: "etcd.replicas-converge",
+          kind: "safety",
+          details: describeMembers(cluster),
+        });
       checkWatch(context, cluster, watcher);
       checkVersions(context, watcher);
       checkHistory(context, workload);
     },
-    summary: () => ({ ...workload.counts, terms: cluster.leadersByTerm.size, revisions: watcher.delivered.at(-1)?.revision ?? 0, watchEnded: watcher.ended ?? "", ...cluster.failures }),
+    summary: () => ({
+      ...workload.counts,
+      terms: cluster.leadersByTerm.size,
+      revisions: watcher.delivered.at(-1)?.revision ?? 0,
+      watchEnded: watcher.ended ?? "",
+      ...cluster.failures,
+    }),
   };
 }
 
-async function clientLoop(env: Env, context: ScenarioContext, servers: readonly string[], workload: Workload, stop: () => boolean): Promise<void> {
+async function clientLoop(
+  env: Env,
+  context: ScenarioContext,
+  servers: readonly string[],
+  workload: Workload,
+  stop: () => boolean,
+): Promise<void> {
   const client = new EtcdClient(env, { endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250 });
   const lastSeen = new Map<string, string | null>();
   let generation = 0;
@@ -135,7 +185,14 @@ async function clientLoop(env: Env, context: ScenarioContext, servers: readonly 
     const key = env.random.pick(KEYS);
     const draw = env.random.next();
     const fresh = `${env.host}-${++counter}`;
-    const input: EtcdKvInput = draw < 0.4 ? { f: "get", key, value: null } : draw < 0.6 ? { f: "put", key, value: fresh } : draw < 0.7 ? { f: "delete", key, value: null } : { f: "cas", key, value: [lastSeen.get(key) ?? null, fresh] };
+    const input: EtcdKvInput =
+      draw < 0.4
+        ? { f: "get", key, value: null }
+        : draw < 0.6
+          ? { f: "put", key, value: fresh }
+          : draw < 0.7
+            ? { f: "delete", key, value: null }
+            : { f: "cas", key, value: [lastSeen.get(key) ?? null, fresh] };
     const process = `${env.host}/${env.lifetime.incarnation}/${generation}`;
     const handle = workload.recorder.invoke(env, process, input, context.world.now);
     try {
@@ -145,7 +202,8 @@ async function clientLoop(env: Env, context: ScenarioContext, servers: readonly 
       workload.lastOkAt = context.world.now;
       if (input.f === "get") lastSeen.set(key, output as string | null);
       else if (input.f === "delete") lastSeen.set(key, null);
-      else if (input.f === "put" || output === true) lastSeen.set(key, input.f === "put" ? input.value : input.value[1]);
+      else if (input.f === "put" || output === true)
+        lastSeen.set(key, input.f === "put" ? input.value : input.value[1]);
     } catch (error) {
       if (!(error instanceof EtcdError)) throw error;
       if (error.outcomeUnknown) {
@@ -176,15 +234,24 @@ async function run(client: EtcdClient, input: EtcdKvInput): Promise<RaftKvOutput
       return null;
     case "cas": {
       const [expected, next] = input.value;
-      const compare = expected === null ? Compares.createRevision(input.key, "=", 0) : Compares.value(input.key, "=", expected);
+      const compare =
+        expected === null ? Compares.createRevision(input.key, "=", 0) : Compares.value(input.key, "=", expected);
       const response = await client.txn().if(compare).then(Ops.put(input.key, next)).commit();
       return response.succeeded;
     }
   }
 }
 
-async function watchLoop(env: Env, servers: readonly string[], watcher: Watcher, brokenVariant: WatchBrokenVariant | undefined): Promise<void> {
-  const client = new EtcdClient(env, withVariant({ endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250 }, brokenVariant));
+async function watchLoop(
+  env: Env,
+  servers: readonly string[],
+  watcher: Watcher,
+  brokenVariant: WatchBrokenVariant | undefined,
+): Promise<void> {
+  const client = new EtcdClient(
+    env,
+    withVariant({ endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250 }, brokenVariant),
+  );
   // One operation for the whole watch: it resumes across failures inside the client.
   const operation = invokeOperation(env, "watch", { key: PREFIX, prefix: true, startRevision: 1 });
   try {
@@ -233,18 +300,22 @@ function checkWatch(context: ScenarioContext, cluster: EtcdCluster, watcher: Wat
   if (server === undefined) return;
   const store = server.fsm.mvcc;
   const history = store.events(Math.max(2, store.compactRevision), store.revision);
-  const violate = (details: string) => context.world.violate({ invariant: "etcd.watch-exact", kind: "safety", host: WATCHER, details });
+  const violate = (details: string) =>
+    context.world.violate({ invariant: "etcd.watch-exact", kind: "safety", host: WATCHER, details });
   if (watcher.delivered.length !== history.length) {
     const delivered = watcher.delivered.map((entry) => entry.revision);
     const missing = history.map((entry) => entry.revision).filter((revision) => !delivered.includes(revision));
-    violate(`the watch delivered ${watcher.delivered.length} revisions, the store has ${history.length} (missing ${missing.slice(0, 10).join(", ")}; delivered ${delivered.slice(0, 10).join(", ")}...)`);
+    violate(
+      `the watch delivered ${watcher.delivered.length} revisions, the store has ${history.length} (missing ${missing.slice(0, 10).join(", ")}; delivered ${delivered.slice(0, 10).join(", ")}...)`,
+    );
     return;
   }
   history.forEach((expected, index) => {
     const got = watcher.delivered[index] as Watcher["delivered"][number];
     const want = expected.events.map(describeEvent).join(", ");
     const have = got.events.map(describeEvent).join(", ");
-    if (got.revision !== expected.revision || want !== have) violate(`revision ${expected.revision}: delivered [${have}] at ${got.revision}, the store holds [${want}]`);
+    if (got.revision !== expected.revision || want !== have)
+      violate(`revision ${expected.revision}: delivered [${have}] at ${got.revision}, the store holds [${want}]`);
   });
 }
 
@@ -264,10 +335,19 @@ function checkVersions(context: ScenarioContext, watcher: Watcher): void {
         continue;
       }
       const before = live.get(key);
-      const expected = before === undefined ? { version: 1, createRevision: event.kv.modRevision } : { version: before.version + 1, createRevision: before.createRevision };
+      const expected =
+        before === undefined
+          ? { version: 1, createRevision: event.kv.modRevision }
+          : { version: before.version + 1, createRevision: before.createRevision };
       if (event.kv.version !== expected.version || event.kv.createRevision !== expected.createRevision) {
-        const was = before === undefined ? "absent" : `at version ${before.version}, created at ${before.createRevision}`;
-        context.world.violate({ invariant: "etcd.key-version", kind: "safety", host: WATCHER, details: `${describeEvent(event)} created at ${event.kv.createRevision}: the key was ${was}, so version ${expected.version} created at ${expected.createRevision}` });
+        const was =
+          before === undefined ? "absent" : `at version ${before.version}, created at ${before.createRevision}`;
+        context.world.violate({
+          invariant: "etcd.key-version",
+          kind: "safety",
+          host: WATCHER,
+          details: `${describeEvent(event)} created at ${event.kv.createRevision}: the key was ${was}, so version ${expected.version} created at ${expected.createRevision}`,
+        });
         return;
       }
       live.set(key, expected);
@@ -276,5 +356,9 @@ function checkVersions(context: ScenarioContext, watcher: Watcher): void {
 }
 
 function checkHistory(context: ScenarioContext, workload: Workload): void {
-  checkHistoryLinearizable(context, workload.recorder.history(), { system: "etcd", model: etcdKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
+  checkHistoryLinearizable(context, workload.recorder.history(), {
+    system: "etcd",
+    model: etcdKvModel,
+    stepsMax: LINEARIZABILITY_STEPS_MAX,
+  });
 }

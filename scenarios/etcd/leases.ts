@@ -29,7 +29,18 @@ import type { Env } from "../../src/sim/env.ts";
 import type { FaultEvent } from "../../src/sim/faults/plan.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
-import { caughtUpServers, describeMembers, ETCD_KNOB_BASE, ETCD_SCENARIO_BASE, etcdLivenessMsOf, etcdServersOf, etcdTuningOf, reportProblems, startEtcdCluster, type EtcdCluster } from "./cluster.ts";
+import {
+  caughtUpServers,
+  describeMembers,
+  ETCD_KNOB_BASE,
+  ETCD_SCENARIO_BASE,
+  etcdLivenessMsOf,
+  etcdServersOf,
+  etcdTuningOf,
+  reportProblems,
+  startEtcdCluster,
+  type EtcdCluster,
+} from "./cluster.ts";
 import { SERVER_BROKEN_VARIANTS } from "./variants.ts";
 
 /** The members the failover plan crashes in turn (every run has them). */
@@ -55,7 +66,8 @@ export function etcdLeasesFailoverPlan(): { version: number; faults: FaultEvent[
 
 export const etcdLeases: Scenario = {
   name: "etcd-leases",
-  description: "etcd leases under member crashes: a kept-alive lease survives failovers, others expire or are revoked, each taking its keys at one revision",
+  description:
+    "etcd leases under member crashes: a kept-alive lease survives failovers, others expire or are revoked, each taking its keys at one revision",
   safetyMs: 6_500,
   livenessMs: 6_000,
   livenessMsOf: etcdLivenessMsOf(6_000),
@@ -101,7 +113,12 @@ function setup(context: ScenarioContext): ScenarioHooks {
     onApplied: (_host, index, command, result) => {
       // The first member to apply each index records it: its true time is the earliest the revoke took effect.
       if (command?.type !== "leaseRevoke" || !result.ok || revokes.has(index)) return;
-      revokes.set(index, { id: command.id, expired: command.expired, revision: result.revision, time: context.world.now });
+      revokes.set(index, {
+        id: command.id,
+        expired: command.expired,
+        revision: result.revision,
+        time: context.world.now,
+      });
     },
   });
   const script: Script = { leases: new Map(), keepAlive: undefined, done: false, failure: undefined };
@@ -112,19 +129,41 @@ function setup(context: ScenarioContext): ScenarioHooks {
     check: () => {
       reported = reportProblems(context, cluster, reported);
       const list = [...revokes.values()];
-      for (; checkedRevokes < list.length; checkedRevokes++) checkEarly(context, script, list[checkedRevokes] as Revoke);
+      for (; checkedRevokes < list.length; checkedRevokes++)
+        checkEarly(context, script, list[checkedRevokes] as Revoke);
     },
     progress: () => script.done && caughtUpServers(cluster) !== undefined && settled(cluster, script),
     finish: () => {
       checkOneRevision(context, cluster, revokes);
-      if (!settled(cluster, script)) context.world.violate({ invariant: "etcd.lease-outcome", kind: "safety", details: `leases did not end as expected: ${describeMembers(cluster)}` });
+      if (!settled(cluster, script))
+        context.world.violate({
+          invariant: "etcd.lease-outcome",
+          kind: "safety",
+          details: `leases did not end as expected: ${describeMembers(cluster)}`,
+        });
     },
-    summary: () => ({ revokes: revokes.size, expired: [...revokes.values()].filter((revoke) => revoke.expired).length, keepAlive: script.keepAlive?.reason ?? "running", failure: script.failure ?? "", terms: cluster.leadersByTerm.size, ...cluster.failures }),
+    summary: () => ({
+      revokes: revokes.size,
+      expired: [...revokes.values()].filter((revoke) => revoke.expired).length,
+      keepAlive: script.keepAlive?.reason ?? "running",
+      failure: script.failure ?? "",
+      terms: cluster.leadersByTerm.size,
+      ...cluster.failures,
+    }),
   };
 }
 
-/** One step of the script, `op` with `fields` (traced per attempt), tried until it succeeds, `accept` takes its error, or STEP_ATTEMPTS_MAX. */
-async function retry<T>(env: Env, op: string, fields: Record<string, unknown>, step: () => Promise<T>, accept?: (error: EtcdError) => T | undefined): Promise<T> {
+/**
+ * One step of the script, `op` with `fields` (traced per attempt), tried until it succeeds, `accept` takes its error,
+ * or STEP_ATTEMPTS_MAX.
+ */
+async function retry<T>(
+  env: Env,
+  op: string,
+  fields: Record<string, unknown>,
+  step: () => Promise<T>,
+  accept?: (error: EtcdError) => T | undefined,
+): Promise<T> {
   let last: unknown;
   for (let attempt = 0; attempt < STEP_ATTEMPTS_MAX; attempt++) {
     const operation = invokeOperation(env, op, fields);
@@ -144,7 +183,15 @@ async function retry<T>(env: Env, op: string, fields: Record<string, unknown>, s
   throw last;
 }
 
-async function grantWithKeys(env: Env, context: ScenarioContext, client: EtcdClient, script: Script, name: string, ttl: number, keys: number): Promise<LeaseRecord> {
+async function grantWithKeys(
+  env: Env,
+  context: ScenarioContext,
+  client: EtcdClient,
+  script: Script,
+  name: string,
+  ttl: number,
+  keys: number,
+): Promise<LeaseRecord> {
   const record: LeaseRecord = { name, id: 0, ttl, keys: [], renewedFrom: 0 };
   await retry(env, "grant", { lease: name, ttl }, async () => {
     const began = context.world.now;
@@ -162,12 +209,18 @@ async function grantWithKeys(env: Env, context: ScenarioContext, client: EtcdCli
   return record;
 }
 
-async function runScript(env: Env, context: ScenarioContext, servers: readonly string[], script: Script): Promise<void> {
+async function runScript(
+  env: Env,
+  context: ScenarioContext,
+  servers: readonly string[],
+  script: Script,
+): Promise<void> {
   const client = new EtcdClient(env, { endpoints: servers, operationTimeoutMs: 600, callDeadlineMs: 250 });
   try {
     const kept = await grantWithKeys(env, context, client, script, "a", 2, 3);
     // The renewal call began `ago` ms of the client's clock before now: the leader renewed no earlier than that.
-    const onRenewed = (_ttl: number, sentAtMs: number) => (kept.renewedFrom = context.world.now - (env.clock.monotonic() - sentAtMs));
+    const onRenewed = (_ttl: number, sentAtMs: number) =>
+      (kept.renewedFrom = context.world.now - (env.clock.monotonic() - sentAtMs));
     const keepAlive = client.keepAlive(kept.id, { onRenewed });
     const keeping = invokeOperation(env, "keep-alive", { lease: kept.id });
     void keepAlive.done.then((end) => {
@@ -177,7 +230,16 @@ async function runScript(env: Env, context: ScenarioContext, servers: readonly s
     await grantWithKeys(env, context, client, script, "b", 1, 2);
     const revoked = await grantWithKeys(env, context, client, script, "c", 10, 2);
     await env.clock.sleep(500);
-    await retry(env, "revoke", { lease: revoked.id }, () => client.revoke(revoked.id), (error) => (error.code === "lease-not-found" ? { header: { clusterId: 0, memberId: 0, revision: 0, raftTerm: 0 } } : undefined));
+    await retry(
+      env,
+      "revoke",
+      { lease: revoked.id },
+      () => client.revoke(revoked.id),
+      (error) =>
+        error.code === "lease-not-found"
+          ? { header: { clusterId: 0, memberId: 0, revision: 0, raftTerm: 0 } }
+          : undefined,
+    );
   } catch (error) {
     if (!(error instanceof EtcdError)) throw error;
     script.failure = error.message;
@@ -189,7 +251,13 @@ async function runScript(env: Env, context: ScenarioContext, servers: readonly s
 function settled(cluster: EtcdCluster, script: Script): boolean {
   const server = caughtUpServers(cluster)?.[0];
   if (server === undefined || script.failure !== undefined) return false;
-  const live = (key: string) => server.fsm.mvcc.range({ key: new TextEncoder().encode(key) }, () => ({ clusterId: 0, memberId: 0, revision: 0, raftTerm: 0 }));
+  const live = (key: string) =>
+    server.fsm.mvcc.range({ key: new TextEncoder().encode(key) }, () => ({
+      clusterId: 0,
+      memberId: 0,
+      revision: 0,
+      raftTerm: 0,
+    }));
   const present = (key: string) => {
     const response = live(key);
     return !(response instanceof EtcdError) && response.count === 1;
@@ -225,7 +293,11 @@ function checkOneRevision(context: ScenarioContext, cluster: EtcdCluster, revoke
   const store = server.fsm.mvcc;
   const history = store.events(Math.max(2, store.compactRevision), store.revision);
   for (const revoke of revokes.values()) {
-    const deletes = history.flatMap(({ revision, events }) => events.filter((event) => event.type === "DELETE" && event.prevKv?.lease === revoke.id).map((event) => ({ revision, key: bytesToString(event.kv.key) })));
+    const deletes = history.flatMap(({ revision, events }) =>
+      events
+        .filter((event) => event.type === "DELETE" && event.prevKv?.lease === revoke.id)
+        .map((event) => ({ revision, key: bytesToString(event.kv.key) })),
+    );
     const elsewhere = deletes.filter((entry) => entry.revision !== revoke.revision);
     if (elsewhere.length > 0) {
       context.world.violate({

@@ -22,8 +22,10 @@ import { ErrNotLeader } from "../../src/impl/raft/index.ts";
 
 /** Deliberately broken members: each names what it breaks (the lessor's and the store's are theirs too). */
 export const SERVER_BROKEN_VARIANTS = {
-  "local-reads": "the leader serves range reads from its local replica without confirming leadership (no ReadIndex): a deposed leader serves stale reads",
-  "no-lease-promote": "a new leader keeps the lease expiries its replica noted when it applied the grants instead of refreshing them (no promote): kept-alive leases expire on failover",
+  "local-reads":
+    "the leader serves range reads from its local replica without confirming leadership (no ReadIndex): a deposed leader serves stale reads",
+  "no-lease-promote":
+    "a new leader keeps the lease expiries its replica noted when it applied the grants instead of refreshing them (no promote): kept-alive leases expire on failover",
   "version-not-reset-on-delete": "a key put again after a delete continues its old version count",
   "revoke-key-by-key": "revoking a lease deletes its keys one revision each instead of all at one revision",
 } as const;
@@ -31,21 +33,25 @@ export type ServerBrokenVariant = keyof typeof SERVER_BROKEN_VARIANTS;
 
 /** Deliberately broken lessors. */
 export const LESSOR_BROKEN_VARIANTS = {
-  "no-lease-promote": "every member tracks expiries from when it applied the grant, and a new leader keeps them instead of refreshing (etcd without promote): a failover expires leases that were kept alive",
+  "no-lease-promote":
+    "every member tracks expiries from when it applied the grant, and a new leader keeps them instead of refreshing (etcd without promote): a failover expires leases that were kept alive",
 } as const;
 export type LessorBrokenVariant = keyof typeof LESSOR_BROKEN_VARIANTS;
 
 /** Deliberately broken stores. */
 export const STORE_BROKEN_VARIANTS = {
-  "version-not-reset-on-delete": "a key put again after a delete continues its old version count instead of starting at 1",
+  "version-not-reset-on-delete":
+    "a key put again after a delete continues its old version count instead of starting at 1",
   "revoke-key-by-key": "revoking a lease deletes its keys one revision each instead of all at one revision",
 } as const;
 export type StoreBrokenVariant = keyof typeof STORE_BROKEN_VARIANTS;
 
 /** Deliberately broken watch resumes. */
 export const WATCH_BROKEN_VARIANTS = {
-  "resume-from-last": "after a failure the watch resumes from the last delivered revision instead of the one after it (a revision repeats)",
-  "resume-from-current": "after a failure the watch resumes from the store's current revision + 1 (revisions committed meanwhile are skipped)",
+  "resume-from-last":
+    "after a failure the watch resumes from the last delivered revision instead of the one after it (a revision repeats)",
+  "resume-from-current":
+    "after a failure the watch resumes from the store's current revision + 1 (revisions committed meanwhile are skipped)",
 } as const;
 export type WatchBrokenVariant = keyof typeof WATCH_BROKEN_VARIANTS;
 
@@ -76,7 +82,8 @@ const NO_HEADER: HeaderOf = (revision) => ({ clusterId: 0, memberId: 0, revision
 class RevokeKeyByKeyStore extends MvccStore {
   override leaseRevoke(id: number): ReturnType<MvccStore["leaseRevoke"]> {
     const lease = this.lease(id);
-    if (lease !== undefined) for (const key of [...lease.keys].sort()) this.deleteRange({ key: fromBinary(key) }, NO_HEADER);
+    if (lease !== undefined)
+      for (const key of [...lease.keys].sort()) this.deleteRange({ key: fromBinary(key) }, NO_HEADER);
     return super.leaseRevoke(id);
   }
 }
@@ -129,7 +136,8 @@ export type VariantParts = Pick<EtcdServerOptions, "parts"> & Pick<EtcdClientOpt
  */
 export function withVariant<T extends object>(options: T, variant: EtcdVariant | undefined): T & VariantParts {
   if (variant === undefined) return options;
-  if (variant in RESUME_OF_VARIANT) return { ...options, watchResume: RESUME_OF_VARIANT[variant as WatchBrokenVariant] };
+  if (variant in RESUME_OF_VARIANT)
+    return { ...options, watchResume: RESUME_OF_VARIANT[variant as WatchBrokenVariant] };
   const parts = PARTS_OF_VARIANT[variant as ServerBrokenVariant];
   if (parts === undefined) throw new Error(`${String(variant)} is not a broken variant of etcd`);
   return { ...options, parts };

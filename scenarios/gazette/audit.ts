@@ -32,7 +32,11 @@ import { openFragmentURL } from "../../src/impl/gazette/client/fragment-reader.t
 import { FragmentTransports } from "../../src/impl/gazette/client/fragment-transport.ts";
 import { Reader } from "../../src/impl/gazette/client/reader.ts";
 import { fragmentStoreUrl, type Fragment } from "../../src/impl/gazette/protocol/fragment.ts";
-import { noopRouter, routedJournalClient, type RoutedJournalClient } from "../../src/impl/gazette/protocol/journal-client.ts";
+import {
+  noopRouter,
+  routedJournalClient,
+  type RoutedJournalClient,
+} from "../../src/impl/gazette/protocol/journal-client.ts";
 import { readRequest } from "../../src/impl/gazette/protocol/messages.ts";
 import { journalClientOverRpc } from "../../src/impl/gazette/protocol/rpc-binding.ts";
 import type { Env } from "../../src/sim/env.ts";
@@ -78,7 +82,9 @@ export interface AuditFigures {
   unfinished: number;
 }
 
-/** The audit's copies as parsed (for checkLedger's final checks: acknowledged records present in each) and its figures. */
+/**
+ * The audit's copies as parsed (for checkLedger's final checks: acknowledged records present in each) and its figures.
+ */
 export interface Audit {
   readonly parsers: RecordParser[];
   readonly figures: AuditFigures;
@@ -87,20 +93,31 @@ export interface Audit {
 /** Runs the audit (see the file's comment) in the final phase, running the world until it ends. */
 export async function auditJournals(context: ScenarioContext, ledger: Ledger, target: AuditTarget): Promise<Audit> {
   const { world } = context;
-  const figures: AuditFigures = { storeFragments: 0, storeFragmentsGone: 0, replicaCopies: 0, replicasRefused: 0, bytes: 0, unfinished: 0 };
+  const figures: AuditFigures = {
+    storeFragments: 0,
+    storeFragmentsGone: 0,
+    replicaCopies: 0,
+    replicasRefused: 0,
+    bytes: 0,
+    unfinished: 0,
+  };
   const parsers: RecordParser[] = [];
   let done = false;
-  world.addHost(AUDITOR_HOST, async (env) => {
-    try {
-      for (const journal of target.journals) {
-        const from = replicaStart(ledger, journal, target.replicaWindowBytes);
-        const copies = target.brokers.map((broker) => auditReplica(env, ledger, { broker, journal, from }, { figures, parsers }));
-        await Promise.all([auditStore(env, ledger, target.storeUrl, journal, { figures, parsers }), ...copies]);
+  world
+    .addHost(AUDITOR_HOST, async (env) => {
+      try {
+        for (const journal of target.journals) {
+          const from = replicaStart(ledger, journal, target.replicaWindowBytes);
+          const copies = target.brokers.map((broker) =>
+            auditReplica(env, ledger, { broker, journal, from }, { figures, parsers }),
+          );
+          await Promise.all([auditStore(env, ledger, target.storeUrl, journal, { figures, parsers }), ...copies]);
+        }
+      } finally {
+        done = true;
       }
-    } finally {
-      done = true;
-    }
-  }).start();
+    })
+    .start();
   const deadline = world.now + AUDIT_MS_MAX;
   while (!done && world.now < deadline) await world.scheduler.run({ untilTime: Math.min(deadline, world.now + 10) });
   if (!done) figures.unfinished += 1;
@@ -109,7 +126,13 @@ export async function auditJournals(context: ScenarioContext, ledger: Ledger, ta
 }
 
 /** Reads back every fragment the store lists for `journal`. */
-async function auditStore(env: Env, ledger: Ledger, storeUrl: string, journal: string, { figures, parsers }: Audit): Promise<void> {
+async function auditStore(
+  env: Env,
+  ledger: Ledger,
+  storeUrl: string,
+  journal: string,
+  { figures, parsers }: Audit,
+): Promise<void> {
   const store = new FragmentStoreClient(env);
   const transports = new FragmentTransports();
   transports.register("sim", store.transport());
@@ -117,7 +140,10 @@ async function auditStore(env: Env, ledger: Ledger, storeUrl: string, journal: s
   try {
     fragments = await store.list(storeUrl, journal);
   } catch (error) {
-    ledger.problems.push({ invariant: "gazette.store-copy-intact", details: `audit: the store's listing of ${journal} failed after the heal: ${String(error)}` });
+    ledger.problems.push({
+      invariant: "gazette.store-copy-intact",
+      details: `audit: the store's listing of ${journal} failed after the heal: ${String(error)}`,
+    });
     return;
   }
   for (const fragment of fragments) {
@@ -136,12 +162,18 @@ async function auditStore(env: Env, ledger: Ledger, storeUrl: string, journal: s
         figures.storeFragmentsGone += 1;
         continue;
       }
-      ledger.problems.push({ invariant: "gazette.store-copy-intact", details: `audit: store ${name} (sum ${fragment.sum}) does not read back: ${String(error)}` });
+      ledger.problems.push({
+        invariant: "gazette.store-copy-intact",
+        details: `audit: store ${name} (sum ${fragment.sum}) does not read back: ${String(error)}`,
+      });
       continue;
     }
     figures.storeFragments += 1;
     if (parser.next !== fragment.end || parser.recordEnd !== fragment.end) {
-      ledger.problems.push({ invariant: "gazette.store-copy-intact", details: `audit: store ${name} read back as ${parser.next - fragment.begin} bytes, whole records through ${parser.recordEnd}` });
+      ledger.problems.push({
+        invariant: "gazette.store-copy-intact",
+        details: `audit: store ${name} read back as ${parser.next - fragment.begin} bytes, whole records through ${parser.recordEnd}`,
+      });
     }
   }
 }
@@ -149,7 +181,9 @@ async function auditStore(env: Env, ledger: Ledger, storeUrl: string, journal: s
 /** True while the store still lists `fragment` (retention may delete one between the listing and the read). */
 async function stillListed(store: FragmentStoreClient, storeUrl: string, fragment: Fragment): Promise<boolean> {
   try {
-    return (await store.list(storeUrl, fragment.journal)).some((listed) => listed.begin === fragment.begin && listed.end === fragment.end && listed.sum === fragment.sum);
+    return (await store.list(storeUrl, fragment.journal)).some(
+      (listed) => listed.begin === fragment.begin && listed.end === fragment.end && listed.sum === fragment.sum,
+    );
   } catch {
     return true;
   }
@@ -162,15 +196,27 @@ async function stillListed(store: FragmentStoreClient, storeUrl: string, fragmen
  * that holds no replica (NOT_JOURNAL_BROKER) is skipped; another failure is
  * retried from where the copy got to, until FAILURES_IN_A_ROW_MAX fail at one offset.
  */
-async function auditReplica(env: Env, ledger: Ledger, { broker, journal, from }: { broker: string; journal: string; from: number }, { figures, parsers }: Audit): Promise<void> {
-  const client: RoutedJournalClient = routedJournalClient(journalClientOverRpc(env, () => ({ address: broker, port: BROKER_PORT }), DEADLINES), noopRouter);
+async function auditReplica(
+  env: Env,
+  ledger: Ledger,
+  { broker, journal, from }: { broker: string; journal: string; from: number },
+  { figures, parsers }: Audit,
+): Promise<void> {
+  const client: RoutedJournalClient = routedJournalClient(
+    journalClientOverRpc(env, () => ({ address: broker, port: BROKER_PORT }), DEADLINES),
+    noopRouter,
+  );
   const transports = new FragmentTransports();
   transports.register("sim", new FragmentStoreClient(env).transport());
   const parser = new RecordParser(journal, `audit: ${broker}`, from, ledger);
   let failures = 0;
   let failedAt = -1;
   for (let readers = 0; readers < READERS_PER_COPY_MAX; readers++) {
-    const outcome = await readCopy(new Reader(client, readRequest({ journal, offset: parser.next, block: false, doNotProxy: true }), { transports }), parser, figures);
+    const outcome = await readCopy(
+      new Reader(client, readRequest({ journal, offset: parser.next, block: false, doNotProxy: true }), { transports }),
+      parser,
+      figures,
+    );
     if (outcome === "refused") {
       figures.replicasRefused += 1;
       return;
@@ -179,7 +225,10 @@ async function auditReplica(env: Env, ledger: Ledger, { broker, journal, from }:
       parsers.push(parser);
       figures.replicaCopies += 1;
       if (parser.recordEnd !== parser.next) {
-        ledger.problems.push({ invariant: "gazette.whole-records", details: `audit: ${broker}'s replica of ${journal} ends at ${parser.next}, inside a record from ${parser.recordEnd}` });
+        ledger.problems.push({
+          invariant: "gazette.whole-records",
+          details: `audit: ${broker}'s replica of ${journal} ends at ${parser.next}, inside a record from ${parser.recordEnd}`,
+        });
       }
       return;
     }
@@ -194,8 +243,15 @@ async function auditReplica(env: Env, ledger: Ledger, { broker, journal, from }:
   figures.unfinished += 1;
 }
 
-/** Reads one Reader to its end: the stream ended (a fragment read), the replica's write head, a refusal, or another failure. */
-async function readCopy(reader: Reader, parser: RecordParser, figures: AuditFigures): Promise<"ended" | "at-write-head" | "refused" | Error> {
+/**
+ * Reads one Reader to its end: the stream ended (a fragment read), the replica's write head, a refusal, or another
+ * failure.
+ */
+async function readCopy(
+  reader: Reader,
+  parser: RecordParser,
+  figures: AuditFigures,
+): Promise<"ended" | "at-write-head" | "refused" | Error> {
   try {
     for (let chunk = await readOrJump(reader, parser); chunk !== null; chunk = await readOrJump(reader, parser)) {
       parser.feed(chunk);
@@ -211,12 +267,18 @@ async function readCopy(reader: Reader, parser: RecordParser, figures: AuditFigu
   }
 }
 
-/** Where replica copies of `journal` begin: 0, or the first acknowledged record within `windowBytes` of the acknowledged end (a record boundary). */
+/**
+ * Where replica copies of `journal` begin: 0, or the first acknowledged record within `windowBytes` of the acknowledged
+ * end (a record boundary).
+ */
 function replicaStart(ledger: Ledger, journal: string, windowBytes: number | undefined): number {
   const acknowledged = ledger.acknowledged.get(journal) ?? [];
   if (windowBytes === undefined || acknowledged.length === 0) return 0;
   const end = acknowledged.reduce((latest, ack) => Math.max(latest, ack.end), 0);
-  return acknowledged.reduce((first, ack) => (ack.offset >= end - windowBytes && ack.offset < first ? ack.offset : first), end);
+  return acknowledged.reduce(
+    (first, ack) => (ack.offset >= end - windowBytes && ack.offset < first ? ack.offset : first),
+    end,
+  );
 }
 
 /** The Reader's next chunk, following offset jumps (the parser is told). */

@@ -69,17 +69,33 @@ import {
   type GazetteCluster,
 } from "./cluster.ts";
 import { DependencyLedger, dependentWriteLoop, type WriterRole } from "./dependencies.ts";
-import { agreedRoute, controlMembership, Membership, routeKey, type ChurnCounts, type ChurnOptions } from "./membership.ts";
+import {
+  agreedRoute,
+  controlMembership,
+  Membership,
+  routeKey,
+  type ChurnCounts,
+  type ChurnOptions,
+} from "./membership.ts";
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger } from "./records.ts";
 import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf, type AppendServiceBrokenVariant } from "./variants/client.ts";
-import { acknowledgedEnd, applySpecs, checkNoJumps, newJournalWorkload, startReaders, type JournalWorkload } from "./workload.ts";
+import {
+  acknowledgedEnd,
+  applySpecs,
+  checkNoJumps,
+  newJournalWorkload,
+  startReaders,
+  type JournalWorkload,
+} from "./workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
 /** broker-1 to broker-6; broker-5 and broker-6 join later. */
-const BROKERS: readonly BrokerHost[] = ["zone-a", "zone-a", "zone-b", "zone-b", "zone-a", "zone-b"].map((zone, index) => ({ host: `broker-${index + 1}`, zone }));
+const BROKERS: readonly BrokerHost[] = ["zone-a", "zone-a", "zone-b", "zone-b", "zone-a", "zone-b"].map(
+  (zone, index) => ({ host: `broker-${index + 1}`, zone }),
+);
 const JOINERS = ["broker-5", "broker-6"] as const;
 const STORE = "fragments";
 const JOURNALS = ["orders/part-000", "orders/part-001"] as const;
@@ -97,13 +113,19 @@ const LIST_INTERVAL_MS = 500;
 /** Updates the lister must take after the last route change (the poll behind the first may have begun before it). */
 const POLLS_AFTER_CHANGE = 2;
 
-/** Measured: a leave's journals are reassigned and what the survivors hold is persisted within ~150 ms (seed 1); ten times that. */
+/**
+ * Measured: a leave's journals are reassigned and what the survivors hold is persisted within ~150 ms (seed 1); ten
+ * times that.
+ */
 const LEAVE_RECOVERY_MS = 1_500;
 
 /** The journals' replication (not a knob: see GAZETTE_CHURN_KNOBS). */
 const CHURN_REPLICATION = 3;
 
-/** The membership controller's options under the run's knobs (the journals' replication, the brokers' recovery after a fault). */
+/**
+ * The membership controller's options under the run's knobs (the journals' replication, the brokers' recovery after a
+ * fault).
+ */
 function churnOptionsOf(knob: KnobReader): ChurnOptions {
   return {
     brokers: BROKERS,
@@ -139,14 +161,20 @@ export const GAZETTE_CHURN_KNOBS = {
 } as const satisfies Scenario["knobs"];
 
 const APPEND_SERVICE_VARIANTS = {
-  "ignore-dependencies": "AppendService appends a batch without waiting for its dependencies (an append whose dependency fails still commits)",
-  "batch-across-dependencies": "AppendService batches an append into a queued batch whose dependencies do not cover its own",
-  "forget-failures": "AppendService forgets a journal's failure: later appends of the journal go on as if nothing failed",
-  "dispatch-concurrently": "AppendService dispatches a journal's next batch before the previous one finished (its appends may commit out of order)",
-  "retry-everything": "AppendService retries every failed append, statuses Gazette does not retry included (NOT_ALLOWED is retried until the attempts run out)",
+  "ignore-dependencies":
+    "AppendService appends a batch without waiting for its dependencies (an append whose dependency fails still commits)",
+  "batch-across-dependencies":
+    "AppendService batches an append into a queued batch whose dependencies do not cover its own",
+  "forget-failures":
+    "AppendService forgets a journal's failure: later appends of the journal go on as if nothing failed",
+  "dispatch-concurrently":
+    "AppendService dispatches a journal's next batch before the previous one finished (its appends may commit out of order)",
+  "retry-everything":
+    "AppendService retries every failed append, statuses Gazette does not retry included (NOT_ALLOWED is retried until the attempts run out)",
 } as const satisfies Partial<Record<AppendServiceBrokenVariant, string>>;
 const CLIENT_VARIANTS = {
-  "ignore-response-route": "the Appender does not feed the response header's route to the RouteCache (stale routes are never corrected)",
+  "ignore-response-route":
+    "the Appender does not feed the response header's route to the RouteCache (stale routes are never corrected)",
   "keep-first-listing": "PolledList keeps its first listing for ever (polls succeed, the listing never changes)",
   "no-update-signal": "PolledList never signals an update (the application waiting on it keeps its first listing)",
 } as const;
@@ -155,7 +183,8 @@ const LIST_PAGE_LIMIT = 2;
 
 export const gazetteChurn: Scenario = {
   name: "gazette-churn",
-  description: "Gazette brokers that join and leave under faults; dependent appends through one AppendService, RouteCache and PolledList follow moving routes",
+  description:
+    "Gazette brokers that join and leave under faults; dependent appends through one AppendService, RouteCache and PolledList follow moving routes",
   safetyMs: SAFETY_MS,
   livenessMs: 15_000,
   livenessMsOf: gazetteLivenessMsOf(15_000),
@@ -194,20 +223,52 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const parts = clientPartsOf(context.variant);
   const membership = new Membership(BROKERS, JOINERS);
   const { knob } = context;
-  const broker = { leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"), persistIntervalMs: knob<number>("persistIntervalMs") };
+  const broker = {
+    leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"),
+    persistIntervalMs: knob<number>("persistIntervalMs"),
+  };
   const cluster = startGazetteCluster(context, { etcd: ETCD, brokers: BROKERS, store: STORE, membership, broker });
   const workload = newJournalWorkload();
-  const churn: Churn = { cluster, workload, dependencies: new DependencyLedger(context, workload, new Set([READ_ONLY])), writerClients: new Map(), watch: new RouteWatch(), counts: { joins: 0, leaves: 0 }, listing: undefined };
-  const client = (env: Env): RoutedJournalClient => brokersClient(env, () => liveBrokers(cluster), { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
-  const fragment = { replication: CHURN_REPLICATION, length: knob<number>("fragmentLengthBytes"), refreshIntervalMs: knob<number>("refreshIntervalMs") };
-  const specs = [...JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl, fragment)), scenarioJournalSpec(READ_ONLY, cluster.storeUrl, { ...fragment, flags: JOURNAL_FLAGS.O_RDONLY })];
+  const churn: Churn = {
+    cluster,
+    workload,
+    dependencies: new DependencyLedger(context, workload, new Set([READ_ONLY])),
+    writerClients: new Map(),
+    watch: new RouteWatch(),
+    counts: { joins: 0, leaves: 0 },
+    listing: undefined,
+  };
+  const client = (env: Env): RoutedJournalClient =>
+    brokersClient(env, () => liveBrokers(cluster), { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
+  const fragment = {
+    replication: CHURN_REPLICATION,
+    length: knob<number>("fragmentLengthBytes"),
+    refreshIntervalMs: knob<number>("refreshIntervalMs"),
+  };
+  const specs = [
+    ...JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl, fragment)),
+    scenarioJournalSpec(READ_ONLY, cluster.storeUrl, { ...fragment, flags: JOURNAL_FLAGS.O_RDONLY }),
+  ];
   context.world.addHost("admin", (env) => applySpecs(env, client(env), specs, workload)).start();
-  context.world.addHost("operator", async (env) => {
-    while (!workload.applied) await env.clock.sleep(50);
-    await controlMembership(env, context, cluster, membership, churnOptionsOf(knob), churn.counts);
-  }).start();
+  context.world
+    .addHost("operator", async (env) => {
+      while (!workload.applied) await env.clock.sleep(50);
+      await controlMembership(env, context, cluster, membership, churnOptionsOf(knob), churn.counts);
+    })
+    .start();
   for (const role of writerRoles(context)) {
-    context.world.addHost(role.host, (env) => dependentWriteLoop(env, workload, churn.dependencies, role, () => newWriterClient(churn, role.host, client(env)), parts.appendService)).start();
+    context.world
+      .addHost(role.host, (env) =>
+        dependentWriteLoop(
+          env,
+          workload,
+          churn.dependencies,
+          role,
+          () => newWriterClient(churn, role.host, client(env)),
+          parts.appendService,
+        ),
+      )
+      .start();
   }
   startReaders(context, workload, READERS, client);
   context.world.addHost("lister", (env) => listLoop(env, client(env), churn, parts.polledList)).start();
@@ -222,14 +283,27 @@ function setup(context: ScenarioContext): ScenarioHooks {
     },
     progress: () => progressed(context, churn),
     finish: async () => {
-      audit = await auditJournals(context, workload.ledger, { journals: ALL_JOURNALS, brokers: membership.current(), storeUrl: cluster.storeUrl });
+      audit = await auditJournals(context, workload.ledger, {
+        journals: ALL_JOURNALS,
+        brokers: membership.current(),
+        storeUrl: cluster.storeUrl,
+      });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       checkNoJumps(context, workload);
       churn.dependencies.checkFailedUnread([...workload.parsers, ...audit.parsers]);
       checkRoutes(context, churn);
     },
-    summary: () => ({ ...workload.counts, ...auditFigures(audit), ...churn.dependencies.counts, ...prefixed("unexpected:", churn.dependencies.unexpectedByName), ...churn.counts, ...cluster.failures, readTo: workload.parsers.map((parser) => parser.next).join("/"), ackedTo: workload.parsers.map((parser) => acknowledgedEnd(workload.ledger, parser.journal)).join("/") }),
+    summary: () => ({
+      ...workload.counts,
+      ...auditFigures(audit),
+      ...churn.dependencies.counts,
+      ...prefixed("unexpected:", churn.dependencies.unexpectedByName),
+      ...churn.counts,
+      ...cluster.failures,
+      readTo: workload.parsers.map((parser) => parser.next).join("/"),
+      ackedTo: workload.parsers.map((parser) => acknowledgedEnd(workload.ledger, parser.journal)).join("/"),
+    }),
   };
 }
 
@@ -238,7 +312,13 @@ function writerRoles(context: ScenarioContext): WriterRole[] {
   return [
     { host: WRITERS[0], first: JOURNALS[0], second: JOURNALS[1], readOnly: READ_ONLY },
     { host: WRITERS[1], first: JOURNALS[1], second: JOURNALS[0], readOnly: READ_ONLY },
-    { host: WRITERS[2], first: JOURNALS[0], second: JOURNALS[1], readOnly: READ_ONLY, poisonAt: context.random.int(5, 60) },
+    {
+      host: WRITERS[2],
+      first: JOURNALS[0],
+      second: JOURNALS[1],
+      readOnly: READ_ONLY,
+      poisonAt: context.random.int(5, 60),
+    },
   ];
 }
 
@@ -257,8 +337,16 @@ function liveBrokers(cluster: GazetteCluster): readonly BrokerHost[] {
   return live.length > 0 ? live : BROKERS;
 }
 
-/** The lister application: a PolledList in pages of LIST_PAGE_LIMIT; it takes the listing each time the list signals an update (Gazette's UpdateCh). */
-async function listLoop(env: Env, client: RoutedJournalClient, churn: Churn, polledList: typeof PolledList): Promise<void> {
+/**
+ * The lister application: a PolledList in pages of LIST_PAGE_LIMIT; it takes the listing each time the list signals an
+ * update (Gazette's UpdateCh).
+ */
+async function listLoop(
+  env: Env,
+  client: RoutedJournalClient,
+  churn: Churn,
+  polledList: typeof PolledList,
+): Promise<void> {
   while (!churn.workload.applied) await env.clock.sleep(50);
   let lister: PolledList | undefined;
   for (let attempt = 0; attempt < 1_000 && lister === undefined; attempt++) {
@@ -307,9 +395,11 @@ function progressed(context: ScenarioContext, churn: Churn): boolean {
   const { workload, watch } = churn;
   if (since === undefined || !workload.applied) return false;
   if (!WRITERS.every((writer) => (workload.lastAckAt.get(writer) ?? -1) >= since)) return false;
-  if (!workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal))) return false;
+  if (!workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal)))
+    return false;
   if (!ALL_JOURNALS.every((journal) => agreedRoute(churn.cluster, journal) !== undefined)) return false;
-  const acknowledgedSince = (journal: string) => WRITERS.some((writer) => (churn.dependencies.acknowledgedAt.get(writer)?.get(journal) ?? -1) >= since);
+  const acknowledgedSince = (journal: string) =>
+    WRITERS.some((writer) => (churn.dependencies.acknowledgedAt.get(writer)?.get(journal) ?? -1) >= since);
   if (!JOURNALS.every(acknowledgedSince)) return false;
   for (const writer of WRITERS) {
     for (const [journal, at] of churn.dependencies.acknowledgedAt.get(writer) ?? []) {
@@ -322,7 +412,8 @@ function progressed(context: ScenarioContext, churn: Churn): boolean {
 /** gazette.route-converged (see the file comment). */
 function checkRoutes(context: ScenarioContext, churn: Churn): void {
   const since = context.livenessStartedAt() ?? 0;
-  const violate = (details: string) => context.world.violate({ invariant: "gazette.route-converged", kind: "safety", details });
+  const violate = (details: string) =>
+    context.world.violate({ invariant: "gazette.route-converged", kind: "safety", details });
   const describe = (route: Route | undefined) => (route === undefined ? "none" : routeKey(route));
   const listing = churn.listing?.response;
   const names = listing?.journals.map((entry) => entry.spec.name) ?? [];
@@ -338,9 +429,11 @@ function checkRoutes(context: ScenarioContext, churn: Churn): void {
       const at = churn.dependencies.acknowledgedAt.get(writer)?.get(journal);
       if (at === undefined || at < since) continue;
       const cached = churn.writerClients.get(writer)?.route(journal);
-      if (!routesEquivalent(route, cached)) violate(`${writer}'s RouteCache routes ${journal} to ${describe(cached)}; the key space to ${describe(route)}`);
+      if (!routesEquivalent(route, cached))
+        violate(`${writer}'s RouteCache routes ${journal} to ${describe(cached)}; the key space to ${describe(route)}`);
     }
     const listed = listing?.journals.find((entry) => entry.spec.name === journal)?.route;
-    if (!routesEquivalent(route, listed)) violate(`the PolledList lists ${journal} with route ${describe(listed)}; the key space has ${describe(route)}`);
+    if (!routesEquivalent(route, listed))
+      violate(`the PolledList lists ${journal} with route ${describe(listed)}; the key space has ${describe(route)}`);
   }
 }

@@ -8,7 +8,11 @@
  * broker that left for good.
  */
 import { runBroker, type Broker, type BrokerOptions } from "../../src/impl/gazette/broker/broker.ts";
-import { runFragmentStore, type FragmentStoreObserver, type FragmentStoreOptions } from "../../src/impl/gazette/broker/fragment/store.ts";
+import {
+  runFragmentStore,
+  type FragmentStoreObserver,
+  type FragmentStoreOptions,
+} from "../../src/impl/gazette/broker/fragment/store.ts";
 import { FRAGMENT_STORE_PORT } from "../../src/impl/gazette/broker/fragment/store-url.ts";
 import { BROKER_PORT } from "../../src/impl/gazette/broker/types.ts";
 import { RouteCache } from "../../src/impl/gazette/client/route-cache.ts";
@@ -25,7 +29,6 @@ import { startEtcdCluster, type EtcdCluster } from "../etcd/cluster.ts";
 import { brokerPartsOf } from "./variants/broker.ts";
 import { supervise } from "../harness/supervisor.ts";
 
-
 export interface BrokerHost {
   readonly host: string;
   readonly zone: string;
@@ -41,7 +44,10 @@ export interface GazetteClusterOptions {
   readonly broker?: Partial<Omit<BrokerOptions, "etcdEndpoints" | "zone">>;
   /** Which broker hosts are members (default: every one, always). */
   readonly membership?: BrokerMembership;
-  /** etcd's revision-mode auto compaction keeps this many revisions (default 2,000: brokers never see a compacted watch). */
+  /**
+   * etcd's revision-mode auto compaction keeps this many revisions (default 2,000: brokers never see a compacted
+   * watch).
+   */
   readonly etcdCompactionRetentionRevisions?: number;
 }
 
@@ -72,9 +78,15 @@ export interface GazetteCluster {
 export const GAZETTE_LEASE_TTL_SECONDS_DEFAULT = 20;
 /** The broker lease the scenarios' phase lengths were measured with, in seconds. */
 export const GAZETTE_LEASE_TTL_SECONDS_BASE = 2;
-/** How long a broker takes to rejoin beyond its lease: it announces, is assigned and synced (the sync rolls the primary's spool). */
+/**
+ * How long a broker takes to rejoin beyond its lease: it announces, is assigned and synced (the sync rolls the
+ * primary's spool).
+ */
 const REJOIN_BEYOND_LEASE_MS = 1_000;
-/** What one persist round itself takes against a reachable store: its attempts (Persister: 4, 50-100 ms apart) and their calls. */
+/**
+ * What one persist round itself takes against a reachable store: its attempts (Persister: 4, 50-100 ms apart) and their
+ * calls.
+ */
 const PERSIST_ROUND_MS = 1_000;
 
 /**
@@ -87,7 +99,10 @@ const PERSIST_ROUND_MS = 1_000;
  */
 export const GAZETTE_KNOBS = {
   replication: pickKnob([2, 3], 3),
-  brokerLeaseTtlSeconds: pickKnob([GAZETTE_LEASE_TTL_SECONDS_BASE, 5, GAZETTE_LEASE_TTL_SECONDS_DEFAULT], GAZETTE_LEASE_TTL_SECONDS_DEFAULT),
+  brokerLeaseTtlSeconds: pickKnob(
+    [GAZETTE_LEASE_TTL_SECONDS_BASE, 5, GAZETTE_LEASE_TTL_SECONDS_DEFAULT],
+    GAZETTE_LEASE_TTL_SECONDS_DEFAULT,
+  ),
   ...DISK_SYNC_KNOB,
 } as const satisfies Scenario["knobs"];
 
@@ -146,7 +161,9 @@ export const GAZETTE_SCENARIO_BASE = {
   createDisks: () => createSimDisks(),
 } as const;
 
-/** What the Gazette scenarios that draw knobs take besides GAZETTE_SCENARIO_BASE: disks whose sync latency is a knob. */
+/**
+ * What the Gazette scenarios that draw knobs take besides GAZETTE_SCENARIO_BASE: disks whose sync latency is a knob.
+ */
 export const GAZETTE_KNOB_BASE = {
   createDisks: disksOfKnob,
 } as const satisfies Partial<Scenario>;
@@ -157,11 +174,22 @@ export const GAZETTE_KNOB_BASE = {
  */
 export function startGazetteCluster(context: ScenarioContext, options: GazetteClusterOptions): GazetteCluster {
   const parts = brokerPartsOf(context.variant);
-  if (parts !== undefined) options = { ...options, broker: { ...options.broker, parts: { ...options.broker?.parts, ...parts } } };
-  const etcd = startEtcdCluster(context, { servers: options.etcd, raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 }, autoCompactionRetentionRevisions: options.etcdCompactionRetentionRevisions ?? 2_000 });
-  const cluster: GazetteCluster = { etcd, brokers: new Map(), failures: {}, storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/` };
+  if (parts !== undefined)
+    options = { ...options, broker: { ...options.broker, parts: { ...options.broker?.parts, ...parts } } };
+  const etcd = startEtcdCluster(context, {
+    servers: options.etcd,
+    raft: { snapshotThresholdEntries: 256, trailingLogEntries: 64 },
+    autoCompactionRetentionRevisions: options.etcdCompactionRetentionRevisions ?? 2_000,
+  });
+  const cluster: GazetteCluster = {
+    etcd,
+    brokers: new Map(),
+    failures: {},
+    storeUrl: `sim://${options.store}:${FRAGMENT_STORE_PORT}/`,
+  };
   context.world.addHost(options.store, (env) => runStore(env, { observer: options.storeObserver })).start();
-  for (const broker of options.brokers) context.world.addHost(broker.host, (env) => superviseBroker(env, cluster, options, broker)).start();
+  for (const broker of options.brokers)
+    context.world.addHost(broker.host, (env) => superviseBroker(env, cluster, options, broker)).start();
   return cluster;
 }
 
@@ -169,8 +197,12 @@ async function runStore(env: Env, options: FragmentStoreOptions): Promise<void> 
   await runFragmentStore(env, options).closed;
 }
 
-
-async function superviseBroker(env: Env, cluster: GazetteCluster, options: GazetteClusterOptions, host: BrokerHost): Promise<void> {
+async function superviseBroker(
+  env: Env,
+  cluster: GazetteCluster,
+  options: GazetteClusterOptions,
+  host: BrokerHost,
+): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.brokers.delete(env.host));
   const membership = options.membership;
   if (membership !== undefined) while (!membership.joined(env.host)) await env.clock.sleep(JOIN_POLL_MS);
@@ -188,7 +220,11 @@ async function superviseBroker(env: Env, cluster: GazetteCluster, options: Gazet
 }
 
 /** A journal spec for the scenarios: replication, fragment length, retention and refresh on the store. */
-export function scenarioJournalSpec(name: string, storeUrl: string, overrides: Partial<JournalSpec["fragment"]> & { replication?: number; flags?: number } = {}): JournalSpec {
+export function scenarioJournalSpec(
+  name: string,
+  storeUrl: string,
+  overrides: Partial<JournalSpec["fragment"]> & { replication?: number; flags?: number } = {},
+): JournalSpec {
   const { replication, flags, ...fragment } = overrides;
   return {
     name,
@@ -212,9 +248,22 @@ export function scenarioJournalSpec(name: string, storeUrl: string, overrides: P
  * a RouteCache. `brokers` may be a function, asked at each dial: the brokers a
  * service address resolves to at that moment (a cluster whose members change).
  */
-export function brokersClient(env: Env, brokers: readonly BrokerHost[] | (() => readonly BrokerHost[]), deadlines: { callDeadlineMs: number; readDeadlineMs: number }): RoutedJournalClient {
+export function brokersClient(
+  env: Env,
+  brokers: readonly BrokerHost[] | (() => readonly BrokerHost[]),
+  deadlines: { callDeadlineMs: number; readDeadlineMs: number },
+): RoutedJournalClient {
   const random = env.random.fork("dial");
   const fallback = () => random.pick(typeof brokers === "function" ? brokers() : brokers).host;
-  const dial = journalClientOverRpc(env, (dispatch) => routeDialer({ fallback: { address: fallback(), port: BROKER_PORT }, random, buggify: (point) => env.buggify(point) })(dispatch), deadlines);
+  const dial = journalClientOverRpc(
+    env,
+    (dispatch) =>
+      routeDialer({
+        fallback: { address: fallback(), port: BROKER_PORT },
+        random,
+        buggify: (point) => env.buggify(point),
+      })(dispatch),
+    deadlines,
+  );
   return routedJournalClient(dial, new RouteCache(ROUTE_CACHE_SIZE, ROUTE_CACHE_TTL_MS, env.clock));
 }

@@ -92,10 +92,20 @@ export class DependencyLedger {
   /** writer → journal → when last acknowledged. */
   readonly acknowledgedAt = new Map<string, AckTimes>();
   /** writer → the latest failure the workload did not ask for. */
-  readonly unexpectedFailure = new Map<string, { readonly service: number; readonly journal: string; readonly error: unknown }>();
+  readonly unexpectedFailure = new Map<
+    string,
+    { readonly service: number; readonly journal: string; readonly error: unknown }
+  >();
   /** Unexpected failures by status or error name (for the summary). */
   readonly unexpectedByName: Record<string, number> = {};
-  readonly counts = { records: 0, batches: 0, dependencyFailures: 0, certainFailures: 0, unexpectedFailures: 0, services: 0 };
+  readonly counts = {
+    records: 0,
+    batches: 0,
+    dependencyFailures: 0,
+    certainFailures: 0,
+    unexpectedFailures: 0,
+    services: 0,
+  };
 
   constructor(
     private readonly context: ScenarioContext,
@@ -134,14 +144,23 @@ export class DependencyLedger {
     const first = records[0] as RecordEntry;
     if (commit === undefined || commit.end - commit.begin !== total) {
       for (const record of records) record.traced.ok({ begin: commit?.begin, end: commit?.end });
-      this.problem("gazette.whole-records", `${records.map((record) => record.name).join(",")} acknowledged as ${JSON.stringify(commit)} for ${total} bytes`);
+      this.problem(
+        "gazette.whole-records",
+        `${records.map((record) => record.name).join(",")} acknowledged as ${JSON.stringify(commit)} for ${total} bytes`,
+      );
       return;
     }
     let offset = commit.begin;
     for (const record of records) {
       record.traced.ok({ begin: offset, end: offset + record.bytes });
       this.checkAcknowledged(record);
-      this.workload.ledger.acknowledge({ journal: record.journal, offset, end: offset + record.bytes, record: record.name, by: `${record.writer} (acknowledged)` });
+      this.workload.ledger.acknowledge({
+        journal: record.journal,
+        offset,
+        end: offset + record.bytes,
+        record: record.name,
+        by: `${record.writer} (acknowledged)`,
+      });
       offset += record.bytes;
     }
     const now = this.context.world.now;
@@ -156,15 +175,27 @@ export class DependencyLedger {
     for (const dependency of record.dependencies) {
       const name = this.batches.get(dependency)?.[0]?.name ?? "?";
       if (!this.resolved.has(dependency)) {
-        this.problem("gazette.append-dependencies", `${record.name} on ${record.journal} acknowledged before its dependency (the AsyncAppend of ${name}) resolved`);
+        this.problem(
+          "gazette.append-dependencies",
+          `${record.name} on ${record.journal} acknowledged before its dependency (the AsyncAppend of ${name}) resolved`,
+        );
       } else {
         const failure: unknown = dependency.op.errNow();
-        if (failure !== undefined && failure !== null) this.problem("gazette.append-dependencies", `${record.name} on ${record.journal} acknowledged though its dependency (the AsyncAppend of ${name}) failed: ${String(failure)}`);
+        if (failure !== undefined && failure !== null)
+          this.problem(
+            "gazette.append-dependencies",
+            `${record.name} on ${record.journal} acknowledged though its dependency (the AsyncAppend of ${name}) failed: ${String(failure)}`,
+          );
       }
     }
     const failedBefore = this.firstFailure.get(keyOf(record));
-    if (failedBefore !== undefined) this.problem("gazette.append-dependencies", `${record.name} on ${record.journal} acknowledged after ${failedBefore} failed earlier in the same AppendService (a failure is terminal for its journal)`);
-    if (this.readOnly.has(record.journal)) this.problem("gazette.read-only", `${record.name} acknowledged by the read-only journal ${record.journal}`);
+    if (failedBefore !== undefined)
+      this.problem(
+        "gazette.append-dependencies",
+        `${record.name} on ${record.journal} acknowledged after ${failedBefore} failed earlier in the same AppendService (a failure is terminal for its journal)`,
+      );
+    if (this.readOnly.has(record.journal))
+      this.problem("gazette.read-only", `${record.name} acknowledged by the read-only journal ${record.journal}`);
   }
 
   private failedBatch(records: readonly RecordEntry[], error: unknown): void {
@@ -198,11 +229,21 @@ export class DependencyLedger {
       for (const observation of parser.records) {
         const why = this.failed.get(observation.record);
         if (why === undefined) continue;
-        this.context.world.violate({ invariant: "gazette.append-dependencies", kind: "safety", host: parser.reader, details: `${parser.reader} read ${observation.record} at ${observation.offset} of ${parser.journal}, whose append failed (${why})` });
+        this.context.world.violate({
+          invariant: "gazette.append-dependencies",
+          kind: "safety",
+          host: parser.reader,
+          details: `${parser.reader} read ${observation.record} at ${observation.offset} of ${parser.journal}, whose append failed (${why})`,
+        });
         return;
       }
       if (this.readOnly.has(parser.journal) && parser.records.length > 0) {
-        this.context.world.violate({ invariant: "gazette.read-only", kind: "safety", host: parser.reader, details: `${parser.reader} read ${parser.records.length} records of the read-only ${parser.journal}` });
+        this.context.world.violate({
+          invariant: "gazette.read-only",
+          kind: "safety",
+          host: parser.reader,
+          details: `${parser.reader} read ${parser.records.length} records of the read-only ${parser.journal}`,
+        });
       }
     }
   }
@@ -220,7 +261,14 @@ interface WriterState {
 }
 
 /** A dependent writer (see the file comment) until the run ends. */
-export async function dependentWriteLoop(env: Env, workload: JournalWorkload, ledger: DependencyLedger, role: WriterRole, client: () => RoutedJournalClient, appendService: AppendServiceFactory = appendServiceOf(undefined)): Promise<void> {
+export async function dependentWriteLoop(
+  env: Env,
+  workload: JournalWorkload,
+  ledger: DependencyLedger,
+  role: WriterRole,
+  client: () => RoutedJournalClient,
+  appendService: AppendServiceFactory = appendServiceOf(undefined),
+): Promise<void> {
   while (!workload.applied) await env.clock.sleep(50);
   const newService = () => appendService(env, client(), { attemptsMax: ATTEMPTS_MAX });
   const writer: WriterState = { service: newService(), serviceNumber: 0, seq: 0, inflight: [] };
@@ -253,15 +301,34 @@ export async function dependentWriteLoop(env: Env, workload: JournalWorkload, le
   }
 }
 
-async function appendRecord(env: Env, writer: WriterState, ledger: DependencyLedger, journal: string, dependencies: readonly AsyncAppend[]): Promise<AsyncAppend> {
+async function appendRecord(
+  env: Env,
+  writer: WriterState,
+  ledger: DependencyLedger,
+  journal: string,
+  dependencies: readonly AsyncAppend[],
+): Promise<AsyncAppend> {
   const id = { writer: env.host, seq: writer.seq++ };
   const record = encodeRecord(id, env.random.int(0, RECORD_BYTES_MAX));
   const name = recordName(id);
-  const traced = invokeOperation(env, "append", { journal, record: name, bytes: record.length, dependencies: dependencies.length });
+  const traced = invokeOperation(env, "append", {
+    journal,
+    record: name,
+    bytes: record.length,
+    dependencies: dependencies.length,
+  });
   const append = await writer.service.startAppend(appendRequest({ journal }), new OpFutures(dependencies));
   await append.writer().write(record);
   await append.release();
-  ledger.track(append, { name, writer: env.host, journal, bytes: record.length, dependencies, service: writer.serviceNumber, traced });
+  ledger.track(append, {
+    name,
+    writer: env.host,
+    journal,
+    bytes: record.length,
+    dependencies,
+    service: writer.serviceNumber,
+    traced,
+  });
   writer.inflight.push(append.done());
   return append;
 }

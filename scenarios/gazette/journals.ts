@@ -60,7 +60,15 @@ import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger } from "./records.ts";
 import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf } from "./variants/client.ts";
-import { acknowledgedEnd, applySpecs, checkNoJumps, everyJournalAcknowledged, newJournalWorkload, startReaders, writeLoop } from "./workload.ts";
+import {
+  acknowledgedEnd,
+  applySpecs,
+  checkNoJumps,
+  everyJournalAcknowledged,
+  newJournalWorkload,
+  startReaders,
+  writeLoop,
+} from "./workload.ts";
 
 export const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
 /** Every broker host a run may have; a run has the first `brokers` (a knob) of them. */
@@ -106,13 +114,16 @@ export function brokersOf(knob: KnobReader): readonly BrokerHost[] {
 
 /** Broken variants of the client package (fixtures), by name. */
 const CLIENT_VARIANTS = {
-  "restart-at-original-offset": "a RetryReader restarts a failed read at the offset it was created with, not where it got to (bytes are returned again)",
-  "no-rollback": "an AsyncAppend whose application required an error is not rolled back at Release: the part written is appended",
+  "restart-at-original-offset":
+    "a RetryReader restarts a failed read at the offset it was created with, not where it got to (bytes are returned again)",
+  "no-rollback":
+    "an AsyncAppend whose application required an error is not rolled back at Release: the part written is appended",
 } as const;
 
 export const gazetteJournals: Scenario = {
   name: "gazette-journals",
-  description: "Gazette brokers (3-5, replication 2 or 3, tuned per seed) with appenders and retrying readers under broker faults; appends atomic, offsets agree, acknowledged appends readable, writer order kept",
+  description:
+    "Gazette brokers (3-5, replication 2 or 3, tuned per seed) with appenders and retrying readers under broker faults; appends atomic, offsets agree, acknowledged appends readable, writer order kept",
   safetyMs: 8_000,
   livenessMs: 12_000,
   livenessMsOf: gazetteLivenessMsOf(12_000),
@@ -142,18 +153,36 @@ function setup(context: ScenarioContext): ScenarioHooks {
 }
 
 /** The journals workload on this cluster; gazette-outages runs it with other faults and options. */
-export function setupJournals(context: ScenarioContext, options: Pick<GazetteClusterOptions, "etcdCompactionRetentionRevisions">): ScenarioHooks {
+export function setupJournals(
+  context: ScenarioContext,
+  options: Pick<GazetteClusterOptions, "etcdCompactionRetentionRevisions">,
+): ScenarioHooks {
   const { knob } = context;
   const brokers = brokersOf(knob);
   const client = (env: Env) => gazetteClient(env, brokers);
-  const broker = { leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"), persistIntervalMs: knob<number>("persistIntervalMs") };
+  const broker = {
+    leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"),
+    persistIntervalMs: knob<number>("persistIntervalMs"),
+  };
   const cluster = startGazetteCluster(context, { ...options, etcd: ETCD, brokers, store: STORE, broker });
   const workload = newJournalWorkload();
-  const fragment = { replication: knob<number>("replication"), length: knob<number>("fragmentLengthBytes"), refreshIntervalMs: knob<number>("refreshIntervalMs") };
+  const fragment = {
+    replication: knob<number>("replication"),
+    length: knob<number>("fragmentLengthBytes"),
+    refreshIntervalMs: knob<number>("refreshIntervalMs"),
+  };
   const specs = JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl, fragment));
   context.world.addHost("admin", (env) => applySpecs(env, client(env), specs, workload)).start();
   const parts = clientPartsOf(context.variant);
-  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, JOURNALS, () => client(env), { abortedShare: ABORTED_SHARE, appendService: parts.appendService })).start();
+  for (const writer of WRITERS)
+    context.world
+      .addHost(writer, (env) =>
+        writeLoop(env, context, workload, JOURNALS, () => client(env), {
+          abortedShare: ABORTED_SHARE,
+          appendService: parts.appendService,
+        }),
+      )
+      .start();
   startReaders(context, workload, READERS, client, parts.retryReader);
   let reported = 0;
   let etcdReported = 0;
@@ -171,11 +200,20 @@ export function setupJournals(context: ScenarioContext, options: Pick<GazetteClu
       return workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal));
     },
     finish: async () => {
-      audit = await auditJournals(context, workload.ledger, { journals: JOURNALS, brokers: brokers.map((host) => host.host), storeUrl: cluster.storeUrl });
+      audit = await auditJournals(context, workload.ledger, {
+        journals: JOURNALS,
+        brokers: brokers.map((host) => host.host),
+        storeUrl: cluster.storeUrl,
+      });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       checkNoJumps(context, workload);
     },
-    summary: () => ({ ...workload.counts, ...cluster.failures, readTo: workload.parsers.map((parser) => parser.next).join("/"), ...auditFigures(audit) }),
+    summary: () => ({
+      ...workload.counts,
+      ...cluster.failures,
+      readTo: workload.parsers.map((parser) => parser.next).join("/"),
+      ...auditFigures(audit),
+    }),
   };
 }

@@ -107,8 +107,19 @@ export function agreedRoute(cluster: GazetteCluster, journal: string): Route | u
 }
 
 /** The controller (see the file comment), for the safety phase. */
-export async function controlMembership(env: Env, context: ScenarioContext, cluster: GazetteCluster, membership: Membership, options: ChurnOptions, counts: ChurnCounts): Promise<void> {
-  const windows = downWindows(context.faultPlan ?? { version: 1, faults: [] }, { kinds: options.downKinds, recoveryMs: options.recoveryMs, untilMs: options.safetyMs });
+export async function controlMembership(
+  env: Env,
+  context: ScenarioContext,
+  cluster: GazetteCluster,
+  membership: Membership,
+  options: ChurnOptions,
+  counts: ChurnCounts,
+): Promise<void> {
+  const windows = downWindows(context.faultPlan ?? { version: 1, faults: [] }, {
+    kinds: options.downKinds,
+    recoveryMs: options.recoveryMs,
+    untilMs: options.safetyMs,
+  });
   const live = new LiveBrokers();
   let nextJoinAt = context.world.now + env.random.int(...options.joinDelayMs);
   let lastLeaveAt = Number.NEGATIVE_INFINITY;
@@ -121,7 +132,11 @@ export async function controlMembership(env: Env, context: ScenarioContext, clus
       counts.joins++;
       env.trace("gazette.scenario.broker-joins", { host: joiner });
       nextJoinAt = now + env.random.int(...options.joinDelayMs);
-    } else if (counts.leaves < options.leavesMax && now >= lastLeaveAt + options.leaveRecoveryMs && mayLeave(cluster, membership, options, windows, live, now)) {
+    } else if (
+      counts.leaves < options.leavesMax &&
+      now >= lastLeaveAt + options.leaveRecoveryMs &&
+      mayLeave(cluster, membership, options, windows, live, now)
+    ) {
       lastLeaveAt = now;
       await leave(env, cluster, membership, options, counts);
     }
@@ -151,7 +166,14 @@ class LiveBrokers {
   }
 }
 
-function mayLeave(cluster: GazetteCluster, membership: Membership, options: ChurnOptions, windows: readonly DownWindow[], live: LiveBrokers, now: number): boolean {
+function mayLeave(
+  cluster: GazetteCluster,
+  membership: Membership,
+  options: ChurnOptions,
+  windows: readonly DownWindow[],
+  live: LiveBrokers,
+  now: number,
+): boolean {
   if (!clearOfWindows(windows, now, now + options.leaveRecoveryMs)) return false;
   const members = membership.current();
   if (members.length <= options.membersMin) return false;
@@ -163,7 +185,13 @@ function mayLeave(cluster: GazetteCluster, membership: Membership, options: Chur
 }
 
 /** A member leaves for good: preferably the primary of some journal, so that its route's primary moves. */
-async function leave(env: Env, cluster: GazetteCluster, membership: Membership, options: ChurnOptions, counts: ChurnCounts): Promise<void> {
+async function leave(
+  env: Env,
+  cluster: GazetteCluster,
+  membership: Membership,
+  options: ChurnOptions,
+  counts: ChurnCounts,
+): Promise<void> {
   const members = membership.current();
   const primaries = members.filter((host) =>
     options.journals.some((journal) => {

@@ -52,13 +52,15 @@ const COMPACTION_RETENTION_REVISIONS = 5;
 
 export const gazetteOutages: Scenario = {
   name: "gazette-outages",
-  description: "the gazette-journals workload while the fragment store, the etcd members and the brokers crash, pause or are cut off (one at a time) and the store's disk fails, with etcd compacting to 5 revisions; same guarantees",
+  description:
+    "the gazette-journals workload while the fragment store, the etcd members and the brokers crash, pause or are cut off (one at a time) and the store's disk fails, with etcd compacting to 5 revisions; same guarantees",
   safetyMs: 8_000,
   livenessMs: 12_000,
   livenessMsOf: gazetteLivenessMsOf(12_000),
   faultHosts: (knob) => [STORE, ...ETCD, ...brokersOf(knob).map((broker) => broker.host)],
   ...GAZETTE_BROKER_FAULTS,
-  // No partitions: one that cuts the brokers off from every etcd member takes all their leases, so all of them down at once.
+  // No partitions: one that cuts the brokers off from every etcd member takes all their leases, so all of them down at
+  // once.
   faultKinds: ["crash", "pause", "isolate", "clog", "link-quality", "disk-faults"],
   diskFaultHosts: [STORE],
   variants: { ...gazetteJournals.variants, ...pickVariants(["jump-into-gap-at-once"]) },

@@ -44,7 +44,8 @@ export function recordName(id: RecordId): string {
 function payloadOf(id: RecordId, length: number): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz";
   let out = "";
-  for (let index = 0; index < length; index++) out += alphabet[(id.seq * 7 + index + id.writer.length) % alphabet.length];
+  for (let index = 0; index < length; index++)
+    out += alphabet[(id.seq * 7 + index + id.writer.length) % alphabet.length];
   return out;
 }
 
@@ -76,7 +77,10 @@ export class Ledger {
     const seen = offsets.get(observation.offset);
     if (seen === undefined) offsets.set(observation.offset, observation);
     else if (seen.record !== observation.record || seen.end !== observation.end) {
-      this.problems.push({ invariant: "gazette.offsets-agree", details: `${observation.journal}@${observation.offset}: ${observation.by} saw ${observation.record} (to ${observation.end}), ${seen.by} saw ${seen.record} (to ${seen.end})` });
+      this.problems.push({
+        invariant: "gazette.offsets-agree",
+        details: `${observation.journal}@${observation.offset}: ${observation.by} saw ${observation.record} (to ${observation.end}), ${seen.by} saw ${seen.record} (to ${seen.end})`,
+      });
     }
   }
 
@@ -87,7 +91,8 @@ export class Ledger {
       this.#firstSeen.set(observation.record, observation);
       return;
     }
-    if (first.journal === observation.journal && first.end - first.offset === observation.end - observation.offset) return;
+    if (first.journal === observation.journal && first.end - first.offset === observation.end - observation.offset)
+      return;
     this.problems.push({
       invariant: "gazette.no-foreign-records",
       details:
@@ -145,15 +150,25 @@ export class RecordParser {
   jump(to: number, atMs?: number, from?: number): void {
     if (to < this.next || (from !== undefined && from !== this.next)) {
       const reported = from === undefined ? "" : ` reported from ${from}`;
-      this.ledger.problems.push({ invariant: "gazette.reader-offsets", details: `${this.reader} on ${this.journal}: an offset jump to ${to}${reported}, but what it returned ends at ${this.next}` });
+      this.ledger.problems.push({
+        invariant: "gazette.reader-offsets",
+        details: `${this.reader} on ${this.journal}: an offset jump to ${to}${reported}, but what it returned ends at ${this.next}`,
+      });
     }
-    if (this.buffer.length !== 0) this.ledger.problems.push({ invariant: "gazette.whole-records", details: `${this.reader} on ${this.journal}: jump to ${to} with ${this.buffer.length} bytes of a record at ${this.offset} unfinished` });
+    if (this.buffer.length !== 0)
+      this.ledger.problems.push({
+        invariant: "gazette.whole-records",
+        details: `${this.reader} on ${this.journal}: jump to ${to} with ${this.buffer.length} bytes of a record at ${this.offset} unfinished`,
+      });
     this.jumps.push(atMs === undefined ? { from: this.next, to } : { from: this.next, to, atMs });
     this.buffer = new Uint8Array(0);
     this.offset = to;
   }
 
-  /** The reader says its next byte is at `offset`: gazette.reader-offsets unless the bytes it returned and the jumps it reported put it there. */
+  /**
+   * The reader says its next byte is at `offset`: gazette.reader-offsets unless the bytes it returned and the jumps it
+   * reported put it there.
+   */
   readerAt(offset: number): void {
     if (offset === this.next) return;
     this.ledger.problems.push({
@@ -171,7 +186,8 @@ export class RecordParser {
       const head = decoder.decode(this.buffer.subarray(0, Math.min(this.buffer.length, HEADER_BYTES_MAX)));
       const match = HEADER.exec(head);
       if (match === null) {
-        if (this.buffer.length >= HEADER_BYTES_MAX || (this.buffer.length > 0 && this.buffer[0] !== 0x3c)) this.torn(`no record header at ${this.offset}: ${JSON.stringify(head.slice(0, 24))}`);
+        if (this.buffer.length >= HEADER_BYTES_MAX || (this.buffer.length > 0 && this.buffer[0] !== 0x3c))
+          this.torn(`no record header at ${this.offset}: ${JSON.stringify(head.slice(0, 24))}`);
         return;
       }
       const id: RecordId = { writer: match[1] as string, seq: Number(match[2]) };
@@ -183,7 +199,13 @@ export class RecordParser {
         this.torn(`record ${recordName(id)} at ${this.offset} does not hold what its writer appended`);
         return;
       }
-      const observation: Observation = { journal: this.journal, offset: this.offset, end: this.offset + expected.length, record: recordName(id), by: this.reader };
+      const observation: Observation = {
+        journal: this.journal,
+        offset: this.offset,
+        end: this.offset + expected.length,
+        record: recordName(id),
+        by: this.reader,
+      };
       this.records.push(observation);
       this.ledger.observe(observation);
       this.offset += expected.length;
@@ -192,7 +214,10 @@ export class RecordParser {
   }
 
   private torn(details: string): void {
-    this.ledger.problems.push({ invariant: "gazette.whole-records", details: `${this.reader} on ${this.journal}: ${details}` });
+    this.ledger.problems.push({
+      invariant: "gazette.whole-records",
+      details: `${this.reader} on ${this.journal}: ${details}`,
+    });
     // Resynchronize past the problem so that one torn record is reported once.
     this.offset += this.buffer.length;
     this.buffer = new Uint8Array(0);
@@ -213,7 +238,12 @@ export function checkLedger(context: ScenarioContext, ledger: Ledger, parsers: r
       for (let index = 1; index < list.length; index++) {
         const previous = list[index - 1] as Observation;
         const current = list[index] as Observation;
-        if (current.offset < previous.end) context.world.violate({ invariant: "gazette.append-order", kind: "safety", details: `${journal}: ${writer}'s ${current.record} at ${current.offset}, before its earlier ${previous.record} at ${previous.offset}` });
+        if (current.offset < previous.end)
+          context.world.violate({
+            invariant: "gazette.append-order",
+            kind: "safety",
+            details: `${journal}: ${writer}'s ${current.record} at ${current.offset}, before its earlier ${previous.record} at ${previous.offset}`,
+          });
       }
     }
     for (const parser of parsers.filter((candidate) => candidate.journal === journal)) {
@@ -222,7 +252,12 @@ export function checkLedger(context: ScenarioContext, ledger: Ledger, parsers: r
         if (ack.end > parser.next || ack.offset < parser.start) continue; // Not in what this reader read.
         if (read.has(`${ack.offset}/${ack.record}`)) continue;
         if (parser.jumps.some((jump) => jump.from <= ack.offset && ack.offset < jump.to)) continue;
-        context.world.violate({ invariant: "gazette.acknowledged-readable", kind: "safety", host: parser.reader, details: `${journal}: acknowledged ${ack.record} at [${ack.offset}, ${ack.end}) was not read by ${parser.reader}, which read to ${parser.next}` });
+        context.world.violate({
+          invariant: "gazette.acknowledged-readable",
+          kind: "safety",
+          host: parser.reader,
+          details: `${journal}: acknowledged ${ack.record} at [${ack.offset}, ${ack.end}) was not read by ${parser.reader}, which read to ${parser.next}`,
+        });
         break;
       }
     }

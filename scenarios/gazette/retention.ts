@@ -9,7 +9,8 @@
  * retention.
  * Method: 3 etcd members (not faulted), a fragment store host, 3 or 4 brokers in two
  * zones; one journal with replication 3, 1 KiB fragments, a 1 s refresh
- * interval (the figures are the defaults of the seed's knobs, GAZETTE_RETENTION_KNOBS) and 6 s retention (the primary's refresh daemon removes persisted
+ * interval (the figures are the defaults of the seed's knobs, GAZETTE_RETENTION_KNOBS) and 6 s retention (the primary's
+ * refresh daemon removes persisted
  * fragments older than that; brokers persist rounds every 1 s, so readers
  * below the first fragment may skip to it once it is 3 s old: one persist
  * round and two refresh intervals, see broker.ts firstFragmentAgeMs). Writers w1,
@@ -37,13 +38,31 @@ import type { RoutedJournalClient } from "../../src/impl/gazette/protocol/journa
 import type { Env } from "../../src/sim/env.ts";
 import { pickKnob } from "../../src/sim/knobs.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
-import { brokersClient, gazetteBrokerFaults, GAZETTE_KNOB_BASE, GAZETTE_KNOBS, GAZETTE_SCENARIO_BASE, gazetteLivenessMsOf, scenarioJournalSpec, startGazetteCluster, type BrokerHost } from "./cluster.ts";
+import {
+  brokersClient,
+  gazetteBrokerFaults,
+  GAZETTE_KNOB_BASE,
+  GAZETTE_KNOBS,
+  GAZETTE_SCENARIO_BASE,
+  gazetteLivenessMsOf,
+  scenarioJournalSpec,
+  startGazetteCluster,
+  type BrokerHost,
+} from "./cluster.ts";
 import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
 import { auditFigures, auditJournals, type Audit } from "./audit.ts";
 import { checkLedger, RecordParser, type Ledger } from "./records.ts";
 import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf } from "./variants/client.ts";
-import { acknowledgedEnd, applySpecs, newJournalWorkload, readJournal, writeLoop, type JournalWorkload, type ReadJournalOptions } from "./workload.ts";
+import {
+  acknowledgedEnd,
+  applySpecs,
+  newJournalWorkload,
+  readJournal,
+  writeLoop,
+  type JournalWorkload,
+  type ReadJournalOptions,
+} from "./workload.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
 /** Every broker host a run may have; a run has the first `brokers` (a knob) of them. */
@@ -65,9 +84,15 @@ export const RETENTION_MS = 6_000;
 const PERSIST_INTERVAL_MS = 1_000;
 /** The store's ModTime has whole seconds: a fragment may look up to this much older than it is. */
 const MOD_TIME_GRANULARITY_MS = 1_000;
-/** The final audit reads each replica's last 32 KiB (2 s of appends or so, well within retention): older content is in the store, which it reads too. */
+/**
+ * The final audit reads each replica's last 32 KiB (2 s of appends or so, well within retention): older content is in
+ * the store, which it reads too.
+ */
 const AUDIT_WINDOW_BYTES = 32 * 1024;
-/** A fragment the store held this many refresh intervals is in every serving broker's index (listed each interval, with room for a slow listing). */
+/**
+ * A fragment the store held this many refresh intervals is in every serving broker's index (listed each interval, with
+ * room for a slow listing).
+ */
 const STALE_LISTING_REFRESHES = 3;
 const LAGGARD_PAUSE_MS_MAX = 10_000;
 const SESSION_RECORDS_MAX = 30;
@@ -98,7 +123,8 @@ const CLIENT_BROKEN_VARIANTS = {
 
 export const gazetteRetention: Scenario = {
   name: "gazette-retention",
-  description: "Gazette readers falling behind a journal whose fragments retention deletes, under broker faults; offset jumps go exactly to the next available offset, never over content still held",
+  description:
+    "Gazette readers falling behind a journal whose fragments retention deletes, under broker faults; offset jumps go exactly to the next available offset, never over content still held",
   safetyMs: 12_000,
   livenessMs: 15_000,
   livenessMsOf: gazetteLivenessMsOf(15_000),
@@ -155,7 +181,10 @@ class StoreHistory {
     stored.removedAtMs = now;
     this.removals++;
     if (now - stored.putAtMs <= RETENTION_MS - MOD_TIME_GRANULARITY_MS) {
-      this.ledger.problems.push({ invariant: "gazette.retention-age", details: `${path} was deleted ${now - stored.putAtMs} ms after it was stored (retention ${RETENTION_MS} ms)` });
+      this.ledger.problems.push({
+        invariant: "gazette.retention-age",
+        details: `${path} was deleted ${now - stored.putAtMs} ms after it was stored (retention ${RETENTION_MS} ms)`,
+      });
     }
   }
 
@@ -178,7 +207,12 @@ function setup(context: ScenarioContext): ScenarioHooks {
     storeObserver: history.observer(),
     broker: { leaseTtlSeconds: knob<number>("brokerLeaseTtlSeconds"), persistIntervalMs: PERSIST_INTERVAL_MS },
   });
-  const spec = scenarioJournalSpec(JOURNAL, cluster.storeUrl, { replication: knob<number>("replication"), length: knob<number>("fragmentLengthBytes"), refreshIntervalMs, retentionMs: RETENTION_MS });
+  const spec = scenarioJournalSpec(JOURNAL, cluster.storeUrl, {
+    replication: knob<number>("replication"),
+    length: knob<number>("fragmentLengthBytes"),
+    refreshIntervalMs,
+    retentionMs: RETENTION_MS,
+  });
   const readOptions = (doNotProxy: boolean): ReadJournalOptions => ({
     doNotProxy,
     nowMs: () => context.world.now,
@@ -186,7 +220,12 @@ function setup(context: ScenarioContext): ScenarioHooks {
   });
   const sessionsDoneAt = new Map<string, number>();
   context.world.addHost("admin", (env) => applySpecs(env, client(env), [spec], workload)).start();
-  for (const writer of WRITERS) context.world.addHost(writer, (env) => writeLoop(env, context, workload, [JOURNAL], () => client(env), { recordBytesMax: 300 })).start();
+  for (const writer of WRITERS)
+    context.world
+      .addHost(writer, (env) =>
+        writeLoop(env, context, workload, [JOURNAL], () => client(env), { recordBytesMax: 300 }),
+      )
+      .start();
   const tail = new RecordParser(JOURNAL, "tail", 0, workload.ledger);
   workload.parsers.push(tail);
   context.world
@@ -196,7 +235,13 @@ function setup(context: ScenarioContext): ScenarioHooks {
     })
     .start();
   for (const laggard of LAGGARDS) {
-    context.world.addHost(laggard.host, (env) => laggardLoop(env, client, workload, readOptions(laggard.doNotProxy), () => sessionsDoneAt.set(env.host, context.world.now))).start();
+    context.world
+      .addHost(laggard.host, (env) =>
+        laggardLoop(env, client, workload, readOptions(laggard.doNotProxy), () =>
+          sessionsDoneAt.set(env.host, context.world.now),
+        ),
+      )
+      .start();
   }
   let reported = 0;
   let etcdReported = 0;
@@ -214,7 +259,12 @@ function setup(context: ScenarioContext): ScenarioHooks {
       return tail.next >= acknowledgedEnd(workload.ledger, JOURNAL);
     },
     finish: async () => {
-      audit = await auditJournals(context, workload.ledger, { journals: [JOURNAL], brokers: brokers.map((broker) => broker.host), storeUrl: cluster.storeUrl, replicaWindowBytes: AUDIT_WINDOW_BYTES });
+      audit = await auditJournals(context, workload.ledger, {
+        journals: [JOURNAL],
+        brokers: brokers.map((broker) => broker.host),
+        storeUrl: cluster.storeUrl,
+        replicaWindowBytes: AUDIT_WINDOW_BYTES,
+      });
       workload.ledger.report(context, reported);
       checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
       checkJumps(context, history, workload, STALE_LISTING_REFRESHES * refreshIntervalMs);
@@ -236,13 +286,24 @@ function setup(context: ScenarioContext): ScenarioHooks {
 }
 
 /** A laggard: sessions of a few records from 0, a random acknowledged record, or where it stopped; pauses between. */
-async function laggardLoop(env: Env, client: (env: Env) => RoutedJournalClient, workload: JournalWorkload, options: ReadJournalOptions, sessionDone: () => void): Promise<void> {
+async function laggardLoop(
+  env: Env,
+  client: (env: Env) => RoutedJournalClient,
+  workload: JournalWorkload,
+  options: ReadJournalOptions,
+  sessionDone: () => void,
+): Promise<void> {
   while (!workload.applied) await env.clock.sleep(50);
   let previous: RecordParser | undefined;
   for (let session = 0; session < 10_000; session++) {
     const acknowledged = workload.ledger.acknowledged.get(JOURNAL) ?? [];
     const roll = env.random.int(0, 9);
-    const start = roll < 3 || acknowledged.length === 0 ? 0 : roll < 7 || previous === undefined ? env.random.pick(acknowledged).offset : previous.recordEnd;
+    const start =
+      roll < 3 || acknowledged.length === 0
+        ? 0
+        : roll < 7 || previous === undefined
+          ? env.random.pick(acknowledged).offset
+          : previous.recordEnd;
     const parser = new RecordParser(JOURNAL, env.host, start, workload.ledger);
     workload.parsers.push(parser);
     const want = env.random.int(1, SESSION_RECORDS_MAX);
@@ -254,19 +315,34 @@ async function laggardLoop(env: Env, client: (env: Env) => RoutedJournalClient, 
 }
 
 /** gazette.offset-jump-exact (see the file comment), one violation per jump at most. */
-function checkJumps(context: ScenarioContext, history: StoreHistory, workload: JournalWorkload, staleListingMs: number): void {
+function checkJumps(
+  context: ScenarioContext,
+  history: StoreHistory,
+  workload: JournalWorkload,
+  staleListingMs: number,
+): void {
   const acknowledged = workload.ledger.acknowledged.get(JOURNAL) ?? [];
   for (const parser of workload.parsers) {
     for (const jump of parser.jumps) {
       const at = jump.atMs ?? context.world.now;
       const where = `${parser.reader} jumped from ${jump.from} to ${jump.to} at ${at} ms`;
-      const violate = (details: string) => context.world.violate({ invariant: "gazette.offset-jump-exact", kind: "safety", host: parser.reader, details: `${where}: ${details}` });
+      const violate = (details: string) =>
+        context.world.violate({
+          invariant: "gazette.offset-jump-exact",
+          kind: "safety",
+          host: parser.reader,
+          details: `${where}: ${details}`,
+        });
       if (jump.to <= jump.from) {
         violate("not forward");
         continue;
       }
       const held = history.lifetimes.find(
-        (stored) => stored.fragment.begin < jump.to && stored.fragment.end > jump.from && stored.putAtMs <= at - staleListingMs && (stored.removedAtMs === undefined || stored.removedAtMs > at),
+        (stored) =>
+          stored.fragment.begin < jump.to &&
+          stored.fragment.end > jump.from &&
+          stored.putAtMs <= at - staleListingMs &&
+          (stored.removedAtMs === undefined || stored.removedAtMs > at),
       );
       if (held !== undefined) {
         violate(`the store held fragment [${held.fragment.begin}, ${held.fragment.end}) since ${held.putAtMs} ms`);
@@ -276,9 +352,18 @@ function checkJumps(context: ScenarioContext, history: StoreHistory, workload: J
         (ack) =>
           ack.offset >= jump.from &&
           ack.offset < jump.to &&
-          !history.lifetimes.some((stored) => stored.fragment.begin <= ack.offset && ack.end <= stored.fragment.end && stored.removedAtMs !== undefined && stored.removedAtMs <= at),
+          !history.lifetimes.some(
+            (stored) =>
+              stored.fragment.begin <= ack.offset &&
+              ack.end <= stored.fragment.end &&
+              stored.removedAtMs !== undefined &&
+              stored.removedAtMs <= at,
+          ),
       );
-      if (skipped !== undefined) violate(`acknowledged ${skipped.record} at [${skipped.offset}, ${skipped.end}) was in no fragment deleted by then`);
+      if (skipped !== undefined)
+        violate(
+          `acknowledged ${skipped.record} at [${skipped.offset}, ${skipped.end}) was in no fragment deleted by then`,
+        );
     }
   }
 }

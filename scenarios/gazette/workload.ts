@@ -19,7 +19,12 @@ import type { ScenarioContext } from "../../src/sim/runner.ts";
 import { invokeOperation, type TracedOperation } from "../harness/client-operations.ts";
 import { isIndexHasGreaterOffset, resetJournalHead } from "./operator.ts";
 import { encodeRecord, Ledger, RecordParser } from "./records.ts";
-import { appendServiceOf, retryReaderOf, type AppendServiceFactory, type RetryReaderFactory } from "./variants/client.ts";
+import {
+  appendServiceOf,
+  retryReaderOf,
+  type AppendServiceFactory,
+  type RetryReaderFactory,
+} from "./variants/client.ts";
 
 export interface JournalWorkload {
   readonly ledger: Ledger;
@@ -27,18 +32,37 @@ export interface JournalWorkload {
   readonly lastAckAt: Map<string, number>;
   /** When each journal last had an append acknowledged (virtual time). */
   readonly journalAckAt: Map<string, number>;
-  readonly counts: { acknowledged: number; failed: number; aborted: number; jumps: number; readerRestarts: number; resetHeads: number };
+  readonly counts: {
+    acknowledged: number;
+    failed: number;
+    aborted: number;
+    jumps: number;
+    readerRestarts: number;
+    resetHeads: number;
+  };
   /** Journals whose head the operator set about resetting (every replica had lost its spool). */
   readonly resetJournals: Set<string>;
   applied: boolean;
 }
 
 export function newJournalWorkload(): JournalWorkload {
-  return { ledger: new Ledger(), parsers: [], lastAckAt: new Map(), journalAckAt: new Map(), counts: { acknowledged: 0, failed: 0, aborted: 0, jumps: 0, readerRestarts: 0, resetHeads: 0 }, resetJournals: new Set(), applied: false };
+  return {
+    ledger: new Ledger(),
+    parsers: [],
+    lastAckAt: new Map(),
+    journalAckAt: new Map(),
+    counts: { acknowledged: 0, failed: 0, aborted: 0, jumps: 0, readerRestarts: 0, resetHeads: 0 },
+    resetJournals: new Set(),
+    applied: false,
+  };
 }
 
 /** True once every one of `journals` had an append acknowledged at or after `since`. */
-export function everyJournalAcknowledged(workload: JournalWorkload, journals: readonly string[], since: number): boolean {
+export function everyJournalAcknowledged(
+  workload: JournalWorkload,
+  journals: readonly string[],
+  since: number,
+): boolean {
   return journals.every((journal) => (workload.journalAckAt.get(journal) ?? -1) >= since);
 }
 
@@ -53,7 +77,12 @@ export function checkNoJumps(context: ScenarioContext, workload: JournalWorkload
     const jump = parser.jumps[0];
     if (jump === undefined || workload.resetJournals.has(parser.journal)) continue;
     const at = jump.atMs === undefined ? "" : ` at ${jump.atMs} ms`;
-    context.world.violate({ invariant: "gazette.no-jump-without-retention", kind: "safety", host: parser.reader, details: `${parser.reader} jumped from ${jump.from} to ${jump.to} in ${parser.journal}${at}, which has no retention and whose head was never reset` });
+    context.world.violate({
+      invariant: "gazette.no-jump-without-retention",
+      kind: "safety",
+      host: parser.reader,
+      details: `${parser.reader} jumped from ${jump.from} to ${jump.to} in ${parser.journal}${at}, which has no retention and whose head was never reset`,
+    });
   }
 }
 
@@ -63,7 +92,12 @@ export function acknowledgedEnd(ledger: Ledger, journal: string): number {
 }
 
 /** Applies `specs` (creating the journals), retrying until a broker accepts; then marks the workload applied. */
-export async function applySpecs(env: Env, client: RoutedJournalClient, specs: readonly JournalSpec[], workload: JournalWorkload): Promise<void> {
+export async function applySpecs(
+  env: Env,
+  client: RoutedJournalClient,
+  specs: readonly JournalSpec[],
+  workload: JournalWorkload,
+): Promise<void> {
   for (let attempt = 0; attempt < 1_000; attempt++) {
     const traced = invokeOperation(env, "apply", { journals: specs.length });
     try {
@@ -91,7 +125,9 @@ export interface WriteLoopOptions {
    * see a byte of them (default 0).
    */
   readonly abortedShare?: number;
-  /** Builds the writer's AppendServices (a broken one for a client variant, variants/client.ts); default the real one. */
+  /**
+   * Builds the writer's AppendServices (a broken one for a client variant, variants/client.ts); default the real one.
+   */
   readonly appendService?: AppendServiceFactory;
 }
 
@@ -102,7 +138,14 @@ export interface WriteLoopOptions {
  * there): the writer starts a new one; on INDEX_HAS_GREATER_OFFSET it first does
  * what an operator does (reset-head).
  */
-export async function writeLoop(env: Env, context: ScenarioContext, workload: JournalWorkload, journals: readonly string[], client: () => RoutedJournalClient, options: WriteLoopOptions = {}): Promise<void> {
+export async function writeLoop(
+  env: Env,
+  context: ScenarioContext,
+  workload: JournalWorkload,
+  journals: readonly string[],
+  client: () => RoutedJournalClient,
+  options: WriteLoopOptions = {},
+): Promise<void> {
   while (!workload.applied) await env.clock.sleep(50);
   const newService = () => (options.appendService ?? appendServiceOf(undefined))(env, client(), { attemptsMax: 20 });
   const aborts = env.random.fork("aborts");
@@ -126,12 +169,21 @@ export async function writeLoop(env: Env, context: ScenarioContext, workload: Jo
     if (error === undefined || error === null) {
       traced.ok({ begin: commit?.begin, end: commit?.end });
       if (commit !== undefined && commit.end - commit.begin === record.length) {
-        workload.ledger.acknowledge({ journal, offset: commit.begin, end: commit.end, record: `${env.host}:${seq}`, by: `${env.host} (acknowledged)` });
+        workload.ledger.acknowledge({
+          journal,
+          offset: commit.begin,
+          end: commit.end,
+          record: `${env.host}:${seq}`,
+          by: `${env.host} (acknowledged)`,
+        });
         workload.counts.acknowledged++;
         workload.lastAckAt.set(env.host, context.world.now);
         workload.journalAckAt.set(journal, context.world.now);
       } else {
-        workload.ledger.problems.push({ invariant: "gazette.whole-records", details: `${env.host}:${seq} acknowledged as ${JSON.stringify(commit)} for ${record.length} bytes` });
+        workload.ledger.problems.push({
+          invariant: "gazette.whole-records",
+          details: `${env.host}:${seq} acknowledged as ${JSON.stringify(commit)} for ${record.length} bytes`,
+        });
       }
     } else {
       // An AppendService retries: an earlier attempt may have committed, so the outcome is unknown.
@@ -166,7 +218,12 @@ async function abortAppend(append: AsyncAppend, record: Uint8Array, written: num
 }
 
 /** gazctl journals reset-head (scenarios/gazette/operator.ts), tried a few times. */
-export async function resetHead(env: Env, journal: string, workload: JournalWorkload, client: () => RoutedJournalClient): Promise<void> {
+export async function resetHead(
+  env: Env,
+  journal: string,
+  workload: JournalWorkload,
+  client: () => RoutedJournalClient,
+): Promise<void> {
   workload.resetJournals.add(journal);
   for (let attempt = 0; attempt < 5; attempt++) {
     const traced = invokeOperation(env, "reset-head", { journal });
@@ -198,11 +255,22 @@ export interface ReadJournalOptions {
  * feeding the parser and telling it of offset jumps; a reader that fails is
  * replaced by a new one at the parser's offset after 100 ms.
  */
-export async function readJournal(env: Env, client: RoutedJournalClient, parser: RecordParser, workload: JournalWorkload, options: ReadJournalOptions): Promise<void> {
+export async function readJournal(
+  env: Env,
+  client: RoutedJournalClient,
+  parser: RecordParser,
+  workload: JournalWorkload,
+  options: ReadJournalOptions,
+): Promise<void> {
   const transports = new FragmentTransports();
   transports.register("sim", new FragmentStoreClient(env).transport());
   for (let restart = 0; restart < 10_000; restart++) {
-    const reader = (options.retryReader ?? retryReaderOf({}))(env.clock, client, readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }), { transports, attemptsMax: 50 });
+    const reader = (options.retryReader ?? retryReaderOf({}))(
+      env.clock,
+      client,
+      readRequest({ journal: parser.journal, offset: parser.next, block: true, doNotProxy: options.doNotProxy }),
+      { transports, attemptsMax: 50 },
+    );
     const read = new TracedRead(env, parser);
     try {
       for (;;) {
@@ -235,7 +303,10 @@ export async function readJournal(env: Env, client: RoutedJournalClient, parser:
   }
 }
 
-/** A reader's reads as traced operations: each from an offset to the reader's end, its failure, or an offset jump (then a new one begins). */
+/**
+ * A reader's reads as traced operations: each from an offset to the reader's end, its failure, or an offset jump (then
+ * a new one begins).
+ */
 class TracedRead {
   private operation: TracedOperation;
   private from: number;
@@ -276,14 +347,29 @@ export interface ReaderHost {
   readonly doNotProxy: boolean;
 }
 
-/** Starts a host per reader, reading its journal (readJournal) once the specs are applied; their parsers join the workload's. */
-export function startReaders(context: ScenarioContext, workload: JournalWorkload, readers: readonly ReaderHost[], client: (env: Env) => RoutedJournalClient, retryReader?: RetryReaderFactory): void {
+/**
+ * Starts a host per reader, reading its journal (readJournal) once the specs are applied; their parsers join the
+ * workload's.
+ */
+export function startReaders(
+  context: ScenarioContext,
+  workload: JournalWorkload,
+  readers: readonly ReaderHost[],
+  client: (env: Env) => RoutedJournalClient,
+  retryReader?: RetryReaderFactory,
+): void {
   for (const reader of readers) {
     const parser = new RecordParser(reader.journal, reader.host, 0, workload.ledger);
     workload.parsers.push(parser);
-    context.world.addHost(reader.host, async (env) => {
-      while (!workload.applied) await env.clock.sleep(50);
-      await readJournal(env, client(env), parser, workload, { doNotProxy: reader.doNotProxy, nowMs: () => context.world.now, retryReader });
-    }).start();
+    context.world
+      .addHost(reader.host, async (env) => {
+        while (!workload.applied) await env.clock.sleep(50);
+        await readJournal(env, client(env), parser, workload, {
+          doNotProxy: reader.doNotProxy,
+          nowMs: () => context.world.now,
+          retryReader,
+        });
+      })
+      .start();
   }
 }

@@ -17,7 +17,13 @@
  * workload's schedule stays as it was: the same events and outcomes, only more
  * trace records.
  */
-import { HistoryRecorder, type History, type OperationHandle, type OperationInput, type ProcessId } from "../../src/sim/check/index.ts";
+import {
+  HistoryRecorder,
+  type History,
+  type OperationHandle,
+  type OperationInput,
+  type ProcessId,
+} from "../../src/sim/check/index.ts";
 import type { Env } from "../../src/sim/env.ts";
 
 /** How an operation ended, as Jepsen names it. */
@@ -51,7 +57,10 @@ export class TracedOperation {
     this.complete("info", fields);
   }
 
-  /** It ended in `error`: "info" when its outcome is unknown (the client cannot tell whether it took effect), else "fail". */
+  /**
+   * It ended in `error`: "info" when its outcome is unknown (the client cannot tell whether it took effect), else
+   * "fail".
+   */
   failedWith(error: unknown, outcomeUnknown: boolean): void {
     this.complete(outcomeUnknown ? "info" : "fail", { reason: reasonOf(error) });
   }
@@ -73,7 +82,12 @@ export function invokeOperation(env: Env, op: string, fields?: Record<string, un
 }
 
 /** Traces an invocation under an id the caller chose (unique on its host while the operation is open). */
-export function invokeOperationWithId(env: Env, op: string, id: number | string, fields?: Record<string, unknown>): TracedOperation {
+export function invokeOperationWithId(
+  env: Env,
+  op: string,
+  id: number | string,
+  fields?: Record<string, unknown>,
+): TracedOperation {
   if (!env.lifetime.signal.aborted) env.trace("client.invoke", { op, id, ...fields });
   return new TracedOperation(env, op, id);
 }

@@ -40,12 +40,21 @@ interface LeadershipEvent {
   readonly term: number;
 }
 
-/** Records `host`'s leaderships; a second leader in a term is an `invariant` problem (raft.election-safety or its system's name). */
-export function observeElectionSafety(node: { observeLeadership(observer: (event: LeadershipEvent) => void): unknown }, host: string, records: ClusterRecords, invariant: string): void {
+/**
+ * Records `host`'s leaderships; a second leader in a term is an `invariant` problem (raft.election-safety or its
+ * system's name).
+ */
+export function observeElectionSafety(
+  node: { observeLeadership(observer: (event: LeadershipEvent) => void): unknown },
+  host: string,
+  records: ClusterRecords,
+  invariant: string,
+): void {
   node.observeLeadership((event) => {
     if (!event.isLeader) return;
     const other = records.leadersByTerm.get(event.term);
-    if (other !== undefined && other !== host) records.problems.push({ invariant, host, details: `${host} and ${other} both lead term ${event.term}` });
+    if (other !== undefined && other !== host)
+      records.problems.push({ invariant, host, details: `${host} and ${other} both lead term ${event.term}` });
     records.leadersByTerm.set(event.term, host);
   });
 }
@@ -75,11 +84,20 @@ export function declareLeaderRole(context: ScenarioContext, live: () => Iterable
 /** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
 export function reportClusterProblems(context: ScenarioContext, records: ClusterRecords, reported: number): number {
   for (const violation of records.raftSafety?.takeViolations() ?? []) {
-    records.problems.push({ invariant: `raft.${violation.invariant}`, host: violation.server, details: violation.details });
+    records.problems.push({
+      invariant: `raft.${violation.invariant}`,
+      host: violation.server,
+      details: violation.details,
+    });
   }
   for (; reported < records.problems.length; reported++) {
     const problem = records.problems[reported] as ClusterProblem;
-    context.world.violate({ invariant: problem.invariant, kind: "safety", host: problem.host, details: problem.details });
+    context.world.violate({
+      invariant: problem.invariant,
+      kind: "safety",
+      host: problem.host,
+      details: problem.details,
+    });
   }
   return reported;
 }

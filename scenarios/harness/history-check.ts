@@ -12,7 +12,14 @@
  * the first blocked one), with `operationTime`, its invocation's virtual time.
  * A search that runs out is a liveness violation of `<system>.linearizability-unknown`.
  */
-import { checkLinearizability, historyToOperations, type Counterexample, type History, type Model, type OperationInput } from "../../src/sim/check/index.ts";
+import {
+  checkLinearizability,
+  historyToOperations,
+  type Counterexample,
+  type History,
+  type Model,
+  type OperationInput,
+} from "../../src/sim/check/index.ts";
 import type { ScenarioContext } from "../../src/sim/runner.ts";
 
 export interface HistoryCheckOptions<State, Input extends OperationInput, Output> {
@@ -24,11 +31,20 @@ export interface HistoryCheckOptions<State, Input extends OperationInput, Output
 }
 
 /** Checks `history`; reports `<system>.linearizable` (safety) or `<system>.linearizability-unknown` (liveness). */
-export function checkHistoryLinearizable<State, Input extends OperationInput, Output>(context: ScenarioContext, history: History<Input, Output>, options: HistoryCheckOptions<State, Input, Output>): void {
+export function checkHistoryLinearizable<State, Input extends OperationInput, Output>(
+  context: ScenarioContext,
+  history: History<Input, Output>,
+  options: HistoryCheckOptions<State, Input, Output>,
+): void {
   const operations = historyToOperations(history);
   const result = checkLinearizability(options.model, operations, { maxSteps: options.stepsMax });
   if (result.verdict === "not-linearizable" && result.counterexample !== undefined) {
-    context.world.violate({ invariant: `${options.system}.linearizable`, kind: "safety", details: result.counterexample.message, fields: counterexampleFields(result.counterexample) });
+    context.world.violate({
+      invariant: `${options.system}.linearizable`,
+      kind: "safety",
+      details: result.counterexample.message,
+      fields: counterexampleFields(result.counterexample),
+    });
   } else if (result.verdict === "unknown") {
     context.world.violate({
       invariant: `${options.system}.linearizability-unknown`,

@@ -4,7 +4,15 @@
  * (null) at first. The history is partitioned per key and each key is checked as
  * the cas-register model of src/sim/check.
  */
-import { casRegisterModel, type Model, type Operation, type Partition, type RegisterInput, type RegisterOutput, type RegisterState } from "../../src/sim/check/index.ts";
+import {
+  casRegisterModel,
+  type Model,
+  type Operation,
+  type Partition,
+  type RegisterInput,
+  type RegisterOutput,
+  type RegisterState,
+} from "../../src/sim/check/index.ts";
 
 /** A get, a put of a value, or a cas of `[expected, next]` (expected null: absent), each on one key. */
 export type RaftKvInput =
@@ -37,7 +45,8 @@ export const raftKvModel: Model<RegisterState, RaftKvInput, RaftKvOutput> = {
     // An absent key is the register's null state; a cas expecting absence compares against ABSENT.
     const register = state === null && input.f === "cas" && input.value[0] === null ? ABSENT : state;
     const result = casRegisterModel.step(register, registerInput(input), output as RegisterOutput | undefined);
-    if (!Array.isArray(result) && "newState" in result && result.newState === ABSENT) return { ok: true, newState: null };
+    if (!Array.isArray(result) && "newState" in result && result.newState === ABSENT)
+      return { ok: true, newState: null };
     return result;
   },
   equal: casRegisterModel.equal,
@@ -51,6 +60,7 @@ export const raftKvModel: Model<RegisterState, RaftKvInput, RaftKvOutput> = {
     }
     return [...byKey].map(([key, list]): Partition<RaftKvInput, RaftKvOutput> => ({ key, operations: list }));
   },
-  describeOperation: (input, output) => `${input.key}: ${casRegisterModel.describeOperation(registerInput(input), output as RegisterOutput | undefined)}`,
+  describeOperation: (input, output) =>
+    `${input.key}: ${casRegisterModel.describeOperation(registerInput(input), output as RegisterOutput | undefined)}`,
   describeState: casRegisterModel.describeState,
 };

@@ -43,7 +43,10 @@ export class RestartBackoff {
 export interface Supervised<T> {
   /** Starts the server; a throw is a failed start (counted as `start:<error name>`). */
   start(): Promise<T>;
-  /** Runs until the server stops: undefined when it stopped on purpose, else why it failed (counted as `stopped:<reason>`). */
+  /**
+   * Runs until the server stops: undefined when it stopped on purpose, else why it failed (counted as
+   * `stopped:<reason>`).
+   */
   run(server: T): Promise<string | undefined>;
   /** True when the server must not be started (again): it left the cluster. */
   retired?(): boolean;

@@ -36,7 +36,10 @@ export const UNREADABLE_STARTS_BEFORE_WIPE = 3;
 export const OPERATOR_POLL_MS = 50;
 /** A configuration change not seen committed after this long is requested again, in true ms. */
 export const OPERATOR_REQUEST_RETRY_MS = 500;
-/** A rejoined server that has not caught up with the leader's commit index after this long is rejoined again (counted), in true ms. */
+/**
+ * A rejoined server that has not caught up with the leader's commit index after this long is rejoined again (counted),
+ * in true ms.
+ */
 export const OPERATOR_CATCH_UP_MS = 5_000;
 /** Polls spent on one server at most; beyond it the operator gives up on it (counted). */
 export const OPERATOR_POLLS_PER_SERVER_MAX = 10_000;
@@ -104,7 +107,9 @@ export class WipeAndRejoin {
     return ["remove", "wipe", "add", "catch-up"];
   }
 
-  /** Returns `start` itself, noting whether the start of `host` succeeded or why it failed (before its caller hears). */
+  /**
+   * Returns `start` itself, noting whether the start of `host` succeeded or why it failed (before its caller hears).
+   */
   watchStart<T>(host: string, start: Promise<T>): Promise<T> {
     start.then(
       () => this.started(host),
@@ -130,7 +135,10 @@ export class WipeAndRejoin {
     this.unreadableStarts.delete(host);
     this.queue.push(host);
     this.withheld.add(host);
-    this.context.world.record(host, "operator.handed-over", { unreadableStarts: count, error: error instanceof Error ? error.message : String(error) });
+    this.context.world.record(host, "operator.handed-over", {
+      unreadableStarts: count,
+      error: error instanceof Error ? error.message : String(error),
+    });
     this.schedulePoll();
   }
 
@@ -222,7 +230,10 @@ export class WipeAndRejoin {
     return true;
   }
 
-  /** True once a leader holds a committed configuration with `host`, later than the removal; else, once it runs, asks the leader to add it. */
+  /**
+   * True once a leader holds a committed configuration with `host`, later than the removal; else, once it runs, asks
+   * the leader to add it.
+   */
   private add(host: string): boolean {
     const leader = this.leader();
     if (leader === undefined) return false;
@@ -243,13 +254,21 @@ export class WipeAndRejoin {
   private catchUp(host: string): boolean {
     const leader = this.leader();
     const server = this.cluster.live.get(host);
-    if (leader !== undefined && this.step.catchUpTarget === undefined) this.step.catchUpTarget = Number(leader.stats().commit_index);
+    if (leader !== undefined && this.step.catchUpTarget === undefined)
+      this.step.catchUpTarget = Number(leader.stats().commit_index);
     const target = this.step.catchUpTarget;
-    if (target !== undefined && server !== undefined && Number(server.node.stats().applied_index) >= target) return true;
+    if (target !== undefined && server !== undefined && Number(server.node.stats().applied_index) >= target)
+      return true;
     if (this.context.world.now - this.step.startedAt < OPERATOR_CATCH_UP_MS) return false;
     this.cluster.failures["rejoin-stalled"] = (this.cluster.failures["rejoin-stalled"] ?? 0) + 1;
     this.context.world.record(host, "operator.rejoin-stalled", { target: target ?? -1 });
-    this.step = { index: 0, polls: this.step.polls, startedAt: this.context.world.now, requestedAt: undefined, removedAt: 0 };
+    this.step = {
+      index: 0,
+      polls: this.step.polls,
+      startedAt: this.context.world.now,
+      requestedAt: undefined,
+      removedAt: 0,
+    };
     return false;
   }
 

@@ -24,14 +24,19 @@ import { runKvServer, type KvReadMode, type KvServer } from "../../src/impl/raft
 import type { Env } from "../../src/sim/env.ts";
 import { boolKnob, intKnob, pickKnob } from "../../src/sim/knobs.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
-import { declareLeaderRole, newRaftSafety, observeElectionSafety, raftObserverOf, reportClusterProblems } from "../harness/cluster-records.ts";
+import {
+  declareLeaderRole,
+  newRaftSafety,
+  observeElectionSafety,
+  raftObserverOf,
+  reportClusterProblems,
+} from "../harness/cluster-records.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
 import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
 import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, withVariant, type RaftVariant } from "./variants.ts";
-
 
 export interface KvClusterOptions {
   readonly servers: readonly string[];
@@ -41,7 +46,9 @@ export interface KvClusterOptions {
   readonly readMode?: KvReadMode;
   /** The scenario's variant name, if it is one of the raft node's or core's broken variants. */
   readonly variant?: string;
-  /** The operator that wipes and rejoins a server whose disk cannot be read (default: WipeAndRejoin; fixtures break it). */
+  /**
+   * The operator that wipes and rejoins a server whose disk cannot be read (default: WipeAndRejoin; fixtures break it).
+   */
   readonly operator?: (context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin;
 }
 
@@ -61,7 +68,10 @@ export interface KvCluster {
    * deposed leader applying its own uncommitted entry).
    */
   readonly indexOfId: Map<string, { readonly index: number; readonly hosts: Set<string> }>;
-  /** The highest snapshot index each host's state came from (installed from a leader or restored at start); its entries it never applied one by one. */
+  /**
+   * The highest snapshot index each host's state came from (installed from a leader or restored at start); its entries
+   * it never applied one by one.
+   */
   readonly snapshotThrough: Map<string, number>;
   readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
   readonly failures: Record<string, number>;
@@ -74,10 +84,14 @@ export interface KvCluster {
 /** Broken variants a KV scenario offers: every one of the node's and of the core's. */
 export const RAFT_KV_VARIANTS: Readonly<Record<string, string>> = {
   "ack-before-fsync": "the raft node acknowledges votes and entries before they are durable (lost on a crash)",
-  "apply-on-step-down": "a deposed raft leader applies its own uncommitted entries to its FSM (a lost write may be applied on that server only)",
-  "ignore-install-snapshot-state": "a raft follower installing a snapshot keeps its own FSM state instead of the snapshot's",
+  "apply-on-step-down":
+    "a deposed raft leader applies its own uncommitted entries to its FSM (a lost write may be applied on that server only)",
+  "ignore-install-snapshot-state":
+    "a raft follower installing a snapshot keeps its own FSM state instead of the snapshot's",
   "no-snapshot-retry": `the raft node: ${BROKEN_NODE_VARIANTS["no-snapshot-retry"]}`,
-  ...Object.fromEntries(Object.entries(BROKEN_VARIANTS).map(([name, description]) => [name, `the raft core: ${description}`])),
+  ...Object.fromEntries(
+    Object.entries(BROKEN_VARIANTS).map(([name, description]) => [name, `the raft core: ${description}`]),
+  ),
 };
 
 /**
@@ -111,7 +125,10 @@ export const PRE_VOTE_KNOB = {
 } as const satisfies Scenario["knobs"];
 
 /** The Raft options the knobs give (pre-vote only when the scenario draws it: PRE_VOTE_KNOB). */
-export function raftTuningOf(knob: KnobReader, options: { readonly drawsPreVote?: boolean } = {}): Partial<RaftNodeOptions> {
+export function raftTuningOf(
+  knob: KnobReader,
+  options: { readonly drawsPreVote?: boolean } = {},
+): Partial<RaftNodeOptions> {
   const electionTimeoutTicks = knob<number>("electionTimeoutTicks");
   return {
     tickIntervalMs: knob<number>("tickIntervalMs"),
@@ -125,7 +142,10 @@ export function raftTuningOf(knob: KnobReader, options: { readonly drawsPreVote?
   };
 }
 
-/** What every Raft KV scenario shares: the runaway guard, the broken variants, the probes it reports, its knobs and disks. */
+/**
+ * What every Raft KV scenario shares: the runaway guard, the broken variants, the probes it reports, its knobs and
+ * disks.
+ */
 export const RAFT_KV_SCENARIO_BASE = {
   maxEvents: 2_000_000,
   variants: RAFT_KV_VARIANTS,
@@ -138,8 +158,23 @@ export const RAFT_KV_SCENARIO_BASE = {
 /** Adds and starts one host per server; returns the records they fill. */
 
 export function startKvCluster(context: ScenarioContext, options: KvClusterOptions): KvCluster {
-  const cluster: KvCluster = { servers: options.servers, live: new Map(), leadersByTerm: new Map(), appliedAt: new Map(), appliedIds: new Map(), indexOfId: new Map(), snapshotThrough: new Map(), problems: [], failures: {}, raftSafety: newRaftSafety(), operator: undefined };
-  const operator = (options.operator ?? ((scenario, records) => new WipeAndRejoin(scenario, records)))(context, cluster);
+  const cluster: KvCluster = {
+    servers: options.servers,
+    live: new Map(),
+    leadersByTerm: new Map(),
+    appliedAt: new Map(),
+    appliedIds: new Map(),
+    indexOfId: new Map(),
+    snapshotThrough: new Map(),
+    problems: [],
+    failures: {},
+    raftSafety: newRaftSafety(),
+    operator: undefined,
+  };
+  const operator = (options.operator ?? ((scenario, records) => new WipeAndRejoin(scenario, records)))(
+    context,
+    cluster,
+  );
   cluster.operator = operator;
   for (const host of options.servers) {
     cluster.appliedIds.set(host, new Set());
@@ -149,11 +184,13 @@ export function startKvCluster(context: ScenarioContext, options: KvClusterOptio
   return cluster;
 }
 
-/** The broken part of the scenario's variant (none without one): scenarios offer only Raft's variants (RAFT_KV_VARIANTS). */
+/**
+ * The broken part of the scenario's variant (none without one): scenarios offer only Raft's variants
+ * (RAFT_KV_VARIANTS).
+ */
 function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
   return withVariant({}, variant as RaftVariant | undefined);
 }
-
 
 async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterOptions): Promise<void> {
   env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
@@ -162,28 +199,36 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
   await supervise(env, cluster.failures, {
     retired: () => operator.handedOver(env.host),
     start: () =>
-      operator.watchStart(env.host, runKvServer(env, {
-        raft: {
-          ...options.tuning,
-          ...options.raft,
-          ...variantOptions(options.variant),
-          bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
-          observer: withSnapshotRecords(raftObserverOf(cluster, env.host, env.hash.crc32), cluster, env.host),
-        },
-        ...(options.readMode ? { readMode: options.readMode } : {}),
-        onApply: (index, command) => {
-          const text = command === undefined ? "(not a command)" : JSON.stringify(command);
-          const other = cluster.appliedAt.get(index);
-          if (other !== undefined && other !== text) cluster.problems.push({ invariant: "raft.state-machine-safety", host: env.host, details: `${env.host} applied ${text} at index ${index}, another server ${other}` });
-          cluster.appliedAt.set(index, text);
-          if (command !== undefined) {
-            applied.add(command.id);
-            const at = cluster.indexOfId.get(command.id);
-            if (at === undefined) cluster.indexOfId.set(command.id, { index, hosts: new Set([env.host]) });
-            else if (at.index === index) at.hosts.add(env.host);
-          }
-        },
-      })),
+      operator.watchStart(
+        env.host,
+        runKvServer(env, {
+          raft: {
+            ...options.tuning,
+            ...options.raft,
+            ...variantOptions(options.variant),
+            bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
+            observer: withSnapshotRecords(raftObserverOf(cluster, env.host, env.hash.crc32), cluster, env.host),
+          },
+          ...(options.readMode ? { readMode: options.readMode } : {}),
+          onApply: (index, command) => {
+            const text = command === undefined ? "(not a command)" : JSON.stringify(command);
+            const other = cluster.appliedAt.get(index);
+            if (other !== undefined && other !== text)
+              cluster.problems.push({
+                invariant: "raft.state-machine-safety",
+                host: env.host,
+                details: `${env.host} applied ${text} at index ${index}, another server ${other}`,
+              });
+            cluster.appliedAt.set(index, text);
+            if (command !== undefined) {
+              applied.add(command.id);
+              const at = cluster.indexOfId.get(command.id);
+              if (at === undefined) cluster.indexOfId.set(command.id, { index, hosts: new Set([env.host]) });
+              else if (at.index === index) at.hosts.add(env.host);
+            }
+          },
+        }),
+      ),
     run: async (server) => {
       cluster.live.set(env.host, server);
       observeElectionSafety(server.node, env.host, cluster, "raft.election-safety");
@@ -205,7 +250,10 @@ export function holdsCommand(cluster: KvCluster, host: string, id: string): bool
   return at !== undefined && at.hosts.size >= 2 && at.index <= (cluster.snapshotThrough.get(host) ?? 0);
 }
 
-/** `observer` (if any), with the snapshots `host` installs or restores at start recorded in the cluster's snapshotThrough. */
+/**
+ * `observer` (if any), with the snapshots `host` installs or restores at start recorded in the cluster's
+ * snapshotThrough.
+ */
 function withSnapshotRecords(observer: RaftObserver | undefined, cluster: KvCluster, host: string): RaftObserver {
   const note = (index: number) => {
     if (index > (cluster.snapshotThrough.get(host) ?? 0)) cluster.snapshotThrough.set(host, index);
@@ -232,7 +280,10 @@ export function reportProblems(context: ScenarioContext, cluster: KvCluster, rep
   return reportClusterProblems(context, cluster, reported);
 }
 
-/** True when every server runs, one leads, no server is being wiped and rejoined, and all applied the same index and hold the same map. */
+/**
+ * True when every server runs, one leads, no server is being wiped and rejoined, and all applied the same index and
+ * hold the same map.
+ */
 export function converged(cluster: KvCluster): boolean {
   const running = caughtUpServers(cluster);
   if (running === undefined) return false;
@@ -260,7 +311,9 @@ export function describeReplicas(cluster: KvCluster): string {
   return cluster.servers
     .map((host) => {
       const server = cluster.live.get(host);
-      return server === undefined ? `${host}: down` : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} ${server.fsm.digest()}`;
+      return server === undefined
+        ? `${host}: down`
+        : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} ${server.fsm.digest()}`;
     })
     .join("; ");
 }

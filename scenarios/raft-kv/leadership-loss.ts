@@ -23,7 +23,17 @@
  *   the leader's commit index (then raft-kv.replicas-converge compares their maps).
  */
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
-import { caughtUp, converged, describeReplicas, holdsCommand, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster, type KvCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  converged,
+  describeReplicas,
+  holdsCommand,
+  RAFT_KV_SCENARIO_BASE,
+  raftTuningOf,
+  reportProblems,
+  startKvCluster,
+  type KvCluster,
+} from "./cluster.ts";
 import { checkHistory, startKvWorkload, type KvWorkload } from "./workload.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -34,7 +44,8 @@ const FIRST_CUT_AFTER_MS = 400;
 
 export const raftLeadershipLoss: Scenario = {
   name: "raft-leadership-loss",
-  description: "the leader is cut off (with its client) while a write is in flight; the write's unknown fate must be the same on every replica",
+  description:
+    "the leader is cut off (with its client) while a write is in flight; the write's unknown fate must be the same on every replica",
   safetyMs: 2_500,
   livenessMs: 4_000,
   faultHosts: [],
@@ -72,7 +83,8 @@ function setup(context: ScenarioContext): ScenarioHooks {
   let cuts = 0;
   let cutActive = false;
   const maybeCut = () => {
-    if (cutActive || cuts >= CUTS_MAX || context.phase() !== "safety" || world.now < FIRST_CUT_AFTER_MS * (cuts + 1)) return;
+    if (cutActive || cuts >= CUTS_MAX || context.phase() !== "safety" || world.now < FIRST_CUT_AFTER_MS * (cuts + 1))
+      return;
     const leader = SERVERS.find((host) => cluster.live.get(host)?.node.state() === "Leader");
     if (leader === undefined || cluster.live.get(leader)?.node.stats().fsm_pending === "0") return;
     // Only a write's fate is in question (a read that lost its leader is simply retried).
@@ -93,7 +105,13 @@ function setup(context: ScenarioContext): ScenarioHooks {
     },
     progress: () => healedAndAcknowledged() && caughtUp(cluster),
     finish: () => finish(context, cluster, workload),
-    summary: () => ({ ...workload.counts, cuts, terms: cluster.leadersByTerm.size, applied: cluster.appliedAt.size, ...cluster.failures }),
+    summary: () => ({
+      ...workload.counts,
+      cuts,
+      terms: cluster.leadersByTerm.size,
+      applied: cluster.appliedAt.size,
+      ...cluster.failures,
+    }),
   };
 }
 
@@ -105,12 +123,20 @@ function finish(context: ScenarioContext, cluster: KvCluster, workload: KvWorklo
   }
   if (!workload.unknownWrites.some((write) => write.reason.includes("leadership lost"))) {
     const reasons = workload.unknownWrites.map((write) => write.reason).join("; ");
-    world.violate({ invariant: "raft-kv.leadership-lost-observed", kind: "liveness", details: `no write ended with ErrLeadershipLost (unknown outcomes: ${reasons || "none"})` });
+    world.violate({
+      invariant: "raft-kv.leadership-lost-observed",
+      kind: "liveness",
+      details: `no write ended with ErrLeadershipLost (unknown outcomes: ${reasons || "none"})`,
+    });
   }
   for (const write of workload.unknownWrites) {
     const holders = SERVERS.filter((host) => holdsCommand(cluster, host, write.id));
     if (holders.length !== 0 && holders.length !== SERVERS.length) {
-      world.violate({ invariant: "raft-kv.unknown-write-fate", kind: "safety", details: `write ${write.id} (${write.reason}) applied only on ${holders.join(", ")}` });
+      world.violate({
+        invariant: "raft-kv.unknown-write-fate",
+        kind: "safety",
+        details: `write ${write.id} (${write.reason}) applied only on ${holders.join(", ")}`,
+      });
     }
   }
   checkHistory(context, workload);

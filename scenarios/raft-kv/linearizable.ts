@@ -23,7 +23,16 @@
 import { SHAPE_KINDS } from "../../src/sim/faults/shapes.ts";
 import { pickKnob } from "../../src/sim/knobs.ts";
 import type { KnobReader, Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
-import { converged, describeReplicas, PRE_VOTE_KNOB, RAFT_KV_KNOBS, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster } from "./cluster.ts";
+import {
+  converged,
+  describeReplicas,
+  PRE_VOTE_KNOB,
+  RAFT_KV_KNOBS,
+  RAFT_KV_SCENARIO_BASE,
+  raftTuningOf,
+  reportProblems,
+  startKvCluster,
+} from "./cluster.ts";
 import { checkHistory, startKvWorkload } from "./workload.ts";
 
 /** The servers a run has: n1..n3 or n1..n5 (the `servers` knob). */
@@ -35,7 +44,8 @@ const KEYS = ["x", "y", "z"] as const;
 
 export const raftKvLinearizable: Scenario = {
   name: "raft-kv-linearizable",
-  description: "KV store on 3 or 5 Raft servers (tuned per seed), 3 clients doing get/put/cas under the swarm's faults; the history must be linearizable and the replicas converge",
+  description:
+    "KV store on 3 or 5 Raft servers (tuned per seed), 3 clients doing get/put/cas under the swarm's faults; the history must be linearizable and the replicas converge",
   safetyMs: 10_000,
   livenessMs: 5_000,
   faultHosts: serversOf,
@@ -62,7 +72,13 @@ function setup(context: ScenarioContext): ScenarioHooks {
     const since = context.livenessStartedAt();
     return since !== undefined && workload.lastOkAt !== undefined && workload.lastOkAt >= since;
   };
-  const workload = startKvWorkload(context, { clients: CLIENTS, servers, keys: KEYS, thinkMsMax: 20, stop: healedAndAcknowledged });
+  const workload = startKvWorkload(context, {
+    clients: CLIENTS,
+    servers,
+    keys: KEYS,
+    thinkMsMax: 20,
+    stop: healedAndAcknowledged,
+  });
   let reported = 0;
   return {
     check: () => {
@@ -71,10 +87,19 @@ function setup(context: ScenarioContext): ScenarioHooks {
     progress: () => healedAndAcknowledged() && converged(cluster),
     finish: () => {
       if (!converged(cluster)) {
-        context.world.violate({ invariant: "raft-kv.replicas-converge", kind: "safety", details: describeReplicas(cluster) });
+        context.world.violate({
+          invariant: "raft-kv.replicas-converge",
+          kind: "safety",
+          details: describeReplicas(cluster),
+        });
       }
       checkHistory(context, workload);
     },
-    summary: () => ({ ...workload.counts, terms: cluster.leadersByTerm.size, applied: cluster.appliedAt.size, ...cluster.failures }),
+    summary: () => ({
+      ...workload.counts,
+      terms: cluster.leadersByTerm.size,
+      applied: cluster.appliedAt.size,
+      ...cluster.failures,
+    }),
   };
 }

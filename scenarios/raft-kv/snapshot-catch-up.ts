@@ -19,7 +19,16 @@
  *   the leader's commit index (then raft-kv.replicas-converge compares their maps).
  */
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
-import { caughtUp, converged, describeReplicas, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster, type KvCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  converged,
+  describeReplicas,
+  RAFT_KV_SCENARIO_BASE,
+  raftTuningOf,
+  reportProblems,
+  startKvCluster,
+  type KvCluster,
+} from "./cluster.ts";
 import { checkHistory, startKvWorkload, type KvWorkload } from "./workload.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
@@ -30,7 +39,8 @@ const RESTART_AFTER_MS = 100;
 
 export const raftSnapshotCatchUp: Scenario = {
   name: "raft-snapshot-catch-up",
-  description: "a follower isolated past log compaction catches up by InstallSnapshot; restarted from snapshot and log, it holds the same state",
+  description:
+    "a follower isolated past log compaction catches up by InstallSnapshot; restarted from snapshot and log, it holds the same state",
   safetyMs: 2_200,
   livenessMs: 4_000,
   faultHosts: [],
@@ -51,7 +61,13 @@ function setup(context: ScenarioContext): ScenarioHooks {
     const since = context.livenessStartedAt();
     return since !== undefined && workload.lastOkAt !== undefined && workload.lastOkAt >= since;
   };
-  const workload = startKvWorkload(context, { clients: ["c1", "c2"], servers: SERVERS, keys: ["x", "y", "z", "w"], thinkMsMax: 15, stop: healedAndAcknowledged });
+  const workload = startKvWorkload(context, {
+    clients: ["c1", "c2"],
+    servers: SERVERS,
+    keys: ["x", "y", "z", "w"],
+    thinkMsMax: 15,
+    stop: healedAndAcknowledged,
+  });
   let reported = 0;
   let laggard: string | undefined;
   const isolateFollower = () => {
@@ -75,7 +91,13 @@ function setup(context: ScenarioContext): ScenarioHooks {
     },
     progress: () => healedAndAcknowledged() && caughtUp(cluster),
     finish: () => finish(context, cluster, workload, laggard),
-    summary: () => ({ ...workload.counts, laggard: laggard ?? "none", terms: cluster.leadersByTerm.size, applied: cluster.appliedAt.size, ...cluster.failures }),
+    summary: () => ({
+      ...workload.counts,
+      laggard: laggard ?? "none",
+      terms: cluster.leadersByTerm.size,
+      applied: cluster.appliedAt.size,
+      ...cluster.failures,
+    }),
   };
 }
 
@@ -86,11 +108,19 @@ function finish(context: ScenarioContext, cluster: KvCluster, workload: KvWorklo
     return;
   }
   if ((world.probes.get("raft.snapshot-installed") ?? 0) === 0) {
-    world.violate({ invariant: "raft-kv.snapshot-installed", kind: "liveness", details: `the isolated follower (${laggard ?? "none"}) caught up without InstallSnapshot` });
+    world.violate({
+      invariant: "raft-kv.snapshot-installed",
+      kind: "liveness",
+      details: `the isolated follower (${laggard ?? "none"}) caught up without InstallSnapshot`,
+    });
   }
   const restarted = laggard === undefined ? undefined : cluster.live.get(laggard);
   if (restarted === undefined || restarted.fsm.restores === 0) {
-    world.violate({ invariant: "raft-kv.restart-from-snapshot", kind: "liveness", details: `the restarted server (${laggard ?? "none"}) did not restore a snapshot` });
+    world.violate({
+      invariant: "raft-kv.restart-from-snapshot",
+      kind: "liveness",
+      details: `the restarted server (${laggard ?? "none"}) did not restore a snapshot`,
+    });
   }
   checkHistory(context, workload);
 }

@@ -22,11 +22,16 @@ import {
 /** Deliberately broken cores: each breaks a Raft invariant on purpose. */
 export const BROKEN_VARIANTS = {
   "count-stale-term-votes": "a candidate counts granted votes from earlier terms (breaks election safety)",
-  "leader-appends-after-commit-index": "a leader appends new entries right after its commit index, overwriting its uncommitted ones (breaks leader append-only)",
-  "skip-previous-term-check": "a follower accepts entries when it holds prevLogIndex, whatever its term (breaks log matching)",
-  "grant-vote-without-log-check": "a voter grants its vote without checking that the candidate's log is up to date (breaks leader completeness)",
-  "commit-previous-term-by-counting": "a leader commits entries of earlier terms by counting replicas (Raft §5.4.2, Figure 8; breaks leader completeness)",
-  "heartbeat-commit-uncapped": "a leader's heartbeat carries its whole commit index, not what the follower is known to hold, so a follower commits stale entries (breaks state machine safety)",
+  "leader-appends-after-commit-index":
+    "a leader appends new entries right after its commit index, overwriting its uncommitted ones (breaks leader append-only)",
+  "skip-previous-term-check":
+    "a follower accepts entries when it holds prevLogIndex, whatever its term (breaks log matching)",
+  "grant-vote-without-log-check":
+    "a voter grants its vote without checking that the candidate's log is up to date (breaks leader completeness)",
+  "commit-previous-term-by-counting":
+    "a leader commits entries of earlier terms by counting replicas (Raft §5.4.2, Figure 8; breaks leader completeness)",
+  "heartbeat-commit-uncapped":
+    "a leader's heartbeat carries its whole commit index, not what the follower is known to hold, so a follower commits stale entries (breaks state machine safety)",
   "vote-twice-in-term": "a voter does not remember its vote, and votes again in the same term (breaks election safety)",
   "no-next-index-backtracking": "a leader never moves nextIndex back on a rejection (breaks liveness)",
 } as const;
@@ -36,9 +41,12 @@ export type BrokenVariant = keyof typeof BROKEN_VARIANTS;
 /** Deliberately broken nodes: each breaks what the node promises around the core. */
 export const BROKEN_NODE_VARIANTS = {
   "ack-before-fsync": "votes and acknowledgements leave before the hard state and entries they promise are durable",
-  "apply-on-step-down": "a leader that loses leadership applies its own uncommitted entries to its FSM (breaks state machine safety: a write of unknown outcome may be applied on that server only)",
-  "ignore-install-snapshot-state": "a follower that installs a leader's snapshot keeps its own FSM state instead of restoring the snapshot's (breaks snapshot catch-up: its state diverges)",
-  "no-snapshot-retry": "a snapshot the FSM refused is asked for again only when the next entry applies, not at the next tick (a dqlite leader, whose own commit is always in flight then, never snapshots)",
+  "apply-on-step-down":
+    "a leader that loses leadership applies its own uncommitted entries to its FSM (breaks state machine safety: a write of unknown outcome may be applied on that server only)",
+  "ignore-install-snapshot-state":
+    "a follower that installs a leader's snapshot keeps its own FSM state instead of restoring the snapshot's (breaks snapshot catch-up: its state diverges)",
+  "no-snapshot-retry":
+    "a snapshot the FSM refused is asked for again only when the next entry applies, not at the next tick (a dqlite leader, whose own commit is always in flight then, never snapshots)",
 } as const;
 
 export type BrokenNodeVariant = keyof typeof BROKEN_NODE_VARIANTS;
@@ -48,9 +56,18 @@ export type RaftVariant = BrokenVariant | BrokenNodeVariant;
 
 /** Each core variant's rules: Raft's, with the one rule the variant breaks. */
 const RULES_OF_VARIANT: Readonly<Record<BrokenVariant, CoreRules>> = {
-  "count-stale-term-votes": { ...DEFAULT_CORE_RULES, countsVote: (candidateTerm, voteTerm) => voteTerm <= candidateTerm },
-  "leader-appends-after-commit-index": { ...DEFAULT_CORE_RULES, appendIndex: (lastIndex, commitIndex) => Math.min(lastIndex, commitIndex) + 1 },
-  "skip-previous-term-check": { ...DEFAULT_CORE_RULES, previousEntryMatches: (log, prevLogIndex) => prevLogIndex <= log.lastIndex },
+  "count-stale-term-votes": {
+    ...DEFAULT_CORE_RULES,
+    countsVote: (candidateTerm, voteTerm) => voteTerm <= candidateTerm,
+  },
+  "leader-appends-after-commit-index": {
+    ...DEFAULT_CORE_RULES,
+    appendIndex: (lastIndex, commitIndex) => Math.min(lastIndex, commitIndex) + 1,
+  },
+  "skip-previous-term-check": {
+    ...DEFAULT_CORE_RULES,
+    previousEntryMatches: (log, prevLogIndex) => prevLogIndex <= log.lastIndex,
+  },
   "grant-vote-without-log-check": { ...DEFAULT_CORE_RULES, upToDate: () => true },
   "commit-previous-term-by-counting": { ...DEFAULT_CORE_RULES, commitsByCounting: () => true },
   "heartbeat-commit-uncapped": { ...DEFAULT_CORE_RULES, heartbeatCommit: (commitIndex) => commitIndex },

@@ -21,7 +21,16 @@
  *   the leader's commit index.
  */
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
-import { caughtUp, converged, describeReplicas, RAFT_KV_SCENARIO_BASE, raftTuningOf, reportProblems, startKvCluster, type KvCluster } from "./cluster.ts";
+import {
+  caughtUp,
+  converged,
+  describeReplicas,
+  RAFT_KV_SCENARIO_BASE,
+  raftTuningOf,
+  reportProblems,
+  startKvCluster,
+  type KvCluster,
+} from "./cluster.ts";
 import { checkHistory, startKvWorkload } from "./workload.ts";
 import type { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 
@@ -40,22 +49,31 @@ interface Episode {
 }
 
 /** The scenario, with the operator a fixture may replace (the default: the cluster's own). */
-export function raftKvWipeRejoinWith(operator?: (context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin): Scenario {
+export function raftKvWipeRejoinWith(
+  operator?: (context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin,
+): Scenario {
   return {
     name: "raft-kv-wipe-rejoin",
-    description: "a server whose disk cannot be read is removed through the leader, wiped, started empty and added back; the history stays linearizable",
+    description:
+      "a server whose disk cannot be read is removed through the leader, wiped, started empty and added back; the history stays linearizable",
     safetyMs: 5_000,
     livenessMs: 6_000,
     faultHosts: [],
     ...RAFT_KV_SCENARIO_BASE,
-    rareStates: { "unreadable-store-read-again": "raft.read-retried-after-checksum-failure", "snapshot-installed": "raft.snapshot-installed" },
+    rareStates: {
+      "unreadable-store-read-again": "raft.read-retried-after-checksum-failure",
+      "snapshot-installed": "raft.snapshot-installed",
+    },
     setup: (context) => setup(context, operator),
   };
 }
 
 export const raftKvWipeRejoin: Scenario = raftKvWipeRejoinWith();
 
-function setup(context: ScenarioContext, operator: ((context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin) | undefined): ScenarioHooks {
+function setup(
+  context: ScenarioContext,
+  operator: ((context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin) | undefined,
+): ScenarioHooks {
   const cluster = startKvCluster(context, {
     servers: SERVERS,
     tuning: raftTuningOf(context.knob),
@@ -66,7 +84,13 @@ function setup(context: ScenarioContext, operator: ((context: ScenarioContext, c
     const since = context.livenessStartedAt();
     return since !== undefined && workload.lastOkAt !== undefined && workload.lastOkAt >= since;
   };
-  const workload = startKvWorkload(context, { clients: ["c1", "c2"], servers: SERVERS, keys: ["x", "y", "z"], thinkMsMax: 15, stop: healedAndAcknowledged });
+  const workload = startKvWorkload(context, {
+    clients: ["c1", "c2"],
+    servers: SERVERS,
+    keys: ["x", "y", "z"],
+    thinkMsMax: 15,
+    stop: healedAndAcknowledged,
+  });
   let reported = 0;
   let episode: Episode | undefined;
   return {
@@ -77,19 +101,36 @@ function setup(context: ScenarioContext, operator: ((context: ScenarioContext, c
     progress: () => healedAndAcknowledged() && caughtUp(cluster),
     finish: () => {
       if (!converged(cluster)) {
-        context.world.violate({ invariant: "raft-kv.replicas-converge", kind: "safety", details: describeReplicas(cluster) });
+        context.world.violate({
+          invariant: "raft-kv.replicas-converge",
+          kind: "safety",
+          details: describeReplicas(cluster),
+        });
         return;
       }
       if (episode !== undefined && cluster.failures["wiped-and-rejoined"] !== 1) {
-        context.world.violate({ invariant: "raft-kv.wiped-and-rejoined", kind: "liveness", details: `${episode.victim} was wiped and rejoined ${cluster.failures["wiped-and-rejoined"] ?? 0} times, not once` });
+        context.world.violate({
+          invariant: "raft-kv.wiped-and-rejoined",
+          kind: "liveness",
+          details: `${episode.victim} was wiped and rejoined ${cluster.failures["wiped-and-rejoined"] ?? 0} times, not once`,
+        });
       }
       checkHistory(context, workload);
     },
-    summary: () => ({ ...workload.counts, victim: episode?.victim ?? "none", terms: cluster.leadersByTerm.size, applied: cluster.appliedAt.size, ...cluster.failures }),
+    summary: () => ({
+      ...workload.counts,
+      victim: episode?.victim ?? "none",
+      terms: cluster.leadersByTerm.size,
+      applied: cluster.appliedAt.size,
+      ...cluster.failures,
+    }),
   };
 }
 
-/** Once a leader is known after ISOLATE_AT_MS in the safety phase: schedules the episode's faults (see the file's comment). */
+/**
+ * Once a leader is known after ISOLATE_AT_MS in the safety phase: schedules the episode's faults (see the file's
+ * comment).
+ */
 function startEpisode(context: ScenarioContext, cluster: KvCluster): Episode | undefined {
   const { world, disks } = context;
   if (world.now < ISOLATE_AT_MS || context.phase() !== "safety" || disks === undefined) return undefined;

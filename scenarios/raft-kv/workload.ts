@@ -43,13 +43,29 @@ export interface KvWorkload {
 }
 
 export function startKvWorkload(context: ScenarioContext, options: KvWorkloadOptions): KvWorkload {
-  const workload: KvWorkload = { recorder: new TracedHistory(), counts: { ok: 0, fail: 0, info: 0 }, lastOkAt: undefined, unknownWrites: [], inFlight: new Map() };
-  for (const host of options.clients) context.world.addHost(host, (env) => clientLoop(env, context, options, workload)).start();
+  const workload: KvWorkload = {
+    recorder: new TracedHistory(),
+    counts: { ok: 0, fail: 0, info: 0 },
+    lastOkAt: undefined,
+    unknownWrites: [],
+    inFlight: new Map(),
+  };
+  for (const host of options.clients)
+    context.world.addHost(host, (env) => clientLoop(env, context, options, workload)).start();
   return workload;
 }
 
-async function clientLoop(env: Env, context: ScenarioContext, options: KvWorkloadOptions, workload: KvWorkload): Promise<void> {
-  const client = new KvClient(env, { servers: options.servers, operationTimeoutMs: options.operationTimeoutMs ?? 600, callDeadlineMs: options.callDeadlineMs ?? 250 });
+async function clientLoop(
+  env: Env,
+  context: ScenarioContext,
+  options: KvWorkloadOptions,
+  workload: KvWorkload,
+): Promise<void> {
+  const client = new KvClient(env, {
+    servers: options.servers,
+    operationTimeoutMs: options.operationTimeoutMs ?? 600,
+    callDeadlineMs: options.callDeadlineMs ?? 250,
+  });
   const lastSeen = new Map<string, string | null>();
   let generation = 0;
   let counter = 0;
@@ -67,7 +83,8 @@ async function clientLoop(env: Env, context: ScenarioContext, options: KvWorkloa
       workload.counts.ok++;
       workload.lastOkAt = now;
       if (input.f === "get") lastSeen.set(key, outcome.value as string | null);
-      else if (input.f === "put" || outcome.value === true) lastSeen.set(key, input.f === "put" ? input.value : input.value[1]);
+      else if (input.f === "put" || outcome.value === true)
+        lastSeen.set(key, input.f === "put" ? input.value : input.value[1]);
     } else if (outcome.type === "fail") {
       workload.recorder.fail(handle, now, outcome.reason);
       workload.counts.fail++;
@@ -99,7 +116,14 @@ async function runInput(client: KvClient, input: RaftKvInput): Promise<KvOutcome
   }
 }
 
-/** Checks the history; reports "raft-kv.linearizable" (safety) or, when the search ran out, "raft-kv.linearizability-unknown" (liveness). */
+/**
+ * Checks the history; reports "raft-kv.linearizable" (safety) or, when the search ran out,
+ * "raft-kv.linearizability-unknown" (liveness).
+ */
 export function checkHistory(context: ScenarioContext, workload: KvWorkload): void {
-  checkHistoryLinearizable(context, workload.recorder.history(), { system: "raft-kv", model: raftKvModel, stepsMax: LINEARIZABILITY_STEPS_MAX });
+  checkHistoryLinearizable(context, workload.recorder.history(), {
+    system: "raft-kv",
+    model: raftKvModel,
+    stepsMax: LINEARIZABILITY_STEPS_MAX,
+  });
 }

@@ -15,4 +15,8 @@ export { entryKey, PENDING_PLUMBING, VARIANT_COMPONENTS, VARIANT_SEEDS_MAX } fro
 export type { CatalogueEntry, PendingEntry, PropertyEntry, SweptEntry, VariantComponent } from "./entry.ts";
 
 /** Every entry, in the order `dst variants` runs them: the cheap systems first, the simulator's last. */
-export const VARIANT_CATALOGUE: readonly CatalogueEntry[] = [...SYSTEM_ENTRIES, ...GAZETTE_ETCD_ENTRIES, ...SIMULATOR_ENTRIES];
+export const VARIANT_CATALOGUE: readonly CatalogueEntry[] = [
+  ...SYSTEM_ENTRIES,
+  ...GAZETTE_ETCD_ENTRIES,
+  ...SIMULATOR_ENTRIES,
+];

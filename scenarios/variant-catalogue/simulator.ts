@@ -9,13 +9,20 @@ import { byProperty, type CatalogueEntry, type VariantComponent } from "./entry.
 
 /** Why a scenario's invariants cannot name a broken simulator, by what the fixture does to a run. */
 const WHY = {
-  milder: "it only removes or weakens what a run does (faults, waits, checks): runs get milder, and no invariant of a system can notice what did not happen; the simulator property judges the world from what was observed",
-  tolerated: "it adds faults that a system must tolerate anyway: a correct system passes, so only the simulator property, which compares what was sent with what arrived, can tell it from a legitimate fault",
-  blamed: "a correct system can fail under it, and a sweep reports that as the system's violation, never the simulator's: only the simulator property names the culprit",
-  determinism: "no single run can see it: it shows only when two runs that should be the same (one seed twice, or one stream with and without another consumer) differ, which the property compares",
-  misaimed: "it strikes another host than the fault names (a role's previous holder, or its new one a step late): a correct system survives that run as it would any other, so no invariant of a system can tell; the property compares each strike with the role's holder at that moment",
-  recorded: "it changes only what a plan records about itself (the windows its fault shapes own), never what a run does: no invariant of a system can see it; the property reads the record against the plan's events",
-  legal: "it gives a schedule that is still a legal one for the systems (ties at one instant in another order): only the scheduler property, which checks the order it promised, can see it",
+  milder:
+    "it only removes or weakens what a run does (faults, waits, checks): runs get milder, and no invariant of a system can notice what did not happen; the simulator property judges the world from what was observed",
+  tolerated:
+    "it adds faults that a system must tolerate anyway: a correct system passes, so only the simulator property, which compares what was sent with what arrived, can tell it from a legitimate fault",
+  blamed:
+    "a correct system can fail under it, and a sweep reports that as the system's violation, never the simulator's: only the simulator property names the culprit",
+  determinism:
+    "no single run can see it: it shows only when two runs that should be the same (one seed twice, or one stream with and without another consumer) differ, which the property compares",
+  misaimed:
+    "it strikes another host than the fault names (a role's previous holder, or its new one a step late): a correct system survives that run as it would any other, so no invariant of a system can tell; the property compares each strike with the role's holder at that moment",
+  recorded:
+    "it changes only what a plan records about itself (the windows its fault shapes own), never what a run does: no invariant of a system can see it; the property reads the record against the plan's events",
+  legal:
+    "it gives a schedule that is still a legal one for the systems (ties at one instant in another order): only the scheduler property, which checks the order it promised, can see it",
 } as const;
 
 type Why = keyof typeof WHY;

@@ -6,7 +6,11 @@
 import { byProperty, swept, type CatalogueEntry, type VariantComponent } from "./entry.ts";
 
 /** Broken copies of a pure function that only their property test calls, one entry each. */
-function copiesOnlyTheirPropertyCalls(component: VariantComponent, variants: readonly string[], caught: { property: string; reason: string }): CatalogueEntry[] {
+function copiesOnlyTheirPropertyCalls(
+  component: VariantComponent,
+  variants: readonly string[],
+  caught: { property: string; reason: string },
+): CatalogueEntry[] {
   return variants.map((variant) => byProperty(component, variant, caught.property, caught.reason));
 }
 
@@ -69,10 +73,15 @@ const DQLITE: readonly CatalogueEntry[] = [
   swept("dqlite-cluster", "no-restart-after-node-failure", "dqlite-register"),
   swept("dqlite-client", "unknown-outcome-as-failed", "dqlite-register"),
   // A broken WAL reader is a copy of the parser that only its property calls: no run reads a WAL through it.
-  ...copiesOnlyTheirPropertyCalls("dqlite-wal-reader", ["no-checksum-check", "no-salt-check", "uncommitted-tail-kept", "first-version-wins", "image-not-sized"], {
-    property: "properties/dqlite/wal/wal-format.test.ts",
-    reason: "a broken copy of the WAL parser that only its property calls; every run parses WALs with the shipping parser, so no scenario can select it",
-  }),
+  ...copiesOnlyTheirPropertyCalls(
+    "dqlite-wal-reader",
+    ["no-checksum-check", "no-salt-check", "uncommitted-tail-kept", "first-version-wins", "image-not-sized"],
+    {
+      property: "properties/dqlite/wal/wal-format.test.ts",
+      reason:
+        "a broken copy of the WAL parser that only its property calls; every run parses WALs with the shipping parser, so no scenario can select it",
+    },
+  ),
 ];
 
 const BMDB: readonly CatalogueEntry[] = [
@@ -88,10 +97,24 @@ const BMDB: readonly CatalogueEntry[] = [
   swept("bmdb-session", "unchecked-session", "bmdb-sessions"),
   swept("bmdb-session", "seed-unconditional-history", "bmdb-sessions"),
   swept("bmdb-agent", "retrieval-ignores-backoff", "bmdb-provisioning"),
-  ...copiesOnlyTheirPropertyCalls("bmdb-backoff", ["no-initial-floor", "overflow-unchecked", "no-maximum-clamp", "simple-on-raw-exponent", "round-down", "simple-ignores-zero-exponent", "initial-truncated", "may-stick"], {
-    property: "properties/bmdb/backoff.test.ts",
-    reason: "a broken copy of nextBackoffSeconds that only its property calls; BMDB's Work.fail computes backoffs with the shipping function, so no scenario can select it",
-  }),
+  ...copiesOnlyTheirPropertyCalls(
+    "bmdb-backoff",
+    [
+      "no-initial-floor",
+      "overflow-unchecked",
+      "no-maximum-clamp",
+      "simple-on-raw-exponent",
+      "round-down",
+      "simple-ignores-zero-exponent",
+      "initial-truncated",
+      "may-stick",
+    ],
+    {
+      property: "properties/bmdb/backoff.test.ts",
+      reason:
+        "a broken copy of nextBackoffSeconds that only its property calls; BMDB's Work.fail computes backoffs with the shipping function, so no scenario can select it",
+    },
+  ),
 ];
 
 const COUNTER_AND_PIPE: readonly CatalogueEntry[] = [
@@ -104,4 +127,10 @@ const COUNTER_AND_PIPE: readonly CatalogueEntry[] = [
 ];
 
 /** Every entry of the systems this file covers, in the order `dst variants` runs them. */
-export const SYSTEM_ENTRIES: readonly CatalogueEntry[] = [...COUNTER_AND_PIPE, ...RAFT_CORE, ...RAFT_NODE, ...DQLITE, ...BMDB];
+export const SYSTEM_ENTRIES: readonly CatalogueEntry[] = [
+  ...COUNTER_AND_PIPE,
+  ...RAFT_CORE,
+  ...RAFT_NODE,
+  ...DQLITE,
+  ...BMDB,
+];

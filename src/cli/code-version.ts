@@ -55,7 +55,9 @@ export function gitCommit(root: string): string | undefined {
     const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
     if (ref === undefined) return undefined;
     const commonPath = join(gitDirectory, "commondir");
-    const common = existsSync(commonPath) ? resolve(gitDirectory, readFileSync(commonPath, "utf8").trim()) : gitDirectory;
+    const common = existsSync(commonPath)
+      ? resolve(gitDirectory, readFileSync(commonPath, "utf8").trim())
+      : gitDirectory;
     return looseRef(gitDirectory, ref) ?? looseRef(common, ref) ?? packedRef(common, ref);
   } catch {
     return undefined;
@@ -94,7 +96,9 @@ function packedRef(directory: string, ref: string): string | undefined {
  * it. Undefined when none of the directories exists (an install without sources).
  */
 export function sourcesSha256(root: string): string | undefined {
-  const paths = SOURCE_DIRECTORIES.filter((directory) => existsSync(join(root, directory))).flatMap((directory) => filesUnder(root, directory));
+  const paths = SOURCE_DIRECTORIES.filter((directory) => existsSync(join(root, directory))).flatMap((directory) =>
+    filesUnder(root, directory),
+  );
   if (paths.length === 0) return undefined;
   const hash = createHash("sha256");
   for (const path of paths.sort()) {
@@ -115,10 +119,15 @@ function filesUnder(root: string, directory: string): string[] {
   return files;
 }
 
-/** Whether the code changed between two versions: the sources decide when both are known, else the commits; undefined when neither can tell. */
+/**
+ * Whether the code changed between two versions: the sources decide when both are known, else the commits; undefined
+ * when neither can tell.
+ */
 export function codeChanged(recorded: CodeVersion | undefined, current: CodeVersion): boolean | undefined {
-  if (recorded?.sourcesSha256 !== undefined && current.sourcesSha256 !== undefined) return recorded.sourcesSha256 !== current.sourcesSha256;
-  if (recorded?.gitCommit !== undefined && current.gitCommit !== undefined) return recorded.gitCommit !== current.gitCommit;
+  if (recorded?.sourcesSha256 !== undefined && current.sourcesSha256 !== undefined)
+    return recorded.sourcesSha256 !== current.sourcesSha256;
+  if (recorded?.gitCommit !== undefined && current.gitCommit !== undefined)
+    return recorded.gitCommit !== current.gitCommit;
   return undefined;
 }
 
@@ -130,10 +139,15 @@ export function describeCodeChange(recorded: CodeVersion | undefined, current: C
       ? "code: the counterexample does not record the code that made it, so whether the code changed is unknown"
       : "code: the recorded and current code versions share nothing to compare, so whether the code changed is unknown";
   }
-  const commits = recorded?.gitCommit !== undefined && current.gitCommit !== undefined && recorded.gitCommit !== current.gitCommit
-    ? `commit ${recorded.gitCommit.slice(0, 12)} -> ${current.gitCommit.slice(0, 12)}`
-    : `commit ${(current.gitCommit ?? "unknown").slice(0, 12)}`;
-  if (!changed) return `code: unchanged since the counterexample was written (same sources, ${commits}): the divergence comes from outside them (dependencies, Node.js, an edited file) or is nondeterminism`;
-  const sources = recorded?.sourcesSha256 !== undefined && current.sourcesSha256 !== undefined ? "sources differ" : "sources not compared";
+  const commits =
+    recorded?.gitCommit !== undefined && current.gitCommit !== undefined && recorded.gitCommit !== current.gitCommit
+      ? `commit ${recorded.gitCommit.slice(0, 12)} -> ${current.gitCommit.slice(0, 12)}`
+      : `commit ${(current.gitCommit ?? "unknown").slice(0, 12)}`;
+  if (!changed)
+    return `code: unchanged since the counterexample was written (same sources, ${commits}): the divergence comes from outside them (dependencies, Node.js, an edited file) or is nondeterminism`;
+  const sources =
+    recorded?.sourcesSha256 !== undefined && current.sourcesSha256 !== undefined
+      ? "sources differ"
+      : "sources not compared";
   return `code: changed since the counterexample was written (${sources}, ${commits})`;
 }

@@ -34,7 +34,8 @@ export function parseSeedRange(text: string): { first: number; last: number } {
   const first = parseSeed(match[1] as string);
   const last = parseSeed(match[2] as string);
   if (last < first) throw new UsageError(`empty seed range "${text}": ${last} < ${first}`);
-  if (last - first + 1 > SWEEP_SEEDS_MAX) throw new UsageError(`seed range "${text}" has more than ${SWEEP_SEEDS_MAX} seeds`);
+  if (last - first + 1 > SWEEP_SEEDS_MAX)
+    throw new UsageError(`seed range "${text}" has more than ${SWEEP_SEEDS_MAX} seeds`);
   return { first, last };
 }
 
@@ -50,7 +51,8 @@ export function parseDuration(text: string, option: string, durationMsMax: numbe
   };
   if (!/^(\d+(ms|s|m|h))+$/.test(text)) fail("expected a number and a unit (ms, s, m, h), e.g. 90s, 10m, 2h or 1h30m");
   let durationMs = 0;
-  for (const match of text.matchAll(/(\d+)(ms|s|m|h)/g)) durationMs += Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number);
+  for (const match of text.matchAll(/(\d+)(ms|s|m|h)/g))
+    durationMs += Number(match[1]) * (DURATION_UNIT_MS[match[2] as string] as number);
   if (durationMs <= 0) fail("expected more than 0");
   if (!(durationMs <= durationMsMax)) fail(`at most ${durationMsMax / 3_600_000} h`);
   return durationMs;
@@ -59,7 +61,8 @@ export function parseDuration(text: string, option: string, durationMsMax: numbe
 /** `--wire objects|frames`: the RPC wire mode of a run (absent: the swarm picks it per seed). */
 export function parseWireMode(text: string | undefined): WireMode | undefined {
   if (text === undefined) return undefined;
-  if (!WIRE_MODES.includes(text as WireMode)) throw new UsageError(`unknown wire mode "${text}": expected ${WIRE_MODES.join(" or ")}`);
+  if (!WIRE_MODES.includes(text as WireMode))
+    throw new UsageError(`unknown wire mode "${text}": expected ${WIRE_MODES.join(" or ")}`);
   return text as WireMode;
 }
 
@@ -68,7 +71,9 @@ export function parseWireMode(text: string | undefined): WireMode | undefined {
  * reads as a number when it is one, as a boolean for true/false, else as text; the
  * run refuses a knob the scenario lacks or a value of another type.
  */
-export function parseKnobOptions(texts: readonly string[] | undefined): Record<string, number | string | boolean> | undefined {
+export function parseKnobOptions(
+  texts: readonly string[] | undefined,
+): Record<string, number | string | boolean> | undefined {
   if (texts === undefined || texts.length === 0) return undefined;
   const knobs: Record<string, number | string | boolean> = {};
   for (const text of texts) {
@@ -76,12 +81,21 @@ export function parseKnobOptions(texts: readonly string[] | undefined): Record<s
     if (match === null) throw new UsageError(`malformed --knob "${text}": expected name=value`);
     const [, name, value] = match as unknown as [string, string, string];
     if (name in knobs) throw new UsageError(`--knob ${name} given twice`);
-    knobs[name] = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value === "true" ? true : value === "false" ? false : value;
+    knobs[name] = /^-?\d+(\.\d+)?$/.test(value)
+      ? Number(value)
+      : value === "true"
+        ? true
+        : value === "false"
+          ? false
+          : value;
   }
   return knobs;
 }
 
-/** The flag that reproduces a record's wire mode in a printed command: none when it is the swarm's own pick for the seed. */
+/**
+ * The flag that reproduces a record's wire mode in a printed command: none when it is the swarm's own pick for the
+ * seed.
+ */
 export function wireFlag(scenario: string, seed: number, wireMode: WireMode | undefined): string {
   return wireMode === undefined || wireMode === swarmWireMode(scenario, seed) ? "" : ` --wire ${wireMode}`;
 }
@@ -98,7 +112,9 @@ export function readJsonFile(path: string, what: string): unknown {
   // JSON never holds a raw control character (not even in a string): say so rather than quote the bytes.
   const binary = firstControlCharacter(text);
   if (binary !== -1) {
-    throw new UsageError(`${what} ${path} is not JSON: it holds binary data (byte 0x${text.charCodeAt(binary).toString(16).padStart(2, "0")} at character ${binary})`);
+    throw new UsageError(
+      `${what} ${path} is not JSON: it holds binary data (byte 0x${text.charCodeAt(binary).toString(16).padStart(2, "0")} at character ${binary})`,
+    );
   }
   try {
     return JSON.parse(text);

@@ -77,12 +77,18 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
   program
     .command("list")
     .description("list the scenarios: name, then a one-line description")
-    .option("--knobs", "also list each scenario's knobs: the values a seed draws from, and the default shrinking moves toward", false)
+    .option(
+      "--knobs",
+      "also list each scenario's knobs: the values a seed draws from, and the default shrinking moves toward",
+      false,
+    )
     .action((options: { knobs: boolean }) => {
       const width = Math.max(...SCENARIOS.map((scenario) => scenario.name.length));
       for (const scenario of SCENARIOS) {
         output.out(`${scenario.name.padEnd(width)}  ${scenario.description}`);
-        if (options.knobs) for (const [name, knob] of Object.entries(scenario.knobs ?? {})) output.out(`  knob ${name}: ${describeKnob(knob)}`);
+        if (options.knobs)
+          for (const [name, knob] of Object.entries(scenario.knobs ?? {}))
+            output.out(`  knob ${name}: ${describeKnob(knob)}`);
       }
     });
 
@@ -96,7 +102,12 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
     .option("--variant <name>", "run a deliberately broken variant")
     .option("--buggify", "enable buggify fault points", false)
     .option("--wire <mode>", "RPC frames cross as copied objects or encoded frames (default: the swarm picks per seed)")
-    .option("--knob <name=value>", "fix a knob instead of the seed's draw (repeatable; dst run prints the run's knobs)", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option(
+      "--knob <name=value>",
+      "fix a knob instead of the seed's draw (repeatable; dst run prints the run's knobs)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option("--json", "print one JSON object instead of the summary", false)
     .option("--out <dir>", "where to write a counterexample file", ".")
     .action(async (name: string, options) => {
@@ -122,12 +133,20 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
     .option("--shard <i/n>", "run only seeds with seed % n == i - 1 (split a range over n machines)")
     .option("--check-determinism [every]", "rerun every Nth seed (default 10) and fail on any trace difference")
     .option("--variant <name>", "sweep a deliberately broken variant")
-    .option("--buggify", "enable buggify fault points in every run (each point active in some runs, firing sometimes)", false)
+    .option(
+      "--buggify",
+      "enable buggify fault points in every run (each point active in some runs, firing sometimes)",
+      false,
+    )
     .option("--wire <mode>", "every run's RPC wire mode: objects or frames (default: the swarm picks per seed)")
     .option("--out <results.jsonl>", "write one JSON line per run, in seed order")
     .option("--counterexamples <dir>", "write a counterexample file for each failing run")
     .option("--no-progress", "no progress bar")
-    .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
+    .option(
+      "--fail-on-gaps",
+      "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)",
+      false,
+    )
     .action(async (name: string, options) => {
       done(await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output));
     });
@@ -137,9 +156,16 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
 function addSearchCommands(program: Command, output: Output, done: Done): void {
   program
     .command("variants")
-    .description("for every broken variant in the variant catalogue: the smallest seed its scenario's sweep catches it on; those no sweep reaches, with the property that catches them")
+    .description(
+      "for every broken variant in the variant catalogue: the smallest seed its scenario's sweep catches it on; those no sweep reaches, with the property that catches them",
+    )
     .option("--seeds <A..B>", "inclusive seed range each variant is searched in", VARIANT_SEEDS_DEFAULT)
-    .option("--only <names>", "only these entries: variant, component/variant, component or system names, comma-separated (repeatable)", collect, [])
+    .option(
+      "--only <names>",
+      "only these entries: variant, component/variant, component or system names, comma-separated (repeatable)",
+      collect,
+      [],
+    )
     .option("--workers <n>", "worker threads (default: all cores)")
     .option("--json", "print the report as one JSON object", false)
     .option("--out <results.jsonl>", "write one JSON line per catalogue entry")
@@ -150,14 +176,19 @@ function addSearchCommands(program: Command, output: Output, done: Done): void {
 
   program
     .command("hunt")
-    .description("run fresh random seeds on worker threads until the first failure (counterexample written, exit 1) or until the time budget is spent (exit 0)")
+    .description(
+      "run fresh random seeds on worker threads until the first failure (counterexample written, exit 1) or until the time budget is spent (exit 0)",
+    )
     .argument("<scenario>", "scenario name (see dst list), or all (each seed's scenario drawn at random, uniformly)")
     .option("--time <duration>", "wall-time budget, e.g. 90s, 10m, 2h or 1h30m (default 10m)")
     .option("--workers <n>", "worker threads (default: all cores)")
     .option("--variant <name>", "hunt a deliberately broken variant (how fast hunting finds it)")
     .option("--buggify", "enable buggify fault points in every run", false)
     .option("--wire <mode>", "every run's RPC wire mode: objects or frames (default: the swarm picks per seed)")
-    .option("--out <results.jsonl>", "write every finished run as a sweep record (JSON lines, in the order they finished)")
+    .option(
+      "--out <results.jsonl>",
+      "write every finished run as a sweep record (JSON lines, in the order they finished)",
+    )
     .option("--counterexamples <dir>", "where to write the failure's counterexample", ".")
     .option("--no-progress", "no progress line")
     .action(async (name: string, options) => {
@@ -201,7 +232,11 @@ function addFileCommands(program: Command, output: Output, done: Done): void {
     .description("combine sweep outputs (e.g. shards) into one summary table")
     .argument("<results.jsonl...>", "sweep outputs")
     .option("--out <merged.jsonl>", "write the merged runs as JSON lines")
-    .option("--fail-on-gaps", "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)", false)
+    .option(
+      "--fail-on-gaps",
+      "exit 5 when a scenario's declared rare state is reached by fewer than 1% of its runs (default: only reported)",
+      false,
+    )
     .action((paths: string[], options) => {
       done(mergeCommand(paths, options, output));
     });
@@ -235,10 +270,20 @@ function requireScenario(name: string): Scenario {
 
 function handleError(error: unknown, output: Output): number {
   if (error instanceof CommanderError) {
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT_OK;
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    )
+      return EXIT_OK;
     return EXIT_USAGE; // commander already printed its one line through outputError
   }
-  if (error instanceof UsageError || error instanceof FaultPlanError || error instanceof CounterexampleError || error instanceof ScenarioError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof FaultPlanError ||
+    error instanceof CounterexampleError ||
+    error instanceof ScenarioError
+  ) {
     output.err(`dst: ${printable(error.message)}`);
     return EXIT_USAGE;
   }

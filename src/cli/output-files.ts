@@ -108,7 +108,8 @@ export function openOutputLines(path: string, what: string): OutputLines {
     },
     close: async () => {
       // 'close' follows both a finished stream and a failed one (fs streams destroy themselves on error).
-      if (!stream.closed) await new Promise<void>((resolvePromise) => stream.once("close", () => resolvePromise()).end());
+      if (!stream.closed)
+        await new Promise<void>((resolvePromise) => stream.once("close", () => resolvePromise()).end());
       if (failure !== undefined) throw new UsageError(`cannot write ${what} ${path}: ${codeOf(failure)}`);
     },
   };

@@ -30,7 +30,8 @@ function nameOf(node) {
   if (parent?.type === "MethodDefinition" || parent?.type === "Property" || parent?.type === "PropertyDefinition") {
     const key = parent.key?.name ?? parent.key?.value ?? "<computed>";
     const owner = parent.parent?.parent;
-    const className = owner?.type === "ClassDeclaration" || owner?.type === "ClassExpression" ? owner.id?.name : undefined;
+    const className =
+      owner?.type === "ClassDeclaration" || owner?.type === "ClassExpression" ? owner.id?.name : undefined;
     return className !== undefined ? `${className}.${key}` : String(key);
   }
   if (parent?.type === "VariableDeclarator" && parent.id?.type === "Identifier") return parent.id.name;
@@ -63,7 +64,10 @@ export const functionLengthRule = {
     schema: [],
     messages: {
       tooLong: "{{key}} has {{lines}} lines of code (at most " + MAX_LINES + "): split it",
-      grew: "{{key}} grew to {{lines}} lines of code (the baseline allows {{allowed}}, and no more than " + MAX_LINES + " for new code): split it",
+      grew:
+        "{{key}} grew to {{lines}} lines of code (the baseline allows {{allowed}}, and no more than " +
+        MAX_LINES +
+        " for new code): split it",
     },
   },
   create(context) {

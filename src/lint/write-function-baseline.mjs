@@ -15,7 +15,8 @@ for (const result of results) {
     const match = /^(\S+) (?:has|grew to) (\d+) lines/.exec(message.message);
     if (match === null) throw new Error(`unexpected message: ${message.message}`);
     const [, key, lines] = match;
-    if (!initial && previous[key] === undefined) throw new Error(`${key}: a new function over the limit is split, not recorded`);
+    if (!initial && previous[key] === undefined)
+      throw new Error(`${key}: a new function over the limit is split, not recorded`);
     baseline[key] = Math.min(Number(lines), previous[key] ?? Number.POSITIVE_INFINITY);
   }
 }

@@ -28,7 +28,9 @@ export function assert(condition: unknown, message: string | (() => string)): as
 /** Asserts `actual === expected` (Object.is), naming both in the message. */
 export function assertEqual<T>(actual: T, expected: T, message: string | (() => string)): void {
   if (!Object.is(actual, expected)) {
-    throw new AssertionError(`${typeof message === "string" ? message : message()} (expected ${String(expected)}, got ${String(actual)})`);
+    throw new AssertionError(
+      `${typeof message === "string" ? message : message()} (expected ${String(expected)}, got ${String(actual)})`,
+    );
   }
 }
 

@@ -43,7 +43,9 @@ export interface Counterexample {
    */
   knobs?: Record<string, KnobValue>;
   expected: { fingerprint: string; violations: Violation[] };
-  /** The code that made it (absent in files written before it was recorded, and from library callers that give none). */
+  /**
+   * The code that made it (absent in files written before it was recorded, and from library callers that give none).
+   */
   codeVersion?: CodeVersion;
 }
 
@@ -77,7 +79,11 @@ export function counterexampleOf(result: RunResult, options: RunOptions, codeVer
 
 /** The run options that replay a counterexample. */
 export function replayOptions(counterexample: Counterexample): RunOptions {
-  const options: RunOptions = { seed: counterexample.seed, faults: counterexample.faultPlan, buggify: counterexample.buggify };
+  const options: RunOptions = {
+    seed: counterexample.seed,
+    faults: counterexample.faultPlan,
+    buggify: counterexample.buggify,
+  };
   if (counterexample.wireMode !== undefined) options.wireMode = counterexample.wireMode;
   if (counterexample.variant !== undefined) options.variant = counterexample.variant;
   if (counterexample.safetyMs !== undefined) options.safetyMs = counterexample.safetyMs;
@@ -89,22 +95,33 @@ export function replayOptions(counterexample: Counterexample): RunOptions {
 
 /** Validates untrusted JSON as a counterexample. Throws CounterexampleError. */
 export function parseCounterexample(value: unknown): Counterexample {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CounterexampleError("not a counterexample: expected a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CounterexampleError("not a counterexample: expected a JSON object");
   const record = value as Record<string, unknown>;
-  if (record.format !== COUNTEREXAMPLE_FORMAT) throw new CounterexampleError(`not a counterexample: 'format' must be "${COUNTEREXAMPLE_FORMAT}"`);
-  if (record.version !== COUNTEREXAMPLE_VERSION) throw new CounterexampleError(`unsupported counterexample version ${String(record.version)}`);
+  if (record.format !== COUNTEREXAMPLE_FORMAT)
+    throw new CounterexampleError(`not a counterexample: 'format' must be "${COUNTEREXAMPLE_FORMAT}"`);
+  if (record.version !== COUNTEREXAMPLE_VERSION)
+    throw new CounterexampleError(`unsupported counterexample version ${String(record.version)}`);
   if (typeof record.scenario !== "string") throw new CounterexampleError("counterexample: 'scenario' must be a string");
-  if (typeof record.seed !== "number" || !Number.isSafeInteger(record.seed) || record.seed < 0) throw new CounterexampleError("counterexample: 'seed' must be a non-negative integer");
-  if (record.variant !== undefined && typeof record.variant !== "string") throw new CounterexampleError("counterexample: 'variant' must be a string");
+  if (typeof record.seed !== "number" || !Number.isSafeInteger(record.seed) || record.seed < 0)
+    throw new CounterexampleError("counterexample: 'seed' must be a non-negative integer");
+  if (record.variant !== undefined && typeof record.variant !== "string")
+    throw new CounterexampleError("counterexample: 'variant' must be a string");
   if (record.wireMode !== undefined && !WIRE_MODES.includes(record.wireMode as WireMode)) {
     throw new CounterexampleError(`counterexample: 'wireMode' must be one of ${WIRE_MODES.join(", ")}`);
   }
   const expected = record.expected as Record<string, unknown> | undefined;
-  if (typeof expected !== "object" || expected === null || typeof expected.fingerprint !== "string" || !Array.isArray(expected.violations)) {
+  if (
+    typeof expected !== "object" ||
+    expected === null ||
+    typeof expected.fingerprint !== "string" ||
+    !Array.isArray(expected.violations)
+  ) {
     throw new CounterexampleError("counterexample: 'expected' must hold 'fingerprint' and 'violations'");
   }
   // A fingerprint that could never match would make every replay look like a divergence.
-  if (!FINGERPRINT_PATTERN.test(expected.fingerprint)) throw new CounterexampleError("counterexample: 'expected.fingerprint' must be 16 lowercase hex digits");
+  if (!FINGERPRINT_PATTERN.test(expected.fingerprint))
+    throw new CounterexampleError("counterexample: 'expected.fingerprint' must be 16 lowercase hex digits");
   let faultPlan: FaultPlan;
   try {
     faultPlan = parsePlan(record.faultPlan);
@@ -125,10 +142,12 @@ export function parseCounterexample(value: unknown): Counterexample {
   for (const name of ["safetyMs", "livenessMs"] as const) {
     const field = record[name];
     if (field === undefined) continue;
-    if (typeof field !== "number" || !(field > 0)) throw new CounterexampleError(`counterexample: '${name}' must be a positive number`);
+    if (typeof field !== "number" || !(field > 0))
+      throw new CounterexampleError(`counterexample: '${name}' must be a positive number`);
     counterexample[name] = field;
   }
-  if (typeof record.params === "object" && record.params !== null) counterexample.params = record.params as Record<string, unknown>;
+  if (typeof record.params === "object" && record.params !== null)
+    counterexample.params = record.params as Record<string, unknown>;
   if (record.knobs !== undefined) counterexample.knobs = parseKnobs(record.knobs);
   if (record.codeVersion !== undefined) counterexample.codeVersion = parseCodeVersion(record.codeVersion);
   return counterexample;
@@ -142,7 +161,8 @@ function parseViolation(value: unknown, index: number): Violation {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("must be an object");
   const { invariant, kind, time, host, details } = value as Record<string, unknown>;
   if (typeof invariant !== "string") fail("needs a string 'invariant'");
-  if (kind !== "safety" && kind !== "liveness" && kind !== "kernel") fail("needs a 'kind' of safety, liveness or kernel");
+  if (kind !== "safety" && kind !== "liveness" && kind !== "kernel")
+    fail("needs a 'kind' of safety, liveness or kernel");
   if (typeof time !== "number" || !Number.isFinite(time)) fail("needs a finite number 'time'");
   if (host !== undefined && typeof host !== "string") fail("has a 'host' that is not a string");
   if (typeof details !== "string") fail("needs a string 'details'");
@@ -150,26 +170,34 @@ function parseViolation(value: unknown, index: number): Violation {
 }
 
 function parseKnobs(value: unknown): Record<string, KnobValue> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CounterexampleError("counterexample: 'knobs' must be an object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CounterexampleError("counterexample: 'knobs' must be an object");
   const knobs: Record<string, KnobValue> = {};
   for (const [name, knob] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof knob !== "number" && typeof knob !== "string" && typeof knob !== "boolean") throw new CounterexampleError(`counterexample: knob '${name}' must be a number, string or boolean`);
-    if (typeof knob === "number" && !Number.isFinite(knob)) throw new CounterexampleError(`counterexample: knob '${name}' must be finite`);
+    if (typeof knob !== "number" && typeof knob !== "string" && typeof knob !== "boolean")
+      throw new CounterexampleError(`counterexample: knob '${name}' must be a number, string or boolean`);
+    if (typeof knob === "number" && !Number.isFinite(knob))
+      throw new CounterexampleError(`counterexample: knob '${name}' must be finite`);
     knobs[name] = knob;
   }
   return knobs;
 }
 
 function parseCodeVersion(value: unknown): CodeVersion {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CounterexampleError("counterexample: 'codeVersion' must be an object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CounterexampleError("counterexample: 'codeVersion' must be an object");
   const { gitCommit, sourcesSha256 } = value as Record<string, unknown>;
   const codeVersion: CodeVersion = {};
   if (gitCommit !== undefined) {
-    if (typeof gitCommit !== "string" || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(gitCommit)) throw new CounterexampleError("counterexample: 'codeVersion.gitCommit' must be a git object name (40 or 64 lowercase hex digits)");
+    if (typeof gitCommit !== "string" || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(gitCommit))
+      throw new CounterexampleError(
+        "counterexample: 'codeVersion.gitCommit' must be a git object name (40 or 64 lowercase hex digits)",
+      );
     codeVersion.gitCommit = gitCommit;
   }
   if (sourcesSha256 !== undefined) {
-    if (typeof sourcesSha256 !== "string" || !/^[0-9a-f]{64}$/.test(sourcesSha256)) throw new CounterexampleError("counterexample: 'codeVersion.sourcesSha256' must be 64 lowercase hex digits");
+    if (typeof sourcesSha256 !== "string" || !/^[0-9a-f]{64}$/.test(sourcesSha256))
+      throw new CounterexampleError("counterexample: 'codeVersion.sourcesSha256' must be 64 lowercase hex digits");
     codeVersion.sourcesSha256 = sourcesSha256;
   }
   return codeVersion;

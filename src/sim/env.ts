@@ -190,7 +190,9 @@ export class NetError extends Error {
 export interface Connection {
   readonly localAddress: string;
   readonly remoteAddress: string;
-  /** Bytes in order; `null` at a clean end of stream (the peer closed its write side). Rejects with NetError on reset. */
+  /**
+   * Bytes in order; `null` at a clean end of stream (the peer closed its write side). Rejects with NetError on reset.
+   */
   read(): Promise<Uint8Array | null>;
   /** Queues bytes for delivery; waits while the send window is full. Rejects with NetError on reset. */
   write(data: Uint8Array): Promise<void>;
@@ -243,7 +245,10 @@ export interface Net {
 // ---------------------------------------------------------------------------
 // Hashing
 
-/** CRC-32 (IEEE 802.3: zlib's, Ethernet's) of `data`, continuing from `previous` (the CRC of bytes before it) when given. */
+/**
+ * CRC-32 (IEEE 802.3: zlib's, Ethernet's) of `data`, continuing from `previous` (the CRC of bytes before it) when
+ * given.
+ */
 export type Crc32 = (data: Uint8Array, previous?: number) => number;
 
 /** An incremental SHA-1 (FIPS 180-4). */

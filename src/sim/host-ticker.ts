@@ -16,7 +16,10 @@ import type { Ticker } from "./env.ts";
 import type { EventOwner } from "./scheduler.ts";
 import type { HostClock, LocalTimer } from "./host.ts";
 
-/** A tick is due when the clock reads this close to its time: a timer armed for it may fire a rounding error short (drift). */
+/**
+ * A tick is due when the clock reads this close to its time: a timer armed for it may fire a rounding error short
+ * (drift).
+ */
 const TICK_TIME_TOLERANCE_MS = 1e-6;
 
 export class HostTicker implements Ticker {
@@ -31,7 +34,8 @@ export class HostTicker implements Ticker {
     private readonly owner: EventOwner,
     private readonly onWake: () => void,
   ) {
-    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new RangeError(`ticker interval must be positive, got ${intervalMs}`);
+    if (!(intervalMs > 0) || !Number.isFinite(intervalMs))
+      throw new RangeError(`ticker interval must be positive, got ${intervalMs}`);
     this.next = clock.monotonic() + intervalMs;
   }
 
@@ -49,14 +53,19 @@ export class HostTicker implements Ticker {
 
   wakeBy(ticksAhead: number): void {
     if (this.stopped) return;
-    if (!Number.isInteger(ticksAhead) || ticksAhead < 1) throw new RangeError(`ticksAhead must be a positive integer, got ${ticksAhead}`);
+    if (!Number.isInteger(ticksAhead) || ticksAhead < 1)
+      throw new RangeError(`ticksAhead must be a positive integer, got ${ticksAhead}`);
     const at = this.next + (ticksAhead - 1) * this.intervalMs;
     if (this.wake !== undefined && this.wake.at <= at) return;
     if (this.wake !== undefined) this.clock.cancel(this.wake.timer);
-    const timer = this.clock.schedule(Math.max(0, at - this.clock.monotonic()), () => {
-      this.wake = undefined;
-      if (!this.stopped) this.onWake();
-    }, this.owner);
+    const timer = this.clock.schedule(
+      Math.max(0, at - this.clock.monotonic()),
+      () => {
+        this.wake = undefined;
+        if (!this.stopped) this.onWake();
+      },
+      this.owner,
+    );
     this.wake = { timer, at };
   }
 

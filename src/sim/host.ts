@@ -12,7 +12,9 @@ import type { ProcessMain } from "./env.ts";
 import { completeOwned, type ProcessContext } from "./process-context.ts";
 import type { EventOwner, ScheduledEvent, Scheduler } from "./scheduler.ts";
 
-/** Pauses a host clock remembers for its tickers (a ticker takes its ticks far more often than the swarm pauses a host). */
+/**
+ * Pauses a host clock remembers for its tickers (a ticker takes its ticks far more often than the swarm pauses a host).
+ */
 export const PAUSES_KEPT_MAX = 64;
 
 /** A timer measured in host-local time: it fires when the host's monotonic clock reaches `deadline`. */
@@ -46,7 +48,15 @@ export class HostClock {
 
   /** Runs `callback` after `durationMs` of host-local monotonic time, as an event of `owner`. */
   schedule(durationMs: number, callback: () => void, owner: EventOwner): LocalTimer {
-    const timer: LocalTimer = { deadline: this.monotonic() + durationMs, event: undefined, callback, owner, previous: undefined, next: undefined, linked: false };
+    const timer: LocalTimer = {
+      deadline: this.monotonic() + durationMs,
+      event: undefined,
+      callback,
+      owner,
+      previous: undefined,
+      next: undefined,
+      linked: false,
+    };
     this.plan(timer, durationMs);
     this.link(timer);
     return timer;
@@ -59,10 +69,14 @@ export class HostClock {
   }
 
   private plan(timer: LocalTimer, remainingLocalMs: number): void {
-    timer.event = this.scheduler.schedule(Math.max(0, remainingLocalMs) / this.rate, () => {
-      this.unlink(timer);
-      timer.callback();
-    }, { owner: timer.owner });
+    timer.event = this.scheduler.schedule(
+      Math.max(0, remainingLocalMs) / this.rate,
+      () => {
+        this.unlink(timer);
+        timer.callback();
+      },
+      { owner: timer.owner },
+    );
   }
 
   private link(timer: LocalTimer): void {

@@ -72,12 +72,19 @@ export function knobProblem(knob: Knob): string | undefined {
     case "pick":
       if (knob.values.length === 0) return "no values";
       if (new Set(knob.values).size !== knob.values.length) return "a value listed twice";
-      return knob.values.includes(knob.default) ? undefined : `default ${String(knob.default)} is not one of its values`;
+      return knob.values.includes(knob.default)
+        ? undefined
+        : `default ${String(knob.default)} is not one of its values`;
     case "int":
-      if (!Number.isSafeInteger(knob.min) || !Number.isSafeInteger(knob.max) || knob.max < knob.min) return `no integers in [${knob.min}, ${knob.max}]`;
-      return Number.isSafeInteger(knob.default) && knob.default >= knob.min && knob.default <= knob.max ? undefined : `default ${knob.default} outside [${knob.min}, ${knob.max}]`;
+      if (!Number.isSafeInteger(knob.min) || !Number.isSafeInteger(knob.max) || knob.max < knob.min)
+        return `no integers in [${knob.min}, ${knob.max}]`;
+      return Number.isSafeInteger(knob.default) && knob.default >= knob.min && knob.default <= knob.max
+        ? undefined
+        : `default ${knob.default} outside [${knob.min}, ${knob.max}]`;
     case "bool":
-      return knob.probability >= 0 && knob.probability <= 1 ? undefined : `probability ${knob.probability} outside [0, 1]`;
+      return knob.probability >= 0 && knob.probability <= 1
+        ? undefined
+        : `probability ${knob.probability} outside [0, 1]`;
   }
 }
 
@@ -107,7 +114,9 @@ export function knobDistance(knob: Knob, value: KnobValue): number {
       return at < 0 ? knob.values.length : Math.abs(at - home);
     }
     case "int":
-      return typeof value === "number" && Number.isSafeInteger(value) ? Math.abs(value - knob.default) : knob.max - knob.min + 1;
+      return typeof value === "number" && Number.isSafeInteger(value)
+        ? Math.abs(value - knob.default)
+        : knob.max - knob.min + 1;
     case "bool":
       return 1;
   }
@@ -125,15 +134,21 @@ export function knobShrinks(knob: Knob, value: KnobValue): KnobValue[] {
   if (knob.kind === "pick") {
     const at = knob.values.indexOf(value);
     const home = knob.values.indexOf(knob.default);
-    if (at >= 0) for (let step = 1; step < distance; step++) shrinks.push(knob.values[home + Math.sign(at - home) * step] as KnobValue);
+    if (at >= 0)
+      for (let step = 1; step < distance; step++)
+        shrinks.push(knob.values[home + Math.sign(at - home) * step] as KnobValue);
   } else if (knob.kind === "int" && typeof value === "number" && Number.isSafeInteger(value)) {
     const direction = Math.sign(value - knob.default);
-    for (let gap = Math.floor(distance / 2); gap >= 1; gap = Math.floor(gap / 2)) shrinks.push(knob.default + direction * (distance - gap));
+    for (let gap = Math.floor(distance / 2); gap >= 1; gap = Math.floor(gap / 2))
+      shrinks.push(knob.default + direction * (distance - gap));
   }
   return [...new Set(shrinks)].filter((candidate) => knobDistance(knob, candidate) < distance);
 }
 
-/** What a knob may take and its default, as text ("3 | 5, default 3"; "5..20, default 10"; "true with p=0.5, default true"). */
+/**
+ * What a knob may take and its default, as text ("3 | 5, default 3"; "5..20, default 10"; "true with p=0.5, default
+ * true").
+ */
 export function describeKnob(knob: Knob): string {
   switch (knob.kind) {
     case "pick":
@@ -147,5 +162,7 @@ export function describeKnob(knob: Knob): string {
 
 /** "name=value" for each knob, in declaration order, one text (reports). */
 export function describeKnobs(knobs: Readonly<Record<string, KnobValue>>): string {
-  return Object.entries(knobs).map(([name, value]) => `${name}=${String(value)}`).join(" ");
+  return Object.entries(knobs)
+    .map(([name, value]) => `${name}=${String(value)}`)
+    .join(" ");
 }

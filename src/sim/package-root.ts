@@ -21,12 +21,16 @@ export function packageRoot(): string {
   let directory = dirname(fileURLToPath(import.meta.url));
   while (true) {
     const manifest = join(directory, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name === PACKAGE_NAME) {
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown }).name === PACKAGE_NAME
+    ) {
       cached = directory;
       return directory;
     }
     const parent = dirname(directory);
-    if (parent === directory) throw new Error(`no package.json of ${PACKAGE_NAME} above ${fileURLToPath(import.meta.url)}`);
+    if (parent === directory)
+      throw new Error(`no package.json of ${PACKAGE_NAME} above ${fileURLToPath(import.meta.url)}`);
     directory = parent;
   }
 }

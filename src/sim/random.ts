@@ -92,7 +92,10 @@ export class Random implements RandomContract {
       case "uniform":
         return this.float(distribution.minMs, distribution.maxMs);
       case "exponential":
-        return Math.min(distribution.minMs + this.exponential(distribution.meanMs - distribution.minMs), distribution.maxMs);
+        return Math.min(
+          distribution.minMs + this.exponential(distribution.meanMs - distribution.minMs),
+          distribution.maxMs,
+        );
       case "lognormal": {
         const value = Math.exp(this.normal(Math.log(distribution.medianMs), distribution.sigma));
         return Math.min(Math.max(value, distribution.minMs), distribution.maxMs);

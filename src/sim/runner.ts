@@ -39,7 +39,10 @@ export interface ScenarioContext {
    * params' value when given, else the seed's draw. Throws for an undeclared knob.
    */
   readonly knob: KnobReader;
-  /** The fault plan this run applies (a scenario that acts on the world itself keeps out of its way); absent outside the runner. */
+  /**
+   * The fault plan this run applies (a scenario that acts on the world itself keeps out of its way); absent outside the
+   * runner.
+   */
   readonly faultPlan?: FaultPlan;
   /** The run's disks (Scenario.createDisks), for a scenario that sets disk faults itself; absent without them. */
   readonly disks?: DiskSystem;
@@ -96,11 +99,17 @@ export interface Scenario {
   readonly faultShapes?: readonly ShapeKind[];
   /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
   readonly downKinds?: readonly SwarmKind[];
-  /** A host counts as down this long after its down episode ended (default 0; a function of the knobs when their timeouts set it); see SwarmOptions. */
+  /**
+   * A host counts as down this long after its down episode ended (default 0; a function of the knobs when their
+   * timeouts set it); see SwarmOptions.
+   */
   readonly recoveryMs?: number | ((knob: KnobReader) => number);
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
-  /** Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and "."). */
+  /**
+   * Name prefixes of the probe points this scenario exercises, for coverage reports (default: its name's first word and
+   * ".").
+   */
   readonly probePrefixes?: readonly string[];
   /**
    * The rare states this scenario exists to reach: state name → the probe that marks
@@ -117,7 +126,9 @@ export interface Scenario {
   readonly knobs?: Readonly<Record<string, Knob>>;
   /** Integer workload parameters that shrinking may lower; `default` is the value used when absent. */
   readonly shrinkableParams?: Readonly<Record<string, { min: number; default: number }>>;
-  /** A fresh disk system for a run (omit for scenarios that use no disk); it may read the run's knobs (disk latency). */
+  /**
+   * A fresh disk system for a run (omit for scenarios that use no disk); it may read the run's knobs (disk latency).
+   */
   createDisks?(knob: KnobReader): DiskSystem;
   setup(context: ScenarioContext): ScenarioHooks;
 }
@@ -179,7 +190,9 @@ export const SWARM_FRAMES_PROBABILITY = 0.25;
 
 /** The wire mode the swarm picks for a run's seed: from its own stream, so the pick shifts no other draw. */
 export function swarmWireMode(scenarioName: string, seed: number): WireMode {
-  return new Random(worldSeed(scenarioName, seed)).fork("wire-mode").bool(SWARM_FRAMES_PROBABILITY) ? "frames" : "objects";
+  return new Random(worldSeed(scenarioName, seed)).fork("wire-mode").bool(SWARM_FRAMES_PROBABILITY)
+    ? "frames"
+    : "objects";
 }
 
 /**
@@ -188,10 +201,18 @@ export function swarmWireMode(scenarioName: string, seed: number): WireMode {
  * malformed declaration, a given knob the scenario lacks, a value of another type,
  * or a given value the knob cannot draw.
  */
-function drawKnobs(scenario: Scenario, random: Random, params: Readonly<Record<string, unknown>>, given: Readonly<Record<string, KnobValue>> = {}): Record<string, KnobValue> {
+function drawKnobs(
+  scenario: Scenario,
+  random: Random,
+  params: Readonly<Record<string, unknown>>,
+  given: Readonly<Record<string, KnobValue>> = {},
+): Record<string, KnobValue> {
   const declared = scenario.knobs ?? {};
   for (const name of Object.keys(given)) {
-    if (declared[name] === undefined) throw new ScenarioError(`scenario ${scenario.name} has no knob "${name}" (knobs: ${Object.keys(declared).join(", ") || "none"})`);
+    if (declared[name] === undefined)
+      throw new ScenarioError(
+        `scenario ${scenario.name} has no knob "${name}" (knobs: ${Object.keys(declared).join(", ") || "none"})`,
+      );
   }
   const values: Record<string, KnobValue> = {};
   for (const [name, knob] of Object.entries(declared)) {
@@ -199,19 +220,25 @@ function drawKnobs(scenario: Scenario, random: Random, params: Readonly<Record<s
     if (problem !== undefined) throw new ScenarioError(`knob ${name} of ${scenario.name}: ${problem}`);
     const value = given[name] ?? params[name];
     if (value !== undefined && typeof value !== typeof knob.default) {
-      throw new ScenarioError(`knob ${name} of ${scenario.name}: given ${JSON.stringify(value)}, not a ${typeof knob.default}`);
+      throw new ScenarioError(
+        `knob ${name} of ${scenario.name}: given ${JSON.stringify(value)}, not a ${typeof knob.default}`,
+      );
     }
     // A replay, a shrunk run or --knob gives only values the knob can draw; tests' params may go beyond.
     const fixed = given[name];
     if (fixed !== undefined && !knobCanDraw(knob, fixed)) {
-      throw new ScenarioError(`knob ${name} of ${scenario.name}: given ${JSON.stringify(fixed)}, not a value it can take (${describeKnob(knob)})`);
+      throw new ScenarioError(
+        `knob ${name} of ${scenario.name}: given ${JSON.stringify(fixed)}, not a value it can take (${describeKnob(knob)})`,
+      );
     }
     values[name] = (value as KnobValue | undefined) ?? drawKnob(knob, random.fork(name));
   }
   return values;
 }
 
-/** The fault kinds the swarm may pick for a scenario: its own list, and never disk faults when its hosts have no disks. */
+/**
+ * The fault kinds the swarm may pick for a scenario: its own list, and never disk faults when its hosts have no disks.
+ */
 function swarmKindsOf(scenario: Scenario): readonly SwarmKind[] {
   const kinds = scenario.faultKinds ?? SWARM_KINDS;
   return scenario.createDisks === undefined ? kinds.filter((kind) => kind !== "disk-faults") : kinds;
@@ -227,7 +254,8 @@ function swarmOptionsOf(scenario: Scenario, knob: KnobReader, safetyMs: number):
   if (scenario.downAtOnceMax !== undefined) options.downAtOnceMax = scenario.downAtOnceMax;
   if (scenario.diskFaultHosts !== undefined) options.diskFaultHosts = scenario.diskFaultHosts;
   if (scenario.downKinds !== undefined) options.downKinds = scenario.downKinds;
-  if (scenario.recoveryMs !== undefined) options.recoveryMs = typeof scenario.recoveryMs === "function" ? scenario.recoveryMs(knob) : scenario.recoveryMs;
+  if (scenario.recoveryMs !== undefined)
+    options.recoveryMs = typeof scenario.recoveryMs === "function" ? scenario.recoveryMs(knob) : scenario.recoveryMs;
   if (scenario.roles !== undefined) options.roles = scenario.roles;
   if (scenario.faultShapes !== undefined) options.shapes = scenario.faultShapes;
   return options;
@@ -286,10 +314,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
 /** A malformed seed or an unknown variant: a ScenarioError before anything runs. */
 function refuseBadRunOptions(scenario: Scenario, options: RunOptions): void {
-  if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new ScenarioError(`seed must be a non-negative integer, got ${options.seed}`);
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0)
+    throw new ScenarioError(`seed must be a non-negative integer, got ${options.seed}`);
   if (options.variant !== undefined && scenario.variants?.[options.variant] === undefined) {
     const known = Object.keys(scenario.variants ?? {});
-    throw new ScenarioError(`scenario ${scenario.name} has no variant "${options.variant}" (variants: ${known.length ? known.join(", ") : "none"})`);
+    throw new ScenarioError(
+      `scenario ${scenario.name} has no variant "${options.variant}" (variants: ${known.length ? known.join(", ") : "none"})`,
+    );
   }
 }
 
@@ -310,7 +341,12 @@ interface PreparedRun {
 }
 
 function prepareRun(scenario: Scenario, options: RunOptions): PreparedRun {
-  const knobs = drawKnobs(scenario, new Random(worldSeed(scenario.name, options.seed)).fork("knobs"), options.params ?? {}, options.knobs);
+  const knobs = drawKnobs(
+    scenario,
+    new Random(worldSeed(scenario.name, options.seed)).fork("knobs"),
+    options.params ?? {},
+    options.knobs,
+  );
   const knob: KnobReader = <T extends KnobValue>(name: string): T => {
     const value = knobs[name];
     if (value === undefined) throw new ScenarioError(`scenario ${scenario.name} has no knob "${name}"`);
@@ -318,10 +354,19 @@ function prepareRun(scenario: Scenario, options: RunOptions): PreparedRun {
   };
   const disks = scenario.createDisks?.(knob);
   const wireMode = options.wireMode ?? swarmWireMode(scenario.name, options.seed);
-  const world = new World({ seed: worldSeed(scenario.name, options.seed), buggify: options.buggify ?? false, wireMode, trace: options.trace, disks });
+  const world = new World({
+    seed: worldSeed(scenario.name, options.seed),
+    buggify: options.buggify ?? false,
+    wireMode,
+    trace: options.trace,
+    disks,
+  });
   const safetyMs = options.safetyMs ?? scenario.safetyMs;
   const livenessMs = options.livenessMs ?? scenario.livenessMsOf?.(knob) ?? scenario.livenessMs;
-  const plan = options.faults !== undefined ? parsePlan(options.faults, undefined) : swarmPlan(world.stream("faults"), swarmOptionsOf(scenario, knob, safetyMs));
+  const plan =
+    options.faults !== undefined
+      ? parsePlan(options.faults, undefined)
+      : swarmPlan(world.stream("faults"), swarmOptionsOf(scenario, knob, safetyMs));
   let phase: Phase = "setup";
   let livenessStart: number | undefined;
   const context: ScenarioContext = {
@@ -341,7 +386,19 @@ function prepareRun(scenario: Scenario, options: RunOptions): PreparedRun {
     if (next === "liveness") livenessStart = world.now;
   };
   const maxEvents = options.maxEvents ?? scenario.maxEvents ?? DEFAULT_RUN_MAX_EVENTS;
-  return { world, knobs, disks, wireMode, plan, safetyMs, livenessMs, maxEvents, maxTime: options.maxTime ?? Number.POSITIVE_INFINITY, context, enter };
+  return {
+    world,
+    knobs,
+    disks,
+    wireMode,
+    plan,
+    safetyMs,
+    livenessMs,
+    maxEvents,
+    maxTime: options.maxTime ?? Number.POSITIVE_INFINITY,
+    context,
+    enter,
+  };
 }
 
 /**
@@ -349,7 +406,12 @@ function prepareRun(scenario: Scenario, options: RunOptions): PreparedRun {
  * healed, and the final checks, each only while no violation was found; returns
  * when progress was seen in the liveness phase, if it was.
  */
-async function runPhases(run: PreparedRun, hooks: ScenarioHooks, check: () => boolean, healAll: () => void): Promise<number | undefined> {
+async function runPhases(
+  run: PreparedRun,
+  hooks: ScenarioHooks,
+  check: () => boolean,
+  healAll: () => void,
+): Promise<number | undefined> {
   const { world, maxEvents, maxTime, safetyMs, livenessMs } = run;
   const violated = () => world.violations.length > 0;
   run.enter("safety");
@@ -388,7 +450,13 @@ async function runPhases(run: PreparedRun, hooks: ScenarioHooks, check: () => bo
   return progressAt;
 }
 
-function resultOf(scenario: Scenario, options: RunOptions, run: PreparedRun, hooks: ScenarioHooks, progressAt: number | undefined): RunResult {
+function resultOf(
+  scenario: Scenario,
+  options: RunOptions,
+  run: PreparedRun,
+  hooks: ScenarioHooks,
+  progressAt: number | undefined,
+): RunResult {
   const { world } = run;
   const stats: RunStats = {
     virtualTimeMs: world.now,
@@ -423,23 +491,34 @@ function refuseUnknownHosts(scenario: Scenario, plan: FaultPlan, hosts: readonly
   try {
     parsePlan(plan, hosts);
   } catch (error) {
-    if (error instanceof FaultPlanError) throw new ScenarioError(`scenario ${scenario.name} cannot take this ${error.message}`);
+    if (error instanceof FaultPlanError)
+      throw new ScenarioError(`scenario ${scenario.name} cannot take this ${error.message}`);
     throw error;
   }
   for (const event of plan.faults) {
     const target = "host" in event ? event.host : undefined;
     if (target === undefined || !target.startsWith("@")) continue;
     if (!(scenario.roles ?? []).includes(target.slice(1))) {
-      throw new ScenarioError(`scenario ${scenario.name} cannot take this fault plan: it resolves no role ${target} (roles: ${(scenario.roles ?? []).join(", ") || "none"})`);
+      throw new ScenarioError(
+        `scenario ${scenario.name} cannot take this fault plan: it resolves no role ${target} (roles: ${(scenario.roles ?? []).join(", ") || "none"})`,
+      );
     }
   }
 }
 
 function reportGuard(world: World, reason: string, maxEvents: number): void {
   if (reason === "max-events") {
-    world.violate({ invariant: "kernel.runaway-events", kind: "liveness", details: `more than ${maxEvents} events: a livelock or a busy loop` });
+    world.violate({
+      invariant: "kernel.runaway-events",
+      kind: "liveness",
+      details: `more than ${maxEvents} events: a livelock or a busy loop`,
+    });
   } else if (reason === "max-time") {
-    world.violate({ invariant: "kernel.runaway-time", kind: "liveness", details: "virtual time passed the run's maximum" });
+    world.violate({
+      invariant: "kernel.runaway-time",
+      kind: "liveness",
+      details: "virtual time passed the run's maximum",
+    });
   }
 }
 

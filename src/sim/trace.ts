@@ -3,7 +3,8 @@
  * fingerprint over them.
  *
  * The fingerprint is a 64-bit hash (two independent 32-bit multiplicative lanes)
- * over each record's time, host, kind and fields (numbers by their IEEE-754 bits), so the same seed and the same code give the same fingerprint on
+ * over each record's time, host, kind and fields (numbers by their IEEE-754 bits), so the same seed and the same code
+ * give the same fingerprint on
  * any machine. Records are kept in memory only on request (determinism checks,
  * the viewer) and written as JSON lines only on request (`dst run --trace`).
  */
@@ -173,7 +174,10 @@ export function hashBytes(bytes: Uint8Array): string {
 }
 
 /** Finds the first record where two kept traces differ (for determinism reports). */
-export function firstDifference(a: readonly TraceRecord[], b: readonly TraceRecord[]): { index: number; left?: string; right?: string } | undefined {
+export function firstDifference(
+  a: readonly TraceRecord[],
+  b: readonly TraceRecord[],
+): { index: number; left?: string; right?: string } | undefined {
   const length = Math.max(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const left = a[i] === undefined ? undefined : canonicalRecordText(a[i] as TraceRecord);

@@ -94,7 +94,8 @@ function guardNet(net: Net, guard: (what: string) => boolean): Net {
       if (!guard("net.listen")) return { port, accept: () => new Promise(() => undefined), close: () => undefined };
       return net.listen(port);
     },
-    dial: (address, port, options) => (guard("net.dial") ? net.dial(address, port, options) : new Promise(() => undefined)),
+    dial: (address, port, options) =>
+      guard("net.dial") ? net.dial(address, port, options) : new Promise(() => undefined),
     sendDatagram: (address, port, payload, options) => {
       if (guard("net.sendDatagram")) net.sendDatagram(address, port, payload, options);
     },
@@ -107,7 +108,12 @@ function guardNet(net: Net, guard: (what: string) => boolean): Net {
  * streams (`net`), or copied objects on message channels. `guard` keeps a dead
  * process from dialing or listening (default: no guard, for tests).
  */
-export function rpcTransport(world: World, incarnation: Incarnation, net: Net, guard: (what: string) => boolean = () => true): FrameTransport {
+export function rpcTransport(
+  world: World,
+  incarnation: Incarnation,
+  net: Net,
+  guard: (what: string) => boolean = () => true,
+): FrameTransport {
   if (world.wireMode === "frames") return byteTransport(net);
   const network = world.network;
   return objectTransport({
@@ -129,7 +135,8 @@ function checkDuration(durationMs: number): number {
 
 function buildLogger(world: World, host: string, guard: (what: string) => boolean): Logger {
   const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    if (guard(`log.${level}`)) world.record(host, "app.log", fields === undefined ? { level, message } : { level, message, ...fields });
+    if (guard(`log.${level}`))
+      world.record(host, "app.log", fields === undefined ? { level, message } : { level, message, ...fields });
   };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
@@ -137,7 +144,16 @@ function buildLogger(world: World, host: string, guard: (what: string) => boolea
 function missingDisk(host: string): Disk {
   const fail = (): Promise<never> => Promise.reject(new Error(`host ${host} has no disk in this world`));
   return {
-    open: fail, readFile: fail, writeFile: fail, writeFileAtomic: fail, rename: fail, unlink: fail,
-    mkdir: fail, list: fail, stat: fail, exists: fail, syncDirectory: fail,
+    open: fail,
+    readFile: fail,
+    writeFile: fail,
+    writeFileAtomic: fail,
+    rename: fail,
+    unlink: fail,
+    mkdir: fail,
+    list: fail,
+    stat: fail,
+    exists: fail,
+    syncDirectory: fail,
   };
 }

@@ -161,7 +161,9 @@ export class World {
       this.buggifyActive.set(name, active);
     }
     if (!active) return false;
-    const fires = this.random.fork(`buggify/${name}/${host}/${this.buggifyHits.get(name) ?? 0}`).bool(BUGGIFY_FIRE_PROBABILITY);
+    const fires = this.random
+      .fork(`buggify/${name}/${host}/${this.buggifyHits.get(name) ?? 0}`)
+      .bool(BUGGIFY_FIRE_PROBABILITY);
     this.buggifyHits.set(name, (this.buggifyHits.get(name) ?? 0) + 1);
     if (fires) {
       this.probes.set(`buggify:${name}`, (this.probes.get(`buggify:${name}`) ?? 0) + 1);
@@ -211,21 +213,25 @@ export class World {
     if (main === undefined) throw new Error(`host ${host.name} has no main`);
     const env: Env = buildEnv(this, host, incarnation, this.disks);
     // The main starts as an event of the new incarnation, so a paused or crashed host does not run it.
-    this.scheduler.schedule(0, () => {
-      main(env).then(
-        () => this.record(host.name, "process.exit", { incarnation: incarnation.incarnation }),
-        (error: unknown) => {
-          if (incarnation.isDead()) return;
-          this.processErrors.push({ host: host.name, error });
-          this.violate({
-            invariant: "process.uncaught-error",
-            kind: "safety",
-            host: host.name,
-            details: describeError(error),
-          });
-        },
-      );
-    }, { owner: incarnation });
+    this.scheduler.schedule(
+      0,
+      () => {
+        main(env).then(
+          () => this.record(host.name, "process.exit", { incarnation: incarnation.incarnation }),
+          (error: unknown) => {
+            if (incarnation.isDead()) return;
+            this.processErrors.push({ host: host.name, error });
+            this.violate({
+              invariant: "process.uncaught-error",
+              kind: "safety",
+              host: host.name,
+              details: describeError(error),
+            });
+          },
+        );
+      },
+      { owner: incarnation },
+    );
   }
 }
 

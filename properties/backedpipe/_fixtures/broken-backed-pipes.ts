@@ -13,7 +13,9 @@ export type PipeFactory = (options: BackedPipeOptions) => BackedPipe;
 
 export const realPipe: PipeFactory = (options) => new BackedPipe(options);
 
-/** Bug: errors tagged with the latest generation, so stale errors look current (one home: the pipe scenarios' variants). */
+/**
+ * Bug: errors tagged with the latest generation, so stale errors look current (one home: the pipe scenarios' variants).
+ */
 export { pipeThatReconnectsOnStaleErrors } from "../../../scenarios/backedpipe/variants.ts";
 
 /** Bug: the pipe's writer replays from one byte past what the peer asked for. */

@@ -9,7 +9,11 @@ import type { WritableConnection } from "../../../src/impl/backedpipe/connection
 import type { ErrorEventHandler } from "../../../src/impl/backedpipe/errors.ts";
 
 /** Builds a writer (the real one or a broken one). */
-export type WriterFactory = (capacity: number, onError: ErrorEventHandler, options?: BackedWriterOptions) => BackedWriter;
+export type WriterFactory = (
+  capacity: number,
+  onError: ErrorEventHandler,
+  options?: BackedWriterOptions,
+) => BackedWriter;
 
 export const realWriter: WriterFactory = (capacity, onError, options) => new BackedWriter(capacity, onError, options);
 
@@ -54,6 +58,8 @@ export class LazyCloseWriter extends BackedWriter {
 }
 
 /** A factory for a subclass with the writer's constructor. */
-export function writerOf(kind: new (capacity: number, onError: ErrorEventHandler, options?: BackedWriterOptions) => BackedWriter): WriterFactory {
+export function writerOf(
+  kind: new (capacity: number, onError: ErrorEventHandler, options?: BackedWriterOptions) => BackedWriter,
+): WriterFactory {
   return (capacity, onError, options) => new kind(capacity, onError, options);
 }

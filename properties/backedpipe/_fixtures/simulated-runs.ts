@@ -48,12 +48,24 @@ export interface PipeRunShape {
 
 /** Inputs of the given shape: faults over the client and server, writes both ways. */
 export function pipeRunInputs(shape: PipeRunShape): fc.Arbitrary<PipeRunInput> {
-  const step = fc.record({ bytes: fc.integer({ min: 1, max: shape.chunkBytesMax }), pauseMs: fc.integer({ min: 0, max: shape.pauseMsMax }) });
+  const step = fc.record({
+    bytes: fc.integer({ min: 1, max: shape.chunkBytesMax }),
+    pauseMs: fc.integer({ min: 0, max: shape.pauseMsMax }),
+  });
   const steps = fc.array(step, { minLength: 1, maxLength: shape.stepsMax });
   return fc.record({
     seed: fc.nat(100_000),
     plan: fc
-      .tuple(...shape.faults.map((part) => faultPlanArbitrary({ hosts: ["client", "server"], durationMs: PROPERTY_SAFETY_MS, kinds: part.kinds, maxEvents: part.episodesMax })))
+      .tuple(
+        ...shape.faults.map((part) =>
+          faultPlanArbitrary({
+            hosts: ["client", "server"],
+            durationMs: PROPERTY_SAFETY_MS,
+            kinds: part.kinds,
+            maxEvents: part.episodesMax,
+          }),
+        ),
+      )
       .map((plans) => normalizePlan({ version: FAULT_PLAN_VERSION, faults: plans.flatMap((plan) => plan.faults) })),
     writes: fc.record({ client: steps, server: steps }),
     params: fc.record(shape.params ?? {}),
@@ -85,8 +97,14 @@ export async function runPipe(scenario: Scenario, input: PipeRunInput, variant?:
  * variant is expected to fail, so its runs leave no file.
  */
 export function failureMessage(property: string, run: PipeRun): string {
-  const violations = run.result.violations.map((violation) => `${violation.invariant} at ${violation.time.toFixed(1)} ms on ${violation.host ?? "-"}: ${violation.details}`);
-  const lines = [`${run.result.scenario} seed ${run.result.seed}${run.options.variant ? ` variant ${run.options.variant}` : ""} failed:`, ...violations];
+  const violations = run.result.violations.map(
+    (violation) =>
+      `${violation.invariant} at ${violation.time.toFixed(1)} ms on ${violation.host ?? "-"}: ${violation.details}`,
+  );
+  const lines = [
+    `${run.result.scenario} seed ${run.result.seed}${run.options.variant ? ` variant ${run.options.variant}` : ""} failed:`,
+    ...violations,
+  ];
   if (run.options.variant === undefined) {
     mkdirSync(COUNTEREXAMPLE_DIRECTORY, { recursive: true });
     const path = join(COUNTEREXAMPLE_DIRECTORY, `${property}.counterexample.json`);
@@ -101,7 +119,11 @@ export function failureMessage(property: string, run: PipeRun): string {
  * seed, stopping at the first counterexample (shrinking a simulation costs a world
  * per candidate), and returns the details.
  */
-export async function checkCaught<T>(property: fc.IAsyncPropertyWithHooks<T>, name: string, numRuns: number): Promise<fc.RunDetails<T>> {
+export async function checkCaught<T>(
+  property: fc.IAsyncPropertyWithHooks<T>,
+  name: string,
+  numRuns: number,
+): Promise<fc.RunDetails<T>> {
   return await fc.check(property, { ...propertyParameters<T>(name, numRuns), reporter: undefined, endOnFailure: true });
 }
 

@@ -148,7 +148,8 @@ export class FakeNetwork {
       this.#offer({
         end: link.server,
         clientReaderSequenceNumber: readerSequenceNumber,
-        reply: (serverReaderSequenceNumber) => resolve({ connection: link.client, peerReaderSequenceNumber: serverReaderSequenceNumber }),
+        reply: (serverReaderSequenceNumber) =>
+          resolve({ connection: link.client, peerReaderSequenceNumber: serverReaderSequenceNumber }),
       });
     });
   };
@@ -204,7 +205,10 @@ export class FakeNetwork {
 }
 
 /** A promise that `start` resolves, or that rejects once `signal` aborts (the pipe was closed). */
-function abortable(signal: AbortSignal, start: (resolve: (result: ReconnectResult) => void) => void): Promise<ReconnectResult> {
+function abortable(
+  signal: AbortSignal,
+  start: (resolve: (result: ReconnectResult) => void) => void,
+): Promise<ReconnectResult> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new FakeLinkError("aborted"));
     signal.addEventListener("abort", () => reject(new FakeLinkError("aborted")), { once: true });

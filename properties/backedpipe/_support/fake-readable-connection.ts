@@ -4,7 +4,10 @@
  */
 import type { ReadableConnection } from "../../../src/impl/backedpipe/connection.ts";
 
-type Item = { readonly kind: "chunk"; readonly chunk: Uint8Array } | { readonly kind: "end" } | { readonly kind: "fail"; readonly error: Error };
+type Item =
+  | { readonly kind: "chunk"; readonly chunk: Uint8Array }
+  | { readonly kind: "end" }
+  | { readonly kind: "fail"; readonly error: Error };
 
 interface PendingRead {
   readonly resolve: (chunk: Uint8Array | null) => void;

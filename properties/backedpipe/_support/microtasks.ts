@@ -38,4 +38,3 @@ export function streamBytes(fromPosition: number, length: number): Uint8Array {
   for (let index = 0; index < length; index++) bytes[index] = (fromPosition + index) % 251;
   return bytes;
 }
-

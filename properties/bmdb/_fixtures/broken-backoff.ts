@@ -9,9 +9,11 @@ import type { Backoff, ExistingBackoff } from "../../../src/impl/bmdb/backoff.ts
 
 export const BROKEN_BACKOFF_VARIANTS = {
   "no-initial-floor": "normalization does not raise Initial to one second (a 500 ms Initial gives 0 s)",
-  "overflow-unchecked": "no overflow handling: an out-of-range product converts as on amd64 (math.MinInt64) and is not caught",
+  "overflow-unchecked":
+    "no overflow handling: an out-of-range product converts as on amd64 (math.MinInt64) and is not caught",
   "no-maximum-clamp": "the multiplied interval is not capped to Maximum",
-  "simple-on-raw-exponent": "the seed's simple(): asked of the raw descriptor, so an exponent below 1 (but not 0) counts as exponential",
+  "simple-on-raw-exponent":
+    "the seed's simple(): asked of the raw descriptor, so an exponent below 1 (but not 0) counts as exponential",
   "round-down": "the exponential period is truncated to whole seconds instead of rounded up",
   "simple-ignores-zero-exponent": "simple() recognizes only the exponent 1.0, not the unset 0",
   "initial-truncated": "the seed's Initial: truncated to whole seconds instead of rounded up",
@@ -23,7 +25,11 @@ export type BrokenBackoffVariant = keyof typeof BROKEN_BACKOFF_VARIANTS;
 const SECOND = 1_000_000_000n;
 const INT64_MIN = -(1n << 63n);
 
-export function brokenNextBackoffSeconds(variant: BrokenBackoffVariant | undefined, b: Backoff | undefined, existing: ExistingBackoff | undefined): number {
+export function brokenNextBackoffSeconds(
+  variant: BrokenBackoffVariant | undefined,
+  b: Backoff | undefined,
+  existing: ExistingBackoff | undefined,
+): number {
   let last = SECOND;
   if (existing !== undefined) {
     const previous = BigInt(existing.lastIntervalSeconds) * SECOND;
@@ -34,7 +40,8 @@ export function brokenNextBackoffSeconds(variant: BrokenBackoffVariant | undefin
   const c = normalized(variant, b);
   const initial = nanoseconds(c.initialMs);
   const initialSeconds = variant === "initial-truncated" ? initial / SECOND : roundedUp(initial);
-  if (simple(variant === "simple-on-raw-exponent" || variant === "simple-ignores-zero-exponent" ? b : c, variant)) return Number(initialSeconds);
+  if (simple(variant === "simple-on-raw-exponent" || variant === "simple-ignores-zero-exponent" ? b : c, variant))
+    return Number(initialSeconds);
   if (existing === undefined) return Number(initialSeconds);
 
   const maximum = nanoseconds(c.maximumMs);

@@ -2,9 +2,12 @@
  * The Chrome Trace Event export (src/cli/view/chrome-trace.ts, `dst export`).
  *
  * Invariants, one sentence each:
- * - The export is JSON with a `traceEvents` array whose every event has a name, a phase, a pid and a tid, and a timestamp unless it is metadata.
- * - Every lane is one process, named after its host; every record is one event on its host's process, at its virtual time in microseconds.
- * - Every matched message is a flow: an "s" at the send and an "f" (bound to the enclosing slice) at the delivery, each inside a zero-length slice.
+ * - The export is JSON with a `traceEvents` array whose every event has a name, a phase, a pid and a tid, and a
+ *   timestamp unless it is metadata.
+ * - Every lane is one process, named after its host; every record is one event on its host's process, at its virtual
+ *   time in microseconds.
+ * - Every matched message is a flow: an "s" at the send and an "f" (bound to the enclosing slice) at the delivery, each
+ *   inside a zero-length slice.
  * - Spans and operations are complete events whose slices never overlap on one thread.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -35,11 +38,17 @@ function checkShape(trace: ChromeTrace): void {
 }
 
 function checkRecords(trace: ChromeTrace, records: readonly TraceRecord[], laneNames: readonly string[]): void {
-  const processNames = new Map(trace.traceEvents.filter((event) => event.ph === "M" && event.name === "process_name").map((event) => [event.pid, (event.args as { name: string }).name]));
+  const processNames = new Map(
+    trace.traceEvents
+      .filter((event) => event.ph === "M" && event.name === "process_name")
+      .map((event) => [event.pid, (event.args as { name: string }).name]),
+  );
   expect([...processNames.values()]).toEqual(laneNames);
   const perHost = new Map<string, number>();
   for (const record of records) perHost.set(record.host ?? "(world)", (perHost.get(record.host ?? "(world)") ?? 0) + 1);
-  const recordEvents = trace.traceEvents.filter((event) => event.tid === 1 && (event.ph === "i" || event.ph === "X") && event.s !== "g");
+  const recordEvents = trace.traceEvents.filter(
+    (event) => event.tid === 1 && (event.ph === "i" || event.ph === "X") && event.s !== "g",
+  );
   expect(recordEvents.length).toBe(records.length);
   for (const [host, count] of perHost) {
     const pid = pidOf(laneNames.indexOf(host));
@@ -61,7 +70,11 @@ function checkFlows(trace: ChromeTrace): number {
     if (event.ph === "f") finishes.set(event.id as number, event);
   }
   expect([...starts.keys()].sort()).toEqual([...finishes.keys()].sort());
-  const slices = new Set(trace.traceEvents.filter((event) => event.ph === "X" && event.dur === 0).map((event) => `${event.pid}/${event.tid}/${event.ts}`));
+  const slices = new Set(
+    trace.traceEvents
+      .filter((event) => event.ph === "X" && event.dur === 0)
+      .map((event) => `${event.pid}/${event.tid}/${event.ts}`),
+  );
   for (const [id, start] of starts) {
     const finish = finishes.get(id) as ChromeTraceEvent;
     expect(finish.bp).toBe("e");
@@ -83,7 +96,9 @@ function checkNoOverlap(trace: ChromeTrace): void {
     slices.sort((a, b) => (a.ts as number) - (b.ts as number));
     for (let i = 1; i < slices.length; i++) {
       const previous = slices[i - 1] as ChromeTraceEvent;
-      expect((slices[i] as ChromeTraceEvent).ts as number, `thread ${thread}`).toBeGreaterThanOrEqual((previous.ts as number) + (previous.dur as number) - 1e-6);
+      expect((slices[i] as ChromeTraceEvent).ts as number, `thread ${thread}`).toBeGreaterThanOrEqual(
+        (previous.ts as number) + (previous.dur as number) - 1e-6,
+      );
     }
   }
 }
@@ -94,7 +109,12 @@ describe("chrome export of a synthetic trace", () => {
   const trace = JSON.parse(JSON.stringify(chromeTraceOf(model))) as ChromeTrace;
 
   it("has the required fields", () => checkShape(trace));
-  it("has one process per host and one event per record, at its time", () => checkRecords(trace, records, model.lanes.map((lane) => lane.name)));
+  it("has one process per host and one event per record, at its time", () =>
+    checkRecords(
+      trace,
+      records,
+      model.lanes.map((lane) => lane.name),
+    ));
   it("joins every matched message with a flow", () => {
     expect(checkFlows(trace)).toBe(model.messages.filter((message) => message.end !== undefined).length);
   });
@@ -112,17 +132,44 @@ describe("chrome export of a synthetic trace", () => {
 describe("dst export --format chrome", () => {
   it("exports a real failing run's trace file", async () => {
     const tracePath = join(scratch, "run.jsonl");
-    expect(await main(["run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--trace", tracePath, "--out", scratch], quiet)).toBe(1);
+    expect(
+      await main(
+        [
+          "run",
+          "counter-quorum",
+          "--seed",
+          "3",
+          "--variant",
+          "ack-before-fsync",
+          "--trace",
+          tracePath,
+          "--out",
+          scratch,
+        ],
+        quiet,
+      ),
+    ).toBe(1);
     const out: string[] = [];
     const outputPath = join(scratch, "run.chrome.json");
-    expect(await exportCommand(tracePath, { format: "chrome", output: outputPath }, { out: (text) => out.push(text), err: () => {} })).toBe(0);
+    expect(
+      await exportCommand(
+        tracePath,
+        { format: "chrome", output: outputPath },
+        { out: (text) => out.push(text), err: () => {} },
+      ),
+    ).toBe(0);
     expect(out.join("\n")).toMatch(/Chrome trace events/);
     const trace = JSON.parse(readFileSync(outputPath, "utf8")) as ChromeTrace;
     checkShape(trace);
-    const records = readFileSync(tracePath, "utf8").trim().split("\n").map((line) => JSON.parse(line) as TraceRecord);
+    const records = readFileSync(tracePath, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as TraceRecord);
     checkRecords(trace, records, ["(world)", "n1", "n2", "n3", "client"]);
     expect(checkFlows(trace)).toBeGreaterThan(1000);
     checkNoOverlap(trace);
-    expect(trace.traceEvents.filter((event) => event.s === "g").map((event) => event.name)).toEqual(["violation: counter.acknowledged-write-lost"]);
+    expect(trace.traceEvents.filter((event) => event.s === "g").map((event) => event.name)).toEqual([
+      "violation: counter.acknowledged-write-lost",
+    ]);
   });
 });

@@ -3,15 +3,21 @@
  *
  * Invariants, one sentence each:
  * - Lanes are the world lane, then each host in order of its first record, then hosts only named in fields.
- * - The k-th stream delivery from A to B on a connection ends the k-th send from A to B on it; sends never delivered are "lost".
- * - A numbered message-channel delivery ends the send of its number, however messages were reordered; a duplicate ends nothing; a loss makes its send "dropped".
- * - An RPC frame's arrow is labelled with the kind its sender named, else its call's method (and its type, but for requests and notifications),
+ * - The k-th stream delivery from A to B on a connection ends the k-th send from A to B on it; sends never delivered
+ *   are "lost".
+ * - A numbered message-channel delivery ends the send of its number, however messages were reordered; a duplicate ends
+ *   nothing; a loss makes its send "dropped".
+ * - An RPC frame's arrow is labelled with the kind its sender named, else its call's method (and its type, but for
+ *   requests and notifications),
  *   in both wire modes (a frames-mode segment carries its frame's label); other byte segments are not labelled.
- * - A datagram delivery or receiver-side drop ends the pending send on its link and port that arrives at that time (else the earliest that arrived), so reordering and duplicates pair correctly.
- * - Crash → start, pause → resume, isolate/partition → heal, and timed faults become spans; heal-all ends every fault span; a span still on at the end is open.
+ * - A datagram delivery or receiver-side drop ends the pending send on its link and port that arrives at that time
+ *   (else the earliest that arrived), so reordering and duplicates pair correctly.
+ * - Crash → start, pause → resume, isolate/partition → heal, and timed faults become spans; heal-all ends every fault
+ *   span; a span still on at the end is open.
  * - Operations pair invocation and completion by host and id (else by name, first in first out), with Jepsen outcomes.
  * - Every violation record is a violation of the model, with its invariant and details.
- * - A linearizability violation's operation ids become the positions of those operations (ids the trace lacks are left out).
+ * - A linearizability violation's operation ids become the positions of those operations (ids the trace lacks are left
+ *   out).
  */
 import { describe, expect, it } from "vitest";
 import { buildDiagramModel } from "../../../src/cli/view/diagram-model.ts";
@@ -33,7 +39,8 @@ function model(rows: Row[]): DiagramModel {
 }
 
 const laneNames = (diagram: DiagramModel) => diagram.lanes.map((lane) => lane.name);
-const recordOf = (diagram: DiagramModel, position: number | undefined) => (position === undefined ? undefined : diagram.events[position]?.recordIndex);
+const recordOf = (diagram: DiagramModel, position: number | undefined) =>
+  position === undefined ? undefined : diagram.events[position]?.recordIndex;
 
 describe("lanes", () => {
   it("world first, hosts by first record, then hosts only named in fields", () => {
@@ -78,7 +85,11 @@ describe("stream messages", () => {
       [3, "a", "net.stream.deliver", { connection: 1, from: "b", bytes: 2 }],
       [4, "b", "net.stream.reset", { connection: 1, reason: "partition" }],
     ]);
-    const pairs = diagram.messages.map((message) => [recordOf(diagram, message.send), recordOf(diagram, message.end), message.outcome]);
+    const pairs = diagram.messages.map((message) => [
+      recordOf(diagram, message.send),
+      recordOf(diagram, message.end),
+      message.outcome,
+    ]);
     expect(pairs).toEqual([
       [0, 5, "delivered"],
       [1, 6, "delivered"],
@@ -105,7 +116,13 @@ describe("numbered message-channel messages", () => {
       [5, "b", "net.message.deliver", { connection: 1, from: "a", seq: 3, bytes: 5 }],
       [6, "b", "net.message.send", { connection: 1, to: "a", seq: 1, bytes: 5 }],
     ]);
-    expect(diagram.messages.map((message) => [recordOf(diagram, message.send), recordOf(diagram, message.end), message.outcome])).toEqual([
+    expect(
+      diagram.messages.map((message) => [
+        recordOf(diagram, message.send),
+        recordOf(diagram, message.end),
+        message.outcome,
+      ]),
+    ).toEqual([
       [0, 5, "delivered"],
       [1, undefined, "dropped"],
       [3, 4, "delivered"],
@@ -119,8 +136,18 @@ describe("message labels", () => {
     const diagram = model([
       [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "request", call: 1, method: "kv.put" }],
       [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "request", call: 2, method: "kv.watch" }],
-      [0, "c", "net.message.send", { connection: 1, to: "s", bytes: 9, frame: "notification", call: 3, method: "kv.hint" }],
-      [1, "s", "net.message.deliver", { connection: 1, from: "c", bytes: 9, frame: "request", call: 1, method: "kv.put" }],
+      [
+        0,
+        "c",
+        "net.message.send",
+        { connection: 1, to: "s", bytes: 9, frame: "notification", call: 3, method: "kv.hint" },
+      ],
+      [
+        1,
+        "s",
+        "net.message.deliver",
+        { connection: 1, from: "c", bytes: 9, frame: "request", call: 1, method: "kv.put" },
+      ],
       [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "response", call: 1 }],
       [2, "s", "net.message.send", { connection: 1, to: "c", bytes: 4, frame: "message", call: 2 }],
       [2, "c", "net.message.send", { connection: 1, to: "s", bytes: 4, frame: "credit", call: 2, count: 1 }],
@@ -145,14 +172,43 @@ describe("message labels", () => {
 
   it("a message's kind names it in place of its method, for the call's other frames too; a frames-mode segment by the frame it carries", () => {
     const diagram = model([
-      [0, "a", "net.message.send", { connection: 1, to: "b", bytes: 9, frame: "notification", call: 1, method: "raft.message", kind: "append-entries" }],
-      [0, "a", "net.message.send", { connection: 1, to: "b", bytes: 9, frame: "request", call: 2, method: "raft.message", kind: "request-vote" }],
+      [
+        0,
+        "a",
+        "net.message.send",
+        {
+          connection: 1,
+          to: "b",
+          bytes: 9,
+          frame: "notification",
+          call: 1,
+          method: "raft.message",
+          kind: "append-entries",
+        },
+      ],
+      [
+        0,
+        "a",
+        "net.message.send",
+        { connection: 1, to: "b", bytes: 9, frame: "request", call: 2, method: "raft.message", kind: "request-vote" },
+      ],
       [1, "b", "net.message.send", { connection: 1, to: "a", bytes: 4, frame: "response", call: 2 }],
       [2, "a", "net.stream.send", { connection: 2, to: "b", bytes: 30, frame: "request", call: 3, method: "kv.put" }],
       [3, "b", "net.stream.send", { connection: 2, to: "a", bytes: 7, frame: "response", call: 3 }],
-      [3, "b", "net.stream.deliver", { connection: 2, from: "a", bytes: 30, frame: "request", call: 3, method: "kv.put" }],
+      [
+        3,
+        "b",
+        "net.stream.deliver",
+        { connection: 2, from: "a", bytes: 30, frame: "request", call: 3, method: "kv.put" },
+      ],
     ]);
-    expect(diagram.messages.map((message) => message.label)).toEqual(["append-entries", "request-vote", "request-vote response", "kv.put", "kv.put response"]);
+    expect(diagram.messages.map((message) => message.label)).toEqual([
+      "append-entries",
+      "request-vote",
+      "request-vote response",
+      "kv.put",
+      "kv.put response",
+    ]);
     expect(recordOf(diagram, diagram.messages[3]?.end)).toBe(5);
   });
 });
@@ -167,12 +223,16 @@ describe("datagram messages", () => {
       [4, "b", "net.datagram.deliver", { from: "a", port: 9, bytes: 2 }],
       [7, "b", "net.datagram.deliver", { from: "a", port: 9, bytes: 1 }],
     ]);
-    expect(diagram.messages.map((message) => [recordOf(diagram, message.send), recordOf(diagram, message.end)])).toEqual([
+    expect(
+      diagram.messages.map((message) => [recordOf(diagram, message.send), recordOf(diagram, message.end)]),
+    ).toEqual([
       [0, 5],
       [1, 3],
       [2, 4],
     ]);
-    expect(diagram.messages.every((message) => message.transport === "datagram" && message.outcome === "delivered")).toBe(true);
+    expect(
+      diagram.messages.every((message) => message.transport === "datagram" && message.outcome === "delivered"),
+    ).toBe(true);
   });
 
   it("a paused receiver's late delivery takes the earliest send that had arrived", () => {
@@ -192,7 +252,13 @@ describe("datagram messages", () => {
       [2, "b", "net.datagram.drop", { from: "a", port: 9, bytes: 1 }],
       [3, "a", "net.datagram.send", { to: "c", port: 9, bytes: 1, arrival: 4 }],
     ]);
-    expect(diagram.messages.map((message) => [recordOf(diagram, message.send), recordOf(diagram, message.end), message.outcome])).toEqual([
+    expect(
+      diagram.messages.map((message) => [
+        recordOf(diagram, message.send),
+        recordOf(diagram, message.end),
+        message.outcome,
+      ]),
+    ).toEqual([
       [0, undefined, "dropped"],
       [1, 2, "dropped"],
       [3, undefined, "lost"],
@@ -202,7 +268,13 @@ describe("datagram messages", () => {
 
 describe("spans", () => {
   const spansOf = (diagram: DiagramModel) =>
-    diagram.spans.map((span) => ({ kind: span.kind, host: diagram.lanes[span.lane]?.name, from: span.startMs, to: span.endMs, open: span.open }));
+    diagram.spans.map((span) => ({
+      kind: span.kind,
+      host: diagram.lanes[span.lane]?.name,
+      from: span.startMs,
+      to: span.endMs,
+      open: span.open,
+    }));
 
   it("process spans: crash → start is down, pause → resume is paused, a crash ends a pause", () => {
     const diagram = model([
@@ -233,7 +305,12 @@ describe("spans", () => {
       [2, undefined, "fault.partition", { groups: [["b"], ["c"]], oneWay: true }],
       [3, undefined, "fault.heal", {}],
       [4, undefined, "fault.clog", { from: "b", to: "c", durationMs: 2 }],
-      [5, "c", "fault.disk-faults", { host: "c", rates: { writeErrorProbability: 0.5, tornWrites: true }, durationMs: 100 }],
+      [
+        5,
+        "c",
+        "fault.disk-faults",
+        { host: "c", rates: { writeErrorProbability: 0.5, tornWrites: true }, durationMs: 100 },
+      ],
       [5, undefined, "fault.link-quality", { lossProbability: 0.1 }],
       [8, undefined, "fault.heal-all"],
       [20, "a", "app.log"],
@@ -273,7 +350,13 @@ describe("operations", () => {
       [6, "c2", "kv.op", { op: "read", phase: "invoke" }],
       [8, "c2", "app.log"],
     ]);
-    const operations = diagram.operations.map((operation) => [diagram.lanes[operation.lane]?.name, operation.op, operation.startMs, operation.endMs, operation.outcome]);
+    const operations = diagram.operations.map((operation) => [
+      diagram.lanes[operation.lane]?.name,
+      operation.op,
+      operation.startMs,
+      operation.endMs,
+      operation.outcome,
+    ]);
     expect(operations).toEqual([
       ["c1", "write", 0, 3, "info"],
       ["c1", "write", 1, 2, "ok"],
@@ -283,7 +366,10 @@ describe("operations", () => {
   });
 
   it("app.* kinds: .invoke/.ok/.fail/.info phases, and outcome words as completions", () => {
-    expect(operationPhase("app.counter.increment.invoke", undefined)).toEqual({ op: "counter.increment", phase: "invoke" });
+    expect(operationPhase("app.counter.increment.invoke", undefined)).toEqual({
+      op: "counter.increment",
+      phase: "invoke",
+    });
     expect(operationPhase("app.counter.ack", { value: 3 })).toEqual({ op: "counter", phase: "ok" });
     expect(operationPhase("app.kv.timeout", {})).toEqual({ op: "kv", phase: "info" });
     expect(operationPhase("app.kv.rejected", {})).toEqual({ op: "kv", phase: "fail" });
@@ -295,7 +381,9 @@ describe("operations", () => {
       [2, "c", "app.counter.increment.ok"],
       [3, "c", "app.counter.ack", { value: 1 }],
     ]);
-    expect(diagram.operations.map((operation) => [operation.op, operation.startMs, operation.endMs, operation.outcome])).toEqual([
+    expect(
+      diagram.operations.map((operation) => [operation.op, operation.startMs, operation.endMs, operation.outcome]),
+    ).toEqual([
       ["counter.increment", 0, 2, "ok"],
       ["counter", 3, 3, "ok"],
     ]);
@@ -310,7 +398,9 @@ describe("operations", () => {
       [2, "c1", "app.client.info", { op: "append", id: "1/1" }],
       [3, "c1", "app.client.ok", { op: "write", id: 0 }],
     ]);
-    expect(diagram.operations.map((operation) => [operation.op, operation.startMs, operation.endMs, operation.outcome])).toEqual([
+    expect(
+      diagram.operations.map((operation) => [operation.op, operation.startMs, operation.endMs, operation.outcome]),
+    ).toEqual([
       ["write", 0, 3, "ok"],
       ["append", 1, 2, "info"],
     ]);
@@ -324,7 +414,15 @@ describe("violations", () => {
       [5, "a", "violation", { invariant: "x.broken", kind: "safety", details: "details here" }],
       [6, undefined, "violation", { invariant: "y.stuck", kind: "liveness", details: "no progress" }],
     ]);
-    expect(diagram.violations.map((violation) => [violation.invariant, violation.kind, violation.time, diagram.lanes[violation.lane]?.name, violation.details])).toEqual([
+    expect(
+      diagram.violations.map((violation) => [
+        violation.invariant,
+        violation.kind,
+        violation.time,
+        diagram.lanes[violation.lane]?.name,
+        violation.details,
+      ]),
+    ).toEqual([
       ["x.broken", "safety", 5, "a", "details here"],
       ["y.stuck", "liveness", 6, WORLD_LANE, "no progress"],
     ]);
@@ -346,7 +444,20 @@ describe("violations", () => {
     const diagram = model([
       [0, "c", "app.client.invoke", { op: "read", id: 4 }],
       [1, "c", "app.client.ok", { op: "read", id: 4 }],
-      [2, undefined, "violation", { invariant: "kv.linearizable", kind: "safety", details: "d", operation: 99, linearized: [4, 98], blocked: [99], operations: [4, 98, 99] }],
+      [
+        2,
+        undefined,
+        "violation",
+        {
+          invariant: "kv.linearizable",
+          kind: "safety",
+          details: "d",
+          operation: 99,
+          linearized: [4, 98],
+          blocked: [99],
+          operations: [4, 98, 99],
+        },
+      ],
       [3, undefined, "violation", { invariant: "x.other", kind: "safety", details: "d" }],
     ]);
     expect(diagram.violations[0]?.operations).toEqual({ linearized: [0], blocked: [], operations: [0] });

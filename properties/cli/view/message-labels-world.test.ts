@@ -18,25 +18,31 @@ describe.each(WIRE_MODES)("arrow labels (%s wire)", (wireMode) => {
   it("name messages by their kind where the sender gave one, else by method (seed 1)", async () => {
     const world = new World({ seed: 1, wireMode, trace: { keepRecords: true } });
     const seen: WireValue[] = [];
-    world.addHost("b", async (env) => {
-      const server = env.rpc.serve(PORT);
-      server.unary("raft.call", async (request) => {
-        seen.push(request);
-        return "ok";
-      });
-      server.notification("raft.message", (message) => void seen.push(message));
-      server.unary("echo", async (request) => request);
-    }).start();
-    world.addHost("a", async (env) => {
-      await env.clock.sleep(1);
-      env.rpc.notify("b", PORT, "raft.message", { type: "append-entries" }, { kind: "append-entries" });
-      await env.rpc.call("b", PORT, "raft.call", { type: "request-vote" }, { kind: "request-vote" });
-      await env.rpc.call("b", PORT, "echo", 1);
-    }).start();
+    world
+      .addHost("b", async (env) => {
+        const server = env.rpc.serve(PORT);
+        server.unary("raft.call", async (request) => {
+          seen.push(request);
+          return "ok";
+        });
+        server.notification("raft.message", (message) => void seen.push(message));
+        server.unary("echo", async (request) => request);
+      })
+      .start();
+    world
+      .addHost("a", async (env) => {
+        await env.clock.sleep(1);
+        env.rpc.notify("b", PORT, "raft.message", { type: "append-entries" }, { kind: "append-entries" });
+        await env.rpc.call("b", PORT, "raft.call", { type: "request-vote" }, { kind: "request-vote" });
+        await env.rpc.call("b", PORT, "echo", 1);
+      })
+      .start();
     await runWorld(world, 1000);
     const records = world.trace.records ?? [];
     const diagram = buildDiagramModel(records, "labels");
-    const labels = diagram.messages.filter((message) => message.label !== undefined).map((message) => [message.label, message.outcome]);
+    const labels = diagram.messages
+      .filter((message) => message.label !== undefined)
+      .map((message) => [message.label, message.outcome]);
     expect(labels).toEqual([
       ["append-entries", "delivered"],
       ["request-vote", "delivered"],

@@ -51,9 +51,22 @@ const linkQualityArbitrary = fc.record({
 });
 
 const planArbitrary: fc.Arbitrary<FaultPlan> = fc
-  .tuple(faultPlanArbitrary({ hosts: HOSTS, durationMs: SENDS_MS, kinds: ["partition", "isolate", "clog", "crash", "pause"] }), linkQualityArbitrary)
+  .tuple(
+    faultPlanArbitrary({
+      hosts: HOSTS,
+      durationMs: SENDS_MS,
+      kinds: ["partition", "isolate", "clog", "crash", "pause"],
+    }),
+    linkQualityArbitrary,
+  )
   .map(([plan, quality]) => {
-    const start: FaultEvent = { atMs: 0, kind: "link-quality", reorderProbability: quality.reorder / 100, duplicateProbability: quality.duplicate / 100, lossProbability: quality.loss / 100 };
+    const start: FaultEvent = {
+      atMs: 0,
+      kind: "link-quality",
+      reorderProbability: quality.reorder / 100,
+      duplicateProbability: quality.duplicate / 100,
+      lossProbability: quality.loss / 100,
+    };
     return { ...plan, faults: [start, ...plan.faults] };
   });
 
@@ -61,11 +74,13 @@ const workloadArbitrary: fc.Arbitrary<Workload> = fc.record({
   seed: fc.integer({ min: 0, max: 1_000_000 }),
   plan: planArbitrary,
   sends: fc.array(
-    fc.record({
-      atMs: fc.integer({ min: 0, max: SENDS_MS }),
-      pair: fc.tuple(fc.constantFrom(...HOSTS), fc.constantFrom(...HOSTS)).filter(([from, to]) => from !== to),
-      datagram: fc.boolean(),
-    }).map(({ atMs, pair: [from, to], datagram }) => ({ atMs, from, to, datagram })),
+    fc
+      .record({
+        atMs: fc.integer({ min: 0, max: SENDS_MS }),
+        pair: fc.tuple(fc.constantFrom(...HOSTS), fc.constantFrom(...HOSTS)).filter(([from, to]) => from !== to),
+        datagram: fc.boolean(),
+      })
+      .map(({ atMs, pair: [from, to], datagram }) => ({ atMs, from, to, datagram })),
     { minLength: 40, maxLength: 150 },
   ),
 });
@@ -89,7 +104,8 @@ async function send(env: Env, spec: SendSpec, index: number): Promise<void> {
   const bytes = (segment: number) => new Uint8Array(index * SEGMENTS_PER_CONNECTION + segment + 1);
   if (spec.datagram) {
     // A burst, so that a reordering link can swap datagrams of one link.
-    for (let segment = 0; segment < SEGMENTS_PER_CONNECTION; segment++) env.net.sendDatagram(spec.to, DATAGRAM_PORT, bytes(segment));
+    for (let segment = 0; segment < SEGMENTS_PER_CONNECTION; segment++)
+      env.net.sendDatagram(spec.to, DATAGRAM_PORT, bytes(segment));
     return;
   }
   try {
@@ -145,15 +161,21 @@ function checkMatching(diagram: DiagramModel): void {
     const message = diagram.messages[index];
     const send = diagram.events[message?.send ?? -1];
     if (message === undefined || send === undefined) throw new Error(`${describe}: message ${index} has no send`);
-    const sameSegment = send.fields?.bytes === event.fields?.bytes && (message.transport === "datagram" || send.fields?.connection === event.fields?.connection);
+    const sameSegment =
+      send.fields?.bytes === event.fields?.bytes &&
+      (message.transport === "datagram" || send.fields?.connection === event.fields?.connection);
     const sameLink = host(send.lane) === event.fields?.from && send.fields?.to === host(event.lane);
-    if (!sameSegment || !sameLink || send.time > event.time) throw new Error(`${describe} matched the wrong send: #${send.recordIndex} at ${send.time} ${send.text}`);
+    if (!sameSegment || !sameLink || send.time > event.time)
+      throw new Error(`${describe} matched the wrong send: #${send.recordIndex} at ${send.time} ${send.text}`);
   });
 }
 
 describe("message matching on simulated traces", () => {
   const name = "view: every delivery ends the message of its own send";
   it(name, async () => {
-    await fc.assert(fc.asyncProperty(workloadArbitrary, async (workload) => checkMatching(await tracedModel(workload))), propertyParameters(name, 60));
+    await fc.assert(
+      fc.asyncProperty(workloadArbitrary, async (workload) => checkMatching(await tracedModel(workload))),
+      propertyParameters(name, 60),
+    );
   });
 });

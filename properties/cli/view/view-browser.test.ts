@@ -3,12 +3,17 @@
  * loading the page from a file:// URL (src/cli/view/page-html.ts, client/).
  *
  * Invariants, one sentence each:
- * - The page of a failing run renders a lane per host, the run's messages as arrows, and its violation, with no script error.
- * - The event list and the diagram select together: a row selects its event in the diagram, the violation button selects the violation's row.
+ * - The page of a failing run renders a lane per host, the run's messages as arrows, and its violation, with no script
+ *   error.
+ * - The event list and the diagram select together: a row selects its event in the diagram, the violation button
+ *   selects the violation's row.
  * - Search and host filters narrow the list and the diagram.
- * - A 100,000-record trace makes a page under 15 MB that loads and renders, with a list of a few dozen rows in the page, not one per record.
- * - With 15 hosts every lane is reachable: scrolled to, under an axis that stays on top, or all fitted in view; a lane collapses to a strip and back; arrows carry their RPC method.
- * - A linearizability violation is one line, with its prefix and unplaceable operation on demand; the Violation button goes to that operation (not to the final check), marks the prefix and fades the other keys' operations.
+ * - A 100,000-record trace makes a page under 15 MB that loads and renders, with a list of a few dozen rows in the
+ *   page, not one per record.
+ * - With 15 hosts every lane is reachable: scrolled to, under an axis that stays on top, or all fitted in view; a lane
+ *   collapses to a strip and back; arrows carry their RPC method.
+ * - A linearizability violation is one line, with its prefix and unplaceable operation on demand; the Violation button
+ *   goes to that operation (not to the final check), marks the prefix and fades the other keys' operations.
  *
  * Runs wherever /usr/bin/chromium exists, and always in CI (.ci/run installs it);
  * elsewhere it is skipped with a message. It saves out/view-screenshot.png.
@@ -29,14 +34,26 @@ import { CHECK_TIME_MS, KEY_IDS, LINEARIZED_IDS, linearizabilityTrace } from "./
 import { syntheticTrace } from "./_support/synthetic-trace.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGUMENTS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGUMENTS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const SCREENSHOT = resolve("out/view-screenshot.png");
 const VIEWPORT = { width: 1600, height: 1000 };
 const LARGE_TRACE_RECORDS = 100_000;
 const LARGE_PAGE_BYTES_MAX = 15 * 1024 * 1024;
 
 const runsHere = existsSync(CHROMIUM) || process.env.CI !== undefined;
-if (!runsHere) console.warn(`view-browser: skipped: ${CHROMIUM} is absent (apt-get install chromium to run these tests; CI always runs them)`);
+if (!runsHere)
+  console.warn(
+    `view-browser: skipped: ${CHROMIUM} is absent (apt-get install chromium to run these tests; CI always runs them)`,
+  );
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-view-browser-"));
 const quiet = { out: () => {}, err: () => {} };
@@ -57,16 +74,28 @@ async function openPage(browser: Browser, path: string, errors: string[]): Promi
     if (message.type() === "error") errors.push(message.text());
   });
   await page.goto(pathToFileURL(path).href);
-  await page.waitForFunction(() => (globalThis as unknown as { __dstView?: { ready: boolean } }).__dstView?.ready === true, undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => (globalThis as unknown as { __dstView?: { ready: boolean } }).__dstView?.ready === true,
+    undefined,
+    { timeout: 60_000 },
+  );
   return page;
 }
 
-const summaryOf = (page: Page) => page.evaluate(() => {
-  const view = (globalThis as unknown as { __dstView: DstViewSummary & { drawn(): Record<string, number> } }).__dstView;
-  return { ...view, drawn: view.drawn() };
-});
+const summaryOf = (page: Page) =>
+  page.evaluate(() => {
+    const view = (globalThis as unknown as { __dstView: DstViewSummary & { drawn(): Record<string, number> } })
+      .__dstView;
+    return { ...view, drawn: view.drawn() };
+  });
 const call = <T>(page: Page, method: string, ...args: unknown[]) =>
-  page.evaluate(([name, parameters]) => (globalThis as unknown as { __dstView: Record<string, (...values: unknown[]) => unknown> }).__dstView[name as string]?.(...(parameters as unknown[])), [method, args] as const) as Promise<T>;
+  page.evaluate(
+    ([name, parameters]) =>
+      (globalThis as unknown as { __dstView: Record<string, (...values: unknown[]) => unknown> }).__dstView[
+        name as string
+      ]?.(...(parameters as unknown[])),
+    [method, args] as const,
+  ) as Promise<T>;
 
 describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () => {
   let browser: Browser;
@@ -75,9 +104,29 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGUMENTS });
     const tracePath = join(scratch, "failing.jsonl");
-    expect(await main(["run", "counter-quorum", "--seed", "3", "--variant", "ack-before-fsync", "--trace", tracePath, "--out", scratch], quiet)).toBe(1);
+    expect(
+      await main(
+        [
+          "run",
+          "counter-quorum",
+          "--seed",
+          "3",
+          "--variant",
+          "ack-before-fsync",
+          "--trace",
+          tracePath,
+          "--out",
+          scratch,
+        ],
+        quiet,
+      ),
+    ).toBe(1);
     failingPage = join(scratch, "failing.html");
-    await viewCommand(join(scratch, "counter-quorum-seed-3-ack-before-fsync.counterexample.json"), { output: failingPage }, quiet);
+    await viewCommand(
+      join(scratch, "counter-quorum-seed-3-ack-before-fsync.counterexample.json"),
+      { output: failingPage },
+      quiet,
+    );
   });
   afterAll(async () => {
     await browser?.close();
@@ -96,7 +145,9 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     expect(summary.drawn.lanes).toBe(5);
     expect(summary.violations.map((violation) => violation.invariant)).toEqual(["counter.acknowledged-write-lost"]);
     expect(summary.drawn.violations).toBe(1);
-    await expect(page.locator(".violation-banner").textContent()).resolves.toMatch(/safety violation: counter\.acknowledged-write-lost/);
+    await expect(page.locator(".violation-banner").textContent()).resolves.toMatch(
+      /safety violation: counter\.acknowledged-write-lost/,
+    );
     expect(await page.locator("#dst-view").getAttribute("data-violations")).toBe("1");
     mkdirSync("out", { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
@@ -122,7 +173,9 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     await row.click();
     expect(await call<number>(page, "selected")).toBe(position);
     expect(position).not.toBe(selected);
-    await expect(page.locator("#details h3").textContent()).resolves.toBe(await row.locator(".cell-kind").textContent());
+    await expect(page.locator("#details h3").textContent()).resolves.toBe(
+      await row.locator(".cell-kind").textContent(),
+    );
     const canvas = await page.locator("#diagram-canvas").boundingBox();
     const world = await page.locator('.lane-label[data-lane="(world)"]').boundingBox();
     if (canvas === null || world === null) throw new Error("no diagram on the page");
@@ -133,10 +186,12 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     await page.screenshot({ path: resolve("out/view-screenshot-violation.png") });
     await page.mouse.move(x, world.y + world.height / 2);
     await page.mouse.wheel(0, -400);
-    await expect.poll(async () => {
-      const zoomed = await call<{ start: number; end: number }>(page, "view");
-      return zoomed.end - zoomed.start;
-    }).toBeLessThan((view.end - view.start) * 0.8);
+    await expect
+      .poll(async () => {
+        const zoomed = await call<{ start: number; end: number }>(page, "view");
+        return zoomed.end - zoomed.start;
+      })
+      .toBeLessThan((view.end - view.start) * 0.8);
     await page.click("#zoom-fit");
     await expect.poll(async () => (await call<{ start: number; end: number }>(page, "view")).start).toBeLessThan(0);
     expect(errors).toEqual([]);
@@ -188,18 +243,24 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     const errors: string[] = [];
     const page = await openPage(browser, path, errors);
     const banner = page.locator(".violation-banner");
-    await expect(banner.locator("summary").textContent()).resolves.toMatch(/kv\.linearizable — not linearizable \(kv, key "x"\): after 3 linearized operations, read by c2 at 20\.000 ms cannot be placed · checked at 5\D000\.000 ms/);
+    await expect(banner.locator("summary").textContent()).resolves.toMatch(
+      /kv\.linearizable — not linearizable \(kv, key "x"\): after 3 linearized operations, read by c2 at 20\.000 ms cannot be placed · checked at 5\D000\.000 ms/,
+    );
     expect((await banner.locator("summary").boundingBox())?.height).toBeLessThan(30);
     expect(await banner.evaluate((element) => (element as unknown as { open: boolean }).open)).toBe(false);
     await banner.locator("summary strong").click();
     await expect(banner.locator(".violation-details ol li").count()).resolves.toBe(LINEARIZED_IDS.length);
-    await expect(banner.locator(".violation-details li.unplaceable").textContent()).resolves.toMatch(/^#5 read by c2: key=x value=null → output=1 \(20\.000 – 40\.000 ms\)/);
+    await expect(banner.locator(".violation-details li.unplaceable").textContent()).resolves.toMatch(
+      /^#5 read by c2: key=x value=null → output=1 \(20\.000 – 40\.000 ms\)/,
+    );
     await page.click("#zoom-violation");
     const summary = await summaryOf(page);
     const unplaceable = summary.violations[0]?.unplaceable ?? -1;
     expect(await call<number>(page, "selected")).toBe(await call<number>(page, "operationInvoke", unplaceable));
     await expect(page.locator("#details h3").textContent()).resolves.toBe("app.client.invoke");
-    await expect(page.locator("#details").textContent()).resolves.toMatch(/cannot be placed after the 3 linearized operations/);
+    await expect(page.locator("#details").textContent()).resolves.toMatch(
+      /cannot be placed after the 3 linearized operations/,
+    );
     const view = await call<{ start: number; end: number }>(page, "view");
     expect(view.start).toBeLessThan(20);
     expect(view.end).toBeGreaterThan(20);
@@ -235,14 +296,23 @@ describe.skipIf(!runsHere)(`view page in headless Chromium (${CHROMIUM})`, () =>
     expect(scrollTop).toBeGreaterThan(0);
     await expect.poll(() => visible(last)).toBe(true);
     await expect.poll(async () => (await summaryOf(page)).drawn.axisTop).toBe(scrollTop);
-    await expect(page.locator(".axis-label").boundingBox().then((box) => box?.y)).resolves.toBeCloseTo((await scroller.boundingBox())?.y ?? 0, 0);
+    await expect(
+      page
+        .locator(".axis-label")
+        .boundingBox()
+        .then((box) => box?.y),
+    ).resolves.toBeCloseTo((await scroller.boundingBox())?.y ?? 0, 0);
     await page.click("#fit-lanes");
     await expect.poll(() => scroller.evaluate((element) => element.scrollHeight <= element.clientHeight)).toBe(true);
     for (const name of MANY_HOSTS) expect(await visible(name), name).toBe(true);
     await page.click('.lane-label[data-lane="broker-3"]');
-    await expect.poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height).toBeLessThan(20);
+    await expect
+      .poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height)
+      .toBeLessThan(20);
     await page.click('.lane-label[data-lane="broker-3"]');
-    await expect.poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height).toBeGreaterThan(20);
+    await expect
+      .poll(async () => (await page.locator('.lane-label[data-lane="broker-3"]').boundingBox())?.height)
+      .toBeGreaterThan(20);
     await call(page, "showRange", 100, 112);
     await expect.poll(async () => (await summaryOf(page)).drawn.labels).toBeGreaterThan(5);
     await page.screenshot({ path: resolve("out/view-screenshot-many-hosts.png") });

@@ -6,4 +6,7 @@
  */
 import type { ServerRotation } from "../../../src/impl/common/leader-caller.ts";
 
-export const plainRoundRobin: ServerRotation = (servers, turn) => ({ server: servers[turn % servers.length] as string, nextTurn: turn + 1 });
+export const plainRoundRobin: ServerRotation = (servers, turn) => ({
+  server: servers[turn % servers.length] as string,
+  nextTurn: turn + 1,
+});

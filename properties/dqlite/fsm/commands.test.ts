@@ -7,7 +7,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AssertionError } from "../../../src/impl/common/assert.ts";
-import { commandProblem, databaseNameProblem, decodeCommand, encodeCommand } from "../../../src/impl/dqlite/fsm/commands.ts";
+import {
+  commandProblem,
+  databaseNameProblem,
+  decodeCommand,
+  encodeCommand,
+} from "../../../src/impl/dqlite/fsm/commands.ts";
 import { ErrCommandMalformed } from "../../../src/impl/dqlite/fsm/errors.ts";
 import type { Command } from "../../../src/impl/dqlite/types.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
@@ -16,9 +21,13 @@ import { rawCommand, rawFrames, type RawField } from "./_fixtures/command-bytes.
 
 const txid = fc.oneof(
   fc.integer({ min: 1, max: 1000 }),
-  fc.tuple(fc.integer({ min: 1, max: 2 ** 20 }), fc.integer({ min: 0, max: 2 ** 32 - 1 })).map(([term, counter]) => term * 2 ** 32 + counter),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2 ** 20 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }))
+    .map(([term, counter]) => term * 2 ** 32 + counter),
 );
-const name = fc.string({ minLength: 1, maxLength: 24, unit: "binary" }).filter((text) => databaseNameProblem(text) === undefined);
+const name = fc
+  .string({ minLength: 1, maxLength: 24, unit: "binary" })
+  .filter((text) => databaseNameProblem(text) === undefined);
 
 const framesCommand: fc.Arbitrary<Command> = fc
   .record({
@@ -48,7 +57,13 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 
 /** A valid encoding with bytes overwritten, cut, or inserted. */
 const damaged = fc
-  .tuple(command, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("set", "cut", "insert")), { minLength: 1, maxLength: 3 }))
+  .tuple(
+    command,
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom("set", "cut", "insert")), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+  )
   .map(([valid, edits]) => {
     let bytes = encodeCommand(valid);
     for (const [position, byte, edit] of edits) {
@@ -64,12 +79,19 @@ const damaged = fc
 const wrongField: fc.Arbitrary<RawField> = fc.oneof(
   fc.integer({ min: 0, max: 70_000 }).map((u32) => ({ u32 })),
   fc.constantFrom(0, 1, 2, 512, 4096, 0xffffffff).map((u32) => ({ u32 })),
-  fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constantFrom(2 ** 53, 2 ** 60, 2 ** 64 - 2 ** 11)).map((u64) => ({ u64 })),
+  fc
+    .oneof(fc.integer({ min: 0, max: 10 }), fc.constantFrom(2 ** 53, 2 ** 60, 2 ** 64 - 2 ** 11))
+    .map((u64) => ({ u64 })),
   fc.string({ maxLength: 9 }).map((text) => ({ text })),
   fc.uint8Array({ maxLength: 16 }).map((bytes) => ({ bytes })),
 );
 const shaped = fc
-  .tuple(fc.integer({ min: 0, max: 7 }), fc.array(wrongField, { maxLength: 8 }), fc.constantFrom(1, 1, 1, 0, 2), fc.constantFrom(0, 0, 0, 1))
+  .tuple(
+    fc.integer({ min: 0, max: 7 }),
+    fc.array(wrongField, { maxLength: 8 }),
+    fc.constantFrom(1, 1, 1, 0, 2),
+    fc.constantFrom(0, 0, 0, 1),
+  )
   .map(([tag, fields, format, reserved]) => rawCommand(tag, fields, { format, reserved }));
 
 const anyBytes = fc.oneof(fc.uint8Array({ maxLength: 64 }), damaged, shaped);
@@ -80,7 +102,8 @@ const roundTrip = (encoder: (command: Command) => Uint8Array) =>
     // Page data compared as bytes: a deep equality on 200 KiB arrays is slow.
     const withoutData = (value: Command) => (value.kind === "frames" ? { ...value, pageData: undefined } : value);
     expect(withoutData(decoded)).toEqual(withoutData(valid));
-    if (valid.kind === "frames" && decoded.kind === "frames") expect(Buffer.from(decoded.pageData).equals(valid.pageData)).toBe(true);
+    if (valid.kind === "frames" && decoded.kind === "frames")
+      expect(Buffer.from(decoded.pageData).equals(valid.pageData)).toBe(true);
   });
 
 const decodesOrRefuses = (decoder: (bytes: Uint8Array) => Command) =>
@@ -105,16 +128,31 @@ describe("command codec", () => {
   });
 
   it("the round trip catches an encoder that keeps 32-bit transaction IDs", () => {
-    const outcome = fc.check(roundTrip(encodeCommandTxid32), { ...propertyParameters("dqlite-fsm.command-round-trip-catches-txid32", 300), reporter: undefined });
+    const outcome = fc.check(roundTrip(encodeCommandTxid32), {
+      ...propertyParameters("dqlite-fsm.command-round-trip-catches-txid32", 300),
+      reporter: undefined,
+    });
     expect(outcome.failed).toBe(true);
   });
 
   it("totality catches a decoder without guard or validation", () => {
-    const outcome = fc.check(decodesOrRefuses(decodeCommandUnchecked), { ...propertyParameters("dqlite-fsm.command-decode-total-catches-unchecked", 2000), reporter: undefined });
+    const outcome = fc.check(decodesOrRefuses(decodeCommandUnchecked), {
+      ...propertyParameters("dqlite-fsm.command-decode-total-catches-unchecked", 2000),
+      reporter: undefined,
+    });
     expect(outcome.failed).toBe(true);
   });
 
-  const valid = { kind: "frames", txid: 5, filename: "a.db", pageSize: 512, pageNumbers: [1], pageData: new Uint8Array(512), truncate: 0, isCommit: false } as const;
+  const valid = {
+    kind: "frames",
+    txid: 5,
+    filename: "a.db",
+    pageSize: 512,
+    pageNumbers: [1],
+    pageData: new Uint8Array(512),
+    truncate: 0,
+    isCommit: false,
+  } as const;
   const malformed: [string, Uint8Array][] = [
     ["page size not a power of two", rawFrames({ pageSize: 1000 })],
     ["page size too small", rawFrames({ pageSize: 256 })],
@@ -149,7 +187,11 @@ describe("command codec", () => {
   it("the raw layout of the fixtures is the codec's: valid raw commands decode", () => {
     expect(decodeCommand(rawFrames({}))).toEqual(valid);
     expect(decodeCommand(rawCommand(4, [{ u64: 2 ** 52 + 3 }]))).toEqual({ kind: "undo", txid: 2 ** 52 + 3 });
-    expect(decodeCommand(rawCommand(2, [{ u64: 7 }, { text: "Zürich.db" }]))).toEqual({ kind: "begin", txid: 7, name: "Zürich.db" });
+    expect(decodeCommand(rawCommand(2, [{ u64: 7 }, { text: "Zürich.db" }]))).toEqual({
+      kind: "begin",
+      txid: 7,
+      name: "Zürich.db",
+    });
   });
 
   it("refuses trailing bytes and empty input", () => {

@@ -16,11 +16,26 @@ const T2 = txidOf(2, 1);
 describe("applyFrames: follower transactions", () => {
   it("a new transaction's non-commit frames register a Writing follower; its commit applies and unregisters it", async () => {
     const nodes = await TwoNodes.start();
-    await nodes.commit(frames(T1, DB, [[1, 10], [2, 20]]));
+    await nodes.commit(
+      frames(T1, DB, [
+        [1, 10],
+        [2, 20],
+      ]),
+    );
     const txn = nodes.follower.registry.txnById(T1);
     expect(txn?.describe()).toBe(`${T1} on ${DB} (follower, writing)`);
     expect(nodes.follower.files(DB).pendingFrames()).toBe(2);
-    await nodes.commit(frames(T1, DB, [[3, 30], [1, 11]], 3));
+    await nodes.commit(
+      frames(
+        T1,
+        DB,
+        [
+          [3, 30],
+          [1, 11],
+        ],
+        3,
+      ),
+    );
     expect(nodes.follower.registry.txnById(T1)).toBeUndefined();
     expect(nodes.follower.registry.txnCommittedFind(T1)).toBe(true);
     expect(nodes.follower.files(DB).pendingFrames()).toBe(0);
@@ -56,7 +71,11 @@ describe("applyFrames: follower transactions", () => {
     const nodes = await TwoNodes.start();
     await nodes.commit(frames(T1, DB, [[1, 1]]));
     const result = await nodes.applyOn(nodes.follower, frames(T2, DB, [[1, 2]], 1));
-    expect(result?.violation).toMatchObject({ command: "frames", txid: T2, message: `unexpected transaction ${T1} on ${DB} (follower, writing)` });
+    expect(result?.violation).toMatchObject({
+      command: "frames",
+      txid: T2,
+      message: `unexpected transaction ${T1} on ${DB} (follower, writing)`,
+    });
     expect(nodes.follower.registry.txnById(T2)).toBeUndefined();
   });
 });
@@ -135,8 +154,18 @@ describe("applyFrames: zombies whose commit frames reached a quorum", () => {
   it("commit after non-commit frames: the zombie is resurrected, re-applies its frames, then commits", async () => {
     const nodes = await TwoNodes.start();
     const txn = nodes.leader.registry.txnLeaderAdd(DB, T1);
-    await nodes.commit(frames(T1, DB, [[1, 1], [2, 2]]));
-    nodes.leader.files(DB).sqliteWrite(frames(T1, DB, [[1, 1], [2, 2]]));
+    await nodes.commit(
+      frames(T1, DB, [
+        [1, 1],
+        [2, 2],
+      ]),
+    );
+    nodes.leader.files(DB).sqliteWrite(
+      frames(T1, DB, [
+        [1, 1],
+        [2, 2],
+      ]),
+    );
     await nodes.commit(frames(T1, DB, [[3, 3]]));
     nodes.leader.files(DB).sqliteWrite(frames(T1, DB, [[3, 3]]));
     txn.markZombie();

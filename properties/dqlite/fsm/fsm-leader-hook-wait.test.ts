@@ -24,7 +24,10 @@ async function leaderWithCommitApplied(node: FsmNode, log: TestLog): Promise<voi
 }
 
 /** Starts applying `record` and tells whether it resolved after the pending work ran. */
-function started(node: FsmNode, record: ReturnType<TestLog["record"]>): { readonly result: Promise<FsmApplyError | undefined>; done: () => boolean } {
+function started(
+  node: FsmNode,
+  record: ReturnType<TestLog["record"]>,
+): { readonly result: Promise<FsmApplyError | undefined>; done: () => boolean } {
   let resolved = false;
   const result = node.apply(record).finally(() => (resolved = true));
   return { result, done: () => resolved };
@@ -70,7 +73,9 @@ describe("a command meeting this node's own finished leader transaction", () => 
     expect(next.done()).toBe(false);
     node.env.advance(1);
     const result = await next.result;
-    expect(result?.violation.message).toBe(`leader transaction ${T1} on ${DB} (leader, written) did not end within ${LEADER_HOOK_WAIT_MAX_MS} ms of its last command`);
+    expect(result?.violation.message).toBe(
+      `leader transaction ${T1} on ${DB} (leader, written) did not end within ${LEADER_HOOK_WAIT_MAX_MS} ms of its last command`,
+    );
     expect(node.registry.index()).toBe(index);
   });
 

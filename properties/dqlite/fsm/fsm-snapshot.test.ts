@@ -7,7 +7,11 @@
  * snapshot refused before anything is touched.
  */
 import { describe, expect, it } from "vitest";
-import { ErrDatabaseBusy, ErrSnapshotMalformed, ErrTransactionInProgress } from "../../../src/impl/dqlite/fsm/errors.ts";
+import {
+  ErrDatabaseBusy,
+  ErrSnapshotMalformed,
+  ErrTransactionInProgress,
+} from "../../../src/impl/dqlite/fsm/errors.ts";
 import { DqliteFsm } from "../../../src/impl/dqlite/fsm/fsm.ts";
 import { PAGE_SIZE } from "../../../src/impl/dqlite/types.ts";
 import { FakeDatabaseStore } from "./_support/fake-database-store.ts";
@@ -21,7 +25,12 @@ const T1 = txidOf(1, 1);
 
 async function persisted(snapshot: FsmSnapshot): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  const sink: SnapshotSink = { id: "1-1", write: async (data) => void chunks.push(data.slice()), close: async () => undefined, cancel: async () => undefined };
+  const sink: SnapshotSink = {
+    id: "1-1",
+    write: async (data) => void chunks.push(data.slice()),
+    close: async () => undefined,
+    cancel: async () => undefined,
+  };
   await snapshot.persist(sink);
   return new Uint8Array(chunks.flatMap((chunk) => [...chunk]));
 }
@@ -35,8 +44,15 @@ async function images(node: FsmNode): Promise<Record<string, (number | undefined
 describe("snapshot", () => {
   it("is refused with ErrDatabaseBusy while the leader's SQLite uses a database, and taken once it is done", async () => {
     let busy: string | undefined = "app.db";
-    const fsm = new DqliteFsm({ env: recordingEnv(), store: new FakeDatabaseStore(PAGE_SIZE), busyDatabase: () => busy });
-    const refusal = await fsm.snapshot().then(() => undefined, (error: unknown) => error);
+    const fsm = new DqliteFsm({
+      env: recordingEnv(),
+      store: new FakeDatabaseStore(PAGE_SIZE),
+      busyDatabase: () => busy,
+    });
+    const refusal = await fsm.snapshot().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refusal).toBeInstanceOf(ErrDatabaseBusy);
     expect(refusal).toBeInstanceOf(ErrSnapshotRefused);
     busy = undefined;
@@ -67,7 +83,12 @@ describe("snapshot", () => {
     const nodes = await TwoNodes.start();
     const snapshot = await nodes.follower.fsm.snapshot();
     let cancelled = false;
-    const sink: SnapshotSink = { id: "x", write: async () => Promise.reject(new Error("full")), close: async () => undefined, cancel: async () => void (cancelled = true) };
+    const sink: SnapshotSink = {
+      id: "x",
+      write: async () => Promise.reject(new Error("full")),
+      close: async () => undefined,
+      cancel: async () => void (cancelled = true),
+    };
     await expect(snapshot.persist(sink)).rejects.toThrow("full");
     expect(cancelled).toBe(true);
   });
@@ -78,12 +99,34 @@ describe("restore", () => {
   async function source(): Promise<{ node: FsmNode; log: TestLog }> {
     const node = new FsmNode("source");
     const log = new TestLog();
-    const apply = async (command: Parameters<typeof log.record>[0]) => expect(await node.apply(log.record(command))).toBeUndefined();
+    const apply = async (command: Parameters<typeof log.record>[0]) =>
+      expect(await node.apply(log.record(command))).toBeUndefined();
     for (const name of ["a.db", "b.db", "c.db"]) await apply({ kind: "open", name });
-    await apply(frames(txidOf(1, 1), "a.db", [[1, 1], [2, 2]], 2));
+    await apply(
+      frames(
+        txidOf(1, 1),
+        "a.db",
+        [
+          [1, 1],
+          [2, 2],
+        ],
+        2,
+      ),
+    );
     await apply({ kind: "checkpoint", name: "a.db" });
     await apply(frames(txidOf(1, 2), "a.db", [[2, 3]], 2));
-    await apply(frames(txidOf(1, 3), "b.db", [[1, 4], [2, 5], [3, 6]], 3));
+    await apply(
+      frames(
+        txidOf(1, 3),
+        "b.db",
+        [
+          [1, 4],
+          [2, 5],
+          [3, 6],
+        ],
+        3,
+      ),
+    );
     return { node, log };
   }
 
@@ -120,7 +163,9 @@ describe("restore", () => {
     const target = await TwoNodes.start();
     await target.commit(frames(T1, DB, [[1, 1]]));
     const index = target.follower.registry.index();
-    await expect(target.follower.fsm.restore(readerOf(bytes.slice(0, bytes.length - 1)))).rejects.toBeInstanceOf(ErrSnapshotMalformed);
+    await expect(target.follower.fsm.restore(readerOf(bytes.slice(0, bytes.length - 1)))).rejects.toBeInstanceOf(
+      ErrSnapshotMalformed,
+    );
     expect(target.follower.store.names()).toEqual([DB]);
     expect(target.follower.registry.txnById(T1)?.state).toBe("writing");
     expect(target.follower.registry.index()).toBe(index);

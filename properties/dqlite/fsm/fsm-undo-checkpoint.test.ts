@@ -30,7 +30,12 @@ describe("applyUndo", () => {
 
   it("2. a follower transaction drops its frames and is unregistered", async () => {
     const nodes = await TwoNodes.start();
-    await nodes.commit(frames(T1, DB, [[1, 1], [2, 2]]));
+    await nodes.commit(
+      frames(T1, DB, [
+        [1, 1],
+        [2, 2],
+      ]),
+    );
     await nodes.commit({ kind: "undo", txid: T1 });
     expect(nodes.follower.registry.transactions()).toEqual([]);
     expect(nodes.follower.files(DB).pendingFrames()).toBe(0);
@@ -82,7 +87,17 @@ describe("applyUndo", () => {
 describe("applyCheckpoint", () => {
   it("copies the committed frames into the database file and empties the WAL", async () => {
     const nodes = await TwoNodes.start();
-    await nodes.commit(frames(T1, DB, [[1, 1], [2, 2]], 2));
+    await nodes.commit(
+      frames(
+        T1,
+        DB,
+        [
+          [1, 1],
+          [2, 2],
+        ],
+        2,
+      ),
+    );
     await nodes.commit({ kind: "checkpoint", name: DB });
     const files = nodes.follower.files(DB);
     expect(files.committedFrames()).toBe(0);
@@ -96,7 +111,9 @@ describe("applyCheckpoint", () => {
     await nodes.commit(frames(T1, DB, [[1, 1]], 1));
     await nodes.commit(frames(T2, DB, [[2, 2]]));
     const result = await nodes.applyOn(nodes.follower, { kind: "checkpoint", name: DB });
-    expect(result?.violation.message).toBe(`can't run checkpoint concurrently with transaction ${T2} on ${DB} (follower, writing)`);
+    expect(result?.violation.message).toBe(
+      `can't run checkpoint concurrently with transaction ${T2} on ${DB} (follower, writing)`,
+    );
     expect(nodes.follower.files(DB).committedFrames()).toBe(1);
     expect(nodes.follower.files(DB).calls.get("checkpoint")).toBeUndefined();
   });
@@ -116,25 +133,35 @@ describe("applyCheckpoint", () => {
   it("the stale zombie is a violation on the variant no-stale-zombie-purge, and a Writing zombie always is", async () => {
     const broken = await TwoNodes.start({ brokenVariant: "no-stale-zombie-purge" });
     broken.leader.registry.txnLeaderAdd(DB, T2).markZombie();
-    expect((await broken.applyOn(broken.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(`can't run checkpoint concurrently with transaction ${T2} on ${DB} (zombie leader, pending)`);
+    expect((await broken.applyOn(broken.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(
+      `can't run checkpoint concurrently with transaction ${T2} on ${DB} (zombie leader, pending)`,
+    );
     const nodes = await TwoNodes.start();
     const txn = nodes.leader.registry.txnLeaderAdd(DB, T1);
     await nodes.commit(frames(T1, DB, [[1, 1]]));
     txn.markZombie();
-    expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(`can't run checkpoint concurrently with transaction ${T1} on ${DB} (zombie leader, writing)`);
+    expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(
+      `can't run checkpoint concurrently with transaction ${T1} on ${DB} (zombie leader, writing)`,
+    );
   });
 
   it("refuses (violation) with uncommitted frames and no transaction, and for a database never opened", async () => {
     const nodes = await TwoNodes.start();
     nodes.leader.files(DB).sqliteWrite(frames(T1, DB, [[1, 1]]));
-    expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe("1 uncommitted frames are still in the WAL");
-    expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: "nope.db" }))?.violation.message).toBe("database nope.db was never opened");
+    expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(
+      "1 uncommitted frames are still in the WAL",
+    );
+    expect((await nodes.applyOn(nodes.leader, { kind: "checkpoint", name: "nope.db" }))?.violation.message).toBe(
+      "database nope.db was never opened",
+    );
   });
 
   it("a disk failure rejects the apply with the DiskError and is logged and traced, not recorded as a violation", async () => {
     const nodes = await TwoNodes.start();
     nodes.follower.store.failNext("checkpoint");
-    await expect(nodes.applyOn(nodes.follower, { kind: "checkpoint", name: DB })).rejects.toThrow(/^EIO: checkpoint app\.db/);
+    await expect(nodes.applyOn(nodes.follower, { kind: "checkpoint", name: DB })).rejects.toThrow(
+      /^EIO: checkpoint app\.db/,
+    );
     expect(nodes.follower.fsm.violations).toEqual([]);
     expect(nodes.follower.env.probes.get("dqlite.fsm.disk-failed")).toBe(1);
   });
@@ -164,7 +191,15 @@ describe("violations", () => {
     const result = await fsm.apply({ index: 7, term: 3, data: new Uint8Array([0xc1]) });
     expect(result).toBeInstanceOf(FsmApplyError);
     expect(result?.cause).toBeInstanceOf(ErrCommandMalformed);
-    expect(fsm.violations).toEqual([{ index: 7, term: 3, command: "malformed", txid: undefined, message: expect.stringMatching(/^corrupted command data/) }]);
+    expect(fsm.violations).toEqual([
+      {
+        index: 7,
+        term: 3,
+        command: "malformed",
+        txid: undefined,
+        message: expect.stringMatching(/^corrupted command data/),
+      },
+    ]);
     expect(env.errors).toHaveLength(1);
     expect(env.traces.filter((trace) => trace.kind === "dqlite.fsm-violation")).toHaveLength(1);
     expect(fsm.registry.index()).toBe(0);

@@ -21,12 +21,17 @@ const SHAPE = { nodes: 3, databases: 2, maxSteps: 25 };
  * other command ever meets a leader transaction waiting for its hooks.
  */
 const BEYOND_THE_MODEL: Partial<Record<DqliteFsmBrokenVariant, string>> = {
-  "no-leader-hook-wait": "properties/dqlite/node/leadership-lost-after-apply.test.ts (the next leader's commit while the old leader's commit is applied but unwritten)",
+  "no-leader-hook-wait":
+    "properties/dqlite/node/leadership-lost-after-apply.test.ts (the next leader's commit while the old leader's commit is applied but unwritten)",
 };
 
 const property = (brokenVariant?: DqliteFsmBrokenVariant) =>
   fc.asyncProperty(stepsArbitrary(SHAPE), async (steps: Step[]) => {
-    const outcome = await runModel(steps, { nodes: SHAPE.nodes, databases: SHAPE.databases, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+    const outcome = await runModel(steps, {
+      nodes: SHAPE.nodes,
+      databases: SHAPE.databases,
+      ...(brokenVariant !== undefined ? { brokenVariant } : {}),
+    });
     if (outcome.problems.length > 0) throw new Error(outcome.problems.join("\n"));
   });
 
@@ -61,7 +66,11 @@ describe("dqlite FSM model", () => {
     if (Object.hasOwn(BEYOND_THE_MODEL, variant)) continue;
     it(`the property catches the broken variant "${variant}"`, async () => {
       const name = `dqlite-fsm.model-catches-${variant}`;
-      const outcome = await fc.check(property(variant), { ...propertyParameters(name, 200), endOnFailure: true, reporter: undefined });
+      const outcome = await fc.check(property(variant), {
+        ...propertyParameters(name, 200),
+        endOnFailure: true,
+        reporter: undefined,
+      });
       expect(outcome.failed, `no failure in ${outcome.numRuns} runs`).toBe(true);
     });
   }

@@ -90,23 +90,34 @@ describe("committed ring", () => {
     has(txid: number): boolean;
   }
   const lastIdsFound = (makeRing: (capacity: number) => Ring) =>
-    fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 40 }), (capacity, txids) => {
-      const ring = makeRing(capacity);
-      const added: number[] = [];
-      for (const txid of txids) {
-        ring.add(txid);
-        added.push(txid);
-        const recent = new Set(added.slice(-capacity));
-        for (let probe = 1; probe <= 12; probe++) expect(ring.has(probe), `ID ${probe} after ${added.join(",")}`).toBe(recent.has(probe));
-      }
-    });
+    fc.property(
+      fc.integer({ min: 1, max: 8 }),
+      fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 40 }),
+      (capacity, txids) => {
+        const ring = makeRing(capacity);
+        const added: number[] = [];
+        for (const txid of txids) {
+          ring.add(txid);
+          added.push(txid);
+          const recent = new Set(added.slice(-capacity));
+          for (let probe = 1; probe <= 12; probe++)
+            expect(ring.has(probe), `ID ${probe} after ${added.join(",")}`).toBe(recent.has(probe));
+        }
+      },
+    );
 
   it("dqlite-fsm.committed-ring: an ID is found exactly when it is among the last `capacity` added", () => {
-    fc.assert(lastIdsFound((capacity) => new CommittedRing(capacity)), propertyParameters("dqlite-fsm.committed-ring", 300));
+    fc.assert(
+      lastIdsFound((capacity) => new CommittedRing(capacity)),
+      propertyParameters("dqlite-fsm.committed-ring", 300),
+    );
   });
 
   it("the property catches a ring that evicts the newest ID", () => {
-    const outcome = fc.check(lastIdsFound((capacity) => new NewestEvictingRing(capacity)), { ...propertyParameters("dqlite-fsm.committed-ring-catches-newest", 300), reporter: undefined });
+    const outcome = fc.check(
+      lastIdsFound((capacity) => new NewestEvictingRing(capacity)),
+      { ...propertyParameters("dqlite-fsm.committed-ring-catches-newest", 300), reporter: undefined },
+    );
     expect(outcome.failed).toBe(true);
   });
 });

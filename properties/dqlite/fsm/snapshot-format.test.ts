@@ -33,7 +33,10 @@ const snapshot: fc.Arbitrary<FsmSnapshotData> = fc.record({
   ),
 });
 
-type Damage = { kind: "set"; at: number; xor: number } | { kind: "cut"; at: number } | { kind: "append"; bytes: Uint8Array };
+type Damage =
+  | { kind: "set"; at: number; xor: number }
+  | { kind: "cut"; at: number }
+  | { kind: "append"; bytes: Uint8Array };
 const damage: fc.Arbitrary<Damage> = fc.oneof(
   fc.record({ kind: fc.constant("set" as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
   fc.record({ kind: fc.constant("cut" as const), at: fc.nat() }),
@@ -96,7 +99,10 @@ describe("snapshot format", () => {
 
   const catchesSeed = <Ts extends unknown[]>(label: string, property: fc.IProperty<Ts>) =>
     it(`the ${label} property catches go-dqlite's format and its read-ahead restore`, () => {
-      const outcome = fc.check(property, { ...propertyParameters(`dqlite-fsm.snapshot-${label}-catches-seed`, 300), reporter: undefined });
+      const outcome = fc.check(property, {
+        ...propertyParameters(`dqlite-fsm.snapshot-${label}-catches-seed`, 300),
+        reporter: undefined,
+      });
       expect(outcome.failed).toBe(true);
     });
   catchesSeed("round-trip", roundTrip(seeds));
@@ -104,12 +110,21 @@ describe("snapshot format", () => {
   catchesSeed("totality", total(seeds));
 
   it("go-dqlite's restore loses the second database (the bug this format avoids)", () => {
-    const data = { index: 9, databases: [{ name: "a", database: new Uint8Array([1, 2]), wal: new Uint8Array() }, { name: "b", database: new Uint8Array([3]), wal: new Uint8Array([4]) }] };
+    const data = {
+      index: 9,
+      databases: [
+        { name: "a", database: new Uint8Array([1, 2]), wal: new Uint8Array() },
+        { name: "b", database: new Uint8Array([3]), wal: new Uint8Array([4]) },
+      ],
+    };
     expect(() => decodeSeedSnapshot(encodeSeedSnapshot(data))).toThrow("failed to read database size: unexpected EOF");
     expect(decodeSnapshot(encodeSnapshot(data, crc32), crc32)).toEqual(data);
   });
 
-  const valid = encodeSnapshot({ index: 3, databases: [{ name: "a", database: new Uint8Array([1]), wal: new Uint8Array([2]) }] }, crc32);
+  const valid = encodeSnapshot(
+    { index: 3, databases: [{ name: "a", database: new Uint8Array([1]), wal: new Uint8Array([2]) }] },
+    crc32,
+  );
   const edited = (edit: (bytes: Uint8Array, view: DataView) => void, fixChecksum = true): Uint8Array => {
     const bytes = valid.slice();
     edit(bytes, new DataView(bytes.buffer));

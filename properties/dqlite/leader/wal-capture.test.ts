@@ -1,6 +1,12 @@
-// WalCapture (the leader's frame capture at the VFS), driven with synthetic WAL writes: what it replicates, and what reaches the disk when.
+// WalCapture (the leader's frame capture at the VFS), driven with synthetic WAL writes: what it replicates, and what
+// reaches the disk when.
 import { describe, expect, it } from "vitest";
-import { SQLITE_IOERR, SQLITE_OK, WalCapture, type CapturedFrame } from "../../../src/impl/dqlite/leader/wal-capture.ts";
+import {
+  SQLITE_IOERR,
+  SQLITE_OK,
+  WalCapture,
+  type CapturedFrame,
+} from "../../../src/impl/dqlite/leader/wal-capture.ts";
 
 const PAGE = 512;
 const WAL_HEADER = 32;
@@ -61,7 +67,8 @@ describe("WalCapture", () => {
       [[14, 15, 16], undefined],
       [[17], 20],
     ]);
-    // The non-commit frames reached the disk once replicated (each batch's contiguous frames as one write); nothing is held past the commit.
+    // The non-commit frames reached the disk once replicated (each batch's contiguous frames as one write); nothing is
+    // held past the commit.
     expect(disk).toEqual([
       [frameOffset(1), frameOffset(4)],
       [frameOffset(4), frameOffset(7)],
@@ -80,7 +87,12 @@ describe("WalCapture", () => {
     expect(await frame(3, 7, 0)).toBe(SQLITE_OK);
     expect(disk).toEqual([]);
     expect(await frame(4, 8, 9)).toBe(SQLITE_OK);
-    expect(replicated).toEqual([{ frames: [expect.objectContaining({ pageNumber: 7 }), expect.objectContaining({ pageNumber: 8 })], commitSize: 9 }]);
+    expect(replicated).toEqual([
+      {
+        frames: [expect.objectContaining({ pageNumber: 7 }), expect.objectContaining({ pageNumber: 8 })],
+        commitSize: 9,
+      },
+    ]);
     expect(disk).toEqual([[frameOffset(3), frameOffset(5)]]);
     expect(state.committed).toBe(4);
   });

@@ -8,7 +8,13 @@
  * in at once; on the "serve-abandoned-calls" variant it starves.
  */
 import { describe, expect, it } from "vitest";
-import { DqliteClient, DQLITE_PORT, runDqliteServer, type DqliteLeaderBrokenVariant, type RunningDqliteServer } from "../../../src/impl/dqlite/index.ts";
+import {
+  DqliteClient,
+  DQLITE_PORT,
+  runDqliteServer,
+  type DqliteLeaderBrokenVariant,
+  type RunningDqliteServer,
+} from "../../../src/impl/dqlite/index.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
 import type { Env } from "../../../src/sim/env.ts";
 import { createWaSqliteModule } from "../../../src/sim/wasm/wa-sqlite-module.ts";
@@ -31,7 +37,11 @@ function startCluster(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): 
     world
       .addHost(host, async (env) => {
         env.lifetime.signal.addEventListener("abort", () => live.delete(host));
-        const running = await runDqliteServer(env, { sqlite: createWaSqliteModule, bootstrapVoters: SERVERS, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+        const running = await runDqliteServer(env, {
+          sqlite: createWaSqliteModule,
+          bootstrapVoters: SERVERS,
+          ...(brokenVariant !== undefined ? { brokenVariant } : {}),
+        });
         live.set(host, running);
         await running.terminated;
       })
@@ -40,12 +50,21 @@ function startCluster(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): 
   return { world, live };
 }
 
-async function runClient<T>(cluster: Cluster, body: (env: Env, client: DqliteClient) => Promise<T>, maxMs = 60_000): Promise<T> {
+async function runClient<T>(
+  cluster: Cluster,
+  body: (env: Env, client: DqliteClient) => Promise<T>,
+  maxMs = 60_000,
+): Promise<T> {
   let outcome: { value: T } | { error: unknown } | undefined;
   const name = `client-${cluster.world.now}`;
   cluster.world
     .addHost(name, async (env) => {
-      const client = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 5_000, callDeadlineMs: 1_000, attemptsMax: 50 });
+      const client = new DqliteClient(env, {
+        servers: SERVERS,
+        operationTimeoutMs: 5_000,
+        callDeadlineMs: 1_000,
+        attemptsMax: 50,
+      });
       try {
         outcome = { value: await body(env, client) };
       } catch (error) {
@@ -54,7 +73,8 @@ async function runClient<T>(cluster: Cluster, body: (env: Env, client: DqliteCli
     })
     .start();
   const deadline = cluster.world.now + maxMs;
-  while (outcome === undefined && cluster.world.now < deadline) await cluster.world.scheduler.run({ untilTime: cluster.world.now + 50 });
+  while (outcome === undefined && cluster.world.now < deadline)
+    await cluster.world.scheduler.run({ untilTime: cluster.world.now + 50 });
   if (outcome === undefined) throw new Error("the client did not finish in time");
   if ("error" in outcome) throw outcome.error;
   return outcome.value;
@@ -64,7 +84,8 @@ async function runClient<T>(cluster: Cluster, body: (env: Env, client: DqliteCli
 async function settle<T>(cluster: Cluster, promise: Promise<T>): Promise<T> {
   let done = false;
   const tracked = promise.finally(() => (done = true));
-  for (let step = 0; step < 10_000 && !done; step++) await cluster.world.scheduler.run({ untilTime: cluster.world.now + 1 });
+  for (let step = 0; step < 10_000 && !done; step++)
+    await cluster.world.scheduler.run({ untilTime: cluster.world.now + 1 });
   return tracked;
 }
 
@@ -124,20 +145,36 @@ describe("dqlite cluster", () => {
    * Then a live client writes: how long after the idle transaction expired does it
    * get in?
    */
-  async function abandonedBegins(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): Promise<{ waitedMs: number; ok: boolean }> {
+  async function abandonedBegins(
+    seed: number,
+    brokenVariant?: DqliteLeaderBrokenVariant,
+  ): Promise<{ waitedMs: number; ok: boolean }> {
     const cluster = startCluster(seed, brokenVariant);
     const leader = await runClient(cluster, async (_env, client) => {
       await client.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
       return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader()) as string;
     });
     return runClient(cluster, async (env) => {
-      // The idle transaction's caller stays (its begin stream open) but sends nothing; the others' streams pass their deadline while they wait.
-      const begin = (deadlineMs: number) => env.rpc.serverStream(leader, DQLITE_PORT, "dqlite.begin", { db: "db" }, { deadlineMs })[Symbol.asyncIterator]().next();
+      // The idle transaction's caller stays (its begin stream open) but sends nothing; the others' streams pass their
+      // deadline while they wait.
+      const begin = (deadlineMs: number) =>
+        env.rpc
+          .serverStream(leader, DQLITE_PORT, "dqlite.begin", { db: "db" }, { deadlineMs })
+          [Symbol.asyncIterator]()
+          .next();
       await begin(60_000);
       const openedAt = env.clock.now();
       for (let i = 0; i < 10; i++) await begin(100).catch(() => undefined);
-      const patient = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 10_000, callDeadlineMs: 5_000, attemptsMax: 5 });
-      const ok = await patient.exec("INSERT INTO t (v) VALUES ('live')").then(() => true, () => false);
+      const patient = new DqliteClient(env, {
+        servers: SERVERS,
+        operationTimeoutMs: 10_000,
+        callDeadlineMs: 5_000,
+        attemptsMax: 5,
+      });
+      const ok = await patient.exec("INSERT INTO t (v) VALUES ('live')").then(
+        () => true,
+        () => false,
+      );
       return { waitedMs: env.clock.now() - openedAt - SESSION_IDLE_MS, ok };
     });
   }
@@ -161,7 +198,14 @@ describe("dqlite client: finding the leader as go-dqlite's connector does", () =
   async function queryAfterLeaderCutOff(seed: number, probing: boolean, rotation?: ServerRotation): Promise<number> {
     const cluster = startCluster(seed);
     return runClient(cluster, async (env) => {
-      const client = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 10_000, callDeadlineMs: CALL_DEADLINE_MS, attemptsMax: 100, ...(probing ? {} : { probe: undefined }), ...(rotation !== undefined ? { rotation } : {}) });
+      const client = new DqliteClient(env, {
+        servers: SERVERS,
+        operationTimeoutMs: 10_000,
+        callDeadlineMs: CALL_DEADLINE_MS,
+        attemptsMax: 100,
+        ...(probing ? {} : { probe: undefined }),
+        ...(rotation !== undefined ? { rotation } : {}),
+      });
       await client.exec("CREATE TABLE t (k INTEGER)");
       cluster.world.network.isolate(client.leader as string);
       const start = env.clock.monotonic();
@@ -171,11 +215,13 @@ describe("dqlite client: finding the leader as go-dqlite's connector does", () =
   }
 
   it("a cut-off leader costs one call deadline: the client probes every server for the new one (seeds 1..8)", async () => {
-    for (let seed = 1; seed <= 8; seed++) expect(await queryAfterLeaderCutOff(seed, true), `seed ${seed}`).toBeLessThan(2 * CALL_DEADLINE_MS);
+    for (let seed = 1; seed <= 8; seed++)
+      expect(await queryAfterLeaderCutOff(seed, true), `seed ${seed}`).toBeLessThan(2 * CALL_DEADLINE_MS);
   }, 120_000);
 
   it("without probing, trying servers in turn past the cut-off one also costs one call deadline (seeds 1..8)", async () => {
-    for (let seed = 1; seed <= 8; seed++) expect(await queryAfterLeaderCutOff(seed, false), `seed ${seed}`).toBeLessThan(2 * CALL_DEADLINE_MS);
+    for (let seed = 1; seed <= 8; seed++)
+      expect(await queryAfterLeaderCutOff(seed, false), `seed ${seed}`).toBeLessThan(2 * CALL_DEADLINE_MS);
   }, 120_000);
 
   it("with neither (no probe, the rotation plainRoundRobin), some seed waits a second call deadline on the dead leader", async () => {

@@ -20,7 +20,16 @@ import { describe, expect, it } from "vitest";
 import { DQLITE_PORT, DqliteClient, type DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
 import { SESSION_IDLE_MS } from "../../../src/impl/dqlite/node/server.ts";
 import { World } from "../../../src/sim/world.ts";
-import { beginOn, caughtUp, divergences, readyLeader, runClient, runUntil, SERVERS, startSnapshotCluster } from "./_support/snapshot-cluster.ts";
+import {
+  beginOn,
+  caughtUp,
+  divergences,
+  readyLeader,
+  runClient,
+  runUntil,
+  SERVERS,
+  startSnapshotCluster,
+} from "./_support/snapshot-cluster.ts";
 
 const DATABASE = "db";
 const CONVERGE_MS = 10_000;
@@ -30,8 +39,15 @@ const SEEDS = [1, 2, 3];
 
 type Departure = "crash" | "isolate" | "leave";
 
-/** How long a live write waited after the holder of an open transaction went, and the rows of that transaction left on every replica. */
-async function writeAfterDeparture(seed: number, departure: Departure, brokenVariant?: DqliteLeaderBrokenVariant): Promise<{ waitedMs: number; problems: string[] }> {
+/**
+ * How long a live write waited after the holder of an open transaction went, and the rows of that transaction left on
+ * every replica.
+ */
+async function writeAfterDeparture(
+  seed: number,
+  departure: Departure,
+  brokenVariant?: DqliteLeaderBrokenVariant,
+): Promise<{ waitedMs: number; problems: string[] }> {
   const cluster = startSnapshotCluster(seed, brokenVariant === undefined ? {} : { brokenVariant });
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
   await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
@@ -41,7 +57,13 @@ async function writeAfterDeparture(seed: number, departure: Departure, brokenVar
   cluster.world
     .addHost("holder", async (env) => {
       const open = await beginOn(env, leader, DATABASE, 60_000);
-      await env.rpc.call(leader, DQLITE_PORT, "dqlite.session.exec", { session: open.session, sql: "INSERT INTO t (v) VALUES ('dropped')", params: [] }, { deadlineMs: 1_000 });
+      await env.rpc.call(
+        leader,
+        DQLITE_PORT,
+        "dqlite.session.exec",
+        { session: open.session, sql: "INSERT INTO t (v) VALUES ('dropped')", params: [] },
+        { deadlineMs: 1_000 },
+      );
       holding = true;
       if (departure === "leave") {
         open.leave();
@@ -55,7 +77,12 @@ async function writeAfterDeparture(seed: number, departure: Departure, brokenVar
   if (departure === "isolate") cluster.world.network.isolate("holder");
   goneAt ??= cluster.world.now;
   const waitedMs = await runClient(cluster, async (_client, env) => {
-    const patient = new DqliteClient(env, { servers: SERVERS, operationTimeoutMs: 10_000, callDeadlineMs: 5_000, attemptsMax: 5 });
+    const patient = new DqliteClient(env, {
+      servers: SERVERS,
+      operationTimeoutMs: 10_000,
+      callDeadlineMs: 5_000,
+      attemptsMax: 5,
+    });
     await patient.exec("INSERT INTO t (v) VALUES ('live')");
     return cluster.world.now - (goneAt as number);
   });
@@ -96,8 +123,12 @@ describe("the dqlite client's begin", () => {
         server.unary("dqlite.leader", async () => ({ leader: "n1" }));
         server.serverStream("dqlite.begin", async (_request, send, context) => {
           world.links.clog("n1", "client", world.now + 2 * callDeadlineMs);
-          await send({ session: "n1/1/1" }).then(() => (seen.sent = true), () => undefined);
-          if (!context.signal.aborted) await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+          await send({ session: "n1/1/1" }).then(
+            () => (seen.sent = true),
+            () => undefined,
+          );
+          if (!context.signal.aborted)
+            await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
           seen.left = true;
         });
         await env.clock.sleep(60_000);
@@ -105,7 +136,12 @@ describe("the dqlite client's begin", () => {
       .start();
     world
       .addHost("client", async (env) => {
-        const client = new DqliteClient(env, { servers: ["n1"], operationTimeoutMs: 10 * callDeadlineMs, callDeadlineMs, attemptsMax: 1 });
+        const client = new DqliteClient(env, {
+          servers: ["n1"],
+          operationTimeoutMs: 10 * callDeadlineMs,
+          callDeadlineMs,
+          attemptsMax: 1,
+        });
         seen.failed = await client.transaction(async () => "committed").then(String, (error: unknown) => String(error));
       })
       .start();

@@ -16,7 +16,16 @@
 import { describe, expect, it } from "vitest";
 import type { DqliteFsmBrokenVariant, DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
 import type { Disk, Env, FileHandle } from "../../../src/sim/env.ts";
-import { caughtUp, divergences, eventsNamed, fsmViolations, runClient, runUntil, startSnapshotCluster, type SnapshotCluster } from "./_support/snapshot-cluster.ts";
+import {
+  caughtUp,
+  divergences,
+  eventsNamed,
+  fsmViolations,
+  runClient,
+  runUntil,
+  startSnapshotCluster,
+  type SnapshotCluster,
+} from "./_support/snapshot-cluster.ts";
 
 const DATABASE = "db";
 /** The leader's WAL of DATABASE (DqliteNodeOptions.directory's default). */
@@ -93,7 +102,12 @@ class Moment {
   env(env: Env): Env {
     const trace: Env["trace"] = (kind, fields) => {
       env.trace(kind, fields);
-      if (this.armed && kind === "dqlite.leader.propose" && fields?.["isCommit"] === true && fields["filename"] === DATABASE) {
+      if (
+        this.armed &&
+        kind === "dqlite.leader.propose" &&
+        fields?.["isCommit"] === true &&
+        fields["filename"] === DATABASE
+      ) {
         this.armed = false;
         this.proposer = env.host;
       }
@@ -115,9 +129,13 @@ class Moment {
   }
 }
 
-/** Records the promise rejections nobody handled while `run` runs as violations of `cluster`'s world (a server's assertion that failed). */
+/**
+ * Records the promise rejections nobody handled while `run` runs as violations of `cluster`'s world (a server's
+ * assertion that failed).
+ */
 async function recordingUnhandled<T>(cluster: SnapshotCluster, run: () => Promise<T>): Promise<T> {
-  const handler = (reason: unknown) => cluster.world.violate({ invariant: "process.unhandled-rejection", kind: "safety", details: String(reason) });
+  const handler = (reason: unknown) =>
+    cluster.world.violate({ invariant: "process.unhandled-rejection", kind: "safety", details: String(reason) });
   process.on("unhandledRejection", handler);
   try {
     return await run();
@@ -143,7 +161,13 @@ async function afterTheMoment(cluster: SnapshotCluster, moment: Moment): Promise
   );
   await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
   const problems = await divergences(cluster, DATABASE, "SELECT v FROM t", [[ROW]]);
-  return { held: moment.held, transferError: moment.transferError, client, probes: eventsNamed(cluster, PROBE).length, problems };
+  return {
+    held: moment.held,
+    transferError: moment.transferError,
+    client,
+    probes: eventsNamed(cluster, PROBE).length,
+    problems,
+  };
 }
 
 describe("a leader that loses leadership between its commit's apply and SQLite's write of it", () => {
@@ -182,18 +206,25 @@ const SECOND_ROW = "the next leader's row";
 /** Virtual time the old leader is given to apply the next leader's commit before its held write goes. */
 const APPLY_WAIT_MS = 500;
 
-async function nextLeaderWritesMeanwhile(seed: number, fsmBrokenVariant?: DqliteFsmBrokenVariant): Promise<Outcome & { readonly violations: readonly string[]; readonly waits: number }> {
+async function nextLeaderWritesMeanwhile(
+  seed: number,
+  fsmBrokenVariant?: DqliteFsmBrokenVariant,
+): Promise<Outcome & { readonly violations: readonly string[]; readonly waits: number }> {
   const moment = new Moment(() => cluster, true);
-  const cluster = startSnapshotCluster(seed, fsmBrokenVariant !== undefined ? { fsmBrokenVariant } : {}, { env: (env) => moment.env(env) });
+  const cluster = startSnapshotCluster(seed, fsmBrokenVariant !== undefined ? { fsmBrokenVariant } : {}, {
+    env: (env) => moment.env(env),
+  });
   return recordingUnhandled(cluster, async () => {
     await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
     await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
     moment.armed = true;
     const client = await runClient(cluster, async (client, env) => {
-      const first = client().exec("INSERT INTO t (v) VALUES (?)", [ROW]).then(
-        () => "ok",
-        (error: unknown) => `failed: ${String(error)}`,
-      );
+      const first = client()
+        .exec("INSERT INTO t (v) VALUES (?)", [ROW])
+        .then(
+          () => "ok",
+          (error: unknown) => `failed: ${String(error)}`,
+        );
       while (!moment.transferred) await env.clock.sleep(1);
       await client().exec("INSERT INTO t (v) VALUES (?)", [SECOND_ROW]);
       await env.clock.sleep(APPLY_WAIT_MS);

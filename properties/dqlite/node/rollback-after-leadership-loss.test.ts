@@ -19,14 +19,24 @@
  */
 import { describe, expect, it } from "vitest";
 import { DQLITE_PORT } from "../../../src/impl/dqlite/index.ts";
-import { beginOn, caughtUp, divergences, eventsNamed, runClient, runUntil, startSnapshotCluster, type SnapshotCluster } from "./_support/snapshot-cluster.ts";
+import {
+  beginOn,
+  caughtUp,
+  divergences,
+  eventsNamed,
+  runClient,
+  runUntil,
+  startSnapshotCluster,
+  type SnapshotCluster,
+} from "./_support/snapshot-cluster.ts";
 
 const DATABASE = "db";
 const CONVERGE_MS = 10_000;
 /** Pages of the leader's page cache: a batch of ROWS rows spills several times. */
 const CACHE_SIZE_PAGES = 8;
 const ROWS = 60;
-const INSERT_SQL = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) INSERT INTO t (n, pad) SELECT i, randomblob(400) FROM c";
+const INSERT_SQL =
+  "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) INSERT INTO t (n, pad) SELECT i, randomblob(400) FROM c";
 const SEEDS = [1, 2, 3];
 
 interface Outcome {
@@ -43,7 +53,8 @@ async function rollbackAfterLoss(seed: number): Promise<Outcome> {
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, pad BLOB)"));
   await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
   const { oldLeader, rollback, steppedDownAt } = await runClient(cluster, async (_client, env) => {
-    const call = (server: string, method: string, request: Record<string, unknown>) => env.rpc.call(server, DQLITE_PORT, method, request as never, { deadlineMs: 1_000 });
+    const call = (server: string, method: string, request: Record<string, unknown>) =>
+      env.rpc.call(server, DQLITE_PORT, method, request as never, { deadlineMs: 1_000 });
     const server = [...cluster.live.keys()].find((host) => cluster.live.get(host)?.node.isReadyLeader() === true);
     if (server === undefined) throw new Error("no ready leader");
     const { session } = await beginOn(env, server, DATABASE, 60_000);

@@ -14,8 +14,8 @@ import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { CRASH_AND_ISOLATE, describeRun as describeAnyRun } from "./_support/runs.ts";
 
-const describeRun = (seed: number, variant: string | undefined, result: RunResult): string => describeAnyRun(dqliteBank.name, seed, variant, result, 400);
-
+const describeRun = (seed: number, variant: string | undefined, result: RunResult): string =>
+  describeAnyRun(dqliteBank.name, seed, variant, result, 400);
 
 describe("dqlite-bank", () => {
   for (const seed of [1, 2, 3]) {
@@ -41,13 +41,19 @@ describe("dqlite-bank", () => {
   }, 30_000);
 
   it("catches the ack-before-raft-commit variant under the fixed crash-and-isolate plan (seed 1)", async () => {
-    const result = await runScenario(dqliteBank, { seed: 1, variant: "ack-before-raft-commit", faults: CRASH_AND_ISOLATE });
+    const result = await runScenario(dqliteBank, {
+      seed: 1,
+      variant: "ack-before-raft-commit",
+      faults: CRASH_AND_ISOLATE,
+    });
     expect(result.violations[0]?.kind, describeRun(1, "ack-before-raft-commit", result)).toBe("safety");
   }, 30_000);
 
   it("catches the ack-before-raft-commit variant with a safety violation on a swarm seed within 2..40", async () => {
     const variant = "ack-before-raft-commit";
-    const safety = (result: RunResult) => result.violations[0]?.kind === "safety" && /^(dqlite-bank\.|dqlite\.fsm-invariant$|raft\.)/.test(result.violations[0]?.invariant ?? "");
+    const safety = (result: RunResult) =>
+      result.violations[0]?.kind === "safety" &&
+      /^(dqlite-bank\.|dqlite\.fsm-invariant$|raft\.)/.test(result.violations[0]?.invariant ?? "");
     const { caught, seen } = await firstCatch(dqliteBank, variant, { first: 2, last: 40 }, safety);
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
   }, 240_000);

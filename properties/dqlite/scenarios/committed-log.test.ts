@@ -30,11 +30,25 @@ function page(fill: number): Uint8Array {
 function frames(txid: number, pages: ReadonlyArray<readonly [number, number]>, truncate = 0): Command {
   const pageData = new Uint8Array(pages.length * PAGE_SIZE);
   pages.forEach(([, fill], position) => pageData.set(page(fill), position * PAGE_SIZE));
-  return { kind: "frames", txid, filename: "db", pageSize: PAGE_SIZE, pageNumbers: pages.map(([number]) => number), pageData, truncate, isCommit: truncate > 0 };
+  return {
+    kind: "frames",
+    txid,
+    filename: "db",
+    pageSize: PAGE_SIZE,
+    pageNumbers: pages.map(([number]) => number),
+    pageData,
+    truncate,
+    isCommit: truncate > 0,
+  };
 }
 
 function entries(commands: readonly Command[]): LogEntry[] {
-  return commands.map((command, position) => ({ index: position + 1, term: 1, kind: "command", data: encodeCommand(command) }));
+  return commands.map((command, position) => ({
+    index: position + 1,
+    term: 1,
+    kind: "command",
+    data: encodeCommand(command),
+  }));
 }
 
 function imageOf(model: CommittedDatabases): number[] {
@@ -48,7 +62,14 @@ describe("the committed log's databases", () => {
     const log = entries([
       { kind: "open", name: "db" },
       frames(1, [[2, 20]]),
-      frames(1, [[1, 11], [3, 30]], 3),
+      frames(
+        1,
+        [
+          [1, 11],
+          [3, 30],
+        ],
+        3,
+      ),
       frames(2, [[2, 21]]),
       { kind: "undo", txid: 2 },
       frames(3, [[3, 31]]),
@@ -81,18 +102,32 @@ describe("the committed log's databases", () => {
 
   it("checks every replica of dqlite-snapshot-catch-up, restored from a snapshot and restarted, against the log (seed 1)", async () => {
     const lines: string[] = [];
-    const result = await runScenario(dqliteSnapshotCatchUp, { seed: 1, trace: { sink: (line) => void (line.includes("dqlite.checked-against-log") && lines.push(line)) } });
+    const result = await runScenario(dqliteSnapshotCatchUp, {
+      seed: 1,
+      trace: { sink: (line) => void (line.includes("dqlite.checked-against-log") && lines.push(line)) },
+    });
     expect(result.violations, describeRun(dqliteSnapshotCatchUp.name, 1, undefined, result, 400)).toEqual([]);
-    const records = lines.map((line) => JSON.parse(line) as { host?: string; kind: string; fields?: { checked?: boolean } });
-    const checked = new Set(records.filter((record) => record.kind === "dqlite.checked-against-log" && record.fields?.checked === true).map((record) => record.host));
+    const records = lines.map(
+      (line) => JSON.parse(line) as { host?: string; kind: string; fields?: { checked?: boolean } },
+    );
+    const checked = new Set(
+      records
+        .filter((record) => record.kind === "dqlite.checked-against-log" && record.fields?.checked === true)
+        .map((record) => record.host),
+    );
     expect([...checked].sort()).toEqual(["n1", "n2", "n3"]);
   }, 120_000);
 
   it("names the node whose resurrected zombie lacks its frames (resurrect-without-frames, leadership-loss seed 13)", async () => {
     const result = await runScenario(leadershipLossScenario(), { seed: 13, variant: "resurrect-without-frames" });
-    const mismatches = result.violations.filter((violation) => violation.invariant === "dqlite-leadership-loss.matches-committed-log");
+    const mismatches = result.violations.filter(
+      (violation) => violation.invariant === "dqlite-leadership-loss.matches-committed-log",
+    );
     const deposed = result.stats.workload.deposed;
     expect(typeof deposed).toBe("string");
-    expect(mismatches.map((violation) => violation.host), describeRun("dqlite-leadership-loss", 13, "resurrect-without-frames", result, 400)).toEqual([deposed]);
+    expect(
+      mismatches.map((violation) => violation.host),
+      describeRun("dqlite-leadership-loss", 13, "resurrect-without-frames", result, 400),
+    ).toEqual([deposed]);
   }, 120_000);
 });

@@ -14,11 +14,17 @@
  * Failures print the replay command.
  */
 import { describe, expect, it } from "vitest";
-import { cellOfSeed, describeCell, leadershipLossScenario, LEADERSHIP_LOSS_CELLS } from "../../../scenarios/dqlite/leadership-loss.ts";
+import {
+  cellOfSeed,
+  describeCell,
+  leadershipLossScenario,
+  LEADERSHIP_LOSS_CELLS,
+} from "../../../scenarios/dqlite/leadership-loss.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { describeRun as describeAnyRun } from "./_support/runs.ts";
 
-const describeRun = (seed: number, variant: string | undefined, result: RunResult): string => describeAnyRun("dqlite-leadership-loss", seed, variant, result, 300);
+const describeRun = (seed: number, variant: string | undefined, result: RunResult): string =>
+  describeAnyRun("dqlite-leadership-loss", seed, variant, result, 300);
 
 /** The FSM path each cell must take (seed 001's zombie cases). */
 function expectedPath(seed: number): string {
@@ -49,17 +55,28 @@ describe("dqlite leadership-loss matrix", () => {
       expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
       expect(result.stats.workload.cell).toBe(cell);
       expect(result.stats.workload.cut).toBe("healed");
-      expect(result.stats.probes[expectedPath(seed)], `${expectedPath(seed)} not hit: ${describeRun(seed, undefined, result)}`).toBeGreaterThan(0);
+      expect(
+        result.stats.probes[expectedPath(seed)],
+        `${expectedPath(seed)} not hit: ${describeRun(seed, undefined, result)}`,
+      ).toBeGreaterThan(0);
     }, 60_000);
   }
 
   // Each variant breaks one case of the seed's zombie handling; the cell that needs it catches it.
   const caught: Array<{ variant: string; seed: number; invariant: RegExp }> = [
-    { variant: "ack-before-raft-commit", seed: 3, invariant: /^(dqlite-leadership-loss\.|dqlite\.fsm-invariant$|process\.unhandled-rejection$)/ },
+    {
+      variant: "ack-before-raft-commit",
+      seed: 3,
+      invariant: /^(dqlite-leadership-loss\.|dqlite\.fsm-invariant$|process\.unhandled-rejection$)/,
+    },
     { variant: "skip-dangling-undo", seed: 5, invariant: /^dqlite\.fsm-invariant$/ },
     { variant: "no-stale-zombie-purge", seed: 7, invariant: /^dqlite\.fsm-invariant$/ },
     { variant: "undo-keeps-zombies", seed: 11, invariant: /^dqlite\.fsm-invariant$/ },
-    { variant: "resurrect-without-frames", seed: 13, invariant: /^(dqlite-leadership-loss\.|scenario\.final-check-failed$)/ },
+    {
+      variant: "resurrect-without-frames",
+      seed: 13,
+      invariant: /^(dqlite-leadership-loss\.|scenario\.final-check-failed$)/,
+    },
     { variant: "follower-kept-after-commit", seed: 0, invariant: /^dqlite\.fsm-invariant$/ },
   ];
   for (const { variant, seed, invariant } of caught) {

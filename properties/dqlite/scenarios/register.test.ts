@@ -22,8 +22,8 @@ import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { CRASH_AND_ISOLATE, describeRun as describeAnyRun } from "./_support/runs.ts";
 
-const describeRun = (seed: number, variant: string | undefined, result: RunResult): string => describeAnyRun(dqliteRegister.name, seed, variant, result, 1_500);
-
+const describeRun = (seed: number, variant: string | undefined, result: RunResult): string =>
+  describeAnyRun(dqliteRegister.name, seed, variant, result, 1_500);
 
 describe("dqlite-register", () => {
   for (const seed of [1, 2, 3, 5]) {
@@ -32,7 +32,8 @@ describe("dqlite-register", () => {
       expect(result.violations, describeRun(seed, undefined, result)).toEqual([]);
       expect(result.faultPlan.faults.length).toBeGreaterThan(0);
       expect(result.stats.progressAtMs).toBeDefined();
-      for (const operation of ["read:ok", "write:ok", "cas:ok"]) expect(Number(result.stats.workload[operation]), operation).toBeGreaterThan(0);
+      for (const operation of ["read:ok", "write:ok", "cas:ok"])
+        expect(Number(result.stats.workload[operation]), operation).toBeGreaterThan(0);
     }, 30_000);
   }
 
@@ -48,7 +49,13 @@ describe("dqlite-register", () => {
   // append), so it is searched, and must pass the plan without the variant.
   it("catches the ack-before-raft-commit variant under the fixed crash-and-isolate plan (first catch in seeds 1..12), a seed that passes the plan unmodified", async () => {
     const variant = "ack-before-raft-commit";
-    const { caught, seen } = await firstCatch(dqliteRegister, variant, { first: 1, last: 12 }, (result) => result.violations[0]?.kind === "safety", { faults: CRASH_AND_ISOLATE });
+    const { caught, seen } = await firstCatch(
+      dqliteRegister,
+      variant,
+      { first: 1, last: 12 },
+      (result) => result.violations[0]?.kind === "safety",
+      { faults: CRASH_AND_ISOLATE },
+    );
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
     const seed = caught?.seed ?? 0;
     const clean = await runScenario(dqliteRegister, { seed, faults: CRASH_AND_ISOLATE });
@@ -57,14 +64,21 @@ describe("dqlite-register", () => {
 
   it("catches the ack-before-raft-commit variant with a safety violation on a swarm seed within 2..40", async () => {
     const variant = "ack-before-raft-commit";
-    const safety = (result: RunResult) => result.violations[0]?.kind === "safety" && /^(dqlite-register\.|dqlite\.fsm-invariant$|raft\.)/.test(result.violations[0]?.invariant ?? "");
+    const safety = (result: RunResult) =>
+      result.violations[0]?.kind === "safety" &&
+      /^(dqlite-register\.|dqlite\.fsm-invariant$|raft\.)/.test(result.violations[0]?.invariant ?? "");
     const { caught, seen } = await firstCatch(dqliteRegister, variant, { first: 2, last: 40 }, safety);
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
   }, 240_000);
 
   it("dqlite-register.linearizable catches the unknown-outcome-as-failed client variant within seeds 1..40", async () => {
     const variant = "unknown-outcome-as-failed";
-    const { caught, seen } = await firstCatch(dqliteRegister, variant, { first: 1, last: 40 }, (result) => result.violations[0]?.invariant === "dqlite-register.linearizable");
+    const { caught, seen } = await firstCatch(
+      dqliteRegister,
+      variant,
+      { first: 1, last: 40 },
+      (result) => result.violations[0]?.invariant === "dqlite-register.linearizable",
+    );
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
     expect(caught?.result.violations[0]?.kind).toBe("safety");
     // The same seed passes without the variant: only how the client records outcomes differs.
@@ -74,13 +88,19 @@ describe("dqlite-register", () => {
   it("is live: after healing a write succeeds within the bound, even after a server stopped itself on a disk failure (seed 14)", async () => {
     const result = await runScenario(dqliteRegister, { seed: 14 });
     expect(result.violations, describeRun(14, undefined, result)).toEqual([]);
-    expect(result.stats.probes["dqlite.leader.disk-failed-after-replication"], "the server stopped itself").toBeGreaterThan(0);
+    expect(
+      result.stats.probes["dqlite.leader.disk-failed-after-replication"],
+      "the server stopped itself",
+    ).toBeGreaterThan(0);
     expect(result.stats.progressAtMs).toBeLessThanOrEqual(dqliteRegister.safetyMs + dqliteRegister.livenessMs);
   }, 30_000);
 
   it("the liveness check fails when such a server is left down (variant no-restart-after-node-failure, seed 14)", async () => {
     const variant = "no-restart-after-node-failure";
     const result = await runScenario(dqliteRegister, { seed: 14, variant });
-    expect(result.violations.map((violation) => violation.invariant), describeRun(14, variant, result)).toEqual(["liveness.no-progress-after-heal"]);
+    expect(
+      result.violations.map((violation) => violation.invariant),
+      describeRun(14, variant, result),
+    ).toEqual(["liveness.no-progress-after-heal"]);
   }, 30_000);
 });

@@ -19,9 +19,15 @@ import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { describeRun as describeAnyRun } from "./_support/runs.ts";
 
-const describeRun = (seed: number, variant: string | undefined, result: RunResult): string => describeAnyRun("dqlite-zombies", seed, variant, result, 300);
+const describeRun = (seed: number, variant: string | undefined, result: RunResult): string =>
+  describeAnyRun("dqlite-zombies", seed, variant, result, 300);
 
-const ZOMBIE_PROBES = ["dqlite.fsm.surrogate-created", "dqlite.fsm.stale-zombie-purged", "dqlite.fsm.zombie-undone", "dqlite.leader.dangling-follower-undone"];
+const ZOMBIE_PROBES = [
+  "dqlite.fsm.surrogate-created",
+  "dqlite.fsm.stale-zombie-purged",
+  "dqlite.fsm.zombie-undone",
+  "dqlite.leader.dangling-follower-undone",
+];
 
 describe("dqlite-zombies", () => {
   const hit = new Set<string>();
@@ -63,7 +69,8 @@ describe("dqlite-zombies", () => {
 
   // Each variant is searched for on seeds 1..40, as a sweep would find it: the
   // schedules move with the workload and the swarm, the verdict must not.
-  const fsmInvariant = (result: RunResult) => result.violations[0]?.kind === "safety" && result.violations[0]?.invariant === "dqlite.fsm-invariant";
+  const fsmInvariant = (result: RunResult) =>
+    result.violations[0]?.kind === "safety" && result.violations[0]?.invariant === "dqlite.fsm-invariant";
   for (const { variant, buggify } of [
     { variant: "undo-keeps-zombies" },
     { variant: "no-stale-zombie-purge" },
@@ -71,7 +78,9 @@ describe("dqlite-zombies", () => {
     { variant: "undo-is-noop", buggify: true },
   ]) {
     it(`catches ${variant} with an FSM invariant on a seed within 1..40${buggify === true ? " (buggify)" : ""}`, async () => {
-      const { caught, seen } = await firstCatch(dqliteZombies, variant, { first: 1, last: 40 }, fsmInvariant, { buggify: buggify === true });
+      const { caught, seen } = await firstCatch(dqliteZombies, variant, { first: 1, last: 40 }, fsmInvariant, {
+        buggify: buggify === true,
+      });
       expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
       // The same seed passes without the variant: only the broken case differs.
       const clean = await runScenario(dqliteZombies, { seed: caught?.seed ?? 0, buggify: buggify === true });

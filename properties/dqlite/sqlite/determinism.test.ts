@@ -1,4 +1,5 @@
-// SQLite is deterministic on the simulator: the same host inputs give byte-identical database and WAL files (WAL salts included), its clock is the host's, and its local time is UTC.
+// SQLite is deterministic on the simulator: the same host inputs give byte-identical database and WAL files (WAL salts
+// included), its clock is the host's, and its local time is UTC.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SqliteModuleFactory } from "../../../src/impl/dqlite/sqlite/module.ts";
@@ -11,7 +12,11 @@ import { createTable, runTransaction, workloadArbitrary, type Workload } from ".
 const WAL_HEADER_BYTES = 32;
 
 /** Runs `workload` on a fresh host seeded `seed`; returns every file of its disk. */
-async function filesAfter(seed: string, factory: SqliteModuleFactory, workload: Workload): Promise<Map<string, Uint8Array>> {
+async function filesAfter(
+  seed: string,
+  factory: SqliteModuleFactory,
+  workload: Workload,
+): Promise<Map<string, Uint8Array>> {
   const host = await SqliteHost.start({ seed, factory });
   const image = await host.run((engine) => engine.emptyDatabaseImage());
   await host.run(() => host.env.disk.writeFile(`${DIRECTORY}/kv`, image));
@@ -48,7 +53,10 @@ function sameInputsSameBytes(factory: SqliteModuleFactory): fc.IAsyncProperty<[W
 
 describe("determinism", () => {
   it("two engines with the same seed write byte-identical files, WAL salts included; another seed changes the salts", async () => {
-    const workload: Workload = { cacheSizePages: 10, transactions: [[{ kind: "bulk", firstKey: 100, count: 60, size: 1500 }], [{ kind: "random", key: 1 }]] };
+    const workload: Workload = {
+      cacheSizePages: 10,
+      transactions: [[{ kind: "bulk", firstKey: 100, count: 60, size: 1500 }], [{ kind: "random", key: 1 }]],
+    };
     const first = await filesAfter("seed-a", createWaSqliteModule, workload);
     const second = await filesAfter("seed-a", createWaSqliteModule, workload);
     const other = await filesAfter("seed-b", createWaSqliteModule, workload);
@@ -79,7 +87,9 @@ describe("determinism", () => {
       expect(new Date(0).getTimezoneOffset(), "the machine's zone really changed").not.toBe(0);
       const host = await SqliteHost.start({ seed: "zone" });
       const connection = await host.run((engine) => engine.open("zone"));
-      const result = await host.run(() => connection.exec("SELECT datetime(1700000000, 'unixepoch', 'localtime'), datetime(1700000000, 'unixepoch')"));
+      const result = await host.run(() =>
+        connection.exec("SELECT datetime(1700000000, 'unixepoch', 'localtime'), datetime(1700000000, 'unixepoch')"),
+      );
       expect(result.rows[0]).toEqual(["2023-11-14 22:13:20", "2023-11-14 22:13:20"]);
     } finally {
       if (zone === undefined) delete process.env.TZ;
@@ -96,16 +106,27 @@ describe("determinism", () => {
   });
 
   it("property: same inputs, same bytes (random workloads and cache sizes)", async () => {
-    await fc.assert(sameInputsSameBytes(createWaSqliteModule), propertyParameters("sqlite: same inputs, same bytes", 25));
+    await fc.assert(
+      sameInputsSameBytes(createWaSqliteModule),
+      propertyParameters("sqlite: same inputs, same bytes", 25),
+    );
   }, 240_000);
 
   it("the property fails when SQLite seeds its PRNG from real entropy", async () => {
-    const result = await fc.check(sameInputsSameBytes(unseededModuleFactory), { seed: 1, numRuns: 5, endOnFailure: true });
+    const result = await fc.check(sameInputsSameBytes(unseededModuleFactory), {
+      seed: 1,
+      numRuns: 5,
+      endOnFailure: true,
+    });
     expect(result.failed).toBe(true);
   }, 120_000);
 
   it("the property fails when SQLite reads the real clock", async () => {
-    const result = await fc.check(sameInputsSameBytes(realClockModuleFactory), { seed: 1, numRuns: 30, endOnFailure: true });
+    const result = await fc.check(sameInputsSameBytes(realClockModuleFactory), {
+      seed: 1,
+      numRuns: 30,
+      endOnFailure: true,
+    });
     expect(result.failed).toBe(true);
   }, 240_000);
 });

@@ -1,4 +1,5 @@
-// SQLite's files are really on the host's simulated disk: a crash keeps only what was synced, closing never checkpoints, and what a crash leaves is either sound or fails cleanly.
+// SQLite's files are really on the host's simulated disk: a crash keeps only what was synced, closing never
+// checkpoints, and what a crash leaves is either sound or fails cleanly.
 import { describe, expect, it } from "vitest";
 import { SqliteError } from "../../../src/impl/dqlite/sqlite/engine.ts";
 import { DIRECTORY, SqliteHost } from "./_support/sqlite-host.ts";
@@ -19,7 +20,9 @@ async function hostWithDatabase(seed: string, cacheSizePages?: number) {
     await handle.close();
     await host.env.disk.syncDirectory(DIRECTORY);
   });
-  const connection = await host.run((engine) => engine.open("db", cacheSizePages === undefined ? {} : { cacheSizePages }));
+  const connection = await host.run((engine) =>
+    engine.open("db", cacheSizePages === undefined ? {} : { cacheSizePages }),
+  );
   return { host, template, connection };
 }
 
@@ -68,7 +71,10 @@ describe("files on the simulated disk", () => {
     await host.crashAndRestart();
     expect(host.paths()).toEqual([DATABASE]);
     const again = await host.run((engine) => engine.open("db"));
-    await expect(host.run(() => again.exec("SELECT count(*) FROM t"))).rejects.toMatchObject({ name: "SqliteError", message: "no such table: t" });
+    await expect(host.run(() => again.exec("SELECT count(*) FROM t"))).rejects.toMatchObject({
+      name: "SqliteError",
+      message: "no such table: t",
+    });
     await host.run(() => again.close());
     expect(await host.run((engine) => engine.integrityCheck("db"))).toEqual(["ok"]);
   });
@@ -91,7 +97,11 @@ describe("files on the simulated disk", () => {
       const { host, connection } = await hostWithDatabase(`torn-${attempt}`, 5);
       await host.run(() => connection.exec("CREATE TABLE t(a INTEGER PRIMARY KEY, b)"));
       await syncWal(host);
-      await host.run(() => connection.exec("INSERT INTO t(b) SELECT printf('%.*c', 3000, 'x') FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) SELECT i FROM n)"));
+      await host.run(() =>
+        connection.exec(
+          "INSERT INTO t(b) SELECT printf('%.*c', 3000, 'x') FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40) SELECT i FROM n)",
+        ),
+      );
       host.setDiskFaults({ tornWriteProbability: 1 });
       await host.crashAndRestart();
       host.clearDiskFaults();

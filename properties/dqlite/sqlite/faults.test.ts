@@ -1,4 +1,5 @@
-// A failing disk (EIO, ENOSPC) surfaces as a SqliteError with an I/O or full-disk code, never as a crash; the failed transaction has no effect and the connection stays usable.
+// A failing disk (EIO, ENOSPC) surfaces as a SqliteError with an I/O or full-disk code, never as a crash; the failed
+// transaction has no effect and the connection stays usable.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SqliteError, type SqliteEngineOptions } from "../../../src/impl/dqlite/sqlite/engine.ts";
@@ -6,7 +7,15 @@ import { SQLITE_FULL, SQLITE_IOERR, SQLITE_IOERR_WRITE } from "../../../src/impl
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { DiskErrorsAsBugsVfs } from "./_fixtures/broken-vfs.ts";
 import { DIRECTORY, HOST, SqliteHost } from "./_support/sqlite-host.ts";
-import { createTable, modelKeys, runTransaction, tableKeys, workloadArbitrary, type Transaction, type Workload } from "./_support/workload.ts";
+import {
+  createTable,
+  modelKeys,
+  runTransaction,
+  tableKeys,
+  workloadArbitrary,
+  type Transaction,
+  type Workload,
+} from "./_support/workload.ts";
 
 async function hostWithTable(seed: string, engine: Partial<SqliteEngineOptions> = {}, cacheSizePages?: number) {
   const host = await SqliteHost.start({ seed, engine });
@@ -41,7 +50,10 @@ let failedTransactions = 0;
 function failuresAreIoErrors(engine: Partial<SqliteEngineOptions>): fc.IAsyncProperty<[FaultyRun]> {
   return fc.asyncProperty(faultyRunArbitrary, async (run) => {
     const { host, connection } = await hostWithTable(`faults-${run.seed}`, engine, run.workload.cacheSizePages);
-    host.setDiskFaults({ readErrorProbability: run.readErrorProbability, writeErrorProbability: run.writeErrorProbability });
+    host.setDiskFaults({
+      readErrorProbability: run.readErrorProbability,
+      writeErrorProbability: run.writeErrorProbability,
+    });
     const committed: Transaction[] = [];
     for (const transaction of run.workload.transactions) {
       const settled = await host.settle(() => runTransaction(connection, transaction));
@@ -80,7 +92,10 @@ describe("disk faults", () => {
     host.setDiskFaults({ readErrorProbability: 1 });
     const settled = await host.settle((engine) => engine.open("kv"));
     expect(settled.state).toBe("error");
-    expect(settled.state === "error" ? settled.error : undefined).toMatchObject({ name: "SqliteError", code: SQLITE_IOERR });
+    expect(settled.state === "error" ? settled.error : undefined).toMatchObject({
+      name: "SqliteError",
+      code: SQLITE_IOERR,
+    });
   });
 
   it("a full disk: SQLITE_FULL, and the connection works once there is space", async () => {
@@ -88,7 +103,10 @@ describe("disk faults", () => {
     const disk = host.disks.disk(HOST);
     disk.setCapacity(disk.stats().usedBytes + 100);
     const settled = await host.settle(() => connection.exec("INSERT INTO kv VALUES (1, ?)", ["x".repeat(10_000)]));
-    expect(settled.state === "error" ? settled.error : undefined).toMatchObject({ name: "SqliteError", code: SQLITE_FULL });
+    expect(settled.state === "error" ? settled.error : undefined).toMatchObject({
+      name: "SqliteError",
+      code: SQLITE_FULL,
+    });
     disk.setCapacity(1 << 30);
     await host.run(() => connection.exec("INSERT INTO kv VALUES (2, 'fits')"));
     expect((await host.run(() => connection.exec("SELECT k FROM kv"))).rows).toEqual([[2]]);

@@ -1,13 +1,26 @@
-// The WAL interceptor sees every WAL write (header, frame headers, pages) and runs before every other operation; a refusal rolls the transaction back cleanly, leaving the connection usable and the files without it.
+// The WAL interceptor sees every WAL write (header, frame headers, pages) and runs before every other operation; a
+// refusal rolls the transaction back cleanly, leaving the connection usable and the files without it.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SqliteError, type SqliteConnection, type SqliteEngineOptions } from "../../../src/impl/dqlite/sqlite/engine.ts";
+import {
+  SqliteError,
+  type SqliteConnection,
+  type SqliteEngineOptions,
+} from "../../../src/impl/dqlite/sqlite/engine.ts";
 import { SQLITE_IOERR } from "../../../src/impl/dqlite/sqlite/sqlite-error.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { IgnoresInterceptorRefusalVfs } from "./_fixtures/broken-vfs.ts";
 import { RecordingInterceptor, WAL_HEADER_BYTES, type Refusal } from "./_support/recording-interceptor.ts";
 import { DIRECTORY, SqliteHost } from "./_support/sqlite-host.ts";
-import { createTable, modelKeys, runTransaction, tableKeys, workloadArbitrary, type Transaction, type Workload } from "./_support/workload.ts";
+import {
+  createTable,
+  modelKeys,
+  runTransaction,
+  tableKeys,
+  workloadArbitrary,
+  type Transaction,
+  type Workload,
+} from "./_support/workload.ts";
 
 async function interceptedHost(seed: string, cacheSizePages?: number, engine: Partial<SqliteEngineOptions> = {}) {
   const host = await SqliteHost.start({ seed, engine });
@@ -19,7 +32,10 @@ async function interceptedHost(seed: string, cacheSizePages?: number, engine: Pa
   return { host, interceptor, connection };
 }
 
-const bigTransaction = "BEGIN; " + Array.from({ length: 200 }, (_, index) => `INSERT INTO kv VALUES (${index}, printf('%.*c', 600, 'v'));`).join(" ") + " COMMIT;";
+const bigTransaction =
+  "BEGIN; " +
+  Array.from({ length: 200 }, (_, index) => `INSERT INTO kv VALUES (${index}, printf('%.*c', 600, 'v'));`).join(" ") +
+  " COMMIT;";
 
 describe("WAL interceptor", () => {
   it("sees the WAL header, then each frame as a 24-byte big-endian header and a page; the commit frame carries the database size", async () => {
@@ -33,7 +49,10 @@ describe("WAL interceptor", () => {
       { kind: "frame-header", frame: 2, pageNumber: 2, commitSize: 2, rewrite: false },
       { kind: "page", frame: 2, rewrite: false },
     ]);
-    expect(interceptor.events.filter((event) => event.kind === "other").length, "beforeOther ran (reads, sizes, locks)").toBeGreaterThan(0);
+    expect(
+      interceptor.events.filter((event) => event.kind === "other").length,
+      "beforeOther ran (reads, sizes, locks)",
+    ).toBeGreaterThan(0);
   });
 
   it("refusing the commit frame's page rolls the transaction back; the connection stays usable and the files never hold it", async () => {
@@ -43,13 +62,18 @@ describe("WAL interceptor", () => {
     interceptor.arm({ at: "commit-page" });
     const settled = await host.settle(() => connection.exec("INSERT INTO kv VALUES (2, 'two')"));
     expect(interceptor.fired).toBe(true);
-    expect(settled.state === "error" ? settled.error : undefined).toMatchObject({ name: "SqliteError", code: SQLITE_IOERR });
+    expect(settled.state === "error" ? settled.error : undefined).toMatchObject({
+      name: "SqliteError",
+      code: SQLITE_IOERR,
+    });
     expect(connection.autocommit()).toBe(true);
     expect((await host.run(() => connection.exec("SELECT k FROM kv"))).rows).toEqual([[1]]);
     await host.run(() => connection.exec("INSERT INTO kv VALUES (3, 'three')"));
     await host.run(() => connection.close());
     const again = await host.run((engine) => engine.open("kv"));
-    expect((await host.run(() => again.exec("SELECT k FROM kv ORDER BY k; PRAGMA integrity_check"))).rows).toEqual([["ok"]]);
+    expect((await host.run(() => again.exec("SELECT k FROM kv ORDER BY k; PRAGMA integrity_check"))).rows).toEqual([
+      ["ok"],
+    ]);
     expect((await host.run(() => again.exec("SELECT k FROM kv ORDER BY k"))).rows).toEqual([[1], [3]]);
   });
 
@@ -71,16 +95,27 @@ describe("WAL interceptor", () => {
     interceptor.events.length = 0;
     await host.run(() => connection.exec("BEGIN; UPDATE kv SET v = v || '1'; UPDATE kv SET v = v || '2'; COMMIT"));
     const events = interceptor.events;
-    const commitIndex = events.findIndex((event) => event.kind === "frame-header" && !event.rewrite && event.commitSize > 0);
+    const commitIndex = events.findIndex(
+      (event) => event.kind === "frame-header" && !event.rewrite && event.commitSize > 0,
+    );
     const before = events.slice(0, commitIndex);
     const after = events.slice(commitIndex + 1);
     const spilled = before.filter((event) => event.kind === "frame-header" && !event.rewrite);
     expect(spilled.length, "non-commit frames written before the commit frame").toBeGreaterThan(10);
     expect(spilled.every((event) => event.kind === "frame-header" && event.commitSize === 0)).toBe(true);
     const firstSpill = before.findIndex((event) => event.kind === "frame-header");
-    expect(before.slice(firstSpill).some((event) => event.kind === "other"), "reads between spilled frames").toBe(true);
-    expect(events.some((event) => event.kind === "page" && event.rewrite), "a page rewritten in place at its earlier frame").toBe(true);
-    expect(after.some((event) => event.kind === "frame-header" && event.rewrite), "headers rewritten after the commit frame (checksums)").toBe(true);
+    expect(
+      before.slice(firstSpill).some((event) => event.kind === "other"),
+      "reads between spilled frames",
+    ).toBe(true);
+    expect(
+      events.some((event) => event.kind === "page" && event.rewrite),
+      "a page rewritten in place at its earlier frame",
+    ).toBe(true);
+    expect(
+      after.some((event) => event.kind === "frame-header" && event.rewrite),
+      "headers rewritten after the commit frame (checksums)",
+    ).toBe(true);
     await host.run(() => connection.close());
     expect(await host.run((engine) => engine.integrityCheck("kv"))).toEqual(["ok"]);
   });
@@ -126,7 +161,11 @@ let refusedTransactions = 0;
  */
 function refusalsRollBack(engine: Partial<SqliteEngineOptions>): fc.IAsyncProperty<[RefusalRun]> {
   return fc.asyncProperty(refusalRunArbitrary, async (run) => {
-    const { host, interceptor, connection } = await interceptedHost(`refusals-${run.seed}`, run.workload.cacheSizePages, engine);
+    const { host, interceptor, connection } = await interceptedHost(
+      `refusals-${run.seed}`,
+      run.workload.cacheSizePages,
+      engine,
+    );
     await host.run(() => createTable(connection));
     const committed: Transaction[] = [];
     for (const [index, transaction] of run.workload.transactions.entries()) {
@@ -135,7 +174,8 @@ function refusalsRollBack(engine: Partial<SqliteEngineOptions>): fc.IAsyncProper
       const fired = interceptor.fired;
       interceptor.arm(undefined);
       if (outcome.committed === fired) return false;
-      if (!outcome.committed && !(outcome.error instanceof SqliteError && outcome.error.code === SQLITE_IOERR)) return false;
+      if (!outcome.committed && !(outcome.error instanceof SqliteError && outcome.error.code === SQLITE_IOERR))
+        return false;
       if (outcome.committed) committed.push(transaction);
       else refusedTransactions++;
     }

@@ -1,8 +1,15 @@
-// The VFS's small parts, one situation each: lock compatibility between connections, memory files, and the DiskError to SQLite code mapping.
+// The VFS's small parts, one situation each: lock compatibility between connections, memory files, and the DiskError to
+// SQLite code mapping.
 import { describe, expect, it } from "vitest";
 import { sqliteCodeForDiskError } from "../../../src/impl/dqlite/sqlite/disk-error-codes.ts";
 import { MemoryFile } from "../../../src/impl/dqlite/sqlite/memory-file.ts";
-import { LOCK_EXCLUSIVE, LOCK_NONE, LOCK_RESERVED, LOCK_SHARED, LockTable } from "../../../src/impl/dqlite/sqlite/vfs-locks.ts";
+import {
+  LOCK_EXCLUSIVE,
+  LOCK_NONE,
+  LOCK_RESERVED,
+  LOCK_SHARED,
+  LockTable,
+} from "../../../src/impl/dqlite/sqlite/vfs-locks.ts";
 import {
   SQLITE_CANTOPEN,
   SQLITE_FULL,

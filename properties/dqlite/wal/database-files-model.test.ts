@@ -1,4 +1,6 @@
-// DatabaseFiles against a page map: for random transactions (in pieces, committed, undone or abandoned), checkpoints, leader writes by real SQLite, reopens and snapshot restores, the node's image is the model's, and SQLite recovers exactly the committed frames.
+// DatabaseFiles against a page map: for random transactions (in pieces, committed, undone or abandoned), checkpoints,
+// leader writes by real SQLite, reopens and snapshot restores, the node's image is the model's, and SQLite recovers
+// exactly the committed frames.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseFilesBrokenVariant, DiskDatabaseStore } from "../../../src/impl/dqlite/wal/database-files.ts";
@@ -47,17 +49,23 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
     weight: 6,
     arbitrary: fc.record({
       kind: fc.constant("transaction" as const),
-      frames: fc.array(fc.record({ pageNumber: fc.integer({ min: 2, max: MAXIMUM_PAGE }), fill: fc.integer({ min: 0, max: 255 }) }), {
-        minLength: 1,
-        maxLength: 5,
-      }),
+      frames: fc.array(
+        fc.record({ pageNumber: fc.integer({ min: 2, max: MAXIMUM_PAGE }), fill: fc.integer({ min: 0, max: 255 }) }),
+        {
+          minLength: 1,
+          maxLength: 5,
+        },
+      ),
       cuts: fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 2 }),
       commitSizePages: fc.integer({ min: 1, max: MAXIMUM_PAGE }),
       ending: fc.constantFrom("commit" as const, "commit" as const, "undo" as const, "abandon" as const),
     }),
   },
   { weight: 1, arbitrary: fc.constant<Operation>({ kind: "checkpoint" }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("leader" as const), userVersion: fc.integer({ min: 1, max: 1000 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("leader" as const), userVersion: fc.integer({ min: 1, max: 1000 }) }),
+  },
   { weight: 1, arbitrary: fc.constant<Operation>({ kind: "reopen" }) },
   { weight: 1, arbitrary: fc.constant<Operation>({ kind: "restore" }) },
 );
@@ -85,7 +93,12 @@ class Run {
   }
 
   async step(next: Operation): Promise<void> {
-    if (next.kind !== "transaction" && next.kind !== "leader" && next.kind !== "reopen" && this.model.pendingFrames > 0) {
+    if (
+      next.kind !== "transaction" &&
+      next.kind !== "leader" &&
+      next.kind !== "reopen" &&
+      this.model.pendingFrames > 0
+    ) {
       // The FSM never checkpoints or snapshots in the middle of a follower transaction.
       await this.host.run(() => this.files.undo());
       this.model.dropPending();
@@ -96,7 +109,12 @@ class Run {
       this.model.checkpoint();
     } else if (next.kind === "leader") await this.leader(next.userVersion);
     else if (next.kind === "reopen") {
-      this.store = new Store(this.host.env, DIRECTORY, template, this.brokenVariant === undefined ? {} : { brokenVariant: this.brokenVariant });
+      this.store = new Store(
+        this.host.env,
+        DIRECTORY,
+        template,
+        this.brokenVariant === undefined ? {} : { brokenVariant: this.brokenVariant },
+      );
       this.files = await this.host.run(() => this.store.open(DATABASE));
       this.model.dropPending();
     } else await this.restore();
@@ -104,11 +122,18 @@ class Run {
   }
 
   private async transaction(next: Extract<Operation, { kind: "transaction" }>): Promise<void> {
-    const pages = next.frames.map((frame) => ({ pageNumber: frame.pageNumber, page: patternPage(PAGE_SIZE, frame.fill) }));
+    const pages = next.frames.map((frame) => ({
+      pageNumber: frame.pageNumber,
+      page: patternPage(PAGE_SIZE, frame.fill),
+    }));
     const pageData = new Uint8Array(pages.length * PAGE_SIZE);
     pages.forEach(({ page }, index) => pageData.set(page, index * PAGE_SIZE));
-    const batches = asBatches({ pageNumbers: pages.map((page) => page.pageNumber), pageData, commitSizePages: next.commitSizePages }, next.cuts);
-    const applied = next.ending === "commit" ? batches : batches.map((batch) => ({ ...batch, isCommit: false, truncate: 0 }));
+    const batches = asBatches(
+      { pageNumbers: pages.map((page) => page.pageNumber), pageData, commitSizePages: next.commitSizePages },
+      next.cuts,
+    );
+    const applied =
+      next.ending === "commit" ? batches : batches.map((batch) => ({ ...batch, isCommit: false, truncate: 0 }));
     // An abandoned transaction's frames are dropped by this one's `begin`.
     this.model.dropPending();
     for (const [index, batch] of applied.entries()) {
@@ -127,7 +152,9 @@ class Run {
     const committedBytes = this.model.committedFrames === 0 ? 0 : walFrameOffset(PAGE_SIZE, this.model.committedFrames);
     const written = await leaderWrites(sqlite, this.host, `PRAGMA user_version=${userVersion}`);
     // SQLite appended after the committed frames it recovered, which must be all of ours.
-    expect(Buffer.from(written.wal.subarray(0, committedBytes)).equals(Buffer.from(before.wal.subarray(0, committedBytes)))).toBe(true);
+    expect(
+      Buffer.from(written.wal.subarray(0, committedBytes)).equals(Buffer.from(before.wal.subarray(0, committedBytes))),
+    ).toBe(true);
     const transactions = capturedTransactions(written.wal, this.model.committedFrames);
     expect(transactions.length).toBe(1);
     for (const transaction of transactions) {
@@ -188,7 +215,10 @@ describe("DatabaseFiles against a model and real SQLite", () => {
   });
 
   it.each(BROKEN_VARIANTS)("the property fails on the broken variant %s", async (variant) => {
-    const details = await fc.check(modelProperty(variant), propertyParameters(`database files model (broken: ${variant})`, 200, { endOnFailure: true }));
+    const details = await fc.check(
+      modelProperty(variant),
+      propertyParameters(`database files model (broken: ${variant})`, 200, { endOnFailure: true }),
+    );
     expect(details.failed).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
-// DatabaseFiles and DatabaseStore on a simulated disk, one situation each: the files they leave are always a valid WAL database, and errors surface as values.
+// DatabaseFiles and DatabaseStore on a simulated disk, one situation each: the files they leave are always a valid WAL
+// database, and errors surface as values.
 import { beforeAll, describe, expect, it } from "vitest";
 import { AssertionError } from "../../../src/impl/common/assert.ts";
 import { DiskError } from "../../../src/sim/env.ts";
@@ -74,7 +75,18 @@ describe("DatabaseStore", () => {
   it("restore writes both files, bumps the generation, and refuses a malformed WAL before writing anything", async () => {
     const { host, store } = node("restore");
     const files = await host.run(() => store.open("db"));
-    await host.run(() => files.applyFrames(batch([[2, 1], [3, 2]], 3), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch(
+          [
+            [2, 1],
+            [3, 2],
+          ],
+          3,
+        ),
+        true,
+      ),
+    );
     await host.run(() => files.applyFrames(batch([[2, 5]]), true));
     const snapshot = await host.run(() => files.read());
     expect(snapshot.database).toEqual(template);
@@ -126,7 +138,15 @@ describe("DatabaseFiles", () => {
     const { host, store } = node("frames");
     const files = await host.run(() => store.open("db"));
     const generations = [files.generation()];
-    await host.run(() => files.applyFrames(batch([[2, 1], [3, 2]]), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch([
+          [2, 1],
+          [3, 2],
+        ]),
+        true,
+      ),
+    );
     generations.push(files.generation());
     expect([files.committedFrames(), files.pendingFrames()]).toEqual([0, 2]);
     let parsed = parseWal((await nodeFiles(host)).wal);
@@ -148,7 +168,16 @@ describe("DatabaseFiles", () => {
     const { host, store } = node("begin");
     const files = await host.run(() => store.open("db"));
     await host.run(() => files.applyFrames(batch([[2, 1]], 2), true));
-    await host.run(() => files.applyFrames(batch([[2, 7], [3, 7], [4, 7]]), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch([
+          [2, 7],
+          [3, 7],
+          [4, 7],
+        ]),
+        true,
+      ),
+    );
     await host.run(() => files.applyFrames(batch([[3, 2]], 3), true));
     expect([files.committedFrames(), files.pendingFrames()]).toEqual([2, 0]);
     expect((await nodeFiles(host)).wal.length).toBe(walFrameOffset(PAGE_SIZE, 2));
@@ -163,7 +192,15 @@ describe("DatabaseFiles", () => {
     await host.run(() => files.undo());
     expect((await nodeFiles(host)).wal.length).toBe(0);
     await host.run(() => files.applyFrames(batch([[2, 1]], 2), true));
-    await host.run(() => files.applyFrames(batch([[3, 1], [4, 1]]), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch([
+          [3, 1],
+          [4, 1],
+        ]),
+        true,
+      ),
+    );
     await host.run(() => files.undo());
     expect([files.committedFrames(), files.pendingFrames()]).toEqual([1, 0]);
     expect((await nodeFiles(host)).wal.length).toBe(walFrameOffset(PAGE_SIZE, 1));
@@ -175,7 +212,19 @@ describe("DatabaseFiles", () => {
   it("checkpoint copies the committed pages into the database file, cut to the last commit's size, and empties the WAL; the next WAL is a new one", async () => {
     const { host, store } = node("checkpoint");
     const files = await host.run(() => store.open("db"));
-    await host.run(() => files.applyFrames(batch([[2, 1], [3, 2], [5, 3]], 5), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch(
+          [
+            [2, 1],
+            [3, 2],
+            [5, 3],
+          ],
+          5,
+        ),
+        true,
+      ),
+    );
     await host.run(() => files.applyFrames(batch([[2, 4]], 3), true));
     const before = parseWal((await nodeFiles(host)).wal).header;
     const image = await host.run(() => files.image());
@@ -204,10 +253,34 @@ describe("DatabaseFiles", () => {
     const files = await host.run(() => store.open("db"));
     await host.run(() => files.applyFrames(batch([[2, 1]], 2), true));
     host.setFaults({ writeErrorProbability: 1 });
-    await expect(host.run(() => files.applyFrames(batch([[3, 2], [4, 2]], 4), true))).rejects.toThrow(DiskError);
+    await expect(
+      host.run(() =>
+        files.applyFrames(
+          batch(
+            [
+              [3, 2],
+              [4, 2],
+            ],
+            4,
+          ),
+          true,
+        ),
+      ),
+    ).rejects.toThrow(DiskError);
     host.setFaults({ writeErrorProbability: 0 });
     expect(files.committedFrames()).toBe(1);
-    await host.run(() => files.applyFrames(batch([[3, 2], [4, 2]], 4), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch(
+          [
+            [3, 2],
+            [4, 2],
+          ],
+          4,
+        ),
+        true,
+      ),
+    );
     const parsed = parseWal((await nodeFiles(host)).wal);
     expect([parsed.committedFrameCount, parsed.framesAfterCommit]).toEqual([3, 0]);
   });
@@ -215,7 +288,18 @@ describe("DatabaseFiles", () => {
   it("a WAL corrupted on disk or on the way back is refused by read, never served", async () => {
     const { host, store } = node("corrupt");
     const files = await host.run(() => store.open("db"));
-    await host.run(() => files.applyFrames(batch([[2, 1], [3, 1]], 3), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch(
+          [
+            [2, 1],
+            [3, 1],
+          ],
+          3,
+        ),
+        true,
+      ),
+    );
     host.setFaults({ readCorruptionProbability: 1 });
     await expect(host.run(() => files.read())).rejects.toThrow(ErrWalMalformed);
     host.setFaults({ readCorruptionProbability: 0 });
@@ -229,7 +313,18 @@ describe("DatabaseFiles", () => {
   it("a leader commit at a frame that is not a commit frame is ErrWalMalformed at the next append", async () => {
     const { host, store } = node("leader-bad-count");
     const files = await host.run(() => store.open("db"));
-    await host.run(() => files.applyFrames(batch([[2, 1], [3, 1]], 3), true));
+    await host.run(() =>
+      files.applyFrames(
+        batch(
+          [
+            [2, 1],
+            [3, 1],
+          ],
+          3,
+        ),
+        true,
+      ),
+    );
     files.noteLeaderCommit(1);
     await expect(host.run(() => files.applyFrames(batch([[2, 2]], 3), true))).rejects.toThrow(ErrWalMalformed);
   });

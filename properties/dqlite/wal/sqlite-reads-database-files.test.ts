@@ -1,10 +1,18 @@
-// Cross-validation (b): databases that DatabaseFiles builds open in real SQLite with the right rows, and SQLite and DatabaseFiles can take turns appending to one WAL.
+// Cross-validation (b): databases that DatabaseFiles builds open in real SQLite with the right rows, and SQLite and
+// DatabaseFiles can take turns appending to one WAL.
 import { beforeAll, describe, expect, it } from "vitest";
 import { databaseImage, parseWal } from "../../../src/impl/dqlite/wal/wal-format.ts";
 import type { DatabaseFiles } from "../../../src/impl/dqlite/types.ts";
 import { asBatches, capturedTransactions } from "./_support/frame-capture.ts";
 import type { CapturedTransaction } from "./_support/frame-capture.ts";
-import { leaderWrites, nodeFiles, nodeWithStore, putInVfs, sqliteReads, takeFromVfs } from "./_support/node-database.ts";
+import {
+  leaderWrites,
+  nodeFiles,
+  nodeWithStore,
+  putInVfs,
+  sqliteReads,
+  takeFromVfs,
+} from "./_support/node-database.ts";
 import type { DiskHost } from "./_support/disk-host.ts";
 import { emptyDatabaseTemplate, loadSqlite, SqliteConnection } from "./_support/wa-sqlite.ts";
 import type { Sqlite } from "./_support/wa-sqlite.ts";
@@ -19,12 +27,20 @@ beforeAll(async () => {
 const ALL_ROWS = "SELECT id, body FROM t ORDER BY id";
 
 function insertRows(first: number, count: number, width: number): string {
-  const values = Array.from({ length: count }, (_, index) => `(${first + index}, '${String(first + index).padEnd(width, "x")}')`);
+  const values = Array.from(
+    { length: count },
+    (_, index) => `(${first + index}, '${String(first + index).padEnd(width, "x")}')`,
+  );
   return `INSERT INTO t(id, body) VALUES ${values.join(", ")}`;
 }
 
 /** Applies a captured transaction as a follower does: its frames in several Raft entries, the first with `begin`. */
-async function applyTransaction(host: DiskHost, files: DatabaseFiles, transaction: CapturedTransaction, cuts: readonly number[]): Promise<void> {
+async function applyTransaction(
+  host: DiskHost,
+  files: DatabaseFiles,
+  transaction: CapturedTransaction,
+  cuts: readonly number[],
+): Promise<void> {
   const batches = asBatches(transaction, cuts);
   for (const [index, batch] of batches.entries()) await host.run(() => files.applyFrames(batch, index === 0));
 }
@@ -133,7 +149,10 @@ describe("SQLite reads what DatabaseFiles builds", () => {
       }
       // The node follows: frames of a transaction another node's SQLite made on the same state.
       const source = await Source.fromFiles(`b2-source-${round}`, await nodeFiles(host));
-      const transactions = await source.run(`b2-source-${round}`, `PRAGMA cache_size=10; ${insertRows(round * 100 + 50, 40, 300)}`);
+      const transactions = await source.run(
+        `b2-source-${round}`,
+        `PRAGMA cache_size=10; ${insertRows(round * 100 + 50, 40, 300)}`,
+      );
       await source.close();
       for (const transaction of transactions) await applyTransaction(host, files, transaction, [2, 5]);
       for (let id = round * 100 + 50; id < round * 100 + 90; id++) expected.push(row(id));

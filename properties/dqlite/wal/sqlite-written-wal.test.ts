@@ -1,6 +1,12 @@
-// Cross-validation (a): WALs written by real SQLite parse, and their logical database is what SQLite itself checkpoints.
+// Cross-validation (a): WALs written by real SQLite parse, and their logical database is what SQLite itself
+// checkpoints.
 import { beforeAll, describe, expect, it } from "vitest";
-import { databaseImage, parseWal, WAL_MAGIC_LITTLE_ENDIAN, walFrameOffset } from "../../../src/impl/dqlite/wal/wal-format.ts";
+import {
+  databaseImage,
+  parseWal,
+  WAL_MAGIC_LITTLE_ENDIAN,
+  walFrameOffset,
+} from "../../../src/impl/dqlite/wal/wal-format.ts";
 import { PAGE_SIZE } from "../../../src/impl/dqlite/types.ts";
 import { loadSqlite, SqliteConnection } from "./_support/wa-sqlite.ts";
 import type { Sqlite } from "./_support/wa-sqlite.ts";
@@ -20,12 +26,18 @@ async function freshDatabase(name: string): Promise<SqliteConnection> {
 }
 
 function insertRows(first: number, count: number, width: number): string {
-  const values = Array.from({ length: count }, (_, index) => `(${first + index}, '${String(first + index).padEnd(width, "x")}')`);
+  const values = Array.from(
+    { length: count },
+    (_, index) => `(${first + index}, '${String(first + index).padEnd(width, "x")}')`,
+  );
   return `INSERT INTO t(id, body) VALUES ${values.join(", ")}`;
 }
 
 function files(name: string): { database: Uint8Array; wal: Uint8Array } {
-  return { database: (sqlite.vfs.files.get(name) ?? new Uint8Array(0)).slice(), wal: (sqlite.vfs.files.get(`${name}-wal`) ?? new Uint8Array(0)).slice() };
+  return {
+    database: (sqlite.vfs.files.get(name) ?? new Uint8Array(0)).slice(),
+    wal: (sqlite.vfs.files.get(`${name}-wal`) ?? new Uint8Array(0)).slice(),
+  };
 }
 
 /**
@@ -33,7 +45,10 @@ function files(name: string): { database: Uint8Array; wal: Uint8Array } {
  * (a PASSIVE checkpoint reports them; TRUNCATE reports 0 once the WAL is empty), and
  * the database file after it.
  */
-async function sqliteCheckpoint(connection: SqliteConnection, name: string): Promise<{ frames: number; database: Uint8Array }> {
+async function sqliteCheckpoint(
+  connection: SqliteConnection,
+  name: string,
+): Promise<{ frames: number; database: Uint8Array }> {
   const [passive] = await connection.query("PRAGMA wal_checkpoint(PASSIVE)");
   expect(passive?.[0]).toBe(0);
   expect(passive?.[1]).toBe(passive?.[2]);

@@ -1,4 +1,5 @@
-// The WAL format against its own model: round trips, and SQLite's recovery rules (torn tail, bad checksum, salt mismatch, uncommitted frames).
+// The WAL format against its own model: round trips, and SQLite's recovery rules (torn tail, bad checksum, salt
+// mismatch, uncommitted frames).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -18,7 +19,12 @@ import {
 } from "../../../src/impl/dqlite/wal/wal-format.ts";
 import type { ParsedWal, WalHeader } from "../../../src/impl/dqlite/wal/wal-format.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
-import { BROKEN_READERS, brokenDatabaseImage, brokenParseWal, decodeWalHeaderWithoutChecksum } from "./_fixtures/broken-wal-format.ts";
+import {
+  BROKEN_READERS,
+  brokenDatabaseImage,
+  brokenParseWal,
+  decodeWalHeaderWithoutChecksum,
+} from "./_fixtures/broken-wal-format.ts";
 import { concatenate } from "../../_support/bytes.ts";
 import { buildWal, expectedRecovery, flatFrames, patternPage } from "./_support/wal-builder.ts";
 import type { TransactionSpec, WalSpec } from "./_support/wal-builder.ts";
@@ -34,7 +40,10 @@ const headerFields = fc.record({
 });
 
 const transaction: fc.Arbitrary<TransactionSpec> = fc.record({
-  frames: fc.array(fc.record({ pageNumber: fc.integer({ min: 1, max: 8 }), fill: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+  frames: fc.array(fc.record({ pageNumber: fc.integer({ min: 1, max: 8 }), fill: fc.integer({ min: 0, max: 255 }) }), {
+    minLength: 1,
+    maxLength: 4,
+  }),
   commitSizePages: fc.option(fc.integer({ min: 1, max: 8 }), { nil: undefined, freq: 4 }),
 });
 
@@ -56,7 +65,12 @@ type Damage =
 const damage: fc.Arbitrary<Damage> = fc.oneof(
   fc.constant<Damage>({ kind: "none" }),
   fc.record({ kind: fc.constant("cut" as const), frameChoice: fc.nat(), byteChoice: fc.nat() }),
-  fc.record({ kind: fc.constant("flip" as const), frameChoice: fc.nat(), byteChoice: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
+  fc.record({
+    kind: fc.constant("flip" as const),
+    frameChoice: fc.nat(),
+    byteChoice: fc.nat(),
+    xor: fc.integer({ min: 1, max: 255 }),
+  }),
 );
 
 /** A copy of `bytes` with the byte at `position` inverted. */
@@ -67,7 +81,11 @@ function flipped(bytes: Uint8Array, position: number): Uint8Array {
 }
 
 /** Applies the damage; returns the bytes and the first frame that is no longer valid. */
-function damaged(spec: WalSpec, bytes: Uint8Array, hurt: Damage): { readonly bytes: Uint8Array; readonly firstInvalid: number } {
+function damaged(
+  spec: WalSpec,
+  bytes: Uint8Array,
+  hurt: Damage,
+): { readonly bytes: Uint8Array; readonly firstInvalid: number } {
   const frameCount = flatFrames(spec).length;
   if (hurt.kind === "none" || frameCount === 0) return { bytes, firstInvalid: frameCount };
   const frame = hurt.frameChoice % frameCount;
@@ -80,14 +98,19 @@ function damaged(spec: WalSpec, bytes: Uint8Array, hurt: Damage): { readonly byt
   return { bytes: copy, firstInvalid: frame };
 }
 
-type Reader = { readonly parse: (wal: Uint8Array) => ParsedWal; readonly image: (database: Uint8Array, wal: Uint8Array) => Uint8Array };
+type Reader = {
+  readonly parse: (wal: Uint8Array) => ParsedWal;
+  readonly image: (database: Uint8Array, wal: Uint8Array) => Uint8Array;
+};
 
 const realReader: Reader = { parse: parseWal, image: databaseImage };
 
 /** Recovery keeps exactly the frames up to the last commit before the first invalid frame, and the image they make. */
 function recoveryProperty(reader: Reader) {
   return fc.property(walSpec, damage, fc.integer({ min: 0, max: 8 }), (spec, hurt, databasePages) => {
-    const database = concatenate(Array.from({ length: databasePages }, (_, index) => patternPage(spec.pageSize, 200 + index)));
+    const database = concatenate(
+      Array.from({ length: databasePages }, (_, index) => patternPage(spec.pageSize, 200 + index)),
+    );
     const { bytes, firstInvalid } = damaged(spec, buildWal(spec).bytes, hurt);
     const expected = expectedRecovery(spec, database, firstInvalid);
     const parsed = reader.parse(bytes);
@@ -107,21 +130,26 @@ type HeaderDecoder = (bytes: Uint8Array) => { readonly header: WalHeader; readon
 
 /** A header decodes to what was encoded, and any one corrupted byte is noticed (malformed, or a checksum mismatch). */
 function headerProperty(decode: HeaderDecoder) {
-  return fc.property(headerFields, fc.integer({ min: 0, max: WAL_HEADER_SIZE - 1 }), fc.integer({ min: 1, max: 255 }), (fields, position, xor) => {
-    const bytes = encodeWalHeader(fields);
-    const { header, checksumValid } = decode(bytes);
-    expect(checksumValid).toBe(true);
-    expect({ ...header, checksum: undefined }).toEqual({ ...fields, checksum: undefined });
-    const corrupted = bytes.slice();
-    corrupted[position] = (corrupted[position] ?? 0) ^ xor;
-    let noticed: boolean;
-    try {
-      noticed = !decode(corrupted).checksumValid;
-    } catch (error) {
-      noticed = error instanceof ErrWalMalformed;
-    }
-    expect(noticed).toBe(true);
-  });
+  return fc.property(
+    headerFields,
+    fc.integer({ min: 0, max: WAL_HEADER_SIZE - 1 }),
+    fc.integer({ min: 1, max: 255 }),
+    (fields, position, xor) => {
+      const bytes = encodeWalHeader(fields);
+      const { header, checksumValid } = decode(bytes);
+      expect(checksumValid).toBe(true);
+      expect({ ...header, checksum: undefined }).toEqual({ ...fields, checksum: undefined });
+      const corrupted = bytes.slice();
+      corrupted[position] = (corrupted[position] ?? 0) ^ xor;
+      let noticed: boolean;
+      try {
+        noticed = !decode(corrupted).checksumValid;
+      } catch (error) {
+        noticed = error instanceof ErrWalMalformed;
+      }
+      expect(noticed).toBe(true);
+    },
+  );
 }
 
 describe("WAL format: properties", () => {
@@ -130,7 +158,10 @@ describe("WAL format: properties", () => {
   });
 
   it("the header property fails on a decoder that does not check the header checksum", () => {
-    const details = fc.check(headerProperty(decodeWalHeaderWithoutChecksum), propertyParameters("wal header round trip (broken)", 300));
+    const details = fc.check(
+      headerProperty(decodeWalHeaderWithoutChecksum),
+      propertyParameters("wal header round trip (broken)", 300),
+    );
     expect(details.failed).toBe(true);
   });
 
@@ -149,18 +180,43 @@ describe("WAL format: properties", () => {
 });
 
 describe("WAL format: recovery examples", () => {
-  const base: WalSpec = { pageSize: 512, bigEndianChecksum: false, checkpointSequence: 3, salt1: 0x11111111, salt2: 0x22222222, transactions: [] };
+  const base: WalSpec = {
+    pageSize: 512,
+    bigEndianChecksum: false,
+    checkpointSequence: 3,
+    salt1: 0x11111111,
+    salt2: 0x22222222,
+    transactions: [],
+  };
   const twoCommits: WalSpec = {
     ...base,
     transactions: [
-      { frames: [{ pageNumber: 1, fill: 1 }, { pageNumber: 2, fill: 2 }], commitSizePages: 2 },
-      { frames: [{ pageNumber: 2, fill: 3 }, { pageNumber: 3, fill: 4 }], commitSizePages: 3 },
+      {
+        frames: [
+          { pageNumber: 1, fill: 1 },
+          { pageNumber: 2, fill: 2 },
+        ],
+        commitSizePages: 2,
+      },
+      {
+        frames: [
+          { pageNumber: 2, fill: 3 },
+          { pageNumber: 3, fill: 4 },
+        ],
+        commitSizePages: 3,
+      },
     ],
   };
 
   it("reads the header fields and every committed frame", () => {
     const parsed = parseWal(buildWal(twoCommits).bytes);
-    expect(parsed.header).toMatchObject({ pageSize: 512, checkpointSequence: 3, salt1: 0x11111111, salt2: 0x22222222, bigEndianChecksum: false });
+    expect(parsed.header).toMatchObject({
+      pageSize: 512,
+      checkpointSequence: 3,
+      salt1: 0x11111111,
+      salt2: 0x22222222,
+      bigEndianChecksum: false,
+    });
     expect(parsed.committedFrameCount).toBe(4);
     expect(parsed.databaseSizePages).toBe(3);
     expect(parsed.frames.map((frame) => [frame.pageNumber, frame.commitSizePages, frame.offset])).toEqual([
@@ -189,7 +245,10 @@ describe("WAL format: recovery examples", () => {
   });
 
   it("frames after the last commit are counted but not committed", () => {
-    const spec: WalSpec = { ...twoCommits, transactions: [...twoCommits.transactions, { frames: [{ pageNumber: 5, fill: 9 }], commitSizePages: undefined }] };
+    const spec: WalSpec = {
+      ...twoCommits,
+      transactions: [...twoCommits.transactions, { frames: [{ pageNumber: 5, fill: 9 }], commitSizePages: undefined }],
+    };
     const parsed = parseWal(buildWal(spec).bytes);
     expect(parsed.committedFrameCount).toBe(4);
     expect(parsed.framesAfterCommit).toBe(1);
@@ -228,12 +287,15 @@ describe("WAL format: recovery examples", () => {
     };
     expect(() => parseWal(withWord(0, 0x377f0684))).toThrow(ErrWalMalformed);
     expect(() => parseWal(withWord(4, WAL_FORMAT_VERSION + 1))).toThrow(ErrWalMalformed);
-    for (const pageSize of [0, 256, 1000, 131072]) expect(() => parseWal(withWord(8, pageSize))).toThrow(ErrWalMalformed);
+    for (const pageSize of [0, 256, 1000, 131072])
+      expect(() => parseWal(withWord(8, pageSize))).toThrow(ErrWalMalformed);
   });
 
   it("the magic names the checksum byte order", () => {
     expect(new DataView(encodeWalHeader(base).buffer).getUint32(0)).toBe(WAL_MAGIC_LITTLE_ENDIAN);
-    expect(new DataView(encodeWalHeader({ ...base, bigEndianChecksum: true }).buffer).getUint32(0)).toBe(WAL_MAGIC_BIG_ENDIAN);
+    expect(new DataView(encodeWalHeader({ ...base, bigEndianChecksum: true }).buffer).getUint32(0)).toBe(
+      WAL_MAGIC_BIG_ENDIAN,
+    );
     const words = new Uint8Array([1, 0, 0, 0, 2, 0, 0, 0]);
     expect(walChecksum(words, false)).toEqual([1, 3]);
     expect(walChecksum(words, true)).toEqual([0x01000000, 0x03000000]);
@@ -242,13 +304,21 @@ describe("WAL format: recovery examples", () => {
   });
 
   it("the image applies later frames over earlier ones and takes the last commit's size", () => {
-    const database = concatenate([patternPage(512, 100), patternPage(512, 101), patternPage(512, 102), patternPage(512, 103)]);
+    const database = concatenate([
+      patternPage(512, 100),
+      patternPage(512, 101),
+      patternPage(512, 102),
+      patternPage(512, 103),
+    ]);
     const image = databaseImage(database, buildWal(twoCommits).bytes);
     expect(image.length).toBe(3 * 512);
     expect([...image.subarray(0, 512)]).toEqual([...patternPage(512, 1)]);
     expect([...image.subarray(512, 1024)]).toEqual([...patternPage(512, 3)]);
     expect([...image.subarray(1024)]).toEqual([...patternPage(512, 4)]);
-    const shrink: WalSpec = { ...twoCommits, transactions: [...twoCommits.transactions, { frames: [{ pageNumber: 1, fill: 7 }], commitSizePages: 1 }] };
+    const shrink: WalSpec = {
+      ...twoCommits,
+      transactions: [...twoCommits.transactions, { frames: [{ pageNumber: 1, fill: 7 }], commitSizePages: 1 }],
+    };
     expect(databaseImage(database, buildWal(shrink).bytes).length).toBe(512);
     expect(databaseImage(database, new Uint8Array(0))).toEqual(database);
   });

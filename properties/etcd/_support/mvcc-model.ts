@@ -26,7 +26,11 @@ export class MvccModel {
 
   /** Keys of [key, end) (end undefined: the key alone; "\u0000": every key from `key`), live at `state`, sorted. */
   static select(state: ReadonlyMap<string, ModelKv>, key: string, end: string | undefined): string[] {
-    return [...state.keys()].filter((candidate) => (end === undefined ? candidate === key : candidate >= key && (end === "\u0000" || candidate < end))).sort();
+    return [...state.keys()]
+      .filter((candidate) =>
+        end === undefined ? candidate === key : candidate >= key && (end === "\u0000" || candidate < end),
+      )
+      .sort();
   }
 
   /** Commits `next` as the next revision. */
@@ -37,15 +41,35 @@ export class MvccModel {
 
   put(next: Map<string, ModelKv>, key: string, value: string, lease: number): ModelKv | undefined {
     const previous = next.get(key);
-    next.set(key, { value, createRevision: previous?.createRevision ?? this.revision + 1, modRevision: this.revision + 1, version: (previous?.version ?? 0) + 1, lease });
+    next.set(key, {
+      value,
+      createRevision: previous?.createRevision ?? this.revision + 1,
+      modRevision: this.revision + 1,
+      version: (previous?.version ?? 0) + 1,
+      lease,
+    });
     return previous;
   }
 
   /** Whether etcd's compare holds: a value compare on no key fails; an absent key compares as zeroes. */
-  holds(key: string, target: "value" | "version" | "create" | "mod" | "lease", result: "=" | "!=" | "<" | ">", operand: string | number): boolean {
+  holds(
+    key: string,
+    target: "value" | "version" | "create" | "mod" | "lease",
+    result: "=" | "!=" | "<" | ">",
+    operand: string | number,
+  ): boolean {
     const kv = this.current().get(key);
     if (kv === undefined && target === "value") return false;
-    const actual: string | number = target === "value" ? (kv as ModelKv).value : target === "version" ? (kv?.version ?? 0) : target === "create" ? (kv?.createRevision ?? 0) : target === "mod" ? (kv?.modRevision ?? 0) : (kv?.lease ?? 0);
+    const actual: string | number =
+      target === "value"
+        ? (kv as ModelKv).value
+        : target === "version"
+          ? (kv?.version ?? 0)
+          : target === "create"
+            ? (kv?.createRevision ?? 0)
+            : target === "mod"
+              ? (kv?.modRevision ?? 0)
+              : (kv?.lease ?? 0);
     const order = actual < operand ? -1 : actual > operand ? 1 : 0;
     return result === "=" ? order === 0 : result === "!=" ? order !== 0 : result === "<" ? order < 0 : order > 0;
   }

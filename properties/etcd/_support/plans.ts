@@ -44,9 +44,14 @@ export function staleReadPlan(): FaultPlan {
   const faults: FaultEvent[] = [];
   SERVERS.forEach((target, index) => {
     const at = 300 + index * STALE_READ_EPISODE_MS;
-    faults.push({ atMs: at, kind: "partition", groups: [[target, "c1"], SERVERS.filter((server) => server !== target)] });
+    faults.push({
+      atMs: at,
+      kind: "partition",
+      groups: [[target, "c1"], SERVERS.filter((server) => server !== target)],
+    });
     faults.push({ atMs: at, kind: "pause", host: target, durationMs: 700 });
-    for (let slice = 0; slice < 6; slice++) faults.push({ atMs: at + 800 + slice * 250, kind: "pause", host: target, durationMs: 150 });
+    for (let slice = 0; slice < 6; slice++)
+      faults.push({ atMs: at + 800 + slice * 250, kind: "pause", host: target, durationMs: 150 });
     faults.push({ atMs: at + 2_300, kind: "heal" });
   });
   return { version: 1, faults };

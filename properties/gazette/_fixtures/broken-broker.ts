@@ -18,25 +18,32 @@ import type { JournalSpec } from "../../../src/impl/gazette/protocol/journal-spe
 import type { ReadResponse } from "../../../src/impl/gazette/protocol/messages.ts";
 
 export const ANNOUNCE_BROKEN_VARIANTS = {
-  "overwrite-existing": "puts the member key without the create-only compare: a live previous incarnation's key is taken over at once",
-  "ignore-renewal-failures": "`lost` aborts only when etcd answers TTL 0, not when renewals fail for a whole TTL (a partitioned broker never learns it lost its lease)",
-  "renew-after-loss": "renewals go on after `lost` aborted (a fresh keep-alive of the lease): those that get through later keep the stopped broker's member key alive, and its next incarnation waits on it forever",
+  "overwrite-existing":
+    "puts the member key without the create-only compare: a live previous incarnation's key is taken over at once",
+  "ignore-renewal-failures":
+    "`lost` aborts only when etcd answers TTL 0, not when renewals fail for a whole TTL (a partitioned broker never learns it lost its lease)",
+  "renew-after-loss":
+    "renewals go on after `lost` aborted (a fresh keep-alive of the lease): those that get through later keep the stopped broker's member key alive, and its next incarnation waits on it forever",
 } as const;
 export type AnnounceBrokenVariant = keyof typeof ANNOUNCE_BROKEN_VARIANTS;
 
 export const KEYSPACE_BROKEN_VARIANTS = {
-  "accept-malformed": "values that parse are mirrored without their validate* check (an invalid JournalSpec or BrokerSpec enters the mirror)",
-  "no-reload-on-compacted": "when the watch's next revision was compacted away, it resumes at the compaction revision without loading again (changes in between are lost)",
+  "accept-malformed":
+    "values that parse are mirrored without their validate* check (an invalid JournalSpec or BrokerSpec enters the mirror)",
+  "no-reload-on-compacted":
+    "when the watch's next revision was compacted away, it resumes at the compaction revision without loading again (changes in between are lost)",
 } as const;
 export type KeySpaceBrokenVariant = keyof typeof KEYSPACE_BROKEN_VARIANTS;
 
 export const RESOLVER_BROKEN_VARIANTS = {
-  "ignore-proxy-header-revision": "resolves at the key space's current revision even when the request's Header names a later one (a stale route is acted on)",
+  "ignore-proxy-header-revision":
+    "resolves at the key space's current revision even when the request's Header names a later one (a stale route is acted on)",
 } as const;
 export type ResolverBrokenVariant = keyof typeof RESOLVER_BROKEN_VARIANTS;
 
 export const READ_BROKEN_VARIANTS = {
-  "no-jump-metadata": "serves content after an offset jump without first sending the metadata that announces the new offset (a silent skip)",
+  "no-jump-metadata":
+    "serves content after an offset jump without first sending the metadata that announces the new offset (a silent skip)",
 } as const;
 export type ReadBrokenVariant = keyof typeof READ_BROKEN_VARIANTS;
 
@@ -99,7 +106,8 @@ export const serveReadWithoutJumpMetadata: ServeRead = (request, send, options) 
   const filtered = (response: ReadResponse): Promise<void> => {
     const metadata = response.status === "OK" && response.content === undefined;
     const jumped = metadata && next !== undefined && response.offset > next;
-    if (response.status === "OK") next = response.content === undefined ? response.offset : response.offset + response.content.length;
+    if (response.status === "OK")
+      next = response.content === undefined ? response.offset : response.offset + response.content.length;
     return jumped ? Promise.resolve() : send(response);
   };
   return serveRead(request, filtered, options);
@@ -109,7 +117,12 @@ export const serveReadWithoutJumpMetadata: ServeRead = (request, send, options) 
 export class KeepsCoveredSet<T extends CoverSetEntry> extends CoverSet<T> {
   protected override insert(entry: T, after: number): void {
     let at = after;
-    while (at < this.entries.length && (this.entries[at] as T).fragment.begin === entry.fragment.begin && (this.entries[at] as T).fragment.end < entry.fragment.end) at++;
+    while (
+      at < this.entries.length &&
+      (this.entries[at] as T).fragment.begin === entry.fragment.begin &&
+      (this.entries[at] as T).fragment.end < entry.fragment.end
+    )
+      at++;
     this.entries.splice(at, 0, entry);
   }
 
@@ -119,7 +132,10 @@ export class KeepsCoveredSet<T extends CoverSetEntry> extends CoverSet<T> {
 }
 
 /** A cover set of a variant (the real one for none) holding `entries`, added in order. */
-export function coverSetOf<T extends CoverSetEntry>(variant: CoverSetBrokenVariant | undefined, entries: Iterable<T> = []): CoverSet<T> {
+export function coverSetOf<T extends CoverSetEntry>(
+  variant: CoverSetBrokenVariant | undefined,
+  entries: Iterable<T> = [],
+): CoverSet<T> {
   const set = variant === undefined ? new CoverSet<T>() : new KeepsCoveredSet<T>();
   for (const entry of entries) set.add(entry);
   return set;

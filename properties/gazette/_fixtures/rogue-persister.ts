@@ -50,13 +50,15 @@ export function withRoguePut(scenario: Scenario, options: RoguePutOptions): Scen
 async function roguePut(context: ScenarioContext, options: RoguePutOptions): Promise<void> {
   const { world } = context;
   let done = false;
-  world.addHost("rogue", async (env) => {
-    try {
-      await putRogueCopy(env, options);
-    } finally {
-      done = true;
-    }
-  }).start();
+  world
+    .addHost("rogue", async (env) => {
+      try {
+        await putRogueCopy(env, options);
+      } finally {
+        done = true;
+      }
+    })
+    .start();
   const deadline = world.now + ROGUE_MS_MAX;
   while (!done && world.now < deadline) await world.scheduler.run({ untilTime: Math.min(deadline, world.now + 10) });
   if (!done) throw new Error("the rogue put did not finish");
@@ -78,14 +80,22 @@ async function putRogueCopy(env: Env, options: RoguePutOptions): Promise<void> {
   await store.persist(options.storeUrl, rogue.fragment, rogue.content);
 }
 
-function rogueCopy(env: Env, fragment: Fragment, content: Uint8Array, options: RoguePutOptions): { fragment: Fragment; content: Uint8Array } {
+function rogueCopy(
+  env: Env,
+  fragment: Fragment,
+  content: Uint8Array,
+  options: RoguePutOptions,
+): { fragment: Fragment; content: Uint8Array } {
   const local: Fragment = { ...fragment, backingStore: "", modTime: 0 };
   switch (options.put) {
     case "misfiled":
       return { fragment: { ...local, journal: options.to ?? options.from }, content };
     case "shifted": {
       const firstRecordBytes = content.indexOf(NEWLINE) + 1;
-      return { fragment: { ...local, begin: fragment.begin + firstRecordBytes, end: fragment.end + firstRecordBytes }, content };
+      return {
+        fragment: { ...local, begin: fragment.begin + firstRecordBytes, end: fragment.end + firstRecordBytes },
+        content,
+      };
     }
     case "truncated": {
       const short = content.subarray(0, content.length - 1);

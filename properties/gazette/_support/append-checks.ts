@@ -60,7 +60,13 @@ export function tagsOf(content: Uint8Array): number[] {
 export type AppendCheck = "order" | "dependencies" | "failures" | "non-retried" | "backoff";
 export const APPEND_CHECKS: readonly AppendCheck[] = ["order", "dependencies", "failures", "non-retried", "backoff"];
 
-export function checkAppendRun(ops: readonly AppendOp[], externals: readonly ExternalOp[], store: ModelStore, record: ClientRecord, checks: readonly AppendCheck[] = APPEND_CHECKS): string[] {
+export function checkAppendRun(
+  ops: readonly AppendOp[],
+  externals: readonly ExternalOp[],
+  store: ModelStore,
+  record: ClientRecord,
+  checks: readonly AppendCheck[] = APPEND_CHECKS,
+): string[] {
   const run: Record<AppendCheck, () => string[]> = {
     order: () => checkOrder(ops, store, record),
     dependencies: () => checkDependencies(ops, externals, store, record),
@@ -74,17 +80,28 @@ export function checkAppendRun(ops: readonly AppendOp[], externals: readonly Ext
 function checkOrder(ops: readonly AppendOp[], store: ModelStore, record: ClientRecord): string[] {
   const problems: string[] = [];
   for (const journal of new Set(ops.map((op) => op.journal))) {
-    const committed = store.commits.filter((commit) => commit.journal === journal).flatMap((commit) => tagsOf(commit.content));
-    const expected = ops.flatMap((op, index) => (op.journal === journal && record.outcomes[index] === "ok" ? [index] : []));
-    if (JSON.stringify(committed) !== JSON.stringify(expected)) problems.push(`order: ${journal} committed ${JSON.stringify(committed)}, expected ${JSON.stringify(expected)}`);
+    const committed = store.commits
+      .filter((commit) => commit.journal === journal)
+      .flatMap((commit) => tagsOf(commit.content));
+    const expected = ops.flatMap((op, index) =>
+      op.journal === journal && record.outcomes[index] === "ok" ? [index] : [],
+    );
+    if (JSON.stringify(committed) !== JSON.stringify(expected))
+      problems.push(`order: ${journal} committed ${JSON.stringify(committed)}, expected ${JSON.stringify(expected)}`);
   }
   ops.forEach((op, index) => {
-    if (op.rollback && record.outcomes[index] !== "rolled-back") problems.push(`order: op ${index} was released although its require failed (${record.outcomes[index] ?? "?"})`);
+    if (op.rollback && record.outcomes[index] !== "rolled-back")
+      problems.push(`order: op ${index} was released although its require failed (${record.outcomes[index] ?? "?"})`);
   });
   return problems;
 }
 
-function checkDependencies(ops: readonly AppendOp[], externals: readonly ExternalOp[], store: ModelStore, record: ClientRecord): string[] {
+function checkDependencies(
+  ops: readonly AppendOp[],
+  externals: readonly ExternalOp[],
+  store: ModelStore,
+  record: ClientRecord,
+): string[] {
   const problems: string[] = [];
   const commitAt = new Map<number, number>();
   for (const commit of store.commits) for (const index of tagsOf(commit.content)) commitAt.set(index, commit.atMs);
@@ -95,11 +112,15 @@ function checkDependencies(ops: readonly AppendOp[], externals: readonly Externa
       for (const dependency of op.dependsOn) {
         const at = commitAt.get(dependency);
         if (record.outcomes[dependency] === "rolled-back") continue; // A rolled-back op's AsyncAppend is the batch it would have joined.
-        if (at === undefined || at > attempt.atMs) problems.push(`dependencies: op ${index} attempted at ${attempt.atMs} before its dependency ${dependency} committed (${at ?? "never"})`);
+        if (at === undefined || at > attempt.atMs)
+          problems.push(
+            `dependencies: op ${index} attempted at ${attempt.atMs} before its dependency ${dependency} committed (${at ?? "never"})`,
+          );
       }
       for (const external of op.externalDeps) {
         const at = record.externalResolvedAtMs[external];
-        if (at === undefined || at > attempt.atMs || externals[external]?.fails === true) problems.push(`dependencies: op ${index} attempted at ${attempt.atMs} before external ${external} succeeded`);
+        if (at === undefined || at > attempt.atMs || externals[external]?.fails === true)
+          problems.push(`dependencies: op ${index} attempted at ${attempt.atMs} before external ${external} succeeded`);
       }
     }
   }
@@ -111,14 +132,18 @@ function checkFailures(ops: readonly AppendOp[], externals: readonly ExternalOp[
   const failed = (index: number) => record.outcomes[index] !== "ok" && record.outcomes[index] !== "rolled-back";
   ops.forEach((op, index) => {
     if (record.outcomes[index] === "rolled-back") return;
-    const dependencyFailed = op.dependsOn.some((dependency) => failed(dependency)) || op.externalDeps.some((external) => externals[external]?.fails === true);
-    if (dependencyFailed && record.outcomes[index] === "ok") problems.push(`failures: op ${index} succeeded although a dependency failed`);
+    const dependencyFailed =
+      op.dependsOn.some((dependency) => failed(dependency)) ||
+      op.externalDeps.some((external) => externals[external]?.fails === true);
+    if (dependencyFailed && record.outcomes[index] === "ok")
+      problems.push(`failures: op ${index} succeeded although a dependency failed`);
   });
   for (const journal of new Set(ops.map((op) => op.journal))) {
     let failedAt: number | undefined;
     ops.forEach((op, index) => {
       if (op.journal !== journal || record.outcomes[index] === "rolled-back") return;
-      if (failedAt !== undefined && record.outcomes[index] === "ok") problems.push(`failures: op ${index} of ${journal} succeeded after op ${failedAt} failed`);
+      if (failedAt !== undefined && record.outcomes[index] === "ok")
+        problems.push(`failures: op ${index} of ${journal} succeeded after op ${failedAt} failed`);
       if (failedAt === undefined && failed(index)) failedAt = index;
     });
   }
@@ -130,7 +155,9 @@ function checkNonRetried(store: ModelStore): string[] {
   store.attempts.forEach((attempt, at) => {
     if (!APPEND_SERVICE_NON_RETRIED_STATUSES.has(attempt.outcome as Status)) return;
     const tags = new Set(tagsOf(attempt.content));
-    const again = store.attempts.slice(at + 1).find((later) => later.journal === attempt.journal && tagsOf(later.content).some((index) => tags.has(index)));
+    const again = store.attempts
+      .slice(at + 1)
+      .find((later) => later.journal === attempt.journal && tagsOf(later.content).some((index) => tags.has(index)));
     if (again !== undefined) problems.push(`non-retried: ${attempt.journal} retried after ${attempt.outcome}`);
   });
   return problems;
@@ -146,7 +173,10 @@ function checkBackoff(record: ClientRecord): string[] {
       const event = events[index]!;
       if (previous.phase !== "failed" || event.phase !== "start" || event.attempt !== previous.attempt + 1) continue;
       const delayMs = event.atMs - previous.atMs;
-      if (Math.abs(delayMs - backoff(previous.attempt)) > 1e-6) problems.push(`backoff: ${journal} waited ${delayMs} ms after attempt ${previous.attempt}, expected ${backoff(previous.attempt)}`);
+      if (Math.abs(delayMs - backoff(previous.attempt)) > 1e-6)
+        problems.push(
+          `backoff: ${journal} waited ${delayMs} ms after attempt ${previous.attempt}, expected ${backoff(previous.attempt)}`,
+        );
     }
   }
   return problems;

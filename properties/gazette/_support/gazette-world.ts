@@ -5,7 +5,11 @@
  * RouteCache). Runs until the client's code settles or a virtual-time bound.
  */
 import { journalClientOverRpc, routeDialer } from "../../../src/impl/gazette/protocol/rpc-binding.ts";
-import { routedJournalClient, type RoutedJournalClient, type Router } from "../../../src/impl/gazette/protocol/journal-client.ts";
+import {
+  routedJournalClient,
+  type RoutedJournalClient,
+  type Router,
+} from "../../../src/impl/gazette/protocol/journal-client.ts";
 import { RouteCache } from "../../../src/impl/gazette/client/route-cache.ts";
 import type { Env } from "../../../src/sim/env.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
@@ -52,24 +56,35 @@ export async function runGazette<T>(options: GazetteRunOptions<T>): Promise<Gaze
   options.store.now = () => world.now;
   const counters = { reads: 0 };
   for (const broker of options.brokers) {
-    world.addHost(broker, async (env) => {
-      ModelBroker.serve(env, options.store, options.faults ?? {}, counters);
-      await new Promise<void>((resolve) => env.lifetime.signal.addEventListener("abort", () => resolve()));
-    }).start();
+    world
+      .addHost(broker, async (env) => {
+        ModelBroker.serve(env, options.store, options.faults ?? {}, counters);
+        await new Promise<void>((resolve) => env.lifetime.signal.addEventListener("abort", () => resolve()));
+      })
+      .start();
   }
-  const outcome: { result: T | undefined; error: unknown; settled: boolean } = { result: undefined, error: undefined, settled: false };
-  world.addHost(CLIENT_HOST, async (env) => {
-    await env.clock.sleep(1);
-    const router = options.router?.(env) ?? new RouteCache(64, 60_000, env.clock);
-    const dial = routeDialer({ fallback: { address: options.brokers[0] as string, port: BROKER_PORT }, random: env.random.fork("dispatch") });
-    const client = routedJournalClient(journalClientOverRpc(env, dial), router);
-    try {
-      outcome.result = await options.client({ env, client, router, world });
-    } catch (error) {
-      outcome.error = error;
-    }
-    outcome.settled = true;
-  }).start();
+  const outcome: { result: T | undefined; error: unknown; settled: boolean } = {
+    result: undefined,
+    error: undefined,
+    settled: false,
+  };
+  world
+    .addHost(CLIENT_HOST, async (env) => {
+      await env.clock.sleep(1);
+      const router = options.router?.(env) ?? new RouteCache(64, 60_000, env.clock);
+      const dial = routeDialer({
+        fallback: { address: options.brokers[0] as string, port: BROKER_PORT },
+        random: env.random.fork("dispatch"),
+      });
+      const client = routedJournalClient(journalClientOverRpc(env, dial), router);
+      try {
+        outcome.result = await options.client({ env, client, router, world });
+      } catch (error) {
+        outcome.error = error;
+      }
+      outcome.settled = true;
+    })
+    .start();
   for (const crash of options.crashes ?? []) {
     world.scheduler.schedule(crash.atMs, () => {
       const host = world.host(crash.broker);
@@ -78,7 +93,11 @@ export async function runGazette<T>(options: GazetteRunOptions<T>): Promise<Gaze
       world.scheduler.schedule(crash.downMs, () => host.start());
     });
   }
-  await world.scheduler.run({ untilTime: options.untilMs ?? 600_000, predicate: () => outcome.settled, maxEvents: 5_000_000 });
+  await world.scheduler.run({
+    untilTime: options.untilMs ?? 600_000,
+    predicate: () => outcome.settled,
+    maxEvents: 5_000_000,
+  });
   const problems = [
     ...world.violations.map((violation) => `${violation.invariant}: ${violation.details}`),
     ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),

@@ -14,7 +14,12 @@
  * broker host (its state lives in the shared store, so a restart loses nothing).
  */
 import type { Env, RpcContext } from "../../../src/sim/env.ts";
-import { selectorMatches, subtractLabelSet, unionLabelSets, type LabelSet } from "../../../src/impl/gazette/protocol/labels.ts";
+import {
+  selectorMatches,
+  subtractLabelSet,
+  unionLabelSets,
+  type LabelSet,
+} from "../../../src/impl/gazette/protocol/labels.ts";
 import { journalMetaLabels } from "../../../src/impl/gazette/protocol/journal-spec.ts";
 import type {
   AppendRequest,
@@ -56,7 +61,6 @@ export const MODEL_READ_CHUNK_BYTES = 1024;
 const BLOCK_POLL_MS = 20;
 
 export class ModelBroker implements JournalHandler {
-
   constructor(
     private readonly env: Env,
     readonly name: string,
@@ -73,7 +77,11 @@ export class ModelBroker implements JournalHandler {
   }
 
   header(route: Route): Header {
-    return { processId: { zone: BROKER_ZONE, suffix: this.name }, route, etcd: { clusterId: 1, memberId: 1, revision: this.store.revision, raftTerm: 1 } };
+    return {
+      processId: { zone: BROKER_ZONE, suffix: this.name },
+      route,
+      etcd: { clusterId: 1, memberId: 1, revision: this.store.revision, raftTerm: 1 },
+    };
   }
 
   private member(route: Route): boolean {
@@ -84,10 +92,15 @@ export class ModelBroker implements JournalHandler {
     return route.primary >= 0 && route.members[route.primary]?.suffix === this.name;
   }
 
-  async read(request: ReadRequest, send: (response: ReadResponse) => Promise<void>, context: RpcContext): Promise<void> {
+  async read(
+    request: ReadRequest,
+    send: (response: ReadResponse) => Promise<void>,
+    context: RpcContext,
+  ): Promise<void> {
     const call = this.counters.reads++;
     const journal = this.store.journals.get(request.journal);
-    const fail = (status: Status, route: Route) => send({ status, header: this.header(route), offset: 0, writeHead: journal?.writeHead ?? 0, fragmentUrl: "" });
+    const fail = (status: Status, route: Route) =>
+      send({ status, header: this.header(route), offset: 0, writeHead: journal?.writeHead ?? 0, fragmentUrl: "" });
     if (journal === undefined) return fail("JOURNAL_NOT_FOUND", emptyRoute());
     if (!this.member(journal.route)) return fail("NOT_JOURNAL_BROKER", journal.route);
     const fault = this.faults.read?.(request, call);
@@ -98,7 +111,14 @@ export class ModelBroker implements JournalHandler {
     await this.serveFrom(journal, request, offset, fault, send, context);
   }
 
-  private async serveFrom(journal: ModelJournal, request: ReadRequest, start: number, fault: ReadFault | undefined, send: (response: ReadResponse) => Promise<void>, context: RpcContext): Promise<void> {
+  private async serveFrom(
+    journal: ModelJournal,
+    request: ReadRequest,
+    start: number,
+    fault: ReadFault | undefined,
+    send: (response: ReadResponse) => Promise<void>,
+    context: RpcContext,
+  ): Promise<void> {
     let offset = start;
     let first = true;
     let sentBytes = 0;
@@ -107,7 +127,13 @@ export class ModelBroker implements JournalHandler {
       const record = journal.fragmentAt(offset);
       if (record === undefined) {
         if (!request.block) {
-          await send({ status: "OFFSET_NOT_YET_AVAILABLE", header: this.header(journal.route), offset: 0, writeHead: journal.writeHead, fragmentUrl: "" });
+          await send({
+            status: "OFFSET_NOT_YET_AVAILABLE",
+            header: this.header(journal.route),
+            offset: 0,
+            writeHead: journal.writeHead,
+            fragmentUrl: "",
+          });
           return;
         }
         await this.env.clock.sleep(BLOCK_POLL_MS);
@@ -123,8 +149,12 @@ export class ModelBroker implements JournalHandler {
       if (metadata.fragmentUrl !== "" || request.metadataOnly) return;
       const end = request.endOffset === 0 ? fragment.end : Math.min(fragment.end, request.endOffset);
       for (let at = offset; at < end; at += MODEL_READ_CHUNK_BYTES) {
-        const content = record.content.subarray(at - fragment.begin, Math.min(end, at + MODEL_READ_CHUNK_BYTES) - fragment.begin);
-        if (fault?.kind === "break-after" && sentBytes + content.length > fault.bytes) throw new Error("injected read stream break");
+        const content = record.content.subarray(
+          at - fragment.begin,
+          Math.min(end, at + MODEL_READ_CHUNK_BYTES) - fragment.begin,
+        );
+        if (fault?.kind === "break-after" && sentBytes + content.length > fault.bytes)
+          throw new Error("injected read stream break");
         sentBytes += content.length;
         await send({ status: "OK", offset: at, writeHead: 0, fragmentUrl: "", content });
       }
@@ -132,7 +162,11 @@ export class ModelBroker implements JournalHandler {
     }
   }
 
-  async append(request: AppendRequest, chunks: AsyncIterable<Uint8Array>, _context: RpcContext): Promise<AppendResponse> {
+  async append(
+    request: AppendRequest,
+    chunks: AsyncIterable<Uint8Array>,
+    _context: RpcContext,
+  ): Promise<AppendResponse> {
     const pieces: Uint8Array[] = [];
     let chunkCount = 0;
     for await (const chunk of chunks) {
@@ -143,9 +177,17 @@ export class ModelBroker implements JournalHandler {
     const journal = this.store.journals.get(request.journal);
     const base = { totalChunks: chunkCount, delayedChunks: 0 };
     if (journal === undefined) return { status: "JOURNAL_NOT_FOUND", header: this.header(emptyRoute()), ...base };
-    if (!this.primary(journal.route)) return { status: "NOT_JOURNAL_PRIMARY_BROKER", header: this.header(journal.route), ...base };
+    if (!this.primary(journal.route))
+      return { status: "NOT_JOURNAL_PRIMARY_BROKER", header: this.header(journal.route), ...base };
     const fault = this.faults.append?.(request, globalAttempt(this.store, request.journal));
-    const log = (outcome: string) => this.store.attempts.push({ journal: request.journal, broker: this.name, content, atMs: this.store.now(), outcome });
+    const log = (outcome: string) =>
+      this.store.attempts.push({
+        journal: request.journal,
+        broker: this.name,
+        content,
+        atMs: this.store.now(),
+        outcome,
+      });
     if (fault?.kind === "delay") await this.env.clock.sleep(fault.ms);
     if (fault?.kind === "status") {
       log(fault.status);
@@ -168,7 +210,13 @@ export class ModelBroker implements JournalHandler {
     const commit = journal.append(content, Math.floor(this.store.now() / 1000), this.store.persistNewFragments);
     if (content.length > 0) {
       journal.registers = applyRegisters(journal.registers, request.unionRegisters, request.subtractRegisters);
-      this.store.commits.push({ journal: request.journal, begin: commit.begin, end: commit.end, content, atMs: this.store.now() });
+      this.store.commits.push({
+        journal: request.journal,
+        begin: commit.begin,
+        end: commit.end,
+        content,
+        atMs: this.store.now(),
+      });
     }
     log("OK");
     return { status: "OK", header: this.header(journal.route), commit, registers: journal.registers, ...base };
@@ -176,7 +224,9 @@ export class ModelBroker implements JournalHandler {
 
   async list(request: ListRequest): Promise<ListResponse> {
     const matched = [...this.store.journals.values()]
-      .filter((journal) => selectorMatches(request.selector, unionLabelSets(journal.spec.labels, journalMetaLabels(journal.spec.name))))
+      .filter((journal) =>
+        selectorMatches(request.selector, unionLabelSets(journal.spec.labels, journalMetaLabels(journal.spec.name))),
+      )
       .sort((a, b) => (a.spec.name < b.spec.name ? -1 : 1));
     const start = request.pageToken === "" ? 0 : Number(request.pageToken);
     const limit = request.pageLimit === 0 ? matched.length : request.pageLimit;
@@ -195,13 +245,15 @@ export class ModelBroker implements JournalHandler {
       const name = change.upsert?.name ?? change.delete ?? "";
       const existing = this.store.journals.get(name);
       const revision = existing?.modRevision ?? 0;
-      if (change.expectModRevision !== -1 && change.expectModRevision !== revision) return { status: "ETCD_TRANSACTION_FAILED", header: this.header(emptyRoute()) };
+      if (change.expectModRevision !== -1 && change.expectModRevision !== revision)
+        return { status: "ETCD_TRANSACTION_FAILED", header: this.header(emptyRoute()) };
     }
     this.store.revision++;
     for (const change of request.changes) {
       if (change.upsert !== undefined) {
         const existing = this.store.journals.get(change.upsert.name);
-        if (existing === undefined) this.store.createJournal(change.upsert, emptyRoute()).modRevision = this.store.revision;
+        if (existing === undefined)
+          this.store.createJournal(change.upsert, emptyRoute()).modRevision = this.store.revision;
         else {
           existing.spec = change.upsert;
           existing.modRevision = this.store.revision;
@@ -213,14 +265,24 @@ export class ModelBroker implements JournalHandler {
 
   async listFragments(request: FragmentsRequest): Promise<FragmentsResponse> {
     const journal = this.store.journals.get(request.journal);
-    if (journal === undefined) return { status: "JOURNAL_NOT_FOUND", header: this.header(emptyRoute()), fragments: [], nextPageToken: 0 };
+    if (journal === undefined)
+      return { status: "JOURNAL_NOT_FOUND", header: this.header(emptyRoute()), fragments: [], nextPageToken: 0 };
     const all = journal.fragments
       .map((record) => record.fragment)
-      .filter((fragment) => fragment.modTime >= request.beginModTime && (request.endModTime === 0 || fragment.modTime < request.endModTime));
+      .filter(
+        (fragment) =>
+          fragment.modTime >= request.beginModTime &&
+          (request.endModTime === 0 || fragment.modTime < request.endModTime),
+      );
     const limit = request.pageLimit === 0 ? 1000 : request.pageLimit;
     const page = all.slice(request.nextPageToken, request.nextPageToken + limit);
     const next = request.nextPageToken + page.length < all.length ? request.nextPageToken + page.length : 0;
-    return { status: "OK", header: this.header(journal.route), fragments: page.map((spec) => ({ spec, signedUrl: "" })), nextPageToken: next };
+    return {
+      status: "OK",
+      header: this.header(journal.route),
+      fragments: page.map((spec) => ({ spec, signedUrl: "" })),
+      nextPageToken: next,
+    };
   }
 }
 
@@ -234,4 +296,3 @@ function applyRegisters(registers: LabelSet, union: LabelSet | undefined, subtra
   if (subtract !== undefined) out = subtractLabelSet(out, subtract);
   return out;
 }
-

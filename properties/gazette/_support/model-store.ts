@@ -42,12 +42,23 @@ export interface Commit {
   atMs: number;
 }
 
-export function journalSpec(name: string, codec: CompressionCodec = "NONE", labels: LabelSet = { labels: [] }): JournalSpec {
+export function journalSpec(
+  name: string,
+  codec: CompressionCodec = "NONE",
+  labels: LabelSet = { labels: [] },
+): JournalSpec {
   return {
     name,
     replication: 1,
     labels,
-    fragment: { length: 1 << 20, compressionCodec: codec, stores: [FRAGMENT_STORE], refreshIntervalMs: 60_000, retentionMs: 0, flushIntervalMs: 0 },
+    fragment: {
+      length: 1 << 20,
+      compressionCodec: codec,
+      stores: [FRAGMENT_STORE],
+      refreshIntervalMs: 60_000,
+      retentionMs: 0,
+      flushIntervalMs: 0,
+    },
     flags: 0,
   };
 }

@@ -32,7 +32,10 @@ export function expectedTranscript(store: ModelStore, journal: string, start: nu
   return transcript(events);
 }
 
-/** Folds events into runs (consecutive contiguous bytes merge) and jumps. Non-contiguous bytes without a jump start a new run. */
+/**
+ * Folds events into runs (consecutive contiguous bytes merge) and jumps. Non-contiguous bytes without a jump start a
+ * new run.
+ */
 export function transcript(events: readonly ReadEvent[]): ReadTranscript {
   const out: ReadTranscript = { jumps: [], runs: [] };
   for (const event of events) {
@@ -51,6 +54,6 @@ export function transcript(events: readonly ReadEvent[]): ReadTranscript {
 /** Deterministic content for fragment `index` of `length` bytes (distinct per index and position). */
 export function fragmentContent(index: number, length: number): Uint8Array {
   const out = new Uint8Array(length);
-  for (let at = 0; at < length; at++) out[at] = (index * 131 + at * 7 + ((at >> 8) * 13)) & 0xff;
+  for (let at = 0; at < length; at++) out[at] = (index * 131 + at * 7 + (at >> 8) * 13) & 0xff;
   return out;
 }

@@ -6,7 +6,10 @@
  */
 import type { KnobValue } from "../../../src/sim/runner.ts";
 
-/** gazette-journals and gazette-outages: 5 brokers, replication 3, 2 s leases, 4 KiB fragments refreshed every 2 s, 60 s persist rounds. */
+/**
+ * gazette-journals and gazette-outages: 5 brokers, replication 3, 2 s leases, 4 KiB fragments refreshed every 2 s, 60 s
+ * persist rounds.
+ */
 export const JOURNALS_BEFORE_KNOBS: Readonly<Record<string, KnobValue>> = {
   brokers: 5,
   replication: 3,

@@ -26,7 +26,8 @@ export function wireValueArbitrary(strings: readonly string[], keys: readonly st
 
 /** Replaces the value at a path of `message` (indexes taken modulo each level's size) with `replacement`. */
 export function mutate(message: WireValue, path: readonly number[], replacement: WireValue): WireValue {
-  if (path.length === 0 || message === null || typeof message !== "object" || message instanceof Uint8Array) return replacement;
+  if (path.length === 0 || message === null || typeof message !== "object" || message instanceof Uint8Array)
+    return replacement;
   const [step, ...rest] = path as [number, ...number[]];
   if (Array.isArray(message)) {
     const items = [...(message as WireValue[])];

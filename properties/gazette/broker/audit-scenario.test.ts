@@ -57,7 +57,8 @@ describe("the final audit of every copy", () => {
       const scenario = withRoguePut(gazetteJournals, { put, storeUrl: STORE_URL, from: JOURNALS[0], to: JOURNALS[1] });
       const result = await runAs(scenario, { seed: SEED, knobs: JOURNALS_BEFORE_KNOBS });
       expect(result.violations.map((violation) => violation.invariant)).toContain(invariant);
-      for (const violation of result.violations) expect(`${violation.host ?? ""} ${violation.details}`).toMatch(/audit: /);
+      for (const violation of result.violations)
+        expect(`${violation.host ?? ""} ${violation.details}`).toMatch(/audit: /);
     }, 90_000);
   }
 });

@@ -58,7 +58,9 @@ function windowsOf(plan: FaultPlan, recoveryMs: number): DownWindow[] {
 
 /** True if two windows of different hosts are open at once (what downAtOnceMax 1 refuses). */
 function overlapping(windows: readonly DownWindow[]): boolean {
-  return windows.some((a, i) => windows.slice(i + 1).some((b) => a.host !== b.host && a.startMs <= b.endMs && b.startMs <= a.endMs));
+  return windows.some((a, i) =>
+    windows.slice(i + 1).some((b) => a.host !== b.host && a.startMs <= b.endMs && b.startMs <= a.endMs),
+  );
 }
 
 function recoveryMs(): number {
@@ -79,7 +81,10 @@ describe("the Gazette brokers' fault budget: down until what a lost broker held 
   it(`seed ${SEED}'s old plan loses acknowledged content (gazette.offsets-agree after a reset-head)`, async () => {
     const run = { seed: SEED, faults: OLD_PLAN, knobs: KNOBS };
     const result = await runAs(gazetteJournals, run);
-    expect(result.violations.map((violation) => violation.invariant), describeScenarioRun(gazetteJournals, run, result)).toContain("gazette.offsets-agree");
+    expect(
+      result.violations.map((violation) => violation.invariant),
+      describeScenarioRun(gazetteJournals, run, result),
+    ).toContain("gazette.offsets-agree");
     expect(result.stats.probes["gazette.scenario.reset-head"]).toBeGreaterThan(0);
   }, 60_000);
 
@@ -88,7 +93,9 @@ describe("the Gazette brokers' fault budget: down until what a lost broker held 
     const result = await runAs(gazetteJournals, run);
     expect(result.violations, describeScenarioRun(gazetteJournals, run, result)).toEqual([]);
     expect(result.stats.knobs).toEqual(KNOBS);
-    expect(result.faultPlan.faults).toEqual(OLD_PLAN.faults.filter((event) => !("host" in event && event.host === "broker-4")));
+    expect(result.faultPlan.faults).toEqual(
+      OLD_PLAN.faults.filter((event) => !("host" in event && event.host === "broker-4")),
+    );
     expect(overlapping(windowsOf(result.faultPlan, recoveryMs()))).toBe(false);
   }, 60_000);
 });

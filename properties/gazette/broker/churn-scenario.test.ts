@@ -43,7 +43,10 @@ import { firstCatch } from "../../_support/catch-variant.ts";
 const SEEDS_LAST = 12;
 /** promote-newest's first catch is at seed 7 (16 before the budget counted a persist round). */
 const PROMOTE_NEWEST_SEEDS_LAST = 20;
-/** What promote-newest needs to do harm within a run: brokers whose 2 s leases and 60 s persist rounds leave the demoted survivors' part unpersisted. */
+/**
+ * What promote-newest needs to do harm within a run: brokers whose 2 s leases and 60 s persist rounds leave the demoted
+ * survivors' part unpersisted.
+ */
 const PROMOTE_NEWEST_KNOBS = CHURN_BEFORE_KNOBS;
 
 describe("gazette-churn", () => {
@@ -70,7 +73,12 @@ describe("gazette-churn", () => {
     expect(result.stats.probes["gazette.broker.sync-peer-behind"]).toBeGreaterThan(0);
   }, 90_000);
 
-  const caught: ReadonlyArray<{ variant: string; invariant: string; knobs?: Readonly<Record<string, KnobValue>>; last?: number }> = [
+  const caught: ReadonlyArray<{
+    variant: string;
+    invariant: string;
+    knobs?: Readonly<Record<string, KnobValue>>;
+    last?: number;
+  }> = [
     { variant: "ignore-dependencies", invariant: "gazette.append-dependencies" },
     { variant: "batch-across-dependencies", invariant: "gazette.append-dependencies" },
     { variant: "forget-failures", invariant: "gazette.append-dependencies" },
@@ -81,19 +89,33 @@ describe("gazette-churn", () => {
     { variant: "page-token-inclusive", invariant: "gazette.route-converged" },
     { variant: "no-update-signal", invariant: "liveness.no-progress-after-heal" },
     { variant: "replace-survivors", invariant: "gazette.offsets-agree" },
-    { variant: "promote-newest", invariant: "liveness.no-progress-after-heal", knobs: PROMOTE_NEWEST_KNOBS, last: PROMOTE_NEWEST_SEEDS_LAST },
+    {
+      variant: "promote-newest",
+      invariant: "liveness.no-progress-after-heal",
+      knobs: PROMOTE_NEWEST_KNOBS,
+      last: PROMOTE_NEWEST_SEEDS_LAST,
+    },
   ];
   for (const { variant, invariant, knobs, last = SEEDS_LAST } of caught) {
     it(`broken variant ${variant} (first catch in seeds 1..${last}${knobs === undefined ? "" : ", in the configuration it needs"}): ${invariant}`, async () => {
       const fails = (result: RunResult) => result.violations.some((violation) => violation.invariant === invariant);
-      const { caught: found, seen } = await firstCatch(gazetteChurn, variant, { first: 1, last }, fails, knobs === undefined ? {} : { knobs });
+      const { caught: found, seen } = await firstCatch(
+        gazetteChurn,
+        variant,
+        { first: 1, last },
+        fails,
+        knobs === undefined ? {} : { knobs },
+      );
       expect(found, `not caught: ${seen.join("; ")}`).toBeDefined();
       const result = found?.result;
       if (variant === "promote-newest" && result !== undefined) {
         // A reader stopped below what was acknowledged in its journal.
         const readTo = String(result.stats.workload.readTo).split("/").map(Number);
         const ackedTo = String(result.stats.workload.ackedTo).split("/").map(Number);
-        expect(readTo.some((offset, index) => offset < (ackedTo[index] ?? 0)), `seed ${found?.seed}`).toBe(true);
+        expect(
+          readTo.some((offset, index) => offset < (ackedTo[index] ?? 0)),
+          `seed ${found?.seed}`,
+        ).toBe(true);
       }
     }, 900_000);
   }

@@ -46,14 +46,24 @@ describe("gazette-journals", () => {
   }
 
   it("broken variant expose-unadopted (first catch in seeds 1..12, in the configuration it needs): a reader stops at, or reads, offsets only the peer that exposed its commit held", async () => {
-    const stuck = (result: RunResult) => result.violations.length > 0 && result.violations.every((violation) => violation.invariant === "liveness.no-progress-after-heal");
-    const reused = (result: RunResult) => result.violations[0]?.kind === "safety" && result.violations[0].invariant === "gazette.offsets-agree";
+    const stuck = (result: RunResult) =>
+      result.violations.length > 0 &&
+      result.violations.every((violation) => violation.invariant === "liveness.no-progress-after-heal");
+    const reused = (result: RunResult) =>
+      result.violations[0]?.kind === "safety" && result.violations[0].invariant === "gazette.offsets-agree";
     const knobs = JOURNALS_BEFORE_KNOBS;
-    const { caught, seen } = await firstCatch(gazetteJournals, "expose-unadopted", { first: 1, last: 12 }, (result) => stuck(result) || reused(result), { knobs });
+    const { caught, seen } = await firstCatch(
+      gazetteJournals,
+      "expose-unadopted",
+      { first: 1, last: 12 },
+      (result) => stuck(result) || reused(result),
+      { knobs },
+    );
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
     const seed = caught?.seed ?? 0;
     // Stuck readers stopped where the primary's sync rolled every replica past the exposed commit.
-    if (caught !== undefined && stuck(caught.result)) expect(caught.result.stats.probes["gazette.broker.sync-roll-forward"], `seed ${seed}`).toBeGreaterThan(0);
+    if (caught !== undefined && stuck(caught.result))
+      expect(caught.result.stats.probes["gazette.broker.sync-roll-forward"], `seed ${seed}`).toBeGreaterThan(0);
     const unmodified = await runAs(gazetteJournals, { seed, knobs });
     expect(unmodified.violations, describeScenarioRun(gazetteJournals, { seed, knobs }, unmodified)).toEqual([]);
   }, 900_000);
@@ -62,13 +72,20 @@ describe("gazette-journals", () => {
     const brokers = ["broker-1", "broker-2", "broker-3", "broker-4", "broker-5"];
     const faults: FaultPlan = {
       version: 1,
-      faults: [...brokers.map((host) => ({ atMs: 4_000, kind: "crash" as const, host })), ...brokers.map((host) => ({ atMs: 5_000, kind: "restart" as const, host }))],
+      faults: [
+        ...brokers.map((host) => ({ atMs: 4_000, kind: "crash" as const, host })),
+        ...brokers.map((host) => ({ atMs: 5_000, kind: "restart" as const, host })),
+      ],
     };
     // The plan crashes all five brokers, timed for 2 s leases.
     const result = await runAs(gazetteJournals, { seed: 1, faults, knobs: JOURNALS_BEFORE_KNOBS });
     expect(Number(result.stats.workload.resetHeads)).toBeGreaterThan(0);
     expect(result.stats.probes["gazette.scenario.reset-head"]).toBeGreaterThan(0);
     const invariants = result.violations.map((violation) => violation.invariant);
-    expect(invariants.filter((invariant) => invariant === "gazette.offsets-agree" || invariant === "gazette.acknowledged-readable")).not.toEqual([]);
+    expect(
+      invariants.filter(
+        (invariant) => invariant === "gazette.offsets-agree" || invariant === "gazette.acknowledged-readable",
+      ),
+    ).not.toEqual([]);
   }, 60_000);
 });

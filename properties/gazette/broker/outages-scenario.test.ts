@@ -61,7 +61,14 @@ describe("gazette-outages", () => {
   const cutOfFourBrokers = (durationMs: number): FaultPlan => ({
     version: 1,
     faults: [
-      { atMs: 5_187, kind: "partition", groups: [["broker-2", "broker-3", "broker-4", "broker-5"], ["broker-1", "etcd-1", "etcd-2", "etcd-3", "fragments"]] },
+      {
+        atMs: 5_187,
+        kind: "partition",
+        groups: [
+          ["broker-2", "broker-3", "broker-4", "broker-5"],
+          ["broker-1", "etcd-1", "etcd-2", "etcd-3", "fragments"],
+        ],
+      },
       { atMs: 5_187 + durationMs, kind: "heal" },
     ],
   });
@@ -75,7 +82,11 @@ describe("gazette-outages", () => {
   }, 60_000);
 
   it("a partition cutting four brokers off from etcd for 2 s takes their leases: reset-head, and the loss reported", async () => {
-    const result = await runAs(gazetteOutages, { seed: 7, faults: cutOfFourBrokers(2_000), knobs: JOURNALS_BEFORE_KNOBS });
+    const result = await runAs(gazetteOutages, {
+      seed: 7,
+      faults: cutOfFourBrokers(2_000),
+      knobs: JOURNALS_BEFORE_KNOBS,
+    });
     expect(Number(result.stats.workload["stopped:lease-lost"])).toBe(4);
     expect(Number(result.stats.workload.resetHeads)).toBeGreaterThan(0);
     const invariants = result.violations.map((violation) => violation.invariant);

@@ -15,7 +15,11 @@
 import { describe, expect, it } from "vitest";
 import { FragmentTransports } from "../../../src/impl/gazette/client/fragment-transport.ts";
 import { serveRead } from "../../../src/impl/gazette/broker/read.ts";
-import { READ_BROKEN_VARIANTS, serveReadWithoutJumpMetadata, type ReadBrokenVariant } from "../_fixtures/broken-broker.ts";
+import {
+  READ_BROKEN_VARIANTS,
+  serveReadWithoutJumpMetadata,
+  type ReadBrokenVariant,
+} from "../_fixtures/broken-broker.ts";
 import type { FragmentIndexApi, IndexedFragment, IndexQueryResult } from "../../../src/impl/gazette/broker/types.ts";
 import type { Fragment } from "../../../src/impl/gazette/protocol/fragment.ts";
 import { readRequest, type ReadResponse } from "../../../src/impl/gazette/protocol/messages.ts";
@@ -30,26 +34,44 @@ const SECOND_BEGIN = 20;
 /** Local [0, 10), nothing in [10, 20) (a query there jumps to 20), local [20, 30). */
 function scriptedIndex(): FragmentIndexApi {
   const first: IndexedFragment = { fragment: fragmentOf(FIRST, 0), local: memoryContent(FIRST, 0) };
-  const second: IndexedFragment = { fragment: fragmentOf(SECOND, SECOND_BEGIN), local: memoryContent(SECOND, SECOND_BEGIN) };
+  const second: IndexedFragment = {
+    fragment: fragmentOf(SECOND, SECOND_BEGIN),
+    local: memoryContent(SECOND, SECOND_BEGIN),
+  };
   const writeHead = SECOND_BEGIN + SECOND.length;
   return {
     query: (offset: number): Promise<IndexQueryResult> => {
-      if (offset < FIRST.length) return Promise.resolve({ status: "OK", offset, writeHead, fragment: first, jumped: false });
-      if (offset < SECOND_BEGIN) return Promise.resolve({ status: "OK", offset: SECOND_BEGIN, writeHead, fragment: second, jumped: true });
+      if (offset < FIRST.length)
+        return Promise.resolve({ status: "OK", offset, writeHead, fragment: first, jumped: false });
+      if (offset < SECOND_BEGIN)
+        return Promise.resolve({ status: "OK", offset: SECOND_BEGIN, writeHead, fragment: second, jumped: true });
       return Promise.resolve({ status: "OK", offset, writeHead, fragment: second, jumped: false });
     },
   } as unknown as FragmentIndexApi;
 }
 
-const header: Header = { processId: { zone: "zone-a", suffix: "broker-1" }, route: emptyRoute(), etcd: { clusterId: 1, memberId: 1, revision: 1, raftTerm: 1 } };
+const header: Header = {
+  processId: { zone: "zone-a", suffix: "broker-1" },
+  route: emptyRoute(),
+  etcd: { clusterId: 1, memberId: 1, revision: 1, raftTerm: 1 },
+};
 
-async function read(offset: number, brokenVariant?: ReadBrokenVariant): Promise<{ responses: ReadResponse[]; probes: string[] }> {
+async function read(
+  offset: number,
+  brokenVariant?: ReadBrokenVariant,
+): Promise<{ responses: ReadResponse[]; probes: string[] }> {
   const responses: ReadResponse[] = [];
   const probes: string[] = [];
   const env = { probe: (name: string) => probes.push(name) } as unknown as Env;
   const request = readRequest({ journal: JOURNAL, offset, endOffset: SECOND_BEGIN + SECOND.length });
   const serve = brokenVariant === undefined ? serveRead : serveReadWithoutJumpMetadata;
-  await serve(request, (response) => Promise.resolve(void responses.push(response)), { env, index: scriptedIndex(), header, transports: new FragmentTransports(), signal: new AbortController().signal });
+  await serve(request, (response) => Promise.resolve(void responses.push(response)), {
+    env,
+    index: scriptedIndex(),
+    header,
+    transports: new FragmentTransports(),
+    signal: new AbortController().signal,
+  });
   return { responses, probes };
 }
 

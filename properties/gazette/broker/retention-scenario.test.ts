@@ -23,7 +23,10 @@ import { describeScenarioRun, runAs } from "../../_support/describe-run.ts";
 import { RETENTION_BEFORE_KNOBS } from "../_support/scenario-knobs.ts";
 
 describe("gazette-retention", () => {
-  for (const { seed, knobs } of [{ seed: 1, knobs: undefined }, { seed: 36, knobs: RETENTION_BEFORE_KNOBS }]) {
+  for (const { seed, knobs } of [
+    { seed: 1, knobs: undefined },
+    { seed: 36, knobs: RETENTION_BEFORE_KNOBS },
+  ]) {
     it(`jumps readers exactly over what retention deleted, and retention keeps young fragments (seed ${seed}${knobs === undefined ? "" : ", the configuration it was found in"})`, async () => {
       const run = { seed, ...(knobs !== undefined ? { knobs } : {}) };
       const result = await runAs(gazetteRetention, run);
@@ -49,8 +52,14 @@ describe("gazette-retention", () => {
   }
 
   it("broken variant jump-before-first-at-once (first catch in seeds 1..40) fails gazette.offset-jump-exact", async () => {
-    const jumpedOverHeld = (result: RunResult) => result.violations.some((violation) => violation.invariant === "gazette.offset-jump-exact");
-    const { caught, seen } = await firstCatch(gazetteRetention, "jump-before-first-at-once", { first: 1, last: 40 }, jumpedOverHeld);
+    const jumpedOverHeld = (result: RunResult) =>
+      result.violations.some((violation) => violation.invariant === "gazette.offset-jump-exact");
+    const { caught, seen } = await firstCatch(
+      gazetteRetention,
+      "jump-before-first-at-once",
+      { first: 1, last: 40 },
+      jumpedOverHeld,
+    );
     expect(caught, `not caught: ${seen.join("; ")}`).toBeDefined();
   }, 900_000);
 });

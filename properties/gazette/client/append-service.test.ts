@@ -23,7 +23,15 @@ import type { AsyncAppend } from "../../../src/impl/gazette/client/append-servic
 import { appendServiceOf, type AppendServiceBrokenVariant } from "../../../scenarios/gazette/variants/client.ts";
 import { AsyncOperation, OpFutures } from "../../../src/impl/gazette/client/op-future.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
-import { APPEND_CHECKS, checkAppendRun, tag, type AppendCheck, type AppendOp, type ClientRecord, type ExternalOp } from "../_support/append-checks.ts";
+import {
+  APPEND_CHECKS,
+  checkAppendRun,
+  tag,
+  type AppendCheck,
+  type AppendOp,
+  type ClientRecord,
+  type ExternalOp,
+} from "../_support/append-checks.ts";
 import { runGazette } from "../_support/gazette-world.ts";
 import type { AppendFault } from "../_support/model-broker.ts";
 import { brokerRoute, journalSpec, ModelStore } from "../_support/model-store.ts";
@@ -32,16 +40,40 @@ const JOURNALS = ["logs/clicks/part-0", "logs/clicks/part-1", "logs/views/part-0
 const BROKERS = ["broker-a", "broker-b"];
 
 const appendFault: fc.Arbitrary<AppendFault> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("status" as const), status: fc.constantFrom("INSUFFICIENT_JOURNAL_BROKERS" as const, "NO_JOURNAL_PRIMARY_BROKER" as const, "REGISTER_MISMATCH" as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("status" as const), status: fc.constantFrom("FRAGMENT_STORE_UNHEALTHY" as const, "INDEX_HAS_GREATER_OFFSET" as const, "NOT_ALLOWED" as const, "JOURNAL_NOT_FOUND" as const, "WRONG_APPEND_OFFSET" as const) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("fail" as const)}) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("status" as const),
+      status: fc.constantFrom(
+        "INSUFFICIENT_JOURNAL_BROKERS" as const,
+        "NO_JOURNAL_PRIMARY_BROKER" as const,
+        "REGISTER_MISMATCH" as const,
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("status" as const),
+      status: fc.constantFrom(
+        "FRAGMENT_STORE_UNHEALTHY" as const,
+        "INDEX_HAS_GREATER_OFFSET" as const,
+        "NOT_ALLOWED" as const,
+        "JOURNAL_NOT_FOUND" as const,
+        "WRONG_APPEND_OFFSET" as const,
+      ),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("fail" as const) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("delay" as const), ms: fc.integer({ min: 1, max: 400 }) }) },
 );
 
 const workload = fc
   .record({
     seed: fc.nat(10_000),
-    externals: fc.array(fc.record({ resolveAtMs: fc.integer({ min: 0, max: 3000 }), fails: fc.boolean() }), { maxLength: 3 }),
+    externals: fc.array(fc.record({ resolveAtMs: fc.integer({ min: 0, max: 3000 }), fails: fc.boolean() }), {
+      maxLength: 3,
+    }),
     ops: fc.array(
       fc.record({
         journal: fc.constantFrom(...JOURNALS),
@@ -53,7 +85,11 @@ const workload = fc
       }),
       { minLength: 1, maxLength: 14 },
     ),
-    faults: fc.record(Object.fromEntries(JOURNALS.map((journal) => [journal, fc.array(fc.option(appendFault, { nil: undefined }), { maxLength: 8 })]))) as fc.Arbitrary<Record<string, Array<AppendFault | undefined>>>,
+    faults: fc.record(
+      Object.fromEntries(
+        JOURNALS.map((journal) => [journal, fc.array(fc.option(appendFault, { nil: undefined }), { maxLength: 8 })]),
+      ),
+    ) as fc.Arbitrary<Record<string, Array<AppendFault | undefined>>>,
     spillThresholdBytes: fc.constantFrom(0, 64, 1 << 20),
   })
   .map((input) => {
@@ -61,18 +97,31 @@ const workload = fc
       journal: op.journal,
       size: op.size,
       dependsOn: index === 0 ? [] : [...new Set(op.dependsOn.map((dependency) => dependency % index))],
-      externalDeps: input.externals.length === 0 ? [] : [...new Set(op.externalDeps.map((external) => external % input.externals.length))],
+      externalDeps:
+        input.externals.length === 0
+          ? []
+          : [...new Set(op.externalDeps.map((external) => external % input.externals.length))],
       rollback: op.rollbackChance === 0,
       pauseMs: op.pauseMs,
     }));
-    return { seed: input.seed, externals: input.externals as ExternalOp[], ops, faults: input.faults, spillThresholdBytes: input.spillThresholdBytes };
+    return {
+      seed: input.seed,
+      externals: input.externals as ExternalOp[],
+      ops,
+      faults: input.faults,
+      spillThresholdBytes: input.spillThresholdBytes,
+    };
   });
 type Workload = typeof workload extends fc.Arbitrary<infer T> ? T : never;
 
 /** Coverage of the correct runs. */
 const stats = { retries: 0, nonRetried: 0, dependencyFailures: 0, rollbacks: 0, batched: 0, spilled: 0 };
 
-async function runWorkload(input: Workload, variant: AppendServiceBrokenVariant | undefined, checks: readonly AppendCheck[]): Promise<string[]> {
+async function runWorkload(
+  input: Workload,
+  variant: AppendServiceBrokenVariant | undefined,
+  checks: readonly AppendCheck[],
+): Promise<string[]> {
   const store = new ModelStore();
   for (const journal of JOURNALS) store.createJournal(journalSpec(journal), brokerRoute(BROKERS, "broker-b"));
   const record: ClientRecord = { outcomes: input.ops.map(() => "pending"), externalResolvedAtMs: [], attempts: [] };
@@ -94,11 +143,20 @@ async function runWorkload(input: Workload, variant: AppendServiceBrokenVariant 
       const service = appendServiceOf(variant)(env, client, {
         spillThresholdBytes: input.spillThresholdBytes,
         attemptsMax: 10,
-        onAttempt: (event) => record.attempts.push({ journal: event.journal, attempt: event.attempt, phase: event.phase, atMs: env.clock.monotonic() }),
+        onAttempt: (event) =>
+          record.attempts.push({
+            journal: event.journal,
+            attempt: event.attempt,
+            phase: event.phase,
+            atMs: env.clock.monotonic(),
+          }),
       });
       const handles: Array<AsyncAppend | undefined> = [];
       for (const [index, op] of input.ops.entries()) {
-        const dependencies = new OpFutures([...op.dependsOn.flatMap((dependency) => handles[dependency] ?? []), ...op.externalDeps.map((external) => externals[external]!)]);
+        const dependencies = new OpFutures([
+          ...op.dependsOn.flatMap((dependency) => handles[dependency] ?? []),
+          ...op.externalDeps.map((external) => externals[external]!),
+        ]);
         const aa = await service.startAppend(appendRequest({ journal: op.journal }), dependencies);
         if (handles.includes(aa)) stats.batched++;
         await aa.writer().write(tag(index, op.size));
@@ -126,7 +184,15 @@ async function runWorkload(input: Workload, variant: AppendServiceBrokenVariant 
   if (!run.settled) return [`the workload did not finish (${run.problems.join("; ")})`];
   if (run.error !== undefined) return [`the client failed: ${String(run.error)}`];
   stats.retries += record.attempts.filter((event) => event.phase === "failed").length;
-  stats.nonRetried += store.attempts.filter((attempt) => ["FRAGMENT_STORE_UNHEALTHY", "INDEX_HAS_GREATER_OFFSET", "NOT_ALLOWED", "JOURNAL_NOT_FOUND", "WRONG_APPEND_OFFSET"].includes(attempt.outcome)).length;
+  stats.nonRetried += store.attempts.filter((attempt) =>
+    [
+      "FRAGMENT_STORE_UNHEALTHY",
+      "INDEX_HAS_GREATER_OFFSET",
+      "NOT_ALLOWED",
+      "JOURNAL_NOT_FOUND",
+      "WRONG_APPEND_OFFSET",
+    ].includes(attempt.outcome),
+  ).length;
   return [...run.problems, ...checkAppendRun(input.ops, input.externals, store, record, checks)];
 }
 
@@ -139,8 +205,16 @@ function serviceProperty(variant?: AppendServiceBrokenVariant, checks: readonly 
 
 const NAME = "gazette-append-service";
 
-async function caught(variant: AppendServiceBrokenVariant, checks: readonly AppendCheck[] = APPEND_CHECKS, runs = 80): Promise<string> {
-  const details = await fc.check(serviceProperty(variant, checks), { ...propertyParameters(NAME, runs), reporter: undefined, endOnFailure: true });
+async function caught(
+  variant: AppendServiceBrokenVariant,
+  checks: readonly AppendCheck[] = APPEND_CHECKS,
+  runs = 80,
+): Promise<string> {
+  const details = await fc.check(serviceProperty(variant, checks), {
+    ...propertyParameters(NAME, runs),
+    reporter: undefined,
+    endOnFailure: true,
+  });
   expect(details.failed, `${variant}: no counterexample in ${details.numRuns} runs`).toBe(true);
   return String(details.errorInstance);
 }

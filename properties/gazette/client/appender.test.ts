@@ -14,13 +14,23 @@ import { RpcError } from "../../../src/sim/env.ts";
 import { append, Appender } from "../../../src/impl/gazette/client/appender.ts";
 import { AppendService } from "../../../src/impl/gazette/client/append-service.ts";
 import { backoff } from "../../../src/impl/gazette/client/backoff.ts";
-import { ErrDependencyFailed, ErrNotJournalPrimaryBroker, ErrRegisterMismatch } from "../../../src/impl/gazette/client/errors.ts";
+import {
+  ErrDependencyFailed,
+  ErrNotJournalPrimaryBroker,
+  ErrRegisterMismatch,
+} from "../../../src/impl/gazette/client/errors.ts";
 import { listAllJournals } from "../../../src/impl/gazette/client/list.ts";
 import { AsyncOperation, finishedOperation, OpFutures } from "../../../src/impl/gazette/client/op-future.ts";
 import { Reader } from "../../../src/impl/gazette/client/reader.ts";
 import { parseLabelSelector } from "../../../src/impl/gazette/protocol/labels.ts";
 import { appendRequest, listRequest, readRequest } from "../../../src/impl/gazette/protocol/messages.ts";
-import { APPEND_CONTENT_BYTES_MAX, ErrAppendTooLarge, JOURNAL_METHODS, journalClientOverRpc, routeDialer } from "../../../src/impl/gazette/protocol/rpc-binding.ts";
+import {
+  APPEND_CONTENT_BYTES_MAX,
+  ErrAppendTooLarge,
+  JOURNAL_METHODS,
+  journalClientOverRpc,
+  routeDialer,
+} from "../../../src/impl/gazette/protocol/rpc-binding.ts";
 import { noopRouter, routedJournalClient } from "../../../src/impl/gazette/protocol/journal-client.ts";
 import { ValidationError } from "../../../src/impl/gazette/protocol/validation.ts";
 import { World } from "../../../src/sim/world.ts";
@@ -30,7 +40,8 @@ import { BROKER_PORT, brokerRoute, journalSpec, ModelStore } from "../_support/m
 const JOURNAL = "appends/example/part-0";
 const BROKERS = ["broker-a", "broker-b"];
 const text = (value: string) => new TextEncoder().encode(value);
-const decoded = (store: ModelStore) => new TextDecoder().decode(new Uint8Array(store.commits.flatMap((commit) => [...commit.content])));
+const decoded = (store: ModelStore) =>
+  new TextDecoder().decode(new Uint8Array(store.commits.flatMap((commit) => [...commit.content])));
 
 function storeWithJournal(primary = "broker-a"): ModelStore {
   const store = new ModelStore();
@@ -78,11 +89,17 @@ describe("gazette client: Appender and append", () => {
         const notPrimary = new Appender(client, appendRequest({ journal: JOURNAL }));
         await notPrimary.write(text("x"));
         const first = await notPrimary.close().catch((error: unknown) => error);
-        const mismatch = new Appender(client, appendRequest({ journal: JOURNAL, checkRegisters: parseLabelSelector("owner=me") }));
+        const mismatch = new Appender(
+          client,
+          appendRequest({ journal: JOURNAL, checkRegisters: parseLabelSelector("owner=me") }),
+        );
         await mismatch.write(text("y"));
         const second = await mismatch.close().catch((error: unknown) => error);
         router.updateRoute(JOURNAL, brokerRoute(BROKERS, "broker-a"));
-        const response = await append(env.clock, client, appendRequest({ journal: JOURNAL }), [text("one,"), { readAt: async (position: number, length: number) => text("two").subarray(position, position + length) }]);
+        const response = await append(env.clock, client, appendRequest({ journal: JOURNAL }), [
+          text("one,"),
+          { readAt: async (position: number, length: number) => text("two").subarray(position, position + length) },
+        ]);
         return { first, second, response };
       },
     });
@@ -113,29 +130,53 @@ describe("gazette client: Appender and append", () => {
 describe("gazette protocol: the RPC binding with untrusted peers", () => {
   it("a broker sending malformed responses gives the client ValidationErrors; garbage sent to a broker is refused as a validation error", async () => {
     const world = new World({ seed: 4 });
-    world.addHost("rogue", async (env) => {
-      const server = env.rpc.serve(BROKER_PORT);
-      server.unary(JOURNAL_METHODS.list, async () => ({ status: "OK", header: { etcd: { clusterId: 1 } }, journals: "many" }));
-      server.serverStream(JOURNAL_METHODS.read, async (_request, send) => {
-        await send({ status: "OK", offset: 3, content: "not bytes" });
-      });
-    }).start();
+    world
+      .addHost("rogue", async (env) => {
+        const server = env.rpc.serve(BROKER_PORT);
+        server.unary(JOURNAL_METHODS.list, async () => ({
+          status: "OK",
+          header: { etcd: { clusterId: 1 } },
+          journals: "many",
+        }));
+        server.serverStream(JOURNAL_METHODS.read, async (_request, send) => {
+          await send({ status: "OK", offset: 3, content: "not bytes" });
+        });
+      })
+      .start();
     const store = storeWithJournal();
-    world.addHost("broker-a", async (env) => {
-      const { ModelBroker } = await import("../_support/model-broker.ts");
-      ModelBroker.serve(env, store, {}, { reads: 0 });
-    }).start();
+    world
+      .addHost("broker-a", async (env) => {
+        const { ModelBroker } = await import("../_support/model-broker.ts");
+        ModelBroker.serve(env, store, {}, { reads: 0 });
+      })
+      .start();
     const outcomes: unknown[] = [];
-    world.addHost("client", async (env) => {
-      await env.clock.sleep(1);
-      const rogue = routedJournalClient(journalClientOverRpc(env, routeDialer({ fallback: { address: "rogue", port: BROKER_PORT } })), noopRouter);
-      outcomes.push(await listAllJournals(rogue, listRequest()).catch((error: unknown) => error));
-      outcomes.push(await new Reader(rogue, readRequest({ journal: JOURNAL })).read().catch((error: unknown) => error));
-      outcomes.push(await env.rpc.call("broker-a", BROKER_PORT, JOURNAL_METHODS.append, { request: { journal: "/bad" }, chunks: [] }).catch((error: unknown) => error));
-      outcomes.push(await env.rpc.call("broker-a", BROKER_PORT, JOURNAL_METHODS.list, [1, 2, 3]).catch((error: unknown) => error));
-      const honest = routedJournalClient(journalClientOverRpc(env, routeDialer({ fallback: { address: "broker-a", port: BROKER_PORT } })), noopRouter);
-      outcomes.push((await listAllJournals(honest, listRequest())).journals.length);
-    }).start();
+    world
+      .addHost("client", async (env) => {
+        await env.clock.sleep(1);
+        const rogue = routedJournalClient(
+          journalClientOverRpc(env, routeDialer({ fallback: { address: "rogue", port: BROKER_PORT } })),
+          noopRouter,
+        );
+        outcomes.push(await listAllJournals(rogue, listRequest()).catch((error: unknown) => error));
+        outcomes.push(
+          await new Reader(rogue, readRequest({ journal: JOURNAL })).read().catch((error: unknown) => error),
+        );
+        outcomes.push(
+          await env.rpc
+            .call("broker-a", BROKER_PORT, JOURNAL_METHODS.append, { request: { journal: "/bad" }, chunks: [] })
+            .catch((error: unknown) => error),
+        );
+        outcomes.push(
+          await env.rpc.call("broker-a", BROKER_PORT, JOURNAL_METHODS.list, [1, 2, 3]).catch((error: unknown) => error),
+        );
+        const honest = routedJournalClient(
+          journalClientOverRpc(env, routeDialer({ fallback: { address: "broker-a", port: BROKER_PORT } })),
+          noopRouter,
+        );
+        outcomes.push((await listAllJournals(honest, listRequest())).journals.length);
+      })
+      .start();
     await world.scheduler.run({ untilTime: 10_000 });
     expect(outcomes[0]).toBeInstanceOf(ValidationError);
     expect(String(outcomes[0])).toContain("ListResponse.Journals: expected an array");
@@ -183,11 +224,17 @@ describe("gazette client: OpFutures, backoff and the AppendService API", () => {
         const second = await service.startAppend(appendRequest({ journal: JOURNAL }));
         const batched = second === first && first !== inFlight;
         await second.writer().write("oops");
-        const rolledBack = await second.require(new Error("caller failed")).release().catch((error: unknown) => String(error));
+        const rolledBack = await second
+          .require(new Error("caller failed"))
+          .release()
+          .catch((error: unknown) => String(error));
         const third = await service.startAppend(appendRequest({ journal: JOURNAL }));
         await third.writer().write("ette");
         await third.release();
-        const failing = await service.startAppend(appendRequest({ journal: "appends/other/part-0" }), new OpFutures([finishedOperation(new Error("upstream"))]));
+        const failing = await service.startAppend(
+          appendRequest({ journal: "appends/other/part-0" }),
+          new OpFutures([finishedOperation(new Error("upstream"))]),
+        );
         await failing.writer().write("never");
         await failing.release();
         await failing.done();
@@ -203,6 +250,7 @@ describe("gazette client: OpFutures, backoff and the AppendService API", () => {
     expect(run.result?.failure).toBeInstanceOf(ErrDependencyFailed);
     expect(run.result?.barrierErrors.some((error) => error instanceof ErrDependencyFailed)).toBe(true);
     expect(decoded(store)).toBe("hello, gazette");
-    expect(run.result?.response?.commit).toMatchObject({ begin: 7, end: 14 }); // One commit for the batch "gaz" + "ette".
+    // One commit for the batch "gaz" + "ette".
+    expect(run.result?.response?.commit).toMatchObject({ begin: 7, end: 14 });
   });
 });

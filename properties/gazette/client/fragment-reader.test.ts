@@ -19,7 +19,11 @@ import type { CompressionCodec } from "../../../src/impl/gazette/protocol/journa
 import { ErrCorruptFragment, ErrFragmentFetch, ErrUnsupportedCodec } from "../../../src/impl/gazette/client/errors.ts";
 import { FragmentReader, openFragmentURL } from "../../../src/impl/gazette/client/fragment-reader.ts";
 import { fragmentReaderOf, type FragmentReaderBrokenVariant } from "../_fixtures/broken-client.ts";
-import { FragmentTransports, installFileTransport, type ByteSource } from "../../../src/impl/gazette/client/fragment-transport.ts";
+import {
+  FragmentTransports,
+  installFileTransport,
+  type ByteSource,
+} from "../../../src/impl/gazette/client/fragment-transport.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
 import { World } from "../../../src/sim/world.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
@@ -41,7 +45,16 @@ function source(data: Uint8Array, pieces: readonly number[]): ByteSource {
 }
 
 function fragmentOf(content: Uint8Array, begin: number, length: number, codec: CompressionCodec): Fragment {
-  return { journal: "a/journal", begin, end: begin + length, sum: fragmentSum(NODE_HASHES, content), compressionCodec: codec, backingStore: "file:///", modTime: 0, pathPostfix: "" };
+  return {
+    journal: "a/journal",
+    begin,
+    end: begin + length,
+    sum: fragmentSum(NODE_HASHES, content),
+    compressionCodec: codec,
+    backingStore: "file:///",
+    modTime: 0,
+    pathPostfix: "",
+  };
 }
 
 function encode(content: Uint8Array, codec: CompressionCodec): Uint8Array {
@@ -82,11 +95,16 @@ function fragmentProperty(variant?: FragmentReaderBrokenVariant) {
     const fragment = fragmentOf(input.content, input.begin, declared, input.codec);
     const within = Math.min(declared, input.content.length);
     const offset = input.begin + Math.floor(input.offsetFraction * within);
-    const reader = await fragmentReaderOf(variant).open(source(encode(input.content, input.codec), input.pieces), fragment, offset);
+    const reader = await fragmentReaderOf(variant).open(
+      source(encode(input.content, input.codec), input.pieces),
+      fragment,
+      offset,
+    );
     const outcome = await readAll(reader, input.maxBytes);
     const expectedBytes = [...input.content.subarray(offset - input.begin, within)];
     expect(outcome.bytes).toEqual(expectedBytes);
-    const expectedEnd = input.lengthError === 0 ? "eof" : input.lengthError > 0 ? "ErrDidNotReadExpectedEOF" : "ErrUnexpectedEOF";
+    const expectedEnd =
+      input.lengthError === 0 ? "eof" : input.lengthError > 0 ? "ErrDidNotReadExpectedEOF" : "ErrUnexpectedEOF";
     expect(outcome.end).toBe(expectedEnd);
     expect(reader.offset).toBe(input.begin + within);
   });
@@ -98,7 +116,11 @@ describe("gazette client: FragmentReader", () => {
   });
 
   it("fails on a FragmentReader without the end-of-file checks", async () => {
-    const details = await fc.check(fragmentProperty("no-eof-check"), { ...propertyParameters("gazette-fragment-reader", 300), reporter: undefined, endOnFailure: true });
+    const details = await fc.check(fragmentProperty("no-eof-check"), {
+      ...propertyParameters("gazette-fragment-reader", 300),
+      reporter: undefined,
+      endOnFailure: true,
+    });
     expect(details.failed).toBe(true);
   });
 
@@ -126,7 +148,8 @@ describe("gazette client: FragmentReader", () => {
         } catch (error) {
           outcome = { bytes: [], end: (error as Error).name };
         }
-        if (outcome.end === "eof") expect(outcome.bytes).toEqual([...input.content]); // A flip in an ignored header field may be harmless.
+        if (outcome.end === "eof")
+          expect(outcome.bytes).toEqual([...input.content]); // A flip in an ignored header field may be harmless.
         else expect(["ErrUnexpectedEOF", "ErrCorruptFragment", "ErrDidNotReadExpectedEOF"]).toContain(outcome.end);
       }),
       propertyParameters("gazette-fragment-reader-corrupt-gzip", 200),
@@ -135,8 +158,12 @@ describe("gazette client: FragmentReader", () => {
 
   it("refuses codecs it cannot decode, and offsets outside the fragment", async () => {
     const content = new Uint8Array([1, 2, 3]);
-    await expect(FragmentReader.open(source(content, [3]), fragmentOf(content, 0, 3, "SNAPPY"), 0)).rejects.toBeInstanceOf(ErrUnsupportedCodec);
-    await expect(FragmentReader.open(source(content, [3]), fragmentOf(content, 10, 3, "NONE"), 5)).rejects.toThrow(/invalid offset/);
+    await expect(
+      FragmentReader.open(source(content, [3]), fragmentOf(content, 0, 3, "SNAPPY"), 0),
+    ).rejects.toBeInstanceOf(ErrUnsupportedCodec);
+    await expect(FragmentReader.open(source(content, [3]), fragmentOf(content, 10, 3, "NONE"), 5)).rejects.toThrow(
+      /invalid offset/,
+    );
     expect(new ErrCorruptFragment("x").name).toBe("ErrCorruptFragment");
   });
 });
@@ -147,19 +174,27 @@ describe("gazette client: openFragmentURL over the file transport (simulated dis
     const content = new TextEncoder().encode("hello, gazette: ".repeat(40));
     const fragment = fragmentOf(content, 100, content.length, "GZIP");
     const results: unknown[] = [];
-    world.addHost("client", async (env) => {
-      await env.disk.mkdir("/nas");
-      await env.disk.mkdir("/nas/a");
-      await env.disk.mkdir("/nas/a/journal");
-      await env.disk.writeFile("/nas/a/journal/f.gz", gzipSync(content));
-      const transports = new FragmentTransports();
-      const remove = installFileTransport(transports, env.disk, "/nas");
-      const reader = await openFragmentURL(transports, fragment, 110, "file:///a/journal/f.gz");
-      results.push(await readAll(reader, 100));
-      results.push(await openFragmentURL(transports, fragment, 100, "file:///a/journal/missing.gz").catch((error: unknown) => error));
-      remove();
-      results.push(await openFragmentURL(transports, fragment, 100, "file:///a/journal/f.gz").catch((error: unknown) => error));
-    }).start();
+    world
+      .addHost("client", async (env) => {
+        await env.disk.mkdir("/nas");
+        await env.disk.mkdir("/nas/a");
+        await env.disk.mkdir("/nas/a/journal");
+        await env.disk.writeFile("/nas/a/journal/f.gz", gzipSync(content));
+        const transports = new FragmentTransports();
+        const remove = installFileTransport(transports, env.disk, "/nas");
+        const reader = await openFragmentURL(transports, fragment, 110, "file:///a/journal/f.gz");
+        results.push(await readAll(reader, 100));
+        results.push(
+          await openFragmentURL(transports, fragment, 100, "file:///a/journal/missing.gz").catch(
+            (error: unknown) => error,
+          ),
+        );
+        remove();
+        results.push(
+          await openFragmentURL(transports, fragment, 100, "file:///a/journal/f.gz").catch((error: unknown) => error),
+        );
+      })
+      .start();
     await world.scheduler.run({ untilTime: 10_000 });
     expect(results[0]).toEqual({ bytes: [...content.subarray(10)], end: "eof" });
     expect(results[1]).toBeInstanceOf(ErrFragmentFetch);
@@ -167,5 +202,3 @@ describe("gazette client: openFragmentURL over the file transport (simulated dis
     expect(String(results[2])).toContain("unsupported protocol scheme");
   });
 });
-
-

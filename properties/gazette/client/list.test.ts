@@ -14,10 +14,21 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { applyJournals, applyJournalsInBatches, getJournal, listAllFragments, listAllJournals } from "../../../src/impl/gazette/client/list.ts";
+import {
+  applyJournals,
+  applyJournalsInBatches,
+  getJournal,
+  listAllFragments,
+  listAllJournals,
+} from "../../../src/impl/gazette/client/list.ts";
 import { polledListOf, type PolledListBrokenVariant } from "../../../scenarios/gazette/variants/client.ts";
 import { ErrJournalNotFound } from "../../../src/impl/gazette/client/errors.ts";
-import { labelSet, parseLabelSelector, selectorMatches, unionLabelSets } from "../../../src/impl/gazette/protocol/labels.ts";
+import {
+  labelSet,
+  parseLabelSelector,
+  selectorMatches,
+  unionLabelSets,
+} from "../../../src/impl/gazette/protocol/labels.ts";
 import { journalMetaLabels } from "../../../src/impl/gazette/protocol/journal-spec.ts";
 import { fragmentsRequest, listRequest } from "../../../src/impl/gazette/protocol/messages.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
@@ -29,15 +40,24 @@ const SELECTOR = "logs=clicks, source=mobile";
 const INTERVAL_MS = 1000;
 const NAMES = ["logs/a/part-0", "logs/b/part-0", "logs/c/part-0", "logs/d/part-0"];
 
-const labelChoices = [labelSet("logs", "clicks", "source", "mobile"), labelSet("logs", "clicks", "source", "web"), labelSet("logs", "views", "source", "mobile")];
+const labelChoices = [
+  labelSet("logs", "clicks", "source", "mobile"),
+  labelSet("logs", "clicks", "source", "web"),
+  labelSet("logs", "views", "source", "mobile"),
+];
 
-const change = fc.record({ name: fc.constantFrom(...NAMES), labels: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }) });
+const change = fc.record({
+  name: fc.constantFrom(...NAMES),
+  labels: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+});
 const pollCase = fc.record({ seed: fc.nat(1000), changes: fc.array(change, { minLength: 1, maxLength: 6 }) });
 
 function selectedNames(store: ModelStore): string[] {
   const selector = parseLabelSelector(SELECTOR);
   return [...store.journals.values()]
-    .filter((journal) => selectorMatches(selector, unionLabelSets(journal.spec.labels, journalMetaLabels(journal.spec.name))))
+    .filter((journal) =>
+      selectorMatches(selector, unionLabelSets(journal.spec.labels, journalMetaLabels(journal.spec.name))),
+    )
     .map((journal) => journal.spec.name)
     .sort();
 }
@@ -53,19 +73,39 @@ function pollProperty(variant?: PolledListBrokenVariant) {
       brokers: BROKERS,
       client: async ({ env, client }) => {
         const controller = new AbortController();
-        const list = await polledListOf(variant).create(env, client, INTERVAL_MS, listRequest({ selector: parseLabelSelector(SELECTOR) }), { signal: controller.signal });
+        const list = await polledListOf(variant).create(
+          env,
+          client,
+          INTERVAL_MS,
+          listRequest({ selector: parseLabelSelector(SELECTOR) }),
+          { signal: controller.signal },
+        );
         const seen: Array<{ names: string[]; expected: string[] }> = [];
         for (const [index, step] of input.changes.entries()) {
           // Change the journal set halfway between polls, then wait for the next update.
           await env.clock.sleep(index === 0 ? INTERVAL_MS / 2 : 0);
           if (step.labels === undefined) store.journals.delete(step.name);
-          else if (store.journals.has(step.name)) store.journals.get(step.name)!.spec = journalSpec(step.name, "NONE", labelChoices[step.labels]!);
-          else store.createJournal(journalSpec(step.name, "NONE", labelChoices[step.labels]!), brokerRoute(BROKERS, "broker-a"));
+          else if (store.journals.has(step.name))
+            store.journals.get(step.name)!.spec = journalSpec(step.name, "NONE", labelChoices[step.labels]!);
+          else
+            store.createJournal(
+              journalSpec(step.name, "NONE", labelChoices[step.labels]!),
+              brokerRoute(BROKERS, "broker-a"),
+            );
           store.revision++;
           expectedAfterChange.push(selectedNames(store));
-          const woke = await Promise.race([list.waitForUpdate().then(() => true), env.clock.sleep(3 * INTERVAL_MS).then(() => false)]);
+          const woke = await Promise.race([
+            list.waitForUpdate().then(() => true),
+            env.clock.sleep(3 * INTERVAL_MS).then(() => false),
+          ]);
           if (!woke) throw new Error(`no update signal within ${3 * INTERVAL_MS} ms of change ${index}`);
-          seen.push({ names: list.list().journals.map((journal) => journal.spec.name).sort(), expected: selectedNames(store) });
+          seen.push({
+            names: list
+              .list()
+              .journals.map((journal) => journal.spec.name)
+              .sort(),
+            expected: selectedNames(store),
+          });
           await env.clock.sleep(INTERVAL_MS / 2);
         }
         controller.abort();
@@ -87,7 +127,11 @@ describe("gazette client: PolledList", () => {
 
   for (const variant of ["no-update-signal", "keep-first-listing"] as const) {
     it(`fails on the ${variant} variant`, async () => {
-      const details = await fc.check(pollProperty(variant), { ...propertyParameters("gazette-polled-list", 30), reporter: undefined, endOnFailure: true });
+      const details = await fc.check(pollProperty(variant), {
+        ...propertyParameters("gazette-polled-list", 30),
+        reporter: undefined,
+        endOnFailure: true,
+      });
       expect(details.failed).toBe(true);
     });
   }
@@ -96,8 +140,12 @@ describe("gazette client: PolledList", () => {
 describe("gazette client: listing and applying journals and fragments", () => {
   it("joins pages, gets journals, applies changes and reports a partial batch failure", async () => {
     const store = new ModelStore();
-    for (const name of NAMES) store.createJournal(journalSpec(name, "NONE", labelChoices[0]!), brokerRoute(BROKERS, "broker-a"));
-    store.fill("logs/a/part-0", [1, 2, 3, 4, 5].map((size) => new Uint8Array(size)));
+    for (const name of NAMES)
+      store.createJournal(journalSpec(name, "NONE", labelChoices[0]!), brokerRoute(BROKERS, "broker-a"));
+    store.fill(
+      "logs/a/part-0",
+      [1, 2, 3, 4, 5].map((size) => new Uint8Array(size)),
+    );
     const run = await runGazette({
       seed: 3,
       store,
@@ -108,7 +156,9 @@ describe("gazette client: listing and applying journals and fragments", () => {
         const spec = await getJournal(client, "logs/b/part-0");
         const missing = await getJournal(client, "logs/zz/part-0").catch((error: unknown) => error);
         const fragments = await listAllFragments(client, fragmentsRequest({ journal: "logs/a/part-0", pageLimit: 2 }));
-        const created = await applyJournals(client, { changes: [{ expectModRevision: 0, upsert: journalSpec("new/journal/one") }] });
+        const created = await applyJournals(client, {
+          changes: [{ expectModRevision: 0, upsert: journalSpec("new/journal/one") }],
+        });
         const revision = store.journals.get("logs/c/part-0")!.modRevision;
         const partial = await applyJournalsInBatches(
           client,
@@ -121,7 +171,16 @@ describe("gazette client: listing and applying journals and fragments", () => {
           },
           2,
         ).catch((error: unknown) => error);
-        return { all, selected, spec, missing, fragments, created, partial, cachedRoute: router.route("logs/d/part-0") };
+        return {
+          all,
+          selected,
+          spec,
+          missing,
+          fragments,
+          created,
+          partial,
+          cachedRoute: router.route("logs/d/part-0"),
+        };
       },
     });
     expect(run.error).toBeUndefined();
@@ -135,7 +194,11 @@ describe("gazette client: listing and applying journals and fragments", () => {
     expect(result.created.status).toBe("OK");
     expect(store.journals.has("new/journal/one")).toBe(true);
     expect(String(result.partial)).toMatch(/ETCD_TRANSACTION_FAILED \(after 2 changes were applied\)/);
-    expect(store.journals.has("new/journal/two") && store.journals.has("new/journal/three") && store.journals.has("logs/c/part-0")).toBe(true);
+    expect(
+      store.journals.has("new/journal/two") &&
+        store.journals.has("new/journal/three") &&
+        store.journals.has("logs/c/part-0"),
+    ).toBe(true);
     expect(result.cachedRoute).toEqual(brokerRoute(BROKERS, "broker-a")); // ListAllJournals feeds routes to the router.
   });
 });

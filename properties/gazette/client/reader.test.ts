@@ -17,17 +17,30 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { routedJournalClient, noopRouter, type JournalClient } from "../../../src/impl/gazette/protocol/journal-client.ts";
+import {
+  routedJournalClient,
+  noopRouter,
+  type JournalClient,
+} from "../../../src/impl/gazette/protocol/journal-client.ts";
 import { readRequest, type ReadRequest } from "../../../src/impl/gazette/protocol/messages.ts";
 import { fragmentSum } from "../../../src/impl/gazette/protocol/fragment.ts";
 import { NODE_HASHES } from "../../../src/sim/hashes.ts";
 import type { CompressionCodec } from "../../../src/impl/gazette/protocol/journal-spec.ts";
 import { ValidationError } from "../../../src/impl/gazette/protocol/validation.ts";
 import { ErrOffsetJump } from "../../../src/impl/gazette/client/errors.ts";
-import { fileTransport, FragmentTransports, installFileTransport } from "../../../src/impl/gazette/client/fragment-transport.ts";
+import {
+  fileTransport,
+  FragmentTransports,
+  installFileTransport,
+} from "../../../src/impl/gazette/client/fragment-transport.ts";
 import { Reader } from "../../../src/impl/gazette/client/reader.ts";
 import { RetryReader } from "../../../src/impl/gazette/client/retry-reader.ts";
-import { readerOf, retryReaderOf, type ReaderBrokenVariant, type RetryReaderBrokenVariant } from "../../../scenarios/gazette/variants/client.ts";
+import {
+  readerOf,
+  retryReaderOf,
+  type ReaderBrokenVariant,
+  type RetryReaderBrokenVariant,
+} from "../../../scenarios/gazette/variants/client.ts";
 import type { Env } from "../../../src/sim/env.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { runGazette } from "../_support/gazette-world.ts";
@@ -40,7 +53,14 @@ const BROKERS = ["broker-a", "broker-b"];
 const NAS_ROOT = "/nas";
 
 const readFault: fc.Arbitrary<ReadFault> = fc.oneof(
-  fc.record({ kind: fc.constant("status" as const), status: fc.constantFrom("NOT_JOURNAL_BROKER" as const, "INSUFFICIENT_JOURNAL_BROKERS" as const, "NO_JOURNAL_PRIMARY_BROKER" as const) }),
+  fc.record({
+    kind: fc.constant("status" as const),
+    status: fc.constantFrom(
+      "NOT_JOURNAL_BROKER" as const,
+      "INSUFFICIENT_JOURNAL_BROKERS" as const,
+      "NO_JOURNAL_PRIMARY_BROKER" as const,
+    ),
+  }),
   fc.record({ kind: fc.constant("delay" as const), ms: fc.integer({ min: 1, max: 300 }) }),
   fc.record({ kind: fc.constant("break-after" as const), bytes: fc.integer({ min: 0, max: 4000 }) }),
 );
@@ -54,7 +74,9 @@ const readCase = fc.record({
   doNotProxy: fc.boolean(),
   startFraction: fc.double({ min: 0, max: 1, noNaN: true }),
   faults: fc.array(fc.option(readFault, { nil: undefined }), { maxLength: 6 }),
-  crash: fc.option(fc.record({ atMs: fc.integer({ min: 2, max: 400 }), downMs: fc.integer({ min: 1, max: 300 }) }), { nil: undefined }),
+  crash: fc.option(fc.record({ atMs: fc.integer({ min: 2, max: 400 }), downMs: fc.integer({ min: 1, max: 300 }) }), {
+    nil: undefined,
+  }),
 });
 type ReadCase = typeof readCase extends fc.Arbitrary<infer T> ? T : never;
 
@@ -67,9 +89,13 @@ function buildStore(input: ReadCase): { store: ModelStore; start: number; end: n
   const store = new ModelStore();
   store.createJournal(journalSpec(JOURNAL, input.codec), brokerRoute(BROKERS, "broker-a"));
   const journal = store.journals.get(JOURNAL)!;
-  input.sizes.forEach((size, index) => journal.append(fragmentContent(index, size), 1_000, input.persisted[index] ?? false));
+  input.sizes.forEach((size, index) =>
+    journal.append(fragmentContent(index, size), 1_000, input.persisted[index] ?? false),
+  );
   // Delete some fragments, never the last (the read ends at the write head).
-  journal.deleteFragments(new Set(input.sizes.flatMap((_, index) => (index < input.sizes.length - 1 && input.deleted[index] ? [index] : []))));
+  journal.deleteFragments(
+    new Set(input.sizes.flatMap((_, index) => (index < input.sizes.length - 1 && input.deleted[index] ? [index] : []))),
+  );
   const end = journal.writeHead;
   return { store, start: Math.min(end - 1, Math.floor(input.startFraction * end)), end };
 }
@@ -98,8 +124,15 @@ async function readCopy(input: ReadCase, variants: Variants): Promise<{ ok: bool
       }
       const transports = new FragmentTransports();
       const files = fileTransport(env.disk, NAS_ROOT);
-      transports.register("file", { open: (url, fragment, signal) => ((stats.directOpens += 1), files.open(url, fragment, signal)) });
-      const reader = retryReaderOf(variants)(env.clock, client, readRequest({ journal: JOURNAL, offset: start, endOffset: end, doNotProxy: input.doNotProxy }), { transports, attemptsMax: 30 });
+      transports.register("file", {
+        open: (url, fragment, signal) => ((stats.directOpens += 1), files.open(url, fragment, signal)),
+      });
+      const reader = retryReaderOf(variants)(
+        env.clock,
+        client,
+        readRequest({ journal: JOURNAL, offset: start, endOffset: end, doNotProxy: input.doNotProxy }),
+        { transports, attemptsMax: 30 },
+      );
       const events: ReadEvent[] = [];
       for (let reads = 0; reads < 10_000; reads++) {
         const offset = reader.offset();
@@ -123,7 +156,12 @@ async function readCopy(input: ReadCase, variants: Variants): Promise<{ ok: bool
   if (input.faults.some((fault) => fault !== undefined)) stats.runsWithFaults++;
   if (input.crash !== undefined) stats.runsWithCrash++;
   const ok = JSON.stringify(actual) === JSON.stringify(expected) && run.problems.length === 0;
-  return { ok, message: ok ? "" : `jumps ${JSON.stringify(actual.jumps)} vs ${JSON.stringify(expected.jumps)}; runs ${actual.runs.map((r) => `${r.offset}+${r.data.length}`).join(",")} vs ${expected.runs.map((r) => `${r.offset}+${r.data.length}`).join(",")}; ${run.problems.join("; ")}` };
+  return {
+    ok,
+    message: ok
+      ? ""
+      : `jumps ${JSON.stringify(actual.jumps)} vs ${JSON.stringify(expected.jumps)}; runs ${actual.runs.map((r) => `${r.offset}+${r.data.length}`).join(",")} vs ${expected.runs.map((r) => `${r.offset}+${r.data.length}`).join(",")}; ${run.problems.join("; ")}`,
+  };
 }
 
 function copyProperty(variants: Variants = {}) {
@@ -143,19 +181,32 @@ describe("gazette client: Reader and RetryReader against model brokers", () => {
   });
 
   it("fails on a Reader that applies offset jumps silently", async () => {
-    const details = await fc.check(copyProperty({ reader: "silent-offset-jump" }), { ...propertyParameters("gazette-retry-reader-copy", 60), reporter: undefined, endOnFailure: true });
+    const details = await fc.check(copyProperty({ reader: "silent-offset-jump" }), {
+      ...propertyParameters("gazette-retry-reader-copy", 60),
+      reporter: undefined,
+      endOnFailure: true,
+    });
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/^Error: jumps \[\] vs \[\d/);
   });
 
   it("fails on a RetryReader that restarts at its original offset", async () => {
-    const details = await fc.check(copyProperty({ retryReader: "restart-at-original-offset" }), { ...propertyParameters("gazette-retry-reader-copy", 60), reporter: undefined, endOnFailure: true });
+    const details = await fc.check(copyProperty({ retryReader: "restart-at-original-offset" }), {
+      ...propertyParameters("gazette-retry-reader-copy", 60),
+      reporter: undefined,
+      endOnFailure: true,
+    });
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/runs .* vs |read did not end/);
   });
 });
 
-const belowCase = fc.record({ seed: fc.nat(1000), size: fc.integer({ min: 2, max: 3000 }), startFraction: fc.double({ min: 0.01, max: 1, noNaN: true }), by: fc.integer({ min: 1, max: 3000 }) });
+const belowCase = fc.record({
+  seed: fc.nat(1000),
+  size: fc.integer({ min: 2, max: 3000 }),
+  startFraction: fc.double({ min: 0.01, max: 1, noNaN: true }),
+  by: fc.integer({ min: 1, max: 3000 }),
+});
 
 function belowProperty(variant?: ReaderBrokenVariant) {
   return fc.asyncProperty(belowCase, async (input) => {
@@ -178,7 +229,9 @@ function belowProperty(variant?: ReaderBrokenVariant) {
       },
     });
     if (!(run.error instanceof ValidationError) || !run.error.message.includes("invalid ReadResponse offset")) {
-      throw new Error(`expected a ValidationError for a response offset below ${start}, got ${String(run.error ?? run.result)}`);
+      throw new Error(
+        `expected a ValidationError for a response offset below ${start}, got ${String(run.error ?? run.result)}`,
+      );
     }
   });
 }
@@ -189,7 +242,11 @@ describe("gazette client: Reader rejects a response offset below its request", (
   });
 
   it("fails on a Reader that accepts it", async () => {
-    const details = await fc.check(belowProperty("accept-offset-below-request"), { ...propertyParameters("gazette-reader-offset-below", 25), reporter: undefined, endOnFailure: true });
+    const details = await fc.check(belowProperty("accept-offset-below-request"), {
+      ...propertyParameters("gazette-reader-offset-below", 25),
+      reporter: undefined,
+      endOnFailure: true,
+    });
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toContain("expected a ValidationError");
   });
@@ -197,7 +254,8 @@ describe("gazette client: Reader rejects a response offset below its request", (
 
 /** The store's persisted fragments as files under NAS_ROOT on the client's disk, and a transport that opens them. */
 async function nasTransports(env: Env, store: ModelStore): Promise<FragmentTransports> {
-  for (const directory of ["/nas", "/nas/examples", "/nas/examples/reads", "/nas/examples/reads/part-000"]) await env.disk.mkdir(directory);
+  for (const directory of ["/nas", "/nas/examples", "/nas/examples/reads", "/nas/examples/reads/part-000"])
+    await env.disk.mkdir(directory);
   for (const file of store.persistedFiles()) await env.disk.writeFile(`${NAS_ROOT}${file.path}`, file.data);
   const transports = new FragmentTransports();
   installFileTransport(transports, env.disk, NAS_ROOT);
@@ -207,7 +265,9 @@ async function nasTransports(env: Env, store: ModelStore): Promise<FragmentTrans
 describe("gazette client: seeking, buffering and blocking reads (examples)", () => {
   it("seeks within a directly read fragment, needs a new Reader otherwise, and RetryReader seeks by restarting", async () => {
     const { BufferedReader } = await import("../../../src/impl/gazette/client/buffered-reader.ts");
-    const { ErrSeekRequiresNewReader, ErrSeekEndUnsupported } = await import("../../../src/impl/gazette/client/errors.ts");
+    const { ErrSeekRequiresNewReader, ErrSeekEndUnsupported } = await import(
+      "../../../src/impl/gazette/client/errors.ts"
+    );
     const store = new ModelStore();
     store.createJournal(journalSpec(JOURNAL, "GZIP"), brokerRoute(BROKERS, "broker-a"));
     const journal = store.journals.get(JOURNAL)!;
@@ -219,7 +279,9 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
       brokers: BROKERS,
       client: async ({ env, client }) => {
         const transports = await nasTransports(env, store);
-        const reader = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, doNotProxy: true }), { transports });
+        const reader = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, doNotProxy: true }), {
+          transports,
+        });
         const first = await reader.read(10); // Metadata: empty read.
         const second = await reader.read(10); // Direct from the fragment file.
         const seeked = await reader.seek(2000);
@@ -227,7 +289,12 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
         const backwards = await reader.seek(10).catch((error: unknown) => error);
         const beyond = await reader.seek(5000).catch((error: unknown) => error);
         const fromEnd = await reader.seek(0, "end").catch((error: unknown) => error);
-        const retry = new RetryReader(env.clock, client, readRequest({ journal: JOURNAL, offset: 0, endOffset: 6000 }), { transports });
+        const retry = new RetryReader(
+          env.clock,
+          client,
+          readRequest({ journal: JOURNAL, offset: 0, endOffset: 6000 }),
+          { transports },
+        );
         const buffered = new BufferedReader(retry, 512);
         await buffered.read(1); // Metadata (empty).
         let one = await buffered.read(100);
@@ -237,8 +304,25 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
         const afterDiscard = await buffered.read(10);
         const far = await retry.adjustedSeek(4500, "start", buffered);
         let afterFar: Uint8Array | null = new Uint8Array(0);
-        for (let reads = 0; reads < 5 && afterFar !== null && afterFar.length === 0; reads++) afterFar = await buffered.read(10);
-        return { first, second, seeked, afterSeek, backwards, beyond, fromEnd, one, adjusted, inBuffer, afterDiscard, far, afterFar, ErrSeekRequiresNewReader, ErrSeekEndUnsupported };
+        for (let reads = 0; reads < 5 && afterFar !== null && afterFar.length === 0; reads++)
+          afterFar = await buffered.read(10);
+        return {
+          first,
+          second,
+          seeked,
+          afterSeek,
+          backwards,
+          beyond,
+          fromEnd,
+          one,
+          adjusted,
+          inBuffer,
+          afterDiscard,
+          far,
+          afterFar,
+          ErrSeekRequiresNewReader,
+          ErrSeekEndUnsupported,
+        };
       },
     });
     expect(run.error).toBeUndefined();
@@ -273,7 +357,11 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
       client: async ({ env, client }) => {
         const transports = await nasTransports(env, store);
         const routeBefore = client.route(JOURNAL).members.length;
-        const bounded = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, endOffset: 150, doNotProxy: true }), { transports });
+        const bounded = new Reader(
+          client,
+          readRequest({ journal: JOURNAL, offset: 100, endOffset: 150, doNotProxy: true }),
+          { transports },
+        );
         const boundedBytes: number[] = [];
         for (let reads = 0; reads < 20; reads++) {
           const chunk = await bounded.read(16);
@@ -281,7 +369,9 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
           boundedBytes.push(...chunk);
         }
         const routeAfter = client.route(JOURNAL);
-        const direct = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, doNotProxy: true }), { transports });
+        const direct = new Reader(client, readRequest({ journal: JOURNAL, offset: 100, doNotProxy: true }), {
+          transports,
+        });
         await direct.read(10); // Metadata.
         await direct.read(10); // 100..110, direct.
         const relative = await direct.seek(40, "current");
@@ -290,7 +380,16 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
         const proxied = new Reader(client, readRequest({ journal: JOURNAL, offset: 0 }));
         await proxied.read(10);
         const proxiedSeek = await proxied.seek(5).catch((error: unknown) => error);
-        return { routeBefore, boundedBytes, routeAfter, relative, afterRelative, toFragmentEnd, proxiedSeek, ErrSeekRequiresNewReader };
+        return {
+          routeBefore,
+          boundedBytes,
+          routeAfter,
+          relative,
+          afterRelative,
+          toFragmentEnd,
+          proxiedSeek,
+          ErrSeekRequiresNewReader,
+        };
       },
     });
     expect(run.error).toBeUndefined();
@@ -317,7 +416,9 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
       store,
       brokers: BROKERS,
       client: async ({ env, client }) => {
-        const nonBlocking = await new RetryReader(env.clock, client, readRequest({ journal: JOURNAL, offset: 0 })).read().catch((error: unknown) => error);
+        const nonBlocking = await new RetryReader(env.clock, client, readRequest({ journal: JOURNAL, offset: 0 }))
+          .read()
+          .catch((error: unknown) => error);
         const blocking = new RetryReader(env.clock, client, readRequest({ journal: JOURNAL, offset: 0, block: true }));
         const writer = (async () => {
           await env.clock.sleep(500);
@@ -330,7 +431,12 @@ describe("gazette client: seeking, buffering and blocking reads (examples)", () 
         await writer;
         blocking.cancel();
         const cancelled = await blocking.read().catch((error: unknown) => (error as Error).name);
-        return { nonBlocking, chunk: new TextDecoder().decode(chunk ?? new Uint8Array(0)), at: env.clock.monotonic(), cancelled };
+        return {
+          nonBlocking,
+          chunk: new TextDecoder().decode(chunk ?? new Uint8Array(0)),
+          at: env.clock.monotonic(),
+          cancelled,
+        };
       },
     });
     expect(run.error).toBeUndefined();
@@ -349,21 +455,43 @@ describe("gazette client: a Reader resumed with a previous response (example)", 
       {
         read: (request: ReadRequest) => {
           requested.push(request.offset);
-          const fragment = { journal: JOURNAL, begin: 0, end: bytes.length, sum: fragmentSum(NODE_HASHES, bytes), compressionCodec: "NONE" as const, backingStore: "", modTime: 0, pathPostfix: "" };
+          const fragment = {
+            journal: JOURNAL,
+            begin: 0,
+            end: bytes.length,
+            sum: fragmentSum(NODE_HASHES, bytes),
+            compressionCodec: "NONE" as const,
+            backingStore: "",
+            modTime: 0,
+            pathPostfix: "",
+          };
           return (async function* () {
             yield { status: "OK" as const, offset: request.offset, writeHead: bytes.length, fragmentUrl: "", fragment };
-            yield { status: "OK" as const, offset: request.offset, writeHead: 0, fragmentUrl: "", content: bytes.slice(request.offset) };
+            yield {
+              status: "OK" as const,
+              offset: request.offset,
+              writeHead: 0,
+              fragmentUrl: "",
+              content: bytes.slice(request.offset),
+            };
           })();
         },
       } as unknown as JournalClient,
       noopRouter,
     );
-    const previousResponse = { status: "OK" as const, offset: 6, writeHead: 0, fragmentUrl: "", content: bytes.slice(6) };
+    const previousResponse = {
+      status: "OK" as const,
+      offset: 6,
+      writeHead: 0,
+      fragmentUrl: "",
+      content: bytes.slice(6),
+    };
     const ahead = new Reader(client, readRequest({ journal: JOURNAL, offset: 8 }), { previousResponse });
     expect(new TextDecoder().decode((await ahead.read()) ?? new Uint8Array())).toBe("89");
     const behind = new Reader(client, readRequest({ journal: JOURNAL, offset: 2 }), { previousResponse });
     const chunks: string[] = [];
-    for (let step = 0; step < 3; step++) chunks.push(new TextDecoder().decode((await behind.read()) ?? new Uint8Array()));
+    for (let step = 0; step < 3; step++)
+      chunks.push(new TextDecoder().decode((await behind.read()) ?? new Uint8Array()));
     expect(chunks.join("")).toBe("23456789");
     expect(requested).toEqual([2]);
   });

@@ -63,7 +63,10 @@ function routeOf(primary: number): Route {
 }
 
 class Update implements fc.AsyncCommand<Model, Real> {
-  constructor(readonly item: string, readonly primary: number | undefined) {}
+  constructor(
+    readonly item: string,
+    readonly primary: number | undefined,
+  ) {}
   check(): boolean {
     return true;
   }
@@ -118,7 +121,9 @@ class Advance implements fc.AsyncCommand<Model, Real> {
 
 const commands = fc.commands(
   [
-    fc.tuple(fc.constantFrom(...ITEMS), fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 5 })).map(([item, primary]) => new Update(item, primary)),
+    fc
+      .tuple(fc.constantFrom(...ITEMS), fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 5 }))
+      .map(([item, primary]) => new Update(item, primary)),
     fc.constantFrom(...ITEMS).map((item) => new Get(item)),
     fc.integer({ min: 1, max: 80 }).map((ms) => new Advance(ms)),
   ],
@@ -128,7 +133,10 @@ const commands = fc.commands(
 function cacheProperty(variant?: RouteCacheBrokenVariant) {
   return fc.asyncProperty(commands, async (sequence) => {
     const clock = new ManualClock();
-    await fc.asyncModelRun(() => ({ model: { entries: new Map(), clock }, real: { cache: routeCacheOf(SIZE, TTL_MS, clock, variant) } }), sequence);
+    await fc.asyncModelRun(
+      () => ({ model: { entries: new Map(), clock }, real: { cache: routeCacheOf(SIZE, TTL_MS, clock, variant) } }),
+      sequence,
+    );
   });
 }
 
@@ -139,7 +147,11 @@ describe("gazette client: RouteCache (LRU, TTL on virtual time, invalidation by 
 
   for (const variant of ["no-ttl", "evict-most-recent", "ignore-empty-route"] as const) {
     it(`fails on the ${variant} variant`, async () => {
-      const details = await fc.check(cacheProperty(variant), { ...propertyParameters("gazette-route-cache", 300), reporter: undefined, endOnFailure: true });
+      const details = await fc.check(cacheProperty(variant), {
+        ...propertyParameters("gazette-route-cache", 300),
+        reporter: undefined,
+        endOnFailure: true,
+      });
       expect(details.failed).toBe(true);
     });
   }
@@ -151,7 +163,11 @@ describe("gazette client: RouteCache (LRU, TTL on virtual time, invalidation by 
 
 const JOURNAL = "routes/moving/part-0";
 const BROKERS = ["broker-a", "broker-b", "broker-c"];
-const moves = fc.record({ seed: fc.nat(1000), stale: fc.integer({ min: 0, max: 2 }), primaries: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 6 }) });
+const moves = fc.record({
+  seed: fc.nat(1000),
+  stale: fc.integer({ min: 0, max: 2 }),
+  primaries: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 6 }),
+});
 
 function correctionProperty(ignoreResponseRoute: boolean) {
   return fc.asyncProperty(moves, async (input) => {
@@ -166,10 +182,16 @@ function correctionProperty(ignoreResponseRoute: boolean) {
         const cached: Route[] = [];
         for (const [index, primary] of input.primaries.entries()) {
           journal.route = brokerRoute(BROKERS, BROKERS[primary]);
-          await append(env.clock, client, appendRequest({ journal: JOURNAL }), [new TextEncoder().encode(`append ${index};`)], {
-            attemptsMax: 4,
-            ...(ignoreResponseRoute ? { createAppender: appenderOf("ignore-response-route") } : {}),
-          });
+          await append(
+            env.clock,
+            client,
+            appendRequest({ journal: JOURNAL }),
+            [new TextEncoder().encode(`append ${index};`)],
+            {
+              attemptsMax: 4,
+              ...(ignoreResponseRoute ? { createAppender: appenderOf("ignore-response-route") } : {}),
+            },
+          );
           cached.push(router.route(JOURNAL));
         }
         return cached;
@@ -177,7 +199,9 @@ function correctionProperty(ignoreResponseRoute: boolean) {
     });
     if (run.error !== undefined) throw new Error(`append failed: ${String(run.error)}`);
     expect(run.settled).toBe(true);
-    input.primaries.forEach((primary, index) => expect(run.result?.[index]).toEqual(brokerRoute(BROKERS, BROKERS[primary])));
+    input.primaries.forEach((primary, index) =>
+      expect(run.result?.[index]).toEqual(brokerRoute(BROKERS, BROKERS[primary])),
+    );
     expect(store.commits.length).toBe(input.primaries.length);
   });
 }
@@ -188,7 +212,11 @@ describe("gazette client: a RoutedJournalClient corrects a stale route from resp
   });
 
   it("fails on an Appender that ignores the response's route", async () => {
-    const details = await fc.check(correctionProperty(true), { ...propertyParameters("gazette-route-correction", 40), reporter: undefined, endOnFailure: true });
+    const details = await fc.check(correctionProperty(true), {
+      ...propertyParameters("gazette-route-correction", 40),
+      reporter: undefined,
+      endOnFailure: true,
+    });
     expect(details.failed).toBe(true);
     expect(String(details.errorInstance)).toMatch(/NOT_JOURNAL_PRIMARY_BROKER|expected/);
   });
@@ -212,7 +240,9 @@ describe("gazette client: a RoutedJournalClient invalidates a cached route whose
           (error: unknown) => error,
         );
         const afterFailure = router.route(JOURNAL);
-        await append(env.clock, client, appendRequest({ journal: JOURNAL }), [new TextEncoder().encode("kept;")], { attemptsMax: 4 });
+        await append(env.clock, client, appendRequest({ journal: JOURNAL }), [new TextEncoder().encode("kept;")], {
+          attemptsMax: 4,
+        });
         return { failure: String(failure), afterFailure, afterRetry: router.route(JOURNAL) };
       },
     });

@@ -38,7 +38,9 @@ function crashBurst(hosts: readonly string[], durationMs: number): fc.Arbitrary<
       const lastAt = atMs + (first.length - 1) * spreadMs + lastAfterMs;
       last.forEach((host) => events.push({ atMs: lastAt, kind: "crash", host }));
       first.forEach((host) => events.push({ atMs: lastAt + downMs, kind: "restart", host }));
-      last.forEach((host) => events.push({ atMs: Math.min(durationMs, lastAt + downMs + lastDownMs), kind: "restart", host }));
+      last.forEach((host) =>
+        events.push({ atMs: Math.min(durationMs, lastAt + downMs + lastDownMs), kind: "restart", host }),
+      );
       return events;
     });
 }
@@ -61,5 +63,7 @@ export function burstPlanArbitrary(options: BurstPlanOptions): fc.Arbitrary<Faul
       fc.array(crashBurst(hosts, durationMs), { minLength: 1, maxLength: options.maxBursts ?? 3 }),
       fc.array(partition(hosts, durationMs), { maxLength: options.maxPartitions ?? 2 }),
     )
-    .map(([bursts, partitions]) => normalizePlan({ version: FAULT_PLAN_VERSION, faults: [...bursts.flat(), ...partitions.flat()] }));
+    .map(([bursts, partitions]) =>
+      normalizePlan({ version: FAULT_PLAN_VERSION, faults: [...bursts.flat(), ...partitions.flat()] }),
+    );
 }

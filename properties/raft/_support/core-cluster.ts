@@ -97,9 +97,15 @@ export interface ClusterOptions {
 
 export const DEFAULT_NETWORK_CAPACITY = 96;
 
-/** A key that identifies an entry's content: term, kind and command value (4 bytes: a number; other lengths: text or hex). */
+/**
+ * A key that identifies an entry's content: term, kind and command value (4 bytes: a number; other lengths: text or
+ * hex).
+ */
 export function entryKey(entry: LogEntry): string {
-  const value = entry.data.length === 4 ? new DataView(entry.data.buffer, entry.data.byteOffset, 4).getUint32(0) : dataKey(entry.data);
+  const value =
+    entry.data.length === 4
+      ? new DataView(entry.data.buffer, entry.data.byteOffset, 4).getUint32(0)
+      : dataKey(entry.data);
   const configuration = entry.configuration === undefined ? "" : `[${entry.configuration.voters.join(",")}]`;
   return `${entry.term}:${entry.kind}${value === "" ? "" : `:${value}`}${configuration}`;
 }
@@ -152,7 +158,15 @@ export class HarnessNode {
     if (bootstrap.length > 0) {
       // hashicorp/raft's BootstrapCluster: the first configuration is entry 1 of term 1 on every initial server.
       this.durable.hardState = { term: 1, votedFor: undefined };
-      this.durable.entries = [{ index: 1, term: 1, kind: "configuration", data: new Uint8Array(0), configuration: { voters: [...bootstrap].sort() } }];
+      this.durable.entries = [
+        {
+          index: 1,
+          term: 1,
+          kind: "configuration",
+          data: new Uint8Array(0),
+          configuration: { voters: [...bootstrap].sort() },
+        },
+      ];
     }
     this.core = this.restart();
   }
@@ -162,14 +176,18 @@ export class HarnessNode {
     this.incarnation++;
     this.pending = [];
     const snapshot = this.durable.snapshot;
-    this.applied = snapshot === undefined ? [] : [...(this.durable.snapshots.get(snapshotKey(snapshot)) as AppliedState)];
+    this.applied =
+      snapshot === undefined ? [] : [...(this.durable.snapshots.get(snapshotKey(snapshot)) as AppliedState)];
     const restore: CoreRestore = {
       hardState: this.durable.hardState,
       snapshot,
       logBase: { ...this.durable.logBase },
       entries: this.durable.entries.slice(),
     };
-    this.core = new RaftCore({ ...this.options, random: new SeededRandom(this.seed * 7919 + this.incarnation) }, restore);
+    this.core = new RaftCore(
+      { ...this.options, random: new SeededRandom(this.seed * 7919 + this.incarnation) },
+      restore,
+    );
     return this.core;
   }
 
@@ -248,7 +266,8 @@ export class CoreCluster {
     const [inFlight] = this.network.splice(position, 1);
     if (inFlight === undefined) return;
     const node = this.nodes.get(inFlight.message.to);
-    if (node === undefined || this.isolated.has(inFlight.message.to) || this.isolated.has(inFlight.message.from)) return;
+    if (node === undefined || this.isolated.has(inFlight.message.to) || this.isolated.has(inFlight.message.from))
+      return;
     if (inFlight.message.type === "install-snapshot") {
       // The node stores the snapshot's bytes durably before it steps the core.
       node.storeSnapshot(inFlight.message.snapshot, inFlight.snapshotState as AppliedState);
@@ -356,7 +375,12 @@ export class CoreCluster {
     const listener = this.options.listener;
     const term = node.durable.hardState.term;
     if (ready.snapshot !== undefined || ready.truncateFrom !== undefined || ready.entries.length > 0) {
-      listener?.persisted?.(node.id, { term, snapshot: ready.snapshot, truncateFrom: ready.truncateFrom, entries: ready.entries });
+      listener?.persisted?.(node.id, {
+        term,
+        snapshot: ready.snapshot,
+        truncateFrom: ready.truncateFrom,
+        entries: ready.entries,
+      });
     }
     if (ready.leadership !== undefined) listener?.leadership?.(node.id, ready.leadership.role, ready.leadership.term);
     if (this.options.ackBeforePersist !== true) for (const message of ready.messages) this.release(node, message);
@@ -369,7 +393,8 @@ export class CoreCluster {
     const lastCommitted = ready.committed[ready.committed.length - 1];
     if (lastCommitted !== undefined) listener?.committed?.(node.id, lastCommitted.index, term);
     for (const entry of ready.committed) {
-      if (entry.index !== node.applied.length + 1) throw new Error(`${node.id} applies ${entry.index} after ${node.applied.length}`);
+      if (entry.index !== node.applied.length + 1)
+        throw new Error(`${node.id} applies ${entry.index} after ${node.applied.length}`);
       const key = entryKey(entry);
       node.applied.push(key);
       listener?.applied?.(node.id, entry.index, key);
@@ -395,7 +420,8 @@ export class CoreCluster {
   }
 
   private release(node: HarnessNode, message: Message): void {
-    if (message.type === "append-entries-response" && message.success) this.options.listener?.acknowledged?.(node.id, message.matchIndex, message.term);
+    if (message.type === "append-entries-response" && message.success)
+      this.options.listener?.acknowledged?.(node.id, message.matchIndex, message.term);
     if (message.type === "install-snapshot") {
       const state = node.snapshotState(message.snapshot);
       if (state === undefined) throw new Error(`${node.id} sends snapshot ${message.snapshot.index} it does not hold`);

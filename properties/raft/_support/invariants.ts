@@ -85,7 +85,11 @@ export class InvariantChecker implements ClusterListener {
   }
 
   snapshotRestored(node: string, metadata: SnapshotMetadata, state: AppliedState): void {
-    if (state.length !== metadata.index) this.violate("state-machine-safety", () => `${node} restored a snapshot of ${state.length} entries as ${metadata.index}`);
+    if (state.length !== metadata.index)
+      this.violate(
+        "state-machine-safety",
+        () => `${node} restored a snapshot of ${state.length} entries as ${metadata.index}`,
+      );
     state.forEach((key, position) => this.safety.applied(node, position + 1, key));
   }
 

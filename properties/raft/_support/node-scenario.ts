@@ -38,7 +38,9 @@ interface Shared {
   failures: Record<string, number>;
 }
 
-export function nodeScenario(options: { readonly node?: Partial<Omit<RaftNodeOptions, "fsm">>; readonly safetyMs?: number } = {}): Scenario {
+export function nodeScenario(
+  options: { readonly node?: Partial<Omit<RaftNodeOptions, "fsm">>; readonly safetyMs?: number } = {},
+): Scenario {
   return {
     name: "raft-node-cluster",
     description: "three RaftNodes under the swarm's faults; no acknowledged command may be lost",
@@ -51,7 +53,15 @@ export function nodeScenario(options: { readonly node?: Partial<Omit<RaftNodeOpt
 }
 
 function setup(context: ScenarioContext, nodeOptions: Partial<Omit<RaftNodeOptions, "fsm">>): ScenarioHooks {
-  const shared: Shared = { leadersByTerm: new Map(), appliedAt: new Map(), acknowledged: [], fsms: new Map(), problems: [], attempts: 0, failures: {} };
+  const shared: Shared = {
+    leadersByTerm: new Map(),
+    appliedAt: new Map(),
+    acknowledged: [],
+    fsms: new Map(),
+    problems: [],
+    attempts: 0,
+    failures: {},
+  };
   // True virtual time (host clocks may be skewed): the checker's clock, never the system's.
   const now = () => context.world.now;
   for (const host of SERVERS) context.world.addHost(host, (env) => supervise(env, shared, nodeOptions, now)).start();
@@ -60,7 +70,12 @@ function setup(context: ScenarioContext, nodeOptions: Partial<Omit<RaftNodeOptio
     check: () => {
       for (; reported < shared.problems.length; reported++) {
         const problem = shared.problems[reported] as Shared["problems"][number];
-        context.world.violate({ invariant: problem.invariant, kind: "safety", details: problem.details, ...(problem.host ? { host: problem.host } : {}) });
+        context.world.violate({
+          invariant: problem.invariant,
+          kind: "safety",
+          details: problem.details,
+          ...(problem.host ? { host: problem.host } : {}),
+        });
       }
     },
     progress: () => {
@@ -75,13 +90,20 @@ function setup(context: ScenarioContext, nodeOptions: Partial<Omit<RaftNodeOptio
       const positions = shared.acknowledged.map((ack) => held.indexOf(ack.text));
       const missing = shared.acknowledged.filter((_, position) => positions[position] === -1).map((ack) => ack.text);
       const ordered = shared.acknowledged.every((earlier, first) =>
-        shared.acknowledged.every((later, second) => !(earlier.time < later.invokedAt) || (positions[first] as number) < (positions[second] as number)));
+        shared.acknowledged.every(
+          (later, second) =>
+            !(earlier.time < later.invokedAt) || (positions[first] as number) < (positions[second] as number),
+        ),
+      );
       if (missing.length > 0 || !ordered) {
         context.world.violate({
           invariant: "raft.acknowledged-write-lost",
           kind: "safety",
           host: last.host,
-          details: missing.length > 0 ? `acknowledged but not applied: ${missing.slice(0, 5).join(", ")}` : "acknowledged commands applied out of order",
+          details:
+            missing.length > 0
+              ? `acknowledged but not applied: ${missing.slice(0, 5).join(", ")}`
+              : "acknowledged commands applied out of order",
         });
       }
     },
@@ -90,18 +112,29 @@ function setup(context: ScenarioContext, nodeOptions: Partial<Omit<RaftNodeOptio
 }
 
 /** Runs the node, starting it again after a fatal failure, and applies commands while it leads. */
-async function supervise(env: Env, shared: Shared, nodeOptions: Partial<Omit<RaftNodeOptions, "fsm">>, now: () => number): Promise<void> {
+async function supervise(
+  env: Env,
+  shared: Shared,
+  nodeOptions: Partial<Omit<RaftNodeOptions, "fsm">>,
+  now: () => number,
+): Promise<void> {
   for (let start = 0; start < RESTARTS_MAX; start++) {
     const fsm = new RecordingFsm((index, text) => {
       const other = shared.appliedAt.get(index);
-      if (other !== undefined && other !== text) shared.problems.push({ invariant: "raft.state-machine-safety", host: env.host, details: `${env.host} applied "${text}" at ${index}, another server "${other}"` });
+      if (other !== undefined && other !== text)
+        shared.problems.push({
+          invariant: "raft.state-machine-safety",
+          host: env.host,
+          details: `${env.host} applied "${text}" at ${index}, another server "${other}"`,
+        });
       shared.appliedAt.set(index, text);
     });
     let node: RaftNode;
     try {
       node = await RaftNode.start(env, { ...nodeOptions, fsm, bootstrapVoters: SERVERS });
     } catch (error) {
-      shared.failures[`start:${error instanceof Error ? error.name : "unknown"}`] = (shared.failures[`start:${error instanceof Error ? error.name : "unknown"}`] ?? 0) + 1;
+      shared.failures[`start:${error instanceof Error ? error.name : "unknown"}`] =
+        (shared.failures[`start:${error instanceof Error ? error.name : "unknown"}`] ?? 0) + 1;
       await env.clock.sleep(RESTART_BACKOFF_MS);
       continue;
     }
@@ -109,7 +142,12 @@ async function supervise(env: Env, shared: Shared, nodeOptions: Partial<Omit<Raf
     node.observeLeadership((event) => {
       if (!event.isLeader) return;
       const other = shared.leadersByTerm.get(event.term);
-      if (other !== undefined && other !== env.host) shared.problems.push({ invariant: "raft.election-safety", host: env.host, details: `${env.host} and ${other} both lead term ${event.term}` });
+      if (other !== undefined && other !== env.host)
+        shared.problems.push({
+          invariant: "raft.election-safety",
+          host: env.host,
+          details: `${env.host} and ${other} both lead term ${event.term}`,
+        });
       shared.leadersByTerm.set(event.term, env.host);
     });
     const workload = applyWhileLeading(env, node, shared, now, `${env.host}/${env.lifetime.incarnation}/${start}`);
@@ -122,7 +160,13 @@ async function supervise(env: Env, shared: Shared, nodeOptions: Partial<Omit<Raf
 }
 
 /** Commands are `${prefix}/${counter}`: unique in the run. */
-async function applyWhileLeading(env: Env, node: RaftNode, shared: Shared, now: () => number, prefix: string): Promise<void> {
+async function applyWhileLeading(
+  env: Env,
+  node: RaftNode,
+  shared: Shared,
+  now: () => number,
+  prefix: string,
+): Promise<void> {
   let counter = 0;
   while (node.state() !== "Shutdown") {
     if (node.state() === "Leader") {

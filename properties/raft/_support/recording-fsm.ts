@@ -33,7 +33,10 @@ export class RecordingFsm implements Fsm {
   }
 
   async restore(reader: SnapshotReader): Promise<void> {
-    const state = JSON.parse(new TextDecoder().decode(await reader.readAll())) as { commands: string[]; lastIndex: number };
+    const state = JSON.parse(new TextDecoder().decode(await reader.readAll())) as {
+      commands: string[];
+      lastIndex: number;
+    };
     this.commands = state.commands;
     this.lastIndex = state.lastIndex;
     this.restores++;

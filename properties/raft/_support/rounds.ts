@@ -34,7 +34,12 @@ export function round(cluster: CoreCluster, options: RoundOptions = {}): void {
 }
 
 /** Runs rounds until `done` holds; throws after `roundsMax`. Returns the rounds it took. */
-export function roundsUntil(cluster: CoreCluster, done: () => boolean, roundsMax = 100, options: RoundOptions = {}): number {
+export function roundsUntil(
+  cluster: CoreCluster,
+  done: () => boolean,
+  roundsMax = 100,
+  options: RoundOptions = {},
+): number {
   for (let count = 0; count < roundsMax; count++) {
     if (done()) return count;
     round(cluster, options);

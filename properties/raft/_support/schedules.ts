@@ -14,7 +14,10 @@ import { InvariantChecker, InvariantViolation, INVARIANTS, type InvariantName } 
 /** One step of a chaotic schedule. `node` picks a node (for `propose`, a leader if there is one). */
 export type Action =
   | { readonly kind: "deliver" | "drop" | "duplicate" | "delay"; readonly pick: number }
-  | { readonly kind: "tick" | "sync" | "crash" | "propose" | "transfer" | "verify" | "isolate" | "reconfigure"; readonly node: number }
+  | {
+      readonly kind: "tick" | "sync" | "crash" | "propose" | "transfer" | "verify" | "isolate" | "reconfigure";
+      readonly node: number;
+    }
   | { readonly kind: "tick-all" | "sync-all" | "flush" | "heal" | "round" | "release" };
 
 export type ActionKind = Action["kind"];
@@ -31,26 +34,55 @@ export interface Schedule {
 }
 
 export const DEFAULT_ACTION_WEIGHTS: ActionWeights = {
-  round: 10, deliver: 16, flush: 8, drop: 3, duplicate: 2, delay: 3, release: 2, tick: 5, "tick-all": 6, sync: 8, "sync-all": 8,
-  crash: 3, isolate: 3, heal: 2, propose: 12, transfer: 1, verify: 1, reconfigure: 1,
+  round: 10,
+  deliver: 16,
+  flush: 8,
+  drop: 3,
+  duplicate: 2,
+  delay: 3,
+  release: 2,
+  tick: 5,
+  "tick-all": 6,
+  sync: 8,
+  "sync-all": 8,
+  crash: 3,
+  isolate: 3,
+  heal: 2,
+  propose: 12,
+  transfer: 1,
+  verify: 1,
+  reconfigure: 1,
 };
 
 /** Kinds that make progress: their weight is scaled, never zeroed. */
-const PROGRESS_KINDS: ReadonlySet<ActionKind> = new Set<ActionKind>(["round", "deliver", "flush", "tick-all", "sync", "sync-all", "propose"]);
+const PROGRESS_KINDS: ReadonlySet<ActionKind> = new Set<ActionKind>([
+  "round",
+  "deliver",
+  "flush",
+  "tick-all",
+  "sync",
+  "sync-all",
+  "propose",
+]);
 
 /** Swarm testing: each run scales every weight, and turns some faults off entirely. */
 export const swarmWeightsArbitrary: fc.Arbitrary<ActionWeights> = fc.record(
   Object.fromEntries(
     (Object.keys(DEFAULT_ACTION_WEIGHTS) as ActionKind[]).map((kind) => [
       kind,
-      fc.constantFrom(...(PROGRESS_KINDS.has(kind) ? [1, 2, 4] : [0, 1, 2, 4])).map((factor) => factor * DEFAULT_ACTION_WEIGHTS[kind]),
+      fc
+        .constantFrom(...(PROGRESS_KINDS.has(kind) ? [1, 2, 4] : [0, 1, 2, 4]))
+        .map((factor) => factor * DEFAULT_ACTION_WEIGHTS[kind]),
     ]),
   ) as Record<ActionKind, fc.Arbitrary<number>>,
 );
 
 const pick = fc.nat({ max: 1_000 });
 
-export function actionArbitrary(nodeCount: number, weights: ActionWeights = DEFAULT_ACTION_WEIGHTS): fc.Arbitrary<Action> {
+export function actionArbitrary(
+  nodeCount: number,
+  weights: ActionWeights = DEFAULT_ACTION_WEIGHTS,
+): fc.Arbitrary<Action> {
   const node = fc.nat({ max: nodeCount - 1 });
   const arbitraryOf = (kind: ActionKind): fc.Arbitrary<Action> => {
     switch (kind) {
@@ -110,7 +142,8 @@ export function scheduleArbitrary(shape: ScheduleShape = {}): fc.Arbitrary<Sched
       tuning: shape.tuning ?? tuningArbitrary,
       weights: fc.constant(weights),
       actions: fc.array(actionArbitrary(nodeCount, weights), { maxLength: shape.actionsMax ?? 250, size: "max" }),
-    }));
+    }),
+  );
 }
 
 export interface RunOptions {
@@ -158,11 +191,28 @@ export function runSchedule(schedule: Schedule, options: RunOptions = {}): RunOu
     const fairRounds = options.fairRounds ?? DEFAULT_FAIR_ROUNDS;
     if (fairRounds > 0) runFairPhase(cluster, checker, fairRounds, proposals);
   } catch (error) {
-    if (error instanceof InvariantViolation) return { violation: error, assertion: undefined, leaderElected: proposals.leaderElected, committedProposals: proposals.committed };
-    if (error instanceof AssertionError) return { violation: undefined, assertion: error, leaderElected: proposals.leaderElected, committedProposals: proposals.committed };
+    if (error instanceof InvariantViolation)
+      return {
+        violation: error,
+        assertion: undefined,
+        leaderElected: proposals.leaderElected,
+        committedProposals: proposals.committed,
+      };
+    if (error instanceof AssertionError)
+      return {
+        violation: undefined,
+        assertion: error,
+        leaderElected: proposals.leaderElected,
+        committedProposals: proposals.committed,
+      };
     throw error;
   }
-  return { violation: undefined, assertion: undefined, leaderElected: proposals.leaderElected, committedProposals: proposals.committed };
+  return {
+    violation: undefined,
+    assertion: undefined,
+    leaderElected: proposals.leaderElected,
+    committedProposals: proposals.committed,
+  };
 }
 
 function perform(cluster: CoreCluster, ids: readonly string[], action: Action, nextVerification: () => number): void {
@@ -204,7 +254,12 @@ function perform(cluster: CoreCluster, ids: readonly string[], action: Action, n
   }
 }
 
-function performOnNode(cluster: CoreCluster, ids: readonly string[], action: Extract<Action, { node: number }>, nextVerification: () => number): void {
+function performOnNode(
+  cluster: CoreCluster,
+  ids: readonly string[],
+  action: Extract<Action, { node: number }>,
+  nextVerification: () => number,
+): void {
   const id = ids[action.node % ids.length] as string;
   // Half of the draws aim where faults hurt most: at a leader, at a node with effects not yet durable.
   const aimed = action.node % 2 === 0;
@@ -222,7 +277,9 @@ function performOnNode(cluster: CoreCluster, ids: readonly string[], action: Ext
       return;
     case "crash": {
       const unsynced = ids.filter((candidate) => cluster.node(candidate).pending.length > 0);
-      cluster.crash(aimed && unsynced.length > 0 ? (unsynced[Math.floor(action.node / 2) % unsynced.length] as string) : id);
+      cluster.crash(
+        aimed && unsynced.length > 0 ? (unsynced[Math.floor(action.node / 2) % unsynced.length] as string) : id,
+      );
       return;
     }
     case "propose": {
@@ -266,7 +323,12 @@ function addMissingServer(cluster: CoreCluster, ids: readonly string[], leader: 
  * in order, syncing the receiver after each). Whenever a leader exists, it gets a
  * proposal; the phase succeeds once every server applied one of them.
  */
-function runFairPhase(cluster: CoreCluster, checker: InvariantChecker, rounds: number, outcome: { committed: number; leaderElected: boolean }): void {
+function runFairPhase(
+  cluster: CoreCluster,
+  checker: InvariantChecker,
+  rounds: number,
+  outcome: { committed: number; leaderElected: boolean },
+): void {
   const ids = cluster.ids;
   cluster.isolated.clear();
   cluster.releaseHeld();
@@ -291,13 +353,17 @@ function runFairPhase(cluster: CoreCluster, checker: InvariantChecker, rounds: n
         deliverEverything(cluster, checker);
       }
     }
-    const appliedEverywhere = ids.every((id) => cluster.node(id).applied.some((key) => isFairValue(key, firstFairValue)));
+    const appliedEverywhere = ids.every((id) =>
+      cluster.node(id).applied.some((key) => isFairValue(key, firstFairValue)),
+    );
     if (proposed.size > 0 && appliedEverywhere) {
       outcome.committed++;
       return;
     }
   }
-  checker.livenessFailed(`no proposal of the fair phase was applied by every server within ${rounds} rounds (leader elected: ${outcome.leaderElected})`);
+  checker.livenessFailed(
+    `no proposal of the fair phase was applied by every server within ${rounds} rounds (leader elected: ${outcome.leaderElected})`,
+  );
 }
 
 /** Values proposed during the fair phase are above every value of the chaotic phase. */

@@ -54,9 +54,14 @@ export function delayMatching(cluster: CoreCluster, predicate: MessagePredicate)
   }
 }
 
-export const between = (a: string, b: string): MessagePredicate => (message) =>
-  (message.from === a && message.to === b) || (message.from === b && message.to === a);
+export const between =
+  (a: string, b: string): MessagePredicate =>
+  (message) =>
+    (message.from === a && message.to === b) || (message.from === b && message.to === a);
 
-export const from = (id: string): MessagePredicate => (message) => message.from === id;
+export const from =
+  (id: string): MessagePredicate =>
+  (message) =>
+    message.from === id;
 
 export const anything: MessagePredicate = () => true;

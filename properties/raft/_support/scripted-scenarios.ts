@@ -39,7 +39,10 @@ function start(options: ScriptOptions, tuning: CoreTuning): { cluster: CoreClust
   const cluster = new CoreCluster({
     ids: ["n1", "n2", "n3"],
     seed: options.seed,
-    core: withVariant({ electionTimeoutTicks: options.electionTimeoutTicks, preVote: false, checkQuorum: false, ...tuning }, options.brokenVariant),
+    core: withVariant(
+      { electionTimeoutTicks: options.electionTimeoutTicks, preVote: false, checkQuorum: false, ...tuning },
+      options.brokenVariant,
+    ),
     ackBeforePersist: options.ackBeforePersist ?? false,
     listener: checker,
   });
@@ -78,8 +81,12 @@ export function figureEight(options: ScriptOptions): void {
   cluster.crash("n1");
   campaignUntilLeader(cluster, "n1", ["n3"], check);
   const n3HoldsV = () => cluster.node("n3").core.termAt(3) === 2;
-  deliverMatching(cluster, (message) =>
-    between("n1", "n3")(message) && !(message.type === "append-entries" && message.entries.some((entry) => entry.index === 4) && n3HoldsV()));
+  deliverMatching(
+    cluster,
+    (message) =>
+      between("n1", "n3")(message) &&
+      !(message.type === "append-entries" && message.entries.some((entry) => entry.index === 4) && n3HoldsV()),
+  );
   check();
   // n1 is cut off for good; n2 restarts and wins term 5 with n3's vote (its last entry's term, 3, beats n3's 2).
   dropMatching(cluster, from("n1"));
@@ -111,7 +118,10 @@ export function staleVote(options: ScriptOptions): void {
   }
   // The grant of term 2 reaches n1, a candidate in term 3.
   cluster.releaseHeld();
-  deliverMatching(cluster, (message) => message.from === "n3" && message.to === "n1" && message.type === "request-vote-response");
+  deliverMatching(
+    cluster,
+    (message) => message.from === "n3" && message.to === "n1" && message.type === "request-vote-response",
+  );
   check();
 }
 
@@ -124,7 +134,11 @@ export function ackBeforeFsync(options: ScriptOptions): void {
   // n1 appends v; n2 receives it and answers, but does not sync before it crashes.
   cluster.propose("n1");
   cluster.sync("n1");
-  deliverMatching(cluster, (message) => message.from === "n1" && message.to === "n2" && message.type === "append-entries", false);
+  deliverMatching(
+    cluster,
+    (message) => message.from === "n1" && message.to === "n2" && message.type === "append-entries",
+    false,
+  );
   deliverMatching(cluster, (message) => message.from === "n2" && message.to === "n1");
   check();
   cluster.crash("n2");

@@ -41,27 +41,42 @@ export function startSimCluster(seed: number, options: SimClusterOptions = {}): 
   const hosts = options.hosts ?? ["n1", "n2", "n3"];
   const disks = createSimDisks(options.disks);
   const world = new World({ seed, disks });
-  const cluster: SimCluster = { world, disks, hosts, members: new Map(), startErrors: new Map(), leadersByTerm: new Map(), problems: [] };
+  const cluster: SimCluster = {
+    world,
+    disks,
+    hosts,
+    members: new Map(),
+    startErrors: new Map(),
+    leadersByTerm: new Map(),
+    problems: [],
+  };
   const initial = hosts.filter((host) => !(options.joining ?? []).includes(host));
   for (const host of hosts) {
-    world.addHost(host, async (env) => {
-      const fsm = new RecordingFsm();
-      let node: RaftNode;
-      try {
-        node = await RaftNode.start(env, { ...options.node, fsm, ...(initial.includes(host) ? { bootstrapVoters: initial } : {}) });
-      } catch (error) {
-        cluster.startErrors.set(host, error);
-        return;
-      }
-      cluster.members.set(host, { node, fsm, incarnation: env.lifetime.incarnation });
-      node.observeLeadership((event) => {
-        if (!event.isLeader) return;
-        const other = cluster.leadersByTerm.get(event.term);
-        if (other !== undefined && other !== host) cluster.problems.push(`${host} and ${other} both lead term ${event.term}`);
-        cluster.leadersByTerm.set(event.term, host);
-      });
-      await node.terminated;
-    }).start();
+    world
+      .addHost(host, async (env) => {
+        const fsm = new RecordingFsm();
+        let node: RaftNode;
+        try {
+          node = await RaftNode.start(env, {
+            ...options.node,
+            fsm,
+            ...(initial.includes(host) ? { bootstrapVoters: initial } : {}),
+          });
+        } catch (error) {
+          cluster.startErrors.set(host, error);
+          return;
+        }
+        cluster.members.set(host, { node, fsm, incarnation: env.lifetime.incarnation });
+        node.observeLeadership((event) => {
+          if (!event.isLeader) return;
+          const other = cluster.leadersByTerm.get(event.term);
+          if (other !== undefined && other !== host)
+            cluster.problems.push(`${host} and ${other} both lead term ${event.term}`);
+          cluster.leadersByTerm.set(event.term, host);
+        });
+        await node.terminated;
+      })
+      .start();
   }
   return cluster;
 }

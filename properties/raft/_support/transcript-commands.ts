@@ -36,8 +36,13 @@ type Handler = (env: TranscriptEnv, command: Arguments) => void;
 
 /** Options `add-nodes` takes, by their CoreOptions name: integers, or booleans. */
 const INTEGER_OPTIONS = [
-  "electionTimeoutTicks", "heartbeatIntervalTicks", "maxEntriesPerAppend", "maxInflightAppends",
-  "snapshotThresholdEntries", "trailingLogEntries", "snapshotResendTicks",
+  "electionTimeoutTicks",
+  "heartbeatIntervalTicks",
+  "maxEntriesPerAppend",
+  "maxInflightAppends",
+  "snapshotThresholdEntries",
+  "trailingLogEntries",
+  "snapshotResendTicks",
 ] as const;
 const BOOLEAN_OPTIONS = ["preVote", "checkQuorum"] as const;
 
@@ -47,7 +52,9 @@ class Arguments {
 
   /** Every argument without a key and with one value (node ids, counts, words). */
   get words(): string[] {
-    return this.unkeyed().filter((values) => values.length === 1).map((values) => values[0] as string);
+    return this.unkeyed()
+      .filter((values) => values.length === 1)
+      .map((values) => values[0] as string);
   }
 
   /** Every argument without a key written as a list `(a,b)`. */
@@ -56,7 +63,9 @@ class Arguments {
   }
 
   private unkeyed(): string[][] {
-    return this.command.arguments.filter((argument) => argument.key === undefined).map((argument) => [...argument.values]);
+    return this.command.arguments
+      .filter((argument) => argument.key === undefined)
+      .map((argument) => [...argument.values]);
   }
 
   word(position: number, what: string): string {
@@ -123,10 +132,15 @@ function addNodes(env: TranscriptEnv, command: Arguments): void {
   }
   for (const name of BOOLEAN_OPTIONS) {
     const value = command.value(name);
-    if (value !== undefined && value !== "true" && value !== "false") throw new Error(`${name}: true or false, not ${value}`);
+    if (value !== undefined && value !== "true" && value !== "false")
+      throw new Error(`${name}: true or false, not ${value}`);
     if (value !== undefined) tuning[name] = value === "true";
   }
-  env.addNodes(command.integer(0, "a node count"), tuning as CoreTuning, toInteger(command.value("seed") ?? "1", "seed"));
+  env.addNodes(
+    command.integer(0, "a node count"),
+    tuning as CoreTuning,
+    toInteger(command.value("seed") ?? "1", "seed"),
+  );
 }
 
 function tickElection(env: TranscriptEnv, command: Arguments): void {
@@ -142,13 +156,17 @@ function campaign(env: TranscriptEnv, command: Arguments): void {
 }
 
 function propose(env: TranscriptEnv, command: Arguments): void {
-  const outcome = env.cluster.proposeCommand(command.word(0, "a node"), new TextEncoder().encode(command.word(1, "a command")));
+  const outcome = env.cluster.proposeCommand(
+    command.word(0, "a node"),
+    new TextEncoder().encode(command.word(1, "a command")),
+  );
   env.write(outcome.ok ? `accepted at ${outcome.index}/${outcome.term}` : formatRefusal(outcome.error));
 }
 
 function proposeConfChange(env: TranscriptEnv, command: Arguments): void {
   const kind = command.word(1, "add-voter or remove-server");
-  if (kind !== "add-voter" && kind !== "remove-server") throw new Error(`propose-conf-change: add-voter or remove-server, not ${kind}`);
+  if (kind !== "add-voter" && kind !== "remove-server")
+    throw new Error(`propose-conf-change: add-voter or remove-server, not ${kind}`);
   const error = env.cluster.changeConfiguration(command.word(0, "a node"), { kind, id: command.word(2, "a server") });
   env.write(error === undefined ? "accepted" : formatRefusal(error));
 }

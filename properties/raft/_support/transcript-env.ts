@@ -41,7 +41,12 @@ export const STABILIZE_ROUNDS_MAX = 100;
 export const ELECTION_TICKS_MAX = 1_000;
 
 const SAFETY_INVARIANTS: ReadonlySet<InvariantName> = new Set([
-  "election-safety", "leader-append-only", "log-matching", "leader-completeness", "state-machine-safety", "acknowledged-entries-held",
+  "election-safety",
+  "leader-append-only",
+  "log-matching",
+  "leader-completeness",
+  "state-machine-safety",
+  "acknowledged-entries-held",
 ]);
 
 export type MessageFilter = (message: Message) => boolean;
@@ -136,7 +141,10 @@ export class TranscriptEnv {
     return this.resolved;
   }
 
-  /** The first call creates the cluster: nodes 1..count, bootstrapped with entry 1/1 naming them all. Later calls add empty servers. */
+  /**
+   * The first call creates the cluster: nodes 1..count, bootstrapped with entry 1/1 naming them all. Later calls add
+   * empty servers.
+   */
   addNodes(count: number, tuning: CoreTuning, seed: number): void {
     if (this.clusterValue === undefined) {
       const core = { ...tuning, ...this.options.coreOverrides };
@@ -166,7 +174,8 @@ export class TranscriptEnv {
         for (const line of formatProbes(ready)) this.write(line);
       },
       compacted: (node, through) => this.write(`${node} compacted its log through ${through}`),
-      snapshotRestored: (node, metadata) => this.write(`${node} restored its state machine from snapshot ${position(metadata)}`),
+      snapshotRestored: (node, metadata) =>
+        this.write(`${node} restored its state machine from snapshot ${position(metadata)}`),
     };
   }
 
@@ -180,7 +189,11 @@ export class TranscriptEnv {
       this.lastProduced = undefined;
       this.cluster.tick(id);
       const ready = this.lastProduced as Ready | undefined;
-      if (ready?.leadership !== undefined || ready?.messages.some((message) => message.type === "request-vote") === true) return;
+      if (
+        ready?.leadership !== undefined ||
+        ready?.messages.some((message) => message.type === "request-vote") === true
+      )
+        return;
     }
     throw new Error(`${id} started no election within ${ELECTION_TICKS_MAX} ticks (not a voter?)`);
   }
@@ -198,7 +211,8 @@ export class TranscriptEnv {
           const snapshotBefore = node.durable.snapshot;
           this.cluster.syncOne(id);
           const snapshot = node.durable.snapshot;
-          if (ready.snapshotWanted && snapshot !== snapshotBefore && snapshot !== undefined) this.write(`${id} took snapshot ${position(snapshot)}`);
+          if (ready.snapshotWanted && snapshot !== snapshotBefore && snapshot !== undefined)
+            this.write(`${id} took snapshot ${position(snapshot)}`);
         });
       }
     }
@@ -295,8 +309,10 @@ export class TranscriptEnv {
     this.write(`${heading} hardState Term:${durable.hardState.term} VotedFor:${durable.hardState.votedFor ?? "none"}`);
     this.indented(() => {
       const snapshot = durable.snapshot;
-      if (snapshot !== undefined) this.write(`snapshot ${position(snapshot)} Voters:${formatVoters(snapshot.configuration.voters)}`);
-      if (durable.logBase.index > 0) this.write(`log compacted through ${durable.logBase.index}/${durable.logBase.term}`);
+      if (snapshot !== undefined)
+        this.write(`snapshot ${position(snapshot)} Voters:${formatVoters(snapshot.configuration.voters)}`);
+      if (durable.logBase.index > 0)
+        this.write(`log compacted through ${durable.logBase.index}/${durable.logBase.term}`);
       if (durable.entries.length === 0) this.write("no entries");
       for (const entry of durable.entries) this.write(formatEntry(entry));
     });
@@ -312,7 +328,9 @@ export class TranscriptEnv {
       const status = this.node(id).core.status();
       const group = this.groups === undefined ? "" : ` Group:${this.groups.get(id)}`;
       const last = `${status.lastIndex}/${status.lastTerm}`;
-      this.write(`${id} ${status.role} Term:${status.term} Leader:${status.leaderId ?? "none"} Commit:${status.commitIndex} Last:${last}${group}`);
+      this.write(
+        `${id} ${status.role} Term:${status.term} Leader:${status.leaderId ?? "none"} Commit:${status.commitIndex} Last:${last}${group}`,
+      );
     }
   }
 }

@@ -6,7 +6,11 @@
 import type { Env } from "../../../src/sim/env.ts";
 import { supervise, type Supervised } from "../../../scenarios/harness/supervisor.ts";
 
-export async function cappedSupervise<T>(env: Env, failures: Record<string, number>, server: Supervised<T>): Promise<void> {
+export async function cappedSupervise<T>(
+  env: Env,
+  failures: Record<string, number>,
+  server: Supervised<T>,
+): Promise<void> {
   let starts = 0;
   await supervise(env, failures, { ...server, retired: () => ++starts > 20 || server.retired?.() === true });
 }

@@ -12,7 +12,12 @@ import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
 import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
-import { LESSOR_BROKEN_VARIANTS, SERVER_BROKEN_VARIANTS, STORE_BROKEN_VARIANTS, WATCH_BROKEN_VARIANTS } from "../../../scenarios/etcd/variants.ts";
+import {
+  LESSOR_BROKEN_VARIANTS,
+  SERVER_BROKEN_VARIANTS,
+  STORE_BROKEN_VARIANTS,
+  WATCH_BROKEN_VARIANTS,
+} from "../../../scenarios/etcd/variants.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../scenarios/raft-kv/variants.ts";
 import {
   ALLOCATOR_BROKEN_VARIANTS,
@@ -24,7 +29,11 @@ import {
 } from "../../../scenarios/gazette/variants/broker.ts";
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
 import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
-import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, DQLITE_LEADER_BROKEN_VARIANTS } from "../../../src/impl/dqlite/index.ts";
+import {
+  DATABASE_FILES_BROKEN_VARIANTS,
+  DQLITE_FSM_BROKEN_VARIANTS,
+  DQLITE_LEADER_BROKEN_VARIANTS,
+} from "../../../src/impl/dqlite/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
 import {
@@ -84,44 +93,197 @@ const GAZETTE_CLIENT_FIXTURES = "properties/gazette/_fixtures/broken-client.ts";
 
 /** Every variant set declared in src/impl, scenarios/ and the properties' fixtures. */
 export const CATALOGUED_SETS: readonly CataloguedSet[] = [
-  { component: "raft-core", file: "scenarios/raft-kv/variants.ts", declaration: "BROKEN_VARIANTS", names: keys(BROKEN_VARIANTS) },
-  { component: "raft-node", file: "scenarios/raft-kv/variants.ts", declaration: "BROKEN_NODE_VARIANTS", names: keys(BROKEN_NODE_VARIANTS) },
-  { component: "dqlite-leader", file: "src/impl/dqlite/leader/methods.ts", declaration: "DQLITE_LEADER_BROKEN_VARIANTS", names: keys(DQLITE_LEADER_BROKEN_VARIANTS) },
-  { component: "dqlite-fsm", file: "src/impl/dqlite/fsm/fsm.ts", declaration: "DQLITE_FSM_BROKEN_VARIANTS", names: keys(DQLITE_FSM_BROKEN_VARIANTS) },
-  { component: "dqlite-database-files", file: "src/impl/dqlite/wal/database-files.ts", declaration: "DATABASE_FILES_BROKEN_VARIANTS", names: keys(DATABASE_FILES_BROKEN_VARIANTS) },
-  { component: "dqlite-cluster", file: "scenarios/dqlite/cluster.ts", declaration: "DQLITE_CLUSTER_BROKEN_VARIANTS", names: keys(DQLITE_CLUSTER_BROKEN_VARIANTS) },
-  { component: "aggregate", file: "scenarios/dqlite/cluster.ts", declaration: "DQLITE_BROKEN_VARIANTS", names: keys(DQLITE_BROKEN_VARIANTS) },
-  { component: "dqlite-client", file: "scenarios/dqlite/register.ts", declaration: "CLIENT_BROKEN_VARIANTS", names: keys(CLIENT_BROKEN_VARIANTS) },
-  { component: "dqlite-wal-reader", file: "properties/dqlite/wal/_fixtures/broken-wal-format.ts", declaration: "BROKEN_READERS", names: () => BROKEN_READERS },
+  {
+    component: "raft-core",
+    file: "scenarios/raft-kv/variants.ts",
+    declaration: "BROKEN_VARIANTS",
+    names: keys(BROKEN_VARIANTS),
+  },
+  {
+    component: "raft-node",
+    file: "scenarios/raft-kv/variants.ts",
+    declaration: "BROKEN_NODE_VARIANTS",
+    names: keys(BROKEN_NODE_VARIANTS),
+  },
+  {
+    component: "dqlite-leader",
+    file: "src/impl/dqlite/leader/methods.ts",
+    declaration: "DQLITE_LEADER_BROKEN_VARIANTS",
+    names: keys(DQLITE_LEADER_BROKEN_VARIANTS),
+  },
+  {
+    component: "dqlite-fsm",
+    file: "src/impl/dqlite/fsm/fsm.ts",
+    declaration: "DQLITE_FSM_BROKEN_VARIANTS",
+    names: keys(DQLITE_FSM_BROKEN_VARIANTS),
+  },
+  {
+    component: "dqlite-database-files",
+    file: "src/impl/dqlite/wal/database-files.ts",
+    declaration: "DATABASE_FILES_BROKEN_VARIANTS",
+    names: keys(DATABASE_FILES_BROKEN_VARIANTS),
+  },
+  {
+    component: "dqlite-cluster",
+    file: "scenarios/dqlite/cluster.ts",
+    declaration: "DQLITE_CLUSTER_BROKEN_VARIANTS",
+    names: keys(DQLITE_CLUSTER_BROKEN_VARIANTS),
+  },
+  {
+    component: "aggregate",
+    file: "scenarios/dqlite/cluster.ts",
+    declaration: "DQLITE_BROKEN_VARIANTS",
+    names: keys(DQLITE_BROKEN_VARIANTS),
+  },
+  {
+    component: "dqlite-client",
+    file: "scenarios/dqlite/register.ts",
+    declaration: "CLIENT_BROKEN_VARIANTS",
+    names: keys(CLIENT_BROKEN_VARIANTS),
+  },
+  {
+    component: "dqlite-wal-reader",
+    file: "properties/dqlite/wal/_fixtures/broken-wal-format.ts",
+    declaration: "BROKEN_READERS",
+    names: () => BROKEN_READERS,
+  },
   union("aggregate", "properties/dqlite/wal/_fixtures/broken-wal-format.ts", "BrokenReader"),
-  { component: "bmdb-session", file: "src/impl/bmdb/session.ts", declaration: "BMDB_BROKEN_VARIANTS", names: keys(BMDB_BROKEN_VARIANTS) },
-  { component: "bmdb-agent", file: "scenarios/bmdb/provisioning.ts", declaration: "AGENT_BROKEN_VARIANTS", names: keys(AGENT_BROKEN_VARIANTS) },
-  { component: "bmdb-backoff", file: "properties/bmdb/_fixtures/broken-backoff.ts", declaration: "BROKEN_BACKOFF_VARIANTS", names: keys(BROKEN_BACKOFF_VARIANTS) },
-  { component: "counter", file: "scenarios/counter/quorum.ts", declaration: "COUNTER_BROKEN_VARIANTS", names: keys(COUNTER_BROKEN_VARIANTS) },
-  { component: "backedpipe", file: "scenarios/backedpipe/variants.ts", declaration: "PIPE_BROKEN_VARIANTS", names: keys(PIPE_BROKEN_VARIANTS) },
+  {
+    component: "bmdb-session",
+    file: "src/impl/bmdb/session.ts",
+    declaration: "BMDB_BROKEN_VARIANTS",
+    names: keys(BMDB_BROKEN_VARIANTS),
+  },
+  {
+    component: "bmdb-agent",
+    file: "scenarios/bmdb/provisioning.ts",
+    declaration: "AGENT_BROKEN_VARIANTS",
+    names: keys(AGENT_BROKEN_VARIANTS),
+  },
+  {
+    component: "bmdb-backoff",
+    file: "properties/bmdb/_fixtures/broken-backoff.ts",
+    declaration: "BROKEN_BACKOFF_VARIANTS",
+    names: keys(BROKEN_BACKOFF_VARIANTS),
+  },
+  {
+    component: "counter",
+    file: "scenarios/counter/quorum.ts",
+    declaration: "COUNTER_BROKEN_VARIANTS",
+    names: keys(COUNTER_BROKEN_VARIANTS),
+  },
+  {
+    component: "backedpipe",
+    file: "scenarios/backedpipe/variants.ts",
+    declaration: "PIPE_BROKEN_VARIANTS",
+    names: keys(PIPE_BROKEN_VARIANTS),
+  },
   {
     component: "etcd-server",
     file: "scenarios/etcd/variants.ts",
     declaration: "SERVER_BROKEN_VARIANTS",
     // The server's set also names its lessor's and store's variants, catalogued under those components.
-    names: () => Object.keys(SERVER_BROKEN_VARIANTS).filter((name) => !(name in LESSOR_BROKEN_VARIANTS) && !(name in STORE_BROKEN_VARIANTS)),
+    names: () =>
+      Object.keys(SERVER_BROKEN_VARIANTS).filter(
+        (name) => !(name in LESSOR_BROKEN_VARIANTS) && !(name in STORE_BROKEN_VARIANTS),
+      ),
   },
-  { component: "etcd-lessor", file: "scenarios/etcd/variants.ts", declaration: "LESSOR_BROKEN_VARIANTS", names: keys(LESSOR_BROKEN_VARIANTS) },
-  { component: "etcd-mvcc", file: "scenarios/etcd/variants.ts", declaration: "STORE_BROKEN_VARIANTS", names: keys(STORE_BROKEN_VARIANTS) },
-  { component: "etcd-watch", file: "scenarios/etcd/variants.ts", declaration: "WATCH_BROKEN_VARIANTS", names: keys(WATCH_BROKEN_VARIANTS) },
-  { component: "gazette-allocator", file: GAZETTE_BROKER_VARIANTS, declaration: "ALLOCATOR_BROKEN_VARIANTS", names: keys(ALLOCATOR_BROKEN_VARIANTS) },
-  { component: "gazette-announce", file: GAZETTE_BROKER_FIXTURES, declaration: "ANNOUNCE_BROKEN_VARIANTS", names: keys(ANNOUNCE_BROKEN_VARIANTS) },
-  { component: "gazette-keyspace", file: GAZETTE_BROKER_FIXTURES, declaration: "KEYSPACE_BROKEN_VARIANTS", names: keys(KEYSPACE_BROKEN_VARIANTS) },
-  { component: "gazette-list-apply", file: GAZETTE_BROKER_VARIANTS, declaration: "LIST_APPLY_BROKEN_VARIANTS", names: keys(LIST_APPLY_BROKEN_VARIANTS) },
-  { component: "gazette-resolver", file: GAZETTE_BROKER_FIXTURES, declaration: "RESOLVER_BROKEN_VARIANTS", names: keys(RESOLVER_BROKEN_VARIANTS) },
-  { component: "gazette-replication", file: GAZETTE_BROKER_VARIANTS, declaration: "REPLICATION_BROKEN_VARIANTS", names: keys(REPLICATION_BROKEN_VARIANTS) },
-  { component: "gazette-read", file: GAZETTE_BROKER_FIXTURES, declaration: "READ_BROKEN_VARIANTS", names: keys(READ_BROKEN_VARIANTS) },
-  { component: "gazette-fragment-index", file: GAZETTE_BROKER_VARIANTS, declaration: "INDEX_BROKEN_VARIANTS", names: keys(INDEX_BROKEN_VARIANTS) },
-  { component: "gazette-index-refresh", file: GAZETTE_BROKER_VARIANTS, declaration: "INDEX_REFRESH_BROKEN_VARIANTS", names: keys(INDEX_REFRESH_BROKEN_VARIANTS) },
-  { component: "gazette-cover-set", file: GAZETTE_BROKER_FIXTURES, declaration: "COVER_SET_BROKEN_VARIANTS", names: keys(COVER_SET_BROKEN_VARIANTS) },
-  { component: "gazette-spool", file: GAZETTE_BROKER_VARIANTS, declaration: "SPOOL_BROKEN_VARIANTS", names: keys(SPOOL_BROKEN_VARIANTS) },
-  { component: "gazette-fragment-store", file: GAZETTE_BROKER_FIXTURES, declaration: "STORE_BROKEN_VARIANTS", names: keys(FRAGMENT_STORE_BROKEN_VARIANTS) },
-  { component: "gazette-persister", file: GAZETTE_BROKER_FIXTURES, declaration: "PERSISTER_BROKEN_VARIANTS", names: keys(PERSISTER_BROKEN_VARIANTS) },
+  {
+    component: "etcd-lessor",
+    file: "scenarios/etcd/variants.ts",
+    declaration: "LESSOR_BROKEN_VARIANTS",
+    names: keys(LESSOR_BROKEN_VARIANTS),
+  },
+  {
+    component: "etcd-mvcc",
+    file: "scenarios/etcd/variants.ts",
+    declaration: "STORE_BROKEN_VARIANTS",
+    names: keys(STORE_BROKEN_VARIANTS),
+  },
+  {
+    component: "etcd-watch",
+    file: "scenarios/etcd/variants.ts",
+    declaration: "WATCH_BROKEN_VARIANTS",
+    names: keys(WATCH_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-allocator",
+    file: GAZETTE_BROKER_VARIANTS,
+    declaration: "ALLOCATOR_BROKEN_VARIANTS",
+    names: keys(ALLOCATOR_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-announce",
+    file: GAZETTE_BROKER_FIXTURES,
+    declaration: "ANNOUNCE_BROKEN_VARIANTS",
+    names: keys(ANNOUNCE_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-keyspace",
+    file: GAZETTE_BROKER_FIXTURES,
+    declaration: "KEYSPACE_BROKEN_VARIANTS",
+    names: keys(KEYSPACE_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-list-apply",
+    file: GAZETTE_BROKER_VARIANTS,
+    declaration: "LIST_APPLY_BROKEN_VARIANTS",
+    names: keys(LIST_APPLY_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-resolver",
+    file: GAZETTE_BROKER_FIXTURES,
+    declaration: "RESOLVER_BROKEN_VARIANTS",
+    names: keys(RESOLVER_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-replication",
+    file: GAZETTE_BROKER_VARIANTS,
+    declaration: "REPLICATION_BROKEN_VARIANTS",
+    names: keys(REPLICATION_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-read",
+    file: GAZETTE_BROKER_FIXTURES,
+    declaration: "READ_BROKEN_VARIANTS",
+    names: keys(READ_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-fragment-index",
+    file: GAZETTE_BROKER_VARIANTS,
+    declaration: "INDEX_BROKEN_VARIANTS",
+    names: keys(INDEX_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-index-refresh",
+    file: GAZETTE_BROKER_VARIANTS,
+    declaration: "INDEX_REFRESH_BROKEN_VARIANTS",
+    names: keys(INDEX_REFRESH_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-cover-set",
+    file: GAZETTE_BROKER_FIXTURES,
+    declaration: "COVER_SET_BROKEN_VARIANTS",
+    names: keys(COVER_SET_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-spool",
+    file: GAZETTE_BROKER_VARIANTS,
+    declaration: "SPOOL_BROKEN_VARIANTS",
+    names: keys(SPOOL_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-fragment-store",
+    file: GAZETTE_BROKER_FIXTURES,
+    declaration: "STORE_BROKEN_VARIANTS",
+    names: keys(FRAGMENT_STORE_BROKEN_VARIANTS),
+  },
+  {
+    component: "gazette-persister",
+    file: GAZETTE_BROKER_FIXTURES,
+    declaration: "PERSISTER_BROKEN_VARIANTS",
+    names: keys(PERSISTER_BROKEN_VARIANTS),
+  },
   union("gazette-append-service", GAZETTE_CLIENT_VARIANTS, "AppendServiceBrokenVariant"),
   union("gazette-appender", GAZETTE_CLIENT_VARIANTS, "AppenderBrokenVariant"),
   union("gazette-polled-list", GAZETTE_CLIENT_VARIANTS, "PolledListBrokenVariant"),
@@ -132,9 +294,13 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
 ];
 
 /** The exported names of a fixture module that end with `suffix` (all of them for ""). */
-const exportsOf = (module: object, suffix = "") => () => Object.keys(module).filter((name) => name.endsWith(suffix));
+const exportsOf =
+  (module: object, suffix = "") =>
+  () =>
+    Object.keys(module).filter((name) => name.endsWith(suffix));
 /** The exported classes of a fixture module whose names end with `suffix`. */
-const classesOf = (module: object, suffix: string) => () => exportsOf(module, suffix)().filter((name) => /^[A-Z]/.test(name));
+const classesOf = (module: object, suffix: string) => () =>
+  exportsOf(module, suffix)().filter((name) => /^[A-Z]/.test(name));
 
 /** Fixtures of one component, exported by one module. */
 export interface FixtureSet extends CataloguedSet {
@@ -143,19 +309,84 @@ export interface FixtureSet extends CataloguedSet {
 
 /** The simulator's fixtures that apply to a whole run, by the module that exports them. */
 export const SIMULATOR_FIXTURES: readonly FixtureSet[] = [
-  { component: "sim-world", file: "properties/sim/_fixtures/kernel-clocks.ts", declaration: "kernel-clocks", names: exportsOf(clocks, "World") },
-  { component: "sim-world", file: "properties/sim/_fixtures/kernel-determinism.ts", declaration: "kernel-determinism", names: exportsOf(determinism, "World") },
-  { component: "sim-world", file: "properties/sim/_fixtures/kernel-networks.ts", declaration: "kernel-networks", names: exportsOf(networks, "World") },
-  { component: "sim-world", file: "properties/sim/_fixtures/kernel-processes.ts", declaration: "kernel-processes", names: exportsOf(processes, "World") },
-  { component: "sim-scheduler", file: "properties/sim/_fixtures/kernel-schedulers.ts", declaration: "worldWithScheduler", names: classesOf(schedulers, "Scheduler") },
-  { component: "sim-random", file: "properties/sim/_fixtures/kernel-randoms.ts", declaration: "kernel-randoms", names: classesOf(randoms, "Random") },
-  { component: "sim-disk", file: "properties/sim/_fixtures/broken-disks.ts", declaration: "brokenDisks", names: keys(brokenDisks) },
-  { component: "sim-rpc", file: "properties/sim/_fixtures/broken-frame-copies.ts", declaration: "broken-frame-copies", names: exportsOf(frameCopies) },
-  { component: "sim-rpc", file: "properties/sim/_fixtures/id-swapping-transport.ts", declaration: "id-swapping-transport", names: exportsOf(idSwapping) },
-  { component: "sim-swarm", file: "properties/sim/_fixtures/kernel-fault-plans.ts", declaration: "kernel-fault-plans", names: exportsOf(faultPlans, "SwarmPlan") },
-  { component: "sim-checker", file: "properties/sim/check/_fixtures/broken-checker.ts", declaration: "broken-checker", names: exportsOf(brokenChecker) },
-  { component: "scenario-supervisor", file: "properties/scenarios/_fixtures/capped-supervisor.ts", declaration: "capped-supervisor", names: exportsOf(cappedSupervisor) },
-  { component: "scenario-operator", file: "properties/raft/_fixtures/wipe-without-removal.ts", declaration: "wipe-without-removal", names: exportsOf(wipeWithoutRemoval) },
+  {
+    component: "sim-world",
+    file: "properties/sim/_fixtures/kernel-clocks.ts",
+    declaration: "kernel-clocks",
+    names: exportsOf(clocks, "World"),
+  },
+  {
+    component: "sim-world",
+    file: "properties/sim/_fixtures/kernel-determinism.ts",
+    declaration: "kernel-determinism",
+    names: exportsOf(determinism, "World"),
+  },
+  {
+    component: "sim-world",
+    file: "properties/sim/_fixtures/kernel-networks.ts",
+    declaration: "kernel-networks",
+    names: exportsOf(networks, "World"),
+  },
+  {
+    component: "sim-world",
+    file: "properties/sim/_fixtures/kernel-processes.ts",
+    declaration: "kernel-processes",
+    names: exportsOf(processes, "World"),
+  },
+  {
+    component: "sim-scheduler",
+    file: "properties/sim/_fixtures/kernel-schedulers.ts",
+    declaration: "worldWithScheduler",
+    names: classesOf(schedulers, "Scheduler"),
+  },
+  {
+    component: "sim-random",
+    file: "properties/sim/_fixtures/kernel-randoms.ts",
+    declaration: "kernel-randoms",
+    names: classesOf(randoms, "Random"),
+  },
+  {
+    component: "sim-disk",
+    file: "properties/sim/_fixtures/broken-disks.ts",
+    declaration: "brokenDisks",
+    names: keys(brokenDisks),
+  },
+  {
+    component: "sim-rpc",
+    file: "properties/sim/_fixtures/broken-frame-copies.ts",
+    declaration: "broken-frame-copies",
+    names: exportsOf(frameCopies),
+  },
+  {
+    component: "sim-rpc",
+    file: "properties/sim/_fixtures/id-swapping-transport.ts",
+    declaration: "id-swapping-transport",
+    names: exportsOf(idSwapping),
+  },
+  {
+    component: "sim-swarm",
+    file: "properties/sim/_fixtures/kernel-fault-plans.ts",
+    declaration: "kernel-fault-plans",
+    names: exportsOf(faultPlans, "SwarmPlan"),
+  },
+  {
+    component: "sim-checker",
+    file: "properties/sim/check/_fixtures/broken-checker.ts",
+    declaration: "broken-checker",
+    names: exportsOf(brokenChecker),
+  },
+  {
+    component: "scenario-supervisor",
+    file: "properties/scenarios/_fixtures/capped-supervisor.ts",
+    declaration: "capped-supervisor",
+    names: exportsOf(cappedSupervisor),
+  },
+  {
+    component: "scenario-operator",
+    file: "properties/raft/_fixtures/wipe-without-removal.ts",
+    declaration: "wipe-without-removal",
+    names: exportsOf(wipeWithoutRemoval),
+  },
 ];
 
 /**
@@ -165,7 +396,8 @@ export const SIMULATOR_FIXTURES: readonly FixtureSet[] = [
  */
 export const SIMULATOR_FIXTURE_FILES_OUTSIDE_RUNS: Readonly<Record<string, string>> = {
   "properties/sim/_fixtures/disk-commands.ts": "commands that drive a disk in its property, not a broken disk",
-  "properties/sim/_fixtures/disk-fault-commands.ts": "commands that drive a disk's faults in its property, not a broken disk",
+  "properties/sim/_fixtures/disk-fault-commands.ts":
+    "commands that drive a disk's faults in its property, not a broken disk",
   "properties/sim/_fixtures/disk-reference-model.ts": "the disk property's reference model",
   "properties/sim/_fixtures/disk-rig.ts": "the harness that runs a disk in its property",
   "properties/sim/_fixtures/rpc-world.ts": "the world the RPC property runs in (a shipping world)",
@@ -196,7 +428,9 @@ export function scanVariantSets(root: string): ScannedSet[] {
       const body = match[2] as string;
       // A type derived from a constant (keyof typeof X, (typeof X)[number]) is the constant's set, found above.
       if (/\btypeof\b/.test(body)) continue;
-      const names = [...body.replace(/\/\*[\s\S]*?\*\//g, "").matchAll(/"([^"]+)"/g)].map((literal) => literal[1] as string);
+      const names = [...body.replace(/\/\*[\s\S]*?\*\//g, "").matchAll(/"([^"]+)"/g)].map(
+        (literal) => literal[1] as string,
+      );
       if (names.length > 0) found.push({ file, declaration: match[1] as string, unionNames: names });
     }
   }

@@ -84,5 +84,6 @@ export const brokenDisks = {
   "corruption-persists": diskWithEngine(CorruptionPersistsEngine),
   "write-error-applies": diskWithEngine(WriteErrorAppliesEngine),
   "unowned-completions": ((options: SimDiskOptions) => new UnownedCompletionDisk(options)) as DiskFactory,
-  "process-wide-random": ((options: SimDiskOptions) => new SimDisk({ ...options, random: new ProcessWideRandom("ignored") })) as DiskFactory,
+  "process-wide-random": ((options: SimDiskOptions) =>
+    new SimDisk({ ...options, random: new ProcessWideRandom("ignored") })) as DiskFactory,
 } satisfies Record<string, DiskFactory>;

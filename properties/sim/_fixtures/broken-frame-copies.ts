@@ -17,7 +17,8 @@ export function utf16SizedCopyFrame(frame: Frame): CopiedFrame {
   const walk = (value: unknown): void => {
     if (typeof value === "string") extra += value.length - new TextEncoder().encode(value).length;
     else if (Array.isArray(value)) value.forEach(walk);
-    else if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) Object.values(value).forEach(walk);
+    else if (value !== null && typeof value === "object" && !(value instanceof Uint8Array))
+      Object.values(value).forEach(walk);
   };
   walk(frame);
   return { frame: copied.frame, size: copied.size + extra };

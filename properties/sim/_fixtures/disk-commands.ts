@@ -42,7 +42,13 @@ function mostly(value: boolean): fc.Arbitrary<boolean> {
 
 export const diskCommand: fc.Arbitrary<DiskCommand> = fc.oneof(
   {
-    arbitrary: fc.record({ kind: fc.constant("open" as const), slot, path: filePath, create: mostly(true), truncate: mostly(false) }),
+    arbitrary: fc.record({
+      kind: fc.constant("open" as const),
+      slot,
+      path: filePath,
+      create: mostly(true),
+      truncate: mostly(false),
+    }),
     weight: 4,
   },
   { arbitrary: fc.record({ kind: fc.constant("close" as const), slot }), weight: 1 },
@@ -56,7 +62,10 @@ export const diskCommand: fc.Arbitrary<DiskCommand> = fc.oneof(
     }),
     weight: 6,
   },
-  { arbitrary: fc.record({ kind: fc.constant("truncate" as const), slot, length: fc.integer({ min: 0, max: 2000 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({ kind: fc.constant("truncate" as const), slot, length: fc.integer({ min: 0, max: 2000 }) }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ kind: fc.constant("sync" as const), slot }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant("rename" as const), from: anyPath, to: anyPath }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant("unlink" as const), path: filePath }), weight: 1 },
@@ -98,7 +107,10 @@ const renameFragment: fc.Arbitrary<DiskCommand[]> = fc
     ...(sync === "none" ? [] : [{ kind: "syncDirectory", path: parentOf(sync === "target" ? to : from) } as const]),
   ]);
 
-/** A file created and written at `from`, then renamed to `to`, with some of the syncs: the durable name depends on which. */
+/**
+ * A file created and written at `from`, then renamed to `to`, with some of the syncs: the durable name depends on
+ * which.
+ */
 const createThenRename: fc.Arbitrary<DiskCommand[]> = fc
   .record({ lifecycle: fileLifecycle, to: anyPath, sync: fc.constantFrom("none", "target", "source", "both") })
   .map(({ lifecycle, to, sync }) => {
@@ -111,16 +123,25 @@ const createThenRename: fc.Arbitrary<DiskCommand[]> = fc
   });
 
 /** A file created and written, then unlinked, its directory synced or not. */
-const createThenUnlink: fc.Arbitrary<DiskCommand[]> = fc.record({ lifecycle: fileLifecycle, sync: fc.boolean() }).map(({ lifecycle, sync }) => {
-  const opened = lifecycle[0];
-  const path = opened?.kind === "open" ? opened.path : "/f";
-  return [...lifecycle, { kind: "unlink", path }, ...(sync ? [{ kind: "syncDirectory", path: parentOf(path) } as const] : [])];
-});
+const createThenUnlink: fc.Arbitrary<DiskCommand[]> = fc
+  .record({ lifecycle: fileLifecycle, sync: fc.boolean() })
+  .map(({ lifecycle, sync }) => {
+    const opened = lifecycle[0];
+    const path = opened?.kind === "open" ? opened.path : "/f";
+    return [
+      ...lifecycle,
+      { kind: "unlink", path },
+      ...(sync ? [{ kind: "syncDirectory", path: parentOf(path) } as const] : []),
+    ];
+  });
 
 /** A mkdir, usually followed by a sync of its parent. */
 const mkdirFragment: fc.Arbitrary<DiskCommand[]> = fc
   .record({ path: directoryPath, sync: mostly(true) })
-  .map(({ path, sync }) => [{ kind: "mkdir", path }, ...(sync ? [{ kind: "syncDirectory", path: parentOf(path) } as const] : [])]);
+  .map(({ path, sync }) => [
+    { kind: "mkdir", path },
+    ...(sync ? [{ kind: "syncDirectory", path: parentOf(path) } as const] : []),
+  ]);
 
 /** Longest generated workload, in commands. */
 export const MAXIMUM_WORKLOAD_COMMANDS = 48;
@@ -147,7 +168,10 @@ export interface Slots {
 }
 
 export function emptySlots(): Slots {
-  return { handles: new Array<FileHandle | undefined>(SLOTS).fill(undefined), models: new Array<ReferenceFile | undefined>(SLOTS).fill(undefined) };
+  return {
+    handles: new Array<FileHandle | undefined>(SLOTS).fill(undefined),
+    models: new Array<ReferenceFile | undefined>(SLOTS).fill(undefined),
+  };
 }
 
 /**
@@ -160,7 +184,9 @@ export function resolveSlot(slots: Slots, command: DiskCommand): DiskCommand {
   return filled === -1 ? command : { ...command, slot: filled };
 }
 
-/** Starts `command` on the disk (without running the scheduler); undefined when it needs a handle and no slot has one. */
+/**
+ * Starts `command` on the disk (without running the scheduler); undefined when it needs a handle and no slot has one.
+ */
 export function startCommand(disk: Disk, slots: Slots, unresolved: DiskCommand): Promise<unknown> | undefined {
   const command = resolveSlot(slots, unresolved);
   switch (command.kind) {
@@ -198,7 +224,9 @@ export function applyToModel(model: ReferenceDisk, slots: Slots, command: DiskCo
       slots.models[command.slot] = undefined;
       return "ok";
     case "write":
-      return attempt(() => model.write(file as ReferenceFile, command.position, patternBytes(command.length, command.tag)));
+      return attempt(() =>
+        model.write(file as ReferenceFile, command.position, patternBytes(command.length, command.tag)),
+      );
     case "truncate":
       return attempt(() => model.truncate(file as ReferenceFile, command.length));
     case "sync":
@@ -218,7 +246,12 @@ export function applyToModel(model: ReferenceDisk, slots: Slots, command: DiskCo
  * Runs `command` on the rig's disk to completion and on the model; returns both
  * outcomes. An open replaces the slot's handle (closing the old one first).
  */
-export async function runCommand(rig: DiskRig, model: ReferenceDisk, slots: Slots, unresolved: DiskCommand): Promise<{ simulated: string; expected: string }> {
+export async function runCommand(
+  rig: DiskRig,
+  model: ReferenceDisk,
+  slots: Slots,
+  unresolved: DiskCommand,
+): Promise<{ simulated: string; expected: string }> {
   const command = resolveSlot(slots, unresolved);
   if (command.kind === "open" && slots.handles[command.slot] !== undefined) {
     await closeSlot(rig, slots, command.slot);
@@ -227,7 +260,8 @@ export async function runCommand(rig: DiskRig, model: ReferenceDisk, slots: Slot
   const started = startCommand(rig.view, slots, command);
   if (started === undefined) return { simulated: "skip", expected };
   const outcome = await rig.run(() => started);
-  if (command.kind === "open") slots.handles[command.slot] = outcome.settled && outcome.ok ? (outcome.value as FileHandle) : undefined;
+  if (command.kind === "open")
+    slots.handles[command.slot] = outcome.settled && outcome.ok ? (outcome.value as FileHandle) : undefined;
   if (command.kind === "close") slots.handles[command.slot] = undefined;
   return { simulated: outcomeCode(outcome), expected };
 }
@@ -245,7 +279,8 @@ export async function runOnDisk(rig: DiskRig, slots: Slots, unresolved: DiskComm
   const started = startCommand(rig.view, slots, command);
   if (started === undefined) return "skip";
   const outcome = await rig.run(() => started);
-  if (command.kind === "open" && outcome.settled && outcome.ok) slots.handles[command.slot] = outcome.value as FileHandle;
+  if (command.kind === "open" && outcome.settled && outcome.ok)
+    slots.handles[command.slot] = outcome.value as FileHandle;
   if (command.kind === "close") slots.handles[command.slot] = undefined;
   return outcomeCode(outcome);
 }

@@ -64,7 +64,12 @@ interface Observation {
 }
 
 /** Runs one command against the rig (faults on) and checks its outcome against the fault counters. */
-export async function checkFaultCommand(rig: DiskRig, handle: FileHandle, faults: Partial<DiskFaults>, command: FaultCommand): Promise<void> {
+export async function checkFaultCommand(
+  rig: DiskRig,
+  handle: FileHandle,
+  faults: Partial<DiskFaults>,
+  command: FaultCommand,
+): Promise<void> {
   const liveBefore = rig.disk.liveSnapshot();
   const durableBefore = rig.disk.durableSnapshot();
   const injectedBefore = rig.disk.stats().injectedFaults;

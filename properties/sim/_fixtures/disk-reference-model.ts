@@ -132,10 +132,13 @@ export class ReferenceDisk {
   live(): { directories: Set<string>; files: Map<string, Uint8Array> } {
     const directories = new Set<string>();
     const files = new Map<string, Uint8Array>();
-    this.walk((directory) => directory.entries, (path, node) => {
-      if (node.kind === "directory") directories.add(path);
-      else files.set(path, node.content);
-    });
+    this.walk(
+      (directory) => directory.entries,
+      (path, node) => {
+        if (node.kind === "directory") directories.add(path);
+        else files.set(path, node.content);
+      },
+    );
     return { directories, files };
   }
 
@@ -143,15 +146,21 @@ export class ReferenceDisk {
   recovery(torn: boolean): ReferenceRecovery {
     const directories = new Set<string>();
     const files = new Map<string, Uint8Array[]>();
-    this.walk((directory) => directory.durableEntries, (path, node) => {
-      if (node.kind === "directory") directories.add(path);
-      else files.set(path, torn ? tornVariants(node) : [node.durable]);
-    });
+    this.walk(
+      (directory) => directory.durableEntries,
+      (path, node) => {
+        if (node.kind === "directory") directories.add(path);
+        else files.set(path, torn ? tornVariants(node) : [node.durable]);
+      },
+    );
     return { directories, files };
   }
 
   /** Breadth first from the root along `edges`, names sorted, each directory once. */
-  private walk(edges: (directory: ReferenceDirectory) => Map<string, ReferenceNode>, visit: (path: string, node: ReferenceNode) => void): void {
+  private walk(
+    edges: (directory: ReferenceDirectory) => Map<string, ReferenceNode>,
+    visit: (path: string, node: ReferenceNode) => void,
+  ): void {
     const seen = new Set<ReferenceNode>([this.root]);
     const queue: [string, ReferenceDirectory][] = [["/", this.root]];
     visit("/", this.root);
@@ -191,13 +200,20 @@ export class ReferenceDisk {
   }
 }
 
-/** Every content a torn crash may leave: each prefix of the pending writes, the last one whole or cut at a sector boundary. */
+/**
+ * Every content a torn crash may leave: each prefix of the pending writes, the last one whole or cut at a sector
+ * boundary.
+ */
 export function tornVariants(file: ReferenceFile): Uint8Array[] {
   const variants: Uint8Array[] = [file.durable];
   let content = file.durable;
   for (const pending of file.pending) {
     if (pending.kind === "write") {
-      for (let boundary = (Math.floor(pending.position / SECTOR) + 1) * SECTOR; boundary < pending.position + pending.data.length; boundary += SECTOR) {
+      for (
+        let boundary = (Math.floor(pending.position / SECTOR) + 1) * SECTOR;
+        boundary < pending.position + pending.data.length;
+        boundary += SECTOR
+      ) {
         variants.push(applied(content, { ...pending, data: pending.data.subarray(0, boundary - pending.position) }));
       }
     }

@@ -56,7 +56,11 @@ export class DiskRig {
 
   constructor(options: DiskRigOptions = {}) {
     const { seed = "disk-rig", factory = shippingDisk, ...rest } = options;
-    this.disk = factory({ ...rest, random: new Random(seed), trace: (kind, fields) => this.traces.push({ kind, fields }) });
+    this.disk = factory({
+      ...rest,
+      random: new Random(seed),
+      trace: (kind, fields) => this.traces.push({ kind, fields }),
+    });
     this.context = new StandaloneContext(this.scheduler, "test", this.incarnation);
     this.view = this.disk.view(this.context);
   }
@@ -95,7 +99,9 @@ export function patternBytes(length: number, tag: number): Uint8Array {
 
 /** Sorted [path, bytes as array] pairs, for readable deep equality. */
 export function filesOf(snapshot: { files: ReadonlyMap<string, Uint8Array> }): [string, number[]][] {
-  return [...snapshot.files.entries()].map(([path, bytes]): [string, number[]] => [path, [...bytes]]).sort(([left], [right]) => (left < right ? -1 : 1));
+  return [...snapshot.files.entries()]
+    .map(([path, bytes]): [string, number[]] => [path, [...bytes]])
+    .sort(([left], [right]) => (left < right ? -1 : 1));
 }
 
 /** Sorted directory paths. */

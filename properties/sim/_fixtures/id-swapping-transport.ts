@@ -29,7 +29,10 @@ function swapping(channel: FrameChannel): FrameChannel {
     }
     const first = held;
     held = undefined;
-    return [{ ...first, id: frame.id }, { ...frame, id: first.id }];
+    return [
+      { ...first, id: frame.id },
+      { ...frame, id: first.id },
+    ];
   };
   return {
     get remoteAddress() {

@@ -33,15 +33,30 @@ export const lenientParsePlan: PlanParser = (value) => {
   if (typeof value !== "object" || value === null) return parsePlan(value);
   const faults = (value as { faults?: unknown }).faults;
   if (!Array.isArray(faults)) return parsePlan(value);
-  const known = new Set(["partition", "isolate", "heal", "clog", "crash", "restart", "pause", "clock-skew", "link-quality", "disk-faults"]);
-  const kept = faults.filter((fault: unknown) => typeof fault === "object" && fault !== null && known.has((fault as { kind?: unknown }).kind as string));
+  const known = new Set([
+    "partition",
+    "isolate",
+    "heal",
+    "clog",
+    "crash",
+    "restart",
+    "pause",
+    "clock-skew",
+    "link-quality",
+    "disk-faults",
+  ]);
+  const kept = faults.filter(
+    (fault: unknown) =>
+      typeof fault === "object" && fault !== null && known.has((fault as { kind?: unknown }).kind as string),
+  );
   return parsePlan({ ...value, faults: kept });
 };
 
 let swarmCalls = 0;
 
 /** Draws from a stream that also depends on how many plans were generated before in this process. */
-export const ambientSwarmPlan: SwarmGenerator = (random, options) => swarmPlan(random.fork(`call/${swarmCalls++}`), options);
+export const ambientSwarmPlan: SwarmGenerator = (random, options) =>
+  swarmPlan(random.fork(`call/${swarmCalls++}`), options);
 
 /** Lets every host be down at once. */
 export const majorityCrashingSwarmPlan: SwarmGenerator = (random, options) =>
@@ -49,7 +64,9 @@ export const majorityCrashingSwarmPlan: SwarmGenerator = (random, options) =>
 
 /** Plans drawn from a swarm seed: fast-check shrinks the seed, which says nothing about the plan. */
 export function seedShrinkingPlanArbitrary(hosts: readonly string[], durationMs: number): fc.Arbitrary<FaultPlan> {
-  return fc.integer({ min: 0, max: 1_000_000 }).map((seed) => swarmPlan(new Random(String(seed)), { hosts, durationMs }));
+  return fc
+    .integer({ min: 0, max: 1_000_000 })
+    .map((seed) => swarmPlan(new Random(String(seed)), { hosts, durationMs }));
 }
 
 /** The shape windows a swarm plan records (none when the scenario offers no shape). */
@@ -67,7 +84,10 @@ export const trespassingSwarmPlan: SwarmGenerator = (random, options) => {
   const windows = windowsOf(shaped);
   const { shapes: _shapes, ...unshapedOptions } = options;
   const episodes = swarmPlan(random, unshapedOptions).faults;
-  return normalizePlan({ ...shaped, faults: [...shaped.faults.filter((event) => inWindow(event, windows)), ...episodes] });
+  return normalizePlan({
+    ...shaped,
+    faults: [...shaped.faults.filter((event) => inWindow(event, windows)), ...episodes],
+  });
 };
 
 /** A shape's isolations last until the next heal: the duration that undoes each alone is dropped. */
@@ -88,7 +108,9 @@ export const windowUnderstatingSwarmPlan: SwarmGenerator = (random, options) => 
   const mix = plan.origin?.swarm as SwarmMix | undefined;
   if (mix?.shapes === undefined) return plan;
   const shapes = mix.shapes.map((window) => {
-    const atMs = plan.faults.filter((event) => event.atMs >= window.startMs && event.atMs <= window.endMs).map((event) => event.atMs);
+    const atMs = plan.faults
+      .filter((event) => event.atMs >= window.startMs && event.atMs <= window.endMs)
+      .map((event) => event.atMs);
     return { ...window, endMs: Math.max(window.startMs, ...atMs) };
   });
   return { ...plan, origin: { swarm: { ...mix, shapes } } };

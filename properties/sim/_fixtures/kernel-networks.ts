@@ -58,7 +58,10 @@ export const reorderingStreamsWorld: WorldFactory = patchedWorld((world) => {
   network.createPair = (client, server) => {
     const pair = createPair(client, server);
     for (const endpoint of pair) {
-      const internals = endpoint as unknown as { deliverToPeer(data: Uint8Array | undefined): void; lastArrival: number };
+      const internals = endpoint as unknown as {
+        deliverToPeer(data: Uint8Array | undefined): void;
+        lastArrival: number;
+      };
       const deliverToPeer = internals.deliverToPeer.bind(endpoint);
       internals.deliverToPeer = (data) => {
         internals.lastArrival = 0;
@@ -91,7 +94,10 @@ export const crashKeepsConnectionsWorld: WorldFactory = patchedWorld((world) => 
 });
 
 /** Links that give 30% of datagrams an extra delay whatever the link quality says: they reorder. */
-export const reorderingDatagramsWorld: WorldFactory = qualityOverride({ reorderProbability: 0.3, reorderDelayMsMax: 5 });
+export const reorderingDatagramsWorld: WorldFactory = qualityOverride({
+  reorderProbability: 0.3,
+  reorderDelayMsMax: 5,
+});
 
 /** A dial never sends its SYN again: one lost to a partition leaves the dial waiting for its timeout. */
 export const noSynRetransmitWorld: WorldFactory = patchedWorld((world) => {
@@ -193,7 +199,11 @@ export const crashKeepsDatagramHandlersWorld: WorldFactory = patchedWorld((world
 /** A partition blocks its links but resets none of the streams across them: their bytes keep flowing. */
 export const partitionKeepsStreamsWorld: WorldFactory = patchedWorld((world) => {
   world.network.partition = (groups, oneWay = false) => void world.links.partition(groups, oneWay);
-  world.network.isolate = (host) => void world.links.isolate(host, world.hosts.map((each) => each.name));
+  world.network.isolate = (host) =>
+    void world.links.isolate(
+      host,
+      world.hosts.map((each) => each.name),
+    );
 });
 
 /** Links that ignore latency changes: every link keeps the latency it had. */
@@ -222,7 +232,9 @@ function meanMsOf(latency: LatencyDistribution): number {
  * slower than at its send waits until its flight is stretched to the new mean.
  */
 export const latencyReachesInFlightWorld: WorldFactory = patchedWorld((world) => {
-  const network = world.network as unknown as { sendDatagram(incarnation: Incarnation, to: string, ...rest: unknown[]): void };
+  const network = world.network as unknown as {
+    sendDatagram(incarnation: Incarnation, to: string, ...rest: unknown[]): void;
+  };
   const sendDatagram = network.sendDatagram.bind(world.network);
   const scheduler = world.scheduler;
   const at = scheduler.at.bind(scheduler);
@@ -231,11 +243,16 @@ export const latencyReachesInFlightWorld: WorldFactory = patchedWorld((world) =>
     const sentAt = scheduler.now;
     const meanAtSend = meanMsOf(world.links.qualityOf(from, to).latency);
     // Only while this send schedules its arrivals.
-    scheduler.at = (time, callback, options) => at(time, () => {
-      const meanNow = meanMsOf(world.links.qualityOf(from, to).latency);
-      if (meanNow <= meanAtSend) return callback();
-      at(sentAt + ((time - sentAt) * meanNow) / meanAtSend, callback, options);
-    }, options);
+    scheduler.at = (time, callback, options) =>
+      at(
+        time,
+        () => {
+          const meanNow = meanMsOf(world.links.qualityOf(from, to).latency);
+          if (meanNow <= meanAtSend) return callback();
+          at(sentAt + ((time - sentAt) * meanNow) / meanAtSend, callback, options);
+        },
+        options,
+      );
     try {
       sendDatagram(incarnation, to, ...rest);
     } finally {

@@ -15,7 +15,9 @@ import { worldPatchingHosts, type WorldFactory } from "../_support/world-factory
 
 type Launch = (host: Host, incarnation: Incarnation) => void;
 
-function withLaunch(makeLaunch: (world: World) => (host: Host, incarnation: Incarnation, main: ProcessMain) => Env): WorldFactory {
+function withLaunch(
+  makeLaunch: (world: World) => (host: Host, incarnation: Incarnation, main: ProcessMain) => Env,
+): WorldFactory {
   return (options) => {
     const world = new World(options);
     const envFor = makeLaunch(world);
@@ -23,12 +25,16 @@ function withLaunch(makeLaunch: (world: World) => (host: Host, incarnation: Inca
       const main = host.main;
       if (main === undefined) throw new Error(`host ${host.name} has no main`);
       const env = envFor(host, incarnation, main);
-      world.scheduler.schedule(0, () => {
-        main(env).then(
-          () => world.record(host.name, "process.exit", { incarnation: incarnation.incarnation }),
-          () => undefined,
-        );
-      }, { owner: incarnation });
+      world.scheduler.schedule(
+        0,
+        () => {
+          main(env).then(
+            () => world.record(host.name, "process.exit", { incarnation: incarnation.incarnation }),
+            () => undefined,
+          );
+        },
+        { owner: incarnation },
+      );
     };
     (world as unknown as { launch: Launch }).launch = launch;
     return world;

@@ -3,7 +3,14 @@
  * promise of src/sim/scheduler.ts, so that the scheduler properties can be shown
  * to catch it. `worldWithScheduler` puts one inside a World.
  */
-import { Scheduler, type EventOwner, type RunLimits, type RunResult, type ScheduledEvent, type ScheduleOptions } from "../../../src/sim/scheduler.ts";
+import {
+  Scheduler,
+  type EventOwner,
+  type RunLimits,
+  type RunResult,
+  type ScheduledEvent,
+  type ScheduleOptions,
+} from "../../../src/sim/scheduler.ts";
 import { World } from "../../../src/sim/world.ts";
 import type { WorldFactory } from "../_support/world-factory.ts";
 
@@ -79,7 +86,11 @@ class OwnerView implements EventOwner {
   }
 }
 
-function withOwnerView(options: ScheduleOptions | undefined, seesDeath: boolean, seesPause: boolean): ScheduleOptions | undefined {
+function withOwnerView(
+  options: ScheduleOptions | undefined,
+  seesDeath: boolean,
+  seesPause: boolean,
+): ScheduleOptions | undefined {
   if (options?.owner === undefined) return options;
   return { ...options, owner: new OwnerView(options.owner, seesDeath, seesPause) };
 }

@@ -29,7 +29,11 @@ export interface StreamOutcome {
 }
 
 /** Reads a stream to its end (or its first `limit` messages, then breaks out). Non-RpcErrors are rethrown. */
-export async function collect(stream: AsyncIterable<WireValue>, clock: Clock, limit = Number.POSITIVE_INFINITY): Promise<StreamOutcome> {
+export async function collect(
+  stream: AsyncIterable<WireValue>,
+  clock: Clock,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<StreamOutcome> {
   const messages: WireValue[] = [];
   try {
     for await (const message of stream) {

@@ -48,4 +48,3 @@ export class ByteLog {
     return this.bytes.subarray(0, this.used);
   }
 }
-

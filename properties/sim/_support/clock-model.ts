@@ -27,11 +27,17 @@ export class ClockModel {
   private readonly instants: Set<number>;
 
   constructor(changes: readonly ClockChange[]) {
-    const ordered = changes.map((change, index) => ({ change, index })).sort((a, b) => a.change.atMs - b.change.atMs || a.index - b.index);
+    const ordered = changes
+      .map((change, index) => ({ change, index }))
+      .sort((a, b) => a.change.atMs - b.change.atMs || a.index - b.index);
     for (const { change } of ordered) {
       if (change.drift === undefined) continue;
       const last = this.segments[this.segments.length - 1] as Segment;
-      this.segments.push({ start: change.atMs, monotonic: last.monotonic + (change.atMs - last.start) * last.rate, rate: 1 + change.drift });
+      this.segments.push({
+        start: change.atMs,
+        monotonic: last.monotonic + (change.atMs - last.start) * last.rate,
+        rate: 1 + change.drift,
+      });
     }
     this.skews = ordered.map(({ change }) => change).filter((change) => change.offsetMs !== undefined);
     this.instants = new Set(changes.map((change) => change.atMs));

@@ -43,7 +43,12 @@ const LATENCY_MIN_PER_MEAN = 0.4;
 const LATENCY_MAX_PER_MEAN = 10;
 
 /** The quality of a link no fault touched. */
-export const DEFAULT_QUALITY: ModelQuality = { lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, latencyMsMean: DEFAULT_LATENCY_MS_MEAN };
+export const DEFAULT_QUALITY: ModelQuality = {
+  lossProbability: 0,
+  duplicateProbability: 0,
+  reorderProbability: 0,
+  latencyMsMean: DEFAULT_LATENCY_MS_MEAN,
+};
 
 /** The least and the most one-way latency a message may draw on a link of mean `meanMs`. */
 export function latencyRange(meanMs: number): { minMs: number; maxMs: number } {
@@ -68,8 +73,19 @@ export interface ModelState {
 /** A change the model saw, at the instant it happened. */
 export type ModelChange =
   | { readonly time: number; readonly kind: "cut"; readonly from: string; readonly to: string }
-  | { readonly time: number; readonly kind: "crash" | "start" | "pause" | "resume"; readonly host: string; readonly incarnation: number }
-  | { readonly time: number; readonly kind: "clog"; readonly from: string; readonly to: string; readonly until: number };
+  | {
+      readonly time: number;
+      readonly kind: "crash" | "start" | "pause" | "resume";
+      readonly host: string;
+      readonly incarnation: number;
+    }
+  | {
+      readonly time: number;
+      readonly kind: "clog";
+      readonly from: string;
+      readonly to: string;
+      readonly until: number;
+    };
 
 export function linkKey(from: string, to: string): string {
   return `${from}>${to}`;
@@ -77,7 +93,9 @@ export function linkKey(from: string, to: string): string {
 
 class MutableState implements ModelState {
   blocked = new Set<string>();
-  /** How many faults block each link in `blocked` (an isolation with its own duration unblocks only what it blocked). */
+  /**
+   * How many faults block each link in `blocked` (an isolation with its own duration unblocks only what it blocked).
+   */
   blockCounts = new Map<string, number>();
   clogUntil = new Map<string, number>();
   hosts = new Map<string, ModelHost>();
@@ -130,21 +148,26 @@ export class FaultTimeline {
     this.hosts = options.hosts;
     const state = new MutableState();
     const started = new Set(options.started ?? options.hosts);
-    for (const host of options.hosts) state.hosts.set(host, { up: started.has(host), paused: false, incarnation: started.has(host) ? 1 : 0 });
+    for (const host of options.hosts)
+      state.hosts.set(host, { up: started.has(host), paused: false, incarnation: started.has(host) ? 1 : 0 });
     this.snapshots.push({ time: Number.NEGATIVE_INFINITY, state: state.clone() });
     // The order the scheduler runs them in: plan events, then the heal-all, each at its time;
     // a pause's resume is scheduled when the pause applies, so it runs after both at its time.
-    for (const event of options.plan.faults) this.queue.push({ time: event.atMs, apply: (s) => this.applyEvent(s, event) });
-    if (options.healAllAtMs !== undefined) this.queue.push({ time: options.healAllAtMs, apply: (s) => this.healAll(s) });
+    for (const event of options.plan.faults)
+      this.queue.push({ time: event.atMs, apply: (s) => this.applyEvent(s, event) });
+    if (options.healAllAtMs !== undefined)
+      this.queue.push({ time: options.healAllAtMs, apply: (s) => this.healAll(s) });
     this.run(state);
   }
 
   private run(state: MutableState): void {
     while (this.queue.length > 0) {
       let next = 0;
-      for (let index = 1; index < this.queue.length; index++) if ((this.queue[index] as Action).time < (this.queue[next] as Action).time) next = index;
+      for (let index = 1; index < this.queue.length; index++)
+        if ((this.queue[index] as Action).time < (this.queue[next] as Action).time) next = index;
       const [action] = this.queue.splice(next, 1) as [Action];
-      if (action.time !== this.now && this.now !== Number.NEGATIVE_INFINITY) this.snapshots.push({ time: this.now, state: state.clone() });
+      if (action.time !== this.now && this.now !== Number.NEGATIVE_INFINITY)
+        this.snapshots.push({ time: this.now, state: state.clone() });
       this.now = action.time;
       action.apply(state);
     }
@@ -171,9 +194,12 @@ export class FaultTimeline {
         this.crash(state, this.named(event.host));
         if (event.durationMs !== undefined) {
           // Restarted when its own duration ends (if down then), unless everything was healed first.
-          this.queue.push({ time: this.now + event.durationMs, apply: (s) => {
-            if (!this.healedAll && !this.host(s, event.host).up) this.start(s, event.host);
-          } });
+          this.queue.push({
+            time: this.now + event.durationMs,
+            apply: (s) => {
+              if (!this.healedAll && !this.host(s, event.host).up) this.start(s, event.host);
+            },
+          });
         }
         return;
       case "restart":
@@ -192,10 +218,12 @@ export class FaultTimeline {
   /** The links of a partition: from each group to every other (only to later ones when one-way). */
   private partitionLinks(groups: readonly (readonly string[])[], oneWay: boolean): Array<[string, string]> {
     const links: Array<[string, string]> = [];
-    groups.forEach((fromGroup, i) => groups.forEach((toGroup, j) => {
-      if (i === j || (oneWay && j < i)) return;
-      for (const from of fromGroup) for (const to of toGroup) if (from !== to) links.push([from, to]);
-    }));
+    groups.forEach((fromGroup, i) =>
+      groups.forEach((toGroup, j) => {
+        if (i === j || (oneWay && j < i)) return;
+        for (const from of fromGroup) for (const to of toGroup) if (from !== to) links.push([from, to]);
+      }),
+    );
     return links;
   }
 
@@ -215,7 +243,10 @@ export class FaultTimeline {
     }
   }
 
-  /** An isolation: from everyone or from `from`, both ways or outbound only; with a duration, its own links unblocked when it ends, unless a heal came first. */
+  /**
+   * An isolation: from everyone or from `from`, both ways or outbound only; with a duration, its own links unblocked
+   * when it ends, unless a heal came first.
+   */
   private isolate(state: MutableState, event: Extract<FaultEvent, { kind: "isolate" }>): void {
     const host = this.named(event.host);
     const peers = (event.from ?? this.hosts).filter((peer) => peer !== host);
@@ -223,19 +254,22 @@ export class FaultTimeline {
     this.blockLinks(state, links);
     if (event.durationMs === undefined) return;
     const heals = this.heals;
-    this.queue.push({ time: this.now + event.durationMs, apply: (s) => {
-      if (this.heals !== heals) return;
-      for (const [from, to] of links) {
-        const key = linkKey(from, to);
-        const count = (s.blockCounts.get(key) ?? 0) - 1;
-        if (count > 0) {
-          s.blockCounts.set(key, count);
-        } else {
-          s.blockCounts.delete(key);
-          s.blocked.delete(key);
+    this.queue.push({
+      time: this.now + event.durationMs,
+      apply: (s) => {
+        if (this.heals !== heals) return;
+        for (const [from, to] of links) {
+          const key = linkKey(from, to);
+          const count = (s.blockCounts.get(key) ?? 0) - 1;
+          if (count > 0) {
+            s.blockCounts.set(key, count);
+          } else {
+            s.blockCounts.delete(key);
+            s.blocked.delete(key);
+          }
         }
-      }
-    } });
+      },
+    });
   }
 
   private unblockAll(state: MutableState): void {
@@ -253,7 +287,8 @@ export class FaultTimeline {
   private degrade(state: MutableState, event: Extract<FaultEvent, { kind: "link-quality" }>): void {
     const change: Partial<ModelQuality> = {};
     if (event.lossProbability !== undefined) Object.assign(change, { lossProbability: event.lossProbability });
-    if (event.duplicateProbability !== undefined) Object.assign(change, { duplicateProbability: event.duplicateProbability });
+    if (event.duplicateProbability !== undefined)
+      Object.assign(change, { duplicateProbability: event.duplicateProbability });
     if (event.reorderProbability !== undefined) Object.assign(change, { reorderProbability: event.reorderProbability });
     if (event.latencyMsMean !== undefined) Object.assign(change, { latencyMsMean: event.latencyMsMean });
     if (event.from === undefined || event.to === undefined) {
@@ -293,9 +328,12 @@ export class FaultTimeline {
     // Overlapping pauses: the host resumes when the last of them ends.
     const until = Math.max(this.pausedUntil.get(name) ?? 0, this.now + durationMs);
     this.pausedUntil.set(name, until);
-    this.queue.push({ time: this.now + durationMs, apply: (s) => {
-      if (this.pausedUntil.get(name) === until) this.resume(s, name);
-    } });
+    this.queue.push({
+      time: this.now + durationMs,
+      apply: (s) => {
+        if (this.pausedUntil.get(name) === until) this.resume(s, name);
+      },
+    });
   }
 
   private resume(state: MutableState, name: string): void {
@@ -338,7 +376,12 @@ export class FaultTimeline {
 
   /** Every state in force at some moment of [from, to]. */
   statesDuring(from: number, to: number): ModelState[] {
-    return [this.before(from), ...this.snapshots.filter((snapshot) => snapshot.time >= from && snapshot.time <= to).map((snapshot) => snapshot.state)];
+    return [
+      this.before(from),
+      ...this.snapshots
+        .filter((snapshot) => snapshot.time >= from && snapshot.time <= to)
+        .map((snapshot) => snapshot.state),
+    ];
   }
 
   /** Traffic from `from` to `to` is dropped at `time`, whichever side of the instant. */
@@ -352,20 +395,31 @@ export class FaultTimeline {
     return this.statesDuring(start, end).every((state) => !state.blocked.has(linkKey(from, to)));
   }
 
-  /** Times in (start, end) at which a partition newly blocked either direction between `a` and `b` (which resets their streams). */
+  /**
+   * Times in (start, end) at which a partition newly blocked either direction between `a` and `b` (which resets their
+   * streams).
+   */
   cutsBetween(a: string, b: string, start: number, end: number): number[] {
     return this.changes
       .filter((change) => change.kind === "cut" && change.time > start && change.time < end)
-      .filter((change) => change.kind === "cut" && ((change.from === a && change.to === b) || (change.from === b && change.to === a)))
+      .filter(
+        (change) =>
+          change.kind === "cut" && ((change.from === a && change.to === b) || (change.from === b && change.to === a)),
+      )
       .map((change) => change.time);
   }
 
   /** Host changes of `host` in [start, end]. */
   hostChangesDuring(host: string, start: number, end: number): ModelChange[] {
-    return this.changes.filter((change) => "host" in change && change.host === host && change.time >= start && change.time <= end);
+    return this.changes.filter(
+      (change) => "host" in change && change.host === host && change.time >= start && change.time <= end,
+    );
   }
 
-  /** Incarnation `incarnation` of `host` is up at `time` (and not paused, with `running`), whichever side of the instant. */
+  /**
+   * Incarnation `incarnation` of `host` is up at `time` (and not paused, with `running`), whichever side of the
+   * instant.
+   */
   surelyLive(host: string, incarnation: number, time: number, running = false): boolean {
     return [this.before(time), this.after(time)].every((state) => {
       const model = state.hosts.get(host);
@@ -385,7 +439,8 @@ export class FaultTimeline {
   clogCeiling(from: string, to: string, time: number): number {
     let ceiling = 0;
     for (const change of this.changes) {
-      if (change.kind === "clog" && change.from === from && change.to === to && change.time <= time) ceiling = Math.max(ceiling, change.until);
+      if (change.kind === "clog" && change.from === from && change.to === to && change.time <= time)
+        ceiling = Math.max(ceiling, change.until);
     }
     return ceiling;
   }
@@ -396,7 +451,9 @@ export class FaultTimeline {
     return Math.min(this.before(time).clogUntil.get(key) ?? 0, this.after(time).clogUntil.get(key) ?? 0);
   }
 
-  /** The link's quality on both sides of the instant: the most any of its probabilities, and its mean latency, may be. */
+  /**
+   * The link's quality on both sides of the instant: the most any of its probabilities, and its mean latency, may be.
+   */
   qualityBound(from: string, to: string, time: number): ModelQuality {
     const [left, right] = [this.before(time).quality(from, to), this.after(time).quality(from, to)];
     return {
@@ -409,16 +466,17 @@ export class FaultTimeline {
 
   /** The least and the most latency a message sent on the link at `time` may draw, whichever side of the instant. */
   latencyBound(from: string, to: string, time: number): { minMs: number; maxMs: number } {
-    const [left, right] = [this.before(time), this.after(time)].map((state) => latencyRange(state.quality(from, to).latencyMsMean)) as [
-      { minMs: number; maxMs: number },
-      { minMs: number; maxMs: number },
-    ];
+    const [left, right] = [this.before(time), this.after(time)].map((state) =>
+      latencyRange(state.quality(from, to).latencyMsMean),
+    ) as [{ minMs: number; maxMs: number }, { minMs: number; maxMs: number }];
     return { minMs: Math.min(left.minMs, right.minMs), maxMs: Math.max(left.maxMs, right.maxMs) };
   }
 
   /** The most latency a message sent on the link at some moment of [start, end] may draw. */
   latencyMsMaxDuring(from: string, to: string, start: number, end: number): number {
-    return Math.max(...this.statesDuring(start, end).map((state) => latencyRange(state.quality(from, to).latencyMsMean).maxMs));
+    return Math.max(
+      ...this.statesDuring(start, end).map((state) => latencyRange(state.quality(from, to).latencyMsMean).maxMs),
+    );
   }
 
   /**
@@ -437,11 +495,15 @@ export class FaultTimeline {
     return latest;
   }
 
-  /** The latest a message sent on any link between the timeline's hosts by `time`, neither clogged nor reordered, may arrive. */
+  /**
+   * The latest a message sent on any link between the timeline's hosts by `time`, neither clogged nor reordered, may
+   * arrive.
+   */
   latestArrivalOfAny(time: number): number {
     let latest = Number.NEGATIVE_INFINITY;
     for (const from of this.hosts) {
-      for (const to of this.hosts) if (from !== to) latest = Math.max(latest, this.latestInOrderArrival(from, to, time));
+      for (const to of this.hosts)
+        if (from !== to) latest = Math.max(latest, this.latestInOrderArrival(from, to, time));
     }
     return latest;
   }

@@ -13,7 +13,11 @@ import { propertyParameters } from "../../_support/fast-check.ts";
  * reporter). No shrinking: the first counterexample is proof enough, and shrinking a
  * simulation replays a whole world per candidate.
  */
-export async function checkProperty<T>(property: fc.IRawProperty<T>, name: string, numRuns: number): Promise<fc.RunDetails<T>> {
+export async function checkProperty<T>(
+  property: fc.IRawProperty<T>,
+  name: string,
+  numRuns: number,
+): Promise<fc.RunDetails<T>> {
   return await fc.check(property, { ...propertyParameters<T>(name, numRuns), endOnFailure: true });
 }
 
@@ -26,7 +30,11 @@ export function describeFailure<T>(details: fc.RunDetails<T>): string {
 }
 
 /** Asserts that the property fails (on the broken component it was given). */
-export async function expectCaught<T>(property: fc.IRawProperty<T>, name: string, numRuns: number): Promise<fc.RunDetails<T>> {
+export async function expectCaught<T>(
+  property: fc.IRawProperty<T>,
+  name: string,
+  numRuns: number,
+): Promise<fc.RunDetails<T>> {
   const details = await checkProperty(property, name, numRuns);
   if (process.env.DST_SHOW_CAUGHT === "1") console.log(`[caught] ${name}: ${describeFailure(details)}`);
   expect(details.failed, describeFailure(details)).toBe(true);

@@ -51,15 +51,16 @@ export interface NetworkWorkload {
   datagrams: DatagramSpec[];
 }
 
-const hostPair = fc
-  .tuple(fc.constantFrom(...HOSTS), fc.constantFrom(...HOSTS))
-  .filter(([from, to]) => from !== to);
+const hostPair = fc.tuple(fc.constantFrom(...HOSTS), fc.constantFrom(...HOSTS)).filter(([from, to]) => from !== to);
 
 const streamSpecArbitrary: fc.Arbitrary<StreamSpec> = fc
   .record({
     atMs: fc.integer({ min: 0, max: 1500 }),
     pair: hostPair,
-    chunks: fc.array(fc.record({ bytes: fc.integer({ min: 1, max: 3000 }), gapMs: fc.integer({ min: 0, max: 50 }) }), { minLength: 1, maxLength: 8 }),
+    chunks: fc.array(fc.record({ bytes: fc.integer({ min: 1, max: 3000 }), gapMs: fc.integer({ min: 0, max: 50 }) }), {
+      minLength: 1,
+      maxLength: 8,
+    }),
     abort: fc.integer({ min: 0, max: 3 }).map((draw) => draw === 0),
   })
   .map(({ atMs, pair: [from, to], chunks, abort }) => ({ atMs, from, to, chunks, abort }));
@@ -70,14 +71,14 @@ const streamSpecArbitrary: fc.Arbitrary<StreamSpec> = fc
  */
 const sendTime = (atMsMax: number): fc.Arbitrary<number> =>
   fc.oneof(
-    fc.tuple(fc.integer({ min: 0, max: atMsMax }), fc.double({ min: 0, max: 1, noNaN: true }))
+    fc
+      .tuple(fc.integer({ min: 0, max: atMsMax }), fc.double({ min: 0, max: 1, noNaN: true }))
       .map(([milliseconds, fraction]) => Math.min(atMsMax, milliseconds + fraction)),
     fc.double({ min: 0, max: atMsMax, noNaN: true, noDefaultInfinity: true }),
   );
 
 const datagramSpecArbitrary = (atMsMax: number): fc.Arbitrary<DatagramSpec> =>
-  fc.record({ atMs: sendTime(atMsMax), pair: hostPair })
-    .map(({ atMs, pair: [from, to] }) => ({ atMs, from, to }));
+  fc.record({ atMs: sendTime(atMsMax), pair: hostPair }).map(({ atMs, pair: [from, to] }) => ({ atMs, from, to }));
 
 export interface WorkloadShape {
   streamsMax?: number;
@@ -90,12 +91,19 @@ export interface WorkloadShape {
   plan?: fc.Arbitrary<FaultPlan>;
 }
 
-export function workloadArbitrary(kinds?: readonly SwarmKind[], shape: WorkloadShape = {}): fc.Arbitrary<NetworkWorkload> {
+export function workloadArbitrary(
+  kinds?: readonly SwarmKind[],
+  shape: WorkloadShape = {},
+): fc.Arbitrary<NetworkWorkload> {
   return fc.record({
     seed: fc.integer({ min: 0, max: 1_000_000 }),
-    plan: shape.plan ?? faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, ...(kinds === undefined ? {} : { kinds }) }),
+    plan:
+      shape.plan ?? faultPlanArbitrary({ hosts: HOSTS, durationMs: 1000, ...(kinds === undefined ? {} : { kinds }) }),
     streams: fc.array(streamSpecArbitrary, { minLength: shape.streamsMin ?? 0, maxLength: shape.streamsMax ?? 8 }),
-    datagrams: fc.array(datagramSpecArbitrary(shape.atMsMax ?? 1500), { minLength: shape.datagramsMin ?? 0, maxLength: shape.datagramsMax ?? 30 }),
+    datagrams: fc.array(datagramSpecArbitrary(shape.atMsMax ?? 1500), {
+      minLength: shape.datagramsMin ?? 0,
+      maxLength: shape.datagramsMax ?? 30,
+    }),
   });
 }
 
@@ -169,7 +177,14 @@ function intact(index: number, payload: Uint8Array): boolean {
   return payload.length === expected.length && expected.every((byte, position) => payload[position] === byte);
 }
 
-async function writeStream(world: World, env: Env, spec: StreamSpec, index: number, writer: StreamWriter, observed: Observed): Promise<void> {
+async function writeStream(
+  world: World,
+  env: Env,
+  spec: StreamSpec,
+  index: number,
+  writer: StreamWriter,
+  observed: Observed,
+): Promise<void> {
   let connection: Connection;
   try {
     connection = await env.net.dial(spec.to, STREAM_PORT, { timeoutMs: DIAL_TIMEOUT_MS });
@@ -214,7 +229,13 @@ async function readStream(world: World, connection: Connection, receipt: StreamR
   }
 }
 
-async function acceptLoop(world: World, listener: Listener, name: string, incarnation: number, observed: Observed): Promise<void> {
+async function acceptLoop(
+  world: World,
+  listener: Listener,
+  name: string,
+  incarnation: number,
+  observed: Observed,
+): Promise<void> {
   while (true) {
     let connection: Connection;
     try {
@@ -222,18 +243,38 @@ async function acceptLoop(world: World, listener: Listener, name: string, incarn
     } catch {
       return;
     }
-    const receipt: StreamReceipt = { from: connection.remoteAddress, to: name, incarnation, acceptedAt: world.now, bytes: new ByteLog(), reads: [], outcome: "open" };
+    const receipt: StreamReceipt = {
+      from: connection.remoteAddress,
+      to: name,
+      incarnation,
+      acceptedAt: world.now,
+      bytes: new ByteLog(),
+      reads: [],
+      outcome: "open",
+    };
     observed.streams.push(receipt);
     void readStream(world, connection, receipt);
   }
 }
 
-function workloadHost(world: World, name: HostName, workload: NetworkWorkload, observed: Observed): (env: Env) => Promise<void> {
+function workloadHost(
+  world: World,
+  name: HostName,
+  workload: NetworkWorkload,
+  observed: Observed,
+): (env: Env) => Promise<void> {
   return async (env) => {
     const incarnation = env.lifetime.incarnation;
     env.net.onDatagram(DATAGRAM_PORT, (datagram) => {
       const index = ((datagram.payload[0] as number) << 8) | (datagram.payload[1] as number);
-      observed.datagramsReceived.push({ index, from: datagram.from, to: name, time: world.now, incarnation, intact: intact(index, datagram.payload) });
+      observed.datagramsReceived.push({
+        index,
+        from: datagram.from,
+        to: name,
+        time: world.now,
+        incarnation,
+        intact: intact(index, datagram.payload),
+      });
     });
     void acceptLoop(world, env.net.listen(STREAM_PORT), name, incarnation, observed);
     // Specs are at absolute virtual times: a restarted process sends only those still ahead.
@@ -260,9 +301,19 @@ export interface WorkloadRun {
   observed: Observed;
 }
 
-export async function runWorkload(makeWorld: WorldFactory, workload: NetworkWorkload, options: { healAllAtMs?: number; untilMs: number }): Promise<WorkloadRun> {
+export async function runWorkload(
+  makeWorld: WorldFactory,
+  workload: NetworkWorkload,
+  options: { healAllAtMs?: number; untilMs: number },
+): Promise<WorkloadRun> {
   const world = makeWorld({ seed: workload.seed });
-  const observed: Observed = { streams: [], writers: new Map(), datagramsSent: [], datagramsReceived: [], streamErrors: [] };
+  const observed: Observed = {
+    streams: [],
+    writers: new Map(),
+    datagramsSent: [],
+    datagramsReceived: [],
+    streamErrors: [],
+  };
   for (const name of HOSTS) world.addHost(name, workloadHost(world, name, workload, observed)).start();
   const applier = applyPlan(world, workload.plan);
   if (options.healAllAtMs !== undefined) world.scheduler.at(options.healAllAtMs, () => applier.healAll());

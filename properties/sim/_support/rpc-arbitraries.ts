@@ -17,7 +17,11 @@ export const wireValue: fc.Arbitrary<WireValue> = fc.letrec<{ value: WireValue }
     fc.string(),
     fc.uint8Array({ maxLength: 16 }),
     fc.array(tie("value"), { maxLength: 4 }),
-    fc.dictionary(fc.string().filter((key) => key !== "__proto__"), tie("value"), { maxKeys: 4 }),
+    fc.dictionary(
+      fc.string().filter((key) => key !== "__proto__"),
+      tie("value"),
+      { maxKeys: 4 },
+    ),
   ),
 })).value;
 
@@ -46,14 +50,29 @@ export const frameArbitrary: fc.Arbitrary<Frame> = fc.oneof(
   fc.record({ type: fc.constant("credit" as const), id: callId, count: fc.integer({ min: 1, max: 32 }) }),
   fc.record({ type: fc.constantFrom("response" as const, "message" as const), id: callId, payload: wireValue }),
   fc.record({ type: fc.constant("end" as const), id: callId }),
-  fc.record({ type: fc.constant("notification" as const), id: callId, method: fc.string({ minLength: 1, maxLength: 20 }), payload: wireValue }),
-  fc.record({ type: fc.constant("notification" as const), id: callId, method: fc.string({ minLength: 1, maxLength: 20 }), payload: wireValue, datagram: fc.constant(true as const) }),
+  fc.record({
+    type: fc.constant("notification" as const),
+    id: callId,
+    method: fc.string({ minLength: 1, maxLength: 20 }),
+    payload: wireValue,
+  }),
+  fc.record({
+    type: fc.constant("notification" as const),
+    id: callId,
+    method: fc.string({ minLength: 1, maxLength: 20 }),
+    payload: wireValue,
+    datagram: fc.constant(true as const),
+  }),
   fc.record({
     type: fc.constant("error" as const),
     id: callId,
-    code: fc.constantFrom("UNAVAILABLE" as const, "DEADLINE_EXCEEDED" as const, "APPLICATION" as const, "INTERNAL" as const),
+    code: fc.constantFrom(
+      "UNAVAILABLE" as const,
+      "DEADLINE_EXCEEDED" as const,
+      "APPLICATION" as const,
+      "INTERNAL" as const,
+    ),
     message: fc.string(),
     details: fc.option(wireValue, { nil: undefined }),
   }),
 );
-

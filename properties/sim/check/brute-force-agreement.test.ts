@@ -37,7 +37,9 @@ const operationShape = fc.record({
 
 /** Outputs from running the operations at their points on a register, then some outputs corrupted. */
 const smallHistory = fc.array(operationShape, { minLength: 1, maxLength: 7 }).map((shapes): RegisterOperation[] => {
-  const order = shapes.map((shape, index) => ({ index, at: shape.call + shape.point * shape.duration })).sort((first, second) => first.at - second.at);
+  const order = shapes
+    .map((shape, index) => ({ index, at: shape.call + shape.point * shape.duration }))
+    .sort((first, second) => first.at - second.at);
   const outputs: RegisterOutput[] = [];
   let state: RegisterState = null;
   for (const { index } of order) {
@@ -67,15 +69,23 @@ function agreementProperty(model: Model<RegisterState, RegisterInput, RegisterOu
 
 describe("agreement with brute force", () => {
   it("cas register", () => {
-    fc.assert(agreementProperty(casRegisterModel), propertyParameters("check: agrees with brute force on a cas register", 500));
+    fc.assert(
+      agreementProperty(casRegisterModel),
+      propertyParameters("check: agrees with brute force on a cas register", 500),
+    );
   });
 
   it("nondeterministic (lossy) register", () => {
-    fc.assert(agreementProperty(lossyRegisterModel), propertyParameters("check: agrees with brute force on a lossy register", 500));
+    fc.assert(
+      agreementProperty(lossyRegisterModel),
+      propertyParameters("check: agrees with brute force on a lossy register", 500),
+    );
   });
 
   it("generates both verdicts", () => {
-    const verdicts = fc.sample(smallHistory, { numRuns: 200, seed: 7 }).map((operations) => bruteForceLinearizable(casRegisterModel, operations));
+    const verdicts = fc
+      .sample(smallHistory, { numRuns: 200, seed: 7 })
+      .map((operations) => bruteForceLinearizable(casRegisterModel, operations));
     expect(verdicts.filter(Boolean).length).toBeGreaterThan(40);
     expect(verdicts.filter((verdict) => !verdict).length).toBeGreaterThan(40);
   });

@@ -31,7 +31,9 @@ describe("counterexample", () => {
     expect(counterexample.key).toBeUndefined();
     expect(counterexample.longestPrefix.map((operation) => operation.input)).toEqual([{ f: "write", value: 1 }]);
     expect(counterexample.stateAfterPrefix).toBe("1");
-    expect(counterexample.blocked.map((blocked) => [blocked.operation.process, blocked.operation.output])).toEqual([["b", 2]]);
+    expect(counterexample.blocked.map((blocked) => [blocked.operation.process, blocked.operation.output])).toEqual([
+      ["b", 2],
+    ]);
     expect(counterexample.blocked[0]?.reason).toBe("read -> 2 is not possible in state 1");
     expect(counterexample.message).toContain("longest linearizable prefix (1 operations)");
     expect(counterexample.message).toContain("#1 process b: read -> 2 [20, 30]: read -> 2 is not possible in state 1");
@@ -45,7 +47,10 @@ describe("counterexample", () => {
     const failedCas = recorder.invoke(2, { f: "cas", value: [2, 3] }, 5);
     recorder.ok(staleRead, 1, 6);
     recorder.ok(failedCas, false, 7);
-    const counterexample = checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).counterexample;
+    const counterexample = checkLinearizability(
+      casRegisterModel,
+      historyToOperations(recorder.history()),
+    ).counterexample;
     expect(counterexample?.longestPrefix.map((operation) => operation.id)).toEqual([0, 1]);
     expect(counterexample?.stateAfterPrefix).toBe("2");
     expect(counterexample?.blocked.map((blocked) => blocked.reason)).toEqual([
@@ -59,7 +64,10 @@ describe("counterexample", () => {
     recorder.ok(recorder.invoke(0, { f: "write", value: 1 }, 0), null, 1);
     recorder.ok(recorder.invoke(0, { f: "read", value: null }, 2), 2, 3);
     recorder.ok(recorder.invoke(0, { f: "write", value: 2 }, 4), null, 5);
-    const counterexample = checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).counterexample;
+    const counterexample = checkLinearizability(
+      casRegisterModel,
+      historyToOperations(recorder.history()),
+    ).counterexample;
     expect(counterexample?.longestPrefix.map((operation) => operation.id)).toEqual([0]);
     expect(counterexample?.blocked.map((blocked) => blocked.operation.id)).toEqual([1]);
   });
@@ -87,7 +95,10 @@ describe("counterexample", () => {
     const read = recorder.invoke(2, { f: "read", value: null }, 3);
     recorder.ok(write, null, 4);
     recorder.ok(read, 3, 5);
-    const counterexample = checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).counterexample;
+    const counterexample = checkLinearizability(
+      casRegisterModel,
+      historyToOperations(recorder.history()),
+    ).counterexample;
     expect(counterexample?.longestPrefix.map((operation) => operation.id)).toEqual([0, 1]);
     expect(counterexample?.blocked.map((blocked) => [blocked.operation.id, blocked.possible])).toEqual([[2, false]]);
     expect(counterexample?.operations.map((operation) => operation.id)).toEqual([0, 1, 2]);
@@ -97,7 +108,8 @@ describe("counterexample", () => {
     const recorder = registerRecorder();
     recorder.ok(recorder.invoke("a", { f: "write", value: 1 }, 0.1234567), null, 10.0000004);
     recorder.ok(recorder.invoke("b", { f: "read", value: null }, 20.98765432), 2, 30.5);
-    const message = checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).counterexample?.message;
+    const message = checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).counterexample
+      ?.message;
     expect(message).toContain("#0 process a: write 1 [0.123, 10]");
     expect(message).toContain("#1 process b: read -> 2 [20.988, 30.5]");
   });
@@ -116,8 +128,16 @@ describe("counterexample", () => {
 
 describe("outcomes", () => {
   it("an empty history is linearizable", () => {
-    expect(checkLinearizability(casRegisterModel, [])).toMatchObject({ verdict: "linearizable", partitionCount: 1, partitionsChecked: 1 });
-    expect(checkLinearizability(keyValueModel, [])).toMatchObject({ verdict: "linearizable", partitionCount: 0, partitionsChecked: 0 });
+    expect(checkLinearizability(casRegisterModel, [])).toMatchObject({
+      verdict: "linearizable",
+      partitionCount: 1,
+      partitionsChecked: 1,
+    });
+    expect(checkLinearizability(keyValueModel, [])).toMatchObject({
+      verdict: "linearizable",
+      partitionCount: 0,
+      partitionsChecked: 0,
+    });
   });
 
   it("an info write may take effect later; a failed write never does", () => {
@@ -125,19 +145,25 @@ describe("outcomes", () => {
     recorder.info(recorder.invoke(0, { f: "write", value: 7 }, 0), 1, "timed-out");
     const laterRead = recorder.invoke(1, { f: "read", value: null }, 5);
     recorder.ok(laterRead, 7, 6);
-    expect(checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).verdict).toBe("linearizable");
+    expect(checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).verdict).toBe(
+      "linearizable",
+    );
 
     const failing = registerRecorder();
     failing.fail(failing.invoke(0, { f: "write", value: 7 }, 0), 1);
     failing.ok(failing.invoke(1, { f: "read", value: null }, 5), 7, 6);
-    expect(checkLinearizability(casRegisterModel, historyToOperations(failing.history())).verdict).toBe("not-linearizable");
+    expect(checkLinearizability(casRegisterModel, historyToOperations(failing.history())).verdict).toBe(
+      "not-linearizable",
+    );
   });
 
   it("an info write constrains nothing if it never took effect", () => {
     const recorder = registerRecorder();
     recorder.info(recorder.invoke(0, { f: "write", value: 7 }, 0), 1);
     recorder.ok(recorder.invoke(1, { f: "read", value: null }, 5), null, 6);
-    expect(checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).verdict).toBe("linearizable");
+    expect(checkLinearizability(casRegisterModel, historyToOperations(recorder.history())).verdict).toBe(
+      "linearizable",
+    );
   });
 });
 
@@ -145,7 +171,9 @@ describe("limits", () => {
   /** Twelve concurrent writes, then a read of a value none wrote: refuting it takes thousands of steps. */
   const contested = (): ReturnType<typeof historyToOperations<RegisterInput, RegisterOutput>> => {
     const recorder = registerRecorder();
-    const handles = Array.from({ length: 12 }, (_, process) => recorder.invoke(process, { f: "write", value: process }, 0));
+    const handles = Array.from({ length: 12 }, (_, process) =>
+      recorder.invoke(process, { f: "write", value: process }, 0),
+    );
     handles.forEach((handle) => recorder.ok(handle, null, 1));
     recorder.ok(recorder.invoke(9, { f: "read", value: null }, 2), 42, 3);
     return historyToOperations(recorder.history());
@@ -153,7 +181,12 @@ describe("limits", () => {
 
   it("reports unknown when the step budget runs out", () => {
     const result = checkLinearizability(casRegisterModel, contested(), { maxSteps: 10 });
-    expect(result).toMatchObject({ verdict: "unknown", steps: 10, partitionsChecked: 0, exhausted: { limit: "max-steps", key: undefined } });
+    expect(result).toMatchObject({
+      verdict: "unknown",
+      steps: 10,
+      partitionsChecked: 0,
+      exhausted: { limit: "max-steps", key: undefined },
+    });
     expect(result.counterexample).toBeUndefined();
   });
 

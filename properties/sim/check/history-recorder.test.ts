@@ -62,8 +62,10 @@ describe("historyToOperations", () => {
   });
 
   it("refuses a completion without its invoke", () => {
-    expect(() => historyToOperations<RegisterInput, RegisterOutput>([{ type: "ok", index: 0, time: 0, operationId: 4, process: 0, output: 1 }])).toThrow(
-      /not open/,
-    );
+    expect(() =>
+      historyToOperations<RegisterInput, RegisterOutput>([
+        { type: "ok", index: 0, time: 0, operationId: 4, process: 0, output: 1 },
+      ]),
+    ).toThrow(/not open/);
   });
 });

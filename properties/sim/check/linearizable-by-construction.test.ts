@@ -19,7 +19,9 @@ describe("linearizable by construction", () => {
         const operations = historyToOperations(runRegisterWorkload(script));
         const result = checkLinearizability(casRegisterModel, operations);
         if (result.verdict !== "linearizable") {
-          throw new Error(`verdict ${result.verdict}\n${result.counterexample?.message ?? JSON.stringify(result.exhausted)}`);
+          throw new Error(
+            `verdict ${result.verdict}\n${result.counterexample?.message ?? JSON.stringify(result.exhausted)}`,
+          );
         }
       }),
       propertyParameters(name, 300),

@@ -21,10 +21,25 @@ const neverWritten = 1000;
 
 /** Changes the `pick`-th ok read (or a read appended at the end, when there is none) to return `neverWritten`. */
 function mutateOneRead(operations: RegisterOperation[], pick: number): RegisterOperation[] {
-  const reads = operations.flatMap((operation, index) => (operation.input.f === "read" && operation.outcome === "ok" ? [index] : []));
+  const reads = operations.flatMap((operation, index) =>
+    operation.input.f === "read" && operation.outcome === "ok" ? [index] : [],
+  );
   if (reads.length === 0) {
-    const end = operations.reduce((latest, operation) => Math.max(latest, operation.call, Number.isFinite(operation.return) ? operation.return : 0), 0);
-    const read: RegisterOperation = { id: -1, process: "mutation", input: { f: "read", value: null }, outcome: "ok", output: neverWritten, call: end + 1, return: end + 2, callTime: end + 1, returnTime: end + 2 };
+    const end = operations.reduce(
+      (latest, operation) => Math.max(latest, operation.call, Number.isFinite(operation.return) ? operation.return : 0),
+      0,
+    );
+    const read: RegisterOperation = {
+      id: -1,
+      process: "mutation",
+      input: { f: "read", value: null },
+      outcome: "ok",
+      output: neverWritten,
+      call: end + 1,
+      return: end + 2,
+      callTime: end + 1,
+      returnTime: end + 2,
+    };
     return [...operations, read];
   }
   const target = reads[pick % reads.length] as number;
@@ -61,7 +76,8 @@ describe("a read of a value never written", () => {
         expect(counterexample.blocked.length).toBeGreaterThan(0);
         const afterPrefix = replay(counterexample.longestPrefix);
         expect(afterPrefix).toBeDefined();
-        for (const blocked of counterexample.blocked) expect(isRejected(afterPrefix?.state ?? null, blocked.operation)).toBe(true);
+        for (const blocked of counterexample.blocked)
+          expect(isRejected(afterPrefix?.state ?? null, blocked.operation)).toBe(true);
       }),
       propertyParameters(name, 300),
     );

@@ -9,7 +9,8 @@ import { HistoryParseError } from "../../../src/sim/check/parsers/history-parse-
 import { parseJepsenEtcdLog } from "../../../src/sim/check/parsers/jepsen-etcd-log.ts";
 import { parseKeyValueHistory } from "../../../src/sim/check/parsers/key-value-history.ts";
 
-const jepsen = (...lines: string[]): string => lines.map((line) => (line.startsWith("INFO") || line === "" ? line : `INFO  jepsen.util - ${line}`)).join("\n");
+const jepsen = (...lines: string[]): string =>
+  lines.map((line) => (line.startsWith("INFO") || line === "" ? line : `INFO  jepsen.util - ${line}`)).join("\n");
 
 function parseError(parse: () => unknown): HistoryParseError {
   try {
@@ -39,7 +40,15 @@ describe("parseJepsenEtcdLog", () => {
       "3\t:info\t:write\t:timed-out",
     );
     const operations = historyToOperations(parseJepsenEtcdLog(text, "example.log"));
-    expect(operations.map((operation) => [operation.process, operation.input, operation.outcome, operation.output, operation.callTime])).toEqual([
+    expect(
+      operations.map((operation) => [
+        operation.process,
+        operation.input,
+        operation.outcome,
+        operation.output,
+        operation.callTime,
+      ]),
+    ).toEqual([
       [0, { f: "write", value: 3 }, "ok", null, 1],
       [1, { f: "cas", value: [3, 4] }, "ok", false, 6],
       [2, { f: "read", value: null }, "unknown", undefined, 8],
@@ -53,8 +62,18 @@ describe("parseJepsenEtcdLog", () => {
     ["a garbled process", ["0x\t:invoke\t:read\tnil"], 1, /malformed operation line/],
     ["an unknown function", ["0\t:invoke\t:delete\t3"], 1, /malformed/],
     ["a completion without invoke", ["0\t:ok\t:read\t1"], 1, /no open operation/],
-    ["a second invoke while open", ["0\t:invoke\t:read\tnil", "0\t:invoke\t:read\tnil"], 2, /previous operation is open/],
-    ["a process reused after :info", ["0\t:invoke\t:read\tnil", "0\t:info\t:read\t:timed-out", "0\t:invoke\t:read\tnil"], 3, /after :info/],
+    [
+      "a second invoke while open",
+      ["0\t:invoke\t:read\tnil", "0\t:invoke\t:read\tnil"],
+      2,
+      /previous operation is open/,
+    ],
+    [
+      "a process reused after :info",
+      ["0\t:invoke\t:read\tnil", "0\t:info\t:read\t:timed-out", "0\t:invoke\t:read\tnil"],
+      3,
+      /after :info/,
+    ],
     ["a completion of another function", ["0\t:invoke\t:read\tnil", "0\t:ok\t:write\t1"], 2, /completes a :read/],
     ["a cas completion with other arguments", ["0\t:invoke\t:cas\t[1 2]", "0\t:fail\t:cas\t[1 3]"], 2, /differs/],
     ["a write invoked with nil", ["0\t:invoke\t:write\tnil"], 1, /integer value/],
@@ -94,7 +113,10 @@ describe("parseKeyValueHistory", () => {
     ["a duplicate key", ['{:process 0, :process 1, :type :invoke, :f :get, :key "k", :value nil}'], 1, /duplicate/],
     [
       "a completion on another key",
-      ['{:process 0, :type :invoke, :f :get, :key "k", :value nil}', '{:process 0, :type :ok, :f :get, :key "j", :value ""}'],
+      [
+        '{:process 0, :type :invoke, :f :get, :key "k", :value nil}',
+        '{:process 0, :type :ok, :f :get, :key "j", :value ""}',
+      ],
       2,
       /does not match its invoke/,
     ],

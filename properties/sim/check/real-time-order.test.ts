@@ -13,7 +13,12 @@ import type { Operation } from "../../../src/sim/check/operation.ts";
 import { checkLinearizability } from "../../../src/sim/check/linearizability.ts";
 import { HistoryRecorder } from "../../../src/sim/check/history-recorder.ts";
 import { casRegisterModel } from "../../../src/sim/check/models/cas-register.ts";
-import type { RegisterInput, RegisterOutput, RegisterState, RegisterValue } from "../../../src/sim/check/models/cas-register.ts";
+import type {
+  RegisterInput,
+  RegisterOutput,
+  RegisterState,
+  RegisterValue,
+} from "../../../src/sim/check/models/cas-register.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { checkIgnoringRealTime } from "./_fixtures/broken-checker.ts";
 import { applyToRegister } from "./_fixtures/register-workload.ts";
@@ -23,7 +28,11 @@ type Checker = typeof checkLinearizability<RegisterState, RegisterInput, Registe
 
 /** A sequential run: writes take fresh values (1, 2, 3, ...), so every written value is distinct. */
 const sequentialInputs = fc.array(
-  fc.oneof(fc.constant("read" as const), fc.constant("write" as const), fc.nat({ max: 6 }).map((back) => ({ casBack: back }))),
+  fc.oneof(
+    fc.constant("read" as const),
+    fc.constant("write" as const),
+    fc.nat({ max: 6 }).map((back) => ({ casBack: back })),
+  ),
   { maxLength: 20, size: "max" },
 );
 
@@ -31,7 +40,10 @@ const sequentialInputs = fc.array(
  * Runs the inputs one at a time, then `write a; write b; read`, and returns the
  * operations with one read (the `pick`-th that has a stale value to return) made stale.
  */
-function sequentialHistoryWithStaleRead(kinds: readonly ("read" | "write" | { casBack: number })[], pick: number): RegisterOperation[] {
+function sequentialHistoryWithStaleRead(
+  kinds: readonly ("read" | "write" | { casBack: number })[],
+  pick: number,
+): RegisterOperation[] {
   const recorder = new HistoryRecorder<RegisterInput, RegisterOutput>();
   /** Every value a write or cas has offered so far (distinct by construction). */
   const offered: RegisterValue[] = [];
@@ -67,7 +79,9 @@ function makeOneReadStale(operations: RegisterOperation[], pick: number): Regist
   const chosen = usable[pick % usable.length];
   if (chosen === undefined) throw new Error("the trailing write, write, read always has a stale value");
   const staleValue = chosen.stale[pick % chosen.stale.length] as number;
-  return operations.map((operation, index) => (index === chosen.index ? { ...operation, output: staleValue } : operation));
+  return operations.map((operation, index) =>
+    index === chosen.index ? { ...operation, output: staleValue } : operation,
+  );
 }
 
 function staleReadProperty(checker: Checker) {

@@ -8,7 +8,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HistoryParseError } from "../../../src/sim/check/parsers/history-parse-error.ts";
-import { checkReference, listReferenceEntries, loadReference, sharedDataDirectory } from "../../../src/sim/check/reference-data.ts";
+import {
+  checkReference,
+  listReferenceEntries,
+  loadReference,
+  sharedDataDirectory,
+} from "../../../src/sim/check/reference-data.ts";
 
 const created: string[] = [];
 const savedOverride = process.env.DST_SHARED_DATA;
@@ -27,7 +32,8 @@ afterEach(() => {
   else process.env.DST_SHARED_DATA = savedOverride;
 });
 
-const history = '{:process 0, :type :invoke, :f :get, :key "k", :value nil}\n{:process 0, :type :ok, :f :get, :key "k", :value "x"}\n';
+const history =
+  '{:process 0, :type :invoke, :f :get, :key "k", :value nil}\n{:process 0, :type :ok, :f :get, :key "k", :value "x"}\n';
 
 describe("reference data loader", () => {
   it("defaults to ../shared/data beside the repository", () => {
@@ -36,15 +42,23 @@ describe("reference data loader", () => {
   });
 
   it("honours DST_SHARED_DATA and checks what it finds there", () => {
-    process.env.DST_SHARED_DATA = dataDirectory({ "expected.tsv": "file\tlinearizable\nbad.txt\tfalse\n", "bad.txt": history });
+    process.env.DST_SHARED_DATA = dataDirectory({
+      "expected.tsv": "file\tlinearizable\nbad.txt\tfalse\n",
+      "bad.txt": history,
+    });
     const entries = listReferenceEntries("kv");
     expect(entries.map((entry) => [entry.file, entry.expectedLinearizable])).toEqual([["bad.txt", false]]);
     expect(checkReference(loadReference(entries[0] as (typeof entries)[number])).verdict).toBe("not-linearizable");
   });
 
   it("refuses an expected.tsv that does not match the folder", () => {
-    const directory = dataDirectory({ "expected.tsv": "file\tlinearizable\nmissing.txt\ttrue\n", "extra.txt": history });
-    expect(() => listReferenceEntries("kv", directory)).toThrow(/files without a verdict \[extra\.txt\], verdicts without a file \[missing\.txt\]/);
+    const directory = dataDirectory({
+      "expected.tsv": "file\tlinearizable\nmissing.txt\ttrue\n",
+      "extra.txt": history,
+    });
+    expect(() => listReferenceEntries("kv", directory)).toThrow(
+      /files without a verdict \[extra\.txt\], verdicts without a file \[missing\.txt\]/,
+    );
   });
 
   it("refuses a malformed expected.tsv line with file and line", () => {

@@ -1,9 +1,11 @@
 /**
  * Invariants of the shrink steps (src/sim/shrink/episodes.ts, candidate-shrinks.ts), one sentence each:
  * - Grouping a plan into episodes and back gives the same plan, event for event and in order.
- * - A crash pairs with the next restart of its host, a partition or isolation with the next heal, a link-quality change with its reset.
+ * - A crash pairs with the next restart of its host, a partition or isolation with the next heal, a link-quality change
+ *   with its reset.
  * - Removal never separates a fault from its undo: a removal candidate keeps each episode whole or drops it whole.
- * - Every candidate is a valid plan and strictly smaller than its parent (safety phase + events + times + durations + params
+ * - Every candidate is a valid plan and strictly smaller than its parent (safety phase + events + times + durations +
+ *   params
  *   + knob distances from their defaults), so shrinking ends.
  * - A knob candidate that shrinks the cluster keeps no fault on the hosts it no longer has.
  */
@@ -21,24 +23,39 @@ import { propertyParameters } from "../../_support/fast-check.ts";
 
 const HOSTS = ["n1", "n2", "n3"];
 const SAFETY_MS = 2_000;
-const plans = faultPlanArbitrary({ hosts: HOSTS, durationMs: SAFETY_MS, kinds: ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality"], maxEvents: 6 });
+const plans = faultPlanArbitrary({
+  hosts: HOSTS,
+  durationMs: SAFETY_MS,
+  kinds: ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality"],
+  maxEvents: 6,
+});
 const SHRINKABLE: Array<[string, ShrinkableParam]> = [["operations", { min: 1, default: 20 }]];
-const KNOBS: Array<[string, Knob]> = [["servers", pickKnob([3, 5], 3)], ["electionTimeoutTicks", intKnob(5, 20, 10)]];
-const serversOf = (knobs: Readonly<Record<string, KnobValue>>) => Array.from({ length: Number(knobs.servers) }, (_, index) => `n${index + 1}`);
+const KNOBS: Array<[string, Knob]> = [
+  ["servers", pickKnob([3, 5], 3)],
+  ["electionTimeoutTicks", intKnob(5, 20, 10)],
+];
+const serversOf = (knobs: Readonly<Record<string, KnobValue>>) =>
+  Array.from({ length: Number(knobs.servers) }, (_, index) => `n${index + 1}`);
 
 /** A measure that every shrink step lowers by at least 1. */
 function measure(candidate: ShrinkCandidate): number {
   let total = candidate.safetyMs + Number(candidate.params?.operations ?? 20);
-  for (const [name, knob] of KNOBS) total += candidate.knobs?.[name] === undefined ? 0 : knobDistance(knob, candidate.knobs[name]);
-  for (const event of candidate.plan.faults) total += 1 + event.atMs + ("durationMs" in event ? (event.durationMs ?? 0) : 0);
+  for (const [name, knob] of KNOBS)
+    total += candidate.knobs?.[name] === undefined ? 0 : knobDistance(knob, candidate.knobs[name]);
+  for (const event of candidate.plan.faults)
+    total += 1 + event.atMs + ("durationMs" in event ? (event.durationMs ?? 0) : 0);
   return total;
 }
 
-/** Whether `candidate` is `parent` less some of its episodes, each dropped whole (greedy matching of events by value). */
+/**
+ * Whether `candidate` is `parent` less some of its episodes, each dropped whole (greedy matching of events by value).
+ */
 function dropsWholeEpisodes(parent: FaultPlan, candidate: FaultPlan): boolean {
   const remaining = candidate.faults.map((event) => JSON.stringify(event));
   for (const episode of episodesOf(parent)) {
-    const keys = [episode.start.event, ...(episode.end === undefined ? [] : [episode.end.event])].map((event) => JSON.stringify(event));
+    const keys = [episode.start.event, ...(episode.end === undefined ? [] : [episode.end.event])].map((event) =>
+      JSON.stringify(event),
+    );
     const positions = keys.map((key) => remaining.indexOf(key));
     if (positions.some((position) => position < 0)) continue;
     for (const key of keys) remaining.splice(remaining.indexOf(key), 1);
@@ -60,7 +77,9 @@ describe("episodes", () => {
         { atMs: 70, kind: "pause", host: "n2", durationMs: 5 },
       ],
     };
-    const kinds = episodesOf(plan).map((episode) => `${episode.start.event.kind}${episode.end === undefined ? "" : `+${episode.end.event.kind}`}`);
+    const kinds = episodesOf(plan).map(
+      (episode) => `${episode.start.event.kind}${episode.end === undefined ? "" : `+${episode.end.event.kind}`}`,
+    );
     expect(kinds).toEqual(["crash+restart", "partition+heal", "link-quality+link-quality", "pause"]);
   });
 
@@ -76,11 +95,19 @@ describe("episodes", () => {
 
 describe("candidateShrinks", () => {
   it("yields valid, strictly smaller candidates, and removal keeps episodes whole", async () => {
-    const input = fc.record({ plan: plans, safetyMs: fc.integer({ min: 1, max: SAFETY_MS }), operations: fc.integer({ min: 1, max: 50 }), violationTimeMs: fc.double({ min: 0, max: SAFETY_MS * 2, noNaN: true }) });
+    const input = fc.record({
+      plan: plans,
+      safetyMs: fc.integer({ min: 1, max: SAFETY_MS }),
+      operations: fc.integer({ min: 1, max: 50 }),
+      violationTimeMs: fc.double({ min: 0, max: SAFETY_MS * 2, noNaN: true }),
+    });
     await fc.assert(
       fc.property(input, ({ plan, safetyMs, operations, violationTimeMs }) => {
         const parent: ShrinkCandidate = { plan, safetyMs, params: { operations } };
-        for (const { candidate, stage } of candidateShrinks(parent, { violationTimeMs, shrinkableParams: SHRINKABLE })) {
+        for (const { candidate, stage } of candidateShrinks(parent, {
+          violationTimeMs,
+          shrinkableParams: SHRINKABLE,
+        })) {
           expect(() => parsePlan(candidate.plan, HOSTS)).not.toThrow();
           expect(candidate.safetyMs).toBeGreaterThanOrEqual(1);
           expect(measure(candidate)).toBeLessThanOrEqual(measure(parent) - 1);
@@ -92,8 +119,19 @@ describe("candidateShrinks", () => {
   });
 
   it("moves knobs toward their defaults and drops the faults on the servers a smaller cluster lacks", async () => {
-    const shaped = fc.record({ servers: fc.constantFrom(3, 5), electionTimeoutTicks: fc.integer({ min: 5, max: 20 }) })
-      .chain((knobs) => fc.record({ knobs: fc.constant(knobs), plan: faultPlanArbitrary({ hosts: serversOf(knobs), durationMs: SAFETY_MS, kinds: ["partition", "isolate", "clog", "crash", "pause"], maxEvents: 6 }) }));
+    const shaped = fc
+      .record({ servers: fc.constantFrom(3, 5), electionTimeoutTicks: fc.integer({ min: 5, max: 20 }) })
+      .chain((knobs) =>
+        fc.record({
+          knobs: fc.constant(knobs),
+          plan: faultPlanArbitrary({
+            hosts: serversOf(knobs),
+            durationMs: SAFETY_MS,
+            kinds: ["partition", "isolate", "clog", "crash", "pause"],
+            maxEvents: 6,
+          }),
+        }),
+      );
     await fc.assert(
       fc.property(shaped, ({ knobs, plan }) => {
         const parent: ShrinkCandidate = { plan, safetyMs: SAFETY_MS, params: undefined, knobs };

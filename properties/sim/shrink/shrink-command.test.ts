@@ -38,7 +38,10 @@ const requireScenario = (name: string): Scenario => findScenario(name) ?? expect
 
 describe("dst shrink", () => {
   it("writes <input>.min.json, prints before/after and the replay command; the file replays exactly", async () => {
-    const input = await writeCounterexample("counter-quorum-seed-3-ack-before-fsync.counterexample.json", { seed: 3, variant: "ack-before-fsync" });
+    const input = await writeCounterexample("counter-quorum-seed-3-ack-before-fsync.counterexample.json", {
+      seed: 3,
+      variant: "ack-before-fsync",
+    });
     const { out, output } = collector();
     const code = await shrinkCommand(input, { maxRuns: "50" }, output);
     const minimal = minimalPath(input);
@@ -55,7 +58,18 @@ describe("dst shrink", () => {
   });
 
   it("writes to --out when given", async () => {
-    const input = await writeCounterexample("crash.json", { seed: 1, variant: "ack-before-fsync", safetyMs: 500, faults: { version: 1, faults: [{ atMs: 100, kind: "crash", host: "n1" }, { atMs: 200, kind: "restart", host: "n1" }] } });
+    const input = await writeCounterexample("crash.json", {
+      seed: 1,
+      variant: "ack-before-fsync",
+      safetyMs: 500,
+      faults: {
+        version: 1,
+        faults: [
+          { atMs: 100, kind: "crash", host: "n1" },
+          { atMs: 200, kind: "restart", host: "n1" },
+        ],
+      },
+    });
     const out = join(scratch, "chosen.json");
     const code = await shrinkCommand(input, { out, maxRuns: "20" }, collector().output);
     expect(code).toBe(0);
@@ -65,12 +79,19 @@ describe("dst shrink", () => {
 
   it("rejects a malformed --max-runs with a UsageError", async () => {
     for (const maxRuns of ["0", "12x", "-3", "99999999999"]) {
-      await expect(shrinkCommand(join(scratch, "absent.json"), { maxRuns }, collector().output)).rejects.toThrow(UsageError);
+      await expect(shrinkCommand(join(scratch, "absent.json"), { maxRuns }, collector().output)).rejects.toThrow(
+        UsageError,
+      );
     }
   });
 
   it("rejects a counterexample that does not fail with a CounterexampleError", async () => {
-    const input = await writeCounterexample("passing.json", { seed: 1, safetyMs: 200, livenessMs: 2_000, faults: { version: 1, faults: [] } });
+    const input = await writeCounterexample("passing.json", {
+      seed: 1,
+      safetyMs: 200,
+      livenessMs: 2_000,
+      faults: { version: 1, faults: [] },
+    });
     const attempt = shrinkCommand(input, { maxRuns: "5" }, collector().output);
     await expect(attempt).rejects.toThrow(CounterexampleError);
     await expect(attempt).rejects.toThrow(/counterexample does not fail/);

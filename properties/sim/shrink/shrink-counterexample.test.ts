@@ -9,7 +9,12 @@
  */
 import { describe, expect, it } from "vitest";
 import { counterQuorum } from "../../../scenarios/counter/quorum.ts";
-import { counterexampleOf, CounterexampleError, replayOptions, type Counterexample } from "../../../src/sim/counterexample.ts";
+import {
+  counterexampleOf,
+  CounterexampleError,
+  replayOptions,
+  type Counterexample,
+} from "../../../src/sim/counterexample.ts";
 import type { FaultPlan } from "../../../src/sim/faults/plan.ts";
 import { runScenario, type RunOptions, type Scenario } from "../../../src/sim/runner.ts";
 import { shrinkCounterexample } from "../../../src/sim/shrink/shrink-counterexample.ts";
@@ -35,7 +40,8 @@ async function expectReplays(counterexample: Counterexample): Promise<void> {
   expect(replay.violations).toEqual(counterexample.expected.violations);
 }
 
-const signatureOf = (counterexample: Counterexample) => failureSignature(counterexample.expected.violations[0] ?? expect.fail("no violation"));
+const signatureOf = (counterexample: Counterexample) =>
+  failureSignature(counterexample.expected.violations[0] ?? expect.fail("no violation"));
 
 describe("shrinkCounterexample", () => {
   it("shrinks counter-quorum seed 3 (ack-before-fsync) to at most a crash and restart, same signature, replaying exactly", async () => {
@@ -61,7 +67,12 @@ describe("shrinkCounterexample", () => {
         { atMs: 700, kind: "clog", from: "n2", to: "n3", durationMs: 200 },
       ],
     };
-    const input = await counterexampleFor(counterQuorum, { seed: 1, variant: "ack-before-fsync", faults: plan, safetyMs: 1_000 });
+    const input = await counterexampleFor(counterQuorum, {
+      seed: 1,
+      variant: "ack-before-fsync",
+      faults: plan,
+      safetyMs: 1_000,
+    });
     const outcome = await shrinkCounterexample(input, { resolveScenario, maxRuns: 150 });
     expect(signatureOf(outcome.minimal)).toBe(signatureOf(input));
     expect(outcome.after.faults).toBeLessThanOrEqual(2);
@@ -69,7 +80,12 @@ describe("shrinkCounterexample", () => {
   });
 
   it("rejects a counterexample that does not fail", async () => {
-    const passing = await runScenario(counterQuorum, { seed: 1, safetyMs: 200, livenessMs: 2_000, faults: { version: 1, faults: [] } });
+    const passing = await runScenario(counterQuorum, {
+      seed: 1,
+      safetyMs: 200,
+      livenessMs: 2_000,
+      faults: { version: 1, faults: [] },
+    });
     expect(passing.ok).toBe(true);
     const input = counterexampleOf(passing, { seed: 1, safetyMs: 200, livenessMs: 2_000 });
     const attempt = shrinkCounterexample(input, { resolveScenario, maxRuns: 10 });

@@ -10,7 +10,12 @@
 import { describe, expect, it } from "vitest";
 import { describeRun } from "../../../src/cli/report.ts";
 import { sweepRecordOf } from "../../../src/cli/sweep/sweep-record.ts";
-import { counterexampleOf, CounterexampleError, parseCounterexample, replayOptions } from "../../../src/sim/counterexample.ts";
+import {
+  counterexampleOf,
+  CounterexampleError,
+  parseCounterexample,
+  replayOptions,
+} from "../../../src/sim/counterexample.ts";
 import { runScenario, ScenarioError } from "../../../src/sim/runner.ts";
 import { shrinkCounterexample } from "../../../src/sim/shrink/shrink-counterexample.ts";
 import { knobPlan, knobScenario, offDefaultKnobs, THRESHOLD_FAILING_MAX } from "./_fixtures/knob-scenario.ts";
@@ -36,7 +41,15 @@ describe("knobs in counterexamples", () => {
   it("refuses a knob the scenario lacks, or a value of another type", async () => {
     await expect(runScenario(knobScenario, { seed: 1, knobs: { servers: 3 } })).rejects.toThrow(ScenarioError);
     await expect(runScenario(knobScenario, { seed: 1, knobs: { hosts: "5" } })).rejects.toThrow(/not a number/);
-    const file = { format: "dst-counterexample", version: 1, scenario: "test-knobs", seed: 1, buggify: false, faultPlan: { version: 1, faults: [] }, expected: { fingerprint: "0123456789abcdef", violations: [] } };
+    const file = {
+      format: "dst-counterexample",
+      version: 1,
+      scenario: "test-knobs",
+      seed: 1,
+      buggify: false,
+      faultPlan: { version: 1, faults: [] },
+      expected: { fingerprint: "0123456789abcdef", violations: [] },
+    };
     expect(() => parseCounterexample({ ...file, knobs: { hosts: [5] } })).toThrow(CounterexampleError);
     expect(() => parseCounterexample({ ...file, knobs: [5] })).toThrow(CounterexampleError);
   });
@@ -52,7 +65,10 @@ describe("shrinking knobs", () => {
     expect(outcome.before.knobsOffDefault).toEqual(offDefaultKnobs);
     expect(outcome.after.knobsOffDefault).toEqual({ threshold: THRESHOLD_FAILING_MAX });
     const hosts = outcome.minimal.faultPlan.faults.flatMap((event) => ("host" in event ? [event.host] : []));
-    expect(hosts.every((host) => ["h1", "h2", "h3"].includes(host)), hosts.join(", ")).toBe(true);
+    expect(
+      hosts.every((host) => ["h1", "h2", "h3"].includes(host)),
+      hosts.join(", "),
+    ).toBe(true);
     const replay = await runScenario(knobScenario, replayOptions(outcome.minimal));
     expect(replay.fingerprint).toBe(outcome.minimal.expected.fingerprint);
     expect(replay.stats.knobs).toEqual(outcome.minimal.knobs);

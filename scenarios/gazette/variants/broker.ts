@@ -20,30 +20,41 @@ import { memberIdKey } from "../../../src/impl/gazette/broker/keyspace.ts";
 import { DEFAULT_LIST_APPLY_RULES, type ListApplyRules } from "../../../src/impl/gazette/broker/list-apply.ts";
 import type { Pipeline, SyncResult } from "../../../src/impl/gazette/broker/pipeline.ts";
 import { createReplica, JournalReplica, type ReplicaFactory } from "../../../src/impl/gazette/broker/replica.ts";
-import type { AssignmentRecord, IndexedFragment, ReplicateRequest, Resolution } from "../../../src/impl/gazette/broker/types.ts";
+import type {
+  AssignmentRecord,
+  IndexedFragment,
+  ReplicateRequest,
+  Resolution,
+} from "../../../src/impl/gazette/broker/types.ts";
 import type { CoverSet } from "../../../src/impl/gazette/broker/fragment/cover-set.ts";
 import { fragmentsEqual, type Fragment } from "../../../src/impl/gazette/protocol/fragment.ts";
 import { copyLabelSet, subtractLabelSet, unionLabelSets } from "../../../src/impl/gazette/protocol/labels.ts";
 import type { AppendRequest } from "../../../src/impl/gazette/protocol/messages.ts";
 
 export const REPLICATION_BROKEN_VARIANTS = {
-  "commit-before-peers-ack": "the primary commits to its own spool (and index) when it sends the commit, before peers acknowledge: a reader on the primary sees content a failed peer never got",
-  "skip-sync-roll": "the primary ignores peers that answer a sync with a greater offset instead of rolling forward to it: it appends at offsets the journal already holds (peers refuse the commit)",
+  "commit-before-peers-ack":
+    "the primary commits to its own spool (and index) when it sends the commit, before peers acknowledge: a reader on the primary sees content a failed peer never got",
+  "skip-sync-roll":
+    "the primary ignores peers that answer a sync with a greater offset instead of rolling forward to it: it appends at offsets the journal already holds (peers refuse the commit)",
   "registers-on-mismatch": "a REGISTER_MISMATCH append still applies its register union and subtraction",
-  "expose-unadopted": "peers expose a commit to readers (and the persister) as it arrives, as Gazette does, before the journal adopted it: a primary failing before every peer acknowledged leaves one peer serving content the journal later overwrites",
+  "expose-unadopted":
+    "peers expose a commit to readers (and the persister) as it arrives, as Gazette does, before the journal adopted it: a primary failing before every peer acknowledged leaves one peer serving content the journal later overwrites",
 } as const;
 export type ReplicationBrokenVariant = keyof typeof REPLICATION_BROKEN_VARIANTS;
 
 export const SPOOL_BROKEN_VARIANTS = {
-  "commit-ignores-sum": "a proposal of the right extent commits the delta whatever its SHA-1 sum (a replica diverging in content goes unnoticed)",
-  "discard-keeps-sum": "discarding a pending commit restores the fragment but keeps the running SHA-1 of the discarded bytes (the next commit's sum is wrong)",
+  "commit-ignores-sum":
+    "a proposal of the right extent commits the delta whatever its SHA-1 sum (a replica diverging in content goes unnoticed)",
+  "discard-keeps-sum":
+    "discarding a pending commit restores the fragment but keeps the running SHA-1 of the discarded bytes (the next commit's sum is wrong)",
 } as const;
 export type SpoolBrokenVariant = keyof typeof SPOOL_BROKEN_VARIANTS;
 
 export const INDEX_BROKEN_VARIANTS = {
   "jump-into-gap-at-once": "a query inside a gap skips to the next fragment at once, however young (no 6 h rule)",
   "no-jump-before-first": "a query below the first fragment waits instead of skipping to it",
-  "jump-before-first-at-once": "a query below the first fragment skips to it at once, even to a local-only or just-persisted one (content in flight from another replica is skipped)",
+  "jump-before-first-at-once":
+    "a query below the first fragment skips to it at once, even to a local-only or just-persisted one (content in flight from another replica is skipped)",
   "drops-local-on-refresh": "ReplaceRemote drops every local fragment, persisted or not",
 } as const;
 export type IndexBrokenVariant = keyof typeof INDEX_BROKEN_VARIANTS;
@@ -54,15 +65,19 @@ export const INDEX_REFRESH_BROKEN_VARIANTS = {
 export type IndexRefreshBrokenVariant = keyof typeof INDEX_REFRESH_BROKEN_VARIANTS;
 
 export const ALLOCATOR_BROKEN_VARIANTS = {
-  "replace-survivors": "when a journal's primary is gone, every assignment of the journal is dropped and fresh members are assigned (the survivors' data is thrown away)",
-  "promote-newest": "when the primary is gone and a member is added in the same round, the added member (which holds no data yet) becomes primary instead of a survivor",
+  "replace-survivors":
+    "when a journal's primary is gone, every assignment of the journal is dropped and fresh members are assigned (the survivors' data is thrown away)",
+  "promote-newest":
+    "when the primary is gone and a member is added in the same round, the added member (which holds no data yet) becomes primary instead of a survivor",
   "no-leader-election": "every member plans and commits, not only the one with the lowest createRevision",
 } as const;
 export type AllocatorBrokenVariant = keyof typeof ALLOCATOR_BROKEN_VARIANTS;
 
 export const LIST_APPLY_BROKEN_VARIANTS = {
-  "ignore-expect-mod-revision": "Apply puts and deletes without comparing the changes' expectModRevision (a concurrent change is overwritten)",
-  "page-token-inclusive": "a List page starts at its token's journal instead of after it (the previous page's last journal repeats)",
+  "ignore-expect-mod-revision":
+    "Apply puts and deletes without comparing the changes' expectModRevision (a concurrent change is overwritten)",
+  "page-token-inclusive":
+    "a List page starts at its token's journal instead of after it (the previous page's last journal repeats)",
 } as const;
 export type ListApplyBrokenVariant = keyof typeof LIST_APPLY_BROKEN_VARIANTS;
 
@@ -71,7 +86,11 @@ export type ListApplyBrokenVariant = keyof typeof LIST_APPLY_BROKEN_VARIANTS;
 /** The append FSM of each FSM variant. */
 const APPEND_FSMS: Record<Exclude<ReplicationBrokenVariant, "expose-unadopted">, typeof AppendFsm> = {
   "commit-before-peers-ack": class extends AppendFsm {
-    protected override scatterCommit(pipeline: Pipeline, commit: ReplicateRequest, answersLost: boolean): Promise<void> {
+    protected override scatterCommit(
+      pipeline: Pipeline,
+      commit: ReplicateRequest,
+      answersLost: boolean,
+    ): Promise<void> {
       return pipeline.scatter(commit, { answersLost });
     }
   },
@@ -83,7 +102,8 @@ const APPEND_FSMS: Record<Exclude<ReplicationBrokenVariant, "expose-unadopted">,
   "registers-on-mismatch": class extends AppendFsm {
     protected override refuseRegisterMismatch(): void {
       let registers = this.registers;
-      if (this.request.subtractRegisters !== undefined) registers = subtractLabelSet(registers, this.request.subtractRegisters);
+      if (this.request.subtractRegisters !== undefined)
+        registers = subtractLabelSet(registers, this.request.subtractRegisters);
       if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
       this.registers = registers;
       this.host.spool.registers = copyLabelSet(registers);
@@ -182,7 +202,8 @@ export const ALLOCATION_RULES: Record<AllocatorBrokenVariant, AllocationRules> =
   },
   "promote-newest": {
     ...DEFAULT_ALLOCATION_RULES,
-    slotOrder: (survivors, added, promotion) => (promotion && added.length > 0 ? [...added, ...survivors] : [...survivors, ...added]),
+    slotOrder: (survivors, added, promotion) =>
+      promotion && added.length > 0 ? [...added, ...survivors] : [...survivors, ...added],
   },
   "no-leader-election": { ...DEFAULT_ALLOCATION_RULES, leads: () => true },
 };
@@ -204,12 +225,19 @@ export const GAZETTE_SERVER_VARIANTS: Readonly<Record<GazetteServerVariant, stri
   ...LIST_APPLY_BROKEN_VARIANTS,
 };
 
-export type GazetteServerVariant = ReplicationBrokenVariant | SpoolBrokenVariant | IndexBrokenVariant | IndexRefreshBrokenVariant | AllocatorBrokenVariant | ListApplyBrokenVariant;
+export type GazetteServerVariant =
+  | ReplicationBrokenVariant
+  | SpoolBrokenVariant
+  | IndexBrokenVariant
+  | IndexRefreshBrokenVariant
+  | AllocatorBrokenVariant
+  | ListApplyBrokenVariant;
 
 /** The brokers' parts for a run's variant (undefined when it is none of theirs). */
 export function brokerPartsOf(variant: string | undefined): Partial<BrokerParts> | undefined {
   if (variant === undefined) return undefined;
-  if (variant in REPLICATION_BROKEN_VARIANTS || variant in SPOOL_BROKEN_VARIANTS) return { replica: replicaOf(variant as ReplicationBrokenVariant | SpoolBrokenVariant) };
+  if (variant in REPLICATION_BROKEN_VARIANTS || variant in SPOOL_BROKEN_VARIANTS)
+    return { replica: replicaOf(variant as ReplicationBrokenVariant | SpoolBrokenVariant) };
   if (variant in INDEX_BROKEN_VARIANTS) return { fragmentIndex: FRAGMENT_INDEXES[variant as IndexBrokenVariant] };
   if (variant in INDEX_REFRESH_BROKEN_VARIANTS) return { expired: EVERY_FRAGMENT_EXPIRED };
   if (variant in ALLOCATOR_BROKEN_VARIANTS) return { allocation: ALLOCATION_RULES[variant as AllocatorBrokenVariant] };

@@ -8,12 +8,21 @@
  * scenario offers, are in properties/gazette/_fixtures/broken-client.ts. Only a
  * run or a test that names a variant uses these; src/impl never does.
  */
-import { AppendService, AsyncAppend, type AppendServiceOptions } from "../../../src/impl/gazette/client/append-service.ts";
+import {
+  AppendService,
+  AsyncAppend,
+  type AppendServiceOptions,
+} from "../../../src/impl/gazette/client/append-service.ts";
 import { Appender, DEFAULT_APPENDER_FACTORY, type AppenderFactory } from "../../../src/impl/gazette/client/appender.ts";
 import type { OpFutures } from "../../../src/impl/gazette/client/op-future.ts";
 import { PolledList } from "../../../src/impl/gazette/client/polled-list.ts";
 import { Reader } from "../../../src/impl/gazette/client/reader.ts";
-import { DEFAULT_READER_FACTORY, RetryReader, type ReaderFactory, type RetryReaderOptions } from "../../../src/impl/gazette/client/retry-reader.ts";
+import {
+  DEFAULT_READER_FACTORY,
+  RetryReader,
+  type ReaderFactory,
+  type RetryReaderOptions,
+} from "../../../src/impl/gazette/client/retry-reader.ts";
 import type { RoutedJournalClient } from "../../../src/impl/gazette/protocol/journal-client.ts";
 import type { AppendRequest, ReadRequest } from "../../../src/impl/gazette/protocol/messages.ts";
 import type { Clock, Env } from "../../../src/sim/env.ts";
@@ -32,9 +41,18 @@ export type ReaderBrokenVariant = "silent-offset-jump" | "accept-offset-below-re
 export type RetryReaderBrokenVariant = "restart-at-original-offset";
 
 /** Builds an AppendService (the real one or a broken one). */
-export type AppendServiceFactory = (env: Env, client: RoutedJournalClient, options: AppendServiceOptions) => AppendService;
+export type AppendServiceFactory = (
+  env: Env,
+  client: RoutedJournalClient,
+  options: AppendServiceOptions,
+) => AppendService;
 /** Builds a RetryReader (the real one or a broken one). */
-export type RetryReaderFactory = (clock: Clock, client: RoutedJournalClient, request: ReadRequest, options: RetryReaderOptions) => RetryReader;
+export type RetryReaderFactory = (
+  clock: Clock,
+  client: RoutedJournalClient,
+  request: ReadRequest,
+  options: RetryReaderOptions,
+) => RetryReader;
 
 // --- Appender and AppendService --------------------------------------------
 
@@ -45,7 +63,9 @@ class IgnoreResponseRouteAppender extends Appender {
 
 /** The Appenders of a variant (the real one for none). */
 export function appenderOf(variant: AppenderBrokenVariant | undefined): AppenderFactory {
-  return variant === undefined ? DEFAULT_APPENDER_FACTORY : (client, request, options) => new IgnoreResponseRouteAppender(client, request, options);
+  return variant === undefined
+    ? DEFAULT_APPENDER_FACTORY
+    : (client, request, options) => new IgnoreResponseRouteAppender(client, request, options);
 }
 
 /** no-rollback: Release commits what was written under a failed require or write. */
@@ -111,7 +131,11 @@ const BROKEN_SERVICES: Record<AppendServiceBrokenVariant, typeof AppendService> 
     }
   },
   "no-rollback": class extends AppendService {
-    protected override createAsyncAppend(request: AppendRequest, dependencies: OpFutures, lock: AsyncAppend["lock"]): AsyncAppend {
+    protected override createAsyncAppend(
+      request: AppendRequest,
+      dependencies: OpFutures,
+      lock: AsyncAppend["lock"],
+    ): AsyncAppend {
       return new NoRollbackAsyncAppend(request, dependencies, lock);
     }
   },
@@ -164,10 +188,14 @@ class RestartAtOriginalOffsetRetryReader extends RetryReader {
 }
 
 /** A RetryReader with a variant of its own or of its Readers (the real ones for none). */
-export function retryReaderOf(variants: { readonly reader?: ReaderBrokenVariant; readonly retryReader?: RetryReaderBrokenVariant }): RetryReaderFactory {
+export function retryReaderOf(variants: {
+  readonly reader?: ReaderBrokenVariant;
+  readonly retryReader?: RetryReaderBrokenVariant;
+}): RetryReaderFactory {
   const createReader = readerOf(variants.reader);
   const Retry = variants.retryReader === undefined ? RetryReader : RestartAtOriginalOffsetRetryReader;
-  return (clock, client, request, options) => new Retry(clock, client, request, variants.reader === undefined ? options : { ...options, createReader });
+  return (clock, client, request, options) =>
+    new Retry(clock, client, request, variants.reader === undefined ? options : { ...options, createReader });
 }
 
 // --- PolledList -----------------------------------------------------------
@@ -198,20 +226,41 @@ export interface ClientParts {
   readonly polledList: typeof PolledList;
 }
 
-const APPEND_SERVICE_NAMES: readonly string[] = ["ignore-dependencies", "batch-across-dependencies", "retry-everything", "constant-backoff", "forget-failures", "dispatch-concurrently", "no-rollback"] satisfies AppendServiceBrokenVariant[];
-const READER_NAMES: readonly string[] = ["silent-offset-jump", "accept-offset-below-request"] satisfies ReaderBrokenVariant[];
-const POLLED_LIST_NAMES: readonly string[] = ["no-update-signal", "keep-first-listing"] satisfies PolledListBrokenVariant[];
+const APPEND_SERVICE_NAMES: readonly string[] = [
+  "ignore-dependencies",
+  "batch-across-dependencies",
+  "retry-everything",
+  "constant-backoff",
+  "forget-failures",
+  "dispatch-concurrently",
+  "no-rollback",
+] satisfies AppendServiceBrokenVariant[];
+const READER_NAMES: readonly string[] = [
+  "silent-offset-jump",
+  "accept-offset-below-request",
+] satisfies ReaderBrokenVariant[];
+const POLLED_LIST_NAMES: readonly string[] = [
+  "no-update-signal",
+  "keep-first-listing",
+] satisfies PolledListBrokenVariant[];
 
 /** The client parts of a run's variant: the part it names is broken, the others are real. */
 export function clientPartsOf(variant: string | undefined): ClientParts {
-  const service = APPEND_SERVICE_NAMES.includes(variant ?? "") ? appendServiceOf(variant as AppendServiceBrokenVariant) : appendServiceOf(undefined);
+  const service = APPEND_SERVICE_NAMES.includes(variant ?? "")
+    ? appendServiceOf(variant as AppendServiceBrokenVariant)
+    : appendServiceOf(undefined);
   const createAppender = variant === "ignore-response-route" ? appenderOf(variant) : undefined;
   return {
-    appendService: createAppender === undefined ? service : (env, client, options) => service(env, client, { ...options, createAppender }),
+    appendService:
+      createAppender === undefined
+        ? service
+        : (env, client, options) => service(env, client, { ...options, createAppender }),
     retryReader: retryReaderOf({
       ...(READER_NAMES.includes(variant ?? "") ? { reader: variant as ReaderBrokenVariant } : {}),
       ...(variant === "restart-at-original-offset" ? { retryReader: variant } : {}),
     }),
-    polledList: polledListOf(POLLED_LIST_NAMES.includes(variant ?? "") ? (variant as PolledListBrokenVariant) : undefined),
+    polledList: polledListOf(
+      POLLED_LIST_NAMES.includes(variant ?? "") ? (variant as PolledListBrokenVariant) : undefined,
+    ),
   };
 }

@@ -15,6 +15,10 @@ export function coverageCommand(paths: readonly string[], options: { json: boole
   const records = mergeRecords(paths.map((path) => ({ path, records: readSweepRecords(path) })));
   const report = coverageOf(records, scanPoints());
   const rareStates = rareStatesOf(records, SCENARIOS);
-  output.out(options.json ? JSON.stringify({ ...report, rareStates }) : `${formatCoverage(report)}\n\n${formatRareStates(rareStates)}`);
+  output.out(
+    options.json
+      ? JSON.stringify({ ...report, rareStates })
+      : `${formatCoverage(report)}\n\n${formatRareStates(rareStates)}`,
+  );
   return EXIT_OK;
 }

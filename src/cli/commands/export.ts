@@ -22,17 +22,21 @@ export interface ExportCommandOptions {
 
 /** Writes the export; resolves with exit code 0. Bad input or an unknown format throws `UsageError`. */
 export async function exportCommand(input: string, options: ExportCommandOptions, output: Output): Promise<number> {
-  if (!EXPORT_FORMATS.includes(options.format)) throw new UsageError(`unknown export format "${options.format}" (formats: ${EXPORT_FORMATS.join(", ")})`);
+  if (!EXPORT_FORMATS.includes(options.format))
+    throw new UsageError(`unknown export format "${options.format}" (formats: ${EXPORT_FORMATS.join(", ")})`);
   const path = options.output === "-" ? undefined : options.output;
   if (path !== undefined) checkOutputFile(path, "export"); // before a counterexample's replay
   const run = await loadRun(input);
-  if (run.reproduced === false) output.err(`dst: warning: the replay of ${input} did not reproduce its recorded fingerprint; exporting the replay`);
+  if (run.reproduced === false)
+    output.err(`dst: warning: the replay of ${input} did not reproduce its recorded fingerprint; exporting the replay`);
   const trace = chromeTraceOf(buildDiagramModel(run.records, run.title));
   if (path === undefined) {
     output.out(JSON.stringify(trace)); // the export alone: a pipe's reader gets nothing else
     return 0;
   }
   writeOutputFile(path, `${JSON.stringify(trace)}\n`, "export");
-  output.out(`wrote ${path}: ${trace.traceEvents.length} Chrome trace events (open in ui.perfetto.dev or chrome://tracing)`);
+  output.out(
+    `wrote ${path}: ${trace.traceEvents.length} Chrome trace events (open in ui.perfetto.dev or chrome://tracing)`,
+  );
   return 0;
 }

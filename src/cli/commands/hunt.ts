@@ -76,14 +76,31 @@ interface HuntOutcome {
   elapsedMs: number;
 }
 
-export async function huntCommand(target: Scenario | "all", options: HuntCommandOptions, output: Output, draws: HuntDraws = FRESH_DRAWS): Promise<number> {
+export async function huntCommand(
+  target: Scenario | "all",
+  options: HuntCommandOptions,
+  output: Output,
+  draws: HuntDraws = FRESH_DRAWS,
+): Promise<number> {
   const budgetMs = parseDuration(options.time ?? HUNT_TIME_DEFAULT, "--time", HUNT_TIME_MS_MAX);
   const workers = parseWorkers(options.workers);
-  const settings: HuntSettings = { scenarios: target === "all" ? [...SCENARIOS] : [target], variant: options.variant, buggify: options.buggify === true, wireMode: parseWireMode(options.wire) };
+  const settings: HuntSettings = {
+    scenarios: target === "all" ? [...SCENARIOS] : [target],
+    variant: options.variant,
+    buggify: options.buggify === true,
+    wireMode: parseWireMode(options.wire),
+  };
   checkVariant(settings);
   ensureOutputDirectory(options.counterexamples, "counterexamples");
   const lines = options.out === undefined ? undefined : openOutputLines(options.out, "hunt results");
-  const outcome = await hunt(settings, budgetMs, workers, draws, (record) => lines?.write(JSON.stringify(record)), options.progress && process.stderr.isTTY);
+  const outcome = await hunt(
+    settings,
+    budgetMs,
+    workers,
+    draws,
+    (record) => lines?.write(JSON.stringify(record)),
+    options.progress && process.stderr.isTTY,
+  );
   await lines?.close();
   const runs = outcome.records.length + outcome.crashes;
   const timing = `${(outcome.elapsedMs / 1000).toFixed(1)} s on ${workers} worker(s), ${(runs / Math.max(outcome.elapsedMs / 1000, 1e-9)).toFixed(2)} runs/s`;
@@ -95,7 +112,9 @@ export async function huntCommand(target: Scenario | "all", options: HuntCommand
   }
   const { task, answer } = outcome.stoppedBy;
   if (!answer.ok && answer.refused === true) throw new ScenarioError(answer.error);
-  output.out(`FAILURE after ${runsText} (${timing}): ${task.scenario} seed ${task.seed}${task.variant === undefined ? "" : ` (variant ${task.variant})`}`);
+  output.out(
+    `FAILURE after ${runsText} (${timing}): ${task.scenario} seed ${task.seed}${task.variant === undefined ? "" : ` (variant ${task.variant})`}`,
+  );
   if (!answer.ok) {
     output.out(`CRASH ${task.scenario} seed ${task.seed}: ${answer.error}\nrerun with:\n  ${runCommandLine(task)}`);
     return EXIT_VIOLATION;
@@ -110,12 +129,24 @@ function checkVariant({ scenarios, variant }: HuntSettings): void {
   const scenario = scenarios[0] as Scenario;
   if (scenario.variants?.[variant] === undefined) {
     const known = Object.keys(scenario.variants ?? {});
-    throw new UsageError(`scenario ${scenario.name} has no variant "${variant}" (variants: ${known.length > 0 ? known.join(", ") : "none"})`);
+    throw new UsageError(
+      `scenario ${scenario.name} has no variant "${variant}" (variants: ${known.length > 0 ? known.join(", ") : "none"})`,
+    );
   }
 }
 
-/** Runs fresh seeds until the first failure, crash or refusal, or until `budgetMs` of wall time has passed (then finishes the runs in flight). */
-async function hunt(settings: HuntSettings, budgetMs: number, workers: number, draws: HuntDraws, onRecord: (record: SweepRecord) => void, showProgress: boolean): Promise<HuntOutcome> {
+/**
+ * Runs fresh seeds until the first failure, crash or refusal, or until `budgetMs` of wall time has passed (then
+ * finishes the runs in flight).
+ */
+async function hunt(
+  settings: HuntSettings,
+  budgetMs: number,
+  workers: number,
+  draws: HuntDraws,
+  onRecord: (record: SweepRecord) => void,
+  showProgress: boolean,
+): Promise<HuntOutcome> {
   const controller = new AbortController();
   const start = performance.now();
   const outcome: HuntOutcome = { records: [], crashes: 0, elapsedMs: 0 };
@@ -154,7 +185,10 @@ async function hunt(settings: HuntSettings, budgetMs: number, workers: number, d
 }
 
 function newTask(id: number, settings: HuntSettings, draws: HuntDraws): SweepTask {
-  const scenario = settings.scenarios.length === 1 ? settings.scenarios[0] : settings.scenarios[draws.scenarioIndex(settings.scenarios.length)];
+  const scenario =
+    settings.scenarios.length === 1
+      ? settings.scenarios[0]
+      : settings.scenarios[draws.scenarioIndex(settings.scenarios.length)];
   const task: SweepTask = { id, scenario: (scenario as Scenario).name, seed: draws.seed(), checkDeterminism: false };
   if (settings.variant !== undefined) task.variant = settings.variant;
   if (settings.buggify) task.buggify = true;
@@ -167,7 +201,12 @@ function newTask(id: number, settings: HuntSettings, draws: HuntDraws): SweepTas
  * nondeterminism, and says so), prints its violations, writes its counterexample,
  * and prints the commands that replay it.
  */
-async function reportFailure(record: SweepRecord, settings: HuntSettings, directory: string, output: Output): Promise<void> {
+async function reportFailure(
+  record: SweepRecord,
+  settings: HuntSettings,
+  directory: string,
+  output: Output,
+): Promise<void> {
   const scenario = settings.scenarios.find((candidate) => candidate.name === record.scenario) as Scenario;
   const options: RunOptions = { seed: record.seed, buggify: settings.buggify };
   if (settings.variant !== undefined) options.variant = settings.variant;
@@ -175,26 +214,42 @@ async function reportFailure(record: SweepRecord, settings: HuntSettings, direct
   const { result, wallMs } = await timedRun(scenario, options, undefined);
   output.out(describeRun(result, wallMs));
   if (result.fingerprint !== record.fingerprint) {
-    output.out(`NONDETERMINISM: the rerun's fingerprint ${result.fingerprint} differs from the hunt's ${record.fingerprint}`);
+    output.out(
+      `NONDETERMINISM: the rerun's fingerprint ${result.fingerprint} differs from the hunt's ${record.fingerprint}`,
+    );
   }
   if (result.ok) {
-    output.out(`the rerun passed: no counterexample written; the hunt's run failed with ${record.violations[0]?.invariant ?? record.outcome}`);
+    output.out(
+      `the rerun passed: no counterexample written; the hunt's run failed with ${record.violations[0]?.invariant ?? record.outcome}`,
+    );
     return;
   }
   const path = join(directory, counterexampleFileName(scenario.name, record.seed, settings.variant));
-  writeOutputFile(path, `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`, "counterexample");
-  output.out(`counterexample written; replay with:\n  npx dst replay ${path}\nor rerun the seed:\n  ${runCommandLine(record)}`);
+  writeOutputFile(
+    path,
+    `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`,
+    "counterexample",
+  );
+  output.out(
+    `counterexample written; replay with:\n  npx dst replay ${path}\nor rerun the seed:\n  ${runCommandLine(record)}`,
+  );
 }
 
 function runsPerScenario(records: readonly SweepRecord[]): string {
   const counts = new Map<string, number>();
   for (const record of records) counts.set(record.scenario, (counts.get(record.scenario) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([name, count]) => `${name} ${count}`).join(", ");
+  return [...counts.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([name, count]) => `${name} ${count}`)
+    .join(", ");
 }
 
 /** The progress line on stderr, in the sweep's style: the bar fills with the budget's time. */
 class HuntProgress {
-  private readonly bar = new SingleBar({ format: "{bar} {runs} runs | {failures} failed | {rate} runs/s | {left} left", hideCursor: true });
+  private readonly bar = new SingleBar({
+    format: "{bar} {runs} runs | {failures} failed | {rate} runs/s | {left} left",
+    hideCursor: true,
+  });
   private readonly ticker: ReturnType<typeof setInterval>;
   private runs = 0;
   private failures = 0;
@@ -210,7 +265,10 @@ class HuntProgress {
   update(runs: number, failures: number): void {
     this.runs = runs;
     this.failures = failures;
-    this.bar.update(Math.min(Math.floor((performance.now() - this.start) / 1000), Math.ceil(this.budgetMs / 1000)), this.payload());
+    this.bar.update(
+      Math.min(Math.floor((performance.now() - this.start) / 1000), Math.ceil(this.budgetMs / 1000)),
+      this.payload(),
+    );
   }
 
   stop(): void {
@@ -220,7 +278,12 @@ class HuntProgress {
 
   private payload(): Record<string, string | number> {
     const elapsedMs = performance.now() - this.start;
-    return { runs: this.runs, failures: this.failures, rate: (this.runs / Math.max(elapsedMs / 1000, 1e-9)).toFixed(1), left: formatDuration(Math.max(this.budgetMs - elapsedMs, 0)) };
+    return {
+      runs: this.runs,
+      failures: this.failures,
+      rate: (this.runs / Math.max(elapsedMs / 1000, 1e-9)).toFixed(1),
+      left: formatDuration(Math.max(this.budgetMs - elapsedMs, 0)),
+    };
   }
 }
 

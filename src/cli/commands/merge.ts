@@ -14,10 +14,15 @@ import { checkOutputFile, writeOutputFile } from "../output-files.ts";
 import { mergeRecords, readSweepRecords } from "../sweep/records-file.ts";
 import { summarizeSweep } from "./sweep.ts";
 
-export function mergeCommand(paths: readonly string[], options: { out?: string; failOnGaps?: boolean }, output: Output): number {
+export function mergeCommand(
+  paths: readonly string[],
+  options: { out?: string; failOnGaps?: boolean },
+  output: Output,
+): number {
   if (options.out !== undefined) checkOutputFile(options.out, "merged results");
   const records = mergeRecords(paths.map((path) => ({ path, records: readSweepRecords(path) })));
-  if (options.out !== undefined) writeOutputFile(options.out, records.map((record) => `${JSON.stringify(record)}\n`).join(""), "merged results");
+  if (options.out !== undefined)
+    writeOutputFile(options.out, records.map((record) => `${JSON.stringify(record)}\n`).join(""), "merged results");
   output.out(summarizeSweep(records));
   output.out("");
   output.out(formatCoverage(coverageOf(records, scanPoints())));

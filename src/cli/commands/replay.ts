@@ -39,8 +39,20 @@ export async function replayCommand(
   const expected = counterexample.expected;
   const current = outcome === "reproduced" ? undefined : currentCodeVersion();
   if (options.json) {
-    const code = current === undefined ? undefined : { recorded: counterexample.codeVersion, current, changed: codeChanged(counterexample.codeVersion, current) };
-    output.out(JSON.stringify({ ...result, wallMs, outcome, reproduced: outcome === "reproduced", expectedFingerprint: expected.fingerprint, code }));
+    const code =
+      current === undefined
+        ? undefined
+        : { recorded: counterexample.codeVersion, current, changed: codeChanged(counterexample.codeVersion, current) };
+    output.out(
+      JSON.stringify({
+        ...result,
+        wallMs,
+        outcome,
+        reproduced: outcome === "reproduced",
+        expectedFingerprint: expected.fingerprint,
+        code,
+      }),
+    );
   } else {
     output.out(describeRun(result, wallMs));
     output.out(describeOutcome(outcome, expected, result));
@@ -60,17 +72,23 @@ export function replayOutcome(counterexample: Counterexample, result: RunResult)
 }
 
 function sameViolations(recorded: readonly Violation[], observed: readonly Violation[]): boolean {
-  const key = (violation: Violation) => JSON.stringify([violation.kind, violation.invariant, violation.host ?? null, violation.time, violation.details]);
-  return recorded.length === observed.length && recorded.every((violation, index) => key(violation) === key(observed[index] as Violation));
+  const key = (violation: Violation) =>
+    JSON.stringify([violation.kind, violation.invariant, violation.host ?? null, violation.time, violation.details]);
+  return (
+    recorded.length === observed.length &&
+    recorded.every((violation, index) => key(violation) === key(observed[index] as Violation))
+  );
 }
 
 function describeOutcome(outcome: ReplayOutcome, expected: Counterexample["expected"], result: RunResult): string {
-  if (outcome === "reproduced") return `replay: same fingerprint ${result.fingerprint} and the same ${expected.violations.length} violation(s): reproduced exactly`;
+  if (outcome === "reproduced")
+    return `replay: same fingerprint ${result.fingerprint} and the same ${expected.violations.length} violation(s): reproduced exactly`;
   if (outcome === "now-passes") {
     return `replay: the run now passes: it recorded ${expected.violations.length} violation(s) (fingerprint ${expected.fingerprint}), it has none (fingerprint ${result.fingerprint}): NOT reproduced`;
   }
-  const how = result.fingerprint === expected.fingerprint
-    ? `same fingerprint ${result.fingerprint} but other violations than the ${expected.violations.length} recorded`
-    : `fingerprint ${result.fingerprint} differs from the recorded ${expected.fingerprint}`;
+  const how =
+    result.fingerprint === expected.fingerprint
+      ? `same fingerprint ${result.fingerprint} but other violations than the ${expected.violations.length} recorded`
+      : `fingerprint ${result.fingerprint} differs from the recorded ${expected.fingerprint}`;
   return `replay: ${how}: diverged from the recording, NOT reproduced`;
 }

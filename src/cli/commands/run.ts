@@ -32,30 +32,51 @@ export interface RunCommandOptions {
 
 export async function runCommand(scenario: Scenario, options: RunCommandOptions, output: Output): Promise<number> {
   const drawn = options.seed === undefined;
-  const runOptions: RunOptions = { seed: options.seed === undefined ? freshSeed() : parseSeed(options.seed), buggify: options.buggify };
+  const runOptions: RunOptions = {
+    seed: options.seed === undefined ? freshSeed() : parseSeed(options.seed),
+    buggify: options.buggify,
+  };
   const wireMode = parseWireMode(options.wire);
   if (wireMode !== undefined) runOptions.wireMode = wireMode;
-  if (options.faults !== undefined) runOptions.faults = parsePlan(readJsonFile(options.faults, "fault plan"), undefined);
+  if (options.faults !== undefined)
+    runOptions.faults = parsePlan(readJsonFile(options.faults, "fault plan"), undefined);
   if (options.variant !== undefined) runOptions.variant = options.variant;
   const knobs = parseKnobOptions(options.knob);
   if (knobs !== undefined) runOptions.knobs = knobs;
   // Whether the run fails is known only at its end: the directory for its counterexample must be usable from the start.
   checkOutputDirectory(options.out, "counterexamples");
   // Printed before the run, so that the seed is known even if the run never ends.
-  if (drawn && !options.json) output.out(`seed ${runOptions.seed} (drawn at random; rerun with --seed ${runOptions.seed})`);
+  if (drawn && !options.json)
+    output.out(`seed ${runOptions.seed} (drawn at random; rerun with --seed ${runOptions.seed})`);
   const { result, wallMs } = await timedRun(scenario, runOptions, options.trace);
-  const counterexamplePath = result.ok ? undefined : join(options.out, counterexampleFileName(scenario.name, result.seed, result.variant));
+  const counterexamplePath = result.ok
+    ? undefined
+    : join(options.out, counterexampleFileName(scenario.name, result.seed, result.variant));
   try {
-    if (counterexamplePath !== undefined) writeOutputFile(counterexamplePath, `${JSON.stringify(counterexampleOf(result, runOptions, currentCodeVersion()), null, 2)}\n`, "counterexample");
+    if (counterexamplePath !== undefined)
+      writeOutputFile(
+        counterexamplePath,
+        `${JSON.stringify(counterexampleOf(result, runOptions, currentCodeVersion()), null, 2)}\n`,
+        "counterexample",
+      );
   } catch (error) {
-    output.out(options.json ? JSON.stringify({ ...result, wallMs }) : describeRun(result, wallMs)); // the violations, at least
+    // The violations, at least.
+    output.out(options.json ? JSON.stringify({ ...result, wallMs }) : describeRun(result, wallMs));
     throw error;
   }
   if (options.json) {
-    output.out(JSON.stringify({ ...result, wallMs, counterexample: counterexamplePath, seedDrawnAtRandom: drawn ? true : undefined }));
+    output.out(
+      JSON.stringify({
+        ...result,
+        wallMs,
+        counterexample: counterexamplePath,
+        seedDrawnAtRandom: drawn ? true : undefined,
+      }),
+    );
   } else {
     output.out(describeRun(result, wallMs));
-    if (counterexamplePath !== undefined) output.out(`counterexample written; replay with:\n  npx dst replay ${counterexamplePath}`);
+    if (counterexamplePath !== undefined)
+      output.out(`counterexample written; replay with:\n  npx dst replay ${counterexamplePath}`);
   }
   return result.ok ? 0 : 1;
 }
@@ -69,9 +90,14 @@ export function counterexampleFileName(scenario: string, seed: number, variant: 
  * Runs with an optional JSON-lines trace file (checked before the run starts); measures
  * wall time (the CLI's business, never the simulation's).
  */
-export async function timedRun(scenario: Scenario, options: RunOptions, tracePath: string | undefined): Promise<{ result: RunResult; wallMs: number }> {
+export async function timedRun(
+  scenario: Scenario,
+  options: RunOptions,
+  tracePath: string | undefined,
+): Promise<{ result: RunResult; wallMs: number }> {
   const lines = tracePath === undefined ? undefined : openOutputLines(tracePath, "trace");
-  const withTrace: RunOptions = lines === undefined ? options : { ...options, trace: { sink: (line) => lines.write(line) } };
+  const withTrace: RunOptions =
+    lines === undefined ? options : { ...options, trace: { sink: (line) => lines.write(line) } };
   const start = performance.now();
   try {
     const result = await runScenario(scenario, withTrace);

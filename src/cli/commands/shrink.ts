@@ -1,6 +1,7 @@
 /**
  * `dst shrink`: minimises a counterexample's fault plan, safety phase and workload,
- * and moves its knobs toward their defaults, while its first violation keeps the same signature (kind, invariant and host),
+ * and moves its knobs toward their defaults, while its first violation keeps the same signature (kind, invariant and
+ * host),
  * writes the minimal counterexample, and prints the sizes before and after and the
  * one command that replays the minimal file.
  *
@@ -12,7 +13,12 @@
 import { findScenario } from "../../../scenarios/index.ts";
 import { parseCounterexample } from "../../sim/counterexample.ts";
 import type { Scenario } from "../../sim/runner.ts";
-import { SHRINK_RUNS_DEFAULT, SHRINK_RUNS_MAX, shrinkCounterexample, type ShrinkOutcome } from "../../sim/shrink/shrink-counterexample.ts";
+import {
+  SHRINK_RUNS_DEFAULT,
+  SHRINK_RUNS_MAX,
+  shrinkCounterexample,
+  type ShrinkOutcome,
+} from "../../sim/shrink/shrink-counterexample.ts";
 import type { CounterexampleSize } from "../../sim/shrink/size.ts";
 import { describeKnobs } from "../../sim/knobs.ts";
 import { readJsonFile, UsageError } from "../input.ts";
@@ -54,7 +60,8 @@ export function minimalPath(path: string): string {
 function parseMaxRuns(text: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`malformed --max-runs "${text}": expected a positive integer`);
   const maxRuns = Number(text);
-  if (maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX) throw new UsageError(`--max-runs ${text} is outside [1, ${SHRINK_RUNS_MAX}]`);
+  if (maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
+    throw new UsageError(`--max-runs ${text} is outside [1, ${SHRINK_RUNS_MAX}]`);
   return maxRuns;
 }
 
@@ -68,10 +75,13 @@ function describeShrink(outcome: ShrinkOutcome, maxRuns: number, wallMs: number)
   const { minimal } = outcome;
   const variant = minimal.variant === undefined ? "" : ` (variant ${minimal.variant})`;
   const lines = [`shrunk ${minimal.scenario} seed ${minimal.seed}${variant}, keeping ${outcome.signature}`];
-  if (!outcome.inputReproduced) lines.push("note: the input fails the same way but no longer replays to its recorded fingerprint");
+  if (!outcome.inputReproduced)
+    lines.push("note: the input fails the same way but no longer replays to its recorded fingerprint");
   lines.push(`before: ${describeSize(outcome.before)}`);
   lines.push(`after:  ${describeSize(outcome.after)}`);
-  const budget = outcome.exhausted ? ` (budget of ${maxRuns} spent: smaller, perhaps not minimal; raise --max-runs to go further)` : "";
+  const budget = outcome.exhausted
+    ? ` (budget of ${maxRuns} spent: smaller, perhaps not minimal; raise --max-runs to go further)`
+    : "";
   lines.push(`runs ${outcome.runs}, wall ${(wallMs / 1000).toFixed(2)} s${budget}`);
   const first = minimal.expected.violations[0];
   if (first !== undefined) lines.push(describeViolation(first));
@@ -81,6 +91,9 @@ function describeShrink(outcome: ShrinkOutcome, maxRuns: number, wallMs: number)
 function describeSize(size: CounterexampleSize): string {
   const operations = size.operations === undefined ? "" : `, operations ${size.operations}`;
   const off = size.knobsOffDefault === undefined ? undefined : Object.keys(size.knobsOffDefault).length;
-  const knobs = off === undefined || size.knobsOffDefault === undefined ? "" : `, knobs off their defaults ${off}${off > 0 ? ` (${describeKnobs(size.knobsOffDefault)})` : ""}`;
+  const knobs =
+    off === undefined || size.knobsOffDefault === undefined
+      ? ""
+      : `, knobs off their defaults ${off}${off > 0 ? ` (${describeKnobs(size.knobsOffDefault)})` : ""}`;
   return `faults ${size.faults}${operations}, first violation at ${size.violationTimeMs.toFixed(1)} ms, safety phase ${size.safetyMs} ms${knobs}`;
 }

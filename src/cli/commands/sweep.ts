@@ -48,23 +48,37 @@ export const SWEEP_WORKERS_MAX = 64;
 /** Without --workers, sweeps of fewer runs than this run in this thread. */
 export const SWEEP_INLINE_RUNS_MAX = 16;
 
-export async function sweepCommand(target: Scenario | "all", options: SweepCommandOptions, output: Output): Promise<number> {
+export async function sweepCommand(
+  target: Scenario | "all",
+  options: SweepCommandOptions,
+  output: Output,
+): Promise<number> {
   const { first, last } = parseSeedRange(options.seeds);
   const shard = parseShard(options.shard);
   const requestedWorkers = parseWorkers(options.workers);
   const sampleEvery = parseDeterminismSample(options.checkDeterminism);
   const scenarios = target === "all" ? [...SCENARIOS] : [target];
-  if (options.variant !== undefined && scenarios.length > 1) throw new UsageError("--variant needs one scenario, not all");
-  const tasks = buildTasks(scenarios, first, last, shard, { variant: options.variant, sampleEvery, buggify: options.buggify === true, wireMode: parseWireMode(options.wire) });
+  if (options.variant !== undefined && scenarios.length > 1)
+    throw new UsageError("--variant needs one scenario, not all");
+  const tasks = buildTasks(scenarios, first, last, shard, {
+    variant: options.variant,
+    sampleEvery,
+    buggify: options.buggify === true,
+    wireMode: parseWireMode(options.wire),
+  });
   // A worker thread costs about 1.5 s to start (loading the sources): short sweeps run inline unless asked.
   const workers = options.workers === undefined && tasks.length < SWEEP_INLINE_RUNS_MAX ? 1 : requestedWorkers;
   // Checked before the first run: a sweep can take hours, and its output is the point of it.
   if (options.counterexamples !== undefined) ensureOutputDirectory(options.counterexamples, "counterexamples");
   const lines = options.out === undefined ? undefined : openOutputLines(options.out, "sweep results");
   const ordered = new OrderedWriter(tasks.length, (record) => lines?.write(JSON.stringify(record)));
-  const bar = options.progress && process.stderr.isTTY
-    ? new SingleBar({ format: "{bar} {value}/{total} runs | {failures} failed | {rate} runs/s | ETA {eta_formatted}", hideCursor: true })
-    : undefined;
+  const bar =
+    options.progress && process.stderr.isTTY
+      ? new SingleBar({
+          format: "{bar} {value}/{total} runs | {failures} failed | {rate} runs/s | ETA {eta_formatted}",
+          hideCursor: true,
+        })
+      : undefined;
   bar?.start(tasks.length, 0, { failures: 0, rate: "0.0" });
   const records: SweepRecord[] = [];
   const nondeterministic: Array<{ task: SweepTask; difference: DeterminismDifference }> = [];
@@ -83,7 +97,10 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
       if (answer.nondeterminism !== undefined) nondeterministic.push({ task, difference: answer.nondeterminism });
     }
     const done = records.length + errors.length;
-    bar?.update(done, { failures: records.filter((record) => record.outcome !== "ok").length + errors.length, rate: (done / ((performance.now() - start) / 1000)).toFixed(1) });
+    bar?.update(done, {
+      failures: records.filter((record) => record.outcome !== "ok").length + errors.length,
+      rate: (done / ((performance.now() - start) / 1000)).toFixed(1),
+    });
   });
   bar?.stop();
   await lines?.close();
@@ -92,16 +109,25 @@ export async function sweepCommand(target: Scenario | "all", options: SweepComma
   if (options.counterexamples !== undefined) await writeCounterexamples(records, options.counterexamples);
   output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
   output.out("");
-  output.out(formatCoverage(coverageOf(records, scanPoints()), target === "all" ? undefined : target.probePrefixes ?? [`${target.name.split("-")[0]}.`]));
+  output.out(
+    formatCoverage(
+      coverageOf(records, scanPoints()),
+      target === "all" ? undefined : (target.probePrefixes ?? [`${target.name.split("-")[0]}.`]),
+    ),
+  );
   const rareStates = rareStatesOf(records, target === "all" ? SCENARIOS : [target]);
   output.out("");
   output.out(formatRareStates(rareStates));
   for (const error of errors) output.out(`ERROR ${error}`);
   for (const { task, difference } of nondeterministic) {
-    output.out(`NONDETERMINISM ${task.scenario} seed ${task.seed}: first differing trace record ${difference.index}\n  first run:  ${difference.first ?? "(end of trace)"}\n  second run: ${difference.second ?? "(end of trace)"}`);
+    output.out(
+      `NONDETERMINISM ${task.scenario} seed ${task.seed}: first differing trace record ${difference.index}\n  first run:  ${difference.first ?? "(end of trace)"}\n  second run: ${difference.second ?? "(end of trace)"}`,
+    );
   }
   if (sampleEvery !== undefined && nondeterministic.length === 0) {
-    output.out(`determinism: ${tasks.filter((task) => task.checkDeterminism).length} sampled runs replayed with identical traces`);
+    output.out(
+      `determinism: ${tasks.filter((task) => task.checkDeterminism).length} sampled runs replayed with identical traces`,
+    );
   }
   const failed = records.some((record) => record.outcome !== "ok") || errors.length > 0 || nondeterministic.length > 0;
   if (failed) return EXIT_VIOLATION;
@@ -127,14 +153,20 @@ function buildTasks(
   for (const scenario of scenarios) {
     for (let seed = first; seed <= last; seed++) {
       if (shard !== undefined && seed % shard.count !== shard.index - 1) continue;
-      const task: SweepTask = { id: tasks.length, scenario: scenario.name, seed, checkDeterminism: sampleEvery !== undefined && seed % sampleEvery === 0 };
+      const task: SweepTask = {
+        id: tasks.length,
+        scenario: scenario.name,
+        seed,
+        checkDeterminism: sampleEvery !== undefined && seed % sampleEvery === 0,
+      };
       if (variant !== undefined) task.variant = variant;
       if (buggify) task.buggify = true;
       if (wireMode !== undefined) task.wireMode = wireMode;
       tasks.push(task);
     }
   }
-  if (sampleEvery !== undefined && tasks.length > 0 && !tasks.some((task) => task.checkDeterminism)) (tasks[0] as SweepTask).checkDeterminism = true;
+  if (sampleEvery !== undefined && tasks.length > 0 && !tasks.some((task) => task.checkDeterminism))
+    (tasks[0] as SweepTask).checkDeterminism = true;
   return tasks;
 }
 
@@ -146,7 +178,11 @@ async function writeCounterexamples(records: readonly SweepRecord[], directory: 
     if (record.variant !== undefined) options.variant = record.variant;
     if (record.wireMode !== undefined) options.wireMode = record.wireMode;
     const result = await runScenario(scenario, options);
-    writeOutputFile(join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`), `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`, "counterexample");
+    writeOutputFile(
+      join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`),
+      `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`,
+      "counterexample",
+    );
   }
 }
 
@@ -204,14 +240,20 @@ export function parseWorkers(text: string | undefined): number {
 function parseDeterminismSample(value: string | boolean | undefined): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return 10;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`malformed --check-determinism "${value}": expected a sampling interval N >= 1 (every Nth seed)`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(
+      `malformed --check-determinism "${value}": expected a sampling interval N >= 1 (every Nth seed)`,
+    );
   return Number(value);
 }
 
 /** The summary table: totals, then failures grouped by signature with the smallest seed. */
 export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: number, workers?: number): string {
   const failed = records.filter((record) => record.outcome !== "ok");
-  const timing = wallSeconds === undefined ? "" : ` in ${wallSeconds.toFixed(1)} s${workers === undefined ? "" : ` on ${workers} worker(s)`} (${(records.length / Math.max(wallSeconds, 1e-9) * 60).toFixed(0)} seeds/min)`;
+  const timing =
+    wallSeconds === undefined
+      ? ""
+      : ` in ${wallSeconds.toFixed(1)} s${workers === undefined ? "" : ` on ${workers} worker(s)`} (${((records.length / Math.max(wallSeconds, 1e-9)) * 60).toFixed(0)} seeds/min)`;
   const lines = [`${records.length} runs, ${records.length - failed.length} ok, ${failed.length} failed${timing}`];
   const groups = new Map<string, SweepRecord[]>();
   for (const record of failed) {
@@ -220,7 +262,9 @@ export function summarizeSweep(records: readonly SweepRecord[], wallSeconds?: nu
   }
   if (groups.size > 0) {
     lines.push("", "| failures | signature | smallest seed | replay |", "| ---: | --- | ---: | --- |");
-    for (const [signature, group] of [...groups.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))) {
+    for (const [signature, group] of [...groups.entries()].sort(
+      (a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]),
+    )) {
       const smallest = group.reduce((best, record) => (record.seed < best.seed ? record : best));
       lines.push(`| ${group.length} | ${signature} | ${smallest.seed} | ${runCommandLine(smallest)} |`);
     }

@@ -8,7 +8,16 @@
  */
 import { SingleBar } from "cli-progress";
 import { findScenario } from "../../../scenarios/index.ts";
-import { VARIANT_CATALOGUE, VARIANT_COMPONENTS, VARIANT_SEEDS_MAX, entryKey, type CatalogueEntry, type PendingEntry, type PropertyEntry, type SweptEntry } from "../../../scenarios/variant-catalogue/index.ts";
+import {
+  VARIANT_CATALOGUE,
+  VARIANT_COMPONENTS,
+  VARIANT_SEEDS_MAX,
+  entryKey,
+  type CatalogueEntry,
+  type PendingEntry,
+  type PropertyEntry,
+  type SweptEntry,
+} from "../../../scenarios/variant-catalogue/index.ts";
 import { EXIT_OK, EXIT_VIOLATION } from "../exit-codes.ts";
 import { parseSeedRange, UsageError } from "../input.ts";
 import type { Output } from "../main.ts";
@@ -36,16 +45,20 @@ export async function variantsCommand(options: VariantsCommandOptions, output: O
   if (options.out !== undefined) checkOutputFile(options.out, "variant results");
   const swept = entries.filter((entry): entry is SweptEntry => entry.kind === "swept");
   for (const entry of swept) requireOffered(entry);
-  const bar = options.progress && process.stderr.isTTY && swept.length > 0
-    ? new SingleBar({ format: "{bar} {value}/{total} variants | last: {last}", hideCursor: true })
-    : undefined;
+  const bar =
+    options.progress && process.stderr.isTTY && swept.length > 0
+      ? new SingleBar({ format: "{bar} {value}/{total} variants | last: {last}", hideCursor: true })
+      : undefined;
   bar?.start(swept.length, 0, { last: "-" });
   const start = performance.now();
   let settled = 0;
   const results = await driveSearches(swept, {
     seeds,
     workers,
-    onSettled: (result) => bar?.update(++settled, { last: `${result.entry.variant} ${result.outcome.caught ? `seed ${result.outcome.seed}` : "not caught"}` }),
+    onSettled: (result) =>
+      bar?.update(++settled, {
+        last: `${result.entry.variant} ${result.outcome.caught ? `seed ${result.outcome.seed}` : "not caught"}`,
+      }),
   });
   bar?.stop();
   const report: VariantsReport = {
@@ -56,7 +69,14 @@ export async function variantsCommand(options: VariantsCommandOptions, output: O
     property: entries.filter((entry): entry is PropertyEntry => entry.kind === "property"),
     pending: entries.filter((entry): entry is PendingEntry => entry.kind === "pending"),
   };
-  if (options.out !== undefined) writeOutputFile(options.out, entryRecords(report).map((record) => `${JSON.stringify(record)}\n`).join(""), "variant results");
+  if (options.out !== undefined)
+    writeOutputFile(
+      options.out,
+      entryRecords(report)
+        .map((record) => `${JSON.stringify(record)}\n`)
+        .join(""),
+      "variant results",
+    );
   output.out(options.json === true ? reportJson(report) : reportText(report));
   return results.every((result) => result.outcome.caught) ? EXIT_OK : EXIT_VIOLATION;
 }
@@ -67,13 +87,21 @@ export async function variantsCommand(options: VariantsCommandOptions, output: O
  * that selects nothing is refused.
  */
 export function selectEntries(catalogue: readonly CatalogueEntry[], only: readonly string[]): CatalogueEntry[] {
-  const names = only.flatMap((text) => text.split(",")).map((name) => name.trim()).filter((name) => name !== "");
+  const names = only
+    .flatMap((text) => text.split(","))
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
   if (names.length === 0) return [...catalogue];
   const matches = (entry: CatalogueEntry, name: string) =>
-    entry.variant === name || entryKey(entry) === name || entry.component === name || VARIANT_COMPONENTS[entry.component].system === name;
+    entry.variant === name ||
+    entryKey(entry) === name ||
+    entry.component === name ||
+    VARIANT_COMPONENTS[entry.component].system === name;
   for (const name of names) {
     if (!catalogue.some((entry) => matches(entry, name))) {
-      throw new UsageError(`--only "${name}" names no catalogue entry (a variant, component/variant, component or system: dst variants --json lists them)`);
+      throw new UsageError(
+        `--only "${name}" names no catalogue entry (a variant, component/variant, component or system: dst variants --json lists them)`,
+      );
     }
   }
   return catalogue.filter((entry) => names.some((name) => matches(entry, name)));
@@ -83,6 +111,8 @@ export function selectEntries(catalogue: readonly CatalogueEntry[], only: readon
 function requireOffered(entry: SweptEntry): void {
   const scenario = findScenario(entry.scenario);
   if (scenario?.variants?.[entry.variant] === undefined) {
-    throw new Error(`variant catalogue: ${entryKey(entry)} names scenario ${entry.scenario}, which does not offer that variant`);
+    throw new Error(
+      `variant catalogue: ${entryKey(entry)} names scenario ${entry.scenario}, which does not offer that variant`,
+    );
   }
 }

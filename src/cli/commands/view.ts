@@ -24,11 +24,14 @@ export interface ViewCommandOptions {
 export async function viewCommand(input: string, options: ViewCommandOptions, output: Output): Promise<number> {
   checkOutputFile(options.output, "page"); // before a counterexample's replay
   const run = await loadRun(input);
-  if (run.reproduced === false) output.err(`dst: warning: the replay of ${input} did not reproduce its recorded fingerprint; showing the replay`);
+  if (run.reproduced === false)
+    output.err(`dst: warning: the replay of ${input} did not reproduce its recorded fingerprint; showing the replay`);
   const model = buildDiagramModel(run.records, run.title);
   const html = viewPageHtml(model);
   writeOutputFile(options.output, html, "page");
   const violations = model.violations.length === 0 ? "no violations" : `${model.violations.length} violation(s)`;
-  output.out(`wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${model.operations.length} operations, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`);
+  output.out(
+    `wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${model.operations.length} operations, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`,
+  );
   return 0;
 }

@@ -27,7 +27,8 @@ export const POINT_ROOTS = [IMPLEMENTATION_ROOT, join(REPOSITORY_ROOT, "scenario
  * `env.buggify(`), optionally after one identifier argument (`probe(state, "…")`),
  * whose argument is a literal dotted name.
  */
-const POINT_CALL = /(?:^|[^\w$])#?(probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(["'])([a-z][\w-]*(?:\.[\w-]+)+)\2/g;
+const POINT_CALL =
+  /(?:^|[^\w$])#?(probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(["'])([a-z][\w-]*(?:\.[\w-]+)+)\2/g;
 
 /** Scans `roots` (default src/impl and scenarios) for points, sorted by kind and name. */
 export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
@@ -46,11 +47,14 @@ export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
 }
 
 /** A probe or buggify call whose name is built (a template literal or a concatenation): the scan cannot see it. */
-const BUILT_NAME_CALL = /(?:^|[^\w$])#?(?:probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:`|["'][^"']*["']\s*\+)/;
+const BUILT_NAME_CALL =
+  /(?:^|[^\w$])#?(?:probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:`|["'][^"']*["']\s*\+)/;
 
 /** "file:line" of every point whose name is not a literal, so the registry would miss it (should be none). */
 export function findBuiltPointNames(roots: readonly string[] = POINT_ROOTS): string[] {
-  return codeLines(roots).filter(({ line }) => BUILT_NAME_CALL.test(line)).map(({ location }) => location);
+  return codeLines(roots)
+    .filter(({ line }) => BUILT_NAME_CALL.test(line))
+    .map(({ location }) => location);
 }
 
 /** Every line of the sources under `roots` that is not a comment, with its "file:line". */
@@ -60,7 +64,8 @@ function codeLines(roots: readonly string[]): Array<{ line: string; location: st
     readFileSync(file, "utf8")
       .split("\n")
       .forEach((line, index) => {
-        if (!/^\s*(\/\/|\*)/.test(line)) lines.push({ line, location: `${relative(REPOSITORY_ROOT, file)}:${index + 1}` });
+        if (!/^\s*(\/\/|\*)/.test(line))
+          lines.push({ line, location: `${relative(REPOSITORY_ROOT, file)}:${index + 1}` });
       });
   }
   return lines;

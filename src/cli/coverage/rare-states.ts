@@ -27,7 +27,10 @@ export interface RareStateCoverage {
   gap: boolean;
 }
 
-/** One entry per declared state of every scenario in `scenarios` that has runs in `records`, in registry then declaration order. */
+/**
+ * One entry per declared state of every scenario in `scenarios` that has runs in `records`, in registry then
+ * declaration order.
+ */
 export function rareStatesOf(records: readonly SweepRecord[], scenarios: readonly Scenario[]): RareStateCoverage[] {
   const byScenario = new Map<string, SweepRecord[]>();
   for (const record of records) byScenario.set(record.scenario, [...(byScenario.get(record.scenario) ?? []), record]);
@@ -39,7 +42,16 @@ export function rareStatesOf(records: readonly SweepRecord[], scenarios: readonl
     for (const [state, probe] of Object.entries(scenario.rareStates)) {
       const runsReached = runs.filter((record) => (record.probes[probe] ?? 0) > 0).length;
       const fraction = runsReached / runs.length;
-      entries.push({ scenario: scenario.name, state, probe, runs: runs.length, runsReached, buggifyRuns, fraction, gap: fraction < RARE_STATE_GAP_FRACTION });
+      entries.push({
+        scenario: scenario.name,
+        state,
+        probe,
+        runs: runs.length,
+        runsReached,
+        buggifyRuns,
+        fraction,
+        gap: fraction < RARE_STATE_GAP_FRACTION,
+      });
     }
   }
   return entries;
@@ -50,11 +62,19 @@ export function formatRareStates(entries: readonly RareStateCoverage[]): string 
   if (entries.length === 0) return "rare states: no scenario in these runs declares any";
   const gaps = entries.filter((entry) => entry.gap).length;
   const percent = `${RARE_STATE_GAP_FRACTION * 100}%`;
-  const lines = [`rare states: ${gaps} of ${entries.length} declared states are gaps (reached by fewer than ${percent} of their scenario's runs)`];
-  lines.push("", "| scenario | state | probe | runs reached | share | gap |", "| --- | --- | --- | ---: | ---: | --- |");
+  const lines = [
+    `rare states: ${gaps} of ${entries.length} declared states are gaps (reached by fewer than ${percent} of their scenario's runs)`,
+  ];
+  lines.push(
+    "",
+    "| scenario | state | probe | runs reached | share | gap |",
+    "| --- | --- | --- | ---: | ---: | --- |",
+  );
   for (const entry of entries) {
     const share = `${(entry.fraction * 100).toFixed(1)}%`;
-    lines.push(`| ${entry.scenario} | ${entry.state} | ${entry.probe} | ${entry.runsReached}/${entry.runs} | ${share} | ${entry.gap ? gapNote(entry) : ""} |`);
+    lines.push(
+      `| ${entry.scenario} | ${entry.state} | ${entry.probe} | ${entry.runsReached}/${entry.runs} | ${share} | ${entry.gap ? gapNote(entry) : ""} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -8,7 +8,10 @@ import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../.
 import { sweepRecordOf } from "./sweep-record.ts";
 import type { DeterminismDifference, SweepAnswer, SweepTask } from "./task.ts";
 
-export async function executeTask(task: SweepTask, resolve: (name: string) => Scenario | undefined = findScenario): Promise<SweepAnswer> {
+export async function executeTask(
+  task: SweepTask,
+  resolve: (name: string) => Scenario | undefined = findScenario,
+): Promise<SweepAnswer> {
   const scenario = resolve(task.scenario);
   if (scenario === undefined) return { id: task.id, ok: false, error: `unknown scenario "${task.scenario}"` };
   const options: RunOptions = { seed: task.seed };
@@ -18,16 +21,28 @@ export async function executeTask(task: SweepTask, resolve: (name: string) => Sc
   try {
     const firstLines: string[] = [];
     const start = performance.now();
-    const result = await runScenario(scenario, task.checkDeterminism ? { ...options, trace: { sink: (line) => firstLines.push(line) } } : options);
+    const result = await runScenario(
+      scenario,
+      task.checkDeterminism ? { ...options, trace: { sink: (line) => firstLines.push(line) } } : options,
+    );
     const record = sweepRecordOf(result, performance.now() - start, task.buggify === true);
     if (!task.checkDeterminism) return { id: task.id, ok: true, record };
     const secondLines: string[] = [];
     const second = await runScenario(scenario, { ...options, trace: { sink: (line) => secondLines.push(line) } });
-    const difference = second.fingerprint === result.fingerprint && secondLines.length === firstLines.length ? undefined : firstDifference(firstLines, secondLines);
-    return difference === undefined ? { id: task.id, ok: true, record } : { id: task.id, ok: true, record, nondeterminism: difference };
+    const difference =
+      second.fingerprint === result.fingerprint && secondLines.length === firstLines.length
+        ? undefined
+        : firstDifference(firstLines, secondLines);
+    return difference === undefined
+      ? { id: task.id, ok: true, record }
+      : { id: task.id, ok: true, record, nondeterminism: difference };
   } catch (error) {
     if (error instanceof ScenarioError) return { id: task.id, ok: false, error: error.message, refused: true };
-    return { id: task.id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    return {
+      id: task.id,
+      ok: false,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    };
   }
 }
 

@@ -22,7 +22,9 @@ export async function runTasks(
   onAnswer: (answer: SweepAnswer) => void,
   { signal }: RunTasksOptions = {},
 ): Promise<void> {
-  const iterator = (Symbol.asyncIterator in tasks ? tasks[Symbol.asyncIterator]() : toAsync(tasks as Iterable<SweepTask>)) as AsyncIterator<SweepTask>;
+  const iterator = (
+    Symbol.asyncIterator in tasks ? tasks[Symbol.asyncIterator]() : toAsync(tasks as Iterable<SweepTask>)
+  ) as AsyncIterator<SweepTask>;
   const stopped = () => signal?.aborted === true;
   if (workers <= 1) {
     while (!stopped()) {
@@ -59,7 +61,12 @@ function workerEntry(): URL | string {
 /** Defined (as true) only in the bundles that bin/build.mjs writes. */
 declare const DST_BUNDLED: boolean | undefined;
 
-async function drive(thread: Worker, iterator: AsyncIterator<SweepTask>, onAnswer: (answer: SweepAnswer) => void, signal: AbortSignal | undefined): Promise<void> {
+async function drive(
+  thread: Worker,
+  iterator: AsyncIterator<SweepTask>,
+  onAnswer: (answer: SweepAnswer) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const stopped = () => signal?.aborted === true;
   while (!stopped()) {
     const next = await iterator.next();

@@ -36,13 +36,16 @@ function validate(value: unknown, where: string): SweepRecord {
   if (typeof record !== "object" || record === null || Array.isArray(record)) return fail("expected an object");
   if (typeof record.scenario !== "string") fail("'scenario' must be a string");
   if (typeof record.seed !== "number" || !Number.isSafeInteger(record.seed)) fail("'seed' must be an integer");
-  if (!["ok", "safety", "liveness", "kernel"].includes(record.outcome as string)) fail("'outcome' must be ok, safety, liveness or kernel");
+  if (!["ok", "safety", "liveness", "kernel"].includes(record.outcome as string))
+    fail("'outcome' must be ok, safety, liveness or kernel");
   if (!Array.isArray(record.violations)) fail("'violations' must be an array");
-  if (record.outcome !== "ok" && (record.violations as unknown[]).length === 0) fail("a failed run must list its violations");
+  if (record.outcome !== "ok" && (record.violations as unknown[]).length === 0)
+    fail("a failed run must list its violations");
   if (typeof record.probes !== "object" || record.probes === null) fail("'probes' must be an object");
   if (typeof record.fingerprint !== "string") fail("'fingerprint' must be a string");
   if (record.buggify !== undefined && record.buggify !== true) fail("'buggify' must be true when present");
-  if (record.wireMode !== undefined && !WIRE_MODES.includes(record.wireMode)) fail(`'wireMode' must be ${WIRE_MODES.join(" or ")} when present`);
+  if (record.wireMode !== undefined && !WIRE_MODES.includes(record.wireMode))
+    fail(`'wireMode' must be ${WIRE_MODES.join(" or ")} when present`);
   return record as SweepRecord;
 }
 
@@ -54,7 +57,9 @@ export function mergeRecords(files: ReadonlyArray<{ path: string; records: reado
       const key = `${record.scenario}\u0000${record.variant ?? ""}\u0000${record.buggify === true ? "buggify" : ""}\u0000${record.wireMode ?? ""}\u0000${record.seed}`;
       const existing = merged.get(key);
       if (existing !== undefined && existing.fingerprint !== record.fingerprint) {
-        throw new UsageError(`${path}: ${record.scenario} seed ${record.seed} appears twice with different fingerprints (${existing.fingerprint}, ${record.fingerprint}): nondeterminism or different code`);
+        throw new UsageError(
+          `${path}: ${record.scenario} seed ${record.seed} appears twice with different fingerprints (${existing.fingerprint}, ${record.fingerprint}): nondeterminism or different code`,
+        );
       }
       merged.set(key, record);
     }

@@ -25,7 +25,13 @@ export interface SweepRecord {
   outcome: Outcome;
   violations: Violation[];
   fingerprint: string;
-  stats: { virtualTimeMs: number; events: number; traceRecords: number; wallMs: number; workload: Record<string, number | string> };
+  stats: {
+    virtualTimeMs: number;
+    events: number;
+    traceRecords: number;
+    wallMs: number;
+    workload: Record<string, number | string>;
+  };
   probes: Record<string, number>;
 }
 

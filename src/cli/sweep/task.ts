@@ -28,4 +28,9 @@ export interface DeterminismDifference {
 
 export type SweepAnswer =
   | { id: number; ok: true; record: SweepRecord; nondeterminism?: DeterminismDifference }
-  | { id: number; ok: false; error: string; /** The run was refused as bad input (a ScenarioError), not a crash. */ refused?: true };
+  | {
+      id: number;
+      ok: false;
+      error: string;
+      /** The run was refused as bad input (a ScenarioError), not a crash. */ refused?: true;
+    };

@@ -12,7 +12,9 @@ import type { SweepAnswer, SweepTask } from "../sweep/task.ts";
 import { VariantSearches, type SearchOutcome, type SearchRun } from "./search.ts";
 
 /** What went wrong in a run: its first violation, or the error it ended with. */
-export type RunFailure = Pick<Violation, "kind" | "invariant" | "host" | "details"> | { kind: "error"; invariant: "error"; details: string };
+export type RunFailure =
+  | Pick<Violation, "kind" | "invariant" | "host" | "details">
+  | { kind: "error"; invariant: "error"; details: string };
 
 /** One swept entry's result. */
 export interface SweptResult {

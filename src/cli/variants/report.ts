@@ -35,22 +35,34 @@ export function entryRecords(report: VariantsReport): object[] {
 
 /** The whole report as one JSON object. */
 export function reportJson(report: VariantsReport): string {
-  return JSON.stringify({ seeds: report.seeds, workers: report.workers, wallMs: Math.round(report.wallMs), entries: entryRecords(report) }, null, 2);
+  return JSON.stringify(
+    { seeds: report.seeds, workers: report.workers, wallMs: Math.round(report.wallMs), entries: entryRecords(report) },
+    null,
+    2,
+  );
 }
 
 /** The tables and the summary, as text (Markdown tables). */
 export function reportText(report: VariantsReport): string {
   const lines: string[] = [summaryLine(report)];
   if (report.swept.length > 0) {
-    lines.push("", "| variant | component | scenario | smallest failing seed | seeds swept | wall time | first violation |", "| --- | --- | --- | ---: | ---: | ---: | --- |");
+    lines.push(
+      "",
+      "| variant | component | scenario | smallest failing seed | seeds swept | wall time | first violation |",
+      "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    );
     for (const result of report.swept) lines.push(sweptRow(result));
   }
   if (report.property.length > 0) {
     lines.push("", "| variant | component | not swept because | caught by |", "| --- | --- | --- | --- |");
-    for (const entry of report.property) lines.push(`| ${entry.variant} | ${entry.component} | ${entry.reason} | ${entry.property} |`);
+    for (const entry of report.property)
+      lines.push(`| ${entry.variant} | ${entry.component} | ${entry.reason} | ${entry.property} |`);
   }
   if (report.pending.length > 0) {
-    lines.push("", `pending (${report.pending[0]?.pending}): ${report.pending.map((entry) => `${entry.component}/${entry.variant}`).join(", ")}`);
+    lines.push(
+      "",
+      `pending (${report.pending[0]?.pending}): ${report.pending.map((entry) => `${entry.component}/${entry.variant}`).join(", ")}`,
+    );
   }
   return lines.join("\n");
 }
@@ -60,7 +72,8 @@ function sweptRow(result: SweptResult): string {
   const scenario = `${entry.scenario}${entry.buggify === true ? " --buggify" : ""}`;
   const seed = outcome.caught ? String(outcome.seed) : "**not caught**";
   const failure = result.failure === undefined ? "" : `${result.failure.kind} ${result.failure.invariant}`;
-  const unattributed = result.unattributed.length === 0 ? "" : ` (seeds ${result.unattributed.join(", ")} fail unmodified too)`;
+  const unattributed =
+    result.unattributed.length === 0 ? "" : ` (seeds ${result.unattributed.join(", ")} fail unmodified too)`;
   return `| ${entry.variant} | ${entry.component} | ${scenario} | ${seed} | ${outcome.seedsSwept} | ${formatWall(result.wallMs)} | ${failure}${unattributed} |`;
 }
 
@@ -68,7 +81,10 @@ function summaryLine(report: VariantsReport): string {
   const caught = report.swept.filter((result) => result.outcome.caught).length;
   const missed = report.swept.length - caught;
   const budget = report.seeds.last - report.seeds.first + 1;
-  const seeds = report.seeds.first === report.seeds.last ? `seed ${report.seeds.first}` : `seeds ${report.seeds.first}..${report.seeds.last}`;
+  const seeds =
+    report.seeds.first === report.seeds.last
+      ? `seed ${report.seeds.first}`
+      : `seeds ${report.seeds.first}..${report.seeds.last}`;
   const parts = [
     `${report.swept.length} swept (${seeds}): ${caught} caught, ${missed} not caught within ${budget} seeds, in ${formatWall(report.wallMs)} on ${report.workers} worker(s)`,
     `${report.property.length} caught by properties only`,

@@ -71,14 +71,36 @@ export function chromeTraceOf(model: DiagramModel): ChromeTrace {
     useThread(pidOf(span.lane), tid, `faults & state ${tid - SPAN_THREAD_FIRST + 1}`);
     const args: Record<string, unknown> = { kind: span.kind, openedBy: model.events[span.event]?.recordIndex };
     if (span.open) args.open = true;
-    traceEvents.push({ name: span.label, cat: `span.${span.kind}`, ph: "X", ts: microseconds(span.startMs), dur: microseconds(span.endMs - span.startMs), pid: pidOf(span.lane), tid, args });
+    traceEvents.push({
+      name: span.label,
+      cat: `span.${span.kind}`,
+      ph: "X",
+      ts: microseconds(span.startMs),
+      dur: microseconds(span.endMs - span.startMs),
+      pid: pidOf(span.lane),
+      tid,
+      args,
+    });
   });
   const operationRows = assignRows(model.operations);
   model.operations.forEach((operation, index) => {
     const tid = OPERATION_THREAD_FIRST + (operationRows[index] as number);
     useThread(pidOf(operation.lane), tid, `operations ${tid - OPERATION_THREAD_FIRST + 1}`);
-    const args = { outcome: operation.outcome, invoke: model.events[operation.invoke]?.recordIndex, complete: operation.complete === undefined ? null : model.events[operation.complete]?.recordIndex };
-    traceEvents.push({ name: `${operation.op} ${operation.outcome}`, cat: `operation.${operation.outcome}`, ph: "X", ts: microseconds(operation.startMs), dur: microseconds(operation.endMs - operation.startMs), pid: pidOf(operation.lane), tid, args });
+    const args = {
+      outcome: operation.outcome,
+      invoke: model.events[operation.invoke]?.recordIndex,
+      complete: operation.complete === undefined ? null : model.events[operation.complete]?.recordIndex,
+    };
+    traceEvents.push({
+      name: `${operation.op} ${operation.outcome}`,
+      cat: `operation.${operation.outcome}`,
+      ph: "X",
+      ts: microseconds(operation.startMs),
+      dur: microseconds(operation.endMs - operation.startMs),
+      pid: pidOf(operation.lane),
+      tid,
+      args,
+    });
   });
   for (const { pid, tid, name } of threads.values()) {
     traceEvents.push({ name: "thread_name", ph: "M", pid, tid, args: { name } });
@@ -87,7 +109,12 @@ export function chromeTraceOf(model: DiagramModel): ChromeTrace {
   return {
     traceEvents,
     displayTimeUnit: "ms",
-    otherData: { title: model.title, producer: "dst export --format chrome", time: "microseconds of virtual time", records: model.events.length },
+    otherData: {
+      title: model.title,
+      producer: "dst export --format chrome",
+      time: "microseconds of virtual time",
+      records: model.events.length,
+    },
   };
 }
 
@@ -101,11 +128,27 @@ function recordEvents(model: DiagramModel): ChromeTraceEvent[] {
   }
   const events: ChromeTraceEvent[] = [];
   model.events.forEach((event, position) => {
-    const common = { name: event.kind, cat: kindCategory(event.kind), ts: microseconds(event.time), pid: pidOf(event.lane), tid: RECORDS_THREAD, args: argsOf(event) };
+    const common = {
+      name: event.kind,
+      cat: kindCategory(event.kind),
+      ts: microseconds(event.time),
+      pid: pidOf(event.lane),
+      tid: RECORDS_THREAD,
+      args: argsOf(event),
+    };
     events.push(messageEnds.has(position) ? { ...common, ph: "X", dur: 0 } : { ...common, ph: "i", s: "t" });
   });
   for (const violation of model.violations) {
-    events.push({ name: `violation: ${violation.invariant}`, cat: "violation", ph: "i", s: "g", ts: microseconds(violation.time), pid: pidOf(violation.lane), tid: RECORDS_THREAD, args: { kind: violation.kind, details: violation.details } });
+    events.push({
+      name: `violation: ${violation.invariant}`,
+      cat: "violation",
+      ph: "i",
+      s: "g",
+      ts: microseconds(violation.time),
+      pid: pidOf(violation.lane),
+      tid: RECORDS_THREAD,
+      args: { kind: violation.kind, details: violation.details },
+    });
   }
   return events;
 }
@@ -123,8 +166,25 @@ function flowEvents(model: DiagramModel): ChromeTraceEvent[] {
     const end = model.events[message.end] as DiagramEvent;
     const cat = `net.${message.transport}`;
     const name = message.outcome === "delivered" ? "message" : `message ${message.outcome}`;
-    events.push({ name, cat, ph: "s", id: index + 1, ts: microseconds(send.time), pid: pidOf(send.lane), tid: RECORDS_THREAD });
-    events.push({ name, cat, ph: "f", bp: "e", id: index + 1, ts: microseconds(end.time), pid: pidOf(end.lane), tid: RECORDS_THREAD });
+    events.push({
+      name,
+      cat,
+      ph: "s",
+      id: index + 1,
+      ts: microseconds(send.time),
+      pid: pidOf(send.lane),
+      tid: RECORDS_THREAD,
+    });
+    events.push({
+      name,
+      cat,
+      ph: "f",
+      bp: "e",
+      id: index + 1,
+      ts: microseconds(end.time),
+      pid: pidOf(end.lane),
+      tid: RECORDS_THREAD,
+    });
   });
   return events;
 }

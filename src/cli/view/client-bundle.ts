@@ -48,7 +48,8 @@ export function clientScript(): string {
 export function stripModuleSyntax(source: string, name: string): string {
   const lines = source.split("\n").filter((line) => !/^import\s.*from\s+"\.\/[\w-]+\.js";\s*$/.test(line));
   const text = lines.join("\n").replace(/^export (?=(async )?function |const |let |class )/gm, "");
-  if (/^\s*(import|export)\b/m.test(text)) throw new Error(`client module ${name}: only single-line relative imports and 'export' declarations are supported`);
+  if (/^\s*(import|export)\b/m.test(text))
+    throw new Error(`client module ${name}: only single-line relative imports and 'export' declarations are supported`);
   if (text.includes("</script")) throw new Error(`client module ${name}: must not contain "</script"`);
   return text;
 }

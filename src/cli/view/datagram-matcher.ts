@@ -28,7 +28,14 @@ export class DatagramMatcher {
   /** A send from `host`: returns its message (lost until a delivery or drop ends it). */
   send(position: number, event: DiagramEvent, host: string, to: string, toLane: number): DiagramMessage {
     const fields = event.fields ?? {};
-    const message: DiagramMessage = { transport: "datagram", send: position, end: undefined, fromLane: event.lane, toLane, outcome: "lost" };
+    const message: DiagramMessage = {
+      transport: "datagram",
+      send: position,
+      end: undefined,
+      fromLane: event.lane,
+      toLane,
+      outcome: "lost",
+    };
     const key = linkKey(host, to, fields.port);
     let pending = this.pending.get(key);
     if (pending === undefined) {
@@ -86,7 +93,10 @@ function linkKey(from: string, to: string, port: unknown): string {
   return `${from}\u0000${to}\u0000${String(port)}`;
 }
 
-/** The pending datagram that arrived first within [fromMs, toMs]; else the first that arrived by `toMs`; else the oldest. */
+/**
+ * The pending datagram that arrived first within [fromMs, toMs]; else the first that arrived by `toMs`; else the
+ * oldest.
+ */
 function earliestArrived(pending: readonly PendingDatagram[], fromMs: number, toMs: number): number {
   for (const lowest of [fromMs, Number.NEGATIVE_INFINITY]) {
     let chosen = -1;

@@ -78,7 +78,8 @@ function laneList(records: readonly TraceRecord[]): DiagramLane[] {
       if (typeof value === "string") names.add(value);
     }
     if (Array.isArray(fields.groups)) {
-      for (const group of fields.groups) if (Array.isArray(group)) for (const host of group) if (typeof host === "string") names.add(host);
+      for (const group of fields.groups)
+        if (Array.isArray(group)) for (const host of group) if (typeof host === "string") names.add(host);
     }
   }
   return [...names].map((name) => ({ name, role: name === WORLD_LANE ? "world" : "host" }));

@@ -9,7 +9,10 @@
  * dropped its oldest records.
  */
 
-/** The name of the lane that holds records about no host (phases, global faults); no host can have it (host names are kebab-case). */
+/**
+ * The name of the lane that holds records about no host (phases, global faults); no host can have it (host names are
+ * kebab-case).
+ */
 export const WORLD_LANE = "(world)";
 
 export interface DiagramLane {
@@ -34,7 +37,10 @@ export interface DiagramEvent {
 
 export type MessageTransport = "stream" | "datagram";
 
-/** What became of a message: delivered, dropped (by a fault or a dead receiver), or never delivered before the trace ended or the stream reset. */
+/**
+ * What became of a message: delivered, dropped (by a fault or a dead receiver), or never delivered before the trace
+ * ended or the stream reset.
+ */
 export type MessageOutcome = "delivered" | "dropped" | "lost";
 
 export interface DiagramMessage {

@@ -35,7 +35,11 @@ function valueText(value: unknown): string {
   if (typeof value === "string") return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
   if (typeof value === "boolean" || value === null) return String(value);
   try {
-    return JSON.stringify(value, (_key, inner: unknown) => (typeof inner === "number" ? Number(numberText(inner)) : inner)) ?? String(value);
+    return (
+      JSON.stringify(value, (_key, inner: unknown) =>
+        typeof inner === "number" ? Number(numberText(inner)) : inner,
+      ) ?? String(value)
+    );
   } catch {
     return String(value);
   }

@@ -6,7 +6,11 @@
 
 /** The row of each interval (same order as given). */
 export function assignRows(intervals: ReadonlyArray<{ startMs: number; endMs: number }>): number[] {
-  const order = intervals.map((_, index) => index).sort((a, b) => (intervals[a] as { startMs: number }).startMs - (intervals[b] as { startMs: number }).startMs || a - b);
+  const order = intervals
+    .map((_, index) => index)
+    .sort(
+      (a, b) => (intervals[a] as { startMs: number }).startMs - (intervals[b] as { startMs: number }).startMs || a - b,
+    );
   const rowEnds: number[] = [];
   const rows = new Array<number>(intervals.length).fill(0);
   for (const index of order) {

@@ -28,7 +28,8 @@ export interface LoadedRun {
 export async function loadRun(path: string): Promise<LoadedRun> {
   const text = readInput(path);
   const trimmed = text.trimStart();
-  if (trimmed.length === 0) throw new UsageError(`input ${path} is empty: expected a trace (JSON lines) or a counterexample`);
+  if (trimmed.length === 0)
+    throw new UsageError(`input ${path} is empty: expected a trace (JSON lines) or a counterexample`);
   const firstLine = trimmed.slice(0, trimmed.indexOf("\n") === -1 ? undefined : trimmed.indexOf("\n"));
   if (isTraceRecordLine(firstLine)) return { title: basename(path), records: parseTraceLines(text, path) };
   const neither = `input ${path} is neither a trace (JSON lines of records, each with a "time" and a "kind") nor a counterexample`;
@@ -45,7 +46,8 @@ export async function loadRun(path: string): Promise<LoadedRun> {
 function readInput(path: string): string {
   try {
     const size = statSync(path).size;
-    if (size > INPUT_FILE_BYTES_MAX) throw new UsageError(`input ${path} has ${size} bytes, more than the ${INPUT_FILE_BYTES_MAX} this command reads`);
+    if (size > INPUT_FILE_BYTES_MAX)
+      throw new UsageError(`input ${path} has ${size} bytes, more than the ${INPUT_FILE_BYTES_MAX} this command reads`);
     return readFileSync(path, "utf8");
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -57,21 +59,30 @@ function readInput(path: string): string {
 async function replayCounterexample(value: unknown, path: string): Promise<LoadedRun> {
   const counterexample = asUsageError(path, () => parseCounterexample(value));
   const scenario = findScenario(counterexample.scenario);
-  if (scenario === undefined) throw new UsageError(`${path}: unknown scenario "${counterexample.scenario}" (dst list shows them)`);
+  if (scenario === undefined)
+    throw new UsageError(`${path}: unknown scenario "${counterexample.scenario}" (dst list shows them)`);
   return asUsageError(path, async () => {
     const records: TraceRecord[] = [];
     // The sink hands out each record's canonical text (byte arrays already summarised), as a trace file holds it.
     const sink = (line: string) => records.push(JSON.parse(line) as TraceRecord);
     const result = await runScenario(scenario, { ...replayOptions(counterexample), trace: { sink } });
     const variant = counterexample.variant === undefined ? "" : ` variant ${counterexample.variant}`;
-    return { title: `${counterexample.scenario} seed ${counterexample.seed}${variant}`, records, reproduced: result.fingerprint === counterexample.expected.fingerprint };
+    return {
+      title: `${counterexample.scenario} seed ${counterexample.seed}${variant}`,
+      records,
+      reproduced: result.fingerprint === counterexample.expected.fingerprint,
+    };
   });
 }
 
-/** Runs `action`, turning the errors of bad input (counterexample, plan, scenario options) into a `UsageError` naming the file. */
+/**
+ * Runs `action`, turning the errors of bad input (counterexample, plan, scenario options) into a `UsageError` naming
+ * the file.
+ */
 function asUsageError<T>(path: string, action: () => T): T {
   const rethrow = (error: unknown): never => {
-    if (error instanceof CounterexampleError || error instanceof ScenarioError || error instanceof FaultPlanError) throw new UsageError(`${path}: ${error.message}`);
+    if (error instanceof CounterexampleError || error instanceof ScenarioError || error instanceof FaultPlanError)
+      throw new UsageError(`${path}: ${error.message}`);
     throw error;
   };
   try {

@@ -14,7 +14,9 @@
  * byte streams and datagrams carry no frame: no label.
  */
 
-/** Calls remembered at most (the oldest are forgotten first: a call that never ended must not grow the map for ever). */
+/**
+ * Calls remembered at most (the oldest are forgotten first: a call that never ended must not grow the map for ever).
+ */
 export const CALLS_REMEMBERED_MAX = 100_000;
 
 /** Frames after which a call can have no more traffic. */
@@ -28,14 +30,18 @@ export class RpcCallLabels {
   label(host: string, fields: Record<string, unknown>): string | undefined {
     const frame = fields.frame;
     if (typeof frame !== "string" || typeof fields.to !== "string") return undefined;
-    const method = typeof fields.kind === "string" ? fields.kind : typeof fields.method === "string" ? fields.method : undefined;
+    const method =
+      typeof fields.kind === "string" ? fields.kind : typeof fields.method === "string" ? fields.method : undefined;
     if (frame === "request" || frame === "notification") {
-      if (method !== undefined && frame === "request") this.remember(callKey(fields.connection, host, fields.to, fields.call), method);
+      if (method !== undefined && frame === "request")
+        this.remember(callKey(fields.connection, host, fields.to, fields.call), method);
       return method ?? frame;
     }
     // Client frames (cancel, credit) go caller → callee; server frames the other way.
     const fromCaller = frame === "cancel" || frame === "credit";
-    const key = fromCaller ? callKey(fields.connection, host, fields.to, fields.call) : callKey(fields.connection, fields.to, host, fields.call);
+    const key = fromCaller
+      ? callKey(fields.connection, host, fields.to, fields.call)
+      : callKey(fields.connection, fields.to, host, fields.call);
     const known = this.methods.get(key);
     if (known !== undefined && FINAL_FRAMES.has(frame)) this.methods.delete(key);
     return known === undefined ? frame : `${known} ${frame}`;

@@ -37,7 +37,11 @@ interface StreamQueue {
  * record's fields; `hostOf` the host name of a lane. Messages come out in the
  * order of their sends.
  */
-export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: string) => number, hostOf: (lane: number) => string): DiagramMessage[] {
+export function matchMessages(
+  events: readonly DiagramEvent[],
+  laneOf: (host: string) => number,
+  hostOf: (lane: number) => string,
+): DiagramMessage[] {
   const messages: DiagramMessage[] = [];
   const streams = new Map<string, StreamQueue>();
   const datagrams = new DatagramMatcher();
@@ -54,7 +58,12 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
       case "net.message.send": {
         if (typeof fields.to !== "string") break;
         const message = newStreamMessage(position, event, fields.connection, laneOf(fields.to));
-        if (typeof fields.seq === "number") sendNumbered(numbered, message, `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`);
+        if (typeof fields.seq === "number")
+          sendNumbered(
+            numbered,
+            message,
+            `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`,
+          );
         else enqueueStream(streams, message, fields.connection, fields.to, host);
         const label = labels.label(host, fields);
         if (label !== undefined) message.label = label;
@@ -64,12 +73,18 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
       case "net.stream.deliver":
       case "net.message.deliver":
         if (typeof fields.from !== "string") break;
-        if (typeof fields.seq === "number") deliverNumbered(numbered, position, `${String(fields.connection)}\u0000${fields.from}\u0000${host}\u0000${fields.seq}`);
+        if (typeof fields.seq === "number")
+          deliverNumbered(
+            numbered,
+            position,
+            `${String(fields.connection)}\u0000${fields.from}\u0000${host}\u0000${fields.seq}`,
+          );
         else deliverStream(streams, position, fields.connection, fields.from, host);
         break;
       case "net.message.drop":
         // The link lost a message sent as a datagram: its send was traced just before.
-        if (typeof fields.to === "string" && typeof fields.seq === "number") dropNumbered(numbered, `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`);
+        if (typeof fields.to === "string" && typeof fields.seq === "number")
+          dropNumbered(numbered, `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`);
         break;
       case "net.datagram.send":
         if (typeof fields.to !== "string") break;
@@ -80,7 +95,14 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
         if (typeof fields.from === "string") {
           datagrams.end(position, event, fields.from, host);
         } else if (event.kind === "net.datagram.drop" && typeof fields.to === "string") {
-          messages.push({ transport: "datagram", send: position, end: undefined, fromLane: event.lane, toLane: laneOf(fields.to), outcome: "dropped" });
+          messages.push({
+            transport: "datagram",
+            send: position,
+            end: undefined,
+            fromLane: event.lane,
+            toLane: laneOf(fields.to),
+            outcome: "dropped",
+          });
         }
         break;
     }
@@ -89,7 +111,14 @@ export function matchMessages(events: readonly DiagramEvent[], laneOf: (host: st
 }
 
 function newStreamMessage(position: number, event: DiagramEvent, connection: unknown, toLane: number): DiagramMessage {
-  const message: DiagramMessage = { transport: "stream", send: position, end: undefined, fromLane: event.lane, toLane, outcome: "lost" };
+  const message: DiagramMessage = {
+    transport: "stream",
+    send: position,
+    end: undefined,
+    fromLane: event.lane,
+    toLane,
+    outcome: "lost",
+  };
   if (typeof connection === "number") message.connection = connection;
   return message;
 }
@@ -117,7 +146,13 @@ function dropNumbered(numbered: Map<string, DiagramMessage>, key: string): void 
   message.outcome = "dropped";
 }
 
-function enqueueStream(streams: Map<string, StreamQueue>, message: DiagramMessage, connection: unknown, to: string, host: string): void {
+function enqueueStream(
+  streams: Map<string, StreamQueue>,
+  message: DiagramMessage,
+  connection: unknown,
+  to: string,
+  host: string,
+): void {
   const key = `${String(connection)}\u0000${host}\u0000${to}`;
   let queue = streams.get(key);
   if (queue === undefined) {
@@ -127,7 +162,13 @@ function enqueueStream(streams: Map<string, StreamQueue>, message: DiagramMessag
   queue.messages.push(message);
 }
 
-function deliverStream(streams: Map<string, StreamQueue>, position: number, connection: unknown, from: string, host: string): void {
+function deliverStream(
+  streams: Map<string, StreamQueue>,
+  position: number,
+  connection: unknown,
+  from: string,
+  host: string,
+): void {
   const queue = streams.get(`${String(connection)}\u0000${from}\u0000${host}`);
   if (queue === undefined || queue.head >= queue.messages.length) return;
   const message = queue.messages[queue.head];

@@ -40,8 +40,16 @@ const OUTCOME_WORDS: Readonly<Record<string, Exclude<Phase, "invoke">>> = {
 };
 
 /** The operation and phase a record stands for, if it follows one of the conventions. */
-export function operationPhase(kind: string, fields: Record<string, unknown> | undefined): { op: string; phase: Phase } | undefined {
-  if (fields !== undefined && typeof fields.op === "string" && typeof fields.phase === "string" && PHASES.has(fields.phase)) {
+export function operationPhase(
+  kind: string,
+  fields: Record<string, unknown> | undefined,
+): { op: string; phase: Phase } | undefined {
+  if (
+    fields !== undefined &&
+    typeof fields.op === "string" &&
+    typeof fields.phase === "string" &&
+    PHASES.has(fields.phase)
+  ) {
     return { op: fields.op, phase: fields.phase as Phase };
   }
   if (!kind.startsWith("app.")) return undefined;
@@ -64,7 +72,15 @@ export function buildOperations(events: readonly DiagramEvent[], endMs: number):
     if (phase === undefined) continue;
     const key = `${event.lane}\u0000${pairingKey(event.fields, phase.op)}`;
     if (phase.phase === "invoke") {
-      const operation: DiagramOperation = { lane: event.lane, op: phase.op, startMs: event.time, endMs, outcome: "open", invoke: position, complete: undefined };
+      const operation: DiagramOperation = {
+        lane: event.lane,
+        op: phase.op,
+        startMs: event.time,
+        endMs,
+        outcome: "open",
+        invoke: position,
+        complete: undefined,
+      };
       operations.push(operation);
       const pending = openByKey.get(key);
       if (pending === undefined) openByKey.set(key, [operation]);
@@ -73,7 +89,15 @@ export function buildOperations(events: readonly DiagramEvent[], endMs: number):
     }
     const operation = openByKey.get(key)?.shift();
     if (operation === undefined) {
-      operations.push({ lane: event.lane, op: phase.op, startMs: event.time, endMs: event.time, outcome: phase.phase, invoke: position, complete: position });
+      operations.push({
+        lane: event.lane,
+        op: phase.op,
+        startMs: event.time,
+        endMs: event.time,
+        outcome: phase.phase,
+        invoke: position,
+        complete: position,
+      });
     } else {
       operation.endMs = event.time;
       operation.outcome = phase.phase as OperationOutcome;

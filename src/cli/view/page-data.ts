@@ -8,7 +8,15 @@ import type { DiagramModel, MessageOutcome, OperationOutcome, SpanKind, Violatio
 
 /** The order of the coded enumerations: the page decodes them with the same tables. */
 export const MESSAGE_OUTCOMES: readonly MessageOutcome[] = ["delivered", "dropped", "lost"];
-export const SPAN_KINDS: readonly SpanKind[] = ["down", "paused", "isolated", "partitioned", "clogged", "disk-faults", "link-quality"];
+export const SPAN_KINDS: readonly SpanKind[] = [
+  "down",
+  "paused",
+  "isolated",
+  "partitioned",
+  "clogged",
+  "disk-faults",
+  "link-quality",
+];
 export const OPERATION_OUTCOMES: readonly OperationOutcome[] = ["ok", "fail", "info", "open"];
 
 /** Positions are event positions; -1 stands for "none". */
@@ -21,11 +29,43 @@ export interface PageData {
   texts: string[];
   events: { time: number[]; lane: number[]; kind: number[]; text: number[]; record: number[] | null };
   /** `label`: a code in `texts`, -1 for none. */
-  messages: { send: number[]; end: number[]; from: number[]; to: number[]; outcome: number[]; datagram: number[]; label: number[] };
-  spans: { kind: number[]; lane: number[]; start: number[]; end: number[]; label: number[]; event: number[]; open: number[] };
-  operations: { lane: number[]; op: number[]; start: number[]; end: number[]; outcome: number[]; invoke: number[]; complete: number[] };
+  messages: {
+    send: number[];
+    end: number[];
+    from: number[];
+    to: number[];
+    outcome: number[];
+    datagram: number[];
+    label: number[];
+  };
+  spans: {
+    kind: number[];
+    lane: number[];
+    start: number[];
+    end: number[];
+    label: number[];
+    event: number[];
+    open: number[];
+  };
+  operations: {
+    lane: number[];
+    op: number[];
+    start: number[];
+    end: number[];
+    outcome: number[];
+    invoke: number[];
+    complete: number[];
+  };
   /** `operations` holds positions in `operations` (see ViolationOperations). */
-  violations: Array<{ event: number; time: number; lane: number; invariant: string; kind: string; details: string; operations?: ViolationOperations }>;
+  violations: Array<{
+    event: number;
+    time: number;
+    lane: number;
+    invariant: string;
+    kind: string;
+    details: string;
+    operations?: ViolationOperations;
+  }>;
   tables: { messageOutcomes: readonly string[]; spanKinds: readonly string[]; operationOutcomes: readonly string[] };
 }
 
@@ -84,7 +124,15 @@ export function pageDataOf(model: DiagramModel): PageData {
     spans.event.push(span.event);
     spans.open.push(span.open ? 1 : 0);
   }
-  const operations: PageData["operations"] = { lane: [], op: [], start: [], end: [], outcome: [], invoke: [], complete: [] };
+  const operations: PageData["operations"] = {
+    lane: [],
+    op: [],
+    start: [],
+    end: [],
+    outcome: [],
+    invoke: [],
+    complete: [],
+  };
   for (const operation of model.operations) {
     operations.lane.push(operation.lane);
     operations.op.push(texts.code(operation.op));
@@ -112,5 +160,8 @@ export function pageDataOf(model: DiagramModel): PageData {
 
 /** The data as JSON safe inside a `<script>` element (no `<` can close it). */
 export function pageDataJson(data: PageData): string {
-  return JSON.stringify(data).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(data)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }

@@ -32,7 +32,15 @@ export interface SpanLanes {
 
 /** Builds the spans of a trace whose events end at `endMs`, in order of their start. */
 export function buildSpans(events: readonly DiagramEvent[], lanes: SpanLanes, endMs: number): DiagramSpan[] {
-  const state: SpanState = { spans: [], down: new Map(), paused: new Map(), cuts: [], timed: [], diskFaults: new Map(), linkQuality: undefined };
+  const state: SpanState = {
+    spans: [],
+    down: new Map(),
+    paused: new Map(),
+    cuts: [],
+    timed: [],
+    diskFaults: new Map(),
+    linkQuality: undefined,
+  };
   for (let position = 0; position < events.length; position++) {
     const event = events[position] as DiagramEvent;
     if (event.kind.startsWith("process.")) processSpan(state, position, event);
@@ -47,7 +55,15 @@ export function buildSpans(events: readonly DiagramEvent[], lanes: SpanLanes, en
   return state.spans;
 }
 
-function open(state: SpanState, kind: SpanKind, lane: number, position: number, event: DiagramEvent, label: string, endMs = Number.POSITIVE_INFINITY): DiagramSpan {
+function open(
+  state: SpanState,
+  kind: SpanKind,
+  lane: number,
+  position: number,
+  event: DiagramEvent,
+  label: string,
+  endMs = Number.POSITIVE_INFINITY,
+): DiagramSpan {
   const span: DiagramSpan = { kind, lane, startMs: event.time, endMs, label, event: position, open: false };
   state.spans.push(span);
   return span;
@@ -64,7 +80,11 @@ function processSpan(state: SpanState, position: number, event: DiagramEvent): v
     case "process.stop":
       close(state.paused.get(lane), event.time);
       state.paused.delete(lane);
-      if (!state.down.has(lane)) state.down.set(lane, open(state, "down", lane, position, event, event.kind === "process.crash" ? "crashed" : "stopped"));
+      if (!state.down.has(lane))
+        state.down.set(
+          lane,
+          open(state, "down", lane, position, event, event.kind === "process.crash" ? "crashed" : "stopped"),
+        );
       return;
     case "process.start":
     case "process.restart":
@@ -86,7 +106,8 @@ function faultSpan(state: SpanState, position: number, event: DiagramEvent, lane
   const duration = typeof fields.durationMs === "number" ? fields.durationMs : 0;
   switch (event.kind) {
     case "fault.isolate":
-      if (typeof fields.host === "string") state.cuts.push(open(state, "isolated", lanes.laneOf(fields.host), position, event, "isolated"));
+      if (typeof fields.host === "string")
+        state.cuts.push(open(state, "isolated", lanes.laneOf(fields.host), position, event, "isolated"));
       return;
     case "fault.partition":
       partitionSpans(state, position, event, lanes);
@@ -99,20 +120,40 @@ function faultSpan(state: SpanState, position: number, event: DiagramEvent, lane
       return;
     case "fault.clog":
       if (typeof fields.from !== "string") return;
-      state.timed.push(open(state, "clogged", lanes.laneOf(fields.from), position, event, `clogged → ${String(fields.to)}`, event.time + duration));
+      state.timed.push(
+        open(
+          state,
+          "clogged",
+          lanes.laneOf(fields.from),
+          position,
+          event,
+          `clogged → ${String(fields.to)}`,
+          event.time + duration,
+        ),
+      );
       return;
     case "fault.disk-faults": {
       if (typeof fields.host !== "string") return;
       const lane = lanes.laneOf(fields.host);
       close(state.diskFaults.get(lane), event.time);
-      const span = open(state, "disk-faults", lane, position, event, `disk faults ${ratesText(fields.rates)}`.trimEnd(), event.time + duration);
+      const span = open(
+        state,
+        "disk-faults",
+        lane,
+        position,
+        event,
+        `disk faults ${ratesText(fields.rates)}`.trimEnd(),
+        event.time + duration,
+      );
       state.diskFaults.set(lane, span);
       state.timed.push(span);
       return;
     }
     case "fault.link-quality":
       close(state.linkQuality, event.time);
-      state.linkQuality = degraded(fields) ? open(state, "link-quality", lanes.worldLane, position, event, `links ${ratesText(fields)}`) : undefined;
+      state.linkQuality = degraded(fields)
+        ? open(state, "link-quality", lanes.worldLane, position, event, `links ${ratesText(fields)}`)
+        : undefined;
       return;
   }
 }
@@ -120,10 +161,13 @@ function faultSpan(state: SpanState, position: number, event: DiagramEvent, lane
 function partitionSpans(state: SpanState, position: number, event: DiagramEvent, lanes: SpanLanes): void {
   const groups = event.fields?.groups;
   if (!Array.isArray(groups)) return;
-  const members = groups.map((group) => (Array.isArray(group) ? group.filter((host): host is string => typeof host === "string") : []));
+  const members = groups.map((group) =>
+    Array.isArray(group) ? group.filter((host): host is string => typeof host === "string") : [],
+  );
   const label = `partition ${members.map((group) => group.join(" ")).join(" | ")}${event.fields?.oneWay === true ? " (one-way)" : ""}`;
   state.cuts.push(open(state, "partitioned", lanes.worldLane, position, event, label));
-  for (const host of members.flat()) state.cuts.push(open(state, "partitioned", lanes.laneOf(host), position, event, label));
+  for (const host of members.flat())
+    state.cuts.push(open(state, "partitioned", lanes.laneOf(host), position, event, label));
 }
 
 function healCuts(state: SpanState, time: number): void {
@@ -141,7 +185,10 @@ function healAll(state: SpanState, time: number): void {
 }
 
 function degraded(fields: Record<string, unknown>): boolean {
-  return Object.entries(fields).some(([key, value]) => typeof value === "number" && value > 0 && (key.endsWith("Probability") || key.startsWith("latency")));
+  return Object.entries(fields).some(
+    ([key, value]) =>
+      typeof value === "number" && value > 0 && (key.endsWith("Probability") || key.startsWith("latency")),
+  );
 }
 
 /** `read-error 1.87% sync-error 2.08% torn-writes` from a record of rates. */

@@ -10,7 +10,12 @@ import { UsageError } from "../input.ts";
 export function isTraceRecordLine(line: string): boolean {
   try {
     const value: unknown = JSON.parse(line);
-    return typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as Record<string, unknown>).kind === "string";
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof (value as Record<string, unknown>).kind === "string"
+    );
   } catch {
     return false;
   }
@@ -42,17 +47,29 @@ export function parseTraceLines(text: string, path: string): TraceRecord[] {
 
 /** Checks one parsed line; `where` prefixes the error. A missing `index` is the record's position. */
 function traceRecordOf(value: unknown, position: number, where: string): TraceRecord {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UsageError(`${where} is not a trace record: expected a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new UsageError(`${where} is not a trace record: expected a JSON object`);
   const fields = value as Record<string, unknown>;
-  if (typeof fields.time !== "number" || !Number.isFinite(fields.time)) throw new UsageError(`${where}: 'time' must be a finite number`);
-  if (typeof fields.kind !== "string" || fields.kind.length === 0) throw new UsageError(`${where}: 'kind' must be a non-empty string`);
-  if (fields.host !== undefined && typeof fields.host !== "string") throw new UsageError(`${where}: 'host' must be a string`);
-  if (fields.index !== undefined && (typeof fields.index !== "number" || !Number.isSafeInteger(fields.index))) throw new UsageError(`${where}: 'index' must be an integer`);
+  if (typeof fields.time !== "number" || !Number.isFinite(fields.time))
+    throw new UsageError(`${where}: 'time' must be a finite number`);
+  if (typeof fields.kind !== "string" || fields.kind.length === 0)
+    throw new UsageError(`${where}: 'kind' must be a non-empty string`);
+  if (fields.host !== undefined && typeof fields.host !== "string")
+    throw new UsageError(`${where}: 'host' must be a string`);
+  if (fields.index !== undefined && (typeof fields.index !== "number" || !Number.isSafeInteger(fields.index)))
+    throw new UsageError(`${where}: 'index' must be an integer`);
   const recordFields = fields.fields;
-  if (recordFields !== undefined && (typeof recordFields !== "object" || recordFields === null || Array.isArray(recordFields))) {
+  if (
+    recordFields !== undefined &&
+    (typeof recordFields !== "object" || recordFields === null || Array.isArray(recordFields))
+  ) {
     throw new UsageError(`${where}: 'fields' must be an object`);
   }
-  const record: TraceRecord = { index: typeof fields.index === "number" ? fields.index : position, time: fields.time, kind: fields.kind };
+  const record: TraceRecord = {
+    index: typeof fields.index === "number" ? fields.index : position,
+    time: fields.time,
+    kind: fields.kind,
+  };
   if (fields.host !== undefined) record.host = fields.host;
   if (recordFields !== undefined) record.fields = recordFields as Record<string, unknown>;
   return record;

@@ -12,7 +12,10 @@
 import type { DiagramEvent, DiagramOperation, DiagramViolation, ViolationOperations } from "./diagram-types.ts";
 
 /** The violations of a trace, with the operations a linearizability violation names. */
-export function buildViolations(events: readonly DiagramEvent[], operations: readonly DiagramOperation[]): DiagramViolation[] {
+export function buildViolations(
+  events: readonly DiagramEvent[],
+  operations: readonly DiagramOperation[],
+): DiagramViolation[] {
   const violations: DiagramViolation[] = [];
   let byId: Map<number, number> | undefined;
   events.forEach((event, position) => {
@@ -56,7 +59,11 @@ function violationOperations(fields: Record<string, unknown>, byId: ReadonlyMap<
     return found;
   };
   const unplaceable = typeof fields.operation === "number" ? byId.get(fields.operation) : undefined;
-  const result: ViolationOperations = { linearized: positions(fields.linearized), blocked: positions(fields.blocked), operations: positions(fields.operations) };
+  const result: ViolationOperations = {
+    linearized: positions(fields.linearized),
+    blocked: positions(fields.blocked),
+    operations: positions(fields.operations),
+  };
   if (typeof fields.key === "string") result.key = fields.key;
   if (unplaceable !== undefined) result.unplaceable = unplaceable;
   return result;

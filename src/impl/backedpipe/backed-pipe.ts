@@ -114,7 +114,10 @@ export class BackedPipe {
     this.#options = options;
     const onError = (event: ErrorEvent): void => this.#handleErrorEvent(event);
     this.#reader = options.createReader?.(onError) ?? new BackedReader(onError);
-    const writerOptions: BackedWriterOptions = { ...(options.probe === undefined ? {} : { probe: options.probe }), ...(options.buggify === undefined ? {} : { buggify: options.buggify }) };
+    const writerOptions: BackedWriterOptions = {
+      ...(options.probe === undefined ? {} : { probe: options.probe }),
+      ...(options.buggify === undefined ? {} : { buggify: options.buggify }),
+    };
     this.#writer =
       options.createWriter?.(capacity, onError, writerOptions) ?? new BackedWriter(capacity, onError, writerOptions);
   }
@@ -153,7 +156,8 @@ export class BackedPipe {
     const written = this.#writer.write(data).catch((error: unknown) => {
       throw error instanceof ErrWriterClosed ? new ErrPipeClosed() : error;
     });
-    if (this.#state === "connected" && this.#options.buggify?.("backedpipe.reconnect-racing-write") === true) this.#reconnectInBackground();
+    if (this.#state === "connected" && this.#options.buggify?.("backedpipe.reconnect-racing-write") === true)
+      this.#reconnectInBackground();
     return written;
   }
 

@@ -54,7 +54,10 @@ import { RingBuffer } from "./ring-buffer.ts";
 import { SerialQueue } from "./serial-queue.ts";
 
 export interface BackedWriterOptions {
-  /** Marks rare paths ("backedpipe.replay-from-ring-buffer", "backedpipe.replay-data-unavailable", "backedpipe.partial-replay"). */
+  /**
+   * Marks rare paths ("backedpipe.replay-from-ring-buffer", "backedpipe.replay-data-unavailable",
+   * "backedpipe.partial-replay").
+   */
   readonly probe?: Probe;
   /** Buggify points ("backedpipe.short-ring-buffer-read"); none by default. */
   readonly buggify?: Buggify;
@@ -107,7 +110,9 @@ export class BackedWriter {
     return this.#reconnectQueue.run(() => this.#reconnectInTurn(replayFromSequence, connection));
   }
 
-  /** Closes the writer: blocked and future writes reject with ErrWriterClosed. Idempotent; never closes the connection. */
+  /**
+   * Closes the writer: blocked and future writes reject with ErrWriterClosed. Idempotent; never closes the connection.
+   */
   close(): void {
     this.#slot.close();
   }

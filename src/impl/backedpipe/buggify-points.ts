@@ -5,8 +5,10 @@
  * checks that this list and the code agree.
  */
 export const BACKEDPIPE_BUGGIFY_POINTS = {
-  "backedpipe.reconnect-racing-write": "a write on a connected pipe starts a reconnection right behind it (as a caller's forceReconnect may): the write is queued or in flight while the connection is replaced",
-  "backedpipe.short-ring-buffer-read": "a reconnection reads its replay from the ring buffer in two parts, a short one first, and writes each to the new connection",
+  "backedpipe.reconnect-racing-write":
+    "a write on a connected pipe starts a reconnection right behind it (as a caller's forceReconnect may): the write is queued or in flight while the connection is replaced",
+  "backedpipe.short-ring-buffer-read":
+    "a reconnection reads its replay from the ring buffer in two parts, a short one first, and writes each to the new connection",
 } as const;
 
 export type BackedPipeBuggifyPoint = keyof typeof BACKEDPIPE_BUGGIFY_POINTS;

@@ -53,7 +53,10 @@ export interface Backoff {
   readonly exponent?: number;
 }
 
-/** A Backoff after the seed's 'when zero/unset' rules: every field set, Initial ≥ 1 s, Maximum ≥ Initial, Exponent ≥ 1 (NaN stays NaN, as in Go). */
+/**
+ * A Backoff after the seed's 'when zero/unset' rules: every field set, Initial ≥ 1 s, Maximum ≥ Initial, Exponent ≥ 1
+ * (NaN stays NaN, as in Go).
+ */
 export type NormalizedBackoff = Required<Backoff>;
 
 /** What the work_backoff table persists of a previous failure (Go `existingBackoff`): its interval in whole seconds. */

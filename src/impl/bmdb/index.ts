@@ -3,9 +3,24 @@
  * and expiry, work locking with history and backoff) on this project's
  * Raft-replicated SQLite (src/impl/dqlite) instead of CockroachDB.
  */
-export { Connection, Session, Work, BMDB_BROKEN_VARIANTS, LEASE_MARGIN_MS, SESSION_INTERVAL_SECONDS_DEFAULT, TRANSACT_ATTEMPTS_MAX } from "./session.ts";
+export {
+  Connection,
+  Session,
+  Work,
+  BMDB_BROKEN_VARIANTS,
+  LEASE_MARGIN_MS,
+  SESSION_INTERVAL_SECONDS_DEFAULT,
+  TRANSACT_ATTEMPTS_MAX,
+} from "./session.ts";
 export type { BmdbBrokenVariant, ConnectionOptions, SessionOptions, TransactFn } from "./session.ts";
-export { BmdbError, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict } from "./errors.ts";
+export {
+  BmdbError,
+  ErrNothingToDo,
+  ErrSessionExpired,
+  ErrTransactionFailed,
+  ErrWorkAlreadyDone,
+  ErrWorkConflict,
+} from "./errors.ts";
 export { BmdbMetrics } from "./metrics.ts";
 export type { ProcessorRecorder, ProcessRecorder, WorkResult } from "./metrics.ts";
 export { MIGRATIONS, Queries } from "./model.ts";

@@ -17,7 +17,9 @@ export class BmdbMetrics {
   }
 
   add(name: string, labels: Readonly<Record<string, string>>, delta = 1): void {
-    const key = `${name}{${Object.entries(labels).map(([label, value]) => `${label}=${value}`).join(",")}}`;
+    const key = `${name}{${Object.entries(labels)
+      .map(([label, value]) => `${label}=${value}`)
+      .join(",")}}`;
     this.counters.set(key, (this.counters.get(key) ?? 0) + delta);
   }
 

@@ -91,22 +91,41 @@ export class Queries {
     return this.tx.exec(sql, params);
   }
 
-  async newSession(params: { sessionId: string; componentName: string; runtimeInfo: string; intervalSeconds: number; now: number }): Promise<void> {
+  async newSession(params: {
+    sessionId: string;
+    componentName: string;
+    runtimeInfo: string;
+    intervalSeconds: number;
+    now: number;
+  }): Promise<void> {
     await this.exec(
       "INSERT INTO sessions (session_id, session_component_name, session_runtime_info, session_created_at, session_interval_seconds, session_deadline) VALUES (?, ?, ?, ?, ?, ?)",
-      [params.sessionId, params.componentName, params.runtimeInfo, params.now, params.intervalSeconds, params.now + params.intervalSeconds * 1_000],
+      [
+        params.sessionId,
+        params.componentName,
+        params.runtimeInfo,
+        params.now,
+        params.intervalSeconds,
+        params.now + params.intervalSeconds * 1_000,
+      ],
     );
   }
 
   /** The session if it is still live at `now` (its deadline not passed). */
   async sessionCheck(sessionId: string, now: number): Promise<string[]> {
-    const reply = await this.exec("SELECT session_id FROM sessions WHERE session_id = ? AND session_deadline > ?", [sessionId, now]);
+    const reply = await this.exec("SELECT session_id FROM sessions WHERE session_id = ? AND session_deadline > ?", [
+      sessionId,
+      now,
+    ]);
     return reply.rows.map((row) => String(row[0]));
   }
 
   /** Moves the session's deadline to `now` + its interval. */
   async sessionPoke(sessionId: string, now: number): Promise<void> {
-    await this.exec("UPDATE sessions SET session_deadline = ? + session_interval_seconds * 1000 WHERE session_id = ?", [now, sessionId]);
+    await this.exec("UPDATE sessions SET session_deadline = ? + session_interval_seconds * 1000 WHERE session_id = ?", [
+      now,
+      sessionId,
+    ]);
   }
 
   /**
@@ -115,47 +134,74 @@ export class Queries {
    * many sessions went.
    */
   async sessionsCollect(now: number): Promise<number> {
-    await this.exec("DELETE FROM work WHERE session_id IN (SELECT session_id FROM sessions WHERE session_deadline <= ?)", [now]);
+    await this.exec(
+      "DELETE FROM work WHERE session_id IN (SELECT session_id FROM sessions WHERE session_deadline <= ?)",
+      [now],
+    );
     return (await this.exec("DELETE FROM sessions WHERE session_deadline <= ?", [now])).changes;
   }
 
   async startWork(params: { machineId: string; sessionId: string; process: string }): Promise<void> {
-    await this.exec("INSERT INTO work (machine_id, session_id, process) VALUES (?, ?, ?)", [params.machineId, params.sessionId, params.process]);
+    await this.exec("INSERT INTO work (machine_id, session_id, process) VALUES (?, ?, ?)", [
+      params.machineId,
+      params.sessionId,
+      params.process,
+    ]);
   }
 
   /** Deletes the work row of this session; returns whether it was there. */
   async finishWork(params: { machineId: string; sessionId: string; process: string }): Promise<boolean> {
-    const reply = await this.exec("DELETE FROM work WHERE machine_id = ? AND session_id = ? AND process = ?", [params.machineId, params.sessionId, params.process]);
+    const reply = await this.exec("DELETE FROM work WHERE machine_id = ? AND session_id = ? AND process = ?", [
+      params.machineId,
+      params.sessionId,
+      params.process,
+    ]);
     return reply.changes > 0;
   }
 
-  async workHistoryInsert(params: { machineId: string; process: string; event: WorkHistoryEvent; failedCause?: string; now: number }): Promise<void> {
-    await this.exec("INSERT INTO work_history (machine_id, process, event, failed_cause, timestamp) VALUES (?, ?, ?, ?, ?)", [
-      params.machineId,
-      params.process,
-      params.event,
-      params.failedCause ?? null,
-      params.now,
-    ]);
+  async workHistoryInsert(params: {
+    machineId: string;
+    process: string;
+    event: WorkHistoryEvent;
+    failedCause?: string;
+    now: number;
+  }): Promise<void> {
+    await this.exec(
+      "INSERT INTO work_history (machine_id, process, event, failed_cause, timestamp) VALUES (?, ?, ?, ?, ?)",
+      [params.machineId, params.process, params.event, params.failedCause ?? null, params.now],
+    );
   }
 
   async workBackoffOf(params: { machineId: string; process: string }): Promise<WorkBackoffRow[]> {
-    const reply = await this.exec("SELECT cause, until, last_interval_seconds FROM work_backoff WHERE machine_id = ? AND process = ?", [params.machineId, params.process]);
-    return reply.rows.map((row) => ({ cause: String(row[0]), until: Number(row[1]), lastIntervalSeconds: row[2] === null ? null : Number(row[2]) }));
+    const reply = await this.exec(
+      "SELECT cause, until, last_interval_seconds FROM work_backoff WHERE machine_id = ? AND process = ?",
+      [params.machineId, params.process],
+    );
+    return reply.rows.map((row) => ({
+      cause: String(row[0]),
+      until: Number(row[1]),
+      lastIntervalSeconds: row[2] === null ? null : Number(row[2]),
+    }));
   }
 
-  async workBackoffInsert(params: { machineId: string; process: string; cause: string; seconds: number; now: number }): Promise<void> {
-    await this.exec("INSERT OR REPLACE INTO work_backoff (machine_id, process, cause, until, last_interval_seconds) VALUES (?, ?, ?, ?, ?)", [
-      params.machineId,
-      params.process,
-      params.cause,
-      params.now + params.seconds * 1_000,
-      params.seconds,
-    ]);
+  async workBackoffInsert(params: {
+    machineId: string;
+    process: string;
+    cause: string;
+    seconds: number;
+    now: number;
+  }): Promise<void> {
+    await this.exec(
+      "INSERT OR REPLACE INTO work_backoff (machine_id, process, cause, until, last_interval_seconds) VALUES (?, ?, ?, ?, ?)",
+      [params.machineId, params.process, params.cause, params.now + params.seconds * 1_000, params.seconds],
+    );
   }
 
   async workBackoffDelete(params: { machineId: string; process: string }): Promise<void> {
-    await this.exec("DELETE FROM work_backoff WHERE machine_id = ? AND process = ?", [params.machineId, params.process]);
+    await this.exec("DELETE FROM work_backoff WHERE machine_id = ? AND process = ?", [
+      params.machineId,
+      params.process,
+    ]);
   }
 
   async machineAdd(machineId: string, now: number): Promise<void> {
@@ -177,7 +223,14 @@ export class Queries {
    * that lasts past `now` (or past `backoffUntilAfter` when given: a scenario's
    * broken variant passes a far future to ignore backoffs). Oldest first, at most `limit`.
    */
-  async machinesEligible(params: { process: string; requiredTag: string; doneTag: string; now: number; limit: number; backoffUntilAfter?: number }): Promise<string[]> {
+  async machinesEligible(params: {
+    process: string;
+    requiredTag: string;
+    doneTag: string;
+    now: number;
+    limit: number;
+    backoffUntilAfter?: number;
+  }): Promise<string[]> {
     const reply = await this.exec(
       `SELECT m.machine_id FROM machines m
        WHERE EXISTS (SELECT 1 FROM machine_tags t WHERE t.machine_id = m.machine_id AND t.tag = ?)
@@ -185,13 +238,23 @@ export class Queries {
          AND NOT EXISTS (SELECT 1 FROM work w WHERE w.machine_id = m.machine_id AND w.process = ?)
          AND NOT EXISTS (SELECT 1 FROM work_backoff b WHERE b.machine_id = m.machine_id AND b.process = ? AND b.until > ?)
        ORDER BY m.machine_created_at, m.machine_id LIMIT ?`,
-      [params.requiredTag, params.doneTag, params.process, params.process, params.backoffUntilAfter ?? params.now, params.limit],
+      [
+        params.requiredTag,
+        params.doneTag,
+        params.process,
+        params.process,
+        params.backoffUntilAfter ?? params.now,
+        params.limit,
+      ],
     );
     return reply.rows.map((row) => String(row[0]));
   }
 
   async history(): Promise<HistoryRow[]> {
-    const reply = await this.exec("SELECT history_id, machine_id, process, event, failed_cause, timestamp FROM work_history ORDER BY history_id", []);
+    const reply = await this.exec(
+      "SELECT history_id, machine_id, process, event, failed_cause, timestamp FROM work_history ORDER BY history_id",
+      [],
+    );
     return reply.rows.map((row) => ({
       historyId: Number(row[0]),
       machineId: String(row[1]),

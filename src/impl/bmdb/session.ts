@@ -41,7 +41,14 @@
 import type { Env } from "../../sim/env.ts";
 import { DqliteClient, DqliteError, ErrSqlite, type DqliteClientOptions } from "../dqlite/index.ts";
 import { nextBackoffSeconds, type Backoff, type ExistingBackoff } from "./backoff.ts";
-import { BmdbError, ErrNothingToDo, ErrSessionExpired, ErrTransactionFailed, ErrWorkAlreadyDone, ErrWorkConflict } from "./errors.ts";
+import {
+  BmdbError,
+  ErrNothingToDo,
+  ErrSessionExpired,
+  ErrTransactionFailed,
+  ErrWorkAlreadyDone,
+  ErrWorkConflict,
+} from "./errors.ts";
 import { BmdbMetrics, type ProcessorRecorder, type ProcessRecorder } from "./metrics.ts";
 import { MIGRATIONS, Queries, SQLITE_CONSTRAINT } from "./model.ts";
 
@@ -72,10 +79,14 @@ const SQLITE_BUSY = 5;
 export const BMDB_BROKEN_VARIANTS = {
   "no-session-check": "transact runs without checking the session, so an expired session's heartbeat and work go on",
   "no-session-collection": "expired sessions are never collected: their work is never released",
-  "seed-heartbeat-condition": "the seed's heartbeat condition: a transient poke failure ends the session at once while its deadline is still ahead",
-  "no-lease": "a session trusts itself until its heartbeat gives up (the seed's behaviour): a cut-off holder works past its deadline",
-  "unchecked-session": "both of the above: no session check in transactions and no lease, so nothing tells a collected session it is gone",
-  "seed-unconditional-history": "the seed's Cancel, Finish and Fail: the history event is recorded even when the work row is already gone (a retry after an unknown outcome that did commit records a second terminal event)",
+  "seed-heartbeat-condition":
+    "the seed's heartbeat condition: a transient poke failure ends the session at once while its deadline is still ahead",
+  "no-lease":
+    "a session trusts itself until its heartbeat gives up (the seed's behaviour): a cut-off holder works past its deadline",
+  "unchecked-session":
+    "both of the above: no session check in transactions and no lease, so nothing tells a collected session it is gone",
+  "seed-unconditional-history":
+    "the seed's Cancel, Finish and Fail: the history event is recorded even when the work row is already gone (a retry after an unknown outcome that did commit records a second terminal event)",
 } as const;
 export type BmdbBrokenVariant = keyof typeof BMDB_BROKEN_VARIANTS;
 
@@ -138,7 +149,12 @@ export class Connection {
       }
       await env.clock.sleep(MIGRATE_RETRY_MS);
     }
-    throw new ErrTransactionFailed(`could not apply the migrations: ${String(last)}`, MIGRATE_ATTEMPTS_MAX, false, last);
+    throw new ErrTransactionFailed(
+      `could not apply the migrations: ${String(last)}`,
+      MIGRATE_ATTEMPTS_MAX,
+      false,
+      last,
+    );
   }
 
   /** Creates a session and starts its heartbeat (the seed's StartSession). */
@@ -146,11 +162,18 @@ export class Connection {
     const intervalSeconds = options.intervalSeconds ?? SESSION_INTERVAL_SECONDS_DEFAULT;
     const sessionId = uuid(this.env);
     const recorder = this.metrics.recorder(options.processor);
-    // The lease runs from the attempt that committed (the row's deadline is that attempt's clock reading + interval), not from the first.
+    // The lease runs from the attempt that committed (the row's deadline is that attempt's clock reading + interval),
+    // not from the first.
     let started = this.env.clock.monotonic();
     await runTransaction(this, recorder, undefined, async (q, now) => {
       started = this.env.clock.monotonic();
-      await q.newSession({ sessionId, componentName: this.options.componentName, runtimeInfo: this.options.runtimeInfo ?? "", intervalSeconds, now });
+      await q.newSession({
+        sessionId,
+        componentName: this.options.componentName,
+        runtimeInfo: this.options.runtimeInfo ?? "",
+        intervalSeconds,
+        now,
+      });
     });
     const session = new Session(this, sessionId, intervalSeconds, recorder, started);
     recorder.onSessionStarted();
@@ -205,7 +228,8 @@ export class Session {
   private expire(reason: string): ErrSessionExpired {
     if (!this.canceled) {
       this.canceled = true;
-      // Marks expiry the session did not ask for: its lease ran out or its heartbeat gave up (runTransaction marks a row found gone).
+      // Marks expiry the session did not ask for: its lease ran out or its heartbeat gave up (runTransaction marks a
+      // row found gone).
       if (reason !== "canceled") this.env.probe("bmdb.session-expired");
       this.env.log.info("bmdb: session expired", { session: this.id, reason });
       this.env.trace("bmdb.session-expired", { session: this.id, reason });
@@ -223,7 +247,9 @@ export class Session {
     this.heartbeat = this.maintainHeartbeat();
   }
 
-  /** Pokes every interval/2; gives up when a poke finds the session gone, or when pokes kept failing until the deadline. */
+  /**
+   * Pokes every interval/2; gives up when a poke finds the session gone, or when pokes kept failing until the deadline.
+   */
   private async maintainHeartbeat(): Promise<void> {
     let deadline = this.env.clock.monotonic() + this.intervalMs;
     for (;;) {
@@ -251,13 +277,17 @@ export class Session {
         // The seed waits a fixed second ("about right for a 5 second interval", with a TODO to derive it
         // from the interval): interval/5 here, but never so long that the lease runs out before the retry.
         const leaseLeft = this.leaseUntil - this.env.clock.monotonic();
-        await this.env.clock.sleep(Math.max(HEARTBEAT_RETRY_MS_MIN, Math.min(this.intervalMs / HEARTBEAT_RETRY_FRACTION, leaseLeft / 2)));
+        await this.env.clock.sleep(
+          Math.max(HEARTBEAT_RETRY_MS_MIN, Math.min(this.intervalMs / HEARTBEAT_RETRY_FRACTION, leaseLeft / 2)),
+        );
         continue;
       }
       this.leaseUntil = Math.max(this.leaseUntil, pokeStarted + this.intervalMs - LEASE_MARGIN_MS);
       deadline = this.env.clock.monotonic() + this.intervalMs;
       // Buggify: the next poke starts late (a slow scheduler), with less of the lease left for its retries.
-      const lateMs = this.env.buggify("bmdb.heartbeat-delayed") ? this.env.random.float(0, this.intervalMs / HEARTBEAT_DELAY_FRACTION) : 0;
+      const lateMs = this.env.buggify("bmdb.heartbeat-delayed")
+        ? this.env.random.float(0, this.intervalMs / HEARTBEAT_DELAY_FRACTION)
+        : 0;
       await this.env.clock.sleep(this.intervalMs / 2 + lateMs);
     }
   }
@@ -292,14 +322,16 @@ export class Session {
       try {
         await q.startWork({ machineId, sessionId: this.id, process });
       } catch (error) {
-        if (error instanceof ErrSqlite && error.sqliteCode === SQLITE_CONSTRAINT) throw new ErrWorkConflict(machineId, process);
+        if (error instanceof ErrSqlite && error.sqliteCode === SQLITE_CONSTRAINT)
+          throw new ErrWorkConflict(machineId, process);
         throw error;
       }
       await q.workHistoryInsert({ machineId, process, event: "Started", now });
       const backoffs = await q.workBackoffOf({ machineId, process });
       const last = backoffs[0]?.lastIntervalSeconds;
       // A backoff row without an interval (an older schema) is ignored: the sequence starts afresh.
-      const existing: ExistingBackoff | undefined = last === null || last === undefined ? undefined : { lastIntervalSeconds: last };
+      const existing: ExistingBackoff | undefined =
+        last === null || last === undefined ? undefined : { lastIntervalSeconds: last };
       return { machineId, existing };
     });
     const work = new Work(this, found.machineId, process, found.existing, recorder.withProcess(process));
@@ -341,12 +373,17 @@ export class Work {
       await this.session.transact(async (q, now) => {
         // Gone already (an earlier Finish or Fail of unknown outcome did commit): nothing to record.
         const released = await q.finishWork(this.key());
-        if (released || this.session.connection.options.brokenVariant === "seed-unconditional-history") await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Canceled", now });
+        if (released || this.session.connection.options.brokenVariant === "seed-unconditional-history")
+          await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Canceled", now });
       });
       return true;
     } catch (error) {
       if (!(error instanceof BmdbError)) throw error;
-      this.session.connection.env.log.warn("bmdb: failed to cancel work", { process: this.process, machine: this.machineId, error: String(error) });
+      this.session.connection.env.log.warn("bmdb: failed to cancel work", {
+        process: this.process,
+        machine: this.machineId,
+        error: String(error),
+      });
       return false;
     }
   }
@@ -381,7 +418,13 @@ export class Work {
     const seconds = nextBackoffSeconds(backoff, this.backoff);
     await this.session.transact(async (q, now) => {
       await this.release(q);
-      await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Failed", failedCause: cause, now });
+      await q.workHistoryInsert({
+        machineId: this.machineId,
+        process: this.process,
+        event: "Failed",
+        failedCause: cause,
+        now,
+      });
       await q.workBackoffInsert({ machineId: this.machineId, process: this.process, cause, seconds, now });
     });
     this.done = true;
@@ -389,10 +432,14 @@ export class Work {
     return seconds;
   }
 
-  /** Deletes this work's row; if it is gone (an earlier attempt of unknown outcome committed), the transaction must not record anything. */
+  /**
+   * Deletes this work's row; if it is gone (an earlier attempt of unknown outcome committed), the transaction must not
+   * record anything.
+   */
   private async release(q: Queries): Promise<void> {
     const released = await q.finishWork(this.key());
-    if (!released && this.session.connection.options.brokenVariant !== "seed-unconditional-history") throw new ErrWorkAlreadyDone(this.machineId, this.process);
+    if (!released && this.session.connection.options.brokenVariant !== "seed-unconditional-history")
+      throw new ErrWorkAlreadyDone(this.machineId, this.process);
   }
 
   private key(): { machineId: string; sessionId: string; process: string } {
@@ -408,7 +455,12 @@ function retryable(error: unknown): boolean {
 }
 
 /** The transaction loop of transact (and of startSession, which has no session to check yet). */
-async function runTransaction<T>(connection: Connection, recorder: ProcessorRecorder, session: Session | undefined, fn: TransactFn<T>): Promise<T> {
+async function runTransaction<T>(
+  connection: Connection,
+  recorder: ProcessorRecorder,
+  session: Session | undefined,
+  fn: TransactFn<T>,
+): Promise<T> {
   const env = connection.env;
   for (let attempt = 1; ; attempt++) {
     if (session?.expired()) {
@@ -420,7 +472,9 @@ async function runTransaction<T>(connection: Connection, recorder: ProcessorReco
       return await connection.client.transaction(async (tx) => {
         const q = new Queries(tx);
         const now = env.clock.now();
-        const checks = connection.options.brokenVariant !== "no-session-check" && connection.options.brokenVariant !== "unchecked-session";
+        const checks =
+          connection.options.brokenVariant !== "no-session-check" &&
+          connection.options.brokenVariant !== "unchecked-session";
         if (session !== undefined && checks) {
           const live = await q.sessionCheck(session.id, now);
           if (live.length < 1) {
@@ -439,12 +493,19 @@ async function runTransaction<T>(connection: Connection, recorder: ProcessorReco
       if (!(error instanceof DqliteError)) throw error;
       if (!retryable(error) || attempt >= TRANSACT_ATTEMPTS_MAX) {
         recorder.onTransactionFailed();
-        throw new ErrTransactionFailed(`transaction failed after ${attempt} attempt(s): ${error.message}`, attempt, error.outcomeUnknown, error);
+        throw new ErrTransactionFailed(
+          `transaction failed after ${attempt} attempt(s): ${error.message}`,
+          attempt,
+          error.outcomeUnknown,
+          error,
+        );
       }
     }
     const ceiling = Math.min(TRANSACT_BACKOFF_MS_MAX, TRANSACT_BACKOFF_MS_MIN * 2 ** (attempt - 1));
     // Buggify: the longest wait this attempt allows.
-    await env.clock.sleep(env.buggify("bmdb.transaction-backoff-at-bound") ? ceiling : env.random.int(TRANSACT_BACKOFF_MS_MIN, ceiling));
+    await env.clock.sleep(
+      env.buggify("bmdb.transaction-backoff-at-bound") ? ceiling : env.random.int(TRANSACT_BACKOFF_MS_MIN, ceiling),
+    );
   }
 }
 

@@ -63,7 +63,11 @@ export interface LeaderCallerOptions {
  * far, `unreachable` is the server whose call just failed in transit (if any). It
  * answers the server and the turn to go on from.
  */
-export type ServerRotation = (servers: readonly string[], turn: number, unreachable: string | undefined) => { readonly server: string; readonly nextTurn: number };
+export type ServerRotation = (
+  servers: readonly string[],
+  turn: number,
+  unreachable: string | undefined,
+) => { readonly server: string; readonly nextTurn: number };
 
 /**
  * The next server in turn, skipping the one whose call just failed in transit
@@ -97,7 +101,9 @@ export interface CallTiming {
 /** How one attempt reaches `target` within `deadlineMs`; resolves with the answer or rejects with an RpcError. */
 export type Invoke = (target: string, deadlineMs: number) => Promise<WireValue>;
 
-type Attempt = { readonly kind: "done"; readonly outcome: CallOutcome } | { readonly kind: "again"; readonly wait: boolean };
+type Attempt =
+  | { readonly kind: "done"; readonly outcome: CallOutcome }
+  | { readonly kind: "again"; readonly wait: boolean };
 
 /** Finds the leader and calls it (see the file's comment). */
 export class LeaderCaller {
@@ -111,12 +117,23 @@ export class LeaderCaller {
   constructor(
     private readonly env: Env,
     options: LeaderCallerOptions,
-    /** Reads a service refusal (an APPLICATION RpcError) to a call that is or is not idempotent; undefined for anything else. */
+    /**
+     * Reads a service refusal (an APPLICATION RpcError) to a call that is or is not idempotent; undefined for anything
+     * else.
+     */
     private readonly refusalOf: (error: RpcError, idempotent: boolean) => Refusal | undefined,
   ) {
     assert(options.servers.length > 0, "a client needs at least one server");
     const { probe, ...rest } = options;
-    this.options = { operationTimeoutMs: 1_000, callDeadlineMs: 300, attemptsMax: 10, backoffMs: 10, backoffMaxMs: 200, rotation: skipUnreachable, ...rest };
+    this.options = {
+      operationTimeoutMs: 1_000,
+      callDeadlineMs: 300,
+      attemptsMax: 10,
+      backoffMs: 10,
+      backoffMaxMs: 200,
+      rotation: skipUnreachable,
+      ...rest,
+    };
     this.probe = probe;
     assert(this.options.attemptsMax > 0, "attemptsMax must be positive");
   }
@@ -131,9 +148,16 @@ export class LeaderCaller {
    * unknown outcome. `invoke` replaces the unary call of each attempt (a caller that
    * opens a stream instead); it names `method` only for what it reports.
    */
-  async call(method: string, request: WireValue, idempotent: boolean, timing: CallTiming = {}, invoke?: Invoke): Promise<CallOutcome> {
+  async call(
+    method: string,
+    request: WireValue,
+    idempotent: boolean,
+    timing: CallTiming = {},
+    invoke?: Invoke,
+  ): Promise<CallOutcome> {
     const deadline = this.env.clock.monotonic() + (timing.operationTimeoutMs ?? this.options.operationTimeoutMs);
-    const once: Invoke = invoke ?? ((target, deadlineMs) => this.env.rpc.call(target, this.options.port, method, request, { deadlineMs }));
+    const once: Invoke =
+      invoke ?? ((target, deadlineMs) => this.env.rpc.call(target, this.options.port, method, request, { deadlineMs }));
     for (let attempt = 0; attempt < this.options.attemptsMax; attempt++) {
       const remaining = deadline - this.env.clock.monotonic();
       if (remaining <= 0) break;

@@ -48,7 +48,11 @@ export interface ReplicaState {
  * takes increments. Resolves once it serves, or with the disk error that failed its
  * last start attempt when START_ATTEMPTS_MAX attempts failed (it then never becomes ready).
  */
-export async function runReplica(env: Env, options: CounterOptions, state: ReplicaState): Promise<DiskError | undefined> {
+export async function runReplica(
+  env: Env,
+  options: CounterOptions,
+  state: ReplicaState,
+): Promise<DiskError | undefined> {
   const isPrimary = options.replicas[0] === env.host;
   state.ready = false;
   const loaded = await retryStart(env, () => loadValue(env));
@@ -77,7 +81,10 @@ export async function runReplica(env: Env, options: CounterOptions, state: Repli
   return undefined;
 }
 
-/** Runs `step` until it completes without a disk error, START_ATTEMPTS_MAX times at most; returns its result or the last error. */
+/**
+ * Runs `step` until it completes without a disk error, START_ATTEMPTS_MAX times at most; returns its result or the last
+ * error.
+ */
 async function retryStart<T>(env: Env, step: () => Promise<T>): Promise<T | DiskError> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -150,7 +157,9 @@ async function recover(env: Env, options: CounterOptions, local: number): Promis
   for (let attempt = 0; ; attempt++) {
     const values = await Promise.all(
       backups.map((backup) =>
-        env.rpc.call(backup, COUNTER_PORT, "read", {}, { deadlineMs: REPLICATE_DEADLINE_MS }).then(readValue, () => undefined),
+        env.rpc
+          .call(backup, COUNTER_PORT, "read", {}, { deadlineMs: REPLICATE_DEADLINE_MS })
+          .then(readValue, () => undefined),
       ),
     );
     const answered = values.filter((value): value is number => value !== undefined);
@@ -187,6 +196,7 @@ function readValue(message: WireValue): number {
     throw new RpcError("MALFORMED", "expected an object with 'value'");
   }
   const value = (message as { value?: WireValue }).value;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new RpcError("MALFORMED", "bad 'value'");
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    throw new RpcError("MALFORMED", "bad 'value'");
   return value;
 }

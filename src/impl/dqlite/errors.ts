@@ -21,7 +21,14 @@ import { RpcError, type WireValue } from "../../sim/env.ts";
 
 export type DqliteRefusalCode = "not-leader" | "retry" | "outcome-unknown" | "sqlite" | "session-unknown" | "invalid";
 
-const REFUSAL_CODES: readonly string[] = ["not-leader", "retry", "outcome-unknown", "sqlite", "session-unknown", "invalid"];
+const REFUSAL_CODES: readonly string[] = [
+  "not-leader",
+  "retry",
+  "outcome-unknown",
+  "sqlite",
+  "session-unknown",
+  "invalid",
+];
 
 /** The `details` of a refusal. */
 export interface DqliteRefusal {
@@ -35,8 +42,18 @@ export interface DqliteRefusal {
 }
 
 /** The RpcError a server throws to refuse a request. */
-export function refusal(code: DqliteRefusalCode, reason: string, extra: Partial<Omit<DqliteRefusal, "code" | "reason">> = {}): RpcError {
-  const details: DqliteRefusal = { code, reason, leader: extra.leader ?? null, sqliteCode: extra.sqliteCode ?? null, txid: extra.txid ?? null };
+export function refusal(
+  code: DqliteRefusalCode,
+  reason: string,
+  extra: Partial<Omit<DqliteRefusal, "code" | "reason">> = {},
+): RpcError {
+  const details: DqliteRefusal = {
+    code,
+    reason,
+    leader: extra.leader ?? null,
+    sqliteCode: extra.sqliteCode ?? null,
+    txid: extra.txid ?? null,
+  };
   return new RpcError("APPLICATION", `${code}: ${reason}`, details as unknown as WireValue);
 }
 
@@ -44,7 +61,8 @@ export function refusal(code: DqliteRefusalCode, reason: string, extra: Partial<
 export function refusalOf(error: RpcError): DqliteRefusal | undefined {
   if (error.code !== "APPLICATION") return undefined;
   const details = error.details;
-  if (typeof details !== "object" || details === null || Array.isArray(details) || details instanceof Uint8Array) return undefined;
+  if (typeof details !== "object" || details === null || Array.isArray(details) || details instanceof Uint8Array)
+    return undefined;
   const record = details as Record<string, unknown>;
   const code = record.code;
   if (typeof code !== "string" || !REFUSAL_CODES.includes(code)) return undefined;
@@ -96,7 +114,10 @@ export class ErrSqlite extends DqliteError {
   }
 }
 
-/** The interactive transaction was rolled back by the server (expired, or leadership moved); nothing of it was committed. */
+/**
+ * The interactive transaction was rolled back by the server (expired, or leadership moved); nothing of it was
+ * committed.
+ */
 export class ErrTransactionAborted extends DqliteError {
   override readonly name = "ErrTransactionAborted";
   readonly outcomeUnknown = false;

@@ -6,7 +6,14 @@
  */
 export { DqliteClient } from "./client/client.ts";
 export type { DqliteClientOptions, ExecReply, Param, Transaction } from "./client/client.ts";
-export { DqliteError, ErrInvalidRequest, ErrNoLeader, ErrOutcomeUnknown, ErrSqlite, ErrTransactionAborted } from "./errors.ts";
+export {
+  DqliteError,
+  ErrInvalidRequest,
+  ErrNoLeader,
+  ErrOutcomeUnknown,
+  ErrSqlite,
+  ErrTransactionAborted,
+} from "./errors.ts";
 export { DqliteNode, DQLITE_PORT, CHECKPOINT_THRESHOLD_FRAMES } from "./node/dqlite-node.ts";
 export type { DqliteNodeOptions } from "./node/dqlite-node.ts";
 export { DqliteServer } from "./node/server.ts";

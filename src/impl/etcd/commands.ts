@@ -8,7 +8,14 @@
 import { decode, encode } from "../common/msgpack.ts";
 import { ErrInvalidRequest } from "./errors.ts";
 import type { DeleteRangeRequest, PutRequest, TxnRequest } from "./types.ts";
-import { decodeDeleteRangeRequest, decodePutRequest, decodeTxnRequest, fieldsOf, integerField, MAX_LEASE_TTL_SECONDS } from "./wire.ts";
+import {
+  decodeDeleteRangeRequest,
+  decodePutRequest,
+  decodeTxnRequest,
+  fieldsOf,
+  integerField,
+  MAX_LEASE_TTL_SECONDS,
+} from "./wire.ts";
 
 export type EtcdCommand =
   | { readonly type: "put"; readonly request: PutRequest }
@@ -31,7 +38,9 @@ export function decodeCommand(data: Uint8Array): EtcdCommand | ErrInvalidRequest
   try {
     value = decode(data);
   } catch (error) {
-    return new ErrInvalidRequest(`etcdserver: malformed command: ${error instanceof Error ? error.message : String(error)}`);
+    return new ErrInvalidRequest(
+      `etcdserver: malformed command: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   try {
     return commandOf(value);
@@ -55,11 +64,13 @@ function commandOf(value: unknown): EtcdCommand {
     case "leaseGrant": {
       const id = integerField(fields, "id", "command");
       const ttl = integerField(fields, "ttl", "command");
-      if (id === 0 || ttl === 0 || ttl > MAX_LEASE_TTL_SECONDS) throw new ErrInvalidRequest("etcdserver: malformed command: lease grant id and ttl out of range");
+      if (id === 0 || ttl === 0 || ttl > MAX_LEASE_TTL_SECONDS)
+        throw new ErrInvalidRequest("etcdserver: malformed command: lease grant id and ttl out of range");
       return { type: "leaseGrant", id, ttl };
     }
     case "leaseRevoke":
-      if (typeof fields.expired !== "boolean") throw new ErrInvalidRequest("etcdserver: malformed command: command.expired: expected a boolean");
+      if (typeof fields.expired !== "boolean")
+        throw new ErrInvalidRequest("etcdserver: malformed command: command.expired: expected a boolean");
       return { type: "leaseRevoke", id: integerField(fields, "id", "command"), expired: fields.expired };
     default:
       throw new ErrInvalidRequest("etcdserver: malformed command: command.type: unknown");

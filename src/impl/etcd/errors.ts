@@ -216,9 +216,25 @@ export interface EtcdRefusal {
 }
 
 const CODES: ReadonlySet<string> = new Set<EtcdErrorCode>([
-  "empty-key", "key-not-found", "value-provided", "lease-provided", "too-many-ops", "duplicate-key", "compacted", "future-rev",
-  "lease-not-found", "lease-exist", "lease-ttl-too-large", "request-too-large", "no-leader", "not-leader", "retry",
-  "outcome-unknown", "invalid-request", "unavailable", "watch-unavailable",
+  "empty-key",
+  "key-not-found",
+  "value-provided",
+  "lease-provided",
+  "too-many-ops",
+  "duplicate-key",
+  "compacted",
+  "future-rev",
+  "lease-not-found",
+  "lease-exist",
+  "lease-ttl-too-large",
+  "request-too-large",
+  "no-leader",
+  "not-leader",
+  "retry",
+  "outcome-unknown",
+  "invalid-request",
+  "unavailable",
+  "watch-unavailable",
 ]);
 
 /** The RpcError a server throws to refuse with `error`. */
@@ -236,7 +252,8 @@ export function refusalFor(error: EtcdError): RpcError {
 export function refusalOf(error: RpcError): EtcdRefusal | undefined {
   if (error.code !== "APPLICATION") return undefined;
   const details = error.details;
-  if (typeof details !== "object" || details === null || Array.isArray(details) || details instanceof Uint8Array) return undefined;
+  if (typeof details !== "object" || details === null || Array.isArray(details) || details instanceof Uint8Array)
+    return undefined;
   const record = details as Record<string, unknown>;
   if (typeof record.code !== "string" || !CODES.has(record.code)) return undefined;
   return {
@@ -250,24 +267,43 @@ export function refusalOf(error: RpcError): EtcdRefusal | undefined {
 /** The typed error a refusal stands for. */
 export function errorFromRefusal(refusal: EtcdRefusal): EtcdError {
   switch (refusal.code) {
-    case "empty-key": return new ErrEmptyKey();
-    case "key-not-found": return new ErrKeyNotFound();
-    case "value-provided": return new ErrValueProvided();
-    case "lease-provided": return new ErrLeaseProvided();
-    case "too-many-ops": return new ErrTooManyOps();
-    case "duplicate-key": return new ErrDuplicateKey();
-    case "compacted": return new ErrCompacted(refusal.compactRevision ?? 0);
-    case "future-rev": return new ErrFutureRev();
-    case "lease-not-found": return new ErrLeaseNotFound();
-    case "lease-exist": return new ErrLeaseExist();
-    case "lease-ttl-too-large": return new ErrLeaseTTLTooLarge();
-    case "request-too-large": return new ErrRequestTooLarge();
-    case "no-leader": return new ErrNoLeader();
-    case "not-leader": return new ErrNotLeader(refusal.leader);
-    case "retry": return new ErrRetry(refusal.message);
-    case "outcome-unknown": return new ErrOutcomeUnknown(refusal.message);
-    case "invalid-request": return new ErrInvalidRequest(refusal.message);
-    case "unavailable": return new ErrUnavailable(refusal.message);
-    case "watch-unavailable": return new ErrWatchUnavailable(0, refusal.message);
+    case "empty-key":
+      return new ErrEmptyKey();
+    case "key-not-found":
+      return new ErrKeyNotFound();
+    case "value-provided":
+      return new ErrValueProvided();
+    case "lease-provided":
+      return new ErrLeaseProvided();
+    case "too-many-ops":
+      return new ErrTooManyOps();
+    case "duplicate-key":
+      return new ErrDuplicateKey();
+    case "compacted":
+      return new ErrCompacted(refusal.compactRevision ?? 0);
+    case "future-rev":
+      return new ErrFutureRev();
+    case "lease-not-found":
+      return new ErrLeaseNotFound();
+    case "lease-exist":
+      return new ErrLeaseExist();
+    case "lease-ttl-too-large":
+      return new ErrLeaseTTLTooLarge();
+    case "request-too-large":
+      return new ErrRequestTooLarge();
+    case "no-leader":
+      return new ErrNoLeader();
+    case "not-leader":
+      return new ErrNotLeader(refusal.leader);
+    case "retry":
+      return new ErrRetry(refusal.message);
+    case "outcome-unknown":
+      return new ErrOutcomeUnknown(refusal.message);
+    case "invalid-request":
+      return new ErrInvalidRequest(refusal.message);
+    case "unavailable":
+      return new ErrUnavailable(refusal.message);
+    case "watch-unavailable":
+      return new ErrWatchUnavailable(0, refusal.message);
   }
 }

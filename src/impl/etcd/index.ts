@@ -14,7 +14,14 @@ export type { HeaderOf, LeaseRecord, StoreState } from "./mvcc/store.ts";
 export { ErrSnapshotInvalid, decodeSnapshot, encodeSnapshot } from "./mvcc/snapshot-codec.ts";
 export { decodeCommand, encodeCommand } from "./commands.ts";
 export type { EtcdCommand } from "./commands.ts";
-export { MAX_LEASE_TTL_SECONDS, TXN_NESTING_MAX, decodeTxnRequest, decodeRangeRequest, decodePutRequest, decodeDeleteRangeRequest } from "./wire.ts";
+export {
+  MAX_LEASE_TTL_SECONDS,
+  TXN_NESTING_MAX,
+  decodeTxnRequest,
+  decodeRangeRequest,
+  decodePutRequest,
+  decodeDeleteRangeRequest,
+} from "./wire.ts";
 export { EtcdFsm } from "./server/fsm.ts";
 export type { EtcdFsmOptions, FsmObserver, FsmResult } from "./server/fsm.ts";
 export { Lessor, REVOKES_PER_CHECK_MAX } from "./server/lessor.ts";

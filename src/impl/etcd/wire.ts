@@ -7,7 +7,15 @@
  */
 import type { WireValue } from "../../sim/env.ts";
 import { ErrInvalidRequest } from "./errors.ts";
-import type { Compare, CompareResult, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from "./types.ts";
+import type {
+  Compare,
+  CompareResult,
+  DeleteRangeRequest,
+  PutRequest,
+  RangeRequest,
+  RequestOp,
+  TxnRequest,
+} from "./types.ts";
 
 /** Deepest nesting of txns in a request (etcd has none but its message size; this bounds the recursion). */
 export const TXN_NESTING_MAX = 8;
@@ -22,7 +30,8 @@ function fail(where: string, problem: string): never {
 
 /** Reads `value` as an object of fields, or fails. */
 export function fieldsOf(value: unknown, where: string): Fields {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array) fail(where, "expected an object");
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Uint8Array)
+    fail(where, "expected an object");
   return value as Fields;
 }
 
@@ -43,7 +52,8 @@ function optionalBytes(fields: Fields, name: string, where: string): Uint8Array 
 /** A non-negative safe integer. */
 export function integerField(fields: Fields, name: string, where: string): number {
   const value = fields[name];
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) fail(`${where}.${name}`, "expected a non-negative integer");
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    fail(`${where}.${name}`, "expected a non-negative integer");
   return value;
 }
 
@@ -67,38 +77,48 @@ function arrayField(fields: Fields, name: string, where: string): readonly unkno
 
 /** Copies the defined optional fields of `source` onto `target` (exactOptionalPropertyTypes-friendly). */
 function defined<T extends object>(target: T, optional: Record<string, unknown>): T {
-  for (const [name, value] of Object.entries(optional)) if (value !== undefined) (target as Record<string, unknown>)[name] = value;
+  for (const [name, value] of Object.entries(optional))
+    if (value !== undefined) (target as Record<string, unknown>)[name] = value;
   return target;
 }
 
 export function decodeRangeRequest(value: unknown, where = "range"): RangeRequest {
   const fields = fieldsOf(value, where);
-  return defined<RangeRequest>({ key: bytesField(fields, "key", where) }, {
-    rangeEnd: optionalBytes(fields, "rangeEnd", where),
-    limit: optionalInteger(fields, "limit", where),
-    revision: optionalInteger(fields, "revision", where),
-    keysOnly: optionalBoolean(fields, "keysOnly", where),
-    countOnly: optionalBoolean(fields, "countOnly", where),
-    serializable: optionalBoolean(fields, "serializable", where),
-  });
+  return defined<RangeRequest>(
+    { key: bytesField(fields, "key", where) },
+    {
+      rangeEnd: optionalBytes(fields, "rangeEnd", where),
+      limit: optionalInteger(fields, "limit", where),
+      revision: optionalInteger(fields, "revision", where),
+      keysOnly: optionalBoolean(fields, "keysOnly", where),
+      countOnly: optionalBoolean(fields, "countOnly", where),
+      serializable: optionalBoolean(fields, "serializable", where),
+    },
+  );
 }
 
 export function decodePutRequest(value: unknown, where = "put"): PutRequest {
   const fields = fieldsOf(value, where);
-  return defined<PutRequest>({ key: bytesField(fields, "key", where), value: bytesField(fields, "value", where) }, {
-    lease: optionalInteger(fields, "lease", where),
-    prevKv: optionalBoolean(fields, "prevKv", where),
-    ignoreValue: optionalBoolean(fields, "ignoreValue", where),
-    ignoreLease: optionalBoolean(fields, "ignoreLease", where),
-  });
+  return defined<PutRequest>(
+    { key: bytesField(fields, "key", where), value: bytesField(fields, "value", where) },
+    {
+      lease: optionalInteger(fields, "lease", where),
+      prevKv: optionalBoolean(fields, "prevKv", where),
+      ignoreValue: optionalBoolean(fields, "ignoreValue", where),
+      ignoreLease: optionalBoolean(fields, "ignoreLease", where),
+    },
+  );
 }
 
 export function decodeDeleteRangeRequest(value: unknown, where = "deleteRange"): DeleteRangeRequest {
   const fields = fieldsOf(value, where);
-  return defined<DeleteRangeRequest>({ key: bytesField(fields, "key", where) }, {
-    rangeEnd: optionalBytes(fields, "rangeEnd", where),
-    prevKv: optionalBoolean(fields, "prevKv", where),
-  });
+  return defined<DeleteRangeRequest>(
+    { key: bytesField(fields, "key", where) },
+    {
+      rangeEnd: optionalBytes(fields, "rangeEnd", where),
+      prevKv: optionalBoolean(fields, "prevKv", where),
+    },
+  );
 }
 
 const RESULTS: ReadonlySet<string> = new Set<CompareResult>(["=", "!=", "<", ">"]);
@@ -146,7 +166,9 @@ export function decodeTxnRequest(value: unknown, where = "txn", depth = 0): TxnR
   if (depth > TXN_NESTING_MAX) fail(where, `txns nested deeper than ${TXN_NESTING_MAX}`);
   const fields = fieldsOf(value, where);
   return {
-    compare: arrayField(fields, "compare", where).map((compare, index) => decodeCompare(compare, `${where}.compare[${index}]`)),
+    compare: arrayField(fields, "compare", where).map((compare, index) =>
+      decodeCompare(compare, `${where}.compare[${index}]`),
+    ),
     success: arrayField(fields, "success", where).map((op, index) => decodeOp(op, `${where}.success[${index}]`, depth)),
     failure: arrayField(fields, "failure", where).map((op, index) => decodeOp(op, `${where}.failure[${index}]`, depth)),
   };

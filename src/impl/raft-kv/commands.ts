@@ -67,7 +67,8 @@ export function decodeCommand(data: Uint8Array): KvCommand | undefined {
 export function isCommand(value: unknown): value is KvCommand {
   if (typeof value !== "object" || value === null) return false;
   const record = value as Record<string, unknown>;
-  if (typeof record.id !== "string" || typeof record.key !== "string" || record.key.length > KEY_LENGTH_MAX) return false;
+  if (typeof record.id !== "string" || typeof record.key !== "string" || record.key.length > KEY_LENGTH_MAX)
+    return false;
   switch (record.kind) {
     case "get":
       return true;

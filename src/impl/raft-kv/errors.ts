@@ -32,9 +32,14 @@ export function refusal(code: KvRefusalCode, reason: string, leader: string | nu
 export function refusalOf(error: RpcError): KvRefusal | undefined {
   if (error.code !== "APPLICATION") return undefined;
   const details = error.details;
-  if (typeof details !== "object" || details === null || Array.isArray(details) || details instanceof Uint8Array) return undefined;
+  if (typeof details !== "object" || details === null || Array.isArray(details) || details instanceof Uint8Array)
+    return undefined;
   const record = details as Record<string, unknown>;
   const code = record.code;
   if (code !== "not-leader" && code !== "retry" && code !== "outcome-unknown" && code !== "invalid") return undefined;
-  return { code, leader: typeof record.leader === "string" ? record.leader : null, reason: typeof record.reason === "string" ? record.reason : "" };
+  return {
+    code,
+    leader: typeof record.leader === "string" ? record.leader : null,
+    reason: typeof record.reason === "string" ? record.reason : "",
+  };
 }

@@ -46,7 +46,10 @@ export class KvFsm implements Fsm {
 
   async restore(reader: SnapshotReader): Promise<void> {
     const parsed: unknown = JSON.parse(decoder.decode(await reader.readAll()));
-    assert(typeof parsed === "object" && parsed !== null && Array.isArray((parsed as { entries?: unknown }).entries), "a KV snapshot holds an entries array");
+    assert(
+      typeof parsed === "object" && parsed !== null && Array.isArray((parsed as { entries?: unknown }).entries),
+      "a KV snapshot holds an entries array",
+    );
     const map = new Map<string, string>();
     for (const entry of (parsed as { entries: unknown[] }).entries) {
       assert(Array.isArray(entry) && entry.length === 2, "a snapshot entry is a [key, value] pair");

@@ -83,7 +83,8 @@ async function execute(node: RaftNode, fsm: KvFsm, command: KvCommand, readMode:
     return result.response as KvResponse;
   } catch (error) {
     if (error instanceof ErrNotLeader) throw refusal("not-leader", error.message, error.leaderId ?? null);
-    if (error instanceof RaftError) throw refusal(error.outcomeUnknown ? "outcome-unknown" : "retry", error.message, node.leader() ?? null);
+    if (error instanceof RaftError)
+      throw refusal(error.outcomeUnknown ? "outcome-unknown" : "retry", error.message, node.leader() ?? null);
     throw error;
   }
 }

@@ -15,7 +15,10 @@ export interface BlockedOperation<Input extends OperationInput, Output> {
   readonly operation: Operation<Input, Output>;
   /** E.g. `read -> 3 is not possible in state 1`. */
   readonly reason: string;
-  /** True when the model accepts it after the prefix, yet no linearization continues from there; false when its output is impossible there. */
+  /**
+   * True when the model accepts it after the prefix, yet no linearization continues from there; false when its output
+   * is impossible there.
+   */
   readonly possible: boolean;
 }
 
@@ -71,7 +74,9 @@ function blockedOperation<State, Input extends OperationInput, Output>(
   const possible = Array.isArray(result) ? result.length > 0 : "ok" in result && result.ok;
   const described = model.describeOperation(operation.input, operation.output);
   const where = `in state ${model.describeState(state)}`;
-  const reason = possible ? `${described} is possible ${where}, but no linearization continues from there` : `${described} is not possible ${where}`;
+  const reason = possible
+    ? `${described} is possible ${where}, but no linearization continues from there`
+    : `${described} is not possible ${where}`;
   return { operation, reason, possible };
 }
 

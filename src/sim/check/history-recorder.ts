@@ -50,7 +50,14 @@ export class HistoryRecorder<Input extends OperationInput, Output> {
   /** Records that the operation certainly had no effect. */
   fail(handle: OperationHandle, time: number, reason?: string): void {
     const process = this.close(handle, time);
-    this.append({ type: "fail", index: this.events.length, time, operationId: handle, process, ...reasonField(reason) });
+    this.append({
+      type: "fail",
+      index: this.events.length,
+      time,
+      operationId: handle,
+      process,
+      ...reasonField(reason),
+    });
   }
 
   /**
@@ -59,7 +66,14 @@ export class HistoryRecorder<Input extends OperationInput, Output> {
    */
   info(handle: OperationHandle, time: number, reason?: string): void {
     const process = this.close(handle, time);
-    this.append({ type: "info", index: this.events.length, time, operationId: handle, process, ...reasonField(reason) });
+    this.append({
+      type: "info",
+      index: this.events.length,
+      time,
+      operationId: handle,
+      process,
+      ...reasonField(reason),
+    });
   }
 
   /** Operations invoked and not yet completed. */

@@ -8,7 +8,16 @@ export { assert, AssertionError } from "../assert.ts";
 export type { Counterexample, BlockedOperation } from "./counterexample.ts";
 export { formatCounterexample } from "./counterexample.ts";
 export { combineHashes, continueStringHash, hashNumber, hashString, mixInteger } from "./hash.ts";
-export type { History, HistoryEvent, HistoryEventType, InvokeEvent, OkEvent, FailOrInfoEvent, OperationInput, ProcessId } from "./history.ts";
+export type {
+  History,
+  HistoryEvent,
+  HistoryEventType,
+  InvokeEvent,
+  OkEvent,
+  FailOrInfoEvent,
+  OperationInput,
+  ProcessId,
+} from "./history.ts";
 export { HistoryRecorder } from "./history-recorder.ts";
 export type { OperationHandle } from "./history-recorder.ts";
 export { checkLinearizability, defaultMaxSteps } from "./linearizability.ts";

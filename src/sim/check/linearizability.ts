@@ -75,7 +75,12 @@ export function checkLinearizability<State, Input extends OperationInput, Output
   const budget = new StepBudget(options.maxSteps ?? defaultMaxSteps, options.timeoutMs, options.clock);
   const partitions = partitionsOf(model, operations);
   let decided = 0;
-  const summary = (verdict: Verdict) => ({ verdict, partitionCount: partitions.length, partitionsChecked: decided, steps: budget.steps });
+  const summary = (verdict: Verdict) => ({
+    verdict,
+    partitionCount: partitions.length,
+    partitionsChecked: decided,
+    steps: budget.steps,
+  });
   let unfinished = partitions.map((partition) => ({ partition, search: new WglSearch(model, partition.operations) }));
   for (let sliceSteps = firstSliceSteps; unfinished.length > 0; sliceSteps *= 2) {
     const paused: typeof unfinished = [];
@@ -90,7 +95,13 @@ export function checkLinearizability<State, Input extends OperationInput, Output
           break;
         case "not-linearizable": {
           decided++;
-          const counterexample = buildCounterexample(model, partition.key, partition.operations, outcome.longest, outcome.list);
+          const counterexample = buildCounterexample(
+            model,
+            partition.key,
+            partition.operations,
+            outcome.longest,
+            outcome.list,
+          );
           return { ...summary("not-linearizable"), counterexample };
         }
         case "exhausted":
@@ -114,7 +125,10 @@ function partitionsOf<State, Input extends OperationInput, Output>(
   if (model.partition === undefined) return [{ key: undefined, operations }];
   const partitions: readonly Partition<Input, Output>[] = model.partition(operations);
   const total = partitions.reduce((sum, partition) => sum + partition.operations.length, 0);
-  assert(total === operations.length, () => `${model.name}.partition put ${total} operations in partitions, expected ${operations.length}`);
+  assert(
+    total === operations.length,
+    () => `${model.name}.partition put ${total} operations in partitions, expected ${operations.length}`,
+  );
   return partitions;
 }
 

@@ -11,7 +11,10 @@ import type { Operation } from "./operation.ts";
  * state after), or, for a nondeterministic model, the list of every possible
  * next state under which `output` is legal (empty: illegal).
  */
-export type StepResult<State> = { readonly ok: true; readonly newState: State } | { readonly ok: false } | readonly State[];
+export type StepResult<State> =
+  | { readonly ok: true; readonly newState: State }
+  | { readonly ok: false }
+  | readonly State[];
 
 /** A set of operations that can be checked on its own (e.g. those on one key). */
 export interface Partition<Input extends OperationInput, Output> {

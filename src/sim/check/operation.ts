@@ -55,11 +55,19 @@ export function historyToOperations<Input extends OperationInput, Output>(
     if (event.type === "invoke") {
       assert(!seen.has(event.operationId), () => `operation ${event.operationId} invoked twice`);
       seen.add(event.operationId);
-      pending.set(event.operationId, { process: event.process, input: event.input, call: event.index, callTime: event.time });
+      pending.set(event.operationId, {
+        process: event.process,
+        input: event.input,
+        call: event.index,
+        callTime: event.time,
+      });
       continue;
     }
     const started = pending.get(event.operationId);
-    assert(started !== undefined, () => `${event.type} event ${event.index} for operation ${event.operationId}, which is not open`);
+    assert(
+      started !== undefined,
+      () => `${event.type} event ${event.index} for operation ${event.operationId}, which is not open`,
+    );
     pending.delete(event.operationId);
     if (event.type === "fail") continue;
     const known = event.type === "ok";
@@ -73,7 +81,14 @@ export function historyToOperations<Input extends OperationInput, Output>(
     });
   }
   for (const [id, started] of pending) {
-    completed.push({ id, ...started, outcome: "unknown", output: undefined, return: Number.POSITIVE_INFINITY, returnTime: Number.POSITIVE_INFINITY });
+    completed.push({
+      id,
+      ...started,
+      outcome: "unknown",
+      output: undefined,
+      return: Number.POSITIVE_INFINITY,
+      returnTime: Number.POSITIVE_INFINITY,
+    });
   }
   return completed.sort((first, second) => first.call - second.call);
 }

@@ -55,18 +55,24 @@ export function sharedDataDirectory(): string {
 export function listReferenceEntries(set: ReferenceSet, directory = sharedDataDirectory()): ReferenceEntry[] {
   const folder = path.join(directory, set);
   const expectedPath = path.join(folder, "expected.tsv");
-  const entries = readExpected(readFileSync(expectedPath, "utf8"), expectedPath).map(([file, expectedLinearizable]) => ({
-    set,
-    file,
-    path: path.join(folder, file),
-    expectedLinearizable,
-  }));
+  const entries = readExpected(readFileSync(expectedPath, "utf8"), expectedPath).map(
+    ([file, expectedLinearizable]) => ({
+      set,
+      file,
+      path: path.join(folder, file),
+      expectedLinearizable,
+    }),
+  );
   const listed = new Set(entries.map((entry) => entry.file));
-  const present = readdirSync(folder).filter((name) => name !== "expected.tsv" && !name.startsWith(".") && name !== "README.md");
+  const present = readdirSync(folder).filter(
+    (name) => name !== "expected.tsv" && !name.startsWith(".") && name !== "README.md",
+  );
   const unlisted = present.filter((name) => !listed.has(name));
   const missing = [...listed].filter((name) => !present.includes(name));
   if (unlisted.length > 0 || missing.length > 0) {
-    throw new Error(`${expectedPath}: files without a verdict [${unlisted.join(", ")}], verdicts without a file [${missing.join(", ")}]`);
+    throw new Error(
+      `${expectedPath}: files without a verdict [${unlisted.join(", ")}], verdicts without a file [${missing.join(", ")}]`,
+    );
   }
   return entries;
 }
@@ -103,7 +109,10 @@ export function loadReference(entry: ReferenceEntry): ParsedReference {
 }
 
 /** Checks a parsed reference history against its set's model. */
-export function checkReference(parsed: ParsedReference, options: CheckOptions = {}): LinearizabilityResult<OperationInput, unknown> {
+export function checkReference(
+  parsed: ParsedReference,
+  options: CheckOptions = {},
+): LinearizabilityResult<OperationInput, unknown> {
   switch (parsed.set) {
     case "jepsen-etcd":
       return checkLinearizability(casRegisterModel, parsed.operations, options);

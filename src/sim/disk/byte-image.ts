@@ -60,7 +60,12 @@ export class ByteImage {
     const kept = Math.ceil(length / CHUNK_BYTES);
     this.chunks.length = kept;
     // Keep the invariant: the cut-off part of the last chunk kept goes back to zeros.
-    if (kept > 0) (this.chunks[kept - 1] as Uint8Array).fill(0, length - (kept - 1) * CHUNK_BYTES, Math.min(CHUNK_BYTES, this.lengthBytes - (kept - 1) * CHUNK_BYTES));
+    if (kept > 0)
+      (this.chunks[kept - 1] as Uint8Array).fill(
+        0,
+        length - (kept - 1) * CHUNK_BYTES,
+        Math.min(CHUNK_BYTES, this.lengthBytes - (kept - 1) * CHUNK_BYTES),
+      );
     this.lengthBytes = length;
   }
 

@@ -62,7 +62,11 @@ const ERROR_PROBABILITY: Record<DiskIoKind, keyof DiskFaults> = {
   write: "writeErrorProbability",
   sync: "syncErrorProbability",
 };
-const ERROR_COUNT: Record<DiskIoKind, keyof DiskFaultCounts> = { read: "readErrors", write: "writeErrors", sync: "syncErrors" };
+const ERROR_COUNT: Record<DiskIoKind, keyof DiskFaultCounts> = {
+  read: "readErrors",
+  write: "writeErrors",
+  sync: "syncErrors",
+};
 
 export class DiskFaultInjector {
   private config: DiskFaults = { ...NO_DISK_FAULTS };
@@ -83,7 +87,11 @@ export class DiskFaultInjector {
     random: Random,
     private readonly trace: DiskTrace,
   ) {
-    this.errorStreams = { read: random.fork("read-error"), write: random.fork("write-error"), sync: random.fork("sync-error") };
+    this.errorStreams = {
+      read: random.fork("read-error"),
+      write: random.fork("write-error"),
+      sync: random.fork("sync-error"),
+    };
     this.corruptionStream = random.fork("read-corruption");
     this.lostWriteStream = random.fork("lost-write");
   }
@@ -99,7 +107,8 @@ export class DiskFaultInjector {
     for (const key of Object.keys(NO_DISK_FAULTS) as (keyof DiskFaults)[]) {
       const value = faults[key];
       if (value === undefined) continue;
-      if (!(value >= 0 && value <= 1)) throw new RangeError(`disk fault ${key} must be a probability in [0, 1], got ${value}`);
+      if (!(value >= 0 && value <= 1))
+        throw new RangeError(`disk fault ${key} must be a probability in [0, 1], got ${value}`);
       next[key] = value;
     }
     this.config = next;

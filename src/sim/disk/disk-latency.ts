@@ -36,7 +36,8 @@ export class DiskLatencySampler {
   /** A latency in ms for an operation of class `kind` (finite, non-negative). */
   draw(kind: DiskLatencyKind): number {
     const delayMs = this.streams[kind].latency(this.distributions[kind]);
-    if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`disk ${kind} latency must be finite and non-negative, got ${delayMs}`);
+    if (!(delayMs >= 0) || !Number.isFinite(delayMs))
+      throw new RangeError(`disk ${kind} latency must be finite and non-negative, got ${delayMs}`);
     return delayMs;
   }
 }

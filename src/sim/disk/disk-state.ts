@@ -203,7 +203,8 @@ export class DiskState {
   rename(from: string, to: string): void {
     const source = parseDiskPath("rename", from);
     const target = parseDiskPath("rename", to);
-    if (source.isRoot || target.isRoot) throw new DiskError("EINVAL", "rename", from, `cannot rename the root (to ${to})`);
+    if (source.isRoot || target.isRoot)
+      throw new DiskError("EINVAL", "rename", from, `cannot rename the root (to ${to})`);
     const sourceStats = this.entryAt("rename", from);
     if (sourceStats === undefined) throw new DiskError("ENOENT", "rename", from);
     this.requireDirectory("rename", target.parent);
@@ -293,9 +294,14 @@ export class DiskState {
     return this.adopt(this.model.planRecovery(torn));
   }
 
-  /** Replaces the volume with an empty one, durably (an operator's new disk); every OpenFile before it becomes invalid. */
+  /**
+   * Replaces the volume with an empty one, durably (an operator's new disk); every OpenFile before it becomes invalid.
+   */
   wipe(): RecoveryReport {
-    return this.adopt({ entries: [{ kind: "directory", path: ROOT_PATH, identity: ROOT_IDENTITY, entries: new Map() }], tornFiles: 0 });
+    return this.adopt({
+      entries: [{ kind: "directory", path: ROOT_PATH, identity: ROOT_IDENTITY, entries: new Map() }],
+      tornFiles: 0,
+    });
   }
 
   private adopt(plan: RecoveryPlan): RecoveryReport {
@@ -384,7 +390,12 @@ export class DiskState {
 
   private requireSpace(operation: string, path: string, growthBytes: number): void {
     if (growthBytes > 0 && this.usedBytesTotal + growthBytes > this.capacityBytesLimit) {
-      throw new DiskError("ENOSPC", operation, path, `needs ${growthBytes} more bytes, ${this.capacityBytesLimit - this.usedBytesTotal} free`);
+      throw new DiskError(
+        "ENOSPC",
+        operation,
+        path,
+        `needs ${growthBytes} more bytes, ${this.capacityBytesLimit - this.usedBytesTotal} free`,
+      );
     }
   }
 

@@ -18,7 +18,11 @@ export class DiskView implements Disk {
   constructor(private readonly port: DiskPort) {}
 
   open(path: string, options: OpenOptions = {}): Promise<FileHandle> {
-    const flags = { create: options.create === true, exclusive: options.exclusive === true, truncate: options.truncate === true };
+    const flags = {
+      create: options.create === true,
+      exclusive: options.exclusive === true,
+      truncate: options.truncate === true,
+    };
     return this.port.perform(
       { operation: "open", latency: flags.create || flags.truncate ? "write" : "read", fields: { path, ...flags } },
       (engine) => {
@@ -30,14 +34,17 @@ export class DiskView implements Disk {
   }
 
   readFile(path: string): Promise<Uint8Array> {
-    return this.port.perform({ operation: "readFile", latency: "read", fields: { path } }, (engine) => engine.readFile(path));
+    return this.port.perform({ operation: "readFile", latency: "read", fields: { path } }, (engine) =>
+      engine.readFile(path),
+    );
   }
 
   /** The bytes are copied when the call is made. */
   writeFile(path: string, data: Uint8Array): Promise<void> {
     const copy = data.slice();
-    return this.port.perform({ operation: "writeFile", latency: "write", fields: { path, length: copy.length } }, (engine) =>
-      engine.writeFile(path, copy),
+    return this.port.perform(
+      { operation: "writeFile", latency: "write", fields: { path, length: copy.length } },
+      (engine) => engine.writeFile(path, copy),
     );
   }
 
@@ -74,19 +81,27 @@ export class DiskView implements Disk {
   }
 
   rename(from: string, to: string): Promise<void> {
-    return this.port.perform({ operation: "rename", latency: "write", fields: { path: from, to } }, (engine) => engine.rename(from, to));
+    return this.port.perform({ operation: "rename", latency: "write", fields: { path: from, to } }, (engine) =>
+      engine.rename(from, to),
+    );
   }
 
   unlink(path: string): Promise<void> {
-    return this.port.perform({ operation: "unlink", latency: "write", fields: { path } }, (engine) => engine.unlink(path));
+    return this.port.perform({ operation: "unlink", latency: "write", fields: { path } }, (engine) =>
+      engine.unlink(path),
+    );
   }
 
   mkdir(path: string): Promise<void> {
-    return this.port.perform({ operation: "mkdir", latency: "write", fields: { path } }, (engine) => engine.mkdir(path));
+    return this.port.perform({ operation: "mkdir", latency: "write", fields: { path } }, (engine) =>
+      engine.mkdir(path),
+    );
   }
 
   list(directory: string): Promise<string[]> {
-    return this.port.perform({ operation: "list", latency: "read", fields: { path: directory } }, (engine) => engine.list(directory));
+    return this.port.perform({ operation: "list", latency: "read", fields: { path: directory } }, (engine) =>
+      engine.list(directory),
+    );
   }
 
   stat(path: string): Promise<FileStat> {
@@ -94,11 +109,15 @@ export class DiskView implements Disk {
   }
 
   exists(path: string): Promise<boolean> {
-    return this.port.perform({ operation: "exists", latency: "read", fields: { path } }, (engine) => engine.exists(path));
+    return this.port.perform({ operation: "exists", latency: "read", fields: { path } }, (engine) =>
+      engine.exists(path),
+    );
   }
 
   syncDirectory(path: string): Promise<void> {
-    return this.port.perform({ operation: "syncDirectory", latency: "sync", fields: { path } }, (engine) => engine.syncDirectory(path));
+    return this.port.perform({ operation: "syncDirectory", latency: "sync", fields: { path } }, (engine) =>
+      engine.syncDirectory(path),
+    );
   }
 
   /** Closes every file this view still has open (the incarnation died). */

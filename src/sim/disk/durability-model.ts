@@ -67,7 +67,12 @@ export interface TornWrites {
 }
 
 export type RecoveredEntry =
-  | { readonly kind: "directory"; readonly path: string; readonly identity: number; readonly entries: Map<string, number> }
+  | {
+      readonly kind: "directory";
+      readonly path: string;
+      readonly identity: number;
+      readonly entries: Map<string, number>;
+    }
   | { readonly kind: "file"; readonly path: string; readonly identity: number; readonly content: Uint8Array }
   /** A second durable name of a file already recovered at `linkOf`. */
   | { readonly kind: "link"; readonly path: string; readonly identity: number; readonly linkOf: string };
@@ -88,7 +93,12 @@ export class DurabilityModel {
   constructor(plan?: RecoveryPlan, firstIdentity = ROOT_IDENTITY + 1) {
     this.nextIdentity = firstIdentity;
     if (plan === undefined) {
-      this.records.set(ROOT_IDENTITY, { kind: "directory", identity: ROOT_IDENTITY, linkCount: 1, durableEntries: new Map() });
+      this.records.set(ROOT_IDENTITY, {
+        kind: "directory",
+        identity: ROOT_IDENTITY,
+        linkCount: 1,
+        durableEntries: new Map(),
+      });
       return;
     }
     for (const entry of plan.entries) this.adoptRecovered(entry);
@@ -116,7 +126,12 @@ export class DurabilityModel {
   }
 
   createDirectory(): DirectoryRecord {
-    const record: DirectoryRecord = { kind: "directory", identity: this.nextIdentity++, linkCount: 1, durableEntries: new Map() };
+    const record: DirectoryRecord = {
+      kind: "directory",
+      identity: this.nextIdentity++,
+      linkCount: 1,
+      durableEntries: new Map(),
+    };
     this.records.set(record.identity, record);
     return record;
   }
@@ -157,7 +172,11 @@ export class DurabilityModel {
     for (const write of file.pending) applyPendingWrite(file.durable, write);
     file.pending = [];
     file.pendingBytes = 0;
-    assertEqual(file.durable.length, file.sizeBytes, `file ${file.identity}: durable length differs from live size after sync`);
+    assertEqual(
+      file.durable.length,
+      file.sizeBytes,
+      `file ${file.identity}: durable length differs from live size after sync`,
+    );
   }
 
   /** Makes a directory's entries durable: `entries` are its live entries, name to identity. */
@@ -186,7 +205,9 @@ export class DurabilityModel {
    */
   planRecovery(torn?: TornWrites): RecoveryPlan {
     const rootEntries = new Map<string, number>();
-    const entries: RecoveredEntry[] = [{ kind: "directory", path: ROOT_PATH, identity: ROOT_IDENTITY, entries: rootEntries }];
+    const entries: RecoveredEntry[] = [
+      { kind: "directory", path: ROOT_PATH, identity: ROOT_IDENTITY, entries: rootEntries },
+    ];
     const visitedDirectories = new Set<number>([ROOT_IDENTITY]);
     const firstPathOfFile = new Map<number, string>();
     const queue: { path: string; identity: number; entries: Map<string, number> }[] = [
@@ -227,7 +248,12 @@ export class DurabilityModel {
   private adoptRecovered(entry: RecoveredEntry): void {
     if (entry.kind === "directory") {
       assert(!this.records.has(entry.identity), `directory ${entry.identity} recovered twice`);
-      this.records.set(entry.identity, { kind: "directory", identity: entry.identity, linkCount: 1, durableEntries: entry.entries });
+      this.records.set(entry.identity, {
+        kind: "directory",
+        identity: entry.identity,
+        linkCount: 1,
+        durableEntries: entry.entries,
+      });
       return;
     }
     const existing = this.records.get(entry.identity);

@@ -22,8 +22,9 @@ export class SimFileHandle implements FileHandle {
   }
 
   read(position: number, length: number): Promise<Uint8Array> {
-    return this.port.perform({ operation: "read", latency: "read", fields: { path: this.path, position, length } }, (engine) =>
-      engine.read(this.file, position, length),
+    return this.port.perform(
+      { operation: "read", latency: "read", fields: { path: this.path, position, length } },
+      (engine) => engine.read(this.file, position, length),
     );
   }
 
@@ -37,17 +38,22 @@ export class SimFileHandle implements FileHandle {
   }
 
   sync(): Promise<void> {
-    return this.port.perform({ operation: "sync", latency: "sync", fields: { path: this.path } }, (engine) => engine.sync(this.file));
+    return this.port.perform({ operation: "sync", latency: "sync", fields: { path: this.path } }, (engine) =>
+      engine.sync(this.file),
+    );
   }
 
   truncate(length: number): Promise<void> {
-    return this.port.perform({ operation: "truncate", latency: "write", fields: { path: this.path, length } }, (engine) =>
-      engine.truncate(this.file, length),
+    return this.port.perform(
+      { operation: "truncate", latency: "write", fields: { path: this.path, length } },
+      (engine) => engine.truncate(this.file, length),
     );
   }
 
   size(): Promise<number> {
-    return this.port.perform({ operation: "size", latency: "read", fields: { path: this.path } }, (engine) => engine.size(this.file));
+    return this.port.perform({ operation: "size", latency: "read", fields: { path: this.path } }, (engine) =>
+      engine.size(this.file),
+    );
   }
 
   close(): Promise<void> {

@@ -38,6 +38,7 @@ export function toDiskError(error: unknown, operation: string, path: string): Er
   if (error instanceof DiskError) return error;
   const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
   if (code === "EPERM") return new DiskError("EISDIR", operation, path);
-  if (typeof code === "string" && DISK_ERROR_CODES.has(code)) return new DiskError(code as DiskErrorCode, operation, path);
+  if (typeof code === "string" && DISK_ERROR_CODES.has(code))
+    return new DiskError(code as DiskErrorCode, operation, path);
   return new Error(`simulated disk bug: unexpected memfs failure in ${operation} ${path}`, { cause: error });
 }

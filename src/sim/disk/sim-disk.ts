@@ -50,7 +50,10 @@ export interface SimDiskOptions {
   latency?: Partial<DiskLatency>;
   /** Faults enabled from the start (default none). */
   faults?: Partial<DiskFaults>;
-  /** Receives one event per completed operation ("disk.write", ...), per fault ("disk.fault") and per crash ("disk.crash"). */
+  /**
+   * Receives one event per completed operation ("disk.write", ...), per fault ("disk.fault") and per crash
+   * ("disk.crash").
+   */
   trace?: DiskTrace;
 }
 

@@ -40,14 +40,17 @@ export class SimDiskSystem implements DiskProvider, DiskFaultTarget {
   create(host: string, random: Random, worldTrace?: (kind: string, fields: Record<string, unknown>) => void): void {
     if (this.disks.has(host)) throw new Error(`host ${host} already has a disk`);
     const ownTrace = this.options.trace;
-    const trace = worldTrace !== undefined
-      ? (_host: string, kind: string, fields: Record<string, unknown>) => worldTrace(kind, fields)
-      : ownTrace;
+    const trace =
+      worldTrace !== undefined
+        ? (_host: string, kind: string, fields: Record<string, unknown>) => worldTrace(kind, fields)
+        : ownTrace;
     const disk = new SimDisk({
       random,
       capacityBytes: this.capacityBytes,
       ...(this.options.latency !== undefined ? { latency: this.options.latency } : {}),
-      ...(trace !== undefined ? { trace: (kind: string, fields: Record<string, unknown>) => trace(host, kind, fields) } : {}),
+      ...(trace !== undefined
+        ? { trace: (kind: string, fields: Record<string, unknown>) => trace(host, kind, fields) }
+        : {}),
     });
     this.disks.set(host, disk);
   }
@@ -57,7 +60,9 @@ export class SimDiskSystem implements DiskProvider, DiskFaultTarget {
     this.disk(host).crash();
   }
 
-  /** The host's disk is replaced by a new, empty one: no file, no fault, the initial capacity (an operator's remedy). */
+  /**
+   * The host's disk is replaced by a new, empty one: no file, no fault, the initial capacity (an operator's remedy).
+   */
   wipe(host: string): void {
     const disk = this.disk(host);
     disk.wipe();

@@ -22,9 +22,15 @@ export interface DiskFaultTarget {
 }
 
 export interface FaultApplier {
-  /** Undoes every fault: heal partitions, unclog, resume, restart, disk faults off, default link quality; disarms waiting events. */
+  /**
+   * Undoes every fault: heal partitions, unclog, resume, restart, disk faults off, default link quality; disarms
+   * waiting events.
+   */
   healAll(): void;
-  /** Strikes the events waiting for a role's next holder whose host took the role since the last call (call after every step). */
+  /**
+   * Strikes the events waiting for a role's next holder whose host took the role since the last call (call after every
+   * step).
+   */
   watch(): void;
 }
 
@@ -45,13 +51,17 @@ export function applyPlan(world: World, plan: FaultPlan, disks?: DiskFaultTarget
   const state: ApplyState = { world, disks, diskFaultsUntil: new Map(), pausedUntil: new Map(), healAlls: 0 };
   let waiting: Waiting[] = [];
   for (const planned of plan.faults) {
-    world.scheduler.at(Math.max(planned.atMs, world.now), () => {
-      if (isRoleEvent(planned) && planned.next !== undefined) {
-        waiting.push(wait(state, planned, planned.next.withinMs));
-        return;
-      }
-      strike(state, planned, resolveRoles(world, planned));
-    }, { wakes: true });
+    world.scheduler.at(
+      Math.max(planned.atMs, world.now),
+      () => {
+        if (isRoleEvent(planned) && planned.next !== undefined) {
+          waiting.push(wait(state, planned, planned.next.withinMs));
+          return;
+        }
+        strike(state, planned, resolveRoles(world, planned));
+      },
+      { wakes: true },
+    );
   }
   return {
     healAll: () => {
@@ -96,9 +106,13 @@ function look(state: ApplyState, entry: Waiting): void {
     return;
   }
   const healAlls = state.healAlls;
-  state.world.scheduler.schedule(delayMs, () => {
-    if (state.healAlls === healAlls) strike(state, entry.planned, event);
-  }, { wakes: true });
+  state.world.scheduler.schedule(
+    delayMs,
+    () => {
+      if (state.healAlls === healAlls) strike(state, entry.planned, event);
+    },
+    { wakes: true },
+  );
 }
 
 interface ApplyState {
@@ -112,7 +126,12 @@ interface ApplyState {
 
 /** Starts waiting for the next holder of `planned`'s role; the wait ends unfulfilled after `withinMs`. */
 function wait(state: ApplyState, planned: RoleEvent, withinMs: number): Waiting {
-  const entry: Waiting = { planned, holder: state.world.resolveTarget(planned.host), passes: (planned.next?.nth ?? 1) - 1, done: false };
+  const entry: Waiting = {
+    planned,
+    holder: state.world.resolveTarget(planned.host),
+    passes: (planned.next?.nth ?? 1) - 1,
+    done: false,
+  };
   state.world.scheduler.schedule(withinMs, () => {
     if (entry.done) return;
     entry.done = true;
@@ -135,7 +154,10 @@ function applyEvent(state: ApplyState, event: FaultEvent): void {
   const { world } = state;
   switch (event.kind) {
     case "partition":
-      world.network.partition(event.groups.map((group) => group.filter((host) => world.hasHost(host))), event.oneWay ?? false);
+      world.network.partition(
+        event.groups.map((group) => group.filter((host) => world.hasHost(host))),
+        event.oneWay ?? false,
+      );
       return;
     case "isolate":
       isolate(state, event);
@@ -171,7 +193,10 @@ function applyEvent(state: ApplyState, event: FaultEvent): void {
   }
 }
 
-/** Cuts the host off (from everyone, or from `from`; both ways, or outbound only); with a duration, undoes that cut alone when it ends. */
+/**
+ * Cuts the host off (from everyone, or from `from`; both ways, or outbound only); with a duration, undoes that cut
+ * alone when it ends.
+ */
 function isolate(state: ApplyState, event: Extract<FaultEvent, { kind: "isolate" }>): void {
   const { world } = state;
   if (!world.hasHost(event.host)) return;
@@ -179,10 +204,15 @@ function isolate(state: ApplyState, event: Extract<FaultEvent, { kind: "isolate"
     world.network.isolate(event.host);
     return;
   }
-  const block: LinkBlock = world.network.cutOff(event.host, event.from?.filter((host) => world.hasHost(host)), event.outbound ?? false);
+  const block: LinkBlock = world.network.cutOff(
+    event.host,
+    event.from?.filter((host) => world.hasHost(host)),
+    event.outbound ?? false,
+  );
   if (event.durationMs === undefined) return;
   world.scheduler.schedule(event.durationMs, () => {
-    if (world.network.unblock(block)) world.record(event.host, "fault.isolate-end", { from: event.from ?? "all", outbound: event.outbound ?? false });
+    if (world.network.unblock(block))
+      world.record(event.host, "fault.isolate-end", { from: event.from ?? "all", outbound: event.outbound ?? false });
   });
 }
 
@@ -245,7 +275,9 @@ function isRoleEvent(event: FaultEvent): event is RoleEvent {
   return event.kind === "isolate" || event.kind === "pause" || event.kind === "crash";
 }
 
-/** The event with a role target ("@leader") replaced by the host that holds the role now; undefined when nobody does. */
+/**
+ * The event with a role target ("@leader") replaced by the host that holds the role now; undefined when nobody does.
+ */
 function resolveRoles(world: World, event: FaultEvent): FaultEvent | undefined {
   if (!isRoleEvent(event) || !event.host.startsWith("@")) return event;
   const host = world.resolveTarget(event.host);

@@ -41,11 +41,16 @@ export function downWindows(plan: FaultPlan, options: DownWindowOptions): DownWi
     const later = plan.faults.slice(index + 1);
     let end: number | undefined;
     // An event waiting for a role's next holder may strike as late as its wait allows.
-    const latestStartMs = "next" in event && event.next !== undefined ? event.atMs + event.next.withinMs + event.next.delayMs : event.atMs;
-    if (event.kind === "crash" && kinds.includes("crash") && event.durationMs !== undefined) end = latestStartMs + event.durationMs;
-    else if (event.kind === "isolate" && kinds.includes("isolate") && event.durationMs !== undefined) end = latestStartMs + event.durationMs;
-    else if (event.kind === "crash" && kinds.includes("crash")) end = later.find((next) => next.kind === "restart" && next.host === event.host)?.atMs ?? options.untilMs;
-    else if (event.kind === "isolate" && kinds.includes("isolate")) end = later.find((next) => next.kind === "heal")?.atMs ?? options.untilMs;
+    const latestStartMs =
+      "next" in event && event.next !== undefined ? event.atMs + event.next.withinMs + event.next.delayMs : event.atMs;
+    if (event.kind === "crash" && kinds.includes("crash") && event.durationMs !== undefined)
+      end = latestStartMs + event.durationMs;
+    else if (event.kind === "isolate" && kinds.includes("isolate") && event.durationMs !== undefined)
+      end = latestStartMs + event.durationMs;
+    else if (event.kind === "crash" && kinds.includes("crash"))
+      end = later.find((next) => next.kind === "restart" && next.host === event.host)?.atMs ?? options.untilMs;
+    else if (event.kind === "isolate" && kinds.includes("isolate"))
+      end = later.find((next) => next.kind === "heal")?.atMs ?? options.untilMs;
     else if (event.kind === "pause" && kinds.includes("pause")) end = latestStartMs + event.durationMs;
     if (end === undefined || (event.kind !== "crash" && event.kind !== "isolate" && event.kind !== "pause")) return;
     windows.push({ host: event.host, kind: event.kind, startMs: event.atMs, endMs: end + recoveryMs });

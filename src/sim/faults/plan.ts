@@ -60,7 +60,9 @@ export type FaultEvent =
       atMs: number;
       kind: "crash";
       host: string;
-      /** Restart the crashed host after this long (required when `host` names a role: no restart event could name it). */
+      /**
+       * Restart the crashed host after this long (required when `host` names a role: no restart event could name it).
+       */
       durationMs?: number;
       next?: NextHolder;
     }
@@ -150,7 +152,10 @@ export function normalizePlan(plan: FaultPlan): FaultPlan {
 /** Validates untrusted JSON as a plan over `hosts`. Throws FaultPlanError. */
 export function parsePlan(value: unknown, hosts?: readonly string[]): FaultPlan {
   if (!isObject(value)) throw new FaultPlanError("fault plan: expected an object with 'version' and 'faults'");
-  if (value.version !== FAULT_PLAN_VERSION) throw new FaultPlanError(`fault plan: unsupported version ${String(value.version)} (expected ${FAULT_PLAN_VERSION})`);
+  if (value.version !== FAULT_PLAN_VERSION)
+    throw new FaultPlanError(
+      `fault plan: unsupported version ${String(value.version)} (expected ${FAULT_PLAN_VERSION})`,
+    );
   if (!Array.isArray(value.faults)) throw new FaultPlanError("fault plan: 'faults' must be an array");
   const faults = value.faults.map((event, index) => parseEvent(event, index, hosts));
   const plan: FaultPlan = { version: FAULT_PLAN_VERSION, faults };
@@ -167,7 +172,9 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
   if (known !== undefined) {
     for (const key of Object.keys(value)) {
       if (key !== "atMs" && key !== "kind" && !known.includes(key)) {
-        throw new FaultPlanError(`${where}: unknown field '${key}' for kind ${String(value.kind)} (fields: ${["atMs", "kind", ...known].join(", ")})`);
+        throw new FaultPlanError(
+          `${where}: unknown field '${key}' for kind ${String(value.kind)} (fields: ${["atMs", "kind", ...known].join(", ")})`,
+        );
       }
     }
   }
@@ -179,7 +186,8 @@ function parseKind(value: Record<string, unknown>, atMs: number, field: FieldRea
   switch (value.kind) {
     case "partition": {
       const groups = value.groups;
-      if (!Array.isArray(groups) || groups.length < 2) throw new FaultPlanError(`${where}: 'groups' must list at least two groups`);
+      if (!Array.isArray(groups) || groups.length < 2)
+        throw new FaultPlanError(`${where}: 'groups' must list at least two groups`);
       const parsed = groups.map((group, g) => {
         if (!Array.isArray(group)) throw new FaultPlanError(`${where}: group ${g} must be an array of hosts`);
         return group.map((host) => field.hostValue(host, `groups[${g}]`));
@@ -199,23 +207,38 @@ function parseKind(value: Record<string, unknown>, atMs: number, field: FieldRea
     case "heal":
       return { atMs, kind: "heal" };
     case "clog":
-      return { atMs, kind: "clog", from: field.host("from"), to: field.host("to"), durationMs: field.number("durationMs", 0) };
+      return {
+        atMs,
+        kind: "clog",
+        from: field.host("from"),
+        to: field.host("to"),
+        durationMs: field.number("durationMs", 0),
+      };
     case "crash": {
       const event: FaultEvent = { atMs, kind: "crash", host: field.target("host") };
       if (value.durationMs !== undefined) event.durationMs = field.number("durationMs", 0);
-      if (ROLE_TARGET.test(event.host) && event.durationMs === undefined) throw new FaultPlanError(`${where}: a crash of a role (${event.host}) needs 'durationMs': no restart event could name the host`);
+      if (ROLE_TARGET.test(event.host) && event.durationMs === undefined)
+        throw new FaultPlanError(
+          `${where}: a crash of a role (${event.host}) needs 'durationMs': no restart event could name the host`,
+        );
       if (value.next !== undefined) event.next = field.next(event.host);
       return event;
     }
     case "restart":
       return { atMs, kind: "restart", host: field.host("host") };
     case "pause": {
-      const event: FaultEvent = { atMs, kind: "pause", host: field.target("host"), durationMs: field.number("durationMs", 0) };
+      const event: FaultEvent = {
+        atMs,
+        kind: "pause",
+        host: field.target("host"),
+        durationMs: field.number("durationMs", 0),
+      };
       if (value.next !== undefined) event.next = field.next(event.host);
       return event;
     }
     case "clock-skew": {
-      if (value.offsetMs === undefined && value.drift === undefined) throw new FaultPlanError(`${where}: a clock-skew sets 'offsetMs', 'drift' or both`);
+      if (value.offsetMs === undefined && value.drift === undefined)
+        throw new FaultPlanError(`${where}: a clock-skew sets 'offsetMs', 'drift' or both`);
       const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host") };
       if (value.offsetMs !== undefined) event.offsetMs = field.number("offsetMs");
       if (value.drift !== undefined) event.drift = field.number("drift", -0.49, 0.49);
@@ -223,7 +246,8 @@ function parseKind(value: Record<string, unknown>, atMs: number, field: FieldRea
     }
     case "link-quality": {
       const event: FaultEvent = { atMs, kind: "link-quality" };
-      if ((value.from === undefined) !== (value.to === undefined)) throw new FaultPlanError(`${where}: a link's quality names both 'from' and 'to', or neither`);
+      if ((value.from === undefined) !== (value.to === undefined))
+        throw new FaultPlanError(`${where}: a link's quality names both 'from' and 'to', or neither`);
       if (value.from !== undefined) {
         event.from = field.host("from");
         event.to = field.host("to");
@@ -235,9 +259,17 @@ function parseKind(value: Record<string, unknown>, atMs: number, field: FieldRea
       return event;
     }
     case "disk-faults":
-      return { atMs, kind: "disk-faults", host: field.host("host"), rates: parseRates(value.rates, where), durationMs: field.number("durationMs", 0) };
+      return {
+        atMs,
+        kind: "disk-faults",
+        host: field.host("host"),
+        rates: parseRates(value.rates, where),
+        durationMs: field.number("durationMs", 0),
+      };
     default:
-      throw new FaultPlanError(`${where}: unknown kind ${JSON.stringify(value.kind)} (known: ${FAULT_KINDS.join(", ")})`);
+      throw new FaultPlanError(
+        `${where}: unknown kind ${JSON.stringify(value.kind)} (known: ${FAULT_KINDS.join(", ")})`,
+      );
   }
 }
 
@@ -245,13 +277,28 @@ function parseRates(value: unknown, where: string): DiskFaultRates {
   if (!isObject(value)) throw new FaultPlanError(`${where}: 'rates' must be an object`);
   const field = new FieldReader(value, `${where}.rates`, undefined);
   const rates: DiskFaultRates = {};
-  for (const name of ["readErrorProbability", "writeErrorProbability", "syncErrorProbability", "readCorruptionProbability", "lostWriteProbability"] as const) {
+  for (const name of [
+    "readErrorProbability",
+    "writeErrorProbability",
+    "syncErrorProbability",
+    "readCorruptionProbability",
+    "lostWriteProbability",
+  ] as const) {
     if (value[name] !== undefined) rates[name] = field.number(name, 0, 1);
   }
   if (value.tornWrites !== undefined) rates.tornWrites = field.boolean("tornWrites");
   if (value.capacityBytes !== undefined) rates.capacityBytes = field.number("capacityBytes", 0);
-  const known = new Set(["readErrorProbability", "writeErrorProbability", "syncErrorProbability", "readCorruptionProbability", "lostWriteProbability", "tornWrites", "capacityBytes"]);
-  for (const key of Object.keys(value)) if (!known.has(key)) throw new FaultPlanError(`${where}.rates: unknown field '${key}'`);
+  const known = new Set([
+    "readErrorProbability",
+    "writeErrorProbability",
+    "syncErrorProbability",
+    "readCorruptionProbability",
+    "lostWriteProbability",
+    "tornWrites",
+    "capacityBytes",
+  ]);
+  for (const key of Object.keys(value))
+    if (!known.has(key)) throw new FaultPlanError(`${where}.rates: unknown field '${key}'`);
   return rates;
 }
 
@@ -264,8 +311,10 @@ class FieldReader {
 
   number(name: string, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): number {
     const field = this.value[name];
-    if (typeof field !== "number" || !Number.isFinite(field)) throw new FaultPlanError(`${this.where}: '${name}' must be a finite number`);
-    if (field < min || field > max) throw new FaultPlanError(`${this.where}: '${name}' = ${field} is outside [${min}, ${max}]`);
+    if (typeof field !== "number" || !Number.isFinite(field))
+      throw new FaultPlanError(`${this.where}: '${name}' must be a finite number`);
+    if (field < min || field > max)
+      throw new FaultPlanError(`${this.where}: '${name}' = ${field} is outside [${min}, ${max}]`);
     return field;
   }
 
@@ -289,17 +338,22 @@ class FieldReader {
   /** A non-empty list of hosts. */
   hostList(name: string): string[] {
     const field = this.value[name];
-    if (!Array.isArray(field) || field.length === 0) throw new FaultPlanError(`${this.where}: '${name}' must be a non-empty array of hosts`);
+    if (!Array.isArray(field) || field.length === 0)
+      throw new FaultPlanError(`${this.where}: '${name}' must be a non-empty array of hosts`);
     return field.map((host, index) => this.hostValue(host, `${name}[${index}]`));
   }
 
   /** A NextHolder, for an event aimed at `target` (which must be a role). */
   next(target: string): NextHolder {
-    if (!ROLE_TARGET.test(target)) throw new FaultPlanError(`${this.where}: 'next' needs a role target, not the host '${target}'`);
+    if (!ROLE_TARGET.test(target))
+      throw new FaultPlanError(`${this.where}: 'next' needs a role target, not the host '${target}'`);
     const field = this.value.next;
-    if (!isObject(field)) throw new FaultPlanError(`${this.where}: 'next' must be an object with 'withinMs' and 'delayMs'`);
+    if (!isObject(field))
+      throw new FaultPlanError(`${this.where}: 'next' must be an object with 'withinMs' and 'delayMs'`);
     const reader = new FieldReader(field, `${this.where}.next`, undefined);
-    for (const key of Object.keys(field)) if (!["withinMs", "delayMs", "nth"].includes(key)) throw new FaultPlanError(`${this.where}.next: unknown field '${key}'`);
+    for (const key of Object.keys(field))
+      if (!["withinMs", "delayMs", "nth"].includes(key))
+        throw new FaultPlanError(`${this.where}.next: unknown field '${key}'`);
     const next: NextHolder = { withinMs: reader.number("withinMs", 0), delayMs: reader.number("delayMs", 0) };
     if (field.nth !== undefined) {
       next.nth = reader.number("nth", 1);
@@ -309,7 +363,8 @@ class FieldReader {
   }
 
   hostValue(field: unknown, name: string): string {
-    if (typeof field !== "string" || field.length === 0) throw new FaultPlanError(`${this.where}: '${name}' must be a host name`);
+    if (typeof field !== "string" || field.length === 0)
+      throw new FaultPlanError(`${this.where}: '${name}' must be a host name`);
     if (this.hosts !== undefined && !this.hosts.includes(field)) {
       throw new FaultPlanError(`${this.where}: unknown host '${field}' in '${name}' (hosts: ${this.hosts.join(", ")})`);
     }

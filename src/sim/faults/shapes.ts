@@ -35,7 +35,10 @@ export const SHAPE_KINDS: readonly ShapeKind[] = ["leader-churn", "deaf-host", "
 /** Shapes that aim at the leader: only for scenarios that declare that role. */
 const LEADER_SHAPES: ReadonlySet<ShapeKind> = new Set(["leader-churn", "deaf-host", "stale-leader"]);
 
-/** The window [startMs, endMs] of the safety phase a shape owns: its events strike and are undone inside it, no other episode's do. */
+/**
+ * The window [startMs, endMs] of the safety phase a shape owns: its events strike and are undone inside it, no other
+ * episode's do.
+ */
 export interface ShapeWindow {
   readonly kind: ShapeKind;
   readonly startMs: number;
@@ -86,14 +89,23 @@ const SETTLE_MS = 500;
 export function latestEndMs(events: readonly FaultEvent[]): number {
   let endMs = 0;
   for (const event of events) {
-    const strikeMs = "next" in event && event.next !== undefined ? event.atMs + event.next.withinMs + event.next.delayMs : event.atMs;
+    const strikeMs =
+      "next" in event && event.next !== undefined ? event.atMs + event.next.withinMs + event.next.delayMs : event.atMs;
     endMs = Math.max(endMs, strikeMs + ("durationMs" in event ? (event.durationMs ?? 0) : 0));
   }
   return endMs;
 }
 
-/** A shape of `events` (faults, all undone by `latestEndMs`), its window closed once they settled; links slowed throughout when `latencyMs` says so. */
-function placed(kind: ShapeKind, events: FaultEvent[], startMs: number, latencyMs = DEFAULT_LATENCY_MS_MEAN): PlacedShape {
+/**
+ * A shape of `events` (faults, all undone by `latestEndMs`), its window closed once they settled; links slowed
+ * throughout when `latencyMs` says so.
+ */
+function placed(
+  kind: ShapeKind,
+  events: FaultEvent[],
+  startMs: number,
+  latencyMs = DEFAULT_LATENCY_MS_MEAN,
+): PlacedShape {
   const endMs = latestEndMs(events);
   return { kind, events: [...events, ...slowLinks(latencyMs, startMs, endMs)], startMs, endMs: endMs + SETTLE_MS };
 }
@@ -101,25 +113,42 @@ function placed(kind: ShapeKind, events: FaultEvent[], startMs: number, latencyM
 function leaderChurn(random: Random, context: ShapeContext, startMs: number): PlacedShape {
   const servers = [...context.hosts];
   const strandedCount = Math.floor((servers.length - 1) / 2);
-  // The first leader is away this long; the stranded ones come back this long after it, and lead again this long after that.
+  // The first leader is away this long; the stranded ones come back this long after it, and lead again this long after
+  // that.
   const firstCutMs = Math.round(random.float(1_000, 2_500));
   const strandedBackAfterMs = Math.round(random.float(800, 2_500));
   const strandedLeadMs = Math.round(random.float(500, 1_500));
   // A quarter of the shapes keep healthy links; the others slow every link (well below an election timeout)
   // so that a round trip can be cut into.
-  const latencyMs = random.bool(0.25) ? DEFAULT_LATENCY_MS_MEAN : Math.round(Math.exp(random.float(0, Math.log(8))) * 10) / 10;
+  const latencyMs = random.bool(0.25)
+    ? DEFAULT_LATENCY_MS_MEAN
+    : Math.round(Math.exp(random.float(0, Math.log(8))) * 10) / 10;
   const lastDelayMs = Math.round(random.float(0, 8 * latencyMs + 10) * 10) / 10;
   const returnMs = startMs + firstCutMs;
-  const events: FaultEvent[] = [{ atMs: startMs, kind: "isolate", host: "@leader", from: servers, durationMs: firstCutMs }];
+  const events: FaultEvent[] = [
+    { atMs: startMs, kind: "isolate", host: "@leader", from: servers, durationMs: firstCutMs },
+  ];
   for (let nth = 1; nth <= strandedCount; nth++) {
     // Cut off the moment it is elected (its first entries stay on it), back strandedBackAfterMs after the first leader.
     const durationMs = firstCutMs + strandedBackAfterMs;
-    events.push({ atMs: startMs + 1, kind: "isolate", host: "@leader", from: servers, durationMs, next: { withinMs: firstCutMs - 1, delayMs: 0, nth } });
+    events.push({
+      atMs: startMs + 1,
+      kind: "isolate",
+      host: "@leader",
+      from: servers,
+      durationMs,
+      next: { withinMs: firstCutMs - 1, delayMs: 0, nth },
+    });
   }
   // The first leader leads again; lastDelayMs after, what it sends is dropped until the stranded ones led again.
   const lastCutMs = strandedBackAfterMs + strandedLeadMs;
   events.push({
-    atMs: returnMs, kind: "isolate", host: "@leader", from: servers, outbound: true, durationMs: lastCutMs,
+    atMs: returnMs,
+    kind: "isolate",
+    host: "@leader",
+    from: servers,
+    outbound: true,
+    durationMs: lastCutMs,
     next: { withinMs: strandedBackAfterMs, delayMs: lastDelayMs },
   });
   return placed("leader-churn", events, startMs, latencyMs);
@@ -144,8 +173,11 @@ function deafHost(random: Random, context: ShapeContext, startMs: number): Place
   const deaf = random.pick(hosts);
   const leaderCutMs = Math.round(random.float(300, 1_500));
   const deafMs = leaderCutMs + Math.round(random.float(500, 2_500));
-  const events: FaultEvent[] = [{ atMs: startMs, kind: "isolate", host: "@leader", from: [...hosts], durationMs: leaderCutMs }];
-  for (const from of hosts) if (from !== deaf) events.push({ atMs: startMs, kind: "clog", from, to: deaf, durationMs: deafMs });
+  const events: FaultEvent[] = [
+    { atMs: startMs, kind: "isolate", host: "@leader", from: [...hosts], durationMs: leaderCutMs },
+  ];
+  for (const from of hosts)
+    if (from !== deaf) events.push({ atMs: startMs, kind: "clog", from, to: deaf, durationMs: deafMs });
   return placed("deaf-host", events, startMs);
 }
 
@@ -165,6 +197,8 @@ function crashWave(random: Random, context: ShapeContext, startMs: number): Plac
 
 function staleLeader(random: Random, context: ShapeContext, startMs: number): PlacedShape {
   const cutMs = Math.round(random.float(500, 3_000));
-  const events: FaultEvent[] = [{ atMs: startMs, kind: "isolate", host: "@leader", from: [...context.hosts], durationMs: cutMs }];
+  const events: FaultEvent[] = [
+    { atMs: startMs, kind: "isolate", host: "@leader", from: [...context.hosts], durationMs: cutMs },
+  ];
   return placed("stale-leader", events, startMs);
 }

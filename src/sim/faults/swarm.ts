@@ -23,7 +23,16 @@ import { drawShape, latestEndMs, shapesFor, type PlacedShape, type ShapeKind, ty
 
 export type SwarmKind = Exclude<FaultKind, "heal" | "restart">;
 
-export const SWARM_KINDS: readonly SwarmKind[] = ["partition", "isolate", "clog", "crash", "pause", "clock-skew", "link-quality", "disk-faults"];
+export const SWARM_KINDS: readonly SwarmKind[] = [
+  "partition",
+  "isolate",
+  "clog",
+  "crash",
+  "pause",
+  "clock-skew",
+  "link-quality",
+  "disk-faults",
+];
 
 export interface SwarmOptions {
   /** Hosts the faults may target (servers; clients are usually left out). */
@@ -73,7 +82,9 @@ export interface SwarmMix {
   shapes?: ShapeWindow[];
 }
 
-/** Where the first shape may start at the earliest (a leader is elected by then, even on the slowest timeouts), in ms. */
+/**
+ * Where the first shape may start at the earliest (a leader is elected by then, even on the slowest timeouts), in ms.
+ */
 const SHAPE_START_MS_MIN = 1_200;
 /** The gap between two shapes, at most, in ms. */
 const SHAPE_GAP_MS_MAX = 1_000;
@@ -90,7 +101,12 @@ export function swarmPlan(random: Random, options: SwarmOptions): FaultPlan {
   const minority = Math.floor((options.hosts.length - 1) / 2);
   const clock = new ClockEpisodes(random, options.clockDriftApart);
   if (mix.enabled.includes("clock-skew")) mix.clockDriftApart = clock.apart;
-  const generator = new EpisodeGenerator(options, options.downAtOnceMax ?? Math.max(minority, 1), options.diskFaultHosts ?? options.hosts.slice(0, minority), clock);
+  const generator = new EpisodeGenerator(
+    options,
+    options.downAtOnceMax ?? Math.max(minority, 1),
+    options.diskFaultHosts ?? options.hosts.slice(0, minority),
+    clock,
+  );
   const shapes = options.shapes === undefined ? undefined : placeShapes(random.fork("shapes"), options);
   const faults: FaultEvent[] = [];
   for (const kind of mix.enabled) {
@@ -119,7 +135,10 @@ function placeShapes(random: Random, options: SwarmOptions): PlacedShape[] {
   const placed: PlacedShape[] = [];
   let cursorMs = SHAPE_START_MS_MIN + Math.round(random.float(0, SHAPE_GAP_MS_MAX));
   // Leader churn first when drawn: it is the longest, and a later place would leave it out of most runs.
-  const order = random.fork("order").shuffle(kinds).sort((a, b) => Number(b === "leader-churn") - Number(a === "leader-churn"));
+  const order = random
+    .fork("order")
+    .shuffle(kinds)
+    .sort((a, b) => Number(b === "leader-churn") - Number(a === "leader-churn"));
   for (const kind of order) {
     const shape = drawShape(kind, random.fork(`shape/${kind}`), context, cursorMs);
     if (shape.endMs > options.durationMs) continue;
@@ -162,11 +181,17 @@ class EpisodeGenerator {
         const cut = random.int(1, Math.max(1, shuffled.length - 1));
         const groups = [shuffled.slice(0, cut), shuffled.slice(cut)];
         if ((groups[1] as string[]).length === 0) return [];
-        return [{ atMs: start, kind, groups, oneWay: random.bool(0.3) }, { atMs: end, kind: "heal" }];
+        return [
+          { atMs: start, kind, groups, oneWay: random.bool(0.3) },
+          { atMs: end, kind: "heal" },
+        ];
       }
       case "isolate":
         if (!this.takeDown(kind, target, start, end)) return [];
-        return [{ atMs: start, kind, host: target }, { atMs: end, kind: "heal" }];
+        return [
+          { atMs: start, kind, host: target },
+          { atMs: end, kind: "heal" },
+        ];
       case "clog": {
         const others = hosts.filter((name) => name !== host);
         if (others.length === 0) return [];
@@ -180,10 +205,15 @@ class EpisodeGenerator {
       case "clock-skew":
         return this.clock.episode(random, host, start, end);
       case "link-quality": {
-        const quality = { lossProbability: random.float(0, 0.2), duplicateProbability: random.float(0, 0.1), reorderProbability: random.float(0, 0.3) };
+        const quality = {
+          lossProbability: random.float(0, 0.2),
+          duplicateProbability: random.float(0, 0.1),
+          reorderProbability: random.float(0, 0.3),
+        };
         // Half the episodes degrade one link only (TigerBeetle's packet simulator degrades paths).
         const others = hosts.filter((name) => name !== host);
-        const link: { from?: string; to?: string } = random.bool(0.5) && others.length > 0 ? { from: host, to: random.pick(others) } : {};
+        const link: { from?: string; to?: string } =
+          random.bool(0.5) && others.length > 0 ? { from: host, to: random.pick(others) } : {};
         return [
           { atMs: start, kind, ...link, ...quality },
           { atMs: end, kind, ...link, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0 },

@@ -101,7 +101,8 @@ export abstract class Endpoint<S> implements ConnectionSide {
   /** Queues a segment: sent at once (undefined) when the window allows, else a promise that resolves once sent. */
   protected enqueue(segment: S, size: number): Promise<void> | undefined {
     if (this.state === "reset") return Promise.reject(this.resetError());
-    if (this.state === "closed") return Promise.reject(new NetError("ECLOSED", `write on closed connection ${this.id}`));
+    if (this.state === "closed")
+      return Promise.reject(new NetError("ECLOSED", `write on closed connection ${this.id}`));
     if (this.writeWaiters.length === 0 && this.windowAllows(size)) {
       this.transmit(segment, size);
       return undefined;
@@ -129,7 +130,10 @@ export abstract class Endpoint<S> implements ConnectionSide {
     const scheduler = this.owner.scheduler;
     const peer = this.peer;
     for (let copy = 0; copy < copies; copy++) {
-      let arrival = Math.max(scheduler.now + this.links.latency(this.localAddress, this.remoteAddress), this.links.clogEnd(this.localAddress, this.remoteAddress));
+      let arrival = Math.max(
+        scheduler.now + this.links.latency(this.localAddress, this.remoteAddress),
+        this.links.clogEnd(this.localAddress, this.remoteAddress),
+      );
       if (random.bool(quality.reorderProbability)) {
         arrival += random.float(0, quality.reorderDelayMsMax);
       } else {
@@ -191,7 +195,10 @@ export abstract class Endpoint<S> implements ConnectionSide {
   }
 
   protected resetError(): NetError {
-    return new NetError("ECONNRESET", `connection ${this.id} ${this.localAddress}->${this.remoteAddress}: ${this.resetReason}`);
+    return new NetError(
+      "ECONNRESET",
+      `connection ${this.id} ${this.localAddress}->${this.remoteAddress}: ${this.resetReason}`,
+    );
   }
 
   private failWaiters(error: NetError, includeWrites = true): void {
@@ -243,7 +250,10 @@ export abstract class Endpoint<S> implements ConnectionSide {
     sender.pumpWrites();
   }
 
-  /** An unordered segment arrives (an event of this side's owner): delivered unless either side is reset or this one closed. */
+  /**
+   * An unordered segment arrives (an event of this side's owner): delivered unless either side is reset or this one
+   * closed.
+   */
   private arriveUnordered(segment: S, size: number, sender: Endpoint<S>): void {
     if (this.state !== "open" || sender.state === "reset") return;
     this.receive(segment, size);

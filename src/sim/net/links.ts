@@ -101,7 +101,10 @@ export class Links {
     return { block: { links, epoch: this.healEpoch }, added };
   }
 
-  /** Undoes one block: its links open again unless another fault blocks them too. A no-op after a heal (returns false then). */
+  /**
+   * Undoes one block: its links open again unless another fault blocks them too. A no-op after a heal (returns false
+   * then).
+   */
   unblock(block: LinkBlock): boolean {
     if (block.epoch !== this.healEpoch) return false;
     for (const [from, to] of block.links) {
@@ -169,7 +172,9 @@ export class Links {
   }
 }
 
-/** The links a partition blocks: from each group to every other (only to later ones when one-way), self-links excluded. */
+/**
+ * The links a partition blocks: from each group to every other (only to later ones when one-way), self-links excluded.
+ */
 export function partitionLinks(groups: readonly (readonly string[])[], oneWay = false): Array<[string, string]> {
   const links: Array<[string, string]> = [];
   for (let i = 0; i < groups.length; i++) {

@@ -33,12 +33,17 @@ export class MessageEndpoint<M> extends Endpoint<M> {
   private unreadSize = 0;
   private endArrived = false;
   private endReported = false;
-  /** Messages sent by this side so far; each is traced with its number (`seq`), so sends and deliveries pair up however they arrive. */
+  /**
+   * Messages sent by this side so far; each is traced with its number (`seq`), so sends and deliveries pair up however
+   * they arrive.
+   */
   private sent = 0;
   private readonly numbers = new WeakMap<object, number>();
   label: MessageLabel<M> = () => ({});
 
-  /** Queues a message of `size` estimated bytes: undefined when sent at once, else a promise that resolves once sent. */
+  /**
+   * Queues a message of `size` estimated bytes: undefined when sent at once, else a promise that resolves once sent.
+   */
   send(message: M, size: number): Promise<void> | undefined {
     return this.enqueue(message, size);
   }
@@ -79,7 +84,13 @@ export class MessageEndpoint<M> extends Endpoint<M> {
   protected traceSend(message: M, size: number): void {
     const seq = ++this.sent;
     this.numbers.set(message as object, seq);
-    this.tracer.trace(this.localAddress, "net.message.send", { connection: this.id, to: this.remoteAddress, seq, bytes: size, ...this.label(message) });
+    this.tracer.trace(this.localAddress, "net.message.send", {
+      connection: this.id,
+      to: this.remoteAddress,
+      seq,
+      bytes: size,
+      ...this.label(message),
+    });
   }
 
   /** The number this side traced `message` with when it sent it. */
@@ -88,7 +99,13 @@ export class MessageEndpoint<M> extends Endpoint<M> {
   }
 
   protected traceLoss(message: M, size: number): void {
-    this.tracer.trace(this.localAddress, "net.message.drop", { connection: this.id, to: this.remoteAddress, seq: this.numberOf(message), bytes: size, ...this.label(message) });
+    this.tracer.trace(this.localAddress, "net.message.drop", {
+      connection: this.id,
+      to: this.remoteAddress,
+      seq: this.numberOf(message),
+      bytes: size,
+      ...this.label(message),
+    });
   }
 
   protected receive(message: M, size: number): void {
@@ -120,7 +137,13 @@ export class MessageEndpoint<M> extends Endpoint<M> {
 
   private deliver(message: M, size: number): void {
     const seq = (this.peer as MessageEndpoint<M>).numberOf(message);
-    this.tracer.trace(this.localAddress, "net.message.deliver", { connection: this.id, from: this.remoteAddress, seq, bytes: size, ...this.label(message) });
+    this.tracer.trace(this.localAddress, "net.message.deliver", {
+      connection: this.id,
+      from: this.remoteAddress,
+      seq,
+      bytes: size,
+      ...this.label(message),
+    });
     (this.receiver as MessageReceiver<M>).message(message);
   }
 

@@ -111,7 +111,13 @@ export class Network {
   private readonly lastDatagramArrival = new Map<string, number>();
   /** SYN retransmissions a dial makes at most (SYN_RETRANSMISSIONS_MAX; a test fixture may lower it). */
   synRetransmissionsMax = SYN_RETRANSMISSIONS_MAX;
-  readonly stats: NetworkStats = { datagramsSent: 0, datagramsDelivered: 0, datagramsDropped: 0, connectionsOpened: 0, connectionsReset: 0 };
+  readonly stats: NetworkStats = {
+    datagramsSent: 0,
+    datagramsDelivered: 0,
+    datagramsDropped: 0,
+    connectionsOpened: 0,
+    connectionsReset: 0,
+  };
 
   constructor(
     readonly links: Links,
@@ -125,7 +131,8 @@ export class Network {
       address: incarnation.host,
       listen: (port): Listener => this.listen(incarnation, port, "stream"),
       dial: (to, port, options): Promise<Connection> => this.dial(incarnation, to, port, options ?? {}, "stream"),
-      sendDatagram: (to, port, payload, options) => this.sendDatagram(incarnation, to, port, payload, options?.fromPort ?? port),
+      sendDatagram: (to, port, payload, options) =>
+        this.sendDatagram(incarnation, to, port, payload, options?.fromPort ?? port),
       onDatagram: (port, handler) => this.onDatagram(incarnation, port, handler),
     };
   }
@@ -153,7 +160,10 @@ export class Network {
     return block;
   }
 
-  /** Undoes one `cutOff`: its links open again unless another fault blocks them too. False when a heal lifted it already. */
+  /**
+   * Undoes one `cutOff`: its links open again unless another fault blocks them too. False when a heal lifted it
+   * already.
+   */
   unblock(block: LinkBlock): boolean {
     return this.links.unblock(block);
   }
@@ -198,7 +208,13 @@ export class Network {
   }
 
   /** Dials a connection of `kind` to a listener of that kind at (to, port). */
-  dial<K extends EndpointKind>(incarnation: Incarnation, to: string, port: number, options: DialOptions, kind: K): Promise<EndpointOf<K>> {
+  dial<K extends EndpointKind>(
+    incarnation: Incarnation,
+    to: string,
+    port: number,
+    options: DialOptions,
+    kind: K,
+  ): Promise<EndpointOf<K>> {
     assertLive(incarnation);
     validatePort(port);
     const from = incarnation.host;
@@ -214,60 +230,92 @@ export class Network {
         timeout.cancelled = true;
         outcome();
       };
-      const timeout = scheduler.schedule(timeoutMs, () => settle(() => reject(new NetError("ETIMEDOUT", `dial ${to}:${port}`))), { owner: incarnation });
+      const timeout = scheduler.schedule(
+        timeoutMs,
+        () => settle(() => reject(new NetError("ETIMEDOUT", `dial ${to}:${port}`))),
+        { owner: incarnation },
+      );
       // A lost SYN (or SYN-ACK) is sent again after TCP's retransmission timeout, doubling each time.
       let retransmissions = 0;
       const retransmit = () => {
         if (settled || incarnation.isDead() || retransmissions >= this.synRetransmissionsMax) return;
         const rtoMs = this.hosts.toTrueDuration(from, SYN_RTO_INITIAL_MS * 2 ** retransmissions++);
-        scheduler.schedule(rtoMs, () => {
-          if (settled) return;
-          this.tracer.trace(from, "net.dial.retransmit", { to, port });
-          sendSyn();
-        }, { owner: incarnation });
+        scheduler.schedule(
+          rtoMs,
+          () => {
+            if (settled) return;
+            this.tracer.trace(from, "net.dial.retransmit", { to, port });
+            sendSyn();
+          },
+          { owner: incarnation },
+        );
       };
-      const sendSyn = () => scheduler.at(this.arrivalTime(from, to, scheduler.now), () => {
-        if (settled || incarnation.isDead()) return;
-        if (this.links.isBlocked(from, to)) return retransmit(); // SYN lost
-        const server = this.hosts.liveIncarnation(to);
-        const listener = server === undefined ? undefined : table.get(to)?.get(port);
-        const replyAt = this.arrivalTime(to, from, scheduler.now);
-        if (this.links.isBlocked(to, from)) return retransmit(); // SYN-ACK or RST lost
-        if (server === undefined || listener === undefined || listener.closed) {
-          scheduler.at(replyAt, () => settle(() => reject(new NetError("ECONNREFUSED", `${to}:${port}`))), { owner: incarnation });
-          return;
-        }
-        const [clientSide, serverSide] = this.createPair(incarnation, server, kind);
-        scheduler.at(replyAt, () => {
-          if (settled) {
-            clientSide.resetBothSides("dial abandoned");
-            return;
-          }
-          if (clientSide.isReset) {
-            settle(() => reject(new NetError("ECONNRESET", `${to}:${port} reset during the handshake`)));
-            return;
-          }
-          settle(() => resolve(clientSide));
-        }, { owner: incarnation });
-        scheduler.schedule(0, () => {
-          if (!listener.offer(serverSide)) clientSide.resetBothSides("listen backlog full");
-        }, { owner: server });
-      }, { wakes: false });
+      const sendSyn = () =>
+        scheduler.at(
+          this.arrivalTime(from, to, scheduler.now),
+          () => {
+            if (settled || incarnation.isDead()) return;
+            if (this.links.isBlocked(from, to)) return retransmit(); // SYN lost
+            const server = this.hosts.liveIncarnation(to);
+            const listener = server === undefined ? undefined : table.get(to)?.get(port);
+            const replyAt = this.arrivalTime(to, from, scheduler.now);
+            if (this.links.isBlocked(to, from)) return retransmit(); // SYN-ACK or RST lost
+            if (server === undefined || listener === undefined || listener.closed) {
+              scheduler.at(replyAt, () => settle(() => reject(new NetError("ECONNREFUSED", `${to}:${port}`))), {
+                owner: incarnation,
+              });
+              return;
+            }
+            const [clientSide, serverSide] = this.createPair(incarnation, server, kind);
+            scheduler.at(
+              replyAt,
+              () => {
+                if (settled) {
+                  clientSide.resetBothSides("dial abandoned");
+                  return;
+                }
+                if (clientSide.isReset) {
+                  settle(() => reject(new NetError("ECONNRESET", `${to}:${port} reset during the handshake`)));
+                  return;
+                }
+                settle(() => resolve(clientSide));
+              },
+              { owner: incarnation },
+            );
+            scheduler.schedule(
+              0,
+              () => {
+                if (!listener.offer(serverSide)) clientSide.resetBothSides("listen backlog full");
+              },
+              { owner: server },
+            );
+          },
+          { wakes: false },
+        );
       sendSyn();
     });
   }
 
   private listenerTable<K extends EndpointKind>(kind: K): Map<string, Map<number, SimListener<EndpointOf<K>>>> {
-    return (kind === "stream" ? this.listeners : this.messageListeners) as unknown as Map<string, Map<number, SimListener<EndpointOf<K>>>>;
+    return (kind === "stream" ? this.listeners : this.messageListeners) as unknown as Map<
+      string,
+      Map<number, SimListener<EndpointOf<K>>>
+    >;
   }
 
-  private createPair<K extends EndpointKind>(client: Incarnation, server: Incarnation, kind: K): [EndpointOf<K>, EndpointOf<K>] {
+  private createPair<K extends EndpointKind>(
+    client: Incarnation,
+    server: Incarnation,
+    kind: K,
+  ): [EndpointOf<K>, EndpointOf<K>] {
     const id = this.nextConnectionId++;
     const finished = (endpoint: ConnectionSide) => {
       if (endpoint.isReset) this.stats.connectionsReset++;
       this.openEndpoints.delete(endpoint);
     };
-    const Kind = (kind === "stream" ? StreamEndpoint : MessageEndpoint) as unknown as new (...args: ConstructorParameters<typeof StreamEndpoint>) => EndpointOf<K>;
+    const Kind = (kind === "stream" ? StreamEndpoint : MessageEndpoint) as unknown as new (
+      ...args: ConstructorParameters<typeof StreamEndpoint>
+    ) => EndpointOf<K>;
     const clientSide = new Kind(id, client, client.host, server.host, this.links, this.tracer, finished);
     const serverSide = new Kind(id, server, server.host, client.host, this.links, this.tracer, finished);
     clientSide.peer = serverSide;
@@ -275,7 +323,10 @@ export class Network {
     this.openEndpoints.add(clientSide);
     this.openEndpoints.add(serverSide);
     this.stats.connectionsOpened++;
-    this.tracer.trace(client.host, kind === "stream" ? "net.connect" : "net.message.connect", { connection: id, to: server.host });
+    this.tracer.trace(client.host, kind === "stream" ? "net.connect" : "net.message.connect", {
+      connection: id,
+      to: server.host,
+    });
     return [clientSide, serverSide];
   }
 
@@ -283,11 +334,18 @@ export class Network {
     return Math.max(now + this.links.latency(from, to), this.links.clogEnd(from, to));
   }
 
-  private sendDatagram(incarnation: Incarnation, to: string, port: number, payload: Uint8Array, fromPort: number): void {
+  private sendDatagram(
+    incarnation: Incarnation,
+    to: string,
+    port: number,
+    payload: Uint8Array,
+    fromPort: number,
+  ): void {
     assertLive(incarnation);
     validatePort(port);
     validatePort(fromPort);
-    if (payload.length > DATAGRAM_BYTES_MAX) throw new RangeError(`datagram of ${payload.length} bytes exceeds ${DATAGRAM_BYTES_MAX}`);
+    if (payload.length > DATAGRAM_BYTES_MAX)
+      throw new RangeError(`datagram of ${payload.length} bytes exceeds ${DATAGRAM_BYTES_MAX}`);
     const from = incarnation.host;
     this.stats.datagramsSent++;
     const quality = this.links.qualityOf(from, to);

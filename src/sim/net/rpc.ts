@@ -48,7 +48,8 @@ export function createRpc(net: Net, clock: Clock, transport: FrameTransport = by
   return {
     serve: (port) => new Server(transport, clock, port),
     call: (address, port, method, request, options) => client.call(address, port, method, request, options),
-    serverStream: (address, port, method, request, options) => client.serverStream(address, port, method, request, options),
+    serverStream: (address, port, method, request, options) =>
+      client.serverStream(address, port, method, request, options),
     notify: (address, port, method, message, options) => client.notify(address, port, method, message, options),
   };
 }

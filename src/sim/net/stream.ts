@@ -22,7 +22,9 @@ export class StreamEndpoint extends Endpoint<Uint8Array> implements Connection {
   private bufferedBytes = 0;
   private endOfStream = false;
   private readWaiter: Waiter<Uint8Array | null> | undefined;
-  /** How a segment is named in the trace (send and delivery records); the RPC layer names the frame each one carries. */
+  /**
+   * How a segment is named in the trace (send and delivery records); the RPC layer names the frame each one carries.
+   */
   label: ((segment: Uint8Array) => Readonly<Record<string, unknown>>) | undefined = undefined;
 
   read(): Promise<Uint8Array | null> {
@@ -57,7 +59,11 @@ export class StreamEndpoint extends Endpoint<Uint8Array> implements Connection {
 
   protected traceSend(data: Uint8Array): void {
     const fields = { connection: this.id, to: this.remoteAddress, bytes: data.length };
-    this.tracer.trace(this.localAddress, "net.stream.send", this.label === undefined ? fields : { ...fields, ...this.label(data) });
+    this.tracer.trace(
+      this.localAddress,
+      "net.stream.send",
+      this.label === undefined ? fields : { ...fields, ...this.label(data) },
+    );
   }
 
   protected traceLoss(): void {
@@ -67,7 +73,11 @@ export class StreamEndpoint extends Endpoint<Uint8Array> implements Connection {
   protected receive(data: Uint8Array): void {
     const fields = { connection: this.id, from: this.remoteAddress, bytes: data.length };
     const label = (this.peer as StreamEndpoint).label;
-    this.tracer.trace(this.localAddress, "net.stream.deliver", label === undefined ? fields : { ...fields, ...label(data) });
+    this.tracer.trace(
+      this.localAddress,
+      "net.stream.deliver",
+      label === undefined ? fields : { ...fields, ...label(data) },
+    );
     this.buffer.push(data);
     this.bufferedBytes += data.length;
     this.wakeReader();

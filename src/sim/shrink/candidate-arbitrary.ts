@@ -41,7 +41,9 @@ export class CandidateArbitrary extends fc.Arbitrary<ShrinkCandidate> {
     const facts = this.factsOf(value);
     if (facts === undefined) return fc.Stream.nil();
     const firstStage = isStageContext(context) ? context.stage : 0;
-    return fc.stream(candidateShrinks(value, facts, firstStage)).map(({ candidate, stage }) => new fc.Value(candidate, { stage } satisfies StageContext));
+    return fc
+      .stream(candidateShrinks(value, facts, firstStage))
+      .map(({ candidate, stage }) => new fc.Value(candidate, { stage } satisfies StageContext));
   }
 }
 

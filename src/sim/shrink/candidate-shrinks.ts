@@ -18,7 +18,16 @@
  */
 import { knobShrinks, type Knob, type KnobValue } from "../knobs.ts";
 import type { ShrinkCandidate } from "./candidate.ts";
-import { episodeDurationMs, episodeHosts, episodesOf, movedTo, planBefore, planOf, withDurationMs, type Episode } from "./episodes.ts";
+import {
+  episodeDurationMs,
+  episodeHosts,
+  episodesOf,
+  movedTo,
+  planBefore,
+  planOf,
+  withDurationMs,
+  type Episode,
+} from "./episodes.ts";
 import type { ShrinkableParam } from "./shrinkable-params.ts";
 import { towards } from "./towards.ts";
 
@@ -48,10 +57,15 @@ export interface ShrinkFacts {
  * Starts at `firstStage` (where the previous success came from) and wraps around, so
  * the stages before it are still tried before the candidate counts as minimal.
  */
-export function* candidateShrinks(candidate: ShrinkCandidate, facts: ShrinkFacts, firstStage = 0): Generator<{ candidate: ShrinkCandidate; stage: number }> {
+export function* candidateShrinks(
+  candidate: ShrinkCandidate,
+  facts: ShrinkFacts,
+  firstStage = 0,
+): Generator<{ candidate: ShrinkCandidate; stage: number }> {
   for (let offset = 0; offset < SHRINK_STAGES.length; offset++) {
     const stage = (firstStage + offset) % SHRINK_STAGES.length;
-    for (const smaller of stageShrinks(SHRINK_STAGES[stage] ?? "remove", candidate, facts)) yield { candidate: smaller, stage };
+    for (const smaller of stageShrinks(SHRINK_STAGES[stage] ?? "remove", candidate, facts))
+      yield { candidate: smaller, stage };
   }
 }
 
@@ -80,14 +94,18 @@ function* safetyPhaseShrinks(candidate: ShrinkCandidate, violationTimeMs: number
   for (const safetyMs of lengths) yield { ...candidate, plan: planBefore(candidate.plan, safetyMs), safetyMs };
 }
 
-function* episodeShrinks(candidate: ShrinkCandidate, shrinks: (episodes: readonly Episode[]) => Iterable<Episode[]>): Generator<ShrinkCandidate> {
+function* episodeShrinks(
+  candidate: ShrinkCandidate,
+  shrinks: (episodes: readonly Episode[]) => Iterable<Episode[]>,
+): Generator<ShrinkCandidate> {
   for (const episodes of shrinks(episodesOf(candidate.plan))) yield { ...candidate, plan: planOf(episodes) };
 }
 
 /** All episodes, then chunks of half, a quarter, ..., one. */
 function* removals(episodes: readonly Episode[]): Generator<Episode[]> {
   for (let size = episodes.length; size >= 1; size = Math.floor(size / 2)) {
-    for (let start = 0; start < episodes.length; start += size) yield [...episodes.slice(0, start), ...episodes.slice(start + size)];
+    for (let start = 0; start < episodes.length; start += size)
+      yield [...episodes.slice(0, start), ...episodes.slice(start + size)];
   }
 }
 
@@ -95,7 +113,8 @@ function* shortenings(episodes: readonly Episode[]): Generator<Episode[]> {
   for (const [index, episode] of episodes.entries()) {
     const durationMs = episodeDurationMs(episode);
     if (durationMs === undefined) continue;
-    for (const shorter of towards(durationMs, FAULT_DURATION_MS_MIN)) yield replaced(episodes, index, withDurationMs(episode, shorter));
+    for (const shorter of towards(durationMs, FAULT_DURATION_MS_MIN))
+      yield replaced(episodes, index, withDurationMs(episode, shorter));
   }
 }
 
@@ -105,15 +124,22 @@ function* earlierMoves(episodes: readonly Episode[]): Generator<Episode[]> {
   }
 }
 
-function* paramShrinks(candidate: ShrinkCandidate, shrinkable: ReadonlyArray<[string, ShrinkableParam]>): Generator<ShrinkCandidate> {
+function* paramShrinks(
+  candidate: ShrinkCandidate,
+  shrinkable: ReadonlyArray<[string, ShrinkableParam]>,
+): Generator<ShrinkCandidate> {
   for (const [name, param] of shrinkable) {
     const current = candidate.params?.[name] ?? param.default;
     if (typeof current !== "number" || !Number.isSafeInteger(current)) continue;
-    for (const value of towards(current, param.min)) yield { ...candidate, params: { ...candidate.params, [name]: value } };
+    for (const value of towards(current, param.min))
+      yield { ...candidate, params: { ...candidate.params, [name]: value } };
   }
 }
 
-/** Each knob, in turn, to each value strictly closer to its default; the plan keeps only the episodes on hosts the new knobs still have. */
+/**
+ * Each knob, in turn, to each value strictly closer to its default; the plan keeps only the episodes on hosts the new
+ * knobs still have.
+ */
 function* knobStageShrinks(candidate: ShrinkCandidate, facts: ShrinkFacts): Generator<ShrinkCandidate> {
   const current = candidate.knobs;
   if (current === undefined) return;
@@ -127,8 +153,15 @@ function* knobStageShrinks(candidate: ShrinkCandidate, facts: ShrinkFacts): Gene
   }
 }
 
-/** The candidate's plan without the episodes that strike a fault host the new knobs no longer have (the same plan when the hosts do not depend on the knobs). */
-function planOnHostsOf(candidate: ShrinkCandidate, knobs: Readonly<Record<string, KnobValue>>, facts: ShrinkFacts): ShrinkCandidate["plan"] {
+/**
+ * The candidate's plan without the episodes that strike a fault host the new knobs no longer have (the same plan when
+ * the hosts do not depend on the knobs).
+ */
+function planOnHostsOf(
+  candidate: ShrinkCandidate,
+  knobs: Readonly<Record<string, KnobValue>>,
+  facts: ShrinkFacts,
+): ShrinkCandidate["plan"] {
   if (facts.faultHostsOf === undefined || candidate.knobs === undefined) return candidate.plan;
   const kept = new Set(facts.faultHostsOf(knobs));
   const gone = facts.faultHostsOf(candidate.knobs).filter((host) => !kept.has(host));

@@ -24,7 +24,10 @@ export function candidateKey(candidate: ShrinkCandidate): string {
   return JSON.stringify([candidate.plan.faults, candidate.safetyMs, candidate.params ?? null, candidate.knobs ?? null]);
 }
 
-/** The run options of `candidate`: `base` (the counterexample's replay options) with the candidate's plan, safety phase, params and knobs. */
+/**
+ * The run options of `candidate`: `base` (the counterexample's replay options) with the candidate's plan, safety phase,
+ * params and knobs.
+ */
 export function candidateRunOptions(base: RunOptions, candidate: ShrinkCandidate): RunOptions {
   const options: RunOptions = { ...base, faults: candidate.plan, safetyMs: candidate.safetyMs };
   if (candidate.params === undefined) delete options.params;

@@ -64,9 +64,14 @@ export function episodesOf(plan: FaultPlan): Episode[] {
   return episodes;
 }
 
-/** The plan of `episodes`, sorted by time then original position (no origin: a shrunk plan is no longer the generator's). */
+/**
+ * The plan of `episodes`, sorted by time then original position (no origin: a shrunk plan is no longer the
+ * generator's).
+ */
 export function planOf(episodes: readonly Episode[]): FaultPlan {
-  const placed = episodes.flatMap((episode) => (episode.end === undefined ? [episode.start] : [episode.start, episode.end]));
+  const placed = episodes.flatMap((episode) =>
+    episode.end === undefined ? [episode.start] : [episode.start, episode.end],
+  );
   placed.sort((a, b) => a.event.atMs - b.event.atMs || a.order - b.order);
   return { version: FAULT_PLAN_VERSION, faults: placed.map((entry) => entry.event) };
 }
@@ -81,7 +86,8 @@ export function episodeDurationMs(episode: Episode): number | undefined {
 /** The episode with its fault lasting `durationMs` (the undo moves; the start stays). */
 export function withDurationMs(episode: Episode, durationMs: number): Episode {
   const { start, end } = episode;
-  if (end !== undefined) return { start, end: { event: { ...end.event, atMs: start.event.atMs + durationMs }, order: end.order } };
+  if (end !== undefined)
+    return { start, end: { event: { ...end.event, atMs: start.event.atMs + durationMs }, order: end.order } };
   if ("durationMs" in start.event) return { start: { event: { ...start.event, durationMs }, order: start.order } };
   return episode;
 }
@@ -115,6 +121,8 @@ export function planBefore(plan: FaultPlan, untilMs: number): FaultPlan {
 
 function isPerfectLink(event: Extract<FaultEvent, { kind: "link-quality" }>): boolean {
   const probabilities = [event.lossProbability, event.duplicateProbability, event.reorderProbability];
-  return probabilities.every((probability) => probability === undefined || probability === 0) &&
-    (event.latencyMsMean === undefined || event.latencyMsMean === DEFAULT_LATENCY_MS_MEAN);
+  return (
+    probabilities.every((probability) => probability === undefined || probability === 0) &&
+    (event.latencyMsMean === undefined || event.latencyMsMean === DEFAULT_LATENCY_MS_MEAN)
+  );
 }

@@ -46,7 +46,9 @@ export interface ShrinkOutcome {
   signature: string;
   /** Whether the budget ran out before shrinking finished (the result is smaller, maybe not minimal). */
   exhausted: boolean;
-  /** Whether the input replayed to its recorded fingerprint (it may fail the same way under changed code without that). */
+  /**
+   * Whether the input replayed to its recorded fingerprint (it may fail the same way under changed code without that).
+   */
   inputReproduced: boolean;
 }
 
@@ -61,14 +63,24 @@ export class ShrinkError extends Error {
  * fails differently from what it records; `ShrinkError` if the minimal run does not
  * replay to the same fingerprint (a determinism bug).
  */
-export async function shrinkCounterexample(counterexample: Counterexample, options: ShrinkOptions): Promise<ShrinkOutcome> {
+export async function shrinkCounterexample(
+  counterexample: Counterexample,
+  options: ShrinkOptions,
+): Promise<ShrinkOutcome> {
   const maxRuns = options.maxRuns ?? SHRINK_RUNS_DEFAULT;
-  if (!Number.isSafeInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX) throw new ShrinkError(`maxRuns must be an integer in [1, ${SHRINK_RUNS_MAX}], got ${maxRuns}`);
+  if (!Number.isSafeInteger(maxRuns) || maxRuns < 1 || maxRuns > SHRINK_RUNS_MAX)
+    throw new ShrinkError(`maxRuns must be an integer in [1, ${SHRINK_RUNS_MAX}], got ${maxRuns}`);
   const scenario = options.resolveScenario(counterexample.scenario);
   const base = replayOptions(counterexample);
-  const given: ShrinkCandidate = { plan: counterexample.faultPlan, safetyMs: counterexample.safetyMs ?? scenario.safetyMs, params: counterexample.params, knobs: counterexample.knobs };
+  const given: ShrinkCandidate = {
+    plan: counterexample.faultPlan,
+    safetyMs: counterexample.safetyMs ?? scenario.safetyMs,
+    params: counterexample.params,
+    knobs: counterexample.knobs,
+  };
   const rootResult = await runScenario(scenario, candidateRunOptions(base, given));
-  // The knobs the root ran with, drawn or recorded: fixing them changes nothing in the run, and gives the knob stage its values.
+  // The knobs the root ran with, drawn or recorded: fixing them changes nothing in the run, and gives the knob stage
+  // its values.
   const root: ShrinkCandidate = { ...given, knobs: rootResult.stats.knobs };
   const signature = rootSignature(counterexample, rootResult, options);
   const evaluator = new CandidateEvaluator(scenario, base, signature, options, maxRuns);
@@ -79,7 +91,9 @@ export async function shrinkCounterexample(counterexample: Counterexample, optio
   const minimal = counterexampleOf(minimalResult, candidateRunOptions(base, minimalCandidate));
   const replay = await runScenario(scenario, replayOptions(minimal));
   if (replay.fingerprint !== minimal.expected.fingerprint) {
-    throw new ShrinkError(`the minimal counterexample does not replay: fingerprint ${replay.fingerprint}, its run gave ${minimal.expected.fingerprint} (a determinism bug)`);
+    throw new ShrinkError(
+      `the minimal counterexample does not replay: fingerprint ${replay.fingerprint}, its run gave ${minimal.expected.fingerprint} (a determinism bug)`,
+    );
   }
   return {
     minimal,
@@ -96,17 +110,24 @@ export async function shrinkCounterexample(counterexample: Counterexample, optio
 function rootSignature(counterexample: Counterexample, result: RunResult, options: SignatureOptions): string {
   const first = result.violations[0];
   const where = `${counterexample.scenario} seed ${counterexample.seed}${counterexample.variant === undefined ? "" : ` (variant ${counterexample.variant})`}`;
-  if (first === undefined) throw new CounterexampleError(`counterexample does not fail: ${where} replays without a violation, so there is nothing to shrink`);
+  if (first === undefined)
+    throw new CounterexampleError(
+      `counterexample does not fail: ${where} replays without a violation, so there is nothing to shrink`,
+    );
   const signature = failureSignature(first, options);
   const recorded = counterexample.expected.violations[0];
   if (recorded !== undefined && failureSignature(recorded, options) !== signature) {
-    throw new CounterexampleError(`counterexample does not fail as recorded: ${where} records "${failureSignature(recorded, options)}" but replays to "${signature}"`);
+    throw new CounterexampleError(
+      `counterexample does not fail as recorded: ${where} records "${failureSignature(recorded, options)}" but replays to "${signature}"`,
+    );
   }
   return signature;
 }
 
 /** The scenario's fault hosts under given knobs, when its cluster's shape is a knob (undefined otherwise). */
-function faultHostsOfKnobs(scenario: Scenario): ((knobs: Readonly<Record<string, KnobValue>>) => readonly string[]) | undefined {
+function faultHostsOfKnobs(
+  scenario: Scenario,
+): ((knobs: Readonly<Record<string, KnobValue>>) => readonly string[]) | undefined {
   const faultHosts = scenario.faultHosts;
   if (typeof faultHosts !== "function") return undefined;
   return (knobs) => {
@@ -120,14 +141,25 @@ function faultHostsOfKnobs(scenario: Scenario): ((knobs: Readonly<Record<string,
 }
 
 /** fast-check's shrink loop from the root; resolves with the last candidate that failed the same way. */
-async function minimise(root: ShrinkCandidate, evaluator: CandidateEvaluator, scenario: Scenario): Promise<ShrinkCandidate> {
+async function minimise(
+  root: ShrinkCandidate,
+  evaluator: CandidateEvaluator,
+  scenario: Scenario,
+): Promise<ShrinkCandidate> {
   const shrinkableParams = shrinkableParamsOf(scenario);
   const knobs = Object.entries(scenario.knobs ?? {});
   const faultHostsOf = faultHostsOfKnobs(scenario);
   const arbitrary = new CandidateArbitrary(root, (candidate) => {
     const result = evaluator.resultOf(candidate);
     const first = result?.violations[0];
-    return first === undefined ? undefined : { violationTimeMs: first.time, shrinkableParams, knobs, ...(faultHostsOf !== undefined ? { faultHostsOf } : {}) };
+    return first === undefined
+      ? undefined
+      : {
+          violationTimeMs: first.time,
+          shrinkableParams,
+          knobs,
+          ...(faultHostsOf !== undefined ? { faultHostsOf } : {}),
+        };
   });
   const property = fc.asyncProperty(arbitrary, async (candidate) => {
     const evaluation = await evaluator.evaluate(candidate);
@@ -135,8 +167,16 @@ async function minimise(root: ShrinkCandidate, evaluator: CandidateEvaluator, sc
     if (evaluation === "out-of-runs") throw new fc.PreconditionFailure(true);
     return evaluation !== "reproduces";
   });
-  const details = await fc.check(property, { numRuns: 1, examples: [[root]], seed: 0, endOnFailure: false, markInterruptAsFailure: false, verbose: 0 });
+  const details = await fc.check(property, {
+    numRuns: 1,
+    examples: [[root]],
+    seed: 0,
+    endOnFailure: false,
+    markInterruptAsFailure: false,
+    verbose: 0,
+  });
   const counterexample = details.counterexample?.[0];
-  if (!details.failed || counterexample === undefined) throw new ShrinkError("internal: fast-check did not fail on the root counterexample");
+  if (!details.failed || counterexample === undefined)
+    throw new ShrinkError("internal: fast-check did not fail on the root counterexample");
   return counterexample;
 }

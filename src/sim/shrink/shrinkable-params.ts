@@ -25,14 +25,19 @@ export interface ShrinkableScenario {
   readonly shrinkableParams?: ShrinkableParams;
 }
 
-/** The scenario's shrinkable parameters, by name in sorted order (none when it declares none). Throws on a malformed declaration. */
+/**
+ * The scenario's shrinkable parameters, by name in sorted order (none when it declares none). Throws on a malformed
+ * declaration.
+ */
 export function shrinkableParamsOf(scenario: Scenario): Array<[string, ShrinkableParam]> {
   const declared = (scenario as Scenario & ShrinkableScenario).shrinkableParams;
   if (declared === undefined) return [];
   const entries = Object.entries(declared).sort(([a], [b]) => a.localeCompare(b));
   for (const [name, param] of entries) {
     if (!Number.isSafeInteger(param.min) || !Number.isSafeInteger(param.default) || param.default < param.min) {
-      throw new ScenarioError(`scenario ${scenario.name}: shrinkable param '${name}' needs integers min <= default (got min ${param.min}, default ${param.default})`);
+      throw new ScenarioError(
+        `scenario ${scenario.name}: shrinkable param '${name}' needs integers min <= default (got min ${param.min}, default ${param.default})`,
+      );
     }
   }
   return entries;

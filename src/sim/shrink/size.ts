@@ -43,8 +43,10 @@ export function sizeOf(result: RunResult, scenario?: Scenario): CounterexampleSi
   };
 }
 
-
-function knobsOffDefault(result: RunResult, scenario: Scenario | undefined): Record<string, number | string | boolean> | undefined {
+function knobsOffDefault(
+  result: RunResult,
+  scenario: Scenario | undefined,
+): Record<string, number | string | boolean> | undefined {
   if (result.stats.knobs === undefined) return undefined;
   const off: Record<string, number | string | boolean> = {};
   for (const [name, value] of Object.entries(result.stats.knobs ?? {})) {

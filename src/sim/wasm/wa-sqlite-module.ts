@@ -59,7 +59,10 @@ const PERFORMANCE_NOW_SOURCE = "()=>performance.now()";
 
 let compiled: object | undefined;
 
-/** The wasm, compiled once per process (synchronously: see the file's comment). Exported for the broken factories of the determinism tests, which build on it. */
+/**
+ * The wasm, compiled once per process (synchronously: see the file's comment). Exported for the broken factories of the
+ * determinism tests, which build on it.
+ */
 export function compiledModule(): object {
   if (compiled === undefined) {
     const require = createRequire(import.meta.url);
@@ -102,13 +105,20 @@ export const createWaSqliteModule: SqliteModuleFactory = async (inputs) => {
 };
 
 function memoryOf(exports: Record<string, unknown>): { buffer: ArrayBuffer } {
-  const memory = Object.values(exports).find((value) => value instanceof webAssembly.Memory) as { buffer: ArrayBuffer } | undefined;
+  const memory = Object.values(exports).find((value) => value instanceof webAssembly.Memory) as
+    | { buffer: ArrayBuffer }
+    | undefined;
   if (memory === undefined) throw new Error("wa-sqlite: the instance exports no memory (an unknown build)");
   return memory;
 }
 
 /** Replaces the glue's clock and time-zone imports; throws unless each was found exactly once. */
-function replaceAmbientImports(imports: Imports, inputs: SqliteHostInputs, memory: { buffer?: ArrayBuffer }, malloc: Malloc): void {
+function replaceAmbientImports(
+  imports: Imports,
+  inputs: SqliteHostInputs,
+  memory: { buffer?: ArrayBuffer },
+  malloc: Malloc,
+): void {
   const heap = (): Int32Array => {
     if (memory.buffer === undefined) throw new Error("wa-sqlite: memory is not ready");
     // A fresh view every time: the memory's buffer changes when it grows.
@@ -130,18 +140,22 @@ function replaceAmbientImports(imports: Imports, inputs: SqliteHostInputs, memor
         functions[name] = (low: number, high: number, tm: number) => writeUtcTm(heap(), low, high, tm);
       } else if (source.includes("toTimeString")) {
         found.tzset++;
-        functions[name] = (timezone: number, daylight: number, tzname: number) => writeUtcZone(heap(), malloc, timezone, daylight, tzname);
+        functions[name] = (timezone: number, daylight: number, tzname: number) =>
+          writeUtcZone(heap(), malloc, timezone, daylight, tzname);
       }
     }
   }
   for (const [what, count] of Object.entries(found)) {
-    if (count !== 1) throw new Error(`wa-sqlite: expected exactly one ${what} import to replace, found ${count} (not the pinned wa-sqlite 1.0.0 build)`);
+    if (count !== 1)
+      throw new Error(
+        `wa-sqlite: expected exactly one ${what} import to replace, found ${count} (not the pinned wa-sqlite 1.0.0 build)`,
+      );
   }
 }
 
 /** `_localtime_js` in UTC: fills a C `struct tm` (ten int32 fields) for the time in seconds `high * 2^32 + low`. */
 function writeUtcTm(heap: Int32Array, low: number, high: number, tm: number): void {
-  const seconds = high + 2097152 >>> 0 < 4194305 - (low !== 0 ? 1 : 0) ? (low >>> 0) + 4294967296 * high : Number.NaN;
+  const seconds = (high + 2097152) >>> 0 < 4194305 - (low !== 0 ? 1 : 0) ? (low >>> 0) + 4294967296 * high : Number.NaN;
   const date = new Date(seconds * 1000);
   const year = date.getUTCFullYear();
   const base = tm >> 2;
@@ -152,7 +166,9 @@ function writeUtcTm(heap: Int32Array, low: number, high: number, tm: number): vo
   heap[base + 4] = date.getUTCMonth();
   heap[base + 5] = year - 1900;
   heap[base + 6] = date.getUTCDay();
-  heap[base + 7] = Math.round((Date.UTC(year, date.getUTCMonth(), date.getUTCDate()) - Date.UTC(year, 0, 1)) / 86_400_000);
+  heap[base + 7] = Math.round(
+    (Date.UTC(year, date.getUTCMonth(), date.getUTCDate()) - Date.UTC(year, 0, 1)) / 86_400_000,
+  );
   heap[base + 8] = 0; // tm_isdst
   heap[base + 9] = 0; // tm_gmtoff
 }
@@ -196,5 +212,6 @@ export async function seedPrng(module: SqliteModule, inputs: SqliteHostInputs): 
     if (original === undefined) Reflect.deleteProperty(globalThis, "crypto");
     else Object.defineProperty(globalThis, "crypto", original);
   }
-  if (draws === 0) throw new Error("wa-sqlite: SQLite did not seed its PRNG through crypto.getRandomValues (not the pinned build)");
+  if (draws === 0)
+    throw new Error("wa-sqlite: SQLite did not seed its PRNG through crypto.getRandomValues (not the pinned build)");
 }

@@ -22,7 +22,15 @@ export function linearizabilityTrace(): TraceRecord[] {
     if (fields !== undefined) record.fields = fields;
     records.push(record);
   };
-  const operation = (id: number, host: string, op: string, asked: Record<string, unknown>, from: number, to: number, output: unknown) => {
+  const operation = (
+    id: number,
+    host: string,
+    op: string,
+    asked: Record<string, unknown>,
+    from: number,
+    to: number,
+    output: unknown,
+  ) => {
     add(from, host, "app.client.invoke", { op, id, process: host, ...asked });
     add(to, host, "app.client.ok", { op, id, output });
   };
@@ -36,7 +44,8 @@ export function linearizabilityTrace(): TraceRecord[] {
   add(CHECK_TIME_MS, undefined, "violation", {
     invariant: "kv.linearizable",
     kind: "safety",
-    details: 'not linearizable (kv, key "x")\nlongest linearizable prefix (3 operations):\n  ...\ncannot come next:\n  #5 process c2: x: read -> 1 [20, 40]: x: read -> 1 is not possible in state 2',
+    details:
+      'not linearizable (kv, key "x")\nlongest linearizable prefix (3 operations):\n  ...\ncannot come next:\n  #5 process c2: x: read -> 1 [20, 40]: x: read -> 1 is not possible in state 2',
     key: "x",
     operation: UNPLACEABLE_ID,
     operationTime: 20,

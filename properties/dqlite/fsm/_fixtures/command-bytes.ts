@@ -12,8 +12,15 @@ export type RawField =
   | { readonly bytes: Uint8Array };
 
 /** A command: the 8-byte header (format, tag, reserved bytes) and `fields`, little-endian. */
-export function rawCommand(tag: number, fields: readonly RawField[], header: { format?: number; reserved?: number } = {}): Uint8Array {
-  return concatenate([new Uint8Array([header.format ?? 1, tag, header.reserved ?? 0, 0, 0, 0, 0, 0]), ...fields.map(fieldBytes)]);
+export function rawCommand(
+  tag: number,
+  fields: readonly RawField[],
+  header: { format?: number; reserved?: number } = {},
+): Uint8Array {
+  return concatenate([
+    new Uint8Array([header.format ?? 1, tag, header.reserved ?? 0, 0, 0, 0, 0, 0]),
+    ...fields.map(fieldBytes),
+  ]);
 }
 
 /** A Frames command's fields in order, each overridable. */

@@ -84,7 +84,10 @@ export class ClusterModel {
   private readonly logPending = new Map<TxnId, Command[]>();
 
   constructor(private readonly options: ModelOptions) {
-    this.nodes = Array.from({ length: options.nodes }, (_, position) => new FsmNode(`n${position}`, options.brokenVariant));
+    this.nodes = Array.from(
+      { length: options.nodes },
+      (_, position) => new FsmNode(`n${position}`, options.brokenVariant),
+    );
   }
 
   async run(steps: readonly Step[]): Promise<ModelOutcome> {
@@ -95,15 +98,28 @@ export class ClusterModel {
       }
       for (const step of steps) await this.step(step);
       for (let database = 0; database < this.options.databases; database++) {
-        await this.transaction({ kind: "transaction", database, batches: [], commitPages: [1], rollback: false, interruption: null, checkpoint: false });
+        await this.transaction({
+          kind: "transaction",
+          database,
+          batches: [],
+          commitPages: [1],
+          rollback: false,
+          interruption: null,
+          checkpoint: false,
+        });
       }
       await this.checkEnd();
     } catch (error) {
-      if (!(error instanceof Abort)) this.problems.push(`threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      if (!(error instanceof Abort))
+        this.problems.push(`threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     }
     const probes = new Map<string, number>();
-    for (const node of this.nodes) for (const [name, count] of node.env.probes) probes.set(name, (probes.get(name) ?? 0) + count);
-    const restores = this.nodes.reduce((total, node) => total + node.env.traces.filter((trace) => trace.kind === "dqlite.fsm-restored").length, 0);
+    for (const node of this.nodes)
+      for (const [name, count] of node.env.probes) probes.set(name, (probes.get(name) ?? 0) + count);
+    const restores = this.nodes.reduce(
+      (total, node) => total + node.env.traces.filter((trace) => trace.kind === "dqlite.fsm-restored").length,
+      0,
+    );
     return { problems: this.problems, probes, restores };
   }
 
@@ -173,7 +189,8 @@ export class ClusterModel {
   private async beginHook(node: FsmNode, name: string): Promise<void> {
     const existing: Transaction | undefined = node.registry.txnByFilename(name);
     if (existing === undefined) return;
-    if (existing.isLeader && !existing.isZombie) this.problem(`${node.name}: leader transaction ${existing.describe()} left over`);
+    if (existing.isLeader && !existing.isZombie)
+      this.problem(`${node.name}: leader transaction ${existing.describe()} left over`);
     if (existing.isZombie && existing.state === "pending") {
       // Its first frames never committed: nobody else knows it.
       node.registry.txnDel(existing.id);
@@ -181,13 +198,16 @@ export class ClusterModel {
       await this.commit({ kind: "undo", txid: existing.id });
     }
     const still = node.registry.txnByFilename(name);
-    if (still !== undefined) this.problem(`${node.name}: ${still.describe()} still registered after the Begin hook's cleanup`);
+    if (still !== undefined)
+      this.problem(`${node.name}: ${still.describe()} still registered after the Begin hook's cleanup`);
     if (node.files(name).pendingFrames() !== 0) this.problem(`${node.name}: ${name} has uncommitted frames at Begin`);
   }
 
   private entriesOf(step: TransactionStep, txid: TxnId, name: string): Command[] {
-    const fill = (batch: number, pageNumber: number): number => ((this.counter * 37 + batch * 11 + pageNumber) % 251) + 1;
-    const batch = (pages: readonly number[], position: number) => pages.map((number) => [number, fill(position, number)] as const);
+    const fill = (batch: number, pageNumber: number): number =>
+      ((this.counter * 37 + batch * 11 + pageNumber) % 251) + 1;
+    const batch = (pages: readonly number[], position: number) =>
+      pages.map((number) => [number, fill(position, number)] as const);
     const entries: Command[] = step.batches.map((pages, position) => frames(txid, name, batch(pages, position)));
     if (step.rollback && step.batches.length > 0) {
       entries.push({ kind: "undo", txid });
@@ -212,7 +232,9 @@ export class ClusterModel {
     const image = this.expectedImage(command.filename);
     for (const batch of pending) {
       if (batch.kind !== "frames") continue;
-      batch.pageNumbers.forEach((number, position) => image.pages.set(number, batch.pageData.slice(position * PAGE_SIZE, (position + 1) * PAGE_SIZE)));
+      batch.pageNumbers.forEach((number, position) =>
+        image.pages.set(number, batch.pageData.slice(position * PAGE_SIZE, (position + 1) * PAGE_SIZE)),
+      );
     }
     image.size = command.truncate;
     for (const number of [...image.pages.keys()]) if (number > image.size) image.pages.delete(number);
@@ -229,7 +251,12 @@ export class ClusterModel {
       throw error;
     }
     const chunks: Uint8Array[] = [];
-    const sink: SnapshotSink = { id: "test", write: async (data) => void chunks.push(data.slice()), close: async () => undefined, cancel: async () => undefined };
+    const sink: SnapshotSink = {
+      id: "test",
+      write: async (data) => void chunks.push(data.slice()),
+      close: async () => undefined,
+      cancel: async () => undefined,
+    };
     await snapshot.persist(sink);
     const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
     chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.length), 0);
@@ -238,17 +265,25 @@ export class ClusterModel {
 
   private async checkEnd(): Promise<void> {
     for (const node of this.nodes) {
-      if (node.fsm.violationCount > 0) this.problem(`${node.name}: ${node.fsm.violationCount} violations, first: ${node.fsm.violations[0]?.message ?? ""}`);
+      if (node.fsm.violationCount > 0)
+        this.problem(
+          `${node.name}: ${node.fsm.violationCount} violations, first: ${node.fsm.violations[0]?.message ?? ""}`,
+        );
       const left = node.registry.transactions();
-      if (left.length > 0) this.problem(`${node.name}: transactions left: ${left.map((txn) => txn.describe()).join(", ")}`);
-      if (node.fsm.registry.index() !== this.log.index) this.problem(`${node.name}: FSM index ${node.fsm.registry.index()}, log at ${this.log.index}`);
+      if (left.length > 0)
+        this.problem(`${node.name}: transactions left: ${left.map((txn) => txn.describe()).join(", ")}`);
+      if (node.fsm.registry.index() !== this.log.index)
+        this.problem(`${node.name}: FSM index ${node.fsm.registry.index()}, log at ${this.log.index}`);
       for (const name of this.expected.keys()) {
         const files = node.files(name);
-        if (files.pendingFrames() !== 0) this.problem(`${node.name}: ${name} has ${files.pendingFrames()} uncommitted frames`);
+        if (files.pendingFrames() !== 0)
+          this.problem(`${node.name}: ${name} has ${files.pendingFrames()} uncommitted frames`);
         const expected = this.expectedImage(name);
         const image = await files.image();
         if (!sameBytes(image, pagesToBytes(expected.pages, expected.size, PAGE_SIZE))) {
-          this.problem(`${node.name}: ${name} differs from the committed transactions (${image.length / PAGE_SIZE} pages, expected ${expected.size})`);
+          this.problem(
+            `${node.name}: ${name} differs from the committed transactions (${image.length / PAGE_SIZE} pages, expected ${expected.size})`,
+          );
         }
       }
     }

@@ -96,7 +96,10 @@ export class FakeDatabaseFiles implements DatabaseFiles {
   }
 
   noteLeaderCommit(frameCount: number): void {
-    check(frameCount === this.committedFrames(), `leader commit at ${frameCount} frames, WAL has ${this.committedFrames()}`);
+    check(
+      frameCount === this.committedFrames(),
+      `leader commit at ${frameCount} frames, WAL has ${this.committedFrames()}`,
+    );
   }
 
   noteLeaderRollback(): void {
@@ -119,7 +122,8 @@ export class FakeDatabaseFiles implements DatabaseFiles {
     check(database.length % this.pageSize === 0, "database bytes are not whole pages");
     this.pages = new Map();
     this.size = database.length / this.pageSize;
-    for (let page = 1; page <= this.size; page++) this.pages.set(page, database.slice((page - 1) * this.pageSize, page * this.pageSize));
+    for (let page = 1; page <= this.size; page++)
+      this.pages.set(page, database.slice((page - 1) * this.pageSize, page * this.pageSize));
     this.committed = this.decodeWal(wal);
     this.pending = [];
     this.generationCount++;

@@ -24,7 +24,9 @@ export function recordingEnv(): RecordingEnv {
   const timers = new Map<number, { readonly at: number; readonly callback: () => void }>();
   const advance = (ms: number): void => {
     now += ms;
-    const due = [...timers.entries()].filter(([, timer]) => timer.at <= now).sort(([a, x], [b, y]) => x.at - y.at || a - b);
+    const due = [...timers.entries()]
+      .filter(([, timer]) => timer.at <= now)
+      .sort(([a, x], [b, y]) => x.at - y.at || a - b);
     for (const [id, timer] of due) {
       timers.delete(id);
       timer.callback();

@@ -20,7 +20,11 @@ export class FsmNode {
     readonly name: string,
     brokenVariant?: DqliteFsmBrokenVariant,
   ) {
-    this.fsm = new DqliteFsm({ env: this.env, store: this.store, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+    this.fsm = new DqliteFsm({
+      env: this.env,
+      store: this.store,
+      ...(brokenVariant !== undefined ? { brokenVariant } : {}),
+    });
   }
 
   get registry(): DqliteFsm["registry"] {
@@ -61,7 +65,12 @@ export function page(fill: number): Uint8Array {
 }
 
 /** Frames of `pages` (page number and fill byte); a commit when `truncate` is given. */
-export function frames(txid: TxnId, filename: string, pages: readonly (readonly [number, number])[], truncate?: number): Command & { kind: "frames" } {
+export function frames(
+  txid: TxnId,
+  filename: string,
+  pages: readonly (readonly [number, number])[],
+  truncate?: number,
+): Command & { kind: "frames" } {
   const pageData = new Uint8Array(pages.length * PAGE_SIZE);
   pages.forEach(([, fill], position) => pageData.fill(fill, position * PAGE_SIZE, (position + 1) * PAGE_SIZE));
   return {

@@ -8,7 +8,13 @@
  * integrity, and read their rows on the replica itself. A test may also hand each
  * server an Env of its own making (`ClusterHooks.env`: a disk that holds a write).
  */
-import { DQLITE_PORT, DqliteClient, runDqliteServer, type DqliteNodeOptions, type RunningDqliteServer } from "../../../../src/impl/dqlite/index.ts";
+import {
+  DQLITE_PORT,
+  DqliteClient,
+  runDqliteServer,
+  type DqliteNodeOptions,
+  type RunningDqliteServer,
+} from "../../../../src/impl/dqlite/index.ts";
 import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite/cluster.ts";
 import { caughtUpServers } from "../../../../scenarios/harness/caught-up.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
@@ -49,7 +55,11 @@ export interface ClusterHooks {
 }
 
 /** A World with one dqlite server per host of SERVERS, all started; `options` may differ per host. */
-export function startSnapshotCluster(seed: number, options: ServerOptions | ((host: string) => ServerOptions), hooks: ClusterHooks = {}): SnapshotCluster {
+export function startSnapshotCluster(
+  seed: number,
+  options: ServerOptions | ((host: string) => ServerOptions),
+  hooks: ClusterHooks = {},
+): SnapshotCluster {
   const world = new World({ seed, disks: createSimDisks() });
   const cluster: SnapshotCluster = { world, live: new Map(), events: [] };
   const envOf = hooks.env ?? ((env: Env) => env);
@@ -71,7 +81,14 @@ async function serve(cluster: SnapshotCluster, env: Env, options: ServerOptions)
 /** `env` with its probes and traces also logged in `cluster.events`. */
 function observed(cluster: SnapshotCluster, env: Env): Env {
   const note = (kind: ServerEvent["kind"], name: string, fields: Readonly<Record<string, unknown>>) =>
-    cluster.events.push({ time: cluster.world.now, host: env.host, incarnation: env.lifetime.incarnation, kind, name, fields });
+    cluster.events.push({
+      time: cluster.world.now,
+      host: env.host,
+      incarnation: env.lifetime.incarnation,
+      kind,
+      name,
+      fields,
+    });
   return {
     ...env,
     probe: (point) => {
@@ -86,14 +103,25 @@ function observed(cluster: SnapshotCluster, env: Env): Env {
 }
 
 /** The events named `name`, of `host` if given (and of its incarnation `incarnation` if given). */
-export function eventsNamed(cluster: SnapshotCluster, name: string, host?: string, incarnation?: number): ServerEvent[] {
-  return cluster.events.filter((event) => event.name === name && (host === undefined || event.host === host) && (incarnation === undefined || event.incarnation === incarnation));
+export function eventsNamed(
+  cluster: SnapshotCluster,
+  name: string,
+  host?: string,
+  incarnation?: number,
+): ServerEvent[] {
+  return cluster.events.filter(
+    (event) =>
+      event.name === name &&
+      (host === undefined || event.host === host) &&
+      (incarnation === undefined || event.incarnation === incarnation),
+  );
 }
 
 /** Runs the world until `condition` holds or `maxMs` of virtual time passed; true if it holds. */
 export async function runUntil(cluster: SnapshotCluster, condition: () => boolean, maxMs: number): Promise<boolean> {
   const deadline = cluster.world.now + maxMs;
-  while (!condition() && cluster.world.now < deadline) await cluster.world.scheduler.run({ untilTime: cluster.world.now + POLL_STEP_MS });
+  while (!condition() && cluster.world.now < deadline)
+    await cluster.world.scheduler.run({ untilTime: cluster.world.now + POLL_STEP_MS });
   return condition();
 }
 
@@ -101,12 +129,22 @@ export async function runUntil(cluster: SnapshotCluster, condition: () => boolea
 export type ClientMaker = (database?: string) => DqliteClient;
 
 /** Runs `body` on a host of its own, with a maker of clients; rethrows what it threw. */
-export async function runClient<T>(cluster: SnapshotCluster, body: (client: ClientMaker, env: Env) => Promise<T>, maxMs = 60_000): Promise<T> {
+export async function runClient<T>(
+  cluster: SnapshotCluster,
+  body: (client: ClientMaker, env: Env) => Promise<T>,
+  maxMs = 60_000,
+): Promise<T> {
   let outcome: { value: T } | { error: unknown } | undefined;
   cluster.world
     .addHost(`client-${cluster.world.hosts.length}`, async (env) => {
       const client: ClientMaker = (database = "db") =>
-        new DqliteClient(env, { servers: SERVERS, database, operationTimeoutMs: 5_000, callDeadlineMs: 1_000, attemptsMax: 50 });
+        new DqliteClient(env, {
+          servers: SERVERS,
+          database,
+          operationTimeoutMs: 5_000,
+          callDeadlineMs: 1_000,
+          attemptsMax: 50,
+        });
       try {
         outcome = { value: await body(client, env) };
       } catch (error) {
@@ -114,21 +152,35 @@ export async function runClient<T>(cluster: SnapshotCluster, body: (client: Clie
       }
     })
     .start();
-  if (!(await runUntil(cluster, () => outcome !== undefined, maxMs))) throw new Error(`the client did not finish within ${maxMs} ms`);
+  if (!(await runUntil(cluster, () => outcome !== undefined, maxMs)))
+    throw new Error(`the client did not finish within ${maxMs} ms`);
   const done = outcome as unknown as { value: T } | { error: unknown };
   if ("error" in done) throw done.error;
   return done.value;
 }
 
-/** A transaction opened by hand: its session, and a way to leave its begin stream (the server then rolls it back if it still lives). */
+/**
+ * A transaction opened by hand: its session, and a way to leave its begin stream (the server then rolls it back if it
+ * still lives).
+ */
 export interface OpenTransaction {
   readonly session: string;
   leave(): void;
 }
 
-/** Opens an interactive transaction on `server` as a client does (the begin stream of server.ts), within `deadlineMs` for its whole life. */
-export async function beginOn(env: Env, server: string, database: string, deadlineMs: number): Promise<OpenTransaction> {
-  const stream = env.rpc.serverStream(server, DQLITE_PORT, "dqlite.begin", { db: database }, { deadlineMs })[Symbol.asyncIterator]();
+/**
+ * Opens an interactive transaction on `server` as a client does (the begin stream of server.ts), within `deadlineMs`
+ * for its whole life.
+ */
+export async function beginOn(
+  env: Env,
+  server: string,
+  database: string,
+  deadlineMs: number,
+): Promise<OpenTransaction> {
+  const stream = env.rpc
+    .serverStream(server, DQLITE_PORT, "dqlite.begin", { db: database }, { deadlineMs })
+    [Symbol.asyncIterator]();
   const first = await stream.next();
   if (first.done === true) throw new Error(`dqlite.begin at ${server} ended without a session`);
   return { session: (first.value as { session: string }).session, leave: () => void stream.return?.() };
@@ -141,7 +193,14 @@ export function readyLeader(cluster: SnapshotCluster): string | undefined {
 
 /** True when every server runs, one is a ready leader, and all applied the leader's commit index. */
 export function caughtUp(cluster: SnapshotCluster): boolean {
-  return caughtUpServers(SERVERS, cluster.live, (server) => server.node.raft, (server) => server.node.isReadyLeader()) !== undefined;
+  return (
+    caughtUpServers(
+      SERVERS,
+      cluster.live,
+      (server) => server.node.raft,
+      (server) => server.node.isReadyLeader(),
+    ) !== undefined
+  );
 }
 
 /** What one replica holds of one database. */
@@ -155,7 +214,11 @@ export interface ReplicaDatabase {
 }
 
 /** Reads `database` on every live server: its image, its integrity check, and the rows of `sql` (read locally). */
-export async function replicas(cluster: SnapshotCluster, database: string, sql: string): Promise<Map<string, ReplicaDatabase>> {
+export async function replicas(
+  cluster: SnapshotCluster,
+  database: string,
+  sql: string,
+): Promise<Map<string, ReplicaDatabase>> {
   const result = new Map<string, ReplicaDatabase>();
   for (const host of SERVERS) {
     const node = cluster.live.get(host)?.node;
@@ -165,8 +228,14 @@ export async function replicas(cluster: SnapshotCluster, database: string, sql: 
       continue;
     }
     const image = Buffer.from(await settle(cluster.world, files.image())).toString("hex");
-    const integrity = await settle(cluster.world, integrityCheck(node, database).catch((error: unknown) => [`error: ${String(error)}`]));
-    const rows = await settle(cluster.world, rowsOnNode(node, database, sql).catch((error: unknown) => [[`error: ${String(error)}`]]));
+    const integrity = await settle(
+      cluster.world,
+      integrityCheck(node, database).catch((error: unknown) => [`error: ${String(error)}`]),
+    );
+    const rows = await settle(
+      cluster.world,
+      rowsOnNode(node, database, sql).catch((error: unknown) => [[`error: ${String(error)}`]]),
+    );
     result.set(host, { image, integrity, rows });
   }
   return result;
@@ -179,7 +248,12 @@ export async function replicas(cluster: SnapshotCluster, database: string, sql: 
  * (read on each replica itself) other than `expected`, an FSM invariant violation,
  * a violation the world recorded (a server's main threw).
  */
-export async function divergences(cluster: SnapshotCluster, database: string, sql: string, expected: readonly (readonly unknown[])[]): Promise<string[]> {
+export async function divergences(
+  cluster: SnapshotCluster,
+  database: string,
+  sql: string,
+  expected: readonly (readonly unknown[])[],
+): Promise<string[]> {
   const problems: string[] = [];
   const found = await replicas(cluster, database, sql);
   const [referenceHost, reference] = majority(found);
@@ -188,11 +262,18 @@ export async function divergences(cluster: SnapshotCluster, database: string, sq
       problems.push(`${host}: not running or without database ${database}`);
       continue;
     }
-    if (replica.image !== reference.image) problems.push(`${host}: ${database} differs from ${referenceHost}'s from byte ${Math.floor(firstDifference(replica.image, reference.image) / 2)}`);
-    if (replica.integrity.join(",") !== "ok") problems.push(`${host}: ${database} integrity_check: ${replica.integrity.slice(0, 3).join("; ")}`);
-    if (JSON.stringify(replica.rows) !== JSON.stringify(expected)) problems.push(`${host}: ${database} rows ${JSON.stringify(replica.rows).slice(0, 300)}`);
+    if (replica.image !== reference.image)
+      problems.push(
+        `${host}: ${database} differs from ${referenceHost}'s from byte ${Math.floor(firstDifference(replica.image, reference.image) / 2)}`,
+      );
+    if (replica.integrity.join(",") !== "ok")
+      problems.push(`${host}: ${database} integrity_check: ${replica.integrity.slice(0, 3).join("; ")}`);
+    if (JSON.stringify(replica.rows) !== JSON.stringify(expected))
+      problems.push(`${host}: ${database} rows ${JSON.stringify(replica.rows).slice(0, 300)}`);
   }
-  const world = cluster.world.violations.map((violation) => `${violation.host ?? "world"}: ${violation.invariant}: ${violation.details}`);
+  const world = cluster.world.violations.map(
+    (violation) => `${violation.host ?? "world"}: ${violation.invariant}: ${violation.details}`,
+  );
   return [...problems, ...fsmViolations(cluster), ...world];
 }
 
@@ -213,5 +294,9 @@ function firstDifference(left: string, right: string): number {
 
 /** The FSM invariant violations of every live server, as text. */
 export function fsmViolations(cluster: SnapshotCluster): string[] {
-  return SERVERS.flatMap((host) => (cluster.live.get(host)?.node.fsm.violations ?? []).map((violation) => `${host}: ${violation.command} at ${violation.index}: ${violation.message}`));
+  return SERVERS.flatMap((host) =>
+    (cluster.live.get(host)?.node.fsm.violations ?? []).map(
+      (violation) => `${host}: ${violation.command} at ${violation.index}: ${violation.message}`,
+    ),
+  );
 }

@@ -22,7 +22,8 @@ async function instantiate(inputs: SqliteHostInputs, replaceClock: boolean): Pro
       for (const functions of Object.values(imports)) {
         for (const [name, value] of Object.entries(functions)) {
           const source = String(value);
-          if (replaceClock && (source === "()=>Date.now()" || source === "()=>performance.now()")) functions[name] = () => inputs.now();
+          if (replaceClock && (source === "()=>Date.now()" || source === "()=>performance.now()"))
+            functions[name] = () => inputs.now();
         }
       }
       void Promise.resolve().then(() => success(new webAssembly.Instance(module, imports)));

@@ -12,7 +12,10 @@ import { SQLITE_IOERR, SQLITE_OK } from "../../../../src/impl/dqlite/sqlite/sqli
 export class DiskErrorsAsBugsVfs extends SimVfs {
   protected override failureCode(operation: VfsOperation, error: unknown): number {
     // Every error is recorded as a bug (the engine rethrows it), DiskErrors included.
-    return super.failureCode(operation, error instanceof Error && error.name === "DiskError" ? new Error(error.message, { cause: error }) : error);
+    return super.failureCode(
+      operation,
+      error instanceof Error && error.name === "DiskError" ? new Error(error.message, { cause: error }) : error,
+    );
   }
 }
 

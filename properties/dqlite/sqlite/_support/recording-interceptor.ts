@@ -16,7 +16,13 @@ const FRAME_BYTES = FRAME_HEADER_BYTES + PAGE_BYTES;
 
 export type WalEvent =
   | { readonly kind: "wal-header"; readonly bytes: Uint8Array }
-  | { readonly kind: "frame-header"; readonly frame: number; readonly pageNumber: number; readonly commitSize: number; readonly rewrite: boolean }
+  | {
+      readonly kind: "frame-header";
+      readonly frame: number;
+      readonly pageNumber: number;
+      readonly commitSize: number;
+      readonly rewrite: boolean;
+    }
   | { readonly kind: "page"; readonly frame: number; readonly rewrite: boolean }
   | { readonly kind: "other" };
 
@@ -58,7 +64,11 @@ export class RecordingInterceptor implements WalInterceptor {
     return this.refused;
   }
 
-  async write(offset: number, data: Uint8Array, write: (offset: number, data: Uint8Array) => Promise<void>): Promise<number> {
+  async write(
+    offset: number,
+    data: Uint8Array,
+    write: (offset: number, data: Uint8Array) => Promise<void>,
+  ): Promise<number> {
     if (this.throwOnWrite !== undefined) {
       const error = this.throwOnWrite;
       this.throwOnWrite = undefined;
@@ -69,7 +79,8 @@ export class RecordingInterceptor implements WalInterceptor {
     const refusal = this.refusal;
     const refuse =
       refusal !== undefined &&
-      ((refusal.at === "wal-write" && refusal.index === index) || (refusal.at === "commit-page" && event.kind === "page" && !event.rewrite && this.lastHeaderCommitSize > 0));
+      ((refusal.at === "wal-write" && refusal.index === index) ||
+        (refusal.at === "commit-page" && event.kind === "page" && !event.rewrite && this.lastHeaderCommitSize > 0));
     if (refuse) return this.refuse();
     this.note(event);
     await write(offset, data);
@@ -85,7 +96,10 @@ export class RecordingInterceptor implements WalInterceptor {
 
   /** Frame headers and pages in the order written. */
   frames(): Array<Extract<WalEvent, { kind: "frame-header" | "page" }>> {
-    return this.events.filter((event): event is Extract<WalEvent, { kind: "frame-header" | "page" }> => event.kind === "frame-header" || event.kind === "page");
+    return this.events.filter(
+      (event): event is Extract<WalEvent, { kind: "frame-header" | "page" }> =>
+        event.kind === "frame-header" || event.kind === "page",
+    );
   }
 
   private refuse(): number {
@@ -100,9 +114,16 @@ export class RecordingInterceptor implements WalInterceptor {
     const within = (offset - WAL_HEADER_BYTES) % FRAME_BYTES;
     if (within === 0 && data.length === FRAME_HEADER_BYTES) {
       const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-      return { kind: "frame-header", frame, pageNumber: view.getUint32(0), commitSize: view.getUint32(4), rewrite: this.headersWritten.has(frame) };
+      return {
+        kind: "frame-header",
+        frame,
+        pageNumber: view.getUint32(0),
+        commitSize: view.getUint32(4),
+        rewrite: this.headersWritten.has(frame),
+      };
     }
-    if (within === FRAME_HEADER_BYTES && data.length === PAGE_BYTES) return { kind: "page", frame, rewrite: this.pagesWritten.has(frame) };
+    if (within === FRAME_HEADER_BYTES && data.length === PAGE_BYTES)
+      return { kind: "page", frame, rewrite: this.pagesWritten.has(frame) };
     throw new Error(`unexpected WAL write of ${data.length} bytes at ${offset}`);
   }
 

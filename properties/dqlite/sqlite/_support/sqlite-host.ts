@@ -24,7 +24,10 @@ export interface SqliteHostOptions {
 }
 
 /** How an operation ended, or that it never did. */
-export type Settled<T> = { readonly state: "ok"; readonly value: T } | { readonly state: "error"; readonly error: unknown } | { readonly state: "pending" };
+export type Settled<T> =
+  | { readonly state: "ok"; readonly value: T }
+  | { readonly state: "error"; readonly error: unknown }
+  | { readonly state: "pending" };
 
 export class SqliteHost {
   readonly world: World;
@@ -81,7 +84,10 @@ export class SqliteHost {
       (value) => (settled = { state: "ok", value }),
       (error: unknown) => (settled = { state: "error", error }),
     );
-    await this.world.scheduler.run({ predicate: () => settled.state !== "pending", untilTime: this.world.now + OPERATION_TIME_MAX_MS });
+    await this.world.scheduler.run({
+      predicate: () => settled.state !== "pending",
+      untilTime: this.world.now + OPERATION_TIME_MAX_MS,
+    });
     return settled;
   }
 
@@ -112,7 +118,11 @@ export class SqliteHost {
 
   private async boot(): Promise<void> {
     this.world.host(HOST).start();
-    await this.world.scheduler.run({ predicate: () => this.current !== undefined, untilTime: this.world.now + OPERATION_TIME_MAX_MS });
-    if (this.current === undefined) throw new Error(`the host did not start: ${this.world.violations.map((v) => v.details).join("; ")}`);
+    await this.world.scheduler.run({
+      predicate: () => this.current !== undefined,
+      untilTime: this.world.now + OPERATION_TIME_MAX_MS,
+    });
+    if (this.current === undefined)
+      throw new Error(`the host did not start: ${this.world.violations.map((v) => v.details).join("; ")}`);
   }
 }

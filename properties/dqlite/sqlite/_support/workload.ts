@@ -30,9 +30,26 @@ export interface Workload {
 const KEYS_MAX = 40;
 
 const operation: fc.Arbitrary<Operation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("insert" as const), key: fc.integer({ min: 1, max: KEYS_MAX }), size: fc.integer({ min: 0, max: 3000 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("update" as const), key: fc.integer({ min: 1, max: KEYS_MAX }), size: fc.integer({ min: 0, max: 3000 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete" as const), key: fc.integer({ min: 1, max: KEYS_MAX }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("insert" as const),
+      key: fc.integer({ min: 1, max: KEYS_MAX }),
+      size: fc.integer({ min: 0, max: 3000 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("update" as const),
+      key: fc.integer({ min: 1, max: KEYS_MAX }),
+      size: fc.integer({ min: 0, max: 3000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("delete" as const), key: fc.integer({ min: 1, max: KEYS_MAX }) }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -42,15 +59,24 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       size: fc.integer({ min: 500, max: 2000 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("now" as const), key: fc.integer({ min: 1, max: KEYS_MAX }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("random" as const), key: fc.integer({ min: 1, max: KEYS_MAX }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("now" as const), key: fc.integer({ min: 1, max: KEYS_MAX }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("random" as const), key: fc.integer({ min: 1, max: KEYS_MAX }) }),
+  },
 );
 
 /** Workloads of up to `transactionsMax` transactions, with caches from tiny (spills) to SQLite-sized. */
 export function workloadArbitrary(transactionsMax = 8): fc.Arbitrary<Workload> {
   return fc.record({
     cacheSizePages: fc.constantFrom(5, 10, 50, 2000),
-    transactions: fc.array(fc.array(operation, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: transactionsMax }),
+    transactions: fc.array(fc.array(operation, { minLength: 1, maxLength: 5 }), {
+      minLength: 1,
+      maxLength: transactionsMax,
+    }),
   });
 }
 
@@ -59,7 +85,10 @@ function statementOf(operation: Operation): { readonly sql: string; readonly par
   switch (operation.kind) {
     case "insert":
     case "update":
-      return { sql: "INSERT INTO kv(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", params: [operation.key, valueOf(operation.key, operation.size)] };
+      return {
+        sql: "INSERT INTO kv(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+        params: [operation.key, valueOf(operation.key, operation.size)],
+      };
     case "delete":
       return { sql: "DELETE FROM kv WHERE k = ?", params: [operation.key] };
     case "bulk":
@@ -68,9 +97,15 @@ function statementOf(operation: Operation): { readonly sql: string; readonly par
         params: [operation.count, operation.firstKey, operation.size],
       };
     case "now":
-      return { sql: "INSERT INTO kv(k, v) VALUES (?, julianday('now')) ON CONFLICT(k) DO UPDATE SET v = excluded.v", params: [operation.key] };
+      return {
+        sql: "INSERT INTO kv(k, v) VALUES (?, julianday('now')) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+        params: [operation.key],
+      };
     case "random":
-      return { sql: "INSERT INTO kv(k, v) VALUES (?, randomblob(16)) ON CONFLICT(k) DO UPDATE SET v = excluded.v", params: [operation.key] };
+      return {
+        sql: "INSERT INTO kv(k, v) VALUES (?, randomblob(16)) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+        params: [operation.key],
+      };
   }
 }
 
@@ -84,10 +119,15 @@ export async function createTable(connection: SqliteConnection): Promise<void> {
 }
 
 /** How a transaction ended: committed, or failed with a SqliteError (and rolled back if SQLite left it open). */
-export type TransactionOutcome = { readonly committed: true } | { readonly committed: false; readonly error: SqliteError };
+export type TransactionOutcome =
+  | { readonly committed: true }
+  | { readonly committed: false; readonly error: SqliteError };
 
 /** Runs one transaction. Errors other than SqliteError reject. */
-export async function runTransaction(connection: SqliteConnection, transaction: Transaction): Promise<TransactionOutcome> {
+export async function runTransaction(
+  connection: SqliteConnection,
+  transaction: Transaction,
+): Promise<TransactionOutcome> {
   const explicit = transaction.length > 1;
   try {
     if (explicit) await connection.exec("BEGIN");
@@ -104,7 +144,10 @@ export async function runTransaction(connection: SqliteConnection, transaction: 
   }
 }
 
-/** The keys the table holds after `committed` transactions, with which kind of value (values of now/random are not modelled). */
+/**
+ * The keys the table holds after `committed` transactions, with which kind of value (values of now/random are not
+ * modelled).
+ */
 export function modelKeys(committed: readonly Transaction[]): Map<number, string | "clock" | "random" | "bulk"> {
   const model = new Map<number, string | "clock" | "random" | "bulk">();
   for (const transaction of committed) {
@@ -133,11 +176,20 @@ export function modelKeys(committed: readonly Transaction[]): Map<number, string
 }
 
 /** The table's keys with the same abstraction of values as `modelKeys`. */
-export async function tableKeys(connection: SqliteConnection): Promise<Map<number, string | "clock" | "random" | "bulk">> {
+export async function tableKeys(
+  connection: SqliteConnection,
+): Promise<Map<number, string | "clock" | "random" | "bulk">> {
   const result = await connection.exec("SELECT k, v FROM kv ORDER BY k");
   const table = new Map<number, string | "clock" | "random" | "bulk">();
   for (const [key, value] of result.rows) {
-    const abstract = typeof value === "number" ? "clock" : value instanceof Uint8Array ? "random" : typeof value === "string" && value.startsWith("b") ? "bulk" : String(value);
+    const abstract =
+      typeof value === "number"
+        ? "clock"
+        : value instanceof Uint8Array
+          ? "random"
+          : typeof value === "string" && value.startsWith("b")
+            ? "bulk"
+            : String(value);
     table.set(Number(key), abstract);
   }
   return table;

@@ -34,7 +34,14 @@ export const BROKEN_READERS: readonly BrokenReader[] = [
 
 /** parseWal with the given mistake. */
 export function brokenParseWal(bytes: Uint8Array, mistake: BrokenReader): ParsedWal {
-  const nothing: ParsedWal = { header: undefined, frames: [], committedFrameCount: 0, databaseSizePages: 0, checksum: [0, 0], framesAfterCommit: 0 };
+  const nothing: ParsedWal = {
+    header: undefined,
+    frames: [],
+    committedFrameCount: 0,
+    databaseSizePages: 0,
+    checksum: [0, 0],
+    framesAfterCommit: 0,
+  };
   if (bytes.length < WAL_HEADER_SIZE) return nothing;
   const { header, checksumValid } = decodeWalHeader(bytes);
   if (!checksumValid) return nothing;
@@ -52,9 +59,18 @@ export function brokenParseWal(bytes: Uint8Array, mistake: BrokenReader): Parsed
     const checksumMatches = checksum[0] === decoded.checksum[0] && checksum[1] === decoded.checksum[1];
     if (!checksumMatches && mistake !== "no-checksum-check") break;
     running = decoded.checksum;
-    valid.push({ index: valid.length, pageNumber: decoded.pageNumber, commitSizePages: decoded.commitSizePages, offset });
+    valid.push({
+      index: valid.length,
+      pageNumber: decoded.pageNumber,
+      commitSizePages: decoded.commitSizePages,
+      offset,
+    });
     if (decoded.commitSizePages !== 0 || mistake === "uncommitted-tail-kept") {
-      committed = { count: valid.length, databaseSizePages: decoded.commitSizePages || committed.databaseSizePages, checksum };
+      committed = {
+        count: valid.length,
+        databaseSizePages: decoded.commitSizePages || committed.databaseSizePages,
+        checksum,
+      };
     }
   }
   return {
@@ -68,7 +84,11 @@ export function brokenParseWal(bytes: Uint8Array, mistake: BrokenReader): Parsed
 }
 
 /** databaseImage with the given mistake. */
-export function brokenDatabaseImage(databaseBytes: Uint8Array, walBytes: Uint8Array, mistake: BrokenReader): Uint8Array {
+export function brokenDatabaseImage(
+  databaseBytes: Uint8Array,
+  walBytes: Uint8Array,
+  mistake: BrokenReader,
+): Uint8Array {
   const parsed = brokenParseWal(walBytes, mistake);
   if (parsed.header === undefined || parsed.committedFrameCount === 0) return databaseBytes.slice();
   const pageSize = parsed.header.pageSize;

@@ -24,13 +24,19 @@ export function capturedTransactions(wal: Uint8Array, skipFrames: number): Captu
     current.pageNumbers.push(frame.pageNumber);
     current.pages.push(wal.slice(start, start + PAGE_SIZE));
     if (frame.commitSizePages === 0) continue;
-    transactions.push({ pageNumbers: current.pageNumbers, pageData: joinPages(current.pages), commitSizePages: frame.commitSizePages });
+    transactions.push({
+      pageNumbers: current.pageNumbers,
+      pageData: joinPages(current.pages),
+      commitSizePages: frame.commitSizePages,
+    });
     current = { pageNumbers: [], pages: [] };
   }
   return transactions;
 }
 
-/** The transaction as Raft entries: cut before each frame index in `cuts` (deduplicated, in range); the last commits. */
+/**
+ * The transaction as Raft entries: cut before each frame index in `cuts` (deduplicated, in range); the last commits.
+ */
 export function asBatches(transaction: CapturedTransaction, cuts: readonly number[] = []): FrameBatch[] {
   const count = transaction.pageNumbers.length;
   const boundaries = [...new Set(cuts.filter((cut) => cut > 0 && cut < count))].sort((a, b) => a - b);

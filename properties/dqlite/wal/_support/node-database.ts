@@ -20,7 +20,11 @@ export interface NodeFiles {
 }
 
 /** A host with a store on /data. */
-export function nodeWithStore(seed: string, template: Uint8Array, options: DatabaseStoreOptions = {}): { host: DiskHost; store: DiskDatabaseStore } {
+export function nodeWithStore(
+  seed: string,
+  template: Uint8Array,
+  options: DatabaseStoreOptions = {},
+): { host: DiskHost; store: DiskDatabaseStore } {
   const host = new DiskHost(seed);
   return { host, store: new DiskDatabaseStore(host.env, DIRECTORY, template, options) };
 }
@@ -50,7 +54,9 @@ export async function sqliteOnNode(sqlite: Sqlite, host: DiskHost, name: string)
   return SqliteConnection.open(sqlite, name);
 }
 
-/** Runs `sql` in SQLite as the node's leader would: on the node's files, then what SQLite wrote goes back to the disk. */
+/**
+ * Runs `sql` in SQLite as the node's leader would: on the node's files, then what SQLite wrote goes back to the disk.
+ */
 export async function leaderWrites(sqlite: Sqlite, host: DiskHost, sql: string): Promise<NodeFiles> {
   const connection = await sqliteOnNode(sqlite, host, "leader");
   await connection.query(sql);
@@ -79,9 +85,15 @@ export async function sqliteReads(sqlite: Sqlite, host: DiskHost, query?: string
     const rows = query === undefined ? [] : await connection.query(query);
     const integrity = query === undefined ? [] : await connection.query("PRAGMA integrity_check");
     const [passive] = await connection.query("PRAGMA wal_checkpoint(PASSIVE)");
-    if (passive?.[0] !== 0 || passive[1] !== passive[2]) throw new Error(`SQLite's checkpoint was partial: ${JSON.stringify(passive)}`);
+    if (passive?.[0] !== 0 || passive[1] !== passive[2])
+      throw new Error(`SQLite's checkpoint was partial: ${JSON.stringify(passive)}`);
     await connection.query("PRAGMA wal_checkpoint(TRUNCATE)");
-    return { rows, integrity, recoveredFrames: Number(passive[1]), checkpointed: takeFromVfs(sqlite, "reader").database };
+    return {
+      rows,
+      integrity,
+      recoveredFrames: Number(passive[1]),
+      checkpointed: takeFromVfs(sqlite, "reader").database,
+    };
   } finally {
     await connection.close();
   }

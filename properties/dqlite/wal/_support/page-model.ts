@@ -43,7 +43,8 @@ export class PageModel {
 
   image(): Uint8Array {
     const image = new Uint8Array(this.sizePages * PAGE_SIZE);
-    for (const [pageNumber, page] of this.pages) if (pageNumber <= this.sizePages) image.set(page, (pageNumber - 1) * PAGE_SIZE);
+    for (const [pageNumber, page] of this.pages)
+      if (pageNumber <= this.sizePages) image.set(page, (pageNumber - 1) * PAGE_SIZE);
     return image;
   }
 }

@@ -157,7 +157,10 @@ export function loadSqlite(): Promise<Sqlite> {
 
 /** The shipping deterministic module (src/sim/wasm), its clock frozen and its PRNG seeded with fixed bytes. */
 async function instantiate(): Promise<Sqlite> {
-  const module = await createWaSqliteModule({ now: () => FROZEN_NOW_MS, fillRandom: (bytes) => bytes.fill(PRNG_SEED_BYTE) });
+  const module = await createWaSqliteModule({
+    now: () => FROZEN_NOW_MS,
+    fillRandom: (bytes) => bytes.fill(PRNG_SEED_BYTE),
+  });
   const api = SQLite.Factory(module);
   const vfs = new MemoryVfs("wal-test-memory");
   api.vfs_register(vfs, false);
@@ -173,7 +176,11 @@ export class SqliteConnection {
 
   /** Opens `name` (creating it if absent) with the leader's pragmas. */
   static async open(sqlite: Sqlite, name: string): Promise<SqliteConnection> {
-    const db = await sqlite.api.open_v2(name, SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE, sqlite.vfs.name);
+    const db = await sqlite.api.open_v2(
+      name,
+      SQLite.SQLITE_OPEN_CREATE | SQLite.SQLITE_OPEN_READWRITE,
+      sqlite.vfs.name,
+    );
     const connection = new SqliteConnection(sqlite, db);
     await connection.query("PRAGMA locking_mode=EXCLUSIVE");
     const [mode] = await connection.query("PRAGMA journal_mode=WAL");

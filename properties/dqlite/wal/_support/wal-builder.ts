@@ -2,7 +2,12 @@
  * WALs for the format tests, described as data: transactions of (page number, page)
  * frames, each committed or not, and what the reader should make of them.
  */
-import { encodeWalFrames, encodeWalHeader, decodeWalHeader, chainAfterHeader } from "../../../../src/impl/dqlite/wal/wal-format.ts";
+import {
+  encodeWalFrames,
+  encodeWalHeader,
+  decodeWalHeader,
+  chainAfterHeader,
+} from "../../../../src/impl/dqlite/wal/wal-format.ts";
 import type { WalChecksum } from "../../../../src/impl/dqlite/wal/wal-format.ts";
 import { concatenate } from "../../../_support/bytes.ts";
 
@@ -45,7 +50,13 @@ export function buildWal(spec: WalSpec): { readonly bytes: Uint8Array; readonly 
     for (const [index, frame] of transaction.frames.entries()) {
       const isLast = index === transaction.frames.length - 1;
       const commit = isLast ? (transaction.commitSizePages ?? 0) : 0;
-      const encoded = encodeWalFrames(chain, spec.pageSize, [frame.pageNumber], patternPage(spec.pageSize, frame.fill), commit);
+      const encoded = encodeWalFrames(
+        chain,
+        spec.pageSize,
+        [frame.pageNumber],
+        patternPage(spec.pageSize, frame.fill),
+        commit,
+      );
       parts.push(encoded.bytes);
       checksums.push(encoded.checksum);
       chain = { ...chain, checksum: encoded.checksum };
@@ -55,7 +66,9 @@ export function buildWal(spec: WalSpec): { readonly bytes: Uint8Array; readonly 
 }
 
 /** Frames flattened in WAL order, with the commit size each frame carries (0 if none). */
-export function flatFrames(spec: WalSpec): { readonly pageNumber: number; readonly fill: number; readonly commitSizePages: number }[] {
+export function flatFrames(
+  spec: WalSpec,
+): { readonly pageNumber: number; readonly fill: number; readonly commitSizePages: number }[] {
   return spec.transactions.flatMap((transaction) =>
     transaction.frames.map((frame, index) => ({
       ...frame,
@@ -78,13 +91,15 @@ export function expectedRecovery(
   frames.forEach((frame, index) => {
     if (frame.commitSizePages !== 0) committedFrameCount = index + 1;
   });
-  if (committedFrameCount === 0) return { committedFrameCount, framesAfterCommit: frames.length, image: database.slice() };
+  if (committedFrameCount === 0)
+    return { committedFrameCount, framesAfterCommit: frames.length, image: database.slice() };
   const sizePages = frames[committedFrameCount - 1]?.commitSizePages ?? 0;
   const pages = new Map<number, Uint8Array>();
-  for (const frame of frames.slice(0, committedFrameCount)) pages.set(frame.pageNumber, patternPage(spec.pageSize, frame.fill));
+  for (const frame of frames.slice(0, committedFrameCount))
+    pages.set(frame.pageNumber, patternPage(spec.pageSize, frame.fill));
   const image = new Uint8Array(sizePages * spec.pageSize);
   image.set(database.subarray(0, Math.min(database.length, image.length)));
-  for (const [pageNumber, page] of pages) if (pageNumber <= sizePages) image.set(page, (pageNumber - 1) * spec.pageSize);
+  for (const [pageNumber, page] of pages)
+    if (pageNumber <= sizePages) image.set(page, (pageNumber - 1) * spec.pageSize);
   return { committedFrameCount, framesAfterCommit: frames.length - committedFrameCount, image };
 }
-

@@ -46,30 +46,42 @@ export async function runFragmentWorld<T>(options: FragmentWorldOptions<T>): Pro
   const world = new World({ seed: options.seed, disks: createSimDisks() });
   let storeEnv: Env | undefined;
   if (options.withStore ?? true) {
-    world.addHost(STORE_HOST, async (env) => {
-      storeEnv = env;
-      const host = runFragmentStore(env, options.storeVariant === undefined ? {} : { verify: NO_CHECKSUM });
-      await host.closed;
-    }).start();
+    world
+      .addHost(STORE_HOST, async (env) => {
+        storeEnv = env;
+        const host = runFragmentStore(env, options.storeVariant === undefined ? {} : { verify: NO_CHECKSUM });
+        await host.closed;
+      })
+      .start();
   }
-  const outcome: { result: T | undefined; error: unknown; settled: boolean } = { result: undefined, error: undefined, settled: false };
-  world.addHost(BROKER_HOST, async (env) => {
-    await env.clock.sleep(1);
-    try {
-      outcome.result = await options.body({
-        env,
-        world,
-        storeEnv: () => {
-          if (storeEnv === undefined) throw new Error("no store host");
-          return storeEnv;
-        },
-      });
-    } catch (error) {
-      outcome.error = error;
-    }
-    outcome.settled = true;
-  }).start();
-  await world.scheduler.run({ untilTime: options.untilMs ?? 600_000, predicate: () => outcome.settled, maxEvents: 5_000_000 });
+  const outcome: { result: T | undefined; error: unknown; settled: boolean } = {
+    result: undefined,
+    error: undefined,
+    settled: false,
+  };
+  world
+    .addHost(BROKER_HOST, async (env) => {
+      await env.clock.sleep(1);
+      try {
+        outcome.result = await options.body({
+          env,
+          world,
+          storeEnv: () => {
+            if (storeEnv === undefined) throw new Error("no store host");
+            return storeEnv;
+          },
+        });
+      } catch (error) {
+        outcome.error = error;
+      }
+      outcome.settled = true;
+    })
+    .start();
+  await world.scheduler.run({
+    untilTime: options.untilMs ?? 600_000,
+    predicate: () => outcome.settled,
+    maxEvents: 5_000_000,
+  });
   const problems = [
     ...world.violations.map((violation) => `${violation.invariant}: ${violation.details}`),
     ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
@@ -78,8 +90,23 @@ export async function runFragmentWorld<T>(options: FragmentWorldOptions<T>): Pro
 }
 
 /** A fragment of JOURNAL holding `content` from `begin`. */
-export function fragmentOf(content: Uint8Array, begin: number, codec: CompressionCodec = "NONE", extra: Partial<Fragment> = {}): Fragment {
-  return { journal: JOURNAL, begin, end: begin + content.length, sum: fragmentSum(NODE_HASHES, content), compressionCodec: codec, backingStore: "", modTime: 0, pathPostfix: "", ...extra };
+export function fragmentOf(
+  content: Uint8Array,
+  begin: number,
+  codec: CompressionCodec = "NONE",
+  extra: Partial<Fragment> = {},
+): Fragment {
+  return {
+    journal: JOURNAL,
+    begin,
+    end: begin + content.length,
+    sum: fragmentSum(NODE_HASHES, content),
+    compressionCodec: codec,
+    backingStore: "",
+    modTime: 0,
+    pathPostfix: "",
+    ...extra,
+  };
 }
 
 /** LocalContent over bytes in memory, for a fragment beginning at `begin`. */
@@ -87,7 +114,8 @@ export function memoryContent(content: Uint8Array, begin: number, reads?: { coun
   return {
     async read(offset, length) {
       if (reads !== undefined) reads.count += 1;
-      if (offset < begin || offset + length > begin + content.length) throw new RangeError(`read [${offset}, ${offset + length}) outside the content`);
+      if (offset < begin || offset + length > begin + content.length)
+        throw new RangeError(`read [${offset}, ${offset + length}) outside the content`);
       return content.slice(offset - begin, offset - begin + length);
     },
   };
@@ -99,7 +127,7 @@ export function contentOf(length: number, seed = 1): Uint8Array {
   let state = seed >>> 0 || 1;
   for (let index = 0; index < length; index++) {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    bytes[index] = (state >>> 16) % 64 + 32;
+    bytes[index] = ((state >>> 16) % 64) + 32;
   }
   return bytes;
 }

@@ -12,8 +12,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { FragmentIndex } from "../../../../src/impl/gazette/broker/fragment/index.ts";
-import { newIndexRefreshStats, runIndexRefresh, type IndexRefreshStats } from "../../../../src/impl/gazette/broker/fragment/index-refresh.ts";
-import { EVERY_FRAGMENT_EXPIRED, type IndexRefreshBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
+import {
+  newIndexRefreshStats,
+  runIndexRefresh,
+  type IndexRefreshStats,
+} from "../../../../src/impl/gazette/broker/fragment/index-refresh.ts";
+import {
+  EVERY_FRAGMENT_EXPIRED,
+  type IndexRefreshBrokenVariant,
+} from "../../../../scenarios/gazette/variants/broker.ts";
 import { Persister } from "../../../../src/impl/gazette/broker/fragment/persister.ts";
 import { FragmentStoreClient } from "../../../../src/impl/gazette/broker/fragment/store-client.ts";
 import type { Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
@@ -28,7 +35,14 @@ function specOf(retentionMs: number, stores: string[] = [STORE]): JournalSpec {
     name: JOURNAL,
     replication: 1,
     labels: { labels: [] },
-    fragment: { length: 1 << 20, compressionCodec: "NONE", stores, refreshIntervalMs: MINUTE_MS, retentionMs, flushIntervalMs: 0 },
+    fragment: {
+      length: 1 << 20,
+      compressionCodec: "NONE",
+      stores,
+      refreshIntervalMs: MINUTE_MS,
+      retentionMs,
+      flushIntervalMs: 0,
+    },
     flags: 0,
   };
 }
@@ -42,7 +56,9 @@ interface RetentionOutcome {
 }
 
 const spans = (fragments: ReadonlyArray<{ fragment: Fragment } | Fragment>) =>
-  fragments.map((item): [number, number] => ("fragment" in item ? [item.fragment.begin, item.fragment.end] : [item.begin, item.end]));
+  fragments.map((item): [number, number] =>
+    "fragment" in item ? [item.fragment.begin, item.fragment.end] : [item.begin, item.end],
+  );
 
 /** Persists [0, 100) at once and [100, 200) three hours later; runs the daemon with a 2 h retention. */
 async function retention(options: { retentionMs: number; primary: boolean; variant?: IndexRefreshBrokenVariant }) {
@@ -76,7 +92,10 @@ async function retention(options: { retentionMs: number; primary: boolean; varia
         before,
         after,
         listedAfter: spans(await client.list(STORE, JOURNAL)),
-        jump: answer.status === "OK" ? { status: answer.status, offset: answer.offset, jumped: answer.jumped } : { status: answer.status },
+        jump:
+          answer.status === "OK"
+            ? { status: answer.status, offset: answer.offset, jumped: answer.jumped }
+            : { status: answer.status },
         stats,
       };
     },
@@ -88,7 +107,10 @@ describe("gazette broker: index refresh and retention", () => {
     const run = await retention({ retentionMs: 2 * HOUR_MS, primary: true });
     expect(run.problems).toEqual([]);
     const result = run.result as RetentionOutcome;
-    expect(result.before).toEqual([[0, 100], [100, 200]]);
+    expect(result.before).toEqual([
+      [0, 100],
+      [100, 200],
+    ]);
     expect(result.after).toEqual([[100, 200]]);
     expect(result.listedAfter).toEqual([[100, 200]]);
     expect(result.jump).toEqual({ status: "OK", offset: 100, jumped: true });
@@ -104,12 +126,22 @@ describe("gazette broker: index refresh and retention", () => {
   });
 
   it("keeps everything on a non-primary, and with retention <= 0", async () => {
-    for (const options of [{ retentionMs: 2 * HOUR_MS, primary: false }, { retentionMs: 0, primary: true }, { retentionMs: -1, primary: true }]) {
+    for (const options of [
+      { retentionMs: 2 * HOUR_MS, primary: false },
+      { retentionMs: 0, primary: true },
+      { retentionMs: -1, primary: true },
+    ]) {
       const run = await retention(options);
       expect(run.problems).toEqual([]);
       const result = run.result as RetentionOutcome;
-      expect(result.after).toEqual([[0, 100], [100, 200]]);
-      expect(result.listedAfter).toEqual([[0, 100], [100, 200]]);
+      expect(result.after).toEqual([
+        [0, 100],
+        [100, 200],
+      ]);
+      expect(result.listedAfter).toEqual([
+        [0, 100],
+        [100, 200],
+      ]);
       expect(result.stats.removed).toBe(0);
     }
   });
@@ -125,7 +157,11 @@ describe("gazette broker: index refresh and retention", () => {
         const controller = new AbortController();
         const stats = newIndexRefreshStats();
         world.network.partition([["store"], ["broker"]]);
-        const daemon = runIndexRefresh(env, index, client, () => specOf(0), { signal: controller.signal, isPrimary: () => true, stats });
+        const daemon = runIndexRefresh(env, index, client, () => specOf(0), {
+          signal: controller.signal,
+          isPrimary: () => true,
+          stats,
+        });
         let firstRefreshed = false;
         void index.firstRefresh().then(() => (firstRefreshed = true));
         const content = contentOf(300, 5);
@@ -133,18 +169,32 @@ describe("gazette broker: index refresh and retention", () => {
         index.spoolCommit(fragment, memoryContent(content, 0));
         persister.spoolComplete(fragment, memoryContent(content, 0), [STORE]);
         await env.clock.sleep(5 * MINUTE_MS);
-        const during = { firstRefreshed, failures: stats.failures, dirty: index.offsetRange().dirty, local: index.fragments()[0]?.local !== undefined };
+        const during = {
+          firstRefreshed,
+          failures: stats.failures,
+          dirty: index.offsetRange().dirty,
+          local: index.fragments()[0]?.local !== undefined,
+        };
         world.network.heal();
         await persister.idle();
         await env.clock.sleep(2 * MINUTE_MS);
-        const after = { firstRefreshed, dirty: index.offsetRange().dirty, backingStore: index.fragments()[0]?.fragment.backingStore, local: index.fragments()[0]?.local !== undefined };
+        const after = {
+          firstRefreshed,
+          dirty: index.offsetRange().dirty,
+          backingStore: index.fragments()[0]?.fragment.backingStore,
+          local: index.fragments()[0]?.local !== undefined,
+        };
         controller.abort();
         await daemon;
         return { during, after, stats };
       },
     });
     expect(run.problems).toEqual([]);
-    const result = run.result as { during: Record<string, unknown>; after: Record<string, unknown>; stats: IndexRefreshStats };
+    const result = run.result as {
+      during: Record<string, unknown>;
+      after: Record<string, unknown>;
+      stats: IndexRefreshStats;
+    };
     expect(result.during).toEqual({ firstRefreshed: false, failures: expect.any(Number), dirty: true, local: true });
     expect(result.during.failures as number).toBeGreaterThanOrEqual(3);
     expect(result.after).toEqual({ firstRefreshed: true, dirty: false, backingStore: STORE, local: false });
@@ -161,7 +211,11 @@ describe("gazette broker: index refresh and retention", () => {
         const controller = new AbortController();
         const stats = newIndexRefreshStats();
         const holder: { spec?: JournalSpec } = {};
-        const daemon = runIndexRefresh(env, index, client, () => holder.spec, { signal: controller.signal, isPrimary: () => true, stats });
+        const daemon = runIndexRefresh(env, index, client, () => holder.spec, {
+          signal: controller.signal,
+          isPrimary: () => true,
+          stats,
+        });
         await env.clock.sleep(5_000);
         const missing = stats.failures;
         holder.spec = specOf(HOUR_MS, []);

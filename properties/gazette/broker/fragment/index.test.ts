@@ -2,7 +2,8 @@
  * Invariant: the fragment index answers Gazette's Query rules: the covering
  * fragment that extends furthest; below the first fragment, a jump to it once
  * it was persisted for the first-fragment age (never to a local-only one:
- * content before it may be in flight from another replica); inside a gap, a jump only when the next fragment was persisted more than
+ * content before it may be in flight from another replica); inside a gap, a jump only when the next fragment was
+ * persisted more than
  * offsetJumpAgeThreshold (6 h) ago, else OFFSET_NOT_YET_AVAILABLE (non-blocking)
  * or a wait (blocking) that ends on a spool commit, a refresh, the gap ageing,
  * or the signal's abort. ReplaceRemote keeps local fragments the stores do not
@@ -22,7 +23,11 @@ import { FragmentIndex } from "../../../../src/impl/gazette/broker/fragment/inde
 import { FRAGMENT_INDEXES, type IndexBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { CoverSet } from "../../../../src/impl/gazette/broker/fragment/cover-set.ts";
 import { PERSIST_INTERVAL_MS } from "../../../../src/impl/gazette/broker/fragment/persister.ts";
-import { OFFSET_JUMP_AGE_THRESHOLD_MS, type IndexedFragment, type IndexQueryResult } from "../../../../src/impl/gazette/broker/types.ts";
+import {
+  OFFSET_JUMP_AGE_THRESHOLD_MS,
+  type IndexedFragment,
+  type IndexQueryResult,
+} from "../../../../src/impl/gazette/broker/types.ts";
 import type { Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { ValidationError } from "../../../../src/impl/gazette/protocol/validation.ts";
 import type { Env } from "../../../../src/sim/env.ts";
@@ -32,7 +37,16 @@ import { contentOf, fragmentOf, JOURNAL, memoryContent, runFragmentWorld, STORE 
 const HOUR_MS = 60 * 60 * 1000;
 
 function span(begin: number, end: number, modTime: number, backingStore = STORE): Fragment {
-  return { journal: JOURNAL, begin, end, sum: "1".repeat(40), compressionCodec: "NONE", backingStore, modTime, pathPostfix: "" };
+  return {
+    journal: JOURNAL,
+    begin,
+    end,
+    sum: "1".repeat(40),
+    compressionCodec: "NONE",
+    backingStore,
+    modTime,
+    pathPostfix: "",
+  };
 }
 
 /** An Env whose clock reads `clock.now`; probes are counted. Enough for non-blocking queries. */
@@ -53,7 +67,11 @@ function stubEnv(clock: { now: number }, probes: Map<string, number>): Env {
 }
 
 /** The model of Query for a non-blocking read. */
-function modelQuery(fragments: IndexedFragment[], offset: number, nowMs: number): { status: string; offset?: number; begin?: number; end?: number; jumped?: boolean } {
+function modelQuery(
+  fragments: IndexedFragment[],
+  offset: number,
+  nowMs: number,
+): { status: string; offset?: number; begin?: number; end?: number; jumped?: boolean } {
   const resolved = offset === -1 ? (fragments[fragments.length - 1]?.fragment.end ?? 0) : offset;
   const covering = fragments.filter((item) => item.fragment.begin <= resolved && resolved < item.fragment.end);
   if (covering.length > 0) {
@@ -64,32 +82,59 @@ function modelQuery(fragments: IndexedFragment[], offset: number, nowMs: number)
   if (nextIndex === -1) return { status: "OFFSET_NOT_YET_AVAILABLE" };
   const next = (fragments[nextIndex] as IndexedFragment).fragment;
   const old = next.modTime !== 0 && next.modTime * 1000 < nowMs - OFFSET_JUMP_AGE_THRESHOLD_MS;
-  // Below the first fragment: once it was persisted for PERSIST_INTERVAL_MS (the default first-fragment age), to ModTime's second.
+  // Below the first fragment: once it was persisted for PERSIST_INTERVAL_MS (the default first-fragment age), to
+  // ModTime's second.
   const firstAged = next.modTime !== 0 && (next.modTime + 1) * 1000 + PERSIST_INTERVAL_MS < nowMs;
-  if ((nextIndex === 0 && firstAged) || (nextIndex > 0 && old)) return { status: "OK", offset: next.begin, begin: next.begin, end: next.end, jumped: true };
+  if ((nextIndex === 0 && firstAged) || (nextIndex > 0 && old))
+    return { status: "OK", offset: next.begin, begin: next.begin, end: next.end, jumped: true };
   return { status: "OFFSET_NOT_YET_AVAILABLE" };
 }
 
-function summary(result: IndexQueryResult): { status: string; offset?: number; begin?: number; end?: number; jumped?: boolean } {
+function summary(result: IndexQueryResult): {
+  status: string;
+  offset?: number;
+  begin?: number;
+  end?: number;
+  jumped?: boolean;
+} {
   if (result.status !== "OK") return { status: result.status };
-  return { status: "OK", offset: result.offset, begin: result.fragment.fragment.begin, end: result.fragment.fragment.end, jumped: result.jumped };
+  return {
+    status: "OK",
+    offset: result.offset,
+    begin: result.fragment.fragment.begin,
+    end: result.fragment.fragment.end,
+    jumped: result.jumped,
+  };
 }
 
-const spanArbitrary = fc.tuple(fc.nat(60), fc.integer({ min: 1, max: 15 }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20 * 3600 }))).map(([begin, length, modTime]) => ({ begin, end: begin + length, modTime }));
+const spanArbitrary = fc
+  .tuple(fc.nat(60), fc.integer({ min: 1, max: 15 }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20 * 3600 })))
+  .map(([begin, length, modTime]) => ({ begin, end: begin + length, modTime }));
 
 function queryProperty(variant?: IndexBrokenVariant) {
   return fc.asyncProperty(
     fc.array(spanArbitrary, { maxLength: 8 }),
-    fc.array(spanArbitrary.map((item) => ({ ...item, modTime: 0 })), { maxLength: 3 }),
+    fc.array(
+      spanArbitrary.map((item) => ({ ...item, modTime: 0 })),
+      { maxLength: 3 },
+    ),
     fc.integer({ min: 0, max: 30 * HOUR_MS }),
     fc.array(fc.integer({ min: -1, max: 80 }), { minLength: 1, maxLength: 10 }),
     async (remote, local, nowMs, offsets) => {
       const clock = { now: nowMs };
-      const index = new (variant === undefined ? FragmentIndex : FRAGMENT_INDEXES[variant])(stubEnv(clock, new Map()), JOURNAL);
+      const index = new (variant === undefined ? FragmentIndex : FRAGMENT_INDEXES[variant])(
+        stubEnv(clock, new Map()),
+        JOURNAL,
+      );
       index.replaceRemote(remote.map((item) => span(item.begin, item.end, item.modTime === 0 ? 1 : item.modTime)));
-      for (const item of local) index.spoolCommit(span(item.begin, item.end, 0, ""), memoryContent(new Uint8Array(item.end - item.begin), item.begin));
+      for (const item of local)
+        index.spoolCommit(
+          span(item.begin, item.end, 0, ""),
+          memoryContent(new Uint8Array(item.end - item.begin), item.begin),
+        );
       const fragments = index.fragments();
-      for (const offset of offsets) expect(summary(await index.query(offset, { block: false }))).toEqual(modelQuery(fragments, offset, nowMs));
+      for (const offset of offsets)
+        expect(summary(await index.query(offset, { block: false }))).toEqual(modelQuery(fragments, offset, nowMs));
     },
   );
 }
@@ -101,7 +146,11 @@ describe("gazette broker: FragmentIndex.Query rules (non-blocking, against a mod
 
   for (const variant of ["jump-into-gap-at-once", "no-jump-before-first", "jump-before-first-at-once"] as const) {
     it(`fails on the broken index "${variant}"`, async () => {
-      const details = await fc.check(queryProperty(variant), { ...propertyParameters("gazette-index-query", 300), reporter: undefined, endOnFailure: true });
+      const details = await fc.check(queryProperty(variant), {
+        ...propertyParameters("gazette-index-query", 300),
+        reporter: undefined,
+        endOnFailure: true,
+      });
       expect(details.failed).toBe(true);
     });
   }
@@ -111,8 +160,20 @@ describe("gazette broker: FragmentIndex.Query rules (non-blocking, against a mod
     const clock = { now: 10 * HOUR_MS };
     const index = new FragmentIndex(stubEnv(clock, probes), JOURNAL);
     index.replaceRemote([span(100, 200, 1), span(300, 400, 1)]);
-    expect(summary(await index.query(0, { block: false }))).toEqual({ status: "OK", offset: 100, begin: 100, end: 200, jumped: true });
-    expect(summary(await index.query(250, { block: false }))).toEqual({ status: "OK", offset: 300, begin: 300, end: 400, jumped: true });
+    expect(summary(await index.query(0, { block: false }))).toEqual({
+      status: "OK",
+      offset: 100,
+      begin: 100,
+      end: 200,
+      jumped: true,
+    });
+    expect(summary(await index.query(250, { block: false }))).toEqual({
+      status: "OK",
+      offset: 300,
+      begin: 300,
+      end: 400,
+      jumped: true,
+    });
     expect(probes.get("gazette.broker.offset-jump-before-first")).toBe(1);
     expect(probes.get("gazette.broker.offset-jump-over-gap")).toBe(1);
     expect(await index.query(400, { block: false })).toEqual({ status: "OFFSET_NOT_YET_AVAILABLE", writeHead: 400 });
@@ -126,7 +187,10 @@ describe("gazette broker: FragmentIndex.Query rules (non-blocking, against a mod
 /** Checks ReplaceRemote's treatment of local fragments; throws on a violation. */
 async function checkReplaceRemote(variant?: IndexBrokenVariant): Promise<void> {
   const probes = new Map<string, number>();
-  const index = new (variant === undefined ? FragmentIndex : FRAGMENT_INDEXES[variant])(stubEnv({ now: 0 }, probes), JOURNAL);
+  const index = new (variant === undefined ? FragmentIndex : FRAGMENT_INDEXES[variant])(
+    stubEnv({ now: 0 }, probes),
+    JOURNAL,
+  );
   let refreshed = false;
   void index.firstRefresh().then(() => (refreshed = true));
   const first = contentOf(100, 1);
@@ -139,14 +203,19 @@ async function checkReplaceRemote(variant?: IndexBrokenVariant): Promise<void> {
   await Promise.resolve();
   expect(refreshed).toBe(true);
   const kept = index.fragments();
-  expect(kept.map((item) => [item.fragment.begin, item.fragment.end, item.fragment.backingStore, item.local !== undefined])).toEqual([
+  expect(
+    kept.map((item) => [item.fragment.begin, item.fragment.end, item.fragment.backingStore, item.local !== undefined]),
+  ).toEqual([
     [0, 100, STORE, false],
     [100, 150, "", true],
   ]);
   expect(index.offsetRange()).toEqual({ begin: 0, end: 150, dirty: true });
   const answer = await index.query(120, { block: false });
   expect(answer.status === "OK" && answer.fragment.local !== undefined).toBe(true);
-  index.replaceRemote([{ ...fragmentOf(first, 0), backingStore: STORE, modTime: 5 }, { ...fragmentOf(second, 100), backingStore: STORE, modTime: 6 }]);
+  index.replaceRemote([
+    { ...fragmentOf(first, 0), backingStore: STORE, modTime: 5 },
+    { ...fragmentOf(second, 100), backingStore: STORE, modTime: 6 },
+  ]);
   expect(index.offsetRange()).toEqual({ begin: 0, end: 150, dirty: false });
 }
 
@@ -155,7 +224,7 @@ describe("gazette broker: FragmentIndex.ReplaceRemote", () => {
     await checkReplaceRemote();
   });
 
-  it("fails on the broken index \"drops-local-on-refresh\"", async () => {
+  it('fails on the broken index "drops-local-on-refresh"', async () => {
     await expect(checkReplaceRemote("drops-local-on-refresh")).rejects.toThrow();
   });
 
@@ -172,7 +241,12 @@ describe("gazette broker: FragmentIndex.ReplaceRemote", () => {
 
 /** Runs `body` with an index on the broker host of a world without a store. */
 async function inWorld<T>(seed: number, body: (index: FragmentIndex, env: Env) => Promise<T>, untilMs = 48 * HOUR_MS) {
-  const run = await runFragmentWorld({ seed, withStore: false, untilMs, body: ({ env }) => body(new FragmentIndex(env, JOURNAL), env) });
+  const run = await runFragmentWorld({
+    seed,
+    withStore: false,
+    untilMs,
+    body: ({ env }) => body(new FragmentIndex(env, JOURNAL), env),
+  });
   expect(run.problems).toEqual([]);
   if (run.error !== undefined) throw run.error;
   expect(run.settled).toBe(true);
@@ -204,7 +278,12 @@ describe("gazette broker: FragmentIndex blocking queries (simulator, virtual tim
       index.replaceRemote([span(0, 100, 1), span(200, 300, modTime)]);
       const nonBlocking = summary(await index.query(150, { block: false }));
       const answer = await index.query(150, { block: true });
-      return { nonBlocking, answer: summary(answer), at: env.clock.now(), agesAt: modTime * 1000 + OFFSET_JUMP_AGE_THRESHOLD_MS };
+      return {
+        nonBlocking,
+        answer: summary(answer),
+        at: env.clock.now(),
+        agesAt: modTime * 1000 + OFFSET_JUMP_AGE_THRESHOLD_MS,
+      };
     });
     expect(result.nonBlocking).toEqual({ status: "OFFSET_NOT_YET_AVAILABLE" });
     expect(result.answer).toEqual({ status: "OK", offset: 200, begin: 200, end: 300, jumped: true });

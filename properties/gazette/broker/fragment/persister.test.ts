@@ -44,7 +44,14 @@ async function outage(seed: number, variant?: PersisterBrokenVariant) {
       for (let index = 0; index < 3; index++) {
         const content = contentOf(400 + index * 100, index + 1);
         const codec = index === 1 ? "GZIP" : "NONE";
-        expect(persister.spoolComplete(fragmentOf(content, begin, codec), memoryContent(content, begin), [STORE], (fragment) => persisted.push(fragment))).toBe(true);
+        expect(
+          persister.spoolComplete(
+            fragmentOf(content, begin, codec),
+            memoryContent(content, begin),
+            [STORE],
+            (fragment) => persisted.push(fragment),
+          ),
+        ).toBe(true);
         begin += content.length;
       }
       await env.clock.sleep(5 * PERSIST_INTERVAL_MS);
@@ -55,7 +62,15 @@ async function outage(seed: number, variant?: PersisterBrokenVariant) {
       await Promise.race([persister.idle(), env.clock.sleep(10 * PERSIST_INTERVAL_MS)]);
       const idleAtMs = env.clock.now();
       const listed = await client.list(STORE, JOURNAL);
-      return { pendingDuringOutage, listedDuringOutage, persisted, listed, pendingAfter: persister.pending(), healedAtMs, idleAtMs };
+      return {
+        pendingDuringOutage,
+        listedDuringOutage,
+        persisted,
+        listed,
+        pendingAfter: persister.pending(),
+        healedAtMs,
+        idleAtMs,
+      };
     },
   });
 }
@@ -98,9 +113,17 @@ describe("gazette broker: Persister", () => {
         const fragment = fragmentOf(content, 0, "GZIP");
         const seen: Array<{ who: string; fragment: Fragment; atMs: number }> = [];
         const startMs = env.clock.now();
-        replica.spoolComplete(fragment, memoryContent(content, 0), [STORE], (persisted) => seen.push({ who: "replica", fragment: persisted, atMs: env.clock.now() - startMs }), { primary: false });
+        replica.spoolComplete(
+          fragment,
+          memoryContent(content, 0),
+          [STORE],
+          (persisted) => seen.push({ who: "replica", fragment: persisted, atMs: env.clock.now() - startMs }),
+          { primary: false },
+        );
         await env.clock.sleep(30_000);
-        primary.spoolComplete(fragment, memoryContent(content, 0), [STORE], (persisted) => seen.push({ who: "primary", fragment: persisted, atMs: env.clock.now() - startMs }));
+        primary.spoolComplete(fragment, memoryContent(content, 0), [STORE], (persisted) =>
+          seen.push({ who: "primary", fragment: persisted, atMs: env.clock.now() - startMs }),
+        );
         await Promise.all([primary.idle(), replica.idle()]);
         return { seen, listed: await client.list(STORE, JOURNAL) };
       },
@@ -109,7 +132,9 @@ describe("gazette broker: Persister", () => {
     const result = run.result as { seen: Array<{ who: string; fragment: Fragment; atMs: number }>; listed: Fragment[] };
     expect(result.seen.map((item) => item.who)).toEqual(["primary", "replica"]);
     expect((result.seen[1] as { atMs: number }).atMs).toBeGreaterThanOrEqual(2 * PERSIST_INTERVAL_MS);
-    expect((result.seen[0] as { fragment: Fragment }).fragment).toEqual((result.seen[1] as { fragment: Fragment }).fragment);
+    expect((result.seen[0] as { fragment: Fragment }).fragment).toEqual(
+      (result.seen[1] as { fragment: Fragment }).fragment,
+    );
     expect(result.listed).toEqual([(result.seen[0] as { fragment: Fragment }).fragment]);
     expect(run.world.probes.get("gazette.fragment-store.put-exists")).toBe(1);
   });
@@ -122,11 +147,15 @@ describe("gazette broker: Persister", () => {
         const client = new FragmentStoreClient(env, { callDeadlineMs: 1_000 });
         const persister = new Persister(env, client, { queueLimit: 2 });
         const content = contentOf(100);
-        const empty = persister.spoolComplete(fragmentOf(new Uint8Array(0), 50), memoryContent(new Uint8Array(0), 50), [STORE]);
+        const empty = persister.spoolComplete(fragmentOf(new Uint8Array(0), 50), memoryContent(new Uint8Array(0), 50), [
+          STORE,
+        ]);
         const noStores = persister.spoolComplete(fragmentOf(content, 0), memoryContent(content, 0), []);
         const pendingAfterSkips = persister.pending();
         world.network.partition([["store"], ["broker"]]);
-        const queued = [0, 100, 200].map((begin) => persister.spoolComplete(fragmentOf(content, begin), memoryContent(content, begin), [STORE]));
+        const queued = [0, 100, 200].map((begin) =>
+          persister.spoolComplete(fragmentOf(content, begin), memoryContent(content, begin), [STORE]),
+        );
         const pendingAtLimit = persister.pending();
         await env.clock.sleep(1_000);
         world.network.heal();
@@ -141,11 +170,27 @@ describe("gazette broker: Persister", () => {
         };
         persister.spoolComplete(fragmentOf(content, 300), flaky, [STORE]);
         await persister.idle();
-        return { empty, noStores, pendingAfterSkips, queued, pendingAtLimit, listed: (await client.list(STORE, JOURNAL)).map((fragment) => fragment.begin), persisted: persister.persisted() };
+        return {
+          empty,
+          noStores,
+          pendingAfterSkips,
+          queued,
+          pendingAtLimit,
+          listed: (await client.list(STORE, JOURNAL)).map((fragment) => fragment.begin),
+          persisted: persister.persisted(),
+        };
       },
     });
     expect(run.problems).toEqual([]);
-    expect(run.result).toEqual({ empty: false, noStores: false, pendingAfterSkips: 0, queued: [true, true, false], pendingAtLimit: 2, listed: [0, 100, 300], persisted: 3 });
+    expect(run.result).toEqual({
+      empty: false,
+      noStores: false,
+      pendingAfterSkips: 0,
+      queued: [true, true, false],
+      pendingAtLimit: 2,
+      listed: [0, 100, 300],
+      persisted: 3,
+    });
     expect(run.world.probes.get("gazette.broker.persist-queue-full")).toBe(1);
   });
 
@@ -161,18 +206,36 @@ describe("gazette broker: Persister", () => {
         const persisted = await persister.persist(fragmentOf(content, 0), memoryContent(content, 0), [STORE]);
         const noStores = await persister.persist(fragmentOf(content, 0), memoryContent(content, 0), []);
         world.network.partition([["store"], ["broker"]]);
-        const waiting = persister.persist(fragmentOf(content, 100), memoryContent(content, 100), [STORE]).catch(errorName);
-        const refused = await persister.persist(fragmentOf(content, 200), memoryContent(content, 200), [STORE]).catch(errorName);
+        const waiting = persister
+          .persist(fragmentOf(content, 100), memoryContent(content, 100), [STORE])
+          .catch(errorName);
+        const refused = await persister
+          .persist(fragmentOf(content, 200), memoryContent(content, 200), [STORE])
+          .catch(errorName);
         await env.clock.sleep(5_000);
         controller.abort();
-        return { persisted: persisted?.backingStore, noStores, refused, stopped: await waiting, pending: persister.pending() };
+        return {
+          persisted: persisted?.backingStore,
+          noStores,
+          refused,
+          stopped: await waiting,
+          pending: persister.pending(),
+        };
       },
     });
     expect(run.problems).toEqual([]);
-    expect(run.result).toEqual({ persisted: STORE, noStores: undefined, refused: "ErrPersistQueueFull", stopped: "ErrCancelled", pending: 0 });
+    expect(run.result).toEqual({
+      persisted: STORE,
+      noStores: undefined,
+      refused: "ErrPersistQueueFull",
+      stopped: "ErrCancelled",
+      pending: 0,
+    });
   });
 
   it("store errors are typed (an unreachable store is ErrFragmentStoreUnavailable)", () => {
-    expect(new ErrFragmentStoreUnavailable("store:8700", "persist", new Error("x")).name).toBe("ErrFragmentStoreUnavailable");
+    expect(new ErrFragmentStoreUnavailable("store:8700", "persist", new Error("x")).name).toBe(
+      "ErrFragmentStoreUnavailable",
+    );
   });
 });

@@ -15,16 +15,34 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { gzipSync } from "fflate";
 import { compressContent, decompressContent } from "../../../../src/impl/gazette/client/codec.ts";
-import { ErrChecksumMismatch, ErrFragmentStoreRefused, ErrFragmentStoreUnavailable } from "../../../../src/impl/gazette/broker/fragment/errors.ts";
+import {
+  ErrChecksumMismatch,
+  ErrFragmentStoreRefused,
+  ErrFragmentStoreUnavailable,
+} from "../../../../src/impl/gazette/broker/fragment/errors.ts";
 import { FragmentStoreClient } from "../../../../src/impl/gazette/broker/fragment/store-client.ts";
 import { FRAGMENT_STORE_METHODS } from "../../../../src/impl/gazette/broker/fragment/store-protocol.ts";
 import { FRAGMENT_STORE_ROOT_DEFAULT } from "../../../../src/impl/gazette/broker/fragment/store.ts";
 import type { StoreBrokenVariant } from "../../_fixtures/broken-broker.ts";
-import { parseFragmentFromRelativePath, parseStoreUrl } from "../../../../src/impl/gazette/broker/fragment/store-url.ts";
-import { ErrCorruptFragment, ErrFragmentFetch, ErrUnexpectedEOF, ErrUnsupportedCodec } from "../../../../src/impl/gazette/client/errors.ts";
+import {
+  parseFragmentFromRelativePath,
+  parseStoreUrl,
+} from "../../../../src/impl/gazette/broker/fragment/store-url.ts";
+import {
+  ErrCorruptFragment,
+  ErrFragmentFetch,
+  ErrUnexpectedEOF,
+  ErrUnsupportedCodec,
+} from "../../../../src/impl/gazette/client/errors.ts";
 import { openFragmentURL, type FragmentReader } from "../../../../src/impl/gazette/client/fragment-reader.ts";
 import { FragmentTransports } from "../../../../src/impl/gazette/client/fragment-transport.ts";
-import { fragmentContentName, fragmentContentPath, fragmentStoreUrl, fragmentSum, type Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
+import {
+  fragmentContentName,
+  fragmentContentPath,
+  fragmentStoreUrl,
+  fragmentSum,
+  type Fragment,
+} from "../../../../src/impl/gazette/protocol/fragment.ts";
 import type { CompressionCodec } from "../../../../src/impl/gazette/protocol/journal-spec.ts";
 import { ValidationError } from "../../../../src/impl/gazette/protocol/validation.ts";
 import { RpcError, type Env, type WireValue } from "../../../../src/sim/env.ts";
@@ -42,7 +60,11 @@ async function readAll(reader: FragmentReader): Promise<Uint8Array> {
   throw new Error("unbounded read");
 }
 
-async function inStoreWorld<T>(seed: number, body: (client: FragmentStoreClient, env: Env, storeEnv: () => Env) => Promise<T>, storeVariant?: StoreBrokenVariant) {
+async function inStoreWorld<T>(
+  seed: number,
+  body: (client: FragmentStoreClient, env: Env, storeEnv: () => Env) => Promise<T>,
+  storeVariant?: StoreBrokenVariant,
+) {
   const run = await runFragmentWorld({
     seed,
     ...(storeVariant === undefined ? {} : { storeVariant }),
@@ -72,7 +94,16 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
       const readBack = await readAll(reader);
       const rawBack = await readAll(await openFragmentURL(transports, persistedRaw, 0, fragmentStoreUrl(persistedRaw)));
       const again = await client.persist(STORE, rawFragment, raw);
-      return { persistedRaw, persistedGzip, listed, readBack, rawBack, again, healthy: client.healthy(STORE), now: env.clock.now() };
+      return {
+        persistedRaw,
+        persistedGzip,
+        listed,
+        readBack,
+        rawBack,
+        again,
+        healthy: client.healthy(STORE),
+        now: env.clock.now(),
+      };
     });
     expect(result.persistedRaw.backingStore).toBe(STORE);
     expect(result.persistedRaw.modTime).toBeGreaterThan(0);
@@ -90,7 +121,11 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
   });
 
   it("fails on a store that does not check content (no-checksum)", async () => {
-    const { result } = await inStoreWorld(2, async (client, env, storeEnv) => refuseMismatch(env, storeEnv), "no-checksum");
+    const { result } = await inStoreWorld(
+      2,
+      async (client, env, storeEnv) => refuseMismatch(env, storeEnv),
+      "no-checksum",
+    );
     expect(result.outcomes).not.toEqual(["checksum mismatch", "checksum mismatch", "checksum mismatch"]);
     expect(result.files.length).toBeGreaterThan(0);
   });
@@ -110,13 +145,25 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
         const file = await disk.readFile(path);
         // Truncated: list skips it (its header no longer matches), the reader fails.
         await disk.writeFile(path, file.subarray(0, file.length - 100));
-        outcomes[`${codec} listed after truncation`] = String((await client.list(STORE, JOURNAL)).some((item) => item.begin === begin));
-        outcomes[`${codec} truncated`] = await openFragmentURL(transports, persisted, begin, fragmentStoreUrl(persisted)).then(() => "served", errorName);
+        outcomes[`${codec} listed after truncation`] = String(
+          (await client.list(STORE, JOURNAL)).some((item) => item.begin === begin),
+        );
+        outcomes[`${codec} truncated`] = await openFragmentURL(
+          transports,
+          persisted,
+          begin,
+          fragmentStoreUrl(persisted),
+        ).then(() => "served", errorName);
         // A bit flipped in the content (same length): the reader's checksum catches it.
         const flipped = file.slice();
         flipped[flipped.length - 50] = (flipped[flipped.length - 50] as number) ^ 0x10;
         await disk.writeFile(path, flipped);
-        outcomes[`${codec} flipped`] = await openFragmentURL(transports, persisted, begin, fragmentStoreUrl(persisted)).then(() => "served", errorName);
+        outcomes[`${codec} flipped`] = await openFragmentURL(
+          transports,
+          persisted,
+          begin,
+          fragmentStoreUrl(persisted),
+        ).then(() => "served", errorName);
         // A persist of the same fragment replaces the damaged copy.
         await client.persist(STORE, fragment, content);
         const reader = await openFragmentURL(transports, persisted, begin, fragmentStoreUrl(persisted));
@@ -149,7 +196,11 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
       }
       const listing = client.list(STORE, JOURNAL).then((listed) => listed.map((fragment) => fragment.begin), errorName);
       const removed = await Promise.all(persisted.map((fragment) => client.remove(fragment)));
-      return { listed: await listing, removed: removed.filter(Boolean).length, after: (await client.list(STORE, JOURNAL)).length };
+      return {
+        listed: await listing,
+        removed: removed.filter(Boolean).length,
+        after: (await client.list(STORE, JOURNAL)).length,
+      };
     });
     expect(Array.isArray(result.listed), `the listing failed: ${String(result.listed)}`).toBe(true);
     expect((result.listed as number[]).length).toBeLessThan(20);
@@ -162,7 +213,10 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
       const call = (method: string, request: WireValue) =>
         env.rpc.call("store", 8700, method, request).then(
           () => "ok",
-          (error: unknown) => (error instanceof RpcError ? `${error.code}:${(error.details as { kind?: string } | undefined)?.kind ?? ""}` : String(error)),
+          (error: unknown) =>
+            error instanceof RpcError
+              ? `${error.code}:${(error.details as { kind?: string } | undefined)?.kind ?? ""}`
+              : String(error),
         );
       const content = contentOf(10);
       const fragment = fragmentOf(content, 0);
@@ -171,11 +225,21 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
         notMap: await call(FRAGMENT_STORE_METHODS.put, 42),
         escape: await call(FRAGMENT_STORE_METHODS.put, { ...good, path: `../${good.path}` }),
         absolute: await call(FRAGMENT_STORE_METHODS.put, { ...good, path: `/${good.path}` }),
-        unclean: await call(FRAGMENT_STORE_METHODS.put, { ...good, path: `a//journal/${fragmentContentName(fragment)}` }),
+        unclean: await call(FRAGMENT_STORE_METHODS.put, {
+          ...good,
+          path: `a//journal/${fragmentContentName(fragment)}`,
+        }),
         wrongName: await call(FRAGMENT_STORE_METHODS.put, { ...good, path: "a/journal/other.raw" }),
-        badFragment: await call(FRAGMENT_STORE_METHODS.put, { ...good, fragment: { ...fragment, begin: -3 } as unknown as WireValue }),
+        badFragment: await call(FRAGMENT_STORE_METHODS.put, {
+          ...good,
+          fragment: { ...fragment, begin: -3 } as unknown as WireValue,
+        }),
         contentNotBytes: await call(FRAGMENT_STORE_METHODS.put, { ...good, content: "text" }),
-        unsupportedCodec: await call(FRAGMENT_STORE_METHODS.put, { ...good, path: fragmentContentPath({ ...fragment, compressionCodec: "SNAPPY" }), fragment: { ...fragment, compressionCodec: "SNAPPY" } as unknown as WireValue }),
+        unsupportedCodec: await call(FRAGMENT_STORE_METHODS.put, {
+          ...good,
+          path: fragmentContentPath({ ...fragment, compressionCodec: "SNAPPY" }),
+          fragment: { ...fragment, compressionCodec: "SNAPPY" } as unknown as WireValue,
+        }),
         listBadPrefix: await call(FRAGMENT_STORE_METHODS.list, { prefix: "../" }),
         listNoSlash: await call(FRAGMENT_STORE_METHODS.list, { prefix: "a/journal" }),
         deleteEscape: await call(FRAGMENT_STORE_METHODS.delete, { path: "../etc/passwd" }),
@@ -185,9 +249,15 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
       const missing = { ...fragment, begin: 100, end: 110, backingStore: STORE };
       const transports = new FragmentTransports();
       client.install(transports);
-      const fetch = await openFragmentURL(transports, missing, 100, fragmentStoreUrl(missing)).then(() => "served", (error: unknown) => error);
+      const fetch = await openFragmentURL(transports, missing, 100, fragmentStoreUrl(missing)).then(
+        () => "served",
+        (error: unknown) => error,
+      );
       const badUrl = await client.open("sim://store:8700/a/journal/not-a-fragment").then(() => "served", errorName);
-      const removed = [await client.remove({ ...fragment, backingStore: STORE }), await client.remove({ ...fragment, backingStore: STORE })];
+      const removed = [
+        await client.remove({ ...fragment, backingStore: STORE }),
+        await client.remove({ ...fragment, backingStore: STORE }),
+      ];
       return { outcomes, fetch, badUrl, removed, listedAfter: await client.list(STORE, JOURNAL) };
     });
     expect(result.outcomes).toEqual({
@@ -223,7 +293,9 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
       // A valid store file under a name that is not a fragment's (listed by the store, skipped by the client),
       // and a file without a header (skipped by the store as damaged).
       const disk = storeEnv().disk;
-      const valid = await disk.readFile(`${FRAGMENT_STORE_ROOT_DEFAULT}/${fragmentContentPath(expected[0] as Fragment)}`);
+      const valid = await disk.readFile(
+        `${FRAGMENT_STORE_ROOT_DEFAULT}/${fragmentContentPath(expected[0] as Fragment)}`,
+      );
       await disk.writeFile(`${FRAGMENT_STORE_ROOT_DEFAULT}/a/journal/README.txt`, valid);
       await disk.writeFile(`${FRAGMENT_STORE_ROOT_DEFAULT}/a/journal/hour=01/junk`, new Uint8Array([1, 2, 3]));
       const listed = await client.list(STORE, JOURNAL);
@@ -247,7 +319,8 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
         const failed = await client.persist(STORE, fragmentOf(content, 0), content).catch(errorName);
         const during = [client.healthy(STORE), await client.checkHealth(STORE)];
         world.network.heal();
-        // A dial begun during the partition may still fail just after the heal: probe again a few times, as a caller would.
+        // A dial begun during the partition may still fail just after the heal: probe again a few times, as a caller
+        // would.
         let after = false;
         for (let probes = 0; probes < 5 && !after; probes++) {
           await env.clock.sleep(100);
@@ -257,7 +330,12 @@ describe("gazette broker: fragment store host round trip (simulator)", () => {
       },
     });
     expect(run.problems).toEqual([]);
-    expect(run.result).toEqual({ before: true, failed: "ErrFragmentStoreUnavailable", during: [false, false], after: true });
+    expect(run.result).toEqual({
+      before: true,
+      failed: "ErrFragmentStoreUnavailable",
+      during: [false, false],
+      after: true,
+    });
   });
 });
 
@@ -266,18 +344,32 @@ async function refuseMismatch(env: Env, storeEnv: () => Env) {
   const content = contentOf(500, 7);
   const fragment = fragmentOf(content, 0);
   const call = (stored: Uint8Array, claimed: Fragment) =>
-    env.rpc.call("store", 8700, FRAGMENT_STORE_METHODS.put, { path: fragmentContentPath(claimed), content: stored, fragment: claimed as unknown as WireValue }).then(
-      () => "stored",
-      (error: unknown) => (error instanceof RpcError ? String((error.details as { kind?: string }).kind) : String(error)),
-    );
+    env.rpc
+      .call("store", 8700, FRAGMENT_STORE_METHODS.put, {
+        path: fragmentContentPath(claimed),
+        content: stored,
+        fragment: claimed as unknown as WireValue,
+      })
+      .then(
+        () => "stored",
+        (error: unknown) =>
+          error instanceof RpcError ? String((error.details as { kind?: string }).kind) : String(error),
+      );
   const wrongBytes = content.slice();
   wrongBytes[10] = (wrongBytes[10] as number) ^ 1;
   const outcomes = [
     await call(wrongBytes, fragment),
     await call(content.subarray(0, 499), fragment),
-    await call(gzipSync(content, { mtime: 0 }), { ...fragment, compressionCodec: "GZIP", end: 400, sum: fragmentSum(NODE_HASHES, content.subarray(0, 400)) }),
+    await call(gzipSync(content, { mtime: 0 }), {
+      ...fragment,
+      compressionCodec: "GZIP",
+      end: 400,
+      sum: fragmentSum(NODE_HASHES, content.subarray(0, 400)),
+    }),
   ];
-  const files = await storeEnv().disk.exists(`${FRAGMENT_STORE_ROOT_DEFAULT}/a/journal`).then((exists) => (exists ? storeEnv().disk.list(`${FRAGMENT_STORE_ROOT_DEFAULT}/a/journal`) : []));
+  const files = await storeEnv()
+    .disk.exists(`${FRAGMENT_STORE_ROOT_DEFAULT}/a/journal`)
+    .then((exists) => (exists ? storeEnv().disk.list(`${FRAGMENT_STORE_ROOT_DEFAULT}/a/journal`) : []));
   return { outcomes, files };
 }
 
@@ -287,9 +379,13 @@ describe("gazette broker: store client checks and errors", () => {
       const content = contentOf(50);
       const fragment = fragmentOf(content, 0);
       return {
-        sum: await client.persist(STORE, { ...fragment, sum: "2".repeat(40) }, content).catch((error: unknown) => error),
+        sum: await client
+          .persist(STORE, { ...fragment, sum: "2".repeat(40) }, content)
+          .catch((error: unknown) => error),
         length: await client.persist(STORE, fragment, content.subarray(1)).catch((error: unknown) => error),
-        codec: await client.persist(STORE, { ...fragment, compressionCodec: "ZSTANDARD" }, content).catch((error: unknown) => error),
+        codec: await client
+          .persist(STORE, { ...fragment, compressionCodec: "ZSTANDARD" }, content)
+          .catch((error: unknown) => error),
         store: await client.persist("file:///x/", fragment, content).catch((error: unknown) => error),
       };
     });
@@ -304,8 +400,16 @@ describe("gazette broker: store client checks and errors", () => {
       const content = contentOf(50);
       const absent = "sim://nowhere:8700/";
       const down = await client.list(absent, JOURNAL).catch((error: unknown) => error);
-      const refused = await client.remove({ ...fragmentOf(content, 0), backingStore: "sim://store:8700/" }).then(String);
-      return { down, healthyAbsent: client.healthy(absent), checked: await client.checkHealth(absent), refused, healthyStore: client.healthy(STORE) };
+      const refused = await client
+        .remove({ ...fragmentOf(content, 0), backingStore: "sim://store:8700/" })
+        .then(String);
+      return {
+        down,
+        healthyAbsent: client.healthy(absent),
+        checked: await client.checkHealth(absent),
+        refused,
+        healthyStore: client.healthy(STORE),
+      };
     });
     expect(result.down).toBeInstanceOf(ErrFragmentStoreUnavailable);
     expect(result.healthyAbsent).toBe(false);
@@ -321,7 +425,15 @@ describe("gazette broker: store names and codecs", () => {
     expect(parseStoreUrl("sim://store:8700/")).toEqual({ host: "store", port: 8700, prefix: "" });
     expect(parseStoreUrl("sim://store-2:9000/a/b/")).toEqual({ host: "store-2", port: 9000, prefix: "a/b/" });
     expect(parseStoreUrl("sim://store/p/")).toEqual({ host: "store", port: 8700, prefix: "p/" });
-    for (const bad of ["sim://store:8700", "s3://bucket/", "sim://:8700/", "sim://store:0/", "sim://store:8700/a/../b/", "sim://Store:1/", "sim://store:8700/a//b/"]) {
+    for (const bad of [
+      "sim://store:8700",
+      "s3://bucket/",
+      "sim://:8700/",
+      "sim://store:0/",
+      "sim://store:8700/a/../b/",
+      "sim://Store:1/",
+      "sim://store:8700/a//b/",
+    ]) {
       expect(() => parseStoreUrl(bad)).toThrow(ValidationError);
     }
   });
@@ -331,45 +443,80 @@ describe("gazette broker: store names and codecs", () => {
       begin: fc.nat({ max: Number.MAX_SAFE_INTEGER - 1_000_000 }),
       length: fc.nat(1_000_000),
       sum: fc.stringMatching(/^[0-9a-f]{40}$/),
-      compressionCodec: fc.constantFrom<CompressionCodec>("NONE", "GZIP", "ZSTANDARD", "SNAPPY", "GZIP_OFFLOAD_DECOMPRESSION"),
+      compressionCodec: fc.constantFrom<CompressionCodec>(
+        "NONE",
+        "GZIP",
+        "ZSTANDARD",
+        "SNAPPY",
+        "GZIP_OFFLOAD_DECOMPRESSION",
+      ),
       pathPostfix: fc.constantFrom("", "date=2024-01-01", "a=1/b=2"),
     });
     fc.assert(
       fc.property(fragmentArbitrary, (input) => {
-        const fragment: Fragment = { journal: JOURNAL, begin: input.begin, end: input.begin + input.length, sum: input.sum, compressionCodec: input.compressionCodec, backingStore: "", modTime: 0, pathPostfix: input.pathPostfix };
+        const fragment: Fragment = {
+          journal: JOURNAL,
+          begin: input.begin,
+          end: input.begin + input.length,
+          sum: input.sum,
+          compressionCodec: input.compressionCodec,
+          backingStore: "",
+          modTime: 0,
+          pathPostfix: input.pathPostfix,
+        };
         const relative = fragmentContentPath(fragment).slice(JOURNAL.length + 1);
         expect(parseFragmentFromRelativePath(JOURNAL, relative)).toEqual(fragment);
       }),
       propertyParameters("gazette-fragment-relative-path", 300),
     );
     // Gazette's example, and malformed names.
-    expect(parseFragmentFromRelativePath("a/journal", "a=1/b=2/00000000499602d2-000000007fffffff-0102030405060708090a0b0c0d0e0f1011121314.gz")).toMatchObject({ begin: 0x499602d2, compressionCodec: "GZIP", pathPostfix: "a=1/b=2" });
-    for (const bad of ["0-1.raw", "0-1-xyz.raw", `0-1-${"0".repeat(38)}.raw`, `0-1-${"0".repeat(40)}.txt`, `2-1-${"0".repeat(40)}.raw`, `g-1-${"0".repeat(40)}.raw`]) {
+    expect(
+      parseFragmentFromRelativePath(
+        "a/journal",
+        "a=1/b=2/00000000499602d2-000000007fffffff-0102030405060708090a0b0c0d0e0f1011121314.gz",
+      ),
+    ).toMatchObject({ begin: 0x499602d2, compressionCodec: "GZIP", pathPostfix: "a=1/b=2" });
+    for (const bad of [
+      "0-1.raw",
+      "0-1-xyz.raw",
+      `0-1-${"0".repeat(38)}.raw`,
+      `0-1-${"0".repeat(40)}.txt`,
+      `2-1-${"0".repeat(40)}.raw`,
+      `g-1-${"0".repeat(40)}.raw`,
+    ]) {
       expect(() => parseFragmentFromRelativePath(JOURNAL, bad)).toThrow(ValidationError);
     }
   });
 
   it("the codec round-trips content, refuses content longer than the fragment, and detects damaged gzip", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 20_000 }), fc.constantFrom<CompressionCodec>("NONE", "GZIP", "GZIP_OFFLOAD_DECOMPRESSION"), (content, codec) => {
-        const stored = compressContent(codec, content);
-        expect(decompressContent(codec, stored, content.length)).toEqual(content);
-        if (content.length > 0) expect(() => decompressContent(codec, stored, content.length - 1)).toThrow(ErrCorruptFragment);
-        if (codec !== "NONE") {
-          // A truncated gzip file fails, or (when only trailer bytes that happen to match are lost) still decodes to exactly the content.
-          let decoded: Uint8Array | string;
-          try {
-            decoded = decompressContent(codec, stored.subarray(0, stored.length - 1), content.length);
-          } catch (error) {
-            decoded = (error as Error).name;
+      fc.property(
+        fc.uint8Array({ maxLength: 20_000 }),
+        fc.constantFrom<CompressionCodec>("NONE", "GZIP", "GZIP_OFFLOAD_DECOMPRESSION"),
+        (content, codec) => {
+          const stored = compressContent(codec, content);
+          expect(decompressContent(codec, stored, content.length)).toEqual(content);
+          if (content.length > 0)
+            expect(() => decompressContent(codec, stored, content.length - 1)).toThrow(ErrCorruptFragment);
+          if (codec !== "NONE") {
+            // A truncated gzip file fails, or (when only trailer bytes that happen to match are lost) still decodes to
+            // exactly the content.
+            let decoded: Uint8Array | string;
+            try {
+              decoded = decompressContent(codec, stored.subarray(0, stored.length - 1), content.length);
+            } catch (error) {
+              decoded = (error as Error).name;
+            }
+            if (typeof decoded === "string") expect(["ErrUnexpectedEOF", "ErrCorruptFragment"]).toContain(decoded);
+            else expect(decoded).toEqual(content);
           }
-          if (typeof decoded === "string") expect(["ErrUnexpectedEOF", "ErrCorruptFragment"]).toContain(decoded);
-          else expect(decoded).toEqual(content);
-        }
-      }),
+        },
+      ),
       propertyParameters("gazette-fragment-codec", 100),
     );
-    expect(compressContent("GZIP", new Uint8Array([1, 2, 3]))).toEqual(compressContent("GZIP", new Uint8Array([1, 2, 3])));
+    expect(compressContent("GZIP", new Uint8Array([1, 2, 3]))).toEqual(
+      compressContent("GZIP", new Uint8Array([1, 2, 3])),
+    );
     expect(() => compressContent("SNAPPY", new Uint8Array(1))).toThrow(ErrUnsupportedCodec);
     expect(new ErrUnexpectedEOF().name).toBe("ErrUnexpectedEOF");
   });

@@ -45,21 +45,38 @@ function forever(env: Env): Promise<void> {
   return new Promise((resolve) => env.lifetime.signal.addEventListener("abort", () => resolve()));
 }
 
-function broker(world: World, host: string, atMs: number, record: Record, variant: AllocatorBrokenVariant | undefined): void {
-  addHost(world, host, async (env) => {
-    const id = idOf(host);
-    const client = etcdClient(env);
-    await etcdReady(env, client);
-    await announce(env, client, ROOT, { id, endpoint: `sim://${host}:8080`, journalLimit: 0 }, { ttlSeconds: 2, signal: env.lifetime.signal });
-    const keyspace = new KeySpace(env, client);
-    await keyspace.start(env.lifetime.signal);
-    await runAllocator(env, client, keyspace, id, {
-      signal: env.lifetime.signal,
-      onRound: (round) => record.rounds.push({ ...round, host }),
-      ...(variant !== undefined ? { rules: ALLOCATION_RULES[variant] } : {}),
-    });
-    await forever(env);
-  }, atMs);
+function broker(
+  world: World,
+  host: string,
+  atMs: number,
+  record: Record,
+  variant: AllocatorBrokenVariant | undefined,
+): void {
+  addHost(
+    world,
+    host,
+    async (env) => {
+      const id = idOf(host);
+      const client = etcdClient(env);
+      await etcdReady(env, client);
+      await announce(
+        env,
+        client,
+        ROOT,
+        { id, endpoint: `sim://${host}:8080`, journalLimit: 0 },
+        { ttlSeconds: 2, signal: env.lifetime.signal },
+      );
+      const keyspace = new KeySpace(env, client);
+      await keyspace.start(env.lifetime.signal);
+      await runAllocator(env, client, keyspace, id, {
+        signal: env.lifetime.signal,
+        onRound: (round) => record.rounds.push({ ...round, host }),
+        ...(variant !== undefined ? { rules: ALLOCATION_RULES[variant] } : {}),
+      });
+      await forever(env);
+    },
+    atMs,
+  );
 }
 
 function driver(world: World): void {
@@ -70,11 +87,26 @@ function driver(world: World): void {
     await keyspace.start(env.lifetime.signal);
     const processId = { zone: "za", suffix: "driver" };
     while (keyspace.members().length < 4) await env.clock.sleep(50);
-    const created = await applyJournals(client, keyspace, { changes: [0, 1, 2, 3].map((index) => ({ expectModRevision: 0, upsert: journalSpec(`jrn/${index}`, 2) })) }, { processId });
+    const created = await applyJournals(
+      client,
+      keyspace,
+      { changes: [0, 1, 2, 3].map((index) => ({ expectModRevision: 0, upsert: journalSpec(`jrn/${index}`, 2) })) },
+      { processId },
+    );
     expect(created.status).toBe("OK");
     while (world.now < 9_000) await env.clock.sleep(100);
     const deleted = keyspace.item("jrn/3")?.modRevision ?? -1;
-    const changed = await applyJournals(client, keyspace, { changes: [{ expectModRevision: 0, upsert: journalSpec("jrn/4", 3) }, { expectModRevision: deleted, delete: "jrn/3" }] }, { processId });
+    const changed = await applyJournals(
+      client,
+      keyspace,
+      {
+        changes: [
+          { expectModRevision: 0, upsert: journalSpec("jrn/4", 3) },
+          { expectModRevision: deleted, delete: "jrn/3" },
+        ],
+      },
+      { processId },
+    );
     expect(changed.status).toBe("OK");
     await forever(env);
   });
@@ -92,14 +124,24 @@ function checkChange(keyspace: KeySpace, previous: Map<string, Route>, problems:
     if (before === undefined) continue;
     const liveBefore = before.members.filter((member) => keyspace.member(member) !== undefined);
     for (const member of liveBefore) {
-      if (before.members.length <= item.spec.replication && !route.members.some((other) => processSpecIdEqual(other, member))) {
+      if (
+        before.members.length <= item.spec.replication &&
+        !route.members.some((other) => processSpecIdEqual(other, member))
+      ) {
         problems.push(`${now}: ${name} dropped live member ${member.suffix}`);
       }
     }
     const primary = route.members[route.primary];
     const primaryBefore = before.members[before.primary];
-    if (primary !== undefined && (primaryBefore === undefined || !processSpecIdEqual(primary, primaryBefore)) && liveBefore.length > 0 && !before.members.some((member) => processSpecIdEqual(member, primary))) {
-      problems.push(`${now}: ${name} promoted ${primary.suffix}, not one of ${before.members.map((member) => member.suffix).join(",")}`);
+    if (
+      primary !== undefined &&
+      (primaryBefore === undefined || !processSpecIdEqual(primary, primaryBefore)) &&
+      liveBefore.length > 0 &&
+      !before.members.some((member) => processSpecIdEqual(member, primary))
+    ) {
+      problems.push(
+        `${now}: ${name} promoted ${primary.suffix}, not one of ${before.members.map((member) => member.suffix).join(",")}`,
+      );
     }
   }
 }
@@ -126,7 +168,8 @@ function observer(world: World, record: Record): void {
       const members = (await client.get(membersPrefix(ROOT), { prefix: true, revision: round.committedAt - 1 })).kvs;
       const leader = [...members].sort((first, second) => first.createRevision - second.createRevision)[0];
       const leaderId = leader === undefined ? "none" : decodeBrokerSpec(leader.value).id.suffix;
-      if (leaderId !== round.host) leaderChecks.push(`${round.host} committed at ${round.committedAt} while ${leaderId} led`);
+      if (leaderId !== round.host)
+        leaderChecks.push(`${round.host} committed at ${round.committedAt} while ${leaderId} led`);
     }
     const deletedAssignments = keyspace.assignments("jrn/3").length;
     record.final = { journals, leaderChecks, deletedAssignments, live: keyspace.members().length };
@@ -142,7 +185,8 @@ async function clusterRun(seed: number, variant: AllocatorBrokenVariant | undefi
   observer(world, record);
   // brk1 (a primary: first in zone order) and the allocator leader (first to announce) crash for good.
   at(world, 5_000, () => {
-    const leader = record.observed === undefined ? undefined : allocatorLeader(record.observed.members())?.spec.id.suffix;
+    const leader =
+      record.observed === undefined ? undefined : allocatorLeader(record.observed.members())?.spec.id.suffix;
     for (const host of new Set(["brk1", leader ?? "brk1"])) {
       world.host(host).crash();
       record.crashed.push(host);
@@ -165,7 +209,8 @@ describe("runAllocator in a cluster", () => {
       expect(record.problems).toEqual([]);
       expect(record.final?.leaderChecks).toEqual([]);
       expect(record.final?.deletedAssignments).toBe(0);
-      // Live at the end: brk2..brk5 but brk3 and the crashed leader; every journal at min(replication, live) live members, one primary.
+      // Live at the end: brk2..brk5 but brk3 and the crashed leader; every journal at min(replication, live) live
+      // members, one primary.
       const live = record.final?.live ?? 0;
       expect(live).toBe(5 - record.crashed.length);
       expect(record.final?.journals.length).toBe(4);
@@ -179,7 +224,9 @@ describe("runAllocator in a cluster", () => {
       }
       expect(probes.get("gazette.allocator.primary-promoted")).toBeGreaterThan(0);
       // Leadership moved when the leader crashed.
-      const committers = new Set(record.rounds.filter((round) => round.outcome === "committed").map((round) => round.host));
+      const committers = new Set(
+        record.rounds.filter((round) => round.outcome === "committed").map((round) => round.host),
+      );
       expect(committers.size).toBeGreaterThan(1);
       expect([...committers].some((host) => record.crashed.includes(host))).toBe(true);
     });

@@ -13,8 +13,18 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildAllocatorTxn, journalLimitOf, planAssignments, type AssignmentPlan, type PlanInput } from "../../../../src/impl/gazette/broker/allocator.ts";
-import { ALLOCATION_RULES, ALLOCATOR_BROKEN_VARIANTS, type AllocatorBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
+import {
+  buildAllocatorTxn,
+  journalLimitOf,
+  planAssignments,
+  type AssignmentPlan,
+  type PlanInput,
+} from "../../../../src/impl/gazette/broker/allocator.ts";
+import {
+  ALLOCATION_RULES,
+  ALLOCATOR_BROKEN_VARIANTS,
+  type AllocatorBrokenVariant,
+} from "../../../../scenarios/gazette/variants/broker.ts";
 import { memberIdKey } from "../../../../src/impl/gazette/broker/keyspace.ts";
 import type { AssignmentRecord, MemberRecord } from "../../../../src/impl/gazette/broker/types.ts";
 import { MAX_TXN_OPS } from "../../../../src/impl/etcd/index.ts";
@@ -23,7 +33,14 @@ import { assignmentRecord, brokerSpec, itemRecord, journalSpec, memberRecord, RO
 const ZONES = ["za", "zb", "zc"] as const;
 
 const stateArbitrary = fc.record({
-  members: fc.array(fc.record({ zone: fc.constantFrom(...ZONES), live: fc.constantFrom(true, true, true, false), limit: fc.constantFrom(0, 1, 2, 3, 5) }), { minLength: 1, maxLength: 6 }),
+  members: fc.array(
+    fc.record({
+      zone: fc.constantFrom(...ZONES),
+      live: fc.constantFrom(true, true, true, false),
+      limit: fc.constantFrom(0, 1, 2, 3, 5),
+    }),
+    { minLength: 1, maxLength: 6 },
+  ),
   journals: fc.array(
     fc.record({
       replication: fc.integer({ min: 1, max: 3 }),
@@ -37,7 +54,9 @@ type State = typeof stateArbitrary extends fc.Arbitrary<infer T> ? T : never;
 
 /** A cluster state an allocator could face: live members within their limits, distinct slots per journal. */
 function buildInput(state: State): PlanInput {
-  const all = state.members.map((member, index) => memberRecord(brokerSpec(member.zone, `brk${index}`, member.limit), index + 1));
+  const all = state.members.map((member, index) =>
+    memberRecord(brokerSpec(member.zone, `brk${index}`, member.limit), index + 1),
+  );
   const live = all.filter((_, index) => state.members[index]?.live === true);
   const liveKeys = new Set(live.map((member) => memberIdKey(member.spec.id)));
   const load = new Map<string, number>();
@@ -64,12 +83,17 @@ function buildInput(state: State): PlanInput {
 
 function applyPlan(input: PlanInput, plan: AssignmentPlan, revision: number): PlanInput {
   const removed = new Set(plan.remove);
-  const assignments = new Map(input.assignments.filter((assignment) => !removed.has(assignment.key)).map((assignment) => [assignment.key, assignment]));
+  const assignments = new Map(
+    input.assignments
+      .filter((assignment) => !removed.has(assignment.key))
+      .map((assignment) => [assignment.key, assignment]),
+  );
   for (const put of plan.put) assignments.set(put.key, assignmentRecord(put.journal, put.member, put.slot, revision));
   return { ...input, assignments: [...assignments.values()] };
 }
 
-const bySlot = (first: AssignmentRecord, second: AssignmentRecord) => first.slot - second.slot || (memberIdKey(first.member) < memberIdKey(second.member) ? -1 : 1);
+const bySlot = (first: AssignmentRecord, second: AssignmentRecord) =>
+  first.slot - second.slot || (memberIdKey(first.member) < memberIdKey(second.member) ? -1 : 1);
 
 /** Every broken rule of one round from `input` (empty when the plan is right). */
 function problemsOf(input: PlanInput, plan: AssignmentPlan): string[] {
@@ -78,35 +102,51 @@ function problemsOf(input: PlanInput, plan: AssignmentPlan): string[] {
   for (const key of plan.remove) if (!keys.has(key)) problems.push(`removes missing ${key}`);
   for (const put of plan.put) {
     if (plan.remove.includes(put.key)) problems.push(`puts and removes ${put.key}`);
-    if (put.modRevision !== (keys.get(put.key)?.modRevision ?? 0)) problems.push(`put ${put.key} names modRevision ${put.modRevision}`);
+    if (put.modRevision !== (keys.get(put.key)?.modRevision ?? 0))
+      problems.push(`put ${put.key} names modRevision ${put.modRevision}`);
   }
   const next = applyPlan(input, plan, 1000);
   const live = new Map(input.members.map((member) => [memberIdKey(member.spec.id), member]));
   const load = new Map<string, number>();
-  for (const assignment of next.assignments) load.set(memberIdKey(assignment.member), (load.get(memberIdKey(assignment.member)) ?? 0) + 1);
+  for (const assignment of next.assignments)
+    load.set(memberIdKey(assignment.member), (load.get(memberIdKey(assignment.member)) ?? 0) + 1);
   for (const [id, count] of load) {
     const member = live.get(id);
     if (member === undefined) problems.push(`assignment of gone member ${id} kept`);
     else if (count > journalLimitOf(member)) problems.push(`${id} holds ${count} > limit ${journalLimitOf(member)}`);
   }
   const items = new Set(input.items.map((item) => item.spec.name));
-  for (const assignment of next.assignments) if (!items.has(assignment.journal)) problems.push(`assignment of deleted ${assignment.journal} kept`);
+  for (const assignment of next.assignments)
+    if (!items.has(assignment.journal)) problems.push(`assignment of deleted ${assignment.journal} kept`);
   for (const item of input.items) {
     const name = item.spec.name;
     const replication = item.spec.replication;
     const after = next.assignments.filter((assignment) => assignment.journal === name).sort(bySlot);
-    after.forEach((assignment, slot) => assignment.slot !== slot && problems.push(`${name}: slots not compact (${after.map((a) => a.slot).join(",")})`));
+    after.forEach(
+      (assignment, slot) =>
+        assignment.slot !== slot && problems.push(`${name}: slots not compact (${after.map((a) => a.slot).join(",")})`),
+    );
     const assigned = new Set(after.map((assignment) => memberIdKey(assignment.member)));
-    const roomLeft = input.members.some((member) => !assigned.has(memberIdKey(member.spec.id)) && (load.get(memberIdKey(member.spec.id)) ?? 0) < journalLimitOf(member));
-    if (after.length > replication || (after.length < replication && roomLeft)) problems.push(`${name}: ${after.length} members for replication ${replication}`);
-    const alive = input.assignments.filter((assignment) => assignment.journal === name && live.has(memberIdKey(assignment.member))).sort(bySlot);
+    const roomLeft = input.members.some(
+      (member) =>
+        !assigned.has(memberIdKey(member.spec.id)) &&
+        (load.get(memberIdKey(member.spec.id)) ?? 0) < journalLimitOf(member),
+    );
+    if (after.length > replication || (after.length < replication && roomLeft))
+      problems.push(`${name}: ${after.length} members for replication ${replication}`);
+    const alive = input.assignments
+      .filter((assignment) => assignment.journal === name && live.has(memberIdKey(assignment.member)))
+      .sort(bySlot);
     for (const survivor of alive.slice(0, replication)) {
-      if (!assigned.has(memberIdKey(survivor.member))) problems.push(`${name}: survivor ${memberIdKey(survivor.member)} dropped`);
+      if (!assigned.has(memberIdKey(survivor.member)))
+        problems.push(`${name}: survivor ${memberIdKey(survivor.member)} dropped`);
     }
     const first = alive[0];
     const primary = after[0];
     if (first !== undefined && primary !== undefined && memberIdKey(primary.member) !== memberIdKey(first.member)) {
-      problems.push(`${name}: primary ${memberIdKey(primary.member)} is not the lowest-slot survivor ${memberIdKey(first.member)}`);
+      problems.push(
+        `${name}: primary ${memberIdKey(primary.member)} is not the lowest-slot survivor ${memberIdKey(first.member)}`,
+      );
     }
   }
   const again = planAssignments(next);
@@ -131,7 +171,12 @@ function roundProperty(variant?: AllocatorBrokenVariant) {
     const plan = planAssignments(input, variant === undefined ? undefined : ALLOCATION_RULES[variant]);
     const problems = problemsOf(input, plan);
     if (problems.length > 0) throw new Error(`broken rules: ${problems.join("; ")}`);
-    const reordered = { ...input, items: shuffled(input.items, seed), members: shuffled(input.members, seed + 1), assignments: shuffled(input.assignments, seed + 2) };
+    const reordered = {
+      ...input,
+      items: shuffled(input.items, seed),
+      members: shuffled(input.members, seed + 1),
+      assignments: shuffled(input.assignments, seed + 2),
+    };
     expect(planAssignments(reordered, variant === undefined ? undefined : ALLOCATION_RULES[variant])).toEqual(plan);
   });
 }
@@ -143,7 +188,10 @@ describe("planAssignments", () => {
     });
   }
 
-  const caughtAs = { "replace-survivors": /survivor \S+ dropped/, "promote-newest": /is not the lowest-slot survivor/ } as const;
+  const caughtAs = {
+    "replace-survivors": /survivor \S+ dropped/,
+    "promote-newest": /is not the lowest-slot survivor/,
+  } as const;
   for (const variant of ["replace-survivors", "promote-newest"] as const) {
     it(`catches the ${variant} variant (${ALLOCATOR_BROKEN_VARIANTS[variant].slice(0, 40)}...)`, () => {
       const result = fc.check(roundProperty(variant), { seed: 1, numRuns: 400 });
@@ -164,18 +212,31 @@ describe("planAssignments", () => {
     };
     const plan = planAssignments(input);
     expect(plan.remove).toEqual([assignmentRecord("jrn/one", a.spec.id, 0).key]);
-    expect(plan.put.map((put) => `${put.member.suffix}@${put.slot}/${put.modRevision}`)).toEqual(["brk1@0/6", "brk2@1/0"]);
-    expect(planAssignments(input, ALLOCATION_RULES["promote-newest"]).put.map((put) => `${put.member.suffix}@${put.slot}`)).toEqual(["brk2@0"]); // brk1 keeps slot 1
+    expect(plan.put.map((put) => `${put.member.suffix}@${put.slot}/${put.modRevision}`)).toEqual([
+      "brk1@0/6",
+      "brk2@1/0",
+    ]);
+    expect(
+      planAssignments(input, ALLOCATION_RULES["promote-newest"]).put.map((put) => `${put.member.suffix}@${put.slot}`),
+    ).toEqual(["brk2@0"]); // brk1 keeps slot 1
   });
 
   it("prefers a zone the journal is not in, then the least loaded member", () => {
-    const members = [memberRecord(brokerSpec("za", "brk0"), 1), memberRecord(brokerSpec("za", "brk1"), 2), memberRecord(brokerSpec("zb", "brk2"), 3), memberRecord(brokerSpec("zb", "brk3"), 4)];
+    const members = [
+      memberRecord(brokerSpec("za", "brk0"), 1),
+      memberRecord(brokerSpec("za", "brk1"), 2),
+      memberRecord(brokerSpec("zb", "brk2"), 3),
+      memberRecord(brokerSpec("zb", "brk3"), 4),
+    ];
     const items = ["jrn/a", "jrn/b", "jrn/c"].map((name) => itemRecord(journalSpec(name, 2)));
     const plan = planAssignments({ root: ROOT, items, members, assignments: [] });
     expect(plan.put.map((put) => `${put.journal}:${put.member.suffix}@${put.slot}`)).toEqual([
-      "jrn/a:brk0@0", "jrn/a:brk2@1",
-      "jrn/b:brk1@0", "jrn/b:brk3@1",
-      "jrn/c:brk0@0", "jrn/c:brk2@1",
+      "jrn/a:brk0@0",
+      "jrn/a:brk2@1",
+      "jrn/b:brk1@0",
+      "jrn/b:brk3@1",
+      "jrn/c:brk0@0",
+      "jrn/c:brk2@1",
     ]);
   });
 
@@ -187,8 +248,12 @@ describe("planAssignments", () => {
   });
 
   it("a round's txn stays within etcd's limits, guarded by the leader's key, whole journals at a time", () => {
-    const members = [0, 1, 2, 3].map((index) => memberRecord(brokerSpec(ZONES[index % 3] as string, `brk${index}`), index + 1));
-    const items = Array.from({ length: 60 }, (_, index) => itemRecord(journalSpec(`jrn/${String(index).padStart(3, "0")}`, 3), 100 + index));
+    const members = [0, 1, 2, 3].map((index) =>
+      memberRecord(brokerSpec(ZONES[index % 3] as string, `brk${index}`), index + 1),
+    );
+    const items = Array.from({ length: 60 }, (_, index) =>
+      itemRecord(journalSpec(`jrn/${String(index).padStart(3, "0")}`, 3), 100 + index),
+    );
     const input: PlanInput = { root: ROOT, items, members, assignments: [] };
     const plan = planAssignments(input);
     const txn = buildAllocatorTxn(ROOT, plan, input, members[0] as MemberRecord);

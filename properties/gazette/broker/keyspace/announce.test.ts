@@ -20,7 +20,16 @@ import { ANNOUNCE_RULES, type AnnounceBrokenVariant } from "../../_fixtures/brok
 import { encodeBrokerSpec, memberKey, membersPrefix } from "../../../../src/impl/gazette/broker/keyspace.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import type { World } from "../../../../src/sim/world.ts";
-import { addHost, at, crashEtcdLeader, createEtcdWorld, ETCD_SERVERS, etcdClient, etcdReady, runWorld } from "./_support/etcd-world.ts";
+import {
+  addHost,
+  at,
+  crashEtcdLeader,
+  createEtcdWorld,
+  ETCD_SERVERS,
+  etcdClient,
+  etcdReady,
+  runWorld,
+} from "./_support/etcd-world.ts";
 import { brokerSpec, ROOT } from "./_support/records.ts";
 
 const SPEC = brokerSpec("za", "brk1");
@@ -38,9 +47,14 @@ function observe(world: World, seen: Seen[]): void {
   addHost(world, "o1", async (env) => {
     const client = etcdClient(env);
     await etcdReady(env, client);
-    for await (const response of client.watch(membersPrefix(ROOT), { prefix: true, startRevision: 1, signal: env.lifetime.signal })) {
+    for await (const response of client.watch(membersPrefix(ROOT), {
+      prefix: true,
+      startRevision: 1,
+      signal: env.lifetime.signal,
+    })) {
       for (const event of response.events as WatchEvent[]) {
-        if (bytesToString(event.kv.key) === KEY) seen.push({ type: event.type, lease: event.kv.lease, revision: event.kv.modRevision, atMs: world.now });
+        if (bytesToString(event.kv.key) === KEY)
+          seen.push({ type: event.type, lease: event.kv.lease, revision: event.kv.modRevision, atMs: world.now });
       }
     }
   });
@@ -58,8 +72,17 @@ async function restartRun(variant: AnnounceBrokenVariant | undefined) {
   addHost(world, "b1", async (env) => {
     const client = etcdClient(env);
     await etcdReady(env, client);
-    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}) });
-    announced.push({ incarnation: env.lifetime.incarnation, lease: announcement.lease, revision: announcement.revision, atMs: world.now });
+    const announcement = await announce(env, client, ROOT, SPEC, {
+      ttlSeconds: 2,
+      signal: env.lifetime.signal,
+      ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}),
+    });
+    announced.push({
+      incarnation: env.lifetime.incarnation,
+      lease: announcement.lease,
+      revision: announcement.revision,
+      atMs: world.now,
+    });
     await forever(env);
   });
   const crashAtMs = 2_500;
@@ -79,7 +102,11 @@ async function partitionRun(variant: AnnounceBrokenVariant | undefined) {
   addHost(world, "b1", async (env) => {
     const client = etcdClient(env);
     await etcdReady(env, client);
-    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}) });
+    const announcement = await announce(env, client, ROOT, SPEC, {
+      ttlSeconds: 2,
+      signal: env.lifetime.signal,
+      ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}),
+    });
     state.announcement = announcement;
     announcement.lost.addEventListener("abort", () => {
       state.lostAtMs = world.now;
@@ -108,7 +135,11 @@ async function lostButAliveRun(variant: AnnounceBrokenVariant | undefined) {
   addHost(world, "b1", async (env) => {
     const client = etcdClient(env);
     await etcdReady(env, client);
-    const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal, ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}) });
+    const announcement = await announce(env, client, ROOT, SPEC, {
+      ttlSeconds: 2,
+      signal: env.lifetime.signal,
+      ...(variant !== undefined ? { rules: ANNOUNCE_RULES[variant] } : {}),
+    });
     announcement.lost.addEventListener("abort", () => (state.lostAtMs = world.now));
     await forever(env);
   });
@@ -130,7 +161,11 @@ describe("announce", () => {
     expect(first?.incarnation).toBe(1);
     expect(second?.incarnation).toBe(2);
     expect(second?.lease).not.toBe(first?.lease);
-    expect(seen.map((event) => `${event.type}:${event.lease === 0 ? "-" : event.lease === first?.lease ? "first" : "second"}`)).toEqual(["PUT:first", "DELETE:-", "PUT:second"]);
+    expect(
+      seen.map(
+        (event) => `${event.type}:${event.lease === 0 ? "-" : event.lease === first?.lease ? "first" : "second"}`,
+      ),
+    ).toEqual(["PUT:first", "DELETE:-", "PUT:second"]);
     expect(second?.revision).toBe(seen[2]?.revision);
     expect((second?.atMs ?? 0) - crashAtMs).toBeGreaterThan(1_000);
     expect(probes.get("gazette.announce.key-exists")).toBeGreaterThan(0);
@@ -195,7 +230,11 @@ describe("announce", () => {
       await client.revoke(holder.id);
       const announcement = await announce(env, client, ROOT, SPEC, { ttlSeconds: 2, signal: env.lifetime.signal });
       await announcement.revoke();
-      outcome.revoked = { count: (await client.get(KEY)).count, lost: announcement.lost.aborted, reason: announcement.lost.reason };
+      outcome.revoked = {
+        count: (await client.get(KEY)).count,
+        lost: announcement.lost.aborted,
+        reason: announcement.lost.reason,
+      };
     });
     const problems = await runWorld(world, 20_000, () => outcome.revoked !== undefined);
     expect(problems).toEqual([]);

@@ -12,18 +12,46 @@
  */
 import { describe, expect, it } from "vitest";
 import { ErrCompacted, type EtcdClient, type ResponseHeader } from "../../../../src/impl/etcd/index.ts";
-import { assignmentKey, encodeBrokerSpec, encodeJournalSpec, itemKey, KeySpace, memberKey } from "../../../../src/impl/gazette/broker/keyspace.ts";
+import {
+  assignmentKey,
+  encodeBrokerSpec,
+  encodeJournalSpec,
+  itemKey,
+  KeySpace,
+  memberKey,
+} from "../../../../src/impl/gazette/broker/keyspace.ts";
 import { KEY_SPACES, type KeySpaceBrokenVariant } from "../../_fixtures/broken-broker.ts";
 import type { Env } from "../../../../src/sim/env.ts";
-import { addHost, at, createEtcdWorld, crashEtcdLeader, ETCD_SERVERS, etcdClient, etcdReady, onOneHost, runWorld } from "./_support/etcd-world.ts";
-import { assignmentKv, brokerSpec, itemKv, journalSpec, keyValue, memberKv, responseHeader, ROOT } from "./_support/records.ts";
+import {
+  addHost,
+  at,
+  createEtcdWorld,
+  crashEtcdLeader,
+  ETCD_SERVERS,
+  etcdClient,
+  etcdReady,
+  onOneHost,
+  runWorld,
+} from "./_support/etcd-world.ts";
+import {
+  assignmentKv,
+  brokerSpec,
+  itemKv,
+  journalSpec,
+  keyValue,
+  memberKv,
+  responseHeader,
+  ROOT,
+} from "./_support/records.ts";
 
 /** The mirror as text, for comparison. */
 function snapshot(keyspace: KeySpace): string[] {
   return [
     ...keyspace.items().map((item) => `item ${item.spec.name} r${item.spec.replication} @${item.modRevision}`),
     ...keyspace.members().map((member) => `member ${member.key} @${member.modRevision} lease ${member.lease}`),
-    ...keyspace.allAssignments().map((assignment) => `assign ${assignment.key} slot ${assignment.slot} @${assignment.modRevision}`),
+    ...keyspace
+      .allAssignments()
+      .map((assignment) => `assign ${assignment.key} slot ${assignment.slot} @${assignment.modRevision}`),
   ];
 }
 
@@ -35,7 +63,14 @@ async function malformedCase(variant: KeySpaceBrokenVariant | undefined) {
   return onOneHost(1, async (env) => {
     const keyspace = new (variant === undefined ? KeySpace : KEY_SPACES[variant])(env, etcdClient(env));
     const good = journalSpec("jrn/good", 2);
-    keyspace.reset([itemKv(good, 2), memberKv(brokerSpec("za", "brk1"), 3), assignmentKv("jrn/good", { zone: "za", suffix: "brk1" }, 0, 4)], responseHeader(4));
+    keyspace.reset(
+      [
+        itemKv(good, 2),
+        memberKv(brokerSpec("za", "brk1"), 3),
+        assignmentKv("jrn/good", { zone: "za", suffix: "brk1" }, 0, 4),
+      ],
+      responseHeader(4),
+    );
     const header: ResponseHeader = responseHeader(10);
     keyspace.apply({
       header,
@@ -44,7 +79,13 @@ async function malformedCase(variant: KeySpaceBrokenVariant | undefined) {
         put(keyValue(itemKey(ROOT, "jrn/zero"), encodeJournalSpec(journalSpec("jrn/zero", 0)), 5)),
         put(keyValue(itemKey(ROOT, "jrn/other"), encodeJournalSpec(journalSpec("jrn/named-else", 1)), 6)),
         put(keyValue(memberKey(ROOT, { zone: "za", suffix: "brk2" }), encodeBrokerSpec(brokerSpec("za", "brk9")), 6)),
-        put(keyValue(memberKey(ROOT, { zone: "za", suffix: "brk3" }), encodeBrokerSpec({ ...brokerSpec("za", "brk3"), endpoint: "no endpoint" }), 7)),
+        put(
+          keyValue(
+            memberKey(ROOT, { zone: "za", suffix: "brk3" }),
+            encodeBrokerSpec({ ...brokerSpec("za", "brk3"), endpoint: "no endpoint" }),
+            7,
+          ),
+        ),
         put(keyValue(assignmentKey(ROOT, "jrn/good", { zone: "zb", suffix: "brk2" }), '{"slot":-1}', 7)),
         put(keyValue(`${ROOT}/assign/jrn/good`, '{"slot":0}', 8)),
         put(keyValue(itemKey(ROOT, "jrn/good"), encodeJournalSpec(journalSpec("jrn/good", 9)), 9)),
@@ -52,7 +93,13 @@ async function malformedCase(variant: KeySpaceBrokenVariant | undefined) {
       ],
     });
     const afterMalformed = { snapshot: snapshot(keyspace), malformed: keyspace.malformed, revision: keyspace.revision };
-    keyspace.apply({ header: responseHeader(12), events: [put(keyValue(itemKey(ROOT, "jrn/zero"), encodeJournalSpec(journalSpec("jrn/zero", 1)), 11)), { type: "DELETE", kv: keyValue(itemKey(ROOT, "jrn/good"), "", 12) }] });
+    keyspace.apply({
+      header: responseHeader(12),
+      events: [
+        put(keyValue(itemKey(ROOT, "jrn/zero"), encodeJournalSpec(journalSpec("jrn/zero", 1)), 11)),
+        { type: "DELETE", kv: keyValue(itemKey(ROOT, "jrn/good"), "", 12) },
+      ],
+    });
     return { afterMalformed, fixed: snapshot(keyspace) };
   });
 }
@@ -67,7 +114,11 @@ describe("KeySpace decoding", () => {
       `member ${ROOT}/members/za#brk1 @3 lease 1003`,
       `assign ${ROOT}/assign/jrn/good#za#brk1 slot 0 @4`,
     ]);
-    expect(fixed).toEqual(["item jrn/zero r1 @11", `member ${ROOT}/members/za#brk1 @3 lease 1003`, `assign ${ROOT}/assign/jrn/good#za#brk1 slot 0 @4`]);
+    expect(fixed).toEqual([
+      "item jrn/zero r1 @11",
+      `member ${ROOT}/members/za#brk1 @3 lease 1003`,
+      `assign ${ROOT}/assign/jrn/good#za#brk1 slot 0 @4`,
+    ]);
   });
 
   it("catches the accept-malformed variant", async () => {
@@ -89,10 +140,18 @@ describe("KeySpace decoding", () => {
         ],
         responseHeader(7),
       );
-      return { route: keyspace.route("jrn/one"), none: keyspace.route("jrn/none"), of: keyspace.assignmentsOf({ zone: "za", suffix: "brk2" }).map((a) => a.journal) };
+      return {
+        route: keyspace.route("jrn/one"),
+        none: keyspace.route("jrn/none"),
+        of: keyspace.assignmentsOf({ zone: "za", suffix: "brk2" }).map((a) => a.journal),
+      };
     });
     expect(route.route).toEqual({
-      members: [{ zone: "za", suffix: "brk2" }, { zone: "za", suffix: "gone" }, { zone: "zb", suffix: "brk1" }],
+      members: [
+        { zone: "za", suffix: "brk2" },
+        { zone: "za", suffix: "gone" },
+        { zone: "zb", suffix: "brk1" },
+      ],
       primary: 2,
       endpoints: ["sim://brk2:8080", "", "sim://brk1:8080"],
     });
@@ -108,12 +167,29 @@ async function writeWorkload(env: Env, client: EtcdClient, operations: number): 
     const member = { zone: index % 2 === 0 ? "za" : "zb", suffix: `brk${index % 4}` };
     try {
       switch (index % 6) {
-        case 0: await client.put(itemKey(ROOT, journal), encodeJournalSpec(journalSpec(journal, 1 + (index % 3)))); break;
-        case 1: await client.put(assignmentKey(ROOT, journal, member), JSON.stringify({ slot: index % 3 })); break;
-        case 2: await client.delete(itemKey(ROOT, `jrn/${(index + 3) % 7}`)); break;
-        case 3: await client.put(memberKey(ROOT, member), encodeBrokerSpec({ id: member, endpoint: `sim://${member.suffix}:8080`, journalLimit: index })); break;
-        case 4: await client.delete(assignmentKey(ROOT, `jrn/${(index + 2) % 7}`, member)); break;
-        default: await client.put(itemKey(ROOT, "jrn/bad"), index % 12 === 5 ? "not json" : encodeJournalSpec(journalSpec("jrn/bad", 0)));
+        case 0:
+          await client.put(itemKey(ROOT, journal), encodeJournalSpec(journalSpec(journal, 1 + (index % 3))));
+          break;
+        case 1:
+          await client.put(assignmentKey(ROOT, journal, member), JSON.stringify({ slot: index % 3 }));
+          break;
+        case 2:
+          await client.delete(itemKey(ROOT, `jrn/${(index + 3) % 7}`));
+          break;
+        case 3:
+          await client.put(
+            memberKey(ROOT, member),
+            encodeBrokerSpec({ id: member, endpoint: `sim://${member.suffix}:8080`, journalLimit: index }),
+          );
+          break;
+        case 4:
+          await client.delete(assignmentKey(ROOT, `jrn/${(index + 2) % 7}`, member));
+          break;
+        default:
+          await client.put(
+            itemKey(ROOT, "jrn/bad"),
+            index % 12 === 5 ? "not json" : encodeJournalSpec(journalSpec("jrn/bad", 0)),
+          );
       }
     } catch {
       // Outcome unknown or no leader during the crash: the mirror must match whatever happened.
@@ -135,19 +211,27 @@ describe("KeySpace mirroring a 3-member etcd cluster", () => {
   for (const seed of [1, 2]) {
     it(`equals etcd's prefix at its revision after an etcd leader crash (seed ${seed})`, async () => {
       const { world, cluster } = createEtcdWorld(seed);
-      const outcome: { finalRevision?: number; compared?: { mirror: string[]; etcd: string[] }; malformed?: number; crashed?: string | undefined } = {};
+      const outcome: {
+        finalRevision?: number;
+        compared?: { mirror: string[]; etcd: string[] };
+        malformed?: number;
+        crashed?: string | undefined;
+      } = {};
       addHost(world, "w1", async (env) => {
         const client = etcdClient(env);
         await etcdReady(env, client);
         await writeWorkload(env, client, 90);
-        outcome.finalRevision = (await client.put(itemKey(ROOT, "jrn/final"), encodeJournalSpec(journalSpec("jrn/final", 1)))).header.revision;
+        outcome.finalRevision = (
+          await client.put(itemKey(ROOT, "jrn/final"), encodeJournalSpec(journalSpec("jrn/final", 1)))
+        ).header.revision;
       });
       addHost(world, "b1", async (env) => {
         const client = etcdClient(env);
         await etcdReady(env, client);
         const keyspace = new KeySpace(env, client);
         expect(await keyspace.start(env.lifetime.signal)).toBe(true);
-        while (outcome.finalRevision === undefined || keyspace.revision < outcome.finalRevision) await env.clock.sleep(50);
+        while (outcome.finalRevision === undefined || keyspace.revision < outcome.finalRevision)
+          await env.clock.sleep(50);
         outcome.compared = await compareWithEtcd(env, keyspace);
         outcome.malformed = keyspace.malformed;
       });
@@ -166,18 +250,31 @@ describe("KeySpace mirroring a 3-member etcd cluster", () => {
 
   async function compactionRun(variant: KeySpaceBrokenVariant | undefined) {
     const { world } = createEtcdWorld(3);
-    const state: { partitioned: boolean; phase1?: number; finalRevision?: number; compacted?: number; compared?: { mirror: string[]; etcd: string[] } } = { partitioned: false };
+    const state: {
+      partitioned: boolean;
+      phase1?: number;
+      finalRevision?: number;
+      compacted?: number;
+      compared?: { mirror: string[]; etcd: string[] };
+    } = { partitioned: false };
     addHost(world, "w1", async (env) => {
       const client = etcdClient(env);
       await etcdReady(env, client);
-      for (let index = 0; index < 10; index++) state.phase1 = (await client.put(itemKey(ROOT, `jrn/${index}`), encodeJournalSpec(journalSpec(`jrn/${index}`, 1)))).header.revision;
+      for (let index = 0; index < 10; index++)
+        state.phase1 = (
+          await client.put(itemKey(ROOT, `jrn/${index}`), encodeJournalSpec(journalSpec(`jrn/${index}`, 1)))
+        ).header.revision;
       while (!state.partitioned) await env.clock.sleep(20);
       for (let index = 0; index < 5; index++) await client.delete(itemKey(ROOT, `jrn/${index}`));
       let revision = 0;
-      for (let index = 10; index < 13; index++) revision = (await client.put(itemKey(ROOT, `jrn/${index}`), encodeJournalSpec(journalSpec(`jrn/${index}`, 2)))).header.revision;
+      for (let index = 10; index < 13; index++)
+        revision = (await client.put(itemKey(ROOT, `jrn/${index}`), encodeJournalSpec(journalSpec(`jrn/${index}`, 2))))
+          .header.revision;
       await client.compact(revision);
       state.compacted = revision;
-      state.finalRevision = (await client.put(itemKey(ROOT, "jrn/13"), encodeJournalSpec(journalSpec("jrn/13", 3)))).header.revision;
+      state.finalRevision = (
+        await client.put(itemKey(ROOT, "jrn/13"), encodeJournalSpec(journalSpec("jrn/13", 3)))
+      ).header.revision;
     });
     addHost(world, "b1", async (env) => {
       const client = etcdClient(env);

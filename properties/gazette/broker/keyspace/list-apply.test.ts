@@ -25,7 +25,15 @@ import { addHost, createEtcdWorld, etcdClient, etcdReady, onOneHost, runWorld } 
 import { assignmentKv, brokerSpec, itemKv, journalSpec, memberKv, responseHeader, ROOT } from "./_support/records.ts";
 
 const LOCAL = { zone: "za", suffix: "local" };
-const SELECTORS = ["", "topic=clicks", "prefix=a/x/", "name=b/four", "topic=clicks,env!=dev", "!topic", "topic in (views,clicks), prefix=a/"];
+const SELECTORS = [
+  "",
+  "topic=clicks",
+  "prefix=a/x/",
+  "name=b/four",
+  "topic=clicks,env!=dev",
+  "!topic",
+  "topic in (views,clicks), prefix=a/",
+];
 
 function listKeyspace(env: Env): KeySpace {
   const keyspace = new KeySpace(env, etcdClient(env));
@@ -44,12 +52,22 @@ function listKeyspace(env: Env): KeySpace {
   return keyspace;
 }
 
-function pagesOf(keyspace: KeySpace, selector: string, pageLimit: number, variant?: ListApplyBrokenVariant): string[][] {
+function pagesOf(
+  keyspace: KeySpace,
+  selector: string,
+  pageLimit: number,
+  variant?: ListApplyBrokenVariant,
+): string[][] {
   const header = keyspace.header(LOCAL, { members: [], primary: -1, endpoints: [] });
   const pages: string[][] = [];
   let pageToken = "";
   for (let page = 0; page < 20; page++) {
-    const response = listJournals(keyspace, listRequest({ selector: parseLabelSelector(selector), pageLimit, pageToken }), header, variant === undefined ? {} : { rules: LIST_APPLY_RULES[variant] });
+    const response = listJournals(
+      keyspace,
+      listRequest({ selector: parseLabelSelector(selector), pageLimit, pageToken }),
+      header,
+      variant === undefined ? {} : { rules: LIST_APPLY_RULES[variant] },
+    );
     const names = response.journals.map((journal) => journal.spec.name);
     pages.push(names);
     if (response.nextPageToken === "") break;
@@ -63,8 +81,10 @@ function pagingProperty(keyspace: KeySpace, variant?: ListApplyBrokenVariant) {
   return fc.property(fc.constantFrom(...SELECTORS), fc.integer({ min: 1, max: 6 }), (selector, pageLimit) => {
     const all = pagesOf(keyspace, selector, 0)[0] ?? [];
     const pages = pagesOf(keyspace, selector, pageLimit, variant);
-    if (JSON.stringify(pages.flat()) !== JSON.stringify(all)) throw new Error(`pages ${JSON.stringify(pages)} != ${JSON.stringify(all)}`);
-    if (pages.length !== Math.max(1, Math.ceil(all.length / pageLimit))) throw new Error(`${pages.length} pages of ${pageLimit} for ${all.length}`);
+    if (JSON.stringify(pages.flat()) !== JSON.stringify(all))
+      throw new Error(`pages ${JSON.stringify(pages)} != ${JSON.stringify(all)}`);
+    if (pages.length !== Math.max(1, Math.ceil(all.length / pageLimit)))
+      throw new Error(`${pages.length} pages of ${pageLimit} for ${all.length}`);
   });
 }
 
@@ -72,9 +92,12 @@ describe("listJournals", () => {
   it("selects on labels and meta-labels, in name order, with routes and modRevisions", async () => {
     const result = await onOneHost(1, async (env) => {
       const keyspace = listKeyspace(env);
-      const selected = Object.fromEntries(SELECTORS.map((selector) => [selector, pagesOf(keyspace, selector, 0)[0]?.join(" ")]));
+      const selected = Object.fromEntries(
+        SELECTORS.map((selector) => [selector, pagesOf(keyspace, selector, 0)[0]?.join(" ")]),
+      );
       const header = keyspace.header(LOCAL, { members: [], primary: -1, endpoints: [] });
-      const first = listJournals(keyspace, listRequest({ selector: parseLabelSelector("name=a/x/one") }), header).journals[0];
+      const first = listJournals(keyspace, listRequest({ selector: parseLabelSelector("name=a/x/one") }), header)
+        .journals[0];
       let invalid = "accepted";
       try {
         listJournals(keyspace, listRequest({ selector: parseLabelSelector("prefix=a/x") }), header);
@@ -92,7 +115,10 @@ describe("listJournals", () => {
       "!topic": "b/five",
       "topic in (views,clicks), prefix=a/": "a/x/one a/x/two a/y/three",
     });
-    expect(result.first).toEqual({ modRevision: 2, route: { members: [LOCAL], primary: 0, endpoints: ["sim://local:8080"] } });
+    expect(result.first).toEqual({
+      modRevision: 2,
+      route: { members: [LOCAL], primary: 0, endpoints: ["sim://local:8080"] },
+    });
     expect(result.invalid).toMatch(/expected trailing '\/'/);
   });
 
@@ -103,7 +129,11 @@ describe("listJournals", () => {
   });
 
   it("catches the page-token-inclusive variant", async () => {
-    const failed = await onOneHost(3, async (env) => fc.check(pagingProperty(listKeyspace(env), "page-token-inclusive"), { seed: 1, numRuns: 100 }).failed);
+    const failed = await onOneHost(
+      3,
+      async (env) =>
+        fc.check(pagingProperty(listKeyspace(env), "page-token-inclusive"), { seed: 1, numRuns: 100 }).failed,
+    );
     expect(failed).toBe(true);
   });
 });
@@ -122,7 +152,8 @@ async function applyScript(variant: ListApplyBrokenVariant | undefined) {
         const response = await applyJournals(client, keyspace, request, options);
         return { status: response.status, revision: response.header.etcd.revision };
       } catch (error) {
-        if (error instanceof ValidationError || error instanceof ErrTooManyChanges) return { status: error.name, revision: 0 };
+        if (error instanceof ValidationError || error instanceof ErrTooManyChanges)
+          return { status: error.name, revision: 0 };
         throw error;
       }
     };
@@ -131,18 +162,43 @@ async function applyScript(variant: ListApplyBrokenVariant | undefined) {
     record.create = created.status;
     record.readOwnWrite = keyspace.item("jrn/a")?.modRevision === created.revision;
     record.createAgain = (await apply({ changes: [{ expectModRevision: 0, upsert: journalSpec("jrn/a", 1) }] })).status;
-    const updated = await apply({ changes: [{ expectModRevision: created.revision, upsert: journalSpec("jrn/a", 3) }] });
+    const updated = await apply({
+      changes: [{ expectModRevision: created.revision, upsert: journalSpec("jrn/a", 3) }],
+    });
     record.update = `${updated.status} r${replicationOf("jrn/a")}`;
     record.stale = `${(await apply({ changes: [{ expectModRevision: created.revision, upsert: journalSpec("jrn/a", 1) }] })).status} r${replicationOf("jrn/a")}`;
     const forced = await apply({ changes: [{ expectModRevision: -1, upsert: journalSpec("jrn/a", 2) }] });
     record.unchecked = `${forced.status} r${replicationOf("jrn/a")}`;
-    record.atomic = `${(await apply({ changes: [{ expectModRevision: 0, upsert: journalSpec("jrn/b", 1) }, { expectModRevision: updated.revision, upsert: journalSpec("jrn/a", 1) }] })).status} b=${keyspace.item("jrn/b") !== undefined}`;
+    record.atomic = `${
+      (
+        await apply({
+          changes: [
+            { expectModRevision: 0, upsert: journalSpec("jrn/b", 1) },
+            { expectModRevision: updated.revision, upsert: journalSpec("jrn/a", 1) },
+          ],
+        })
+      ).status
+    } b=${keyspace.item("jrn/b") !== undefined}`;
     await client.put(assignmentKey(ROOT, "jrn/a", LOCAL), encodeAssignment(0));
     record.deleteStale = (await apply({ changes: [{ expectModRevision: updated.revision, delete: "jrn/a" }] })).status;
     record.delete = `${(await apply({ changes: [{ expectModRevision: forced.revision, delete: "jrn/a" }] })).status} item=${keyspace.item("jrn/a") !== undefined} assignments=${keyspace.assignments("jrn/a").length}`;
     record.deleteZero = (await apply({ changes: [{ expectModRevision: 0, delete: "jrn/b" }] })).status;
-    record.duplicate = (await apply({ changes: [{ expectModRevision: -1, upsert: journalSpec("jrn/c", 1) }, { expectModRevision: -1, delete: "jrn/c" }] })).status;
-    record.tooMany = (await apply({ changes: Array.from({ length: MAX_TXN_OPS + 1 }, (_, index) => ({ expectModRevision: -1, upsert: journalSpec(`jrn/m${index}`, 1) })) })).status;
+    record.duplicate = (
+      await apply({
+        changes: [
+          { expectModRevision: -1, upsert: journalSpec("jrn/c", 1) },
+          { expectModRevision: -1, delete: "jrn/c" },
+        ],
+      })
+    ).status;
+    record.tooMany = (
+      await apply({
+        changes: Array.from({ length: MAX_TXN_OPS + 1 }, (_, index) => ({
+          expectModRevision: -1,
+          upsert: journalSpec(`jrn/m${index}`, 1),
+        })),
+      })
+    ).status;
     record.done = true;
   });
   const problems = await runWorld(world, 30_000, () => record.done === true);

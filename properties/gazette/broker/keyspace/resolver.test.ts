@@ -17,7 +17,15 @@ import type { Replica, Resolution, ResolveArgs } from "../../../../src/impl/gaze
 import { validateHeader, type Header } from "../../../../src/impl/gazette/protocol/route.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import { etcdClient, onOneHost } from "./_support/etcd-world.ts";
-import { assignmentKv, brokerSpec, CLUSTER_ID, itemKv, journalSpec, memberKv, responseHeader } from "./_support/records.ts";
+import {
+  assignmentKv,
+  brokerSpec,
+  CLUSTER_ID,
+  itemKv,
+  journalSpec,
+  memberKv,
+  responseHeader,
+} from "./_support/records.ts";
 
 const LOCAL = { zone: "za", suffix: "local" };
 const P = { zone: "za", suffix: "peer1" };
@@ -25,20 +33,32 @@ const Q = { zone: "zb", suffix: "peer2" };
 
 function keyspaceOf(env: Env): KeySpace {
   const keyspace = new KeySpace(env, etcdClient(env));
-  const items = ["jrn/a", "jrn/b", "jrn/c", "jrn/d", "jrn/e", "jrn/empty"].map((name, index) => itemKv(journalSpec(name, 2), index + 1));
-  const members = [memberKv(brokerSpec("za", "local"), 7), memberKv(brokerSpec("za", "peer1"), 8), memberKv(brokerSpec("zb", "peer2"), 9)];
+  const items = ["jrn/a", "jrn/b", "jrn/c", "jrn/d", "jrn/e", "jrn/empty"].map((name, index) =>
+    itemKv(journalSpec(name, 2), index + 1),
+  );
+  const members = [
+    memberKv(brokerSpec("za", "local"), 7),
+    memberKv(brokerSpec("za", "peer1"), 8),
+    memberKv(brokerSpec("zb", "peer2"), 9),
+  ];
   const assignments = [
-    assignmentKv("jrn/a", P, 0, 10), assignmentKv("jrn/a", LOCAL, 1, 10),
-    assignmentKv("jrn/b", LOCAL, 0, 10), assignmentKv("jrn/b", Q, 1, 10),
+    assignmentKv("jrn/a", P, 0, 10),
+    assignmentKv("jrn/a", LOCAL, 1, 10),
+    assignmentKv("jrn/b", LOCAL, 0, 10),
+    assignmentKv("jrn/b", Q, 1, 10),
     assignmentKv("jrn/c", Q, 0, 10),
-    assignmentKv("jrn/d", Q, 0, 10), assignmentKv("jrn/d", P, 1, 10),
-    assignmentKv("jrn/e", LOCAL, 0, 10), assignmentKv("jrn/e", P, 1, 10),
+    assignmentKv("jrn/d", Q, 0, 10),
+    assignmentKv("jrn/d", P, 1, 10),
+    assignmentKv("jrn/e", LOCAL, 0, 10),
+    assignmentKv("jrn/e", P, 1, 10),
   ];
   keyspace.reset([...items, ...members, ...assignments], responseHeader(10));
   return keyspace;
 }
 
-const replicas = new Map<string, Replica>(["jrn/a", "jrn/b", "jrn/c"].map((journal) => [journal, { journal } as unknown as Replica]));
+const replicas = new Map<string, Replica>(
+  ["jrn/a", "jrn/b", "jrn/c"].map((journal) => [journal, { journal } as unknown as Replica]),
+);
 
 function describeResolution(resolution: Resolution): string {
   validateHeader(resolution.header);
@@ -110,21 +130,41 @@ describe("Resolver", () => {
   async function proxyHeaderCase(variant: ResolverBrokenVariant | undefined) {
     return onOneHost(3, async (env) => {
       const keyspace = keyspaceOf(env);
-      const resolver = new (variant === undefined ? Resolver : RESOLVERS[variant])(keyspace, LOCAL, (journal) => replicas.get(journal));
+      const resolver = new (variant === undefined ? Resolver : RESOLVERS[variant])(keyspace, LOCAL, (journal) =>
+        replicas.get(journal),
+      );
       // A peer resolved jrn/c at revision 12, where this broker became its primary; our mirror is at 10.
       env.clock.setTimer(100, () =>
-        keyspace.apply({ header: responseHeader(12), events: [{ type: "PUT", kv: assignmentKv("jrn/c", LOCAL, 0, 11) }, { type: "PUT", kv: assignmentKv("jrn/c", Q, 1, 12) }] }),
+        keyspace.apply({
+          header: responseHeader(12),
+          events: [
+            { type: "PUT", kv: assignmentKv("jrn/c", LOCAL, 0, 11) },
+            { type: "PUT", kv: assignmentKv("jrn/c", Q, 1, 12) },
+          ],
+        }),
       );
-      const proxyHeader: Header = { processId: LOCAL, route: { members: [], primary: -1, endpoints: [] }, etcd: { clusterId: CLUSTER_ID, memberId: 11, revision: 12, raftTerm: 2 } };
+      const proxyHeader: Header = {
+        processId: LOCAL,
+        route: { members: [], primary: -1, endpoints: [] },
+        etcd: { clusterId: CLUSTER_ID, memberId: 11, revision: 12, raftTerm: 2 },
+      };
       const started = env.clock.now();
       const resolution = await resolver.resolve({ ...append("jrn/c", false), proxyHeader });
-      return { resolution: describeResolution(resolution), revision: resolution.header.etcd.revision, waited: env.clock.now() - started };
+      return {
+        resolution: describeResolution(resolution),
+        revision: resolution.header.etcd.revision,
+        waited: env.clock.now() - started,
+      };
     });
   }
 
   it("resolves a request whose Header names a later revision only at that revision", async () => {
     const result = await proxyHeaderCase(undefined);
-    expect(result).toEqual({ resolution: "OK local=true primary=true by=local proxy=- replica=yes", revision: 12, waited: 100 });
+    expect(result).toEqual({
+      resolution: "OK local=true primary=true by=local proxy=- replica=yes",
+      revision: 12,
+      waited: 100,
+    });
   });
 
   it("catches the ignore-proxy-header-revision variant", async () => {
@@ -135,8 +175,14 @@ describe("Resolver", () => {
 
   it("refuses a Header of another etcd cluster, and bounds the wait for a revision", async () => {
     const errors = await onOneHost(4, async (env) => {
-      const resolver = new Resolver(keyspaceOf(env), LOCAL, (journal) => replicas.get(journal), { revisionWaitMs: 300 });
-      const header = (clusterId: number, revision: number): Header => ({ processId: P, route: { members: [], primary: -1, endpoints: [] }, etcd: { clusterId, memberId: 1, revision, raftTerm: 1 } });
+      const resolver = new Resolver(keyspaceOf(env), LOCAL, (journal) => replicas.get(journal), {
+        revisionWaitMs: 300,
+      });
+      const header = (clusterId: number, revision: number): Header => ({
+        processId: P,
+        route: { members: [], primary: -1, endpoints: [] },
+        etcd: { clusterId, memberId: 1, revision, raftTerm: 1 },
+      });
       const codeOf = async (args: ResolveArgs) => {
         try {
           await resolver.resolve(args);
@@ -153,7 +199,12 @@ describe("Resolver", () => {
       env.clock.setTimer(100, () => controller.abort());
       started = env.clock.now();
       const cancelled = `${await codeOf({ ...read("jrn/a", true), proxyHeader: header(CLUSTER_ID, 99), signal: controller.signal })} after ${env.clock.now() - started}`;
-      return [mismatch, timeout, cancelled, await codeOf({ ...read("jrn/a", true), proxyHeader: header(CLUSTER_ID, 3) })];
+      return [
+        mismatch,
+        timeout,
+        cancelled,
+        await codeOf({ ...read("jrn/a", true), proxyHeader: header(CLUSTER_ID, 3) }),
+      ];
     });
     expect(errors).toEqual(["cluster-mismatch", "revision-timeout after 300", "cancelled after 100", "resolved"]);
   });

@@ -32,7 +32,11 @@ import { NODE_HASHES } from "../../../../src/sim/hashes.ts";
 const HOSTS = ["broker-a", "broker-b", "broker-c"];
 
 async function cluster(seed: number, brokenVariant?: ReplicationBrokenVariant): Promise<ReplicationCluster> {
-  const created = new ReplicationCluster({ seed, hosts: HOSTS, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+  const created = new ReplicationCluster({
+    seed,
+    hosts: HOSTS,
+    ...(brokenVariant !== undefined ? { brokenVariant } : {}),
+  });
   await created.start();
   return created;
 }
@@ -80,9 +84,14 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
       const bytes = await world.on(host, (node) => node.index.readLocal(0, journal.join("").length));
       expect(decode(bytes.value ?? new Uint8Array())).toBe(journal.join(""));
     }
-    // The first spool was rolled after the journal's first write (it begins at the index's first offset) and handed to the persister.
-    expect(world.node("broker-a").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toEqual([[0, 12, true]]);
-    expect(world.node("broker-b").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toEqual([[0, 12, false]]);
+    // The first spool was rolled after the journal's first write (it begins at the index's first offset) and handed to
+    // the persister.
+    expect(world.node("broker-a").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toEqual([
+      [0, 12, true],
+    ]);
+    expect(world.node("broker-b").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toEqual([
+      [0, 12, false],
+    ]);
     expect(world.problems()).toEqual([]);
   });
 
@@ -104,7 +113,8 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
   }
 
   it("a peer crash fails the in-flight append, and the next append after the route change re-syncs at the right offset", async () => {
-    const { world, failed, acknowledgedEnd, primaryIndexEnd, primaryCommitEnds, survivorEnd, next } = await peerCrashScenario();
+    const { world, failed, acknowledgedEnd, primaryIndexEnd, primaryCommitEnds, survivorEnd, next } =
+      await peerCrashScenario();
     expect(failed.settled).toBe(true);
     expect(failed.value).toBeUndefined();
     expect(String(failed.error)).toMatch(/broker-c/);
@@ -155,7 +165,9 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     const next = await world.append([text("after")]);
     await world.settle();
     // Readers anywhere saw the failed commit (an index commit ending where it ended; "after" ends elsewhere).
-    const exposed = HOSTS.some((host) => world.node(host).index.commits.some((commit) => commit.fragment.end === failedEnd));
+    const exposed = HOSTS.some((host) =>
+      world.node(host).index.commits.some((commit) => commit.fragment.end === failedEnd),
+    );
     return { world, acknowledgedEnd, failed, peerEnds, next, exposed, written };
   }
 
@@ -203,7 +215,9 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     await world.settle();
     const b = world.node("broker-b");
     const exposed = b.index.commits.some((commit) => commit.fragment.end === acknowledgedEnd + "in-flight".length);
-    const persistedUnadopted = b.persisted.some((persisted) => persisted.fragment.end === acknowledgedEnd + "in-flight".length);
+    const persistedUnadopted = b.persisted.some(
+      (persisted) => persisted.fragment.end === acknowledgedEnd + "in-flight".length,
+    );
     return { world, acknowledgedEnd, other, after, exposed, persistedUnadopted };
   }
 
@@ -230,7 +244,8 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     expect(acknowledged.value?.status).toBe("OK");
     // The primary crashes at once: its adoption notice never left.
     world.crash("broker-a");
-    for (const host of ["broker-b", "broker-c"]) expect(world.node(host).replica.spool.pendingCommit?.end).toBe(acknowledged.value?.commit?.end);
+    for (const host of ["broker-b", "broker-c"])
+      expect(world.node(host).replica.spool.pendingCommit?.end).toBe(acknowledged.value?.commit?.end);
     world.setRoute(["broker-b", "broker-c"], "broker-b");
     world.spec = { ...world.spec, replication: 2 };
     const next = await world.append([text("next")], {}, "broker-b");
@@ -328,7 +343,11 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     expect(world.probe("gazette.broker.sync-peer-behind")).toBe(2);
     expect(world.probe("gazette.broker.pending-commit-discarded")).toBe(0);
     // The content only broker-b held is in its index and handed to its persister as primary.
-    expect(world.node("broker-b").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toContainEqual(["first".length, "firstlost".length, true]);
+    expect(world.node("broker-b").persisted.map((p) => [p.fragment.begin, p.fragment.end, p.primary])).toContainEqual([
+      "first".length,
+      "firstlost".length,
+      true,
+    ]);
     expect(world.problems()).toEqual([]);
   });
 
@@ -371,7 +390,14 @@ describe("gazette broker: replication pipeline (3 brokers)", () => {
     async function* chunks(): AsyncIterable<Uint8Array> {
       yield text("cancelled");
     }
-    const cancelled = await world.on("broker-a", (node) => node.replica.append({ journal: JOURNAL, doNotProxy: false, offset: 0 }, chunks(), world.resolution("broker-a"), controller.signal));
+    const cancelled = await world.on("broker-a", (node) =>
+      node.replica.append(
+        { journal: JOURNAL, doNotProxy: false, offset: 0 },
+        chunks(),
+        world.resolution("broker-a"),
+        controller.signal,
+      ),
+    );
     expect(cancelled.error).toBeDefined();
     const next = await world.append([text("next")]);
     expect(next.error).toBeUndefined();

@@ -22,7 +22,11 @@ import { ReplicationCluster, STORE, text } from "./_support/replication-cluster.
 const HOSTS = ["broker-a", "broker-b", "broker-c"];
 
 async function cluster(seed: number, brokenVariant?: ReplicationBrokenVariant): Promise<ReplicationCluster> {
-  const created = new ReplicationCluster({ seed, hosts: HOSTS, ...(brokenVariant !== undefined ? { brokenVariant } : {}) });
+  const created = new ReplicationCluster({
+    seed,
+    hosts: HOSTS,
+    ...(brokenVariant !== undefined ? { brokenVariant } : {}),
+  });
   await created.start();
   return created;
 }
@@ -33,13 +37,23 @@ async function registerScenario(variant?: ReplicationBrokenVariant) {
   const world = await cluster(11, variant);
   const steps: Record<string, unknown> = {};
   // Empty registers match any selector.
-  const first = await world.append([text("a")], { checkRegisters: parseLabelSelector("owner=nobody"), unionRegisters: labelSet("owner", "alpha") });
+  const first = await world.append([text("a")], {
+    checkRegisters: parseLabelSelector("owner=nobody"),
+    unionRegisters: labelSet("owner", "alpha"),
+  });
   steps.first = first.value?.registers;
-  const mismatch = await world.append([text("b")], { checkRegisters: parseLabelSelector("owner=beta"), unionRegisters: labelSet("owner", "beta") });
+  const mismatch = await world.append([text("b")], {
+    checkRegisters: parseLabelSelector("owner=beta"),
+    unionRegisters: labelSet("owner", "beta"),
+  });
   steps.mismatchStatus = mismatch.value?.status;
   steps.mismatchRegisters = mismatch.value?.registers;
   steps.afterMismatch = registersOf(world);
-  const updated = await world.append([text("c")], { checkRegisters: parseLabelSelector("owner=alpha"), subtractRegisters: labelSet("owner", "alpha"), unionRegisters: labelSet("epoch", "e2") });
+  const updated = await world.append([text("c")], {
+    checkRegisters: parseLabelSelector("owner=alpha"),
+    subtractRegisters: labelSet("owner", "alpha"),
+    unionRegisters: labelSet("epoch", "e2"),
+  });
   steps.updated = updated.value?.registers;
   steps.afterUpdate = registersOf(world);
   const empty = await world.append([], { unionRegisters: labelSet("never", "set") });
@@ -67,12 +81,25 @@ describe("gazette broker: append preconditions and registers", () => {
   it("broken variant registers-on-mismatch: a refused append changes the registers", async () => {
     const { steps } = await registerScenario("registers-on-mismatch");
     expect(steps.mismatchStatus).toBe("REGISTER_MISMATCH");
-    expect(steps.afterMismatch).not.toEqual([labelSet("owner", "alpha"), labelSet("owner", "alpha"), labelSet("owner", "alpha")]);
+    expect(steps.afterMismatch).not.toEqual([
+      labelSet("owner", "alpha"),
+      labelSet("owner", "alpha"),
+      labelSet("owner", "alpha"),
+    ]);
   });
 
   it("INDEX_HAS_GREATER_OFFSET, WRONG_APPEND_OFFSET, and an explicit offset at the index's end rolls the pipeline there", async () => {
     const world = await cluster(12);
-    const remote = { journal: world.spec.name, begin: 0, end: 500, sum: "ab".repeat(20), compressionCodec: "NONE" as const, backingStore: STORE, modTime: 1, pathPostfix: "" };
+    const remote = {
+      journal: world.spec.name,
+      begin: 0,
+      end: 500,
+      sum: "ab".repeat(20),
+      compressionCodec: "NONE" as const,
+      backingStore: STORE,
+      modTime: 1,
+      pathPostfix: "",
+    };
     world.node("broker-a").index.remote = [remote];
     expect((await world.append([text("x")])).value?.status).toBe("INDEX_HAS_GREATER_OFFSET");
     expect((await world.append([text("x")], { offset: 499 })).value?.status).toBe("WRONG_APPEND_OFFSET");
@@ -90,7 +117,18 @@ describe("gazette broker: append preconditions and registers", () => {
   it("a read-only journal takes empty appends despite a greater index offset, and refuses content with NOT_ALLOWED", async () => {
     const world = await cluster(13);
     world.spec = { ...world.spec, flags: JOURNAL_FLAGS.O_RDONLY };
-    world.node("broker-a").index.remote = [{ journal: world.spec.name, begin: 0, end: 64, sum: "cd".repeat(20), compressionCodec: "NONE", backingStore: STORE, modTime: 1, pathPostfix: "" }];
+    world.node("broker-a").index.remote = [
+      {
+        journal: world.spec.name,
+        begin: 0,
+        end: 64,
+        sum: "cd".repeat(20),
+        compressionCodec: "NONE",
+        backingStore: STORE,
+        modTime: 1,
+        pathPostfix: "",
+      },
+    ];
     const empty = await world.append([]);
     expect(empty.value?.status).toBe("OK");
     expect(empty.value?.commit).toMatchObject({ begin: 0, end: 0 });
@@ -117,7 +155,14 @@ describe("gazette broker: append preconditions and registers", () => {
         return original(host);
       };
       try {
-        return await node.replica.append({ journal: world.spec.name, doNotProxy: false, offset: 0 }, (async function* () { yield text("y"); })(), original("broker-a"), new AbortController().signal);
+        return await node.replica.append(
+          { journal: world.spec.name, doNotProxy: false, offset: 0 },
+          (async function* () {
+            yield text("y");
+          })(),
+          original("broker-a"),
+          new AbortController().signal,
+        );
       } finally {
         world.resolution = original;
       }

@@ -23,7 +23,11 @@ import {
   replicateOverRpc,
   serveReplicate,
 } from "../../../../src/impl/gazette/broker/replicate-wire.ts";
-import { BROKER_PORT, type ReplicateRequest, type ReplicateResponse } from "../../../../src/impl/gazette/broker/types.ts";
+import {
+  BROKER_PORT,
+  type ReplicateRequest,
+  type ReplicateResponse,
+} from "../../../../src/impl/gazette/broker/types.ts";
 import type { Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import { COMPRESSION_CODECS, type CompressionCodec } from "../../../../src/impl/gazette/protocol/journal-spec.ts";
 import type { LabelSet } from "../../../../src/impl/gazette/protocol/labels.ts";
@@ -40,15 +44,23 @@ const JOURNALS = ["a/journal", "replication/example/part-0"];
 const token = fc.constantFrom("owner", "alpha", "beta", "epoch", "e1", "p-1", "pipe.2", "x_y");
 const labelSetArbitrary: fc.Arbitrary<LabelSet> = fc
   .uniqueArray(fc.tuple(token, token), { maxLength: 4, selector: ([name]) => name })
-  .map((pairs) => ({ labels: pairs.map(([name, value]) => ({ name, value })).sort((a, b) => (a.name < b.name ? -1 : 1)) }));
+  .map((pairs) => ({
+    labels: pairs.map(([name, value]) => ({ name, value })).sort((a, b) => (a.name < b.name ? -1 : 1)),
+  }));
 
 const fragmentOf = (journal: string): fc.Arbitrary<Fragment> =>
   fc
     .record({
       begin: fc.nat(1 << 20),
       length: fc.nat(1 << 16),
-      sum: fc.constantFrom("0".repeat(40), "da39a3ee5e6b4b0d3255bfef95601890afd80709", "1e61fe1e47593d783345ac78ef213cc0446fd78c"),
-      compressionCodec: fc.constantFrom(...(COMPRESSION_CODECS.filter((codec) => codec !== "INVALID") as CompressionCodec[])),
+      sum: fc.constantFrom(
+        "0".repeat(40),
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "1e61fe1e47593d783345ac78ef213cc0446fd78c",
+      ),
+      compressionCodec: fc.constantFrom(
+        ...(COMPRESSION_CODECS.filter((codec) => codec !== "INVALID") as CompressionCodec[]),
+      ),
       backingStore: fc.constantFrom("", "sim://store:9090/fragments/"),
       modTime: fc.nat(),
       pathPostfix: fc.constantFrom("", "date=2024-01-01"),
@@ -57,7 +69,10 @@ const fragmentOf = (journal: string): fc.Arbitrary<Fragment> =>
 
 const headerArbitrary: fc.Arbitrary<Header> = fc
   .record({
-    members: fc.uniqueArray(fc.constantFrom("broker-a", "broker-b", "broker-c", "broker-d"), { minLength: 1, maxLength: 4 }),
+    members: fc.uniqueArray(fc.constantFrom("broker-a", "broker-b", "broker-c", "broker-d"), {
+      minLength: 1,
+      maxLength: 4,
+    }),
     primary: fc.nat(3),
     endpoints: fc.boolean(),
     revision: fc.integer({ min: 1, max: 1000 }),
@@ -67,51 +82,118 @@ const headerArbitrary: fc.Arbitrary<Header> = fc
     const sorted = [...members].sort();
     return {
       processId: { zone: "local", suffix: sorted[self % sorted.length] as string },
-      route: { members: sorted.map((suffix) => ({ zone: "local", suffix })), primary: (primary % (sorted.length + 1)) - 1, endpoints: endpoints ? sorted.map((suffix) => `sim://${suffix}:${BROKER_PORT}`) : [] },
+      route: {
+        members: sorted.map((suffix) => ({ zone: "local", suffix })),
+        primary: (primary % (sorted.length + 1)) - 1,
+        endpoints: endpoints ? sorted.map((suffix) => `sim://${suffix}:${BROKER_PORT}`) : [],
+      },
       etcd: { clusterId: 1, memberId: 2, revision, raftTerm: 3 },
     };
   });
 
 const requestArbitrary: fc.Arbitrary<ReplicateRequest> = fc.constantFrom(...JOURNALS).chain((journal) =>
   fc.oneof(
-    fc.record({ proposal: fragmentOf(journal), registers: labelSetArbitrary, header: fc.option(headerArbitrary, { nil: undefined }), acknowledge: fc.boolean(), pipeline: token }).map(({ header, acknowledge, ...rest }) => {
-      const request: ReplicateRequest = { journal, contentDelta: 0, acknowledge: header !== undefined || acknowledge, ...rest };
-      if (header !== undefined) request.header = header;
-      return request;
-    }),
-    fc.record({ content: fc.uint8Array({ maxLength: 64 }), contentDelta: fc.nat(1 << 20), pipeline: token }).map((rest) => ({ journal, acknowledge: false, ...rest })),
+    fc
+      .record({
+        proposal: fragmentOf(journal),
+        registers: labelSetArbitrary,
+        header: fc.option(headerArbitrary, { nil: undefined }),
+        acknowledge: fc.boolean(),
+        pipeline: token,
+      })
+      .map(({ header, acknowledge, ...rest }) => {
+        const request: ReplicateRequest = {
+          journal,
+          contentDelta: 0,
+          acknowledge: header !== undefined || acknowledge,
+          ...rest,
+        };
+        if (header !== undefined) request.header = header;
+        return request;
+      }),
+    fc
+      .record({ content: fc.uint8Array({ maxLength: 64 }), contentDelta: fc.nat(1 << 20), pipeline: token })
+      .map((rest) => ({ journal, acknowledge: false, ...rest })),
   ),
 );
 
 const responseArbitrary: fc.Arbitrary<ReplicateResponse> = fc.constantFrom(...STATUSES).chain((status) =>
-  fc.record({ header: fc.option(headerArbitrary, { nil: undefined }), fragment: fragmentOf("a/journal"), registers: labelSetArbitrary }).map(({ header, fragment, registers }) => {
-    const response: ReplicateResponse = { status };
-    if (header !== undefined || status === "WRONG_ROUTE") response.header = header ?? { processId: { zone: "local", suffix: "broker-a" }, route: { members: [], primary: -1, endpoints: [] }, etcd: { clusterId: 1, memberId: 1, revision: 1, raftTerm: 1 } };
-    if (status === "PROPOSAL_MISMATCH") Object.assign(response, { fragment, registers });
-    return response;
-  }),
+  fc
+    .record({
+      header: fc.option(headerArbitrary, { nil: undefined }),
+      fragment: fragmentOf("a/journal"),
+      registers: labelSetArbitrary,
+    })
+    .map(({ header, fragment, registers }) => {
+      const response: ReplicateResponse = { status };
+      if (header !== undefined || status === "WRONG_ROUTE")
+        response.header = header ?? {
+          processId: { zone: "local", suffix: "broker-a" },
+          route: { members: [], primary: -1, endpoints: [] },
+          etcd: { clusterId: 1, memberId: 1, revision: 1, raftTerm: 1 },
+        };
+      if (status === "PROPOSAL_MISMATCH") Object.assign(response, { fragment, registers });
+      return response;
+    }),
 );
 
 /** What msgpack makes of a WireValue (the rpc layer's encoding). */
 const overTheWire = (value: WireValue): WireValue => unpack(pack(value)) as WireValue;
 
-const wireValue = wireValueArbitrary(["OK", "PROPOSAL_MISMATCH", "WRONG_ROUTE", "a/journal", "NONE"], ["journal", "pipeline", "proposal", "registers", "content", "contentDelta", "header", "acknowledge", "labels", "status", "fragment", "x"]);
+const wireValue = wireValueArbitrary(
+  ["OK", "PROPOSAL_MISMATCH", "WRONG_ROUTE", "a/journal", "NONE"],
+  [
+    "journal",
+    "pipeline",
+    "proposal",
+    "registers",
+    "content",
+    "contentDelta",
+    "header",
+    "acknowledge",
+    "labels",
+    "status",
+    "fragment",
+    "x",
+  ],
+);
 
 function decodingProperty(decodeRequest: (value: WireValue) => unknown) {
-  return fc.property(fc.boolean(), requestArbitrary, responseArbitrary, fc.array(fc.nat(20), { maxLength: 5 }), wireValue, fc.boolean(), (asRequest, request, response, path, replacement, whole) => {
-    const message = asRequest ? encodeReplicateRequest(request) : encodeReplicateResponse(response);
-    const input = whole ? replacement : mutate(overTheWire(message), path, replacement);
-    try {
-      if (asRequest) decodeRequest(input);
-      else decodeReplicateResponse(input);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw new Error(`not a ValidationError: ${String(error)}`);
-    }
-  });
+  return fc.property(
+    fc.boolean(),
+    requestArbitrary,
+    responseArbitrary,
+    fc.array(fc.nat(20), { maxLength: 5 }),
+    wireValue,
+    fc.boolean(),
+    (asRequest, request, response, path, replacement, whole) => {
+      const message = asRequest ? encodeReplicateRequest(request) : encodeReplicateResponse(response);
+      const input = whole ? replacement : mutate(overTheWire(message), path, replacement);
+      try {
+        if (asRequest) decodeRequest(input);
+        else decodeReplicateResponse(input);
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw new Error(`not a ValidationError: ${String(error)}`);
+      }
+    },
+  );
 }
 
-const header: Header = { processId: { zone: "local", suffix: "broker-b" }, route: { members: [{ zone: "local", suffix: "broker-a" }], primary: 0, endpoints: [] }, etcd: { clusterId: 1, memberId: 1, revision: 4, raftTerm: 1 } };
-const proposal: Fragment = { journal: "a/journal", begin: 0, end: 3, sum: "0".repeat(40), compressionCodec: "NONE", backingStore: "", modTime: 0, pathPostfix: "" };
+const header: Header = {
+  processId: { zone: "local", suffix: "broker-b" },
+  route: { members: [{ zone: "local", suffix: "broker-a" }], primary: 0, endpoints: [] },
+  etcd: { clusterId: 1, memberId: 1, revision: 4, raftTerm: 1 },
+};
+const proposal: Fragment = {
+  journal: "a/journal",
+  begin: 0,
+  end: 3,
+  sum: "0".repeat(40),
+  compressionCodec: "NONE",
+  backingStore: "",
+  modTime: 0,
+  pathPostfix: "",
+};
 const base = { journal: "a/journal", pipeline: "p-1", contentDelta: 0, acknowledge: true };
 
 describe("gazette broker: Replicate wire", () => {
@@ -130,16 +212,30 @@ describe("gazette broker: Replicate wire", () => {
   });
 
   it("fails on a decoder that trusts the peer's types", () => {
-    const result = fc.check(decodingProperty(decodeReplicateRequestByCast), { ...propertyParameters("replicate wire decoding", 2000), reporter: undefined, endOnFailure: true });
+    const result = fc.check(decodingProperty(decodeReplicateRequestByCast), {
+      ...propertyParameters("replicate wire decoding", 2000),
+      reporter: undefined,
+      endOnFailure: true,
+    });
     expect(result.failed).toBe(true);
   });
 
   it("enforces Gazette's message rules, naming the field", () => {
-    const refuse = (value: object | null, pattern: RegExp) => expect(() => decodeReplicateRequest(value as WireValue)).toThrow(pattern);
-    refuse({ ...base, proposal, registers: { labels: [] }, content: new Uint8Array(1) }, /unexpected Content with Proposal/);
+    const refuse = (value: object | null, pattern: RegExp) =>
+      expect(() => decodeReplicateRequest(value as WireValue)).toThrow(pattern);
+    refuse(
+      { ...base, proposal, registers: { labels: [] }, content: new Uint8Array(1) },
+      /unexpected Content with Proposal/,
+    );
     refuse({ ...base, proposal }, /expected Registers with Proposal/);
-    refuse({ ...base, proposal, registers: { labels: [] }, header, acknowledge: false }, /expected Acknowledge with Header/);
-    refuse({ ...base, proposal: { ...proposal, journal: "other/journal" }, registers: { labels: [] } }, /Proposal.Journal mismatch/);
+    refuse(
+      { ...base, proposal, registers: { labels: [] }, header, acknowledge: false },
+      /expected Acknowledge with Header/,
+    );
+    refuse(
+      { ...base, proposal: { ...proposal, journal: "other/journal" }, registers: { labels: [] } },
+      /Proposal.Journal mismatch/,
+    );
     refuse({ ...base, proposal, registers: { labels: [] }, contentDelta: 2 }, /unexpected ContentDelta with Proposal/);
     refuse({ ...base, acknowledge: false }, /expected Content or Proposal/);
     refuse({ ...base, acknowledge: false, content: new Uint8Array(1), contentDelta: -1 }, /invalid ContentDelta/);
@@ -147,9 +243,13 @@ describe("gazette broker: Replicate wire", () => {
     refuse({ ...base, content: new Uint8Array(1) }, /unexpected Acknowledge with Content/);
     refuse({ ...base, acknowledge: false, content: new Uint8Array(1), pipeline: "" }, /invalid Pipeline/);
     refuse({ ...base, acknowledge: false, content: "text" }, /^ReplicateRequest\.Content: expected bytes$/);
-    refuse({ ...base, proposal: { ...proposal, begin: 5 }, registers: { labels: [] } }, /^ReplicateRequest\.Proposal: expected Begin <= End/);
+    refuse(
+      { ...base, proposal: { ...proposal, begin: 5 }, registers: { labels: [] } },
+      /^ReplicateRequest\.Proposal: expected Begin <= End/,
+    );
     refuse(null, /^ReplicateRequest: expected a map$/);
-    const refuseResponse = (value: object, pattern: RegExp) => expect(() => decodeReplicateResponse(value as WireValue)).toThrow(pattern);
+    const refuseResponse = (value: object, pattern: RegExp) =>
+      expect(() => decodeReplicateResponse(value as WireValue)).toThrow(pattern);
     refuseResponse({ status: "WRONG_ROUTE" }, /expected Header/);
     refuseResponse({ status: "PROPOSAL_MISMATCH", registers: { labels: [] } }, /expected Fragment/);
     refuseResponse({ status: "PROPOSAL_MISMATCH", fragment: encodeReplicateResponse({ status: "OK" }) }, /Fragment/);
@@ -161,25 +261,50 @@ describe("gazette broker: Replicate wire", () => {
     const world = new World({ seed: 5 });
     const handled: ReplicateRequest[] = [];
     const outcome: { done: boolean; results: unknown[] } = { done: false, results: [] };
-    world.addHost("broker-b", async (env) => {
-      serveReplicate(env.rpc.serve(BROKER_PORT), async (request) => {
-        handled.push(request);
-        if (request.pipeline === "unknown") throw new ErrReplicateRefused("message of an unknown pipeline");
-        return { status: "OK" };
-      });
-      await new Promise<void>((resolve) => env.lifetime.signal.addEventListener("abort", () => resolve()));
-    }).start();
-    world.addHost("broker-a", async (env) => {
-      await env.clock.sleep(1);
-      const transport = replicateOverRpc(env, (peer) => (peer.suffix === "broker-b" ? `sim://broker-b:${BROKER_PORT}` : undefined));
-      const peer = { zone: "local", suffix: "broker-b" };
-      const settle = (promise: Promise<unknown>) => promise.then((value) => value, (error: unknown) => error);
-      outcome.results.push(await settle(env.rpc.call("broker-b", BROKER_PORT, REPLICATE_METHOD, { ...base, proposal: proposal as unknown as WireValue })));
-      outcome.results.push(await settle(transport(peer, { ...base, acknowledge: false, content: new Uint8Array(2), pipeline: "unknown" })));
-      outcome.results.push(await settle(transport(peer, { ...base, proposal, registers: { labels: [] } })));
-      outcome.results.push(await settle(transport({ zone: "local", suffix: "broker-x" }, { ...base, proposal, registers: { labels: [] } })));
-      outcome.done = true;
-    }).start();
+    world
+      .addHost("broker-b", async (env) => {
+        serveReplicate(env.rpc.serve(BROKER_PORT), async (request) => {
+          handled.push(request);
+          if (request.pipeline === "unknown") throw new ErrReplicateRefused("message of an unknown pipeline");
+          return { status: "OK" };
+        });
+        await new Promise<void>((resolve) => env.lifetime.signal.addEventListener("abort", () => resolve()));
+      })
+      .start();
+    world
+      .addHost("broker-a", async (env) => {
+        await env.clock.sleep(1);
+        const transport = replicateOverRpc(env, (peer) =>
+          peer.suffix === "broker-b" ? `sim://broker-b:${BROKER_PORT}` : undefined,
+        );
+        const peer = { zone: "local", suffix: "broker-b" };
+        const settle = (promise: Promise<unknown>) =>
+          promise.then(
+            (value) => value,
+            (error: unknown) => error,
+          );
+        outcome.results.push(
+          await settle(
+            env.rpc.call("broker-b", BROKER_PORT, REPLICATE_METHOD, {
+              ...base,
+              proposal: proposal as unknown as WireValue,
+            }),
+          ),
+        );
+        outcome.results.push(
+          await settle(
+            transport(peer, { ...base, acknowledge: false, content: new Uint8Array(2), pipeline: "unknown" }),
+          ),
+        );
+        outcome.results.push(await settle(transport(peer, { ...base, proposal, registers: { labels: [] } })));
+        outcome.results.push(
+          await settle(
+            transport({ zone: "local", suffix: "broker-x" }, { ...base, proposal, registers: { labels: [] } }),
+          ),
+        );
+        outcome.done = true;
+      })
+      .start();
     await world.scheduler.run({ untilTime: 60_000, predicate: () => outcome.done });
     const [malformed, refused, ok, noEndpoint] = outcome.results;
     expect(malformed).toBeInstanceOf(RpcError);

@@ -16,8 +16,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Spool} from "../../../../src/impl/gazette/broker/fragment/spool.ts";
-import { emptyFragment, type CompletedSpool, type SpoolObserver } from "../../../../src/impl/gazette/broker/fragment/spool.ts";
+import type { Spool } from "../../../../src/impl/gazette/broker/fragment/spool.ts";
+import {
+  emptyFragment,
+  type CompletedSpool,
+  type SpoolObserver,
+} from "../../../../src/impl/gazette/broker/fragment/spool.ts";
 import { spoolOf, type SpoolBrokenVariant } from "../../../../scenarios/gazette/variants/broker.ts";
 import { fragmentSum, ZERO_SHA1_SUM, type Fragment } from "../../../../src/impl/gazette/protocol/fragment.ts";
 import type { CompressionCodec } from "../../../../src/impl/gazette/protocol/journal-spec.ts";
@@ -45,16 +49,42 @@ type Op =
   | { kind: "read"; from: number; to: number };
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.uint8Array({ minLength: 0, maxLength: 48 }).map((bytes) => ({ kind: "content" as const, bytes })) },
-  { weight: 1, arbitrary: fc.record({ bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }), skew: fc.constantFrom(-3, -1, 1, 7) }).map((op) => ({ kind: "badDelta" as const, ...op })) },
-  { weight: 3, arbitrary: fc.record({ registers: fc.nat(REGISTERS.length - 1), pending: fc.boolean() }).map((op) => ({ kind: "commit" as const, ...op })) },
+  {
+    weight: 5,
+    arbitrary: fc.uint8Array({ minLength: 0, maxLength: 48 }).map((bytes) => ({ kind: "content" as const, bytes })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }), skew: fc.constantFrom(-3, -1, 1, 7) })
+      .map((op) => ({ kind: "badDelta" as const, ...op })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ registers: fc.nat(REGISTERS.length - 1), pending: fc.boolean() })
+      .map((op) => ({ kind: "commit" as const, ...op })),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: "adopt" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "discard" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "rollback" as const }) },
-  { weight: 1, arbitrary: fc.constantFrom<CompressionCodec>("NONE", "GZIP").map((codec) => ({ kind: "roll" as const, codec })) },
-  { weight: 1, arbitrary: fc.record({ by: fc.integer({ min: 1, max: 40 }), registers: fc.nat(REGISTERS.length - 1) }).map((op) => ({ kind: "rollForward" as const, ...op })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<CompressionCodec>("NONE", "GZIP").map((codec) => ({ kind: "roll" as const, codec })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ by: fc.integer({ min: 1, max: 40 }), registers: fc.nat(REGISTERS.length - 1) })
+      .map((op) => ({ kind: "rollForward" as const, ...op })),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: "wrongSum" as const }) },
-  { weight: 2, arbitrary: fc.record({ from: fc.double({ min: 0, max: 1, noNaN: true }), to: fc.double({ min: 0, max: 1, noNaN: true }) }).map((op) => ({ kind: "read" as const, ...op })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ from: fc.double({ min: 0, max: 1, noNaN: true }), to: fc.double({ min: 0, max: 1, noNaN: true }) })
+      .map((op) => ({ kind: "read" as const, ...op })),
+  },
 );
 
 /** The byte-array model of a spool. */
@@ -71,12 +101,20 @@ class SpoolModel {
   exposed: Fragment | undefined;
 
   fragment(): Fragment {
-    return { ...emptyFragment(JOURNAL, this.begin, this.codec), end: this.begin + this.committed.length, sum: fragmentSum(NODE_HASHES, Uint8Array.from(this.committed)) };
+    return {
+      ...emptyFragment(JOURNAL, this.begin, this.codec),
+      end: this.begin + this.committed.length,
+      sum: fragmentSum(NODE_HASHES, Uint8Array.from(this.committed)),
+    };
   }
 
   next(): Fragment {
     const bytes = [...this.committed, ...this.delta];
-    return { ...this.fragment(), end: this.begin + bytes.length, sum: bytes.length === 0 ? ZERO_SHA1_SUM : fragmentSum(NODE_HASHES, Uint8Array.from(bytes)) };
+    return {
+      ...this.fragment(),
+      end: this.begin + bytes.length,
+      sum: bytes.length === 0 ? ZERO_SHA1_SUM : fragmentSum(NODE_HASHES, Uint8Array.from(bytes)),
+    };
   }
 
   rollTo(offset: number, codec: CompressionCodec): void {
@@ -92,7 +130,12 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
 }
 
-const request = (fields: { proposal?: Fragment; registers?: LabelSet; content?: Uint8Array; contentDelta?: number }) => ({
+const request = (fields: {
+  proposal?: Fragment;
+  registers?: LabelSet;
+  content?: Uint8Array;
+  contentDelta?: number;
+}) => ({
   journal: JOURNAL,
   pipeline: "model",
   contentDelta: 0,
@@ -109,7 +152,8 @@ function adoptFirst(spool: Spool, model: SpoolModel): void {
 }
 
 async function step(spool: Spool, model: SpoolModel, op: Op, completed: CompletedSpool[]): Promise<void> {
-  if (op.kind === "roll" || op.kind === "rollForward" || (op.kind === "commit" && model.delta.length > 0)) adoptFirst(spool, model);
+  if (op.kind === "roll" || op.kind === "rollForward" || (op.kind === "commit" && model.delta.length > 0))
+    adoptFirst(spool, model);
   switch (op.kind) {
     case "adopt":
       adoptFirst(spool, model);
@@ -130,8 +174,14 @@ async function step(spool: Spool, model: SpoolModel, op: Op, completed: Complete
     case "badDelta": {
       const delta = model.delta.length + op.skew;
       if (delta < 0) return;
-      const error = await spool.apply(request({ content: op.bytes, contentDelta: delta }), false).then(() => undefined, (caught: unknown) => caught);
-      check(error instanceof ValidationError, `content at delta ${delta} (expected ${model.delta.length}) was not refused`);
+      const error = await spool.apply(request({ content: op.bytes, contentDelta: delta }), false).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      check(
+        error instanceof ValidationError,
+        `content at delta ${delta} (expected ${model.delta.length}) was not refused`,
+      );
       return;
     }
     case "commit": {
@@ -146,10 +196,19 @@ async function step(spool: Spool, model: SpoolModel, op: Op, completed: Complete
         model.registers = registers;
         if (!op.pending) model.exposed = model.fragment();
       } else if (JSON.stringify(registers) === JSON.stringify(model.registers)) {
-        check(result.response.status === "OK", `a proposal of the fragment itself rolls back: ${result.response.status}`);
+        check(
+          result.response.status === "OK",
+          `a proposal of the fragment itself rolls back: ${result.response.status}`,
+        );
       } else {
-        check(result.response.status === "PROPOSAL_MISMATCH", `same fragment, other registers: ${result.response.status}`);
-        check(JSON.stringify(result.response.registers) === JSON.stringify(model.registers), "mismatch reports our registers");
+        check(
+          result.response.status === "PROPOSAL_MISMATCH",
+          `same fragment, other registers: ${result.response.status}`,
+        );
+        check(
+          JSON.stringify(result.response.registers) === JSON.stringify(model.registers),
+          "mismatch reports our registers",
+        );
       }
       return;
     }
@@ -160,9 +219,18 @@ async function step(spool: Spool, model: SpoolModel, op: Op, completed: Complete
       return;
     }
     case "roll": {
-      const result = await spool.apply(request({ proposal: emptyFragment(JOURNAL, model.begin + model.committed.length, op.codec), registers: model.registers }), false);
+      const result = await spool.apply(
+        request({
+          proposal: emptyFragment(JOURNAL, model.begin + model.committed.length, op.codec),
+          registers: model.registers,
+        }),
+        false,
+      );
       check(result.response.status === "OK", `roll: ${result.response.status}`);
-      check((result.completed !== undefined) === model.committed.length > 0, "a roll completes exactly a spool with content");
+      check(
+        (result.completed !== undefined) === model.committed.length > 0,
+        "a roll completes exactly a spool with content",
+      );
       if (result.completed !== undefined) completed.push(result.completed);
       model.rollTo(model.begin + model.committed.length, op.codec);
       return;
@@ -182,7 +250,10 @@ async function step(spool: Spool, model: SpoolModel, op: Op, completed: Complete
       const proposal = { ...model.next(), sum: "f".repeat(40) };
       const result = await spool.apply(request({ proposal, registers: model.registers }), false);
       check(result.response.status === "PROPOSAL_MISMATCH", `a proposal with a wrong sum: ${result.response.status}`);
-      check(JSON.stringify(result.response.fragment) === JSON.stringify(model.fragment()), "mismatch reports our fragment");
+      check(
+        JSON.stringify(result.response.fragment) === JSON.stringify(model.fragment()),
+        "mismatch reports our fragment",
+      );
       return;
     }
     case "read": {
@@ -192,16 +263,28 @@ async function step(spool: Spool, model: SpoolModel, op: Op, completed: Complete
       const from = Math.min(length - 1, Math.floor(op.from * length));
       const to = from + Math.floor(op.to * (length - from));
       const bytes = await local.read(model.begin + from, to - from);
-      check(JSON.stringify([...bytes]) === JSON.stringify(model.committed.slice(from, to)), `read [${from}, ${to}) of the spool`);
+      check(
+        JSON.stringify([...bytes]) === JSON.stringify(model.committed.slice(from, to)),
+        `read [${from}, ${to}) of the spool`,
+      );
       return;
     }
   }
 }
 
 async function agrees(spool: Spool, model: SpoolModel, exposed: Fragment | undefined): Promise<void> {
-  check(JSON.stringify(exposed) === JSON.stringify(model.exposed), `observer told of ${JSON.stringify(exposed)}, model ${JSON.stringify(model.exposed)}`);
-  check((spool.pendingCommit === undefined) === (model.pending === undefined), "a commit is pending exactly when the model's is");
-  check(JSON.stringify(spool.fragment) === JSON.stringify(model.fragment()), `fragment ${JSON.stringify(spool.fragment)} vs model ${JSON.stringify(model.fragment())}`);
+  check(
+    JSON.stringify(exposed) === JSON.stringify(model.exposed),
+    `observer told of ${JSON.stringify(exposed)}, model ${JSON.stringify(model.exposed)}`,
+  );
+  check(
+    (spool.pendingCommit === undefined) === (model.pending === undefined),
+    "a commit is pending exactly when the model's is",
+  );
+  check(
+    JSON.stringify(spool.fragment) === JSON.stringify(model.fragment()),
+    `fragment ${JSON.stringify(spool.fragment)} vs model ${JSON.stringify(model.fragment())}`,
+  );
   check(JSON.stringify(spool.registers) === JSON.stringify(model.registers), "registers");
   check(spool.delta === model.delta.length, `delta ${spool.delta} vs ${model.delta.length}`);
   check(JSON.stringify(spool.next()) === JSON.stringify(model.next()), "next()");
@@ -212,27 +295,40 @@ async function onHost(seed: number, body: (env: Env, disks: SimDiskSystem) => Pr
   const disks = createSimDisks();
   const world = new World({ seed, disks });
   const outcome: { done: boolean; error?: unknown } = { done: false };
-  world.addHost("spooler", async (env) => {
-    try {
-      await body(env, disks);
-    } catch (error) {
-      outcome.error = error;
-    }
-    outcome.done = true;
-  }).start();
+  world
+    .addHost("spooler", async (env) => {
+      try {
+        await body(env, disks);
+      } catch (error) {
+        outcome.error = error;
+      }
+      outcome.done = true;
+    })
+    .start();
   await world.scheduler.run({ untilTime: 600_000, predicate: () => outcome.done });
   if (!outcome.done) return new Error("the host did not finish");
   return outcome.error;
 }
 
 function newSpool(env: Env, brokenVariant?: SpoolBrokenVariant, observer?: SpoolObserver): Spool {
-  return spoolOf(brokenVariant)({ journal: JOURNAL, disk: env.disk, hash: env.hash, directory: "/spools/model", fileNamePrefix: "test", now: () => env.clock.now(), ...(observer !== undefined ? { observer } : {}) });
+  return spoolOf(brokenVariant)({
+    journal: JOURNAL,
+    disk: env.disk,
+    hash: env.hash,
+    directory: "/spools/model",
+    fileNamePrefix: "test",
+    now: () => env.clock.now(),
+    ...(observer !== undefined ? { observer } : {}),
+  });
 }
 
 async function runOps(seed: number, ops: Op[], brokenVariant?: SpoolBrokenVariant): Promise<unknown> {
   return onHost(seed, async (env) => {
     const told: { last?: Fragment } = {};
-    const spool = newSpool(env, brokenVariant, { spoolCommit: (fragment) => (told.last = fragment), spoolComplete: () => undefined });
+    const spool = newSpool(env, brokenVariant, {
+      spoolCommit: (fragment) => (told.last = fragment),
+      spoolComplete: () => undefined,
+    });
     const model = new SpoolModel();
     const completed: CompletedSpool[] = [];
     for (const op of ops) {
@@ -285,23 +381,38 @@ describe("gazette broker: Spool", () => {
       const spool = newSpool(env);
       await spool.apply(request({ content: Uint8Array.of(1, 2, 3), contentDelta: 0 }), false);
       disks.setDiskFaults("spooler", { writeErrorProbability: 1 });
-      const failed = await spool.apply(request({ content: Uint8Array.of(4), contentDelta: 3 }), false).then(() => undefined, (caught: unknown) => caught);
+      const failed = await spool.apply(request({ content: Uint8Array.of(4), contentDelta: 3 }), false).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
       check(failed instanceof DiskError, `write fault: ${String(failed)}`);
       check(spool.delta === 3, "a failed write leaves the delta");
       disks.setDiskFaults("spooler", undefined);
       await spool.apply(request({ content: Uint8Array.of(4), contentDelta: 3 }), false);
       const commit = await spool.apply(request({ proposal: spool.next(), registers: { labels: [] } }), false);
-      check(commit.response.status === "OK" && spool.fragment.sum === fragmentSum(NODE_HASHES, Uint8Array.of(1, 2, 3, 4)), "commit after the fault");
+      check(
+        commit.response.status === "OK" && spool.fragment.sum === fragmentSum(NODE_HASHES, Uint8Array.of(1, 2, 3, 4)),
+        "commit after the fault",
+      );
       const local = spool.local;
       if (local === undefined) throw new Error("committed content has a file");
       disks.setDiskFaults("spooler", { readCorruptionProbability: 1 });
-      const corrupted = await local.read(0, 4).then(() => undefined, (caught: unknown) => caught);
-      check(corrupted instanceof DiskError && /checksum/.test(corrupted.message), `corrupted read: ${String(corrupted)}`);
+      const corrupted = await local.read(0, 4).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      check(
+        corrupted instanceof DiskError && /checksum/.test(corrupted.message),
+        `corrupted read: ${String(corrupted)}`,
+      );
       disks.setDiskFaults("spooler", { lostWriteProbability: 1 });
       await spool.apply(request({ content: Uint8Array.of(5, 6), contentDelta: 0 }), false);
       await spool.apply(request({ proposal: spool.next(), registers: { labels: [] } }), false);
       disks.setDiskFaults("spooler", undefined);
-      const lost = await local.read(4, 2).then(() => undefined, (caught: unknown) => caught);
+      const lost = await local.read(4, 2).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
       check(lost instanceof DiskError, `lost write: ${String(lost)}`);
       check(JSON.stringify([...(await local.read(0, 4))]) === "[1,2,3,4]", "intact content still reads");
     });

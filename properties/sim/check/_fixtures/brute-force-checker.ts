@@ -22,7 +22,9 @@ export function bruteForceLinearizable<State, Input extends OperationInput, Outp
     return operations.some((operation, index) => {
       if (placed[index] === true || !isMinimal(operations, placed, index)) return false;
       placed[index] = true;
-      const found = nextStates(model.step(state, operation.input, operation.output)).some((next) => search(next, count + 1));
+      const found = nextStates(model.step(state, operation.input, operation.output)).some((next) =>
+        search(next, count + 1),
+      );
       placed[index] = false;
       return found;
     });
@@ -31,9 +33,15 @@ export function bruteForceLinearizable<State, Input extends OperationInput, Outp
 }
 
 /** No operation still unplaced returned before this one was invoked. */
-function isMinimal<Input extends OperationInput, Output>(operations: readonly Operation<Input, Output>[], placed: readonly boolean[], index: number): boolean {
+function isMinimal<Input extends OperationInput, Output>(
+  operations: readonly Operation<Input, Output>[],
+  placed: readonly boolean[],
+  index: number,
+): boolean {
   const call = (operations[index] as Operation<Input, Output>).call;
-  return operations.every((other, otherIndex) => placed[otherIndex] === true || otherIndex === index || !(other.return < call));
+  return operations.every(
+    (other, otherIndex) => placed[otherIndex] === true || otherIndex === index || !(other.return < call),
+  );
 }
 
 function nextStates<State>(result: StepResult<State>): readonly State[] {

@@ -72,7 +72,12 @@ export function runRegisterWorkload(script: WorkloadScript): RegisterHistory {
       apply(unknownNotApplied.splice(parameter % unknownNotApplied.length, 1)[0] as RegisterInput);
     } else if (open === undefined) {
       const input = inputFromParameter(Math.floor(parameter / 7), script.valueCount);
-      slots[slot] = { handle: recorder.invoke(processOfSlot[slot] as number, input, time), input, applied: false, result: null };
+      slots[slot] = {
+        handle: recorder.invoke(processOfSlot[slot] as number, input, time),
+        input,
+        applied: false,
+        result: null,
+      };
     } else if (!open.applied && parameter % 7 < 3) {
       applyOpen(open);
     } else {

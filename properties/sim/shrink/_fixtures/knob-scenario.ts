@@ -38,9 +38,11 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const { world, knob } = context;
   const hosts = hostsOf(knob);
   for (const name of hosts) {
-    world.addHost(name, async (env) => {
-      for (;;) await env.clock.sleep(IDLE_SLEEP_MS + knob<number>("latencyMs") + (knob<boolean>("mode") ? 1 : 0));
-    }).start();
+    world
+      .addHost(name, async (env) => {
+        for (;;) await env.clock.sleep(IDLE_SLEEP_MS + knob<number>("latencyMs") + (knob<boolean>("mode") ? 1 : 0));
+      })
+      .start();
   }
   let reported = false;
   return {
@@ -49,7 +51,11 @@ function setup(context: ScenarioContext): ScenarioHooks {
       const crashed = hosts.find((host) => world.host(host).state === "down");
       if (crashed === undefined) return;
       reported = true;
-      world.violate({ invariant: "test.low-threshold", kind: "safety", details: `${crashed} crashed with threshold ${knob<number>("threshold")}` });
+      world.violate({
+        invariant: "test.low-threshold",
+        kind: "safety",
+        details: `${crashed} crashed with threshold ${knob<number>("threshold")}`,
+      });
     },
     progress: () => true,
   };

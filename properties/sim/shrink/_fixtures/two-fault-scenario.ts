@@ -30,14 +30,18 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
   const ticksMax = typeof context.params.ticks === "number" ? context.params.ticks : TICKS_DEFAULT;
   for (const name of HOSTS) {
-    world.addHost(name, async (env) => {
-      for (;;) await env.clock.sleep(IDLE_SLEEP_MS);
-    }).start();
+    world
+      .addHost(name, async (env) => {
+        for (;;) await env.clock.sleep(IDLE_SLEEP_MS);
+      })
+      .start();
   }
   let ticks = 0;
-  world.addHost("ticker", async (env) => {
-    for (; ticks < ticksMax; ticks++) await env.clock.sleep(TICK_SLEEP_MS);
-  }).start();
+  world
+    .addHost("ticker", async (env) => {
+      for (; ticks < ticksMax; ticks++) await env.clock.sleep(TICK_SLEEP_MS);
+    })
+    .start();
   let crashedA = false;
   let cut = false;
   let reported = false;

@@ -45,7 +45,8 @@ function relatedLines(data, position) {
     const outcome = data.tables.messageOutcomes[messages.outcome[message]];
     const label = messages.label[message] >= 0 ? `${data.texts[messages.label[message]]} ` : "";
     const route = `${label}${data.lanes[messages.from[message]].name} → ${data.lanes[messages.to[message]].name}`;
-    if (end < 0) lines.push({ text: `message ${route}: ${outcome}, sent at ${formatTime(data.time[send])} ms`, target: send });
+    if (end < 0)
+      lines.push({ text: `message ${route}: ${outcome}, sent at ${formatTime(data.time[send])} ms`, target: send });
     else {
       const latency = formatTime(data.time[end] - data.time[send]);
       lines.push({ text: `message ${route}: sent ${formatTime(data.time[send])} ms`, target: send });
@@ -57,15 +58,23 @@ function relatedLines(data, position) {
     const operations = data.operations;
     const outcome = data.tables.operationOutcomes[operations.outcome[operation]];
     const name = data.texts[operations.op[operation]];
-    lines.push({ text: `operation ${name}: invoked ${formatTime(operations.start[operation])} ms`, target: operations.invoke[operation] });
-    lines.push({ text: `${outcome} at ${formatTime(operations.end[operation])} ms`, target: operations.complete[operation] });
+    lines.push({
+      text: `operation ${name}: invoked ${formatTime(operations.start[operation])} ms`,
+      target: operations.invoke[operation],
+    });
+    lines.push({
+      text: `${outcome} at ${formatTime(operations.end[operation])} ms`,
+      target: operations.complete[operation],
+    });
     for (const line of violationLines(data, operation)) lines.push(line);
   }
   const span = data.eventSpan[position];
   if (span >= 0) {
     const spans = data.spans;
     const open = spans.open[span] === 1 ? " (still on when the trace ends)" : "";
-    lines.push({ text: `${data.texts[spans.label[span]]}: ${formatTime(spans.start[span])} → ${formatTime(spans.end[span])} ms${open}` });
+    lines.push({
+      text: `${data.texts[spans.label[span]]}: ${formatTime(spans.start[span])} → ${formatTime(spans.end[span])} ms${open}`,
+    });
   }
   return lines;
 }
@@ -77,9 +86,18 @@ function violationLines(data, o) {
     const named = violation.operations;
     if (named === undefined) continue;
     const rank = named.linearized.indexOf(o);
-    if (o === named.unplaceable) lines.push({ text: `cannot be placed after the ${named.linearized.length} linearized operations (${violation.invariant})`, target: violation.event });
-    else if (named.blocked.includes(o)) lines.push({ text: `cannot come next either (${violation.invariant})`, target: violation.event });
-    else if (rank >= 0) lines.push({ text: `linearized ${rank + 1} of ${named.linearized.length} (${violation.invariant})`, target: violation.event });
+    if (o === named.unplaceable)
+      lines.push({
+        text: `cannot be placed after the ${named.linearized.length} linearized operations (${violation.invariant})`,
+        target: violation.event,
+      });
+    else if (named.blocked.includes(o))
+      lines.push({ text: `cannot come next either (${violation.invariant})`, target: violation.event });
+    else if (rank >= 0)
+      lines.push({
+        text: `linearized ${rank + 1} of ${named.linearized.length} (${violation.invariant})`,
+        target: violation.event,
+      });
   }
   return lines;
 }

@@ -44,7 +44,18 @@ export function createDiagram(parts, data, state, viewport, hooks) {
     drawPhases(context, layout, data, viewport);
     const violations = drawViolations(context, layout, data, viewport);
     drawSelection(context, layout, data, state, viewport);
-    drawn = { events, messages, labels, spans, operations, marked, matches, violations, lanes: layout.shown.length, axisTop: layout.axisTop };
+    drawn = {
+      events,
+      messages,
+      labels,
+      spans,
+      operations,
+      marked,
+      matches,
+      violations,
+      lanes: layout.shown.length,
+      axisTop: layout.axisTop,
+    };
     hooks.onDraw(drawn);
   };
   const schedule = () => {
@@ -95,7 +106,9 @@ function renderLaneLabels(element, data, layout, state, onToggle) {
     name.textContent = world ? "world" : data.lanes[lane].name;
     const count = document.createElement("small");
     const records = data.laneCounts[lane];
-    count.textContent = world ? `phases, global faults · ${records}` : `${records.toLocaleString("en")} record${records === 1 ? "" : "s"}`;
+    count.textContent = world
+      ? `phases, global faults · ${records}`
+      : `${records.toLocaleString("en")} record${records === 1 ? "" : "s"}`;
     label.append(name, count);
     element.append(label);
   }
@@ -135,18 +148,22 @@ function wirePointer(canvas, tooltip, data, state, viewport, currentLayout, acti
   canvas.addEventListener("mouseleave", () => {
     tooltip.hidden = true;
   });
-  canvas.addEventListener("wheel", (event) => {
-    event.preventDefault();
-    const layout = currentLayout();
-    const { x } = point(event);
-    const span = viewport.end - viewport.start;
-    if (event.shiftKey || Math.abs(event.deltaX) > Math.abs(event.deltaY)) {
-      panViewport(viewport, ((event.shiftKey ? event.deltaY : event.deltaX) / layout.width) * span);
-    } else {
-      zoomViewport(viewport, timeOf(layout, viewport, x), Math.exp(event.deltaY * WHEEL_ZOOM_RATE));
-    }
-    actions.schedule();
-  }, { passive: false });
+  canvas.addEventListener(
+    "wheel",
+    (event) => {
+      event.preventDefault();
+      const layout = currentLayout();
+      const { x } = point(event);
+      const span = viewport.end - viewport.start;
+      if (event.shiftKey || Math.abs(event.deltaX) > Math.abs(event.deltaY)) {
+        panViewport(viewport, ((event.shiftKey ? event.deltaY : event.deltaX) / layout.width) * span);
+      } else {
+        zoomViewport(viewport, timeOf(layout, viewport, x), Math.exp(event.deltaY * WHEEL_ZOOM_RATE));
+      }
+      actions.schedule();
+    },
+    { passive: false },
+  );
   canvas.addEventListener("dblclick", (event) => {
     zoomViewport(viewport, timeOf(currentLayout(), viewport, point(event).x), 0.4);
     actions.schedule();

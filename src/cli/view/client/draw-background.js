@@ -39,7 +39,10 @@ export function drawGrid(context, layout, viewport) {
   context.stroke(grid);
 }
 
-/** The axis band with labelled ticks in virtual ms and minor ticks, at `layout.axisTop` (on top of the lanes scrolled under it). */
+/**
+ * The axis band with labelled ticks in virtual ms and minor ticks, at `layout.axisTop` (on top of the lanes scrolled
+ * under it).
+ */
 export function drawAxis(context, layout, viewport) {
   const span = viewport.end - viewport.start;
   const step = tickStep(span, layout.width, AXIS_TICK_SPACING_PIXELS);
@@ -91,7 +94,8 @@ export function drawPhases(context, layout, data, viewport) {
     context.stroke();
     const name = data.kinds[data.kind[i]].slice("phase.".length);
     const previous = labels[labels.length - 1];
-    if (previous !== undefined && x < previous.x + context.measureText(previous.text).width + 12) previous.text += ` · ${name}`;
+    if (previous !== undefined && x < previous.x + context.measureText(previous.text).width + 12)
+      previous.text += ` · ${name}`;
     else labels.push({ x, text: name });
   }
   for (const { x, text } of labels) {

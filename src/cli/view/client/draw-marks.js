@@ -22,7 +22,8 @@ export function spanRectangle(layout, data, viewport, s) {
   const x1 = Math.min(xOf(layout, viewport, spans.end[s]), layout.width + 2);
   const width = Math.max(x1 - x0, 1.5);
   if (style.band === "top") return { x: x0, y: top + 2, width, height: BAND_HEIGHT, style };
-  if (style.band === "bottom") return { x: x0, y: top + height - OPERATION_BAR_HEIGHT - BAND_HEIGHT - 5, width, height: BAND_HEIGHT, style };
+  if (style.band === "bottom")
+    return { x: x0, y: top + height - OPERATION_BAR_HEIGHT - BAND_HEIGHT - 5, width, height: BAND_HEIGHT, style };
   return { x: x0, y: top + 1, width, height: height - 2, style };
 }
 
@@ -65,7 +66,11 @@ export function drawSpans(context, layout, data, viewport) {
       context.rect(box.x, box.y, box.width, box.height);
       context.clip();
       context.fillStyle = "#1f2937";
-      context.fillText(data.texts[spans.label[s]] + (spans.open[s] === 1 ? " …" : ""), Math.max(box.x, 0) + 4, box.y + 18);
+      context.fillText(
+        data.texts[spans.label[s]] + (spans.open[s] === 1 ? " …" : ""),
+        Math.max(box.x, 0) + 4,
+        box.y + 18,
+      );
       context.restore();
     }
     drawn++;
@@ -79,7 +84,12 @@ export function operationRectangle(layout, data, viewport, o) {
   const x0 = xOf(layout, viewport, operations.start[o]);
   const x1 = xOf(layout, viewport, operations.end[o]);
   const lane = operations.lane[o];
-  return { x: x0, y: layout.laneTop[lane] + layout.laneHeights[lane] - OPERATION_BAR_HEIGHT - 3, width: x1 - x0, height: OPERATION_BAR_HEIGHT };
+  return {
+    x: x0,
+    y: layout.laneTop[lane] + layout.laneHeights[lane] - OPERATION_BAR_HEIGHT - 3,
+    width: x1 - x0,
+    height: OPERATION_BAR_HEIGHT,
+  };
 }
 
 /**
@@ -125,7 +135,10 @@ export function drawOperations(context, layout, data, state, viewport) {
   return drawn;
 }
 
-/** Violations: a red line through every lane, a marker on its lane, its name on top; an arrow at the edge when out of view. */
+/**
+ * Violations: a red line through every lane, a marker on its lane, its name on top; an arrow at the edge when out of
+ * view.
+ */
 export function drawViolations(context, layout, data, viewport) {
   context.save();
   context.font = "bold 12px system-ui, sans-serif";
@@ -180,7 +193,11 @@ export function drawSelection(context, layout, data, state, viewport) {
   context.setLineDash([]);
   context.lineWidth = 2.5;
   const message = data.eventMessage[position];
-  if (message >= 0 && layout.laneTop[data.messages.from[message]] >= 0 && layout.laneTop[data.messages.to[message]] >= 0) {
+  if (
+    message >= 0 &&
+    layout.laneTop[data.messages.from[message]] >= 0 &&
+    layout.laneTop[data.messages.to[message]] >= 0
+  ) {
     const [x0, y0, x1, y1] = messageSegment(layout, data, viewport, message);
     context.beginPath();
     context.moveTo(x0, y0);

@@ -49,7 +49,10 @@ export function drawEvents(context, layout, data, state, viewport) {
   return drawn;
 }
 
-/** Draws the messages in view as arrows from send to delivery; returns how many, and the arrows to label (for drawArrowLabels). */
+/**
+ * Draws the messages in view as arrows from send to delivery; returns how many, and the arrows to label (for
+ * drawArrowLabels).
+ */
 export function drawMessages(context, layout, data, state, viewport) {
   const messages = data.messages;
   const styles = ["stream", "datagram", "dropped", "lost"];
@@ -58,12 +61,21 @@ export function drawMessages(context, layout, data, state, viewport) {
   const outcomes = data.tables.messageOutcomes;
   let drawn = 0;
   const labelled = [];
-  for (let k = firstAtOrAfter(data.messageSendTime, messages.length, viewport.start - data.messageLatencyMax); k < messages.length; k++) {
+  for (
+    let k = firstAtOrAfter(data.messageSendTime, messages.length, viewport.start - data.messageLatencyMax);
+    k < messages.length;
+    k++
+  ) {
     const send = messages.send[k];
     if (data.time[send] > viewport.end) break;
     const end = messages.end[k];
     if ((end >= 0 ? data.time[end] : data.time[send]) < viewport.start) continue;
-    if (layout.laneTop[messages.from[k]] < 0 || layout.laneTop[messages.to[k]] < 0 || state.hiddenKinds.has(data.kind[send])) continue;
+    if (
+      layout.laneTop[messages.from[k]] < 0 ||
+      layout.laneTop[messages.to[k]] < 0 ||
+      state.hiddenKinds.has(data.kind[send])
+    )
+      continue;
     const outcome = outcomes[messages.outcome[k]];
     const style = outcome === "delivered" ? (messages.datagram[k] === 1 ? 1 : 0) : outcome === "dropped" ? 2 : 3;
     const [x0, y0, x1, y1] = messageSegment(layout, data, viewport, k);
@@ -71,7 +83,8 @@ export function drawMessages(context, layout, data, state, viewport) {
     lines[style].lineTo(x1, y1);
     if (outcome !== "delivered") addCross(lines[style], x1, y1);
     else if (drawn < ARROW_HEADS_MAX) addHead(heads[style], x0, y0, x1, y1);
-    if (state.arrowLabels && messages.label[k] >= 0 && labelled.length < ARROW_LABELS_MAX * 4) labelled.push([k, x0, y0, x1, y1]);
+    if (state.arrowLabels && messages.label[k] >= 0 && labelled.length < ARROW_LABELS_MAX * 4)
+      labelled.push([k, x0, y0, x1, y1]);
     drawn++;
   }
   context.lineWidth = drawn > ARROW_HEADS_MAX ? 0.6 : 1;
@@ -85,7 +98,10 @@ export function drawMessages(context, layout, data, state, viewport) {
   return { drawn, labelled };
 }
 
-/** Labels at the middle of their arrows (drawn over the ticks), skipping any that would overlap one already drawn; returns how many. */
+/**
+ * Labels at the middle of their arrows (drawn over the ticks), skipping any that would overlap one already drawn;
+ * returns how many.
+ */
 export function drawArrowLabels(context, layout, data, labelled) {
   context.save();
   context.font = LABEL_FONT;
@@ -98,7 +114,12 @@ export function drawArrowLabels(context, layout, data, labelled) {
     const x = (x0 + x1) / 2 - width / 2;
     const y = (y0 + y1) / 2 - LABEL_HEIGHT / 2;
     if (x < 0 || x + width > layout.width || y < layout.axisTop + layout.axisHeight) continue;
-    if (boxes.some((box) => x < box.x + box.width && box.x < x + width && y < box.y + LABEL_HEIGHT && box.y < y + LABEL_HEIGHT)) continue;
+    if (
+      boxes.some(
+        (box) => x < box.x + box.width && box.x < x + width && y < box.y + LABEL_HEIGHT && box.y < y + LABEL_HEIGHT,
+      )
+    )
+      continue;
     boxes.push({ x, y, width });
     context.fillStyle = "rgba(255, 255, 255, 0.85)";
     context.fillRect(x, y, width, LABEL_HEIGHT);
@@ -128,8 +149,14 @@ function addHead(path, x0, y0, x1, y1) {
   const ux = (x1 - x0) / length;
   const uy = (y1 - y0) / length;
   path.moveTo(x1, y1);
-  path.lineTo(x1 - ux * ARROW_HEAD_PIXELS - uy * ARROW_HEAD_PIXELS * 0.5, y1 - uy * ARROW_HEAD_PIXELS + ux * ARROW_HEAD_PIXELS * 0.5);
-  path.lineTo(x1 - ux * ARROW_HEAD_PIXELS + uy * ARROW_HEAD_PIXELS * 0.5, y1 - uy * ARROW_HEAD_PIXELS - ux * ARROW_HEAD_PIXELS * 0.5);
+  path.lineTo(
+    x1 - ux * ARROW_HEAD_PIXELS - uy * ARROW_HEAD_PIXELS * 0.5,
+    y1 - uy * ARROW_HEAD_PIXELS + ux * ARROW_HEAD_PIXELS * 0.5,
+  );
+  path.lineTo(
+    x1 - ux * ARROW_HEAD_PIXELS + uy * ARROW_HEAD_PIXELS * 0.5,
+    y1 - uy * ARROW_HEAD_PIXELS - ux * ARROW_HEAD_PIXELS * 0.5,
+  );
   path.closePath();
 }
 

@@ -12,7 +12,11 @@ const NUMBER_SPACING_PIXELS = 14;
 /** True when operation `o` is in view on a shown lane. */
 function inView(layout, data, viewport, o) {
   const operations = data.operations;
-  return operations.end[o] >= viewport.start && operations.start[o] <= viewport.end && layout.laneTop[operations.lane[o]] >= 0;
+  return (
+    operations.end[o] >= viewport.start &&
+    operations.start[o] <= viewport.end &&
+    layout.laneTop[operations.lane[o]] >= 0
+  );
 }
 
 /** Draws the marks of every linearizability violation; returns how many operations were marked. */

@@ -10,7 +10,9 @@ export const ROW_HEIGHT = 22;
 /** Browsers cap an element's height; past this the scroll position maps to rows by ratio. */
 const SPACER_PIXELS_MAX = 8000000;
 
-/** Builds the list in `scroller` (holding `.list-spacer` and `.list-rows`); `onSelect(position)` on click or arrow keys. */
+/**
+ * Builds the list in `scroller` (holding `.list-spacer` and `.list-rows`); `onSelect(position)` on click or arrow keys.
+ */
 export function createEventList(scroller, data, state, onSelect) {
   const spacer = scroller.querySelector(".list-spacer");
   const rows = scroller.querySelector(".list-rows");
@@ -22,7 +24,13 @@ export function createEventList(scroller, data, state, onSelect) {
     const total = state.filtered.length;
     const exact = total * ROW_HEIGHT;
     const spacerHeight = Math.min(exact, SPACER_PIXELS_MAX);
-    return { total, height: scroller.clientHeight, spacerHeight, scaled: exact > SPACER_PIXELS_MAX, visible: Math.ceil(scroller.clientHeight / ROW_HEIGHT) };
+    return {
+      total,
+      height: scroller.clientHeight,
+      spacerHeight,
+      scaled: exact > SPACER_PIXELS_MAX,
+      visible: Math.ceil(scroller.clientHeight / ROW_HEIGHT),
+    };
   };
   const firstRow = (shape) => {
     if (!shape.scaled) return Math.floor(scroller.scrollTop / ROW_HEIGHT);
@@ -56,7 +64,8 @@ export function createEventList(scroller, data, state, onSelect) {
       scroller.scrollTop = (index / Math.max(shape.total - shape.visible, 1)) * (shape.spacerHeight - shape.height);
     } else {
       const top = index * ROW_HEIGHT;
-      if (top < scroller.scrollTop || top + ROW_HEIGHT > scroller.scrollTop + shape.height) scroller.scrollTop = top - shape.height / 2 + ROW_HEIGHT / 2;
+      if (top < scroller.scrollTop || top + ROW_HEIGHT > scroller.scrollTop + shape.height)
+        scroller.scrollTop = top - shape.height / 2 + ROW_HEIGHT / 2;
     }
     render();
   };

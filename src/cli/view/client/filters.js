@@ -48,18 +48,28 @@ export function renderKindFilters(element, data, state, onChange) {
     update();
   };
   const all = data.kinds.map((_, kind) => kind);
-  menu.replaceChildren(button("all", () => setKinds(all, true)), button("none", () => setKinds(all, false)));
+  menu.replaceChildren(
+    button("all", () => setKinds(all, true)),
+    button("none", () => setKinds(all, false)),
+  );
   for (const category of data.categories) {
-    const kinds = all.filter((kind) => data.kindCategories[kind] === category).sort((a, b) => data.kinds[a].localeCompare(data.kinds[b]));
+    const kinds = all
+      .filter((kind) => data.kindCategories[kind] === category)
+      .sort((a, b) => data.kinds[a].localeCompare(data.kinds[b]));
     const group = document.createElement("div");
     group.className = "kind-group";
     const heading = document.createElement("div");
     heading.className = "kind-category";
     heading.style.color = colorOfCategory(category);
-    heading.append(category, " ", button("only", () => {
-      state.hiddenKinds = new Set(all.filter((kind) => !kinds.includes(kind)));
-      update();
-    }), button("hide", () => setKinds(kinds, false)));
+    heading.append(
+      category,
+      " ",
+      button("only", () => {
+        state.hiddenKinds = new Set(all.filter((kind) => !kinds.includes(kind)));
+        update();
+      }),
+      button("hide", () => setKinds(kinds, false)),
+    );
     group.append(heading);
     for (const kind of kinds) {
       const label = document.createElement("label");

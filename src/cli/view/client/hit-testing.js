@@ -54,7 +54,12 @@ function messageNear(layout, data, state, viewport, x, y) {
   for (let k = start; k < messages.length && examined < ARROWS_EXAMINED_MAX; k++) {
     const send = messages.send[k];
     if (data.time[send] > viewport.end) break;
-    if (layout.laneTop[messages.from[k]] < 0 || layout.laneTop[messages.to[k]] < 0 || state.hiddenKinds.has(data.kind[send])) continue;
+    if (
+      layout.laneTop[messages.from[k]] < 0 ||
+      layout.laneTop[messages.to[k]] < 0 ||
+      state.hiddenKinds.has(data.kind[send])
+    )
+      continue;
     examined++;
     const [x0, y0, x1, y1] = messageSegment(layout, data, viewport, k);
     if (x < Math.min(x0, x1) - bestDistance || x > Math.max(x0, x1) + bestDistance) continue;
@@ -76,7 +81,12 @@ function segmentDistance(x, y, x0, y0, x1, y1) {
 }
 
 function inside(box, x, y, margin) {
-  return x >= box.x - margin && x <= box.x + Math.max(box.width, 0) + margin && y >= box.y - margin && y <= box.y + box.height + margin;
+  return (
+    x >= box.x - margin &&
+    x <= box.x + Math.max(box.width, 0) + margin &&
+    y >= box.y - margin &&
+    y <= box.y + box.height + margin
+  );
 }
 
 function operationAt(layout, data, viewport, lane, x, y) {
@@ -97,4 +107,3 @@ function spanAt(layout, data, viewport, lane, x, y) {
   }
   return -1;
 }
-

@@ -1,6 +1,13 @@
 // The legend: what each colour, shade and mark of the diagram means.
 /* global document */
-import { CATEGORY_COLORS, MESSAGE_COLORS, OTHER_CATEGORY_COLOR, OUTCOME_COLORS, SPAN_STYLES, VIOLATION_COLOR } from "./palette.js";
+import {
+  CATEGORY_COLORS,
+  MESSAGE_COLORS,
+  OTHER_CATEGORY_COLOR,
+  OUTCOME_COLORS,
+  SPAN_STYLES,
+  VIOLATION_COLOR,
+} from "./palette.js";
 
 const MESSAGE_TEXTS = {
   stream: "stream segment: send → deliver",
@@ -8,15 +15,36 @@ const MESSAGE_TEXTS = {
   dropped: "dropped (×)",
   lost: "never delivered (reset or trace end)",
 };
-const OUTCOME_TEXTS = { ok: "operation ok", fail: "operation failed (no effect)", info: "operation unknown (info)", open: "operation never completed" };
+const OUTCOME_TEXTS = {
+  ok: "operation ok",
+  fail: "operation failed (no effect)",
+  info: "operation unknown (info)",
+  open: "operation never completed",
+};
 
 /** Fills `element` with the legend. */
 export function renderLegend(element) {
   const sections = [
-    ["Records (ticks)", [...Object.entries(CATEGORY_COLORS), ["other", OTHER_CATEGORY_COLOR]].map(([name, color]) => swatch("tick", color, name))],
-    ["Messages (arrows)", Object.entries(MESSAGE_COLORS).map(([name, color]) => swatch("line", color, MESSAGE_TEXTS[name]))],
-    ["Spans (shading)", Object.values(SPAN_STYLES).map((style) => swatch(style.band === null ? "area" : "band", style.fill, style.text, style.hatch))],
-    ["Operations (bars)", Object.entries(OUTCOME_COLORS).map(([name, color]) => swatch("bar", color, OUTCOME_TEXTS[name]))],
+    [
+      "Records (ticks)",
+      [...Object.entries(CATEGORY_COLORS), ["other", OTHER_CATEGORY_COLOR]].map(([name, color]) =>
+        swatch("tick", color, name),
+      ),
+    ],
+    [
+      "Messages (arrows)",
+      Object.entries(MESSAGE_COLORS).map(([name, color]) => swatch("line", color, MESSAGE_TEXTS[name])),
+    ],
+    [
+      "Spans (shading)",
+      Object.values(SPAN_STYLES).map((style) =>
+        swatch(style.band === null ? "area" : "band", style.fill, style.text, style.hatch),
+      ),
+    ],
+    [
+      "Operations (bars)",
+      Object.entries(OUTCOME_COLORS).map(([name, color]) => swatch("bar", color, OUTCOME_TEXTS[name])),
+    ],
     ["Checks", [swatch("violation", VIOLATION_COLOR, "violation (red line, ◆ on its host)")]],
   ];
   element.replaceChildren();

@@ -33,7 +33,8 @@ function start() {
     list.render();
     diagram.schedule();
   };
-  // A linearizability violation is shown at the operation that cannot be placed (not at the final check), the others faded.
+  // A linearizability violation is shown at the operation that cannot be placed (not at the final check), the others
+  // faded.
   const showViolation = (index) => {
     const violation = data.violations[index];
     if (violation === undefined) return;
@@ -52,25 +53,41 @@ function start() {
   const onDraw = () => {
     const span = viewport.end - viewport.start;
     const decimals = span < 1 ? 3 : span < 100 ? 2 : 0;
-    find("range").textContent = `${formatMs(viewport.start, decimals)} – ${formatMs(viewport.end, decimals)} ms (${formatMs(span, decimals)} ms in view)`;
+    find("range").textContent =
+      `${formatMs(viewport.start, decimals)} – ${formatMs(viewport.end, decimals)} ms (${formatMs(span, decimals)} ms in view)`;
   };
   const list = createEventList(find("event-list"), data, state, (position) => select(position, "list"));
   const diagram = createDiagram(
-    { canvas: find("diagram-canvas"), labels: find("lane-labels"), scroller: find("diagram-scroller"), tooltip: find("tooltip") },
-    data, state, viewport, { onSelect: (position) => select(position, "diagram"), onDraw },
+    {
+      canvas: find("diagram-canvas"),
+      labels: find("lane-labels"),
+      scroller: find("diagram-scroller"),
+      tooltip: find("tooltip"),
+    },
+    data,
+    state,
+    viewport,
+    { onSelect: (position) => select(position, "diagram"), onDraw },
   );
   const onFilter = () => {
-    find("list-count").textContent = `${state.filtered.length.toLocaleString("en")} of ${data.count.toLocaleString("en")} events`;
+    find("list-count").textContent =
+      `${state.filtered.length.toLocaleString("en")} of ${data.count.toLocaleString("en")} events`;
     diagram.resize();
     list.render();
   };
   renderSummary(find("summary"), data);
-  renderViolations(find("violations"), data, { show: showViolation, select: (position) => select(position, "details") });
+  renderViolations(find("violations"), data, {
+    show: showViolation,
+    select: (position) => select(position, "details"),
+  });
   renderLegend(find("legend"));
   renderHostFilters(find("host-filters"), data, state, onFilter);
   renderKindFilters(find("kind-filter"), data, state, onFilter);
   wireSearch(find("search"), data, state, onFilter);
-  wireToolbar(find, data, viewport, diagram, { nextViolation: () => showViolation((violationIndex + 1) % Math.max(data.violations.length, 1)), clearFocus });
+  wireToolbar(find, data, viewport, diagram, {
+    nextViolation: () => showViolation((violationIndex + 1) % Math.max(data.violations.length, 1)),
+    clearFocus,
+  });
   wireLaneControls(find, state, diagram);
   renderDetails(find("details"), data, -1, () => {});
   const resizeObserver = new ResizeObserver(() => diagram.resize());
@@ -134,13 +151,15 @@ function wireLaneControls(find, state, diagram) {
     diagram.schedule();
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "l" && !(event.target instanceof window.HTMLInputElement) && !event.ctrlKey && !event.metaKey) fit.click();
+    if (event.key === "l" && !(event.target instanceof window.HTMLInputElement) && !event.ctrlKey && !event.metaKey)
+      fit.click();
   });
 }
 
 function exposeSummary(root, data, state, viewport, diagram, list, actions) {
   const outcomes = data.tables.messageOutcomes;
-  const messageCount = (outcome) => Array.from(data.messages.outcome).filter((code) => outcomes[code] === outcome).length;
+  const messageCount = (outcome) =>
+    Array.from(data.messages.outcome).filter((code) => outcomes[code] === outcome).length;
   const summary = {
     ready: true,
     lanes: data.lanes.map((lane) => lane.name),
@@ -161,7 +180,8 @@ function exposeSummary(root, data, state, viewport, diagram, list, actions) {
     listRows: () => list.shownRows(),
     filtered: () => state.filtered.length,
     selected: () => state.selected,
-    focused: () => (state.focusOperations === null ? 0 : state.focusOperations.reduce((total, value) => total + value, 0)),
+    focused: () =>
+      state.focusOperations === null ? 0 : state.focusOperations.reduce((total, value) => total + value, 0),
     operationInvoke: (o) => data.operations.invoke[o],
     select: (position) => actions.select(position, "api"),
     showViolation: actions.showViolation,

@@ -15,15 +15,40 @@ export const CATEGORY_COLORS = {
 export const OTHER_CATEGORY_COLOR = "#6b7280";
 
 /** Where in a lane (fraction of its height) each category's ticks sit. */
-export const CATEGORY_ROWS = { process: 0.24, fault: 0.24, phase: 0.24, app: 0.36, probe: 0.36, buggify: 0.36, net: 0.5, disk: 0.66, violation: 0.5 };
+export const CATEGORY_ROWS = {
+  process: 0.24,
+  fault: 0.24,
+  phase: 0.24,
+  app: 0.36,
+  probe: 0.36,
+  buggify: 0.36,
+  net: 0.5,
+  disk: 0.66,
+  violation: 0.5,
+};
 export const OTHER_CATEGORY_ROW = 0.66;
 
 /** Fill and meaning of each span kind; "band" spans are a strip, not the whole lane. */
 export const SPAN_STYLES = {
-  down: { fill: "rgba(17, 24, 39, 0.30)", hatch: "rgba(17, 24, 39, 0.55)", band: null, text: "host down (crash or stop → start)" },
+  down: {
+    fill: "rgba(17, 24, 39, 0.30)",
+    hatch: "rgba(17, 24, 39, 0.55)",
+    band: null,
+    text: "host down (crash or stop → start)",
+  },
   paused: { fill: "rgba(245, 158, 11, 0.28)", hatch: null, band: null, text: "process paused" },
-  isolated: { fill: "rgba(220, 38, 38, 0.10)", hatch: "rgba(220, 38, 38, 0.45)", band: null, text: "isolated (until heal)" },
-  partitioned: { fill: "rgba(220, 38, 38, 0.10)", hatch: "rgba(220, 38, 38, 0.45)", band: null, text: "partitioned (until heal)" },
+  isolated: {
+    fill: "rgba(220, 38, 38, 0.10)",
+    hatch: "rgba(220, 38, 38, 0.45)",
+    band: null,
+    text: "isolated (until heal)",
+  },
+  partitioned: {
+    fill: "rgba(220, 38, 38, 0.10)",
+    hatch: "rgba(220, 38, 38, 0.45)",
+    band: null,
+    text: "partitioned (until heal)",
+  },
   clogged: { fill: "rgba(234, 88, 12, 0.55)", hatch: null, band: "top", text: "outgoing link clogged" },
   "disk-faults": { fill: "rgba(146, 64, 14, 0.50)", hatch: null, band: "bottom", text: "disk faults on" },
   "link-quality": { fill: "rgba(234, 88, 12, 0.35)", hatch: null, band: "top", text: "links lossy / slow" },

@@ -31,10 +31,15 @@ export function eventShown(state, data, position) {
   return !state.hiddenLanes.has(data.lane[position]) && !state.hiddenKinds.has(data.kind[position]);
 }
 
-/** Sets the search: space-separated terms that must all occur in the kind, the host or the fields; `#123` is record 123. */
+/**
+ * Sets the search: space-separated terms that must all occur in the kind, the host or the fields; `#123` is record 123.
+ */
 export function setQuery(state, data, query) {
   state.query = query;
-  const terms = query.toLowerCase().split(/\s+/).filter((term) => term.length > 0);
+  const terms = query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((term) => term.length > 0);
   if (terms.length === 0) {
     state.matches = null;
     state.matchCount = 0;

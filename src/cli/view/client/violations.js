@@ -14,18 +14,22 @@ const PREFIX_LISTED_MAX = 200;
 /** One line for operation `o`: `#80 read by c1: key=y value=null → output=7 (672.000 – 1 176.799 ms)`. */
 export function operationText(data, o) {
   const operations = data.operations;
-  const strip = (position) => (position < 0 ? "" : data.texts[data.text[position]].replace(/(^|\s)(op|id|process)=\S*/g, "").trim());
+  const strip = (position) =>
+    position < 0 ? "" : data.texts[data.text[position]].replace(/(^|\s)(op|id|process)=\S*/g, "").trim();
   const id = /(?:^|\s)id=(\S+)/.exec(data.texts[data.text[operations.invoke[o]]])?.[1];
   const asked = strip(operations.invoke[o]);
   const complete = operations.complete[o];
   const outcome = data.tables.operationOutcomes[operations.outcome[o]];
   const observed = complete >= 0 && complete !== operations.invoke[o] ? strip(complete) : "";
-  const result = outcome === "ok" ? (observed ? ` → ${observed}` : " → ok") : ` → ${outcome}${observed ? ` ${observed}` : ""}`;
+  const result =
+    outcome === "ok" ? (observed ? ` → ${observed}` : " → ok") : ` → ${outcome}${observed ? ` ${observed}` : ""}`;
   const when = `${formatTime(operations.start[o])} – ${outcome === "open" ? "never completed" : `${formatTime(operations.end[o])} ms`}`;
   return `${id === undefined ? "" : `#${id} `}${data.texts[operations.op[o]]} by ${data.lanes[operations.lane[o]].name}${asked ? `: ${asked}` : ""}${result} (${when})`;
 }
 
-/** The violation in one line: its first line of details, and for linearizability what cannot be placed after how many. */
+/**
+ * The violation in one line: its first line of details, and for linearizability what cannot be placed after how many.
+ */
 export function violationHeadline(data, violation) {
   const first = violation.details.split("\n")[0];
   const named = violation.operations;
@@ -35,10 +39,14 @@ export function violationHeadline(data, violation) {
   return `${first}: after ${named.linearized.length} linearized operations, ${name} at ${formatTime(data.operations.start[o])} ms cannot be placed`;
 }
 
-/** The time range that tells the violation's story: the end of its prefix and the unplaceable operation, or the violation itself. */
+/**
+ * The time range that tells the violation's story: the end of its prefix and the unplaceable operation, or the
+ * violation itself.
+ */
 export function violationRange(data, violation, fallbackBeforeMs) {
   const named = violation.operations;
-  if (named === undefined || named.unplaceable === undefined) return [violation.time - fallbackBeforeMs, violation.time + fallbackBeforeMs * 0.2];
+  if (named === undefined || named.unplaceable === undefined)
+    return [violation.time - fallbackBeforeMs, violation.time + fallbackBeforeMs * 0.2];
   const operations = data.operations;
   const o = named.unplaceable;
   const shown = named.linearized.slice(-PREFIX_SHOWN);
@@ -77,11 +85,16 @@ function violationDetails(data, violation, select) {
   const named = violation.operations;
   if (named !== undefined) {
     const key = named.key === undefined ? "" : ` of key ${JSON.stringify(named.key)}`;
-    body.append(paragraph(`${named.operations.length} operations${key}; the longest linearizable prefix has ${named.linearized.length}:`));
+    body.append(
+      paragraph(
+        `${named.operations.length} operations${key}; the longest linearizable prefix has ${named.linearized.length}:`,
+      ),
+    );
     const list = document.createElement("ol");
     for (const o of named.linearized.slice(0, PREFIX_LISTED_MAX)) list.append(operationItem(data, o, select));
     body.append(list);
-    if (named.linearized.length > PREFIX_LISTED_MAX) body.append(paragraph(`… and ${named.linearized.length - PREFIX_LISTED_MAX} more`));
+    if (named.linearized.length > PREFIX_LISTED_MAX)
+      body.append(paragraph(`… and ${named.linearized.length - PREFIX_LISTED_MAX} more`));
     body.append(paragraph("cannot come next:"));
     const blocked = document.createElement("ul");
     for (const o of named.blocked) {

@@ -26,7 +26,15 @@
  */
 import { RpcError, type Env, type WireValue } from "../../../sim/env.ts";
 import { LeaderCaller, type CallOutcome, type LeaderCallerOptions, type Refusal } from "../../common/leader-caller.ts";
-import { ErrInvalidRequest, ErrNoLeader, ErrOutcomeUnknown, ErrSqlite, ErrTransactionAborted, refusalOf, type DqliteError } from "../errors.ts";
+import {
+  ErrInvalidRequest,
+  ErrNoLeader,
+  ErrOutcomeUnknown,
+  ErrSqlite,
+  ErrTransactionAborted,
+  refusalOf,
+  type DqliteError,
+} from "../errors.ts";
 import { DQLITE_PORT } from "../node/dqlite-node.ts";
 import type { ExecReply } from "../node/server.ts";
 
@@ -64,7 +72,11 @@ export class DqliteClient {
     this.port = options.port ?? DQLITE_PORT;
     this.callDeadlineMs = options.callDeadlineMs ?? 300;
     this.database = options.database ?? "db";
-    this.caller = new LeaderCaller(env, { probe: { method: "dqlite.leader" }, ...options, port: this.port }, readRefusal);
+    this.caller = new LeaderCaller(
+      env,
+      { probe: { method: "dqlite.leader" }, ...options, port: this.port },
+      readRefusal,
+    );
   }
 
   /** The leader this client last heard of. */
@@ -97,7 +109,8 @@ export class DqliteClient {
       const { session } = replyOf(began) as unknown as { session: string };
       if (began.type !== "ok") throw new Error("unreachable: replyOf returned for a failed call");
       const server = began.server;
-      const step = (sql: string, params: readonly Param[] = []) => this.sessionCall(server, "dqlite.session.exec", { session, sql, params: [...params] }, false);
+      const step = (sql: string, params: readonly Param[] = []) =>
+        this.sessionCall(server, "dqlite.session.exec", { session, sql, params: [...params] }, false);
       let result: T;
       try {
         result = await fn({ exec: step, query: step });
@@ -118,8 +131,20 @@ export class DqliteClient {
    * (the call deadline of one attempt). Giving up leaves the stream, so the server
    * rolls back a transaction it began for this attempt after all.
    */
-  private async openTransaction(target: string, db: string, deadlineMs: number): Promise<{ reply: WireValue; stream: AsyncIterator<WireValue> }> {
-    const stream = this.env.rpc.serverStream(target, this.port, "dqlite.begin", { db }, { deadlineMs: TRANSACTION_MS_MAX, dialTimeoutMs: deadlineMs })[Symbol.asyncIterator]();
+  private async openTransaction(
+    target: string,
+    db: string,
+    deadlineMs: number,
+  ): Promise<{ reply: WireValue; stream: AsyncIterator<WireValue> }> {
+    const stream = this.env.rpc
+      .serverStream(
+        target,
+        this.port,
+        "dqlite.begin",
+        { db },
+        { deadlineMs: TRANSACTION_MS_MAX, dialTimeoutMs: deadlineMs },
+      )
+      [Symbol.asyncIterator]();
     let timedOut = false;
     const timer = this.env.clock.setTimer(deadlineMs, () => {
       timedOut = true;
@@ -127,8 +152,10 @@ export class DqliteClient {
     });
     try {
       const first = await stream.next();
-      if (timedOut) throw new RpcError("DEADLINE_EXCEEDED", `dqlite.begin at ${target}: no session within ${deadlineMs} ms`);
-      if (first.done === true) throw new RpcError("UNAVAILABLE", `dqlite.begin at ${target}: the stream ended without a session`);
+      if (timedOut)
+        throw new RpcError("DEADLINE_EXCEEDED", `dqlite.begin at ${target}: no session within ${deadlineMs} ms`);
+      if (first.done === true)
+        throw new RpcError("UNAVAILABLE", `dqlite.begin at ${target}: the stream ended without a session`);
       return { reply: first.value, stream };
     } catch (error) {
       void stream.return?.();
@@ -140,14 +167,17 @@ export class DqliteClient {
 
   private async sessionCall(server: string, method: string, request: WireValue, commit: boolean): Promise<ExecReply> {
     try {
-      return (await this.env.rpc.call(server, this.port, method, request, { deadlineMs: this.callDeadlineMs })) as unknown as ExecReply;
+      return (await this.env.rpc.call(server, this.port, method, request, {
+        deadlineMs: this.callDeadlineMs,
+      })) as unknown as ExecReply;
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
       const refused = refusalOf(error);
       if (refused?.code === "outcome-unknown") throw new ErrOutcomeUnknown(error.message, refused.txid ?? undefined);
       if (refused?.code === "sqlite") throw new ErrSqlite(error.message, refused.sqliteCode ?? 0);
       if (refused?.code === "invalid") throw new ErrInvalidRequest(error.message);
-      if (commit && refused === undefined && (error.outcomeUnknown || error.code === "INTERNAL")) throw new ErrOutcomeUnknown(error.message, undefined);
+      if (commit && refused === undefined && (error.outcomeUnknown || error.code === "INTERNAL"))
+        throw new ErrOutcomeUnknown(error.message, undefined);
       throw new ErrTransactionAborted(error.message);
     }
   }

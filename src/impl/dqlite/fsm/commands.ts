@@ -229,7 +229,8 @@ class CommandReader {
   /** The header's tag, after checking the format and the reserved bytes. */
   header(): number {
     this.need(HEADER_BYTES, "header");
-    if (this.source[0] !== COMMAND_FORMAT) throw new ErrCommandMalformed(`unknown command format ${String(this.source[0])}`);
+    if (this.source[0] !== COMMAND_FORMAT)
+      throw new ErrCommandMalformed(`unknown command format ${String(this.source[0])}`);
     for (let index = 2; index < HEADER_BYTES; index++) {
       if (this.source[index] !== 0) throw new ErrCommandMalformed("non-zero reserved byte in the header");
     }
@@ -280,7 +281,8 @@ class CommandReader {
   }
 
   end(): void {
-    if (this.offset !== this.source.length) throw new ErrCommandMalformed(`${this.source.length - this.offset} trailing bytes`);
+    if (this.offset !== this.source.length)
+      throw new ErrCommandMalformed(`${this.source.length - this.offset} trailing bytes`);
   }
 
   private need(bytes: number, what: string): void {
@@ -308,7 +310,12 @@ function framesProblem(frames: FramesPayload): string | undefined {
   const problem = txidProblem(frames.txid, "frames.txid") ?? nameProblem(frames.filename, "frames.filename");
   if (problem !== undefined) return problem;
   const { pageSize, pageNumbers, pageData, truncate, isCommit } = frames;
-  if (!Number.isSafeInteger(pageSize) || pageSize < PAGE_SIZE_MIN || pageSize > PAGE_SIZE_MAX || (pageSize & (pageSize - 1)) !== 0) {
+  if (
+    !Number.isSafeInteger(pageSize) ||
+    pageSize < PAGE_SIZE_MIN ||
+    pageSize > PAGE_SIZE_MAX ||
+    (pageSize & (pageSize - 1)) !== 0
+  ) {
     return `frames.pageSize: ${pageSize} is not a power of two in [${PAGE_SIZE_MIN}, ${PAGE_SIZE_MAX}]`;
   }
   // SQLite never writes an empty batch of frames: every xFrames call carries at least one page.
@@ -318,7 +325,8 @@ function framesProblem(frames: FramesPayload): string | undefined {
   if (pageData.length !== pageNumbers.length * pageSize) {
     return `frames.pageData: ${pageData.length} bytes for ${pageNumbers.length} pages of ${pageSize}`;
   }
-  if (!Number.isSafeInteger(truncate) || truncate < 0 || truncate > PAGE_NUMBER_MAX) return `frames.truncate: ${truncate} is not a page count`;
+  if (!Number.isSafeInteger(truncate) || truncate < 0 || truncate > PAGE_NUMBER_MAX)
+    return `frames.truncate: ${truncate} is not a page count`;
   // The database size is a field of the commit frame only; a commit always leaves at least page 1.
   if (isCommit && truncate === 0) return "frames.truncate: a commit must give the database size";
   if (!isCommit && truncate !== 0) return "frames.truncate: only a commit gives the database size";
@@ -349,7 +357,8 @@ function nameProblemUncached(name: string, what: string): string | undefined {
   if (name.length === 0) return `${what}: empty database name`;
   if (name.length > DATABASE_NAME_LENGTH_MAX) return `${what}: longer than ${DATABASE_NAME_LENGTH_MAX}`;
   // The name becomes a file name next to its "-wal": no directories, no NUL.
-  if (/[/\\\0]/.test(name) || name === "." || name === "..") return `${what}: ${JSON.stringify(name)} is not a file name`;
+  if (/[/\\\0]/.test(name) || name === "." || name === "..")
+    return `${what}: ${JSON.stringify(name)} is not a file name`;
   // A lone surrogate does not survive UTF-8 (the command's and the snapshot's encoding).
   if (/\p{Cs}/u.test(name)) return `${what}: ${JSON.stringify(name)} is not well-formed Unicode`;
   if (name.endsWith("-wal")) return `${what}: ${JSON.stringify(name)} would clash with another database's WAL`;

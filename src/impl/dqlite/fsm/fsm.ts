@@ -19,9 +19,23 @@
 import type { Clock, Env } from "../../../sim/env.ts";
 import { DiskError } from "../../../sim/env.ts";
 import type { Fsm, FsmSnapshot, LogRecord, SnapshotReader } from "../../raft/node/fsm.ts";
-import { PAGE_SIZE, type Command, type DatabaseFiles, type DatabaseStore, type FrameBatch, type FramesPayload, type TxnId } from "../types.ts";
+import {
+  PAGE_SIZE,
+  type Command,
+  type DatabaseFiles,
+  type DatabaseStore,
+  type FrameBatch,
+  type FramesPayload,
+  type TxnId,
+} from "../types.ts";
 import { decodeCommand } from "./commands.ts";
-import { ErrCommandMalformed, ErrDatabaseBusy, ErrTransactionInProgress, FsmApplyError, type FsmInvariantViolation } from "./errors.ts";
+import {
+  ErrCommandMalformed,
+  ErrDatabaseBusy,
+  ErrTransactionInProgress,
+  FsmApplyError,
+  type FsmInvariantViolation,
+} from "./errors.ts";
 import { DqliteFsmSnapshot } from "./fsm-snapshot.ts";
 import type { DqliteFsmProbe } from "./probes.ts";
 import { Registry } from "./registry.ts";
@@ -50,12 +64,15 @@ export const FSM_VIOLATIONS_KEPT_MAX = 100;
  */
 export const DQLITE_FSM_BROKEN_VARIANTS = {
   "undo-keeps-zombies": "applyUndo leaves an undone zombie registered (case 3 of the seed's comment forgotten)",
-  "no-stale-zombie-purge": "frames of a new transaction or a checkpoint meeting a stale Pending zombie are a violation instead of purging it",
+  "no-stale-zombie-purge":
+    "frames of a new transaction or a checkpoint meeting a stale Pending zombie are a violation instead of purging it",
   "resurrect-without-frames": "a resurrected zombie does not re-apply the non-commit frames it had applied as leader",
   "follower-kept-after-commit": "a follower transaction stays registered after its commit frames",
   "snapshot-ignores-transactions": "snapshot() captures the databases even while a transaction is in flight",
-  "restore-swaps-wals": "restore() writes the first two databases of a snapshot each with the other's WAL (files paired by position)",
-  "no-leader-hook-wait": "another transaction's command on a database applies at once while this node's own leader transaction there has its commit applied but not yet written by SQLite nor ended (go-dqlite's HookSyncWait forgotten)",
+  "restore-swaps-wals":
+    "restore() writes the first two databases of a snapshot each with the other's WAL (files paired by position)",
+  "no-leader-hook-wait":
+    "another transaction's command on a database applies at once while this node's own leader transaction there has its commit applied but not yet written by SQLite nor ended (go-dqlite's HookSyncWait forgotten)",
 } as const;
 
 export type DqliteFsmBrokenVariant = keyof typeof DQLITE_FSM_BROKEN_VARIANTS;
@@ -111,7 +128,8 @@ export class DqliteFsm implements Fsm {
     this.violationsKeptMax = options.violationsKeptMax ?? FSM_VIOLATIONS_KEPT_MAX;
     this.brokenVariant = options.brokenVariant;
     this.busyDatabase = options.busyDatabase;
-    this.restoreLayout = options.brokenVariant === "restore-swaps-wals" ? restoreSwappingFirstWals : restoreEachUnderItsName;
+    this.restoreLayout =
+      options.brokenVariant === "restore-swaps-wals" ? restoreSwappingFirstWals : restoreEachUnderItsName;
   }
 
   /**
@@ -159,7 +177,8 @@ export class DqliteFsm implements Fsm {
       await this.store.clear();
       this.registry.txnClear();
       this.noopBeginTxn = 0;
-      for (const database of this.restoreLayout(snapshot.databases)) await this.store.restore(database.name, database.database, database.wal);
+      for (const database of this.restoreLayout(snapshot.databases))
+        await this.store.restore(database.name, database.database, database.wal);
       if (snapshot.databases.length > 1) this.probe("dqlite.fsm.restored-several-databases");
       this.registry.indexRestore(snapshot.index);
       this.env.trace("dqlite.fsm-restored", { index: snapshot.index, databases: snapshot.databases.length });
@@ -181,7 +200,8 @@ export class DqliteFsm implements Fsm {
     } catch (error) {
       if (error instanceof ApplyFailure) return this.violation(log, command, error.message);
       if (error instanceof DiskError) throw this.diskFailed(log, command, error);
-      if (error instanceof ErrCommandMalformed) return this.violation(log, command, `corrupted command data: ${error.message}`, error);
+      if (error instanceof ErrCommandMalformed)
+        return this.violation(log, command, `corrupted command data: ${error.message}`, error);
       throw error;
     }
     this.registry.indexUpdate(log.index);
@@ -250,7 +270,8 @@ export class DqliteFsm implements Fsm {
   private newFollower(frames: FramesPayload, files: DatabaseFiles): Transaction {
     const other = this.registry.txnByFilename(frames.filename);
     if (other !== undefined) {
-      if (!other.isZombie || this.brokenVariant === "no-stale-zombie-purge") fail(`unexpected transaction ${other.describe()}`);
+      if (!other.isZombie || this.brokenVariant === "no-stale-zombie-purge")
+        fail(`unexpected transaction ${other.describe()}`);
       if (other.id > frames.txid) fail(`zombie transaction too recent ${other.describe()}`);
       if (other.state !== "pending") fail(`unexpected transaction state ${other.describe()}`);
       this.registry.txnDel(other.id);
@@ -267,12 +288,17 @@ export class DqliteFsm implements Fsm {
    * commit the transaction: the zombie becomes a follower that re-applies the frames
    * it had applied as leader (SQLite rolled them back), then takes the commit.
    */
-  private async recoverZombie(zombie: Transaction, frames: FramesPayload, files: DatabaseFiles): Promise<{ txn: Transaction; begin: boolean }> {
+  private async recoverZombie(
+    zombie: Transaction,
+    frames: FramesPayload,
+    files: DatabaseFiles,
+  ): Promise<{ txn: Transaction; begin: boolean }> {
     if (!frames.isCommit) {
       this.probe("dqlite.fsm.surrogate-created");
       return { txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true };
     }
-    if (this.brokenVariant === "resurrect-without-frames") return { txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true };
+    if (this.brokenVariant === "resurrect-without-frames")
+      return { txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true };
     const follower = await zombie.resurrect(files);
     this.registry.txnFollowerResurrected(follower);
     this.probe("dqlite.fsm.zombie-resurrected");
@@ -344,7 +370,9 @@ export class DqliteFsm implements Fsm {
       if (txn === undefined || !txn.isLeader || txn.isZombie || txn.inFlight || txn.id === txid) return;
       this.probe("dqlite.fsm.waited-for-leader-end");
       if (!(await this.unregisteredWithin(txn, LEADER_HOOK_WAIT_MAX_MS))) {
-        fail(`leader transaction ${txn.describe()} did not end within ${LEADER_HOOK_WAIT_MAX_MS} ms of its last command`);
+        fail(
+          `leader transaction ${txn.describe()} did not end within ${LEADER_HOOK_WAIT_MAX_MS} ms of its last command`,
+        );
       }
     }
   }

@@ -3,7 +3,14 @@
  * codec, transactions, the registry shared with the leader's replication code, the
  * FSM itself and its snapshot format.
  */
-export { decodeCommand, encodeCommand, commandProblem, databaseNameProblem, PAGE_SIZE_MAX, PAGE_SIZE_MIN } from "./commands.ts";
+export {
+  decodeCommand,
+  encodeCommand,
+  commandProblem,
+  databaseNameProblem,
+  PAGE_SIZE_MAX,
+  PAGE_SIZE_MIN,
+} from "./commands.ts";
 export { COMMITTED_TXN_IDS_MAX } from "./committed-ring.ts";
 export { ErrCommandMalformed, ErrSnapshotMalformed, ErrTransactionInProgress, FsmApplyError } from "./errors.ts";
 export type { AppliedCommandKind, FsmInvariantViolation } from "./errors.ts";

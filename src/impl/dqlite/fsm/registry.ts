@@ -20,7 +20,10 @@ export class Registry {
   private readonly committed: CommittedRing;
   private currentIndex = 0;
   /** Who waits for a transaction to leave the registry (`txnUnregistered`). */
-  private readonly unregisterWaiters = new Map<Transaction, { readonly promise: Promise<void>; readonly resolve: () => void }>();
+  private readonly unregisterWaiters = new Map<
+    Transaction,
+    { readonly promise: Promise<void>; readonly resolve: () => void }
+  >();
 
   constructor(committedCapacity: number = COMMITTED_TXN_IDS_MAX) {
     this.committed = new CommittedRing(committedCapacity);
@@ -64,7 +67,8 @@ export class Registry {
     const txn = this.byId.get(txid);
     assert(txn !== undefined, `txnDel: unknown transaction ${txid}`);
     // Messages built on failure only: this runs for every transaction.
-    if (this.byFilename.get(txn.filename) !== txn) assert(false, `txnDel: ${txn.describe()} not registered for its database`);
+    if (this.byFilename.get(txn.filename) !== txn)
+      assert(false, `txnDel: ${txn.describe()} not registered for its database`);
     this.byId.delete(txid);
     this.byFilename.delete(txn.filename);
     this.wake(txn);

@@ -47,7 +47,10 @@ export function encodeSnapshot(snapshot: FsmSnapshotData, crc32: Crc32): Uint8Ar
     assert(problem === undefined, `encodeSnapshot: ${problem ?? ""}`);
     size += 4 + (names[position]?.length ?? 0) + 8 + database.database.length + 8 + database.wal.length;
   }
-  assert(new Set(snapshot.databases.map((database) => database.name)).size === snapshot.databases.length, "encodeSnapshot: duplicate database names");
+  assert(
+    new Set(snapshot.databases.map((database) => database.name)).size === snapshot.databases.length,
+    "encodeSnapshot: duplicate database names",
+  );
   const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
@@ -73,7 +76,8 @@ export function encodeSnapshot(snapshot: FsmSnapshotData, crc32: Crc32): Uint8Ar
 
 /** The snapshot `bytes` encode; throws ErrSnapshotMalformed on anything else. The result owns its bytes. */
 export function decodeSnapshot(bytes: Uint8Array, crc32: Crc32): FsmSnapshotData {
-  if (bytes.length < HEADER_BYTES + CHECKSUM_BYTES) throw new ErrSnapshotMalformed(`${bytes.length} bytes: shorter than a header`);
+  if (bytes.length < HEADER_BYTES + CHECKSUM_BYTES)
+    throw new ErrSnapshotMalformed(`${bytes.length} bytes: shorter than a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (MAGIC.some((byte, position) => bytes[position] !== byte)) throw new ErrSnapshotMalformed("bad magic");
   const version = view.getUint32(4, true);
@@ -84,7 +88,8 @@ export function decodeSnapshot(bytes: Uint8Array, crc32: Crc32): FsmSnapshotData
   const index = readUint64(view, 8, "index");
   const count = view.getUint32(16, true);
   // Each database takes at least its three length fields: a larger count cannot fit.
-  if (count > (end - HEADER_BYTES) / 20) throw new ErrSnapshotMalformed(`${count} databases cannot fit in ${bytes.length} bytes`);
+  if (count > (end - HEADER_BYTES) / 20)
+    throw new ErrSnapshotMalformed(`${count} databases cannot fit in ${bytes.length} bytes`);
   const reader = new FieldReader(bytes, view, HEADER_BYTES, end);
   const databases: DatabaseSnapshot[] = [];
   const seen = new Set<string>();
@@ -109,7 +114,8 @@ class FieldReader {
 
   bytes(lengthBytes: 4 | 8, what: string): Uint8Array {
     if (this.cursor + lengthBytes > this.end) throw new ErrSnapshotMalformed(`${what}: length runs past the end`);
-    const length = lengthBytes === 4 ? this.view.getUint32(this.cursor, true) : readUint64(this.view, this.cursor, `${what} length`);
+    const length =
+      lengthBytes === 4 ? this.view.getUint32(this.cursor, true) : readUint64(this.view, this.cursor, `${what} length`);
     const start = this.cursor + lengthBytes;
     if (length > this.end - start) throw new ErrSnapshotMalformed(`${what}: ${length} bytes run past the end`);
     this.cursor = start + length;

@@ -82,7 +82,8 @@ export class Transaction {
     if (this.zombie) assert(false, `frames on zombie transaction ${this.describe()}`);
     if (!this.inFlight) assert(false, `frames on transaction ${this.describe()}`);
     if (this.files !== undefined) {
-      if (begin !== (this.currentState === "pending")) assert(false, `frames (begin=${begin}) on follower transaction ${this.describe()}`);
+      if (begin !== (this.currentState === "pending"))
+        assert(false, `frames (begin=${begin}) on follower transaction ${this.describe()}`);
       await this.files.applyFrames(batch, begin);
     } else if (!batch.isCommit) {
       this.leaderFrames.push(batch);
@@ -120,7 +121,10 @@ export class Transaction {
     assert(this.zombie, `resurrect of live transaction ${this.describe()}`);
     assert(this.inFlight, `resurrect of transaction ${this.describe()}`);
     assert(files.filename === this.filename, `resurrect of ${this.describe()} on ${files.filename}`);
-    assert((this.currentState === "writing") === (this.leaderFrames.length > 0), `zombie ${this.describe()} without its frames`);
+    assert(
+      (this.currentState === "writing") === this.leaderFrames.length > 0,
+      `zombie ${this.describe()} without its frames`,
+    );
     const follower = Transaction.follower(files, this.id);
     for (const [position, batch] of this.leaderFrames.entries()) await follower.frames(position === 0, batch);
     return follower;

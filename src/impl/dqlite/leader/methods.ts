@@ -39,11 +39,16 @@ export type ReplicationFailure =
 
 /** Deliberately broken variants of the leader's hooks (test fixtures, never set in real use). */
 export const DQLITE_LEADER_BROKEN_VARIANTS = {
-  "ack-before-raft-commit": "the commit frame is written and acknowledged to SQLite before Raft has applied it (replication runs in the background): an acknowledged commit can be lost with the leader",
-  "skip-dangling-undo": "a new leader drops a dangling transaction of an earlier leader from its own registry without an Undo command: followers keep it in Writing and trip on the next transaction",
-  "serve-abandoned-calls": "the server runs a call whose caller gave up while it waited for the database: abandoned begins each hold the database until they idle out, and live clients starve",
-  "keep-dropped-transactions": "a transaction whose caller left its begin stream (gave up as the session was sent, crashed, was cut off) is kept until it idles out: it holds the database meanwhile, and every other client waits",
-  "zombie-after-apply": "a leadership loss marks every leader transaction a zombie, even one whose commit frames (or Undo) the FSM already applied before SQLite's End hook ran: markZombie's in-flight assertion fails inside Raft's leadership observer",
+  "ack-before-raft-commit":
+    "the commit frame is written and acknowledged to SQLite before Raft has applied it (replication runs in the background): an acknowledged commit can be lost with the leader",
+  "skip-dangling-undo":
+    "a new leader drops a dangling transaction of an earlier leader from its own registry without an Undo command: followers keep it in Writing and trip on the next transaction",
+  "serve-abandoned-calls":
+    "the server runs a call whose caller gave up while it waited for the database: abandoned begins each hold the database until they idle out, and live clients starve",
+  "keep-dropped-transactions":
+    "a transaction whose caller left its begin stream (gave up as the session was sent, crashed, was cut off) is kept until it idles out: it holds the database meanwhile, and every other client waits",
+  "zombie-after-apply":
+    "a leadership loss marks every leader transaction a zombie, even one whose commit frames (or Undo) the FSM already applied before SQLite's End hook ran: markZombie's in-flight assertion fails inside Raft's leadership observer",
 } as const;
 
 export type DqliteLeaderBrokenVariant = keyof typeof DQLITE_LEADER_BROKEN_VARIANTS;
@@ -68,7 +73,9 @@ export interface MethodsHost {
   leaderTerm(): number;
   /** This node's copy could not keep up with what Raft committed: stop serving. */
   fatal(reason: string): void;
-  /** Frames a transaction's capture holds at most before it replicates them as a non-commit Frames command (WalCapture). */
+  /**
+   * Frames a transaction's capture holds at most before it replicates them as a non-commit Frames command (WalCapture).
+   */
   readonly heldFramesMax?: number;
   /** Test fixture only. */
   readonly brokenVariant?: DqliteLeaderBrokenVariant | undefined;
@@ -84,7 +91,12 @@ const SQLITE_DEFAULT_CACHE_KIB = 2_000;
  * frames about when SQLite would spill them (go-dqlite's Frames hook runs at each spill).
  */
 export function heldFramesMaxOf(cacheSize: number | undefined): number {
-  const pages = cacheSize === undefined ? (SQLITE_DEFAULT_CACHE_KIB * 1024) / PAGE_SIZE : cacheSize >= 0 ? cacheSize : (-cacheSize * 1024) / PAGE_SIZE;
+  const pages =
+    cacheSize === undefined
+      ? (SQLITE_DEFAULT_CACHE_KIB * 1024) / PAGE_SIZE
+      : cacheSize >= 0
+        ? cacheSize
+        : (-cacheSize * 1024) / PAGE_SIZE;
   return Math.max(1, Math.floor(pages));
 }
 
@@ -178,14 +190,24 @@ export class LeaderMethods {
   private database(filename: string): DatabaseLeader {
     let database = this.databases.get(filename);
     if (database === undefined) {
-      const created: DatabaseLeader = { filename, txn: undefined, replicating: false, failure: undefined, capture: undefined as unknown as WalCapture };
-      (created as { capture: WalCapture }).capture = new WalCapture(PAGE_SIZE, this.host.heldFramesMax ?? heldFramesMaxOf(undefined), {
-        begin: () => this.begin(created),
-        replicate: (frames, commitSize) => this.frames(created, frames, commitSize),
-        committed: (frameCount) => this.committed(created, frameCount),
-        committedFrames: () => this.store.get(filename)?.committedFrames() ?? 0,
-        diskFailed: (error, committed) => this.diskFailed(created, error, committed),
-      });
+      const created: DatabaseLeader = {
+        filename,
+        txn: undefined,
+        replicating: false,
+        failure: undefined,
+        capture: undefined as unknown as WalCapture,
+      };
+      (created as { capture: WalCapture }).capture = new WalCapture(
+        PAGE_SIZE,
+        this.host.heldFramesMax ?? heldFramesMaxOf(undefined),
+        {
+          begin: () => this.begin(created),
+          replicate: (frames, commitSize) => this.frames(created, frames, commitSize),
+          committed: (frameCount) => this.committed(created, frameCount),
+          committedFrames: () => this.store.get(filename)?.committedFrames() ?? 0,
+          diskFailed: (error, committed) => this.diskFailed(created, error, committed),
+        },
+      );
       if (this.host.brokenVariant === "ack-before-raft-commit") created.capture.acknowledgeBeforeReplication();
       database = created;
       this.databases.set(filename, database);
@@ -195,9 +217,11 @@ export class LeaderMethods {
 
   /** go-dqlite's Begin hook: at once unless a leftover transaction must be undone through Raft first. */
   private begin(database: DatabaseLeader): number | Promise<number> {
-    if (!this.host.leaderReady()) return this.fail(database, { kind: "not-leader", reason: "this node is not a ready leader" });
+    if (!this.host.leaderReady())
+      return this.fail(database, { kind: "not-leader", reason: "this node is not a ready leader" });
     const leftover = this.resolveLeftover(database);
-    if (typeof leftover !== "number") return leftover.then((code) => (code === SQLITE_OK ? this.registerTransaction(database) : code));
+    if (typeof leftover !== "number")
+      return leftover.then((code) => (code === SQLITE_OK ? this.registerTransaction(database) : code));
     return leftover === SQLITE_OK ? this.registerTransaction(database) : leftover;
   }
 
@@ -219,7 +243,10 @@ export class LeaderMethods {
     const leftover = this.registry.txnByFilename(database.filename);
     if (leftover === undefined) return SQLITE_OK;
     if (leftover.isLeader && !leftover.isZombie) {
-      assert(leftover !== database.txn || !database.capture.inTransaction(), `leader transaction ${leftover.id} still in progress on ${database.filename}`);
+      assert(
+        leftover !== database.txn || !database.capture.inTransaction(),
+        `leader transaction ${leftover.id} still in progress on ${database.filename}`,
+      );
       // Our own transaction whose End never ran (its statement failed before): drop it.
       this.registry.txnDel(leftover.id);
       return SQLITE_OK;
@@ -240,11 +267,19 @@ export class LeaderMethods {
 
   private async undoLeftover(database: DatabaseLeader, txid: TxnId): Promise<number> {
     const failure = await this.propose(database, { kind: "undo", txid });
-    if (failure !== undefined) return this.fail(database, { kind: "not-leader", reason: `undo of dangling transaction ${txid}: ${failure.message}` });
+    if (failure !== undefined)
+      return this.fail(database, {
+        kind: "not-leader",
+        reason: `undo of dangling transaction ${txid}: ${failure.message}`,
+      });
     return SQLITE_OK;
   }
 
-  private async frames(database: DatabaseLeader, frames: readonly CapturedFrame[], commitSize: number | undefined): Promise<number> {
+  private async frames(
+    database: DatabaseLeader,
+    frames: readonly CapturedFrame[],
+    commitSize: number | undefined,
+  ): Promise<number> {
     const txn = database.txn;
     assert(txn !== undefined, `frames without a transaction on ${database.filename}`);
     if (txn.isZombie || !this.host.leaderReady()) {
@@ -252,7 +287,8 @@ export class LeaderMethods {
       // whoever leads now (go-dqlite's Frames hook refuses with SQLITE_IOERR_NOT_LEADER). Nothing is proposed.
       this.env.probe("dqlite.leader.frames-refused-not-leader");
       database.txn = undefined;
-      if (txn.isZombie) return this.fail(database, { kind: "aborted", reason: `transaction ${txn.id} lost its leadership` });
+      if (txn.isZombie)
+        return this.fail(database, { kind: "aborted", reason: `transaction ${txn.id} lost its leadership` });
       if (txn.state === "pending") {
         this.registry.txnDel(txn.id);
         return this.fail(database, { kind: "not-leader", reason: "this node is not a ready leader" });
@@ -282,7 +318,11 @@ export class LeaderMethods {
       // The command committed but the FSM refused it (an invariant violation it recorded).
       database.txn = undefined;
       if (this.registry.txnById(txn.id) === txn) this.registry.txnDel(txn.id);
-      return this.fail(database, { kind: "fatal", reason: `the FSM failed to apply frames: ${error.message}`, txid: txn.id });
+      return this.fail(database, {
+        kind: "fatal",
+        reason: `the FSM failed to apply frames: ${error.message}`,
+        txid: txn.id,
+      });
     }
     const appended = error.outcomeUnknown;
     if (!appended && wasPending && !txn.isZombie) {
@@ -292,7 +332,8 @@ export class LeaderMethods {
     }
     if (!txn.isZombie) txn.markZombie();
     database.txn = undefined;
-    if (commitSize !== undefined && appended) return this.fail(database, { kind: "outcome-unknown", reason: error.message, txid: txn.id });
+    if (commitSize !== undefined && appended)
+      return this.fail(database, { kind: "outcome-unknown", reason: error.message, txid: txn.id });
     return this.fail(database, { kind: "aborted", reason: error.message });
   }
 
@@ -340,7 +381,13 @@ export class LeaderMethods {
 /** What the trace records of a proposed command (scenarios watch it to cut the leader off at a chosen point). */
 function proposalFields(command: Command): Record<string, unknown> {
   if (command.kind === "frames") {
-    return { kind: "frames", txid: command.txid, filename: command.filename, frames: command.pageNumbers.length, isCommit: command.isCommit };
+    return {
+      kind: "frames",
+      txid: command.txid,
+      filename: command.filename,
+      frames: command.pageNumbers.length,
+      isCommit: command.isCommit,
+    };
   }
   return { kind: command.kind, txid: "txid" in command ? command.txid : null };
 }

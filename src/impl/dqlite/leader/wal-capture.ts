@@ -42,7 +42,10 @@ export interface CapturedFrame {
 
 /** What the capture needs from the leader's replication code (LeaderMethods). */
 export interface CaptureHooks {
-  /** The first write of a transaction (go-dqlite's Begin hook). Returns a SQLite result code, at once when it need not wait. */
+  /**
+   * The first write of a transaction (go-dqlite's Begin hook). Returns a SQLite result code, at once when it need not
+   * wait.
+   */
   begin(): number | Promise<number>;
   /** Replicates frames through Raft (go-dqlite's Frames hook). Returns a SQLite result code. */
   replicate(frames: readonly CapturedFrame[], commitSize: number | undefined): Promise<number>;
@@ -81,7 +84,10 @@ export class WalCapture {
     private readonly heldFramesMax: number,
     private readonly hooks: CaptureHooks,
   ) {
-    assert(Number.isSafeInteger(heldFramesMax) && heldFramesMax >= 1, `heldFramesMax must be a positive integer, got ${heldFramesMax}`);
+    assert(
+      Number.isSafeInteger(heldFramesMax) && heldFramesMax >= 1,
+      `heldFramesMax must be a positive integer, got ${heldFramesMax}`,
+    );
   }
 
   /** Test fixture "ack-before-raft-commit" (leader/methods.ts): commits return before Raft applies them. */
@@ -112,7 +118,13 @@ export class WalCapture {
     this.diskWrite = diskWrite;
     const frameBytes = FRAME_HEADER_BYTES + this.pageSize;
     const relative = offset - WAL_HEADER_BYTES;
-    if (!this.active && data.length === FRAME_HEADER_BYTES && relative >= 0 && relative % frameBytes === 0 && relative / frameBytes + 1 <= this.hooks.committedFrames()) {
+    if (
+      !this.active &&
+      data.length === FRAME_HEADER_BYTES &&
+      relative >= 0 &&
+      relative % frameBytes === 0 &&
+      relative / frameBytes + 1 <= this.hooks.committedFrames()
+    ) {
       // A checksum rewrite after a commit that rewrote frames in place: local only. Measured against the
       // committed frames, not `nextFrame`: after a transaction that failed, `nextFrame` is past frames that
       // were never written, and the next transaction's first frame header must not pass as a rewrite.
@@ -120,7 +132,8 @@ export class WalCapture {
     }
     if (this.active) return this.capture(offset, data);
     const code = this.hooks.begin();
-    if (typeof code !== "number") return code.then((settled) => (settled === SQLITE_OK ? this.begun(offset, data) : settled));
+    if (typeof code !== "number")
+      return code.then((settled) => (settled === SQLITE_OK ? this.begun(offset, data) : settled));
     return code === SQLITE_OK ? this.begun(offset, data) : code;
   }
 
@@ -137,9 +150,11 @@ export class WalCapture {
     const frameBytes = FRAME_HEADER_BYTES + this.pageSize;
     const relative = offset - WAL_HEADER_BYTES;
     if (offset === 0 && data.length === WAL_HEADER_BYTES) return this.walHeader(data);
-    if (relative >= 0 && relative % frameBytes === 0 && data.length === FRAME_HEADER_BYTES) return this.frameHeader(relative / frameBytes + 1, offset, data);
+    if (relative >= 0 && relative % frameBytes === 0 && data.length === FRAME_HEADER_BYTES)
+      return this.frameHeader(relative / frameBytes + 1, offset, data);
     const pageRelative = relative - FRAME_HEADER_BYTES;
-    if (pageRelative >= 0 && pageRelative % frameBytes === 0 && data.length === this.pageSize) return this.page(pageRelative / frameBytes + 1, offset, data);
+    if (pageRelative >= 0 && pageRelative % frameBytes === 0 && data.length === this.pageSize)
+      return this.page(pageRelative / frameBytes + 1, offset, data);
     assert(false, `unexpected WAL write of ${data.length} bytes at offset ${offset} (page size ${this.pageSize})`);
   }
 
@@ -176,7 +191,10 @@ export class WalCapture {
       assert(this.header === undefined, `frame ${frame} header written twice before its page`);
       this.header = { frame, pageNumber: view.getUint32(0, false), commitSize: view.getUint32(4, false) };
     } else {
-      assert(this.framePages.has(frame), `header rewrite of frame ${frame}, not of this transaction (next frame ${this.nextFrame})`);
+      assert(
+        this.framePages.has(frame),
+        `header rewrite of frame ${frame}, not of this transaction (next frame ${this.nextFrame})`,
+      );
     }
     this.held.push({ offset, data });
     return SQLITE_OK;
@@ -187,7 +205,10 @@ export class WalCapture {
     const header = this.header;
     if (header === undefined || header.frame !== frame) {
       const pageNumber = this.framePages.get(frame);
-      assert(pageNumber !== undefined, `page written at frame ${frame}, outside this transaction (next frame ${this.nextFrame})`);
+      assert(
+        pageNumber !== undefined,
+        `page written at frame ${frame}, outside this transaction (next frame ${this.nextFrame})`,
+      );
       this.frames.push({ pageNumber, data });
       return SQLITE_OK;
     }

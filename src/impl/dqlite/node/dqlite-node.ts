@@ -100,9 +100,14 @@ export class DqliteNode {
 
   static async start(env: Env, options: DqliteNodeOptions): Promise<DqliteNode> {
     const directory = options.directory ?? "/dqlite";
-    const engine = await SqliteEngine.create(env, options.sqlite, { directory, cacheSizePages: options.cacheSizePages });
+    const engine = await SqliteEngine.create(env, options.sqlite, {
+      directory,
+      cacheSizePages: options.cacheSizePages,
+    });
     const template = await engine.emptyDatabaseImage();
-    const store = new DiskDatabaseStore(env, directory, template, { brokenVariant: options.databaseFilesBrokenVariant });
+    const store = new DiskDatabaseStore(env, directory, template, {
+      brokenVariant: options.databaseFilesBrokenVariant,
+    });
     await store.clear();
     const registry = new Registry();
     // The FSM asks the node (created after Raft starts) which database its SQLite is using.
@@ -123,7 +128,12 @@ export class DqliteNode {
 
   /** True when this node leads a term whose earlier entries are all applied and whose leftovers are resolved. */
   isReadyLeader(): boolean {
-    return this.failed === undefined && this.readyTerm !== undefined && this.readyTerm === this.currentTerm && this.raft.state() === "Leader";
+    return (
+      this.failed === undefined &&
+      this.readyTerm !== undefined &&
+      this.readyTerm === this.currentTerm &&
+      this.raft.state() === "Leader"
+    );
   }
 
   /** The broken variant this node runs (test fixture), if any. */
@@ -159,7 +169,10 @@ export class DqliteNode {
     if (result.response instanceof Error) throw result.response;
   }
 
-  /** The leader's connection to a database, reopened if the FSM changed the files since it was opened. Hold the database's lock. */
+  /**
+   * The leader's connection to a database, reopened if the FSM changed the files since it was opened. Hold the
+   * database's lock.
+   */
   async connection(filename: string): Promise<SqliteConnection> {
     const files = this.store.get(filename);
     if (files === undefined) throw new Error(`database ${filename} is not open`);
@@ -177,18 +190,25 @@ export class DqliteNode {
     return connection;
   }
 
-  /** After a commit: checkpoint the database cluster-wide once its WAL is long (go-dqlite's leader does). Hold the lock. */
+  /**
+   * After a commit: checkpoint the database cluster-wide once its WAL is long (go-dqlite's leader does). Hold the lock.
+   */
   async maybeCheckpoint(filename: string): Promise<void> {
     const files = this.store.get(filename);
     const threshold = this.options.checkpointThresholdFrames ?? CHECKPOINT_THRESHOLD_FRAMES;
-    if (files === undefined || files.committedFrames() === 0 || this.registry.txnByFilename(filename) !== undefined) return;
+    if (files === undefined || files.committedFrames() === 0 || this.registry.txnByFilename(filename) !== undefined)
+      return;
     // A checkpoint long before the threshold: the path a long WAL takes, reached in short runs too.
     if (files.committedFrames() < threshold && !this.env.buggify("dqlite.checkpoint-early")) return;
     try {
       const result = await this.raft.apply(encodeCommand({ kind: "checkpoint", name: filename }));
-      if (result.response instanceof Error) this.env.log.warn("dqlite: checkpoint failed", { filename, error: result.response.message });
+      if (result.response instanceof Error)
+        this.env.log.warn("dqlite: checkpoint failed", { filename, error: result.response.message });
     } catch (error) {
-      this.env.log.info("dqlite: checkpoint not applied", { filename, error: error instanceof Error ? error.message : String(error) });
+      this.env.log.info("dqlite: checkpoint not applied", {
+        filename,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 

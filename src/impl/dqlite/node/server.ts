@@ -109,8 +109,14 @@ export class DqliteServer {
     }
   }
 
-  /** Begins a transaction, sends its session, and holds the stream open until the session ends (see the file's comment). */
-  private async begin(request: WireValue, send: (message: WireValue) => Promise<void>, context: RpcContext): Promise<void> {
+  /**
+   * Begins a transaction, sends its session, and holds the stream open until the session ends (see the file's comment).
+   */
+  private async begin(
+    request: WireValue,
+    send: (message: WireValue) => Promise<void>,
+    context: RpcContext,
+  ): Promise<void> {
     const db = parseDatabase(field(request, "db"));
     this.requireReadyLeader();
     if (this.sessions.size >= SESSIONS_MAX) throw refusal("retry", `more than ${SESSIONS_MAX} open transactions`);
@@ -126,7 +132,15 @@ export class DqliteServer {
     }
     let ended = (): void => undefined;
     const over = new Promise<void>((resolve) => (ended = resolve));
-    const session: Session = { id: `${this.env.host}/${this.env.lifetime.incarnation}/${this.nextSession++}`, db, release, timer: undefined, busy: false, dropped: false, ended };
+    const session: Session = {
+      id: `${this.env.host}/${this.env.lifetime.incarnation}/${this.nextSession++}`,
+      db,
+      release,
+      timer: undefined,
+      busy: false,
+      dropped: false,
+      ended,
+    };
     this.sessions.set(session.id, session);
     const serveAbandoned = this.node.brokenVariant === "serve-abandoned-calls";
     if (context.signal.aborted && !serveAbandoned) {
@@ -161,7 +175,11 @@ export class DqliteServer {
     const { sql, params } = parseStatement({ ...(request as Record<string, WireValue>), db: session.db });
     return this.inSession(session, async (connection) => {
       const reply = await this.statement(session.db, connection, sql, params);
-      if (connection.autocommit()) throw refusal("session-unknown", "the transaction ended inside the session (COMMIT or ROLLBACK belong to dqlite.commit / dqlite.rollback)");
+      if (connection.autocommit())
+        throw refusal(
+          "session-unknown",
+          "the transaction ended inside the session (COMMIT or ROLLBACK belong to dqlite.commit / dqlite.rollback)",
+        );
       return reply as unknown as WireValue;
     });
   }
@@ -188,7 +206,10 @@ export class DqliteServer {
   }
 
   /** Runs one step of a session; a failure that ended the transaction closes the session. */
-  private async inSession(session: Session, step: (connection: SqliteConnection) => Promise<WireValue>): Promise<WireValue> {
+  private async inSession(
+    session: Session,
+    step: (connection: SqliteConnection) => Promise<WireValue>,
+  ): Promise<WireValue> {
     if (session.busy) throw refusal("invalid", "one request at a time per transaction");
     session.busy = true;
     session.timer?.cancel();
@@ -213,12 +234,22 @@ export class DqliteServer {
   }
 
   /** Runs SQL, then lets the leader's hooks see how the transaction ended, and turns failures into refusals. */
-  private async statement(db: string, connection: SqliteConnection, sql: string, params: readonly SqlValue[]): Promise<ExecReply> {
+  private async statement(
+    db: string,
+    connection: SqliteConnection,
+    sql: string,
+    params: readonly SqlValue[],
+  ): Promise<ExecReply> {
     let reply: ExecReply | undefined;
     let failed: SqliteError | undefined;
     try {
       const result = await connection.exec(sql, params);
-      reply = { columns: result.columns, rows: result.rows.map((row) => row.map(toWire)), changes: result.changes, lastInsertRowId: Number(result.lastInsertRowId) };
+      reply = {
+        columns: result.columns,
+        rows: result.rows.map((row) => row.map(toWire)),
+        changes: result.changes,
+        lastInsertRowId: Number(result.lastInsertRowId),
+      };
     } catch (error) {
       if (!(error instanceof SqliteError)) throw error;
       failed = error;
@@ -240,12 +271,15 @@ export class DqliteServer {
       case "outcome-unknown":
         return refusal("outcome-unknown", failure.reason, { txid: failure.txid });
       case "fatal":
-        return failure.txid === undefined ? refusal("retry", failure.reason) : refusal("outcome-unknown", failure.reason, { txid: failure.txid });
+        return failure.txid === undefined
+          ? refusal("retry", failure.reason)
+          : refusal("outcome-unknown", failure.reason, { txid: failure.txid });
     }
   }
 
   private requireReadyLeader(): void {
-    if (!this.node.isReadyLeader()) throw refusal("not-leader", "this node is not a ready leader", { leader: this.leaderHint() });
+    if (!this.node.isReadyLeader())
+      throw refusal("not-leader", "this node is not a ready leader", { leader: this.leaderHint() });
   }
 
   private leaderHint(): string | null {
@@ -286,7 +320,8 @@ export class DqliteServer {
 
   private session(id: WireValue | undefined): Session {
     const session = typeof id === "string" ? this.sessions.get(id) : undefined;
-    if (session === undefined) throw refusal("session-unknown", `no transaction ${String(id)} on this node (expired, or leadership moved)`);
+    if (session === undefined)
+      throw refusal("session-unknown", `no transaction ${String(id)} on this node (expired, or leadership moved)`);
     return session;
   }
 
@@ -328,23 +363,28 @@ export class DqliteServer {
 }
 
 function field(request: WireValue, name: string): WireValue | undefined {
-  if (typeof request !== "object" || request === null || Array.isArray(request) || request instanceof Uint8Array) throw refusal("invalid", "the request is not an object");
+  if (typeof request !== "object" || request === null || Array.isArray(request) || request instanceof Uint8Array)
+    throw refusal("invalid", "the request is not an object");
   return (request as Record<string, WireValue | undefined>)[name];
 }
 
 function parseDatabase(value: WireValue | undefined): string {
-  if (typeof value !== "string" || !DATABASE_NAME.test(value)) throw refusal("invalid", `bad database name ${JSON.stringify(value)}`);
+  if (typeof value !== "string" || !DATABASE_NAME.test(value))
+    throw refusal("invalid", `bad database name ${JSON.stringify(value)}`);
   return value;
 }
 
 function parseStatement(request: WireValue): { db: string; sql: string; params: SqlValue[] } {
   const db = parseDatabase(field(request, "db"));
   const sql = field(request, "sql");
-  if (typeof sql !== "string" || sql.length === 0 || sql.length > SQL_BYTES_MAX) throw refusal("invalid", "sql must be a non-empty string of bounded length");
+  if (typeof sql !== "string" || sql.length === 0 || sql.length > SQL_BYTES_MAX)
+    throw refusal("invalid", "sql must be a non-empty string of bounded length");
   const raw = field(request, "params") ?? [];
-  if (!Array.isArray(raw) || raw.length > PARAMS_MAX) throw refusal("invalid", `params must be an array of at most ${PARAMS_MAX} values`);
+  if (!Array.isArray(raw) || raw.length > PARAMS_MAX)
+    throw refusal("invalid", `params must be an array of at most ${PARAMS_MAX} values`);
   const params = (raw as readonly WireValue[]).map((value): SqlValue => {
-    if (value === null || typeof value === "number" || typeof value === "string" || value instanceof Uint8Array) return value;
+    if (value === null || typeof value === "number" || typeof value === "string" || value instanceof Uint8Array)
+      return value;
     throw refusal("invalid", "a parameter must be null, a number, a string or bytes");
   });
   return { db, sql, params };

@@ -20,7 +20,12 @@ export type SqlValue = number | bigint | string | Uint8Array | null;
 /** The members of the Emscripten module object used here. */
 interface EmscriptenModule {
   HEAPU8: Uint8Array;
-  cwrap(name: string, returnType: "number", argTypes: readonly "number"[], options: { async: true }): (...args: number[]) => Promise<number>;
+  cwrap(
+    name: string,
+    returnType: "number",
+    argTypes: readonly "number"[],
+    options: { async: true },
+  ): (...args: number[]) => Promise<number>;
   getTempRet0(): number;
   registerVFS(vfs: object, makeDefault: boolean): number;
   _getSqliteFree(): number;
@@ -70,7 +75,13 @@ export class SqliteBinding {
   private readonly sqliteFree: number;
   private readonly openAsync: (filename: number, database: number, flags: number, vfs: number) => Promise<number>;
   private readonly closeAsync: (db: number) => Promise<number>;
-  private readonly prepareAsync: (db: number, sql: number, bytes: number, statement: number, tail: number) => Promise<number>;
+  private readonly prepareAsync: (
+    db: number,
+    sql: number,
+    bytes: number,
+    statement: number,
+    tail: number,
+  ) => Promise<number>;
   private readonly stepAsync: (statement: number) => Promise<number>;
   private readonly finalizeAsync: (statement: number) => Promise<number>;
   private readonly resetAsync: (statement: number) => Promise<number>;
@@ -78,7 +89,8 @@ export class SqliteBinding {
   constructor(module: SqliteModule) {
     this.module = module as EmscriptenModule;
     const number = "number" as const;
-    const cwrap = (name: string, arity: number) => this.module.cwrap(name, number, new Array<"number">(arity).fill(number), { async: true });
+    const cwrap = (name: string, arity: number) =>
+      this.module.cwrap(name, number, new Array<"number">(arity).fill(number), { async: true });
     this.openAsync = cwrap("sqlite3_open_v2", 4);
     this.closeAsync = cwrap("sqlite3_close", 1);
     this.prepareAsync = cwrap("sqlite3_prepare_v2", 5);
@@ -127,8 +139,13 @@ export class SqliteBinding {
     return this.closeAsync(db);
   }
 
-  /** sqlite3_prepare_v2 of the statement at `sql`: its handle (0 for an empty statement) and where the next one starts. */
-  async prepare(db: number, sql: number): Promise<{ readonly code: number; readonly statement: number; readonly tail: number }> {
+  /**
+   * sqlite3_prepare_v2 of the statement at `sql`: its handle (0 for an empty statement) and where the next one starts.
+   */
+  async prepare(
+    db: number,
+    sql: number,
+  ): Promise<{ readonly code: number; readonly statement: number; readonly tail: number }> {
     const code = await this.prepareAsync(db, sql, -1, this.outPointers, this.outPointers + 4);
     return { code, statement: this.pointerAt(this.outPointers), tail: this.pointerAt(this.outPointers + 4) };
   }
@@ -168,13 +185,22 @@ export class SqliteBinding {
     return pointer === 0 ? null : this.stringAt(pointer);
   }
 
-  /** Binds one value (index from 1). Integers that are safe bind as INTEGER, other numbers as REAL. Returns a result code. */
+  /**
+   * Binds one value (index from 1). Integers that are safe bind as INTEGER, other numbers as REAL. Returns a result
+   * code.
+   */
   bind(statement: number, index: number, value: SqlValue): number {
     if (value === null) return this.module._sqlite3_bind_null(statement, index);
-    if (typeof value === "number" && !Number.isSafeInteger(value)) return this.module._sqlite3_bind_double(statement, index, value);
+    if (typeof value === "number" && !Number.isSafeInteger(value))
+      return this.module._sqlite3_bind_double(statement, index, value);
     if (typeof value === "number" || typeof value === "bigint") {
       const integer = BigInt.asIntN(64, BigInt(value));
-      return this.module._sqlite3_bind_int64(statement, index, Number(BigInt.asIntN(32, integer)), Number(integer >> 32n));
+      return this.module._sqlite3_bind_int64(
+        statement,
+        index,
+        Number(BigInt.asIntN(32, integer)),
+        Number(integer >> 32n),
+      );
     }
     // SQLite takes the copy and frees it with sqlite3_free (also when binding fails).
     const copy = this.copyIn(value);
@@ -204,7 +230,9 @@ export class SqliteBinding {
         return this.module._sqlite3_column_double(statement, index);
       case SQLITE_TEXT: {
         const pointer = this.module._sqlite3_column_text(statement, index);
-        return decoder.decode(this.module.HEAPU8.subarray(pointer, pointer + this.module._sqlite3_column_bytes(statement, index)));
+        return decoder.decode(
+          this.module.HEAPU8.subarray(pointer, pointer + this.module._sqlite3_column_bytes(statement, index)),
+        );
       }
       case SQLITE_BLOB: {
         const pointer = this.module._sqlite3_column_blob(statement, index);
@@ -219,7 +247,13 @@ export class SqliteBinding {
 
   private pointerAt(address: number): number {
     const heap = this.module.HEAPU8;
-    return ((heap[address] ?? 0) | ((heap[address + 1] ?? 0) << 8) | ((heap[address + 2] ?? 0) << 16) | ((heap[address + 3] ?? 0) << 24)) >>> 0;
+    return (
+      ((heap[address] ?? 0) |
+        ((heap[address + 1] ?? 0) << 8) |
+        ((heap[address + 2] ?? 0) << 16) |
+        ((heap[address + 3] ?? 0) << 24)) >>>
+      0
+    );
   }
 
   private stringAt(pointer: number): string {

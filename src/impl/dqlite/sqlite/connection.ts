@@ -95,8 +95,17 @@ export class SqliteConnection {
  * Opens `path` on `vfs` and configures the connection (see the file's comment).
  * The caller holds the engine's lock. On failure nothing stays open.
  */
-export async function openConfigured(binding: SqliteBinding, vfs: SimVfs, path: string, settings: OpenSettings): Promise<number> {
-  const { db, code } = await binding.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE, vfs.name);
+export async function openConfigured(
+  binding: SqliteBinding,
+  vfs: SimVfs,
+  path: string,
+  settings: OpenSettings,
+): Promise<number> {
+  const { db, code } = await binding.open(
+    path,
+    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE,
+    vfs.name,
+  );
   if (code !== SQLITE_OK) {
     const error = db !== 0 ? failure(binding, db, code) : new SqliteError(code, `cannot open ${path}`);
     if (db !== 0) await closeWithoutCheckpoint(binding, vfs, db, path);
@@ -105,10 +114,14 @@ export async function openConfigured(binding: SqliteBinding, vfs: SimVfs, path: 
   try {
     await runSql(binding, db, "PRAGMA locking_mode=EXCLUSIVE");
     const mode = (await runSql(binding, db, "PRAGMA journal_mode=WAL")).rows[0]?.[0];
-    if (mode !== "wal") throw new SqliteError(SQLITE_ERROR, `${path}: PRAGMA journal_mode=WAL answered ${String(mode)}`);
+    if (mode !== "wal")
+      throw new SqliteError(SQLITE_ERROR, `${path}: PRAGMA journal_mode=WAL answered ${String(mode)}`);
     await runSql(binding, db, "PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0");
     if (settings.cacheSizePages !== undefined) {
-      assert(Number.isSafeInteger(settings.cacheSizePages), `cache size must be an integer, got ${settings.cacheSizePages}`);
+      assert(
+        Number.isSafeInteger(settings.cacheSizePages),
+        `cache size must be an integer, got ${settings.cacheSizePages}`,
+      );
       await runSql(binding, db, `PRAGMA cache_size=${settings.cacheSizePages}`);
     }
   } catch (error) {
@@ -122,7 +135,12 @@ export async function openConfigured(binding: SqliteBinding, vfs: SimVfs, path: 
  * sqlite3_close with the EXCLUSIVE lock refused: SQLite then skips the checkpoint
  * (and the WAL deletion) it does on the last close. Returns SQLite's result code.
  */
-export async function closeWithoutCheckpoint(binding: SqliteBinding, vfs: SimVfs, db: number, path: string): Promise<number> {
+export async function closeWithoutCheckpoint(
+  binding: SqliteBinding,
+  vfs: SimVfs,
+  db: number,
+  path: string,
+): Promise<number> {
   vfs.setClosing(path, true);
   try {
     return await binding.close(db);

@@ -22,7 +22,18 @@ import {
 } from "./sqlite-error.ts";
 
 /** The VFS operations that touch the disk. */
-export type VfsOperation = "open" | "read" | "write" | "truncate" | "sync" | "size" | "close" | "delete" | "access" | "lock" | "unlock";
+export type VfsOperation =
+  | "open"
+  | "read"
+  | "write"
+  | "truncate"
+  | "sync"
+  | "size"
+  | "close"
+  | "delete"
+  | "access"
+  | "lock"
+  | "unlock";
 
 const IOERR_OF: Record<VfsOperation, number> = {
   open: SQLITE_CANTOPEN,

@@ -18,7 +18,13 @@ import type { Env } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
 import { AsyncLock, LockQueueFull } from "../../common/async-lock.ts";
 import { SqliteBinding } from "./binding.ts";
-import { closeWithoutCheckpoint, openConfigured, SqliteConnection, type ConnectionHost, type OpenSettings } from "./connection.ts";
+import {
+  closeWithoutCheckpoint,
+  openConfigured,
+  SqliteConnection,
+  type ConnectionHost,
+  type OpenSettings,
+} from "./connection.ts";
 import type { SqliteModuleFactory } from "./module.ts";
 import { runSql } from "./run-sql.ts";
 import { SimVfs, type SimVfsOptions } from "./sim-vfs.ts";
@@ -65,7 +71,10 @@ export class SqliteEngine {
   /** Instantiates SQLite for this incarnation, its time from `env.clock` and its PRNG seed from `env.random`. */
   static async create(env: Env, factory: SqliteModuleFactory, options: SqliteEngineOptions): Promise<SqliteEngine> {
     const random = env.random.fork("sqlite");
-    const module = await factory({ now: () => env.clock.now(), fillRandom: (bytes) => bytes.set(random.bytes(bytes.length)) });
+    const module = await factory({
+      now: () => env.clock.now(),
+      fillRandom: (bytes) => bytes.set(random.bytes(bytes.length)),
+    });
     const binding = new SqliteBinding(module);
     const vfsOptions: SimVfsOptions = { name: "sim-disk", directory: options.directory, disk: env.disk };
     const vfs = options.createVfs?.(vfsOptions) ?? new SimVfs(vfsOptions);
@@ -85,7 +94,9 @@ export class SqliteEngine {
   open(name: string, settings: OpenSettings = {}): Promise<SqliteConnection> {
     const path = this.vfs.pathOf(name);
     return this.serialized(async () => {
-      const db = await openConfigured(this.binding, this.vfs, path, { cacheSizePages: settings.cacheSizePages ?? this.options.cacheSizePages });
+      const db = await openConfigured(this.binding, this.vfs, path, {
+        cacheSizePages: settings.cacheSizePages ?? this.options.cacheSizePages,
+      });
       return new SqliteConnection(this.host, this.vfs, db, path);
     });
   }
@@ -125,8 +136,13 @@ export class SqliteEngine {
     this.scratch.deleteMemoryFile(`${TEMPLATE_PATH}-wal`);
     const db = await openConfigured(this.binding, this.scratch, TEMPLATE_PATH, {});
     try {
-      // The page size must be set before the first write; user_version=0 is that write (page 1 with the WAL-mode header).
-      await runSql(this.binding, db, `PRAGMA page_size=${TEMPLATE_PAGE_SIZE}; PRAGMA user_version=0; PRAGMA wal_checkpoint(TRUNCATE)`);
+      // The page size must be set before the first write; user_version=0 is that write (page 1 with the WAL-mode
+      // header).
+      await runSql(
+        this.binding,
+        db,
+        `PRAGMA page_size=${TEMPLATE_PAGE_SIZE}; PRAGMA user_version=0; PRAGMA wal_checkpoint(TRUNCATE)`,
+      );
     } finally {
       await closeWithoutCheckpoint(this.binding, this.scratch, db, TEMPLATE_PATH);
     }
@@ -134,7 +150,10 @@ export class SqliteEngine {
     const wal = this.scratch.memoryFileBytes(`${TEMPLATE_PATH}-wal`);
     this.scratch.deleteMemoryFile(TEMPLATE_PATH);
     this.scratch.deleteMemoryFile(`${TEMPLATE_PATH}-wal`);
-    assert(image !== undefined && image.length === TEMPLATE_PAGE_SIZE, `the template is ${image?.length} bytes, not one page`);
+    assert(
+      image !== undefined && image.length === TEMPLATE_PAGE_SIZE,
+      `the template is ${image?.length} bytes, not one page`,
+    );
     assert(wal === undefined || wal.length === 0, "the template's WAL is not empty after a TRUNCATE checkpoint");
     assert(image[16] === TEMPLATE_PAGE_SIZE >> 8 && image[17] === 0, "the template's page size is not 4096");
     assert(image[18] === 2 && image[19] === 2, "the template is not in WAL mode (header bytes 18 and 19)");
@@ -158,7 +177,9 @@ export class SqliteEngine {
         outcome = { ok: false, error };
       }
       // Take from both VFSs (each forgets what it gives), then throw the first bug.
-      const unexpected = [this.vfs.takeUnexpectedError(), this.scratch.takeUnexpectedError()].find((each) => each !== undefined);
+      const unexpected = [this.vfs.takeUnexpectedError(), this.scratch.takeUnexpectedError()].find(
+        (each) => each !== undefined,
+      );
       if (unexpected !== undefined) throw unexpected.error;
       if (!outcome.ok) throw outcome.error;
       return outcome.value;

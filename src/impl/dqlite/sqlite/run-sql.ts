@@ -70,7 +70,13 @@ export class LastInsertRowIdQuery {
  * Runs every statement of `sql`, each bound with `params`. Throws SqliteError on
  * the first failure. `rowId` reads the last rowid (a one-off statement without it).
  */
-export async function runSql(binding: SqliteBinding, db: number, sql: string, params?: SqlParams, rowId?: LastInsertRowIdQuery): Promise<ExecResult> {
+export async function runSql(
+  binding: SqliteBinding,
+  db: number,
+  sql: string,
+  params?: SqlParams,
+  rowId?: LastInsertRowIdQuery,
+): Promise<ExecResult> {
   const text = binding.copyIn(sql);
   const end = text.pointer + text.length;
   let next = text.pointer;
@@ -90,13 +96,24 @@ export async function runSql(binding: SqliteBinding, db: number, sql: string, pa
     binding.free(text.pointer);
   }
   const changes = binding.changes(db);
-  const lastInsertRowId = rowId !== undefined ? await rowId.read() : (await runStatementText(binding, db, "SELECT last_insert_rowid()")).rows[0]?.[0];
-  assert(typeof lastInsertRowId === "number" || typeof lastInsertRowId === "bigint", "last_insert_rowid() returned no integer");
+  const lastInsertRowId =
+    rowId !== undefined
+      ? await rowId.read()
+      : (await runStatementText(binding, db, "SELECT last_insert_rowid()")).rows[0]?.[0];
+  assert(
+    typeof lastInsertRowId === "number" || typeof lastInsertRowId === "bigint",
+    "last_insert_rowid() returned no integer",
+  );
   return { columns: last.columns, rows: last.rows, changes, lastInsertRowId };
 }
 
 /** Steps a prepared statement to its end and finalizes it, whatever happens. */
-async function runStatement(binding: SqliteBinding, db: number, statement: number, params: SqlParams | undefined): Promise<StatementResult> {
+async function runStatement(
+  binding: SqliteBinding,
+  db: number,
+  statement: number,
+  params: SqlParams | undefined,
+): Promise<StatementResult> {
   let result: StatementResult;
   try {
     result = await stepToEnd(binding, db, statement, params);
@@ -110,15 +127,23 @@ async function runStatement(binding: SqliteBinding, db: number, statement: numbe
   return result;
 }
 
-async function stepToEnd(binding: SqliteBinding, db: number, statement: number, params: SqlParams | undefined): Promise<StatementResult> {
+async function stepToEnd(
+  binding: SqliteBinding,
+  db: number,
+  statement: number,
+  params: SqlParams | undefined,
+): Promise<StatementResult> {
   bindParameters(binding, statement, params);
-  const columns = Array.from({ length: binding.columnCount(statement) }, (_, index) => binding.columnName(statement, index));
+  const columns = Array.from({ length: binding.columnCount(statement) }, (_, index) =>
+    binding.columnName(statement, index),
+  );
   const rows: SqlValue[][] = [];
   while (true) {
     const code = await binding.step(statement);
     if (code === SQLITE_DONE) return { columns, rows };
     if (code !== SQLITE_ROW) throw failure(binding, db, code);
-    if (rows.length >= EXEC_ROWS_MAX) throw new SqliteError(SQLITE_TOOBIG, `a statement returned more than ${EXEC_ROWS_MAX} rows`);
+    if (rows.length >= EXEC_ROWS_MAX)
+      throw new SqliteError(SQLITE_TOOBIG, `a statement returned more than ${EXEC_ROWS_MAX} rows`);
     rows.push(Array.from({ length: columns.length }, (_, index) => binding.column(statement, index)));
   }
 }

@@ -33,7 +33,14 @@ import * as VFS from "wa-sqlite/src/VFS.js";
 import { DiskError, type Disk } from "../../../sim/env.ts";
 import { sqliteCodeForDiskError, type VfsOperation } from "./disk-error-codes.ts";
 import { MemoryFile, type VfsFile } from "./memory-file.ts";
-import { SQLITE_BUSY, SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_IOERR_SHORT_READ, SQLITE_NOTFOUND, SQLITE_OK } from "./sqlite-error.ts";
+import {
+  SQLITE_BUSY,
+  SQLITE_CANTOPEN,
+  SQLITE_IOERR,
+  SQLITE_IOERR_SHORT_READ,
+  SQLITE_NOTFOUND,
+  SQLITE_OK,
+} from "./sqlite-error.ts";
 import { LOCK_EXCLUSIVE, LockTable } from "./vfs-locks.ts";
 
 /** The leader's hook on one database's files (see the file's comment). */
@@ -44,8 +51,15 @@ export interface WalInterceptor {
    * call returns, until the WAL file is closed). Returns a SQLite result code: a
    * number when it has it at once (SQLite goes on without suspending), else a promise.
    */
-  write(offset: number, data: Uint8Array, write: (offset: number, data: Uint8Array) => Promise<void>): number | Promise<number>;
-  /** Before every other VFS operation on this database's main or WAL file (read, size, truncate, sync, lock, unlock, close, main-file write). A non-OK code fails that operation with it. A number when it has it at once. */
+  write(
+    offset: number,
+    data: Uint8Array,
+    write: (offset: number, data: Uint8Array) => Promise<void>,
+  ): number | Promise<number>;
+  /**
+   * Before every other VFS operation on this database's main or WAL file (read, size, truncate, sync, lock, unlock,
+   * close, main-file write). A non-OK code fails that operation with it. A number when it has it at once.
+   */
   beforeOther(): number | Promise<number>;
 }
 
@@ -75,8 +89,12 @@ interface OpenFile {
 type WasmBytes = Uint8Array;
 
 const TEMPORARY_FLAGS =
-  VFS.SQLITE_OPEN_TEMP_DB | VFS.SQLITE_OPEN_TEMP_JOURNAL | VFS.SQLITE_OPEN_TRANSIENT_DB | VFS.SQLITE_OPEN_SUBJOURNAL |
-  VFS.SQLITE_OPEN_SUPER_JOURNAL | VFS.SQLITE_OPEN_DELETEONCLOSE;
+  VFS.SQLITE_OPEN_TEMP_DB |
+  VFS.SQLITE_OPEN_TEMP_JOURNAL |
+  VFS.SQLITE_OPEN_TRANSIENT_DB |
+  VFS.SQLITE_OPEN_SUBJOURNAL |
+  VFS.SQLITE_OPEN_SUPER_JOURNAL |
+  VFS.SQLITE_OPEN_DELETEONCLOSE;
 
 /** Longest path SQLite may hand to this VFS. */
 export const MAX_PATH_BYTES = 512;
@@ -146,10 +164,17 @@ export class SimVfs extends VFS.Base {
   override xOpen(name: string | null, fileId: number, flags: number, outFlags: DataView): number {
     outFlags.setInt32(0, flags, true);
     if (name === null || name === "" || (flags & TEMPORARY_FLAGS) !== 0) {
-      this.files.set(fileId, { role: "temporary", path: "", database: undefined, file: new MemoryFile(), directorySyncPending: false });
+      this.files.set(fileId, {
+        role: "temporary",
+        path: "",
+        database: undefined,
+        file: new MemoryFile(),
+        directorySyncPending: false,
+      });
       return SQLITE_OK;
     }
-    const role: FileRole = (flags & VFS.SQLITE_OPEN_WAL) !== 0 ? "wal" : (flags & VFS.SQLITE_OPEN_MAIN_DB) !== 0 ? "main" : "journal";
+    const role: FileRole =
+      (flags & VFS.SQLITE_OPEN_WAL) !== 0 ? "wal" : (flags & VFS.SQLITE_OPEN_MAIN_DB) !== 0 ? "main" : "journal";
     const path = name;
     return this.perform("open", async () => {
       const opened = await this.openNamed(path, flags);
@@ -265,7 +290,12 @@ export class SimVfs extends VFS.Base {
   }
 
   override xDeviceCharacteristics(_fileId: number): number {
-    return VFS.SQLITE_IOCAP_SAFE_APPEND | VFS.SQLITE_IOCAP_SEQUENTIAL | VFS.SQLITE_IOCAP_POWERSAFE_OVERWRITE | VFS.SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN;
+    return (
+      VFS.SQLITE_IOCAP_SAFE_APPEND |
+      VFS.SQLITE_IOCAP_SEQUENTIAL |
+      VFS.SQLITE_IOCAP_POWERSAFE_OVERWRITE |
+      VFS.SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN
+    );
   }
 
   override xDelete(name: string, syncDirectory: number): number {
@@ -289,7 +319,10 @@ export class SimVfs extends VFS.Base {
   }
 
   /** Opens a named file; undefined when it does not exist and `flags` do not create it. */
-  private async openNamed(path: string, flags: number): Promise<Pick<OpenFile, "file" | "directorySyncPending"> | undefined> {
+  private async openNamed(
+    path: string,
+    flags: number,
+  ): Promise<Pick<OpenFile, "file" | "directorySyncPending"> | undefined> {
     const create = (flags & VFS.SQLITE_OPEN_CREATE) !== 0;
     if (this.disk === undefined) {
       let file = this.memoryFiles.get(path);
@@ -330,7 +363,11 @@ export class SimVfs extends VFS.Base {
   }
 
   /** `perform` for a method on an open file; an unknown file id is a bug (see `unknownFile`). */
-  private performOn(fileId: number, operation: VfsOperation, body: (open: OpenFile) => number | Promise<number>): number {
+  private performOn(
+    fileId: number,
+    operation: VfsOperation,
+    body: (open: OpenFile) => number | Promise<number>,
+  ): number {
     return this.perform(operation, () => {
       const open = this.files.get(fileId);
       return open === undefined ? this.unknownFile(fileId) : body(open);
@@ -351,7 +388,8 @@ export class SimVfs extends VFS.Base {
     const suspended = this.suspended;
     if (suspended !== undefined) {
       this.suspended = undefined;
-      if (suspended.operation !== operation) this.unexpectedErrors.push(new Error(`SimVfs: ${operation} called while ${suspended.operation} was suspended`));
+      if (suspended.operation !== operation)
+        this.unexpectedErrors.push(new Error(`SimVfs: ${operation} called while ${suspended.operation} was suspended`));
       return this.handleAsync(() => Promise.reject(new Error("SimVfs: a rewind ran its body")));
     }
     let result: number | Promise<number>;

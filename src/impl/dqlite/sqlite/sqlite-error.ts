@@ -41,7 +41,10 @@ export class SqliteError extends Error {
   readonly code: number;
 
   constructor(
-    /** The extended result code (SQLITE_CONSTRAINT_UNIQUE, SQLITE_IOERR_WRITE...), or the primary one when SQLite gave no more. */
+    /**
+     * The extended result code (SQLITE_CONSTRAINT_UNIQUE, SQLITE_IOERR_WRITE...), or the primary one when SQLite gave
+     * no more.
+     */
     readonly extendedCode: number,
     message: string,
   ) {

@@ -21,7 +21,13 @@ export class LockTable {
   lock(path: string, fileId: number, level: number): boolean {
     const others = this.highestOther(path, fileId);
     const allowed =
-      level <= LOCK_NONE ? true : level === LOCK_SHARED ? others < LOCK_PENDING : level === LOCK_RESERVED ? others < LOCK_RESERVED : others < LOCK_SHARED;
+      level <= LOCK_NONE
+        ? true
+        : level === LOCK_SHARED
+          ? others < LOCK_PENDING
+          : level === LOCK_RESERVED
+            ? others < LOCK_RESERVED
+            : others < LOCK_SHARED;
     if (!allowed) return false;
     const files = this.holders.get(path) ?? new Map<number, number>();
     files.set(fileId, Math.max(level, files.get(fileId) ?? LOCK_NONE));

@@ -41,7 +41,8 @@ import type { ParsedWal, WalChain, WalChecksum, WalHeader } from "./wal-format.t
  */
 export const DATABASE_FILES_BROKEN_VARIANTS = {
   "unchained-batches": "every batch's frames chain from the WAL header's checksum instead of the previous frame's",
-  "undo-keeps-running-checksum": "dropping pending frames keeps the checksum of the last dropped frame as the running one",
+  "undo-keeps-running-checksum":
+    "dropping pending frames keeps the checksum of the last dropped frame as the running one",
   "undo-is-noop": "undo does nothing: the frames of an undone transaction stay pending",
   "leader-commit-keeps-chain": "noteLeaderCommit keeps the in-memory checksum chain instead of reading SQLite's back",
   "checkpoint-keeps-size": "checkpoint does not cut the database file to the last commit's size",
@@ -128,12 +129,15 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     this.brokenVariant = init.brokenVariant;
     const { header } = init.wal;
     if (header !== undefined) {
-      if (header.pageSize !== PAGE_SIZE) throw new ErrWalMalformed(`${init.walPath}: page size ${header.pageSize}, expected ${PAGE_SIZE}`);
+      if (header.pageSize !== PAGE_SIZE)
+        throw new ErrWalMalformed(`${init.walPath}: page size ${header.pageSize}, expected ${PAGE_SIZE}`);
       this.noteHeader(header);
     }
     this.committed = init.wal.committedFrameCount;
     this.chain =
-      header === undefined || this.committed === 0 ? undefined : { header, running: init.wal.checksum, committed: init.wal.checksum };
+      header === undefined || this.committed === 0
+        ? undefined
+        : { header, running: init.wal.checksum, committed: init.wal.checksum };
     this.tailDirty = init.walLength > this.committedWalLength();
   }
 
@@ -200,7 +204,10 @@ export class DiskDatabaseFiles implements DatabaseFiles {
    * unfinished follower transaction, if any, are gone (overwritten or garbage).
    */
   noteLeaderCommit(frameCount: number): void {
-    assert(Number.isInteger(frameCount) && frameCount >= 0, `${this.filename}: leader commit at frame count ${frameCount}`);
+    assert(
+      Number.isInteger(frameCount) && frameCount >= 0,
+      `${this.filename}: leader commit at frame count ${frameCount}`,
+    );
     if (this.pending > 0) this.tailDirty = true;
     this.pending = 0;
     this.committed = frameCount;
@@ -268,7 +275,8 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     if (this.pending > 0) this.tailDirty = true;
     this.pending = 0;
     if (this.committed === 0) this.chain = undefined;
-    else if (this.chain !== undefined && this.brokenVariant !== "undo-keeps-running-checksum") this.chain.running = this.chain.committed;
+    else if (this.chain !== undefined && this.brokenVariant !== "undo-keeps-running-checksum")
+      this.chain.running = this.chain.committed;
   }
 
   private async appendFrames(batch: FrameBatch): Promise<void> {
@@ -279,7 +287,13 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     const start = fresh ? 0 : walFrameOffset(PAGE_SIZE, frameIndex);
     const running = this.brokenVariant === "unchained-batches" ? chain.header.checksum : chain.running;
     const link: WalChain = { ...chainAfterHeader(chain.header), checksum: running };
-    const frames = encodeWalFrames(link, PAGE_SIZE, batch.pageNumbers, batch.pageData, batch.isCommit ? batch.truncate : 0);
+    const frames = encodeWalFrames(
+      link,
+      PAGE_SIZE,
+      batch.pageNumbers,
+      batch.pageData,
+      batch.isCommit ? batch.truncate : 0,
+    );
     const bytes = fresh ? concatenate(encodeWalHeader(chain.header), frames.bytes) : frames.bytes;
     const truncateFirst = fresh || this.tailDirty;
     // Until the write is known to be whole, the WAL may end in a partial frame.
@@ -304,7 +318,13 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     const checkpointSequence = (this.lineage.checkpointSequence + 1) >>> 0;
     const salt1 = this.lineage.salt1 === undefined ? this.random.uint32() : (this.lineage.salt1 + 1) >>> 0;
     const salt2 = this.random.uint32();
-    const encoded = encodeWalHeader({ bigEndianChecksum: false, pageSize: PAGE_SIZE, checkpointSequence, salt1, salt2 });
+    const encoded = encodeWalHeader({
+      bigEndianChecksum: false,
+      pageSize: PAGE_SIZE,
+      checkpointSequence,
+      salt1,
+      salt2,
+    });
     const { header } = decodeWalHeader(encoded);
     this.noteHeader(header);
     return { header, running: header.checksum, committed: header.checksum };
@@ -327,8 +347,10 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     }));
     const { header, checksumValid } = decodeWalHeader(headerBytes);
     if (!checksumValid) throw new ErrWalMalformed(`${this.walPath}: WAL header checksum mismatch`);
-    if (header.pageSize !== PAGE_SIZE) throw new ErrWalMalformed(`${this.walPath}: page size ${header.pageSize}, expected ${PAGE_SIZE}`);
-    if (frameBytes.length < WAL_FRAME_HEADER_SIZE) throw new ErrWalMalformed(`${this.walPath}: no frame ${this.committed}`);
+    if (header.pageSize !== PAGE_SIZE)
+      throw new ErrWalMalformed(`${this.walPath}: page size ${header.pageSize}, expected ${PAGE_SIZE}`);
+    if (frameBytes.length < WAL_FRAME_HEADER_SIZE)
+      throw new ErrWalMalformed(`${this.walPath}: no frame ${this.committed}`);
     const frame = decodeWalFrameHeader(frameBytes);
     if (frame.salt1 !== header.salt1 || frame.salt2 !== header.salt2 || frame.commitSizePages === 0) {
       throw new ErrWalMalformed(`${this.walPath}: frame ${this.committed} is not a commit frame of this WAL`);
@@ -534,20 +556,36 @@ export class DiskDatabaseStore implements DatabaseStore {
 function validateBatch(batch: FrameBatch): void {
   assert(batch.pageSize === PAGE_SIZE, `frames of page size ${batch.pageSize}, expected ${PAGE_SIZE}`);
   assert(batch.pageNumbers.length > 0, "a frames batch without frames");
-  assert(batch.pageData.length === batch.pageNumbers.length * batch.pageSize, "page data does not match the page count");
+  assert(
+    batch.pageData.length === batch.pageNumbers.length * batch.pageSize,
+    "page data does not match the page count",
+  );
   for (const pageNumber of batch.pageNumbers) {
-    assert(Number.isInteger(pageNumber) && pageNumber >= 1 && pageNumber <= 0xffffffff, `invalid page number ${pageNumber}`);
+    assert(
+      Number.isInteger(pageNumber) && pageNumber >= 1 && pageNumber <= 0xffffffff,
+      `invalid page number ${pageNumber}`,
+    );
   }
-  if (batch.isCommit) assert(Number.isInteger(batch.truncate) && batch.truncate >= 1, `commit to ${batch.truncate} pages`);
+  if (batch.isCommit)
+    assert(Number.isInteger(batch.truncate) && batch.truncate >= 1, `commit to ${batch.truncate} pages`);
   else assert(batch.truncate === 0, `truncate ${batch.truncate} on frames that do not commit`);
 }
 
 function validateTemplate(template: Uint8Array): void {
-  assert(template.length > 0 && template.length % PAGE_SIZE === 0, `template of ${template.length} bytes is not whole pages`);
+  assert(
+    template.length > 0 && template.length % PAGE_SIZE === 0,
+    `template of ${template.length} bytes is not whole pages`,
+  );
   const pageSizeField = ((template[16] ?? 0) << 8) | (template[17] ?? 0);
   assert(pageSizeField === PAGE_SIZE, `template page size ${pageSizeField}, expected ${PAGE_SIZE}`);
-  assert(template[DATABASE_HEADER_WRITE_VERSION_OFFSET] === WAL_MODE_FORMAT_VERSION, "template is not a WAL-mode database");
-  assert(template[DATABASE_HEADER_READ_VERSION_OFFSET] === WAL_MODE_FORMAT_VERSION, "template is not a WAL-mode database");
+  assert(
+    template[DATABASE_HEADER_WRITE_VERSION_OFFSET] === WAL_MODE_FORMAT_VERSION,
+    "template is not a WAL-mode database",
+  );
+  assert(
+    template[DATABASE_HEADER_READ_VERSION_OFFSET] === WAL_MODE_FORMAT_VERSION,
+    "template is not a WAL-mode database",
+  );
 }
 
 function validateFilename(filename: string): void {

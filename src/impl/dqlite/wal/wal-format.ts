@@ -95,7 +95,12 @@ export interface ParsedWal {
 
 /** True if `pageSize` is a page size SQLite accepts in a WAL header. */
 export function isValidPageSize(pageSize: number): boolean {
-  return Number.isInteger(pageSize) && pageSize >= MINIMUM_PAGE_SIZE && pageSize <= MAXIMUM_PAGE_SIZE && (pageSize & (pageSize - 1)) === 0;
+  return (
+    Number.isInteger(pageSize) &&
+    pageSize >= MINIMUM_PAGE_SIZE &&
+    pageSize <= MAXIMUM_PAGE_SIZE &&
+    (pageSize & (pageSize - 1)) === 0
+  );
 }
 
 /** Bytes of one frame (header and page). */
@@ -149,7 +154,8 @@ export function encodeWalHeader(fields: Omit<WalHeader, "checksum">): Uint8Array
  * matches (SQLite ignores the WAL when it does not).
  */
 export function decodeWalHeader(bytes: Uint8Array): { readonly header: WalHeader; readonly checksumValid: boolean } {
-  if (bytes.length < WAL_HEADER_SIZE) throw new ErrWalMalformed(`WAL header needs ${WAL_HEADER_SIZE} bytes, got ${bytes.length}`);
+  if (bytes.length < WAL_HEADER_SIZE)
+    throw new ErrWalMalformed(`WAL header needs ${WAL_HEADER_SIZE} bytes, got ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, WAL_HEADER_SIZE);
   const magic = view.getUint32(0);
   if (magic !== WAL_MAGIC_LITTLE_ENDIAN && magic !== WAL_MAGIC_BIG_ENDIAN) {
@@ -175,12 +181,20 @@ export function decodeWalHeader(bytes: Uint8Array): { readonly header: WalHeader
 
 /** The chain state right after a header: its byte order, salts and checksum. */
 export function chainAfterHeader(header: WalHeader): WalChain {
-  return { bigEndianChecksum: header.bigEndianChecksum, salt1: header.salt1, salt2: header.salt2, checksum: header.checksum };
+  return {
+    bigEndianChecksum: header.bigEndianChecksum,
+    salt1: header.salt1,
+    salt2: header.salt2,
+    checksum: header.checksum,
+  };
 }
 
 /** Decodes the first 24 bytes of `bytes` as a frame header (no validation). */
 export function decodeWalFrameHeader(bytes: Uint8Array): WalFrameHeader {
-  assert(bytes.length >= WAL_FRAME_HEADER_SIZE, `frame header needs ${WAL_FRAME_HEADER_SIZE} bytes, got ${bytes.length}`);
+  assert(
+    bytes.length >= WAL_FRAME_HEADER_SIZE,
+    `frame header needs ${WAL_FRAME_HEADER_SIZE} bytes, got ${bytes.length}`,
+  );
   const view = new DataView(bytes.buffer, bytes.byteOffset, WAL_FRAME_HEADER_SIZE);
   return {
     pageNumber: view.getUint32(0),
@@ -201,7 +215,10 @@ export function encodeWalFrame(
   commitSizePages: number,
   page: Uint8Array,
 ): { readonly bytes: Uint8Array; readonly checksum: WalChecksum } {
-  assert(Number.isInteger(pageNumber) && pageNumber >= 1 && pageNumber <= 0xffffffff, `invalid page number ${pageNumber}`);
+  assert(
+    Number.isInteger(pageNumber) && pageNumber >= 1 && pageNumber <= 0xffffffff,
+    `invalid page number ${pageNumber}`,
+  );
   assert(Number.isInteger(commitSizePages) && commitSizePages >= 0, `invalid commit size ${commitSizePages}`);
   assert(isValidPageSize(page.length), `invalid page of ${page.length} bytes`);
   const bytes = new Uint8Array(WAL_FRAME_HEADER_SIZE + page.length);
@@ -230,7 +247,10 @@ export function encodeWalFrames(
   pageData: Uint8Array,
   commitSizePages: number,
 ): { readonly bytes: Uint8Array; readonly checksum: WalChecksum } {
-  assert(pageData.length === pageNumbers.length * pageSize, `${pageData.length} bytes of page data for ${pageNumbers.length} pages`);
+  assert(
+    pageData.length === pageNumbers.length * pageSize,
+    `${pageData.length} bytes of page data for ${pageNumbers.length} pages`,
+  );
   const frameSize = walFrameSize(pageSize);
   const bytes = new Uint8Array(pageNumbers.length * frameSize);
   let checksum = chain.checksum;
@@ -246,7 +266,14 @@ export function encodeWalFrames(
 
 /** The WAL as SQLite's recovery reads it (see the module comment). */
 export function parseWal(bytes: Uint8Array): ParsedWal {
-  const nothing: ParsedWal = { header: undefined, frames: [], committedFrameCount: 0, databaseSizePages: 0, checksum: [0, 0], framesAfterCommit: 0 };
+  const nothing: ParsedWal = {
+    header: undefined,
+    frames: [],
+    committedFrameCount: 0,
+    databaseSizePages: 0,
+    checksum: [0, 0],
+    framesAfterCommit: 0,
+  };
   if (bytes.length < WAL_HEADER_SIZE) return nothing;
   const { header, checksumValid } = decodeWalHeader(bytes);
   if (!checksumValid) return nothing;
@@ -262,8 +289,14 @@ export function parseWal(bytes: Uint8Array): ParsedWal {
     const checksum = walChecksum(frame.subarray(WAL_FRAME_HEADER_SIZE), header.bigEndianChecksum, afterHeader);
     if (checksum[0] !== decoded.checksum[0] || checksum[1] !== decoded.checksum[1]) break;
     running = checksum;
-    valid.push({ index: valid.length, pageNumber: decoded.pageNumber, commitSizePages: decoded.commitSizePages, offset });
-    if (decoded.commitSizePages !== 0) committed = { count: valid.length, databaseSizePages: decoded.commitSizePages, checksum };
+    valid.push({
+      index: valid.length,
+      pageNumber: decoded.pageNumber,
+      commitSizePages: decoded.commitSizePages,
+      offset,
+    });
+    if (decoded.commitSizePages !== 0)
+      committed = { count: valid.length, databaseSizePages: decoded.commitSizePages, checksum };
   }
   return {
     header,

@@ -19,7 +19,13 @@
  * resumes across member failures without skipping or repeating a revision.
  */
 import { RpcError, type Env } from "../../../sim/env.ts";
-import { LeaderCaller, type CallOutcome, type CallTiming, type LeaderCallerOptions, type Refusal } from "../../common/leader-caller.ts";
+import {
+  LeaderCaller,
+  type CallOutcome,
+  type CallTiming,
+  type LeaderCallerOptions,
+  type Refusal,
+} from "../../common/leader-caller.ts";
 import { toBytes } from "../bytes.ts";
 import { ErrNoLeader, ErrOutcomeUnknown, errorFromRefusal, refusalOf, type EtcdError } from "../errors.ts";
 import { ETCD_PORT } from "../server/server.ts";
@@ -48,7 +54,9 @@ export interface EtcdClientOptions extends Omit<LeaderCallerOptions, "port" | "s
   /** Addresses of the members. */
   readonly endpoints: readonly string[];
   readonly port?: number;
-  /** Where a watch's streams start across failures (watch.ts; a seam for test fixtures). Default DEFAULT_WATCH_RESUME. */
+  /**
+   * Where a watch's streams start across failures (watch.ts; a seam for test fixtures). Default DEFAULT_WATCH_RESUME.
+   */
   readonly watchResume?: WatchResume;
 }
 
@@ -103,13 +111,27 @@ export class EtcdClient {
   }
 
   async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResponse> {
-    const request = { key: toBytes(key), value: toBytes(value), lease: options.lease ?? 0, prevKv: options.prevKv ?? false, ignoreValue: options.ignoreValue ?? false, ignoreLease: options.ignoreLease ?? false };
+    const request = {
+      key: toBytes(key),
+      value: toBytes(value),
+      lease: options.lease ?? 0,
+      prevKv: options.prevKv ?? false,
+      ignoreValue: options.ignoreValue ?? false,
+      ignoreLease: options.ignoreLease ?? false,
+    };
     return (await this.call("etcd.put", request, false)) as PutResponse;
   }
 
-  async delete(key: Bytes, options: KeyRangeOptions & { readonly prevKv?: boolean } = {}): Promise<DeleteRangeResponse> {
+  async delete(
+    key: Bytes,
+    options: KeyRangeOptions & { readonly prevKv?: boolean } = {},
+  ): Promise<DeleteRangeResponse> {
     const rangeEnd = rangeEndOf(key, options);
-    return (await this.call("etcd.deleteRange", { key: toBytes(key), ...(rangeEnd !== undefined ? { rangeEnd } : {}), prevKv: options.prevKv ?? false }, false)) as DeleteRangeResponse;
+    return (await this.call(
+      "etcd.deleteRange",
+      { key: toBytes(key), ...(rangeEnd !== undefined ? { rangeEnd } : {}), prevKv: options.prevKv ?? false },
+      false,
+    )) as DeleteRangeResponse;
   }
 
   /** A txn builder (`.if(...).then(...).else(...).commit()`), or runs `request` directly. */
@@ -146,20 +168,44 @@ export class EtcdClient {
   }
 
   async timeToLive(id: number, options: { readonly keys?: boolean } = {}): Promise<LeaseTimeToLiveResponse> {
-    return (await this.call("etcd.leaseTimeToLive", { id, keys: options.keys ?? false }, true)) as LeaseTimeToLiveResponse;
+    return (await this.call(
+      "etcd.leaseTimeToLive",
+      { id, keys: options.keys ?? false },
+      true,
+    )) as LeaseTimeToLiveResponse;
   }
 
   /** The member's view: its header, the leader it knows, its commit and applied indexes. */
-  async status(endpoint: string): Promise<{ header: ResponseHeader; leader: string | null; raftIndex: number; appliedIndex: number; raftTerm: number }> {
+  async status(endpoint: string): Promise<{
+    header: ResponseHeader;
+    leader: string | null;
+    raftIndex: number;
+    appliedIndex: number;
+    raftTerm: number;
+  }> {
     try {
-      return (await this.env.rpc.call(endpoint, this.port, "etcd.status", {}, { deadlineMs: this.options.callDeadlineMs ?? 300 })) as unknown as { header: ResponseHeader; leader: string | null; raftIndex: number; appliedIndex: number; raftTerm: number };
+      return (await this.env.rpc.call(
+        endpoint,
+        this.port,
+        "etcd.status",
+        {},
+        { deadlineMs: this.options.callDeadlineMs ?? 300 },
+      )) as unknown as {
+        header: ResponseHeader;
+        leader: string | null;
+        raftIndex: number;
+        appliedIndex: number;
+        raftTerm: number;
+      };
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
       throw errorOf({ type: "fail", reason: error.message, error });
     }
   }
 
-  /** Watches a key or range from a revision: events in revision order, each revision once, across failures (watch.ts). */
+  /**
+   * Watches a key or range from a revision: events in revision order, each revision once, across failures (watch.ts).
+   */
   watch(key: Bytes, options: WatchOptions = {}): AsyncIterable<WatchResponse> {
     return watch(this, key, options, this.options.watchResume ?? DEFAULT_WATCH_RESUME);
   }
@@ -194,7 +240,12 @@ function readRefusal(error: RpcError, idempotent: boolean): Refusal | undefined 
 function errorOf(outcome: Exclude<CallOutcome, { type: "ok" }>): EtcdError {
   if (outcome.type === "info") return new ErrOutcomeUnknown(outcome.reason);
   const refused = outcome.error === undefined ? undefined : refusalOf(outcome.error);
-  if (refused !== undefined && refused.code !== "not-leader" && refused.code !== "retry" && refused.code !== "no-leader") return errorFromRefusal(refused);
+  if (
+    refused !== undefined &&
+    refused.code !== "not-leader" &&
+    refused.code !== "retry" &&
+    refused.code !== "no-leader"
+  )
+    return errorFromRefusal(refused);
   return new ErrNoLeader(outcome.reason);
 }
-

@@ -50,7 +50,12 @@ export function keepAlive(client: EtcdClient, id: number, options: KeepAliveOpti
   return { id, cancel: () => controller.abort(), done };
 }
 
-async function loop(client: EtcdClient, id: number, options: KeepAliveOptions, signal: AbortSignal): Promise<KeepAliveEnd> {
+async function loop(
+  client: EtcdClient,
+  id: number,
+  options: KeepAliveOptions,
+  signal: AbortSignal,
+): Promise<KeepAliveEnd> {
   const clock = client.env.clock;
   const retryMs = options.retryMs ?? 100;
   // Until the first renewal the TTL is unknown: the first attempts get a minute at most.
@@ -64,7 +69,9 @@ async function loop(client: EtcdClient, id: number, options: KeepAliveOptions, s
       const leftMs = Math.max(0, deadline - sentAt);
       // Buggify: this renewal gets a short timeout (it may fail, and is then retried within the lease).
       const short = client.env.buggify("etcd.keepalive-short-timeout");
-      const operationTimeoutMs = short ? Math.min(leftMs, client.env.random.int(1, KEEPALIVE_SHORT_TIMEOUT_MS_MAX)) : leftMs;
+      const operationTimeoutMs = short
+        ? Math.min(leftMs, client.env.random.int(1, KEEPALIVE_SHORT_TIMEOUT_MS_MAX))
+        : leftMs;
       const response = await beforeDeadline(client, client.keepAliveOnce(id, { operationTimeoutMs }), leftMs);
       if (response === undefined) return { reason: "lost", error: lastError };
       if (signal.aborted) break;

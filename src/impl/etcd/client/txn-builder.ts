@@ -21,25 +21,73 @@ export function rangeEndOf(key: Bytes, options: KeyRangeOptions | undefined): Ui
 
 /** Compare builders: `Compares.value("k", "=", "v")`, `Compares.createRevision("k", "=", 0)`, ... */
 export const Compares = {
-  value: (key: Bytes, result: CompareResult, value: Bytes): Compare => ({ key: toBytes(key), result, target: "value", value: toBytes(value) }),
-  version: (key: Bytes, result: CompareResult, version: number): Compare => ({ key: toBytes(key), result, target: "version", version }),
-  createRevision: (key: Bytes, result: CompareResult, createRevision: number): Compare => ({ key: toBytes(key), result, target: "create", createRevision }),
-  modRevision: (key: Bytes, result: CompareResult, modRevision: number): Compare => ({ key: toBytes(key), result, target: "mod", modRevision }),
-  lease: (key: Bytes, result: CompareResult, lease: number): Compare => ({ key: toBytes(key), result, target: "lease", lease }),
+  value: (key: Bytes, result: CompareResult, value: Bytes): Compare => ({
+    key: toBytes(key),
+    result,
+    target: "value",
+    value: toBytes(value),
+  }),
+  version: (key: Bytes, result: CompareResult, version: number): Compare => ({
+    key: toBytes(key),
+    result,
+    target: "version",
+    version,
+  }),
+  createRevision: (key: Bytes, result: CompareResult, createRevision: number): Compare => ({
+    key: toBytes(key),
+    result,
+    target: "create",
+    createRevision,
+  }),
+  modRevision: (key: Bytes, result: CompareResult, modRevision: number): Compare => ({
+    key: toBytes(key),
+    result,
+    target: "mod",
+    modRevision,
+  }),
+  lease: (key: Bytes, result: CompareResult, lease: number): Compare => ({
+    key: toBytes(key),
+    result,
+    target: "lease",
+    lease,
+  }),
 };
 
 /** Op builders for txn branches. */
 export const Ops = {
-  get: (key: Bytes, options?: KeyRangeOptions & { readonly limit?: number; readonly revision?: number; readonly keysOnly?: boolean; readonly countOnly?: boolean }): RequestOp => {
+  get: (
+    key: Bytes,
+    options?: KeyRangeOptions & {
+      readonly limit?: number;
+      readonly revision?: number;
+      readonly keysOnly?: boolean;
+      readonly countOnly?: boolean;
+    },
+  ): RequestOp => {
     const rangeEnd = rangeEndOf(key, options);
-    return { range: { key: toBytes(key), ...(rangeEnd !== undefined ? { rangeEnd } : {}), limit: options?.limit ?? 0, revision: options?.revision ?? 0, keysOnly: options?.keysOnly ?? false, countOnly: options?.countOnly ?? false } };
+    return {
+      range: {
+        key: toBytes(key),
+        ...(rangeEnd !== undefined ? { rangeEnd } : {}),
+        limit: options?.limit ?? 0,
+        revision: options?.revision ?? 0,
+        keysOnly: options?.keysOnly ?? false,
+        countOnly: options?.countOnly ?? false,
+      },
+    };
   },
   put: (key: Bytes, value: Bytes, options?: { readonly lease?: number; readonly prevKv?: boolean }): RequestOp => ({
     put: { key: toBytes(key), value: toBytes(value), lease: options?.lease ?? 0, prevKv: options?.prevKv ?? false },
   }),
   delete: (key: Bytes, options?: KeyRangeOptions & { readonly prevKv?: boolean }): RequestOp => {
     const rangeEnd = rangeEndOf(key, options);
-    return { deleteRange: { key: toBytes(key), ...(rangeEnd !== undefined ? { rangeEnd } : {}), prevKv: options?.prevKv ?? false } };
+    return {
+      deleteRange: {
+        key: toBytes(key),
+        ...(rangeEnd !== undefined ? { rangeEnd } : {}),
+        prevKv: options?.prevKv ?? false,
+      },
+    };
   },
   txn: (request: TxnRequest): RequestOp => ({ txn: request }),
 };

@@ -58,15 +58,29 @@ export interface WatchOptions extends KeyRangeOptions {
   readonly backoffMs?: number;
 }
 
-type Next = { readonly kind: "message"; readonly value: WireValue } | { readonly kind: "end" } | { readonly kind: "idle" } | { readonly kind: "error"; readonly error: RpcError };
+type Next =
+  | { readonly kind: "message"; readonly value: WireValue }
+  | { readonly kind: "end" }
+  | { readonly kind: "idle" }
+  | { readonly kind: "error"; readonly error: RpcError };
 
-export function watch(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, resume: WatchResume): AsyncIterable<WatchResponse> {
+export function watch(
+  client: EtcdClient,
+  key: string | Uint8Array,
+  options: WatchOptions,
+  resume: WatchResume,
+): AsyncIterable<WatchResponse> {
   return {
     [Symbol.asyncIterator]: () => run(client, key, options, resume)[Symbol.asyncIterator](),
   };
 }
 
-async function* run(client: EtcdClient, key: string | Uint8Array, options: WatchOptions, resume: WatchResume): AsyncGenerator<WatchResponse> {
+async function* run(
+  client: EtcdClient,
+  key: string | Uint8Array,
+  options: WatchOptions,
+  resume: WatchResume,
+): AsyncGenerator<WatchResponse> {
   const rangeEnd = rangeEndOf(key, options);
   const attemptsMax = options.attemptsMax ?? 60;
   const signal = options.signal;
@@ -80,8 +94,15 @@ async function* run(client: EtcdClient, key: string | Uint8Array, options: Watch
     if (streams > 0) client.env.probe("etcd.watch-resumed");
     streams++;
     const startRevision = resume.startRevision(next, lastDelivered, streams);
-    const request = { key: toBytes(key), ...(rangeEnd !== undefined ? { rangeEnd } : {}), startRevision, prevKv: options.prevKv ?? false };
-    const iterator = client.env.rpc.serverStream(target, client.port, "etcd.watch", request, { deadlineMs: options.streamDeadlineMs ?? 10_000 })[Symbol.asyncIterator]();
+    const request = {
+      key: toBytes(key),
+      ...(rangeEnd !== undefined ? { rangeEnd } : {}),
+      startRevision,
+      prevKv: options.prevKv ?? false,
+    };
+    const iterator = client.env.rpc
+      .serverStream(target, client.port, "etcd.watch", request, { deadlineMs: options.streamDeadlineMs ?? 10_000 })
+      [Symbol.asyncIterator]();
     let delivered = false;
     let broken = false;
     while (!broken) {
@@ -120,17 +141,29 @@ async function* run(client: EtcdClient, key: string | Uint8Array, options: Watch
       yield { header: message.header as WatchResponse["header"], events };
     }
     failures = delivered ? 0 : failures + 1;
-    if (failures >= attemptsMax) throw new ErrWatchUnavailable(next, `${failures} consecutive attempts delivered nothing`);
+    if (failures >= attemptsMax)
+      throw new ErrWatchUnavailable(next, `${failures} consecutive attempts delivered nothing`);
     if (aborted(signal)) break;
     // Another member next time, unless a redirect named one; the leader we heard of first.
     const members = client.endpoints;
-    target = client.leader !== undefined && client.leader !== target ? client.leader : (members[(members.indexOf(target) + 1) % members.length] as string);
+    target =
+      client.leader !== undefined && client.leader !== target
+        ? client.leader
+        : (members[(members.indexOf(target) + 1) % members.length] as string);
     await backoff(client, options.backoffMs ?? 20, failures, signal);
   }
 }
 
-/** The next message of the stream, or why there is none: its end, an error, silence past `idleMs`, or the caller's abort (as "end"). */
-function nextMessage(client: EtcdClient, iterator: AsyncIterator<WireValue>, idleMs: number, signal: AbortSignal | undefined): Promise<Next> {
+/**
+ * The next message of the stream, or why there is none: its end, an error, silence past `idleMs`, or the caller's abort
+ * (as "end").
+ */
+function nextMessage(
+  client: EtcdClient,
+  iterator: AsyncIterator<WireValue>,
+  idleMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Next> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (next: Next) => {

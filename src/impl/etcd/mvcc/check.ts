@@ -6,7 +6,14 @@
  * nothing, on every replica alike.
  */
 import { inSpan, keySpan, type KeySpan, toBinary } from "../bytes.ts";
-import { ErrDuplicateKey, ErrEmptyKey, ErrLeaseProvided, ErrTooManyOps, ErrValueProvided, type EtcdError } from "../errors.ts";
+import {
+  ErrDuplicateKey,
+  ErrEmptyKey,
+  ErrLeaseProvided,
+  ErrTooManyOps,
+  ErrValueProvided,
+  type EtcdError,
+} from "../errors.ts";
 import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from "../types.ts";
 
 /** etcd's --max-txn-ops default: compares, and ops of each branch, at most. */
@@ -41,15 +48,17 @@ export function checkTxnRequest(request: TxnRequest, maxTxnOps = MAX_TXN_OPS): E
 }
 
 function checkOps(request: TxnRequest, maxTxnOps: number): EtcdError | undefined {
-  if (request.compare.length > maxTxnOps || request.success.length > maxTxnOps || request.failure.length > maxTxnOps) return new ErrTooManyOps();
+  if (request.compare.length > maxTxnOps || request.success.length > maxTxnOps || request.failure.length > maxTxnOps)
+    return new ErrTooManyOps();
   for (const op of [...request.success, ...request.failure]) {
-    const error = "range" in op
-      ? checkRangeRequest(op.range)
-      : "put" in op
-        ? checkPutRequest(op.put)
-        : "deleteRange" in op
-          ? checkDeleteRequest(op.deleteRange)
-          : checkOps(op.txn, maxTxnOps);
+    const error =
+      "range" in op
+        ? checkRangeRequest(op.range)
+        : "put" in op
+          ? checkPutRequest(op.put)
+          : "deleteRange" in op
+            ? checkDeleteRequest(op.deleteRange)
+            : checkOps(op.txn, maxTxnOps);
     if (error !== undefined) return error;
   }
   return undefined;

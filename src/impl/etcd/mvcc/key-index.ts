@@ -77,7 +77,8 @@ export class KeyIndex {
     const emptied: string[] = [];
     for (const [key, versions] of this.histories) {
       let firstKept = 0;
-      while (firstKept + 1 < versions.length && (versions[firstKept + 1] as StoredVersion).modRevision <= revision) firstKept++;
+      while (firstKept + 1 < versions.length && (versions[firstKept + 1] as StoredVersion).modRevision <= revision)
+        firstKept++;
       const kept = versions.slice(firstKept);
       const head = kept[0] as StoredVersion;
       if (head.modRevision <= revision && head.kv === undefined) kept.shift();

@@ -32,8 +32,20 @@ export function encodeSnapshot(state: StoreState): Uint8Array {
     version: FORMAT_VERSION,
     revision: state.revision,
     compactRevision: state.compactRevision,
-    keys: state.keys.map(([key, versions]) => [fromBinary(key), versions.map((version) => (version.kv === undefined ? [version.modRevision] : [version.modRevision, kvToWire(version.kv)]))]),
-    history: state.history.map(([revision, events]) => [revision, events.map((event) => [event.type, kvToWire(event.kv), event.prevKv === undefined ? null : kvToWire(event.prevKv)])]),
+    keys: state.keys.map(([key, versions]) => [
+      fromBinary(key),
+      versions.map((version) =>
+        version.kv === undefined ? [version.modRevision] : [version.modRevision, kvToWire(version.kv)],
+      ),
+    ]),
+    history: state.history.map(([revision, events]) => [
+      revision,
+      events.map((event) => [
+        event.type,
+        kvToWire(event.kv),
+        event.prevKv === undefined ? null : kvToWire(event.prevKv),
+      ]),
+    ]),
     leases: state.leases.map(([id, ttl]) => [id, ttl]),
   });
 }
@@ -43,7 +55,10 @@ function check(condition: boolean, problem: string): asserts condition {
 }
 
 function integer(value: unknown, what: string): number {
-  check(typeof value === "number" && Number.isSafeInteger(value) && value >= 0, `${what} is not a non-negative integer`);
+  check(
+    typeof value === "number" && Number.isSafeInteger(value) && value >= 0,
+    `${what} is not a non-negative integer`,
+  );
   return value as number;
 }
 
@@ -77,11 +92,19 @@ function versionsOf(value: unknown, key: string, what: string): StoredVersion[] 
     if (fields.length === 1) return { modRevision, kv: undefined };
     check(fields.length === 2, `${what}[${position}] has ${fields.length} fields`);
     const kv = kvOf(fields[1], `${what}[${position}].kv`);
-    check(kv.modRevision === modRevision && toBinary(kv.key) === key, `${what}[${position}] does not match its key and revision`);
+    check(
+      kv.modRevision === modRevision && toBinary(kv.key) === key,
+      `${what}[${position}] does not match its key and revision`,
+    );
     return { modRevision, kv };
   });
   check(versions.length > 0, `${what} is empty`);
-  versions.forEach((version, position) => check(position === 0 || version.modRevision > (versions[position - 1] as StoredVersion).modRevision, `${what} is out of revision order`));
+  versions.forEach((version, position) =>
+    check(
+      position === 0 || version.modRevision > (versions[position - 1] as StoredVersion).modRevision,
+      `${what} is out of revision order`,
+    ),
+  );
   return versions;
 }
 
@@ -89,7 +112,9 @@ function eventOf(value: unknown, what: string): WatchEvent {
   const fields = array(value, what);
   check(fields.length === 3 && (fields[0] === "PUT" || fields[0] === "DELETE"), `${what} is not an event`);
   const kv = kvOf(fields[1], `${what}.kv`);
-  return fields[2] === null ? { type: fields[0] as EventType, kv } : { type: fields[0] as EventType, kv, prevKv: kvOf(fields[2], `${what}.prevKv`) };
+  return fields[2] === null
+    ? { type: fields[0] as EventType, kv }
+    : { type: fields[0] as EventType, kv, prevKv: kvOf(fields[2], `${what}.prevKv`) };
 }
 
 /** The store state in `data` (see the file's comment). */
@@ -98,7 +123,9 @@ export function decodeSnapshot(data: Uint8Array): StoreState {
   try {
     value = decode(data);
   } catch (error) {
-    throw new ErrSnapshotInvalid(`etcd snapshot: not msgpack: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ErrSnapshotInvalid(
+      `etcd snapshot: not msgpack: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   check(typeof value === "object" && value !== null && !Array.isArray(value), "not an object");
   const fields = value as Record<string, unknown>;
@@ -110,17 +137,28 @@ export function decodeSnapshot(data: Uint8Array): StoreState {
     const pair = array(entry, `keys[${position}]`);
     const key = toBinary(bytes(pair[0], `keys[${position}].key`));
     const versions = versionsOf(pair[1], key, `keys[${position}].versions`);
-    check(versions.every((version) => version.modRevision <= revision), `keys[${position}] has a version above the store's revision`);
+    check(
+      versions.every((version) => version.modRevision <= revision),
+      `keys[${position}] has a version above the store's revision`,
+    );
     return [key, versions];
   });
   check(new Set(keys.map(([key]) => key)).size === keys.length, "a key appears twice");
   const history = array(fields.history, "history").map((entry, position): readonly [number, WatchEvent[]] => {
     const pair = array(entry, `history[${position}]`);
     const at = integer(pair[0], `history[${position}].revision`);
-    return [at, array(pair[1], `history[${position}].events`).map((event, index) => eventOf(event, `history[${position}].events[${index}]`))];
+    return [
+      at,
+      array(pair[1], `history[${position}].events`).map((event, index) =>
+        eventOf(event, `history[${position}].events[${index}]`),
+      ),
+    ];
   });
   const first = Math.max(2, compactRevision);
-  check(history.length === Math.max(0, revision - first + 1) && history.every(([at], position) => at === first + position), "the history does not hold exactly the retained revisions");
+  check(
+    history.length === Math.max(0, revision - first + 1) && history.every(([at], position) => at === first + position),
+    "the history does not hold exactly the retained revisions",
+  );
   const leases = array(fields.leases, "leases").map((entry, position): readonly [number, number] => {
     const pair = array(entry, `leases[${position}]`);
     const id = integer(pair[0], `leases[${position}].id`);

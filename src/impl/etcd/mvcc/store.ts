@@ -21,7 +21,14 @@
  */
 import { assert } from "../../../sim/assert.ts";
 import { compareBytes, fromBinary, keySpan, toBinary } from "../bytes.ts";
-import { ErrCompacted, ErrFutureRev, ErrKeyNotFound, ErrLeaseExist, ErrLeaseNotFound, type EtcdError } from "../errors.ts";
+import {
+  ErrCompacted,
+  ErrFutureRev,
+  ErrKeyNotFound,
+  ErrLeaseExist,
+  ErrLeaseNotFound,
+  type EtcdError,
+} from "../errors.ts";
 import type {
   Compare,
   DeleteRangeRequest,
@@ -69,7 +76,10 @@ export class MvccStore {
   private currentRevision = 1;
   private compacted = 0;
   private readonly history = new Map<number, readonly WatchEvent[]>();
-  private readonly leases = new Map<number, { readonly id: number; readonly ttl: number; readonly keys: Set<string> }>();
+  private readonly leases = new Map<
+    number,
+    { readonly id: number; readonly ttl: number; readonly keys: Set<string> }
+  >();
 
   get revision(): number {
     return this.currentRevision;
@@ -135,10 +145,17 @@ export class MvccStore {
     const responses = this.runPath(write, path);
     this.end(write);
     const top = header(this.currentRevision);
-    return { header: top, succeeded: path.succeeded, responses: responses.map((response) => withHeader(response, top)) };
+    return {
+      header: top,
+      succeeded: path.succeeded,
+      responses: responses.map((response) => withHeader(response, top)),
+    };
   }
 
-  /** Drops history below `revision` (etcd's Compact: ErrCompacted at or below the last one, ErrFutureRev above the store). */
+  /**
+   * Drops history below `revision` (etcd's Compact: ErrCompacted at or below the last one, ErrFutureRev above the
+   * store).
+   */
   compact(revision: number): EtcdError | undefined {
     if (revision <= this.compacted) return new ErrCompacted(this.compacted);
     if (revision > this.currentRevision) return new ErrFutureRev();
@@ -150,7 +167,10 @@ export class MvccStore {
 
   leaseGrant(id: number, ttl: number): EtcdError | undefined {
     if (this.leases.has(id)) return new ErrLeaseExist();
-    assert(Number.isSafeInteger(id) && id > 0 && Number.isSafeInteger(ttl) && ttl > 0, "a granted lease has a positive id and TTL");
+    assert(
+      Number.isSafeInteger(id) && id > 0 && Number.isSafeInteger(ttl) && ttl > 0,
+      "a granted lease has a positive id and TTL",
+    );
     this.leases.set(id, { id, ttl, keys: new Set() });
     return undefined;
   }
@@ -217,7 +237,12 @@ export class MvccStore {
     const count = kvs.length;
     const limit = request.limit ?? 0;
     const shown = request.countOnly === true ? [] : limit > 0 ? kvs.slice(0, limit) : kvs;
-    return { header: header(revision ?? this.currentRevision), kvs: shown, more: request.countOnly !== true && shown.length < count, count };
+    return {
+      header: header(revision ?? this.currentRevision),
+      kvs: shown,
+      more: request.countOnly !== true && shown.length < count,
+      count,
+    };
   }
 
   private choosePath(request: TxnRequest): TxnPath {
@@ -265,7 +290,13 @@ export class MvccStore {
     return path.ops.map((op): ResponseOp => {
       if ("range" in op) return { range: this.rangeAt(op.range, op.range.revision || undefined, placeholder) };
       if ("put" in op) return { put: { header: placeholder(0), ...this.putKey(write, op.put) } };
-      if ("deleteRange" in op) return { deleteRange: { header: placeholder(0), ...this.deleteKeys(write, op.deleteRange, op.deleteRange.prevKv === true) } };
+      if ("deleteRange" in op)
+        return {
+          deleteRange: {
+            header: placeholder(0),
+            ...this.deleteKeys(write, op.deleteRange, op.deleteRange.prevKv === true),
+          },
+        };
       const nested = path.nested.get(op.txn) as TxnPath;
       return { txn: { header: placeholder(0), succeeded: nested.succeeded, responses: this.runPath(write, nested) } };
     });
@@ -277,7 +308,14 @@ export class MvccStore {
     const lease = request.ignoreLease === true ? (previous?.lease ?? 0) : (request.lease ?? 0);
     const value = request.ignoreValue === true ? (previous?.value ?? EMPTY) : request.value.slice();
     const version = this.versionOfPut(key, previous);
-    const kv: KeyValue = { key: request.key.slice(), createRevision: previous?.createRevision ?? write.revision, modRevision: write.revision, version, value, lease };
+    const kv: KeyValue = {
+      key: request.key.slice(),
+      createRevision: previous?.createRevision ?? write.revision,
+      modRevision: write.revision,
+      version,
+      value,
+      lease,
+    };
     this.index.record(key, { modRevision: write.revision, kv });
     if (previous !== undefined && previous.lease !== 0) this.leases.get(previous.lease)?.keys.delete(key);
     if (lease !== 0) {
@@ -298,7 +336,11 @@ export class MvccStore {
     return (previous?.version ?? 0) + 1;
   }
 
-  private deleteKeys(write: WriteTxn, request: DeleteRangeRequest, prevKv: boolean): { deleted: number; prevKvs: KeyValue[] } {
+  private deleteKeys(
+    write: WriteTxn,
+    request: DeleteRangeRequest,
+    prevKv: boolean,
+  ): { deleted: number; prevKvs: KeyValue[] } {
     const prevKvs: KeyValue[] = [];
     let deleted = 0;
     for (const key of this.index.keysIn(keySpan(request.key, request.rangeEnd))) {
@@ -308,7 +350,14 @@ export class MvccStore {
       if (prevKv) prevKvs.push(previous);
       this.index.record(key, { modRevision: write.revision, kv: undefined });
       if (previous.lease !== 0) this.leases.get(previous.lease)?.keys.delete(key);
-      const tombstone: KeyValue = { key: previous.key, createRevision: 0, modRevision: write.revision, version: 0, value: EMPTY, lease: 0 };
+      const tombstone: KeyValue = {
+        key: previous.key,
+        createRevision: 0,
+        modRevision: write.revision,
+        version: 0,
+        value: EMPTY,
+        lease: 0,
+      };
       write.events.push({ type: "DELETE", kv: tombstone, prevKv: previous });
     }
     return { deleted, prevKvs };
@@ -373,6 +422,7 @@ function withHeader(response: ResponseOp, header: ResponseHeader): ResponseOp {
   if ("range" in response) return { range: { ...response.range, header } };
   if ("put" in response) return { put: { ...response.put, header } };
   if ("deleteRange" in response) return { deleteRange: { ...response.deleteRange, header } };
-  return { txn: { ...response.txn, header, responses: response.txn.responses.map((inner) => withHeader(inner, header)) } };
+  return {
+    txn: { ...response.txn, header, responses: response.txn.responses.map((inner) => withHeader(inner, header)) },
+  };
 }
-

@@ -25,14 +25,19 @@ export class AutoCompactor {
     private readonly retentionRevisions: number,
     private readonly intervalMs: number,
   ) {
-    assert(Number.isSafeInteger(retentionRevisions) && retentionRevisions >= 0, "the retention is a non-negative number of revisions");
+    assert(
+      Number.isSafeInteger(retentionRevisions) && retentionRevisions >= 0,
+      "the retention is a non-negative number of revisions",
+    );
     assert(intervalMs > 0, "the auto compaction interval is positive");
   }
 
   start(): void {
     if (this.stopped) return;
     // Buggify: the next round comes at a random moment of the interval.
-    const delayMs = this.env.buggify("etcd.compact-at-odd-moment") ? this.env.random.float(0, this.intervalMs) : this.intervalMs;
+    const delayMs = this.env.buggify("etcd.compact-at-odd-moment")
+      ? this.env.random.float(0, this.intervalMs)
+      : this.intervalMs;
     this.timer = this.env.clock.setTimer(delayMs, () => {
       this.tick();
       this.start();

@@ -17,7 +17,9 @@ import { MvccStore, type HeaderOf } from "../mvcc/store.ts";
 import { decodeSnapshot, encodeSnapshot } from "../mvcc/snapshot-codec.ts";
 
 /** What applying one command produced: the response (with its header), or the etcd error that refused it. */
-export type FsmResult = { readonly ok: true; readonly response: unknown; readonly revision: number } | { readonly ok: false; readonly error: EtcdError };
+export type FsmResult =
+  | { readonly ok: true; readonly response: unknown; readonly revision: number }
+  | { readonly ok: false; readonly error: EtcdError };
 
 export interface FsmObserver {
   /** After each applied entry (tests and scenarios record what each replica applied). */
@@ -70,12 +72,16 @@ export class EtcdFsm implements Fsm {
     this.lastIndex = log.index;
     const before = this.store.revision;
     const command = decodeCommand(log.data);
-    const result = command instanceof EtcdError ? ({ ok: false, error: command } as const) : this.run(command, log.term);
+    const result =
+      command instanceof EtcdError ? ({ ok: false, error: command } as const) : this.run(command, log.term);
     const decoded = command instanceof EtcdError ? undefined : command;
     for (const observer of this.observers) observer.applied?.(log.index, decoded, result);
-    if (decoded?.type === "leaseGrant" && result.ok) for (const observer of this.observers) observer.leaseGranted?.(decoded.id, decoded.ttl);
-    if (decoded?.type === "leaseRevoke" && result.ok) for (const observer of this.observers) observer.leaseRevoked?.(decoded.id);
-    if (this.store.revision !== before || decoded?.type === "compact") for (const observer of this.observers) observer.changed?.();
+    if (decoded?.type === "leaseGrant" && result.ok)
+      for (const observer of this.observers) observer.leaseGranted?.(decoded.id, decoded.ttl);
+    if (decoded?.type === "leaseRevoke" && result.ok)
+      for (const observer of this.observers) observer.leaseRevoked?.(decoded.id);
+    if (this.store.revision !== before || decoded?.type === "compact")
+      for (const observer of this.observers) observer.changed?.();
     return result;
   }
 
@@ -89,7 +95,9 @@ export class EtcdFsm implements Fsm {
     };
   }
 
-  /** Replaces the store with the snapshot's; an invalid snapshot is an ErrSnapshotInvalid (the store is left as it was). */
+  /**
+   * Replaces the store with the snapshot's; an invalid snapshot is an ErrSnapshotInvalid (the store is left as it was).
+   */
   async restore(reader: SnapshotReader): Promise<void> {
     const state = decodeSnapshot(await reader.readAll());
     const store = this.createStore();
@@ -122,7 +130,11 @@ export class EtcdFsm implements Fsm {
         outcome = this.store.compact(command.revision) ?? { header: header(this.store.revision) };
         break;
       case "leaseGrant":
-        outcome = this.store.leaseGrant(command.id, command.ttl) ?? { header: header(this.store.revision), id: command.id, ttl: command.ttl };
+        outcome = this.store.leaseGrant(command.id, command.ttl) ?? {
+          header: header(this.store.revision),
+          id: command.id,
+          ttl: command.ttl,
+        };
         break;
       case "leaseRevoke":
         outcome = this.store.leaseRevoke(command.id) ?? { header: header(this.store.revision) };

@@ -16,7 +16,15 @@ import type { RpcServer, WireValue } from "../../../sim/env.ts";
 import { ErrCompacted, ErrNotLeader, EtcdError } from "../errors.ts";
 import { checkRangeRequest, checkPutRequest, checkDeleteRequest, checkTxnRequest } from "../mvcc/check.ts";
 import type { RangeRequest, RequestOp, TxnRequest, TxnResponse } from "../types.ts";
-import { decodeDeleteRangeRequest, decodePutRequest, decodeRangeRequest, decodeTxnRequest, fieldsOf, integerField, toWire } from "../wire.ts";
+import {
+  decodeDeleteRangeRequest,
+  decodePutRequest,
+  decodeRangeRequest,
+  decodeTxnRequest,
+  fieldsOf,
+  integerField,
+  toWire,
+} from "../wire.ts";
 import type { Member } from "./member.ts";
 
 export function serveKv(server: RpcServer, member: Member): void {
@@ -50,7 +58,13 @@ export function serveKv(server: RpcServer, member: Member): void {
   server.unary("etcd.status", () =>
     member.serve(async () => {
       const stats = member.node.stats();
-      return toWire({ header: member.header(), leader: member.node.leader() ?? null, raftIndex: Number(stats.commit_index), appliedIndex: Number(stats.applied_index), raftTerm: Number(stats.term) });
+      return toWire({
+        header: member.header(),
+        leader: member.node.leader() ?? null,
+        raftIndex: Number(stats.commit_index),
+        appliedIndex: Number(stats.applied_index),
+        raftTerm: Number(stats.term),
+      });
     }),
   );
 }
@@ -70,7 +84,8 @@ async function range(member: Member, request: RangeRequest): Promise<WireValue> 
 
 /** True when the txn only reads, whichever branch runs. */
 function readOnly(request: TxnRequest): boolean {
-  const only = (ops: readonly RequestOp[]): boolean => ops.every((op) => "range" in op || ("txn" in op && readOnly(op.txn)));
+  const only = (ops: readonly RequestOp[]): boolean =>
+    ops.every((op) => "range" in op || ("txn" in op && readOnly(op.txn)));
   return only(request.success) && only(request.failure);
 }
 

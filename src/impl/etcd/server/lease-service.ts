@@ -35,13 +35,22 @@ export function serveLeases(server: RpcServer, member: Member, minTtlSeconds: nu
     }),
   );
   server.unary("etcd.leaseRevoke", (request) =>
-    member.serve(async () => toWire((await member.propose({ type: "leaseRevoke", id: decodeLeaseId(request, "leaseRevoke"), expired: false })) as object)),
+    member.serve(async () =>
+      toWire(
+        (await member.propose({
+          type: "leaseRevoke",
+          id: decodeLeaseId(request, "leaseRevoke"),
+          expired: false,
+        })) as object,
+      ),
+    ),
   );
   server.unary("etcd.leaseKeepAlive", (request) =>
     member.serve(async () => {
       const id = decodeLeaseId(request, "leaseKeepAlive");
       // Buggify: taken up late (before the leadership check, so that a member deposed meanwhile refuses it).
-      if (member.env.buggify("etcd.lease-keepalive-delayed")) await member.env.clock.sleep(member.env.random.int(1, KEEPALIVE_DELAY_MS_MAX));
+      if (member.env.buggify("etcd.lease-keepalive-delayed"))
+        await member.env.clock.sleep(member.env.random.int(1, KEEPALIVE_DELAY_MS_MAX));
       await leaderRead(member);
       return toWire({ header: member.header(), id, ttl: member.lessor.renew(id) });
     }),
@@ -50,11 +59,21 @@ export function serveLeases(server: RpcServer, member: Member, minTtlSeconds: nu
     member.serve(async () => {
       const id = decodeLeaseId(request, "leaseTimeToLive");
       const fields = fieldsOf(request, "leaseTimeToLive");
-      if (fields.keys !== undefined && fields.keys !== null && typeof fields.keys !== "boolean") throw new ErrInvalidRequest("etcdserver: malformed request: leaseTimeToLive.keys: expected a boolean");
+      if (fields.keys !== undefined && fields.keys !== null && typeof fields.keys !== "boolean")
+        throw new ErrInvalidRequest("etcdserver: malformed request: leaseTimeToLive.keys: expected a boolean");
       await leaderRead(member);
       const lease = member.fsm.mvcc.lease(id);
-      const keys = lease === undefined || fields.keys !== true ? [] : [...lease.keys].sort().map((key) => Uint8Array.from(key, (char) => char.charCodeAt(0)));
-      return toWire({ header: member.header(), id, ttl: member.lessor.remainingSeconds(id), grantedTtl: lease?.ttl ?? 0, keys });
+      const keys =
+        lease === undefined || fields.keys !== true
+          ? []
+          : [...lease.keys].sort().map((key) => Uint8Array.from(key, (char) => char.charCodeAt(0)));
+      return toWire({
+        header: member.header(),
+        id,
+        ttl: member.lessor.remainingSeconds(id),
+        grantedTtl: lease?.ttl ?? 0,
+        keys,
+      });
     }),
   );
   server.unary("etcd.leaseLeases", () =>
@@ -77,4 +96,3 @@ function randomLeaseId(member: Member): number {
   const id = high * 2 ** 32 + member.env.random.uint32();
   return id === 0 ? 1 : id;
 }
-

@@ -121,7 +121,10 @@ export class Lessor {
     if (promoted > 0) this.env.probe("etcd.lease-promoted");
   }
 
-  /** Whether this member notes the expiry of a lease granted now: only the leader tracks expiries (a seam for test fixtures). */
+  /**
+   * Whether this member notes the expiry of a lease granted now: only the leader tracks expiries (a seam for test
+   * fixtures).
+   */
   protected tracksExpiries(): boolean {
     return this.leading;
   }

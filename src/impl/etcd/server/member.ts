@@ -81,7 +81,11 @@ export function asRefusal(error: unknown, node: RaftNode): unknown {
   if (error instanceof EtcdError) return refusalFor(error);
   if (error instanceof RaftErrNotLeader) return refusalFor(new ErrNotLeader(error.leaderId ?? null));
   if (error instanceof RaftError) {
-    return refusalFor(error.outcomeUnknown ? new ErrOutcomeUnknown(error.message) : new ErrRetry(`${error.message}; leader ${node.leader() ?? "unknown"}`));
+    return refusalFor(
+      error.outcomeUnknown
+        ? new ErrOutcomeUnknown(error.message)
+        : new ErrRetry(`${error.message}; leader ${node.leader() ?? "unknown"}`),
+    );
   }
   return error;
 }

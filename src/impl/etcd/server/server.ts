@@ -97,18 +97,36 @@ export async function runEtcdServer(env: Env, options: EtcdServerOptions): Promi
   const minLeaseTtlSeconds = options.minLeaseTtlSeconds ?? Math.max(1, Math.ceil((1.5 * electionTimeoutMs) / 1000));
   const started: { member: Member | undefined } = { member: undefined };
   const createLessor = parts.createLessor ?? ((...args: ConstructorParameters<typeof Lessor>) => new Lessor(...args));
-  const lessor = createLessor(env, () => fsm.mvcc, (id) => revokeExpired(started.member, id), {
-    checkIntervalMs: options.leaseCheckIntervalMs ?? DEFAULT_LEASE_CHECK_INTERVAL_MS,
-    promoteExtendMs: electionTimeoutMs,
-  });
+  const lessor = createLessor(
+    env,
+    () => fsm.mvcc,
+    (id) => revokeExpired(started.member, id),
+    {
+      checkIntervalMs: options.leaseCheckIntervalMs ?? DEFAULT_LEASE_CHECK_INTERVAL_MS,
+      promoteExtendMs: electionTimeoutMs,
+    },
+  );
   const hub = new WatchHub(env.clock, ETCD_WATCHERS_MAX);
-  fsm.observe({ leaseGranted: (id, ttl) => lessor.leaseGranted(id, ttl), leaseRevoked: (id) => lessor.leaseRevoked(id), restored: () => lessor.restored(), changed: () => hub.changed() });
+  fsm.observe({
+    leaseGranted: (id, ttl) => lessor.leaseGranted(id, ttl),
+    leaseRevoked: (id) => lessor.leaseRevoked(id),
+    restored: () => lessor.restored(),
+    changed: () => hub.changed(),
+  });
   if (options.observer !== undefined) fsm.observe(options.observer);
   const node = await RaftNode.start(env, { ...options.raft, fsm });
   const readIndex = parts.createReadIndex?.(node) ?? new ReadIndex(node);
   const member = new Member(env, node, fsm, lessor, readIndex, hub, clusterId, memberId, ETCD_INFLIGHT_REQUESTS_MAX);
   started.member = member;
-  const compactor = options.autoCompactionRetentionRevisions === undefined ? undefined : new AutoCompactor(env, member, options.autoCompactionRetentionRevisions, options.autoCompactionIntervalMs ?? 1_000);
+  const compactor =
+    options.autoCompactionRetentionRevisions === undefined
+      ? undefined
+      : new AutoCompactor(
+          env,
+          member,
+          options.autoCompactionRetentionRevisions,
+          options.autoCompactionIntervalMs ?? 1_000,
+        );
   compactor?.start();
   node.observeLeadership((event) => lessor.leadership(event.isLeader));
   lessor.leadership(node.state() === "Leader");

@@ -37,8 +37,12 @@ interface WatchRequest {
 
 function decodeWatchRequest(value: unknown): WatchRequest {
   const fields = fieldsOf(value, "watch");
-  const rangeEnd = fields.rangeEnd === undefined || fields.rangeEnd === null ? undefined : bytesField(fields, "rangeEnd", "watch");
-  const startRevision = fields.startRevision === undefined || fields.startRevision === null ? 0 : integerField(fields, "startRevision", "watch");
+  const rangeEnd =
+    fields.rangeEnd === undefined || fields.rangeEnd === null ? undefined : bytesField(fields, "rangeEnd", "watch");
+  const startRevision =
+    fields.startRevision === undefined || fields.startRevision === null
+      ? 0
+      : integerField(fields, "startRevision", "watch");
   const prevKv = fields.prevKv === true;
   return { key: bytesField(fields, "key", "watch"), rangeEnd, startRevision, prevKv };
 }
@@ -60,7 +64,13 @@ export function serveWatch(server: RpcServer, member: Member, progressIntervalMs
   });
 }
 
-async function stream(member: Member, watch: WatchRequest, send: (message: WireValue) => Promise<void>, signal: AbortSignal, progressIntervalMs: number): Promise<void> {
+async function stream(
+  member: Member,
+  watch: WatchRequest,
+  send: (message: WireValue) => Promise<void>,
+  signal: AbortSignal,
+  progressIntervalMs: number,
+): Promise<void> {
   const span = keySpan(watch.key, watch.rangeEnd);
   const clock = member.env.clock;
   let next = watch.startRevision > 0 ? watch.startRevision : member.fsm.mvcc.revision + 1;
@@ -75,7 +85,14 @@ async function stream(member: Member, watch: WatchRequest, send: (message: WireV
     if (next < store.compactRevision) {
       member.env.probe("etcd.compacted-revision-refused");
       const error = new ErrCompacted(store.compactRevision);
-      await send(toWire({ canceled: true, compactRevision: store.compactRevision, cancelReason: error.message, header: member.header() }));
+      await send(
+        toWire({
+          canceled: true,
+          compactRevision: store.compactRevision,
+          cancelReason: error.message,
+          header: member.header(),
+        }),
+      );
       return;
     }
     if (store.revision >= next) {

@@ -41,13 +41,24 @@ import { MAX_TXN_OPS } from "../../etcd/mvcc/check.ts";
 import type { Compare, RequestOp, TxnRequest } from "../../etcd/types.ts";
 import type { Journal } from "../protocol/journal-spec.ts";
 import { processSpecIdLess, type ProcessSpecId } from "../protocol/route.ts";
-import { assignmentKey, compareAssignments, encodeAssignment, itemKey, KEYSPACE_ROOT_DEFAULT, memberIdKey, type KeySpace } from "./keyspace.ts";
+import {
+  assignmentKey,
+  compareAssignments,
+  encodeAssignment,
+  itemKey,
+  KEYSPACE_ROOT_DEFAULT,
+  memberIdKey,
+  type KeySpace,
+} from "./keyspace.ts";
 import { BROKER_JOURNAL_LIMIT_DEFAULT, type AssignmentRecord, type ItemRecord, type MemberRecord } from "./types.ts";
 
 export const ALLOCATOR_PROBES = {
-  "gazette.allocator.primary-promoted": "a journal's slot-0 member was gone: a surviving assignment was promoted to primary",
-  "gazette.allocator.txn-conflict": "the allocator's txn failed its compares (its view was stale): it waits for the next revision",
-  "gazette.allocator.txn-split": "a round's changes did not fit in one txn (128 compares or ops): whole journals went in, the rest waits for the next round",
+  "gazette.allocator.primary-promoted":
+    "a journal's slot-0 member was gone: a surviving assignment was promoted to primary",
+  "gazette.allocator.txn-conflict":
+    "the allocator's txn failed its compares (its view was stale): it waits for the next revision",
+  "gazette.allocator.txn-split":
+    "a round's changes did not fit in one txn (128 compares or ops): whole journals went in, the rest waits for the next round",
 } as const;
 
 /** How long the allocator waits before planning again after an etcd error (ms). */
@@ -85,9 +96,19 @@ export interface AssignmentPlan {
 export interface AllocationRules {
   /** Whether `self` plans this round: Gazette's allocator leader, the member with the lowest createRevision. */
   leads(self: MemberRecord, members: readonly MemberRecord[]): boolean;
-  /** The journal's live assignments to keep, in slot order (those to drop go to `remove`), and members not to add back this round. */
-  survivors(item: ItemRecord, alive: readonly AssignmentRecord[], remove: string[]): { survivors: AssignmentRecord[]; excluded: ReadonlySet<string> };
-  /** The journal's members in slot order: survivors first (the lowest-slot one promoted when `promotion`), then added members. */
+  /**
+   * The journal's live assignments to keep, in slot order (those to drop go to `remove`), and members not to add back
+   * this round.
+   */
+  survivors(
+    item: ItemRecord,
+    alive: readonly AssignmentRecord[],
+    remove: string[],
+  ): { survivors: AssignmentRecord[]; excluded: ReadonlySet<string> };
+  /**
+   * The journal's members in slot order: survivors first (the lowest-slot one promoted when `promotion`), then added
+   * members.
+   */
   slotOrder<T>(survivors: readonly T[], added: readonly T[], promotion: boolean): T[];
 }
 
@@ -130,34 +151,59 @@ export function planAssignments(input: PlanInput, rules: AllocationRules = DEFAU
     list.push(assignment);
     byJournal.set(assignment.journal, list);
   }
-  const items = [...input.items].sort((first, second) => (first.spec.name < second.spec.name ? -1 : first.spec.name > second.spec.name ? 1 : 0));
+  const items = [...input.items].sort((first, second) =>
+    first.spec.name < second.spec.name ? -1 : first.spec.name > second.spec.name ? 1 : 0,
+  );
   const itemNames = new Set(items.map((item) => item.spec.name));
   const remove: string[] = [];
   for (const [journal, assignments] of [...byJournal].sort(([first], [second]) => (first < second ? -1 : 1))) {
-    if (!itemNames.has(journal)) remove.push(...assignments.sort(compareAssignments).map((assignment) => assignment.key));
+    if (!itemNames.has(journal))
+      remove.push(...assignments.sort(compareAssignments).map((assignment) => assignment.key));
   }
-  const plans = items.map((item) => survivorsOf(item, [...(byJournal.get(item.spec.name) ?? [])].sort(compareAssignments), live, rules, remove));
+  const plans = items.map((item) =>
+    survivorsOf(item, [...(byJournal.get(item.spec.name) ?? [])].sort(compareAssignments), live, rules, remove),
+  );
   const load = new Map<string, number>();
-  for (const plan of plans) for (const survivor of plan.survivors) load.set(memberIdKey(survivor.member), (load.get(memberIdKey(survivor.member)) ?? 0) + 1);
+  for (const plan of plans)
+    for (const survivor of plan.survivors)
+      load.set(memberIdKey(survivor.member), (load.get(memberIdKey(survivor.member)) ?? 0) + 1);
   const members = [...input.members].sort((first, second) => compareIds(first.spec.id, second.spec.id));
   const put: PlannedAssignment[] = [];
   for (const plan of plans) {
     const added = addMembers(plan, members, load);
     const promotion = plan.survivors.length > 0 && (plan.survivors[0] as AssignmentRecord).slot !== 0;
-    const survivors = plan.survivors.map((assignment) => ({ member: assignment.member, existing: assignment as AssignmentRecord | undefined }));
-    const fresh = added.map((member) => ({ member: member.spec.id, existing: undefined as AssignmentRecord | undefined }));
+    const survivors = plan.survivors.map((assignment) => ({
+      member: assignment.member,
+      existing: assignment as AssignmentRecord | undefined,
+    }));
+    const fresh = added.map((member) => ({
+      member: member.spec.id,
+      existing: undefined as AssignmentRecord | undefined,
+    }));
     const ordered = rules.slotOrder(survivors, fresh, promotion);
     ordered.forEach((entry, slot) => {
       if (entry.existing !== undefined && entry.existing.slot === slot) return;
       const journal = plan.item.spec.name;
-      put.push({ journal, member: { ...entry.member }, slot, key: assignmentKey(root, journal, entry.member), modRevision: entry.existing?.modRevision ?? 0 });
+      put.push({
+        journal,
+        member: { ...entry.member },
+        slot,
+        key: assignmentKey(root, journal, entry.member),
+        modRevision: entry.existing?.modRevision ?? 0,
+      });
     });
   }
   return { put, remove };
 }
 
 /** The journal's live assignments to keep (dead and excess ones go to `remove`). */
-function survivorsOf(item: ItemRecord, current: AssignmentRecord[], live: ReadonlyMap<string, MemberRecord>, rules: AllocationRules, remove: string[]): JournalPlan {
+function survivorsOf(
+  item: ItemRecord,
+  current: AssignmentRecord[],
+  live: ReadonlyMap<string, MemberRecord>,
+  rules: AllocationRules,
+  remove: string[],
+): JournalPlan {
   const alive = current.filter((assignment) => live.has(memberIdKey(assignment.member)));
   for (const assignment of current) if (!live.has(memberIdKey(assignment.member))) remove.push(assignment.key);
   return { item, ...rules.survivors(item, alive, remove) };
@@ -178,7 +224,8 @@ function addMembers(plan: JournalPlan, members: readonly MemberRecord[], load: M
       if (used.has(id) || count >= journalLimitOf(member)) continue;
       const score: [number, number] = [zones.has(member.spec.id.zone) ? 1 : 0, count];
       // Members are in (zone, suffix) order: the first of equal scores wins.
-      if (score[0] < bestScore[0] || (score[0] === bestScore[0] && score[1] < bestScore[1])) [best, bestScore] = [member, score];
+      if (score[0] < bestScore[0] || (score[0] === bestScore[0] && score[1] < bestScore[1]))
+        [best, bestScore] = [member, score];
     }
     if (best === undefined) break;
     const id = memberIdKey(best.spec.id);
@@ -199,7 +246,12 @@ export function planIsEmpty(plan: AssignmentPlan): boolean {
 export function allocatorLeader(members: readonly MemberRecord[]): MemberRecord | undefined {
   let leader: MemberRecord | undefined;
   for (const member of members) {
-    if (leader === undefined || member.createRevision < leader.createRevision || (member.createRevision === leader.createRevision && member.key < leader.key)) leader = member;
+    if (
+      leader === undefined ||
+      member.createRevision < leader.createRevision ||
+      (member.createRevision === leader.createRevision && member.key < leader.key)
+    )
+      leader = member;
   }
   return leader;
 }
@@ -225,9 +277,16 @@ export interface AllocatorTxn {
  * The txn applying `plan` (whole journals, within MAX_TXN_OPS compares and ops),
  * guarded by `self`'s member key and the modRevision of every key read or changed.
  */
-export function buildAllocatorTxn(root: string, plan: AssignmentPlan, input: PlanInput, self: MemberRecord): AllocatorTxn {
+export function buildAllocatorTxn(
+  root: string,
+  plan: AssignmentPlan,
+  input: PlanInput,
+  self: MemberRecord,
+): AllocatorTxn {
   const units = planUnits(root, plan, input);
-  const compares = new Map<string, Compare>([[`mod:${self.key}`, Compares.modRevision(self.key, "=", self.modRevision)]]);
+  const compares = new Map<string, Compare>([
+    [`mod:${self.key}`, Compares.modRevision(self.key, "=", self.modRevision)],
+  ]);
   const ops: RequestOp[] = [];
   const journals: Journal[] = [];
   const deferred: Journal[] = [];
@@ -255,14 +314,18 @@ const REMOVALS_PER_UNIT_MAX = 100;
 function planUnits(root: string, plan: AssignmentPlan, input: PlanInput): TxnUnit[] {
   const byKey = new Map(input.assignments.map((assignment) => [assignment.key, assignment]));
   const byJournal = new Map<Journal, AssignmentRecord[]>();
-  for (const assignment of input.assignments) byJournal.set(assignment.journal, [...(byJournal.get(assignment.journal) ?? []), assignment]);
+  for (const assignment of input.assignments)
+    byJournal.set(assignment.journal, [...(byJournal.get(assignment.journal) ?? []), assignment]);
   const items = new Map(input.items.map((item) => [item.spec.name, item]));
   const members = new Map(input.members.map((member) => [memberIdKey(member.spec.id), member]));
   const itemCompare = (journal: Journal): [string, Compare] => {
     const item = items.get(journal);
     const key = itemKey(root, journal);
     // The spec unchanged (replication may have grown), or for a deleted journal: still gone.
-    return [`mod:${key}`, item === undefined ? Compares.createRevision(key, "=", 0) : Compares.modRevision(key, "=", item.modRevision)];
+    return [
+      `mod:${key}`,
+      item === undefined ? Compares.createRevision(key, "=", 0) : Compares.modRevision(key, "=", item.modRevision),
+    ];
   };
   const removals = new Map<Journal, AssignmentRecord[]>();
   const units = new Map<Journal, TxnUnit>();
@@ -270,7 +333,8 @@ function planUnits(root: string, plan: AssignmentPlan, input: PlanInput): TxnUni
     let unit = units.get(journal);
     if (unit !== undefined) return unit;
     unit = { journal, compares: new Map([itemCompare(journal)]), ops: [] };
-    for (const assignment of byJournal.get(journal) ?? []) unit.compares.set(`mod:${assignment.key}`, Compares.modRevision(assignment.key, "=", assignment.modRevision));
+    for (const assignment of byJournal.get(journal) ?? [])
+      unit.compares.set(`mod:${assignment.key}`, Compares.modRevision(assignment.key, "=", assignment.modRevision));
     units.set(journal, unit);
     return unit;
   };
@@ -289,7 +353,9 @@ function planUnits(root: string, plan: AssignmentPlan, input: PlanInput): TxnUni
     unit.ops.push(Ops.put(planned.key, encodeAssignment(planned.slot), { lease: member.lease }));
   }
   const result: TxnUnit[] = [];
-  for (const unit of [...units.values()].sort((first, second) => (first.journal < second.journal ? -1 : first.journal > second.journal ? 1 : 0))) {
+  for (const unit of [...units.values()].sort((first, second) =>
+    first.journal < second.journal ? -1 : first.journal > second.journal ? 1 : 0,
+  )) {
     if (unit.compares.size < MAX_TXN_OPS && unit.ops.length <= MAX_TXN_OPS) {
       result.push(unit);
       continue;
@@ -297,7 +363,13 @@ function planUnits(root: string, plan: AssignmentPlan, input: PlanInput): TxnUni
     const removed = removals.get(unit.journal) ?? [];
     for (let start = 0; start < removed.length; start += REMOVALS_PER_UNIT_MAX) {
       const chunk = removed.slice(start, start + REMOVALS_PER_UNIT_MAX);
-      const compares = new Map([itemCompare(unit.journal), ...chunk.map((assignment): [string, Compare] => [`mod:${assignment.key}`, Compares.modRevision(assignment.key, "=", assignment.modRevision)])]);
+      const compares = new Map([
+        itemCompare(unit.journal),
+        ...chunk.map((assignment): [string, Compare] => [
+          `mod:${assignment.key}`,
+          Compares.modRevision(assignment.key, "=", assignment.modRevision),
+        ]),
+      ]);
       result.push({ journal: unit.journal, compares, ops: chunk.map((assignment) => Ops.delete(assignment.key)) });
     }
   }
@@ -335,7 +407,13 @@ export interface AllocatorStats {
 }
 
 /** Runs the allocator until `signal` aborts (see the file's comment). */
-export async function runAllocator(env: Env, etcd: EtcdClient, keyspace: KeySpace, localId: ProcessSpecId, options: RunAllocatorOptions): Promise<AllocatorStats> {
+export async function runAllocator(
+  env: Env,
+  etcd: EtcdClient,
+  keyspace: KeySpace,
+  localId: ProcessSpecId,
+  options: RunAllocatorOptions,
+): Promise<AllocatorStats> {
   const stats: AllocatorStats = { rounds: 0, commits: 0, conflicts: 0, errors: 0 };
   const { signal } = options;
   if (!keyspace.loaded && !(await keyspace.waitForRevision(1, signal))) return stats;
@@ -343,7 +421,12 @@ export async function runAllocator(env: Env, etcd: EtcdClient, keyspace: KeySpac
     const revision = keyspace.revision;
     let next = revision + 1;
     let retry = false;
-    const input: PlanInput = { root: keyspace.root, items: keyspace.items(), members: keyspace.members(), assignments: keyspace.allAssignments() };
+    const input: PlanInput = {
+      root: keyspace.root,
+      items: keyspace.items(),
+      members: keyspace.members(),
+      assignments: keyspace.allAssignments(),
+    };
     const self = keyspace.member(localId);
     const rules = options.rules ?? DEFAULT_ALLOCATION_RULES;
     const leads = self !== undefined && rules.leads(self, input.members);
@@ -365,8 +448,14 @@ export async function runAllocator(env: Env, etcd: EtcdClient, keyspace: KeySpac
       if (outcome === "committed") {
         stats.commits++;
         next = Math.max(next, committedAt ?? next);
-        if (plan.put.some((planned) => planned.slot === 0 && planned.modRevision !== 0)) env.probe("gazette.allocator.primary-promoted");
-        env.trace("gazette.allocator.committed", { revision: committedAt, journals: txn.journals.length, puts: plan.put.length, removes: plan.remove.length });
+        if (plan.put.some((planned) => planned.slot === 0 && planned.modRevision !== 0))
+          env.probe("gazette.allocator.primary-promoted");
+        env.trace("gazette.allocator.committed", {
+          revision: committedAt,
+          journals: txn.journals.length,
+          puts: plan.put.length,
+          removes: plan.remove.length,
+        });
       } else if (outcome === "conflict") {
         stats.conflicts++;
         env.probe("gazette.allocator.txn-conflict");
@@ -376,12 +465,24 @@ export async function runAllocator(env: Env, etcd: EtcdClient, keyspace: KeySpac
       }
       options.onRound?.({ revision, plan, txn, outcome, ...(committedAt !== undefined ? { committedAt } : {}) });
     }
-    await waitForRevisionOrTimeout(env, keyspace, next, signal, retry ? (options.retryMs ?? ALLOCATOR_RETRY_MS) : undefined);
+    await waitForRevisionOrTimeout(
+      env,
+      keyspace,
+      next,
+      signal,
+      retry ? (options.retryMs ?? ALLOCATOR_RETRY_MS) : undefined,
+    );
   }
   return stats;
 }
 
-async function waitForRevisionOrTimeout(env: Env, keyspace: KeySpace, revision: number, signal: AbortSignal, timeoutMs: number | undefined): Promise<void> {
+async function waitForRevisionOrTimeout(
+  env: Env,
+  keyspace: KeySpace,
+  revision: number,
+  signal: AbortSignal,
+  timeoutMs: number | undefined,
+): Promise<void> {
   if (timeoutMs === undefined) {
     await keyspace.waitForRevision(revision, signal);
     return;

@@ -33,8 +33,10 @@ export const ANNOUNCE_RETRY_MAX_MS = 1_000;
 export const REVOKE_ATTEMPTS_MAX = 3;
 
 export const ANNOUNCE_PROBES = {
-  "gazette.announce.key-exists": "the member key still existed (a previous incarnation's lease lives): the announcement waits",
-  "gazette.announce.lease-lost": "the member's lease could not be renewed within its TTL, or etcd said it expired: `lost` aborted",
+  "gazette.announce.key-exists":
+    "the member key still existed (a previous incarnation's lease lives): the announcement waits",
+  "gazette.announce.lease-lost":
+    "the member's lease could not be renewed within its TTL, or etcd said it expired: `lost` aborted",
 } as const;
 
 /**
@@ -61,7 +63,9 @@ export const DEFAULT_ANNOUNCE_RULES: AnnounceRules = {
 
 export interface AnnounceOptions {
   readonly ttlSeconds: number;
-  /** Gives up announcing (ErrAnnounceAborted) when it aborts. It does not end an Announcement once made: use revoke(). */
+  /**
+   * Gives up announcing (ErrAnnounceAborted) when it aborts. It does not end an Announcement once made: use revoke().
+   */
   readonly signal: AbortSignal;
   /** The announcement's decisions (a seam for test fixtures); default DEFAULT_ANNOUNCE_RULES. */
   readonly rules?: AnnounceRules;
@@ -87,7 +91,13 @@ export class ErrAnnounceAborted extends Error {
 }
 
 /** Announces `spec` (see the file's comment). Resolves once the key exists under our lease. */
-export async function announce(env: Env, etcd: EtcdClient, keySpaceRoot: string, spec: BrokerSpec, options: AnnounceOptions): Promise<Announcement> {
+export async function announce(
+  env: Env,
+  etcd: EtcdClient,
+  keySpaceRoot: string,
+  spec: BrokerSpec,
+  options: AnnounceOptions,
+): Promise<Announcement> {
   validateRoot(keySpaceRoot);
   validateBrokerSpec(spec);
   const key = memberKey(keySpaceRoot, spec.id);
@@ -129,12 +139,28 @@ async function grant(env: Env, etcd: EtcdClient, options: AnnounceOptions): Prom
   return undefined;
 }
 
-/** The create-only txn, retried until it succeeds (the key's createRevision), the signal aborts or the lease is lost (undefined). */
-async function createKey(env: Env, etcd: EtcdClient, key: string, value: string, lease: number, options: AnnounceOptions, lost: AbortSignal): Promise<number | undefined> {
+/**
+ * The create-only txn, retried until it succeeds (the key's createRevision), the signal aborts or the lease is lost
+ * (undefined).
+ */
+async function createKey(
+  env: Env,
+  etcd: EtcdClient,
+  key: string,
+  value: string,
+  lease: number,
+  options: AnnounceOptions,
+  lost: AbortSignal,
+): Promise<number | undefined> {
   for (let failures = 0; !options.signal.aborted && !lost.aborted; failures++) {
     try {
       const compares = (options.rules ?? DEFAULT_ANNOUNCE_RULES).keyCompares(key);
-      const response = await etcd.txn().if(...compares).then(Ops.put(key, value, { lease })).else(Ops.get(key)).commit();
+      const response = await etcd
+        .txn()
+        .if(...compares)
+        .then(Ops.put(key, value, { lease }))
+        .else(Ops.get(key))
+        .commit();
       const revision = ownedAt(response, lease);
       if (revision !== undefined) return revision;
       env.probe("gazette.announce.key-exists");
@@ -148,7 +174,10 @@ async function createKey(env: Env, etcd: EtcdClient, key: string, value: string,
   return undefined;
 }
 
-/** The key's createRevision if the txn created it, or its failure branch found it under `lease` (an earlier attempt did). */
+/**
+ * The key's createRevision if the txn created it, or its failure branch found it under `lease` (an earlier attempt
+ * did).
+ */
 function ownedAt(response: TxnResponse, lease: number): number | undefined {
   if (response.succeeded) return response.header.revision;
   const first = response.responses[0];

@@ -61,7 +61,10 @@ import type { Spool } from "./fragment/spool.ts";
 import type { Pipeline, SyncResult } from "./pipeline.ts";
 import type { FragmentIndexApi, Registers, ReplicateRequest, Resolution } from "./types.ts";
 
-/** State transitions one append takes at most before it gives up (it re-resolves and re-syncs a bounded number of times). */
+/**
+ * State transitions one append takes at most before it gives up (it re-resolves and re-syncs a bounded number of
+ * times).
+ */
 export const APPEND_STEPS_MAX = 64;
 
 /** A register union or subtraction came with an append of no bytes (Gazette's errRegisterUpdateWithEmptyAppend). */
@@ -104,10 +107,16 @@ export interface AppendHost {
  * empty, longer than the spec's length, of another codec, asked to roll, or
  * from an earlier flush interval (UTC-aligned, in seconds since the epoch).
  */
-export function maybeRollFragment(spool: Pick<Spool, "fragment" | "firstAppendTimeMs">, rollToOffset: number, spec: JournalSpecFragment, nowMs: number): Fragment {
+export function maybeRollFragment(
+  spool: Pick<Spool, "fragment" | "firstAppendTimeMs">,
+  rollToOffset: number,
+  spec: JournalSpecFragment,
+  nowMs: number,
+): Fragment {
   const current = spool.fragment;
   const length = fragmentContentLength(current);
-  let flush = length === 0 || length > spec.length || current.compressionCodec !== spec.compressionCodec || rollToOffset !== 0;
+  let flush =
+    length === 0 || length > spec.length || current.compressionCodec !== spec.compressionCodec || rollToOffset !== 0;
   const intervalSeconds = Math.floor(spec.flushIntervalMs / 1000);
   if (intervalSeconds > 0) {
     const first = Math.floor(Math.floor(spool.firstAppendTimeMs / 1000) / intervalSeconds);
@@ -151,7 +160,13 @@ async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T
 }
 
 /** Runs one append to completion: a response with a status, or a typed error (peer failure, client error). */
-export async function runAppend(host: AppendHost, request: AppendRequest, chunks: AsyncIterable<Uint8Array>, resolution: Resolution, signal: AbortSignal): Promise<AppendResponse> {
+export async function runAppend(
+  host: AppendHost,
+  request: AppendRequest,
+  chunks: AsyncIterable<Uint8Array>,
+  resolution: Resolution,
+  signal: AbortSignal,
+): Promise<AppendResponse> {
   return new AppendFsm(host, request, resolution, signal).run(chunks);
 }
 
@@ -186,26 +201,52 @@ export class AppendFsm {
 
   async run(chunks: AsyncIterable<Uint8Array>): Promise<AppendResponse> {
     for (let step = 0; step < APPEND_STEPS_MAX; step++) {
-      if (this.signal.aborted && this.state !== "error" && this.state !== "finished" && this.state !== "readAcknowledgements") {
+      if (
+        this.signal.aborted &&
+        this.state !== "error" &&
+        this.state !== "finished" &&
+        this.state !== "readAcknowledgements"
+      ) {
         // A pipeline whose sync did not finish (answers unread, or a roll it needs not sent yet) is not in sync.
         if (this.state === "recvPipelineSync" || this.state === "sendPipelineSync") await this.tearDown();
         throw new ErrCancelled(this.signal.reason);
       }
       switch (this.state) {
-        case "resolve": await this.onResolve(); break;
-        case "startPipeline": await this.onStartPipeline(); break;
-        case "sendPipelineSync": await this.onSendPipelineSync(); break;
-        case "recvPipelineSync": await this.onRecvPipelineSync(); break;
-        case "updateAssignments": await this.onUpdateAssignments(); break;
-        case "awaitDesiredReplicas": this.onAwaitDesiredReplicas(); break;
-        case "validatePreconditions": await this.onValidatePreconditions(); break;
-        case "streamContent": await this.onStreamContent(chunks); break;
-        case "readAcknowledgements": await this.onReadAcknowledgements(); break;
-        case "error": return this.failure();
-        case "finished": return this.success();
+        case "resolve":
+          await this.onResolve();
+          break;
+        case "startPipeline":
+          await this.onStartPipeline();
+          break;
+        case "sendPipelineSync":
+          await this.onSendPipelineSync();
+          break;
+        case "recvPipelineSync":
+          await this.onRecvPipelineSync();
+          break;
+        case "updateAssignments":
+          await this.onUpdateAssignments();
+          break;
+        case "awaitDesiredReplicas":
+          this.onAwaitDesiredReplicas();
+          break;
+        case "validatePreconditions":
+          await this.onValidatePreconditions();
+          break;
+        case "streamContent":
+          await this.onStreamContent(chunks);
+          break;
+        case "readAcknowledgements":
+          await this.onReadAcknowledgements();
+          break;
+        case "error":
+          return this.failure();
+        case "finished":
+          return this.success();
       }
     }
-    if (this.state === "sendPipelineSync" || this.state === "recvPipelineSync" || this.state === "readAcknowledgements") await this.tearDown();
+    if (this.state === "sendPipelineSync" || this.state === "recvPipelineSync" || this.state === "readAcknowledgements")
+      await this.tearDown();
     throw new ErrAppendNotConverged(`append to ${this.host.journal} did not converge in ${APPEND_STEPS_MAX} steps`);
   }
 
@@ -254,7 +295,9 @@ export class AppendFsm {
     // A pending commit is proposed as it is, so that peers can compare its sum.
     const pending = this.host.spool.pendingCommit !== undefined;
     assert(!pending || this.rollToOffset === 0, "append: a pending commit is settled by the first sync");
-    const proposal = pending ? { ...this.host.spool.fragment } : maybeRollFragment(this.host.spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
+    const proposal = pending
+      ? { ...this.host.spool.fragment }
+      : maybeRollFragment(this.host.spool, this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
     const request: ReplicateRequest = {
       journal: this.host.journal,
       pipeline: pipeline.id,
@@ -353,8 +396,10 @@ export class AppendFsm {
     const range = this.host.index.offsetRange();
     const maxOffset = Math.max(spool.end, range.end);
     const check = this.request.checkRegisters;
-    if (check !== undefined && this.registers.labels.length !== 0 && !selectorMatches(check, this.registers)) return this.refuseRegisterMismatch();
-    if (spool.end !== maxOffset && this.request.offset === 0 && journalMayWrite(this.spec.flags)) return this.fail("INDEX_HAS_GREATER_OFFSET");
+    if (check !== undefined && this.registers.labels.length !== 0 && !selectorMatches(check, this.registers))
+      return this.refuseRegisterMismatch();
+    if (spool.end !== maxOffset && this.request.offset === 0 && journalMayWrite(this.spec.flags))
+      return this.fail("INDEX_HAS_GREATER_OFFSET");
     if (this.request.offset !== 0 && this.request.offset !== maxOffset) return this.fail("WRONG_APPEND_OFFSET");
     if (this.request.offset !== 0 && spool.end !== maxOffset) {
       // Re-sync the pipeline at the explicitly requested offset.
@@ -368,7 +413,10 @@ export class AppendFsm {
     this.state = "streamContent";
   }
 
-  /** Seam: the CheckRegisters selector does not match the registers: the append ends REGISTER_MISMATCH (registers unchanged). */
+  /**
+   * Seam: the CheckRegisters selector does not match the registers: the append ends REGISTER_MISMATCH (registers
+   * unchanged).
+   */
   protected refuseRegisterMismatch(): void {
     this.fail("REGISTER_MISMATCH");
   }
@@ -378,10 +426,25 @@ export class AppendFsm {
     const spool = this.host.spool;
     // Maybe roll the fragment ahead of this append. The pipeline is in sync: no acknowledgement.
     // Buggify: roll a fragment holding content now, as its flush interval would.
-    const early = this.rollToOffset === 0 && fragmentContentLength(spool.fragment) > 0 && this.host.env.buggify("gazette.broker.flush-fragment-early");
-    const roll = maybeRollFragment(spool, early ? spool.fragment.end : this.rollToOffset, this.spec.fragment, this.host.env.clock.now());
+    const early =
+      this.rollToOffset === 0 &&
+      fragmentContentLength(spool.fragment) > 0 &&
+      this.host.env.buggify("gazette.broker.flush-fragment-early");
+    const roll = maybeRollFragment(
+      spool,
+      early ? spool.fragment.end : this.rollToOffset,
+      this.spec.fragment,
+      this.host.env.clock.now(),
+    );
     if (!fragmentsEqual(spool.fragment, roll)) {
-      await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: roll, registers: copyLabelSet(this.registers), contentDelta: 0, acknowledge: false });
+      await pipeline.scatter({
+        journal: this.host.journal,
+        pipeline: pipeline.id,
+        proposal: roll,
+        registers: copyLabelSet(this.registers),
+        contentDelta: 0,
+        acknowledge: false,
+      });
     }
     const begin = spool.fragment.end;
     const summer = this.host.env.hash.sha1();
@@ -397,7 +460,13 @@ export class AppendFsm {
           this.status = "NOT_ALLOWED";
           break;
         }
-        await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, content: chunk, contentDelta: length, acknowledge: false });
+        await pipeline.scatter({
+          journal: this.host.journal,
+          pipeline: pipeline.id,
+          content: chunk,
+          contentDelta: length,
+          acknowledge: false,
+        });
         summer.update(chunk);
         length += chunk.length;
         if (pipeline.sendErr() !== undefined) break;
@@ -405,11 +474,21 @@ export class AppendFsm {
     } catch (error) {
       clientError = error;
     }
-    this.clientFragment = { ...spool.fragment, begin, end: begin + length, sum: length === 0 ? ZERO_SHA1_SUM : summer.digestHex() };
-    if (clientError === undefined && length === 0 && (this.request.unionRegisters !== undefined || this.request.subtractRegisters !== undefined)) {
+    this.clientFragment = {
+      ...spool.fragment,
+      begin,
+      end: begin + length,
+      sum: length === 0 ? ZERO_SHA1_SUM : summer.digestHex(),
+    };
+    if (
+      clientError === undefined &&
+      length === 0 &&
+      (this.request.unionRegisters !== undefined || this.request.subtractRegisters !== undefined)
+    ) {
       clientError = new ErrRegisterUpdateWithEmptyAppend();
     }
-    if (clientError === undefined && pipeline.sendErr() === undefined && this.status === "OK") await this.sendCommit(pipeline);
+    if (clientError === undefined && pipeline.sendErr() === undefined && this.status === "OK")
+      await this.sendCommit(pipeline);
     else await this.sendRollback(pipeline, clientError);
     this.state = "readAcknowledgements";
   }
@@ -417,17 +496,28 @@ export class AppendFsm {
   /** Asks every replica to commit the spool extended by the client's content, with the register updates. */
   private async sendCommit(pipeline: Pipeline): Promise<void> {
     let registers = this.registers;
-    if (this.request.subtractRegisters !== undefined) registers = subtractLabelSet(registers, this.request.subtractRegisters);
+    if (this.request.subtractRegisters !== undefined)
+      registers = subtractLabelSet(registers, this.request.subtractRegisters);
     if (this.request.unionRegisters !== undefined) registers = unionLabelSets(this.request.unionRegisters, registers);
     this.registers = registers;
-    const commit: ReplicateRequest = { journal: this.host.journal, pipeline: pipeline.id, proposal: this.host.spool.next(), registers: copyLabelSet(registers), contentDelta: 0, acknowledge: true };
+    const commit: ReplicateRequest = {
+      journal: this.host.journal,
+      pipeline: pipeline.id,
+      proposal: this.host.spool.next(),
+      registers: copyLabelSet(registers),
+      contentDelta: 0,
+      acknowledge: true,
+    };
     // Buggify (the pipeline's reset commit): the streams reset once the peers applied it; its answers are lost.
     const answersLost = pipeline.commitAnswersLost();
     if (answersLost) this.host.env.probe("gazette.broker.commit-answers-lost");
     await this.scatterCommit(pipeline, commit, answersLost);
   }
 
-  /** Seam: sends the commit to the peers only; the primary applies it once every peer acknowledged (onReadAcknowledgements). */
+  /**
+   * Seam: sends the commit to the peers only; the primary applies it once every peer acknowledged
+   * (onReadAcknowledgements).
+   */
   protected scatterCommit(pipeline: Pipeline, commit: ReplicateRequest, answersLost: boolean): Promise<void> {
     const sent = pipeline.scatter(commit, { local: false, answersLost });
     this.pendingLocalCommit = commit;
@@ -439,7 +529,14 @@ export class AppendFsm {
     if (clientError !== undefined) this.error = clientError;
     this.host.env.probe("gazette.broker.append-rolled-back");
     const spool = this.host.spool;
-    await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: { ...spool.fragment }, registers: copyLabelSet(spool.registers), contentDelta: 0, acknowledge: true });
+    await pipeline.scatter({
+      journal: this.host.journal,
+      pipeline: pipeline.id,
+      proposal: { ...spool.fragment },
+      registers: copyLabelSet(spool.registers),
+      contentDelta: 0,
+      acknowledge: true,
+    });
   }
 
   private async onReadAcknowledgements(): Promise<void> {
@@ -454,7 +551,17 @@ export class AppendFsm {
         assert(response.status === "OK", `append: the primary's spool refused its own commit (${response.status})`);
         // Tell peers at once that every replica acknowledged: their readers may see the commit.
         if (fragmentContentLength(this.clientFragment ?? commit.proposal ?? this.host.spool.fragment) !== 0) {
-          await pipeline.scatter({ journal: this.host.journal, pipeline: pipeline.id, proposal: { ...this.host.spool.fragment }, registers: copyLabelSet(this.host.spool.registers), contentDelta: 0, acknowledge: false }, { local: false });
+          await pipeline.scatter(
+            {
+              journal: this.host.journal,
+              pipeline: pipeline.id,
+              proposal: { ...this.host.spool.fragment },
+              registers: copyLabelSet(this.host.spool.registers),
+              contentDelta: 0,
+              acknowledge: false,
+            },
+            { local: false },
+          );
         }
       } else {
         await this.host.spool.rollback();
@@ -486,7 +593,12 @@ export class AppendFsm {
       assert(this.error !== undefined, "append: an error state has a status or an error");
       throw this.error;
     }
-    const response: AppendResponse = { status: this.status, header: this.resolved.header, totalChunks: this.totalChunks, delayedChunks: 0 };
+    const response: AppendResponse = {
+      status: this.status,
+      header: this.resolved.header,
+      totalChunks: this.totalChunks,
+      delayedChunks: 0,
+    };
     if (this.status === "REGISTER_MISMATCH") response.registers = copyLabelSet(this.registers);
     return response;
   }

@@ -117,7 +117,11 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   // Not tied to env.lifetime: when the process dies nothing of it runs again (Env's contract), so only a stop cancels.
   const signal = stopping.signal;
 
-  const etcd = new EtcdClient(env, { endpoints: options.etcdEndpoints, operationTimeoutMs: 2_000, callDeadlineMs: 500 });
+  const etcd = new EtcdClient(env, {
+    endpoints: options.etcdEndpoints,
+    operationTimeoutMs: 2_000,
+    callDeadlineMs: 500,
+  });
   const parts: BrokerParts = { ...DEFAULT_BROKER_PARTS, ...options.parts };
   const keyspace = new parts.keySpace(env, etcd, { root });
   if (!(await keyspace.start(signal))) throw new Error("broker stopped before the key space loaded");
@@ -130,21 +134,45 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   const replicas: ReplicaEntries = new Map();
   const resolver = new parts.resolver(keyspace, id, (journal) => replicas.get(journal)?.replica);
   const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
-  const transport = replicateOverRpc(env, endpointOf, options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {});
+  const transport = replicateOverRpc(
+    env,
+    endpointOf,
+    options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {},
+  );
 
   const server = serveBroker(env, { id, port, etcd, keyspace, resolver, transports, parts, signal, options });
 
   let announcement: Announcement;
   try {
-    announcement = await announce(env, etcd, root, spec, { ttlSeconds: options.leaseTtlSeconds ?? 20, signal, rules: parts.announce });
+    announcement = await announce(env, etcd, root, spec, {
+      ttlSeconds: options.leaseTtlSeconds ?? 20,
+      signal,
+      rules: parts.announce,
+    });
   } catch (error) {
     server.close();
     stopping.abort();
     throw error;
   }
-  void runAllocator(env, etcd, keyspace, id, { signal: AbortSignal.any([signal, announcement.lost]), rules: parts.allocation }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
+  void runAllocator(env, etcd, keyspace, id, {
+    signal: AbortSignal.any([signal, announcement.lost]),
+    rules: parts.allocation,
+  }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
 
-  const { reconcile, closeAll } = replicaSet({ env, id, keyspace, parts, persister, storeClient, transport, resolver, signal, persistIntervalMs, options, entries: replicas });
+  const { reconcile, closeAll } = replicaSet({
+    env,
+    id,
+    keyspace,
+    parts,
+    persister,
+    storeClient,
+    transport,
+    resolver,
+    signal,
+    persistIntervalMs,
+    options,
+    entries: replicas,
+  });
   const unsubscribe = keyspace.onChange(reconcile);
   reconcile();
 
@@ -211,7 +239,20 @@ interface ReplicaSetDeps {
  * `closeAll` closes every one (at shutdown).
  */
 function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void } {
-  const { env, id, keyspace, parts, persister, storeClient, transport, resolver, signal, persistIntervalMs, options, entries: replicas } = deps;
+  const {
+    env,
+    id,
+    keyspace,
+    parts,
+    persister,
+    storeClient,
+    transport,
+    resolver,
+    signal,
+    persistIntervalMs,
+    options,
+    entries: replicas,
+  } = deps;
   const specOf = (journal: Journal): JournalSpec | undefined => keyspace.item(journal)?.spec;
   const isPrimary = (journal: Journal): boolean => {
     const route = keyspace.route(journal);
@@ -232,7 +273,8 @@ function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void
       persist: async (fragment, local, stores, primary) => {
         const persisted = await persister.persist(fragment, local, stores, primary);
         // The replica drops its local copy once this resolves: only a persisted fragment may be dropped.
-        if (persisted === undefined && stores.length > 0 && fragment.end > fragment.begin) throw new Error(`fragment ${fragment.begin}-${fragment.end} of ${journal} was not persisted`);
+        if (persisted === undefined && stores.length > 0 && fragment.end > fragment.begin)
+          throw new Error(`fragment ${fragment.begin}-${fragment.end} of ${journal} was not persisted`);
       },
       transport,
       storeHealthy: (journalSpec) => {
@@ -250,9 +292,7 @@ function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void
       signal: replicaSignal,
       isPrimary: () => isPrimary(journal),
       expired: parts.expired,
-    }).catch((error: unknown) =>
-      env.log.warn("index refresh stopped", { journal, error: String(error) }),
-    );
+    }).catch((error: unknown) => env.log.warn("index refresh stopped", { journal, error: String(error) }));
     replicas.set(journal, { replica, index, stop });
     env.trace("gazette.broker.replica-open", { journal });
   };
@@ -271,7 +311,12 @@ function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void
 
   const reconcile = (): void => {
     if (signal.aborted) return;
-    const assigned = new Set(keyspace.assignmentsOf(id).map((assignment) => assignment.journal).filter((journal) => keyspace.item(journal) !== undefined));
+    const assigned = new Set(
+      keyspace
+        .assignmentsOf(id)
+        .map((assignment) => assignment.journal)
+        .filter((journal) => keyspace.item(journal) !== undefined),
+    );
     for (const journal of [...replicas.keys()]) if (!assigned.has(journal)) close(journal);
     for (const journal of [...assigned].sort()) if (!replicas.has(journal)) open(journal);
   };

@@ -31,7 +31,14 @@ import type { EtcdClient } from "../../etcd/client/client.ts";
 import { ErrCompacted, EtcdError } from "../../etcd/errors.ts";
 import type { KeyValue, ResponseHeader, WatchResponse } from "../../etcd/types.ts";
 import { validateJournal, validateJournalSpec, type Journal, type JournalSpec } from "../protocol/journal-spec.ts";
-import { processSpecIdLess, validateEndpoint, validateProcessSpecId, type Header, type ProcessSpecId, type Route } from "../protocol/route.ts";
+import {
+  processSpecIdLess,
+  validateEndpoint,
+  validateProcessSpecId,
+  type Header,
+  type ProcessSpecId,
+  type Route,
+} from "../protocol/route.ts";
 import { ValidationError, withContext } from "../protocol/validation.ts";
 import { readJournalSpec } from "../protocol/wire.ts";
 import type { AssignmentRecord, BrokerSpec, EtcdState, ItemRecord, MemberRecord } from "./types.ts";
@@ -100,7 +107,10 @@ export function parseKey(root: string, key: string): ParsedKey | undefined {
     return { kind: "item", journal };
   }
   if (key.startsWith(membersPrefix(root))) {
-    return { kind: "member", id: withContext("member key", () => parseMemberId(key.slice(membersPrefix(root).length))) };
+    return {
+      kind: "member",
+      id: withContext("member key", () => parseMemberId(key.slice(membersPrefix(root).length))),
+    };
   }
   if (key.startsWith(assignmentsPrefix(root))) {
     const rest = key.slice(assignmentsPrefix(root).length);
@@ -108,7 +118,11 @@ export function parseKey(root: string, key: string): ParsedKey | undefined {
     if (hash === -1) throw new ValidationError(`assignment key: expected <journal>#<zone>#<suffix> (${rest})`);
     const journal = rest.slice(0, hash);
     withContext("assignment key", () => validateJournal(journal));
-    return { kind: "assignment", journal, member: withContext("assignment key", () => parseMemberId(rest.slice(hash + 1))) };
+    return {
+      kind: "assignment",
+      journal,
+      member: withContext("assignment key", () => parseMemberId(rest.slice(hash + 1))),
+    };
   }
   return undefined;
 }
@@ -122,7 +136,8 @@ function parseJson(bytes: Uint8Array): WireValue {
 }
 
 function asRecord(value: WireValue): Record<string, unknown> {
-  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) throw new ValidationError("expected an object");
+  if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array)
+    throw new ValidationError("expected an object");
   return value as Record<string, unknown>;
 }
 
@@ -143,13 +158,23 @@ export function decodeJournalSpec(bytes: Uint8Array, validate = true): JournalSp
 export function validateBrokerSpec(spec: BrokerSpec): void {
   withContext("Id", () => validateProcessSpecId(spec.id));
   withContext("Endpoint", () => validateEndpoint(spec.endpoint));
-  if (!Number.isSafeInteger(spec.journalLimit) || spec.journalLimit < 0 || spec.journalLimit > BROKER_JOURNAL_LIMIT_MAX) {
-    throw new ValidationError(`invalid JournalLimit (${spec.journalLimit}; expected 0 <= limit <= ${BROKER_JOURNAL_LIMIT_MAX})`);
+  if (
+    !Number.isSafeInteger(spec.journalLimit) ||
+    spec.journalLimit < 0 ||
+    spec.journalLimit > BROKER_JOURNAL_LIMIT_MAX
+  ) {
+    throw new ValidationError(
+      `invalid JournalLimit (${spec.journalLimit}; expected 0 <= limit <= ${BROKER_JOURNAL_LIMIT_MAX})`,
+    );
   }
 }
 
 export function encodeBrokerSpec(spec: BrokerSpec): string {
-  return JSON.stringify({ id: { zone: spec.id.zone, suffix: spec.id.suffix }, endpoint: spec.endpoint, journalLimit: spec.journalLimit });
+  return JSON.stringify({
+    id: { zone: spec.id.zone, suffix: spec.id.suffix },
+    endpoint: spec.endpoint,
+    journalLimit: spec.journalLimit,
+  });
 }
 
 /** A BrokerSpec value, validated. */
@@ -175,7 +200,8 @@ export function encodeAssignment(slot: number): string {
 export function decodeAssignment(bytes: Uint8Array): number {
   return withContext("Assignment", () => {
     const slot = integerOf(asRecord(parseJson(bytes)).slot, "Slot");
-    if (slot < 0 || slot > ASSIGNMENT_SLOT_MAX) throw new ValidationError(`invalid Slot (${slot}; expected 0 <= slot <= ${ASSIGNMENT_SLOT_MAX})`);
+    if (slot < 0 || slot > ASSIGNMENT_SLOT_MAX)
+      throw new ValidationError(`invalid Slot (${slot}; expected 0 <= slot <= ${ASSIGNMENT_SLOT_MAX})`);
     return slot;
   });
 }
@@ -186,7 +212,8 @@ function stringOf(value: unknown, context: string): string {
 }
 
 function integerOf(value: unknown, context: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value)) throw new ValidationError("expected an integer").extend(context);
+  if (typeof value !== "number" || !Number.isSafeInteger(value))
+    throw new ValidationError("expected an integer").extend(context);
   return value;
 }
 
@@ -195,9 +222,12 @@ function integerOf(value: unknown, context: string): number {
 
 /** Probes of the key space (env.probe: a rare path was reached). */
 export const KEYSPACE_PROBES = {
-  "gazette.keyspace.malformed-value": "a key under the root held a value (or name) that failed to decode or validate: skipped, counted",
-  "gazette.keyspace.reloaded": "the watch's next revision was compacted away (ErrCompacted): the key space was loaded again",
-  "gazette.keyspace.watch-restarted": "the watch gave up (no member reachable for its attempt limit) and was started again after a backoff",
+  "gazette.keyspace.malformed-value":
+    "a key under the root held a value (or name) that failed to decode or validate: skipped, counted",
+  "gazette.keyspace.reloaded":
+    "the watch's next revision was compacted away (ErrCompacted): the key space was loaded again",
+  "gazette.keyspace.watch-restarted":
+    "the watch gave up (no member reachable for its attempt limit) and was started again after a backoff",
 } as const;
 
 /** Callers waiting in waitForRevision at most (beyond: answered "not reached" at once). */
@@ -273,7 +303,12 @@ export class KeySpace {
   etcdState(): EtcdState {
     const header = this.lastHeader;
     assert(header !== undefined, "the key space must be loaded before its etcd state is read");
-    return { clusterId: header.clusterId, memberId: header.memberId, revision: this.revisionValue, raftTerm: header.raftTerm };
+    return {
+      clusterId: header.clusterId,
+      memberId: header.memberId,
+      revision: this.revisionValue,
+      raftTerm: header.raftTerm,
+    };
   }
 
   /** A Header from `processId` with `route`, at this key space's etcd state. */
@@ -283,7 +318,9 @@ export class KeySpace {
 
   /** Journal specs, by name. */
   items(): ItemRecord[] {
-    this.sortedItems ??= [...this.itemsByName.values()].sort((first, second) => compareStrings(first.spec.name, second.spec.name));
+    this.sortedItems ??= [...this.itemsByName.values()].sort((first, second) =>
+      compareStrings(first.spec.name, second.spec.name),
+    );
     return this.sortedItems;
   }
 
@@ -293,7 +330,9 @@ export class KeySpace {
 
   /** Live members (their keys exist: their leases live), in (zone, suffix) order. */
   members(): MemberRecord[] {
-    this.sortedMembers ??= [...this.membersById.values()].sort((first, second) => compareIds(first.spec.id, second.spec.id));
+    this.sortedMembers ??= [...this.membersById.values()].sort((first, second) =>
+      compareIds(first.spec.id, second.spec.id),
+    );
     return this.sortedMembers;
   }
 
@@ -308,7 +347,9 @@ export class KeySpace {
 
   /** The member's assignments, by journal. */
   assignmentsOf(memberId: ProcessSpecId): AssignmentRecord[] {
-    return [...(this.assignmentsByMember.get(memberIdKey(memberId))?.values() ?? [])].sort((first, second) => compareStrings(first.journal, second.journal));
+    return [...(this.assignmentsByMember.get(memberIdKey(memberId))?.values() ?? [])].sort((first, second) =>
+      compareStrings(first.journal, second.journal),
+    );
   }
 
   /** Every assignment, in (journal, slot, member) order. */
@@ -324,9 +365,12 @@ export class KeySpace {
    */
   route(journal: Journal): Route {
     const assignments = this.assignments(journal);
-    const members = assignments.map((assignment) => ({ zone: assignment.member.zone, suffix: assignment.member.suffix })).sort(compareIds);
+    const members = assignments
+      .map((assignment) => ({ zone: assignment.member.zone, suffix: assignment.member.suffix }))
+      .sort(compareIds);
     const primaryAssignment = assignments.find((assignment) => assignment.slot === 0);
-    const primary = primaryAssignment === undefined ? -1 : members.findIndex((id) => compareIds(id, primaryAssignment.member) === 0);
+    const primary =
+      primaryAssignment === undefined ? -1 : members.findIndex((id) => compareIds(id, primaryAssignment.member) === 0);
     return { members, primary, endpoints: members.map((id) => this.member(id)?.spec.endpoint ?? "") };
   }
 
@@ -364,7 +408,9 @@ export class KeySpace {
     const response = await this.etcd.get(`${this.root}/`, { prefix: true });
     if (response.header.revision < this.revisionValue) {
       // A linearizable read never goes back; refuse rather than move the mirror backwards.
-      throw new ValidationError(`load at revision ${response.header.revision} is behind the key space (${this.revisionValue})`);
+      throw new ValidationError(
+        `load at revision ${response.header.revision} is behind the key space (${this.revisionValue})`,
+      );
     }
     this.reset(response.kvs, response.header);
   }
@@ -381,12 +427,18 @@ export class KeySpace {
     this.changed();
   }
 
-  /** Applies one watch response (exported for tests, as Gazette's Apply). Events at or below the revision are replays: ignored. */
+  /**
+   * Applies one watch response (exported for tests, as Gazette's Apply). Events at or below the revision are replays:
+   * ignored.
+   */
   apply(response: WatchResponse): void {
     let last = this.revisionValue;
     for (const event of response.events) {
       if (event.kv.modRevision <= this.revisionValue) {
-        this.env.log.warn("key space: ignored a replayed watch event", { revision: event.kv.modRevision, at: this.revisionValue });
+        this.env.log.warn("key space: ignored a replayed watch event", {
+          revision: event.kv.modRevision,
+          at: this.revisionValue,
+        });
         continue;
       }
       if (event.type === "PUT") this.put(event.kv);
@@ -406,7 +458,9 @@ export class KeySpace {
    */
   async start(signal: AbortSignal): Promise<boolean> {
     if (!(await this.loadUntilDone(signal))) return false;
-    this.watch(signal).catch((error: unknown) => this.env.log.error("key space watch failed", { error: String(error) }));
+    this.watch(signal).catch((error: unknown) =>
+      this.env.log.error("key space watch failed", { error: String(error) }),
+    );
     return true;
   }
 
@@ -416,7 +470,11 @@ export class KeySpace {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        for await (const response of this.etcd.watch(`${this.root}/`, { prefix: true, startRevision: this.revisionValue + 1, signal })) {
+        for await (const response of this.etcd.watch(`${this.root}/`, {
+          prefix: true,
+          startRevision: this.revisionValue + 1,
+          signal,
+        })) {
           this.apply(response);
           failures = 0;
         }
@@ -435,7 +493,10 @@ export class KeySpace {
     }
   }
 
-  /** Seam: the watch's next revision was compacted away: the mirror loads again (every change in between is in the load). */
+  /**
+   * Seam: the watch's next revision was compacted away: the mirror loads again (every change in between is in the
+   * load).
+   */
   protected async compacted(_error: ErrCompacted, signal: AbortSignal): Promise<void> {
     this.env.probe("gazette.keyspace.reloaded");
     await this.loadUntilDone(signal);
@@ -486,11 +547,13 @@ export class KeySpace {
       const revisions = { key, createRevision: kv.createRevision, modRevision: kv.modRevision };
       if (parsed.kind === "item") {
         const spec = this.decodeJournalSpec(kv.value);
-        if (spec.name !== parsed.journal) throw new ValidationError(`JournalSpec.Name ${spec.name} does not match its key`);
+        if (spec.name !== parsed.journal)
+          throw new ValidationError(`JournalSpec.Name ${spec.name} does not match its key`);
         this.itemsByName.set(parsed.journal, { spec, ...revisions });
       } else if (parsed.kind === "member") {
         const spec = this.decodeBrokerSpec(kv.value);
-        if (memberIdKey(spec.id) !== memberIdKey(parsed.id)) throw new ValidationError(`BrokerSpec.Id ${memberIdKey(spec.id)} does not match its key`);
+        if (memberIdKey(spec.id) !== memberIdKey(parsed.id))
+          throw new ValidationError(`BrokerSpec.Id ${memberIdKey(spec.id)} does not match its key`);
         this.membersById.set(memberIdKey(parsed.id), { spec, lease: kv.lease, ...revisions });
       } else {
         const slot = decodeAssignment(kv.value);
@@ -517,7 +580,8 @@ export class KeySpace {
       this.assignmentsByJournal.get(parsed.journal)?.delete(memberIdKey(parsed.member));
       if (this.assignmentsByJournal.get(parsed.journal)?.size === 0) this.assignmentsByJournal.delete(parsed.journal);
       this.assignmentsByMember.get(memberIdKey(parsed.member))?.delete(parsed.journal);
-      if (this.assignmentsByMember.get(memberIdKey(parsed.member))?.size === 0) this.assignmentsByMember.delete(memberIdKey(parsed.member));
+      if (this.assignmentsByMember.get(memberIdKey(parsed.member))?.size === 0)
+        this.assignmentsByMember.delete(memberIdKey(parsed.member));
     }
   }
 

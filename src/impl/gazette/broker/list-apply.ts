@@ -28,7 +28,14 @@ import { MAX_TXN_OPS } from "../../etcd/mvcc/check.ts";
 import type { Compare, RequestOp } from "../../etcd/types.ts";
 import { journalMetaLabels } from "../protocol/journal-spec.ts";
 import { selectorMatches, unionLabelSets } from "../protocol/labels.ts";
-import { validateApplyRequest, validateListRequest, type ApplyRequest, type ApplyResponse, type ListRequest, type ListResponse } from "../protocol/messages.ts";
+import {
+  validateApplyRequest,
+  validateListRequest,
+  type ApplyRequest,
+  type ApplyResponse,
+  type ListRequest,
+  type ListResponse,
+} from "../protocol/messages.ts";
 import { emptyRoute, type Header, type ProcessSpecId } from "../protocol/route.ts";
 import { ValidationError } from "../protocol/validation.ts";
 import { encodeJournalSpec, itemKey, sleep, type KeySpace } from "./keyspace.ts";
@@ -40,7 +47,9 @@ import { encodeJournalSpec, itemKey, sleep, type KeySpace } from "./keyspace.ts"
 export interface ListApplyRules {
   /** Whether journal `name` belongs to a page that follows `token` (it sorts after it). */
   follows(name: string, token: string): boolean;
-  /** The compare a change of `key` is guarded by for its expectModRevision (0: must not exist), or none (-1: unchecked). */
+  /**
+   * The compare a change of `key` is guarded by for its expectModRevision (0: must not exist), or none (-1: unchecked).
+   */
   expectation(key: string, expectModRevision: number): Compare | undefined;
 }
 
@@ -48,7 +57,9 @@ export const DEFAULT_LIST_APPLY_RULES: ListApplyRules = {
   follows: (name, token) => name > token,
   expectation: (key, expectModRevision) => {
     if (expectModRevision === -1) return undefined;
-    return expectModRevision === 0 ? Compares.createRevision(key, "=", 0) : Compares.modRevision(key, "=", expectModRevision);
+    return expectModRevision === 0
+      ? Compares.createRevision(key, "=", 0)
+      : Compares.modRevision(key, "=", expectModRevision);
   },
 };
 
@@ -69,21 +80,32 @@ export interface ListOptions {
 }
 
 /** List (see the file's comment). Throws ValidationError on a malformed request. */
-export function listJournals(keyspace: KeySpace, request: ListRequest, header: Header, options: ListOptions = {}): ListResponse {
+export function listJournals(
+  keyspace: KeySpace,
+  request: ListRequest,
+  header: Header,
+  options: ListOptions = {},
+): ListResponse {
   validateListRequest(request);
   const token = request.pageToken;
   const rules = options.rules ?? DEFAULT_LIST_APPLY_RULES;
   const matched = keyspace
     .items()
     .filter((item) => token === "" || rules.follows(item.spec.name, token))
-    .filter((item) => selectorMatches(request.selector, unionLabelSets(journalMetaLabels(item.spec.name), item.spec.labels)));
+    .filter((item) =>
+      selectorMatches(request.selector, unionLabelSets(journalMetaLabels(item.spec.name), item.spec.labels)),
+    );
   const limit = request.pageLimit === 0 ? matched.length : request.pageLimit;
   const page = matched.slice(0, limit);
   const last = page[page.length - 1];
   return {
     status: "OK",
     header,
-    journals: page.map((item) => ({ spec: item.spec, modRevision: item.modRevision, route: keyspace.route(item.spec.name) })),
+    journals: page.map((item) => ({
+      spec: item.spec,
+      modRevision: item.modRevision,
+      route: keyspace.route(item.spec.name),
+    })),
     nextPageToken: matched.length > page.length && last !== undefined ? last.spec.name : "",
   };
 }
@@ -97,7 +119,12 @@ export interface ApplyOptions {
 }
 
 /** Apply (see the file's comment). */
-export async function applyJournals(etcd: EtcdClient, keyspace: KeySpace, request: ApplyRequest, options: ApplyOptions): Promise<ApplyResponse> {
+export async function applyJournals(
+  etcd: EtcdClient,
+  keyspace: KeySpace,
+  request: ApplyRequest,
+  options: ApplyOptions,
+): Promise<ApplyResponse> {
   validateApplyRequest(request);
   if (request.changes.length > MAX_TXN_OPS) throw new ErrTooManyChanges(request.changes.length);
   const rules = options.rules ?? DEFAULT_LIST_APPLY_RULES;
@@ -113,7 +140,11 @@ export async function applyJournals(etcd: EtcdClient, keyspace: KeySpace, reques
     const expectation = rules.expectation(key, change.expectModRevision);
     if (expectation !== undefined) compares.push(expectation);
   }
-  const response = await etcd.txn().if(...compares).then(...ops).commit();
+  const response = await etcd
+    .txn()
+    .if(...compares)
+    .then(...ops)
+    .commit();
   if (response.succeeded && ops.length > 0) await readOwnWrite(keyspace, response.header.revision, options.signal);
   const header = keyspace.header(options.processId, emptyRoute());
   header.etcd.revision = response.header.revision;

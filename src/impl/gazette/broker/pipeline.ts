@@ -96,7 +96,10 @@ class PeerChannel {
     return this.pending;
   }
 
-  /** Queues `request`; with `answerLost`, its answer is dropped once the peer applied it and the channel fails (a reset stream). */
+  /**
+   * Queues `request`; with `answerLost`, its answer is dropped once the peer applied it and the channel fails (a reset
+   * stream).
+   */
   send(request: ReplicateRequest, answerLost = false): void {
     this.pending++;
     this.tail = this.tail.then(async () => {
@@ -108,7 +111,8 @@ class PeerChannel {
           return;
         }
         if (request.acknowledge) this.acks.push(response);
-        else if (response.status !== "OK") this.error = new ErrPipelinePeer(this.peer, `no acknowledgement requested but status ${response.status}`);
+        else if (response.status !== "OK")
+          this.error = new ErrPipelinePeer(this.peer, `no acknowledgement requested but status ${response.status}`);
       } catch (error) {
         this.error = new ErrPipelinePeer(this.peer, error instanceof Error ? error.message : String(error), error);
       } finally {
@@ -152,7 +156,9 @@ export class Pipeline {
     const deadlineMs = options.callDeadlineMs ?? PIPELINE_CALL_DEADLINE_MS_DEFAULT;
     this.queueMax = options.queueMax ?? PIPELINE_QUEUE_MAX;
     this.resetAtCommit = options.resetAtCommit;
-    this.channels = route.members.map((member, index) => (index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs)));
+    this.channels = route.members.map((member, index) =>
+      index === route.primary ? undefined : new PeerChannel(member, transport, deadlineMs),
+    );
     this.recvErrs = route.members.map(() => undefined);
   }
 
@@ -174,8 +180,16 @@ export class Pipeline {
     for (const channel of this.channels) {
       if (channel === undefined || channel.error !== undefined) continue;
       if (channel.queued >= this.queueMax) await channel.drain();
-      const header = request.header === undefined ? {} : { header: { ...request.header, processId: { ...channel.peer } } };
-      channel.send({ ...request, ...header, ...(request.registers === undefined ? {} : { registers: copyLabelSet(request.registers) }) }, options.answersLost === true);
+      const header =
+        request.header === undefined ? {} : { header: { ...request.header, processId: { ...channel.peer } } };
+      channel.send(
+        {
+          ...request,
+          ...header,
+          ...(request.registers === undefined ? {} : { registers: copyLabelSet(request.registers) }),
+        },
+        options.answersLost === true,
+      );
     }
     if (options.local === false || this.localError !== undefined) return;
     try {
@@ -215,7 +229,8 @@ export class Pipeline {
         if (channel === undefined || this.recvErrs[index] !== undefined) return undefined;
         const response = await channel.receive();
         if (channel.error !== undefined) this.recvErrs[index] = channel.error;
-        else if (response === undefined) this.recvErrs[index] = new ErrPipelinePeer(channel.peer, "expected an acknowledgement");
+        else if (response === undefined)
+          this.recvErrs[index] = new ErrPipelinePeer(channel.peer, "expected an acknowledgement");
         return this.recvErrs[index] === undefined ? response : undefined;
       }),
     );
@@ -226,7 +241,10 @@ export class Pipeline {
     const responses = await this.gather();
     responses.forEach((response, index) => {
       if (response !== undefined && response.status !== "OK") {
-        this.recvErrs[index] = new ErrPipelinePeer(this.route.members[index] as ProcessSpecId, `unexpected !OK response: ${response.status}`);
+        this.recvErrs[index] = new ErrPipelinePeer(
+          this.route.members[index] as ProcessSpecId,
+          `unexpected !OK response: ${response.status}`,
+        );
       }
     });
   }
@@ -251,10 +269,17 @@ export class Pipeline {
           return;
         case "WRONG_ROUTE": {
           const header = response.header;
-          if (header !== undefined && !routesEquivalent(header.route, this.route) && header.etcd.revision > this.header.etcd.revision) {
+          if (
+            header !== undefined &&
+            !routesEquivalent(header.route, this.route) &&
+            header.etcd.revision > this.header.etcd.revision
+          ) {
             result.readThroughRevision = Math.max(result.readThroughRevision, header.etcd.revision);
           } else {
-            this.recvErrs[index] = new ErrPipelinePeer(peer, `unexpected WRONG_ROUTE (revision ${header?.etcd.revision ?? "none"})`);
+            this.recvErrs[index] = new ErrPipelinePeer(
+              peer,
+              `unexpected WRONG_ROUTE (revision ${header?.etcd.revision ?? "none"})`,
+            );
           }
           return;
         }
@@ -269,15 +294,20 @@ export class Pipeline {
             // The peer rolled to our end but cannot extend our content: roll there too.
             result.rollToOffset = Math.max(result.rollToOffset, fragment.end);
           } else if (fragment.end < this.spool.fragment.end) {
-            // The peer holds less and did not roll past our content (a first sync: replica.ts): roll everyone to our end.
+            // The peer holds less and did not roll past our content (a first sync: replica.ts): roll everyone to our
+            // end.
             result.rollToOffset = Math.max(result.rollToOffset, this.spool.fragment.end);
           } else if (options.pendingLocal === true && fragment.end === this.spool.fragment.end) {
             // Other content ending where our pending commit ends: the peer's wins, then roll past both.
             result.diverged = true;
             result.rollToOffset = Math.max(result.rollToOffset, fragment.end);
-            if (response.registers !== undefined && result.rollToRegisters === undefined) result.rollToRegisters = copyLabelSet(response.registers);
+            if (response.registers !== undefined && result.rollToRegisters === undefined)
+              result.rollToRegisters = copyLabelSet(response.registers);
           } else {
-            this.recvErrs[index] = new ErrPipelinePeer(peer, `unexpected PROPOSAL_MISMATCH: [${fragment.begin}, ${fragment.end})`);
+            this.recvErrs[index] = new ErrPipelinePeer(
+              peer,
+              `unexpected PROPOSAL_MISMATCH: [${fragment.begin}, ${fragment.end})`,
+            );
           }
           return;
         }

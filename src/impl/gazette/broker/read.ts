@@ -39,9 +39,17 @@ export interface ServeReadOptions {
 }
 
 /** Serves one Read (serveRead, or a test fixture's). */
-export type ServeRead = (request: ReadRequest, send: (response: ReadResponse) => Promise<void>, options: ServeReadOptions) => Promise<void>;
+export type ServeRead = (
+  request: ReadRequest,
+  send: (response: ReadResponse) => Promise<void>,
+  options: ServeReadOptions,
+) => Promise<void>;
 
-export async function serveRead(request: ReadRequest, send: (response: ReadResponse) => Promise<void>, options: ServeReadOptions): Promise<void> {
+export async function serveRead(
+  request: ReadRequest,
+  send: (response: ReadResponse) => Promise<void>,
+  options: ServeReadOptions,
+): Promise<void> {
   const { index, signal } = options;
   let offset = request.offset;
   for (let round = 0; round < READ_FRAGMENTS_MAX; round++) {
@@ -54,11 +62,23 @@ export async function serveRead(request: ReadRequest, send: (response: ReadRespo
     }
     const { fragment, local } = result.fragment;
     if (result.jumped) options.env.probe("gazette.broker.read-offset-jump");
-    const metadata: ReadResponse = { status: "OK", offset: result.offset, writeHead: Math.max(result.writeHead, fragment.end), fragment, fragmentUrl: "" };
+    const metadata: ReadResponse = {
+      status: "OK",
+      offset: result.offset,
+      writeHead: Math.max(result.writeHead, fragment.end),
+      fragment,
+      fragmentUrl: "",
+    };
     if (round === 0) metadata.header = options.header;
-    if (local === undefined && request.doNotProxy && fragment.backingStore !== "") metadata.fragmentUrl = fragmentStoreUrl(fragment);
+    if (local === undefined && request.doNotProxy && fragment.backingStore !== "")
+      metadata.fragmentUrl = fragmentStoreUrl(fragment);
     await send(metadata);
-    if (request.metadataOnly || metadata.fragmentUrl !== "" || (request.endOffset !== 0 && result.offset >= request.endOffset)) return;
+    if (
+      request.metadataOnly ||
+      metadata.fragmentUrl !== "" ||
+      (request.endOffset !== 0 && result.offset >= request.endOffset)
+    )
+      return;
     if (local === undefined && fragment.backingStore === "") {
       // Neither local nor persisted: the index cannot serve it (it dropped the spool). Query again.
       offset = result.offset;
@@ -75,7 +95,13 @@ export async function serveRead(request: ReadRequest, send: (response: ReadRespo
         offset += content.length;
       }
     } else {
-      const reader: FragmentReader = await openFragmentURL(options.transports, fragment, offset, fragmentStoreUrl(fragment), signal);
+      const reader: FragmentReader = await openFragmentURL(
+        options.transports,
+        fragment,
+        offset,
+        fragmentStoreUrl(fragment),
+        signal,
+      );
       try {
         while (offset < end) {
           if (signal.aborted) return;

@@ -72,7 +72,14 @@ import { AppendFsm, type AppendHost } from "./append.ts";
 import { Spool, type CompletedSpool, type SpoolContent, type SpoolOptions } from "./fragment/spool.ts";
 import { Pipeline, PIPELINE_RESET_COMMITS_MAX } from "./pipeline.ts";
 import { ErrReplicateRefused, type ReplicateTransport } from "./replicate-wire.ts";
-import type { FragmentIndexApi, LocalContent, Replica, ReplicateRequest, ReplicateResponse, Resolution } from "./types.ts";
+import type {
+  FragmentIndexApi,
+  LocalContent,
+  Replica,
+  ReplicateRequest,
+  ReplicateResponse,
+  Resolution,
+} from "./types.ts";
 
 /** Gazette's healthCheckInterval: how often the primary pulses its journal. */
 export const PULSE_INTERVAL_MS_DEFAULT = 60_000;
@@ -105,7 +112,12 @@ export interface ReplicaDeps {
   localId: ProcessSpecId;
   index: FragmentIndexApi;
   /** The persister: uploads a completed spool (primary: at once; else Gazette lets the primary go first). */
-  persist: (fragment: Fragment, local: LocalContent, stores: readonly FragmentStore[], primary: boolean) => Promise<void> | void;
+  persist: (
+    fragment: Fragment,
+    local: LocalContent,
+    stores: readonly FragmentStore[],
+    primary: boolean,
+  ) => Promise<void> | void;
   /** Sends Replicate messages to peers (replicate-wire.ts replicateOverRpc). */
   transport: ReplicateTransport;
   /** Whether the journal's fragment store accepts writes (else appends get FRAGMENT_STORE_UNHEALTHY). */
@@ -237,7 +249,8 @@ export class JournalReplica implements Replica, AppendHost {
     if (request.header !== undefined) {
       if (resolution.status !== "OK") return { status: resolution.status, header: resolution.header };
       // The request's route must be equivalent to the one we resolved.
-      if (!routesEquivalent(resolution.header.route, request.header.route)) return { status: "WRONG_ROUTE", header: resolution.header };
+      if (!routesEquivalent(resolution.header.route, request.header.route))
+        return { status: "WRONG_ROUTE", header: resolution.header };
     }
     const release = await this.acquire();
     try {
@@ -248,7 +261,9 @@ export class JournalReplica implements Replica, AppendHost {
         this.owner = request.pipeline;
         this.env.probe("gazette.broker.replicate-takeover");
       } else if (this.owner !== request.pipeline) {
-        throw new ErrReplicateRefused(`message of pipeline ${request.pipeline}, but the spool of ${this.journal} belongs to ${this.owner ?? "no pipeline"}`);
+        throw new ErrReplicateRefused(
+          `message of pipeline ${request.pipeline}, but the spool of ${this.journal} belongs to ${this.owner ?? "no pipeline"}`,
+        );
       }
       await this.settlePendingFor(request);
       const response = this.behindFirstSync(request) ?? (await this.applyAsPeer(request));
@@ -273,8 +288,16 @@ export class JournalReplica implements Replica, AppendHost {
     if (this.pendingFrom === request.pipeline) return this.adoptPending();
     const proposal = request.proposal;
     if (proposal !== undefined) {
-      if (fragmentsEqual(proposal, pending) && labelSetsEqual(request.registers ?? { labels: [] }, this.spool.registers)) return this.adoptPending();
-      if (this.pendingKeptFor === request.pipeline && fragmentContentLength(proposal) === 0 && proposal.begin === pending.end) {
+      if (
+        fragmentsEqual(proposal, pending) &&
+        labelSetsEqual(request.registers ?? { labels: [] }, this.spool.registers)
+      )
+        return this.adoptPending();
+      if (
+        this.pendingKeptFor === request.pipeline &&
+        fragmentContentLength(proposal) === 0 &&
+        proposal.begin === pending.end
+      ) {
         this.env.probe("gazette.broker.pending-commit-rolled-to");
         return this.adoptPending();
       }
@@ -297,10 +320,15 @@ export class JournalReplica implements Replica, AppendHost {
    */
   private behindFirstSync(request: ReplicateRequest): ReplicateResponse | undefined {
     const proposal = request.proposal;
-    if (request.header === undefined || proposal === undefined || fragmentContentLength(proposal) === 0) return undefined;
+    if (request.header === undefined || proposal === undefined || fragmentContentLength(proposal) === 0)
+      return undefined;
     if (proposal.end <= this.spool.fragment.end + this.spool.delta) return undefined;
     this.env.probe("gazette.broker.sync-peer-behind");
-    return { status: "PROPOSAL_MISMATCH", fragment: { ...this.spool.fragment }, registers: copyLabelSet(this.spool.registers) };
+    return {
+      status: "PROPOSAL_MISMATCH",
+      fragment: { ...this.spool.fragment },
+      registers: copyLabelSet(this.spool.registers),
+    };
   }
 
   private adoptPending(): void {
@@ -333,7 +361,12 @@ export class JournalReplica implements Replica, AppendHost {
     await this.spool.rollback();
   }
 
-  async append(request: AppendRequest, chunks: AsyncIterable<Uint8Array>, resolution: Resolution, signal: AbortSignal): Promise<AppendResponse> {
+  async append(
+    request: AppendRequest,
+    chunks: AsyncIterable<Uint8Array>,
+    resolution: Resolution,
+    signal: AbortSignal,
+  ): Promise<AppendResponse> {
     if (this.closed) throw new ErrReplicaClosed(`replica of ${this.journal} is closed`);
     if (resolution.spec !== undefined) this.spec = resolution.spec;
     const release = await this.acquire();
@@ -350,7 +383,10 @@ export class JournalReplica implements Replica, AppendHost {
     try {
       return await this.lock.acquire();
     } catch (error) {
-      if (error instanceof LockQueueFull) throw new ErrAppendQueueFull(`more than ${this.deps.options?.appendQueueMax ?? APPEND_QUEUE_MAX_DEFAULT} waiting on ${this.journal}`);
+      if (error instanceof LockQueueFull)
+        throw new ErrAppendQueueFull(
+          `more than ${this.deps.options?.appendQueueMax ?? APPEND_QUEUE_MAX_DEFAULT} waiting on ${this.journal}`,
+        );
       throw error;
     }
   }
@@ -365,11 +401,18 @@ export class JournalReplica implements Replica, AppendHost {
     try {
       const resolution = await this.deps.resolve({ minEtcdRevision: 0, signal: controller.signal });
       if (resolution.status === "OK" && resolution.primary && resolution.local) {
-        const response = await this.append({ journal: this.journal, doNotProxy: true, offset: 0 }, noChunks(), resolution, controller.signal);
-        if (response.status !== "OK") this.env.log.warn("journal pulse failed (will retry)", { journal: this.journal, status: response.status });
+        const response = await this.append(
+          { journal: this.journal, doNotProxy: true, offset: 0 },
+          noChunks(),
+          resolution,
+          controller.signal,
+        );
+        if (response.status !== "OK")
+          this.env.log.warn("journal pulse failed (will retry)", { journal: this.journal, status: response.status });
       }
     } catch (error) {
-      if (!this.closed) this.env.log.warn("journal pulse failed (will retry)", { journal: this.journal, error: String(error) });
+      if (!this.closed)
+        this.env.log.warn("journal pulse failed (will retry)", { journal: this.journal, error: String(error) });
     } finally {
       deadline.cancel();
       this.pulsing = false;
@@ -392,7 +435,8 @@ export class JournalReplica implements Replica, AppendHost {
     if (stores.length === 0) return;
     void Promise.resolve(persisted).then(
       () => this.scheduleDrop(completed.content),
-      (error: unknown) => this.env.log.warn("persist of a spool failed", { journal: this.journal, error: String(error) }),
+      (error: unknown) =>
+        this.env.log.warn("persist of a spool failed", { journal: this.journal, error: String(error) }),
     );
   }
 
@@ -402,7 +446,9 @@ export class JournalReplica implements Replica, AppendHost {
       void content.drop();
       return;
     }
-    const retentionMs = this.deps.options?.completedSpoolRetentionMs ?? 2 * (this.spec?.fragment.refreshIntervalMs ?? PULSE_INTERVAL_MS_DEFAULT);
+    const retentionMs =
+      this.deps.options?.completedSpoolRetentionMs ??
+      2 * (this.spec?.fragment.refreshIntervalMs ?? PULSE_INTERVAL_MS_DEFAULT);
     const timer = this.env.clock.setTimer(retentionMs, () => {
       this.env.probe("gazette.broker.spool-dropped");
       this.retained.delete(content);

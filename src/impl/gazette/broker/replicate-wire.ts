@@ -43,7 +43,9 @@ export const PIPELINE_ID_LENGTH_MAX = 256;
 /** Default deadline of one Replicate call (host-local ms). */
 export const REPLICATE_DEADLINE_MS_DEFAULT = 5_000;
 
-/** A peer refused a Replicate message for a reason the protocol has no status for (unknown pipeline, bad delta, disk). */
+/**
+ * A peer refused a Replicate message for a reason the protocol has no status for (unknown pipeline, bad delta, disk).
+ */
 export class ErrReplicateRefused extends Error {
   override readonly name = "ErrReplicateRefused";
 }
@@ -56,7 +58,11 @@ export class ErrNoPeerEndpoint extends Error {
 /** ReplicateRequest.Validate. */
 export function validateReplicateRequest(request: ReplicateRequest): void {
   withContext("Journal", () => validateJournal(request.journal));
-  if (typeof request.pipeline !== "string" || request.pipeline === "" || request.pipeline.length > PIPELINE_ID_LENGTH_MAX) {
+  if (
+    typeof request.pipeline !== "string" ||
+    request.pipeline === "" ||
+    request.pipeline.length > PIPELINE_ID_LENGTH_MAX
+  ) {
     throw new ValidationError(`invalid Pipeline (expected 1 to ${PIPELINE_ID_LENGTH_MAX} characters)`);
   }
   if (request.proposal !== undefined) {
@@ -67,16 +73,20 @@ export function validateReplicateRequest(request: ReplicateRequest): void {
       if (!request.acknowledge) throw new ValidationError("expected Acknowledge with Header");
     }
     withContext("Proposal", () => validateFragment(proposal));
-    if (proposal.journal !== request.journal) throw new ValidationError(`Journal and Proposal.Journal mismatch (${request.journal} vs ${proposal.journal})`);
+    if (proposal.journal !== request.journal)
+      throw new ValidationError(`Journal and Proposal.Journal mismatch (${request.journal} vs ${proposal.journal})`);
     if (request.registers === undefined) throw new ValidationError("expected Registers with Proposal");
     const registers = request.registers;
     withContext("Registers", () => validateLabelSet(registers));
-    if (request.content !== undefined) throw new ValidationError(`unexpected Content with Proposal (len ${request.content.length})`);
-    if (request.contentDelta !== 0) throw new ValidationError(`unexpected ContentDelta with Proposal (${request.contentDelta})`);
+    if (request.content !== undefined)
+      throw new ValidationError(`unexpected Content with Proposal (len ${request.content.length})`);
+    if (request.contentDelta !== 0)
+      throw new ValidationError(`unexpected ContentDelta with Proposal (${request.contentDelta})`);
     return;
   }
   if (request.content === undefined) throw new ValidationError("expected Content or Proposal");
-  if (request.content.length > REPLICATE_CONTENT_BYTES_MAX) throw new ValidationError(`Content longer than ${REPLICATE_CONTENT_BYTES_MAX} bytes`);
+  if (request.content.length > REPLICATE_CONTENT_BYTES_MAX)
+    throw new ValidationError(`Content longer than ${REPLICATE_CONTENT_BYTES_MAX} bytes`);
   if (!Number.isSafeInteger(request.contentDelta) || request.contentDelta < 0) {
     throw new ValidationError(`invalid ContentDelta (${request.contentDelta}; expected >= 0)`);
   }
@@ -110,7 +120,13 @@ export function validateReplicateResponse(response: ReplicateResponse): void {
 type WireMap = { readonly [key: string]: WireValue | undefined };
 
 function asMap(value: WireValue | undefined): WireMap {
-  if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) {
+  if (
+    value === null ||
+    value === undefined ||
+    typeof value !== "object" ||
+    Array.isArray(value) ||
+    value instanceof Uint8Array
+  ) {
     throw new ValidationError("expected a map");
   }
   return value as WireMap;
@@ -121,7 +137,13 @@ function present(map: WireMap, key: string): WireValue | undefined {
   return value === null ? undefined : value;
 }
 
-function readAs<T>(map: WireMap, key: string, context: string, check: (value: WireValue) => value is WireValue & T, expected: string): T | undefined {
+function readAs<T>(
+  map: WireMap,
+  key: string,
+  context: string,
+  check: (value: WireValue) => value is WireValue & T,
+  expected: string,
+): T | undefined {
   const value = present(map, key);
   if (value === undefined) return undefined;
   if (!check(value)) throw new ValidationError(`expected ${expected}`).extend(context);
@@ -188,14 +210,19 @@ export function encodeReplicateResponse(response: ReplicateResponse): WireValue 
 }
 
 /** Sends one Replicate message to a peer and returns its answer. */
-export type ReplicateTransport = (peer: ProcessSpecId, request: ReplicateRequest, options?: { deadlineMs?: number }) => Promise<ReplicateResponse>;
+export type ReplicateTransport = (
+  peer: ProcessSpecId,
+  request: ReplicateRequest,
+  options?: { deadlineMs?: number },
+) => Promise<ReplicateResponse>;
 
 /** Maps an APPLICATION refusal back to the typed error it stands for; other errors pass. */
 function mapRefusal(error: unknown): unknown {
   if (!(error instanceof RpcError) || error.code !== "APPLICATION") return error;
   const details = error.details as { kind?: unknown; message?: unknown } | null | undefined;
   if (details === null || details === undefined || typeof details !== "object") return error;
-  if (details.kind === "validation") return new ValidationError(String(details.message), ["peer refused the Replicate message"]);
+  if (details.kind === "validation")
+    return new ValidationError(String(details.message), ["peer refused the Replicate message"]);
   if (details.kind === "replicate") return new ErrReplicateRefused(String(details.message));
   return error;
 }
@@ -204,16 +231,27 @@ function mapRefusal(error: unknown): unknown {
  * The client side: sends each message to the endpoint of `peer`
  * ("sim://host:port"; the broker port when it names none).
  */
-export function replicateOverRpc(env: Env, endpointOf: (peer: ProcessSpecId) => string | undefined, defaults: { deadlineMs?: number } = {}): ReplicateTransport {
+export function replicateOverRpc(
+  env: Env,
+  endpointOf: (peer: ProcessSpecId) => string | undefined,
+  defaults: { deadlineMs?: number } = {},
+): ReplicateTransport {
   return async (peer, request, options) => {
     validateReplicateRequest(request);
     const endpoint = endpointOf(peer);
-    if (endpoint === undefined || endpoint === "") throw new ErrNoPeerEndpoint(`no endpoint for ${peer.zone}/${peer.suffix}`);
+    if (endpoint === undefined || endpoint === "")
+      throw new ErrNoPeerEndpoint(`no endpoint for ${peer.zone}/${peer.suffix}`);
     const parsed = parseEndpoint(endpoint);
     const deadlineMs = options?.deadlineMs ?? defaults.deadlineMs ?? REPLICATE_DEADLINE_MS_DEFAULT;
     let value: WireValue;
     try {
-      value = await env.rpc.call(parsed.host, parsed.port ?? BROKER_PORT, REPLICATE_METHOD, encodeReplicateRequest(request), { deadlineMs });
+      value = await env.rpc.call(
+        parsed.host,
+        parsed.port ?? BROKER_PORT,
+        REPLICATE_METHOD,
+        encodeReplicateRequest(request),
+        { deadlineMs },
+      );
     } catch (error) {
       throw mapRefusal(error);
     }
@@ -231,14 +269,18 @@ export function serveReplicate(server: RpcServer, handler: ReplicateHandler): vo
     try {
       request = decodeReplicateRequest(value);
     } catch (error) {
-      if (error instanceof ValidationError) throw new RpcError("APPLICATION", error.message, { kind: "validation", message: error.message });
+      if (error instanceof ValidationError)
+        throw new RpcError("APPLICATION", error.message, { kind: "validation", message: error.message });
       throw error;
     }
     try {
       return encodeReplicateResponse(await handler(request, context));
     } catch (error) {
       if (error instanceof ErrReplicateRefused || error instanceof ValidationError) {
-        throw new RpcError("APPLICATION", error.message, { kind: error instanceof ValidationError ? "validation" : "replicate", message: error.message });
+        throw new RpcError("APPLICATION", error.message, {
+          kind: error instanceof ValidationError ? "validation" : "replicate",
+          message: error.message,
+        });
       }
       throw error;
     }

@@ -35,8 +35,10 @@ import { sleep, type KeySpace } from "./keyspace.ts";
 import type { Replica, Resolution, ResolveArgs } from "./types.ts";
 
 export const RESOLVER_PROBES = {
-  "gazette.resolver.waited-for-revision": "a request's Header named a later etcd revision than the key space's: the resolver waited for it",
-  "gazette.resolver.replica-not-ready": "this broker is assigned the journal but its replica did not appear in time: answered as a non-member",
+  "gazette.resolver.waited-for-revision":
+    "a request's Header named a later etcd revision than the key space's: the resolver waited for it",
+  "gazette.resolver.replica-not-ready":
+    "this broker is assigned the journal but its replica did not appear in time: answered as a non-member",
 } as const;
 
 /** Default bound of a wait for a Header's revision (ms). */
@@ -76,7 +78,9 @@ export class Resolver {
     this.env = keyspace.env;
   }
 
-  /** Seam: the etcd revision a proxied request's Header requires the key space to reach before resolving (the Header's). */
+  /**
+   * Seam: the etcd revision a proxied request's Header requires the key space to reach before resolving (the Header's).
+   */
   protected revisionOf(header: Header): number {
     return header.etcd.revision;
   }
@@ -84,7 +88,10 @@ export class Resolver {
   async resolve(args: ResolveArgs): Promise<Resolution> {
     const header = args.proxyHeader;
     if (header !== undefined && this.keyspace.loaded && header.etcd.clusterId !== this.keyspace.etcdState().clusterId) {
-      throw new ResolverError("cluster-mismatch", `proxied request's etcd ClusterId ${header.etcd.clusterId} is not ours (${this.keyspace.etcdState().clusterId})`);
+      throw new ResolverError(
+        "cluster-mismatch",
+        `proxied request's etcd ClusterId ${header.etcd.clusterId} is not ours (${this.keyspace.etcdState().clusterId})`,
+      );
     }
     let minimum = this.keyspace.loaded ? 0 : 1;
     if (header !== undefined) minimum = Math.max(minimum, this.revisionOf(header));
@@ -112,7 +119,13 @@ export class Resolver {
     const serveHere = localIndex !== -1 && (args.requirePrimary ? route.primary === localIndex : true);
     if (serveHere && replica === undefined && waitForReplica) return undefined;
     const ready = localIndex !== -1 && replica !== undefined;
-    const base = { spec: item?.spec, route, local: ready, primary: ready && route.primary === localIndex, replica: ready ? replica : undefined };
+    const base = {
+      spec: item?.spec,
+      route,
+      local: ready,
+      primary: ready && route.primary === localIndex,
+      replica: ready ? replica : undefined,
+    };
     if (item === undefined) return this.refuse("JOURNAL_NOT_FOUND", base);
     if (args.requirePrimary) {
       if (route.primary === -1) return this.refuse("NO_JOURNAL_PRIMARY_BROKER", base);
@@ -131,7 +144,11 @@ export class Resolver {
     return this.serve(base, peer.id, peer);
   }
 
-  private serve(base: ResolutionBase, servedBy: ProcessSpecId, proxyTo: { id: ProcessSpecId; endpoint: string } | undefined): Resolution {
+  private serve(
+    base: ResolutionBase,
+    servedBy: ProcessSpecId,
+    proxyTo: { id: ProcessSpecId; endpoint: string } | undefined,
+  ): Resolution {
     return this.build("OK", base, servedBy, proxyTo);
   }
 
@@ -139,8 +156,18 @@ export class Resolver {
     return this.build(status, base, this.localId, undefined);
   }
 
-  private build(status: Status, base: ResolutionBase, servedBy: ProcessSpecId, proxyTo: { id: ProcessSpecId; endpoint: string } | undefined): Resolution {
-    const resolution: Resolution = { status, header: this.keyspace.header(servedBy, base.route), local: base.local, primary: base.primary };
+  private build(
+    status: Status,
+    base: ResolutionBase,
+    servedBy: ProcessSpecId,
+    proxyTo: { id: ProcessSpecId; endpoint: string } | undefined,
+  ): Resolution {
+    const resolution: Resolution = {
+      status,
+      header: this.keyspace.header(servedBy, base.route),
+      local: base.local,
+      primary: base.primary,
+    };
     if (base.spec !== undefined) resolution.spec = base.spec;
     if (proxyTo !== undefined) resolution.proxyTo = proxyTo;
     if (base.replica !== undefined) resolution.replica = base.replica;

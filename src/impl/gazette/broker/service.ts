@@ -53,19 +53,35 @@ export class JournalService implements JournalHandler {
   private peer(endpoint: string): JournalClient {
     const parsed = parseEndpoint(endpoint);
     const address = { address: parsed.host, port: parsed.port ?? this.deps.port };
-    return journalClientOverRpc(this.deps.env, () => address, this.deps.callDeadlineMs === undefined ? {} : { callDeadlineMs: this.deps.callDeadlineMs });
+    return journalClientOverRpc(
+      this.deps.env,
+      () => address,
+      this.deps.callDeadlineMs === undefined ? {} : { callDeadlineMs: this.deps.callDeadlineMs },
+    );
   }
 
-  async read(request: ReadRequest, send: (response: ReadResponse) => Promise<void>, context: RpcContext): Promise<void> {
-    const resolution = await this.deps.resolve({ journal: request.journal, requirePrimary: false, mayProxy: !request.doNotProxy, ...withHeader(request.header), signal: context.signal });
-    const refuse = (status: ReadResponse["status"]) => send({ status, header: resolution.header, offset: 0, writeHead: 0, fragmentUrl: "" });
+  async read(
+    request: ReadRequest,
+    send: (response: ReadResponse) => Promise<void>,
+    context: RpcContext,
+  ): Promise<void> {
+    const resolution = await this.deps.resolve({
+      journal: request.journal,
+      requirePrimary: false,
+      mayProxy: !request.doNotProxy,
+      ...withHeader(request.header),
+      signal: context.signal,
+    });
+    const refuse = (status: ReadResponse["status"]) =>
+      send({ status, header: resolution.header, offset: 0, writeHead: 0, fragmentUrl: "" });
     if (resolution.status !== "OK") return refuse(resolution.status);
     if (resolution.spec !== undefined && !journalMayRead(resolution.spec.flags)) return refuse("NOT_ALLOWED");
     if (!resolution.local) {
       if (resolution.proxyTo === undefined) return refuse("NOT_JOURNAL_BROKER");
       this.deps.env.probe("gazette.broker.read-proxied");
       const proxied: ReadRequest = { ...request, header: resolution.header };
-      for await (const response of this.peer(resolution.proxyTo.endpoint).read(proxied, { signal: context.signal })) await send(response);
+      for await (const response of this.peer(resolution.proxyTo.endpoint).read(proxied, { signal: context.signal }))
+        await send(response);
       return;
     }
     const replica = resolution.replica;
@@ -85,9 +101,24 @@ export class JournalService implements JournalHandler {
     }
   }
 
-  async append(request: AppendRequest, chunks: AsyncIterable<Uint8Array>, context: RpcContext): Promise<AppendResponse> {
-    const resolution = await this.deps.resolve({ journal: request.journal, requirePrimary: true, mayProxy: !request.doNotProxy, ...withHeader(request.header), signal: context.signal });
-    const refuse = (status: AppendResponse["status"]): AppendResponse => ({ status, header: resolution.header, totalChunks: 0, delayedChunks: 0 });
+  async append(
+    request: AppendRequest,
+    chunks: AsyncIterable<Uint8Array>,
+    context: RpcContext,
+  ): Promise<AppendResponse> {
+    const resolution = await this.deps.resolve({
+      journal: request.journal,
+      requirePrimary: true,
+      mayProxy: !request.doNotProxy,
+      ...withHeader(request.header),
+      signal: context.signal,
+    });
+    const refuse = (status: AppendResponse["status"]): AppendResponse => ({
+      status,
+      header: resolution.header,
+      totalChunks: 0,
+      delayedChunks: 0,
+    });
     if (resolution.status !== "OK") return refuse(resolution.status);
     if (!resolution.primary) {
       if (resolution.proxyTo === undefined) return refuse("NOT_JOURNAL_PRIMARY_BROKER");
@@ -109,12 +140,26 @@ export class JournalService implements JournalHandler {
   }
 
   async listFragments(request: FragmentsRequest, context: RpcContext): Promise<FragmentsResponse> {
-    const resolution = await this.deps.resolve({ journal: request.journal, requirePrimary: false, mayProxy: !request.doNotProxy, ...withHeader(request.header), signal: context.signal });
-    const refuse = (status: FragmentsResponse["status"]): FragmentsResponse => ({ status, header: resolution.header, fragments: [], nextPageToken: 0 });
+    const resolution = await this.deps.resolve({
+      journal: request.journal,
+      requirePrimary: false,
+      mayProxy: !request.doNotProxy,
+      ...withHeader(request.header),
+      signal: context.signal,
+    });
+    const refuse = (status: FragmentsResponse["status"]): FragmentsResponse => ({
+      status,
+      header: resolution.header,
+      fragments: [],
+      nextPageToken: 0,
+    });
     if (resolution.status !== "OK") return refuse(resolution.status);
     if (!resolution.local) {
       if (resolution.proxyTo === undefined) return refuse("NOT_JOURNAL_BROKER");
-      return this.peer(resolution.proxyTo.endpoint).listFragments({ ...request, header: resolution.header }, { signal: context.signal });
+      return this.peer(resolution.proxyTo.endpoint).listFragments(
+        { ...request, header: resolution.header },
+        { signal: context.signal },
+      );
     }
     const replica = resolution.replica;
     if (replica === undefined) return refuse("NOT_JOURNAL_BROKER");
@@ -124,7 +169,11 @@ export class JournalService implements JournalHandler {
       .fragments()
       .map((indexed) => indexed.fragment)
       .filter((fragment) => fragment.backingStore !== "")
-      .filter((fragment) => fragment.modTime >= request.beginModTime && (request.endModTime === 0 || fragment.modTime < request.endModTime))
+      .filter(
+        (fragment) =>
+          fragment.modTime >= request.beginModTime &&
+          (request.endModTime === 0 || fragment.modTime < request.endModTime),
+      )
       .filter((fragment) => fragment.begin >= request.nextPageToken);
     const limit = request.pageLimit === 0 ? FRAGMENTS_PAGE_LIMIT_DEFAULT : request.pageLimit;
     const page = persisted.slice(0, limit);
@@ -139,7 +188,13 @@ export class JournalService implements JournalHandler {
 
   /** Replicate (peer side): only a member of the route takes part, under the primary's revision. */
   async replicate(request: ReplicateRequest, context: RpcContext): Promise<ReplicateResponse> {
-    const resolution = await this.deps.resolve({ journal: request.journal, requirePrimary: false, mayProxy: false, ...withHeader(request.header), signal: context.signal });
+    const resolution = await this.deps.resolve({
+      journal: request.journal,
+      requirePrimary: false,
+      mayProxy: false,
+      ...withHeader(request.header),
+      signal: context.signal,
+    });
     if (resolution.status !== "OK") return { status: resolution.status, header: resolution.header };
     const replica = resolution.replica;
     if (!resolution.local || replica === undefined) return { status: "NOT_JOURNAL_BROKER", header: resolution.header };

@@ -100,7 +100,10 @@ export interface Resolution {
   /** Whether this broker is a member of the route, and whether it is the primary. */
   local: boolean;
   primary: boolean;
-  /** When not served locally and proxying is allowed: the member to proxy to (the primary for appends, else a member, same zone first). */
+  /**
+   * When not served locally and proxying is allowed: the member to proxy to (the primary for appends, else a member,
+   * same zone first).
+   */
   proxyTo?: { id: ProcessSpecId; endpoint: string };
   /** The local replica, when `local`. */
   replica?: Replica;
@@ -203,7 +206,12 @@ export interface Replica {
   /** Peer side of Replicate. */
   replicate(request: ReplicateRequest, resolution: Resolution): Promise<ReplicateResponse>;
   /** Primary side: runs one append transaction through a synchronized pipeline. */
-  append(request: AppendRequest, chunks: AsyncIterable<Uint8Array>, resolution: Resolution, signal: AbortSignal): Promise<AppendResponse>;
+  append(
+    request: AppendRequest,
+    chunks: AsyncIterable<Uint8Array>,
+    resolution: Resolution,
+    signal: AbortSignal,
+  ): Promise<AppendResponse>;
   /** Unassigned or shutting down: rolls the spool, hands it to the persister, stops the refresh loop. */
   close(): Promise<void>;
 }

@@ -86,7 +86,10 @@ export class AppendBuffer {
     }
     this.extents = this.extents.filter((extent) => extent.position < this.checkpoint);
     const last = this.extents[this.extents.length - 1];
-    assert(last === undefined || last.position + last.length === this.checkpoint, "append buffer: an extent straddles the checkpoint");
+    assert(
+      last === undefined || last.position + last.length === this.checkpoint,
+      "append buffer: an extent straddles the checkpoint",
+    );
   }
 
   /** The content [0, upTo) in chunks, verified against the extents' checksums when spilled. */
@@ -108,7 +111,9 @@ export class AppendBuffer {
         if (data.length !== length) throw new ErrAppendBufferCorrupt(`short read at ${extent.position + at}`);
         crc = this.options.crc32(data, crc);
         if (at + length === extent.length && crc !== extent.crc) {
-          throw new ErrAppendBufferCorrupt(`checksum mismatch in [${extent.position}, ${extent.position + extent.length})`);
+          throw new ErrAppendBufferCorrupt(
+            `checksum mismatch in [${extent.position}, ${extent.position + extent.length})`,
+          );
         }
         yield data;
       }

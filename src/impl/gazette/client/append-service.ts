@@ -146,7 +146,10 @@ export class AsyncAppend implements OpFuture {
     unlock();
   }
 
-  /** Seam: the error release rolls the content back for (a failed require, else a failed write), or undefined to commit it. */
+  /**
+   * Seam: the error release rolls the content back for (a failed require, else a failed write), or undefined to commit
+   * it.
+   */
   protected releaseError(buffer: AppendBuffer): unknown {
     return this.requiredError ?? buffer.writerError;
   }
@@ -284,7 +287,10 @@ export class AppendService {
     return out;
   }
 
-  /** Seam: whether a request with `dependencies` may join `aa`'s batch (under the cutoff, dependencies covered, same request). */
+  /**
+   * Seam: whether a request with `dependencies` may join `aa`'s batch (under the cutoff, dependencies covered, same
+   * request).
+   */
   protected compatible(aa: AsyncAppend, request: AppendRequest, dependencies: OpFutures): boolean {
     if (aa.checkpoint > this.options.batchCutoffBytes) return false;
     if (!dependencies.isSubsetOf(aa.dependencies)) return false;
@@ -429,7 +435,9 @@ export class AppendService {
     return backoff(attempt);
   }
 
-  /** Seam: whether a failed attempt is retried (not the statuses, requests and errors that cannot succeed by retrying). */
+  /**
+   * Seam: whether a failed attempt is retried (not the statuses, requests and errors that cannot succeed by retrying).
+   */
   protected retriable(error: unknown): boolean {
     if (error instanceof StatusError && APPEND_SERVICE_NON_RETRIED_STATUSES.has(error.status)) return false;
     if (error instanceof ErrAppendTooLarge) return false;

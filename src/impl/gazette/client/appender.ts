@@ -21,7 +21,12 @@ import { RpcError, type Clock } from "../../../sim/env.ts";
 import { assert } from "../../../sim/assert.ts";
 import { callOptions, dispatchItemRoute, type RoutedJournalClient } from "../protocol/journal-client.ts";
 import { selectorToString } from "../protocol/labels.ts";
-import { validateAppendRequest, validateAppendResponse, type AppendRequest, type AppendResponse } from "../protocol/messages.ts";
+import {
+  validateAppendRequest,
+  validateAppendResponse,
+  type AppendRequest,
+  type AppendResponse,
+} from "../protocol/messages.ts";
 import type { Route } from "../protocol/route.ts";
 import { ValidationError, withContext } from "../protocol/validation.ts";
 import { backoff, sleepOrAbort } from "./backoff.ts";
@@ -115,10 +120,15 @@ export class Appender {
 }
 
 /** Builds an Appender (the real one, or a test fixture's). */
-export type AppenderFactory = (client: RoutedJournalClient, request: AppendRequest, options: AppenderOptions) => Appender;
+export type AppenderFactory = (
+  client: RoutedJournalClient,
+  request: AppendRequest,
+  options: AppenderOptions,
+) => Appender;
 
 /** The real Appender. */
-export const DEFAULT_APPENDER_FACTORY: AppenderFactory = (client, request, options) => new Appender(client, request, options);
+export const DEFAULT_APPENDER_FACTORY: AppenderFactory = (client, request, options) =>
+  new Appender(client, request, options);
 
 /** Go's io.ReaderAt: reads up to `length` bytes at `position`; fewer (or none) at end of file. */
 export interface ReaderAt {
@@ -141,7 +151,13 @@ export function isAppendRetriable(error: unknown): boolean {
 }
 
 /** Append: all of `contents` as one append, with retries (see the file comment). */
-export async function append(clock: Clock, client: RoutedJournalClient, request: AppendRequest, contents: ReadonlyArray<ReaderAt | Uint8Array>, options: AppendOptions = {}): Promise<AppendResponse> {
+export async function append(
+  clock: Clock,
+  client: RoutedJournalClient,
+  request: AppendRequest,
+  contents: ReadonlyArray<ReaderAt | Uint8Array>,
+  options: AppendOptions = {},
+): Promise<AppendResponse> {
   const attemptsMax = options.attemptsMax ?? 100;
   const readBytes = options.readBytes ?? 64 * 1024;
   assert(attemptsMax > 0 && readBytes > 0, "append: attemptsMax and readBytes must be positive");

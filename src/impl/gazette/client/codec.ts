@@ -81,13 +81,17 @@ export function decompressContent(codec: string, stored: Uint8Array, lengthMax: 
       pieces.push(piece);
     }
   };
-  for (let at = 0; at < stored.length; at += GZIP_INPUT_PIECE_BYTES) keep(decoder.push(stored.subarray(at, at + GZIP_INPUT_PIECE_BYTES)));
+  for (let at = 0; at < stored.length; at += GZIP_INPUT_PIECE_BYTES)
+    keep(decoder.push(stored.subarray(at, at + GZIP_INPUT_PIECE_BYTES)));
   keep(decoder.finish());
   return concatBytes(pieces, length);
 }
 
 /** Concatenates `pieces` (of `length` bytes in all, when known). */
-export function concatBytes(pieces: readonly Uint8Array[], length = pieces.reduce((sum, piece) => sum + piece.length, 0)): Uint8Array {
+export function concatBytes(
+  pieces: readonly Uint8Array[],
+  length = pieces.reduce((sum, piece) => sum + piece.length, 0),
+): Uint8Array {
   if (pieces.length === 1 && (pieces[0] as Uint8Array).length === length) return pieces[0] as Uint8Array;
   const joined = new Uint8Array(length);
   let at = 0;
@@ -131,7 +135,8 @@ function gzipDecoder(): ContentDecoder {
       joined.set(tail);
       joined.set(input, tail.length);
       tail = joined.slice(Math.max(0, joined.length - GZIP_TRAILER_BYTES));
-      for (let at = 0; at < input.length; at += GZIP_INPUT_PIECE_BYTES) run(() => gunzip.push(input.subarray(at, at + GZIP_INPUT_PIECE_BYTES), false));
+      for (let at = 0; at < input.length; at += GZIP_INPUT_PIECE_BYTES)
+        run(() => gunzip.push(input.subarray(at, at + GZIP_INPUT_PIECE_BYTES), false));
       return take();
     },
     finish() {

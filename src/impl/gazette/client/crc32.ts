@@ -15,6 +15,7 @@ const TABLE = (() => {
 
 export function crc32(data: Uint8Array, previous = 0): number {
   let crc = ~previous >>> 0;
-  for (let index = 0; index < data.length; index++) crc = (TABLE[(crc ^ (data[index] as number)) & 0xff] as number) ^ (crc >>> 8);
+  for (let index = 0; index < data.length; index++)
+    crc = (TABLE[(crc ^ (data[index] as number)) & 0xff] as number) ^ (crc >>> 8);
   return ~crc >>> 0;
 }

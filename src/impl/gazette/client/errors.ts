@@ -177,7 +177,10 @@ export class ErrRetriesExhausted extends Error {
     readonly attempts: number,
     override readonly cause: unknown,
   ) {
-    super(`${operation}: gave up after ${attempts} attempts: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `${operation}: gave up after ${attempts} attempts: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 

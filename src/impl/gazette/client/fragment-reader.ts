@@ -47,11 +47,22 @@ export class FragmentReader {
     this.offset = fragment.begin;
   }
 
-  /** NewFragmentReader: wraps `source` (raw fragment bytes) and discards content up to `offset` (called on a subclass, builds one). */
-  static async open(this: typeof FragmentReader, source: ByteSource, fragment: Fragment, offset: number): Promise<FragmentReader> {
+  /**
+   * NewFragmentReader: wraps `source` (raw fragment bytes) and discards content up to `offset` (called on a subclass,
+   * builds one).
+   */
+  static async open(
+    this: typeof FragmentReader,
+    source: ByteSource,
+    fragment: Fragment,
+    offset: number,
+  ): Promise<FragmentReader> {
     let decoder: Decoder;
     try {
-      if (offset < fragment.begin || offset > fragment.end) throw new ValidationError(`invalid offset (${offset}; expected ${fragment.begin} <= offset <= ${fragment.end})`);
+      if (offset < fragment.begin || offset > fragment.end)
+        throw new ValidationError(
+          `invalid offset (${offset}; expected ${fragment.begin} <= offset <= ${fragment.end})`,
+        );
       decoder = decoderFor(fragment.compressionCodec);
     } catch (error) {
       await source.close().catch(() => undefined);

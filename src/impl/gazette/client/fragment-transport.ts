@@ -83,7 +83,10 @@ export function fileTransport(disk: Disk, root: string): FragmentStoreTransport 
           close: () => handle.close(),
         };
       } catch (error) {
-        if (error instanceof DiskError && (error.code === "ENOENT" || error.code === "EISDIR" || error.code === "ENOTDIR")) {
+        if (
+          error instanceof DiskError &&
+          (error.code === "ENOENT" || error.code === "EISDIR" || error.code === "ENOTDIR")
+        ) {
           throw new ErrFragmentFetch(url, "404 Not Found", error);
         }
         throw error;

@@ -12,7 +12,12 @@ export { backoff, sleepOrAbort } from "./backoff.ts";
 export { AsyncOperation, finishedOperation, OpFutures } from "./op-future.ts";
 export type { OpFuture } from "./op-future.ts";
 export { RouteCache } from "./route-cache.ts";
-export { FILE_TRANSPORT_READ_BYTES, fileTransport, FragmentTransports, installFileTransport } from "./fragment-transport.ts";
+export {
+  FILE_TRANSPORT_READ_BYTES,
+  fileTransport,
+  FragmentTransports,
+  installFileTransport,
+} from "./fragment-transport.ts";
 export type { ByteSource, FragmentStoreTransport } from "./fragment-transport.ts";
 export { FRAGMENT_READ_BYTES_DEFAULT, FragmentReader, openFragmentURL } from "./fragment-reader.ts";
 export { BUFFERED_READER_SIZE_DEFAULT, BufferedReader } from "./buffered-reader.ts";
@@ -25,9 +30,21 @@ export { append, Appender, DEFAULT_APPENDER_FACTORY, isAppendRetriable } from ".
 export type { AppenderFactory, AppendOptions, AppenderOptions, ReaderAt } from "./appender.ts";
 export { ChunkChannel, ErrChannelClosed } from "./chunk-channel.ts";
 export { AppendBuffer } from "./append-buffer.ts";
-export { APPEND_SERVICE_NON_RETRIED_STATUSES, AppendService, appendRequestsEqual, AsyncAppend } from "./append-service.ts";
+export {
+  APPEND_SERVICE_NON_RETRIED_STATUSES,
+  AppendService,
+  appendRequestsEqual,
+  AsyncAppend,
+} from "./append-service.ts";
 export type { AppendAttemptEvent, AppendServiceOptions, AppendWriter } from "./append-service.ts";
-export { applyJournals, applyJournalsInBatches, getJournal, LIST_PAGES_MAX, listAllFragments, listAllJournals } from "./list.ts";
+export {
+  applyJournals,
+  applyJournalsInBatches,
+  getJournal,
+  LIST_PAGES_MAX,
+  listAllFragments,
+  listAllJournals,
+} from "./list.ts";
 export type { ListOptions } from "./list.ts";
 export { PolledList } from "./polled-list.ts";
 export type { PolledListOptions } from "./polled-list.ts";

@@ -13,7 +13,13 @@
  * loops are bounded (LIST_PAGES_MAX).
  */
 import { assert } from "../../../sim/assert.ts";
-import { callOptions, dispatchItemRoute, type JournalClient, type Router, type RoutedJournalClient } from "../protocol/journal-client.ts";
+import {
+  callOptions,
+  dispatchItemRoute,
+  type JournalClient,
+  type Router,
+  type RoutedJournalClient,
+} from "../protocol/journal-client.ts";
 import type { Journal, JournalSpec } from "../protocol/journal-spec.ts";
 import {
   validateApplyResponse,
@@ -38,11 +44,19 @@ export interface ListOptions {
 
 function isRouter(client: JournalClient): client is JournalClient & Router {
   const candidate = client as Partial<Router>;
-  return typeof candidate.updateRoute === "function" && typeof candidate.route === "function" && typeof candidate.isNoopRouter === "function";
+  return (
+    typeof candidate.updateRoute === "function" &&
+    typeof candidate.route === "function" &&
+    typeof candidate.isNoopRouter === "function"
+  );
 }
 
 /** ListAllJournals. */
-export async function listAllJournals(client: JournalClient, request: ListRequest, options: ListOptions = {}): Promise<ListResponse> {
+export async function listAllJournals(
+  client: JournalClient,
+  request: ListRequest,
+  options: ListOptions = {},
+): Promise<ListResponse> {
   let response: ListResponse | undefined;
   let pageToken = request.pageToken;
   for (let page = 0; page < LIST_PAGES_MAX; page++) {
@@ -53,7 +67,8 @@ export async function listAllJournals(client: JournalClient, request: ListReques
     if (response === undefined) response = { ...next, journals: [...next.journals], nextPageToken: "" };
     else response.journals.push(...next.journals);
     if (pageToken === "") {
-      if (isRouter(client)) for (const journal of response.journals) client.updateRoute(journal.spec.name, journal.route);
+      if (isRouter(client))
+        for (const journal of response.journals) client.updateRoute(journal.spec.name, journal.route);
       return response;
     }
   }
@@ -61,10 +76,18 @@ export async function listAllJournals(client: JournalClient, request: ListReques
 }
 
 /** GetJournal. */
-export async function getJournal(client: JournalClient, journal: Journal, options: ListOptions = {}): Promise<JournalSpec> {
+export async function getJournal(
+  client: JournalClient,
+  journal: Journal,
+  options: ListOptions = {},
+): Promise<JournalSpec> {
   const response = await listAllJournals(
     client,
-    { selector: { include: { labels: [{ name: "name", value: journal }] }, exclude: { labels: [] } }, pageLimit: 0, pageToken: "" },
+    {
+      selector: { include: { labels: [{ name: "name", value: journal }] }, exclude: { labels: [] } },
+      pageLimit: 0,
+      pageToken: "",
+    },
     options,
   );
   const found = response.journals[0];
@@ -73,12 +96,21 @@ export async function getJournal(client: JournalClient, journal: Journal, option
 }
 
 /** ApplyJournals: all changes in one transaction. */
-export function applyJournals(client: JournalClient, request: ApplyRequest, options: ListOptions = {}): Promise<ApplyResponse> {
+export function applyJournals(
+  client: JournalClient,
+  request: ApplyRequest,
+  options: ListOptions = {},
+): Promise<ApplyResponse> {
   return applyJournalsInBatches(client, request, 0, options);
 }
 
 /** ApplyJournalsInBatches (see the file comment: it may partly succeed). */
-export async function applyJournalsInBatches(client: JournalClient, request: ApplyRequest, size: number, options: ListOptions = {}): Promise<ApplyResponse> {
+export async function applyJournalsInBatches(
+  client: JournalClient,
+  request: ApplyRequest,
+  size: number,
+  options: ListOptions = {},
+): Promise<ApplyResponse> {
   assert(Number.isSafeInteger(size) && size >= 0, "applyJournalsInBatches: size must be >= 0");
   const batch = size === 0 ? Math.max(1, request.changes.length) : size;
   let offset = 0;
@@ -103,7 +135,11 @@ function annotateApplied(error: unknown, applied: number): unknown {
 }
 
 /** ListAllFragments. */
-export async function listAllFragments(client: RoutedJournalClient, request: FragmentsRequest, options: ListOptions = {}): Promise<FragmentsResponse> {
+export async function listAllFragments(
+  client: RoutedJournalClient,
+  request: FragmentsRequest,
+  options: ListOptions = {},
+): Promise<FragmentsResponse> {
   const dispatch = dispatchItemRoute(client, request.journal, false);
   let response: FragmentsResponse | undefined;
   let nextPageToken = request.nextPageToken;

@@ -41,9 +41,20 @@ export class PolledList {
   }
 
   /** NewPolledList: lists once (throwing its error), then polls in the background. */
-  static async create(this: typeof PolledList, env: Env, client: JournalClient, intervalMs: number, request: ListRequest, options: PolledListOptions = {}): Promise<PolledList> {
+  static async create(
+    this: typeof PolledList,
+    env: Env,
+    client: JournalClient,
+    intervalMs: number,
+    request: ListRequest,
+    options: PolledListOptions = {},
+  ): Promise<PolledList> {
     assert(intervalMs > 0, "PolledList interval must be positive");
-    const first = await listAllJournals(client, request, options.signal === undefined ? {} : { signal: options.signal });
+    const first = await listAllJournals(
+      client,
+      request,
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
     const list = new this(env, client, intervalMs, request, first, options);
     void list.periodicRefresh();
     return list;

@@ -101,12 +101,19 @@ export class Reader {
     assert(false, "Reader.read did not settle within its step bound");
   }
 
-  /** Prefer the previous response's route, else the router's cached route (WithDispatchRoute / WithDispatchItemRoute). */
+  /**
+   * Prefer the previous response's route, else the router's cached route (WithDispatchRoute / WithDispatchItemRoute).
+   */
   private startStream(): void {
     const header = this.response.header;
-    const dispatch = header !== undefined ? { route: header.route, requirePrimary: false } : dispatchItemRoute(this.client, this.request.journal, false);
+    const dispatch =
+      header !== undefined
+        ? { route: header.route, requirePrimary: false }
+        : dispatchItemRoute(this.client, this.request.journal, false);
     this.response = emptyResponse();
-    this.stream = this.client.read({ ...this.request }, callOptions(this.options.signal, dispatch))[Symbol.asyncIterator]();
+    this.stream = this.client
+      .read({ ...this.request }, callOptions(this.options.signal, dispatch))
+      [Symbol.asyncIterator]();
   }
 
   /** Receives one response: returns what the read returns, or "continue" to take another step. */
@@ -164,7 +171,14 @@ export class Reader {
   private async streamEnded(last: ReadResponse): Promise<null | "continue"> {
     this.stream = endedStream;
     if (!this.request.metadataOnly && last.status === "OK" && last.fragmentUrl !== "" && last.fragment !== undefined) {
-      this.direct = await openFragmentURL(this.transports, last.fragment, this.request.offset, last.fragmentUrl, this.options.signal, this.options.fragmentReader);
+      this.direct = await openFragmentURL(
+        this.transports,
+        last.fragment,
+        this.request.offset,
+        last.fragmentUrl,
+        this.options.signal,
+        this.options.fragmentReader,
+      );
       return "continue";
     }
     if (last.status === "OK") return null;
@@ -219,7 +233,8 @@ export class Reader {
     if (whence === "end") throw new ErrSeekEndUnsupported();
     const target = whence === "current" ? this.request.offset + offset : offset;
     const fragmentEnd = this.response.fragment?.end ?? 0;
-    if (this.direct === undefined || target < this.request.offset || target >= fragmentEnd) throw new ErrSeekRequiresNewReader();
+    if (this.direct === undefined || target < this.request.offset || target >= fragmentEnd)
+      throw new ErrSeekRequiresNewReader();
     while (this.request.offset < target) {
       const chunk = await this.read(Math.min(target - this.request.offset, READ_BYTES_DEFAULT));
       if (chunk === null) throw new ErrSeekRequiresNewReader();

@@ -25,7 +25,13 @@ import { validateReadRequest, type ReadRequest } from "../protocol/messages.ts";
 import { withContext } from "../protocol/validation.ts";
 import { backoff, sleepOrAbort } from "./backoff.ts";
 import type { BufferedReader } from "./buffered-reader.ts";
-import { ErrJournalNotFound, ErrOffsetJump, ErrOffsetNotYetAvailable, ErrRetriesExhausted, ErrSeekEndUnsupported } from "./errors.ts";
+import {
+  ErrJournalNotFound,
+  ErrOffsetJump,
+  ErrOffsetNotYetAvailable,
+  ErrRetriesExhausted,
+  ErrSeekEndUnsupported,
+} from "./errors.ts";
 import type { FragmentTransports } from "./fragment-transport.ts";
 import { READ_BYTES_DEFAULT, Reader, type ReaderOptions, type Whence } from "./reader.ts";
 
@@ -105,7 +111,11 @@ export class RetryReader {
       this.options.onRetry?.(error, attempt, delayMs);
       await sleepOrAbort(this.clock, delayMs, this.signal);
     }
-    throw new ErrRetriesExhausted(`read of ${this.journal()} at ${this.offset()}`, this.attemptsMax, lastError ?? new Error("end of stream"));
+    throw new ErrRetriesExhausted(
+      `read of ${this.journal()} at ${this.offset()}`,
+      this.attemptsMax,
+      lastError ?? new Error("end of stream"),
+    );
   }
 
   /**
@@ -163,7 +173,10 @@ export class RetryReader {
     void this.reader.close();
   }
 
-  /** Seam: the request a restarted Reader carries on with, from the Reader it replaces (its request, at its current offset). */
+  /**
+   * Seam: the request a restarted Reader carries on with, from the Reader it replaces (its request, at its current
+   * offset).
+   */
   protected restartRequest(previous: Reader): ReadRequest {
     return previous.request;
   }

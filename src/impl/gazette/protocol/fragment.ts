@@ -4,7 +4,15 @@
  * zero sum (40 zeros), as in Gazette. A fragment persisted to a store lives at
  * `<store><journal>/<pathPostfix>/<begin:016x>-<end:016x>-<sum><extension>`.
  */
-import { codecExtension, JOURNAL_NAME_LENGTH_MAX, validateCompressionCodec, validateJournal, type CompressionCodec, type FragmentStore, type Journal } from "./journal-spec.ts";
+import {
+  codecExtension,
+  JOURNAL_NAME_LENGTH_MAX,
+  validateCompressionCodec,
+  validateJournal,
+  type CompressionCodec,
+  type FragmentStore,
+  type Journal,
+} from "./journal-spec.ts";
 import type { Hashes } from "../../../sim/env.ts";
 import { cleanPath, ValidationError, validateInteger, validatePathComponent, withContext } from "./validation.ts";
 
@@ -37,8 +45,10 @@ export function validateFragment(fragment: Fragment): void {
   withContext("Journal", () => validateJournal(fragment.journal));
   validateInteger("Begin", fragment.begin, 0);
   validateInteger("End", fragment.end, 0);
-  if (fragment.begin > fragment.end) throw new ValidationError(`expected Begin <= End (have ${fragment.begin}, ${fragment.end})`);
-  if (!SHA1_SUM.test(fragment.sum)) throw new ValidationError(`invalid Sum (${fragment.sum}; expected 40 lowercase hex digits)`);
+  if (fragment.begin > fragment.end)
+    throw new ValidationError(`expected Begin <= End (have ${fragment.begin}, ${fragment.end})`);
+  if (!SHA1_SUM.test(fragment.sum))
+    throw new ValidationError(`invalid Sum (${fragment.sum}; expected 40 lowercase hex digits)`);
   withContext("CompressionCodec", () => validateCompressionCodec(fragment.compressionCodec));
   validateInteger("ModTime", fragment.modTime, 0);
   withContext("PathPostfix", () => validatePathComponent(fragment.pathPostfix, 0, JOURNAL_NAME_LENGTH_MAX));
@@ -57,7 +67,9 @@ export function fragmentContentName(fragment: Fragment): string {
 
 /** Fragment.ContentPath: journal, path postfix, content name. */
 export function fragmentContentPath(fragment: Fragment): string {
-  return cleanPath([fragment.journal, fragment.pathPostfix, fragmentContentName(fragment)].filter((part) => part !== "").join("/"));
+  return cleanPath(
+    [fragment.journal, fragment.pathPostfix, fragmentContentName(fragment)].filter((part) => part !== "").join("/"),
+  );
 }
 
 /** The URL of a persisted fragment in its backing store. */

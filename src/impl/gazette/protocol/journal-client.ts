@@ -103,7 +103,8 @@ export const noopRouter: Router = {
 export function routedJournalClient(client: JournalClient, router: Router): RoutedJournalClient {
   const invalidate = (options: CallOptions | undefined) => (error: unknown) => {
     const item = options?.dispatch?.item;
-    if (item !== undefined && error instanceof RpcError && error.code === "UNAVAILABLE") router.updateRoute(item, undefined);
+    if (item !== undefined && error instanceof RpcError && error.code === "UNAVAILABLE")
+      router.updateRoute(item, undefined);
   };
   const watched = <T>(call: Promise<T>, options: CallOptions | undefined): Promise<T> => {
     if (options?.dispatch?.item === undefined) return call;
@@ -116,7 +117,10 @@ export function routedJournalClient(client: JournalClient, router: Router): Rout
   return {
     list: (request, options) => watched(client.list(request, options), options),
     apply: (request, options) => watched(client.apply(request, options), options),
-    read: (request, options) => (options?.dispatch?.item === undefined ? client.read(request, options) : watchedStream(client.read(request, options), invalidate(options))),
+    read: (request, options) =>
+      options?.dispatch?.item === undefined
+        ? client.read(request, options)
+        : watchedStream(client.read(request, options), invalidate(options)),
     append: (request, chunks, options) => watched(client.append(request, chunks, options), options),
     listFragments: (request, options) => watched(client.listFragments(request, options), options),
     route: (item) => router.route(item),
@@ -139,7 +143,8 @@ function watchedStream<T>(stream: AsyncIterable<T>, onError: (error: unknown) =>
             throw error;
           }
         },
-        return: async (value?: unknown) => (inner.return !== undefined ? inner.return(value) : { done: true as const, value: undefined }),
+        return: async (value?: unknown) =>
+          inner.return !== undefined ? inner.return(value) : { done: true as const, value: undefined },
       };
     },
   };

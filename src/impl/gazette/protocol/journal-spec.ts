@@ -32,12 +32,20 @@ export function validateJournal(name: Journal): void {
 }
 
 /** Codecs known to Gazette. This client reads NONE, GZIP and GZIP_OFFLOAD_DECOMPRESSION fragments. */
-export const COMPRESSION_CODECS = ["INVALID", "NONE", "GZIP", "ZSTANDARD", "SNAPPY", "GZIP_OFFLOAD_DECOMPRESSION"] as const;
+export const COMPRESSION_CODECS = [
+  "INVALID",
+  "NONE",
+  "GZIP",
+  "ZSTANDARD",
+  "SNAPPY",
+  "GZIP_OFFLOAD_DECOMPRESSION",
+] as const;
 export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
 
 /** CompressionCodec.Validate: a known codec other than INVALID. */
 export function validateCompressionCodec(codec: string): asserts codec is CompressionCodec {
-  if (!(COMPRESSION_CODECS as readonly string[]).includes(codec) || codec === "INVALID") throw new ValidationError(`invalid value (${codec})`);
+  if (!(COMPRESSION_CODECS as readonly string[]).includes(codec) || codec === "INVALID")
+    throw new ValidationError(`invalid value (${codec})`);
 }
 
 /** CompressionCodec.ToExtension. */
@@ -71,7 +79,8 @@ export function validateFragmentStore(store: FragmentStore): void {
   const slash = path.indexOf("/");
   // The trailing '/' is outside `path` (the pattern consumes it): "/a/b" of "s3://bucket/a/b/".
   const directory = slash === -1 ? "/" : path.slice(slash);
-  if (directory !== "/" && cleanPath(directory) !== directory) throw new ValidationError(`path component is not clean (${store})`);
+  if (directory !== "/" && cleanPath(directory) !== directory)
+    throw new ValidationError(`path component is not clean (${store})`);
 }
 
 export interface JournalSpecFragment {
@@ -104,7 +113,8 @@ export interface JournalSpec {
 
 /** JournalSpec_Flag.Validate. */
 export function validateJournalFlags(flags: number): void {
-  if (!(Object.values(JOURNAL_FLAGS) as number[]).includes(flags)) throw new ValidationError(`invalid combination (${flags})`);
+  if (!(Object.values(JOURNAL_FLAGS) as number[]).includes(flags))
+    throw new ValidationError(`invalid combination (${flags})`);
 }
 
 /** MayRead: NOT_SPECIFIED, O_RDONLY and O_RDWR allow reads. */
@@ -119,8 +129,14 @@ export function journalMayWrite(flags: number): boolean {
 
 /** JournalSpec_Fragment.Validate. */
 export function validateJournalSpecFragment(fragment: JournalSpecFragment): void {
-  if (!Number.isSafeInteger(fragment.length) || fragment.length < FRAGMENT_LENGTH_MIN || fragment.length > FRAGMENT_LENGTH_MAX) {
-    throw new ValidationError(`invalid Length (${fragment.length}; expected ${FRAGMENT_LENGTH_MIN} <= length <= ${FRAGMENT_LENGTH_MAX})`);
+  if (
+    !Number.isSafeInteger(fragment.length) ||
+    fragment.length < FRAGMENT_LENGTH_MIN ||
+    fragment.length > FRAGMENT_LENGTH_MAX
+  ) {
+    throw new ValidationError(
+      `invalid Length (${fragment.length}; expected ${FRAGMENT_LENGTH_MIN} <= length <= ${FRAGMENT_LENGTH_MAX})`,
+    );
   }
   withContext("CompressionCodec", () => validateCompressionCodec(fragment.compressionCodec));
   fragment.stores.forEach((store, index) => {
@@ -130,10 +146,14 @@ export function validateJournalSpecFragment(fragment: JournalSpecFragment): void
     }
   });
   if (fragment.refreshIntervalMs < REFRESH_INTERVAL_MS_MIN || fragment.refreshIntervalMs > REFRESH_INTERVAL_MS_MAX) {
-    throw new ValidationError(`invalid RefreshInterval (${fragment.refreshIntervalMs} ms; expected ${REFRESH_INTERVAL_MS_MIN} <= interval <= ${REFRESH_INTERVAL_MS_MAX})`);
+    throw new ValidationError(
+      `invalid RefreshInterval (${fragment.refreshIntervalMs} ms; expected ${REFRESH_INTERVAL_MS_MIN} <= interval <= ${REFRESH_INTERVAL_MS_MAX})`,
+    );
   }
   if (fragment.flushIntervalMs !== 0 && fragment.flushIntervalMs < FLUSH_INTERVAL_MS_MIN) {
-    throw new ValidationError(`invalid FlushInterval (${fragment.flushIntervalMs} ms; expected >= ${FLUSH_INTERVAL_MS_MIN})`);
+    throw new ValidationError(
+      `invalid FlushInterval (${fragment.flushIntervalMs} ms; expected >= ${FLUSH_INTERVAL_MS_MIN})`,
+    );
   }
   if ((fragment.pathPostfixTemplate ?? "").length > PATH_POSTFIX_TEMPLATE_LENGTH_MAX) {
     throw new ValidationError(`PathPostfixTemplate longer than ${PATH_POSTFIX_TEMPLATE_LENGTH_MAX}`);
@@ -145,7 +165,9 @@ export function validateJournalSpecFragment(fragment: JournalSpecFragment): void
 export function validateJournalSpec(spec: JournalSpec): void {
   withContext("Name", () => validateJournal(spec.name));
   if (!Number.isSafeInteger(spec.replication) || spec.replication < 1 || spec.replication > JOURNAL_REPLICATION_MAX) {
-    throw new ValidationError(`invalid Replication (${spec.replication}; expected 1 <= Replication <= ${JOURNAL_REPLICATION_MAX})`);
+    throw new ValidationError(
+      `invalid Replication (${spec.replication}; expected 1 <= Replication <= ${JOURNAL_REPLICATION_MAX})`,
+    );
   }
   withContext("Labels", () => validateLabelSet(spec.labels));
   if (valuesOf(spec.labels, "name").length !== 0) throw new ValidationError(`Labels cannot include label "name"`);
@@ -158,6 +180,7 @@ export function validateJournalSpec(spec: JournalSpec): void {
 /** ExtractJournalSpecMetaLabels: "name" = the journal, and "prefix" = each path prefix ending in '/'. */
 export function journalMetaLabels(name: Journal): LabelSet {
   const labels = [{ name: "name", value: name }];
-  for (let index = name.indexOf("/"); index !== -1; index = name.indexOf("/", index + 1)) labels.push({ name: "prefix", value: name.slice(0, index + 1) });
+  for (let index = name.indexOf("/"); index !== -1; index = name.indexOf("/", index + 1))
+    labels.push({ name: "prefix", value: name.slice(0, index + 1) });
   return { labels };
 }

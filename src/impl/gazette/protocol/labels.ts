@@ -45,14 +45,20 @@ export function validateLabelSet(set: LabelSet): void {
     if (previous.name < label.name) return;
     if (previous.name === label.name) {
       if (previous.value >= label.value) {
-        throw new ValidationError(`Labels not in unique, sorted order (index ${index}; label ${label.name} value ${label.value} <= ${previous.value})`);
+        throw new ValidationError(
+          `Labels not in unique, sorted order (index ${index}; label ${label.name} value ${label.value} <= ${previous.value})`,
+        );
       }
       if (previous.value === "") {
-        throw new ValidationError(`Label has empty & non-empty values (index ${index}; label ${label.name} value ${label.value})`);
+        throw new ValidationError(
+          `Label has empty & non-empty values (index ${index}; label ${label.name} value ${label.value})`,
+        );
       }
       return;
     }
-    throw new ValidationError(`Labels not in unique, sorted order (index ${index}; label name ${label.name} <= ${previous.name})`);
+    throw new ValidationError(
+      `Labels not in unique, sorted order (index ${index}; label name ${label.name} <= ${previous.name})`,
+    );
   });
 }
 
@@ -72,7 +78,8 @@ function compareLabels(a: Label, b: Label): number {
 export function labelSet(...nameValues: string[]): LabelSet {
   if (nameValues.length % 2 !== 0) throw new ValidationError("expected an even number of Name/Value arguments");
   let set: LabelSet = { labels: [] };
-  for (let index = 0; index < nameValues.length; index += 2) set = addLabelValue(set, nameValues[index] as string, nameValues[index + 1] as string);
+  for (let index = 0; index < nameValues.length; index += 2)
+    set = addLabelValue(set, nameValues[index] as string, nameValues[index + 1] as string);
   validateLabelSet(set);
   return set;
 }
@@ -109,7 +116,10 @@ export function copyLabelSet(set: LabelSet): LabelSet {
 }
 
 export function labelSetsEqual(a: LabelSet, b: LabelSet): boolean {
-  return a.labels.length === b.labels.length && a.labels.every((label, index) => compareLabels(label, b.labels[index] as Label) === 0);
+  return (
+    a.labels.length === b.labels.length &&
+    a.labels.every((label, index) => compareLabels(label, b.labels[index] as Label) === 0)
+  );
 }
 
 function names(set: LabelSet): Set<string> {
@@ -119,7 +129,11 @@ function names(set: LabelSet): Set<string> {
 /** UnionLabelSets: every label name of either set; where both have a name, `lhs`'s values win. */
 export function unionLabelSets(lhs: LabelSet, rhs: LabelSet): LabelSet {
   const left = names(lhs);
-  return { labels: [...lhs.labels, ...rhs.labels.filter((label) => !left.has(label.name))].map((label) => ({ ...label })).sort(compareLabels) };
+  return {
+    labels: [...lhs.labels, ...rhs.labels.filter((label) => !left.has(label.name))]
+      .map((label) => ({ ...label }))
+      .sort(compareLabels),
+  };
 }
 
 /** SubtractLabelSet: the labels of `lhs` whose name is not in `rhs` with exactly the same values. */
@@ -169,19 +183,29 @@ export function parseLabelSelector(text: string): LabelSelector {
   const exclude: Label[] = [];
   let rest = text;
   for (let expressions = 0; rest.length !== 0; expressions++) {
-    if (expressions >= SELECTOR_EXPRESSIONS_MAX) throw new ValidationError(`more than ${SELECTOR_EXPRESSIONS_MAX} selector expressions`);
+    if (expressions >= SELECTOR_EXPRESSIONS_MAX)
+      throw new ValidationError(`more than ${SELECTOR_EXPRESSIONS_MAX} selector expressions`);
     let match: RegExpExecArray | null;
-    if ((match = SELECTOR_EQUAL.exec(rest)) !== null) include.push({ name: match[1] as string, value: match[2] as string });
-    else if ((match = SELECTOR_NOT_EQUAL.exec(rest)) !== null) exclude.push({ name: match[1] as string, value: match[2] as string });
-    else if ((match = SELECTOR_SET_IN.exec(rest)) !== null) include.push(...parseSetParts(text, match[1] as string, match[2] as string));
-    else if ((match = SELECTOR_SET_NOT_IN.exec(rest)) !== null) exclude.push(...parseSetParts(text, match[1] as string, match[2] as string));
+    if ((match = SELECTOR_EQUAL.exec(rest)) !== null)
+      include.push({ name: match[1] as string, value: match[2] as string });
+    else if ((match = SELECTOR_NOT_EQUAL.exec(rest)) !== null)
+      exclude.push({ name: match[1] as string, value: match[2] as string });
+    else if ((match = SELECTOR_SET_IN.exec(rest)) !== null)
+      include.push(...parseSetParts(text, match[1] as string, match[2] as string));
+    else if ((match = SELECTOR_SET_NOT_IN.exec(rest)) !== null)
+      exclude.push(...parseSetParts(text, match[1] as string, match[2] as string));
     else if ((match = SELECTOR_SET_EXISTS.exec(rest)) !== null) include.push({ name: match[1] as string, value: "" });
-    else if ((match = SELECTOR_SET_NOT_EXISTS.exec(rest)) !== null) exclude.push({ name: match[1] as string, value: "" });
+    else if ((match = SELECTOR_SET_NOT_EXISTS.exec(rest)) !== null)
+      exclude.push({ name: match[1] as string, value: "" });
     else throw new ValidationError(`could not match ${JSON.stringify(rest)} to a label selector expression`);
-    if (match[0].length === 0) throw new ValidationError(`could not match ${JSON.stringify(rest)} to a label selector expression`);
+    if (match[0].length === 0)
+      throw new ValidationError(`could not match ${JSON.stringify(rest)} to a label selector expression`);
     rest = rest.slice(match[0].length);
   }
-  const selector = { include: { labels: include.sort(compareLabels) }, exclude: { labels: exclude.sort(compareLabels) } };
+  const selector = {
+    include: { labels: include.sort(compareLabels) },
+    exclude: { labels: exclude.sort(compareLabels) },
+  };
   validateLabelSelector(selector);
   return selector;
 }
@@ -192,7 +216,9 @@ function parseSetParts(text: string, name: string, values: string): Label[] {
   for (let parts = 0; rest.length !== 0; parts++) {
     const match = SELECTOR_SET_EXISTS.exec(rest);
     if (match === null || match[0].length === 0 || parts >= SELECTOR_EXPRESSIONS_MAX) {
-      throw new ValidationError(`could not match ${JSON.stringify(rest)} to a label selector set expression`).extend(`parsing ${JSON.stringify(text)}`);
+      throw new ValidationError(`could not match ${JSON.stringify(rest)} to a label selector set expression`).extend(
+        `parsing ${JSON.stringify(text)}`,
+      );
     }
     out.push({ name, value: match[1] as string });
     rest = rest.slice(match[0].length);

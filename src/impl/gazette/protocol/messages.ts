@@ -166,9 +166,16 @@ export function validateReadRequest(request: ReadRequest): void {
   if (!Number.isSafeInteger(request.offset) || request.offset < -1) {
     throw new ValidationError(`invalid Offset (${request.offset}; expected -1 <= Offset <= MaxInt64)`);
   }
-  if (!Number.isSafeInteger(request.endOffset) || request.endOffset < 0 || (request.endOffset !== 0 && request.endOffset < request.offset)) {
-    // Gazette's message reads "expected 0 <= EndOffset <= Offset", the reverse of its check (EndOffset >= Offset): the intent is stated here.
-    throw new ValidationError(`invalid EndOffset (${request.endOffset}; expected 0, or EndOffset >= Offset ${request.offset})`);
+  if (
+    !Number.isSafeInteger(request.endOffset) ||
+    request.endOffset < 0 ||
+    (request.endOffset !== 0 && request.endOffset < request.offset)
+  ) {
+    // Gazette's message reads "expected 0 <= EndOffset <= Offset", the reverse of its check (EndOffset >= Offset): the
+    // intent is stated here.
+    throw new ValidationError(
+      `invalid EndOffset (${request.endOffset}; expected 0, or EndOffset >= Offset ${request.offset})`,
+    );
   }
   validateInteger("BeginModTime", request.beginModTime, 0);
 }
@@ -180,9 +187,11 @@ export function validateReadResponse(response: ReadResponse): void {
   if (response.content !== undefined) {
     if (response.status !== "OK") throw new ValidationError(`unexpected Status with Content (${response.status})`);
     if (response.header !== undefined) throw new ValidationError("unexpected Header with Content");
-    if (response.writeHead !== 0) throw new ValidationError(`unexpected WriteHead with Content (${response.writeHead})`);
+    if (response.writeHead !== 0)
+      throw new ValidationError(`unexpected WriteHead with Content (${response.writeHead})`);
     if (response.fragment !== undefined) throw new ValidationError("unexpected Fragment with Content");
-    if (response.fragmentUrl !== "") throw new ValidationError(`unexpected FragmentUrl with Content (${response.fragmentUrl})`);
+    if (response.fragmentUrl !== "")
+      throw new ValidationError(`unexpected FragmentUrl with Content (${response.fragmentUrl})`);
     return;
   }
   validateOptionalHeader(response.header);
@@ -191,13 +200,18 @@ export function validateReadResponse(response: ReadResponse): void {
     const fragment = response.fragment;
     withContext("Fragment", () => validateFragment(fragment));
     if (response.offset < fragment.begin || response.offset >= fragment.end) {
-      throw new ValidationError(`invalid Offset (${response.offset}; expected ${fragment.begin} <= offset < ${fragment.end})`);
+      throw new ValidationError(
+        `invalid Offset (${response.offset}; expected ${fragment.begin} <= offset < ${fragment.end})`,
+      );
     }
-    if (response.writeHead < fragment.end) throw new ValidationError(`invalid WriteHead (${response.writeHead}; expected >= ${fragment.end})`);
+    if (response.writeHead < fragment.end)
+      throw new ValidationError(`invalid WriteHead (${response.writeHead}; expected >= ${fragment.end})`);
     withContext("FragmentUrl", () => validateUrl(response.fragmentUrl));
   } else {
-    if (response.status === "OK" && response.offset !== 0) throw new ValidationError(`unexpected Offset without Fragment or Content (${response.offset})`);
-    if (response.fragmentUrl !== "") throw new ValidationError(`unexpected FragmentUrl without Fragment (${response.fragmentUrl})`);
+    if (response.status === "OK" && response.offset !== 0)
+      throw new ValidationError(`unexpected Offset without Fragment or Content (${response.offset})`);
+    if (response.fragmentUrl !== "")
+      throw new ValidationError(`unexpected FragmentUrl without Fragment (${response.fragmentUrl})`);
   }
 }
 
@@ -243,9 +257,13 @@ export function validateAppendResponse(response: AppendResponse): void {
 /** ListRequest.Validate: a valid selector whose "prefix" values end in '/'. */
 export function validateListRequest(request: ListRequest): void {
   withContext("Selector", () => validateLabelSelector(request.selector));
-  for (const [side, set] of [["Include", request.selector.include], ["Exclude", request.selector.exclude]] as const) {
+  for (const [side, set] of [
+    ["Include", request.selector.include],
+    ["Exclude", request.selector.exclude],
+  ] as const) {
     for (const value of valuesOf(set, "prefix")) {
-      if (!value.endsWith("/")) throw new ValidationError(`Selector.${side}.Labels["prefix"]: expected trailing '/' (${value})`);
+      if (!value.endsWith("/"))
+        throw new ValidationError(`Selector.${side}.Labels["prefix"]: expected trailing '/' (${value})`);
     }
   }
   validateInteger("PageLimit", request.pageLimit, 0, 0xffffffff);
@@ -272,9 +290,11 @@ export function validateApplyRequest(request: ApplyRequest): void {
 }
 
 function validateApplyChange(change: ApplyRequestChange): void {
-  if (!Number.isSafeInteger(change.expectModRevision)) throw new ValidationError(`invalid ExpectModRevision (${change.expectModRevision})`);
+  if (!Number.isSafeInteger(change.expectModRevision))
+    throw new ValidationError(`invalid ExpectModRevision (${change.expectModRevision})`);
   if (change.upsert !== undefined) {
-    if (change.delete !== undefined && change.delete !== "") throw new ValidationError("both Upsert and Delete are set (expected exactly one)");
+    if (change.delete !== undefined && change.delete !== "")
+      throw new ValidationError("both Upsert and Delete are set (expected exactly one)");
     const upsert = change.upsert;
     withContext("Upsert", () => validateJournalSpec(upsert));
     if (change.expectModRevision < 0 && change.expectModRevision !== -1) {
@@ -309,8 +329,14 @@ export function validateFragmentsRequest(request: FragmentsRequest): void {
   if (!Number.isSafeInteger(request.nextPageToken) || request.nextPageToken < 0) {
     throw new ValidationError(`invalid NextPageToken (${request.nextPageToken}; must be >= 0)`);
   }
-  if (!Number.isSafeInteger(request.pageLimit) || request.pageLimit < 0 || request.pageLimit > FRAGMENTS_PAGE_LIMIT_MAX) {
-    throw new ValidationError(`invalid PageLimit (${request.pageLimit}; must be >= 0 and <= ${FRAGMENTS_PAGE_LIMIT_MAX})`);
+  if (
+    !Number.isSafeInteger(request.pageLimit) ||
+    request.pageLimit < 0 ||
+    request.pageLimit > FRAGMENTS_PAGE_LIMIT_MAX
+  ) {
+    throw new ValidationError(
+      `invalid PageLimit (${request.pageLimit}; must be >= 0 and <= ${FRAGMENTS_PAGE_LIMIT_MAX})`,
+    );
   }
   if (request.signatureTtlMs !== undefined && !(request.signatureTtlMs > 0)) {
     throw new ValidationError(`invalid SignatureTTL (${request.signatureTtlMs} ms; must be > 0s)`);

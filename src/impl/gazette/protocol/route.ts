@@ -100,7 +100,9 @@ export function validateRoute(route: Route): void {
     throw new ValidationError(`invalid Primary (${route.primary}; expected -1 <= Primary < ${route.members.length})`);
   }
   if (route.endpoints.length !== 0 && route.endpoints.length !== route.members.length) {
-    throw new ValidationError(`len(Endpoints) != 0, and != len(Members) (${route.endpoints.length} vs ${route.members.length})`);
+    throw new ValidationError(
+      `len(Endpoints) != 0, and != len(Members) (${route.endpoints.length} vs ${route.members.length})`,
+    );
   }
   route.endpoints.forEach((endpoint, index) => {
     if (endpoint !== "") withContext(`Endpoints[${index}]`, () => validateEndpoint(endpoint));
@@ -115,7 +117,11 @@ export function routesEquivalent(a: Route, b: Route | undefined): boolean {
 
 /** Route.Copy. */
 export function copyRoute(route: Route): Route {
-  return { members: route.members.map((member) => ({ ...member })), primary: route.primary, endpoints: [...route.endpoints] };
+  return {
+    members: route.members.map((member) => ({ ...member })),
+    primary: route.primary,
+    endpoints: [...route.endpoints],
+  };
 }
 
 /** The empty route (no members, no primary): "any broker", or "forget the cached route". */
@@ -125,10 +131,13 @@ export function emptyRoute(): Route {
 
 /** Header_Etcd.Validate. */
 export function validateHeaderEtcd(etcd: HeaderEtcd): void {
-  if (!Number.isSafeInteger(etcd.clusterId) || etcd.clusterId <= 0) throw new ValidationError("invalid ClusterId (expected != 0)");
-  if (!Number.isSafeInteger(etcd.memberId) || etcd.memberId <= 0) throw new ValidationError("invalid MemberId (expected != 0)");
+  if (!Number.isSafeInteger(etcd.clusterId) || etcd.clusterId <= 0)
+    throw new ValidationError("invalid ClusterId (expected != 0)");
+  if (!Number.isSafeInteger(etcd.memberId) || etcd.memberId <= 0)
+    throw new ValidationError("invalid MemberId (expected != 0)");
   validateInteger("Revision", etcd.revision, 1);
-  if (!Number.isSafeInteger(etcd.raftTerm) || etcd.raftTerm <= 0) throw new ValidationError("invalid RaftTerm (expected != 0)");
+  if (!Number.isSafeInteger(etcd.raftTerm) || etcd.raftTerm <= 0)
+    throw new ValidationError("invalid RaftTerm (expected != 0)");
 }
 
 /** Header.Validate. */

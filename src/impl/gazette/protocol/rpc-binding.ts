@@ -79,7 +79,9 @@ export const APPEND_CHUNKS_MAX = 1024;
 export const APPEND_WIRE_CHUNK_BYTES = 64 * 1024;
 /** Default deadline of unary calls (host-local ms). */
 export const CALL_DEADLINE_MS_DEFAULT = 5_000;
-/** Default deadline of a Read stream: a blocking read ends with DEADLINE_EXCEEDED after it (RetryReader restarts it). */
+/**
+ * Default deadline of a Read stream: a blocking read ends with DEADLINE_EXCEEDED after it (RetryReader restarts it).
+ */
 export const READ_DEADLINE_MS_DEFAULT = 60_000;
 
 /** The append's content exceeds what one unary call carries (see the file comment). */
@@ -89,7 +91,9 @@ export class ErrAppendTooLarge extends Error {
     readonly contentBytes: number,
     readonly contentBytesMax: number,
   ) {
-    super(`append of more than ${contentBytesMax} bytes (at least ${contentBytes}) exceeds what the rpc binding carries`);
+    super(
+      `append of more than ${contentBytesMax} bytes (at least ${contentBytes}) exceeds what the rpc binding carries`,
+    );
   }
 }
 
@@ -142,10 +146,18 @@ function mapRpcError(error: unknown): unknown {
 export function journalClientOverRpc(env: Env, dial: Dialer, options: RpcBindingOptions = {}): JournalClient {
   const callDeadlineMs = options.callDeadlineMs ?? CALL_DEADLINE_MS_DEFAULT;
   const readDeadlineMs = options.readDeadlineMs ?? READ_DEADLINE_MS_DEFAULT;
-  const unary = async <T>(method: string, request: WireValue, decode: (value: WireValue) => T, call: CallOptions | undefined): Promise<T> => {
+  const unary = async <T>(
+    method: string,
+    request: WireValue,
+    decode: (value: WireValue) => T,
+    call: CallOptions | undefined,
+  ): Promise<T> => {
     const target = dial(call?.dispatch);
     try {
-      const value = await raceAbort(env.rpc.call(target.address, target.port, method, request, { deadlineMs: callDeadlineMs }), call?.signal);
+      const value = await raceAbort(
+        env.rpc.call(target.address, target.port, method, request, { deadlineMs: callDeadlineMs }),
+        call?.signal,
+      );
       return decode(value);
     } catch (error) {
       throw mapRpcError(error);
@@ -173,14 +185,22 @@ export function journalClientOverRpc(env: Env, dial: Dialer, options: RpcBinding
   };
 }
 
-function readOverRpc(env: Env, dial: Dialer, request: ReadRequest, deadlineMs: number, call: CallOptions | undefined): AsyncIterable<ReadResponse> {
+function readOverRpc(
+  env: Env,
+  dial: Dialer,
+  request: ReadRequest,
+  deadlineMs: number,
+  call: CallOptions | undefined,
+): AsyncIterable<ReadResponse> {
   return {
     [Symbol.asyncIterator]: async function* () {
       validateReadRequest(request);
       const signal = call?.signal;
       if (signal?.aborted) throw new ErrCancelled(signal.reason);
       const target = dial(call?.dispatch);
-      const stream = env.rpc.serverStream(target.address, target.port, JOURNAL_METHODS.read, toWire(request), { deadlineMs })[Symbol.asyncIterator]();
+      const stream = env.rpc
+        .serverStream(target.address, target.port, JOURNAL_METHODS.read, toWire(request), { deadlineMs })
+        [Symbol.asyncIterator]();
       const onAbort = () => void stream.return?.();
       signal?.addEventListener("abort", onAbort, { once: true });
       try {
@@ -249,7 +269,8 @@ function decodeOrRefuse<T>(decode: () => T): T {
   try {
     return decode();
   } catch (error) {
-    if (error instanceof ValidationError) throw new RpcError("APPLICATION", error.message, { kind: "validation", message: error.message });
+    if (error instanceof ValidationError)
+      throw new RpcError("APPLICATION", error.message, { kind: "validation", message: error.message });
     throw error;
   }
 }
@@ -260,10 +281,29 @@ async function* iterate(chunks: readonly Uint8Array[]): AsyncIterable<Uint8Array
 
 /** Registers the Journal service's methods on `server`, served by `handler`. */
 export function serveJournal(server: RpcServer, handler: JournalHandler): void {
-  server.unary(JOURNAL_METHODS.list, async (request, context) => toWire(await handler.list(decodeOrRefuse(() => decodeListRequest(request)), context)));
-  server.unary(JOURNAL_METHODS.apply, async (request, context) => toWire(await handler.apply(decodeOrRefuse(() => decodeApplyRequest(request)), context)));
+  server.unary(JOURNAL_METHODS.list, async (request, context) =>
+    toWire(
+      await handler.list(
+        decodeOrRefuse(() => decodeListRequest(request)),
+        context,
+      ),
+    ),
+  );
+  server.unary(JOURNAL_METHODS.apply, async (request, context) =>
+    toWire(
+      await handler.apply(
+        decodeOrRefuse(() => decodeApplyRequest(request)),
+        context,
+      ),
+    ),
+  );
   server.unary(JOURNAL_METHODS.listFragments, async (request, context) =>
-    toWire(await handler.listFragments(decodeOrRefuse(() => decodeFragmentsRequest(request)), context)),
+    toWire(
+      await handler.listFragments(
+        decodeOrRefuse(() => decodeFragmentsRequest(request)),
+        context,
+      ),
+    ),
   );
   server.serverStream(JOURNAL_METHODS.read, async (request, send, context) => {
     const decoded = decodeOrRefuse(() => decodeReadRequest(request));
@@ -273,7 +313,8 @@ export function serveJournal(server: RpcServer, handler: JournalHandler): void {
     const call = decodeOrRefuse(() => {
       const decoded = decodeAppendCall(request, APPEND_CHUNKS_MAX);
       const bytes = decoded.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-      if (bytes > APPEND_CONTENT_BYTES_MAX) throw new ValidationError(`append content of ${bytes} bytes exceeds ${APPEND_CONTENT_BYTES_MAX}`);
+      if (bytes > APPEND_CONTENT_BYTES_MAX)
+        throw new ValidationError(`append content of ${bytes} bytes exceeds ${APPEND_CONTENT_BYTES_MAX}`);
       return decoded;
     });
     return toWire(await handler.append(call.request, iterate(call.chunks), context));
@@ -318,5 +359,3 @@ export function routeDialer(options: RouteDialerOptions): Dialer {
     }
   };
 }
-
-

@@ -52,7 +52,13 @@ export function toWire(message: object): WireValue {
 }
 
 function asMap(value: WireValue | undefined): WireMap {
-  if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) {
+  if (
+    value === null ||
+    value === undefined ||
+    typeof value !== "object" ||
+    Array.isArray(value) ||
+    value instanceof Uint8Array
+  ) {
     throw new ValidationError("expected a map");
   }
   return value as WireMap;
@@ -115,7 +121,10 @@ export function readLabelSet(value: WireValue): LabelSet {
 
 export function readLabelSelector(value: WireValue): LabelSelector {
   const map = asMap(value);
-  return { include: field(map, "include", "Include", readLabelSet, { labels: [] }), exclude: field(map, "exclude", "Exclude", readLabelSet, { labels: [] }) };
+  return {
+    include: field(map, "include", "Include", readLabelSet, { labels: [] }),
+    exclude: field(map, "exclude", "Exclude", readLabelSet, { labels: [] }),
+  };
 }
 
 function readProcessSpecId(value: WireValue): ProcessSpecId {
@@ -204,34 +213,44 @@ function setOptional<T extends object, K extends keyof T>(target: T, key: K, val
 }
 
 export function decodeReadRequest(value: WireValue): ReadRequest {
-  return decode("ReadRequest", value, (map) => {
-    const request: ReadRequest = {
-      journal: str(map, "journal", "Journal"),
-      offset: int(map, "offset", "Offset"),
-      block: bool(map, "block", "Block"),
-      doNotProxy: bool(map, "doNotProxy", "DoNotProxy"),
-      metadataOnly: bool(map, "metadataOnly", "MetadataOnly"),
-      endOffset: int(map, "endOffset", "EndOffset"),
-      beginModTime: int(map, "beginModTime", "BeginModTime"),
-    };
-    setOptional(request, "header", optional(map, "header", "Header", readHeader));
-    return request;
-  }, validateReadRequest);
+  return decode(
+    "ReadRequest",
+    value,
+    (map) => {
+      const request: ReadRequest = {
+        journal: str(map, "journal", "Journal"),
+        offset: int(map, "offset", "Offset"),
+        block: bool(map, "block", "Block"),
+        doNotProxy: bool(map, "doNotProxy", "DoNotProxy"),
+        metadataOnly: bool(map, "metadataOnly", "MetadataOnly"),
+        endOffset: int(map, "endOffset", "EndOffset"),
+        beginModTime: int(map, "beginModTime", "BeginModTime"),
+      };
+      setOptional(request, "header", optional(map, "header", "Header", readHeader));
+      return request;
+    },
+    validateReadRequest,
+  );
 }
 
 export function decodeReadResponse(value: WireValue): ReadResponse {
-  return decode("ReadResponse", value, (map) => {
-    const response: ReadResponse = {
-      status: field(map, "status", "Status", readString, "OK") as Status,
-      offset: int(map, "offset", "Offset"),
-      writeHead: int(map, "writeHead", "WriteHead"),
-      fragmentUrl: str(map, "fragmentUrl", "FragmentUrl"),
-    };
-    setOptional(response, "header", optional(map, "header", "Header", readHeader));
-    setOptional(response, "fragment", optional(map, "fragment", "Fragment", readFragment));
-    setOptional(response, "content", optional(map, "content", "Content", readBytes));
-    return response;
-  }, validateReadResponse);
+  return decode(
+    "ReadResponse",
+    value,
+    (map) => {
+      const response: ReadResponse = {
+        status: field(map, "status", "Status", readString, "OK") as Status,
+        offset: int(map, "offset", "Offset"),
+        writeHead: int(map, "writeHead", "WriteHead"),
+        fragmentUrl: str(map, "fragmentUrl", "FragmentUrl"),
+      };
+      setOptional(response, "header", optional(map, "header", "Header", readHeader));
+      setOptional(response, "fragment", optional(map, "fragment", "Fragment", readFragment));
+      setOptional(response, "content", optional(map, "content", "Content", readBytes));
+      return response;
+    },
+    validateReadResponse,
+  );
 }
 
 function readAppendRequest(map: WireMap): AppendRequest {
@@ -252,25 +271,38 @@ export function decodeAppendRequest(value: WireValue): AppendRequest {
 }
 
 export function decodeAppendResponse(value: WireValue): AppendResponse {
-  return decode("AppendResponse", value, (map) => {
-    const response: AppendResponse = {
-      status: field(map, "status", "Status", readString, "OK") as Status,
-      header: field(map, "header", "Header", readHeader, readHeader({})),
-      totalChunks: int(map, "totalChunks", "TotalChunks"),
-      delayedChunks: int(map, "delayedChunks", "DelayedChunks"),
-    };
-    setOptional(response, "commit", optional(map, "commit", "Commit", readFragment));
-    setOptional(response, "registers", optional(map, "registers", "Registers", readLabelSet));
-    return response;
-  }, validateAppendResponse);
+  return decode(
+    "AppendResponse",
+    value,
+    (map) => {
+      const response: AppendResponse = {
+        status: field(map, "status", "Status", readString, "OK") as Status,
+        header: field(map, "header", "Header", readHeader, readHeader({})),
+        totalChunks: int(map, "totalChunks", "TotalChunks"),
+        delayedChunks: int(map, "delayedChunks", "DelayedChunks"),
+      };
+      setOptional(response, "commit", optional(map, "commit", "Commit", readFragment));
+      setOptional(response, "registers", optional(map, "registers", "Registers", readLabelSet));
+      return response;
+    },
+    validateAppendResponse,
+  );
 }
 
 export function decodeListRequest(value: WireValue): ListRequest {
-  return decode("ListRequest", value, (map) => ({
-    selector: field(map, "selector", "Selector", readLabelSelector, { include: { labels: [] }, exclude: { labels: [] } }),
-    pageLimit: int(map, "pageLimit", "PageLimit"),
-    pageToken: str(map, "pageToken", "PageToken"),
-  }), validateListRequest);
+  return decode(
+    "ListRequest",
+    value,
+    (map) => ({
+      selector: field(map, "selector", "Selector", readLabelSelector, {
+        include: { labels: [] },
+        exclude: { labels: [] },
+      }),
+      pageLimit: int(map, "pageLimit", "PageLimit"),
+      pageToken: str(map, "pageToken", "PageToken"),
+    }),
+    validateListRequest,
+  );
 }
 
 export function decodeListResponse(value: WireValue): ListResponse {
@@ -282,46 +314,68 @@ export function decodeListResponse(value: WireValue): ListResponse {
       route: field(map, "route", "Route", readRoute, { members: [], primary: -1, endpoints: [] }),
     };
   };
-  return decode("ListResponse", value, (map) => ({
-    status: field(map, "status", "Status", readString, "OK") as Status,
-    header: field(map, "header", "Header", readHeader, readHeader({})),
-    journals: field(map, "journals", "Journals", readArray(readJournal), []),
-    nextPageToken: str(map, "nextPageToken", "NextPageToken"),
-  }), validateListResponse);
+  return decode(
+    "ListResponse",
+    value,
+    (map) => ({
+      status: field(map, "status", "Status", readString, "OK") as Status,
+      header: field(map, "header", "Header", readHeader, readHeader({})),
+      journals: field(map, "journals", "Journals", readArray(readJournal), []),
+      nextPageToken: str(map, "nextPageToken", "NextPageToken"),
+    }),
+    validateListResponse,
+  );
 }
 
 export function decodeApplyRequest(value: WireValue): ApplyRequest {
   const readChange = (item: WireValue) => {
     const map = asMap(item);
-    const change: ApplyRequest["changes"][number] = { expectModRevision: int(map, "expectModRevision", "ExpectModRevision") };
+    const change: ApplyRequest["changes"][number] = {
+      expectModRevision: int(map, "expectModRevision", "ExpectModRevision"),
+    };
     setOptional(change, "upsert", optional(map, "upsert", "Upsert", readJournalSpec));
     setOptional(change, "delete", optional(map, "delete", "Delete", readString));
     return change;
   };
-  return decode("ApplyRequest", value, (map) => ({ changes: field(map, "changes", "Changes", readArray(readChange), []) }), validateApplyRequest);
+  return decode(
+    "ApplyRequest",
+    value,
+    (map) => ({ changes: field(map, "changes", "Changes", readArray(readChange), []) }),
+    validateApplyRequest,
+  );
 }
 
 export function decodeApplyResponse(value: WireValue): ApplyResponse {
-  return decode("ApplyResponse", value, (map) => ({
-    status: field(map, "status", "Status", readString, "OK") as Status,
-    header: field(map, "header", "Header", readHeader, readHeader({})),
-  }), validateApplyResponse);
+  return decode(
+    "ApplyResponse",
+    value,
+    (map) => ({
+      status: field(map, "status", "Status", readString, "OK") as Status,
+      header: field(map, "header", "Header", readHeader, readHeader({})),
+    }),
+    validateApplyResponse,
+  );
 }
 
 export function decodeFragmentsRequest(value: WireValue): FragmentsRequest {
-  return decode("FragmentsRequest", value, (map) => {
-    const request: FragmentsRequest = {
-      journal: str(map, "journal", "Journal"),
-      beginModTime: int(map, "beginModTime", "BeginModTime"),
-      endModTime: int(map, "endModTime", "EndModTime"),
-      nextPageToken: int(map, "nextPageToken", "NextPageToken"),
-      pageLimit: int(map, "pageLimit", "PageLimit"),
-      doNotProxy: bool(map, "doNotProxy", "DoNotProxy"),
-    };
-    setOptional(request, "header", optional(map, "header", "Header", readHeader));
-    setOptional(request, "signatureTtlMs", optional(map, "signatureTtlMs", "SignatureTTL", readNumber));
-    return request;
-  }, validateFragmentsRequest);
+  return decode(
+    "FragmentsRequest",
+    value,
+    (map) => {
+      const request: FragmentsRequest = {
+        journal: str(map, "journal", "Journal"),
+        beginModTime: int(map, "beginModTime", "BeginModTime"),
+        endModTime: int(map, "endModTime", "EndModTime"),
+        nextPageToken: int(map, "nextPageToken", "NextPageToken"),
+        pageLimit: int(map, "pageLimit", "PageLimit"),
+        doNotProxy: bool(map, "doNotProxy", "DoNotProxy"),
+      };
+      setOptional(request, "header", optional(map, "header", "Header", readHeader));
+      setOptional(request, "signatureTtlMs", optional(map, "signatureTtlMs", "SignatureTTL", readNumber));
+      return request;
+    },
+    validateFragmentsRequest,
+  );
 }
 
 export function decodeFragmentsResponse(value: WireValue): FragmentsResponse {
@@ -330,12 +384,17 @@ export function decodeFragmentsResponse(value: WireValue): FragmentsResponse {
     const spec = field(map, "spec", "Spec", readFragment, readFragment({}));
     return { spec, signedUrl: str(map, "signedUrl", "SignedUrl") };
   };
-  return decode("FragmentsResponse", value, (map) => ({
-    status: field(map, "status", "Status", readString, "OK") as Status,
-    header: field(map, "header", "Header", readHeader, readHeader({})),
-    fragments: field(map, "fragments", "Fragments", readArray(readItem), []),
-    nextPageToken: int(map, "nextPageToken", "NextPageToken"),
-  }), validateFragmentsResponse);
+  return decode(
+    "FragmentsResponse",
+    value,
+    (map) => ({
+      status: field(map, "status", "Status", readString, "OK") as Status,
+      header: field(map, "header", "Header", readHeader, readHeader({})),
+      fragments: field(map, "fragments", "Fragments", readArray(readItem), []),
+      nextPageToken: int(map, "nextPageToken", "NextPageToken"),
+    }),
+    validateFragmentsResponse,
+  );
 }
 
 /** Decodes and validates a Fragment on its own. */

@@ -9,11 +9,21 @@ import type { ResolvedCoreOptions } from "./options.ts";
 import type { Progress } from "./progress.ts";
 import type { RaftLog } from "./raft-log.ts";
 import type { ReadyBuilder } from "./ready.ts";
-import { isVoter, quorumOf, type Configuration, type HardState, type RaftRole, type ServerId, type SnapshotMetadata } from "./types.ts";
+import {
+  isVoter,
+  quorumOf,
+  type Configuration,
+  type HardState,
+  type RaftRole,
+  type ServerId,
+  type SnapshotMetadata,
+} from "./types.ts";
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** A message to send, without the `from` (always this server) and with the term optional (default: the current term). */
+/**
+ * A message to send, without the `from` (always this server) and with the term optional (default: the current term).
+ */
 export type Outgoing = DistributiveOmit<Message, "from" | "term"> & { readonly term?: number };
 
 export interface PendingVerification {
@@ -98,7 +108,11 @@ export function promotable(state: CoreState): boolean {
 
 /** True while a leader is known and was heard from within an election timeout (check-quorum's lease). */
 export function inLease(state: CoreState): boolean {
-  return state.options.checkQuorum && state.leaderId !== undefined && state.electionElapsedTicks < state.options.electionTimeoutTicks;
+  return (
+    state.options.checkQuorum &&
+    state.leaderId !== undefined &&
+    state.electionElapsedTicks < state.options.electionTimeoutTicks
+  );
 }
 
 export function resetElectionTimer(state: CoreState): void {

@@ -12,8 +12,14 @@ import type { LogEntry } from "./types.ts";
 export function handleAppendEntries(state: CoreState, message: AppendEntries): void {
   const respond = (success: boolean, matchIndex: number, hint?: { index: number; term: number }) =>
     send(state, {
-      type: "append-entries-response", to: message.from, success, matchIndex, rejectedIndex: success ? 0 : message.prevLogIndex,
-      hintIndex: hint?.index ?? 0, hintTerm: hint?.term ?? 0, sequence: message.sequence,
+      type: "append-entries-response",
+      to: message.from,
+      success,
+      matchIndex,
+      rejectedIndex: success ? 0 : message.prevLogIndex,
+      hintIndex: hint?.index ?? 0,
+      hintTerm: hint?.term ?? 0,
+      sequence: message.sequence,
     });
   if (message.prevLogIndex < state.commitIndex) {
     // Everything through the commit index matches any leader's log already.
@@ -21,7 +27,10 @@ export function handleAppendEntries(state: CoreState, message: AppendEntries): v
     return;
   }
   if (!state.options.rules.previousEntryMatches(state.log, message.prevLogIndex, message.prevLogTerm)) {
-    const hintIndex = state.log.findConflictByTerm(Math.min(message.prevLogIndex, state.log.lastIndex), message.prevLogTerm);
+    const hintIndex = state.log.findConflictByTerm(
+      Math.min(message.prevLogIndex, state.log.lastIndex),
+      message.prevLogTerm,
+    );
     respond(false, 0, { index: hintIndex, term: state.log.termAt(hintIndex) ?? 0 });
     return;
   }
@@ -61,7 +70,13 @@ export function handleInstallSnapshot(state: CoreState, message: InstallSnapshot
   const snapshot = message.snapshot;
   const respond = (matchIndex: number) =>
     send(state, {
-      type: "append-entries-response", to: message.from, success: true, matchIndex, rejectedIndex: 0, hintIndex: 0, hintTerm: 0,
+      type: "append-entries-response",
+      to: message.from,
+      success: true,
+      matchIndex,
+      rejectedIndex: 0,
+      hintIndex: 0,
+      hintTerm: 0,
       sequence: message.sequence,
     });
   if (snapshot.index <= state.commitIndex) {

@@ -13,7 +13,14 @@ import {
 } from "../errors.ts";
 import { appendToLog, truncateLog } from "./log-changes.ts";
 import { leaderState, type CoreState } from "./core-state.ts";
-import { broadcastAppend, heartbeatRound, maybeCommit, sendAppendWhileAllowed, sendTimeoutNowIfReady, settleVerifications } from "./replication.ts";
+import {
+  broadcastAppend,
+  heartbeatRound,
+  maybeCommit,
+  sendAppendWhileAllowed,
+  sendTimeoutNowIfReady,
+  settleVerifications,
+} from "./replication.ts";
 import { configurationOf, isVoter, type Configuration, type EntryKind, type ServerId } from "./types.ts";
 
 /** A change of one server (hashicorp/raft's AddVoter and RemoveServer). */
@@ -35,7 +42,12 @@ export function proposalRefusal(state: CoreState): RaftError | undefined {
 }
 
 /** Appends an entry of this leader's term and starts replicating it. */
-export function appendAsLeader(state: CoreState, kind: EntryKind, data: Uint8Array, configuration?: Configuration): Placement {
+export function appendAsLeader(
+  state: CoreState,
+  kind: EntryKind,
+  data: Uint8Array,
+  configuration?: Configuration,
+): Placement {
   const placement = placeEntry(state, kind, data, configuration);
   broadcastAppend(state);
   maybeCommit(state);
@@ -67,9 +79,10 @@ function placeEntry(state: CoreState, kind: EntryKind, data: Uint8Array, configu
       progress.becomeProbe();
     }
   }
-  const entry = configuration === undefined
-    ? { index, term: state.term, kind, data }
-    : { index, term: state.term, kind, data, configuration };
+  const entry =
+    configuration === undefined
+      ? { index, term: state.term, kind, data }
+      : { index, term: state.term, kind, data, configuration };
   appendToLog(state, [entry]);
   return { index, term: state.term };
 }
@@ -96,7 +109,8 @@ export function startTransfer(state: CoreState, target: ServerId | undefined): R
   if (refusal !== undefined) return refusal;
   const leader = leaderState(state);
   const chosen = target ?? mostUpToDateFollower(state);
-  if (chosen === undefined || chosen === state.id || !isVoter(state.configuration, chosen)) return new ErrUnknownPeer(chosen);
+  if (chosen === undefined || chosen === state.id || !isVoter(state.configuration, chosen))
+    return new ErrUnknownPeer(chosen);
   const progress = leader.progress.get(chosen);
   assert(progress !== undefined, `no progress for voter ${chosen}`);
   leader.transfer = { target: chosen, elapsedTicks: 0 };
@@ -123,4 +137,3 @@ export function startVerification(state: CoreState, id: number): RaftError | und
   settleVerifications(state);
   return undefined;
 }
-

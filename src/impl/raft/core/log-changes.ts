@@ -23,7 +23,10 @@ export function appendToLog(state: CoreState, entries: readonly LogEntry[]): voi
 
 /** Removes the entries at and after `index`; committed entries are never removed. */
 export function truncateLog(state: CoreState, index: number): void {
-  assert(index > state.commitIndex, `${state.id} truncating committed entry ${index} (commit index ${state.commitIndex})`);
+  assert(
+    index > state.commitIndex,
+    `${state.id} truncating committed entry ${index} (commit index ${state.commitIndex})`,
+  );
   state.log.truncateFrom(index);
   state.ready.truncate(index);
   if (state.configurationIndex >= index) recomputeConfiguration(state);
@@ -63,7 +66,8 @@ function syncProgressWithConfiguration(state: CoreState): void {
   const voters = new Set(state.configuration.voters);
   for (const id of [...leader.progress.keys()]) if (!voters.has(id)) leader.progress.delete(id);
   for (const id of voters) {
-    if (id !== state.id && !leader.progress.has(id)) leader.progress.set(id, state.options.createProgress(Math.max(1, state.log.lastIndex)));
+    if (id !== state.id && !leader.progress.has(id))
+      leader.progress.set(id, state.options.createProgress(Math.max(1, state.log.lastIndex)));
   }
 }
 
@@ -75,7 +79,10 @@ export function commitTo(state: CoreState, index: number): boolean {
   if (index <= state.commitIndex) return false;
   assert(index <= state.log.lastIndex, `${state.id} committing ${index} beyond its last index ${state.log.lastIndex}`);
   state.commitIndex = index;
-  assert(state.appliedIndex >= state.log.baseIndex, `${state.id} applied ${state.appliedIndex} below its log base ${state.log.baseIndex}`);
+  assert(
+    state.appliedIndex >= state.log.baseIndex,
+    `${state.id} applied ${state.appliedIndex} below its log base ${state.log.baseIndex}`,
+  );
   for (let next = state.appliedIndex + 1; next <= index; next++) {
     const entry = state.log.entryAt(next);
     assert(entry !== undefined, `${state.id} committed entry ${next} is missing`);

@@ -28,7 +28,10 @@ export interface CoreOptions {
   readonly heartbeatIntervalTicks?: number;
   /** Pre-vote (Raft thesis §9.6): a partitioned server does not disrupt the cluster when it returns. Default true. */
   readonly preVote?: boolean;
-  /** Check-quorum: a leader that hears from no quorum for an election timeout steps down; voters ignore elections while they hear from a leader. Default true. */
+  /**
+   * Check-quorum: a leader that hears from no quorum for an election timeout steps down; voters ignore elections while
+   * they hear from a leader. Default true.
+   */
   readonly checkQuorum?: boolean;
   /** Most entries in one AppendEntries. Default 64. */
   readonly maxEntriesPerAppend?: number;
@@ -74,13 +77,22 @@ export function resolveCoreOptions(options: CoreOptions): ResolvedCoreOptions {
     createProgress: options.createProgress ?? ((nextIndex) => new Progress(nextIndex)),
   };
   assert(resolved.id.length > 0, "a server id must not be empty");
-  assert(positiveInteger(resolved.electionTimeoutTicks) && resolved.electionTimeoutTicks >= 2, "electionTimeoutTicks must be an integer ≥ 2");
+  assert(
+    positiveInteger(resolved.electionTimeoutTicks) && resolved.electionTimeoutTicks >= 2,
+    "electionTimeoutTicks must be an integer ≥ 2",
+  );
   assert(positiveInteger(resolved.heartbeatIntervalTicks), "heartbeatIntervalTicks must be a positive integer");
-  assert(resolved.heartbeatIntervalTicks < resolved.electionTimeoutTicks, "heartbeats must come more often than election timeouts");
+  assert(
+    resolved.heartbeatIntervalTicks < resolved.electionTimeoutTicks,
+    "heartbeats must come more often than election timeouts",
+  );
   assert(positiveInteger(resolved.maxEntriesPerAppend), "maxEntriesPerAppend must be a positive integer");
   assert(positiveInteger(resolved.maxInflightAppends), "maxInflightAppends must be a positive integer");
   assert(positiveInteger(resolved.snapshotThresholdEntries), "snapshotThresholdEntries must be a positive integer");
-  assert(Number.isSafeInteger(resolved.trailingLogEntries) && resolved.trailingLogEntries >= 0, "trailingLogEntries must be a non-negative integer");
+  assert(
+    Number.isSafeInteger(resolved.trailingLogEntries) && resolved.trailingLogEntries >= 0,
+    "trailingLogEntries must be a non-negative integer",
+  );
   assert(positiveInteger(resolved.snapshotResendTicks), "snapshotResendTicks must be a positive integer");
   return resolved;
 }

@@ -182,7 +182,9 @@ export class RaftCore {
   }
 
   /** Starts a leadership transfer; success shows as this server stepping down, failure as `ready.transfer`. */
-  transferLeadership(target?: ServerId): { ok: true; target: ServerId; ready: Ready } | { ok: false; error: RaftError } {
+  transferLeadership(
+    target?: ServerId,
+  ): { ok: true; target: ServerId; ready: Ready } | { ok: false; error: RaftError } {
     const chosen = startTransfer(this.state, target);
     if (typeof chosen !== "string") return { ok: false, error: chosen };
     return { ok: true, target: chosen, ready: this.takeReady() };
@@ -207,9 +209,11 @@ export class RaftCore {
     if (index <= (state.snapshot?.index ?? 0) || index < state.log.baseIndex) return undefined;
     const term = state.log.termAt(index) as number;
     const fromLog = state.log.configurationAt(index);
-    if (fromLog !== undefined) return { index, term, configuration: fromLog.configuration, configurationIndex: fromLog.index };
+    if (fromLog !== undefined)
+      return { index, term, configuration: fromLog.configuration, configurationIndex: fromLog.index };
     const snapshot = state.snapshot;
-    if (snapshot !== undefined) return { index, term, configuration: snapshot.configuration, configurationIndex: snapshot.configurationIndex };
+    if (snapshot !== undefined)
+      return { index, term, configuration: snapshot.configuration, configurationIndex: snapshot.configurationIndex };
     return { index, term, configuration: EMPTY_CONFIGURATION, configurationIndex: 0 };
   }
 
@@ -217,8 +221,14 @@ export class RaftCore {
   snapshotTaken(metadata: SnapshotMetadata): Ready {
     const state = this.state;
     if (metadata.index > (state.snapshot?.index ?? 0)) {
-      assert(metadata.index <= state.appliedIndex, `snapshot ${metadata.index} beyond the applied index ${state.appliedIndex}`);
-      assert(state.log.termAt(metadata.index) === metadata.term, `snapshot ${metadata.index}/${metadata.term} does not match the log`);
+      assert(
+        metadata.index <= state.appliedIndex,
+        `snapshot ${metadata.index} beyond the applied index ${state.appliedIndex}`,
+      );
+      assert(
+        state.log.termAt(metadata.index) === metadata.term,
+        `snapshot ${metadata.index}/${metadata.term} does not match the log`,
+      );
       state.snapshot = metadata;
       const compactIndex = Math.max(0, metadata.index - state.options.trailingLogEntries);
       if (compactIndex > state.log.baseIndex) {
@@ -284,12 +294,18 @@ export class RaftCore {
 }
 
 function checkRestore(restore: CoreRestore, log: RaftLog): void {
-  assert(restore.hardState.term >= log.lastTerm, `hard state term ${restore.hardState.term} below the last log term ${log.lastTerm}`);
+  assert(
+    restore.hardState.term >= log.lastTerm,
+    `hard state term ${restore.hardState.term} below the last log term ${log.lastTerm}`,
+  );
   const snapshot = restore.snapshot;
   if (snapshot === undefined) {
     assert(log.baseIndex === 0, `log compacted through ${log.baseIndex} without a snapshot`);
     return;
   }
   assert(snapshot.index >= log.baseIndex, `snapshot ${snapshot.index} behind the log base ${log.baseIndex}`);
-  assert(log.matchTerm(snapshot.index, snapshot.term), `snapshot ${snapshot.index}/${snapshot.term} does not match the log`);
+  assert(
+    log.matchTerm(snapshot.index, snapshot.term),
+    `snapshot ${snapshot.index}/${snapshot.term} does not match the log`,
+  );
 }

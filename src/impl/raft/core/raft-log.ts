@@ -15,7 +15,10 @@ export class RaftLog {
   private entries: LogEntry[] = [];
 
   constructor(baseIndex: number, baseTerm: number, entries: readonly LogEntry[]) {
-    assert(Number.isSafeInteger(baseIndex) && baseIndex >= 0, `log base index must be a non-negative integer, got ${baseIndex}`);
+    assert(
+      Number.isSafeInteger(baseIndex) && baseIndex >= 0,
+      `log base index must be a non-negative integer, got ${baseIndex}`,
+    );
     assert(baseIndex > 0 || baseTerm === 0, "the term of index 0 is 0");
     this.base = baseIndex;
     this.baseTermValue = baseTerm;
@@ -66,7 +69,10 @@ export class RaftLog {
 
   /** Up to `countMax` entries from `from` (which must be held or one past the end). */
   slice(from: number, countMax: number): LogEntry[] {
-    assert(from > this.base && from <= this.lastIndex + 1, `slice from ${from} outside ${this.firstIndex}..${this.lastIndex + 1}`);
+    assert(
+      from > this.base && from <= this.lastIndex + 1,
+      `slice from ${from} outside ${this.firstIndex}..${this.lastIndex + 1}`,
+    );
     const start = from - this.base - 1;
     return this.entries.slice(start, start + countMax);
   }
@@ -132,7 +138,8 @@ export class RaftLog {
   lastConfiguration(): { configuration: Configuration; index: number } | undefined {
     for (let position = this.entries.length - 1; position >= 0; position--) {
       const entry = this.entries[position] as LogEntry;
-      if (entry.kind === "configuration" && entry.configuration !== undefined) return { configuration: entry.configuration, index: entry.index };
+      if (entry.kind === "configuration" && entry.configuration !== undefined)
+        return { configuration: entry.configuration, index: entry.index };
     }
     return undefined;
   }
@@ -141,7 +148,8 @@ export class RaftLog {
   configurationAt(index: number): { configuration: Configuration; index: number } | undefined {
     for (let candidate = Math.min(index, this.lastIndex); candidate > this.base; candidate--) {
       const entry = this.entryAt(candidate) as LogEntry;
-      if (entry.kind === "configuration" && entry.configuration !== undefined) return { configuration: entry.configuration, index: entry.index };
+      if (entry.kind === "configuration" && entry.configuration !== undefined)
+        return { configuration: entry.configuration, index: entry.index };
     }
     return undefined;
   }

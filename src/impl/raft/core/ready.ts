@@ -94,7 +94,10 @@ export class ReadyBuilder {
 
   append(entry: LogEntry): void {
     const last = this.entries[this.entries.length - 1];
-    assert(last === undefined || entry.index === last.index + 1, `ready: entry ${entry.index} does not follow ${last?.index}`);
+    assert(
+      last === undefined || entry.index === last.index + 1,
+      `ready: entry ${entry.index} does not follow ${last?.index}`,
+    );
     this.entries.push(entry);
   }
 

@@ -50,7 +50,13 @@ function sendAppend(state: CoreState, to: ServerId, sendIfEmpty: boolean): boole
   const entries = throttled ? [] : state.log.slice(progress.nextIndex, state.options.maxEntriesPerAppend);
   if (entries.length === 0 && progress.mode === "replicate" && !sendIfEmpty) return false;
   send(state, {
-    type: "append-entries", to, prevLogIndex, prevLogTerm, entries, leaderCommit: state.commitIndex, sequence: leaderState(state).sequence,
+    type: "append-entries",
+    to,
+    prevLogIndex,
+    prevLogTerm,
+    entries,
+    leaderCommit: state.commitIndex,
+    sequence: leaderState(state).sequence,
   });
   progress.sent(entries[entries.length - 1]?.index, state.options.maxInflightAppends);
   return progress.mode === "replicate" && entries.length > 0;
@@ -58,7 +64,10 @@ function sendAppend(state: CoreState, to: ServerId, sendIfEmpty: boolean): boole
 
 function sendSnapshot(state: CoreState, to: ServerId, progress: Progress): void {
   const snapshot = state.snapshot;
-  assert(snapshot !== undefined, `${state.id}: entries before ${state.log.firstIndex} are compacted but there is no snapshot`);
+  assert(
+    snapshot !== undefined,
+    `${state.id}: entries before ${state.log.firstIndex} are compacted but there is no snapshot`,
+  );
   progress.becomeSnapshot(snapshot.index);
   probe(state, "raft.snapshot-sent");
   send(state, { type: "install-snapshot", to, snapshot, sequence: leaderState(state).sequence });
@@ -118,7 +127,8 @@ export function handleAppendResponse(state: CoreState, message: AppendEntriesRes
   }
   if (progress.updateMatch(message.matchIndex)) {
     if (progress.mode === "probe") progress.becomeReplicate();
-    else if (progress.mode === "snapshot" && progress.matchIndex >= progress.pendingSnapshotIndex) progress.becomeReplicate();
+    else if (progress.mode === "snapshot" && progress.matchIndex >= progress.pendingSnapshotIndex)
+      progress.becomeReplicate();
     progress.freeInflightThrough(progress.matchIndex);
     if (maybeCommit(state) && state.role !== "leader") return;
     sendTimeoutNowIfReady(state, message.from, progress);
@@ -137,8 +147,14 @@ function handleRejection(state: CoreState, message: AppendEntriesResponse, progr
     (progress.mode === "probe" && message.rejectedIndex !== progress.nextIndex - 1);
   if (stale) return;
   const previousNextIndex = progress.nextIndex;
-  const probeIndex = message.hintTerm > 0 ? state.log.findConflictByTerm(message.hintIndex, message.hintTerm) : message.hintIndex;
-  const nextIndex = state.options.rules.nextIndexOnReject(previousNextIndex, message.rejectedIndex, probeIndex, progress.matchIndex);
+  const probeIndex =
+    message.hintTerm > 0 ? state.log.findConflictByTerm(message.hintIndex, message.hintTerm) : message.hintIndex;
+  const nextIndex = state.options.rules.nextIndexOnReject(
+    previousNextIndex,
+    message.rejectedIndex,
+    probeIndex,
+    progress.matchIndex,
+  );
   progress.becomeProbe();
   progress.nextIndex = nextIndex;
   probe(state, "raft.append-rejected");
@@ -173,7 +189,8 @@ export function settleVerifications(state: CoreState): void {
   const remaining = [];
   for (const verification of leader.verifications) {
     let acknowledged = isVoter(state.configuration, state.id) ? 1 : 0;
-    for (const progress of leader.progress.values()) if (progress.acknowledgedSequence >= verification.sequence) acknowledged++;
+    for (const progress of leader.progress.values())
+      if (progress.acknowledgedSequence >= verification.sequence) acknowledged++;
     if (acknowledged >= quorum(state)) state.ready.verified({ id: verification.id, confirmed: true });
     else remaining.push(verification);
   }
@@ -188,7 +205,8 @@ export function settleVerifications(state: CoreState): void {
 export function maybeCommit(state: CoreState): boolean {
   const leader = leaderState(state);
   const matches = state.configuration.voters.map((voter) =>
-    voter === state.id ? state.log.lastIndex : (leader.progress.get(voter)?.matchIndex ?? 0));
+    voter === state.id ? state.log.lastIndex : (leader.progress.get(voter)?.matchIndex ?? 0),
+  );
   if (matches.length === 0) return false;
   matches.sort((a, b) => b - a);
   const quorumIndex = matches[quorum(state) - 1] as number;

@@ -60,8 +60,13 @@ function becomePreCandidate(state: CoreState): void {
   }
   for (const voter of otherVoters(state)) {
     send(state, {
-      type: "request-vote", to: voter, term: state.term + 1, lastLogIndex: state.log.lastIndex, lastLogTerm: state.log.lastTerm,
-      preVote: true, transfer: false,
+      type: "request-vote",
+      to: voter,
+      term: state.term + 1,
+      lastLogIndex: state.log.lastIndex,
+      lastLogTerm: state.log.lastTerm,
+      preVote: true,
+      transfer: false,
     });
   }
 }
@@ -82,7 +87,12 @@ export function campaign(state: CoreState, transfer: boolean): void {
   }
   for (const voter of otherVoters(state)) {
     send(state, {
-      type: "request-vote", to: voter, lastLogIndex: state.log.lastIndex, lastLogTerm: state.log.lastTerm, preVote: false, transfer,
+      type: "request-vote",
+      to: voter,
+      lastLogIndex: state.log.lastIndex,
+      lastLogTerm: state.log.lastTerm,
+      preVote: false,
+      transfer,
     });
   }
 }
@@ -124,7 +134,8 @@ export function ticksUntilDue(state: CoreState): number {
   const leader = state.leader;
   assert(leader !== undefined, "leader without leader state");
   let due = Math.max(1, options.heartbeatIntervalTicks - state.heartbeatElapsedTicks);
-  if (leader.transfer !== undefined) due = Math.min(due, Math.max(1, options.electionTimeoutTicks - leader.transfer.elapsedTicks));
+  if (leader.transfer !== undefined)
+    due = Math.min(due, Math.max(1, options.electionTimeoutTicks - leader.transfer.elapsedTicks));
   if (options.checkQuorum) due = Math.min(due, ticksUntilQuorumLost(state, leader.progress));
   return due;
 }
@@ -133,7 +144,10 @@ export function ticksUntilDue(state: CoreState): number {
  * The tick at which check-quorum would find no quorum if nobody answers before:
  * voter p stays active while its ticksSinceContact + k < electionTimeoutTicks.
  */
-function ticksUntilQuorumLost(state: CoreState, progress: ReadonlyMap<ServerId, { readonly ticksSinceContact: number }>): number {
+function ticksUntilQuorumLost(
+  state: CoreState,
+  progress: ReadonlyMap<ServerId, { readonly ticksSinceContact: number }>,
+): number {
   const voters = state.configuration.voters;
   const needed = quorum(state) - (voters.includes(state.id) ? 1 : 0);
   if (needed <= 0) return Number.POSITIVE_INFINITY;
@@ -205,7 +219,11 @@ function quorumActive(state: CoreState): boolean {
   let active = 0;
   for (const voter of state.configuration.voters) {
     const progress = leader.progress.get(voter);
-    if (voter === state.id || (progress !== undefined && progress.ticksSinceContact < state.options.electionTimeoutTicks)) active++;
+    if (
+      voter === state.id ||
+      (progress !== undefined && progress.ticksSinceContact < state.options.electionTimeoutTicks)
+    )
+      active++;
   }
   return active >= quorum(state);
 }

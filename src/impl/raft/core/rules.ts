@@ -18,11 +18,16 @@ export type RulesLog = Pick<RaftLog, "lastIndex" | "termAt" | "matchTerm" | "isU
 export interface CoreRules {
   /** §5.4.1: a voter grants its vote only to a candidate whose last entry is at least as up to date as its own. */
   upToDate(log: RulesLog, lastLogIndex: number, lastLogTerm: number): boolean;
-  /** What a voter records as its vote of the term once it granted one (§5.2: the candidate, persisted before the answer leaves). */
+  /**
+   * What a voter records as its vote of the term once it granted one (§5.2: the candidate, persisted before the answer
+   * leaves).
+   */
   recordVote(votedFor: ServerId | undefined, candidate: ServerId): ServerId | undefined;
   /** Whether a candidate of `candidateTerm` counts a vote granted in `voteTerm` (§5.2: only one of its own term). */
   countsVote(candidateTerm: number, voteTerm: number): boolean;
-  /** §5.3's consistency check: a follower takes entries after `prevLogIndex` only if its entry there has `prevLogTerm`. */
+  /**
+   * §5.3's consistency check: a follower takes entries after `prevLogIndex` only if its entry there has `prevLogTerm`.
+   */
   previousEntryMatches(log: RulesLog, prevLogIndex: number, prevLogTerm: number): boolean;
   /** Where a leader appends a new entry (Leader Append-Only, §5.3: after its last one). */
   appendIndex(lastIndex: number, commitIndex: number): number;
@@ -43,7 +48,8 @@ export const DEFAULT_CORE_RULES: CoreRules = Object.freeze({
   upToDate: (log: RulesLog, lastLogIndex: number, lastLogTerm: number) => log.isUpToDate(lastLogIndex, lastLogTerm),
   recordVote: (_votedFor: ServerId | undefined, candidate: ServerId) => candidate,
   countsVote: (candidateTerm: number, voteTerm: number) => voteTerm === candidateTerm,
-  previousEntryMatches: (log: RulesLog, prevLogIndex: number, prevLogTerm: number) => log.matchTerm(prevLogIndex, prevLogTerm),
+  previousEntryMatches: (log: RulesLog, prevLogIndex: number, prevLogTerm: number) =>
+    log.matchTerm(prevLogIndex, prevLogTerm),
   appendIndex: (lastIndex: number, _commitIndex: number) => lastIndex + 1,
   heartbeatCommit: (commitIndex: number, matchIndex: number) => Math.min(commitIndex, matchIndex),
   nextIndexOnReject: (_nextIndex: number, rejectedIndex: number, probeIndex: number, matchIndex: number) =>

@@ -32,7 +32,10 @@ function acceptHigherTerm(state: CoreState, message: Message): boolean {
   }
   if (message.type === "request-vote" && message.preVote) return true;
   if (message.type === "request-vote-response" && message.preVote && message.granted) return true;
-  const fromLeader = message.type === "append-entries" || message.type === "heartbeat" || message.type === "install-snapshot" ||
+  const fromLeader =
+    message.type === "append-entries" ||
+    message.type === "heartbeat" ||
+    message.type === "install-snapshot" ||
     message.type === "timeout-now";
   becomeFollower(state, message.term, fromLeader ? message.from : undefined);
   return true;
@@ -47,12 +50,19 @@ function handleLowerTerm(state: CoreState, message: Message): boolean {
       // Tell the stale leader about the current term, so that it steps down.
       probe(state, "raft.stale-leader-answered");
       send(state, {
-        type: "append-entries-response", to: message.from, success: false, matchIndex: 0, rejectedIndex: 0, hintIndex: 0, hintTerm: 0,
+        type: "append-entries-response",
+        to: message.from,
+        success: false,
+        matchIndex: 0,
+        rejectedIndex: 0,
+        hintIndex: 0,
+        hintTerm: 0,
         sequence: message.sequence,
       });
       return false;
     case "request-vote":
-      if (message.preVote) send(state, { type: "request-vote-response", to: message.from, granted: false, preVote: true });
+      if (message.preVote)
+        send(state, { type: "request-vote-response", to: message.from, granted: false, preVote: true });
       return false;
     case "request-vote-response":
       return state.role === "candidate" && !message.preVote && state.options.rules.countsVote(state.term, message.term);

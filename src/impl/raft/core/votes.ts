@@ -14,7 +14,13 @@ export function handleVoteRequest(state: CoreState, message: RequestVote): void 
     (message.preVote && message.term > state.term);
   const upToDate = state.options.rules.upToDate(state.log, message.lastLogIndex, message.lastLogTerm);
   if (canVote && upToDate) {
-    send(state, { type: "request-vote-response", to: message.from, term: message.term, granted: true, preVote: message.preVote });
+    send(state, {
+      type: "request-vote-response",
+      to: message.from,
+      term: message.term,
+      granted: true,
+      preVote: message.preVote,
+    });
     if (!message.preVote) {
       state.votedFor = state.options.rules.recordVote(state.votedFor, message.from);
       resetElectionTimer(state);

@@ -41,7 +41,9 @@ export async function writeFileDurably(disk: Disk, path: string, data: Uint8Arra
 }
 
 /** The outcome of parsing one read: a value, or a reason to read again. */
-export type ParseOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly detail: string };
+export type ParseOutcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly detail: string };
 
 /**
  * Reads `path` and parses it; a parse failure or an EIO is retried up to

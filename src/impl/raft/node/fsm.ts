@@ -27,7 +27,10 @@ export interface SnapshotReader {
   readAll(): Promise<Uint8Array>;
 }
 
-/** A point-in-time copy of the FSM, taken by `Fsm.snapshot` and written out by `persist` (which may run while `apply` goes on). */
+/**
+ * A point-in-time copy of the FSM, taken by `Fsm.snapshot` and written out by `persist` (which may run while `apply`
+ * goes on).
+ */
 export interface FsmSnapshot {
   persist(sink: SnapshotSink): Promise<void>;
   release(): void;

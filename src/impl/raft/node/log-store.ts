@@ -81,7 +81,13 @@ export class LogStore {
     return new LogStore(disk, path, crc32, handle, parsed.base, parsed.entries, parsed.offsets, parsed.validBytes);
   }
 
-  private static async create(disk: Disk, path: string, crc32: Crc32, base: LogBase, entries: readonly LogEntry[]): Promise<LogStore> {
+  private static async create(
+    disk: Disk,
+    path: string,
+    crc32: Crc32,
+    base: LogBase,
+    entries: readonly LogEntry[],
+  ): Promise<LogStore> {
     const { bytes, offsets } = encodeLog(base, entries, crc32);
     await writeFileDurably(disk, path, bytes);
     const handle = await disk.open(path);
@@ -117,7 +123,10 @@ export class LogStore {
     const records: Uint8Array[] = [];
     let length = 0;
     for (const [position, entry] of entries.entries()) {
-      assert(entry.index === this.lastIndex + position + 1, `log store: append of ${entry.index} after ${this.lastIndex + position}`);
+      assert(
+        entry.index === this.lastIndex + position + 1,
+        `log store: append of ${entry.index} after ${this.lastIndex + position}`,
+      );
       const record = encodeRecord(encode({ kind: "entry", entry: encodeEntry(entry) }), this.crc32);
       records.push(record);
       length += record.length;
@@ -190,7 +199,11 @@ export class LogStore {
   }
 }
 
-function encodeLog(base: LogBase, entries: readonly LogEntry[], crc32: Crc32): { bytes: Uint8Array; offsets: number[] } {
+function encodeLog(
+  base: LogBase,
+  entries: readonly LogEntry[],
+  crc32: Crc32,
+): { bytes: Uint8Array; offsets: number[] } {
   const records = [encodeRecord(encode({ kind: "header", baseIndex: base.index, baseTerm: base.term }), crc32)];
   for (const entry of entries) records.push(encodeRecord(encode({ kind: "entry", entry: encodeEntry(entry) }), crc32));
   const bytes = new Uint8Array(records.reduce((sum, record) => sum + record.length, 0));
@@ -208,9 +221,17 @@ function encodeLog(base: LogBase, entries: readonly LogEntry[], crc32: Crc32): {
 function parseLog(bytes: Uint8Array, crc32: Crc32): ParseOutcome<ParsedLog> {
   const scan = scanRecords(bytes, crc32);
   if (scan.outcome === "corrupt") return { ok: false, detail: scan.detail };
-  if (scan.payloads.length === 0) return { ok: true, value: { base: { index: 0, term: 0 }, entries: [], offsets: [], validBytes: 0, fileBytes: bytes.length } };
+  if (scan.payloads.length === 0)
+    return {
+      ok: true,
+      value: { base: { index: 0, term: 0 }, entries: [], offsets: [], validBytes: 0, fileBytes: bytes.length },
+    };
   try {
-    const header = decode(scan.payloads[0] as Uint8Array) as { kind?: unknown; baseIndex?: unknown; baseTerm?: unknown };
+    const header = decode(scan.payloads[0] as Uint8Array) as {
+      kind?: unknown;
+      baseIndex?: unknown;
+      baseTerm?: unknown;
+    };
     if (header.kind !== "header" || typeof header.baseIndex !== "number" || typeof header.baseTerm !== "number") {
       return { ok: false, detail: "the first record is not a log header" };
     }
@@ -222,13 +243,21 @@ function parseLog(bytes: Uint8Array, crc32: Crc32): ParseOutcome<ParsedLog> {
       const entry = decodeEntry(record.entry);
       const previousTerm = entries[entries.length - 1]?.term ?? base.term;
       if (entry.index !== base.index + entries.length + 1 || entry.term < previousTerm) {
-        throw new ErrLogCorrupted("log", scan.offsets[entries.length + 1] ?? 0, `entry ${entry.index}/${entry.term} does not follow ${base.index + entries.length}/${previousTerm}`);
+        throw new ErrLogCorrupted(
+          "log",
+          scan.offsets[entries.length + 1] ?? 0,
+          `entry ${entry.index}/${entry.term} does not follow ${base.index + entries.length}/${previousTerm}`,
+        );
       }
       entries.push(entry);
     }
-    return { ok: true, value: { base, entries, offsets: scan.offsets.slice(1), validBytes: scan.validBytes, fileBytes: bytes.length } };
+    return {
+      ok: true,
+      value: { base, entries, offsets: scan.offsets.slice(1), validBytes: scan.validBytes, fileBytes: bytes.length },
+    };
   } catch (error) {
-    if (error instanceof MalformedValueError || error instanceof RangeError) return { ok: false, detail: error.message };
+    if (error instanceof MalformedValueError || error instanceof RangeError)
+      return { ok: false, detail: error.message };
     throw error;
   }
 }

@@ -42,7 +42,10 @@ export interface RaftNodeOptions {
   readonly observer?: RaftObserver;
   /** The core's rules (core/rules.ts): a seam for test fixtures. Default DEFAULT_CORE_RULES. */
   readonly rules?: CoreRules;
-  /** Builds the node from its parts (a seam for test fixtures: a subclass that breaks one step, raft-node.ts). Default: a RaftNode. */
+  /**
+   * Builds the node from its parts (a seam for test fixtures: a subclass that breaks one step, raft-node.ts). Default:
+   * a RaftNode.
+   */
   readonly createNode?: (parts: RaftNodeParts) => RaftNode;
 }
 
@@ -106,7 +109,13 @@ export function resolveNodeOptions(options: RaftNodeOptions): ResolvedNodeOption
   };
   assert(resolved.tickIntervalMs > 0 && Number.isFinite(resolved.tickIntervalMs), "tickIntervalMs must be positive");
   assert(resolved.messageDeadlineMs > 0, "messageDeadlineMs must be positive");
-  assert(Number.isSafeInteger(resolved.maxPendingApplies) && resolved.maxPendingApplies > 0, "maxPendingApplies must be a positive integer");
-  assert(resolved.directory.startsWith("/") && !resolved.directory.endsWith("/"), "directory must be absolute, without a trailing slash");
+  assert(
+    Number.isSafeInteger(resolved.maxPendingApplies) && resolved.maxPendingApplies > 0,
+    "maxPendingApplies must be a positive integer",
+  );
+  assert(
+    resolved.directory.startsWith("/") && !resolved.directory.endsWith("/"),
+    "directory must be absolute, without a trailing slash",
+  );
   return resolved;
 }

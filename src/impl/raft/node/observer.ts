@@ -14,24 +14,40 @@ export interface RaftObserver {
   /** The node started from its durable state: the log base and the entries it read back. */
   restored(base: { readonly index: number; readonly term: number }, entries: readonly LogEntry[]): void;
   /** A change of the log is durable (a snapshot replacing it, a truncation, appended entries, in that order). */
-  persisted(change: { readonly term: number; readonly snapshot?: { readonly index: number; readonly term: number }; readonly truncateFrom?: number; readonly entries: readonly LogEntry[] }): void;
+  persisted(change: {
+    readonly term: number;
+    readonly snapshot?: { readonly index: number; readonly term: number };
+    readonly truncateFrom?: number;
+    readonly entries: readonly LogEntry[];
+  }): void;
   /** The log was compacted through `index` behind a snapshot of this node's own. */
   compacted(index: number): void;
   leadership(role: RaftRole, term: number): void;
   /** The node's commit index reached `commitIndex`, in its term `term`. */
   committed(commitIndex: number, term: number): void;
   applied(entry: LogEntry): void;
-  /** The node told the leader of `term` that it holds the log through `matchIndex` (a successful append response left). */
+  /**
+   * The node told the leader of `term` that it holds the log through `matchIndex` (a successful append response left).
+   */
   acknowledged(matchIndex: number, term: number): void;
 }
 
 /** An observer that feeds a RaftSafetyChecker under the name `server`, keying entries by their content's CRC-32. */
 export function safetyObserver(checker: RaftSafetyChecker, server: string, crc32: Crc32): RaftObserver {
-  const observed = (entry: LogEntry): ObservedEntry => ({ index: entry.index, term: entry.term, key: entryKey(entry, crc32) });
+  const observed = (entry: LogEntry): ObservedEntry => ({
+    index: entry.index,
+    term: entry.term,
+    key: entryKey(entry, crc32),
+  });
   return {
     restored: (base, entries) => checker.restored(server, base, entries.map(observed)),
     persisted: (change) => {
-      const logChange: LogChange = { term: change.term, entries: change.entries.map(observed), ...(change.snapshot !== undefined ? { snapshot: change.snapshot } : {}), ...(change.truncateFrom !== undefined ? { truncateFrom: change.truncateFrom } : {}) };
+      const logChange: LogChange = {
+        term: change.term,
+        entries: change.entries.map(observed),
+        ...(change.snapshot !== undefined ? { snapshot: change.snapshot } : {}),
+        ...(change.truncateFrom !== undefined ? { truncateFrom: change.truncateFrom } : {}),
+      };
       checker.logChanged(server, logChange);
     },
     compacted: (index) => checker.compacted(server, index),

@@ -90,7 +90,9 @@ export class PendingOperations {
     });
   }
 
-  /** The entry at `entry.index` was applied: its operation resolves, or fails if another term's entry took its place. */
+  /**
+   * The entry at `entry.index` was applied: its operation resolves, or fails if another term's entry took its place.
+   */
   applied(entry: LogEntry, response: unknown): void {
     const pending = this.byIndex.get(entry.index);
     if (pending === undefined) return;

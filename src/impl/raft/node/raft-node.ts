@@ -36,7 +36,19 @@
  */
 import { DiskError, RpcError, type Env, type Ticker, type Timer } from "../../../sim/env.ts";
 import { AssertionError } from "../../../sim/assert.ts";
-import { isEmptyReady, RaftCore, type InstallSnapshot, type ProposeOutcome, type LeadershipChange, type LogEntry, type Message, type Ready, type RaftRole, type ServerId, type SnapshotMetadata } from "../core/index.ts";
+import {
+  isEmptyReady,
+  RaftCore,
+  type InstallSnapshot,
+  type ProposeOutcome,
+  type LeadershipChange,
+  type LogEntry,
+  type Message,
+  type Ready,
+  type RaftRole,
+  type ServerId,
+  type SnapshotMetadata,
+} from "../core/index.ts";
 import {
   ErrLeadershipLost,
   ErrLeadershipTransferTimeout,
@@ -65,10 +77,16 @@ export const DEFAULT_ENQUEUE_TIMEOUT_MS = 1_000;
 /** Snapshots a user snapshot waits for at most before it takes its own (each one finished meanwhile). */
 export const USER_SNAPSHOT_WAITS_MAX = 1_000;
 
-/** What `snapshot()` resolves with (hashicorp/raft's SnapshotFuture): the snapshot's metadata, and `open` to read it back. */
+/**
+ * What `snapshot()` resolves with (hashicorp/raft's SnapshotFuture): the snapshot's metadata, and `open` to read it
+ * back.
+ */
 export interface UserSnapshot {
   readonly metadata: SnapshotMetadata;
-  /** SnapshotFuture.Open: reads the snapshot back from the store; ErrSnapshotCorrupted once newer ones replaced it, or if damaged. */
+  /**
+   * SnapshotFuture.Open: reads the snapshot back from the store; ErrSnapshotCorrupted once newer ones replaced it, or
+   * if damaged.
+   */
   open(): Promise<SnapshotReader>;
 }
 
@@ -127,18 +145,21 @@ export class RaftNode {
     const resolved = resolveNodeOptions(options);
     const storage = await openStorage(env, resolved.directory, resolved.bootstrapVoters);
     if (storage.latestSnapshot !== undefined) await resolved.fsm.restore(readerOf(storage.latestSnapshot.data));
-    const core = new RaftCore({
-      id: env.host,
-      random: env.random.fork("raft-election"),
-      electionTimeoutTicks: resolved.electionTimeoutTicks,
-      heartbeatIntervalTicks: resolved.heartbeatIntervalTicks,
-      snapshotThresholdEntries: resolved.snapshotThresholdEntries,
-      trailingLogEntries: resolved.trailingLogEntries,
-      maxEntriesPerAppend: resolved.maxEntriesPerAppend,
-      maxInflightAppends: resolved.maxInflightAppends,
-      preVote: resolved.preVote,
-      rules: resolved.rules,
-    }, storage.restore);
+    const core = new RaftCore(
+      {
+        id: env.host,
+        random: env.random.fork("raft-election"),
+        electionTimeoutTicks: resolved.electionTimeoutTicks,
+        heartbeatIntervalTicks: resolved.heartbeatIntervalTicks,
+        snapshotThresholdEntries: resolved.snapshotThresholdEntries,
+        trailingLogEntries: resolved.trailingLogEntries,
+        maxEntriesPerAppend: resolved.maxEntriesPerAppend,
+        maxInflightAppends: resolved.maxInflightAppends,
+        preVote: resolved.preVote,
+        rules: resolved.rules,
+      },
+      storage.restore,
+    );
     const parts: RaftNodeParts = { env, options: resolved, storage, core };
     const node = resolved.createNode?.(parts) ?? new RaftNode(parts);
     resolved.observer?.restored(storage.restore.logBase, storage.restore.entries);
@@ -148,7 +169,11 @@ export class RaftNode {
       node.planTicks();
     });
     node.planTicks();
-    env.trace("raft.started", { term: storage.restore.hardState.term, lastIndex: storage.log.lastIndex, snapshot: storage.latestSnapshot?.metadata.index ?? 0 });
+    env.trace("raft.started", {
+      term: storage.restore.hardState.term,
+      lastIndex: storage.log.lastIndex,
+      snapshot: storage.latestSnapshot?.metadata.index ?? 0,
+    });
     return node;
   }
 
@@ -172,7 +197,8 @@ export class RaftNode {
       applyEntry: (entry) => this.applyEntry(entry),
       report: (ready) => this.report(ready),
       fail: (operation, error) => this.fail(operation, error),
-      persisted: (ready) => this.options.observer?.persisted({ ...ready, term: ready.hardState?.term ?? this.core.status().term }),
+      persisted: (ready) =>
+        this.options.observer?.persisted({ ...ready, term: ready.hardState?.term ?? this.core.status().term }),
       compacted: (index) => this.options.observer?.compacted(index),
       committed: (index) => this.options.observer?.committed(index, this.core.status().term),
       reportDue: () => this.snapshotRetryWanted(),
@@ -233,7 +259,9 @@ export class RaftNode {
     this.catchUpTicks();
     const outcome = this.core.transferLeadership(target);
     if (!outcome.ok) return Promise.reject(outcome.error);
-    const result = new Promise<void>((resolve, reject) => (this.transfer = { resolve, reject, target: outcome.target }));
+    const result = new Promise<void>(
+      (resolve, reject) => (this.transfer = { resolve, reject, target: outcome.target }),
+    );
     this.drive(outcome.ready);
     return result;
   }
@@ -258,13 +286,19 @@ export class RaftNode {
     return this.observers.iterate();
   }
 
-  /** hashicorp/raft's GetConfiguration: the latest configuration's voters (committed once `commit_index` reaches `index`) and its entry's index. */
+  /**
+   * hashicorp/raft's GetConfiguration: the latest configuration's voters (committed once `commit_index` reaches
+   * `index`) and its entry's index.
+   */
   getConfiguration(): { readonly voters: readonly ServerId[]; readonly index: number } {
     const status = this.core.status();
     return { voters: status.configuration.voters.slice(), index: status.configurationIndex };
   }
 
-  /** hashicorp/raft's Stats: figures as strings; `first_log_index`, not among them, is its log store's FirstIndex (0 for an empty log). */
+  /**
+   * hashicorp/raft's Stats: figures as strings; `first_log_index`, not among them, is its log store's FirstIndex (0 for
+   * an empty log).
+   */
   stats(): Record<string, string> {
     const status = this.core.status();
     return {
@@ -325,7 +359,9 @@ export class RaftNode {
   // -------------------------------------------------------------------------
   // Internals
 
-  /** Checks that this server may take proposals, then takes a slot in the window (given back if it stopped meanwhile). */
+  /**
+   * Checks that this server may take proposals, then takes a slot in the window (given back if it stopped meanwhile).
+   */
   private async admit(timeoutMs: number): Promise<void> {
     if (this.stopped) throw new ErrRaftShutdown(false);
     const status = this.core.status();
@@ -342,7 +378,10 @@ export class RaftNode {
     }
   }
 
-  private async changeConfiguration(change: { kind: "add-voter" | "remove-server"; id: ServerId }, timeoutMs: number): Promise<void> {
+  private async changeConfiguration(
+    change: { kind: "add-voter" | "remove-server"; id: ServerId },
+    timeoutMs: number,
+  ): Promise<void> {
     await this.propose(timeoutMs, () => this.core.proposeConfigurationChange(change));
   }
 
@@ -402,7 +441,8 @@ export class RaftNode {
 
   /** Step 2 of a ready: a message leaves (an observer hears of the appends it acknowledges). */
   private send(message: Message): void {
-    if (message.type === "append-entries-response" && message.success) this.options.observer?.acknowledged(message.matchIndex, message.term);
+    if (message.type === "append-entries-response" && message.success)
+      this.options.observer?.acknowledged(message.matchIndex, message.term);
     this.transport.send(message);
   }
 
@@ -455,7 +495,10 @@ export class RaftNode {
   private async restoreSnapshot(metadata: SnapshotMetadata): Promise<void> {
     const stored = await this.storage.snapshots.read(metadata);
     if (stored === undefined) {
-      this.fail("restore", new ErrSnapshotCorrupted(`snapshot ${metadata.index}/${metadata.term}`, "not readable after it was stored"));
+      this.fail(
+        "restore",
+        new ErrSnapshotCorrupted(`snapshot ${metadata.index}/${metadata.term}`, "not readable after it was stored"),
+      );
       return;
     }
     const restoring = this.restoreFsm(stored.data);
@@ -474,7 +517,10 @@ export class RaftNode {
     return this.options.fsm.restore(readerOf(data));
   }
 
-  /** A snapshot the FSM refused is asked for again now: at every ready, ticks included, until taken (a seam for test fixtures). */
+  /**
+   * A snapshot the FSM refused is asked for again now: at every ready, ticks included, until taken (a seam for test
+   * fixtures).
+   */
   protected snapshotRetryWanted(): boolean {
     return this.snapshotRetryDue;
   }
@@ -484,7 +530,10 @@ export class RaftNode {
 
   /** Step 3 of a ready, for one committed entry: the FSM applies it (a command) and the node records that. */
   protected applyEntry(entry: LogEntry): void | Promise<void> {
-    const response = entry.kind === "command" ? this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data }) : undefined;
+    const response =
+      entry.kind === "command"
+        ? this.options.fsm.apply({ index: entry.index, term: entry.term, data: entry.data })
+        : undefined;
     if (response instanceof Promise) return response.then((value: unknown) => this.applied(entry, value));
     this.applied(entry, response);
   }
@@ -522,14 +571,22 @@ export class RaftNode {
     const wasLeader = this.leadership.role === "leader";
     this.leadership = change;
     if (wasLeader && change.role !== "leader") {
-      const failed = this.pending.failAll((index, term) => new ErrLeadershipLost(index, term), (term) => term <= change.term);
+      const failed = this.pending.failAll(
+        (index, term) => new ErrLeadershipLost(index, term),
+        (term) => term <= change.term,
+      );
       if (failed > 0) this.env.probe("raft.leadership-lost-with-pending");
       this.steppedDown();
       this.transfer?.resolve();
       this.transfer = undefined;
     }
     this.env.trace("raft.leadership", { role: change.role, leader: change.leaderId ?? null, term: change.term });
-    this.observers.notify({ isLeader: change.role === "leader", role: change.role, leaderId: change.leaderId, term: change.term });
+    this.observers.notify({
+      isLeader: change.role === "leader",
+      role: change.role,
+      leaderId: change.leaderId,
+      term: change.term,
+    });
   }
 
   /** Captures the FSM now (no apply runs meanwhile), then persists it in the background. */
@@ -546,7 +603,10 @@ export class RaftNode {
       this.endSnapshot();
       if (error instanceof DiskError) {
         this.env.probe("raft.snapshot-failed");
-        this.env.log.warn("raft: the FSM could not capture a snapshot", { index: metadata.index, error: error.message });
+        this.env.log.warn("raft: the FSM could not capture a snapshot", {
+          index: metadata.index,
+          error: error.message,
+        });
         return;
       }
       if (!(error instanceof ErrSnapshotRefused)) throw error;
@@ -558,7 +618,10 @@ export class RaftNode {
     void this.persistSnapshot(metadata, snapshot);
   }
 
-  /** Writes the captured snapshot out, then tells the core; resolves with the DiskError (or SnapshotTooLargeError) that failed it, if one did. */
+  /**
+   * Writes the captured snapshot out, then tells the core; resolves with the DiskError (or SnapshotTooLargeError) that
+   * failed it, if one did.
+   */
   private async persistSnapshot(metadata: SnapshotMetadata, snapshot: FsmSnapshot): Promise<Error | undefined> {
     const sink = this.storage.snapshots.create(metadata);
     try {
@@ -610,13 +673,20 @@ export class RaftNode {
   /** SnapshotFuture.Open of a user snapshot. */
   private async openSnapshot(metadata: SnapshotMetadata): Promise<SnapshotReader> {
     const stored = await this.storage.snapshots.read(metadata);
-    if (stored === undefined) throw new ErrSnapshotCorrupted(`snapshot ${metadata.index}/${metadata.term}`, "no longer stored, or not readable");
+    if (stored === undefined)
+      throw new ErrSnapshotCorrupted(
+        `snapshot ${metadata.index}/${metadata.term}`,
+        "no longer stored, or not readable",
+      );
     return readerOf(stored.data);
   }
 
   private fail(operation: string, error: unknown): void {
     this.env.probe("raft.storage-failed");
-    this.env.log.error("raft: fatal storage failure, shutting down", { operation, error: error instanceof Error ? error.message : String(error) });
+    this.env.log.error("raft: fatal storage failure, shutting down", {
+      operation,
+      error: error instanceof Error ? error.message : String(error),
+    });
     void this.stop(new ErrStorageFailed(operation, error));
   }
 
@@ -626,7 +696,10 @@ export class RaftNode {
     this.ticker?.stop();
     this.flushBatch();
     this.transport.close();
-    this.pending.failAll(() => new ErrRaftShutdown(true), () => true);
+    this.pending.failAll(
+      () => new ErrRaftShutdown(true),
+      () => true,
+    );
     this.pending.refuseWaiters();
     for (const deferred of this.verifications.values()) deferred.reject(new ErrRaftShutdown(false));
     this.verifications.clear();

@@ -35,7 +35,9 @@ export interface PipelineHost {
   send(message: Message): void;
   /** Step 3: the state machine takes the installed snapshot's state. */
   restoreSnapshot(metadata: SnapshotMetadata): Promise<void>;
-  /** Step 3: one committed entry, in order; a promise when the FSM's apply is asynchronous (awaited before the next). */
+  /**
+   * Step 3: one committed entry, in order; a promise when the FSM's apply is asynchronous (awaited before the next).
+   */
   applyEntry(entry: LogEntry): void | Promise<void>;
   /** Step 4: leadership, verifications, transfer, snapshot requests, probes. */
   report(ready: Ready): Promise<void>;
@@ -55,7 +57,9 @@ export interface PipelineHost {
 /** Carries out readies in the order they are enqueued (see the file's comment). */
 export class ReadyPipeline {
   private readonly queue: Ready[] = [];
-  /** True while a drain runs. Set and cleared synchronously, so a ready enqueued as a drain ends is never left behind. */
+  /**
+   * True while a drain runs. Set and cleared synchronously, so a ready enqueued as a drain ends is never left behind.
+   */
   private active = false;
   private draining: Promise<void> = Promise.resolve();
 
@@ -79,7 +83,10 @@ export class ReadyPipeline {
     while (this.active) await this.draining;
     this.active = true;
     const run = task();
-    this.draining = run.then(() => undefined, () => undefined);
+    this.draining = run.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
       return await run;
     } finally {
@@ -144,7 +151,8 @@ export class ReadyPipeline {
       if (ready.truncateFrom !== undefined) await log.truncateFrom(ready.truncateFrom);
       await log.append(ready.entries);
     }
-    if (this.host.env.buggify("raft.delay-fsync")) await this.host.env.clock.sleep(this.host.env.random.int(1, FSYNC_DELAY_MS_MAX));
+    if (this.host.env.buggify("raft.delay-fsync"))
+      await this.host.env.clock.sleep(this.host.env.random.int(1, FSYNC_DELAY_MS_MAX));
     await log.sync();
   }
 
@@ -182,7 +190,12 @@ export class ReadyPipeline {
 
 /** Step 1 has work: something to make durable. */
 function needsPersisting(ready: Ready): boolean {
-  return ready.hardState !== undefined || ready.snapshot !== undefined || ready.truncateFrom !== undefined || ready.entries.length > 0;
+  return (
+    ready.hardState !== undefined ||
+    ready.snapshot !== undefined ||
+    ready.truncateFrom !== undefined ||
+    ready.entries.length > 0
+  );
 }
 
 /** Steps 3 and 4 have work: something to apply, compact or report. */

@@ -24,7 +24,8 @@ export const RECORD_PAYLOAD_BYTES_MAX = 64 * 1024 * 1024;
 
 /** One framed record holding `payload`; `crc32` is the Env's (env.hash.crc32). */
 export function encodeRecord(payload: Uint8Array, crc32: Crc32): Uint8Array {
-  if (payload.length > RECORD_PAYLOAD_BYTES_MAX) throw new RangeError(`record payload of ${payload.length} bytes exceeds ${RECORD_PAYLOAD_BYTES_MAX}`);
+  if (payload.length > RECORD_PAYLOAD_BYTES_MAX)
+    throw new RangeError(`record payload of ${payload.length} bytes exceeds ${RECORD_PAYLOAD_BYTES_MAX}`);
   const record = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
   const view = new DataView(record.buffer);
   view.setUint32(0, payload.length, true);
@@ -36,9 +37,25 @@ export function encodeRecord(payload: Uint8Array, crc32: Crc32): Uint8Array {
 
 /** What reading back a file of records found (see the file's comment). */
 export type RecordScan =
-  | { readonly outcome: "clean"; readonly payloads: Uint8Array[]; readonly offsets: number[]; readonly validBytes: number }
-  | { readonly outcome: "torn-tail"; readonly payloads: Uint8Array[]; readonly offsets: number[]; readonly validBytes: number }
-  | { readonly outcome: "corrupt"; readonly payloads: Uint8Array[]; readonly offsets: number[]; readonly validBytes: number; readonly detail: string };
+  | {
+      readonly outcome: "clean";
+      readonly payloads: Uint8Array[];
+      readonly offsets: number[];
+      readonly validBytes: number;
+    }
+  | {
+      readonly outcome: "torn-tail";
+      readonly payloads: Uint8Array[];
+      readonly offsets: number[];
+      readonly validBytes: number;
+    }
+  | {
+      readonly outcome: "corrupt";
+      readonly payloads: Uint8Array[];
+      readonly offsets: number[];
+      readonly validBytes: number;
+      readonly detail: string;
+    };
 
 /** Splits `bytes` into records; `offsets[i]` is where record i starts, `validBytes` where the valid ones end. */
 export function scanRecords(bytes: Uint8Array, crc32: Crc32): RecordScan {
@@ -47,16 +64,32 @@ export function scanRecords(bytes: Uint8Array, crc32: Crc32): RecordScan {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let position = 0;
   while (position < bytes.length) {
-    if (bytes.length - position < RECORD_HEADER_BYTES) return { outcome: "torn-tail", payloads, offsets, validBytes: position };
+    if (bytes.length - position < RECORD_HEADER_BYTES)
+      return { outcome: "torn-tail", payloads, offsets, validBytes: position };
     const length = view.getUint32(position, true);
-    if (view.getUint32(position + 4, true) !== crc32(bytes.subarray(position, position + 4)) || length > RECORD_PAYLOAD_BYTES_MAX) {
-      return { outcome: "corrupt", payloads, offsets, validBytes: position, detail: `bad record header at byte ${position}` };
+    if (
+      view.getUint32(position + 4, true) !== crc32(bytes.subarray(position, position + 4)) ||
+      length > RECORD_PAYLOAD_BYTES_MAX
+    ) {
+      return {
+        outcome: "corrupt",
+        payloads,
+        offsets,
+        validBytes: position,
+        detail: `bad record header at byte ${position}`,
+      };
     }
     const end = position + RECORD_HEADER_BYTES + length;
     if (end > bytes.length) return { outcome: "torn-tail", payloads, offsets, validBytes: position };
     const payload = bytes.subarray(position + RECORD_HEADER_BYTES, end);
     if (view.getUint32(position + 8, true) !== crc32(payload)) {
-      return { outcome: "corrupt", payloads, offsets, validBytes: position, detail: `payload checksum mismatch in the record at byte ${position}` };
+      return {
+        outcome: "corrupt",
+        payloads,
+        offsets,
+        validBytes: position,
+        detail: `payload checksum mismatch in the record at byte ${position}`,
+      };
     }
     payloads.push(payload);
     offsets.push(position);

@@ -63,7 +63,8 @@ export class SnapshotStore {
       write: async (data) => {
         if (done) throw new Error("snapshot sink already closed");
         size += data.length;
-        if (size > SNAPSHOT_BYTES_MAX) throw new SnapshotTooLargeError(`snapshot larger than ${SNAPSHOT_BYTES_MAX} bytes`);
+        if (size > SNAPSHOT_BYTES_MAX)
+          throw new SnapshotTooLargeError(`snapshot larger than ${SNAPSHOT_BYTES_MAX} bytes`);
         chunks.push(data.slice());
       },
       close: async () => {
@@ -85,8 +86,16 @@ export class SnapshotStore {
 
   /** Stores a whole snapshot durably (a snapshot received from the leader); then prunes old ones. */
   async store(snapshot: StoredSnapshot): Promise<void> {
-    if (snapshot.data.length > SNAPSHOT_BYTES_MAX) throw new SnapshotTooLargeError(`snapshot of ${snapshot.data.length} bytes`);
-    const header = encodeRecord(encode({ metadata: encodeSnapshotMetadata(snapshot.metadata), size: snapshot.data.length, checksum: this.crc32(snapshot.data) }), this.crc32);
+    if (snapshot.data.length > SNAPSHOT_BYTES_MAX)
+      throw new SnapshotTooLargeError(`snapshot of ${snapshot.data.length} bytes`);
+    const header = encodeRecord(
+      encode({
+        metadata: encodeSnapshotMetadata(snapshot.metadata),
+        size: snapshot.data.length,
+        checksum: this.crc32(snapshot.data),
+      }),
+      this.crc32,
+    );
     const body = encodeRecord(snapshot.data, this.crc32);
     const bytes = new Uint8Array(header.length + body.length);
     bytes.set(header, 0);
@@ -98,7 +107,12 @@ export class SnapshotStore {
   /** The newest snapshot that reads back valid, if any. */
   async latest(): Promise<StoredSnapshot | undefined> {
     for (const name of (await this.names()).reverse()) {
-      const outcome = await readVerified(this.disk, `${this.directory}/${name}`, (bytes) => parseSnapshot(bytes, this.crc32), this.readRetried);
+      const outcome = await readVerified(
+        this.disk,
+        `${this.directory}/${name}`,
+        (bytes) => parseSnapshot(bytes, this.crc32),
+        this.readRetried,
+      );
       if (outcome.ok) return outcome.value;
     }
     return undefined;
@@ -132,14 +146,21 @@ export class SnapshotStore {
 
 function parseSnapshot(bytes: Uint8Array, crc32: Crc32): ParseOutcome<StoredSnapshot> {
   const scan = scanRecords(bytes, crc32);
-  if (scan.outcome !== "clean" || scan.payloads.length !== 2) return { ok: false, detail: `snapshot file: ${scan.outcome}, ${scan.payloads.length} records` };
+  if (scan.outcome !== "clean" || scan.payloads.length !== 2)
+    return { ok: false, detail: `snapshot file: ${scan.outcome}, ${scan.payloads.length} records` };
   try {
-    const header = decode(scan.payloads[0] as Uint8Array) as { metadata?: WireValue; size?: unknown; checksum?: unknown };
+    const header = decode(scan.payloads[0] as Uint8Array) as {
+      metadata?: WireValue;
+      size?: unknown;
+      checksum?: unknown;
+    };
     const data = scan.payloads[1] as Uint8Array;
-    if (header.size !== data.length || header.checksum !== crc32(data)) return { ok: false, detail: "snapshot data does not match its header" };
+    if (header.size !== data.length || header.checksum !== crc32(data))
+      return { ok: false, detail: "snapshot data does not match its header" };
     return { ok: true, value: { metadata: decodeSnapshotMetadata(header.metadata), data: data.slice() } };
   } catch (error) {
-    if (error instanceof MalformedValueError || error instanceof RangeError) return { ok: false, detail: error.message };
+    if (error instanceof MalformedValueError || error instanceof RangeError)
+      return { ok: false, detail: error.message };
     throw error;
   }
 }

@@ -51,11 +51,13 @@ export class StableStore {
 
 function parseHardState(bytes: Uint8Array, crc32: Crc32): ParseOutcome<HardState> {
   const scan = scanRecords(bytes, crc32);
-  if (scan.outcome !== "clean" || scan.payloads.length !== 1) return { ok: false, detail: `stable store: ${scan.outcome} with ${scan.payloads.length} records` };
+  if (scan.outcome !== "clean" || scan.payloads.length !== 1)
+    return { ok: false, detail: `stable store: ${scan.outcome} with ${scan.payloads.length} records` };
   try {
     return { ok: true, value: decodeHardState(decode(scan.payloads[0] as Uint8Array) as WireValue) };
   } catch (error) {
-    if (error instanceof MalformedValueError || error instanceof RangeError) return { ok: false, detail: error.message };
+    if (error instanceof MalformedValueError || error instanceof RangeError)
+      return { ok: false, detail: error.message };
     throw error;
   }
 }

@@ -27,24 +27,41 @@ export interface Storage {
   readonly restore: CoreRestore;
 }
 
-export async function openStorage(env: Env, directory: string, bootstrapVoters: readonly ServerId[] | undefined): Promise<Storage> {
+export async function openStorage(
+  env: Env,
+  directory: string,
+  bootstrapVoters: readonly ServerId[] | undefined,
+): Promise<Storage> {
   const readRetried = () => env.probe("raft.read-retried-after-checksum-failure");
   await ensureDirectory(env.disk, directory);
   const crc32 = env.hash.crc32;
   const stable = await StableStore.open(env.disk, `${directory}/stable`, readRetried, crc32);
   const snapshots = await SnapshotStore.open(env.disk, `${directory}/snapshots`, readRetried, crc32);
-  const log = await LogStore.open(env.disk, `${directory}/log`, {
-    readRetried,
-    tornTailTruncated: (bytes) => {
-      env.probe("raft.log-tail-truncated-on-restart");
-      env.log.warn("raft: truncated a torn log tail", { bytes });
+  const log = await LogStore.open(
+    env.disk,
+    `${directory}/log`,
+    {
+      readRetried,
+      tornTailTruncated: (bytes) => {
+        env.probe("raft.log-tail-truncated-on-restart");
+        env.log.warn("raft: truncated a torn log tail", { bytes });
+      },
     },
-  }, crc32);
+    crc32,
+  );
   const latest = await snapshots.latest();
   await reconcile(env, stable, log, latest);
   if (bootstrapVoters !== undefined && log.lastIndex === 0 && latest === undefined) {
     await stable.save({ term: Math.max(1, stable.hardState.term), votedFor: stable.hardState.votedFor });
-    await log.append([{ index: 1, term: 1, kind: "configuration", data: new Uint8Array(0), configuration: configurationOf(bootstrapVoters) }]);
+    await log.append([
+      {
+        index: 1,
+        term: 1,
+        kind: "configuration",
+        data: new Uint8Array(0),
+        configuration: configurationOf(bootstrapVoters),
+      },
+    ]);
     await log.sync();
     env.trace("raft.bootstrapped", { voters: [...bootstrapVoters] });
   }
@@ -53,18 +70,35 @@ export async function openStorage(env: Env, directory: string, bootstrapVoters: 
     log,
     snapshots,
     latestSnapshot: latest,
-    restore: { hardState: stable.hardState, snapshot: latest?.metadata, logBase: log.logBase, entries: log.allEntries() },
+    restore: {
+      hardState: stable.hardState,
+      snapshot: latest?.metadata,
+      logBase: log.logBase,
+      entries: log.allEntries(),
+    },
   };
 }
 
-async function reconcile(env: Env, stable: StableStore, log: LogStore, latest: StoredSnapshot | undefined): Promise<void> {
+async function reconcile(
+  env: Env,
+  stable: StableStore,
+  log: LogStore,
+  latest: StoredSnapshot | undefined,
+): Promise<void> {
   if (latest === undefined) {
-    if (log.logBase.index > 0) throw new ErrSnapshotCorrupted("snapshots", `the log is compacted through ${log.logBase.index} but no valid snapshot is left`);
+    if (log.logBase.index > 0)
+      throw new ErrSnapshotCorrupted(
+        "snapshots",
+        `the log is compacted through ${log.logBase.index} but no valid snapshot is left`,
+      );
     return;
   }
   const snapshot = latest.metadata;
   if (snapshot.index < log.logBase.index) {
-    throw new ErrSnapshotCorrupted("snapshots", `the log is compacted through ${log.logBase.index} but the newest valid snapshot ends at ${snapshot.index}`);
+    throw new ErrSnapshotCorrupted(
+      "snapshots",
+      `the log is compacted through ${log.logBase.index} but the newest valid snapshot ends at ${snapshot.index}`,
+    );
   }
   if (log.termAt(snapshot.index) !== snapshot.term) {
     env.probe("raft.snapshot-install-finished-on-restart");

@@ -61,7 +61,8 @@ export class Transport {
     server.unary(RAFT_INSTALL_SNAPSHOT_METHOD, async (request) => {
       const fields = request as { message?: WireValue; data?: WireValue } | null;
       const message = this.checked(fields?.message ?? null);
-      if (message.type !== "install-snapshot" || !(fields?.data instanceof Uint8Array)) throw new RpcError("APPLICATION", "malformed snapshot transfer", "malformed");
+      if (message.type !== "install-snapshot" || !(fields?.data instanceof Uint8Array))
+        throw new RpcError("APPLICATION", "malformed snapshot transfer", "malformed");
       await this.handlers.receiveSnapshot(message, fields.data);
       return null;
     });
@@ -77,7 +78,8 @@ export class Transport {
   send(message: Message): void {
     if (this.env.buggify("raft.drop-outbound-message")) return;
     // A message the network delivers twice, or one a retry sent again: the core must not care.
-    if (message.type !== "install-snapshot" && this.env.buggify("raft.duplicate-outbound-message")) this.notify(message);
+    if (message.type !== "install-snapshot" && this.env.buggify("raft.duplicate-outbound-message"))
+      this.notify(message);
     if (message.type === "install-snapshot") {
       void this.sendSnapshot(message);
       return;
@@ -87,7 +89,13 @@ export class Transport {
 
   private notify(message: Message): void {
     // The core copes with lost, duplicated and reordered messages: they go as datagrams.
-    if (!this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), { dialTimeoutMs: this.deadlineMs, datagram: true, kind: message.type })) {
+    if (
+      !this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), {
+        dialTimeoutMs: this.deadlineMs,
+        datagram: true,
+        kind: message.type,
+      })
+    ) {
       this.droppedMessages++;
       this.env.probe("raft.message-dropped-backpressure");
     }
@@ -100,7 +108,9 @@ export class Transport {
       const data = await this.handlers.readSnapshot(message.snapshot);
       if (data === undefined || !this.handlers.running()) return;
       const request = { message: encodeMessage(message), data };
-      await this.env.rpc.call(message.to, this.port, RAFT_INSTALL_SNAPSHOT_METHOD, request, { deadlineMs: this.deadlineMs * SNAPSHOT_DEADLINE_FACTOR });
+      await this.env.rpc.call(message.to, this.port, RAFT_INSTALL_SNAPSHOT_METHOD, request, {
+        deadlineMs: this.deadlineMs * SNAPSHOT_DEADLINE_FACTOR,
+      });
     } catch (error) {
       if (!(error instanceof RpcError)) throw error;
     } finally {
@@ -112,7 +122,8 @@ export class Transport {
     if (!this.handlers.running()) throw new RpcError("APPLICATION", "raft is shut down", "shutdown");
     try {
       const message = decodeMessage(request);
-      if (message.to !== this.env.host) throw new MalformedValueError(`message for ${message.to} reached ${this.env.host}`);
+      if (message.to !== this.env.host)
+        throw new MalformedValueError(`message for ${message.to} reached ${this.env.host}`);
       return message;
     } catch (error) {
       if (error instanceof MalformedValueError) throw new RpcError("APPLICATION", error.message, "malformed");

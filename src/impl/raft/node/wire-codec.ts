@@ -4,14 +4,7 @@
  * msgpack. Decoding checks every field and throws MalformedValueError on anything
  * unexpected, so that a damaged or hostile input never reaches the core.
  */
-import type {
-  Configuration,
-  EntryKind,
-  HardState,
-  LogEntry,
-  Message,
-  SnapshotMetadata,
-} from "../core/index.ts";
+import type { Configuration, EntryKind, HardState, LogEntry, Message, SnapshotMetadata } from "../core/index.ts";
 import type { WireValue } from "../../../sim/env.ts";
 
 /** A value from the wire or the disk that is not what it claims to be. */
@@ -29,7 +22,8 @@ function object(value: WireValue | undefined, what: string): WireObject {
 }
 
 function integer(value: WireValue | undefined, what: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new MalformedValueError(`${what}: expected a non-negative integer`);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    throw new MalformedValueError(`${what}: expected a non-negative integer`);
   return value;
 }
 
@@ -57,7 +51,12 @@ const ENTRY_KINDS: readonly EntryKind[] = ["command", "noop", "configuration", "
 
 /** An entry as a WireValue (its configuration as a list of voters). */
 export function encodeEntry(entry: LogEntry): WireValue {
-  const encoded: Record<string, WireValue> = { index: entry.index, term: entry.term, kind: entry.kind, data: entry.data };
+  const encoded: Record<string, WireValue> = {
+    index: entry.index,
+    term: entry.term,
+    kind: entry.kind,
+    data: entry.data,
+  };
   if (entry.configuration !== undefined) encoded.voters = entry.configuration.voters;
   return encoded;
 }
@@ -67,7 +66,12 @@ export function decodeEntry(value: WireValue | undefined): LogEntry {
   const fields = object(value, "entry");
   const kind = text(fields.kind, "entry.kind") as EntryKind;
   if (!ENTRY_KINDS.includes(kind)) throw new MalformedValueError(`entry.kind: unknown kind ${kind}`);
-  const entry = { index: integer(fields.index, "entry.index"), term: integer(fields.term, "entry.term"), kind, data: bytes(fields.data, "entry.data") };
+  const entry = {
+    index: integer(fields.index, "entry.index"),
+    term: integer(fields.term, "entry.term"),
+    kind,
+    data: bytes(fields.data, "entry.data"),
+  };
   if (kind !== "configuration") return entry;
   return { ...entry, configuration: configuration(fields.voters, "entry.voters") };
 }
@@ -86,7 +90,12 @@ export function decodeHardState(value: WireValue | undefined): HardState {
 
 /** Snapshot metadata as a WireValue. */
 export function encodeSnapshotMetadata(metadata: SnapshotMetadata): WireValue {
-  return { index: metadata.index, term: metadata.term, voters: metadata.configuration.voters, configurationIndex: metadata.configurationIndex };
+  return {
+    index: metadata.index,
+    term: metadata.term,
+    voters: metadata.configuration.voters,
+    configurationIndex: metadata.configurationIndex,
+  };
 }
 
 /** The snapshot metadata `value` encodes; throws MalformedValueError otherwise. */
@@ -123,33 +132,72 @@ export function decodeMessage(value: WireValue | undefined): Message {
   switch (type) {
     case "request-vote":
       return {
-        from, to, term, type,
-        lastLogIndex: field(fields, type, "lastLogIndex"), lastLogTerm: field(fields, type, "lastLogTerm"),
-        preVote: flagField(fields, type, "preVote"), transfer: flagField(fields, type, "transfer"),
+        from,
+        to,
+        term,
+        type,
+        lastLogIndex: field(fields, type, "lastLogIndex"),
+        lastLogTerm: field(fields, type, "lastLogTerm"),
+        preVote: flagField(fields, type, "preVote"),
+        transfer: flagField(fields, type, "transfer"),
       };
     case "request-vote-response":
-      return { from, to, term, type, granted: flagField(fields, type, "granted"), preVote: flagField(fields, type, "preVote") };
+      return {
+        from,
+        to,
+        term,
+        type,
+        granted: flagField(fields, type, "granted"),
+        preVote: flagField(fields, type, "preVote"),
+      };
     case "append-entries": {
       if (!Array.isArray(fields.entries)) throw new MalformedValueError("append-entries.entries: expected a list");
       const entries = (fields.entries as readonly WireValue[]).map(decodeEntry);
       return {
-        from, to, term, type,
-        prevLogIndex: field(fields, type, "prevLogIndex"), prevLogTerm: field(fields, type, "prevLogTerm"), entries,
-        leaderCommit: field(fields, type, "leaderCommit"), sequence: field(fields, type, "sequence"),
+        from,
+        to,
+        term,
+        type,
+        prevLogIndex: field(fields, type, "prevLogIndex"),
+        prevLogTerm: field(fields, type, "prevLogTerm"),
+        entries,
+        leaderCommit: field(fields, type, "leaderCommit"),
+        sequence: field(fields, type, "sequence"),
       };
     }
     case "append-entries-response":
       return {
-        from, to, term, type, success: flagField(fields, type, "success"), matchIndex: field(fields, type, "matchIndex"),
-        rejectedIndex: field(fields, type, "rejectedIndex"), hintIndex: field(fields, type, "hintIndex"),
-        hintTerm: field(fields, type, "hintTerm"), sequence: field(fields, type, "sequence"),
+        from,
+        to,
+        term,
+        type,
+        success: flagField(fields, type, "success"),
+        matchIndex: field(fields, type, "matchIndex"),
+        rejectedIndex: field(fields, type, "rejectedIndex"),
+        hintIndex: field(fields, type, "hintIndex"),
+        hintTerm: field(fields, type, "hintTerm"),
+        sequence: field(fields, type, "sequence"),
       };
     case "heartbeat":
-      return { from, to, term, type, leaderCommit: field(fields, type, "leaderCommit"), sequence: field(fields, type, "sequence") };
+      return {
+        from,
+        to,
+        term,
+        type,
+        leaderCommit: field(fields, type, "leaderCommit"),
+        sequence: field(fields, type, "sequence"),
+      };
     case "heartbeat-response":
       return { from, to, term, type, sequence: field(fields, type, "sequence") };
     case "install-snapshot":
-      return { from, to, term, type, snapshot: decodeSnapshotMetadata(fields.snapshot), sequence: field(fields, type, "sequence") };
+      return {
+        from,
+        to,
+        term,
+        type,
+        snapshot: decodeSnapshotMetadata(fields.snapshot),
+        sequence: field(fields, type, "sequence"),
+      };
     case "timeout-now":
       return { from, to, term, type };
     default:

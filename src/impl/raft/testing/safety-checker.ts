@@ -101,12 +101,22 @@ export class RaftSafetyChecker {
       leads = undefined;
     }
     if (change.snapshot !== undefined) {
-      if (leads !== undefined) this.violate("leader-append-only", server, `${server}, leader of term ${leads}, replaced its log by a snapshot at ${change.snapshot.index}`);
+      if (leads !== undefined)
+        this.violate(
+          "leader-append-only",
+          server,
+          `${server}, leader of term ${leads}, replaced its log by a snapshot at ${change.snapshot.index}`,
+        );
       log.base = { ...change.snapshot };
       log.entries = [];
     }
     if (change.truncateFrom !== undefined && change.truncateFrom <= log.base.index + log.entries.length) {
-      if (leads !== undefined) this.violate("leader-append-only", server, `${server}, leader of term ${leads}, truncated its log from ${change.truncateFrom}`);
+      if (leads !== undefined)
+        this.violate(
+          "leader-append-only",
+          server,
+          `${server}, leader of term ${leads}, truncated its log from ${change.truncateFrom}`,
+        );
       log.entries.length = Math.max(0, change.truncateFrom - log.base.index - 1);
     }
     for (const entry of change.entries) this.append(server, log, entry);
@@ -129,7 +139,8 @@ export class RaftSafetyChecker {
       return;
     }
     const other = this.leaderOfTerm.get(term);
-    if (other !== undefined && other !== server) this.violate("election-safety", server, `${server} and ${other} both lead term ${term}`);
+    if (other !== undefined && other !== server)
+      this.violate("election-safety", server, `${server} and ${other} both lead term ${term}`);
     this.leaderOfTerm.set(term, server);
     this.leading.set(server, term);
     this.checkCompleteness(server, term);
@@ -144,7 +155,11 @@ export class RaftSafetyChecker {
       if (entry === undefined) break;
       const known = this.committed.get(index);
       if (known !== undefined && known.key !== entry.key) {
-        this.violate("state-machine-safety", server, `${server} committed ${entry.key} at ${index}, ${known.server} committed ${known.key}`);
+        this.violate(
+          "state-machine-safety",
+          server,
+          `${server} committed ${entry.key} at ${index}, ${known.server} committed ${known.key}`,
+        );
       }
       if (known === undefined || term < known.term) this.committed.set(index, { key: entry.key, term, server });
     }
@@ -155,7 +170,11 @@ export class RaftSafetyChecker {
   applied(server: string, index: number, key: string): void {
     const previous = this.appliedAt.get(index);
     if (previous !== undefined && previous.key !== key) {
-      this.violate("state-machine-safety", server, `${server} applied ${key} at ${index}, ${previous.server} applied ${previous.key}`);
+      this.violate(
+        "state-machine-safety",
+        server,
+        `${server} applied ${key} at ${index}, ${previous.server} applied ${previous.key}`,
+      );
     }
     this.appliedAt.set(index, { key, server });
   }
@@ -166,8 +185,15 @@ export class RaftSafetyChecker {
     if (matchIndex <= log.base.index) return;
     const entry = log.entries[matchIndex - log.base.index - 1];
     if (entry === undefined || entry.term > term) {
-      const held = entry === undefined ? `its durable log ends at ${log.base.index + log.entries.length}` : `it holds term ${entry.term} there`;
-      this.violate("acknowledged-entries-held", server, `${server} acknowledged the log through ${matchIndex} to the leader of term ${term}, but ${held}`);
+      const held =
+        entry === undefined
+          ? `its durable log ends at ${log.base.index + log.entries.length}`
+          : `it holds term ${entry.term} there`;
+      this.violate(
+        "acknowledged-entries-held",
+        server,
+        `${server} acknowledged the log through ${matchIndex} to the leader of term ${term}, but ${held}`,
+      );
     }
   }
 
@@ -180,7 +206,10 @@ export class RaftSafetyChecker {
     if (known === undefined) {
       this.placed.set(place, { key: entry.key, previousTerm, server });
     } else if (known.key !== entry.key || known.previousTerm !== previousTerm) {
-      const what = known.key !== entry.key ? `${entry.key}, ${known.server} holds ${known.key}` : `after term ${previousTerm}, ${known.server}'s follows term ${known.previousTerm}`;
+      const what =
+        known.key !== entry.key
+          ? `${entry.key}, ${known.server} holds ${known.key}`
+          : `after term ${previousTerm}, ${known.server}'s follows term ${known.previousTerm}`;
       this.violate("log-matching", server, `${server} holds entry ${place} as ${what}`);
     }
     log.entries.push(entry);
@@ -192,7 +221,11 @@ export class RaftSafetyChecker {
       if (entry.term >= term || index <= log.base.index) continue;
       const held = log.entries[index - log.base.index - 1];
       if (held === undefined || held.key !== entry.key) {
-        this.violate("leader-completeness", server, `${server}, leader of term ${term}, lacks ${entry.key} committed at ${index} in term ${entry.term} (holds ${held?.key ?? "nothing"})`);
+        this.violate(
+          "leader-completeness",
+          server,
+          `${server}, leader of term ${term}, lacks ${entry.key} committed at ${index} in term ${entry.term} (holds ${held?.key ?? "nothing"})`,
+        );
       }
     }
   }

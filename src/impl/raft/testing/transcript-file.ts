@@ -29,7 +29,9 @@ export interface TranscriptBlock {
 }
 
 /** The parts of a file in order: lines kept verbatim (comments, blank lines), and blocks. */
-export type TranscriptPart = { readonly kind: "text"; readonly text: string } | ({ readonly kind: "block" } & TranscriptBlock);
+export type TranscriptPart =
+  | { readonly kind: "text"; readonly text: string }
+  | ({ readonly kind: "block" } & TranscriptBlock);
 
 export interface Transcript {
   readonly parts: readonly TranscriptPart[];
@@ -65,7 +67,12 @@ export function parseTranscript(text: string): Transcript {
     }
     let end = position + 2;
     while (end < lines.length && (lines[end] as string).trim() !== "") end++;
-    parts.push({ kind: "block", line: position + 1, command: line, expected: lines.slice(position + 2, end).join("\n") });
+    parts.push({
+      kind: "block",
+      line: position + 1,
+      command: line,
+      expected: lines.slice(position + 2, end).join("\n"),
+    });
     position = end;
   }
   return { parts };
@@ -88,7 +95,10 @@ export function renderTranscript(transcript: Transcript, outputs: readonly strin
     const output = outputs[block++];
     assert(output !== undefined, `no output for the command at line ${part.line}`);
     assert(output.trim() !== "", `empty output for the command at line ${part.line}`);
-    assert(!output.split("\n").some((line) => line.trim() === ""), `a blank line in the output of the command at line ${part.line}`);
+    assert(
+      !output.split("\n").some((line) => line.trim() === ""),
+      `a blank line in the output of the command at line ${part.line}`,
+    );
     lines.push(part.command, OUTPUT_SEPARATOR, output);
   }
   assert(block === outputs.length, `${outputs.length} outputs for ${block} commands`);

@@ -10,7 +10,16 @@
  * A Ready's `leadership` and `probes` are not printed with it: a transcript shows
  * them under the call that produced them (`formatLeadership`, `formatProbes`).
  */
-import type { CoreStatus, LeadershipChange, LogEntry, Message, Ready, RaftRole, ServerId, SnapshotMetadata } from "../core/index.ts";
+import type {
+  CoreStatus,
+  LeadershipChange,
+  LogEntry,
+  Message,
+  Ready,
+  RaftRole,
+  ServerId,
+  SnapshotMetadata,
+} from "../core/index.ts";
 
 /** `(1,2,3)`. */
 export function formatVoters(voters: readonly ServerId[]): string {
@@ -82,14 +91,18 @@ export function formatReady(ready: Ready): string[] {
     if (items.length === 0) return;
     lines.push(`${name}:`, ...items.map((item) => `  ${item}`));
   };
-  if (ready.hardState !== undefined) lines.push(`hardState Term:${ready.hardState.term} VotedFor:${ready.hardState.votedFor ?? "none"}`);
+  if (ready.hardState !== undefined)
+    lines.push(`hardState Term:${ready.hardState.term} VotedFor:${ready.hardState.votedFor ?? "none"}`);
   if (ready.snapshot !== undefined) lines.push(`snapshot ${formatSnapshot(ready.snapshot)}`);
   if (ready.truncateFrom !== undefined) lines.push(`truncateFrom ${ready.truncateFrom}`);
   list("entries", ready.entries.map(formatEntry));
   list("messages", ready.messages.map(formatMessage));
   list("committed", ready.committed.map(formatEntry));
   if (ready.compactThrough !== undefined) lines.push(`compactThrough ${ready.compactThrough}`);
-  list("verifications", ready.verifications.map((check) => `${check.id} ${check.confirmed ? "confirmed" : "not confirmed"}`));
+  list(
+    "verifications",
+    ready.verifications.map((check) => `${check.id} ${check.confirmed ? "confirmed" : "not confirmed"}`),
+  );
   if (ready.transfer !== undefined) lines.push(`transfer to ${ready.transfer.target} ${ready.transfer.outcome}`);
   if (ready.snapshotWanted) lines.push("snapshotWanted");
   return lines;

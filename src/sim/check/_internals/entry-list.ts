@@ -95,8 +95,14 @@ interface SortedEntry {
 function sortedEntries(operations: readonly EntryBounds[]): SortedEntry[] {
   const entries: SortedEntry[] = [];
   operations.forEach((operation, slot) => {
-    assert(Number.isFinite(operation.call), () => `operation ${slot}: call position must be finite, got ${operation.call}`);
-    assert(operation.return > operation.call, () => `operation ${slot}: return ${operation.return} is not after call ${operation.call}`);
+    assert(
+      Number.isFinite(operation.call),
+      () => `operation ${slot}: call position must be finite, got ${operation.call}`,
+    );
+    assert(
+      operation.return > operation.call,
+      () => `operation ${slot}: return ${operation.return} is not after call ${operation.call}`,
+    );
     entries.push({ position: operation.call, isCall: true, slot }, { position: operation.return, isCall: false, slot });
   });
   return entries.sort(

@@ -16,7 +16,10 @@ export class LinearizedSet {
   private currentSize = 0;
 
   constructor(readonly capacity: number) {
-    assert(Number.isInteger(capacity) && capacity >= 0, () => `capacity must be a non-negative integer, got ${capacity}`);
+    assert(
+      Number.isInteger(capacity) && capacity >= 0,
+      () => `capacity must be a non-negative integer, got ${capacity}`,
+    );
     this.words = new Uint32Array(Math.max(1, Math.ceil(capacity / 32)));
     this.keys = new Uint32Array(capacity);
     for (let slot = 0; slot < capacity; slot++) this.keys[slot] = mixInteger(Math.imul(slot + 1, 0x9e3779b9));

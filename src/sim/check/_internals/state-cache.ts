@@ -28,7 +28,10 @@ export class StateCache<State> {
     private readonly wordCount: number,
     private readonly equal: (first: State, second: State) => boolean,
   ) {
-    assert(Number.isInteger(wordCount) && wordCount >= 1, () => `word count must be a positive integer, got ${wordCount}`);
+    assert(
+      Number.isInteger(wordCount) && wordCount >= 1,
+      () => `word count must be a positive integer, got ${wordCount}`,
+    );
     this.words = new Uint32Array((initialSlotCount / 2) * wordCount);
   }
 
@@ -45,7 +48,11 @@ export class StateCache<State> {
     while (true) {
       const stored = slots[2 * slot + 1] as number;
       if (stored === 0) break;
-      if (slots[2 * slot] === hash && this.sameSet(stored - 1, set.words) && this.equal(this.states[stored - 1] as State, state)) {
+      if (
+        slots[2 * slot] === hash &&
+        this.sameSet(stored - 1, set.words) &&
+        this.equal(this.states[stored - 1] as State, state)
+      ) {
         return false;
       }
       slot = (slot + 1) & this.slotMask;

@@ -146,7 +146,10 @@ export class WglSearch<State, Input extends OperationInput, Output> {
     const list = this.list;
     this.linearized.remove(list.slotOf[frame.callEntry] as number);
     // A nondeterministic step may still have untried next states; the entries stay lifted for them.
-    if (frame.alternatives !== undefined && this.placeAny(frame.callEntry, frame.previousState, frame.alternatives, frame.nextAlternative)) {
+    if (
+      frame.alternatives !== undefined &&
+      this.placeAny(frame.callEntry, frame.previousState, frame.alternatives, frame.nextAlternative)
+    ) {
       return list.first();
     }
     list.unlift(frame.callEntry);

@@ -40,7 +40,11 @@ export const casRegisterModel: Model<RegisterState, RegisterInput, RegisterOutpu
 
 const rejected = { ok: false } as const;
 
-function stepRegister(state: RegisterState, input: RegisterInput, output: RegisterOutput | undefined): StepResult<RegisterState> {
+function stepRegister(
+  state: RegisterState,
+  input: RegisterInput,
+  output: RegisterOutput | undefined,
+): StepResult<RegisterState> {
   switch (input.f) {
     case "read":
       return output === undefined || output === state ? { ok: true, newState: state } : rejected;
@@ -67,7 +71,9 @@ function describeRegisterOperation(input: RegisterInput, output: RegisterOutput 
     case "read":
       return `read -> ${result}`;
     case "write":
-      return output === undefined ? `write ${describeValue(input.value)} (unknown)` : `write ${describeValue(input.value)}`;
+      return output === undefined
+        ? `write ${describeValue(input.value)} (unknown)`
+        : `write ${describeValue(input.value)}`;
     case "cas":
       return `cas [${describeValue(input.value[0])} ${describeValue(input.value[1])}] -> ${result}`;
   }

@@ -45,14 +45,21 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
   describeState: (state) => JSON.stringify(state.text),
 };
 
-function stepKeyValue(state: KeyValueState, input: KeyValueInput, output: KeyValueOutput | undefined): StepResult<KeyValueState> {
+function stepKeyValue(
+  state: KeyValueState,
+  input: KeyValueInput,
+  output: KeyValueOutput | undefined,
+): StepResult<KeyValueState> {
   switch (input.f) {
     case "get":
       return output === undefined || output === state.text ? { ok: true, newState: state } : rejected;
     case "put":
       return { ok: true, newState: { text: input.value, hash: hashString(input.value) } };
     case "append":
-      return { ok: true, newState: { text: state.text + input.value, hash: continueStringHash(state.hash, input.value) } };
+      return {
+        ok: true,
+        newState: { text: state.text + input.value, hash: continueStringHash(state.hash, input.value) },
+      };
   }
 }
 

@@ -26,7 +26,8 @@ import { HistoryParseError } from "./history-parse-error.ts";
 
 /** A client operation line: the jepsen.util logger, then a process number. */
 const operationLinePrefix = /^INFO\s+jepsen\.util\s+-\s+(?=\d)/;
-const operationFields = /^(\d+)[ \t]+:(invoke|ok|fail|info)[ \t]+:(read|write|cas)[ \t]+(nil|-?\d+|\[-?\d+ -?\d+\]|:[a-z][a-z-]*)[ \t]*$/;
+const operationFields =
+  /^(\d+)[ \t]+:(invoke|ok|fail|info)[ \t]+:(read|write|cas)[ \t]+(nil|-?\d+|\[-?\d+ -?\d+\]|:[a-z][a-z-]*)[ \t]*$/;
 
 type JepsenValue = null | number | readonly [number, number] | { readonly keyword: string };
 
@@ -49,7 +50,13 @@ export function parseJepsenEtcdLog(text: string, file: string): History<Register
     };
     const fields = operationFields.exec(line.slice(prefix[0].length));
     if (fields === null) return fail("malformed operation line (expected `<process> :<type> :<f> <value>`)");
-    const [, processText, type, f, valueText] = fields as unknown as [string, string, string, RegisterInput["f"], string];
+    const [, processText, type, f, valueText] = fields as unknown as [
+      string,
+      string,
+      string,
+      RegisterInput["f"],
+      string,
+    ];
     const process = Number(processText);
     const value = parseValue(valueText);
     let state = processes.get(process);
@@ -89,7 +96,9 @@ function invocationInput(f: RegisterInput["f"], value: JepsenValue, fail: (reaso
     case "write":
       return typeof value === "number" ? { f, value } : fail(":invoke :write must have an integer value");
     case "cas":
-      return Array.isArray(value) ? { f, value: [value[0], value[1]] } : fail(":invoke :cas must have a value [expected new]");
+      return Array.isArray(value)
+        ? { f, value: [value[0], value[1]] }
+        : fail(":invoke :cas must have a value [expected new]");
   }
 }
 

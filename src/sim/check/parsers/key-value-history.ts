@@ -56,7 +56,8 @@ export function parseKeyValueHistory(text: string, file: string): History<KeyVal
       return;
     }
     const open = state.open ?? fail(`:${parsed.type} for process ${parsed.process}, which has no open operation`);
-    if (open.input.f !== parsed.f || open.input.key !== parsed.key) fail(`:${parsed.type} does not match its invoke (:${open.input.f} ${JSON.stringify(open.input.key)})`);
+    if (open.input.f !== parsed.f || open.input.key !== parsed.key)
+      fail(`:${parsed.type} does not match its invoke (:${open.input.f} ${JSON.stringify(open.input.key)})`);
     state.open = undefined;
     if (parsed.type === "info") {
       state.retired = true;
@@ -85,7 +86,12 @@ function readLine(line: string, fail: (reason: string) => never): KeyValueLine {
   return { process, type, f, key, value };
 }
 
-function keywordField<Name extends string>(map: Map<string, EdnValue>, field: string, allowed: readonly Name[], fail: (reason: string) => never): Name {
+function keywordField<Name extends string>(
+  map: Map<string, EdnValue>,
+  field: string,
+  allowed: readonly Name[],
+  fail: (reason: string) => never,
+): Name {
   const value = map.get(field);
   if (typeof value !== "object" || value === null || !allowed.includes(value.keyword as Name)) {
     return fail(`:${field} must be one of ${allowed.map((name) => `:${name}`).join(" ")}`);
@@ -94,12 +100,18 @@ function keywordField<Name extends string>(map: Map<string, EdnValue>, field: st
 }
 
 function invocationInput(parsed: KeyValueLine, fail: (reason: string) => never): KeyValueInput {
-  if (parsed.f === "get") return parsed.value === null ? { f: "get", key: parsed.key, value: null } : fail(":invoke :get must have value nil");
-  return parsed.value === null ? fail(`:invoke :${parsed.f} must have a string value`) : { f: parsed.f, key: parsed.key, value: parsed.value };
+  if (parsed.f === "get")
+    return parsed.value === null
+      ? { f: "get", key: parsed.key, value: null }
+      : fail(":invoke :get must have value nil");
+  return parsed.value === null
+    ? fail(`:invoke :${parsed.f} must have a string value`)
+    : { f: parsed.f, key: parsed.key, value: parsed.value };
 }
 
 function completionOutput(input: KeyValueInput, parsed: KeyValueLine, fail: (reason: string) => never): KeyValueOutput {
   if (input.f === "get") return parsed.value ?? fail(":ok :get must have a string value");
-  if (parsed.value !== input.value) fail(`:ok :${input.f} value differs from the invoked ${JSON.stringify(input.value)}`);
+  if (parsed.value !== input.value)
+    fail(`:ok :${input.f} value differs from the invoked ${JSON.stringify(input.value)}`);
   return null;
 }

@@ -5,7 +5,12 @@
  */
 import type { CallOptions, NotifyOptions, WireValue } from "../../env.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
-import { RPC_DEADLINE_MS_DEFAULT, RPC_METHOD_NAME_LENGTH_MAX, RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT, RPC_STREAM_WINDOW_MESSAGES } from "./limits.ts";
+import {
+  RPC_DEADLINE_MS_DEFAULT,
+  RPC_METHOD_NAME_LENGTH_MAX,
+  RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT,
+  RPC_STREAM_WINDOW_MESSAGES,
+} from "./limits.ts";
 import type { Frame, NotificationFrame } from "./frame.ts";
 import { NotWireValueError } from "./wire-value.ts";
 
@@ -42,7 +47,10 @@ export function prepareCall(id: number, call: CallArguments, transport: FrameTra
   const { address, port, method, request, streaming } = call;
   checkTarget(address, port, method);
   const deadlineMs = checkedDuration("deadlineMs", call.options?.deadlineMs ?? RPC_DEADLINE_MS_DEFAULT);
-  const dialTimeoutMs = Math.min(deadlineMs, checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? deadlineMs));
+  const dialTimeoutMs = Math.min(
+    deadlineMs,
+    checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? deadlineMs),
+  );
   const window = streaming ? RPC_STREAM_WINDOW_MESSAGES : 0;
   const kind = checkedKind(method, call.options?.kind);
   const frame: Frame = { type: "request", id, method, streaming, deadlineMs, window, payload: request };
@@ -63,20 +71,30 @@ export interface NotificationSetup {
 }
 
 /** Checks a notification's arguments and prepares its frame under id `id` (from the calls' sequence). */
-export function prepareNotification(id: number, call: Omit<CallArguments, "options" | "streaming"> & { options: NotifyOptions | undefined }, transport: FrameTransport): NotificationSetup {
+export function prepareNotification(
+  id: number,
+  call: Omit<CallArguments, "options" | "streaming"> & { options: NotifyOptions | undefined },
+  transport: FrameTransport,
+): NotificationSetup {
   const { address, port, method, request } = call;
   checkTarget(address, port, method);
-  const dialTimeoutMs = checkedDuration("dialTimeoutMs", call.options?.dialTimeoutMs ?? RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT);
+  const dialTimeoutMs = checkedDuration(
+    "dialTimeoutMs",
+    call.options?.dialTimeoutMs ?? RPC_NOTIFY_DIAL_TIMEOUT_MS_DEFAULT,
+  );
   const datagram = call.options?.datagram === true;
   const kind = checkedKind(method, call.options?.kind);
-  const notification: NotificationFrame = datagram ? { type: "notification", id, method, payload: request, datagram } : { type: "notification", id, method, payload: request };
+  const notification: NotificationFrame = datagram
+    ? { type: "notification", id, method, payload: request, datagram }
+    : { type: "notification", id, method, payload: request };
   if (kind !== undefined) notification.kind = kind;
   const frame = prepareChecked(transport, method, notification);
   return { id, address, port, dialTimeoutMs, datagram, frame };
 }
 
 function checkTarget(address: string, port: number, method: string): void {
-  if (typeof address !== "string" || address.length === 0) throw new TypeError(`rpc: invalid address ${String(address)}`);
+  if (typeof address !== "string" || address.length === 0)
+    throw new TypeError(`rpc: invalid address ${String(address)}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`rpc: invalid port ${port}`);
   if (typeof method !== "string" || method.length === 0 || method.length > RPC_METHOD_NAME_LENGTH_MAX) {
     throw new RangeError(`rpc: a method name has 1 to ${RPC_METHOD_NAME_LENGTH_MAX} characters`);
@@ -95,7 +113,8 @@ function prepareChecked(transport: FrameTransport, method: string, frame: Frame)
   try {
     return transport.prepare(frame);
   } catch (error) {
-    if (error instanceof NotWireValueError) throw new TypeError(`rpc: the request of ${method} is not a wire value: ${error.problem}`);
+    if (error instanceof NotWireValueError)
+      throw new TypeError(`rpc: the request of ${method} is not a wire value: ${error.problem}`);
     throw error;
   }
 }
@@ -104,7 +123,9 @@ function prepareChecked(transport: FrameTransport, method: string, frame: Frame)
 function checkedKind(method: string, kind: unknown): string | undefined {
   if (kind === undefined) return undefined;
   if (typeof kind !== "string" || kind.length === 0 || kind.length > RPC_METHOD_NAME_LENGTH_MAX) {
-    throw new TypeError(`rpc: the kind of a ${method} message is a string of 1 to ${RPC_METHOD_NAME_LENGTH_MAX} characters`);
+    throw new TypeError(
+      `rpc: the kind of a ${method} message is a string of 1 to ${RPC_METHOD_NAME_LENGTH_MAX} characters`,
+    );
   }
   return kind;
 }

@@ -91,7 +91,10 @@ export class ClientConnection {
     assert(this.state !== "finished", "register on a finished rpc connection");
     assert(call.id > this.highestCallId, () => `rpc call id ${call.id} not above ${this.highestCallId}`);
     if (this.calls.size >= RPC_PENDING_CALLS_MAX) {
-      return new RpcError("UNAVAILABLE", `too many pending calls to ${this.describeTarget()} (limit ${RPC_PENDING_CALLS_MAX})`);
+      return new RpcError(
+        "UNAVAILABLE",
+        `too many pending calls to ${this.describeTarget()} (limit ${RPC_PENDING_CALLS_MAX})`,
+      );
     }
     this.highestCallId = call.id;
     this.calls.set(call.id, call);
@@ -148,7 +151,9 @@ export class ClientConnection {
     if (this.state === "open" && this.calls.has(id)) this.send({ type: "credit", id, count });
   }
 
-  /** Closes an idle connection (no calls in flight) gracefully; notifications still waiting for the dial are dropped. */
+  /**
+   * Closes an idle connection (no calls in flight) gracefully; notifications still waiting for the dial are dropped.
+   */
   close(): void {
     assert(this.calls.size === 0, "closing an rpc connection with calls in flight");
     if (this.state === "finished") return;
@@ -194,7 +199,12 @@ export class ClientConnection {
   }
 
   private receive(frame: Frame): string | undefined {
-    if (frame.type === "request" || frame.type === "cancel" || frame.type === "credit" || frame.type === "notification") {
+    if (
+      frame.type === "request" ||
+      frame.type === "cancel" ||
+      frame.type === "credit" ||
+      frame.type === "notification"
+    ) {
       return `server sent a ${frame.type} frame`;
     }
     const call = this.calls.get(frame.id);

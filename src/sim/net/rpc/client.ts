@@ -27,7 +27,11 @@ export class Client {
   /** A unary call (see Rpc.call). Bad arguments reject with TypeError or RangeError. */
   call(address: string, port: number, method: string, request: WireValue, options?: CallOptions): Promise<WireValue> {
     try {
-      const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: false }, this.transport);
+      const setup = prepareCall(
+        this.nextCallId++,
+        { address, port, method, request, options, streaming: false },
+        this.transport,
+      );
       return startUnaryCall(this.pool, this.clock, setup);
     } catch (error) {
       return Promise.reject(error);
@@ -36,7 +40,11 @@ export class Client {
 
   /** A one-way notification (see Rpc.notify). Bad arguments throw TypeError or RangeError. */
   notify(address: string, port: number, method: string, message: WireValue, options?: NotifyOptions): boolean {
-    const setup = prepareNotification(this.nextCallId++, { address, port, method, request: message, options }, this.transport);
+    const setup = prepareNotification(
+      this.nextCallId++,
+      { address, port, method, request: message, options },
+      this.transport,
+    );
     const connection = this.pool.acquire(setup.address, setup.port, setup.dialTimeoutMs);
     if (connection instanceof RpcError) return false;
     return connection.notify(setup.id, setup.frame, setup.datagram);
@@ -46,10 +54,20 @@ export class Client {
    * A server-streaming call (see Rpc.serverStream). Each iteration is its own call,
    * started when iteration starts; bad arguments throw from `[Symbol.asyncIterator]()`.
    */
-  serverStream(address: string, port: number, method: string, request: WireValue, options?: CallOptions): AsyncIterable<WireValue> {
+  serverStream(
+    address: string,
+    port: number,
+    method: string,
+    request: WireValue,
+    options?: CallOptions,
+  ): AsyncIterable<WireValue> {
     return {
       [Symbol.asyncIterator]: () => {
-        const setup = prepareCall(this.nextCallId++, { address, port, method, request, options, streaming: true }, this.transport);
+        const setup = prepareCall(
+          this.nextCallId++,
+          { address, port, method, request, options, streaming: true },
+          this.transport,
+        );
         const call = new StreamCall(this.clock, setup);
         call.start(this.pool);
         return call;

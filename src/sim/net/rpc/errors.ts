@@ -28,7 +28,13 @@ export function errorFrameFor(id: number, thrown: unknown): ErrorFrame {
     if (problem === undefined) {
       return { type: "error", id, code: thrown.code, message: rpcErrorText(thrown), details: thrown.details };
     }
-    return { type: "error", id, code: "INTERNAL", message: `handler error details are not a wire value: ${problem}`, details: undefined };
+    return {
+      type: "error",
+      id,
+      code: "INTERNAL",
+      message: `handler error details are not a wire value: ${problem}`,
+      details: undefined,
+    };
   }
   const name = thrown instanceof Error ? thrown.name : typeof thrown;
   const details: WireValue = { name, message: describeError(thrown) };

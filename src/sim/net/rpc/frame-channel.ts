@@ -37,7 +37,10 @@ export interface FrameChannel {
    * how it ended (never rejects). Call once.
    */
   run(onFrame: (frame: Frame) => string | undefined): Promise<ReadEnd>;
-  /** Sends a prepared frame: undefined when taken at once, else a promise that settles when taken or when the channel broke. */
+  /**
+   * Sends a prepared frame: undefined when taken at once, else a promise that settles when taken or when the channel
+   * broke.
+   */
   send(frame: OutgoingFrame): Promise<void> | undefined;
   /**
    * Sends a prepared frame as a datagram (lost, duplicated or reordered as the link
@@ -104,7 +107,9 @@ class ByteChannel implements FrameChannel {
   send(frame: OutgoingFrame): Promise<void> {
     // An encoded frame is fresh and nobody changes it: the kernel's streams take it without a copy.
     const connection = this.connection as Connection & { writeOwned?: (bytes: Uint8Array) => Promise<void> };
-    return connection.writeOwned !== undefined ? connection.writeOwned(frame as Uint8Array) : connection.write(frame as Uint8Array);
+    return connection.writeOwned !== undefined
+      ? connection.writeOwned(frame as Uint8Array)
+      : connection.write(frame as Uint8Array);
   }
   sendDatagram(): boolean {
     return false;
@@ -183,7 +188,13 @@ class ObjectChannel implements FrameChannel {
 
 /** Frames mode's prepare: the check that copying does as it goes, then the encoding. */
 function checkedEncodeFrame(frame: Frame): Uint8Array {
-  if (frame.type === "request" || frame.type === "response" || frame.type === "message" || frame.type === "notification") checkWireValue(frame.payload);
+  if (
+    frame.type === "request" ||
+    frame.type === "response" ||
+    frame.type === "message" ||
+    frame.type === "notification"
+  )
+    checkWireValue(frame.payload);
   else if (frame.type === "error" && frame.details !== undefined) checkWireValue(frame.details);
   return encodeFrame(frame);
 }

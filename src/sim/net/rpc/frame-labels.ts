@@ -16,7 +16,9 @@ export type FrameLabel = Readonly<Record<string, unknown>>;
 /** The trace fields of `frame`. */
 export function frameLabel(frame: Frame): FrameLabel {
   if (frame.type !== "request" && frame.type !== "notification") return { frame: frame.type, call: frame.id };
-  return frame.kind === undefined ? { frame: frame.type, call: frame.id, method: frame.method } : { frame: frame.type, call: frame.id, method: frame.method, kind: frame.kind };
+  return frame.kind === undefined
+    ? { frame: frame.type, call: frame.id, method: frame.method }
+    : { frame: frame.type, call: frame.id, method: frame.method, kind: frame.kind };
 }
 
 const segmentLabels = new WeakMap<Uint8Array, FrameLabel>();

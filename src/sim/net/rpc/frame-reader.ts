@@ -105,7 +105,10 @@ export type ReadEnd =
  * then stops as malformed), undefined otherwise. Resolves, never rejects, with how
  * the stream ended; the caller decides what to do with the connection.
  */
-export async function readFrames(connection: Connection, onFrame: (frame: Frame) => string | undefined): Promise<ReadEnd> {
+export async function readFrames(
+  connection: Connection,
+  onFrame: (frame: Frame) => string | undefined,
+): Promise<ReadEnd> {
   const reader = new FrameReader();
   while (true) {
     let chunk: Uint8Array | null;
@@ -115,7 +118,8 @@ export async function readFrames(connection: Connection, onFrame: (frame: Frame)
       return { kind: "reset", error };
     }
     if (chunk === null) {
-      if (reader.buffered > 0) return { kind: "malformed", reason: `end of stream inside a frame (${reader.buffered} bytes)` };
+      if (reader.buffered > 0)
+        return { kind: "malformed", reason: `end of stream inside a frame (${reader.buffered} bytes)` };
       return { kind: "end" };
     }
     reader.push(chunk);

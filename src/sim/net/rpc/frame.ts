@@ -36,19 +36,40 @@ export interface RequestFrame {
   deadlineMs: number;
   window: number;
   payload: WireValue;
-  /** What the caller named the request (CallOptions.kind), for the trace: kept by the objects mode's copy, never encoded. */
+  /**
+   * What the caller named the request (CallOptions.kind), for the trace: kept by the objects mode's copy, never
+   * encoded.
+   */
   kind?: string;
 }
 /** The caller gave up on the call (deadline, or the consumer stopped reading the stream). */
-export interface CancelFrame { type: "cancel"; id: number }
+export interface CancelFrame {
+  type: "cancel";
+  id: number;
+}
 /** The consumer took `count` more stream messages: the server may send that many more. */
-export interface CreditFrame { type: "credit"; id: number; count: number }
+export interface CreditFrame {
+  type: "credit";
+  id: number;
+  count: number;
+}
 /** The unary call's answer. */
-export interface ResponseFrame { type: "response"; id: number; payload: WireValue }
+export interface ResponseFrame {
+  type: "response";
+  id: number;
+  payload: WireValue;
+}
 /** One message of a server stream. */
-export interface MessageFrame { type: "message"; id: number; payload: WireValue }
+export interface MessageFrame {
+  type: "message";
+  id: number;
+  payload: WireValue;
+}
 /** The server stream ended normally. */
-export interface EndFrame { type: "end"; id: number }
+export interface EndFrame {
+  type: "end";
+  id: number;
+}
 /** The call failed at the server. */
 export interface ErrorFrame {
   type: "error";
@@ -69,7 +90,10 @@ export interface NotificationFrame {
   method: string;
   payload: WireValue;
   datagram?: true;
-  /** What the sender named the message (NotifyOptions.kind), for the trace: kept by the objects mode's copy, never encoded. */
+  /**
+   * What the sender named the message (NotifyOptions.kind), for the trace: kept by the objects mode's copy, never
+   * encoded.
+   */
   kind?: string;
 }
 
@@ -86,7 +110,13 @@ export type DecodedFrame = { frame: Frame; malformed?: undefined } | { frame?: u
 const TAGS = { request: 1, cancel: 2, credit: 3, response: 4, message: 5, end: 6, error: 7, notification: 8 } as const;
 
 const ERROR_CODES: ReadonlySet<string> = new Set<RpcErrorCode>([
-  "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "MALFORMED", "CANCELLED", "INTERNAL", "APPLICATION",
+  "UNAVAILABLE",
+  "DEADLINE_EXCEEDED",
+  "UNIMPLEMENTED",
+  "MALFORMED",
+  "CANCELLED",
+  "INTERNAL",
+  "APPLICATION",
 ]);
 
 // The frame array adds a level above the payload; payloads are checked against RPC_VALUE_DEPTH_MAX first.
@@ -142,7 +172,8 @@ export function decodeFrame(body: Uint8Array): DecodedFrame {
   } catch (error) {
     return { malformed: `undecodable frame body: ${error instanceof Error ? error.message : String(error)}` };
   }
-  if (!Array.isArray(value) || value.length < 2) return { malformed: "frame body is not an array of at least two elements" };
+  if (!Array.isArray(value) || value.length < 2)
+    return { malformed: "frame body is not an array of at least two elements" };
   const fields = value as unknown[];
   const [tag, id] = fields;
   if (!isCallId(id)) return { malformed: `frame has an invalid call id ${describe(id)}` };
@@ -161,7 +192,8 @@ function shapeFrame(tag: unknown, id: number, fields: unknown[]): Frame | string
     case TAGS.credit: {
       const count = fields[2];
       if (fields.length !== 3) return "credit frame must have 3 fields";
-      if (!isCount(count) || count < 1 || count > RPC_STREAM_WINDOW_MESSAGES) return `credit frame has an invalid count ${describe(count)}`;
+      if (!isCount(count) || count < 1 || count > RPC_STREAM_WINDOW_MESSAGES)
+        return `credit frame has an invalid count ${describe(count)}`;
       return { type: "credit", id, count };
     }
     case TAGS.response:
@@ -177,13 +209,16 @@ function shapeFrame(tag: unknown, id: number, fields: unknown[]): Frame | string
       return shapeError(id, fields);
     case TAGS.notification: {
       const [, , method, payload, datagram] = fields;
-      if (fields.length !== 4 && !(fields.length === 5 && datagram === true)) return "notification frame must have 4 fields, or 5 ending in true";
+      if (fields.length !== 4 && !(fields.length === 5 && datagram === true))
+        return "notification frame must have 4 fields, or 5 ending in true";
       if (typeof method !== "string" || method.length === 0 || method.length > RPC_METHOD_NAME_LENGTH_MAX) {
         return `notification frame has an invalid method ${describe(method)}`;
       }
       const checked = checkedPayload(payload);
       if (typeof checked === "string") return checked;
-      return fields.length === 5 ? { type: "notification", id, method, payload: checked.value, datagram: true } : { type: "notification", id, method, payload: checked.value };
+      return fields.length === 5
+        ? { type: "notification", id, method, payload: checked.value, datagram: true }
+        : { type: "notification", id, method, payload: checked.value };
     }
     default:
       return `unknown frame tag ${describe(tag)}`;

@@ -10,7 +10,16 @@
  * WireValue or is too large, becomes INTERNAL. The handler's own failures never
  * escape into the server.
  */
-import { RpcError, type Clock, type NotificationHandler, type RpcContext, type StreamHandler, type Timer, type UnaryHandler, type WireValue } from "../../env.ts";
+import {
+  RpcError,
+  type Clock,
+  type NotificationHandler,
+  type RpcContext,
+  type StreamHandler,
+  type Timer,
+  type UnaryHandler,
+  type WireValue,
+} from "../../env.ts";
 import { assert } from "../../assert.ts";
 import { describeError, errorFrameFor } from "./errors.ts";
 import type { FrameTransport, OutgoingFrame } from "./frame-channel.ts";
@@ -24,7 +33,10 @@ export type HandlerEntry =
   | { kind: "stream"; handler: StreamHandler }
   | { kind: "notification"; handler: NotificationHandler };
 
-/** How a call writes to its connection: undefined or a promise that resolves once the connection took the frame, rejects if it broke. */
+/**
+ * How a call writes to its connection: undefined or a promise that resolves once the connection took the frame, rejects
+ * if it broke.
+ */
 export type FrameWriter = (frame: OutgoingFrame) => Promise<void> | undefined;
 
 interface CreditWaiter {
@@ -75,7 +87,10 @@ export class ServerCall {
     const { method, streaming } = this.request;
     const calledAs = streaming ? "stream" : "unary";
     if (entry === undefined || entry.kind !== calledAs) {
-      const message = entry === undefined ? `method ${method} is not served` : `method ${method} is ${entry.kind}, called as ${calledAs}`;
+      const message =
+        entry === undefined
+          ? `method ${method} is not served`
+          : `method ${method} is ${entry.kind}, called as ${calledAs}`;
       this.finish({ type: "error", id: this.id, code: "UNIMPLEMENTED", message, details: undefined });
       return;
     }
@@ -136,7 +151,8 @@ export class ServerCall {
 
   /** A stream handler's `send`: waits for credit, then for the connection to take the message. */
   private async send(message: WireValue): Promise<void> {
-    if (this.sending) throw new Error(`rpc: send on stream ${this.request.method} called before the previous send resolved`);
+    if (this.sending)
+      throw new Error(`rpc: send on stream ${this.request.method} called before the previous send resolved`);
     this.throwIfClosed();
     let frame: OutgoingFrame;
     try {
@@ -181,7 +197,10 @@ export class ServerCall {
       frame = this.transport.prepare(outcome);
     } catch (error) {
       assert(outcome.type !== "end", "an end frame always encodes");
-      const message = error instanceof NotWireValueError ? `handler response is not a wire value: ${error.problem}` : `handler answer not sent: ${describeError(error)}`;
+      const message =
+        error instanceof NotWireValueError
+          ? `handler response is not a wire value: ${error.problem}`
+          : `handler answer not sent: ${describeError(error)}`;
       frame = this.transport.prepare({ type: "error", id: this.id, code: "INTERNAL", message, details: undefined });
     }
     // A failed write means the connection broke: its reader sees that and aborts every call.

@@ -79,7 +79,8 @@ export class ServerConnection {
     if (frame.type === "request") return this.startCall(frame);
     if (frame.type === "notification") return this.notify(frame);
     if (frame.type !== "cancel" && frame.type !== "credit") return `client sent a ${frame.type} frame`;
-    if (frame.id > this.highestCallId) return `client sent a ${frame.type} frame for call ${frame.id}, which it never made`;
+    if (frame.id > this.highestCallId)
+      return `client sent a ${frame.type} frame for call ${frame.id}, which it never made`;
     // Cancels and credits for calls that already finished are normal: the caller had not heard yet.
     const call = this.calls.get(frame.id);
     if (call === undefined) return undefined;
@@ -95,9 +96,11 @@ export class ServerConnection {
    * an unhandled rejection (a violation in a run) instead of vanishing.
    */
   private notify(frame: NotificationFrame): string | undefined {
-    // A datagram may come late, twice, or before frames sent earlier: it neither is held to the order of ids nor moves it.
+    // A datagram may come late, twice, or before frames sent earlier: it neither is held to the order of ids nor moves
+    // it.
     if (frame.datagram !== true) {
-      if (frame.id <= this.highestCallId) return `client reused call id ${frame.id} (ids must increase past ${this.highestCallId})`;
+      if (frame.id <= this.highestCallId)
+        return `client reused call id ${frame.id} (ids must increase past ${this.highestCallId})`;
       this.highestCallId = frame.id;
     }
     const entry = this.lookup(frame.method);
@@ -112,14 +115,19 @@ export class ServerConnection {
   }
 
   private startCall(request: RequestFrame): string | undefined {
-    if (request.id <= this.highestCallId) return `client reused call id ${request.id} (ids must increase past ${this.highestCallId})`;
+    if (request.id <= this.highestCallId)
+      return `client reused call id ${request.id} (ids must increase past ${this.highestCallId})`;
     this.highestCallId = request.id;
     if (this.calls.size >= RPC_SERVER_CALLS_PER_CONNECTION_MAX) {
       const message = `server busy: ${this.calls.size} calls running on this connection (limit ${RPC_SERVER_CALLS_PER_CONNECTION_MAX})`;
-      this.write(this.transport.prepare({ type: "error", id: request.id, code: "UNAVAILABLE", message, details: undefined }))?.then(undefined, () => undefined);
+      this.write(
+        this.transport.prepare({ type: "error", id: request.id, code: "UNAVAILABLE", message, details: undefined }),
+      )?.then(undefined, () => undefined);
       return undefined;
     }
-    const call = new ServerCall(request, this.connection.remoteAddress, this.clock, this.transport, (frame) => this.write(frame));
+    const call = new ServerCall(request, this.connection.remoteAddress, this.clock, this.transport, (frame) =>
+      this.write(frame),
+    );
     this.calls.set(request.id, call);
     void call.run(this.lookup(request.method)).then(() => this.calls.delete(request.id));
     return undefined;

@@ -6,7 +6,14 @@
  * reset at once. `close()` stops listening, resets every connection and aborts
  * every call in flight. Faults of one connection never reach another, or the server.
  */
-import { RpcError, type Clock, type NotificationHandler, type RpcServer, type StreamHandler, type UnaryHandler } from "../../env.ts";
+import {
+  RpcError,
+  type Clock,
+  type NotificationHandler,
+  type RpcServer,
+  type StreamHandler,
+  type UnaryHandler,
+} from "../../env.ts";
 import type { FrameListener, FrameTransport } from "./frame-channel.ts";
 import { RPC_METHOD_NAME_LENGTH_MAX, RPC_SERVER_CONNECTIONS_MAX } from "./limits.ts";
 import type { HandlerEntry } from "./server-call.ts";
@@ -76,9 +83,15 @@ export class Server implements RpcServer {
         connection.reset();
         continue;
       }
-      const served = new ServerConnection(connection, this.transport, this.clock, (method) => this.handlers.get(method), (finished) => {
-        this.connections.delete(finished);
-      });
+      const served = new ServerConnection(
+        connection,
+        this.transport,
+        this.clock,
+        (method) => this.handlers.get(method),
+        (finished) => {
+          this.connections.delete(finished);
+        },
+      );
       this.connections.add(served);
       served.start();
     }

@@ -98,7 +98,8 @@ export class StreamCall implements AsyncIterator<WireValue>, PendingCall {
   }
 
   next(): Promise<IteratorResult<WireValue>> {
-    if (this.waiter !== undefined) return Promise.reject(new Error("rpc stream: next() called before the previous one settled"));
+    if (this.waiter !== undefined)
+      return Promise.reject(new Error("rpc stream: next() called before the previous one settled"));
     if (this.consumerDone) return Promise.resolve(DONE);
     if (this.buffer.length > 0) return Promise.resolve({ done: false, value: this.take() });
     if (this.outcome === "ended") {
@@ -129,7 +130,12 @@ export class StreamCall implements AsyncIterator<WireValue>, PendingCall {
   private deadlinePassed(): void {
     if (this.outcome !== "open") return;
     this.connection?.cancel(this.id);
-    this.finish(new RpcError("DEADLINE_EXCEEDED", `${describeCall(this.setup)}: stream not finished within ${this.setup.deadlineMs} ms`));
+    this.finish(
+      new RpcError(
+        "DEADLINE_EXCEEDED",
+        `${describeCall(this.setup)}: stream not finished within ${this.setup.deadlineMs} ms`,
+      ),
+    );
   }
 
   private finish(outcome: Exclude<StreamOutcome, "open">): void {

@@ -71,7 +71,11 @@ class UnaryCall implements PendingCall {
   private deadlinePassed(): void {
     if (this.settled) return;
     this.connection?.cancel(this.id);
-    this.settle(() => this.reject(new RpcError("DEADLINE_EXCEEDED", `${describeCall(this.setup)}: no answer within ${this.setup.deadlineMs} ms`)));
+    this.settle(() =>
+      this.reject(
+        new RpcError("DEADLINE_EXCEEDED", `${describeCall(this.setup)}: no answer within ${this.setup.deadlineMs} ms`),
+      ),
+    );
   }
 
   private settle(outcome: () => void): void {

@@ -45,7 +45,10 @@ export function wireValueProblem(value: unknown, depth = 0): string | undefined 
   return undefined;
 }
 
-/** A payload that is not a WireValue, found while preparing a frame; `problem` says what is wrong (as `wireValueProblem`). */
+/**
+ * A payload that is not a WireValue, found while preparing a frame; `problem` says what is wrong (as
+ * `wireValueProblem`).
+ */
 export class NotWireValueError extends TypeError {
   override readonly name = "NotWireValueError";
   constructor(readonly problem: string) {

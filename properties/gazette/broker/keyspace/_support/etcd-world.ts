@@ -67,7 +67,11 @@ export function crashEtcdLeader(world: World, cluster: EtcdCluster, downMs: numb
 
 /** Runs the world until `predicate` holds or `untilMs`; returns its problems (violations, uncaught errors). */
 export async function runWorld(world: World, untilMs: number, predicate?: () => boolean): Promise<string[]> {
-  await world.scheduler.run({ untilTime: untilMs, maxEvents: 20_000_000, ...(predicate !== undefined ? { predicate } : {}) });
+  await world.scheduler.run({
+    untilTime: untilMs,
+    maxEvents: 20_000_000,
+    ...(predicate !== undefined ? { predicate } : {}),
+  });
   return [
     ...world.violations.map((violation) => `${violation.invariant}@${violation.time}: ${violation.details}`),
     ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
@@ -78,14 +82,16 @@ export async function runWorld(world: World, untilMs: number, predicate?: () => 
 export async function onOneHost<T>(seed: number, body: (env: Env) => Promise<T>, untilMs = 60_000): Promise<T> {
   const world = new World({ seed, disks: createSimDisks() });
   const outcome: { done: boolean; value?: T; error?: unknown } = { done: false };
-  world.addHost("b1", async (env) => {
-    try {
-      outcome.value = await body(env);
-    } catch (error) {
-      outcome.error = error;
-    }
-    outcome.done = true;
-  }).start();
+  world
+    .addHost("b1", async (env) => {
+      try {
+        outcome.value = await body(env);
+      } catch (error) {
+        outcome.error = error;
+      }
+      outcome.done = true;
+    })
+    .start();
   await world.scheduler.run({ untilTime: untilMs, predicate: () => outcome.done, maxEvents: 5_000_000 });
   if (!outcome.done) throw new Error(`the host's body did not settle by ${untilMs} ms`);
   if (outcome.error !== undefined) throw outcome.error;

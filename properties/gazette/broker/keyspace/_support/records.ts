@@ -4,8 +4,21 @@
  */
 import { toBytes } from "../../../../../src/impl/etcd/bytes.ts";
 import type { KeyValue, ResponseHeader } from "../../../../../src/impl/etcd/types.ts";
-import { assignmentKey, encodeAssignment, encodeBrokerSpec, encodeJournalSpec, itemKey, KEYSPACE_ROOT_DEFAULT, memberKey } from "../../../../../src/impl/gazette/broker/keyspace.ts";
-import type { AssignmentRecord, BrokerSpec, ItemRecord, MemberRecord } from "../../../../../src/impl/gazette/broker/types.ts";
+import {
+  assignmentKey,
+  encodeAssignment,
+  encodeBrokerSpec,
+  encodeJournalSpec,
+  itemKey,
+  KEYSPACE_ROOT_DEFAULT,
+  memberKey,
+} from "../../../../../src/impl/gazette/broker/keyspace.ts";
+import type {
+  AssignmentRecord,
+  BrokerSpec,
+  ItemRecord,
+  MemberRecord,
+} from "../../../../../src/impl/gazette/broker/types.ts";
 import type { JournalSpec } from "../../../../../src/impl/gazette/protocol/journal-spec.ts";
 import type { LabelSet } from "../../../../../src/impl/gazette/protocol/labels.ts";
 import type { ProcessSpecId } from "../../../../../src/impl/gazette/protocol/route.ts";
@@ -18,7 +31,14 @@ export function journalSpec(name: string, replication = 2, labels: LabelSet = { 
     name,
     replication,
     labels,
-    fragment: { length: 1 << 20, compressionCodec: "NONE", stores: [], refreshIntervalMs: 60_000, retentionMs: 0, flushIntervalMs: 0 },
+    fragment: {
+      length: 1 << 20,
+      compressionCodec: "NONE",
+      stores: [],
+      refreshIntervalMs: 60_000,
+      retentionMs: 0,
+      flushIntervalMs: 0,
+    },
     flags: 0,
   };
 }
@@ -35,11 +55,29 @@ export function memberRecord(spec: BrokerSpec, createRevision: number, lease = c
   return { spec, key: memberKey(ROOT, spec.id), createRevision, modRevision: createRevision, lease };
 }
 
-export function assignmentRecord(journal: string, member: ProcessSpecId, slot: number, modRevision = 1): AssignmentRecord {
-  return { journal, member: { ...member }, slot, key: assignmentKey(ROOT, journal, member), createRevision: modRevision, modRevision };
+export function assignmentRecord(
+  journal: string,
+  member: ProcessSpecId,
+  slot: number,
+  modRevision = 1,
+): AssignmentRecord {
+  return {
+    journal,
+    member: { ...member },
+    slot,
+    key: assignmentKey(ROOT, journal, member),
+    createRevision: modRevision,
+    modRevision,
+  };
 }
 
-export function keyValue(key: string, value: string | Uint8Array, modRevision: number, lease = 0, createRevision = modRevision): KeyValue {
+export function keyValue(
+  key: string,
+  value: string | Uint8Array,
+  modRevision: number,
+  lease = 0,
+  createRevision = modRevision,
+): KeyValue {
   return { key: toBytes(key), value: toBytes(value), createRevision, modRevision, version: 1, lease };
 }
 

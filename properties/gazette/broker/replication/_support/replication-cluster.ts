@@ -6,7 +6,11 @@
  * controls. Tests run tasks on a host (`on`) and drive the scheduler until the
  * task settles or a virtual-time bound passes.
  */
-import { createReplica, type JournalReplicaView, type ReplicaOptions } from "../../../../../src/impl/gazette/broker/replica.ts";
+import {
+  createReplica,
+  type JournalReplicaView,
+  type ReplicaOptions,
+} from "../../../../../src/impl/gazette/broker/replica.ts";
 import { replicateOverRpc, serveReplicate } from "../../../../../src/impl/gazette/broker/replicate-wire.ts";
 import { replicaOf, type ReplicationBrokenVariant } from "../../../../../scenarios/gazette/variants/broker.ts";
 import {
@@ -36,7 +40,14 @@ export function journalSpec(fields: Partial<JournalSpec> = {}): JournalSpec {
     name: JOURNAL,
     replication: 3,
     labels: labelSet("app", "test"),
-    fragment: { length: 1 << 20, compressionCodec: "NONE", stores: [STORE], refreshIntervalMs: 30_000, retentionMs: 0, flushIntervalMs: 0 },
+    fragment: {
+      length: 1 << 20,
+      compressionCodec: "NONE",
+      stores: [STORE],
+      refreshIntervalMs: 30_000,
+      retentionMs: 0,
+      flushIntervalMs: 0,
+    },
     flags: 0,
     ...fields,
   };
@@ -58,13 +69,19 @@ export class FakeIndex implements FragmentIndexApi {
   }
 
   fragments(): IndexedFragment[] {
-    return [...this.remote.map((fragment) => ({ fragment })), ...this.local.values()].sort((a, b) => a.fragment.begin - b.fragment.begin || a.fragment.end - b.fragment.end);
+    return [...this.remote.map((fragment) => ({ fragment })), ...this.local.values()].sort(
+      (a, b) => a.fragment.begin - b.fragment.begin || a.fragment.end - b.fragment.end,
+    );
   }
 
   offsetRange(): { begin: number; end: number; dirty: boolean } {
     const all = this.fragments();
     if (all.length === 0) return { begin: 0, end: 0, dirty: false };
-    return { begin: Math.min(...all.map((f) => f.fragment.begin)), end: Math.max(...all.map((f) => f.fragment.end)), dirty: this.local.size > 0 };
+    return {
+      begin: Math.min(...all.map((f) => f.fragment.begin)),
+      end: Math.max(...all.map((f) => f.fragment.end)),
+      dirty: this.local.size > 0,
+    };
   }
 
   async query(offset: number): Promise<IndexQueryResult> {
@@ -167,7 +184,11 @@ export class ReplicationCluster {
     const members = [...this.members].sort();
     return {
       processId: idOf(host),
-      route: { members: members.map(idOf), primary: members.indexOf(this.primary), endpoints: members.map((member) => `sim://${member}:${BROKER_PORT}`) },
+      route: {
+        members: members.map(idOf),
+        primary: members.indexOf(this.primary),
+        endpoints: members.map((member) => `sim://${member}:${BROKER_PORT}`),
+      },
       etcd: { clusterId: 1, memberId: 1, revision: this.revision, raftTerm: 1 },
     };
   }
@@ -175,7 +196,13 @@ export class ReplicationCluster {
   resolution(host: string): Resolution {
     const node = this.nodes.get(host);
     const local = this.members.includes(host);
-    const resolution: Resolution = { status: local ? "OK" : "NOT_JOURNAL_BROKER", header: this.header(host), spec: this.spec, local, primary: local && this.primary === host };
+    const resolution: Resolution = {
+      status: local ? "OK" : "NOT_JOURNAL_BROKER",
+      header: this.header(host),
+      spec: this.spec,
+      local,
+      primary: local && this.primary === host,
+    };
     if (node !== undefined) resolution.replica = node.replica;
     return resolution;
   }
@@ -184,19 +211,22 @@ export class ReplicationCluster {
     const host = env.host;
     const index = new FakeIndex();
     const persisted: Persisted[] = [];
-    const replica = (this.options.brokenVariant === undefined ? createReplica : replicaOf(this.options.brokenVariant))(env, {
-      journal: JOURNAL,
-      localId: idOf(host),
-      index,
-      persist: (fragment, local, _stores, primary) => {
-        persisted.push({ fragment, local, primary });
+    const replica = (this.options.brokenVariant === undefined ? createReplica : replicaOf(this.options.brokenVariant))(
+      env,
+      {
+        journal: JOURNAL,
+        localId: idOf(host),
+        index,
+        persist: (fragment, local, _stores, primary) => {
+          persisted.push({ fragment, local, primary });
+        },
+        transport: replicateOverRpc(env, (peer) => `sim://${peer.suffix}:${BROKER_PORT}`, { deadlineMs: 2_000 }),
+        storeHealthy: () => this.storeHealthy,
+        resolve: async () => this.resolution(host),
+        spoolDirectory: `/spools/${JOURNAL}`,
+        options: { pulseIntervalMs: 0, callDeadlineMs: 2_000, ...this.options.replicaOptions },
       },
-      transport: replicateOverRpc(env, (peer) => `sim://${peer.suffix}:${BROKER_PORT}`, { deadlineMs: 2_000 }),
-      storeHealthy: () => this.storeHealthy,
-      resolve: async () => this.resolution(host),
-      spoolDirectory: `/spools/${JOURNAL}`,
-      options: { pulseIntervalMs: 0, callDeadlineMs: 2_000, ...this.options.replicaOptions },
-    });
+    );
     this.nodes.set(host, { host, env, index, replica, persisted });
     const server = env.rpc.serve(BROKER_PORT);
     serveReplicate(server, async (request) => replica.replicate(request, this.resolution(host)));
@@ -221,8 +251,19 @@ export class ReplicationCluster {
   }
 
   /** Appends `chunks` through the primary's replica under the current resolution. */
-  async append(chunks: ChunkScript, request: Partial<AppendRequest> = {}, host = this.primary): Promise<TaskOutcome<AppendResponse>> {
-    return this.on(host, (node) => node.replica.append({ journal: JOURNAL, doNotProxy: false, offset: 0, ...request }, iterate(chunks), this.resolution(host), new AbortController().signal));
+  async append(
+    chunks: ChunkScript,
+    request: Partial<AppendRequest> = {},
+    host = this.primary,
+  ): Promise<TaskOutcome<AppendResponse>> {
+    return this.on(host, (node) =>
+      node.replica.append(
+        { journal: JOURNAL, doNotProxy: false, offset: 0, ...request },
+        iterate(chunks),
+        this.resolution(host),
+        new AbortController().signal,
+      ),
+    );
   }
 
   /** Lets `ms` of virtual time pass (messages in flight, such as a primary's adoption notice, arrive). */
@@ -261,7 +302,10 @@ export class ReplicationCluster {
   }
 }
 
-/** An append's chunks: bytes are yielded, an Error is thrown (a client error), a function is called (a fault at that point). */
+/**
+ * An append's chunks: bytes are yielded, an Error is thrown (a client error), a function is called (a fault at that
+ * point).
+ */
 export type ChunkScript = readonly (Uint8Array | Error | (() => void))[];
 
 async function* iterate(chunks: ChunkScript): AsyncIterable<Uint8Array> {

@@ -67,7 +67,10 @@ export class CoverSet<T extends CoverSetEntry> {
     return true;
   }
 
-  /** Seam: inserts `entry` (its predecessor does not cover it; `after` entries begin at or before it), replacing the entries it covers. */
+  /**
+   * Seam: inserts `entry` (its predecessor does not cover it; `after` entries begin at or before it), replacing the
+   * entries it covers.
+   */
   protected insert(entry: T, _after: number): void {
     const first = this.lowerBound(entry.fragment.begin);
     let last = first;
@@ -102,7 +105,9 @@ export class CoverSet<T extends CoverSetEntry> {
     return this.entries.length === 0 ? 0 : (this.entries[this.entries.length - 1] as T).fragment.end;
   }
 
-  /** True when the union of this set's fragments covers every offset of `span` (an empty span: a fragment touching it). */
+  /**
+   * True when the union of this set's fragments covers every offset of `span` (an empty span: a fragment touching it).
+   */
   coversSpan(span: Span): boolean {
     if (span.begin === span.end) {
       const after = this.upperBound(span.begin);

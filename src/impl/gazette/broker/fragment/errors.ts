@@ -26,7 +26,9 @@ export class ErrFragmentStoreUnavailable extends Error {
     readonly operation: string,
     cause: unknown,
   ) {
-    super(`fragment store ${endpoint} ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`fragment store ${endpoint} ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
 }
 

@@ -24,7 +24,12 @@ import type { Env } from "../../../../sim/env.ts";
 import { sleepOrAbort } from "../../client/backoff.ts";
 import type { Fragment } from "../../protocol/fragment.ts";
 import { ErrCancelled } from "../../protocol/journal-client.ts";
-import { REFRESH_INTERVAL_MS_MIN, type FragmentStore, type Journal, type JournalSpec } from "../../protocol/journal-spec.ts";
+import {
+  REFRESH_INTERVAL_MS_MIN,
+  type FragmentStore,
+  type Journal,
+  type JournalSpec,
+} from "../../protocol/journal-spec.ts";
 import { CoverSet, type CoverSetEntry } from "./cover-set.ts";
 
 /** Whether retention removes a persisted fragment (modTime in seconds), given the cutoff (host wall time in ms). */
@@ -94,11 +99,18 @@ export async function runIndexRefresh(
       } catch (error) {
         if (error instanceof ErrCancelled || signal.aborted) return;
         stats.failures += 1;
-        env.log.warn("failed to refresh remote fragments (will retry)", { journal: index.journal, error: String(error), intervalMs: spec.fragment.refreshIntervalMs });
+        env.log.warn("failed to refresh remote fragments (will retry)", {
+          journal: index.journal,
+          error: String(error),
+          intervalMs: spec.fragment.refreshIntervalMs,
+        });
         env.probe("gazette.broker.index-refresh-failed");
       }
     }
-    const intervalMs = spec !== undefined && spec.fragment.refreshIntervalMs > 0 ? spec.fragment.refreshIntervalMs : REFRESH_INTERVAL_MS_MIN;
+    const intervalMs =
+      spec !== undefined && spec.fragment.refreshIntervalMs > 0
+        ? spec.fragment.refreshIntervalMs
+        : REFRESH_INTERVAL_MS_MIN;
     try {
       await sleepOrAbort(env.clock, intervalMs, signal);
     } catch {
@@ -118,14 +130,19 @@ async function refreshOnce(
   const listed: Fragment[] = [];
   for (const store of spec.fragment.stores) listed.push(...(await client.list(store, spec.name, options.signal)));
   // Buggify: the listing reaches the index late (a slow store answer); the index may have moved on meanwhile.
-  if (env.buggify("gazette.broker.fragment-listing-late")) await sleepOrAbort(env.clock, env.random.int(1, lateListingMsMax(spec)), options.signal);
+  if (env.buggify("gazette.broker.fragment-listing-late"))
+    await sleepOrAbort(env.clock, env.random.int(1, lateListingMsMax(spec)), options.signal);
   const union = CoverSet.of<CoverSetEntry>(listed.map((fragment) => ({ fragment })));
   index.replaceRemote(union.toArray().map((entry) => entry.fragment));
   stats.refreshes += 1;
-  if (spec.fragment.retentionMs > 0 && options.isPrimary()) await enforceRetention(env, client, listed, spec.fragment.retentionMs, options, stats);
+  if (spec.fragment.retentionMs > 0 && options.isPrimary())
+    await enforceRetention(env, client, listed, spec.fragment.retentionMs, options, stats);
 }
 
-/** Longest extra wait of a listing at the buggify point: a quarter of the refresh interval (within the index's first-fragment age). */
+/**
+ * Longest extra wait of a listing at the buggify point: a quarter of the refresh interval (within the index's
+ * first-fragment age).
+ */
 function lateListingMsMax(spec: JournalSpec): number {
   return Math.max(1, Math.floor(spec.fragment.refreshIntervalMs / 4));
 }
@@ -145,12 +162,21 @@ async function enforceRetention(
     try {
       await client.remove(fragment, options.signal);
       stats.removed += 1;
-      env.trace("gazette.broker.fragment-expired", { journal: fragment.journal, begin: fragment.begin, end: fragment.end, modTime: fragment.modTime });
+      env.trace("gazette.broker.fragment-expired", {
+        journal: fragment.journal,
+        begin: fragment.begin,
+        end: fragment.end,
+        modTime: fragment.modTime,
+      });
       env.probe("gazette.broker.retention-removed");
     } catch (error) {
       if (error instanceof ErrCancelled || options.signal.aborted) throw error;
       stats.removeFailures += 1;
-      env.log.warn("failed to remove an expired fragment (will retry)", { journal: fragment.journal, begin: fragment.begin, error: String(error) });
+      env.log.warn("failed to remove an expired fragment (will retry)", {
+        journal: fragment.journal,
+        begin: fragment.begin,
+        error: String(error),
+      });
     }
   }
 }

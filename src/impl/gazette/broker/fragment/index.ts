@@ -39,7 +39,13 @@ import { assert } from "../../../../sim/assert.ts";
 import type { Fragment } from "../../protocol/fragment.ts";
 import type { Journal } from "../../protocol/journal-spec.ts";
 import { ValidationError } from "../../protocol/validation.ts";
-import { OFFSET_JUMP_AGE_THRESHOLD_MS, type FragmentIndexApi, type IndexedFragment, type IndexQueryResult, type LocalContent } from "../types.ts";
+import {
+  OFFSET_JUMP_AGE_THRESHOLD_MS,
+  type FragmentIndexApi,
+  type IndexedFragment,
+  type IndexQueryResult,
+  type LocalContent,
+} from "../types.ts";
 import { CoverSet } from "./cover-set.ts";
 import { ErrIndexClosed, ErrIndexWaitersExhausted } from "./errors.ts";
 import { PERSIST_INTERVAL_MS } from "./persister.ts";
@@ -90,7 +96,10 @@ export class FragmentIndex implements FragmentIndexApi {
 
   /** SpoolCommit: a local spool's committed fragment (new or extended), readable through `local`. */
   spoolCommit(fragment: Fragment, local: LocalContent): void {
-    assert(fragment.journal === this.journal, `spoolCommit: fragment of ${fragment.journal} in the index of ${this.journal}`);
+    assert(
+      fragment.journal === this.journal,
+      `spoolCommit: fragment of ${fragment.journal} in the index of ${this.journal}`,
+    );
     const entry: IndexedFragment = { fragment, local };
     this.set.add(entry);
     this.local.add(entry);
@@ -102,7 +111,10 @@ export class FragmentIndex implements FragmentIndexApi {
     const remote = this.newCoverSet();
     for (const fragment of fragments) {
       if (fragment.journal !== this.journal) {
-        this.env.log.warn("fragment index: ignoring a listed fragment of another journal", { journal: this.journal, other: fragment.journal });
+        this.env.log.warn("fragment index: ignoring a listed fragment of another journal", {
+          journal: this.journal,
+          other: fragment.journal,
+        });
         continue;
       }
       remote.add({ fragment });
@@ -122,7 +134,8 @@ export class FragmentIndex implements FragmentIndexApi {
 
   /** Index.Query (see the file comment). */
   async query(offset: number, options: { block: boolean; signal?: AbortSignal }): Promise<IndexQueryResult> {
-    if (!Number.isSafeInteger(offset) || offset < -1) throw new ValidationError(`invalid Offset (${offset}; expected -1 <= Offset)`);
+    if (!Number.isSafeInteger(offset) || offset < -1)
+      throw new ValidationError(`invalid Offset (${offset}; expected -1 <= Offset)`);
     const requested = offset === -1 ? this.set.endOffset() : offset;
     for (;;) {
       const answer = this.lookUp(requested);
@@ -160,7 +173,8 @@ export class FragmentIndex implements FragmentIndexApi {
   private lookUp(requested: number): { result?: IndexQueryResult; agesInMs?: number } {
     const { index, found } = this.set.longestOverlapping(requested);
     const writeHead = this.set.endOffset();
-    if (found) return { result: { status: "OK", offset: requested, writeHead, fragment: this.set.at(index), jumped: false } };
+    if (found)
+      return { result: { status: "OK", offset: requested, writeHead, fragment: this.set.at(index), jumped: false } };
     if (index === this.set.length) return {};
     const next = this.set.at(index);
     const jump = (): { result: IndexQueryResult } => {
@@ -186,7 +200,10 @@ export class FragmentIndex implements FragmentIndexApi {
     return (first.modTime + 1) * 1000 + (this.options.firstFragmentAgeMs?.() ?? PERSIST_INTERVAL_MS);
   }
 
-  /** Seam: from when (host wall time, ms) a query in a gap may skip to the next fragment: Gazette's 6 h rule after it was persisted; undefined while it is local only. */
+  /**
+   * Seam: from when (host wall time, ms) a query in a gap may skip to the next fragment: Gazette's 6 h rule after it
+   * was persisted; undefined while it is local only.
+   */
   protected jumpOverGapAtMs(next: Fragment): number | undefined {
     if (next.modTime === 0) return undefined;
     return next.modTime * 1000 + OFFSET_JUMP_AGE_THRESHOLD_MS;
@@ -197,7 +214,9 @@ export class FragmentIndex implements FragmentIndexApi {
     return CoverSet.difference(this.local, remote);
   }
 
-  /** Seam: an empty cover set of the index (called by the constructor: an override must not use the subclass's fields). */
+  /**
+   * Seam: an empty cover set of the index (called by the constructor: an override must not use the subclass's fields).
+   */
   protected newCoverSet(): CoverSet<IndexedFragment> {
     return new CoverSet<IndexedFragment>();
   }

@@ -84,18 +84,26 @@ export class Persister {
     this.attemptsPerRound = options.attemptsPerRound ?? PERSIST_ATTEMPTS_PER_ROUND_DEFAULT;
     this.roundIntervalMs = options.roundIntervalMs ?? PERSIST_INTERVAL_MS;
     this.concurrency = options.concurrency ?? PERSIST_CONCURRENCY_DEFAULT;
-    assert(this.queueLimit > 0 && this.attemptsPerRound > 0 && this.concurrency > 0, "Persister: limits must be positive");
-    // Not the lifetime's signal: a dead process runs nothing more (its pending work stays pending), so only an explicit stop cancels.
+    assert(
+      this.queueLimit > 0 && this.attemptsPerRound > 0 && this.concurrency > 0,
+      "Persister: limits must be positive",
+    );
+    // Not the lifetime's signal: a dead process runs nothing more (its pending work stays pending), so only an explicit
+    // stop cancels.
     this.signal = options.signal ?? new AbortController().signal;
     let stop: (error: unknown) => void = () => undefined;
     this.stopped = new Promise<never>((_, reject) => {
       stop = reject;
     });
     this.stopped.catch(() => undefined);
-    this.signal.addEventListener("abort", () => {
-      stop(new ErrCancelled(this.signal.reason));
-      for (const waiter of this.slotWaiters.splice(0)) waiter.reject(new ErrCancelled(this.signal.reason));
-    }, { once: true });
+    this.signal.addEventListener(
+      "abort",
+      () => {
+        stop(new ErrCancelled(this.signal.reason));
+        for (const waiter of this.slotWaiters.splice(0)) waiter.reject(new ErrCancelled(this.signal.reason));
+      },
+      { once: true },
+    );
   }
 
   /** Sleeps `ms`, or rejects with ErrCancelled when the persister stops (one abort listener for every sleeper). */
@@ -109,7 +117,13 @@ export class Persister {
    * `content`) for `stores[0]`. Returns false when it is not queued: empty, no
    * stores, or the queue is full (refused).
    */
-  spoolComplete(fragment: Fragment, content: LocalContent, stores: readonly FragmentStore[], onPersisted?: (persisted: Fragment) => void, options: SpoolCompleteOptions = {}): boolean {
+  spoolComplete(
+    fragment: Fragment,
+    content: LocalContent,
+    stores: readonly FragmentStore[],
+    onPersisted?: (persisted: Fragment) => void,
+    options: SpoolCompleteOptions = {},
+  ): boolean {
     return this.enqueue(fragment, content, stores, onPersisted, undefined, options.primary ?? true);
   }
 
@@ -119,10 +133,16 @@ export class Persister {
    * ErrPersistQueueFull when refused, and with ErrCancelled when the persister
    * stops first (a crash leaves it pending, as everything of a dead process).
    */
-  persist(fragment: Fragment, content: LocalContent, stores: readonly FragmentStore[], primary = true): Promise<Fragment | undefined> {
+  persist(
+    fragment: Fragment,
+    content: LocalContent,
+    stores: readonly FragmentStore[],
+    primary = true,
+  ): Promise<Fragment | undefined> {
     if (fragmentContentLength(fragment) === 0 || stores.length === 0) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
-      if (!this.enqueue(fragment, content, stores, resolve, reject, primary)) reject(this.signal.aborted ? new ErrCancelled(this.signal.reason) : new ErrPersistQueueFull(this.queueLimit));
+      if (!this.enqueue(fragment, content, stores, resolve, reject, primary))
+        reject(this.signal.aborted ? new ErrCancelled(this.signal.reason) : new ErrPersistQueueFull(this.queueLimit));
     });
   }
 
@@ -137,13 +157,27 @@ export class Persister {
     if (fragmentContentLength(fragment) === 0) return false;
     const store = stores[0];
     if (store === undefined) {
-      this.env.trace("gazette.broker.persist-skipped", { journal: fragment.journal, begin: fragment.begin, end: fragment.end, reason: "no stores" });
+      this.env.trace("gazette.broker.persist-skipped", {
+        journal: fragment.journal,
+        begin: fragment.begin,
+        end: fragment.end,
+        reason: "no stores",
+      });
       return false;
     }
     if (this.signal.aborted) return false;
     if (this.jobs.size >= this.queueLimit) {
-      this.env.log.warn("persister queue full: dropping spool (other replicas persist it)", { journal: fragment.journal, begin: fragment.begin, end: fragment.end, limit: this.queueLimit });
-      this.env.trace("gazette.broker.persist-refused", { journal: fragment.journal, begin: fragment.begin, end: fragment.end });
+      this.env.log.warn("persister queue full: dropping spool (other replicas persist it)", {
+        journal: fragment.journal,
+        begin: fragment.begin,
+        end: fragment.end,
+        limit: this.queueLimit,
+      });
+      this.env.trace("gazette.broker.persist-refused", {
+        journal: fragment.journal,
+        begin: fragment.begin,
+        end: fragment.end,
+      });
       this.env.probe("gazette.broker.persist-queue-full");
       return false;
     }
@@ -170,7 +204,10 @@ export class Persister {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Seam: whether a spool whose round of attempts failed is retried a round interval later (always: it is persisted eventually). */
+  /**
+   * Seam: whether a spool whose round of attempts failed is retried a round interval later (always: it is persisted
+   * eventually).
+   */
   protected retriesFailedRound(): boolean {
     return true;
   }
@@ -182,13 +219,19 @@ export class Persister {
         if (await this.attemptRound(job)) return;
         if (!this.retriesFailedRound()) return;
         this.env.probe("gazette.broker.persist-round-failed");
-        this.env.log.warn("persist round failed (will retry)", { journal: job.fragment.journal, begin: job.fragment.begin, round, nextInMs: this.roundIntervalMs });
+        this.env.log.warn("persist round failed (will retry)", {
+          journal: job.fragment.journal,
+          begin: job.fragment.begin,
+          round,
+          nextInMs: this.roundIntervalMs,
+        });
         await this.sleep(this.roundIntervalMs);
       }
     } catch (error) {
       if (!(error instanceof ErrCancelled)) throw error;
     } finally {
-      if (job.done !== true) job.onAbandoned?.(this.signal.aborted ? new ErrCancelled(this.signal.reason) : new Error("persist abandoned"));
+      if (job.done !== true)
+        job.onAbandoned?.(this.signal.aborted ? new ErrCancelled(this.signal.reason) : new Error("persist abandoned"));
       this.jobs.delete(job);
       if (this.jobs.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
@@ -207,18 +250,35 @@ export class Persister {
           persisted = await this.client.persist(job.store, fragment, content, this.signal);
           break;
         } catch (error) {
-          if (error instanceof ErrCancelled || this.signal.aborted) throw error instanceof ErrCancelled ? error : new ErrCancelled(this.signal.reason);
-          this.env.log.warn("failed to persist Spool (will retry)", { journal: job.fragment.journal, begin: job.fragment.begin, end: job.fragment.end, attempt, error: String(error) });
+          if (error instanceof ErrCancelled || this.signal.aborted)
+            throw error instanceof ErrCancelled ? error : new ErrCancelled(this.signal.reason);
+          this.env.log.warn("failed to persist Spool (will retry)", {
+            journal: job.fragment.journal,
+            begin: job.fragment.begin,
+            end: job.fragment.end,
+            attempt,
+            error: String(error),
+          });
         }
       }
       if (persisted === undefined) return false;
       job.done = true;
       this.persistedCount += 1;
-      this.env.trace("gazette.broker.persisted", { journal: persisted.journal, begin: persisted.begin, end: persisted.end, store: job.store, modTime: persisted.modTime });
+      this.env.trace("gazette.broker.persisted", {
+        journal: persisted.journal,
+        begin: persisted.begin,
+        end: persisted.end,
+        store: job.store,
+        modTime: persisted.modTime,
+      });
       try {
         job.onPersisted?.(persisted);
       } catch (error) {
-        this.env.log.error("persister: onPersisted callback failed", { journal: persisted.journal, begin: persisted.begin, error: String(error) });
+        this.env.log.error("persister: onPersisted callback failed", {
+          journal: persisted.journal,
+          begin: persisted.begin,
+          error: String(error),
+        });
       }
       return true;
     } finally {

@@ -41,7 +41,14 @@
  * Seams for test fixtures: a subclass overrides `extendsByDelta` (which
  * proposals commit the delta) and `restoreSummer` (a discarded commit's SHA-1).
  */
-import { DiskError, type Crc32, type Disk, type FileHandle, type Hashes, type Sha1Hasher } from "../../../../sim/env.ts";
+import {
+  DiskError,
+  type Crc32,
+  type Disk,
+  type FileHandle,
+  type Hashes,
+  type Sha1Hasher,
+} from "../../../../sim/env.ts";
 import { AsyncLock } from "../../../common/async-lock.ts";
 import { assert } from "../../../../sim/assert.ts";
 import { fragmentContentLength, fragmentsEqual, ZERO_SHA1_SUM, type Fragment } from "../../protocol/fragment.ts";
@@ -108,7 +115,16 @@ export class ErrSpoolDropped extends Error {
 
 /** The empty fragment of `journal` at `offset` (Gazette's zero-valued Fragment fields). */
 export function emptyFragment(journal: Journal, offset: number, codec: Fragment["compressionCodec"]): Fragment {
-  return { journal, begin: offset, end: offset, sum: ZERO_SHA1_SUM, compressionCodec: codec, backingStore: "", modTime: 0, pathPostfix: "" };
+  return {
+    journal,
+    begin: offset,
+    end: offset,
+    sum: ZERO_SHA1_SUM,
+    compressionCodec: codec,
+    backingStore: "",
+    modTime: 0,
+    pathPostfix: "",
+  };
 }
 
 interface WrittenChunk {
@@ -165,7 +181,10 @@ export class SpoolContent implements LocalContent {
 
   /** Returns to a `mark`: what was committed after it (and anything uncommitted) is forgotten. */
   restore(mark: { chunks: number; length: number }): void {
-    assert(mark.chunks <= this.committedChunks && mark.length <= this.committedLength, "spool: restore to an earlier mark only");
+    assert(
+      mark.chunks <= this.committedChunks && mark.length <= this.committedLength,
+      "spool: restore to an earlier mark only",
+    );
     this.committedChunks = mark.chunks;
     this.committedLength = mark.length;
     this.chunks.length = mark.chunks;
@@ -185,8 +204,16 @@ export class SpoolContent implements LocalContent {
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     if (this.droppedFlag) throw new ErrSpoolDropped(`spool ${this.path} was dropped`);
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || length < 0 || offset < this.begin || offset + length > this.committedEnd) {
-      throw new RangeError(`spool read [${offset}, ${offset + length}) outside committed [${this.begin}, ${this.committedEnd})`);
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      length < 0 ||
+      offset < this.begin ||
+      offset + length > this.committedEnd
+    ) {
+      throw new RangeError(
+        `spool read [${offset}, ${offset + length}) outside committed [${this.begin}, ${this.committedEnd})`,
+      );
     }
     if (length === 0) return new Uint8Array(0);
     const relative = offset - this.begin;
@@ -196,11 +223,18 @@ export class SpoolContent implements LocalContent {
     const lastChunk = this.chunks[lastIndex] as WrittenChunk;
     const to = lastChunk.position + lastChunk.length;
     const bytes = await this.file.read(from, to - from);
-    if (bytes.length !== to - from) throw new DiskError("EIO", "read", this.path, `short spool read (${bytes.length} of ${to - from} bytes)`);
+    if (bytes.length !== to - from)
+      throw new DiskError("EIO", "read", this.path, `short spool read (${bytes.length} of ${to - from} bytes)`);
     for (let index = first; index <= lastIndex; index++) {
       const chunk = this.chunks[index] as WrittenChunk;
       const piece = bytes.subarray(chunk.position - from, chunk.position - from + chunk.length);
-      if (this.crc32(piece) !== chunk.crc) throw new DiskError("EIO", "read", this.path, `spool content at ${this.begin + chunk.position} failed its checksum`);
+      if (this.crc32(piece) !== chunk.crc)
+        throw new DiskError(
+          "EIO",
+          "read",
+          this.path,
+          `spool content at ${this.begin + chunk.position} failed its checksum`,
+        );
     }
     return bytes.slice(relative - from, relative - from + length);
   }
@@ -319,10 +353,20 @@ export class Spool {
    * the pipeline's primary; `pending` keeps a commit from the observer until
    * it is adopted.
    */
-  async apply(request: ReplicateRequest, primary: boolean, options: { pending?: boolean } = {}): Promise<SpoolApplyResult> {
+  async apply(
+    request: ReplicateRequest,
+    primary: boolean,
+    options: { pending?: boolean } = {},
+  ): Promise<SpoolApplyResult> {
     const release = await this.lock.acquire();
     try {
-      if (request.proposal !== undefined) return this.applyCommit(request.proposal, request.registers ?? { labels: [] }, primary, options.pending === true);
+      if (request.proposal !== undefined)
+        return this.applyCommit(
+          request.proposal,
+          request.registers ?? { labels: [] },
+          primary,
+          options.pending === true,
+        );
       await this.applyContent(request);
       return { response: { status: "OK" } };
     } finally {
@@ -332,14 +376,34 @@ export class Spool {
 
   /** Rolls back any uncommitted content (Gazette's MustApply of the spool's own fragment). */
   async rollback(): Promise<void> {
-    const result = await this.apply({ journal: this.options.journal, pipeline: "", proposal: this.fragment, registers: this.registers, contentDelta: 0, acknowledge: false }, false);
+    const result = await this.apply(
+      {
+        journal: this.options.journal,
+        pipeline: "",
+        proposal: this.fragment,
+        registers: this.registers,
+        contentDelta: 0,
+        acknowledge: false,
+      },
+      false,
+    );
     assert(result.response.status === "OK", "spool: rollback of its own fragment must apply");
   }
 
   /** Rolls to an empty fragment at the current end, completing a fragment with content (shutdown). */
   async roll(primary: boolean): Promise<CompletedSpool | undefined> {
     const proposal = emptyFragment(this.options.journal, this.fragment.end, this.fragment.compressionCodec);
-    const result = await this.apply({ journal: this.options.journal, pipeline: "", proposal, registers: this.registers, contentDelta: 0, acknowledge: false }, primary);
+    const result = await this.apply(
+      {
+        journal: this.options.journal,
+        pipeline: "",
+        proposal,
+        registers: this.registers,
+        contentDelta: 0,
+        acknowledge: false,
+      },
+      primary,
+    );
     assert(result.response.status === "OK", "spool: roll to its own end must apply");
     return result.completed;
   }
@@ -349,7 +413,10 @@ export class Spool {
     // Roll forward: a proposal beyond anything we know (a new peer catching up,
     // or a commit some replicas saw and others did not), or an empty proposal at
     // our exact end (the primary rolling every replica to a new fragment).
-    if (proposal.end > this.fragment.end + this.deltaBytes || (proposal.end === this.fragment.end && fragmentContentLength(proposal) === 0)) {
+    if (
+      proposal.end > this.fragment.end + this.deltaBytes ||
+      (proposal.end === this.fragment.end && fragmentContentLength(proposal) === 0)
+    ) {
       completed = this.complete(primary);
       if (proposal.end > this.fragment.end) this.registers = copyLabelSet(registers);
       this.fragment = emptyFragment(this.options.journal, proposal.end, proposal.compressionCodec);
@@ -372,7 +439,13 @@ export class Spool {
       assert(content !== undefined, "spool: a delta has a file");
       assert(this.pending === undefined, "spool: one commit is pending at most (adopt or discard it first)");
       if (pending) {
-        this.pending = { fragment: { ...this.fragment }, registers: copyLabelSet(this.registers), summer: this.committedSummer.copy(), firstAppendTimeMs: this.firstAppendTimeMs, mark: content.mark() };
+        this.pending = {
+          fragment: { ...this.fragment },
+          registers: copyLabelSet(this.registers),
+          summer: this.committedSummer.copy(),
+          firstAppendTimeMs: this.firstAppendTimeMs,
+          mark: content.mark(),
+        };
       }
       this.fragment = { ...proposal };
       content.commit();
@@ -384,7 +457,14 @@ export class Spool {
       if (!pending) this.options.observer?.spoolCommit({ ...this.fragment }, content);
       return { response: { status: "OK" }, committed: { ...this.fragment }, ...rolled };
     }
-    return { response: { status: "PROPOSAL_MISMATCH", fragment: { ...this.fragment }, registers: copyLabelSet(this.registers) }, ...rolled };
+    return {
+      response: {
+        status: "PROPOSAL_MISMATCH",
+        fragment: { ...this.fragment },
+        registers: copyLabelSet(this.registers),
+      },
+      ...rolled,
+    };
   }
 
   /** Seam: whether `proposal` commits the uncommitted delta: it equals the spool extended by it, SHA-1 sum included. */
@@ -409,7 +489,12 @@ export class Spool {
     }
     assert(content !== undefined, "spool: a fragment with content has a file");
     content.rollback();
-    const completed: CompletedSpool = { fragment: { ...this.fragment }, registers: copyLabelSet(this.registers), firstAppendTimeMs: this.firstAppendTimeMs, content };
+    const completed: CompletedSpool = {
+      fragment: { ...this.fragment },
+      registers: copyLabelSet(this.registers),
+      firstAppendTimeMs: this.firstAppendTimeMs,
+      content,
+    };
     this.options.observer?.spoolComplete(completed, primary);
     return completed;
   }

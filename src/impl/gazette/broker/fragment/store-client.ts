@@ -96,21 +96,37 @@ export class FragmentStoreClient {
    * Persist). Idempotent: a store already holding the fragment answers its
    * ModTime. Returns the fragment with its backing store and ModTime.
    */
-  async persist(store: FragmentStore, fragment: Fragment, content: Uint8Array, signal?: AbortSignal): Promise<Fragment> {
+  async persist(
+    store: FragmentStore,
+    fragment: Fragment,
+    content: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<Fragment> {
     const { prefix } = parseStoreUrl(store);
     validateFragment(fragment);
     if (content.length !== fragmentContentLength(fragment)) {
-      throw new ErrChecksumMismatch(`content of ${content.length} bytes, fragment [${fragment.begin}, ${fragment.end})`);
+      throw new ErrChecksumMismatch(
+        `content of ${content.length} bytes, fragment [${fragment.begin}, ${fragment.end})`,
+      );
     }
     const sum = fragmentSum(this.env.hash, content);
     if (sum !== fragment.sum) throw new ErrChecksumMismatch(`content sum ${sum}, fragment sum ${fragment.sum}`);
     const stored = compressContent(fragment.compressionCodec, content);
     if (stored.length > FRAGMENT_STORE_PUT_BYTES_MAX) {
-      throw new ErrFragmentStoreRefused("too large", "persist", `${stored.length} stored bytes exceed ${FRAGMENT_STORE_PUT_BYTES_MAX}`);
+      throw new ErrFragmentStoreRefused(
+        "too large",
+        "persist",
+        `${stored.length} stored bytes exceed ${FRAGMENT_STORE_PUT_BYTES_MAX}`,
+      );
     }
     const path = fragmentStorePath(prefix, fragment);
     const request = encodePutRequest({ path, content: stored, fragment: { ...fragment, backingStore: store } });
-    const response = decodeOrUnavailable(this.address(store), "persist", decodePutResponse, await this.call(store, "persist", FRAGMENT_STORE_METHODS.put, request, signal));
+    const response = decodeOrUnavailable(
+      this.address(store),
+      "persist",
+      decodePutResponse,
+      await this.call(store, "persist", FRAGMENT_STORE_METHODS.put, request, signal),
+    );
     this.env.trace("gazette.fragment-store.persisted", { path, created: response.created, modTime: response.modTime });
     return { ...fragment, backingStore: store, modTime: response.modTime };
   }
@@ -171,8 +187,10 @@ export class FragmentStoreClient {
     const stored = await this.fetch(address, url, parsed.path, signal);
     const length = named.end - named.begin;
     const content = decompressContent(named.compressionCodec, stored, length);
-    if (content.length !== length) throw new ErrCorruptFragment(`${url}: ${content.length} content bytes, expected ${length}`);
-    if (fragmentSum(this.env.hash, content) !== named.sum) throw new ErrCorruptFragment(`${url}: content does not match its SHA-1 sum`);
+    if (content.length !== length)
+      throw new ErrCorruptFragment(`${url}: ${content.length} content bytes, expected ${length}`);
+    if (fragmentSum(this.env.hash, content) !== named.sum)
+      throw new ErrCorruptFragment(`${url}: content does not match its SHA-1 sum`);
     return bytesSource(stored);
   }
 
@@ -207,11 +225,20 @@ export class FragmentStoreClient {
     let pageToken = "";
     for (let pages = 0; ; pages++) {
       if (pages >= this.listPagesMax) {
-        throw new ErrFragmentStoreRefused("too large", "list", `listing of ${prefix} exceeds ${this.listPagesMax} pages`);
+        throw new ErrFragmentStoreRefused(
+          "too large",
+          "list",
+          `listing of ${prefix} exceeds ${this.listPagesMax} pages`,
+        );
       }
       const request: ListRequest = { prefix, pageToken };
       const response = await this.call(store, "list", FRAGMENT_STORE_METHODS.list, { prefix, pageToken }, signal);
-      const page = decodeOrUnavailable(this.address(store), "list", (value) => decodeListResponse(value, request), response);
+      const page = decodeOrUnavailable(
+        this.address(store),
+        "list",
+        (value) => decodeListResponse(value, request),
+        response,
+      );
       entries.push(...page.entries);
       if (page.nextPageToken === "") return entries;
       pageToken = page.nextPageToken;
@@ -224,12 +251,21 @@ export class FragmentStoreClient {
   }
 
   /** One unary call with a deadline, honouring `signal`; failures become typed errors and update health. */
-  private async call(store: FragmentStore, operation: string, method: string, request: WireValue, signal: AbortSignal | undefined): Promise<WireValue> {
+  private async call(
+    store: FragmentStore,
+    operation: string,
+    method: string,
+    request: WireValue,
+    signal: AbortSignal | undefined,
+  ): Promise<WireValue> {
     const address = this.address(store);
     if (signal?.aborted) throw new ErrCancelled(signal.reason);
     let response: WireValue;
     try {
-      response = await raceAbort(this.env.rpc.call(address.host, address.port, method, request, { deadlineMs: this.callDeadlineMs }), signal);
+      response = await raceAbort(
+        this.env.rpc.call(address.host, address.port, method, request, { deadlineMs: this.callDeadlineMs }),
+        signal,
+      );
     } catch (error) {
       throw this.failure(address, operation, error);
     }
@@ -238,11 +274,22 @@ export class FragmentStoreClient {
   }
 
   /** Fetches a store file's stored bytes (get stream), bounded by FRAGMENT_STORE_PUT_BYTES_MAX. */
-  private async fetch(address: Address, url: string, path: string, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  private async fetch(
+    address: Address,
+    url: string,
+    path: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
     if (signal?.aborted) throw new ErrCancelled(signal.reason);
     const pieces: Uint8Array[] = [];
     let length = 0;
-    const stream = this.env.rpc.serverStream(address.host, address.port, FRAGMENT_STORE_METHODS.get, { path, offset: 0 }, { deadlineMs: this.openDeadlineMs });
+    const stream = this.env.rpc.serverStream(
+      address.host,
+      address.port,
+      FRAGMENT_STORE_METHODS.get,
+      { path, offset: 0 },
+      { deadlineMs: this.openDeadlineMs },
+    );
     const iterator = stream[Symbol.asyncIterator]();
     try {
       const chunksMax = Math.ceil(FRAGMENT_STORE_PUT_BYTES_MAX / FRAGMENT_STORE_GET_CHUNK_BYTES) + 1;
@@ -251,13 +298,15 @@ export class FragmentStoreClient {
         if (next.done === true) break;
         const chunk = decodeOrUnavailable(address, "open", decodeGetMessage, next.value);
         length += chunk.length;
-        if (chunks >= chunksMax || length > FRAGMENT_STORE_PUT_BYTES_MAX) throw new ErrCorruptFragment(`${url}: stored file larger than ${FRAGMENT_STORE_PUT_BYTES_MAX} bytes`);
+        if (chunks >= chunksMax || length > FRAGMENT_STORE_PUT_BYTES_MAX)
+          throw new ErrCorruptFragment(`${url}: stored file larger than ${FRAGMENT_STORE_PUT_BYTES_MAX} bytes`);
         pieces.push(chunk);
       }
     } catch (error) {
       void iterator.return?.()?.catch(() => undefined);
       const failure = this.failure(address, "open", error);
-      if (failure instanceof ErrFragmentStoreRefused && failure.kind === "not found") throw new ErrFragmentFetch(url, "404 Not Found", failure);
+      if (failure instanceof ErrFragmentStoreRefused && failure.kind === "not found")
+        throw new ErrFragmentFetch(url, "404 Not Found", failure);
       throw failure;
     }
     this.markHealthy(address.endpoint);
@@ -266,7 +315,11 @@ export class FragmentStoreClient {
 
   /** The typed error of a failed call; transport failures (and store disk failures) mark the endpoint unhealthy. */
   private failure(address: Address, operation: string, error: unknown): unknown {
-    if (error instanceof ErrCancelled || error instanceof ErrCorruptFragment || error instanceof ErrFragmentStoreUnavailable) {
+    if (
+      error instanceof ErrCancelled ||
+      error instanceof ErrCorruptFragment ||
+      error instanceof ErrFragmentStoreUnavailable
+    ) {
       if (error instanceof ErrFragmentStoreUnavailable) this.markUnhealthy(address.endpoint);
       return error;
     }
@@ -300,7 +353,12 @@ export class FragmentStoreClient {
 }
 
 /** Decodes a store answer; a malformed one is a broken store: ErrFragmentStoreUnavailable. */
-function decodeOrUnavailable<T>(address: Address, operation: string, decode: (value: WireValue) => T, value: WireValue): T {
+function decodeOrUnavailable<T>(
+  address: Address,
+  operation: string,
+  decode: (value: WireValue) => T,
+  value: WireValue,
+): T {
   try {
     return decode(value);
   } catch (error) {
@@ -309,7 +367,9 @@ function decodeOrUnavailable<T>(address: Address, operation: string, decode: (va
   }
 }
 
-/** Settles as `promise`, or rejects with ErrCancelled when `signal` aborts first (the listener is removed either way). */
+/**
+ * Settles as `promise`, or rejects with ErrCancelled when `signal` aborts first (the listener is removed either way).
+ */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {

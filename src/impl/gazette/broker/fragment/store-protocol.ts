@@ -85,7 +85,13 @@ export interface DeleteResponse {
 type WireMap = { readonly [key: string]: WireValue | undefined };
 
 function asMap(value: WireValue | undefined, what: string): WireMap {
-  if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) {
+  if (
+    value === null ||
+    value === undefined ||
+    typeof value !== "object" ||
+    Array.isArray(value) ||
+    value instanceof Uint8Array
+  ) {
     throw new ValidationError(`${what}: expected a map`);
   }
   return value as WireMap;
@@ -100,7 +106,8 @@ function stringField(map: WireMap, key: string, zero?: string): string {
 
 function naturalField(map: WireMap, key: string): number {
   const value = map[key] ?? 0;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new ValidationError(`${key}: expected a natural number`);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)
+    throw new ValidationError(`${key}: expected a natural number`);
   return value;
 }
 
@@ -143,7 +150,8 @@ export function decodeListRequest(value: WireValue): ListRequest {
     const prefix = stringField(map, "prefix", "");
     withContext("Prefix", () => validateStorePrefix(prefix));
     const pageToken = stringField(map, "pageToken", "");
-    if (pageToken !== "" && !pageToken.startsWith(prefix)) throw new ValidationError(`PageToken: not under the prefix (${pageToken})`);
+    if (pageToken !== "" && !pageToken.startsWith(prefix))
+      throw new ValidationError(`PageToken: not under the prefix (${pageToken})`);
     return { prefix, pageToken };
   });
 }
@@ -176,7 +184,8 @@ export function decodeListResponse(value: WireValue, request: ListRequest): List
     const map = asMap(value, "response");
     const entriesValue = map.entries ?? [];
     if (!Array.isArray(entriesValue)) throw new ValidationError("Entries: expected an array");
-    if (entriesValue.length > FRAGMENT_STORE_LIST_PAGE_ENTRIES_MAX) throw new ValidationError(`Entries: more than ${FRAGMENT_STORE_LIST_PAGE_ENTRIES_MAX}`);
+    if (entriesValue.length > FRAGMENT_STORE_LIST_PAGE_ENTRIES_MAX)
+      throw new ValidationError(`Entries: more than ${FRAGMENT_STORE_LIST_PAGE_ENTRIES_MAX}`);
     let previous = request.pageToken;
     const entries = (entriesValue as readonly WireValue[]).map((entryValue, index) =>
       withContext(`Entries[${index}]`, () => {
@@ -191,7 +200,10 @@ export function decodeListResponse(value: WireValue, request: ListRequest): List
     );
     const nextPageToken = stringField(map, "nextPageToken", "");
     // Progress: the next page starts after every entry of this one (the store may skip corrupt files).
-    if (nextPageToken !== "" && (nextPageToken < previous || nextPageToken <= request.pageToken || !nextPageToken.startsWith(request.prefix))) {
+    if (
+      nextPageToken !== "" &&
+      (nextPageToken < previous || nextPageToken <= request.pageToken || !nextPageToken.startsWith(request.prefix))
+    ) {
       throw new ValidationError(`NextPageToken: does not advance the listing (${nextPageToken})`);
     }
     return { entries, nextPageToken };
@@ -208,7 +220,16 @@ export function encodePutRequest(request: PutRequest): WireValue {
 
 /** Reads a refusal's kind out of an RpcError's details (undefined when it is not one). */
 export function refusalKind(details: WireValue | undefined): FragmentStoreRefusal | undefined {
-  if (details === null || details === undefined || typeof details !== "object" || Array.isArray(details) || details instanceof Uint8Array) return undefined;
+  if (
+    details === null ||
+    details === undefined ||
+    typeof details !== "object" ||
+    Array.isArray(details) ||
+    details instanceof Uint8Array
+  )
+    return undefined;
   const kind = (details as WireMap).kind;
-  return typeof kind === "string" && Object.hasOwn(FRAGMENT_STORE_REFUSALS, kind) ? (kind as FragmentStoreRefusal) : undefined;
+  return typeof kind === "string" && Object.hasOwn(FRAGMENT_STORE_REFUSALS, kind)
+    ? (kind as FragmentStoreRefusal)
+    : undefined;
 }

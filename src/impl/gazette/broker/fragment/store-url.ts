@@ -37,20 +37,24 @@ export function parseStoreUrl(store: FragmentStore): StoreAddress {
   // validateFragmentStore(store) would belong here, but it refuses every store with a non-empty
   // prefix (it compares the prefix without its trailing '/' to its clean form with one); the
   // checks below are the same otherwise.
-  if (!/^sim:\/\/[^\s?#]*\/$/.test(store)) throw new ValidationError(`not a valid store URL with a trailing '/' (${store})`);
+  if (!/^sim:\/\/[^\s?#]*\/$/.test(store))
+    throw new ValidationError(`not a valid store URL with a trailing '/' (${store})`);
   const parsed = parseSimUrl(store);
-  if (parsed.path !== "" && !parsed.path.endsWith("/")) throw new ValidationError(`store URL must end in '/' (${store})`);
+  if (parsed.path !== "" && !parsed.path.endsWith("/"))
+    throw new ValidationError(`store URL must end in '/' (${store})`);
   return { host: parsed.host, port: parsed.port, prefix: parsed.path };
 }
 
 /** Parses any `sim://host[:port]/path` URL: the host, the port, and the path relative to the store root. */
 export function parseSimUrl(url: string): { host: string; port: number; path: string } {
   const match = STORE_URL.exec(url);
-  if (match === null) throw new ValidationError(`not a ${FRAGMENT_STORE_SCHEME}:// URL with a host and a path (${url})`);
+  if (match === null)
+    throw new ValidationError(`not a ${FRAGMENT_STORE_SCHEME}:// URL with a host and a path (${url})`);
   const host = match[1] as string;
   if (!HOST.test(host)) throw new ValidationError(`invalid store host (${host})`);
   const port = match[2] === undefined ? FRAGMENT_STORE_PORT : Number(match[2]);
-  if (!Number.isSafeInteger(port) || port < 1 || port > 65535) throw new ValidationError(`invalid store port (${match[2] ?? ""})`);
+  if (!Number.isSafeInteger(port) || port < 1 || port > 65535)
+    throw new ValidationError(`invalid store port (${match[2] ?? ""})`);
   const path = (match[3] as string).slice(1);
   if (path !== "") validateStorePath(path.endsWith("/") ? path.slice(0, -1) : path);
   return { host, port, path };
@@ -67,8 +71,10 @@ export function storeEndpoint(address: { host: string; port: number }): string {
  */
 export function validateStorePath(path: string): void {
   if (typeof path !== "string" || path === "") throw new ValidationError("expected a non-empty path");
-  if (path.length > STORE_PATH_LENGTH_MAX) throw new ValidationError(`path longer than ${STORE_PATH_LENGTH_MAX} characters`);
-  if (hasControlOrBackslash(path)) throw new ValidationError(`path holds a control character or a backslash (${JSON.stringify(path)})`);
+  if (path.length > STORE_PATH_LENGTH_MAX)
+    throw new ValidationError(`path longer than ${STORE_PATH_LENGTH_MAX} characters`);
+  if (hasControlOrBackslash(path))
+    throw new ValidationError(`path holds a control character or a backslash (${JSON.stringify(path)})`);
   if (path.startsWith("/")) throw new ValidationError(`path escapes the store root (${path})`);
   if (cleanPath(path) !== path) throw new ValidationError(`path is not clean (${path})`);
   if (path === ".." || path.startsWith("../")) throw new ValidationError(`path escapes the store root (${path})`);

@@ -22,7 +22,15 @@
  * Seam for test fixtures: FragmentStoreOptions.verify checks content against
  * its fragment (DEFAULT_VERIFY_CONTENT: length and SHA-1).
  */
-import { DiskError, RpcError, type Disk, type Env, type Hashes, type RpcServer, type WireValue } from "../../../../sim/env.ts";
+import {
+  DiskError,
+  RpcError,
+  type Disk,
+  type Env,
+  type Hashes,
+  type RpcServer,
+  type WireValue,
+} from "../../../../sim/env.ts";
 import { assert } from "../../../../sim/assert.ts";
 import { ErrCorruptFragment, ErrUnexpectedEOF, ErrUnsupportedCodec } from "../../client/errors.ts";
 import { fragmentContentLength, fragmentContentPath, fragmentSum, type Fragment } from "../../protocol/fragment.ts";
@@ -55,7 +63,10 @@ export interface FragmentStoreOptions {
   port?: number;
   /** Directory of the store's files on the host's disk. */
   root?: string;
-  /** Checks content against its fragment on put and on reading a copy back (a seam for test fixtures); default DEFAULT_VERIFY_CONTENT. */
+  /**
+   * Checks content against its fragment on put and on reading a copy back (a seam for test fixtures); default
+   * DEFAULT_VERIFY_CONTENT.
+   */
   verify?: VerifyContent;
   /** Told of each file put (created) and deleted, after it is durable (scenarios' checks; never needed to serve). */
   observer?: FragmentStoreObserver;
@@ -94,7 +105,9 @@ export function runFragmentStore(env: Env, options: FragmentStoreOptions = {}): 
   server.unary(FRAGMENT_STORE_METHODS.put, (request) => refusing(env, "put", () => store.put(request)));
   server.unary(FRAGMENT_STORE_METHODS.list, (request) => refusing(env, "list", () => store.list(request)));
   server.unary(FRAGMENT_STORE_METHODS.delete, (request) => refusing(env, "delete", () => store.remove(request)));
-  server.serverStream(FRAGMENT_STORE_METHODS.get, (request, send, context) => refusing(env, "get", () => store.get(request, send, context.signal)));
+  server.serverStream(FRAGMENT_STORE_METHODS.get, (request, send, context) =>
+    refusing(env, "get", () => store.get(request, send, context.signal)),
+  );
   let close = () => {};
   const closed = new Promise<void>((resolve) => {
     close = () => {
@@ -117,7 +130,8 @@ async function refusing<T>(env: Env, operation: string, handler: () => Promise<T
     if (error instanceof RpcError) throw error;
     if (error instanceof ValidationError) throw refusal("validation", error.message);
     if (error instanceof DiskError) {
-      if (error.code === "ENOENT" || error.code === "ENOTDIR" || error.code === "EISDIR") throw refusal("not found", error.message);
+      if (error.code === "ENOENT" || error.code === "ENOTDIR" || error.code === "EISDIR")
+        throw refusal("not found", error.message);
       env.log.warn("fragment store: disk failure", { operation, error: error.message });
       throw refusal("io", error.message);
     }
@@ -147,7 +161,8 @@ function decodeHeader(bytes: Uint8Array, fileSize: number): StoredHeader | strin
   const modTime = view.getFloat64(8);
   const storedLength = view.getFloat64(16);
   if (!Number.isSafeInteger(modTime) || modTime <= 0) return "bad ModTime";
-  if (storedLength !== fileSize - STORE_FILE_HEADER_BYTES) return `length ${storedLength} in header, ${fileSize - STORE_FILE_HEADER_BYTES} on disk`;
+  if (storedLength !== fileSize - STORE_FILE_HEADER_BYTES)
+    return `length ${storedLength} in header, ${fileSize - STORE_FILE_HEADER_BYTES} on disk`;
   return { modTime, storedLength };
 }
 
@@ -169,9 +184,11 @@ class StoreFiles {
   async put(value: WireValue): Promise<WireValue> {
     const request = decodePutRequest(value);
     const { path, content, fragment } = request;
-    if (content.length > FRAGMENT_STORE_PUT_BYTES_MAX) throw refusal("too large", `content of ${content.length} bytes exceeds ${FRAGMENT_STORE_PUT_BYTES_MAX}`);
+    if (content.length > FRAGMENT_STORE_PUT_BYTES_MAX)
+      throw refusal("too large", `content of ${content.length} bytes exceeds ${FRAGMENT_STORE_PUT_BYTES_MAX}`);
     const contentPath = fragmentContentPath(fragment);
-    if (path !== contentPath && !path.endsWith(`/${contentPath}`)) throw new ValidationError(`path ${path} does not name fragment ${contentPath}`);
+    if (path !== contentPath && !path.endsWith(`/${contentPath}`))
+      throw new ValidationError(`path ${path} does not name fragment ${contentPath}`);
     this.verify(this.env.hash, fragment, content);
     const response = await this.locked(path, async (): Promise<PutResponse> => {
       const diskPath = this.diskPath(path);
@@ -250,7 +267,13 @@ class StoreFiles {
   }
 
   /** Collects store paths of the files under `directory` (store path `prefix`), skipping temporary files. */
-  private async walk(directory: string, prefix: string, depth: number, budget: { visited: number }, out: string[]): Promise<void> {
+  private async walk(
+    directory: string,
+    prefix: string,
+    depth: number,
+    budget: { visited: number },
+    out: string[],
+  ): Promise<void> {
     let names: string[];
     try {
       names = await this.disk.list(directory);
@@ -260,12 +283,14 @@ class StoreFiles {
     }
     for (const name of names) {
       budget.visited += 1;
-      if (budget.visited > LIST_WALK_ENTRIES_MAX) throw refusal("io", `listing walks more than ${LIST_WALK_ENTRIES_MAX} entries`);
+      if (budget.visited > LIST_WALK_ENTRIES_MAX)
+        throw refusal("io", `listing walks more than ${LIST_WALK_ENTRIES_MAX} entries`);
       if (TEMPORARY_FILE.test(name)) continue;
       const child = `${directory}/${name}`;
       const isDirectory = await this.isDirectory(child);
       if (isDirectory === false) out.push(`${prefix}${name}`);
-      else if (isDirectory === true && depth < LIST_WALK_DEPTH_MAX) await this.walk(child, `${prefix}${name}/`, depth + 1, budget, out);
+      else if (isDirectory === true && depth < LIST_WALK_DEPTH_MAX)
+        await this.walk(child, `${prefix}${name}/`, depth + 1, budget, out);
     }
   }
 
@@ -367,11 +392,14 @@ function verifyContent(hash: Hashes, fragment: Fragment, stored: Uint8Array): vo
   try {
     content = decompressContent(fragment.compressionCodec, stored, length);
   } catch (error) {
-    if (error instanceof ErrUnsupportedCodec) throw new ValidationError(`codec not supported (${fragment.compressionCodec})`);
-    if (error instanceof ErrCorruptFragment || error instanceof ErrUnexpectedEOF) throw refusal("checksum mismatch", `content does not decompress: ${error.message}`);
+    if (error instanceof ErrUnsupportedCodec)
+      throw new ValidationError(`codec not supported (${fragment.compressionCodec})`);
+    if (error instanceof ErrCorruptFragment || error instanceof ErrUnexpectedEOF)
+      throw refusal("checksum mismatch", `content does not decompress: ${error.message}`);
     throw error;
   }
-  if (content.length !== length) throw refusal("checksum mismatch", `content of ${content.length} bytes, fragment of ${length}`);
+  if (content.length !== length)
+    throw refusal("checksum mismatch", `content of ${content.length} bytes, fragment of ${length}`);
   const sum = fragmentSum(hash, content);
   if (sum !== fragment.sum) throw refusal("checksum mismatch", `content sum ${sum}, fragment sum ${fragment.sum}`);
 }
