@@ -186,12 +186,27 @@ describe("dst sweep", () => {
     mkdirSync(fixture, { recursive: true });
     writeFileSync(
       join(fixture, "built.ts"),
-      ["env.probe(`pipe.surfaced.${code}`);", 'probe(state, "raft." + name);', 'env.probe("pipe.literal");'].join("\n"),
+      [
+        "env.probe(`pipe.surfaced.${code}`);",
+        'probe(state, "raft." + name);',
+        'env.probe("pipe.literal");',
+        'env.probe(first ? "gazette.a" : "gazette.b");',
+        "env.probe(",
+        '  "pipe.spread-over-lines",',
+        ");",
+      ].join("\n"),
     );
     expect(findBuiltPointNames([fixture]).map((location) => location.replace(/^.*built\.ts/, "built.ts"))).toEqual([
       "built.ts:1",
       "built.ts:2",
+      "built.ts:4",
     ]);
+    // A call Prettier spread over several lines is still found, at the line of its name's call.
+    expect(
+      scanPoints([fixture]).map(
+        (point) => `${point.name} ${point.locations.join(",").replace(/^.*built\.ts/, "built.ts")}`,
+      ),
+    ).toEqual(["pipe.literal built.ts:3", "pipe.spread-over-lines built.ts:5"]);
   });
 
   it("every probe hit in a sweep is in the static registry", () => {

@@ -33,42 +33,46 @@ const POINT_CALL =
 /** Scans `roots` (default src/impl and scenarios) for points, sorted by kind and name. */
 export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
   const points = new Map<string, Point>();
-  for (const { line, location } of codeLines(roots)) {
-    for (const match of line.matchAll(POINT_CALL)) {
+  for (const { text, locationAt } of codeFiles(roots)) {
+    for (const match of text.matchAll(POINT_CALL)) {
       const kind = match[1] as PointKind;
       const name = match[3] as string;
       const key = `${kind}:${name}`;
       const point = points.get(key) ?? { kind, name, locations: [] };
-      point.locations.push(location);
+      point.locations.push(locationAt(match.index + match[0].indexOf(kind)));
       points.set(key, point);
     }
   }
   return [...points.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
 
-/** A probe or buggify call whose name is built (a template literal or a concatenation): the scan cannot see it. */
+/** A probe or buggify call whose name is built (a template literal, a concatenation, a condition): the scan cannot see it. */
 const BUILT_NAME_CALL =
-  /(?:^|[^\w$])#?(?:probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:`|["'][^"']*["']\s*\+)/;
+  /(?:^|[^\w$])#?(?:probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:`|["'][^"']*["']\s*\+|[^"'\s)][^,)]*\?)/g;
 
 /** "file:line" of every point whose name is not a literal, so the registry would miss it (should be none). */
 export function findBuiltPointNames(roots: readonly string[] = POINT_ROOTS): string[] {
-  return codeLines(roots)
-    .filter(({ line }) => BUILT_NAME_CALL.test(line))
-    .map(({ location }) => location);
+  return codeFiles(roots).flatMap(({ text, locationAt }) =>
+    [...text.matchAll(BUILT_NAME_CALL)].map((match) => locationAt(match.index + match[0].search(/probe|buggify/))),
+  );
 }
 
-/** Every line of the sources under `roots` that is not a comment, with its "file:line". */
-function codeLines(roots: readonly string[]): Array<{ line: string; location: string }> {
-  const lines: Array<{ line: string; location: string }> = [];
-  for (const file of roots.flatMap((root) => sourceFiles(root))) {
-    readFileSync(file, "utf8")
-      .split("\n")
-      .forEach((line, index) => {
-        if (!/^\s*(\/\/|\*)/.test(line))
-          lines.push({ line, location: `${relative(REPOSITORY_ROOT, file)}:${index + 1}` });
-      });
-  }
-  return lines;
+/**
+ * The code of every source file under `roots`, comment-only lines blanked (so a
+ * call Prettier spreads over several lines is still one match), with a way to
+ * turn an offset into its "file:line".
+ */
+function codeFiles(roots: readonly string[]): Array<{ text: string; locationAt(offset: number): string }> {
+  return roots
+    .flatMap((root) => sourceFiles(root))
+    .map((file) => {
+      const lines = readFileSync(file, "utf8")
+        .split("\n")
+        .map((line) => (/^\s*(\/\/|\*)/.test(line) ? "" : line));
+      const text = lines.join("\n");
+      const where = relative(REPOSITORY_ROOT, file);
+      return { text, locationAt: (offset: number) => `${where}:${text.slice(0, offset).split("\n").length}` };
+    });
 }
 
 function sourceFiles(root: string): string[] {

@@ -46,10 +46,13 @@ export function clientScript(): string {
 
 /** Drops import lines and export keywords; anything else module-only is refused (it would not run inline). */
 export function stripModuleSyntax(source: string, name: string): string {
-  const lines = source.split("\n").filter((line) => !/^import\s.*from\s+"\.\/[\w-]+\.js";\s*$/.test(line));
-  const text = lines.join("\n").replace(/^export (?=(async )?function |const |let |class )/gm, "");
+  // An import of a sibling module, on one line or spread over several (as Prettier writes a long one).
+  const withoutImports = source.replace(/^import\s[^;]*?\sfrom\s+"\.\/[\w-]+\.js";[ \t]*\n?/gm, "");
+  const text = withoutImports.replace(/^export (?=(async )?function |const |let |class )/gm, "");
   if (/^\s*(import|export)\b/m.test(text))
-    throw new Error(`client module ${name}: only single-line relative imports and 'export' declarations are supported`);
+    throw new Error(
+      `client module ${name}: only relative imports of sibling modules and 'export' declarations are supported`,
+    );
   if (text.includes("</script")) throw new Error(`client module ${name}: must not contain "</script"`);
   return text;
 }
