@@ -46,7 +46,10 @@ export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
   return [...points.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
 }
 
-/** A probe or buggify call whose name is built (a template literal, a concatenation, a condition): the scan cannot see it. */
+/**
+ * A probe or buggify call whose name is built (a template literal, a concatenation, a condition): the scan cannot
+ * see it.
+ */
 const BUILT_NAME_CALL =
   /(?:^|[^\w$])#?(?:probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(?:`|["'][^"']*["']\s*\+|[^"'\s)][^,)]*\?)/g;
 
