@@ -18,12 +18,10 @@
 import {
   CHECKPOINT_THRESHOLD_FRAMES,
   DATABASE_FILES_BROKEN_VARIANTS,
-  DQLITE_FSM_BROKEN_VARIANTS,
   DQLITE_LEADER_BROKEN_VARIANTS,
   PAGE_SIZE,
   runDqliteServer,
   type DatabaseFilesBrokenVariant,
-  type DqliteFsmBrokenVariant,
   type DqliteLeaderBrokenVariant,
   type DqliteNode,
   type DqliteNodeOptions,
@@ -41,6 +39,7 @@ import {
 } from "../../src/impl/raft/index.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { CommittedDatabases } from "./committed-log.ts";
+import { DQLITE_FSM_BROKEN_VARIANTS, dqliteParts } from "./variants.ts";
 import {
   declareLeaderRole,
   newRaftSafety,
@@ -73,10 +72,7 @@ export interface DqliteClusterOptions {
 }
 
 export type ClusterNodeOptions = Partial<
-  Omit<
-    DqliteNodeOptions,
-    "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"
-  >
+  Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "databaseFilesBrokenVariant" | "parts">
 >;
 
 /**
@@ -120,16 +116,15 @@ export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
   ...DQLITE_CLUSTER_BROKEN_VARIANTS,
 };
 
-/** The node options that select `variant` (undefined: none, or a supervisor variant). */
+/** The node options that select `variant`: its broken parts (variants.ts), none for a supervisor variant. */
 export function variantOptions(
   variant: string | undefined,
-): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"> {
+): Pick<DqliteNodeOptions, "brokenVariant" | "databaseFilesBrokenVariant" | "parts"> {
   if (variant === undefined || variant in DQLITE_CLUSTER_BROKEN_VARIANTS) return {};
   if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
-  if (variant in DQLITE_FSM_BROKEN_VARIANTS) return { fsmBrokenVariant: variant as DqliteFsmBrokenVariant };
   if (variant in DATABASE_FILES_BROKEN_VARIANTS)
     return { databaseFilesBrokenVariant: variant as DatabaseFilesBrokenVariant };
-  throw new Error(`unknown dqlite variant "${variant}"`);
+  return { parts: dqliteParts(variant) };
 }
 
 /** What the cluster's hosts record as they run. */

@@ -14,7 +14,8 @@
  * applied transaction a zombie and markZombie's assertion fails.
  */
 import { describe, expect, it } from "vitest";
-import type { DqliteFsmBrokenVariant, DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
+import type { DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
+import { withVariant, type DqliteFsmBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
 import type { Disk, Env, FileHandle } from "../../../src/sim/env.ts";
 import {
   caughtUp,
@@ -208,12 +209,10 @@ const APPLY_WAIT_MS = 500;
 
 async function nextLeaderWritesMeanwhile(
   seed: number,
-  fsmBrokenVariant?: DqliteFsmBrokenVariant,
+  variant?: DqliteFsmBrokenVariant,
 ): Promise<Outcome & { readonly violations: readonly string[]; readonly waits: number }> {
   const moment = new Moment(() => cluster, true);
-  const cluster = startSnapshotCluster(seed, fsmBrokenVariant !== undefined ? { fsmBrokenVariant } : {}, {
-    env: (env) => moment.env(env),
-  });
+  const cluster = startSnapshotCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
   return recordingUnhandled(cluster, async () => {
     await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
     await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);

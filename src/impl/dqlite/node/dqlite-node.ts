@@ -16,12 +16,16 @@
  * One SQLite connection per database, used only while leading: the FSM writes the
  * files behind SQLite's back when it applies frames of other leaders, so a
  * connection opened at an older generation of the files is closed and reopened.
+ *
+ * Seams for testing: `parts` builds the node's parts (DqliteNodeParts), each the
+ * shipping one by default; the broken variants of scenarios/dqlite/variants.ts are
+ * subclasses of them.
  */
 import type { Env } from "../../../sim/env.ts";
 import { AsyncLock } from "../../common/async-lock.ts";
 import { RaftNode, type RaftNodeOptions } from "../../raft/index.ts";
 import { encodeCommand } from "../fsm/commands.ts";
-import { DqliteFsm, type DqliteFsmBrokenVariant } from "../fsm/fsm.ts";
+import { DqliteFsm, type DqliteFsmOptions } from "../fsm/fsm.ts";
 import { Registry } from "../fsm/registry.ts";
 import { heldFramesMaxOf, LeaderMethods, type DqliteLeaderBrokenVariant } from "../leader/methods.ts";
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
@@ -49,12 +53,18 @@ export interface DqliteNodeOptions {
   readonly checkpointThresholdFrames?: number;
   /** Test fixture only: a deliberately broken leader (DQLITE_LEADER_BROKEN_VARIANTS). */
   readonly brokenVariant?: DqliteLeaderBrokenVariant;
-  /** Test fixture only: a deliberately broken FSM (DQLITE_FSM_BROKEN_VARIANTS). */
-  readonly fsmBrokenVariant?: DqliteFsmBrokenVariant;
   /** Test fixture only: deliberately broken database files (DATABASE_FILES_BROKEN_VARIANTS). */
   readonly databaseFilesBrokenVariant?: DatabaseFilesBrokenVariant;
   /** Raft settings (the fsm and voters are the node's). */
   readonly raft?: Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">;
+  /** Seams for testing: how the node's parts are built (the shipping parts by default). */
+  readonly parts?: DqliteNodeParts;
+}
+
+/** Factories of a node's parts (seams for testing), each the shipping part's constructor when absent. */
+export interface DqliteNodeParts {
+  /** The replication FSM. */
+  readonly createFsm?: (options: DqliteFsmOptions) => DqliteFsm;
 }
 
 interface OpenConnection {
@@ -112,13 +122,8 @@ export class DqliteNode {
     const registry = new Registry();
     // The FSM asks the node (created after Raft starts) which database its SQLite is using.
     const started: { node?: DqliteNode } = {};
-    const fsm = new DqliteFsm({
-      env,
-      store,
-      registry,
-      busyDatabase: () => started.node?.busyDatabase(),
-      ...(options.fsmBrokenVariant !== undefined ? { brokenVariant: options.fsmBrokenVariant } : {}),
-    });
+    const createFsm = options.parts?.createFsm ?? ((fsmOptions) => new DqliteFsm(fsmOptions));
+    const fsm = createFsm({ env, store, registry, busyDatabase: () => started.node?.busyDatabase() });
     const raft = await RaftNode.start(env, { ...options.raft, fsm, bootstrapVoters: options.bootstrapVoters });
     // Raft restored the FSM from its latest snapshot before replaying the log: the databases came from the snapshot.
     if (raft.stats().last_snapshot_index !== "0") env.probe("dqlite.node.started-from-snapshot");

@@ -1,0 +1,124 @@
+/**
+ * Deliberately broken dqlite nodes, one bug each, built from the real parts through
+ * the node's seams (DqliteNodeParts): a subclass that overrides one protected
+ * decision of a part, or an option injected into it. Only a run that names a
+ * variant uses them; the shipping code in src/impl never does. This is the single
+ * copy: the dqlite scenarios offer these variants (`dst run <scenario> --variant
+ * <name>`), and the dqlite properties import them (`withVariant`).
+ */
+import {
+  DqliteFsm,
+  type DatabaseSnapshot,
+  type DqliteFsmOptions,
+  type RestoreLayout,
+  type Transaction,
+} from "../../src/impl/dqlite/fsm/index.ts";
+import type { DqliteNodeOptions, DqliteNodeParts } from "../../src/impl/dqlite/index.ts";
+import type { DatabaseFiles, FramesPayload } from "../../src/impl/dqlite/types.ts";
+
+/** The FSM's broken variants and what each gets wrong. */
+export const DQLITE_FSM_BROKEN_VARIANTS = {
+  "undo-keeps-zombies": "applyUndo leaves an undone zombie registered (case 3 of the seed's comment forgotten)",
+  "no-stale-zombie-purge":
+    "frames of a new transaction or a checkpoint meeting a stale Pending zombie are a violation instead of purging it",
+  "resurrect-without-frames": "a resurrected zombie does not re-apply the non-commit frames it had applied as leader",
+  "follower-kept-after-commit": "a follower transaction stays registered after its commit frames",
+  "snapshot-ignores-transactions": "snapshot() captures the databases even while a transaction is in flight",
+  "restore-swaps-wals":
+    "restore() writes the first two databases of a snapshot each with the other's WAL (files paired by position)",
+  "no-leader-hook-wait":
+    "another transaction's command on a database applies at once while this node's own leader transaction there has its commit applied but not yet written by SQLite nor ended (go-dqlite's HookSyncWait forgotten)",
+} as const;
+
+export type DqliteFsmBrokenVariant = keyof typeof DQLITE_FSM_BROKEN_VARIANTS;
+
+/** Bug: an undone zombie stays registered. */
+class UndoKeepsZombiesFsm extends DqliteFsm {
+  protected override unregistersOnceDone(txn: Transaction, last: "commit" | "undo"): boolean {
+    return !(last === "undo" && txn.isZombie) && super.unregistersOnceDone(txn, last);
+  }
+}
+
+/** Bug: a follower transaction stays registered after its commit. */
+class FollowerKeptAfterCommitFsm extends DqliteFsm {
+  protected override unregistersOnceDone(txn: Transaction, last: "commit" | "undo"): boolean {
+    return last !== "commit" && super.unregistersOnceDone(txn, last);
+  }
+}
+
+/** Bug: a stale zombie is never purged, so the frames or checkpoint that meet it fail. */
+class NoStaleZombiePurgeFsm extends DqliteFsm {
+  protected override mayPurge(): boolean {
+    return false;
+  }
+}
+
+/** Bug: a zombie whose commit frames arrive becomes a surrogate that lacks the frames it had applied as leader. */
+class ResurrectWithoutFramesFsm extends DqliteFsm {
+  protected override recoverZombie(
+    zombie: Transaction,
+    frames: FramesPayload,
+    files: DatabaseFiles,
+  ): Promise<{ txn: Transaction; begin: boolean }> {
+    if (!frames.isCommit) return super.recoverZombie(zombie, frames, files);
+    return Promise.resolve({ txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true });
+  }
+}
+
+/** Bug: a snapshot is taken whatever is in flight. */
+class SnapshotIgnoresTransactionsFsm extends DqliteFsm {
+  protected override snapshotRefusal(): undefined {
+    return undefined;
+  }
+}
+
+/** Bug: go-dqlite's HookSyncWait forgotten. */
+class NoLeaderHookWaitFsm extends DqliteFsm {
+  protected override async awaitLeaderHooks(): Promise<void> {}
+}
+
+/**
+ * Bug ("restore-swaps-wals"): the first two databases get each other's WAL, as a
+ * restore that took the files and the WALs from two lists in different orders
+ * would. A snapshot of fewer than two databases is unaffected.
+ */
+export const restoreSwappingFirstWals: RestoreLayout = (databases: readonly DatabaseSnapshot[]) => {
+  const [first, second, ...rest] = databases;
+  if (first === undefined || second === undefined) return databases;
+  return [{ ...first, wal: second.wal }, { ...second, wal: first.wal }, ...rest];
+};
+
+const BROKEN_FSMS: Readonly<Record<DqliteFsmBrokenVariant, NonNullable<DqliteNodeParts["createFsm"]>>> = {
+  "undo-keeps-zombies": (options) => new UndoKeepsZombiesFsm(options),
+  "no-stale-zombie-purge": (options) => new NoStaleZombiePurgeFsm(options),
+  "resurrect-without-frames": (options) => new ResurrectWithoutFramesFsm(options),
+  "follower-kept-after-commit": (options) => new FollowerKeptAfterCommitFsm(options),
+  "snapshot-ignores-transactions": (options) => new SnapshotIgnoresTransactionsFsm(options),
+  "restore-swaps-wals": (options: DqliteFsmOptions) =>
+    new DqliteFsm({ ...options, restoreLayout: restoreSwappingFirstWals }),
+  "no-leader-hook-wait": (options) => new NoLeaderHookWaitFsm(options),
+};
+
+/** The broken node parts of every variant, by name. */
+const BROKEN_PARTS: Readonly<Record<string, DqliteNodeParts>> = {
+  ...Object.fromEntries(Object.entries(BROKEN_FSMS).map(([name, createFsm]) => [name, { createFsm }])),
+};
+
+/** Whether `variant` names a broken part of a node (then `dqliteParts` builds it). */
+export function isNodeVariant(variant: string): boolean {
+  return Object.hasOwn(BROKEN_PARTS, variant);
+}
+
+/** The node parts that run `variant`: none replaced for undefined, else the named broken part (which must exist). */
+export function dqliteParts(variant: string | undefined): DqliteNodeParts {
+  if (variant === undefined) return {};
+  const parts = BROKEN_PARTS[variant];
+  if (parts === undefined) throw new Error(`no broken dqlite node part named "${variant}"`);
+  return parts;
+}
+
+/** `options` whose node runs `variant` (unchanged for undefined): a test passes it instead of building the part. */
+export function withVariant<T extends Partial<DqliteNodeOptions>>(options: T, variant: string | undefined): T {
+  if (variant === undefined) return options;
+  return { ...options, parts: { ...options.parts, ...dqliteParts(variant) } };
+}
