@@ -17,11 +17,9 @@
  */
 import {
   CHECKPOINT_THRESHOLD_FRAMES,
-  DATABASE_FILES_BROKEN_VARIANTS,
   DQLITE_LEADER_BROKEN_VARIANTS,
   PAGE_SIZE,
   runDqliteServer,
-  type DatabaseFilesBrokenVariant,
   type DqliteLeaderBrokenVariant,
   type DqliteNode,
   type DqliteNodeOptions,
@@ -39,7 +37,7 @@ import {
 } from "../../src/impl/raft/index.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { CommittedDatabases } from "./committed-log.ts";
-import { DQLITE_FSM_BROKEN_VARIANTS, dqliteParts } from "./variants.ts";
+import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, dqliteParts } from "./variants.ts";
 import {
   declareLeaderRole,
   newRaftSafety,
@@ -72,7 +70,7 @@ export interface DqliteClusterOptions {
 }
 
 export type ClusterNodeOptions = Partial<
-  Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "databaseFilesBrokenVariant" | "parts">
+  Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "parts">
 >;
 
 /**
@@ -117,13 +115,9 @@ export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
 };
 
 /** The node options that select `variant`: its broken parts (variants.ts), none for a supervisor variant. */
-export function variantOptions(
-  variant: string | undefined,
-): Pick<DqliteNodeOptions, "brokenVariant" | "databaseFilesBrokenVariant" | "parts"> {
+export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "brokenVariant" | "parts"> {
   if (variant === undefined || variant in DQLITE_CLUSTER_BROKEN_VARIANTS) return {};
   if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
-  if (variant in DATABASE_FILES_BROKEN_VARIANTS)
-    return { databaseFilesBrokenVariant: variant as DatabaseFilesBrokenVariant };
   return { parts: dqliteParts(variant) };
 }
 

@@ -13,8 +13,14 @@ import {
   type RestoreLayout,
   type Transaction,
 } from "../../src/impl/dqlite/fsm/index.ts";
-import type { DqliteNodeOptions, DqliteNodeParts } from "../../src/impl/dqlite/index.ts";
+import {
+  DiskDatabaseFiles,
+  type DqliteNodeOptions,
+  type DqliteNodeParts,
+  type WalChainState,
+} from "../../src/impl/dqlite/index.ts";
 import type { DatabaseFiles, FramesPayload } from "../../src/impl/dqlite/types.ts";
+import type { WalChecksum } from "../../src/impl/dqlite/wal/wal-format.ts";
 
 /** The FSM's broken variants and what each gets wrong. */
 export const DQLITE_FSM_BROKEN_VARIANTS = {
@@ -99,9 +105,63 @@ const BROKEN_FSMS: Readonly<Record<DqliteFsmBrokenVariant, NonNullable<DqliteNod
   "no-leader-hook-wait": (options) => new NoLeaderHookWaitFsm(options),
 };
 
+/** The database files' broken variants and what each gets wrong. */
+export const DATABASE_FILES_BROKEN_VARIANTS = {
+  "unchained-batches": "every batch's frames chain from the WAL header's checksum instead of the previous frame's",
+  "undo-keeps-running-checksum":
+    "dropping pending frames keeps the checksum of the last dropped frame as the running one",
+  "undo-is-noop": "undo does nothing: the frames of an undone transaction stay pending",
+  "leader-commit-keeps-chain": "noteLeaderCommit keeps the in-memory checksum chain instead of reading SQLite's back",
+  "checkpoint-keeps-size": "checkpoint does not cut the database file to the last commit's size",
+} as const;
+
+export type DatabaseFilesBrokenVariant = keyof typeof DATABASE_FILES_BROKEN_VARIANTS;
+
+/** Bug: each batch chains from the WAL header, so a WAL of several batches fails its checksums past the first. */
+class UnchainedBatchesFiles extends DiskDatabaseFiles {
+  protected override continuedChecksum(chain: WalChainState): WalChecksum {
+    return chain.header.checksum;
+  }
+}
+
+/** Bug: dropped frames leave their checksum behind as the running one. */
+class UndoKeepsRunningChecksumFiles extends DiskDatabaseFiles {
+  protected override checksumAfterDrop(chain: WalChainState): WalChecksum {
+    return chain.running;
+  }
+}
+
+/** Bug: an undone transaction's frames stay pending. */
+class UndoIsNoopFiles extends DiskDatabaseFiles {
+  protected override async undoPending(): Promise<void> {}
+}
+
+/** Bug: after SQLite's own commit the files go on from the chain they remember. */
+class LeaderCommitKeepsChainFiles extends DiskDatabaseFiles {
+  protected override rereadsChainAfterLeaderCommit(): boolean {
+    return false;
+  }
+}
+
+/** Bug: a checkpoint leaves the database file at its old size. */
+class CheckpointKeepsSizeFiles extends DiskDatabaseFiles {
+  protected override cutCheckpointed(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const BROKEN_FILES: Readonly<Record<DatabaseFilesBrokenVariant, NonNullable<DqliteNodeParts["createFiles"]>>> = {
+  "unchained-batches": (init) => new UnchainedBatchesFiles(init),
+  "undo-keeps-running-checksum": (init) => new UndoKeepsRunningChecksumFiles(init),
+  "undo-is-noop": (init) => new UndoIsNoopFiles(init),
+  "leader-commit-keeps-chain": (init) => new LeaderCommitKeepsChainFiles(init),
+  "checkpoint-keeps-size": (init) => new CheckpointKeepsSizeFiles(init),
+};
+
 /** The broken node parts of every variant, by name. */
 const BROKEN_PARTS: Readonly<Record<string, DqliteNodeParts>> = {
   ...Object.fromEntries(Object.entries(BROKEN_FSMS).map(([name, createFsm]) => [name, { createFsm }])),
+  ...Object.fromEntries(Object.entries(BROKEN_FILES).map(([name, createFiles]) => [name, { createFiles }])),
 };
 
 /** Whether `variant` names a broken part of a node (then `dqliteParts` builds it). */

@@ -26,7 +26,7 @@ export const VARIANT_COMPONENTS = {
   "dqlite-fsm": { system: "dqlite", definedIn: "scenarios/dqlite/variants.ts (DQLITE_FSM_BROKEN_VARIANTS)" },
   "dqlite-database-files": {
     system: "dqlite",
-    definedIn: "src/impl/dqlite/wal/database-files.ts (DATABASE_FILES_BROKEN_VARIANTS)",
+    definedIn: "scenarios/dqlite/variants.ts (DATABASE_FILES_BROKEN_VARIANTS)",
   },
   "dqlite-cluster": { system: "dqlite", definedIn: "scenarios/dqlite/cluster.ts (DQLITE_CLUSTER_BROKEN_VARIANTS)" },
   "dqlite-client": { system: "dqlite", definedIn: "scenarios/dqlite/register.ts (CLIENT_BROKEN_VARIANTS)" },

@@ -25,5 +25,5 @@ export { DQLITE_LEADER_BROKEN_VARIANTS } from "./leader/methods.ts";
 export type { DqliteLeaderBrokenVariant } from "./leader/methods.ts";
 export { DqliteFsm } from "./fsm/fsm.ts";
 export type { DqliteFsmOptions } from "./fsm/fsm.ts";
-export { DATABASE_FILES_BROKEN_VARIANTS } from "./wal/database-files.ts";
-export type { DatabaseFilesBrokenVariant } from "./wal/database-files.ts";
+export { DiskDatabaseFiles, DiskDatabaseStore } from "./wal/database-files.ts";
+export type { DatabaseFilesInit, DatabaseStoreOptions, WalChainState } from "./wal/database-files.ts";

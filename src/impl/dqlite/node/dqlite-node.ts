@@ -31,7 +31,7 @@ import { heldFramesMaxOf, LeaderMethods, type DqliteLeaderBrokenVariant } from "
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
 import type { SqliteModuleFactory } from "../sqlite/module.ts";
 import type { DatabaseStore } from "../types.ts";
-import { DiskDatabaseStore, type DatabaseFilesBrokenVariant } from "../wal/database-files.ts";
+import { DiskDatabaseStore, type DatabaseStoreOptions } from "../wal/database-files.ts";
 
 export const DQLITE_PORT = 9001;
 /** go-dqlite checkpoints once the WAL holds this many frames. */
@@ -53,8 +53,6 @@ export interface DqliteNodeOptions {
   readonly checkpointThresholdFrames?: number;
   /** Test fixture only: a deliberately broken leader (DQLITE_LEADER_BROKEN_VARIANTS). */
   readonly brokenVariant?: DqliteLeaderBrokenVariant;
-  /** Test fixture only: deliberately broken database files (DATABASE_FILES_BROKEN_VARIANTS). */
-  readonly databaseFilesBrokenVariant?: DatabaseFilesBrokenVariant;
   /** Raft settings (the fsm and voters are the node's). */
   readonly raft?: Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">;
   /** Seams for testing: how the node's parts are built (the shipping parts by default). */
@@ -63,6 +61,8 @@ export interface DqliteNodeOptions {
 
 /** Factories of a node's parts (seams for testing), each the shipping part's constructor when absent. */
 export interface DqliteNodeParts {
+  /** Each database's files on the node's disk. */
+  readonly createFiles?: DatabaseStoreOptions["createFiles"];
   /** The replication FSM. */
   readonly createFsm?: (options: DqliteFsmOptions) => DqliteFsm;
 }
@@ -115,9 +115,7 @@ export class DqliteNode {
       cacheSizePages: options.cacheSizePages,
     });
     const template = await engine.emptyDatabaseImage();
-    const store = new DiskDatabaseStore(env, directory, template, {
-      brokenVariant: options.databaseFilesBrokenVariant,
-    });
+    const store = new DiskDatabaseStore(env, directory, template, { createFiles: options.parts?.createFiles });
     await store.clear();
     const registry = new Registry();
     // The FSM asks the node (created after Raft starts) which database its SQLite is using.
