@@ -17,10 +17,8 @@
  */
 import {
   CHECKPOINT_THRESHOLD_FRAMES,
-  DQLITE_LEADER_BROKEN_VARIANTS,
   PAGE_SIZE,
   runDqliteServer,
-  type DqliteLeaderBrokenVariant,
   type DqliteNode,
   type DqliteNodeOptions,
   type RunningDqliteServer,
@@ -37,7 +35,12 @@ import {
 } from "../../src/impl/raft/index.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { CommittedDatabases } from "./committed-log.ts";
-import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS, dqliteParts } from "./variants.ts";
+import {
+  DATABASE_FILES_BROKEN_VARIANTS,
+  DQLITE_FSM_BROKEN_VARIANTS,
+  DQLITE_LEADER_BROKEN_VARIANTS,
+  dqliteParts,
+} from "./variants.ts";
 import {
   declareLeaderRole,
   newRaftSafety,
@@ -69,9 +72,7 @@ export interface DqliteClusterOptions {
   readonly watchTrace?: (host: string, kind: string, fields: Record<string, unknown> | undefined) => void;
 }
 
-export type ClusterNodeOptions = Partial<
-  Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "brokenVariant" | "parts">
->;
+export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "parts">>;
 
 /**
  * The configuration the swarm draws for the dqlite scenarios that take it (bank,
@@ -115,9 +116,8 @@ export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
 };
 
 /** The node options that select `variant`: its broken parts (variants.ts), none for a supervisor variant. */
-export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "brokenVariant" | "parts"> {
+export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "parts"> {
   if (variant === undefined || variant in DQLITE_CLUSTER_BROKEN_VARIANTS) return {};
-  if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
   return { parts: dqliteParts(variant) };
 }
 

@@ -15,12 +15,93 @@ import {
 } from "../../src/impl/dqlite/fsm/index.ts";
 import {
   DiskDatabaseFiles,
+  DqliteServer,
+  LeaderMethods,
+  PAGE_SIZE,
+  SQLITE_OK,
+  WalCapture,
+  type CaptureHooks,
+  type DatabaseLeader,
   type DqliteNodeOptions,
   type DqliteNodeParts,
   type WalChainState,
 } from "../../src/impl/dqlite/index.ts";
 import type { DatabaseFiles, FramesPayload } from "../../src/impl/dqlite/types.ts";
 import type { WalChecksum } from "../../src/impl/dqlite/wal/wal-format.ts";
+
+/** The leader's broken variants (its replication hooks, and the server in front of them) and what each gets wrong. */
+export const DQLITE_LEADER_BROKEN_VARIANTS = {
+  "ack-before-raft-commit":
+    "the commit frame is written and acknowledged to SQLite before Raft has applied it (replication runs in the background): an acknowledged commit can be lost with the leader",
+  "skip-dangling-undo":
+    "a new leader drops a dangling transaction of an earlier leader from its own registry without an Undo command: followers keep it in Writing and trip on the next transaction",
+  "serve-abandoned-calls":
+    "the server runs a call whose caller gave up while it waited for the database: abandoned begins each hold the database until they idle out, and live clients starve",
+  "keep-dropped-transactions":
+    "a transaction whose caller left its begin stream (gave up as the session was sent, crashed, was cut off) is kept until it idles out: it holds the database meanwhile, and every other client waits",
+  "zombie-after-apply":
+    "a leadership loss marks every leader transaction a zombie, even one whose commit frames (or Undo) the FSM already applied before SQLite's End hook ran: markZombie's in-flight assertion fails inside Raft's leadership observer",
+} as const;
+
+export type DqliteLeaderBrokenVariant = keyof typeof DQLITE_LEADER_BROKEN_VARIANTS;
+
+/** Bug: the commit is written and acknowledged first, and replicated in the background (its failure ignored). */
+class AcknowledgeBeforeReplicationCapture extends WalCapture {
+  protected override async commit(commitSize: number): Promise<number> {
+    return this.writeThenReplicate(commitSize);
+  }
+
+  private async writeThenReplicate(commitSize: number): Promise<number> {
+    const frames = this.frames;
+    const written = await this.writeHeld(true);
+    if (written !== SQLITE_OK) return written;
+    void this.hooks.replicate(frames, commitSize).then(() => undefined);
+    this.endCommit();
+    return SQLITE_OK;
+  }
+}
+
+/** Bug ("ack-before-raft-commit"): every database's capture acknowledges commits before Raft applied them. */
+class AcknowledgingLeader extends LeaderMethods {
+  protected override newCapture(heldFramesMax: number, hooks: CaptureHooks): WalCapture {
+    return new AcknowledgeBeforeReplicationCapture(PAGE_SIZE, heldFramesMax, hooks);
+  }
+}
+
+/** Bug: a dangling transaction of an earlier leader is dropped here only, never undone on the followers. */
+class SkipDanglingUndoLeader extends LeaderMethods {
+  protected override undoDangling(_database: DatabaseLeader, leftover: Transaction): number {
+    this.registry.txnDel(leftover.id);
+    return SQLITE_OK;
+  }
+}
+
+/** Bug: every leader transaction becomes a zombie at a leadership loss, even one whose last command applied. */
+class ZombieAfterApplyLeader extends LeaderMethods {
+  protected override becomesZombie(): boolean {
+    return true;
+  }
+}
+
+/** Bug: a session outlives its caller's leaving (until it idles out). */
+class KeepDroppedTransactionsServer extends DqliteServer {
+  protected override followCaller(): void {}
+}
+
+/** Bug: calls whose caller gave up run all the same, and their sessions outlive them. */
+class ServeAbandonedCallsServer extends KeepDroppedTransactionsServer {
+  protected override isAbandoned(): boolean {
+    return false;
+  }
+}
+
+const BROKEN_LEADERS: Readonly<Record<DqliteLeaderBrokenVariant, DqliteNodeParts>> = {
+  "ack-before-raft-commit": { createMethods: (...args) => new AcknowledgingLeader(...args) },
+  "skip-dangling-undo": { createMethods: (...args) => new SkipDanglingUndoLeader(...args) },
+  "serve-abandoned-calls": { createServer: (env, node) => new ServeAbandonedCallsServer(env, node) },
+  "keep-dropped-transactions": { createServer: (env, node) => new KeepDroppedTransactionsServer(env, node) },
+  "zombie-after-apply": { createMethods: (...args) => new ZombieAfterApplyLeader(...args) },
+};
 
 /** The FSM's broken variants and what each gets wrong. */
 export const DQLITE_FSM_BROKEN_VARIANTS = {
@@ -160,6 +241,7 @@ const BROKEN_FILES: Readonly<Record<DatabaseFilesBrokenVariant, NonNullable<Dqli
 
 /** The broken node parts of every variant, by name. */
 const BROKEN_PARTS: Readonly<Record<string, DqliteNodeParts>> = {
+  ...BROKEN_LEADERS,
   ...Object.fromEntries(Object.entries(BROKEN_FSMS).map(([name, createFsm]) => [name, { createFsm }])),
   ...Object.fromEntries(Object.entries(BROKEN_FILES).map(([name, createFiles]) => [name, { createFiles }])),
 };

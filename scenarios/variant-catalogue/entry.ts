@@ -22,7 +22,7 @@ export const VARIANT_COMPONENTS = {
     system: "raft",
     definedIn: "scenarios/raft-kv/variants.ts (BROKEN_NODE_VARIANTS, RaftNode subclasses)",
   },
-  "dqlite-leader": { system: "dqlite", definedIn: "src/impl/dqlite/leader/methods.ts (DQLITE_LEADER_BROKEN_VARIANTS)" },
+  "dqlite-leader": { system: "dqlite", definedIn: "scenarios/dqlite/variants.ts (DQLITE_LEADER_BROKEN_VARIANTS)" },
   "dqlite-fsm": { system: "dqlite", definedIn: "scenarios/dqlite/variants.ts (DQLITE_FSM_BROKEN_VARIANTS)" },
   "dqlite-database-files": {
     system: "dqlite",

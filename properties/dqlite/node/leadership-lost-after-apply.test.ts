@@ -14,8 +14,11 @@
  * applied transaction a zombie and markZombie's assertion fails.
  */
 import { describe, expect, it } from "vitest";
-import type { DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
-import { withVariant, type DqliteFsmBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
+import {
+  withVariant,
+  type DqliteFsmBrokenVariant,
+  type DqliteLeaderBrokenVariant,
+} from "../../../scenarios/dqlite/variants.ts";
 import type { Disk, Env, FileHandle } from "../../../src/sim/env.ts";
 import {
   caughtUp,
@@ -145,9 +148,9 @@ async function recordingUnhandled<T>(cluster: SnapshotCluster, run: () => Promis
   }
 }
 
-async function lossBetweenApplyAndWrite(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): Promise<Outcome> {
+async function lossBetweenApplyAndWrite(seed: number, variant?: DqliteLeaderBrokenVariant): Promise<Outcome> {
   const moment = new Moment(() => cluster);
-  const cluster = startSnapshotCluster(seed, { brokenVariant }, { env: (env) => moment.env(env) });
+  const cluster = startSnapshotCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
   return recordingUnhandled(cluster, () => afterTheMoment(cluster, moment));
 }
 

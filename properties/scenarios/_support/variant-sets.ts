@@ -11,7 +11,11 @@ import { COUNTER_BROKEN_VARIANTS } from "../../../scenarios/counter/quorum.ts";
 import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
-import { DATABASE_FILES_BROKEN_VARIANTS, DQLITE_FSM_BROKEN_VARIANTS } from "../../../scenarios/dqlite/variants.ts";
+import {
+  DATABASE_FILES_BROKEN_VARIANTS,
+  DQLITE_FSM_BROKEN_VARIANTS,
+  DQLITE_LEADER_BROKEN_VARIANTS,
+} from "../../../scenarios/dqlite/variants.ts";
 import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
 import {
   LESSOR_BROKEN_VARIANTS,
@@ -30,7 +34,6 @@ import {
 } from "../../../scenarios/gazette/variants/broker.ts";
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
 import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
-import { DQLITE_LEADER_BROKEN_VARIANTS } from "../../../src/impl/dqlite/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
 import {
@@ -104,7 +107,7 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   },
   {
     component: "dqlite-leader",
-    file: "src/impl/dqlite/leader/methods.ts",
+    file: "scenarios/dqlite/variants.ts",
     declaration: "DQLITE_LEADER_BROKEN_VARIANTS",
     names: keys(DQLITE_LEADER_BROKEN_VARIANTS),
   },

@@ -27,11 +27,12 @@ import { RaftNode, type RaftNodeOptions } from "../../raft/index.ts";
 import { encodeCommand } from "../fsm/commands.ts";
 import { DqliteFsm, type DqliteFsmOptions } from "../fsm/fsm.ts";
 import { Registry } from "../fsm/registry.ts";
-import { heldFramesMaxOf, LeaderMethods, type DqliteLeaderBrokenVariant } from "../leader/methods.ts";
+import { heldFramesMaxOf, LeaderMethods } from "../leader/methods.ts";
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
 import type { SqliteModuleFactory } from "../sqlite/module.ts";
 import type { DatabaseStore } from "../types.ts";
 import { DiskDatabaseStore, type DatabaseStoreOptions } from "../wal/database-files.ts";
+import type { DqliteServer } from "./server.ts";
 
 export const DQLITE_PORT = 9001;
 /** go-dqlite checkpoints once the WAL holds this many frames. */
@@ -51,8 +52,6 @@ export interface DqliteNodeOptions {
   /** SQLite page cache of the leader's connections, in pages (small caches spill frames mid-transaction). */
   readonly cacheSizePages?: number;
   readonly checkpointThresholdFrames?: number;
-  /** Test fixture only: a deliberately broken leader (DQLITE_LEADER_BROKEN_VARIANTS). */
-  readonly brokenVariant?: DqliteLeaderBrokenVariant;
   /** Raft settings (the fsm and voters are the node's). */
   readonly raft?: Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">;
   /** Seams for testing: how the node's parts are built (the shipping parts by default). */
@@ -65,6 +64,10 @@ export interface DqliteNodeParts {
   readonly createFiles?: DatabaseStoreOptions["createFiles"];
   /** The replication FSM. */
   readonly createFsm?: (options: DqliteFsmOptions) => DqliteFsm;
+  /** The leader's replication hooks. */
+  readonly createMethods?: (...args: ConstructorParameters<typeof LeaderMethods>) => LeaderMethods;
+  /** The client protocol's server (runDqliteServer serves it). */
+  readonly createServer?: (env: Env, node: DqliteNode) => DqliteServer;
 }
 
 interface OpenConnection {
@@ -90,12 +93,12 @@ export class DqliteNode {
     readonly engine: SqliteEngine,
     private readonly options: DqliteNodeOptions,
   ) {
-    this.methods = new LeaderMethods(env, raft, registry, store, {
+    const createMethods = options.parts?.createMethods ?? ((...args) => new LeaderMethods(...args));
+    this.methods = createMethods(env, raft, registry, store, {
       leaderReady: () => this.isReadyLeader(),
       leaderTerm: () => this.currentTerm,
       fatal: (reason) => this.fail(reason),
       heldFramesMax: heldFramesMaxOf(options.cacheSizePages),
-      brokenVariant: options.brokenVariant,
     });
     raft.observeLeadership((event) => {
       if (!event.isLeader) {
@@ -137,11 +140,6 @@ export class DqliteNode {
       this.readyTerm === this.currentTerm &&
       this.raft.state() === "Leader"
     );
-  }
-
-  /** The broken variant this node runs (test fixture), if any. */
-  get brokenVariant(): DqliteLeaderBrokenVariant | undefined {
-    return this.options.brokenVariant;
   }
 
   /** Why this node stopped serving, if it did. */
