@@ -34,7 +34,7 @@ export const VARIANT_COMPONENTS = {
     system: "dqlite",
     definedIn: "properties/dqlite/wal/_fixtures/broken-wal-format.ts (BROKEN_READERS)",
   },
-  "bmdb-session": { system: "bmdb", definedIn: "src/impl/bmdb/session.ts (BMDB_BROKEN_VARIANTS)" },
+  "bmdb-session": { system: "bmdb", definedIn: "scenarios/bmdb/variants.ts (BMDB_BROKEN_VARIANTS)" },
   "bmdb-agent": { system: "bmdb", definedIn: "scenarios/bmdb/provisioning.ts (AGENT_BROKEN_VARIANTS)" },
   "bmdb-backoff": {
     system: "bmdb",

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { COUNTER_BROKEN_VARIANTS } from "../../../scenarios/counter/quorum.ts";
 import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
+import { BMDB_BROKEN_VARIANTS } from "../../../scenarios/bmdb/variants.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
 import {
@@ -33,7 +34,6 @@ import {
   SPOOL_BROKEN_VARIANTS,
 } from "../../../scenarios/gazette/variants/broker.ts";
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
-import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
 import {
@@ -150,7 +150,7 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   union("aggregate", "properties/dqlite/wal/_fixtures/broken-wal-format.ts", "BrokenReader"),
   {
     component: "bmdb-session",
-    file: "src/impl/bmdb/session.ts",
+    file: "scenarios/bmdb/variants.ts",
     declaration: "BMDB_BROKEN_VARIANTS",
     names: keys(BMDB_BROKEN_VARIANTS),
   },
