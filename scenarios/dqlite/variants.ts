@@ -246,11 +246,6 @@ const BROKEN_PARTS: Readonly<Record<string, DqliteNodeParts>> = {
   ...Object.fromEntries(Object.entries(BROKEN_FILES).map(([name, createFiles]) => [name, { createFiles }])),
 };
 
-/** Whether `variant` names a broken part of a node (then `dqliteParts` builds it). */
-export function isNodeVariant(variant: string): boolean {
-  return Object.hasOwn(BROKEN_PARTS, variant);
-}
-
 /** The node parts that run `variant`: none replaced for undefined, else the named broken part (which must exist). */
 export function dqliteParts(variant: string | undefined): DqliteNodeParts {
   if (variant === undefined) return {};
