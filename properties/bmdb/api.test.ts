@@ -7,6 +7,7 @@
  * guard a broken variant are run against it too, and must fail there.
  */
 import { describe, expect, it } from "vitest";
+import { withVariant, type BmdbBrokenVariant } from "../../scenarios/bmdb/variants.ts";
 import {
   BmdbMetrics,
   Connection,
@@ -15,7 +16,6 @@ import {
   ErrWorkAlreadyDone,
   ErrWorkConflict,
   LEASE_MARGIN_MS,
-  type BmdbBrokenVariant,
   type Session,
 } from "../../src/impl/bmdb/index.ts";
 import { DqliteClient, runDqliteServer } from "../../src/impl/dqlite/index.ts";
@@ -58,11 +58,12 @@ function cluster(seed: number) {
   return { world, spawn, until, sleep };
 }
 
-function connect(
-  env: Env,
-  options: { metrics?: BmdbMetrics; brokenVariant?: BmdbBrokenVariant } = {},
-): Promise<Connection> {
-  return Connection.connect(env, { servers: SERVERS, componentName: `test-${env.host}`, ...options });
+/** A connection of `env`'s host whose sessions run `variant` (scenarios/bmdb/variants.ts), if given. */
+function connect(env: Env, options: { metrics?: BmdbMetrics; variant?: BmdbBrokenVariant } = {}): Promise<Connection> {
+  return Connection.connect(
+    env,
+    withVariant({ servers: SERVERS, componentName: `test-${env.host}`, metrics: options.metrics }, options.variant),
+  );
 }
 
 async function addMachine(session: Session, machineId: string, tag: string): Promise<void> {
@@ -193,11 +194,11 @@ describe("BMDB API", () => {
   }, 30_000);
 
   /** Deletes the session row as an administrator would, then runs one transaction of the session. */
-  async function afterRowDeleted(brokenVariant?: BmdbBrokenVariant) {
+  async function afterRowDeleted(variant?: BmdbBrokenVariant) {
     const { spawn, until } = cluster(4);
     return until(
       spawn("a", async (env) => {
-        const session = await (await connect(env, brokenVariant !== undefined ? { brokenVariant } : {})).startSession();
+        const session = await (await connect(env, { variant })).startSession();
         const admin = new DqliteClient(env, { servers: SERVERS, database: "bmdb" });
         await admin.exec("DELETE FROM sessions WHERE session_id = ?", [session.id]);
         const result = await session
@@ -229,7 +230,7 @@ describe("BMDB API", () => {
    * `transact` does not retry it and the heartbeat sees the failure). A heartbeat
    * must retry until the interval's deadline. Then one transaction.
    */
-  async function throughOutage(brokenVariant?: BmdbBrokenVariant) {
+  async function throughOutage(variant?: BmdbBrokenVariant) {
     const { spawn, until, sleep } = cluster(5);
     const metrics = new BmdbMetrics();
     const armed = { commits: 0 };
@@ -245,9 +246,7 @@ describe("BMDB API", () => {
           return env.rpc.call(address, port, method, request, options);
         };
         const faulty: Env = { ...env, rpc: { ...env.rpc, call } };
-        return (
-          await connect(faulty, { metrics, ...(brokenVariant !== undefined ? { brokenVariant } : {}) })
-        ).startSession({ processor: "p" });
+        return (await connect(faulty, { metrics, variant })).startSession({ processor: "p" });
       }),
     );
     await sleep(2_400);

@@ -34,7 +34,6 @@
  * - progress: every machine is verified, and every replica caught up.
  */
 import {
-  BMDB_BROKEN_VARIANTS,
   Connection,
   ErrNothingToDo,
   ErrSessionExpired,
@@ -44,7 +43,6 @@ import {
   nextBackoffSeconds,
   SESSION_INTERVAL_SECONDS_DEFAULT,
   type Backoff,
-  type BmdbBrokenVariant,
   type HistoryRow,
   type Session,
   type Work,
@@ -69,6 +67,7 @@ import {
   type Holds,
 } from "./work-records.ts";
 import { DQLITE_SCENARIO_BASE, dqliteTuningOf, reportProblems, startDqliteCluster } from "../dqlite/cluster.ts";
+import { BMDB_BROKEN_VARIANTS, isSessionVariant, withVariant, type BmdbBrokenVariant } from "./variants.ts";
 
 const AGENTS = ["a1", "a2", "a3"] as const;
 const MONITOR = "m0";
@@ -140,10 +139,7 @@ interface Provisioning {
 
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
-  const bmdbVariant =
-    context.variant !== undefined && context.variant in BMDB_BROKEN_VARIANTS
-      ? (context.variant as BmdbBrokenVariant)
-      : undefined;
+  const bmdbVariant = isSessionVariant(context.variant) ? context.variant : undefined;
   const servers = bmdbServersOf(context.knob);
   const cluster = startDqliteCluster(context, { servers, tuning: dqliteTuningOf(context.knob) });
   const state: Provisioning = {
@@ -233,12 +229,10 @@ async function runAgent(
     if (state.stopping) return;
     const traced = invokeOperation(env, "connect");
     try {
-      connection = await Connection.connect(env, {
-        servers: state.servers,
-        database: DATABASE,
-        componentName: `agent-${env.host}`,
-        ...(variant !== undefined ? { brokenVariant: variant } : {}),
-      });
+      connection = await Connection.connect(
+        env,
+        withVariant({ servers: state.servers, database: DATABASE, componentName: `agent-${env.host}` }, variant),
+      );
       traced.ok();
     } catch (error) {
       if (!(error instanceof ErrTransactionFailed)) throw error;

@@ -49,7 +49,6 @@
  *   ErrSessionExpired, or its lease ran out).
  */
 import {
-  BMDB_BROKEN_VARIANTS,
   Connection,
   ErrNothingToDo,
   ErrSessionExpired,
@@ -57,10 +56,10 @@ import {
   ErrWorkAlreadyDone,
   ErrWorkConflict,
   SESSION_INTERVAL_SECONDS_DEFAULT,
-  type BmdbBrokenVariant,
   type Session,
   type Work,
 } from "../../src/impl/bmdb/index.ts";
+import { BMDB_BROKEN_VARIANTS, withVariant, type BmdbBrokenVariant } from "./variants.ts";
 import type { Env, WireValue } from "../../src/sim/env.ts";
 import { boolKnob, pickKnob } from "../../src/sim/knobs.ts";
 import type { Random } from "../../src/sim/random.ts";
@@ -490,12 +489,10 @@ async function connect(
   while (!state.stopping) {
     const traced = invokeOperation(env, "connect");
     try {
-      const connection = await Connection.connect(env, {
-        servers: state.servers,
-        database: DATABASE,
-        componentName: `client-${env.host}`,
-        ...(variant !== undefined ? { brokenVariant: variant } : {}),
-      });
+      const connection = await Connection.connect(
+        env,
+        withVariant({ servers: state.servers, database: DATABASE, componentName: `client-${env.host}` }, variant),
+      );
       traced.ok();
       return connection;
     } catch (error) {

@@ -17,14 +17,8 @@
  */
 import {
   CHECKPOINT_THRESHOLD_FRAMES,
-  DATABASE_FILES_BROKEN_VARIANTS,
-  DQLITE_FSM_BROKEN_VARIANTS,
-  DQLITE_LEADER_BROKEN_VARIANTS,
   PAGE_SIZE,
   runDqliteServer,
-  type DatabaseFilesBrokenVariant,
-  type DqliteFsmBrokenVariant,
-  type DqliteLeaderBrokenVariant,
   type DqliteNode,
   type DqliteNodeOptions,
   type RunningDqliteServer,
@@ -41,6 +35,12 @@ import {
 } from "../../src/impl/raft/index.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
 import { CommittedDatabases } from "./committed-log.ts";
+import {
+  DATABASE_FILES_BROKEN_VARIANTS,
+  DQLITE_FSM_BROKEN_VARIANTS,
+  DQLITE_LEADER_BROKEN_VARIANTS,
+  dqliteParts,
+} from "./variants.ts";
 import {
   declareLeaderRole,
   newRaftSafety,
@@ -72,12 +72,7 @@ export interface DqliteClusterOptions {
   readonly watchTrace?: (host: string, kind: string, fields: Record<string, unknown> | undefined) => void;
 }
 
-export type ClusterNodeOptions = Partial<
-  Omit<
-    DqliteNodeOptions,
-    "sqlite" | "bootstrapVoters" | "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"
-  >
->;
+export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "parts">>;
 
 /**
  * The configuration the swarm draws for the dqlite scenarios that take it (bank,
@@ -120,16 +115,10 @@ export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
   ...DQLITE_CLUSTER_BROKEN_VARIANTS,
 };
 
-/** The node options that select `variant` (undefined: none, or a supervisor variant). */
-export function variantOptions(
-  variant: string | undefined,
-): Pick<DqliteNodeOptions, "brokenVariant" | "fsmBrokenVariant" | "databaseFilesBrokenVariant"> {
+/** The node options that select `variant`: its broken parts (variants.ts), none for a supervisor variant. */
+export function variantOptions(variant: string | undefined): Pick<DqliteNodeOptions, "parts"> {
   if (variant === undefined || variant in DQLITE_CLUSTER_BROKEN_VARIANTS) return {};
-  if (variant in DQLITE_LEADER_BROKEN_VARIANTS) return { brokenVariant: variant as DqliteLeaderBrokenVariant };
-  if (variant in DQLITE_FSM_BROKEN_VARIANTS) return { fsmBrokenVariant: variant as DqliteFsmBrokenVariant };
-  if (variant in DATABASE_FILES_BROKEN_VARIANTS)
-    return { databaseFilesBrokenVariant: variant as DatabaseFilesBrokenVariant };
-  throw new Error(`unknown dqlite variant "${variant}"`);
+  return { parts: dqliteParts(variant) };
 }
 
 /** What the cluster's hosts record as they run. */

@@ -22,11 +22,11 @@ export const VARIANT_COMPONENTS = {
     system: "raft",
     definedIn: "scenarios/raft-kv/variants.ts (BROKEN_NODE_VARIANTS, RaftNode subclasses)",
   },
-  "dqlite-leader": { system: "dqlite", definedIn: "src/impl/dqlite/leader/methods.ts (DQLITE_LEADER_BROKEN_VARIANTS)" },
-  "dqlite-fsm": { system: "dqlite", definedIn: "src/impl/dqlite/fsm/fsm.ts (DQLITE_FSM_BROKEN_VARIANTS)" },
+  "dqlite-leader": { system: "dqlite", definedIn: "scenarios/dqlite/variants.ts (DQLITE_LEADER_BROKEN_VARIANTS)" },
+  "dqlite-fsm": { system: "dqlite", definedIn: "scenarios/dqlite/variants.ts (DQLITE_FSM_BROKEN_VARIANTS)" },
   "dqlite-database-files": {
     system: "dqlite",
-    definedIn: "src/impl/dqlite/wal/database-files.ts (DATABASE_FILES_BROKEN_VARIANTS)",
+    definedIn: "scenarios/dqlite/variants.ts (DATABASE_FILES_BROKEN_VARIANTS)",
   },
   "dqlite-cluster": { system: "dqlite", definedIn: "scenarios/dqlite/cluster.ts (DQLITE_CLUSTER_BROKEN_VARIANTS)" },
   "dqlite-client": { system: "dqlite", definedIn: "scenarios/dqlite/register.ts (CLIENT_BROKEN_VARIANTS)" },
@@ -34,7 +34,7 @@ export const VARIANT_COMPONENTS = {
     system: "dqlite",
     definedIn: "properties/dqlite/wal/_fixtures/broken-wal-format.ts (BROKEN_READERS)",
   },
-  "bmdb-session": { system: "bmdb", definedIn: "src/impl/bmdb/session.ts (BMDB_BROKEN_VARIANTS)" },
+  "bmdb-session": { system: "bmdb", definedIn: "scenarios/bmdb/variants.ts (BMDB_BROKEN_VARIANTS)" },
   "bmdb-agent": { system: "bmdb", definedIn: "scenarios/bmdb/provisioning.ts (AGENT_BROKEN_VARIANTS)" },
   "bmdb-backoff": {
     system: "bmdb",

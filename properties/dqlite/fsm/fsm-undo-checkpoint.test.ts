@@ -131,7 +131,7 @@ describe("applyCheckpoint", () => {
   });
 
   it("the stale zombie is a violation on the variant no-stale-zombie-purge, and a Writing zombie always is", async () => {
-    const broken = await TwoNodes.start({ brokenVariant: "no-stale-zombie-purge" });
+    const broken = await TwoNodes.start({ variant: "no-stale-zombie-purge" });
     broken.leader.registry.txnLeaderAdd(DB, T2).markZombie();
     expect((await broken.applyOn(broken.leader, { kind: "checkpoint", name: DB }))?.violation.message).toBe(
       `can't run checkpoint concurrently with transaction ${T2} on ${DB} (zombie leader, pending)`,

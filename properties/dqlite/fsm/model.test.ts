@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DQLITE_FSM_BROKEN_VARIANTS, type DqliteFsmBrokenVariant } from "../../../src/impl/dqlite/fsm/fsm.ts";
+import { DQLITE_FSM_BROKEN_VARIANTS, type DqliteFsmBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
 import { runModel, type Step } from "./_support/cluster-model.ts";
 import { stepsArbitrary } from "./_support/model-steps.ts";
@@ -25,13 +25,9 @@ const BEYOND_THE_MODEL: Partial<Record<DqliteFsmBrokenVariant, string>> = {
     "properties/dqlite/node/leadership-lost-after-apply.test.ts (the next leader's commit while the old leader's commit is applied but unwritten)",
 };
 
-const property = (brokenVariant?: DqliteFsmBrokenVariant) =>
+const property = (variant?: DqliteFsmBrokenVariant) =>
   fc.asyncProperty(stepsArbitrary(SHAPE), async (steps: Step[]) => {
-    const outcome = await runModel(steps, {
-      nodes: SHAPE.nodes,
-      databases: SHAPE.databases,
-      ...(brokenVariant !== undefined ? { brokenVariant } : {}),
-    });
+    const outcome = await runModel(steps, { nodes: SHAPE.nodes, databases: SHAPE.databases, variant });
     if (outcome.problems.length > 0) throw new Error(outcome.problems.join("\n"));
   });
 

@@ -8,11 +8,11 @@
  * in at once; on the "serve-abandoned-calls" variant it starves.
  */
 import { describe, expect, it } from "vitest";
+import { withVariant, type DqliteLeaderBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
 import {
   DqliteClient,
   DQLITE_PORT,
   runDqliteServer,
-  type DqliteLeaderBrokenVariant,
   type RunningDqliteServer,
 } from "../../../src/impl/dqlite/index.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
@@ -30,18 +30,17 @@ interface Cluster {
   readonly live: Map<string, RunningDqliteServer>;
 }
 
-function startCluster(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): Cluster {
+function startCluster(seed: number, variant?: DqliteLeaderBrokenVariant): Cluster {
   const world = new World({ seed, disks: createSimDisks() });
   const live = new Map<string, RunningDqliteServer>();
   for (const host of SERVERS) {
     world
       .addHost(host, async (env) => {
         env.lifetime.signal.addEventListener("abort", () => live.delete(host));
-        const running = await runDqliteServer(env, {
-          sqlite: createWaSqliteModule,
-          bootstrapVoters: SERVERS,
-          ...(brokenVariant !== undefined ? { brokenVariant } : {}),
-        });
+        const running = await runDqliteServer(
+          env,
+          withVariant({ sqlite: createWaSqliteModule, bootstrapVoters: SERVERS }, variant),
+        );
         live.set(host, running);
         await running.terminated;
       })
@@ -147,9 +146,9 @@ describe("dqlite cluster", () => {
    */
   async function abandonedBegins(
     seed: number,
-    brokenVariant?: DqliteLeaderBrokenVariant,
+    variant?: DqliteLeaderBrokenVariant,
   ): Promise<{ waitedMs: number; ok: boolean }> {
-    const cluster = startCluster(seed, brokenVariant);
+    const cluster = startCluster(seed, variant);
     const leader = await runClient(cluster, async (_env, client) => {
       await client.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
       return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader()) as string;

@@ -17,7 +17,8 @@
  * answered as its caller's deadline passed held the database 2 s more).
  */
 import { describe, expect, it } from "vitest";
-import { DQLITE_PORT, DqliteClient, type DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
+import { withVariant, type DqliteLeaderBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
+import { DQLITE_PORT, DqliteClient } from "../../../src/impl/dqlite/index.ts";
 import { SESSION_IDLE_MS } from "../../../src/impl/dqlite/node/server.ts";
 import { World } from "../../../src/sim/world.ts";
 import {
@@ -46,9 +47,9 @@ type Departure = "crash" | "isolate" | "leave";
 async function writeAfterDeparture(
   seed: number,
   departure: Departure,
-  brokenVariant?: DqliteLeaderBrokenVariant,
+  variant?: DqliteLeaderBrokenVariant,
 ): Promise<{ waitedMs: number; problems: string[] }> {
-  const cluster = startSnapshotCluster(seed, brokenVariant === undefined ? {} : { brokenVariant });
+  const cluster = startSnapshotCluster(seed, withVariant({}, variant));
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
   await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
   const leader = readyLeader(cluster) as string;

@@ -14,7 +14,11 @@
  * applied transaction a zombie and markZombie's assertion fails.
  */
 import { describe, expect, it } from "vitest";
-import type { DqliteFsmBrokenVariant, DqliteLeaderBrokenVariant } from "../../../src/impl/dqlite/index.ts";
+import {
+  withVariant,
+  type DqliteFsmBrokenVariant,
+  type DqliteLeaderBrokenVariant,
+} from "../../../scenarios/dqlite/variants.ts";
 import type { Disk, Env, FileHandle } from "../../../src/sim/env.ts";
 import {
   caughtUp,
@@ -144,9 +148,9 @@ async function recordingUnhandled<T>(cluster: SnapshotCluster, run: () => Promis
   }
 }
 
-async function lossBetweenApplyAndWrite(seed: number, brokenVariant?: DqliteLeaderBrokenVariant): Promise<Outcome> {
+async function lossBetweenApplyAndWrite(seed: number, variant?: DqliteLeaderBrokenVariant): Promise<Outcome> {
   const moment = new Moment(() => cluster);
-  const cluster = startSnapshotCluster(seed, { brokenVariant }, { env: (env) => moment.env(env) });
+  const cluster = startSnapshotCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
   return recordingUnhandled(cluster, () => afterTheMoment(cluster, moment));
 }
 
@@ -208,12 +212,10 @@ const APPLY_WAIT_MS = 500;
 
 async function nextLeaderWritesMeanwhile(
   seed: number,
-  fsmBrokenVariant?: DqliteFsmBrokenVariant,
+  variant?: DqliteFsmBrokenVariant,
 ): Promise<Outcome & { readonly violations: readonly string[]; readonly waits: number }> {
   const moment = new Moment(() => cluster, true);
-  const cluster = startSnapshotCluster(seed, fsmBrokenVariant !== undefined ? { fsmBrokenVariant } : {}, {
-    env: (env) => moment.env(env),
-  });
+  const cluster = startSnapshotCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
   return recordingUnhandled(cluster, async () => {
     await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
     await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);

@@ -34,8 +34,8 @@
 import { describe, expect, it } from "vitest";
 import { dqliteSnapshotCatchUp } from "../../../scenarios/dqlite/snapshot-catch-up.ts";
 import { runScenario, type RunResult } from "../../../src/sim/runner.ts";
+import { withVariant as withDqliteVariant, type DqliteFsmBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
 import { withVariant, type BrokenNodeVariant } from "../../../scenarios/raft-kv/variants.ts";
-import type { DqliteFsmBrokenVariant } from "../../../src/impl/dqlite/index.ts";
 import {
   caughtUp,
   divergences,
@@ -141,17 +141,25 @@ const RESTART_AFTER_MS = 50;
  * transaction that rewrites rows 1-60, then rows 61-120 (other pages), with a
  * 10-page cache: SQLite spills frames (each spill a Frames command) long before the
  * commit. Every server snapshots each 4 entries (n2 and n3 with
- * `fsmBrokenVariant`, if any). Between the two statements follower n2 crashes; it
+ * `variant`, if any). Between the two statements follower n2 crashes; it
  * restarts RESTART_AFTER_MS later, rebuilds from its snapshot and log, and takes
  * the rest of the transaction from the leader.
  */
-async function spillingTransaction(seed: number, fsmBrokenVariant?: DqliteFsmBrokenVariant): Promise<SpillRun> {
+async function spillingTransaction(seed: number, variant?: DqliteFsmBrokenVariant): Promise<SpillRun> {
   const restarted = "n2";
-  const cluster = startSnapshotCluster(seed, (host) => ({
-    cacheSizePages: 10,
-    raft: { snapshotThresholdEntries: 4, trailingLogEntries: 2, ...(host === "n1" ? { electionTimeoutTicks: 5 } : {}) },
-    ...(host !== "n1" && fsmBrokenVariant !== undefined ? { fsmBrokenVariant } : {}),
-  }));
+  const cluster = startSnapshotCluster(seed, (host) =>
+    withDqliteVariant(
+      {
+        cacheSizePages: 10,
+        raft: {
+          snapshotThresholdEntries: 4,
+          trailingLogEntries: 2,
+          ...(host === "n1" ? { electionTimeoutTicks: 5 } : {}),
+        },
+      },
+      host === "n1" ? undefined : variant,
+    ),
+  );
   await runClient(cluster, async (client) => {
     await client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
     await client().exec(

@@ -3,7 +3,8 @@
 // exactly the committed frames.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseFilesBrokenVariant, DiskDatabaseStore } from "../../../src/impl/dqlite/wal/database-files.ts";
+import { dqliteParts, type DatabaseFilesBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
+import type { DatabaseStoreOptions, DiskDatabaseStore } from "../../../src/impl/dqlite/wal/database-files.ts";
 import { DiskDatabaseStore as Store } from "../../../src/impl/dqlite/wal/database-files.ts";
 import { parseWal, walFrameOffset } from "../../../src/impl/dqlite/wal/wal-format.ts";
 import { PAGE_SIZE } from "../../../src/impl/dqlite/types.ts";
@@ -79,15 +80,17 @@ class Run {
   constructor(
     private readonly host: DiskHost,
     store: DiskDatabaseStore,
-    private readonly brokenVariant: DatabaseFilesBrokenVariant | undefined,
+    /** The store's options: its broken files, if any. */
+    private readonly storeOptions: DatabaseStoreOptions,
   ) {
     this.store = store;
     this.model = new PageModel(template);
   }
 
-  static async start(seed: string, brokenVariant: DatabaseFilesBrokenVariant | undefined): Promise<Run> {
-    const { host, store } = nodeWithStore(seed, template, brokenVariant === undefined ? {} : { brokenVariant });
-    const run = new Run(host, store, brokenVariant);
+  static async start(seed: string, variant: DatabaseFilesBrokenVariant | undefined): Promise<Run> {
+    const storeOptions: DatabaseStoreOptions = { createFiles: dqliteParts(variant).createFiles };
+    const { host, store } = nodeWithStore(seed, template, storeOptions);
+    const run = new Run(host, store, storeOptions);
     run.files = await host.run(() => store.open(DATABASE));
     return run;
   }
@@ -109,12 +112,7 @@ class Run {
       this.model.checkpoint();
     } else if (next.kind === "leader") await this.leader(next.userVersion);
     else if (next.kind === "reopen") {
-      this.store = new Store(
-        this.host.env,
-        DIRECTORY,
-        template,
-        this.brokenVariant === undefined ? {} : { brokenVariant: this.brokenVariant },
-      );
+      this.store = new Store(this.host.env, DIRECTORY, template, this.storeOptions);
       this.files = await this.host.run(() => this.store.open(DATABASE));
       this.model.dropPending();
     } else await this.restore();
@@ -193,14 +191,15 @@ class Run {
   }
 }
 
-function modelProperty(brokenVariant: DatabaseFilesBrokenVariant | undefined) {
+function modelProperty(variant: DatabaseFilesBrokenVariant | undefined) {
   return fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 12 }), fc.nat(), async (operations, seed) => {
-    const run = await Run.start(`model-${seed}`, brokenVariant);
+    const run = await Run.start(`model-${seed}`, variant);
     for (const next of operations) await run.step(next);
     await run.expectSqliteAgrees();
   });
 }
 
+/** Every broken variant of the files (DATABASE_FILES_BROKEN_VARIANTS, scenarios/dqlite/variants.ts). */
 const BROKEN_VARIANTS: readonly DatabaseFilesBrokenVariant[] = [
   "unchained-batches",
   "undo-keeps-running-checksum",

@@ -9,8 +9,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { COUNTER_BROKEN_VARIANTS } from "../../../scenarios/counter/quorum.ts";
 import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
+import { BMDB_BROKEN_VARIANTS } from "../../../scenarios/bmdb/variants.ts";
 import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
 import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
+import {
+  DATABASE_FILES_BROKEN_VARIANTS,
+  DQLITE_FSM_BROKEN_VARIANTS,
+  DQLITE_LEADER_BROKEN_VARIANTS,
+} from "../../../scenarios/dqlite/variants.ts";
 import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
 import {
   LESSOR_BROKEN_VARIANTS,
@@ -28,12 +34,6 @@ import {
   SPOOL_BROKEN_VARIANTS,
 } from "../../../scenarios/gazette/variants/broker.ts";
 import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
-import { BMDB_BROKEN_VARIANTS } from "../../../src/impl/bmdb/index.ts";
-import {
-  DATABASE_FILES_BROKEN_VARIANTS,
-  DQLITE_FSM_BROKEN_VARIANTS,
-  DQLITE_LEADER_BROKEN_VARIANTS,
-} from "../../../src/impl/dqlite/index.ts";
 import { packageRoot } from "../../../src/sim/package-root.ts";
 import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
 import {
@@ -107,19 +107,19 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   },
   {
     component: "dqlite-leader",
-    file: "src/impl/dqlite/leader/methods.ts",
+    file: "scenarios/dqlite/variants.ts",
     declaration: "DQLITE_LEADER_BROKEN_VARIANTS",
     names: keys(DQLITE_LEADER_BROKEN_VARIANTS),
   },
   {
     component: "dqlite-fsm",
-    file: "src/impl/dqlite/fsm/fsm.ts",
+    file: "scenarios/dqlite/variants.ts",
     declaration: "DQLITE_FSM_BROKEN_VARIANTS",
     names: keys(DQLITE_FSM_BROKEN_VARIANTS),
   },
   {
     component: "dqlite-database-files",
-    file: "src/impl/dqlite/wal/database-files.ts",
+    file: "scenarios/dqlite/variants.ts",
     declaration: "DATABASE_FILES_BROKEN_VARIANTS",
     names: keys(DATABASE_FILES_BROKEN_VARIANTS),
   },
@@ -150,7 +150,7 @@ export const CATALOGUED_SETS: readonly CataloguedSet[] = [
   union("aggregate", "properties/dqlite/wal/_fixtures/broken-wal-format.ts", "BrokenReader"),
   {
     component: "bmdb-session",
-    file: "src/impl/bmdb/session.ts",
+    file: "scenarios/bmdb/variants.ts",
     declaration: "BMDB_BROKEN_VARIANTS",
     names: keys(BMDB_BROKEN_VARIANTS),
   },

@@ -5,14 +5,14 @@
  */
 export {
   Connection,
+  DEFAULT_SESSION_RULES,
   Session,
   Work,
-  BMDB_BROKEN_VARIANTS,
   LEASE_MARGIN_MS,
   SESSION_INTERVAL_SECONDS_DEFAULT,
   TRANSACT_ATTEMPTS_MAX,
 } from "./session.ts";
-export type { BmdbBrokenVariant, ConnectionOptions, SessionOptions, TransactFn } from "./session.ts";
+export type { ConnectionOptions, SessionOptions, SessionRules, TransactFn } from "./session.ts";
 export {
   BmdbError,
   ErrNothingToDo,

@@ -37,6 +37,10 @@
  *
  * Buggify points (buggify-points.ts): "bmdb.heartbeat-delayed" starts a poke up to
  * interval/10 late; "bmdb.transaction-backoff-at-bound" waits a retry's longest backoff.
+ *
+ * Seam for testing: ConnectionOptions.rules (SessionRules, DEFAULT_SESSION_RULES by
+ * default) holds the decisions above that keep sessions and work safe; the broken
+ * variants of scenarios/bmdb/variants.ts bend one of them.
  */
 import type { Env } from "../../sim/env.ts";
 import { DqliteClient, DqliteError, ErrSqlite, type DqliteClientOptions } from "../dqlite/index.ts";
@@ -72,23 +76,31 @@ const MIGRATE_RETRY_MS = 100;
 /** SQLite's SQLITE_BUSY: another statement holds the database; retryable. */
 const SQLITE_BUSY = 5;
 
-/**
- * Deliberately broken variants, for tests that show a property can fail. Never set
- * in real use.
- */
-export const BMDB_BROKEN_VARIANTS = {
-  "no-session-check": "transact runs without checking the session, so an expired session's heartbeat and work go on",
-  "no-session-collection": "expired sessions are never collected: their work is never released",
-  "seed-heartbeat-condition":
-    "the seed's heartbeat condition: a transient poke failure ends the session at once while its deadline is still ahead",
-  "no-lease":
-    "a session trusts itself until its heartbeat gives up (the seed's behaviour): a cut-off holder works past its deadline",
-  "unchecked-session":
-    "both of the above: no session check in transactions and no lease, so nothing tells a collected session it is gone",
-  "seed-unconditional-history":
-    "the seed's Cancel, Finish and Fail: the history event is recorded even when the work row is already gone (a retry after an unknown outcome that did commit records a second terminal event)",
-} as const;
-export type BmdbBrokenVariant = keyof typeof BMDB_BROKEN_VARIANTS;
+/** The decisions that keep BMDB's sessions and work safe (see the file's comment); a seam for testing. */
+export interface SessionRules {
+  /** Whether each transaction of a session first checks that the session's row is still there (the seed's Transact). */
+  readonly checkSessionInTransaction: boolean;
+  /** Whether a session expires locally LEASE_MARGIN_MS before the deadline its last good poke wrote (its lease). */
+  readonly expireAtLeaseEnd: boolean;
+  /** Whether Work first collects expired sessions, releasing their work. */
+  readonly collectExpiredSessions: boolean;
+  /**
+   * Whether Cancel, Finish and Fail record their history event only when they deleted the work row (else it was gone
+   * already: an earlier attempt of unknown outcome committed).
+   */
+  readonly historyOnlyWithWorkRow: boolean;
+  /** After a failed poke at monotonic `nowMs`: whether the heartbeat gives up, its deadline being `deadlineMs`. */
+  heartbeatGivesUp(nowMs: number, deadlineMs: number): boolean;
+}
+
+/** BMDB's rules: every safeguard on, and a heartbeat that retries until the interval's deadline. */
+export const DEFAULT_SESSION_RULES: SessionRules = {
+  checkSessionInTransaction: true,
+  expireAtLeaseEnd: true,
+  collectExpiredSessions: true,
+  historyOnlyWithWorkRow: true,
+  heartbeatGivesUp: (nowMs, deadlineMs) => nowMs >= deadlineMs,
+};
 
 export interface ConnectionOptions {
   /** The dqlite servers. */
@@ -101,8 +113,8 @@ export interface ConnectionOptions {
   /** Client timeouts (defaults suit a 5 s session interval). */
   readonly client?: Partial<Omit<DqliteClientOptions, "servers" | "database">>;
   readonly metrics?: BmdbMetrics;
-  /** Test fixture only. */
-  readonly brokenVariant?: BmdbBrokenVariant;
+  /** Seam for testing: the rules that keep sessions and work safe. Default DEFAULT_SESSION_RULES. */
+  readonly rules?: SessionRules;
 }
 
 export interface SessionOptions {
@@ -118,6 +130,7 @@ export type TransactFn<T> = (q: Queries, now: number) => Promise<T>;
 /** A connection to the BMDB: a dqlite client, with the schema applied. */
 export class Connection {
   readonly metrics: BmdbMetrics;
+  readonly rules: SessionRules;
 
   private constructor(
     readonly env: Env,
@@ -125,6 +138,7 @@ export class Connection {
     readonly options: ConnectionOptions,
   ) {
     this.metrics = options.metrics ?? new BmdbMetrics();
+    this.rules = options.rules ?? DEFAULT_SESSION_RULES;
   }
 
   /** Connects and applies the migrations (retrying while the database cannot take them). */
@@ -208,15 +222,14 @@ export class Session {
     return this.intervalSeconds * 1_000;
   }
 
-  private get variant(): BmdbBrokenVariant | undefined {
-    return this.connection.options.brokenVariant;
+  private get rules(): SessionRules {
+    return this.connection.rules;
   }
 
   /** True once this session is expired: every later call fails with ErrSessionExpired. */
   expired(): boolean {
     if (this.canceled) return true;
-    const leases = this.variant !== "no-lease" && this.variant !== "unchecked-session";
-    if (leases && this.env.clock.monotonic() >= this.leaseUntil) this.expire("its lease ran out");
+    if (this.rules.expireAtLeaseEnd && this.env.clock.monotonic() >= this.leaseUntil) this.expire("its lease ran out");
     return this.canceled;
   }
 
@@ -268,8 +281,7 @@ export class Session {
       }
       if (failure !== undefined) {
         const now = this.env.clock.monotonic();
-        const giveUp = this.variant === "seed-heartbeat-condition" ? deadline > now : now >= deadline;
-        if (failure instanceof ErrSessionExpired || giveUp) {
+        if (failure instanceof ErrSessionExpired || this.rules.heartbeatGivesUp(now, deadline)) {
           this.expire(`heartbeat gave up: ${String(failure)}`);
           return;
         }
@@ -311,7 +323,7 @@ export class Session {
   async work(process: string, retrieve: TransactFn<readonly string[]>): Promise<Work> {
     const recorder = this.metrics;
     const found = await this.transact(async (q, now) => {
-      if (this.variant !== "no-session-collection") {
+      if (this.rules.collectExpiredSessions) {
         const collected = await q.sessionsCollect(now);
         if (collected > 0) this.env.probe("bmdb.expired-sessions-collected");
         recorder.onSessionsCollected(collected);
@@ -373,7 +385,7 @@ export class Work {
       await this.session.transact(async (q, now) => {
         // Gone already (an earlier Finish or Fail of unknown outcome did commit): nothing to record.
         const released = await q.finishWork(this.key());
-        if (released || this.session.connection.options.brokenVariant === "seed-unconditional-history")
+        if (released || !this.session.connection.rules.historyOnlyWithWorkRow)
           await q.workHistoryInsert({ machineId: this.machineId, process: this.process, event: "Canceled", now });
       });
       return true;
@@ -438,7 +450,7 @@ export class Work {
    */
   private async release(q: Queries): Promise<void> {
     const released = await q.finishWork(this.key());
-    if (!released && this.session.connection.options.brokenVariant !== "seed-unconditional-history")
+    if (!released && this.session.connection.rules.historyOnlyWithWorkRow)
       throw new ErrWorkAlreadyDone(this.machineId, this.process);
   }
 
@@ -472,10 +484,7 @@ async function runTransaction<T>(
       return await connection.client.transaction(async (tx) => {
         const q = new Queries(tx);
         const now = env.clock.now();
-        const checks =
-          connection.options.brokenVariant !== "no-session-check" &&
-          connection.options.brokenVariant !== "unchecked-session";
-        if (session !== undefined && checks) {
+        if (session !== undefined && connection.rules.checkSessionInTransaction) {
           const live = await q.sessionCheck(session.id, now);
           if (live.length < 1) {
             env.probe("bmdb.session-expired");

@@ -15,15 +15,17 @@ export {
   ErrTransactionAborted,
 } from "./errors.ts";
 export { DqliteNode, DQLITE_PORT, CHECKPOINT_THRESHOLD_FRAMES } from "./node/dqlite-node.ts";
-export type { DqliteNodeOptions } from "./node/dqlite-node.ts";
+export type { DqliteNodeOptions, DqliteNodeParts } from "./node/dqlite-node.ts";
 export { DqliteServer } from "./node/server.ts";
 export { runDqliteServer } from "./node/run-server.ts";
 export type { RunningDqliteServer } from "./node/run-server.ts";
 export type { SqliteModuleFactory } from "./sqlite/module.ts";
 export { PAGE_SIZE } from "./types.ts";
-export { DQLITE_LEADER_BROKEN_VARIANTS } from "./leader/methods.ts";
-export type { DqliteLeaderBrokenVariant } from "./leader/methods.ts";
-export { DQLITE_FSM_BROKEN_VARIANTS } from "./fsm/fsm.ts";
-export type { DqliteFsmBrokenVariant } from "./fsm/fsm.ts";
-export { DATABASE_FILES_BROKEN_VARIANTS } from "./wal/database-files.ts";
-export type { DatabaseFilesBrokenVariant } from "./wal/database-files.ts";
+export { LeaderMethods } from "./leader/methods.ts";
+export type { DatabaseLeader, MethodsHost } from "./leader/methods.ts";
+export { SQLITE_OK, WalCapture } from "./leader/wal-capture.ts";
+export type { CaptureHooks } from "./leader/wal-capture.ts";
+export { DqliteFsm } from "./fsm/fsm.ts";
+export type { DqliteFsmOptions } from "./fsm/fsm.ts";
+export { DiskDatabaseFiles, DiskDatabaseStore } from "./wal/database-files.ts";
+export type { DatabaseFilesInit, DatabaseStoreOptions, WalChainState } from "./wal/database-files.ts";

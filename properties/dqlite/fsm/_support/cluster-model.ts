@@ -15,7 +15,7 @@
  * exactly the committed transactions' frames.
  */
 import { ErrTransactionInProgress } from "../../../../src/impl/dqlite/fsm/errors.ts";
-import type { DqliteFsmBrokenVariant } from "../../../../src/impl/dqlite/fsm/fsm.ts";
+import type { DqliteFsmBrokenVariant } from "../../../../scenarios/dqlite/variants.ts";
 import type { Transaction } from "../../../../src/impl/dqlite/fsm/transaction.ts";
 import { PAGE_SIZE, type Command, type TxnId } from "../../../../src/impl/dqlite/types.ts";
 import { readerOf, type SnapshotSink } from "../../../../src/impl/raft/node/fsm.ts";
@@ -52,7 +52,8 @@ export type Step =
 export interface ModelOptions {
   readonly nodes: number;
   readonly databases: number;
-  readonly brokenVariant?: DqliteFsmBrokenVariant;
+  /** A broken FSM for every node (scenarios/dqlite/variants.ts). */
+  readonly variant?: DqliteFsmBrokenVariant;
 }
 
 export interface ModelOutcome {
@@ -84,10 +85,7 @@ export class ClusterModel {
   private readonly logPending = new Map<TxnId, Command[]>();
 
   constructor(private readonly options: ModelOptions) {
-    this.nodes = Array.from(
-      { length: options.nodes },
-      (_, position) => new FsmNode(`n${position}`, options.brokenVariant),
-    );
+    this.nodes = Array.from({ length: options.nodes }, (_, position) => new FsmNode(`n${position}`, options.variant));
   }
 
   async run(steps: readonly Step[]): Promise<ModelOutcome> {

@@ -5,7 +5,8 @@
  */
 import { encodeCommand } from "../../../../src/impl/dqlite/fsm/commands.ts";
 import type { FsmApplyError } from "../../../../src/impl/dqlite/fsm/errors.ts";
-import { DqliteFsm, type DqliteFsmBrokenVariant } from "../../../../src/impl/dqlite/fsm/fsm.ts";
+import { dqliteParts, type DqliteFsmBrokenVariant } from "../../../../scenarios/dqlite/variants.ts";
+import { DqliteFsm, type DqliteFsmOptions } from "../../../../src/impl/dqlite/fsm/fsm.ts";
 import { PAGE_SIZE, type Command, type TxnId } from "../../../../src/impl/dqlite/types.ts";
 import type { LogRecord } from "../../../../src/impl/raft/node/fsm.ts";
 import { FakeDatabaseStore } from "./fake-database-store.ts";
@@ -18,13 +19,10 @@ export class FsmNode {
 
   constructor(
     readonly name: string,
-    brokenVariant?: DqliteFsmBrokenVariant,
+    variant?: DqliteFsmBrokenVariant,
   ) {
-    this.fsm = new DqliteFsm({
-      env: this.env,
-      store: this.store,
-      ...(brokenVariant !== undefined ? { brokenVariant } : {}),
-    });
+    const createFsm = dqliteParts(variant).createFsm ?? ((options: DqliteFsmOptions) => new DqliteFsm(options));
+    this.fsm = createFsm({ env: this.env, store: this.store });
   }
 
   get registry(): DqliteFsm["registry"] {

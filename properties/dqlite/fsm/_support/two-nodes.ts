@@ -5,7 +5,7 @@
  */
 import { expect } from "vitest";
 import type { FsmApplyError } from "../../../../src/impl/dqlite/fsm/errors.ts";
-import type { DqliteFsmBrokenVariant } from "../../../../src/impl/dqlite/fsm/fsm.ts";
+import type { DqliteFsmBrokenVariant } from "../../../../scenarios/dqlite/variants.ts";
 import type { Command } from "../../../../src/impl/dqlite/types.ts";
 import { FsmNode, TestLog } from "./fsm-node.ts";
 
@@ -16,14 +16,14 @@ export class TwoNodes {
   readonly leader: FsmNode;
   readonly follower: FsmNode;
 
-  private constructor(brokenVariant?: DqliteFsmBrokenVariant) {
-    this.leader = new FsmNode("leader", brokenVariant);
-    this.follower = new FsmNode("follower", brokenVariant);
+  private constructor(variant?: DqliteFsmBrokenVariant) {
+    this.leader = new FsmNode("leader", variant);
+    this.follower = new FsmNode("follower", variant);
   }
 
-  /** Opens DB on both nodes, whose FSMs run `brokenVariant` when given. */
-  static async start(options: { readonly brokenVariant?: DqliteFsmBrokenVariant } = {}): Promise<TwoNodes> {
-    const nodes = new TwoNodes(options.brokenVariant);
+  /** Opens DB on both nodes, whose FSMs run `variant` (scenarios/dqlite/variants.ts) when given. */
+  static async start(options: { readonly variant?: DqliteFsmBrokenVariant } = {}): Promise<TwoNodes> {
+    const nodes = new TwoNodes(options.variant);
     await nodes.commit({ kind: "open", name: DB });
     return nodes;
   }

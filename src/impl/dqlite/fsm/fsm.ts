@@ -15,6 +15,11 @@
  *
  * apply, snapshot and restore run one at a time (the seed's registry lock), in the
  * order they were called.
+ *
+ * Seams for testing: the `restoreLayout` option, and the protected decisions a
+ * subclass may override (snapshotRefusal, mayPurge, recoverZombie, unregistersOnceDone,
+ * awaitLeaderHooks). The broken FSMs of scenarios/dqlite/variants.ts are such
+ * subclasses; the node builds its FSM through DqliteNodeParts.createFsm.
  */
 import type { Clock, Env } from "../../../sim/env.ts";
 import { DiskError } from "../../../sim/env.ts";
@@ -39,7 +44,7 @@ import {
 import { DqliteFsmSnapshot } from "./fsm-snapshot.ts";
 import type { DqliteFsmProbe } from "./probes.ts";
 import { Registry } from "./registry.ts";
-import { restoreEachUnderItsName, restoreSwappingFirstWals, type RestoreLayout } from "./restore-layout.ts";
+import { restoreEachUnderItsName, type RestoreLayout } from "./restore-layout.ts";
 import { decodeSnapshot, type DatabaseSnapshot } from "./snapshot-format.ts";
 import type { Transaction } from "./transaction.ts";
 
@@ -58,25 +63,6 @@ export const LEADER_HOOK_WAIT_MAX_MS = 60_000;
 /** How many violations `violations` keeps (the first ones; `violationCount` counts all). */
 export const FSM_VIOLATIONS_KEPT_MAX = 100;
 
-/**
- * Deliberately broken variants, for tests that show a property can fail. Never set
- * in real use.
- */
-export const DQLITE_FSM_BROKEN_VARIANTS = {
-  "undo-keeps-zombies": "applyUndo leaves an undone zombie registered (case 3 of the seed's comment forgotten)",
-  "no-stale-zombie-purge":
-    "frames of a new transaction or a checkpoint meeting a stale Pending zombie are a violation instead of purging it",
-  "resurrect-without-frames": "a resurrected zombie does not re-apply the non-commit frames it had applied as leader",
-  "follower-kept-after-commit": "a follower transaction stays registered after its commit frames",
-  "snapshot-ignores-transactions": "snapshot() captures the databases even while a transaction is in flight",
-  "restore-swaps-wals":
-    "restore() writes the first two databases of a snapshot each with the other's WAL (files paired by position)",
-  "no-leader-hook-wait":
-    "another transaction's command on a database applies at once while this node's own leader transaction there has its commit applied but not yet written by SQLite nor ended (go-dqlite's HookSyncWait forgotten)",
-} as const;
-
-export type DqliteFsmBrokenVariant = keyof typeof DQLITE_FSM_BROKEN_VARIANTS;
-
 export interface DqliteFsmOptions {
   readonly env: FsmEnv;
   /** This node's databases. */
@@ -89,8 +75,8 @@ export interface DqliteFsmOptions {
    * lock is held): `snapshot` refuses meanwhile, as for a registered transaction.
    */
   readonly busyDatabase?: () => string | undefined;
-  /** Test fixture only. */
-  readonly brokenVariant?: DqliteFsmBrokenVariant;
+  /** Where restore writes each database of a snapshot. Default restoreEachUnderItsName. */
+  readonly restoreLayout?: RestoreLayout;
 }
 
 /** Unwinds an apply that hit a violation; caught in `apply`. */
@@ -111,9 +97,8 @@ export class DqliteFsm implements Fsm {
   private readonly env: FsmEnv;
   private readonly store: DatabaseStore;
   private readonly violationsKeptMax: number;
-  private readonly brokenVariant: DqliteFsmBrokenVariant | undefined;
   private readonly busyDatabase: (() => string | undefined) | undefined;
-  /** Where restore writes each database: under its own name, but for a broken variant. */
+  /** Where restore writes each database. */
   private readonly restoreLayout: RestoreLayout;
   /** The txid of the last Begin applied (kept for old logs whose Undo follows a Begin alone). */
   private noopBeginTxn: TxnId = 0;
@@ -126,10 +111,8 @@ export class DqliteFsm implements Fsm {
     this.store = options.store;
     this.registry = options.registry ?? new Registry();
     this.violationsKeptMax = options.violationsKeptMax ?? FSM_VIOLATIONS_KEPT_MAX;
-    this.brokenVariant = options.brokenVariant;
     this.busyDatabase = options.busyDatabase;
-    this.restoreLayout =
-      options.brokenVariant === "restore-swaps-wals" ? restoreSwappingFirstWals : restoreEachUnderItsName;
+    this.restoreLayout = options.restoreLayout ?? restoreEachUnderItsName;
   }
 
   /**
@@ -149,12 +132,8 @@ export class DqliteFsm implements Fsm {
    */
   snapshot(): Promise<FsmSnapshot> {
     return this.exclusive(async () => {
-      if (this.brokenVariant !== "snapshot-ignores-transactions") {
-        const busy = this.registry.transactions()[0];
-        if (busy !== undefined) throw new ErrTransactionInProgress(busy.id, busy.filename);
-        const database = this.busyDatabase?.();
-        if (database !== undefined) throw new ErrDatabaseBusy(database);
-      }
+      const refusal = this.snapshotRefusal();
+      if (refusal !== undefined) throw refusal;
       const databases: DatabaseSnapshot[] = [];
       for (const name of this.store.names()) {
         const files = this.store.get(name) ?? (await this.store.open(name));
@@ -183,6 +162,19 @@ export class DqliteFsm implements Fsm {
       this.registry.indexRestore(snapshot.index);
       this.env.trace("dqlite.fsm-restored", { index: snapshot.index, databases: snapshot.databases.length });
     });
+  }
+
+  /**
+   * Seam for testing: why a snapshot must not be taken now, if it must not: a
+   * registered transaction (ErrTransactionInProgress), or a database the leader's
+   * SQLite is using (ErrDatabaseBusy).
+   */
+  protected snapshotRefusal(): Error | undefined {
+    const busy = this.registry.transactions()[0];
+    if (busy !== undefined) return new ErrTransactionInProgress(busy.id, busy.filename);
+    const database = this.busyDatabase?.();
+    if (database !== undefined) return new ErrDatabaseBusy(database);
+    return undefined;
   }
 
   private exclusive<T>(operation: () => Promise<T>): Promise<T> {
@@ -255,8 +247,7 @@ export class DqliteFsm implements Fsm {
     await txn.frames(begin, batchOf(frames));
     if (frames.isCommit) {
       this.registry.txnCommittedAdd(txn.id);
-      // A leader's transaction is unregistered by the leader's code once SQLite is done.
-      if (!txn.isLeader && this.brokenVariant !== "follower-kept-after-commit") this.registry.txnDel(txn.id);
+      if (this.unregistersOnceDone(txn, "commit")) this.registry.txnDel(txn.id);
     }
     this.noopBeginTxn = 0;
   }
@@ -270,8 +261,7 @@ export class DqliteFsm implements Fsm {
   private newFollower(frames: FramesPayload, files: DatabaseFiles): Transaction {
     const other = this.registry.txnByFilename(frames.filename);
     if (other !== undefined) {
-      if (!other.isZombie || this.brokenVariant === "no-stale-zombie-purge")
-        fail(`unexpected transaction ${other.describe()}`);
+      if (!this.mayPurge(other)) fail(`unexpected transaction ${other.describe()}`);
       if (other.id > frames.txid) fail(`zombie transaction too recent ${other.describe()}`);
       if (other.state !== "pending") fail(`unexpected transaction state ${other.describe()}`);
       this.registry.txnDel(other.id);
@@ -286,9 +276,10 @@ export class DqliteFsm implements Fsm {
    * another leader did, the entry having reached a quorum). Non-commit frames go to
    * a surrogate follower transaction, which the next leader will undo. Commit frames
    * commit the transaction: the zombie becomes a follower that re-applies the frames
-   * it had applied as leader (SQLite rolled them back), then takes the commit.
+   * it had applied as leader (SQLite rolled them back), then takes the commit. A
+   * seam for testing.
    */
-  private async recoverZombie(
+  protected async recoverZombie(
     zombie: Transaction,
     frames: FramesPayload,
     files: DatabaseFiles,
@@ -297,8 +288,6 @@ export class DqliteFsm implements Fsm {
       this.probe("dqlite.fsm.surrogate-created");
       return { txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true };
     }
-    if (this.brokenVariant === "resurrect-without-frames")
-      return { txn: this.registry.txnFollowerSurrogate(zombie, files), begin: true };
     const follower = await zombie.resurrect(files);
     this.registry.txnFollowerResurrected(follower);
     this.probe("dqlite.fsm.zombie-resurrected");
@@ -309,7 +298,7 @@ export class DqliteFsm implements Fsm {
    * Undo. Who unregisters the transaction (the seed's three cases): a live leader
    * transaction is undone within this node's own Undo hook, whose End unregisters it;
    * a follower transaction is done (Undone is final); a zombie was rolled back by
-   * SQLite already and nobody else will remove it.
+   * SQLite already and nobody else will remove it (unregistersOnceDone).
    */
   private async applyUndo(txid: TxnId): Promise<void> {
     const txn = this.registry.txnById(txid);
@@ -320,12 +309,29 @@ export class DqliteFsm implements Fsm {
     }
     if (!txn.inFlight) fail(`undo of transaction ${txn.describe()}`);
     await txn.undo();
-    if (txn.isZombie) {
-      this.probe("dqlite.fsm.zombie-undone");
-      if (this.brokenVariant !== "undo-keeps-zombies") this.registry.txnDel(txid);
-    } else if (!txn.isLeader) {
-      this.registry.txnDel(txid);
-    }
+    if (txn.isZombie) this.probe("dqlite.fsm.zombie-undone");
+    if (this.unregistersOnceDone(txn, "undo")) this.registry.txnDel(txid);
+  }
+
+  /**
+   * Seam for testing: whether this FSM unregisters `txn` once its `last` command
+   * (commit frames, or Undo) is applied. Every transaction but a live leader one:
+   * that one is unregistered by the leader's code (its End hook) once SQLite is
+   * done. A zombie (a leader transaction) is undone only: SQLite rolled it back,
+   * and nobody else will remove it.
+   */
+  protected unregistersOnceDone(txn: Transaction, last: "commit" | "undo"): boolean {
+    return last === "undo" ? txn.isZombie || !txn.isLeader : !txn.isLeader;
+  }
+
+  /**
+   * Seam for testing: whether `txn`, a transaction that the frames of another one
+   * or a checkpoint meet on its database, may be a stale zombie of this node, to
+   * be dropped if it is still Pending (and, for frames, older than theirs). Any
+   * zombie may: see newFollower and applyCheckpoint.
+   */
+  protected mayPurge(txn: Transaction): boolean {
+    return txn.isZombie;
   }
 
   /**
@@ -342,7 +348,7 @@ export class DqliteFsm implements Fsm {
     await this.awaitLeaderHooks(name, undefined);
     const txn = this.registry.txnByFilename(name);
     if (txn !== undefined) {
-      const stale = txn.isZombie && txn.state === "pending" && this.brokenVariant !== "no-stale-zombie-purge";
+      const stale = this.mayPurge(txn) && txn.state === "pending";
       if (!stale) fail(`can't run checkpoint concurrently with transaction ${txn.describe()}`);
       this.registry.txnDel(txn.id);
       this.probe("dqlite.fsm.stale-zombie-purged");
@@ -361,10 +367,9 @@ export class DqliteFsm implements Fsm {
    * database waits for them. Otherwise a leadership loss in that window let the next
    * leader's frames (or checkpoint) meet the finished transaction, or land in the
    * WAL before this node's own commit did. The wait depends only on this node's disk
-   * writes, never on Raft.
+   * writes, never on Raft. A seam for testing.
    */
-  private async awaitLeaderHooks(filename: string, txid: TxnId | undefined): Promise<void> {
-    if (this.brokenVariant === "no-leader-hook-wait") return;
+  protected async awaitLeaderHooks(filename: string, txid: TxnId | undefined): Promise<void> {
     for (;;) {
       const txn = this.registry.txnByFilename(filename);
       if (txn === undefined || !txn.isLeader || txn.isZombie || txn.inFlight || txn.id === txid) return;

@@ -14,8 +14,10 @@ export {
 export { COMMITTED_TXN_IDS_MAX } from "./committed-ring.ts";
 export { ErrCommandMalformed, ErrSnapshotMalformed, ErrTransactionInProgress, FsmApplyError } from "./errors.ts";
 export type { AppliedCommandKind, FsmInvariantViolation } from "./errors.ts";
-export { DqliteFsm, DQLITE_FSM_BROKEN_VARIANTS, FSM_VIOLATIONS_KEPT_MAX } from "./fsm.ts";
-export type { DqliteFsmBrokenVariant, DqliteFsmOptions, FsmEnv } from "./fsm.ts";
+export { DqliteFsm, FSM_VIOLATIONS_KEPT_MAX } from "./fsm.ts";
+export type { DqliteFsmOptions, FsmEnv } from "./fsm.ts";
+export { restoreEachUnderItsName } from "./restore-layout.ts";
+export type { RestoreLayout } from "./restore-layout.ts";
 export { DqliteFsmSnapshot } from "./fsm-snapshot.ts";
 export { DQLITE_FSM_PROBES } from "./probes.ts";
 export type { DqliteFsmProbe } from "./probes.ts";

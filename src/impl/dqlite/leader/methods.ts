@@ -20,6 +20,11 @@
  *
  * Every failure is remembered per database as a `ReplicationFailure` so the server
  * can tell the client what happened: certainly not committed, or outcome unknown.
+ *
+ * Seams for testing: the protected decisions a subclass may override (newCapture,
+ * becomesZombie, undoDangling); the node builds its methods through
+ * DqliteNodeParts.createMethods, and the broken leaders of
+ * scenarios/dqlite/variants.ts are such subclasses.
  */
 import type { Env } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -28,7 +33,7 @@ import { encodeCommand } from "../fsm/commands.ts";
 import type { Registry } from "../fsm/registry.ts";
 import type { Transaction } from "../fsm/transaction.ts";
 import { PAGE_SIZE, type Command, type DatabaseStore, type TxnId } from "../types.ts";
-import { SQLITE_IOERR, SQLITE_OK, WalCapture, type CapturedFrame } from "./wal-capture.ts";
+import { SQLITE_IOERR, SQLITE_OK, WalCapture, type CapturedFrame, type CaptureHooks } from "./wal-capture.ts";
 
 /** Why the last replication hook failed, for the client. */
 export type ReplicationFailure =
@@ -37,26 +42,11 @@ export type ReplicationFailure =
   | { readonly kind: "outcome-unknown"; readonly reason: string; readonly txid: TxnId }
   | { readonly kind: "fatal"; readonly reason: string; readonly txid: TxnId | undefined };
 
-/** Deliberately broken variants of the leader's hooks (test fixtures, never set in real use). */
-export const DQLITE_LEADER_BROKEN_VARIANTS = {
-  "ack-before-raft-commit":
-    "the commit frame is written and acknowledged to SQLite before Raft has applied it (replication runs in the background): an acknowledged commit can be lost with the leader",
-  "skip-dangling-undo":
-    "a new leader drops a dangling transaction of an earlier leader from its own registry without an Undo command: followers keep it in Writing and trip on the next transaction",
-  "serve-abandoned-calls":
-    "the server runs a call whose caller gave up while it waited for the database: abandoned begins each hold the database until they idle out, and live clients starve",
-  "keep-dropped-transactions":
-    "a transaction whose caller left its begin stream (gave up as the session was sent, crashed, was cut off) is kept until it idles out: it holds the database meanwhile, and every other client waits",
-  "zombie-after-apply":
-    "a leadership loss marks every leader transaction a zombie, even one whose commit frames (or Undo) the FSM already applied before SQLite's End hook ran: markZombie's in-flight assertion fails inside Raft's leadership observer",
-} as const;
-
-export type DqliteLeaderBrokenVariant = keyof typeof DQLITE_LEADER_BROKEN_VARIANTS;
-
 /** Transaction IDs: the term in the high bits, a counter in the low 32. */
 const TXID_TERM_FACTOR = 2 ** 32;
 
-interface DatabaseLeader {
+/** The leader's state of one database. */
+export interface DatabaseLeader {
   readonly filename: string;
   readonly capture: WalCapture;
   txn: Transaction | undefined;
@@ -77,8 +67,6 @@ export interface MethodsHost {
    * Frames a transaction's capture holds at most before it replicates them as a non-commit Frames command (WalCapture).
    */
   readonly heldFramesMax?: number;
-  /** Test fixture only. */
-  readonly brokenVariant?: DqliteLeaderBrokenVariant | undefined;
 }
 
 /** SQLite's default page cache (`PRAGMA cache_size = -2000`: 2000 KiB). */
@@ -109,7 +97,7 @@ export class LeaderMethods {
   constructor(
     private readonly env: Env,
     private readonly raft: RaftNode,
-    private readonly registry: Registry,
+    protected readonly registry: Registry,
     private readonly store: DatabaseStore,
     private readonly host: MethodsHost,
   ) {}
@@ -141,7 +129,7 @@ export class LeaderMethods {
     for (const database of this.databases.values()) {
       const txn = database.txn;
       if (txn === undefined || txn.isZombie) continue;
-      if (!txn.inFlight && this.host.brokenVariant !== "zombie-after-apply") {
+      if (!this.becomesZombie(txn)) {
         // Its commit (committed cluster-wide) or Undo is applied; SQLite's End hook, still to run, unregisters it.
         this.env.probe("dqlite.leader.leadership-lost-after-apply");
         continue;
@@ -150,6 +138,15 @@ export class LeaderMethods {
       if (database.replicating) this.env.probe("dqlite.leader.zombie-with-command-in-flight");
       else this.env.probe("dqlite.leader.zombie-before-replication");
     }
+  }
+
+  /**
+   * Seam for testing: whether a leader transaction of this node, not a zombie yet,
+   * becomes one as leadership is lost: one in flight (a command of it may still
+   * commit). One whose last command the FSM applied is done (see leadershipLost).
+   */
+  protected becomesZombie(txn: Transaction): boolean {
+    return txn.inFlight;
   }
 
   /**
@@ -197,8 +194,7 @@ export class LeaderMethods {
         failure: undefined,
         capture: undefined as unknown as WalCapture,
       };
-      (created as { capture: WalCapture }).capture = new WalCapture(
-        PAGE_SIZE,
+      (created as { capture: WalCapture }).capture = this.newCapture(
         this.host.heldFramesMax ?? heldFramesMaxOf(undefined),
         {
           begin: () => this.begin(created),
@@ -208,11 +204,15 @@ export class LeaderMethods {
           diskFailed: (error, committed) => this.diskFailed(created, error, committed),
         },
       );
-      if (this.host.brokenVariant === "ack-before-raft-commit") created.capture.acknowledgeBeforeReplication();
       database = created;
       this.databases.set(filename, database);
     }
     return database;
+  }
+
+  /** Seam for testing: the WAL interceptor of one database, driving `hooks`. */
+  protected newCapture(heldFramesMax: number, hooks: CaptureHooks): WalCapture {
+    return new WalCapture(PAGE_SIZE, heldFramesMax, hooks);
   }
 
   /** go-dqlite's Begin hook: at once unless a leftover transaction must be undone through Raft first. */
@@ -256,10 +256,15 @@ export class LeaderMethods {
       this.registry.txnDel(leftover.id);
       return SQLITE_OK;
     }
-    if (this.host.brokenVariant === "skip-dangling-undo") {
-      this.registry.txnDel(leftover.id);
-      return SQLITE_OK;
-    }
+    return this.undoDangling(database, leftover);
+  }
+
+  /**
+   * Seam for testing: a transaction an earlier leader left in Writing on `database`
+   * (a dangling follower or surrogate, or a zombie whose frames reached the
+   * followers) is undone everywhere with an Undo command, at once or once it applied.
+   */
+  protected undoDangling(database: DatabaseLeader, leftover: Transaction): number | Promise<number> {
     if (leftover.isZombie) this.env.probe("dqlite.leader.zombie-undone");
     else this.env.probe("dqlite.leader.dangling-follower-undone");
     return this.undoLeftover(database, leftover.id);

@@ -25,6 +25,10 @@
  * When replication fails the interceptor returns SQLITE_IOERR: SQLite rolls the
  * transaction back and nothing of it is on this node's disk. What that means for
  * the transaction (zombie, retry, outcome unknown) is decided by the hooks.
+ *
+ * Seam for testing: `commit` (protected, with the members it uses) decides how a
+ * commit reaches Raft and the WAL; a subclass may override it
+ * (scenarios/dqlite/variants.ts, through LeaderMethods' newCapture).
  */
 import { assert } from "../../common/assert.ts";
 
@@ -74,25 +78,20 @@ export class WalCapture {
   private nextFrame = 1;
   private readonly framePages = new Map<number, number>();
   private held: HeldWrite[] = [];
-  private frames: CapturedFrame[] = [];
+  /** The frames of the transaction not yet replicated. */
+  protected frames: CapturedFrame[] = [];
   private header: { readonly frame: number; readonly pageNumber: number; readonly commitSize: number } | undefined;
   private diskWrite: DiskWrite | undefined;
-  private acknowledgeEarly = false;
 
   constructor(
     private readonly pageSize: number,
     private readonly heldFramesMax: number,
-    private readonly hooks: CaptureHooks,
+    protected readonly hooks: CaptureHooks,
   ) {
     assert(
       Number.isSafeInteger(heldFramesMax) && heldFramesMax >= 1,
       `heldFramesMax must be a positive integer, got ${heldFramesMax}`,
     );
-  }
-
-  /** Test fixture "ack-before-raft-commit" (leader/methods.ts): commits return before Raft applies them. */
-  acknowledgeBeforeReplication(): void {
-    this.acknowledgeEarly = true;
   }
 
   /** True between the first write of a transaction and its commit or rollback. */
@@ -220,8 +219,12 @@ export class WalCapture {
     return this.frames.length >= this.heldFramesMax ? this.beforeOther() : SQLITE_OK;
   }
 
-  private async commit(commitSize: number): Promise<number> {
-    if (this.acknowledgeEarly) return this.commitEarly(commitSize);
+  /**
+   * The commit frame arrived (a database of `commitSize` pages): replicates the
+   * transaction's frames through Raft, and only once they are applied writes them
+   * to this node's WAL and ends the transaction. A seam for testing.
+   */
+  protected async commit(commitSize: number): Promise<number> {
     const code = await this.hooks.replicate(this.frames, commitSize);
     if (code !== SQLITE_OK) {
       this.reset();
@@ -229,27 +232,20 @@ export class WalCapture {
     }
     const written = await this.writeHeld(true);
     if (written !== SQLITE_OK) return written;
+    this.endCommit();
+    return SQLITE_OK;
+  }
+
+  /** The commit is on this node's disk: the transaction is over (the hooks' `committed`). */
+  protected endCommit(): void {
     const frameCount = this.nextFrame - 1;
     this.active = false;
     this.frames = [];
     this.hooks.committed(frameCount);
-    return SQLITE_OK;
   }
 
-  /** The broken variant: write and acknowledge now, replicate in the background (its failure is ignored). */
-  private async commitEarly(commitSize: number): Promise<number> {
-    const frames = this.frames;
-    const written = await this.writeHeld(true);
-    if (written !== SQLITE_OK) return written;
-    const frameCount = this.nextFrame - 1;
-    this.active = false;
-    this.frames = [];
-    void this.hooks.replicate(frames, commitSize).then(() => undefined);
-    this.hooks.committed(frameCount);
-    return SQLITE_OK;
-  }
-
-  private async writeHeld(committed: boolean): Promise<number> {
+  /** Writes what is held to the WAL; on a disk failure the transaction is dropped and the hooks told. */
+  protected async writeHeld(committed: boolean): Promise<number> {
     const write = this.diskWrite;
     assert(write !== undefined, "held WAL bytes without a disk to write them to");
     const held = coalesced(this.held);

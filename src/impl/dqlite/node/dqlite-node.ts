@@ -16,18 +16,23 @@
  * One SQLite connection per database, used only while leading: the FSM writes the
  * files behind SQLite's back when it applies frames of other leaders, so a
  * connection opened at an older generation of the files is closed and reopened.
+ *
+ * Seams for testing: `parts` builds the node's parts (DqliteNodeParts), each the
+ * shipping one by default; the broken variants of scenarios/dqlite/variants.ts are
+ * subclasses of them.
  */
 import type { Env } from "../../../sim/env.ts";
 import { AsyncLock } from "../../common/async-lock.ts";
 import { RaftNode, type RaftNodeOptions } from "../../raft/index.ts";
 import { encodeCommand } from "../fsm/commands.ts";
-import { DqliteFsm, type DqliteFsmBrokenVariant } from "../fsm/fsm.ts";
+import { DqliteFsm, type DqliteFsmOptions } from "../fsm/fsm.ts";
 import { Registry } from "../fsm/registry.ts";
-import { heldFramesMaxOf, LeaderMethods, type DqliteLeaderBrokenVariant } from "../leader/methods.ts";
+import { heldFramesMaxOf, LeaderMethods } from "../leader/methods.ts";
 import { SqliteEngine, type SqliteConnection } from "../sqlite/engine.ts";
 import type { SqliteModuleFactory } from "../sqlite/module.ts";
 import type { DatabaseStore } from "../types.ts";
-import { DiskDatabaseStore, type DatabaseFilesBrokenVariant } from "../wal/database-files.ts";
+import { DiskDatabaseStore, type DatabaseStoreOptions } from "../wal/database-files.ts";
+import type { DqliteServer } from "./server.ts";
 
 export const DQLITE_PORT = 9001;
 /** go-dqlite checkpoints once the WAL holds this many frames. */
@@ -47,14 +52,22 @@ export interface DqliteNodeOptions {
   /** SQLite page cache of the leader's connections, in pages (small caches spill frames mid-transaction). */
   readonly cacheSizePages?: number;
   readonly checkpointThresholdFrames?: number;
-  /** Test fixture only: a deliberately broken leader (DQLITE_LEADER_BROKEN_VARIANTS). */
-  readonly brokenVariant?: DqliteLeaderBrokenVariant;
-  /** Test fixture only: a deliberately broken FSM (DQLITE_FSM_BROKEN_VARIANTS). */
-  readonly fsmBrokenVariant?: DqliteFsmBrokenVariant;
-  /** Test fixture only: deliberately broken database files (DATABASE_FILES_BROKEN_VARIANTS). */
-  readonly databaseFilesBrokenVariant?: DatabaseFilesBrokenVariant;
   /** Raft settings (the fsm and voters are the node's). */
   readonly raft?: Omit<RaftNodeOptions, "fsm" | "bootstrapVoters">;
+  /** Seams for testing: how the node's parts are built (the shipping parts by default). */
+  readonly parts?: DqliteNodeParts;
+}
+
+/** Factories of a node's parts (seams for testing), each the shipping part's constructor when absent. */
+export interface DqliteNodeParts {
+  /** Each database's files on the node's disk. */
+  readonly createFiles?: DatabaseStoreOptions["createFiles"];
+  /** The replication FSM. */
+  readonly createFsm?: (options: DqliteFsmOptions) => DqliteFsm;
+  /** The leader's replication hooks. */
+  readonly createMethods?: (...args: ConstructorParameters<typeof LeaderMethods>) => LeaderMethods;
+  /** The client protocol's server (runDqliteServer serves it). */
+  readonly createServer?: (env: Env, node: DqliteNode) => DqliteServer;
 }
 
 interface OpenConnection {
@@ -80,12 +93,12 @@ export class DqliteNode {
     readonly engine: SqliteEngine,
     private readonly options: DqliteNodeOptions,
   ) {
-    this.methods = new LeaderMethods(env, raft, registry, store, {
+    const createMethods = options.parts?.createMethods ?? ((...args) => new LeaderMethods(...args));
+    this.methods = createMethods(env, raft, registry, store, {
       leaderReady: () => this.isReadyLeader(),
       leaderTerm: () => this.currentTerm,
       fatal: (reason) => this.fail(reason),
       heldFramesMax: heldFramesMaxOf(options.cacheSizePages),
-      brokenVariant: options.brokenVariant,
     });
     raft.observeLeadership((event) => {
       if (!event.isLeader) {
@@ -105,20 +118,13 @@ export class DqliteNode {
       cacheSizePages: options.cacheSizePages,
     });
     const template = await engine.emptyDatabaseImage();
-    const store = new DiskDatabaseStore(env, directory, template, {
-      brokenVariant: options.databaseFilesBrokenVariant,
-    });
+    const store = new DiskDatabaseStore(env, directory, template, { createFiles: options.parts?.createFiles });
     await store.clear();
     const registry = new Registry();
     // The FSM asks the node (created after Raft starts) which database its SQLite is using.
     const started: { node?: DqliteNode } = {};
-    const fsm = new DqliteFsm({
-      env,
-      store,
-      registry,
-      busyDatabase: () => started.node?.busyDatabase(),
-      ...(options.fsmBrokenVariant !== undefined ? { brokenVariant: options.fsmBrokenVariant } : {}),
-    });
+    const createFsm = options.parts?.createFsm ?? ((fsmOptions) => new DqliteFsm(fsmOptions));
+    const fsm = createFsm({ env, store, registry, busyDatabase: () => started.node?.busyDatabase() });
     const raft = await RaftNode.start(env, { ...options.raft, fsm, bootstrapVoters: options.bootstrapVoters });
     // Raft restored the FSM from its latest snapshot before replaying the log: the databases came from the snapshot.
     if (raft.stats().last_snapshot_index !== "0") env.probe("dqlite.node.started-from-snapshot");
@@ -134,11 +140,6 @@ export class DqliteNode {
       this.readyTerm === this.currentTerm &&
       this.raft.state() === "Leader"
     );
-  }
-
-  /** The broken variant this node runs (test fixture), if any. */
-  get brokenVariant(): DqliteLeaderBrokenVariant | undefined {
-    return this.options.brokenVariant;
   }
 
   /** Why this node stopped serving, if it did. */

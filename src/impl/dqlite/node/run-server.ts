@@ -16,6 +16,8 @@ export interface RunningDqliteServer {
 
 export async function runDqliteServer(env: Env, options: DqliteNodeOptions): Promise<RunningDqliteServer> {
   const node = await DqliteNode.start(env, options);
-  const server = DqliteServer.serve(env, node, options.port ?? DQLITE_PORT);
+  const createServer =
+    options.parts?.createServer ?? ((serverEnv, serverNode) => new DqliteServer(serverEnv, serverNode));
+  const server = createServer(env, node).listen(options.port ?? DQLITE_PORT);
   return { node, server, terminated: node.raft.terminated };
 }

@@ -27,6 +27,10 @@
  *
  * Limits: SESSIONS_MAX open transactions; SQL_BYTES_MAX per statement text,
  * PARAMS_MAX parameters; DATABASE_NAME pattern for names.
+ *
+ * Seams for testing: the protected decisions isAbandoned and followCaller, which
+ * the broken servers of scenarios/dqlite/variants.ts override (runDqliteServer
+ * builds the server through DqliteNodeParts.createServer).
  */
 import { RpcError, type Env, type RpcContext, type Timer, type WireValue } from "../../../sim/env.ts";
 import { LockQueueFull } from "../../common/async-lock.ts";
@@ -72,20 +76,25 @@ export class DqliteServer {
     private readonly node: DqliteNode,
   ) {}
 
+  /** A new server of `node`'s client protocol, serving on `port`. */
   static serve(env: Env, node: DqliteNode, port = DQLITE_PORT): DqliteServer {
-    const server = new DqliteServer(env, node);
-    const rpc = env.rpc.serve(port);
-    rpc.unary("dqlite.exec", (request, context) => server.exec(request, false, context.signal));
-    rpc.unary("dqlite.query", (request, context) => server.exec(request, true, context.signal));
-    rpc.serverStream("dqlite.begin", (request, send, context) => server.begin(request, send, context));
-    rpc.unary("dqlite.session.exec", (request) => server.sessionExec(request));
-    rpc.unary("dqlite.commit", (request) => server.finish(request, "COMMIT"));
-    rpc.unary("dqlite.rollback", (request) => server.finish(request, "ROLLBACK"));
-    rpc.unary("dqlite.leader", async () => ({ leader: node.raft.leader() ?? null }));
-    node.raft.observeLeadership((event) => {
-      if (!event.isLeader) void server.abortSessions();
+    return new DqliteServer(env, node).listen(port);
+  }
+
+  /** Serves the client protocol on `port` (once per server); returns this server. */
+  listen(port = DQLITE_PORT): this {
+    const rpc = this.env.rpc.serve(port);
+    rpc.unary("dqlite.exec", (request, context) => this.exec(request, false, context.signal));
+    rpc.unary("dqlite.query", (request, context) => this.exec(request, true, context.signal));
+    rpc.serverStream("dqlite.begin", (request, send, context) => this.begin(request, send, context));
+    rpc.unary("dqlite.session.exec", (request) => this.sessionExec(request));
+    rpc.unary("dqlite.commit", (request) => this.finish(request, "COMMIT"));
+    rpc.unary("dqlite.rollback", (request) => this.finish(request, "ROLLBACK"));
+    rpc.unary("dqlite.leader", async () => ({ leader: this.node.raft.leader() ?? null }));
+    this.node.raft.observeLeadership((event) => {
+      if (!event.isLeader) void this.abortSessions();
     });
-    return server;
+    return this;
   }
 
   private async exec(request: WireValue, read: boolean, signal: AbortSignal): Promise<WireValue> {
@@ -142,16 +151,14 @@ export class DqliteServer {
       ended,
     };
     this.sessions.set(session.id, session);
-    const serveAbandoned = this.node.brokenVariant === "serve-abandoned-calls";
-    if (context.signal.aborted && !serveAbandoned) {
+    if (this.isAbandoned(context.signal)) {
       // The caller gave up while the transaction began: nobody will ever use (or end) it.
       this.env.probe("dqlite.server.abandoned-session-rolled-back");
       await this.rollback(session);
       throw refusal("retry", "the caller gave up before the transaction began");
     }
     this.touch(session);
-    const keepsDropped = serveAbandoned || this.node.brokenVariant === "keep-dropped-transactions";
-    if (!keepsDropped) context.signal.addEventListener("abort", () => void this.drop(session), { once: true });
+    this.followCaller(session, context.signal);
     try {
       await send({ session: session.id });
     } catch (error) {
@@ -160,6 +167,20 @@ export class DqliteServer {
       return;
     }
     await over;
+  }
+
+  /**
+   * Seam for testing: whether a call is abandoned, its caller gone (`signal`
+   * aborted: its deadline passed, it cancelled, its connection broke). An abandoned
+   * call does not run, and an abandoned begin does not keep its transaction.
+   */
+  protected isAbandoned(signal: AbortSignal): boolean {
+    return signal.aborted;
+  }
+
+  /** Seam for testing: ties a session to its caller, whose leaving the begin stream (`signal`) drops it. */
+  protected followCaller(session: Session, signal: AbortSignal): void {
+    signal.addEventListener("abort", () => void this.drop(session), { once: true });
   }
 
   /** The caller left the session's begin stream: roll it back now, or after the step in progress. */
@@ -310,7 +331,7 @@ export class DqliteServer {
       if (error instanceof LockQueueFull) throw refusal("retry", `database ${db} is busy: ${error.message}`);
       throw error;
     }
-    if (signal.aborted && this.node.brokenVariant !== "serve-abandoned-calls") {
+    if (this.isAbandoned(signal)) {
       release();
       this.env.probe("dqlite.server.abandoned-call-skipped");
       throw refusal("retry", `the caller gave up while waiting for database ${db}`);

@@ -15,6 +15,12 @@
  * caller decides. Reading back checks what it reads (`read`, `checkpoint` and a
  * re-read after the leader's commits verify the WAL), and surfaces a mismatch as
  * `ErrWalMalformed` rather than serving it.
+ *
+ * Seams for testing: DiskDatabaseStore builds each database's files through its
+ * `createFiles` option, and a subclass of DiskDatabaseFiles may override the
+ * protected decisions (continuedChecksum, checksumAfterDrop, undoPending,
+ * rereadsChainAfterLeaderCommit, cutCheckpointed): the broken files of
+ * scenarios/dqlite/variants.ts do.
  */
 import type { Disk, Env, FileHandle, Random } from "../../../sim/env.ts";
 import { assert } from "../../common/assert.ts";
@@ -35,24 +41,9 @@ import {
 } from "./wal-format.ts";
 import type { ParsedWal, WalChain, WalChecksum, WalHeader } from "./wal-format.ts";
 
-/**
- * Deliberately broken variants, for tests that show a property can fail. Never set
- * in real use.
- */
-export const DATABASE_FILES_BROKEN_VARIANTS = {
-  "unchained-batches": "every batch's frames chain from the WAL header's checksum instead of the previous frame's",
-  "undo-keeps-running-checksum":
-    "dropping pending frames keeps the checksum of the last dropped frame as the running one",
-  "undo-is-noop": "undo does nothing: the frames of an undone transaction stay pending",
-  "leader-commit-keeps-chain": "noteLeaderCommit keeps the in-memory checksum chain instead of reading SQLite's back",
-  "checkpoint-keeps-size": "checkpoint does not cut the database file to the last commit's size",
-} as const;
-
-export type DatabaseFilesBrokenVariant = keyof typeof DATABASE_FILES_BROKEN_VARIANTS;
-
 export interface DatabaseStoreOptions {
-  /** Tests only: see DatabaseFilesBrokenVariant. */
-  readonly brokenVariant?: DatabaseFilesBrokenVariant;
+  /** Seam for testing: builds each database's files. Default: `new DiskDatabaseFiles(init)`. */
+  readonly createFiles?: (init: DatabaseFilesInit) => DiskDatabaseFiles;
 }
 
 /** Offsets 18 and 19 of a SQLite database header: file format write and read versions, both 2 in WAL mode. */
@@ -73,8 +64,8 @@ interface Lineage {
   salt1: number | undefined;
 }
 
-/** The WAL's header and checksums, when this object knows them. */
-interface ChainState {
+/** The WAL's header and checksums, when a DiskDatabaseFiles knows them. */
+export interface WalChainState {
   readonly header: WalHeader;
   /** After the last frame written (committed or pending). */
   running: WalChecksum;
@@ -82,7 +73,8 @@ interface ChainState {
   committed: WalChecksum;
 }
 
-interface FilesInit {
+/** What a DiskDatabaseFiles starts from (made by DiskDatabaseStore). */
+export interface DatabaseFilesInit {
   readonly disk: Disk;
   readonly random: Random;
   readonly filename: string;
@@ -92,7 +84,6 @@ interface FilesInit {
   /** The WAL found on disk, and its length in bytes. */
   readonly wal: ParsedWal;
   readonly walLength: number;
-  readonly brokenVariant: DatabaseFilesBrokenVariant | undefined;
 }
 
 /** DatabaseFiles on `env.disk`; made by DiskDatabaseStore. */
@@ -103,11 +94,10 @@ export class DiskDatabaseFiles implements DatabaseFiles {
   private readonly databasePath: string;
   private readonly walPath: string;
   private readonly lineage: Lineage;
-  private readonly brokenVariant: DatabaseFilesBrokenVariant | undefined;
   private committed: number;
   private pending = 0;
   /** Undefined: no usable header (the next append writes a fresh one). */
-  private chain: ChainState | undefined;
+  private chain: WalChainState | undefined;
   /** SQLite wrote the WAL itself since: `chain` must be read back from disk before the next append. */
   private chainStale = false;
   /** The WAL may hold bytes past the committed and pending frames: truncate before appending. */
@@ -119,14 +109,13 @@ export class DiskDatabaseFiles implements DatabaseFiles {
   private queue: Promise<void> = Promise.resolve();
 
   /** @internal Use DiskDatabaseStore.open / restore. */
-  constructor(init: FilesInit) {
+  constructor(init: DatabaseFilesInit) {
     this.filename = init.filename;
     this.disk = init.disk;
     this.random = init.random;
     this.databasePath = init.databasePath;
     this.walPath = init.walPath;
     this.lineage = init.lineage;
-    this.brokenVariant = init.brokenVariant;
     const { header } = init.wal;
     if (header !== undefined) {
       if (header.pageSize !== PAGE_SIZE)
@@ -169,17 +158,7 @@ export class DiskDatabaseFiles implements DatabaseFiles {
 
   undo(): Promise<void> {
     this.assertUsable("undo");
-    return this.serialize(async () => {
-      if (this.brokenVariant === "undo-is-noop") return;
-      if (this.pending === 0 && !this.tailDirty) return;
-      this.dropPending();
-      try {
-        await this.withWal((wal) => wal.truncate(this.committedWalLength()));
-        this.tailDirty = false;
-      } finally {
-        this.lineage.generation++;
-      }
-    });
+    return this.serialize(() => this.undoPending());
   }
 
   checkpoint(): Promise<void> {
@@ -211,7 +190,7 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     if (this.pending > 0) this.tailDirty = true;
     this.pending = 0;
     this.committed = frameCount;
-    this.chainStale = this.brokenVariant !== "leader-commit-keeps-chain";
+    this.chainStale = this.rereadsChainAfterLeaderCommit();
   }
 
   noteLeaderRollback(): void {
@@ -247,6 +226,42 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     }).catch(() => undefined);
   }
 
+  /** Seam for testing: undo's work (in turn with the other operations): the frames after the last commit go. */
+  protected async undoPending(): Promise<void> {
+    if (this.pending === 0 && !this.tailDirty) return;
+    this.dropPending();
+    try {
+      await this.withWal((wal) => wal.truncate(this.committedWalLength()));
+      this.tailDirty = false;
+    } finally {
+      this.lineage.generation++;
+    }
+  }
+
+  /**
+   * Seam for testing: whether the checksum chain is read back from the WAL before
+   * the next append once SQLite committed on its own (it wrote frames this object
+   * never saw, so the chain in memory is not the WAL's).
+   */
+  protected rereadsChainAfterLeaderCommit(): boolean {
+    return true;
+  }
+
+  /** Seam for testing: the checksum a batch's first frame continues: the running one, after the last frame written. */
+  protected continuedChecksum(chain: WalChainState): WalChecksum {
+    return chain.running;
+  }
+
+  /** Seam for testing: the running checksum once the frames after the last commit are dropped: the commit's. */
+  protected checksumAfterDrop(chain: WalChainState): WalChecksum {
+    return chain.committed;
+  }
+
+  /** Seam for testing: cuts the database file to the last commit's size after a checkpoint's copy. */
+  protected cutCheckpointed(database: FileHandle, sizeBytes: number): Promise<void> {
+    return database.truncate(sizeBytes);
+  }
+
   /** Runs operations one at a time, in call order, whatever each one's outcome. */
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
     const result = this.queue.then(operation);
@@ -275,8 +290,7 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     if (this.pending > 0) this.tailDirty = true;
     this.pending = 0;
     if (this.committed === 0) this.chain = undefined;
-    else if (this.chain !== undefined && this.brokenVariant !== "undo-keeps-running-checksum")
-      this.chain.running = this.chain.committed;
+    else if (this.chain !== undefined) this.chain.running = this.checksumAfterDrop(this.chain);
   }
 
   private async appendFrames(batch: FrameBatch): Promise<void> {
@@ -285,7 +299,7 @@ export class DiskDatabaseFiles implements DatabaseFiles {
     const chain = this.chain ?? this.freshChain();
     const frameIndex = this.committed + this.pending;
     const start = fresh ? 0 : walFrameOffset(PAGE_SIZE, frameIndex);
-    const running = this.brokenVariant === "unchained-batches" ? chain.header.checksum : chain.running;
+    const running = this.continuedChecksum(chain);
     const link: WalChain = { ...chainAfterHeader(chain.header), checksum: running };
     const frames = encodeWalFrames(
       link,
@@ -314,7 +328,7 @@ export class DiskDatabaseFiles implements DatabaseFiles {
   }
 
   /** A new WAL header, as SQLite writes one when it restarts a WAL: salt-1 moves on, salt-2 is new. */
-  private freshChain(): ChainState {
+  private freshChain(): WalChainState {
     const checkpointSequence = (this.lineage.checkpointSequence + 1) >>> 0;
     const salt1 = this.lineage.salt1 === undefined ? this.random.uint32() : (this.lineage.salt1 + 1) >>> 0;
     const salt2 = this.random.uint32();
@@ -392,7 +406,7 @@ export class DiskDatabaseFiles implements DatabaseFiles {
         const page = wal.subarray(offset + WAL_FRAME_HEADER_SIZE, offset + WAL_FRAME_HEADER_SIZE + PAGE_SIZE);
         await database.write((pageNumber - 1) * PAGE_SIZE, page);
       }
-      if (this.brokenVariant !== "checkpoint-keeps-size") await database.truncate(parsed.databaseSizePages * PAGE_SIZE);
+      await this.cutCheckpointed(database, parsed.databaseSizePages * PAGE_SIZE);
     } finally {
       await database.close();
     }
@@ -431,7 +445,7 @@ export class DiskDatabaseStore implements DatabaseStore {
   private readonly databases = new Map<string, DiskDatabaseFiles>();
   /** Per database name, for as long as this store lives (across restores and clears). */
   private readonly lineages = new Map<string, Lineage>();
-  private readonly brokenVariant: DatabaseFilesBrokenVariant | undefined;
+  private readonly createFiles: (init: DatabaseFilesInit) => DiskDatabaseFiles;
   private directoryReady = false;
   private queue: Promise<void> = Promise.resolve();
 
@@ -441,7 +455,7 @@ export class DiskDatabaseStore implements DatabaseStore {
     template: Uint8Array,
     options: DatabaseStoreOptions = {},
   ) {
-    this.brokenVariant = options.brokenVariant;
+    this.createFiles = options.createFiles ?? ((init) => new DiskDatabaseFiles(init));
     validateTemplate(template);
     this.disk = env.disk;
     this.random = env.random.fork("dqlite-wal-salts");
@@ -509,7 +523,7 @@ export class DiskDatabaseStore implements DatabaseStore {
     // A new object for the name: whatever was opened on the previous one is stale.
     lineage.generation++;
     const databasePath = this.pathOf(filename);
-    const files = new DiskDatabaseFiles({
+    const files = this.createFiles({
       disk: this.disk,
       random: this.random,
       filename,
@@ -518,7 +532,6 @@ export class DiskDatabaseStore implements DatabaseStore {
       lineage,
       wal: parseWal(walBytes),
       walLength: walBytes.length,
-      brokenVariant: this.brokenVariant,
     });
     this.databases.set(filename, files);
     return files;
