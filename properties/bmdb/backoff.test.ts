@@ -20,7 +20,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Backoff, ExistingBackoff } from "../../src/impl/bmdb/backoff.ts";
 import { isSimpleBackoff, nextBackoffSeconds, normalizedBackoff } from "../../src/impl/bmdb/backoff.ts";
-import { AssertionError } from "../../src/impl/common/assert.ts";
+import { AssertionError } from "../../src/sim/assert.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 import type { BrokenBackoffVariant } from "./_fixtures/broken-backoff.ts";
 import { BROKEN_BACKOFF_VARIANTS, brokenNextBackoffSeconds } from "./_fixtures/broken-backoff.ts";

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AssertionError } from "../../../src/impl/common/assert.ts";
+import { AssertionError } from "../../../src/sim/assert.ts";
 import {
   commandProblem,
   databaseNameProblem,

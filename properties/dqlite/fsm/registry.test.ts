@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AssertionError } from "../../../src/impl/common/assert.ts";
+import { AssertionError } from "../../../src/sim/assert.ts";
 import { CommittedRing, COMMITTED_TXN_IDS_MAX } from "../../../src/impl/dqlite/fsm/committed-ring.ts";
 import { Registry } from "../../../src/impl/dqlite/fsm/registry.ts";
 import { Transaction } from "../../../src/impl/dqlite/fsm/transaction.ts";

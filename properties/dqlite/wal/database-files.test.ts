@@ -1,7 +1,7 @@
 // DatabaseFiles and DatabaseStore on a simulated disk, one situation each: the files they leave are always a valid WAL
 // database, and errors surface as values.
 import { beforeAll, describe, expect, it } from "vitest";
-import { AssertionError } from "../../../src/impl/common/assert.ts";
+import { AssertionError } from "../../../src/sim/assert.ts";
 import { DiskError } from "../../../src/sim/env.ts";
 import { DiskDatabaseStore } from "../../../src/impl/dqlite/wal/database-files.ts";
 import { ErrWalMalformed, parseWal, WAL_HEADER_SIZE, walFrameOffset } from "../../../src/impl/dqlite/wal/wal-format.ts";

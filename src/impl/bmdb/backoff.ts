@@ -27,7 +27,7 @@
  * back as a negative interval and restart the sequence at 1 s. Here the persisted
  * interval converts exactly and the sequence stays at Maximum, as intended.
  */
-import { assert } from "../common/assert.ts";
+import { assert } from "../../sim/assert.ts";
 
 /**
  * Backoff configuration of a failed work item (Go `Backoff`), one constant

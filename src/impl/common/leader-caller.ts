@@ -25,7 +25,7 @@
  *   retried after such a failure, since it could then take effect twice.
  */
 import { RpcError, type Env, type WireValue } from "../../sim/env.ts";
-import { assert } from "./assert.ts";
+import { assert } from "../../sim/assert.ts";
 
 /** What the service's refusal means, as its client library reads it. */
 export type Refusal =

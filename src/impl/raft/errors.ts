@@ -5,7 +5,7 @@
  * Every class extends RaftError and carries a stable `code`, so a caller may test
  * either `error instanceof ErrLeadershipLost` or `error.code === "leadership-lost"`.
  * These are expected conditions handed back as values or rejections; programmer
- * errors are assertions (src/impl/common/assert.ts).
+ * errors are assertions (src/sim/assert.ts).
  *
  * Outcome of a write that failed, as a Jepsen history would record it:
  * - certainly not applied ("fail"): ErrNotLeader, ErrEnqueueTimeout,

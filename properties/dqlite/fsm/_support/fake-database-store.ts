@@ -5,7 +5,7 @@
  * the real files would refuse (assertions), models the leader's own SQLite writing
  * frames (`sqliteWrite`), and can fail the next call of an operation with a DiskError.
  */
-import { AssertionError } from "../../../../src/impl/common/assert.ts";
+import { AssertionError } from "../../../../src/sim/assert.ts";
 import type { DatabaseFiles, DatabaseStore, FrameBatch } from "../../../../src/impl/dqlite/types.ts";
 import { DiskError } from "../../../../src/sim/env.ts";
 

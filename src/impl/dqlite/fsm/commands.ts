@@ -19,7 +19,7 @@
  * half-valid command) and throws only `ErrCommandMalformed`. Encoding a command
  * that would not decode is a programmer error (assertion).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Command, FramesPayload } from "../types.ts";
 import { ErrCommandMalformed } from "./errors.ts";
 

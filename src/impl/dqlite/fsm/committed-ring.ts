@@ -4,7 +4,7 @@
  * commit looks its transaction up here to learn whether the commit went through.
  * The oldest ID is evicted first once the ring is full.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { TxnId } from "../types.ts";
 
 /** How many committed transaction IDs are remembered (go-dqlite's size). */

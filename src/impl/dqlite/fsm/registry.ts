@@ -9,7 +9,7 @@
  * snapshot and restore. Breaking "one transaction per database" or removing an
  * unknown transaction is a programmer error (assertion): callers look first.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { DatabaseFiles, TxnId } from "../types.ts";
 import { CommittedRing, COMMITTED_TXN_IDS_MAX } from "./committed-ring.ts";
 import { Transaction } from "./transaction.ts";

@@ -11,7 +11,7 @@
  * fresh bufio.Reader per database, which reads ahead past the name into the next
  * database's bytes). Decoding checks everything and throws only ErrSnapshotMalformed.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { Crc32 } from "../../../sim/env.ts";
 import { databaseNameProblem } from "./commands.ts";
 import { ErrSnapshotMalformed } from "./errors.ts";

@@ -15,7 +15,7 @@
  * Pending/Writing -> Undone. Written and Undone are final. Illegal transitions are
  * programmer errors (assertions): the FSM checks states before it acts.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { DatabaseFiles, FrameBatch, TxnId } from "../types.ts";
 
 export type TransactionState = "pending" | "writing" | "written" | "undone";

@@ -27,7 +27,7 @@
  * scenarios/dqlite/variants.ts are such subclasses.
  */
 import type { Env } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { RaftError, type RaftNode } from "../../raft/index.ts";
 import { encodeCommand } from "../fsm/commands.ts";
 import type { Registry } from "../fsm/registry.ts";

@@ -30,7 +30,7 @@
  * commit reaches Raft and the WAL; a subclass may override it
  * (scenarios/dqlite/variants.ts, through LeaderMethods' newCapture).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 
 export const SQLITE_OK = 0;
 export const SQLITE_IOERR = 10;

@@ -11,7 +11,7 @@
  * (Asyncify) and must be serialised by the caller; the others are synchronous and
  * never touch the VFS.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { SqliteModule } from "./module.ts";
 
 /** A value SQLite stores: INTEGER (number when safe, else bigint), REAL, TEXT, BLOB or NULL. */

@@ -6,7 +6,7 @@
  * replicated commands that the FSM applies to the files itself: SQLite must never
  * move frames into the database file on its own.
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { SqliteBinding } from "./binding.ts";
 import { failure, LastInsertRowIdQuery, runSql, type ExecResult, type SqlParams } from "./run-sql.ts";
 import type { SimVfs } from "./sim-vfs.ts";

@@ -15,7 +15,7 @@
  * interceptor) must never call the engine: it would wait for itself.
  */
 import type { Env } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { AsyncLock, LockQueueFull } from "../../common/async-lock.ts";
 import { SqliteBinding } from "./binding.ts";
 import {

@@ -3,7 +3,7 @@
  * step, finalize, one statement after the other, stopping at the first error.
  * The caller holds the engine's lock (one call into the module at a time).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import type { SqliteBinding, SqlValue } from "./binding.ts";
 import { SQLITE_DONE, SQLITE_OK, SQLITE_RANGE, SQLITE_ROW, SQLITE_TOOBIG, SqliteError } from "./sqlite-error.ts";
 

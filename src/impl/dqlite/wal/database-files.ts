@@ -23,7 +23,7 @@
  * scenarios/dqlite/variants.ts do.
  */
 import type { Disk, Env, FileHandle, Random } from "../../../sim/env.ts";
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 import { PAGE_SIZE } from "../types.ts";
 import type { DatabaseFiles, DatabaseStore, FrameBatch } from "../types.ts";
 import {

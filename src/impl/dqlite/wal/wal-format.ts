@@ -17,7 +17,7 @@
  * `ErrWalMalformed`; a header whose checksum does not match makes SQLite ignore the
  * whole WAL, and so does `parseWal` (no header, no frames).
  */
-import { assert } from "../../common/assert.ts";
+import { assert } from "../../../sim/assert.ts";
 
 /** Magic of a WAL whose checksums read little-endian words (what SQLite writes on a little-endian machine). */
 export const WAL_MAGIC_LITTLE_ENDIAN = 0x377f0682;
