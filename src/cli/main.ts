@@ -72,7 +72,7 @@ export async function main(argv: readonly string[], given: Output = processOutpu
 /** Sets the process's exit code from a command's result. */
 type Done = (code: number) => void;
 
-/** list, run, replay and sweep: the commands on scenarios by name and seed. */
+/** list, run and replay: the commands on one scenario by name and seed. */
 function addRunCommands(program: Command, output: Output, done: Done): void {
   program
     .command("list")
@@ -123,7 +123,10 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
     .action(async (path: string, options) => {
       done(await replayCommand(path, options, output, requireScenario));
     });
+}
 
+/** sweep, variants and hunt: the commands that search many seeds for failures. */
+function addSearchCommands(program: Command, output: Output, done: Done): void {
   program
     .command("sweep")
     .description("run a scenario (or all) over a range of seeds on worker threads, with a progress bar and a summary")
@@ -150,10 +153,7 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
     .action(async (name: string, options) => {
       done(await sweepCommand(name === "all" ? "all" : requireScenario(name), options, output));
     });
-}
 
-/** variants and hunt: the commands that search for failures. */
-function addSearchCommands(program: Command, output: Output, done: Done): void {
   program
     .command("variants")
     .description(

@@ -72,6 +72,8 @@ export const functionLengthRule = {
   },
   create(context) {
     const baseline = loadBaseline();
+    // While the baseline is rewritten (npm run lint:baseline), every function over the limit is reported.
+    const recording = process.env.DST_FUNCTION_LENGTH_RECORD === "1";
     const file = relative(ROOT, context.filename).split("\\").join("/");
     const sourceCode = context.sourceCode;
     const seen = new Map();
@@ -85,7 +87,7 @@ export const functionLengthRule = {
       const n = (seen.get(name) ?? 0) + 1;
       seen.set(name, n);
       const key = `${file}::${name}${n > 1 ? `#${n}` : ""}`;
-      const allowed = baseline[key];
+      const allowed = recording ? undefined : baseline[key];
       if (allowed === undefined) context.report({ node, messageId: "tooLong", data: { key, lines } });
       else if (lines > allowed) context.report({ node, messageId: "grew", data: { key, lines, allowed } });
     };

@@ -181,7 +181,10 @@ function parseEvent(value: unknown, index: number, hosts: readonly string[] | un
   return parseKind(value, atMs, field, where);
 }
 
-/** The fields of an event of `value.kind` (the unknown ones already refused). */
+/**
+ * The fields of an event of `value.kind` (the unknown ones already refused): the network's kinds here, the hosts'
+ * in parseHostKind.
+ */
 function parseKind(value: Record<string, unknown>, atMs: number, field: FieldReader, where: string): FaultEvent {
   switch (value.kind) {
     case "partition": {
@@ -214,6 +217,28 @@ function parseKind(value: Record<string, unknown>, atMs: number, field: FieldRea
         to: field.host("to"),
         durationMs: field.number("durationMs", 0),
       };
+    case "link-quality": {
+      const event: FaultEvent = { atMs, kind: "link-quality" };
+      if ((value.from === undefined) !== (value.to === undefined))
+        throw new FaultPlanError(`${where}: a link's quality names both 'from' and 'to', or neither`);
+      if (value.from !== undefined) {
+        event.from = field.host("from");
+        event.to = field.host("to");
+      }
+      for (const name of ["lossProbability", "duplicateProbability", "reorderProbability"] as const) {
+        if (value[name] !== undefined) event[name] = field.number(name, 0, 1);
+      }
+      if (value.latencyMsMean !== undefined) event.latencyMsMean = field.number("latencyMsMean", 0, 60_000);
+      return event;
+    }
+    default:
+      return parseHostKind(value, atMs, field, where);
+  }
+}
+
+/** The fields of an event that faults one host (crash, restart, pause, clock-skew, disk-faults). */
+function parseHostKind(value: Record<string, unknown>, atMs: number, field: FieldReader, where: string): FaultEvent {
+  switch (value.kind) {
     case "crash": {
       const event: FaultEvent = { atMs, kind: "crash", host: field.target("host") };
       if (value.durationMs !== undefined) event.durationMs = field.number("durationMs", 0);
@@ -242,20 +267,6 @@ function parseKind(value: Record<string, unknown>, atMs: number, field: FieldRea
       const event: FaultEvent = { atMs, kind: "clock-skew", host: field.host("host") };
       if (value.offsetMs !== undefined) event.offsetMs = field.number("offsetMs");
       if (value.drift !== undefined) event.drift = field.number("drift", -0.49, 0.49);
-      return event;
-    }
-    case "link-quality": {
-      const event: FaultEvent = { atMs, kind: "link-quality" };
-      if ((value.from === undefined) !== (value.to === undefined))
-        throw new FaultPlanError(`${where}: a link's quality names both 'from' and 'to', or neither`);
-      if (value.from !== undefined) {
-        event.from = field.host("from");
-        event.to = field.host("to");
-      }
-      for (const name of ["lossProbability", "duplicateProbability", "reorderProbability"] as const) {
-        if (value[name] !== undefined) event[name] = field.number(name, 0, 1);
-      }
-      if (value.latencyMsMean !== undefined) event.latencyMsMean = field.number("latencyMsMean", 0, 60_000);
       return event;
     }
     case "disk-faults":
