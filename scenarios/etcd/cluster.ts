@@ -26,7 +26,7 @@ import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-check
 import {
   declareLeaderRole,
   newRaftSafety,
-  observeElectionSafety,
+  runObserved,
   raftObserverOf,
   reportClusterProblems,
 } from "../harness/cluster-records.ts";
@@ -237,13 +237,7 @@ async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClus
           ),
         ),
       ),
-    run: async (server) => {
-      cluster.live.set(env.host, server);
-      observeElectionSafety(server.node, env.host, cluster, "etcd.election-safety");
-      const reason = await server.terminated;
-      cluster.live.delete(env.host);
-      return reason?.name;
-    },
+    run: runObserved(cluster, env.host, "etcd.election-safety"),
   });
 }
 

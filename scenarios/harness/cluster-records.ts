@@ -101,3 +101,28 @@ export function reportClusterProblems(context: ScenarioContext, records: Cluster
   }
   return reported;
 }
+
+/** A Raft-based server as a cluster kit supervises it: its node, and what it stopped for. */
+export interface ObservedServer {
+  readonly node: { observeLeadership(observer: (event: LeadershipEvent) => void): unknown };
+  readonly terminated: Promise<{ readonly name: string } | undefined>;
+}
+
+/**
+ * The supervisor's `run` for a Raft-based server on `host` (raft-kv's and etcd's kits): the
+ * server is live while it runs, its leadership changes are checked for election safety as
+ * `invariant`, and the name of what stopped it (undefined for a clean stop) is returned.
+ */
+export function runObserved<S extends ObservedServer>(
+  records: ClusterRecords & { readonly live: Map<string, S> },
+  host: string,
+  invariant: string,
+): (server: S) => Promise<string | undefined> {
+  return async (server) => {
+    records.live.set(host, server);
+    observeElectionSafety(server.node, host, records, invariant);
+    const reason = await server.terminated;
+    records.live.delete(host);
+    return reason?.name;
+  };
+}

@@ -27,7 +27,7 @@ import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-check
 import {
   declareLeaderRole,
   newRaftSafety,
-  observeElectionSafety,
+  runObserved,
   raftObserverOf,
   reportClusterProblems,
 } from "../harness/cluster-records.ts";
@@ -229,13 +229,7 @@ async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterO
           },
         }),
       ),
-    run: async (server) => {
-      cluster.live.set(env.host, server);
-      observeElectionSafety(server.node, env.host, cluster, "raft.election-safety");
-      const reason = await server.terminated;
-      cluster.live.delete(env.host);
-      return reason?.name;
-    },
+    run: runObserved(cluster, env.host, "raft.election-safety"),
   });
 }
 
