@@ -33,7 +33,6 @@ function throughputScenario(acknowledged: { count: number }): Scenario {
     description: "benchmark: fault-free put throughput",
     safetyMs: SIMULATED_MS,
     livenessMs: 1,
-    faultHosts: [],
     createDisks: () => createSimDisks(),
     setup: (context) => {
       for (const host of SERVERS)

@@ -44,7 +44,6 @@ function throughputScenario(servers: readonly string[], committed: { count: numb
     description: "benchmark: fault-free throughput",
     safetyMs: SIMULATED_MS,
     livenessMs: 1,
-    faultHosts: [],
     createDisks: () => createSimDisks(),
     setup: (context) => {
       for (const host of servers) {
@@ -116,7 +115,6 @@ async function idleClusterRow(): Promise<BenchRow> {
     description: "benchmark: an idle cluster",
     safetyMs: IDLE_SIMULATED_MS,
     livenessMs: 1,
-    faultHosts: [],
     maxEvents: 10_000_000,
     createDisks: () => createSimDisks(),
     setup: (context) => {

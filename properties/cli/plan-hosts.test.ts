@@ -93,7 +93,7 @@ describe("a fault plan naming a host the scenario lacks is refused", () => {
     });
   }
 
-  it("dst run --faults takes a plan that faults a host outside faultHosts (the client)", async () => {
+  it("dst run --faults takes a plan that faults a host outside the swarm's hosts (the client)", async () => {
     const result = await dst(
       "run",
       "counter-quorum",
@@ -127,9 +127,9 @@ describe("a fault plan naming a host the scenario lacks is refused", () => {
     );
   });
 
-  it("a sweep's run of a scenario whose faultHosts names a host it never adds is refused, not failed", async () => {
+  it("a sweep's run of a scenario whose swarm hosts name a host it never adds is refused, not failed", async () => {
     // Seed 5: the swarm enables crashes (seeds 1 and 2 draw no faults at all).
-    const misdeclared: Scenario = { ...counterQuorum, faultHosts: ["n7", "n8", "n9"], faultKinds: ["crash"] };
+    const misdeclared: Scenario = { ...counterQuorum, swarm: { hosts: ["n7", "n8", "n9"], kinds: ["crash"] } };
     const answer = await executeTask(
       { id: 0, scenario: misdeclared.name, seed: 5, checkDeterminism: false },
       () => misdeclared,

@@ -50,7 +50,6 @@ const declaring: Scenario = {
   description: "declares two rare states",
   safetyMs: 1,
   livenessMs: 1,
-  faultHosts: [],
   rareStates: { common: "demo.common", scarce: "demo.scarce" },
   setup: () => ({ progress: () => true }),
 };

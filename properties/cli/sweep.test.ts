@@ -120,7 +120,6 @@ describe("dst sweep", () => {
       description: "reads process-wide state: deliberately nondeterministic",
       safetyMs: 10,
       livenessMs: 10,
-      faultHosts: [],
       setup: ({ world }) => {
         calls++;
         world.addHost("a", async (env) => env.trace("leak", { calls })).start();

@@ -183,7 +183,6 @@ function apiScenario(record: Record, variant?: ServerBrokenVariant): Scenario {
     description: "one client script on a fault-free cluster",
     safetyMs: 20_000,
     livenessMs: 1,
-    faultHosts: [],
     ...ETCD_SCENARIO_BASE,
     setup: (context) => {
       startEtcdCluster(context, { servers: SERVERS, ...(variant !== undefined ? { variant } : {}) });
@@ -219,7 +218,6 @@ async function autoCompactionRun(retention: number | undefined): Promise<Record>
     description: "auto compaction on a fault-free cluster",
     safetyMs: 3_000,
     livenessMs: 1,
-    faultHosts: [],
     ...ETCD_SCENARIO_BASE,
     setup: (context) => {
       startEtcdCluster(context, {

@@ -44,7 +44,6 @@ function cutScenario(record: Record, cutMs: number): Scenario {
     description: "a kept-alive lease while its client is cut off from every member",
     safetyMs: 6_000,
     livenessMs: 1,
-    faultHosts: [],
     ...ETCD_SCENARIO_BASE,
     setup: (context) => {
       const { world } = context;

@@ -59,7 +59,7 @@ describe("sim: the Env's edges", () => {
       description: "hosts without disks",
       safetyMs: 1_000,
       livenessMs: 1,
-      faultHosts: ["a", "b", "c"],
+      swarm: { hosts: ["a", "b", "c"] },
       setup: (context) => {
         for (const host of ["a", "b", "c"]) context.world.addHost(host, async () => undefined).start();
         return { progress: () => true };

@@ -11,7 +11,6 @@ const throwingFinish: Scenario = {
   description: "a final check that throws",
   safetyMs: 10,
   livenessMs: 10,
-  faultHosts: [],
   setup: () => ({
     progress: () => true,
     finish: async () => {

@@ -46,8 +46,7 @@ export const pipeBufferTooSmall: Scenario = {
     "BackedPipes with a ring buffer smaller than the bytes in flight at a disconnect must surface ErrReplayDataUnavailable, never lose bytes silently",
   safetyMs: 5000,
   livenessMs: 5000,
-  faultHosts: ["client", "server"],
-  faultKinds: ["partition", "isolate", "clog", "pause"],
+  swarm: { hosts: ["client", "server"], kinds: ["partition", "isolate", "clog", "pause"] },
   probePrefixes: ["backedpipe.", "pipe."],
   variants: pipeVariants("replay-what-remains", "off-by-one-replay", "reader-kept-on-failed-replay"),
   rareStates: {

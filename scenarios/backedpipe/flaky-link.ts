@@ -53,8 +53,7 @@ export const pipeFlakyLink: Scenario = {
     "two BackedPipes stream known bytes both ways over a link that is cut, clogged and paused; every byte must arrive exactly once, in order",
   safetyMs: SAFETY_MS,
   livenessMs: 5000,
-  faultHosts: ["client", "server"],
-  faultKinds: ["partition", "isolate", "clog", "link-quality", "pause"],
+  swarm: { hosts: ["client", "server"], kinds: ["partition", "isolate", "clog", "link-quality", "pause"] },
   probePrefixes: ["backedpipe.", "pipe."],
   variants: pipeVariants("off-by-one-replay", "stale-generation-reconnect", "forgiving-replay"),
   rareStates: {

@@ -96,8 +96,10 @@ export const bmdbProvisioning: Scenario = {
     "3 agents provision 6 machines through BMDB sessions and work on a 3- or 5-node replicated SQLite (tuned per seed), under partitions, pauses and crashes; work is exclusive, history and backoffs consistent, every machine provisioned",
   safetyMs: 8_000,
   livenessMs: 20_000,
-  faultHosts: (knob) => [...bmdbServersOf(knob), ...AGENTS],
-  faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
+  swarm: {
+    hosts: (knob) => [...bmdbServersOf(knob), ...AGENTS],
+    kinds: ["partition", "isolate", "clog", "pause", "crash"],
+  },
   ...DQLITE_SCENARIO_BASE,
   ...BMDB_KNOB_BASE,
   // The seed's 5 s session interval, or shorter so that sessions cut off expire within the safety phase.

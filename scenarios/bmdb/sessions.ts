@@ -20,7 +20,7 @@
  * its session ends (with the parameter `x1Acts: 0` it only writes, so that the
  * refusal of its transactions is checked without the mutual-exclusion check
  * firing first); then it starts a new session. The scenario's driver (not the
- * swarm: `faultHosts` is empty) fails the database leader 2.6-4 s after the last failover ended, by a
+ * swarm: it has no swarm settings) fails the database leader 2.6-4 s after the last failover ended, by a
  * crash, an isolation or a pause, each lasting 0.3-3 s, and most of them exactly
  * when a live client commits a heartbeat (poke) or a Finish: the client's commit
  * call is intercepted, and the server it went to is cut CUT_DELAY_MS later, while
@@ -172,7 +172,6 @@ export const bmdbSessions: Scenario = {
     "BMDB sessions through leader failovers timed on heartbeat and Finish commits: live sessions survive and keep committing; a session cut off (isolated, paused, crashed) expires, its work is released and its later transactions are refused",
   safetyMs: 17_000,
   livenessMs: 10_000,
-  faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
   ...BMDB_KNOB_BASE,
   knobs: {

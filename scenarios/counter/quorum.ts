@@ -39,7 +39,7 @@ export const counterQuorum: Scenario = {
     "quorum-replicated counter under partitions, crashes, pauses and disk faults; no acknowledged increment may be lost",
   safetyMs: 10_000,
   livenessMs: 10_000,
-  faultHosts: REPLICAS,
+  swarm: { hosts: REPLICAS },
   variants: COUNTER_BROKEN_VARIANTS,
   rareStates: {
     "increment-refused-without-quorum": "counter.increment-without-quorum",

@@ -60,7 +60,7 @@ export const dqliteBank: Scenario = {
     "3 dqlite servers, 3 clients moving money between 5 accounts in transactions under the swarm's faults; the total never changes and the replicas end identical",
   safetyMs: 2_000,
   livenessMs: 6_000,
-  faultHosts: SERVERS,
+  swarm: { hosts: SERVERS },
   ...DQLITE_SCENARIO_BASE,
   knobs: DQLITE_KNOBS,
   rareStates: DQLITE_SWARM_RARE_STATES,
@@ -80,7 +80,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     tuning: dqliteTuningOf(context.knob),
-    ...(context.variant !== undefined ? { variant: context.variant } : {}),
+    variant: context.variant,
   });
   const bank: Bank = { ready: false, running: CLIENTS.length, lastOkAt: undefined, counts: {}, problems: [] };
   const healedAndAcknowledged = () => {

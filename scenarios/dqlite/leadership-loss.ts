@@ -136,7 +136,6 @@ export function leadershipLossScenario(fixed?: LeadershipLossCell): Scenario {
     // The runner heals every partition when the safety phase ends: the cut and the election must be over by then.
     safetyMs: 3_500,
     livenessMs: 8_000,
-    faultHosts: [],
     ...DQLITE_SCENARIO_BASE,
     rareStates: DQLITE_ZOMBIE_RARE_STATES,
     setup: (context) => setup(context, fixed ?? cellOfSeed(context.seed)),
@@ -151,8 +150,7 @@ export const dqliteZombies: Scenario = {
     "batches of rows, some spilling, under random leadership changes (partitions, pauses, crashes); no FSM invariant trips, no transaction is left behind, replicas identical",
   safetyMs: 3_000,
   livenessMs: 8_000,
-  faultHosts: SERVERS,
-  faultKinds: ["partition", "isolate", "clog", "pause", "crash"],
+  swarm: { hosts: SERVERS, kinds: ["partition", "isolate", "clog", "pause", "crash"] },
   ...DQLITE_SCENARIO_BASE,
   knobs: { checkpointThresholdFrames: DQLITE_KNOBS.checkpointThresholdFrames },
   rareStates: DQLITE_ZOMBIE_RARE_STATES,
@@ -219,7 +217,7 @@ function setup(context: ScenarioContext, cell: LeadershipLossCell | undefined): 
       ...(cell === undefined ? { checkpointThresholdFrames: context.knob<number>("checkpointThresholdFrames") } : {}),
       raft: { snapshotThresholdEntries: 1_000_000 },
     },
-    ...(context.variant !== undefined ? { variant: context.variant } : {}),
+    variant: context.variant,
     watchTrace: (host, kind, fields) => {
       if (cell !== undefined && kind === "dqlite.leader.propose" && fields?.kind === "frames")
         onProposal(context, cluster, run, cell, host, fields.isCommit === true);

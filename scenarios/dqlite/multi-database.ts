@@ -76,7 +76,7 @@ export const dqliteMultiDatabase: Scenario = {
     "3 dqlite servers, 3 clients inserting into 3 or 4 databases under the swarm's faults, a follower caught up by InstallSnapshot and restarted; every database identical, row by row, on every replica",
   safetyMs: SAFETY_MS,
   livenessMs: 6_000,
-  faultHosts: SERVERS,
+  swarm: { hosts: SERVERS },
   ...DQLITE_SCENARIO_BASE,
   knobs: {
     // Defaults (what shrinking moves toward): the fewest databases and the largest thresholds, the quietest runs.

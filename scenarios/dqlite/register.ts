@@ -95,7 +95,7 @@ export const dqliteRegister: Scenario = {
     "3 dqlite servers, 3 clients doing read/write/cas on 3 register rows under the swarm's faults; the history must be linearizable and the replicas end identical",
   safetyMs: 2_000,
   livenessMs: 6_000,
-  faultHosts: SERVERS,
+  swarm: { hosts: SERVERS },
   ...DQLITE_SCENARIO_BASE,
   knobs: DQLITE_KNOBS,
   variants: { ...DQLITE_SCENARIO_BASE.variants, ...CLIENT_BROKEN_VARIANTS },
@@ -156,7 +156,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     tuning: dqliteTuningOf(context.knob),
-    ...(serverVariant !== undefined ? { variant: serverVariant } : {}),
+    variant: serverVariant,
   });
   const registers: Registers = {
     ready: false,

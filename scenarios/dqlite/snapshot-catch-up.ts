@@ -79,7 +79,6 @@ export const dqliteSnapshotCatchUp: Scenario = {
     "a dqlite follower isolated past log compaction catches up by InstallSnapshot; restarted from snapshot and log, its databases equal the others'",
   safetyMs: SAFETY_MS,
   livenessMs: 4_000,
-  faultHosts: [],
   ...DQLITE_SCENARIO_BASE,
   variants: {
     ...DQLITE_BROKEN_VARIANTS,

@@ -148,7 +148,7 @@ export function etcdLivenessMsOf(baseMs: number): (knob: KnobReader) => number {
 /** What etcd-kv and etcd-leases share besides ETCD_SCENARIO_BASE: the knobs, their members and their disks. */
 export const ETCD_KNOB_BASE = {
   knobs: ETCD_KNOBS,
-  faultHosts: etcdServersOf,
+  swarm: { hosts: etcdServersOf },
   createDisks: disksOfKnob,
 } as const satisfies Partial<Scenario>;
 

@@ -115,7 +115,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startEtcdCluster(context, {
     servers,
     ...etcdTuningOf(context.knob),
-    ...(variant !== undefined ? { variant } : {}),
+    variant,
   });
   const workload: Workload = {
     recorder: new TracedHistory(),

@@ -12,7 +12,7 @@
  * with two keys that it never renews, and lease C (TTL 10 s) with two keys that it
  * revokes. The default plan crashes each member in turn (so the leader fails over
  * at least once after A's first TTL has passed) and restarts it; the swarm's plans
- * work too (faultHosts are the members).
+ * work too (the swarm strikes the members).
  * Invariants:
  * - etcd.lease-expired-early (continuous): a revoke on expiry of a lease is applied
  *   no earlier than TTL after the client's last successful grant or renewal call
@@ -71,11 +71,11 @@ export const etcdLeases: Scenario = {
   safetyMs: 6_500,
   livenessMs: 6_000,
   livenessMsOf: etcdLivenessMsOf(6_000),
-  faultKinds: ["crash", "partition", "isolate", "pause", "clog"],
   variants: ETCD_LEASES_VARIANTS,
   rareStates: { "lease-expired": "etcd.lease-expired", "leases-promoted-by-new-leader": "etcd.lease-promoted" },
   ...ETCD_SCENARIO_BASE,
   ...ETCD_KNOB_BASE,
+  swarm: { ...ETCD_KNOB_BASE.swarm, kinds: ["crash", "partition", "isolate", "pause", "clog"] },
   setup,
 };
 
@@ -108,7 +108,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startEtcdCluster(context, {
     servers,
     ...etcdTuningOf(context.knob),
-    ...(context.variant !== undefined ? { variant: context.variant } : {}),
+    variant: context.variant,
     minLeaseTtlSeconds: 1,
     onApplied: (_host, index, command, result) => {
       // The first member to apply each index records it: its true time is the earliest the revoke took effect.

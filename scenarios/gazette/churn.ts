@@ -188,8 +188,7 @@ export const gazetteChurn: Scenario = {
   safetyMs: SAFETY_MS,
   livenessMs: 15_000,
   livenessMsOf: gazetteLivenessMsOf(15_000),
-  faultHosts: BROKERS.map((broker) => broker.host),
-  ...GAZETTE_BROKER_FAULTS,
+  swarm: { hosts: BROKERS.map((broker) => broker.host), ...GAZETTE_BROKER_FAULTS },
   variants: {
     ...pickVariants(["promote-newest", "replace-survivors", "page-token-inclusive"]),
     ...APPEND_SERVICE_VARIANTS,

@@ -23,7 +23,7 @@ import { PERSIST_INTERVAL_MS } from "../../src/impl/gazette/broker/fragment/pers
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import type { Env } from "../../src/sim/env.ts";
 import { pickKnob } from "../../src/sim/knobs.ts";
-import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
+import type { KnobReader, Scenario, ScenarioContext, ScenarioSwarm } from "../../src/sim/runner.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
 import { startEtcdCluster, type EtcdCluster } from "../etcd/cluster.ts";
 import { brokerPartsOf } from "./variants/broker.ts";
@@ -145,11 +145,11 @@ export function gazetteLivenessMsOf(baseMs: number): (knob: KnobReader) => numbe
  */
 export function gazetteBrokerFaults(persistIntervalMsOf: (knob: KnobReader) => number) {
   return {
-    faultKinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
+    kinds: ["crash", "pause", "isolate", "partition", "clog", "link-quality"],
     downAtOnceMax: 1,
     downKinds: ["crash", "isolate", "pause"],
     recoveryMs: (knob: KnobReader) => brokerRecoveryMs(knob, persistIntervalMsOf(knob)),
-  } as const satisfies Pick<Scenario, "faultKinds" | "downAtOnceMax" | "downKinds" | "recoveryMs">;
+  } as const satisfies Pick<ScenarioSwarm, "kinds" | "downAtOnceMax" | "downKinds" | "recoveryMs">;
 }
 
 /** gazetteBrokerFaults of the scenarios that draw the persist interval (PERSIST_INTERVAL_KNOB). */

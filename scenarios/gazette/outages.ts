@@ -57,12 +57,14 @@ export const gazetteOutages: Scenario = {
   safetyMs: 8_000,
   livenessMs: 12_000,
   livenessMsOf: gazetteLivenessMsOf(12_000),
-  faultHosts: (knob) => [STORE, ...ETCD, ...brokersOf(knob).map((broker) => broker.host)],
-  ...GAZETTE_BROKER_FAULTS,
-  // No partitions: one that cuts the brokers off from every etcd member takes all their leases, so all of them down at
-  // once.
-  faultKinds: ["crash", "pause", "isolate", "clog", "link-quality", "disk-faults"],
-  diskFaultHosts: [STORE],
+  swarm: {
+    hosts: (knob) => [STORE, ...ETCD, ...brokersOf(knob).map((broker) => broker.host)],
+    ...GAZETTE_BROKER_FAULTS,
+    // No partitions: one that cuts the brokers off from every etcd member takes all their leases, so all of them down
+    // at once.
+    kinds: ["crash", "pause", "isolate", "clog", "link-quality", "disk-faults"],
+    diskFaultHosts: [STORE],
+  },
   variants: { ...gazetteJournals.variants, ...pickVariants(["jump-into-gap-at-once"]) },
   ...GAZETTE_SCENARIO_BASE,
   ...GAZETTE_KNOB_BASE,

@@ -128,8 +128,10 @@ export const gazetteRetention: Scenario = {
   safetyMs: 12_000,
   livenessMs: 15_000,
   livenessMsOf: gazetteLivenessMsOf(15_000),
-  faultHosts: (knob) => brokersOf(knob).map((broker) => broker.host),
-  ...gazetteBrokerFaults(() => PERSIST_INTERVAL_MS),
+  swarm: {
+    hosts: (knob) => brokersOf(knob).map((broker) => broker.host),
+    ...gazetteBrokerFaults(() => PERSIST_INTERVAL_MS),
+  },
   variants: {
     ...pickVariants(["retention-ignores-age", "no-jump-before-first", "jump-before-first-at-once"]),
     ...CLIENT_BROKEN_VARIANTS,

@@ -48,7 +48,6 @@ export const raftLeadershipLoss: Scenario = {
     "the leader is cut off (with its client) while a write is in flight; the write's unknown fate must be the same on every replica",
   safetyMs: 2_500,
   livenessMs: 4_000,
-  faultHosts: [],
   ...RAFT_KV_SCENARIO_BASE,
   rareStates: {
     "leadership-lost-with-pending": "raft.leadership-lost-with-pending",
@@ -64,7 +63,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     servers: SERVERS,
     tuning: raftTuningOf(context.knob),
     raft: { snapshotThresholdEntries: 1_000_000 },
-    ...(context.variant !== undefined ? { variant: context.variant } : {}),
+    variant: context.variant,
   });
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();

@@ -48,7 +48,7 @@ export const raftKvLinearizable: Scenario = {
     "KV store on 3 or 5 Raft servers (tuned per seed), 3 clients doing get/put/cas under the swarm's faults; the history must be linearizable and the replicas converge",
   safetyMs: 10_000,
   livenessMs: 5_000,
-  faultHosts: serversOf,
+  swarm: { hosts: serversOf, shapes: SHAPE_KINDS },
   ...RAFT_KV_SCENARIO_BASE,
   knobs: { ...RAFT_KV_KNOBS, ...PRE_VOTE_KNOB, servers: pickKnob([3, 5], 3) },
   rareStates: {
@@ -57,7 +57,6 @@ export const raftKvLinearizable: Scenario = {
     "snapshot-installed": "raft.snapshot-installed",
     "leader-stepped-down-by-check-quorum": "raft.check-quorum-step-down",
   },
-  faultShapes: SHAPE_KINDS,
   setup,
 };
 
@@ -66,7 +65,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const cluster = startKvCluster(context, {
     servers,
     tuning: raftTuningOf(context.knob, { drawsPreVote: true }),
-    ...(context.variant !== undefined ? { variant: context.variant } : {}),
+    variant: context.variant,
   });
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();

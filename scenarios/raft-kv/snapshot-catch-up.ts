@@ -43,7 +43,6 @@ export const raftSnapshotCatchUp: Scenario = {
     "a follower isolated past log compaction catches up by InstallSnapshot; restarted from snapshot and log, it holds the same state",
   safetyMs: 2_200,
   livenessMs: 4_000,
-  faultHosts: [],
   ...RAFT_KV_SCENARIO_BASE,
   rareStates: { "snapshot-sent": "raft.snapshot-sent", "snapshot-installed": "raft.snapshot-installed" },
   setup,
@@ -55,7 +54,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     servers: SERVERS,
     tuning: raftTuningOf(context.knob),
     raft: { snapshotThresholdEntries: 16, trailingLogEntries: 4 },
-    ...(context.variant !== undefined ? { variant: context.variant } : {}),
+    variant: context.variant,
   });
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();

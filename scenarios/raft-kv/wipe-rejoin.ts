@@ -58,7 +58,6 @@ export function raftKvWipeRejoinWith(
       "a server whose disk cannot be read is removed through the leader, wiped, started empty and added back; the history stays linearizable",
     safetyMs: 5_000,
     livenessMs: 6_000,
-    faultHosts: [],
     ...RAFT_KV_SCENARIO_BASE,
     rareStates: {
       "unreadable-store-read-again": "raft.read-retried-after-checksum-failure",
@@ -77,8 +76,8 @@ function setup(
   const cluster = startKvCluster(context, {
     servers: SERVERS,
     tuning: raftTuningOf(context.knob),
-    ...(context.variant !== undefined ? { variant: context.variant } : {}),
-    ...(operator !== undefined ? { operator } : {}),
+    variant: context.variant,
+    operator,
   });
   const healedAndAcknowledged = () => {
     const since = context.livenessStartedAt();

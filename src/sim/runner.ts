@@ -70,6 +70,31 @@ export interface ScenarioHooks {
 /** Everything a disk model offers the runner: each host's disk and its faults. */
 export type DiskSystem = DiskProvider & DiskFaultTarget;
 
+/**
+ * A scenario's swarm settings: the hosts and fault kinds the swarm may strike, and the bounds that keep a run
+ * recoverable. Each maps to one SwarmOptions field (faults/swarm.ts); a function of the knobs where the cluster's shape
+ * or timeouts are knobs.
+ */
+export interface ScenarioSwarm {
+  /** Hosts the generated fault plan may target. */
+  readonly hosts: readonly string[] | ((knob: KnobReader) => readonly string[]);
+  /** Fault kinds the swarm may draw (default: every kind; never disk faults when the scenario has no disks). */
+  readonly kinds?: readonly SwarmKind[];
+  /** Hosts whose disks the swarm may fail (default: the first minority of `hosts`). */
+  readonly diskFaultHosts?: readonly string[];
+  /** Hosts the swarm may take down at once (default: a minority of them). */
+  readonly downAtOnceMax?: number;
+  /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash). */
+  readonly downKinds?: readonly SwarmKind[];
+  /** A host counts as down this long after its down episode ended (default 0). */
+  readonly recoveryMs?: number | ((knob: KnobReader) => number);
+  /**
+   * Fault shapes the swarm may draw (faults/shapes.ts: leader churn, a deaf host, crash waves, a stale leader);
+   * default none. Those aimed at the leader need the scenario's "leader" role.
+   */
+  readonly shapes?: readonly ShapeKind[];
+}
+
 export interface Scenario {
   /** kebab-case, beginning with the system it exercises. */
   readonly name: string;
@@ -79,31 +104,16 @@ export interface Scenario {
   /** The liveness bound under the run's knobs, when their timeouts set it (default: livenessMs). */
   readonly livenessMsOf?: (knob: KnobReader) => number;
   readonly maxEvents?: number;
-  /** Hosts the generated fault plan may target (a function of the knobs when the cluster's shape is one). */
-  readonly faultHosts: readonly string[] | ((knob: KnobReader) => readonly string[]);
-  readonly faultKinds?: readonly SwarmKind[];
-  /** Fault hosts whose disks the swarm may fail (default: the first minority of faultHosts). */
-  readonly diskFaultHosts?: readonly string[];
-  /** Fault hosts the swarm may crash at once (default: a minority of them). */
-  readonly downAtOnceMax?: number;
+  /**
+   * What the swarm draws each run's fault plan from (omit it and the swarm draws no faults; a plan given with the run
+   * still applies).
+   */
+  readonly swarm?: ScenarioSwarm;
   /**
    * Roles the scenario resolves with `world.setRole` ("leader"): fault plans may aim
    * isolations and pauses at them ("@leader"), and the swarm does so half the time.
    */
   readonly roles?: readonly string[];
-  /**
-   * Fault shapes the swarm may draw for this scenario (faults/shapes.ts: leader
-   * churn, a deaf host, crash waves, a stale leader); default none. Those aimed at
-   * the leader need the "leader" role.
-   */
-  readonly faultShapes?: readonly ShapeKind[];
-  /** Swarm kinds that count as taking a host down for downAtOnceMax (default: crash); see SwarmOptions. */
-  readonly downKinds?: readonly SwarmKind[];
-  /**
-   * A host counts as down this long after its down episode ended (default 0; a function of the knobs when their
-   * timeouts set it); see SwarmOptions.
-   */
-  readonly recoveryMs?: number | ((knob: KnobReader) => number);
   /** Deliberately broken variants, by name, with what each breaks. */
   readonly variants?: Readonly<Record<string, string>>;
   /**
@@ -236,29 +246,20 @@ function drawKnobs(
   return values;
 }
 
-/**
- * The fault kinds the swarm may pick for a scenario: its own list, and never disk faults when its hosts have no disks.
- */
-function swarmKindsOf(scenario: Scenario): readonly SwarmKind[] {
-  const kinds = scenario.faultKinds ?? SWARM_KINDS;
-  return scenario.createDisks === undefined ? kinds.filter((kind) => kind !== "disk-faults") : kinds;
-}
-
-/** What the swarm generator draws a scenario's plan from. */
+/** What the swarm generator draws a scenario's plan from: its swarm settings, resolved under the run's knobs. */
 function swarmOptionsOf(scenario: Scenario, knob: KnobReader, safetyMs: number): SwarmOptions {
-  const options: SwarmOptions = {
-    hosts: typeof scenario.faultHosts === "function" ? scenario.faultHosts(knob) : scenario.faultHosts,
+  const { hosts = [], kinds = SWARM_KINDS, recoveryMs, ...bounds } = scenario.swarm ?? {};
+  return {
+    ...bounds,
+    hosts: typeof hosts === "function" ? hosts(knob) : hosts,
     durationMs: safetyMs,
-    kinds: swarmKindsOf(scenario),
+    // Never disk faults when the scenario's hosts have no disks.
+    kinds: scenario.createDisks === undefined ? kinds.filter((kind) => kind !== "disk-faults") : kinds,
+    ...(recoveryMs !== undefined
+      ? { recoveryMs: typeof recoveryMs === "function" ? recoveryMs(knob) : recoveryMs }
+      : {}),
+    ...(scenario.roles !== undefined ? { roles: scenario.roles } : {}),
   };
-  if (scenario.downAtOnceMax !== undefined) options.downAtOnceMax = scenario.downAtOnceMax;
-  if (scenario.diskFaultHosts !== undefined) options.diskFaultHosts = scenario.diskFaultHosts;
-  if (scenario.downKinds !== undefined) options.downKinds = scenario.downKinds;
-  if (scenario.recoveryMs !== undefined)
-    options.recoveryMs = typeof scenario.recoveryMs === "function" ? scenario.recoveryMs(knob) : scenario.recoveryMs;
-  if (scenario.roles !== undefined) options.roles = scenario.roles;
-  if (scenario.faultShapes !== undefined) options.shapes = scenario.faultShapes;
-  return options;
 }
 
 /** The root seed of a scenario's run: its name and the run's seed. */
@@ -485,7 +486,7 @@ function resultOf(
 /**
  * Refuses a plan that names a host the scenario does not have: the applier would skip its
  * events and the run would pass having tested nothing. Checked after setup, which adds every
- * host, against all of them (an explicit plan may fault a client as well as `faultHosts`).
+ * host, against all of them (an explicit plan may fault a client as well as the swarm's hosts).
  */
 function refuseUnknownHosts(scenario: Scenario, plan: FaultPlan, hosts: readonly string[]): void {
   try {

@@ -53,7 +53,7 @@ const OLD_RECOVERY_MS = 3_000;
 const knob: KnobReader = <T extends KnobValue>(name: string) => KNOBS[name] as T;
 
 function windowsOf(plan: FaultPlan, recoveryMs: number): DownWindow[] {
-  return downWindows(plan, { kinds: gazetteJournals.downKinds, recoveryMs, untilMs: gazetteJournals.safetyMs });
+  return downWindows(plan, { kinds: gazetteJournals.swarm?.downKinds, recoveryMs, untilMs: gazetteJournals.safetyMs });
 }
 
 /** True if two windows of different hosts are open at once (what downAtOnceMax 1 refuses). */
@@ -64,7 +64,7 @@ function overlapping(windows: readonly DownWindow[]): boolean {
 }
 
 function recoveryMs(): number {
-  const recovery = gazetteJournals.recoveryMs;
+  const recovery = gazetteJournals.swarm?.recoveryMs;
   return typeof recovery === "function" ? recovery(knob) : (recovery ?? 0);
 }
 

@@ -46,7 +46,7 @@ export function nodeScenario(
     description: "three RaftNodes under the swarm's faults; no acknowledged command may be lost",
     safetyMs: options.safetyMs ?? 4_000,
     livenessMs: 6_000,
-    faultHosts: SERVERS,
+    swarm: { hosts: SERVERS },
     createDisks: () => new SimDiskSystem(),
     setup: (context) => setup(context, options.node ?? {}),
   };

@@ -48,7 +48,7 @@ export interface ShrinkFacts {
   readonly shrinkableParams: ReadonlyArray<[string, ShrinkableParam]>;
   /** The scenario's knobs, in declaration order (none: the stage yields nothing). */
   readonly knobs?: ReadonlyArray<[string, Knob]>;
-  /** The hosts a fault plan may strike under given knobs (Scenario.faultHosts), when the knobs shape the cluster. */
+  /** The hosts a fault plan may strike under given knobs (Scenario.swarm.hosts), when the knobs shape the cluster. */
   readonly faultHostsOf?: (knobs: Readonly<Record<string, KnobValue>>) => readonly string[];
 }
 

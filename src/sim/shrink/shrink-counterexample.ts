@@ -128,7 +128,7 @@ function rootSignature(counterexample: Counterexample, result: RunResult, option
 function faultHostsOfKnobs(
   scenario: Scenario,
 ): ((knobs: Readonly<Record<string, KnobValue>>) => readonly string[]) | undefined {
-  const faultHosts = scenario.faultHosts;
+  const faultHosts = scenario.swarm?.hosts;
   if (typeof faultHosts !== "function") return undefined;
   return (knobs) => {
     const reader: KnobReader = <T extends KnobValue>(name: string): T => {

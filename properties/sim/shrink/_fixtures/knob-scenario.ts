@@ -24,7 +24,7 @@ export const knobScenario: Scenario = {
   description: "fails only after a crash while the threshold knob is low",
   safetyMs: 1_000,
   livenessMs: 500,
-  faultHosts: hostsOf,
+  swarm: { hosts: hostsOf },
   knobs: {
     hosts: pickKnob([3, 5], 3),
     threshold: intKnob(1, 20, THRESHOLD_DEFAULT),

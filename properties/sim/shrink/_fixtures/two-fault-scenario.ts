@@ -21,7 +21,7 @@ export const twoFaultScenario: Scenario & ShrinkableScenario = {
   description: "fails only after a crash of a and a cut between b and c",
   safetyMs: 2_000,
   livenessMs: 500,
-  faultHosts: HOSTS,
+  swarm: { hosts: HOSTS },
   shrinkableParams: { ticks: { min: TICKS_MIN, default: TICKS_DEFAULT } },
   setup,
 };
