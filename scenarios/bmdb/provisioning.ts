@@ -44,6 +44,7 @@ import {
   SESSION_INTERVAL_SECONDS_DEFAULT,
   type Backoff,
   type HistoryRow,
+  type Queries,
   type Session,
   type Work,
 } from "../../src/impl/bmdb/index.ts";
@@ -90,6 +91,25 @@ export const AGENT_BROKEN_VARIANTS = {
   "retrieval-ignores-backoff": "the agents' retrieval query hands out machines still in backoff",
 } as const;
 
+type AgentBrokenVariant = keyof typeof AGENT_BROKEN_VARIANTS;
+
+/** What an agent asks BMDB for when it looks for work: the eligibility query's parameters (its user code's seam). */
+type Retrieval = (spec: (typeof PROCESSES)[number], now: number) => Parameters<Queries["machinesEligible"]>[0];
+
+/** The agents' own retrieval: one machine of the process, backoffs honoured. */
+const RETRIEVAL: Retrieval = (spec, now) => ({ ...spec, limit: 1, now });
+
+const BROKEN_RETRIEVALS: Readonly<Record<AgentBrokenVariant, Retrieval>> = {
+  "retrieval-ignores-backoff": (spec, now) => ({ ...RETRIEVAL(spec, now), backoffUntilAfter: Number.MAX_SAFE_INTEGER }),
+};
+
+/** The agents' retrieval under `variant` (their own unless it names one of AGENT_BROKEN_VARIANTS). */
+function retrievalOf(variant: string | undefined): Retrieval {
+  return variant !== undefined && Object.hasOwn(BROKEN_RETRIEVALS, variant)
+    ? BROKEN_RETRIEVALS[variant as AgentBrokenVariant]
+    : RETRIEVAL;
+}
+
 export const bmdbProvisioning: Scenario = {
   name: "bmdb-provisioning",
   description:
@@ -129,6 +149,8 @@ interface Provisioning {
   /** The dqlite servers (the `servers` knob) and the session interval (a knob). */
   readonly servers: readonly string[];
   readonly intervalSeconds: number;
+  /** How the agents ask for work (retrievalOf the run's variant). */
+  readonly retrieval: Retrieval;
   machinesAdded: boolean;
   /** Set by the final phase: agents cancel their sessions and return; the monitor returns. */
   stopping: boolean;
@@ -147,6 +169,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   const state: Provisioning = {
     servers,
     intervalSeconds: context.knob<number>("sessionIntervalSeconds"),
+    retrieval: retrievalOf(context.variant),
     machinesAdded: false,
     stopping: false,
     running: AGENTS.length + 1,
@@ -271,14 +294,7 @@ async function runAgent(
     let work: Work;
     const traced = invokeOperation(env, "take-work", { process: spec.process });
     try {
-      work = await session.work(spec.process, (q, now) =>
-        q.machinesEligible({
-          ...spec,
-          limit: 1,
-          now,
-          ...(context.variant === "retrieval-ignores-backoff" ? { backoffUntilAfter: Number.MAX_SAFE_INTEGER } : {}),
-        }),
-      );
+      work = await session.work(spec.process, (q, now) => q.machinesEligible(state.retrieval(spec, now)));
       traced.ok({ machine: work.machineId });
     } catch (error) {
       if (
