@@ -46,7 +46,7 @@
  */
 import type { PolledList } from "../../src/impl/gazette/client/polled-list.ts";
 import type { RoutedJournalClient } from "../../src/impl/gazette/protocol/journal-client.ts";
-import { JOURNAL_FLAGS } from "../../src/impl/gazette/protocol/journal-spec.ts";
+import { JOURNAL_FLAGS, type JournalSpec } from "../../src/impl/gazette/protocol/journal-spec.ts";
 import { listRequest, type ListResponse } from "../../src/impl/gazette/protocol/messages.ts";
 import { routesEquivalent, type Route } from "../../src/impl/gazette/protocol/route.ts";
 import type { Env } from "../../src/sim/env.ts";
@@ -69,6 +69,7 @@ import {
   type GazetteCluster,
 } from "./cluster.ts";
 import { DependencyLedger, dependentWriteLoop, type WriterRole } from "./dependencies.ts";
+import { journalHooks, writersAcknowledgedSinceHeal } from "./journal-hooks.ts";
 import {
   agreedRoute,
   controlMembership,
@@ -77,9 +78,6 @@ import {
   type ChurnCounts,
   type ChurnOptions,
 } from "./membership.ts";
-import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
-import { auditFigures, auditJournals, type Audit } from "./audit.ts";
-import { checkLedger } from "./records.ts";
 import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf, type AppendServiceBrokenVariant } from "./variants/client.ts";
 import {
@@ -239,15 +237,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
   };
   const client = (env: Env): RoutedJournalClient =>
     brokersClient(env, () => liveBrokers(cluster), { callDeadlineMs: 2_000, readDeadlineMs: 5_000 });
-  const fragment = {
-    replication: CHURN_REPLICATION,
-    length: knob<number>("fragmentLengthBytes"),
-    refreshIntervalMs: knob<number>("refreshIntervalMs"),
-  };
-  const specs = [
-    ...JOURNALS.map((name) => scenarioJournalSpec(name, cluster.storeUrl, fragment)),
-    scenarioJournalSpec(READ_ONLY, cluster.storeUrl, { ...fragment, flags: JOURNAL_FLAGS.O_RDONLY }),
-  ];
+  const specs = churnSpecs(context, cluster.storeUrl);
   context.world.addHost("admin", (env) => applySpecs(env, client(env), specs, workload)).start();
   context.world
     .addHost("operator", async (env) => {
@@ -271,39 +261,36 @@ function setup(context: ScenarioContext): ScenarioHooks {
   }
   startReaders(context, workload, READERS, client);
   context.world.addHost("lister", (env) => listLoop(env, client(env), churn, parts.polledList)).start();
-  let reported = 0;
-  let etcdReported = 0;
-  let audit: Audit | undefined;
-  return {
-    check: () => {
-      etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
-      churn.watch.observe(context.world.now, cluster, churn.listing?.updates ?? 0);
-      reported = workload.ledger.report(context, reported);
-    },
+  return journalHooks(context, cluster, workload, {
+    audit: () => ({ journals: ALL_JOURNALS, brokers: membership.current(), storeUrl: cluster.storeUrl }),
+    check: () => churn.watch.observe(context.world.now, cluster, churn.listing?.updates ?? 0),
     progress: () => progressed(context, churn),
-    finish: async () => {
-      audit = await auditJournals(context, workload.ledger, {
-        journals: ALL_JOURNALS,
-        brokers: membership.current(),
-        storeUrl: cluster.storeUrl,
-      });
-      workload.ledger.report(context, reported);
-      checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
+    finish: (audit) => {
       checkNoJumps(context, workload);
       churn.dependencies.checkFailedUnread([...workload.parsers, ...audit.parsers]);
       checkRoutes(context, churn);
     },
     summary: () => ({
-      ...workload.counts,
-      ...auditFigures(audit),
       ...churn.dependencies.counts,
       ...prefixed("unexpected:", churn.dependencies.unexpectedByName),
       ...churn.counts,
-      ...cluster.failures,
       readTo: workload.parsers.map((parser) => parser.next).join("/"),
       ackedTo: workload.parsers.map((parser) => acknowledgedEnd(workload.ledger, parser.journal)).join("/"),
     }),
+  });
+}
+
+/** The written journals' specs and the read-only one's (replication CHURN_REPLICATION, the rest knobs). */
+function churnSpecs(context: ScenarioContext, storeUrl: string): JournalSpec[] {
+  const fragment = {
+    replication: CHURN_REPLICATION,
+    length: context.knob<number>("fragmentLengthBytes"),
+    refreshIntervalMs: context.knob<number>("refreshIntervalMs"),
   };
+  return [
+    ...JOURNALS.map((name) => scenarioJournalSpec(name, storeUrl, fragment)),
+    scenarioJournalSpec(READ_ONLY, storeUrl, { ...fragment, flags: JOURNAL_FLAGS.O_RDONLY }),
+  ];
 }
 
 /** w1 and w2 write the two journals in opposite orders; w3 once makes part-001 depend on the read-only journal. */
@@ -390,10 +377,9 @@ class RouteWatch {
 }
 
 function progressed(context: ScenarioContext, churn: Churn): boolean {
-  const since = context.livenessStartedAt();
   const { workload, watch } = churn;
-  if (since === undefined || !workload.applied) return false;
-  if (!WRITERS.every((writer) => (workload.lastAckAt.get(writer) ?? -1) >= since)) return false;
+  if (!writersAcknowledgedSinceHeal(context, workload, WRITERS)) return false;
+  const since = context.livenessStartedAt() ?? 0;
   if (!workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal)))
     return false;
   if (!ALL_JOURNALS.every((journal) => agreedRoute(churn.cluster, journal) !== undefined)) return false;

@@ -55,9 +55,7 @@ import {
   type BrokerHost,
   type GazetteClusterOptions,
 } from "./cluster.ts";
-import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
-import { auditFigures, auditJournals, type Audit } from "./audit.ts";
-import { checkLedger } from "./records.ts";
+import { journalHooks, writersAcknowledgedSinceHeal } from "./journal-hooks.ts";
 import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf } from "./variants/client.ts";
 import {
@@ -183,36 +181,14 @@ export function setupJournals(
       )
       .start();
   startReaders(context, workload, READERS, client, parts.retryReader);
-  let reported = 0;
-  let etcdReported = 0;
-  let audit: Audit | undefined;
-  return {
-    check: () => {
-      etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
-      reported = workload.ledger.report(context, reported);
-    },
+  return journalHooks(context, cluster, workload, {
+    audit: () => ({ journals: JOURNALS, brokers: brokers.map((host) => host.host), storeUrl: cluster.storeUrl }),
     progress: () => {
-      const since = context.livenessStartedAt();
-      if (since === undefined || !workload.applied) return false;
-      if (!WRITERS.every((writer) => (workload.lastAckAt.get(writer) ?? -1) >= since)) return false;
-      if (!everyJournalAcknowledged(workload, JOURNALS, since)) return false;
+      if (!writersAcknowledgedSinceHeal(context, workload, WRITERS)) return false;
+      if (!everyJournalAcknowledged(workload, JOURNALS, context.livenessStartedAt() ?? 0)) return false;
       return workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal));
     },
-    finish: async () => {
-      audit = await auditJournals(context, workload.ledger, {
-        journals: JOURNALS,
-        brokers: brokers.map((host) => host.host),
-        storeUrl: cluster.storeUrl,
-      });
-      workload.ledger.report(context, reported);
-      checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
-      checkNoJumps(context, workload);
-    },
-    summary: () => ({
-      ...workload.counts,
-      ...cluster.failures,
-      readTo: workload.parsers.map((parser) => parser.next).join("/"),
-      ...auditFigures(audit),
-    }),
-  };
+    finish: () => checkNoJumps(context, workload),
+    summary: () => ({ readTo: workload.parsers.map((parser) => parser.next).join("/") }),
+  });
 }

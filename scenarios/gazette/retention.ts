@@ -49,9 +49,8 @@ import {
   startGazetteCluster,
   type BrokerHost,
 } from "./cluster.ts";
-import { reportProblems as reportEtcdProblems } from "../etcd/cluster.ts";
-import { auditFigures, auditJournals, type Audit } from "./audit.ts";
-import { checkLedger, RecordParser, type Ledger } from "./records.ts";
+import { journalHooks, writersAcknowledgedSinceHeal } from "./journal-hooks.ts";
+import { RecordParser, type Ledger } from "./records.ts";
 import { pickVariants } from "./variants/broker.ts";
 import { clientPartsOf } from "./variants/client.ts";
 import {
@@ -215,12 +214,6 @@ function setup(context: ScenarioContext): ScenarioHooks {
     refreshIntervalMs,
     retentionMs: RETENTION_MS,
   });
-  const readOptions = (doNotProxy: boolean): ReadJournalOptions => ({
-    doNotProxy,
-    nowMs: () => context.world.now,
-    retryReader: clientPartsOf(context.variant).retryReader,
-  });
-  const sessionsDoneAt = new Map<string, number>();
   context.world.addHost("admin", (env) => applySpecs(env, client(env), [spec], workload)).start();
   for (const writer of WRITERS)
     context.world
@@ -228,6 +221,49 @@ function setup(context: ScenarioContext): ScenarioHooks {
         writeLoop(env, context, workload, [JOURNAL], () => client(env), { recordBytesMax: 300 }),
       )
       .start();
+  const { tail, sessionsDoneAt } = startRetentionReaders(context, client, workload);
+  return journalHooks(context, cluster, workload, {
+    audit: () => ({
+      journals: [JOURNAL],
+      brokers: brokers.map((broker) => broker.host),
+      storeUrl: cluster.storeUrl,
+      replicaWindowBytes: AUDIT_WINDOW_BYTES,
+    }),
+    progress: () => {
+      if (!writersAcknowledgedSinceHeal(context, workload, WRITERS)) return false;
+      const since = context.livenessStartedAt() ?? 0;
+      if (!LAGGARDS.every((laggard) => (sessionsDoneAt.get(laggard.host) ?? -1) >= since)) return false;
+      return tail.next >= acknowledgedEnd(workload.ledger, JOURNAL);
+    },
+    finish: () => checkJumps(context, history, workload, STALE_LISTING_REFRESHES * refreshIntervalMs),
+    summary: () => ({
+      stored: history.lifetimes.length,
+      removed: history.removals,
+      sessions: workload.parsers.length - 1,
+      tailAt: tail.next,
+      laggardsAt: LAGGARDS.map((laggard) => {
+        const last = workload.parsers.filter((parser) => parser.reader === laggard.host).at(-1);
+        return last === undefined ? "-" : `${last.next}@${sessionsDoneAt.get(laggard.host) ?? "-"}`;
+      }).join("/"),
+    }),
+  });
+}
+
+/**
+ * The readers: the tail, from 0 as records arrive (through the brokers), and the laggards; returns the tail's parser
+ * and when each laggard last ended a session.
+ */
+function startRetentionReaders(
+  context: ScenarioContext,
+  client: (env: Env) => RoutedJournalClient,
+  workload: JournalWorkload,
+): { tail: RecordParser; sessionsDoneAt: Map<string, number> } {
+  const readOptions = (doNotProxy: boolean): ReadJournalOptions => ({
+    doNotProxy,
+    nowMs: () => context.world.now,
+    retryReader: clientPartsOf(context.variant).retryReader,
+  });
+  const sessionsDoneAt = new Map<string, number>();
   const tail = new RecordParser(JOURNAL, "tail", 0, workload.ledger);
   workload.parsers.push(tail);
   context.world
@@ -245,46 +281,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
       )
       .start();
   }
-  let reported = 0;
-  let etcdReported = 0;
-  let audit: Audit | undefined;
-  return {
-    check: () => {
-      etcdReported = reportEtcdProblems(context, cluster.etcd, etcdReported);
-      reported = workload.ledger.report(context, reported);
-    },
-    progress: () => {
-      const since = context.livenessStartedAt();
-      if (since === undefined || !workload.applied) return false;
-      if (!WRITERS.every((writer) => (workload.lastAckAt.get(writer) ?? -1) >= since)) return false;
-      if (!LAGGARDS.every((laggard) => (sessionsDoneAt.get(laggard.host) ?? -1) >= since)) return false;
-      return tail.next >= acknowledgedEnd(workload.ledger, JOURNAL);
-    },
-    finish: async () => {
-      audit = await auditJournals(context, workload.ledger, {
-        journals: [JOURNAL],
-        brokers: brokers.map((broker) => broker.host),
-        storeUrl: cluster.storeUrl,
-        replicaWindowBytes: AUDIT_WINDOW_BYTES,
-      });
-      workload.ledger.report(context, reported);
-      checkLedger(context, workload.ledger, [...workload.parsers, ...audit.parsers]);
-      checkJumps(context, history, workload, STALE_LISTING_REFRESHES * refreshIntervalMs);
-    },
-    summary: () => ({
-      ...workload.counts,
-      ...auditFigures(audit),
-      ...cluster.failures,
-      stored: history.lifetimes.length,
-      removed: history.removals,
-      sessions: workload.parsers.length - 1,
-      tailAt: tail.next,
-      laggardsAt: LAGGARDS.map((laggard) => {
-        const last = workload.parsers.filter((parser) => parser.reader === laggard.host).at(-1);
-        return last === undefined ? "-" : `${last.next}@${sessionsDoneAt.get(laggard.host) ?? "-"}`;
-      }).join("/"),
-    }),
-  };
+  return { tail, sessionsDoneAt };
 }
 
 /** A laggard: sessions of a few records from 0, a random acknowledged record, or where it stopped; pauses between. */

@@ -72,14 +72,7 @@ export async function sweepCommand(
   if (options.counterexamples !== undefined) ensureOutputDirectory(options.counterexamples, "counterexamples");
   const lines = options.out === undefined ? undefined : openOutputLines(options.out, "sweep results");
   const ordered = new OrderedWriter(tasks.length, (record) => lines?.write(JSON.stringify(record)));
-  const bar =
-    options.progress && process.stderr.isTTY
-      ? new SingleBar({
-          format: "{bar} {value}/{total} runs | {failures} failed | {rate} runs/s | ETA {eta_formatted}",
-          hideCursor: true,
-        })
-      : undefined;
-  bar?.start(tasks.length, 0, { failures: 0, rate: "0.0" });
+  const bar = startProgressBar(options.progress === true, tasks.length);
   const records: SweepRecord[] = [];
   const nondeterministic: Array<{ task: SweepTask; difference: DeterminismDifference }> = [];
   const errors: string[] = [];
@@ -108,6 +101,27 @@ export async function sweepCommand(
   if (refusals.length > 0) throw new ScenarioError(refusals[0] as string);
   if (options.counterexamples !== undefined) await writeCounterexamples(records, options.counterexamples);
   output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
+  const rareStates = printCoverage(output, target, records);
+  for (const error of errors) output.out(`ERROR ${error}`);
+  printDeterminism(output, tasks, nondeterministic, sampleEvery);
+  const failed = records.some((record) => record.outcome !== "ok") || errors.length > 0 || nondeterministic.length > 0;
+  if (failed) return EXIT_VIOLATION;
+  return options.failOnGaps === true && rareStates.some((entry) => entry.gap) ? EXIT_RARE_STATE_GAPS : EXIT_OK;
+}
+
+/** The progress bar on stderr, when asked for and stderr is a terminal. */
+function startProgressBar(wanted: boolean, total: number): SingleBar | undefined {
+  if (!wanted || !process.stderr.isTTY) return undefined;
+  const bar = new SingleBar({
+    format: "{bar} {value}/{total} runs | {failures} failed | {rate} runs/s | ETA {eta_formatted}",
+    hideCursor: true,
+  });
+  bar.start(total, 0, { failures: 0, rate: "0.0" });
+  return bar;
+}
+
+/** Prints the probe coverage and the rare-state table of a sweep's records; returns the rare states. */
+function printCoverage(output: Output, target: Scenario | "all", records: readonly SweepRecord[]) {
   output.out("");
   output.out(
     formatCoverage(
@@ -118,7 +132,16 @@ export async function sweepCommand(
   const rareStates = rareStatesOf(records, target === "all" ? SCENARIOS : [target]);
   output.out("");
   output.out(formatRareStates(rareStates));
-  for (const error of errors) output.out(`ERROR ${error}`);
+  return rareStates;
+}
+
+/** Prints each run whose replay differed, or that the sampled replays matched. */
+function printDeterminism(
+  output: Output,
+  tasks: readonly SweepTask[],
+  nondeterministic: ReadonlyArray<{ task: SweepTask; difference: DeterminismDifference }>,
+  sampleEvery: number | undefined,
+): void {
   for (const { task, difference } of nondeterministic) {
     output.out(
       `NONDETERMINISM ${task.scenario} seed ${task.seed}: first differing trace record ${difference.index}\n  first run:  ${difference.first ?? "(end of trace)"}\n  second run: ${difference.second ?? "(end of trace)"}`,
@@ -129,9 +152,6 @@ export async function sweepCommand(
       `determinism: ${tasks.filter((task) => task.checkDeterminism).length} sampled runs replayed with identical traces`,
     );
   }
-  const failed = records.some((record) => record.outcome !== "ok") || errors.length > 0 || nondeterministic.length > 0;
-  if (failed) return EXIT_VIOLATION;
-  return options.failOnGaps === true && rareStates.some((entry) => entry.gap) ? EXIT_RARE_STATE_GAPS : EXIT_OK;
 }
 
 /** What every task of a sweep shares. */

@@ -59,11 +59,7 @@ export function matchMessages(
         if (typeof fields.to !== "string") break;
         const message = newStreamMessage(position, event, fields.connection, laneOf(fields.to));
         if (typeof fields.seq === "number")
-          sendNumbered(
-            numbered,
-            message,
-            `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`,
-          );
+          sendNumbered(numbered, message, numberedKey(fields.connection, host, fields.to, fields.seq));
         else enqueueStream(streams, message, fields.connection, fields.to, host);
         const label = labels.label(host, fields);
         if (label !== undefined) message.label = label;
@@ -74,17 +70,13 @@ export function matchMessages(
       case "net.message.deliver":
         if (typeof fields.from !== "string") break;
         if (typeof fields.seq === "number")
-          deliverNumbered(
-            numbered,
-            position,
-            `${String(fields.connection)}\u0000${fields.from}\u0000${host}\u0000${fields.seq}`,
-          );
+          deliverNumbered(numbered, position, numberedKey(fields.connection, fields.from, host, fields.seq));
         else deliverStream(streams, position, fields.connection, fields.from, host);
         break;
       case "net.message.drop":
         // The link lost a message sent as a datagram: its send was traced just before.
         if (typeof fields.to === "string" && typeof fields.seq === "number")
-          dropNumbered(numbered, `${String(fields.connection)}\u0000${host}\u0000${fields.to}\u0000${fields.seq}`);
+          dropNumbered(numbered, numberedKey(fields.connection, host, fields.to, fields.seq));
         break;
       case "net.datagram.send":
         if (typeof fields.to !== "string") break;
@@ -92,22 +84,23 @@ export function matchMessages(
         break;
       case "net.datagram.deliver":
       case "net.datagram.drop":
-        if (typeof fields.from === "string") {
-          datagrams.end(position, event, fields.from, host);
-        } else if (event.kind === "net.datagram.drop" && typeof fields.to === "string") {
-          messages.push({
-            transport: "datagram",
-            send: position,
-            end: undefined,
-            fromLane: event.lane,
-            toLane: laneOf(fields.to),
-            outcome: "dropped",
-          });
-        }
+        if (typeof fields.from === "string") datagrams.end(position, event, fields.from, host);
+        // A datagram the sender's side dropped (no delivery side): a message of its own, dropped at once.
+        else if (event.kind === "net.datagram.drop" && typeof fields.to === "string")
+          messages.push(droppedDatagram(position, event, laneOf(fields.to)));
         break;
     }
   }
   return messages;
+}
+
+/** The key of a message numbered on its connection (a stream message sent as a datagram of the object path). */
+function numberedKey(connection: unknown, from: string, to: string, seq: number): string {
+  return `${String(connection)}\u0000${from}\u0000${to}\u0000${seq}`;
+}
+
+function droppedDatagram(position: number, event: DiagramEvent, toLane: number): DiagramMessage {
+  return { transport: "datagram", send: position, end: undefined, fromLane: event.lane, toLane, outcome: "dropped" };
 }
 
 function newStreamMessage(position: number, event: DiagramEvent, connection: unknown, toLane: number): DiagramMessage {
