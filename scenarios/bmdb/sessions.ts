@@ -210,30 +210,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     problems: [],
     counts: {},
   };
-  for (const host of LIVE) {
-    const random = context.random.fork(`client/${host}`);
-    const watched = (env: Env) =>
-      interceptCommits(
-        watchLeases(env, state.leases, () => world.now),
-        (server, commit) => onCommit(context, state, server, commit),
-      );
-    world
-      .addHost(host, (env) =>
-        runLiveClient(watched(env), context, random, state, variant).finally(() => state.running--),
-      )
-      .start();
-  }
-  // A crashed incarnation never returns: only the last one counts down.
-  world
-    .addHost(CUT_CLIENT, (env) =>
-      runCutClient(
-        watchLeases(env, state.leases, () => world.now),
-        context,
-        state,
-        variant,
-      ).finally(() => state.running--),
-    )
-    .start();
+  startClients(context, state, variant);
   void driveFailovers(context, cluster, state, context.random.fork("driver"));
   let reported = 0;
   let holdsReported = 0;
@@ -271,24 +248,56 @@ function setup(context: ScenarioContext): ScenarioHooks {
       });
       if (history !== undefined) await checkAcknowledged(context, cluster, state);
     },
-    summary: () => {
-      const x = state.x;
-      const times = Object.entries({
-        "x:cut-at": x.cutAt,
-        "x:taken-at": x.takenAt,
-        "x:unknown-take-over-at": x.unknownTakeOverAt,
-        "x:back-at": x.backAt,
-        "x:ended-at": x.endedAt,
-      }).filter((entry): entry is [string, number] => entry[1] !== undefined);
-      return {
-        ...state.counts,
-        ...Object.fromEntries(times.map(([name, at]) => [name, Math.round(at)])),
-        machines: state.acknowledged.length,
-        terms: cluster.leadersByTerm.size,
-        ...cluster.failures,
-      };
-    },
+    summary: () => ({
+      ...state.counts,
+      ...machineXTimes(state),
+      machines: state.acknowledged.length,
+      terms: cluster.leadersByTerm.size,
+      ...cluster.failures,
+    }),
   };
+}
+
+/** The live clients (their commits watched) and the client that is cut off, each with its own lease book. */
+function startClients(context: ScenarioContext, state: Sessions, variant: BmdbBrokenVariant | undefined): void {
+  const { world } = context;
+  for (const host of LIVE) {
+    const random = context.random.fork(`client/${host}`);
+    const watched = (env: Env) =>
+      interceptCommits(
+        watchLeases(env, state.leases, () => world.now),
+        (server, commit) => onCommit(context, state, server, commit),
+      );
+    world
+      .addHost(host, (env) =>
+        runLiveClient(watched(env), context, random, state, variant).finally(() => state.running--),
+      )
+      .start();
+  }
+  // A crashed incarnation never returns: only the last one counts down.
+  world
+    .addHost(CUT_CLIENT, (env) =>
+      runCutClient(
+        watchLeases(env, state.leases, () => world.now),
+        context,
+        state,
+        variant,
+      ).finally(() => state.running--),
+    )
+    .start();
+}
+
+/** When the cut-off client (x1) was cut off, its work taken over, and it came back and ended (each that happened, ms). */
+function machineXTimes(state: Sessions): Record<string, number> {
+  const x = state.x;
+  const times = Object.entries({
+    "x:cut-at": x.cutAt,
+    "x:taken-at": x.takenAt,
+    "x:unknown-take-over-at": x.unknownTakeOverAt,
+    "x:back-at": x.backAt,
+    "x:ended-at": x.endedAt,
+  }).filter((entry): entry is [string, number] => entry[1] !== undefined);
+  return Object.fromEntries(times.map(([name, at]) => [name, Math.round(at)]));
 }
 
 function tally(state: Sessions, name: string): void {

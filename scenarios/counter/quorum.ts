@@ -20,7 +20,7 @@
  * acknowledged increments.
  */
 import { COUNTER_PORT, runReplica, type ReplicaState } from "../../src/impl/counter/replica.ts";
-import { RpcError } from "../../src/sim/env.ts";
+import { RpcError, type Env } from "../../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { SimDiskSystem } from "../../src/sim/disk/system.ts";
 import { invokeOperation } from "../harness/client-operations.ts";
@@ -59,37 +59,11 @@ function setup(context: ScenarioContext): ScenarioHooks {
     // A replica whose start disk errors failed START_ATTEMPTS_MAX times resolves and never serves.
     world.addHost(name, async (env) => void (await runReplica(env, options, state))).start();
   }
-  const acknowledged: Array<{ value: number; time: number }> = [];
+  const client: Client = { acknowledged: [], attempts: 0, unknown: 0 };
+  const { acknowledged } = client;
   let checkedAcks = 0;
   let highest = 0;
-  let attempts = 0;
-  let unknown = 0;
-  world
-    .addHost("client", async (env) => {
-      while (true) {
-        attempts++;
-        const traced = invokeOperation(env, "increment");
-        try {
-          const reply = await env.rpc.call(
-            REPLICAS[0],
-            COUNTER_PORT,
-            "increment",
-            {},
-            { deadlineMs: INCREMENT_DEADLINE_MS },
-          );
-          const value = (reply as { value: number }).value;
-          acknowledged.push({ value, time: world.now });
-          traced.ok({ value });
-        } catch (error) {
-          if (!(error instanceof RpcError)) throw error;
-          traced.failedWith(error, true);
-          unknown++;
-          await env.clock.sleep(context.random.int(20, 100));
-        }
-        await env.clock.sleep(context.random.int(5, 30));
-      }
-    })
-    .start();
+  world.addHost("client", (env) => runClient(env, context, client)).start();
 
   return {
     check: () => {
@@ -122,6 +96,39 @@ function setup(context: ScenarioContext): ScenarioHooks {
         });
       }
     },
-    summary: () => ({ attempts, acknowledged: acknowledged.length, unknown, highest }),
+    summary: () => ({ attempts: client.attempts, acknowledged: acknowledged.length, unknown: client.unknown, highest }),
   };
+}
+
+/** What the client saw: each acknowledged value and when, its attempts, and those whose outcome it never learnt. */
+interface Client {
+  readonly acknowledged: Array<{ value: number; time: number }>;
+  attempts: number;
+  unknown: number;
+}
+
+/** Increments through the primary (REPLICAS[0]) forever, with a pause between attempts. */
+async function runClient(env: Env, context: ScenarioContext, client: Client): Promise<never> {
+  while (true) {
+    client.attempts++;
+    const traced = invokeOperation(env, "increment");
+    try {
+      const reply = await env.rpc.call(
+        REPLICAS[0],
+        COUNTER_PORT,
+        "increment",
+        {},
+        { deadlineMs: INCREMENT_DEADLINE_MS },
+      );
+      const value = (reply as { value: number }).value;
+      client.acknowledged.push({ value, time: context.world.now });
+      traced.ok({ value });
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      traced.failedWith(error, true);
+      client.unknown++;
+      await env.clock.sleep(context.random.int(20, 100));
+    }
+    await env.clock.sleep(context.random.int(5, 30));
+  }
 }
