@@ -287,7 +287,7 @@ function startClients(context: ScenarioContext, state: Sessions, variant: BmdbBr
     .start();
 }
 
-/** When the cut-off client (x1) was cut off, its work taken over, and it came back and ended (each that happened, ms). */
+/** When the cut-off client (x1) was cut off, its work taken over, and it came back and ended (those that happened). */
 function machineXTimes(state: Sessions): Record<string, number> {
   const x = state.x;
   const times = Object.entries({
