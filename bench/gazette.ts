@@ -59,8 +59,77 @@ function client(env: Env): RoutedJournalClient {
   return brokersClient(env, BROKERS, { callDeadlineMs: 5_000, readDeadlineMs: 10_000 });
 }
 
+/** What the bench's hosts share while it runs. */
+interface BenchState {
+  applied: boolean;
+  writersDone: number;
+  firstAppendWall: number;
+  lastAckWall: number;
+  firstAppendVirtual: number;
+  lastAckVirtual: number;
+  end: number;
+  readDone: boolean;
+}
+
+/** A writer: BYTES_PER_WRITER in RECORD_BYTES records through an AppendService, BATCHES_IN_FLIGHT batches at once. */
+async function writeRecords(env: Env, state: BenchState, measured: Measured): Promise<void> {
+  while (!state.applied) await env.clock.sleep(20);
+  const service = new AppendService(env, client(env), { attemptsMax: 50 });
+  const record = new Uint8Array(RECORD_BYTES).fill(env.host.charCodeAt(1));
+  if (state.firstAppendWall === 0) {
+    state.firstAppendWall = performance.now();
+    state.firstAppendVirtual = env.clock.monotonic();
+  }
+  const inFlight: AsyncAppend[] = [];
+  for (let written = 0; written < BYTES_PER_WRITER; written += RECORD_BYTES) {
+    const append = await service.startAppend(appendRequest({ journal: JOURNAL }));
+    await append.writer().write(record);
+    await append.release();
+    if (inFlight[inFlight.length - 1] !== append) inFlight.push(append);
+    if (inFlight.length > BATCHES_IN_FLIGHT) await settle(inFlight.shift() as AsyncAppend, state, measured);
+    // A producer offers RECORDS_PER_MS records per simulated ms at most (AppendService batches them).
+    if ((written / RECORD_BYTES) % RECORDS_PER_MS === RECORDS_PER_MS - 1) await env.clock.sleep(1);
+  }
+  for (const append of inFlight) await settle(append, state, measured);
+  if (++state.writersDone === WRITERS.length) {
+    state.lastAckWall = performance.now();
+    state.lastAckVirtual = env.clock.monotonic();
+  }
+}
+
+/** Waits for a batch's commit and counts its bytes; a failed append fails the bench. */
+async function settle(append: AsyncAppend, state: BenchState, measured: Measured): Promise<void> {
+  await append.done();
+  const error = await append.err();
+  if (error !== undefined && error !== null) throw new Error(`bench append failed: ${String(error)}`);
+  const commit = append.response()?.commit;
+  if (commit !== undefined) {
+    measured.appendedBytes += commit.end - commit.begin;
+    state.end = Math.max(state.end, commit.end);
+  }
+}
+
+/** The reader: once every writer is done, reads the journal from 0 to its end through a RetryReader. */
+async function readBack(env: Env, state: BenchState, measured: Measured): Promise<void> {
+  while (state.writersDone < WRITERS.length) await env.clock.sleep(20);
+  const reader = new RetryReader(
+    env.clock,
+    client(env),
+    readRequest({ journal: JOURNAL, offset: 0, block: true, endOffset: state.end }),
+    { attemptsMax: 50 },
+  );
+  const start = performance.now();
+  for (;;) {
+    const chunk = await reader.read(READ_CHUNK_BYTES);
+    if (chunk === null) break;
+    measured.readBytes += chunk.length;
+  }
+  measured.readWallMs = performance.now() - start;
+  state.readDone = true;
+}
+
 async function runBench(replication: number, measured: Measured): Promise<void> {
-  const state = {
+  const state: BenchState = {
     applied: false,
     writersDone: 0,
     firstAppendWall: 0,
@@ -69,57 +138,6 @@ async function runBench(replication: number, measured: Measured): Promise<void> 
     lastAckVirtual: 0,
     end: 0,
     readDone: false,
-  };
-  const write = async (env: Env) => {
-    while (!state.applied) await env.clock.sleep(20);
-    const service = new AppendService(env, client(env), { attemptsMax: 50 });
-    const record = new Uint8Array(RECORD_BYTES).fill(env.host.charCodeAt(1));
-    if (state.firstAppendWall === 0) {
-      state.firstAppendWall = performance.now();
-      state.firstAppendVirtual = env.clock.monotonic();
-    }
-    const inFlight: AsyncAppend[] = [];
-    for (let written = 0; written < BYTES_PER_WRITER; written += RECORD_BYTES) {
-      const append = await service.startAppend(appendRequest({ journal: JOURNAL }));
-      await append.writer().write(record);
-      await append.release();
-      if (inFlight[inFlight.length - 1] !== append) inFlight.push(append);
-      if (inFlight.length > BATCHES_IN_FLIGHT) await settle(inFlight.shift() as AsyncAppend);
-      // A producer offers RECORDS_PER_MS records per simulated ms at most (AppendService batches them).
-      if ((written / RECORD_BYTES) % RECORDS_PER_MS === RECORDS_PER_MS - 1) await env.clock.sleep(1);
-    }
-    for (const append of inFlight) await settle(append);
-    if (++state.writersDone === WRITERS.length) {
-      state.lastAckWall = performance.now();
-      state.lastAckVirtual = env.clock.monotonic();
-    }
-  };
-  const settle = async (append: AsyncAppend) => {
-    await append.done();
-    const error = await append.err();
-    if (error !== undefined && error !== null) throw new Error(`bench append failed: ${String(error)}`);
-    const commit = append.response()?.commit;
-    if (commit !== undefined) {
-      measured.appendedBytes += commit.end - commit.begin;
-      state.end = Math.max(state.end, commit.end);
-    }
-  };
-  const read = async (env: Env) => {
-    while (state.writersDone < WRITERS.length) await env.clock.sleep(20);
-    const reader = new RetryReader(
-      env.clock,
-      client(env),
-      readRequest({ journal: JOURNAL, offset: 0, block: true, endOffset: state.end }),
-      { attemptsMax: 50 },
-    );
-    const start = performance.now();
-    for (;;) {
-      const chunk = await reader.read(READ_CHUNK_BYTES);
-      if (chunk === null) break;
-      measured.readBytes += chunk.length;
-    }
-    measured.readWallMs = performance.now() - start;
-    state.readDone = true;
   };
   const world = new World({ seed: 1, disks: createSimDisks() });
   const context = standaloneContext(world, 1);
@@ -130,8 +148,8 @@ async function runBench(replication: number, measured: Measured): Promise<void> 
     broker: { leaseTtlSeconds: 10 },
   });
   world.addHost("admin", (env) => applyJournal(env, cluster.storeUrl, replication, state)).start();
-  for (const writer of WRITERS) world.addHost(writer, write).start();
-  world.addHost("reader", read).start();
+  for (const writer of WRITERS) world.addHost(writer, (env) => writeRecords(env, state, measured)).start();
+  world.addHost("reader", (env) => readBack(env, state, measured)).start();
   await world.scheduler.run({ untilTime: BENCH_VIRTUAL_MS_MAX, maxEvents: 5_000_000, predicate: () => state.readDone });
   if (!state.readDone)
     throw new Error(`gazette bench (replication ${replication}) did not finish: ${JSON.stringify(state)}`);

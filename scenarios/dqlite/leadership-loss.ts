@@ -199,17 +199,7 @@ interface Run {
 function setup(context: ScenarioContext, cell: LeadershipLossCell | undefined): ScenarioHooks {
   const { world } = context;
   const prefix = cell === undefined ? "dqlite-zombies" : "dqlite-leadership-loss";
-  const run: Run = {
-    cell,
-    batches: [],
-    abandoned: [],
-    cut: { phase: cell === undefined ? "healed" : "armed", nonCommitSeen: 0 },
-    armed: false,
-    rearms: 0,
-    clientDone: false,
-    lastOkAt: undefined,
-    counts: {},
-  };
+  const run = newRun(cell);
   const cluster = startDqliteCluster(context, {
     servers: SERVERS,
     node: {
@@ -223,15 +213,7 @@ function setup(context: ScenarioContext, cell: LeadershipLossCell | undefined): 
         onProposal(context, cluster, run, cell, host, fields.isCommit === true);
     },
   });
-  const healedAndAcknowledged = () => {
-    const since = context.livenessStartedAt();
-    return (
-      (run.cut.phase === "healed" || run.cut.notRealized !== undefined) &&
-      since !== undefined &&
-      run.lastOkAt !== undefined &&
-      run.lastOkAt >= since
-    );
-  };
+  const healedAndAcknowledged = () => cutOverAndAcknowledged(context, run);
   const random = context.random.fork("client");
   world
     .addHost(CLIENT, async (env) => {
@@ -266,6 +248,31 @@ function setup(context: ScenarioContext, cell: LeadershipLossCell | undefined): 
       ...cluster.failures,
     }),
   };
+}
+
+function newRun(cell: LeadershipLossCell | undefined): Run {
+  return {
+    cell,
+    batches: [],
+    abandoned: [],
+    cut: { phase: cell === undefined ? "healed" : "armed", nonCommitSeen: 0 },
+    armed: false,
+    rearms: 0,
+    clientDone: false,
+    lastOkAt: undefined,
+    counts: {},
+  };
+}
+
+/** The cut is over (healed, or the cell could not be realized) and the client had an operation acknowledged since. */
+function cutOverAndAcknowledged(context: ScenarioContext, run: Run): boolean {
+  const since = context.livenessStartedAt();
+  return (
+    (run.cut.phase === "healed" || run.cut.notRealized !== undefined) &&
+    since !== undefined &&
+    run.lastOkAt !== undefined &&
+    run.lastOkAt >= since
+  );
 }
 
 function tally(run: Run, name: string): void {
