@@ -1,6 +1,6 @@
 /**
  * Linearizability checker benchmark: the time to check every reference history
- * in ../shared/data (Jepsen etcd logs, key-value histories), per set, beside the
+ * in testdata/histories (Jepsen etcd logs, key-value histories), per set, beside the
  * time to parse the same files measured in the same run (so the ratio is the
  * cost of checking relative to reading the data). Every verdict is compared with
  * expected.tsv first: figures for a checker that gets one wrong are meaningless.
@@ -12,7 +12,7 @@ import {
   listReferenceEntries,
   parseReference,
   referenceSets,
-  sharedDataDirectory,
+  referenceDataDirectory,
 } from "../src/sim/check/reference-data.ts";
 import type { ParsedReference, ReferenceEntry, ReferenceSet } from "../src/sim/check/reference-data.ts";
 import type { BenchRow, BenchSection } from "./lib.ts";
@@ -103,7 +103,7 @@ export async function benchCheck(): Promise<BenchSection> {
     title: "Linearizability checker on the reference histories (npm run bench)",
     rows,
     notes: [
-      `Data: ${sharedDataDirectory()}. Every verdict matched expected.tsv before timing. Best of 3 runs; checking times exclude parsing.`,
+      `Data: ${referenceDataDirectory()}. Every verdict matched expected.tsv before timing. Best of 3 runs; checking times exclude parsing.`,
       "The whole-data-set row is in ms (lower is better), so its ratio is how many times parsing the data the check costs.",
     ],
   };

@@ -1,5 +1,5 @@
 /**
- * Unit tests of the reference-data loader: DST_SHARED_DATA overrides the
+ * Unit tests of the reference-data loader: DST_REFERENCE_DATA overrides the
  * directory, and expected.tsv must list exactly the files present, in the
  * documented format.
  */
@@ -12,11 +12,11 @@ import {
   checkReference,
   listReferenceEntries,
   loadReference,
-  sharedDataDirectory,
+  referenceDataDirectory,
 } from "../../../src/sim/check/reference-data.ts";
 
 const created: string[] = [];
-const savedOverride = process.env.DST_SHARED_DATA;
+const savedOverride = process.env.DST_REFERENCE_DATA;
 
 function dataDirectory(files: Record<string, string>): string {
   const directory = mkdtempSync(path.join(tmpdir(), "dst-shared-data-"));
@@ -28,21 +28,21 @@ function dataDirectory(files: Record<string, string>): string {
 
 afterEach(() => {
   for (const directory of created.splice(0)) rmSync(directory, { recursive: true, force: true });
-  if (savedOverride === undefined) delete process.env.DST_SHARED_DATA;
-  else process.env.DST_SHARED_DATA = savedOverride;
+  if (savedOverride === undefined) delete process.env.DST_REFERENCE_DATA;
+  else process.env.DST_REFERENCE_DATA = savedOverride;
 });
 
 const history =
   '{:process 0, :type :invoke, :f :get, :key "k", :value nil}\n{:process 0, :type :ok, :f :get, :key "k", :value "x"}\n';
 
 describe("reference data loader", () => {
-  it("defaults to ../shared/data beside the repository", () => {
-    delete process.env.DST_SHARED_DATA;
-    expect(sharedDataDirectory()).toBe(path.resolve(import.meta.dirname, "../../../../shared/data"));
+  it("defaults to testdata/histories in the repository", () => {
+    delete process.env.DST_REFERENCE_DATA;
+    expect(referenceDataDirectory()).toBe(path.resolve(import.meta.dirname, "../../../testdata/histories"));
   });
 
-  it("honours DST_SHARED_DATA and checks what it finds there", () => {
-    process.env.DST_SHARED_DATA = dataDirectory({
+  it("honours DST_REFERENCE_DATA and checks what it finds there", () => {
+    process.env.DST_REFERENCE_DATA = dataDirectory({
       "expected.tsv": "file\tlinearizable\nbad.txt\tfalse\n",
       "bad.txt": history,
     });

@@ -1,5 +1,5 @@
 /**
- * Invariant: on every reference history in ../shared/data (Jepsen etcd logs and
+ * Invariant: on every reference history in testdata/histories (Jepsen etcd logs and
  * key-value histories), the checker's verdict equals the one in expected.tsv.
  *
  * This is ground truth recorded by other checkers: a mismatch is a checker (or

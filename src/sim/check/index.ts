@@ -2,7 +2,7 @@
  * Linearizability checking for Jepsen-style histories: record a history, turn
  * it into operations, and check them against a sequential model (WGL search
  * with Lowe's cache, per partition). Also the parsers and loader of the
- * reference histories in ../shared/data.
+ * reference histories in testdata/histories.
  */
 export { assert, AssertionError } from "../assert.ts";
 export type { Counterexample, BlockedOperation } from "./counterexample.ts";
@@ -38,6 +38,6 @@ export {
   loadReference,
   parseReference,
   referenceSets,
-  sharedDataDirectory,
+  referenceDataDirectory,
 } from "./reference-data.ts";
 export type { ParsedReference, ReferenceEntry, ReferenceSet } from "./reference-data.ts";

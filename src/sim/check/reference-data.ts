@@ -1,6 +1,6 @@
 /**
- * The reference histories in ../shared/data (relative to the repository root;
- * the environment variable DST_SHARED_DATA overrides the directory): Jepsen
+ * The reference histories in testdata/histories (in the repository; the
+ * environment variable DST_REFERENCE_DATA overrides the directory): Jepsen
  * etcd register logs and key-value histories, each with the verdict other
  * checkers gave it in its folder's expected.tsv. The linearizability checker
  * must agree with every one.
@@ -21,9 +21,9 @@ import type { RegisterInput, RegisterOutput } from "./models/cas-register.ts";
 import { keyValueModel } from "./models/key-value.ts";
 import type { KeyValueInput, KeyValueOutput } from "./models/key-value.ts";
 
-/** The folders of ../shared/data, each a set of histories with one model. */
+/** The folders of testdata/histories, each a set of histories with one model. */
 export const referenceSets = ["jepsen-etcd", "kv"] as const;
-/** The name of one reference set (a folder of ../shared/data). */
+/** The name of one reference set (a folder of testdata/histories). */
 export type ReferenceSet = (typeof referenceSets)[number];
 
 /** One reference history and its expected verdict. */
@@ -40,11 +40,11 @@ export type ParsedReference =
   | { readonly set: "jepsen-etcd"; readonly operations: Operation<RegisterInput, RegisterOutput>[] }
   | { readonly set: "kv"; readonly operations: Operation<KeyValueInput, KeyValueOutput>[] };
 
-/** The shared data directory: $DST_SHARED_DATA, else `<repository root>/../shared/data`. */
-export function sharedDataDirectory(): string {
-  const override = process.env.DST_SHARED_DATA;
+/** The reference histories' directory: $DST_REFERENCE_DATA, else `<repository root>/testdata/histories`. */
+export function referenceDataDirectory(): string {
+  const override = process.env.DST_REFERENCE_DATA;
   if (override !== undefined && override !== "") return path.resolve(override);
-  return path.resolve(packageRoot(), "../shared/data");
+  return path.resolve(packageRoot(), "testdata/histories");
 }
 
 /**
@@ -52,7 +52,7 @@ export function sharedDataDirectory(): string {
  * if expected.tsv is malformed, and an Error if it and the folder disagree on
  * which history files exist.
  */
-export function listReferenceEntries(set: ReferenceSet, directory = sharedDataDirectory()): ReferenceEntry[] {
+export function listReferenceEntries(set: ReferenceSet, directory = referenceDataDirectory()): ReferenceEntry[] {
   const folder = path.join(directory, set);
   const expectedPath = path.join(folder, "expected.tsv");
   const entries = readExpected(readFileSync(expectedPath, "utf8"), expectedPath).map(

@@ -1,5 +1,5 @@
 /**
- * Parser for the Jepsen etcd register logs in ../shared/data/jepsen-etcd (see
+ * Parser for the Jepsen etcd register logs in testdata/histories/jepsen-etcd (see
  * its README). An operation line is
  *   `INFO  jepsen.util - <process> <type> <f> <value>`
  * with the four fields separated by tabs (a few files pad them with spaces

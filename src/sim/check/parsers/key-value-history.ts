@@ -1,5 +1,5 @@
 /**
- * Parser for the key-value histories in ../shared/data/kv (see its README):
+ * Parser for the key-value histories in testdata/histories/kv (see its README):
  * one EDN map per line,
  *   `{:process P, :type :invoke|:ok|:fail|:info, :f :get|:put|:append, :key "K", :value "V"}`.
  * A line whose first non-blank character is `{` is an operation and must parse;
