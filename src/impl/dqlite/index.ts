@@ -1,8 +1,8 @@
 /**
  * dqlite: Raft-replicated SQLite (go-dqlite's replication state machine) on the
  * project's Raft, with real SQLite (wa-sqlite) on each host's simulated disk.
- * See types.ts for how the parts fit, and the seed
- * (../shared/seeds/001_9f6423b7399b5b23.txt) for the FSM they implement.
+ * See types.ts for how the parts fit; the FSM follows go-dqlite's replication
+ * package (its Apply, Snapshot and Restore, and the leader's WAL hooks).
  */
 export { DqliteClient } from "./client/client.ts";
 export type { DqliteClientOptions, ExecReply, Param, Transaction } from "./client/client.ts";
