@@ -6,6 +6,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 import prettier from "eslint-config-prettier";
 import dst from "./src/lint/function-length.mjs";
+import { determinism } from "./src/lint/determinism.mjs";
 
 const ambientMessage = "Ambient nondeterminism: in src/impl, time, randomness, timers and I/O come only from the Env.";
 
@@ -28,59 +29,17 @@ export default tseslint.config(
       ],
     },
   },
-  {
+  determinism({
     files: ["src/impl/**/*.ts"],
-    rules: {
-      "no-restricted-globals": [
-        "error",
-        ...[
-          "Date",
-          "performance",
-          "setTimeout",
-          "setInterval",
-          "setImmediate",
-          "clearTimeout",
-          "clearInterval",
-          "clearImmediate",
-          "queueMicrotask",
-          "crypto",
-          "Worker",
-          "SharedArrayBuffer",
-          "Atomics",
-          "fetch",
-        ].map((name) => ({ name, message: ambientMessage })),
-      ],
-      "no-restricted-properties": [
-        "error",
-        { object: "Math", property: "random", message: ambientMessage },
-        { object: "process", property: "hrtime", message: ambientMessage },
-        { object: "process", property: "nextTick", message: ambientMessage },
-        { object: "process", property: "env", message: ambientMessage },
-        { object: "globalThis", property: "Date", message: ambientMessage },
-        { object: "globalThis", property: "performance", message: ambientMessage },
-        { object: "globalThis", property: "setTimeout", message: ambientMessage },
-        { object: "globalThis", property: "crypto", message: ambientMessage },
-      ],
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            {
-              regex:
-                "^(node:)?(fs|fs/promises|net|dgram|http|https|http2|tls|crypto|worker_threads|child_process|cluster|timers|timers/promises|perf_hooks|os|process)$",
-              message: ambientMessage,
-            },
-            { regex: "^(memfs|seedrandom)$", message: "src/impl sees the disk and randomness only through the Env." },
-            {
-              regex: "(^|/)sim/(?!(env|assert)(\\.ts)?$)",
-              message:
-                "src/impl may import from src/sim only the Env types (src/sim/env.ts) and the one assert (src/sim/assert.ts).",
-            },
-          ],
-        },
-      ],
-    },
-  },
+    message: ambientMessage,
+    importPatterns: [
+      {
+        regex: "(^|/)sim/(?!(env|assert)(\\.ts)?$)",
+        message:
+          "src/impl may import from src/sim only the Env types (src/sim/env.ts) and the one assert (src/sim/assert.ts).",
+      },
+    ],
+  }),
   {
     files: ["src/sim/**/*.ts"],
     rules: {
