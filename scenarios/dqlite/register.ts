@@ -39,12 +39,9 @@
  */
 import { DqliteClient, DqliteError, ErrOutcomeUnknown, type ExecReply } from "../../src/impl/dqlite/index.ts";
 import {
-  casRegisterModel,
+  keyedCasRegisterModel,
   type Model,
-  type Operation,
-  type Partition,
   type RegisterInput,
-  type RegisterOutput,
   type RegisterState,
 } from "../../src/sim/check/index.ts";
 import type { Env } from "../../src/sim/env.ts";
@@ -117,26 +114,11 @@ function registerInput(input: RegisterRowInput): RegisterInput {
 }
 
 /** One cas register per key, each starting at INITIAL_VALUE (the row c1 inserts); histories are checked per key. */
-const registerRowsModel: Model<RegisterState, RegisterRowInput, RegisterRowOutput> = {
+const registerRowsModel: Model<RegisterState, RegisterRowInput, RegisterRowOutput> = keyedCasRegisterModel({
   name: "dqlite-register",
   init: () => INITIAL_VALUE,
-  step: (state, input, output) =>
-    casRegisterModel.step(state, registerInput(input), output as RegisterOutput | undefined),
-  equal: casRegisterModel.equal,
-  hash: casRegisterModel.hash,
-  partition: (operations) => {
-    const byKey = new Map<string, Operation<RegisterRowInput, RegisterRowOutput>[]>();
-    for (const operation of operations) {
-      const list = byKey.get(operation.input.key);
-      if (list === undefined) byKey.set(operation.input.key, [operation]);
-      else list.push(operation);
-    }
-    return [...byKey].map(([key, list]): Partition<RegisterRowInput, RegisterRowOutput> => ({ key, operations: list }));
-  },
-  describeOperation: (input, output) =>
-    `${input.key}: ${casRegisterModel.describeOperation(registerInput(input), output as RegisterOutput | undefined)}`,
-  describeState: casRegisterModel.describeState,
-};
+  registerInput,
+});
 
 /** What the clients share and record. */
 interface Registers {

@@ -6,9 +6,8 @@
  */
 import {
   casRegisterModel,
+  keyedCasRegisterModel,
   type Model,
-  type Operation,
-  type Partition,
   type RegisterInput,
   type RegisterOutput,
   type RegisterState,
@@ -38,9 +37,10 @@ function registerInput(input: RaftKvInput): RegisterInput {
 }
 
 /** Per-key cas registers (see the file's comment). */
-export const raftKvModel: Model<RegisterState, RaftKvInput, RaftKvOutput> = {
+export const raftKvModel: Model<RegisterState, RaftKvInput, RaftKvOutput> = keyedCasRegisterModel({
   name: "raft-kv",
   init: () => null,
+  registerInput,
   step: (state, input, output) => {
     // An absent key is the register's null state; a cas expecting absence compares against ABSENT.
     const register = state === null && input.f === "cas" && input.value[0] === null ? ABSENT : state;
@@ -49,18 +49,4 @@ export const raftKvModel: Model<RegisterState, RaftKvInput, RaftKvOutput> = {
       return { ok: true, newState: null };
     return result;
   },
-  equal: casRegisterModel.equal,
-  hash: casRegisterModel.hash,
-  partition: (operations) => {
-    const byKey = new Map<string, Operation<RaftKvInput, RaftKvOutput>[]>();
-    for (const operation of operations) {
-      const list = byKey.get(operation.input.key);
-      if (list === undefined) byKey.set(operation.input.key, [operation]);
-      else list.push(operation);
-    }
-    return [...byKey].map(([key, list]): Partition<RaftKvInput, RaftKvOutput> => ({ key, operations: list }));
-  },
-  describeOperation: (input, output) =>
-    `${input.key}: ${casRegisterModel.describeOperation(registerInput(input), output as RegisterOutput | undefined)}`,
-  describeState: casRegisterModel.describeState,
-};
+});

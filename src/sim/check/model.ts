@@ -53,3 +53,16 @@ export interface Model<State, Input extends OperationInput, Output> {
   /** One state, for messages. */
   describeState(state: State): string;
 }
+
+/** One partition per key, in order of each key's first operation: for models whose keys are independent. */
+export function partitionByKey<Input extends OperationInput & { readonly key: string }, Output>(
+  operations: readonly Operation<Input, Output>[],
+): Partition<Input, Output>[] {
+  const byKey = new Map<string, Operation<Input, Output>[]>();
+  for (const operation of operations) {
+    const list = byKey.get(operation.input.key);
+    if (list === undefined) byKey.set(operation.input.key, [operation]);
+    else list.push(operation);
+  }
+  return [...byKey].map(([key, list]) => ({ key, operations: list }));
+}

@@ -8,7 +8,8 @@
  * expected value) and changes nothing.
  */
 import { hashNumber, hashString } from "../hash.ts";
-import type { Model, StepResult } from "../model.ts";
+import type { OperationInput } from "../history.ts";
+import { partitionByKey, type Model, type StepResult } from "../model.ts";
 
 /** A value the register can hold. */
 export type RegisterValue = number | string;
@@ -82,4 +83,32 @@ function describeRegisterOperation(input: RegisterInput, output: RegisterOutput 
 function describeValue(value: RegisterOutput): string {
   if (value === null) return "nil";
   return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Independent cas registers, one per key: a history is split per key and each key is checked as casRegisterModel,
+ * with `registerInput` saying what each operation is to its register. `step` replaces the register's step where a
+ * system's registers differ (one whose absent key is a state of its own).
+ */
+export function keyedCasRegisterModel<Input extends OperationInput & { readonly key: string }, Output>(options: {
+  readonly name: string;
+  readonly init: () => RegisterState;
+  readonly registerInput: (input: Input) => RegisterInput;
+  readonly step?: Model<RegisterState, Input, Output>["step"];
+}): Model<RegisterState, Input, Output> {
+  const { registerInput } = options;
+  return {
+    name: options.name,
+    init: options.init,
+    step:
+      options.step ??
+      ((state, input, output) =>
+        casRegisterModel.step(state, registerInput(input), output as RegisterOutput | undefined)),
+    equal: casRegisterModel.equal,
+    hash: casRegisterModel.hash,
+    partition: partitionByKey,
+    describeOperation: (input, output) =>
+      `${input.key}: ${casRegisterModel.describeOperation(registerInput(input), output as RegisterOutput | undefined)}`,
+    describeState: casRegisterModel.describeState,
+  };
 }

@@ -7,8 +7,7 @@
  * meaningful (their outputs are ignored).
  */
 import { continueStringHash, hashString } from "../hash.ts";
-import type { Model, Partition, StepResult } from "../model.ts";
-import type { Operation } from "../operation.ts";
+import { partitionByKey, type Model, type StepResult } from "../model.ts";
 
 /** A get (value nil), a put, or an append, each on one key. */
 export type KeyValueInput =
@@ -61,19 +60,6 @@ function stepKeyValue(
         newState: { text: state.text + input.value, hash: continueStringHash(state.hash, input.value) },
       };
   }
-}
-
-/** One partition per key, in order of each key's first operation. */
-function partitionByKey(
-  operations: readonly Operation<KeyValueInput, KeyValueOutput>[],
-): Partition<KeyValueInput, KeyValueOutput>[] {
-  const byKey = new Map<string, Operation<KeyValueInput, KeyValueOutput>[]>();
-  for (const operation of operations) {
-    const list = byKey.get(operation.input.key);
-    if (list === undefined) byKey.set(operation.input.key, [operation]);
-    else list.push(operation);
-  }
-  return [...byKey].map(([key, list]) => ({ key, operations: list }));
 }
 
 function describeKeyValueOperation(input: KeyValueInput, output: KeyValueOutput | undefined): string {
