@@ -10,8 +10,12 @@
  * (memfs is lax about POSIX rules, e.g. rename), and fails only with DiskError,
  * changing nothing when it fails. Node identity comes from memfs inode numbers
  * mapped to identities when a node is created, because memfs reuses inode numbers.
+ * An open file keeps its memfs Node, so reads, writes and truncates through a handle
+ * call memfs's lower layer directly (no descriptor lookup, path or argument checks,
+ * or Stats objects: this file has checked everything already).
  */
 import { assert, assertEqual } from "../assert.ts";
+import { Buffer } from "node:buffer";
 import { Volume } from "memfs";
 import { DiskError } from "../env.ts";
 import type { FileStat, OpenOptions } from "../env.ts";
@@ -22,9 +26,14 @@ import { callMemfs } from "./memfs-calls.ts";
 import { listNames, materializeRecovery, snapshotVolume } from "./volume-recovery.ts";
 import type { DiskSnapshot } from "./disk-snapshot.ts";
 
+/** memfs's in-memory inode (its lower layer): the bytes of one file, whatever its names. */
+type MemfsNode = ReturnType<Volume["_core"]["getFileByFdOrThrow"]>["node"];
+
 /** A file opened on a DiskState: valid until closed or until the next recovery. */
 export interface OpenFile {
   readonly fd: number;
+  /** The memfs node behind `fd`: the same until the file is closed (a rename or unlink keeps it). */
+  readonly node: MemfsNode;
   readonly identity: number;
   /** The path it was opened by (for error messages; the file may have moved since). */
   readonly path: string;
@@ -90,7 +99,7 @@ export class DiskState {
       if (options.create === true && options.exclusive === true) throw new DiskError("EEXIST", "open", path);
       record = this.model.file(this.identityOf(existing));
       fd = callMemfs("open", path, () => this.volume.openSync(path, "r+"));
-      if (options.truncate === true) this.resize(record, fd, path, 0);
+      if (options.truncate === true) this.resize(record, this.nodeOf(fd, path), path, 0);
     } else {
       if (options.create !== true) throw new DiskError("ENOENT", "open", path);
       this.requireDirectory("open", parsed.parent);
@@ -99,7 +108,7 @@ export class DiskState {
       this.registerInode(path, record);
     }
     record.openCount++;
-    return { fd, identity: record.identity, path, epoch: this.epoch, closed: false };
+    return { fd, node: this.nodeOf(fd, path), identity: record.identity, path, epoch: this.epoch, closed: false };
   }
 
   close(file: OpenFile): void {
@@ -118,7 +127,7 @@ export class DiskState {
     const available = Math.max(0, Math.min(length, record.sizeBytes - position));
     const result = new Uint8Array(available);
     if (available === 0) return result;
-    const count = callMemfs("read", file.path, () => this.volume.readSync(file.fd, result, 0, available, position));
+    const count = callMemfs("read", file.path, () => file.node.read(result, 0, available, position));
     assertEqual(count, available, `read ${file.path}: short read from memfs`);
     return result;
   }
@@ -130,15 +139,19 @@ export class DiskState {
     if (length > 0) this.requireSpace("write", file.path, position + length - record.sizeBytes);
   }
 
+  /**
+   * Writes `data` at `position`. Takes `data` over: it is kept as the pending write until the next sync, so the
+   * caller must hand over bytes nobody changes afterwards (the disk's handles and views pass a copy made at issue).
+   */
   write(file: OpenFile, position: number, data: Uint8Array): void {
     this.prepareWrite(file, position, data.length);
     const record = this.model.file(file.identity);
     if (data.length === 0) return;
-    const copy = data.slice();
-    callMemfs("write", file.path, () => this.volume.writeSync(file.fd, copy, 0, copy.length, position));
-    this.setSize(record, Math.max(record.sizeBytes, position + copy.length));
-    assertEqual(this.fileSize(file), record.sizeBytes, `write ${file.path}: size bookkeeping diverged from memfs`);
-    this.model.recordWrite(record, { kind: "write", position, data: copy });
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    callMemfs("write", file.path, () => file.node.write(bytes, 0, bytes.length, position));
+    this.setSize(record, Math.max(record.sizeBytes, position + data.length));
+    assertEqual(file.node.getSize(), record.sizeBytes, `write ${file.path}: size bookkeeping diverged from memfs`);
+    this.model.recordWrite(record, { kind: "write", position, data });
   }
 
   /** Throws what `truncate(file, length)` would throw (EBADF, EINVAL, ENOSPC), changing nothing. */
@@ -150,7 +163,7 @@ export class DiskState {
 
   truncate(file: OpenFile, length: number): void {
     this.prepareTruncate(file, length);
-    this.resize(this.model.file(file.identity), file.fd, file.path, length);
+    this.resize(this.model.file(file.identity), file.node, file.path, length);
   }
 
   size(file: OpenFile): number {
@@ -348,6 +361,11 @@ export class DiskState {
   // ---------------------------------------------------------------------------
   // Internals
 
+  /** The memfs node behind an open descriptor. */
+  private nodeOf(fd: number, path: string): MemfsNode {
+    return callMemfs("open", path, () => this.volume._core.getFileByFdOrThrow(fd, "open").node);
+  }
+
   private entryAt(operation: string, path: string): Stats | undefined {
     return callMemfs(operation, path, () => this.volume.statSync(path, { throwIfNoEntry: false }));
   }
@@ -399,8 +417,8 @@ export class DiskState {
     }
   }
 
-  private resize(record: FileRecord, fd: number, path: string, length: number): void {
-    callMemfs("truncate", path, () => this.volume.ftruncateSync(fd, length));
+  private resize(record: FileRecord, node: MemfsNode, path: string, length: number): void {
+    callMemfs("truncate", path, () => node.truncate(length));
     this.setSize(record, length);
     this.model.recordWrite(record, { kind: "truncate", length });
   }
@@ -409,10 +427,6 @@ export class DiskState {
     assert(record.linkCount > 0 || record.openCount > 0, "resizing a file that no longer exists");
     this.usedBytesTotal += sizeBytes - record.sizeBytes;
     record.sizeBytes = sizeBytes;
-  }
-
-  private fileSize(file: OpenFile): number {
-    return Number(callMemfs("size", file.path, () => this.volume.fstatSync(file.fd)).size);
   }
 
   private removeRenameTarget(to: string, sourceIsDirectory: boolean, targetStats: Stats): void {

@@ -120,7 +120,7 @@ function readFrames(reader: CommandReader): Command {
     throw new ErrCommandMalformed(`frames: ${reader.remaining()} bytes left for ${pageCount} pages of ${pageSize}`);
   }
   const pageNumbers: number[] = [];
-  for (let index = 0; index < pageCount; index++) pageNumbers.push(reader.u64(`frames.pageNumbers[${index}]`));
+  for (let index = 0; index < pageCount; index++) pageNumbers.push(reader.u64("frames.pageNumbers", index));
   // A copy: the command's bytes are the log entry's.
   const pageData = reader.bytes(pageCount * pageSize);
   return { kind: "frames", txid, filename, pageSize, pageNumbers, pageData, truncate, isCommit: isCommit === 1 };
@@ -164,12 +164,23 @@ function encodeUtf8(text: string): Uint8Array {
 
 /** `bytes` as UTF-8, strictly (ErrCommandMalformed otherwise); short ASCII without a native call. */
 function decodeUtf8(bytes: Uint8Array, what: string): string {
-  if (bytes.length <= ASCII_TEXT_BYTES_MAX && bytes.every((byte) => byte < 0x80)) return String.fromCharCode(...bytes);
+  if (bytes.length <= ASCII_TEXT_BYTES_MAX) {
+    let text = "";
+    let index = 0;
+    for (; index < bytes.length && (bytes[index] as number) < 0x80; index++)
+      text += String.fromCharCode(bytes[index] as number);
+    if (index === bytes.length) return text;
+  }
   try {
     return utf8Decoder.decode(bytes);
   } catch {
     throw new ErrCommandMalformed(`${what}: not UTF-8`);
   }
+}
+
+/** `what`, or its element `index` ("frames.pageNumbers[3]"). */
+function elementName(what: string, index: number | undefined): string {
+  return index === undefined ? what : `${what}[${index}]`;
 }
 
 /** Writes a command into a buffer of exactly its size. */
@@ -245,14 +256,15 @@ class CommandReader {
     return value;
   }
 
-  /** A u64 that must be a safe integer (transaction IDs, page numbers). */
-  u64(what: string): number {
-    this.need(8, what);
+  /** A u64 that must be a safe integer (transaction IDs, page numbers); `index` names an element of a list. */
+  u64(what: string, index?: number): number {
+    // The field's name is built only for an error: this runs for every page of every Frames command.
+    if (this.offset + 8 > this.source.length) this.need(8, elementName(what, index));
     const low = this.view.getUint32(this.offset, true);
     const high = this.view.getUint32(this.offset + 4, true);
     this.offset += 8;
     const value = high * TWO_TO_32 + low;
-    if (!Number.isSafeInteger(value)) throw new ErrCommandMalformed(`${what}: past 2^53`);
+    if (!Number.isSafeInteger(value)) throw new ErrCommandMalformed(`${elementName(what, index)}: past 2^53`);
     return value;
   }
 

@@ -8,7 +8,7 @@
  */
 import { assert } from "../../../sim/assert.ts";
 import type { SqliteBinding } from "./binding.ts";
-import { failure, LastInsertRowIdQuery, runSql, type ExecResult, type SqlParams } from "./run-sql.ts";
+import { failure, LastInsertRowIdQuery, runSql, StatementCache, type ExecResult, type SqlParams } from "./run-sql.ts";
 import type { SimVfs } from "./sim-vfs.ts";
 import { SQLITE_ERROR, SQLITE_OK, SqliteError } from "./sqlite-error.ts";
 
@@ -33,6 +33,7 @@ export class SqliteConnection {
   private closed = false;
   private autocommitState = true;
   private readonly rowId: LastInsertRowIdQuery;
+  private readonly statements: StatementCache;
 
   /** Use SqliteEngine.open. */
   constructor(
@@ -43,6 +44,7 @@ export class SqliteConnection {
     readonly path: string,
   ) {
     this.rowId = new LastInsertRowIdQuery(host.binding, db);
+    this.statements = new StatementCache(host.binding);
   }
 
   /**
@@ -55,7 +57,7 @@ export class SqliteConnection {
     return this.host.serialized(async () => {
       assert(!this.closed, `exec on a closed connection to ${this.path}`);
       try {
-        return await runSql(this.host.binding, this.db, sql, params, this.rowId);
+        return await runSql(this.host.binding, this.db, sql, params, this.rowId, this.statements);
       } finally {
         this.autocommitState = this.host.binding.autocommit(this.db);
       }
@@ -85,6 +87,7 @@ export class SqliteConnection {
       if (this.closed) return;
       this.closed = true;
       await this.rowId.finalize();
+      await this.statements.finalizeAll();
       const code = await closeWithoutCheckpoint(this.host.binding, this.vfs, this.db, this.path);
       if (code !== SQLITE_OK) throw new SqliteError(code, `closing ${this.path} failed`);
     });

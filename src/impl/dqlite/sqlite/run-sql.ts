@@ -66,9 +66,59 @@ export class LastInsertRowIdQuery {
   }
 }
 
+/** Statements a connection keeps prepared (the ones it ran last), each for one SQL text. */
+export const STATEMENT_CACHE_MAX = 16;
+
+/**
+ * The prepared statements of the last single-statement SQL texts a connection ran,
+ * reset (not finalized) after each run, so that running the same text again skips
+ * SQLite's parse, as a client that prepares once and executes many times does. A
+ * statement whose run failed is finalized, never kept; past STATEMENT_CACHE_MAX the
+ * least recently used one is finalized. The owner finalizes them all (`finalizeAll`)
+ * before closing the connection (sqlite3_close refuses while a statement is left).
+ * The caller holds the engine's lock, as for every call into the module.
+ */
+export class StatementCache {
+  /** SQL text to statement, least recently used first. */
+  private readonly statements = new Map<string, number>();
+
+  constructor(
+    private readonly binding: SqliteBinding,
+    private readonly sizeMax = STATEMENT_CACHE_MAX,
+  ) {
+    assert(Number.isSafeInteger(sizeMax) && sizeMax >= 1, `statement cache size must be positive, got ${sizeMax}`);
+  }
+
+  /** Takes the statement kept for `sql` out of the cache (0 when none): the caller then keeps or finalizes it. */
+  take(sql: string): number {
+    const statement = this.statements.get(sql) ?? 0;
+    if (statement !== 0) this.statements.delete(sql);
+    return statement;
+  }
+
+  /** Keeps `statement` (already reset) for `sql`, finalizing the least recently used one past the limit. */
+  async keep(sql: string, statement: number): Promise<void> {
+    assert(!this.statements.has(sql), `a statement is already kept for ${JSON.stringify(sql)}`);
+    this.statements.set(sql, statement);
+    if (this.statements.size <= this.sizeMax) return;
+    const [oldestSql, oldest] = this.statements.entries().next().value as [string, number];
+    this.statements.delete(oldestSql);
+    await this.binding.finalize(oldest);
+  }
+
+  /** Finalizes every kept statement (idempotent). */
+  async finalizeAll(): Promise<void> {
+    const statements = [...this.statements.values()];
+    this.statements.clear();
+    for (const statement of statements) await this.binding.finalize(statement);
+  }
+}
+
 /**
  * Runs every statement of `sql`, each bound with `params`. Throws SqliteError on
  * the first failure. `rowId` reads the last rowid (a one-off statement without it).
+ * With a `cache`, a text that is one statement runs on the statement kept for it,
+ * or is kept once it ran (see StatementCache).
  */
 export async function runSql(
   binding: SqliteBinding,
@@ -76,25 +126,13 @@ export async function runSql(
   sql: string,
   params?: SqlParams,
   rowId?: LastInsertRowIdQuery,
+  cache?: StatementCache,
 ): Promise<ExecResult> {
-  const text = binding.copyIn(sql);
-  const end = text.pointer + text.length;
-  let next = text.pointer;
-  let last: StatementResult = { columns: [], rows: [] };
-  try {
-    while (next < end) {
-      const prepared = await binding.prepare(db, next);
-      if (prepared.code !== SQLITE_OK) throw failure(binding, db, prepared.code);
-      assert(prepared.tail > next && prepared.tail <= end, "sqlite3_prepare_v2 made no progress through the SQL text");
-      next = prepared.tail;
-      // An empty statement (";", a comment) prepares to nothing.
-      if (prepared.statement === 0) continue;
-      const result = await runStatement(binding, db, prepared.statement, params);
-      if (result.columns.length > 0) last = result;
-    }
-  } finally {
-    binding.free(text.pointer);
-  }
+  const kept = cache?.take(sql) ?? 0;
+  const last =
+    kept !== 0 && cache !== undefined
+      ? await runStatement(binding, db, kept, params, { cache, sql })
+      : await runText(binding, db, sql, params, cache);
   const changes = binding.changes(db);
   const lastInsertRowId =
     rowId !== undefined
@@ -107,12 +145,47 @@ export async function runSql(
   return { columns: last.columns, rows: last.rows, changes, lastInsertRowId };
 }
 
-/** Steps a prepared statement to its end and finalizes it, whatever happens. */
+/** Prepares and runs the statements of `sql` one after the other; a text of one statement goes to `cache`. */
+async function runText(
+  binding: SqliteBinding,
+  db: number,
+  sql: string,
+  params: SqlParams | undefined,
+  cache: StatementCache | undefined,
+): Promise<StatementResult> {
+  const text = binding.copyIn(sql);
+  const end = text.pointer + text.length;
+  let next = text.pointer;
+  let last: StatementResult = { columns: [], rows: [] };
+  try {
+    while (next < end) {
+      const prepared = await binding.prepare(db, next);
+      if (prepared.code !== SQLITE_OK) throw failure(binding, db, prepared.code);
+      assert(prepared.tail > next && prepared.tail <= end, "sqlite3_prepare_v2 made no progress through the SQL text");
+      const whole = next === text.pointer && prepared.tail === end;
+      next = prepared.tail;
+      // An empty statement (";", a comment) prepares to nothing.
+      if (prepared.statement === 0) continue;
+      const keep = whole && cache !== undefined ? { cache, sql } : undefined;
+      const result = await runStatement(binding, db, prepared.statement, params, keep);
+      if (result.columns.length > 0) last = result;
+    }
+  } finally {
+    binding.free(text.pointer);
+  }
+  return last;
+}
+
+/**
+ * Steps a prepared statement to its end, then finalizes it, or with `keep` resets it
+ * and keeps it in the cache; a statement whose run failed is always finalized.
+ */
 async function runStatement(
   binding: SqliteBinding,
   db: number,
   statement: number,
   params: SqlParams | undefined,
+  keep?: { readonly cache: StatementCache; readonly sql: string },
 ): Promise<StatementResult> {
   let result: StatementResult;
   try {
@@ -121,6 +194,15 @@ async function runStatement(
     // After a failed step, finalize repeats that step's error: already reported.
     await binding.finalize(statement);
     throw error;
+  }
+  if (keep !== undefined) {
+    const code = await binding.reset(statement);
+    if (code === SQLITE_OK) {
+      await keep.cache.keep(keep.sql, statement);
+      return result;
+    }
+    await binding.finalize(statement);
+    throw failure(binding, db, code);
   }
   const code = await binding.finalize(statement);
   if (code !== SQLITE_OK) throw failure(binding, db, code);
@@ -134,14 +216,16 @@ async function stepToEnd(
   params: SqlParams | undefined,
 ): Promise<StatementResult> {
   bindParameters(binding, statement, params);
-  const columns = Array.from({ length: binding.columnCount(statement) }, (_, index) =>
-    binding.columnName(statement, index),
-  );
+  let columns: string[] | undefined;
   const rows: SqlValue[][] = [];
   while (true) {
     const code = await binding.step(statement);
+    if (code !== SQLITE_DONE && code !== SQLITE_ROW) throw failure(binding, db, code);
+    // Named after the first step: there SQLite re-prepares a kept statement the schema changed under.
+    columns ??= Array.from({ length: binding.columnCount(statement) }, (_, index) =>
+      binding.columnName(statement, index),
+    );
     if (code === SQLITE_DONE) return { columns, rows };
-    if (code !== SQLITE_ROW) throw failure(binding, db, code);
     if (rows.length >= EXEC_ROWS_MAX)
       throw new SqliteError(SQLITE_TOOBIG, `a statement returned more than ${EXEC_ROWS_MAX} rows`);
     rows.push(Array.from({ length: columns.length }, (_, index) => binding.column(statement, index)));

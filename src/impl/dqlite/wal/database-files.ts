@@ -307,8 +307,10 @@ export class DiskDatabaseFiles implements DatabaseFiles {
       batch.pageNumbers,
       batch.pageData,
       batch.isCommit ? batch.truncate : 0,
+      fresh ? WAL_HEADER_SIZE : 0,
     );
-    const bytes = fresh ? concatenate(encodeWalHeader(chain.header), frames.bytes) : frames.bytes;
+    const bytes = frames.bytes;
+    if (fresh) bytes.set(encodeWalHeader(chain.header), 0);
     const truncateFirst = fresh || this.tailDirty;
     // Until the write is known to be whole, the WAL may end in a partial frame.
     this.tailDirty = true;
@@ -604,11 +606,4 @@ function validateTemplate(template: Uint8Array): void {
 function validateFilename(filename: string): void {
   assert(filename.length > 0 && !filename.includes("/"), `invalid database name ${JSON.stringify(filename)}`);
   assert(!filename.endsWith("-wal"), `database name ${JSON.stringify(filename)} would clash with a WAL`);
-}
-
-function concatenate(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(first.length + second.length);
-  bytes.set(first);
-  bytes.set(second, first.length);
-  return bytes;
 }

@@ -215,30 +215,49 @@ export function encodeWalFrame(
   commitSizePages: number,
   page: Uint8Array,
 ): { readonly bytes: Uint8Array; readonly checksum: WalChecksum } {
+  const bytes = new Uint8Array(WAL_FRAME_HEADER_SIZE + page.length);
+  const checksum = writeWalFrame(bytes, 0, chain, chain.checksum, pageNumber, commitSizePages, page);
+  return { bytes, checksum };
+}
+
+/**
+ * Writes one frame continuing `checksum` (with `chain`'s byte order and salts) into
+ * `target` at `offset`, and returns the checksum the next frame continues from.
+ */
+function writeWalFrame(
+  target: Uint8Array,
+  offset: number,
+  chain: WalChain,
+  checksum: WalChecksum,
+  pageNumber: number,
+  commitSizePages: number,
+  page: Uint8Array,
+): WalChecksum {
   assert(
     Number.isInteger(pageNumber) && pageNumber >= 1 && pageNumber <= 0xffffffff,
     `invalid page number ${pageNumber}`,
   );
   assert(Number.isInteger(commitSizePages) && commitSizePages >= 0, `invalid commit size ${commitSizePages}`);
   assert(isValidPageSize(page.length), `invalid page of ${page.length} bytes`);
-  const bytes = new Uint8Array(WAL_FRAME_HEADER_SIZE + page.length);
-  const view = new DataView(bytes.buffer);
+  const frame = target.subarray(offset, offset + WAL_FRAME_HEADER_SIZE + page.length);
+  const view = new DataView(frame.buffer, frame.byteOffset, WAL_FRAME_HEADER_SIZE);
   view.setUint32(0, pageNumber);
   view.setUint32(4, commitSizePages);
   view.setUint32(8, chain.salt1 >>> 0);
   view.setUint32(12, chain.salt2 >>> 0);
-  bytes.set(page, WAL_FRAME_HEADER_SIZE);
-  const afterHeader = walChecksum(bytes.subarray(0, 8), chain.bigEndianChecksum, chain.checksum);
-  const checksum = walChecksum(page, chain.bigEndianChecksum, afterHeader);
-  view.setUint32(16, checksum[0]);
-  view.setUint32(20, checksum[1]);
-  return { bytes, checksum };
+  frame.set(page, WAL_FRAME_HEADER_SIZE);
+  const afterHeader = walChecksum(frame.subarray(0, 8), chain.bigEndianChecksum, checksum);
+  const next = walChecksum(page, chain.bigEndianChecksum, afterHeader);
+  view.setUint32(16, next[0]);
+  view.setUint32(20, next[1]);
+  return next;
 }
 
 /**
  * Consecutive frames for pages `pageNumbers` (their data back to back in `pageData`),
  * continuing `chain`; the last frame carries `commitSizePages` (0: no commit).
- * Returns the bytes and the checksum after the last frame.
+ * Returns the bytes and the checksum after the last frame. `headroomBytes` bytes are
+ * left free before the first frame (for a WAL header the caller writes there).
  */
 export function encodeWalFrames(
   chain: WalChain,
@@ -246,21 +265,29 @@ export function encodeWalFrames(
   pageNumbers: readonly number[],
   pageData: Uint8Array,
   commitSizePages: number,
+  headroomBytes = 0,
 ): { readonly bytes: Uint8Array; readonly checksum: WalChecksum } {
   assert(
     pageData.length === pageNumbers.length * pageSize,
     `${pageData.length} bytes of page data for ${pageNumbers.length} pages`,
   );
   const frameSize = walFrameSize(pageSize);
-  const bytes = new Uint8Array(pageNumbers.length * frameSize);
+  const bytes = new Uint8Array(headroomBytes + pageNumbers.length * frameSize);
   let checksum = chain.checksum;
-  pageNumbers.forEach((pageNumber, index) => {
+  for (let index = 0; index < pageNumbers.length; index++) {
     const isLast = index === pageNumbers.length - 1;
     const page = pageData.subarray(index * pageSize, (index + 1) * pageSize);
-    const frame = encodeWalFrame({ ...chain, checksum }, pageNumber, isLast ? commitSizePages : 0, page);
-    bytes.set(frame.bytes, index * frameSize);
-    checksum = frame.checksum;
-  });
+    const offset = headroomBytes + index * frameSize;
+    checksum = writeWalFrame(
+      bytes,
+      offset,
+      chain,
+      checksum,
+      pageNumbers[index] as number,
+      isLast ? commitSizePages : 0,
+      page,
+    );
+  }
   return { bytes, checksum };
 }
 
