@@ -249,22 +249,8 @@ async function runAgent(
   variant: BmdbBrokenVariant | undefined,
   seeder: boolean,
 ): Promise<void> {
-  let connection: Connection | undefined;
-  while (connection === undefined) {
-    if (state.stopping) return;
-    const traced = invokeOperation(env, "connect");
-    try {
-      connection = await Connection.connect(
-        env,
-        withVariant({ servers: state.servers, database: DATABASE, componentName: `agent-${env.host}` }, variant),
-      );
-      traced.ok();
-    } catch (error) {
-      if (!(error instanceof ErrTransactionFailed)) throw error;
-      bmdbFailed(traced, error);
-      tally(state, "connect:failed");
-    }
-  }
+  const connection = await connectAgent(env, state, variant);
+  if (connection === undefined) return;
   let session: Session | undefined;
   for (;;) {
     if (state.stopping) {
@@ -316,6 +302,30 @@ async function runAgent(
   }
 }
 
+/** Connects to BMDB until it succeeds, or until the run stops (undefined). */
+async function connectAgent(
+  env: Env,
+  state: Provisioning,
+  variant: BmdbBrokenVariant | undefined,
+): Promise<Connection | undefined> {
+  while (!state.stopping) {
+    const traced = invokeOperation(env, "connect");
+    try {
+      const connection = await Connection.connect(
+        env,
+        withVariant({ servers: state.servers, database: DATABASE, componentName: `agent-${env.host}` }, variant),
+      );
+      traced.ok();
+      return connection;
+    } catch (error) {
+      if (!(error instanceof ErrTransactionFailed)) throw error;
+      bmdbFailed(traced, error);
+      tally(state, "connect:failed");
+    }
+  }
+  return undefined;
+}
+
 async function addMachines(env: Env, session: Session, state: Provisioning): Promise<void> {
   const traced = invokeOperation(env, "add-machines", { machines: MACHINES });
   try {
@@ -365,37 +375,9 @@ async function doWork(
     // once).
     extendHold(context, state.holds, hold);
     // Drawn in every phase, so that the agent's stream is the same; acted on only before the liveness phase.
-    if (random.bool(FAIL_PROBABILITY) && context.livenessStartedAt() === undefined) {
-      const seconds = nextBackoffSeconds(BACKOFF, work.backoff);
-      const traced = invokeOperation(env, "fail-work", {
-        machine: work.machineId,
-        process: work.process,
-        backoffSeconds: seconds,
-      });
-      try {
-        await work.fail(BACKOFF, "provisioning failed");
-        traced.ok();
-        state.failures.push({ key, seconds, outcome: "committed" });
-      } catch (error) {
-        bmdbFailed(traced, error);
-        const unknown = error instanceof ErrTransactionFailed && error.outcomeUnknown;
-        state.failures.push({ key, seconds, outcome: unknown ? "unknown" : "not-committed" });
-        throw error;
-      }
-      tally(state, "work:failed");
-    } else {
-      const traced = invokeOperation(env, "finish-work", { machine: work.machineId, process: work.process });
-      try {
-        await work.finish(async (q) => {
-          await q.machineTag(work.machineId, doneTag);
-        });
-      } catch (error) {
-        bmdbFailed(traced, error);
-        throw error;
-      }
-      traced.ok();
-      tally(state, "work:finished");
-    }
+    if (random.bool(FAIL_PROBABILITY) && context.livenessStartedAt() === undefined)
+      await failWork(env, state, work, key);
+    else await finishWork(env, state, work, doneTag);
   } catch (error) {
     if (
       !(error instanceof ErrSessionExpired) &&
@@ -414,6 +396,42 @@ async function doWork(
   } finally {
     endHold(hold);
   }
+}
+
+/** Fails the work with the next backoff, recording the failure and whether it committed. */
+async function failWork(env: Env, state: Provisioning, work: Work, key: string): Promise<void> {
+  const seconds = nextBackoffSeconds(BACKOFF, work.backoff);
+  const traced = invokeOperation(env, "fail-work", {
+    machine: work.machineId,
+    process: work.process,
+    backoffSeconds: seconds,
+  });
+  try {
+    await work.fail(BACKOFF, "provisioning failed");
+    traced.ok();
+    state.failures.push({ key, seconds, outcome: "committed" });
+  } catch (error) {
+    bmdbFailed(traced, error);
+    const unknown = error instanceof ErrTransactionFailed && error.outcomeUnknown;
+    state.failures.push({ key, seconds, outcome: unknown ? "unknown" : "not-committed" });
+    throw error;
+  }
+  tally(state, "work:failed");
+}
+
+/** Finishes the work, tagging the machine done in the same transaction. */
+async function finishWork(env: Env, state: Provisioning, work: Work, doneTag: string): Promise<void> {
+  const traced = invokeOperation(env, "finish-work", { machine: work.machineId, process: work.process });
+  try {
+    await work.finish(async (q) => {
+      await q.machineTag(work.machineId, doneTag);
+    });
+  } catch (error) {
+    bmdbFailed(traced, error);
+    throw error;
+  }
+  traced.ok();
+  tally(state, "work:finished");
 }
 
 /**

@@ -546,24 +546,7 @@ async function runLiveClient(
   const first = connection === undefined ? undefined : await startSession(env, connection, state);
   if (connection === undefined || first === undefined) return;
   let session: Session = first;
-  // The session expired: the session to go on with if the database's unavailability excuses it, else a violation and
-  // undefined.
-  const lost = async (what: string): Promise<Session | undefined> => {
-    const now = context.world.now;
-    const verdict = judgeExpiry(state.leases, session.id, state.intervalMs, now);
-    if (!verdict.excused) {
-      state.problems.push({
-        invariant: "bmdb.live-session-kept",
-        host: env.host,
-        details: `${env.host}'s session ${session.id} expired (${what}) at ${now.toFixed(1)} ms although its host was never cut off (${verdict.details})`,
-      });
-      return undefined;
-    }
-    tally(state, "live:expired-database-unavailable");
-    env.probe("bmdb.scenario.live-session-expired-database-unavailable");
-    context.world.record(env.host, "bmdb-sessions.expiry-excused", { session: session.id, details: verdict.details });
-    return startSession(env, connection, state);
-  };
+  const lost = (what: string) => sessionLost(env, context, state, connection, session, what);
   const pool = `pool-${env.host}`;
   for (let n = 1; !state.stopping; n++) {
     await env.clock.sleep(random.int(...LIVE_PAUSE_MS));
@@ -620,6 +603,34 @@ async function runLiveClient(
   }
   session.cancel();
   await session.heartbeatDone();
+}
+
+/**
+ * A live client's session expired: the session to go on with if the database's unavailability excuses it, else a
+ * violation and undefined.
+ */
+async function sessionLost(
+  env: Env,
+  context: ScenarioContext,
+  state: Sessions,
+  connection: Connection,
+  session: Session,
+  what: string,
+): Promise<Session | undefined> {
+  const now = context.world.now;
+  const verdict = judgeExpiry(state.leases, session.id, state.intervalMs, now);
+  if (!verdict.excused) {
+    state.problems.push({
+      invariant: "bmdb.live-session-kept",
+      host: env.host,
+      details: `${env.host}'s session ${session.id} expired (${what}) at ${now.toFixed(1)} ms although its host was never cut off (${verdict.details})`,
+    });
+    return undefined;
+  }
+  tally(state, "live:expired-database-unavailable");
+  env.probe("bmdb.scenario.live-session-expired-database-unavailable");
+  context.world.record(env.host, "bmdb-sessions.expiry-excused", { session: session.id, details: verdict.details });
+  return startSession(env, connection, state);
 }
 
 /** Finishes `work` after a short step; if the Finish fails, cancels (which records only what it releases). */
