@@ -52,10 +52,13 @@ export class Trace {
   }
 
   record(time: number, host: string | undefined, kind: string, fields?: Record<string, unknown>): void {
-    const record: TraceRecord = { index: this.recordCount++, time, kind };
+    const index = this.recordCount++;
+    this.mixRecord(time, host, kind, fields);
+    // The record itself is built only for those who keep or print it: the fingerprint needs none.
+    if (this.records === undefined && this.sink === undefined) return;
+    const record: TraceRecord = { index, time, kind };
     if (host !== undefined) record.host = host;
     if (fields !== undefined) record.fields = fields;
-    this.mixRecord(record);
     if (this.records !== undefined) {
       if (this.records.length >= this.maxKeptRecords) this.records.shift();
       this.records.push(record);
@@ -69,11 +72,15 @@ export class Trace {
   }
 
   /** Mixes a record's structure directly (no text is built: this is the hot path of every event). */
-  private mixRecord(record: TraceRecord): void {
-    this.mixNumber(record.time);
-    this.mixString(record.host ?? "");
-    this.mixString(record.kind);
-    const fields = record.fields;
+  private mixRecord(
+    time: number,
+    host: string | undefined,
+    kind: string,
+    fields: Record<string, unknown> | undefined,
+  ): void {
+    this.mixNumber(time);
+    this.mixString(host ?? "");
+    this.mixString(kind);
     if (fields !== undefined) {
       for (const key in fields) {
         const value = fields[key];
