@@ -19,6 +19,7 @@
 import { NetError } from "../env.ts";
 import type { Incarnation } from "../host.ts";
 import type { Links } from "./links.ts";
+import type { ScheduleOptions } from "../scheduler.ts";
 
 /** Bytes a side may have in flight plus unread at the peer before a write waits. */
 export const STREAM_WINDOW_BYTES = 256 * 1024;
@@ -64,6 +65,8 @@ export abstract class Endpoint<S> implements ConnectionSide {
   private resetReason = "";
   /** Closed locally with writes still queued: end-of-stream goes out after them. */
   private finPending = false;
+  /** How this side's segments are scheduled at the peer (its owner's internal events), made once. */
+  private arrivalOptions: ScheduleOptions | undefined;
 
   constructor(
     readonly id: number,
@@ -142,10 +145,7 @@ export abstract class Endpoint<S> implements ConnectionSide {
         this.lastArrival = arrival;
       }
       const delivered = copy === 0 ? segment : duplicate(segment);
-      scheduler.at(arrival, () => peer.arriveUnordered(delivered, size, this, tag), {
-        owner: peer.owner,
-        wakes: false,
-      });
+      scheduler.at(arrival, () => peer.arriveUnordered(delivered, size, this, tag), this.peerArrival());
     }
     return true;
   }
@@ -235,7 +235,12 @@ export abstract class Endpoint<S> implements ConnectionSide {
     );
     this.lastArrival = arrival;
     const peer = this.peer;
-    scheduler.at(arrival, () => peer.arrive(segment, size, this, tag), { owner: peer.owner, wakes: false });
+    scheduler.at(arrival, () => peer.arrive(segment, size, this, tag), this.peerArrival());
+  }
+
+  /** Arrivals at the peer are events of the peer's owner that wake nothing by themselves (a reader notes its wake). */
+  private peerArrival(): ScheduleOptions {
+    return (this.arrivalOptions ??= { owner: this.peer.owner, wakes: false });
   }
 
   /** A segment from the peer arrives (runs as an event of this side's owner). */
