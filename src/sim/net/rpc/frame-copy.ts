@@ -141,7 +141,29 @@ function measureNumber(value: number): void {
   }
 }
 
+/**
+ * Encoded sizes of short strings already measured (object keys and names repeat in every frame). Bounded: once full,
+ * other strings are measured each time.
+ */
+const measuredStrings = new Map<string, number>();
+const MEASURED_STRINGS_MAX = 4096;
+const MEASURED_STRING_LENGTH_MAX = 32;
+
 function measureString(text: string): void {
+  if (text.length > MEASURED_STRING_LENGTH_MAX) {
+    bodyBytes += stringBytes(text);
+    return;
+  }
+  let bytes = measuredStrings.get(text);
+  if (bytes === undefined) {
+    bytes = stringBytes(text);
+    if (measuredStrings.size < MEASURED_STRINGS_MAX) measuredStrings.set(text, bytes);
+  }
+  bodyBytes += bytes;
+}
+
+/** The size of `text` in msgpack: its UTF-8 bytes and their header. */
+function stringBytes(text: string): number {
   let length = 0;
   for (let index = 0; index < text.length; index++) {
     const unit = text.charCodeAt(index);
@@ -159,5 +181,5 @@ function measureString(text: string): void {
       length += 3;
     }
   }
-  bodyBytes += length + (length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5);
+  return length + (length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5);
 }
