@@ -16,6 +16,7 @@ import type { ConnectionSide, StreamTracer } from "./endpoint.ts";
 import { partitionLinks, type LinkBlock, type Links } from "./links.ts";
 import { MessageEndpoint } from "./message-channel.ts";
 import { StreamEndpoint } from "./stream.ts";
+import type { ScheduleOptions } from "../scheduler.ts";
 
 /** Pending connections a listener holds before refusing more. */
 export const LISTEN_BACKLOG_MAX = 128;
@@ -371,7 +372,8 @@ export class Network {
       }
       const datagram: Datagram = { from, fromPort, payload: payload.slice() };
       this.tracer.trace(from, "net.datagram.send", { to, port, bytes: payload.length, arrival });
-      scheduler.at(arrival, () => this.deliverDatagram(to, port, datagram));
+      // Internal until a handler runs (deliverDatagram notes the wake): a datagram dropped on arrival wakes nothing.
+      scheduler.at(arrival, () => this.deliverDatagram(to, port, datagram), DATAGRAM_ARRIVAL);
     }
   }
 
@@ -394,6 +396,7 @@ export class Network {
     }
     this.stats.datagramsDelivered++;
     this.tracer.trace(to, "net.datagram.deliver", { from: datagram.from, port, bytes: datagram.payload.length });
+    receiver.scheduler.noteWake();
     handler(datagram);
   }
 
@@ -409,6 +412,9 @@ export class Network {
     };
   }
 }
+
+/** How a datagram's arrival is scheduled: an event that wakes nothing unless it reaches a handler. */
+const DATAGRAM_ARRIVAL: ScheduleOptions = { wakes: false };
 
 function assertLive(incarnation: Incarnation): void {
   if (incarnation.isDead()) throw new Error(`host ${incarnation.host}: a dead process used the network`);
