@@ -86,7 +86,7 @@ export class ReadyPipeline {
     const ready = this.queue[0];
     if (this.queue.length !== 1 || ready === undefined || !this.host.running()) return undefined;
     if (needsPersisting(ready) || needsFinishing(ready)) return undefined;
-    this.queue.length = 0;
+    this.queue.pop();
     const batch = [ready];
     this.release(batch, false);
     this.release(batch, true);

@@ -19,6 +19,11 @@ export interface CopiedFrame {
 }
 
 let bodyBytes = 0;
+/**
+ * True while a copy runs with nothing enumerable on Object.prototype: a plain object's `for...in` then yields its own
+ * keys only, and the copy skips asking each key whether it is one.
+ */
+let ownKeysOnly = false;
 
 /**
  * Copies `frame` and measures it. Throws NotWireValueError when a payload or the
@@ -27,6 +32,7 @@ let bodyBytes = 0;
  */
 export function copyFrame(frame: Frame): CopiedFrame {
   bodyBytes = 0;
+  ownKeysOnly = prototypeAddsNoKeys();
   const copy = copyFields(frame);
   if (bodyBytes > RPC_FRAME_BYTES_MAX) {
     throw new RangeError(`rpc frame of ${bodyBytes} bytes exceeds the limit of ${RPC_FRAME_BYTES_MAX}`);
@@ -118,13 +124,19 @@ function copyValue(value: WireValue, depth: number): WireValue {
   let entries = 0;
   for (const key in record) {
     const item = record[key];
-    if (item === undefined || !Object.hasOwn(record, key)) continue;
+    if (item === undefined || (!ownKeysOnly && !Object.hasOwn(record, key))) continue;
     entries++;
     measureString(key);
     copy[key] = copyValue(item, depth + 1);
   }
   bodyBytes += entries < 16 ? 1 : entries < 0x10000 ? 3 : 5;
   return copy;
+}
+
+/** True when Object.prototype has no enumerable property (nobody added one). */
+function prototypeAddsNoKeys(): boolean {
+  for (const _key in Object.prototype) return false;
+  return true;
 }
 
 function measureArray(length: number): void {
