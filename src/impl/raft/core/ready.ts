@@ -74,7 +74,7 @@ export function isEmptyReady(ready: Ready): boolean {
   );
 }
 
-/** The list of every ready that collected nothing of a kind: one frozen array, so a ready allocates only what it holds. */
+/** The list of every ready that collected nothing of a kind: one frozen array (a ready allocates only what it has). */
 const NONE: readonly never[] = Object.freeze([]);
 
 /** `list` with `item` added: a new array in place of NONE, else the same array. */
