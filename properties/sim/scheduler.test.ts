@@ -33,6 +33,7 @@ import {
   OffByOneGuardScheduler,
   PredicateIgnoringScheduler,
   ProcessEventsNeverYieldScheduler,
+  NotedWakesIgnoredScheduler,
   TieReversingScheduler,
   UntilOvershootScheduler,
   worldWithScheduler,
@@ -445,7 +446,15 @@ async function checkWakeTime(makeWorld: WorldFactory, input: { seed: number; pro
     const peers = names.filter((name) => name !== `h${hostIndex}`);
     world
       .addHost(`h${hostIndex}`, async (env) => {
-        env.net.onDatagram(9, () => undefined);
+        // A datagram's handler is woken by its arrival: what it awaits resumes at that time too.
+        env.net.onDatagram(9, () => {
+          const arrival = world.now;
+          void (async () => {
+            await Promise.resolve();
+            await Promise.resolve();
+            if (world.now !== arrival) problems.push(`h${hostIndex}: a datagram handler resumed at ${world.now}`);
+          })();
+        });
         for (const step of program) {
           env.net.sendDatagram(env.random.pick(peers), 9, new Uint8Array([hostIndex]));
           const start = world.now;
@@ -544,6 +553,9 @@ describe("sim.scheduler.wake-time: async code observes the virtual time of the e
   });
   it("catches a scheduler that does not yield to continuations after process events", async () => {
     await expectCaught(wakeTimeProperty(worldWithScheduler(() => new ProcessEventsNeverYieldScheduler())), name, 40);
+  });
+  it("catches a scheduler that forgets the wakes internal events note (datagram handlers)", async () => {
+    await expectCaught(wakeTimeProperty(worldWithScheduler(() => new NotedWakesIgnoredScheduler())), name, 40);
   });
 });
 

@@ -76,6 +76,7 @@ const SCHEDULERS: readonly CatalogueEntry[] = [
   fixture("sim-scheduler", "OffByOneGuardScheduler", "properties/sim/scheduler.test.ts", "milder"),
   fixture("sim-scheduler", "PredicateIgnoringScheduler", "properties/sim/scheduler.test.ts", "milder"),
   fixture("sim-scheduler", "ProcessEventsNeverYieldScheduler", "properties/sim/scheduler.test.ts", "blamed"),
+  fixture("sim-scheduler", "NotedWakesIgnoredScheduler", "properties/sim/scheduler.test.ts", "blamed"),
   fixture("sim-scheduler", "DeadEventsRunScheduler", "properties/sim/process.test.ts", "blamed"),
   fixture("sim-scheduler", "PausedEventsRunScheduler", "properties/sim/process.test.ts", "milder"),
 ];

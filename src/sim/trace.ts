@@ -52,10 +52,13 @@ export class Trace {
   }
 
   record(time: number, host: string | undefined, kind: string, fields?: Record<string, unknown>): void {
-    const record: TraceRecord = { index: this.recordCount++, time, kind };
+    const index = this.recordCount++;
+    this.mixRecord(time, host, kind, fields);
+    // The record itself is built only for those who keep or print it: the fingerprint needs none.
+    if (this.records === undefined && this.sink === undefined) return;
+    const record: TraceRecord = { index, time, kind };
     if (host !== undefined) record.host = host;
     if (fields !== undefined) record.fields = fields;
-    this.mixRecord(record);
     if (this.records !== undefined) {
       if (this.records.length >= this.maxKeptRecords) this.records.shift();
       this.records.push(record);
@@ -69,51 +72,66 @@ export class Trace {
   }
 
   /** Mixes a record's structure directly (no text is built: this is the hot path of every event). */
-  private mixRecord(record: TraceRecord): void {
-    this.mixNumber(record.time);
-    this.mixString(record.host ?? "");
-    this.mixString(record.kind);
-    const fields = record.fields;
-    if (fields !== undefined) {
-      for (const key in fields) {
-        const value = fields[key];
-        if (value === undefined) continue;
-        this.mixString(key);
-        if (typeof value === "number") this.mixNumber(value);
-        else if (typeof value === "string") this.mixString(value);
-        else if (typeof value === "boolean") this.mixUnit(value ? 1 : 2);
-        else this.mixString(JSON.stringify(value, replacer) ?? "null");
-      }
-    }
+  private mixRecord(
+    time: number,
+    host: string | undefined,
+    kind: string,
+    fields: Record<string, unknown> | undefined,
+  ): void {
+    laneHigh = this.hashHigh;
+    laneLow = this.hashLow;
+    mixNumber(time);
+    mixText(host ?? "");
+    mixText(kind);
+    if (fields !== undefined) mixFields(fields);
     // Record boundary, with an avalanche so that records cannot blur into each other.
-    this.hashHigh = Math.imul(this.hashHigh ^ (this.hashHigh >>> 16) ^ 0x0a, 0x85ebca6b) >>> 0;
-    this.hashLow = Math.imul(this.hashLow ^ (this.hashLow >>> 13) ^ this.hashHigh, 0xc2b2ae35) >>> 0;
-  }
-
-  private mixNumber(value: number): void {
-    FLOAT_VIEW[0] = value;
-    this.mixUnit(WORD_VIEW[0] as number);
-    this.mixUnit(WORD_VIEW[1] as number);
-  }
-
-  private mixString(text: string): void {
-    // Two independent 32-bit multiplicative lanes (a 64-bit fingerprint), one step per UTF-16 unit.
-    let high = this.hashHigh;
-    let low = this.hashLow;
-    for (let i = 0; i < text.length; i++) {
-      const unit = text.charCodeAt(i);
-      high = Math.imul(high ^ unit, 0x9e3779b1);
-      low = Math.imul(low ^ unit, 0x85ebca77);
-    }
-    high = Math.imul(high ^ text.length, 0x9e3779b1);
+    const high = Math.imul(laneHigh ^ (laneHigh >>> 16) ^ 0x0a, 0x85ebca6b) >>> 0;
+    this.hashLow = Math.imul(laneLow ^ (laneLow >>> 13) ^ high, 0xc2b2ae35) >>> 0;
     this.hashHigh = high;
-    this.hashLow = low;
   }
+}
 
-  private mixUnit(unit: number): void {
-    this.hashHigh = Math.imul(this.hashHigh ^ unit, 0x9e3779b1);
-    this.hashLow = Math.imul(this.hashLow ^ unit, 0x85ebca77);
+/**
+ * The two lanes of the fingerprint while one record is mixed (Trace.mixRecord loads and stores them): module
+ * variables, so that the mixing helpers below neither allocate nor write object fields per unit.
+ */
+let laneHigh = 0;
+let laneLow = 0;
+
+function mixFields(fields: Record<string, unknown>): void {
+  for (const key in fields) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    mixText(key);
+    if (typeof value === "number") mixNumber(value);
+    else if (typeof value === "string") mixText(value);
+    else if (typeof value === "boolean") mixUnit(value ? 1 : 2);
+    else mixText(JSON.stringify(value, replacer) ?? "null");
   }
+}
+
+function mixNumber(value: number): void {
+  FLOAT_VIEW[0] = value;
+  mixUnit(WORD_VIEW[0] as number);
+  mixUnit(WORD_VIEW[1] as number);
+}
+
+/** Two independent 32-bit multiplicative lanes (a 64-bit fingerprint), one step per UTF-16 unit. */
+function mixText(text: string): void {
+  let high = laneHigh;
+  let low = laneLow;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    high = Math.imul(high ^ unit, 0x9e3779b1);
+    low = Math.imul(low ^ unit, 0x85ebca77);
+  }
+  laneHigh = Math.imul(high ^ text.length, 0x9e3779b1);
+  laneLow = low;
+}
+
+function mixUnit(unit: number): void {
+  laneHigh = Math.imul(laneHigh ^ unit, 0x9e3779b1);
+  laneLow = Math.imul(laneLow ^ unit, 0x85ebca77);
 }
 
 const FLOAT_VIEW = new Float64Array(1);

@@ -69,6 +69,14 @@ export class ProcessEventsNeverYieldScheduler extends Scheduler {
   }
 }
 
+/**
+ * Forgets the wakes that internal events note (a segment handed to a waiting reader, a datagram to its handler): the
+ * loop runs on past them, so what the reader or the handler awaits resumes only after some later waking event.
+ */
+export class NotedWakesIgnoredScheduler extends Scheduler {
+  override noteWake(): void {}
+}
+
 class OwnerView implements EventOwner {
   constructor(
     private readonly inner: EventOwner,

@@ -19,6 +19,7 @@
 import { NetError } from "../env.ts";
 import type { Incarnation } from "../host.ts";
 import type { Links } from "./links.ts";
+import type { ScheduleOptions } from "../scheduler.ts";
 
 /** Bytes a side may have in flight plus unread at the peer before a write waits. */
 export const STREAM_WINDOW_BYTES = 256 * 1024;
@@ -64,6 +65,8 @@ export abstract class Endpoint<S> implements ConnectionSide {
   private resetReason = "";
   /** Closed locally with writes still queued: end-of-stream goes out after them. */
   private finPending = false;
+  /** How this side's segments are scheduled at the peer (its owner's internal events), made once. */
+  private arrivalOptions: ScheduleOptions | undefined;
 
   constructor(
     readonly id: number,
@@ -85,18 +88,18 @@ export abstract class Endpoint<S> implements ConnectionSide {
 
   /** Bytes that arrived here and the reader has not taken yet. */
   protected abstract unreadBytes(): number;
-  /** A segment arrived (inside the arrival event): hand it to the reader. */
-  protected abstract receive(segment: S, size: number): void;
+  /** A segment arrived (inside the arrival event): hand it to the reader; `tag` is what `traceSend` returned for it. */
+  protected abstract receive(segment: S, size: number, tag: number): void;
   /** End-of-stream arrived (inside the arrival event). */
   protected abstract receiveEnd(): void;
   /** Forget unread segments (a reset). */
   protected abstract discardUnread(): void;
   /** Takes the reader's waiter, if one waits, to fail it (a close or a reset). */
   protected abstract takeReadWaiter(): { reject: (error: unknown) => void } | undefined;
-  /** Records the sending of a segment in the trace. */
-  protected abstract traceSend(segment: S, size: number): void;
+  /** Records the sending of a segment in the trace; returns a tag that travels with the segment (and its copies). */
+  protected abstract traceSend(segment: S, size: number): number;
   /** Records the loss of an unordered segment on the link. */
-  protected abstract traceLoss(segment: S, size: number): void;
+  protected abstract traceLoss(segment: S, size: number, tag: number): void;
 
   /** Queues a segment: sent at once (undefined) when the window allows, else a promise that resolves once sent. */
   protected enqueue(segment: S, size: number): Promise<void> | undefined {
@@ -119,11 +122,11 @@ export abstract class Endpoint<S> implements ConnectionSide {
    */
   protected sendUnordered(segment: S, size: number, duplicate: (segment: S) => S): boolean {
     if (this.state !== "open") return false;
-    this.traceSend(segment, size);
+    const tag = this.traceSend(segment, size);
     const quality = this.links.qualityOf(this.localAddress, this.remoteAddress);
     const random = this.links.randomStream;
     if (random.bool(quality.lossProbability)) {
-      this.traceLoss(segment, size);
+      this.traceLoss(segment, size, tag);
       return true;
     }
     const copies = random.bool(quality.duplicateProbability) ? 2 : 1;
@@ -142,7 +145,7 @@ export abstract class Endpoint<S> implements ConnectionSide {
         this.lastArrival = arrival;
       }
       const delivered = copy === 0 ? segment : duplicate(segment);
-      scheduler.at(arrival, () => peer.arriveUnordered(delivered, size, this), { owner: peer.owner, wakes: false });
+      scheduler.at(arrival, () => peer.arriveUnordered(delivered, size, this, tag), this.peerArrival());
     }
     return true;
   }
@@ -167,7 +170,7 @@ export abstract class Endpoint<S> implements ConnectionSide {
   private sendFinIfDrained(): void {
     if (!this.finPending || this.writeWaiters.length > 0) return;
     this.finPending = false;
-    this.deliverToPeer(undefined, 0);
+    this.deliverToPeer(undefined, 0, 0);
     this.onFinished(this);
   }
 
@@ -219,12 +222,11 @@ export abstract class Endpoint<S> implements ConnectionSide {
 
   private transmit(segment: S, size: number): void {
     this.inFlightBytes += size;
-    this.traceSend(segment, size);
-    this.deliverToPeer(segment, size);
+    this.deliverToPeer(segment, size, this.traceSend(segment, size));
   }
 
   /** Schedules a segment (or, with undefined, end-of-stream) to arrive at the peer in order. */
-  private deliverToPeer(segment: S | undefined, size: number): void {
+  private deliverToPeer(segment: S | undefined, size: number, tag: number): void {
     const scheduler = this.owner.scheduler;
     const arrival = Math.max(
       scheduler.now + this.links.latency(this.localAddress, this.remoteAddress),
@@ -233,11 +235,16 @@ export abstract class Endpoint<S> implements ConnectionSide {
     );
     this.lastArrival = arrival;
     const peer = this.peer;
-    scheduler.at(arrival, () => peer.arrive(segment, size, this), { owner: peer.owner, wakes: false });
+    scheduler.at(arrival, () => peer.arrive(segment, size, this, tag), this.peerArrival());
+  }
+
+  /** Arrivals at the peer are events of the peer's owner that wake nothing by themselves (a reader notes its wake). */
+  private peerArrival(): ScheduleOptions {
+    return (this.arrivalOptions ??= { owner: this.peer.owner, wakes: false });
   }
 
   /** A segment from the peer arrives (runs as an event of this side's owner). */
-  private arrive(segment: S | undefined, size: number, sender: Endpoint<S>): void {
+  private arrive(segment: S | undefined, size: number, sender: Endpoint<S>, tag: number): void {
     sender.inFlightBytes -= size;
     if (this.state === "reset" || sender.state === "reset") return;
     if (this.state === "closed") {
@@ -246,7 +253,7 @@ export abstract class Endpoint<S> implements ConnectionSide {
       return;
     }
     if (segment === undefined) this.receiveEnd();
-    else this.receive(segment, size);
+    else this.receive(segment, size, tag);
     sender.pumpWrites();
   }
 
@@ -254,9 +261,9 @@ export abstract class Endpoint<S> implements ConnectionSide {
    * An unordered segment arrives (an event of this side's owner): delivered unless either side is reset or this one
    * closed.
    */
-  private arriveUnordered(segment: S, size: number, sender: Endpoint<S>): void {
+  private arriveUnordered(segment: S, size: number, sender: Endpoint<S>, tag: number): void {
     if (this.state !== "open" || sender.state === "reset") return;
-    this.receive(segment, size);
+    this.receive(segment, size, tag);
   }
 
   /** Sends queued writes that now fit the window (synchronously, inside an event of the owner). */

@@ -24,22 +24,21 @@ export interface MessageReceiver<M> {
   ended(error: NetError | undefined): void;
 }
 
-/** How a message is named in the trace (send and delivery records). */
-export type MessageLabel<M> = (message: M) => Record<string, unknown>;
+/** How a message is named in the trace: adds its fields to a send, delivery or drop record's `fields`. */
+export type MessageLabel<M> = (message: M, fields: Record<string, unknown>) => void;
 
 export class MessageEndpoint<M> extends Endpoint<M> {
   private receiver: MessageReceiver<M> | undefined;
-  private readonly unread: Array<{ message: M; size: number }> = [];
+  private readonly unread: Array<{ message: M; size: number; seq: number }> = [];
   private unreadSize = 0;
   private endArrived = false;
   private endReported = false;
   /**
-   * Messages sent by this side so far; each is traced with its number (`seq`), so sends and deliveries pair up however
-   * they arrive.
+   * Messages sent by this side so far; each is traced with its number (`seq`), which travels with it (and its
+   * duplicate) to the delivery record, so sends and deliveries pair up however they arrive.
    */
   private sent = 0;
-  private readonly numbers = new WeakMap<object, number>();
-  label: MessageLabel<M> = () => ({});
+  label: MessageLabel<M> = () => {};
 
   /**
    * Queues a message of `size` estimated bytes: undefined when sent at once, else a promise that resolves once sent.
@@ -54,11 +53,7 @@ export class MessageEndpoint<M> extends Endpoint<M> {
    * says. False when the channel cannot send any more.
    */
   sendDatagram(message: M, size: number, copy: (message: M) => M): boolean {
-    return this.sendUnordered(message, size, (original) => {
-      const duplicate = copy(original);
-      this.numbers.set(duplicate as object, this.numberOf(original));
-      return duplicate;
-    });
+    return this.sendUnordered(message, size, copy);
   }
 
   /** Starts handing messages to `receiver`: those that arrived already first, then each as it arrives. Call once. */
@@ -72,7 +67,7 @@ export class MessageEndpoint<M> extends Endpoint<M> {
     }
     const unread = this.unread.splice(0);
     this.unreadSize = 0;
-    for (const { message, size } of unread) this.deliver(message, size);
+    for (const { message, size, seq } of unread) this.deliver(message, size, seq);
     if (unread.length > 0) this.windowFreed();
     if (this.endArrived) this.report(undefined);
   }
@@ -81,41 +76,28 @@ export class MessageEndpoint<M> extends Endpoint<M> {
     return this.unreadSize;
   }
 
-  protected traceSend(message: M, size: number): void {
+  protected traceSend(message: M, size: number): number {
     const seq = ++this.sent;
-    this.numbers.set(message as object, seq);
-    this.tracer.trace(this.localAddress, "net.message.send", {
-      connection: this.id,
-      to: this.remoteAddress,
-      seq,
-      bytes: size,
-      ...this.label(message),
-    });
+    const fields: Record<string, unknown> = { connection: this.id, to: this.remoteAddress, seq, bytes: size };
+    this.label(message, fields);
+    this.tracer.trace(this.localAddress, "net.message.send", fields);
+    return seq;
   }
 
-  /** The number this side traced `message` with when it sent it. */
-  numberOf(message: M): number {
-    return this.numbers.get(message as object) ?? 0;
+  protected traceLoss(message: M, size: number, seq: number): void {
+    const fields: Record<string, unknown> = { connection: this.id, to: this.remoteAddress, seq, bytes: size };
+    this.label(message, fields);
+    this.tracer.trace(this.localAddress, "net.message.drop", fields);
   }
 
-  protected traceLoss(message: M, size: number): void {
-    this.tracer.trace(this.localAddress, "net.message.drop", {
-      connection: this.id,
-      to: this.remoteAddress,
-      seq: this.numberOf(message),
-      bytes: size,
-      ...this.label(message),
-    });
-  }
-
-  protected receive(message: M, size: number): void {
+  protected receive(message: M, size: number, seq: number): void {
     if (this.receiver === undefined) {
-      this.unread.push({ message, size });
+      this.unread.push({ message, size, seq });
       this.unreadSize += size;
       return;
     }
     this.owner.scheduler.noteWake();
-    this.deliver(message, size);
+    this.deliver(message, size, seq);
   }
 
   protected receiveEnd(): void {
@@ -135,15 +117,10 @@ export class MessageEndpoint<M> extends Endpoint<M> {
     return { reject: (error) => this.report(error as NetError) };
   }
 
-  private deliver(message: M, size: number): void {
-    const seq = (this.peer as MessageEndpoint<M>).numberOf(message);
-    this.tracer.trace(this.localAddress, "net.message.deliver", {
-      connection: this.id,
-      from: this.remoteAddress,
-      seq,
-      bytes: size,
-      ...this.label(message),
-    });
+  private deliver(message: M, size: number, seq: number): void {
+    const fields: Record<string, unknown> = { connection: this.id, from: this.remoteAddress, seq, bytes: size };
+    this.label(message, fields);
+    this.tracer.trace(this.localAddress, "net.message.deliver", fields);
     (this.receiver as MessageReceiver<M>).message(message);
   }
 

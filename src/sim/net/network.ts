@@ -16,6 +16,7 @@ import type { ConnectionSide, StreamTracer } from "./endpoint.ts";
 import { partitionLinks, type LinkBlock, type Links } from "./links.ts";
 import { MessageEndpoint } from "./message-channel.ts";
 import { StreamEndpoint } from "./stream.ts";
+import type { ScheduleOptions } from "../scheduler.ts";
 
 /** Pending connections a listener holds before refusing more. */
 export const LISTEN_BACKLOG_MAX = 128;
@@ -108,7 +109,8 @@ export class Network {
   private readonly datagramHandlers = new Map<string, Map<number, (datagram: Datagram) => void>>();
   private readonly openEndpoints = new Set<ConnectionSide>();
   private nextConnectionId = 1;
-  private readonly lastDatagramArrival = new Map<string, number>();
+  /** Arrival time of the last datagram on each link (sender, then receiver), for FIFO delivery. */
+  private readonly lastDatagramArrival = new Map<string, Map<string, number>>();
   /** SYN retransmissions a dial makes at most (SYN_RETRANSMISSIONS_MAX; a test fixture may lower it). */
   synRetransmissionsMax = SYN_RETRANSMISSIONS_MAX;
   readonly stats: NetworkStats = {
@@ -357,19 +359,21 @@ export class Network {
     }
     const copies = random.bool(quality.duplicateProbability) ? 2 : 1;
     const scheduler = incarnation.scheduler;
-    const link = `${from}\u0000${to}`;
+    let lastArrivals = this.lastDatagramArrival.get(from);
+    if (lastArrivals === undefined) this.lastDatagramArrival.set(from, (lastArrivals = new Map()));
     for (let copy = 0; copy < copies; copy++) {
       let arrival = this.arrivalTime(from, to, scheduler.now);
       if (random.bool(quality.reorderProbability)) {
         arrival += random.float(0, quality.reorderDelayMsMax);
       } else {
         // Without the reordering fault a link is FIFO: jitter never lets a datagram overtake.
-        arrival = Math.max(arrival, this.lastDatagramArrival.get(link) ?? 0);
-        this.lastDatagramArrival.set(link, arrival);
+        arrival = Math.max(arrival, lastArrivals.get(to) ?? 0);
+        lastArrivals.set(to, arrival);
       }
       const datagram: Datagram = { from, fromPort, payload: payload.slice() };
       this.tracer.trace(from, "net.datagram.send", { to, port, bytes: payload.length, arrival });
-      scheduler.at(arrival, () => this.deliverDatagram(to, port, datagram));
+      // Internal until a handler runs (deliverDatagram notes the wake): a datagram dropped on arrival wakes nothing.
+      scheduler.at(arrival, () => this.deliverDatagram(to, port, datagram), DATAGRAM_ARRIVAL);
     }
   }
 
@@ -392,6 +396,7 @@ export class Network {
     }
     this.stats.datagramsDelivered++;
     this.tracer.trace(to, "net.datagram.deliver", { from: datagram.from, port, bytes: datagram.payload.length });
+    receiver.scheduler.noteWake();
     handler(datagram);
   }
 
@@ -407,6 +412,9 @@ export class Network {
     };
   }
 }
+
+/** How a datagram's arrival is scheduled: an event that wakes nothing unless it reaches a handler. */
+const DATAGRAM_ARRIVAL: ScheduleOptions = { wakes: false };
 
 function assertLive(incarnation: Incarnation): void {
   if (incarnation.isDead()) throw new Error(`host ${incarnation.host}: a dead process used the network`);

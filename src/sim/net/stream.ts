@@ -57,13 +57,14 @@ export class StreamEndpoint extends Endpoint<Uint8Array> implements Connection {
     return this.bufferedBytes;
   }
 
-  protected traceSend(data: Uint8Array): void {
+  protected traceSend(data: Uint8Array): number {
     const fields = { connection: this.id, to: this.remoteAddress, bytes: data.length };
     this.tracer.trace(
       this.localAddress,
       "net.stream.send",
       this.label === undefined ? fields : { ...fields, ...this.label(data) },
     );
+    return 0;
   }
 
   protected traceLoss(): void {

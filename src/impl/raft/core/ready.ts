@@ -74,22 +74,48 @@ export function isEmptyReady(ready: Ready): boolean {
   );
 }
 
+/** The list of every ready that collected nothing of a kind: one frozen array (a ready allocates only what it has). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** `list` with `item` added: a new array in place of NONE, else the same array. */
+function added<T>(list: readonly T[], item: T): readonly T[] {
+  if (list === NONE) return [item];
+  (list as T[]).push(item);
+  return list;
+}
+
+/** A ready with no effect at all, shared: most ticks of a follower have none. */
+const NOTHING_READY: Ready = Object.freeze({
+  hardState: undefined,
+  snapshot: undefined,
+  truncateFrom: undefined,
+  entries: NONE,
+  messages: NONE,
+  committed: NONE,
+  compactThrough: undefined,
+  leadership: undefined,
+  verifications: NONE,
+  transfer: undefined,
+  snapshotWanted: false,
+  probes: NONE,
+});
+
 /** Collects the effects of one call; `take` hands them out and starts afresh. */
 export class ReadyBuilder {
   private snapshot: SnapshotMetadata | undefined;
   private truncateFrom: number | undefined;
-  private entries: LogEntry[] = [];
-  private messages: Message[] = [];
-  private committed: LogEntry[] = [];
+  private entries: readonly LogEntry[] = NONE;
+  private messages: readonly Message[] = NONE;
+  private committed: readonly LogEntry[] = NONE;
   private compactThrough: number | undefined;
   private leadership: LeadershipChange | undefined;
-  private verifications: Verification[] = [];
+  private verifications: readonly Verification[] = NONE;
   private transfer: TransferOutcome | undefined;
   private snapshotWanted = false;
-  private probes: string[] = [];
+  private probes: readonly string[] = NONE;
 
   send(message: Message): void {
-    this.messages.push(message);
+    this.messages = added(this.messages, message);
   }
 
   append(entry: LogEntry): void {
@@ -98,7 +124,7 @@ export class ReadyBuilder {
       last === undefined || entry.index === last.index + 1,
       `ready: entry ${entry.index} does not follow ${last?.index}`,
     );
-    this.entries.push(entry);
+    this.entries = added(this.entries, entry);
   }
 
   /** Entries at and after `index` go: those still to be appended are dropped, the store's are truncated. */
@@ -108,20 +134,20 @@ export class ReadyBuilder {
       this.entries = this.entries.filter((entry) => entry.index < index);
       return;
     }
-    this.entries = [];
+    this.entries = NONE;
     this.truncateFrom = this.truncateFrom === undefined ? index : Math.min(this.truncateFrom, index);
   }
 
   installSnapshot(snapshot: SnapshotMetadata): void {
     this.snapshot = snapshot;
     this.truncateFrom = undefined;
-    this.entries = [];
+    this.entries = NONE;
     this.committed = this.committed.filter((entry) => entry.index > snapshot.index);
     this.compactThrough = undefined;
   }
 
   commit(entry: LogEntry): void {
-    this.committed.push(entry);
+    this.committed = added(this.committed, entry);
   }
 
   compact(index: number): void {
@@ -133,7 +159,7 @@ export class ReadyBuilder {
   }
 
   verified(verification: Verification): void {
-    this.verifications.push(verification);
+    this.verifications = added(this.verifications, verification);
   }
 
   transferEnded(outcome: TransferOutcome): void {
@@ -145,10 +171,11 @@ export class ReadyBuilder {
   }
 
   probe(name: string): void {
-    this.probes.push(name);
+    this.probes = added(this.probes, name);
   }
 
   take(hardState: HardState | undefined): Ready {
+    if (hardState === undefined && this.collectedNothing()) return NOTHING_READY;
     const ready: Ready = {
       hardState,
       snapshot: this.snapshot,
@@ -165,15 +192,31 @@ export class ReadyBuilder {
     };
     this.snapshot = undefined;
     this.truncateFrom = undefined;
-    this.entries = [];
-    this.messages = [];
-    this.committed = [];
+    this.entries = NONE;
+    this.messages = NONE;
+    this.committed = NONE;
     this.compactThrough = undefined;
     this.leadership = undefined;
-    this.verifications = [];
+    this.verifications = NONE;
     this.transfer = undefined;
     this.snapshotWanted = false;
-    this.probes = [];
+    this.probes = NONE;
     return ready;
+  }
+
+  private collectedNothing(): boolean {
+    return (
+      this.snapshot === undefined &&
+      this.truncateFrom === undefined &&
+      this.entries === NONE &&
+      this.messages === NONE &&
+      this.committed === NONE &&
+      this.compactThrough === undefined &&
+      this.leadership === undefined &&
+      this.verifications === NONE &&
+      this.transfer === undefined &&
+      !this.snapshotWanted &&
+      this.probes === NONE
+    );
   }
 }

@@ -70,7 +70,27 @@ export class ReadyPipeline {
     this.queue.push(ready);
     if (this.active) return;
     this.active = true;
-    this.draining = this.drain();
+    const released = this.releaseAtOnce();
+    if (released !== undefined && this.queue.length === 0 && !(this.host.running() && this.host.reportDue())) {
+      this.active = false;
+      return;
+    }
+    this.draining = this.drain(released);
+  }
+
+  /**
+   * The start of a drain for a lone ready with nothing to persist or finish (a follower's answer, a leader's
+   * heartbeats), without an async function: its messages leave as the drain would send them. Returns it, if so.
+   */
+  private releaseAtOnce(): Ready | undefined {
+    const ready = this.queue[0];
+    if (this.queue.length !== 1 || ready === undefined || !this.host.running()) return undefined;
+    if (needsPersisting(ready) || needsFinishing(ready)) return undefined;
+    this.queue.pop();
+    const batch = [ready];
+    this.release(batch, false);
+    this.release(batch, true);
+    return ready;
   }
 
   /**
@@ -103,8 +123,13 @@ export class ReadyPipeline {
     while (this.active) await this.draining;
   }
 
-  private async drain(): Promise<void> {
+  /** Carries out the queue; `released` is a ready whose messages `releaseAtOnce` sent already (step 4 may be due). */
+  private async drain(released?: Ready): Promise<void> {
     try {
+      if (released !== undefined) {
+        if (!this.host.running()) return;
+        if (this.host.reportDue()) await this.finish(released);
+      }
       while (this.queue.length > 0 && this.host.running()) {
         const batch = this.queue.splice(0, READIES_PER_BATCH_MAX);
         this.release(batch, false);

@@ -17,7 +17,7 @@
  * peer at a time. Buggify points "raft.drop-outbound-message" drops an outgoing
  * message, "raft.duplicate-outbound-message" sends one twice.
  */
-import { RpcError, type Env, type RpcServer, type WireValue } from "../../../sim/env.ts";
+import { RpcError, type Env, type NotifyOptions, type RpcServer, type WireValue } from "../../../sim/env.ts";
 import type { InstallSnapshot, Message, SnapshotMetadata } from "../core/index.ts";
 import { decodeMessage, encodeMessage, MalformedValueError } from "./wire-codec.ts";
 
@@ -44,6 +44,8 @@ export interface TransportHandlers {
 export class Transport {
   private server: RpcServer | undefined;
   private readonly snapshotTransfers = new Set<string>();
+  /** The options of a raft message's notification, by message type (a handful), made once each. */
+  private readonly notifyOptions = new Map<string, NotifyOptions>();
   droppedMessages = 0;
 
   constructor(
@@ -90,15 +92,26 @@ export class Transport {
   private notify(message: Message): void {
     // The core copes with lost, duplicated and reordered messages: they go as datagrams.
     if (
-      !this.env.rpc.notify(message.to, this.port, RAFT_MESSAGE_METHOD, encodeMessage(message), {
-        dialTimeoutMs: this.deadlineMs,
-        datagram: true,
-        kind: message.type,
-      })
+      !this.env.rpc.notify(
+        message.to,
+        this.port,
+        RAFT_MESSAGE_METHOD,
+        encodeMessage(message),
+        this.notifyOptionsOf(message.type),
+      )
     ) {
       this.droppedMessages++;
       this.env.probe("raft.message-dropped-backpressure");
     }
+  }
+
+  private notifyOptionsOf(type: Message["type"]): NotifyOptions {
+    let options = this.notifyOptions.get(type);
+    if (options === undefined) {
+      options = { dialTimeoutMs: this.deadlineMs, datagram: true, kind: type };
+      this.notifyOptions.set(type, options);
+    }
+    return options;
   }
 
   private async sendSnapshot(message: InstallSnapshot): Promise<void> {

@@ -12,9 +12,15 @@ import { ClientConnection } from "./client-connection.ts";
 import type { FrameTransport } from "./frame-channel.ts";
 import { RPC_CLIENT_CONNECTIONS_MAX } from "./limits.ts";
 
+/** Keys of (address, port) a pool remembers; beyond them a key is built for each call. */
+const RPC_CLIENT_POOL_KEYS_MAX = 1024;
+
 /** At most one live ClientConnection per (address, port), bounded by `RPC_CLIENT_CONNECTIONS_MAX`. */
 export class ClientPool {
   private readonly connections = new Map<string, ClientConnection>();
+  /** The key of each (address, port) called, made once, so that a call builds and hashes no new string. */
+  private readonly keys = new Map<string, Map<number, string>>();
+  private keyCount = 0;
 
   constructor(private readonly transport: FrameTransport) {}
 
@@ -28,7 +34,7 @@ export class ClientPool {
    * there is none. UNAVAILABLE when the pool is full of busy connections.
    */
   acquire(address: string, port: number, dialTimeoutMs: number): ClientConnection | RpcError {
-    const key = `${port}/${address}`;
+    const key = this.keyOf(address, port);
     const existing = this.connections.get(key);
     if (existing !== undefined && !existing.finished) return existing;
     if (this.connections.size >= RPC_CLIENT_CONNECTIONS_MAX && !this.closeOneIdle()) {
@@ -41,6 +47,18 @@ export class ClientPool {
     if (connection.failure !== undefined) return connection.failure;
     this.connections.set(key, connection);
     return connection;
+  }
+
+  private keyOf(address: string, port: number): string {
+    const key = this.keys.get(address)?.get(port);
+    if (key !== undefined) return key;
+    const made = `${port}/${address}`;
+    if (this.keyCount >= RPC_CLIENT_POOL_KEYS_MAX) return made;
+    let ports = this.keys.get(address);
+    if (ports === undefined) this.keys.set(address, (ports = new Map()));
+    ports.set(port, made);
+    this.keyCount++;
+    return made;
   }
 
   /** Closes the oldest connection with no call in flight. False when there is none. */

@@ -16,7 +16,7 @@ import type { Net, NetError } from "../../env.ts";
 import type { MessageEndpoint } from "../message-channel.ts";
 import { copyFrame, type CopiedFrame } from "./frame-copy.ts";
 import { encodeFrame, type Frame } from "./frame.ts";
-import { frameLabel, nameSegment, segmentLabel } from "./frame-labels.ts";
+import { addFrameLabel, nameSegment, segmentLabel } from "./frame-labels.ts";
 import { readFrames, type ReadEnd } from "./frame-reader.ts";
 import type { Connection } from "../../env.ts";
 import { checkWireValue } from "./wire-value.ts";
@@ -146,7 +146,7 @@ class ObjectChannel implements FrameChannel {
 
   constructor(endpoint: MessageEndpoint<unknown>) {
     this.endpoint = endpoint as MessageEndpoint<Frame>;
-    this.endpoint.label = frameLabel;
+    this.endpoint.label = addFrameLabel;
   }
   get remoteAddress(): string {
     return this.endpoint.remoteAddress;

@@ -19,6 +19,11 @@ export interface CopiedFrame {
 }
 
 let bodyBytes = 0;
+/**
+ * True while a copy runs with nothing enumerable on Object.prototype: a plain object's `for...in` then yields its own
+ * keys only, and the copy skips asking each key whether it is one.
+ */
+let ownKeysOnly = false;
 
 /**
  * Copies `frame` and measures it. Throws NotWireValueError when a payload or the
@@ -27,6 +32,7 @@ let bodyBytes = 0;
  */
 export function copyFrame(frame: Frame): CopiedFrame {
   bodyBytes = 0;
+  ownKeysOnly = prototypeAddsNoKeys();
   const copy = copyFields(frame);
   if (bodyBytes > RPC_FRAME_BYTES_MAX) {
     throw new RangeError(`rpc frame of ${bodyBytes} bytes exceeds the limit of ${RPC_FRAME_BYTES_MAX}`);
@@ -118,13 +124,19 @@ function copyValue(value: WireValue, depth: number): WireValue {
   let entries = 0;
   for (const key in record) {
     const item = record[key];
-    if (item === undefined || !Object.hasOwn(record, key)) continue;
+    if (item === undefined || (!ownKeysOnly && !Object.hasOwn(record, key))) continue;
     entries++;
     measureString(key);
     copy[key] = copyValue(item, depth + 1);
   }
   bodyBytes += entries < 16 ? 1 : entries < 0x10000 ? 3 : 5;
   return copy;
+}
+
+/** True when Object.prototype has no enumerable property (nobody added one). */
+function prototypeAddsNoKeys(): boolean {
+  for (const _key in Object.prototype) return false;
+  return true;
 }
 
 function measureArray(length: number): void {
@@ -141,7 +153,29 @@ function measureNumber(value: number): void {
   }
 }
 
+/**
+ * Encoded sizes of short strings already measured (object keys and names repeat in every frame). Bounded: once full,
+ * other strings are measured each time.
+ */
+const measuredStrings = new Map<string, number>();
+const MEASURED_STRINGS_MAX = 4096;
+const MEASURED_STRING_LENGTH_MAX = 32;
+
 function measureString(text: string): void {
+  if (text.length > MEASURED_STRING_LENGTH_MAX) {
+    bodyBytes += stringBytes(text);
+    return;
+  }
+  let bytes = measuredStrings.get(text);
+  if (bytes === undefined) {
+    bytes = stringBytes(text);
+    if (measuredStrings.size < MEASURED_STRINGS_MAX) measuredStrings.set(text, bytes);
+  }
+  bodyBytes += bytes;
+}
+
+/** The size of `text` in msgpack: its UTF-8 bytes and their header. */
+function stringBytes(text: string): number {
   let length = 0;
   for (let index = 0; index < text.length; index++) {
     const unit = text.charCodeAt(index);
@@ -159,5 +193,5 @@ function measureString(text: string): void {
       length += 3;
     }
   }
-  bodyBytes += length + (length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5);
+  return length + (length < 32 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5);
 }

@@ -15,10 +15,18 @@ export type FrameLabel = Readonly<Record<string, unknown>>;
 
 /** The trace fields of `frame`. */
 export function frameLabel(frame: Frame): FrameLabel {
-  if (frame.type !== "request" && frame.type !== "notification") return { frame: frame.type, call: frame.id };
-  return frame.kind === undefined
-    ? { frame: frame.type, call: frame.id, method: frame.method }
-    : { frame: frame.type, call: frame.id, method: frame.method, kind: frame.kind };
+  const fields: Record<string, unknown> = {};
+  addFrameLabel(frame, fields);
+  return fields;
+}
+
+/** Adds the trace fields of `frame` to a record's `fields`, after those already there. */
+export function addFrameLabel(frame: Frame, fields: Record<string, unknown>): void {
+  fields.frame = frame.type;
+  fields.call = frame.id;
+  if (frame.type !== "request" && frame.type !== "notification") return;
+  fields.method = frame.method;
+  if (frame.kind !== undefined) fields.kind = frame.kind;
 }
 
 const segmentLabels = new WeakMap<Uint8Array, FrameLabel>();

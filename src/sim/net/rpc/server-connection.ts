@@ -22,6 +22,8 @@ import { ServerCall, type HandlerEntry } from "./server-call.ts";
 export class ServerConnection {
   private readonly calls = new Map<number, ServerCall>();
   private highestCallId = 0;
+  /** What a notification's handler is told of its sender: the same frozen object for every notification here. */
+  private notificationContext: { readonly peer: string } | undefined;
   private finished = false;
 
   /** `onFinished` runs once, when the connection stops reading (its handlers may still run). */
@@ -106,7 +108,8 @@ export class ServerConnection {
     const entry = this.lookup(frame.method);
     if (entry?.kind !== "notification") return undefined;
     try {
-      const handled = entry.handler(frame.payload, { peer: this.connection.remoteAddress });
+      this.notificationContext ??= Object.freeze({ peer: this.connection.remoteAddress });
+      const handled = entry.handler(frame.payload, this.notificationContext);
       if (handled instanceof Promise) handled.then(undefined, surfaceUnlessRefusal);
     } catch (error) {
       surfaceUnlessRefusal(error);
