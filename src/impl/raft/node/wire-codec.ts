@@ -131,53 +131,11 @@ export function decodeMessage(value: WireValue | undefined): Message {
   const type = text(fields.type, "message.type");
   switch (type) {
     case "request-vote":
-      return {
-        from,
-        to,
-        term,
-        type,
-        lastLogIndex: field(fields, type, "lastLogIndex"),
-        lastLogTerm: field(fields, type, "lastLogTerm"),
-        preVote: flagField(fields, type, "preVote"),
-        transfer: flagField(fields, type, "transfer"),
-      };
     case "request-vote-response":
-      return {
-        from,
-        to,
-        term,
-        type,
-        granted: flagField(fields, type, "granted"),
-        preVote: flagField(fields, type, "preVote"),
-      };
-    case "append-entries": {
-      if (!Array.isArray(fields.entries)) throw new MalformedValueError("append-entries.entries: expected a list");
-      const entries = (fields.entries as readonly WireValue[]).map(decodeEntry);
-      return {
-        from,
-        to,
-        term,
-        type,
-        prevLogIndex: field(fields, type, "prevLogIndex"),
-        prevLogTerm: field(fields, type, "prevLogTerm"),
-        entries,
-        leaderCommit: field(fields, type, "leaderCommit"),
-        sequence: field(fields, type, "sequence"),
-      };
-    }
+      return decodeVoteMessage(from, to, term, type, fields);
+    case "append-entries":
     case "append-entries-response":
-      return {
-        from,
-        to,
-        term,
-        type,
-        success: flagField(fields, type, "success"),
-        matchIndex: field(fields, type, "matchIndex"),
-        rejectedIndex: field(fields, type, "rejectedIndex"),
-        hintIndex: field(fields, type, "hintIndex"),
-        hintTerm: field(fields, type, "hintTerm"),
-        sequence: field(fields, type, "sequence"),
-      };
+      return decodeAppendMessage(from, to, term, type, fields);
     case "heartbeat":
       return {
         from,
@@ -203,6 +161,73 @@ export function decodeMessage(value: WireValue | undefined): Message {
     default:
       throw new MalformedValueError(`unknown message type ${type}`);
   }
+}
+
+/** A vote request or its answer (decodeMessage's part for elections). */
+function decodeVoteMessage(
+  from: string,
+  to: string,
+  term: number,
+  type: "request-vote" | "request-vote-response",
+  fields: WireObject,
+): Message {
+  if (type === "request-vote") {
+    return {
+      from,
+      to,
+      term,
+      type,
+      lastLogIndex: field(fields, type, "lastLogIndex"),
+      lastLogTerm: field(fields, type, "lastLogTerm"),
+      preVote: flagField(fields, type, "preVote"),
+      transfer: flagField(fields, type, "transfer"),
+    };
+  }
+  return {
+    from,
+    to,
+    term,
+    type,
+    granted: flagField(fields, type, "granted"),
+    preVote: flagField(fields, type, "preVote"),
+  };
+}
+
+/** An append or its answer (decodeMessage's part for replication). */
+function decodeAppendMessage(
+  from: string,
+  to: string,
+  term: number,
+  type: "append-entries" | "append-entries-response",
+  fields: WireObject,
+): Message {
+  if (type === "append-entries") {
+    if (!Array.isArray(fields.entries)) throw new MalformedValueError("append-entries.entries: expected a list");
+    const entries = (fields.entries as readonly WireValue[]).map(decodeEntry);
+    return {
+      from,
+      to,
+      term,
+      type,
+      prevLogIndex: field(fields, type, "prevLogIndex"),
+      prevLogTerm: field(fields, type, "prevLogTerm"),
+      entries,
+      leaderCommit: field(fields, type, "leaderCommit"),
+      sequence: field(fields, type, "sequence"),
+    };
+  }
+  return {
+    from,
+    to,
+    term,
+    type,
+    success: flagField(fields, type, "success"),
+    matchIndex: field(fields, type, "matchIndex"),
+    rejectedIndex: field(fields, type, "rejectedIndex"),
+    hintIndex: field(fields, type, "hintIndex"),
+    hintTerm: field(fields, type, "hintTerm"),
+    sequence: field(fields, type, "sequence"),
+  };
 }
 
 /** A message's non-negative integer field `key` (named `type.key` in errors). */
