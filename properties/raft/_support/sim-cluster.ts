@@ -134,18 +134,5 @@ export function restart(cluster: SimCluster, host: string): void {
   cluster.world.host(host).start();
 }
 
-/** A promise's outcome, observable while virtual time runs. */
-export function track<T>(promise: Promise<T>): { settled: boolean; value?: T; error?: unknown } {
-  const outcome: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-  promise.then(
-    (value) => {
-      outcome.settled = true;
-      outcome.value = value;
-    },
-    (error: unknown) => {
-      outcome.settled = true;
-      outcome.error = error;
-    },
-  );
-  return outcome;
-}
+/** A promise's outcome, observable while virtual time runs (the tests' shared helper). */
+export { track } from "../../_support/world-run.ts";

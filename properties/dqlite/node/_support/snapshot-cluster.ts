@@ -25,6 +25,7 @@ import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import type { Env } from "../../../../src/sim/env.ts";
 import { standaloneContext, type ScenarioContext } from "../../../../src/sim/runner.ts";
 import { World } from "../../../../src/sim/world.ts";
+import { runOnHost } from "../../../_support/world-run.ts";
 
 export const SERVERS = ["n1", "n2", "n3"] as const;
 /** Virtual time a `runUntil` step lets pass before the condition is checked again. */
@@ -126,29 +127,21 @@ export async function runClient<T>(
   body: (client: ClientMaker, env: Env) => Promise<T>,
   maxMs = 60_000,
 ): Promise<T> {
-  let outcome: { value: T } | { error: unknown } | undefined;
-  cluster.world
-    .addHost(`client-${cluster.world.hosts.length}`, async (env) => {
-      const client: ClientMaker = (database = "db") =>
-        new DqliteClient(env, {
-          servers: SERVERS,
-          database,
-          operationTimeoutMs: 5_000,
-          callDeadlineMs: 1_000,
-          attemptsMax: 50,
-        });
-      try {
-        outcome = { value: await body(client, env) };
-      } catch (error) {
-        outcome = { error };
-      }
-    })
-    .start();
-  if (!(await runUntil(cluster, () => outcome !== undefined, maxMs)))
+  const outcome = runOnHost(cluster.world, `client-${cluster.world.hosts.length}`, (env) => {
+    const client: ClientMaker = (database = "db") =>
+      new DqliteClient(env, {
+        servers: SERVERS,
+        database,
+        operationTimeoutMs: 5_000,
+        callDeadlineMs: 1_000,
+        attemptsMax: 50,
+      });
+    return body(client, env);
+  });
+  if (!(await runUntil(cluster, () => outcome.settled, maxMs)))
     throw new Error(`the client did not finish within ${maxMs} ms`);
-  const done = outcome as unknown as { value: T } | { error: unknown };
-  if ("error" in done) throw done.error;
-  return done.value;
+  if (outcome.error !== undefined) throw outcome.error;
+  return outcome.value as T;
 }
 
 /**
