@@ -29,6 +29,7 @@ import {
   reportClusterProblems,
   type ClusterProblem,
 } from "../../../scenarios/harness/cluster-records.ts";
+import { recordApplied } from "../../../scenarios/harness/raft-server.ts";
 import { supervise } from "../../../scenarios/harness/supervisor.ts";
 import { command, RecordingFsm } from "./recording-fsm.ts";
 
@@ -123,16 +124,9 @@ async function superviseNode(
   let starts = 0;
   await supervise(env, shared.failures, {
     start: async () => {
-      const fsm = new RecordingFsm((index, text) => {
-        const other = shared.appliedAt.get(index);
-        if (other !== undefined && other !== text)
-          shared.problems.push({
-            invariant: "raft.state-machine-safety",
-            host: env.host,
-            details: `${env.host} applied "${text}" at ${index}, another server "${other}"`,
-          });
-        shared.appliedAt.set(index, text);
-      });
+      const fsm = new RecordingFsm((index, text) =>
+        recordApplied(shared, env.host, index, JSON.stringify(text), "raft.state-machine-safety"),
+      );
       const observer = raftObserverOf(shared, env.host, env.hash.crc32);
       const node = await RaftNode.start(env, { ...nodeOptions, fsm, bootstrapVoters: SERVERS, observer });
       return { node, fsm };
