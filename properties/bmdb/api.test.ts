@@ -18,29 +18,23 @@ import {
   LEASE_MARGIN_MS,
   type Session,
 } from "../../src/impl/bmdb/index.ts";
-import { DqliteClient, runDqliteServer } from "../../src/impl/dqlite/index.ts";
+import { DqliteClient } from "../../src/impl/dqlite/index.ts";
+import { startDqliteCluster } from "../../scenarios/dqlite/cluster.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import { RpcError, type Env } from "../../src/sim/env.ts";
-import { createWaSqliteModule } from "../../src/sim/wasm/wa-sqlite-module.ts";
+import { standaloneContext } from "../../src/sim/runner.ts";
 import { World } from "../../src/sim/world.ts";
 
 const SERVERS = ["n1", "n2", "n3"];
 const STEP_MS = 20;
 
 /**
- * A world with three dqlite servers; `spawn` runs a body on a client host and `until` drives the world until a promise
- * settles.
+ * A world with three dqlite servers (the scenarios' kit); `spawn` runs a body on a client host and `until` drives the
+ * world until a promise settles.
  */
 function cluster(seed: number) {
   const world = new World({ seed, disks: createSimDisks() });
-  for (const host of SERVERS) {
-    world
-      .addHost(host, async (env) => {
-        const running = await runDqliteServer(env, { sqlite: createWaSqliteModule, bootstrapVoters: SERVERS });
-        await running.terminated;
-      })
-      .start();
-  }
+  startDqliteCluster(standaloneContext(world, seed), { servers: SERVERS });
   const spawn = <T>(host: string, body: (env: Env) => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       world.addHost(host, async (env) => body(env).then(resolve, reject)).start();

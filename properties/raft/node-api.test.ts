@@ -33,6 +33,7 @@ import {
   crash,
   leaderOf,
   member,
+  problemsOf,
   restart,
   runFor,
   runUntil,
@@ -71,7 +72,7 @@ describe("RaftNode API", () => {
     crash(cluster, removed);
     expect((await settled(cluster, member(cluster, leader).node.apply(command("two")))).error).toBeUndefined();
     expect(await runUntil(cluster, () => member(cluster, "n4").fsm.commands.includes("two"), 2_000)).toBe(true);
-    expect(cluster.problems).toEqual([]);
+    expect(problemsOf(cluster)).toEqual([]);
   });
 
   it("transfers leadership to the target (seed 12)", async () => {
@@ -170,9 +171,9 @@ describe("RaftNode API", () => {
     for (const text of texts)
       expect((await settled(cluster, member(cluster, leader).node.apply(command(text)))).error).toBeUndefined();
     restart(cluster, behind);
-    expect(
-      await runUntil(cluster, () => cluster.members.get(behind)?.fsm.commands.length === texts.length, 3_000),
-    ).toBe(true);
+    expect(await runUntil(cluster, () => cluster.live.get(behind)?.fsm.commands.length === texts.length, 3_000)).toBe(
+      true,
+    );
     expect(member(cluster, behind).fsm.commands).toEqual(texts);
     expect(member(cluster, behind).fsm.restores).toBeGreaterThan(0);
     expect(cluster.world.probes.get("raft.snapshot-installed")).toBeGreaterThan(0);
@@ -218,7 +219,7 @@ describe("RaftNode API", () => {
     expect(member(cluster, follower).node.stats().first_log_index).toBe(String(applied));
     await settled(cluster, node.shutdown());
     expect((await settled(cluster, node.snapshot())).error).toBeInstanceOf(ErrRaftShutdown);
-    expect(cluster.problems).toEqual([]);
+    expect(problemsOf(cluster)).toEqual([]);
   });
 
   it("captures a user snapshot between applies: with a slow FSM, its state is exactly that of its index (seed 19)", async () => {

@@ -16,6 +16,7 @@ import {
   crash,
   leaderOf,
   member,
+  problemsOf,
   restart,
   runFor,
   runUntil,
@@ -26,7 +27,7 @@ import {
 
 function fsmsAgree(cluster: SimCluster, commands: readonly string[]): boolean {
   return cluster.hosts.every((host) => {
-    const applied = cluster.members.get(host)?.fsm.commands;
+    const applied = cluster.live.get(host)?.fsm.commands;
     return (
       applied !== undefined &&
       commands.every((text, position) => applied[position] === text) &&
@@ -57,7 +58,7 @@ describe("RaftNode on the simulator", () => {
     expect(await runUntil(cluster, () => fsmsAgree(cluster, texts), 2_000)).toBe(true);
     const follower = cluster.hosts.find((host) => host !== leader) as string;
     await expect(member(cluster, follower).node.apply(command("nope"))).rejects.toBeInstanceOf(ErrNotLeader);
-    expect(cluster.problems).toEqual([]);
+    expect(problemsOf(cluster)).toEqual([]);
     expect(cluster.world.violations).toEqual([]);
   });
 
@@ -78,7 +79,7 @@ describe("RaftNode on the simulator", () => {
     expect(await runUntil(cluster, () => after.settled, 1_000, 5)).toBe(true);
     cluster.world.network.heal();
     expect(await runUntil(cluster, () => fsmsAgree(cluster, ["before", "after"]), 3_000)).toBe(true);
-    expect(cluster.problems).toEqual([]);
+    expect(problemsOf(cluster)).toEqual([]);
   });
 
   it("an entry whose leader was cut off after the followers got it fails with ErrLeadershipLost, yet is applied everywhere (seed 3)", async () => {
@@ -103,7 +104,7 @@ describe("RaftNode on the simulator", () => {
     ).toBe(true);
     cluster.world.network.heal();
     expect(await runUntil(cluster, () => fsmsAgree(cluster, ["zombie"]), 3_000)).toBe(true);
-    expect(cluster.problems).toEqual([]);
+    expect(problemsOf(cluster)).toEqual([]);
   });
 
   it("recovers every acknowledged command after every server restarts from its disk (seed 4)", async () => {
@@ -135,7 +136,7 @@ describe("RaftNode on the simulator", () => {
     expect(await runUntil(cluster, () => fsmsAgree(cluster, [...texts, "after restart"]), 2_000)).toBe(true);
     expect(cluster.hosts.some((host) => member(cluster, host).fsm.restores > 0)).toBe(true);
     expect(cluster.startErrors.size).toBe(0);
-    expect(cluster.problems).toEqual([]);
+    expect(problemsOf(cluster)).toEqual([]);
     expect(cluster.world.violations).toEqual([]);
   });
 
@@ -144,7 +145,8 @@ describe("RaftNode on the simulator", () => {
    * fsync, the followers crash right after the leader counted their acknowledgements;
    * the leader is cut off, and the followers elect a leader among themselves.
    * The real node keeps the command; the broken node (acknowledgements before the
-   * fsync) acknowledged it to the client and lost it.
+   * fsync) acknowledged it to the client and lost it, and the harness's Raft safety
+   * observers saw it acknowledge entries its disk did not hold.
    */
   for (const variant of [undefined, "ack-before-fsync"] as const) {
     it(`${variant === undefined ? "keeps" : "loses, when broken (ack-before-fsync),"} a command acknowledged just before the followers crash (seed 5)`, async () => {
@@ -171,6 +173,10 @@ describe("RaftNode on the simulator", () => {
       expect(outcome.error).toBeUndefined();
       const survived = member(cluster, next).fsm.commands.includes("precious");
       expect(survived).toBe(variant === undefined);
+      // The harness's Raft safety observers see the broken node acknowledge entries it has not made durable.
+      expect(problemsOf(cluster).some((problem) => problem.startsWith("raft.acknowledged-entries-held"))).toBe(
+        variant !== undefined,
+      );
     });
   }
 });

@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runScenario } from "../../src/sim/runner.ts";
+import { withVariant } from "../../scenarios/raft-kv/variants.ts";
 import { nodeScenario } from "./_support/node-scenario.ts";
 
 const SEEDS = Array.from({ length: 12 }, (_, position) => position + 1);
@@ -27,6 +28,12 @@ describe("RaftNode cluster under the swarm's faults", () => {
       expect(result.stats.workload.acknowledged).toBeGreaterThan(0);
     });
   }
+
+  it("fails on the node variant ack-before-fsync: the kits' Raft safety observers see an acknowledgement the disk did not hold (seed 1)", async () => {
+    const node = withVariant({ snapshotThresholdEntries: 32, trailingLogEntries: 8 }, "ack-before-fsync");
+    const result = await runScenario(nodeScenario({ node }), { seed: 1 });
+    expect(result.violations.map((violation) => violation.invariant)).toContain("raft.acknowledged-entries-held");
+  });
 
   it("replays bit for bit: the same seed gives the same fingerprint (seed 3)", async () => {
     const scenario = () => nodeScenario({ node: { snapshotThresholdEntries: 32, trailingLogEntries: 8 } });

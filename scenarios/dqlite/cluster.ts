@@ -70,9 +70,18 @@ export interface DqliteClusterOptions {
   readonly nodeFor?: (host: string) => ClusterNodeOptions;
   /** Sees every trace record a server makes, synchronously (scenarios cut the network at chosen points). */
   readonly watchTrace?: (host: string, kind: string, fields: Record<string, unknown> | undefined) => void;
+  /**
+   * The Env a server runs with, made from the one the kit gives it (tests: a log of its probes and traces, a disk that
+   * holds a write until a chosen moment).
+   */
+  readonly env?: (env: Env) => Env;
 }
 
-export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters" | "parts">>;
+/**
+ * Node options a cluster's servers take. `parts` is for tests that break one server's part (a scenario names its
+ * variant in `variant`, which replaces them).
+ */
+export type ClusterNodeOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters">>;
 
 /**
  * The configuration the swarm draws for the dqlite scenarios that take it (bank,
@@ -208,17 +217,8 @@ async function supervise(
   options: DqliteClusterOptions,
   restart: () => void,
 ): Promise<void> {
-  const watch = options.watchTrace;
-  const env: Env =
-    watch === undefined
-      ? hostEnv
-      : {
-          ...hostEnv,
-          trace: (kind, fields) => {
-            hostEnv.trace(kind, fields);
-            watch(hostEnv.host, kind, fields);
-          },
-        };
+  const traced = watched(hostEnv, options.watchTrace);
+  const env = options.env?.(traced) ?? traced;
   env.lifetime.signal.addEventListener("abort", () => {
     const running = cluster.live.get(env.host);
     if (running !== undefined) collectFsmViolations(cluster, env.host, running.node);
@@ -254,6 +254,18 @@ async function supervise(
     count(cluster, "stopped:node-failed");
   else return;
   restart();
+}
+
+/** `env`, also telling `watch` (if any) of every trace record. */
+function watched(env: Env, watch: DqliteClusterOptions["watchTrace"]): Env {
+  if (watch === undefined) return env;
+  return {
+    ...env,
+    trace: (kind, fields) => {
+      env.trace(kind, fields);
+      watch(env.host, kind, fields);
+    },
+  };
 }
 
 /** `observer`, also telling `onApplied` of every entry the node applied. */

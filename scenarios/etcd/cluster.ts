@@ -23,15 +23,14 @@ import { boolKnob, intKnob, pickKnob } from "../../src/sim/knobs.ts";
 import { createSimDisks } from "../../src/sim/disk/system.ts";
 import type { Env } from "../../src/sim/env.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
+import { declareLeaderRole, newRaftSafety, reportClusterProblems } from "../harness/cluster-records.ts";
 import {
-  declareLeaderRole,
-  newRaftSafety,
-  runObserved,
-  raftObserverOf,
-  reportClusterProblems,
-} from "../harness/cluster-records.ts";
+  recordApplied,
+  superviseRaftServer,
+  type AppliedRecords,
+  type RaftServerCluster,
+} from "../harness/raft-server.ts";
 import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
-import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
@@ -49,14 +48,8 @@ export interface EtcdClusterOptions {
   readonly onApplied?: (host: string, index: number, command: EtcdCommand | undefined, result: FsmResult) => void;
 }
 
-export interface EtcdCluster {
-  readonly servers: readonly string[];
-  readonly live: Map<string, EtcdServer>;
-  readonly leadersByTerm: Map<number, string>;
-  /** What the first member to apply each index applied there: the command and its result. */
-  readonly appliedAt: Map<number, string>;
-  readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
-  readonly failures: Record<string, number>;
+/** What the members record as they run: the harness's records of a Raft-based cluster (appliedAt: command, result). */
+export interface EtcdCluster extends RaftServerCluster<EtcdServer>, AppliedRecords {
   /** Raft's safety properties across the members, from their observers. */
   readonly raftSafety: RaftSafetyChecker;
   /** Wipes and rejoins a member whose disk cannot be read (set by startEtcdCluster). */
@@ -188,57 +181,36 @@ export function startEtcdCluster(context: ScenarioContext, options: EtcdClusterO
 }
 
 async function superviseMember(env: Env, cluster: EtcdCluster, options: EtcdClusterOptions): Promise<void> {
-  env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
   const serverVariant =
     options.variant !== undefined && options.variant in SERVER_BROKEN_VARIANTS
       ? (options.variant as ServerBrokenVariant)
       : undefined;
-  const operator = cluster.operator as WipeAndRejoin;
-  await supervise(env, cluster.failures, {
-    retired: () => operator.handedOver(env.host),
-    start: () =>
-      operator.watchStart(
-        env.host,
-        runEtcdServer(
-          env,
-          withVariant(
-            {
-              raft: {
-                ...options.raft,
-                bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
-                observer: raftObserverOf(cluster, env.host, env.hash.crc32),
-              },
-              ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
-              ...(options.leaseCheckIntervalMs !== undefined
-                ? { leaseCheckIntervalMs: options.leaseCheckIntervalMs }
-                : {}),
-              ...(options.autoCompactionRetentionRevisions !== undefined
-                ? {
-                    autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions,
-                    autoCompactionIntervalMs: 200,
-                  }
-                : {}),
-              observer: {
-                applied: (index, command, result) => {
-                  const text = describeApplied(command ?? "(not a command)", result);
-                  const other = cluster.appliedAt.get(index);
-                  if (other !== undefined && other !== text)
-                    cluster.problems.push({
-                      invariant: "etcd.state-machine-safety",
-                      host: env.host,
-                      details: `${env.host} applied ${text} at index ${index}, another member ${other}`,
-                    });
-                  cluster.appliedAt.set(index, text);
-                  options.onApplied?.(env.host, index, command, result);
-                },
-              },
+  await superviseRaftServer(env, cluster, "etcd.election-safety", ({ bootstrapVoters, observer }) =>
+    runEtcdServer(
+      env,
+      withVariant(
+        {
+          raft: { ...options.raft, bootstrapVoters, observer },
+          ...(options.minLeaseTtlSeconds !== undefined ? { minLeaseTtlSeconds: options.minLeaseTtlSeconds } : {}),
+          ...(options.leaseCheckIntervalMs !== undefined ? { leaseCheckIntervalMs: options.leaseCheckIntervalMs } : {}),
+          ...(options.autoCompactionRetentionRevisions !== undefined
+            ? {
+                autoCompactionRetentionRevisions: options.autoCompactionRetentionRevisions,
+                autoCompactionIntervalMs: 200,
+              }
+            : {}),
+          observer: {
+            applied: (index, command, result) => {
+              const text = describeApplied(command ?? "(not a command)", result);
+              recordApplied(cluster, env.host, index, text, "etcd.state-machine-safety", "member");
+              options.onApplied?.(env.host, index, command, result);
             },
-            serverVariant,
-          ),
-        ),
+          },
+        },
+        serverVariant,
       ),
-    run: runObserved(cluster, env.host, "etcd.election-safety"),
-  });
+    ),
+  );
 }
 
 /** Reports the problems recorded since the last call; returns the new count reported. */

@@ -60,29 +60,32 @@ export function observeElectionSafety(
 }
 
 /** A server as the leader role sees it: its Raft state and term. */
-interface LeaderCandidate {
+export interface LeaderCandidate {
   state(): string;
   stats(): Record<string, string>;
 }
 
 /**
- * Resolves the fault plans' "@leader" to the live server that leads in the highest
- * term (a deposed leader that has not heard yet may still think it leads).
+ * The live server that leads in the highest term (a deposed leader that has not heard yet may still think it leads);
+ * undefined when none leads.
  */
-export function declareLeaderRole(context: ScenarioContext, live: () => Iterable<[string, LeaderCandidate]>): void {
-  context.world.setRole("leader", () => {
-    let best: { host: string; term: number } | undefined;
-    for (const [host, node] of live()) {
-      if (node.state() !== "Leader") continue;
-      const term = Number(node.stats().term);
-      if (best === undefined || term > best.term) best = { host, term };
-    }
-    return best?.host;
-  });
+export function leaderInHighestTerm(live: Iterable<[string, LeaderCandidate]>): string | undefined {
+  let best: { host: string; term: number } | undefined;
+  for (const [host, node] of live) {
+    if (node.state() !== "Leader") continue;
+    const term = Number(node.stats().term);
+    if (best === undefined || term > best.term) best = { host, term };
+  }
+  return best?.host;
 }
 
-/** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
-export function reportClusterProblems(context: ScenarioContext, records: ClusterRecords, reported: number): number {
+/** Resolves the fault plans' "@leader" to leaderInHighestTerm of the live servers. */
+export function declareLeaderRole(context: ScenarioContext, live: () => Iterable<[string, LeaderCandidate]>): void {
+  context.world.setRole("leader", () => leaderInHighestTerm(live()));
+}
+
+/** Moves the violations the cluster's Raft safety checker found since the last call into its problems. */
+export function takeRaftSafetyProblems(records: ClusterRecords): void {
   for (const violation of records.raftSafety?.takeViolations() ?? []) {
     records.problems.push({
       invariant: `raft.${violation.invariant}`,
@@ -90,6 +93,11 @@ export function reportClusterProblems(context: ScenarioContext, records: Cluster
       details: violation.details,
     });
   }
+}
+
+/** Reports the problems recorded since the last call as safety violations; returns the new count reported. */
+export function reportClusterProblems(context: ScenarioContext, records: ClusterRecords, reported: number): number {
+  takeRaftSafetyProblems(records);
   for (; reported < records.problems.length; reported++) {
     const problem = records.problems[reported] as ClusterProblem;
     context.world.violate({

@@ -24,16 +24,15 @@ import { runKvServer, type KvReadMode, type KvServer } from "../../src/impl/raft
 import type { Env } from "../../src/sim/env.ts";
 import { boolKnob, intKnob, pickKnob } from "../../src/sim/knobs.ts";
 import type { RaftSafetyChecker } from "../../src/impl/raft/testing/safety-checker.ts";
+import { declareLeaderRole, newRaftSafety, reportClusterProblems } from "../harness/cluster-records.ts";
 import {
-  declareLeaderRole,
-  newRaftSafety,
-  runObserved,
-  raftObserverOf,
-  reportClusterProblems,
-} from "../harness/cluster-records.ts";
+  recordApplied,
+  superviseRaftServer,
+  type AppliedRecords,
+  type RaftServerCluster,
+} from "../harness/raft-server.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
 import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
-import { supervise } from "../harness/supervisor.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, withVariant, type RaftVariant } from "./variants.ts";
@@ -52,14 +51,8 @@ export interface KvClusterOptions {
   readonly operator?: (context: ScenarioContext, cluster: KvCluster) => WipeAndRejoin;
 }
 
-/** What the cluster's hosts record as they run. */
-export interface KvCluster {
-  readonly servers: readonly string[];
-  /** The server each host runs now (removed when its process dies). */
-  readonly live: Map<string, KvServer>;
-  readonly leadersByTerm: Map<number, string>;
-  /** The command text applied at each index by the first host that applied it. */
-  readonly appliedAt: Map<number, string>;
+/** What the cluster's hosts record as they run (the harness's records of a Raft-based cluster, and more). */
+export interface KvCluster extends RaftServerCluster<KvServer>, AppliedRecords {
   /** Ids of the commands each host applied (in any incarnation). */
   readonly appliedIds: Map<string, Set<string>>;
   /**
@@ -73,8 +66,6 @@ export interface KvCluster {
    * it never applied one by one.
    */
   readonly snapshotThrough: Map<string, number>;
-  readonly problems: Array<{ readonly invariant: string; readonly host: string; readonly details: string }>;
-  readonly failures: Record<string, number>;
   /** Raft's safety properties across the servers, from their observers. */
   readonly raftSafety: RaftSafetyChecker;
   /** Wipes and rejoins a server whose disk cannot be read (set by startKvCluster). */
@@ -193,44 +184,29 @@ function variantOptions(variant: string | undefined): Partial<RaftNodeOptions> {
 }
 
 async function superviseServer(env: Env, cluster: KvCluster, options: KvClusterOptions): Promise<void> {
-  env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
   const applied = cluster.appliedIds.get(env.host) as Set<string>;
-  const operator = cluster.operator as WipeAndRejoin;
-  await supervise(env, cluster.failures, {
-    retired: () => operator.handedOver(env.host),
-    start: () =>
-      operator.watchStart(
-        env.host,
-        runKvServer(env, {
-          raft: {
-            ...options.tuning,
-            ...options.raft,
-            ...variantOptions(options.variant),
-            bootstrapVoters: operator.joinsByAddition(env.host) ? undefined : options.servers,
-            observer: withSnapshotRecords(raftObserverOf(cluster, env.host, env.hash.crc32), cluster, env.host),
-          },
-          ...(options.readMode ? { readMode: options.readMode } : {}),
-          onApply: (index, command) => {
-            const text = command === undefined ? "(not a command)" : JSON.stringify(command);
-            const other = cluster.appliedAt.get(index);
-            if (other !== undefined && other !== text)
-              cluster.problems.push({
-                invariant: "raft.state-machine-safety",
-                host: env.host,
-                details: `${env.host} applied ${text} at index ${index}, another server ${other}`,
-              });
-            cluster.appliedAt.set(index, text);
-            if (command !== undefined) {
-              applied.add(command.id);
-              const at = cluster.indexOfId.get(command.id);
-              if (at === undefined) cluster.indexOfId.set(command.id, { index, hosts: new Set([env.host]) });
-              else if (at.index === index) at.hosts.add(env.host);
-            }
-          },
-        }),
-      ),
-    run: runObserved(cluster, env.host, "raft.election-safety"),
-  });
+  await superviseRaftServer(env, cluster, "raft.election-safety", ({ bootstrapVoters, observer }) =>
+    runKvServer(env, {
+      raft: {
+        ...options.tuning,
+        ...options.raft,
+        ...variantOptions(options.variant),
+        bootstrapVoters,
+        observer: withSnapshotRecords(observer, cluster, env.host),
+      },
+      ...(options.readMode ? { readMode: options.readMode } : {}),
+      onApply: (index, command) => {
+        const text = command === undefined ? "(not a command)" : JSON.stringify(command);
+        recordApplied(cluster, env.host, index, text, "raft.state-machine-safety");
+        if (command !== undefined) {
+          applied.add(command.id);
+          const at = cluster.indexOfId.get(command.id);
+          if (at === undefined) cluster.indexOfId.set(command.id, { index, hosts: new Set([env.host]) });
+          else if (at.index === index) at.hosts.add(env.host);
+        }
+      },
+    }),
+  );
 }
 
 /**

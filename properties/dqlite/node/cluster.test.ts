@@ -9,100 +9,34 @@
  */
 import { describe, expect, it } from "vitest";
 import { withVariant, type DqliteLeaderBrokenVariant } from "../../../scenarios/dqlite/variants.ts";
-import {
-  DqliteClient,
-  DQLITE_PORT,
-  runDqliteServer,
-  type RunningDqliteServer,
-} from "../../../src/impl/dqlite/index.ts";
-import { createSimDisks } from "../../../src/sim/disk/system.ts";
-import type { Env } from "../../../src/sim/env.ts";
-import { createWaSqliteModule } from "../../../src/sim/wasm/wa-sqlite-module.ts";
-import { World } from "../../../src/sim/world.ts";
+import { DqliteClient, DQLITE_PORT } from "../../../src/impl/dqlite/index.ts";
 import { SESSION_IDLE_MS } from "../../../src/impl/dqlite/node/server.ts";
 import type { ServerRotation } from "../../../src/impl/common/leader-caller.ts";
 import { plainRoundRobin } from "../../common/_fixtures/plain-round-robin.ts";
+import {
+  SERVERS,
+  fsmViolations,
+  readyLeader,
+  replicas,
+  runClient,
+  startSnapshotCluster,
+  type SnapshotCluster,
+} from "./_support/snapshot-cluster.ts";
 
-const SERVERS = ["n1", "n2", "n3"];
-
-interface Cluster {
-  readonly world: World;
-  readonly live: Map<string, RunningDqliteServer>;
-}
-
-function startCluster(seed: number, variant?: DqliteLeaderBrokenVariant): Cluster {
-  const world = new World({ seed, disks: createSimDisks() });
-  const live = new Map<string, RunningDqliteServer>();
-  for (const host of SERVERS) {
-    world
-      .addHost(host, async (env) => {
-        env.lifetime.signal.addEventListener("abort", () => live.delete(host));
-        const running = await runDqliteServer(
-          env,
-          withVariant({ sqlite: createWaSqliteModule, bootstrapVoters: SERVERS }, variant),
-        );
-        live.set(host, running);
-        await running.terminated;
-      })
-      .start();
-  }
-  return { world, live };
-}
-
-async function runClient<T>(
-  cluster: Cluster,
-  body: (env: Env, client: DqliteClient) => Promise<T>,
-  maxMs = 60_000,
-): Promise<T> {
-  let outcome: { value: T } | { error: unknown } | undefined;
-  const name = `client-${cluster.world.now}`;
-  cluster.world
-    .addHost(name, async (env) => {
-      const client = new DqliteClient(env, {
-        servers: SERVERS,
-        operationTimeoutMs: 5_000,
-        callDeadlineMs: 1_000,
-        attemptsMax: 50,
-      });
-      try {
-        outcome = { value: await body(env, client) };
-      } catch (error) {
-        outcome = { error };
-      }
-    })
-    .start();
-  const deadline = cluster.world.now + maxMs;
-  while (outcome === undefined && cluster.world.now < deadline)
-    await cluster.world.scheduler.run({ untilTime: cluster.world.now + 50 });
-  if (outcome === undefined) throw new Error("the client did not finish in time");
-  if ("error" in outcome) throw outcome.error;
-  return outcome.value;
-}
-
-/** Waits for a promise whose work needs simulated time (disk reads), running the world meanwhile. */
-async function settle<T>(cluster: Cluster, promise: Promise<T>): Promise<T> {
-  let done = false;
-  const tracked = promise.finally(() => (done = true));
-  for (let step = 0; step < 10_000 && !done; step++)
-    await cluster.world.scheduler.run({ untilTime: cluster.world.now + 1 });
-  return tracked;
+function startCluster(seed: number, variant?: DqliteLeaderBrokenVariant): SnapshotCluster {
+  return startSnapshotCluster(seed, withVariant({}, variant));
 }
 
 /** Each replica's logical database (the file with its committed WAL frames applied), hex. */
-async function images(cluster: Cluster): Promise<string[]> {
-  const result: string[] = [];
-  for (const host of SERVERS) {
-    const files = cluster.live.get(host)?.node.store.get("db");
-    const image = files === undefined ? new Uint8Array() : await settle(cluster, files.image());
-    result.push(Buffer.from(image).toString("hex"));
-  }
-  return result;
+async function images(cluster: SnapshotCluster): Promise<string[]> {
+  return [...(await replicas(cluster, "db", "SELECT 1")).values()].map((replica) => replica.image);
 }
 
 describe("dqlite cluster", () => {
   it("replicates writes to every node and survives the leader's crash", async () => {
     const cluster = startCluster(7);
-    const rows = await runClient(cluster, async (_env, client) => {
+    const rows = await runClient(cluster, async (clientOf) => {
+      const client = clientOf();
       await client.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
       for (let i = 0; i < 20; i++) await client.exec("INSERT INTO t (v) VALUES (?)", [`row ${i}`]);
       await client.transaction(async (tx) => {
@@ -116,10 +50,11 @@ describe("dqlite cluster", () => {
     const before = await images(cluster);
     expect(new Set(before).size).toBe(1);
 
-    const leader = SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader());
+    const leader = readyLeader(cluster);
     expect(leader).toBeDefined();
     cluster.world.host(leader as string).crash();
-    const after = await runClient(cluster, async (_env, client) => {
+    const after = await runClient(cluster, async (clientOf) => {
+      const client = clientOf();
       for (let i = 0; i < 5; i++) await client.exec("INSERT INTO t (v) VALUES (?)", [`after ${i}`]);
       return (await client.query("SELECT count(*) FROM t")).rows[0]?.[0];
     });
@@ -132,10 +67,7 @@ describe("dqlite cluster", () => {
     }
     const final = await images(cluster);
     expect(new Set(final).size).toBe(1);
-    for (const host of SERVERS) {
-      const running = cluster.live.get(host) as RunningDqliteServer;
-      expect(running.node.fsm.violations).toEqual([]);
-    }
+    expect(fsmViolations(cluster)).toEqual([]);
   });
 
   /**
@@ -149,11 +81,11 @@ describe("dqlite cluster", () => {
     variant?: DqliteLeaderBrokenVariant,
   ): Promise<{ waitedMs: number; ok: boolean }> {
     const cluster = startCluster(seed, variant);
-    const leader = await runClient(cluster, async (_env, client) => {
-      await client.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
-      return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader()) as string;
+    const leader = await runClient(cluster, async (client) => {
+      await client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+      return readyLeader(cluster) as string;
     });
-    return runClient(cluster, async (env) => {
+    return runClient(cluster, async (_client, env) => {
       // The idle transaction's caller stays (its begin stream open) but sends nothing; the others' streams pass their
       // deadline while they wait.
       const begin = (deadlineMs: number) =>
@@ -196,7 +128,7 @@ describe("dqlite client: finding the leader as go-dqlite's connector does", () =
   /** Virtual ms a linearizable query takes once the client's leader is cut off (the client first wrote through it). */
   async function queryAfterLeaderCutOff(seed: number, probing: boolean, rotation?: ServerRotation): Promise<number> {
     const cluster = startCluster(seed);
-    return runClient(cluster, async (env) => {
+    return runClient(cluster, async (_client, env) => {
       const client = new DqliteClient(env, {
         servers: SERVERS,
         operationTimeoutMs: 10_000,

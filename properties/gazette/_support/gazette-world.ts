@@ -14,6 +14,7 @@ import { RouteCache } from "../../../src/impl/gazette/client/route-cache.ts";
 import type { Env } from "../../../src/sim/env.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
 import { World } from "../../../src/sim/world.ts";
+import { runBody, type BodyRun } from "../../_support/world-run.ts";
 import { ModelBroker, type BrokerFaults } from "./model-broker.ts";
 import { BROKER_PORT, type ModelStore } from "./model-store.ts";
 
@@ -38,16 +39,7 @@ export interface GazetteRunOptions<T> {
   client: (context: ClientContext) => Promise<T>;
 }
 
-export interface GazetteRun<T> {
-  /** The client's result, or undefined if it did not settle. */
-  result: T | undefined;
-  /** The client's error, if it threw. */
-  error: unknown;
-  settled: boolean;
-  world: World;
-  /** Violations and uncaught errors of the world (empty when clean). */
-  problems: string[];
-}
+export type GazetteRun<T> = BodyRun<T>;
 
 export const CLIENT_HOST = "client";
 
@@ -63,28 +55,16 @@ export async function runGazette<T>(options: GazetteRunOptions<T>): Promise<Gaze
       })
       .start();
   }
-  const outcome: { result: T | undefined; error: unknown; settled: boolean } = {
-    result: undefined,
-    error: undefined,
-    settled: false,
+  const body = async (env: Env): Promise<T> => {
+    await env.clock.sleep(1);
+    const router = options.router?.(env) ?? new RouteCache(64, 60_000, env.clock);
+    const dial = routeDialer({
+      fallback: { address: options.brokers[0] as string, port: BROKER_PORT },
+      random: env.random.fork("dispatch"),
+    });
+    const client = routedJournalClient(journalClientOverRpc(env, dial), router);
+    return options.client({ env, client, router, world });
   };
-  world
-    .addHost(CLIENT_HOST, async (env) => {
-      await env.clock.sleep(1);
-      const router = options.router?.(env) ?? new RouteCache(64, 60_000, env.clock);
-      const dial = routeDialer({
-        fallback: { address: options.brokers[0] as string, port: BROKER_PORT },
-        random: env.random.fork("dispatch"),
-      });
-      const client = routedJournalClient(journalClientOverRpc(env, dial), router);
-      try {
-        outcome.result = await options.client({ env, client, router, world });
-      } catch (error) {
-        outcome.error = error;
-      }
-      outcome.settled = true;
-    })
-    .start();
   for (const crash of options.crashes ?? []) {
     world.scheduler.schedule(crash.atMs, () => {
       const host = world.host(crash.broker);
@@ -93,14 +73,5 @@ export async function runGazette<T>(options: GazetteRunOptions<T>): Promise<Gaze
       world.scheduler.schedule(crash.downMs, () => host.start());
     });
   }
-  await world.scheduler.run({
-    untilTime: options.untilMs ?? 600_000,
-    predicate: () => outcome.settled,
-    maxEvents: 5_000_000,
-  });
-  const problems = [
-    ...world.violations.map((violation) => `${violation.invariant}: ${violation.details}`),
-    ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
-  ];
-  return { ...outcome, world, problems };
+  return runBody(world, CLIENT_HOST, body, options.untilMs ?? 600_000);
 }

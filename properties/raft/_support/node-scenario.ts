@@ -3,13 +3,14 @@
  * (src/sim/runner.ts), for end-to-end properties; not a named scenario yet (the
  * KV scenarios come next).
  *
- * Method: each host runs a RaftNode with a RecordingFsm under a supervisor that
- * starts it again after a fatal disk failure or a failed start (at most
- * RESTARTS_MAX times per incarnation); while it leads, it applies commands. The
+ * Method: each host runs a RaftNode with a RecordingFsm under the cluster kits'
+ * supervisor (scenarios/harness/supervisor.ts), which starts it again after a fatal
+ * disk failure or a failed start; while it leads, it applies commands. The
  * swarm's fault plan partitions, clogs, pauses, skews clocks, crashes (a minority
  * at once) and injects disk faults (EIO, torn writes) on a minority.
  * Invariants:
  * - raft.election-safety (continuous): at most one leader per term;
+ * - Raft's safety properties across the nodes (continuous), from their observers (the kits' checker);
  * - raft.state-machine-safety (continuous): no two servers apply different commands at one index;
  * - raft.acknowledged-write-lost (final): the server that acknowledged the last
  *   command holds every acknowledged command, and a command acknowledged before
@@ -17,15 +18,22 @@
  * - progress: a command is acknowledged after every fault has healed.
  */
 import { RaftNode, type RaftNodeOptions } from "../../../src/impl/raft/index.ts";
+import type { RaftSafetyChecker } from "../../../src/impl/raft/testing/safety-checker.ts";
 import type { Env } from "../../../src/sim/env.ts";
 import { SimDiskSystem } from "../../../src/sim/disk/system.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../../src/sim/runner.ts";
+import {
+  newRaftSafety,
+  observeElectionSafety,
+  raftObserverOf,
+  reportClusterProblems,
+  type ClusterProblem,
+} from "../../../scenarios/harness/cluster-records.ts";
+import { recordApplied } from "../../../scenarios/harness/raft-server.ts";
+import { supervise } from "../../../scenarios/harness/supervisor.ts";
 import { command, RecordingFsm } from "./recording-fsm.ts";
 
 const SERVERS = ["n1", "n2", "n3"] as const;
-/** Starts of a node in one incarnation at most (after fatal failures). */
-const RESTARTS_MAX = 20;
-const RESTART_BACKOFF_MS = 100;
 
 interface Shared {
   readonly leadersByTerm: Map<number, string>;
@@ -33,7 +41,8 @@ interface Shared {
   /** Acknowledged commands, with when they were invoked and acknowledged. */
   readonly acknowledged: Array<{ text: string; host: string; invokedAt: number; time: number }>;
   readonly fsms: Map<string, RecordingFsm>;
-  problems: Array<{ invariant: string; details: string; host?: string }>;
+  readonly problems: ClusterProblem[];
+  readonly raftSafety: RaftSafetyChecker;
   attempts: number;
   failures: Record<string, number>;
 }
@@ -59,24 +68,18 @@ function setup(context: ScenarioContext, nodeOptions: Partial<Omit<RaftNodeOptio
     acknowledged: [],
     fsms: new Map(),
     problems: [],
+    raftSafety: newRaftSafety(),
     attempts: 0,
     failures: {},
   };
   // True virtual time (host clocks may be skewed): the checker's clock, never the system's.
   const now = () => context.world.now;
-  for (const host of SERVERS) context.world.addHost(host, (env) => supervise(env, shared, nodeOptions, now)).start();
+  for (const host of SERVERS)
+    context.world.addHost(host, (env) => superviseNode(env, shared, nodeOptions, now)).start();
   let reported = 0;
   return {
     check: () => {
-      for (; reported < shared.problems.length; reported++) {
-        const problem = shared.problems[reported] as Shared["problems"][number];
-        context.world.violate({
-          invariant: problem.invariant,
-          kind: "safety",
-          details: problem.details,
-          ...(problem.host ? { host: problem.host } : {}),
-        });
-      }
+      reported = reportClusterProblems(context, shared, reported);
     },
     progress: () => {
       const since = context.livenessStartedAt();
@@ -111,52 +114,33 @@ function setup(context: ScenarioContext, nodeOptions: Partial<Omit<RaftNodeOptio
   };
 }
 
-/** Runs the node, starting it again after a fatal failure, and applies commands while it leads. */
-async function supervise(
+/** Runs the node under the supervisor (started again after a fatal failure), and applies commands while it leads. */
+async function superviseNode(
   env: Env,
   shared: Shared,
   nodeOptions: Partial<Omit<RaftNodeOptions, "fsm">>,
   now: () => number,
 ): Promise<void> {
-  for (let start = 0; start < RESTARTS_MAX; start++) {
-    const fsm = new RecordingFsm((index, text) => {
-      const other = shared.appliedAt.get(index);
-      if (other !== undefined && other !== text)
-        shared.problems.push({
-          invariant: "raft.state-machine-safety",
-          host: env.host,
-          details: `${env.host} applied "${text}" at ${index}, another server "${other}"`,
-        });
-      shared.appliedAt.set(index, text);
-    });
-    let node: RaftNode;
-    try {
-      node = await RaftNode.start(env, { ...nodeOptions, fsm, bootstrapVoters: SERVERS });
-    } catch (error) {
-      shared.failures[`start:${error instanceof Error ? error.name : "unknown"}`] =
-        (shared.failures[`start:${error instanceof Error ? error.name : "unknown"}`] ?? 0) + 1;
-      await env.clock.sleep(RESTART_BACKOFF_MS);
-      continue;
-    }
-    shared.fsms.set(env.host, fsm);
-    node.observeLeadership((event) => {
-      if (!event.isLeader) return;
-      const other = shared.leadersByTerm.get(event.term);
-      if (other !== undefined && other !== env.host)
-        shared.problems.push({
-          invariant: "raft.election-safety",
-          host: env.host,
-          details: `${env.host} and ${other} both lead term ${event.term}`,
-        });
-      shared.leadersByTerm.set(event.term, env.host);
-    });
-    const workload = applyWhileLeading(env, node, shared, now, `${env.host}/${env.lifetime.incarnation}/${start}`);
-    const reason = await node.terminated;
-    await workload;
-    if (reason === undefined) return;
-    shared.failures[`stopped:${reason.name}`] = (shared.failures[`stopped:${reason.name}`] ?? 0) + 1;
-    await env.clock.sleep(RESTART_BACKOFF_MS);
-  }
+  let starts = 0;
+  await supervise(env, shared.failures, {
+    start: async () => {
+      const fsm = new RecordingFsm((index, text) =>
+        recordApplied(shared, env.host, index, JSON.stringify(text), "raft.state-machine-safety"),
+      );
+      const observer = raftObserverOf(shared, env.host, env.hash.crc32);
+      const node = await RaftNode.start(env, { ...nodeOptions, fsm, bootstrapVoters: SERVERS, observer });
+      return { node, fsm };
+    },
+    run: async ({ node, fsm }) => {
+      shared.fsms.set(env.host, fsm);
+      observeElectionSafety(node, env.host, shared, "raft.election-safety");
+      const prefix = `${env.host}/${env.lifetime.incarnation}/${starts++}`;
+      const workload = applyWhileLeading(env, node, shared, now, prefix);
+      const reason = await node.terminated;
+      await workload;
+      return reason?.name;
+    },
+  });
 }
 
 /** Commands are `${prefix}/${counter}`: unique in the run. */

@@ -2,30 +2,44 @@
  * A cluster of RaftNodes on the simulator, for end-to-end tests: one host per
  * server with a simulated disk, each running `RaftNode.start` with a RecordingFsm.
  * The test reaches the live node of each host, drives virtual time, crashes and
- * restarts hosts and partitions links. Election safety is checked continuously from
- * the leadership observers (at most one leader per term).
+ * restarts hosts and partitions links. What every cluster kit checks comes from
+ * the shared harness (scenarios/harness/cluster-records.ts): election safety from
+ * the leadership observers, and all of Raft's safety properties from each node's
+ * observer (`problemsOf`).
  */
 import { RaftNode, type RaftNodeOptions } from "../../../src/impl/raft/index.ts";
+import type { RaftSafetyChecker } from "../../../src/impl/raft/testing/safety-checker.ts";
 import { createSimDisks, type SimDiskSystem, type SimDiskSystemOptions } from "../../../src/sim/disk/system.ts";
+import type { Env } from "../../../src/sim/env.ts";
 import { World } from "../../../src/sim/world.ts";
+import {
+  leaderInHighestTerm,
+  newRaftSafety,
+  raftObserverOf,
+  runObserved,
+  takeRaftSafetyProblems,
+  type ClusterProblem,
+  type ClusterRecords,
+} from "../../../scenarios/harness/cluster-records.ts";
 import { RecordingFsm } from "./recording-fsm.ts";
 
 export interface Member {
   readonly node: RaftNode;
   readonly fsm: RecordingFsm;
   readonly incarnation: number;
+  readonly terminated: RaftNode["terminated"];
 }
 
-export interface SimCluster {
+export interface SimCluster extends ClusterRecords {
   readonly world: World;
   readonly disks: SimDiskSystem;
   readonly hosts: readonly string[];
   /** The live node of each host (absent while down or starting). */
-  readonly members: Map<string, Member>;
+  readonly live: Map<string, Member>;
   /** Errors that stopped a start (RaftNode.start rejected), by host. */
   readonly startErrors: Map<string, unknown>;
-  readonly leadersByTerm: Map<number, string>;
-  readonly problems: string[];
+  readonly problems: ClusterProblem[];
+  readonly raftSafety: RaftSafetyChecker;
 }
 
 export interface SimClusterOptions {
@@ -45,40 +59,44 @@ export function startSimCluster(seed: number, options: SimClusterOptions = {}): 
     world,
     disks,
     hosts,
-    members: new Map(),
+    live: new Map(),
     startErrors: new Map(),
     leadersByTerm: new Map(),
     problems: [],
+    raftSafety: newRaftSafety(),
   };
   const initial = hosts.filter((host) => !(options.joining ?? []).includes(host));
-  for (const host of hosts) {
-    world
-      .addHost(host, async (env) => {
-        const fsm = new RecordingFsm();
-        let node: RaftNode;
-        try {
-          node = await RaftNode.start(env, {
-            ...options.node,
-            fsm,
-            ...(initial.includes(host) ? { bootstrapVoters: initial } : {}),
-          });
-        } catch (error) {
-          cluster.startErrors.set(host, error);
-          return;
-        }
-        cluster.members.set(host, { node, fsm, incarnation: env.lifetime.incarnation });
-        node.observeLeadership((event) => {
-          if (!event.isLeader) return;
-          const other = cluster.leadersByTerm.get(event.term);
-          if (other !== undefined && other !== host)
-            cluster.problems.push(`${host} and ${other} both lead term ${event.term}`);
-          cluster.leadersByTerm.set(event.term, host);
-        });
-        await node.terminated;
-      })
-      .start();
-  }
+  for (const host of hosts)
+    world.addHost(host, (env) => serve(env, cluster, { ...options.node, ...bootstrap(initial, host) })).start();
   return cluster;
+}
+
+function bootstrap(initial: readonly string[], host: string): Pick<RaftNodeOptions, "bootstrapVoters"> {
+  return initial.includes(host) ? { bootstrapVoters: initial } : {};
+}
+
+async function serve(env: Env, cluster: SimCluster, options: Partial<Omit<RaftNodeOptions, "fsm">>): Promise<void> {
+  env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
+  const fsm = new RecordingFsm();
+  let node: RaftNode;
+  try {
+    node = await RaftNode.start(env, {
+      observer: raftObserverOf(cluster, env.host, env.hash.crc32),
+      ...options,
+      fsm,
+    });
+  } catch (error) {
+    cluster.startErrors.set(env.host, error);
+    return;
+  }
+  const member = { node, fsm, incarnation: env.lifetime.incarnation, terminated: node.terminated };
+  await runObserved(cluster, env.host, "raft.election-safety")(member);
+}
+
+/** The problems found so far (election safety, and Raft's safety properties across the nodes), as text. */
+export function problemsOf(cluster: SimCluster): string[] {
+  takeRaftSafetyProblems(cluster);
+  return cluster.problems.map((problem) => `${problem.invariant} on ${problem.host}: ${problem.details}`);
 }
 
 /** Runs virtual time forward by `durationMs`. */
@@ -96,46 +114,25 @@ export async function runUntil(cluster: SimCluster, done: () => boolean, maxMs: 
   return true;
 }
 
-/** The live member that leads, if exactly one does in the highest term. */
+/** The live member that leads in the highest term, if one does. */
 export function leaderOf(cluster: SimCluster): string | undefined {
-  let best: { host: string; term: number } | undefined;
-  for (const [host, member] of cluster.members) {
-    if (member.node.state() !== "Leader") continue;
-    const term = Number(member.node.stats().term);
-    if (best === undefined || term > best.term) best = { host, term };
-  }
-  return best?.host;
+  return leaderInHighestTerm([...cluster.live].map(([host, member]) => [host, member.node]));
 }
 
 export function member(cluster: SimCluster, host: string): Member {
-  const found = cluster.members.get(host);
+  const found = cluster.live.get(host);
   if (found === undefined) throw new Error(`${host} has no live node`);
   return found;
 }
 
 /** Crashes a host: its node is gone (the disk keeps what was durable). */
 export function crash(cluster: SimCluster, host: string): void {
-  cluster.members.delete(host);
   cluster.world.host(host).crash();
 }
 
 export function restart(cluster: SimCluster, host: string): void {
-  cluster.members.delete(host);
   cluster.world.host(host).start();
 }
 
-/** A promise's outcome, observable while virtual time runs. */
-export function track<T>(promise: Promise<T>): { settled: boolean; value?: T; error?: unknown } {
-  const outcome: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-  promise.then(
-    (value) => {
-      outcome.settled = true;
-      outcome.value = value;
-    },
-    (error: unknown) => {
-      outcome.settled = true;
-      outcome.error = error;
-    },
-  );
-  return outcome;
-}
+/** A promise's outcome, observable while virtual time runs (the tests' shared helper). */
+export { track } from "../../_support/world-run.ts";

@@ -34,20 +34,14 @@ import {
 } from "../../../src/impl/raft/testing/transcript-format.ts";
 import { CoreCluster, listeners, type ClusterListener, type CoreTuning, type HarnessNode } from "./core-cluster.ts";
 import { InvariantChecker, InvariantViolation, type InvariantName } from "./invariants.ts";
+import { RAFT_SAFETY_INVARIANTS } from "../../../src/impl/raft/testing/safety-checker.ts";
 
 /** Rounds (every node's Readies, then every node's messages) in one `stabilize` at most. */
 export const STABILIZE_ROUNDS_MAX = 100;
 /** Ticks waiting for an election timer to fire at most. */
 export const ELECTION_TICKS_MAX = 1_000;
 
-const SAFETY_INVARIANTS: ReadonlySet<InvariantName> = new Set([
-  "election-safety",
-  "leader-append-only",
-  "log-matching",
-  "leader-completeness",
-  "state-machine-safety",
-  "acknowledged-entries-held",
-]);
+const SAFETY_INVARIANTS: ReadonlySet<InvariantName> = new Set(RAFT_SAFETY_INVARIANTS);
 
 export type MessageFilter = (message: Message) => boolean;
 

@@ -53,10 +53,5 @@ export async function runWorld(world: World, untilTime: number): Promise<string>
   return result.reason;
 }
 
-/** The world's violations and uncaught process errors, as text (empty when clean). */
-export function worldProblems(world: World): string[] {
-  return [
-    ...world.violations.map((violation) => `${violation.invariant} at ${violation.time}: ${violation.details}`),
-    ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
-  ];
-}
+/** The world's violations and uncaught process errors, as text (the tests' shared helper). */
+export { worldProblems } from "../../_support/world-run.ts";

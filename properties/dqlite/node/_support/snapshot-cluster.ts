@@ -1,33 +1,38 @@
 /**
- * A hand-driven dqlite cluster for the snapshot tests: one World, one host per
- * server (runDqliteServer with wa-sqlite on the host's simulated disk), clients
- * on hosts of their own, and a log of what the servers report as they run (every
- * probe and trace of every incarnation, by host), so a test can assert that the
- * path it is about (a snapshot taken, refused, sent, installed, restored) was
- * really taken. The helpers read each replica's logical databases, check their
- * integrity, and read their rows on the replica itself. A test may also hand each
- * server an Env of its own making (`ClusterHooks.env`: a disk that holds a write).
+ * A hand-driven dqlite cluster for the node tests: the scenarios' kit
+ * (scenarios/dqlite/cluster.ts: one supervised server per host of SERVERS, its
+ * Raft safety and FSM records) on a World of the test's own, outside the runner,
+ * with clients on hosts of their own, and a log of what the servers report as
+ * they run (every probe and trace of every incarnation, by host), so a test can
+ * assert that the path it is about (a snapshot taken, refused, sent, installed,
+ * restored) was really taken. The helpers read each replica's logical databases,
+ * check their integrity, and read their rows on the replica itself. A test may
+ * also hand each server an Env of its own making (`ClusterHooks.env`: a disk that
+ * holds a write).
  */
+import { DQLITE_PORT, DqliteClient } from "../../../../src/impl/dqlite/index.ts";
 import {
-  DQLITE_PORT,
-  DqliteClient,
-  runDqliteServer,
-  type DqliteNodeOptions,
-  type RunningDqliteServer,
-} from "../../../../src/impl/dqlite/index.ts";
-import { integrityCheck, rowsOnNode, settle } from "../../../../scenarios/dqlite/cluster.ts";
-import { caughtUpServers } from "../../../../scenarios/harness/caught-up.ts";
+  caughtUp as kitCaughtUp,
+  integrityCheck,
+  reportProblems,
+  rowsOnNode,
+  settle,
+  startDqliteCluster,
+  type ClusterNodeOptions,
+  type DqliteCluster,
+} from "../../../../scenarios/dqlite/cluster.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import type { Env } from "../../../../src/sim/env.ts";
-import { createWaSqliteModule } from "../../../../src/sim/wasm/wa-sqlite-module.ts";
+import { standaloneContext, type ScenarioContext } from "../../../../src/sim/runner.ts";
 import { World } from "../../../../src/sim/world.ts";
+import { runOnHost } from "../../../_support/world-run.ts";
 
 export const SERVERS = ["n1", "n2", "n3"] as const;
 /** Virtual time a `runUntil` step lets pass before the condition is checked again. */
 const POLL_STEP_MS = 50;
 
-/** The options a test chooses for every server (the rest are the harness's). */
-export type ServerOptions = Partial<Omit<DqliteNodeOptions, "sqlite" | "bootstrapVoters">>;
+/** The options a test chooses for every server (the rest are the kit's). */
+export type ServerOptions = ClusterNodeOptions;
 
 /** One probe or trace a server reported. */
 export interface ServerEvent {
@@ -40,12 +45,13 @@ export interface ServerEvent {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
-export interface SnapshotCluster {
+/** The kit's cluster, its World, and every probe and trace of every server, in order. */
+export interface SnapshotCluster extends DqliteCluster {
   readonly world: World;
-  /** The server each host runs now (removed when its process dies). */
-  readonly live: Map<string, RunningDqliteServer>;
-  /** Every probe and trace of every server, in order. */
+  readonly context: ScenarioContext;
   readonly events: ServerEvent[];
+  /** How many of the kit's problems were reported to the world so far (reportProblems). */
+  reported: number;
 }
 
 /** What a test changes in the servers' surroundings. */
@@ -61,34 +67,21 @@ export function startSnapshotCluster(
   hooks: ClusterHooks = {},
 ): SnapshotCluster {
   const world = new World({ seed, disks: createSimDisks() });
-  const cluster: SnapshotCluster = { world, live: new Map(), events: [] };
+  const events: ServerEvent[] = [];
   const envOf = hooks.env ?? ((env: Env) => env);
-  for (const host of SERVERS) {
-    const hostOptions = typeof options === "function" ? options(host) : options;
-    world.addHost(host, (env) => serve(cluster, envOf(observed(cluster, env)), hostOptions)).start();
-  }
-  return cluster;
+  const context = standaloneContext(world, seed);
+  const kit = startDqliteCluster(context, {
+    servers: SERVERS,
+    nodeFor: typeof options === "function" ? options : () => options,
+    env: (env) => envOf(observed(world, events, env)),
+  });
+  return Object.assign(kit, { world, context, events, reported: 0 });
 }
 
-async function serve(cluster: SnapshotCluster, env: Env, options: ServerOptions): Promise<void> {
-  env.lifetime.signal.addEventListener("abort", () => cluster.live.delete(env.host));
-  const running = await runDqliteServer(env, { ...options, sqlite: createWaSqliteModule, bootstrapVoters: SERVERS });
-  cluster.live.set(env.host, running);
-  await running.terminated;
-  cluster.live.delete(env.host);
-}
-
-/** `env` with its probes and traces also logged in `cluster.events`. */
-function observed(cluster: SnapshotCluster, env: Env): Env {
+/** `env` with its probes and traces also logged in `events`. */
+function observed(world: World, events: ServerEvent[], env: Env): Env {
   const note = (kind: ServerEvent["kind"], name: string, fields: Readonly<Record<string, unknown>>) =>
-    cluster.events.push({
-      time: cluster.world.now,
-      host: env.host,
-      incarnation: env.lifetime.incarnation,
-      kind,
-      name,
-      fields,
-    });
+    events.push({ time: world.now, host: env.host, incarnation: env.lifetime.incarnation, kind, name, fields });
   return {
     ...env,
     probe: (point) => {
@@ -134,29 +127,21 @@ export async function runClient<T>(
   body: (client: ClientMaker, env: Env) => Promise<T>,
   maxMs = 60_000,
 ): Promise<T> {
-  let outcome: { value: T } | { error: unknown } | undefined;
-  cluster.world
-    .addHost(`client-${cluster.world.hosts.length}`, async (env) => {
-      const client: ClientMaker = (database = "db") =>
-        new DqliteClient(env, {
-          servers: SERVERS,
-          database,
-          operationTimeoutMs: 5_000,
-          callDeadlineMs: 1_000,
-          attemptsMax: 50,
-        });
-      try {
-        outcome = { value: await body(client, env) };
-      } catch (error) {
-        outcome = { error };
-      }
-    })
-    .start();
-  if (!(await runUntil(cluster, () => outcome !== undefined, maxMs)))
+  const outcome = runOnHost(cluster.world, `client-${cluster.world.hosts.length}`, (env) => {
+    const client: ClientMaker = (database = "db") =>
+      new DqliteClient(env, {
+        servers: SERVERS,
+        database,
+        operationTimeoutMs: 5_000,
+        callDeadlineMs: 1_000,
+        attemptsMax: 50,
+      });
+    return body(client, env);
+  });
+  if (!(await runUntil(cluster, () => outcome.settled, maxMs)))
     throw new Error(`the client did not finish within ${maxMs} ms`);
-  const done = outcome as unknown as { value: T } | { error: unknown };
-  if ("error" in done) throw done.error;
-  return done.value;
+  if (outcome.error !== undefined) throw outcome.error;
+  return outcome.value as T;
 }
 
 /**
@@ -191,16 +176,9 @@ export function readyLeader(cluster: SnapshotCluster): string | undefined {
   return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader() === true);
 }
 
-/** True when every server runs, one is a ready leader, and all applied the leader's commit index. */
+/** True when every server runs, one is a ready leader, and all applied the leader's commit index (the kit's check). */
 export function caughtUp(cluster: SnapshotCluster): boolean {
-  return (
-    caughtUpServers(
-      SERVERS,
-      cluster.live,
-      (server) => server.node.raft,
-      (server) => server.node.isReadyLeader(),
-    ) !== undefined
-  );
+  return kitCaughtUp(cluster);
 }
 
 /** What one replica holds of one database. */
@@ -245,8 +223,9 @@ export async function replicas(
  * What is wrong with `database` across the cluster, as text (empty when all is
  * well): a server not running or without the database, a logical database that
  * differs from the one most servers hold, an integrity_check other than ok, rows of `sql`
- * (read on each replica itself) other than `expected`, an FSM invariant violation,
- * a violation the world recorded (a server's main threw).
+ * (read on each replica itself) other than `expected`, a problem the kit recorded
+ * (an FSM invariant violation, a Raft safety one), a violation the world recorded
+ * (a server's main threw).
  */
 export async function divergences(
   cluster: SnapshotCluster,
@@ -271,10 +250,12 @@ export async function divergences(
     if (JSON.stringify(replica.rows) !== JSON.stringify(expected))
       problems.push(`${host}: ${database} rows ${JSON.stringify(replica.rows).slice(0, 300)}`);
   }
+  // The kit's records (election and Raft safety, FSM invariants of every incarnation) become the world's violations.
+  cluster.reported = reportProblems(cluster.context, cluster, cluster.reported);
   const world = cluster.world.violations.map(
     (violation) => `${violation.host ?? "world"}: ${violation.invariant}: ${violation.details}`,
   );
-  return [...problems, ...fsmViolations(cluster), ...world];
+  return [...problems, ...world];
 }
 
 /** The first replica whose image most replicas share. */

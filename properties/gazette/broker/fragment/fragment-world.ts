@@ -12,6 +12,7 @@ import type { Env } from "../../../../src/sim/env.ts";
 import { createSimDisks } from "../../../../src/sim/disk/system.ts";
 import { World } from "../../../../src/sim/world.ts";
 import { NODE_HASHES } from "../../../../src/sim/hashes.ts";
+import { runBody, type BodyRun } from "../../../_support/world-run.ts";
 
 export const STORE_HOST = "store";
 export const BROKER_HOST = "broker";
@@ -34,13 +35,7 @@ export interface FragmentWorldOptions<T> {
   body: (context: FragmentWorldContext) => Promise<T>;
 }
 
-export interface FragmentWorldRun<T> {
-  result: T | undefined;
-  error: unknown;
-  settled: boolean;
-  world: World;
-  problems: string[];
-}
+export type FragmentWorldRun<T> = BodyRun<T>;
 
 export async function runFragmentWorld<T>(options: FragmentWorldOptions<T>): Promise<FragmentWorldRun<T>> {
   const world = new World({ seed: options.seed, disks: createSimDisks() });
@@ -54,39 +49,18 @@ export async function runFragmentWorld<T>(options: FragmentWorldOptions<T>): Pro
       })
       .start();
   }
-  const outcome: { result: T | undefined; error: unknown; settled: boolean } = {
-    result: undefined,
-    error: undefined,
-    settled: false,
+  const body = async (env: Env): Promise<T> => {
+    await env.clock.sleep(1);
+    return options.body({
+      env,
+      world,
+      storeEnv: () => {
+        if (storeEnv === undefined) throw new Error("no store host");
+        return storeEnv;
+      },
+    });
   };
-  world
-    .addHost(BROKER_HOST, async (env) => {
-      await env.clock.sleep(1);
-      try {
-        outcome.result = await options.body({
-          env,
-          world,
-          storeEnv: () => {
-            if (storeEnv === undefined) throw new Error("no store host");
-            return storeEnv;
-          },
-        });
-      } catch (error) {
-        outcome.error = error;
-      }
-      outcome.settled = true;
-    })
-    .start();
-  await world.scheduler.run({
-    untilTime: options.untilMs ?? 600_000,
-    predicate: () => outcome.settled,
-    maxEvents: 5_000_000,
-  });
-  const problems = [
-    ...world.violations.map((violation) => `${violation.invariant}: ${violation.details}`),
-    ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
-  ];
-  return { ...outcome, world, problems };
+  return runBody(world, BROKER_HOST, body, options.untilMs ?? 600_000);
 }
 
 /** A fragment of JOURNAL holding `content` from `begin`. */

@@ -177,7 +177,8 @@ function observer(world: World, record: Record): void {
 }
 
 async function clusterRun(seed: number, variant: AllocatorBrokenVariant | undefined) {
-  const { world } = createEtcdWorld(seed);
+  const etcd = createEtcdWorld(seed);
+  const { world } = etcd;
   const record: Record = { rounds: [], problems: [], crashed: [] };
   ["brk1", "brk2", "brk3", "brk4"].forEach((host, index) => broker(world, host, index * 300, record, variant));
   broker(world, "brk5", 9_000, record, variant);
@@ -197,7 +198,7 @@ async function clusterRun(seed: number, variant: AllocatorBrokenVariant | undefi
     world.host("brk3").crash();
     record.crashed.push("brk3");
   });
-  const problems = await runWorld(world, FINAL_MS + 5_000, () => record.final !== undefined);
+  const problems = await runWorld(etcd, FINAL_MS + 5_000, () => record.final !== undefined);
   return { problems, record, probes: world.probes };
 }
 

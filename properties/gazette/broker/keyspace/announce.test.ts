@@ -65,7 +65,8 @@ function forever(env: Env): Promise<void> {
 }
 
 async function restartRun(variant: AnnounceBrokenVariant | undefined) {
-  const { world } = createEtcdWorld(1);
+  const etcd = createEtcdWorld(1);
+  const { world } = etcd;
   const seen: Seen[] = [];
   const announced: Array<{ incarnation: number; lease: number; revision: number; atMs: number }> = [];
   observe(world, seen);
@@ -90,12 +91,13 @@ async function restartRun(variant: AnnounceBrokenVariant | undefined) {
     world.host("b1").crash();
     world.scheduler.schedule(100, () => world.host("b1").start());
   });
-  const problems = await runWorld(world, 12_000, () => announced.length === 2 && seen.length >= 3);
+  const problems = await runWorld(etcd, 12_000, () => announced.length === 2 && seen.length >= 3);
   return { problems, seen, announced, crashAtMs, probes: world.probes };
 }
 
 async function partitionRun(variant: AnnounceBrokenVariant | undefined) {
-  const { world } = createEtcdWorld(2);
+  const etcd = createEtcdWorld(2);
+  const { world } = etcd;
   const seen: Seen[] = [];
   const state: { lostAtMs?: number; lostReason?: unknown; announcement?: Announcement } = {};
   observe(world, seen);
@@ -117,7 +119,7 @@ async function partitionRun(variant: AnnounceBrokenVariant | undefined) {
   const partitionAtMs = 2_500;
   at(world, partitionAtMs, () => world.network.partition([["b1"], [...ETCD_SERVERS, "o1"]]));
   at(world, 7_000, () => world.network.heal());
-  const problems = await runWorld(world, 9_000);
+  const problems = await runWorld(etcd, 9_000);
   return { problems, seen, state, partitionAtMs };
 }
 
@@ -128,7 +130,8 @@ async function partitionRun(variant: AnnounceBrokenVariant | undefined) {
  * the heal would succeed.
  */
 async function lostButAliveRun(variant: AnnounceBrokenVariant | undefined) {
-  const { world, cluster } = createEtcdWorld(4);
+  const etcd = createEtcdWorld(4);
+  const { world, cluster } = etcd;
   const seen: Seen[] = [];
   const state: { lostAtMs?: number } = {};
   observe(world, seen);
@@ -149,7 +152,7 @@ async function lostButAliveRun(variant: AnnounceBrokenVariant | undefined) {
     crashEtcdLeader(world, cluster, 300);
   });
   at(world, cutAtMs + 2_100, () => world.network.heal());
-  const problems = await runWorld(world, 12_000);
+  const problems = await runWorld(etcd, 12_000);
   return { problems, seen, state, cutAtMs };
 }
 
@@ -213,7 +216,8 @@ describe("announce", () => {
   });
 
   it("gives up with ErrAnnounceAborted when its signal aborts while the key is held; revoke() removes the key and aborts `lost`", async () => {
-    const { world } = createEtcdWorld(3);
+    const etcd = createEtcdWorld(3);
+    const { world } = etcd;
     const outcome: { aborted?: unknown; revoked?: { count: number; lost: boolean; reason: unknown } } = {};
     addHost(world, "b1", async (env) => {
       const client = etcdClient(env);
@@ -236,7 +240,7 @@ describe("announce", () => {
         reason: announcement.lost.reason,
       };
     });
-    const problems = await runWorld(world, 20_000, () => outcome.revoked !== undefined);
+    const problems = await runWorld(etcd, 20_000, () => outcome.revoked !== undefined);
     expect(problems).toEqual([]);
     expect(outcome.aborted).toBeInstanceOf(ErrAnnounceAborted);
     expect(outcome.revoked).toEqual({ count: 0, lost: true, reason: "revoked" });

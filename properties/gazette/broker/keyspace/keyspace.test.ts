@@ -210,7 +210,8 @@ async function compareWithEtcd(env: Env, keyspace: KeySpace): Promise<{ mirror: 
 describe("KeySpace mirroring a 3-member etcd cluster", () => {
   for (const seed of [1, 2]) {
     it(`equals etcd's prefix at its revision after an etcd leader crash (seed ${seed})`, async () => {
-      const { world, cluster } = createEtcdWorld(seed);
+      const etcd = createEtcdWorld(seed);
+      const { world, cluster } = etcd;
       const outcome: {
         finalRevision?: number;
         compared?: { mirror: string[]; etcd: string[] };
@@ -236,7 +237,7 @@ describe("KeySpace mirroring a 3-member etcd cluster", () => {
         outcome.malformed = keyspace.malformed;
       });
       at(world, 2_000, () => void (outcome.crashed = crashEtcdLeader(world, cluster, 600)));
-      const problems = await runWorld(world, 30_000, () => outcome.compared !== undefined);
+      const problems = await runWorld(etcd, 30_000, () => outcome.compared !== undefined);
       expect(problems).toEqual([]);
       expect(outcome.crashed).toBeDefined();
       expect(outcome.compared?.mirror.length).toBeGreaterThan(5);
@@ -249,7 +250,8 @@ describe("KeySpace mirroring a 3-member etcd cluster", () => {
   }
 
   async function compactionRun(variant: KeySpaceBrokenVariant | undefined) {
-    const { world } = createEtcdWorld(3);
+    const etcd = createEtcdWorld(3);
+    const { world } = etcd;
     const state: {
       partitioned: boolean;
       phase1?: number;
@@ -292,7 +294,7 @@ describe("KeySpace mirroring a 3-member etcd cluster", () => {
       world.scheduler.schedule(2_500, () => world.network.heal());
     };
     at(world, 1_000, cut);
-    const problems = await runWorld(world, 30_000, () => state.compared !== undefined);
+    const problems = await runWorld(etcd, 30_000, () => state.compared !== undefined);
     return { problems, state, probes: world.probes };
   }
 

@@ -139,7 +139,8 @@ describe("listJournals", () => {
 });
 
 async function applyScript(variant: ListApplyBrokenVariant | undefined) {
-  const { world } = createEtcdWorld(4);
+  const etcd = createEtcdWorld(4);
+  const { world } = etcd;
   const record: Record<string, unknown> = {};
   addHost(world, "d1", async (env) => {
     const client = etcdClient(env);
@@ -201,7 +202,7 @@ async function applyScript(variant: ListApplyBrokenVariant | undefined) {
     ).status;
     record.done = true;
   });
-  const problems = await runWorld(world, 30_000, () => record.done === true);
+  const problems = await runWorld(etcd, 30_000, () => record.done === true);
   return { problems, record };
 }
 

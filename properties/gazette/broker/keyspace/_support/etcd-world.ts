@@ -1,28 +1,33 @@
 /**
  * A simulated world for the broker's key-space tests: a 3-member etcd cluster
- * (scenarios/etcd/cluster.ts, each member supervised) and whatever broker-like
- * client hosts a test adds. Runs until a predicate or a virtual-time bound, and
- * reports the world's violations and uncaught process errors.
+ * (the scenarios' kit, scenarios/etcd/cluster.ts, each member supervised) and
+ * whatever broker-like client hosts a test adds. Runs until a predicate or a
+ * virtual-time bound, and reports what the kit recorded (election, Raft and etcd
+ * state machine safety), the world's violations and uncaught process errors.
  */
 import { EtcdClient } from "../../../../../src/impl/etcd/index.ts";
 import { createSimDisks } from "../../../../../src/sim/disk/system.ts";
 import type { Env, ProcessMain } from "../../../../../src/sim/env.ts";
-import { standaloneContext } from "../../../../../src/sim/runner.ts";
+import { standaloneContext, type ScenarioContext } from "../../../../../src/sim/runner.ts";
 import { World } from "../../../../../src/sim/world.ts";
-import { leaderOf, startEtcdCluster, type EtcdCluster } from "../../../../../scenarios/etcd/cluster.ts";
+import { leaderOf, reportProblems, startEtcdCluster, type EtcdCluster } from "../../../../../scenarios/etcd/cluster.ts";
+import { runOnHost, runWorldUntil, worldProblems } from "../../../../_support/world-run.ts";
 
 export const ETCD_SERVERS = ["n1", "n2", "n3"] as const;
 
 export interface EtcdWorld {
   readonly world: World;
+  readonly context: ScenarioContext;
   readonly cluster: EtcdCluster;
+  /** How many of the kit's problems runWorld reported as violations so far. */
+  reported: number;
 }
 
 export function createEtcdWorld(seed: number): EtcdWorld {
   const world = new World({ seed, disks: createSimDisks() });
   const context = standaloneContext(world, seed);
   const cluster = startEtcdCluster(context, { servers: ETCD_SERVERS });
-  return { world, cluster };
+  return { world, context, cluster, reported: 0 };
 }
 
 /** An etcd client of the cluster (generous timeouts: the cluster may be electing). */
@@ -65,35 +70,22 @@ export function crashEtcdLeader(world: World, cluster: EtcdCluster, downMs: numb
   return name;
 }
 
-/** Runs the world until `predicate` holds or `untilMs`; returns its problems (violations, uncaught errors). */
-export async function runWorld(world: World, untilMs: number, predicate?: () => boolean): Promise<string[]> {
-  await world.scheduler.run({
-    untilTime: untilMs,
-    maxEvents: 20_000_000,
-    ...(predicate !== undefined ? { predicate } : {}),
-  });
-  return [
-    ...world.violations.map((violation) => `${violation.invariant}@${violation.time}: ${violation.details}`),
-    ...world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
-  ];
+/**
+ * Runs the world until `predicate` holds or `untilMs`; returns its problems (the kit's records reported as violations,
+ * the world's violations, uncaught errors).
+ */
+export async function runWorld(etcd: EtcdWorld, untilMs: number, predicate?: () => boolean): Promise<string[]> {
+  await runWorldUntil(etcd.world, untilMs, predicate, 20_000_000);
+  etcd.reported = reportProblems(etcd.context, etcd.cluster, etcd.reported);
+  return worldProblems(etcd.world);
 }
 
 /** Runs `body` on a single host of a fresh world (no etcd): for code that needs an Env only. */
 export async function onOneHost<T>(seed: number, body: (env: Env) => Promise<T>, untilMs = 60_000): Promise<T> {
   const world = new World({ seed, disks: createSimDisks() });
-  const outcome: { done: boolean; value?: T; error?: unknown } = { done: false };
-  world
-    .addHost("b1", async (env) => {
-      try {
-        outcome.value = await body(env);
-      } catch (error) {
-        outcome.error = error;
-      }
-      outcome.done = true;
-    })
-    .start();
-  await world.scheduler.run({ untilTime: untilMs, predicate: () => outcome.done, maxEvents: 5_000_000 });
-  if (!outcome.done) throw new Error(`the host's body did not settle by ${untilMs} ms`);
+  const outcome = runOnHost(world, "b1", body);
+  await runWorldUntil(world, untilMs, () => outcome.settled);
+  if (!outcome.settled) throw new Error(`the host's body did not settle by ${untilMs} ms`);
   if (outcome.error !== undefined) throw outcome.error;
   return outcome.value as T;
 }

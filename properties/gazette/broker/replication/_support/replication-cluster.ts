@@ -1,5 +1,6 @@
 /**
- * A simulated cluster for replication tests: broker hosts each running one
+ * A simulated cluster for replication tests (a component's, below the scenarios'
+ * broker kit, which runs whole brokers): broker hosts each running one
  * replica of one journal (createReplica), serving Replicate on env.rpc with
  * serveReplicate, with a fake fragment index per host (it records spool
  * commits) and a fake resolution built from a route and spec the test
@@ -29,28 +30,18 @@ import { processSpecIdEqual, type Header, type ProcessSpecId } from "../../../..
 import type { Env } from "../../../../../src/sim/env.ts";
 import { createSimDisks, type SimDiskSystem } from "../../../../../src/sim/disk/system.ts";
 import { World } from "../../../../../src/sim/world.ts";
+import { scenarioJournalSpec } from "../../../../../scenarios/gazette/cluster.ts";
+import { runWorldUntil, track, worldProblems, type Outcome } from "../../../../_support/world-run.ts";
 
 export const JOURNAL = "replication/example/part-0";
 export const STORE = "sim://store:9090/fragments/";
 
 export const idOf = (host: string): ProcessSpecId => ({ zone: "local", suffix: host });
 
+/** The scenarios' journal spec (scenarioJournalSpec) with 1 MiB fragments, labelled app=test, and `fields`. */
 export function journalSpec(fields: Partial<JournalSpec> = {}): JournalSpec {
-  return {
-    name: JOURNAL,
-    replication: 3,
-    labels: labelSet("app", "test"),
-    fragment: {
-      length: 1 << 20,
-      compressionCodec: "NONE",
-      stores: [STORE],
-      refreshIntervalMs: 30_000,
-      retentionMs: 0,
-      flushIntervalMs: 0,
-    },
-    flags: 0,
-    ...fields,
-  };
+  const spec = scenarioJournalSpec(JOURNAL, STORE, { length: 1 << 20, refreshIntervalMs: 30_000 });
+  return { ...spec, labels: labelSet("app", "test"), ...fields };
 }
 
 /** A fragment index that records spool commits and answers from them and a fixed remote set. */
@@ -136,11 +127,7 @@ export interface ClusterOptions {
   replicaOptions?: ReplicaOptions;
 }
 
-export interface TaskOutcome<T> {
-  value?: T;
-  error?: unknown;
-  settled: boolean;
-}
+export type TaskOutcome<T> = Outcome<T>;
 
 export class ReplicationCluster {
   readonly world: World;
@@ -235,18 +222,8 @@ export class ReplicationCluster {
 
   /** Runs `task` on `host`'s node until it settles or `limitMs` of virtual time passed. */
   async on<T>(host: string, task: (node: Node) => Promise<T>, limitMs = 60_000): Promise<TaskOutcome<T>> {
-    const outcome: TaskOutcome<T> = { settled: false };
-    task(this.node(host)).then(
-      (value) => {
-        outcome.value = value;
-        outcome.settled = true;
-      },
-      (error: unknown) => {
-        outcome.error = error;
-        outcome.settled = true;
-      },
-    );
-    await this.world.scheduler.run({ untilTime: this.world.now + limitMs, predicate: () => outcome.settled });
+    const outcome = track(task(this.node(host)));
+    await runWorldUntil(this.world, this.world.now + limitMs, () => outcome.settled);
     return outcome;
   }
 
@@ -285,10 +262,7 @@ export class ReplicationCluster {
 
   /** Problems of the world: violations and uncaught process errors. */
   problems(): string[] {
-    return [
-      ...this.world.violations.map((violation) => `${violation.invariant}: ${violation.details}`),
-      ...this.world.uncaughtProcessErrors.map(({ host, error }) => `${host}: ${String(error)}`),
-    ];
+    return worldProblems(this.world);
   }
 
   /** How often a probe (a marked rare path) was reached. */
