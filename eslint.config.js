@@ -11,7 +11,17 @@ import { determinism } from "./src/lint/determinism.mjs";
 const ambientMessage = "Ambient nondeterminism: in src/impl, time, randomness, timers and I/O come only from the Env.";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "out/**", "coverage/**", ".stryker-tmp/**", "dist/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "out/**",
+      "coverage/**",
+      ".stryker-tmp/**",
+      "dist/**",
+      "examples/*/node_modules/**",
+      "examples/*/out/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // Prettier formats (npm run lint checks it): the rules that would fight its layout are off.
@@ -40,6 +50,8 @@ export default tseslint.config(
       },
     ],
   }),
+  // The examples' systems, as a user lints theirs (dst-harness/eslint).
+  determinism({ files: ["examples/*/src/**/*.ts"] }),
   {
     files: ["src/sim/**/*.ts"],
     rules: {

@@ -10,6 +10,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = join(ROOT, "dist", "cli.mjs");
 const BUILD_INFO = join(ROOT, "dist", "build-info.json");
+// The TypeScript sources: present in a checkout, absent from an installed package (which ships src/lint only).
+const SOURCES = join(ROOT, "src", "cli", "main.ts");
 
 // A reader that goes away (`dst sweep ... | head`) ends the output quietly, not with a trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -33,7 +35,7 @@ async function loadMain() {
 /** True when dist/ holds a bundle built from the sources as they are (rebuilding it if a source changed). */
 async function bundleReady() {
   if (existsSync(CLI) && existsSync(BUILD_INFO) && !sourcesChanged()) return true;
-  if (!existsSync(join(ROOT, "src"))) return existsSync(CLI);
+  if (!existsSync(SOURCES)) return existsSync(CLI);
   try {
     const { build } = await import("./build.mjs");
     await build();
@@ -48,7 +50,7 @@ async function bundleReady() {
  * sources).
  */
 function sourcesChanged() {
-  if (!existsSync(join(ROOT, "src"))) return false;
+  if (!existsSync(SOURCES)) return false;
   let info;
   try {
     info = JSON.parse(readFileSync(BUILD_INFO, "utf8"));

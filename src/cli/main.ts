@@ -8,7 +8,7 @@
  * --fail-on-gaps 5 (a declared rare state reached by fewer than 1% of runs).
  */
 import { Command, CommanderError } from "commander";
-import { findScenario, SCENARIOS } from "../../scenarios/index.ts";
+import { VARIANT_SEEDS_MAX } from "../../scenarios/variant-catalogue/entry.ts";
 import { CounterexampleError } from "../sim/counterexample.ts";
 import { FaultPlanError } from "../sim/faults/plan.ts";
 import { describeKnob } from "../sim/knobs.ts";
@@ -17,13 +17,13 @@ import { currentGitCommit, packageVersion } from "./code-version.ts";
 import { EXIT_OK, EXIT_USAGE } from "./exit-codes.ts";
 import { UsageError } from "./input.ts";
 import { printable, printableLines } from "./printable.ts";
+import { ConfigError, loadCatalogue, selectCatalogue, selectedCatalogue } from "./scenario-catalogue.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { runCommand } from "./commands/run.ts";
 import { exportCommand } from "./commands/export.ts";
 import { huntCommand } from "./commands/hunt.ts";
 import { shrinkCommand } from "./commands/shrink.ts";
 import { sweepCommand } from "./commands/sweep.ts";
-import { VARIANT_SEEDS_DEFAULT, variantsCommand } from "./commands/variants.ts";
 import { viewCommand } from "./commands/view.ts";
 import { coverageCommand } from "./commands/coverage.ts";
 import { mergeCommand } from "./commands/merge.ts";
@@ -54,7 +54,16 @@ export async function main(argv: readonly string[], given: Output = processOutpu
       outputError: (text, write) => write(`dst: ${printable(text.replace(/^error: /, "").trim())}\n`),
     })
     .showSuggestionAfterError(true)
-    .version(versionText(), "-V, --version", "print the version (and the git commit, when this is a git checkout)");
+    .version(versionText(), "-V, --version", "print the version (and the git commit, when this is a git checkout)")
+    .option(
+      "--config <file>",
+      "the config module naming your scenarios (default: ./dst.config.{mjs,js,ts,mts}; with none, the bundled systems' scenarios)",
+    )
+    // Every command resolves scenario names in the catalogue chosen here (and sweep workers load the same config).
+    .hook("preAction", async (command) => {
+      const { config } = command.opts<{ config?: string }>();
+      selectCatalogue(await loadCatalogue({ config }));
+    });
 
   const done = (code: number) => (exitCode = code);
   addRunCommands(program, output, done);
@@ -83,8 +92,9 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
       false,
     )
     .action((options: { knobs: boolean }) => {
-      const width = Math.max(...SCENARIOS.map((scenario) => scenario.name.length));
-      for (const scenario of SCENARIOS) {
+      const { scenarios } = selectedCatalogue();
+      const width = Math.max(...scenarios.map((scenario) => scenario.name.length));
+      for (const scenario of scenarios) {
         output.out(`${scenario.name.padEnd(width)}  ${scenario.description}`);
         if (options.knobs)
           for (const [name, knob] of Object.entries(scenario.knobs ?? {}))
@@ -159,7 +169,7 @@ function addSearchCommands(program: Command, output: Output, done: Done): void {
     .description(
       "for every broken variant in the variant catalogue: the smallest seed its scenario's sweep catches it on; those no sweep reaches, with the property that catches them",
     )
-    .option("--seeds <A..B>", "inclusive seed range each variant is searched in", VARIANT_SEEDS_DEFAULT)
+    .option("--seeds <A..B>", "inclusive seed range each variant is searched in", `1..${VARIANT_SEEDS_MAX}`)
     .option(
       "--only <names>",
       "only these entries: variant, component/variant, component or system names, comma-separated (repeatable)",
@@ -171,6 +181,9 @@ function addSearchCommands(program: Command, output: Output, done: Done): void {
     .option("--out <results.jsonl>", "write one JSON line per catalogue entry")
     .option("--no-progress", "no progress bar")
     .action(async (options) => {
+      // Imported on use: the variant catalogue imports every bundled system (and wa-sqlite), which a project's own
+      // scenarios do not need.
+      const { variantsCommand } = await import("./commands/variants.ts");
       done(await variantsCommand(options, output));
     });
 
@@ -263,7 +276,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function requireScenario(name: string): Scenario {
-  const scenario = findScenario(name);
+  const scenario = selectedCatalogue().find(name);
   if (scenario === undefined) throw new UsageError(`unknown scenario "${name}" (dst list shows them)`);
   return scenario;
 }
@@ -282,7 +295,8 @@ function handleError(error: unknown, output: Output): number {
     error instanceof UsageError ||
     error instanceof FaultPlanError ||
     error instanceof CounterexampleError ||
-    error instanceof ScenarioError
+    error instanceof ScenarioError ||
+    error instanceof ConfigError
   ) {
     output.err(`dst: ${printable(error.message)}`);
     return EXIT_USAGE;

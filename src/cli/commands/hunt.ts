@@ -14,7 +14,7 @@
  */
 import { SingleBar } from "cli-progress";
 import { join } from "node:path";
-import { SCENARIOS } from "../../../scenarios/index.ts";
+import { activeCatalogue } from "../scenario-catalogue.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import { ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
@@ -85,7 +85,7 @@ export async function huntCommand(
   const budgetMs = parseDuration(options.time ?? HUNT_TIME_DEFAULT, "--time", HUNT_TIME_MS_MAX);
   const workers = parseWorkers(options.workers);
   const settings: HuntSettings = {
-    scenarios: target === "all" ? [...SCENARIOS] : [target],
+    scenarios: target === "all" ? [...(await activeCatalogue()).scenarios] : [target],
     variant: options.variant,
     buggify: options.buggify === true,
     wireMode: parseWireMode(options.wire),

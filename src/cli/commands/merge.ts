@@ -4,8 +4,8 @@
  * ends, as `dst coverage` does (coverage.ts), with the rare-path points hit and the
  * scenarios' declared rare states: the share of runs that reached each, and the gaps.
  */
-import { SCENARIOS } from "../../../scenarios/index.ts";
-import { scanPoints } from "../coverage/points.ts";
+import { selectedCatalogue } from "../scenario-catalogue.ts";
+import { pointRootsOf, scanPoints } from "../coverage/points.ts";
 import { formatRareStates, rareStatesOf } from "../coverage/rare-states.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
 import { EXIT_OK, EXIT_RARE_STATE_GAPS, EXIT_VIOLATION } from "../exit-codes.ts";
@@ -25,8 +25,9 @@ export function mergeCommand(
     writeOutputFile(options.out, records.map((record) => `${JSON.stringify(record)}\n`).join(""), "merged results");
   output.out(summarizeSweep(records));
   output.out("");
-  output.out(formatCoverage(coverageOf(records, scanPoints())));
-  const rareStates = rareStatesOf(records, SCENARIOS);
+  const catalogue = selectedCatalogue();
+  output.out(formatCoverage(coverageOf(records, scanPoints(pointRootsOf(catalogue)))));
+  const rareStates = rareStatesOf(records, catalogue.scenarios);
   output.out("");
   output.out(formatRareStates(rareStates));
   if (records.some((record) => record.outcome !== "ok")) return EXIT_VIOLATION;

@@ -10,7 +10,6 @@
  * that cannot be written, checked before shrinking starts) throws
  * `UsageError` or `CounterexampleError`, which the CLI turns into exit code 2.
  */
-import { findScenario } from "../../../scenarios/index.ts";
 import { parseCounterexample } from "../../sim/counterexample.ts";
 import type { Scenario } from "../../sim/runner.ts";
 import {
@@ -25,6 +24,7 @@ import { readJsonFile, UsageError } from "../input.ts";
 import { currentCodeVersion, describeCodeChange } from "../code-version.ts";
 import type { Output } from "../main.ts";
 import { checkOutputFile, writeOutputFile } from "../output-files.ts";
+import { activeCatalogue, type ScenarioCatalogue } from "../scenario-catalogue.ts";
 import { describeViolation } from "../report.ts";
 
 export interface ShrinkCommandOptions {
@@ -41,7 +41,9 @@ export async function shrinkCommand(path: string, options: ShrinkCommandOptions,
   const outPath = options.out ?? minimalPath(path);
   checkOutputFile(outPath, "minimal counterexample"); // before minutes of shrinking, not after
   const start = performance.now();
-  const outcome = await shrinkCounterexample(counterexample, { resolveScenario: requireScenario, maxRuns });
+  const catalogue = await activeCatalogue();
+  const resolveScenario = (name: string) => requireScenario(catalogue, name);
+  const outcome = await shrinkCounterexample(counterexample, { resolveScenario, maxRuns });
   const wallMs = performance.now() - start;
   for (const line of describeShrink(outcome, maxRuns, wallMs)) output.out(line);
   if (!outcome.inputReproduced) output.out(describeCodeChange(counterexample.codeVersion, currentCodeVersion()));
@@ -65,8 +67,8 @@ function parseMaxRuns(text: string): number {
   return maxRuns;
 }
 
-function requireScenario(name: string): Scenario {
-  const scenario = findScenario(name);
+function requireScenario(catalogue: ScenarioCatalogue, name: string): Scenario {
+  const scenario = catalogue.find(name);
   if (scenario === undefined) throw new UsageError(`unknown scenario "${name}" (dst list shows them)`);
   return scenario;
 }

@@ -11,13 +11,13 @@
 import { SingleBar } from "cli-progress";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { SCENARIOS } from "../../../scenarios/index.ts";
+import { activeCatalogue } from "../scenario-catalogue.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
 import type { SweepRecord } from "../sweep/sweep-record.ts";
 import { currentCodeVersion } from "../code-version.ts";
-import { scanPoints } from "../coverage/points.ts";
+import { pointRootsOf, scanPoints, type Point } from "../coverage/points.ts";
 import { rareStatesOf, formatRareStates } from "../coverage/rare-states.ts";
 import { coverageOf, formatCoverage } from "../coverage/report.ts";
 import { EXIT_OK, EXIT_RARE_STATE_GAPS, EXIT_VIOLATION } from "../exit-codes.ts";
@@ -57,7 +57,8 @@ export async function sweepCommand(
   const shard = parseShard(options.shard);
   const requestedWorkers = parseWorkers(options.workers);
   const sampleEvery = parseDeterminismSample(options.checkDeterminism);
-  const scenarios = target === "all" ? [...SCENARIOS] : [target];
+  const catalogue = await activeCatalogue();
+  const scenarios = target === "all" ? [...catalogue.scenarios] : [target];
   if (options.variant !== undefined && scenarios.length > 1)
     throw new UsageError("--variant needs one scenario, not all");
   const tasks = buildTasks(scenarios, first, last, shard, {
@@ -99,9 +100,9 @@ export async function sweepCommand(
   await lines?.close();
   // A refused run is bad input (a plan naming a host the scenario lacks), not a failure: exit 2, not a table.
   if (refusals.length > 0) throw new ScenarioError(refusals[0] as string);
-  if (options.counterexamples !== undefined) await writeCounterexamples(records, options.counterexamples);
+  if (options.counterexamples !== undefined) await writeCounterexamples(records, scenarios, options.counterexamples);
   output.out(summarizeSweep(records, (performance.now() - start) / 1000, workers));
-  const rareStates = printCoverage(output, target, records);
+  const rareStates = printCoverage(output, target, scenarios, scanPoints(pointRootsOf(catalogue)), records);
   for (const error of errors) output.out(`ERROR ${error}`);
   printDeterminism(output, tasks, nondeterministic, sampleEvery);
   const failed = records.some((record) => record.outcome !== "ok") || errors.length > 0 || nondeterministic.length > 0;
@@ -121,15 +122,21 @@ function startProgressBar(wanted: boolean, total: number): SingleBar | undefined
 }
 
 /** Prints the probe coverage and the rare-state table of a sweep's records; returns the rare states. */
-function printCoverage(output: Output, target: Scenario | "all", records: readonly SweepRecord[]) {
+function printCoverage(
+  output: Output,
+  target: Scenario | "all",
+  scenarios: readonly Scenario[],
+  points: readonly Point[],
+  records: readonly SweepRecord[],
+) {
   output.out("");
   output.out(
     formatCoverage(
-      coverageOf(records, scanPoints()),
+      coverageOf(records, points),
       target === "all" ? undefined : (target.probePrefixes ?? [`${target.name.split("-")[0]}.`]),
     ),
   );
-  const rareStates = rareStatesOf(records, target === "all" ? SCENARIOS : [target]);
+  const rareStates = rareStatesOf(records, scenarios);
   output.out("");
   output.out(formatRareStates(rareStates));
   return rareStates;
@@ -190,10 +197,14 @@ function buildTasks(
   return tasks;
 }
 
-async function writeCounterexamples(records: readonly SweepRecord[], directory: string): Promise<void> {
+async function writeCounterexamples(
+  records: readonly SweepRecord[],
+  scenarios: readonly Scenario[],
+  directory: string,
+): Promise<void> {
   for (const record of records) {
     if (record.outcome === "ok") continue;
-    const scenario = SCENARIOS.find((candidate) => candidate.name === record.scenario) as Scenario;
+    const scenario = scenarios.find((candidate) => candidate.name === record.scenario) as Scenario;
     const options: RunOptions = { seed: record.seed, buggify: record.buggify === true };
     if (record.variant !== undefined) options.variant = record.variant;
     if (record.wireMode !== undefined) options.wireMode = record.wireMode;

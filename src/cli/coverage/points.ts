@@ -4,8 +4,8 @@
  * are string literals by convention (`system.point-name`), so the scan is complete;
  * a test checks that every point hit at run time is in it.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { packageRoot } from "../../sim/package-root.ts";
 
 export type PointKind = "probe" | "buggify";
@@ -29,6 +29,11 @@ export const POINT_ROOTS = [IMPLEMENTATION_ROOT, join(REPOSITORY_ROOT, "scenario
  */
 const POINT_CALL =
   /(?:^|[^\w$])#?(probe|buggify)\s*(?:\?\.)?\(\s*(?:[A-Za-z_$][\w$.]*\s*,\s*)?(["'])([a-z][\w-]*(?:\.[\w-]+)+)\2/g;
+
+/** The roots to scan for a catalogue's points: its config's directory, else src/impl and scenarios. */
+export function pointRootsOf(catalogue: { readonly configPath: string | undefined }): readonly string[] {
+  return catalogue.configPath === undefined ? POINT_ROOTS : [dirname(catalogue.configPath)];
+}
 
 /** Scans `roots` (default src/impl and scenarios) for points, sorted by kind and name. */
 export function scanPoints(roots: readonly string[] = POINT_ROOTS): Point[] {
@@ -83,10 +88,11 @@ function sourceFiles(root: string): string[] {
   const visit = (directory: string) => {
     for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(directory, entry.name);
+      if (entry.isDirectory() && (entry.name === "node_modules" || entry.name.startsWith("."))) continue;
       if (entry.isDirectory()) visit(path);
       else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) files.push(path);
     }
   };
-  visit(root);
+  if (existsSync(root)) visit(root); // an installed package ships no src/impl
   return files;
 }

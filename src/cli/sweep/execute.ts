@@ -3,16 +3,16 @@
  * and, when asked, a second time with both traces kept, naming the first record
  * where they differ.
  */
-import { findScenario } from "../../../scenarios/index.ts";
 import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
+import { activeCatalogue } from "../scenario-catalogue.ts";
 import { sweepRecordOf } from "./sweep-record.ts";
 import type { DeterminismDifference, SweepAnswer, SweepTask } from "./task.ts";
 
 export async function executeTask(
   task: SweepTask,
-  resolve: (name: string) => Scenario | undefined = findScenario,
+  resolve?: (name: string) => Scenario | undefined,
 ): Promise<SweepAnswer> {
-  const scenario = resolve(task.scenario);
+  const scenario = resolve === undefined ? (await activeCatalogue()).find(task.scenario) : resolve(task.scenario);
   if (scenario === undefined) return { id: task.id, ok: false, error: `unknown scenario "${task.scenario}"` };
   const options: RunOptions = { seed: task.seed };
   if (task.variant !== undefined) options.variant = task.variant;

@@ -8,8 +8,9 @@
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { packageRoot } from "../../sim/package-root.ts";
+import { activeCatalogue } from "../scenario-catalogue.ts";
 import { executeTask } from "./execute.ts";
-import type { SweepAnswer, SweepTask } from "./task.ts";
+import type { SweepAnswer, SweepTask, SweepWorkerData } from "./task.ts";
 
 export interface RunTasksOptions {
   /** Stops the pool: no task starts after it aborts, no answer is delivered, threads are terminated. */
@@ -36,7 +37,9 @@ export async function runTasks(
     return;
   }
   const entry = workerEntry();
-  const threads = Array.from({ length: workers }, () => new Worker(entry));
+  // Each thread loads the same config as this one, so every name resolves to the same scenario.
+  const workerData: SweepWorkerData = { configPath: (await activeCatalogue()).configPath };
+  const threads = Array.from({ length: workers }, () => new Worker(entry, { workerData }));
   const aborted = new Promise<void>((resolve) => {
     if (stopped()) resolve();
     signal?.addEventListener("abort", () => resolve(), { once: true });

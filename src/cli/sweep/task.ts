@@ -19,6 +19,12 @@ export interface SweepTask {
   checkDeterminism: boolean;
 }
 
+/** What a worker thread is started with. */
+export interface SweepWorkerData {
+  /** The config module whose scenarios the tasks name (absolute path); undefined for the bundled scenarios. */
+  configPath: string | undefined;
+}
+
 export interface DeterminismDifference {
   /** Index of the first trace record that differs (or the shorter trace's length). */
   index: number;

@@ -5,12 +5,12 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { findScenario } from "../../../scenarios/index.ts";
 import { CounterexampleError, parseCounterexample, replayOptions } from "../../sim/counterexample.ts";
 import { FaultPlanError } from "../../sim/faults/plan.ts";
 import { runScenario, ScenarioError } from "../../sim/runner.ts";
 import type { TraceRecord } from "../../sim/trace.ts";
 import { UsageError } from "../input.ts";
+import { activeCatalogue } from "../scenario-catalogue.ts";
 import { isTraceRecordLine, parseTraceLines } from "./trace-lines.ts";
 
 /** The largest input file read (a trace beyond it is better cut with `head` first). */
@@ -58,7 +58,7 @@ function readInput(path: string): string {
 
 async function replayCounterexample(value: unknown, path: string): Promise<LoadedRun> {
   const counterexample = asUsageError(path, () => parseCounterexample(value));
-  const scenario = findScenario(counterexample.scenario);
+  const scenario = (await activeCatalogue()).find(counterexample.scenario);
   if (scenario === undefined)
     throw new UsageError(`${path}: unknown scenario "${counterexample.scenario}" (dst list shows them)`);
   return asUsageError(path, async () => {
