@@ -34,7 +34,6 @@
  * - progress: every machine is verified, and every replica caught up.
  */
 import {
-  Connection,
   ErrNothingToDo,
   ErrSessionExpired,
   ErrTransactionFailed,
@@ -58,6 +57,7 @@ import {
   BMDB_KNOB_BASE,
   BMDB_KNOBS,
   bmdbFailed,
+  connectUntilStopped,
   bmdbServersOf,
   endHold,
   extendHold,
@@ -68,7 +68,7 @@ import {
   type Holds,
 } from "./work-records.ts";
 import { DQLITE_SCENARIO_BASE, dqliteTuningOf, reportProblems, startDqliteCluster } from "../dqlite/cluster.ts";
-import { BMDB_BROKEN_VARIANTS, isSessionVariant, withVariant, type BmdbBrokenVariant } from "./variants.ts";
+import { BMDB_BROKEN_VARIANTS, isSessionVariant, type BmdbBrokenVariant } from "./variants.ts";
 
 const AGENTS = ["a1", "a2", "a3"] as const;
 const MONITOR = "m0";
@@ -249,7 +249,7 @@ async function runAgent(
   variant: BmdbBrokenVariant | undefined,
   seeder: boolean,
 ): Promise<void> {
-  const connection = await connectAgent(env, state, variant);
+  const connection = await connectUntilStopped(env, state, `agent-${env.host}`, variant);
   if (connection === undefined) return;
   let session: Session | undefined;
   for (;;) {
@@ -300,30 +300,6 @@ async function runAgent(
     }
     await doWork(env, context, random, state, session, work, spec.doneTag);
   }
-}
-
-/** Connects to BMDB until it succeeds, or until the run stops (undefined). */
-async function connectAgent(
-  env: Env,
-  state: Provisioning,
-  variant: BmdbBrokenVariant | undefined,
-): Promise<Connection | undefined> {
-  while (!state.stopping) {
-    const traced = invokeOperation(env, "connect");
-    try {
-      const connection = await Connection.connect(
-        env,
-        withVariant({ servers: state.servers, database: DATABASE, componentName: `agent-${env.host}` }, variant),
-      );
-      traced.ok();
-      return connection;
-    } catch (error) {
-      if (!(error instanceof ErrTransactionFailed)) throw error;
-      bmdbFailed(traced, error);
-      tally(state, "connect:failed");
-    }
-  }
-  return undefined;
 }
 
 async function addMachines(env: Env, session: Session, state: Provisioning): Promise<void> {

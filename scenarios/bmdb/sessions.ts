@@ -49,7 +49,7 @@
  *   ErrSessionExpired, or its lease ran out).
  */
 import {
-  Connection,
+  type Connection,
   ErrNothingToDo,
   ErrSessionExpired,
   ErrTransactionFailed,
@@ -59,7 +59,7 @@ import {
   type Session,
   type Work,
 } from "../../src/impl/bmdb/index.ts";
-import { BMDB_BROKEN_VARIANTS, withVariant, type BmdbBrokenVariant } from "./variants.ts";
+import { BMDB_BROKEN_VARIANTS, type BmdbBrokenVariant } from "./variants.ts";
 import type { Env, WireValue } from "../../src/sim/env.ts";
 import { boolKnob, pickKnob } from "../../src/sim/knobs.ts";
 import type { Random } from "../../src/sim/random.ts";
@@ -68,6 +68,7 @@ import {
   BMDB_KNOB_BASE,
   BMDB_KNOBS,
   bmdbFailed,
+  connectUntilStopped,
   bmdbServersOf,
   endHold,
   extendHold,
@@ -489,29 +490,6 @@ function checkCutClient(context: ScenarioContext, state: Sessions): void {
   }
 }
 
-async function connect(
-  env: Env,
-  state: Sessions,
-  variant: BmdbBrokenVariant | undefined,
-): Promise<Connection | undefined> {
-  while (!state.stopping) {
-    const traced = invokeOperation(env, "connect");
-    try {
-      const connection = await Connection.connect(
-        env,
-        withVariant({ servers: state.servers, database: DATABASE, componentName: `client-${env.host}` }, variant),
-      );
-      traced.ok();
-      return connection;
-    } catch (error) {
-      if (!(error instanceof ErrTransactionFailed)) throw error;
-      bmdbFailed(traced, error);
-      tally(state, "connect:failed");
-    }
-  }
-  return undefined;
-}
-
 async function startSession(env: Env, connection: Connection, state: Sessions): Promise<Session | undefined> {
   while (!state.stopping) {
     const traced = invokeOperation(env, "start-session");
@@ -542,7 +520,7 @@ async function runLiveClient(
   state: Sessions,
   variant: BmdbBrokenVariant | undefined,
 ): Promise<void> {
-  const connection = await connect(env, state, variant);
+  const connection = await connectUntilStopped(env, state, `client-${env.host}`, variant);
   const first = connection === undefined ? undefined : await startSession(env, connection, state);
   if (connection === undefined || first === undefined) return;
   let session: Session = first;
@@ -696,7 +674,7 @@ async function runCutClient(
   state: Sessions,
   variant: BmdbBrokenVariant | undefined,
 ): Promise<void> {
-  const connection = await connect(env, state, variant);
+  const connection = await connectUntilStopped(env, state, `client-${env.host}`, variant);
   if (connection === undefined) return;
   // A restarted x1 has lost its first session with its memory: it goes straight to a new one.
   if (state.x.session === undefined) await holdUntilExpired(env, context, connection, state);

@@ -13,12 +13,14 @@
  *   the outcome of a BMDB error.
  * - Knobs (BMDB_KNOBS): the database's shape and tuning each seed draws.
  */
-import { ErrTransactionFailed, type HistoryRow } from "../../src/impl/bmdb/index.ts";
+import { Connection, ErrTransactionFailed, type HistoryRow } from "../../src/impl/bmdb/index.ts";
+import type { Env } from "../../src/sim/env.ts";
 import { pickKnob } from "../../src/sim/knobs.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
-import type { TracedOperation } from "../harness/client-operations.ts";
+import { invokeOperation, type TracedOperation } from "../harness/client-operations.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
 import { checkReplicas, DQLITE_KNOBS, queryLeader, quiesce, type DqliteCluster } from "../dqlite/cluster.ts";
+import { withVariant, type BmdbBrokenVariant } from "./variants.ts";
 
 /**
  * Swarm testing of the replicated SQLite under BMDB: 3 or 5 dqlite servers, the
@@ -194,4 +196,40 @@ export async function finishBmdbRun(
 /** Resolves after `ms` of true virtual time (for scenario drivers, which have no Env). */
 export function sleepVirtual(context: ScenarioContext, ms: number): Promise<void> {
   return new Promise((resolve) => context.world.scheduler.schedule(ms, resolve));
+}
+
+/** What a BMDB scenario's client shares with the run while it connects. */
+export interface Connecting {
+  readonly servers: readonly string[];
+  /** Set when the run stops: the client gives up connecting. */
+  readonly stopping: boolean;
+  readonly counts: Record<string, number>;
+}
+
+/**
+ * Connects to BMDB (database "bmdb") as `componentName` until it succeeds, or until the run stops (undefined); each
+ * failed attempt is traced and counted as `connect:failed`.
+ */
+export async function connectUntilStopped(
+  env: Env,
+  state: Connecting,
+  componentName: string,
+  variant: BmdbBrokenVariant | undefined,
+): Promise<Connection | undefined> {
+  while (!state.stopping) {
+    const traced = invokeOperation(env, "connect");
+    try {
+      const connection = await Connection.connect(
+        env,
+        withVariant({ servers: state.servers, database: "bmdb", componentName }, variant),
+      );
+      traced.ok();
+      return connection;
+    } catch (error) {
+      if (!(error instanceof ErrTransactionFailed)) throw error;
+      bmdbFailed(traced, error);
+      state.counts["connect:failed"] = (state.counts["connect:failed"] ?? 0) + 1;
+    }
+  }
+  return undefined;
 }
