@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -6,6 +7,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // One fork per core: vitest's default leaves one core idle (cores - 1), which on a 2-core machine runs the files one
+    // at a time.
+    maxWorkers: availableParallelism(),
     reporters: process.env.CI ? ["default", "json"] : ["default"],
     outputFile: process.env.CI ? { json: "out/vitest-report.json" } : undefined,
   },
