@@ -7,8 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // One fork per core: vitest's default leaves one core idle (cores - 1), which on a 2-core machine runs the files one
-    // at a time.
+    // One fork per core: vitest's default (cores - 1) runs the files one at a time on a 2-core machine.
     maxWorkers: availableParallelism(),
     reporters: process.env.CI ? ["default", "json"] : ["default"],
     outputFile: process.env.CI ? { json: "out/vitest-report.json" } : undefined,
