@@ -20,10 +20,21 @@
  * run; both points are counted in steps, never timed. Internal events that cannot
  * wake anything (a packet arriving in a buffer nobody waits on) skip the drain.
  *
+ * The determinism guard (ambient-guard.ts): a scheduler given an `ambientSink`
+ * installs it for each `run` and marks every step, and the continuations drained
+ * after it, as host code; an ambient call made there is refused and reported to the
+ * sink. The loop's own yields use the timer functions as they were when this module
+ * loaded.
+ *
  * Owners: an event may belong to a process incarnation. When the owner is dead
  * the event is dropped (a dead process never runs again); when its host is paused
  * the event is parked and re-queued at resume, in order.
  */
+
+import { enterHostCode, installAmbientGuard, leaveHostCode, type AmbientCallSink } from "./ambient-guard.ts";
+
+/** The event loop's own yield, as it was before any guard was installed. */
+const realSetImmediate = setImmediate;
 
 export interface EventOwner {
   /** True once the incarnation has died: its events are dropped. */
@@ -87,6 +98,8 @@ export class Scheduler {
   private stopRequested = false;
   private running = false;
   private wokeDuringEvent = false;
+  /** Where ambient calls of host code are reported; undefined: no guard (World sets it unless told not to). */
+  ambientSink: AmbientCallSink | undefined;
 
   /** Virtual time in milliseconds since the start of the run. */
   get now(): number {
@@ -161,10 +174,12 @@ export class Scheduler {
     if (this.running) throw new Error("Scheduler.run is not re-entrant");
     this.running = true;
     this.stopRequested = false;
+    const removeGuard = this.ambientSink === undefined ? undefined : installAmbientGuard();
     try {
       await yieldToEventLoop();
       return await new Promise<RunResult>((resolve, reject) => this.loop(limits, resolve, reject));
     } finally {
+      removeGuard?.();
       this.running = false;
     }
   }
@@ -175,23 +190,28 @@ export class Scheduler {
     const maxTime = limits.maxTime ?? Number.POSITIVE_INFINITY;
     const startCount = this.executed;
     let stepsSinceYield = 0;
+    const sink = this.ambientSink;
     const finish = (reason: StopReason) => {
+      leaveHostCode();
       const result = this.result(reason, startCount);
-      setImmediate(() => resolve(result));
+      realSetImmediate(() => resolve(result));
     };
     const step = (): void => {
+      enterHostCode(sink);
       try {
         if (this.stopRequested) return finish("stopped");
         if (limits.predicate?.()) return finish("predicate");
         const reason = this.runUntilWake(limits.untilTime, maxTime, startCount + maxEvents);
         if (reason !== undefined) return finish(reason);
       } catch (error) {
+        leaveHostCode();
         reject(error);
         return;
       }
       if (++stepsSinceYield >= MACROTASK_YIELD_STEPS) {
         stepsSinceYield = 0;
-        setImmediate(step);
+        leaveHostCode();
+        realSetImmediate(step);
       } else {
         // A reaction of a settled promise: the same place in the microtask queue as queueMicrotask, without the
         // AsyncResource and bound function Node's queueMicrotask makes per call.
@@ -307,5 +327,5 @@ const SETTLED: Promise<void> = Promise.resolve();
 
 /** Lets every queued promise continuation run (the microtask queue empties before a macrotask). */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => realSetImmediate(resolve));
 }

@@ -44,7 +44,16 @@ export interface WorldOptions {
   disks?: DiskProvider;
   /** How RPC frames cross the network: copied objects (default) or encoded bytes (see net/rpc/frame-channel.ts). */
   wireMode?: WireMode;
+  /**
+   * The runtime determinism guard (ambient-guard.ts), on unless false: an ambient call
+   * (`Date.now()`, `Math.random()`, a real timer...) made by code the scheduler runs
+   * becomes the violation `determinism.ambient-call`, naming the call site.
+   */
+  ambientGuard?: boolean;
 }
+
+/** The violation of an ambient call refused by the determinism guard. */
+export const AMBIENT_CALL_INVARIANT = "determinism.ambient-call";
 
 /** Probability that a buggify point is active in a run that enables buggify. */
 export const BUGGIFY_ACTIVATION_PROBABILITY = 0.25;
@@ -76,6 +85,17 @@ export class World {
     this.buggifyEnabled = options.buggify ?? false;
     this.wireMode = options.wireMode ?? "objects";
     this.disks = options.disks;
+    if (options.ambientGuard !== false) {
+      this.scheduler.ambientSink = {
+        refuse: (ambient) =>
+          this.violate({
+            invariant: AMBIENT_CALL_INVARIANT,
+            kind: "kernel",
+            details: `${ambient.call} called inside the simulation at ${ambient.site}: not deterministic; use ${ambient.instead}`,
+            fields: { call: ambient.call, site: ambient.site },
+          }),
+      };
+    }
     this.links = new Links(this.random.fork("net"));
     this.network = new Network(
       this.links,

@@ -56,7 +56,7 @@ interface Stats {
 }
 
 export class DiskState {
-  private volume = new Volume();
+  private volume = callMemfs("mount", "/", () => new Volume());
   private model = new DurabilityModel();
   private identityByInode = new Map<number, number>();
   private usedBytesTotal = 0;
@@ -64,7 +64,7 @@ export class DiskState {
 
   constructor(private capacityBytesLimit: number) {
     assertCapacity(capacityBytesLimit);
-    this.identityByInode.set(Number(this.volume.statSync("/").ino), ROOT_IDENTITY);
+    this.identityByInode.set(Number(callMemfs("mount", "/", () => this.volume.statSync("/")).ino), ROOT_IDENTITY);
   }
 
   /** Sum of the sizes of existing files. */

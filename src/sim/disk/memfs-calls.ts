@@ -6,6 +6,7 @@
  * a memfs error is a safety net; one whose code has no DiskError meaning is a bug
  * in the simulator and is reported as such, never as a disk fault.
  */
+import { allowAmbient } from "../ambient-guard.ts";
 import { DiskError } from "../env.ts";
 import type { DiskErrorCode } from "../env.ts";
 
@@ -21,10 +22,14 @@ const DISK_ERROR_CODES: ReadonlySet<string> = new Set<DiskErrorCode>([
   "EINVAL",
 ]);
 
-/** Runs `call`, turning a memfs error into the DiskError of `operation` on `path`. */
+/**
+ * Runs `call`, turning a memfs error into the DiskError of `operation` on `path`.
+ * memfs stamps file times with `new Date()`: the determinism guard lets it (the
+ * stamps reach nothing a run observes; FileStat has no times).
+ */
 export function callMemfs<T>(operation: string, path: string, call: () => T): T {
   try {
-    return call();
+    return allowAmbient(call);
   } catch (error) {
     throw toDiskError(error, operation, path);
   }

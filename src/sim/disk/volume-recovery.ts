@@ -19,7 +19,7 @@ export interface RecoveredVolume {
 
 /** A new volume holding exactly what `plan` describes. */
 export function materializeRecovery(plan: RecoveryPlan): RecoveredVolume {
-  const volume = new Volume();
+  const volume = callMemfs("recover", ROOT_PATH, () => new Volume());
   const identityByInode = new Map<number, number>();
   for (const entry of plan.entries) {
     callMemfs("recover", entry.path, () => {

@@ -27,6 +27,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as SQLite from "wa-sqlite";
 import SQLiteAsyncESMFactory from "wa-sqlite/dist/wa-sqlite-async.mjs";
+import { allowAmbient, allowAmbientUntilSettled } from "../ambient-guard.ts";
 
 /** What a module instance takes from its host instead of the real world. */
 export interface SqliteHostInputs {
@@ -90,15 +91,22 @@ export const createWaSqliteModule: SqliteModuleFactory = async (inputs) => {
     });
     // Reported to the glue in a microtask (returning {} means "asynchronous"): the
     // glue overwrites its exports with this function's result otherwise.
-    void Promise.resolve().then(() => {
-      const instance = new webAssembly.Instance(compiledModule(), imports);
-      memory.buffer = memoryOf(instance.exports).buffer;
-      success(instance);
-    });
+    void Promise.resolve().then(() =>
+      allowAmbient(() => {
+        const instance = new webAssembly.Instance(compiledModule(), imports);
+        memory.buffer = memoryOf(instance.exports).buffer;
+        success(instance);
+      }),
+    );
     return {};
   };
-  const module = (await SQLiteAsyncESMFactory(moduleArgument)) as SqliteModule;
-  const seeded = seeding.then(() => seedPrng(module, inputs));
+  // The glue's start-up (in the factory call and in `success` above) creates the nodes
+  // of Emscripten's own in-memory file system, stamped with `Date.now()`: SQLite never
+  // sees them (its files go through the VFS the caller registers), so the determinism
+  // guard lets it.
+  const module = (await allowAmbient(() => SQLiteAsyncESMFactory(moduleArgument))) as SqliteModule;
+  // Reading /dev/urandom stamps Emscripten's device node with `Date.now()`, as above.
+  const seeded = seeding.then(() => allowAmbientUntilSettled(() => seedPrng(module, inputs)));
   seeding = seeded.catch(() => undefined);
   await seeded;
   return module;
