@@ -44,9 +44,9 @@ export default tseslint.config(
     message: ambientMessage,
     importPatterns: [
       {
-        regex: "(^|/)sim/(?!(env|assert)(\\.ts)?$)",
+        regex: "(^|/)sim/(?!(env|assert|msgpack-keys)(\\.ts)?$)",
         message:
-          "src/impl may import from src/sim only the Env types (src/sim/env.ts) and the one assert (src/sim/assert.ts).",
+          "src/impl may import from src/sim only the Env types (src/sim/env.ts), the one assert (src/sim/assert.ts) and the msgpack key cache (src/sim/msgpack-keys.ts).",
       },
     ],
   }),

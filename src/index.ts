@@ -34,7 +34,16 @@ export {
 export { boolKnob, describeKnob, intKnob, pickKnob, type Knob, type KnobValue } from "./sim/knobs.ts";
 
 // The world and what a simulated process sees of it.
-export { World, describeError, type Violation, type ViolationKind, type WorldOptions } from "./sim/world.ts";
+export {
+  AMBIENT_CALL_INVARIANT,
+  World,
+  describeError,
+  type Violation,
+  type ViolationKind,
+  type WorldOptions,
+} from "./sim/world.ts";
+// The runtime determinism guard: what it refuses, and how trusted library code is let through.
+export { AmbientCallError, allowAmbient, allowAmbientUntilSettled, type AmbientCall } from "./sim/ambient-guard.ts";
 export * from "./sim/env.ts";
 export { Random } from "./sim/random.ts";
 export type { WireMode } from "./sim/net/rpc/frame-channel.ts";

@@ -27,3 +27,39 @@ describe("runner", () => {
     expect(result.violations[0]?.details).toContain("the replica could not be read");
   });
 });
+
+/** A system that reads the real clock in its host code: the runtime determinism guard's case. */
+const realClockReader = (ambientGuard?: boolean): Scenario => ({
+  name: "test-real-clock",
+  description: "a host that stamps a message with Date.now()",
+  safetyMs: 50,
+  livenessMs: 10,
+  ambientGuard,
+  setup: ({ world }) => {
+    let stamped = false;
+    world
+      .addHost("a", async (env) => {
+        await env.clock.sleep(20);
+        env.log.info("stamp", { at: Date.now() });
+        stamped = true;
+      })
+      .start();
+    return { progress: () => stamped };
+  },
+});
+
+describe("runner and the determinism guard", () => {
+  it("ends a run whose host reads the real clock with determinism.ambient-call, naming the call site", async () => {
+    const result = await runScenario(realClockReader(), { seed: 1 });
+    expect(result.ok).toBe(false);
+    const violation = result.violations.find((found) => found.invariant === "determinism.ambient-call");
+    expect(violation).toMatchObject({ kind: "kernel", time: 20 });
+    expect(violation?.details).toContain("Date.now()");
+    expect(violation?.details).toContain("runner.test.ts");
+  });
+
+  it("lets a scenario that turns the guard off run as before", async () => {
+    const result = await runScenario(realClockReader(false), { seed: 1 });
+    expect(result.violations).toEqual([]);
+  });
+});

@@ -105,6 +105,12 @@ export interface Scenario {
   readonly livenessMsOf?: (knob: KnobReader) => number;
   readonly maxEvents?: number;
   /**
+   * The runtime determinism guard (src/sim/ambient-guard.ts), on unless false: an ambient call (`Date.now()`,
+   * `Math.random()`, a real timer...) made while the scheduler runs the scenario becomes the violation
+   * `determinism.ambient-call`. Prefer wrapping a trusted library's call in `allowAmbient` to turning it off.
+   */
+  readonly ambientGuard?: boolean;
+  /**
    * What the swarm draws each run's fault plan from (omit it and the swarm draws no faults; a plan given with the run
    * still applies).
    */
@@ -361,6 +367,7 @@ function prepareRun(scenario: Scenario, options: RunOptions): PreparedRun {
     wireMode,
     trace: options.trace,
     disks,
+    ambientGuard: scenario.ambientGuard,
   });
   const safetyMs = options.safetyMs ?? scenario.safetyMs;
   const livenessMs = options.livenessMs ?? scenario.livenessMsOf?.(knob) ?? scenario.livenessMs;

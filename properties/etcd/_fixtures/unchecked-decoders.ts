@@ -2,7 +2,7 @@
  * Broken decoders (test fixtures, never on the shipping path): they trust the wire
  * and the disk. The wire property and the snapshot property must fail on them.
  */
-import { decode } from "@msgpack/msgpack";
+import { decode } from "../../../src/impl/common/msgpack.ts";
 import type { StoreState, TxnRequest } from "../../../src/impl/etcd/index.ts";
 
 /** Casts whatever arrived to a TxnRequest. */

@@ -16,6 +16,7 @@
  * throw), so that the connection owner can reset the connection.
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
+import { keyDecoder } from "../../msgpack-keys.ts";
 import type { RpcErrorCode, WireValue } from "../../env.ts";
 import { assert } from "../../assert.ts";
 import {
@@ -121,7 +122,7 @@ const ERROR_CODES: ReadonlySet<string> = new Set<RpcErrorCode>([
 
 // The frame array adds a level above the payload; payloads are checked against RPC_VALUE_DEPTH_MAX first.
 const encoder = new Encoder({ ignoreUndefined: true, maxDepth: RPC_VALUE_DEPTH_MAX + 2 });
-const decoder = new Decoder();
+const decoder = new Decoder({ keyDecoder });
 
 /**
  * Encodes a frame, length prefix included. The caller has checked that payloads
