@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runScenario, type Scenario } from "../../src/sim/runner.ts";
+import { World } from "../../src/sim/world.ts";
 
 const throwingFinish: Scenario = {
   name: "test-throwing-finish",
@@ -61,5 +62,59 @@ describe("runner and the determinism guard", () => {
   it("lets a scenario that turns the guard off run as before", async () => {
     const result = await runScenario(realClockReader(false), { seed: 1 });
     expect(result.violations).toEqual([]);
+  });
+});
+
+/** A host that asks a buggify point every 10 ms and counts the firings it saw in each phase. */
+function buggifyCounter(): { scenario: Scenario; firings: { safety: number; liveness: number } } {
+  const firings = { safety: 0, liveness: 0 };
+  const scenario: Scenario = {
+    name: "test-buggify-phases",
+    description: "a host asking a buggify point through both phases",
+    safetyMs: 1_000,
+    livenessMs: 1_000,
+    setup: (context) => {
+      context.world
+        .addHost("a", async (env) => {
+          for (;;) {
+            await env.clock.sleep(10);
+            if (env.buggify("test.point")) firings[context.phase() === "safety" ? "safety" : "liveness"]++;
+          }
+        })
+        .start();
+      return { progress: () => context.livenessStartedAt() !== undefined && context.world.now > 1_500 };
+    },
+  };
+  return { scenario, firings };
+}
+
+describe("runner and buggify", () => {
+  it("quiets every buggify point once the faults heal: none fires in the liveness phase", async () => {
+    let activeSeeds = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const { scenario, firings } = buggifyCounter();
+      const result = await runScenario(scenario, { seed, buggify: true });
+      expect(result.violations).toEqual([]);
+      if (firings.safety > 0) activeSeeds++;
+      expect(firings.liveness).toBe(0);
+    }
+    expect(activeSeeds).toBeGreaterThan(0);
+  });
+
+  it("would see firings after the heal without the quiet (worlds never quieted)", async () => {
+    let late = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const world = new World({ seed, buggify: true });
+      world
+        .addHost("a", async (env) => {
+          for (let index = 0; index < 200; index++) {
+            await env.clock.sleep(10);
+            if (env.buggify("test.point") && env.clock.now() > 1_000) late++;
+          }
+        })
+        .start();
+      await world.scheduler.run({ untilTime: 3_000 });
+    }
+    expect(late).toBeGreaterThan(0);
   });
 });

@@ -430,6 +430,7 @@ async function runPhases(
   run.enter("liveness");
   world.record(undefined, "phase.liveness", { boundMs: livenessMs });
   healAll();
+  world.quietBuggify();
   const liveness = await world.scheduler.run({
     untilTime: world.now + livenessMs,
     predicate: () => check() || hooks.progress(),

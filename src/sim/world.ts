@@ -74,6 +74,8 @@ export class World {
   private readonly hostsByName = new Map<string, Host>();
   private readonly buggifyActive = new Map<string, boolean>();
   private readonly buggifyEnabled: boolean;
+  /** Set when every fault healed (quietBuggify): no point fires from then on. */
+  private buggifyQuiet = false;
   private readonly disks: DiskProvider | undefined;
   private readonly processErrors: Array<{ host: string; error: unknown }> = [];
   private readonly roles = new Map<string, () => string | undefined>();
@@ -174,7 +176,7 @@ export class World {
 
   /** FoundationDB-style buggify: a point is active in a run with some probability, then fires sometimes. */
   buggify(name: string, host: string): boolean {
-    if (!this.buggifyEnabled) return false;
+    if (!this.buggifyEnabled || this.buggifyQuiet) return false;
     let active = this.buggifyActive.get(name);
     if (active === undefined) {
       active = this.random.fork(`buggify/${name}`).bool(BUGGIFY_ACTIVATION_PROBABILITY);
@@ -190,6 +192,19 @@ export class World {
       this.record(host, "buggify", { name });
     }
     return fires;
+  }
+
+  /**
+   * Buggify points stop firing for the rest of the run: the runner calls it when it
+   * heals every fault for the liveness phase. A point is a fault the code must stand
+   * (a dropped message, a slow fsync), and a liveness phase judges progress without
+   * faults; FoundationDB's simulator likewise quiets its random faults before checking
+   * that the database is quiet. Recorded in runs that enable buggify.
+   */
+  quietBuggify(): void {
+    if (this.buggifyQuiet) return;
+    this.buggifyQuiet = true;
+    if (this.buggifyEnabled) this.record(undefined, "buggify.quiet");
   }
 
   /**
