@@ -9,7 +9,7 @@
 import { bmdbProvisioning } from "../scenarios/bmdb/provisioning.ts";
 import { FAULT_PLAN_VERSION } from "../src/sim/faults/plan.ts";
 import { runScenario, type RunResult } from "../src/sim/runner.ts";
-import type { BenchRow, BenchSection } from "./lib.ts";
+import { wallNow, type BenchRow, type BenchSection } from "./lib.ts";
 
 const SEEDS = [1, 2, 3];
 
@@ -22,12 +22,12 @@ interface Totals {
 async function measure(withFaults: boolean): Promise<Totals> {
   const totals: Totals = { workItems: 0, virtualMs: 0, wallMs: 0 };
   for (const seed of SEEDS) {
-    const start = performance.now();
+    const start = wallNow();
     const result: RunResult = await runScenario(bmdbProvisioning, {
       seed,
       ...(withFaults ? {} : { faults: { version: FAULT_PLAN_VERSION, faults: [] } }),
     });
-    totals.wallMs += performance.now() - start;
+    totals.wallMs += wallNow() - start;
     if (!result.ok)
       throw new Error(
         `bench: bmdb-provisioning seed ${seed} failed: ${result.violations.map((violation) => violation.invariant).join(", ")}`,

@@ -15,7 +15,7 @@ import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
 import { World } from "../src/sim/world.ts";
-import type { BenchSection } from "./lib.ts";
+import { wallNow, type BenchSection } from "./lib.ts";
 
 const SEED = 1;
 const SERVERS = ["n1", "n2", "n3"];
@@ -88,10 +88,10 @@ async function timedClusterPhase(phase: (client: DqliteClient, env: Env) => Prom
       });
       try {
         await client.exec(CREATE_TABLE);
-        const wallStart = performance.now();
+        const wallStart = wallNow();
         const virtualStart = world.now;
         await phase(client, env);
-        outcome = { phase: { wallMs: performance.now() - wallStart, virtualMs: world.now - virtualStart } };
+        outcome = { phase: { wallMs: wallNow() - wallStart, virtualMs: world.now - virtualStart } };
       } catch (error) {
         outcome = { error };
       }
@@ -122,7 +122,7 @@ async function baselineWritePhaseMs(): Promise<number> {
   for (let repeat = 0; repeat < BASELINE_REPEATS; repeat++) {
     const db = await sqlite3.open_v2(":memory:");
     await sqlite3.exec(db, CREATE_TABLE);
-    const start = performance.now();
+    const start = wallNow();
     for (let index = 0; index < TRANSACTIONS; index++) {
       for await (const statement of sqlite3.statements(db, INSERT)) {
         sqlite3.bind_collection(statement, insertParams(index));
@@ -130,7 +130,7 @@ async function baselineWritePhaseMs(): Promise<number> {
         if (code !== SQLite.SQLITE_DONE) throw new Error(`bench: INSERT stepped to ${code}, not SQLITE_DONE`);
       }
     }
-    best = Math.min(best, performance.now() - start);
+    best = Math.min(best, wallNow() - start);
     const rows: unknown[] = [];
     await sqlite3.exec(db, "SELECT count(*) FROM t", (row) => rows.push(row[0]));
     if (rows[0] !== TRANSACTIONS)

@@ -29,7 +29,7 @@ import {
   startGazetteCluster,
   type BrokerHost,
 } from "../scenarios/gazette/cluster.ts";
-import type { BenchSection } from "./lib.ts";
+import { wallNow, type BenchSection } from "./lib.ts";
 
 const ETCD = ["etcd-1", "etcd-2", "etcd-3"] as const;
 const BROKERS: readonly BrokerHost[] = [
@@ -77,7 +77,7 @@ async function writeRecords(env: Env, state: BenchState, measured: Measured): Pr
   const service = new AppendService(env, client(env), { attemptsMax: 50 });
   const record = new Uint8Array(RECORD_BYTES).fill(env.host.charCodeAt(1));
   if (state.firstAppendWall === 0) {
-    state.firstAppendWall = performance.now();
+    state.firstAppendWall = wallNow();
     state.firstAppendVirtual = env.clock.monotonic();
   }
   const inFlight: AsyncAppend[] = [];
@@ -92,7 +92,7 @@ async function writeRecords(env: Env, state: BenchState, measured: Measured): Pr
   }
   for (const append of inFlight) await settle(append, state, measured);
   if (++state.writersDone === WRITERS.length) {
-    state.lastAckWall = performance.now();
+    state.lastAckWall = wallNow();
     state.lastAckVirtual = env.clock.monotonic();
   }
 }
@@ -118,13 +118,13 @@ async function readBack(env: Env, state: BenchState, measured: Measured): Promis
     readRequest({ journal: JOURNAL, offset: 0, block: true, endOffset: state.end }),
     { attemptsMax: 50 },
   );
-  const start = performance.now();
+  const start = wallNow();
   for (;;) {
     const chunk = await reader.read(READ_CHUNK_BYTES);
     if (chunk === null) break;
     measured.readBytes += chunk.length;
   }
-  measured.readWallMs = performance.now() - start;
+  measured.readWallMs = wallNow() - start;
   state.readDone = true;
 }
 
@@ -210,12 +210,12 @@ async function spoolReadBytesPerSecond(bytes: number): Promise<number> {
         );
         const local = spool.local;
         if (local === undefined) throw new Error("no spool content");
-        const start = performance.now();
+        const start = wallNow();
         for (let offset = spool.fragment.begin; offset < spool.fragment.end; ) {
           const read = await local.read(offset, Math.min(READ_CHUNK_BYTES, spool.fragment.end - offset));
           offset += read.length;
         }
-        outcome.wallMs = performance.now() - start;
+        outcome.wallMs = wallNow() - start;
       } catch (error) {
         outcome.error = error;
       }

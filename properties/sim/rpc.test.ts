@@ -166,7 +166,7 @@ function wireModeTests(wireMode: WireMode): void {
         .addHost("a", async (env) => {
           const rpc = env.rpc;
           for (const attempt of [
-            () => rpc.call("b", PORT, "echo", new Date() as unknown as WireValue),
+            () => rpc.call("b", PORT, "echo", new Date(0) as unknown as WireValue),
             () => rpc.call("b", PORT, "echo", null, { deadlineMs: 0 }),
             () => rpc.call("b", 70000, "echo", null),
             () => rpc.call("b", PORT, "", null),
