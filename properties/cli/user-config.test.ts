@@ -88,12 +88,19 @@ describe("dst on a project's own scenarios (--config)", () => {
     expect((await dst("replay", minimal, "--config", config)).code).toBe(1);
   });
 
-  it("sweep workers load the same config", async () => {
+  it("sweep workers load the same config; its counterexamples name it", async () => {
     const out = join(scratch, "sweep.jsonl");
+    const counterexamples = join(scratch, "sweep-counterexamples");
     const argv = ["sweep", "user-ticks", "--seeds", "1..4", "--variant", "broken", "--workers", "2", "--no-progress"];
-    const { code } = await dst(...argv, "--out", out, "--config", config);
+    const { code } = await dst(...argv, "--out", out, "--counterexamples", counterexamples, "--config", config);
     expect(code).toBe(1);
     expect(existsSync(out)).toBe(true);
+    const written = readdirSync(counterexamples);
+    expect(written.length).toBeGreaterThan(0);
+    for (const name of written)
+      expect((JSON.parse(readFileSync(join(counterexamples, name), "utf8")) as { module?: string }).module).toBe(
+        moduleReference(config),
+      );
   });
 
   it("the config in the current directory is found; without one, the bundled scenarios", async () => {
