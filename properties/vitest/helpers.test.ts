@@ -12,6 +12,9 @@
  *   these tests make (caught(), shown on such helpers).
  * - The counterexample names the module given (`module`), as a path relative to the
  *   current directory.
+ * - A swarm whose hosts depend on a knob gets plans over the hosts of the knob's
+ *   default, and its runs fix that knob (drawn per seed instead, a run with fewer
+ *   hosts refuses a plan naming another: shown with the knob left to the seeds).
  * Seeds: counter-quorum seed 3 with ack-before-fsync (caught there); the property's
  * fast-check seed is derived from the scenario's name and variant.
  */
@@ -22,6 +25,8 @@ import { describe, expect, it } from "vitest";
 import { counterQuorum } from "../../scenarios/counter/quorum.ts";
 import { main } from "../../src/cli/main.ts";
 import { parseCounterexample } from "../../src/sim/counterexample.ts";
+import { pickKnob } from "../../src/sim/knobs.ts";
+import type { KnobReader, Scenario } from "../../src/sim/runner.ts";
 import {
   expectScenarioPasses,
   expectScenarioProperty,
@@ -141,5 +146,55 @@ describe("the checks above fail on a helper that does not report", () => {
       trace: false,
     });
     await expect(caught(report)).rejects.toThrow(/a file of the failure is missing/);
+  });
+});
+
+describe("a swarm whose hosts are a function of a knob", () => {
+  /** s1..sN, N a knob of default 3; the variant "loud" fails once s3 was crashed. */
+  const servers = (knob: KnobReader) => Array.from({ length: knob<number>("servers") }, (_, index) => `s${index + 1}`);
+  const sized: Scenario = {
+    name: "sized",
+    description: "N idle hosts, N a knob",
+    safetyMs: 500,
+    livenessMs: 100,
+    knobs: { servers: pickKnob([2, 3], 3) },
+    swarm: { hosts: servers, kinds: ["crash", "pause"] },
+    variants: { loud: "reports a violation once s3 restarted" },
+    setup(context) {
+      let restarts = 0;
+      for (const host of servers(context.knob))
+        context.world
+          .addHost(host, async (env) => {
+            if (env.host === "s3" && env.lifetime.incarnation > 1) restarts++;
+            for (;;) await env.clock.sleep(50);
+          })
+          .start();
+      return {
+        check() {
+          if (context.variant === "loud" && restarts > 0)
+            context.world.violate({ invariant: "sized.loud", kind: "safety", host: "s3", details: "s3 restarted" });
+        },
+        progress: () => true,
+      };
+    },
+  };
+
+  it("plans name the default's hosts and the runs fix the knob", async () => {
+    await expectScenarioProperty(sized, { numRuns: 30, counterexamples: mkdtempSync(join(tmpdir(), "dst-sized-")) });
+    const report = await findPropertyFailure(sized, {
+      variant: "loud",
+      numRuns: 30,
+      counterexamples: mkdtempSync(join(tmpdir(), "dst-sized-")),
+      trace: false,
+    });
+    expect(report?.result.stats.knobs).toEqual({ servers: 3 });
+    expect(report?.plan.faults.map((fault) => fault.kind)).toEqual(["crash", "restart"]);
+  });
+
+  it("left to the seeds' draws (the knob unfixed), a run refuses a plan naming a host it lacks", async () => {
+    const unfixed: Scenario = { ...sized, swarm: { hosts: ["s1", "s2", "s3"], kinds: ["crash", "pause"] } };
+    const attempt = expectScenarioProperty(unfixed, { numRuns: 30, plan: { hosts: ["s3"] } });
+    await expect(attempt).rejects.toThrow(/the property failed on a run that threw/);
+    await expect(attempt).rejects.toThrow(/unknown host 's3'/);
   });
 });

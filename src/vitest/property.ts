@@ -22,6 +22,7 @@ import { faultPlanArbitrary, type FaultPlanArbitraryOptions } from "../sim/fault
 import type { FaultPlan } from "../sim/faults/plan.ts";
 import type { KnobValue, RunResult, Scenario } from "../sim/runner.ts";
 import { Random } from "../sim/random.ts";
+import { describeError } from "../sim/world.ts";
 import { counterexampleBaseName } from "../cli/commands/run.ts";
 import { runAs, type ScenarioRun } from "./describe-run.ts";
 import {
@@ -144,7 +145,11 @@ export async function findPropertyFailure(
   const found = details.counterexample?.[0];
   // A case that threw instead of failing (a plan the scenario refuses, a bug in the scenario): fast-check reports it.
   if (failure === undefined || found === undefined || caseKey(found.seed, found.plan) !== failure.key)
-    throw new Error(`${scenario.name}: the property failed on a run that threw:\n${fc.defaultReportMessage(details)}`);
+    throw new Error(
+      `${scenario.name}: the property failed on a run that threw (${describeError(details.errorInstance)}):\n` +
+        fc.defaultReportMessage(details),
+      { cause: details.errorInstance },
+    );
   const { run, result } = failure;
   const headline =
     `${scenario.name}${run.variant === undefined ? "" : ` variant ${run.variant}`} failed a generated fault plan ` +
