@@ -38,6 +38,7 @@ export {
   scenarioProperty,
   SCENARIO_PROPERTY_RUNS_DEFAULT,
   SCENARIO_PROPERTY_SHRINK_RUNS_DEFAULT,
+  SCENARIO_PROPERTY_TIMEOUT_MS_DEFAULT,
   type ScenarioPropertyFailureReport,
   type ScenarioPropertyOptions,
   type ScenarioPropertyTestOptions,
