@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Builds dist/: the `dst` command, the sweep worker and the package's public entries
-// (index: the API; vitest: the test helper) as ES modules sharing their chunks (one
-// copy of each module, whichever entry loaded it first), bundled from the TypeScript
-// sources with esbuild; with `types`, their declarations in dist/types (tsc, then
-// pruned to what the two public entries reach); and dist/build-info.json, which lists
+// (index: the API; vitest: the test helper; systems/*: the bundled systems' cluster
+// kits) as ES modules sharing their chunks (one copy of each module, whichever entry
+// loaded it first), bundled from the TypeScript sources with esbuild; with `types`,
+// their declarations in dist/types (tsc, then pruned to what the public entries
+// reach); and dist/build-info.json, which lists
 // every source the bundles were built from with its size and modification time, so
 // that bin/dst.mjs can tell when a source changed since and rebuild. Run by `npm ci`
 // and `npm install` (the prepare script), and by bin/dst.mjs when the sources changed
@@ -18,8 +19,10 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const DIST = join(ROOT, "dist");
 export const BUILD_INFO = join(DIST, "build-info.json");
 export const TYPES = join(DIST, "types");
+/** The bundled systems' kits, one entry each (dqlite's alone needs wa-sqlite, which the others must not import). */
+const SYSTEMS = ["harness", "raft-kv", "etcd", "gazette", "dqlite"];
 /** The declarations of the package's public entries (package.json's exports point at them). */
-const TYPE_ENTRIES = ["src/index.d.ts", "src/vitest/index.d.ts"];
+const TYPE_ENTRIES = ["src/index.d.ts", "src/vitest/index.d.ts", ...SYSTEMS.map((name) => `src/systems/${name}.d.ts`)];
 
 /**
  * Builds the bundles; returns the build info written. Each file is written to a
@@ -33,6 +36,7 @@ export async function build({ clean = false, types = false } = {}) {
   const { build: esbuild } = await import("esbuild");
   if (clean) rmSync(DIST, { recursive: true, force: true });
   mkdirSync(join(DIST, "chunks"), { recursive: true });
+  mkdirSync(join(DIST, "systems"), { recursive: true });
   const result = await esbuild({
     absWorkingDir: ROOT,
     entryPoints: {
@@ -40,6 +44,7 @@ export async function build({ clean = false, types = false } = {}) {
       "sweep-worker": "src/cli/sweep/worker.ts",
       index: "src/index.ts",
       vitest: "src/vitest/index.ts",
+      ...Object.fromEntries(SYSTEMS.map((name) => [`systems/${name}`, `src/systems/${name}.ts`])),
     },
     outdir: DIST,
     outExtension: { ".js": ".mjs" },

@@ -1,14 +1,18 @@
 /**
  * A project's own scenarios through its config: every command resolves names in the
  * config's scenarios (sweep workers too, loading the same module), and a config that
- * cannot be loaded or names no valid scenarios is one line on stderr and exit 2.
+ * cannot be loaded or names no valid scenarios is one line on stderr and exit 2 (a
+ * project that loads it as CommonJS is told to set "type": "module").
+ * A counterexample names the module its scenario came from, and replay, shrink and
+ * view find it there without --config (a file without it cannot be replayed so: shown).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.ts";
-import { loadCatalogue } from "../../src/cli/scenario-catalogue.ts";
+import { findReferencedModule, loadCatalogue, moduleReference } from "../../src/cli/scenario-catalogue.ts";
 
 async function dst(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -84,12 +88,19 @@ describe("dst on a project's own scenarios (--config)", () => {
     expect((await dst("replay", minimal, "--config", config)).code).toBe(1);
   });
 
-  it("sweep workers load the same config", async () => {
+  it("sweep workers load the same config; its counterexamples name it", async () => {
     const out = join(scratch, "sweep.jsonl");
+    const counterexamples = join(scratch, "sweep-counterexamples");
     const argv = ["sweep", "user-ticks", "--seeds", "1..4", "--variant", "broken", "--workers", "2", "--no-progress"];
-    const { code } = await dst(...argv, "--out", out, "--config", config);
+    const { code } = await dst(...argv, "--out", out, "--counterexamples", counterexamples, "--config", config);
     expect(code).toBe(1);
     expect(existsSync(out)).toBe(true);
+    const written = readdirSync(counterexamples);
+    expect(written.length).toBeGreaterThan(0);
+    for (const name of written)
+      expect((JSON.parse(readFileSync(join(counterexamples, name), "utf8")) as { module?: string }).module).toBe(
+        moduleReference(config),
+      );
   });
 
   it("the config in the current directory is found; without one, the bundled scenarios", async () => {
@@ -106,6 +117,95 @@ describe("dst on a project's own scenarios (--config)", () => {
     const { code, out } = await dst("list", "--config", ts);
     expect(code).toBe(0);
     expect(out.join("\n")).toMatch(/^user-ticks/);
+  });
+});
+
+describe("a counterexample names the module of its scenario", () => {
+  const outDir = join(scratch, "named");
+  mkdirSync(outDir);
+  const failingRun = async () => {
+    const argv = ["run", "user-ticks", "--seed", "2", "--variant", "broken", "--out", outDir, "--config", config];
+    expect((await dst(...argv)).code).toBe(1);
+    return join(outDir, "user-ticks-seed-2-broken.counterexample.json");
+  };
+
+  it("dst run records the config; replay, shrink and view find it without --config", async () => {
+    const counterexample = await failingRun();
+    const recorded = JSON.parse(readFileSync(counterexample, "utf8")) as { module?: string };
+    expect(recorded.module).toBe(moduleReference(config));
+    const replay = await dst("replay", counterexample);
+    expect(replay.code).toBe(1);
+    expect(replay.out.join("\n")).toMatch(/reproduced exactly/);
+    const minimal = join(outDir, "minimal.json");
+    expect((await dst("shrink", counterexample, "--out", minimal, "--max-runs", "10")).code).toBe(0);
+    expect((JSON.parse(readFileSync(minimal, "utf8")) as { module?: string }).module).toBe(recorded.module);
+    expect((await dst("replay", minimal)).code).toBe(1);
+    expect((await dst("view", counterexample, "-o", join(outDir, "run.html"))).code).toBe(0);
+  });
+
+  it("without the module (a file written before it was recorded) the scenario is not found without --config", async () => {
+    const counterexample = await failingRun();
+    const { module: _module, ...old } = JSON.parse(readFileSync(counterexample, "utf8")) as Record<string, unknown>;
+    const oldPath = join(outDir, "old.counterexample.json");
+    writeFileSync(oldPath, JSON.stringify(old));
+    const replay = await dst("replay", oldPath);
+    expect(replay.code).toBe(2);
+    expect(replay.err.join("\n")).toMatch(/unknown scenario "user-ticks"/);
+    expect((await dst("replay", oldPath, "--config", config)).code).toBe(1);
+  });
+
+  it("a scenario module (not a config) is read as its exported scenarios", async () => {
+    const counterexample = await failingRun();
+    const module = file("scenario-module/user-ticks.mjs", SCENARIO);
+    const recorded = JSON.parse(readFileSync(counterexample, "utf8")) as Record<string, unknown>;
+    const path = join(outDir, "from-module.counterexample.json");
+    writeFileSync(path, JSON.stringify({ ...recorded, module: moduleReference(module) }));
+    expect((await dst("replay", path)).code).toBe(1);
+  });
+
+  it("a relative module is found above the counterexample, else in the current directory", () => {
+    const project = join(scratch, "relative-project");
+    const configPath = file("relative-project/dst.config.mjs", "export default {};\n");
+    file("relative-project/out/x.counterexample.json", "{}");
+    expect(moduleReference(configPath, project)).toBe("dst.config.mjs");
+    expect(moduleReference(join(project, "test", "m.ts"), project)).toBe("test/m.ts");
+    expect(moduleReference(join(scratch, "elsewhere.ts"), project)).toBe(join(scratch, "elsewhere.ts"));
+    const counterexample = join(project, "out", "x.counterexample.json");
+    expect(findReferencedModule("dst.config.mjs", counterexample, tmpdir())).toBe(configPath);
+    expect(findReferencedModule("dst.config.mjs", join(tmpdir(), "x.json"), project)).toBe(configPath);
+    expect(findReferencedModule("absent.mjs", counterexample, project)).toBeUndefined();
+  });
+
+  it("a named module that cannot be found is one line, exit 2", async () => {
+    const counterexample = await failingRun();
+    const recorded = JSON.parse(readFileSync(counterexample, "utf8")) as Record<string, unknown>;
+    const path = join(outDir, "lost.counterexample.json");
+    writeFileSync(path, JSON.stringify({ ...recorded, module: "no/such/module.ts" }));
+    const replay = await dst("replay", path);
+    expect(replay.code).toBe(2);
+    expect(replay.err).toEqual([expect.stringMatching(/names the module no\/such\/module\.ts, which is not found/)]);
+  });
+});
+
+describe("a TypeScript config in a CommonJS project (the command in its own process: vitest loads TypeScript itself)", () => {
+  const config = `${SCENARIO}\nexport default { scenarios: [userTicks] };\n`;
+  const dstProcess = (...argv: string[]) =>
+    spawnSync(process.execPath, [resolve("bin/dst.mjs"), ...argv], { encoding: "utf8", timeout: 120_000 });
+
+  it("is a ConfigError that says to set type module", () => {
+    file("commonjs/package.json", JSON.stringify({ name: "commonjs-project", version: "1.0.0" }));
+    const child = dstProcess("list", "--config", file("commonjs/dst.config.ts", config));
+    expect(child.status).toBe(2);
+    expect(child.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/package\.json has no "type": "module".*run `npm pkg set type=module` in .*commonjs/),
+    ]);
+  });
+
+  it("the same config in an ES module project loads", () => {
+    file("esm/package.json", JSON.stringify({ name: "esm-project", version: "1.0.0", type: "module" }));
+    const child = dstProcess("list", "--config", file("esm/dst.config.ts", config));
+    expect(child.status).toBe(0);
+    expect(child.stdout).toMatch(/^user-ticks/);
   });
 });
 

@@ -59,10 +59,12 @@ export async function main(argv: readonly string[], given: Output = processOutpu
       "--config <file>",
       "the config module naming your scenarios (default: ./dst.config.{mjs,js,ts,mts}; with none, the bundled systems' scenarios)",
     )
-    // Every command resolves scenario names in the catalogue chosen here (and sweep workers load the same config).
-    .hook("preAction", async (command) => {
+    // Every command resolves scenario names in the catalogue chosen here (and sweep workers load the same config);
+    // without --config, those on a counterexample look for the module it names first.
+    .hook("preAction", async (command, action) => {
       const { config } = command.opts<{ config?: string }>();
-      selectCatalogue(await loadCatalogue({ config }));
+      const onCounterexample = COUNTEREXAMPLE_COMMANDS.includes(action.name()) && config === undefined;
+      selectCatalogue(onCounterexample ? undefined : await loadCatalogue({ config }));
     });
 
   const done = (code: number) => (exitCode = code);
@@ -77,6 +79,9 @@ export async function main(argv: readonly string[], given: Output = processOutpu
     return handleError(error, output);
   }
 }
+
+/** The commands that read a counterexample, which names the module of its scenario (catalogueForCounterexample). */
+const COUNTEREXAMPLE_COMMANDS: readonly string[] = ["replay", "shrink", "view", "export"];
 
 /** Sets the process's exit code from a command's result. */
 type Done = (code: number) => void;
@@ -131,7 +136,7 @@ function addRunCommands(program: Command, output: Output, done: Done): void {
     .option("--trace <out.jsonl>", "write the trace as JSON lines")
     .option("--json", "print one JSON object", false)
     .action(async (path: string, options) => {
-      done(await replayCommand(path, options, output, requireScenario));
+      done(await replayCommand(path, options, output));
     });
 }
 

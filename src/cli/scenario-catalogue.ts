@@ -8,14 +8,22 @@
  * named `scenarios` array. TypeScript configs are loaded through tsx. A config that
  * cannot be loaded or exports no valid scenarios is a `ConfigError` (exit 2).
  *
+ * A module that exports scenarios by name without a config's shape (a scenario
+ * module) is read as the list of its exported scenarios.
+ *
  * The bundled scenarios are imported only when no config is found: a project that
  * tests its own system never loads the sample systems (nor wa-sqlite, which only
  * they need). Sweep and hunt workers load the same config as the command that
  * started them (pool.ts hands it over), so every thread resolves the same names.
+ *
+ * Counterexamples name the module their scenario came from (`module`, a path
+ * relative to the project's directory: moduleReference), so the commands on a
+ * counterexample (replay, shrink, view, export) find it again without --config:
+ * catalogueForCounterexample.
  */
-import { existsSync, statSync } from "node:fs";
-import { extname, isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Scenario } from "../sim/runner.ts";
 
 /** Config files looked for in the current directory, in this order. */
@@ -69,8 +77,11 @@ export async function loadCatalogue(options: CatalogueOptions = {}): Promise<Sce
   return path === undefined ? builtInCatalogue() : catalogueOf(await importConfig(path), path);
 }
 
-/** Makes `catalogue` the one the commands use (the CLI's entry and each worker thread call this once). */
-export function selectCatalogue(catalogue: ScenarioCatalogue): void {
+/**
+ * Makes `catalogue` the one the commands use (the CLI's entry and each worker thread call this once); undefined
+ * selects none, for the commands on a counterexample, which find its scenario's module (catalogueForCounterexample).
+ */
+export function selectCatalogue(catalogue: ScenarioCatalogue | undefined): void {
   selected = catalogue;
 }
 
@@ -109,8 +120,97 @@ async function importConfig(path: string): Promise<unknown> {
     }
     return await import(pathToFileURL(path).href);
   } catch (error) {
+    const commonJs = commonJsPackage(path);
+    if (commonJs !== undefined)
+      throw new ConfigError(
+        `cannot load config ${path}: ${commonJs} has no "type": "module", so Node loads the project's .ts and .js ` +
+          `files as CommonJS, and dst-harness (and a scenario written as its README shows) is ES modules: ` +
+          `run \`npm pkg set type=module\` in ${dirname(commonJs)} (Node said: ${describe(error)})`,
+      );
     throw new ConfigError(`cannot load config ${path}: ${describe(error)}`);
   }
+}
+
+/**
+ * The package.json that makes a config's project CommonJS (it has no "type": "module"), if it does: why a config
+ * failed to load, where Node's own error (a require() cycle, an import outside a module) says nothing of the cause.
+ */
+export function commonJsPackage(path: string): string | undefined {
+  const manifest = nearestPackageJson(dirname(path));
+  return manifest === undefined || packageType(manifest) === "module" ? undefined : manifest;
+}
+
+function nearestPackageJson(directory: string): string | undefined {
+  for (let current = directory; ; current = dirname(current)) {
+    const manifest = join(current, "package.json");
+    if (existsSync(manifest)) return manifest;
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+function packageType(manifest: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type;
+  } catch {
+    return undefined; // an unreadable package.json: Node's own error says so
+  }
+}
+
+/**
+ * How a counterexample names the module its scenario came from: the path relative to `cwd` (the project's directory,
+ * where dst and vitest run), with forward slashes; the absolute path when it lies outside. `module` is a path or a
+ * file: URL (`import.meta.url`).
+ */
+export function moduleReference(module: string, cwd: string = process.cwd()): string {
+  const absolute = module.startsWith("file:") ? fileURLToPath(module) : resolve(cwd, module);
+  const relativePath = relative(cwd, absolute);
+  if (relativePath === "" || relativePath.startsWith("..") || isAbsolute(relativePath)) return absolute;
+  return relativePath.split(sep).join("/");
+}
+
+/**
+ * The file a counterexample's module reference names: an absolute reference as it is; a relative one under the
+ * nearest directory above the counterexample that holds it (the file lives in its project), else under `cwd`.
+ */
+export function findReferencedModule(
+  reference: string,
+  counterexamplePath: string,
+  cwd: string = process.cwd(),
+): string | undefined {
+  if (isAbsolute(reference)) return existsSync(reference) ? reference : undefined;
+  for (let directory = dirname(resolve(cwd, counterexamplePath)); ; directory = dirname(directory)) {
+    const candidate = resolve(directory, reference);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(directory) === directory) break;
+  }
+  const inCwd = resolve(cwd, reference);
+  return existsSync(inCwd) ? inCwd : undefined;
+}
+
+/** The module reference of the selected catalogue's config, for the counterexamples a command writes. */
+export async function activeModuleReference(): Promise<string | undefined> {
+  const { configPath } = await activeCatalogue();
+  return configPath === undefined ? undefined : moduleReference(configPath);
+}
+
+/**
+ * The catalogue a counterexample's scenario is found in: the selected one (--config), else the module the
+ * counterexample names (`module`, found by findReferencedModule), else the config in the current directory or the
+ * bundled scenarios. A named module that cannot be found is a ConfigError saying so.
+ */
+export async function catalogueForCounterexample(
+  module: string | undefined,
+  counterexamplePath: string,
+): Promise<ScenarioCatalogue> {
+  if (selected !== undefined) return selected;
+  if (module === undefined) return loadCatalogue();
+  const path = findReferencedModule(module, counterexamplePath);
+  if (path === undefined)
+    throw new ConfigError(
+      `${counterexamplePath} names the module ${module}, which is not found above it nor in the current directory; ` +
+        `pass --config <the module that exports its scenario>`,
+    );
+  return loadCatalogue({ config: path });
 }
 
 /** Validates what a config module exports: a non-empty array of scenarios with distinct names. */
@@ -133,6 +233,7 @@ export function catalogueOf(exported: unknown, path: string | undefined): Scenar
   return { scenarios: [...byName.values()], configPath: path, find: (name) => byName.get(name) };
 }
 
+/** A config's scenarios (default export, or a named `scenarios`), else a scenario module's exported scenarios. */
 function scenariosExported(exported: unknown): unknown {
   if (typeof exported !== "object" || exported === null) return undefined;
   const module = exported as { default?: unknown; scenarios?: unknown };
@@ -140,7 +241,13 @@ function scenariosExported(exported: unknown): unknown {
     typeof module.default === "object" && module.default !== null
       ? (module.default as { scenarios?: unknown }).scenarios
       : undefined;
-  return fromDefault ?? module.scenarios;
+  const listed = fromDefault ?? module.scenarios;
+  if (listed !== undefined) return listed;
+  const named = Object.entries(exported)
+    .filter(([name]) => name !== "default")
+    .map(([, value]) => value as unknown)
+    .filter((value) => scenarioProblem(value) === undefined);
+  return named.length > 0 ? named : undefined;
 }
 
 /** Why `value` is not a scenario the runner can run, or undefined. */

@@ -2,7 +2,9 @@
  * Counterexample files: everything needed to replay a run bit for bit (scenario,
  * seed, variant, buggify, wire mode, the knobs, the concrete fault plan), what it produced (the
  * fingerprint and the violations), so `dst replay` can confirm it exactly, and the
- * code it was made with, so a replay that diverges can say whether the code changed.
+ * code it was made with, so a replay that diverges can say whether the code changed,
+ * and the module its scenario came from (a project's config or scenario module), so
+ * the commands find the scenario again without being told where.
  */
 import { parsePlan, type FaultPlan } from "./faults/plan.ts";
 import { WIRE_MODES, type WireMode } from "./net/rpc/frame-channel.ts";
@@ -47,6 +49,12 @@ export interface Counterexample {
    * The code that made it (absent in files written before it was recorded, and from library callers that give none).
    */
   codeVersion?: CodeVersion;
+  /**
+   * The module the scenario came from: a project's dst config or a module exporting the scenario, as a path relative
+   * to the project's directory (or absolute). Absent for the bundled scenarios, in files written before it was
+   * recorded, and from callers that do not know it.
+   */
+  module?: string;
 }
 
 /** A run's fingerprint as `Trace.fingerprint` writes it: 64 bits in 16 lowercase hex digits. */
@@ -56,8 +64,13 @@ export class CounterexampleError extends Error {
   override readonly name = "CounterexampleError";
 }
 
-/** The counterexample of a run made with `options`; `codeVersion`, when given, is recorded with it. */
-export function counterexampleOf(result: RunResult, options: RunOptions, codeVersion?: CodeVersion): Counterexample {
+/** The counterexample of a run made with `options`; `codeVersion` and `module`, when given, are recorded with it. */
+export function counterexampleOf(
+  result: RunResult,
+  options: RunOptions,
+  codeVersion?: CodeVersion,
+  module?: string,
+): Counterexample {
   const counterexample: Counterexample = {
     format: COUNTEREXAMPLE_FORMAT,
     version: COUNTEREXAMPLE_VERSION,
@@ -74,6 +87,7 @@ export function counterexampleOf(result: RunResult, options: RunOptions, codeVer
   if (options.params !== undefined) counterexample.params = options.params;
   if (result.stats.knobs !== undefined) counterexample.knobs = result.stats.knobs;
   if (codeVersion !== undefined) counterexample.codeVersion = codeVersion;
+  if (module !== undefined) counterexample.module = module;
   return counterexample;
 }
 
@@ -150,6 +164,11 @@ export function parseCounterexample(value: unknown): Counterexample {
     counterexample.params = record.params as Record<string, unknown>;
   if (record.knobs !== undefined) counterexample.knobs = parseKnobs(record.knobs);
   if (record.codeVersion !== undefined) counterexample.codeVersion = parseCodeVersion(record.codeVersion);
+  if (record.module !== undefined) {
+    if (typeof record.module !== "string" || record.module.length === 0)
+      throw new CounterexampleError("counterexample: 'module' must be a non-empty string (a path)");
+    counterexample.module = record.module;
+  }
   return counterexample;
 }
 

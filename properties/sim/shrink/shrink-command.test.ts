@@ -11,13 +11,12 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { findScenario } from "../../../scenarios/index.ts";
 import { counterQuorum } from "../../../scenarios/counter/quorum.ts";
 import { replayCommand } from "../../../src/cli/commands/replay.ts";
 import { minimalPath, shrinkCommand } from "../../../src/cli/commands/shrink.ts";
 import { UsageError } from "../../../src/cli/input.ts";
 import { counterexampleOf, CounterexampleError } from "../../../src/sim/counterexample.ts";
-import { runScenario, type RunOptions, type Scenario } from "../../../src/sim/runner.ts";
+import { runScenario, type RunOptions } from "../../../src/sim/runner.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-shrink-"));
 
@@ -33,8 +32,6 @@ async function writeCounterexample(name: string, options: RunOptions): Promise<s
   writeFileSync(path, `${JSON.stringify(counterexampleOf(result, options), null, 2)}\n`);
   return path;
 }
-
-const requireScenario = (name: string): Scenario => findScenario(name) ?? expect.fail(`unknown scenario ${name}`);
 
 describe("dst shrink", () => {
   it("writes <input>.min.json, prints before/after and the replay command; the file replays exactly", async () => {
@@ -53,7 +50,7 @@ describe("dst shrink", () => {
     expect(text).toMatch(/^after: +faults [0-2], /m);
     expect(text).toContain(`npx dst replay ${minimal}`);
     const replay = collector();
-    await replayCommand(minimal, { json: false }, replay.output, requireScenario);
+    await replayCommand(minimal, { json: false }, replay.output);
     expect(replay.out.join("\n")).toMatch(/reproduced exactly/);
   });
 

@@ -14,7 +14,7 @@
  */
 import { SingleBar } from "cli-progress";
 import { join } from "node:path";
-import { activeCatalogue } from "../scenario-catalogue.ts";
+import { activeCatalogue, activeModuleReference } from "../scenario-catalogue.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import { ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
@@ -225,11 +225,8 @@ async function reportFailure(
     return;
   }
   const path = join(directory, counterexampleFileName(scenario.name, record.seed, settings.variant));
-  writeOutputFile(
-    path,
-    `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`,
-    "counterexample",
-  );
+  const counterexample = counterexampleOf(result, options, currentCodeVersion(), await activeModuleReference());
+  writeOutputFile(path, `${JSON.stringify(counterexample, null, 2)}\n`, "counterexample");
   output.out(
     `counterexample written; replay with:\n  npx dst replay ${path}\nor rerun the seed:\n  ${runCommandLine(record)}`,
   );

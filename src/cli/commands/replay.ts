@@ -9,13 +9,14 @@
  * counterexample was written (its recorded code version against this one).
  */
 import { parseCounterexample, replayOptions, type Counterexample } from "../../sim/counterexample.ts";
-import type { RunResult, Scenario } from "../../sim/runner.ts";
+import type { RunResult } from "../../sim/runner.ts";
 import type { Violation } from "../../sim/world.ts";
 import { codeChanged, currentCodeVersion, describeCodeChange } from "../code-version.ts";
 import { EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_REPLAY_NOW_PASSES, EXIT_VIOLATION } from "../exit-codes.ts";
-import { readJsonFile } from "../input.ts";
+import { readJsonFile, UsageError } from "../input.ts";
 import type { Output } from "../main.ts";
 import { describeRun } from "../report.ts";
+import { catalogueForCounterexample } from "../scenario-catalogue.ts";
 import { timedRun } from "./run.ts";
 
 export interface ReplayCommandOptions {
@@ -26,14 +27,11 @@ export interface ReplayCommandOptions {
 /** How a replay compares with the recording. */
 export type ReplayOutcome = "reproduced" | "now-passes" | "diverged";
 
-export async function replayCommand(
-  path: string,
-  options: ReplayCommandOptions,
-  output: Output,
-  requireScenario: (name: string) => Scenario,
-): Promise<number> {
+export async function replayCommand(path: string, options: ReplayCommandOptions, output: Output): Promise<number> {
   const counterexample = parseCounterexample(readJsonFile(path, "counterexample"));
-  const scenario = requireScenario(counterexample.scenario);
+  const scenario = (await catalogueForCounterexample(counterexample.module, path)).find(counterexample.scenario);
+  if (scenario === undefined)
+    throw new UsageError(`unknown scenario "${counterexample.scenario}" (dst list shows them)`);
   const { result, wallMs } = await timedRun(scenario, replayOptions(counterexample), options.trace);
   const outcome = replayOutcome(counterexample, result);
   const expected = counterexample.expected;

@@ -14,6 +14,7 @@ import { parseKnobOptions, parseSeed, parseWireMode, readJsonFile } from "../inp
 import type { Output } from "../main.ts";
 import { checkOutputDirectory, openOutputLines, writeOutputFile } from "../output-files.ts";
 import { describeRun } from "../report.ts";
+import { activeModuleReference } from "../scenario-catalogue.ts";
 
 export interface RunCommandOptions {
   /** Absent: a fresh seed drawn at random. */
@@ -53,12 +54,10 @@ export async function runCommand(scenario: Scenario, options: RunCommandOptions,
     ? undefined
     : join(options.out, counterexampleFileName(scenario.name, result.seed, result.variant));
   try {
-    if (counterexamplePath !== undefined)
-      writeOutputFile(
-        counterexamplePath,
-        `${JSON.stringify(counterexampleOf(result, runOptions, currentCodeVersion()), null, 2)}\n`,
-        "counterexample",
-      );
+    if (counterexamplePath !== undefined) {
+      const counterexample = counterexampleOf(result, runOptions, currentCodeVersion(), await activeModuleReference());
+      writeOutputFile(counterexamplePath, `${JSON.stringify(counterexample, null, 2)}\n`, "counterexample");
+    }
   } catch (error) {
     // The violations, at least.
     output.out(options.json ? JSON.stringify({ ...result, wallMs }) : describeRun(result, wallMs));
@@ -83,7 +82,12 @@ export async function runCommand(scenario: Scenario, options: RunCommandOptions,
 
 /** The name of a failing run's counterexample file: `<scenario>-seed-<n>[-<variant>].counterexample.json`. */
 export function counterexampleFileName(scenario: string, seed: number, variant: string | undefined): string {
-  return `${scenario}-seed-${seed}${variant === undefined ? "" : `-${variant}`}.counterexample.json`;
+  return `${counterexampleBaseName(scenario, seed, variant)}.counterexample.json`;
+}
+
+/** A failing run's files' common name (`<scenario>-seed-<n>[-<variant>]`): its counterexample's, trace's and view's. */
+export function counterexampleBaseName(scenario: string, seed: number, variant: string | undefined): string {
+  return `${scenario}-seed-${seed}${variant === undefined ? "" : `-${variant}`}`;
 }
 
 /**

@@ -24,7 +24,7 @@ import { readJsonFile, UsageError } from "../input.ts";
 import { currentCodeVersion, describeCodeChange } from "../code-version.ts";
 import type { Output } from "../main.ts";
 import { checkOutputFile, writeOutputFile } from "../output-files.ts";
-import { activeCatalogue, type ScenarioCatalogue } from "../scenario-catalogue.ts";
+import { catalogueForCounterexample, type ScenarioCatalogue } from "../scenario-catalogue.ts";
 import { describeViolation } from "../report.ts";
 
 export interface ShrinkCommandOptions {
@@ -41,14 +41,19 @@ export async function shrinkCommand(path: string, options: ShrinkCommandOptions,
   const outPath = options.out ?? minimalPath(path);
   checkOutputFile(outPath, "minimal counterexample"); // before minutes of shrinking, not after
   const start = performance.now();
-  const catalogue = await activeCatalogue();
+  const catalogue = await catalogueForCounterexample(counterexample.module, path);
   const resolveScenario = (name: string) => requireScenario(catalogue, name);
   const outcome = await shrinkCounterexample(counterexample, { resolveScenario, maxRuns });
   const wallMs = performance.now() - start;
   for (const line of describeShrink(outcome, maxRuns, wallMs)) output.out(line);
   if (!outcome.inputReproduced) output.out(describeCodeChange(counterexample.codeVersion, currentCodeVersion()));
-  // Made by this code, whatever code made the input.
-  const minimal = { ...outcome.minimal, codeVersion: currentCodeVersion() };
+  // Made by this code, whatever code made the input; from the input's module.
+  const module = counterexample.module;
+  const minimal = {
+    ...outcome.minimal,
+    codeVersion: currentCodeVersion(),
+    ...(module !== undefined ? { module } : {}),
+  };
   writeOutputFile(outPath, `${JSON.stringify(minimal, null, 2)}\n`, "minimal counterexample");
   output.out(`minimal counterexample written; replay with:\n  npx dst replay ${outPath}`);
   return 0;

@@ -11,7 +11,7 @@
 import { SingleBar } from "cli-progress";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { activeCatalogue } from "../scenario-catalogue.ts";
+import { activeCatalogue, activeModuleReference } from "../scenario-catalogue.ts";
 import { counterexampleOf } from "../../sim/counterexample.ts";
 import type { WireMode } from "../../sim/net/rpc/frame-channel.ts";
 import { runScenario, ScenarioError, type RunOptions, type Scenario } from "../../sim/runner.ts";
@@ -202,6 +202,7 @@ async function writeCounterexamples(
   scenarios: readonly Scenario[],
   directory: string,
 ): Promise<void> {
+  const module = await activeModuleReference();
   for (const record of records) {
     if (record.outcome === "ok") continue;
     const scenario = scenarios.find((candidate) => candidate.name === record.scenario) as Scenario;
@@ -211,7 +212,7 @@ async function writeCounterexamples(
     const result = await runScenario(scenario, options);
     writeOutputFile(
       join(directory, `${record.scenario}-seed-${record.seed}.counterexample.json`),
-      `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion()), null, 2)}\n`,
+      `${JSON.stringify(counterexampleOf(result, options, currentCodeVersion(), module), null, 2)}\n`,
       "counterexample",
     );
   }

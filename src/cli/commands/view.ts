@@ -14,6 +14,8 @@ import { loadRun } from "../view/load-run.ts";
 import { viewPageHtml } from "../view/page-html.ts";
 import { checkOutputFile, writeOutputFile } from "../output-files.ts";
 import type { Output } from "../main.ts";
+import type { TraceRecord } from "../../sim/trace.ts";
+import type { DiagramModel } from "../view/diagram-types.ts";
 
 export interface ViewCommandOptions {
   /** Where to write the page. */
@@ -26,12 +28,17 @@ export async function viewCommand(input: string, options: ViewCommandOptions, ou
   const run = await loadRun(input);
   if (run.reproduced === false)
     output.err(`dst: warning: the replay of ${input} did not reproduce its recorded fingerprint; showing the replay`);
-  const model = buildDiagramModel(run.records, run.title);
-  const html = viewPageHtml(model);
+  const { model, html } = viewPage(run.records, run.title);
   writeOutputFile(options.output, html, "page");
   const violations = model.violations.length === 0 ? "no violations" : `${model.violations.length} violation(s)`;
   output.out(
     `wrote ${options.output}: ${model.events.length} records, ${model.lanes.length - 1} hosts, ${model.messages.length} messages, ${model.operations.length} operations, ${violations} (${(html.length / 1024 / 1024).toFixed(1)} MB)`,
   );
   return 0;
+}
+
+/** The page `dst view` writes for a run's trace records, and the diagram it draws. */
+export function viewPage(records: readonly TraceRecord[], title: string): { model: DiagramModel; html: string } {
+  const model = buildDiagramModel(records, title);
+  return { model, html: viewPageHtml(model) };
 }

@@ -5,12 +5,17 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { CounterexampleError, parseCounterexample, replayOptions } from "../../sim/counterexample.ts";
+import {
+  CounterexampleError,
+  parseCounterexample,
+  replayOptions,
+  type Counterexample,
+} from "../../sim/counterexample.ts";
 import { FaultPlanError } from "../../sim/faults/plan.ts";
-import { runScenario, ScenarioError } from "../../sim/runner.ts";
+import { runScenario, ScenarioError, type RunResult, type Scenario } from "../../sim/runner.ts";
 import type { TraceRecord } from "../../sim/trace.ts";
 import { UsageError } from "../input.ts";
-import { activeCatalogue } from "../scenario-catalogue.ts";
+import { catalogueForCounterexample } from "../scenario-catalogue.ts";
 import { isTraceRecordLine, parseTraceLines } from "./trace-lines.ts";
 
 /** The largest input file read (a trace beyond it is better cut with `head` first). */
@@ -58,14 +63,12 @@ function readInput(path: string): string {
 
 async function replayCounterexample(value: unknown, path: string): Promise<LoadedRun> {
   const counterexample = asUsageError(path, () => parseCounterexample(value));
-  const scenario = (await activeCatalogue()).find(counterexample.scenario);
+  const scenario = (await catalogueForCounterexample(counterexample.module, path)).find(counterexample.scenario);
   if (scenario === undefined)
     throw new UsageError(`${path}: unknown scenario "${counterexample.scenario}" (dst list shows them)`);
   return asUsageError(path, async () => {
-    const records: TraceRecord[] = [];
-    // The sink hands out each record's canonical text (byte arrays already summarised), as a trace file holds it.
-    const sink = (line: string) => records.push(JSON.parse(line) as TraceRecord);
-    const result = await runScenario(scenario, { ...replayOptions(counterexample), trace: { sink } });
+    const { result, lines } = await replayWithTrace(scenario, counterexample);
+    const records = lines.map((line) => JSON.parse(line) as TraceRecord);
     const variant = counterexample.variant === undefined ? "" : ` variant ${counterexample.variant}`;
     return {
       title: `${counterexample.scenario} seed ${counterexample.seed}${variant}`,
@@ -73,6 +76,22 @@ async function replayCounterexample(value: unknown, path: string): Promise<Loade
       reproduced: result.fingerprint === counterexample.expected.fingerprint,
     };
   });
+}
+
+/**
+ * Replays `counterexample` on `scenario`, keeping its trace: each record's canonical text (byte arrays already
+ * summarised), the lines a trace file (`dst run --trace`) holds.
+ */
+export async function replayWithTrace(
+  scenario: Scenario,
+  counterexample: Counterexample,
+): Promise<{ result: RunResult; lines: string[] }> {
+  const lines: string[] = [];
+  const result = await runScenario(scenario, {
+    ...replayOptions(counterexample),
+    trace: { sink: (line) => lines.push(line) },
+  });
+  return { result, lines };
 }
 
 /**
