@@ -17,7 +17,6 @@ const config = mergeConfig(
         "**/node_modules/**",
         "properties/**/*scenario*.test.ts",
         "properties/scenarios/**",
-        "properties/dqlite/scenarios/**",
         "properties/bmdb/sessions.test.ts",
         "properties/bmdb/provisioning.test.ts",
         "properties/sim/shrink/**",

@@ -1,6 +1,8 @@
 /**
  * dqlite benchmark: SQL write transactions per wall second on a 3-server dqlite
- * cluster in the simulator (no faults), side by side with the same statements on a
+ * cluster in the simulator (no faults; built by the scenarios' kit,
+ * scenarios/dqlite/cluster.ts, so its Raft observers and committed-log model run
+ * as in every scenario), side by side with the same statements on a
  * single unreplicated wa-sqlite database in memory, without the simulator. The
  * ratio is what replication (Raft, the WAL capture, the FSM writing every
  * replica's files on its simulated disk) and the simulation itself cost.
@@ -10,7 +12,9 @@
  * parameters, an integer key and a VALUE_BYTES text value.
  */
 import * as SQLite from "wa-sqlite";
-import { DqliteClient, runDqliteServer } from "../src/impl/dqlite/index.ts";
+import { DqliteClient } from "../src/impl/dqlite/index.ts";
+import { startDqliteCluster } from "../scenarios/dqlite/cluster.ts";
+import { standaloneContext } from "../src/sim/runner.ts";
 import { createSimDisks } from "../src/sim/disk/system.ts";
 import type { Env } from "../src/sim/env.ts";
 import { createWaSqliteModule } from "../src/sim/wasm/wa-sqlite-module.ts";
@@ -68,14 +72,7 @@ async function lightLoadPhase(): Promise<WritePhase> {
 /** A fresh 3-server cluster and a client; times `phase` after CREATE TABLE, in wall and virtual time. */
 async function timedClusterPhase(phase: (client: DqliteClient, env: Env) => Promise<void>): Promise<WritePhase> {
   const world = new World({ seed: SEED, disks: createSimDisks() });
-  for (const host of SERVERS) {
-    world
-      .addHost(host, async (env) => {
-        const running = await runDqliteServer(env, { sqlite: createWaSqliteModule, bootstrapVoters: SERVERS });
-        await running.terminated;
-      })
-      .start();
-  }
+  startDqliteCluster(standaloneContext(world, SEED), { servers: SERVERS });
   let outcome: { phase: WritePhase } | { error: unknown } | undefined;
   world
     .addHost("client", async (env) => {

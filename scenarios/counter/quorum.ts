@@ -19,7 +19,13 @@
  * durable and recovers from its own disk only; a crash of the primary loses
  * acknowledged increments.
  */
-import { COUNTER_PORT, runReplica, type ReplicaState } from "../../src/impl/counter/replica.ts";
+import {
+  COUNTER_PORT,
+  DEFAULT_COUNTER_RULES,
+  runReplica,
+  type CounterRules,
+  type ReplicaState,
+} from "../../src/impl/counter/replica.ts";
 import { RpcError, type Env } from "../../src/sim/env.ts";
 import type { Scenario, ScenarioContext, ScenarioHooks } from "../../src/sim/runner.ts";
 import { SimDiskSystem } from "../../src/sim/disk/system.ts";
@@ -28,10 +34,21 @@ import { invokeOperation } from "../harness/client-operations.ts";
 const REPLICAS = ["n1", "n2", "n3"] as const;
 const INCREMENT_DEADLINE_MS = 300;
 
-/** The counter's broken variant (src/impl/counter/replica.ts's `ackBeforeFsync` option). */
+/** The counter's broken variant (src/impl/counter/replica.ts's CounterRules). */
 export const COUNTER_BROKEN_VARIANTS = {
   "ack-before-fsync": "the primary acknowledges before fsync and recovers only from its own disk",
 } as const;
+
+const BROKEN_COUNTER_RULES: Readonly<Record<keyof typeof COUNTER_BROKEN_VARIANTS, CounterRules>> = {
+  "ack-before-fsync": { durableBeforeAck: false, recoverFromMajority: false, ackOnMajority: false },
+};
+
+/** The replicas' rules under `variant` (their own unless it names one of COUNTER_BROKEN_VARIANTS). */
+function rulesOf(variant: string | undefined): CounterRules {
+  return variant !== undefined && Object.hasOwn(BROKEN_COUNTER_RULES, variant)
+    ? BROKEN_COUNTER_RULES[variant as keyof typeof COUNTER_BROKEN_VARIANTS]
+    : DEFAULT_COUNTER_RULES;
+}
 
 export const counterQuorum: Scenario = {
   name: "counter-quorum",
@@ -52,7 +69,7 @@ export const counterQuorum: Scenario = {
 function setup(context: ScenarioContext): ScenarioHooks {
   const { world } = context;
   const states = new Map<string, ReplicaState>();
-  const options = { replicas: REPLICAS, ackBeforeFsync: context.variant === "ack-before-fsync" };
+  const options = { replicas: REPLICAS, rules: rulesOf(context.variant) };
   for (const name of REPLICAS) {
     const state: ReplicaState = { value: 0, ready: false };
     states.set(name, state);

@@ -54,7 +54,6 @@ import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner
 import { createWaSqliteModule } from "../../src/sim/wasm/wa-sqlite-module.ts";
 import type { World } from "../../src/sim/world.ts";
 
-/** Supervisor restarts of one host in a run at most (after failed starts or fatal stops). */
 /** Steps of 1 ms that `settle` runs the world at most while waiting on simulated I/O. */
 const SETTLE_STEPS_MAX = 20_000;
 
@@ -116,6 +115,26 @@ export const DQLITE_CLUSTER_BROKEN_VARIANTS = {
     "a server that stopped itself (its copy lacks what Raft committed) is left down instead of being restarted to rebuild from the snapshot and log",
 } as const;
 
+/** What the supervisor does when a server's node stopped itself (a seam: a broken policy leaves the server down). */
+interface SupervisorPolicy {
+  /** True to restart a server whose node stopped itself (its copy lacks what Raft committed). */
+  readonly restartsAfterNodeFailure: boolean;
+}
+
+/** The supervisor's own policy: a server that stopped itself is restarted, to rebuild from the snapshot and log. */
+const SUPERVISOR_POLICY: SupervisorPolicy = { restartsAfterNodeFailure: true };
+
+const BROKEN_SUPERVISOR_POLICIES: Readonly<Record<keyof typeof DQLITE_CLUSTER_BROKEN_VARIANTS, SupervisorPolicy>> = {
+  "no-restart-after-node-failure": { restartsAfterNodeFailure: false },
+};
+
+/** The supervisor's policy under `variant` (its own unless it names one of DQLITE_CLUSTER_BROKEN_VARIANTS). */
+function supervisorPolicyOf(variant: string | undefined): SupervisorPolicy {
+  return variant !== undefined && Object.hasOwn(BROKEN_SUPERVISOR_POLICIES, variant)
+    ? BROKEN_SUPERVISOR_POLICIES[variant as keyof typeof DQLITE_CLUSTER_BROKEN_VARIANTS]
+    : SUPERVISOR_POLICY;
+}
+
 /** Every broken variant of a dqlite cluster: the leader's, the FSM's, the database files' and the supervisor's. */
 export const DQLITE_BROKEN_VARIANTS: Readonly<Record<string, string>> = {
   ...DQLITE_LEADER_BROKEN_VARIANTS,
@@ -166,6 +185,7 @@ export function startDqliteCluster(context: ScenarioContext, options: DqliteClus
   };
   const backoffs = new Map<string, { policy: RestartBackoff; lastAt: number }>();
   const { world } = context;
+  const policy = supervisorPolicyOf(options.variant);
   /** Restarts `host`'s process after the backoff, unless it was restarted meanwhile (by the fault plan). */
   const restart = (host: string, incarnation: number) => {
     const backoff = backoffs.get(host) ?? { policy: new RestartBackoff(), lastAt: Number.NEGATIVE_INFINITY };
@@ -180,7 +200,7 @@ export function startDqliteCluster(context: ScenarioContext, options: DqliteClus
   };
   for (const host of options.servers) {
     const process = world.addHost(host, (env) =>
-      supervise(env, cluster, options, () => restart(host, process.incarnations)),
+      supervise(env, cluster, options, policy, () => restart(host, process.incarnations)),
     );
     process.start();
   }
@@ -215,6 +235,7 @@ async function supervise(
   hostEnv: Env,
   cluster: DqliteCluster,
   options: DqliteClusterOptions,
+  policy: SupervisorPolicy,
   restart: () => void,
 ): Promise<void> {
   const traced = watched(hostEnv, options.watchTrace);
@@ -250,7 +271,7 @@ async function supervise(
   cluster.live.delete(env.host);
   if (reason !== undefined) count(cluster, `stopped:${reason.name}`);
   // The node stops itself (a clean Raft shutdown) when its copy could not keep up with what Raft committed.
-  else if (running.node.failure() !== undefined && options.variant !== "no-restart-after-node-failure")
+  else if (running.node.failure() !== undefined && policy.restartsAfterNodeFailure)
     count(cluster, "stopped:node-failed");
   else return;
   restart();

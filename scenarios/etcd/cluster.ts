@@ -30,7 +30,7 @@ import {
   type AppliedRecords,
   type RaftServerCluster,
 } from "../harness/raft-server.ts";
-import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
+import { caughtUpServers as caughtUpReplicas, describeServers } from "../harness/caught-up.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
@@ -240,13 +240,12 @@ export function storeDigest(server: EtcdServer): string {
   return `${server.fsm.mvcc.revision}/${bytes.length}/${hash.toString(16)}`;
 }
 
+/** Each member's applied index and store digest, for violation messages. */
 export function describeMembers(cluster: EtcdCluster): string {
-  return cluster.servers
-    .map((host) => {
-      const server = cluster.live.get(host);
-      return server === undefined
-        ? `${host}: down`
-        : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} store ${storeDigest(server)}`;
-    })
-    .join("; ");
+  return describeServers(
+    cluster.servers,
+    cluster.live,
+    (server) => server.node,
+    (server) => `store ${storeDigest(server)}`,
+  );
 }

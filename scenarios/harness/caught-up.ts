@@ -7,7 +7,8 @@
  *
  * Judged from each node's reported state and indexes (`stats()`, hashicorp/raft's
  * names); a kit whose leader must be more than Raft's leader (dqlite's ready
- * leader) says so through `leads`.
+ * leader) says so through `leads`. `describeServers` writes out each server's
+ * progress and replica digest for the violation a difference raises.
  */
 
 /** What the check reads of a Raft node. */
@@ -36,4 +37,24 @@ export function caughtUpServers<S>(
   if (leader === undefined) return undefined;
   const commit = raftOf(leader).stats().commit_index;
   return servers.every((server) => raftOf(server).stats().applied_index === commit) ? servers : undefined;
+}
+
+/**
+ * Each server of `hosts` (in that order) for a violation's details: down, or its Raft state, the index it applied and
+ * `contentOf` it (a digest of its replica), so replicas that differ show where.
+ */
+export function describeServers<S>(
+  hosts: readonly string[],
+  live: ReadonlyMap<string, S>,
+  raftOf: (server: S) => RaftProgressView,
+  contentOf: (server: S) => string,
+): string {
+  return hosts
+    .map((host) => {
+      const server = live.get(host);
+      if (server === undefined) return `${host}: down`;
+      const raft = raftOf(server);
+      return `${host}: ${raft.state()} applied ${raft.stats().applied_index} ${contentOf(server)}`;
+    })
+    .join("; ");
 }

@@ -32,7 +32,7 @@ import {
   type RaftServerCluster,
 } from "../harness/raft-server.ts";
 import { DISK_SYNC_KNOB, disksOfKnob } from "../harness/disk-knob.ts";
-import { caughtUpServers as caughtUpReplicas } from "../harness/caught-up.ts";
+import { caughtUpServers as caughtUpReplicas, describeServers } from "../harness/caught-up.ts";
 import { WipeAndRejoin } from "../harness/wipe-and-rejoin.ts";
 import type { KnobReader, Scenario, ScenarioContext } from "../../src/sim/runner.ts";
 import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS, withVariant, type RaftVariant } from "./variants.ts";
@@ -278,12 +278,10 @@ function caughtUpServers(cluster: KvCluster): KvServer[] | undefined {
 
 /** Each server's applied index and map, for violation messages. */
 export function describeReplicas(cluster: KvCluster): string {
-  return cluster.servers
-    .map((host) => {
-      const server = cluster.live.get(host);
-      return server === undefined
-        ? `${host}: down`
-        : `${host}: ${server.node.state()} applied ${server.node.stats().applied_index} ${server.fsm.digest()}`;
-    })
-    .join("; ");
+  return describeServers(
+    cluster.servers,
+    cluster.live,
+    (server) => server.node,
+    (server) => server.fsm.digest(),
+  );
 }

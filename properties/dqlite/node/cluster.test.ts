@@ -19,16 +19,16 @@ import {
   readyLeader,
   replicas,
   runClient,
-  startSnapshotCluster,
-  type SnapshotCluster,
-} from "./_support/snapshot-cluster.ts";
+  startHandDrivenCluster,
+  type HandDrivenCluster,
+} from "./_support/hand-driven-cluster.ts";
 
-function startCluster(seed: number, variant?: DqliteLeaderBrokenVariant): SnapshotCluster {
-  return startSnapshotCluster(seed, withVariant({}, variant));
+function startCluster(seed: number, variant?: DqliteLeaderBrokenVariant): HandDrivenCluster {
+  return startHandDrivenCluster(seed, withVariant({}, variant));
 }
 
 /** Each replica's logical database (the file with its committed WAL frames applied), hex. */
-async function images(cluster: SnapshotCluster): Promise<string[]> {
+async function images(cluster: HandDrivenCluster): Promise<string[]> {
   return [...(await replicas(cluster, "db", "SELECT 1")).values()].map((replica) => replica.image);
 }
 

@@ -29,8 +29,8 @@ import {
   runClient,
   runUntil,
   SERVERS,
-  startSnapshotCluster,
-} from "./_support/snapshot-cluster.ts";
+  startHandDrivenCluster,
+} from "./_support/hand-driven-cluster.ts";
 
 const DATABASE = "db";
 const CONVERGE_MS = 10_000;
@@ -49,7 +49,7 @@ async function writeAfterDeparture(
   departure: Departure,
   variant?: DqliteLeaderBrokenVariant,
 ): Promise<{ waitedMs: number; problems: string[] }> {
-  const cluster = startSnapshotCluster(seed, withVariant({}, variant));
+  const cluster = startHandDrivenCluster(seed, withVariant({}, variant));
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
   await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
   const leader = readyLeader(cluster) as string;

@@ -27,9 +27,9 @@ import {
   fsmViolations,
   runClient,
   runUntil,
-  startSnapshotCluster,
-  type SnapshotCluster,
-} from "./_support/snapshot-cluster.ts";
+  startHandDrivenCluster,
+  type HandDrivenCluster,
+} from "./_support/hand-driven-cluster.ts";
 
 const DATABASE = "db";
 /** The leader's WAL of DATABASE (DqliteNodeOptions.directory's default). */
@@ -92,7 +92,7 @@ class Moment {
 
   /** With `holdUntilReleased`, the held write waits after the transfer until `release()`. */
   constructor(
-    private readonly cluster: () => SnapshotCluster,
+    private readonly cluster: () => HandDrivenCluster,
     holdUntilReleased = false,
   ) {
     if (holdUntilReleased) this.writeReleased = new Promise((resolve) => (this.releaseWrite = resolve));
@@ -137,7 +137,7 @@ class Moment {
  * Records the promise rejections nobody handled while `run` runs as violations of `cluster`'s world (a server's
  * assertion that failed).
  */
-async function recordingUnhandled<T>(cluster: SnapshotCluster, run: () => Promise<T>): Promise<T> {
+async function recordingUnhandled<T>(cluster: HandDrivenCluster, run: () => Promise<T>): Promise<T> {
   const handler = (reason: unknown) =>
     cluster.world.violate({ invariant: "process.unhandled-rejection", kind: "safety", details: String(reason) });
   process.on("unhandledRejection", handler);
@@ -150,12 +150,12 @@ async function recordingUnhandled<T>(cluster: SnapshotCluster, run: () => Promis
 
 async function lossBetweenApplyAndWrite(seed: number, variant?: DqliteLeaderBrokenVariant): Promise<Outcome> {
   const moment = new Moment(() => cluster);
-  const cluster = startSnapshotCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
+  const cluster = startHandDrivenCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
   return recordingUnhandled(cluster, () => afterTheMoment(cluster, moment));
 }
 
 /** Creates the table, writes the row through the moment, and checks every replica once the cluster caught up. */
-async function afterTheMoment(cluster: SnapshotCluster, moment: Moment): Promise<Outcome> {
+async function afterTheMoment(cluster: HandDrivenCluster, moment: Moment): Promise<Outcome> {
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
   await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
   moment.armed = true;
@@ -215,7 +215,7 @@ async function nextLeaderWritesMeanwhile(
   variant?: DqliteFsmBrokenVariant,
 ): Promise<Outcome & { readonly violations: readonly string[]; readonly waits: number }> {
   const moment = new Moment(() => cluster, true);
-  const cluster = startSnapshotCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
+  const cluster = startHandDrivenCluster(seed, withVariant({}, variant), { env: (env) => moment.env(env) });
   return recordingUnhandled(cluster, async () => {
     await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
     await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);

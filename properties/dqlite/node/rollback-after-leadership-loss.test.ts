@@ -26,9 +26,9 @@ import {
   eventsNamed,
   runClient,
   runUntil,
-  startSnapshotCluster,
-  type SnapshotCluster,
-} from "./_support/snapshot-cluster.ts";
+  startHandDrivenCluster,
+  type HandDrivenCluster,
+} from "./_support/hand-driven-cluster.ts";
 
 const DATABASE = "db";
 const CONVERGE_MS = 10_000;
@@ -49,7 +49,7 @@ interface Outcome {
 }
 
 async function rollbackAfterLoss(seed: number): Promise<Outcome> {
-  const cluster: SnapshotCluster = startSnapshotCluster(seed, { cacheSizePages: CACHE_SIZE_PAGES });
+  const cluster: HandDrivenCluster = startHandDrivenCluster(seed, { cacheSizePages: CACHE_SIZE_PAGES });
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, pad BLOB)"));
   await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS);
   const { oldLeader, rollback, steppedDownAt } = await runClient(cluster, async (_client, env) => {

@@ -44,10 +44,10 @@ import {
   runClient,
   runUntil,
   SERVERS,
-  startSnapshotCluster,
+  startHandDrivenCluster,
   type ServerOptions,
-  type SnapshotCluster,
-} from "./_support/snapshot-cluster.ts";
+  type HandDrivenCluster,
+} from "./_support/hand-driven-cluster.ts";
 
 const TEST_TIMEOUT_MS = 30_000;
 /** Virtual time given to the cluster to converge after the last fault. */
@@ -76,19 +76,19 @@ function labels(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, index) => `${prefix} ${index}`);
 }
 
-async function insertRows(cluster: SnapshotCluster, values: readonly string[], database = "db"): Promise<void> {
+async function insertRows(cluster: HandDrivenCluster, values: readonly string[], database = "db"): Promise<void> {
   await runClient(cluster, async (client) => {
     const connection = client(database);
     for (const value of values) await connection.exec("INSERT INTO t (v) VALUES (?)", [padded(value)]);
   });
 }
 
-function stat(cluster: SnapshotCluster, host: string, name: string): number {
+function stat(cluster: HandDrivenCluster, host: string, name: string): number {
   return Number(cluster.live.get(host)?.node.raft.stats()[name] ?? Number.NaN);
 }
 
 interface CatchUpRun {
-  readonly cluster: SnapshotCluster;
+  readonly cluster: HandDrivenCluster;
   readonly leader: string;
   readonly laggard: string;
   /** The laggard's applied index when it was cut off. */
@@ -100,7 +100,7 @@ interface CatchUpRun {
 /** A follower isolated while 30 rows commit (the leader compacts past it), then healed; 3 more rows. */
 async function partitionPastCompaction(seed: number, brokenNodeVariant?: BrokenNodeVariant): Promise<CatchUpRun> {
   const raft = withVariant({ ...SMALL_SNAPSHOTS.raft }, brokenNodeVariant);
-  const cluster = startSnapshotCluster(seed, { ...SMALL_SNAPSHOTS, raft });
+  const cluster = startHandDrivenCluster(seed, { ...SMALL_SNAPSHOTS, raft });
   await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
   await insertRows(cluster, labels("before", 3));
   expect(await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS)).toBe(true);
@@ -124,7 +124,7 @@ async function partitionPastCompaction(seed: number, brokenNodeVariant?: BrokenN
 }
 
 interface SpillRun {
-  readonly cluster: SnapshotCluster;
+  readonly cluster: HandDrivenCluster;
   /** The leader's last log index before the transaction, and the index of its commit. */
   readonly beginIndex: number;
   readonly commitIndex: number;
@@ -147,7 +147,7 @@ const RESTART_AFTER_MS = 50;
  */
 async function spillingTransaction(seed: number, variant?: DqliteFsmBrokenVariant): Promise<SpillRun> {
   const restarted = "n2";
-  const cluster = startSnapshotCluster(seed, (host) =>
+  const cluster = startHandDrivenCluster(seed, (host) =>
     withDqliteVariant(
       {
         cacheSizePages: 10,
@@ -247,7 +247,7 @@ describe("dqlite snapshots", () => {
   it(
     "a crashed leader restarts from its snapshot and its log, with the same databases (seed 12)",
     async () => {
-      const cluster = startSnapshotCluster(12, SMALL_SNAPSHOTS);
+      const cluster = startHandDrivenCluster(12, SMALL_SNAPSHOTS);
       await runClient(cluster, (client) => client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"));
       await insertRows(cluster, labels("first", 30));
       expect(await runUntil(cluster, () => caughtUp(cluster), CONVERGE_MS)).toBe(true);
@@ -283,7 +283,7 @@ describe("dqlite snapshots", () => {
   it(
     "named databases round-trip through InstallSnapshot and a restart from it (seed 13)",
     async () => {
-      const cluster = startSnapshotCluster(13, SMALL_SNAPSHOTS);
+      const cluster = startHandDrivenCluster(13, SMALL_SNAPSHOTS);
       const schemas = {
         a: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
         b: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n INTEGER)",
@@ -339,7 +339,7 @@ describe("dqlite snapshots", () => {
     brokenNodeVariant?: BrokenNodeVariant,
   ): Promise<{ taken: number; refused: number }> {
     const raft = withVariant({ ...SMALL_SNAPSHOTS.raft }, brokenNodeVariant);
-    const cluster = startSnapshotCluster(seed, { raft });
+    const cluster = startHandDrivenCluster(seed, { raft });
     const leader = await runClient(cluster, async (client) => {
       await client().exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
       for (let i = 0; i < 40; i++) await client().exec("INSERT INTO t (v) VALUES (?)", [padded(`w${i}`)]);

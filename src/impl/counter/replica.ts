@@ -13,9 +13,10 @@
  * never becomes ready (a disk that cannot be read). A disk error while serving fails that
  * request only. The value carries no checksum: corruption on read is out of scope.
  *
- * The broken variant `ackBeforeFsync` (a demonstration fixture, off by default)
- * acknowledges after a volatile local write and recovers from its own disk only:
- * the classic bug the harness must catch.
+ * A seam for the demonstration's broken variant: CounterOptions.rules (CounterRules,
+ * DEFAULT_COUNTER_RULES by default). The variant that acknowledges after a volatile
+ * local write and recovers from its own disk only (the classic bug the harness must
+ * catch) lives with its scenario, scenarios/counter/quorum.ts.
  */
 import { DiskError, RpcError, type Env, type RpcServer, type WireValue } from "../../sim/env.ts";
 import { assert } from "../../sim/assert.ts";
@@ -33,9 +34,26 @@ export const START_RETRY_BACKOFF_MS = 100;
 
 export interface CounterOptions {
   replicas: readonly string[];
-  /** Demonstration fixture: acknowledge before fsync and recover only locally. Never set in real use. */
-  ackBeforeFsync?: boolean;
+  /** How a replica keeps its promises (a seam for the demonstration's broken variant); DEFAULT_COUNTER_RULES. */
+  rules?: CounterRules;
 }
+
+/** The replicas' decisions that keep an acknowledged increment safe. */
+export interface CounterRules {
+  /** Whether a replica writes a value durably (written, fsynced, renamed into place) before it acknowledges it. */
+  readonly durableBeforeAck: boolean;
+  /** Whether a (re)started primary adopts the highest value a majority holds before it serves. */
+  readonly recoverFromMajority: boolean;
+  /** Whether an increment is acknowledged only once a majority holds it (else at once, replicated behind it). */
+  readonly ackOnMajority: boolean;
+}
+
+/** The counter's own rules: durable before acknowledged, recovered from a majority, acknowledged by a majority. */
+export const DEFAULT_COUNTER_RULES: CounterRules = Object.freeze({
+  durableBeforeAck: true,
+  recoverFromMajority: true,
+  ackOnMajority: true,
+});
 
 /** In-memory state, exposed so scenario invariants can observe it. */
 export interface ReplicaState {
@@ -54,6 +72,7 @@ export async function runReplica(
   state: ReplicaState,
 ): Promise<DiskError | undefined> {
   const isPrimary = options.replicas[0] === env.host;
+  const rules = options.rules ?? DEFAULT_COUNTER_RULES;
   state.ready = false;
   const loaded = await retryStart(env, () => loadValue(env));
   if (loaded instanceof DiskError) return loaded;
@@ -63,18 +82,18 @@ export async function runReplica(
     const value = readValue(request);
     if (value > state.value) {
       state.value = value;
-      await persist(env, value, options.ackBeforeFsync ?? false);
+      await persist(env, value, !rules.durableBeforeAck);
     }
     return { value: state.value };
   });
   server.unary("read", async () => ({ value: state.value, ready: state.ready }));
   if (isPrimary) {
-    if (!options.ackBeforeFsync) {
+    if (rules.recoverFromMajority) {
       const recovered = await retryStart(env, () => recover(env, options, state.value));
       if (recovered instanceof DiskError) return recovered;
       state.value = recovered;
     }
-    serveIncrements(env, options, state, server);
+    serveIncrements(env, options, rules, state, server);
   }
   state.ready = true;
   env.log.info("replica ready", { value: state.value, primary: isPrimary });
@@ -99,7 +118,13 @@ async function retryStart<T>(env: Env, step: () => Promise<T>): Promise<T | Disk
   }
 }
 
-function serveIncrements(env: Env, options: CounterOptions, state: ReplicaState, server: RpcServer): void {
+function serveIncrements(
+  env: Env,
+  options: CounterOptions,
+  rules: CounterRules,
+  state: ReplicaState,
+  server: RpcServer,
+): void {
   let queued = 0;
   let tail: Promise<unknown> = Promise.resolve();
   server.unary("increment", async () => {
@@ -109,7 +134,7 @@ function serveIncrements(env: Env, options: CounterOptions, state: ReplicaState,
       throw new RpcError("APPLICATION", "overloaded", "overloaded");
     }
     queued++;
-    const result = tail.then(() => increment(env, options, state));
+    const result = tail.then(() => increment(env, options, rules, state));
     tail = result.catch(() => undefined);
     try {
       return await result;
@@ -119,11 +144,16 @@ function serveIncrements(env: Env, options: CounterOptions, state: ReplicaState,
   });
 }
 
-async function increment(env: Env, options: CounterOptions, state: ReplicaState): Promise<WireValue> {
+async function increment(
+  env: Env,
+  options: CounterOptions,
+  rules: CounterRules,
+  state: ReplicaState,
+): Promise<WireValue> {
   const value = state.value + 1;
   state.value = value;
-  await persist(env, value, options.ackBeforeFsync ?? false);
-  if (options.ackBeforeFsync) {
+  await persist(env, value, !rules.durableBeforeAck);
+  if (!rules.ackOnMajority) {
     void replicate(env, options, value);
     return { value };
   }

@@ -16,7 +16,7 @@ import type { ConnectionSide, StreamTracer } from "./endpoint.ts";
 import { partitionLinks, type LinkBlock, type Links } from "./links.ts";
 import { MessageEndpoint } from "./message-channel.ts";
 import { StreamEndpoint } from "./stream.ts";
-import type { ScheduleOptions } from "../scheduler.ts";
+import type { ScheduledEvent, ScheduleOptions } from "../scheduler.ts";
 
 /** Pending connections a listener holds before refusing more. */
 export const LISTEN_BACKLOG_MAX = 128;
@@ -220,82 +220,70 @@ export class Network {
     assertLive(incarnation);
     validatePort(port);
     const from = incarnation.host;
-    const scheduler = incarnation.scheduler;
     const timeoutMs = this.hosts.toTrueDuration(from, options.timeoutMs ?? DIAL_TIMEOUT_MS_DEFAULT);
     this.tracer.trace(from, "net.dial", { to, port });
-    const table = this.listenerTable(kind);
     return new Promise<EndpointOf<K>>((resolve, reject) => {
-      let settled = false;
-      const settle = (outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        timeout.cancelled = true;
-        outcome();
-      };
-      const timeout = scheduler.schedule(
+      const dial: PendingDial<K> = { incarnation, to, port, kind, settled: false, retransmissions: 0, resolve, reject };
+      dial.timeout = incarnation.scheduler.schedule(
         timeoutMs,
-        () => settle(() => reject(new NetError("ETIMEDOUT", `dial ${to}:${port}`))),
+        () => settleDial(dial, () => reject(new NetError("ETIMEDOUT", `dial ${to}:${port}`))),
         { owner: incarnation },
       );
-      // A lost SYN (or SYN-ACK) is sent again after TCP's retransmission timeout, doubling each time.
-      let retransmissions = 0;
-      const retransmit = () => {
-        if (settled || incarnation.isDead() || retransmissions >= this.synRetransmissionsMax) return;
-        const rtoMs = this.hosts.toTrueDuration(from, SYN_RTO_INITIAL_MS * 2 ** retransmissions++);
-        scheduler.schedule(
-          rtoMs,
-          () => {
-            if (settled) return;
-            this.tracer.trace(from, "net.dial.retransmit", { to, port });
-            sendSyn();
-          },
-          { owner: incarnation },
-        );
-      };
-      const sendSyn = () =>
-        scheduler.at(
-          this.arrivalTime(from, to, scheduler.now),
-          () => {
-            if (settled || incarnation.isDead()) return;
-            if (this.links.isBlocked(from, to)) return retransmit(); // SYN lost
-            const server = this.hosts.liveIncarnation(to);
-            const listener = server === undefined ? undefined : table.get(to)?.get(port);
-            const replyAt = this.arrivalTime(to, from, scheduler.now);
-            if (this.links.isBlocked(to, from)) return retransmit(); // SYN-ACK or RST lost
-            if (server === undefined || listener === undefined || listener.closed) {
-              scheduler.at(replyAt, () => settle(() => reject(new NetError("ECONNREFUSED", `${to}:${port}`))), {
-                owner: incarnation,
-              });
-              return;
-            }
-            const [clientSide, serverSide] = this.createPair(incarnation, server, kind);
-            scheduler.at(
-              replyAt,
-              () => {
-                if (settled) {
-                  clientSide.resetBothSides("dial abandoned");
-                  return;
-                }
-                if (clientSide.isReset) {
-                  settle(() => reject(new NetError("ECONNRESET", `${to}:${port} reset during the handshake`)));
-                  return;
-                }
-                settle(() => resolve(clientSide));
-              },
-              { owner: incarnation },
-            );
-            scheduler.schedule(
-              0,
-              () => {
-                if (!listener.offer(serverSide)) clientSide.resetBothSides("listen backlog full");
-              },
-              { owner: server },
-            );
-          },
-          { wakes: false },
-        );
-      sendSyn();
+      this.sendSyn(dial);
     });
+  }
+
+  /** Sends the dial's SYN: it arrives after the link's latency (or its clog), where synArrived answers it. */
+  private sendSyn<K extends EndpointKind>(dial: PendingDial<K>): void {
+    const { scheduler, host: from } = dial.incarnation;
+    scheduler.at(this.arrivalTime(from, dial.to, scheduler.now), () => this.synArrived(dial), { wakes: false });
+  }
+
+  /** A lost SYN (or SYN-ACK) is sent again after TCP's retransmission timeout, doubling each time. */
+  private retransmit<K extends EndpointKind>(dial: PendingDial<K>): void {
+    const { incarnation, to, port } = dial;
+    if (dial.settled || incarnation.isDead() || dial.retransmissions >= this.synRetransmissionsMax) return;
+    const rtoMs = this.hosts.toTrueDuration(incarnation.host, SYN_RTO_INITIAL_MS * 2 ** dial.retransmissions++);
+    incarnation.scheduler.schedule(
+      rtoMs,
+      () => {
+        if (dial.settled) return;
+        this.tracer.trace(incarnation.host, "net.dial.retransmit", { to, port });
+        this.sendSyn(dial);
+      },
+      { owner: incarnation },
+    );
+  }
+
+  /**
+   * The SYN reaches the dialled host: lost on a blocked link either way (sent again), refused when nothing listens
+   * there, else the connection's two sides are made, the client's settled when the SYN-ACK arrives and the server's
+   * offered to the listener.
+   */
+  private synArrived<K extends EndpointKind>(dial: PendingDial<K>): void {
+    const { incarnation, to, port, kind } = dial;
+    const { scheduler, host: from } = incarnation;
+    if (dial.settled || incarnation.isDead()) return;
+    if (this.links.isBlocked(from, to)) return this.retransmit(dial); // SYN lost
+    const server = this.hosts.liveIncarnation(to);
+    const listener = server === undefined ? undefined : this.listenerTable(kind).get(to)?.get(port);
+    const replyAt = this.arrivalTime(to, from, scheduler.now);
+    if (this.links.isBlocked(to, from)) return this.retransmit(dial); // SYN-ACK or RST lost
+    if (server === undefined || listener === undefined || listener.closed) {
+      scheduler.at(replyAt, () => settleDial(dial, () => dial.reject(new NetError("ECONNREFUSED", `${to}:${port}`))), {
+        owner: incarnation,
+      });
+      return;
+    }
+    const [clientSide, serverSide] = this.createPair(incarnation, server, kind);
+    scheduler.at(replyAt, () => synAckArrived(dial, clientSide), { owner: incarnation });
+    scheduler.schedule(
+      0,
+      () => {
+        if (!listener.offer(serverSide)) clientSide.resetBothSides("listen backlog full");
+      },
+      { owner: server },
+    );
   }
 
   private listenerTable<K extends EndpointKind>(kind: K): Map<string, Map<number, SimListener<EndpointOf<K>>>> {
@@ -422,4 +410,42 @@ function assertLive(incarnation: Incarnation): void {
 
 function validatePort(port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port ${port}`);
+}
+
+/** One dial in flight: it settles once (connected, refused, reset or timed out); a lost SYN is sent again. */
+interface PendingDial<K extends EndpointKind> {
+  readonly incarnation: Incarnation;
+  readonly to: string;
+  readonly port: number;
+  readonly kind: K;
+  settled: boolean;
+  /** SYNs sent again so far. */
+  retransmissions: number;
+  /** The dial's timeout, cancelled once it settles. */
+  timeout?: ScheduledEvent;
+  readonly resolve: (endpoint: EndpointOf<K>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Settles `dial` with `outcome` unless it has settled already. */
+function settleDial<K extends EndpointKind>(dial: PendingDial<K>, outcome: () => void): void {
+  if (dial.settled) return;
+  dial.settled = true;
+  if (dial.timeout !== undefined) dial.timeout.cancelled = true;
+  outcome();
+}
+
+/** The SYN-ACK reaches the dialler: connected, unless the dial settled meanwhile or the connection was reset. */
+function synAckArrived<K extends EndpointKind>(dial: PendingDial<K>, clientSide: EndpointOf<K>): void {
+  if (dial.settled) {
+    clientSide.resetBothSides("dial abandoned");
+    return;
+  }
+  if (clientSide.isReset) {
+    settleDial(dial, () =>
+      dial.reject(new NetError("ECONNRESET", `${dial.to}:${dial.port} reset during the handshake`)),
+    );
+    return;
+  }
+  settleDial(dial, () => dial.resolve(clientSide));
 }

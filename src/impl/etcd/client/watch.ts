@@ -75,6 +75,21 @@ export function watch(
   };
 }
 
+/** Where a watch stands across its streams. */
+interface Cursor {
+  /** The next revision owed to the caller; 0 until the first stream told us where it started. */
+  next: number;
+  /** The revision of the last event delivered; 0: none. */
+  lastDelivered: number;
+  /** The member the next stream goes to. */
+  target: string;
+}
+
+/** What one step of a stream means to the watch: events to deliver, its start learned, nothing, or the stream's end. */
+type StreamStep =
+  | { readonly kind: "created" | "read-on" | "broken" }
+  | { readonly kind: "events"; readonly response: WatchResponse };
+
 async function* run(
   client: EtcdClient,
   key: string | Uint8Array,
@@ -84,74 +99,103 @@ async function* run(
   const rangeEnd = rangeEndOf(key, options);
   const attemptsMax = options.attemptsMax ?? 60;
   const signal = options.signal;
-  /** The next revision owed to the caller; 0 until the first stream told us where it started. */
-  let next = options.startRevision ?? 0;
-  let lastDelivered = 0;
+  const cursor: Cursor = {
+    next: options.startRevision ?? 0,
+    lastDelivered: 0,
+    target: client.leader ?? (client.endpoints[0] as string),
+  };
   let failures = 0;
   let streams = 0;
-  let target = client.leader ?? (client.endpoints[0] as string);
   while (!aborted(signal)) {
     if (streams > 0) client.env.probe("etcd.watch-resumed");
     streams++;
-    const startRevision = resume.startRevision(next, lastDelivered, streams);
-    const request = {
-      key: toBytes(key),
-      ...(rangeEnd !== undefined ? { rangeEnd } : {}),
-      startRevision,
-      prevKv: options.prevKv ?? false,
-    };
-    const iterator = client.env.rpc
-      .serverStream(target, client.port, "etcd.watch", request, { deadlineMs: options.streamDeadlineMs ?? 10_000 })
-      [Symbol.asyncIterator]();
+    const startRevision = resume.startRevision(cursor.next, cursor.lastDelivered, streams);
+    const iterator = openStream(client, key, rangeEnd, options, cursor.target, startRevision);
     let delivered = false;
-    let broken = false;
-    while (!broken) {
-      const step = await nextMessage(client, iterator, options.idleTimeoutMs ?? 1_000, signal);
-      if (step.kind !== "message") {
-        if (step.kind === "error") {
-          const refused = refusalOf(step.error);
-          if (refused?.code === "compacted") throw errorFromRefusal(refused);
-          if (refused?.code === "not-leader" && refused.leader !== null) target = refused.leader;
-        }
-        if (step.kind !== "end") void iterator.return?.();
-        broken = true;
-        continue;
-      }
-      const message = step.value as Record<string, unknown>;
-      if (message.created === true) {
-        // A stream asked from the current revision (0) learns from its created message, its first, where it starts.
-        if (startRevision === 0) next = message.startRevision as number;
-        delivered = true;
-        continue;
-      }
-      if (message.canceled === true) {
-        if (typeof message.compactRevision === "number") {
-          void iterator.return?.();
-          throw new ErrCompacted(message.compactRevision);
-        }
-        broken = true;
-        continue;
-      }
-      const events = (message.events ?? []) as WatchEvent[];
-      if (events.length === 0) continue;
-      const last = (events[events.length - 1] as WatchEvent).kv.modRevision;
-      lastDelivered = last;
-      next = last + 1;
-      delivered = true;
-      yield { header: message.header as WatchResponse["header"], events };
+    for (;;) {
+      const step = readStep(await nextMessage(client, iterator, options.idleTimeoutMs ?? 1_000, signal), {
+        cursor,
+        startRevision,
+        iterator,
+      });
+      if (step.kind === "broken") break;
+      if (step.kind !== "read-on") delivered = true;
+      if (step.kind === "events") yield step.response;
     }
     failures = delivered ? 0 : failures + 1;
     if (failures >= attemptsMax)
-      throw new ErrWatchUnavailable(next, `${failures} consecutive attempts delivered nothing`);
+      throw new ErrWatchUnavailable(cursor.next, `${failures} consecutive attempts delivered nothing`);
     if (aborted(signal)) break;
-    // Another member next time, unless a redirect named one; the leader we heard of first.
-    const members = client.endpoints;
-    target =
-      client.leader !== undefined && client.leader !== target
-        ? client.leader
-        : (members[(members.indexOf(target) + 1) % members.length] as string);
+    cursor.target = nextTarget(client, cursor.target);
     await backoff(client, options.backoffMs ?? 20, failures, signal);
   }
+}
+
+/** Opens an `etcd.watch` stream on `target` from `startRevision`. */
+function openStream(
+  client: EtcdClient,
+  key: string | Uint8Array,
+  rangeEnd: Uint8Array | undefined,
+  options: WatchOptions,
+  target: string,
+  startRevision: number,
+): AsyncIterator<WireValue> {
+  const request = {
+    key: toBytes(key),
+    ...(rangeEnd !== undefined ? { rangeEnd } : {}),
+    startRevision,
+    prevKv: options.prevKv ?? false,
+  };
+  return client.env.rpc
+    .serverStream(target, client.port, "etcd.watch", request, { deadlineMs: options.streamDeadlineMs ?? 10_000 })
+    [Symbol.asyncIterator]();
+}
+
+/**
+ * Reads one step of the stream into the cursor. A refusal naming the leader redirects the next stream; a compacted
+ * revision throws ErrCompacted; a stream that ended otherwise is closed.
+ */
+function readStep(
+  next: Next,
+  stream: { readonly cursor: Cursor; readonly startRevision: number; readonly iterator: AsyncIterator<WireValue> },
+): StreamStep {
+  const { cursor, iterator } = stream;
+  if (next.kind !== "message") {
+    if (next.kind === "error") {
+      const refused = refusalOf(next.error);
+      if (refused?.code === "compacted") throw errorFromRefusal(refused);
+      if (refused?.code === "not-leader" && refused.leader !== null) cursor.target = refused.leader;
+    }
+    if (next.kind !== "end") void iterator.return?.();
+    return { kind: "broken" };
+  }
+  const message = next.value as Record<string, unknown>;
+  if (message.created === true) {
+    // A stream asked from the current revision (0) learns from its created message, its first, where it starts.
+    if (stream.startRevision === 0) cursor.next = message.startRevision as number;
+    return { kind: "created" };
+  }
+  if (message.canceled === true) {
+    if (typeof message.compactRevision === "number") {
+      void iterator.return?.();
+      throw new ErrCompacted(message.compactRevision);
+    }
+    return { kind: "broken" };
+  }
+  const events = (message.events ?? []) as WatchEvent[];
+  if (events.length === 0) return { kind: "read-on" };
+  const last = (events[events.length - 1] as WatchEvent).kv.modRevision;
+  cursor.lastDelivered = last;
+  cursor.next = last + 1;
+  return { kind: "events", response: { header: message.header as WatchResponse["header"], events } };
+}
+
+/** Another member than `target` for the next stream, unless a redirect named one; the leader we heard of first. */
+function nextTarget(client: EtcdClient, target: string): string {
+  const members = client.endpoints;
+  return client.leader !== undefined && client.leader !== target
+    ? client.leader
+    : (members[(members.indexOf(target) + 1) % members.length] as string);
 }
 
 /**

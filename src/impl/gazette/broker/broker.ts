@@ -126,21 +126,8 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
   const keyspace = new parts.keySpace(env, etcd, { root });
   if (!(await keyspace.start(signal))) throw new Error("broker stopped before the key space loaded");
 
-  const storeClient = new FragmentStoreClient(env);
-  const transports = new FragmentTransports();
-  storeClient.install(transports);
-  const persistIntervalMs = options.persistIntervalMs ?? PERSIST_INTERVAL_MS;
-  const persister = new parts.persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs });
-  const replicas: ReplicaEntries = new Map();
-  const resolver = new parts.resolver(keyspace, id, (journal) => replicas.get(journal)?.replica);
-  const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
-  const transport = replicateOverRpc(
-    env,
-    endpointOf,
-    options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {},
-  );
-
-  const server = serveBroker(env, { id, port, etcd, keyspace, resolver, transports, parts, signal, options });
+  const assembled = assemble(env, { id, port, etcd, keyspace, parts, signal, options });
+  const { server, entries: replicas, storeClient } = assembled;
 
   let announcement: Announcement;
   try {
@@ -159,36 +146,15 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
     rules: parts.allocation,
   }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
 
-  const { reconcile, closeAll } = replicaSet({
-    env,
-    id,
-    keyspace,
-    parts,
-    persister,
-    storeClient,
-    transport,
-    resolver,
-    signal,
-    persistIntervalMs,
-    options,
-    entries: replicas,
-  });
+  const { reconcile, closeAll } = replicaSet({ env, id, keyspace, parts, signal, options, ...assembled });
   const unsubscribe = keyspace.onChange(reconcile);
   reconcile();
 
-  let finish: (reason: string) => void = () => undefined;
-  const terminated = new Promise<string>((resolve) => {
-    finish = resolve;
-  });
-  const shutdown = (reason: string): void => {
-    if (stopping.signal.aborted) return;
+  const { terminated, shutdown } = termination(env, stopping, () => {
     unsubscribe();
     closeAll();
     server.close();
-    stopping.abort();
-    env.trace("gazette.broker.stopped", { reason });
-    finish(reason);
-  };
+  });
   announcement.lost.addEventListener("abort", () => {
     env.probe("gazette.broker.lease-lost");
     shutdown("lease-lost");
@@ -207,6 +173,68 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
       shutdown("stopped");
     },
   };
+}
+
+/** What a broker starts with: its identity, its etcd client and loaded key space, its parts, and its stop signal. */
+interface BrokerBase {
+  readonly id: ProcessSpecId;
+  readonly port: number;
+  readonly etcd: EtcdClient;
+  readonly keyspace: KeySpace;
+  readonly parts: BrokerParts;
+  readonly signal: AbortSignal;
+  readonly options: BrokerOptions;
+}
+
+/**
+ * What the broker builds once its key space has loaded: the fragment stores' client (with its transports) and the
+ * persister, the map of its replicas with the resolver that reads it, replication's transport, and its RPC server.
+ */
+function assemble(
+  env: Env,
+  base: BrokerBase,
+): Pick<ReplicaSetDeps, "persister" | "storeClient" | "transport" | "resolver" | "persistIntervalMs" | "entries"> & {
+  readonly server: ReturnType<Env["rpc"]["serve"]>;
+} {
+  const { id, keyspace, parts, signal, options } = base;
+  const storeClient = new FragmentStoreClient(env);
+  const transports = new FragmentTransports();
+  storeClient.install(transports);
+  const persistIntervalMs = options.persistIntervalMs ?? PERSIST_INTERVAL_MS;
+  const persister = new parts.persister(env, storeClient, { signal, roundIntervalMs: persistIntervalMs });
+  const entries: ReplicaEntries = new Map();
+  const resolver = new parts.resolver(keyspace, id, (journal) => entries.get(journal)?.replica);
+  const endpointOf = (peer: ProcessSpecId) => keyspace.member(peer)?.spec.endpoint;
+  const transport = replicateOverRpc(
+    env,
+    endpointOf,
+    options.callDeadlineMs !== undefined ? { deadlineMs: options.callDeadlineMs } : {},
+  );
+  const server = serveBroker(env, { ...base, resolver, transports });
+  return { persister, storeClient, transport, resolver, persistIntervalMs, entries, server };
+}
+
+/**
+ * How the broker ends: `shutdown` stops it once (`close` closes its parts, then its signal aborts) and resolves
+ * `terminated` with why.
+ */
+function termination(
+  env: Env,
+  stopping: AbortController,
+  close: () => void,
+): { terminated: Promise<string>; shutdown(reason: string): void } {
+  let finish: (reason: string) => void = () => undefined;
+  const terminated = new Promise<string>((resolve) => {
+    finish = resolve;
+  });
+  const shutdown = (reason: string): void => {
+    if (stopping.signal.aborted) return;
+    close();
+    stopping.abort();
+    env.trace("gazette.broker.stopped", { reason });
+    finish(reason);
+  };
+  return { terminated, shutdown };
 }
 
 /** The host of a member's endpoint ("sim://broker-1:8080" → "broker-1"). */
@@ -239,64 +267,7 @@ interface ReplicaSetDeps {
  * `closeAll` closes every one (at shutdown).
  */
 function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void } {
-  const {
-    env,
-    id,
-    keyspace,
-    parts,
-    persister,
-    storeClient,
-    transport,
-    resolver,
-    signal,
-    persistIntervalMs,
-    options,
-    entries: replicas,
-  } = deps;
-  const specOf = (journal: Journal): JournalSpec | undefined => keyspace.item(journal)?.spec;
-  const isPrimary = (journal: Journal): boolean => {
-    const route = keyspace.route(journal);
-    const primary = route.members[route.primary];
-    return primary !== undefined && processSpecIdEqual(primary, id);
-  };
-
-  const open = (journal: Journal): void => {
-    const index = new parts.fragmentIndex(env, journal, {
-      firstFragmentAgeMs: () => firstFragmentAgeMs(persistIntervalMs, specOf(journal)),
-    });
-    const stop = new AbortController();
-    const replicaSignal = AbortSignal.any([signal, stop.signal]);
-    const replica = parts.replica(env, {
-      journal,
-      localId: id,
-      index,
-      persist: async (fragment, local, stores, primary) => {
-        const persisted = await persister.persist(fragment, local, stores, primary);
-        // The replica drops its local copy once this resolves: only a persisted fragment may be dropped.
-        if (persisted === undefined && stores.length > 0 && fragment.end > fragment.begin)
-          throw new Error(`fragment ${fragment.begin}-${fragment.end} of ${journal} was not persisted`);
-      },
-      transport,
-      storeHealthy: (journalSpec) => {
-        const store = journalSpec.fragment.stores[0];
-        return store === undefined || storeClient.healthy(store);
-      },
-      resolve: async ({ minEtcdRevision, signal: resolveSignal }) => {
-        if (minEtcdRevision > keyspace.revision) await keyspace.waitForRevision(minEtcdRevision, resolveSignal);
-        return resolver.resolve({ journal, requirePrimary: true, mayProxy: false, signal: resolveSignal });
-      },
-      spoolDirectory: `${options.spoolDirectory ?? "/spools"}/${journal.replaceAll("/", "%2F")}`,
-      ...(options.replica !== undefined ? { options: options.replica } : {}),
-    });
-    void runIndexRefresh(env, index, storeClient, () => specOf(journal), {
-      signal: replicaSignal,
-      isPrimary: () => isPrimary(journal),
-      expired: parts.expired,
-    }).catch((error: unknown) => env.log.warn("index refresh stopped", { journal, error: String(error) }));
-    replicas.set(journal, { replica, index, stop });
-    env.trace("gazette.broker.replica-open", { journal });
-  };
-
+  const { env, id, keyspace, signal, entries: replicas } = deps;
   const close = (journal: Journal): void => {
     const entry = replicas.get(journal);
     if (entry === undefined) return;
@@ -318,7 +289,7 @@ function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void
         .filter((journal) => keyspace.item(journal) !== undefined),
     );
     for (const journal of [...replicas.keys()]) if (!assigned.has(journal)) close(journal);
-    for (const journal of [...assigned].sort()) if (!replicas.has(journal)) open(journal);
+    for (const journal of [...assigned].sort()) if (!replicas.has(journal)) openReplica(deps, journal);
   };
   const closeAll = (): void => {
     for (const journal of [...replicas.keys()]) close(journal);
@@ -326,20 +297,57 @@ function replicaSet(deps: ReplicaSetDeps): { reconcile(): void; closeAll(): void
   return { reconcile, closeAll };
 }
 
+/** Opens `journal`'s replica on this broker: its fragment index, the replica itself and the index's refresh loop. */
+function openReplica(deps: ReplicaSetDeps, journal: Journal): void {
+  const { env, id, keyspace, parts, persister, storeClient, resolver, signal, persistIntervalMs, options } = deps;
+  const specOf = (): JournalSpec | undefined => keyspace.item(journal)?.spec;
+  const index = new parts.fragmentIndex(env, journal, {
+    firstFragmentAgeMs: () => firstFragmentAgeMs(persistIntervalMs, specOf()),
+  });
+  const stop = new AbortController();
+  const replicaSignal = AbortSignal.any([signal, stop.signal]);
+  const replica = parts.replica(env, {
+    journal,
+    localId: id,
+    index,
+    persist: async (fragment, local, stores, primary) => {
+      const persisted = await persister.persist(fragment, local, stores, primary);
+      // The replica drops its local copy once this resolves: only a persisted fragment may be dropped.
+      if (persisted === undefined && stores.length > 0 && fragment.end > fragment.begin)
+        throw new Error(`fragment ${fragment.begin}-${fragment.end} of ${journal} was not persisted`);
+    },
+    transport: deps.transport,
+    storeHealthy: (journalSpec) => {
+      const store = journalSpec.fragment.stores[0];
+      return store === undefined || storeClient.healthy(store);
+    },
+    resolve: async ({ minEtcdRevision, signal: resolveSignal }) => {
+      if (minEtcdRevision > keyspace.revision) await keyspace.waitForRevision(minEtcdRevision, resolveSignal);
+      return resolver.resolve({ journal, requirePrimary: true, mayProxy: false, signal: resolveSignal });
+    },
+    spoolDirectory: `${options.spoolDirectory ?? "/spools"}/${journal.replaceAll("/", "%2F")}`,
+    ...(options.replica !== undefined ? { options: options.replica } : {}),
+  });
+  void runIndexRefresh(env, index, storeClient, specOf, {
+    signal: replicaSignal,
+    isPrimary: () => isPrimary(keyspace, id, journal),
+    expired: parts.expired,
+  }).catch((error: unknown) => env.log.warn("index refresh stopped", { journal, error: String(error) }));
+  deps.entries.set(journal, { replica, index, stop });
+  env.trace("gazette.broker.replica-open", { journal });
+}
+
+/** Whether the key space's route of `journal` names broker `id` its primary. */
+function isPrimary(keyspace: KeySpace, id: ProcessSpecId, journal: Journal): boolean {
+  const route = keyspace.route(journal);
+  const primary = route.members[route.primary];
+  return primary !== undefined && processSpecIdEqual(primary, id);
+}
+
 /** The broker's RPC server: the Journal service (List, Apply, Read, Append) and replication, on `port`. */
 function serveBroker(
   env: Env,
-  deps: {
-    readonly id: ProcessSpecId;
-    readonly port: number;
-    readonly etcd: EtcdClient;
-    readonly keyspace: KeySpace;
-    readonly resolver: Resolver;
-    readonly transports: FragmentTransports;
-    readonly parts: BrokerParts;
-    readonly signal: AbortSignal;
-    readonly options: BrokerOptions;
-  },
+  deps: BrokerBase & { readonly resolver: Resolver; readonly transports: FragmentTransports },
 ): ReturnType<Env["rpc"]["serve"]> {
   const { id, port, etcd, keyspace, resolver, transports, parts, signal, options } = deps;
   const service = new JournalService({

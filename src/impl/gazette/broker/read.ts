@@ -22,7 +22,7 @@ import { fragmentStoreUrl } from "../protocol/fragment.ts";
 import type { ReadRequest, ReadResponse } from "../protocol/messages.ts";
 import type { Header } from "../protocol/route.ts";
 import type { Env } from "../../../sim/env.ts";
-import type { FragmentIndexApi } from "./types.ts";
+import type { FragmentIndexApi, IndexQueryResult } from "./types.ts";
 
 /** Gazette's chunkSize: content bytes per response message. */
 export const READ_CHUNK_BYTES = 128 * 1024;
@@ -62,16 +62,7 @@ export async function serveRead(
     }
     const { fragment, local } = result.fragment;
     if (result.jumped) options.env.probe("gazette.broker.read-offset-jump");
-    const metadata: ReadResponse = {
-      status: "OK",
-      offset: result.offset,
-      writeHead: Math.max(result.writeHead, fragment.end),
-      fragment,
-      fragmentUrl: "",
-    };
-    if (round === 0) metadata.header = options.header;
-    if (local === undefined && request.doNotProxy && fragment.backingStore !== "")
-      metadata.fragmentUrl = fragmentStoreUrl(fragment);
+    const metadata = metadataOf(request, result, round === 0 ? options.header : undefined);
     await send(metadata);
     if (
       request.metadataOnly ||
@@ -116,4 +107,28 @@ export async function serveRead(
     }
     if (request.endOffset !== 0 && offset >= request.endOffset) return;
   }
+}
+
+/**
+ * The metadata response of a round that found a fragment: where the read is, the write head, the fragment, and its
+ * URL when the client asked not to be proxied and the fragment is persisted but not held here. `header` goes with the
+ * first round's.
+ */
+function metadataOf(
+  request: ReadRequest,
+  result: Extract<IndexQueryResult, { status: "OK" }>,
+  header: Header | undefined,
+): ReadResponse {
+  const { fragment, local } = result.fragment;
+  const metadata: ReadResponse = {
+    status: "OK",
+    offset: result.offset,
+    writeHead: Math.max(result.writeHead, fragment.end),
+    fragment,
+    fragmentUrl: "",
+  };
+  if (header !== undefined) metadata.header = header;
+  if (local === undefined && request.doNotProxy && fragment.backingStore !== "")
+    metadata.fragmentUrl = fragmentStoreUrl(fragment);
+  return metadata;
 }

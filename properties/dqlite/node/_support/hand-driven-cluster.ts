@@ -46,7 +46,7 @@ export interface ServerEvent {
 }
 
 /** The kit's cluster, its World, and every probe and trace of every server, in order. */
-export interface SnapshotCluster extends DqliteCluster {
+export interface HandDrivenCluster extends DqliteCluster {
   readonly world: World;
   readonly context: ScenarioContext;
   readonly events: ServerEvent[];
@@ -61,11 +61,11 @@ export interface ClusterHooks {
 }
 
 /** A World with one dqlite server per host of SERVERS, all started; `options` may differ per host. */
-export function startSnapshotCluster(
+export function startHandDrivenCluster(
   seed: number,
   options: ServerOptions | ((host: string) => ServerOptions),
   hooks: ClusterHooks = {},
-): SnapshotCluster {
+): HandDrivenCluster {
   const world = new World({ seed, disks: createSimDisks() });
   const events: ServerEvent[] = [];
   const envOf = hooks.env ?? ((env: Env) => env);
@@ -97,7 +97,7 @@ function observed(world: World, events: ServerEvent[], env: Env): Env {
 
 /** The events named `name`, of `host` if given (and of its incarnation `incarnation` if given). */
 export function eventsNamed(
-  cluster: SnapshotCluster,
+  cluster: HandDrivenCluster,
   name: string,
   host?: string,
   incarnation?: number,
@@ -111,7 +111,7 @@ export function eventsNamed(
 }
 
 /** Runs the world until `condition` holds or `maxMs` of virtual time passed; true if it holds. */
-export async function runUntil(cluster: SnapshotCluster, condition: () => boolean, maxMs: number): Promise<boolean> {
+export async function runUntil(cluster: HandDrivenCluster, condition: () => boolean, maxMs: number): Promise<boolean> {
   const deadline = cluster.world.now + maxMs;
   while (!condition() && cluster.world.now < deadline)
     await cluster.world.scheduler.run({ untilTime: cluster.world.now + POLL_STEP_MS });
@@ -123,7 +123,7 @@ export type ClientMaker = (database?: string) => DqliteClient;
 
 /** Runs `body` on a host of its own, with a maker of clients; rethrows what it threw. */
 export async function runClient<T>(
-  cluster: SnapshotCluster,
+  cluster: HandDrivenCluster,
   body: (client: ClientMaker, env: Env) => Promise<T>,
   maxMs = 60_000,
 ): Promise<T> {
@@ -172,12 +172,12 @@ export async function beginOn(
 }
 
 /** The ready leader, if one. */
-export function readyLeader(cluster: SnapshotCluster): string | undefined {
+export function readyLeader(cluster: HandDrivenCluster): string | undefined {
   return SERVERS.find((host) => cluster.live.get(host)?.node.isReadyLeader() === true);
 }
 
 /** True when every server runs, one is a ready leader, and all applied the leader's commit index (the kit's check). */
-export function caughtUp(cluster: SnapshotCluster): boolean {
+export function caughtUp(cluster: HandDrivenCluster): boolean {
   return kitCaughtUp(cluster);
 }
 
@@ -193,7 +193,7 @@ export interface ReplicaDatabase {
 
 /** Reads `database` on every live server: its image, its integrity check, and the rows of `sql` (read locally). */
 export async function replicas(
-  cluster: SnapshotCluster,
+  cluster: HandDrivenCluster,
   database: string,
   sql: string,
 ): Promise<Map<string, ReplicaDatabase>> {
@@ -228,7 +228,7 @@ export async function replicas(
  * (a server's main threw).
  */
 export async function divergences(
-  cluster: SnapshotCluster,
+  cluster: HandDrivenCluster,
   database: string,
   sql: string,
   expected: readonly (readonly unknown[])[],
@@ -274,7 +274,7 @@ function firstDifference(left: string, right: string): number {
 }
 
 /** The FSM invariant violations of every live server, as text. */
-export function fsmViolations(cluster: SnapshotCluster): string[] {
+export function fsmViolations(cluster: HandDrivenCluster): string[] {
   return SERVERS.flatMap((host) =>
     (cluster.live.get(host)?.node.fsm.violations ?? []).map(
       (violation) => `${host}: ${violation.command} at ${violation.index}: ${violation.message}`,
