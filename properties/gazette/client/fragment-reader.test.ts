@@ -58,7 +58,7 @@ function fragmentOf(content: Uint8Array, begin: number, length: number, codec: C
 }
 
 function encode(content: Uint8Array, codec: CompressionCodec): Uint8Array {
-  return codec === "GZIP" ? gzipSync(content) : content;
+  return codec === "GZIP" ? gzipSync(content, { mtime: 0 }) : content;
 }
 
 type Outcome = { bytes: number[]; end: "eof" | string };
@@ -132,7 +132,7 @@ describe("gazette client: FragmentReader", () => {
     });
     await fc.assert(
       fc.asyncProperty(corruptCase, async (input) => {
-        const file = gzipSync(input.content);
+        const file = gzipSync(input.content, { mtime: 0 });
         let damaged: Uint8Array;
         if (input.flip !== undefined) {
           damaged = file.slice();
@@ -179,7 +179,7 @@ describe("gazette client: openFragmentURL over the file transport (simulated dis
         await env.disk.mkdir("/nas");
         await env.disk.mkdir("/nas/a");
         await env.disk.mkdir("/nas/a/journal");
-        await env.disk.writeFile("/nas/a/journal/f.gz", gzipSync(content));
+        await env.disk.writeFile("/nas/a/journal/f.gz", gzipSync(content, { mtime: 0 }));
         const transports = new FragmentTransports();
         const remove = installFileTransport(transports, env.disk, "/nas");
         const reader = await openFragmentURL(transports, fragment, 110, "file:///a/journal/f.gz");
