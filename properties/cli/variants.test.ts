@@ -4,21 +4,26 @@
  * workers and the order answers come in (a seed that fails both ways is passed
  * over), or "not caught" when there is none; the command exits 1 when a swept entry
  * is not caught within the range, 0 when every one is, and 2 on a name that selects
- * nothing.
+ * nothing; the `--out` file holds each swept entry's line from the moment its search
+ * settles, and at the end every entry's line in catalogue order.
  * Method: the search state machine against a plain model, driven by fast-check with
  * random outcomes, worker counts and answer orders; the command on counter-quorum's
- * variant, caught on seed 3 (README), with 1 and 2 workers.
+ * variant, caught on seed 3 (README), with 1 and 2 workers; the results file read back
+ * after each settled entry, and the command's file against its JSON report.
  */
 import fc from "fast-check";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { selectEntries } from "../../src/cli/commands/variants.ts";
 import { UsageError } from "../../src/cli/input.ts";
 import { main } from "../../src/cli/main.ts";
+import type { SweptResult } from "../../src/cli/variants/drive.ts";
+import { entryRecords, type VariantsReport } from "../../src/cli/variants/report.ts";
+import { VariantsResultsFile } from "../../src/cli/variants/results-file.ts";
 import { VariantSearches, type SearchOutcome, type SearchRun } from "../../src/cli/variants/search.ts";
-import { VARIANT_CATALOGUE } from "../../scenarios/variant-catalogue/index.ts";
+import { VARIANT_CATALOGUE, type PropertyEntry, type SweptEntry } from "../../scenarios/variant-catalogue/index.ts";
 import { propertyParameters } from "../_support/fast-check.ts";
 
 interface SearchCase {
@@ -187,4 +192,81 @@ describe("dst variants", () => {
       new Set(["dqlite"]),
     );
   });
+});
+
+describe("the --out file of dst variants", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "dst-variants-out-"));
+  const linesOf = (path: string) =>
+    readFileSync(path, "utf8")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as object);
+  const swept = VARIANT_CATALOGUE.filter((entry): entry is SweptEntry => entry.kind === "swept");
+  const property = VARIANT_CATALOGUE.filter((entry): entry is PropertyEntry => entry.kind === "property");
+  const resultOf = (entry: SweptEntry, seed: number): SweptResult => ({
+    entry,
+    outcome: { caught: true, seed, seedsSwept: seed },
+    failure: { kind: "safety", invariant: "some.invariant", details: "details" },
+    unattributed: [],
+    runs: seed + 1,
+    wallMs: 10 * seed,
+  });
+
+  it("holds each settled entry as soon as it settles, then every entry in catalogue order", () => {
+    const path = join(scratch, "settled.jsonl");
+    writeFileSync(path, "an older file's line\n");
+    const file = new VariantsResultsFile(path);
+    const [first, second] = [resultOf(swept[0] as SweptEntry, 3), resultOf(swept[1] as SweptEntry, 5)];
+    file.begin();
+    expect(readFileSync(path, "utf8")).toBe("");
+    // Settled out of catalogue order (several workers): each line is there before the next entry settles.
+    file.settled(second);
+    expect(linesOf(path).map((record) => (record as { variant: string }).variant)).toEqual([second.entry.variant]);
+    file.settled(first);
+    expect(linesOf(path).map((record) => (record as { variant: string }).variant)).toEqual([
+      second.entry.variant,
+      first.entry.variant,
+    ]);
+    const report: VariantsReport = {
+      seeds: { first: 1, last: 200 },
+      workers: 2,
+      wallMs: 100,
+      swept: [first, second],
+      property: property.slice(0, 2),
+      pending: [],
+    };
+    file.finish(report);
+    expect(linesOf(path)).toEqual(JSON.parse(JSON.stringify(entryRecords(report))));
+  });
+
+  it("refuses a directory before any run, and the command's file equals its JSON report's entries", async () => {
+    expect(() => new VariantsResultsFile(scratch)).toThrow(UsageError);
+    expect(await main(["variants", "--only", "counter", "--out", scratch, "--no-progress"], quiet())).toBe(2);
+    const path = join(scratch, "command.jsonl");
+    const printed: string[] = [];
+    const code = await main(
+      [
+        "variants",
+        "--only",
+        "backedpipe/off-by-one-replay,sim-disk",
+        "--seeds",
+        "1..3",
+        "--workers",
+        "1",
+        "--json",
+        "--no-progress",
+        "--out",
+        path,
+      ],
+      { out: (text) => printed.push(text), err: () => undefined },
+    );
+    expect(code, printed.join("\n")).toBe(0);
+    const report = JSON.parse(printed.join("\n")) as { entries: object[] };
+    expect(linesOf(path)).toEqual(report.entries);
+    expect(report.entries.length).toBe(7);
+  }, 60_000);
+
+  function quiet() {
+    return { out: () => undefined, err: () => undefined };
+  }
 });

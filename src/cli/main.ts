@@ -183,7 +183,7 @@ function addSearchCommands(program: Command, output: Output, done: Done): void {
     )
     .option("--workers <n>", "worker threads (default: all cores)")
     .option("--json", "print the report as one JSON object", false)
-    .option("--out <results.jsonl>", "write one JSON line per catalogue entry")
+    .option("--out <results.jsonl>", "write one JSON line per catalogue entry (a swept one as soon as it settles)")
     .option("--no-progress", "no progress bar")
     .action(async (options) => {
       // Imported on use: the variant catalogue imports every bundled system (and wa-sqlite), which a project's own

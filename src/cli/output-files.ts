@@ -4,7 +4,16 @@
  * is the point of the run), and each write that fails anyway is a `UsageError`: one
  * `dst:` line and exit code 2, never a stack trace that reads as "violations".
  */
-import { accessSync, constants, createWriteStream, mkdirSync, statSync, writeFileSync, type Stats } from "node:fs";
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  createWriteStream,
+  mkdirSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from "node:fs";
 import { dirname, resolve } from "node:path";
 import { UsageError } from "./input.ts";
 
@@ -78,6 +87,18 @@ export function ensureOutputDirectory(path: string, what: string): void {
 export function writeOutputFile(path: string, text: string, what: string): void {
   try {
     writeFileSync(path, text);
+  } catch (error) {
+    throw new UsageError(`cannot write ${what} ${path}: ${codeOf(error)}`);
+  }
+}
+
+/**
+ * Appends to a command's output file at once (synchronously, so what was appended
+ * survives the process dying right after); a failure is a `UsageError`.
+ */
+export function appendOutputFile(path: string, text: string, what: string): void {
+  try {
+    appendFileSync(path, text);
   } catch (error) {
     throw new UsageError(`cannot write ${what} ${path}: ${codeOf(error)}`);
   }

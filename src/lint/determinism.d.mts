@@ -3,6 +3,7 @@ import type { Linter } from "eslint";
 
 export const AMBIENT_GLOBALS: readonly string[];
 export const AMBIENT_PROPERTIES: ReadonlyArray<readonly [string, string]>;
+export const RETAINING_PROPERTIES: ReadonlyArray<readonly [string, string, string]>;
 export const AMBIENT_MODULES: string;
 export const AMBIENT_MESSAGE: string;
 export function determinism(options: {

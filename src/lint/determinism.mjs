@@ -36,6 +36,21 @@ export const AMBIENT_PROPERTIES = [
   ["globalThis", "performance"],
   ["globalThis", "setTimeout"],
   ["globalThis", "crypto"],
+  ["AbortSignal", "timeout"],
+];
+
+/**
+ * Properties refused for what they keep, not for what they read: Node 20 holds every signal `AbortSignal.any` makes
+ * that has an 'abort' listener for the life of the process, and a simulated run never removes its listeners, so each
+ * one kept its run's whole world alive (a sweep of thousands of runs ran out of memory).
+ */
+export const RETAINING_PROPERTIES = [
+  [
+    "AbortSignal",
+    "any",
+    "AbortSignal.any keeps its signal, and a simulated run's world with it, for the life of the process (Node 20): " +
+      "compose signals with listeners removed once it aborts (the project's src/impl/common/any-signal.ts).",
+  ],
 ];
 
 /** Node's modules of real I/O, time and threads (with or without `node:`). */
@@ -58,6 +73,7 @@ export function determinism({ files, message = AMBIENT_MESSAGE, importPatterns =
       "no-restricted-properties": [
         "error",
         ...AMBIENT_PROPERTIES.map(([object, property]) => ({ object, property, message })),
+        ...RETAINING_PROPERTIES.map(([object, property, why]) => ({ object, property, message: why })),
       ],
       "no-restricted-imports": [
         "error",

@@ -147,7 +147,8 @@ export class ModelStore {
     for (const journal of this.journals.values()) {
       for (const record of journal.fragments) {
         if (record.fragment.backingStore === "") continue;
-        const data = record.fragment.compressionCodec === "GZIP" ? gzipSync(record.content, { mtime: 0 }) : record.content;
+        const data =
+          record.fragment.compressionCodec === "GZIP" ? gzipSync(record.content, { mtime: 0 }) : record.content;
         files.push({ path: `/${fragmentContentPath(record.fragment)}`, data });
       }
     }

@@ -400,7 +400,8 @@ export const SIMULATOR_FIXTURE_FILES_OUTSIDE_RUNS: Readonly<Record<string, strin
     "commands that drive a disk's faults in its property, not a broken disk",
   "properties/sim/_fixtures/disk-reference-model.ts": "the disk property's reference model",
   "properties/sim/_fixtures/disk-rig.ts": "the harness that runs a disk in its property",
-  "properties/sim/_fixtures/key-decoders.ts": "a broken msgpack key cache, for the cache's own property (no run uses it)",
+  "properties/sim/_fixtures/key-decoders.ts":
+    "a broken msgpack key cache, for the cache's own property (no run uses it)",
   "properties/sim/_fixtures/rpc-world.ts": "the world the RPC property runs in (a shipping world)",
 };
 

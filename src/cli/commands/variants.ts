@@ -21,9 +21,9 @@ import {
 import { EXIT_OK, EXIT_VIOLATION } from "../exit-codes.ts";
 import { parseSeedRange, UsageError } from "../input.ts";
 import type { Output } from "../main.ts";
-import { checkOutputFile, writeOutputFile } from "../output-files.ts";
 import { driveSearches } from "../variants/drive.ts";
-import { entryRecords, reportJson, reportText, type VariantsReport } from "../variants/report.ts";
+import { reportJson, reportText, type VariantsReport } from "../variants/report.ts";
+import { VariantsResultsFile } from "../variants/results-file.ts";
 import { parseWorkers } from "./sweep.ts";
 
 export interface VariantsCommandOptions {
@@ -42,9 +42,10 @@ export async function variantsCommand(options: VariantsCommandOptions, output: O
   const seeds = parseSeedRange(options.seeds);
   const workers = parseWorkers(options.workers);
   const entries = selectEntries(VARIANT_CATALOGUE, options.only ?? []);
-  if (options.out !== undefined) checkOutputFile(options.out, "variant results");
+  const resultsFile = options.out === undefined ? undefined : new VariantsResultsFile(options.out);
   const swept = entries.filter((entry): entry is SweptEntry => entry.kind === "swept");
   for (const entry of swept) requireOffered(entry);
+  resultsFile?.begin();
   const bar =
     options.progress && process.stderr.isTTY && swept.length > 0
       ? new SingleBar({ format: "{bar} {value}/{total} variants | last: {last}", hideCursor: true })
@@ -55,10 +56,12 @@ export async function variantsCommand(options: VariantsCommandOptions, output: O
   const results = await driveSearches(swept, {
     seeds,
     workers,
-    onSettled: (result) =>
+    onSettled: (result) => {
+      resultsFile?.settled(result);
       bar?.update(++settled, {
         last: `${result.entry.variant} ${result.outcome.caught ? `seed ${result.outcome.seed}` : "not caught"}`,
-      }),
+      });
+    },
   });
   bar?.stop();
   const report: VariantsReport = {
@@ -69,14 +72,7 @@ export async function variantsCommand(options: VariantsCommandOptions, output: O
     property: entries.filter((entry): entry is PropertyEntry => entry.kind === "property"),
     pending: entries.filter((entry): entry is PendingEntry => entry.kind === "pending"),
   };
-  if (options.out !== undefined)
-    writeOutputFile(
-      options.out,
-      entryRecords(report)
-        .map((record) => `${JSON.stringify(record)}\n`)
-        .join(""),
-      "variant results",
-    );
+  resultsFile?.finish(report);
   output.out(options.json === true ? reportJson(report) : reportText(report));
   return results.every((result) => result.outcome.caught) ? EXIT_OK : EXIT_VIOLATION;
 }

@@ -19,7 +19,13 @@ export interface VariantsReport {
 
 /** One JSON object per catalogue entry: the entry, and for a swept one what its search found. */
 export function entryRecords(report: VariantsReport): object[] {
-  const swept = report.swept.map((result) => ({
+  const others: CatalogueEntry[] = [...report.property, ...report.pending];
+  return [...report.swept.map(sweptRecord), ...others];
+}
+
+/** A swept entry's JSON object: the entry and what its search found. */
+export function sweptRecord(result: SweptResult): object {
+  return {
     ...result.entry,
     caught: result.outcome.caught,
     seed: result.outcome.caught ? result.outcome.seed : null,
@@ -28,9 +34,7 @@ export function entryRecords(report: VariantsReport): object[] {
     runs: result.runs,
     failure: result.failure ?? null,
     unattributed: result.unattributed,
-  }));
-  const others: CatalogueEntry[] = [...report.property, ...report.pending];
-  return [...swept, ...others];
+  };
 }
 
 /** The whole report as one JSON object. */

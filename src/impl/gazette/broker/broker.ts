@@ -35,6 +35,7 @@ import { replicateOverRpc, serveReplicate } from "./replicate-wire.ts";
 import { Resolver } from "./resolver.ts";
 import { JournalService } from "./service.ts";
 import { BROKER_PORT, type BrokerSpec, type Replica } from "./types.ts";
+import { anySignal } from "../../common/any-signal.ts";
 
 export interface BrokerOptions {
   readonly etcdEndpoints: readonly string[];
@@ -142,7 +143,7 @@ export async function runBroker(env: Env, options: BrokerOptions): Promise<Broke
     throw error;
   }
   void runAllocator(env, etcd, keyspace, id, {
-    signal: AbortSignal.any([signal, announcement.lost]),
+    signal: anySignal([signal, announcement.lost]),
     rules: parts.allocation,
   }).catch((error: unknown) => env.log.error("allocator failed", { error: String(error) }));
 
@@ -305,7 +306,7 @@ function openReplica(deps: ReplicaSetDeps, journal: Journal): void {
     firstFragmentAgeMs: () => firstFragmentAgeMs(persistIntervalMs, specOf()),
   });
   const stop = new AbortController();
-  const replicaSignal = AbortSignal.any([signal, stop.signal]);
+  const replicaSignal = anySignal([signal, stop.signal]);
   const replica = parts.replica(env, {
     journal,
     localId: id,

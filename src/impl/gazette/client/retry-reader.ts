@@ -34,6 +34,7 @@ import {
 } from "./errors.ts";
 import type { FragmentTransports } from "./fragment-transport.ts";
 import { READ_BYTES_DEFAULT, Reader, type ReaderOptions, type Whence } from "./reader.ts";
+import { anySignal } from "../../common/any-signal.ts";
 
 export const RETRY_READER_ATTEMPTS_MAX_DEFAULT = 100;
 
@@ -163,7 +164,7 @@ export class RetryReader {
     withContext("ReadRequest", () => validateReadRequest(request));
     const parent = this.options.signal;
     this.controller = new AbortController();
-    this.signal = parent === undefined ? this.controller.signal : AbortSignal.any([parent, this.controller.signal]);
+    this.signal = parent === undefined ? this.controller.signal : anySignal([parent, this.controller.signal]);
     this.reader = this.newReader(request, undefined);
   }
 
