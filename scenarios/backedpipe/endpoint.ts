@@ -89,7 +89,7 @@ export class PipeEndpoint {
       reconnectBackoffMs: options.reconnectBackoffMs,
       sleep: (durationMs) => env.clock.sleep(durationMs),
       probe: (name) => env.probe(name),
-      buggify: (point) => env.buggify(point),
+      buggify: (point, options) => env.buggify(point, options),
       onDisconnected: () => this.#disconnected(),
       onStaleGenerationError: () => {
         if (this.pipe.state() !== "connected") return;

@@ -272,6 +272,16 @@ export interface Hashes {
 // ---------------------------------------------------------------------------
 // Process-level services
 
+/** How a buggify point behaves (Env.buggify). */
+export interface BuggifyOptions {
+  /**
+   * True for a point that takes a rare path the code must handle but injects no fault
+   * (it costs no progress): it keeps firing in the liveness phase. Default false: the
+   * point is a fault (a drop, a delay, a reset) and falls silent at the heal.
+   */
+  readonly afterHeal?: boolean;
+}
+
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -304,8 +314,11 @@ export interface Env {
   /**
    * A fault point: true only in runs that enable buggification, and then only
    * sometimes (the point's activation is decided once per run, FoundationDB style).
+   * A point falls silent once the run heals every fault for its liveness phase,
+   * unless `afterHeal` says it takes a rare path that injects no fault (a snapshot or
+   * checkpoint at an odd moment, a replay in two writes): such a point keeps firing.
    */
-  buggify(name: string): boolean;
+  buggify(name: string, options?: BuggifyOptions): boolean;
   /** Marks that a rare path was reached (coverage of rare paths). */
   probe(name: string): void;
   readonly lifetime: Lifetime;

@@ -52,7 +52,7 @@ export function buildEnv(world: World, host: Host, incarnation: Incarnation, dis
     trace: (kind, fields) => {
       if (guard(`trace(${kind})`)) world.record(name, kind.startsWith("app.") ? kind : `app.${kind}`, fields);
     },
-    buggify: (point) => guard(`buggify(${point})`) && world.buggify(point, name),
+    buggify: (point, options) => guard(`buggify(${point})`) && world.buggify(point, name, options),
     probe: (point) => {
       if (guard(`probe(${point})`)) world.probe(point, name);
     },

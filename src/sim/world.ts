@@ -6,7 +6,7 @@
  * It injects no faults by itself; it applies the fault events of a plan (see
  * faults/apply.ts) through the host, network and disk models.
  */
-import type { Env, ProcessMain, Random as RandomContract } from "./env.ts";
+import type { BuggifyOptions, Env, ProcessMain, Random as RandomContract } from "./env.ts";
 import { Host, type HostHooks, type Incarnation } from "./host.ts";
 import { Links } from "./net/links.ts";
 import { Network } from "./net/network.ts";
@@ -175,8 +175,8 @@ export class World {
   }
 
   /** FoundationDB-style buggify: a point is active in a run with some probability, then fires sometimes. */
-  buggify(name: string, host: string): boolean {
-    if (!this.buggifyEnabled || this.buggifyQuiet) return false;
+  buggify(name: string, host: string, options?: BuggifyOptions): boolean {
+    if (!this.buggifyEnabled || (this.buggifyQuiet && options?.afterHeal !== true)) return false;
     let active = this.buggifyActive.get(name);
     if (active === undefined) {
       active = this.random.fork(`buggify/${name}`).bool(BUGGIFY_ACTIVATION_PROBABILITY);
@@ -195,11 +195,13 @@ export class World {
   }
 
   /**
-   * Buggify points stop firing for the rest of the run: the runner calls it when it
-   * heals every fault for the liveness phase. A point is a fault the code must stand
-   * (a dropped message, a slow fsync), and a liveness phase judges progress without
-   * faults; FoundationDB's simulator likewise quiets its random faults before checking
-   * that the database is quiet. Recorded in runs that enable buggify.
+   * Buggify points that are faults stop firing for the rest of the run: the runner
+   * calls it when it heals every fault for the liveness phase. Such a point is a fault
+   * the code must stand (a dropped message, a slow fsync), and a liveness phase judges
+   * progress without faults; FoundationDB's simulator likewise stops its fault-injecting
+   * buggify sites (`speedUpSimulation`) before checking that the database is quiet.
+   * Points marked `afterHeal` (a rare path, no fault) keep firing. Recorded in runs
+   * that enable buggify.
    */
   quietBuggify(): void {
     if (this.buggifyQuiet) return;

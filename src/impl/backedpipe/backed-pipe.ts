@@ -156,7 +156,10 @@ export class BackedPipe {
     const written = this.#writer.write(data).catch((error: unknown) => {
       throw error instanceof ErrWriterClosed ? new ErrPipeClosed() : error;
     });
-    if (this.#state === "connected" && this.#options.buggify?.("backedpipe.reconnect-racing-write") === true)
+    if (
+      this.#state === "connected" &&
+      this.#options.buggify?.("backedpipe.reconnect-racing-write", { afterHeal: true }) === true
+    )
       this.#reconnectInBackground();
     return written;
   }

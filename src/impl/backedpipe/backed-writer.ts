@@ -186,7 +186,7 @@ export class BackedWriter {
 
   /** Where the replay is cut into writes: at its end, or (buggify) also after a short first part. */
   #replayPieces(length: number): number[] {
-    if (length < 2 || !this.#buggify("backedpipe.short-ring-buffer-read")) return [length];
+    if (length < 2 || !this.#buggify("backedpipe.short-ring-buffer-read", { afterHeal: true })) return [length];
     return [Math.ceil(length / 4), length];
   }
 

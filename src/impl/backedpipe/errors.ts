@@ -8,6 +8,7 @@
  * These are expected conditions, handed back as rejections; programmer errors are
  * assertions (see assert.ts).
  */
+import type { BuggifyOptions } from "../../sim/env.ts";
 
 /** Stable codes of the backedpipe errors, one per class. */
 export type BackedPipeErrorCode =
@@ -202,4 +203,4 @@ export type ErrorEventHandler = (event: ErrorEvent) => void;
 export type Probe = (name: string) => void;
 
 /** A buggify point (`env.buggify`): true when the rare path is to be taken now. */
-export type Buggify = (point: string) => boolean;
+export type Buggify = (point: string, options?: BuggifyOptions) => boolean;

@@ -200,7 +200,8 @@ export class DqliteNode {
     if (files === undefined || files.committedFrames() === 0 || this.registry.txnByFilename(filename) !== undefined)
       return;
     // A checkpoint long before the threshold: the path a long WAL takes, reached in short runs too.
-    if (files.committedFrames() < threshold && !this.env.buggify("dqlite.checkpoint-early")) return;
+    if (files.committedFrames() < threshold && !this.env.buggify("dqlite.checkpoint-early", { afterHeal: true }))
+      return;
     try {
       const result = await this.raft.apply(encodeCommand({ kind: "checkpoint", name: filename }));
       if (result.response instanceof Error)

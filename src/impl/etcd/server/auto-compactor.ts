@@ -35,7 +35,7 @@ export class AutoCompactor {
   start(): void {
     if (this.stopped) return;
     // Buggify: the next round comes at a random moment of the interval.
-    const delayMs = this.env.buggify("etcd.compact-at-odd-moment")
+    const delayMs = this.env.buggify("etcd.compact-at-odd-moment", { afterHeal: true })
       ? this.env.random.float(0, this.intervalMs)
       : this.intervalMs;
     this.timer = this.env.clock.setTimer(delayMs, () => {

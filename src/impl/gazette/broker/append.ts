@@ -429,7 +429,7 @@ export class AppendFsm {
     const early =
       this.rollToOffset === 0 &&
       fragmentContentLength(spool.fragment) > 0 &&
-      this.host.env.buggify("gazette.broker.flush-fragment-early");
+      this.host.env.buggify("gazette.broker.flush-fragment-early", { afterHeal: true });
     const roll = maybeRollFragment(
       spool,
       early ? spool.fragment.end : this.rollToOffset,

@@ -562,7 +562,7 @@ export class RaftNode {
     // A refused snapshot (the FSM said "not now") is asked for again at every ready, ticks included, until taken.
     const retry = this.snapshotRetryWanted();
     // A snapshot at an odd moment (mid-election, right after a restore): the threshold is only one trigger.
-    const odd = ready.committed.length > 0 && this.env.buggify("raft.snapshot-at-odd-moment");
+    const odd = ready.committed.length > 0 && this.env.buggify("raft.snapshot-at-odd-moment", { afterHeal: true });
     if (ready.snapshotWanted || retry || odd) await this.takeSnapshot();
   }
 
