@@ -87,6 +87,8 @@ export interface AuditFigures {
  */
 export interface Audit {
   readonly parsers: RecordParser[];
+  /** The brokers' replica copies (also in `parsers`), for the checks that hold them to a reader's rules. */
+  readonly replicaParsers: RecordParser[];
   readonly figures: AuditFigures;
 }
 
@@ -102,6 +104,7 @@ export async function auditJournals(context: ScenarioContext, ledger: Ledger, ta
     unfinished: 0,
   };
   const parsers: RecordParser[] = [];
+  const replicaParsers: RecordParser[] = [];
   let done = false;
   world
     .addHost(AUDITOR_HOST, async (env) => {
@@ -109,9 +112,10 @@ export async function auditJournals(context: ScenarioContext, ledger: Ledger, ta
         for (const journal of target.journals) {
           const from = replicaStart(ledger, journal, target.replicaWindowBytes);
           const copies = target.brokers.map((broker) =>
-            auditReplica(env, ledger, { broker, journal, from }, { figures, parsers }),
+            auditReplica(env, ledger, { broker, journal, from }, { figures, parsers, replicaParsers }),
           );
-          await Promise.all([auditStore(env, ledger, target.storeUrl, journal, { figures, parsers }), ...copies]);
+          const store = auditStore(env, ledger, target.storeUrl, journal, { figures, parsers, replicaParsers });
+          await Promise.all([store, ...copies]);
         }
       } finally {
         done = true;
@@ -122,7 +126,7 @@ export async function auditJournals(context: ScenarioContext, ledger: Ledger, ta
   while (!done && world.now < deadline) await world.scheduler.run({ untilTime: Math.min(deadline, world.now + 10) });
   if (!done) figures.unfinished += 1;
   world.record(AUDITOR_HOST, "gazette.audit", { ...figures });
-  return { parsers, figures };
+  return { parsers, replicaParsers, figures };
 }
 
 /** Reads back every fragment the store lists for `journal`. */
@@ -200,7 +204,7 @@ async function auditReplica(
   env: Env,
   ledger: Ledger,
   { broker, journal, from }: { broker: string; journal: string; from: number },
-  { figures, parsers }: Audit,
+  { figures, parsers, replicaParsers }: Audit,
 ): Promise<void> {
   const client: RoutedJournalClient = routedJournalClient(
     journalClientOverRpc(env, () => ({ address: broker, port: BROKER_PORT }), DEADLINES),
@@ -223,6 +227,7 @@ async function auditReplica(
     }
     if (outcome === "at-write-head") {
       parsers.push(parser);
+      replicaParsers.push(parser);
       figures.replicaCopies += 1;
       if (parser.recordEnd !== parser.next) {
         ledger.problems.push({
@@ -239,7 +244,10 @@ async function auditReplica(
     if (failures >= FAILURES_IN_A_ROW_MAX) break;
     await env.clock.sleep(RETRY_MS);
   }
-  if (parser.next > from) parsers.push(parser);
+  if (parser.next > from) {
+    parsers.push(parser);
+    replicaParsers.push(parser);
+  }
   figures.unfinished += 1;
 }
 

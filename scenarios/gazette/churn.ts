@@ -266,7 +266,7 @@ function setup(context: ScenarioContext): ScenarioHooks {
     check: () => churn.watch.observe(context.world.now, cluster, churn.listing?.updates ?? 0),
     progress: () => progressed(context, churn),
     finish: (audit) => {
-      checkNoJumps(context, workload);
+      checkNoJumps(context, workload, audit.replicaParsers);
       churn.dependencies.checkFailedUnread([...workload.parsers, ...audit.parsers]);
       checkRoutes(context, churn);
     },

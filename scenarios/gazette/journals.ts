@@ -188,7 +188,7 @@ export function setupJournals(
       if (!everyJournalAcknowledged(workload, JOURNALS, context.livenessStartedAt() ?? 0)) return false;
       return workload.parsers.every((parser) => parser.next >= acknowledgedEnd(workload.ledger, parser.journal));
     },
-    finish: () => checkNoJumps(context, workload),
+    finish: (audit) => checkNoJumps(context, workload, audit.replicaParsers),
     summary: () => ({ readTo: workload.parsers.map((parser) => parser.next).join("/") }),
   });
 }
