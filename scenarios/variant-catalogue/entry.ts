@@ -149,7 +149,10 @@ export const VARIANT_COMPONENTS = {
   "sim-swarm": { system: "simulator", definedIn: "properties/sim/_fixtures/kernel-fault-plans.ts (swarm generators)" },
   "sim-checker": { system: "simulator", definedIn: "properties/sim/check/_fixtures/broken-checker.ts" },
   "scenario-supervisor": { system: "simulator", definedIn: "properties/scenarios/_fixtures/capped-supervisor.ts" },
-  "scenario-operator": { system: "simulator", definedIn: "properties/raft/_fixtures/wipe-without-removal.ts" },
+  "scenario-operator": {
+    system: "simulator",
+    definedIn: "properties/scenarios/raft-kv/_fixtures/wipe-without-removal.ts",
+  },
 } as const satisfies Readonly<Record<string, { system: string; definedIn: string }>>;
 
 export type VariantComponent = keyof typeof VARIANT_COMPONENTS;

@@ -9,7 +9,7 @@ const ETCD: readonly CatalogueEntry[] = [
   byProperty(
     "etcd-server",
     "local-reads",
-    "properties/etcd/kv-linearizable.test.ts",
+    "properties/scenarios/etcd/kv-linearizable.test.ts",
     "a stale read needs a deposed leader that still thinks it leads, cut off with a client and paused across an election, to answer that client's queued reads before its own timers tell it it is deposed; no sweep of etcd-kv caught it within 200 seeds (seeds 1..200 clean, and 1..120 clean with a stale-leader or paused-leader fault shape tried), so the crafted stale-read plan (partition with the client, pauses in slices) catches it",
   ),
   swept("etcd-lessor", "no-lease-promote", "etcd-leases"),

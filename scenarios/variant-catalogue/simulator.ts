@@ -109,7 +109,7 @@ const REST: readonly CatalogueEntry[] = [
   fixture("sim-swarm", "windowUnderstatingSwarmPlan", "properties/sim/fault-shapes.test.ts", "recorded"),
   fixture("sim-checker", "checkIgnoringRealTime", "properties/sim/check/real-time-order.test.ts", "milder"),
   fixture("scenario-supervisor", "cappedSupervise", "properties/scenarios/supervisor.test.ts", "blamed"),
-  fixture("scenario-operator", "WipeWithoutRemoval", "properties/raft/wipe-rejoin.test.ts", "blamed"),
+  fixture("scenario-operator", "WipeWithoutRemoval", "properties/scenarios/raft-kv/wipe-rejoin.test.ts", "blamed"),
 ];
 
 /** Every simulator fixture that applies to a whole run. */

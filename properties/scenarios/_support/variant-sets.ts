@@ -58,7 +58,7 @@ import * as processes from "../../sim/_fixtures/kernel-processes.ts";
 import * as randoms from "../../sim/_fixtures/kernel-randoms.ts";
 import * as schedulers from "../../sim/_fixtures/kernel-schedulers.ts";
 import * as cappedSupervisor from "../_fixtures/capped-supervisor.ts";
-import * as wipeWithoutRemoval from "../../raft/_fixtures/wipe-without-removal.ts";
+import * as wipeWithoutRemoval from "../raft-kv/_fixtures/wipe-without-removal.ts";
 
 /** A variant set declared in the code: `aggregate` when it only combines sets listed on their own. */
 export interface CataloguedSet {
@@ -383,7 +383,7 @@ export const SIMULATOR_FIXTURES: readonly FixtureSet[] = [
   },
   {
     component: "scenario-operator",
-    file: "properties/raft/_fixtures/wipe-without-removal.ts",
+    file: "properties/scenarios/raft-kv/_fixtures/wipe-without-removal.ts",
     declaration: "wipe-without-removal",
     names: exportsOf(wipeWithoutRemoval),
   },
