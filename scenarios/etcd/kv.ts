@@ -29,7 +29,8 @@
  * - progress: a write is acknowledged after the heal, the members caught up, and
  *   the watch reached the store's revision.
  * Variants: the server's "local-reads" (no ReadIndex: caught with a pause of the
- * leader while a new one takes writes, see properties/etcd), and the watch client's
+ * leader while a new one takes writes, see
+ * properties/scenarios/etcd/kv-linearizable.test.ts), and the watch client's
  * "resume-from-last" and "resume-from-current".
  */
 import { bytesToString, Compares, EtcdClient, EtcdError, Ops, type WatchEvent } from "../../src/impl/etcd/index.ts";
