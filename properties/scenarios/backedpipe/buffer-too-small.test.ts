@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { pipeBufferTooSmall } from "../../../scenarios/backedpipe/buffer-too-small.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
-import { checkCaught, describeDetails, failureMessage, pipeRunInputs, runPipe } from "./_fixtures/simulated-runs.ts";
+import { checkCaught, describeDetails, failureMessage, pipeRunInputs, runPipe } from "./_support/simulated-runs.ts";
 
 const inputs = pipeRunInputs({
   faults: [{ kinds: ["partition", "isolate", "clog"], episodesMax: 5 }],

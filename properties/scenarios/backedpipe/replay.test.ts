@@ -25,7 +25,7 @@ import {
   pipeRunInputs,
   PROPERTY_SAFETY_MS,
   runPipe,
-} from "./_fixtures/simulated-runs.ts";
+} from "./_support/simulated-runs.ts";
 
 const inputs = pipeRunInputs({
   faults: [{ kinds: ["partition", "isolate", "clog"], episodesMax: 5 }],

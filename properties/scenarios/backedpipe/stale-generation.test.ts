@@ -20,7 +20,7 @@ import fc from "fast-check";
 import { pipeFlakyLink } from "../../../scenarios/backedpipe/flaky-link.ts";
 import { PIPE_SIDES } from "../../../scenarios/backedpipe/workload.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
-import { checkCaught, describeDetails, failureMessage, pipeRunInputs, runPipe } from "./_fixtures/simulated-runs.ts";
+import { checkCaught, describeDetails, failureMessage, pipeRunInputs, runPipe } from "./_support/simulated-runs.ts";
 
 const inputs = pipeRunInputs({
   // Pauses weigh most: they are what lets a stale error arrive while a pipe is connected.

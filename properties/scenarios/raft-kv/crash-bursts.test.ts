@@ -14,8 +14,8 @@ import { raftKvLinearizable } from "../../../scenarios/raft-kv/linearizable.ts";
 import { createSimDisks } from "../../../src/sim/disk/system.ts";
 import type { RunResult, Scenario } from "../../../src/sim/runner.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
-import { burstPlanArbitrary } from "./_fixtures/kv-fault-bursts.ts";
-import { describeRun, runKv } from "./_fixtures/kv-runs.ts";
+import { burstPlanArbitrary } from "./_support/kv-fault-bursts.ts";
+import { describeRun, runKv } from "./_support/kv-runs.ts";
 
 const SAFETY_MS = 1_500;
 const HOSTS = ["n1", "n2", "n3"];

@@ -14,7 +14,7 @@ import { faultPlanArbitrary } from "../../../src/sim/faults/arbitrary.ts";
 import type { RunResult } from "../../../src/sim/runner.ts";
 import { firstCatch } from "../../_support/catch-variant.ts";
 import { propertyParameters } from "../../_support/fast-check.ts";
-import { describeRun, runKv } from "./_fixtures/kv-runs.ts";
+import { describeRun, runKv } from "./_support/kv-runs.ts";
 
 const SAFETY_MS = 1_500;
 const plans = faultPlanArbitrary({

@@ -1,7 +1,0 @@
-/**
- * Helpers of the raft-kv properties: run a scenario and describe a failing run as
- * the command that replays it (or the fault plan that breaks it).
- */
-
-export type { ScenarioRun as KvRun } from "../../../_support/describe-run.ts";
-export { runAs as runKv, describeScenarioRun as describeRun } from "../../../_support/describe-run.ts";
