@@ -16,11 +16,11 @@ const RAFT_SUITE = [
 const modules = {
   "backedpipe-ring-buffer": {
     mutate: ["src/impl/backedpipe/ring-buffer.ts"],
-    suite: ["properties/backedpipe/**/*.test.ts"],
+    suite: ["properties/backedpipe/**/*.test.ts", "properties/scenarios/backedpipe/**/*.test.ts"],
   },
   "backedpipe-writer": {
     mutate: ["src/impl/backedpipe/backed-writer.ts"],
-    suite: ["properties/backedpipe/**/*.test.ts"],
+    suite: ["properties/backedpipe/**/*.test.ts", "properties/scenarios/backedpipe/**/*.test.ts"],
   },
   // The Raft core in five parts, each under 30 minutes on 2 cores; `raft-core` runs all.
   "raft-core-roles": { mutate: ["src/impl/raft/core/{roles,step,votes}.ts"], suite: RAFT_SUITE },
