@@ -37,6 +37,18 @@ describe("gazette-outages", () => {
     }, 60_000);
   }
 
+  it("holds the audit's replica reads to no jump: the index's jump-into-gap-at-once is caught (seed 5)", async () => {
+    // No workload reader reads inside a young gap; the audit's read of a replica whose index had not yet listed a
+    // fragment another broker persisted does, and must wait for the listing, not skip the gap.
+    const run = { seed: 5, variant: "jump-into-gap-at-once" };
+    const result = await runAs(gazetteOutages, run);
+    const jumps = result.violations.filter((violation) => violation.invariant === "gazette.no-jump-without-retention");
+    expect(jumps, describeScenarioRun(gazetteOutages, run, result)).not.toEqual([]);
+    expect(jumps[0]?.host).toMatch(/^audit: /);
+    const unmodified = await runAs(gazetteOutages, { seed: 5 });
+    expect(unmodified.violations).toEqual([]);
+  }, 60_000);
+
   it("rides out the store crashed for 3 s and each etcd member crashed in turn, retrying persists and index refreshes and resuming watches", async () => {
     const faults: FaultPlan = {
       version: 1,
