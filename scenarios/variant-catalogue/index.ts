@@ -2,7 +2,7 @@
  * The variant catalogue: every named broken variant in the project, with the
  * scenario whose sweep catches it (`dst variants` runs those sweeps), or why no
  * sweep can and the property test that catches it. The catalogue test
- * (properties/scenarios/variant-catalogue.test.ts) keeps it complete: every variant
+ * (properties/scenarios/variant-catalogue/catalogue.test.ts) keeps it complete: every variant
  * set in the code is listed here, entry by entry; every scenario named offers its
  * variant; every property file named exists.
  */

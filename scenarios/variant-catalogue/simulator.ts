@@ -108,7 +108,7 @@ const REST: readonly CatalogueEntry[] = [
   fixture("sim-swarm", "undoDroppingSwarmPlan", "properties/sim/fault-shapes.test.ts", "tolerated"),
   fixture("sim-swarm", "windowUnderstatingSwarmPlan", "properties/sim/fault-shapes.test.ts", "recorded"),
   fixture("sim-checker", "checkIgnoringRealTime", "properties/sim/check/real-time-order.test.ts", "milder"),
-  fixture("scenario-supervisor", "cappedSupervise", "properties/scenarios/supervisor.test.ts", "blamed"),
+  fixture("scenario-supervisor", "cappedSupervise", "properties/scenarios/harness/supervisor.test.ts", "blamed"),
   fixture("scenario-operator", "WipeWithoutRemoval", "properties/scenarios/raft-kv/wipe-rejoin.test.ts", "blamed"),
 ];
 

@@ -5,9 +5,9 @@
  * counted by name. Shown failing on a supervisor that gives up after 20 starts.
  */
 import { describe, expect, it } from "vitest";
-import { RESTART_BACKOFF_MS_MAX, supervise, type Supervised } from "../../scenarios/harness/supervisor.ts";
-import type { Env } from "../../src/sim/env.ts";
-import { World } from "../../src/sim/world.ts";
+import { RESTART_BACKOFF_MS_MAX, supervise, type Supervised } from "../../../scenarios/harness/supervisor.ts";
+import type { Env } from "../../../src/sim/env.ts";
+import { World } from "../../../src/sim/world.ts";
 import { cappedSupervise } from "./_fixtures/capped-supervisor.ts";
 
 type Supervisor = (env: Env, failures: Record<string, number>, server: Supervised<number>) => Promise<void>;

@@ -3,8 +3,8 @@
  * 20 starts, as the clusters' supervisors did before they learnt to restart for
  * as long as the run lasts.
  */
-import type { Env } from "../../../src/sim/env.ts";
-import { supervise, type Supervised } from "../../../scenarios/harness/supervisor.ts";
+import type { Env } from "../../../../src/sim/env.ts";
+import { supervise, type Supervised } from "../../../../scenarios/harness/supervisor.ts";
 
 export async function cappedSupervise<T>(
   env: Env,

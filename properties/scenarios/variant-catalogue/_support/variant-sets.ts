@@ -7,24 +7,24 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { COUNTER_BROKEN_VARIANTS } from "../../../scenarios/counter/quorum.ts";
-import { AGENT_BROKEN_VARIANTS } from "../../../scenarios/bmdb/provisioning.ts";
-import { BMDB_BROKEN_VARIANTS } from "../../../scenarios/bmdb/variants.ts";
-import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../scenarios/dqlite/cluster.ts";
-import { CLIENT_BROKEN_VARIANTS } from "../../../scenarios/dqlite/register.ts";
+import { COUNTER_BROKEN_VARIANTS } from "../../../../scenarios/counter/quorum.ts";
+import { AGENT_BROKEN_VARIANTS } from "../../../../scenarios/bmdb/provisioning.ts";
+import { BMDB_BROKEN_VARIANTS } from "../../../../scenarios/bmdb/variants.ts";
+import { DQLITE_BROKEN_VARIANTS, DQLITE_CLUSTER_BROKEN_VARIANTS } from "../../../../scenarios/dqlite/cluster.ts";
+import { CLIENT_BROKEN_VARIANTS } from "../../../../scenarios/dqlite/register.ts";
 import {
   DATABASE_FILES_BROKEN_VARIANTS,
   DQLITE_FSM_BROKEN_VARIANTS,
   DQLITE_LEADER_BROKEN_VARIANTS,
-} from "../../../scenarios/dqlite/variants.ts";
-import { PIPE_BROKEN_VARIANTS } from "../../../scenarios/backedpipe/variants.ts";
+} from "../../../../scenarios/dqlite/variants.ts";
+import { PIPE_BROKEN_VARIANTS } from "../../../../scenarios/backedpipe/variants.ts";
 import {
   LESSOR_BROKEN_VARIANTS,
   SERVER_BROKEN_VARIANTS,
   STORE_BROKEN_VARIANTS,
   WATCH_BROKEN_VARIANTS,
-} from "../../../scenarios/etcd/variants.ts";
-import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../scenarios/raft-kv/variants.ts";
+} from "../../../../scenarios/etcd/variants.ts";
+import { BROKEN_NODE_VARIANTS, BROKEN_VARIANTS } from "../../../../scenarios/raft-kv/variants.ts";
 import {
   ALLOCATOR_BROKEN_VARIANTS,
   INDEX_BROKEN_VARIANTS,
@@ -32,10 +32,10 @@ import {
   LIST_APPLY_BROKEN_VARIANTS,
   REPLICATION_BROKEN_VARIANTS,
   SPOOL_BROKEN_VARIANTS,
-} from "../../../scenarios/gazette/variants/broker.ts";
-import type { VariantComponent } from "../../../scenarios/variant-catalogue/index.ts";
-import { packageRoot } from "../../../src/sim/package-root.ts";
-import { BROKEN_BACKOFF_VARIANTS } from "../../bmdb/_fixtures/broken-backoff.ts";
+} from "../../../../scenarios/gazette/variants/broker.ts";
+import type { VariantComponent } from "../../../../scenarios/variant-catalogue/index.ts";
+import { packageRoot } from "../../../../src/sim/package-root.ts";
+import { BROKEN_BACKOFF_VARIANTS } from "../../../bmdb/_fixtures/broken-backoff.ts";
 import {
   ANNOUNCE_BROKEN_VARIANTS,
   COVER_SET_BROKEN_VARIANTS,
@@ -44,21 +44,21 @@ import {
   READ_BROKEN_VARIANTS,
   RESOLVER_BROKEN_VARIANTS,
   STORE_BROKEN_VARIANTS as FRAGMENT_STORE_BROKEN_VARIANTS,
-} from "../../gazette/_fixtures/broken-broker.ts";
-import * as brokenChecker from "../../sim/check/_fixtures/broken-checker.ts";
-import { BROKEN_READERS } from "../../dqlite/wal/_fixtures/broken-wal-format.ts";
-import { brokenDisks } from "../../sim/_fixtures/broken-disks.ts";
-import * as frameCopies from "../../sim/_fixtures/broken-frame-copies.ts";
-import * as idSwapping from "../../sim/_fixtures/id-swapping-transport.ts";
-import * as clocks from "../../sim/_fixtures/kernel-clocks.ts";
-import * as determinism from "../../sim/_fixtures/kernel-determinism.ts";
-import * as faultPlans from "../../sim/_fixtures/kernel-fault-plans.ts";
-import * as networks from "../../sim/_fixtures/kernel-networks.ts";
-import * as processes from "../../sim/_fixtures/kernel-processes.ts";
-import * as randoms from "../../sim/_fixtures/kernel-randoms.ts";
-import * as schedulers from "../../sim/_fixtures/kernel-schedulers.ts";
-import * as cappedSupervisor from "../_fixtures/capped-supervisor.ts";
-import * as wipeWithoutRemoval from "../raft-kv/_fixtures/wipe-without-removal.ts";
+} from "../../../gazette/_fixtures/broken-broker.ts";
+import * as brokenChecker from "../../../sim/check/_fixtures/broken-checker.ts";
+import { BROKEN_READERS } from "../../../dqlite/wal/_fixtures/broken-wal-format.ts";
+import { brokenDisks } from "../../../sim/_fixtures/broken-disks.ts";
+import * as frameCopies from "../../../sim/_fixtures/broken-frame-copies.ts";
+import * as idSwapping from "../../../sim/_fixtures/id-swapping-transport.ts";
+import * as clocks from "../../../sim/_fixtures/kernel-clocks.ts";
+import * as determinism from "../../../sim/_fixtures/kernel-determinism.ts";
+import * as faultPlans from "../../../sim/_fixtures/kernel-fault-plans.ts";
+import * as networks from "../../../sim/_fixtures/kernel-networks.ts";
+import * as processes from "../../../sim/_fixtures/kernel-processes.ts";
+import * as randoms from "../../../sim/_fixtures/kernel-randoms.ts";
+import * as schedulers from "../../../sim/_fixtures/kernel-schedulers.ts";
+import * as cappedSupervisor from "../../harness/_fixtures/capped-supervisor.ts";
+import * as wipeWithoutRemoval from "../../raft-kv/_fixtures/wipe-without-removal.ts";
 
 /** A variant set declared in the code: `aggregate` when it only combines sets listed on their own. */
 export interface CataloguedSet {
@@ -377,7 +377,7 @@ export const SIMULATOR_FIXTURES: readonly FixtureSet[] = [
   },
   {
     component: "scenario-supervisor",
-    file: "properties/scenarios/_fixtures/capped-supervisor.ts",
+    file: "properties/scenarios/harness/_fixtures/capped-supervisor.ts",
     declaration: "capped-supervisor",
     names: exportsOf(cappedSupervisor),
   },

@@ -10,11 +10,11 @@
  * The backedpipe scenarios are left out: their clients stream bytes, they invoke no operations.
  */
 import { describe, expect, it } from "vitest";
-import { SCENARIOS } from "../../scenarios/index.ts";
-import { buildDiagramModel } from "../../src/cli/view/diagram-model.ts";
-import type { DiagramModel } from "../../src/cli/view/diagram-types.ts";
-import { runScenario } from "../../src/sim/runner.ts";
-import type { TraceRecord } from "../../src/sim/trace.ts";
+import { SCENARIOS } from "../../../scenarios/index.ts";
+import { buildDiagramModel } from "../../../src/cli/view/diagram-model.ts";
+import type { DiagramModel } from "../../../src/cli/view/diagram-types.ts";
+import { runScenario } from "../../../src/sim/runner.ts";
+import type { TraceRecord } from "../../../src/sim/trace.ts";
 
 const SEED = 1;
 /** A short safety phase keeps the test quick; the liveness phase still runs until progress. */

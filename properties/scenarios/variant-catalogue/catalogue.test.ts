@@ -14,14 +14,14 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SCENARIOS } from "../../scenarios/index.ts";
+import { SCENARIOS } from "../../../scenarios/index.ts";
 import {
   VARIANT_CATALOGUE,
   VARIANT_COMPONENTS,
   entryKey,
   type VariantComponent,
-} from "../../scenarios/variant-catalogue/index.ts";
-import { packageRoot } from "../../src/sim/package-root.ts";
+} from "../../../scenarios/variant-catalogue/index.ts";
+import { packageRoot } from "../../../src/sim/package-root.ts";
 import {
   CATALOGUED_SETS,
   scanVariantSets,

@@ -9,10 +9,15 @@
  * - A linearizable history is no violation; a search that runs out is a liveness violation.
  */
 import { describe, expect, it } from "vitest";
-import { checkHistoryLinearizable } from "../../scenarios/harness/history-check.ts";
-import { HistoryRecorder, keyValueModel, type KeyValueInput, type KeyValueOutput } from "../../src/sim/check/index.ts";
-import type { ScenarioContext } from "../../src/sim/runner.ts";
-import { World } from "../../src/sim/world.ts";
+import { checkHistoryLinearizable } from "../../../scenarios/harness/history-check.ts";
+import {
+  HistoryRecorder,
+  keyValueModel,
+  type KeyValueInput,
+  type KeyValueOutput,
+} from "../../../src/sim/check/index.ts";
+import type { ScenarioContext } from "../../../src/sim/runner.ts";
+import { World } from "../../../src/sim/world.ts";
 
 function contextOf(world: World): ScenarioContext {
   return { world } as unknown as ScenarioContext;
