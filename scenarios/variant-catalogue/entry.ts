@@ -148,7 +148,10 @@ export const VARIANT_COMPONENTS = {
   },
   "sim-swarm": { system: "simulator", definedIn: "properties/sim/_fixtures/kernel-fault-plans.ts (swarm generators)" },
   "sim-checker": { system: "simulator", definedIn: "properties/sim/check/_fixtures/broken-checker.ts" },
-  "scenario-supervisor": { system: "simulator", definedIn: "properties/scenarios/harness/_fixtures/capped-supervisor.ts" },
+  "scenario-supervisor": {
+    system: "simulator",
+    definedIn: "properties/scenarios/harness/_fixtures/capped-supervisor.ts",
+  },
   "scenario-operator": {
     system: "simulator",
     definedIn: "properties/scenarios/raft-kv/_fixtures/wipe-without-removal.ts",
