@@ -95,12 +95,14 @@ export async function allowAmbientUntilSettled<T>(call: () => Promise<T>): Promi
   }
 }
 
+type AnyFunction = (...args: never[]) => unknown;
+
 const CLOCK = "env.clock.now() or env.clock.monotonic()";
 const TIMERS = "env.clock.sleep() or env.clock.setTimer()";
 const RANDOM = "env.random";
 
 /** Refuses the call when host code is running; `skip` is the wrapper whose frame the site skips. */
-function check(call: string, instead: string, skip: (...args: never[]) => unknown): void {
+function check(call: string, instead: string, skip: AnyFunction): void {
   const sink = current;
   if (sink === undefined || allowed > 0) return;
   const ambient: AmbientCall = { call, instead, site: callSite(skip) };
@@ -108,7 +110,7 @@ function check(call: string, instead: string, skip: (...args: never[]) => unknow
   throw new AmbientCallError(ambient);
 }
 
-function callSite(skip: (...args: never[]) => unknown): string {
+function callSite(skip: AnyFunction): string {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 3;
@@ -117,8 +119,6 @@ function callSite(skip: (...args: never[]) => unknown): string {
   const frame = (holder.stack ?? "").split("\n")[1]?.trim();
   return frame === undefined ? "an unknown site" : frame.replace(/^at /, "");
 }
-
-type AnyFunction = (...args: never[]) => unknown;
 
 /** One patched property: where it lives, its own descriptor before (undefined: inherited), the guarded value. */
 interface Patch {
