@@ -8,17 +8,10 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { dst } from "./_support/dst-in-process.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-export-stdout-"));
 const trace = join(scratch, "run.jsonl");
-
-async function dst(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out, err };
-}
 
 describe("dst export to standard output", () => {
   let written = "";

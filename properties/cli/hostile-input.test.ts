@@ -11,17 +11,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { dst } from "./_support/dst-in-process.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-hostile-"));
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029\ufffd]/u;
-
-async function dst(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out, err };
-}
 
 function file(name: string, content: string | Uint8Array): string {
   const path = join(scratch, name);

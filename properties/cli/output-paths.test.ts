@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { dst } from "./_support/dst-in-process.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-output-paths-"));
 const directory = join(scratch, "a-directory");
@@ -20,13 +20,6 @@ const regularFile = join(scratch, "a-file");
 writeFileSync(regularFile, "");
 /** Where `dst run --out scratch` writes the failing run's counterexample. */
 const failingCounterexample = join(scratch, "counter-quorum-seed-3-ack-before-fsync.counterexample.json");
-
-async function dst(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out, err };
-}
 
 function expectRefused(result: { code: number; err: string[] }, message: RegExp): void {
   expect(result.code).toBe(2);

@@ -10,19 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { counterQuorum } from "../../scenarios/counter/quorum.ts";
-import { main } from "../../src/cli/main.ts";
+import { dst } from "./_support/dst-in-process.ts";
 import { executeTask } from "../../src/cli/sweep/execute.ts";
 import type { FaultEvent } from "../../src/sim/faults/plan.ts";
 import type { Scenario } from "../../src/sim/runner.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-plan-hosts-"));
-
-async function dst(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out, err };
-}
 
 function planFile(name: string, faults: unknown[]): string {
   const path = join(scratch, name);

@@ -10,17 +10,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_REPLAY_NOW_PASSES, EXIT_VIOLATION, main } from "../../src/cli/main.ts";
+import { EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_REPLAY_NOW_PASSES, EXIT_VIOLATION } from "../../src/cli/main.ts";
+import { dst } from "./_support/dst-in-process.ts";
 import type { Counterexample } from "../../src/sim/counterexample.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-replay-outcomes-"));
-
-async function dst(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out, err };
-}
 
 /** Writes an edited copy of a counterexample; resolves with its path. */
 function edited(name: string, counterexample: Counterexample, edit: (copy: Counterexample) => void): string {

@@ -11,15 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.ts";
+import { dst } from "./_support/dst-in-process.ts";
 import { findReferencedModule, loadCatalogue, moduleReference } from "../../src/cli/scenario-catalogue.ts";
-
-async function dst(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (text) => out.push(text), err: (text) => err.push(text) });
-  return { code, out, err };
-}
 
 const scratch = mkdtempSync(join(tmpdir(), "dst-user-config-"));
 const file = (name: string, text: string) => {
